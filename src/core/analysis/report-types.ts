@@ -1,0 +1,116 @@
+// The budget report: the engine's output for one model or variant, as plain data.
+// Counts are bigint (exact, never rounded); latencies are estimates and are numbers.
+
+import type { TextRange } from '../syntax/syntax-tree.js';
+
+/** Element types the report can be evaluated at, with their sizes in bytes. */
+export type DType = 'fp32' | 'tf32' | 'bf16' | 'fp16' | 'fp8' | 'int8' | 'int4';
+
+export interface AnalysisOptions {
+  /** Sequence length S: prefill length and decode context. */
+  readonly seq: number;
+  /** Source (encoder) length for cross-attention; defaults to `seq`. */
+  readonly srcSeq: number | undefined;
+  readonly batch: number;
+  /** Element type of weights, activations and KV cache. */
+  readonly dtype: DType;
+  /** Device profile for roofline latency (see analysis/devices.ts). */
+  readonly device: string;
+}
+
+export interface ParamCounts {
+  /** Unique numbers a checkpoint holds: every tied or shared store once, adapters included. */
+  readonly stored: bigint;
+  /** The unrolled dense equivalent: Σ over layer instances of the weights each one uses. */
+  readonly effective: bigint;
+  /** Per token: effective, with MoE experts counted at top_k (+ shared) of E; embeddings in full. */
+  readonly active: bigint;
+  /** Stored numbers that receive gradients (adapters vs a frozen base). */
+  readonly trainable: bigint;
+}
+
+/** FLOPs, a multiply-add counted as 2. */
+export interface FlopsReport {
+  /** `token` for sequence models; `sample` when the model is convolutional (per image). */
+  readonly unit: 'token' | 'sample';
+  /** Forward FLOPs to prefill S tokens with causal attention (all positions summed). */
+  readonly prefill: bigint;
+  /** `prefill / S`, exact as a decimal string (may have a fraction). */
+  readonly prefillPerToken: string;
+  /** Forward FLOPs of one decode step whose new token attends to S cached positions. */
+  readonly decode: bigint;
+  /** Training FLOPs per token: forward + backward (2× forward) + weight generation per step / tokens. */
+  readonly trainPerToken: string;
+  /** Weight-generation MACs per training step (SSN templates, hashing, LoRA banks), ×2 as FLOPs. */
+  readonly generationPerStep: bigint;
+}
+
+export interface MemoryReport {
+  /** Stored parameters × dtype bytes (plus integer indices where a method stores them). */
+  readonly weightBytes: bigint;
+  /** KV cache at (seq, batch, dtype). */
+  readonly kvCacheBytes: bigint;
+  /** Weights + KV cache. */
+  readonly inferenceBytes: bigint;
+  /** Weights + gradients + Adam states (fp32 m, v and master) + activations at (seq, batch). */
+  readonly trainingBytes: bigint;
+  readonly activationBytes: bigint;
+}
+
+export interface LatencyEstimate {
+  readonly seconds: number;
+  readonly bound: 'compute' | 'memory';
+  readonly flops: bigint;
+  readonly bytes: bigint;
+}
+
+export interface LatencyReport {
+  readonly device: string;
+  readonly prefill: LatencyEstimate;
+  readonly decode: LatencyEstimate;
+}
+
+export interface BudgetResult {
+  /** The constraint as written, e.g. `params.stored <= 1.2B`. */
+  readonly constraint: string;
+  /** The limit, in the metric's unit (count, bytes or seconds), as a decimal string. */
+  readonly limit: string;
+  /** The measured value, same unit. */
+  readonly value: string;
+  readonly ok: boolean;
+  readonly range: TextRange;
+}
+
+/** One node of the model tree: model → stack → instance run → block → layer → weight. */
+export interface NodeReport {
+  readonly name: string;
+  readonly kind: 'model' | 'stack' | 'block' | 'layer' | 'weight';
+  /** Layer kind or block name. */
+  readonly type: string;
+  /** For stack runs: how many consecutive identical instances this node stands for. */
+  readonly count: number;
+  /** Index of the first instance this node stands for, within its stack. */
+  readonly firstIndex: number;
+  readonly params: ParamCounts;
+  /** Forward FLOPs per token of this subtree, excluding the attention context term. */
+  readonly flopsPerToken: bigint;
+  readonly kvCacheBytes: bigint;
+  readonly range: TextRange;
+  readonly children: readonly NodeReport[];
+}
+
+export interface ModelReport {
+  readonly name: string;
+  readonly kind: 'model' | 'variant';
+  /** For variants: the model or variant it derives from. */
+  readonly base: string | undefined;
+  readonly range: TextRange;
+  readonly options: AnalysisOptions;
+  readonly params: ParamCounts;
+  readonly flops: FlopsReport;
+  readonly kvCacheBytes: bigint;
+  readonly memory: MemoryReport;
+  readonly latency: LatencyReport;
+  readonly budgets: readonly BudgetResult[];
+  readonly tree: NodeReport;
+}

@@ -1,0 +1,60 @@
+// The catalogue of stable diagnostic codes. A code names one kind of problem forever:
+// never rename or reuse one; add new codes at the end of their group.
+// docs/diagnostics.md lists them with examples.
+
+export const DIAGNOSTIC_CODES = {
+  // Syntax (scanner and parser).
+  'npas-syntax-unexpected-char': 'A character that cannot start any token.',
+  'npas-syntax-unterminated-string': 'A string literal without its closing quote.',
+  'npas-syntax-bad-number': 'A malformed numeric literal or unknown unit suffix.',
+  'npas-syntax-expected': 'A required token or construct is missing.',
+  'npas-syntax-unexpected-token': 'A token that cannot appear here.',
+  'npas-syntax-too-deep': 'Expressions nested too deeply to analyse.',
+
+  // Names and scopes.
+  'npas-name-unknown': 'A name that is not defined in scope.',
+  'npas-name-duplicate': 'A name defined twice in the same scope.',
+  'npas-name-shadows-builtin': 'A user name that hides a builtin.',
+  'npas-name-cycle': 'A definition that depends on itself.',
+  'npas-model-unknown': 'A variant or budget names a model that does not exist.',
+  'npas-override-unknown': 'A variant overrides a name its base does not define.',
+
+  // Evaluation of constants.
+  'npas-eval-type': 'An operand or value of the wrong type.',
+  'npas-eval-division-by-zero': 'Division or modulo by zero.',
+  'npas-eval-not-integer': 'An integer was required but the value has a fraction.',
+  'npas-eval-range': 'A value outside the allowed range (negative size, zero heads, …).',
+  'npas-eval-too-large': 'A value too large to analyse (exponent, repetition or size limit).',
+  'npas-eval-unit': 'Units that do not combine (bytes + seconds, a size given in bytes, …).',
+
+  // Layers and blocks.
+  'npas-layer-unknown-arg': 'An argument the layer kind does not take.',
+  'npas-layer-missing-arg': 'A required argument is missing.',
+  'npas-layer-duplicate-arg': 'An argument given twice.',
+  'npas-layer-too-many-args': 'More positional arguments than the layer kind takes.',
+  'npas-layer-shape': 'Argument values that are inconsistent with each other (heads ∤ d, …).',
+  'npas-block-arg': 'A block instantiated with unknown, missing or extra arguments.',
+  'npas-module-expected': 'A layer, block or stack was expected here.',
+  'npas-model-empty': 'A model without any layer.',
+
+  // Sharing declarations.
+  'npas-share-target': 'A sharing target path that does not resolve.',
+  'npas-share-not-stack': 'A strategy that needs a repeated stack was applied to something else.',
+  'npas-share-strategy': 'An unknown or malformed sharing strategy.',
+  'npas-share-shape': 'Instances tied to one store have different weight shapes.',
+  'npas-share-overlap': 'Two sharing declarations cover the same weights.',
+  'npas-tie-shape': 'Tied weights with different shapes.',
+  'npas-kv-source': 'A KV-sharing map whose source is not an earlier attention layer.',
+  'npas-adapter': 'A malformed adapter declaration or a target without matrices.',
+  'npas-hash': 'A malformed hashed-memory declaration.',
+  'npas-bank': 'A malformed SSN template bank.',
+  'npas-route': 'A malformed recursion routing declaration.',
+  'npas-allocate': 'An allocation request (analysed by the allocator).',
+
+  // Budgets.
+  'npas-budget-metric': 'An unknown budget metric or metric argument.',
+  'npas-budget-violated': 'A budget constraint that the model does not meet.',
+  'npas-budget-target': 'A budget for a model or variant that does not exist.',
+} as const;
+
+export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

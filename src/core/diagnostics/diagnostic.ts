@@ -1,0 +1,36 @@
+// The engine's own diagnostic shape: plain data, independent of LSP, consumed by the CLI,
+// the language server (which converts it) and the tests.
+
+import type { TextRange } from '../syntax/syntax-tree.js';
+import type { DiagnosticCode } from './codes.js';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+/** A located problem with a stable code (see `codes.ts`; codes are never reused). */
+export interface Diagnostic {
+  readonly code: DiagnosticCode;
+  readonly severity: Severity;
+  readonly message: string;
+  readonly range: TextRange;
+}
+
+/** Collects diagnostics for one analysis pass; stages append, nobody removes. */
+export class DiagnosticSink {
+  readonly items: Diagnostic[] = [];
+
+  error(code: DiagnosticCode, message: string, range: TextRange): void {
+    this.items.push({ code, severity: 'error', message, range });
+  }
+
+  warning(code: DiagnosticCode, message: string, range: TextRange): void {
+    this.items.push({ code, severity: 'warning', message, range });
+  }
+
+  info(code: DiagnosticCode, message: string, range: TextRange): void {
+    this.items.push({ code, severity: 'info', message, range });
+  }
+
+  get hasErrors(): boolean {
+    return this.items.some((d) => d.severity === 'error');
+  }
+}

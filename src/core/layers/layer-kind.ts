@@ -1,0 +1,123 @@
+// The contract every builtin layer kind implements: an argument schema (for checking,
+// completion and docs) and a pure `build` that turns checked argument values into the layer's
+// weights, FLOPs, attention geometry and saved activations. The engine never special-cases a
+// layer kind; everything it knows about a layer comes through this interface.
+
+/** The type of one layer argument. `dim` is a positive integer size; `count` a non-negative one. */
+export type ArgType =
+  | { readonly kind: 'dim' }
+  | { readonly kind: 'count' }
+  | { readonly kind: 'bool' }
+  | { readonly kind: 'enum'; readonly values: readonly string[] }
+  /** A positive ratio, e.g. MoR capacity; kept exact as numerator/denominator. */
+  | { readonly kind: 'ratio' };
+
+/** A checked argument value handed to `build`. `undefined` means `none` or not given (optional). */
+export type ArgValue = number | boolean | string | Ratio | undefined;
+
+/** An exact positive ratio `num/den` (both safe integers). */
+export interface Ratio {
+  readonly num: number;
+  readonly den: number;
+}
+
+export interface ArgSpec {
+  readonly name: string;
+  readonly type: ArgType;
+  /** Required arguments have no default; optional ones default to `default` (or none). */
+  readonly required: boolean;
+  readonly default?: number | boolean | string;
+  /** Whether the argument may be given positionally (in the order of `args`). */
+  readonly positional: boolean;
+  /** One line for hovers, completion and docs/language.md. */
+  readonly doc: string;
+}
+
+/** Where a weight sits in the cost model (drives FLOPs, adapters, active counting). */
+export type WeightRole =
+  | 'matmul' // a dense projection [out, in]; FLOPs 2·in·out per token
+  | 'conv' // a convolution kernel [out, in/groups, kh, kw]
+  | 'embedding' // a lookup table [rows, width]; 0 FLOPs
+  | 'position' // a learned or relative position table; 0 FLOPs
+  | 'norm' // a normalisation scale or shift
+  | 'bias' // an additive bias
+  | 'router'; // an MoE/MoR router projection; counts as matmul for FLOPs
+
+/**
+ * One weight tensor of a layer. `copies` > 1 describes a bank of identical-shape tensors (MoE
+ * experts); `activeCopies` of them are used per token (top-k), the rest only stored.
+ */
+export interface WeightSpec {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly role: WeightRole;
+  readonly copies: number;
+  readonly activeCopies: number;
+  /** For matmul/router weights: the input and output widths (LoRA sizes: r·(in+out)). */
+  readonly matmul?: { readonly dIn: number; readonly dOut: number };
+}
+
+/** Attention geometry of a layer that keeps a KV cache (or reads one). */
+export interface AttentionInfo {
+  readonly variant: 'mha' | 'mla';
+  /** Query heads. */
+  readonly queryHeads: number;
+  /** Key/value heads (GQA/MQA); for MLA, the number of heads keys/values are expanded to. */
+  readonly kvHeads: number;
+  /** Per-head dimension used in q·k scores (MLA: nope + rope dims). */
+  readonly scoreDim: number;
+  /** Per-head dimension of values. */
+  readonly valueDim: number;
+  /** Cached elements per token for this layer: 2·kvHeads·headDim, or MLA's d_c + d_R. */
+  readonly kvElementsPerToken: number;
+  /** Sliding window in tokens, or undefined for full attention. */
+  readonly window: number | undefined;
+  /** Causal self-attention (decoder) vs bidirectional (encoder). */
+  readonly causal: boolean;
+  /** Cross-attention: keys and values come from the encoder output (source length). */
+  readonly cross: boolean;
+  /**
+   * Names of this layer's weights that only produce K and V. A layer that borrows another
+   * layer's KV (CLA, MLKV, YOCO) drops them from stored, effective and FLOPs.
+   */
+  readonly kvProducerWeights: readonly string[];
+}
+
+/** Everything the engine needs from one layer instance. All counts are exact. */
+export interface LayerCost {
+  readonly weights: readonly WeightSpec[];
+  /**
+   * Forward FLOPs per token of the layer's weight-bearing operations (matmuls, convolutions,
+   * routers), active experts only, a multiply-add counted as 2. The attention score and
+   * value terms, which depend on context length, are not included: the engine adds them
+   * from `attention`. Convolutions count all output positions of one sample.
+   */
+  readonly flopsPerToken: bigint;
+  /** FLOPs of the K/V projections alone, removed when the layer borrows KV from another. */
+  readonly kvProjectionFlopsPerToken: bigint;
+  readonly attention: AttentionInfo | undefined;
+  /**
+   * Activation elements per token this layer saves for the backward pass (no recomputation,
+   * flash attention: the s² score matrix is not saved). Used for training memory.
+   */
+  readonly activationElementsPerToken: bigint;
+  /** True for convolutional layers, whose FLOPs are per sample rather than per token. */
+  readonly perSample: boolean;
+}
+
+/** Reports a problem with one argument (or the call as a whole when `arg` is undefined). */
+export type ArgProblemReporter = (arg: string | undefined, message: string) => void;
+
+export interface LayerKind {
+  readonly name: string;
+  /** One paragraph for hovers and docs. */
+  readonly doc: string;
+  readonly args: readonly ArgSpec[];
+  /**
+   * Builds the cost of one instance from checked arguments (types, required, defaults and
+   * ranges of single arguments are already enforced). Cross-argument consistency (heads
+   * dividing width, top_k ≤ experts, …) is checked here; on a problem, call `report` and
+   * return undefined.
+   */
+  build(args: ReadonlyMap<string, ArgValue>, report: ArgProblemReporter): LayerCost | undefined;
+}
