@@ -1,0 +1,120 @@
+// Multi-head attention with grouped-query (GQA) and multi-query (MQA) heads, optional per-head
+// q/k norms (Qwen 3, Gemma 3), sliding windows and cross-attention. Projections follow
+// Transformers' LlamaAttention: q [heads·head_dim, d], k and v [kv_heads·head_dim, kv_dim],
+// o [d, heads·head_dim]. The score and value terms are left to the engine, from AttentionInfo.
+
+import { BOOL, DIM, oneOf, optional, positional, readArgs } from './arg-specs.js';
+import type { LayerKind, WeightSpec } from './layer-kind.js';
+import { biasWeight, checkShapesExact, matmulFlops, normWeight, projection } from './weight-specs.js';
+
+const ARGS = [
+  positional('d', DIM, 'Model width: the input of q and the output of o.'),
+  positional('heads', DIM, 'Query heads.'),
+  optional('kv_heads', DIM, 'Key/value heads (GQA; 1 is MQA); must divide heads. Default: heads.', {
+    positional: true,
+  }),
+  optional('head_dim', DIM, 'Per-head width. Default: d/heads, which then must be exact.', { positional: true }),
+  optional('bias', BOOL, 'Default for the four projection biases.', { default: false }),
+  optional('q_bias', BOOL, 'Bias on q. Default: bias.'),
+  optional('k_bias', BOOL, 'Bias on k. Default: bias.'),
+  optional('v_bias', BOOL, 'Bias on v. Default: bias.'),
+  optional('o_bias', BOOL, 'Bias on o. Default: bias.'),
+  optional('qk_norm', oneOf(['none', 'rms', 'layer']), 'Per-head norm of width head_dim on queries and keys.', {
+    default: 'none',
+  }),
+  optional('window', DIM, 'Sliding window in tokens; none attends the whole context.'),
+  optional('causal', BOOL, 'Causal (decoder) or bidirectional (encoder) self-attention.', { default: true }),
+  optional('cross', BOOL, 'Cross-attention: keys and values come from the encoder output.', { default: false }),
+  optional('kv_dim', DIM, 'Input width of k and v (cross-attention from an encoder of another width). Default: d.'),
+];
+
+export const ATTENTION: LayerKind = {
+  name: 'Attention',
+  doc:
+    'Multi-head attention (MHA, GQA, MQA) with optional biases, per-head q/k norms, a sliding window and cross-attention. ' +
+    'Caches 2·kv_heads·head_dim elements per token.',
+  args: ARGS,
+  build(values, report) {
+    const a = readArgs(ARGS, values);
+    const d = a.number('d');
+    const heads = a.number('heads');
+    const kvHeads = a.optionalNumber('kv_heads') ?? heads;
+    const cross = a.bool('cross');
+    const window = a.optionalNumber('window');
+    const kvDim = a.optionalNumber('kv_dim');
+    if (heads % kvHeads !== 0) {
+      report('kv_heads', `kv_heads (${kvHeads}) must divide heads (${heads})`);
+      return undefined;
+    }
+    let headDim = a.optionalNumber('head_dim');
+    if (headDim === undefined) {
+      if (d % heads !== 0) {
+        report('heads', `heads (${heads}) must divide d (${d}) when head_dim is not given`);
+        return undefined;
+      }
+      headDim = d / heads;
+    }
+    if (kvDim !== undefined && !cross && kvDim !== d) {
+      report('kv_dim', `kv_dim (${kvDim}) differs from d (${d}), but self-attention reads keys and values from its own input; set cross: true`);
+      return undefined;
+    }
+    if (window !== undefined && cross) {
+      report('window', `window (${window}) applies to self-attention only; cross-attention attends the whole source`);
+      return undefined;
+    }
+    const bias = a.bool('bias');
+    const kvIn = kvDim ?? d;
+    const qWidth = heads * headDim;
+    const kvWidth = kvHeads * headDim;
+    const q = projection('q', d, qWidth, a.optionalBool('q_bias') ?? bias);
+    const k = projection('k', kvIn, kvWidth, a.optionalBool('k_bias') ?? bias);
+    const v = projection('v', kvIn, kvWidth, a.optionalBool('v_bias') ?? bias);
+    const o = projection('o', qWidth, d, a.optionalBool('o_bias') ?? bias);
+    // q/k norms are shared across heads, one vector of head_dim each, as Qwen3RMSNorm(head_dim)
+    // on q_norm and k_norm in Transformers; a LayerNorm adds its shift.
+    const qkNorm = a.choice('qk_norm');
+    const qNorm: WeightSpec[] = [];
+    const kNorm: WeightSpec[] = [];
+    if (qkNorm !== 'none') {
+      qNorm.push(normWeight('q_norm', headDim));
+      kNorm.push(normWeight('k_norm', headDim));
+      if (qkNorm === 'layer') {
+        qNorm.push(biasWeight('q_norm_bias', headDim));
+        kNorm.push(biasWeight('k_norm_bias', headDim));
+      }
+    }
+    const weights = [...q, ...k, ...v, ...o, ...qNorm, ...kNorm];
+    if (!checkShapesExact(weights, report)) return undefined;
+
+    const kvFlops = 2n * matmulFlops(kvIn, kvWidth);
+    const queryFlops = matmulFlops(d, qWidth) + matmulFlops(qWidth, d);
+    // Saved per token: the input, q, the attention output (o's input) and one softmax statistic
+    // per head (flash attention keeps the log-sum-exp, not the s² matrix); k and v unless they
+    // belong to the source; with q/k norms, the normalised q and k as well.
+    const perTokenKv = cross ? 0 : 2 * kvWidth;
+    const normed = qkNorm === 'none' ? 0 : qWidth + (cross ? 0 : kvWidth);
+    const activations = BigInt(d) + 2n * BigInt(qWidth) + BigInt(heads) + BigInt(perTokenKv) + BigInt(normed);
+    return {
+      weights,
+      // Cross-attention computes k and v once per source token, not per target token: the
+      // engine charges kvProjectionFlopsPerToken per source token for it.
+      flopsPerToken: cross ? queryFlops : queryFlops + kvFlops,
+      kvProjectionFlopsPerToken: kvFlops,
+      attention: {
+        variant: 'mha',
+        queryHeads: heads,
+        kvHeads,
+        scoreDim: headDim,
+        valueDim: headDim,
+        kvElementsPerToken: 2 * kvWidth,
+        window,
+        // Cross-attention sees the whole source whatever `causal` says.
+        causal: cross ? false : a.bool('causal'),
+        cross,
+        kvProducerWeights: [...k, ...v, ...kNorm].map((w) => w.name),
+      },
+      activationElementsPerToken: activations,
+      perSample: false,
+    };
+  },
+};

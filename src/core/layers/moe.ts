@@ -1,0 +1,79 @@
+// Mixture-of-experts feed-forward block: a router scores `experts` feed-forward experts and each
+// token uses `top_k` of them (Mixtral, DeepSeekMoE), plus optional always-on shared experts
+// (DeepSeek-V2, Qwen2-MoE). Experts are banks of identical tensors: all copies are stored,
+// `top_k` are active per token.
+
+import { ACTIVATIONS, BOOL, COUNT, DIM, oneOf, optional, positional, readArgs } from './arg-specs.js';
+import type { LayerKind, WeightSpec } from './layer-kind.js';
+import type { Bank } from './weight-specs.js';
+import { biasWeight, checkShapesExact, denseCost, matmulFlops, matmulWeight, projection } from './weight-specs.js';
+
+const ARGS = [
+  positional('d', DIM, 'Input and output width.'),
+  positional('hidden', DIM, 'Hidden width of each routed expert (moe_intermediate_size).'),
+  positional('experts', DIM, 'Routed experts stored.'),
+  positional('top_k', DIM, 'Routed experts used per token; at most experts.'),
+  optional('shared', COUNT, 'Always-active shared experts.', { default: 0 }),
+  optional('shared_hidden', DIM, 'Hidden width of each shared expert. Default: hidden.'),
+  optional('gated', BOOL, 'Experts are GatedMLPs (gate, up, down); false makes them MLPs (up, down).', {
+    default: true,
+  }),
+  optional('bias', BOOL, 'Biases on every expert projection.', { default: false }),
+  optional('router_bias', BOOL, 'A bias of experts elements on the router.', { default: false }),
+  optional('act', oneOf(ACTIVATIONS), 'Expert activation.', { default: 'silu' }),
+];
+
+/** The projections of one expert bank, named `<prefix>_gate`, `<prefix>_up`, `<prefix>_down`. */
+function expertBank(prefix: string, d: number, hidden: number, gated: boolean, bias: boolean, bank: Bank): WeightSpec[] {
+  return [
+    ...(gated ? projection(`${prefix}_gate`, d, hidden, bias, bank) : []),
+    ...projection(`${prefix}_up`, d, hidden, bias, bank),
+    ...projection(`${prefix}_down`, hidden, d, bias, bank),
+  ];
+}
+
+export const MOE: LayerKind = {
+  name: 'MoE',
+  doc:
+    'A mixture of experts: router [experts, d], experts feed-forward experts of which top_k run per token, ' +
+    'and optional shared experts that always run.',
+  args: ARGS,
+  build(values, report) {
+    const a = readArgs(ARGS, values);
+    const d = a.number('d');
+    const hidden = a.number('hidden');
+    const experts = a.number('experts');
+    const topK = a.number('top_k');
+    const shared = a.number('shared');
+    const sharedHiddenArg = a.optionalNumber('shared_hidden');
+    const gated = a.bool('gated');
+    const bias = a.bool('bias');
+    if (topK > experts) {
+      report('top_k', `top_k (${topK}) must not exceed experts (${experts})`);
+      return undefined;
+    }
+    if (sharedHiddenArg !== undefined && shared === 0) {
+      report('shared_hidden', `shared_hidden (${sharedHiddenArg}) is given but shared is 0, so there is no shared expert`);
+      return undefined;
+    }
+    const sharedHidden = sharedHiddenArg ?? hidden;
+    const weights: WeightSpec[] = [matmulWeight('router', d, experts, undefined, 'router')];
+    if (a.bool('router_bias')) weights.push(biasWeight('router_bias', experts));
+    weights.push(...expertBank('expert', d, hidden, gated, bias, { copies: experts, active: topK }));
+    if (shared > 0) weights.push(...expertBank('shared', d, sharedHidden, gated, bias, { copies: shared, active: shared }));
+    if (!checkShapesExact(weights, report)) return undefined;
+
+    // Each expert runs 2 (MLP) or 3 (GatedMLP) projections between d and its hidden width.
+    const matrices = gated ? 3n : 2n;
+    const routed = BigInt(topK) * matrices * matmulFlops(d, hidden);
+    const alwaysOn = BigInt(shared) * matrices * matmulFlops(d, sharedHidden);
+    // Saved: the input once, the router logits, and per running expert its hidden tensors
+    // (as in MLP and GatedMLP, without a second copy of the input).
+    const activations =
+      BigInt(d) +
+      BigInt(experts) +
+      BigInt(topK) * (matrices * BigInt(hidden)) +
+      BigInt(shared) * (matrices * BigInt(sharedHidden));
+    return denseCost(weights, matmulFlops(d, experts) + routed + alwaysOn, activations);
+  },
+};

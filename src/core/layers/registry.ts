@@ -1,0 +1,45 @@
+// The builtin layer library: every layer kind a spec may call, by name. The evaluator resolves
+// calls through `findLayerKind`; hovers, completion and the docs list `LAYER_KINDS` in order.
+
+import { ATTENTION } from './attention.js';
+import { CONV1D, CONV2D } from './conv.js';
+import { EMBEDDING } from './embedding.js';
+import type { LayerKind } from './layer-kind.js';
+import { LINEAR } from './linear.js';
+import { MLA } from './mla.js';
+import { GATED_MLP, MLP } from './mlp.js';
+import { MOE } from './moe.js';
+import { BATCH_NORM, LAYER_NORM, RMS_NORM } from './norms.js';
+import { ACTIVATION, DROPOUT, FLATTEN, GLOBAL_POOL, IDENTITY, POOL } from './parameter-free.js';
+import { POSITION_EMBEDDING, RELATIVE_POSITION_BIAS } from './position.js';
+
+const ALL: readonly LayerKind[] = [
+  EMBEDDING,
+  POSITION_EMBEDDING,
+  RELATIVE_POSITION_BIAS,
+  LINEAR,
+  CONV1D,
+  CONV2D,
+  LAYER_NORM,
+  RMS_NORM,
+  BATCH_NORM,
+  ATTENTION,
+  MLA,
+  MLP,
+  GATED_MLP,
+  MOE,
+  ACTIVATION,
+  DROPOUT,
+  IDENTITY,
+  POOL,
+  GLOBAL_POOL,
+  FLATTEN,
+];
+
+/** Every builtin layer kind by its name (case-sensitive), in documentation order. */
+export const LAYER_KINDS: ReadonlyMap<string, LayerKind> = new Map(ALL.map((kind) => [kind.name, kind]));
+
+/** The builtin layer kind called `name`, or undefined for an unknown name. */
+export function findLayerKind(name: string): LayerKind | undefined {
+  return LAYER_KINDS.get(name);
+}
