@@ -1,0 +1,161 @@
+// Typed, checked access to the keys of a Hugging Face config object.
+// config.json files only hold what differs from the config class's defaults (and older files
+// omit keys that did not exist yet), so every read names the Transformers default it falls back
+// to. Reads that fall back are recorded so the generated spec can say which values were not in
+// the file. Every problem is raised as a ConfigError naming the offending key; importHfConfig
+// turns it into a refusal.
+
+import { isJsonObject, type JsonObject, type JsonValue } from './json-text.js';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly key: string | undefined,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A key that was absent (or null where null means "use the default") and the value used instead. */
+export interface DefaultedKey {
+  readonly key: string;
+  readonly value: string;
+}
+
+/** How a value is shown in messages: as JSON, so a string "768" reads differently from 768. */
+export function showJson(value: JsonValue): string {
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+export class ConfigReader {
+  private readonly defaultedKeys: DefaultedKey[] = [];
+
+  constructor(readonly root: JsonObject) {}
+
+  /** Keys read from Transformers' defaults, in the order they were first read. */
+  get defaulted(): readonly DefaultedKey[] {
+    return this.defaultedKeys;
+  }
+
+  /** Whether the key is present with a non-null value. */
+  has(key: string): boolean {
+    const value = this.root[key];
+    return value !== undefined && value !== null;
+  }
+
+  raw(key: string): JsonValue | undefined {
+    return this.root[key];
+  }
+
+  /**
+   * A positive integer size. Absent → `fallback` (recorded, with `why` explaining a derived
+   * default); null is refused because Transformers would store None and fail to build.
+   */
+  positiveInt(key: string, fallback: number, why?: string): number {
+    const value = this.root[key];
+    if (value === undefined) {
+      this.noteDefault(key, fallback, why);
+      return fallback;
+    }
+    return this.checkInt(key, value, 1);
+  }
+
+  /** A non-negative integer (a count that may be 0, such as first_k_dense_replace). */
+  count(key: string, fallback: number, why?: string): number {
+    const value = this.root[key];
+    if (value === undefined) {
+      this.noteDefault(key, fallback, why);
+      return fallback;
+    }
+    return this.checkInt(key, value, 0);
+  }
+
+  /**
+   * A positive integer where null means "not set", as Transformers documents for keys such as
+   * num_key_value_heads, head_dim, sliding_window or q_lora_rank. Absent or null → `fallback`,
+   * which may itself be undefined (the feature is off).
+   */
+  optionalPositiveInt(key: string, fallback: number | undefined, why?: string): number | undefined {
+    const value = this.root[key];
+    if (value === undefined || value === null) {
+      this.noteDefault(key, fallback ?? null, why);
+      return fallback;
+    }
+    return this.checkInt(key, value, 1);
+  }
+
+  bool(key: string, fallback: boolean, why?: string): boolean {
+    const value = this.root[key];
+    if (value === undefined || value === null) {
+      this.noteDefault(key, fallback, why);
+      return fallback;
+    }
+    if (typeof value !== 'boolean') {
+      throw new ConfigError(key, `${key} must be true or false, got ${showJson(value)}`);
+    }
+    return value;
+  }
+
+  string(key: string, fallback: string, why?: string): string {
+    const value = this.optionalString(key);
+    if (value === undefined) {
+      this.noteDefault(key, fallback, why);
+      return fallback;
+    }
+    return value;
+  }
+
+  /** A string, or undefined when absent or null (nothing is recorded: the caller decides). */
+  optionalString(key: string): string | undefined {
+    const value = this.root[key];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'string') throw new ConfigError(key, `${key} must be a string, got ${showJson(value)}`);
+    return value;
+  }
+
+  /** A list of strings, or undefined when absent or null. */
+  optionalStringList(key: string): string[] | undefined {
+    const value = this.root[key];
+    if (value === undefined || value === null) return undefined;
+    if (!Array.isArray(value)) throw new ConfigError(key, `${key} must be a list of strings, got ${showJson(value)}`);
+    return value.map((item, i) => {
+      if (typeof item !== 'string') {
+        throw new ConfigError(key, `${key}[${i}] must be a string, got ${showJson(item)}`);
+      }
+      return item;
+    });
+  }
+
+  /** The number of entries of an object-valued key (id2label), or undefined when absent. */
+  optionalObjectSize(key: string): number | undefined {
+    const value = this.root[key];
+    if (value === undefined || value === null) return undefined;
+    if (!isJsonObject(value)) throw new ConfigError(key, `${key} must be an object, got ${showJson(value)}`);
+    return Object.keys(value).length;
+  }
+
+  /** Raises a refusal about `key` unless `condition` holds. */
+  require(condition: boolean, key: string, message: string): void {
+    if (!condition) throw new ConfigError(key, message);
+  }
+
+  private checkInt(key: string, value: JsonValue, min: 0 | 1): number {
+    const what = min === 1 ? 'a positive integer' : 'a non-negative integer';
+    if (typeof value !== 'number' || !Number.isFinite(value) || !Number.isInteger(value)) {
+      throw new ConfigError(key, `${key} must be ${what}, got ${showJson(value)}`);
+    }
+    if (value < min) throw new ConfigError(key, `${key} must be ${what}, got ${showJson(value)}`);
+    if (!Number.isSafeInteger(value)) {
+      throw new ConfigError(key, `${key} is too large to be exact (${showJson(value)}); sizes must be below 2^53`);
+    }
+    return value;
+  }
+
+  private noteDefault(key: string, value: number | boolean | string | null, why: string | undefined): void {
+    if (this.defaultedKeys.some((d) => d.key === key)) return;
+    const shown = value === null ? 'none' : typeof value === 'string' ? `"${value}"` : String(value);
+    this.defaultedKeys.push({ key, value: why === undefined ? shown : `${shown} (${why})` });
+  }
+}

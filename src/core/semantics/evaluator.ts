@@ -1,0 +1,488 @@
+// Evaluates expressions to values: exact numbers with units, booleans, builtin symbols, lists,
+// and modules. Layer calls and block instantiations produce hash-consed module nodes (see
+// model/module-tree.ts); `*` and `+` on modules build stacks. Errors are reported once at the
+// offending range and turn into a poison value that silences follow-on errors.
+
+import { DiagnosticSink } from '../diagnostics/diagnostic.js';
+import * as Q from '../numbers/rational.js';
+import { NUMBER_SUFFIXES, describeUnit } from '../numbers/units.js';
+import type {
+  BinaryExpression,
+  BlockDeclaration,
+  CallExpression,
+  ComprehensionExpression,
+  Expression,
+  Identifier,
+  TextRange,
+} from '../syntax/syntax-tree.js';
+import { findLayerKind } from '../layers/registry.js';
+import type { ModuleNode } from '../model/module-tree.js';
+import { Interner } from './interner.js';
+import { Scope } from './scope.js';
+import { isKnownSymbol } from './symbols.js';
+import { BUILTIN_FUNCTIONS, ERROR_VALUE, describeValue, type BuiltinFunction, type Value } from './values.js';
+import { instantiateLayer } from './layer-call.js';
+import { instantiateBlock } from './block-instance.js';
+import { concatStacks, repeatModule, stackOf } from './stack-builder.js';
+
+/** Upper bounds that keep evaluation finite and fast on any input. */
+export const LIMITS = {
+  /** Most iterations a comprehension may run. */
+  comprehension: 1_000_000,
+  /** Largest repetition count `M * n`. */
+  repeat: 1_000_000_000,
+  /** Largest exponent in `a ** e`. */
+  exponent: 1024,
+  /** Largest magnitude (bits) of any evaluated number. */
+  bits: 256,
+  /** Deepest nesting of block instantiations. */
+  instantiationDepth: 64,
+} as const;
+
+/** Shared state of one analysis: diagnostics, interning and memo tables. */
+export class EvalContext {
+  readonly interner = new Interner();
+  readonly layerMemo = new Map<string, ModuleNode>();
+  readonly blockMemo = new Map<string, ModuleNode | undefined>();
+  readonly declIds = new WeakMap<object, number>();
+  readonly scopeIds = new WeakMap<Scope, number>();
+  /** Block declarations being instantiated, innermost last (cycle detection). */
+  readonly instantiating: BlockDeclaration[] = [];
+  private nextId = 1;
+
+  constructor(readonly sink: DiagnosticSink) {}
+
+  idOf(obj: object): number {
+    let id = this.declIds.get(obj);
+    if (id === undefined) {
+      id = this.nextId++;
+      this.declIds.set(obj, id);
+    }
+    return id;
+  }
+
+  scopeId(scope: Scope): number {
+    let id = this.scopeIds.get(scope);
+    if (id === undefined) {
+      id = this.nextId++;
+      this.scopeIds.set(scope, id);
+    }
+    return id;
+  }
+}
+
+const count = (value: Q.Rational): Value => ({ kind: 'number', value, unit: 'count' });
+
+/** Evaluates an expression in a scope. Never throws. */
+export function evaluate(expr: Expression, scope: Scope, ctx: EvalContext): Value {
+  switch (expr.kind) {
+    case 'Number':
+      return evaluateNumber(expr.digits, expr.suffix, expr.range, ctx);
+    case 'String':
+      return { kind: 'string', value: expr.value };
+    case 'Boolean':
+      return { kind: 'bool', value: expr.value };
+    case 'None':
+      return { kind: 'none' };
+    case 'Missing':
+      return ERROR_VALUE;
+    case 'Name':
+      return evaluateName(expr.name, scope, ctx);
+    case 'Unary': {
+      const v = evaluate(expr.operand, scope, ctx);
+      if (v.kind === 'error') return v;
+      if (expr.operator === 'not') {
+        if (v.kind === 'bool') return { kind: 'bool', value: !v.value };
+        return typeError(ctx, expr.operand.range, `'not' needs a boolean, got ${describeValue(v)}`);
+      }
+      if (v.kind === 'number') return { kind: 'number', value: Q.neg(v.value), unit: v.unit };
+      return typeError(ctx, expr.operand.range, `unary '-' needs a number, got ${describeValue(v)}`);
+    }
+    case 'Binary':
+      return evaluateBinary(expr, scope, ctx);
+    case 'Conditional': {
+      const c = evaluate(expr.condition, scope, ctx);
+      if (c.kind === 'error') return c;
+      if (c.kind !== 'bool') return typeError(ctx, expr.condition.range, `the condition must be a boolean, got ${describeValue(c)}`);
+      return evaluate(c.value ? expr.whenTrue : expr.whenFalse, scope, ctx);
+    }
+    case 'Call':
+      return evaluateCall(expr, scope, ctx);
+    case 'Member': {
+      const obj = evaluate(expr.object, scope, ctx);
+      if (obj.kind === 'error') return obj;
+      return typeError(ctx, expr.range, `${describeValue(obj)} has no member '${expr.member.text}' in an expression; member paths are for sharing statements`);
+    }
+    case 'Index': {
+      const obj = evaluate(expr.object, scope, ctx);
+      const idx = evaluate(expr.index, scope, ctx);
+      if (obj.kind === 'error' || idx.kind === 'error') return ERROR_VALUE;
+      if (obj.kind !== 'list') return typeError(ctx, expr.object.range, `only lists can be indexed, got ${describeValue(obj)}`);
+      const i = toSmallInteger(idx, expr.index.range, ctx, 'an index');
+      if (i === undefined) return ERROR_VALUE;
+      const n = obj.items.length;
+      const k = i < 0 ? n + i : i;
+      const item = obj.items[k];
+      if (item === undefined) {
+        ctx.sink.error('npas-eval-range', `index ${i} is out of range for a list of ${n}`, expr.index.range);
+        return ERROR_VALUE;
+      }
+      return item;
+    }
+    case 'List': {
+      const items = expr.elements.map((e) => evaluate(e, scope, ctx));
+      return listOrStack(items, expr.range, ctx);
+    }
+    case 'Comprehension':
+      return evaluateComprehension(expr, scope, ctx);
+  }
+}
+
+function typeError(ctx: EvalContext, range: TextRange, message: string): Value {
+  ctx.sink.error('npas-eval-type', message, range);
+  return ERROR_VALUE;
+}
+
+function evaluateNumber(digits: string, suffix: string, range: TextRange, ctx: EvalContext): Value {
+  const mantissa = Q.parseDecimal(digits);
+  const meaning = NUMBER_SUFFIXES.get(suffix);
+  // The scanner already reported malformed literals; stay silent and poison.
+  if (!mantissa || !meaning) return ERROR_VALUE;
+  const value = Q.mul(mantissa, meaning.scale);
+  if (!withinBits(value)) {
+    ctx.sink.error('npas-eval-too-large', 'this number is too large to analyse', range);
+    return ERROR_VALUE;
+  }
+  return { kind: 'number', value, unit: meaning.unit };
+}
+
+function withinBits(v: Q.Rational): boolean {
+  const n = v.num < 0n ? -v.num : v.num;
+  return n.toString(16).length * 4 <= LIMITS.bits && v.den.toString(16).length * 4 <= LIMITS.bits;
+}
+
+function evaluateName(id: Identifier, scope: Scope, ctx: EvalContext): Value {
+  const found = scope.lookup(id.text);
+  if (found) {
+    const { entry, scope: owner } = found;
+    switch (entry.kind) {
+      case 'value':
+        return entry.value;
+      case 'block':
+        return { kind: 'block', decl: entry.decl, scope: owner };
+      case 'binding': {
+        if (entry.state === 'done') return entry.value ?? ERROR_VALUE;
+        if (entry.state === 'evaluating') {
+          ctx.sink.error('npas-name-cycle', `'${id.text}' depends on itself`, id.range);
+          return ERROR_VALUE;
+        }
+        entry.state = 'evaluating';
+        const value = evaluate(entry.binding.value, owner, ctx);
+        entry.value = value;
+        entry.state = 'done';
+        return value;
+      }
+    }
+  }
+  const layer = findLayerKind(id.text);
+  if (layer) return { kind: 'layerKind', layer };
+  if ((BUILTIN_FUNCTIONS as readonly string[]).includes(id.text)) return { kind: 'builtin', name: id.text as BuiltinFunction };
+  if (isKnownSymbol(id.text)) return { kind: 'symbol', name: id.text };
+  ctx.sink.error('npas-name-unknown', `unknown name '${id.text}'`, id.range);
+  return ERROR_VALUE;
+}
+
+function evaluateBinary(expr: BinaryExpression, scope: Scope, ctx: EvalContext): Value {
+  if (expr.operator === 'and' || expr.operator === 'or') {
+    const l = evaluate(expr.left, scope, ctx);
+    if (l.kind === 'error') return l;
+    if (l.kind !== 'bool') return typeError(ctx, expr.left.range, `'${expr.operator}' needs booleans, got ${describeValue(l)}`);
+    // Short-circuit like every mainstream language, so guards such as `i > 0 and x / i > 2` work.
+    if (expr.operator === 'and' ? !l.value : l.value) return l;
+    const r = evaluate(expr.right, scope, ctx);
+    if (r.kind === 'error') return r;
+    if (r.kind !== 'bool') return typeError(ctx, expr.right.range, `'${expr.operator}' needs booleans, got ${describeValue(r)}`);
+    return r;
+  }
+  const l = evaluate(expr.left, scope, ctx);
+  const r = evaluate(expr.right, scope, ctx);
+  if (l.kind === 'error' || r.kind === 'error') return ERROR_VALUE;
+  const op = expr.operator;
+
+  if (op === '==' || op === '!=') {
+    const eq = valuesEqual(l, r);
+    if (eq === undefined) return typeError(ctx, expr.range, `cannot compare ${describeValue(l)} with ${describeValue(r)}`);
+    return { kind: 'bool', value: op === '==' ? eq : !eq };
+  }
+
+  // Module arithmetic: repetition and sequences.
+  const lm = asModule(l, expr.left.range, ctx);
+  const rm = asModule(r, expr.right.range, ctx);
+  if (op === '*' && lm && r.kind === 'number') return repeatValue(lm, r, expr.right.range, expr.range, ctx);
+  if (op === '*' && rm && l.kind === 'number') return repeatValue(rm, l, expr.left.range, expr.range, ctx);
+  if (op === '+' && lm && rm) return { kind: 'module', node: concatStacks([lm, rm], expr.range, ctx) };
+  if (lm || rm) {
+    return typeError(ctx, expr.operatorRange, `'${op}' does not apply to ${describeValue(l)} and ${describeValue(r)}; modules combine with '*' (repeat) and '+' (sequence)`);
+  }
+
+  if (l.kind !== 'number' || r.kind !== 'number') {
+    return typeError(ctx, expr.operatorRange, `'${op}' needs numbers, got ${describeValue(l)} and ${describeValue(r)}`);
+  }
+  switch (op) {
+    case '<':
+    case '<=':
+    case '>':
+    case '>=': {
+      if (l.unit !== r.unit) return unitError(ctx, expr, l.unit, r.unit);
+      const c = Q.compare(l.value, r.value);
+      const value = op === '<' ? c < 0 : op === '<=' ? c <= 0 : op === '>' ? c > 0 : c >= 0;
+      return { kind: 'bool', value };
+    }
+    case '+':
+    case '-':
+      if (l.unit !== r.unit) return unitError(ctx, expr, l.unit, r.unit);
+      return checked({ kind: 'number', value: op === '+' ? Q.add(l.value, r.value) : Q.sub(l.value, r.value), unit: l.unit }, expr.range, ctx);
+    case '*':
+      if (l.unit !== 'count' && r.unit !== 'count') return unitError(ctx, expr, l.unit, r.unit);
+      return checked({ kind: 'number', value: Q.mul(l.value, r.value), unit: l.unit === 'count' ? r.unit : l.unit }, expr.range, ctx);
+    case '/':
+    case '//':
+    case '%': {
+      if (Q.isZero(r.value)) {
+        ctx.sink.error('npas-eval-division-by-zero', `'${op}' by zero`, expr.right.range);
+        return ERROR_VALUE;
+      }
+      // A ratio of two sizes is a plain count (bytes / bytes); a size over a count keeps its unit.
+      let unit = l.unit;
+      if (r.unit !== 'count') {
+        if (r.unit !== l.unit) return unitError(ctx, expr, l.unit, r.unit);
+        unit = op === '%' ? l.unit : 'count';
+      }
+      const value = op === '/' ? Q.div(l.value, r.value) : op === '//' ? Q.floorDiv(l.value, r.value) : Q.mod(l.value, r.value);
+      return checked({ kind: 'number', value, unit }, expr.range, ctx);
+    }
+    case '**': {
+      if (l.unit !== 'count' || r.unit !== 'count') return unitError(ctx, expr, l.unit, r.unit);
+      if (!Q.isInteger(r.value)) {
+        ctx.sink.error('npas-eval-not-integer', 'exponents must be integers', expr.right.range);
+        return ERROR_VALUE;
+      }
+      const e = r.value.num;
+      if (e > BigInt(LIMITS.exponent) || e < -BigInt(LIMITS.exponent)) {
+        ctx.sink.error('npas-eval-too-large', `exponent ${e} is too large (at most ${LIMITS.exponent})`, expr.right.range);
+        return ERROR_VALUE;
+      }
+      if (e < 0n && Q.isZero(l.value)) {
+        ctx.sink.error('npas-eval-division-by-zero', '0 to a negative power', expr.range);
+        return ERROR_VALUE;
+      }
+      // Refuse results that would be huge before computing them (|base| bits × exponent).
+      const baseBits = (l.value.num < 0n ? -l.value.num : l.value.num).toString(2).length + l.value.den.toString(2).length;
+      if (baseBits * Number(e < 0n ? -e : e) > LIMITS.bits * 4) {
+        ctx.sink.error('npas-eval-too-large', 'this power is too large to analyse', expr.range);
+        return ERROR_VALUE;
+      }
+      return checked(count(Q.pow(l.value, e)), expr.range, ctx);
+    }
+  }
+  return ERROR_VALUE;
+}
+
+function unitError(ctx: EvalContext, expr: BinaryExpression, a: string, b: string): Value {
+  ctx.sink.error('npas-eval-unit', `'${expr.operator}' cannot combine ${describeUnit(a as 'count')} with ${describeUnit(b as 'count')}`, expr.operatorRange);
+  return ERROR_VALUE;
+}
+
+function checked(v: Value, range: TextRange, ctx: EvalContext): Value {
+  if (v.kind === 'number' && !withinBits(v.value)) {
+    ctx.sink.error('npas-eval-too-large', 'this value is too large to analyse', range);
+    return ERROR_VALUE;
+  }
+  return v;
+}
+
+/** Structural equality of plain values; undefined when the two cannot be compared. */
+export function valuesEqual(a: Value, b: Value): boolean | undefined {
+  if (a.kind === 'none' || b.kind === 'none') return a.kind === b.kind;
+  if (a.kind === 'number' && b.kind === 'number') return a.unit === b.unit && Q.compare(a.value, b.value) === 0;
+  if (a.kind === 'bool' && b.kind === 'bool') return a.value === b.value;
+  if ((a.kind === 'symbol' || a.kind === 'string') && (b.kind === 'symbol' || b.kind === 'string')) {
+    return (a.kind === 'symbol' ? a.name : a.value) === (b.kind === 'symbol' ? b.name : b.value);
+  }
+  if (a.kind === 'list' && b.kind === 'list') {
+    if (a.items.length !== b.items.length) return false;
+    for (let i = 0; i < a.items.length; i++) {
+      const e = valuesEqual(a.items[i]!, b.items[i]!);
+      if (e !== true) return e;
+    }
+    return true;
+  }
+  return undefined;
+}
+
+/** Converts a value to a module node, instantiating a bare block with its defaults. */
+export function asModule(v: Value, range: TextRange, ctx: EvalContext): ModuleNode | undefined {
+  if (v.kind === 'module') return v.node;
+  if (v.kind === 'block') return instantiateBlock(v.decl, v.scope, [], range, range, undefined, ctx);
+  return undefined;
+}
+
+function repeatValue(m: ModuleNode, n: Value, nRange: TextRange, range: TextRange, ctx: EvalContext): Value {
+  const times = toSmallInteger(n, nRange, ctx, 'a repetition count');
+  if (times === undefined) return ERROR_VALUE;
+  if (times < 1) {
+    ctx.sink.error('npas-eval-range', `a module must be repeated at least once, got ${times}`, nRange);
+    return ERROR_VALUE;
+  }
+  if (times > LIMITS.repeat) {
+    ctx.sink.error('npas-eval-too-large', `repetition ${times} exceeds the limit of ${LIMITS.repeat}`, nRange);
+    return ERROR_VALUE;
+  }
+  const node = repeatModule(m, times, range, ctx);
+  return node ? { kind: 'module', node } : ERROR_VALUE;
+}
+
+/** A safe JS integer from a count value, or undefined (reported). */
+export function toSmallInteger(v: Value, range: TextRange, ctx: EvalContext, what: string): number | undefined {
+  if (v.kind === 'error') return undefined;
+  if (v.kind !== 'number' || v.unit !== 'count') {
+    ctx.sink.error('npas-eval-type', `${what} must be a plain number, got ${describeValue(v)}`, range);
+    return undefined;
+  }
+  if (!Q.isInteger(v.value)) {
+    ctx.sink.error('npas-eval-not-integer', `${what} must be an integer, got ${Q.toDecimalString(v.value)}`, range);
+    return undefined;
+  }
+  const n = v.value.num;
+  if (n > BigInt(Number.MAX_SAFE_INTEGER) || n < -BigInt(Number.MAX_SAFE_INTEGER)) {
+    ctx.sink.error('npas-eval-too-large', `${what} is too large`, range);
+    return undefined;
+  }
+  return Number(n);
+}
+
+function listOrStack(items: Value[], range: TextRange, ctx: EvalContext): Value {
+  if (items.some((v) => v.kind === 'error')) return ERROR_VALUE;
+  const modules = items.filter((v) => v.kind === 'module' || v.kind === 'block');
+  if (modules.length === 0 || items.length === 0) return { kind: 'list', items };
+  if (modules.length !== items.length) {
+    ctx.sink.error('npas-module-expected', 'a list must hold either only modules (a stack) or only values', range);
+    return ERROR_VALUE;
+  }
+  const nodes: ModuleNode[] = [];
+  for (const v of items) {
+    const m = asModule(v, range, ctx);
+    if (!m) return ERROR_VALUE;
+    nodes.push(m);
+  }
+  return { kind: 'module', node: concatStacks(nodes, range, ctx) };
+}
+
+function evaluateComprehension(expr: ComprehensionExpression, scope: Scope, ctx: EvalContext): Value {
+  const toV = evaluate(expr.to, scope, ctx);
+  const fromV = expr.from ? evaluate(expr.from, scope, ctx) : count(Q.ZERO);
+  const to = toSmallInteger(toV, expr.to.range, ctx, 'a range bound');
+  const from = toSmallInteger(fromV, expr.from?.range ?? expr.to.range, ctx, 'a range bound');
+  if (to === undefined || from === undefined) return ERROR_VALUE;
+  if (to - from > LIMITS.comprehension) {
+    ctx.sink.error('npas-eval-too-large', `a comprehension may run at most ${LIMITS.comprehension} times, this one runs ${to - from}`, expr.range);
+    return ERROR_VALUE;
+  }
+  const inner = new Scope(scope, scope.owner);
+  const items: Value[] = [];
+  // Index-dependent stacks evaluate the body once per index; identical instances are
+  // hash-consed by the instantiation memo, so only the distinct ones cost real work.
+  const before = ctx.sink.items.length;
+  for (let i = from; i < to; i++) {
+    inner.entries.set(expr.variable.text, { kind: 'value', value: count(Q.fromInt(i)), name: expr.variable });
+    const v = evaluate(expr.body, inner, ctx);
+    if (v.kind === 'error') {
+      // One failing index usually means all fail: stop after the first to avoid N copies.
+      if (ctx.sink.items.length > before) return ERROR_VALUE;
+      return ERROR_VALUE;
+    }
+    items.push(v);
+  }
+  if (items.length === 0) return { kind: 'list', items };
+  if (items.every((v) => v.kind === 'module' || v.kind === 'block')) {
+    const nodes: ModuleNode[] = [];
+    for (const v of items) {
+      const m = asModule(v, expr.body.range, ctx);
+      if (!m) return ERROR_VALUE;
+      nodes.push(m);
+    }
+    return { kind: 'module', node: stackOf(nodes, expr.range, ctx) };
+  }
+  return listOrStack(items, expr.range, ctx);
+}
+
+function evaluateCall(expr: CallExpression, scope: Scope, ctx: EvalContext): Value {
+  const callee = evaluate(expr.callee, scope, ctx);
+  switch (callee.kind) {
+    case 'error':
+      return callee;
+    case 'layerKind': {
+      const node = instantiateLayer(callee.layer, expr, scope, ctx);
+      return node ? { kind: 'module', node } : ERROR_VALUE;
+    }
+    case 'block': {
+      const node = instantiateBlock(callee.decl, callee.scope, expr.args, expr.range, expr.argsRange, scope, ctx);
+      return node ? { kind: 'module', node } : ERROR_VALUE;
+    }
+    case 'builtin':
+      return callBuiltin(callee.name, expr, scope, ctx);
+    default:
+      return typeError(ctx, expr.callee.range, `${describeValue(callee)} cannot be called`);
+  }
+}
+
+function callBuiltin(name: BuiltinFunction, expr: CallExpression, scope: Scope, ctx: EvalContext): Value {
+  const named = expr.args.find((a) => a.name);
+  if (named?.name) {
+    ctx.sink.error('npas-layer-unknown-arg', `${name}() takes no named arguments`, named.name.range);
+    return ERROR_VALUE;
+  }
+  const values = expr.args.map((a) => evaluate(a.value, scope, ctx));
+  if (values.some((v) => v.kind === 'error')) return ERROR_VALUE;
+  const nums: { value: Q.Rational; unit: string }[] = [];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v.kind !== 'number') return typeError(ctx, expr.args[i]!.range, `${name}() needs numbers, got ${describeValue(v)}`);
+    nums.push(v);
+  }
+  const unary = name !== 'min' && name !== 'max';
+  if (unary ? nums.length !== 1 : nums.length === 0) {
+    ctx.sink.error('npas-layer-missing-arg', unary ? `${name}() takes exactly one number` : `${name}() needs at least one number`, expr.argsRange);
+    return ERROR_VALUE;
+  }
+  const unit = nums[0]!.unit;
+  if (nums.some((n) => n.unit !== unit)) {
+    ctx.sink.error('npas-eval-unit', `${name}() arguments must share a unit`, expr.argsRange);
+    return ERROR_VALUE;
+  }
+  const first = nums[0]!.value;
+  let value: Q.Rational;
+  switch (name) {
+    case 'min':
+      value = nums.reduce((m, n) => (Q.compare(n.value, m) < 0 ? n.value : m), first);
+      break;
+    case 'max':
+      value = nums.reduce((m, n) => (Q.compare(n.value, m) > 0 ? n.value : m), first);
+      break;
+    case 'ceil':
+      value = Q.fromBigInt(Q.ceil(first));
+      break;
+    case 'floor':
+      value = Q.fromBigInt(Q.floor(first));
+      break;
+    case 'round':
+      value = Q.fromBigInt(Q.round(first));
+      break;
+    case 'abs':
+      value = first.num < 0n ? Q.neg(first) : first;
+      break;
+  }
+  return { kind: 'number', value, unit: unit as 'count' };
+}
+
+export { DiagnosticSink };

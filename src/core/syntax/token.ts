@@ -1,0 +1,102 @@
+// The tokens of the `.npas` language: the kinds the scanner produces and the shape of one token.
+// Keyword and punctuation kinds are spelled as the source text itself (`'model'`, `'<='`), so the
+// parser reads like the grammar; the remaining kinds name token classes.
+
+/** Reserved words: they can never be used as names. */
+export const KEYWORDS = [
+  'model', 'block', 'variant', 'of', 'budget',
+  'share', 'tie', 'adapt', 'hash', 'bank', 'dict', 'route', 'freeze', 'train', 'allocate',
+  'relax', 'tied',
+  'if', 'then', 'else', 'for', 'in', 'and', 'or', 'not',
+  'true', 'false', 'none',
+] as const;
+
+export type Keyword = (typeof KEYWORDS)[number];
+
+/** Operators and punctuation, longest spellings first where one is a prefix of another. */
+export const PUNCTUATORS = [
+  '+', '-', '*', '/', '//', '%', '**',
+  '==', '!=', '<', '<=', '>', '>=', '=',
+  '(', ')', '[', ']', '{', '}', ',', ':', '.', '..', ';',
+] as const;
+
+export type Punctuator = (typeof PUNCTUATORS)[number];
+
+/**
+ * - `Identifier`: a name that is not a keyword (`kv` and `heads` are identifiers);
+ * - `Number`: a numeric literal with its optional unit suffix;
+ * - `String`: a double-quoted string;
+ * - `Unknown`: a run of characters that cannot start any token (the scanner reported it);
+ * - `EOF`: the end of the text, always the last token.
+ */
+export type TokenKind = 'Identifier' | 'Number' | 'String' | 'Unknown' | 'EOF' | Keyword | Punctuator;
+
+/**
+ * One token. All tokens share one object shape so the parser's hot paths stay monomorphic.
+ * `newlineBefore` is true when a line break (or the start of the file) separates this token from
+ * the previous one; the EOF token always has it set, since the end of the file ends every line.
+ */
+export interface Token {
+  readonly kind: TokenKind;
+  readonly start: number;
+  readonly end: number;
+  readonly newlineBefore: boolean;
+  /**
+   * Identifiers and keywords: the spelling. Numbers: the mantissa without `_` separators.
+   * Strings: the decoded value. Other kinds: the empty string.
+   */
+  readonly value: string;
+  /** Numbers: the unit or magnitude suffix (`''` when absent or unknown). Other kinds: `''`. */
+  readonly suffix: string;
+}
+
+const KEYWORD_SET: ReadonlySet<string> = new Set<string>(KEYWORDS);
+
+/** Whether `text` is a reserved word. */
+export function isKeyword(text: string): text is Keyword {
+  return KEYWORD_SET.has(text);
+}
+
+/** The magnitude, byte and time suffixes a number may carry (docs/language.md, "Numbers and units"). */
+export const NUMBER_SUFFIXES: ReadonlySet<string> = new Set([
+  'K', 'M', 'G', 'B', 'T',
+  'Ki', 'Mi', 'Gi', 'Ti',
+  'KB', 'MB', 'GB', 'TB', 'KiB', 'MiB', 'GiB', 'TiB', 'bytes',
+  'ms', 'us', 's',
+]);
+
+/** The keywords that begin a sharing or training statement inside a model, block or variant. */
+export type StatementKeywordKind =
+  | 'share' | 'tie' | 'adapt' | 'hash' | 'bank' | 'dict' | 'route' | 'freeze' | 'train' | 'allocate';
+
+const STATEMENT_KEYWORDS: ReadonlySet<TokenKind> = new Set<TokenKind>([
+  'share', 'tie', 'adapt', 'hash', 'bank', 'dict', 'route', 'freeze', 'train', 'allocate',
+]);
+
+/** Whether a token kind begins a statement. */
+export function isStatementKeyword(kind: TokenKind): kind is StatementKeywordKind {
+  return STATEMENT_KEYWORDS.has(kind);
+}
+
+/** Whether a token kind begins a declaration that only exists at top level (never nested). */
+export function isTopLevelOnlyKeyword(kind: TokenKind): boolean {
+  return kind === 'model' || kind === 'variant' || kind === 'budget';
+}
+
+/** A readable description of a token for messages: `'model'`, `'<='`, `number`, `end of file`. */
+export function describeToken(token: Token, text: string): string {
+  switch (token.kind) {
+    case 'EOF':
+      return 'end of file';
+    case 'Identifier':
+      return `name '${token.value}'`;
+    case 'Number':
+      return `number '${text.slice(token.start, token.end)}'`;
+    case 'String':
+      return 'string';
+    case 'Unknown':
+      return `'${text.slice(token.start, token.end)}'`;
+    default:
+      return `'${token.kind}'`;
+  }
+}
