@@ -1,0 +1,193 @@
+// The attention geometry Attention and MLA hand the engine: heads, score and value widths, the
+// KV cache per token, window, causality, cross-attention and the weights that produce K and V.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ArgValue, AttentionInfo, LayerCost } from '../../../src/core/layers/layer-kind.js';
+import { findLayerKind } from '../../../src/core/layers/registry.js';
+
+function build(kindName: string, given: Record<string, ArgValue>): LayerCost {
+  const kind = findLayerKind(kindName);
+  assert.ok(kind, `unknown layer kind ${kindName}`);
+  const values = new Map<string, ArgValue>(kind.args.map((a) => [a.name, a.name in given ? given[a.name] : a.default]));
+  const cost = kind.build(values, (arg, message) => assert.fail(`${String(arg)}: ${message}`));
+  assert.ok(cost);
+  return cost;
+}
+
+interface InfoCase {
+  readonly name: string;
+  readonly kind: string;
+  readonly args: Record<string, ArgValue>;
+  readonly info: AttentionInfo;
+  readonly kvProjectionFlops: bigint;
+}
+
+const CASES: readonly InfoCase[] = [
+  {
+    name: 'Llama-2-7B MHA',
+    kind: 'Attention',
+    args: { d: 4096, heads: 32 },
+    info: {
+      variant: 'mha',
+      queryHeads: 32,
+      kvHeads: 32,
+      scoreDim: 128,
+      valueDim: 128,
+      kvElementsPerToken: 8192,
+      window: undefined,
+      causal: true,
+      cross: false,
+      kvProducerWeights: ['k', 'v'],
+    },
+    kvProjectionFlops: 2n * 2n * 4096n * 4096n,
+  },
+  {
+    name: 'Mistral GQA with a sliding window',
+    kind: 'Attention',
+    args: { d: 4096, heads: 32, kv_heads: 8, window: 4096 },
+    info: {
+      variant: 'mha',
+      queryHeads: 32,
+      kvHeads: 8,
+      scoreDim: 128,
+      valueDim: 128,
+      kvElementsPerToken: 2048,
+      window: 4096,
+      causal: true,
+      cross: false,
+      kvProducerWeights: ['k', 'v'],
+    },
+    kvProjectionFlops: 2n * 2n * 4096n * 1024n,
+  },
+  {
+    name: 'BERT bidirectional with biases',
+    kind: 'Attention',
+    args: { d: 768, heads: 12, bias: true, causal: false },
+    info: {
+      variant: 'mha',
+      queryHeads: 12,
+      kvHeads: 12,
+      scoreDim: 64,
+      valueDim: 64,
+      kvElementsPerToken: 1536,
+      window: undefined,
+      causal: false,
+      cross: false,
+      kvProducerWeights: ['k', 'k_bias', 'v', 'v_bias'],
+    },
+    kvProjectionFlops: 2n * 2n * 768n * 768n,
+  },
+  {
+    name: 'k norm produces K',
+    kind: 'Attention',
+    args: { d: 64, heads: 4, kv_heads: 2, qk_norm: 'layer' },
+    info: {
+      variant: 'mha',
+      queryHeads: 4,
+      kvHeads: 2,
+      scoreDim: 16,
+      valueDim: 16,
+      kvElementsPerToken: 64,
+      window: undefined,
+      causal: true,
+      cross: false,
+      kvProducerWeights: ['k', 'v', 'k_norm', 'k_norm_bias'],
+    },
+    kvProjectionFlops: 2n * 2n * 64n * 32n,
+  },
+  {
+    // Cross-attention attends the whole source, so it is never causal.
+    name: 'cross-attention',
+    kind: 'Attention',
+    args: { d: 512, heads: 8, cross: true, kv_dim: 768 },
+    info: {
+      variant: 'mha',
+      queryHeads: 8,
+      kvHeads: 8,
+      scoreDim: 64,
+      valueDim: 64,
+      kvElementsPerToken: 1024,
+      window: undefined,
+      causal: false,
+      cross: true,
+      kvProducerWeights: ['k', 'v'],
+    },
+    kvProjectionFlops: 2n * 2n * 768n * 512n,
+  },
+  {
+    name: 'DeepSeek-V2-Lite MLA',
+    kind: 'MLA',
+    args: { d: 2048, heads: 16, kv_rank: 512, rope_dim: 64, nope_dim: 128, v_dim: 128 },
+    info: {
+      variant: 'mla',
+      queryHeads: 16,
+      kvHeads: 16,
+      scoreDim: 192,
+      valueDim: 128,
+      kvElementsPerToken: 576,
+      window: undefined,
+      causal: true,
+      cross: false,
+      kvProducerWeights: ['kv_a', 'kv_a_norm', 'kv_b'],
+    },
+    kvProjectionFlops: 2n * (2048n * 576n + 512n * 4096n),
+  },
+  {
+    name: 'MLA with attention_bias',
+    kind: 'MLA',
+    args: { d: 64, heads: 2, kv_rank: 16, rope_dim: 4, nope_dim: 8, v_dim: 6, q_rank: 32, bias: true },
+    info: {
+      variant: 'mla',
+      queryHeads: 2,
+      kvHeads: 2,
+      scoreDim: 12,
+      valueDim: 6,
+      kvElementsPerToken: 20,
+      window: undefined,
+      causal: true,
+      cross: false,
+      kvProducerWeights: ['kv_a', 'kv_a_bias', 'kv_a_norm', 'kv_b'],
+    },
+    kvProjectionFlops: 2n * (64n * 20n + 16n * 28n),
+  },
+];
+
+for (const c of CASES) {
+  test(`${c.kind} attention info: ${c.name}`, () => {
+    const cost = build(c.kind, c.args);
+    assert.deepEqual(cost.attention, c.info);
+    assert.equal(cost.kvProjectionFlopsPerToken, c.kvProjectionFlops);
+  });
+}
+
+test('KV producer weights exist in the layer', () => {
+  for (const c of CASES) {
+    const cost = build(c.kind, c.args);
+    const names = new Set(cost.weights.map((w) => w.name));
+    for (const name of cost.attention?.kvProducerWeights ?? []) assert.ok(names.has(name), `${c.name}: ${name}`);
+  }
+});
+
+test('self-attention FLOPs include the K/V projections; cross-attention leaves them to the source side', () => {
+  const self = build('Attention', { d: 512, heads: 8 });
+  const cross = build('Attention', { d: 512, heads: 8, cross: true });
+  assert.equal(self.flopsPerToken, 8n * 512n * 512n);
+  assert.equal(cross.flopsPerToken, 4n * 512n * 512n);
+  assert.equal(cross.kvProjectionFlopsPerToken, self.kvProjectionFlopsPerToken);
+  assert.equal(self.flopsPerToken - cross.flopsPerToken, cross.kvProjectionFlopsPerToken);
+});
+
+test('layers without attention report no attention and no KV projection FLOPs', () => {
+  for (const [kind, args] of [
+    ['Linear', { d_in: 8, d_out: 8 }],
+    ['MLP', { d: 8, hidden: 32 }],
+    ['MoE', { d: 8, hidden: 16, experts: 4, top_k: 2 }],
+    ['RelativePositionBias', { buckets: 32, heads: 8 }],
+    ['Conv2d', { c_in: 3, c_out: 8, kernel: 3, size: 8 }],
+  ] as const) {
+    const cost = build(kind, args);
+    assert.equal(cost.attention, undefined, kind);
+    assert.equal(cost.kvProjectionFlopsPerToken, 0n, kind);
+  }
+});
