@@ -16,7 +16,7 @@ export class ConfigError extends Error {
   }
 }
 
-/** A key that was absent (or null where null means "use the default") and the value used instead. */
+/** A key absent from the config and the Transformers default used instead. */
 export interface DefaultedKey {
   readonly key: string;
   readonly value: string;
@@ -74,15 +74,22 @@ export class ConfigReader {
 
   /**
    * A positive integer where null means "not set", as Transformers documents for keys such as
-   * num_key_value_heads, head_dim, sliding_window or q_lora_rank. Absent or null → `fallback`,
-   * which may itself be undefined (the feature is off).
+   * num_key_value_heads, head_dim, sliding_window or q_lora_rank. Absent → `fallback`, which may
+   * itself be undefined (the feature is off); null → `whenNull`, where null means "off". The two
+   * differ for some classes (MistralConfig: sliding_window absent is 4096, null is off).
    */
-  optionalPositiveInt(key: string, fallback: number | undefined, why?: string): number | undefined {
+  optionalPositiveInt(
+    key: string,
+    fallback: number | undefined,
+    why?: string,
+    whenNull: number | null = fallback ?? null,
+  ): number | undefined {
     const value = this.root[key];
-    if (value === undefined || value === null) {
+    if (value === undefined) {
       this.noteDefault(key, fallback ?? null, why);
       return fallback;
     }
+    if (value === null) return whenNull ?? undefined;
     return this.checkInt(key, value, 1);
   }
 

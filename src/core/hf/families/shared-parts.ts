@@ -1,0 +1,179 @@
+// Pieces every family needs: reading the attention geometry with Transformers' derivations
+// (head_dim = hidden / heads, kv heads = heads), the constants that name it, the LM head with its
+// tying rule, and the layer stack with per-layer sliding windows written the way a person would
+// (one window for all layers, a threshold comprehension, or an explicit list).
+
+import { ConfigError, type ConfigReader } from '../config-reader.js';
+import type { HeadKind } from '../family.js';
+import { binding, call, formatArg, type Arg, type Binding } from '../spec-writer.js';
+
+export interface AttentionShape {
+  readonly d: number;
+  readonly heads: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
+  /** Whether head_dim deserves a constant: the config gives it, or it is not d / heads. */
+  readonly headDimNamed: boolean;
+}
+
+export interface AttentionKeys {
+  readonly hidden: string;
+  readonly hiddenDefault: number;
+  readonly heads: string;
+  readonly headsDefault: number;
+  /** The kv-heads key, when the family has grouped-query attention. */
+  readonly kvHeads?: string;
+  /** Default when the kv-heads key is absent; undefined means "= heads". Null always means heads. */
+  readonly kvHeadsDefault?: number;
+  /** The head-dimension key, when the config class has one. */
+  readonly headDim?: string;
+  /** Default when the head-dimension key is absent; undefined means hidden / heads (GemmaConfig: 256). */
+  readonly headDimDefault?: number;
+}
+
+export function readAttentionShape(cfg: ConfigReader, keys: AttentionKeys): AttentionShape {
+  const d = cfg.positiveInt(keys.hidden, keys.hiddenDefault);
+  const heads = cfg.positiveInt(keys.heads, keys.headsDefault);
+
+  let headDim: number;
+  let headDimNamed: boolean;
+  const headDimKey = keys.headDim;
+  if (headDimKey !== undefined && cfg.has(headDimKey)) {
+    headDim = cfg.positiveInt(headDimKey, 0);
+    headDimNamed = true;
+  } else if (headDimKey !== undefined && keys.headDimDefault !== undefined && cfg.raw(headDimKey) === undefined) {
+    headDim = cfg.positiveInt(headDimKey, keys.headDimDefault);
+    headDimNamed = true;
+  } else {
+    const given = headDimKey === undefined ? '' : ` when ${headDimKey} is not given`;
+    cfg.require(d % heads === 0, keys.heads, `${keys.heads} (${heads}) must divide ${keys.hidden} (${d})${given}`);
+    headDim = d / heads;
+    if (headDimKey !== undefined) cfg.optionalPositiveInt(headDimKey, headDim, `${keys.hidden} / ${keys.heads}`);
+    headDimNamed = false;
+  }
+
+  let kvHeads = heads;
+  const kvKey = keys.kvHeads;
+  if (kvKey !== undefined) {
+    const fallback = keys.kvHeadsDefault ?? heads;
+    const why = keys.kvHeadsDefault === undefined ? `= ${keys.heads}` : undefined;
+    kvHeads = cfg.optionalPositiveInt(kvKey, fallback, why, heads) ?? heads;
+    cfg.require(heads % kvHeads === 0, kvKey, `${kvKey} (${kvHeads}) must divide ${keys.heads} (${heads})`);
+  }
+  return { d, heads, kvHeads, headDim, headDimNamed };
+}
+
+/** `heads`, and `kv_heads` / `head_dim` only where they differ from what Attention derives. */
+export function attentionConstants(shape: AttentionShape): Binding[] {
+  const out = [binding('heads', shape.heads)];
+  if (shape.kvHeads !== shape.heads) out.push(binding('kv_heads', shape.kvHeads));
+  if (shape.headDimNamed) out.push(binding('head_dim', shape.headDim));
+  return out;
+}
+
+/** `Attention(d, heads, …)` naming the constants that attentionConstants wrote. */
+export function attentionCall(shape: AttentionShape, named: Readonly<Record<string, Arg | undefined>> = {}): string {
+  return call('Attention', ['d', 'heads'], {
+    kv_heads: shape.kvHeads !== shape.heads ? 'kv_heads' : undefined,
+    head_dim: shape.headDimNamed ? 'head_dim' : undefined,
+    ...named,
+  });
+}
+
+export function readTie(cfg: ConfigReader, familyDefault: boolean): boolean {
+  return cfg.bool('tie_word_embeddings', familyDefault);
+}
+
+/** The LM head: `Linear(d, vocab)`, tied to the input embedding's table when `tied`. */
+export function lmHead(tied: boolean, opts: { input?: string; bias?: boolean; embed?: string } = {}): Binding {
+  const expr = call('Linear', [opts.input ?? 'd', 'vocab'], { bias: opts.bias === true ? true : undefined });
+  return tied
+    ? { name: 'lm_head', expr: `${expr} tied ${opts.embed ?? 'embed'}`, comment: 'tie_word_embeddings: one table for input and output' }
+    : { name: 'lm_head', expr, comment: 'untied: its own vocab × d weight' };
+}
+
+/** Whether the chosen class puts the LM head on top of the base model. */
+export function hasLmHead(head: HeadKind): boolean {
+  return head === 'lm' || head === 'mlm' || head === 'pretraining';
+}
+
+/** How the layer stack is written, with any constants and block parameters that needs. */
+export interface StackPlan {
+  readonly constants: readonly Binding[];
+  /** Parameters for the block declaration (`attn_window = none`), if the window varies per layer. */
+  readonly blockParams: readonly string[] | undefined;
+  /** What to pass as the attention's `window:` inside the block, if any. */
+  readonly windowArg: string | undefined;
+  /** The stack expression: `Decoder * layers` or a comprehension. */
+  readonly stack: string;
+}
+
+/**
+ * Which layers of a stack use a sliding window. Described rather than listed so that a config
+ * claiming millions of layers never allocates per layer; only an explicit per-layer list from the
+ * config (bounded by the file's size) is carried element by element.
+ */
+export type WindowPattern =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'all'; readonly window: number }
+  /** Full attention below layer `from`, the window from there on (Qwen2's max_window_layers). */
+  | { readonly kind: 'from'; readonly from: number; readonly window: number }
+  | { readonly kind: 'list'; readonly windows: readonly (number | undefined)[] };
+
+/** The simplest pattern equivalent to an explicit per-layer list. */
+export function simplifyWindows(windows: readonly (number | undefined)[]): WindowPattern {
+  const distinct = [...new Set(windows.filter((w): w is number => w !== undefined))];
+  const only = distinct[0];
+  if (only === undefined) return { kind: 'none' };
+  if (distinct.length === 1) {
+    if (windows.every((w) => w === only)) return { kind: 'all', window: only };
+    const from = windows.findIndex((w) => w !== undefined);
+    if (windows.every((w, i) => (i < from ? w === undefined : w === only))) return { kind: 'from', from, window: only };
+  }
+  return { kind: 'list', windows };
+}
+
+/**
+ * The stack of `count` instances of `block` with the given sliding windows, spelled the way a
+ * person would: no window; one window on every layer (Mistral); a threshold comprehension; or,
+ * for irregular patterns, an explicit per-layer list indexed by the comprehension.
+ */
+export function windowedStack(block: string, count: string, pattern: WindowPattern): StackPlan {
+  const plain = `${block} * ${count}`;
+  const param = ['attn_window = none'];
+  switch (pattern.kind) {
+    case 'none':
+      return { constants: [], blockParams: undefined, windowArg: undefined, stack: plain };
+    case 'all':
+      return {
+        constants: [binding('window', pattern.window, 'sliding window in tokens, every layer')],
+        blockParams: undefined,
+        windowArg: 'window',
+        stack: plain,
+      };
+    case 'from':
+      return {
+        constants: [
+          binding('window', pattern.window, 'sliding window in tokens'),
+          binding('full_layers', pattern.from, 'layers below this index attend to the full context'),
+        ],
+        blockParams: param,
+        windowArg: 'attn_window',
+        stack: `[${block}(attn_window: if i >= full_layers then window else none) for i in ${count}]`,
+      };
+    case 'list': {
+      const list = `[${pattern.windows.map((w) => (w === undefined ? 'none' : formatArg(w))).join(', ')}]`;
+      return {
+        constants: [binding('layer_windows', list, 'per-layer sliding window (none = full attention)')],
+        blockParams: param,
+        windowArg: 'attn_window',
+        stack: `[${block}(attn_window: layer_windows[i]) for i in ${count}]`,
+      };
+    }
+  }
+}
+
+/** Refuses a config flag whose architecture change this importer does not model. */
+export function refuseIfSet(cfg: ConfigReader, key: string, why: string): void {
+  if (cfg.raw(key) === true) throw new ConfigError(key, `${key} = true is not supported: ${why}`);
+}
