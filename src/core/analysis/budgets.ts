@@ -1,0 +1,147 @@
+// Evaluates `budget` blocks: each constraint names a metric (with optional settings such as
+// `kv(seq: 8K, batch: 1, dtype: bf16)`), is measured exactly and compared with its limit.
+// Violations become diagnostics at the constraint, stating the measured value.
+
+import type { DiagnosticSink } from '../diagnostics/diagnostic.js';
+import * as Q from '../numbers/rational.js';
+import type { Unit } from '../numbers/units.js';
+import { evaluate, toSmallInteger, type EvalContext } from '../semantics/evaluator.js';
+import type { Scope } from '../semantics/scope.js';
+import type { Constraint } from '../syntax/syntax-tree.js';
+import { findDevice, DEVICE_NAMES } from './devices.js';
+import { isDType } from './dtypes.js';
+import type { ModelMetrics } from './model-metrics.js';
+import type { AnalysisOptions, BudgetResult, ParamCounts } from './report-types.js';
+
+interface Measure {
+  readonly params: ParamCounts;
+  metricsAt(options: AnalysisOptions): ModelMetrics;
+}
+
+type MetricArg = 'seq' | 'src_seq' | 'batch' | 'dtype' | 'device';
+
+interface MetricSpec {
+  readonly unit: Unit;
+  readonly args: readonly MetricArg[];
+  readonly doc: string;
+  value(m: Measure, options: AnalysisOptions): Q.Rational;
+}
+
+const SETTINGS: readonly MetricArg[] = ['seq', 'src_seq', 'batch', 'dtype'];
+const seconds = (x: number): Q.Rational => Q.parseDecimal(x.toExponential(12).replace(/e\+?/, 'e')) ?? Q.ZERO;
+
+/** Every budget metric, with its unit and the settings it accepts. */
+export const BUDGET_METRICS: ReadonlyMap<string, MetricSpec> = new Map<string, MetricSpec>([
+  ['params.stored', { unit: 'count', args: [], doc: 'unique stored parameters', value: (m) => Q.fromBigInt(m.params.stored) }],
+  ['params.effective', { unit: 'count', args: [], doc: 'unrolled dense-equivalent parameters', value: (m) => Q.fromBigInt(m.params.effective) }],
+  ['params.active', { unit: 'count', args: [], doc: 'parameters used per token', value: (m) => Q.fromBigInt(m.params.active) }],
+  ['params.trainable', { unit: 'count', args: [], doc: 'parameters that receive gradients', value: (m) => Q.fromBigInt(m.params.trainable) }],
+  ['flops.prefill', { unit: 'count', args: SETTINGS, doc: 'forward FLOPs per token of a prefill of seq tokens', value: (m, o) => m.metricsAt(o).prefillPerToken }],
+  ['flops.prefill_total', { unit: 'count', args: SETTINGS, doc: 'forward FLOPs of a whole prefill of seq tokens', value: (m, o) => Q.fromBigInt(m.metricsAt(o).flops.prefill) }],
+  ['flops.decode', { unit: 'count', args: SETTINGS, doc: 'FLOPs of one decode step at context seq', value: (m, o) => Q.fromBigInt(m.metricsAt(o).flops.decode) }],
+  ['flops.train', { unit: 'count', args: SETTINGS, doc: 'training FLOPs per token', value: (m, o) => m.metricsAt(o).trainPerToken }],
+  ['kv', { unit: 'bytes', args: SETTINGS, doc: 'KV cache bytes', value: (m, o) => Q.fromBigInt(m.metricsAt(o).kvCacheBytes) }],
+  ['memory.weights', { unit: 'bytes', args: ['dtype'], doc: 'weight bytes', value: (m, o) => Q.fromBigInt(m.metricsAt(o).memory.weightBytes) }],
+  ['memory.inference', { unit: 'bytes', args: SETTINGS, doc: 'weights + KV cache bytes', value: (m, o) => Q.fromBigInt(m.metricsAt(o).memory.inferenceBytes) }],
+  ['memory.train', { unit: 'bytes', args: SETTINGS, doc: 'training bytes (weights, grads, Adam, activations)', value: (m, o) => Q.fromBigInt(m.metricsAt(o).memory.trainingBytes) }],
+  ['memory.activations', { unit: 'bytes', args: SETTINGS, doc: 'activation bytes saved for backward', value: (m, o) => Q.fromBigInt(m.metricsAt(o).memory.activationBytes) }],
+  ['latency.prefill', { unit: 'seconds', args: [...SETTINGS, 'device'], doc: 'roofline prefill latency', value: (m, o) => seconds(m.metricsAt(o).latency.prefill.seconds) }],
+  ['latency.decode', { unit: 'seconds', args: [...SETTINGS, 'device'], doc: 'roofline decode-step latency', value: (m, o) => seconds(m.metricsAt(o).latency.decode.seconds) }],
+]);
+
+function unitLabel(unit: Unit, v: Q.Rational): string {
+  if (unit === 'count') return formatCount(v);
+  if (unit === 'bytes') return `${formatCount(v)} bytes`;
+  return `${Q.toDecimalString(Q.mul(v, Q.fromInt(1000)), 3)} ms`;
+}
+
+function formatCount(v: Q.Rational): string {
+  if (!Q.isInteger(v)) return Q.toDecimalString(v, 3);
+  return v.num.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/** Reads a constraint's settings over the report's defaults; undefined when invalid (reported). */
+function settingsOf(c: Constraint, spec: MetricSpec, base: AnalysisOptions, scope: Scope, ctx: EvalContext): AnalysisOptions | undefined {
+  let o: AnalysisOptions = base;
+  for (const a of c.args) {
+    const name = a.name?.text;
+    if (!name || !(spec.args as readonly string[]).includes(name)) {
+      ctx.sink.error('npas-budget-metric', `${c.metric.map((m) => m.text).join('.')} takes ${spec.args.length ? spec.args.map((x) => `${x}:`).join(', ') : 'no arguments'}`, a.range);
+      return undefined;
+    }
+    if (name === 'dtype' || name === 'device') {
+      const v = a.value.kind === 'Name' ? a.value.name.text : a.value.kind === 'String' ? a.value.value : '';
+      if (name === 'dtype') {
+        if (!isDType(v)) {
+          ctx.sink.error('npas-budget-metric', `unknown dtype '${v}' (use fp32, tf32, bf16, fp16, fp8, int8 or int4)`, a.value.range);
+          return undefined;
+        }
+        o = { ...o, dtype: v };
+      } else {
+        const d = findDevice(v);
+        if (!d) {
+          ctx.sink.error('npas-budget-metric', `unknown device '${v}' (use ${DEVICE_NAMES.join(', ')})`, a.value.range);
+          return undefined;
+        }
+        o = { ...o, device: d.name };
+      }
+      continue;
+    }
+    const n = toSmallInteger(evaluate(a.value, scope, ctx), a.value.range, ctx, name);
+    if (n === undefined) return undefined;
+    if (n < 1 || n > 1 << 30) {
+      ctx.sink.error('npas-eval-range', `${name} must be between 1 and ${1 << 30}, got ${n}`, a.value.range);
+      return undefined;
+    }
+    o = name === 'seq' ? { ...o, seq: n } : name === 'src_seq' ? { ...o, srcSeq: n } : { ...o, batch: n };
+  }
+  return o;
+}
+
+export function evaluateBudget(
+  constraints: readonly Constraint[],
+  source: string,
+  measure: Measure,
+  base: AnalysisOptions,
+  scope: Scope,
+  ctx: EvalContext,
+  sink: DiagnosticSink,
+): BudgetResult[] {
+  const results: BudgetResult[] = [];
+  for (const c of constraints) {
+    const metricName = c.metric.map((m) => m.text).join('.');
+    const spec = BUDGET_METRICS.get(metricName);
+    if (!spec) {
+      const first = c.metric[0];
+      sink.error('npas-budget-metric', `unknown metric '${metricName}' (known: ${[...BUDGET_METRICS.keys()].join(', ')})`, first ? { start: first.range.start, end: c.metric[c.metric.length - 1]!.range.end } : c.range);
+      continue;
+    }
+    const options = settingsOf(c, spec, base, scope, ctx);
+    if (!options) continue;
+    const limitValue = evaluate(c.limit, scope, ctx);
+    if (limitValue.kind === 'error') continue;
+    if (limitValue.kind !== 'number') {
+      sink.error('npas-eval-type', `the limit of ${metricName} must be a number`, c.limit.range);
+      continue;
+    }
+    if (limitValue.unit !== spec.unit) {
+      const want = spec.unit === 'count' ? 'a plain count' : spec.unit === 'bytes' ? 'bytes (e.g. 128MiB)' : 'a duration (e.g. 40ms)';
+      sink.error('npas-eval-unit', `${metricName} is measured in ${spec.unit}; write the limit as ${want}`, c.limit.range);
+      continue;
+    }
+    const value = spec.value(measure, options);
+    const cmp = Q.compare(value, limitValue.value);
+    const ok = c.operator === '<=' ? cmp <= 0 : c.operator === '<' ? cmp < 0 : c.operator === '>=' ? cmp >= 0 : c.operator === '>' ? cmp > 0 : cmp === 0;
+    const valueText = unitLabel(spec.unit, value);
+    const limitText = unitLabel(spec.unit, limitValue.value);
+    results.push({
+      constraint: source.slice(c.range.start, c.range.end),
+      limit: Q.toDecimalString(limitValue.value, 9),
+      value: Q.toDecimalString(value, 9),
+      ok,
+      range: c.range,
+    });
+    if (!ok) sink.error('npas-budget-violated', `budget violated: ${metricName} is ${valueText}, the limit is ${c.operator} ${limitText}`, c.range);
+  }
+  return results;
+}

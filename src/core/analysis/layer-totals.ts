@@ -1,0 +1,224 @@
+// Totals of one layer instance under the modifiers that reach it: ties, adapters, hashed
+// memory, SSN banks, MASA dictionaries, freeze/train. This is the only place that turns a
+// layer's weights into stored / effective / active / trainable counts.
+
+import type { LayerNode } from '../model/module-tree.js';
+import { mainWeight } from '../model/main-weight.js';
+import type { WeightSpec } from '../layers/layer-kind.js';
+import * as Q from '../numbers/rational.js';
+import type { AdapterMethod, Modifier } from '../sharing/declarations.js';
+import type { NodeReport } from './report-types.js';
+import { attentionKey, type AttentionEntry, type Totals } from './totals.js';
+
+const numel = (shape: readonly number[]): bigint => shape.reduce((p, d) => p * BigInt(d), 1n);
+
+/** Whether weights under these modifiers are trainable: the last freeze/train wins. */
+export function isTrainable(mods: readonly Modifier[], baseFrozen: boolean): boolean {
+  let trainable = !baseFrozen;
+  let last = -1;
+  for (const m of mods) {
+    if ((m.effect.kind === 'freeze' || m.effect.kind === 'train') && m.id > last) {
+      last = m.id;
+      trainable = m.effect.kind === 'train';
+    }
+  }
+  return trainable;
+}
+
+interface AdapterCost {
+  stored: bigint;
+  trainable: bigint;
+  flops: bigint;
+  globals: [string, bigint][];
+}
+
+/** Params and FLOPs an adapter adds to one matmul weight (per copy; FLOPs per active copy). */
+function adapterCost(method: AdapterMethod, dIn: number, dOut: number, statementKey: string): AdapterCost {
+  const r = BigInt(method.rank);
+  const din = BigInt(dIn);
+  const dout = BigInt(dOut);
+  const lowRank = r * (din + dout);
+  const flops = method.merged ? 0n : 2n * lowRank;
+  switch (method.kind) {
+    case 'lora':
+      return { stored: lowRank, trainable: lowRank, flops, globals: [] };
+    case 'tied_lora':
+      // A and B shared per shape; per target the vectors u (r) and v (d_out).
+      return { stored: r + dout, trainable: r + dout, flops, globals: [[`${statementKey}:AB:${dIn}x${dOut}`, lowRank]] };
+    case 'aslora':
+      return {
+        stored: 0n,
+        trainable: 0n,
+        flops,
+        globals: [
+          [`${statementKey}:A:${dIn}`, r * din],
+          [`${statementKey}:B:${dOut}`, BigInt(method.groups) * r * dout],
+        ],
+      };
+    case 'vblora': {
+      // S sub-vectors of length b; stored: k−1 mixing weights and k indices each (top-k saving);
+      // trained: h logits each.
+      const b = BigInt(method.length);
+      const s = (lowRank + b - 1n) / b;
+      const k = BigInt(method.topK);
+      return { stored: s * (2n * k - 1n), trainable: s * BigInt(method.vectors), flops, globals: [[`${statementKey}:bank`, BigInt(method.vectors) * b]] };
+    }
+    case 'mos': {
+      // Shards of length d/l drawn from global pools per side and width; p private shards per target.
+      const l = BigInt(method.shards);
+      const n = BigInt(method.pool);
+      const priv = BigInt(method.privateShards) * ((din + dout) / l);
+      return {
+        stored: priv,
+        trainable: priv,
+        flops,
+        globals: [
+          [`${statementKey}:A:${dIn}`, n * (din / l)],
+          [`${statementKey}:B:${dOut}`, n * (dout / l)],
+        ],
+      };
+    }
+  }
+}
+
+/** Computes a layer's totals and its report (weights as children). */
+export function layerTotals(
+  node: LayerNode,
+  name: string,
+  active: readonly Modifier[],
+  weightMods: ReadonlyMap<string, readonly Modifier[]>,
+  baseFrozen: boolean,
+): { totals: Totals; report: NodeReport } {
+  const cost = node.cost;
+  const main = mainWeight(node);
+  let stored = 0n;
+  let effective = 0n;
+  let trainable = 0n;
+  let activeCount = 0n;
+  let flops = cost.flopsPerToken;
+  let generation = 0n;
+  let embedding = 0n;
+  let perInstanceStored = 0n;
+  let perInstanceTrainable = 0n;
+  const globals = new Map<string, bigint>();
+  const children: NodeReport[] = [];
+
+  for (const w of cost.weights) {
+    const mods = weightMods.get(w.name);
+    const all = mods ? [...active, ...mods] : active;
+    const n = numel(w.shape);
+    const total = n * BigInt(w.copies);
+    const used = n * BigInt(w.activeCopies);
+    let wStored = total;
+    let wEffective = total;
+    let wActive = used;
+    let wTrainable = 0n;
+    const trainableBase = isTrainable(all, baseFrozen);
+    const isMatrix = w.role === 'matmul' || w.role === 'conv';
+    for (const m of all) {
+      const e = m.effect;
+      if (e.kind === 'tie-all' || (e.kind === 'tie-main' && w === main)) wStored = 0n;
+      else if (e.kind === 'hash' && isMatrix) {
+        wStored = e.scales ? BigInt(w.copies) : 0n;
+        globals.set(`hash@${m.range.start}`, e.memory);
+      } else if (e.kind === 'bank' && isMatrix) {
+        const p = e.params;
+        let k = n === 0n ? 1n : p / n;
+        if (k < 1n) k = 1n;
+        if (k > BigInt(e.templates)) k = BigInt(e.templates);
+        // SSN: layers with a single template own no coefficients.
+        wStored = k >= 2n ? k * BigInt(w.copies) : 0n;
+        generation += k * total;
+        globals.set(`bank:${e.label}`, p);
+      } else if (e.kind === 'dict' && w.role === 'matmul') {
+        const s = BigInt(e.atoms);
+        wStored = s * BigInt(w.copies);
+        generation += s * total;
+        globals.set(`dict@${m.range.start}:${w.name}:${w.shape.join('x')}`, s * n);
+      }
+    }
+    if (trainableBase) wTrainable = wStored;
+    for (const m of all) {
+      const e = m.effect;
+      if (e.kind !== 'adapter' || !w.matmul || (e.weights && !e.weights.includes(w.name))) continue;
+      const a = adapterCost(e.method, w.matmul.dIn, w.matmul.dOut, `${e.method.kind}@${m.range.start}`);
+      const copies = BigInt(w.copies);
+      const activeCopies = BigInt(w.activeCopies);
+      const own = a.stored * copies;
+      wStored += own;
+      wTrainable += a.trainable * copies;
+      perInstanceStored += own;
+      perInstanceTrainable += a.trainable * copies;
+      wEffective += own;
+      wActive += a.stored * activeCopies;
+      flops += a.flops * activeCopies;
+      for (const [k, v] of a.globals) globals.set(k, v);
+    }
+    if (w.role === 'embedding') embedding += total;
+    stored += wStored;
+    effective += wEffective;
+    activeCount += wActive;
+    trainable += wTrainable;
+    children.push(weightReport(w, node, wStored, wEffective, wActive, wTrainable));
+  }
+
+  const attention = new Map<string, AttentionEntry>();
+  let selfKvParams = 0n;
+  let selfKvFlops = 0n;
+  let crossKvFlops = 0n;
+  const att = cost.attention;
+  if (att) {
+    attention.set(attentionKey(att), { info: att, instances: Q.ONE, producers: att.cross || att.causal ? Q.ONE : Q.ZERO });
+    if (att.cross) crossKvFlops = cost.kvProjectionFlopsPerToken;
+    else {
+      selfKvFlops = cost.kvProjectionFlopsPerToken;
+      for (const w of cost.weights) if (att.kvProducerWeights.includes(w.name)) selfKvParams += numel(w.shape) * BigInt(w.copies);
+    }
+  }
+  const totals: Totals = {
+    stored,
+    effective,
+    trainable,
+    perInstanceStored,
+    perInstanceTrainable,
+    active: Q.fromBigInt(activeCount),
+    flops: Q.fromBigInt(flops),
+    crossKvFlops: Q.fromBigInt(crossKvFlops),
+    selfKvParams,
+    selfKvFlops: Q.fromBigInt(selfKvFlops),
+    activation: Q.fromBigInt(cost.activationElementsPerToken),
+    embeddingParams: embedding,
+    generationMacs: generation,
+    perSample: cost.perSample,
+    attention,
+    globals,
+  };
+  const report: NodeReport = {
+    name,
+    kind: 'layer',
+    type: node.layerKind,
+    count: 1,
+    firstIndex: 0,
+    params: { stored, effective, active: activeCount, trainable },
+    flopsPerToken: flops,
+    kvCacheBytes: 0n,
+    range: node.range,
+    children,
+  };
+  return { totals, report };
+}
+
+function weightReport(w: WeightSpec, node: LayerNode, stored: bigint, effective: bigint, active: bigint, trainable: bigint): NodeReport {
+  return {
+    name: w.name,
+    kind: 'weight',
+    type: `${w.shape.join('×')}${w.copies > 1 ? ` ×${w.copies}` : ''}`,
+    count: w.copies,
+    firstIndex: 0,
+    params: { stored, effective, active, trainable },
+    flopsPerToken: 0n,
+    kvCacheBytes: 0n,
+    range: node.range,
+    children: [],
+  };
+}

@@ -1,0 +1,311 @@
+// Walks a model's module tree once, applying sharing declarations, and returns exact totals
+// and the per-node report. Results are memoised per (node, location, modifiers), and stacks
+// are processed per run of identical instances with closed-form strategy counts, so a
+// 10,000-instance `Decoder * 10000` costs what one instance costs.
+
+import type { ModelMember, ModuleNode, StackNode } from '../model/module-tree.js';
+import * as Q from '../numbers/rational.js';
+import type { Modifier, ResolvedSharing, StackStrategy } from '../sharing/declarations.js';
+import { layerTotals } from './layer-totals.js';
+import type { NodeReport } from './report-types.js';
+import { EMPTY_TOTALS, addTotals, borrowKv, repeatTotals, type Totals } from './totals.js';
+
+export interface WalkResult {
+  readonly totals: Totals;
+  readonly report: NodeReport;
+}
+
+interface Pending {
+  readonly mod: Modifier;
+  /** Steps of the pattern already matched. */
+  readonly pos: number;
+}
+
+interface Piece {
+  readonly start: number;
+  readonly end: number;
+  readonly node: ModuleNode;
+  /** Set when this piece is one instance isolated because a declaration names its index. */
+  readonly isolated: boolean;
+}
+
+export class ModelWalker {
+  private readonly memo = new Map<string, WalkResult>();
+  private readonly baseFrozen: boolean;
+
+  constructor(private readonly sharing: ResolvedSharing) {
+    this.baseFrozen = sharing.hasAdapters;
+  }
+
+  walkMember(member: ModelMember): WalkResult {
+    const pending: Pending[] = [];
+    for (const mod of this.sharing.modifiers) {
+      const first = mod.pattern[0];
+      if (first && first.kind === 'name' && first.name === member.name) pending.push({ mod, pos: 1 });
+    }
+    return this.walk(member.node, member.name, member.name, pending, []);
+  }
+
+  private walk(node: ModuleNode, key: string, name: string, pendingIn: readonly Pending[], activeIn: readonly Modifier[]): WalkResult {
+    const active = [...activeIn];
+    const pending: Pending[] = [];
+    for (const p of pendingIn) (p.pos >= p.mod.pattern.length ? active.push(p.mod) : pending.push(p));
+    const memoKey = `${node.id}|${key}|${name}|${active.map((m) => m.id).join(',')}|${pending.map((p) => `${p.mod.id}:${p.pos}`).join(',')}`;
+    const hit = this.memo.get(memoKey);
+    if (hit) return hit;
+    let result: WalkResult;
+    switch (node.kind) {
+      case 'layer': {
+        const weightMods = new Map<string, Modifier[]>();
+        for (const p of pending) {
+          const step = p.mod.pattern[p.pos];
+          if (step?.kind === 'name' && p.pos === p.mod.pattern.length - 1) {
+            const list = weightMods.get(step.name) ?? [];
+            list.push(p.mod);
+            weightMods.set(step.name, list);
+          }
+        }
+        result = layerTotals(node, name, active, weightMods, this.baseFrozen);
+        break;
+      }
+      case 'block': {
+        let totals = EMPTY_TOTALS;
+        const children: NodeReport[] = [];
+        for (const m of node.members) {
+          const childPending: Pending[] = [];
+          for (const p of pending) {
+            const step = p.mod.pattern[p.pos];
+            if (step?.kind === 'name' && step.name === m.name) childPending.push({ mod: p.mod, pos: p.pos + 1 });
+          }
+          const childActive = m.tiedTo ? [...active, tieMain(m.name)] : active;
+          const child = this.walk(m.node, `${key}.${m.name}`, m.name, childPending, childActive);
+          totals = addTotals(totals, child.totals);
+          children.push({ ...child.report, range: m.range });
+        }
+        result = { totals, report: reportOf(name, 'block', node.blockName, 1, 0, totals, node.range, children) };
+        break;
+      }
+      case 'stack':
+        result = this.walkStack(node, key, name, pending, active);
+        break;
+    }
+    this.memo.set(memoKey, result);
+    return result;
+  }
+
+  private walkStack(node: StackNode, key: string, name: string, pending: readonly Pending[], active: readonly Modifier[]): WalkResult {
+    const strategies = this.sharing.stacks.get(key) ?? [];
+    const isolated = new Set<number>();
+    for (const p of pending) {
+      const step = p.mod.pattern[p.pos];
+      if (step?.kind === 'index') isolated.add(step.index);
+    }
+    let totals = EMPTY_TOTALS;
+    const children: NodeReport[] = [];
+    for (const piece of pieces(node, isolated)) {
+      const instPending: Pending[] = [];
+      for (const p of pending) {
+        const step = p.mod.pattern[p.pos];
+        if (step?.kind === 'name') instPending.push(p);
+        else if (step?.kind === 'index' && piece.isolated && step.index === piece.start) instPending.push({ mod: p.mod, pos: p.pos + 1 });
+      }
+      const instKey = piece.isolated ? `${key}[${piece.start}]` : key;
+      const instName = nodeLabel(piece.node);
+      const inst = this.walk(piece.node, instKey, instName, instPending, active);
+      const pieceTotals = this.applyStrategies(node, piece, inst.totals, strategies, instKey, instName, instPending, active);
+      totals = addTotals(totals, pieceTotals);
+      const count = piece.end - piece.start;
+      const label = count === 1 ? `${instName}[${piece.start}]` : `${instName}[${piece.start}..${piece.end - 1}]`;
+      children.push(reportOf(label, inst.report.kind, inst.report.type, count, piece.start, pieceTotals, piece.node.range, inst.report.children));
+    }
+    totals = addRouters(totals, strategies);
+    return { totals, report: reportOf(name, 'stack', `stack of ${node.length}`, node.length, 0, totals, node.range, children) };
+  }
+
+  /** Totals of `count` instances [start, end) under the stack's strategies. */
+  private applyStrategies(
+    stack: StackNode,
+    piece: Piece,
+    inst: Totals,
+    strategies: readonly StackStrategy[],
+    instKey: string,
+    instName: string,
+    instPending: readonly Pending[],
+    active: readonly Modifier[],
+  ): Totals {
+    const count = piece.end - piece.start;
+    const kv = strategies.find((s) => s.kind === 'kv');
+    const route = strategies.find((s) => s.kind === 'route');
+    const shares = strategies.filter((s) => s.kind === 'share');
+
+    // Per-token quantities: split by recursion (capacity) and by KV producers vs borrowers.
+    let totals = EMPTY_TOTALS;
+    for (const [s, e, capacity] of recursionRanges(piece.start, piece.end, stack.length, route)) {
+      const producers = kv ? kv.producers.producersIn(s, e) : e - s;
+      const borrowers = e - s - producers;
+      if (producers > 0) totals = addTotals(totals, repeatTotals(inst, BigInt(producers), 0n, capacity));
+      if (borrowers > 0) totals = addTotals(totals, repeatTotals(borrowKv(inst, false), BigInt(borrowers), 0n, capacity));
+    }
+
+    // Stored: shared sub-paths are counted by their first users, the rest per instance.
+    let stored = inst.stored * BigInt(count);
+    let trainable = inst.trainable * BigInt(count);
+    let wholeShared = false;
+    for (const share of shares) {
+      const sub = share.sub.length === 0 ? inst : this.descend(piece.node, instKey, instName, instPending, active, share.sub).totals;
+      const firsts = BigInt(share.slots.firstsIn(piece.start, piece.end));
+      stored += (firsts - BigInt(count)) * (sub.stored - sub.perInstanceStored);
+      trainable += (firsts - BigInt(count)) * (sub.trainable - sub.perInstanceTrainable);
+      if (share.sub.length === 0) wholeShared = true;
+    }
+    if (kv) {
+      const borrowers = BigInt(count - kv.producers.producersIn(piece.start, piece.end));
+      // A borrower's K/V projections are not stored, unless its store is shared with an
+      // instance that still produces KV (tied recursion): then the store stays.
+      if (!wholeShared) {
+        stored -= borrowers * inst.selfKvParams;
+        trainable -= inst.trainable > 0n ? borrowers * inst.selfKvParams : 0n;
+      } else if (kv.producers.label !== 'tied') {
+        const unused = this.slotsWithoutProducer(stack, strategies);
+        // Attribute dropped K/V stores to the first piece only, so they are counted once.
+        if (piece.start === 0) {
+          stored -= BigInt(unused) * inst.selfKvParams;
+          trainable -= inst.trainable > 0n ? BigInt(unused) * inst.selfKvParams : 0n;
+        }
+      }
+    }
+    return { ...totals, stored, trainable, perInstanceStored: inst.perInstanceStored * BigInt(count), perInstanceTrainable: inst.perInstanceTrainable * BigInt(count) };
+  }
+
+  /** Slots of a weight-shared stack that no KV-producing instance uses (O(N), rare). */
+  private slotsWithoutProducer(stack: StackNode, strategies: readonly StackStrategy[]): number {
+    const share = strategies.find((s) => s.kind === 'share' && s.sub.length === 0);
+    const kv = strategies.find((s) => s.kind === 'kv');
+    if (!share || share.kind !== 'share' || !kv || kv.kind !== 'kv') return 0;
+    const produced = new Set<number>();
+    for (let i = 0; i < stack.length; i++) if (kv.producers.producerOf(i) === i) produced.add(share.slots.slotOf(i));
+    return share.slots.slots - produced.size;
+  }
+
+  /** Walks down member names from an instance, with the same pending/active logic as `walk`. */
+  private descend(node: ModuleNode, key: string, name: string, pending: readonly Pending[], active: readonly Modifier[], path: readonly string[]): WalkResult {
+    let cur = node;
+    let curKey = key;
+    let curName = name;
+    let curPending = [...pending];
+    let curActive = [...active];
+    for (const step of path) {
+      if (cur.kind !== 'block') break;
+      for (const p of curPending) if (p.pos >= p.mod.pattern.length) curActive.push(p.mod);
+      curPending = curPending.filter((p) => p.pos < p.mod.pattern.length);
+      const m = cur.members.find((x) => x.name === step);
+      if (!m) break;
+      const next: Pending[] = [];
+      for (const p of curPending) {
+        const s = p.mod.pattern[p.pos];
+        if (s?.kind === 'name' && s.name === step) next.push({ mod: p.mod, pos: p.pos + 1 });
+      }
+      curActive = m.tiedTo ? [...curActive, tieMain(m.name)] : curActive;
+      curPending = next;
+      cur = m.node;
+      curKey = `${curKey}.${step}`;
+      curName = step;
+    }
+    return this.walk(cur, curKey, curName, curPending, curActive);
+  }
+}
+
+const tieMainCache = new Map<string, Modifier>();
+/** A synthetic modifier for a `tied` member inside a block (ids above any real one). */
+function tieMain(member: string): Modifier {
+  let m = tieMainCache.get(member);
+  if (!m) {
+    m = { id: 1_000_000 + tieMainCache.size, pattern: [], effect: { kind: 'tie-main' }, range: { start: 0, end: 0 } };
+    tieMainCache.set(member, m);
+  }
+  return m;
+}
+
+function nodeLabel(node: ModuleNode): string {
+  return node.kind === 'block' ? node.blockName : node.kind === 'layer' ? node.layerKind : 'stack';
+}
+
+/** Splits a stack's runs into pieces, isolating the named instance indices. */
+function pieces(node: StackNode, isolated: ReadonlySet<number>): Piece[] {
+  const out: Piece[] = [];
+  let start = 0;
+  for (const run of node.runs) {
+    const end = start + run.count;
+    let s = start;
+    const cuts = [...isolated].filter((i) => i >= start && i < end).sort((a, b) => a - b);
+    for (const i of cuts) {
+      if (i > s) out.push({ start: s, end: i, node: run.node, isolated: false });
+      out.push({ start: i, end: i + 1, node: run.node, isolated: true });
+      s = i + 1;
+    }
+    if (s < end) out.push({ start: s, end, node: run.node, isolated: false });
+    start = end;
+  }
+  return out;
+}
+
+/** [start, end, capacity] sub-ranges of a piece by MoR recursion (the whole piece without routing). */
+function recursionRanges(start: number, end: number, n: number, route: StackStrategy | undefined): [number, number, Q.Rational][] {
+  if (!route || route.kind !== 'route') return [[start, end, Q.ONE]];
+  const r = route.capacities.length;
+  const out: [number, number, Q.Rational][] = [];
+  // Instance i is in recursion ⌊i·R/N⌋; recursion k starts at ⌈k·N/R⌉.
+  for (let k = 0; k < r; k++) {
+    const ks = Math.ceil((k * n) / r);
+    const ke = Math.ceil(((k + 1) * n) / r);
+    const s = Math.max(start, ks);
+    const e = Math.min(end, ke);
+    if (s < e) out.push([s, e, route.capacities[k]!]);
+  }
+  return out;
+}
+
+/** MoR routers: one d→1 linear per recursion, run on the tokens still active at that step. */
+function addRouters(totals: Totals, strategies: readonly StackStrategy[]): Totals {
+  const route = strategies.find((s) => s.kind === 'route');
+  if (!route || route.kind !== 'route') return totals;
+  const width = BigInt(route.routerWidth);
+  const params = width * BigInt(route.capacities.length);
+  let activeSum = Q.ZERO;
+  for (const c of route.capacities) activeSum = Q.add(activeSum, c);
+  const active = Q.mul(activeSum, Q.fromBigInt(width));
+  return {
+    ...totals,
+    stored: totals.stored + params,
+    effective: totals.effective + params,
+    trainable: totals.trainable + params,
+    perInstanceStored: totals.perInstanceStored + params,
+    perInstanceTrainable: totals.perInstanceTrainable + params,
+    active: Q.add(totals.active, active),
+    flops: Q.add(totals.flops, Q.mul(Q.fromInt(2), active)),
+  };
+}
+
+export function reportOf(
+  name: string,
+  kind: NodeReport['kind'],
+  type: string,
+  count: number,
+  firstIndex: number,
+  t: Totals,
+  range: { start: number; end: number },
+  children: readonly NodeReport[],
+): NodeReport {
+  return {
+    name,
+    kind,
+    type,
+    count,
+    firstIndex,
+    params: { stored: t.stored, effective: t.effective, active: Q.round(t.active), trainable: t.trainable },
+    flopsPerToken: Q.round(t.flops),
+    kvCacheBytes: 0n,
+    range,
+    children,
+  };
+}

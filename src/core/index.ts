@@ -1,0 +1,26 @@
+// The public surface of the core engine. Everything outside src/core (CLI, language server,
+// webview, tests) imports from here only.
+
+export { analyze, DEFAULT_OPTIONS, type AnalysisResult } from './analysis/analyze.js';
+export type {
+  AnalysisOptions,
+  BudgetResult,
+  DType,
+  FlopsReport,
+  LatencyEstimate,
+  LatencyReport,
+  MemoryReport,
+  ModelReport,
+  NodeReport,
+  ParamCounts,
+} from './analysis/report-types.js';
+export { DEVICES, findDevice, type DeviceProfile } from './analysis/devices.js';
+export { isDType } from './analysis/dtypes.js';
+export { BUDGET_METRICS } from './analysis/budgets.js';
+export type { Diagnostic, Severity } from './diagnostics/diagnostic.js';
+export { DIAGNOSTIC_CODES, type DiagnosticCode } from './diagnostics/codes.js';
+export { parse, type ParseResult } from './syntax/parser.js';
+export type { SourceFile, TextRange } from './syntax/syntax-tree.js';
+export { LAYER_KINDS, findLayerKind } from './layers/registry.js';
+export { importHfConfig, type ImportResult } from './hf/import-hf.js';
+export { lineColumn } from './text/line-column.js';

@@ -1,0 +1,84 @@
+// Resolved sharing and training declarations: what the statements of a model or variant mean,
+// after their paths and arguments were checked. Two families:
+// - subtree modifiers (ties, adapters, hashing, banks, dictionaries, freeze/train) that apply
+//   uniformly to every weight under a path pattern;
+// - stack strategies (share, share kv, route) that depend on the instance index and are
+//   applied where the walk reaches their stack.
+
+import type { Rational } from '../numbers/rational.js';
+import type { TextRange } from '../syntax/syntax-tree.js';
+import type { KvProducerMap, SlotMap } from './slot-map.js';
+
+/** One step of a path pattern: a member/weight name, or a concrete instance index. */
+export type PatternStep = { readonly kind: 'name'; readonly name: string } | { readonly kind: 'index'; readonly index: number };
+
+export type AdapterMethod =
+  | { readonly kind: 'lora'; readonly rank: number; readonly merged: boolean }
+  | { readonly kind: 'tied_lora'; readonly rank: number; readonly merged: boolean }
+  | { readonly kind: 'aslora'; readonly rank: number; readonly groups: number; readonly merged: boolean }
+  | { readonly kind: 'vblora'; readonly rank: number; readonly vectors: number; readonly length: number; readonly topK: number; readonly merged: boolean }
+  | { readonly kind: 'mos'; readonly rank: number; readonly shards: number; readonly pool: number; readonly privateShards: number; readonly merged: boolean };
+
+export type ModifierEffect =
+  /** `tied x`: the main weight is another module's store. */
+  | { readonly kind: 'tie-main' }
+  /** `tie a = b`: every weight of `a` is `b`'s store. */
+  | { readonly kind: 'tie-all' }
+  /** An adapter on every matmul weight (optionally only the named ones). `relax` adapters keep the base trainable. */
+  | { readonly kind: 'adapter'; readonly method: AdapterMethod; readonly weights: readonly string[] | undefined; readonly relax: boolean }
+  /** ROAST / STABLE-RPS: weights read a global memory of `memory` params. */
+  | { readonly kind: 'hash'; readonly memory: bigint; readonly scales: boolean }
+  /** SSN: weights generated from a bank of `params` with up to `templates` templates each. */
+  | { readonly kind: 'bank'; readonly label: string; readonly params: bigint; readonly templates: number }
+  /** MASA: each projection type is a mix of `atoms` shared atoms. */
+  | { readonly kind: 'dict'; readonly atoms: number }
+  | { readonly kind: 'freeze' }
+  | { readonly kind: 'train' };
+
+export interface Modifier {
+  /** Unique within the model; also orders freeze/train (a later one wins). */
+  readonly id: number;
+  readonly pattern: readonly PatternStep[];
+  readonly effect: ModifierEffect;
+  readonly range: TextRange;
+}
+
+export interface StackShare {
+  readonly kind: 'share';
+  readonly slots: SlotMap;
+  /** Member path inside each instance; empty for whole instances. */
+  readonly sub: readonly string[];
+  readonly range: TextRange;
+}
+
+export interface StackKvShare {
+  readonly kind: 'kv';
+  readonly producers: KvProducerMap;
+  readonly range: TextRange;
+}
+
+export interface StackRoute {
+  readonly kind: 'route';
+  /** Capacity of each recursion (fraction of tokens), non-increasing. */
+  readonly capacities: readonly Rational[];
+  /** Router input width (one d→1 router per recursion). */
+  readonly routerWidth: number;
+  readonly range: TextRange;
+}
+
+export type StackStrategy = StackShare | StackKvShare | StackRoute;
+
+/** Head-wise sharing: a stored-params reduction computed at resolution time. */
+export interface HeadShare {
+  readonly savedParams: bigint;
+  readonly range: TextRange;
+}
+
+export interface ResolvedSharing {
+  readonly modifiers: readonly Modifier[];
+  /** Stack strategies keyed by the canonical path of their stack (`body`, `encoder.layers`). */
+  readonly stacks: ReadonlyMap<string, readonly StackStrategy[]>;
+  readonly headShares: readonly HeadShare[];
+  /** Whether the model has adapters, which freeze the base by default. */
+  readonly hasAdapters: boolean;
+}

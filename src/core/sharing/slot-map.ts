@@ -1,0 +1,96 @@
+// Layer-tying strategies: which store σ(i) instance i of an N-instance stack uses, and how many
+// instances in a range are the first user of their store (they carry the stored count).
+// Closed forms keep `share body: cycle(9)` O(1) for a 10,000-instance stack; only explicit
+// maps cost O(N). Definitions follow Takase & Kiyono (SEQUENCE, CYCLE, CYCLE (REV)),
+// 0-based; see docs/language.md, "Tying instances of a stack".
+
+export interface SlotMap {
+  /** Strategy as written, for messages and the report. */
+  readonly label: string;
+  /** Number of distinct stores. */
+  readonly slots: number;
+  slotOf(i: number): number;
+  /** How many i in [start, end) are the first instance using their store. */
+  firstsIn(start: number, end: number): number;
+}
+
+const overlap = (start: number, end: number, lo: number, hi: number): number => Math.max(0, Math.min(end, hi) - Math.max(start, lo));
+
+export function noneMap(n: number): SlotMap {
+  return { label: 'none', slots: n, slotOf: (i) => i, firstsIn: (s, e) => Math.max(0, e - s) };
+}
+
+export function allMap(): SlotMap {
+  return { label: 'all', slots: 1, slotOf: () => 0, firstsIn: (s, e) => overlap(s, e, 0, 1) };
+}
+
+/** σ(i) = i mod m. Requires 1 ≤ m ≤ n. */
+export function cycleMap(m: number): SlotMap {
+  return { label: `cycle(${m})`, slots: m, slotOf: (i) => i % m, firstsIn: (s, e) => overlap(s, e, 0, m) };
+}
+
+/** σ(i) = ⌊i·m/n⌋: consecutive blocks of about n/m instances. Requires 1 ≤ m ≤ n. */
+export function sequenceMap(m: number, n: number): SlotMap {
+  const slotOf = (i: number): number => Math.floor((i * m) / n);
+  // Slots are non-decreasing in i and all appear, so firsts before x = slotOf(x − 1) + 1.
+  const firstsBefore = (x: number): number => (x <= 0 ? 0 : slotOf(Math.min(x, n) - 1) + 1);
+  return { label: `sequence(${m})`, slots: m, slotOf, firstsIn: (s, e) => Math.max(0, firstsBefore(e) - firstsBefore(s)) };
+}
+
+/** Like cycle, but the last cycle runs backwards (Takase & Kiyono's CYCLE (REV)). Requires 1 ≤ m ≤ n. */
+export function cycleRevMap(m: number, n: number): SlotMap {
+  const lastCycleStart = m * (Math.ceil(n / m) - 1);
+  const slotOf = (i: number): number => (i >= lastCycleStart ? m - 1 - (i % m) : i % m);
+  // With at least two cycles every store first appears in the first (forward) cycle; with one
+  // cycle the whole stack is the reversed cycle, a permutation: every instance is a first.
+  return { label: `cycle_rev(${m})`, slots: m, slotOf, firstsIn: (s, e) => overlap(s, e, 0, m) };
+}
+
+/** An explicit map; `slots` counts distinct values. */
+export function explicitMap(values: readonly number[]): SlotMap {
+  const firstPrefix = new Int32Array(values.length + 1);
+  const seen = new Set<number>();
+  values.forEach((v, i) => {
+    const first = !seen.has(v);
+    seen.add(v);
+    firstPrefix[i + 1] = firstPrefix[i]! + (first ? 1 : 0);
+  });
+  const clamp = (x: number): number => Math.max(0, Math.min(values.length, x));
+  return {
+    label: `map([${values.length <= 8 ? values.join(', ') : `${values.slice(0, 8).join(', ')}, …`}])`,
+    slots: seen.size,
+    slotOf: (i) => values[i] ?? 0,
+    firstsIn: (s, e) => Math.max(0, firstPrefix[clamp(e)]! - firstPrefix[clamp(s)]!),
+  };
+}
+
+/** Which instance produces the KV that instance i reads (i itself when it produces). */
+export interface KvProducerMap {
+  readonly label: string;
+  producerOf(i: number): number;
+  /** How many i in [start, end) produce their own KV. */
+  producersIn(start: number, end: number): number;
+}
+
+/** Groups of g consecutive instances; the first of each group produces (CLA, MLKV). */
+export function everyKv(g: number): KvProducerMap {
+  const before = (x: number): number => (x <= 0 ? 0 : Math.ceil(x / g));
+  return { label: `every(${g})`, producerOf: (i) => i - (i % g), producersIn: (s, e) => Math.max(0, before(e) - before(s)) };
+}
+
+/** Explicit sources (LCKV layer_types): sources[i] ≤ i, equal to i for producers. */
+export function explicitKv(sources: readonly number[]): KvProducerMap {
+  const prefix = new Int32Array(sources.length + 1);
+  sources.forEach((s, i) => (prefix[i + 1] = prefix[i]! + (s === i ? 1 : 0)));
+  const clamp = (x: number): number => Math.max(0, Math.min(sources.length, x));
+  return { label: 'map', producerOf: (i) => sources[i] ?? i, producersIn: (s, e) => Math.max(0, prefix[clamp(e)]! - prefix[clamp(s)]!) };
+}
+
+/** Instances sharing a store read the KV of the store's first user (MoR recursive KV sharing). */
+export function tiedKv(slots: SlotMap): KvProducerMap {
+  return {
+    label: 'tied',
+    producerOf: (i) => i,
+    producersIn: (s, e) => slots.firstsIn(s, e),
+  };
+}
