@@ -1,0 +1,317 @@
+// The generated specs, checked as text: one golden spec in full, the family-specific lines of
+// every fixture, the variations a config can ask for (windows, sharing groups, MoE spacing,
+// base-model classes), and readability rules every import must meet.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { importHfConfig } from '../../../src/core/hf/import-hf.js';
+
+// run-tests.mjs runs from the repository root.
+const FIXTURES = join(process.cwd(), 'test', 'fixtures', 'hf');
+
+function fixtureText(name: string): string {
+  return readFileSync(join(FIXTURES, name), 'utf8');
+}
+
+function fixtureConfig(name: string): Record<string, unknown> {
+  return JSON.parse(fixtureText(name)) as Record<string, unknown>;
+}
+
+/** The spec of a config object; fails the test on a refusal. */
+function specOf(config: Record<string, unknown>, modelName = 'M'): string {
+  const result = importHfConfig(JSON.stringify(config), { modelName });
+  if (!result.ok) assert.fail(`refused (${result.key ?? 'no key'}): ${result.message}`);
+  return result.spec;
+}
+
+function specOfFixture(name: string): string {
+  return specOf(fixtureConfig(name));
+}
+
+/** Lines without their trailing comments and indentation, for order-independent snippet checks. */
+function codeLines(spec: string): string[] {
+  return spec
+    .split('\n')
+    .map((l) => l.replace(/\s+#.*$/, '').trim())
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => l.replace(/\s+=\s+/, ' = '));
+}
+
+function assertHasLines(spec: string, expected: readonly string[]): void {
+  const lines = codeLines(spec);
+  for (const line of expected) assert.ok(lines.includes(line), `missing line: ${line}\n--- spec ---\n${spec}`);
+}
+
+function assertLacksLine(spec: string, pattern: RegExp): void {
+  const hit = codeLines(spec).find((l) => pattern.test(l));
+  assert.equal(hit, undefined, `unexpected line ${hit ?? ''}\n--- spec ---\n${spec}`);
+}
+
+test('Llama-2-7b-hf imports to the expected spec, verbatim', () => {
+  const result = importHfConfig(fixtureText('llama-2-7b-hf.json'));
+  assert.equal(result.ok, true);
+  if (!result.ok) return;
+  assert.equal(result.modelName, 'Llama_2_7b_hf');
+  assert.equal(
+    result.spec,
+    [
+      '# Imported from the Hugging Face config of meta-llama/Llama-2-7b-hf (model_type "llama", saved by Transformers 4.31.0.dev0).',
+      '# Class LlamaForCausalLM: decoder-only, untied LM head.',
+      '# Absent from the file, so LlamaConfig defaults:',
+      '#   head_dim = 128 (hidden_size / num_attention_heads), attention_bias = false, mlp_bias = false.',
+      'model Llama_2_7b_hf {',
+      '  vocab  = 32_000',
+      '  d      = 4096',
+      '  layers = 32',
+      '  heads  = 32',
+      '  ff     = 11_008',
+      '',
+      '  block Decoder {',
+      '    attn_norm = RMSNorm(d)',
+      '    attn      = Attention(d, heads)',
+      '    mlp_norm  = RMSNorm(d)',
+      '    mlp       = GatedMLP(d, ff)',
+      '  }',
+      '',
+      '  embed   = Embedding(vocab, d)',
+      '  body    = Decoder * layers',
+      '  norm    = RMSNorm(d)',
+      '  lm_head = Linear(d, vocab)  # untied: its own vocab × d weight',
+      '}',
+      '',
+    ].join('\n'),
+  );
+});
+
+test('family-specific lines of every fixture', () => {
+  const cases: Record<string, readonly string[]> = {
+    'gpt2.json': [
+      'vocab = 50_257',
+      'positions = 1024',
+      'attn = Attention(d, heads, bias: true)',
+      'mlp = MLP(d, ff, act: gelu_tanh)',
+      'pos = PositionEmbedding(positions, d)',
+      'lm_head = Linear(d, vocab) tied embed',
+    ],
+    'bert-base-uncased.json': [
+      'attn = Attention(d, heads, bias: true, causal: false)',
+      'token_type = Embedding(types, d)',
+      'transform = Linear(d, d, bias: true)',
+      'transform_norm = LayerNorm(d)',
+      'lm_head = Linear(d, vocab, bias: true) tied embed',
+    ],
+    'bert-base-uncased-model.json': ['pooler = Linear(d, d, bias: true)', 'body = Encoder * layers'],
+    'bert-base-uncased-pretraining.json': ['pooler = Linear(d, d, bias: true)', 'sentence_head = Linear(d, 2, bias: true)'],
+    'albert-base-v2.json': [
+      'embed = Embedding(vocab, emb)',
+      'embed_proj = Linear(emb, d, bias: true)',
+      'body = AlbertLayer * layers',
+      'transform = Linear(d, emb, bias: true)',
+      'lm_head = Linear(emb, vocab, bias: true) tied embed',
+      'share body: all',
+    ],
+    'albert-base-v2-model.json': ['pooler = Linear(d, d, bias: true)', 'share body: all'],
+    't5-small.json': [
+      'block Encoder(rel = false) {',
+      'attn = Attention(d, heads, head_dim: head_dim, causal: false)',
+      'rel_bias = if rel then RelativePositionBias(buckets, heads) else Identity()',
+      'mlp = MLP(d, ff, act: relu, bias: false)',
+      'cross_attn = Attention(d, heads, head_dim: head_dim, cross: true)',
+      'encoder = [Encoder(rel: i == 0) for i in layers]',
+      'decoder = [Decoder(rel: i == 0) for i in layers]',
+      'lm_head = Linear(d, vocab) tied embed',
+    ],
+    't5-small-encoder.json': ['encoder = [Encoder(rel: i == 0) for i in layers]', 'encoder_norm = RMSNorm(d)'],
+    't5-v1-1-base.json': ['mlp = GatedMLP(d, ff, act: gelu_tanh)', 'lm_head = Linear(d, vocab)'],
+    'llama-2-7b-hf.json': ['attn = Attention(d, heads)', 'mlp = GatedMLP(d, ff)', 'lm_head = Linear(d, vocab)'],
+    'llama-2-7b-model.json': ['body = Decoder * layers', 'norm = RMSNorm(d)'],
+    'mistral-7b-v0-1.json': ['kv_heads = 8', 'window = 4096', 'attn = Attention(d, heads, kv_heads: kv_heads, window: window)'],
+    'mixtral-8x7b-v0-1.json': ['experts = 8', 'top_k = 2', 'moe = MoE(d, ff, experts, top_k)', 'attn = Attention(d, heads, kv_heads: kv_heads)'],
+    'qwen2-0-5b.json': ['attn = Attention(d, heads, kv_heads: kv_heads, bias: true, o_bias: false)', 'lm_head = Linear(d, vocab) tied embed'],
+    'gemma-2b.json': [
+      'head_dim = 256',
+      'attn = Attention(d, heads, kv_heads: kv_heads, head_dim: head_dim)',
+      'mlp = GatedMLP(d, ff, act: gelu_tanh)',
+      'lm_head = Linear(d, vocab) tied embed',
+    ],
+    'phi-2.json': ['norm = LayerNorm(d)', 'attn = Attention(d, heads, bias: true)', 'lm_head = Linear(d, vocab, bias: true)'],
+    'pythia-160m.json': ['attn = Attention(d, heads, bias: true)', 'mlp = MLP(d, ff)', 'lm_head = Linear(d, vocab)'],
+    'deepseek-v2-lite.json': [
+      'attn = MLA(d, heads, kv_rank, rope_dim, nope_dim, v_dim)',
+      'moe = MoE(d, expert_ff, experts, top_k, shared: shared)',
+      'body = Dense * dense_layers + MoEDecoder * (layers - dense_layers)',
+      'lm_head = Linear(d, vocab)',
+    ],
+  };
+  const fixtures = readdirSync(FIXTURES).filter((f) => f.endsWith('.json'));
+  assert.deepEqual([...fixtures].sort(), Object.keys(cases).sort(), 'every fixture has expectations');
+  for (const [name, lines] of Object.entries(cases)) assertHasLines(specOfFixture(name), lines);
+});
+
+test('base-model classes drop the LM head; BERT and ALBERT masked-LM heads drop the pooler', () => {
+  assertLacksLine(specOfFixture('llama-2-7b-model.json'), /^lm_head/);
+  assertLacksLine(specOfFixture('bert-base-uncased.json'), /^pooler/);
+  assertLacksLine(specOfFixture('albert-base-v2.json'), /^pooler/);
+  assertLacksLine(specOfFixture('t5-small-encoder.json'), /^(decoder|lm_head)/);
+  assertLacksLine(specOf({ ...fixtureConfig('gpt2.json'), architectures: ['GPT2Model'] }), /^lm_head/);
+});
+
+test('architectures absent: decoders get their causal-LM class, BERT and ALBERT their base model', () => {
+  const llama = { ...fixtureConfig('llama-2-7b-hf.json') };
+  delete llama['architectures'];
+  const spec = specOf(llama);
+  assert.match(spec, /# Class LlamaForCausalLM \(no architectures in the file: the family default\)/);
+  assertHasLines(spec, ['lm_head = Linear(d, vocab)']);
+  const bert = { ...fixtureConfig('bert-base-uncased.json'), architectures: [] };
+  assertHasLines(specOf(bert), ['pooler = Linear(d, d, bias: true)']);
+});
+
+test('tie_word_embeddings follows the config, then the family default', () => {
+  assertHasLines(specOf({ ...fixtureConfig('llama-2-7b-hf.json'), tie_word_embeddings: true }), ['lm_head = Linear(d, vocab) tied embed']);
+  assertHasLines(specOf({ ...fixtureConfig('gpt2.json'), tie_word_embeddings: false }), ['lm_head = Linear(d, vocab)']);
+  const gemma = { ...fixtureConfig('gemma-2b.json') };
+  assert.equal(gemma['tie_word_embeddings'], undefined);
+  assertHasLines(specOf(gemma), ['lm_head = Linear(d, vocab) tied embed']);
+  const t5 = { ...fixtureConfig('t5-small.json') };
+  assert.equal(t5['tie_word_embeddings'], undefined);
+  assertHasLines(specOf(t5), ['lm_head = Linear(d, vocab) tied embed']);
+  assertHasLines(specOf({ ...fixtureConfig('phi-2.json'), tie_word_embeddings: true }), ['lm_head = Linear(d, vocab, bias: true) tied embed']);
+});
+
+test('Mistral sliding_window: absent means 4096, null means full attention', () => {
+  const absent = { ...fixtureConfig('mistral-7b-v0-1.json') };
+  delete absent['sliding_window'];
+  assertHasLines(specOf(absent), ['window = 4096']);
+  assertLacksLine(specOf({ ...absent, sliding_window: null }), /window/);
+});
+
+test('Mixtral with a sliding window puts it on every layer', () => {
+  assertHasLines(specOf({ ...fixtureConfig('mixtral-8x7b-v0-1.json'), sliding_window: 4096 }), [
+    'attn = Attention(d, heads, kv_heads: kv_heads, window: window)',
+  ]);
+});
+
+test('Qwen2 use_sliding_window: layers from max_window_layers slide, written as a threshold comprehension', () => {
+  const spec = specOf({ ...fixtureConfig('qwen2-0-5b.json'), use_sliding_window: true, sliding_window: 4096, max_window_layers: 20 });
+  assertHasLines(spec, [
+    'window = 4096',
+    'full_layers = 20',
+    'block Decoder(attn_window = none) {',
+    'attn = Attention(d, heads, kv_heads: kv_heads, bias: true, o_bias: false, window: attn_window)',
+    'body = [Decoder(attn_window: if i >= full_layers then window else none) for i in layers]',
+  ]);
+  // max_window_layers at or past the depth leaves every layer full; 0 makes every layer slide.
+  assertLacksLine(specOf({ ...fixtureConfig('qwen2-0-5b.json'), use_sliding_window: true, max_window_layers: 24 }), /window/);
+  assertHasLines(specOf({ ...fixtureConfig('qwen2-0-5b.json'), use_sliding_window: true, sliding_window: 1024, max_window_layers: 0 }), [
+    'body = Decoder * layers',
+    'window = 1024',
+  ]);
+});
+
+test('Qwen2 layer_types: an irregular pattern becomes a per-layer list', () => {
+  const types = ['full_attention', 'sliding_attention', 'full_attention', 'sliding_attention'];
+  const spec = specOf({ ...fixtureConfig('qwen2-0-5b.json'), num_hidden_layers: 4, use_sliding_window: true, sliding_window: 512, layer_types: types });
+  assertHasLines(spec, ['layer_windows = [none, 512, none, 512]', 'body = [Decoder(attn_window: layer_windows[i]) for i in layers]']);
+});
+
+test('GQA and explicit head_dim become named constants only where they differ from the derived value', () => {
+  const spec = specOf({ ...fixtureConfig('llama-2-7b-hf.json'), num_key_value_heads: 8, head_dim: 96, num_attention_heads: 24 });
+  assertHasLines(spec, ['kv_heads = 8', 'head_dim = 96', 'attn = Attention(d, heads, kv_heads: kv_heads, head_dim: head_dim)']);
+  const gemma = { ...fixtureConfig('gemma-2b.json') };
+  delete gemma['head_dim'];
+  assertHasLines(specOf(gemma), ['head_dim = 256']);
+});
+
+test('Llama attention_bias and mlp_bias add biases', () => {
+  assertHasLines(specOf({ ...fixtureConfig('llama-2-7b-hf.json'), attention_bias: true, mlp_bias: true }), [
+    'attn = Attention(d, heads, bias: true)',
+    'mlp = GatedMLP(d, ff, bias: true)',
+  ]);
+});
+
+test('Phi qk_layernorm adds per-head LayerNorms on q and k', () => {
+  assertHasLines(specOf({ ...fixtureConfig('phi-2.json'), qk_layernorm: true }), ['attn = Attention(d, heads, bias: true, qk_norm: layer)']);
+});
+
+test('ALBERT groups share in sequence; inner groups become a block of inner layers', () => {
+  const spec = specOf({ ...fixtureConfig('albert-base-v2.json'), num_hidden_groups: 3, inner_group_num: 2 });
+  assertHasLines(spec, [
+    'groups = 3',
+    'inner_layers = 2',
+    'block AlbertGroup {',
+    'inner = AlbertLayer * inner_layers',
+    'body = AlbertGroup * layers',
+    'share body: sequence(groups)',
+  ]);
+});
+
+test('T5 with a different decoder depth names it', () => {
+  const spec = specOf({ ...fixtureConfig('t5-small.json'), num_decoder_layers: 4 });
+  assertHasLines(spec, ['decoder_layers = 4', 'decoder = [Decoder(rel: i == 0) for i in decoder_layers]']);
+});
+
+test('DeepSeek-V2: q_lora_rank, moe_layer_freq, all-MoE and dense configs', () => {
+  const lite = fixtureConfig('deepseek-v2-lite.json');
+  assertHasLines(specOf({ ...lite, q_lora_rank: 1536 }), ['q_rank = 1536', 'attn = MLA(d, heads, kv_rank, rope_dim, nope_dim, v_dim, q_rank: q_rank)']);
+  assertHasLines(specOf({ ...lite, moe_layer_freq: 2 }), [
+    'moe_every = 2',
+    'body = [if i >= dense_layers and i % moe_every == 0 then MoEDecoder else Dense for i in layers]',
+  ]);
+  const allMoe = specOf({ ...lite, first_k_dense_replace: 0 });
+  assertHasLines(allMoe, ['body = MoEDecoder * layers']);
+  assertLacksLine(allMoe, /^block Dense/);
+  const dense = specOf({ ...lite, n_routed_experts: null });
+  assertHasLines(dense, ['body = Dense * layers']);
+  assertLacksLine(dense, /MoE/);
+  assertHasLines(specOf({ ...lite, n_shared_experts: null }), ['moe = MoE(d, expert_ff, experts, top_k)']);
+});
+
+test('model names: option, _name_or_path, then model_type; always a valid identifier', () => {
+  const cfg = fixtureConfig('llama-2-7b-hf.json');
+  const named = (options: { modelName?: string }, config = cfg) => {
+    const r = importHfConfig(JSON.stringify(config), options);
+    assert.ok(r.ok);
+    return r.ok ? r.modelName : '';
+  };
+  assert.equal(named({ modelName: 'MyLlama' }), 'MyLlama');
+  assert.equal(named({ modelName: '7b model!' }), 'M_7b_model');
+  assert.equal(named({ modelName: 'model' }), 'model_model');
+  assert.equal(named({}), 'Llama_2_7b_hf');
+  assert.equal(named({}, fixtureConfig('mixtral-8x7b-v0-1.json')), 'Mixtral');
+  assert.equal(named({}, { ...cfg, _name_or_path: '/home/me/ckpts/run-3/' }), 'run_3');
+  const r = importHfConfig(JSON.stringify(cfg), { modelName: 'X' });
+  assert.ok(r.ok && r.spec.includes('model X {'));
+});
+
+test('the header names the source, the class and the defaults that were filled in', () => {
+  const r = importHfConfig(fixtureText('gpt2.json'), { sourceName: 'models/gpt2/config.json' });
+  assert.ok(r.ok);
+  if (!r.ok) return;
+  const header = r.spec.split('\n').filter((l) => l.startsWith('#'));
+  assert.match(header[0] ?? '', /^# Imported from the Hugging Face config models\/gpt2\/config\.json \(model_type "gpt2"\)\.$/);
+  assert.match(header[1] ?? '', /^# Class GPT2LMHeadModel: decoder-only, LM head tied to the token embedding\.$/);
+  assert.match(header.join('\n'), /n_inner = 3072 \(4 × n_embd\)/);
+  assert.match(header.join('\n'), /tie_word_embeddings = true/);
+});
+
+test('readability: every fixture is one model of named constants, one block per structure and repeated stacks', () => {
+  for (const name of readdirSync(FIXTURES).filter((f) => f.endsWith('.json'))) {
+    const spec = specOfFixture(name);
+    const lines = spec.trimEnd().split('\n');
+    assert.ok(lines.length < 60, `${name}: ${lines.length} lines`);
+    assert.equal(lines.filter((l) => /^model \w+ \{$/.test(l)).length, 1, `${name}: one model`);
+    const blocks = lines.filter((l) => /^\s+block \w+/.test(l)).map((l) => l.trim().split(/[\s({]/)[1]);
+    assert.ok(blocks.length >= 1 && blocks.length <= 2, `${name}: ${blocks.length} blocks`);
+    assert.equal(new Set(blocks).size, blocks.length, `${name}: block names are distinct`);
+    for (const constant of ['vocab', 'd', 'layers', 'heads']) {
+      assert.ok(codeLines(spec).some((l) => l.startsWith(`${constant} = `)), `${name}: constant ${constant}`);
+    }
+    assert.match(spec, /(\* layers\b|\* \(layers - |for i in (layers|decoder_layers)\])/, `${name}: a repeated stack`);
+    // Sizes come from the constants: layer calls carry no literal sizes beyond tiny class counts.
+    const calls = codeLines(spec).filter((l) => /^\w+ = .*\w\(/.test(l));
+    for (const l of calls) assert.doesNotMatch(l.replace(/^\w+ = /, ''), /\b\d{2,}\b/, `${name}: literal size in "${l}"`);
+    assert.ok(spec.endsWith('}\n'));
+  }
+});
