@@ -1,0 +1,128 @@
+// `npas budget FILE [--model NAME] [--seq N] [--batch N] [--dtype T] [--device D] [--json]`:
+// the budget report of every model and variant (or one), as a table or as JSON. Exit 1 when a
+// budget is violated, 2 on spec errors.
+
+import { analyze, findDevice, isDType, lineColumn, type AnalysisOptions, type ModelReport, type NodeReport } from '../../core/index.js';
+import { parseArgs, positiveIntFlag } from '../args.js';
+import { formatBytes, formatFlops, formatSeconds, groupDigits } from '../format.js';
+import { CliError, type CliIO } from '../io.js';
+import { toJson } from '../json.js';
+import { readSpec } from './read-spec.js';
+
+const FLAGS = [
+  { name: 'model', takesValue: true },
+  { name: 'seq', takesValue: true },
+  { name: 'src-seq', takesValue: true },
+  { name: 'batch', takesValue: true },
+  { name: 'dtype', takesValue: true },
+  { name: 'device', takesValue: true },
+  { name: 'json', takesValue: false },
+  { name: 'depth', takesValue: true },
+] as const;
+
+export function runBudget(argv: readonly string[], io: CliIO): number {
+  const { positionals, flags } = parseArgs(argv, FLAGS, 'budget');
+  if (positionals.length !== 1) throw new CliError('usage: npas budget FILE [--model NAME] [--seq N] [--batch N] [--dtype T] [--device D] [--json]');
+  const file = positionals[0]!;
+  const options: Partial<AnalysisOptions> = {};
+  const str = (k: string): string | undefined => {
+    const v = flags.get(k);
+    return typeof v === 'string' ? v : undefined;
+  };
+  const seq = str('seq');
+  const srcSeq = str('src-seq');
+  const batch = str('batch');
+  const dtype = str('dtype');
+  const device = str('device');
+  const o: { -readonly [K in keyof AnalysisOptions]?: AnalysisOptions[K] } = options;
+  if (seq) o.seq = positiveIntFlag(seq, 'seq');
+  if (srcSeq) o.srcSeq = positiveIntFlag(srcSeq, 'src-seq');
+  if (batch) o.batch = positiveIntFlag(batch, 'batch');
+  if (dtype) {
+    if (!isDType(dtype)) throw new CliError(`--dtype must be one of fp32, tf32, bf16, fp16, fp8, int8, int4; got '${dtype}'`);
+    o.dtype = dtype;
+  }
+  if (device) {
+    const d = findDevice(device);
+    if (!d) throw new CliError(`--device must be one of H100, H200, A100, L4, RTX4090, CPU; got '${device}'`);
+    o.device = d.name;
+  }
+  const depthFlag = str('depth');
+  const depth = depthFlag ? positiveIntFlag(depthFlag, 'depth') : 2;
+
+  const text = readSpec(file, io);
+  const result = analyze(text, options);
+  const specErrors = result.diagnostics.filter((d) => d.severity === 'error' && d.code !== 'npas-budget-violated');
+  if (specErrors.length > 0) {
+    for (const d of specErrors) {
+      const { line, column } = lineColumn(text, d.range.start);
+      io.stderr(`${file}:${line}:${column}: error ${d.code}: ${d.message}\n`);
+    }
+    return 2;
+  }
+  const name = str('model');
+  const models = name ? result.models.filter((m) => m.name === name) : result.models;
+  if (name && models.length === 0) {
+    throw new CliError(`${file}: no model or variant named '${name}' (have: ${result.models.map((m) => m.name).join(', ') || 'none'})`);
+  }
+  if (flags.has('json')) io.stdout(`${toJson({ models: models.map(jsonModel) })}\n`);
+  else for (const m of models) io.stdout(renderModel(m, depth));
+  return models.some((m) => m.budgets.some((b) => !b.ok)) ? 1 : 0;
+}
+
+function jsonModel(m: ModelReport): object {
+  return {
+    name: m.name,
+    kind: m.kind,
+    base: m.base ?? null,
+    options: { ...m.options, srcSeq: m.options.srcSeq ?? m.options.seq },
+    params: m.params,
+    flops: { ...m.flops, note: 'a multiply-add counts 2 FLOPs; prefill and decode at seq; prefillPerToken and trainPerToken are exact decimals' },
+    kvCacheBytes: m.kvCacheBytes,
+    memory: m.memory,
+    latency: m.latency,
+    budgets: m.budgets.map((b) => ({ constraint: b.constraint, limit: b.limit, value: b.value, ok: b.ok })),
+    tree: jsonNode(m.tree),
+  };
+}
+
+function jsonNode(n: NodeReport): object {
+  return {
+    name: n.name,
+    kind: n.kind,
+    type: n.type,
+    count: n.count,
+    firstIndex: n.firstIndex,
+    params: n.params,
+    flopsPerToken: n.flopsPerToken,
+    range: n.range,
+    children: n.children.map(jsonNode),
+  };
+}
+
+function renderModel(m: ModelReport, depth: number): string {
+  const o = m.options;
+  const lines: string[] = [];
+  lines.push(`${m.name} (${m.kind}${m.base ? ` of ${m.base}` : ''})`);
+  lines.push(`  params    stored ${groupDigits(m.params.stored)}   effective ${groupDigits(m.params.effective)}   active ${groupDigits(m.params.active)}   trainable ${groupDigits(m.params.trainable)}`);
+  const unit = m.flops.unit;
+  if (unit === 'sample') lines.push(`  FLOPs     forward ${formatFlops(m.flops.prefill)} per sample (a multiply-add = 2 FLOPs)`);
+  else {
+    lines.push(`  FLOPs     prefill ${formatFlops(Number(m.flops.prefillPerToken))}/token at seq ${o.seq} (total ${formatFlops(m.flops.prefill)})   decode ${formatFlops(m.flops.decode)}/token at context ${o.seq}   (a multiply-add = 2 FLOPs)`);
+  }
+  lines.push(`  KV cache  ${formatBytes(m.kvCacheBytes)}  (seq ${o.seq}, batch ${o.batch}, ${o.dtype})`);
+  lines.push(`  memory    weights ${formatBytes(m.memory.weightBytes)}   inference ${formatBytes(m.memory.inferenceBytes)}   training ${formatBytes(m.memory.trainingBytes)} (Adam, activations at batch ${o.batch})`);
+  const l = m.latency;
+  lines.push(`  roofline  ${l.device}: prefill ${formatSeconds(l.prefill.seconds)} (${l.prefill.bound}-bound)   decode step ${formatSeconds(l.decode.seconds)} (${l.decode.bound}-bound)`);
+  for (const b of m.budgets) lines.push(`  budget    ${b.ok ? 'ok  ' : 'FAIL'} ${b.constraint}   (measured ${b.value})`);
+  lines.push('  tree');
+  const nameWidth = 28;
+  const walk = (n: NodeReport, level: number): void => {
+    if (level > depth) return;
+    const label = `${'  '.repeat(level)}${n.name}${n.count > 1 && n.kind !== 'stack' ? ` ×${n.count}` : ''}`;
+    lines.push(`    ${label.padEnd(nameWidth)} ${n.type.padEnd(18)} stored ${groupDigits(n.params.stored).padStart(15)}   effective ${groupDigits(n.params.effective).padStart(15)}`);
+    for (const c of n.children) walk(c, level + 1);
+  };
+  for (const c of m.tree.children) walk(c, 0);
+  return `${lines.join('\n')}\n\n`;
+}

@@ -1,0 +1,18 @@
+// The CLI's view of the outside world, injected so commands are testable in-process.
+
+export interface CliIO {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly readFile: (path: string) => string;
+  readonly writeFile: (path: string, text: string) => void;
+}
+
+/** A user-facing failure: printed as `npas: message` with the given exit code, never a stack. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = 2,
+  ) {
+    super(message);
+  }
+}

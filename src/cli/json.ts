@@ -1,0 +1,9 @@
+// JSON output with exact integers: bigint values are written as plain JSON integers (no
+// quotes, no rounding), which JSON allows at any size.
+
+const MARK = '\u0000bigint:';
+
+export function toJson(value: unknown, indent = 2): string {
+  const text = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `${MARK}${v.toString()}` : v), indent);
+  return text.replace(new RegExp(`"${MARK}(-?\\d+)"`, 'g'), '$1');
+}

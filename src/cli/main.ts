@@ -1,0 +1,58 @@
+// The `npas` command line: dispatches to one command per file. Never prints a stack trace:
+// user mistakes exit 2 with a message, internal errors exit 70 with a short note.
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { runBudget } from './commands/budget.js';
+import { runCheck } from './commands/check.js';
+import { runImportHf } from './commands/import-hf.js';
+import { CliError, type CliIO } from './io.js';
+
+const USAGE = `usage: npas <command> [options]
+
+commands:
+  check FILE                       diagnostics as FILE:LINE:COL: severity CODE: message (exit 2 on errors)
+  budget FILE [--model NAME] [--seq N] [--src-seq N] [--batch N] [--dtype T] [--device D] [--json] [--depth N]
+                                   the budget report (exit 1 if a budget is violated, 2 on spec errors)
+  import-hf CONFIG [-o FILE]       a .npas spec from a Hugging Face config.json
+  help                             this text
+`;
+
+const COMMANDS: Record<string, (argv: readonly string[], io: CliIO) => number> = {
+  check: runCheck,
+  budget: runBudget,
+  'import-hf': runImportHf,
+};
+
+export function main(argv: readonly string[], io: CliIO): number {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    io.stdout(USAGE);
+    return command ? 0 : 2;
+  }
+  const run = COMMANDS[command];
+  if (!run) {
+    io.stderr(`npas: unknown command '${command}'\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return run(rest, io);
+  } catch (e) {
+    if (e instanceof CliError) {
+      io.stderr(`npas: ${e.message}\n`);
+      return e.exitCode;
+    }
+    io.stderr(`npas: internal error: ${e instanceof Error ? e.message : String(e)} (please report this)\n`);
+    return 70;
+  }
+}
+
+export const nodeIO: CliIO = {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  readFile: (p) => readFileSync(p, 'utf8'),
+  writeFile: (p, t) => writeFileSync(p, t),
+};
+
+if (require.main === module) {
+  process.exitCode = main(process.argv.slice(2), nodeIO);
+}
