@@ -32,9 +32,14 @@ interface Piece {
 export class ModelWalker {
   private readonly memo = new Map<string, WalkResult>();
   private readonly baseFrozen: boolean;
+  /** Every path prefix of a stack strategy's key: below other paths, results do not depend on the path. */
+  private readonly strategyPrefixes = new Set<string>();
 
   constructor(private readonly sharing: ResolvedSharing) {
     this.baseFrozen = sharing.hasAdapters;
+    for (const key of sharing.stacks.keys()) {
+      for (let i = 1; i <= key.length; i++) if (i === key.length || key[i] === '.' || key[i] === '[') this.strategyPrefixes.add(key.slice(0, i));
+    }
   }
 
   walkMember(member: ModelMember): WalkResult {
@@ -50,9 +55,14 @@ export class ModelWalker {
     const active = [...activeIn];
     const pending: Pending[] = [];
     for (const p of pendingIn) (p.pos >= p.mod.pattern.length ? active.push(p.mod) : pending.push(p));
-    const memoKey = `${node.id}|${key}|${name}|${active.map((m) => m.id).join(',')}|${pending.map((p) => `${p.mod.id}:${p.pos}`).join(',')}`;
+    // Subtrees that no pending declaration or stack strategy reaches do not depend on where
+    // they sit: memoise them by structure alone, so a written-out 10,000-layer spec walks each
+    // distinct block once.
+    const pathFree = pending.length === 0 && !this.strategyPrefixes.has(key);
+    const activeKey = active.map((m) => m.id).join(',');
+    const memoKey = pathFree ? `${node.id}|*|${activeKey}` : `${node.id}|${key}|${name}|${activeKey}|${pending.map((p) => `${p.mod.id}:${p.pos}`).join(',')}`;
     const hit = this.memo.get(memoKey);
-    if (hit) return hit;
+    if (hit) return hit.report.name === name ? hit : { totals: hit.totals, report: { ...hit.report, name } };
     let result: WalkResult;
     switch (node.kind) {
       case 'layer': {

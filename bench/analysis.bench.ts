@@ -1,0 +1,61 @@
+// `npm run bench`: analysis time against layer count and spec size, reported as medians and
+// growth ratios (timings vary by machine; ratios are what the targets are about).
+// Targets (product brief): ≤ 5 ms for a 100-layer spec; a symbolic `Decoder * 10000` costs
+// about what 22 layers cost; an index-dependent or written-out spec grows linearly.
+import { analyze } from '../src/core/index.js';
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function time(text: string, runs = 15): number {
+  analyze(text); // warm up
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const r = analyze(text);
+    samples.push(performance.now() - t0);
+    if (r.diagnostics.some((d) => d.severity === 'error')) throw new Error(`bench spec has errors: ${r.diagnostics[0]?.message}`);
+  }
+  return median(samples);
+}
+
+const header = `
+model M {
+  d = 1024
+  block Decoder(window = none) {
+    attn_norm = RMSNorm(d)
+    attn = Attention(d, heads: 16, kv_heads: 4, window: window)
+    mlp_norm = RMSNorm(d)
+    mlp = GatedMLP(d, 4096)
+  }
+  embed = Embedding(32_000, d)
+`;
+const footer = `  norm = RMSNorm(d)\n  lm_head = Linear(d, 32_000) tied embed\n}\n`;
+const repeated = (n: number): string => `${header}  body = Decoder * ${n}\n${footer}variant R of M { share body: cycle(2)\n share kv body: every(2) }\n`;
+const indexed = (n: number): string => `${header}  body = [Decoder(window: if i % 2 == 0 then 512 else none) for i in 0..${n}]\n${footer}`;
+const written = (n: number): string =>
+  `${header}${Array.from({ length: n }, (_, i) => `  l${i} = Decoder(window: ${i % 2 === 0 ? 512 : 'none'})`).join('\n')}\n${footer}`;
+
+const counts = [22, 100, 1000, 10000];
+const rows: string[] = [];
+const report = (label: string, make: (n: number) => string): void => {
+  const times = counts.map((n) => time(make(n), n >= 10000 ? 7 : 15));
+  const base = times[0]!;
+  rows.push(`${label.padEnd(34)} ${times.map((t, i) => `${counts[i]}: ${t.toFixed(3)} ms (×${(t / base).toFixed(2)})`).join('   ')}`);
+};
+report('symbolic repeat `Decoder * N`', repeated);
+report('index-dependent comprehension', indexed);
+report('written out, one line per layer', written);
+
+console.log('analysis time (median), growth relative to 22 layers:');
+for (const r of rows) console.log(`  ${r}`);
+const sym22 = time(repeated(22));
+const sym10k = time(repeated(10000), 7);
+console.log(`\nsymbolic 10,000 vs 22 layers: ×${(sym10k / sym22).toFixed(2)} (target: about 1)`);
+const idx1k = time(indexed(1000));
+const idx10k = time(indexed(10000), 7);
+console.log(`index-dependent 10,000 vs 1,000 layers: ×${(idx10k / idx1k).toFixed(2)} (linear growth: about 10)`);
+const w100 = time(written(100));
+console.log(`a 100-layer written-out spec: ${w100.toFixed(2)} ms (target ≤ 5 ms)`);
