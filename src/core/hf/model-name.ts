@@ -11,7 +11,9 @@ export function toIdentifier(text: string): string | undefined {
   // Keep the last path segment: "org/name" and "/home/me/models/name/" both give "name".
   const segment = text.split(/[\\/]/).filter((s) => s.trim() !== '').pop() ?? '';
   let name = segment
+    // Decompose accents and drop the combining marks, so "Mëtal" keeps its letters.
     .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
     .replace(/[^A-Za-z0-9_]+/g, '_')
     .replace(/_+/g, '_')
     .replace(/^_+|_+$/g, '');
