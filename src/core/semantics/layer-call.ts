@@ -146,7 +146,11 @@ export function instantiateLayer(kind: LayerKind, call: CallExpression, scope: S
       } else values.set(spec.name, spec.default);
       continue;
     }
-    const converted = convertArg(spec, evaluate(arg.value, scope, ctx), arg.value.range, kind.name, ctx);
+    // A bare name that is one of an enum argument's values means that value, even where a
+    // user binding of the same spelling is in scope (`relu = Activation(relu)`).
+    const contextual = spec.type.kind === 'enum' && arg.value.kind === 'Name' && spec.type.values.includes(arg.value.name.text);
+    const value: Value = contextual && arg.value.kind === 'Name' ? { kind: 'symbol', name: arg.value.name.text } : evaluate(arg.value, scope, ctx);
+    const converted = convertArg(spec, value, arg.value.range, kind.name, ctx);
     if (converted === null) {
       ok = false;
       continue;
