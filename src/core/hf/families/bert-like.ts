@@ -144,7 +144,7 @@ function buildAlbert(cfg: ConfigReader, head: HeadKind): FamilyModel {
     binding('positions', positions),
     binding('types', types, 'token-type (segment) vocabulary'),
     binding('d', enc.shape.d),
-    binding('layers', enc.layers, 'layer applications, all sharing weights'),
+    binding('layers', enc.layers, groups > 1 ? 'layer applications over the shared groups' : 'layer applications, all sharing one layer'),
     ...attentionConstants(enc.shape),
     binding('ff', enc.ff),
   ];
