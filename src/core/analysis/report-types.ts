@@ -41,7 +41,7 @@ export interface FlopsReport {
   readonly decode: bigint;
   /** Training FLOPs per token: forward + backward (2× forward) + weight generation per step / tokens. */
   readonly trainPerToken: string;
-  /** Weight-generation MACs per training step (SSN templates, hashing, LoRA banks), ×2 as FLOPs. */
+  /** FLOPs per training step spent generating weights (SSN templates, MASA atoms): 2 per MAC forward plus twice that backward, so 6 × MACs; independent of batch and tokens. */
   readonly generationPerStep: bigint;
 }
 
