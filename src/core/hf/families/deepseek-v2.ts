@@ -10,7 +10,7 @@ import { activationFor } from '../activations.js';
 import { ConfigError, type ConfigReader } from '../config-reader.js';
 import type { Family, FamilyModel, HeadKind } from '../family.js';
 import { binding, call, type Binding, type BlockDef } from '../spec-writer.js';
-import { hasLmHead, lmHead, readTie } from './shared-parts.js';
+import { hasLmHead, headDescription, lmHead, readTie } from './shared-parts.js';
 
 interface MoePlan {
   readonly experts: number;
@@ -112,7 +112,7 @@ function buildDeepseekV2(cfg: ConfigReader, head: HeadKind): FamilyModel {
   if (withHead) modules.push(lmHead(tied));
   const kind = moe === undefined ? 'dense' : 'MoE';
   return {
-    description: `decoder-only ${kind} with multi-head latent attention, ${withHead ? (tied ? 'LM head tied to the embedding' : 'untied LM head') : 'no LM head'}`,
+    description: `decoder-only ${kind} with multi-head latent attention, ${headDescription(withHead, tied)}`,
     constants,
     blocks,
     modules,

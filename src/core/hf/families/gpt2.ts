@@ -7,7 +7,16 @@ import { activationFor } from '../activations.js';
 import type { ConfigReader } from '../config-reader.js';
 import type { Family, FamilyModel, HeadKind } from '../family.js';
 import { binding, call } from '../spec-writer.js';
-import { attentionCall, attentionConstants, hasLmHead, lmHead, readAttentionShape, readTie, refuseIfSet } from './shared-parts.js';
+import {
+  attentionCall,
+  attentionConstants,
+  hasLmHead,
+  headDescription,
+  lmHead,
+  readAttentionShape,
+  readTie,
+  refuseIfSet,
+} from './shared-parts.js';
 
 function buildGpt2(cfg: ConfigReader, head: HeadKind): FamilyModel {
   refuseIfSet(cfg, 'add_cross_attention', 'GPT-2 blocks with cross-attention need an encoder that the config does not describe');
@@ -22,7 +31,7 @@ function buildGpt2(cfg: ConfigReader, head: HeadKind): FamilyModel {
   const tied = withHead && readTie(cfg, true);
 
   return {
-    description: `decoder-only, ${withHead ? (tied ? 'LM head tied to the token embedding' : 'untied LM head') : 'no LM head'}`,
+    description: `decoder-only, ${headDescription(withHead, tied, 'the token embedding')}`,
     constants: [
       binding('vocab', vocab),
       binding('positions', positions, 'n_positions: learned position table'),

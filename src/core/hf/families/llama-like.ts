@@ -12,6 +12,7 @@ import {
   attentionCall,
   attentionConstants,
   hasLmHead,
+  headDescription,
   lmHead,
   readAttentionShape,
   readTie,
@@ -148,7 +149,7 @@ function buildLlamaLike(cfg: ConfigReader, t: LlamaLikeTraits, head: HeadKind): 
   if (withHead) modules.push(lmHead(tied));
 
   return {
-    description: `decoder-only${t.experts === undefined ? '' : ' sparse-MoE'}, ${withHead ? (tied ? 'LM head tied to the embedding' : 'untied LM head') : 'no LM head'}`,
+    description: `decoder-only${t.experts === undefined ? '' : ' sparse-MoE'}, ${headDescription(withHead, tied)}`,
     constants,
     blocks: [
       {

@@ -8,11 +8,7 @@ import { activationFor } from '../activations.js';
 import type { ConfigReader } from '../config-reader.js';
 import type { Family, FamilyModel, HeadKind } from '../family.js';
 import { binding, call, type Binding } from '../spec-writer.js';
-import { attentionCall, attentionConstants, hasLmHead, lmHead, readAttentionShape, readTie } from './shared-parts.js';
-
-function headDescription(withHead: boolean, tied: boolean): string {
-  return withHead ? (tied ? 'LM head tied to the embedding' : 'untied LM head') : 'no LM head';
-}
+import { attentionCall, attentionConstants, hasLmHead, headDescription, lmHead, readAttentionShape, readTie } from './shared-parts.js';
 
 function buildPhi(cfg: ConfigReader, head: HeadKind): FamilyModel {
   const vocab = cfg.positiveInt('vocab_size', 51_200);

@@ -92,6 +92,12 @@ export function lmHead(tied: boolean, opts: { input?: string; bias?: boolean; em
     : { name: 'lm_head', expr, comment: 'untied: its own vocab × d weight' };
 }
 
+/** The header's words for the LM head: "untied LM head", "LM head tied to the token embedding", … */
+export function headDescription(withHead: boolean, tied: boolean, embedding = 'the embedding'): string {
+  if (!withHead) return 'no LM head';
+  return tied ? `LM head tied to ${embedding}` : 'untied LM head';
+}
+
 /** Whether the chosen class puts the LM head on top of the base model. */
 export function hasLmHead(head: HeadKind): boolean {
   return head === 'lm' || head === 'mlm' || head === 'pretraining';

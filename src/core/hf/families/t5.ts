@@ -11,7 +11,7 @@ import { activationFor } from '../activations.js';
 import { ConfigError, type ConfigReader } from '../config-reader.js';
 import type { Family, FamilyModel, HeadKind } from '../family.js';
 import { binding, call } from '../spec-writer.js';
-import { lmHead, readTie } from './shared-parts.js';
+import { headDescription, lmHead, readTie } from './shared-parts.js';
 
 interface FeedForward {
   readonly gated: boolean;
@@ -89,7 +89,7 @@ function buildT5(cfg: ConfigReader, head: HeadKind): FamilyModel {
     description:
       head === 'encoder'
         ? 'encoder only'
-        : `encoder-decoder, ${head === 'lm' ? (tied ? 'LM head tied to the shared embedding' : 'untied LM head') : 'no LM head'}`,
+        : `encoder-decoder, ${headDescription(head === 'lm', tied, 'the shared embedding')}`,
     constants: [
       binding('vocab', vocab),
       binding('d', d),
