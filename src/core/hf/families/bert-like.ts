@@ -89,7 +89,9 @@ function headModules(cfg: ConfigReader, head: HeadKind, width: string, classifie
 function describe(head: HeadKind, cfg: ConfigReader): string {
   if (head === 'base') return 'bidirectional encoder with pooler';
   const tie = cfg.raw('tie_word_embeddings') === false ? 'untied' : 'tied';
-  return head === 'mlm' ? `encoder with masked-LM head (${tie} decoder), no pooler` : `encoder with pooler, masked-LM head (${tie} decoder) and sentence classifier`;
+  return head === 'mlm'
+    ? `encoder with masked-LM head (${tie} decoder), no pooler`
+    : `encoder with pooler, masked-LM head (${tie} decoder) and sentence classifier`;
 }
 
 function buildBert(cfg: ConfigReader, head: HeadKind): FamilyModel {

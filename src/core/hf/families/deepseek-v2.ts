@@ -60,7 +60,10 @@ function buildDeepseekV2(cfg: ConfigReader, head: HeadKind): FamilyModel {
   const act = activationFor('hidden_act', cfg.string('hidden_act', 'silu'));
   const attnBias = cfg.bool('attention_bias', false);
   if (cfg.bool('mlp_bias', false)) {
-    throw new ConfigError('mlp_bias', 'mlp_bias = true is not supported for deepseek_v2: routed experts never carry biases while the dense and shared MLPs would');
+    throw new ConfigError(
+      'mlp_bias',
+      'mlp_bias = true is not supported for deepseek_v2: routed experts never carry biases while the dense and shared MLPs would',
+    );
   }
   const moe = readMoe(cfg, layers);
   const withHead = hasLmHead(head);

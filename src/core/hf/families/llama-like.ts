@@ -143,7 +143,11 @@ function buildLlamaLike(cfg: ConfigReader, t: LlamaLikeTraits, head: HeadKind): 
   }
   constants.push(...plan.constants);
 
-  const modules: Binding[] = [binding('embed', call('Embedding', ['vocab', 'd'])), binding('body', plan.stack), binding('norm', call('RMSNorm', ['d']))];
+  const modules: Binding[] = [
+    binding('embed', call('Embedding', ['vocab', 'd'])),
+    binding('body', plan.stack),
+    binding('norm', call('RMSNorm', ['d'])),
+  ];
   const withHead = hasLmHead(head);
   const tied = withHead && readTie(cfg, t.tie);
   if (withHead) modules.push(lmHead(tied));

@@ -53,7 +53,12 @@ function buildT5(cfg: ConfigReader, head: HeadKind): FamilyModel {
   const mlp = ffn.gated
     ? call('GatedMLP', ['d', 'ff'], { act: ffn.act })
     : call('MLP', ['d', 'ff'], { act: ffn.act, bias: false });
-  const relBias = binding('rel_bias', `if rel then ${call('RelativePositionBias', ['buckets', 'heads'])} else ${call('Identity')}`, 'owned by layer 0 only');
+  // Only layer 0 of a stack owns the table; the block parameter says which instance that is.
+  const relBias = binding(
+    'rel_bias',
+    `if rel then ${call('RelativePositionBias', ['buckets', 'heads'])} else ${call('Identity')}`,
+    'owned by layer 0 only',
+  );
   const decoderCount = separateDecoderDepth ? 'decoder_layers' : 'layers';
 
   const blocks = [
