@@ -1,4 +1,4 @@
-// The scanner: turns `.npas` source text into a flat array of tokens in one linear pass.
+// The scanner: turns `.npas` source text into tokens in one linear pass, on demand.
 // It reads UTF-16 code units with charCodeAt and a small ASCII class table, so it never runs a
 // regular expression per character. It never throws: malformed input becomes a token plus a
 // diagnostic (an `Unknown` token for stray characters, a `Number` with suffix '' for a bad unit,
@@ -58,32 +58,47 @@ function isDigit(code: number): boolean {
 }
 
 function isNameChar(code: number): boolean {
-  const c = classOf(code);
-  return c === LETTER || c === DIGIT;
+  // Spelled out rather than via classOf: this runs for every character of every name.
+  return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57) || code === 95;
 }
 
-/** Scans the whole text. Linear in its length; never throws. */
+/** Scans the whole text into an array. Linear in its length; never throws. */
 export function scan(text: string): ScanResult {
-  return new Scanner(text).run();
+  const scanner = new Scanner(text);
+  const tokens: Token[] = [];
+  for (;;) {
+    const token = scanner.nextToken();
+    tokens.push(token);
+    if (token.kind === 'EOF') break;
+  }
+  return { tokens, diagnostics: scanner.diagnostics };
 }
 
-class Scanner {
-  private readonly tokens: Token[] = [];
-  private readonly diagnostics: Diagnostic[] = [];
+/**
+ * An on-demand scanner: the parser pulls one token at a time, so tokens it has passed become
+ * garbage at once instead of living (and being copied by the collector) for the whole parse.
+ */
+export class Scanner {
+  /** Lexical errors found so far, in source order. */
+  readonly diagnostics: Diagnostic[] = [];
   private pos = 0;
   // The start of the file counts as a line start, so the first token begins a line like any other.
   private newline = true;
 
   constructor(private readonly text: string) {}
 
-  run(): ScanResult {
+  /** The next token; after the end of the text, EOF again and again. */
+  nextToken(): Token {
     const text = this.text;
     const length = text.length;
-    while (this.pos < length) {
+    for (;;) {
+      if (this.pos >= length) return this.make('EOF', length, length, '', '');
       const code = text.charCodeAt(this.pos);
       switch (classOf(code)) {
         case SPACE:
-          this.pos++;
+          // Indentation comes in runs; skip a run of plain spaces in one tight loop.
+          do this.pos++;
+          while (text.charCodeAt(this.pos) === 32);
           break;
         case NEWLINE:
           this.newline = true;
@@ -94,30 +109,24 @@ class Scanner {
           while (this.pos < length && classOf(text.charCodeAt(this.pos)) !== NEWLINE) this.pos++;
           break;
         case DIGIT:
-          this.scanNumber();
-          break;
+          return this.scanNumber();
         case LETTER:
-          this.scanName();
-          break;
+          return this.scanName();
         case QUOTE:
-          this.scanString();
-          break;
+          return this.scanString();
         case PUNCT:
-          this.scanPunctuator(code);
-          break;
+          return this.scanPunctuator(code);
         default:
-          this.scanUnknown();
+          return this.scanUnknown();
       }
     }
-    this.push('EOF', length, length, '', '');
-    return { tokens: this.tokens, diagnostics: this.diagnostics };
   }
 
-  private push(kind: TokenKind, start: number, end: number, value: string, suffix: string): void {
+  private make(kind: TokenKind, start: number, end: number, value: string, suffix: string): Token {
     // EOF always "starts a line": the end of the file terminates whatever member is open.
     const newlineBefore = this.newline || kind === 'EOF';
-    this.tokens.push({ kind, start, end, newlineBefore, value, suffix });
     this.newline = false;
+    return { kind, start, end, newlineBefore, value, suffix };
   }
 
   private error(code: DiagnosticCode, message: string, start: number, end: number): void {
@@ -125,18 +134,18 @@ class Scanner {
   }
 
   // Identifier = [A-Za-z_] [A-Za-z0-9_]* ; a keyword when the spelling is reserved.
-  private scanName(): void {
+  private scanName(): Token {
     const start = this.pos;
     let pos = start + 1;
     while (pos < this.text.length && isNameChar(this.text.charCodeAt(pos))) pos++;
     this.pos = pos;
     const word = this.text.slice(start, pos);
-    this.push(isKeyword(word) ? word : 'Identifier', start, pos, word, '');
+    return this.make(isKeyword(word) ? word : 'Identifier', start, pos, word, '');
   }
 
   // Number = Digits [ "." Digits ] [ ("e"|"E") ["+"|"-"] Digits ] [ Suffix ]
   // Digits = digit { ["_"] digit }   (a "_" is a separator only when a digit follows it)
-  private scanNumber(): void {
+  private scanNumber(): Token {
     const text = this.text;
     const start = this.pos;
     let pos = this.skipDigits(start);
@@ -173,7 +182,7 @@ class Scanner {
       );
       suffix = '';
     }
-    this.push('Number', start, pos, digits, suffix);
+    return this.make('Number', start, pos, digits, suffix);
   }
 
   /** Skips a run of digits with single `_` separators; `pos` is at a digit. */
@@ -188,7 +197,7 @@ class Scanner {
   }
 
   // String = '"' { char | "\" ( '"' | "\" | "n" ) } '"'   (never spans a line)
-  private scanString(): void {
+  private scanString(): Token {
     const text = this.text;
     const start = this.pos;
     let pos = start + 1;
@@ -225,10 +234,10 @@ class Scanner {
       pos++;
     }
     this.pos = pos;
-    this.push('String', start, pos, value, '');
+    return this.make('String', start, pos, value, '');
   }
 
-  private scanPunctuator(code: number): void {
+  private scanPunctuator(code: number): Token {
     const text = this.text;
     const start = this.pos;
     const next = text.charCodeAt(start + 1);
@@ -250,8 +259,7 @@ class Scanner {
       case CH_BANG:
         if (next !== CH_EQUALS) {
           // A lone `!` is not an operator (`not` is); report it like any stray character.
-          this.scanUnknown();
-          return;
+          return this.scanUnknown();
         }
         kind = '!=';
         length = 2;
@@ -276,11 +284,11 @@ class Scanner {
         if (next === CH_DOT) { kind = '..'; length = 2; } else kind = '.';
     }
     this.pos = start + length;
-    this.push(kind, start, start + length, '', '');
+    return this.make(kind, start, start + length, '', '');
   }
 
   /** A run of characters that cannot start a token becomes one `Unknown` token and one error. */
-  private scanUnknown(): void {
+  private scanUnknown(): Token {
     const text = this.text;
     const start = this.pos;
     let pos = start + 1;
@@ -293,18 +301,22 @@ class Scanner {
     this.pos = pos;
     const run = text.slice(start, pos);
     // A run of one character may still be two code units (a surrogate pair such as an emoji).
-    const single = run.length === 1 || (run.length === 2 && run.codePointAt(0)! > 0xffff);
+    const single = run.length === 1 || (run.length === 2 && (run.codePointAt(0) ?? 0) > 0xffff);
     this.error(
       'npas-syntax-unexpected-char',
       single ? `Unexpected character '${run}'` : `Unexpected characters '${clip(run)}'`,
       start,
       pos,
     );
-    this.push('Unknown', start, pos, '', '');
+    return this.make('Unknown', start, pos, '', '');
   }
 }
 
 /** Shortens user text quoted in a message so a megabyte of garbage does not become a megabyte message. */
 function clip(s: string): string {
-  return s.length <= 24 ? s : `${s.slice(0, 24)}…`;
+  if (s.length <= 24) return s;
+  // Never cut a surrogate pair in half: a lone surrogate in a message is itself garbage.
+  const code = s.charCodeAt(23);
+  const cut = code >= 0xd800 && code <= 0xdbff ? 23 : 24;
+  return `${s.slice(0, cut)}…`;
 }

@@ -1,0 +1,359 @@
+// The foundation of the recursive-descent parser: the token cursor, error reporting with
+// de-duplication and a cap, node ranges, the newline rule, and the skipping primitives that
+// recovery uses. The grammar itself lives in the subclasses (parser-expressions.ts,
+// parser-statements.ts, parser.ts), which share this state through inheritance.
+
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { DiagnosticCode } from '../diagnostics/codes.js';
+import { Scanner } from './scanner.js';
+import type { Identifier, MissingExpression, TextRange } from './syntax-tree.js';
+import { describeToken, isTopLevelOnlyKeyword, type Token, type TokenKind } from './token.js';
+
+/** Nesting deeper than this (parentheses, unary operators, operator chains, blocks) is refused. */
+export const MAX_DEPTH = 200;
+
+/** At most this many syntax errors are reported per file; parsing goes on silently after that. */
+export const MAX_ERRORS = 100;
+
+/** Tokens that only make sense in the middle of an expression or declaration. */
+const CONTINUATION_TOKENS: ReadonlySet<TokenKind> = new Set<TokenKind>([
+  '+', '-', '*', '/', '//', '%', '**', '==', '!=', '<', '<=', '>', '>=', '.', '..',
+  'and', 'or', 'tied', 'relax', 'of', 'then', 'else',
+]);
+
+/** Keywords that can only begin a member or a declaration, never appear inside an expression. */
+const STRUCTURAL_KEYWORDS: ReadonlySet<TokenKind> = new Set<TokenKind>([
+  'model', 'variant', 'budget', 'block',
+  'share', 'tie', 'adapt', 'hash', 'bank', 'dict', 'route', 'freeze', 'train', 'allocate',
+]);
+
+export abstract class ParserBase {
+  /** The number of tokens consumed so far; loops compare it to prove they made progress. */
+  protected pos = 0;
+  protected current: Token;
+  /** End offset of the last consumed token (0 before the first). */
+  protected prevEnd = 0;
+  /** Open `(` and `[` (and `if … else`) around the cursor; line breaks only matter at depth 0. */
+  protected bracketDepth = 0;
+  /** Current nesting of the tree being built, guarded by MAX_DEPTH. */
+  protected depth = 0;
+  /**
+   * How many errors were raised so far, including those suppressed as duplicates or over the
+   * cap. Recovery compares snapshots of it to avoid reporting a consequence of an earlier error.
+   */
+  protected errorEvents = 0;
+  /**
+   * Set while parsing a budget constraint: its argument lists are short and one constraint
+   * follows another line by line, so a new line inside an unclosed `(` means the `)` is missing.
+   */
+  protected lineStartEndsLists = false;
+  readonly diagnostics: Diagnostic[] = [];
+
+  private readonly scanner: Scanner;
+  /** Tokens scanned ahead of `current` by `peek`, from index `aheadHead` on. */
+  private ahead: Token[] = [];
+  private aheadHead = 0;
+  private readonly reportedStarts = new Set<number>();
+  private scanIndex = 0;
+
+  constructor(protected readonly text: string) {
+    this.scanner = new Scanner(text);
+    this.current = this.scanner.nextToken();
+    this.flushScanDiagnostics();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Cursor
+  // ---------------------------------------------------------------------------------------------
+
+  /** The token `offset` (>= 1) positions after the current one (EOF past the end). */
+  protected peek(offset = 1): Token {
+    while (this.ahead.length - this.aheadHead < offset) this.ahead.push(this.scanner.nextToken());
+    return this.ahead[this.aheadHead + offset - 1] ?? this.current;
+  }
+
+  /** Consumes the current token and returns it; at EOF it stays put, so loops must check EOF. */
+  protected next(): Token {
+    const token = this.current;
+    if (token.kind === 'EOF') return token;
+    this.pos++;
+    this.prevEnd = token.end;
+    if (this.aheadHead < this.ahead.length) {
+      this.current = this.ahead[this.aheadHead++] ?? token;
+      if (this.aheadHead === this.ahead.length) {
+        this.ahead = [];
+        this.aheadHead = 0;
+      }
+    } else {
+      this.current = this.scanner.nextToken();
+    }
+    this.flushScanDiagnostics();
+    return token;
+  }
+
+  protected at(kind: TokenKind): boolean {
+    return this.current.kind === kind;
+  }
+
+  /** Whether the current token ends the line's construct: EOF, or a line break outside brackets. */
+  protected atLineBreak(): boolean {
+    return this.current.kind === 'EOF' || (this.current.newlineBefore && this.bracketDepth === 0);
+  }
+
+  /** Consumes the current token if it has this kind and is on the same line (outside brackets). */
+  protected accept(kind: TokenKind): Token | undefined {
+    return this.current.kind === kind && !this.atLineBreak() ? this.next() : undefined;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Ranges and placeholders
+  // ---------------------------------------------------------------------------------------------
+
+  /**
+   * Where a missing piece is reported: on the current token when it sits on the same line (it is
+   * the surprise), otherwise as an empty range right after the last token (the line just ended).
+   */
+  protected expectedRange(): TextRange {
+    return this.atLineEnd() ? { start: this.prevEnd, end: this.prevEnd } : { start: this.current.start, end: this.current.end };
+  }
+
+  /**
+   * Whether the construct being parsed ran into the end of its line: EOF, or a token on a new
+   * line that is significant there (outside brackets, or a terminator even inside them).
+   */
+  private atLineEnd(): boolean {
+    const t = this.current;
+    if (t.kind === 'EOF') return true;
+    return t.newlineBefore && (this.bracketDepth === 0 || this.atListTerminator(false));
+  }
+
+  /**
+   * The exact range of the tokens consumed since the cursor was at offset `start` (taken from
+   * `this.current.start`). When nothing was consumed the range is empty and sits right after the
+   * last consumed token, so that a node always lies inside its parent's range.
+   * Tokens are never empty, so something was consumed exactly when the last token ends after `start`.
+   */
+  protected rangeFrom(start: number): TextRange {
+    if (this.prevEnd > start) return { start, end: this.prevEnd };
+    return { start: this.prevEnd, end: this.prevEnd };
+  }
+
+  /** A placeholder for an expression that is not there; empty, right after the last token. */
+  protected missing(): MissingExpression {
+    return { kind: 'Missing', range: { start: this.prevEnd, end: this.prevEnd } };
+  }
+
+  /** A placeholder for a name that is not there; empty text, right after the last token. */
+  protected missingIdentifier(): Identifier {
+    return { kind: 'Identifier', text: '', range: { start: this.prevEnd, end: this.prevEnd } };
+  }
+
+  protected identifierOf(token: Token): Identifier {
+    return { kind: 'Identifier', text: token.value, range: { start: token.start, end: token.end } };
+  }
+
+  protected describeCurrent(): string {
+    return describeToken(this.current, this.text);
+  }
+
+  /**
+   * Extra advice when the unexpected token is an operator that starts a line: the user most
+   * likely meant to continue the previous line's expression, which the newline rule forbids.
+   */
+  protected continuationHint(): string {
+    const t = this.current;
+    if (!t.newlineBefore || !CONTINUATION_TOKENS.has(t.kind)) return '';
+    return ` (an operator at the start of a line does not continue the previous line; wrap a multi-line expression in parentheses)`;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Diagnostics
+  // ---------------------------------------------------------------------------------------------
+
+  /**
+   * Reports an error unless one was already reported at the same offset (the second is nearly
+   * always a consequence of the first) or the file already has MAX_ERRORS errors.
+   */
+  protected error(code: DiagnosticCode, message: string, range: TextRange): void {
+    this.errorEvents++;
+    if (this.reportedStarts.has(range.start) || this.diagnostics.length >= MAX_ERRORS) return;
+    this.reportedStarts.add(range.start);
+    this.diagnostics.push({ code, severity: 'error', message, range });
+  }
+
+  /** `Expected X, found Y` at the current position. */
+  protected expected(what: string): void {
+    const found = this.at('EOF') ? 'end of file' : this.atLineEnd() ? 'end of line' : this.describeCurrent();
+    this.error('npas-syntax-expected', `Expected ${what}, found ${found}`, this.expectedRange());
+  }
+
+  /**
+   * Lexical errors are reported when their token becomes current, so that they come out in
+   * source order with the parser's own errors and win the de-duplication at their offset.
+   */
+  private flushScanDiagnostics(): void {
+    const limit = this.current.kind === 'EOF' ? Infinity : this.current.end;
+    const pending = this.scanner.diagnostics;
+    while (this.scanIndex < pending.length) {
+      const d = pending[this.scanIndex];
+      if (d === undefined || d.range.start >= limit) break;
+      this.scanIndex++;
+      this.error(d.code, d.message, d.range);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Terminators and skipping
+  // ---------------------------------------------------------------------------------------------
+
+  /** Whether the current token can only begin a member or declaration (never part of an expression). */
+  protected atStructuralKeyword(): boolean {
+    return STRUCTURAL_KEYWORDS.has(this.current.kind);
+  }
+
+  /** A line that starts with `name =` is a new binding, whatever came before. */
+  protected atLineStartBinding(): boolean {
+    return this.current.newlineBefore && this.current.kind === 'Identifier' && this.peek().kind === '=';
+  }
+
+  /**
+   * Whether a bracketed list must stop here because its closing bracket is evidently missing:
+   * the token cannot occur inside brackets at all (`}`, `{`, `;`, a declaration or statement
+   * keyword), or, where `name = …` is not valid inside the list, a new line starts a binding.
+   */
+  protected atListTerminator(lineBindingsAllowed: boolean): boolean {
+    const kind = this.current.kind;
+    if (kind === 'EOF' || kind === '}' || kind === '{' || kind === ';') return true;
+    if (this.atStructuralKeyword()) return true;
+    if (this.current.newlineBefore && this.lineStartEndsLists) return true;
+    return !lineBindingsAllowed && this.atLineStartBinding();
+  }
+
+  /**
+   * Recovery: skips tokens inside a bracketed list until a `,`, a closing bracket or a
+   * terminator at the list's own nesting level, so the list can resume at the next item.
+   */
+  protected skipInList(lineBindingsAllowed: boolean): void {
+    let nest = 0;
+    for (;;) {
+      if (this.atListTerminator(lineBindingsAllowed)) return;
+      const kind = this.current.kind;
+      if (nest === 0 && (kind === ',' || kind === ')' || kind === ']')) return;
+      if (kind === '(' || kind === '[') nest++;
+      else if (kind === ')' || kind === ']') nest--;
+      this.next();
+    }
+  }
+
+  /**
+   * Consumes the closing bracket of a list opened when `errorEventsAtOpen` was recorded.
+   * Recovery: if something else is in the way on the same construct, it is reported and skipped
+   * up to the bracket; if a terminator shows the bracket is simply missing, that is reported once
+   * at the end of the last token, and not at all when an error inside the list already explains it.
+   */
+  protected closeBracket(closer: ')' | ']', errorEventsAtOpen: number, lineBindingsAllowed: boolean): void {
+    if (this.at(closer)) {
+      this.next();
+      return;
+    }
+    if (!this.atListTerminator(lineBindingsAllowed)) {
+      this.error('npas-syntax-expected', `Expected '${closer}', found ${this.describeCurrent()}`, {
+        start: this.current.start,
+        end: this.current.end,
+      });
+      this.skipInList(lineBindingsAllowed);
+      if (this.at(closer)) {
+        this.next();
+        return;
+      }
+      // A stray ',' or the other kind of closer: step over it and look for ours once more.
+      while (!this.atListTerminator(lineBindingsAllowed) && !this.at(closer)) {
+        this.next();
+        this.skipInList(lineBindingsAllowed);
+      }
+      if (this.at(closer)) this.next();
+      return;
+    }
+    if (this.errorEvents === errorEventsAtOpen) {
+      const at = this.prevEnd;
+      this.error('npas-syntax-expected', `Expected '${closer}'`, { start: at, end: at });
+    }
+  }
+
+  /**
+   * Recovery for expressions nested too deeply: reports once and skips the rest of the
+   * expression without recursing, so no input can overflow the stack.
+   */
+  protected tooDeep(): MissingExpression {
+    const start = this.current.start;
+    this.error(
+      'npas-syntax-too-deep',
+      `Expression nested more than ${MAX_DEPTH} levels deep; split it into named parts`,
+      this.expectedRange(),
+    );
+    let nest = 0;
+    for (;;) {
+      if (this.atListTerminator(false)) break;
+      const kind = this.current.kind;
+      if (nest === 0 && (kind === ')' || kind === ']' || kind === ',' || this.atLineBreak())) break;
+      if (kind === '(' || kind === '[') nest++;
+      else if (kind === ')' || kind === ']') nest--;
+      this.next();
+    }
+    return { kind: 'Missing', range: this.rangeFrom(start) };
+  }
+
+  /**
+   * Recovery inside a body: skips the rest of a broken member up to the next token that starts
+   * a line at the same brace depth, a `;` or the body's `}`. It always consumes the current token
+   * (the one that was reported), so callers make progress. Parentheses are tracked so that a
+   * call spread over several lines is skipped whole, but a line that clearly starts a new member
+   * stops the skip even inside an unclosed parenthesis.
+   */
+  protected syncMember(): void {
+    let parens = 0;
+    let braces = 0;
+    let first = true;
+    for (;;) {
+      const kind = this.current.kind;
+      if (kind === 'EOF') return;
+      if (isTopLevelOnlyKeyword(kind) && !first) return;
+      if (braces === 0 && !first) {
+        if (kind === '}' || kind === ';') return;
+        if (this.current.newlineBefore) {
+          if (parens === 0 || this.atStructuralKeyword() || this.atLineStartBinding()) return;
+        }
+      }
+      if (braces === 0 && first && kind === '}') return;
+      first = false;
+      if (kind === '(' || kind === '[') parens++;
+      else if ((kind === ')' || kind === ']') && parens > 0) parens--;
+      else if (kind === '{') braces++;
+      else if (kind === '}') braces--;
+      this.next();
+    }
+  }
+
+  /**
+   * Recovery at top level: skips to the next `model`, `block`, `variant` or `budget`, or a line
+   * that starts with `name =`, stepping over braced bodies whole. Always consumes the current token.
+   */
+  protected syncTopLevel(): void {
+    let braces = 0;
+    let first = true;
+    for (;;) {
+      const kind = this.current.kind;
+      if (kind === 'EOF') return;
+      if (!first) {
+        // `model`, `variant` and `budget` are never nested, so they end the skip even when a
+        // brace is unbalanced; `block` and bindings only count outside any braces.
+        if (isTopLevelOnlyKeyword(kind)) return;
+        if (braces === 0 && (kind === 'block' || this.atLineStartBinding())) return;
+      }
+      first = false;
+      if (kind === '{') braces++;
+      else if (kind === '}' && braces > 0) braces--;
+      this.next();
+    }
+  }
+}
