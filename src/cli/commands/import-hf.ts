@@ -11,8 +11,9 @@ export function runImportHf(argv: readonly string[], io: CliIO): number {
   if (positionals.length !== 1) throw new CliError('usage: npas import-hf CONFIG [-o FILE] [--name MODEL]');
   const path = positionals[0]!;
   const name = flags.get('name');
-  const result = importHfConfig(readSpec(path, io), typeof name === 'string' ? { modelName: name } : {});
-  if (!result.ok) throw new CliError(`${path}: ${result.key ? `${result.key}: ` : ''}${result.message}`);
+  const result = importHfConfig(readSpec(path, io), typeof name === 'string' ? { modelName: name, sourceName: path } : { sourceName: path });
+  // Refusal messages already start with the key they name.
+  if (!result.ok) throw new CliError(`${path}: ${result.message}`);
   const out = flags.get('output');
   if (typeof out === 'string') {
     try {
