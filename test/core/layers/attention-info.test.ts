@@ -3,17 +3,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ArgValue, AttentionInfo, LayerCost } from '../../../src/core/layers/layer-kind.js';
-import { findLayerKind } from '../../../src/core/layers/registry.js';
+import type { ArgValue, AttentionInfo } from '../../../src/core/layers/layer-kind.js';
+import { buildLayer } from './build-layer.js';
 
-function build(kindName: string, given: Record<string, ArgValue>): LayerCost {
-  const kind = findLayerKind(kindName);
-  assert.ok(kind, `unknown layer kind ${kindName}`);
-  const values = new Map<string, ArgValue>(kind.args.map((a) => [a.name, a.name in given ? given[a.name] : a.default]));
-  const cost = kind.build(values, (arg, message) => assert.fail(`${String(arg)}: ${message}`));
-  assert.ok(cost);
-  return cost;
-}
+const build = buildLayer;
 
 interface InfoCase {
   readonly name: string;

@@ -3,23 +3,12 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ArgValue, LayerCost } from '../../../src/core/layers/layer-kind.js';
-import { findLayerKind } from '../../../src/core/layers/registry.js';
+import type { ArgValue } from '../../../src/core/layers/layer-kind.js';
+import { buildLayer } from './build-layer.js';
 import { activeParams, storedParams } from '../../../src/core/layers/weight-specs.js';
 
 /** Builds a layer as the evaluator would: every declared argument present, defaults filled in. */
-function build(kindName: string, given: Record<string, ArgValue>): LayerCost {
-  const kind = findLayerKind(kindName);
-  assert.ok(kind, `unknown layer kind ${kindName}`);
-  const declared = new Set(kind.args.map((a) => a.name));
-  for (const name of Object.keys(given)) assert.ok(declared.has(name), `${kindName} has no argument ${name}`);
-  const values = new Map<string, ArgValue>(kind.args.map((a) => [a.name, a.name in given ? given[a.name] : a.default]));
-  const problems: string[] = [];
-  const cost = kind.build(values, (arg, message) => problems.push(`${String(arg)}: ${message}`));
-  assert.deepEqual(problems, []);
-  assert.ok(cost);
-  return cost;
-}
+const build = buildLayer;
 
 interface CostCase {
   readonly name: string;

@@ -3,17 +3,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ArgValue, LayerCost, WeightSpec } from '../../../src/core/layers/layer-kind.js';
-import { findLayerKind } from '../../../src/core/layers/registry.js';
+import type { ArgValue, WeightSpec } from '../../../src/core/layers/layer-kind.js';
+import { buildLayer } from './build-layer.js';
 
-function build(kindName: string, given: Record<string, ArgValue>): LayerCost {
-  const kind = findLayerKind(kindName);
-  assert.ok(kind, `unknown layer kind ${kindName}`);
-  const values = new Map<string, ArgValue>(kind.args.map((a) => [a.name, a.name in given ? given[a.name] : a.default]));
-  const cost = kind.build(values, (arg, message) => assert.fail(`${String(arg)}: ${message}`));
-  assert.ok(cost);
-  return cost;
-}
+const build = buildLayer;
 
 /** A weight written compactly: name, shape, role, and `copies/active` for banks. */
 type Row = readonly [string, readonly number[], WeightSpec['role'], string?];
