@@ -98,7 +98,7 @@ function resolveStatement(s: Statement, scope: Scope, b: Builder): void {
         const r = resolvePath(t, b.members, scope, ctx);
         if (!r) continue;
         if (!checkAdapterTargets(method, r, t.range, b)) continue;
-        b.modifiers.push({ id: b.nextId++, pattern: r.pattern, effect: { kind: 'adapter', method, weights: r.weight ? [r.weight] : undefined, relax: false }, range: s.range });
+        b.modifiers.push({ id: b.nextId++, pattern: r.pattern, effect: { kind: 'adapter', method, weights: r.weight ? [r.weight] : targetWeights(s.value), relax: false }, range: s.range });
       }
       return;
     }
@@ -284,7 +284,12 @@ function resolveWeightShare(s: Statement, scope: Scope, b: Builder): void {
 
 function relaxWeights(s: Statement, scope: Scope): readonly string[] | undefined {
   void scope;
-  const call = s.relax ? asStatementCall(s.relax) : undefined;
+  return targetWeights(s.relax);
+}
+
+/** The weight names of an adapter's `targets: [q, v]` argument; undefined when not given. */
+function targetWeights(expr: import('../syntax/syntax-tree.js').Expression | undefined): readonly string[] | undefined {
+  const call = expr ? asStatementCall(expr) : undefined;
   const targets = call?.args.find((a) => a.name?.text === 'targets');
   if (!targets) return undefined;
   const list = targets.value.kind === 'List' ? targets.value.elements : [targets.value];
