@@ -6,6 +6,7 @@
 import type { ModelMember, ModuleNode, StackNode } from '../model/module-tree.js';
 import * as Q from '../numbers/rational.js';
 import type { Modifier, ResolvedSharing, StackStrategy } from '../sharing/declarations.js';
+import type { KvProducerMap, SlotMap as StackShareSlots } from '../sharing/slot-map.js';
 import { layerTotals } from './layer-totals.js';
 import type { NodeReport } from './report-types.js';
 import { EMPTY_TOTALS, addTotals, borrowKv, repeatTotals, type Totals } from './totals.js';
@@ -160,27 +161,32 @@ export class ModelWalker {
     // Stored: shared sub-paths are counted by their first users, the rest per instance.
     let stored = inst.stored * BigInt(count);
     let trainable = inst.trainable * BigInt(count);
-    let wholeShared = false;
+    /** K/V projection params inside each shared sub-path (the whole instance for `share STACK`). */
+    const sharedKv: { slots: StackShareSlots; params: bigint }[] = [];
     for (const share of shares) {
       const sub = share.sub.length === 0 ? inst : this.descend(piece.node, instKey, instName, instPending, active, share.sub).totals;
       const firsts = BigInt(share.slots.firstsIn(piece.start, piece.end));
       stored += (firsts - BigInt(count)) * (sub.stored - sub.perInstanceStored);
       trainable += (firsts - BigInt(count)) * (sub.trainable - sub.perInstanceTrainable);
-      if (share.sub.length === 0) wholeShared = true;
+      if (sub.selfKvParams > 0n) sharedKv.push({ slots: share.slots, params: sub.selfKvParams });
     }
     if (kv) {
       const borrowers = BigInt(count - kv.producers.producersIn(piece.start, piece.end));
-      // A borrower's K/V projections are not stored, unless its store is shared with an
-      // instance that still produces KV (tied recursion): then the store stays.
-      if (!wholeShared) {
-        stored -= borrowers * inst.selfKvParams;
-        trainable -= inst.trainable > 0n ? borrowers * inst.selfKvParams : 0n;
-      } else if (kv.producers.label !== 'tied') {
-        const unused = this.slotsWithoutProducer(stack, strategies);
-        // Attribute dropped K/V stores to the first piece only, so they are counted once.
-        if (piece.start === 0) {
-          stored -= BigInt(unused) * inst.selfKvParams;
-          trainable -= inst.trainable > 0n ? BigInt(unused) * inst.selfKvParams : 0n;
+      // A borrower's own (unshared) K/V projections are not stored.
+      let ownKv = inst.selfKvParams;
+      for (const s of sharedKv) ownKv -= s.params;
+      if (ownKv > 0n) {
+        stored -= borrowers * ownKv;
+        trainable -= inst.trainable > 0n ? borrowers * ownKv : 0n;
+      }
+      // K/V projections in a shared store stay stored while any producing instance uses the
+      // store (tied recursion, or a shared sub-path such as `share body.attn: all`); only stores
+      // that no producer uses drop them. Attributed to the first piece, so counted once.
+      if (kv.producers.label !== 'tied' && piece.start === 0) {
+        for (const s of sharedKv) {
+          const unused = BigInt(this.slotsWithoutProducer(stack, s.slots, kv.producers));
+          stored -= unused * s.params;
+          trainable -= inst.trainable > 0n ? unused * s.params : 0n;
         }
       }
     }
@@ -188,13 +194,10 @@ export class ModelWalker {
   }
 
   /** Slots of a weight-shared stack that no KV-producing instance uses (O(N), rare). */
-  private slotsWithoutProducer(stack: StackNode, strategies: readonly StackStrategy[]): number {
-    const share = strategies.find((s) => s.kind === 'share' && s.sub.length === 0);
-    const kv = strategies.find((s) => s.kind === 'kv');
-    if (!share || share.kind !== 'share' || !kv || kv.kind !== 'kv') return 0;
+  private slotsWithoutProducer(stack: StackNode, slots: StackShareSlots, producers: KvProducerMap): number {
     const produced = new Set<number>();
-    for (let i = 0; i < stack.length; i++) if (kv.producers.producerOf(i) === i) produced.add(share.slots.slotOf(i));
-    return share.slots.slots - produced.size;
+    for (let i = 0; i < stack.length && produced.size < slots.slots; i++) if (producers.producerOf(i) === i) produced.add(slots.slotOf(i));
+    return slots.slots - produced.size;
   }
 
   /** Walks down member names from an instance, with the same pending/active logic as `walk`. */
