@@ -89,7 +89,8 @@ function reportModel(m: EvaluatedModel, options: AnalysisOptions, ctx: EvalConte
   whole = {
     ...whole,
     stored: whole.stored + globalsSize - headSavings,
-    trainable: whole.trainable + globalsSize - (whole.trainable >= headSavings ? headSavings : 0n),
+    // The saved head slices are base weights: adapters freeze them, so they were never trainable.
+    trainable: whole.trainable + globalsSize - (!sharing.hasAdapters && whole.trainable >= headSavings ? headSavings : 0n),
   };
   const metrics = computeMetrics(members, whole, options);
   const tree = reportOf(m.name, 'model', m.kind, 1, 0, whole, m.declaration.range, results.map((r, i) => ({ ...r.report, range: m.members[i]!.range })));
