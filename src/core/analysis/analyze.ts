@@ -64,7 +64,7 @@ export function analyze(text: string, options: Partial<AnalysisOptions> = {}): A
     }
   } catch (e) {
     // The engine must never take its host down; an internal error is a bug reported as such.
-    sink.error('npas-eval-type', `internal error while analysing (please report): ${e instanceof Error ? e.message : String(e)}`, { start: 0, end: 0 });
+    sink.error('npas-internal-error', `internal error while analysing (please report): ${e instanceof Error ? e.message : String(e)}`, { start: 0, end: 0 });
   }
   return { file: parsed.file, diagnostics: finalize(sink.items), models };
 }

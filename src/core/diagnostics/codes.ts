@@ -55,6 +55,9 @@ export const DIAGNOSTIC_CODES = {
   'npas-budget-metric': 'An unknown budget metric or metric argument.',
   'npas-budget-violated': 'A budget constraint that the model does not meet.',
   'npas-budget-target': 'A budget for a model or variant that does not exist.',
+
+  // The engine itself.
+  'npas-internal-error': 'An internal error of the engine (a bug): the analysis stopped early.',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
