@@ -47,11 +47,21 @@ export abstract class ParserBase {
    * follows another line by line, so a new line inside an unclosed `(` means the `)` is missing.
    */
   protected lineStartEndsLists = false;
+  /**
+   * Set when recovery skipped a broken member up to a new line. If that line cannot start a
+   * member either (`2,` after a call that lost its `(`), it is a continuation of the broken
+   * member and is skipped without a second error.
+   */
+  protected skippedToLine = false;
+  /** Whether a lexical error was reported for the current token. */
+  private lexicalErrorAtCurrent = false;
+  /** Errors raised in the current item (see beginItem). */
+  private itemErrors = 0;
   readonly diagnostics: Diagnostic[] = [];
 
   private readonly scanner: Scanner;
   /** Tokens scanned ahead of `current` by `peek`, from index `aheadHead` on. */
-  private ahead: Token[] = [];
+  private readonly ahead: Token[] = [];
   private aheadHead = 0;
   private readonly reportedStarts = new Set<number>();
   private scanIndex = 0;
@@ -81,7 +91,7 @@ export abstract class ParserBase {
     if (this.aheadHead < this.ahead.length) {
       this.current = this.ahead[this.aheadHead++] ?? token;
       if (this.aheadHead === this.ahead.length) {
-        this.ahead = [];
+        this.ahead.length = 0;
         this.aheadHead = 0;
       }
     } else {
@@ -138,6 +148,20 @@ export abstract class ParserBase {
     return { start: this.prevEnd, end: this.prevEnd };
   }
 
+  /**
+   * Like rangeFrom, for a node whose first child may be an empty placeholder: that placeholder
+   * sits right after the previous token, possibly before `start` (`( + 2)`), and the node must
+   * still contain it.
+   */
+  protected rangeCovering(start: number, first: { readonly range: TextRange }): TextRange {
+    const own = first.range;
+    // A node that spans exactly its first child (a positional argument, a one-name path) shares
+    // the child's range object: ranges are immutable, and this saves an allocation per node.
+    if (own.end === this.prevEnd && (own.start === start || own.start < start)) return own;
+    const range = this.rangeFrom(start);
+    return own.start < range.start ? { start: own.start, end: range.end } : range;
+  }
+
   /** A placeholder for an expression that is not there; empty, right after the last token. */
   protected missing(): MissingExpression {
     return { kind: 'Missing', range: { start: this.prevEnd, end: this.prevEnd } };
@@ -171,14 +195,38 @@ export abstract class ParserBase {
   // ---------------------------------------------------------------------------------------------
 
   /**
-   * Reports an error unless one was already reported at the same offset (the second is nearly
-   * always a consequence of the first) or the file already has MAX_ERRORS errors.
+   * Reports a parser error, unless the current item (member, constraint or declaration header)
+   * already has one, one was already reported at the same offset (the second is nearly always a
+   * consequence of the first), or the file already has MAX_ERRORS errors.
    */
   protected error(code: DiagnosticCode, message: string, range: TextRange): void {
     this.errorEvents++;
+    // Within one item, the first syntax error explains the rest: later ones are cascades.
+    if (this.itemErrors > 0) return;
+    this.report(code, message, range);
+    this.itemErrors++;
+  }
+
+  private report(code: DiagnosticCode, message: string, range: TextRange): void {
     if (this.reportedStarts.has(range.start) || this.diagnostics.length >= MAX_ERRORS) return;
     this.reportedStarts.add(range.start);
     this.diagnostics.push({ code, severity: 'error', message, range });
+  }
+
+  /**
+   * Starts the error scope of one item (a member, a constraint, a top-level declaration's
+   * header): only its first parser error is reported. Returns the enclosing scope's state, to be
+   * given back to `endItem` (items nest: a block member holds members of its own).
+   */
+  protected beginItem(): number {
+    const saved = this.itemErrors;
+    // A lexical error in the item's first token (`1model`) already belongs to this item.
+    this.itemErrors = this.lexicalErrorAtCurrent ? 1 : 0;
+    return saved;
+  }
+
+  protected endItem(saved: number): void {
+    this.itemErrors = saved;
   }
 
   /** `Expected X, found Y` at the current position. */
@@ -194,11 +242,17 @@ export abstract class ParserBase {
   private flushScanDiagnostics(): void {
     const limit = this.current.kind === 'EOF' ? Infinity : this.current.end;
     const pending = this.scanner.diagnostics;
+    this.lexicalErrorAtCurrent = false;
     while (this.scanIndex < pending.length) {
       const d = pending[this.scanIndex];
       if (d === undefined || d.range.start >= limit) break;
       this.scanIndex++;
-      this.error(d.code, d.message, d.range);
+      // Lexical errors are independent facts about the text: they are never suppressed as
+      // cascades, and they mark the item so that the parser does not add its own view of them.
+      this.errorEvents++;
+      this.report(d.code, d.message, d.range);
+      this.itemErrors++;
+      this.lexicalErrorAtCurrent = true;
     }
   }
 
@@ -209,6 +263,12 @@ export abstract class ParserBase {
   /** Whether the current token can only begin a member or declaration (never part of an expression). */
   protected atStructuralKeyword(): boolean {
     return STRUCTURAL_KEYWORDS.has(this.current.kind);
+  }
+
+  /** Whether the current `{` ends its line or is closed right away (`{}`): it opens a body. */
+  protected atBraceOpeningBody(): boolean {
+    const next = this.peek();
+    return next.newlineBefore || next.kind === '}';
   }
 
   /** A line that starts with `name =` is a new binding, whatever came before. */
@@ -223,7 +283,10 @@ export abstract class ParserBase {
    */
   protected atListTerminator(lineBindingsAllowed: boolean): boolean {
     const kind = this.current.kind;
-    if (kind === 'EOF' || kind === '}' || kind === '{' || kind === ';') return true;
+    if (kind === 'EOF' || kind === '}' || kind === ';') return true;
+    // A `{` that ends its line (or is closed at once) opens a body, so the list before it was
+    // left open; a `{` in the middle of a line is a stray, skipped like any other token.
+    if (kind === '{') return this.atBraceOpeningBody();
     if (this.atStructuralKeyword()) return true;
     if (this.current.newlineBefore && this.lineStartEndsLists) return true;
     return !lineBindingsAllowed && this.atLineStartBinding();
@@ -313,15 +376,34 @@ export abstract class ParserBase {
   protected syncMember(): void {
     let parens = 0;
     let braces = 0;
+    // Braces opened in the middle of a line count only until that line ends: a `{` that does not
+    // end its line is most likely a stray, and matching it would eat the body's own `}`.
+    let lineBraces = 0;
     let first = true;
     for (;;) {
       const kind = this.current.kind;
       if (kind === 'EOF') return;
       if (isTopLevelOnlyKeyword(kind) && !first) return;
+      if (this.current.newlineBefore) lineBraces = 0;
+      if (kind === '}' && lineBraces > 0) {
+        lineBraces--;
+        first = false;
+        this.next();
+        continue;
+      }
+      if (kind === '{' && !this.atBraceOpeningBody()) {
+        lineBraces++;
+        first = false;
+        this.next();
+        continue;
+      }
       if (braces === 0 && !first) {
         if (kind === '}' || kind === ';') return;
         if (this.current.newlineBefore) {
-          if (parens === 0 || this.atStructuralKeyword() || this.atLineStartBinding()) return;
+          if (parens === 0 || this.atStructuralKeyword() || this.atLineStartBinding()) {
+            this.skippedToLine = true;
+            return;
+          }
         }
       }
       if (braces === 0 && first && kind === '}') return;

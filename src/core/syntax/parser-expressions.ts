@@ -15,7 +15,7 @@ import type {
   PathSegment,
   TextRange,
 } from './syntax-tree.js';
-import { isStatementKeyword, type TokenKind } from './token.js';
+import type { TokenKind } from './token.js';
 import { MAX_DEPTH, ParserBase } from './parser-base.js';
 
 // Binding powers of the infix operators (higher binds tighter). Prefix `not` parses its operand
@@ -147,7 +147,7 @@ export abstract class ExpressionParser extends ParserBase {
         operatorRange: { start: operator.start, end: operator.end },
         left,
         right,
-        range: this.rangeFrom(start),
+        range: this.rangeCovering(start, left),
       };
     }
     this.depth = savedDepth;
@@ -179,14 +179,14 @@ export abstract class ExpressionParser extends ParserBase {
       this.depth++;
       if (kind === '(') {
         const { args, argsRange } = this.parseArgumentList();
-        object = { kind: 'Call', callee: object, args, argsRange, range: this.rangeFrom(start) };
+        object = { kind: 'Call', callee: object, args, argsRange, range: this.rangeCovering(start, object) };
       } else if (kind === '.') {
         this.next();
         const member = this.expectIdentifier('a member name after \'.\'');
-        object = { kind: 'Member', object, member, range: this.rangeFrom(start) };
+        object = { kind: 'Member', object, member, range: this.rangeCovering(start, object) };
       } else {
         const index = this.parseBracketedIndex();
-        object = { kind: 'Index', object, index, range: this.rangeFrom(start) };
+        object = { kind: 'Index', object, index, range: this.rangeCovering(start, object) };
       }
     }
     this.depth = savedDepth;
@@ -384,7 +384,7 @@ export abstract class ExpressionParser extends ParserBase {
       this.next();
     }
     const value = this.parseExpression();
-    return { kind: 'Argument', name, value, range: this.rangeFrom(start) };
+    return { kind: 'Argument', name, value, range: this.rangeCovering(start, name ?? value) };
   }
 
   // Path = Name { "." Name | "[" Expr "]" }
@@ -405,7 +405,7 @@ export abstract class ExpressionParser extends ParserBase {
         break;
       }
     }
-    return { kind: 'Path', segments, range: this.rangeFrom(start) };
+    return { kind: 'Path', segments, range: this.rangeCovering(start, first) };
   }
 
   /**
@@ -432,10 +432,5 @@ export abstract class ExpressionParser extends ParserBase {
     }
     this.expected(what);
     return this.missingIdentifier();
-  }
-
-  /** Whether the current token is a statement keyword (which never appears inside expressions). */
-  protected atStatementKeyword(): boolean {
-    return isStatementKeyword(this.current.kind);
   }
 }

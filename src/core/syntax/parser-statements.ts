@@ -40,13 +40,17 @@ export abstract class StatementParser extends ExpressionParser {
     } else {
       braced = false;
       this.expected("'{'");
-      // Recovery: skip anything else on the declaration's line, up to a `{` if there is one.
-      while (!this.atLineBreak() && !this.at('{') && !this.at('}')) this.next();
-      if (this.at('{')) {
-        this.next();
-        braced = true;
+      // Recovery: if a member evidently follows on the same line (`model M x = 1`), parse from
+      // there; otherwise skip the rest of the declaration's line, up to a `{` if there is one.
+      if (!this.atSameLineMember()) {
+        while (!this.atLineBreak() && !this.at('{') && !this.at('}')) this.next();
+        if (this.at('{')) {
+          this.next();
+          braced = true;
+        }
       }
     }
+    this.skippedToLine = false;
     for (;;) {
       const kind = this.current.kind;
       if (kind === 'EOF' || isTopLevelOnlyKeyword(kind)) break;
@@ -59,9 +63,19 @@ export abstract class StatementParser extends ExpressionParser {
         continue;
       }
       const before = this.pos;
+      const scope = this.beginItem();
+      const continuation = this.skippedToLine;
+      this.skippedToLine = false;
+      if (continuation && !this.atMemberStart() && !this.at('{')) {
+        // Recovery: a continuation line of a broken member (see skippedToLine) is skipped silently.
+        this.syncMember();
+        this.endItem(scope);
+        continue;
+      }
       const item = parseItem();
       if (item !== undefined) items.push(item);
       this.expectItemEnd();
+      this.endItem(scope);
       // Progress guarantee: an item that consumed nothing is skipped (its error was reported).
       if (this.pos === before) this.syncMember();
       if (this.pos === before && !this.at('}') && !this.at('EOF')) this.next();
@@ -71,6 +85,21 @@ export abstract class StatementParser extends ExpressionParser {
       this.error('npas-syntax-expected', `Expected '}' to close ${owner}`, { start: at, end: at });
     }
     return items;
+  }
+
+  /** Whether the current token can begin a member or a constraint: a name, `block` or a statement keyword. */
+  protected atMemberStart(): boolean {
+    const kind = this.current.kind;
+    return kind === 'Identifier' || kind === 'block' || isStatementKeyword(kind);
+  }
+
+  /** Whether an unmistakable member or constraint starts here: a statement, `name =`, `metric.…`, `metric <=`. */
+  private atSameLineMember(): boolean {
+    if (this.atLineBreak()) return false;
+    if (isStatementKeyword(this.current.kind)) return true;
+    if (!this.at('Identifier')) return false;
+    const next = this.peek().kind;
+    return next === '=' || next === '.' || CONSTRAINT_OPS.has(next);
   }
 
   /** After an item: the line must end, or a `;` or the body's `}` must follow. */
@@ -96,6 +125,15 @@ export abstract class StatementParser extends ExpressionParser {
       return this.parseBinding();
     }
     if (isStatementKeyword(t.kind)) return this.parseStatement();
+    if (t.kind === '{') {
+      // Recovery: a stray `{` is dropped alone; skipping to a matching `}` would eat the body's.
+      this.error('npas-syntax-unexpected-token', `Unexpected '{'; expected a binding 'name = …', a block or a statement`, {
+        start: t.start,
+        end: t.end,
+      });
+      this.next();
+      return undefined;
+    }
     // Recovery: report once; the body loop skips to the next line.
     this.error(
       'npas-syntax-unexpected-token',
@@ -251,11 +289,14 @@ export abstract class StatementParser extends ExpressionParser {
 
   /** Whether a `:` occurs between the cursor and the end of the line (a bounded look-ahead). */
   private colonLaterOnLine(): boolean {
-    if (this.current.kind === ':') return true;
-    for (let i = 1; ; i++) {
-      const t = this.peek(i);
-      if (t.kind === 'EOF' || t.kind === ';' || t.kind === '}' || t.newlineBefore) return false;
-      if (t.kind === ':') return true;
+    // Only a `:` outside brackets counts: the one in `lora(rank: 64)` belongs to an argument.
+    let nest = 0;
+    for (let i = 0; ; i++) {
+      const t = i === 0 ? this.current : this.peek(i);
+      if (t.kind === 'EOF' || t.kind === ';' || t.kind === '}' || (i > 0 && t.newlineBefore)) return false;
+      if (t.kind === '(' || t.kind === '[') nest++;
+      else if (t.kind === ')' || t.kind === ']') nest--;
+      else if (t.kind === ':' && nest === 0) return true;
     }
   }
 
@@ -297,12 +338,21 @@ export abstract class StatementParser extends ExpressionParser {
     }
   }
 
-  // Constraint = Name { "." Name } [ "(" Args ")" ] ( "<=" | "<" | ">=" | ">" | "==" ) Expr
+  // Constraint = Name { "." ( Name | Keyword ) } [ "(" Args ")" ] ( "<=" | "<" | ">=" | ">" | "==" ) Expr
   /**
    * Recovery: a missing or invalid comparison (`=`, `!=`) is reported, `<=` is assumed (or `==`
    * for `=`) and the limit is still parsed, so the constraint keeps its place in the tree.
    */
   protected parseConstraint(): Constraint | undefined {
+    if (this.at('{')) {
+      // Recovery: a stray `{` is dropped alone (see parseMember).
+      this.error('npas-syntax-unexpected-token', `Unexpected '{'; expected a constraint`, {
+        start: this.current.start,
+        end: this.current.end,
+      });
+      this.next();
+      return undefined;
+    }
     if (!this.at('Identifier')) {
       this.error(
         'npas-syntax-unexpected-token',
@@ -314,7 +364,13 @@ export abstract class StatementParser extends ExpressionParser {
     }
     const start = this.current.start;
     const metric: Identifier[] = [this.identifierOf(this.next())];
-    while (this.accept('.')) metric.push(this.expectIdentifier('a metric name'));
+    while (this.accept('.')) {
+      // Metric names such as `flops.train` and `memory.train` use keywords after the dot, where a
+      // keyword could not mean anything else, so any keyword is taken as a name there.
+      const t = this.current;
+      if (isKeyword(t.kind) && !this.atLineBreak()) metric.push(this.identifierOf(this.next()));
+      else metric.push(this.expectIdentifier('a metric name'));
+    }
     let args: Argument[] = [];
     if (this.at('(') && !this.atLineBreak()) {
       this.lineStartEndsLists = true;

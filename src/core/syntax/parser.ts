@@ -64,6 +64,7 @@ class Parser extends StatementParser {
         continue;
       }
       const before = this.pos;
+      const scope = this.beginItem();
       const item = this.parseTopLevelItem();
       if (item !== undefined) this.items.push(item);
       const t = this.current;
@@ -76,6 +77,7 @@ class Parser extends StatementParser {
         );
         this.syncTopLevel();
       }
+      this.endItem(scope);
       // Progress guarantee: every iteration consumes at least one token.
       if (this.pos === before) this.syncTopLevel();
     }
@@ -191,7 +193,7 @@ class Parser extends StatementParser {
     const start = this.current.start;
     const name = this.expectIdentifier('a parameter name');
     const defaultValue = this.accept('=') ? this.parseExpression() : undefined;
-    return { kind: 'Parameter', name, defaultValue, range: this.rangeFrom(start) };
+    return { kind: 'Parameter', name, defaultValue, range: this.rangeCovering(start, name) };
   }
 
   /** Recovery for too-deep blocks: skips from the keyword through its balanced braces. */
