@@ -5,5 +5,6 @@ const MARK = '\u0000bigint:';
 
 export function toJson(value: unknown, indent = 2): string {
   const text = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `${MARK}${v.toString()}` : v), indent);
-  return text.replace(new RegExp(`"${MARK}(-?\\d+)"`, 'g'), '$1');
+  // JSON.stringify writes the marker's NUL as the six characters `\u0000`: match that form.
+  return text.replace(/"\\u0000bigint:(-?\d+)"/g, '$1');
 }
