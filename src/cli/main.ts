@@ -46,9 +46,26 @@ export function main(argv: readonly string[], io: CliIO): number {
   }
 }
 
+let pipesGuarded = false;
+/** A reader that goes away (`npas budget … --json | head`) is not our failure: stop quietly
+ * with the command's exit code instead of dying on an unhandled EPIPE with a stack trace. */
+function guardPipes(): void {
+  if (pipesGuarded) return;
+  pipesGuarded = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? (process.exitCode ?? 0) : 70));
+  }
+}
+
 export const nodeIO: CliIO = {
-  stdout: (t) => process.stdout.write(t),
-  stderr: (t) => process.stderr.write(t),
+  stdout: (t) => {
+    guardPipes();
+    process.stdout.write(t);
+  },
+  stderr: (t) => {
+    guardPipes();
+    process.stderr.write(t);
+  },
   readFile: (p) => readFileSync(p, 'utf8'),
   writeFile: (p, t) => writeFileSync(p, t),
 };
