@@ -26,7 +26,10 @@ export function isTrainable(mods: readonly Modifier[], baseFrozen: boolean): boo
 }
 
 interface AdapterCost {
+  /** Numbers this target owns in the checkpoint (shared banks are globals, counted once). */
   stored: bigint;
+  /** Numbers the adapted matmul uses once materialised: its A and B (and Tied-LoRA's u, v). */
+  used: bigint;
   trainable: bigint;
   flops: bigint;
   globals: [string, bigint][];
@@ -41,13 +44,14 @@ function adapterCost(method: AdapterMethod, dIn: number, dOut: number, statement
   const flops = method.merged ? 0n : 2n * lowRank;
   switch (method.kind) {
     case 'lora':
-      return { stored: lowRank, trainable: lowRank, flops, globals: [] };
+      return { stored: lowRank, used: lowRank, trainable: lowRank, flops, globals: [] };
     case 'tied_lora':
       // A and B shared per shape; per target the vectors u (r) and v (d_out).
-      return { stored: r + dout, trainable: r + dout, flops, globals: [[`${statementKey}:AB:${dIn}x${dOut}`, lowRank]] };
+      return { stored: r + dout, used: lowRank + r + dout, trainable: r + dout, flops, globals: [[`${statementKey}:AB:${dIn}x${dOut}`, lowRank]] };
     case 'aslora':
       return {
         stored: 0n,
+        used: lowRank,
         trainable: 0n,
         flops,
         globals: [
@@ -61,7 +65,7 @@ function adapterCost(method: AdapterMethod, dIn: number, dOut: number, statement
       const b = BigInt(method.length);
       const s = (lowRank + b - 1n) / b;
       const k = BigInt(method.topK);
-      return { stored: s * (2n * k - 1n), trainable: s * BigInt(method.vectors), flops, globals: [[`${statementKey}:bank`, BigInt(method.vectors) * b]] };
+      return { stored: s * (2n * k - 1n), used: lowRank, trainable: s * BigInt(method.vectors), flops, globals: [[`${statementKey}:bank`, BigInt(method.vectors) * b]] };
     }
     case 'mos': {
       // Shards of length d/l drawn from global pools per side and width; p private shards per target.
@@ -70,6 +74,7 @@ function adapterCost(method: AdapterMethod, dIn: number, dOut: number, statement
       const priv = BigInt(method.privateShards) * ((din + dout) / l);
       return {
         stored: priv,
+        used: lowRank,
         trainable: priv,
         flops,
         globals: [
@@ -149,8 +154,10 @@ export function layerTotals(
       wTrainable += a.trainable * copies;
       perInstanceStored += own;
       perInstanceTrainable += a.trainable * copies;
-      wEffective += own;
-      wActive += a.stored * activeCopies;
+      // Effective and active count the materialised adapter each instance applies, whatever
+      // part of it lives in a shared bank (as hashed and generated weights count in full).
+      wEffective += a.used * copies;
+      wActive += a.used * activeCopies;
       flops += a.flops * activeCopies;
       for (const [k, v] of a.globals) globals.set(k, v);
     }

@@ -278,14 +278,16 @@ function recursionRanges(start: number, end: number, n: number, route: StackStra
   return out;
 }
 
-/** MoR routers: one d→1 linear per recursion, run on the tokens still active at that step. */
+/** MoR routers: one d→1 linear per recursion, run on the tokens that reached that recursion. */
 function addRouters(totals: Totals, strategies: readonly StackStrategy[]): Totals {
   const route = strategies.find((s) => s.kind === 'route');
   if (!route || route.kind !== 'route') return totals;
   const width = BigInt(route.routerWidth);
   const params = width * BigInt(route.capacities.length);
+  // The router of recursion r scores the tokens that reached it: all of them for r = 0, then
+  // the capacity of recursion r − 1 (MoR expert-choice routing, hierarchical filtering).
   let activeSum = Q.ZERO;
-  for (const c of route.capacities) activeSum = Q.add(activeSum, c);
+  route.capacities.forEach((_, r) => (activeSum = Q.add(activeSum, r === 0 ? Q.ONE : route.capacities[r - 1]!)));
   const active = Q.mul(activeSum, Q.fromBigInt(width));
   return {
     ...totals,

@@ -654,11 +654,10 @@ test('the examples meet their own budgets', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// Disagreements with the engine, kept visible as todo tests (they report but do not fail).
+// Two rules the gallery found wrong in the engine, now fixed: kept as regression tests.
 
 test(
   'MoR routers count at the capacity of the tokens they score (reference code: 1, 1, 2/3)',
-  { todo: 'the engine scales router r by c_r (1, 2/3, 1/3): 640 active params fewer than the reference code' },
   () => {
     const opts = { seq: Number(MOR_SEQ), batch: 1, dtype: 'bf16' } as const;
     const mor = report('mixture-of-recursions.npas', 'MoR3', opts);
@@ -670,7 +669,6 @@ test(
 
 test(
   'adapters built from a shared bank count their materialised A and B in effective params',
-  { todo: 'the engine leaves the VB-LoRA bank and the MoS pools out of effective, so effective < stored' },
   () => {
     // Effective is the unrolled dense equivalent (as for ROAST and SSN, whose generated weights
     // count in full): every adapted matrix uses a rank-4 A and B, 4 · (768 + 768) numbers.
