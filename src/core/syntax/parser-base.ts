@@ -207,7 +207,8 @@ export abstract class ParserBase {
     this.itemErrors++;
   }
 
-  private report(code: DiagnosticCode, message: string, range: TextRange): void {
+  /** Reports regardless of the item scope (still de-duplicated by offset and capped). */
+  protected report(code: DiagnosticCode, message: string, range: TextRange): void {
     if (this.reportedStarts.has(range.start) || this.diagnostics.length >= MAX_ERRORS) return;
     this.reportedStarts.add(range.start);
     this.diagnostics.push({ code, severity: 'error', message, range });

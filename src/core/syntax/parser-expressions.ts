@@ -154,6 +154,7 @@ export abstract class ExpressionParser extends ParserBase {
     return left;
   }
 
+  // Prefix = "not" Operand(NOT_BP) | "-" Operand(UNARY_BP) | Postfix
   /** An operand with its prefix operators: `not x`, `-x`, or a postfix expression. */
   private parsePrefix(): Expression {
     const kind = this.current.kind;

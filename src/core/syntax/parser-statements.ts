@@ -1,7 +1,7 @@
 // Bodies and what goes in them: bindings, nested blocks' members, sharing and training
 // statements, and budget constraints. A body is a brace-delimited sequence of items separated by
 // line breaks or `;`; a broken item is reported once and skipped to the next line (see
-// docs/grammar-notes.md, "Error recovery").
+// docs/grammar-notes.md, "Parser error recovery").
 
 import type {
   Argument,
@@ -300,6 +300,7 @@ export abstract class StatementParser extends ExpressionParser {
     }
   }
 
+  // ColonValue = ":" ( Expr | "tied" )
   /**
    * `":" Expr` ending a statement. The strategy `tied` (`share kv body: tied`) is a keyword, so
    * it is accepted here as the name `tied`.

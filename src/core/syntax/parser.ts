@@ -45,10 +45,11 @@ class Parser extends StatementParser {
       // does not, but an editor must survive a bug too. What was parsed so far is kept.
       const at = this.current.start;
       if (e instanceof RangeError) {
-        this.error('npas-syntax-too-deep', 'Input nested too deeply to analyse', { start: at, end: at });
+        this.report('npas-syntax-too-deep', 'Input nested too deeply to analyse', { start: at, end: at });
       } else {
+        // Not a syntax error, so not an `npas-syntax-*` code: the catalogue's code for engine bugs.
         const detail = e instanceof Error ? e.message : String(e);
-        this.error('npas-syntax-unexpected-token', `Internal parser error (please report): ${detail}`, {
+        this.report('npas-internal-error', `Internal parser error (please report): ${detail}`, {
           start: at,
           end: at,
         });

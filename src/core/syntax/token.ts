@@ -89,14 +89,22 @@ export function describeToken(token: Token, text: string): string {
     case 'EOF':
       return 'end of file';
     case 'Identifier':
-      return `name '${token.value}'`;
+      return `name '${quote(text, token)}'`;
     case 'Number':
-      return `number '${text.slice(token.start, token.end)}'`;
+      return `number '${quote(text, token)}'`;
     case 'String':
       return 'string';
     case 'Unknown':
-      return `'${text.slice(token.start, token.end)}'`;
+      return `'${quote(text, token)}'`;
     default:
       return `'${token.kind}'`;
   }
+}
+
+/** The token's text for a message, shortened so that a huge token does not make a huge message. */
+function quote(text: string, token: Token): string {
+  const end = Math.min(token.end, token.start + 40);
+  // Never cut a surrogate pair in half.
+  const cut = end < token.end && (text.charCodeAt(end - 1) & 0xfc00) === 0xd800 ? end - 1 : end;
+  return text.slice(token.start, cut) + (cut < token.end ? '…' : '');
 }

@@ -387,3 +387,11 @@ test('nesting is capped instead of overflowing the stack', () => {
   const ok = parse('x = ' + '('.repeat(150) + '1' + ')'.repeat(150));
   assert.equal(ok.diagnostics.length, 0);
 });
+
+test('messages quote at most a short piece of a huge token', () => {
+  for (const junk of ['$'.repeat(100_000), '9'.repeat(100_000) + 'x', 'a'.repeat(100_000)]) {
+    const { diagnostics } = parse(`x = 1 ${junk}`);
+    assert.equal(diagnostics.length, 1);
+    assert.ok((diagnostics[0]?.message.length ?? 0) < 200, diagnostics[0]?.message.slice(0, 300));
+  }
+});
