@@ -1,7 +1,10 @@
 // Bundles the entry points with esbuild. `--production` minifies and drops source maps.
-// Entry points: the CLI (dist/cli.js). Later bundles (extension, server, kernels, webview)
-// are added here as they land.
+//   dist/cli.js        the `npas` command line (src/cli/main.ts)
+//   dist/server.js     the language server, IPC or --stdio (src/server/main.ts)
+//   dist/extension.js  the VS Code extension (src/extension/main.ts); `vscode` stays external
+// Native modules (onnxruntime-node) are never bundled: they ship in node_modules.
 import * as esbuild from 'esbuild';
+import { existsSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
 
@@ -14,6 +17,17 @@ const common = {
   sourcesContent: false,
   minify: production,
   logLevel: 'warning',
+  external: ['vscode', 'onnxruntime-node'],
 };
 
-await esbuild.build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js' });
+const entries = [
+  ['src/cli/main.ts', 'dist/cli.js'],
+  ['src/server/main.ts', 'dist/server.js'],
+  ['src/extension/main.ts', 'dist/extension.js'],
+];
+
+await Promise.all(
+  entries
+    .filter(([entry]) => existsSync(entry))
+    .map(([entry, outfile]) => esbuild.build({ ...common, entryPoints: [entry], outfile })),
+);
