@@ -211,18 +211,27 @@ function checkTree(result: ParseResult, text: string, label: string): void {
   }
 }
 
-/** Parses, timing the parse alone, and checks the result. */
-function parseAndCheck(text: string, label: string, limitMs = 50): void {
+/** Parses once, timing the parse alone; a throw fails the test with the input. */
+function timedParse(text: string, label: string): { result: ParseResult; elapsed: number } {
   const t0 = performance.now();
-  let result: ParseResult;
   try {
-    result = parse(text);
+    const result = parse(text);
+    return { result, elapsed: performance.now() - t0 };
   } catch (e: unknown) {
     assert.fail(`${label}: parse threw ${String(e)}\ninput: ${JSON.stringify(text)}`);
   }
-  const elapsed = performance.now() - t0;
+}
+
+/**
+ * Parses, checks the result, and checks the time. A slow parse is timed twice more before it
+ * fails, so that a collector pause or a busy machine is not taken for a slow parser.
+ */
+function parseAndCheck(text: string, label: string, limitMs = 50): void {
+  const { result, elapsed } = timedParse(text, label);
   checkTree(result, text, `${label} ${JSON.stringify(text.slice(0, 200))}`);
-  assert.ok(elapsed < limitMs, `${label}: parse took ${elapsed.toFixed(1)} ms`);
+  let best = elapsed;
+  for (let retry = 0; retry < 2 && best >= limitMs; retry++) best = Math.min(best, timedParse(text, label).elapsed);
+  assert.ok(best < limitMs, `${label}: parse took ${best.toFixed(1)} ms`);
 }
 
 test('the fuzz samples themselves parse without errors', () => {
