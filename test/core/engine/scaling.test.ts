@@ -45,10 +45,11 @@ test('Decoder * 10000: exact counts under every closed-form strategy', () => {
   // KV: 10,000 layers · 2·256 elements · 4,096 tokens · 2 bytes, halved by every(2).
   assert.equal(by.get('M')!.kvCacheBytes, N * 512n * 4096n * 2n);
   assert.equal(by.get('Cla')!.kvCacheBytes, (N / 2n) * 512n * 4096n * 2n);
-  // MoR R = 2: instances 0..4,999 at capacity 1, the rest at 1/2; routers 2·256 params,
-  // active 256·(1 + 1/2) = 384. Active = embed + head + 7,500 blocks + 384.
+  // MoR R = 2: instances 0..4,999 at capacity 1, the rest at 1/2; routers 2·256 params; router
+  // r runs on c_{r−1} of the tokens (1, then 1) → active 512. Active = embed + head + 7,500
+  // block-equivalents + 512.
   assert.equal(stored('Mor'), EMBED + N * BLOCK + 512n);
-  assert.equal(by.get('Mor')!.params.active, 2n * EMBED + 7_500n * BLOCK + 384n);
+  assert.equal(by.get('Mor')!.params.active, 2n * EMBED + 7_500n * BLOCK + 512n);
   assert.equal(stored('Rev'), EMBED + 3n * BLOCK);
   assert.equal(stored('Seq'), EMBED + 7n * BLOCK);
   // cycle(2) + every(2): producers 0, 2, 4, … all use store 0; store 1 never produces KV.

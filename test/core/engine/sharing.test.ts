@@ -262,15 +262,18 @@ test('share kv: KV bytes, dropped K/V projections in stored/effective/FLOPs', ()
   KV_CASES.forEach(([s, want, why], i) => check(got.get(`V${i}`), want, `${s || 'base'} (${why})`));
 });
 
-test('route mor: capacities (R − r)/R scale active params, FLOPs and KV; one router of d per recursion', () => {
+test('route mor: capacities (R − r)/R scale active params, FLOPs and KV; R routers of d, router r at c_{r−1}', () => {
   // N = 6, R = 3: recursion ⌊i·3/6⌋ = 0,0,1,1,2,2; capacities 1, 2/3, 1/3.
   // Applications per token: 2·(1 + 2/3 + 1/3) = 4 instance-equivalents.
-  // Routers: 3 of d = 64 → stored/effective +192; active +64·(1 + 2/3 + 1/3) = 128.
-  // active = 4·32,768 + 128 = 131,200; KV = 4·25,600 = 102,400;
-  // decode = 4·65,536 + 2·128 + 4·256·100 = 262,144 + 256 + 102,400 = 364,800.
-  // Custom capacities [1, 1/2, 1/4]: Σ = 7/4 → active 2·(7/4)·32,768 + 64·7/4 = 114,688 + 112.
+  // Routers: 3 of d = 64 → stored/effective +192. Router r scores the tokens that reached
+  // recursion r: c_{r−1}, 1 for the first → 1 + 1 + 2/3 = 8/3; active 64·8/3 = 512/3.
+  // active = 4·32,768 + 512/3 = 131,242.67 → 131,243 (reports round);
+  // KV = 4·25,600 = 102,400;
+  // decode = 4·65,536 + 2·512/3 + 4·256·100 = 262,144 + 341.33 + 102,400 → 364,885.
+  // Custom capacities [1, 1/2, 1/4]: Σ = 7/4 → 2·(7/4)·32,768 = 114,688; routers 1 + 1 + 1/2
+  //   → 64·5/2 = 160. KV = 2·(7/4)·25,600 = 89,600.
   // N = 5, R = 2: recursion ⌊i·2/5⌋ = 0,0,0,1,1 → 3·1 + 2·(1/2) = 4 instance-equivalents;
-  //   stored 5·32,768 + 2·64 = 163,968; active 4·32,768 + 64·3/2 = 131,168.
+  //   stored 5·32,768 + 2·64 = 163,968; routers 1 + 1 → active 4·32,768 + 128 = 131,200.
   const got = models(`${KV_BASE}
 variant R of K { route body: mor(recursions: 3) }
 variant Rc of K { route body: mor(recursions: 3, capacity: [1, 1/2, 1/4]) }
@@ -281,10 +284,10 @@ model K5 {
   body = Dec * 5
 }
 variant R5 of K5 { route body: mor(recursions: 2) }`, { seq: 100 });
-  check(got.get('R'), { stored: 196_608n + 192n, effective: 196_608n + 192n, active: 131_200n, kv: 4n * perLayerKv, decode: 364_800n }, 'default capacities');
-  check(got.get('Rc'), { active: 114_688n + 112n, kv: (7n * perLayerKv * 2n) / 4n }, 'explicit capacities');
-  check(got.get('Rs'), { stored: 2n * 32_768n + 192n, active: 131_200n, kv: 4n * perLayerKv }, 'with cycle(2) weight sharing');
-  check(got.get('R5'), { stored: 163_968n, active: 131_168n, kv: 4n * perLayerKv }, 'N not a multiple of R');
+  check(got.get('R'), { stored: 196_608n + 192n, effective: 196_608n + 192n, active: 131_243n, kv: 4n * perLayerKv, decode: 364_885n }, 'default capacities');
+  check(got.get('Rc'), { active: 114_688n + 160n, kv: 89_600n }, 'explicit capacities');
+  check(got.get('Rs'), { stored: 2n * 32_768n + 192n, active: 131_243n, kv: 4n * perLayerKv }, 'with cycle(2) weight sharing');
+  check(got.get('R5'), { stored: 163_968n, active: 131_200n, kv: 4n * perLayerKv }, 'N not a multiple of R');
 });
 
 // -------------------------------------------------------------------------------------------
@@ -300,18 +303,23 @@ const P = `model P {
 const ADAPTERS: readonly [string, Want, string][] = [
   // q and v of 2 instances = 4 targets; LoRA r = 2: 2·(8 + 8) = 32 each → 128.
   // Adapters freeze the base: trainable = 128. FLOPs +2·128 = 256 per token.
-  ['adapt body.att.q, body.att.v: lora(rank: 2)', { stored: 528n + 128n, trainable: 128n }, 'lora'],
+  // Effective and active count the materialised A·B of every adapted matrix: +128 as well.
+  ['adapt body.att.q, body.att.v: lora(rank: 2)', { stored: 528n + 128n, effective: 528n + 128n, active: 528n + 128n, trainable: 128n }, 'lora'],
   ['adapt body.att: lora(rank: 2, targets: [q, v])', { stored: 528n + 128n, trainable: 128n }, 'lora targets restrict'],
   ['adapt body.att: lora(rank: 2)', { stored: 528n + 256n, trainable: 256n }, 'lora on all 8 matrices'],
   ['adapt body[1].att.q: lora(rank: 2)', { stored: 528n + 32n, trainable: 32n }, 'one instance'],
   // tied_lora: one A·B per distinct shape (all 8×8): 2·16 = 32, plus per target u (r) and
   // v (d_out): 4·(2 + 8) = 40 → 72.
-  ['adapt body.att.q, body.att.v: tied_lora(rank: 2)', { stored: 528n + 72n, trainable: 72n }, 'tied_lora'],
+  // Effective: each target applies A·B (32) plus its u, v (10): 4·42 = 168.
+  ['adapt body.att.q, body.att.v: tied_lora(rank: 2)', { stored: 528n + 72n, effective: 528n + 168n, trainable: 72n }, 'tied_lora'],
   // aslora: r·d_in + g·r·d_out per shape = 2·8 + 2·2·8 = 48.
-  ['adapt body.att.q, body.att.v: aslora(rank: 2, groups: 2)', { stored: 528n + 48n, trainable: 48n }, 'aslora'],
+  ['adapt body.att.q, body.att.v: aslora(rank: 2, groups: 2)', { stored: 528n + 48n, effective: 528n + 128n, trainable: 48n }, 'aslora'],
   // vblora: bank h·b = 4·8 = 32; S = Σ r·(d_in + d_out)/b = 4·32/8 = 16 sub-vectors, each
   // k − 1 + k = 3 numbers → 48. Total 80.
-  ['adapt body.att.q, body.att.v: vblora(rank: 2, vectors: 4, length: 8, top_k: 2)', { stored: 528n + 80n }, 'vblora'],
+  ['adapt body.att.q, body.att.v: vblora(rank: 2, vectors: 4, length: 8, top_k: 2)', { stored: 528n + 80n, effective: 528n + 128n }, 'vblora'],
+  // MoS (shards l = 2, pool n = 3, private p = 1): pools per side and width, n·8/2 = 12 for
+  // the A side and 12 for the B side; private p·(8 + 8)/2 = 8 per target → 32. Total 56.
+  ['adapt body.att.q, body.att.v: mos(rank: 2, shards: 2, pool: 3, private: 1)', { stored: 528n + 56n, effective: 528n + 128n }, 'mos'],
   // Trainability: a later `train` makes the norms trainable again: 128 + 2·8.
   ['adapt body.att.q, body.att.v: lora(rank: 2)\n  train body.n', { trainable: 128n + 16n }, 'train after adapt'],
   // ROAST: every matmul reads m = 50 params; untouched norms 2·8 = 16 → 66; scales: +1 per
