@@ -11,6 +11,7 @@ import { evaluateBudget } from './budgets.js';
 import { classifyEncoders, computeMetrics, type MemberTotals } from './model-metrics.js';
 import type { AnalysisOptions, ModelReport } from './report-types.js';
 import { EMPTY_TOTALS, addTotals, type Totals } from './totals.js';
+import { globalTotals } from './layer-totals.js';
 import { ModelWalker, reportOf } from './walk.js';
 
 export const DEFAULT_OPTIONS: AnalysisOptions = { seq: 4096, srcSeq: undefined, batch: 1, dtype: 'bf16', device: 'H100' };
@@ -83,14 +84,13 @@ function reportModel(m: EvaluatedModel, options: AnalysisOptions, ctx: EvalConte
   const members: MemberTotals[] = results.map((r, i) => ({ totals: r.totals, encoder: encoders[i]! }));
   let whole = EMPTY_TOTALS;
   for (const r of results) whole = addTotals(whole, r.totals);
-  let globalsSize = 0n;
-  for (const v of whole.globals.values()) globalsSize += v;
+  const globalStores = globalTotals(whole.globals);
   const headSavings = sharing.headShares.reduce((s, h) => s + h.savedParams, 0n);
   whole = {
     ...whole,
-    stored: whole.stored + globalsSize - headSavings,
+    stored: whole.stored + globalStores.stored - headSavings,
     // The saved head slices are base weights: adapters freeze them, so they were never trainable.
-    trainable: whole.trainable + globalsSize - (!sharing.hasAdapters && whole.trainable >= headSavings ? headSavings : 0n),
+    trainable: whole.trainable + globalStores.trainable - (!sharing.hasAdapters && whole.trainable >= headSavings ? headSavings : 0n),
   };
   const metrics = computeMetrics(members, whole, options);
   const tree = reportOf(m.name, 'model', m.kind, 1, 0, whole, m.declaration.range, results.map((r, i) => ({ ...r.report, range: m.members[i]!.range })));

@@ -25,6 +25,30 @@ export function isTrainable(mods: readonly Modifier[], baseFrozen: boolean): boo
   return trainable;
 }
 
+/** Prefix of a global store key read by frozen weights only (see `globalTotals`). */
+export const FROZEN_GLOBAL = '~frozen:';
+
+/**
+ * Sizes of the model-wide stores (hashed memories, SSN banks, MASA atoms, adapter banks), each
+ * counted once; one is trainable when any trainable weight reads it.
+ */
+export function globalTotals(globals: ReadonlyMap<string, bigint>): { stored: bigint; trainable: bigint } {
+  const stores = new Map<string, { size: bigint; trainable: boolean }>();
+  for (const [key, size] of globals) {
+    const frozen = key.startsWith(FROZEN_GLOBAL);
+    const id = frozen ? key.slice(FROZEN_GLOBAL.length) : key;
+    const prev = stores.get(id);
+    stores.set(id, { size, trainable: (prev?.trainable ?? false) || !frozen });
+  }
+  let stored = 0n;
+  let trainable = 0n;
+  for (const s of stores.values()) {
+    stored += s.size;
+    if (s.trainable) trainable += s.size;
+  }
+  return { stored, trainable };
+}
+
 interface AdapterCost {
   /** Numbers this target owns in the checkpoint (shared banks are globals, counted once). */
   stored: bigint;
@@ -120,12 +144,14 @@ export function layerTotals(
     let wTrainable = 0n;
     const trainableBase = isTrainable(all, baseFrozen);
     const isMatrix = w.role === 'matmul' || w.role === 'conv';
+    // A hashed memory, bank or dictionary holds base weights: frozen with them.
+    const baseKey = trainableBase ? '' : FROZEN_GLOBAL;
     for (const m of all) {
       const e = m.effect;
       if (e.kind === 'tie-all' || (e.kind === 'tie-main' && w === main)) wStored = 0n;
       else if (e.kind === 'hash' && isMatrix) {
         wStored = e.scales ? BigInt(w.copies) : 0n;
-        globals.set(`hash@${m.range.start}`, e.memory);
+        globals.set(`${baseKey}hash@${m.range.start}`, e.memory);
       } else if (e.kind === 'bank' && isMatrix) {
         const p = e.params;
         let k = n === 0n ? 1n : p / n;
@@ -134,12 +160,12 @@ export function layerTotals(
         // SSN: layers with a single template own no coefficients.
         wStored = k >= 2n ? k * BigInt(w.copies) : 0n;
         generation += k * total;
-        globals.set(`bank:${e.label}`, p);
+        globals.set(`${baseKey}bank:${e.label}`, p);
       } else if (e.kind === 'dict' && w.role === 'matmul') {
         const s = BigInt(e.atoms);
         wStored = s * BigInt(w.copies);
         generation += s * total;
-        globals.set(`dict@${m.range.start}:${w.name}:${w.shape.join('x')}`, s * n);
+        globals.set(`${baseKey}dict@${m.range.start}:${w.name}:${w.shape.join('x')}`, s * n);
       }
     }
     if (trainableBase) wTrainable = wStored;
