@@ -373,6 +373,31 @@ variant H of P { adapt body.att.q: lora(rank: 2)
   check(got.get('H'), { stored: 528n + 64n - 64n, trainable: 64n }, 'adapters + head sharing');
 });
 
+test('hashed memories, banks and dictionaries are frozen with the base weights that read them', () => {
+  // LoRA on q (2 instances · 32 = 64) freezes the base, so the ROAST memory (50), the SSN bank
+  // (150) and the norms do not train: trainable = 64. `freeze body` leaves nothing trainable.
+  // Tied-LoRA's shared A·B (32) is adapter weight and trains: 2·(2 + 8) + 32 = 52.
+  const got = models(`${P}
+variant HA of P { hash body: roast(memory: 50)
+  adapt body.att.q: lora(rank: 2) }
+variant BA of P { bank g = body: ssn(params: 150, templates: 8)
+  adapt body.att.q: lora(rank: 2) }
+variant Hf of P { hash body: roast(memory: 50)
+  freeze body }
+variant Df of P { dict body.att: masa(atoms: 3)
+  freeze body }
+variant Hp of P { hash body: roast(memory: 50)
+  freeze body[1] }
+variant T of P { adapt body.att.q: tied_lora(rank: 2) }`);
+  check(got.get('HA'), { stored: 50n + 16n + 64n, trainable: 64n }, 'roast + lora');
+  check(got.get('BA'), { stored: 150n + 16n + 16n + 64n, trainable: 64n }, 'ssn + lora');
+  check(got.get('Hf'), { stored: 66n, trainable: 0n }, 'roast, frozen');
+  check(got.get('Df'), { stored: 808n, trainable: 0n }, 'masa, frozen');
+  // Instance 0 still trains and reads the memory: 50 + its norm 8.
+  check(got.get('Hp'), { stored: 66n, trainable: 58n }, 'roast, half frozen');
+  check(got.get('T'), { stored: 528n + 52n, trainable: 52n }, 'tied_lora bank trains');
+});
+
 test('SSN with layers of different sizes: K_ℓ = clamp(⌊P/|W_ℓ|⌋, 1, K)', () => {
   // |W| = 64 → ⌊200/64⌋ = 3 coefficients; |W| = 256 → ⌊200/256⌋ = 0 → 1 template, none.
   // stored = 200 + 3; generation = 3·64 + 1·256 = 448 MACs → 6·448 FLOPs per step.
