@@ -296,3 +296,27 @@ test('budget for an unknown model is an error at its name', () => {
   assert.ok(d);
   assert.equal(src.slice(d.range.start, d.range.end), 'Nope');
 });
+
+test('training FLOPs per token: 3 × forward + 6 × generation MACs per step / tokens per step', () => {
+  // 2 × (RMSNorm(8) + Attention(8, heads: 2)): forward per token at seq 10 =
+  // (2·2·256·10 + 2·(2·2·8)·55)/10 = (10,240 + 3,520)/10 = 1,376.
+  // SSN bank (P = 150): 8 matrices × K = 2 × 64 = 1,024 MACs per step → 6,144 FLOPs.
+  // batch 1: 3·1,376 + 6,144/10 = 4,742.4; batch 2: + 6,144/20 = 4,435.2.
+  const src = `model P {
+  block Blk { n = RMSNorm(8); att = Attention(8, heads: 2) }
+  body = Blk * 2
+}
+variant B of P { bank g = body: ssn(params: 150, templates: 8) }
+budget B {
+  flops.train(seq: 10, batch: 2) == 4435.2
+  flops.train(seq: 10) == 4742.4
+}`;
+  const r = analyze(src, { seq: 10 });
+  assert.deepEqual(r.diagnostics, []);
+  const [p, b] = r.models;
+  assert.equal(p!.flops.prefillPerToken, '1376');
+  assert.equal(p!.flops.trainPerToken, '4128');
+  assert.equal(b!.flops.generationPerStep, 6144n);
+  assert.equal(b!.flops.trainPerToken, '4742.4');
+  assert.deepEqual(b!.budgets.map((x) => x.ok), [true, true]);
+});

@@ -503,3 +503,89 @@ variant V of N { share ⟦body⟧: cycle(2) }`, 'npas-share-shape');
 variant V of N { share body: [0, 0, 1, 1] }`);
   check(ok.get('V'), { stored: 64n + 128n, effective: 384n }, 'shape-respecting map');
 });
+
+// -------------------------------------------------------------------------------------------
+// Differential test: random stacks, strategies and KV maps against a brute-force count.
+
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+test('random share / share kv combinations match a brute-force count of stores, K/V and KV bytes', () => {
+  // Blk(w) = RMSNorm(8) + Attention(8, heads: 2, window: w) = 8 + 256, of which k + v = 128.
+  // Brute force, from σ and the KV producers written out instance by instance:
+  //   no share:           Σ_i (264, or 136 for a borrower);
+  //   share body:         Σ_stores (264 if a producer uses the store, else 136);
+  //   share body.att:     8·N + Σ_stores (256 if a producer uses it, else 128);
+  //   effective:          Σ_i (264, or 136 for a borrower);
+  //   KV (seq 10, bf16):  Σ_producers 2·8·min(10, w_i) · 2 bytes.
+  const seed = 4242;
+  const rnd = prng(seed);
+  const ri = (lo: number, hi: number): number => lo + Math.floor(rnd() * (hi - lo + 1));
+  for (let iter = 0; iter < 300; iter++) {
+    const n = ri(1, 14);
+    const pattern = ri(0, 3);
+    const windows = ['none', 'if i % 2 == 0 then 4 else none', `if i < ${n} / 2 then 4 else none`, 'if i % 3 == 1 then 4 else none'];
+    const win = (i: number): number | undefined => [undefined, i % 2 === 0 ? 4 : undefined, i < n / 2 ? 4 : undefined, i % 3 === 1 ? 4 : undefined][pattern];
+    const m = ri(1, n);
+    const idx = Array.from({ length: n }, (_, i) => i);
+    const strategies: [string, number[]][] = [
+      ['none', idx],
+      ['all', idx.map(() => 0)],
+      [`cycle(${m})`, idx.map((i) => i % m)],
+      [`sequence(${m})`, idx.map((i) => Math.floor((i * m) / n))],
+      [`cycle_rev(${m})`, idx.map((i) => (i >= m * (Math.ceil(n / m) - 1) ? m - 1 - (i % m) : i % m))],
+    ];
+    const mapped = idx.map(() => ri(0, 3));
+    strategies.push([`map([${mapped.join(', ')}])`, mapped]);
+    const [strategy, sigma] = strategies[ri(0, strategies.length - 1)]!;
+    const share = rnd() < 0.8 ? (rnd() < 0.4 ? 'body.att' : 'body') : undefined;
+    let producer = idx.map(() => true);
+    let kv = '';
+    const kvKind = ri(0, 3);
+    if (kvKind === 1) {
+      const g = ri(1, 4);
+      producer = idx.map((i) => i % g === 0);
+      kv = `share kv body: every(${g})`;
+    } else if (kvKind === 2) {
+      const src: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const producers = src.flatMap((s, j) => (s === j ? [j] : []));
+        src.push(i === 0 || rnd() < 0.4 ? i : producers[ri(0, producers.length - 1)]!);
+      }
+      producer = src.map((s, i) => s === i);
+      kv = `share kv body: map([${src.join(', ')}])`;
+    } else if (kvKind === 3 && share === 'body') {
+      const seen = new Set<number>();
+      producer = sigma.map((s) => (seen.has(s) ? false : (seen.add(s), true)));
+      kv = 'share kv body: tied';
+    }
+    const statements = [share ? `share ${share}: ${strategy}` : '', kv].filter(Boolean);
+    const src = `model M {
+  block Blk(w = none) { n = RMSNorm(8); att = Attention(8, heads: 2, window: w) }
+  body = [Blk(w: ${windows[pattern]}) for i in 0..${n}]
+}
+variant V of M {
+  ${statements.join('\n  ')}
+}`;
+    const storeHasProducer = new Map<number, boolean>();
+    sigma.forEach((s, i) => storeHasProducer.set(s, (storeHasProducer.get(s) ?? false) || producer[i]!));
+    const perInstance = producer.reduce((a, p) => a + (p ? 264n : 136n), 0n);
+    let stored = perInstance;
+    if (share === 'body') stored = [...storeHasProducer.values()].reduce((a, p) => a + (p ? 264n : 136n), 0n);
+    if (share === 'body.att') stored = BigInt(8 * n) + [...storeHasProducer.values()].reduce((a, p) => a + (p ? 256n : 128n), 0n);
+    const kvBytes = producer.reduce((a, p, i) => a + (p ? BigInt(16 * Math.min(10, win(i) ?? 10) * 2) : 0n), 0n);
+    const r = analyze(src, { seq: 10 });
+    const label = `seed ${seed}, case ${iter}:\n${src}`;
+    assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), [], label);
+    const v = r.models[1]!;
+    assert.deepEqual([v.params.stored, v.params.effective, v.kvCacheBytes], [stored, perInstance, kvBytes], label);
+  }
+});
