@@ -97,7 +97,7 @@ function resolveStatement(s: Statement, scope: Scope, b: Builder): void {
       for (const t of s.targets) {
         const r = resolvePath(t, b.members, scope, ctx);
         if (!r) continue;
-        if (!checkAdapterTargets(method, r, t.range, b)) continue;
+        if (!checkAdapterTargets(method, r, t.range, b, targetWeights(s.value))) continue;
         b.modifiers.push({ id: b.nextId++, pattern: r.pattern, effect: { kind: 'adapter', method, weights: r.weight ? [r.weight] : targetWeights(s.value), relax: false }, range: s.range });
       }
       return;
@@ -276,7 +276,7 @@ function resolveWeightShare(s: Statement, scope: Scope, b: Builder): void {
     list.push({ kind: 'share', slots, sub: target.sub, range: s.range });
     b.stacks.set(target.key, list);
     if (relax) {
-      if (!checkAdapterTargets(relax, r, t.range, b)) continue;
+      if (!checkAdapterTargets(relax, r, t.range, b, relaxWeights(s, scope))) continue;
       b.modifiers.push({ id: b.nextId++, pattern: r.pattern, effect: { kind: 'adapter', method: relax, weights: relaxWeights(s, scope), relax: true }, range: s.relax!.range });
     }
   }
@@ -531,17 +531,20 @@ function readAdapter(expr: import('../syntax/syntax-tree.js').Expression, scope:
 }
 
 /** Adapters need matmul weights; VB-LoRA and MoS also need widths divisible by their unit. */
-function checkAdapterTargets(method: AdapterMethod, r: ResolvedPath, range: { start: number; end: number }, b: Builder): boolean {
+function checkAdapterTargets(method: AdapterMethod, r: ResolvedPath, range: { start: number; end: number }, b: Builder, targets?: readonly string[]): boolean {
   const widths: number[] = [];
   const visit = (n: ModuleNode): void => {
     if (n.kind === 'layer') {
-      for (const w of n.cost.weights) if (w.matmul && (r.weight === undefined || w.name === r.weight)) widths.push(w.matmul.dIn, w.matmul.dOut);
+      for (const w of n.cost.weights) {
+        if (w.matmul && (r.weight === undefined ? targets === undefined || targets.includes(w.name) : w.name === r.weight)) widths.push(w.matmul.dIn, w.matmul.dOut);
+      }
     } else if (n.kind === 'block') n.members.forEach((m) => visit(m.node));
     else n.runs.forEach((x) => visit(x.node));
   };
   r.nodes.forEach(visit);
   if (widths.length === 0) {
-    b.ctx.sink.error('npas-adapter', `'${r.key}' has no matrices to adapt`, range);
+    const named = targets && r.weight === undefined ? ` named ${targets.join(', ')}` : '';
+    b.ctx.sink.error('npas-adapter', `'${r.key}' has no matrices${named} to adapt`, range);
     return false;
   }
   const unit = method.kind === 'mos' ? method.shards : undefined;
