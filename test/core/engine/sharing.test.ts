@@ -459,6 +459,8 @@ const SHARE_ERRORS: readonly [string, string][] = [
   ['⟦tie body[1].att.q = body[0].att⟧', 'npas-tie-shape'],
   ['adapt ⟦body.n⟧: lora(rank: 2)', 'npas-adapter'],
   ['adapt body.att: ⟦dora(rank: 2)⟧', 'npas-adapter'],
+  ['adapt ⟦body.att⟧: lora(rank: 2, targets: [qq])', 'npas-adapter'],
+  ['share ⟦body⟧: all relax lora(rank: 2, targets: [qq])', 'npas-adapter'],
   ['adapt body.att: lora⟦()⟧', 'npas-adapter'],
   ['hash body: ⟦crush(memory: 3)⟧', 'npas-hash'],
   ['bank g = body: ⟦pool(params: 3)⟧', 'npas-bank'],
