@@ -246,3 +246,45 @@ variant V of M { d = 16
   assert.deepEqual(r.diagnostics, []);
   assert.deepEqual(r.models.map((m) => m.params.stored), [2n * 256n, 3n * 1024n]);
 });
+
+test('scopes: a file-level block does not see model constants; block parameters default left to right', () => {
+  // C(a = 2, b = a·2): C → Linear(2, 4) = 8; C(3) → Linear(3, 6) = 18; C(b: 5) → Linear(2, 5) = 10.
+  const r = analyze(`block B { l = Linear(d, 8) }
+model M {
+  d = 8
+  x = B
+}
+block C(a = 2, b = a * 2) { l = Linear(a, b) }
+model N {
+  y = C
+  z = C(3)
+  w = C(b: 5)
+}`);
+  const unknown = r.diagnostics.filter((d) => d.code === 'npas-name-unknown');
+  assert.equal(unknown.length, 1);
+  assert.equal(unknown[0]!.range.start, 'block B { l = Linear('.length);
+  assert.equal(r.models.find((m) => m.name === 'N')!.params.stored, 8n + 18n + 10n);
+});
+
+test('variants replace blocks and modules, and chain: a variant of a variant keeps its statements', () => {
+  // O: Dec = Linear(8, 8) = 64, ×2, head Linear(8, 2) = 16 → 144.
+  // O2 replaces Dec by Linear(d, 2d) = 128 and shares body: stored 128 + 16, effective 256 + 16.
+  // O3 (of O2) sets d = 4 and head = Linear(d, 3): Dec = Linear(4, 8) = 32, one store;
+  //   stored 32 + 12 = 44, effective 64 + 12 = 76.
+  const r = analyze(`model O {
+  d = 8
+  block Dec { l = Linear(d, d) }
+  body = Dec * 2
+  head = Linear(d, 2)
+}
+variant O2 of O { block Dec { l = Linear(d, 2 * d) }
+  share body: all }
+variant O3 of O2 { head = Linear(d, 3)
+  d = 4 }`);
+  assert.deepEqual(r.diagnostics, []);
+  assert.deepEqual(r.models.map((m) => [m.name, m.kind, m.base, m.params.stored, m.params.effective]), [
+    ['O', 'model', undefined, 144n, 144n],
+    ['O2', 'variant', 'O', 144n, 272n],
+    ['O3', 'variant', 'O2', 44n, 76n],
+  ]);
+});
