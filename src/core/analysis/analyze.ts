@@ -12,6 +12,7 @@ import { classifyEncoders, computeMetrics, type MemberTotals } from './model-met
 import type { AnalysisOptions, ModelReport } from './report-types.js';
 import { EMPTY_TOTALS, addTotals, type Totals } from './totals.js';
 import { globalTotals } from './layer-totals.js';
+import { isDType } from './dtypes.js';
 import { ModelWalker, reportOf } from './walk.js';
 
 export const DEFAULT_OPTIONS: AnalysisOptions = { seq: 4096, srcSeq: undefined, batch: 1, dtype: 'bf16', device: 'H100' };
@@ -26,10 +27,10 @@ export interface AnalysisResult {
 
 /** Analyses a `.npas` source. Never throws. */
 export function analyze(text: string, options: Partial<AnalysisOptions> = {}): AnalysisResult {
-  const opts: AnalysisOptions = { ...DEFAULT_OPTIONS, ...stripUndefined(options) };
   const parsed = parse(text);
   const sink = new DiagnosticSink();
   sink.items.push(...parsed.diagnostics);
+  const opts = checkedOptions({ ...DEFAULT_OPTIONS, ...stripUndefined(options) }, sink);
   const ctx = new EvalContext(sink);
   const models: ModelReport[] = [];
   try {
@@ -68,6 +69,25 @@ export function analyze(text: string, options: Partial<AnalysisOptions> = {}): A
     sink.error('npas-internal-error', `internal error while analysing (please report): ${e instanceof Error ? e.message : String(e)}`, { start: 0, end: 0 });
   }
   return { file: parsed.file, diagnostics: finalize(sink.items), models };
+}
+
+/** Settings outside their domain (a host's bad configuration) fall back to the defaults, reported. */
+function checkedOptions(o: AnalysisOptions, sink: DiagnosticSink): AnalysisOptions {
+  const out = { ...o } as { -readonly [K in keyof AnalysisOptions]: AnalysisOptions[K] };
+  for (const key of ['seq', 'srcSeq', 'batch'] as const) {
+    const v: unknown = o[key];
+    if (v === undefined && key === 'srcSeq') continue;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
+      const fallback = DEFAULT_OPTIONS[key];
+      sink.error('npas-eval-range', `the analysis setting ${key} must be a positive integer, got ${String(v)}; using ${fallback ?? 'seq'}`, { start: 0, end: 0 });
+      out[key] = fallback as number;
+    }
+  }
+  if (!isDType(String(o.dtype))) {
+    sink.error('npas-eval-range', `the analysis setting dtype must be one of fp32, tf32, bf16, fp16, fp8, int8, int4, got ${String(o.dtype)}; using ${DEFAULT_OPTIONS.dtype}`, { start: 0, end: 0 });
+    out.dtype = DEFAULT_OPTIONS.dtype;
+  }
+  return out;
 }
 
 function stripUndefined(o: Partial<AnalysisOptions>): Partial<AnalysisOptions> {
