@@ -151,3 +151,16 @@ test('a billion-layer stack keeps exact counts', () => {
   assert.equal(r.models[0]!.params.stored, 16_000_000_000n);
   assert.equal(r.models[2]!.params.stored, 16_384n * 10n ** 9n - 666_666_666n * 8192n);
 });
+
+test('invalid analysis settings from a host fall back to the defaults with a diagnostic', () => {
+  // Defaults: seq 4,096, batch 1, bf16. Attention(64, heads: 4) caches 2·64 elements per
+  // token: 128·4,096·2 bytes = 1,048,576.
+  const src = 'model A { att = Attention(64, heads: 4) }';
+  const bad: Record<string, unknown>[] = [{ seq: 0 }, { seq: -5 }, { seq: 1.5 }, { seq: Number.NaN }, { batch: 0 }, { srcSeq: -1 }, { dtype: 'fp7' }];
+  for (const o of bad) {
+    const r = analyze(src, o as never);
+    assertSane(src, r, JSON.stringify(o));
+    assert.ok(r.diagnostics.some((d) => d.code === 'npas-eval-range' && d.message.startsWith('the analysis setting')), JSON.stringify(o));
+    assert.equal(r.models[0]!.kvCacheBytes, 1_048_576n, JSON.stringify(o));
+  }
+});
