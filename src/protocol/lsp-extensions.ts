@@ -1,0 +1,155 @@
+// The NPAS extensions to the Language Server Protocol, shared by the language server
+// (src/server) and the VS Code client (src/extension): method names, command ids and the JSON
+// shapes they carry. Types and constants only — no logic, no imports — so either side can
+// depend on this file without pulling in the other (or the engine).
+//
+// Exact counts travel as decimal strings: JSON numbers are doubles and a parameter count or a
+// FLOP total can exceed 2^53 (see test/fixtures/specs/huge.npas).
+
+/** A zero-based position, as LSP counts it (UTF-16 code units within the line). */
+export interface ProtocolPosition {
+  readonly line: number;
+  readonly character: number;
+}
+
+/** A half-open range of positions, as in LSP. */
+export interface ProtocolRange {
+  readonly start: ProtocolPosition;
+  readonly end: ProtocolPosition;
+}
+
+/** `npas/modelReports`: the budget report of every model and variant of one open document. */
+export const MODEL_REPORTS_METHOD = 'npas/modelReports';
+
+export interface ModelReportsParams {
+  /** The document's URI; the server answers from its open copy (unsaved edits included). */
+  readonly uri: string;
+  /** Also send each model's module tree (model → stack → run → block → layer), default false. */
+  readonly includeTree?: boolean;
+}
+
+/** The answer: `models` is empty (never an error) when the document is not open or does not parse. */
+export interface ModelReportsResult {
+  readonly uri: string;
+  /** The document version the reports were computed from; null when the document is not open. */
+  readonly version: number | null;
+  /** The settings the numbers were computed at. */
+  readonly settings: AnalysisSettingsJson;
+  /** One summary per model and variant, in file order. */
+  readonly models: readonly ModelSummaryJson[];
+  /** How many error diagnostics the document has (a report of a broken spec is partial). */
+  readonly errorCount: number;
+}
+
+/** The analysis settings (`npas.analysis.*`) after validation. */
+export interface AnalysisSettingsJson {
+  readonly sequenceLength: number;
+  readonly batchSize: number;
+  readonly dtype: string;
+  readonly device: string;
+}
+
+export interface ParamCountsJson {
+  readonly stored: string;
+  readonly effective: string;
+  readonly active: string;
+  readonly trainable: string;
+}
+
+/** FLOPs, a multiply-add counted as 2. */
+export interface FlopsJson {
+  /** `token` for sequence models, `sample` for convolutional ones. */
+  readonly unit: 'token' | 'sample';
+  /** Forward FLOPs of a causal prefill of `sequenceLength` tokens. */
+  readonly prefill: string;
+  /** `prefill / sequenceLength`, an exact decimal (may have a fraction). */
+  readonly prefillPerToken: string;
+  /** One decode step attending to `sequenceLength` cached positions. */
+  readonly decode: string;
+  /** Training FLOPs per token (forward + backward + weight generation), an exact decimal. */
+  readonly trainPerToken: string;
+  readonly generationPerStep: string;
+}
+
+export interface MemoryJson {
+  readonly weightBytes: string;
+  readonly kvCacheBytes: string;
+  readonly inferenceBytes: string;
+  readonly trainingBytes: string;
+  readonly activationBytes: string;
+}
+
+/** A roofline estimate: max(FLOPs / peak, bytes / bandwidth) on the device. */
+export interface LatencyEstimateJson {
+  readonly seconds: number;
+  readonly bound: 'compute' | 'memory';
+  readonly flops: string;
+  readonly bytes: string;
+}
+
+export interface LatencyJson {
+  readonly device: string;
+  readonly prefill: LatencyEstimateJson;
+  readonly decode: LatencyEstimateJson;
+}
+
+export interface BudgetJson {
+  /** The constraint as written, e.g. `params.stored <= 1.6B`. */
+  readonly constraint: string;
+  /** Limit and measured value in the metric's unit (count, bytes or seconds), decimal strings. */
+  readonly limit: string;
+  readonly value: string;
+  readonly ok: boolean;
+  readonly range: ProtocolRange;
+}
+
+/** One node of a model's module tree (sent when `includeTree` is set). */
+export interface ModelTreeNodeJson {
+  readonly name: string;
+  readonly kind: 'model' | 'stack' | 'block' | 'layer' | 'weight';
+  /** Layer kind or block name. */
+  readonly type: string;
+  /** For stack runs: how many consecutive identical instances this node stands for. */
+  readonly count: number;
+  readonly firstIndex: number;
+  readonly params: ParamCountsJson;
+  /** Forward FLOPs per token of this subtree, excluding attention's context term. */
+  readonly flopsPerToken: string;
+  readonly range: ProtocolRange;
+  readonly children: readonly ModelTreeNodeJson[];
+}
+
+export interface ModelSummaryJson {
+  readonly name: string;
+  readonly kind: 'model' | 'variant';
+  /** For variants: the model or variant it derives from; null for models. */
+  readonly base: string | null;
+  /** The range of the declaration's name. */
+  readonly range: ProtocolRange;
+  readonly params: ParamCountsJson;
+  readonly flops: FlopsJson;
+  /** KV cache bytes at (sequenceLength, batchSize, dtype). */
+  readonly kvCacheBytes: string;
+  readonly memory: MemoryJson;
+  readonly latency: LatencyJson;
+  readonly budgets: readonly BudgetJson[];
+  /** Present only when the request set `includeTree`. */
+  readonly tree?: ModelTreeNodeJson;
+}
+
+/**
+ * The command a model's code lens runs; arguments `[modelName, documentUri]`. The client
+ * registers it (the dashboard); the server only names it.
+ */
+export const SHOW_DASHBOARD_COMMAND = 'npas.showDashboard';
+
+/** The configuration section the server reads (`npas.analysis.*`). */
+export const SETTINGS_SECTION = 'npas';
+
+/** The settings keys under `npas.analysis`, as the client contributes them. */
+export const ANALYSIS_SETTING_KEYS = {
+  sequenceLength: 'npas.analysis.sequenceLength',
+  batchSize: 'npas.analysis.batchSize',
+  dtype: 'npas.analysis.dtype',
+  device: 'npas.analysis.device',
+} as const;
