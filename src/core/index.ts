@@ -24,3 +24,5 @@ export type { SourceFile, TextRange } from './syntax/syntax-tree.js';
 export { LAYER_KINDS, findLayerKind } from './layers/registry.js';
 export { importHfConfig, type ImportResult } from './hf/import-hf.js';
 export { lineColumn } from './text/line-column.js';
+export type { EvaluatedBinding } from './semantics/evaluator.js';
+export type { Value } from './semantics/values.js';

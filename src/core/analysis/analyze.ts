@@ -4,7 +4,7 @@
 import { DiagnosticSink, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { parse } from '../syntax/parser.js';
 import type { SourceFile } from '../syntax/syntax-tree.js';
-import { EvalContext } from '../semantics/evaluator.js';
+import { EvalContext, type EvaluatedBinding } from '../semantics/evaluator.js';
 import { evaluateFile, type EvaluatedModel } from '../semantics/evaluate-model.js';
 import { resolveSharing } from '../sharing/resolve-statements.js';
 import { evaluateBudget } from './budgets.js';
@@ -23,6 +23,12 @@ export interface AnalysisResult {
   readonly diagnostics: readonly Diagnostic[];
   /** One report per model and variant, in file order. */
   readonly models: readonly ModelReport[];
+  /**
+   * Every binding the evaluation reached, with its value and the model or variant evaluated
+   * (undefined for file constants); a binding evaluated in several models or block instances
+   * appears once per evaluation. For editor services (hover values, inlay hints, outline).
+   */
+  readonly evaluated: readonly EvaluatedBinding[];
 }
 
 /** Analyses a `.npas` source. Never throws. */
@@ -68,7 +74,7 @@ export function analyze(text: string, options: Partial<AnalysisOptions> = {}): A
     // The engine must never take its host down; an internal error is a bug reported as such.
     sink.error('npas-internal-error', `internal error while analysing (please report): ${e instanceof Error ? e.message : String(e)}`, { start: 0, end: 0 });
   }
-  return { file: parsed.file, diagnostics: finalize(sink.items), models };
+  return { file: parsed.file, diagnostics: finalize(sink.items), models, evaluated: ctx.bindingValues };
 }
 
 /** Settings outside their domain (a host's bad configuration) fall back to the defaults, reported. */

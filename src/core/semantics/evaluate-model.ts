@@ -59,7 +59,9 @@ export function evaluateFile(file: SourceFile, ctx: EvalContext): EvaluatedFile 
   const models: EvaluatedModel[] = [];
   for (const item of file.items) {
     if ((item.kind !== 'Model' && item.kind !== 'Variant') || declarations.get(item.name.text) !== item) continue;
+    ctx.currentModel = item.name.text;
     const m = evaluateDeclaration(item, declarations, fileScope, ctx);
+    ctx.currentModel = undefined;
     if (m) models.push(m);
   }
   return { fileScope, models, declarations };

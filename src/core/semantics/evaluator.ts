@@ -8,6 +8,7 @@ import * as Q from '../numbers/rational.js';
 import { NUMBER_SUFFIXES, describeUnit } from '../numbers/units.js';
 import type {
   BinaryExpression,
+  Binding,
   BlockDeclaration,
   CallExpression,
   ComprehensionExpression,
@@ -48,6 +49,14 @@ export class EvalContext {
   readonly scopeIds = new WeakMap<Scope, number>();
   /** Block declarations being instantiated, innermost last (cycle detection). */
   readonly instantiating: BlockDeclaration[] = [];
+  /**
+   * Every binding evaluated, once per scope it was evaluated in, with the model or variant being
+   * evaluated at the time. Editor services read it for hovers and inlay hints (`ff = 4 * d`
+   * shows `= 8192`); recording is one push per binding, so it costs nothing on the hot path.
+   */
+  readonly bindingValues: EvaluatedBinding[] = [];
+  /** The model or variant whose members are being evaluated; undefined for file-level constants. */
+  currentModel: string | undefined = undefined;
   private nextId = 1;
 
   constructor(readonly sink: DiagnosticSink) {}
@@ -69,6 +78,14 @@ export class EvalContext {
     }
     return id;
   }
+}
+
+/** One evaluated binding: the syntax node, its value, and the model or variant evaluated. */
+export interface EvaluatedBinding {
+  readonly binding: Binding;
+  /** The model or variant whose evaluation produced the value; undefined for file constants. */
+  readonly model: string | undefined;
+  readonly value: Value;
 }
 
 const count = (value: Q.Rational): Value => ({ kind: 'number', value, unit: 'count' });
@@ -180,6 +197,7 @@ function evaluateName(id: Identifier, scope: Scope, ctx: EvalContext): Value {
         const value = evaluate(entry.binding.value, owner, ctx);
         entry.value = value;
         entry.state = 'done';
+        ctx.bindingValues.push({ binding: entry.binding, model: ctx.currentModel, value });
         return value;
       }
     }
