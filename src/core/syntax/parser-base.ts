@@ -10,7 +10,7 @@ import type { Identifier, MissingExpression, TextRange } from './syntax-tree.js'
 import { describeToken, isTopLevelOnlyKeyword, type Token, type TokenKind } from './token.js';
 
 /** Nesting deeper than this (parentheses, unary operators, operator chains, blocks) is refused. */
-export const MAX_DEPTH = 200;
+export const MAX_DEPTH = 1000;
 
 /** At most this many syntax errors are reported per file; parsing goes on silently after that. */
 export const MAX_ERRORS = 100;
