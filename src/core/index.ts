@@ -26,3 +26,4 @@ export { importHfConfig, type ImportResult } from './hf/import-hf.js';
 export { lineColumn } from './text/line-column.js';
 export type { EvaluatedBinding } from './semantics/evaluator.js';
 export type { Value } from './semantics/values.js';
+export * from './layout/index.js';

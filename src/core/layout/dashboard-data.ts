@@ -1,0 +1,108 @@
+// The dashboard's data for a spec: every model's report (exact counts as decimal strings), its
+// sharing structure, and KV cache / memory against sequence length. The same numbers as
+// `npas budget --json` at the same settings, because they come from the same `analyze` call.
+
+import { analyze, DEFAULT_OPTIONS } from '../analysis/analyze.js';
+import { findDevice } from '../analysis/devices.js';
+import type { AnalysisOptions, ModelReport, NodeReport } from '../analysis/report-types.js';
+import { sharingStructure } from './structure.js';
+import type { DashboardData, ModelData, StructureData, SweepPoint, TreeData } from './types.js';
+
+/** Sequence lengths of the KV / memory chart (the analysed length is added). */
+export const SWEEP_SEQ = [512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072] as const;
+
+const EMPTY_STRUCTURE: StructureData = { members: [], stores: [], reads: [], kv: [], notes: [], truncated: false };
+
+export interface DashboardDataOptions {
+  /** The spec's file name as shown to the user. */
+  readonly source: string;
+  /** Evaluate KV / memory at other sequence lengths (one more analysis per point). Default true. */
+  readonly sweep?: boolean;
+}
+
+export function dashboardData(text: string, options: Partial<AnalysisOptions>, how: DashboardDataOptions): DashboardData {
+  const result = analyze(text, options);
+  const errors = result.diagnostics.filter((d) => d.severity === 'error' && d.code !== 'npas-budget-violated');
+  const warnings = result.diagnostics.filter((d) => d.severity === 'warning');
+  const structures = sharingStructure(text);
+  const first = result.models[0];
+  const opts = first?.options ?? { ...DEFAULT_OPTIONS, ...options };
+  const seqs = [...new Set([...SWEEP_SEQ, opts.seq])].sort((a, b) => a - b);
+  const sweeps = new Map<string, SweepPoint[]>();
+  if (how.sweep !== false && result.models.length > 0) {
+    for (const seq of seqs) {
+      const at = seq === opts.seq ? result : analyze(text, { ...options, seq });
+      for (const m of at.models) {
+        const list = sweeps.get(m.name) ?? [];
+        list.push({ seq, kvCacheBytes: String(m.kvCacheBytes), weightBytes: String(m.memory.weightBytes), inferenceBytes: String(m.memory.inferenceBytes) });
+        sweeps.set(m.name, list);
+      }
+    }
+  }
+  const device = findDevice(opts.device) ?? findDevice(DEFAULT_OPTIONS.device)!;
+  return {
+    format: 'npas-dashboard',
+    version: 1,
+    source: how.source,
+    options: { seq: opts.seq, srcSeq: opts.srcSeq ?? opts.seq, batch: opts.batch, dtype: opts.dtype, device: opts.device },
+    device: { name: device.name, memoryBytes: String(device.memoryBytes) },
+    models: result.models.map((m) => modelData(m, structures.get(m.name) ?? EMPTY_STRUCTURE, sweeps.get(m.name) ?? [])),
+    diagnostics: { errors: errors.length, warnings: warnings.length, messages: [...errors, ...warnings].slice(0, 5).map((d) => `${d.code}: ${d.message}`) },
+  };
+}
+
+export function modelData(m: ModelReport, structure: StructureData, sweep: readonly SweepPoint[]): ModelData {
+  return {
+    name: m.name,
+    kind: m.kind,
+    base: m.base ?? null,
+    range: { start: m.range.start, end: m.range.end },
+    params: counts(m.params),
+    flops: { unit: m.flops.unit, prefill: String(m.flops.prefill), prefillPerToken: m.flops.prefillPerToken, decode: String(m.flops.decode), trainPerToken: m.flops.trainPerToken },
+    kvCacheBytes: String(m.kvCacheBytes),
+    memory: {
+      weightBytes: String(m.memory.weightBytes),
+      kvCacheBytes: String(m.memory.kvCacheBytes),
+      inferenceBytes: String(m.memory.inferenceBytes),
+      trainingBytes: String(m.memory.trainingBytes),
+      activationBytes: String(m.memory.activationBytes),
+    },
+    latency: {
+      device: m.latency.device,
+      prefillSeconds: m.latency.prefill.seconds,
+      prefillBound: m.latency.prefill.bound,
+      decodeSeconds: m.latency.decode.seconds,
+      decodeBound: m.latency.decode.bound,
+    },
+    budgets: m.budgets.map((b) => ({
+      constraint: b.constraint,
+      metric: /^[A-Za-z_][A-Za-z0-9_.]*/.exec(b.constraint)?.[0] ?? b.constraint,
+      limit: b.limit,
+      value: b.value,
+      ok: b.ok,
+      range: { start: b.range.start, end: b.range.end },
+    })),
+    tree: treeData(m.tree),
+    structure,
+    sweep,
+  };
+}
+
+function counts(p: { stored: bigint; effective: bigint; active: bigint; trainable: bigint }): ModelData['params'] {
+  return { stored: String(p.stored), effective: String(p.effective), active: String(p.active), trainable: String(p.trainable) };
+}
+
+function treeData(n: NodeReport): TreeData {
+  return {
+    name: n.name,
+    kind: n.kind,
+    type: n.type,
+    count: n.count,
+    firstIndex: n.firstIndex,
+    params: counts(n.params),
+    flopsPerToken: String(n.flopsPerToken),
+    kvCacheBytes: String(n.kvCacheBytes),
+    range: { start: n.range.start, end: n.range.end },
+    children: n.children.map(treeData),
+  };
+}

@@ -1,0 +1,239 @@
+// Which layer instances read which store: the sharing declarations of every model and variant,
+// resolved by the engine and flattened into plain data for drawing (layout.ts). Pure and
+// deterministic; never throws (a spec the engine cannot evaluate gives no structure).
+
+import { DiagnosticSink } from '../diagnostics/diagnostic.js';
+import type { ModelMember, ModuleNode } from '../model/module-tree.js';
+import { EvalContext } from '../semantics/evaluator.js';
+import { evaluateFile, type EvaluatedModel } from '../semantics/evaluate-model.js';
+import type { AdapterMethod, PatternStep, ResolvedSharing } from '../sharing/declarations.js';
+import { resolveSharing } from '../sharing/resolve-statements.js';
+import type { SlotMap } from '../sharing/slot-map.js';
+import { parse } from '../syntax/parser.js';
+import type { KvData, MemberData, MoeData, NoteData, ReadData, RunData, StoreData, StructureData } from './types.js';
+
+/** Stacks longer than this are described per store rather than per instance. */
+export const STRUCTURE_INSTANCE_LIMIT = 20_000;
+
+/** The sharing structure of every model and variant of a spec, by name. */
+export function sharingStructure(text: string): ReadonlyMap<string, StructureData> {
+  const out = new Map<string, StructureData>();
+  try {
+    const parsed = parse(text);
+    const ctx = new EvalContext(new DiagnosticSink());
+    const evaluated = evaluateFile(parsed.file, ctx);
+    for (const m of evaluated.models) {
+      try {
+        const sharing = resolveSharing(m.members, m.statements, ctx);
+        out.set(m.name, describe(m, sharing, text));
+      } catch {
+        // A model the engine cannot resolve is drawn without sharing (analyze reports why).
+      }
+    }
+  } catch {
+    // Same: analyze() carries the diagnostic.
+  }
+  return out;
+}
+
+function describe(m: EvaluatedModel, sharing: ResolvedSharing, text: string): StructureData {
+  const members = m.members.map(memberData);
+  const byName = new Map(members.map((x) => [x.name, x]));
+  const stores: StoreData[] = [];
+  const storeIds = new Set<string>();
+  const reads: ReadData[] = [];
+  const kv: KvData[] = [];
+  const notes: NoteData[] = [];
+  let truncated = false;
+  const addStore = (s: StoreData): void => {
+    if (storeIds.has(s.id)) return;
+    storeIds.add(s.id);
+    stores.push(s);
+  };
+  const slice = (r: { start: number; end: number }): string => text.slice(r.start, r.end).replace(/\s+/g, ' ').trim();
+
+  // Stack strategies, in member order, then by key.
+  const keys = [...sharing.stacks.keys()].sort((a, b) => memberOrder(a, members) - memberOrder(b, members) || (a < b ? -1 : a > b ? 1 : 0));
+  for (const key of keys) {
+    const strategies = sharing.stacks.get(key) ?? [];
+    const top = byName.get(key);
+    const owner = top?.name ?? headName(key);
+    const length = top?.length ?? 0;
+    const perInstance = top !== undefined && length <= STRUCTURE_INSTANCE_LIMIT;
+    if (top && !perInstance) truncated = true;
+    let slots: SlotMap | undefined;
+    for (const s of strategies) {
+      if (s.kind === 'share') {
+        if (s.sub.length === 0) slots = s.slots;
+        if (top && s.slots.slots >= length) continue; // `none`: every instance owns its store
+        const sub = s.sub.join('.');
+        const base = sub ? `${key}.${sub}` : key;
+        const shown = perInstance ? s.slots.slots : Math.min(s.slots.slots, 64);
+        for (let k = 0; k < shown; k++) {
+          addStore({ id: `slot:${base}:${k}`, kind: 'slot', label: `${base} #${k}`, declaration: slice(s.range), range: s.range });
+        }
+        if (perInstance) {
+          for (let i = 0; i < length; i++) reads.push({ store: `slot:${base}:${s.slots.slotOf(i)}`, member: owner, index: i, sub });
+        } else {
+          for (let k = 0; k < shown; k++) reads.push({ store: `slot:${base}:${k}`, member: owner, index: null, sub });
+        }
+      } else if (s.kind === 'kv') {
+        if (!perInstance) continue;
+        const producerOf: number[] = [];
+        if (s.producers.label === 'tied' && slots) {
+          const first = new Map<number, number>();
+          for (let i = 0; i < length; i++) {
+            const slot = slots.slotOf(i);
+            if (!first.has(slot)) first.set(slot, i);
+            producerOf.push(first.get(slot)!);
+          }
+        } else for (let i = 0; i < length; i++) producerOf.push(s.producers.producerOf(i));
+        kv.push({ member: owner, label: s.producers.label, producerOf, range: s.range });
+      } else {
+        notes.push({ kind: 'route', member: owner, index: null, label: `MoR: ${s.capacities.length} recursions`, range: s.range });
+      }
+    }
+  }
+
+  // Subtree modifiers: ties and generated stores become store nodes; the rest are notes.
+  const tieAllSources = new Map<number, string>();
+  for (const { statement } of m.statements) if (statement.keyword === 'tie' && statement.source) tieAllSources.set(statement.range.start, slice(statement.source.range));
+  for (const mod of sharing.modifiers) {
+    const reader = readerOf(mod.pattern);
+    if (!reader) continue;
+    const e = mod.effect;
+    switch (e.kind) {
+      case 'tie-main':
+      case 'tie-all': {
+        const target = e.kind === 'tie-main' ? slice(mod.range) : tieAllSources.get(mod.range.start);
+        if (!target) break;
+        const id = `tie:${target}`;
+        addStore({ id, kind: 'tie', label: `${target} (tied)`, declaration: e.kind === 'tie-main' ? `tied ${target}` : slice(mod.range), range: mod.range });
+        const owner = readerOf(pathSteps(target));
+        if (owner && !reads.some((r) => r.store === id && r.member === owner.member && r.index === owner.index)) reads.push({ store: id, ...owner });
+        reads.push({ store: id, ...reader });
+        break;
+      }
+      case 'hash':
+      case 'bank':
+      case 'dict': {
+        const id = e.kind === 'bank' ? `bank:${e.label}` : `${e.kind}:${mod.range.start}`;
+        const label =
+          e.kind === 'bank' ? `bank ${e.label}: ${groupDigits(e.params)} params` : e.kind === 'hash' ? `hashed memory: ${groupDigits(e.memory)} params` : `dictionary: ${e.atoms} atoms`;
+        addStore({ id, kind: e.kind, label, declaration: slice(mod.range), range: mod.range });
+        reads.push({ store: id, ...reader });
+        break;
+      }
+      case 'adapter':
+        notes.push({ kind: 'adapter', member: reader.member, index: reader.index, label: `${adapterLabel(e.method)}${e.relax ? ' (relax)' : ''}${reader.sub ? ` on ${reader.sub}` : ''}`, range: mod.range });
+        break;
+      case 'freeze':
+      case 'train':
+        notes.push({ kind: e.kind, member: reader.member, index: reader.index, label: e.kind === 'freeze' ? `frozen${reader.sub ? `: ${reader.sub}` : ''}` : `trained${reader.sub ? `: ${reader.sub}` : ''}`, range: mod.range });
+        break;
+    }
+  }
+  for (const h of sharing.headShares) {
+    const target = readerOf(pathSteps(slice(h.range).replace(/^share\s+heads\s+/, '').split(':')[0]!.trim()));
+    if (target) notes.push({ kind: 'heads', member: target.member, index: target.index, label: `head sharing saves ${groupDigits(h.savedParams)}`, range: h.range });
+  }
+  return { members, stores, reads, kv, notes, truncated };
+}
+
+function memberOrder(key: string, members: readonly MemberData[]): number {
+  const i = members.findIndex((m) => m.name === headName(key));
+  return i < 0 ? members.length : i;
+}
+
+function headName(key: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_]*/.exec(key)?.[0] ?? key;
+}
+
+function readerOf(pattern: readonly PatternStep[]): { member: string; index: number | null; sub: string } | undefined {
+  const [head, ...rest] = pattern;
+  if (!head || head.kind !== 'name') return undefined;
+  let index: number | null = null;
+  const sub: string[] = [];
+  for (const step of rest) {
+    if (step.kind === 'index') {
+      if (sub.length === 0 && index === null) index = step.index;
+      else sub.push(`[${step.index}]`);
+    } else sub.push(step.name);
+  }
+  return { member: head.name, index, sub: sub.join('.').replace(/\.\[/g, '[') };
+}
+
+/** `body[3].attn` → pattern steps (only literal indices, as written in `tied` targets). */
+function pathSteps(path: string): PatternStep[] {
+  const steps: PatternStep[] = [];
+  for (const m of path.matchAll(/([A-Za-z_][A-Za-z0-9_]*)|\[\s*(\d+)\s*\]/g)) {
+    if (m[1] !== undefined) steps.push({ kind: 'name', name: m[1] });
+    else steps.push({ kind: 'index', index: Number(m[2]) });
+  }
+  return steps;
+}
+
+function adapterLabel(m: AdapterMethod): string {
+  switch (m.kind) {
+    case 'lora':
+      return `LoRA r=${m.rank}`;
+    case 'tied_lora':
+      return `tied LoRA r=${m.rank}`;
+    case 'aslora':
+      return `ASLoRA r=${m.rank}`;
+    case 'vblora':
+      return `VB-LoRA r=${m.rank}`;
+    case 'mos':
+      return `MoS r=${m.rank}`;
+  }
+}
+
+function groupDigits(n: bigint): string {
+  return n.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+function typeOf(node: ModuleNode): string {
+  return node.kind === 'layer' ? node.layerKind : node.kind === 'block' ? node.blockName : `stack of ${node.length}`;
+}
+
+function memberData(member: ModelMember): MemberData {
+  const node = member.node;
+  const range = { start: member.range.start, end: member.range.end };
+  if (node.kind !== 'stack') {
+    return { name: member.name, kind: node.kind, type: typeOf(node), length: 1, runs: [{ type: typeOf(node), count: 1, firstIndex: 0, moe: moeOf(node, member.name) }], range };
+  }
+  const runs: RunData[] = [];
+  let first = 0;
+  for (const run of node.runs) {
+    const prev = runs[runs.length - 1];
+    const type = typeOf(run.node);
+    const moe = moeOf(run.node, '');
+    // Adjacent runs of equal type and MoE shape read as one run in the picture.
+    if (prev && prev.type === type && JSON.stringify(prev.moe) === JSON.stringify(moe)) runs[runs.length - 1] = { ...prev, count: prev.count + run.count };
+    else runs.push({ type, count: run.count, firstIndex: first, moe });
+    first += run.count;
+  }
+  return { name: member.name, kind: 'stack', type: runs.length === 1 ? `${runs[0]!.type} ×${node.length}` : `stack of ${node.length}`, length: node.length, runs, range };
+}
+
+function moeOf(node: ModuleNode, path: string): MoeData[] {
+  const out: MoeData[] = [];
+  const visit = (n: ModuleNode, p: string): void => {
+    if (out.length >= 8) return;
+    if (n.kind === 'layer') {
+      const bank = n.cost.weights.find((w) => w.copies > 1);
+      if (bank) out.push({ path: p || n.layerKind, experts: bank.copies, active: bank.activeCopies });
+    } else if (n.kind === 'block') {
+      for (const m of n.members) visit(m.node, p ? `${p}.${m.name}` : m.name);
+    } else {
+      const seen = new Set<number>();
+      for (const r of n.runs) {
+        if (seen.has(r.node.id)) continue;
+        seen.add(r.node.id);
+        visit(r.node, p);
+      }
+    }
+  };
+  visit(node, path);
+  return out;
+}

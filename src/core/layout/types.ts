@@ -1,0 +1,225 @@
+// Plain, JSON-safe data for the dashboard: what the host sends to the webview and what the
+// standalone report embeds. Exact counts travel as decimal strings (`Count`) so that no number
+// above 2^53 is rounded on the way; charts convert them with Number() only to draw.
+
+/** An exact non-negative integer written in decimal, e.g. "2506172416". */
+export type Count = string;
+
+export interface Range {
+  readonly start: number;
+  readonly end: number;
+}
+
+export interface CountsData {
+  readonly stored: Count;
+  readonly effective: Count;
+  readonly active: Count;
+  readonly trainable: Count;
+}
+
+/** One node of the report tree (model → stack → run → block → layer → weight). */
+export interface TreeData {
+  readonly name: string;
+  readonly kind: 'model' | 'stack' | 'block' | 'layer' | 'weight';
+  readonly type: string;
+  readonly count: number;
+  readonly firstIndex: number;
+  readonly params: CountsData;
+  readonly flopsPerToken: Count;
+  readonly kvCacheBytes: Count;
+  readonly range: Range;
+  readonly children: readonly TreeData[];
+}
+
+/** MoE layers inside one instance: experts stored and used per token. */
+export interface MoeData {
+  /** Member path inside the instance (`ffn`, `attn.experts`), or the member's own name. */
+  readonly path: string;
+  readonly experts: number;
+  readonly active: number;
+}
+
+/** A run of identical instances of a top-level stack (or the single instance of a layer/block). */
+export interface RunData {
+  readonly type: string;
+  readonly count: number;
+  readonly firstIndex: number;
+  readonly moe: readonly MoeData[];
+}
+
+export interface MemberData {
+  readonly name: string;
+  readonly kind: 'layer' | 'block' | 'stack';
+  readonly type: string;
+  /** Instances (1 for a layer or block). */
+  readonly length: number;
+  readonly runs: readonly RunData[];
+  readonly range: Range;
+}
+
+export type StoreKind = 'slot' | 'tie' | 'hash' | 'bank' | 'dict';
+
+/** A store that more than one reader takes weights from, or that generates weights (hash, bank, dict). */
+export interface StoreData {
+  readonly id: string;
+  readonly kind: StoreKind;
+  readonly label: string;
+  /** The declaration as written (`share body: cycle(9)`), for hovers. */
+  readonly declaration: string;
+  readonly range: Range;
+}
+
+/** Instance `index` of `member` (null: the member itself, or every instance of it) reads `store`. */
+export interface ReadData {
+  readonly store: string;
+  readonly member: string;
+  readonly index: number | null;
+  /** Member path inside the instance that reads the store (`attn`), empty for the whole instance. */
+  readonly sub: string;
+}
+
+/** Cross-layer KV sharing on a top-level stack: producerOf[i] is the instance whose cache i reads. */
+export interface KvData {
+  readonly member: string;
+  readonly label: string;
+  readonly producerOf: readonly number[];
+  readonly range: Range;
+}
+
+/** Adapters (LoRA and relatives), routing and other annotations that are not stores. */
+export interface NoteData {
+  readonly kind: 'adapter' | 'route' | 'freeze' | 'train' | 'heads';
+  readonly member: string;
+  readonly index: number | null;
+  readonly label: string;
+  readonly range: Range;
+}
+
+export interface StructureData {
+  readonly members: readonly MemberData[];
+  readonly stores: readonly StoreData[];
+  readonly reads: readonly ReadData[];
+  readonly kv: readonly KvData[];
+  readonly notes: readonly NoteData[];
+  /** Stacks longer than the structure limit are described per run only (no per-instance reads). */
+  readonly truncated: boolean;
+}
+
+export interface BudgetData {
+  readonly constraint: string;
+  /** The metric's name as written (`kv`, `params.stored`, `memory.inference`). */
+  readonly metric: string;
+  readonly limit: string;
+  readonly value: string;
+  readonly ok: boolean;
+  readonly range: Range;
+}
+
+/** KV cache and memory at one sequence length (the other settings as analysed). */
+export interface SweepPoint {
+  readonly seq: number;
+  readonly kvCacheBytes: Count;
+  readonly weightBytes: Count;
+  readonly inferenceBytes: Count;
+}
+
+export interface ModelData {
+  readonly name: string;
+  readonly kind: 'model' | 'variant';
+  readonly base: string | null;
+  readonly range: Range;
+  readonly params: CountsData;
+  readonly flops: {
+    readonly unit: 'token' | 'sample';
+    readonly prefill: Count;
+    readonly prefillPerToken: string;
+    readonly decode: Count;
+    readonly trainPerToken: string;
+  };
+  readonly kvCacheBytes: Count;
+  readonly memory: {
+    readonly weightBytes: Count;
+    readonly kvCacheBytes: Count;
+    readonly inferenceBytes: Count;
+    readonly trainingBytes: Count;
+    readonly activationBytes: Count;
+  };
+  readonly latency: {
+    readonly device: string;
+    readonly prefillSeconds: number;
+    readonly prefillBound: 'compute' | 'memory';
+    readonly decodeSeconds: number;
+    readonly decodeBound: 'compute' | 'memory';
+  };
+  readonly budgets: readonly BudgetData[];
+  readonly tree: TreeData;
+  readonly structure: StructureData;
+  readonly sweep: readonly SweepPoint[];
+}
+
+export interface DashboardData {
+  readonly format: 'npas-dashboard';
+  readonly version: 1;
+  /** The spec's file name as the host shows it. */
+  readonly source: string;
+  readonly options: {
+    readonly seq: number;
+    readonly srcSeq: number;
+    readonly batch: number;
+    readonly dtype: string;
+    readonly device: string;
+  };
+  readonly device: { readonly name: string; readonly memoryBytes: Count };
+  readonly models: readonly ModelData[];
+  /** Spec errors (budget violations excluded) and warnings; the first few messages. */
+  readonly diagnostics: { readonly errors: number; readonly warnings: number; readonly messages: readonly string[] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layout: positions as data
+// ---------------------------------------------------------------------------------------------
+
+export type KvRole = 'producer' | 'consumer' | 'mixed' | 'none';
+
+export interface LayoutNode {
+  /** Stable identity: `m:embed`, `i:body:3`, `r:body:0-17`, `s:slot:body:2`, `g:body`. */
+  readonly id: string;
+  readonly kind: 'instance' | 'run' | 'store' | 'group';
+  readonly label: string;
+  readonly detail: string;
+  readonly x: number;
+  readonly y: number;
+  readonly w: number;
+  readonly h: number;
+  /** Palette index (0–5) of the store it reads first, or -1 when it owns its weights. */
+  readonly colour: number;
+  readonly member: string;
+  /** First instance index and instance count (groups and runs cover several). */
+  readonly index: number;
+  readonly count: number;
+  readonly kv: KvRole;
+  /** `2/8 experts` badges of MoE layers in the instance. */
+  readonly moe: readonly string[];
+  readonly notes: readonly string[];
+  /** Where to reveal in the editor. */
+  readonly range: Range;
+  /** Whether the group can be collapsed (stacks with more than one instance). */
+  readonly collapsible: boolean;
+  readonly collapsed: boolean;
+}
+
+export interface LayoutLink {
+  readonly id: string;
+  readonly kind: 'reads' | 'kv';
+  readonly source: string;
+  readonly target: string;
+  /** SVG path data. */
+  readonly d: string;
+}
+
+export interface ArchitectureLayout {
+  readonly width: number;
+  readonly height: number;
+  readonly nodes: readonly LayoutNode[];
+  readonly links: readonly LayoutLink[];
+}
