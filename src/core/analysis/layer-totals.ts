@@ -152,11 +152,14 @@ export function layerTotals(
       else if (e.kind === 'hash' && isMatrix) {
         wStored = e.scales ? BigInt(w.copies) : 0n;
         globals.set(`${baseKey}hash@${m.range.start}`, e.memory);
-      } else if (e.kind === 'bank' && isMatrix) {
+      } else if (e.kind === 'bank' && (isMatrix || (e.fixed && (w.role === 'embedding' || w.role === 'position')))) {
         const p = e.params;
         let k = n === 0n ? 1n : p / n;
         if (k < 1n) k = 1n;
         if (k > BigInt(e.templates)) k = BigInt(e.templates);
+        // A fixed bank states each weight's template count outright (an allocator's plan), so
+        // that a plan's stored count does not hinge on ⌊P/|W|⌋ landing where it was computed.
+        if (e.fixed) k = BigInt(e.templates);
         // SSN: layers with a single template own no coefficients.
         wStored = k >= 2n ? k * BigInt(w.copies) : 0n;
         generation += k * total;

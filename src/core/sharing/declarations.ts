@@ -28,8 +28,12 @@ export type ModifierEffect =
   | { readonly kind: 'adapter'; readonly method: AdapterMethod; readonly weights: readonly string[] | undefined; readonly relax: boolean }
   /** ROAST / STABLE-RPS: weights read a global memory of `memory` params. */
   | { readonly kind: 'hash'; readonly memory: bigint; readonly scales: boolean }
-  /** SSN: weights generated from a bank of `params` with up to `templates` templates each. */
-  | { readonly kind: 'bank'; readonly label: string; readonly params: bigint; readonly templates: number }
+  /**
+   * SSN: weights generated from a bank of `params` with up to `templates` templates each.
+   * `fixed` (written by the NPAS allocator): every weight uses exactly `templates` templates, and
+   * embedding and position tables under the paths are generated too.
+   */
+  | { readonly kind: 'bank'; readonly label: string; readonly params: bigint; readonly templates: number; readonly fixed: boolean }
   /** MASA: each projection type is a mix of `atoms` shared atoms. */
   | { readonly kind: 'dict'; readonly atoms: number }
   | { readonly kind: 'freeze' }

@@ -133,6 +133,7 @@ function resolveStatement(s: Statement, scope: Scope, b: Builder): void {
       const args = readStatementArgs(call, [
         { name: 'params', type: 'ratio', required: true },
         { name: 'templates', type: 'int', required: false, min: 1 },
+        { name: 'fixed', type: 'bool', required: false },
       ], 'npas-bank', scope, ctx);
       if (!args) return;
       const params = args.get('params') as Q.Rational;
@@ -143,7 +144,7 @@ function resolveStatement(s: Statement, scope: Scope, b: Builder): void {
       const label = s.label?.text ?? `bank${b.nextId}`;
       for (const t of s.targets) {
         const r = resolvePath(t, b.members, scope, ctx);
-        if (r) b.modifiers.push({ id: b.nextId++, pattern: r.pattern, effect: { kind: 'bank', label, params: params.num, templates: (args.get('templates') as number | undefined) ?? 8 }, range: s.range });
+        if (r) b.modifiers.push({ id: b.nextId++, pattern: r.pattern, effect: { kind: 'bank', label, params: params.num, templates: (args.get('templates') as number | undefined) ?? 8, fixed: (args.get('fixed') as boolean | undefined) ?? false }, range: s.range });
       }
       return;
     }
