@@ -1,0 +1,165 @@
+// The exporter's view of the engine: a model's evaluated module tree, its resolved sharing
+// declarations and its budget report, plus the store key of every weight of every layer
+// instance (the unit of sharing: one store, one ONNX initializer).
+//
+// The core's public surface (src/core/index.ts) exposes reports, not the module tree, so this
+// file, and only this file, imports the evaluator and the sharing resolver directly. If the
+// core grows a public "evaluated model" entry point, switch to it here.
+
+import { analyze } from '../src/core/index.js';
+import type { AnalysisOptions, Diagnostic, ModelReport } from '../src/core/index.js';
+import { DiagnosticSink } from '../src/core/diagnostics/diagnostic.js';
+import { mainWeight } from '../src/core/model/main-weight.js';
+import type { ModelMember, ModuleNode } from '../src/core/model/module-tree.js';
+import { EvalContext } from '../src/core/semantics/evaluator.js';
+import { evaluateFile } from '../src/core/semantics/evaluate-model.js';
+import type { PatternStep, ResolvedSharing, StackShare } from '../src/core/sharing/declarations.js';
+import { resolvePath } from '../src/core/sharing/resolve-path.js';
+import { resolveSharing } from '../src/core/sharing/resolve-statements.js';
+import { parse } from '../src/core/syntax/parser.js';
+
+export { mainWeight };
+export type { ModelMember, ModuleNode };
+
+/** A step of a concrete instance path: a member name, or an instance index of a stack. */
+export type PathStep = { readonly kind: 'name'; readonly name: string } | { readonly kind: 'index'; readonly index: number };
+
+export class ExportError extends Error {}
+
+export interface LoadedModel {
+  readonly name: string;
+  readonly members: readonly ModelMember[];
+  readonly sharing: ResolvedSharing;
+  readonly report: ModelReport;
+  /** `a.key → src pattern` for `tie a = b` (every weight under a is b's). */
+  readonly tieAll: ReadonlyMap<string, readonly PatternStep[]>;
+  /** Top-level `x = … tied y`: member name → target pattern and weight. */
+  readonly tieMain: ReadonlyMap<string, { readonly pattern: readonly PatternStep[]; readonly weight: string | undefined }>;
+}
+
+/** Evaluates `text` and returns model `name` (or the only model); throws ExportError on errors. */
+export function loadModel(text: string, name: string | undefined, options: Partial<AnalysisOptions> = {}): LoadedModel {
+  const analysis = analyze(text, options);
+  const errors = analysis.diagnostics.filter((d: Diagnostic) => d.severity === 'error' && !d.code.startsWith('npas-budget'));
+  const chosen = name ?? (analysis.models.length === 1 ? analysis.models[0]!.name : undefined);
+  if (chosen === undefined) throw new ExportError(`the file defines ${analysis.models.length} models and variants (${analysis.models.map((m) => m.name).join(', ')}); name one with --model`);
+  const report = analysis.models.find((m) => m.name === chosen);
+  if (!report) throw new ExportError(`no model or variant named '${chosen}' (this file has: ${analysis.models.map((m) => m.name).join(', ') || 'none'})`);
+  if (errors.length > 0) throw new ExportError(`the spec has errors (first: ${errors[0]!.code}: ${errors[0]!.message}); run npas check`);
+
+  const sink = new DiagnosticSink();
+  const ctx = new EvalContext(sink);
+  const evaluated = evaluateFile(parse(text).file, ctx);
+  const model = evaluated.models.find((m) => m.name === chosen);
+  if (!model) throw new ExportError(`model '${chosen}' did not evaluate`);
+  const sharing = resolveSharing(model.members, model.statements, ctx);
+
+  const tieAll = new Map<string, readonly PatternStep[]>();
+  const scope = model.scope;
+  for (const { statement } of model.statements) {
+    if (statement.keyword !== 'tie' || !statement.source || !statement.targets[0]) continue;
+    const a = resolvePath(statement.targets[0], model.members, scope, ctx);
+    const src = resolvePath(statement.source, model.members, scope, ctx);
+    if (a && src) tieAll.set(a.key, src.pattern);
+  }
+  const tieMain = new Map<string, { pattern: readonly PatternStep[]; weight: string | undefined }>();
+  for (const m of model.members) {
+    if (!m.tiedTo) continue;
+    const target = resolvePath(m.tiedTo, model.members, scope, ctx);
+    if (!target) continue;
+    if (target.fanOut) throw new ExportError(`'${m.name}' is tied to '${target.key}', which fans out over a stack; index one instance`);
+    tieMain.set(m.name, { pattern: target.pattern, weight: target.weight });
+  }
+  checkSupportedSharing(sharing);
+  return { name: chosen, members: model.members, sharing, report, tieAll, tieMain };
+}
+
+/** Refuses sharing schemes the exporter does not build yet, naming them. */
+function checkSupportedSharing(sharing: ResolvedSharing): void {
+  for (const m of sharing.modifiers) {
+    const kind = m.effect.kind;
+    if (kind === 'adapter' || kind === 'hash' || kind === 'bank' || kind === 'dict') {
+      const what = { adapter: 'adapters (adapt / relax)', hash: 'hashed weights (hash)', bank: 'template banks (bank)', dict: 'dictionary sharing (dict)' }[kind];
+      throw new ExportError(`ONNX export does not support ${what} yet: their generated weights are not materialised (see docs/probes.md)`);
+    }
+  }
+  for (const [key, strategies] of sharing.stacks) {
+    for (const s of strategies) {
+      if (s.kind === 'kv') throw new ExportError(`ONNX export does not support cross-layer KV sharing yet ('share kv ${key}')`);
+      if (s.kind === 'route') throw new ExportError(`ONNX export does not support recursion routing yet ('route ${key}')`);
+    }
+  }
+  if (sharing.headShares.length > 0) throw new ExportError('ONNX export does not support head-wise sharing yet (share heads)');
+}
+
+/** `body[3].attn` from steps. */
+export function pathText(steps: readonly PathStep[]): string {
+  let s = '';
+  for (const step of steps) s += step.kind === 'name' ? (s === '' ? step.name : `.${step.name}`) : `[${step.index}]`;
+  return s;
+}
+
+/**
+ * The store a weight of the layer at `steps` reads: its own path, with every stack index
+ * replaced by its store slot where a `share` strategy covers the rest of the path, then any
+ * `tie a = b` prefix replaced by b. Equal keys ⇔ one stored tensor.
+ */
+export function storePath(model: LoadedModel, steps: readonly PathStep[], depth = 0): string {
+  const out: PathStep[] = [];
+  let stackKey = '';
+  let indexedKey = '';
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i]!;
+    if (step.kind === 'name') {
+      stackKey = stackKey === '' ? step.name : `${stackKey}.${step.name}`;
+      indexedKey = indexedKey === '' ? step.name : `${indexedKey}.${step.name}`;
+      out.push(step);
+      continue;
+    }
+    const here = indexedKey;
+    indexedKey += `[${step.index}]`;
+    const rest: string[] = [];
+    for (let j = i + 1; j < steps.length && steps[j]!.kind === 'name'; j++) rest.push((steps[j] as { name: string }).name);
+    const shares = (model.sharing.stacks.get(here) ?? model.sharing.stacks.get(stackKey) ?? []).filter((s): s is StackShare => s.kind === 'share');
+    let best: StackShare | undefined;
+    for (const s of shares) if (s.sub.length <= rest.length && s.sub.every((n, k) => rest[k] === n) && (!best || s.sub.length > best.sub.length)) best = s;
+    out.push({ kind: 'index', index: best ? best.slots.slotOf(step.index) : step.index });
+  }
+  let key = pathText(out);
+  if (depth < 8) {
+    for (const [target, src] of model.tieAll) {
+      if (key === target || key.startsWith(`${target}.`) || key.startsWith(`${target}[`)) {
+        const base = storePath(model, src as readonly PathStep[], depth + 1);
+        key = base + key.slice(target.length);
+        break;
+      }
+    }
+  }
+  return key;
+}
+
+/** The module at a pattern (indices pick instances), for tied targets. */
+export function nodeAt(model: LoadedModel, pattern: readonly PatternStep[]): ModuleNode | undefined {
+  const [head, ...rest] = pattern;
+  if (!head || head.kind !== 'name') return undefined;
+  let node: ModuleNode | undefined = model.members.find((m) => m.name === head.name)?.node;
+  for (const step of rest) {
+    if (!node) return undefined;
+    if (step.kind === 'index') {
+      if (node.kind !== 'stack') return undefined;
+      let start = 0;
+      let found: ModuleNode | undefined;
+      for (const run of node.runs) {
+        if (step.index < start + run.count) {
+          found = run.node;
+          break;
+        }
+        start += run.count;
+      }
+      node = found;
+    } else {
+      node = node.kind === 'block' ? node.members.find((m) => m.name === step.name)?.node : undefined;
+    }
+  }
+  return node;
+}

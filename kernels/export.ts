@@ -1,0 +1,207 @@
+// ONNX export of a `.npas` model: walks the evaluated module tree in member order, emits each
+// layer on a [T, width] hidden state, and reads every weight from the initializer of its store
+// (tied embeddings, `tie a = b`, `share STACK: strategy` and shared sub-paths all resolve to one
+// initializer). Input: token ids [batch, seq]; output: the last token's final hidden state
+// (logits when the model ends in an LM head), [batch, width], float32 — small by design.
+//
+// Data flow (the language declares modules, not wiring; docs/probes.md states the convention):
+// members run in order; inside a sequence, a norm followed by Attention/MLP/GatedMLP is a
+// pre-norm residual branch (x + f(norm(x))), Attention/MLP followed by a norm is post-norm
+// (norm(x + f(x))), a bare Attention/MLP is residual; everything else is applied in sequence.
+
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { AnalysisOptions, ModelReport } from '../src/core/index.js';
+import type { BlockMember, ModuleNode } from '../src/core/model/module-tree.js';
+import { loadModel, type LoadedModel, type PathStep } from './engine-bridge.js';
+import { GraphBuilder, defaultFill, type WeightFill } from './graph-builder.js';
+import { emitLayer, type EmitContext, type Hidden, type TieTarget } from './layers.js';
+import { DataType, concat, encodeModel, type EncodeOptions, type ModelSpec } from './onnx-writer.js';
+import type { WeightDType } from './weights.js';
+
+export { ExportError } from './engine-bridge.js';
+
+export interface ExportOptions {
+  readonly dtype?: WeightDType;
+  /** Replaces the synthetic fill (tests copy one model's weights into its twin). */
+  readonly fill?: WeightFill;
+  /** Settings for the engine report that travels with the export (seq, batch, dtype, device). */
+  readonly analysis?: Partial<AnalysisOptions>;
+}
+
+export interface ExportResult {
+  readonly modelName: string;
+  readonly spec: ModelSpec;
+  readonly dtype: WeightDType;
+  /** Σ elements of all initializers. */
+  readonly initializerElements: bigint;
+  /** The engine's params.stored. */
+  readonly storedParams: bigint;
+  readonly initializers: number;
+  readonly nodes: number;
+  /** Width of the output (vocabulary for an LM head). */
+  readonly outputWidth: number;
+  /** Largest sequence a learned position table allows, if the model has one. */
+  readonly maxSeq: number | undefined;
+  readonly report: ModelReport;
+}
+
+const TRANSFORMS = new Set(['Attention', 'MLP', 'GatedMLP']);
+const NORMS = new Set(['LayerNorm', 'RMSNorm']);
+
+interface Item {
+  readonly name: string;
+  readonly node: ModuleNode;
+  readonly tie: TieTarget | undefined;
+}
+
+class Exporter {
+  maxSeq: number | undefined;
+
+  constructor(
+    private readonly ctx: EmitContext,
+    private readonly model: LoadedModel,
+  ) {}
+
+  sequence(items: readonly Item[], parent: readonly PathStep[], h: Hidden): Hidden {
+    let i = 0;
+    let prevWasNorm = false;
+    while (i < items.length) {
+      const it = items[i]!;
+      const next = items[i + 1];
+      const steps = [...parent, { kind: 'name' as const, name: it.name }];
+      const isNorm = (x: Item | undefined) => x?.node.kind === 'layer' && NORMS.has(x.node.layerKind);
+      const isTransform = (x: Item | undefined) => x?.node.kind === 'layer' && TRANSFORMS.has(x.node.layerKind);
+      if (h.x !== undefined && isNorm(it) && isTransform(next)) {
+        const normed = this.module(it, steps, h);
+        const f = this.module(next!, [...parent, { kind: 'name', name: next!.name }], normed);
+        h = f.width === h.width ? { x: this.ctx.g.op('Add', [h.x, f.x!], undefined, { hint: 'res' }), width: h.width } : f;
+        i += 2;
+        prevWasNorm = false;
+        continue;
+      }
+      if (h.x !== undefined && isTransform(it) && isNorm(next) && !prevWasNorm) {
+        const f = this.module(it, steps, h);
+        const sum = f.width === h.width ? { x: this.ctx.g.op('Add', [h.x, f.x!], undefined, { hint: 'res' }), width: h.width } : f;
+        h = this.module(next!, [...parent, { kind: 'name', name: next!.name }], sum);
+        i += 2;
+        prevWasNorm = true;
+        continue;
+      }
+      if (h.x !== undefined && isTransform(it)) {
+        const f = this.module(it, steps, h);
+        h = f.width === h.width ? { x: this.ctx.g.op('Add', [h.x, f.x!], undefined, { hint: 'res' }), width: h.width } : f;
+      } else {
+        h = this.module(it, steps, h);
+      }
+      prevWasNorm = isNorm(it);
+      i++;
+    }
+    return h;
+  }
+
+  module(item: Item, steps: readonly PathStep[], h: Hidden): Hidden {
+    const node = item.node;
+    switch (node.kind) {
+      case 'layer':
+        if (node.layerKind === 'PositionEmbedding') {
+          const rows = node.cost.weights[0]!.shape[0]!;
+          this.maxSeq = Math.min(this.maxSeq ?? rows, rows);
+        }
+        return emitLayer(this.ctx, node, steps, h, item.tie);
+      case 'block':
+        return this.sequence(node.members.map((m: BlockMember) => ({ name: m.name, node: m.node, tie: m.tiedTo ? { steps: [...steps, { kind: 'name' as const, name: m.tiedTo }], weight: undefined } : undefined })), steps, h);
+      case 'stack': {
+        let index = 0;
+        for (const run of node.runs) {
+          for (let c = 0; c < run.count; c++, index++) {
+            const inst = [...steps, { kind: 'index' as const, index }];
+            h = this.module({ name: '', node: run.node, tie: undefined }, inst, h);
+          }
+        }
+        return h;
+      }
+    }
+  }
+}
+
+/** Builds the ONNX model of `modelName` in `text` (throws ExportError with a readable message). */
+export function exportModel(text: string, modelName: string | undefined, options: ExportOptions = {}): ExportResult {
+  const dtype = options.dtype ?? 'fp32';
+  const model = loadModel(text, modelName, { ...options.analysis, dtype: options.analysis?.dtype ?? (dtype === 'fp16' ? 'fp16' : 'fp32') });
+  const g = new GraphBuilder(dtype, options.fill ?? defaultFill);
+  const ids = 'input_ids';
+  const idsShape = g.op('Shape', [ids], undefined, { hint: 'ids_shape' });
+  const seqLen = g.op('Gather', [idsShape, g.ints([1], true)], { axis: { kind: 'int', value: 0 } }, { hint: 'seq' });
+  const ctx: EmitContext = { g, model, ids, idsShape, seqLen, masks: new Map() };
+  const exporter = new Exporter(ctx, model);
+  const items: Item[] = model.members.map((m) => {
+    const t = model.tieMain.get(m.name);
+    const tie = t ? { steps: (t.weight !== undefined ? t.pattern.slice(0, -1) : t.pattern) as PathStep[], weight: t.weight } : undefined;
+    return { name: m.name, node: m.node, tie };
+  });
+  const h = exporter.sequence(items, [], { x: undefined, width: 0 });
+  if (h.x === undefined) throw new Error('the model produced no output');
+  // Last token of every sequence: [T, w] → [B, S, w] → index S-1 on axis 1 → [B, w], float32.
+  const shape = g.op('Concat', [idsShape, g.ints([h.width])], { axis: { kind: 'int', value: 0 } });
+  const x3 = g.op('Reshape', [h.x, shape]);
+  const last = g.op('Gather', [x3, g.op('Sub', [seqLen, g.ints([1], true)])], { axis: { kind: 'int', value: 1 } }, { hint: 'last' });
+  g.nodes.push({ op: 'Cast', inputs: [last], outputs: ['last_token'], name: 'output_cast', attributes: { to: { kind: 'int', value: DataType.FLOAT } } });
+  g.inputs.push({ name: ids, dataType: DataType.INT64, dims: ['batch', 'seq'] });
+  g.outputs.push({ name: 'last_token', dataType: DataType.FLOAT, dims: ['batch', h.width] });
+  const spec: ModelSpec = {
+    graph: { name: model.name, nodes: g.nodes, initializers: g.initializers, inputs: g.inputs, outputs: g.outputs },
+    opsets: new Map([
+      ['', 17],
+      ['com.microsoft', 1],
+    ]),
+    producer: 'npas-studio',
+    docString: `${model.name}: synthetic weights, one initializer per stored tensor (${model.report.params.stored} parameters)`,
+    metadata: { 'npas.model': model.name, 'npas.params.stored': String(model.report.params.stored), 'npas.dtype': dtype },
+  };
+  return {
+    modelName: model.name,
+    spec,
+    dtype,
+    initializerElements: g.initializerElements,
+    storedParams: model.report.params.stored,
+    initializers: g.initializers.length,
+    nodes: g.nodes.length,
+    outputWidth: h.width,
+    maxSeq: exporter.maxSeq,
+    report: model.report,
+  };
+}
+
+/** The model as one buffer (for in-memory sessions; the weights must fit a protobuf). */
+export function onnxBytes(result: ExportResult): Uint8Array {
+  return concat(encodeModel(result.spec).model);
+}
+
+/**
+ * Writes OUT.onnx (and OUT.onnx.data when the weights exceed the protobuf limit or
+ * `externalThresholdBytes`), chunk by chunk, never joining the tensors into one buffer.
+ */
+export function writeOnnx(result: ExportResult, path: string, options: Pick<EncodeOptions, 'externalThresholdBytes' | 'externalMinBytes'> = {}): { bytes: number; externalPath: string | undefined; externalBytes: number } {
+  const externalName = `${basename(path)}.data`;
+  const encoded = encodeModel(result.spec, { ...options, externalName });
+  writeChunks(path, encoded.model.chunks);
+  let externalPath: string | undefined;
+  if (encoded.external) {
+    externalPath = `${path}.data`;
+    writeChunks(externalPath, encoded.external.chunks);
+  }
+  return { bytes: encoded.model.length, externalPath, externalBytes: encoded.external?.length ?? 0 };
+}
+
+function writeChunks(path: string, chunks: readonly Uint8Array[]): void {
+  const fd = openSync(path, 'w');
+  try {
+    for (const c of chunks) {
+      let off = 0;
+      while (off < c.length) off += writeSync(fd, c, off, c.length - off);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,103 @@
+// Accumulates an ONNX graph: nodes, one initializer per weight store (deduplicated by store
+// key, so a tied or shared tensor is written once and read by every node that uses it), and
+// non-parameter constants as Constant nodes — never initializers, so that the file's
+// initializer elements are exactly the model's stored parameters.
+
+import { DataType, type DataTypeCode, type NodeSpec, type TensorData, type ValueInfo, type AttributeValue } from './onnx-writer.js';
+import { onnxType, synthetic, type WeightDType } from './weights.js';
+
+/** Fills a store's bytes; the default draws deterministic synthetic values from its key. */
+export type WeightFill = (storeKey: string, shape: readonly number[], dtype: WeightDType, scale: number, offset: number) => Uint8Array;
+
+export const defaultFill: WeightFill = (key, shape, dtype, scale, offset) =>
+  synthetic(key, shape.reduce((a, b) => a * b, 1), dtype, scale, offset);
+
+export interface StoredWeight {
+  readonly name: string;
+  readonly shape: readonly number[];
+}
+
+export class GraphBuilder {
+  readonly nodes: NodeSpec[] = [];
+  readonly initializers: TensorData[] = [];
+  readonly inputs: ValueInfo[] = [];
+  readonly outputs: ValueInfo[] = [];
+  private readonly stores = new Map<string, StoredWeight>();
+  private readonly constants = new Map<string, string>();
+  private counter = 0;
+  /** Elements of all initializers (the exported stored parameter count). */
+  initializerElements = 0n;
+  readonly floatType: DataTypeCode;
+
+  constructor(
+    readonly dtype: WeightDType,
+    private readonly fill: WeightFill = defaultFill,
+  ) {
+    this.floatType = onnxType(dtype);
+  }
+
+  fresh(hint: string): string {
+    return `${hint}_${this.counter++}`;
+  }
+
+  /** Appends a node and returns its (first) output name. */
+  op(op: string, inputs: readonly string[], attributes?: Record<string, AttributeValue>, opts: { domain?: string; hint?: string; outputs?: number } = {}): string {
+    const outs = Array.from({ length: opts.outputs ?? 1 }, () => this.fresh(opts.hint ?? op.toLowerCase()));
+    this.nodes.push({ op, inputs, outputs: outs, name: this.fresh(`n_${op}`), domain: opts.domain, attributes });
+    return outs[0]!;
+  }
+
+  /**
+   * The initializer of store `key` with `shape`; created on first use (synthetic values,
+   * uniform ±scale around offset), reused afterwards. A reader with the same element count but
+   * another shape (a transposed tie) gets the first reader's tensor and handles the layout.
+   */
+  weight(key: string, shape: readonly number[], scale: number, offset = 0): StoredWeight {
+    const hit = this.stores.get(key);
+    if (hit) {
+      const a = hit.shape.reduce((x, y) => x * y, 1);
+      const b = shape.reduce((x, y) => x * y, 1);
+      if (a !== b) throw new Error(`store '${key}' is read as [${shape.join(', ')}] and as [${hit.shape.join(', ')}]`);
+      return hit;
+    }
+    const raw = this.fill(key, shape, this.dtype, scale, offset);
+    this.initializers.push({ name: key, dataType: this.floatType, dims: shape, raw });
+    this.initializerElements += BigInt(shape.reduce((x, y) => x * y, 1));
+    const w = { name: key, shape };
+    this.stores.set(key, w);
+    return w;
+  }
+
+  /** An int64 constant (shapes, axes, indices). */
+  ints(values: readonly number[], scalar = false): string {
+    const k = `i64:${scalar}:${values.join(',')}`;
+    const hit = this.constants.get(k);
+    if (hit) return hit;
+    const raw = new Uint8Array(new BigInt64Array(values.map((v) => BigInt(v))).buffer);
+    const name = this.constNode({ name: 'c', dataType: DataType.INT64, dims: scalar ? [] : [values.length], raw });
+    this.constants.set(k, name);
+    return name;
+  }
+
+  /** A float constant of the model's dtype (a scalar, or a vector of `length` equal values). */
+  float(value: number, length?: number): string {
+    const k = `f:${value}:${length ?? 's'}`;
+    const hit = this.constants.get(k);
+    if (hit) return hit;
+    const n = length ?? 1;
+    const raw = this.dtype === 'fp16' ? halfBytes(value, n) : new Uint8Array(new Float32Array(n).fill(value).buffer);
+    const name = this.constNode({ name: 'c', dataType: this.floatType, dims: length === undefined ? [] : [length], raw });
+    this.constants.set(k, name);
+    return name;
+  }
+
+  private constNode(t: TensorData): string {
+    return this.op('Constant', [], { value: { kind: 'tensor', value: t } }, { hint: 'const' });
+  }
+}
+
+function halfBytes(value: number, n: number): Uint8Array {
+  const one = synthetic('', 1, 'fp16', 0, value);
+  const h = new Uint16Array(n).fill(new Uint16Array(one.buffer)[0]!);
+  return new Uint8Array(h.buffer);
+}

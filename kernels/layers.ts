@@ -1,0 +1,286 @@
+// Graph builders per layer kind. The hidden state is always a 2-D [T, width] tensor (T = batch ·
+// seq), so every projection is one Gemm against a weight stored as torch.nn.Linear does,
+// [d_out, d_in] with transB = 1 (a transposed tie flips transB instead of copying the table).
+// Attention reshapes to heads and back. Ops are ai.onnx opset 17 plus com.microsoft's Gelu and
+// FastGelu, which both the CPU and the CUDA providers implement.
+
+import type { LayerNode } from '../src/core/model/module-tree.js';
+import type { WeightSpec } from '../src/core/layers/layer-kind.js';
+import { findLayerKind } from '../src/core/index.js';
+import { ExportError, mainWeight, pathText, storePath, type LoadedModel, type PathStep } from './engine-bridge.js';
+import type { GraphBuilder, StoredWeight } from './graph-builder.js';
+
+export interface EmitContext {
+  readonly g: GraphBuilder;
+  readonly model: LoadedModel;
+  /** Graph input: token ids [batch, seq], int64. */
+  readonly ids: string;
+  /** Shape(ids): [B, S]. */
+  readonly idsShape: string;
+  /** S as an int64 scalar. */
+  readonly seqLen: string;
+  /** Additive attention masks [S, S] by window ('full' or the window size). */
+  readonly masks: Map<string, string>;
+  /** Positions 0..S-1, int64 [S], made on first use. */
+  positions?: string;
+}
+
+/** The hidden state: a [T, width] tensor, or undefined before the first embedding. */
+export interface Hidden {
+  readonly x: string | undefined;
+  readonly width: number;
+}
+
+/** Where a layer's main weight is tied to another store: the concrete path of the tied module. */
+export interface TieTarget {
+  readonly steps: readonly PathStep[];
+  readonly weight: string | undefined;
+}
+
+export const SUPPORTED_LAYERS = ['Embedding', 'PositionEmbedding', 'Linear', 'LayerNorm', 'RMSNorm', 'Attention', 'MLP', 'GatedMLP', 'Activation', 'Dropout', 'Identity'] as const;
+
+/** Evaluated arguments of a layer: the ones written (argsText) over the kind's defaults. */
+export function layerArgs(node: LayerNode): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const spec of findLayerKind(node.layerKind)?.args ?? []) if (spec.default !== undefined) out.set(spec.name, String(spec.default));
+  if (node.argsText !== '') {
+    for (const part of node.argsText.split(', ')) {
+      const i = part.indexOf(': ');
+      if (i > 0) out.set(part.slice(0, i), part.slice(i + 2));
+    }
+  }
+  return out;
+}
+
+function scaleOf(w: WeightSpec): { scale: number; offset: number } {
+  switch (w.role) {
+    case 'matmul':
+    case 'router':
+      return { scale: Math.sqrt(3 / (w.matmul?.dIn ?? w.shape[w.shape.length - 1] ?? 1)), offset: 0 };
+    case 'embedding':
+      return { scale: 1, offset: 0 };
+    case 'position':
+      return { scale: 0.1, offset: 0 };
+    case 'norm':
+      return { scale: 0.1, offset: 1 };
+    default:
+      return { scale: 0.02, offset: 0 };
+  }
+}
+
+/** The initializer a weight of the layer at `steps` reads (shared, tied or its own). */
+function storeFor(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], w: WeightSpec, tie: TieTarget | undefined): StoredWeight {
+  const { scale, offset } = scaleOf(w);
+  let key = `${storePath(ctx.model, steps)}.${w.name}`;
+  if (tie && mainWeight(node)?.name === w.name) {
+    const targetNode = nodeAtSteps(ctx.model, tie.steps);
+    const targetWeight = tie.weight ?? (targetNode?.kind === 'layer' ? mainWeight(targetNode)?.name : undefined);
+    if (!targetWeight) throw new ExportError(`cannot find the weight '${pathText(steps)}' is tied to`);
+    key = `${storePath(ctx.model, tie.steps)}.${targetWeight}`;
+  }
+  return ctx.g.weight(key, w.shape, scale, offset);
+}
+
+function nodeAtSteps(model: LoadedModel, steps: readonly PathStep[]) {
+  let node = model.members.find((m) => m.name === (steps[0] as { name: string }).name)?.node;
+  for (const step of steps.slice(1)) {
+    if (!node) return undefined;
+    if (step.kind === 'index') {
+      if (node.kind !== 'stack') return undefined;
+      let start = 0;
+      let found;
+      for (const run of node.runs) {
+        if (step.index < start + run.count) {
+          found = run.node;
+          break;
+        }
+        start += run.count;
+      }
+      node = found;
+    } else node = node.kind === 'block' ? node.members.find((m) => m.name === step.name)?.node : undefined;
+  }
+  return node;
+}
+
+function weightNamed(node: LayerNode, name: string): WeightSpec | undefined {
+  return node.cost.weights.find((w) => w.name === name);
+}
+
+/** y = x · Wᵀ (+ b) for a [d_out, d_in] weight (or its transposed tie). */
+function projection(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string, name: string, biasName: string | undefined, tie?: TieTarget): { y: string; width: number } {
+  const w = weightNamed(node, name)!;
+  const [dOut, dIn] = w.shape as [number, number];
+  const stored = storeFor(ctx, node, steps, w, tie);
+  const transB = stored.shape[0] === dOut && stored.shape[1] === dIn ? 1 : 0;
+  const inputs = [x, stored.name];
+  const b = biasName ? weightNamed(node, biasName) : undefined;
+  if (b) inputs.push(storeFor(ctx, node, steps, b, undefined).name);
+  return { y: ctx.g.op('Gemm', inputs, { transB: { kind: 'int', value: transB } }, { hint: name }), width: dOut };
+}
+
+function reshape(ctx: EmitContext, x: string, shape: readonly number[]): string {
+  return ctx.g.op('Reshape', [x, ctx.g.ints(shape)], undefined, { hint: 'r' });
+}
+
+/** [T, w] → [B, S, ...rest] using the runtime batch and sequence. */
+function toBatchSeq(ctx: EmitContext, x: string, rest: readonly number[]): string {
+  const shape = ctx.g.op('Concat', [ctx.idsShape, ctx.g.ints(rest)], { axis: { kind: 'int', value: 0 } }, { hint: 'shape' });
+  return ctx.g.op('Reshape', [x, shape], undefined, { hint: 'r' });
+}
+
+function positions(ctx: EmitContext): string {
+  if (!ctx.positions) ctx.positions = ctx.g.op('Range', [ctx.g.ints([0], true), ctx.seqLen, ctx.g.ints([1], true)], undefined, { hint: 'pos' });
+  return ctx.positions;
+}
+
+export function activation(ctx: EmitContext, x: string, kind: string): string {
+  const g = ctx.g;
+  switch (kind) {
+    case 'relu':
+      return g.op('Relu', [x]);
+    case 'gelu':
+      return g.op('Gelu', [x], undefined, { domain: 'com.microsoft' });
+    case 'gelu_tanh':
+      return g.op('FastGelu', [x], undefined, { domain: 'com.microsoft' });
+    case 'silu':
+      return g.op('Mul', [x, g.op('Sigmoid', [x])], undefined, { hint: 'silu' });
+    case 'softmax':
+      return g.op('Softmax', [x], { axis: { kind: 'int', value: -1 } });
+    default:
+      throw new ExportError(`activation '${kind}' is not supported by the ONNX exporter`);
+  }
+}
+
+/** Norm over the last axis of `x` with the layer's weights (RMSNorm or LayerNorm). */
+export function norm(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string, width: number, scaleName = 'weight', biasName = 'bias'): string {
+  const g = ctx.g;
+  const scaleW = weightNamed(node, scaleName);
+  const biasW = weightNamed(node, biasName);
+  const scale = scaleW ? storeFor(ctx, node, steps, scaleW, undefined).name : undefined;
+  const bias = biasW ? storeFor(ctx, node, steps, biasW, undefined).name : undefined;
+  const rms = node.layerKind === 'RMSNorm' || (node.layerKind === 'Attention' && !bias);
+  if (!rms) {
+    const inputs = [x, scale ?? g.float(1, width)];
+    if (bias) inputs.push(bias);
+    return g.op('LayerNormalization', inputs, { axis: { kind: 'int', value: -1 }, epsilon: { kind: 'float', value: 1e-5 } }, { hint: 'ln' });
+  }
+  const ms = g.op('ReduceMean', [g.op('Mul', [x, x])], { axes: { kind: 'ints', value: [-1] }, keepdims: { kind: 'int', value: 1 } });
+  const inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [ms, g.float(1e-6)])])]);
+  const y = g.op('Mul', [x, inv], undefined, { hint: 'rms' });
+  return scale ? g.op('Mul', [y, scale], undefined, { hint: 'rms' }) : y;
+}
+
+function mask(ctx: EmitContext, window: number | undefined): string {
+  const key = window === undefined ? 'full' : String(window);
+  const hit = ctx.masks.get(key);
+  if (hit) return hit;
+  const g = ctx.g;
+  const pos = positions(ctx);
+  const rows = g.op('Unsqueeze', [pos, g.ints([1])]);
+  const cols = g.op('Unsqueeze', [pos, g.ints([0])]);
+  let blocked = g.op('Greater', [cols, rows], undefined, { hint: 'future' });
+  if (window !== undefined) {
+    const old = g.op('GreaterOrEqual', [g.op('Sub', [rows, cols]), g.ints([window], true)], undefined, { hint: 'old' });
+    blocked = g.op('Or', [blocked, old]);
+  }
+  const m = g.op('Where', [blocked, g.float(g.dtype === 'fp16' ? -1e4 : -1e9), g.float(0)], undefined, { hint: 'mask' });
+  ctx.masks.set(key, m);
+  return m;
+}
+
+/** Self-attention with GQA by grouping queries (keys and values are never repeated). */
+function attention(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string): { y: string; width: number } {
+  const info = node.cost.attention!;
+  if (info.cross) throw new ExportError(`${pathText(steps)}: cross-attention is not supported by the ONNX exporter yet`);
+  const g = ctx.g;
+  const H = info.queryHeads;
+  const KV = info.kvHeads;
+  const hd = info.scoreDim;
+  const G = H / KV;
+  const bias = (n: string) => (weightNamed(node, n) ? n : undefined);
+  let q = projection(ctx, node, steps, x, 'q', bias('q_bias')).y;
+  let k = projection(ctx, node, steps, x, 'k', bias('k_bias')).y;
+  const v = projection(ctx, node, steps, x, 'v', bias('v_bias')).y;
+  q = toBatchSeq(ctx, q, [H, hd]); // [B, S, H, hd]
+  k = toBatchSeq(ctx, k, [KV, hd]);
+  const v4 = toBatchSeq(ctx, v, [KV, hd]);
+  if (weightNamed(node, 'q_norm')) {
+    q = norm(ctx, node, steps, q, hd, 'q_norm', 'q_norm_bias');
+    k = norm(ctx, node, steps, k, hd, 'k_norm', 'k_norm_bias');
+  }
+  const perm = (t: string, p: number[]) => g.op('Transpose', [t], { perm: { kind: 'ints', value: p } });
+  let qh = perm(q, [0, 2, 1, 3]); // [B, H, S, hd]
+  qh = g.op('Mul', [qh, g.float(1 / Math.sqrt(hd))], undefined, { hint: 'qscaled' });
+  const kT = perm(k, [0, 2, 3, 1]); // [B, KV, hd, S]
+  const vh = perm(v4, [0, 2, 1, 3]); // [B, KV, S, hd]
+  // Heads h = kv·G + g: [B, H, S, hd] → [B, KV, G·S, hd] groups each KV head's queries.
+  const qg = G > 1 ? reshape(ctx, qh, [0, KV, -1, hd]) : qh;
+  let scores = g.op('MatMul', [qg, kT], undefined, { hint: 'scores' }); // [B, KV, G·S, S]
+  if (G > 1) scores = reshape(ctx, scores, [0, H, -1, 0]); // [B, H, S, S]
+  if (info.causal) scores = g.op('Add', [scores, mask(ctx, info.window)]);
+  else if (info.window !== undefined) throw new ExportError(`${pathText(steps)}: a bidirectional sliding window is not supported by the ONNX exporter`);
+  let probs = g.op('Softmax', [scores], { axis: { kind: 'int', value: -1 } });
+  if (G > 1) probs = reshape(ctx, probs, [0, KV, -1, 0]);
+  let ctxv = g.op('MatMul', [probs, vh], undefined, { hint: 'ctx' }); // [B, KV, G·S, hd]
+  if (G > 1) ctxv = reshape(ctx, ctxv, [0, H, -1, hd]);
+  const merged = reshape(ctx, perm(ctxv, [0, 2, 1, 3]), [-1, H * hd]); // [T, H·hd]
+  return projection(ctx, node, steps, merged, 'o', bias('o_bias'));
+}
+
+/** Emits one layer on the hidden state; returns the new hidden state. */
+export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], h: Hidden, tie: TieTarget | undefined): Hidden {
+  const g = ctx.g;
+  const args = layerArgs(node);
+  const where = pathText(steps);
+  if (h.x === undefined && node.layerKind !== 'Embedding') throw new ExportError(`${where}: the exported graph reads token ids, so the first layer must be an Embedding (found ${node.layerKind})`);
+  switch (node.layerKind) {
+    case 'Embedding': {
+      const w = node.cost.weights[0]!;
+      const [rows, width] = w.shape as [number, number];
+      const table = storeFor(ctx, node, steps, w, tie);
+      if (table.shape[1] !== width) throw new ExportError(`${where}: an embedding tied to a transposed table is not supported`);
+      const ids = h.x === undefined ? ctx.ids : g.op('Mod', [ctx.ids, g.ints([rows], true)], undefined, { hint: 'ids' });
+      const e = reshape(ctx, g.op('Gather', [table.name, ids], { axis: { kind: 'int', value: 0 } }, { hint: 'emb' }), [-1, width]);
+      return { x: h.x === undefined ? e : g.op('Add', [h.x, e]), width };
+    }
+    case 'PositionEmbedding': {
+      const w = node.cost.weights[0]!;
+      const width = w.shape[1]!;
+      const table = storeFor(ctx, node, steps, w, tie);
+      const pe = g.op('Gather', [table.name, positions(ctx)], { axis: { kind: 'int', value: 0 } }, { hint: 'pos_emb' });
+      const sum = g.op('Add', [toBatchSeq(ctx, h.x!, [width]), pe]);
+      return { x: reshape(ctx, sum, [-1, width]), width };
+    }
+    case 'Linear': {
+      const p = projection(ctx, node, steps, h.x!, 'weight', 'bias', tie);
+      return { x: p.y, width: p.width };
+    }
+    case 'LayerNorm':
+    case 'RMSNorm':
+      return { x: norm(ctx, node, steps, h.x!, h.width), width: h.width };
+    case 'Attention': {
+      const a = attention(ctx, node, steps, h.x!);
+      return { x: a.y, width: a.width };
+    }
+    case 'MLP': {
+      const up = projection(ctx, node, steps, h.x!, 'up', 'up_bias');
+      const act = activation(ctx, up.y, args.get('act') ?? 'gelu');
+      const down = projection(ctx, node, steps, act, 'down', 'down_bias');
+      return { x: down.y, width: down.width };
+    }
+    case 'GatedMLP': {
+      const gate = projection(ctx, node, steps, h.x!, 'gate', 'gate_bias');
+      const up = projection(ctx, node, steps, h.x!, 'up', 'up_bias');
+      const prod = g.op('Mul', [activation(ctx, gate.y, args.get('act') ?? 'silu'), up.y], undefined, { hint: 'glu' });
+      const down = projection(ctx, node, steps, prod, 'down', 'down_bias');
+      return { x: down.y, width: down.width };
+    }
+    case 'Activation':
+      return { x: activation(ctx, h.x!, args.get('kind') ?? 'relu'), width: h.width };
+    case 'Dropout':
+    case 'Identity':
+      return h;
+    default:
+      throw new ExportError(`${where}: layer kind ${node.layerKind} is not supported by the ONNX exporter yet (supported: ${SUPPORTED_LAYERS.join(', ')})`);
+  }
+}
