@@ -1,0 +1,235 @@
+// ONNX export on tiny models, run on onnxruntime-node's CPU provider: the file validates (ORT
+// loads it) and runs; its initializer elements equal the engine's params.stored under every
+// supported sharing scheme; a tied or shared model computes what its untied twin computes when
+// the twin's weights are copies; models past the protobuf limit go to external data.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { ExportError, exportModel, onnxBytes, writeOnnx, type ExportResult } from '../../kernels/export.js';
+import { defaultFill, type WeightFill } from '../../kernels/graph-builder.js';
+
+const GPT = `
+model TinyGPT(L = 2, d = 32, heads = 4) {
+  vocab = 97
+  block Layer {
+    ln_1 = LayerNorm(d)
+    attn = Attention(d, heads, bias: true)
+    ln_2 = LayerNorm(d)
+    mlp  = MLP(d, 4 * d, act: gelu_tanh)
+  }
+  wte     = Embedding(vocab, d)
+  wpe     = PositionEmbedding(64, d)
+  h       = Layer * L
+  ln_f    = LayerNorm(d)
+  lm_head = Linear(d, vocab) tied wte
+}
+`;
+
+const LLAMA = `
+model TinyLlama(L = 4) {
+  vocab = 101
+  d = 48
+  block Decoder {
+    attn_norm = RMSNorm(d)
+    attn      = Attention(d, 6, kv_heads: 2, head_dim: 8)
+    mlp_norm  = RMSNorm(d)
+    mlp       = GatedMLP(d, 96)
+  }
+  embed   = Embedding(vocab, d)
+  body    = Decoder * L
+  norm    = RMSNorm(d)
+  lm_head = Linear(d, vocab)
+}
+variant Cycle2 of TinyLlama { share body: cycle(2) }
+variant All of TinyLlama { share body: all }
+variant Sequence2 of TinyLlama { share body: sequence(2) }
+variant CycleRev2 of TinyLlama { share body: cycle_rev(2) }
+variant SharedAttn of TinyLlama { share body.attn: all }
+variant SharedMlpCycle of TinyLlama { share body.mlp: cycle(2) }
+variant TieLayers of TinyLlama { tie body[3] = body[0] }
+`;
+
+const ENCODER = `
+block EncoderLayer(d, heads, ffn) {
+  attn      = Attention(d, heads, bias: true, causal: false)
+  attn_norm = LayerNorm(d)
+  mlp       = MLP(d, ffn, act: gelu)
+  mlp_norm  = LayerNorm(d)
+}
+model TinyAlbert(L = 3, H = 32, A = 4, E = 16, vocab = 50) {
+  word     = Embedding(vocab, E)
+  position = PositionEmbedding(32, E)
+  segment  = Embedding(2, E)
+  emb_norm = LayerNorm(E)
+  emb_proj = Linear(E, H, bias: true)
+  body     = EncoderLayer(d: H, heads: A, ffn: 4 * H) * L
+  pooler   = Linear(H, H, bias: true)
+}
+variant TinyAlbertShared of TinyAlbert { share body: all }
+`;
+
+const ids = (b: number, s: number, vocab: number): ort.Tensor => {
+  const data = new BigInt64Array(b * s);
+  for (let i = 0; i < data.length; i++) data[i] = BigInt((i * 7 + 3) % vocab);
+  return new ort.Tensor('int64', data, [b, s]);
+};
+
+async function run(result: ExportResult, b = 2, s = 5, vocab = 97): Promise<Float32Array> {
+  const session = await ort.InferenceSession.create(onnxBytes(result));
+  try {
+    const out = await session.run({ input_ids: ids(b, s, vocab) });
+    const y = out.last_token!;
+    assert.deepEqual(y.dims, [b, result.outputWidth]);
+    const data = y.data as Float32Array;
+    assert.ok(data.every(Number.isFinite), 'finite outputs');
+    return data;
+  } finally {
+    await session.release();
+  }
+}
+
+const close = (a: Float32Array, b: Float32Array, tol = 1e-4): void => {
+  assert.equal(a.length, b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / (1 + Math.abs(b[i]!)));
+  assert.ok(worst <= tol, `max relative difference ${worst}`);
+};
+
+test('a GPT-2-style model with a tied head exports, validates and runs; initializers = params.stored', async () => {
+  const r = exportModel(GPT, 'TinyGPT');
+  assert.equal(r.initializerElements, r.storedParams);
+  assert.equal(r.outputWidth, 97);
+  assert.equal(r.maxSeq, 64);
+  // The head reads the embedding table: no initializer is named after lm_head.
+  assert.ok(!r.spec.graph.initializers.some((t) => t.name.startsWith('lm_head')));
+  await run(r);
+});
+
+for (const name of ['TinyLlama', 'Cycle2', 'All', 'Sequence2', 'CycleRev2', 'SharedAttn', 'SharedMlpCycle', 'TieLayers']) {
+  test(`${name}: initializer elements equal params.stored and the graph runs`, async () => {
+    const r = exportModel(LLAMA, name);
+    assert.equal(r.initializerElements, r.storedParams, `${name}: ${r.initializerElements} initializer elements vs ${r.storedParams} stored`);
+    await run(r, 2, 5, 101);
+  });
+}
+
+test('an ALBERT-style encoder (post-norm, bidirectional, factorised embedding) shared across depth', async () => {
+  for (const name of ['TinyAlbert', 'TinyAlbertShared']) {
+    const r = exportModel(ENCODER, name);
+    assert.equal(r.initializerElements, r.storedParams, name);
+    await run(r, 1, 6, 50);
+  }
+  const shared = exportModel(ENCODER, 'TinyAlbertShared');
+  const full = exportModel(ENCODER, 'TinyAlbert');
+  assert.ok(shared.initializers < full.initializers);
+});
+
+test('a tied model computes the same output as its untied twin with copied weights', async () => {
+  const tied = exportModel(GPT, 'TinyGPT');
+  const untiedText = GPT.replace('lm_head = Linear(d, vocab) tied wte', 'lm_head = Linear(d, vocab)');
+  const copy: WeightFill = (key, shape, dtype, scale, offset) =>
+    key === 'lm_head.weight' ? defaultFill('wte.weight', shape, dtype, 1, 0) : defaultFill(key, shape, dtype, scale, offset);
+  const untied = exportModel(untiedText, 'TinyGPT', { fill: copy });
+  assert.equal(untied.initializerElements - tied.initializerElements, 97n * 32n);
+  close(await run(tied), await run(untied));
+  // Without the copy the twin differs: the test would notice a head that ignored the tie.
+  const fresh = exportModel(untiedText, 'TinyGPT');
+  const a = await run(tied);
+  const b = await run(fresh);
+  assert.ok(a.some((v, i) => Math.abs(v - b[i]!) > 1e-3));
+});
+
+test('a cycle-shared stack computes what the unshared stack computes with copied layers', async () => {
+  const shared = exportModel(LLAMA, 'Cycle2');
+  const copy: WeightFill = (key, shape, dtype, scale, offset) =>
+    defaultFill(key.replace(/^body\[(\d+)\]/, (_, i: string) => `body[${Number(i) % 2}]`), shape, dtype, scale, offset);
+  const twin = exportModel(LLAMA, 'TinyLlama', { fill: copy });
+  assert.ok(twin.initializers > shared.initializers);
+  close(await run(shared, 2, 5, 101), await run(twin, 2, 5, 101));
+});
+
+const attnModel = (extra: string): string => `
+model A {
+  e = Embedding(40, 24)
+  block B {
+    n = RMSNorm(24)
+    a = Attention(24, 6, ${extra})
+  }
+  body = B * 2
+}`;
+
+test('the causal mask and sliding window: with window 1 the last token ignores its prefix', async () => {
+  const seqs = (rows: number[][]) => new ort.Tensor('int64', BigInt64Array.from(rows.flat().map(BigInt)), [rows.length, rows[0]!.length]);
+  const input = seqs([[1, 2, 3, 9], [5, 6, 7, 9]]);
+  const lastRows = async (text: string): Promise<[number[], number[]]> => {
+    const r = exportModel(text, 'A');
+    const session = await ort.InferenceSession.create(onnxBytes(r));
+    const y = (await session.run({ input_ids: input })).last_token!.data as Float32Array;
+    await session.release();
+    return [Array.from(y.slice(0, 24)), Array.from(y.slice(24))];
+  };
+  const [a1, b1] = await lastRows(attnModel('kv_heads: 2, window: 1'));
+  close(Float32Array.from(a1), Float32Array.from(b1), 1e-6);
+  const [a2, b2] = await lastRows(attnModel('kv_heads: 2'));
+  assert.ok(a2.some((v, i) => Math.abs(v - b2[i]!) > 1e-4), 'full attention sees the prefix');
+});
+
+test('grouped-query attention equals multi-head attention with repeated K/V heads', async () => {
+  const gqa = exportModel(attnModel('kv_heads: 2'), 'A');
+  // heads 6, kv_heads 2, head_dim 4: KV head j serves query heads 3j..3j+2.
+  const repeat: WeightFill = (key, shape, dtype, scale, offset) => {
+    if (!/\.(k|v)$/.test(key)) return defaultFill(key, shape, dtype, scale, offset);
+    const small = new Float32Array(defaultFill(key, [8, 24], dtype, Math.sqrt(3 / 24), 0).buffer);
+    const big = new Float32Array(24 * 24);
+    for (let h = 0; h < 6; h++) big.set(small.subarray(Math.floor(h / 3) * 4 * 24, (Math.floor(h / 3) + 1) * 4 * 24), h * 4 * 24);
+    return new Uint8Array(big.buffer);
+  };
+  const mha = exportModel(attnModel('kv_heads: 6'), 'A', { fill: repeat });
+  close(await run(gqa, 2, 5, 40), await run(mha, 2, 5, 40), 1e-5);
+});
+
+test('fp16 export runs on CPU and stays close to fp32', async () => {
+  const r32 = exportModel(GPT, 'TinyGPT');
+  const r16 = exportModel(GPT, 'TinyGPT', { dtype: 'fp16' });
+  assert.equal(r16.initializerElements, r16.storedParams);
+  const a = await run(r32);
+  const b = await run(r16);
+  const norm = Math.sqrt(a.reduce((s, v) => s + v * v, 0));
+  const diff = Math.sqrt(a.reduce((s, v, i) => s + (v - b[i]!) ** 2, 0));
+  assert.ok(diff / norm < 2e-2, `relative L2 ${diff / norm}`);
+});
+
+test('past the size threshold the weights go to external data, and ORT loads them from the file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'npas-onnx-'));
+  try {
+    const r = exportModel(LLAMA, 'TinyLlama');
+    const path = join(dir, 'tiny.onnx');
+    const w = writeOnnx(r, path, { externalThresholdBytes: 1024, externalMinBytes: 256 });
+    assert.equal(w.externalPath, `${path}.data`);
+    assert.ok(existsSync(w.externalPath!) && statSync(w.externalPath!).size === w.externalBytes);
+    assert.ok(statSync(path).size < w.externalBytes);
+    const session = await ort.InferenceSession.create(path);
+    const out = await session.run({ input_ids: ids(2, 5, 101) });
+    await session.release();
+    close(out.last_token!.data as Float32Array, await run(r, 2, 5, 101), 1e-6);
+    // Below the threshold: one self-contained file.
+    const inline = writeOnnx(r, join(dir, 'inline.onnx'));
+    assert.equal(inline.externalPath, undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('unsupported schemes and layers are refused by name, not exported wrong', () => {
+  const adapters = `${LLAMA}\nvariant Lora of TinyLlama { share body: cycle(2) relax lora(rank: 4) }`;
+  assert.throws(() => exportModel(adapters, 'Lora'), (e: unknown) => e instanceof ExportError && /adapters/.test(e.message));
+  const kv = `${LLAMA}\nvariant Cla of TinyLlama { share kv body: every(2) }`;
+  assert.throws(() => exportModel(kv, 'Cla'), (e: unknown) => e instanceof ExportError && /KV sharing/.test(e.message));
+  const moe = `model M { e = Embedding(10, 8)\n m = MoE(8, 16, experts: 4, top_k: 2) }`;
+  assert.throws(() => exportModel(moe, 'M'), (e: unknown) => e instanceof ExportError && /MoE is not supported/.test(e.message));
+  assert.throws(() => exportModel(LLAMA, 'Nope'), (e: unknown) => e instanceof ExportError && /no model or variant named 'Nope'/.test(e.message));
+});
