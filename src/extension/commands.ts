@@ -1,0 +1,63 @@
+// Registers the extension's commands — exactly these ids, each contributed in package.json
+// under the category "NPAS" — and wires each to what exists today. Handlers return a small
+// outcome object, so `vscode.commands.executeCommand` callers (the integration tests, other
+// extensions) can tell what happened without reading notifications.
+
+import * as vscode from 'vscode';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import { COMMAND_IDS, type CommandId } from './command-ids.js';
+import { ComparisonDocuments, compareVariants, type CompareView } from './compare-variants.js';
+import { exportReport } from './export-report.js';
+import { importHfConfig } from './import-hf-config.js';
+import type { SettingsReader } from './settings.js';
+import { allocate, exportOnnx, runProbe, showDashboard } from './unbuilt-features.js';
+
+export interface CommandContext {
+  readonly log: vscode.LogOutputChannel;
+  readonly settings: SettingsReader;
+  /** The running client, once started; commands that need the server wait for it. */
+  readonly client: () => Promise<LanguageClient | undefined>;
+}
+
+export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
+  const comparisons = new ComparisonDocuments();
+  const handlers: Record<CommandId, (...args: unknown[]) => unknown> = {
+    // The server's code lenses pass (modelName, documentUri); the dashboard will use them.
+    'npas.showDashboard': () => showDashboard(),
+    'npas.allocate': () => allocate(),
+    'npas.runProbe': () => runProbe(),
+    'npas.exportOnnx': () => exportOnnx(),
+    // (config?: Uri, target?: Uri | 'untitled'): arguments skip the dialogs.
+    'npas.importHfConfig': (config, target) => importHfConfig(ctx.log, asUri(config), asUri(target) ?? (target === 'untitled' ? 'untitled' : undefined)),
+    // (view?: 'quickPick' | 'markdown' | 'none', document?: Uri)
+    'npas.compareVariants': async (view, document) => compareVariants(await ctx.client(), comparisons, asView(view), asUri(document)),
+    // (document?: Uri, target?: Uri): arguments skip the dialog.
+    'npas.exportReport': (document, target) => exportReport(ctx.log, ctx.settings.analysis(), asUri(document), asUri(target)),
+  };
+  return [
+    comparisons,
+    ...COMMAND_IDS.map((id) =>
+      vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+        try {
+          return await handlers[id](...args);
+        } catch (e) {
+          // A failure is reported, never left as an unhandled rejection in the host's log.
+          const message = e instanceof Error ? e.message : String(e);
+          ctx.log.error(`${id} failed: ${message}`);
+          void vscode.window.showErrorMessage(`NPAS: ${message}`);
+          return { status: 'failed', message };
+        }
+      }),
+    ),
+  ];
+}
+
+function asUri(value: unknown): vscode.Uri | undefined {
+  if (value instanceof vscode.Uri) return value;
+  if (typeof value === 'string' && /^[a-z][a-z0-9+.-]*:/i.test(value)) return vscode.Uri.parse(value);
+  return undefined;
+}
+
+function asView(value: unknown): CompareView {
+  return value === 'markdown' || value === 'none' ? value : 'quickPick';
+}

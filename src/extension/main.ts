@@ -1,0 +1,70 @@
+// The extension's entry point: composes the output channel, settings, language client, status
+// bar and commands. Activation stays light — this bundle inlines vscode-languageclient and
+// loads the engine (core, CLI report writer) only when a command needs it; d3 and
+// onnxruntime-node are never imported here. activate() returns without waiting for the server,
+// and the time from its entry to the client running is measured and logged.
+
+import { performance } from 'node:perf_hooks';
+import * as vscode from 'vscode';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import { registerCommands } from './commands.js';
+import { SERVER_BUNDLE, createLanguageClient } from './language-client.js';
+import { SettingsReader, outputReporter } from './settings.js';
+import { ModelStatusBar, type StatusBarSnapshot } from './status-bar.js';
+
+/** What activate() returns: read by the integration tests through `extension.exports`. */
+export interface NpasExtensionApi {
+  /** Milliseconds from activate() entry until it returned. */
+  readonly activateMs: number;
+  /** Milliseconds from activate() entry until the language client was running; undefined if it failed to start. */
+  readonly clientReady: Promise<number | undefined>;
+  readonly statusBar: () => StatusBarSnapshot;
+  readonly onDidUpdateStatusBar: vscode.Event<StatusBarSnapshot>;
+}
+
+let client: LanguageClient | undefined;
+
+export function activate(context: vscode.ExtensionContext): NpasExtensionApi {
+  const t0 = performance.now();
+  const log = vscode.window.createOutputChannel('NPAS Studio', { log: true });
+  const settings = new SettingsReader(outputReporter(log));
+  // Validate once now, and again whenever a setting changes, so a bad value is reported when
+  // it is made rather than when it is first used.
+  settings.analysis();
+  settings.probe();
+  const languageClient = createLanguageClient(context, log, settings);
+  client = languageClient;
+
+  const clientReady = languageClient.start().then(
+    () => performance.now() - t0,
+    (e: unknown) => {
+      log.error(`The language server (${SERVER_BUNDLE}) did not start: ${e instanceof Error ? e.message : String(e)}`);
+      return undefined;
+    },
+  );
+  const running = async (): Promise<LanguageClient | undefined> => ((await clientReady) === undefined ? undefined : languageClient);
+
+  const statusBar = new ModelStatusBar(() => (languageClient.isRunning() ? languageClient : undefined), log);
+  context.subscriptions.push(
+    log,
+    statusBar,
+    ...registerCommands({ log, settings, client: running }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('npas.analysis')) settings.analysis();
+      if (e.affectsConfiguration('npas.probe')) settings.probe();
+    }),
+  );
+
+  const activateMs = performance.now() - t0;
+  void clientReady.then((readyMs) => {
+    log.info(`Activated in ${activateMs.toFixed(1)} ms; language client ${readyMs === undefined ? 'failed to start' : `running ${readyMs.toFixed(1)} ms after activation began`}.`);
+    if (readyMs !== undefined) statusBar.refresh(0);
+  });
+  return { activateMs, clientReady, statusBar: () => statusBar.snapshot(), onDidUpdateStatusBar: statusBar.onDidUpdate };
+}
+
+export async function deactivate(): Promise<void> {
+  const c = client;
+  client = undefined;
+  if (c?.isRunning()) await c.stop();
+}

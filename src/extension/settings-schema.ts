@@ -1,0 +1,64 @@
+// The `npas.*` settings as data: their allowed values, defaults and checks. Free of `vscode`, so
+// Node tests can hold it against package.json's `contributes.configuration` and the core's own
+// lists (dtypes, devices), and check the validation itself.
+
+export const DTYPES = ['fp32', 'tf32', 'bf16', 'fp16', 'fp8', 'int8', 'int4'] as const;
+export const DEVICES = ['H100', 'H200', 'A100', 'L4', 'RTX4090', 'CPU'] as const;
+export const PROBE_PROVIDERS = ['cuda', 'cpu'] as const;
+
+export type DTypeName = (typeof DTYPES)[number];
+export type DeviceName = (typeof DEVICES)[number];
+export type ProbeProvider = (typeof PROBE_PROVIDERS)[number];
+
+/** The analysis settings, named as the language server's protocol names them. */
+export interface AnalysisSettings {
+  readonly sequenceLength: number;
+  readonly batchSize: number;
+  readonly dtype: DTypeName;
+  readonly device: DeviceName;
+}
+
+export interface ProbeSettings {
+  readonly provider: ProbeProvider;
+  /** A folder of execution-provider libraries; '' for the ones inside onnxruntime-node. */
+  readonly providerPath: string;
+}
+
+/** One setting: its full id, the check a value must pass, the default used otherwise. */
+export interface SettingRule<T> {
+  readonly id: string;
+  readonly check: (value: unknown) => value is T;
+  readonly fallback: T;
+  /** What a valid value is, for the message about a bad one. */
+  readonly expected: string;
+}
+
+const positiveInteger = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
+const oneOf =
+  <T extends string>(values: readonly T[]) =>
+  (v: unknown): v is T =>
+    typeof v === 'string' && (values as readonly string[]).includes(v);
+const anyString = (v: unknown): v is string => typeof v === 'string';
+
+export const ANALYSIS_RULES: { readonly [K in keyof AnalysisSettings]: SettingRule<AnalysisSettings[K]> } = {
+  sequenceLength: { id: 'npas.analysis.sequenceLength', check: positiveInteger, fallback: 4096, expected: 'an integer ≥ 1' },
+  batchSize: { id: 'npas.analysis.batchSize', check: positiveInteger, fallback: 1, expected: 'an integer ≥ 1' },
+  dtype: { id: 'npas.analysis.dtype', check: oneOf(DTYPES), fallback: 'bf16', expected: `one of ${DTYPES.join(', ')}` },
+  device: { id: 'npas.analysis.device', check: oneOf(DEVICES), fallback: 'H100', expected: `one of ${DEVICES.join(', ')}` },
+};
+
+export const PROBE_RULES: { readonly [K in keyof ProbeSettings]: SettingRule<ProbeSettings[K]> } = {
+  provider: { id: 'npas.probe.provider', check: oneOf(PROBE_PROVIDERS), fallback: 'cuda', expected: `one of ${PROBE_PROVIDERS.join(', ')}` },
+  providerPath: { id: 'npas.probe.providerPath', check: anyString, fallback: '', expected: 'a folder path (a string)' },
+};
+
+/**
+ * A value checked against its rule: the value itself when valid (or when unset, i.e.
+ * undefined: the default), else the default plus the message that reports it.
+ */
+export function checkSetting<T>(rule: SettingRule<T>, value: unknown): { readonly value: T; readonly problem?: string } {
+  if (value === undefined) return { value: rule.fallback };
+  if (rule.check(value)) return { value };
+  const shown = JSON.stringify(value) ?? String(value);
+  return { value: rule.fallback, problem: `Setting ${rule.id} is ${shown}, which is not ${rule.expected}; using the default ${JSON.stringify(rule.fallback)}.` };
+}
