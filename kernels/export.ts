@@ -41,6 +41,8 @@ export interface ExportResult {
   readonly nodes: number;
   /** Width of the output (vocabulary for an LM head). */
   readonly outputWidth: number;
+  /** Rows of the token embedding: token ids must stay below it. */
+  readonly inputVocab: number;
   /** Largest sequence a learned position table allows, if the model has one. */
   readonly maxSeq: number | undefined;
   readonly report: ModelReport;
@@ -57,6 +59,7 @@ interface Item {
 
 class Exporter {
   maxSeq: number | undefined;
+  inputVocab = 1;
 
   constructor(
     private readonly ctx: EmitContext,
@@ -108,6 +111,7 @@ class Exporter {
           const rows = node.cost.weights[0]!.shape[0]!;
           this.maxSeq = Math.min(this.maxSeq ?? rows, rows);
         }
+        if (node.layerKind === 'Embedding' && h.x === undefined) this.inputVocab = node.cost.weights[0]!.shape[0]!;
         return emitLayer(this.ctx, node, steps, h, item.tie);
       case 'block':
         return this.sequence(node.members.map((m: BlockMember) => ({ name: m.name, node: m.node, tie: m.tiedTo ? { steps: [...steps, { kind: 'name' as const, name: m.tiedTo }], weight: undefined } : undefined })), steps, h);
@@ -169,6 +173,7 @@ export function exportModel(text: string, modelName: string | undefined, options
     nodes: g.nodes.length,
     outputWidth: h.width,
     maxSeq: exporter.maxSeq,
+    inputVocab: exporter.inputVocab,
     report: model.report,
   };
 }

@@ -1,0 +1,289 @@
+// The probe host: a child process that speaks JSON-RPC over Node's IPC channel (process.send /
+// 'message'), exports a model to ONNX, runs it with onnxruntime-node and reports measurements
+// beside the engine's roofline. It runs apart from the editor and the CLI so that a native
+// crash or a hang in ONNX Runtime takes down only this process; the parent (probe-client.ts)
+// owns deadlines and cancellation and kills it. Bundled to dist/probe-host.js (esbuild.mjs),
+// onnxruntime-node external.
+//
+// Environment: NPAS_ORT_PACKAGE — the onnxruntime-node folder to load (a shadow package built
+// by the parent for `npas.probe.providerPath`); otherwise `require('onnxruntime-node')`.
+
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type * as Ort from 'onnxruntime-node';
+import { analyze } from '../src/core/index.js';
+import { KERNEL_RPC, type HostInfo, type JsonRpcRequest, type JsonRpcResponse, type Measurement, type ProbeErrorKind, type ProbeParams, type ProbeProgress, type ProbeResult } from '../src/protocol/kernel-rpc.js';
+import { ExportError, exportModel, onnxBytes, writeOnnx } from './export.js';
+import { DEFAULT_EXTERNAL_THRESHOLD } from './onnx-writer.js';
+import { CUDA_INSTALL_HINT, binDir, hasCudaProvider, ortPackageDir } from './runtime.js';
+
+class ProbeFailure extends Error {
+  constructor(
+    readonly kind: ProbeErrorKind,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+let ortModule: typeof Ort | undefined;
+function ort(): typeof Ort {
+  if (!ortModule) {
+    const pkg = process.env.NPAS_ORT_PACKAGE;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    ortModule = (pkg ? require(pkg) : require('onnxruntime-node')) as typeof Ort;
+  }
+  return ortModule;
+}
+
+function runtimeDir(): string {
+  const pkg = process.env.NPAS_ORT_PACKAGE ?? ortPackageDir();
+  return pkg ? binDir(pkg) : '';
+}
+
+function send(message: JsonRpcRequest | JsonRpcResponse): void {
+  process.send?.(message);
+}
+
+function progress(p: ProbeProgress): void {
+  send({ jsonrpc: '2.0', method: KERNEL_RPC.progress, params: p });
+}
+
+function info(): HostInfo {
+  const dir = runtimeDir();
+  return {
+    ortVersion: ort().env.versions.node ?? 'unknown',
+    nodeVersion: process.version,
+    providers: ['cpu', ...(dir && hasCudaProvider(dir) ? ['cuda'] : [])],
+    runtimeDir: dir,
+  };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+function gpuMemoryOfSelf(): number | undefined {
+  try {
+    const out = execFileSync('nvidia-smi', ['--query-compute-apps=pid,used_memory', '--format=csv,noheader,nounits'], { encoding: 'utf8', timeout: 5000 });
+    for (const line of out.split('\n')) {
+      const [pid, mib] = line.split(',').map((s) => s.trim());
+      if (Number(pid) === process.pid) return Number(mib) * 1024 * 1024;
+    }
+  } catch {
+    // no nvidia-smi: reported as unavailable
+  }
+  return undefined;
+}
+
+/** Nodes per provider from an ORT profile file (events of category Node carry args.provider). */
+function nodesByProvider(file: string): Record<string, number> {
+  const events = JSON.parse(readFileSync(file, 'utf8')) as { cat?: string; name?: string; args?: { provider?: string; op_name?: string } }[];
+  const seen = new Map<string, string>();
+  for (const e of events) {
+    if (e.cat !== 'Node' || !e.args?.provider || !e.name) continue;
+    seen.set(e.name.replace(/_(kernel_time|fence_before|fence_after)$/, ''), e.args.provider);
+  }
+  const out: Record<string, number> = {};
+  for (const p of seen.values()) out[p] = (out[p] ?? 0) + 1;
+  return out;
+}
+
+async function probe(p: ProbeParams): Promise<ProbeResult> {
+  const notes: string[] = [];
+  const device = p.device ?? (p.ep === 'cuda' ? 'H100' : 'CPU');
+  progress({ stage: 'export', message: `exporting ${p.model} (${p.dtype})` });
+  const t0 = performance.now();
+  let exported;
+  try {
+    exported = exportModel(p.specText, p.model, { dtype: p.dtype, analysis: { seq: p.seq, batch: p.batch, dtype: p.dtype, device } });
+  } catch (e) {
+    if (e instanceof ExportError) throw new ProbeFailure('spec', e.message);
+    throw e;
+  }
+  if (exported.maxSeq !== undefined && p.seq > exported.maxSeq) throw new ProbeFailure('spec', `seq ${p.seq} exceeds the model's learned position table (${exported.maxSeq} positions)`);
+  const tmp = mkdtempSync(join(tmpdir(), 'npas-probe-'));
+  try {
+    const weightBytes = exported.spec.graph.initializers.reduce((s, t) => s + t.raw.length, 0);
+    let source: string | Uint8Array;
+    let bytes: number;
+    const externalData = weightBytes > DEFAULT_EXTERNAL_THRESHOLD;
+    if (externalData) {
+      const path = join(tmp, 'model.onnx');
+      const w = writeOnnx(exported, path);
+      source = path;
+      bytes = w.bytes + w.externalBytes;
+    } else {
+      source = onnxBytes(exported);
+      bytes = source.length;
+    }
+    const exportMs = performance.now() - t0;
+
+    // Provider.
+    let provider = p.ep;
+    let fallback: string | undefined;
+    const dir = runtimeDir();
+    if (p.ep === 'cuda' && !hasCudaProvider(dir)) {
+      if (!p.allowCpuFallback) throw new ProbeFailure('provider-missing', `${CUDA_INSTALL_HINT} (looked in ${dir || 'no onnxruntime-node found'})`);
+      provider = 'cpu';
+      fallback = `CPU FALLBACK: the CUDA provider is not installed, so this probe ran on the CPU provider. ${CUDA_INSTALL_HINT}`;
+    }
+    const o = ort();
+    const baseOptions: Ort.InferenceSession.SessionOptions = {
+      graphOptimizationLevel: 'all',
+      ...(p.threads ? { intraOpNumThreads: p.threads } : {}),
+    };
+    const options = (strict: boolean, profile: boolean): Ort.InferenceSession.SessionOptions => ({
+      ...baseOptions,
+      executionProviders: provider === 'cuda' ? [{ name: 'cuda', deviceId: 0 }] : ['cpu'],
+      ...(profile ? { enableProfiling: true, profileFilePrefix: join(tmp, 'profile') } : {}),
+      extra: { session: { disable_cpu_ep_fallback: provider === 'cuda' && strict ? '1' : '0' } },
+    });
+
+    progress({ stage: 'session', message: `creating the ${provider} session (${(bytes / 1e6).toFixed(1)} MB)` });
+    const rss0 = process.memoryUsage().rss;
+    let session: Ort.InferenceSession;
+    let strictPlacement = provider === 'cuda';
+    const tc = performance.now();
+    try {
+      session = await createSession(o, source, options(true, false));
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      if (provider === 'cuda' && /fallback to CPU EP has been explicitly disabled|assigned to the default CPU EP/i.test(msg)) {
+        notes.push(`Some nodes are assigned to the CPU provider (ORT: ${msg.split('\n')[0]}); the session was recreated with CPU fallback and the placement below comes from a profile.`);
+        strictPlacement = false;
+        session = await createSession(o, source, options(false, false));
+      } else if (provider === 'cuda' && /providers_(shared|cuda)|Failed to load|libcu|cudnn/i.test(msg)) {
+        throw new ProbeFailure('provider-missing', `the CUDA provider failed to load: ${msg.split('\n')[0]}. ${CUDA_INSTALL_HINT}`);
+      } else throw new ProbeFailure('session', `ONNX Runtime refused the model: ${msg}`);
+    }
+    const sessionCreateMs = performance.now() - tc;
+
+    // Inputs: token ids [batch, seq], kept small; outputs: last-token values [batch, width].
+    const rows = exported.inputVocab;
+    const idsData = new BigInt64Array(p.batch * p.seq);
+    for (let i = 0; i < idsData.length; i++) idsData[i] = BigInt((i * 2654435761) % rows);
+    const feeds = { input_ids: new o.Tensor('int64', idsData, [p.batch, p.seq]) };
+    const once = async (): Promise<number> => {
+      const t = process.hrtime.bigint();
+      try {
+        const out = await session.run(feeds);
+        for (const v of Object.values(out)) v.dispose?.();
+      } catch (e) {
+        throw new ProbeFailure('run', `the run failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      return Number(process.hrtime.bigint() - t) / 1e6;
+    };
+    const warmup = p.warmup ?? 2;
+    const runs = Math.max(1, p.runs ?? 10);
+    progress({ stage: 'warmup', message: `${warmup} warm-up runs at batch ${p.batch}, seq ${p.seq}` });
+    for (let i = 0; i < warmup; i++) await once();
+    progress({ stage: 'measure', message: `${runs} timed runs` });
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) times.push(await once());
+
+    let memory: ProbeResult['memory'];
+    if (provider === 'cuda') {
+      const gpu = gpuMemoryOfSelf();
+      memory = gpu !== undefined ? { kind: 'gpu', bytes: gpu } : { kind: 'unavailable', reason: 'nvidia-smi did not list this process' };
+    } else memory = { kind: 'host-rss-growth', bytes: Math.max(0, process.memoryUsage().rss - rss0) };
+    await session.release();
+
+    let placement: ProbeResult['placement'];
+    if (p.profile || !strictPlacement) {
+      progress({ stage: 'profile', message: 'one profiled run for node placement' });
+      const ps = await createSession(o, source, options(strictPlacement, true));
+      await ps.run(feeds);
+      ps.endProfiling();
+      await ps.release();
+      const file = readdirSync(tmp).find((f) => f.startsWith('profile') && f.endsWith('.json'));
+      placement = file
+        ? { source: 'profile', nodesByProvider: nodesByProvider(join(tmp, file)), note: 'nodes that ran, by provider, from one profiled run' }
+        : { source: 'not-measured', nodesByProvider: {}, note: 'ORT wrote no profile file' };
+    } else if (strictPlacement) {
+      placement = { source: 'strict-session', nodesByProvider: { CUDAExecutionProvider: exported.nodes }, note: 'the session was created with disable_cpu_ep_fallback=1, so ORT placed every node on the CUDA provider' };
+    } else {
+      placement = { source: 'not-measured', nodesByProvider: {}, note: 'CPU provider only: every node runs on CPUExecutionProvider (pass --profile to count them)' };
+    }
+
+    // Engine numbers at the same settings.
+    const report = analyze(p.specText, { seq: p.seq, batch: p.batch, dtype: p.dtype, device }).models.find((m) => m.name === exported.modelName)!;
+    const med = median(times);
+    const pre = report.latency.prefill;
+    const measurement = (ms: number, minMs: number): Measurement => ({
+      medianMs: ms,
+      minMs,
+      runs: times.length,
+      flops: String(pre.flops),
+      bytes: String(pre.bytes),
+      achievedFlopsPerSecond: Number(pre.flops) / (ms / 1e3),
+      achievedBytesPerSecond: Number(pre.bytes) / (ms / 1e3),
+      roofline: { device: report.latency.device, seconds: pre.seconds, bound: pre.bound },
+      efficiency: pre.seconds / (ms / 1e3),
+    });
+    notes.push(
+      'Attention is built from standard ops (MatMul, Softmax, an additive causal mask): it computes the full S×S score matrix, twice the causal work the engine counts; achieved FLOP/s uses the engine\'s count.',
+      'The LM head runs on every position (as the engine counts it); only the last position leaves the device.',
+    );
+    if (provider === 'cpu' && device !== 'CPU') notes.push(`The roofline is for ${device}, not for this CPU.`);
+    if (device === 'CPU') notes.push('The CPU roofline is the engine\'s generic 16-core AVX-512 profile, not this machine.');
+    const dec = report.latency.decode;
+    return {
+      model: exported.modelName,
+      ortVersion: o.env.versions.node ?? 'unknown',
+      requestedProvider: p.ep,
+      provider,
+      fallback,
+      dtype: p.dtype,
+      batch: p.batch,
+      seq: p.seq,
+      storedParams: String(exported.storedParams),
+      initializerElements: String(exported.initializerElements),
+      export: { ms: exportMs, bytes, nodes: exported.nodes, initializers: exported.initializers, externalData },
+      sessionCreateMs,
+      prefill: measurement(med, Math.min(...times)),
+      decode: {
+        unavailable: 'not measured: the export has no KV-cache (past key/value) graph yet; the decode roofline is the engine\'s prediction only',
+        roofline: { device: report.latency.device, seconds: dec.seconds, bound: dec.bound, flops: String(dec.flops), bytes: String(dec.bytes) },
+      },
+      memory,
+      placement,
+      notes,
+    };
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+async function createSession(o: typeof Ort, source: string | Uint8Array, options: Ort.InferenceSession.SessionOptions): Promise<Ort.InferenceSession> {
+  return typeof source === 'string' ? o.InferenceSession.create(source, options) : o.InferenceSession.create(source, options);
+}
+
+async function handle(req: JsonRpcRequest): Promise<void> {
+  if (req.method === KERNEL_RPC.shutdown) process.exit(0);
+  if (req.id === undefined) return;
+  const id = req.id;
+  try {
+    let result: unknown;
+    if (req.method === KERNEL_RPC.probe) result = await probe(req.params as ProbeParams);
+    else if (req.method === KERNEL_RPC.info) result = info();
+    else {
+      send({ jsonrpc: '2.0', id, error: { code: -32601, message: `unknown method ${req.method}` } });
+      return;
+    }
+    send({ jsonrpc: '2.0', id, result });
+  } catch (e) {
+    const kind: ProbeErrorKind = e instanceof ProbeFailure ? e.kind : 'internal';
+    const message = e instanceof Error ? e.message : String(e);
+    send({ jsonrpc: '2.0', id, error: { code: -32000, message, data: { kind } } });
+  }
+}
+
+if (process.send) {
+  process.on('message', (m: unknown) => void handle(m as JsonRpcRequest));
+  // The parent went away: nothing left to report to.
+  process.on('disconnect', () => process.exit(0));
+}

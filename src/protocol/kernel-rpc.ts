@@ -1,0 +1,125 @@
+// The JSON-RPC protocol between a host (the CLI, the extension) and the probe host, a child
+// process (kernels/probe-host.ts → dist/probe-host.js) that loads onnxruntime-node. Messages
+// travel over Node's IPC channel as JSON-RPC 2.0 objects. Types and method names only: the
+// probe host implements them, kernels/probe-client.ts calls them.
+//
+// Exact counts travel as decimal strings (JSON has no bigint); measurements as numbers.
+
+export const KERNEL_RPC = {
+  /** Request: ProbeParams → ProbeResult. */
+  probe: 'probe/run',
+  /** Notification child → parent: ProbeProgress. */
+  progress: 'probe/progress',
+  /** Request: {} → HostInfo (ORT version and providers, no session). */
+  info: 'probe/info',
+  /** Notification parent → child: release sessions and exit. */
+  shutdown: 'probe/shutdown',
+} as const;
+
+export type ExecutionProviderName = 'cuda' | 'cpu';
+export type ProbeDType = 'fp16' | 'fp32';
+
+export interface ProbeParams {
+  /** The `.npas` source and the model or variant to probe. */
+  readonly specText: string;
+  readonly model: string;
+  readonly ep: ExecutionProviderName;
+  /** With ep 'cuda': run on CPU when CUDA is unavailable (reported loudly) instead of failing. */
+  readonly allowCpuFallback?: boolean;
+  readonly batch: number;
+  readonly seq: number;
+  readonly dtype: ProbeDType;
+  /** Device profile of the roofline prediction (engine device name). Default: H100 for cuda, CPU for cpu. */
+  readonly device?: string;
+  /** Timed runs after warm-up (default 10) and warm-up runs (default 2). */
+  readonly runs?: number;
+  readonly warmup?: number;
+  /** Run once more with ORT profiling and report which provider ran each node. */
+  readonly profile?: boolean;
+  /** Folder of execution provider libraries (`npas.probe.providerPath`); empty: the bundled ones. */
+  readonly providerPath?: string;
+  /** CPU threads for the CPU provider (default: ORT's choice). */
+  readonly threads?: number;
+}
+
+export interface ProbeProgress {
+  readonly stage: 'export' | 'session' | 'warmup' | 'measure' | 'profile';
+  readonly message: string;
+}
+
+/** A measured latency beside the engine's roofline prediction for the same work. */
+export interface Measurement {
+  readonly medianMs: number;
+  readonly minMs: number;
+  readonly runs: number;
+  /** The engine's FLOPs and bytes for this work (exact decimal strings). */
+  readonly flops: string;
+  readonly bytes: string;
+  readonly achievedFlopsPerSecond: number;
+  readonly achievedBytesPerSecond: number;
+  readonly roofline: {
+    readonly device: string;
+    readonly seconds: number;
+    readonly bound: 'compute' | 'memory';
+  };
+  /** roofline seconds / measured seconds (1 = at the roofline). */
+  readonly efficiency: number;
+}
+
+export interface ProbeResult {
+  readonly model: string;
+  readonly ortVersion: string;
+  readonly requestedProvider: ExecutionProviderName;
+  /** The provider that ran the graph. */
+  readonly provider: ExecutionProviderName;
+  /** Set, in words, when the requested provider was not used. Never silent. */
+  readonly fallback: string | undefined;
+  readonly dtype: ProbeDType;
+  readonly batch: number;
+  readonly seq: number;
+  readonly storedParams: string;
+  readonly initializerElements: string;
+  readonly export: { readonly ms: number; readonly bytes: number; readonly nodes: number; readonly initializers: number; readonly externalData: boolean };
+  readonly sessionCreateMs: number;
+  readonly prefill: Measurement;
+  /** One decode step with a KV cache of context `seq`; `unavailable` says why it was not measured. */
+  readonly decode: { readonly unavailable: string; readonly roofline: Measurement['roofline'] & { readonly flops: string; readonly bytes: string } };
+  /** Device memory held by this process (CUDA, from nvidia-smi), or host RSS growth (CPU). */
+  readonly memory: { readonly kind: 'gpu' | 'host-rss-growth'; readonly bytes: number } | { readonly kind: 'unavailable'; readonly reason: string };
+  /** Nodes per provider from an ORT profile (when requested), or how placement is known. */
+  readonly placement: { readonly source: 'profile' | 'strict-session' | 'not-measured'; readonly nodesByProvider: Readonly<Record<string, number>>; readonly note: string };
+  readonly notes: readonly string[];
+}
+
+export interface HostInfo {
+  readonly ortVersion: string;
+  readonly nodeVersion: string;
+  /** Providers whose libraries are present (cpu always). */
+  readonly providers: readonly string[];
+  readonly runtimeDir: string;
+}
+
+/** Error codes of failed probe requests (JSON-RPC error.data.kind). */
+export type ProbeErrorKind =
+  | 'spec' // the spec or model cannot be exported (message says why)
+  | 'provider-missing' // the requested execution provider is not installed (message says how to install)
+  | 'session' // ORT refused the model or the provider failed to start
+  | 'run' // a run failed
+  | 'timeout' // the parent's deadline passed (child killed)
+  | 'cancelled' // the parent cancelled (child killed)
+  | 'crash' // the child died (signal or exit code in the message)
+  | 'internal';
+
+export interface JsonRpcRequest {
+  readonly jsonrpc: '2.0';
+  readonly id?: number;
+  readonly method: string;
+  readonly params?: unknown;
+}
+
+export interface JsonRpcResponse {
+  readonly jsonrpc: '2.0';
+  readonly id: number;
+  readonly result?: unknown;
+  readonly error?: { readonly code: number; readonly message: string; readonly data?: { readonly kind: ProbeErrorKind } };
+}
