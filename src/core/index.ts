@@ -27,3 +27,21 @@ export { lineColumn } from './text/line-column.js';
 export type { EvaluatedBinding } from './semantics/evaluator.js';
 export type { Value } from './semantics/values.js';
 export * from './layout/index.js';
+export { allocate } from './allocation/allocate.js';
+export { allocateSource, readArchitecture } from './allocation/allocate-source.js';
+export { emitVariant, planDeclarations, type BankDeclaration } from './allocation/plan-declarations.js';
+export { parseGrouping, parseMethod, GROUPING_HELP } from './allocation/request-spec.js';
+export { checkpointNames } from './allocation/checkpoint-groups.js';
+export { readHeaderLength, parseHeader, checkDtype, TensorSketch, type TensorEntry } from './allocation/safetensors.js';
+export type {
+  AllocationInput,
+  AllocationItem,
+  AllocationPlan,
+  AllocationRequest,
+  AllocationResult,
+  GenerationMethod,
+  Generator,
+  GroupingSpec,
+  GroupPlan,
+  LayerPlan,
+} from './allocation/types.js';

@@ -13,6 +13,8 @@ import type { AdapterMethod, HeadShare, Modifier, ResolvedSharing, StackStrategy
 import { resolvePath, type ResolvedPath } from './resolve-path.js';
 import * as S from './slot-map.js';
 import { asStatementCall, readIntList, readStatementArgs, type StatementCall } from './statement-args.js';
+import { conflictingStatement } from '../allocation/allocate-source.js';
+import { resolveAllocation } from '../allocation/allocate-statement.js';
 
 export interface ScopedStatement {
   readonly statement: Statement;
@@ -26,10 +28,15 @@ interface Builder {
   readonly members: readonly ModelMember[];
   readonly ctx: EvalContext;
   nextId: number;
+  /** Whether an `allocate` statement was resolved (one per model). */
+  allocated: boolean;
+  /** The keyword of a statement that an allocation cannot be combined with, if any. */
+  readonly conflict: string | undefined;
 }
 
 export function resolveSharing(members: readonly ModelMember[], statements: readonly ScopedStatement[], ctx: EvalContext): ResolvedSharing {
-  const b: Builder = { modifiers: [], stacks: new Map(), headShares: [], members, ctx, nextId: 1 };
+  const conflict = statements.some((s) => s.statement.keyword === 'allocate') ? conflictingStatement(statements)?.statement.keyword : undefined;
+  const b: Builder = { modifiers: [], stacks: new Map(), headShares: [], members, ctx, nextId: 1, allocated: false, conflict };
   // Top-level `tied` bindings.
   for (const m of members) {
     if (!m.tiedTo) continue;
@@ -172,8 +179,30 @@ function resolveStatement(s: Statement, scope: Scope, b: Builder): void {
       }
       return;
     case 'allocate':
-      ctx.sink.warning('npas-allocate', 'allocation requests are not analysed yet: the NPAS allocator is not built, so this variant is reported without the plan', s.keywordRange);
-      return;
+      return resolveAllocate(s, scope, b);
+  }
+}
+
+/**
+ * NPAS: the allocator's plan becomes fixed SSN banks. It plans over the architecture's own
+ * weights, so it cannot be combined with other sharing, and there is one request per model.
+ */
+function resolveAllocate(s: Statement, scope: Scope, b: Builder): void {
+  if (b.allocated) {
+    b.ctx.sink.error('npas-allocate', 'only one allocation request per model or variant', s.keywordRange);
+    return;
+  }
+  b.allocated = true;
+  if (b.conflict) {
+    b.ctx.sink.error('npas-allocate', `allocate plans the whole architecture and cannot be combined with '${b.conflict}' statements; allocate the model without them`, s.keywordRange);
+    return;
+  }
+  const banks = resolveAllocation(s, scope, b.members, 'this model', b.ctx);
+  if (!banks) return;
+  for (const bank of banks) {
+    for (const pattern of bank.patterns) {
+      b.modifiers.push({ id: b.nextId++, pattern, effect: { kind: 'bank', label: bank.label, params: BigInt(bank.params), templates: bank.templates, fixed: true }, range: s.range });
+    }
   }
 }
 

@@ -1,0 +1,112 @@
+// Lists the weights the allocator generates: every matmul, convolution, embedding and position
+// table of every layer instance, in forward (depth) order, with its path. Norms, biases and
+// routers are counted as fixed stored params. A weight tied to another (`tied x`) is not
+// stored on its own, so it is neither generated nor counted.
+
+import { mainWeight } from '../model/main-weight.js';
+import type { ModelMember, ModuleNode } from '../model/module-tree.js';
+import type { PatternStep } from '../sharing/declarations.js';
+import { GENERATED_ROLES, type AllocationInput, type AllocationItem } from './types.js';
+
+/** Above this many generated weight instances the per-instance plan is refused (memory, output size). */
+export const MAX_ITEMS = 1_000_000;
+
+interface Relative {
+  readonly steps: readonly PatternStep[];
+  readonly role: string;
+  readonly weightRole: string;
+  readonly shape: readonly number[];
+  readonly numel: number;
+  readonly copies: number;
+}
+
+/** Items and fixed params of a model's members, or a refusal message. */
+export function layerItems(model: string, members: readonly ModelMember[]): AllocationInput | string {
+  const memo = new Map<string, { items: Relative[]; fixed: number }>();
+  const items: AllocationItem[] = [];
+  let fixed = 0;
+  let unit = 0;
+  for (const m of members) {
+    const head: PatternStep = { kind: 'name', name: m.name };
+    if (m.node.kind === 'stack') {
+      let index = 0;
+      for (const run of m.node.runs) {
+        const rel = relativeItems(run.node, false, memo);
+        for (let k = 0; k < run.count; k++, index++, unit++) {
+          fixed += rel.fixed;
+          for (const r of rel.items) {
+            if (items.length >= MAX_ITEMS) return `the allocator plans per weight instance and ${model} has more than ${MAX_ITEMS} generated weights`;
+            items.push(makeItem([head, { kind: 'index', index }, ...r.steps], r, unit, index, m.node.length));
+          }
+        }
+      }
+    } else {
+      const rel = relativeItems(m.node, m.tiedTo !== undefined, memo);
+      fixed += rel.fixed;
+      for (const r of rel.items) items.push(makeItem([head, ...r.steps], r, unit, -1, 0));
+      unit++;
+    }
+  }
+  let demand = 0;
+  for (const it of items) demand += it.numel * it.copies;
+  if (!Number.isSafeInteger(demand + fixed)) return `${model} is too large for the allocator (more than 2^53 parameters)`;
+  return { model, items, fixed, units: unit };
+}
+
+function makeItem(steps: readonly PatternStep[], r: Relative, unit: number, fanIndex: number, fanLength: number): AllocationItem {
+  const path = pathText(steps);
+  const firstIndex = steps.findIndex((s) => s.kind === 'index');
+  const fanPath = firstIndex >= 0 ? pathText(steps.filter((_, i) => i !== firstIndex)) : undefined;
+  let fi = fanIndex;
+  let fl = fanLength;
+  if (firstIndex >= 0 && fi < 0) {
+    // An index below the top level (a stack inside a block): not compressed.
+    fi = -1;
+    fl = 0;
+  }
+  return { path, steps, fanPath: fi >= 0 ? fanPath : undefined, fanIndex: fi, fanLength: fl, role: r.role, weightRole: r.weightRole, shape: r.shape, numel: r.numel, copies: r.copies, unit };
+}
+
+/** `body[3].attn.q` from pattern steps. */
+export function pathText(steps: readonly PatternStep[]): string {
+  let out = '';
+  for (const s of steps) out += s.kind === 'index' ? `[${s.index}]` : out === '' ? s.name : `.${s.name}`;
+  return out;
+}
+
+/** The generated weights under a node, relative to it; memoised by structure and tie. */
+function relativeItems(node: ModuleNode, tiedMain: boolean, memo: Map<string, { items: Relative[]; fixed: number }>): { items: Relative[]; fixed: number } {
+  const key = `${node.id}:${tiedMain ? 1 : 0}`;
+  const hit = memo.get(key);
+  if (hit) return hit;
+  const items: Relative[] = [];
+  let fixed = 0;
+  if (node.kind === 'layer') {
+    const main = tiedMain ? mainWeight(node) : undefined;
+    for (const w of node.cost.weights) {
+      if (w === main) continue;
+      const numel = w.shape.reduce((p, d) => p * d, 1);
+      if (GENERATED_ROLES.has(w.role)) {
+        items.push({ steps: [{ kind: 'name', name: w.name }], role: `${node.layerKind}.${w.name}`, weightRole: w.role, shape: w.shape, numel, copies: w.copies });
+      } else fixed += numel * w.copies;
+    }
+  } else if (node.kind === 'block') {
+    for (const m of node.members) {
+      const rel = relativeItems(m.node, m.tiedTo !== undefined, memo);
+      fixed += rel.fixed;
+      for (const r of rel.items) items.push({ ...r, steps: [{ kind: 'name', name: m.name }, ...r.steps] });
+    }
+  } else {
+    let index = 0;
+    for (const run of node.runs) {
+      const rel = relativeItems(run.node, false, memo);
+      for (let k = 0; k < run.count; k++, index++) {
+        fixed += rel.fixed;
+        for (const r of rel.items) items.push({ ...r, steps: [{ kind: 'index', index }, ...r.steps] });
+      }
+    }
+  }
+  const out = { items, fixed };
+  memo.set(key, out);
+  return out;
+}
