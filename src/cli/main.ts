@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { runBudget } from './commands/budget.js';
 import { runCheck } from './commands/check.js';
 import { runImportHf } from './commands/import-hf.js';
+import { runReport } from './commands/report.js';
 import { CliError, type CliIO } from './io.js';
 
 const USAGE = `usage: npas <command> [options]
@@ -14,6 +15,8 @@ commands:
   budget FILE [--model NAME] [--seq N] [--src-seq N] [--batch N] [--dtype T] [--device D] [--json] [--depth N]
                                    the budget report (exit 1 if a budget is violated, 2 on spec errors)
   import-hf CONFIG [-o FILE]       a .npas spec from a Hugging Face config.json
+  report FILE [-o report.html] [--model NAME] [--seq N] [--batch N] [--dtype T] [--device D] [--theme dark|light]
+                                   the dashboard as one self-contained HTML file (exit 1 if a budget is violated)
   help                             this text
 `;
 
@@ -21,6 +24,7 @@ const COMMANDS: Record<string, (argv: readonly string[], io: CliIO) => number> =
   check: runCheck,
   budget: runBudget,
   'import-hf': runImportHf,
+  report: (argv, io) => runReport(argv, io),
 };
 
 export function main(argv: readonly string[], io: CliIO): number {

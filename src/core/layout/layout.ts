@@ -38,7 +38,6 @@ export function layoutArchitecture(model: Pick<ModelData, 'structure' | 'tree'>,
   const G = GEOMETRY;
   const s = model.structure;
   const collapsed = new Set(options.collapsed ?? defaultCollapsed(model));
-  const treeByMember = new Map(model.tree.children.map((c) => [c.name, c]));
   const storeIndex = new Map(s.stores.map((st, i) => [st.id, i]));
   const readsByMember = new Map<string, ReadData[]>();
   for (const r of s.reads) {
@@ -65,12 +64,11 @@ export function layoutArchitecture(model: Pick<ModelData, 'structure' | 'tree'>,
     const reads = readsByMember.get(m.name) ?? [];
     const notes = s.notes.filter((n) => n.member === m.name);
     const kv = kvByMember.get(m.name);
-    const tree = treeByMember.get(m.name);
     if (m.kind !== 'stack') {
       const id = `m:${m.name}`;
       const own = reads.map((r) => r.store);
       const colour = colourOf(own, storeIndex);
-      nodes.push(base(id, 'instance', m.name, m.type, nodeX, y, G.nodeW, G.rowH, colour, m, 0, 1, tree && BigInt(tree.kvCacheBytes) > 0n ? 'producer' : 'none', moeLabels(m.runs[0]?.moe ?? []), notes.map((n) => n.label), m.range));
+      nodes.push(base(id, 'instance', m.name, m.type, nodeX, y, G.nodeW, G.rowH, colour, m, 0, 1, m.runs[0]?.kv ? 'producer' : 'none', moeLabels(m.runs[0]?.moe ?? []), notes.map((n) => n.label), m.range));
       for (const st of own) addRead(st, id);
       centreY.set(id, y + G.rowH / 2);
       y += G.rowH + G.rowGap;
@@ -95,13 +93,11 @@ export function layoutArchitecture(model: Pick<ModelData, 'structure' | 'tree'>,
         byIndex.set(r.index, list);
       }
     }
-    const roleOf = (i: number, runProduces: boolean): KvRole => (kv ? (kv.producerOf[i] === i ? 'producer' : 'consumer') : runProduces ? 'producer' : 'none');
-    const runTree = (first: number): TreeData | undefined => tree?.children.find((c) => c.firstIndex <= first && first < c.firstIndex + c.count);
+    const roleOf = (i: number, runProduces: boolean): KvRole => (!runProduces ? 'none' : kv && kv.producerOf[i] !== i ? 'consumer' : 'producer');
     if (!isCollapsed) {
       const instY: number[] = [];
       for (const run of m.runs) {
-        const rt = runTree(run.firstIndex);
-        const produces = rt !== undefined && BigInt(rt.kvCacheBytes) > 0n;
+        const produces = run.kv;
         for (let i = run.firstIndex; i < run.firstIndex + run.count; i++) {
           const id = `i:${m.name}:${i}`;
           const own = byIndex.get(i) ?? [];
@@ -129,8 +125,7 @@ export function layoutArchitecture(model: Pick<ModelData, 'structure' | 'tree'>,
         const id = `r:${m.name}:${run.firstIndex}-${last}`;
         const own: string[] = [];
         const roles = new Set<KvRole>();
-        const rt = runTree(run.firstIndex);
-        const produces = rt !== undefined && BigInt(rt.kvCacheBytes) > 0n;
+        const produces = run.kv;
         for (let i = run.firstIndex; i <= last; i++) {
           for (const st of byIndex.get(i) ?? []) if (!own.includes(st)) own.push(st);
           roles.add(roleOf(i, produces));
@@ -240,7 +235,7 @@ function fallbackMembers(tree: TreeData): MemberData[] {
     kind: c.kind === 'stack' ? 'stack' : c.kind === 'block' ? 'block' : 'layer',
     type: c.type,
     length: c.kind === 'stack' ? c.count : 1,
-    runs: c.kind === 'stack' ? c.children.map((r) => ({ type: r.type, count: r.count, firstIndex: r.firstIndex, moe: [] })) : [{ type: c.type, count: 1, firstIndex: 0, moe: [] }],
+    runs: c.kind === 'stack' ? c.children.map((r) => ({ type: r.type, count: r.count, firstIndex: r.firstIndex, moe: [], kv: false })) : [{ type: c.type, count: 1, firstIndex: 0, moe: [], kv: false }],
     range: c.range,
   }));
 }

@@ -200,7 +200,7 @@ function memberData(member: ModelMember): MemberData {
   const node = member.node;
   const range = { start: member.range.start, end: member.range.end };
   if (node.kind !== 'stack') {
-    return { name: member.name, kind: node.kind, type: typeOf(node), length: 1, runs: [{ type: typeOf(node), count: 1, firstIndex: 0, moe: moeOf(node, member.name) }], range };
+    return { name: member.name, kind: node.kind, type: typeOf(node), length: 1, runs: [{ type: typeOf(node), count: 1, firstIndex: 0, moe: moeOf(node, member.name), kv: cachesKv(node) }], range };
   }
   const runs: RunData[] = [];
   let first = 0;
@@ -208,12 +208,19 @@ function memberData(member: ModelMember): MemberData {
     const prev = runs[runs.length - 1];
     const type = typeOf(run.node);
     const moe = moeOf(run.node, '');
-    // Adjacent runs of equal type and MoE shape read as one run in the picture.
-    if (prev && prev.type === type && JSON.stringify(prev.moe) === JSON.stringify(moe)) runs[runs.length - 1] = { ...prev, count: prev.count + run.count };
-    else runs.push({ type, count: run.count, firstIndex: first, moe });
+    const kv = cachesKv(run.node);
+    // Adjacent runs of equal type, MoE shape and KV role read as one run in the picture.
+    if (prev && prev.type === type && prev.kv === kv && JSON.stringify(prev.moe) === JSON.stringify(moe)) runs[runs.length - 1] = { ...prev, count: prev.count + run.count };
+    else runs.push({ type, count: run.count, firstIndex: first, moe, kv });
     first += run.count;
   }
   return { name: member.name, kind: 'stack', type: runs.length === 1 ? `${runs[0]!.type} ×${node.length}` : `stack of ${node.length}`, length: node.length, runs, range };
+}
+
+function cachesKv(node: ModuleNode): boolean {
+  if (node.kind === 'layer') return node.cost.attention !== undefined && (node.cost.attention.causal || node.cost.attention.cross);
+  if (node.kind === 'block') return node.members.some((m) => cachesKv(m.node));
+  return node.runs.some((r) => cachesKv(r.node));
 }
 
 function moeOf(node: ModuleNode, path: string): MoeData[] {

@@ -45,6 +45,8 @@ export interface RunData {
   readonly count: number;
   readonly firstIndex: number;
   readonly moe: readonly MoeData[];
+  /** Whether an instance holds a layer that keeps a KV cache (causal self- or cross-attention). */
+  readonly kv: boolean;
 }
 
 export interface MemberData {

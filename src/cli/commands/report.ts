@@ -1,0 +1,114 @@
+// `npas report FILE [-o report.html] [--model NAME] [--seq N] [--src-seq N] [--batch N]
+// [--dtype T] [--device D] [--theme dark|light]`: the dashboard as ONE self-contained HTML file
+// (webview bundle and stylesheet inlined, the data embedded as JSON, a strict CSP with a fresh
+// nonce), for CI artifacts and sharing; it works offline from a file URL. The numbers are those
+// of `npas budget --json` at the same settings. Exit 1 if a budget is violated (the report is
+// still written), 2 on spec errors.
+
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { analyze, dashboardData, findDevice, isDType, lineColumn, type AnalysisOptions } from '../../core/index.js';
+import { reportHtml } from '../../../webview/html.js';
+import { parseArgs, positiveIntFlag } from '../args.js';
+import { CliError, type CliIO } from '../io.js';
+import { readSpec } from './read-spec.js';
+
+const FLAGS = [
+  { name: 'output', alias: 'o', takesValue: true },
+  { name: 'model', takesValue: true },
+  { name: 'seq', takesValue: true },
+  { name: 'src-seq', takesValue: true },
+  { name: 'batch', takesValue: true },
+  { name: 'dtype', takesValue: true },
+  { name: 'device', takesValue: true },
+  { name: 'theme', takesValue: true },
+] as const;
+
+const USAGE = 'usage: npas report FILE [-o report.html] [--model NAME] [--seq N] [--src-seq N] [--batch N] [--dtype T] [--device D] [--theme dark|light]';
+
+/** The files the report inlines, relative to the package root. */
+export const REPORT_ASSETS = { script: 'dist/webview.js', style: 'media/dashboard.css', themes: 'media/dashboard-themes.css' } as const;
+
+/** The package root: the nearest folder above this module holding the dashboard stylesheet. */
+export function packageRoot(from: string = __dirname): string | undefined {
+  let dir = from;
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, REPORT_ASSETS.style))) return dir;
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return undefined;
+}
+
+export function runReport(argv: readonly string[], io: CliIO, assetsRoot: string | undefined = packageRoot()): number {
+  const { positionals, flags } = parseArgs(argv, FLAGS, 'report');
+  if (positionals.length !== 1) throw new CliError(USAGE);
+  const file = positionals[0]!;
+  const str = (k: string): string | undefined => {
+    const v = flags.get(k);
+    return typeof v === 'string' ? v : undefined;
+  };
+  const o: { -readonly [K in keyof AnalysisOptions]?: AnalysisOptions[K] } = {};
+  const seq = str('seq');
+  const srcSeq = str('src-seq');
+  const batch = str('batch');
+  const dtype = str('dtype');
+  const device = str('device');
+  if (seq) o.seq = positiveIntFlag(seq, 'seq');
+  if (srcSeq) o.srcSeq = positiveIntFlag(srcSeq, 'src-seq');
+  if (batch) o.batch = positiveIntFlag(batch, 'batch');
+  if (dtype) {
+    if (!isDType(dtype)) throw new CliError(`--dtype must be one of fp32, tf32, bf16, fp16, fp8, int8, int4; got '${dtype}'`);
+    o.dtype = dtype;
+  }
+  if (device) {
+    const d = findDevice(device);
+    if (!d) throw new CliError(`--device must be one of H100, H200, A100, L4, RTX4090, CPU; got '${device}'`);
+    o.device = d.name;
+  }
+  const theme = str('theme') ?? 'dark';
+  if (theme !== 'dark' && theme !== 'light') throw new CliError(`--theme must be dark or light; got '${theme}'`);
+
+  const text = readSpec(file, io);
+  const data = dashboardData(text, o, { source: basename(file) });
+  if (data.diagnostics.errors > 0) {
+    // Same lines as `npas check`, then exit 2 without writing a report of a broken spec.
+    for (const d of analyze(text, o).diagnostics.filter((x) => x.severity === 'error' && x.code !== 'npas-budget-violated')) {
+      const { line, column } = lineColumn(text, d.range.start);
+      io.stderr(`${file}:${line}:${column}: error ${d.code}: ${d.message}\n`);
+    }
+    return 2;
+  }
+  const name = str('model');
+  const models = name ? data.models.filter((m) => m.name === name) : data.models;
+  if (name && models.length === 0) throw new CliError(`${file}: no model or variant named '${name}' (have: ${data.models.map((m) => m.name).join(', ') || 'none'})`);
+
+  if (!assetsRoot) throw new CliError('the dashboard bundle was not found next to the npas command; run `npm run build`', 70);
+  const asset = (rel: string): string => {
+    try {
+      return io.readFile(join(assetsRoot, rel));
+    } catch {
+      throw new CliError(`${join(assetsRoot, rel)} is missing; run \`npm run build\``, 70);
+    }
+  };
+  const html = reportHtml({
+    script: asset(REPORT_ASSETS.script),
+    style: `${asset(REPORT_ASSETS.style)}\n${asset(REPORT_ASSETS.themes)}`,
+    dataJson: JSON.stringify({ ...data, models }),
+    nonce: randomBytes(18).toString('base64'),
+    title: `NPAS report: ${basename(file)}`,
+    theme,
+  });
+  const out = str('output');
+  if (out) {
+    try {
+      io.writeFile(out, html);
+    } catch {
+      throw new CliError(`${out}: cannot be written`);
+    }
+    io.stderr(`wrote ${out} (${models.length} model${models.length === 1 ? '' : 's'})\n`);
+  } else io.stdout(html);
+  return models.some((m) => m.budgets.some((b) => !b.ok)) ? 1 : 0;
+}

@@ -1,0 +1,186 @@
+// The dashboard's pure half: the sharing structure the engine resolves (which instances read
+// which store, KV producers, MoE experts), the dashboard data's numbers (equal to the report),
+// and the architecture layout (deterministic, stable under edits that keep the structure).
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { analyze, dashboardData, layoutArchitecture, sharingStructure, defaultCollapsed, EXPAND_LIMIT } from '../../../src/core/index.js';
+
+const example = (name: string): string => readFileSync(new URL(`../../../examples/${name}.npas`, `file://${__filename}`), 'utf8');
+
+describe('sharing structure', () => {
+  it('Relaxed Recursive Gemma: cycle(9) gives 9 stores read by instance i mod 9, the head reads the embedding, LoRA relaxes every instance', () => {
+    const s = sharingStructure(example('relaxed-recursive-gemma')).get('RelaxedRecursiveGemma')!;
+    const slots = s.stores.filter((x) => x.kind === 'slot');
+    assert.equal(slots.length, 9);
+    for (let i = 0; i < 18; i++) {
+      const r = s.reads.filter((x) => x.member === 'body' && x.index === i);
+      assert.deepEqual(r.map((x) => x.store), [`slot:body:${i % 9}`]);
+    }
+    const tie = s.stores.find((x) => x.kind === 'tie')!;
+    assert.equal(tie.id, 'tie:embed');
+    assert.deepEqual(s.reads.filter((x) => x.store === tie.id).map((x) => x.member).sort(), ['embed', 'lm_head']);
+    assert.ok(s.notes.some((n) => n.kind === 'adapter' && n.member === 'body' && /LoRA r=64/.test(n.label)));
+    assert.equal(s.kv.length, 0);
+    const base = sharingStructure(example('relaxed-recursive-gemma')).get('Gemma2B')!;
+    assert.equal(base.stores.filter((x) => x.kind === 'slot').length, 0);
+  });
+
+  it('CLA: share kv every(2) makes even instances produce and odd ones read the previous cache', () => {
+    const s = sharingStructure(example('cla-mlkv')).get('Llama3_8B_CLA2')!;
+    assert.equal(s.kv.length, 1);
+    assert.equal(s.kv[0]!.member, 'body');
+    assert.deepEqual(s.kv[0]!.producerOf.slice(0, 6), [0, 0, 2, 2, 4, 4]);
+    assert.equal(s.kv[0]!.producerOf.length, 32);
+  });
+
+  it('MoEUT: two stores cycled over 18 layers, experts active/total per MoE layer', () => {
+    const s = sharingStructure(example('moeut')).get('MoEUT244M')!;
+    assert.deepEqual(s.stores.map((x) => x.id), ['slot:body:0', 'slot:body:1']);
+    const body = s.members.find((m) => m.name === 'body')!;
+    assert.equal(body.length, 18);
+    assert.deepEqual(body.runs[0]!.moe, [
+      { path: 'vo_experts', experts: 36, active: 4 },
+      { path: 'ffn', experts: 387, active: 16 },
+    ]);
+  });
+
+  it('WideNet: attention and experts shared across layers as sub-path stores, norms per layer', () => {
+    const s = sharingStructure(example('widenet')).get('WideNetB')!;
+    assert.deepEqual(s.stores.map((x) => x.label).sort(), ['body.attn #0', 'body.moe #0']);
+    const attnReads = s.reads.filter((r) => r.store === 'slot:body.attn:0');
+    assert.equal(attnReads.length, 12);
+    assert.ok(attnReads.every((r) => r.sub === 'attn'));
+  });
+
+  it('SSN WRN: the template bank is one store generating the adapted convolutions', () => {
+    const s = sharingStructure(example('ssn-wrn-28-10')).get('WRN28_10_SSN10')!;
+    const bank = s.stores.find((x) => x.kind === 'bank')!;
+    assert.ok(bank, 'bank store');
+    assert.ok(s.reads.filter((r) => r.store === bank.id).length >= 1);
+  });
+
+  it('never throws, and a broken spec gives no structure for what cannot be evaluated', () => {
+    assert.doesNotThrow(() => sharingStructure('model M { x = Linear(1, }'));
+    assert.doesNotThrow(() => sharingStructure('}}}{{{ share share'));
+  });
+});
+
+describe('dashboard data', () => {
+  it('carries the report numbers exactly (as decimal strings), per model and per tree node', () => {
+    const text = example('deepseek-v2');
+    const r = analyze(text);
+    const d = dashboardData(text, {}, { source: 'deepseek-v2.npas' });
+    assert.equal(d.models.length, r.models.length);
+    r.models.forEach((m, i) => {
+      const dm = d.models[i]!;
+      assert.equal(dm.params.stored, String(m.params.stored));
+      assert.equal(dm.params.active, String(m.params.active));
+      assert.equal(dm.kvCacheBytes, String(m.kvCacheBytes));
+      assert.equal(dm.memory.inferenceBytes, String(m.memory.inferenceBytes));
+      assert.equal(dm.tree.children[1]!.params.effective, String(m.tree.children[1]!.params.effective));
+    });
+    assert.equal(d.diagnostics.errors, 0);
+    assert.doesNotThrow(() => JSON.stringify(d));
+  });
+
+  it('sweeps KV and memory over sequence length; the analysed length matches the report', () => {
+    const text = example('cla-mlkv');
+    const d = dashboardData(text, { seq: 3000 }, { source: 'x' });
+    const m = d.models[0]!;
+    const at = m.sweep.find((p) => p.seq === 3000)!;
+    assert.equal(at.kvCacheBytes, m.kvCacheBytes);
+    const seqs = m.sweep.map((p) => p.seq);
+    assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
+    // KV grows with the sequence for full attention.
+    assert.ok(BigInt(m.sweep[m.sweep.length - 1]!.kvCacheBytes) > BigInt(m.sweep[0]!.kvCacheBytes));
+    const r = analyze(text, { seq: 65536 });
+    assert.equal(m.sweep.find((p) => p.seq === 65536)!.kvCacheBytes, String(r.models[0]!.kvCacheBytes));
+  });
+
+  it('reports spec errors instead of throwing', () => {
+    const d = dashboardData('model M { x = Linear(4, ) }', {}, { source: 'bad.npas' });
+    assert.ok(d.diagnostics.errors > 0);
+  });
+});
+
+describe('architecture layout', () => {
+  const gemma = dashboardData(example('relaxed-recursive-gemma'), {}, { source: 'g', sweep: false });
+  const rrg = gemma.models.find((m) => m.name === 'RecursiveGemma')!;
+
+  it('places members in order, instances of a stack one per row, stores to the right beside their readers', () => {
+    const l = layoutArchitecture(rrg);
+    const ids = l.nodes.map((n) => n.id);
+    assert.deepEqual(ids.slice(0, 4), ['m:embed', 'g:body', 'i:body:0', 'i:body:1']);
+    const inst = l.nodes.filter((n) => n.kind === 'instance');
+    for (let i = 1; i < inst.length; i++) assert.ok(inst[i]!.y > inst[i - 1]!.y, 'rows go down');
+    const stores = l.nodes.filter((n) => n.kind === 'store');
+    assert.equal(stores.length, 10);
+    const right = Math.max(...inst.map((n) => n.x + n.w));
+    assert.ok(stores.every((s) => s.x > right));
+    for (let i = 1; i < stores.length; i++) {
+      const [a, b] = [...stores].sort((p, q) => p.y - q.y).slice(i - 1, i + 1);
+      assert.ok(b!.y >= a!.y + a!.h, 'stores do not overlap');
+    }
+    // 18 instance reads + 2 tie reads.
+    assert.equal(l.links.filter((k) => k.kind === 'reads').length, 20);
+    // Instance i is coloured like its store.
+    const s3 = l.nodes.find((n) => n.id === 's:slot:body:3')!;
+    assert.equal(l.nodes.find((n) => n.id === 'i:body:12')!.colour, s3.colour);
+    assert.ok(l.width > 0 && l.height > 0);
+  });
+
+  it('is deterministic and stable across edits that keep the structure', () => {
+    const a = layoutArchitecture(rrg);
+    assert.deepEqual(layoutArchitecture(rrg), a);
+    const edited = example('relaxed-recursive-gemma').replace(/d = 2048/, 'd = 1024').replace(/^/, '# a comment\n\n');
+    const d2 = dashboardData(edited, {}, { source: 'g', sweep: false });
+    const b = layoutArchitecture(d2.models.find((m) => m.name === 'RecursiveGemma')!);
+    const shape = (l: typeof a) => ({ w: l.width, h: l.height, nodes: l.nodes.map((n) => [n.id, n.x, n.y, n.w, n.h, n.colour, n.label]), links: l.links.map((k) => [k.id, k.d]) });
+    assert.deepEqual(shape(b), shape(a));
+  });
+
+  it('collapses a stack into its runs, linking each run to every store its instances read', () => {
+    const l = layoutArchitecture(rrg, { collapsed: ['body'] });
+    const runs = l.nodes.filter((n) => n.kind === 'run');
+    assert.equal(runs.length, 1);
+    assert.equal(runs[0]!.count, 18);
+    assert.equal(l.links.filter((k) => k.source === runs[0]!.id).length, 9);
+    assert.ok(l.nodes.find((n) => n.id === 'g:body')!.collapsed);
+  });
+
+  it('draws KV reuse as arcs from each consumer to its producer', () => {
+    const d = dashboardData(example('cla-mlkv'), {}, { source: 'c', sweep: false });
+    const l = layoutArchitecture(d.models.find((m) => m.name === 'Llama3_8B_CLA2')!);
+    const kv = l.links.filter((k) => k.kind === 'kv');
+    assert.equal(kv.length, 16);
+    assert.equal(kv[0]!.source, 'i:body:1');
+    assert.equal(kv[0]!.target, 'i:body:0');
+    assert.equal(l.nodes.find((n) => n.id === 'i:body:0')!.kv, 'producer');
+    assert.equal(l.nodes.find((n) => n.id === 'i:body:1')!.kv, 'consumer');
+    const collapsed = layoutArchitecture(d.models.find((m) => m.name === 'Llama3_8B_CLA2')!, { collapsed: ['body'] });
+    assert.equal(collapsed.nodes.find((n) => n.kind === 'run')!.kv, 'mixed');
+  });
+
+  it('labels MoE instances with active/total experts', () => {
+    const d = dashboardData(example('moeut'), {}, { source: 'm', sweep: false });
+    const l = layoutArchitecture(d.models[0]!);
+    assert.deepEqual(l.nodes.find((n) => n.id === 'i:body:0')!.moe, ['vo_experts: 4/36 experts', 'ffn: 16/387 experts']);
+  });
+
+  it('collapses long stacks by default and lays out 10,000 instances symbolically when collapsed', () => {
+    const text = `model Deep { d = 64\n block B { a = Attention(d, heads: 4)\n m = MLP(d, 256) }\n body = B * 10000\n share body: cycle(4) }`;
+    const d = dashboardData(text, {}, { source: 'deep', sweep: false });
+    const m = d.models[0]!;
+    assert.deepEqual(defaultCollapsed(m), ['body']);
+    assert.ok(10000 > EXPAND_LIMIT);
+    const t0 = performance.now();
+    const l = layoutArchitecture(m);
+    assert.equal(l.nodes.filter((n) => n.kind === 'run').length, 1);
+    const expanded = layoutArchitecture(m, { collapsed: [] });
+    assert.equal(expanded.nodes.filter((n) => n.kind === 'instance').length, 10000);
+    assert.equal(expanded.links.length, 10000);
+    assert.ok(performance.now() - t0 < 2000, 'layout of 10,000 instances under 2 s');
+  });
+});

@@ -1,0 +1,51 @@
+// The webview bundle's entry (esbuild: platform browser, iife → dist/webview.js). In VS Code
+// it talks to the extension through acquireVsCodeApi(): posts `ready`, then draws every
+// validated `update`. In the standalone report (`npas report`) it reads the data embedded in
+// <script type="application/json" id="npas-data"> and keeps its state in memory.
+
+import type { DashboardState } from '../src/protocol/webview-messages.js';
+import { PROTOCOL_VERSION, startDashboard } from './app.js';
+
+interface VsCodeApi {
+  postMessage(message: unknown): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+declare const acquireVsCodeApi: (() => VsCodeApi) | undefined;
+
+function boot(): void {
+  const root = document.getElementById('npas-dashboard');
+  if (!root) return;
+  const api = typeof acquireVsCodeApi === 'function' ? acquireVsCodeApi() : undefined;
+  if (api) {
+    const app = startDashboard(root, { post: (m) => api.postMessage(m), getState: () => api.getState(), setState: (s) => api.setState(s), standalone: false });
+    window.addEventListener('message', (e: MessageEvent) => app.receive(e.data));
+    api.postMessage({ type: 'ready', protocol: PROTOCOL_VERSION });
+    return;
+  }
+  let memory: DashboardState | undefined;
+  const app = startDashboard(root, {
+    post: (m) => {
+      if (m.type === 'log') console.warn(`npas dashboard: ${m.message}`);
+    },
+    getState: () => memory,
+    setState: (s) => {
+      memory = s;
+    },
+    standalone: true,
+  });
+  const embedded = document.getElementById('npas-data')?.textContent;
+  if (!embedded) return;
+  let data: unknown;
+  try {
+    data = JSON.parse(embedded);
+  } catch {
+    console.warn('npas dashboard: the embedded data is not JSON');
+    return;
+  }
+  app.receive({ type: 'update', data });
+  // The tests measure first render through this mark.
+  performance.mark('npas-first-render');
+}
+
+boot();

@@ -1,0 +1,202 @@
+// Validation of every message crossing the host ↔ webview boundary, and of persisted state.
+// DOM-free, so the extension host can import it too. A message that fails is reported with a
+// reason and must be dropped by the caller; nothing here throws on any input.
+
+import type { DashboardData } from '../src/core/layout/types.js';
+import {
+  VIEW_IDS,
+  PROTOCOL_VERSION,
+  type DashboardState,
+  type HostToWebview,
+  type ViewId,
+  type WebviewToHost,
+} from '../src/protocol/webview-messages.js';
+
+export type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isCount = (x: unknown): x is string => typeof x === 'string' && /^\d{1,400}$/.test(x);
+const isDecimal = (x: unknown): x is string => typeof x === 'string' && /^-?\d{1,400}(\.\d{1,400})?$/.test(x);
+const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+const isStr = (x: unknown, max = 10_000): x is string => typeof x === 'string' && x.length <= max;
+const isRange = (x: unknown): boolean => isObj(x) && isInt(x.start) && isInt(x.end) && x.end >= x.start;
+const isView = (x: unknown): x is ViewId => typeof x === 'string' && (VIEW_IDS as readonly string[]).includes(x);
+const fail = <T>(error: string): Checked<T> => ({ ok: false, error });
+
+function countsError(x: unknown, where: string): string | undefined {
+  if (!isObj(x)) return `${where} is not an object`;
+  for (const k of ['stored', 'effective', 'active', 'trainable']) if (!isCount(x[k])) return `${where}.${k} is not an exact count`;
+  return undefined;
+}
+
+function treeError(x: unknown, where: string, depth: number, budget: { nodes: number }): string | undefined {
+  if (depth > 64) return `${where} is nested too deeply`;
+  if (--budget.nodes < 0) return 'the report tree is too large';
+  if (!isObj(x)) return `${where} is not an object`;
+  if (!isStr(x.name, 1000) || !isStr(x.type, 1000)) return `${where} has no name or type`;
+  if (!['model', 'stack', 'block', 'layer', 'weight'].includes(x.kind as string)) return `${where}.kind is unknown`;
+  if (!isInt(x.count) || !isInt(x.firstIndex)) return `${where}.count or firstIndex is not an integer`;
+  const c = countsError(x.params, `${where}.params`);
+  if (c) return c;
+  if (!isCount(x.flopsPerToken) || !isCount(x.kvCacheBytes)) return `${where} has no exact FLOPs or KV bytes`;
+  if (!isRange(x.range)) return `${where}.range is not a range`;
+  if (!Array.isArray(x.children)) return `${where}.children is not a list`;
+  for (let i = 0; i < x.children.length; i++) {
+    const e = treeError(x.children[i], `${where}.children[${i}]`, depth + 1, budget);
+    if (e) return e;
+  }
+  return undefined;
+}
+
+function structureError(x: unknown, where: string): string | undefined {
+  if (!isObj(x)) return `${where} is not an object`;
+  for (const k of ['members', 'stores', 'reads', 'kv', 'notes']) if (!Array.isArray(x[k])) return `${where}.${k} is not a list`;
+  for (const m of x.members as unknown[]) {
+    if (!isObj(m) || !isStr(m.name, 1000) || !isInt(m.length) || !Array.isArray(m.runs) || !isRange(m.range)) return `${where}.members has a malformed member`;
+    if (!['layer', 'block', 'stack'].includes(m.kind as string)) return `${where}.members has an unknown kind`;
+    for (const r of m.runs as unknown[]) if (!isObj(r) || !isInt(r.count) || !isInt(r.firstIndex) || !isStr(r.type, 1000) || !Array.isArray(r.moe) || typeof r.kv !== 'boolean') return `${where}.members has a malformed run`;
+  }
+  const ids = new Set<string>();
+  for (const s of x.stores as unknown[]) {
+    if (!isObj(s) || !isStr(s.id, 1000) || !isStr(s.label, 1000) || !isStr(s.declaration) || !isRange(s.range)) return `${where}.stores has a malformed store`;
+    ids.add(s.id);
+  }
+  for (const r of x.reads as unknown[]) {
+    if (!isObj(r) || !isStr(r.store) || !ids.has(r.store) || !isStr(r.member, 1000) || !(r.index === null || isInt(r.index)) || !isStr(r.sub, 1000)) return `${where}.reads has a malformed read`;
+  }
+  for (const k of x.kv as unknown[]) {
+    if (!isObj(k) || !isStr(k.member, 1000) || !isStr(k.label, 1000) || !Array.isArray(k.producerOf) || !k.producerOf.every(isInt) || !isRange(k.range)) return `${where}.kv is malformed`;
+  }
+  for (const n of x.notes as unknown[]) {
+    if (!isObj(n) || !isStr(n.member, 1000) || !isStr(n.label, 1000) || !(n.index === null || isInt(n.index)) || !isRange(n.range)) return `${where}.notes is malformed`;
+  }
+  return undefined;
+}
+
+export function checkDashboardData(x: unknown): Checked<DashboardData> {
+  if (!isObj(x)) return fail('data is not an object');
+  if (x.format !== 'npas-dashboard' || x.version !== 1) return fail('data is not npas-dashboard version 1');
+  if (!isStr(x.source, 4096)) return fail('data.source is not a string');
+  const o = x.options;
+  if (!isObj(o) || !isInt(o.seq) || !isInt(o.srcSeq) || !isInt(o.batch) || !isStr(o.dtype, 16) || !isStr(o.device, 64)) return fail('data.options is malformed');
+  if (!isObj(x.device) || !isStr(x.device.name, 64) || !isCount(x.device.memoryBytes)) return fail('data.device is malformed');
+  const d = x.diagnostics;
+  if (!isObj(d) || !isInt(d.errors) || !isInt(d.warnings) || !Array.isArray(d.messages) || !d.messages.every((m) => isStr(m))) return fail('data.diagnostics is malformed');
+  if (!Array.isArray(x.models) || x.models.length > 1000) return fail('data.models is not a list');
+  const budget = { nodes: 2_000_000 };
+  for (let i = 0; i < x.models.length; i++) {
+    const m: unknown = x.models[i];
+    const w = `models[${i}]`;
+    if (!isObj(m) || !isStr(m.name, 1000)) return fail(`${w} has no name`);
+    if (m.kind !== 'model' && m.kind !== 'variant') return fail(`${w}.kind is unknown`);
+    if (!(m.base === null || isStr(m.base, 1000))) return fail(`${w}.base is malformed`);
+    const e =
+      countsError(m.params, `${w}.params`) ??
+      (isObj(m.flops) && (m.flops.unit === 'token' || m.flops.unit === 'sample') && isCount(m.flops.prefill) && isDecimal(m.flops.prefillPerToken) && isCount(m.flops.decode) && isDecimal(m.flops.trainPerToken)
+        ? undefined
+        : `${w}.flops is malformed`) ??
+      (isCount(m.kvCacheBytes) ? undefined : `${w}.kvCacheBytes is not an exact count`) ??
+      (isObj(m.memory) && ['weightBytes', 'kvCacheBytes', 'inferenceBytes', 'trainingBytes', 'activationBytes'].every((k) => isCount((m.memory as Obj)[k])) ? undefined : `${w}.memory is malformed`) ??
+      (isObj(m.latency) && isStr(m.latency.device, 64) && typeof m.latency.prefillSeconds === 'number' && typeof m.latency.decodeSeconds === 'number' ? undefined : `${w}.latency is malformed`) ??
+      (Array.isArray(m.budgets) && m.budgets.every((b) => isObj(b) && isStr(b.constraint) && isStr(b.metric, 200) && isDecimal(b.limit) && isDecimal(b.value) && typeof b.ok === 'boolean' && isRange(b.range))
+        ? undefined
+        : `${w}.budgets is malformed`) ??
+      (Array.isArray(m.sweep) && m.sweep.every((p) => isObj(p) && isInt(p.seq) && isCount(p.kvCacheBytes) && isCount(p.weightBytes) && isCount(p.inferenceBytes)) ? undefined : `${w}.sweep is malformed`) ??
+      structureError(m.structure, `${w}.structure`) ??
+      treeError(m.tree, `${w}.tree`, 0, budget);
+    if (e) return fail(e);
+  }
+  return { ok: true, value: x as unknown as DashboardData };
+}
+
+export function checkHostMessage(x: unknown): Checked<HostToWebview> {
+  if (!isObj(x)) return fail('message is not an object');
+  switch (x.type) {
+    case 'update': {
+      const d = checkDashboardData(x.data);
+      return d.ok ? { ok: true, value: { type: 'update', data: d.value } } : fail(`update: ${d.error}`);
+    }
+    case 'show':
+      if (!isView(x.view)) return fail(`show: unknown view ${JSON.stringify(x.view)?.slice(0, 40)}`);
+      if (x.model !== undefined && !isStr(x.model, 1000)) return fail('show: model is not a string');
+      return { ok: true, value: x.model === undefined ? { type: 'show', view: x.view } : { type: 'show', view: x.view, model: x.model as string } };
+    case 'allocation':
+    case 'probe':
+      // Those features do not exist yet: only "nothing yet" (null) is understood.
+      if (x.result !== null) return fail(`${x.type}: results are not supported by this dashboard yet`);
+      return { ok: true, value: { type: x.type, result: null } };
+    case 'error':
+      if (!isStr(x.message)) return fail('error: message is not a string');
+      return { ok: true, value: { type: 'error', message: x.message } };
+    default:
+      return fail(`unknown message type ${JSON.stringify(x.type)?.slice(0, 40)}`);
+  }
+}
+
+export function checkWebviewMessage(x: unknown): Checked<WebviewToHost> {
+  if (!isObj(x)) return fail('message is not an object');
+  switch (x.type) {
+    case 'ready':
+      return x.protocol === PROTOCOL_VERSION ? { ok: true, value: { type: 'ready', protocol: PROTOCOL_VERSION } } : fail(`ready: protocol ${String(x.protocol)} is not ${PROTOCOL_VERSION}`);
+    case 'reveal':
+      return isRange(x.range) ? { ok: true, value: { type: 'reveal', range: { start: (x.range as Obj).start as number, end: (x.range as Obj).end as number } } } : fail('reveal: range is malformed');
+    case 'export': {
+      if (x.format !== 'svg' && x.format !== 'png') return fail('export: format is neither svg nor png');
+      if (!isStr(x.fileName, 255) || !/^[\w.-]+\.(svg|png)$/.test(x.fileName)) return fail('export: file name is not a plain .svg or .png name');
+      if (!isStr(x.data, 50_000_000)) return fail('export: data is not a string');
+      if (x.format === 'png' && !x.data.startsWith('data:image/png;base64,')) return fail('export: png data is not a PNG data URL');
+      return { ok: true, value: { type: 'export', format: x.format, fileName: x.fileName, data: x.data } };
+    }
+    case 'log':
+      if (x.level !== 'info' && x.level !== 'warn' && x.level !== 'error') return fail('log: unknown level');
+      if (!isStr(x.message)) return fail('log: message is not a string');
+      return { ok: true, value: { type: 'log', level: x.level, message: x.message } };
+    default:
+      return fail(`unknown message type ${JSON.stringify(x.type)?.slice(0, 40)}`);
+  }
+}
+
+export const STATE_VERSION = 1;
+
+export function initialState(): DashboardState {
+  return { version: STATE_VERSION, view: 'architecture', model: null, collapsed: {}, variantsAxis: 'kv', sort: { key: 'name', descending: false }, theme: null, data: null };
+}
+
+/** Persisted state from an earlier session, with every malformed field replaced by its default. */
+export function restoreState(x: unknown): DashboardState {
+  const s = initialState();
+  if (!isObj(x) || x.version !== STATE_VERSION) return s;
+  const collapsed: Record<string, readonly string[]> = {};
+  if (isObj(x.collapsed)) for (const [k, v] of Object.entries(x.collapsed)) if (Array.isArray(v) && v.every((n) => isStr(n, 1000))) collapsed[k] = v as string[];
+  const data = x.data === null || x.data === undefined ? null : checkDashboardData(x.data);
+  return {
+    version: STATE_VERSION,
+    view: isView(x.view) ? x.view : s.view,
+    model: isStr(x.model, 1000) ? x.model : null,
+    collapsed,
+    variantsAxis: x.variantsAxis === 'flops' ? 'flops' : 'kv',
+    sort: isObj(x.sort) && isStr(x.sort.key, 64) && typeof x.sort.descending === 'boolean' ? { key: x.sort.key, descending: x.sort.descending } : s.sort,
+    theme: x.theme === 'dark' || x.theme === 'light' ? x.theme : null,
+    data: data && data.ok ? data.value : null,
+  };
+}
+
+/** The dashboard's reducer: the state after a (validated) host message. */
+export function reduce(state: DashboardState, message: HostToWebview): DashboardState {
+  switch (message.type) {
+    case 'update': {
+      const names = message.data.models.map((m) => m.name);
+      const model = state.model !== null && names.includes(state.model) ? state.model : (names[0] ?? null);
+      return { ...state, data: message.data, model };
+    }
+    case 'show': {
+      const names = state.data?.models.map((m) => m.name) ?? [];
+      return { ...state, view: message.view, model: message.model !== undefined && names.includes(message.model) ? message.model : state.model };
+    }
+    case 'allocation':
+    case 'probe':
+    case 'error':
+      return state;
+  }
+}
