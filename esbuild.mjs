@@ -2,11 +2,10 @@
 //   dist/cli.js        the `npas` command line (src/cli/main.ts)
 //   dist/server.js     the language server, IPC or --stdio (src/server/main.ts)
 //   dist/extension.js  the VS Code extension (src/extension/main.ts); `vscode` stays external
-//   dist/webview.js    the dashboard webview (webview/main.ts): browser, IIFE (webview/build.mjs)
+//   dist/probe-host.js the probe host child process (kernels/probe-host.ts), forked by the CLI and the extension
 // Native modules (onnxruntime-node) are never bundled: they ship in node_modules.
 import * as esbuild from 'esbuild';
 import { existsSync } from 'node:fs';
-import { buildWebview } from './webview/build.mjs';
 
 const production = process.argv.includes('--production');
 
@@ -26,6 +25,7 @@ const entries = [
   ['src/cli/main.ts', 'dist/cli.js'],
   ['src/server/main.ts', 'dist/server.js'],
   ['src/extension/main.ts', 'dist/extension.js'],
+  ['kernels/probe-host.ts', 'dist/probe-host.js'],
 ];
 
 await Promise.all(
@@ -33,4 +33,3 @@ await Promise.all(
     .filter(([entry]) => existsSync(entry))
     .map(([entry, outfile]) => esbuild.build({ ...common, entryPoints: [entry], outfile })),
 );
-await buildWebview();

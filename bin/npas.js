@@ -9,5 +9,7 @@ if (!fs.existsSync(bundle)) {
   process.stderr.write('npas: dist/cli.js is missing; run `npm run build` in the npas-studio folder\n');
   process.exit(2);
 }
-const { main, nodeIO } = require(bundle);
-process.exitCode = main(process.argv.slice(2), nodeIO);
+const { main, mainAsync, nodeIO } = require(bundle);
+// mainAsync runs every command, including those that wait on a child process (probe).
+if (mainAsync) mainAsync(process.argv.slice(2), nodeIO).then((code) => (process.exitCode = code));
+else process.exitCode = main(process.argv.slice(2), nodeIO);

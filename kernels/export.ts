@@ -13,7 +13,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { AnalysisOptions, ModelReport } from '../src/core/index.js';
 import type { BlockMember, ModuleNode } from '../src/core/model/module-tree.js';
-import { loadModel, type LoadedModel, type PathStep } from './engine-bridge.js';
+import { loadModel, type PathStep } from './engine-bridge.js';
 import { GraphBuilder, defaultFill, type WeightFill } from './graph-builder.js';
 import { emitLayer, type EmitContext, type Hidden, type TieTarget } from './layers.js';
 import { DataType, concat, encodeModel, type EncodeOptions, type ModelSpec } from './onnx-writer.js';
@@ -61,10 +61,7 @@ class Exporter {
   maxSeq: number | undefined;
   inputVocab = 1;
 
-  constructor(
-    private readonly ctx: EmitContext,
-    private readonly model: LoadedModel,
-  ) {}
+  constructor(private readonly ctx: EmitContext) {}
 
   sequence(items: readonly Item[], parent: readonly PathStep[], h: Hidden): Hidden {
     let i = 0;
@@ -138,7 +135,7 @@ export function exportModel(text: string, modelName: string | undefined, options
   const idsShape = g.op('Shape', [ids], undefined, { hint: 'ids_shape' });
   const seqLen = g.op('Gather', [idsShape, g.ints([1], true)], { axis: { kind: 'int', value: 0 } }, { hint: 'seq' });
   const ctx: EmitContext = { g, model, ids, idsShape, seqLen, masks: new Map() };
-  const exporter = new Exporter(ctx, model);
+  const exporter = new Exporter(ctx);
   const items: Item[] = model.members.map((m) => {
     const t = model.tieMain.get(m.name);
     const tie = t ? { steps: (t.weight !== undefined ? t.pattern.slice(0, -1) : t.pattern) as PathStep[], weight: t.weight } : undefined;

@@ -193,7 +193,7 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
     await session.release();
 
     let placement: ProbeResult['placement'];
-    if (p.profile || !strictPlacement) {
+    if (p.profile || (provider === 'cuda' && !strictPlacement)) {
       progress({ stage: 'profile', message: 'one profiled run for node placement' });
       const ps = await createSession(o, source, options(strictPlacement, true));
       await ps.run(feeds);

@@ -4,8 +4,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { runBudget } from './commands/budget.js';
 import { runCheck } from './commands/check.js';
+import { runExportOnnx } from './commands/export-onnx.js';
+import { runProbeCommand } from './commands/probe.js';
 import { runImportHf } from './commands/import-hf.js';
-import { runReport } from './commands/report.js';
 import { CliError, type CliIO } from './io.js';
 
 const USAGE = `usage: npas <command> [options]
@@ -15,8 +16,10 @@ commands:
   budget FILE [--model NAME] [--seq N] [--src-seq N] [--batch N] [--dtype T] [--device D] [--json] [--depth N]
                                    the budget report (exit 1 if a budget is violated, 2 on spec errors)
   import-hf CONFIG [-o FILE]       a .npas spec from a Hugging Face config.json
-  report FILE [-o report.html] [--model NAME] [--seq N] [--batch N] [--dtype T] [--device D] [--theme dark|light]
-                                   the dashboard as one self-contained HTML file (exit 1 if a budget is violated)
+  export-onnx FILE --model NAME -o OUT.onnx [--dtype fp16|fp32]
+                                   the model as ONNX with synthetic weights (one initializer per stored tensor)
+  probe FILE --model NAME [--ep cuda|cpu] [--batch B] [--seq S] [--json]
+                                   measure it with onnxruntime-node beside the roofline (docs/probes.md)
   help                             this text
 `;
 
@@ -24,8 +27,25 @@ const COMMANDS: Record<string, (argv: readonly string[], io: CliIO) => number> =
   check: runCheck,
   budget: runBudget,
   'import-hf': runImportHf,
-  report: (argv, io) => runReport(argv, io),
+  'export-onnx': runExportOnnx,
 };
+
+/** Commands that wait on a child process; run through mainAsync. */
+const ASYNC_COMMANDS: Record<string, (argv: readonly string[], io: CliIO) => Promise<number>> = {
+  probe: (argv, io) => runProbeCommand(argv, io),
+};
+
+/** Like main, for every command including the asynchronous ones (probe). */
+export async function mainAsync(argv: readonly string[], io: CliIO): Promise<number> {
+  const [command, ...rest] = argv;
+  const run = command ? ASYNC_COMMANDS[command] : undefined;
+  if (!run) return main(argv, io);
+  try {
+    return await run(rest, io);
+  } catch (e) {
+    return reportError(e, io);
+  }
+}
 
 export function main(argv: readonly string[], io: CliIO): number {
   const [command, ...rest] = argv;
@@ -34,6 +54,10 @@ export function main(argv: readonly string[], io: CliIO): number {
     return command ? 0 : 2;
   }
   const run = COMMANDS[command];
+  if (!run && ASYNC_COMMANDS[command]) {
+    io.stderr(`npas: '${command}' runs asynchronously; call mainAsync\n`);
+    return 70;
+  }
   if (!run) {
     io.stderr(`npas: unknown command '${command}'\n${USAGE}`);
     return 2;
@@ -41,13 +65,17 @@ export function main(argv: readonly string[], io: CliIO): number {
   try {
     return run(rest, io);
   } catch (e) {
-    if (e instanceof CliError) {
-      io.stderr(`npas: ${e.message}\n`);
-      return e.exitCode;
-    }
-    io.stderr(`npas: internal error: ${e instanceof Error ? e.message : String(e)} (please report this)\n`);
-    return 70;
+    return reportError(e, io);
   }
+}
+
+function reportError(e: unknown, io: CliIO): number {
+  if (e instanceof CliError) {
+    io.stderr(`npas: ${e.message}\n`);
+    return e.exitCode;
+  }
+  io.stderr(`npas: internal error: ${e instanceof Error ? e.message : String(e)} (please report this)\n`);
+  return 70;
 }
 
 let pipesGuarded = false;
@@ -75,5 +103,7 @@ export const nodeIO: CliIO = {
 };
 
 if (require.main === module) {
-  process.exitCode = main(process.argv.slice(2), nodeIO);
+  void mainAsync(process.argv.slice(2), nodeIO).then((code) => {
+    process.exitCode = code;
+  });
 }

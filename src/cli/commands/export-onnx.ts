@@ -1,0 +1,57 @@
+// `npas export-onnx FILE --model NAME -o OUT.onnx [--dtype fp16|fp32]`: the model as an ONNX
+// graph with deterministic synthetic weights, one initializer per stored tensor (so the file's
+// initializer elements equal params.stored). Weights past the protobuf limit go to
+// OUT.onnx.data (ONNX external data). Exit 2 on spec errors or unsupported layers and schemes.
+
+import { ExportError, exportModel, writeOnnx } from '../../../kernels/export.js';
+import { parseArgs } from '../args.js';
+import { formatBytes, groupDigits } from '../format.js';
+import { CliError, type CliIO } from '../io.js';
+import { readSpec } from './read-spec.js';
+
+const FLAGS = [
+  { name: 'model', takesValue: true },
+  { name: 'out', alias: 'o', takesValue: true },
+  { name: 'dtype', takesValue: true },
+  { name: 'external-threshold', takesValue: true },
+] as const;
+
+const USAGE = 'usage: npas export-onnx FILE --model NAME -o OUT.onnx [--dtype fp16|fp32]';
+
+export function runExportOnnx(argv: readonly string[], io: CliIO): number {
+  const { positionals, flags } = parseArgs(argv, FLAGS, 'export-onnx');
+  if (positionals.length !== 1) throw new CliError(USAGE);
+  const out = flags.get('out');
+  if (typeof out !== 'string') throw new CliError(`export-onnx: -o OUT.onnx is required\n${USAGE}`);
+  const dtype = flags.get('dtype') ?? 'fp32';
+  if (dtype !== 'fp32' && dtype !== 'fp16') throw new CliError(`--dtype must be fp16 or fp32; got '${String(dtype)}'`);
+  const model = flags.get('model');
+  const thresholdFlag = flags.get('external-threshold');
+  const threshold = typeof thresholdFlag === 'string' ? Number(thresholdFlag) : undefined;
+  if (threshold !== undefined && !(Number.isSafeInteger(threshold) && threshold >= 0)) throw new CliError(`--external-threshold must be a byte count; got '${String(thresholdFlag)}'`);
+  const text = readSpec(positionals[0]!, io);
+  let result;
+  try {
+    result = exportModel(text, typeof model === 'string' ? model : undefined, { dtype });
+  } catch (e) {
+    if (e instanceof ExportError) throw new CliError(`export-onnx: ${e.message}`);
+    throw e;
+  }
+  let written;
+  try {
+    written = writeOnnx(result, out, threshold !== undefined ? { externalThresholdBytes: threshold } : {});
+  } catch (e) {
+    throw new CliError(`export-onnx: cannot write ${out}: ${(e as Error).message}`);
+  }
+  const match = result.initializerElements === result.storedParams;
+  io.stdout(
+    `${result.modelName} → ${out} (${formatBytes(BigInt(written.bytes))}${written.externalPath ? ` + external data ${written.externalPath}, ${formatBytes(BigInt(written.externalBytes))}` : ''})\n` +
+      `  ${groupDigits(result.initializers)} initializers, ${groupDigits(result.initializerElements)} elements ${match ? '= params.stored' : `≠ params.stored ${groupDigits(result.storedParams)}`}; ${groupDigits(result.nodes)} nodes; ${dtype}\n` +
+      `  input: input_ids int64 [batch, seq]; output: last_token float32 [batch, ${result.outputWidth}]\n`,
+  );
+  if (!match) {
+    io.stderr(`npas: export-onnx: the initializers hold ${result.initializerElements} elements but the engine counts ${result.storedParams} stored parameters (please report)\n`);
+    return 70;
+  }
+  return 0;
+}

@@ -1,0 +1,125 @@
+// `npas probe FILE --model NAME [--ep cuda|cpu] [--batch B] [--seq S] [--json]`: exports the
+// model, runs it in a probe host child process with onnxruntime-node and prints the measured
+// session creation and prefill latency, achieved FLOP/s and bytes/s from the engine's counts,
+// and the engine's roofline beside each. A CPU fallback is printed loudly; a missing CUDA
+// provider says how to install one. Exit 0 measured, 2 usage or spec error, 3 provider
+// missing, 4 the probe failed (session, run, timeout, crash), 130 cancelled (Ctrl-C).
+
+import { findDevice } from '../../core/index.js';
+import type { ProbeParams, ProbeResult } from '../../protocol/kernel-rpc.js';
+import { runProbe } from '../../../kernels/probe-client.js';
+import { parseArgs, positiveIntFlag } from '../args.js';
+import { groupDigits } from '../format.js';
+import { CliError, type CliIO } from '../io.js';
+import { readSpec } from './read-spec.js';
+
+const FLAGS = [
+  { name: 'model', takesValue: true },
+  { name: 'ep', takesValue: true },
+  { name: 'batch', takesValue: true },
+  { name: 'seq', takesValue: true },
+  { name: 'dtype', takesValue: true },
+  { name: 'device', takesValue: true },
+  { name: 'runs', takesValue: true },
+  { name: 'warmup', takesValue: true },
+  { name: 'threads', takesValue: true },
+  { name: 'timeout', takesValue: true },
+  { name: 'provider-path', takesValue: true },
+  { name: 'fallback', takesValue: false },
+  { name: 'profile', takesValue: false },
+  { name: 'json', takesValue: false },
+] as const;
+
+const USAGE = 'usage: npas probe FILE --model NAME [--ep cuda|cpu] [--batch B] [--seq S] [--dtype fp16|fp32] [--device D] [--runs N] [--profile] [--fallback] [--provider-path DIR] [--timeout SECONDS] [--json]';
+
+export interface ProbeCommandHooks {
+  /** Overrides the probe host entry (tests). */
+  readonly hostPath?: string;
+}
+
+export async function runProbeCommand(argv: readonly string[], io: CliIO, hooks: ProbeCommandHooks = {}): Promise<number> {
+  const { positionals, flags } = parseArgs(argv, FLAGS, 'probe');
+  if (positionals.length !== 1) throw new CliError(USAGE);
+  const str = (k: string): string | undefined => {
+    const v = flags.get(k);
+    return typeof v === 'string' ? v : undefined;
+  };
+  const ep = str('ep') ?? 'cuda';
+  if (ep !== 'cuda' && ep !== 'cpu') throw new CliError(`--ep must be cuda or cpu; got '${ep}'`);
+  const dtype = str('dtype') ?? (ep === 'cuda' ? 'fp16' : 'fp32');
+  if (dtype !== 'fp16' && dtype !== 'fp32') throw new CliError(`--dtype must be fp16 or fp32; got '${dtype}'`);
+  const deviceFlag = str('device');
+  const device = deviceFlag ? findDevice(deviceFlag)?.name : undefined;
+  if (deviceFlag && !device) throw new CliError(`--device must be one of H100, H200, A100, L4, RTX4090, CPU; got '${deviceFlag}'`);
+  const int = (k: string, d: number | undefined): number | undefined => (str(k) ? positiveIntFlag(str(k)!, k) : d);
+  const model = str('model');
+  const text = readSpec(positionals[0]!, io);
+  const params: ProbeParams = {
+    specText: text,
+    model: model ?? '',
+    ep,
+    dtype,
+    batch: int('batch', 1)!,
+    seq: int('seq', 128)!,
+    runs: int('runs', 10),
+    warmup: str('warmup') === '0' ? 0 : int('warmup', 2),
+    threads: int('threads', undefined),
+    device,
+    profile: flags.has('profile'),
+    allowCpuFallback: flags.has('fallback'),
+  };
+  if (!model) throw new CliError(`probe: --model NAME is required\n${USAGE}`);
+  const timeoutS = int('timeout', 600)!;
+  const json = flags.has('json');
+  const controller = new AbortController();
+  const onSigint = (): void => controller.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const outcome = await runProbe(params, {
+      timeoutMs: timeoutS * 1000,
+      signal: controller.signal,
+      providerPath: str('provider-path'),
+      hostPath: hooks.hostPath,
+      onProgress: json ? undefined : (p) => io.stderr(`  … ${p.message}\n`),
+    });
+    if (!outcome.ok) {
+      if (json) io.stdout(`${JSON.stringify({ error: { kind: outcome.kind, message: outcome.message } }, null, 2)}\n`);
+      io.stderr(`npas: probe ${outcome.kind === 'provider-missing' ? 'cannot use CUDA' : 'failed'} (${outcome.kind}): ${outcome.message}\n`);
+      return outcome.kind === 'spec' ? 2 : outcome.kind === 'provider-missing' ? 3 : outcome.kind === 'cancelled' ? 130 : 4;
+    }
+    const r = outcome.result;
+    if (r.fallback) io.stderr(`\n!!! ${r.fallback}\n\n`);
+    io.stdout(json ? `${JSON.stringify(r, null, 2)}\n` : formatResult(r));
+    return 0;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+}
+
+const ms = (x: number): string => (x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(x < 10 ? 2 : 1)} ms`);
+const si = (x: number, unit: string): string => {
+  const steps: [number, string][] = [[1e15, 'P'], [1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
+  for (const [v, p] of steps) if (x >= v) return `${(x / v).toFixed(x / v < 10 ? 2 : 1)} ${p}${unit}`;
+  return `${x.toFixed(0)} ${unit}`;
+};
+
+function formatResult(r: ProbeResult): string {
+  const p = r.prefill;
+  const lines = [
+    `${r.model} on ${r.provider === 'cuda' ? 'CUDA' : 'CPU'}${r.fallback ? ' (FALLBACK from CUDA)' : ''} — onnxruntime-node ${r.ortVersion}, ${r.dtype}, batch ${r.batch}, seq ${r.seq}`,
+    `  export            ${ms(r.export.ms)}, ${si(r.export.bytes, 'B')}${r.export.externalData ? ' (external data)' : ''}, ${groupDigits(r.export.nodes)} nodes, ${groupDigits(r.export.initializers)} initializers = ${groupDigits(BigInt(r.initializerElements))} elements (params.stored ${groupDigits(BigInt(r.storedParams))})`,
+    `  session creation  ${ms(r.sessionCreateMs)}`,
+    `  prefill           ${ms(p.medianMs)} median, ${ms(p.minMs)} min over ${p.runs} runs   roofline (${p.roofline.device}) ${ms(p.roofline.seconds * 1000)}, ${p.roofline.bound}-bound → ${(p.efficiency * 100).toFixed(1)}% of roofline`,
+    `                    achieved ${si(p.achievedFlopsPerSecond, 'FLOP/s')} (engine count ${si(Number(p.flops), 'FLOP')}), ${si(p.achievedBytesPerSecond, 'B/s')} (engine count ${si(Number(p.bytes), 'B')})`,
+    `  decode step       ${r.decode.unavailable}; roofline (${r.decode.roofline.device}) ${ms(r.decode.roofline.seconds * 1000)}, ${r.decode.roofline.bound}-bound`,
+    `  memory            ${memoryText(r.memory)}`,
+    `  placement         ${Object.entries(r.placement.nodesByProvider).map(([k, v]) => `${k} ${v} nodes`).join(', ') || '—'} (${r.placement.note})`,
+    ...r.notes.map((n) => `  note: ${n}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+function memoryText(m: ProbeResult['memory']): string {
+  if (m.kind === 'unavailable') return `unavailable (${m.reason})`;
+  return m.kind === 'gpu' ? `GPU ${si(m.bytes, 'B')} held by the probe process` : `host RSS +${si(m.bytes, 'B')} while the session was alive`;
+}
