@@ -2,10 +2,12 @@
 //   dist/cli.js        the `npas` command line (src/cli/main.ts)
 //   dist/server.js     the language server, IPC or --stdio (src/server/main.ts)
 //   dist/extension.js  the VS Code extension (src/extension/main.ts); `vscode` stays external
+//   dist/webview.js    the dashboard webview (webview/main.ts): browser, IIFE (webview/build.mjs)
 //   dist/probe-host.js the probe host child process (kernels/probe-host.ts), forked by the CLI and the extension
 // Native modules (onnxruntime-node) are never bundled: they ship in node_modules.
 import * as esbuild from 'esbuild';
 import { existsSync } from 'node:fs';
+import { buildWebview } from './webview/build.mjs';
 
 const production = process.argv.includes('--production');
 
@@ -33,3 +35,4 @@ await Promise.all(
     .filter(([entry]) => existsSync(entry))
     .map(([entry, outfile]) => esbuild.build({ ...common, entryPoints: [entry], outfile })),
 );
+await buildWebview();

@@ -7,6 +7,7 @@ import { runCheck } from './commands/check.js';
 import { runExportOnnx } from './commands/export-onnx.js';
 import { runProbeCommand } from './commands/probe.js';
 import { runImportHf } from './commands/import-hf.js';
+import { runReport } from './commands/report.js';
 import { CliError, type CliIO } from './io.js';
 
 const USAGE = `usage: npas <command> [options]
@@ -20,6 +21,8 @@ commands:
                                    the model as ONNX with synthetic weights (one initializer per stored tensor)
   probe FILE --model NAME [--ep cuda|cpu] [--batch B] [--seq S] [--json]
                                    measure it with onnxruntime-node beside the roofline (docs/probes.md)
+  report FILE [-o report.html] [--model NAME] [--seq N] [--batch N] [--dtype T] [--device D] [--theme dark|light]
+                                   the dashboard as one self-contained HTML file (exit 1 if a budget is violated)
   help                             this text
 `;
 
@@ -27,6 +30,7 @@ const COMMANDS: Record<string, (argv: readonly string[], io: CliIO) => number> =
   check: runCheck,
   budget: runBudget,
   'import-hf': runImportHf,
+  report: (argv, io) => runReport(argv, io),
   'export-onnx': runExportOnnx,
 };
 
