@@ -2,6 +2,7 @@
 // user mistakes exit 2 with a message, internal errors exit 70 with a short note.
 
 import { readFileSync, writeFileSync } from 'node:fs';
+import { runAllocate } from './commands/allocate.js';
 import { runBudget } from './commands/budget.js';
 import { runCheck } from './commands/check.js';
 import { runExportOnnx } from './commands/export-onnx.js';
@@ -17,6 +18,8 @@ commands:
   budget FILE [--model NAME] [--seq N] [--src-seq N] [--batch N] [--dtype T] [--device D] [--json] [--depth N]
                                    the budget report (exit 1 if a budget is violated, 2 on spec errors)
   import-hf CONFIG [-o FILE]       a .npas spec from a Hugging Face config.json
+  allocate FILE --model NAME --params N [--groups G] [--method M] [--json] [--emit] [--sweep FROM..TO]
+                                   an NPAS plan storing exactly N params (exit 2 when refused)
   export-onnx FILE --model NAME -o OUT.onnx [--dtype fp16|fp32]
                                    the model as ONNX with synthetic weights (one initializer per stored tensor)
   probe FILE --model NAME [--ep cuda|cpu] [--batch B] [--seq S] [--json]
@@ -30,6 +33,7 @@ const COMMANDS: Record<string, (argv: readonly string[], io: CliIO) => number> =
   check: runCheck,
   budget: runBudget,
   'import-hf': runImportHf,
+  allocate: runAllocate,
   report: (argv, io) => runReport(argv, io),
   'export-onnx': runExportOnnx,
 };
