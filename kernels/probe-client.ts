@@ -98,8 +98,9 @@ function call<T>(method: string, params: unknown, options: ClientOptions): Promi
       if (stderr.length > 50) stderr.splice(0, stderr.length - 50);
     });
     child.on('error', (e) => finish({ ok: false, kind: 'crash', message: `the probe host failed: ${e.message}` }, true));
-    child.on('exit', (code, signal) => {
-      const tail = stderr.join('').trim().split('\n').slice(-5).join('\n');
+    // 'close' comes after the child's stderr is drained, so the crash report carries its last words.
+    child.on('close', (code, signal) => {
+      const tail = stderr.join('').trim().split('\n').slice(-15).join('\n');
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
       finish({ ok: false, kind: 'crash', message: `the probe host ${how} before answering (a native crash in ONNX Runtime or the provider?)${tail ? `; its last output:\n${tail}` : ''}` }, false);
     });

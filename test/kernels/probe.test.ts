@@ -1,0 +1,153 @@
+// The probe host and its client on CPU: a real probe of a tiny model through the child process,
+// the missing-provider message and the loud CPU fallback, and the failure paths the parent
+// must report as such — a child that hangs (timeout, cancellation) or dies (abort, exit code).
+// The CLI commands are checked in-process through mainAsync.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { runProbe, hostInfo } from '../../kernels/probe-client.js';
+import { mainAsync } from '../../src/cli/main.js';
+import type { ProbeParams } from '../../src/protocol/kernel-rpc.js';
+
+const root = join(__dirname, '..', '..');
+const host = join(root, 'kernels', 'probe-host.ts');
+const fixture = (name: string): string => join(__dirname, 'fixtures', name);
+
+const SPEC = `
+model Tiny {
+  vocab = 64
+  d = 32
+  block Decoder {
+    attn_norm = RMSNorm(d)
+    attn      = Attention(d, 4, kv_heads: 2)
+    mlp_norm  = RMSNorm(d)
+    mlp       = GatedMLP(d, 64)
+  }
+  embed   = Embedding(vocab, d)
+  body    = Decoder * 4
+  norm    = RMSNorm(d)
+  lm_head = Linear(d, vocab) tied embed
+}
+variant Looped of Tiny { share body: cycle(2) }
+`;
+
+const params = (over: Partial<ProbeParams> = {}): ProbeParams => ({ specText: SPEC, model: 'Looped', ep: 'cpu', batch: 2, seq: 16, dtype: 'fp32', runs: 3, warmup: 1, ...over });
+
+test('a CPU probe measures the model beside the roofline and says what it did not measure', async () => {
+  const stages: string[] = [];
+  const out = await runProbe(params({ profile: true }), { hostPath: host, timeoutMs: 60_000, onProgress: (p) => stages.push(p.stage) });
+  assert.ok(out.ok, out.ok ? '' : `${out.kind}: ${out.message}`);
+  const r = out.result;
+  assert.equal(r.provider, 'cpu');
+  assert.equal(r.fallback, undefined);
+  assert.equal(r.initializerElements, r.storedParams);
+  assert.ok(r.sessionCreateMs > 0 && r.prefill.medianMs > 0 && r.prefill.minMs <= r.prefill.medianMs);
+  assert.equal(r.prefill.runs, 3);
+  assert.ok(BigInt(r.prefill.flops) > 0n && r.prefill.achievedFlopsPerSecond > 0 && r.prefill.achievedBytesPerSecond > 0);
+  assert.equal(r.prefill.roofline.device, 'CPU');
+  assert.ok(r.prefill.roofline.seconds > 0 && r.prefill.efficiency > 0);
+  assert.match(r.decode.unavailable, /KV-cache/);
+  assert.ok(r.decode.roofline.seconds > 0);
+  assert.equal(r.placement.source, 'profile');
+  assert.ok((r.placement.nodesByProvider.CPUExecutionProvider ?? 0) > 0);
+  assert.deepEqual([...new Set(stages)], ['export', 'session', 'warmup', 'measure', 'profile']);
+});
+
+test('host info lists the CPU provider and the runtime folder', async () => {
+  const out = await hostInfo({ hostPath: host, timeoutMs: 30_000 });
+  assert.ok(out.ok);
+  assert.equal(out.result.ortVersion, '1.29.0');
+  assert.ok(out.result.providers.includes('cpu'));
+});
+
+test('a missing CUDA provider is an error that says how to install one; --fallback runs on CPU, loudly', async () => {
+  const empty = mkdtempSync(join(tmpdir(), 'npas-providers-'));
+  try {
+    const missing = await runProbe(params({ ep: 'cuda', dtype: 'fp32' }), { hostPath: host, providerPath: empty, timeoutMs: 60_000 });
+    assert.ok(!missing.ok);
+    assert.equal(missing.kind, 'provider-missing');
+    assert.match(missing.message, /npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12/);
+    assert.match(missing.message, /npas\.probe\.providerPath/);
+    const fallback = await runProbe(params({ ep: 'cuda', allowCpuFallback: true }), { hostPath: host, providerPath: empty, timeoutMs: 60_000 });
+    assert.ok(fallback.ok);
+    assert.equal(fallback.result.requestedProvider, 'cuda');
+    assert.equal(fallback.result.provider, 'cpu');
+    assert.match(fallback.result.fallback ?? '', /^CPU FALLBACK/);
+  } finally {
+    rmSync(empty, { recursive: true, force: true });
+  }
+  const nowhere = await runProbe(params({ ep: 'cuda' }), { hostPath: host, providerPath: join(tmpdir(), 'npas-no-such-folder'), timeoutMs: 10_000 });
+  assert.ok(!nowhere.ok && nowhere.kind === 'provider-missing' && /does not exist/.test(nowhere.message));
+});
+
+test('spec problems come back as spec errors, not crashes', async () => {
+  const out = await runProbe(params({ model: 'Nope' }), { hostPath: host, timeoutMs: 30_000 });
+  assert.ok(!out.ok && out.kind === 'spec' && /no model or variant named 'Nope'/.test(out.message));
+  const long = await runProbe({ ...params(), specText: 'model P { e = Embedding(10, 8)\n p = PositionEmbedding(8, 8) }', model: 'P', seq: 16 }, { hostPath: host, timeoutMs: 30_000 });
+  assert.ok(!long.ok && long.kind === 'spec' && /position table/.test(long.message));
+});
+
+test('a hung child is killed at the deadline and reported as a timeout', async () => {
+  const t = Date.now();
+  const out = await runProbe(params(), { hostPath: fixture('hang-host.js'), timeoutMs: 400 });
+  assert.ok(!out.ok && out.kind === 'timeout', JSON.stringify(out));
+  assert.match(out.message, /killed/);
+  assert.ok(Date.now() - t < 5000);
+});
+
+test('cancellation kills the child and is reported as cancelled', async () => {
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 200);
+  const out = await runProbe(params(), { hostPath: fixture('hang-host.js'), timeoutMs: 30_000, signal: controller.signal });
+  assert.ok(!out.ok && out.kind === 'cancelled');
+});
+
+test('a child that aborts (native crash) or exits without answering is reported as a crash', async () => {
+  const aborted = await runProbe(params(), { hostPath: fixture('abort-host.js'), timeoutMs: 30_000 });
+  assert.ok(!aborted.ok && aborted.kind === 'crash', JSON.stringify(aborted));
+  assert.match(aborted.message, /SIGABRT/);
+  assert.match(aborted.message, /simulated native crash/);
+  const exited = await runProbe(params(), { hostPath: fixture('exit-host.js'), timeoutMs: 30_000 });
+  assert.ok(!exited.ok && exited.kind === 'crash' && /exited with code 3/.test(exited.message));
+});
+
+test('npas export-onnx and npas probe from the command line', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'npas-cli-onnx-'));
+  try {
+    const spec = join(dir, 'tiny.npas');
+    writeFileSync(spec, SPEC);
+    let stdout = '';
+    let stderr = '';
+    const io = { stdout: (t: string) => void (stdout += t), stderr: (t: string) => void (stderr += t), readFile: (p: string) => (p === spec ? SPEC : ''), writeFile: () => {} };
+    const out = join(dir, 'looped.onnx');
+    assert.equal(await mainAsync(['export-onnx', spec, '--model', 'Looped', '-o', out, '--dtype', 'fp16'], io), 0, stderr);
+    assert.match(stdout, /= params\.stored/);
+    const session = await ort.InferenceSession.create(out);
+    await session.release();
+    stdout = '';
+    assert.equal(await mainAsync(['export-onnx', spec, '--model', 'Looped'], io), 2);
+    assert.match(stderr, /-o OUT\.onnx is required/);
+
+    // probe through the command, with the source host (the CLI forks it like dist/probe-host.js)
+    const { runProbeCommand } = await import('../../src/cli/commands/probe.js');
+    stdout = '';
+    stderr = '';
+    assert.equal(await runProbeCommand([spec, '--model', 'Looped', '--ep', 'cpu', '--seq', '8', '--runs', '2', '--json'], io, { hostPath: host }), 0, stderr);
+    const result = JSON.parse(stdout) as { provider: string; prefill: { medianMs: number } };
+    assert.equal(result.provider, 'cpu');
+    stdout = '';
+    assert.equal(await runProbeCommand([spec, '--model', 'Looped', '--ep', 'cpu', '--seq', '8', '--runs', '2'], io, { hostPath: host }), 0, stderr);
+    assert.match(stdout, /prefill .* median.*roofline \(CPU\)/);
+    assert.match(stdout, /decode step +not measured/);
+    stderr = '';
+    const empty = mkdtempSync(join(dir, 'providers-'));
+    assert.equal(await runProbeCommand([spec, '--model', 'Looped', '--ep', 'cuda', '--provider-path', empty], io, { hostPath: host }), 3);
+    assert.match(stderr, /onnxruntime-node-install=cuda12/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
