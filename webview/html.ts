@@ -32,12 +32,18 @@ export interface ReportHtmlOptions {
 const NONCE_RE = /^[A-Za-z0-9+/=_-]{16,128}$/;
 
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  // Attributes are always double-quoted, so a single quote (CSP keywords) needs no escape.
+  return text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 }
 
 /** Text that may sit inside <script>…</script> (JSON or JavaScript) without ending it early. */
 export function escapeScript(text: string): string {
   return text.replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
+/** JSON for a data block: every `<` (and the line separators) as a JSON escape; parses back unchanged. */
+export function escapeJson(json: string): string {
+  return json.replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
 function checkNonce(nonce: string): void {
@@ -97,7 +103,7 @@ ${o.style.replace(/<\/style/gi, '<\\/style')}
 </head>
 <body class="vscode-${theme} npas-standalone" data-vscode-theme-kind="vscode-${theme}">
 ${BODY}
-<script type="application/json" id="npas-data">${escapeScript(o.dataJson)}</script>
+<script type="application/json" id="npas-data">${escapeJson(o.dataJson)}</script>
 <script nonce="${o.nonce}">
 ${escapeScript(o.script)}
 </script>

@@ -91,6 +91,7 @@ export function checkDashboardData(x: unknown): Checked<DashboardData> {
     if (!isObj(m) || !isStr(m.name, 1000)) return fail(`${w} has no name`);
     if (m.kind !== 'model' && m.kind !== 'variant') return fail(`${w}.kind is unknown`);
     if (!(m.base === null || isStr(m.base, 1000))) return fail(`${w}.base is malformed`);
+    if (!isRange(m.range)) return fail(`${w}.range is not a range`);
     const e =
       countsError(m.params, `${w}.params`) ??
       (isObj(m.flops) && (m.flops.unit === 'token' || m.flops.unit === 'sample') && isCount(m.flops.prefill) && isDecimal(m.flops.prefillPerToken) && isCount(m.flops.decode) && isDecimal(m.flops.trainPerToken)

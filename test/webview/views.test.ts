@@ -1,0 +1,189 @@
+// The views rendered into jsdom: expected elements, text alternatives, keyboard reachability,
+// no style attributes, and normalised SVG snapshots (test/webview/__snapshots__).
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { DashboardData, Range } from '../../src/core/index.js';
+import type { DashboardState } from '../../src/protocol/webview-messages.js';
+import { initialState } from '../../webview/protocol.js';
+import { renderAllocation } from '../../webview/views/allocation.js';
+import { renderArchitecture } from '../../webview/views/architecture.js';
+import { renderBudget } from '../../webview/views/budget.js';
+import type { View, ViewContext } from '../../webview/views/context.js';
+import { renderProbe } from '../../webview/views/probe.js';
+import { paretoFront, renderVariants } from '../../webview/views/variants.js';
+import { exampleData, matchSnapshot, normaliseSvg, page } from './dom.js';
+
+interface Harness {
+  root: HTMLElement;
+  document: Document;
+  revealed: Range[];
+  state: () => DashboardState;
+  draw: () => void;
+}
+
+function mount(view: View, data: DashboardData, modelName: string, patch: Partial<DashboardState> = {}): Harness {
+  const { root, document } = page();
+  let state: DashboardState = { ...initialState(), data, model: modelName, ...patch };
+  const revealed: Range[] = [];
+  const draw = (): void => {
+    const ctx: ViewContext = {
+      document,
+      data,
+      model: data.models.find((m) => m.name === state.model)!,
+      state,
+      update: (p) => {
+        state = { ...state, ...p };
+        draw();
+      },
+      reveal: (r) => revealed.push(r),
+      hover: () => undefined,
+    };
+    view(root, ctx);
+  };
+  draw();
+  return { root, document, revealed, state: () => state, draw };
+}
+
+function assertCleanDom(root: HTMLElement): void {
+  assert.equal(root.querySelectorAll('[style]').length, 0, 'no style attributes');
+  assert.equal(root.querySelectorAll('script, foreignObject, iframe').length, 0);
+}
+
+const CASES: [string, string][] = [
+  ['relaxed-recursive-gemma', 'RelaxedRecursiveGemma'],
+  ['moeut', 'MoEUT244M'],
+  ['widenet', 'WideNetB'],
+  ['cla-mlkv', 'Llama3_8B_CLA2'],
+  ['deepseek-v2', 'DeepSeekV2Lite'],
+  ['ssn-wrn-28-10', 'WRN28_10_SSN10'],
+];
+
+describe('architecture view', () => {
+  for (const [file, model] of CASES) {
+    it(`${file}: ${model} — stores, links and a text alternative; snapshot`, () => {
+      const data = exampleData(file);
+      const h = mount(renderArchitecture, data, model);
+      const svg = h.root.querySelector('svg.npas-architecture')!;
+      assert.ok(svg);
+      const m = data.models.find((x) => x.name === model)!;
+      assert.equal(svg.querySelectorAll('g.npas-store').length, m.structure.stores.length);
+      assert.ok(svg.querySelectorAll('g.npas-node').length >= m.structure.members.length);
+      for (const g of svg.querySelectorAll('g.npas-node')) {
+        assert.equal(g.getAttribute('tabindex'), '0');
+        assert.ok((g.getAttribute('aria-label') ?? '').length > 0);
+      }
+      const summary = h.document.getElementById(svg.getAttribute('aria-describedby')!);
+      assert.ok(summary && summary.textContent!.includes(model));
+      assertCleanDom(h.root);
+      matchSnapshot(`architecture-${file}-${model}`, normaliseSvg(svg.outerHTML));
+    });
+  }
+
+  it('click reveals the declaration; Space and a click on a stack header collapse and expand it', () => {
+    const data = exampleData('relaxed-recursive-gemma');
+    const h = mount(renderArchitecture, data, 'RecursiveGemma');
+    const win = h.document.defaultView!;
+    const inst = h.root.querySelector<SVGGElement>('g.npas-node[data-id="i:body:3"]')!;
+    inst.dispatchEvent(new win.MouseEvent('click', { bubbles: true }));
+    assert.equal(h.revealed.length, 1);
+    const body = data.models.find((m) => m.name === 'RecursiveGemma')!.structure.members.find((m) => m.name === 'body')!;
+    assert.deepEqual(h.revealed[0], body.range);
+    const header = h.root.querySelector<SVGGElement>('g.npas-node[data-id="g:body"]')!;
+    assert.equal(header.getAttribute('aria-expanded'), 'true');
+    header.dispatchEvent(new win.KeyboardEvent('keydown', { key: ' ', bubbles: true }));
+    assert.deepEqual(h.state().collapsed, { RecursiveGemma: ['body'] });
+    assert.equal(h.root.querySelectorAll('g.npas-run').length, 1);
+    assert.equal(h.root.querySelector('g.npas-node[data-id="g:body"]')!.getAttribute('aria-expanded'), 'false');
+    h.root.querySelector('g.npas-node[data-id="g:body"]')!.dispatchEvent(new win.MouseEvent('click', { bubbles: true }));
+    assert.deepEqual(h.state().collapsed, { RecursiveGemma: [] });
+    assert.equal(h.root.querySelectorAll('g.npas-instance').length, 21);
+    const store = h.root.querySelector<SVGGElement>('g.npas-node[data-id="s:slot:body:0"]')!;
+    store.dispatchEvent(new win.KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+    assert.equal(h.revealed.length, 2);
+  });
+
+  it('hover text gives the numbers of the report behind a node', async () => {
+    const { hoverText } = await import('../../webview/views/architecture.js');
+    const { layoutArchitecture } = await import('../../src/core/index.js');
+    const m = exampleData('relaxed-recursive-gemma').models.find((x) => x.name === 'RecursiveGemma')!;
+    const l = layoutArchitecture(m);
+    const embed = hoverText(l.nodes.find((n) => n.id === 'm:embed')!, m);
+    assert.match(embed, /stored 524,288,000/);
+    const inst = hoverText(l.nodes.find((n) => n.id === 'i:body:0')!, m);
+    // 1,981,882,368 effective over 18 instances.
+    assert.match(inst, /effective 110,104,576 per instance/);
+  });
+});
+
+describe('budget view', () => {
+  it('treemap of stored params whose cells add up to the model, totals and a table beside, memory chart with limits and the device ceiling', () => {
+    const data = exampleData('relaxed-recursive-gemma');
+    const h = mount(renderBudget, data, 'RecursiveGemma');
+    const m = data.models.find((x) => x.name === 'RecursiveGemma')!;
+    const cells = h.root.querySelectorAll('svg.npas-treemap g.npas-cell');
+    assert.ok(cells.length >= 3);
+    const rows = [...h.root.querySelectorAll('table.npas-components tbody tr')];
+    const total = rows.find((r) => r.getAttribute('data-name') === '(total)')!;
+    assert.equal(total.querySelector('[data-field="stored"]')!.textContent, '1,515,231,232');
+    assert.equal(total.querySelector('[data-field="effective"]')!.textContent, '3,030,460,416');
+    assert.ok(h.root.querySelector('svg.npas-memory path.npas-kv-line'));
+    assert.ok(h.root.querySelector('svg.npas-memory line.npas-ceiling'));
+    const kvBudgets = m.budgets.filter((b) => b.metric === 'kv').length;
+    assert.equal(h.root.querySelectorAll('svg.npas-memory line.npas-limit').length, kvBudgets + m.budgets.filter((b) => b.metric.startsWith('memory.')).length);
+    assert.equal(h.root.querySelectorAll('table.npas-sweep tbody tr').length, m.sweep.length);
+    assertCleanDom(h.root);
+    matchSnapshot('budget-relaxed-recursive-gemma-RecursiveGemma', normaliseSvg([...h.root.querySelectorAll('svg')].map((s) => s.outerHTML).join('\n')));
+  });
+
+  it('draws KV budget lines when the spec has them', () => {
+    const data = exampleData('cla-mlkv');
+    const m = data.models.find((x) => x.budgets.some((b) => b.metric === 'kv'));
+    if (!m) return;
+    const h = mount(renderBudget, data, m.name);
+    assert.ok(h.root.querySelectorAll('line.npas-limit').length >= 1);
+  });
+});
+
+describe('variants view', () => {
+  it('scatter with the Pareto front and a sortable table of every model', () => {
+    const data = exampleData('cla-mlkv');
+    const h = mount(renderVariants, data, data.models[0]!.name);
+    assert.equal(h.root.querySelectorAll('circle.npas-point').length, data.models.length);
+    const front = paretoFront(data.models, 'kv');
+    assert.equal(h.root.querySelectorAll('circle.npas-pareto').length, front.length);
+    assert.ok(front.includes('Pythia160M_MLKV2'));
+    const names = (): string[] => [...h.root.querySelectorAll('table.npas-variants-table tbody tr')].map((r) => r.getAttribute('data-name')!);
+    assert.deepEqual(names(), data.models.map((m) => m.name).sort());
+    const win = h.document.defaultView!;
+    h.root.querySelector<HTMLButtonElement>('button[data-sort="stored"]')!.dispatchEvent(new win.MouseEvent('click', { bubbles: true }));
+    const byStored = [...data.models].sort((a, b) => (BigInt(a.params.stored) < BigInt(b.params.stored) ? -1 : 1)).map((m) => m.name);
+    assert.deepEqual(names(), byStored);
+    h.root.querySelector<HTMLButtonElement>('button[data-sort="stored"]')!.dispatchEvent(new win.MouseEvent('click', { bubbles: true }));
+    assert.deepEqual(names(), [...byStored].reverse());
+    assert.equal(h.root.querySelector('th[aria-sort="descending"] button')!.getAttribute('data-sort'), 'stored');
+    const select = h.root.querySelector<HTMLSelectElement>('#npas-variants-axis')!;
+    select.value = 'flops';
+    select.dispatchEvent(new win.Event('change', { bubbles: true }));
+    assert.equal(h.state().variantsAxis, 'flops');
+    assertCleanDom(h.root);
+    matchSnapshot('variants-cla-mlkv', normaliseSvg(h.root.querySelector('svg.npas-scatter')!.outerHTML));
+  });
+
+  it('the Pareto front keeps exactly the non-dominated models', () => {
+    const mk = (name: string, stored: number, kv: number) => ({ ...exampleData('moeut').models[0]!, name, params: { stored: String(stored), effective: '0', active: '0', trainable: '0' }, kvCacheBytes: String(kv) });
+    const ms = [mk('a', 10, 5), mk('b', 5, 10), mk('c', 10, 10), mk('d', 4, 12), mk('e', 10, 5)];
+    assert.deepEqual(paretoFront(ms, 'kv'), ['a', 'b', 'd', 'e']);
+  });
+});
+
+describe('allocation and probe panes', () => {
+  it('say plainly that there is nothing yet', () => {
+    const data = exampleData('moeut');
+    const a = mount(renderAllocation, data, 'MoEUT244M');
+    assert.match(a.root.textContent!, /No allocation yet/);
+    assert.equal(a.root.querySelector('[role="status"]') !== null, true);
+    const p = mount(renderProbe, data, 'MoEUT244M');
+    assert.match(p.root.textContent!, /No probe results yet/);
+  });
+});
