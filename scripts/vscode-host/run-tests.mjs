@@ -325,7 +325,7 @@ async function main() {
       } catch {
         text = '<no access>';
       }
-      frames.push({ url: f.url().slice(0, 200), text: text.replace(/\s+/g, ' ').trim().slice(0, 4000) });
+      frames.push({ url: f.url().slice(0, 200), text: text.replace(/\s+/g, ' ').trim().slice(0, 200000) });
     }
     fs.writeFileSync(`${stem}.frames.json`, JSON.stringify(frames, null, 2));
     fs.writeFileSync(`${stem}.done`, '');
