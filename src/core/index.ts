@@ -26,6 +26,7 @@ export { importHfConfig, type ImportResult } from './hf/import-hf.js';
 export { lineColumn } from './text/line-column.js';
 export type { EvaluatedBinding } from './semantics/evaluator.js';
 export type { Value } from './semantics/values.js';
+export * from './service/index.js';
 export * from './layout/index.js';
 export { allocate } from './allocation/allocate.js';
 export { allocateSource, readArchitecture } from './allocation/allocate-source.js';

@@ -1,0 +1,130 @@
+// Quick fixes, only where the fix is knowable from the source:
+// - a misspelt name, layer kind, argument, path member, metric, strategy, base model or
+//   override → "Change to 'X'" for the closest candidates (edit distance);
+// - a missing required argument → insert a `name: ` placeholder for the value;
+// - a violated budget and everything else → nothing (the fix is a design decision).
+// Every fix is a list of text edits; the server wraps them in a WorkspaceEdit.
+
+import type { AnalysisResult } from '../analysis/analyze.js';
+import { BUDGET_METRICS } from '../analysis/budgets.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { LAYER_KINDS, findLayerKind } from '../layers/registry.js';
+import { knownSymbols } from '../semantics/symbols.js';
+import { BUILTIN_FUNCTIONS } from '../semantics/values.js';
+import type { CallExpression, Statement } from '../syntax/syntax-tree.js';
+import { pathCandidates } from './completion.js';
+import { suggestions } from './edit-distance.js';
+import type { TextEdit } from './format.js';
+import { fileScopes, lookup, scopeAt, visibleNames } from './scopes.js';
+import { ancestorsAt, type TreeNode } from './syntax-walk.js';
+import { HEAD_STRATEGIES, KV_STRATEGIES, STACK_STRATEGIES } from './vocabulary.js';
+
+export interface QuickFix {
+  readonly title: string;
+  readonly edits: readonly TextEdit[];
+  /** The best of several fixes for one diagnostic. */
+  readonly preferred: boolean;
+}
+
+/** The fixes for one engine diagnostic of this analysis. */
+export function quickFixes(text: string, analysis: AnalysisResult, diagnostic: Diagnostic): QuickFix[] {
+  const range = diagnostic.range;
+  const written = text.slice(range.start, range.end);
+  const replaceWith = (candidates: Iterable<string>): QuickFix[] =>
+    suggestions(written, candidates).map((c, i) => ({ title: `Change to '${c}'`, edits: [{ range, newText: c }], preferred: i === 0 }));
+  const file = analysis.file;
+  const chain = ancestorsAt(file, range.start);
+  switch (diagnostic.code) {
+    case 'npas-name-unknown': {
+      const { scope } = scopeAt(file, range.start);
+      return replaceWith([...visibleNames(scope).map((d) => d.name), ...LAYER_KINDS.keys(), ...BUILTIN_FUNCTIONS, ...knownSymbols()]);
+    }
+    case 'npas-layer-unknown-arg': {
+      const call = innermost<CallExpression>(chain, 'Call');
+      if (!call) return [];
+      const given = new Set(call.args.map((a) => a.name?.text).filter((n): n is string => n !== undefined));
+      return replaceWith(parametersOf(call, text, analysis).map((p) => p.name).filter((n) => !given.has(n)));
+    }
+    case 'npas-layer-missing-arg':
+    case 'npas-block-arg':
+      return missingArgument(diagnostic, text, analysis);
+    case 'npas-share-target': {
+      const statementOrBinding = chain.find((n) => n.kind === 'Path');
+      if (!statementOrBinding || statementOrBinding.kind !== 'Path') return [];
+      const segment = statementOrBinding.segments.find((s) => s.range.start === range.start && s.range.end === range.end);
+      if (!segment || segment.kind !== 'PathName') return [];
+      const prefix = statementOrBinding.segments.slice(0, statementOrBinding.segments.indexOf(segment)).flatMap((s) => (s.kind === 'PathName' ? [s.name.text] : []));
+      const owner = [...chain].reverse().find((n) => n.kind === 'Model' || n.kind === 'Variant' || n.kind === 'Block');
+      if (!owner || (owner.kind !== 'Model' && owner.kind !== 'Variant' && owner.kind !== 'Block')) return [];
+      return replaceWith(pathCandidates(owner, prefix, analysis));
+    }
+    case 'npas-budget-metric':
+      return written.includes('(') || written.includes(':') ? [] : replaceWith(BUDGET_METRICS.keys());
+    case 'npas-share-strategy': {
+      const statement = innermost<Statement>(chain, 'Statement');
+      if (!statement || !/^[A-Za-z_]\w*$/.test(written)) return [];
+      const modifier = statement.modifier?.text;
+      const methods = modifier === 'kv' ? KV_STRATEGIES : modifier === 'heads' ? HEAD_STRATEGIES : STACK_STRATEGIES;
+      return replaceWith(methods.map((m) => m.name));
+    }
+    case 'npas-model-unknown':
+    case 'npas-budget-target':
+      return replaceWith(fileScopes(file).declarations.keys());
+    case 'npas-override-unknown': {
+      const variant = chain.find((n) => n.kind === 'Variant');
+      if (!variant || variant.kind !== 'Variant') return [];
+      const scope = fileScopes(file).scopeOf(variant);
+      return replaceWith([...scope.names.values()].filter((d) => d.kind === 'binding' && d.owner !== variant).map((d) => d.name));
+    }
+    default:
+      return [];
+  }
+}
+
+function innermost<T extends TreeNode>(chain: readonly TreeNode[], kind: T['kind']): T | undefined {
+  for (let i = chain.length - 1; i >= 0; i--) if (chain[i]!.kind === kind) return chain[i] as T;
+  return undefined;
+}
+
+/** The parameters of what a call instantiates: a layer kind's arguments or a block's parameters. */
+function parametersOf(call: CallExpression, _text: string, analysis: AnalysisResult): { name: string; required: boolean; positional: boolean }[] {
+  if (call.callee.kind !== 'Name') return [];
+  const { scope } = scopeAt(analysis.file, call.callee.range.start);
+  const def = lookup(scope, call.callee.name.text);
+  if (def?.kind === 'block') return def.block.parameters.map((p) => ({ name: p.name.text, required: !p.defaultValue, positional: true }));
+  if (def) return [];
+  return (findLayerKind(call.callee.name.text)?.args ?? []).map((a) => ({ name: a.name, required: a.required, positional: a.positional }));
+}
+
+/** Inserts `name: ` for a required argument the call does not give (the value is the user's to write). */
+function missingArgument(diagnostic: Diagnostic, text: string, analysis: AnalysisResult): QuickFix[] {
+  const range = diagnostic.range;
+  // The diagnostic spans the argument list `( … )`.
+  if (text.charAt(range.start) !== '(' || text.charAt(range.end - 1) !== ')') return [];
+  const chain = ancestorsAt(analysis.file, range.start);
+  const call = [...chain].reverse().find((n): n is CallExpression => n.kind === 'Call' && n.argsRange.start === range.start && n.argsRange.end === range.end);
+  if (!call) return [];
+  const params = parametersOf(call, text, analysis);
+  const given = new Set<string>();
+  let positional = 0;
+  for (const a of call.args) {
+    if (a.name) given.add(a.name.text);
+    else positional++;
+  }
+  for (const p of params) {
+    if (positional === 0) break;
+    if (p.positional) {
+      given.add(p.name);
+      positional--;
+    }
+  }
+  const missing = params.filter((p) => p.required && !given.has(p.name)).map((p) => p.name);
+  // The engine reports each missing argument separately and names it in quotes.
+  const named = /'([A-Za-z_]\w*)'/.exec(diagnostic.message)?.[1];
+  const chosen = named && missing.includes(named) ? [named] : missing.slice(0, 1);
+  const last = call.args[call.args.length - 1];
+  return chosen.map((name) => {
+    const at = last ? last.range.end : range.start + 1;
+    return { title: `Add the argument '${name}: '`, edits: [{ range: { start: at, end: at }, newText: `${last ? ', ' : ''}${name}: ` }], preferred: true };
+  });
+}

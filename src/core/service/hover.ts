@@ -1,0 +1,295 @@
+// Hover: the numbers of the thing under the cursor, as Markdown with exact integers.
+// - a model or variant name: stored / effective / active / trainable params, FLOPs (prefill per
+//   token, decode at the settings' seq; a multiply-add = 2 FLOPs), KV cache at (seq, batch,
+//   dtype), memory, roofline latency on the device, budgets;
+// - a member binding or a path segment naming one: that node's numbers in every model and
+//   variant that holds it (report ranges are binding ranges);
+// - a block name: one instance's numbers; a constant or parameter: its exact value;
+// - a layer kind, argument, strategy, keyword or builtin symbol: its signature and docs;
+// - a budget constraint: the measured value against the limit; a number: its exact value.
+
+import type { AnalysisResult } from '../analysis/analyze.js';
+import { BUDGET_METRICS } from '../analysis/budgets.js';
+import { findDevice } from '../analysis/devices.js';
+import { DTYPE_BITS, isDType } from '../analysis/dtypes.js';
+import type { BudgetResult, ModelReport, NodeReport, ParamCounts } from '../analysis/report-types.js';
+import { ACTIVATIONS } from '../layers/arg-specs.js';
+import type { LayerKind } from '../layers/layer-kind.js';
+import * as Q from '../numbers/rational.js';
+import { NUMBER_SUFFIXES } from '../numbers/units.js';
+import type { Value } from '../semantics/values.js';
+import type { BlockDeclaration, Constraint, BudgetDeclaration, TextRange } from '../syntax/syntax-tree.js';
+import { indexOf, instancesIn, valueKind, type NodeOccurrence } from './analysis-index.js';
+import { argumentMarkdown, layerMarkdown } from './layer-docs.js';
+import { referenceAt, type Reference, type WeightReference } from './references.js';
+import { renderValue } from './render-value.js';
+import type { NameDefinition } from './scopes.js';
+import { sourceTokens, tokenAt } from './source-tokens.js';
+import { sameRange } from './syntax-walk.js';
+import { compactCount, compactFlops, exactBytes, formatSeconds, groupDigits } from './text-format.js';
+import { KEYWORD_DOCS, findStatementMethod } from './vocabulary.js';
+
+export interface HoverResult {
+  /** The span the hover is about (a name, a constraint…). */
+  readonly range: TextRange;
+  readonly markdown: string;
+}
+
+/** The hover at `offset`, or undefined where there is nothing to say. */
+export function hoverAt(text: string, analysis: AnalysisResult, offset: number): HoverResult | undefined {
+  const ref = referenceAt(analysis.file, offset);
+  if (ref) {
+    const markdown = hoverOf(ref, text, analysis);
+    if (markdown) return { range: ref.range, markdown };
+  }
+  const token = tokenAt(sourceTokens(text).tokens, offset);
+  if (token && KEYWORD_DOCS[token.kind]) return { range: { start: token.start, end: token.end }, markdown: `\`${token.kind}\` — ${KEYWORD_DOCS[token.kind]}` };
+  return undefined;
+}
+
+function hoverOf(ref: Reference, text: string, analysis: AnalysisResult): string | undefined {
+  const index = indexOf(analysis);
+  switch (ref.kind) {
+    case 'model': {
+      const report = index.model(ref.name);
+      if (report) return modelMarkdown(report);
+      return ref.decl ? `**${ref.decl.kind === 'Model' ? 'model' : 'variant'} ${ref.name}** — no report: fix the errors in its declaration first.` : `\`${ref.name}\` is not a model or variant of this file.`;
+    }
+    case 'definition':
+      return definitionMarkdown(ref.definition, text, analysis, ref.overrides);
+    case 'builtin':
+      return builtinMarkdown(ref.name, ref.what, ref.layer);
+    case 'argument': {
+      const spec = ref.layer?.args.find((a) => a.name === ref.name);
+      if (ref.layer && spec) return argumentMarkdown(ref.layer, spec);
+      const param = ref.block?.parameters.find((p) => p.name.text === ref.name);
+      if (ref.block && param) return `\`${ref.name}\` — parameter of block **${ref.block.name.text}**${param.defaultValue ? `, default \`${text.slice(param.defaultValue.range.start, param.defaultValue.range.end)}\`` : ' (required)'}`;
+      return undefined;
+    }
+    case 'path':
+      if (ref.target) return definitionMarkdown(ref.target, text, analysis, undefined);
+      return ref.weight ? weightMarkdown(ref.weight, analysis) : undefined;
+    case 'method': {
+      const m = findStatementMethod(ref.name);
+      if (!m) return undefined;
+      const args = m.args.length > 0 ? ['', ...m.args.map((a) => `- \`${a.name}\`${a.required ? ' (required)' : ''} — ${a.doc}`)] : [];
+      return [`\`${m.call ? `${m.name}(${m.args.map((a) => a.name).join(', ')})` : m.name}\` — ${m.doc}`, ...args].join('\n');
+    }
+    case 'constraint':
+      return constraintMarkdown(ref.constraint, ref.budget, text, analysis);
+    case 'number':
+      return numberMarkdown(ref.literal.digits, ref.literal.suffix);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Models
+// ---------------------------------------------------------------------------------------------
+
+/** The full report of a model or variant. */
+export function modelMarkdown(m: ModelReport): string {
+  const o = m.options;
+  const per = m.flops.unit === 'token' ? 'token' : 'sample';
+  const title = m.kind === 'model' ? `**model ${m.name}**` : `**variant ${m.name}** of ${m.base ?? '?'}`;
+  const lines = [
+    title,
+    '',
+    paramsTable(m.params),
+    '',
+    `**FLOPs** (a multiply-add = 2 FLOPs) at seq ${groupDigits(o.seq)}:`,
+    `- prefill: ${groupDigits(m.flops.prefillPerToken)} per ${per} (${compactFlops(m.flops.prefillPerToken)}/${per}; ${groupDigits(m.flops.prefill)} for ${groupDigits(o.seq)} tokens)`,
+    `- decode: ${groupDigits(m.flops.decode)} per step attending to ${groupDigits(o.seq)} cached positions`,
+    `- training: ${groupDigits(m.flops.trainPerToken)} per ${per}`,
+    '',
+    `**KV cache** at seq ${groupDigits(o.seq)}, batch ${groupDigits(o.batch)}, ${o.dtype}: ${exactBytes(m.kvCacheBytes)}`,
+    '',
+    `**Memory** (${o.dtype}): weights ${exactBytes(m.memory.weightBytes)}; inference (weights + KV) ${exactBytes(m.memory.inferenceBytes)}; training ${exactBytes(m.memory.trainingBytes)}`,
+    '',
+    `**Roofline on ${m.latency.device}** (${o.dtype}): prefill ${formatSeconds(m.latency.prefill.seconds)} (${m.latency.prefill.bound}-bound), decode step ${formatSeconds(m.latency.decode.seconds)} (${m.latency.decode.bound}-bound)`,
+  ];
+  if (m.budgets.length > 0) {
+    lines.push('', '**Budgets**:');
+    for (const b of m.budgets) lines.push(`- ${b.ok ? '✅' : '❌'} \`${b.constraint}\` — measured ${budgetNumber(b.constraint, b.value)}`);
+  }
+  return lines.join('\n');
+}
+
+function paramsTable(p: ParamCounts): string {
+  return [
+    '| params | |',
+    '|:--|--:|',
+    `| stored | ${groupDigits(p.stored)} |`,
+    `| effective | ${groupDigits(p.effective)} |`,
+    `| active | ${groupDigits(p.active)} |`,
+    `| trainable | ${groupDigits(p.trainable)} |`,
+  ].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bindings, blocks, parameters
+// ---------------------------------------------------------------------------------------------
+
+function definitionMarkdown(def: NameDefinition, text: string, analysis: AnalysisResult, overrides: NameDefinition | undefined): string | undefined {
+  const index = indexOf(analysis);
+  const source = (r: TextRange): string => codeBlock(text.slice(r.start, r.end));
+  const overrideNote = overrides ? `\n\nOverrides \`${text.slice(overrides.range.start, overrides.range.end).split('\n')[0]}\`.` : '';
+  switch (def.kind) {
+    case 'binding': {
+      const evaluations = index.valuesOf(def.nameRange);
+      const first = evaluations[0];
+      if (first && (first.value.kind === 'module' || first.value.kind === 'block')) {
+        const occurrences = index.nodesAt(def.range);
+        const head = `**${def.name}** · ${renderValue(first.value)}`;
+        return [head, source(def.range), nodeTable(occurrences, def.owner?.kind === 'Block' ? `per instance of block ${def.owner.name.text}` : undefined)].join('\n\n') + overrideNote;
+      }
+      if (first) return [`**${def.name}** · ${valueKind(first.value)}`, source(def.range), valuesLine(evaluations)].join('\n\n') + overrideNote;
+      return [`**${def.name}**`, source(def.range), '_not evaluated (unused, or an error stopped it)_'].join('\n\n') + overrideNote;
+    }
+    case 'parameter': {
+      const where = def.owner.kind === 'Model' ? `model ${def.owner.name.text}` : `block ${def.owner.name.text}`;
+      const evaluations = index.valuesOf(def.nameRange);
+      const value = evaluations.length > 0 ? valuesLine(evaluations) : def.parameter.defaultValue ? `default: \`${text.slice(def.parameter.defaultValue.range.start, def.parameter.defaultValue.range.end)}\`` : 'required';
+      return [`**${def.name}** · parameter of ${where}`, value].join('\n\n');
+    }
+    case 'block':
+      return blockMarkdown(def.block, analysis);
+    case 'loop-variable': {
+      const c = def.comprehension;
+      const from = c.from ? text.slice(c.from.range.start, c.from.range.end) : '0';
+      return `**${def.name}** · loop variable, from ${from} up to (excluding) ${text.slice(c.to.range.start, c.to.range.end)}`;
+    }
+  }
+}
+
+/** `= 8,192`, or one line per model where the value differs (`d = 512` in a variant). */
+function valuesLine(evaluations: readonly { model: string | undefined; value: Value }[]): string {
+  const distinct = new Map<string, string[]>();
+  for (const e of evaluations) {
+    const v = renderValue(e.value);
+    const models = distinct.get(v) ?? [];
+    if (e.model && !models.includes(e.model)) models.push(e.model);
+    distinct.set(v, models);
+  }
+  if (distinct.size === 1) return `= **${[...distinct.keys()][0]!}**`;
+  const lines = ['Values:'];
+  for (const [v, models] of distinct) lines.push(`- **${v}**${models.length > 0 ? ` in ${models.join(', ')}` : ''}`);
+  return lines.join('\n');
+}
+
+/** Numbers of a report node per model or variant holding it (first instance each). */
+function nodeTable(occurrences: readonly NodeOccurrence[], note: string | undefined): string {
+  const rows = new Map<string, NodeReport>();
+  for (const o of occurrences) if (!rows.has(o.model.name)) rows.set(o.model.name, o.node);
+  if (rows.size === 0) return '_no numbers: the model holding it has errors_';
+  const lines = ['| | stored | effective | active | trainable | FLOP/token |', '|:--|--:|--:|--:|--:|--:|'];
+  for (const [model, n] of rows) {
+    const count = n.kind === 'stack' ? ` (×${groupDigits(n.count)})` : '';
+    lines.push(`| ${model}${count} | ${groupDigits(n.params.stored)} | ${groupDigits(n.params.effective)} | ${groupDigits(n.params.active)} | ${groupDigits(n.params.trainable)} | ${groupDigits(n.flopsPerToken)} |`);
+  }
+  lines.push('', `${note ? `${note}; ` : ''}FLOP/token: forward, a multiply-add = 2 FLOPs, attention's context term excluded.`);
+  return lines.join('\n');
+}
+
+/** One instance of a block in each model that uses it, and how many instances there are. */
+function blockMarkdown(block: BlockDeclaration, analysis: AnalysisResult): string {
+  const occurrences = indexOf(analysis).nodesAt(block.range).filter((o) => o.node.kind === 'block');
+  const params = block.parameters.map((p) => p.name.text).join(', ');
+  const head = `**block ${block.name.text}**${block.parameters.length > 0 ? `(${params})` : ''}`;
+  if (occurrences.length === 0) return `${head}\n\n_not instantiated by any model_`;
+  const perModel = new Map<string, NodeOccurrence>();
+  for (const o of occurrences) if (!perModel.has(o.model.name)) perModel.set(o.model.name, o);
+  const lines = [head, '', '| one instance in | params | FLOP/token | instances |', '|:--|--:|--:|--:|'];
+  for (const [model, o] of perModel) {
+    const one = instanceTotals(o.node);
+    const instances = instancesIn(occurrences, o.model);
+    lines.push(`| ${model} | ${groupDigits(one.params)} | ${groupDigits(one.flops)} | ${instances === undefined ? '—' : groupDigits(instances)} |`);
+  }
+  lines.push('', 'params: the weights one instance applies (before sharing between instances); FLOP/token: forward, a multiply-add = 2 FLOPs, attention\'s context term excluded.');
+  return lines.join('\n');
+}
+
+/** What one instance of a block applies: the sum of its members' effective params and FLOPs. */
+export function instanceTotals(node: NodeReport): { params: bigint; flops: bigint } {
+  if (node.children.length === 0 && node.count > 0) {
+    return { params: node.params.effective / BigInt(node.count), flops: node.flopsPerToken / BigInt(node.count) };
+  }
+  let params = 0n;
+  let flops = 0n;
+  for (const c of node.children) {
+    params += c.params.effective;
+    flops += c.flopsPerToken;
+  }
+  return { params, flops };
+}
+
+function weightMarkdown(w: WeightReference, analysis: AnalysisResult): string | undefined {
+  const value = indexOf(analysis).valuesOf(w.layerBinding.nameRange)[0]?.value;
+  if (!value || value.kind !== 'module' || value.node.kind !== 'layer') return undefined;
+  const spec = value.node.cost.weights.find((x) => x.name === w.weight);
+  if (!spec) return `\`${value.node.layerKind}\` has no weight \`${w.weight}\` (it has ${value.node.cost.weights.map((x) => x.name).join(', ') || 'none'})`;
+  const size = spec.shape.reduce((a, b) => a * BigInt(b), 1n) * BigInt(spec.copies);
+  const copies = spec.copies > 1 ? ` × ${groupDigits(spec.copies)} copies (${groupDigits(spec.activeCopies)} active)` : '';
+  return `**${w.layerBinding.name}.${w.weight}** · ${spec.role} weight of ${value.node.layerKind}\n\nshape ${spec.shape.map((d) => groupDigits(d)).join(' × ')}${copies} = **${groupDigits(size)}** params`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Budgets, builtins, numbers
+// ---------------------------------------------------------------------------------------------
+
+function constraintMarkdown(c: Constraint, budget: BudgetDeclaration, text: string, analysis: AnalysisResult): string {
+  const written = text.slice(c.range.start, c.range.end);
+  const metric = c.metric.map((m) => m.text).join('.');
+  const spec = BUDGET_METRICS.get(metric);
+  const report = indexOf(analysis).model(budget.target.text);
+  const result: BudgetResult | undefined = report?.budgets.find((b) => sameRange(b.range, c.range));
+  const lines = [`**budget ${budget.target.text}** · \`${written}\``];
+  if (spec) lines.push('', `\`${metric}\`: ${spec.doc}${spec.args.length > 0 ? ` (settings: ${spec.args.join(', ')})` : ''}`);
+  if (result) {
+    lines.push('', `measured **${budgetNumber(metric, result.value)}** ${c.operator} limit **${budgetNumber(metric, result.limit)}** — ${result.ok ? '✅ met' : '❌ violated'}`);
+  } else if (!spec) lines.push('', `unknown metric \`${metric}\``);
+  else lines.push('', '_not measured: the constraint or its target has errors_');
+  return lines.join('\n');
+}
+
+/** A budget value in its metric's unit: a count, bytes, or seconds (decimal strings). */
+function budgetNumber(constraintOrMetric: string, value: string): string {
+  const metric = /^[a-z_.]+/.exec(constraintOrMetric)?.[0] ?? '';
+  const unit = BUDGET_METRICS.get(metric)?.unit ?? 'count';
+  if (unit === 'bytes' && /^\d+$/.test(value)) return exactBytes(BigInt(value));
+  if (unit === 'seconds') return formatSeconds(Number(value));
+  return groupDigits(value);
+}
+
+const FUNCTION_DOCS: Readonly<Record<string, string>> = {
+  min: '`min(a, b, …)` — the smallest of its arguments (same unit).',
+  max: '`max(a, b, …)` — the largest of its arguments (same unit).',
+  ceil: '`ceil(x)` — the smallest integer ≥ x.',
+  floor: '`floor(x)` — the largest integer ≤ x.',
+  round: '`round(x)` — the nearest integer, halves away from zero.',
+  abs: '`abs(x)` — the absolute value.',
+};
+
+function builtinMarkdown(name: string, what: 'layer' | 'function' | 'symbol' | 'unknown', layer: LayerKind | undefined): string | undefined {
+  if (what === 'layer' && layer) return layerMarkdown(layer);
+  if (what === 'function') return FUNCTION_DOCS[name];
+  if (what !== 'symbol') return undefined;
+  if (isDType(name)) return `\`${name}\` — element type, ${DTYPE_BITS[name]} bits per element`;
+  const device = findDevice(name);
+  if (device && device.name === name) {
+    return `\`${name}\` — ${device.description}: ${compactFlops(device.peakFlops.bf16)}/s bf16 dense, ${compactCount(device.bandwidth)}B/s memory bandwidth\n\nSource: ${device.source}`;
+  }
+  if (ACTIVATIONS.includes(name)) return `\`${name}\` — activation function (no parameters)`;
+  return `\`${name}\` — builtin name`;
+}
+
+function numberMarkdown(digits: string, suffix: string): string | undefined {
+  const mantissa = Q.parseDecimal(digits);
+  const meaning = NUMBER_SUFFIXES.get(suffix);
+  if (!mantissa || !meaning) return undefined;
+  const value = Q.mul(mantissa, meaning.scale);
+  return `= **${renderValue({ kind: 'number', value, unit: meaning.unit })}**`;
+}
+
+function codeBlock(source: string): string {
+  return ['```npas', source.length > 400 ? `${source.slice(0, 400)}…` : source, '```'].join('\n');
+}

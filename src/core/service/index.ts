@@ -1,0 +1,15 @@
+// The editor services: plain functions over a source text and its AnalysisResult, with
+// offsets (UTF-16) for positions and no LSP types. The language server (src/server) converts
+// offsets to positions and these shapes to LSP's; any other host (a web editor, a test) can
+// call them directly.
+
+export { hoverAt, type HoverResult } from './hover.js';
+export { completionsAt, type CompletionEntry, type CompletionKind, type CompletionResult } from './completion.js';
+export { definitionAt, type DefinitionTarget } from './definition.js';
+export { documentSymbols, type OutlineKind, type OutlineSymbol } from './symbols.js';
+export { codeLenses, type CodeLensInfo } from './code-lens.js';
+export { inlayHints, type InlayHintInfo } from './inlay-hints.js';
+export { formatEdits, formatSource, type TextEdit } from './format.js';
+export { quickFixes, type QuickFix } from './code-actions.js';
+export { summarizeModels, type LatencySummary, type ModelSummary, type ParamCountsSummary, type TreeSummary } from './model-summaries.js';
+export { groupDigits } from './text-format.js';
