@@ -1,12 +1,13 @@
 // The extension's entry point: composes the output channel, settings, language client, status
-// bar and commands. Activation stays light — this bundle inlines vscode-languageclient and
-// loads the engine (core, CLI report writer) only when a command needs it; d3 and
-// onnxruntime-node are never imported here. activate() returns without waiting for the server,
-// and the time from its entry to the client running is measured and logged.
+// bar, commands and bracket folding. Activation stays light: this bundle inlines
+// vscode-languageclient and loads the engine (core, CLI report writer) only when a command needs
+// it; d3 and onnxruntime-node are never imported here. activate() returns without waiting for
+// the server, and the time from its entry to the client running is measured and logged.
 
 import { performance } from 'node:perf_hooks';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
+import { foldingRanges } from './brace-folding.js';
 import { registerCommands } from './commands.js';
 import { SERVER_BUNDLE, createLanguageClient } from './language-client.js';
 import { SettingsReader, outputReporter } from './settings.js';
@@ -49,6 +50,15 @@ export function activate(context: vscode.ExtensionContext): NpasExtensionApi {
     log,
     statusBar,
     ...registerCommands({ log, settings, client: running }),
+    vscode.languages.registerFoldingRangeProvider(
+      { language: 'npas' },
+      {
+        provideFoldingRanges: (document) =>
+          foldingRanges(document.getText()).map(
+            (f) => new vscode.FoldingRange(f.start, f.end, f.kind === 'region' ? vscode.FoldingRangeKind.Region : f.kind === 'comment' ? vscode.FoldingRangeKind.Comment : undefined),
+          ),
+      },
+    ),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('npas.analysis')) settings.analysis();
       if (e.affectsConfiguration('npas.probe')) settings.probe();
