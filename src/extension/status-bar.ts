@@ -30,6 +30,7 @@ export class ModelStatusBar implements vscode.Disposable {
   private last: { readonly uri: string; readonly result: ModelReportsResult } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private inFlight: vscode.CancellationTokenSource | undefined;
+  private lastFailure: string | undefined;
   private current: StatusBarSnapshot = { visible: false, text: '', tooltip: '', model: undefined, version: null };
 
   /** Fires after every render, so tests wait on an event rather than a sleep. */
@@ -84,10 +85,14 @@ export class ModelStatusBar implements vscode.Disposable {
       const result = await fetchModelReports(client, document, source.token);
       if (source.token.isCancellationRequested) return;
       this.last = { uri: document.uri.toString(), result };
+      this.lastFailure = undefined;
     } catch (e) {
       if (source.token.isCancellationRequested) return;
       this.last = undefined;
-      this.log.warn(`Status bar: npas/modelReports failed: ${e instanceof Error ? e.message : String(e)}`);
+      // Logged once per distinct failure, not once per keystroke.
+      const message = `Status bar: npas/modelReports failed: ${e instanceof Error ? e.message : String(e)}`;
+      if (message !== this.lastFailure) this.log.warn(message);
+      this.lastFailure = message;
     } finally {
       if (this.inFlight === source) this.inFlight = undefined;
       source.dispose();
