@@ -153,6 +153,8 @@ export function startDashboard(root: HTMLElement, host: DashboardHost): Dashboar
     }
     viewRoot.setAttribute('aria-labelledby', `npas-tab-${state.view}`);
     hover(null);
+    rendered.dispose?.();
+    rendered = { exportable: null };
     const data = state.data;
     summary.replaceChildren();
     if (error) {

@@ -33,7 +33,8 @@ export function formatSeconds(s: number): string {
 export function shortCount(n: string | number): string {
   const v = Number(n);
   const units: [number, string][] = [[1e12, 'T'], [1e9, 'B'], [1e6, 'M'], [1e3, 'K']];
-  for (const [scale, u] of units) if (Math.abs(v) >= scale) return `${(v / scale).toPrecision(3).replace(/\.?0+$/, '')}${u}`;
+  const trim = (t: string): string => (t.includes('.') ? t.replace(/0+$/, '').replace(/\.$/, '') : t);
+  for (const [scale, u] of units) if (Math.abs(v) >= scale) return `${trim((v / scale).toPrecision(3))}${u}`;
   return String(v);
 }
 

@@ -14,6 +14,7 @@ interface VsCodeApi {
 declare const acquireVsCodeApi: (() => VsCodeApi) | undefined;
 
 function boot(): void {
+  performance.mark('npas-boot');
   const root = document.getElementById('npas-dashboard');
   if (!root) return;
   const api = typeof acquireVsCodeApi === 'function' ? acquireVsCodeApi() : undefined;

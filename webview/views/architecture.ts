@@ -6,7 +6,7 @@
 
 import * as d3 from 'd3';
 import { defaultCollapsed, layoutArchitecture } from '../../src/core/layout/layout.js';
-import type { LayoutNode, ModelData, TreeData } from '../../src/core/layout/types.js';
+import type { LayoutLink, LayoutNode, ModelData, TreeData } from '../../src/core/layout/types.js';
 import { divideCount, formatBytes, formatFlops, groupDigits } from '../format.js';
 import type { RenderedView, ViewContext } from './context.js';
 
@@ -35,76 +35,61 @@ export function renderArchitecture(root: HTMLElement, ctx: ViewContext): Rendere
     .attr('viewBox', `0 0 ${layout.width} ${layout.height}`)
     .attr('role', 'group')
     .attr('aria-label', `Architecture of ${model.name}`)
-    .attr('aria-describedby', summaryId);
+    .attr('aria-describedby', summaryId)
+    .attr('data-nodes', layout.nodes.length);
 
   const linkLayer = svg.append('g').attr('class', 'npas-links').attr('aria-hidden', 'true');
-  linkLayer
-    .selectAll('path')
-    .data(layout.links)
-    .join('path')
-    .attr('class', (l) => (l.kind === 'kv' ? 'npas-link npas-kv' : 'npas-link'))
-    .attr('d', (l) => l.d)
-    .attr('data-source', (l) => l.source)
-    .attr('data-target', (l) => l.target);
-
   const nodeLayer = svg.append('g').attr('class', 'npas-nodes');
-  const nodes = nodeLayer
-    .selectAll<SVGGElement, LayoutNode>('g')
-    .data(layout.nodes)
-    .join('g')
-    .attr('class', (n) => `npas-node npas-${n.kind}`)
-    .attr('data-id', (n) => n.id)
-    .attr('tabindex', 0)
-    .attr('role', 'button')
-    .attr('aria-label', (n) => ariaLabel(n))
-    .attr('aria-expanded', (n) => (n.collapsible ? String(!n.collapsed) : null));
-
-  nodes
-    .append('rect')
-    .attr('x', (n) => n.x)
-    .attr('y', (n) => n.y)
-    .attr('width', (n) => n.w)
-    .attr('height', (n) => n.h)
-    .attr('rx', 3)
-    .attr('class', (n) => (n.kind === 'store' ? `c${n.colour}` : null));
-  nodes
-    .filter((n) => n.kind === 'instance' || n.kind === 'run')
-    .append('rect')
-    .attr('class', (n) => `npas-swatch ${n.colour >= 0 ? `c${n.colour}` : 'cn'}`)
-    .attr('x', (n) => n.x)
-    .attr('y', (n) => n.y)
-    .attr('width', 6)
-    .attr('height', (n) => n.h);
-  nodes
-    .append('text')
-    .attr('x', (n) => n.x + (n.kind === 'group' ? 0 : 12))
-    .attr('y', (n) => n.y + n.h / 2 + 4)
-    .text((n) => (n.kind === 'group' ? `${n.collapsible ? (n.collapsed ? '▸ ' : '▾ ') : ''}${n.label}` : n.label));
-  nodes
-    .append('text')
-    .attr('class', 'npas-muted')
-    .attr('x', (n) => n.x + n.w - 6)
-    .attr('y', (n) => n.y + n.h / 2 + 4)
-    .attr('text-anchor', 'end')
-    .text((n) => clip(n.kind === 'store' ? `${n.count} reader${n.count === 1 ? '' : 's'}` : n.kind === 'group' ? n.detail : [...n.moe.map(shortMoe), n.detail].join(' · '), n.kind === 'group' ? 40 : 26));
-  nodes
-    .filter((n) => n.kv !== 'none' && (n.kind === 'instance' || n.kind === 'run'))
-    .append('circle')
-    .attr('class', (n) => `npas-kvmark npas-${n.kv}`)
-    .attr('cx', (n) => n.x - 7)
-    .attr('cy', (n) => n.y + n.h / 2)
-    .attr('r', 3.5);
-  nodes
-    .filter((n) => n.notes.length > 0 && n.kind !== 'store')
-    .append('text')
-    .attr('class', 'npas-muted')
-    .attr('x', (n) => n.x + n.w + 6)
-    .attr('y', (n) => n.y + n.h / 2 + 4)
-    .text((n) => clip(n.notes.join(' · '), 24));
+  const svgNode = svg.node()!;
+  const win = root.ownerDocument.defaultView;
+  // Large models draw only the rows near the viewport (plus the stores, which are few) and
+  // redraw on scroll: a 5,000-instance stack expands and scrolls without freezing the page.
+  const windowed = layout.nodes.length > WINDOW_THRESHOLD;
+  const visibleBand = (): [number, number] => {
+    if (!windowed || !win) return [-Infinity, Infinity];
+    const top = -svgNode.getBoundingClientRect().top;
+    const height = win.innerHeight || 1000;
+    return [top - WINDOW_MARGIN, top + height + WINDOW_MARGIN];
+  };
+  const draw = (): void => {
+    const [lo, hi] = visibleBand();
+    const visible = windowed ? layout.nodes.filter((n) => n.kind === 'store' || (n.y + n.h >= lo && n.y <= hi)) : layout.nodes;
+    const shown = new Set(visible.filter((n) => n.kind !== 'store').map((n) => n.id));
+    const links = windowed ? layout.links.filter((l) => shown.has(l.source)) : layout.links;
+    linkLayer
+      .selectAll<SVGPathElement, LayoutLink>('path')
+      .data(links, (l) => l.id)
+      .join((enter) =>
+        enter
+          .append('path')
+          .attr('class', (l) => (l.kind === 'kv' ? 'npas-link npas-kv' : 'npas-link'))
+          .attr('d', (l) => l.d)
+          .attr('data-source', (l) => l.source)
+          .attr('data-target', (l) => l.target),
+      );
+    nodeLayer
+      .selectAll<SVGGElement, LayoutNode>('g.npas-node')
+      .data(visible, (n) => n.id)
+      .join((enter) => buildNodes(enter.append('g')))
+      .order();
+  };
+  draw();
+  let pending = false;
+  const onScroll = (): void => {
+    if (pending || !win) return;
+    pending = true;
+    win.requestAnimationFrame(() => {
+      pending = false;
+      if (svgNode.isConnected) draw();
+    });
+  };
+  if (windowed && win) {
+    win.addEventListener('scroll', onScroll, true);
+    win.addEventListener('resize', onScroll);
+  }
 
   // Delegated interaction.
   const byId = new Map(layout.nodes.map((n) => [n.id, n]));
-  const svgNode = svg.node()!;
   const nodeOf = (target: EventTarget | null): { el: SVGGElement; n: LayoutNode } | undefined => {
     const el = (target as Element | null)?.closest?.('g.npas-node') as SVGGElement | null | undefined;
     const n = el ? byId.get(el.getAttribute('data-id') ?? '') : undefined;
@@ -173,7 +158,68 @@ export function renderArchitecture(root: HTMLElement, ctx: ViewContext): Rendere
       activate(hit.n, true);
     }
   });
-  return { exportable: svgNode };
+  return {
+    exportable: svgNode,
+    dispose: () => {
+      win?.removeEventListener('scroll', onScroll, true);
+      win?.removeEventListener('resize', onScroll);
+    },
+  };
+}
+
+/** Nodes above this count are drawn windowed (rows near the viewport only). */
+export const WINDOW_THRESHOLD = 1500;
+const WINDOW_MARGIN = 900;
+
+function buildNodes(g: d3.Selection<SVGGElement, LayoutNode, SVGGElement, unknown>): d3.Selection<SVGGElement, LayoutNode, SVGGElement, unknown> {
+  g.attr('class', (n) => `npas-node npas-${n.kind}`)
+    .attr('data-id', (n) => n.id)
+    .attr('tabindex', 0)
+    .attr('role', 'button')
+    .attr('aria-label', (n) => ariaLabel(n))
+    .attr('aria-expanded', (n) => (n.collapsible ? String(!n.collapsed) : null));
+  g.append('rect')
+    .attr('x', (n) => n.x)
+    .attr('y', (n) => n.y)
+    .attr('width', (n) => n.w)
+    .attr('height', (n) => n.h)
+    .attr('rx', 3)
+    .attr('class', (n) => (n.kind === 'store' ? `c${n.colour}` : null));
+  g.filter((n) => n.kind === 'instance' || n.kind === 'run')
+    .append('rect')
+    .attr('class', (n) => `npas-swatch ${n.colour >= 0 ? `c${n.colour}` : 'cn'}`)
+    .attr('x', (n) => n.x)
+    .attr('y', (n) => n.y)
+    .attr('width', 6)
+    .attr('height', (n) => n.h);
+  g.append('text')
+    .attr('x', (n) => n.x + (n.kind === 'group' ? 0 : 12))
+    .attr('y', (n) => n.y + n.h / 2 + 4)
+    .text((n) => (n.kind === 'group' ? `${n.collapsible ? (n.collapsed ? '▸ ' : '▾ ') : ''}${n.label}` : n.label));
+  // A group's detail follows its label (and may run past the box); other details sit right-aligned.
+  g.append('text')
+    .attr('class', 'npas-muted')
+    .attr('x', (n) => (n.kind === 'group' ? n.x + groupLabelWidth(n) : n.x + n.w - 6))
+    .attr('y', (n) => n.y + n.h / 2 + 4)
+    .attr('text-anchor', (n) => (n.kind === 'group' ? 'start' : 'end'))
+    .text((n) => clip(n.kind === 'store' ? `${n.count} reader${n.count === 1 ? '' : 's'}` : n.kind === 'group' ? n.detail : [...n.moe.map(shortMoe), n.detail].join(' · '), n.kind === 'group' ? 70 : 26));
+  g.filter((n) => n.kv !== 'none' && (n.kind === 'instance' || n.kind === 'run'))
+    .append('circle')
+    .attr('class', (n) => `npas-kvmark npas-${n.kv}`)
+    .attr('cx', (n) => n.x - 7)
+    .attr('cy', (n) => n.y + n.h / 2)
+    .attr('r', 3.5);
+  g.filter((n) => n.notes.length > 0 && n.kind !== 'store')
+    .append('text')
+    .attr('class', 'npas-muted')
+    .attr('x', (n) => n.x + n.w + 6)
+    .attr('y', (n) => n.y + n.h / 2 + 4)
+    .text((n) => clip(n.notes.join(' · '), 24));
+  return g;
+}
+
+function groupLabelWidth(n: LayoutNode): number {
+  return Math.round((n.label.length + 2) * 7.2 + 10);
 }
 
 function CSS_escape(s: string): string {

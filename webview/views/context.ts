@@ -21,6 +21,8 @@ export interface ViewContext {
 export interface RenderedView {
   /** The chart to export as SVG/PNG, if the view has one. */
   readonly exportable: SVGSVGElement | null;
+  /** Remove listeners outside the root (window scroll) before the view is drawn again. */
+  readonly dispose?: () => void;
 }
 
 export type View = (root: HTMLElement, ctx: ViewContext) => RenderedView;

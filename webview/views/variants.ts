@@ -18,6 +18,19 @@ export function paretoFront(models: readonly ModelData[], axis: Axis): string[] 
     .map((m) => m.name);
 }
 
+/** Labels beside their points, moved down a line at a time until they overlap no earlier label. */
+export function placeLabels(points: readonly { name: string; x: number; y: number }[]): { name: string; x: number; y: number }[] {
+  const placed: { name: string; x: number; y: number; w: number }[] = [];
+  for (const p of points) {
+    const w = p.name.length * 6.2;
+    const x = p.x + 8;
+    let y = p.y - 6;
+    for (let k = 0; k < 12 && placed.some((q) => x < q.x + q.w && q.x < x + w && Math.abs(q.y - y) < 12); k++) y += 13;
+    placed.push({ name: p.name, x, y, w });
+  }
+  return placed.map(({ name, x, y }) => ({ name, x, y }));
+}
+
 const COLUMNS: { key: string; label: string; value: (m: ModelData) => string | number | bigint; show: (m: ModelData) => string }[] = [
   { key: 'name', label: 'model', value: (m) => m.name, show: (m) => m.name },
   { key: 'base', label: 'of', value: (m) => m.base ?? '', show: (m) => m.base ?? '' },
@@ -47,9 +60,9 @@ export function renderVariants(root: HTMLElement, ctx: ViewContext): RenderedVie
   const m = { top: 16, right: 24, bottom: 44, left: 84 };
   const xs = models.map((d) => Number(d.params.stored));
   const ys = models.map((d) => yOf(d, axis));
-  const pad = (lo: number, hi: number): [number, number] => (lo === hi ? [lo * 0.9 || 0, hi * 1.1 || 1] : [lo - (hi - lo) * 0.08, hi + (hi - lo) * 0.08]);
-  const x = d3.scaleLinear().domain(pad(Math.min(...xs, 0), Math.max(...xs, 1))).range([m.left, W - m.right]).nice();
-  const y = d3.scaleLinear().domain(pad(Math.min(...ys, 0), Math.max(...ys, 1))).range([H - m.bottom, m.top]).nice();
+  // From zero: the distance to the origin is what a budget is about.
+  const x = d3.scaleLinear().domain([0, Math.max(...xs, 1) * 1.1]).range([m.left, W - m.right]).nice();
+  const y = d3.scaleLinear().domain([0, Math.max(...ys, 1) * 1.1]).range([H - m.bottom, m.top]).nice();
   const svg = container
     .append('svg')
     .attr('xmlns', 'http://www.w3.org/2000/svg')
@@ -84,13 +97,14 @@ export function renderVariants(root: HTMLElement, ctx: ViewContext): RenderedVie
     .attr('tabindex', 0)
     .attr('role', 'button')
     .attr('aria-label', (d) => `${d.name}: stored ${groupDigits(d.params.stored)}, ${axis === 'kv' ? `KV ${formatBytes(d.kvCacheBytes)}` : `decode ${formatFlops(d.flops.decode)}`}${front.has(d.name) ? ', on the Pareto front' : ''}`);
+  const labels = placeLabels(models.map((d) => ({ name: d.name, x: x(Number(d.params.stored)), y: y(yOf(d, axis)) })));
   svg
-    .selectAll<SVGTextElement, ModelData>('text.npas-point-label')
-    .data(models)
+    .selectAll<SVGTextElement, { name: string; x: number; y: number }>('text.npas-point-label')
+    .data(labels)
     .join('text')
     .attr('class', 'npas-point-label npas-muted')
-    .attr('x', (d) => x(Number(d.params.stored)) + 8)
-    .attr('y', (d) => y(yOf(d, axis)) - 6)
+    .attr('x', (d) => d.x)
+    .attr('y', (d) => d.y)
     .text((d) => d.name);
   pts
     .on('mouseover', (e: MouseEvent, d) => ctx.hover(`${d.name}\nstored ${groupDigits(d.params.stored)}\nKV ${formatBytes(d.kvCacheBytes)}\ndecode ${formatFlops(d.flops.decode)}/token`, e.clientX, e.clientY))
