@@ -25,6 +25,11 @@ export interface ExportOptions {
   readonly dtype?: WeightDType;
   /** Replaces the synthetic fill (tests copy one model's weights into its twin). */
   readonly fill?: WeightFill;
+  /**
+   * Build one decode step instead of a prefill: input ids [batch, 1], a KV cache of `past`
+   * positions per attention layer held in initializers (counted in kvCacheElements).
+   */
+  readonly decode?: { readonly batch: number; readonly past: number };
   /** Settings for the engine report that travels with the export (seq, batch, dtype, device). */
   readonly analysis?: Partial<AnalysisOptions>;
 }
@@ -33,8 +38,10 @@ export interface ExportResult {
   readonly modelName: string;
   readonly spec: ModelSpec;
   readonly dtype: WeightDType;
-  /** Σ elements of all initializers. */
+  /** Σ elements of the weight initializers. */
   readonly initializerElements: bigint;
+  /** Σ elements of the KV-cache initializers (decode graphs; 0 for prefill). */
+  readonly kvCacheElements: bigint;
   /** The engine's params.stored. */
   readonly storedParams: bigint;
   readonly initializers: number;
@@ -134,7 +141,7 @@ export function exportModel(text: string, modelName: string | undefined, options
   const ids = 'input_ids';
   const idsShape = g.op('Shape', [ids], undefined, { hint: 'ids_shape' });
   const seqLen = g.op('Gather', [idsShape, g.ints([1], true)], { axis: { kind: 'int', value: 0 } }, { hint: 'seq' });
-  const ctx: EmitContext = { g, model, ids, idsShape, seqLen, masks: new Map() };
+  const ctx: EmitContext = { g, model, ids, idsShape, seqLen, masks: new Map(), decode: options.decode };
   const exporter = new Exporter(ctx);
   const items: Item[] = model.members.map((m) => {
     const t = model.tieMain.get(m.name);
@@ -148,7 +155,7 @@ export function exportModel(text: string, modelName: string | undefined, options
   const x3 = g.op('Reshape', [h.x, shape]);
   const last = g.op('Gather', [x3, g.op('Sub', [seqLen, g.ints([1], true)])], { axis: { kind: 'int', value: 1 } }, { hint: 'last' });
   g.nodes.push({ op: 'Cast', inputs: [last], outputs: ['last_token'], name: 'output_cast', attributes: { to: { kind: 'int', value: DataType.FLOAT } } });
-  g.inputs.push({ name: ids, dataType: DataType.INT64, dims: ['batch', 'seq'] });
+  g.inputs.push({ name: ids, dataType: DataType.INT64, dims: options.decode ? [options.decode.batch, 1] : ['batch', 'seq'] });
   g.outputs.push({ name: 'last_token', dataType: DataType.FLOAT, dims: ['batch', h.width] });
   const spec: ModelSpec = {
     graph: { name: model.name, nodes: g.nodes, initializers: g.initializers, inputs: g.inputs, outputs: g.outputs },
@@ -165,6 +172,7 @@ export function exportModel(text: string, modelName: string | undefined, options
     spec,
     dtype,
     initializerElements: g.initializerElements,
+    kvCacheElements: g.cacheElements,
     storedParams: model.report.params.stored,
     initializers: g.initializers.length,
     nodes: g.nodes.length,

@@ -25,8 +25,10 @@ export class GraphBuilder {
   private readonly stores = new Map<string, StoredWeight>();
   private readonly constants = new Map<string, string>();
   private counter = 0;
-  /** Elements of all initializers (the exported stored parameter count). */
+  /** Elements of all weight initializers (the exported stored parameter count). */
   initializerElements = 0n;
+  /** Elements of the KV-cache initializers of a decode graph (not parameters). */
+  cacheElements = 0n;
   readonly floatType: DataTypeCode;
 
   constructor(
@@ -66,6 +68,20 @@ export class GraphBuilder {
     const w = { name: key, shape };
     this.stores.set(key, w);
     return w;
+  }
+
+  /**
+   * A KV-cache tensor of a decode graph: an initializer (so the probe's input stays a few token
+   * ids) holding synthetic keys or values, counted apart from the parameters.
+   */
+  cache(key: string, shape: readonly number[]): string {
+    const hit = this.stores.get(key);
+    if (hit) return hit.name;
+    const raw = this.fill(key, shape, this.dtype, 1, 0);
+    this.initializers.push({ name: key, dataType: this.floatType, dims: shape, raw });
+    this.cacheElements += BigInt(shape.reduce((x, y) => x * y, 1));
+    this.stores.set(key, { name: key, shape });
+    return key;
   }
 
   /** An int64 constant (shapes, axes, indices). */

@@ -23,6 +23,8 @@ export interface EmitContext {
   readonly masks: Map<string, string>;
   /** Positions 0..S-1, int64 [S], made on first use. */
   positions?: string;
+  /** Set for a decode-step graph: one new token per sequence after `past` cached positions. */
+  readonly decode?: { readonly batch: number; readonly past: number };
 }
 
 /** The hidden state: a [T, width] tensor, or undefined before the first embedding. */
@@ -129,6 +131,7 @@ function toBatchSeq(ctx: EmitContext, x: string, rest: readonly number[]): strin
 }
 
 function positions(ctx: EmitContext): string {
+  if (ctx.decode) return ctx.g.ints([ctx.decode.past]);
   if (!ctx.positions) ctx.positions = ctx.g.op('Range', [ctx.g.ints([0], true), ctx.seqLen, ctx.g.ints([1], true)], undefined, { hint: 'pos' });
   return ctx.positions;
 }
@@ -209,6 +212,7 @@ function attention(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[]
     k = norm(ctx, node, steps, k, hd, 'k_norm', 'k_norm_bias');
   }
   const perm = (t: string, p: number[]) => g.op('Transpose', [t], { perm: { kind: 'ints', value: p } });
+  if (ctx.decode) return decodeAttention(ctx, node, steps, q, k, v4, perm);
   let qh = perm(q, [0, 2, 1, 3]); // [B, H, S, hd]
   qh = g.op('Mul', [qh, g.float(1 / Math.sqrt(hd))], undefined, { hint: 'qscaled' });
   const kT = perm(k, [0, 2, 3, 1]); // [B, KV, hd, S]
@@ -225,6 +229,38 @@ function attention(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[]
   if (G > 1) ctxv = reshape(ctx, ctxv, [0, H, -1, hd]);
   const merged = reshape(ctx, perm(ctxv, [0, 2, 1, 3]), [-1, H * hd]); // [T, H·hd]
   return projection(ctx, node, steps, merged, 'o', bias('o_bias'));
+}
+
+/**
+ * One decode step: the new token's query against a KV cache of `past` positions (window-capped)
+ * held in initializers, plus its own key and value. Past and new scores are computed apart and
+ * joined ([…, L] + [… , 1]), so the cache is read once and never copied.
+ */
+function decodeAttention(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], q: string, k: string, v: string, perm: (t: string, p: number[]) => string): { y: string; width: number } {
+  const g = ctx.g;
+  const info = node.cost.attention!;
+  if (!info.causal) throw new ExportError(`${pathText(steps)}: bidirectional attention has no decode step`);
+  const { batch: B, past } = ctx.decode!;
+  const H = info.queryHeads;
+  const KV = info.kvHeads;
+  const hd = info.scoreDim;
+  const G = H / KV;
+  const L = Math.min(past, info.window ?? past);
+  const cacheKey = `kv_cache.${pathText(steps)}`;
+  const kPast = g.cache(`${cacheKey}.k`, [B, KV, hd, L]); // keys stored transposed for q·kᵀ
+  const vPast = g.cache(`${cacheKey}.v`, [B, KV, L, hd]);
+  // q [B, 1, H, hd] → [B, KV, G, hd]; k, v [B, 1, KV, hd] → kᵀ [B, KV, hd, 1], v [B, KV, 1, hd].
+  const qg = g.op('Mul', [reshape(ctx, q, [B, KV, G, hd]), g.float(1 / Math.sqrt(hd))], undefined, { hint: 'qscaled' });
+  const kNew = perm(k, [0, 2, 3, 1]);
+  const vNew = perm(v, [0, 2, 1, 3]);
+  const sPast = g.op('MatMul', [qg, kPast], undefined, { hint: 'scores_past' }); // [B, KV, G, L]
+  const sNew = g.op('MatMul', [qg, kNew], undefined, { hint: 'scores_new' }); // [B, KV, G, 1]
+  const probs = g.op('Softmax', [g.op('Concat', [sPast, sNew], { axis: { kind: 'int', value: -1 } })], { axis: { kind: 'int', value: -1 } });
+  const axis = g.ints([3]);
+  const pPast = g.op('Slice', [probs, g.ints([0]), g.ints([L]), axis]);
+  const pNew = g.op('Slice', [probs, g.ints([L]), g.ints([L + 1]), axis]);
+  const out = g.op('Add', [g.op('MatMul', [pPast, vPast]), g.op('MatMul', [pNew, vNew])], undefined, { hint: 'ctx' }); // [B, KV, G, hd]
+  return projection(ctx, node, steps, reshape(ctx, out, [B, H * hd]), 'o', weightNamed(node, 'o_bias') ? 'o_bias' : undefined);
 }
 
 /** Emits one layer on the hidden state; returns the new hidden state. */

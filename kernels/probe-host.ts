@@ -16,6 +16,7 @@ import type * as Ort from 'onnxruntime-node';
 import { analyze } from '../src/core/index.js';
 import { KERNEL_RPC, type HostInfo, type JsonRpcRequest, type JsonRpcResponse, type Measurement, type ProbeErrorKind, type ProbeParams, type ProbeProgress, type ProbeResult } from '../src/protocol/kernel-rpc.js';
 import { ExportError, exportModel, onnxBytes, writeOnnx } from './export.js';
+import { defaultFill, type WeightFill } from './graph-builder.js';
 import { DEFAULT_EXTERNAL_THRESHOLD } from './onnx-writer.js';
 import { CUDA_INSTALL_HINT, binDir, hasCudaProvider, ortPackageDir } from './runtime.js';
 
@@ -98,8 +99,15 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
   progress({ stage: 'export', message: `exporting ${p.model} (${p.dtype})` });
   const t0 = performance.now();
   let exported;
+  // Weights are drawn once and shared by the prefill and decode exports.
+  const drawn = new Map<string, Uint8Array>();
+  const fill: WeightFill = (key, shape, dtype, scale, offset) => {
+    let raw = drawn.get(key);
+    if (!raw) drawn.set(key, (raw = defaultFill(key, shape, dtype, scale, offset)));
+    return raw;
+  };
   try {
-    exported = exportModel(p.specText, p.model, { dtype: p.dtype, analysis: { seq: p.seq, batch: p.batch, dtype: p.dtype, device } });
+    exported = exportModel(p.specText, p.model, { dtype: p.dtype, fill, analysis: { seq: p.seq, batch: p.batch, dtype: p.dtype, device } });
   } catch (e) {
     if (e instanceof ExportError) throw new ProbeFailure('spec', e.message);
     throw e;
@@ -167,10 +175,10 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
     const idsData = new BigInt64Array(p.batch * p.seq);
     for (let i = 0; i < idsData.length; i++) idsData[i] = BigInt((i * 2654435761) % rows);
     const feeds = { input_ids: new o.Tensor('int64', idsData, [p.batch, p.seq]) };
-    const once = async (): Promise<number> => {
+    const once = async (s: Ort.InferenceSession = session, f: Record<string, Ort.Tensor> = feeds): Promise<number> => {
       const t = process.hrtime.bigint();
       try {
-        const out = await session.run(feeds);
+        const out = await s.run(f);
         for (const v of Object.values(out)) v.dispose?.();
       } catch (e) {
         throw new ProbeFailure('run', `the run failed: ${e instanceof Error ? e.message : String(e)}`);
@@ -192,6 +200,35 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
     } else memory = { kind: 'host-rss-growth', bytes: Math.max(0, process.memoryUsage().rss - rss0) };
     await session.release();
 
+    // One decode step over a KV cache of `seq` positions (a second graph with the same weights).
+    let decodeTimes: number[] | undefined;
+    let decodeUnavailable: string | undefined;
+    let decodeCacheElements = 0n;
+    try {
+      const dec = exportModel(p.specText, p.model, { dtype: p.dtype, fill, decode: { batch: p.batch, past: p.seq }, analysis: { seq: p.seq, batch: p.batch, dtype: p.dtype, device } });
+      if (dec.maxSeq !== undefined && p.seq + 1 > dec.maxSeq) throw new ExportError(`the position table has ${dec.maxSeq} positions; a decode step at context ${p.seq} needs ${p.seq + 1}`);
+      decodeCacheElements = dec.kvCacheElements;
+      progress({ stage: 'measure', message: `decode step: session with a KV cache of ${p.seq} positions` });
+      const decBytes = dec.spec.graph.initializers.reduce((s, t) => s + t.raw.length, 0);
+      let decSource: string | Uint8Array;
+      if (decBytes > DEFAULT_EXTERNAL_THRESHOLD) {
+        decSource = join(tmp, 'decode.onnx');
+        writeOnnx(dec, decSource);
+      } else decSource = onnxBytes(dec);
+      const ds = await createSession(o, decSource, options(strictPlacement, false));
+      const decIds = new BigInt64Array(p.batch);
+      for (let i = 0; i < decIds.length; i++) decIds[i] = BigInt((i * 7919 + 1) % rows);
+      const decFeeds = { input_ids: new o.Tensor('int64', decIds, [p.batch, 1]) };
+      for (let i = 0; i < warmup; i++) await once(ds, decFeeds);
+      decodeTimes = [];
+      for (let i = 0; i < runs; i++) decodeTimes.push(await once(ds, decFeeds));
+      await ds.release();
+    } catch (e) {
+      if (e instanceof ExportError) decodeUnavailable = `not measured: ${e.message}`;
+      else if (e instanceof ProbeFailure) decodeUnavailable = `not measured: ${e.message}`;
+      else throw e;
+    }
+
     let placement: ProbeResult['placement'];
     if (p.profile || (provider === 'cuda' && !strictPlacement)) {
       progress({ stage: 'profile', message: 'one profiled run for node placement' });
@@ -211,19 +248,22 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
 
     // Engine numbers at the same settings.
     const report = analyze(p.specText, { seq: p.seq, batch: p.batch, dtype: p.dtype, device }).models.find((m) => m.name === exported.modelName)!;
-    const med = median(times);
     const pre = report.latency.prefill;
-    const measurement = (ms: number, minMs: number): Measurement => ({
-      medianMs: ms,
-      minMs,
-      runs: times.length,
-      flops: String(pre.flops),
-      bytes: String(pre.bytes),
-      achievedFlopsPerSecond: Number(pre.flops) / (ms / 1e3),
-      achievedBytesPerSecond: Number(pre.bytes) / (ms / 1e3),
-      roofline: { device: report.latency.device, seconds: pre.seconds, bound: pre.bound },
-      efficiency: pre.seconds / (ms / 1e3),
-    });
+    const measurement = (ts: number[], est: typeof pre): Measurement => {
+      const ms = median(ts);
+      return {
+        medianMs: ms,
+        minMs: Math.min(...ts),
+        runs: ts.length,
+        flops: String(est.flops),
+        bytes: String(est.bytes),
+        achievedFlopsPerSecond: Number(est.flops) / (ms / 1e3),
+        achievedBytesPerSecond: Number(est.bytes) / (ms / 1e3),
+        roofline: { device: report.latency.device, seconds: est.seconds, bound: est.bound },
+        efficiency: est.seconds / (ms / 1e3),
+      };
+    };
+    if (decodeTimes) notes.push(`The decode step reads a synthetic KV cache of ${p.seq} positions held by the session (${decodeCacheElements} elements); its input is ${p.batch} token id(s).`);
     notes.push(
       'Attention is built from standard ops (MatMul, Softmax, an additive causal mask): it computes the full S×S score matrix, twice the causal work the engine counts; achieved FLOP/s uses the engine\'s count.',
       'The LM head runs on every position (as the engine counts it); only the last position leaves the device.',
@@ -244,11 +284,10 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
       initializerElements: String(exported.initializerElements),
       export: { ms: exportMs, bytes, nodes: exported.nodes, initializers: exported.initializers, externalData },
       sessionCreateMs,
-      prefill: measurement(med, Math.min(...times)),
-      decode: {
-        unavailable: 'not measured: the export has no KV-cache (past key/value) graph yet; the decode roofline is the engine\'s prediction only',
-        roofline: { device: report.latency.device, seconds: dec.seconds, bound: dec.bound, flops: String(dec.flops), bytes: String(dec.bytes) },
-      },
+      prefill: measurement(times, pre),
+      decode: decodeTimes
+        ? { ...measurement(decodeTimes, dec), kvCacheElements: String(decodeCacheElements) }
+        : { unavailable: decodeUnavailable ?? 'not measured', roofline: { device: report.latency.device, seconds: dec.seconds, bound: dec.bound, flops: String(dec.flops), bytes: String(dec.bytes) } },
       memory,
       placement,
       notes,

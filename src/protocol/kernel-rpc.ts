@@ -82,13 +82,18 @@ export interface ProbeResult {
   readonly export: { readonly ms: number; readonly bytes: number; readonly nodes: number; readonly initializers: number; readonly externalData: boolean };
   readonly sessionCreateMs: number;
   readonly prefill: Measurement;
-  /** One decode step with a KV cache of context `seq`; `unavailable` says why it was not measured. */
-  readonly decode: { readonly unavailable: string; readonly roofline: Measurement['roofline'] & { readonly flops: string; readonly bytes: string } };
+  /** One decode step with a KV cache of context `seq`, or why it was not measured (with the roofline alone). */
+  readonly decode: (Measurement & { readonly kvCacheElements: string }) | DecodeUnavailable;
   /** Device memory held by this process (CUDA, from nvidia-smi), or host RSS growth (CPU). */
   readonly memory: { readonly kind: 'gpu' | 'host-rss-growth'; readonly bytes: number } | { readonly kind: 'unavailable'; readonly reason: string };
   /** Nodes per provider from an ORT profile (when requested), or how placement is known. */
   readonly placement: { readonly source: 'profile' | 'strict-session' | 'not-measured'; readonly nodesByProvider: Readonly<Record<string, number>>; readonly note: string };
   readonly notes: readonly string[];
+}
+
+export interface DecodeUnavailable {
+  readonly unavailable: string;
+  readonly roofline: Measurement['roofline'] & { readonly flops: string; readonly bytes: string };
 }
 
 export interface HostInfo {

@@ -192,6 +192,56 @@ test('grouped-query attention equals multi-head attention with repeated K/V head
   close(await run(gqa, 2, 5, 40), await run(mha, 2, 5, 40), 1e-5);
 });
 
+test('a decode step over a KV cache computes what the prefill computes for the last token', async () => {
+  const text = `model D {
+  e = Embedding(40, 16)
+  block B {
+    n = RMSNorm(16)
+    a = Attention(16, 4, kv_heads: 2)
+  }
+  body = B * 1
+}`;
+  const tokens = [3, 17, 5, 29, 11];
+  const S = tokens.length - 1;
+  const f32 = (key: string, shape: number[], scale: number, offset = 0) => new Float32Array(defaultFill(key, shape, 'fp32', scale, offset).buffer);
+  const E = f32('e.weight', [40, 16], 1);
+  const w = f32('body[0].n.weight', [16], 0.1, 1);
+  const Wk = f32('body[0].a.k', [8, 16], Math.sqrt(3 / 16));
+  const Wv = f32('body[0].a.v', [8, 16], Math.sqrt(3 / 16));
+  const kCache = new Float32Array(2 * 4 * S);
+  const vCache = new Float32Array(2 * S * 4);
+  tokens.slice(0, S).forEach((t, j) => {
+    const x = E.subarray(t * 16, t * 16 + 16);
+    const r = 1 / Math.sqrt(x.reduce((a, b) => a + b * b, 0) / 16 + 1e-6);
+    const xn = Array.from(x, (v, i) => v * r * w[i]!);
+    for (let o = 0; o < 8; o++) {
+      let k = 0;
+      let v = 0;
+      for (let i = 0; i < 16; i++) {
+        k += Wk[o * 16 + i]! * xn[i]!;
+        v += Wv[o * 16 + i]! * xn[i]!;
+      }
+      const kv = Math.floor(o / 4);
+      const d = o % 4;
+      kCache[(kv * 4 + d) * S + j] = k; // [1, KV, hd, S]
+      vCache[(kv * S + j) * 4 + d] = v; // [1, KV, S, hd]
+    }
+  });
+  const fill: WeightFill = (key, shape, dtype, scale, offset) =>
+    key === 'kv_cache.body[0].a.k' ? new Uint8Array(kCache.buffer) : key === 'kv_cache.body[0].a.v' ? new Uint8Array(vCache.buffer) : defaultFill(key, shape, dtype, scale, offset);
+  const decode = exportModel(text, 'D', { decode: { batch: 1, past: S }, fill });
+  assert.equal(decode.initializerElements, decode.storedParams);
+  assert.equal(decode.kvCacheElements, BigInt(2 * 8 * S));
+  const prefill = exportModel(text, 'D');
+  const runIds = async (r: ExportResult, ids: number[]) => {
+    const session = await ort.InferenceSession.create(onnxBytes(r));
+    const y = (await session.run({ input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]) })).last_token!.data as Float32Array;
+    await session.release();
+    return y;
+  };
+  close(await runIds(decode, [tokens[S]!]), await runIds(prefill, tokens), 1e-5);
+});
+
 test('fp16 export runs on CPU and stays close to fp32', async () => {
   const r32 = exportModel(GPT, 'TinyGPT');
   const r16 = exportModel(GPT, 'TinyGPT', { dtype: 'fp16' });

@@ -111,12 +111,20 @@ function formatResult(r: ProbeResult): string {
     `  session creation  ${ms(r.sessionCreateMs)}`,
     `  prefill           ${ms(p.medianMs)} median, ${ms(p.minMs)} min over ${p.runs} runs   roofline (${p.roofline.device}) ${ms(p.roofline.seconds * 1000)}, ${p.roofline.bound}-bound → ${(p.efficiency * 100).toFixed(1)}% of roofline`,
     `                    achieved ${si(p.achievedFlopsPerSecond, 'FLOP/s')} (engine count ${si(Number(p.flops), 'FLOP')}), ${si(p.achievedBytesPerSecond, 'B/s')} (engine count ${si(Number(p.bytes), 'B')})`,
-    `  decode step       ${r.decode.unavailable}; roofline (${r.decode.roofline.device}) ${ms(r.decode.roofline.seconds * 1000)}, ${r.decode.roofline.bound}-bound`,
+    ...decodeLines(r.decode),
     `  memory            ${memoryText(r.memory)}`,
     `  placement         ${Object.entries(r.placement.nodesByProvider).map(([k, v]) => `${k} ${v} nodes`).join(', ') || '—'} (${r.placement.note})`,
     ...r.notes.map((n) => `  note: ${n}`),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+function decodeLines(d: ProbeResult['decode']): string[] {
+  if ('unavailable' in d) return [`  decode step       ${d.unavailable}; roofline (${d.roofline.device}) ${ms(d.roofline.seconds * 1000)}, ${d.roofline.bound}-bound`];
+  return [
+    `  decode step       ${ms(d.medianMs)} median, ${ms(d.minMs)} min over ${d.runs} runs   roofline (${d.roofline.device}) ${ms(d.roofline.seconds * 1000)}, ${d.roofline.bound}-bound → ${(d.efficiency * 100).toFixed(1)}% of roofline`,
+    `                    achieved ${si(d.achievedFlopsPerSecond, 'FLOP/s')} (engine count ${si(Number(d.flops), 'FLOP')}), ${si(d.achievedBytesPerSecond, 'B/s')} (engine count ${si(Number(d.bytes), 'B')}: weights read + KV cache)`,
+  ];
 }
 
 function memoryText(m: ProbeResult['memory']): string {
