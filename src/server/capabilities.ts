@@ -1,0 +1,21 @@
+// The capabilities the server declares in `initialize`. Pull diagnostics are always declared;
+// a client that cannot pull gets pushed diagnostics instead (features/diagnostics.ts).
+
+import { CodeActionKind, TextDocumentSyncKind, type ServerCapabilities } from 'vscode-languageserver/node';
+import { TRIGGER_CHARACTERS } from './features/completion.js';
+
+export function serverCapabilities(): ServerCapabilities {
+  return {
+    // Incremental sync: a keystroke in a 10,000-line spec sends the edit, not the file.
+    textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+    diagnosticProvider: { identifier: 'npas', interFileDependencies: false, workspaceDiagnostics: false },
+    hoverProvider: true,
+    completionProvider: { triggerCharacters: TRIGGER_CHARACTERS, resolveProvider: false },
+    definitionProvider: true,
+    documentSymbolProvider: { label: 'NPAS' },
+    codeLensProvider: { resolveProvider: false },
+    inlayHintProvider: { resolveProvider: false },
+    documentFormattingProvider: true,
+    codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix], resolveProvider: false },
+  };
+}

@@ -1,0 +1,80 @@
+// The language server: wires the open documents, the analysis cache, the settings and one
+// handler per feature (features/*.ts) onto a connection. The connection is given, so the
+// same server runs over stdio, IPC (main.ts) or in-process streams (test/server).
+
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { TextDocuments, type Connection, type InitializeResult } from 'vscode-languageserver/node';
+import { AnalysisCache } from './analyses.js';
+import { serverCapabilities } from './capabilities.js';
+import { clientFeatures, type ServerContext, type ServerLog } from './context.js';
+import { registerCodeActions } from './features/code-actions.js';
+import { registerCodeLens } from './features/code-lens.js';
+import { registerCompletion } from './features/completion.js';
+import { registerConfiguration } from './features/configuration.js';
+import { registerDefinition } from './features/definition.js';
+import { registerDiagnostics } from './features/diagnostics.js';
+import { registerFormatting } from './features/formatting.js';
+import { registerHover } from './features/hover.js';
+import { registerInlayHints } from './features/inlay-hints.js';
+import { registerModelReports } from './features/model-reports.js';
+import { registerSymbols } from './features/symbols.js';
+import { guard } from './guard.js';
+import { findAnalysisSection, SettingsStore } from './settings.js';
+
+export const SERVER_NAME = 'npas-language-server';
+export const SERVER_VERSION = '0.1.0';
+
+/** Registers every handler on `connection`; the caller calls `connection.listen()`. */
+export function startServer(connection: Connection): ServerContext {
+  const log: ServerLog = {
+    info: (m) => connection.console.info(m),
+    warn: (m) => connection.console.warn(m),
+    error: (m) => connection.console.error(m),
+  };
+  const settings = new SettingsStore(log.warn);
+  const documents = new TextDocuments(TextDocument);
+  const ctx: ServerContext = {
+    connection,
+    documents,
+    analyses: new AnalysisCache(settings),
+    settings,
+    log,
+    client: clientFeatures({}),
+  };
+
+  const diagnostics = registerDiagnostics(ctx);
+  const hints = registerInlayHints(ctx);
+  registerHover(ctx);
+  registerCompletion(ctx);
+  registerDefinition(ctx);
+  registerSymbols(ctx);
+  registerCodeLens(ctx);
+  registerFormatting(ctx);
+  registerCodeActions(ctx);
+  registerModelReports(ctx);
+  let dynamicConfiguration = false;
+  const configuration = registerConfiguration(ctx, () => {
+    const s = settings.current;
+    log.info(`analysis settings: seq ${s.sequenceLength}, batch ${s.batchSize}, ${s.dtype}, ${s.device}`);
+    diagnostics.refresh();
+    hints.refresh();
+    if (ctx.client.codeLensRefresh) connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
+  });
+
+  connection.onInitialize(
+    guard('initialize', log.error, { capabilities: serverCapabilities() }, (params): InitializeResult => {
+      ctx.client = clientFeatures(params.capabilities ?? {});
+      dynamicConfiguration = params.capabilities?.workspace?.didChangeConfiguration?.dynamicRegistration === true;
+      settings.update(findAnalysisSection(params.initializationOptions));
+      return { capabilities: serverCapabilities(), serverInfo: { name: SERVER_NAME, version: SERVER_VERSION } };
+    }),
+  );
+  connection.onInitialized(
+    guard('initialized', log.error, undefined, async (): Promise<void> => {
+      configuration.registerForChanges(dynamicConfiguration);
+      await configuration.pull();
+    }),
+  );
+  documents.listen(connection);
+  return ctx;
+}
