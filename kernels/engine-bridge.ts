@@ -85,7 +85,6 @@ function checkSupportedSharing(sharing: ResolvedSharing): void {
   }
   for (const [key, strategies] of sharing.stacks) {
     for (const s of strategies) {
-      if (s.kind === 'kv') throw new ExportError(`ONNX export does not support cross-layer KV sharing yet ('share kv ${key}')`);
       if (s.kind === 'route') throw new ExportError(`ONNX export does not support recursion routing yet ('route ${key}')`);
     }
   }
@@ -136,6 +135,45 @@ export function storePath(model: LoadedModel, steps: readonly PathStep[], depth 
     }
   }
   return key;
+}
+
+/**
+ * For a layer inside an instance that borrows KV (`share kv STACK: every(g) | map | tied`), the
+ * path of the same layer in the producing instance; undefined when the layer produces its own.
+ */
+export function kvProducerPath(model: LoadedModel, steps: readonly PathStep[]): PathStep[] | undefined {
+  let stackKey = '';
+  let indexedKey = '';
+  let out: PathStep[] | undefined;
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i]!;
+    if (step.kind === 'name') {
+      stackKey = stackKey === '' ? step.name : `${stackKey}.${step.name}`;
+      indexedKey = indexedKey === '' ? step.name : `${indexedKey}.${step.name}`;
+      continue;
+    }
+    const strategies = model.sharing.stacks.get(indexedKey) ?? model.sharing.stacks.get(stackKey) ?? [];
+    indexedKey += `[${step.index}]`;
+    const kv = strategies.find((s) => s.kind === 'kv');
+    if (!kv || kv.kind !== 'kv') continue;
+    let producer = kv.producers.producerOf(step.index);
+    if (kv.producers.label === 'tied') {
+      // Instances sharing a store read the KV of the store's first user.
+      const share = strategies.find((s): s is StackShare => s.kind === 'share' && s.sub.length === 0);
+      if (share) {
+        const slot = share.slots.slotOf(step.index);
+        for (let j = 0; j <= step.index; j++) if (share.slots.slotOf(j) === slot) {
+          producer = j;
+          break;
+        }
+      }
+    }
+    if (producer !== step.index) {
+      out = [...(out ?? steps)];
+      out[i] = { kind: 'index', index: producer };
+    }
+  }
+  return out;
 }
 
 /** The module at a pattern (indices pick instances), for tied targets. */

@@ -141,7 +141,7 @@ export function exportModel(text: string, modelName: string | undefined, options
   const ids = 'input_ids';
   const idsShape = g.op('Shape', [ids], undefined, { hint: 'ids_shape' });
   const seqLen = g.op('Gather', [idsShape, g.ints([1], true)], { axis: { kind: 'int', value: 0 } }, { hint: 'seq' });
-  const ctx: EmitContext = { g, model, ids, idsShape, seqLen, masks: new Map(), decode: options.decode };
+  const ctx: EmitContext = { g, model, ids, idsShape, seqLen, masks: new Map(), kv: new Map(), decode: options.decode };
   const exporter = new Exporter(ctx);
   const items: Item[] = model.members.map((m) => {
     const t = model.tieMain.get(m.name);

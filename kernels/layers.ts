@@ -7,7 +7,7 @@
 import type { LayerNode } from '../src/core/model/module-tree.js';
 import type { WeightSpec } from '../src/core/layers/layer-kind.js';
 import { findLayerKind } from '../src/core/index.js';
-import { ExportError, mainWeight, pathText, storePath, type LoadedModel, type PathStep } from './engine-bridge.js';
+import { ExportError, kvProducerPath, mainWeight, pathText, storePath, type LoadedModel, type PathStep } from './engine-bridge.js';
 import type { GraphBuilder, StoredWeight } from './graph-builder.js';
 
 export interface EmitContext {
@@ -23,6 +23,8 @@ export interface EmitContext {
   readonly masks: Map<string, string>;
   /** Positions 0..S-1, int64 [S], made on first use. */
   positions?: string;
+  /** K and V of every attention layer emitted so far, by path, for layers that borrow them. */
+  readonly kv: Map<string, { readonly k: string; readonly v: string; readonly kvHeads: number; readonly headDim: number; readonly window: number | undefined }>;
   /** Set for a decode-step graph: one new token per sequence after `past` cached positions. */
   readonly decode?: { readonly batch: number; readonly past: number };
 }
@@ -202,17 +204,27 @@ function attention(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[]
   const G = H / KV;
   const bias = (n: string) => (weightNamed(node, n) ? n : undefined);
   let q = projection(ctx, node, steps, x, 'q', bias('q_bias')).y;
-  let k = projection(ctx, node, steps, x, 'k', bias('k_bias')).y;
-  const v = projection(ctx, node, steps, x, 'v', bias('v_bias')).y;
   q = toBatchSeq(ctx, q, [H, hd]); // [B, S, H, hd]
-  k = toBatchSeq(ctx, k, [KV, hd]);
-  const v4 = toBatchSeq(ctx, v, [KV, hd]);
-  if (weightNamed(node, 'q_norm')) {
-    q = norm(ctx, node, steps, q, hd, 'q_norm', 'q_norm_bias');
-    k = norm(ctx, node, steps, k, hd, 'k_norm', 'k_norm_bias');
+  if (weightNamed(node, 'q_norm')) q = norm(ctx, node, steps, q, hd, 'q_norm', 'q_norm_bias');
+  // A borrower (CLA, MLKV, recursive KV sharing) reads the producer's K and V and has no K/V
+  // projections of its own, so their stores are never read (and not stored) for it.
+  const producer = kvProducerPath(ctx.model, steps);
+  let k: string;
+  let v4: string;
+  if (producer) {
+    const borrowed = ctx.kv.get(pathText(producer));
+    if (!borrowed) throw new ExportError(`${pathText(steps)} borrows the KV of ${pathText(producer)}, which has none`);
+    if (borrowed.kvHeads !== KV || borrowed.headDim !== hd || borrowed.window !== info.window) throw new ExportError(`${pathText(steps)} borrows KV of another geometry from ${pathText(producer)}`);
+    k = borrowed.k;
+    v4 = borrowed.v;
+  } else {
+    k = toBatchSeq(ctx, projection(ctx, node, steps, x, 'k', bias('k_bias')).y, [KV, hd]);
+    v4 = toBatchSeq(ctx, projection(ctx, node, steps, x, 'v', bias('v_bias')).y, [KV, hd]);
+    if (weightNamed(node, 'k_norm')) k = norm(ctx, node, steps, k, hd, 'k_norm', 'k_norm_bias');
+    ctx.kv.set(pathText(steps), { k, v: v4, kvHeads: KV, headDim: hd, window: info.window });
   }
   const perm = (t: string, p: number[]) => g.op('Transpose', [t], { perm: { kind: 'ints', value: p } });
-  if (ctx.decode) return decodeAttention(ctx, node, steps, q, k, v4, perm);
+  if (ctx.decode) return decodeAttention(ctx, node, steps, producer ?? steps, q, k, v4, perm);
   let qh = perm(q, [0, 2, 1, 3]); // [B, H, S, hd]
   qh = g.op('Mul', [qh, g.float(1 / Math.sqrt(hd))], undefined, { hint: 'qscaled' });
   const kT = perm(k, [0, 2, 3, 1]); // [B, KV, hd, S]
@@ -236,7 +248,7 @@ function attention(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[]
  * held in initializers, plus its own key and value. Past and new scores are computed apart and
  * joined ([…, L] + [… , 1]), so the cache is read once and never copied.
  */
-function decodeAttention(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], q: string, k: string, v: string, perm: (t: string, p: number[]) => string): { y: string; width: number } {
+function decodeAttention(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], cachePath: readonly PathStep[], q: string, k: string, v: string, perm: (t: string, p: number[]) => string): { y: string; width: number } {
   const g = ctx.g;
   const info = node.cost.attention!;
   if (!info.causal) throw new ExportError(`${pathText(steps)}: bidirectional attention has no decode step`);
@@ -246,7 +258,7 @@ function decodeAttention(ctx: EmitContext, node: LayerNode, steps: readonly Path
   const hd = info.scoreDim;
   const G = H / KV;
   const L = Math.min(past, info.window ?? past);
-  const cacheKey = `kv_cache.${pathText(steps)}`;
+  const cacheKey = `kv_cache.${pathText(cachePath)}`; // a borrower reads its producer's cache
   const kPast = g.cache(`${cacheKey}.k`, [B, KV, hd, L]); // keys stored transposed for q·kᵀ
   const vPast = g.cache(`${cacheKey}.v`, [B, KV, L, hd]);
   // q [B, 1, H, hd] → [B, KV, G, hd]; k, v [B, 1, KV, hd] → kᵀ [B, KV, hd, 1], v [B, KV, 1, hd].

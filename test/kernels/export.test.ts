@@ -51,6 +51,12 @@ variant CycleRev2 of TinyLlama { share body: cycle_rev(2) }
 variant SharedAttn of TinyLlama { share body.attn: all }
 variant SharedMlpCycle of TinyLlama { share body.mlp: cycle(2) }
 variant TieLayers of TinyLlama { tie body[3] = body[0] }
+variant Cla2 of TinyLlama { share kv body: every(2) }
+variant ClaMap of TinyLlama { share kv body: map([0, 0, 2, 0]) }
+variant CycleCla of TinyLlama {
+  share body: cycle(2)
+  share kv body: every(2)
+}
 `;
 
 const ENCODER = `
@@ -109,7 +115,7 @@ test('a GPT-2-style model with a tied head exports, validates and runs; initiali
   await run(r);
 });
 
-for (const name of ['TinyLlama', 'Cycle2', 'All', 'Sequence2', 'CycleRev2', 'SharedAttn', 'SharedMlpCycle', 'TieLayers']) {
+for (const name of ['TinyLlama', 'Cycle2', 'All', 'Sequence2', 'CycleRev2', 'SharedAttn', 'SharedMlpCycle', 'TieLayers', 'Cla2', 'ClaMap', 'CycleCla']) {
   test(`${name}: initializer elements equal params.stored and the graph runs`, async () => {
     const r = exportModel(LLAMA, name);
     assert.equal(r.initializerElements, r.storedParams, `${name}: ${r.initializerElements} initializer elements vs ${r.storedParams} stored`);
@@ -242,6 +248,18 @@ test('a decode step over a KV cache computes what the prefill computes for the l
   close(await runIds(decode, [tokens[S]!]), await runIds(prefill, tokens), 1e-5);
 });
 
+test('cross-layer KV sharing: the decode graph holds the engine\'s KV cache, borrowers read their producer\'s', async () => {
+  for (const name of ['TinyLlama', 'Cla2', 'ClaMap', 'CycleCla']) {
+    const r = exportModel(LLAMA, name, { decode: { batch: 2, past: 7 }, analysis: { seq: 7, batch: 2, dtype: 'fp32' } });
+    assert.equal(r.initializerElements, r.storedParams, name);
+    assert.equal(r.kvCacheElements * 4n, r.report.kvCacheBytes, name);
+    const session = await ort.InferenceSession.create(onnxBytes(r));
+    const y = (await session.run({ input_ids: ids(2, 1, 101) })).last_token!.data as Float32Array;
+    await session.release();
+    assert.ok(y.every(Number.isFinite));
+  }
+});
+
 test('fp16 export runs on CPU and stays close to fp32', async () => {
   const r32 = exportModel(GPT, 'TinyGPT');
   const r16 = exportModel(GPT, 'TinyGPT', { dtype: 'fp16' });
@@ -277,8 +295,8 @@ test('past the size threshold the weights go to external data, and ORT loads the
 test('unsupported schemes and layers are refused by name, not exported wrong', () => {
   const adapters = `${LLAMA}\nvariant Lora of TinyLlama { share body: cycle(2) relax lora(rank: 4) }`;
   assert.throws(() => exportModel(adapters, 'Lora'), (e: unknown) => e instanceof ExportError && /adapters/.test(e.message));
-  const kv = `${LLAMA}\nvariant Cla of TinyLlama { share kv body: every(2) }`;
-  assert.throws(() => exportModel(kv, 'Cla'), (e: unknown) => e instanceof ExportError && /KV sharing/.test(e.message));
+  const route = `${LLAMA}\nvariant R of TinyLlama {\n share body: cycle(2)\n route body: mor(recursions: 2) }`;
+  assert.throws(() => exportModel(route, 'R'), (e: unknown) => e instanceof ExportError && /routing/.test(e.message));
   const moe = `model M { e = Embedding(10, 8)\n m = MoE(8, 16, experts: 4, top_k: 2) }`;
   assert.throws(() => exportModel(moe, 'M'), (e: unknown) => e instanceof ExportError && /MoE is not supported/.test(e.message));
   assert.throws(() => exportModel(LLAMA, 'Nope'), (e: unknown) => e instanceof ExportError && /no model or variant named 'Nope'/.test(e.message));
