@@ -87,20 +87,23 @@ export function startDashboard(root: HTMLElement, host: DashboardHost): Dashboar
     tabButtons.set(id, b);
   }
   el('span', 'npas-spacer', toolbar);
-  const exportSvg = el('button', 'npas-button', toolbar);
-  exportSvg.type = 'button';
-  exportSvg.id = 'npas-export-svg';
-  exportSvg.textContent = 'Export SVG';
-  const exportPng = el('button', 'npas-button', toolbar);
-  exportPng.type = 'button';
-  exportPng.id = 'npas-export-png';
-  exportPng.textContent = 'Export PNG';
+  // <vscode-button> from @vscode-elements/elements (registered by main.ts): themed, keyboard
+  // operable (Enter, Space), and a plain element with the same id and click in jsdom.
+  const button = (id: string, label: string): HTMLElement => {
+    const b = doc.createElement('vscode-button');
+    b.id = id;
+    b.className = 'npas-control';
+    b.setAttribute('secondary', '');
+    b.textContent = label;
+    toolbar.append(b);
+    return b;
+  };
+  const exportSvg = button('npas-export-svg', 'Export SVG');
+  const exportPng = button('npas-export-png', 'Export PNG');
   exportSvg.addEventListener('click', () => void exportView('svg'));
   exportPng.addEventListener('click', () => void exportView('png'));
   if (host.standalone) {
-    const theme = el('button', 'npas-button', toolbar);
-    theme.type = 'button';
-    theme.id = 'npas-theme';
+    const theme = button('npas-theme', '');
     const apply = (): void => {
       const dark = (state.theme ?? (doc.body.classList.contains('vscode-light') ? 'light' : 'dark')) === 'dark';
       doc.body.classList.toggle('vscode-dark', dark);
@@ -155,6 +158,7 @@ export function startDashboard(root: HTMLElement, host: DashboardHost): Dashboar
     hover(null);
     rendered.dispose?.();
     rendered = { exportable: null };
+    for (const b of [exportSvg, exportPng]) b.setAttribute('disabled', '');
     const data = state.data;
     summary.replaceChildren();
     if (error) {
@@ -198,7 +202,7 @@ export function startDashboard(root: HTMLElement, host: DashboardHost): Dashboar
       host.post({ type: 'log', level: 'error', message: `render ${state.view}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}` });
       rendered = { exportable: null };
     }
-    exportSvg.disabled = exportPng.disabled = rendered.exportable === null;
+    for (const b of [exportSvg, exportPng]) b.toggleAttribute('disabled', rendered.exportable === null);
   }
 
   function summarise(m: NonNullable<DashboardState['data']>['models'][number]): void {

@@ -3,6 +3,10 @@
 // validated `update`. In the standalone report (`npas report`) it reads the data embedded in
 // <script type="application/json" id="npas-data"> and keeps its state in memory.
 
+// Controls from @vscode-elements/elements (the maintained successor of the archived
+// @vscode/webview-ui-toolkit); registered here, in the browser entry only, so that app.ts and
+// the views stay importable in jsdom tests (where unknown tags are plain elements).
+import '@vscode-elements/elements/dist/vscode-button/index.js';
 import type { DashboardState } from '../src/protocol/webview-messages.js';
 import { PROTOCOL_VERSION, startDashboard } from './app.js';
 

@@ -143,6 +143,13 @@ export function renderBudget(root: HTMLElement, ctx: ViewContext): RenderedView 
   return { exportable: svg.node() };
 }
 
+/** Vertical label positions, in order, at least 13 px apart. */
+export function spread<T extends { y: number }>(labels: readonly T[]): T[] {
+  const sorted = [...labels].sort((a, b) => a.y - b.y);
+  for (let i = 1; i < sorted.length; i++) if (sorted[i]!.y < sorted[i - 1]!.y + 13) sorted[i] = { ...sorted[i]!, y: sorted[i - 1]!.y + 13 };
+  return sorted;
+}
+
 function fit(s: string, chars: number): string {
   const n = Math.max(0, Math.floor(chars));
   return s.length <= n ? s : n < 2 ? '' : `${s.slice(0, n - 1)}…`;
@@ -198,6 +205,7 @@ function renderMemoryChart(section: HTMLElement, ctx: ViewContext): void {
     { key: 'inference-line', label: 'weights + KV', get: (p: (typeof pts)[number]) => Number(p.inferenceBytes) },
     { key: 'weights-line', label: 'weights', get: (p: (typeof pts)[number]) => Number(p.weightBytes) },
   ];
+  const ends: { y: number; text: string }[] = [];
   for (const ser of series) {
     const data = pts.filter((p) => ser.get(p) > 0);
     if (data.length === 0) continue;
@@ -206,8 +214,11 @@ function renderMemoryChart(section: HTMLElement, ctx: ViewContext): void {
       .attr('class', `npas-series npas-${ser.key}`)
       .attr('d', d3.line<(typeof pts)[number]>().x((p) => x(p.seq)).y((p) => y(ser.get(p)))(data) ?? '');
     const last = data[data.length - 1]!;
-    svg.append('text').attr('x', W - m.right + 6).attr('y', y(ser.get(last)) + 4).text(ser.label);
+    ends.push({ y: y(ser.get(last)) + 4, text: ser.label });
   }
+  // End labels (series, ceiling, limits) pushed apart so that none overlaps another.
+  const ceilingLabel = { y: y(ceiling) + 4, text: `${ctx.data.device.name} memory ${formatBytes(ctx.data.device.memoryBytes)}` };
+  for (const l of spread([...ends, ceilingLabel])) svg.append('text').attr('x', W - m.right + 6).attr('y', l.y).text(l.text);
   const seq = ctx.data.options.seq;
   svg.append('line').attr('class', 'npas-marker').attr('x1', x(seq)).attr('x2', x(seq)).attr('y1', m.top).attr('y2', H - m.bottom);
   svg
@@ -217,7 +228,6 @@ function renderMemoryChart(section: HTMLElement, ctx: ViewContext): void {
     .attr('x2', W - m.right)
     .attr('y1', y(ceiling))
     .attr('y2', y(ceiling));
-  svg.append('text').attr('x', W - m.right + 6).attr('y', y(ceiling) + 4).text(`${ctx.data.device.name} memory ${formatBytes(ctx.data.device.memoryBytes)}`);
   limits.forEach((b) => {
     const ly = y(Number(b.limit));
     const g = svg.append('g').attr('class', 'npas-budget-line').attr('tabindex', 0).attr('role', 'button').attr('aria-label', `budget ${b.constraint}: ${b.ok ? 'met' : 'violated'}, measured ${formatBytes(b.value.split('.')[0]!)}`);
