@@ -94,6 +94,16 @@ test('--emit prints a variant that budgets to exactly B', () => {
   }
 });
 
+test('--emit picks a variant name the file does not use yet', () => {
+  const path = join(dir, 'taken.npas');
+  writeFileSync(path, `${TINY}variant Tiny_npas of Tiny {\n  freeze embed\n}\n`);
+  const r = run('allocate', path, '--model', 'Tiny', '--params', '4000', '--emit');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /variant Tiny_npas2 of Tiny/);
+  const a = analyze(`${TINY}variant Tiny_npas of Tiny {\n  freeze embed\n}\n${r.stdout}`);
+  assert.equal(a.models.find((m) => m.name === 'Tiny_npas2')!.params.stored, 4000n);
+});
+
 test('--sweep prints every strategy at every budget and marks the frontier', () => {
   const r = run('allocate', specPath, '--model', 'Tiny', '--sweep', '1%..400%');
   assert.equal(r.code, 0, r.stderr);

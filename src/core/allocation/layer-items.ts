@@ -86,6 +86,8 @@ function relativeItems(node: ModuleNode, tiedMain: boolean, memo: Map<string, { 
     for (const w of node.cost.weights) {
       if (w === main) continue;
       const numel = w.shape.reduce((p, d) => p * d, 1);
+      // An empty weight has nothing to generate (and would read no store entry).
+      if (numel === 0 || w.copies === 0) continue;
       if (GENERATED_ROLES.has(w.role)) {
         items.push({ steps: [{ kind: 'name', name: w.name }], role: `${node.layerKind}.${w.name}`, weightRole: w.role, shape: w.shape, numel, copies: w.copies });
       } else fixed += numel * w.copies;
