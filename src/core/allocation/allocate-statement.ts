@@ -10,7 +10,9 @@ import type { Expression, Statement } from '../syntax/syntax-tree.js';
 import { allocate } from './allocate.js';
 import { layerItems } from './layer-items.js';
 import { planDeclarations, type BankDeclaration } from './plan-declarations.js';
-import { GROUPING_HELP, parseGrouping, parseMethod } from './request-spec.js';
+import { parseGrouping, parseMethod } from './request-spec.js';
+
+const LANGUAGE_GROUPINGS = 'auto | all | shape | role | depth(K) | cluster(K)';
 import type { AllocationRequest } from './types.js';
 
 /** The bank declarations of the plan, or undefined after reporting an `npas-allocate` error. */
@@ -33,7 +35,7 @@ export function resolveAllocation(s: Statement, scope: Scope, members: readonly 
     } else if (name === 'generate') {
       methodText = callText(a.value);
     } else {
-      ctx.sink.error('npas-allocate', `allocate takes params: N, groups: (${GROUPING_HELP.replace('checkpoint:PATH', 'no checkpoint')}) and generate: (wavg(K), repeat, hash)${name ? `, not '${name}'` : '; name each argument'}`, a.range);
+      ctx.sink.error('npas-allocate', `allocate takes params: N, groups: ${LANGUAGE_GROUPINGS} and generate: wavg | wavg(K) | repeat | hash${name ? `, not '${name}'` : '; name each argument'}`, a.range);
       return undefined;
     }
   }
@@ -41,9 +43,13 @@ export function resolveAllocation(s: Statement, scope: Scope, members: readonly 
     ctx.sink.error('npas-allocate', 'allocate needs params: N (the stored parameters of the plan)', s.keywordRange);
     return undefined;
   }
+  if (groupsText.startsWith('checkpoint')) {
+    ctx.sink.error('npas-allocate', 'checkpoint grouping reads a file, which the engine does not: run `npas allocate FILE --groups checkpoint:PATH --emit` and paste the variant', argRange(s, 'groups'));
+    return undefined;
+  }
   const grouping = parseGrouping(groupsText);
   if (typeof grouping === 'string' || grouping.kind === 'checkpoint') {
-    ctx.sink.error('npas-allocate', typeof grouping === 'string' ? grouping : 'checkpoint grouping reads a file: use `npas allocate --groups checkpoint:PATH --emit` and paste the variant', argRange(s, 'groups'));
+    ctx.sink.error('npas-allocate', `unknown grouping '${groupsText}' (use ${LANGUAGE_GROUPINGS})`, argRange(s, 'groups'));
     return undefined;
   }
   const method = parseMethod(methodText);

@@ -208,6 +208,13 @@ variant Mixed of Tiny {
 variant Ckpt of Tiny {
   allocate params: 100_000, groups: checkpoint
 }
+variant Odd of Tiny {
+  allocate params: 100_000, groups: stripes, size: 3
+}
+variant Twice of Tiny {
+  allocate params: 100_000
+  allocate params: 200_000
+}
 `;
   const a = analyze(src);
   const stored = new Map(a.models.map((m) => [m.name, m.params.stored]));
@@ -219,6 +226,9 @@ variant Ckpt of Tiny {
   const messages = errors.map((d) => d.message).join('\n');
   assert.match(messages, /below the minimum of 1537 for all grouping/);
   assert.match(messages, /cannot be combined with 'share' statements/);
-  assert.match(messages, /unknown grouping 'checkpoint'/);
+  assert.match(messages, /allocate takes params: N, groups: auto \| all \| shape \| role \| depth\(K\) \| cluster\(K\) and generate: wavg \| wavg\(K\) \| repeat \| hash, not 'size'/);
+  assert.match(messages, /only one allocation request per model or variant/);
+  assert.equal(stored.get('Twice'), 100_000n, 'the first request stands');
+  assert.match(messages, /checkpoint grouping reads a file, which the engine does not/);
   assert.ok(!a.diagnostics.some((d) => d.severity === 'warning' && d.code === 'npas-allocate'), 'the old not-built warning is gone');
 });
