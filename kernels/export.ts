@@ -45,6 +45,8 @@ export interface ExportResult {
   /** The engine's params.stored. */
   readonly storedParams: bigint;
   readonly initializers: number;
+  /** Per initializer: how its synthetic values were drawn (the PyTorch twin redraws them). */
+  readonly distributions: ReadonlyMap<string, { readonly scale: number; readonly offset: number }>;
   readonly nodes: number;
   /** Width of the output (vocabulary for an LM head). */
   readonly outputWidth: number;
@@ -175,6 +177,7 @@ export function exportModel(text: string, modelName: string | undefined, options
     kvCacheElements: g.cacheElements,
     storedParams: model.report.params.stored,
     initializers: g.initializers.length,
+    distributions: g.distributions,
     nodes: g.nodes.length,
     outputWidth: h.width,
     maxSeq: exporter.maxSeq,

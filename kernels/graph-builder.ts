@@ -23,6 +23,8 @@ export class GraphBuilder {
   readonly inputs: ValueInfo[] = [];
   readonly outputs: ValueInfo[] = [];
   private readonly stores = new Map<string, StoredWeight>();
+  /** How each initializer's synthetic values were drawn (uniform ±scale around offset). */
+  readonly distributions = new Map<string, { readonly scale: number; readonly offset: number }>();
   private readonly constants = new Map<string, string>();
   private counter = 0;
   /** Elements of all weight initializers (the exported stored parameter count). */
@@ -64,6 +66,7 @@ export class GraphBuilder {
     }
     const raw = this.fill(key, shape, this.dtype, scale, offset);
     this.initializers.push({ name: key, dataType: this.floatType, dims: shape, raw });
+    this.distributions.set(key, { scale, offset });
     this.initializerElements += BigInt(shape.reduce((x, y) => x * y, 1));
     const w = { name: key, shape };
     this.stores.set(key, w);
@@ -79,6 +82,7 @@ export class GraphBuilder {
     if (hit) return hit.name;
     const raw = this.fill(key, shape, this.dtype, 1, 0);
     this.initializers.push({ name: key, dataType: this.floatType, dims: shape, raw });
+    this.distributions.set(key, { scale: 1, offset: 0 });
     this.cacheElements += BigInt(shape.reduce((x, y) => x * y, 1));
     this.stores.set(key, { name: key, shape });
     return key;

@@ -4,7 +4,9 @@
 // OUT.onnx.data (ONNX external data). Exit 2 on spec errors or unsupported layers and schemes.
 
 import { ExportError, exportModel, writeOnnx } from '../../../kernels/export.js';
-import { parseArgs } from '../args.js';
+import { writeFileSync } from 'node:fs';
+import { graphJson } from '../../../kernels/graph-json.js';
+import { parseArgs, positiveIntFlag } from '../args.js';
 import { formatBytes, groupDigits } from '../format.js';
 import { CliError, type CliIO } from '../io.js';
 import { readSpec } from './read-spec.js';
@@ -14,9 +16,14 @@ const FLAGS = [
   { name: 'out', alias: 'o', takesValue: true },
   { name: 'dtype', takesValue: true },
   { name: 'external-threshold', takesValue: true },
+  { name: 'decode-past', takesValue: true },
+  { name: 'batch', takesValue: true },
+  { name: 'graph-json', takesValue: true },
+  { name: 'with-weights', takesValue: false },
 ] as const;
 
-const USAGE = 'usage: npas export-onnx FILE --model NAME -o OUT.onnx [--dtype fp16|fp32]';
+const USAGE =
+  'usage: npas export-onnx FILE --model NAME -o OUT.onnx [--dtype fp16|fp32] [--decode-past S --batch B] [--graph-json OUT.json [--with-weights]] [--external-threshold BYTES]';
 
 export function runExportOnnx(argv: readonly string[], io: CliIO): number {
   const { positionals, flags } = parseArgs(argv, FLAGS, 'export-onnx');
@@ -29,10 +36,14 @@ export function runExportOnnx(argv: readonly string[], io: CliIO): number {
   const thresholdFlag = flags.get('external-threshold');
   const threshold = typeof thresholdFlag === 'string' ? Number(thresholdFlag) : undefined;
   if (threshold !== undefined && !(Number.isSafeInteger(threshold) && threshold >= 0)) throw new CliError(`--external-threshold must be a byte count; got '${String(thresholdFlag)}'`);
+  const past = flags.get('decode-past');
+  const batch = flags.get('batch');
+  const decode = typeof past === 'string' ? { past: positiveIntFlag(past, 'decode-past'), batch: typeof batch === 'string' ? positiveIntFlag(batch, 'batch') : 1 } : undefined;
+  if (!decode && batch !== undefined) throw new CliError('export-onnx: --batch applies to a decode graph (--decode-past S); a prefill graph takes any batch');
   const text = readSpec(positionals[0]!, io);
   let result;
   try {
-    result = exportModel(text, typeof model === 'string' ? model : undefined, { dtype });
+    result = exportModel(text, typeof model === 'string' ? model : undefined, { dtype, decode });
   } catch (e) {
     if (e instanceof ExportError) throw new CliError(`export-onnx: ${e.message}`);
     throw e;
@@ -43,11 +54,20 @@ export function runExportOnnx(argv: readonly string[], io: CliIO): number {
   } catch (e) {
     throw new CliError(`export-onnx: cannot write ${out}: ${(e as Error).message}`);
   }
+  const jsonPath = flags.get('graph-json');
+  if (typeof jsonPath === 'string') {
+    try {
+      writeFileSync(jsonPath, JSON.stringify(graphJson(result, flags.has('with-weights'))));
+    } catch (e) {
+      throw new CliError(`export-onnx: cannot write ${jsonPath}: ${(e as Error).message}`);
+    }
+  }
   const match = result.initializerElements === result.storedParams;
   io.stdout(
     `${result.modelName} → ${out} (${formatBytes(BigInt(written.bytes))}${written.externalPath ? ` + external data ${written.externalPath}, ${formatBytes(BigInt(written.externalBytes))}` : ''})\n` +
       `  ${groupDigits(result.initializers)} initializers, ${groupDigits(result.initializerElements)} elements ${match ? '= params.stored' : `≠ params.stored ${groupDigits(result.storedParams)}`}; ${groupDigits(result.nodes)} nodes; ${dtype}\n` +
-      `  input: input_ids int64 [batch, seq]; output: last_token float32 [batch, ${result.outputWidth}]\n`,
+      (decode ? `  decode step: KV cache of ${decode.past} positions × batch ${decode.batch} in initializers (${groupDigits(result.kvCacheElements)} elements)\n` : '') +
+      `  input: input_ids int64 [${decode ? `${decode.batch}, 1` : 'batch, seq'}]; output: last_token float32 [batch, ${result.outputWidth}]\n`,
   );
   if (!match) {
     io.stderr(`npas: export-onnx: the initializers hold ${result.initializerElements} elements but the engine counts ${result.storedParams} stored parameters (please report)\n`);

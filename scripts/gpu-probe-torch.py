@@ -1,0 +1,441 @@
+#!/usr/bin/env python3
+"""Runs an exported NPAS graph (the JSON from `npas export-onnx --graph-json`) in PyTorch, node by
+node, so that the ONNX Runtime probe has a side-by-side baseline on the same machine running the
+same graph: same ops, shapes, dtype, inputs (token ids) and output (last-token values).
+
+Weights are drawn on the device from each initializer's distribution (uniform ±scale around
+offset, as the exporter draws them), or read from the JSON when it embeds them (--with-weights).
+Shape arithmetic (Shape, Concat of shapes, Gather of a dim) stays on the host as integers, so
+the forward pass has no device-host sync and can be captured in a CUDA graph: the timing is the
+device work, as PyTorch would run it without Python overhead. Eager timing is reported too.
+
+usage: gpu-probe-torch.py GRAPH.json --batch B --seq S [--device cuda|cpu] [--runs N] [--warmup N]
+                          [--backend torch|numpy] [--ids-mod V] [--print-output]
+Prints one JSON object: {"model", "device", "dtype", "batch", "seq", "eagerMs", "graphMs", ...}.
+The numpy backend exists to test this interpreter against ONNX Runtime on a machine without torch.
+"""
+import argparse
+import base64
+import json
+import math
+import statistics
+import sys
+import time
+
+
+class Host:
+    """An int64 tensor kept on the host (shapes, indices): a tuple of ints plus its dims."""
+
+    def __init__(self, values, dims):
+        self.values = [int(v) for v in values]
+        self.dims = list(dims)
+
+    def scalar(self):
+        return self.values[0]
+
+
+# ---- backends ---------------------------------------------------------------------------
+
+class NumpyBackend:
+    def __init__(self, dtype):
+        import numpy as np
+        self.np = np
+        self.dt = np.float16 if dtype == 'fp16' else np.float32
+
+    def weight(self, dims, scale, offset, raw, seed):
+        np = self.np
+        if raw is not None:
+            return np.frombuffer(base64.b64decode(raw), dtype=self.dt).reshape(dims).copy()
+        rng = np.random.default_rng(seed)
+        return (rng.uniform(-scale, scale, size=dims) + offset).astype(self.dt)
+
+    def const(self, t):
+        np = self.np
+        if t['dtype'] == 'float16-bits':
+            return np.array(t['data'], dtype=np.uint16).view(np.float16).reshape(t['dims'])
+        return np.array(t['data'], dtype=self.dt).reshape(t['dims'])
+
+    def ids(self, data, dims):
+        return self.np.array(data, dtype=self.np.int64).reshape(dims)
+
+    def to_dev(self, h):
+        return self.np.array(h.values, dtype=self.np.int64).reshape(h.dims)
+
+    def arange(self, a, b, c):
+        return self.np.arange(a, b, c, dtype=self.np.int64)
+
+    def gather(self, x, idx, axis):
+        return self.np.take(x, idx, axis=axis)
+
+    def select(self, x, axis, i):
+        return self.np.take(x, i, axis=axis)
+
+    def reshape(self, x, shape):
+        return x.reshape(shape)
+
+    def shape(self, x):
+        return list(x.shape)
+
+    def linear(self, x, w, b, trans_b):
+        y = x @ (w.T if trans_b else w)
+        return y + b if b is not None else y
+
+    def layer_norm(self, x, scale, bias, eps):
+        np = self.np
+        xf = x.astype(np.float32)
+        mu = xf.mean(-1, keepdims=True)
+        var = ((xf - mu) ** 2).mean(-1, keepdims=True)
+        y = ((xf - mu) / np.sqrt(var + eps)).astype(x.dtype) * scale
+        return y + bias if bias is not None else y
+
+    def softmax(self, x, axis):
+        np = self.np
+        e = np.exp(x - x.max(axis=axis, keepdims=True))
+        return e / e.sum(axis=axis, keepdims=True)
+
+    def gelu(self, x, tanh):
+        np = self.np
+        if tanh:
+            return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
+        from math import erf
+        verf = np.vectorize(erf)
+        return (0.5 * x * (1 + verf(x / math.sqrt(2)))).astype(x.dtype)
+
+    def sigmoid(self, x):
+        return 1 / (1 + self.np.exp(-x))
+
+    def relu(self, x):
+        return self.np.maximum(x, 0)
+
+    def mean(self, x, axes, keepdims):
+        return x.mean(axis=tuple(axes), keepdims=keepdims)
+
+    def permute(self, x, perm):
+        return x.transpose(perm)
+
+    def cat(self, xs, axis):
+        return self.np.concatenate(xs, axis=axis)
+
+    def where(self, c, a, b):
+        return self.np.where(c, a, b).astype(self.dt)
+
+    def narrow(self, x, axis, start, length):
+        return self.np.take(x, range(start, start + length), axis=axis)
+
+    def unsqueeze(self, x, axes):
+        for a in sorted(axes):
+            x = self.np.expand_dims(x, a)
+        return x
+
+    def to_float32(self, x):
+        return x.astype(self.np.float32)
+
+    def sqrt(self, x):
+        return self.np.sqrt(x)
+
+    def sync(self):
+        pass
+
+    def numpy(self, x):
+        return x
+
+
+class TorchBackend:
+    def __init__(self, dtype, device):
+        import torch
+        import torch.nn.functional as F
+        self.torch = torch
+        self.F = F
+        self.dev = torch.device(device)
+        self.dt = torch.float16 if dtype == 'fp16' else torch.float32
+
+    def weight(self, dims, scale, offset, raw, seed):
+        torch = self.torch
+        if raw is not None:
+            import numpy as np
+            a = np.frombuffer(base64.b64decode(raw), dtype=np.float16 if self.dt == torch.float16 else np.float32).reshape(dims).copy()
+            return torch.from_numpy(a).to(self.dev)
+        g = torch.Generator(device=self.dev).manual_seed(seed)
+        w = torch.empty(dims, dtype=self.dt, device=self.dev)
+        w.uniform_(-scale, scale, generator=g)
+        return w.add_(offset) if offset else w
+
+    def const(self, t):
+        torch = self.torch
+        if t['dtype'] == 'float16-bits':
+            import numpy as np
+            a = np.array(t['data'], dtype=np.uint16).view(np.float16).reshape(t['dims'])
+            return torch.from_numpy(a.copy()).to(self.dev, self.dt)
+        return torch.tensor(t['data'], dtype=self.dt, device=self.dev).reshape(t['dims'])
+
+    def ids(self, data, dims):
+        return self.torch.tensor(data, dtype=self.torch.int64, device=self.dev).reshape(dims)
+
+    def to_dev(self, h):
+        return self.torch.tensor(h.values, dtype=self.torch.int64, device=self.dev).reshape(h.dims)
+
+    def arange(self, a, b, c):
+        return self.torch.arange(a, b, c, dtype=self.torch.int64, device=self.dev)
+
+    def gather(self, x, idx, axis):
+        if axis == 0 and x.dim() == 2 and x.is_floating_point():
+            return self.F.embedding(idx, x)
+        flat = self.torch.index_select(x, axis, idx.reshape(-1))
+        return flat.reshape(list(x.shape[:axis]) + list(idx.shape) + list(x.shape[axis + 1:]))
+
+    def select(self, x, axis, i):
+        return x.select(axis, i)
+
+    def reshape(self, x, shape):
+        return x.reshape(shape)
+
+    def shape(self, x):
+        return list(x.shape)
+
+    def linear(self, x, w, b, trans_b):
+        if trans_b:
+            return self.F.linear(x, w, b)
+        y = x @ w
+        return y + b if b is not None else y
+
+    def layer_norm(self, x, scale, bias, eps):
+        return self.F.layer_norm(x, (x.shape[-1],), scale, bias, eps)
+
+    def softmax(self, x, axis):
+        return self.torch.softmax(x, dim=axis)
+
+    def gelu(self, x, tanh):
+        return self.F.gelu(x, approximate='tanh' if tanh else 'none')
+
+    def sigmoid(self, x):
+        return self.torch.sigmoid(x)
+
+    def relu(self, x):
+        return self.torch.relu(x)
+
+    def mean(self, x, axes, keepdims):
+        return x.mean(dim=tuple(axes), keepdim=keepdims)
+
+    def permute(self, x, perm):
+        return x.permute(*perm)
+
+    def cat(self, xs, axis):
+        return self.torch.cat(xs, dim=axis)
+
+    def where(self, c, a, b):
+        return self.torch.where(c, a, b)
+
+    def narrow(self, x, axis, start, length):
+        return x.narrow(axis, start, length)
+
+    def unsqueeze(self, x, axes):
+        for a in sorted(axes):
+            x = x.unsqueeze(a)
+        return x
+
+    def to_float32(self, x):
+        return x.float()
+
+    def sqrt(self, x):
+        return self.torch.sqrt(x)
+
+    def sync(self):
+        if self.dev.type == 'cuda':
+            self.torch.cuda.synchronize()
+
+    def numpy(self, x):
+        return x.float().cpu().numpy()
+
+
+# ---- the interpreter ----------------------------------------------------------------------
+
+ELEMENTWISE = {'Add': lambda a, b: a + b, 'Sub': lambda a, b: a - b, 'Mul': lambda a, b: a * b, 'Div': lambda a, b: a / b}
+COMPARE = {'Greater': lambda a, b: a > b, 'GreaterOrEqual': lambda a, b: a >= b, 'Or': lambda a, b: a | b}
+
+
+class Graph:
+    def __init__(self, spec, be):
+        self.spec = spec
+        self.be = be
+        self.weights = {}
+        for i, t in enumerate(spec['initializers']):
+            self.weights[t['name']] = be.weight(t['dims'], t['scale'], t['offset'], t.get('raw'), 1000 + i)
+        # Constants: int64 ones stay on the host.
+        self.consts = {}
+        for n in spec['nodes']:
+            if n['op'] == 'Constant':
+                t = n['attrs']['value']
+                self.consts[n['outputs'][0]] = Host(t['data'], t['dims']) if t['dtype'] == 'int64' else be.const(t)
+
+    def forward(self, ids):
+        be = self.be
+        env = dict(self.weights)
+        env.update(self.consts)
+        env[self.spec['inputs'][0]['name']] = ids
+        ids_dims = be.shape(ids)
+
+        def val(name):
+            return env[name] if name else None
+
+        def dev(x):
+            return be.to_dev(x) if isinstance(x, Host) else x
+
+        for n in self.spec['nodes']:
+            op, a, ins = n['op'], n['attrs'], [val(i) for i in n['inputs']]
+            if op == 'Constant':
+                continue
+            if op == 'Shape':
+                x = ins[0]
+                dims = ids_dims if x is ids else be.shape(x)
+                out = Host(dims, [len(dims)])
+            elif op == 'Gather':
+                x, idx, axis = ins[0], ins[1], a.get('axis', 0)
+                if isinstance(x, Host) and isinstance(idx, Host):
+                    out = Host([x.values[i] for i in idx.values], idx.dims)
+                elif isinstance(idx, Host) and idx.dims == []:
+                    out = be.select(x, axis, idx.scalar())
+                else:
+                    out = be.gather(x, dev(idx), axis)
+            elif op in ELEMENTWISE and isinstance(ins[0], Host) and isinstance(ins[1], Host):
+                f = ELEMENTWISE[op]
+                out = Host([f(p, q) for p, q in zip(ins[0].values, ins[1].values)], ins[0].dims)
+            elif op in ELEMENTWISE:
+                out = ELEMENTWISE[op](dev(ins[0]), dev(ins[1]))
+            elif op in COMPARE:
+                out = COMPARE[op](dev(ins[0]), dev(ins[1]))
+            elif op == 'Mod':
+                out = dev(ins[0]) % ins[1].scalar()
+            elif op == 'Concat':
+                if all(isinstance(x, Host) for x in ins):
+                    out = Host([v for x in ins for v in x.values], [sum(len(x.values) for x in ins)])
+                else:
+                    out = be.cat([dev(x) for x in ins], a['axis'])
+            elif op == 'Reshape':
+                x, shape = ins[0], list(ins[1].values)
+                cur = be.shape(x)
+                shape = [cur[i] if s == 0 else s for i, s in enumerate(shape)]
+                out = be.reshape(x, shape)
+            elif op == 'Gemm':
+                out = be.linear(ins[0], ins[1], ins[2] if len(ins) > 2 else None, a.get('transB', 0))
+            elif op == 'MatMul':
+                out = ins[0] @ ins[1]
+            elif op == 'LayerNormalization':
+                out = be.layer_norm(ins[0], ins[1], ins[2] if len(ins) > 2 else None, a.get('epsilon', 1e-5))
+            elif op == 'ReduceMean':
+                out = be.mean(ins[0], a['axes'], bool(a.get('keepdims', 1)))
+            elif op == 'Sqrt':
+                out = be.sqrt(ins[0])
+            elif op == 'Reciprocal':
+                out = 1 / ins[0]
+            elif op == 'Sigmoid':
+                out = be.sigmoid(ins[0])
+            elif op == 'Relu':
+                out = be.relu(ins[0])
+            elif op == 'Gelu':
+                out = be.gelu(ins[0], False)
+            elif op == 'FastGelu':
+                out = be.gelu(ins[0], True)
+            elif op == 'Softmax':
+                out = be.softmax(ins[0], a.get('axis', -1))
+            elif op == 'Transpose':
+                out = be.permute(ins[0], a['perm'])
+            elif op == 'Unsqueeze':
+                out = be.unsqueeze(dev(ins[0]), ins[1].values)
+            elif op == 'Range':
+                out = be.arange(ins[0].scalar(), ins[1].scalar(), ins[2].scalar())
+            elif op == 'Where':
+                out = be.where(ins[0], ins[1], ins[2])
+            elif op == 'Slice':
+                x = ins[0]
+                for s, e, ax in zip(ins[1].values, ins[2].values, ins[3].values):
+                    size = be.shape(x)[ax]
+                    e = min(e, size)
+                    out = x = be.narrow(x, ax, s, e - s)
+            elif op == 'Cast':
+                out = be.to_float32(ins[0])
+            else:
+                raise SystemExit(f'gpu-probe-torch: op {op} is not implemented')
+            env[n['outputs'][0]] = out
+        return env[self.spec['outputs'][0]]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('graph')
+    ap.add_argument('--batch', type=int, default=1)
+    ap.add_argument('--seq', type=int, default=128)
+    ap.add_argument('--device', default='cuda')
+    ap.add_argument('--backend', default='torch', choices=['torch', 'numpy'])
+    ap.add_argument('--runs', type=int, default=20)
+    ap.add_argument('--warmup', type=int, default=3)
+    ap.add_argument('--ids-mod', type=int, default=None, help='token ids below this (the vocabulary); default: the first embedding rows')
+    ap.add_argument('--print-output', action='store_true')
+    args = ap.parse_args()
+    with open(args.graph) as f:
+        spec = json.load(f)
+    be = NumpyBackend(spec['dtype']) if args.backend == 'numpy' else TorchBackend(spec['dtype'], args.device)
+    graph = Graph(spec, be)
+    fixed = spec['inputs'][0]['dims']
+    batch, seq = (fixed[0], fixed[1]) if all(isinstance(d, int) for d in fixed) else (args.batch, args.seq)
+    vocab = args.ids_mod or spec['initializers'][0]['dims'][0]
+    n = batch * seq
+    # Same ids as the probe host: (i * 2654435761) mod vocab for prefill, (i * 7919 + 1) for decode.
+    data = [((i * 7919 + 1) if seq == 1 and all(isinstance(d, int) for d in fixed) else (i * 2654435761)) % vocab for i in range(n)]
+    ids = be.ids(data, [batch, seq])
+    result = {'model': spec['model'], 'backend': args.backend, 'device': args.device, 'dtype': spec['dtype'], 'batch': batch, 'seq': seq}
+    if args.backend == 'torch':
+        import torch
+        result['torch'] = torch.__version__
+        if args.device == 'cuda':
+            result['gpu'] = torch.cuda.get_device_name(0)
+        ctx = torch.inference_mode()
+        ctx.__enter__()
+    out = None
+    for _ in range(max(1, args.warmup)):
+        out = graph.forward(ids)
+    be.sync()
+    times = []
+    for _ in range(args.runs):
+        t = time.perf_counter()
+        out = graph.forward(ids)
+        be.sync()
+        times.append((time.perf_counter() - t) * 1e3)
+    result['eagerMs'] = statistics.median(times)
+    result['eagerMinMs'] = min(times)
+    if args.backend == 'torch' and args.device == 'cuda':
+        import torch
+        try:
+            static_ids = ids.clone()
+            s = torch.cuda.Stream()
+            s.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(s):
+                for _ in range(2):
+                    graph.forward(static_ids)
+            torch.cuda.current_stream().wait_stream(s)
+            cg = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(cg):
+                static_out = graph.forward(static_ids)
+            for _ in range(3):
+                cg.replay()
+            torch.cuda.synchronize()
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            gt = []
+            for _ in range(args.runs):
+                start.record()
+                cg.replay()
+                end.record()
+                end.synchronize()
+                gt.append(start.elapsed_time(end))
+            result['graphMs'] = statistics.median(gt)
+            result['graphMinMs'] = min(gt)
+            out = static_out
+        except Exception as e:  # capture is an optimisation; eager timing still stands
+            result['graphError'] = str(e).splitlines()[0][:300]
+        result['gpuMemoryBytes'] = torch.cuda.max_memory_allocated()
+    if args.print_output:
+        result['output'] = [float(v) for v in be.numpy(out).reshape(-1)]
+    print(json.dumps(result))
+
+
+if __name__ == '__main__':
+    sys.exit(main())
