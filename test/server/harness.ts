@@ -53,6 +53,8 @@ export interface TestSession {
   open(uri: string, text: string, version?: number): Promise<void>;
   /** Replaces the whole text (a full-text change). */
   replace(uri: string, text: string, version: number): Promise<void>;
+  /** Writes notifications to the server in one chunk, as a burst that arrived together. */
+  burst(notifications: readonly { method: string; params: unknown }[]): void;
   /** Resolves with the next pushed diagnostics for `uri` that satisfy `accept`. */
   nextDiagnostics(uri: string, accept?: (p: PublishDiagnosticsParams) => boolean): Promise<PublishDiagnosticsParams>;
   close(): Promise<void>;
@@ -82,6 +84,13 @@ export async function startSession(options: { capabilities?: ClientCapabilities;
     },
     async replace(uri, text, version) {
       await client.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ text }] });
+    },
+    burst(notifications) {
+      const frames = notifications.map((n) => {
+        const body = Buffer.from(JSON.stringify({ jsonrpc: '2.0', method: n.method, params: n.params }), 'utf8');
+        return Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`, 'ascii'), body]);
+      });
+      toServer.write(Buffer.concat(frames));
     },
     nextDiagnostics(uri, accept = () => true) {
       return new Promise((resolve) => waiters.push({ uri, accept, resolve }));

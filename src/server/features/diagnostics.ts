@@ -1,8 +1,8 @@
 // Diagnostics: every engine diagnostic with its stable code, exact range and severity, source
 // `npas`. Clients that pull (`textDocument/diagnostic`) get them on request; to the others the
 // server pushes `publishDiagnostics` as soon as a change arrives. A push waits only for the
-// messages already queued (one macrotask), so a burst of edits costs one analysis and no
-// timer ever delays the result.
+// messages already queued, so a burst of edits costs one analysis and no timer ever delays
+// the result.
 
 import type { DocumentDiagnosticReport } from 'vscode-languageserver/node';
 import { toLspDiagnostic } from '../convert.js';
@@ -27,6 +27,8 @@ export function registerDiagnostics(ctx: ServerContext): { refresh(): void } {
 
   const pending = new Set<string>();
   let scheduled = false;
+  /** Change events seen: a flush waits while changes keep arriving back to back. */
+  let changes = 0;
   const flush = guard('publishDiagnostics', ctx.log.error, undefined, (): void => {
     scheduled = false;
     const uris = [...pending];
@@ -38,12 +40,28 @@ export function registerDiagnostics(ctx: ServerContext): { refresh(): void } {
       void connection.sendDiagnostics({ uri, version: doc.version, diagnostics: analyzed.analysis.diagnostics.map((d) => toLspDiagnostic(doc, d)) });
     }
   });
+  // vscode-jsonrpc passes each queued message through two setImmediate stages (the reader's
+  // decode queue, then the connection's message queue), so edits that arrived together reach
+  // the handlers one or two macrotasks apart. A flush therefore waits until QUIET macrotasks
+  // pass without a new change: a burst of queued edits (typing faster than a 10,000-layer
+  // analysis) is analysed once, at its last version, while a lone edit waits a few macrotasks
+  // (microseconds, no timer). MAX_HOPS bounds the wait in an endless stream of edits.
+  const QUIET = 3;
+  const MAX_HOPS = 64;
+  const hop = (seen: number, quiet: number, hops: number): void => {
+    const now = changes;
+    const nextQuiet = now === seen ? quiet + 1 : 0;
+    if (nextQuiet < QUIET && hops < MAX_HOPS) setImmediate(() => hop(now, nextQuiet, hops + 1));
+    else flush();
+  };
   const schedule = (uri: string): void => {
     if (ctx.client.pullDiagnostics) return;
     pending.add(uri);
+    changes++;
     if (!scheduled) {
       scheduled = true;
-      setImmediate(flush);
+      const seen = changes;
+      setImmediate(() => hop(seen, 0, 0));
     }
   };
   documents.onDidChangeContent((e) => schedule(e.document.uri));

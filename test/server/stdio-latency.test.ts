@@ -1,0 +1,129 @@
+// The keystroke budget, measured the way an editor sees it: `node dist/server.js --stdio` in a
+// child process, an incremental edit sent over stdio, the time until the new diagnostics arrive
+// (pushed, and pulled). Specs of 10,000 layers: a repeated stack (`Decoder * 10000`), an
+// index-dependent comprehension (10,000 instances, alternating windows), and 10,000 layers
+// written out one per line. The median must stay within 150 ms.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
+import type { ClientCapabilities, DocumentDiagnosticReport, PublishDiagnosticsParams } from 'vscode-languageserver/node';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BUDGET_MS = 150;
+const WARMUP = 5;
+const RUNS = 21;
+
+const HEAD = `model M {
+  d = 256
+  block Decoder(window = none) {
+    n1 = RMSNorm(d)
+    attn = Attention(d, heads: 4, window: window)
+    n2 = RMSNorm(d)
+    mlp = GatedMLP(d, 1024)
+  }
+  embed = Embedding(1000, d)
+`;
+const SPECS: Readonly<Record<string, string>> = {
+  'Decoder * 10000': `${HEAD}  body = Decoder * 10000\n  head = Linear(d, 1000) tied embed\n}\n`,
+  'comprehension of 10,000 (alternating windows)': `${HEAD}  body = [Decoder(window: if i % 2 == 0 then 4096 else none) for i in 0..10000]\n  head = Linear(d, 1000) tied embed\n}\n`,
+  '10,000 layers written out': `${HEAD}${Array.from({ length: 10_000 }, (_, i) => `  l${i} = Linear(d, d)\n`).join('')}}\n`,
+};
+
+interface Server {
+  readonly child: ChildProcess;
+  readonly client: MessageConnection;
+  readonly pushed: (p: PublishDiagnosticsParams) => void;
+}
+
+const servers: Server[] = [];
+
+async function startServer(capabilities: ClientCapabilities, onPush: (p: PublishDiagnosticsParams) => void): Promise<MessageConnection> {
+  const child = spawn(process.execPath, ['dist/server.js', '--stdio'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  const client = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+  client.onNotification('textDocument/publishDiagnostics', onPush);
+  client.onRequest(() => null);
+  client.listen();
+  servers.push({ child, client, pushed: onPush });
+  await client.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities });
+  await client.sendNotification('initialized', {});
+  return client;
+}
+
+before(() => {
+  const build = spawnSync(process.execPath, ['esbuild.mjs'], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(build.status, 0, `node esbuild.mjs failed:\n${build.stderr}`);
+});
+
+after(async () => {
+  for (const s of servers) {
+    await s.client.sendRequest('shutdown').catch(() => undefined);
+    await s.client.sendNotification('exit').catch(() => undefined);
+    s.client.dispose();
+    s.child.kill();
+  }
+});
+
+/** The edit of run k: rewrites the `d = 256` line's value, alternating, so every version differs. */
+function editOf(k: number): { range: { start: { line: number; character: number }; end: { line: number; character: number } }; text: string } {
+  return { range: { start: { line: 1, character: 6 }, end: { line: 1, character: 9 } }, text: k % 2 === 0 ? '128' : '256' };
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+const results: string[] = [];
+
+for (const [name, text] of Object.entries(SPECS)) {
+  test(`edit → pushed diagnostics over stdio, ${name}: median ≤ ${BUDGET_MS} ms`, async () => {
+    const waiting = new Map<number, () => void>();
+    const client = await startServer({}, (p) => {
+      if (p.version !== undefined) waiting.get(p.version)?.();
+    });
+    const uri = `file:///latency/${encodeURIComponent(name)}.npas`;
+    const opened = new Promise<void>((resolve) => waiting.set(1, resolve));
+    await client.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'npas', version: 1, text } });
+    await opened;
+    const times: number[] = [];
+    for (let k = 0; k < WARMUP + RUNS; k++) {
+      const version = k + 2;
+      const arrived = new Promise<void>((resolve) => waiting.set(version, resolve));
+      const t = performance.now();
+      await client.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [editOf(k)] });
+      await arrived;
+      if (k >= WARMUP) times.push(performance.now() - t);
+    }
+    const m = median(times);
+    results.push(`push  ${name}: median ${m.toFixed(1)} ms (min ${Math.min(...times).toFixed(1)}, max ${Math.max(...times).toFixed(1)})`);
+    console.log(`edit → pushed diagnostics, ${name}: median ${m.toFixed(1)} ms over ${RUNS} edits`);
+    assert.ok(m <= BUDGET_MS, `median ${m.toFixed(1)} ms exceeds ${BUDGET_MS} ms`);
+  });
+
+  test(`edit → pulled diagnostics over stdio, ${name}: median ≤ ${BUDGET_MS} ms`, async () => {
+    const client = await startServer({ textDocument: { diagnostic: { dynamicRegistration: false } } }, () => undefined);
+    const uri = `file:///latency-pull/${encodeURIComponent(name)}.npas`;
+    await client.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'npas', version: 1, text } });
+    const first = await client.sendRequest<DocumentDiagnosticReport>('textDocument/diagnostic', { textDocument: { uri } });
+    assert.equal(first.kind, 'full');
+    const times: number[] = [];
+    for (let k = 0; k < WARMUP + RUNS; k++) {
+      const t = performance.now();
+      await client.sendNotification('textDocument/didChange', { textDocument: { uri, version: k + 2 }, contentChanges: [editOf(k)] });
+      const report = await client.sendRequest<DocumentDiagnosticReport>('textDocument/diagnostic', { textDocument: { uri } });
+      if (k >= WARMUP) times.push(performance.now() - t);
+      assert.equal(report.kind, 'full');
+    }
+    const m = median(times);
+    results.push(`pull  ${name}: median ${m.toFixed(1)} ms (min ${Math.min(...times).toFixed(1)}, max ${Math.max(...times).toFixed(1)})`);
+    console.log(`edit → pulled diagnostics, ${name}: median ${m.toFixed(1)} ms over ${RUNS} edits`);
+    assert.ok(m <= BUDGET_MS, `median ${m.toFixed(1)} ms exceeds ${BUDGET_MS} ms`);
+  });
+}
+
+test('latency summary', () => {
+  console.log(['edit → diagnostics over stdio (node dist/server.js --stdio):', ...results].join('\n  '));
+});
