@@ -5,7 +5,7 @@
 
 /**
  * Splits `demands` (one per unit, in depth order) into at most k non-empty contiguous runs.
- * Returns the start index of each run. O(k·n²) time, O(k·n) memory; n is the unit count.
+ * Returns the start index of each run. O(k·n·log n) time, O(k·n) memory; n is the unit count.
  */
 export function balancedRuns(demands: readonly number[], k: number): number[] {
   const n = demands.length;
@@ -19,17 +19,23 @@ export function balancedRuns(demands: readonly number[], k: number): number[] {
     const s = (prefix[b]! - prefix[a]!) / scale;
     return s * s;
   };
-  // best[j][i]: least cost of splitting units [0, i) into j runs; from[j][i]: where the last run starts.
+  // best[j][i]: least cost of splitting units [0, i) into j runs; from[j][i]: where the last run
+  // starts. The squared segment sum is convex, so the best split point is monotone in i and each
+  // layer is filled by divide and conquer over i with bounded split ranges: O(k·n·log n).
   let prev = new Float64Array(n + 1).fill(Infinity);
   prev[0] = 0;
   const from: Int32Array[] = [];
   for (let j = 1; j <= groups; j++) {
     const cur = new Float64Array(n + 1).fill(Infinity);
     const arg = new Int32Array(n + 1).fill(-1);
-    for (let i = j; i <= n - (groups - j); i++) {
+    const lo = j;
+    const hi = n - (groups - j);
+    const fill = (iLo: number, iHi: number, sLo: number, sHi: number): void => {
+      if (iLo > iHi) return;
+      const i = (iLo + iHi) >> 1;
       let best = Infinity;
       let at = -1;
-      for (let s = j - 1; s < i; s++) {
+      for (let s = Math.max(sLo, j - 1); s <= Math.min(sHi, i - 1); s++) {
         const p = prev[s]!;
         if (p === Infinity) continue;
         const c = p + cost(s, i);
@@ -41,7 +47,11 @@ export function balancedRuns(demands: readonly number[], k: number): number[] {
       }
       cur[i] = best;
       arg[i] = at;
-    }
+      const mid = at < 0 ? sLo : at;
+      fill(iLo, i - 1, sLo, mid);
+      fill(i + 1, iHi, mid, sHi);
+    };
+    fill(lo, hi, j - 1, hi - 1);
     from.push(arg);
     prev = cur;
   }

@@ -232,3 +232,35 @@ variant Twice of Tiny {
   assert.match(messages, /checkpoint grouping reads a file, which the engine does not/);
   assert.ok(!a.diagnostics.some((d) => d.severity === 'warning' && d.code === 'npas-allocate'), 'the old not-built warning is gone');
 });
+
+test('depth:K dynamic programming matches a brute-force search over every split', () => {
+  // Σ (run demand)² over all ways to cut n units into min(k, n) non-empty contiguous runs.
+  const objective = (d: number[], starts: number[]): number =>
+    starts.reduce((o, s, g) => {
+      const e = g + 1 < starts.length ? starts[g + 1]! : d.length;
+      const sum = d.slice(s, e).reduce((a, b) => a + b, 0);
+      return o + sum * sum;
+    }, 0);
+  const brute = (d: number[], k: number): number => {
+    let best = Infinity;
+    const g = Math.min(k, d.length);
+    const rec = (starts: number[], next: number): void => {
+      if (starts.length === g) {
+        best = Math.min(best, objective(d, starts));
+        return;
+      }
+      for (let s = next; s <= d.length - (g - starts.length); s++) rec([...starts, s], s + 1);
+    };
+    rec([0], 1);
+    return best;
+  };
+  let seed = 11;
+  const rnd = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  for (let t = 0; t < 300; t++) {
+    const d = Array.from({ length: 1 + Math.floor(rnd() * 9) }, () => Math.floor(rnd() * (rnd() < 0.3 ? 1000 : 10)));
+    const k = 1 + Math.floor(rnd() * 5);
+    const starts = balancedRuns(d, k);
+    assert.equal(starts.length, Math.min(k, d.length));
+    assert.equal(objective(d, starts), brute(d, k), JSON.stringify({ d, k, starts }));
+  }
+});
