@@ -30,7 +30,7 @@ export * from './service/index.js';
 export * from './layout/index.js';
 export { allocate } from './allocation/allocate.js';
 export { allocateSource, readArchitecture } from './allocation/allocate-source.js';
-export { emitVariant, planDeclarations, type BankDeclaration } from './allocation/plan-declarations.js';
+export { emitVariant, freeVariantName, planDeclarations, type BankDeclaration } from './allocation/plan-declarations.js';
 export { parseGrouping, parseMethod, GROUPING_HELP } from './allocation/request-spec.js';
 export { checkpointNames } from './allocation/checkpoint-groups.js';
 export { readHeaderLength, parseHeader, checkDtype, TensorSketch, type TensorEntry } from './allocation/safetensors.js';

@@ -6,6 +6,7 @@
 import {
   allocate,
   emitVariant,
+  freeVariantName,
   parseGrouping,
   parseMethod,
   readArchitecture,
@@ -71,18 +72,10 @@ export function runAllocate(argv: readonly string[], io: CliIO): number {
   const result = allocate(input, request(target, grouping));
   if (!result.ok) throw new CliError(`allocate: ${result.message}`);
   const plan = result.plan;
-  if (flags.has('emit')) io.stdout(emitVariant(plan, freeName(text, `${plan.model}_npas`)));
+  if (flags.has('emit')) io.stdout(emitVariant(plan, freeVariantName(text, `${plan.model}_npas`)));
   else if (flags.has('json')) io.stdout(`${toJson(jsonPlan(plan))}\n`);
   else io.stdout(renderPlan(plan));
   return 0;
-}
-
-/** A variant name the file does not use yet, so the emitted text can be appended as it is. */
-function freeName(text: string, base: string): string {
-  const taken = new Set([...text.matchAll(/\b([A-Za-z_][A-Za-z0-9_]*)\b/g)].map((m) => m[1]!));
-  let name = base;
-  for (let i = 2; taken.has(name); i++) name = `${base}${i}`;
-  return name;
 }
 
 /** The single model or variant of a file, when --model is omitted. */

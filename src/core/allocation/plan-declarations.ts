@@ -59,6 +59,14 @@ function compress(plan: AllocationPlan, members: readonly number[]): PatternStep
   return out;
 }
 
+/** A variant name the source does not use yet, so an emitted plan can be appended to it as it is. */
+export function freeVariantName(text: string, base: string): string {
+  const taken = new Set([...text.matchAll(/\b([A-Za-z_][A-Za-z0-9_]*)\b/g)].map((m) => m[1]!));
+  let name = base;
+  for (let i = 2; taken.has(name); i++) name = `${base}${i}`;
+  return name;
+}
+
 /** The plan as a `.npas` variant of the allocated model. */
 export function emitVariant(plan: AllocationPlan, name = `${plan.model}_npas`): string {
   const lines = [
