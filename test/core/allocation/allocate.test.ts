@@ -177,6 +177,17 @@ test('SSN WRN-28-10 at 10%: the reference numbers (methods §1(e)) and an exact 
   // The engine's bank example stores 3,670,067; our plan stores exactly B.
   assert.equal(storedOf(text, 'WRN28_10_SSN10'), 3_670_067n);
   assert.equal(storedOf(`${text}\n${emitVariant(r.plan)}`, 'WRN28_10_npas'), 3_651_883n);
+  // By shape at the reference's budget for the stores (B plus the fixed params): eight
+  // single-weight groups keep their 2,650,032 weights; the three 7-weight groups get 47.7k, 191k
+  // and 763k (methods §1(e)) and generate every weight from one smaller template.
+  const shape = allocateSource(text, 'WRN28_10', request(3_651_883 + 18_052, { kind: 'shape' }));
+  assert.ok(shape.ok);
+  checkPlan(shape.plan);
+  const whole = shape.plan.groups.filter((g) => g.direct);
+  assert.equal(whole.length, 8);
+  assert.equal(whole.reduce((s, g) => s + g.params, 0), 2_650_032);
+  assert.deepEqual(shape.plan.groups.filter((g) => !g.direct).map((g) => g.params), [47_707, 190_829, 763_315]);
+  assert.ok(shape.plan.layers.every((l) => l.generator.kind === 'direct' || (l.generator.kind === 'interpolate' && l.generator.templates === 1)));
   // High budget by shape: the reference's template cap leaves ~45% of the shared stores unread.
   const high = allocateSource(text, 'WRN28_10', request(2 * 36_536_884, { kind: 'shape' }));
   assert.ok(high.ok);
