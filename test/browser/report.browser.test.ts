@@ -158,6 +158,32 @@ describe('standalone report in Chromium', { skip: haveChromium ? false : `no Chr
     });
   }
 
+  it('every other example opens without errors: architecture and budget of every model, variants of every file', async () => {
+    const { readdirSync } = require('node:fs') as typeof import('node:fs');
+    const shown = new Set(EXAMPLES.map(([f]) => f));
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const w = watch(page);
+    for (const f of readdirSync(join(ROOT, 'examples')).filter((n) => n.endsWith('.npas')).map((n) => n.slice(0, -5)).filter((n) => !shown.has(n)).sort()) {
+      await page.goto(pathToFileURL(report(join(ROOT, 'examples', `${f}.npas`), f)).href);
+      await page.waitForSelector('svg.npas-architecture');
+      const names = await page.locator('#npas-model option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+      for (const name of names) {
+        await page.selectOption('#npas-model', name);
+        for (const [tab, sel] of [['architecture', 'svg.npas-architecture'], ['budget', 'svg.npas-treemap']] as const) {
+          await page.click(`#npas-tab-${tab}`);
+          await page.waitForSelector(sel);
+          assert.equal(await page.locator('.npas-view .npas-error').count(), 0, `${f} ${name} ${tab}`);
+        }
+        await page.click('#npas-tab-architecture');
+      }
+      await page.click('#npas-tab-variants');
+      await page.waitForSelector('svg.npas-scatter');
+    }
+    assert.deepEqual(w.errors, []);
+    assert.deepEqual(w.external, []);
+    await page.close();
+  });
+
   it('exports the current view as SVG and PNG downloads', async () => {
     const html = report(join(ROOT, 'examples', 'moeut.npas'), 'moeut-export');
     const context = await browser.newContext({ acceptDownloads: true });
