@@ -202,7 +202,7 @@ function buildNodes(g: d3.Selection<SVGGElement, LayoutNode, SVGGElement, unknow
     .attr('x', (n) => (n.kind === 'group' ? n.x + groupLabelWidth(n) : n.x + n.w - 6))
     .attr('y', (n) => n.y + n.h / 2 + 4)
     .attr('text-anchor', (n) => (n.kind === 'group' ? 'start' : 'end'))
-    .text((n) => clip(n.kind === 'store' ? `${n.count} reader${n.count === 1 ? '' : 's'}` : n.kind === 'group' ? n.detail : [...n.moe.map(shortMoe), n.detail].join(' · '), n.kind === 'group' ? 70 : 26));
+    .text((n) => clip(n.kind === 'store' ? `${n.count} reader${n.count === 1 ? '' : 's'}` : n.kind === 'group' ? n.detail : [...n.moe.map(shortMoe), n.detail].join(' · '), n.kind === 'group' ? Math.max(8, Math.floor((n.w - groupLabelWidth(n)) / 6.2)) : 26));
   g.filter((n) => n.kv !== 'none' && (n.kind === 'instance' || n.kind === 'run'))
     .append('circle')
     .attr('class', (n) => `npas-kvmark npas-${n.kv}`)
@@ -268,7 +268,7 @@ export function hoverText(n: LayoutNode, model: ModelData): string {
     lines.push(`stored ${groupDigits(t.params.stored)}${per > 1 ? ` (whole run)` : ''}`);
     lines.push(`effective ${groupDigits(divideCount(t.params.effective, per))}${scope}`);
     lines.push(`active ${groupDigits(divideCount(t.params.active, per))}${scope}`);
-    lines.push(`FLOPs/token ${formatFlops(divideCount(t.flopsPerToken, per))}`);
+    lines.push(`FLOPs/${model.flops.unit} ${formatFlops(divideCount(t.flopsPerToken, per))}`);
     if (BigInt(t.kvCacheBytes) > 0n) lines.push(`KV cache ${formatBytes(divideCount(t.kvCacheBytes, per))}`);
   }
   lines.push(...n.moe, ...n.notes);

@@ -85,8 +85,13 @@ export function layoutArchitecture(model: Pick<ModelData, 'structure' | 'tree'>,
     const w = G.nodeW - G.indent;
     // Per-instance reads by index; reads with no index belong to the group.
     const byIndex = new Map<number, string[]>();
+    /** Stores every instance reads (declared on the whole stack): they colour the rows too. */
+    const groupStores: string[] = [];
     for (const r of reads) {
-      if (r.index === null) addRead(r.store, groupId);
+      if (r.index === null) {
+        addRead(r.store, groupId);
+        if (!groupStores.includes(r.store)) groupStores.push(r.store);
+      }
       else {
         const list = byIndex.get(r.index) ?? [];
         list.push(r.store);
@@ -102,7 +107,7 @@ export function layoutArchitecture(model: Pick<ModelData, 'structure' | 'tree'>,
           const id = `i:${m.name}:${i}`;
           const own = byIndex.get(i) ?? [];
           const instNotes = notes.filter((n) => n.index === i).map((n) => n.label);
-          nodes.push(base(id, 'instance', `${m.name}[${i}]`, run.type, x, y, w, G.rowH, colourOf(own, storeIndex), m, i, 1, roleOf(i, produces), moeLabels(run.moe), instNotes, m.range));
+          nodes.push(base(id, 'instance', `${m.name}[${i}]`, run.type, x, y, w, G.rowH, colourOf([...own, ...groupStores], storeIndex), m, i, 1, roleOf(i, produces), moeLabels(run.moe), instNotes, m.range));
           for (const st of own) addRead(st, id);
           centreY.set(id, y + G.rowH / 2);
           instY[i] = y + G.rowH / 2;
@@ -133,7 +138,7 @@ export function layoutArchitecture(model: Pick<ModelData, 'structure' | 'tree'>,
         const role: KvRole = roles.size > 1 ? 'mixed' : ([...roles][0] ?? 'none');
         const label = run.count > 1 ? `${m.name}[${run.firstIndex}..${last}] ×${run.count}` : `${m.name}[${run.firstIndex}]`;
         const runNotes = notes.filter((n) => n.index !== null && n.index >= run.firstIndex && n.index <= last).map((n) => `${n.label} [${n.index}]`);
-        nodes.push(base(id, 'run', label, run.type, x, y, w, G.rowH, colourOf(own, storeIndex), m, run.firstIndex, run.count, role, moeLabels(run.moe), runNotes, m.range));
+        nodes.push(base(id, 'run', label, run.type, x, y, w, G.rowH, colourOf([...own, ...groupStores], storeIndex), m, run.firstIndex, run.count, role, moeLabels(run.moe), runNotes, m.range));
         for (const st of own) addRead(st, id);
         centreY.set(id, y + G.rowH / 2);
         y += G.rowH + G.rowGap;
