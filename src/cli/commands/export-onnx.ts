@@ -29,7 +29,8 @@ export function runExportOnnx(argv: readonly string[], io: CliIO): number {
   const { positionals, flags } = parseArgs(argv, FLAGS, 'export-onnx');
   if (positionals.length !== 1) throw new CliError(USAGE);
   const out = flags.get('out');
-  if (typeof out !== 'string') throw new CliError(`export-onnx: -o OUT.onnx is required\n${USAGE}`);
+  const jsonPath = flags.get('graph-json');
+  if (typeof out !== 'string' && typeof jsonPath !== 'string') throw new CliError(`export-onnx: -o OUT.onnx is required\n${USAGE}`);
   const dtype = flags.get('dtype') ?? 'fp32';
   if (dtype !== 'fp32' && dtype !== 'fp16') throw new CliError(`--dtype must be fp16 or fp32; got '${String(dtype)}'`);
   const model = flags.get('model');
@@ -48,13 +49,14 @@ export function runExportOnnx(argv: readonly string[], io: CliIO): number {
     if (e instanceof ExportError) throw new CliError(`export-onnx: ${e.message}`);
     throw e;
   }
-  let written;
-  try {
-    written = writeOnnx(result, out, threshold !== undefined ? { externalThresholdBytes: threshold } : {});
-  } catch (e) {
-    throw new CliError(`export-onnx: cannot write ${out}: ${(e as Error).message}`);
+  let written = { bytes: 0, externalPath: undefined as string | undefined, externalBytes: 0 };
+  if (typeof out === 'string') {
+    try {
+      written = writeOnnx(result, out, threshold !== undefined ? { externalThresholdBytes: threshold } : {});
+    } catch (e) {
+      throw new CliError(`export-onnx: cannot write ${out}: ${(e as Error).message}`);
+    }
   }
-  const jsonPath = flags.get('graph-json');
   if (typeof jsonPath === 'string') {
     try {
       writeFileSync(jsonPath, JSON.stringify(graphJson(result, flags.has('with-weights'))));
@@ -64,7 +66,7 @@ export function runExportOnnx(argv: readonly string[], io: CliIO): number {
   }
   const match = result.initializerElements === result.storedParams;
   io.stdout(
-    `${result.modelName} → ${out} (${formatBytes(BigInt(written.bytes))}${written.externalPath ? ` + external data ${written.externalPath}, ${formatBytes(BigInt(written.externalBytes))}` : ''})\n` +
+    `${result.modelName} → ${typeof out === 'string' ? out : `${String(jsonPath)} (graph only)`} (${formatBytes(BigInt(written.bytes))}${written.externalPath ? ` + external data ${written.externalPath}, ${formatBytes(BigInt(written.externalBytes))}` : ''})\n` +
       `  ${groupDigits(result.initializers)} initializers, ${groupDigits(result.initializerElements)} elements ${match ? '= params.stored' : `≠ params.stored ${groupDigits(result.storedParams)}`}; ${groupDigits(result.nodes)} nodes; ${dtype}\n` +
       (decode ? `  decode step: KV cache of ${decode.past} positions × batch ${decode.batch} in initializers (${groupDigits(result.kvCacheElements)} elements)\n` : '') +
       `  input: input_ids int64 [${decode ? `${decode.batch}, 1` : 'batch, seq'}]; output: last_token float32 [batch, ${result.outputWidth}]\n`,
