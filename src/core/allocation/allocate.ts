@@ -31,15 +31,16 @@ export function allocate(input: AllocationInput, request: AllocationRequest): Al
   // 1. Groups.
   let spec: GroupingSpec = request.grouping;
   let reason = 'as requested';
+  let shapes: number[][] | undefined;
   if (spec.kind === 'auto') {
-    const shapes = groupItems(input, { kind: 'shape' }, undefined) as number[][];
+    shapes = groupItems(input, { kind: 'shape' }, undefined) as number[][];
     const singles = shapes.filter((g) => g.length === 1).reduce((s, g) => s + demandOf(items, g), 0);
     const sharedShapes = shapes.filter((g) => g.length > 1).length;
     if (high) (spec = { kind: 'shape' }), (reason = 'auto: the budget exceeds the demand, so each shape gets its own store and the surplus becomes templates');
     else if (singles <= R / 2 && singles + sharedShapes <= R) (spec = { kind: 'shape' }), (reason = `auto: shape grouping, whose single-weight groups (${singles} params, stored whole) take at most half of the ${R} left after fixed params`);
     else (spec = { kind: 'all' }), (reason = `auto: one store for all weights, since shape grouping's single-weight groups (${singles} params) would take more than half of the ${R} left after fixed params`);
   }
-  const grouped = groupItems(input, spec, request.sketches);
+  const grouped = spec.kind === 'shape' && shapes ? shapes : groupItems(input, spec, request.sketches);
   if (typeof grouped === 'string') return { ok: false, message: grouped };
   const groups: Group[] = grouped.map((members) => ({ members, demand: demandOf(items, members), direct: !high && members.length === 1 }));
   const directTotal = groups.filter((g) => g.direct).reduce((s, g) => s + g.demand, 0);

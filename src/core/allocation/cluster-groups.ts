@@ -17,8 +17,9 @@ export function descriptor(item: AllocationItem, units: number): number[] {
     Math.log2(item.copies),
     item.weightRole === 'conv' ? 1 : 0,
     item.weightRole === 'embedding' || item.weightRole === 'position' ? 1 : 0,
-    // Depth weighs as much as a factor 4 in a dimension: shape first, then position.
-    2 * depth,
+    // Depth weighs as much as a factor 4 in a dimension: shape first, then position. It is
+    // quantised to 1/64 so that a deep stack has few distinct points (k-means runs on those).
+    (2 * Math.round(depth * 64)) / 64,
   ];
 }
 
@@ -26,54 +27,82 @@ export function descriptor(item: AllocationItem, units: number): number[] {
  * k-means (Lloyd) with a deterministic farthest-point initialisation: the first centre is the
  * first point, each next one the point farthest from the chosen centres (earliest on ties).
  * Returns a cluster label per point; labels are renumbered by first appearance, empty clusters dropped.
+ * Points and centres live in flat typed arrays: a 1,000-layer model has 6,000 points.
  */
-export function kMeans(points: readonly (readonly number[])[], k: number, iterations = 50): number[] {
+export function kMeans(allPoints: readonly (readonly number[])[], k: number, iterations = 50): number[] {
+  if (allPoints.length === 0) return [];
+  // Equal points always share a label: cluster the distinct ones, each weighted by its count.
+  const index = new Map<string, number>();
+  const points: (readonly number[])[] = [];
+  const weights: number[] = [];
+  const of = allPoints.map((p) => {
+    const key = p.join(',');
+    let u = index.get(key);
+    if (u === undefined) {
+      u = points.length;
+      index.set(key, u);
+      points.push(p);
+      weights.push(0);
+    }
+    weights[u]!++;
+    return u;
+  });
   const n = points.length;
-  if (n === 0) return [];
   const dim = points[0]!.length;
-  const dist = (a: readonly number[], b: readonly number[]): number => {
+  const xs = new Float64Array(n * dim);
+  points.forEach((p, i) => xs.set(p, i * dim));
+  const dist = (i: number, cs: Float64Array, c: number): number => {
     let s = 0;
-    for (let i = 0; i < dim; i++) {
-      const d = a[i]! - b[i]!;
-      s += d * d;
+    for (let d = 0, a = i * dim, b = c * dim; d < dim; d++) {
+      const v = xs[a + d]! - cs[b + d]!;
+      s += v * v;
     }
     return s;
   };
-  // Identical descriptors are one point for the initialisation (k may exceed the distinct count).
-  const centres: number[][] = [[...points[0]!]];
-  const nearest = points.map((p) => dist(p, centres[0]!));
-  while (centres.length < k) {
+  // Identical descriptors count once for the initialisation (k may exceed the distinct count).
+  let centres = new Float64Array(k * dim);
+  centres.set(xs.subarray(0, dim), 0);
+  let count = 1;
+  const nearest = new Float64Array(n);
+  for (let i = 0; i < n; i++) nearest[i] = dist(i, centres, 0);
+  while (count < k) {
     let far = -1;
     let farD = 0;
     for (let i = 0; i < n; i++) if (nearest[i]! > farD) (farD = nearest[i]!), (far = i);
     if (far < 0) break;
-    centres.push([...points[far]!]);
-    for (let i = 0; i < n; i++) nearest[i] = Math.min(nearest[i]!, dist(points[i]!, centres[centres.length - 1]!));
+    centres.set(xs.subarray(far * dim, far * dim + dim), count * dim);
+    for (let i = 0; i < n; i++) nearest[i] = Math.min(nearest[i]!, dist(i, centres, count));
+    count++;
   }
-  const labels = new Array<number>(n).fill(0);
+  centres = centres.slice(0, count * dim);
+  const labels = new Int32Array(n).fill(-1);
+  const sums = new Float64Array(count * dim);
+  const counts = new Int32Array(count);
   for (let it = 0; it < iterations; it++) {
     let changed = false;
     for (let i = 0; i < n; i++) {
       let best = 0;
       let bestD = Infinity;
-      for (let c = 0; c < centres.length; c++) {
-        const d = dist(points[i]!, centres[c]!);
+      for (let c = 0; c < count; c++) {
+        const d = dist(i, centres, c);
         if (d < bestD) (bestD = d), (best = c);
       }
       if (labels[i] !== best) (labels[i] = best), (changed = true);
     }
-    if (!changed && it > 0) break;
-    const sums = centres.map(() => new Array<number>(dim).fill(0));
-    const counts = new Array<number>(centres.length).fill(0);
+    if (!changed) break;
+    sums.fill(0);
+    counts.fill(0);
     for (let i = 0; i < n; i++) {
       const l = labels[i]!;
-      counts[l]!++;
-      for (let d = 0; d < dim; d++) sums[l]![d]! += points[i]![d]!;
+      const w = weights[i]!;
+      counts[l]! += w;
+      for (let d = 0; d < dim; d++) sums[l * dim + d]! += w * xs[i * dim + d]!;
     }
-    for (let c = 0; c < centres.length; c++) if (counts[c]! > 0) centres[c] = sums[c]!.map((s) => s / counts[c]!);
+    for (let c = 0; c < count; c++) if (counts[c]! > 0) for (let d = 0; d < dim; d++) centres[c * dim + d] = sums[c * dim + d]! / counts[c]!;
   }
   const renumber = new Map<number, number>();
-  return labels.map((l) => {
+  return of.map((u) => {
+    const l = labels[u]!;
     if (!renumber.has(l)) renumber.set(l, renumber.size);
     return renumber.get(l)!;
   });
