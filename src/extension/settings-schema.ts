@@ -33,7 +33,10 @@ export interface SettingRule<T> {
   readonly expected: string;
 }
 
-const positiveInteger = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
+/** The largest sequence length or batch: the bound the engine puts on budget settings and the server on its own. */
+export const MAX_COUNT_SETTING = 2 ** 30;
+
+const positiveInteger = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1 && v <= MAX_COUNT_SETTING;
 const oneOf =
   <T extends string>(values: readonly T[]) =>
   (v: unknown): v is T =>
@@ -41,8 +44,8 @@ const oneOf =
 const anyString = (v: unknown): v is string => typeof v === 'string';
 
 export const ANALYSIS_RULES: { readonly [K in keyof AnalysisSettings]: SettingRule<AnalysisSettings[K]> } = {
-  sequenceLength: { id: 'npas.analysis.sequenceLength', check: positiveInteger, fallback: 4096, expected: 'an integer ≥ 1' },
-  batchSize: { id: 'npas.analysis.batchSize', check: positiveInteger, fallback: 1, expected: 'an integer ≥ 1' },
+  sequenceLength: { id: 'npas.analysis.sequenceLength', check: positiveInteger, fallback: 4096, expected: `an integer from 1 to ${MAX_COUNT_SETTING}` },
+  batchSize: { id: 'npas.analysis.batchSize', check: positiveInteger, fallback: 1, expected: `an integer from 1 to ${MAX_COUNT_SETTING}` },
   dtype: { id: 'npas.analysis.dtype', check: oneOf(DTYPES), fallback: 'bf16', expected: `one of ${DTYPES.join(', ')}` },
   device: { id: 'npas.analysis.device', check: oneOf(DEVICES), fallback: 'H100', expected: `one of ${DEVICES.join(', ')}` },
 };

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMMAND_IDS } from '../../src/extension/command-ids.js';
-import { ANALYSIS_RULES, DEVICES, DTYPES, PROBE_PROVIDERS, PROBE_RULES, checkSetting } from '../../src/extension/settings-schema.js';
+import { ANALYSIS_RULES, DEVICES, DTYPES, MAX_COUNT_SETTING, PROBE_PROVIDERS, PROBE_RULES, checkSetting } from '../../src/extension/settings-schema.js';
 import { DEFAULT_OPTIONS, DEVICES as CORE_DEVICES, LAYER_KINDS, analyze, isDType } from '../../src/core/index.js';
 import { KEYWORDS, NUMBER_SUFFIXES } from '../../src/core/syntax/token.js';
 
@@ -21,6 +21,7 @@ interface Property {
   readonly default: unknown;
   readonly enum?: readonly string[];
   readonly minimum?: number;
+  readonly maximum?: number;
   readonly scope?: string;
 }
 interface Manifest {
@@ -94,6 +95,8 @@ test('settings: the manifest, the validator and the core agree on names, default
   assert.equal(props['npas.analysis.sequenceLength']?.type, 'integer');
   assert.equal(props['npas.analysis.sequenceLength']?.minimum, 1);
   assert.equal(props['npas.analysis.batchSize']?.minimum, 1);
+  assert.equal(props['npas.analysis.sequenceLength']?.maximum, MAX_COUNT_SETTING);
+  assert.equal(props['npas.analysis.batchSize']?.maximum, MAX_COUNT_SETTING);
   assert.equal(props['npas.probe.providerPath']?.scope, 'machine-overridable');
   assert.equal(props['npas.probe.provider']?.scope, 'machine-overridable');
   // The core's lists and defaults (what `npas budget` uses).
@@ -107,12 +110,13 @@ test('settings: the manifest, the validator and the core agree on names, default
 
 test('settings: a bad value gives the default and a message naming the setting; a good or unset one passes quietly', () => {
   const seq = ANALYSIS_RULES.sequenceLength;
-  for (const bad of [0, -1, 1.5, '4096', null, Number.NaN, 2 ** 60, [4096]]) {
+  for (const bad of [0, -1, 1.5, '4096', null, Number.NaN, 2 ** 30 + 1, 2 ** 60, [4096]]) {
     const r = checkSetting(seq, bad);
     assert.equal(r.value, 4096, String(bad));
-    assert.match(r.problem ?? '', /^Setting npas\.analysis\.sequenceLength is .+, which is not an integer ≥ 1; using the default 4096\.$/);
+    assert.match(r.problem ?? '', /^Setting npas\.analysis\.sequenceLength is .+, which is not an integer from 1 to 1073741824; using the default 4096\.$/);
   }
   assert.deepEqual(checkSetting(seq, 8192), { value: 8192 });
+  assert.deepEqual(checkSetting(seq, 2 ** 30), { value: 2 ** 30 });
   assert.deepEqual(checkSetting(seq, undefined), { value: 4096 });
   assert.equal(checkSetting(ANALYSIS_RULES.dtype, 'bfloat16').value, 'bf16');
   assert.match(checkSetting(ANALYSIS_RULES.dtype, 'bfloat16').problem ?? '', /"bfloat16", which is not one of fp32, tf32, bf16, fp16, fp8, int8, int4/);
