@@ -49,7 +49,7 @@ export const DIAGNOSTIC_CODES = {
   'npas-hash': 'A malformed hashed-memory declaration.',
   'npas-bank': 'A malformed SSN template bank.',
   'npas-route': 'A malformed recursion routing declaration.',
-  'npas-allocate': 'An allocation request (analysed by the allocator).',
+  'npas-allocate': 'An allocation request that cannot be planned (bad arguments, impossible budget).',
 
   // Budgets.
   'npas-budget-metric': 'An unknown budget metric or metric argument.',
