@@ -11,7 +11,7 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { LAYER_KINDS, findLayerKind } from '../layers/registry.js';
 import { knownSymbols } from '../semantics/symbols.js';
 import { BUILTIN_FUNCTIONS } from '../semantics/values.js';
-import type { CallExpression, Statement } from '../syntax/syntax-tree.js';
+import type { CallExpression, Statement, TextRange } from '../syntax/syntax-tree.js';
 import { pathCandidates } from './completion.js';
 import { suggestions } from './edit-distance.js';
 import type { TextEdit } from './format.js';
@@ -29,9 +29,10 @@ export interface QuickFix {
 /** The fixes for one engine diagnostic of this analysis. */
 export function quickFixes(text: string, analysis: AnalysisResult, diagnostic: Diagnostic): QuickFix[] {
   const range = diagnostic.range;
+  /** "Change to 'X'" for the candidates closest to the text at `target` (the diagnostic's range by default). */
+  const replaceWith = (candidates: Iterable<string>, target: TextRange = range): QuickFix[] =>
+    suggestions(text.slice(target.start, target.end), candidates).map((c, i) => ({ title: `Change to '${c}'`, edits: [{ range: target, newText: c }], preferred: i === 0 }));
   const written = text.slice(range.start, range.end);
-  const replaceWith = (candidates: Iterable<string>): QuickFix[] =>
-    suggestions(written, candidates).map((c, i) => ({ title: `Change to '${c}'`, edits: [{ range, newText: c }], preferred: i === 0 }));
   const file = analysis.file;
   const chain = ancestorsAt(file, range.start);
   switch (diagnostic.code) {
@@ -49,14 +50,15 @@ export function quickFixes(text: string, analysis: AnalysisResult, diagnostic: D
     case 'npas-block-arg':
       return missingArgument(diagnostic, text, analysis);
     case 'npas-share-target': {
-      const statementOrBinding = chain.find((n) => n.kind === 'Path');
-      if (!statementOrBinding || statementOrBinding.kind !== 'Path') return [];
-      const segment = statementOrBinding.segments.find((s) => s.range.start === range.start && s.range.end === range.end);
+      const path = chain.find((n) => n.kind === 'Path');
+      if (!path || path.kind !== 'Path') return [];
+      // The diagnostic spans a segment with its dot (`.atn`); the fix replaces the name.
+      const segment = path.segments.find((s) => s.range.start === range.start && s.range.end === range.end);
       if (!segment || segment.kind !== 'PathName') return [];
-      const prefix = statementOrBinding.segments.slice(0, statementOrBinding.segments.indexOf(segment)).flatMap((s) => (s.kind === 'PathName' ? [s.name.text] : []));
+      const prefix = path.segments.slice(0, path.segments.indexOf(segment)).flatMap((s) => (s.kind === 'PathName' ? [s.name.text] : []));
       const owner = [...chain].reverse().find((n) => n.kind === 'Model' || n.kind === 'Variant' || n.kind === 'Block');
       if (!owner || (owner.kind !== 'Model' && owner.kind !== 'Variant' && owner.kind !== 'Block')) return [];
-      return replaceWith(pathCandidates(owner, prefix, analysis));
+      return replaceWith(pathCandidates(owner, prefix, analysis), segment.name.range);
     }
     case 'npas-budget-metric':
       return written.includes('(') || written.includes(':') ? [] : replaceWith(BUDGET_METRICS.keys());
@@ -68,8 +70,11 @@ export function quickFixes(text: string, analysis: AnalysisResult, diagnostic: D
       return replaceWith(methods.map((m) => m.name));
     }
     case 'npas-model-unknown':
-    case 'npas-budget-target':
-      return replaceWith(fileScopes(file).declarations.keys());
+    case 'npas-budget-target': {
+      // A variant cannot derive from itself.
+      const self = chain.find((n) => n.kind === 'Variant');
+      return replaceWith([...fileScopes(file).declarations.keys()].filter((n) => self?.kind !== 'Variant' || n !== self.name.text));
+    }
     case 'npas-override-unknown': {
       const variant = chain.find((n) => n.kind === 'Variant');
       if (!variant || variant.kind !== 'Variant') return [];

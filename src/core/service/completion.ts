@@ -84,16 +84,17 @@ export function completionsAt(text: string, analysis: AnalysisResult, offset: nu
       break;
     case 'argument':
       items.push(...argumentNames(site.call, analysis));
-      items.push(...expressionItems(analysis, offset, nextChar));
+      // Budget metric settings are always named; other calls also take positional values.
+      if (!site.call.metric) items.push(...expressionItems(text, analysis, offset, nextChar));
       break;
     case 'argument-value':
-      items.push(...argumentValues(site.call, site.argument, analysis, offset, nextChar));
+      items.push(...argumentValues(text, site.call, site.argument, analysis, offset, nextChar));
       break;
     case 'model-name':
       for (const [name, decl] of fileScopes(analysis.file).declarations) items.push(entry(name, 'model', '1', { detail: decl.kind === 'Model' ? 'model' : `variant of ${decl.base.text}` }));
       break;
     case 'expression':
-      items.push(...expressionItems(analysis, offset, nextChar));
+      items.push(...expressionItems(text, analysis, offset, nextChar));
       break;
   }
   return { replace, items: dedupe(items) };
@@ -129,12 +130,13 @@ function unitDetail(suffix: string, unit: string): string {
 // Expressions and names
 // ---------------------------------------------------------------------------------------------
 
-function expressionItems(analysis: AnalysisResult, offset: number, nextChar: string): CompletionEntry[] {
+function expressionItems(text: string, analysis: AnalysisResult, offset: number, nextChar: string): CompletionEntry[] {
   const out: CompletionEntry[] = [];
   const { scope } = scopeAt(analysis.file, offset);
   for (const def of visibleNames(scope)) {
-    // The binding being written cannot refer to itself.
-    if (def.kind === 'binding' && def.range.start <= offset && offset <= def.range.end) continue;
+    // The binding being written cannot refer to itself (its range may stop before the cursor
+    // when the value is still missing: `x = |`).
+    if (def.kind === 'binding' && def.range.start <= offset && (offset <= def.range.end || /^[ \t]*$/.test(text.slice(def.range.end, offset)))) continue;
     out.push(nameEntry(def, analysis));
   }
   const call = nextChar === '(';
@@ -228,11 +230,11 @@ function argumentNames(call: CallSite, analysis: AnalysisResult): CompletionEntr
     .map((a, i) => entry(a.name, 'argument', `0${String(i).padStart(3, '0')}${a.required ? 'a' : 'b'}`, { detail: a.detail, documentation: a.doc, insertText: `${a.name}: ` }));
 }
 
-function argumentValues(call: CallSite, argument: string, analysis: AnalysisResult, offset: number, nextChar: string): CompletionEntry[] {
+function argumentValues(text: string, call: CallSite, argument: string, analysis: AnalysisResult, offset: number, nextChar: string): CompletionEntry[] {
   const info = argumentsOf(call, analysis).find((a) => a.name === argument);
   const values = info?.values ?? [];
   // Enumerations and booleans take only their values; anything else is an expression.
-  if (values.length === 0) return expressionItems(analysis, offset, nextChar);
+  if (values.length === 0) return expressionItems(text, analysis, offset, nextChar);
   return values.map((v) => entry(v, v === 'true' || v === 'false' || v === 'none' ? 'keyword' : 'symbol', '0', { detail: `${call.callee} ${argument}` }));
 }
 

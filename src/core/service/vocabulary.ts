@@ -26,7 +26,7 @@ export interface StatementMethod {
   readonly doc: string;
 }
 
-const lora = (name: string, doc: string, extra: readonly MethodArg[] = []): StatementMethod => ({
+const lora = (name: string, doc: string, extra: readonly MethodArg[] = [], snippet = `${name}(rank: \${1:16})`): StatementMethod => ({
   name,
   call: true,
   args: [
@@ -36,7 +36,7 @@ const lora = (name: string, doc: string, extra: readonly MethodArg[] = []): Stat
     { name: 'alpha', required: false, doc: 'LoRA scaling α (does not change counts).' },
     ...extra,
   ],
-  snippet: `${name}(rank: \${1:16})`,
+  snippet,
   doc,
 });
 
@@ -86,7 +86,7 @@ export const ADAPTERS: readonly StatementMethod[] = [
     { name: 'shards', required: true, doc: 'Shards per low-rank vector.' },
     { name: 'pool', required: true, doc: 'Shards in the global pool per side and width.' },
     { name: 'private', required: false, doc: 'Private shards per target and side (default 0).' },
-  ]),
+  ], 'mos(rank: ${1:16}, shards: ${2:4}, pool: ${3:8})'),
 ];
 
 /** The method each other statement takes after its `:`. */

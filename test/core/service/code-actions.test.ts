@@ -1,0 +1,52 @@
+// Quick fixes, data-driven: a spec with one problem, the diagnostic code it raises, and the
+// text after applying each offered fix (best first); problems without a knowable fix get none.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { analyze, quickFixes, type TextEdit } from '../../../src/core/index.js';
+
+function apply(text: string, edits: readonly TextEdit[]): string {
+  let out = text;
+  for (const e of [...edits].sort((a, b) => b.range.start - a.range.start)) out = out.slice(0, e.range.start) + e.newText + out.slice(e.range.end);
+  return out;
+}
+
+const BASE = 'model M {\n  d = 64\n  block B { attn = Attention(d, heads: 4); mlp = MLP(d, 256) }\n  body = B * 2\n  head = Linear(d, 10)\n  # FIX\n}\n';
+const withLine = (line: string): string => BASE.replace('# FIX', line);
+
+const CASES: readonly { name: string; text: string; code: string; fixed: readonly string[] }[] = [
+  { name: 'a misspelt layer kind', text: withLine('x = Atention(d, heads: 2)'), code: 'npas-name-unknown', fixed: [withLine('x = Attention(d, heads: 2)')] },
+  { name: 'a misspelt constant', text: withLine('x = Linear(dd, 8)'), code: 'npas-name-unknown', fixed: [withLine('x = Linear(d, 8)')] },
+  { name: 'a layer kind in the wrong case', text: withLine('x = rmsnorm(d)'), code: 'npas-name-unknown', fixed: [withLine('x = RMSNorm(d)')] },
+  { name: 'a misspelt argument', text: withLine('x = Attention(d, heads: 4, kv_head: 2)'), code: 'npas-layer-unknown-arg', fixed: [withLine('x = Attention(d, heads: 4, kv_heads: 2)')] },
+  { name: 'a missing required argument after others', text: withLine('x = Attention(d)'), code: 'npas-layer-missing-arg', fixed: [withLine('x = Attention(d, heads: )')] },
+  { name: 'a missing required argument in an empty call', text: withLine('x = RMSNorm()'), code: 'npas-layer-missing-arg', fixed: [withLine('x = RMSNorm(d: )')] },
+  { name: 'a missing block argument', text: withLine('block C(w) { y = Linear(w, w) }\n  x = C()'), code: 'npas-block-arg', fixed: [withLine('block C(w) { y = Linear(w, w) }\n  x = C(w: )')] },
+  { name: 'a misspelt share target', text: withLine('share bdy: all'), code: 'npas-share-target', fixed: [withLine('share body: all')] },
+  { name: 'a misspelt block member in a path', text: withLine('share body.atn: all'), code: 'npas-share-target', fixed: [withLine('share body.attn: all')] },
+  { name: 'a misspelt strategy', text: withLine('share body: cycel(2)'), code: 'npas-share-strategy', fixed: [withLine('share body: cycle(2)')] },
+  { name: 'a misspelt KV strategy', text: withLine('share kv body: evry(2)'), code: 'npas-share-strategy', fixed: [withLine('share kv body: every(2)')] },
+  { name: 'a misspelt variant base', text: `${BASE}variant V of N {\n  d = 32\n}\n`, code: 'npas-model-unknown', fixed: [`${BASE}variant V of M {\n  d = 32\n}\n`] },
+  { name: 'a misspelt override', text: `${BASE}variant V of M {\n  dd = 32\n}\n`, code: 'npas-override-unknown', fixed: [`${BASE}variant V of M {\n  d = 32\n}\n`] },
+  { name: 'a misspelt budget metric', text: `${BASE}budget M {\n  params.stord <= 1B\n}\n`, code: 'npas-budget-metric', fixed: [`${BASE}budget M {\n  params.stored <= 1B\n}\n`] },
+  { name: 'a misspelt budget target', text: `${BASE}budget Q {\n  params.stored <= 1B\n}\n`, code: 'npas-budget-target', fixed: [`${BASE}budget M {\n  params.stored <= 1B\n}\n`] },
+  { name: 'a violated budget has no fix', text: `${BASE}budget M {\n  params.stored <= 1\n}\n`, code: 'npas-budget-violated', fixed: [] },
+  { name: 'a name nothing resembles has no fix', text: withLine('x = Linear(zzzzzz, 8)'), code: 'npas-name-unknown', fixed: [] },
+];
+
+for (const c of CASES) {
+  test(`quick fix: ${c.name}`, () => {
+    const analysis = analyze(c.text);
+    const diagnostic = analysis.diagnostics.find((d) => d.code === c.code);
+    assert.ok(diagnostic, `expected ${c.code}, got ${analysis.diagnostics.map((d) => d.code).join(', ')}`);
+    const fixes = quickFixes(c.text, analysis, diagnostic);
+    assert.deepEqual(fixes.map((f) => apply(c.text, f.edits)), c.fixed);
+    if (fixes.length > 0) {
+      assert.equal(fixes[0]!.preferred, true);
+      // The fix edits inside (or at) the diagnostic's range.
+      for (const e of fixes[0]!.edits) assert.ok(e.range.start >= diagnostic.range.start && e.range.end <= diagnostic.range.end);
+      // And it removes the problem.
+      assert.ok(!analyze(apply(c.text, fixes[0]!.edits)).diagnostics.some((d) => d.code === c.code && d.range.start === diagnostic.range.start) || c.code.endsWith('-arg'));
+    }
+  });
+}
