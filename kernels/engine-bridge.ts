@@ -13,7 +13,7 @@ import { mainWeight } from '../src/core/model/main-weight.js';
 import type { ModelMember, ModuleNode } from '../src/core/model/module-tree.js';
 import { EvalContext } from '../src/core/semantics/evaluator.js';
 import { evaluateFile } from '../src/core/semantics/evaluate-model.js';
-import type { PatternStep, ResolvedSharing, StackShare } from '../src/core/sharing/declarations.js';
+import type { AdapterMethod, PatternStep, ResolvedSharing, StackShare } from '../src/core/sharing/declarations.js';
 import { resolvePath } from '../src/core/sharing/resolve-path.js';
 import { resolveSharing } from '../src/core/sharing/resolve-statements.js';
 import { parse } from '../src/core/syntax/parser.js';
@@ -78,8 +78,9 @@ export function loadModel(text: string, name: string | undefined, options: Parti
 function checkSupportedSharing(sharing: ResolvedSharing): void {
   for (const m of sharing.modifiers) {
     const kind = m.effect.kind;
-    if (kind === 'adapter' || kind === 'hash' || kind === 'bank' || kind === 'dict') {
-      const what = { adapter: 'adapters (adapt / relax)', hash: 'hashed weights (hash)', bank: 'template banks (bank)', dict: 'dictionary sharing (dict)' }[kind];
+    if (m.effect.kind === 'adapter' && m.effect.method.kind !== 'lora') throw new ExportError(`ONNX export supports LoRA adapters only, not ${m.effect.method.kind} yet`);
+    if (kind === 'hash' || kind === 'bank' || kind === 'dict') {
+      const what = { hash: 'hashed weights (hash)', bank: 'template banks (bank)', dict: 'dictionary sharing (dict)' }[kind];
       throw new ExportError(`ONNX export does not support ${what} yet: their generated weights are not materialised (see docs/probes.md)`);
     }
   }
@@ -172,6 +173,37 @@ export function kvProducerPath(model: LoadedModel, steps: readonly PathStep[]): 
       out = [...(out ?? steps)];
       out[i] = { kind: 'index', index: producer };
     }
+  }
+  return out;
+}
+
+/**
+ * The adapters (`adapt`, `share … relax`) on weight `weight` of the layer at `steps`: modifiers
+ * whose path pattern matches the path as the engine's walk does (a name after a stack fans out
+ * over its instances, an index picks one; a last step may name the weight).
+ */
+export function adaptersFor(model: LoadedModel, steps: readonly PathStep[], weight: string): AdapterMethod[] {
+  const out: AdapterMethod[] = [];
+  for (const m of model.sharing.modifiers) {
+    if (m.effect.kind !== 'adapter') continue;
+    if (m.effect.weights && !m.effect.weights.includes(weight)) continue;
+    const p = m.pattern;
+    let pos = 0;
+    let ok = true;
+    for (const step of steps) {
+      const want = p[pos];
+      if (pos >= p.length || !want) break;
+      if (step.kind === 'index') {
+        if (want.kind === 'index') {
+          if (want.index !== step.index) ok = false;
+          else pos++;
+        }
+      } else if (want.kind === 'name' && want.name === step.name) pos++;
+      else ok = false;
+      if (!ok) break;
+    }
+    const rest = p.slice(pos);
+    if (ok && (rest.length === 0 || (rest.length === 1 && rest[0]!.kind === 'name' && rest[0]!.name === weight))) out.push(m.effect.method);
   }
   return out;
 }

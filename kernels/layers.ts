@@ -7,7 +7,7 @@
 import type { LayerNode } from '../src/core/model/module-tree.js';
 import type { WeightSpec } from '../src/core/layers/layer-kind.js';
 import { findLayerKind } from '../src/core/index.js';
-import { ExportError, kvProducerPath, mainWeight, pathText, storePath, type LoadedModel, type PathStep } from './engine-bridge.js';
+import { ExportError, adaptersFor, kvProducerPath, mainWeight, pathText, storePath, type LoadedModel, type PathStep } from './engine-bridge.js';
 import type { GraphBuilder, StoredWeight } from './graph-builder.js';
 
 export interface EmitContext {
@@ -119,7 +119,17 @@ function projection(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[
   const inputs = [x, stored.name];
   const b = biasName ? weightNamed(node, biasName) : undefined;
   if (b) inputs.push(storeFor(ctx, node, steps, b, undefined).name);
-  return { y: ctx.g.op('Gemm', inputs, { transB: { kind: 'int', value: transB } }, { hint: name }), width: dOut };
+  let y = ctx.g.op('Gemm', inputs, { transB: { kind: 'int', value: transB } }, { hint: name });
+  // LoRA adapters, applied unmerged: y += (x·Aᵀ)·Bᵀ with A [r, d_in], B [d_out, r] owned by this
+  // instance (the engine stores r·(d_in + d_out) per adapted weight per instance).
+  for (const [i, lora] of adaptersFor(ctx.model, steps, name).entries()) {
+    const key = `${pathText(steps)}.${name}.lora${i === 0 ? '' : i}`;
+    const a = ctx.g.weight(`${key}_a`, [lora.rank, dIn], Math.sqrt(3 / dIn));
+    const bw = ctx.g.weight(`${key}_b`, [dOut, lora.rank], 0.01);
+    const low = ctx.g.op('Gemm', [x, a.name], { transB: { kind: 'int', value: 1 } }, { hint: `${name}_lora_a` });
+    y = ctx.g.op('Add', [y, ctx.g.op('Gemm', [low, bw.name], { transB: { kind: 'int', value: 1 } }, { hint: `${name}_lora_b` })]);
+  }
+  return { y, width: dOut };
 }
 
 function reshape(ctx: EmitContext, x: string, shape: readonly number[]): string {

@@ -53,6 +53,9 @@ variant SharedMlpCycle of TinyLlama { share body.mlp: cycle(2) }
 variant TieLayers of TinyLlama { tie body[3] = body[0] }
 variant Cla2 of TinyLlama { share kv body: every(2) }
 variant ClaMap of TinyLlama { share kv body: map([0, 0, 2, 0]) }
+variant RelaxedCycle of TinyLlama { share body: cycle(2) relax lora(rank: 4) }
+variant LoraAttn of TinyLlama { adapt body.attn: lora(rank: 2) }
+variant LoraOneWeight of TinyLlama { adapt body[1].mlp.down: lora(rank: 3) }
 variant CycleCla of TinyLlama {
   share body: cycle(2)
   share kv body: every(2)
@@ -115,7 +118,7 @@ test('a GPT-2-style model with a tied head exports, validates and runs; initiali
   await run(r);
 });
 
-for (const name of ['TinyLlama', 'Cycle2', 'All', 'Sequence2', 'CycleRev2', 'SharedAttn', 'SharedMlpCycle', 'TieLayers', 'Cla2', 'ClaMap', 'CycleCla']) {
+for (const name of ['TinyLlama', 'Cycle2', 'All', 'Sequence2', 'CycleRev2', 'SharedAttn', 'SharedMlpCycle', 'TieLayers', 'Cla2', 'ClaMap', 'CycleCla', 'RelaxedCycle', 'LoraAttn', 'LoraOneWeight']) {
   test(`${name}: initializer elements equal params.stored and the graph runs`, async () => {
     const r = exportModel(LLAMA, name);
     assert.equal(r.initializerElements, r.storedParams, `${name}: ${r.initializerElements} initializer elements vs ${r.storedParams} stored`);
@@ -249,7 +252,7 @@ test('a decode step over a KV cache computes what the prefill computes for the l
 });
 
 test('cross-layer KV sharing: the decode graph holds the engine\'s KV cache, borrowers read their producer\'s', async () => {
-  for (const name of ['TinyLlama', 'Cla2', 'ClaMap', 'CycleCla']) {
+  for (const name of ['TinyLlama', 'Cla2', 'ClaMap', 'CycleCla', 'RelaxedCycle', 'LoraAttn', 'LoraOneWeight']) {
     const r = exportModel(LLAMA, name, { decode: { batch: 2, past: 7 }, analysis: { seq: 7, batch: 2, dtype: 'fp32' } });
     assert.equal(r.initializerElements, r.storedParams, name);
     assert.equal(r.kvCacheElements * 4n, r.report.kvCacheBytes, name);
@@ -293,8 +296,8 @@ test('past the size threshold the weights go to external data, and ORT loads the
 });
 
 test('unsupported schemes and layers are refused by name, not exported wrong', () => {
-  const adapters = `${LLAMA}\nvariant Lora of TinyLlama { share body: cycle(2) relax lora(rank: 4) }`;
-  assert.throws(() => exportModel(adapters, 'Lora'), (e: unknown) => e instanceof ExportError && /adapters/.test(e.message));
+  const adapters = `${LLAMA}\nvariant V of TinyLlama { adapt body: vblora(rank: 4, vectors: 8, length: 8) }`;
+  assert.throws(() => exportModel(adapters, 'V'), (e: unknown) => e instanceof ExportError && /LoRA adapters only/.test(e.message));
   const route = `${LLAMA}\nvariant R of TinyLlama {\n share body: cycle(2)\n route body: mor(recursions: 2) }`;
   assert.throws(() => exportModel(route, 'R'), (e: unknown) => e instanceof ExportError && /routing/.test(e.message));
   const moe = `model M { e = Embedding(10, 8)\n m = MoE(8, 16, experts: 4, top_k: 2) }`;
