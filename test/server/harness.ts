@@ -103,7 +103,9 @@ export async function startSession(options: { capabilities?: ClientCapabilities;
       toClient.destroy();
     },
   };
-  client.onNotification('window/logMessage', (p: LogEntry) => logs.push(p));
+  client.onNotification('window/logMessage', (p: LogEntry) => {
+    logs.push(p);
+  });
   client.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
     pushed.push(p);
     for (let i = 0; i < waiters.length; i++) {
@@ -115,7 +117,7 @@ export async function startSession(options: { capabilities?: ClientCapabilities;
       }
     }
   });
-  client.onRequest((method: string, params: unknown) => {
+  client.onRequest((method: string, params: object | unknown[] | undefined) => {
     requests.push(method);
     if (method === 'workspace/configuration') {
       const items = (params as { items: { section?: string }[] }).items;

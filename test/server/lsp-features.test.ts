@@ -6,6 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type {
   CodeAction,
   CodeLens,
@@ -21,7 +22,7 @@ import { MODEL_REPORTS_METHOD, SHOW_DASHBOARD_COMMAND, type ModelReportsResult }
 import { cursor, positionOf, startSession, type TestSession } from './harness.js';
 
 const GEMMA_URI = 'file:///work/relaxed-recursive-gemma.npas';
-const GEMMA = readFileSync(new URL('../../examples/relaxed-recursive-gemma.npas', import.meta.url), 'utf8');
+const GEMMA = readFileSync(join(__dirname, '..', '..', 'examples', 'relaxed-recursive-gemma.npas'), 'utf8');
 
 let s: TestSession;
 before(async () => {
@@ -74,7 +75,8 @@ test('pull diagnostics: an example is clean; a broken spec reports stable codes,
       ['npas-budget-violated', 1, 'npas', { start: { line: 5, character: 2 }, end: { line: 5, character: 21 } }],
     ],
   );
-  assert.match(items[1]!.message, /params\.stored is 64, the limit is <= 10/);
+  const message = items[1]!.message;
+  assert.match(typeof message === 'string' ? message : message.value, /params\.stored is 64, the limit is <= 10/);
 });
 
 test('hover on a model name: exact params, FLOPs (a multiply-add = 2 FLOPs), KV cache, memory, roofline', async () => {

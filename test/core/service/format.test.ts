@@ -6,14 +6,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { formatEdits, formatSource, parse, type TextEdit } from '../../../src/core/index.js';
 import { scan } from '../../../src/core/syntax/scanner.js';
 
-const EXAMPLES_DIR = new URL('../../../examples/', import.meta.url);
+const EXAMPLES_DIR = join(__dirname, '..', '..', '..', 'examples');
 const EXAMPLES = readdirSync(EXAMPLES_DIR)
   .filter((f) => f.endsWith('.npas'))
   .sort()
-  .map((f) => ({ name: f, text: readFileSync(new URL(f, EXAMPLES_DIR), 'utf8') }));
+  .map((f) => ({ name: f, text: readFileSync(join(EXAMPLES_DIR, f), 'utf8') }));
 
 function apply(text: string, edits: readonly TextEdit[]): string {
   let out = text;

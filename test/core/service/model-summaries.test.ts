@@ -4,10 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { analyze, summarizeModels } from '../../../src/core/index.js';
 
 test('summaries write exact counts as decimal strings, also above 2^53', () => {
-  const text = readFileSync(new URL('../../fixtures/specs/huge.npas', import.meta.url), 'utf8');
+  const text = readFileSync(join(__dirname, '..', '..', 'fixtures', 'specs', 'huge.npas'), 'utf8');
   const [huge] = summarizeModels(analyze(text));
   // 2^40 weights · 10,001 instances.
   assert.equal(huge!.params.stored, '10996215789387776');

@@ -5,10 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { analyze, codeLenses, completionsAt, definitionAt, documentSymbols, formatEdits, hoverAt, inlayHints, quickFixes, summarizeModels } from '../../../src/core/index.js';
 
-const EXAMPLES_DIR = new URL('../../../examples/', import.meta.url);
-const EXAMPLES = readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.npas')).sort().map((f) => readFileSync(new URL(f, EXAMPLES_DIR), 'utf8'));
+const EXAMPLES_DIR = join(__dirname, '..', '..', '..', 'examples');
+const EXAMPLES = readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.npas')).sort().map((f) => readFileSync(join(EXAMPLES_DIR, f), 'utf8'));
 
 function prng(seed: number): () => number {
   let a = seed >>> 0;
