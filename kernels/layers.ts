@@ -179,9 +179,9 @@ export function norm(ctx: EmitContext, node: LayerNode, steps: readonly PathStep
     if (bias) inputs.push(bias);
     return g.op('LayerNormalization', inputs, { axis: { kind: 'int', value: -1 }, epsilon: { kind: 'float', value: 1e-5 } }, { hint: 'ln' });
   }
-  const ms = g.op('ReduceMean', [g.op('Mul', [x, x])], { axes: { kind: 'ints', value: [-1] }, keepdims: { kind: 'int', value: 1 } });
-  const inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [ms, g.float(1e-6)])])]);
-  const y = g.op('Mul', [x, inv], undefined, { hint: 'rms' });
+  // Pow → ReduceMean → Add → Sqrt → Div → Mul: the pattern ORT fuses into SimplifiedLayerNormalization.
+  const ms = g.op('ReduceMean', [g.op('Pow', [x, g.float(2)])], { axes: { kind: 'ints', value: [-1] }, keepdims: { kind: 'int', value: 1 } });
+  const y = g.op('Div', [x, g.op('Sqrt', [g.op('Add', [ms, g.float(1e-6)])])], undefined, { hint: 'rms' });
   return scale ? g.op('Mul', [y, scale], undefined, { hint: 'rms' }) : y;
 }
 

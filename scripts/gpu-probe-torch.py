@@ -262,9 +262,15 @@ class Graph:
             self.weights[t['name']] = be.weight(t['dims'], t['scale'], t['offset'], t.get('raw'), 1000 + i)
         # Constants: int64 ones stay on the host.
         self.consts = {}
+        self.scalars = {}  # float scalar constants by name, read on the host (no device sync)
         for n in spec['nodes']:
             if n['op'] == 'Constant':
                 t = n['attrs']['value']
+                if t['dims'] == [] and t['dtype'] == 'float32':
+                    self.scalars[n['outputs'][0]] = float(t['data'][0])
+                elif t['dims'] == [] and t['dtype'] == 'float16-bits':
+                    import numpy as np
+                    self.scalars[n['outputs'][0]] = float(np.array(t['data'], dtype=np.uint16).view(np.float16)[0])
                 self.consts[n['outputs'][0]] = Host(t['data'], t['dims']) if t['dtype'] == 'int64' else be.const(t)
 
     def forward(self, ids):
@@ -323,6 +329,9 @@ class Graph:
                 out = be.layer_norm(ins[0], ins[1], ins[2] if len(ins) > 2 else None, a.get('epsilon', 1e-5))
             elif op == 'ReduceMean':
                 out = be.mean(ins[0], a['axes'], bool(a.get('keepdims', 1)))
+            elif op == 'Pow':
+                e = self.scalars.get(n['inputs'][1])
+                out = ins[0] * ins[0] if e == 2.0 else ins[0] ** (e if e is not None else ins[1])
             elif op == 'Sqrt':
                 out = be.sqrt(ins[0])
             elif op == 'Reciprocal':
