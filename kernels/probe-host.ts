@@ -93,6 +93,9 @@ function nodesByProvider(file: string): Record<string, number> {
   return out;
 }
 
+/** Weights above this many bytes go to an external data file (NPAS_PROBE_EXTERNAL_THRESHOLD lowers it in tests). */
+const externalThreshold = (): number => Number(process.env.NPAS_PROBE_EXTERNAL_THRESHOLD) || DEFAULT_EXTERNAL_THRESHOLD;
+
 async function probe(p: ProbeParams): Promise<ProbeResult> {
   const notes: string[] = [];
   const device = p.device ?? (p.ep === 'cuda' ? 'H100' : 'CPU');
@@ -118,10 +121,10 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
     const weightBytes = exported.spec.graph.initializers.reduce((s, t) => s + t.raw.length, 0);
     let source: string | Uint8Array;
     let bytes: number;
-    const externalData = weightBytes > DEFAULT_EXTERNAL_THRESHOLD;
+    const externalData = weightBytes > externalThreshold();
     if (externalData) {
       const path = join(tmp, 'model.onnx');
-      const w = writeOnnx(exported, path);
+      const w = writeOnnx(exported, path, { externalThresholdBytes: externalThreshold() });
       source = path;
       bytes = w.bytes + w.externalBytes;
     } else {
@@ -211,9 +214,9 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
       progress({ stage: 'measure', message: `decode step: session with a KV cache of ${p.seq} positions` });
       const decBytes = dec.spec.graph.initializers.reduce((s, t) => s + t.raw.length, 0);
       let decSource: string | Uint8Array;
-      if (decBytes > DEFAULT_EXTERNAL_THRESHOLD) {
+      if (decBytes > externalThreshold()) {
         decSource = join(tmp, 'decode.onnx');
-        writeOnnx(dec, decSource);
+        writeOnnx(dec, decSource, { externalThresholdBytes: externalThreshold() });
       } else decSource = onnxBytes(dec);
       const ds = await createSession(o, decSource, options(strictPlacement, false));
       const decIds = new BigInt64Array(p.batch);

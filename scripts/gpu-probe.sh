@@ -15,6 +15,12 @@
 #   torch-MODEL-decode.json the same for the decode-step graph
 # and performance.md (a table for docs/performance.md), log.txt, gpu.txt, smoke.json.
 # Every step has a timeout; a failing model is logged and the next one runs.
+# One device call runs at most 600 s: split the list over two calls on the warm machine, e.g.
+#     GPU_PROBE_ONLY='GPT2|Pythia|SmolLM|RecursiveMiddle|BERT' bash scripts/gpu-probe.sh "$OUT"
+#     GPU_PROBE_ONLY='Gemma|Llama' bash scripts/gpu-probe.sh "$OUT"
+# Placement: the probe opens the CUDA session with disable_cpu_ep_fallback=1 (every node on the GPU
+# when it opens); when ORT refuses, it reopens with fallback and profiles one run to count nodes
+# per provider (add --profile below to always profile; it costs a third session build).
 set -uo pipefail
 out=${1:-${OUT:-gpu-results}}
 mkdir -p "$out" && out=$(cd "$out" && pwd)
@@ -56,10 +62,10 @@ for entry in "${MODELS[@]}"; do
   tag="$model-s$seq-b$batch"
   log "== $tag"
   timeout "$limit" node dist/cli.js probe "$file" --model "$model" --ep "$ep" --dtype fp16 --seq "$seq" --batch "$batch" \
-    --runs 20 --profile --json --timeout $((limit - 5)) > "$out/ort-$tag.json" 2> "$out/ort-$tag.err"
+    --runs 10 --json --timeout $((limit - 5)) > "$out/ort-$tag.json" 2> "$out/ort-$tag.err"
   log "ort exit $? ($(head -c 300 "$out/ort-$tag.err" | tr '\n' ' '))"
   if timeout 120 node dist/cli.js export-onnx "$file" --model "$model" --dtype fp16 --graph-json "/tmp/graph-$tag.json" > /dev/null 2>> "$out/log.txt"; then
-    timeout "$limit" python3 scripts/gpu-probe-torch.py "/tmp/graph-$tag.json" --device "$([ "$ep" = cpu ] && echo cpu || echo cuda)" --batch "$batch" --seq "$seq" --runs 20 > "$out/torch-$tag.json" 2>> "$out/log.txt"
+    timeout "$limit" python3 scripts/gpu-probe-torch.py "/tmp/graph-$tag.json" --device "$([ "$ep" = cpu ] && echo cpu || echo cuda)" --batch "$batch" --seq "$seq" --runs 10 > "$out/torch-$tag.json" 2>> "$out/log.txt"
     log "torch prefill exit $?"
   fi
   if timeout 120 node dist/cli.js export-onnx "$file" --model "$model" --dtype fp16 --decode-past "$seq" --batch "$batch" --graph-json "/tmp/graph-$tag-decode.json" > /dev/null 2>> "$out/log.txt"; then

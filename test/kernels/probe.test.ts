@@ -61,6 +61,18 @@ test('a CPU probe measures the model beside the roofline and says what it did no
   assert.deepEqual([...new Set(stages)], ['export', 'session', 'warmup', 'measure', 'profile']);
 });
 
+test('a model past the external-data threshold is probed from a file with external data', async () => {
+  process.env.NPAS_PROBE_EXTERNAL_THRESHOLD = '4096';
+  try {
+    const out = await runProbe(params({ runs: 2 }), { hostPath: host, timeoutMs: 60_000 });
+    assert.ok(out.ok, out.ok ? '' : out.message);
+    assert.equal(out.result.export.externalData, true);
+    assert.ok(!('unavailable' in out.result.decode));
+  } finally {
+    delete process.env.NPAS_PROBE_EXTERNAL_THRESHOLD;
+  }
+});
+
 test('host info lists the CPU provider and the runtime folder', async () => {
   const out = await hostInfo({ hostPath: host, timeoutMs: 30_000 });
   assert.ok(out.ok);

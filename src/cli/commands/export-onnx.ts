@@ -44,7 +44,9 @@ export function runExportOnnx(argv: readonly string[], io: CliIO): number {
   const text = readSpec(positionals[0]!, io);
   let result;
   try {
-    result = exportModel(text, typeof model === 'string' ? model : undefined, { dtype, decode });
+    // A graph description without weights need not draw them (a 7B model's take seconds).
+    const graphOnly = typeof out !== 'string' && !flags.has('with-weights');
+    result = exportModel(text, typeof model === 'string' ? model : undefined, { dtype, decode, ...(graphOnly ? { fill: () => new Uint8Array(0) } : {}) });
   } catch (e) {
     if (e instanceof ExportError) throw new CliError(`export-onnx: ${e.message}`);
     throw e;
