@@ -171,7 +171,7 @@ function hostCrash() {
 }
 // Workbench chatter that reaches codeAutomationLog but is not test output (shown with --verbose).
 const NOISE =
-  /^(Resolving connection token|Resolved connection token|Creating a socket|\[reconnection-grace-time\]|\[Service Worker\]|\[AgentHost|\[AccountPolicyGate\]|Ignoring fetching additional builtin extensions|Updating additional builtin extensions cache)/;
+  /^(Resolving connection token|Resolved connection token|Creating a socket|\[reconnection-grace-time\]|\[Service Worker\]|\[AgentHost|\[AccountPolicyGate\]|Ignoring fetching additional builtin extensions|Updating additional builtin extensions cache|Timed out waiting for authentication provider|Creation of workbench contribution)/;
 
 async function cleanup() {
   try {

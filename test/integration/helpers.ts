@@ -135,7 +135,10 @@ export function waitForDiagnostics(
     },
     ms,
     what,
-  );
+  ).catch((e: unknown) => {
+    const now = vscode.languages.getDiagnostics(uri).map((d) => `${codeOf(d)}@${lineCol(d.range.start)}`);
+    throw new Error(`${e instanceof Error ? e.message : String(e)}; ${uri.toString()} has [${now.join(', ')}]`);
+  });
 }
 
 /** A diagnostic's code as a string (the code may come as `{ value, target }`). */
@@ -191,6 +194,14 @@ let ready: Promise<void> | undefined;
 export function languageServerReady(): Promise<void> {
   ready ??= (async () => {
     const editor = await openFixture('broken.npas');
+    const ext = extension();
+    await eventually(() => ext.isActive, 15_000, 'the extension to activate');
+    // activate() returns { clientReady: Promise<ms | undefined> } (src/extension/main.ts):
+    // undefined means the server did not start, so fail at once rather than time out later.
+    const clientReady = (ext.exports as { clientReady?: Promise<number | undefined> } | undefined)?.clientReady;
+    if (clientReady && (await withTimeout(clientReady, 15_000, 'the language client to start')) === undefined) {
+      throw new Error('the language server did not start (see the NPAS Studio output; is dist/server.js built?)');
+    }
     await waitForDiagnostics(editor.document.uri, (d) => d.length > 0, 15_000, 'the first diagnostics of broken.npas');
   })();
   return ready;
