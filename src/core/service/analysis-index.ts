@@ -112,3 +112,17 @@ export function instancesIn(occurrences: readonly NodeOccurrence[], model: Model
   }
   return total;
 }
+
+/** What one instance of a block applies: the sum of its members' effective params and FLOPs. */
+export function instanceTotals(node: NodeReport): { params: bigint; flops: bigint } {
+  if (node.children.length === 0 && node.count > 0) {
+    return { params: node.params.effective / BigInt(node.count), flops: node.flopsPerToken / BigInt(node.count) };
+  }
+  let params = 0n;
+  let flops = 0n;
+  for (const c of node.children) {
+    params += c.params.effective;
+    flops += c.flopsPerToken;
+  }
+  return { params, flops };
+}

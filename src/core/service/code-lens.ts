@@ -4,8 +4,7 @@
 
 import type { AnalysisResult } from '../analysis/analyze.js';
 import type { Member, TextRange } from '../syntax/syntax-tree.js';
-import { indexOf, instancesIn, type NodeOccurrence } from './analysis-index.js';
-import { instanceTotals } from './hover.js';
+import { indexOf, instanceTotals, instancesIn, type NodeOccurrence } from './analysis-index.js';
 import { compactFlops, groupDigits } from './text-format.js';
 
 export interface CodeLensInfo {

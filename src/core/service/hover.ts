@@ -19,7 +19,7 @@ import * as Q from '../numbers/rational.js';
 import { NUMBER_SUFFIXES } from '../numbers/units.js';
 import type { Value } from '../semantics/values.js';
 import type { BlockDeclaration, Constraint, BudgetDeclaration, TextRange } from '../syntax/syntax-tree.js';
-import { indexOf, instancesIn, valueKind, type NodeOccurrence } from './analysis-index.js';
+import { indexOf, instanceTotals, instancesIn, valueKind, type NodeOccurrence } from './analysis-index.js';
 import { argumentMarkdown, layerMarkdown } from './layer-docs.js';
 import { referenceAt, type Reference, type WeightReference } from './references.js';
 import { renderValue } from './render-value.js';
@@ -206,20 +206,6 @@ function blockMarkdown(block: BlockDeclaration, analysis: AnalysisResult): strin
   }
   lines.push('', 'params: the weights one instance applies (before sharing between instances); FLOP/token: forward, a multiply-add = 2 FLOPs, attention\'s context term excluded.');
   return lines.join('\n');
-}
-
-/** What one instance of a block applies: the sum of its members' effective params and FLOPs. */
-export function instanceTotals(node: NodeReport): { params: bigint; flops: bigint } {
-  if (node.children.length === 0 && node.count > 0) {
-    return { params: node.params.effective / BigInt(node.count), flops: node.flopsPerToken / BigInt(node.count) };
-  }
-  let params = 0n;
-  let flops = 0n;
-  for (const c of node.children) {
-    params += c.params.effective;
-    flops += c.flopsPerToken;
-  }
-  return { params, flops };
 }
 
 function weightMarkdown(w: WeightReference, analysis: AnalysisResult): string | undefined {
