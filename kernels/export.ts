@@ -57,7 +57,7 @@ export interface ExportResult {
   readonly report: ModelReport;
 }
 
-const TRANSFORMS = new Set(['Attention', 'MLP', 'GatedMLP']);
+const TRANSFORMS = new Set(['Attention', 'MLP', 'GatedMLP', 'MoE']);
 const NORMS = new Set(['LayerNorm', 'RMSNorm']);
 
 interface Item {

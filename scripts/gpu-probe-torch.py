@@ -133,6 +133,28 @@ class NumpyBackend:
     def sqrt(self, x):
         return self.np.sqrt(x)
 
+    def topk(self, x, k, axis):
+        np = self.np
+        idx = np.argsort(-x, axis=axis, kind='stable')[..., :k]
+        return np.take_along_axis(x, idx, axis=axis), idx.astype(np.int64)
+
+    def amax(self, x, axes, keepdims):
+        return x.max(axis=tuple(axes), keepdims=keepdims)
+
+    def rsum(self, x, axes, keepdims):
+        return x.sum(axis=tuple(axes), keepdims=keepdims).astype(x.dtype)
+
+    def to_int32(self, x):
+        return x.astype(self.np.int32)
+
+    def nonzero(self, x):
+        return self.np.array(self.np.nonzero(x), dtype=self.np.int64)
+
+    def scatter_add_rows(self, data, rows, updates):
+        out = data.copy()
+        self.np.add.at(out, rows, updates)
+        return out
+
     def sync(self):
         pass
 
@@ -238,6 +260,25 @@ class TorchBackend:
 
     def sqrt(self, x):
         return self.torch.sqrt(x)
+
+    def topk(self, x, k, axis):
+        v, i = self.torch.topk(x, k, dim=axis)
+        return v, i
+
+    def amax(self, x, axes, keepdims):
+        return self.torch.amax(x, dim=tuple(axes), keepdim=keepdims)
+
+    def rsum(self, x, axes, keepdims):
+        return x.sum(dim=tuple(axes), keepdim=keepdims)
+
+    def to_int32(self, x):
+        return x.to(self.torch.int32)
+
+    def nonzero(self, x):
+        return self.torch.nonzero(x).t().contiguous()
+
+    def scatter_add_rows(self, data, rows, updates):
+        return data.index_add(0, rows, updates)
 
     def sync(self):
         if self.dev.type == 'cuda':
@@ -361,10 +402,28 @@ class Graph:
                     e = min(e, size)
                     out = x = be.narrow(x, ax, s, e - s)
             elif op == 'Cast':
-                out = be.to_float32(ins[0])
+                out = be.to_int32(ins[0]) if a.get('to') == 6 else be.to_float32(ins[0])
+            elif op == 'TopK':
+                out = be.topk(ins[0], ins[1].scalar(), a.get('axis', -1))
+            elif op == 'Equal':
+                out = dev(ins[0]) == dev(ins[1])
+            elif op == 'ReduceSum':
+                out = be.rsum(ins[0], ins[1].values, bool(a.get('keepdims', 1)))
+            elif op == 'ReduceMax':
+                out = be.amax(ins[0], a['axes'], bool(a.get('keepdims', 1)))
+            elif op == 'NonZero':
+                out = be.nonzero(ins[0])
+            elif op == 'GatherND':
+                out = ins[0][ins[1][:, 0]]
+            elif op == 'ScatterND':
+                out = be.scatter_add_rows(ins[0], ins[1][:, 0], ins[2])
             else:
                 raise SystemExit(f'gpu-probe-torch: op {op} is not implemented')
-            env[n['outputs'][0]] = out
+            if isinstance(out, tuple):
+                for name, o in zip(n['outputs'], out):
+                    env[name] = o
+            else:
+                env[n['outputs'][0]] = out
         return env[self.spec['outputs'][0]]
 
 

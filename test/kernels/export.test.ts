@@ -263,6 +263,29 @@ test('cross-layer KV sharing: the decode graph holds the engine\'s KV cache, bor
   }
 });
 
+const moeModel = (ffn: string): string => `
+model M {
+  e = Embedding(30, 16)
+  block B {
+    n = RMSNorm(16)
+    f = ${ffn}
+  }
+  body = B * 2
+  h = Linear(16, 30)
+}`;
+
+test('MoE: sparse dispatch over top-k experts; initializers = params.stored; one expert equals a GatedMLP', async () => {
+  for (const ffn of ['MoE(16, 24, experts: 4, top_k: 2)', 'MoE(16, 24, experts: 6, top_k: 2, shared: 1, router_bias: true)', 'MoE(16, 8, experts: 5, top_k: 3, gated: false, bias: true, act: relu)']) {
+    const r = exportModel(moeModel(ffn), 'M');
+    assert.equal(r.initializerElements, r.storedParams, ffn);
+    await run(r, 3, 7, 30);
+  }
+  const one = exportModel(moeModel('MoE(16, 24, experts: 1, top_k: 1)'), 'M');
+  const copy: WeightFill = (key, shape, dtype, scale, offset) => defaultFill(key.replace(/\.f\.(gate|up|down)$/, '.f.expert_$1[0]'), shape, dtype, scale, offset);
+  const dense = exportModel(moeModel('GatedMLP(16, 24)'), 'M', { fill: copy });
+  close(await run(one, 2, 5, 30), await run(dense, 2, 5, 30), 1e-5);
+});
+
 test('fp16 export runs on CPU and stays close to fp32', async () => {
   const r32 = exportModel(GPT, 'TinyGPT');
   const r16 = exportModel(GPT, 'TinyGPT', { dtype: 'fp16' });
@@ -300,7 +323,7 @@ test('unsupported schemes and layers are refused by name, not exported wrong', (
   assert.throws(() => exportModel(adapters, 'V'), (e: unknown) => e instanceof ExportError && /LoRA adapters only/.test(e.message));
   const route = `${LLAMA}\nvariant R of TinyLlama {\n share body: cycle(2)\n route body: mor(recursions: 2) }`;
   assert.throws(() => exportModel(route, 'R'), (e: unknown) => e instanceof ExportError && /routing/.test(e.message));
-  const moe = `model M { e = Embedding(10, 8)\n m = MoE(8, 16, experts: 4, top_k: 2) }`;
-  assert.throws(() => exportModel(moe, 'M'), (e: unknown) => e instanceof ExportError && /MoE is not supported/.test(e.message));
+  const mla = `model M { e = Embedding(10, 64)\n m = MLA(64, 4, kv_rank: 16, rope_dim: 8, nope_dim: 16, v_dim: 16) }`;
+  assert.throws(() => exportModel(mla, 'M'), (e: unknown) => e instanceof ExportError && /(MLA is not supported|spec has errors)/.test(e.message));
   assert.throws(() => exportModel(LLAMA, 'Nope'), (e: unknown) => e instanceof ExportError && /no model or variant named 'Nope'/.test(e.message));
 });

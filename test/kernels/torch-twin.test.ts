@@ -34,6 +34,17 @@ model Tiny {
   norm    = LayerNorm(d)
   lm_head = Linear(d, vocab) tied embed
 }
+model Moe {
+  block B {
+    n = RMSNorm(24)
+    a = Attention(24, 4)
+    m = RMSNorm(24)
+    f = MoE(24, 16, experts: 4, top_k: 2, shared: 1)
+  }
+  embed = Embedding(50, 24)
+  body  = B * 2
+  head  = Linear(24, 50)
+}
 variant Shared of Tiny {
   share body: all
   share kv body: every(2)
@@ -68,6 +79,7 @@ async function compare(name: string, options: ExportOptions, batch: number, seq:
 test('the interpreted graph reproduces ONNX Runtime: prefill', { skip: !hasNumpy && 'python3 with numpy is not installed' }, async () => {
   await compare('Tiny', {}, 2, 7);
   await compare('Shared', {}, 1, 5);
+  await compare('Moe', {}, 2, 6);
 });
 
 test('the interpreted graph reproduces ONNX Runtime: decode step over a KV cache', { skip: !hasNumpy && 'python3 with numpy is not installed' }, async () => {
