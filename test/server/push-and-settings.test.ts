@@ -108,6 +108,17 @@ test('workspace/configuration is read after initialized and on every change; a c
   }
 });
 
+test('a client that can be asked but has nothing configured keeps the initializationOptions settings', async () => {
+  const s = await startSession({ capabilities: FULL_CAPABILITIES, initializationOptions: { npas: { analysis: { sequenceLength: 2048 } } }, configuration: null });
+  try {
+    await until(() => s.requests.includes('workspace/configuration'), 'the configuration pull');
+    const r = await s.client.sendRequest<ModelReportsResult>(MODEL_REPORTS_METHOD, { uri: URI });
+    assert.equal(r.settings.sequenceLength, 2048);
+  } finally {
+    await s.close();
+  }
+});
+
 test('didChangeConfiguration without configuration support: its payload is the settings, and open documents are re-pushed', async () => {
   const s = await startSession({ capabilities: MINIMAL_CAPABILITIES });
   try {

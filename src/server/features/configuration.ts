@@ -13,6 +13,8 @@ export function registerConfiguration(ctx: ServerContext, onChange: () => void):
   const pull = async (): Promise<void> => {
     if (!ctx.client.configuration) return;
     const [section] = (await connection.workspace.getConfiguration([{ section: 'npas.analysis' }])) as unknown[];
+    // A client with nothing configured answers null: keep what initializationOptions gave.
+    if (section === null || section === undefined) return;
     if (ctx.settings.update(findAnalysisSection({ analysis: section }))) onChange();
   };
   connection.onDidChangeConfiguration(
