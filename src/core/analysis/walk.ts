@@ -113,21 +113,49 @@ export class ModelWalker {
     }
     let totals = EMPTY_TOTALS;
     const children: NodeReport[] = [];
+    // Without strategies or isolated indices, a piece's totals depend only on its node and
+    // length: compute each distinct (node, length) once, and sum per distinct node at the end,
+    // so an index-dependent stack of 10,000 alternating instances costs two walks, not 10,000.
+    const uniform = strategies.length === 0 && isolated.size === 0;
+    const pieceMemo = new Map<string, { totals: Totals; report: NodeReport }>();
+    const perNode = new Map<number, { inst: Totals; count: number }>();
     for (const piece of pieces(node, isolated)) {
-      const instPending: Pending[] = [];
-      for (const p of pending) {
-        const step = p.mod.pattern[p.pos];
-        if (step?.kind === 'name') instPending.push(p);
-        else if (step?.kind === 'index' && piece.isolated && step.index === piece.start) instPending.push({ mod: p.mod, pos: p.pos + 1 });
-      }
-      const instKey = piece.isolated ? `${key}[${piece.start}]` : key;
-      const instName = nodeLabel(piece.node);
-      const inst = this.walk(piece.node, instKey, instName, instPending, active);
-      const pieceTotals = this.applyStrategies(node, piece, inst.totals, strategies, instKey, instName, instPending, active);
-      totals = addTotals(totals, pieceTotals);
       const count = piece.end - piece.start;
-      const label = count === 1 ? `${instName}[${piece.start}]` : `${instName}[${piece.start}..${piece.end - 1}]`;
-      children.push(reportOf(label, inst.report.kind, inst.report.type, count, piece.start, pieceTotals, piece.node.range, inst.report.children));
+      const memoKey = `${piece.node.id}x${count}`;
+      const known = uniform ? pieceMemo.get(memoKey) : undefined;
+      let pieceTotals: Totals;
+      let instReport: NodeReport;
+      if (known) {
+        pieceTotals = known.totals;
+        instReport = known.report;
+      } else {
+        const instPending: Pending[] = [];
+        for (const p of pending) {
+          const step = p.mod.pattern[p.pos];
+          if (step?.kind === 'name') instPending.push(p);
+          else if (step?.kind === 'index' && piece.isolated && step.index === piece.start) instPending.push({ mod: p.mod, pos: p.pos + 1 });
+        }
+        const instKey = piece.isolated ? `${key}[${piece.start}]` : key;
+        const instName = nodeLabel(piece.node);
+        const inst = this.walk(piece.node, instKey, instName, instPending, active);
+        pieceTotals = this.applyStrategies(node, piece, inst.totals, strategies, instKey, instName, instPending, active);
+        instReport = reportOf(instName, inst.report.kind, inst.report.type, count, 0, pieceTotals, piece.node.range, inst.report.children);
+        if (uniform) pieceMemo.set(memoKey, { totals: pieceTotals, report: instReport });
+        if (uniform) {
+          const prev = perNode.get(piece.node.id);
+          if (!prev) perNode.set(piece.node.id, { inst: inst.totals, count: 0 });
+        }
+      }
+      if (uniform) perNode.get(piece.node.id)!.count += count;
+      else totals = addTotals(totals, pieceTotals);
+      const label = count === 1 ? `${nodeLabel(piece.node)}[${piece.start}]` : `${nodeLabel(piece.node)}[${piece.start}..${piece.end - 1}]`;
+      children.push({ ...instReport, name: label, firstIndex: piece.start });
+    }
+    if (uniform) {
+      for (const { inst, count } of perNode.values()) {
+        const n = BigInt(count);
+        totals = addTotals(totals, { ...repeatTotals(inst, n, n), perInstanceStored: inst.perInstanceStored * n, perInstanceTrainable: inst.perInstanceTrainable * n });
+      }
     }
     totals = addRouters(totals, strategies);
     return { totals, report: reportOf(name, 'stack', `stack of ${node.length}`, node.length, 0, totals, node.range, children) };
