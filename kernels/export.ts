@@ -118,6 +118,7 @@ class Exporter {
           this.maxSeq = Math.min(this.maxSeq ?? rows, rows);
         }
         if (node.layerKind === 'Embedding' && h.x === undefined) this.inputVocab = node.cost.weights[0]!.shape[0]!;
+        if (node.layerKind === 'Linear' && h.x === undefined) this.inputVocab = 1024; // ids only seed the input features
         return emitLayer(this.ctx, node, steps, h, item.tie);
       case 'block':
         return this.sequence(node.members.map((m: BlockMember) => ({ name: m.name, node: m.node, tie: m.tiedTo ? { steps: [...steps, { kind: 'name' as const, name: m.tiedTo }], weight: undefined } : undefined })), steps, h);

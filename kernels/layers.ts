@@ -9,6 +9,7 @@ import type { WeightSpec } from '../src/core/layers/layer-kind.js';
 import { findLayerKind } from '../src/core/index.js';
 import { ExportError, adaptersFor, kvProducerPath, mainWeight, pathText, storePath, type LoadedModel, type PathStep } from './engine-bridge.js';
 import type { GraphBuilder, StoredWeight } from './graph-builder.js';
+import { toHalf } from './weights.js';
 
 export interface EmitContext {
   readonly g: GraphBuilder;
@@ -338,12 +339,60 @@ function moe(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: s
   return out;
 }
 
+/**
+ * Input features for a model whose first layer is a Linear (ViT patches, feature vectors): made
+ * on the device from the token ids, sin(0.37·id + j/width) for feature j, so the graph's input
+ * stays [batch, seq] int64 and nothing large crosses the bus.
+ */
+function features(ctx: EmitContext, width: number): string {
+  const g = ctx.g;
+  const ids = g.op('Cast', [reshape(ctx, ctx.ids, [-1, 1])], { to: { kind: 'int', value: g.floatType } }, { hint: 'idsf' });
+  const cols = new Float32Array(width).map((_, j) => j / width);
+  const colsName = g.op('Constant', [], { value: { kind: 'tensor', value: { name: 'c', dataType: g.floatType, dims: [width], raw: g.dtype === 'fp16' ? halfBytes(cols) : new Uint8Array(cols.buffer) } } }, { hint: 'cols' });
+  return g.op('Sin', [g.op('Add', [g.op('Mul', [ids, g.float(0.37)]), colsName])], undefined, { hint: 'features' });
+}
+
+function halfBytes(values: Float32Array): Uint8Array {
+  const h = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) h[i] = toHalf(values[i]!);
+  return new Uint8Array(h.buffer);
+}
+
+/** The width a layer reads, from its weights (undefined: any width). */
+function inputWidth(node: LayerNode): number | undefined {
+  const w = (name: string) => node.cost.weights.find((x) => x.name === name);
+  switch (node.layerKind) {
+    case 'Linear':
+      return w('weight')!.shape[1];
+    case 'Attention':
+      return w('q')!.shape[1];
+    case 'MLP':
+      return w('up')!.shape[1];
+    case 'GatedMLP':
+      return w('gate')!.shape[1];
+    case 'MoE':
+      return w('router')!.shape[1];
+    case 'LayerNorm':
+    case 'RMSNorm':
+      return w('weight')?.shape[0];
+    case 'PositionEmbedding':
+      return w('weight')!.shape[1];
+    default:
+      return undefined;
+  }
+}
+
 /** Emits one layer on the hidden state; returns the new hidden state. */
 export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], h: Hidden, tie: TieTarget | undefined): Hidden {
   const g = ctx.g;
   const args = layerArgs(node);
   const where = pathText(steps);
-  if (h.x === undefined && node.layerKind !== 'Embedding') throw new ExportError(`${where}: the exported graph reads token ids, so the first layer must be an Embedding (found ${node.layerKind})`);
+  if (h.x === undefined && node.layerKind === 'Linear') h = { x: features(ctx, node.cost.weights[0]!.shape[1]!), width: node.cost.weights[0]!.shape[1]! };
+  if (h.x === undefined && node.layerKind !== 'Embedding') throw new ExportError(`${where}: the exported graph reads token ids, so the first layer must be an Embedding or a Linear (found ${node.layerKind})`);
+  const input = inputWidth(node);
+  if (h.x !== undefined && input !== undefined && input !== h.width) {
+    throw new ExportError(`${where}: ${node.layerKind} reads width ${input} but the layers before it produce ${h.width}; the exporter runs a block's members in sequence (docs/probes.md, "Data flow") and cannot wire this model`);
+  }
   switch (node.layerKind) {
     case 'Embedding': {
       const w = node.cost.weights[0]!;

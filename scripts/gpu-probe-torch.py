@@ -98,7 +98,7 @@ class NumpyBackend:
         if tanh:
             return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
         from math import erf
-        verf = np.vectorize(erf)
+        verf = np.vectorize(erf, otypes=[np.float64])
         return (0.5 * x * (1 + verf(x / math.sqrt(2)))).astype(x.dtype)
 
     def sigmoid(self, x):
@@ -130,8 +130,14 @@ class NumpyBackend:
     def to_float32(self, x):
         return x.astype(self.np.float32)
 
+    def to_model_float(self, x):
+        return x.astype(self.dt)
+
     def sqrt(self, x):
         return self.np.sqrt(x)
+
+    def sin(self, x):
+        return self.np.sin(x)
 
     def topk(self, x, k, axis):
         np = self.np
@@ -258,8 +264,14 @@ class TorchBackend:
     def to_float32(self, x):
         return x.float()
 
+    def to_model_float(self, x):
+        return x.to(self.dt)
+
     def sqrt(self, x):
         return self.torch.sqrt(x)
+
+    def sin(self, x):
+        return self.torch.sin(x)
 
     def topk(self, x, k, axis):
         v, i = self.torch.topk(x, k, dim=axis)
@@ -373,6 +385,8 @@ class Graph:
             elif op == 'Pow':
                 e = self.scalars.get(n['inputs'][1])
                 out = ins[0] * ins[0] if e == 2.0 else ins[0] ** (e if e is not None else ins[1])
+            elif op == 'Sin':
+                out = be.sin(ins[0])
             elif op == 'Sqrt':
                 out = be.sqrt(ins[0])
             elif op == 'Reciprocal':
@@ -402,7 +416,8 @@ class Graph:
                     e = min(e, size)
                     out = x = be.narrow(x, ax, s, e - s)
             elif op == 'Cast':
-                out = be.to_int32(ins[0]) if a.get('to') == 6 else be.to_float32(ins[0])
+                to = a.get('to')
+                out = be.to_int32(ins[0]) if to == 6 else be.to_model_float(ins[0]) if to == 10 else be.to_float32(ins[0])
             elif op == 'TopK':
                 out = be.topk(ins[0], ins[1].scalar(), a.get('axis', -1))
             elif op == 'Equal':

@@ -286,6 +286,26 @@ test('MoE: sparse dispatch over top-k experts; initializers = params.stored; one
   close(await run(one, 2, 5, 30), await run(dense, 2, 5, 30), 1e-5);
 });
 
+test('a ViT-style model (first layer a Linear on patches) gets its features from the ids, on the device', async () => {
+  const vit = `model V {
+  patch    = Linear(48, 16, bias: true)
+  cls      = Embedding(1, 16)
+  position = PositionEmbedding(20, 16)
+  block B {
+    n = LayerNorm(16)
+    a = Attention(16, 2, bias: true, causal: false)
+  }
+  body = B * 2
+  head = Linear(16, 7)
+}`;
+  for (const dtype of ['fp32', 'fp16'] as const) {
+    const r = exportModel(vit, 'V', { dtype });
+    assert.equal(r.initializerElements, r.storedParams);
+    assert.equal(r.inputVocab, 1024);
+    await run(r, 2, 20, 1024);
+  }
+});
+
 test('fp16 export runs on CPU and stays close to fp32', async () => {
   const r32 = exportModel(GPT, 'TinyGPT');
   const r16 = exportModel(GPT, 'TinyGPT', { dtype: 'fp16' });

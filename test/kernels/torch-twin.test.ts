@@ -34,6 +34,20 @@ model Tiny {
   norm    = LayerNorm(d)
   lm_head = Linear(d, vocab) tied embed
 }
+model Vit {
+  patch    = Linear(48, 24, bias: true)
+  cls      = Embedding(1, 24)
+  position = PositionEmbedding(16, 24)
+  block B {
+    n = LayerNorm(24)
+    a = Attention(24, 4, bias: true, causal: false)
+    m = LayerNorm(24)
+    f = MoE(24, 32, experts: 3, top_k: 1, gated: false, bias: true, act: gelu)
+  }
+  body = B * 2
+  norm = LayerNorm(24)
+  head = Linear(24, 10, bias: true)
+}
 model Moe {
   block B {
     n = RMSNorm(24)
@@ -57,7 +71,7 @@ async function compare(name: string, options: ExportOptions, batch: number, seq:
   try {
     const file = join(dir, 'g.json');
     writeFileSync(file, JSON.stringify(graphJson(r, true)));
-    const py = spawnSync('python3', [script, file, '--backend', 'numpy', '--device', 'cpu', '--batch', String(batch), '--seq', String(seq), '--runs', '1', '--warmup', '1', '--print-output'], { encoding: 'utf8' });
+    const py = spawnSync('python3', [script, file, '--backend', 'numpy', '--device', 'cpu', '--batch', String(batch), '--seq', String(seq), '--runs', '1', '--warmup', '1', '--ids-mod', '50', '--print-output'], { encoding: 'utf8' });
     assert.equal(py.status, 0, py.stderr);
     const out = JSON.parse(py.stdout) as { output: number[]; batch: number; seq: number };
     const n = out.batch * out.seq;
@@ -80,6 +94,7 @@ test('the interpreted graph reproduces ONNX Runtime: prefill', { skip: !hasNumpy
   await compare('Tiny', {}, 2, 7);
   await compare('Shared', {}, 1, 5);
   await compare('Moe', {}, 2, 6);
+  await compare('Vit', {}, 2, 9);
 });
 
 test('the interpreted graph reproduces ONNX Runtime: decode step over a KV cache', { skip: !hasNumpy && 'python3 with numpy is not installed' }, async () => {
