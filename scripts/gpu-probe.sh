@@ -16,7 +16,7 @@
 # and performance.md (a table for docs/performance.md), log.txt, gpu.txt, smoke.json.
 # Every step has a timeout; a failing model is logged and the next one runs.
 # One device call runs at most 600 s: split the list over two calls on the warm machine, e.g.
-#     GPU_PROBE_ONLY='GPT2|Pythia|SmolLM|RecursiveMiddle|BERT' bash scripts/gpu-probe.sh "$OUT"
+#     GPU_PROBE_ONLY='GPT2|Pythia|SmolLM|RecursiveMiddle|BERT|ViT|WideNet' bash scripts/gpu-probe.sh "$OUT"
 #     GPU_PROBE_ONLY='Gemma|Llama' bash scripts/gpu-probe.sh "$OUT"
 # Placement: the probe opens the CUDA session with disable_cpu_ep_fallback=1 (every node on the GPU
 # when it opens); when ORT refuses, it reopens with fallback and profiles one run to count nodes
@@ -49,7 +49,11 @@ MODELS=(
   "examples/mixture-of-recursions.npas SmolLM360M 2048 4 150"
   "examples/albert-vs-bert.npas BERTBase 512 1 90"
   "examples/albert-vs-bert.npas ALBERTBase 512 1 90"
+  "examples/widenet.npas ViTMoEB16 196 8 120"
+  "examples/widenet.npas WideNetB 196 8 120"
+  "examples/vblora-mos.npas RoBERTaLoRA 512 1 90"
   "examples/relaxed-recursive-gemma.npas Gemma2B 512 1 200"
+  "examples/relaxed-recursive-gemma.npas RelaxedRecursiveGemma 512 1 200"
   "examples/relaxed-recursive-gemma.npas RecursiveGemma 512 1 200"
   "examples/reference-llms.npas Llama2_7B 512 1 420"
 )
