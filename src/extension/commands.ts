@@ -8,29 +8,43 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 import { COMMAND_IDS, type CommandId } from './command-ids.js';
 import { ComparisonDocuments, compareVariants, type CompareView } from './compare-variants.js';
 import { exportReport } from './export-report.js';
+import { allocateArgs, allocateCommand } from './allocate-command.js';
+import { asViewId, type DashboardController } from './dashboard-panel.js';
 import { importHfConfig } from './import-hf-config.js';
+import { exportOnnxArgs, exportOnnxCommand, runProbeArgs, runProbeCommand } from './probe-commands.js';
 import type { SettingsReader } from './settings.js';
-import { allocate, exportOnnx, runProbe, showDashboard } from './unbuilt-features.js';
 
 export interface CommandContext {
   readonly log: vscode.LogOutputChannel;
   readonly settings: SettingsReader;
   /** The running client, once started; commands that need the server wait for it. */
   readonly client: () => Promise<LanguageClient | undefined>;
+  readonly dashboard: DashboardController;
+  readonly extensionUri: vscode.Uri;
 }
 
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
   const comparisons = new ComparisonDocuments();
+  const probes = { extensionUri: ctx.extensionUri, log: ctx.log, settings: ctx.settings, documents: comparisons };
   const handlers: Record<CommandId, (...args: unknown[]) => unknown> = {
-    // The server's code lenses pass (modelName, documentUri); the dashboard will use them.
-    'npas.showDashboard': () => showDashboard(),
-    'npas.allocate': () => allocate(),
-    'npas.runProbe': () => runProbe(),
-    'npas.exportOnnx': () => exportOnnx(),
+    // (model?: string, document?: Uri | string, view?: ViewId): the server's code lenses pass
+    // (modelName, documentUri); a model opens the Architecture view on it.
+    'npas.showDashboard': async (model, document, view) =>
+      ctx.dashboard.show({
+        document: asUri(document) ? await vscode.workspace.openTextDocument(asUri(document)!) : undefined,
+        model: typeof model === 'string' ? model : undefined,
+        view: asViewId(view),
+      }),
+    // ({model, budget, grouping, method, document, apply, preview}) or (model, budget, grouping, method, document, apply)
+    'npas.allocate': (...args) => allocateCommand(comparisons, ctx.log, allocateArgs(args)),
+    // ({model, ep, seq, batch, dtype, device, runs, warmup, threads, profile, fallback, timeoutSeconds, document, preview}) or (model, ep, document)
+    'npas.runProbe': (...args) => runProbeCommand(probes, runProbeArgs(args)),
+    // ({model, target, dtype, document, timeoutSeconds}) or (model, target, dtype, document)
+    'npas.exportOnnx': (...args) => exportOnnxCommand(probes, exportOnnxArgs(args)),
     // (config?: Uri, target?: Uri | 'untitled'): arguments skip the dialogs.
     'npas.importHfConfig': (config, target) => importHfConfig(ctx.log, asUri(config), asUri(target) ?? (target === 'untitled' ? 'untitled' : undefined)),
     // (view?: 'quickPick' | 'markdown' | 'none', document?: Uri)
-    'npas.compareVariants': async (view, document) => compareVariants(await ctx.client(), comparisons, asView(view), asUri(document)),
+    'npas.compareVariants': async (view, document) => compareVariants(await ctx.client(), comparisons, asView(view), asUri(document), (d) => ctx.dashboard.show({ document: d, view: 'variants' })),
     // (document?: Uri, target?: Uri): arguments skip the dialog.
     'npas.exportReport': (document, target) => exportReport(ctx.log, ctx.settings.analysis(), asUri(document), asUri(target)),
   };

@@ -61,6 +61,7 @@ export async function compareVariants(
   documents: ComparisonDocuments,
   view: CompareView = 'quickPick',
   source?: vscode.Uri,
+  showDashboard?: (document: vscode.TextDocument) => Thenable<unknown>,
 ): Promise<CompareOutcome> {
   const document = source ? await vscode.workspace.openTextDocument(source) : vscode.window.activeTextEditor?.document;
   if (!document || document.languageId !== 'npas') {
@@ -91,7 +92,7 @@ export async function compareVariants(
     await showMarkdown(uri);
   };
   if (view === 'markdown') await showTable();
-  else if (view === 'quickPick') showPicker(document, result.models, showTable);
+  else if (view === 'quickPick') showPicker(document, result.models, showTable, showDashboard && (() => showDashboard(document)));
   return { status: 'shown', view, rows, markdown };
 }
 
@@ -141,15 +142,17 @@ export function renderMarkdown(file: string, result: ModelReportsResult, rows: r
 
 interface ModelPick extends vscode.QuickPickItem {
   readonly model?: ModelSummaryJson;
+  readonly dashboard?: boolean;
 }
 
-function showPicker(document: vscode.TextDocument, models: readonly ModelSummaryJson[], showTable: () => Promise<void>): void {
+function showPicker(document: vscode.TextDocument, models: readonly ModelSummaryJson[], showTable: () => Promise<void>, showDashboard?: () => Thenable<unknown>): void {
   const picker = vscode.window.createQuickPick<ModelPick>();
   picker.title = `NPAS: models and variants of ${baseName(document.uri)}`;
   picker.placeholder = 'Choose a model to go to its declaration';
   picker.matchOnDescription = true;
   picker.items = [
     { label: '$(preview) Open as a table', alwaysShow: true, description: 'Markdown preview' },
+    ...(showDashboard ? [{ label: '$(graph) Show in the dashboard', alwaysShow: true, description: 'Variants view: Pareto front and sortable table', dashboard: true }] : []),
     { label: '', kind: vscode.QuickPickItemKind.Separator },
     ...models.map((m) => ({
       label: `${m.budgets.some((b) => !b.ok) ? '$(warning)' : '$(symbol-class)'} ${m.name}`,
@@ -162,6 +165,7 @@ function showPicker(document: vscode.TextDocument, models: readonly ModelSummary
     const chosen = picker.selectedItems[0];
     picker.hide();
     if (!chosen) return;
+    if (chosen.dashboard) return void (await showDashboard?.());
     if (!chosen.model) return showTable();
     const r = chosen.model.range;
     const range = new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
@@ -172,7 +176,7 @@ function showPicker(document: vscode.TextDocument, models: readonly ModelSummary
 }
 
 /** Opens the Markdown preview; without the built-in Markdown extension, the Markdown source. */
-async function showMarkdown(uri: vscode.Uri): Promise<void> {
+export async function showMarkdown(uri: vscode.Uri): Promise<void> {
   try {
     await vscode.commands.executeCommand('markdown.showPreview', uri);
   } catch {

@@ -1,5 +1,5 @@
 // The extension's entry point: composes the output channel, settings, language client, status
-// bar, commands and bracket folding. Activation stays light: this bundle inlines
+// bar, dashboard panel (and its serializer), commands, the allocate code action and bracket folding. Activation stays light: this bundle inlines
 // vscode-languageclient and loads the engine (core, CLI report writer) only when a command needs
 // it; d3 and onnxruntime-node are never imported here. activate() returns without waiting for
 // the server, and the time from its entry to the client running is measured and logged.
@@ -8,7 +8,9 @@ import { performance } from 'node:perf_hooks';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { foldingRanges } from './brace-folding.js';
+import { AllocateCodeActions } from './allocate-command.js';
 import { registerCommands } from './commands.js';
+import { DashboardController, type DashboardSnapshot } from './dashboard-panel.js';
 import { SERVER_BUNDLE, createLanguageClient } from './language-client.js';
 import { SettingsReader, outputReporter } from './settings.js';
 import { ModelStatusBar, type StatusBarSnapshot } from './status-bar.js';
@@ -21,6 +23,9 @@ export interface NpasExtensionApi {
   readonly clientReady: Promise<number | undefined>;
   readonly statusBar: () => StatusBarSnapshot;
   readonly onDidUpdateStatusBar: vscode.Event<StatusBarSnapshot>;
+  /** The dashboard panel: what it follows, how many `ready`/`update` messages crossed, its view. */
+  readonly dashboard: () => DashboardSnapshot;
+  readonly onDidChangeDashboard: vscode.Event<DashboardSnapshot>;
 }
 
 let client: LanguageClient | undefined;
@@ -46,10 +51,13 @@ export function activate(context: vscode.ExtensionContext): NpasExtensionApi {
   const running = async (): Promise<LanguageClient | undefined> => ((await clientReady) === undefined ? undefined : languageClient);
 
   const statusBar = new ModelStatusBar(() => (languageClient.isRunning() ? languageClient : undefined), log);
+  const dashboard = new DashboardController(context, log, settings);
   context.subscriptions.push(
     log,
     statusBar,
-    ...registerCommands({ log, settings, client: running }),
+    dashboard,
+    ...registerCommands({ log, settings, client: running, dashboard, extensionUri: context.extensionUri }),
+    vscode.languages.registerCodeActionsProvider({ language: 'npas' }, new AllocateCodeActions(), { providedCodeActionKinds: AllocateCodeActions.kinds }),
     vscode.languages.registerFoldingRangeProvider(
       { language: 'npas' },
       {
@@ -70,7 +78,14 @@ export function activate(context: vscode.ExtensionContext): NpasExtensionApi {
     log.info(`Activated in ${activateMs.toFixed(1)} ms; language client ${readyMs === undefined ? 'failed to start' : `running ${readyMs.toFixed(1)} ms after activation began`}.`);
     if (readyMs !== undefined) statusBar.refresh(0);
   });
-  return { activateMs, clientReady, statusBar: () => statusBar.snapshot(), onDidUpdateStatusBar: statusBar.onDidUpdate };
+  return {
+    activateMs,
+    clientReady,
+    statusBar: () => statusBar.snapshot(),
+    onDidUpdateStatusBar: statusBar.onDidUpdate,
+    dashboard: () => dashboard.snapshot(),
+    onDidChangeDashboard: dashboard.onDidChange,
+  };
 }
 
 export async function deactivate(): Promise<void> {

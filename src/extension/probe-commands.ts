@@ -1,0 +1,376 @@
+// NPAS: Export ONNX and NPAS: Run GPU Probe. Both execute code built from the workspace's specs
+// (ONNX Runtime and its execution providers, possibly from `npas.probe.providerPath`), so both
+// refuse in an untrusted workspace and say why. Neither runs in the extension host:
+//   - the export runs the bundled CLI (`dist/cli.js export-onnx`) in a child process on a
+//     temporary copy of the document's text (unsaved edits included);
+//   - the probe runs in the probe host (`dist/probe-host.js`) through kernels/probe-client.ts,
+//     which owns the deadline, cancellation (the child is killed) and crash reports.
+// Both show cancellable progress, and a timeout, a crash or a cancellation is reported as such.
+// Probe results (measured beside the engine's roofline) go to the output channel and a Markdown
+// preview: the dashboard's Probe pane accepts only `result: null` in this protocol version.
+// Every question can be answered by an argument, so tests and scripts run them without UI.
+
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { ProbeDType, ProbeErrorKind, ProbeParams, ProbeResult } from '../protocol/kernel-rpc.js';
+import { modelsOf, openSpec, pickModel } from './allocate-command.js';
+import { ComparisonDocuments, showMarkdown } from './compare-variants.js';
+import { baseName, confirmReplace, sibling } from './output-files.js';
+import { probeLogLines, probeMarkdown, probeRows, type ProbeRow } from './probe-view.js';
+import type { SettingsReader } from './settings.js';
+import { requireTrust } from './workspace-trust.js';
+
+export interface ProbeCommandContext {
+  readonly extensionUri: vscode.Uri;
+  readonly log: vscode.LogOutputChannel;
+  readonly settings: SettingsReader;
+  readonly documents: ComparisonDocuments;
+}
+
+type Failure = { readonly status: 'failed'; readonly kind: ProbeErrorKind | 'export'; readonly message: string };
+type Simple = { readonly status: 'untrusted' | 'no-document' | 'no-models' | 'cancelled' };
+
+// ---------------------------------------------------------------------------------------------
+// Export ONNX
+// ---------------------------------------------------------------------------------------------
+
+export interface ExportOnnxArgs {
+  readonly model?: string;
+  readonly target?: vscode.Uri | string;
+  readonly dtype?: ProbeDType;
+  readonly document?: vscode.Uri | string;
+  /** Seconds before the export child is killed. Default 600. */
+  readonly timeoutSeconds?: number;
+}
+
+export type ExportOnnxOutcome =
+  | {
+      readonly status: 'written';
+      readonly uri: string;
+      readonly model: string;
+      readonly dtype: ProbeDType;
+      readonly bytes: number;
+      readonly externalData: string | undefined;
+      readonly initializers: number;
+      readonly initializerElements: string;
+      readonly storedParams: string;
+      readonly nodes: number;
+      readonly ms: number;
+    }
+  | Failure
+  | Simple;
+
+export function exportOnnxArgs(args: readonly unknown[]): ExportOnnxArgs {
+  const [first] = args;
+  if (first && typeof first === 'object' && !(first instanceof vscode.Uri)) return first as ExportOnnxArgs;
+  const [model, target, dtype, document] = args;
+  return {
+    model: typeof model === 'string' ? model : undefined,
+    target: target instanceof vscode.Uri || typeof target === 'string' ? target : undefined,
+    dtype: dtype === 'fp16' || dtype === 'fp32' ? dtype : undefined,
+    document: document instanceof vscode.Uri || typeof document === 'string' ? document : undefined,
+  };
+}
+
+const asUri = (u: vscode.Uri | string): vscode.Uri => (typeof u === 'string' ? (/^[a-z][a-z0-9+.-]*:/i.test(u) ? vscode.Uri.parse(u) : vscode.Uri.file(u)) : u);
+
+export async function exportOnnxCommand(ctx: ProbeCommandContext, args: ExportOnnxArgs): Promise<ExportOnnxOutcome> {
+  if (!requireTrust('ONNX export')) return { status: 'untrusted' };
+  const document = await openSpec(args.document);
+  if (!document) {
+    void vscode.window.showInformationMessage('NPAS: open a .npas file to export one of its models to ONNX.');
+    return { status: 'no-document' };
+  }
+  const text = document.getText();
+  const file = baseName(document.uri);
+  const model = args.model ?? (await chooseModel(text, `NPAS: export ONNX (${file})`));
+  if (model === undefined) return { status: 'cancelled' };
+  if (model === null) return { status: 'no-models' };
+  let dtype = args.dtype;
+  if (!dtype && args.target === undefined) {
+    const chosen = await vscode.window.showQuickPick(
+      [
+        { label: 'fp32', detail: 'float32 weights (CPU and GPU)' },
+        { label: 'fp16', detail: 'float16 weights (what GPU probes use); half the file size' },
+      ],
+      { title: `NPAS: weight type for ${model}.onnx` },
+    );
+    if (!chosen) return { status: 'cancelled' };
+    dtype = chosen.label as ProbeDType;
+  }
+  dtype ??= 'fp32';
+  const target =
+    args.target !== undefined
+      ? asUri(args.target)
+      : await vscode.window.showSaveDialog({
+          title: `Export ${model} as ONNX`,
+          saveLabel: 'Export',
+          defaultUri: document.isUntitled ? undefined : sibling(document.uri, `${model}.onnx`),
+          filters: { ONNX: ['onnx'] },
+        });
+  if (!target) return { status: 'cancelled' };
+  if (target.scheme !== 'file') return fail(ctx, 'export', `ONNX export writes local files only; ${target.toString(true)} is not one`);
+  if (args.target !== undefined && !(await confirmReplace(target))) return { status: 'cancelled' };
+
+  const cli = vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'cli.js').fsPath;
+  const timeoutMs = (args.timeoutSeconds ?? 600) * 1000;
+  return vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `NPAS: exporting ${model} to ONNX (${dtype})`, cancellable: true },
+    async (progress, token): Promise<ExportOnnxOutcome> => {
+      progress.report({ message: 'building the graph in a child process…' });
+      const scratch = mkdtempSync(join(tmpdir(), 'npas-export-'));
+      const spec = join(scratch, file.endsWith('.npas') ? file : `${file}.npas`);
+      writeFileSync(spec, text);
+      const t0 = Date.now();
+      try {
+        const run = await runChild(cli, ['export-onnx', spec, '--model', model, '-o', target.fsPath, '--dtype', dtype], timeoutMs, token);
+        const elapsed = Date.now() - t0;
+        if (run.kind === 'cancelled') return { status: 'cancelled' };
+        if (run.kind === 'timeout') return fail(ctx, 'timeout', `the ONNX export of ${model} did not finish within ${timeoutMs / 1000} s; the export process was killed`);
+        if (run.kind === 'crash') return fail(ctx, 'crash', `the ONNX export process ${run.how} before finishing${run.stderr ? `: ${lastLines(run.stderr)}` : ''}`);
+        if (run.code !== 0) {
+          const why = run.stderr.replace(/^npas: (export-onnx: )?/gm, '').trim() || `exit code ${run.code}`;
+          return fail(ctx, run.code === 2 ? 'spec' : 'export', `${model} cannot be exported to ONNX: ${why}`);
+        }
+        const m = /([\d,]+) initializers, ([\d,]+) elements (?:= params\.stored|≠ params\.stored ([\d,]+)); ([\d,]+) nodes/.exec(run.stdout);
+        const ext = /external data (\S+)/.exec(run.stdout);
+        const digits = (s: string | undefined) => (s ?? '').replace(/,/g, '');
+        const outcome: ExportOnnxOutcome = {
+          status: 'written',
+          uri: target.toString(),
+          model,
+          dtype,
+          bytes: statSync(target.fsPath).size,
+          externalData: ext ? ext[1]!.replace(/,$/, '') : undefined,
+          initializers: Number(digits(m?.[1])),
+          initializerElements: digits(m?.[2]),
+          storedParams: digits(m?.[3] ?? m?.[2]),
+          nodes: Number(digits(m?.[4])),
+          ms: elapsed,
+        };
+        ctx.log.info(`exportOnnx: ${run.stdout.trim()} (${elapsed} ms)`);
+        void vscode.window.showInformationMessage(
+          `NPAS: exported ${model} to ${vscode.workspace.asRelativePath(target)}: ${m?.[1] ?? '?'} initializers holding ${m?.[2] ?? '?'} elements = params.stored, ${m?.[4] ?? '?'} nodes.`,
+        );
+        return outcome;
+      } finally {
+        rmSync(scratch, { recursive: true, force: true });
+      }
+    },
+  );
+}
+
+type ChildRun =
+  | { readonly kind: 'exited'; readonly code: number; readonly stdout: string; readonly stderr: string }
+  | { readonly kind: 'crash'; readonly how: string; readonly stderr: string }
+  | { readonly kind: 'timeout' }
+  | { readonly kind: 'cancelled' };
+
+/** Runs a Node script in a child process; kills it at the deadline or on cancellation. */
+function runChild(script: string, argv: readonly string[], timeoutMs: number, token: vscode.CancellationToken): Promise<ChildRun> {
+  return new Promise((resolve) => {
+    let settled = false;
+    let stdout = '';
+    let stderr = '';
+    const child = fork(script, [...argv], { execArgv: [], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const finish = (r: ChildRun, kill: boolean): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      sub.dispose();
+      if (kill && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      resolve(r);
+    };
+    const timer = setTimeout(() => finish({ kind: 'timeout' }, true), timeoutMs);
+    const sub = token.onCancellationRequested(() => finish({ kind: 'cancelled' }, true));
+    child.stdout?.on('data', (d: Buffer) => void (stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => void (stderr = (stderr + d.toString()).slice(-20_000)));
+    child.on('error', (e) => finish({ kind: 'crash', how: `failed (${e.message})`, stderr }, true));
+    child.on('close', (code, signal) => {
+      if (signal || code === null) finish({ kind: 'crash', how: `was killed by ${signal ?? 'a signal'}`, stderr }, false);
+      else finish({ kind: 'exited', code, stdout, stderr }, false);
+    });
+  });
+}
+
+const lastLines = (s: string): string => s.trim().split('\n').slice(-5).join('\n');
+
+// ---------------------------------------------------------------------------------------------
+// Run probe
+// ---------------------------------------------------------------------------------------------
+
+export interface RunProbeArgs {
+  readonly model?: string;
+  /** `cuda` or `cpu`; default `npas.probe.provider`. */
+  readonly ep?: 'cuda' | 'cpu';
+  readonly seq?: number;
+  readonly batch?: number;
+  readonly dtype?: ProbeDType;
+  /** Roofline device profile; default H100 for cuda, CPU for cpu. */
+  readonly device?: string;
+  readonly runs?: number;
+  readonly warmup?: number;
+  readonly threads?: number;
+  readonly profile?: boolean;
+  /** With ep cuda: run on the CPU when CUDA is missing, stated loudly in the result. */
+  readonly fallback?: boolean;
+  readonly timeoutSeconds?: number;
+  readonly document?: vscode.Uri | string;
+  /** false: no Markdown preview. Default true. */
+  readonly preview?: boolean;
+}
+
+export type RunProbeOutcome =
+  | {
+      readonly status: 'measured';
+      readonly model: string;
+      readonly requestedProvider: 'cuda' | 'cpu';
+      readonly provider: 'cuda' | 'cpu';
+      readonly fallback: string | undefined;
+      readonly rows: readonly ProbeRow[];
+      readonly result: ProbeResult;
+      readonly markdown: string;
+    }
+  | { readonly status: 'provider-missing'; readonly message: string; readonly setting: 'npas.probe.providerPath' }
+  | Failure
+  | Simple;
+
+export function runProbeArgs(args: readonly unknown[]): RunProbeArgs {
+  const [first] = args;
+  if (first && typeof first === 'object' && !(first instanceof vscode.Uri)) return first as RunProbeArgs;
+  const [model, ep, document] = args;
+  return {
+    model: typeof model === 'string' ? model : undefined,
+    ep: ep === 'cuda' || ep === 'cpu' ? ep : undefined,
+    document: document instanceof vscode.Uri || typeof document === 'string' ? document : undefined,
+  };
+}
+
+const positive = (x: unknown, d: number): number => (typeof x === 'number' && Number.isSafeInteger(x) && x >= 1 ? x : d);
+
+export async function runProbeCommand(ctx: ProbeCommandContext, args: RunProbeArgs): Promise<RunProbeOutcome> {
+  if (!requireTrust('GPU probes')) return { status: 'untrusted' };
+  const document = await openSpec(args.document);
+  if (!document) {
+    void vscode.window.showInformationMessage('NPAS: open a .npas file to probe one of its models.');
+    return { status: 'no-document' };
+  }
+  const text = document.getText();
+  const file = baseName(document.uri);
+  const model = args.model ?? (await chooseModel(text, `NPAS: run a probe (${file})`));
+  if (model === undefined) return { status: 'cancelled' };
+  if (model === null) return { status: 'no-models' };
+
+  const probeSettings = ctx.settings.probe();
+  const ep = args.ep ?? probeSettings.provider;
+  // Said loudly: a CPU probe is not what "GPU probe" suggests.
+  const providerNote =
+    ep === 'cpu'
+      ? args.ep === 'cpu'
+        ? 'CPU provider, as requested: these are CPU numbers, not GPU numbers; the roofline is the engine\'s generic CPU profile.'
+        : 'CPU provider because the setting `npas.probe.provider` is `cpu`: these are CPU numbers, not GPU numbers; the roofline is the engine\'s generic CPU profile.'
+      : undefined;
+  if (ep === 'cpu') ctx.log.warn(`probe: ${providerNote}`);
+  const params: ProbeParams = {
+    specText: text,
+    model,
+    ep,
+    allowCpuFallback: args.fallback === true,
+    batch: positive(args.batch, 1),
+    seq: positive(args.seq, 128),
+    dtype: args.dtype ?? (ep === 'cuda' ? 'fp16' : 'fp32'),
+    device: args.device,
+    runs: positive(args.runs, 10),
+    warmup: typeof args.warmup === 'number' && args.warmup >= 0 ? args.warmup : 2,
+    threads: args.threads,
+    profile: args.profile === true,
+  };
+  const timeoutMs = positive(args.timeoutSeconds, 600) * 1000;
+  const { runProbe } = await import('../../kernels/probe-client.js');
+  const outcome = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `NPAS: probing ${model} on ${ep === 'cuda' ? 'CUDA' : 'the CPU'}`, cancellable: true },
+    async (progress, token) => {
+      const controller = new AbortController();
+      const sub = token.onCancellationRequested(() => controller.abort());
+      try {
+        progress.report({ message: 'starting the probe host…' });
+        return await runProbe(params, {
+          timeoutMs,
+          signal: controller.signal,
+          hostPath: vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'probe-host.js').fsPath,
+          providerPath: probeSettings.providerPath || undefined,
+          onProgress: (p) => {
+            progress.report({ message: p.message });
+            ctx.log.info(`probe: ${p.stage}: ${p.message}`);
+          },
+        });
+      } finally {
+        sub.dispose();
+      }
+    },
+  );
+  if (!outcome.ok) {
+    if (outcome.kind === 'cancelled') {
+      ctx.log.info(`probe: ${model}: cancelled; the probe host was stopped`);
+      return { status: 'cancelled' };
+    }
+    if (outcome.kind === 'provider-missing') return providerMissing(ctx, outcome.message, probeSettings.providerPath);
+    const what: Record<string, string> = {
+      timeout: 'timed out',
+      crash: 'crashed',
+      spec: 'cannot probe this model',
+      session: 'ONNX Runtime refused the model',
+      run: 'a run failed',
+      internal: 'internal error',
+    };
+    return fail(ctx, outcome.kind, `the probe of ${model} failed (${what[outcome.kind] ?? outcome.kind}): ${outcome.message}`);
+  }
+  const r = outcome.result;
+  for (const line of probeLogLines(r)) ctx.log.info(line);
+  if (r.fallback) {
+    ctx.log.warn(`probe: !!! ${r.fallback}`);
+    void vscode.window.showWarningMessage(`NPAS: !!! ${r.fallback}`);
+  }
+  const markdown = probeMarkdown(r, file, providerNote);
+  if (args.preview !== false) await showMarkdown(ctx.documents.set(`${file.replace(/\.npas$/, '')} — ${model} probe.md`, markdown));
+  const prefill = probeRows(r)[0]!;
+  void vscode.window.showInformationMessage(
+    `NPAS: ${model} on ${r.provider === 'cuda' ? 'CUDA' : 'CPU'}${r.fallback ? ' (CPU FALLBACK)' : ''}: prefill ${prefill.measuredMs?.toFixed(1)} ms measured, ${prefill.rooflineMs.toFixed(2)} ms roofline.`,
+  );
+  return { status: 'measured', model, requestedProvider: r.requestedProvider, provider: r.provider, fallback: r.fallback, rows: probeRows(r), result: r, markdown };
+}
+
+function providerMissing(ctx: ProbeCommandContext, detail: string, providerPath: string): RunProbeOutcome {
+  const message =
+    `The CUDA execution provider of ONNX Runtime 1.29.0 was not found${providerPath ? ` (npas.probe.providerPath is ${providerPath})` : ''}. ` +
+    'Install it with `npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12` in the extension folder on a machine with network access, ' +
+    'or set `npas.probe.providerPath` to a folder holding libonnxruntime_providers_shared.so and libonnxruntime_providers_cuda.so built for ONNX Runtime 1.29.0. ' +
+    'To measure on the CPU instead, set `npas.probe.provider` to `cpu` (CPU numbers, stated as such).';
+  ctx.log.error(`probe: ${message}\n  (probe host: ${detail})`);
+  const open = 'Open npas.probe.providerPath';
+  const cpu = 'Use the CPU Provider';
+  void vscode.window.showErrorMessage(`NPAS: ${message}`, open, cpu).then((choice) => {
+    if (choice === open) void vscode.commands.executeCommand('workbench.action.openSettings', 'npas.probe.providerPath');
+    if (choice === cpu) void vscode.commands.executeCommand('workbench.action.openSettings', 'npas.probe.provider');
+  });
+  return { status: 'provider-missing', message, setting: 'npas.probe.providerPath' };
+}
+
+function fail(ctx: ProbeCommandContext, kind: ProbeErrorKind | 'export', message: string): Failure {
+  ctx.log.error(message);
+  void vscode.window.showErrorMessage(`NPAS: ${message}`);
+  return { status: 'failed', kind, message };
+}
+
+/** A model from a quick pick (skipped for one model); undefined when cancelled, null when none. */
+async function chooseModel(text: string, title: string): Promise<string | undefined | null> {
+  const models = await modelsOf(text);
+  if (models.length === 0) {
+    void vscode.window.showInformationMessage('NPAS: this file declares no model (or has errors to fix first).');
+    return null;
+  }
+  return pickModel(models, title);
+}

@@ -1,0 +1,95 @@
+/// <reference types="mocha" />
+// `npas.allocate` in the real VS Code, with arguments instead of its dialogs: the plan stores
+// exactly the budget, Apply appends the emitted variant as one undoable edit, the language
+// server (npas/modelReports, through npas.compareVariants) counts exactly the budget for it, and
+// a budget below the minimum is refused with the minimum stated. The spec is a copy of
+// examples/ssn-wrn-28-10.npas in a temp folder, so the workspace is never written.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { extension, languageServerReady, positionOf, withTimeout } from './helpers';
+
+type Outcome = { status: string; [key: string]: unknown };
+
+describe('npas.allocate', () => {
+  let scratch: string;
+  let uri: vscode.Uri;
+  let original: string;
+  before(async () => {
+    await languageServerReady();
+    scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'npas-alloc-'));
+    const file = path.join(scratch, 'wrn.npas');
+    fs.copyFileSync(path.join(extension().extensionPath, 'examples', 'ssn-wrn-28-10.npas'), file);
+    uri = vscode.Uri.file(file);
+    original = fs.readFileSync(file, 'utf8');
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+  });
+  after(async () => {
+    const doc = await vscode.workspace.openTextDocument(uri);
+    if (doc.isDirty) {
+      await vscode.window.showTextDocument(doc);
+      await vscode.commands.executeCommand('workbench.action.files.revert');
+    }
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    fs.rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('(model, budget, grouping) returns a plan storing exactly the budget', async function () {
+    this.timeout(30_000);
+    const t0 = Date.now();
+    const outcome = await withTimeout(vscode.commands.executeCommand<Outcome>('npas.allocate', 'WRN28_10', '3.65M', 'shape', undefined, uri, false), 20_000, 'npas.allocate');
+    console.log(`    allocate WRN28_10 at 3.65M (shape): ${Date.now() - t0} ms, preview included`);
+    assert.equal(outcome.status, 'planned', JSON.stringify(outcome));
+    assert.equal(outcome.target, 3_650_000);
+    assert.equal(outcome.stored, 3_650_000);
+    assert.equal(outcome.unused, 0);
+    assert.equal(outcome.grouping, 'shape');
+    assert.match(String(outcome.variantText), /^variant WRN28_10_npas of WRN28_10 \{$/m);
+    assert.match(String(outcome.markdown), /Layers × groups/);
+    assert.equal((await vscode.workspace.openTextDocument(uri)).getText(), original, 'nothing applied with apply: false');
+  });
+
+  it('a percentage budget: 10% of the stored parameters, rounded down', async () => {
+    const outcome = await vscode.commands.executeCommand<Outcome>('npas.allocate', { model: 'WRN28_10', budget: '10%', grouping: 'all', document: uri.toString(), apply: false, preview: false });
+    assert.equal(outcome.status, 'planned', JSON.stringify(outcome));
+    assert.equal(outcome.target, 3_653_688, '10% of 36,536,884, rounded down');
+    assert.equal(outcome.stored, 3_653_688);
+  });
+
+  it('Apply inserts the variant as one undoable edit, and the server counts exactly the budget', async function () {
+    this.timeout(30_000);
+    const outcome = await vscode.commands.executeCommand<Outcome>('npas.allocate', { model: 'WRN28_10', budget: 3_651_883, grouping: 'shape', document: uri, apply: true, preview: false });
+    assert.equal(outcome.status, 'applied', JSON.stringify(outcome));
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const name = String(outcome.variantName);
+    assert.ok(doc.getText().startsWith(original), 'the spec is unchanged above the insertion');
+    assert.ok(doc.getText().includes(`variant ${name} of WRN28_10 {`), 'the variant is in the document');
+    const compared = await withTimeout(vscode.commands.executeCommand<Outcome>('npas.compareVariants', 'none', uri), 15_000, 'npas.compareVariants');
+    assert.equal(compared.status, 'shown', JSON.stringify(compared));
+    const row = (compared.rows as { name: string; stored: string }[]).find((r) => r.name === name);
+    assert.ok(row, `npas/modelReports lists ${name}`);
+    assert.equal(row.stored.replace(/\D/g, ''), '3651883', 'the language server counts exactly the budget');
+    // One Undo removes the whole insertion.
+    await vscode.window.showTextDocument(doc);
+    await vscode.commands.executeCommand('undo');
+    assert.equal(doc.getText(), original, 'one undo restores the spec');
+  });
+
+  it('a budget below the minimum is refused with the minimum stated', async () => {
+    const outcome = await vscode.commands.executeCommand<Outcome>('npas.allocate', 'WRN28_10', '1000', 'auto', undefined, uri, false);
+    assert.equal(outcome.status, 'refused', JSON.stringify(outcome));
+    assert.match(String(outcome.message), /minimum of 18,053/);
+    assert.equal(outcome.minimum, 18_053);
+  });
+
+  it('offers "Allocate N parameters to WRN28_10…" as a code action on the model line', async () => {
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const at = positionOf(doc, 'model WRN28_10', 7);
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, new vscode.Range(at, at), vscode.CodeActionKind.RefactorRewrite.value);
+    const action = actions.find((a) => a.title === 'Allocate N parameters to WRN28_10…');
+    assert.ok(action, `code actions: ${actions.map((a) => a.title).join(', ')}`);
+    assert.equal(action.command?.command, 'npas.allocate');
+  });
+});

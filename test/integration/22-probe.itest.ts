@@ -1,0 +1,112 @@
+/// <reference types="mocha" />
+// `npas.exportOnnx` and `npas.runProbe` in the real VS Code on the CPU, with arguments instead
+// of dialogs. Both run outside the extension host (the CLI bundle and the probe host, child
+// processes). The export is loaded back by ONNX Runtime in a separate Node process; the probe
+// returns measured latencies with the engine's roofline beside them; a CUDA request without the
+// CUDA provider is refused with the way to install one; a deadline kills the probe host and
+// says so. The spec is a tiny GPT written to a temp folder.
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { extension, withTimeout } from './helpers';
+
+type Outcome = { status: string; [key: string]: unknown };
+interface Row {
+  phase: string;
+  measuredMs: number | null;
+  rooflineMs: number;
+  bound: string;
+  efficiency: number | null;
+}
+
+const TINY_GPT = `model TinyGPT(L = 2, d = 32, heads = 4) {
+  vocab = 97
+  block Layer {
+    ln_1 = LayerNorm(d)
+    attn = Attention(d, heads, bias: true)
+    ln_2 = LayerNorm(d)
+    mlp  = MLP(d, 4 * d, act: gelu_tanh)
+  }
+  wte     = Embedding(vocab, d)
+  wpe     = PositionEmbedding(64, d)
+  h       = Layer * L
+  ln_f    = LayerNorm(d)
+  lm_head = Linear(d, vocab) tied wte
+}
+`;
+
+describe('npas.exportOnnx and npas.runProbe (CPU)', () => {
+  let scratch: string;
+  let spec: vscode.Uri;
+  before(async () => {
+    scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'npas-probe-'));
+    fs.writeFileSync(path.join(scratch, 'tiny.npas'), TINY_GPT);
+    spec = vscode.Uri.file(path.join(scratch, 'tiny.npas'));
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(spec));
+  });
+  after(async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    fs.rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('exportOnnx writes a file that ONNX Runtime loads, with initializer elements = params.stored', async function () {
+    this.timeout(60_000);
+    const target = path.join(scratch, 'tiny.onnx');
+    const t0 = Date.now();
+    const outcome = await withTimeout(vscode.commands.executeCommand<Outcome>('npas.exportOnnx', { model: 'TinyGPT', target: vscode.Uri.file(target), dtype: 'fp32', document: spec }), 50_000, 'npas.exportOnnx');
+    console.log(`    exportOnnx TinyGPT: ${Date.now() - t0} ms (child ${String(outcome.ms)} ms)`);
+    assert.equal(outcome.status, 'written', JSON.stringify(outcome));
+    assert.equal(outcome.initializerElements, outcome.storedParams);
+    assert.ok(Number(outcome.storedParams) > 0);
+    assert.equal(outcome.bytes, fs.statSync(target).size);
+    // Loaded back by onnxruntime-node in its own process (never in the extension host).
+    const script = `require('onnxruntime-node').InferenceSession.create(process.argv[1]).then((s) => console.log(JSON.stringify({ inputs: s.inputNames, outputs: s.outputNames })), (e) => { console.error(String(e)); process.exit(1); })`;
+    const loaded = JSON.parse(execFileSync(process.execPath, ['-e', script, target], { cwd: extension().extensionPath, encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } })) as { inputs: string[]; outputs: string[] };
+    assert.deepEqual(loaded, { inputs: ['input_ids'], outputs: ['last_token'] });
+  });
+
+  it('runProbe on the CPU returns measured prefill and decode latencies with the roofline beside them', async function () {
+    this.timeout(90_000);
+    const t0 = Date.now();
+    const outcome = await withTimeout(
+      vscode.commands.executeCommand<Outcome>('npas.runProbe', { model: 'TinyGPT', ep: 'cpu', seq: 32, runs: 3, warmup: 1, document: spec, preview: true }),
+      80_000,
+      'npas.runProbe',
+    );
+    console.log(`    runProbe TinyGPT on CPU: ${Date.now() - t0} ms; rows ${JSON.stringify(outcome.rows)}`);
+    assert.equal(outcome.status, 'measured', JSON.stringify(outcome));
+    assert.equal(outcome.provider, 'cpu');
+    assert.equal(outcome.requestedProvider, 'cpu');
+    const rows = outcome.rows as Row[];
+    assert.deepEqual(rows.map((r) => r.phase), ['prefill', 'decode']);
+    for (const r of rows) {
+      assert.ok(r.measuredMs !== null && r.measuredMs > 0, `${r.phase} measured`);
+      assert.ok(r.rooflineMs > 0, `${r.phase} has its roofline`);
+      assert.ok(r.efficiency !== null && r.efficiency > 0);
+    }
+    assert.match(String(outcome.markdown), /\| prefill \(1×32 tokens\) \| [\d.]+ ms \| [\d.]+ ms \| [\d.]+ ms \|/);
+    assert.match(String(outcome.markdown), /CPU provider, as requested/);
+  });
+
+  it('a CUDA probe without the CUDA provider is refused with how to install it', async function () {
+    this.timeout(60_000);
+    const bin = path.join(extension().extensionPath, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', process.platform, process.arch);
+    if (fs.existsSync(path.join(bin, 'libonnxruntime_providers_cuda.so'))) this.skip(); // a GPU machine with the provider
+    const outcome = await vscode.commands.executeCommand<Outcome>('npas.runProbe', { model: 'TinyGPT', ep: 'cuda', seq: 16, runs: 1, warmup: 0, document: spec, preview: false });
+    assert.equal(outcome.status, 'provider-missing', JSON.stringify(outcome));
+    assert.equal(outcome.setting, 'npas.probe.providerPath');
+    assert.match(String(outcome.message), /npas\.probe\.providerPath/);
+    assert.match(String(outcome.message), /--onnxruntime-node-install=cuda12/);
+  });
+
+  it('a probe past its deadline is killed and reported as a timeout', async function () {
+    this.timeout(60_000);
+    const outcome = await vscode.commands.executeCommand<Outcome>('npas.runProbe', { model: 'TinyGPT', ep: 'cpu', seq: 64, runs: 1_000_000, warmup: 0, timeoutSeconds: 2, document: spec, preview: false });
+    assert.equal(outcome.status, 'failed', JSON.stringify(outcome));
+    assert.equal(outcome.kind, 'timeout');
+    assert.match(String(outcome.message), /timed out|did not answer within/);
+  });
+});
