@@ -19,7 +19,8 @@ import { resolveSharing } from '../src/core/sharing/resolve-statements.js';
 import { parse } from '../src/core/syntax/parser.js';
 
 export { mainWeight };
-export type { ModelMember, ModuleNode };
+export type { BlockMember, LayerNode, ModelMember, ModuleNode } from '../src/core/model/module-tree.js';
+export type { WeightSpec } from '../src/core/layers/layer-kind.js';
 
 /** A step of a concrete instance path: a member name, or an instance index of a stack. */
 export type PathStep = { readonly kind: 'name'; readonly name: string } | { readonly kind: 'index'; readonly index: number };

@@ -12,8 +12,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { AnalysisOptions, ModelReport } from '../src/core/index.js';
-import type { BlockMember, ModuleNode } from '../src/core/model/module-tree.js';
-import { loadModel, type PathStep } from './engine-bridge.js';
+import { loadModel, type BlockMember, type ModuleNode, type PathStep } from './engine-bridge.js';
 import { GraphBuilder, defaultFill, type WeightFill } from './graph-builder.js';
 import { emitLayer, type EmitContext, type Hidden, type TieTarget } from './layers.js';
 import { DataType, concat, encodeModel, type EncodeOptions, type ModelSpec } from './onnx-writer.js';

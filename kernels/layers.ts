@@ -4,10 +4,8 @@
 // Attention reshapes to heads and back. Ops are ai.onnx opset 17 plus com.microsoft's Gelu and
 // FastGelu, which both the CPU and the CUDA providers implement.
 
-import type { LayerNode } from '../src/core/model/module-tree.js';
-import type { WeightSpec } from '../src/core/layers/layer-kind.js';
 import { findLayerKind } from '../src/core/index.js';
-import { ExportError, adaptersFor, kvProducerPath, mainWeight, pathText, storePath, type LoadedModel, type PathStep } from './engine-bridge.js';
+import { ExportError, adaptersFor, kvProducerPath, mainWeight, pathText, storePath, type LayerNode, type LoadedModel, type PathStep, type WeightSpec } from './engine-bridge.js';
 import type { GraphBuilder, StoredWeight } from './graph-builder.js';
 import { toHalf } from './weights.js';
 

@@ -8,7 +8,6 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { KERNEL_RPC, type HostInfo, type JsonRpcRequest, type JsonRpcResponse, type ProbeErrorKind, type ProbeParams, type ProbeProgress, type ProbeResult } from '../src/protocol/kernel-rpc.js';
-import { ortPackageDir, shadowPackage } from './runtime.js';
 
 export type ProbeOutcome<T> = { readonly ok: true; readonly result: T } | { readonly ok: false; readonly kind: ProbeErrorKind; readonly message: string };
 
@@ -77,9 +76,10 @@ function call<T>(method: string, params: unknown, options: ClientOptions): Promi
       host = options.hostPath ? { path: options.hostPath, execArgv: options.hostPath.endsWith('.ts') ? ['--import', 'tsx'] : [] } : defaultHost();
       if (options.providerPath) {
         if (!existsSync(options.providerPath)) return finish({ ok: false, kind: 'provider-missing', message: `the provider folder ${options.providerPath} (npas.probe.providerPath) does not exist` }, true);
-        const pkg = ortPackageDir();
-        if (!pkg) return finish({ ok: false, kind: 'provider-missing', message: 'onnxruntime-node is not installed' }, true);
-        env.NPAS_ORT_PACKAGE = shadowPackage(pkg, options.providerPath);
+        // The child loads the runtime with these providers (kernels/runtime.ts); the dynamic
+        // loader reads LD_LIBRARY_PATH at process start, so the folder goes there too. The
+        // client itself never loads or names the runtime: it is bundled into the extension.
+        env.NPAS_PROVIDER_PATH = options.providerPath;
         env.LD_LIBRARY_PATH = [options.providerPath, env.LD_LIBRARY_PATH].filter(Boolean).join(':');
       }
     } catch (e) {

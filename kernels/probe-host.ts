@@ -5,8 +5,9 @@
 // owns deadlines and cancellation and kills it. Bundled to dist/probe-host.js (esbuild.mjs),
 // onnxruntime-node external.
 //
-// Environment: NPAS_ORT_PACKAGE — the onnxruntime-node folder to load (a shadow package built
-// by the parent for `npas.probe.providerPath`); otherwise `require('onnxruntime-node')`.
+// Environment: NPAS_PROVIDER_PATH — `npas.probe.providerPath`: load ORT from a shadow package
+// whose bin folder holds those provider libraries (kernels/runtime.ts); otherwise
+// `require('onnxruntime-node')`.
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -18,7 +19,7 @@ import { KERNEL_RPC, type HostInfo, type JsonRpcRequest, type JsonRpcResponse, t
 import { ExportError, exportModel, onnxBytes, writeOnnx } from './export.js';
 import { defaultFill, type WeightFill } from './graph-builder.js';
 import { DEFAULT_EXTERNAL_THRESHOLD } from './onnx-writer.js';
-import { CUDA_INSTALL_HINT, binDir, hasCudaProvider, ortPackageDir } from './runtime.js';
+import { CUDA_INSTALL_HINT, binDir, hasCudaProvider, ortPackageDir, shadowPackage } from './runtime.js';
 
 class ProbeFailure extends Error {
   constructor(
@@ -30,9 +31,23 @@ class ProbeFailure extends Error {
 }
 
 let ortModule: typeof Ort | undefined;
+let shadow: string | undefined;
+
+/** The onnxruntime-node package folder this host loads (a shadow one for a provider folder). */
+function ortPackage(): string | undefined {
+  const providers = process.env.NPAS_PROVIDER_PATH;
+  if (!providers) return undefined;
+  if (!shadow) {
+    const real = ortPackageDir();
+    if (!real) throw new ProbeFailure('provider-missing', 'onnxruntime-node is not installed next to the probe host');
+    shadow = shadowPackage(real, providers);
+  }
+  return shadow;
+}
+
 function ort(): typeof Ort {
   if (!ortModule) {
-    const pkg = process.env.NPAS_ORT_PACKAGE;
+    const pkg = ortPackage();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     ortModule = (pkg ? require(pkg) : require('onnxruntime-node')) as typeof Ort;
   }
@@ -40,7 +55,7 @@ function ort(): typeof Ort {
 }
 
 function runtimeDir(): string {
-  const pkg = process.env.NPAS_ORT_PACKAGE ?? ortPackageDir();
+  const pkg = ortPackage() ?? ortPackageDir();
   return pkg ? binDir(pkg) : '';
 }
 
