@@ -131,14 +131,7 @@ describe('commands', () => {
     });
   });
 
-  describe('commands whose engine part is not built yet', () => {
-    // The dashboard, allocator and probe issues replace these with real tests as they land.
-    for (const id of ['npas.showDashboard', 'npas.allocate', 'npas.runProbe', 'npas.exportOnnx']) {
-      it(`${id} runs and says what it did`, async () => {
-        const outcome = await withTimeout(vscode.commands.executeCommand<Outcome>(id), 10_000, id);
-        assert.ok(outcome && typeof outcome.status === 'string', `${id} returned ${JSON.stringify(outcome)}`);
-        assert.notEqual(outcome.status, 'failed', JSON.stringify(outcome));
-      });
-    }
-  });
+  // npas.showDashboard, npas.allocate, npas.runProbe and npas.exportOnnx open a webview or
+  // pickers when run without arguments; 01-activation checks that they are registered, and
+  // their own issues (dashboard, allocator, probes) test what they do.
 });
