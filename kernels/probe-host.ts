@@ -82,6 +82,17 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
+/** Device-wide used memory in bytes (nvidia-smi), for a before/after delta when per-process use is hidden (containers). */
+function gpuMemoryUsed(): number | undefined {
+  try {
+    const out = execFileSync('nvidia-smi', ['--query-gpu=memory.used', '--format=csv,noheader,nounits', '-i', '0'], { encoding: 'utf8', timeout: 5000 });
+    const mib = Number(out.trim().split('\n')[0]);
+    return Number.isFinite(mib) ? mib * 1024 * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function gpuMemoryOfSelf(): number | undefined {
   try {
     const out = execFileSync('nvidia-smi', ['--query-compute-apps=pid,used_memory', '--format=csv,noheader,nounits'], { encoding: 'utf8', timeout: 5000 });
@@ -171,6 +182,7 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
 
     progress({ stage: 'session', message: `creating the ${provider} session (${(bytes / 1e6).toFixed(1)} MB)` });
     const rss0 = process.memoryUsage().rss;
+    const gpu0 = provider === 'cuda' ? gpuMemoryUsed() : undefined;
     let session: Ort.InferenceSession;
     let strictPlacement = provider === 'cuda';
     const tc = performance.now();
@@ -214,7 +226,12 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
     let memory: ProbeResult['memory'];
     if (provider === 'cuda') {
       const gpu = gpuMemoryOfSelf();
-      memory = gpu !== undefined ? { kind: 'gpu', bytes: gpu } : { kind: 'unavailable', reason: 'nvidia-smi did not list this process' };
+      const gpu1 = gpuMemoryUsed();
+      if (gpu !== undefined) memory = { kind: 'gpu', bytes: gpu };
+      else if (gpu0 !== undefined && gpu1 !== undefined) {
+        memory = { kind: 'gpu', bytes: Math.max(0, gpu1 - gpu0) };
+        notes.push('GPU memory is the device-wide growth of memory.used while the session lived (nvidia-smi lists no per-process use here).');
+      } else memory = { kind: 'unavailable', reason: 'nvidia-smi is not available or lists no memory for this process' };
     } else memory = { kind: 'host-rss-growth', bytes: Math.max(0, process.memoryUsage().rss - rss0) };
     await session.release();
 
