@@ -306,6 +306,23 @@ test('a ViT-style model (first layer a Linear on patches) gets its features from
   }
 });
 
+test('a block member tied to a sibling, transposed (down tied up), reads the sibling\'s table with Gemm transB = 0', async () => {
+  const text = `model T {
+  e = Embedding(20, 8)
+  block B {
+    up   = Linear(8, 16)
+    act  = Activation(relu)
+    down = Linear(16, 8) tied up
+  }
+  body = B * 2
+}`;
+  const r = exportModel(text, 'T');
+  assert.equal(r.initializerElements, r.storedParams);
+  assert.ok(!r.spec.graph.initializers.some((t) => t.name.endsWith('.down.weight')));
+  assert.ok(r.spec.graph.nodes.some((n) => n.op === 'Gemm' && n.attributes?.transB?.kind === 'int' && n.attributes.transB.value === 0));
+  await run(r, 1, 3, 20);
+});
+
 test('fp16 export runs on CPU and stays close to fp32', async () => {
   const r32 = exportModel(GPT, 'TinyGPT');
   const r16 = exportModel(GPT, 'TinyGPT', { dtype: 'fp16' });
