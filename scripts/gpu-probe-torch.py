@@ -339,6 +339,11 @@ class Graph:
         def dev(x):
             return be.to_dev(x) if isinstance(x, Host) else x
 
+        def arg(x):
+            # A one-value host tensor joins device math as a Python scalar: no host-to-device copy,
+            # which a CUDA graph capture would refuse.
+            return x.values[0] if isinstance(x, Host) and len(x.values) == 1 else dev(x)
+
         for n in self.spec['nodes']:
             op, a, ins = n['op'], n['attrs'], [val(i) for i in n['inputs']]
             if op == 'Constant':
@@ -353,15 +358,19 @@ class Graph:
                     out = Host([x.values[i] for i in idx.values], idx.dims)
                 elif isinstance(idx, Host) and idx.dims == []:
                     out = be.select(x, axis, idx.scalar())
+                elif isinstance(idx, Host) and idx.values == list(range(idx.values[0], idx.values[0] + len(idx.values))):
+                    # consecutive host indices (a decode step's position): a view, no index tensor
+                    shape = be.shape(x)
+                    out = be.reshape(be.narrow(x, axis, idx.values[0], len(idx.values)), shape[:axis] + idx.dims + shape[axis + 1:])
                 else:
                     out = be.gather(x, dev(idx), axis)
             elif op in ELEMENTWISE and isinstance(ins[0], Host) and isinstance(ins[1], Host):
                 f = ELEMENTWISE[op]
                 out = Host([f(p, q) for p, q in zip(ins[0].values, ins[1].values)], ins[0].dims)
             elif op in ELEMENTWISE:
-                out = ELEMENTWISE[op](dev(ins[0]), dev(ins[1]))
+                out = ELEMENTWISE[op](arg(ins[0]), arg(ins[1]))
             elif op in COMPARE:
-                out = COMPARE[op](dev(ins[0]), dev(ins[1]))
+                out = COMPARE[op](arg(ins[0]), arg(ins[1]))
             elif op == 'Mod':
                 out = dev(ins[0]) % ins[1].scalar()
             elif op == 'Concat':
@@ -421,7 +430,7 @@ class Graph:
             elif op == 'TopK':
                 out = be.topk(ins[0], ins[1].scalar(), a.get('axis', -1))
             elif op == 'Equal':
-                out = dev(ins[0]) == dev(ins[1])
+                out = arg(ins[0]) == arg(ins[1])
             elif op == 'ReduceSum':
                 out = be.rsum(ins[0], ins[1].values, bool(a.get('keepdims', 1)))
             elif op == 'ReduceMax':
