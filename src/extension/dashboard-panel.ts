@@ -203,6 +203,11 @@ export class DashboardController implements vscode.Disposable {
     });
   }
 
+  /** Handles `raw` as if the webview had posted it (the extension API's test hook). */
+  receiveForTest(raw: unknown): void {
+    this.receive(raw);
+  }
+
   private receive(raw: unknown): void {
     const checked = checkWebviewMessage(raw);
     if (!checked.ok) {

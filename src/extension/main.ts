@@ -26,6 +26,8 @@ export interface NpasExtensionApi {
   /** The dashboard panel: what it follows, how many `ready`/`update` messages crossed, its view. */
   readonly dashboard: () => DashboardSnapshot;
   readonly onDidChangeDashboard: vscode.Event<DashboardSnapshot>;
+  /** Tests: handles a message as if the dashboard webview had posted it (validated like any other). */
+  readonly dashboardReceive: (message: unknown) => void;
 }
 
 let client: LanguageClient | undefined;
@@ -85,6 +87,7 @@ export function activate(context: vscode.ExtensionContext): NpasExtensionApi {
     onDidUpdateStatusBar: statusBar.onDidUpdate,
     dashboard: () => dashboard.snapshot(),
     onDidChangeDashboard: dashboard.onDidChange,
+    dashboardReceive: (message) => dashboard.receiveForTest(message),
   };
 }
 

@@ -28,6 +28,7 @@ interface DashboardSnapshot {
 interface Api {
   dashboard: () => DashboardSnapshot;
   onDidChangeDashboard: vscode.Event<DashboardSnapshot>;
+  dashboardReceive: (message: unknown) => void;
 }
 type Outcome = { status: string; document?: string; models?: string[]; view?: string; model?: string };
 
@@ -104,6 +105,43 @@ describe('dashboard panel', () => {
     assert.equal(outcome.model, 'RecursiveGemma');
     assert.equal(outcome.view, 'architecture');
     assert.equal(api().dashboard().view, 'architecture');
+  });
+
+  it('malformed webview messages are logged and dropped, never acted on', async () => {
+    const a = api();
+    const before = a.dashboard().droppedCount;
+    const bad = [
+      { type: 'reveal', range: { start: 5, end: 2 } },
+      { type: 'export', format: 'svg', fileName: '../../outside.svg', data: '<svg/>' },
+      { type: 'export', format: 'png', fileName: 'x.png', data: 'not a data url' },
+      { type: 'ready', protocol: 99 },
+      { type: 'run', command: 'rm -rf /' },
+      'ready',
+    ];
+    for (const m of bad) a.dashboardReceive(m);
+    assert.equal(a.dashboard().droppedCount, before + bad.length);
+  });
+
+  it('a reveal message selects the declaration in the spec\'s editor', async function () {
+    this.timeout(15_000);
+    const a = api();
+    const doc = await vscode.workspace.openTextDocument(fixtureUri('gemma.npas'));
+    await vscode.commands.executeCommand('npas.showDashboard', undefined, doc.uri);
+    const start = doc.getText().indexOf('variant RelaxedRecursiveGemma');
+    const end = start + 'variant RelaxedRecursiveGemma'.length;
+    assert.ok(start > 0);
+    const selected = waitForEvent(
+      vscode.window.onDidChangeTextEditorSelection,
+      () => {
+        const e = vscode.window.activeTextEditor;
+        return e?.document.uri.toString() === doc.uri.toString() && doc.offsetAt(e.selection.start) === start && doc.offsetAt(e.selection.end) === end && e;
+      },
+      10_000,
+      'the selection of the revealed range',
+    );
+    a.dashboardReceive({ type: 'reveal', range: { start, end } });
+    const editor = await selected;
+    assert.equal(editor.document.getText(editor.selection), 'variant RelaxedRecursiveGemma');
   });
 
   for (const example of ['relaxed-recursive-gemma', 'ssn-wrn-28-10', 'moeut']) {
