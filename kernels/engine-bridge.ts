@@ -2,25 +2,13 @@
 // declarations and its budget report, plus the store key of every weight of every layer
 // instance (the unit of sharing: one store, one ONNX initializer).
 //
-// The core's public surface (src/core/index.ts) exposes reports, not the module tree, so this
-// file, and only this file, imports the evaluator and the sharing resolver directly. If the
-// core grows a public "evaluated model" entry point, switch to it here.
+// It reads the core only through its public surface (src/core/index.ts: `evaluateArchitecture`).
 
-import { analyze } from '../src/core/index.js';
-import type { AnalysisOptions, Diagnostic, ModelReport } from '../src/core/index.js';
-import { DiagnosticSink } from '../src/core/diagnostics/diagnostic.js';
-import { mainWeight } from '../src/core/model/main-weight.js';
-import type { ModelMember, ModuleNode } from '../src/core/model/module-tree.js';
-import { EvalContext } from '../src/core/semantics/evaluator.js';
-import { evaluateFile } from '../src/core/semantics/evaluate-model.js';
-import type { AdapterMethod, PatternStep, ResolvedSharing, StackShare } from '../src/core/sharing/declarations.js';
-import { resolvePath } from '../src/core/sharing/resolve-path.js';
-import { resolveSharing } from '../src/core/sharing/resolve-statements.js';
-import { parse } from '../src/core/syntax/parser.js';
+import { analyze, evaluateArchitecture, mainWeight } from '../src/core/index.js';
+import type { AdapterMethod, AnalysisOptions, Diagnostic, ModelMember, ModelReport, ModuleNode, PatternStep, ResolvedSharing, StackShare } from '../src/core/index.js';
 
 export { mainWeight };
-export type { BlockMember, LayerNode, ModelMember, ModuleNode } from '../src/core/model/module-tree.js';
-export type { WeightSpec } from '../src/core/layers/layer-kind.js';
+export type { BlockMember, LayerNode, ModelMember, ModuleNode, WeightSpec } from '../src/core/index.js';
 
 /** A step of a concrete instance path: a member name, or an instance index of a stack. */
 export type PathStep = { readonly kind: 'name'; readonly name: string } | { readonly kind: 'index'; readonly index: number };
@@ -48,25 +36,22 @@ export function loadModel(text: string, name: string | undefined, options: Parti
   if (!report) throw new ExportError(`no model or variant named '${chosen}' (this file has: ${analysis.models.map((m) => m.name).join(', ') || 'none'})`);
   if (errors.length > 0) throw new ExportError(`the spec has errors (first: ${errors[0]!.code}: ${errors[0]!.message}); run npas check`);
 
-  const sink = new DiagnosticSink();
-  const ctx = new EvalContext(sink);
-  const evaluated = evaluateFile(parse(text).file, ctx);
-  const model = evaluated.models.find((m) => m.name === chosen);
+  const architecture = evaluateArchitecture(text);
+  const model = architecture.models.find((m) => m.name === chosen);
   if (!model) throw new ExportError(`model '${chosen}' did not evaluate`);
-  const sharing = resolveSharing(model.members, model.statements, ctx);
+  const sharing = model.sharing;
 
   const tieAll = new Map<string, readonly PatternStep[]>();
-  const scope = model.scope;
   for (const { statement } of model.statements) {
     if (statement.keyword !== 'tie' || !statement.source || !statement.targets[0]) continue;
-    const a = resolvePath(statement.targets[0], model.members, scope, ctx);
-    const src = resolvePath(statement.source, model.members, scope, ctx);
+    const a = model.resolve(statement.targets[0]);
+    const src = model.resolve(statement.source);
     if (a && src) tieAll.set(a.key, src.pattern);
   }
   const tieMain = new Map<string, { pattern: readonly PatternStep[]; weight: string | undefined }>();
   for (const m of model.members) {
     if (!m.tiedTo) continue;
-    const target = resolvePath(m.tiedTo, model.members, scope, ctx);
+    const target = model.resolve(m.tiedTo);
     if (!target) continue;
     if (target.fanOut) throw new ExportError(`'${m.name}' is tied to '${target.key}', which fans out over a stack; index one instance`);
     tieMain.set(m.name, { pattern: target.pattern, weight: target.weight });

@@ -46,3 +46,9 @@ export type {
   GroupPlan,
   LayerPlan,
 } from './allocation/types.js';
+export { evaluateArchitecture, type Architecture, type ArchitectureModel } from './analysis/architecture.js';
+export type { BlockMember, LayerNode, ModelMember, ModuleNode, StackNode } from './model/module-tree.js';
+export { mainWeight } from './model/main-weight.js';
+export type { WeightSpec, LayerCost, AttentionInfo } from './layers/layer-kind.js';
+export type { AdapterMethod, Modifier, PatternStep, ResolvedSharing, StackShare, StackStrategy } from './sharing/declarations.js';
+export type { ResolvedPath } from './sharing/resolve-path.js';
