@@ -3,8 +3,12 @@
 // refuse in an untrusted workspace and say why. Neither runs in the extension host:
 //   - the export runs the bundled CLI (`dist/cli.js export-onnx`) in a child process on a
 //     temporary copy of the document's text (unsaved edits included);
-//   - the probe runs in the probe host (`dist/probe-host.js`) through kernels/probe-client.ts,
-//     which owns the deadline, cancellation (the child is killed) and crash reports.
+//   - the probe runs the bundled CLI (`dist/cli.js probe … --json`) in a child process; the CLI
+//     drives the probe host (`dist/probe-host.js`, ONNX Runtime) through kernels/probe-client.ts,
+//     which owns the deadline and reports timeouts, cancellation and crashes. So neither the probe
+//     client nor ONNX Runtime is ever loaded into the extension host (the extension bundle holds
+//     no onnx code at all; test/packaging checks it), and cancelling sends the CLI SIGINT, which
+//     kills the probe host, then SIGKILL after a grace period.
 // Both show cancellable progress, and a timeout, a crash or a cancellation is reported as such.
 // Probe results (measured beside the engine's roofline) go to the output channel and a Markdown
 // preview: the dashboard's Probe pane accepts only `result: null` in this protocol version.
@@ -169,8 +173,12 @@ type ChildRun =
   | { readonly kind: 'timeout' }
   | { readonly kind: 'cancelled' };
 
-/** Runs a Node script in a child process; kills it at the deadline or on cancellation. */
-function runChild(script: string, argv: readonly string[], timeoutMs: number, token: vscode.CancellationToken): Promise<ChildRun> {
+/**
+ * Runs a Node script in a child process; kills it at the deadline. On cancellation it is sent
+ * `cancelSignal` (the CLI's probe answers SIGINT by killing the probe host) and SIGKILL after a
+ * grace period.
+ */
+function runChild(script: string, argv: readonly string[], timeoutMs: number, token: vscode.CancellationToken, cancelSignal: NodeJS.Signals = 'SIGKILL'): Promise<ChildRun> {
   return new Promise((resolve) => {
     let settled = false;
     let stdout = '';
@@ -185,7 +193,13 @@ function runChild(script: string, argv: readonly string[], timeoutMs: number, to
       resolve(r);
     };
     const timer = setTimeout(() => finish({ kind: 'timeout' }, true), timeoutMs);
-    const sub = token.onCancellationRequested(() => finish({ kind: 'cancelled' }, true));
+    const sub = token.onCancellationRequested(() => {
+      if (cancelSignal !== 'SIGKILL' && child.exitCode === null && child.signalCode === null) {
+        child.kill(cancelSignal);
+        setTimeout(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'), 3000).unref();
+      }
+      finish({ kind: 'cancelled' }, cancelSignal === 'SIGKILL');
+    });
     child.stdout?.on('data', (d: Buffer) => void (stdout += d.toString()));
     child.stderr?.on('data', (d: Buffer) => void (stderr = (stderr + d.toString()).slice(-20_000)));
     child.on('error', (e) => finish({ kind: 'crash', how: `failed (${e.message})`, stderr }, true));
@@ -288,33 +302,39 @@ export async function runProbeCommand(ctx: ProbeCommandContext, args: RunProbeAr
     threads: args.threads,
     profile: args.profile === true,
   };
-  const timeoutMs = positive(args.timeoutSeconds, 600) * 1000;
-  const { runProbe } = await import('../../kernels/probe-client.js');
+  const timeoutS = positive(args.timeoutSeconds, 600);
+  const argv = ['probe', '', '--model', model, '--ep', params.ep, '--dtype', params.dtype, '--batch', String(params.batch), '--seq', String(params.seq)];
+  argv.push('--runs', String(params.runs), '--warmup', String(params.warmup), '--timeout', String(timeoutS), '--json');
+  if (params.device) argv.push('--device', params.device);
+  if (params.threads !== undefined) argv.push('--threads', String(params.threads));
+  if (params.profile) argv.push('--profile');
+  if (params.allowCpuFallback) argv.push('--fallback');
+  if (probeSettings.providerPath) argv.push('--provider-path', probeSettings.providerPath);
+  const cli = vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'cli.js').fsPath;
   const outcome = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `NPAS: probing ${model} on ${ep === 'cuda' ? 'CUDA' : 'the CPU'}`, cancellable: true },
-    async (progress, token) => {
-      const controller = new AbortController();
-      const sub = token.onCancellationRequested(() => controller.abort());
+    async (progress, token): Promise<ProbeOutcome> => {
+      progress.report({ message: 'export, session and timed runs in the probe host…' });
+      const t0 = Date.now();
+      const tick = setInterval(() => progress.report({ message: `export, session and timed runs in the probe host… ${Math.round((Date.now() - t0) / 1000)} s` }), 1000);
+      const scratch = mkdtempSync(join(tmpdir(), 'npas-probe-'));
+      const spec = join(scratch, file.endsWith('.npas') ? file : `${file}.npas`);
+      writeFileSync(spec, text);
+      argv[1] = spec;
       try {
-        progress.report({ message: 'starting the probe host…' });
-        return await runProbe(params, {
-          timeoutMs,
-          signal: controller.signal,
-          hostPath: vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'probe-host.js').fsPath,
-          providerPath: probeSettings.providerPath || undefined,
-          onProgress: (p) => {
-            progress.report({ message: p.message });
-            ctx.log.info(`probe: ${p.stage}: ${p.message}`);
-          },
-        });
+        // The CLI's probe client enforces the deadline itself; this one is the backstop.
+        const run = await runChild(cli, argv, timeoutS * 1000 + 30_000, token, 'SIGINT');
+        ctx.log.info(`probe: ${model} (${params.ep}) finished in ${Date.now() - t0} ms`);
+        return probeOutcome(run, timeoutS);
       } finally {
-        sub.dispose();
+        clearInterval(tick);
+        rmSync(scratch, { recursive: true, force: true });
       }
     },
   );
   if (!outcome.ok) {
     if (outcome.kind === 'cancelled') {
-      ctx.log.info(`probe: ${model}: cancelled; the probe host was stopped`);
+      ctx.log.info(`probe: ${model}: cancelled; the probe was stopped`);
       return { status: 'cancelled' };
     }
     if (outcome.kind === 'provider-missing') return providerMissing(ctx, outcome.message, probeSettings.providerPath);
@@ -343,13 +363,33 @@ export async function runProbeCommand(ctx: ProbeCommandContext, args: RunProbeAr
   return { status: 'measured', model, requestedProvider: r.requestedProvider, provider: r.provider, fallback: r.fallback, rows: probeRows(r), result: r, markdown };
 }
 
+type ProbeOutcome = { readonly ok: true; readonly result: ProbeResult } | { readonly ok: false; readonly kind: ProbeErrorKind; readonly message: string };
+
+/** The CLI's `probe --json` run as the probe client's outcome. */
+function probeOutcome(run: ChildRun, timeoutS: number): ProbeOutcome {
+  if (run.kind === 'cancelled') return { ok: false, kind: 'cancelled', message: 'cancelled' };
+  if (run.kind === 'timeout') return { ok: false, kind: 'timeout', message: `the probe did not finish within ${timeoutS} s and was killed` };
+  if (run.kind === 'crash') return { ok: false, kind: 'crash', message: `the probe process ${run.how}${run.stderr ? `; its last output:\n${lastLines(run.stderr)}` : ''}` };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(run.stdout);
+  } catch {
+    const why = run.stderr.replace(/^npas: /gm, '').trim();
+    return { ok: false, kind: run.code === 2 ? 'spec' : 'internal', message: why || `the probe printed no result (exit code ${run.code})` };
+  }
+  const error = (parsed as { error?: { kind?: ProbeErrorKind; message?: string } }).error;
+  if (error) return { ok: false, kind: error.kind ?? 'internal', message: error.message ?? 'unknown error' };
+  if (run.code !== 0) return { ok: false, kind: 'internal', message: `the probe exited with code ${run.code}: ${lastLines(run.stderr)}` };
+  return { ok: true, result: parsed as ProbeResult };
+}
+
 function providerMissing(ctx: ProbeCommandContext, detail: string, providerPath: string): RunProbeOutcome {
+  // The probe host's message says how to install the provider (and where it looked).
   const message =
-    `The CUDA execution provider of ONNX Runtime 1.29.0 was not found${providerPath ? ` (npas.probe.providerPath is ${providerPath})` : ''}. ` +
-    'Install it with `npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12` in the extension folder on a machine with network access, ' +
-    'or set `npas.probe.providerPath` to a folder holding libonnxruntime_providers_shared.so and libonnxruntime_providers_cuda.so built for ONNX Runtime 1.29.0. ' +
-    'To measure on the CPU instead, set `npas.probe.provider` to `cpu` (CPU numbers, stated as such).';
-  ctx.log.error(`probe: ${message}\n  (probe host: ${detail})`);
+    `${detail.replace(/\s*Use --ep cpu to probe on the CPU instead\.?/, '').replace(/\(CLI: --provider-path DIR\) /, '').trim()}` +
+    `${providerPath ? ` npas.probe.providerPath is now ${providerPath}.` : ''}` +
+    ' To measure on the CPU instead, set `npas.probe.provider` to `cpu` (CPU numbers, stated as such).';
+  ctx.log.error(`probe: ${message}`);
   const open = 'Open npas.probe.providerPath';
   const cpu = 'Use the CPU Provider';
   void vscode.window.showErrorMessage(`NPAS: ${message}`, open, cpu).then((choice) => {

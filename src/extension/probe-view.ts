@@ -57,7 +57,7 @@ export function probeMarkdown(r: ProbeResult, source: string, providerNote: stri
   if (r.fallback) lines.push(`> **!!! ${r.fallback} !!!**`, '');
   if (providerNote) lines.push(`> ${providerNote}`, '');
   lines.push(
-    `From ${source}: onnxruntime-node ${r.ortVersion}, ${r.dtype}, batch ${r.batch}, sequence ${r.seq}. Measured in a probe host child process; the roofline is the engine's prediction for the same work on the ${device} profile. The dashboard's Probe pane does not take results in this version, so they are shown here and in the NPAS Studio output.`,
+    `From ${source}: ONNX Runtime ${r.ortVersion}, ${r.dtype}, batch ${r.batch}, sequence ${r.seq}. Measured in a probe host child process; the roofline is the engine's prediction for the same work on the ${device} profile. The dashboard's Probe pane does not take results in this version, so they are shown here and in the NPAS Studio output.`,
     '',
     '| phase | measured (median) | min | roofline | bound | roofline / measured | achieved |',
     '|---|--:|--:|--:|---|--:|---|',
