@@ -48,6 +48,8 @@ export interface ExportOnnxArgs {
   readonly document?: vscode.Uri | string;
   /** Seconds before the export child is killed. Default 600. */
   readonly timeoutSeconds?: number;
+  /** Cancels like the progress notification's Cancel button (callers in this extension host). */
+  readonly token?: vscode.CancellationToken;
 }
 
 export type ExportOnnxOutcome =
@@ -130,7 +132,7 @@ export async function exportOnnxCommand(ctx: ProbeCommandContext, args: ExportOn
       writeFileSync(spec, text);
       const t0 = Date.now();
       try {
-        const run = await runChild(cli, ['export-onnx', spec, '--model', model, '-o', target.fsPath, '--dtype', dtype], timeoutMs, token);
+        const run = await runChild(cli, ['export-onnx', spec, '--model', model, '-o', target.fsPath, '--dtype', dtype], timeoutMs, either(token, args.token));
         const elapsed = Date.now() - t0;
         if (run.kind === 'cancelled') return { status: 'cancelled' };
         if (run.kind === 'timeout') return fail(ctx, 'timeout', `the ONNX export of ${model} did not finish within ${timeoutMs / 1000} s; the export process was killed`);
@@ -210,6 +212,16 @@ function runChild(script: string, argv: readonly string[], timeoutMs: number, to
   });
 }
 
+/** A token cancelled when either is (the progress notification's, or one a caller passed). */
+function either(a: vscode.CancellationToken, b: vscode.CancellationToken | undefined): vscode.CancellationToken {
+  if (!b) return a;
+  const source = new vscode.CancellationTokenSource();
+  const subs = [a.onCancellationRequested(() => source.cancel()), b.onCancellationRequested(() => source.cancel())];
+  if (a.isCancellationRequested || b.isCancellationRequested) source.cancel();
+  source.token.onCancellationRequested(() => subs.forEach((d) => d.dispose()));
+  return source.token;
+}
+
 const lastLines = (s: string): string => s.trim().split('\n').slice(-5).join('\n');
 
 // ---------------------------------------------------------------------------------------------
@@ -235,6 +247,8 @@ export interface RunProbeArgs {
   readonly document?: vscode.Uri | string;
   /** false: no Markdown preview. Default true. */
   readonly preview?: boolean;
+  /** Cancels like the progress notification's Cancel button (callers in this extension host). */
+  readonly token?: vscode.CancellationToken;
 }
 
 export type RunProbeOutcome =
@@ -323,7 +337,7 @@ export async function runProbeCommand(ctx: ProbeCommandContext, args: RunProbeAr
       argv[1] = spec;
       try {
         // The CLI's probe client enforces the deadline itself; this one is the backstop.
-        const run = await runChild(cli, argv, timeoutS * 1000 + 30_000, token, 'SIGINT');
+        const run = await runChild(cli, argv, timeoutS * 1000 + 30_000, either(token, args.token), 'SIGINT');
         ctx.log.info(`probe: ${model} (${params.ep}) finished in ${Date.now() - t0} ms`);
         return probeOutcome(run, timeoutS);
       } finally {

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { extension, withTimeout } from './helpers';
+import { eventually, extension, withTimeout } from './helpers';
 
 type Outcome = { status: string; [key: string]: unknown };
 interface Row {
@@ -100,6 +100,32 @@ describe('npas.exportOnnx and npas.runProbe (CPU)', () => {
     assert.equal(outcome.setting, 'npas.probe.providerPath');
     assert.match(String(outcome.message), /npas\.probe\.providerPath/);
     assert.match(String(outcome.message), /--onnxruntime-node-install=cuda12/);
+  });
+
+  it('cancelling a probe stops it: the outcome says so and no probe host is left running', async function () {
+    this.timeout(60_000);
+    const hostScript = path.join(extension().extensionPath, 'dist', 'probe-host.js');
+    const hosts = (): number[] =>
+      fs
+        .readdirSync('/proc')
+        .filter((d) => /^\d+$/.test(d))
+        .filter((d) => {
+          try {
+            return fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(hostScript);
+          } catch {
+            return false;
+          }
+        })
+        .map(Number);
+    const before = new Set(hosts());
+    const source = new vscode.CancellationTokenSource();
+    const running = vscode.commands.executeCommand<Outcome>('npas.runProbe', { model: 'TinyGPT', ep: 'cpu', seq: 64, runs: 1_000_000, warmup: 0, document: spec, preview: false, token: source.token });
+    // Cancel once the probe host is up (it is measuring: a million runs would take minutes).
+    await eventually(() => hosts().some((p) => !before.has(p)), 20_000, 'the probe host to start');
+    source.cancel();
+    const outcome = await withTimeout(running, 10_000, 'the cancelled probe to settle');
+    assert.equal(outcome.status, 'cancelled', JSON.stringify(outcome));
+    await eventually(() => hosts().every((p) => before.has(p)), 10_000, 'the probe host to exit');
   });
 
   it('a probe past its deadline is killed and reported as a timeout', async function () {
