@@ -174,10 +174,11 @@ export class DashboardController implements vscode.Disposable {
     this.panelDisposables.push(
       w.onDidReceiveMessage((raw: unknown) => this.receive(raw)),
       panel.onDidChangeViewState(() => {
-        // Hidden: the webview is destroyed (no retainContextWhenHidden) and will post `ready`
-        // again when shown; visible again: bring it up to date at once.
+        // Hidden: the webview is destroyed (no retainContextWhenHidden) and posts `ready` again
+        // when shown, which brings the one update it needs; a page that is still up (ready came
+        // first) and missed edits is brought up to date here instead.
         if (!panel.visible) this.webviewReady = false;
-        else if (this.stale) this.scheduleUpdate(0);
+        else if (this.stale && this.webviewReady) this.scheduleUpdate(0);
         this.fire();
       }),
       panel.onDidDispose(() => {

@@ -98,6 +98,38 @@ describe('dashboard panel', () => {
     }
   });
 
+  it('hidden, edits send nothing; shown again, the webview reloads and gets the current data once', async function () {
+    this.timeout(30_000);
+    const a = api();
+    const doc = await vscode.workspace.openTextDocument(fixtureUri('gemma.npas'));
+    await vscode.window.showTextDocument(doc, vscode.ViewColumn.One);
+    await vscode.commands.executeCommand('npas.showDashboard', undefined, doc.uri);
+    const panelTab = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('npas.dashboard'));
+    const group = panelTab()?.group.viewColumn;
+    assert.ok(group, 'the panel has a tab');
+    // Hide it behind a non-.npas file in its own group (an .npas editor would be followed).
+    const other = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(fixtureUri('hf/gpt2.config.json')), { viewColumn: group, preview: false });
+    const hidden = await waitForEvent(a.onDidChangeDashboard, () => !a.dashboard().visible && a.dashboard(), 10_000, 'the panel to be hidden');
+    const edit = new vscode.WorkspaceEdit();
+    edit.insert(doc.uri, doc.positionAt(doc.getText().length), '\nvariant Hidden of Gemma2B { d = 1024 }\n');
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    try {
+      // Absence can only be shown by waiting: well past the 300 ms debounce, nothing was sent.
+      await settle(900);
+      assert.equal(a.dashboard().updateCount, hidden.updateCount, 'no update while hidden');
+      const otherTab = vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputText && t.input.uri.toString() === other.document.uri.toString());
+      assert.ok(otherTab);
+      await vscode.window.tabGroups.close(otherTab);
+      const shown = await dashboardUpdated(hidden, doc.uri, 'ready and an update once visible again');
+      assert.ok(shown.models.includes('Hidden'), `the update has the edit: ${shown.models.join(', ')}`);
+      await settle(600);
+      assert.equal(a.dashboard().updateCount, hidden.updateCount + 1, 'exactly one update after becoming visible');
+    } finally {
+      await vscode.window.showTextDocument(doc, vscode.ViewColumn.One);
+      await vscode.commands.executeCommand('workbench.action.files.revert');
+    }
+  });
+
   it('the code lens form (model, document URI) shows that model in the Architecture view', async () => {
     const uri = fixtureUri('gemma.npas');
     const outcome = await vscode.commands.executeCommand<Outcome>('npas.showDashboard', 'RecursiveGemma', uri.toString());
