@@ -8,9 +8,10 @@
 // message after it draws. Screenshots: test-artifacts/vscode/NN-dashboard-<example>.png.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { extension, fixtureUri, languageServerReady, screenshot, waitForEvent, withTimeout } from './helpers';
+import { eventually, extension, fixtureUri, languageServerReady, screenshot, waitForEvent, withTimeout } from './helpers';
 
 interface DashboardSnapshot {
   open: boolean;
@@ -174,6 +175,44 @@ describe('dashboard panel', () => {
     a.dashboardReceive({ type: 'reveal', range: { start, end } });
     const editor = await selected;
     assert.equal(editor.document.getText(editor.selection), 'variant RelaxedRecursiveGemma');
+  });
+
+  it('an export message saves the SVG text or the PNG bytes where the save dialog says', async function () {
+    this.timeout(40_000);
+    const a = api();
+    // A spec in a temp folder: the dialog proposes the spec's folder, so nothing lands in the workspace.
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'npas-dash-'));
+    try {
+      const copy = vscode.Uri.file(path.join(scratch, 'gemma.npas'));
+      fs.copyFileSync(fixtureUri('gemma.npas').fsPath, copy.fsPath);
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(copy), vscode.ViewColumn.One);
+      await vscode.commands.executeCommand('npas.showDashboard', undefined, copy);
+      const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"><rect width="1" height="1"/></svg>';
+      // A 1×1 PNG.
+      const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+      for (const [name, message, check] of [
+        ['architecture.svg', { type: 'export', format: 'svg', fileName: 'architecture.svg', data: svg }, (b: Buffer) => assert.equal(b.toString('utf8'), svg)],
+        ['budget.png', { type: 'export', format: 'png', fileName: 'budget.png', data: `data:image/png;base64,${png}` }, (b: Buffer) => assert.deepEqual(b, Buffer.from(png, 'base64'))],
+      ] as const) {
+        const target = path.join(scratch, name);
+        a.dashboardReceive(message);
+        // The save dialog proposes <spec folder>/<fileName>; accept it as proposed.
+        await eventually(
+          async () => {
+            if (fs.existsSync(target)) return true;
+            await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+            return fs.existsSync(target);
+          },
+          20_000,
+          `${name} to be saved`,
+          300,
+        );
+        await eventually(() => fs.statSync(target).size > 0, 5_000, `${name} to be written`);
+        check(fs.readFileSync(target));
+      }
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
   });
 
   for (const example of ['relaxed-recursive-gemma', 'ssn-wrn-28-10', 'moeut']) {
