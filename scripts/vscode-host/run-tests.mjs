@@ -291,6 +291,8 @@ async function main() {
   browser = await chromium.launch({
     executablePath: chromiumPath,
     headless: true,
+    // Chromium's crashpad database and caches go to the throwaway folders, not ~/.config.
+    env: { ...process.env, XDG_CONFIG_HOME: dirs.xdgConfig, XDG_CACHE_HOME: dirs.xdgCache, TMPDIR: dirs.tmp },
     args: [
       '--no-sandbox',
       '--disable-gpu',
