@@ -2,51 +2,30 @@
 // the budget report of every model and variant (or one), as a table or as JSON. Exit 1 when a
 // budget is violated, 2 on spec errors.
 
-import { analyze, findDevice, isDType, lineColumn, type AnalysisOptions, type ModelReport, type NodeReport } from '../../core/index.js';
+import { analyze, lineColumn, type ModelReport, type NodeReport } from '../../core/index.js';
 import { parseArgs, positiveIntFlag } from '../args.js';
 import { formatBytes, formatFlops, formatSeconds, groupDigits } from '../format.js';
 import { CliError, type CliIO } from '../io.js';
+import { ANALYSIS_FLAGS, readAnalysisFlags } from '../analysis-flags.js';
 import { toJson } from '../json.js';
 import { readSpec } from './read-spec.js';
 
 const FLAGS = [
   { name: 'model', takesValue: true },
-  { name: 'seq', takesValue: true },
-  { name: 'src-seq', takesValue: true },
-  { name: 'batch', takesValue: true },
-  { name: 'dtype', takesValue: true },
-  { name: 'device', takesValue: true },
+  ...ANALYSIS_FLAGS,
   { name: 'json', takesValue: false },
   { name: 'depth', takesValue: true },
-] as const;
+];
 
 export function runBudget(argv: readonly string[], io: CliIO): number {
   const { positionals, flags } = parseArgs(argv, FLAGS, 'budget');
   if (positionals.length !== 1) throw new CliError('usage: npas budget FILE [--model NAME] [--seq N] [--batch N] [--dtype T] [--device D] [--json]');
   const file = positionals[0]!;
-  const options: Partial<AnalysisOptions> = {};
+  const options = readAnalysisFlags(flags);
   const str = (k: string): string | undefined => {
     const v = flags.get(k);
     return typeof v === 'string' ? v : undefined;
   };
-  const seq = str('seq');
-  const srcSeq = str('src-seq');
-  const batch = str('batch');
-  const dtype = str('dtype');
-  const device = str('device');
-  const o: { -readonly [K in keyof AnalysisOptions]?: AnalysisOptions[K] } = options;
-  if (seq) o.seq = positiveIntFlag(seq, 'seq');
-  if (srcSeq) o.srcSeq = positiveIntFlag(srcSeq, 'src-seq');
-  if (batch) o.batch = positiveIntFlag(batch, 'batch');
-  if (dtype) {
-    if (!isDType(dtype)) throw new CliError(`--dtype must be one of fp32, tf32, bf16, fp16, fp8, int8, int4; got '${dtype}'`);
-    o.dtype = dtype;
-  }
-  if (device) {
-    const d = findDevice(device);
-    if (!d) throw new CliError(`--device must be one of H100, H200, A100, L4, RTX4090, CPU; got '${device}'`);
-    o.device = d.name;
-  }
   const depthFlag = str('depth');
   const depth = depthFlag ? positiveIntFlag(depthFlag, 'depth') : 2;
 

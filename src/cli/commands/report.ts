@@ -8,22 +8,19 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { analyze, dashboardData, findDevice, isDType, lineColumn, type AnalysisOptions } from '../../core/index.js';
+import { analyze, dashboardData, lineColumn } from '../../core/index.js';
 import { reportHtml } from '../../../webview/html.js';
-import { parseArgs, positiveIntFlag } from '../args.js';
+import { parseArgs } from '../args.js';
 import { CliError, type CliIO } from '../io.js';
+import { ANALYSIS_FLAGS, readAnalysisFlags } from '../analysis-flags.js';
 import { readSpec } from './read-spec.js';
 
 const FLAGS = [
   { name: 'output', alias: 'o', takesValue: true },
   { name: 'model', takesValue: true },
-  { name: 'seq', takesValue: true },
-  { name: 'src-seq', takesValue: true },
-  { name: 'batch', takesValue: true },
-  { name: 'dtype', takesValue: true },
-  { name: 'device', takesValue: true },
+  ...ANALYSIS_FLAGS,
   { name: 'theme', takesValue: true },
-] as const;
+];
 
 const USAGE = 'usage: npas report FILE [-o report.html] [--model NAME] [--seq N] [--src-seq N] [--batch N] [--dtype T] [--device D] [--theme dark|light]';
 
@@ -50,24 +47,7 @@ export function runReport(argv: readonly string[], io: CliIO, assetsRoot: string
     const v = flags.get(k);
     return typeof v === 'string' ? v : undefined;
   };
-  const o: { -readonly [K in keyof AnalysisOptions]?: AnalysisOptions[K] } = {};
-  const seq = str('seq');
-  const srcSeq = str('src-seq');
-  const batch = str('batch');
-  const dtype = str('dtype');
-  const device = str('device');
-  if (seq) o.seq = positiveIntFlag(seq, 'seq');
-  if (srcSeq) o.srcSeq = positiveIntFlag(srcSeq, 'src-seq');
-  if (batch) o.batch = positiveIntFlag(batch, 'batch');
-  if (dtype) {
-    if (!isDType(dtype)) throw new CliError(`--dtype must be one of fp32, tf32, bf16, fp16, fp8, int8, int4; got '${dtype}'`);
-    o.dtype = dtype;
-  }
-  if (device) {
-    const d = findDevice(device);
-    if (!d) throw new CliError(`--device must be one of H100, H200, A100, L4, RTX4090, CPU; got '${device}'`);
-    o.device = d.name;
-  }
+  const o = readAnalysisFlags(flags);
   const theme = str('theme') ?? 'dark';
   if (theme !== 'dark' && theme !== 'light') throw new CliError(`--theme must be dark or light; got '${theme}'`);
 

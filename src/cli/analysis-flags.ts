@@ -1,0 +1,43 @@
+// The analysis settings flags shared by every command that analyses a spec
+// (`--seq`, `--src-seq`, `--batch`, `--dtype`, `--device`), checked once, the same way.
+
+import { findDevice, isDType, type AnalysisOptions } from '../core/index.js';
+import { positiveIntFlag, type FlagSpec } from './args.js';
+import { CliError } from './io.js';
+
+export const ANALYSIS_FLAGS: readonly FlagSpec[] = [
+  { name: 'seq', takesValue: true },
+  { name: 'src-seq', takesValue: true },
+  { name: 'batch', takesValue: true },
+  { name: 'dtype', takesValue: true },
+  { name: 'device', takesValue: true },
+];
+
+type MutableOptions = { -readonly [K in keyof AnalysisOptions]?: AnalysisOptions[K] };
+
+/** The settings given on the command line; absent flags keep the engine's defaults. */
+export function readAnalysisFlags(flags: ReadonlyMap<string, string | true>): Partial<AnalysisOptions> {
+  const str = (k: string): string | undefined => {
+    const v = flags.get(k);
+    return typeof v === 'string' ? v : undefined;
+  };
+  const o: MutableOptions = {};
+  const seq = str('seq');
+  const srcSeq = str('src-seq');
+  const batch = str('batch');
+  const dtype = str('dtype');
+  const device = str('device');
+  if (seq) o.seq = positiveIntFlag(seq, 'seq');
+  if (srcSeq) o.srcSeq = positiveIntFlag(srcSeq, 'src-seq');
+  if (batch) o.batch = positiveIntFlag(batch, 'batch');
+  if (dtype) {
+    if (!isDType(dtype)) throw new CliError(`--dtype must be one of fp32, tf32, bf16, fp16, fp8, int8, int4; got '${dtype}'`);
+    o.dtype = dtype;
+  }
+  if (device) {
+    const d = findDevice(device);
+    if (!d) throw new CliError(`--device must be one of H100, H200, A100, L4, RTX4090, CPU; got '${device}'`);
+    o.device = d.name;
+  }
+  return o;
+}
