@@ -1,0 +1,34 @@
+// Human-readable renderings of counts, bytes, FLOPs and durations, shared by the CLI tables,
+// the editor (hovers, status bar) and the dashboard so the same number always reads the same.
+// Exact counts may arrive as bigint or as decimal strings (JSON-safe protocol values).
+
+/** `2506172416` → `2,506,172,416`. */
+export function groupDigits(n: string | bigint | number): string {
+  return n.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/** Bytes with binary units (`72.00 MiB`); below 1 KiB, the exact count. */
+export function formatBytes(n: string | bigint | number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let v = Number(n);
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${groupDigits(String(n))} bytes` : `${v.toFixed(2)} ${units[u]}`;
+}
+
+/** FLOPs with a decimal prefix (G = 10⁹). */
+export function formatFlops(n: string | bigint | number): string {
+  const v = Number(n);
+  const prefixes: [number, string][] = [[1e15, 'P'], [1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'K']];
+  for (const [scale, p] of prefixes) if (Math.abs(v) >= scale) return `${(v / scale).toFixed(2)} ${p}FLOP`;
+  return `${v} FLOP`;
+}
+
+export function formatSeconds(s: number): string {
+  if (s >= 1) return `${s.toFixed(3)} s`;
+  if (s >= 1e-3) return `${(s * 1e3).toFixed(3)} ms`;
+  return `${(s * 1e6).toFixed(1)} µs`;
+}
