@@ -260,6 +260,9 @@ export function startDashboard(root: HTMLElement, host: DashboardHost): Dashboar
     state = reduce(state, msg);
     host.setState(state);
     render();
+    // Tell the host a result was validated and is in its pane (what its tests wait on).
+    if (msg.type === 'allocation' && msg.result) host.post({ type: 'received', kind: 'allocation', model: msg.result.model, rows: msg.result.layers.length });
+    if (msg.type === 'probe' && msg.result) host.post({ type: 'received', kind: 'probe', model: msg.result.model, rows: msg.result.phases.length });
     return true;
   }
 

@@ -4,9 +4,12 @@
 
 import type { DashboardData } from '../src/core/layout/types.js';
 import {
+  ALLOCATION_GENERATOR_KINDS,
   VIEW_IDS,
   PROTOCOL_VERSION,
+  type AllocationData,
   type DashboardState,
+  type ProbeData,
   type HostToWebview,
   type ViewId,
   type WebviewToHost,
@@ -111,6 +114,108 @@ export function checkDashboardData(x: unknown): Checked<DashboardData> {
   return { ok: true, value: x as unknown as DashboardData };
 }
 
+const isPositive = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x) && x > 0;
+const isNonNegative = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x) && x >= 0;
+const isNullOr = <T>(x: unknown, f: (y: unknown) => y is T): boolean => x === null || f(x);
+const isText = (x: unknown): x is string => isStr(x);
+
+/**
+ * An NPAS plan for the Allocation pane. Beyond the shape of every field, the totals must add up
+ * exactly: stored = target, stores + coefficients + fixed = stored, Σ group params = stores,
+ * Σ layer coefficients = coefficients, Σ group unused = unused, and every layer reads a group
+ * that exists (with each group's weight count matching its rows). A plan that fails is dropped.
+ */
+export function checkAllocationData(x: unknown): Checked<AllocationData> {
+  if (!isObj(x)) return fail('plan is not an object');
+  if (!isStr(x.model, 1000) || x.model === '') return fail('plan.model is not a name');
+  if (!isStr(x.source, 4096)) return fail('plan.source is not a string');
+  for (const k of ['target', 'stored', 'stores', 'coefficients', 'fixed', 'demand', 'unused', 'referenceUnused', 'minimum', 'generationMacs']) {
+    if (!isCount(x[k])) return fail(`plan.${k} is not an exact count`);
+  }
+  const n = (k: string): bigint => BigInt(x[k] as string);
+  if (n('stored') !== n('target')) return fail(`plan.stored ${String(x.stored)} is not the target ${String(x.target)}`);
+  if (n('stores') + n('coefficients') + n('fixed') !== n('stored')) return fail('plan: stores + coefficients + fixed is not stored');
+  if (!isStr(x.grouping, 4096) || !isStr(x.groupingReason)) return fail('plan.grouping is not a string');
+  if (x.method !== 'wavg' && x.method !== 'repeat' && x.method !== 'hash') return fail('plan.method is unknown');
+  if (x.regime !== 'low' && x.regime !== 'high') return fail('plan.regime is neither low nor high');
+  if (!(x.variantName === null || isStr(x.variantName, 1000))) return fail('plan.variantName is malformed');
+  if (!Array.isArray(x.groups) || x.groups.length === 0 || x.groups.length > 100_000) return fail('plan.groups is not a non-empty list');
+  if (!Array.isArray(x.layers) || x.layers.length > 1_000_000) return fail('plan.layers is not a list');
+  const weights = new Map<string, number>();
+  let stores = 0n;
+  let unused = 0n;
+  for (let i = 0; i < x.groups.length; i++) {
+    const g: unknown = x.groups[i];
+    if (!isObj(g) || !isStr(g.id, 1000) || g.id === '') return fail(`plan.groups[${i}] has no id`);
+    if (weights.has(g.id)) return fail(`plan.groups[${i}]: ${g.id} is listed twice`);
+    for (const k of ['params', 'demand', 'unused', 'referenceUnused']) if (!isCount(g[k])) return fail(`plan.groups[${i}].${k} is not an exact count`);
+    if (typeof g.direct !== 'boolean' || !isInt(g.weights)) return fail(`plan.groups[${i}] is malformed`);
+    weights.set(g.id, g.weights);
+    stores += BigInt(g.params as string);
+    unused += BigInt(g.unused as string);
+  }
+  if (stores !== n('stores')) return fail('plan: the groups do not add up to its stores');
+  if (unused !== n('unused')) return fail('plan: the groups\' unused entries do not add up to its unused');
+  const rows = new Map<string, number>();
+  let coefficients = 0n;
+  for (let i = 0; i < x.layers.length; i++) {
+    const l: unknown = x.layers[i];
+    if (!isObj(l) || !isStr(l.path, 4096) || l.path === '') return fail(`plan.layers[${i}] has no path`);
+    if (!Array.isArray(l.shape) || l.shape.length > 16 || !l.shape.every(isInt)) return fail(`plan.layers[${i}].shape is malformed`);
+    if (!isStr(l.group) || !weights.has(l.group)) return fail(`plan.layers[${i}] reads a group the plan does not have`);
+    const gen = l.generator;
+    if (!isObj(gen) || !(ALLOCATION_GENERATOR_KINDS as readonly unknown[]).includes(gen.kind) || !isInt(gen.templates) || gen.templates < 1 || !isInt(gen.coefficients)) return fail(`plan.layers[${i}].generator is malformed`);
+    rows.set(l.group, (rows.get(l.group) ?? 0) + 1);
+    coefficients += BigInt(gen.coefficients);
+  }
+  if (coefficients !== n('coefficients')) return fail('plan: the layers\' coefficients do not add up to its coefficients');
+  for (const [id, w] of weights) if ((rows.get(id) ?? 0) !== w) return fail(`plan: group ${id} has ${w} weights but ${rows.get(id) ?? 0} rows`);
+  return { ok: true, value: x as unknown as AllocationData };
+}
+
+/**
+ * A probe result for the Probe pane. Latencies are finite durations (min ≤ median, roofline > 0), a phase not measured
+ * says why, prefill is always measured, and a result that ran on another provider than the one
+ * requested must say so (`fallback`): a silent fallback is dropped, never drawn.
+ */
+export function checkProbeData(x: unknown): Checked<ProbeData> {
+  if (!isObj(x)) return fail('probe result is not an object');
+  if (!isStr(x.model, 1000) || x.model === '' || !isStr(x.source, 4096) || !isStr(x.ortVersion, 100) || !isStr(x.device, 64)) return fail('probe result has no model, source, ONNX Runtime version or device');
+  const providers = ['cuda', 'cpu'];
+  if (!providers.includes(x.requestedProvider as string) || !providers.includes(x.provider as string)) return fail('probe result names an unknown provider');
+  if (!(x.fallback === null || (isStr(x.fallback) && x.fallback.trim() !== ''))) return fail('probe fallback is malformed');
+  if (x.provider !== x.requestedProvider && x.fallback === null) return fail(`probe ran on ${String(x.provider)}, not the requested ${String(x.requestedProvider)}, without saying so`);
+  if (!isNullOr(x.providerNote, isText)) return fail('probe providerNote is malformed');
+  if (x.dtype !== 'fp16' && x.dtype !== 'fp32') return fail('probe dtype is unknown');
+  if (!isInt(x.batch) || x.batch < 1 || !isInt(x.seq) || x.seq < 1) return fail('probe batch or seq is not a positive integer');
+  if (!isNonNegative(x.sessionCreateMs)) return fail('probe sessionCreateMs is not a duration');
+  if (!isCount(x.storedParams) || !isCount(x.initializerElements)) return fail('probe storedParams or initializerElements is not an exact count');
+  if (!isStr(x.memory) || !isStr(x.placement)) return fail('probe memory or placement is not text');
+  if (!Array.isArray(x.notes) || x.notes.length > 1000 || !x.notes.every((s) => isStr(s))) return fail('probe notes are malformed');
+  if (!Array.isArray(x.phases) || x.phases.length < 1 || x.phases.length > 2) return fail('probe phases is not a list of one or two');
+  const seen = new Set<string>();
+  for (let i = 0; i < x.phases.length; i++) {
+    const p: unknown = x.phases[i];
+    const w = `probe phases[${i}]`;
+    if (!isObj(p) || (p.phase !== 'prefill' && p.phase !== 'decode') || seen.has(p.phase)) return fail(`${w}.phase is unknown or repeated`);
+    seen.add(p.phase);
+    if (!isStr(p.label, 1000)) return fail(`${w}.label is not a string`);
+    if (!isPositive(p.rooflineMs) || (p.bound !== 'compute' && p.bound !== 'memory')) return fail(`${w} has no roofline`);
+    if (!isCount(p.flops) || !isCount(p.bytes)) return fail(`${w}.flops or bytes is not an exact count`);
+    if (!isInt(p.runs)) return fail(`${w}.runs is not an integer`);
+    if (p.measuredMs === null) {
+      if (!isStr(p.unavailable) || p.unavailable === '') return fail(`${w} is not measured and does not say why`);
+      if (p.minMs !== null || p.achievedFlopsPerSecond !== null || p.achievedBytesPerSecond !== null) return fail(`${w} is not measured but has measurements`);
+    } else {
+      if (!isNonNegative(p.measuredMs) || !isNonNegative(p.minMs) || p.minMs > p.measuredMs) return fail(`${w} latencies are not durations (min ≤ median)`);
+      if (!isNonNegative(p.achievedFlopsPerSecond) || !isNonNegative(p.achievedBytesPerSecond)) return fail(`${w} achieved rates are malformed`);
+      if (p.unavailable !== null) return fail(`${w} is measured and unavailable at once`);
+    }
+  }
+  if (!seen.has('prefill') || (x.phases[0] as Obj).phase !== 'prefill' || (x.phases[0] as Obj).measuredMs === null) return fail('probe has no measured prefill');
+  return { ok: true, value: x as unknown as ProbeData };
+}
+
 export function checkHostMessage(x: unknown): Checked<HostToWebview> {
   if (!isObj(x)) return fail('message is not an object');
   switch (x.type) {
@@ -122,11 +227,16 @@ export function checkHostMessage(x: unknown): Checked<HostToWebview> {
       if (!isView(x.view)) return fail(`show: unknown view ${JSON.stringify(x.view)?.slice(0, 40)}`);
       if (x.model !== undefined && !isStr(x.model, 1000)) return fail('show: model is not a string');
       return { ok: true, value: x.model === undefined ? { type: 'show', view: x.view } : { type: 'show', view: x.view, model: x.model as string } };
-    case 'allocation':
-    case 'probe':
-      // Those features do not exist yet: only "nothing yet" (null) is understood.
-      if (x.result !== null) return fail(`${x.type}: results are not supported by this dashboard yet`);
-      return { ok: true, value: { type: x.type, result: null } };
+    case 'allocation': {
+      if (x.result === null) return { ok: true, value: { type: 'allocation', result: null } };
+      const r = checkAllocationData(x.result);
+      return r.ok ? { ok: true, value: { type: 'allocation', result: r.value } } : fail(`allocation: ${r.error}`);
+    }
+    case 'probe': {
+      if (x.result === null) return { ok: true, value: { type: 'probe', result: null } };
+      const r = checkProbeData(x.result);
+      return r.ok ? { ok: true, value: { type: 'probe', result: r.value } } : fail(`probe: ${r.error}`);
+    }
     case 'error':
       if (!isStr(x.message)) return fail('error: message is not a string');
       return { ok: true, value: { type: 'error', message: x.message } };
@@ -153,6 +263,10 @@ export function checkWebviewMessage(x: unknown): Checked<WebviewToHost> {
       if (x.level !== 'info' && x.level !== 'warn' && x.level !== 'error') return fail('log: unknown level');
       if (!isStr(x.message)) return fail('log: message is not a string');
       return { ok: true, value: { type: 'log', level: x.level, message: x.message } };
+    case 'received':
+      if (x.kind !== 'allocation' && x.kind !== 'probe') return fail('received: kind is neither allocation nor probe');
+      if (!isStr(x.model, 1000) || !isInt(x.rows)) return fail('received: model or rows is malformed');
+      return { ok: true, value: { type: 'received', kind: x.kind, model: x.model, rows: x.rows } };
     default:
       return fail(`unknown message type ${JSON.stringify(x.type)?.slice(0, 40)}`);
   }
@@ -161,7 +275,7 @@ export function checkWebviewMessage(x: unknown): Checked<WebviewToHost> {
 export const STATE_VERSION = 1;
 
 export function initialState(): DashboardState {
-  return { version: STATE_VERSION, view: 'architecture', model: null, collapsed: {}, variantsAxis: 'kv', sort: { key: 'name', descending: false }, theme: null, data: null };
+  return { version: STATE_VERSION, view: 'architecture', model: null, collapsed: {}, variantsAxis: 'kv', sort: { key: 'name', descending: false }, theme: null, data: null, allocation: null, probe: null };
 }
 
 /** Persisted state from an earlier session, with every malformed field replaced by its default. */
@@ -171,6 +285,8 @@ export function restoreState(x: unknown): DashboardState {
   const collapsed: Record<string, readonly string[]> = {};
   if (isObj(x.collapsed)) for (const [k, v] of Object.entries(x.collapsed)) if (Array.isArray(v) && v.every((n) => isStr(n, 1000))) collapsed[k] = v as string[];
   const data = x.data === null || x.data === undefined ? null : checkDashboardData(x.data);
+  const allocation = x.allocation === null || x.allocation === undefined ? null : checkAllocationData(x.allocation);
+  const probe = x.probe === null || x.probe === undefined ? null : checkProbeData(x.probe);
   return {
     version: STATE_VERSION,
     view: isView(x.view) ? x.view : s.view,
@@ -180,6 +296,8 @@ export function restoreState(x: unknown): DashboardState {
     sort: isObj(x.sort) && isStr(x.sort.key, 64) && typeof x.sort.descending === 'boolean' ? { key: x.sort.key, descending: x.sort.descending } : s.sort,
     theme: x.theme === 'dark' || x.theme === 'light' ? x.theme : null,
     data: data && data.ok ? data.value : null,
+    allocation: allocation && allocation.ok ? allocation.value : null,
+    probe: probe && probe.ok ? probe.value : null,
   };
 }
 
@@ -195,8 +313,11 @@ export function reduce(state: DashboardState, message: HostToWebview): Dashboard
       const names = state.data?.models.map((m) => m.name) ?? [];
       return { ...state, view: message.view, model: message.model !== undefined && names.includes(message.model) ? message.model : state.model };
     }
+    // A result replaces the last one (null clears it); the host sends `show` to switch to its pane.
     case 'allocation':
+      return { ...state, allocation: message.result };
     case 'probe':
+      return { ...state, probe: message.result };
     case 'error':
       return state;
   }

@@ -2,8 +2,8 @@
 // for the model (a quick pick of the file's models and variants), the budget (an input box that
 // takes 3.65M, 10% or an exact count and states the minimum when it refuses one), the grouping
 // and the method (quick picks); runs the allocator under a cancellable progress notification;
-// shows the plan — summary, groups, layers × groups — as a Markdown preview (the dashboard's
-// Allocation pane accepts only `result: null` in this protocol version); and offers Apply, which
+// draws the plan in the dashboard's Allocation pane (layers × groups; the panel opens if it is
+// not) and shows it — summary, groups, layers × groups — as a Markdown preview; and offers Apply, which
 // appends `emitVariant(plan, freeVariantName(text, base))` to the document as ONE WorkspaceEdit
 // (one Undo removes it). Every question can be answered by an argument instead, so scripts and
 // tests run it without UI. A code action on `model NAME` / `variant NAME` lines runs the same
@@ -11,8 +11,9 @@
 
 import * as vscode from 'vscode';
 import type { AllocationInput, AllocationPlan } from '../core/index.js';
-import { GROUPING_CHOICES, METHOD_CHOICES, budgetArgument, groupingText, parseBudgetText, planMarkdown } from './allocation-view.js';
+import { GROUPING_CHOICES, METHOD_CHOICES, budgetArgument, groupingText, parseBudgetText, planDashboardData, planMarkdown } from './allocation-view.js';
 import { ComparisonDocuments, showMarkdown } from './compare-variants.js';
+import type { DashboardController } from './dashboard-panel.js';
 import { baseName } from './output-files.js';
 
 /** `npas.allocate`'s arguments as one object (positional: model, budget, grouping, method, document, apply). */
@@ -29,6 +30,8 @@ export interface AllocateArgs {
   readonly apply?: boolean;
   /** false: do not open the Markdown preview of the plan. Default true. */
   readonly preview?: boolean;
+  /** false: do not draw the plan in the dashboard's Allocation pane. Default true. */
+  readonly dashboard?: boolean;
 }
 
 export type AllocateOutcome =
@@ -52,6 +55,8 @@ export type AllocateOutcome =
       readonly markdown: string;
       /** Applied: the inserted text's range (0-based lines). */
       readonly inserted?: { readonly startLine: number; readonly endLine: number };
+      /** What became of the plan in the dashboard: `shown` (posted to the Allocation pane), `skipped`, or why not. */
+      readonly dashboard: string;
     }
   | { readonly status: 'refused'; readonly message: string; readonly minimum?: number }
   | { readonly status: 'no-document' | 'no-models' | 'cancelled' | 'apply-failed'; readonly message?: string };
@@ -106,7 +111,7 @@ export async function pickModel(models: readonly ModelChoice[], title: string, p
 
 const total = (input: AllocationInput): number => input.fixed + input.items.reduce((s, it) => s + it.numel * it.copies, 0);
 
-export async function allocateCommand(documents: ComparisonDocuments, log: vscode.LogOutputChannel, args: AllocateArgs): Promise<AllocateOutcome> {
+export async function allocateCommand(documents: ComparisonDocuments, log: vscode.LogOutputChannel, args: AllocateArgs, dashboard?: DashboardController): Promise<AllocateOutcome> {
   const document = await openSpec(args.document);
   if (!document) {
     void vscode.window.showInformationMessage('NPAS: open a .npas file to allocate a parameter budget to one of its models.');
@@ -204,6 +209,15 @@ export async function allocateCommand(documents: ComparisonDocuments, log: vscod
   const variantText = emitVariant(plan, variantName);
   const markdown = planMarkdown(plan, file, variantText);
   if (args.preview !== false) await showMarkdown(documents.set(`${file.replace(/\.npas$/, '')} — ${plan.model} plan.md`, markdown));
+  let shown = 'skipped';
+  if (dashboard && args.dashboard !== false) {
+    try {
+      shown = (await dashboard.showResult(document, { type: 'allocation', result: planDashboardData(plan, file, args.apply === undefined ? variantName : null) })).status;
+    } catch (e) {
+      shown = `failed: ${e instanceof Error ? e.message : String(e)}`;
+      log.warn(`allocate: the plan could not be drawn in the dashboard: ${shown}`);
+    }
+  }
 
   const planned = {
     status: 'planned' as const,
@@ -223,6 +237,7 @@ export async function allocateCommand(documents: ComparisonDocuments, log: vscod
     variantName,
     variantText,
     markdown,
+    dashboard: shown,
   };
   if (args.apply === true) {
     const applied = await applyPlan(document, version, variantText);

@@ -1,10 +1,11 @@
 // The editor's half of `npas.allocate` that needs no VS Code: reading the budget a user typed
 // (`3.65M`, `10%`, `3_651_883`), the arguments a caller passed, and the plan as Markdown (the
-// summary, the groups, and the layers × groups matrix). The dashboard's Allocation pane accepts
-// only `result: null` in this protocol version (docs/dashboard.md), so the plan is shown as a
-// Markdown preview. Free of `vscode`, so Node tests can check it.
+// summary, the groups, and the layers × groups matrix), and the plan as the dashboard's
+// Allocation pane takes it (planDashboardData, docs/dashboard.md). Free of `vscode`, so Node
+// tests can check it.
 
 import type { AllocationPlan, GroupingSpec } from '../core/index.js';
+import type { AllocationData } from '../protocol/webview-messages.js';
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly message: string };
 
@@ -90,7 +91,7 @@ export function planMarkdown(plan: AllocationPlan, source: string, variantText?:
   const lines = [
     `# NPAS plan for ${plan.model} at ${group(plan.stored)} stored parameters`,
     '',
-    `From ${source}. The dashboard's Allocation pane does not take plans in this version, so the plan is shown here; **Apply** (in the notification, or the \`npas.allocate\` code action) appends the variant at the end of this page to the spec as one undoable edit.`,
+    `From ${source}. The dashboard's Allocation pane draws the same plan; **Apply** (in the notification, or the \`npas.allocate\` code action) appends the variant at the end of this page to the spec as one undoable edit.`,
     '',
     '| | |',
     '|---|---|',
@@ -137,4 +138,35 @@ export function planMarkdown(plan: AllocationPlan, source: string, variantText?:
   if (plan.layers.length > rows) lines.push('', `… and ${group(plan.layers.length - rows)} more weights (\`npas allocate --json\` lists them all).`);
   if (variantText !== undefined) lines.push('', '## The variant Apply appends', '', '```npas', variantText.trimEnd(), '```');
   return `${lines.join('\n')}\n`;
+}
+
+/** The plan as the dashboard's Allocation pane takes it (exact counts as decimal strings). */
+export function planDashboardData(plan: AllocationPlan, source: string, variantName: string | null = null): AllocationData {
+  const stores = plan.groups.reduce((s, g) => s + BigInt(g.params), 0n);
+  return {
+    model: plan.model,
+    source,
+    target: String(plan.target),
+    stored: String(plan.stored),
+    stores: String(stores),
+    coefficients: String(plan.coefficients),
+    fixed: String(plan.fixed),
+    demand: String(plan.demand),
+    unused: String(plan.unused),
+    referenceUnused: String(plan.referenceUnused),
+    minimum: String(plan.minimum),
+    generationMacs: String(plan.generationMacs),
+    grouping: groupingText(plan.grouping),
+    groupingReason: plan.groupingReason,
+    method: plan.method,
+    regime: plan.regime,
+    groups: plan.groups.map((g) => ({ id: g.id, params: String(g.params), demand: String(g.demand), unused: String(g.unused), referenceUnused: String(g.referenceUnused), direct: g.direct, weights: g.layers.length })),
+    layers: plan.layers.map((l, i) => ({
+      path: l.path,
+      shape: [...(plan.items[i]?.shape ?? [])],
+      group: l.group,
+      generator: { kind: l.generator.kind, templates: l.generator.templates, coefficients: l.generator.coefficients },
+    })),
+    variantName,
+  };
 }

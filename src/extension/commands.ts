@@ -25,7 +25,7 @@ export interface CommandContext {
 
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
   const comparisons = new ComparisonDocuments();
-  const probes = { extensionUri: ctx.extensionUri, log: ctx.log, settings: ctx.settings, documents: comparisons };
+  const probes = { extensionUri: ctx.extensionUri, log: ctx.log, settings: ctx.settings, documents: comparisons, dashboard: ctx.dashboard };
   const handlers: Record<CommandId, (...args: unknown[]) => unknown> = {
     // (model?: string, document?: Uri | string, view?: ViewId): the server's code lenses pass
     // (modelName, documentUri); a model opens the Architecture view on it.
@@ -35,9 +35,9 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
         model: typeof model === 'string' ? model : undefined,
         view: asViewId(view),
       }),
-    // ({model, budget, grouping, method, document, apply, preview}) or (model, budget, grouping, method, document, apply)
-    'npas.allocate': (...args) => allocateCommand(comparisons, ctx.log, allocateArgs(args)),
-    // ({model, ep, seq, batch, dtype, device, runs, warmup, threads, profile, fallback, timeoutSeconds, document, preview}) or (model, ep, document)
+    // ({model, budget, grouping, method, document, apply, preview, dashboard}) or (model, budget, grouping, method, document, apply)
+    'npas.allocate': (...args) => allocateCommand(comparisons, ctx.log, allocateArgs(args), ctx.dashboard),
+    // ({model, ep, seq, batch, dtype, device, runs, warmup, threads, profile, fallback, timeoutSeconds, document, preview, dashboard}) or (model, ep, document)
     'npas.runProbe': (...args) => runProbeCommand(probes, runProbeArgs(args)),
     // ({model, target, dtype, document, timeoutSeconds}) or (model, target, dtype, document)
     'npas.exportOnnx': (...args) => exportOnnxCommand(probes, exportOnnxArgs(args)),

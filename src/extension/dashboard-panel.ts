@@ -19,7 +19,7 @@ import type { DashboardData } from '../core/layout/types.js';
 import type { HostToWebview, ViewId } from '../protocol/webview-messages.js';
 import { VIEW_IDS } from '../protocol/webview-messages.js';
 import { dashboardHtml } from '../../webview/html.js';
-import { checkWebviewMessage } from '../../webview/protocol.js';
+import { checkHostMessage, checkWebviewMessage } from '../../webview/protocol.js';
 import { baseName } from './output-files.js';
 import type { SettingsReader } from './settings.js';
 
@@ -50,7 +50,21 @@ export interface DashboardSnapshot {
   readonly firstReadyMs: number | undefined;
   /** Milliseconds the last update's analysis took in the host. */
   readonly lastAnalysisMs: number | undefined;
+  /** Allocation plans posted to the webview, and those it validated and drew (its `received`). */
+  readonly allocation: ResultSnapshot;
+  /** Probe results posted to the webview, and those it validated and drew. */
+  readonly probe: ResultSnapshot;
 }
+
+export interface ResultSnapshot {
+  readonly posted: number;
+  readonly received: number;
+  /** The model of the last result the webview received, and its table rows (weights, phases). */
+  readonly model: string | undefined;
+  readonly rows: number | undefined;
+}
+
+const NO_RESULT: ResultSnapshot = { posted: 0, received: 0, model: undefined, rows: undefined };
 
 export type DashboardOutcome =
   | { readonly status: 'shown'; readonly document: string; readonly view: ViewId | undefined; readonly model: string | undefined; readonly models: readonly string[]; readonly errors: number }
@@ -60,6 +74,8 @@ export interface ShowOptions {
   readonly document?: vscode.TextDocument;
   readonly view?: ViewId;
   readonly model?: string;
+  /** Results posted after the data and before the view switch (`allocation`, `probe`). */
+  readonly results?: readonly HostToWebview[];
 }
 
 export class DashboardController implements vscode.Disposable {
@@ -81,6 +97,8 @@ export class DashboardController implements vscode.Disposable {
     error: undefined,
     firstReadyMs: undefined,
     lastAnalysisMs: undefined,
+    allocation: NO_RESULT,
+    probe: NO_RESULT,
   };
   private readonly changed = new vscode.EventEmitter<DashboardSnapshot>();
   readonly onDidChange = this.changed.event;
@@ -134,6 +152,7 @@ export class DashboardController implements vscode.Disposable {
     const view = options.view ?? (options.model !== undefined ? 'architecture' : undefined);
     // Data first (a model named in `show` must exist in the webview's data), then the view.
     const data = await this.postUpdate(document);
+    for (const r of options.results ?? []) this.post(r);
     if (view) this.post(options.model !== undefined ? { type: 'show', view, model: options.model } : { type: 'show', view });
     return {
       status: 'shown',
@@ -143,6 +162,31 @@ export class DashboardController implements vscode.Disposable {
       models: data?.models ?? [],
       errors: data?.errors ?? 0,
     };
+  }
+
+  /**
+   * Opens the dashboard (if needed) on `document` and draws an allocation plan in its Allocation
+   * pane, or a probe result in its Probe pane. The message is validated here first, as the
+   * webview will: a malformed result is logged and not sent.
+   */
+  async showResult(document: vscode.TextDocument, message: HostToWebview & { type: 'allocation' | 'probe' }): Promise<DashboardOutcome | { status: 'malformed'; message: string }> {
+    const checked = checkHostMessage(message);
+    if (!checked.ok) {
+      this.log.error(`dashboard: not sending a malformed ${message.type} result: ${checked.error}`);
+      return { status: 'malformed', message: checked.error };
+    }
+    const model = message.result?.model;
+    const known = model !== undefined && (await this.modelsOf(document)).includes(model);
+    return this.show({ document, view: message.type, model: known ? model : undefined, results: [checked.value] });
+  }
+
+  private async modelsOf(document: vscode.TextDocument): Promise<string[]> {
+    const { analyze } = await import('../core/index.js');
+    try {
+      return analyze(document.getText(), {}).models.map((m) => m.name);
+    } catch {
+      return [];
+    }
   }
 
   dispose(): void {
@@ -238,6 +282,13 @@ export class DashboardController implements vscode.Disposable {
       case 'export':
         void this.saveExport(m.format, m.fileName, m.data);
         return;
+      case 'received': {
+        const r = this.state[m.kind];
+        this.state = { ...this.state, [m.kind]: { ...r, received: r.received + 1, model: m.model, rows: m.rows } };
+        this.log.info(`dashboard: the ${m.kind === 'allocation' ? 'Allocation' : 'Probe'} pane drew ${m.model} (${m.rows} ${m.kind === 'allocation' ? 'weights' : 'phases'})`);
+        this.fire();
+        return;
+      }
       case 'log':
         if (m.level === 'error') this.log.error(`dashboard: ${m.message}`);
         else if (m.level === 'warn') this.log.warn(`dashboard: ${m.message}`);
@@ -258,6 +309,10 @@ export class DashboardController implements vscode.Disposable {
     }
     if (message.type === 'error') this.state = { ...this.state, error: message.message };
     if (message.type === 'update') this.state = { ...this.state, error: undefined, updateCount: this.state.updateCount + 1 };
+    if ((message.type === 'allocation' || message.type === 'probe') && message.result) {
+      const r = this.state[message.type];
+      this.state = { ...this.state, [message.type]: { ...r, posted: r.posted + 1 } };
+    }
     void this.panel.webview.postMessage(message);
     this.fire();
   }

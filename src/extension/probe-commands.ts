@@ -10,8 +10,8 @@
 //     no onnx code at all; test/packaging checks it), and cancelling sends the CLI SIGINT, which
 //     kills the probe host, then SIGKILL after a grace period.
 // Both show cancellable progress, and a timeout, a crash or a cancellation is reported as such.
-// Probe results (measured beside the engine's roofline) go to the output channel and a Markdown
-// preview: the dashboard's Probe pane accepts only `result: null` in this protocol version.
+// Probe results (measured beside the engine's roofline) go to the output channel, a Markdown
+// preview and the dashboard's Probe pane (the panel opens if it is not).
 // Every question can be answered by an argument, so tests and scripts run them without UI.
 
 import { fork } from 'node:child_process';
@@ -23,7 +23,8 @@ import type { ProbeDType, ProbeErrorKind, ProbeParams, ProbeResult } from '../pr
 import { modelsOf, openSpec, pickModel } from './allocate-command.js';
 import { ComparisonDocuments, showMarkdown } from './compare-variants.js';
 import { baseName, confirmReplace, sibling } from './output-files.js';
-import { probeLogLines, probeMarkdown, probeRows, type ProbeRow } from './probe-view.js';
+import type { DashboardController } from './dashboard-panel.js';
+import { probeDashboardData, probeLogLines, probeMarkdown, probeRows, type ProbeRow } from './probe-view.js';
 import type { SettingsReader } from './settings.js';
 import { requireTrust } from './workspace-trust.js';
 
@@ -32,6 +33,8 @@ export interface ProbeCommandContext {
   readonly log: vscode.LogOutputChannel;
   readonly settings: SettingsReader;
   readonly documents: ComparisonDocuments;
+  /** Where results are drawn (the dashboard's Probe pane); absent: Markdown and output only. */
+  readonly dashboard?: DashboardController;
 }
 
 type Failure = { readonly status: 'failed'; readonly kind: ProbeErrorKind | 'export'; readonly message: string };
@@ -247,6 +250,8 @@ export interface RunProbeArgs {
   readonly document?: vscode.Uri | string;
   /** false: no Markdown preview. Default true. */
   readonly preview?: boolean;
+  /** false: do not draw the result in the dashboard's Probe pane. Default true. */
+  readonly dashboard?: boolean;
   /** Cancels like the progress notification's Cancel button (callers in this extension host). */
   readonly token?: vscode.CancellationToken;
 }
@@ -261,6 +266,8 @@ export type RunProbeOutcome =
       readonly rows: readonly ProbeRow[];
       readonly result: ProbeResult;
       readonly markdown: string;
+      /** What became of the result in the dashboard: `shown` (posted to the Probe pane), `skipped`, or why not. */
+      readonly dashboard: string;
     }
   | { readonly status: 'provider-missing'; readonly message: string; readonly setting: 'npas.probe.providerPath' }
   | Failure
@@ -370,11 +377,20 @@ export async function runProbeCommand(ctx: ProbeCommandContext, args: RunProbeAr
   }
   const markdown = probeMarkdown(r, file, providerNote);
   if (args.preview !== false) await showMarkdown(ctx.documents.set(`${file.replace(/\.npas$/, '')} — ${model} probe.md`, markdown));
+  let shown = 'skipped';
+  if (ctx.dashboard && args.dashboard !== false) {
+    try {
+      shown = (await ctx.dashboard.showResult(document, { type: 'probe', result: probeDashboardData(r, file, providerNote) })).status;
+    } catch (e) {
+      shown = `failed: ${e instanceof Error ? e.message : String(e)}`;
+      ctx.log.warn(`probe: the result could not be drawn in the dashboard: ${shown}`);
+    }
+  }
   const prefill = probeRows(r)[0]!;
   void vscode.window.showInformationMessage(
     `NPAS: ${model} on ${r.provider === 'cuda' ? 'CUDA' : 'CPU'}${r.fallback ? ' (CPU FALLBACK)' : ''}: prefill ${prefill.measuredMs?.toFixed(1)} ms measured, ${prefill.rooflineMs.toFixed(2)} ms roofline.`,
   );
-  return { status: 'measured', model, requestedProvider: r.requestedProvider, provider: r.provider, fallback: r.fallback, rows: probeRows(r), result: r, markdown };
+  return { status: 'measured', model, requestedProvider: r.requestedProvider, provider: r.provider, fallback: r.fallback, rows: probeRows(r), result: r, markdown, dashboard: shown };
 }
 
 type ProbeOutcome = { readonly ok: true; readonly result: ProbeResult } | { readonly ok: false; readonly kind: ProbeErrorKind; readonly message: string };

@@ -1,9 +1,10 @@
 // A probe result as Markdown and as output-channel lines: measured latency beside the engine's
-// roofline for the same work. The dashboard's Probe pane accepts only `result: null` in this
-// protocol version (docs/dashboard.md), so the editor shows results in the NPAS Studio output
-// channel and a Markdown preview. Free of `vscode`, so Node tests can check it.
+// roofline for the same work (the NPAS Studio output channel and a Markdown preview), and as the
+// dashboard's Probe pane takes it (probeDashboardData, docs/dashboard.md). Free of `vscode`, so
+// Node tests can check it.
 
 import type { Measurement, ProbeResult } from '../protocol/kernel-rpc.js';
+import type { ProbeData, ProbePhaseData } from '../protocol/webview-messages.js';
 
 const group = (n: number | bigint | string): string => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 const ms = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
@@ -57,7 +58,7 @@ export function probeMarkdown(r: ProbeResult, source: string, providerNote: stri
   if (r.fallback) lines.push(`> **!!! ${r.fallback} !!!**`, '');
   if (providerNote) lines.push(`> ${providerNote}`, '');
   lines.push(
-    `From ${source}: ONNX Runtime ${r.ortVersion}, ${r.dtype}, batch ${r.batch}, sequence ${r.seq}. Measured in a probe host child process; the roofline is the engine's prediction for the same work on the ${device} profile. The dashboard's Probe pane does not take results in this version, so they are shown here and in the NPAS Studio output.`,
+    `From ${source}: ONNX Runtime ${r.ortVersion}, ${r.dtype}, batch ${r.batch}, sequence ${r.seq}. Measured in a probe host child process; the roofline is the engine's prediction for the same work on the ${device} profile. The dashboard's Probe pane draws the same result.`,
     '',
     '| phase | measured (median) | min | roofline | bound | roofline / measured | achieved |',
     '|---|--:|--:|--:|---|--:|---|',
@@ -97,4 +98,63 @@ export function probeLogLines(r: ProbeResult): string[] {
     );
   }
   return lines;
+}
+
+/** The result as the dashboard's Probe pane takes it: one phase per row, provider and fallback stated. */
+export function probeDashboardData(r: ProbeResult, source: string, providerNote: string | undefined): ProbeData {
+  const phase = (p: 'prefill' | 'decode', label: string, m: Measurement): ProbePhaseData => ({
+    phase: p,
+    label,
+    measuredMs: m.medianMs,
+    minMs: m.minMs,
+    runs: m.runs,
+    rooflineMs: m.roofline.seconds * 1000,
+    bound: m.roofline.bound,
+    flops: m.flops,
+    bytes: m.bytes,
+    achievedFlopsPerSecond: m.achievedFlopsPerSecond,
+    achievedBytesPerSecond: m.achievedBytesPerSecond,
+    unavailable: null,
+  });
+  const phases: ProbePhaseData[] = [phase('prefill', `prefill (${r.batch}×${r.seq} tokens)`, r.prefill)];
+  if ('unavailable' in r.decode) {
+    const d = r.decode;
+    phases.push({
+      phase: 'decode',
+      label: 'decode step',
+      measuredMs: null,
+      minMs: null,
+      runs: 0,
+      rooflineMs: d.roofline.seconds * 1000,
+      bound: d.roofline.bound,
+      flops: d.roofline.flops,
+      bytes: d.roofline.bytes,
+      achievedFlopsPerSecond: null,
+      achievedBytesPerSecond: null,
+      unavailable: d.unavailable,
+    });
+  } else phases.push(phase('decode', `decode step (KV context ${r.seq})`, r.decode));
+  const placement = Object.entries(r.placement.nodesByProvider)
+    .map(([p, n]) => `${p} ${n}`)
+    .join(', ');
+  return {
+    model: r.model,
+    source,
+    ortVersion: r.ortVersion,
+    requestedProvider: r.requestedProvider,
+    provider: r.provider,
+    fallback: r.fallback ?? (r.provider !== r.requestedProvider ? `ran on ${r.provider}, not the requested ${r.requestedProvider}` : null),
+    providerNote: providerNote ?? null,
+    device: r.prefill.roofline.device,
+    dtype: r.dtype,
+    batch: r.batch,
+    seq: r.seq,
+    sessionCreateMs: r.sessionCreateMs,
+    storedParams: r.storedParams,
+    initializerElements: r.initializerElements,
+    memory: r.memory.kind === 'unavailable' ? `not measured: ${r.memory.reason}` : `${mib(r.memory.bytes)} (${r.memory.kind === 'gpu' ? 'GPU memory of the probe process' : 'growth of host RSS'})`,
+    placement: `${placement || '—'} (${r.placement.source}): ${r.placement.note}`,
+    phases,
+    notes: [...r.notes],
+  };
 }

@@ -14,20 +14,121 @@ export const PROTOCOL_VERSION = 1;
 export type ViewId = 'architecture' | 'budget' | 'variants' | 'allocation' | 'probe';
 export const VIEW_IDS: readonly ViewId[] = ['architecture', 'budget', 'variants', 'allocation', 'probe'];
 
-/** Results of the NPAS allocator, when that feature exists: a layers × groups matrix. */
-export interface AllocationData {
-  readonly model: string;
-  readonly layers: readonly string[];
-  readonly groups: readonly string[];
-  /** cells[layer][group]: parameters allocated (exact decimal). */
-  readonly cells: readonly (readonly string[])[];
+/** How one weight is generated from its group's store (src/core/allocation `Generator`). */
+export type AllocationGeneratorKind = 'direct' | 'mix' | 'slice' | 'interpolate' | 'tile' | 'hash';
+export const ALLOCATION_GENERATOR_KINDS: readonly AllocationGeneratorKind[] = ['direct', 'mix', 'slice', 'interpolate', 'tile', 'hash'];
+
+/** One group (store) of an NPAS plan. Counts are exact decimal strings. */
+export interface AllocationGroupData {
+  readonly id: string;
+  /** Store size P_g (for a direct group: the weight itself). */
+  readonly params: string;
+  /** Σ |W| of the weights it generates. */
+  readonly demand: string;
+  /** Store entries no weight reads (0 in every plan the allocator returns). */
+  readonly unused: string;
+  /** Entries the SSN reference layout would leave unread in the same store. */
+  readonly referenceUnused: string;
+  /** A singleton group that stores its weight whole. */
+  readonly direct: boolean;
+  /** Weights it generates (rows of the matrix that read it). */
+  readonly weights: number;
 }
 
-/** Results of a GPU probe, when that feature exists: measured against roofline. */
+/** One generated weight (a row of the matrix), in model order. */
+export interface AllocationLayerData {
+  /** `body[3].attn.q` */
+  readonly path: string;
+  readonly shape: readonly number[];
+  /** Its group's id (a column of the matrix). */
+  readonly group: string;
+  readonly generator: {
+    readonly kind: AllocationGeneratorKind;
+    /** Templates K (1 for direct, slice, interpolate, tile, single-template hash). */
+    readonly templates: number;
+    /** Mixing coefficients it owns in the checkpoint (counted in stored). */
+    readonly coefficients: number;
+  };
+}
+
+/**
+ * An NPAS plan as the Allocation pane draws it: a layers × groups matrix. `stored` equals
+ * `target`, and stores + coefficients + fixed equal `stored` exactly: the validator refuses a
+ * plan where they do not.
+ */
+export interface AllocationData {
+  readonly model: string;
+  /** The spec's file name. */
+  readonly source: string;
+  readonly target: string;
+  readonly stored: string;
+  /** Σ group params. */
+  readonly stores: string;
+  readonly coefficients: string;
+  /** Norms, biases, routers: stored as they are. */
+  readonly fixed: string;
+  readonly demand: string;
+  readonly unused: string;
+  readonly referenceUnused: string;
+  readonly minimum: string;
+  readonly generationMacs: string;
+  /** `shape`, `depth:4`, … and why (`auto` states its rule). */
+  readonly grouping: string;
+  readonly groupingReason: string;
+  readonly method: 'wavg' | 'repeat' | 'hash';
+  readonly regime: 'low' | 'high';
+  readonly groups: readonly AllocationGroupData[];
+  readonly layers: readonly AllocationLayerData[];
+  /** The variant Apply would append, if the host offers it. */
+  readonly variantName: string | null;
+}
+
+/** One measured phase beside the roofline (kernel-rpc `Measurement`, flattened). */
+export interface ProbePhaseData {
+  readonly phase: 'prefill' | 'decode';
+  /** What was run: `prefill (1×128 tokens)`, `decode step (KV context 128)`. */
+  readonly label: string;
+  /** Median and fastest of the timed runs, null when the phase was not measured. */
+  readonly measuredMs: number | null;
+  readonly minMs: number | null;
+  readonly runs: number;
+  readonly rooflineMs: number;
+  readonly bound: 'compute' | 'memory';
+  /** The engine's FLOPs and bytes for this work (exact decimal strings). */
+  readonly flops: string;
+  readonly bytes: string;
+  readonly achievedFlopsPerSecond: number | null;
+  readonly achievedBytesPerSecond: number | null;
+  /** Why the phase was not measured (a bidirectional model has no decode step). */
+  readonly unavailable: string | null;
+}
+
+/** A probe result as the Probe pane draws it: measured against the roofline. */
 export interface ProbeData {
   readonly model: string;
+  readonly source: string;
+  readonly ortVersion: string;
+  readonly requestedProvider: 'cuda' | 'cpu';
+  /** The provider that ran the graph. */
+  readonly provider: 'cuda' | 'cpu';
+  /** Set when the requested provider was not used (a CPU fallback): shown loudly. Never silent. */
+  readonly fallback: string | null;
+  /** Said beside the numbers when the CPU was asked for (CPU numbers, not GPU numbers). */
+  readonly providerNote: string | null;
+  /** The roofline's device profile. */
   readonly device: string;
-  readonly rows: readonly { readonly phase: string; readonly measuredSeconds: number; readonly rooflineSeconds: number }[];
+  readonly dtype: 'fp16' | 'fp32';
+  readonly batch: number;
+  readonly seq: number;
+  readonly sessionCreateMs: number;
+  readonly storedParams: string;
+  readonly initializerElements: string;
+  /** In words: `512.0 MiB (GPU memory of the probe process)`, or why it was not measured. */
+  readonly memory: string;
+  /** In words: nodes per provider and how that is known. */
+  readonly placement: string;
+  readonly phases: readonly ProbePhaseData[];
+  readonly notes: readonly string[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -96,7 +197,16 @@ export interface LogMessage {
   readonly message: string;
 }
 
-export type WebviewToHost = ReadyMessage | RevealMessage | ExportMessage | LogMessage;
+/** The webview validated and drew an allocation plan or probe result (what the host's tests wait on). */
+export interface ReceivedMessage {
+  readonly type: 'received';
+  readonly kind: 'allocation' | 'probe';
+  readonly model: string;
+  /** Rows of the pane's table: weights of the plan, phases of the probe. */
+  readonly rows: number;
+}
+
+export type WebviewToHost = ReadyMessage | RevealMessage | ExportMessage | LogMessage | ReceivedMessage;
 
 // ---------------------------------------------------------------------------------------------
 // Persisted webview state (vscode.setState / the panel serializer's `state` argument)
@@ -115,4 +225,7 @@ export interface DashboardState {
   readonly theme: 'dark' | 'light' | null;
   /** The last data received, so a restored panel draws before the host answers. */
   readonly data: DashboardData | null;
+  /** The last allocation plan and probe result received (kept across reloads). */
+  readonly allocation: AllocationData | null;
+  readonly probe: ProbeData | null;
 }

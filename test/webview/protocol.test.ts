@@ -28,7 +28,8 @@ describe('host → webview messages', () => {
       [{ type: 'show', view: 'nope' }, /unknown view/],
       [{ type: 'show', view: 'budget', model: 3 }, /model is not a string/],
       [{ type: 'error', message: 42 }, /message is not a string/],
-      [{ type: 'allocation', result: { model: 'x' } }, /not supported/],
+      [{ type: 'allocation', result: { model: 'x' } }, /allocation: plan\.source/],
+      [{ type: 'probe', result: { model: 'x' } }, /probe: /],
     ];
     for (const [msg, why] of bad) {
       const r = checkHostMessage(msg);
