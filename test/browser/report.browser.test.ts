@@ -247,8 +247,15 @@ describe('standalone report in Chromium', { skip: haveChromium ? false : `no Chr
     await page.goto(pathToFileURL(html).href);
     await page.waitForSelector('svg.npas-architecture');
     // Long stacks start collapsed; expanding draws every instance.
+    // Windowed drawing may redraw the rows near the viewport on the frame after a scroll, so a
+    // node found a moment ago can be replaced: wait (untimed) until every node the script names
+    // exists, then time only the script and the frame it causes.
     const measure = (script: string): Promise<number> =>
       page.evaluate(async (s) => {
+        const ids = [...s.matchAll(/data-id="([^"]+)"/g)].map((m) => m[1]);
+        for (let i = 0; i < 120 && !ids.every((id) => document.querySelector(`g.npas-node[data-id="${id}"]`)); i++) {
+          await new Promise((r) => requestAnimationFrame(() => r(undefined)));
+        }
         const t0 = performance.now();
         new Function(s)();
         await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
