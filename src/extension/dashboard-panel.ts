@@ -54,6 +54,9 @@ export interface DashboardSnapshot {
   readonly allocation: ResultSnapshot;
   /** Probe results posted to the webview, and those it validated and drew. */
   readonly probe: ResultSnapshot;
+  /** Warnings the webview logged (a malformed message it dropped), and the last one. */
+  readonly webviewWarnings: number;
+  readonly lastWebviewWarning: string | undefined;
 }
 
 export interface ResultSnapshot {
@@ -99,6 +102,8 @@ export class DashboardController implements vscode.Disposable {
     lastAnalysisMs: undefined,
     allocation: NO_RESULT,
     probe: NO_RESULT,
+    webviewWarnings: 0,
+    lastWebviewWarning: undefined,
   };
   private readonly changed = new vscode.EventEmitter<DashboardSnapshot>();
   readonly onDidChange = this.changed.event;
@@ -248,6 +253,15 @@ export class DashboardController implements vscode.Disposable {
     });
   }
 
+  /**
+   * Posts `raw` to the webview as it is, without the host's validation (the extension API's test
+   * hook: the webview must drop a malformed message itself). False when no page is ready.
+   */
+  async postRawForTest(raw: unknown): Promise<boolean> {
+    if (!this.panel || !this.webviewReady) return false;
+    return this.panel.webview.postMessage(raw);
+  }
+
   /** Handles `raw` as if the webview had posted it (the extension API's test hook). */
   receiveForTest(raw: unknown): void {
     this.receive(raw);
@@ -293,6 +307,10 @@ export class DashboardController implements vscode.Disposable {
         if (m.level === 'error') this.log.error(`dashboard: ${m.message}`);
         else if (m.level === 'warn') this.log.warn(`dashboard: ${m.message}`);
         else this.log.info(`dashboard: ${m.message}`);
+        if (m.level !== 'info') {
+          this.state = { ...this.state, webviewWarnings: this.state.webviewWarnings + 1, lastWebviewWarning: m.message };
+          this.fire();
+        }
         return;
     }
   }

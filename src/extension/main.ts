@@ -28,6 +28,8 @@ export interface NpasExtensionApi {
   readonly onDidChangeDashboard: vscode.Event<DashboardSnapshot>;
   /** Tests: handles a message as if the dashboard webview had posted it (validated like any other). */
   readonly dashboardReceive: (message: unknown) => void;
+  /** Tests: posts a message to the dashboard webview as it is, unvalidated (the webview must drop a malformed one). */
+  readonly dashboardPostRaw: (message: unknown) => Promise<boolean>;
 }
 
 let client: LanguageClient | undefined;
@@ -88,6 +90,7 @@ export function activate(context: vscode.ExtensionContext): NpasExtensionApi {
     dashboard: () => dashboard.snapshot(),
     onDidChangeDashboard: dashboard.onDidChange,
     dashboardReceive: (message) => dashboard.receiveForTest(message),
+    dashboardPostRaw: (message) => dashboard.postRawForTest(message),
   };
 }
 

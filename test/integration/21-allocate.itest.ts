@@ -2,16 +2,39 @@
 // `npas.allocate` in the real VS Code, with arguments instead of its dialogs: the plan stores
 // exactly the budget, Apply appends the emitted variant as one undoable edit, the language
 // server (npas/modelReports, through npas.compareVariants) counts exactly the budget for it, and
-// a budget below the minimum is refused with the minimum stated. The spec is a copy of
+// a budget below the minimum is refused with the minimum stated; the plan is drawn in the
+// dashboard's Allocation pane (the panel opens if needed; the webview acknowledges what it
+// validated and drew with `received`, which the extension's API counts, so nothing sleeps), and
+// a malformed plan posted raw to the webview is dropped there. The spec is a copy of
 // examples/ssn-wrn-28-10.npas in a temp folder, so the workspace is never written.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { extension, languageServerReady, positionOf, withTimeout } from './helpers';
+import { extension, languageServerReady, positionOf, screenshot, waitForEvent, withTimeout } from './helpers';
 
 type Outcome = { status: string; [key: string]: unknown };
+interface ResultSnapshot {
+  posted: number;
+  received: number;
+  model: string | undefined;
+  rows: number | undefined;
+}
+interface DashboardSnapshot {
+  open: boolean;
+  visible: boolean;
+  view: string | undefined;
+  allocation: ResultSnapshot;
+  webviewWarnings: number;
+  lastWebviewWarning: string | undefined;
+}
+interface Api {
+  dashboard: () => DashboardSnapshot;
+  onDidChangeDashboard: vscode.Event<DashboardSnapshot>;
+  dashboardPostRaw: (message: unknown) => Promise<boolean>;
+}
+const api = (): Api => extension().exports as Api;
 
 describe('npas.allocate', () => {
   let scratch: string;
@@ -82,6 +105,52 @@ describe('npas.allocate', () => {
     assert.equal(outcome.status, 'refused', JSON.stringify(outcome));
     assert.match(String(outcome.message), /minimum of 18,053/);
     assert.equal(outcome.minimum, 18_053);
+  });
+
+  it('the plan is drawn in the dashboard\'s Allocation pane (screenshot dashboard-allocation)', async function () {
+    this.timeout(60_000);
+    const a = api();
+    const before = a.dashboard();
+    const outcome = await withTimeout(
+      vscode.commands.executeCommand<Outcome>('npas.allocate', { model: 'WRN28_10', budget: '3.65M', grouping: 'shape', document: uri, apply: false, preview: false }),
+      30_000,
+      'npas.allocate',
+    );
+    assert.equal(outcome.status, 'planned', JSON.stringify(outcome).slice(0, 400));
+    assert.equal(outcome.dashboard, 'shown');
+    // The webview validated the plan and drew it: its `received` reached the host.
+    const s = await waitForEvent(a.onDidChangeDashboard, () => a.dashboard().allocation.received > before.allocation.received && a.dashboard(), 30_000, 'the Allocation pane to receive the plan').catch((e: unknown) => {
+      throw new Error(`${e instanceof Error ? e.message : String(e)}; dashboard now ${JSON.stringify(a.dashboard())}`);
+    });
+    assert.ok(s.open && s.visible, 'the panel is open and visible');
+    assert.equal(s.view, 'allocation');
+    assert.equal(s.allocation.model, 'WRN28_10');
+    assert.equal(s.allocation.rows, 29, 'one row per generated weight of WRN-28-10');
+    assert.ok(s.allocation.posted > before.allocation.posted);
+    assert.equal(s.webviewWarnings, before.webviewWarnings, 'the webview dropped nothing');
+    // The webview sends nothing after it paints; a short settle before the picture.
+    await new Promise((r) => setTimeout(r, 1500));
+    const png = await screenshot('dashboard-allocation', 'iframe.webview.ready');
+    if (png) {
+      assert.ok(fs.statSync(png).size > 10_000, `${png} is a real picture`);
+      const frames = JSON.parse(fs.readFileSync(png.replace(/\.png$/, '.frames.json'), 'utf8')) as { url: string; text: string }[];
+      const text = frames.map((f) => f.text).join(' ');
+      assert.ok(text.includes('stored 3,650,000 = target 3,650,000'), `the pane shows the exact total (frames: ${text.slice(0, 300)})`);
+    }
+  });
+
+  it('a malformed plan posted raw to the webview is dropped there (logged, no `received`)', async function () {
+    this.timeout(30_000);
+    const a = api();
+    const before = a.dashboard();
+    const bad = {
+      type: 'allocation',
+      result: { model: 'WRN28_10', source: 'wrn.npas', target: '100', stored: '101', stores: '100', coefficients: '0', fixed: '1', demand: '1', unused: '0', referenceUnused: '0', minimum: '1', generationMacs: '0', grouping: 'all', groupingReason: '', method: 'wavg', regime: 'low', groups: [], layers: [], variantName: null },
+    };
+    assert.ok(await a.dashboardPostRaw(bad), 'the page is up and took the message');
+    const s = await waitForEvent(a.onDidChangeDashboard, () => a.dashboard().webviewWarnings > before.webviewWarnings && a.dashboard(), 15_000, 'the webview to log the dropped plan');
+    assert.match(s.lastWebviewWarning ?? '', /dropped a malformed message: allocation: plan\.stored 101 is not the target 100/);
+    assert.equal(s.allocation.received, before.allocation.received, 'no `received` for a dropped plan');
   });
 
   it('offers "Allocate N parameters to WRN28_10…" as a code action on the model line', async () => {

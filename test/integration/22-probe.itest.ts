@@ -4,14 +4,28 @@
 // processes). The export is loaded back by ONNX Runtime in a separate Node process; the probe
 // returns measured latencies with the engine's roofline beside them; a CUDA request without the
 // CUDA provider is refused with the way to install one; a deadline kills the probe host and
-// says so. The spec is a tiny GPT written to a temp folder.
+// says so; a measured result is drawn in the dashboard's Probe pane (the webview's `received`,
+// counted by the extension's API, is awaited; screenshot dashboard-probe). The spec is a tiny
+// GPT written to a temp folder.
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { eventually, extension, withTimeout } from './helpers';
+import { eventually, extension, screenshot, waitForEvent, withTimeout } from './helpers';
+
+interface ProbeSnapshot {
+  open: boolean;
+  visible: boolean;
+  view: string | undefined;
+  probe: { posted: number; received: number; model: string | undefined; rows: number | undefined };
+  webviewWarnings: number;
+}
+interface Api {
+  dashboard: () => ProbeSnapshot;
+  onDidChangeDashboard: vscode.Event<ProbeSnapshot>;
+}
 
 type Outcome = { status: string; [key: string]: unknown };
 interface Row {
@@ -69,7 +83,9 @@ describe('npas.exportOnnx and npas.runProbe (CPU)', () => {
   });
 
   it('runProbe on the CPU returns measured prefill and decode latencies with the roofline beside them', async function () {
-    this.timeout(90_000);
+    this.timeout(120_000);
+    const a = extension().exports as Api;
+    const dashboardBefore = a.dashboard();
     const t0 = Date.now();
     const outcome = await withTimeout(
       vscode.commands.executeCommand<Outcome>('npas.runProbe', { model: 'TinyGPT', ep: 'cpu', seq: 32, runs: 3, warmup: 1, document: spec, preview: true }),
@@ -89,6 +105,25 @@ describe('npas.exportOnnx and npas.runProbe (CPU)', () => {
     }
     assert.match(String(outcome.markdown), /\| prefill \(1×32 tokens\) \| [\d.]+ ms \| [\d.]+ ms \| [\d.]+ ms \|/);
     assert.match(String(outcome.markdown), /CPU provider, as requested/);
+    // The same result in the dashboard's Probe pane: the webview validated and drew it.
+    assert.equal(outcome.dashboard, 'shown');
+    const s = await waitForEvent(a.onDidChangeDashboard, () => a.dashboard().probe.received > dashboardBefore.probe.received && a.dashboard(), 30_000, 'the Probe pane to receive the result').catch((e: unknown) => {
+      throw new Error(`${e instanceof Error ? e.message : String(e)}; dashboard now ${JSON.stringify(a.dashboard())}`);
+    });
+    assert.ok(s.open && s.visible, 'the panel is open and visible');
+    assert.equal(s.view, 'probe');
+    assert.equal(s.probe.model, 'TinyGPT');
+    assert.equal(s.probe.rows, 2, 'prefill and decode');
+    assert.equal(s.webviewWarnings, dashboardBefore.webviewWarnings, 'the webview dropped nothing');
+    await new Promise((r) => setTimeout(r, 1500));
+    const png = await screenshot('dashboard-probe', 'iframe.webview.ready');
+    if (png) {
+      assert.ok(fs.statSync(png).size > 10_000, `${png} is a real picture`);
+      const frames = JSON.parse(fs.readFileSync(png.replace(/\.png$/, '.frames.json'), 'utf8')) as { url: string; text: string }[];
+      const text = frames.map((f) => f.text).join(' ');
+      assert.ok(text.includes('Probe of TinyGPT on CPU'), `the pane shows the probe (frames: ${text.slice(0, 300)})`);
+      assert.ok(text.includes('CPU numbers, not GPU numbers'), 'the CPU is stated');
+    }
   });
 
   it('a CUDA probe without the CUDA provider is refused with how to install it', async function () {

@@ -262,6 +262,10 @@ describe('probe pane', () => {
     assert.match(alert.textContent!, /^!!! CPU FALLBACK: the CUDA provider is not installed — requested CUDA, ran on CPU; these are CPU numbers, not CUDA numbers\.$/);
     assert.match(h.root.querySelector('h3')!.textContent!, /on CPU \(FALLBACK\)/);
     assert.match(h.root.querySelector('table.npas-probe-table caption')!.textContent!, /FALLBACK/);
+    // The probe host's own wording starts with "CPU FALLBACK:"; it is not said twice.
+    const own = probeDashboardData(probeResult({ requestedProvider: 'cuda', fallback: 'CPU FALLBACK: the CUDA provider is not installed, so this probe ran on the CPU provider.' }), 'x.npas', undefined);
+    const h2 = mount(renderProbe, { probe: own });
+    assert.match(h2.root.querySelector('[role="alert"]')!.textContent!, /^!!! CPU FALLBACK: the CUDA provider is not installed, so this probe ran on the CPU provider\. — requested CUDA/);
   });
 
   it('a decode step that was not measured keeps its roofline and says why', () => {

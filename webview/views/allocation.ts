@@ -61,21 +61,6 @@ export function renderAllocation(root: HTMLElement, ctx: ViewContext): RenderedV
   const exact = head.append('p').attr('class', 'npas-alloc-total').attr('data-field', 'alloc-total');
   exact.append('b').text(`stored ${groupDigits(plan.stored)} = target ${groupDigits(plan.target)}`);
   exact.append('span').text(` = stores ${groupDigits(plan.stores)} + coefficients ${groupDigits(plan.coefficients)} + fixed ${groupDigits(plan.fixed)} (norms, biases, routers)`);
-  const facts: [string, string][] = [
-    ['grouping', `${plan.grouping}: ${plan.groupingReason}`],
-    ['method', `${plan.method}, ${plan.regime} budget (demand ${groupDigits(plan.demand)})`],
-    ['unused', `${groupDigits(plan.unused)} store entries unread (the SSN reference layout would leave ${groupDigits(plan.referenceUnused)})`],
-    ['cost', `${groupDigits(plan.generationMacs)} generation MACs per training step; inference FLOPs and KV cache unchanged`],
-    ['minimum', `${groupDigits(plan.minimum)} for this grouping and method`],
-  ];
-  const dl = head.append('dl').attr('class', 'npas-facts');
-  for (const [k, v] of facts) {
-    dl.append('dt').text(k);
-    dl.append('dd').attr('data-field', `alloc-${k}`).text(v);
-  }
-  if (plan.model !== ctx.model.name) head.append('p').attr('class', 'npas-caption').text(`This plan is for ${plan.model}; the model picker shows ${ctx.model.name}.`);
-  if (plan.variantName) head.append('p').attr('class', 'npas-caption').text(`Apply (in the notification or the code action) appends it to ${plan.source} as variant ${plan.variantName}, one undoable edit.`);
-
   const groups = plan.groups.slice(0, MATRIX_COLUMNS);
   const layers = plan.layers.slice(0, MATRIX_ROWS);
   const column = new Map(groups.map((g, i) => [g.id, i]));
@@ -188,6 +173,21 @@ export function renderAllocation(root: HTMLElement, ctx: ViewContext): RenderedV
     item.append('svg').attr('xmlns', SVG_NS).attr('class', `npas-svg npas-gen-${kind}`).attr('width', 12).attr('height', 12).append('rect').attr('width', 12).attr('height', 12);
     item.append('span').text(` ${GENERATOR_LABEL[kind]}: ${GENERATOR_MEANING[kind]}`);
   }
+
+  const facts: [string, string][] = [
+    ['grouping', `${plan.grouping}: ${plan.groupingReason}`],
+    ['method', `${plan.method}, ${plan.regime} budget (demand ${groupDigits(plan.demand)})`],
+    ['unused', `${groupDigits(plan.unused)} store entries unread (the SSN reference layout would leave ${groupDigits(plan.referenceUnused)})`],
+    ['cost', `${groupDigits(plan.generationMacs)} generation MACs per training step; inference FLOPs and KV cache unchanged`],
+    ['minimum', `${groupDigits(plan.minimum)} for this grouping and method`],
+  ];
+  const dl = container.append('dl').attr('class', 'npas-facts');
+  for (const [k, v] of facts) {
+    dl.append('dt').text(k);
+    dl.append('dd').attr('data-field', `alloc-${k}`).text(v);
+  }
+  if (plan.model !== ctx.model.name) container.append('p').attr('class', 'npas-caption').text(`This plan is for ${plan.model}; the model picker shows ${ctx.model.name}.`);
+  if (plan.variantName) container.append('p').attr('class', 'npas-caption').text(`Apply (in the notification or the code action) appends it to ${plan.source} as variant ${plan.variantName}, one undoable edit.`);
 
   // Text alternative: the groups with their totals, then the weights.
   const gt = container.append('table').attr('class', 'npas-table npas-alloc-groups');

@@ -9,9 +9,13 @@ import type { ProbeData, ProbePhaseData } from '../../src/protocol/webview-messa
 import { formatFlops, groupDigits } from '../format.js';
 import { SVG_NS, type RenderedView, type ViewContext } from './context.js';
 
-/** Milliseconds as the CLI prints them: 3 significant digits, at least 2 decimals below 10. */
+/** Milliseconds as the CLI prints them (2 decimals below 10 ms); below 0.1 ms in µs. */
 export function formatMs(x: number): string {
-  return `${x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x >= 0.01 ? x.toFixed(2) : x.toPrecision(2)} ms`;
+  if (x < 0.1) {
+    const us = x * 1000;
+    return `${us >= 10 ? us.toFixed(1) : us >= 0.01 ? us.toFixed(2) : us.toPrecision(2)} µs`;
+  }
+  return `${x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2)} ms`;
 }
 
 /** A rate with a decimal prefix: `12.3 TFLOP/s`, `1.5 GB/s`. */
@@ -54,7 +58,7 @@ export function renderProbe(root: HTMLElement, ctx: ViewContext): RenderedView {
       .attr('class', 'npas-fallback')
       .attr('role', 'alert')
       .attr('data-field', 'probe-fallback')
-      .text(`!!! ${r.provider === 'cpu' ? 'CPU FALLBACK' : 'PROVIDER FALLBACK'}: ${r.fallback} — requested ${providerName(r.requestedProvider)}, ran on ${providerName(r.provider)}; these are ${providerName(r.provider)} numbers, not ${providerName(r.requestedProvider)} numbers.`);
+      .text(`!!! ${r.provider === 'cpu' ? 'CPU FALLBACK' : 'PROVIDER FALLBACK'}: ${r.fallback.replace(/^\s*(CPU|PROVIDER) FALLBACK:\s*/i, '')} — requested ${providerName(r.requestedProvider)}, ran on ${providerName(r.provider)}; these are ${providerName(r.provider)} numbers, not ${providerName(r.requestedProvider)} numbers.`);
   } else if (r.provider === 'cpu') {
     container
       .append('p')
@@ -65,28 +69,13 @@ export function renderProbe(root: HTMLElement, ctx: ViewContext): RenderedView {
   }
   const head = container.append('section').attr('class', 'npas-probe-head');
   head.append('h3').text(`Probe of ${r.model} on ${providerName(r.provider)}${r.fallback ? ' (FALLBACK)' : ''}`);
-  const facts: [string, string][] = [
-    ['provider', `${providerName(r.provider)} (requested ${providerName(r.requestedProvider)}), ONNX Runtime ${r.ortVersion}`],
-    ['work', `${r.dtype}, batch ${r.batch}, sequence ${r.seq}; roofline on the ${r.device} profile`],
-    ['session', `${formatMs(r.sessionCreateMs)} to create`],
-    ['weights', `${groupDigits(r.initializerElements)} initializer elements ${r.initializerElements === r.storedParams ? '= params.stored' : `≠ params.stored ${groupDigits(r.storedParams)}`}`],
-    ['memory', r.memory],
-    ['placement', r.placement],
-  ];
-  const dl = head.append('dl').attr('class', 'npas-facts');
-  for (const [k, v] of facts) {
-    dl.append('dt').text(k);
-    dl.append('dd').attr('data-field', `probe-${k}`).text(v);
-  }
-  if (r.model !== ctx.model.name) head.append('p').attr('class', 'npas-caption').text(`This result is for ${r.model}; the model picker shows ${ctx.model.name}.`);
-
   // Bars: measured and roofline per phase, log scale (a CPU run can be 100× the roofline).
   const values = r.phases.flatMap((p) => [p.rooflineMs, ...(p.measuredMs !== null && p.measuredMs > 0 ? [p.measuredMs] : [])]);
   const lo = Math.min(...values) / 2;
   const hi = Math.max(...values) * 2;
-  const W = 640;
-  const labelW = 150;
-  const rightW = 150;
+  const W = 520;
+  const labelW = 110;
+  const rightW = 130;
   const barH = 18;
   const rowH = 2 * barH + 22;
   const H = 24 + r.phases.length * rowH + 28;
@@ -166,6 +155,21 @@ export function renderProbe(root: HTMLElement, ctx: ViewContext): RenderedView {
     item.append('svg').attr('xmlns', SVG_NS).attr('class', 'npas-svg').attr('width', 12).attr('height', 12).append('rect').attr('class', cls).attr('width', 12).attr('height', 12);
     item.append('span').text(` ${text}`);
   }
+
+  const facts: [string, string][] = [
+    ['provider', `${providerName(r.provider)} (requested ${providerName(r.requestedProvider)}), ONNX Runtime ${r.ortVersion}`],
+    ['work', `${r.dtype}, batch ${r.batch}, sequence ${r.seq}; roofline on the ${r.device} profile`],
+    ['session', `${formatMs(r.sessionCreateMs)} to create`],
+    ['weights', `${groupDigits(r.initializerElements)} initializer elements ${r.initializerElements === r.storedParams ? '= params.stored' : `≠ params.stored ${groupDigits(r.storedParams)}`}`],
+    ['memory', r.memory],
+    ['placement', r.placement],
+  ];
+  const dl = container.append('dl').attr('class', 'npas-facts');
+  for (const [k, v] of facts) {
+    dl.append('dt').text(k);
+    dl.append('dd').attr('data-field', `probe-${k}`).text(v);
+  }
+  if (r.model !== ctx.model.name) container.append('p').attr('class', 'npas-caption').text(`This result is for ${r.model}; the model picker shows ${ctx.model.name}.`);
 
   const t = container.append('table').attr('class', 'npas-table npas-probe-table');
   t.append('caption').attr('class', 'npas-caption').text(`${r.model} on ${providerName(r.provider)}${r.fallback ? ' (FALLBACK)' : ''}: measured against the roofline`);
