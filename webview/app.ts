@@ -203,6 +203,21 @@ export function startDashboard(root: HTMLElement, host: DashboardHost): Dashboar
       rendered = { exportable: null };
     }
     for (const b of [exportSvg, exportPng]) b.toggleAttribute('disabled', rendered.exportable === null);
+    acknowledge();
+  }
+
+  // Tell the host once when a (validated) result has been drawn in its pane: what its tests wait on.
+  let acknowledged: { allocation: unknown; probe: unknown } = { allocation: null, probe: null };
+  function acknowledge(): void {
+    if (rendered.exportable === null) return;
+    if (state.view === 'allocation' && state.allocation && acknowledged.allocation !== state.allocation) {
+      acknowledged = { ...acknowledged, allocation: state.allocation };
+      host.post({ type: 'received', kind: 'allocation', model: state.allocation.model, rows: state.allocation.layers.length });
+    }
+    if (state.view === 'probe' && state.probe && acknowledged.probe !== state.probe) {
+      acknowledged = { ...acknowledged, probe: state.probe };
+      host.post({ type: 'received', kind: 'probe', model: state.probe.model, rows: state.probe.phases.length });
+    }
   }
 
   function summarise(m: NonNullable<DashboardState['data']>['models'][number]): void {
@@ -260,9 +275,6 @@ export function startDashboard(root: HTMLElement, host: DashboardHost): Dashboar
     state = reduce(state, msg);
     host.setState(state);
     render();
-    // Tell the host a result was validated and is in its pane (what its tests wait on).
-    if (msg.type === 'allocation' && msg.result) host.post({ type: 'received', kind: 'allocation', model: msg.result.model, rows: msg.result.layers.length });
-    if (msg.type === 'probe' && msg.result) host.post({ type: 'received', kind: 'probe', model: msg.result.model, rows: msg.result.phases.length });
     return true;
   }
 

@@ -197,7 +197,7 @@ export interface LogMessage {
   readonly message: string;
 }
 
-/** The webview validated and drew an allocation plan or probe result (what the host's tests wait on). */
+/** The webview validated an allocation plan or probe result and drew it in its pane (once per result; what the host's tests wait on). */
 export interface ReceivedMessage {
   readonly type: 'received';
   readonly kind: 'allocation' | 'probe';

@@ -294,9 +294,12 @@ describe('dashboard app with results', () => {
     h.app.receive({ type: 'update', data: exampleData('ssn-wrn-28-10') });
     const p = plan('ssn-wrn-28-10', 'WRN28_10', 3_650_000, 'shape', 'wavg');
     assert.equal(h.app.receive({ type: 'allocation', result: p }), true);
-    assert.deepEqual(h.posted.at(-1), { type: 'received', kind: 'allocation', model: 'WRN28_10', rows: p.layers.length });
+    assert.equal(h.posted.filter((m) => m.type === 'received').length, 0, 'not drawn yet: the Architecture view is showing');
     h.app.receive({ type: 'show', view: 'allocation', model: 'WRN28_10' });
     assert.ok(h.root.querySelector('svg.npas-allocation'));
+    assert.deepEqual(h.posted.at(-1), { type: 'received', kind: 'allocation', model: 'WRN28_10', rows: p.layers.length });
+    h.app.receive({ type: 'show', view: 'allocation' });
+    assert.equal(h.posted.filter((m) => m.type === 'received').length, 1, 'once per result, not per redraw');
     assert.equal(h.root.querySelector('#npas-export-svg')!.hasAttribute('disabled'), false, 'the matrix can be exported');
     await h.app.exportView('svg');
     const exported = h.posted.at(-1);
@@ -309,9 +312,9 @@ describe('dashboard app with results', () => {
 
     const d: ProbeData = probeDashboardData(probeResult(), 'ssn-wrn-28-10.npas', CPU_NOTE);
     assert.equal(h.app.receive({ type: 'probe', result: d }), true);
-    assert.deepEqual(h.posted.at(-1), { type: 'received', kind: 'probe', model: 'WRN28_10', rows: 2 });
     h.app.receive({ type: 'show', view: 'probe' });
     assert.ok(h.root.querySelector('svg.npas-probe'));
+    assert.deepEqual(h.posted.at(-1), { type: 'received', kind: 'probe', model: 'WRN28_10', rows: 2 });
     await h.app.exportView('svg');
     assert.equal((h.posted.at(-1) as { fileName?: string }).fileName, 'WRN28_10-probe.svg');
 
