@@ -8,6 +8,8 @@ import type { ProbeData, ProbePhaseData } from '../protocol/webview-messages.js'
 
 const group = (n: number | bigint | string): string => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 const ms = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+/** Milliseconds with their unit; below 0.01 ms (which would print as 0.00 ms) in µs. */
+const msUnit = (x: number): string => (x > 0 && x < 0.01 ? `${(x * 1000).toFixed(2)} µs` : `${ms(x)} ms`);
 const rate = (x: number, unit: string): string => {
   const units = ['', 'K', 'M', 'G', 'T', 'P'];
   let v = x;
@@ -64,10 +66,10 @@ export function probeMarkdown(r: ProbeResult, source: string, providerNote: stri
     '|---|--:|--:|--:|---|--:|---|',
   );
   for (const row of probeRows(r)) {
-    if (row.measuredMs === null) lines.push(`| ${row.phase} | not measured: ${row.unavailable ?? ''} | | ${ms(row.rooflineMs)} ms | ${row.bound} | | |`);
+    if (row.measuredMs === null) lines.push(`| ${row.phase} | not measured: ${row.unavailable ?? ''} | | ${msUnit(row.rooflineMs)} | ${row.bound} | | |`);
     else
       lines.push(
-        `| ${row.phase === 'decode' ? `decode step (KV context ${r.seq})` : `prefill (${r.batch}×${r.seq} tokens)`} | ${ms(row.measuredMs)} ms | ${ms(row.minMs!)} ms | ${ms(row.rooflineMs)} ms | ${row.bound} | ${(row.efficiency! * 100).toFixed(1)}% | ${rate(row.achievedFlopsPerSecond!, 'FLOP/s')}, ${rate(row.achievedBytesPerSecond!, 'B/s')} |`,
+        `| ${row.phase === 'decode' ? `decode step (KV context ${r.seq})` : `prefill (${r.batch}×${r.seq} tokens)`} | ${msUnit(row.measuredMs)} | ${msUnit(row.minMs!)} | ${msUnit(row.rooflineMs)} | ${row.bound} | ${(row.efficiency! * 100).toFixed(1)}% | ${rate(row.achievedFlopsPerSecond!, 'FLOP/s')}, ${rate(row.achievedBytesPerSecond!, 'B/s')} |`,
       );
   }
   const placement = Object.entries(r.placement.nodesByProvider)
@@ -77,9 +79,9 @@ export function probeMarkdown(r: ProbeResult, source: string, providerNote: stri
     '',
     '| | |',
     '|---|---|',
-    `| export | ${ms(r.export.ms)} ms, ${mib(r.export.bytes)}, ${group(r.export.nodes)} nodes, ${group(r.export.initializers)} initializers${r.export.externalData ? ', external data' : ''} |`,
+    `| export | ${msUnit(r.export.ms)}, ${mib(r.export.bytes)}, ${group(r.export.nodes)} nodes, ${group(r.export.initializers)} initializers${r.export.externalData ? ', external data' : ''} |`,
     `| initializer elements | ${group(r.initializerElements)} ${r.initializerElements === r.storedParams ? '= params.stored' : `≠ params.stored ${group(r.storedParams)}`} |`,
-    `| session creation | ${ms(r.sessionCreateMs)} ms |`,
+    `| session creation | ${msUnit(r.sessionCreateMs)} |`,
     `| memory | ${r.memory.kind === 'unavailable' ? `not measured: ${r.memory.reason}` : `${mib(r.memory.bytes)} (${r.memory.kind === 'gpu' ? 'GPU memory of the probe process' : 'growth of host RSS'})`} |`,
     `| placement | ${placement || '—'} (${r.placement.source}): ${r.placement.note} |`,
   );
@@ -89,12 +91,12 @@ export function probeMarkdown(r: ProbeResult, source: string, providerNote: stri
 
 /** The same, as plain lines for the output channel. */
 export function probeLogLines(r: ProbeResult): string[] {
-  const lines = [`probe: ${r.model} on ${r.provider}${r.fallback ? ` (!!! ${r.fallback})` : ''}, ${r.dtype}, batch ${r.batch}, seq ${r.seq}, session ${ms(r.sessionCreateMs)} ms`];
+  const lines = [`probe: ${r.model} on ${r.provider}${r.fallback ? ` (!!! ${r.fallback})` : ''}, ${r.dtype}, batch ${r.batch}, seq ${r.seq}, session ${msUnit(r.sessionCreateMs)}`];
   for (const row of probeRows(r)) {
     lines.push(
       row.measuredMs === null
-        ? `probe:   ${row.phase}: not measured (${row.unavailable ?? ''}); roofline ${ms(row.rooflineMs)} ms`
-        : `probe:   ${row.phase}: measured ${ms(row.measuredMs)} ms (min ${ms(row.minMs!)}), roofline ${ms(row.rooflineMs)} ms ${row.bound}-bound, ${(row.efficiency! * 100).toFixed(1)}% of roofline`,
+        ? `probe:   ${row.phase}: not measured (${row.unavailable ?? ''}); roofline ${msUnit(row.rooflineMs)}`
+        : `probe:   ${row.phase}: measured ${msUnit(row.measuredMs)} (min ${msUnit(row.minMs!)}), roofline ${msUnit(row.rooflineMs)} ${row.bound}-bound, ${(row.efficiency! * 100).toFixed(1)}% of roofline`,
     );
   }
   return lines;

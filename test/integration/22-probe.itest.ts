@@ -103,7 +103,7 @@ describe('npas.exportOnnx and npas.runProbe (CPU)', () => {
       assert.ok(r.rooflineMs > 0, `${r.phase} has its roofline`);
       assert.ok(r.efficiency !== null && r.efficiency > 0);
     }
-    assert.match(String(outcome.markdown), /\| prefill \(1×32 tokens\) \| [\d.]+ ms \| [\d.]+ ms \| [\d.]+ ms \|/);
+    assert.match(String(outcome.markdown), /\| prefill \(1×32 tokens\) \| [\d.]+ [mµ]s \| [\d.]+ [mµ]s \| [\d.]+ [mµ]s \|/);
     assert.match(String(outcome.markdown), /CPU provider, as requested/);
     // The same result in the dashboard's Probe pane: the webview validated and drew it.
     assert.equal(outcome.dashboard, 'shown');
