@@ -180,18 +180,8 @@ export class DashboardController implements vscode.Disposable {
       this.log.error(`dashboard: not sending a malformed ${message.type} result: ${checked.error}`);
       return { status: 'malformed', message: checked.error };
     }
-    const model = message.result?.model;
-    const known = model !== undefined && (await this.modelsOf(document)).includes(model);
-    return this.show({ document, view: message.type, model: known ? model : undefined, results: [checked.value] });
-  }
-
-  private async modelsOf(document: vscode.TextDocument): Promise<string[]> {
-    const { analyze } = await import('../core/index.js');
-    try {
-      return analyze(document.getText(), {}).models.map((m) => m.name);
-    } catch {
-      return [];
-    }
+    // The webview selects the result's model if its data has it, and keeps its selection otherwise.
+    return this.show({ document, view: message.type, model: message.result?.model, results: [checked.value] });
   }
 
   dispose(): void {
