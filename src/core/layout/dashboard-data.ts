@@ -2,6 +2,7 @@
 // sharing structure, and KV cache / memory against sequence length. The same numbers as
 // `npas budget --json` at the same settings, because they come from the same `analyze` call.
 
+import { decimalCounts, decimalTree } from '../analysis/decimal-report.js';
 import { analyze, DEFAULT_OPTIONS } from '../analysis/analyze.js';
 import { findDevice } from '../analysis/devices.js';
 import type { AnalysisOptions, ModelReport, NodeReport } from '../analysis/report-types.js';
@@ -88,21 +89,5 @@ export function modelData(m: ModelReport, structure: StructureData, sweep: reado
   };
 }
 
-function counts(p: { stored: bigint; effective: bigint; active: bigint; trainable: bigint }): ModelData['params'] {
-  return { stored: String(p.stored), effective: String(p.effective), active: String(p.active), trainable: String(p.trainable) };
-}
-
-function treeData(n: NodeReport): TreeData {
-  return {
-    name: n.name,
-    kind: n.kind,
-    type: n.type,
-    count: n.count,
-    firstIndex: n.firstIndex,
-    params: counts(n.params),
-    flopsPerToken: String(n.flopsPerToken),
-    kvCacheBytes: String(n.kvCacheBytes),
-    range: { start: n.range.start, end: n.range.end },
-    children: n.children.map(treeData),
-  };
-}
+const counts = decimalCounts;
+const treeData = (n: NodeReport): TreeData => decimalTree(n);

@@ -3,6 +3,7 @@
 // Compare Variants and Export Report. Ranges stay offsets here; the server turns them into
 // positions (src/protocol/lsp-extensions.ts has the wire shapes).
 
+import { decimalCounts, decimalTree } from '../analysis/decimal-report.js';
 import type { AnalysisResult } from '../analysis/analyze.js';
 import type { LatencyEstimate, ModelReport, NodeReport, ParamCounts } from '../analysis/report-types.js';
 import type { TextRange } from '../syntax/syntax-tree.js';
@@ -94,24 +95,10 @@ function summarize(m: ModelReport, includeTree: boolean): ModelSummary {
   return includeTree ? { ...summary, tree: tree(m.tree) } : summary;
 }
 
-function params(p: ParamCounts): ParamCountsSummary {
-  return { stored: p.stored.toString(), effective: p.effective.toString(), active: p.active.toString(), trainable: p.trainable.toString() };
-}
+const params = (p: ParamCounts): ParamCountsSummary => decimalCounts(p);
 
 function latency(l: LatencyEstimate): LatencySummary {
   return { seconds: l.seconds, bound: l.bound, flops: l.flops.toString(), bytes: l.bytes.toString() };
 }
 
-function tree(n: NodeReport): TreeSummary {
-  return {
-    name: n.name,
-    kind: n.kind,
-    type: n.type,
-    count: n.count,
-    firstIndex: n.firstIndex,
-    params: params(n.params),
-    flopsPerToken: n.flopsPerToken.toString(),
-    range: n.range,
-    children: n.children.map(tree),
-  };
-}
+const tree = (n: NodeReport): TreeSummary => decimalTree(n);

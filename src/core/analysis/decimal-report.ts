@@ -1,0 +1,45 @@
+// JSON-safe renderings of report parts: exact counts as decimal strings (JSON-RPC and webview
+// messages cannot carry bigint). One converter for the language server's summaries and the
+// dashboard's data, so both always say the same digits.
+
+import type { NodeReport, ParamCounts } from './report-types.js';
+import type { TextRange } from '../syntax/syntax-tree.js';
+
+export interface DecimalCounts {
+  readonly stored: string;
+  readonly effective: string;
+  readonly active: string;
+  readonly trainable: string;
+}
+
+export interface DecimalTree {
+  readonly name: string;
+  readonly kind: NodeReport['kind'];
+  readonly type: string;
+  readonly count: number;
+  readonly firstIndex: number;
+  readonly params: DecimalCounts;
+  readonly flopsPerToken: string;
+  readonly kvCacheBytes: string;
+  readonly range: TextRange;
+  readonly children: readonly DecimalTree[];
+}
+
+export function decimalCounts(p: ParamCounts): DecimalCounts {
+  return { stored: p.stored.toString(), effective: p.effective.toString(), active: p.active.toString(), trainable: p.trainable.toString() };
+}
+
+export function decimalTree(n: NodeReport): DecimalTree {
+  return {
+    name: n.name,
+    kind: n.kind,
+    type: n.type,
+    count: n.count,
+    firstIndex: n.firstIndex,
+    params: decimalCounts(n.params),
+    flopsPerToken: n.flopsPerToken.toString(),
+    kvCacheBytes: n.kvCacheBytes.toString(),
+    range: { start: n.range.start, end: n.range.end },
+    children: n.children.map(decimalTree),
+  };
+}
