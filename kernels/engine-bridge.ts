@@ -143,18 +143,8 @@ export function kvProducerPath(model: LoadedModel, steps: readonly PathStep[]): 
     indexedKey += `[${step.index}]`;
     const kv = strategies.find((s) => s.kind === 'kv');
     if (!kv || kv.kind !== 'kv') continue;
-    let producer = kv.producers.producerOf(step.index);
-    if (kv.producers.label === 'tied') {
-      // Instances sharing a store read the KV of the store's first user.
-      const share = strategies.find((s): s is StackShare => s.kind === 'share' && s.sub.length === 0);
-      if (share) {
-        const slot = share.slots.slotOf(step.index);
-        for (let j = 0; j <= step.index; j++) if (share.slots.slotOf(j) === slot) {
-          producer = j;
-          break;
-        }
-      }
-    }
+    // `tied` reads the KV of the first instance using the same store; the map says which.
+    const producer = kv.producers.producerOf(step.index);
     if (producer !== step.index) {
       out = [...(out ?? steps)];
       out[i] = { kind: 'index', index: producer };

@@ -8,7 +8,6 @@ import { EvalContext } from '../semantics/evaluator.js';
 import { evaluateFile, type EvaluatedModel } from '../semantics/evaluate-model.js';
 import type { AdapterMethod, PatternStep, ResolvedSharing } from '../sharing/declarations.js';
 import { resolveSharing } from '../sharing/resolve-statements.js';
-import type { SlotMap } from '../sharing/slot-map.js';
 import { parse } from '../syntax/parser.js';
 import type { KvData, MemberData, MoeData, NoteData, ReadData, RunData, StoreData, StructureData } from './types.js';
 
@@ -61,10 +60,8 @@ function describe(m: EvaluatedModel, sharing: ResolvedSharing, text: string): St
     const length = top?.length ?? 0;
     const perInstance = top !== undefined && length <= STRUCTURE_INSTANCE_LIMIT;
     if (top && !perInstance) truncated = true;
-    let slots: SlotMap | undefined;
     for (const s of strategies) {
       if (s.kind === 'share') {
-        if (s.sub.length === 0) slots = s.slots;
         if (top && s.slots.slots >= length) continue; // `none`: every instance owns its store
         const sub = s.sub.join('.');
         const base = sub ? `${key}.${sub}` : key;
@@ -80,14 +77,7 @@ function describe(m: EvaluatedModel, sharing: ResolvedSharing, text: string): St
       } else if (s.kind === 'kv') {
         if (!perInstance) continue;
         const producerOf: number[] = [];
-        if (s.producers.label === 'tied' && slots) {
-          const first = new Map<number, number>();
-          for (let i = 0; i < length; i++) {
-            const slot = slots.slotOf(i);
-            if (!first.has(slot)) first.set(slot, i);
-            producerOf.push(first.get(slot)!);
-          }
-        } else for (let i = 0; i < length; i++) producerOf.push(s.producers.producerOf(i));
+        for (let i = 0; i < length; i++) producerOf.push(s.producers.producerOf(i));
         kv.push({ member: owner, label: s.producers.label, producerOf, range: s.range });
       } else {
         notes.push({ kind: 'route', member: owner, index: null, label: `MoR: ${s.capacities.length} recursions`, range: s.range });

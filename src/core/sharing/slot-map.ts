@@ -88,9 +88,18 @@ export function explicitKv(sources: readonly number[]): KvProducerMap {
 
 /** Instances sharing a store read the KV of the store's first user (MoR recursive KV sharing). */
 export function tiedKv(slots: SlotMap): KvProducerMap {
-  return {
-    label: 'tied',
-    producerOf: (i) => i,
-    producersIn: (s, e) => slots.firstsIn(s, e),
+  // The first user of each store, found once on demand (O(N)); counting uses the closed form.
+  let firstOfSlot: Map<number, number> | undefined;
+  const producerOf = (i: number): number => {
+    if (!firstOfSlot) {
+      firstOfSlot = new Map();
+      for (let k = 0; k <= i || firstOfSlot.size < slots.slots; k++) {
+        const slot = slots.slotOf(k);
+        if (!firstOfSlot.has(slot)) firstOfSlot.set(slot, k);
+        if (k > 1 << 30) break;
+      }
+    }
+    return firstOfSlot.get(slots.slotOf(i)) ?? i;
   };
+  return { label: 'tied', producerOf, producersIn: (s, e) => slots.firstsIn(s, e) };
 }
