@@ -1,21 +1,11 @@
-// The token Embedding table. A lookup is a gather, not a matmul, so it has no FLOPs; its
-// backward needs only the integer token ids, so it saves no activations.
+// The token Embedding table (see table-layer.ts for why tables have no FLOPs or activations).
 
-import { DIM, positional, readArgs } from './arg-specs.js';
-import type { LayerKind } from './layer-kind.js';
-import { denseCost, tableWeight } from './weight-specs.js';
+import { tableLayer } from './table-layer.js';
 
-const EMBEDDING_ARGS = [
-  positional('rows', DIM, 'Table rows (vocabulary size).'),
-  positional('width', DIM, 'Vector width.'),
-];
-
-export const EMBEDDING: LayerKind = {
+export const EMBEDDING = tableLayer({
   name: 'Embedding',
   doc: 'A token embedding table [rows, width]; a lookup, so 0 FLOPs.',
-  args: EMBEDDING_ARGS,
-  build(values) {
-    const a = readArgs(EMBEDDING_ARGS, values);
-    return denseCost([tableWeight('weight', a.number('rows'), a.number('width'), 'embedding')], 0n, 0n);
-  },
-};
+  rows: ['rows', 'Table rows (vocabulary size).'],
+  width: ['width', 'Vector width.'],
+  role: 'embedding',
+});
