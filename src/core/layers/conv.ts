@@ -42,6 +42,20 @@ function outputLength(call: ConvCall, n: number): number {
   return Math.floor((n + 2 * call.padding - call.dilation * (call.kernel - 1) - 1) / call.stride) + 1;
 }
 
+/** The arguments Conv1d and Conv2d share, read from their checked values. */
+function convArgs(a: ReturnType<typeof readArgs>): Omit<ConvCall, 'sides'> {
+  return {
+    cIn: a.number('c_in'),
+    cOut: a.number('c_out'),
+    kernel: a.number('kernel'),
+    stride: a.number('stride'),
+    padding: a.number('padding'),
+    dilation: a.number('dilation'),
+    groups: a.number('groups'),
+    bias: a.bool('bias'),
+  };
+}
+
 function buildConv(call: ConvCall, report: ArgProblemReporter): LayerCost | undefined {
   const { cIn, cOut, kernel, groups } = call;
   if (cIn % groups !== 0 || cOut % groups !== 0) {
@@ -94,20 +108,7 @@ export const CONV1D: LayerKind = {
   args: CONV1D_ARGS,
   build(values, report) {
     const a = readArgs(CONV1D_ARGS, values);
-    return buildConv(
-      {
-        cIn: a.number('c_in'),
-        cOut: a.number('c_out'),
-        kernel: a.number('kernel'),
-        stride: a.number('stride'),
-        padding: a.number('padding'),
-        dilation: a.number('dilation'),
-        groups: a.number('groups'),
-        bias: a.bool('bias'),
-        sides: [{ arg: 'length', length: a.number('length') }],
-      },
-      report,
-    );
+    return buildConv({ ...convArgs(a), sides: [{ arg: 'length', length: a.number('length') }] }, report);
   },
 };
 
@@ -154,19 +155,6 @@ export const CONV2D: LayerKind = {
         { arg: 'width', length: width },
       ];
     }
-    return buildConv(
-      {
-        cIn: a.number('c_in'),
-        cOut: a.number('c_out'),
-        kernel: a.number('kernel'),
-        stride: a.number('stride'),
-        padding: a.number('padding'),
-        dilation: a.number('dilation'),
-        groups: a.number('groups'),
-        bias: a.bool('bias'),
-        sides,
-      },
-      report,
-    );
+    return buildConv({ ...convArgs(a), sides }, report);
   },
 };
