@@ -36,28 +36,15 @@ interface Row {
   efficiency: number | null;
 }
 
-const TINY_GPT = `model TinyGPT(L = 2, d = 32, heads = 4) {
-  vocab = 97
-  block Layer {
-    ln_1 = LayerNorm(d)
-    attn = Attention(d, heads, bias: true)
-    ln_2 = LayerNorm(d)
-    mlp  = MLP(d, 4 * d, act: gelu_tanh)
-  }
-  wte     = Embedding(vocab, d)
-  wpe     = PositionEmbedding(64, d)
-  h       = Layer * L
-  ln_f    = LayerNorm(d)
-  lm_head = Linear(d, vocab) tied wte
-}
-`;
+// The kernel tests' spec (test/fixtures/specs/tiny-gpt.npas), read from the extension under test.
+const tinyGpt = (): string => fs.readFileSync(path.join(extension().extensionPath, 'test', 'fixtures', 'specs', 'tiny-gpt.npas'), 'utf8');
 
 describe('npas.exportOnnx and npas.runProbe (CPU)', () => {
   let scratch: string;
   let spec: vscode.Uri;
   before(async () => {
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'npas-probe-'));
-    fs.writeFileSync(path.join(scratch, 'tiny.npas'), TINY_GPT);
+    fs.writeFileSync(path.join(scratch, 'tiny.npas'), tinyGpt());
     spec = vscode.Uri.file(path.join(scratch, 'tiny.npas'));
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(spec));
   });

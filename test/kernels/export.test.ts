@@ -5,29 +5,14 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ExportError, exportModel, onnxBytes, writeOnnx, type ExportResult } from '../../kernels/export.js';
 import { defaultFill, type WeightFill } from '../../kernels/graph-builder.js';
 
-const GPT = `
-model TinyGPT(L = 2, d = 32, heads = 4) {
-  vocab = 97
-  block Layer {
-    ln_1 = LayerNorm(d)
-    attn = Attention(d, heads, bias: true)
-    ln_2 = LayerNorm(d)
-    mlp  = MLP(d, 4 * d, act: gelu_tanh)
-  }
-  wte     = Embedding(vocab, d)
-  wpe     = PositionEmbedding(64, d)
-  h       = Layer * L
-  ln_f    = LayerNorm(d)
-  lm_head = Linear(d, vocab) tied wte
-}
-`;
+const GPT = readFileSync(join(__dirname, '..', 'fixtures', 'specs', 'tiny-gpt.npas'), 'utf8');
 
 const LLAMA = `
 model TinyLlama(L = 4) {
