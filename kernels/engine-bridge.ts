@@ -4,7 +4,7 @@
 //
 // It reads the core only through its public surface (src/core/index.ts: `evaluateArchitecture`).
 
-import { analyze, evaluateArchitecture, mainWeight } from '../src/core/index.js';
+import { analyze, evaluateArchitecture, instanceAt, mainWeight } from '../src/core/index.js';
 import type { AdapterMethod, AnalysisOptions, Diagnostic, ModelMember, ModelReport, ModuleNode, PatternStep, ResolvedSharing, StackShare } from '../src/core/index.js';
 
 export { mainWeight };
@@ -192,17 +192,7 @@ export function nodeAt(model: LoadedModel, pattern: readonly PatternStep[]): Mod
   for (const step of rest) {
     if (!node) return undefined;
     if (step.kind === 'index') {
-      if (node.kind !== 'stack') return undefined;
-      let start = 0;
-      let found: ModuleNode | undefined;
-      for (const run of node.runs) {
-        if (step.index < start + run.count) {
-          found = run.node;
-          break;
-        }
-        start += run.count;
-      }
-      node = found;
+      node = node.kind === 'stack' ? instanceAt(node, step.index) : undefined;
     } else {
       node = node.kind === 'block' ? node.members.find((m) => m.name === step.name)?.node : undefined;
     }

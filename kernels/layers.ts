@@ -5,7 +5,7 @@
 // FastGelu, which both the CPU and the CUDA providers implement.
 
 import { findLayerKind } from '../src/core/index.js';
-import { ExportError, adaptersFor, kvProducerPath, mainWeight, pathText, storePath, type LayerNode, type LoadedModel, type PathStep, type WeightSpec } from './engine-bridge.js';
+import { ExportError, adaptersFor, kvProducerPath, mainWeight, nodeAt, pathText, storePath, type LayerNode, type LoadedModel, type PathStep, type WeightSpec } from './engine-bridge.js';
 import type { GraphBuilder, StoredWeight } from './graph-builder.js';
 import { toHalf } from './weights.js';
 
@@ -76,33 +76,12 @@ function storeFor(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[],
   const { scale, offset } = scaleOf(w);
   let key = `${storePath(ctx.model, steps)}.${w.name}`;
   if (tie && mainWeight(node)?.name === w.name) {
-    const targetNode = nodeAtSteps(ctx.model, tie.steps);
+    const targetNode = nodeAt(ctx.model, tie.steps);
     const targetWeight = tie.weight ?? (targetNode?.kind === 'layer' ? mainWeight(targetNode)?.name : undefined);
     if (!targetWeight) throw new ExportError(`cannot find the weight '${pathText(steps)}' is tied to`);
     key = `${storePath(ctx.model, tie.steps)}.${targetWeight}`;
   }
   return ctx.g.weight(key, w.shape, scale, offset);
-}
-
-function nodeAtSteps(model: LoadedModel, steps: readonly PathStep[]) {
-  let node = model.members.find((m) => m.name === (steps[0] as { name: string }).name)?.node;
-  for (const step of steps.slice(1)) {
-    if (!node) return undefined;
-    if (step.kind === 'index') {
-      if (node.kind !== 'stack') return undefined;
-      let start = 0;
-      let found;
-      for (const run of node.runs) {
-        if (step.index < start + run.count) {
-          found = run.node;
-          break;
-        }
-        start += run.count;
-      }
-      node = found;
-    } else node = node.kind === 'block' ? node.members.find((m) => m.name === step.name)?.node : undefined;
-  }
-  return node;
 }
 
 function weightNamed(node: LayerNode, name: string): WeightSpec | undefined {

@@ -51,4 +51,4 @@ export type { BlockMember, LayerNode, ModelMember, ModuleNode, StackNode } from 
 export { mainWeight } from './model/main-weight.js';
 export type { WeightSpec, LayerCost, AttentionInfo } from './layers/layer-kind.js';
 export type { AdapterMethod, Modifier, PatternStep, ResolvedSharing, StackShare, StackStrategy } from './sharing/declarations.js';
-export type { ResolvedPath } from './sharing/resolve-path.js';
+export { instanceAt, type ResolvedPath } from './sharing/resolve-path.js';
