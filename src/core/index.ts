@@ -24,6 +24,7 @@ export type { SourceFile, TextRange } from './syntax/syntax-tree.js';
 export { LAYER_KINDS, findLayerKind } from './layers/registry.js';
 export { importHfConfig, type ImportResult } from './hf/import-hf.js';
 export { lineColumn } from './text/line-column.js';
+export { formatBytes, formatFlops, formatRate, formatSeconds, groupDigits } from './text/number-format.js';
 export type { EvaluatedBinding } from './semantics/evaluator.js';
 export type { Value } from './semantics/values.js';
 export * from './service/index.js';

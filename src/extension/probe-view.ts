@@ -3,6 +3,7 @@
 // dashboard's Probe pane takes it (probeDashboardData, docs/dashboard.md). Free of `vscode`, so
 // Node tests can check it.
 
+import { formatRate } from '../core/text/number-format.js';
 import type { Measurement, ProbeResult } from '../protocol/kernel-rpc.js';
 import type { ProbeData, ProbePhaseData } from '../protocol/webview-messages.js';
 
@@ -10,16 +11,6 @@ const group = (n: number | bigint | string): string => String(n).replace(/\B(?=(
 const ms = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 /** Milliseconds with their unit; below 0.01 ms (which would print as 0.00 ms) in µs. */
 const msUnit = (x: number): string => (x > 0 && x < 0.01 ? `${(x * 1000).toFixed(2)} µs` : `${ms(x)} ms`);
-const rate = (x: number, unit: string): string => {
-  const units = ['', 'K', 'M', 'G', 'T', 'P'];
-  let v = x;
-  let i = 0;
-  while (Math.abs(v) >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}${unit}`;
-};
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 /** One row per measured phase: measured vs roofline. */
@@ -69,7 +60,7 @@ export function probeMarkdown(r: ProbeResult, source: string, providerNote: stri
     if (row.measuredMs === null) lines.push(`| ${row.phase} | not measured: ${row.unavailable ?? ''} | | ${msUnit(row.rooflineMs)} | ${row.bound} | | |`);
     else
       lines.push(
-        `| ${row.phase === 'decode' ? `decode step (KV context ${r.seq})` : `prefill (${r.batch}×${r.seq} tokens)`} | ${msUnit(row.measuredMs)} | ${msUnit(row.minMs!)} | ${msUnit(row.rooflineMs)} | ${row.bound} | ${(row.efficiency! * 100).toFixed(1)}% | ${rate(row.achievedFlopsPerSecond!, 'FLOP/s')}, ${rate(row.achievedBytesPerSecond!, 'B/s')} |`,
+        `| ${row.phase === 'decode' ? `decode step (KV context ${r.seq})` : `prefill (${r.batch}×${r.seq} tokens)`} | ${msUnit(row.measuredMs)} | ${msUnit(row.minMs!)} | ${msUnit(row.rooflineMs)} | ${row.bound} | ${(row.efficiency! * 100).toFixed(1)}% | ${formatRate(row.achievedFlopsPerSecond!, 'FLOP/s')}, ${formatRate(row.achievedBytesPerSecond!, 'B/s')} |`,
       );
   }
   const placement = Object.entries(r.placement.nodesByProvider)

@@ -4,6 +4,7 @@
 // and a CPU fallback (or a CPU run asked for) stated loudly above everything; a table of the
 // same numbers as the text alternative. Without a result it says how to get one.
 
+import { formatRate } from '../../src/core/text/number-format.js';
 import * as d3 from 'd3';
 import type { ProbeData, ProbePhaseData } from '../../src/protocol/webview-messages.js';
 import { formatFlops, groupDigits } from '../format.js';
@@ -18,17 +19,7 @@ export function formatMs(x: number): string {
   return `${x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2)} ms`;
 }
 
-/** A rate with a decimal prefix: `12.3 TFLOP/s`, `1.5 GB/s`. */
-export function formatRate(x: number, unit: string): string {
-  const units = ['', 'K', 'M', 'G', 'T', 'P', 'E'];
-  let v = x;
-  let i = 0;
-  while (Math.abs(v) >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}${unit}`;
-}
+export { formatRate };
 
 const providerName = (p: 'cuda' | 'cpu'): string => (p === 'cuda' ? 'CUDA' : 'CPU');
 

@@ -32,3 +32,15 @@ export function formatSeconds(s: number): string {
   if (s >= 1e-3) return `${(s * 1e3).toFixed(3)} ms`;
   return `${(s * 1e6).toFixed(1)} µs`;
 }
+
+/** A rate with a decimal prefix: `12.3 TFLOP/s`, `1.5 GB/s`. */
+export function formatRate(x: number, unit: string): string {
+  const units = ['', 'K', 'M', 'G', 'T', 'P', 'E'];
+  let v = x;
+  let i = 0;
+  while (Math.abs(v) >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}${unit}`;
+}
