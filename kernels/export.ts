@@ -14,7 +14,7 @@ import { basename } from 'node:path';
 import type { AnalysisOptions, ModelReport } from '../src/core/index.js';
 import { loadModel, type BlockMember, type ModuleNode, type PathStep } from './engine-bridge.js';
 import { GraphBuilder, defaultFill, type WeightFill } from './graph-builder.js';
-import { emitLayer, type EmitContext, type Hidden, type TieTarget } from './layers.js';
+import { emitLayer, type EmitContext, type Hidden, type TieTarget } from './layers/emit.js';
 import { DataType, concat, encodeModel, type EncodeOptions, type ModelSpec } from './onnx-writer.js';
 import type { WeightDType } from './weights.js';
 

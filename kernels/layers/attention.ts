@@ -1,0 +1,107 @@
+// Self-attention (MHA/GQA/MQA, windows, borrowed K/V) for a prefill and for one decode step.
+
+import { ExportError, kvProducerPath, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
+import { positions, reshape, toBatchSeq, weightNamed, type EmitContext } from './context.js';
+import { norm } from './norm.js';
+import { projection } from './projection.js';
+
+export function mask(ctx: EmitContext, window: number | undefined): string {
+  const key = window === undefined ? 'full' : String(window);
+  const hit = ctx.masks.get(key);
+  if (hit) return hit;
+  const g = ctx.g;
+  const pos = positions(ctx);
+  const rows = g.op('Unsqueeze', [pos, g.ints([1])]);
+  const cols = g.op('Unsqueeze', [pos, g.ints([0])]);
+  let blocked = g.op('Greater', [cols, rows], undefined, { hint: 'future' });
+  if (window !== undefined) {
+    const old = g.op('GreaterOrEqual', [g.op('Sub', [rows, cols]), g.ints([window], true)], undefined, { hint: 'old' });
+    blocked = g.op('Or', [blocked, old]);
+  }
+  const m = g.op('Where', [blocked, g.float(g.dtype === 'fp16' ? -1e4 : -1e9), g.float(0)], undefined, { hint: 'mask' });
+  ctx.masks.set(key, m);
+  return m;
+}
+
+/** Self-attention with GQA by grouping queries (keys and values are never repeated). */
+export function attention(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string): { y: string; width: number } {
+  const info = node.cost.attention!;
+  if (info.cross) throw new ExportError(`${pathText(steps)}: cross-attention is not supported by the ONNX exporter yet`);
+  const g = ctx.g;
+  const H = info.queryHeads;
+  const KV = info.kvHeads;
+  const hd = info.scoreDim;
+  const G = H / KV;
+  const bias = (n: string) => (weightNamed(node, n) ? n : undefined);
+  let q = projection(ctx, node, steps, x, 'q', bias('q_bias')).y;
+  q = toBatchSeq(ctx, q, [H, hd]); // [B, S, H, hd]
+  if (weightNamed(node, 'q_norm')) q = norm(ctx, node, steps, q, hd, 'q_norm', 'q_norm_bias');
+  // A borrower (CLA, MLKV, recursive KV sharing) reads the producer's K and V and has no K/V
+  // projections of its own, so their stores are never read (and not stored) for it.
+  const producer = kvProducerPath(ctx.model, steps);
+  let k: string;
+  let v4: string;
+  if (producer) {
+    const borrowed = ctx.kv.get(pathText(producer));
+    if (!borrowed) throw new ExportError(`${pathText(steps)} borrows the KV of ${pathText(producer)}, which has none`);
+    if (borrowed.kvHeads !== KV || borrowed.headDim !== hd || borrowed.window !== info.window) throw new ExportError(`${pathText(steps)} borrows KV of another geometry from ${pathText(producer)}`);
+    k = borrowed.k;
+    v4 = borrowed.v;
+  } else {
+    k = toBatchSeq(ctx, projection(ctx, node, steps, x, 'k', bias('k_bias')).y, [KV, hd]);
+    v4 = toBatchSeq(ctx, projection(ctx, node, steps, x, 'v', bias('v_bias')).y, [KV, hd]);
+    if (weightNamed(node, 'k_norm')) k = norm(ctx, node, steps, k, hd, 'k_norm', 'k_norm_bias');
+    ctx.kv.set(pathText(steps), { k, v: v4, kvHeads: KV, headDim: hd, window: info.window });
+  }
+  const perm = (t: string, p: number[]) => g.op('Transpose', [t], { perm: { kind: 'ints', value: p } });
+  if (ctx.decode) return decodeAttention(ctx, node, steps, producer ?? steps, q, k, v4, perm);
+  let qh = perm(q, [0, 2, 1, 3]); // [B, H, S, hd]
+  qh = g.op('Mul', [qh, g.float(1 / Math.sqrt(hd))], undefined, { hint: 'qscaled' });
+  const kT = perm(k, [0, 2, 3, 1]); // [B, KV, hd, S]
+  const vh = perm(v4, [0, 2, 1, 3]); // [B, KV, S, hd]
+  // Heads h = kv·G + g: [B, H, S, hd] → [B, KV, G·S, hd] groups each KV head's queries.
+  const qg = G > 1 ? reshape(ctx, qh, [0, KV, -1, hd]) : qh;
+  let scores = g.op('MatMul', [qg, kT], undefined, { hint: 'scores' }); // [B, KV, G·S, S]
+  if (G > 1) scores = reshape(ctx, scores, [0, H, -1, 0]); // [B, H, S, S]
+  if (info.causal) scores = g.op('Add', [scores, mask(ctx, info.window)]);
+  else if (info.window !== undefined) throw new ExportError(`${pathText(steps)}: a bidirectional sliding window is not supported by the ONNX exporter`);
+  let probs = g.op('Softmax', [scores], { axis: { kind: 'int', value: -1 } });
+  if (G > 1) probs = reshape(ctx, probs, [0, KV, -1, 0]);
+  let ctxv = g.op('MatMul', [probs, vh], undefined, { hint: 'ctx' }); // [B, KV, G·S, hd]
+  if (G > 1) ctxv = reshape(ctx, ctxv, [0, H, -1, hd]);
+  const merged = reshape(ctx, perm(ctxv, [0, 2, 1, 3]), [-1, H * hd]); // [T, H·hd]
+  return projection(ctx, node, steps, merged, 'o', bias('o_bias'));
+}
+
+/**
+ * One decode step: the new token's query against a KV cache of `past` positions (window-capped)
+ * held in initializers, plus its own key and value. Past and new scores are computed apart and
+ * joined ([…, L] + [… , 1]), so the cache is read once and never copied.
+ */
+export function decodeAttention(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], cachePath: readonly PathStep[], q: string, k: string, v: string, perm: (t: string, p: number[]) => string): { y: string; width: number } {
+  const g = ctx.g;
+  const info = node.cost.attention!;
+  if (!info.causal) throw new ExportError(`${pathText(steps)}: bidirectional attention has no decode step`);
+  const { batch: B, past } = ctx.decode!;
+  const H = info.queryHeads;
+  const KV = info.kvHeads;
+  const hd = info.scoreDim;
+  const G = H / KV;
+  const L = Math.min(past, info.window ?? past);
+  const cacheKey = `kv_cache.${pathText(cachePath)}`; // a borrower reads its producer's cache
+  const kPast = g.cache(`${cacheKey}.k`, [B, KV, hd, L]); // keys stored transposed for q·kᵀ
+  const vPast = g.cache(`${cacheKey}.v`, [B, KV, L, hd]);
+  // q [B, 1, H, hd] → [B, KV, G, hd]; k, v [B, 1, KV, hd] → kᵀ [B, KV, hd, 1], v [B, KV, 1, hd].
+  const qg = g.op('Mul', [reshape(ctx, q, [B, KV, G, hd]), g.float(1 / Math.sqrt(hd))], undefined, { hint: 'qscaled' });
+  const kNew = perm(k, [0, 2, 3, 1]);
+  const vNew = perm(v, [0, 2, 1, 3]);
+  const sPast = g.op('MatMul', [qg, kPast], undefined, { hint: 'scores_past' }); // [B, KV, G, L]
+  const sNew = g.op('MatMul', [qg, kNew], undefined, { hint: 'scores_new' }); // [B, KV, G, 1]
+  const probs = g.op('Softmax', [g.op('Concat', [sPast, sNew], { axis: { kind: 'int', value: -1 } })], { axis: { kind: 'int', value: -1 } });
+  const axis = g.ints([3]);
+  const pPast = g.op('Slice', [probs, g.ints([0]), g.ints([L]), axis]);
+  const pNew = g.op('Slice', [probs, g.ints([L]), g.ints([L + 1]), axis]);
+  const out = g.op('Add', [g.op('MatMul', [pPast, vPast]), g.op('MatMul', [pNew, vNew])], undefined, { hint: 'ctx' }); // [B, KV, G, hd]
+  return projection(ctx, node, steps, reshape(ctx, out, [B, H * hd]), 'o', weightNamed(node, 'o_bias') ? 'o_bias' : undefined);
+}
+

@@ -1,0 +1,101 @@
+// What every layer builder shares: the emit context (graph, model, the runtime batch/sequence
+// shape, caches of masks and K/V), the hidden-state type, and how a layer's weight resolves to
+// the one initializer of its store (tied, shared or its own), with its synthetic scale.
+
+import { findLayerKind } from '../../src/core/index.js';
+import { ExportError, mainWeight, nodeAt, pathText, storePath, type LayerNode, type LoadedModel, type PathStep, type WeightSpec } from '../engine-bridge.js';
+import type { GraphBuilder, StoredWeight } from '../graph-builder.js';
+
+export interface EmitContext {
+  readonly g: GraphBuilder;
+  readonly model: LoadedModel;
+  /** Graph input: token ids [batch, seq], int64. */
+  readonly ids: string;
+  /** Shape(ids): [B, S]. */
+  readonly idsShape: string;
+  /** S as an int64 scalar. */
+  readonly seqLen: string;
+  /** Additive attention masks [S, S] by window ('full' or the window size). */
+  readonly masks: Map<string, string>;
+  /** Positions 0..S-1, int64 [S], made on first use. */
+  positions?: string;
+  /** K and V of every attention layer emitted so far, by path, for layers that borrow them. */
+  readonly kv: Map<string, { readonly k: string; readonly v: string; readonly kvHeads: number; readonly headDim: number; readonly window: number | undefined }>;
+  /** Set for a decode-step graph: one new token per sequence after `past` cached positions. */
+  readonly decode?: { readonly batch: number; readonly past: number };
+}
+
+/** The hidden state: a [T, width] tensor, or undefined before the first embedding. */
+export interface Hidden {
+  readonly x: string | undefined;
+  readonly width: number;
+}
+
+/** Where a layer's main weight is tied to another store: the concrete path of the tied module. */
+export interface TieTarget {
+  readonly steps: readonly PathStep[];
+  readonly weight: string | undefined;
+}
+
+/** Evaluated arguments of a layer: the ones written (argsText) over the kind's defaults. */
+export function layerArgs(node: LayerNode): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const spec of findLayerKind(node.layerKind)?.args ?? []) if (spec.default !== undefined) out.set(spec.name, String(spec.default));
+  if (node.argsText !== '') {
+    for (const part of node.argsText.split(', ')) {
+      const i = part.indexOf(': ');
+      if (i > 0) out.set(part.slice(0, i), part.slice(i + 2));
+    }
+  }
+  return out;
+}
+
+export function scaleOf(w: WeightSpec): { scale: number; offset: number } {
+  switch (w.role) {
+    case 'matmul':
+    case 'router':
+      return { scale: Math.sqrt(3 / (w.matmul?.dIn ?? w.shape[w.shape.length - 1] ?? 1)), offset: 0 };
+    case 'embedding':
+      return { scale: 1, offset: 0 };
+    case 'position':
+      return { scale: 0.1, offset: 0 };
+    case 'norm':
+      return { scale: 0.1, offset: 1 };
+    default:
+      return { scale: 0.02, offset: 0 };
+  }
+}
+
+/** The initializer a weight of the layer at `steps` reads (shared, tied or its own). */
+export function storeFor(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], w: WeightSpec, tie: TieTarget | undefined): StoredWeight {
+  const { scale, offset } = scaleOf(w);
+  let key = `${storePath(ctx.model, steps)}.${w.name}`;
+  if (tie && mainWeight(node)?.name === w.name) {
+    const targetNode = nodeAt(ctx.model, tie.steps);
+    const targetWeight = tie.weight ?? (targetNode?.kind === 'layer' ? mainWeight(targetNode)?.name : undefined);
+    if (!targetWeight) throw new ExportError(`cannot find the weight '${pathText(steps)}' is tied to`);
+    key = `${storePath(ctx.model, tie.steps)}.${targetWeight}`;
+  }
+  return ctx.g.weight(key, w.shape, scale, offset);
+}
+
+export function weightNamed(node: LayerNode, name: string): WeightSpec | undefined {
+  return node.cost.weights.find((w) => w.name === name);
+}
+
+export function reshape(ctx: EmitContext, x: string, shape: readonly number[]): string {
+  return ctx.g.op('Reshape', [x, ctx.g.ints(shape)], undefined, { hint: 'r' });
+}
+
+/** [T, w] → [B, S, ...rest] using the runtime batch and sequence. */
+export function toBatchSeq(ctx: EmitContext, x: string, rest: readonly number[]): string {
+  const shape = ctx.g.op('Concat', [ctx.idsShape, ctx.g.ints(rest)], { axis: { kind: 'int', value: 0 } }, { hint: 'shape' });
+  return ctx.g.op('Reshape', [x, shape], undefined, { hint: 'r' });
+}
+
+export function positions(ctx: EmitContext): string {
+  if (ctx.decode) return ctx.g.ints([ctx.decode.past]);
+  if (!ctx.positions) ctx.positions = ctx.g.op('Range', [ctx.g.ints([0], true), ctx.seqLen, ctx.g.ints([1], true)], undefined, { hint: 'pos' });
+  return ctx.positions;
+}
+

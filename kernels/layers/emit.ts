@@ -1,0 +1,102 @@
+// One layer on the hidden state: checks the width it reads and dispatches to its builder.
+
+import { ExportError, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
+import { activation } from './activation.js';
+import { attention } from './attention.js';
+import { layerArgs, positions, reshape, storeFor, toBatchSeq, type EmitContext, type Hidden, type TieTarget } from './context.js';
+import { features } from './features.js';
+import { moe } from './moe.js';
+import { norm } from './norm.js';
+import { projection } from './projection.js';
+
+export const SUPPORTED_LAYERS = ['Embedding', 'PositionEmbedding', 'Linear', 'LayerNorm', 'RMSNorm', 'Attention', 'MLP', 'GatedMLP', 'MoE', 'Activation', 'Dropout', 'Identity'] as const;
+
+/** The width a layer reads, from its weights (undefined: any width). */
+export function inputWidth(node: LayerNode): number | undefined {
+  const w = (name: string) => node.cost.weights.find((x) => x.name === name);
+  switch (node.layerKind) {
+    case 'Linear':
+      return w('weight')!.shape[1];
+    case 'Attention':
+      return w('q')!.shape[1];
+    case 'MLP':
+      return w('up')!.shape[1];
+    case 'GatedMLP':
+      return w('gate')!.shape[1];
+    case 'MoE':
+      return w('router')!.shape[1];
+    case 'LayerNorm':
+    case 'RMSNorm':
+      return w('weight')?.shape[0];
+    case 'PositionEmbedding':
+      return w('weight')!.shape[1];
+    default:
+      return undefined;
+  }
+}
+
+/** Emits one layer on the hidden state; returns the new hidden state. */
+export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], h: Hidden, tie: TieTarget | undefined): Hidden {
+  const g = ctx.g;
+  const args = layerArgs(node);
+  const where = pathText(steps);
+  if (h.x === undefined && node.layerKind === 'Linear') h = { x: features(ctx, node.cost.weights[0]!.shape[1]!), width: node.cost.weights[0]!.shape[1]! };
+  if (h.x === undefined && node.layerKind !== 'Embedding') throw new ExportError(`${where}: the exported graph reads token ids, so the first layer must be an Embedding or a Linear (found ${node.layerKind})`);
+  const input = inputWidth(node);
+  if (h.x !== undefined && input !== undefined && input !== h.width) {
+    throw new ExportError(`${where}: ${node.layerKind} reads width ${input} but the layers before it produce ${h.width}; the exporter runs a block's members in sequence (docs/probes.md, "Data flow") and cannot wire this model`);
+  }
+  switch (node.layerKind) {
+    case 'Embedding': {
+      const w = node.cost.weights[0]!;
+      const [rows, width] = w.shape as [number, number];
+      const table = storeFor(ctx, node, steps, w, tie);
+      if (table.shape[1] !== width) throw new ExportError(`${where}: an embedding tied to a transposed table is not supported`);
+      const ids = h.x === undefined ? ctx.ids : g.op('Mod', [ctx.ids, g.ints([rows], true)], undefined, { hint: 'ids' });
+      const e = reshape(ctx, g.op('Gather', [table.name, ids], { axis: { kind: 'int', value: 0 } }, { hint: 'emb' }), [-1, width]);
+      return { x: h.x === undefined ? e : g.op('Add', [h.x, e]), width };
+    }
+    case 'PositionEmbedding': {
+      const w = node.cost.weights[0]!;
+      const width = w.shape[1]!;
+      const table = storeFor(ctx, node, steps, w, tie);
+      const pe = g.op('Gather', [table.name, positions(ctx)], { axis: { kind: 'int', value: 0 } }, { hint: 'pos_emb' });
+      const sum = g.op('Add', [toBatchSeq(ctx, h.x!, [width]), pe]);
+      return { x: reshape(ctx, sum, [-1, width]), width };
+    }
+    case 'Linear': {
+      const p = projection(ctx, node, steps, h.x!, 'weight', 'bias', tie);
+      return { x: p.y, width: p.width };
+    }
+    case 'LayerNorm':
+    case 'RMSNorm':
+      return { x: norm(ctx, node, steps, h.x!, h.width), width: h.width };
+    case 'Attention': {
+      const a = attention(ctx, node, steps, h.x!);
+      return { x: a.y, width: a.width };
+    }
+    case 'MLP': {
+      const up = projection(ctx, node, steps, h.x!, 'up', 'up_bias');
+      const act = activation(ctx, up.y, args.get('act') ?? 'gelu');
+      const down = projection(ctx, node, steps, act, 'down', 'down_bias');
+      return { x: down.y, width: down.width };
+    }
+    case 'GatedMLP': {
+      const gate = projection(ctx, node, steps, h.x!, 'gate', 'gate_bias');
+      const up = projection(ctx, node, steps, h.x!, 'up', 'up_bias');
+      const prod = g.op('Mul', [activation(ctx, gate.y, args.get('act') ?? 'silu'), up.y], undefined, { hint: 'glu' });
+      const down = projection(ctx, node, steps, prod, 'down', 'down_bias');
+      return { x: down.y, width: down.width };
+    }
+    case 'MoE':
+      return { x: moe(ctx, node, steps, h.x!, args), width: h.width };
+    case 'Activation':
+      return { x: activation(ctx, h.x!, args.get('kind') ?? 'relu'), width: h.width };
+    case 'Dropout':
+    case 'Identity':
+      return h;
+    default:
+      throw new ExportError(`${where}: layer kind ${node.layerKind} is not supported by the ONNX exporter yet (supported: ${SUPPORTED_LAYERS.join(', ')})`);
+  }
+}
+export type { EmitContext, Hidden, TieTarget } from './context.js';

@@ -1,0 +1,60 @@
+// Mixture of experts: top-k routing with sparse dispatch; every expert its own initializer.
+
+import { storePath, type LayerNode, type PathStep } from '../engine-bridge.js';
+import { activation } from './activation.js';
+import { scaleOf, weightNamed, type EmitContext } from './context.js';
+import { projection } from './projection.js';
+
+/**
+ * One expert of a bank: each copy of a bank is its own initializer (`<store>.expert_up[3]`), so
+ * the file still holds exactly the stored elements and no Gather on a bank is constant-folded
+ * into a second copy. Returns [T', d] for the rows it is given.
+ */
+export function expert(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string, prefix: string, index: number, gated: boolean, act: string): string {
+  const g = ctx.g;
+  const proj = (part: string, input: string): string => {
+    const w = weightNamed(node, `${prefix}_${part}`)!;
+    const { scale, offset } = scaleOf(w);
+    const base = `${storePath(ctx.model, steps)}.${w.name}[${index}]`;
+    const stored = g.weight(base, w.shape, scale, offset);
+    const inputs = [input, stored.name];
+    const b = weightNamed(node, `${prefix}_${part}_bias`);
+    if (b) inputs.push(g.weight(`${storePath(ctx.model, steps)}.${b.name}[${index}]`, b.shape, 0.02).name);
+    return g.op('Gemm', inputs, { transB: { kind: 'int', value: 1 } }, { hint: `${prefix}${index}_${part}` });
+  };
+  const hidden = gated ? g.op('Mul', [activation(ctx, proj('gate', x), act), proj('up', x)]) : activation(ctx, proj('up', x), act);
+  return proj('down', hidden);
+}
+
+/**
+ * Mixture of experts with sparse dispatch: the router's top-k per token (softmax over the k
+ * logits, as Mixtral), then per expert the rows that chose it (NonZero → Gather), the expert on
+ * those rows only, scaled by their gate and scattered back (ScatterND, reduction add). Shared
+ * experts run on every row. Computes what the engine counts: top_k routed experts per token.
+ */
+export function moe(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string, args: Map<string, string>): string {
+  const g = ctx.g;
+  const experts = node.cost.weights.find((w) => w.name === 'expert_up')!.copies;
+  const topK = Number(args.get('top_k'));
+  const gated = args.get('gated') !== 'false';
+  const act = args.get('act') ?? 'silu';
+  const logits = projection(ctx, node, steps, x, 'router', weightNamed(node, 'router_bias') ? 'router_bias' : undefined).y; // [T, E]
+  const top = g.op('TopK', [logits, g.ints([topK])], { axis: { kind: 'int', value: -1 } }, { outputs: 2, hint: 'topk' });
+  const topIdx = g.nodes[g.nodes.length - 1]!.outputs[1]!;
+  const gates = g.op('Softmax', [top], { axis: { kind: 'int', value: -1 } }, { hint: 'gates' }); // [T, k]
+  let out = g.op('Mul', [x, g.float(0)], undefined, { hint: 'moe_zero' }); // zeros [T, d] without a shape computation
+  for (let e = 0; e < experts; e++) {
+    const chose = g.op('Equal', [topIdx, g.ints([e], true)], undefined, { hint: `chose${e}` }); // [T, k]
+    const gate = g.op('ReduceSum', [g.op('Where', [chose, gates, g.float(0)]), g.ints([1])], { keepdims: { kind: 'int', value: 0 } }, { hint: `gate${e}` }); // [T]
+    const any = g.op('ReduceMax', [g.op('Cast', [chose], { to: { kind: 'int', value: 6 } })], { axes: { kind: 'ints', value: [1] }, keepdims: { kind: 'int', value: 0 } });
+    const rows = g.op('Transpose', [g.op('NonZero', [any])], { perm: { kind: 'ints', value: [1, 0] } }, { hint: `rows${e}` }); // [n, 1]
+    const xe = g.op('GatherND', [x, rows], undefined, { hint: `x${e}` }); // [n, d]
+    const ye = expert(ctx, node, steps, xe, 'expert', e, gated, act);
+    const ge = g.op('Unsqueeze', [g.op('GatherND', [gate, rows]), g.ints([1])]); // [n, 1]
+    out = g.op('ScatterND', [out, rows, g.op('Mul', [ye, ge])], { reduction: { kind: 'string', value: 'add' } }, { hint: `moe${e}` });
+  }
+  const shared = node.cost.weights.find((w) => w.name === 'shared_up')?.copies ?? 0;
+  for (let s = 0; s < shared; s++) out = g.op('Add', [out, expert(ctx, node, steps, x, 'shared', s, gated, act)]);
+  return out;
+}
+
