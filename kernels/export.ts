@@ -3,18 +3,15 @@
 // (tied embeddings, `tie a = b`, `share STACK: strategy` and shared sub-paths all resolve to one
 // initializer). Input: token ids [batch, seq]; output: the last token's final hidden state
 // (logits when the model ends in an LM head), [batch, width], float32 — small by design.
-//
-// Data flow (the language declares modules, not wiring; docs/probes.md states the convention):
-// members run in order; inside a sequence, a norm followed by Attention/MLP/GatedMLP is a
-// pre-norm residual branch (x + f(norm(x))), Attention/MLP followed by a norm is post-norm
-// (norm(x + f(x))), a bare Attention/MLP is residual; everything else is applied in sequence.
+// The wiring of the members is kernels/data-flow.ts's Exporter.
 
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { AnalysisOptions, ModelReport } from '../src/core/index.js';
-import { loadModel, type BlockMember, type ModuleNode, type PathStep } from './engine-bridge.js';
+import { Exporter, type Item } from './data-flow.js';
+import { loadModel, type PathStep } from './engine-bridge.js';
 import { GraphBuilder, defaultFill, type WeightFill } from './graph-builder.js';
-import { emitLayer, type EmitContext, type Hidden, type TieTarget } from './layers/emit.js';
+import type { EmitContext } from './layers/emit.js';
 import { DataType, concat, encodeModel, type EncodeOptions, type ModelSpec } from './onnx-writer.js';
 import type { WeightDType } from './weights.js';
 
@@ -54,85 +51,6 @@ export interface ExportResult {
   /** Largest sequence a learned position table allows, if the model has one. */
   readonly maxSeq: number | undefined;
   readonly report: ModelReport;
-}
-
-const TRANSFORMS = new Set(['Attention', 'MLP', 'GatedMLP', 'MoE']);
-const NORMS = new Set(['LayerNorm', 'RMSNorm']);
-
-interface Item {
-  readonly name: string;
-  readonly node: ModuleNode;
-  readonly tie: TieTarget | undefined;
-}
-
-class Exporter {
-  maxSeq: number | undefined;
-  inputVocab = 1;
-
-  constructor(private readonly ctx: EmitContext) {}
-
-  sequence(items: readonly Item[], parent: readonly PathStep[], h: Hidden): Hidden {
-    let i = 0;
-    let prevWasNorm = false;
-    while (i < items.length) {
-      const it = items[i]!;
-      const next = items[i + 1];
-      const steps = [...parent, { kind: 'name' as const, name: it.name }];
-      const isNorm = (x: Item | undefined) => x?.node.kind === 'layer' && NORMS.has(x.node.layerKind);
-      const isTransform = (x: Item | undefined) => x?.node.kind === 'layer' && TRANSFORMS.has(x.node.layerKind);
-      if (h.x !== undefined && isNorm(it) && isTransform(next)) {
-        const normed = this.module(it, steps, h);
-        const f = this.module(next!, [...parent, { kind: 'name', name: next!.name }], normed);
-        h = f.width === h.width ? { x: this.ctx.g.op('Add', [h.x, f.x!], undefined, { hint: 'res' }), width: h.width } : f;
-        i += 2;
-        prevWasNorm = false;
-        continue;
-      }
-      if (h.x !== undefined && isTransform(it) && isNorm(next) && !prevWasNorm) {
-        const f = this.module(it, steps, h);
-        const sum = f.width === h.width ? { x: this.ctx.g.op('Add', [h.x, f.x!], undefined, { hint: 'res' }), width: h.width } : f;
-        h = this.module(next!, [...parent, { kind: 'name', name: next!.name }], sum);
-        i += 2;
-        prevWasNorm = true;
-        continue;
-      }
-      if (h.x !== undefined && isTransform(it)) {
-        const f = this.module(it, steps, h);
-        h = f.width === h.width ? { x: this.ctx.g.op('Add', [h.x, f.x!], undefined, { hint: 'res' }), width: h.width } : f;
-      } else {
-        h = this.module(it, steps, h);
-      }
-      prevWasNorm = isNorm(it);
-      i++;
-    }
-    return h;
-  }
-
-  module(item: Item, steps: readonly PathStep[], h: Hidden): Hidden {
-    const node = item.node;
-    switch (node.kind) {
-      case 'layer':
-        if (node.layerKind === 'PositionEmbedding') {
-          const rows = node.cost.weights[0]!.shape[0]!;
-          this.maxSeq = Math.min(this.maxSeq ?? rows, rows);
-        }
-        if (node.layerKind === 'Embedding' && h.x === undefined) this.inputVocab = node.cost.weights[0]!.shape[0]!;
-        if (node.layerKind === 'Linear' && h.x === undefined) this.inputVocab = 1024; // ids only seed the input features
-        return emitLayer(this.ctx, node, steps, h, item.tie);
-      case 'block':
-        return this.sequence(node.members.map((m: BlockMember) => ({ name: m.name, node: m.node, tie: m.tiedTo ? { steps: [...steps, { kind: 'name' as const, name: m.tiedTo }], weight: undefined } : undefined })), steps, h);
-      case 'stack': {
-        let index = 0;
-        for (const run of node.runs) {
-          for (let c = 0; c < run.count; c++, index++) {
-            const inst = [...steps, { kind: 'index' as const, index }];
-            h = this.module({ name: '', node: run.node, tie: undefined }, inst, h);
-          }
-        }
-        return h;
-      }
-    }
-  }
 }
 
 /** Builds the ONNX model of `modelName` in `text` (throws ExportError with a readable message). */
