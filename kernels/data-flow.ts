@@ -6,6 +6,7 @@
 
 import type { BlockMember, ModuleNode, PathStep } from './engine-bridge.js';
 import { emitLayer, type EmitContext, type Hidden, type TieTarget } from './layers/emit.js';
+import { residualAdd } from './layers/residual.js';
 
 const TRANSFORMS = new Set(['Attention', 'MLP', 'GatedMLP', 'MoE']);
 const NORMS = new Set(['LayerNorm', 'RMSNorm']);
@@ -34,14 +35,14 @@ export class Exporter {
       if (h.x !== undefined && isNorm(it) && isTransform(next)) {
         const normed = this.module(it, steps, h);
         const f = this.module(next!, [...parent, { kind: 'name', name: next!.name }], normed);
-        h = f.width === h.width ? { x: this.ctx.g.op('Add', [h.x, f.x!], undefined, { hint: 'res' }), width: h.width } : f;
+        h = f.width === h.width ? { x: residualAdd(this.ctx, h.x, f.x!), width: h.width } : f;
         i += 2;
         prevWasNorm = false;
         continue;
       }
       if (h.x !== undefined && isTransform(it) && isNorm(next) && !prevWasNorm) {
         const f = this.module(it, steps, h);
-        const sum = f.width === h.width ? { x: this.ctx.g.op('Add', [h.x, f.x!], undefined, { hint: 'res' }), width: h.width } : f;
+        const sum = f.width === h.width ? { x: residualAdd(this.ctx, h.x, f.x!), width: h.width } : f;
         h = this.module(next!, [...parent, { kind: 'name', name: next!.name }], sum);
         i += 2;
         prevWasNorm = true;
@@ -49,7 +50,7 @@ export class Exporter {
       }
       if (h.x !== undefined && isTransform(it)) {
         const f = this.module(it, steps, h);
-        h = f.width === h.width ? { x: this.ctx.g.op('Add', [h.x, f.x!], undefined, { hint: 'res' }), width: h.width } : f;
+        h = f.width === h.width ? { x: residualAdd(this.ctx, h.x, f.x!), width: h.width } : f;
       } else {
         h = this.module(it, steps, h);
       }

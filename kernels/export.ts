@@ -12,6 +12,7 @@ import { Exporter, type Item } from './data-flow.js';
 import { loadModel, type PathStep } from './engine-bridge.js';
 import { GraphBuilder, defaultFill, type WeightFill } from './graph-builder.js';
 import type { EmitContext } from './layers/emit.js';
+import type { OpsMode } from './layers/context.js';
 import { DataType, concat, encodeModel, type EncodeOptions, type ModelSpec } from './onnx-writer.js';
 import type { WeightDType } from './weights.js';
 
@@ -28,6 +29,12 @@ export interface ExportOptions {
   readonly decode?: { readonly batch: number; readonly past: number };
   /** Settings for the engine report that travels with the export (seq, batch, dtype, device). */
   readonly analysis?: Partial<AnalysisOptions>;
+  /**
+   * 'fused' (default): ORT's com.microsoft contrib ops where the CPU and CUDA providers both
+   * implement them (GroupQueryAttention, MultiHeadAttention, SkipSimplifiedLayerNormalization, …;
+   * docs/probes.md); 'standard': ai.onnx ops only (attention as MatMul/Softmax with a mask).
+   */
+  readonly ops?: OpsMode;
 }
 
 export interface ExportResult {
@@ -61,7 +68,7 @@ export function exportModel(text: string, modelName: string | undefined, options
   const ids = 'input_ids';
   const idsShape = g.op('Shape', [ids], undefined, { hint: 'ids_shape' });
   const seqLen = g.op('Gather', [idsShape, g.ints([1], true)], { axis: { kind: 'int', value: 0 } }, { hint: 'seq' });
-  const ctx: EmitContext = { g, model, ids, idsShape, seqLen, masks: new Map(), kv: new Map(), decode: options.decode };
+  const ctx: EmitContext = { g, model, ids, idsShape, seqLen, masks: new Map(), kv: new Map(), decode: options.decode, ops: options.ops ?? 'fused' };
   const exporter = new Exporter(ctx);
   const items: Item[] = model.members.map((m) => {
     const t = model.tieMain.get(m.name);

@@ -1,7 +1,9 @@
-// Self-attention (MHA/GQA/MQA, windows, borrowed K/V) for a prefill and for one decode step.
+// Self-attention (MHA/GQA/MQA, windows, borrowed K/V) for a prefill and for one decode step:
+// standard ops here; with fused ops, the contrib ops of fused-attention.ts where they apply.
 
 import { ExportError, kvProducerPath, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
 import { positions, reshape, toBatchSeq, weightNamed, type EmitContext } from './context.js';
+import { fusedAttention } from './fused-attention.js';
 import { norm } from './norm.js';
 import { projection } from './projection.js';
 
@@ -52,6 +54,10 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
     v4 = toBatchSeq(ctx, projection(ctx, node, steps, x, 'v', bias('v_bias')).y, [KV, hd]);
     if (weightNamed(node, 'k_norm')) k = norm(ctx, node, steps, k, hd, 'k_norm', 'k_norm_bias');
     ctx.kv.set(pathText(steps), { k, v: v4, kvHeads: KV, headDim: hd, window: info.window });
+  }
+  if (ctx.ops === 'fused') {
+    const merged = fusedAttention(ctx, node, `kv_cache.${pathText(producer ?? steps)}`, q, k, v4);
+    if (merged) return projection(ctx, node, steps, merged, 'o', bias('o_bias'));
   }
   const perm = (t: string, p: number[]) => g.op('Transpose', [t], { perm: { kind: 'ints', value: p } });
   if (ctx.decode) return decodeAttention(ctx, node, steps, producer ?? steps, q, k, v4, perm);

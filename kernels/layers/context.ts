@@ -23,7 +23,15 @@ export interface EmitContext {
   readonly kv: Map<string, { readonly k: string; readonly v: string; readonly kvHeads: number; readonly headDim: number; readonly window: number | undefined }>;
   /** Set for a decode-step graph: one new token per sequence after `past` cached positions. */
   readonly decode?: { readonly batch: number; readonly past: number };
+  /**
+   * 'fused': ORT's com.microsoft contrib ops where the CPU and CUDA providers both implement them
+   * (GroupQueryAttention, MultiHeadAttention, (Skip)SimplifiedLayerNormalization, …);
+   * 'standard' (or unset): ai.onnx ops only, as before the option existed.
+   */
+  readonly ops?: OpsMode;
 }
+
+export type OpsMode = 'fused' | 'standard';
 
 /** The hidden state: a [T, width] tensor, or undefined before the first embedding. */
 export interface Hidden {

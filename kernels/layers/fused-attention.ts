@@ -1,0 +1,90 @@
+// Self-attention on ORT's com.microsoft contrib ops (the 'fused' ops mode), which the CPU and
+// CUDA providers both implement:
+// - causal (MHA, GQA, MQA, sliding window): GroupQueryAttention. Prefill: no past, the causal
+//   mask and the window are the kernel's (flash attention on CUDA, causal half only on CPU).
+//   Decode step: past_key/past_value are the KV-cache initializers `kv_cache.<path>.k|v` in GQA's
+//   [B, kv_heads, L, head_dim] layout (L = past, window-capped, as the standard graph holds it;
+//   same elements, so kvCacheElements still equals the engine's KV cache).
+// - bidirectional with kv_heads = heads (BERT, ViT): MultiHeadAttention.
+// A head size that is not a multiple of 8 is refused by GroupQueryAttention and falls back too.
+// Bidirectional GQA/MQA has no contrib op (MultiHeadAttention needs as many K/V heads as query
+// heads, GroupQueryAttention is causal only), so it falls back to the standard ops.
+//
+// Borrowed K/V (CLA, MLKV: `share kv`) need nothing special: GroupQueryAttention takes K and V
+// as inputs, so a borrower passes the producer's projected (and k-normed) K and V in a prefill,
+// and the producer's cache initializers plus its new K and V in a decode step. No rotary
+// embedding is applied (the engine's Attention has no rope argument), so the producer's K is
+// exactly what the borrower must attend.
+// CUDA registers GroupQueryAttention for fp16/bf16 only: an fp32 graph on CUDA places it on
+// the CPU (the probe then reopens with fallback and reports the placement).
+
+import type { LayerNode } from '../engine-bridge.js';
+import { DataType } from '../onnx-writer.js';
+import { reshape, type EmitContext } from './context.js';
+
+/** seqlens_k ([B], total length − 1 per sequence) and total_sequence_length (scalar), int32, once per graph. */
+const lengthsByGraph = new WeakMap<object, { readonly seqlensK: string; readonly total: string }>();
+
+function lengths(ctx: EmitContext, cached: number): { seqlensK: string; total: string } {
+  const hit = lengthsByGraph.get(ctx.g);
+  if (hit) return hit;
+  const g = ctx.g;
+  const int32 = (x: string, hint: string) => g.op('Cast', [x], { to: { kind: 'int', value: DataType.INT32 } }, { hint });
+  let out: { seqlensK: string; total: string };
+  if (ctx.decode) {
+    // Every sequence has `cached` positions plus the new token.
+    out = { seqlensK: int32(g.ints(new Array<number>(ctx.decode.batch).fill(cached)), 'seqlens_k'), total: int32(g.ints([cached + 1], true), 'total_len') };
+  } else {
+    // A prefill of S tokens per sequence, no padding: S − 1 for each of the B sequences.
+    const batch = g.op('Gather', [ctx.idsShape, g.ints([0])], { axis: { kind: 'int', value: 0 } }, { hint: 'batch' });
+    const last = g.op('Sub', [ctx.seqLen, g.ints([1], true)]);
+    out = { seqlensK: int32(g.op('Expand', [last, batch]), 'seqlens_k'), total: int32(ctx.seqLen, 'total_len') };
+  }
+  lengthsByGraph.set(ctx.g, out);
+  return out;
+}
+
+/**
+ * Attention of q [B, S, H, hd] over k, v [B, S, KV, hd] (plus, in a decode step, the cache of
+ * `cacheKey`) with a contrib op: returns the heads merged, [T, H·hd], for the o projection;
+ * undefined when no contrib op expresses the layer (the caller builds standard ops).
+ */
+export function fusedAttention(ctx: EmitContext, node: LayerNode, cacheKey: string, q: string, k: string, v: string): string | undefined {
+  const g = ctx.g;
+  const info = node.cost.attention!;
+  const H = info.queryHeads;
+  const KV = info.kvHeads;
+  const hd = info.scoreDim;
+  const scale = { kind: 'float' as const, value: 1 / Math.sqrt(hd) };
+  const heads = { kind: 'int' as const, value: H };
+  const q3 = reshape(ctx, q, [0, 0, H * hd]);
+  const k3 = reshape(ctx, k, [0, 0, KV * hd]);
+  const v3 = reshape(ctx, v, [0, 0, KV * hd]);
+  // ORT's GroupQueryAttention refuses a head size that is not a multiple of 8 (CPU: "head_size
+  // must be a multiple of 8"; CUDA's flash kernels need it too): such layers use standard ops.
+  if (info.causal && hd % 8 !== 0) return undefined;
+  if (!info.causal) {
+    if (ctx.decode || KV !== H || info.window !== undefined) return undefined;
+    const y = g.op('MultiHeadAttention', [q3, k3, v3], { num_heads: heads, scale }, { domain: 'com.microsoft', hint: 'mha' });
+    return reshape(ctx, y, [-1, H * hd]);
+  }
+  let past: [string, string] | ['', ''] = ['', ''];
+  let window = -1;
+  if (ctx.decode) {
+    const { batch: B, past: P } = ctx.decode;
+    const L = Math.min(P, info.window ?? P);
+    past = [g.cache(`${cacheKey}.k`, [B, KV, L, hd]), g.cache(`${cacheKey}.v`, [B, KV, L, hd])];
+    // The cache already holds only the window's positions: attend all of them and the new token,
+    // as the standard decode graph does.
+    const { seqlensK, total } = lengths(ctx, L);
+    const y = g.op('GroupQueryAttention', [q3, k3, v3, past[0], past[1], seqlensK, total], { num_heads: heads, kv_num_heads: { kind: 'int', value: KV }, scale, local_window_size: { kind: 'int', value: window } }, { domain: 'com.microsoft', outputs: 3, hint: 'gqa' });
+    return reshape(ctx, y, [-1, H * hd]);
+  }
+  // The standard mask lets a query see `window` positions, itself included, as does GQA's
+  // local_window_size in ORT 1.29 (checked on CPU; the CUDA kernel passes flash attention a
+  // left window of local_window_size − 1).
+  if (info.window !== undefined) window = info.window;
+  const { seqlensK, total } = lengths(ctx, 0);
+  const y = g.op('GroupQueryAttention', [q3, k3, v3, past[0], past[1], seqlensK, total], { num_heads: heads, kv_num_heads: { kind: 'int', value: KV }, scale, local_window_size: { kind: 'int', value: window } }, { domain: 'com.microsoft', outputs: 3, hint: 'gqa' });
+  return reshape(ctx, y, [-1, H * hd]);
+}
