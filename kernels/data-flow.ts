@@ -5,10 +5,11 @@
 // (norm(x + f(x))), a bare Attention/MLP is residual; everything else is applied in sequence.
 
 import type { BlockMember, ModuleNode, PathStep } from './engine-bridge.js';
+import { convBlock } from './layers/conv-block.js';
 import { emitLayer, type EmitContext, type Hidden, type TieTarget } from './layers/emit.js';
 import { residualAdd } from './layers/residual.js';
 
-const TRANSFORMS = new Set(['Attention', 'MLP', 'GatedMLP', 'MoE']);
+const TRANSFORMS = new Set(['Attention', 'MLA', 'MLP', 'GatedMLP', 'MoE']);
 const NORMS = new Set(['LayerNorm', 'RMSNorm']);
 
 export interface Item {
@@ -69,10 +70,15 @@ export class Exporter {
           this.maxSeq = Math.min(this.maxSeq ?? rows, rows);
         }
         if (node.layerKind === 'Embedding' && h.x === undefined) this.inputVocab = node.cost.weights[0]!.shape[0]!;
-        if (node.layerKind === 'Linear' && h.x === undefined) this.inputVocab = 1024; // ids only seed the input features
+        if ((node.layerKind === 'Linear' || node.layerKind === 'Conv1d' || node.layerKind === 'Conv2d') && h.x === undefined) this.inputVocab = 1024; // ids only seed the input features or image
         return emitLayer(this.ctx, node, steps, h, item.tie);
-      case 'block':
-        return this.sequence(node.members.map((m: BlockMember) => ({ name: m.name, node: m.node, tie: m.tiedTo ? { steps: [...steps, { kind: 'name' as const, name: m.tiedTo }], weight: undefined } : undefined })), steps, h);
+      case 'block': {
+        const items = node.members.map((m: BlockMember) => ({ name: m.name, node: m.node, tie: m.tiedTo ? { steps: [...steps, { kind: 'name' as const, name: m.tiedTo }], weight: undefined } : undefined }));
+        // A block on a feature map (ResNet/WRN): residual and projection shortcuts read from the
+        // shapes (layers/conv-block.ts); undefined when that convention does not apply.
+        const wired = convBlock(this.ctx, items, steps, h, (it, at, x) => this.module(it as Item, at, x));
+        return wired ?? this.sequence(items, steps, h);
+      }
       case 'stack': {
         let index = 0;
         for (const run of node.runs) {

@@ -9,7 +9,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { AnalysisOptions, ModelReport } from '../src/core/index.js';
 import { Exporter, type Item } from './data-flow.js';
-import { loadModel, type PathStep } from './engine-bridge.js';
+import { ExportError, loadModel, type PathStep } from './engine-bridge.js';
 import { GraphBuilder, defaultFill, type WeightFill } from './graph-builder.js';
 import type { EmitContext } from './layers/emit.js';
 import type { OpsMode } from './layers/context.js';
@@ -77,10 +77,12 @@ export function exportModel(text: string, modelName: string | undefined, options
   });
   const h = exporter.sequence(items, [], { x: undefined, width: 0 });
   if (h.x === undefined) throw new Error('the model produced no output');
+  // A convolutional model's output is one row per sample ([B, w] after GlobalPool/Flatten, layers/conv.ts).
+  if (h.spatial !== undefined) throw new ExportError(`the model ends on a feature map [batch, ${h.width}, ${h.spatial.join(', ')}]; a GlobalPool or Flatten (and a head) after it gives the small output the probe reads`);
   // Last token of every sequence: [T, w] → [B, S, w] → index S-1 on axis 1 → [B, w], float32.
-  const shape = g.op('Concat', [idsShape, g.ints([h.width])], { axis: { kind: 'int', value: 0 } });
-  const x3 = g.op('Reshape', [h.x, shape]);
-  const last = g.op('Gather', [x3, g.op('Sub', [seqLen, g.ints([1], true)])], { axis: { kind: 'int', value: 1 } }, { hint: 'last' });
+  const last = h.samples
+    ? h.x
+    : g.op('Gather', [g.op('Reshape', [h.x, g.op('Concat', [idsShape, g.ints([h.width])], { axis: { kind: 'int', value: 0 } })]), g.op('Sub', [seqLen, g.ints([1], true)])], { axis: { kind: 'int', value: 1 } }, { hint: 'last' });
   g.nodes.push({ op: 'Cast', inputs: [last], outputs: ['last_token'], name: 'output_cast', attributes: { to: { kind: 'int', value: DataType.FLOAT } } });
   g.inputs.push({ name: ids, dataType: DataType.INT64, dims: options.decode ? [options.decode.batch, 1] : ['batch', 'seq'] });
   g.outputs.push({ name: 'last_token', dataType: DataType.FLOAT, dims: ['batch', h.width] });

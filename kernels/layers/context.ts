@@ -37,6 +37,13 @@ export type OpsMode = 'fused' | 'standard';
 export interface Hidden {
   readonly x: string | undefined;
   readonly width: number;
+  /**
+   * Convolutional models (conv.ts): x is a feature map [B, width, ...spatial] (width = channels)
+   * with these spatial sides.
+   */
+  readonly spatial?: readonly number[];
+  /** x is [B, width], one row per sample (after GlobalPool/Flatten), not per token. */
+  readonly samples?: boolean;
 }
 
 /** Where a layer's main weight is tied to another store: the concrete path of the tied module. */
@@ -63,6 +70,9 @@ export function scaleOf(w: WeightSpec): { scale: number; offset: number } {
     case 'matmul':
     case 'router':
       return { scale: Math.sqrt(3 / (w.matmul?.dIn ?? w.shape[w.shape.length - 1] ?? 1)), offset: 0 };
+    case 'conv':
+      // Fan-in of one output element: [c_out, c_in/groups, k, …] → (c_in/groups)·k^n.
+      return { scale: Math.sqrt(3 / w.shape.slice(1).reduce((a, b) => a * b, 1)), offset: 0 };
     case 'embedding':
       return { scale: 1, offset: 0 };
     case 'position':

@@ -3,13 +3,15 @@
 import { ExportError, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
 import { activation } from './activation.js';
 import { attention } from './attention.js';
+import { CONVS, batchNorm, featureMapLayer } from './conv.js';
 import { layerArgs, positions, reshape, storeFor, toBatchSeq, type EmitContext, type Hidden, type TieTarget } from './context.js';
 import { features } from './features.js';
+import { mla } from './mla.js';
 import { moe } from './moe.js';
 import { norm } from './norm.js';
 import { projection } from './projection.js';
 
-export const SUPPORTED_LAYERS = ['Embedding', 'PositionEmbedding', 'Linear', 'LayerNorm', 'RMSNorm', 'Attention', 'MLP', 'GatedMLP', 'MoE', 'Activation', 'Dropout', 'Identity'] as const;
+export const SUPPORTED_LAYERS = ['Embedding', 'PositionEmbedding', 'Linear', 'LayerNorm', 'RMSNorm', 'Attention', 'MLA', 'MLP', 'GatedMLP', 'MoE', 'Activation', 'Dropout', 'Identity', 'Conv1d', 'Conv2d', 'BatchNorm', 'Pool', 'GlobalPool', 'Flatten'] as const;
 
 /** The width a layer reads, from its weights (undefined: any width). */
 export function inputWidth(node: LayerNode): number | undefined {
@@ -19,6 +21,8 @@ export function inputWidth(node: LayerNode): number | undefined {
       return w('weight')!.shape[1];
     case 'Attention':
       return w('q')!.shape[1];
+    case 'MLA':
+      return w('kv_a')!.shape[1];
     case 'MLP':
       return w('up')!.shape[1];
     case 'GatedMLP':
@@ -40,6 +44,8 @@ export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   const g = ctx.g;
   const args = layerArgs(node);
   const where = pathText(steps);
+  // Convolutional models: feature maps and per-sample rows have their own layers (conv.ts).
+  if (h.spatial !== undefined || h.samples || (h.x === undefined && CONVS.has(node.layerKind))) return featureMapLayer(ctx, node, steps, h, tie);
   if (h.x === undefined && node.layerKind === 'Linear') h = { x: features(ctx, node.cost.weights[0]!.shape[1]!), width: node.cost.weights[0]!.shape[1]! };
   if (h.x === undefined && node.layerKind !== 'Embedding') throw new ExportError(`${where}: the exported graph reads token ids, so the first layer must be an Embedding or a Linear (found ${node.layerKind})`);
   const input = inputWidth(node);
@@ -75,6 +81,10 @@ export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly Pat
       const a = attention(ctx, node, steps, h.x!);
       return { x: a.y, width: a.width };
     }
+    case 'MLA': {
+      const a = mla(ctx, node, steps, h.x!);
+      return { x: a.y, width: a.width };
+    }
     case 'MLP': {
       const up = projection(ctx, node, steps, h.x!, 'up', 'up_bias');
       const act = activation(ctx, up.y, args.get('act') ?? 'gelu');
@@ -95,6 +105,14 @@ export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly Pat
     case 'Dropout':
     case 'Identity':
       return h;
+    case 'BatchNorm':
+      return batchNorm(ctx, node, steps, h);
+    case 'Conv1d':
+    case 'Conv2d':
+    case 'Pool':
+    case 'GlobalPool':
+    case 'Flatten':
+      throw new ExportError(`${where}: ${node.layerKind} on a token stream is not supported by the ONNX exporter (convolutions and pooling run on a feature map, made from the ids when the model begins with a convolution)`);
     default:
       throw new ExportError(`${where}: layer kind ${node.layerKind} is not supported by the ONNX exporter yet (supported: ${SUPPORTED_LAYERS.join(', ')})`);
   }

@@ -345,7 +345,7 @@ test('unsupported schemes and layers are refused by name, not exported wrong', (
   assert.throws(() => exportModel(adapters, 'V'), (e: unknown) => e instanceof ExportError && /LoRA adapters only/.test(e.message));
   const route = `${LLAMA}\nvariant R of TinyLlama {\n share body: cycle(2)\n route body: mor(recursions: 2) }`;
   assert.throws(() => exportModel(route, 'R'), (e: unknown) => e instanceof ExportError && /routing/.test(e.message));
-  const mla = `model M { e = Embedding(10, 64)\n m = MLA(64, 4, kv_rank: 16, rope_dim: 8, nope_dim: 16, v_dim: 16) }`;
-  assert.throws(() => exportModel(mla, 'M'), (e: unknown) => e instanceof ExportError && /(MLA is not supported|spec has errors)/.test(e.message));
+  const conv = `model M { e = Embedding(10, 64)\n c = Conv1d(64, 64, 3, length: 8) }`;
+  assert.throws(() => exportModel(conv, 'M'), (e: unknown) => e instanceof ExportError && /c: Conv1d on a token stream is not supported/.test(e.message));
   assert.throws(() => exportModel(LLAMA, 'Nope'), (e: unknown) => e instanceof ExportError && /no model or variant named 'Nope'/.test(e.message));
 });

@@ -1,0 +1,140 @@
+// Convolutional models (src/core/layers/conv.ts, norms.ts, parameter-free.ts): Conv1d/Conv2d and
+// BatchNorm on a feature map [B, C, ...sides], and the layers that may follow a feature map. A
+// model whose first layer is a convolution reads an image made on the device from the ids
+// (image.ts); GlobalPool/Flatten turn the map into one row per sample, which a Linear head reads.
+// Every convolution runs at the input size it declares (the size the engine counts its FLOPs at):
+// a map of another size is refused by name, never resized.
+
+import { ExportError, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
+import { activation } from './activation.js';
+import { layerArgs, storeFor, weightNamed, type EmitContext, type Hidden, type TieTarget } from './context.js';
+import { declaredSides, image } from './image.js';
+import { norm } from './norm.js';
+import { flatten, globalPool, pool } from './pool.js';
+import { projection } from './projection.js';
+
+export const CONVS = new Set(['Conv1d', 'Conv2d']);
+
+interface ConvGeometry {
+  readonly cIn: number;
+  readonly cOut: number;
+  readonly kernel: number;
+  readonly stride: number;
+  readonly padding: number;
+  readonly dilation: number;
+  readonly groups: number;
+  readonly sides: readonly number[];
+}
+
+export function convGeometry(node: LayerNode, steps: readonly PathStep[]): ConvGeometry {
+  const a = layerArgs(node);
+  const w = weightNamed(node, 'weight')!;
+  const groups = Number(a.get('groups') ?? 1);
+  return {
+    cIn: w.shape[1]! * groups,
+    cOut: w.shape[0]!,
+    kernel: w.shape[2]!,
+    stride: Number(a.get('stride') ?? 1),
+    padding: Number(a.get('padding') ?? 0),
+    dilation: Number(a.get('dilation') ?? 1),
+    groups,
+    sides: declaredSides(node, steps),
+  };
+}
+
+/** Output sides of a convolution, as torch.nn.Conv1d/Conv2d (and the engine) compute them. */
+export function convOutput(c: ConvGeometry): number[] {
+  return c.sides.map((n) => Math.floor((n + 2 * c.padding - c.dilation * (c.kernel - 1) - 1) / c.stride) + 1);
+}
+
+const same = (a: readonly number[] | undefined, b: readonly number[]) => a !== undefined && a.length === b.length && a.every((v, i) => v === b[i]);
+
+/** One convolution on the feature map (the image, when it is the first layer). */
+export function conv(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], h: Hidden): Hidden {
+  const g = ctx.g;
+  const where = pathText(steps);
+  const c = convGeometry(node, steps);
+  if (h.x === undefined) h = image(ctx, c.cIn, c.sides);
+  if (h.spatial === undefined) throw new ExportError(`${where}: ${node.layerKind} on a token stream is not supported by the ONNX exporter (convolutions run on a feature map, from an image made when the model begins with a convolution)`);
+  if (h.width !== c.cIn) throw new ExportError(`${where}: ${node.layerKind} reads ${c.cIn} channels but the layers before it produce ${h.width}`);
+  if (!same(h.spatial, c.sides)) throw new ExportError(`${where}: ${node.layerKind} declares an input of ${c.sides.join('×')} but the layers before it produce ${h.spatial.join('×')}; the graph runs every convolution at the size the engine counts it at`);
+  const inputs = [h.x!, storeFor(ctx, node, steps, weightNamed(node, 'weight')!, undefined).name];
+  const b = weightNamed(node, 'bias');
+  if (b) inputs.push(storeFor(ctx, node, steps, b, undefined).name);
+  const n = c.sides.length;
+  const y = g.op('Conv', inputs, {
+    kernel_shape: { kind: 'ints', value: Array(n).fill(c.kernel) },
+    strides: { kind: 'ints', value: Array(n).fill(c.stride) },
+    pads: { kind: 'ints', value: Array(2 * n).fill(c.padding) },
+    dilations: { kind: 'ints', value: Array(n).fill(c.dilation) },
+    group: { kind: 'int', value: c.groups },
+  }, { hint: 'conv' });
+  return { x: y, width: c.cOut, spatial: convOutput(c) };
+}
+
+/**
+ * BatchNorm at inference: BatchNormalization over the channel axis of a feature map, or of [T, d]
+ * / [B, d] rows. The running mean and variance are buffers, not parameters, so they are Constant
+ * nodes (0 and 1), and a BatchNorm without affine reads Constant ones and zeros.
+ */
+export function batchNorm(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], h: Hidden): Hidden {
+  const g = ctx.g;
+  const d = Number(layerArgs(node).get('d'));
+  if (d !== h.width) throw new ExportError(`${pathText(steps)}: BatchNorm normalises ${d} channels but the layers before it produce ${h.width}`);
+  const scale = weightNamed(node, 'weight');
+  const bias = weightNamed(node, 'bias');
+  const inputs = [
+    h.x!,
+    scale ? storeFor(ctx, node, steps, scale, undefined).name : g.float(1, d),
+    bias ? storeFor(ctx, node, steps, bias, undefined).name : g.float(0, d),
+    g.float(0, d),
+    g.float(1, d),
+  ];
+  return { ...h, x: g.op('BatchNormalization', inputs, { epsilon: { kind: 'float', value: 1e-5 } }, { hint: 'bn' }) };
+}
+
+/**
+ * A layer on a feature map, or on the per-sample rows after GlobalPool/Flatten (and the first
+ * convolution of a model). Layers that need a token sequence are refused by name.
+ */
+export function featureMapLayer(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], h: Hidden, tie: TieTarget | undefined): Hidden {
+  const where = pathText(steps);
+  const kind = node.layerKind;
+  const onMap = h.spatial !== undefined || h.x === undefined;
+  switch (kind) {
+    case 'Conv1d':
+    case 'Conv2d':
+      return conv(ctx, node, steps, h);
+    case 'BatchNorm':
+      return batchNorm(ctx, node, steps, h);
+    case 'Activation':
+      return { ...h, x: activation(ctx, h.x!, layerArgs(node).get('kind') ?? 'relu') };
+    case 'Dropout':
+    case 'Identity':
+      return h;
+  }
+  if (onMap) {
+    switch (kind) {
+      case 'Pool':
+        return pool(ctx, node, steps, h);
+      case 'GlobalPool':
+        return globalPool(ctx, node, h);
+      case 'Flatten':
+        return flatten(ctx, h);
+    }
+    throw new ExportError(`${where}: ${kind} cannot read a feature map [batch, ${h.width}, ${h.spatial!.join(', ')}]; a GlobalPool or Flatten before it makes one row per sample`);
+  }
+  // One row per sample: per-row layers only.
+  switch (kind) {
+    case 'Linear': {
+      const w = weightNamed(node, 'weight')!;
+      if (w.shape[1] !== h.width) throw new ExportError(`${where}: Linear reads width ${w.shape[1]} but the layers before it produce ${h.width}`);
+      const p = projection(ctx, node, steps, h.x!, 'weight', 'bias', tie);
+      return { x: p.y, width: p.width, samples: true };
+    }
+    case 'LayerNorm':
+    case 'RMSNorm':
+      return { ...h, x: norm(ctx, node, steps, h.x!, h.width) };
+  }
+  throw new ExportError(`${where}: ${kind} after GlobalPool/Flatten (one row per sample, no sequence) is not supported by the ONNX exporter`);
+}
