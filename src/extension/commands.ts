@@ -12,6 +12,7 @@ import { allocateArgs, allocateCommand } from './allocate-command.js';
 import { asViewId, type DashboardController } from './dashboard-panel.js';
 import { importHfConfig } from './import-hf-config.js';
 import { exportOnnxArgs, exportOnnxCommand, runProbeArgs, runProbeCommand } from './probe-commands.js';
+import type { ProbeMeasurementSender } from './probe-measurements.js';
 import type { SettingsReader } from './settings.js';
 
 export interface CommandContext {
@@ -21,11 +22,13 @@ export interface CommandContext {
   readonly client: () => Promise<LanguageClient | undefined>;
   readonly dashboard: DashboardController;
   readonly extensionUri: vscode.Uri;
+  /** Sends probe results to the language server for hovers and code lenses. */
+  readonly probeMeasurements: ProbeMeasurementSender;
 }
 
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
   const comparisons = new ComparisonDocuments();
-  const probes = { extensionUri: ctx.extensionUri, log: ctx.log, settings: ctx.settings, documents: comparisons, dashboard: ctx.dashboard };
+  const probes = { extensionUri: ctx.extensionUri, log: ctx.log, settings: ctx.settings, documents: comparisons, dashboard: ctx.dashboard, measurements: ctx.probeMeasurements };
   const handlers: Record<CommandId, (...args: unknown[]) => unknown> = {
     // (model?: string, document?: Uri | string, view?: ViewId): the server's code lenses pass
     // (modelName, documentUri); a model opens the Architecture view on it.

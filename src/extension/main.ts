@@ -6,12 +6,13 @@
 
 import { performance } from 'node:perf_hooks';
 import * as vscode from 'vscode';
-import type { LanguageClient } from 'vscode-languageclient/node';
+import { State, type LanguageClient } from 'vscode-languageclient/node';
 import { foldingRanges } from './brace-folding.js';
 import { AllocateCodeActions } from './allocate-command.js';
 import { registerCommands } from './commands.js';
 import { DashboardController, type DashboardSnapshot } from './dashboard-panel.js';
 import { SERVER_BUNDLE, createLanguageClient } from './language-client.js';
+import { ProbeMeasurementSender } from './probe-measurements.js';
 import { SettingsReader, outputReporter } from './settings.js';
 import { ModelStatusBar, type StatusBarSnapshot } from './status-bar.js';
 
@@ -56,11 +57,17 @@ export function activate(context: vscode.ExtensionContext): NpasExtensionApi {
 
   const statusBar = new ModelStatusBar(() => (languageClient.isRunning() ? languageClient : undefined), log);
   const dashboard = new DashboardController(context, log, settings);
+  // Probe results for the server's hovers and code lenses; sent again when the server restarts.
+  const probeMeasurements = new ProbeMeasurementSender(() => (languageClient.isRunning() ? languageClient : undefined), (m) => log.warn(m));
   context.subscriptions.push(
     log,
     statusBar,
     dashboard,
-    ...registerCommands({ log, settings, client: running, dashboard, extensionUri: context.extensionUri }),
+    ...registerCommands({ log, settings, client: running, dashboard, extensionUri: context.extensionUri, probeMeasurements }),
+    languageClient.onDidChangeState((e) => {
+      if (e.newState === State.Running && probeMeasurements.size > 0) void probeMeasurements.resend().then((n) => log.info(`probe: ${n} measurement(s) sent again to the restarted language server`));
+    }),
+    vscode.workspace.onDidCloseTextDocument((d) => probeMeasurements.forget(d.uri.toString())),
     vscode.languages.registerCodeActionsProvider({ language: 'npas' }, new AllocateCodeActions(), { providedCodeActionKinds: AllocateCodeActions.kinds }),
     vscode.languages.registerFoldingRangeProvider(
       { language: 'npas' },

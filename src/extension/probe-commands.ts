@@ -11,7 +11,8 @@
 //     kills the probe host, then SIGKILL after a grace period.
 // Both show cancellable progress, and a timeout, a crash or a cancellation is reported as such.
 // Probe results (measured beside the engine's roofline) go to the output channel, a Markdown
-// preview and the dashboard's Probe pane (the panel opens if it is not).
+// preview, the dashboard's Probe pane (the panel opens if it is not) and the language server
+// (`npas/probeMeasured`), whose hover on the model's name and code lens then show them.
 // Every question can be answered by an argument, so tests and scripts run them without UI.
 
 import { fork } from 'node:child_process';
@@ -24,7 +25,8 @@ import { modelsOf, openSpec, pickModel } from './allocate-command.js';
 import { ComparisonDocuments, showMarkdown } from './compare-variants.js';
 import { baseName, confirmReplace, sibling } from './output-files.js';
 import type { DashboardController } from './dashboard-panel.js';
-import { probeDashboardData, probeLogLines, probeMarkdown, probeRows, type ProbeRow } from './probe-view.js';
+import type { ProbeMeasurementSender } from './probe-measurements.js';
+import { probeDashboardData, probeLogLines, probeMarkdown, probeMeasuredParams, probeRows, type ProbeRow } from './probe-view.js';
 import type { SettingsReader } from './settings.js';
 import { requireTrust } from './workspace-trust.js';
 
@@ -35,6 +37,8 @@ export interface ProbeCommandContext {
   readonly documents: ComparisonDocuments;
   /** Where results are drawn (the dashboard's Probe pane); absent: Markdown and output only. */
   readonly dashboard?: DashboardController;
+  /** Where results go for hovers and code lenses (the language server); absent: not sent. */
+  readonly measurements?: ProbeMeasurementSender;
 }
 
 type Failure = { readonly status: 'failed'; readonly kind: ProbeErrorKind | 'export'; readonly message: string };
@@ -268,6 +272,8 @@ export type RunProbeOutcome =
       readonly markdown: string;
       /** What became of the result in the dashboard: `shown` (posted to the Probe pane), `skipped`, or why not. */
       readonly dashboard: string;
+      /** What became of it in the language server (hovers, code lenses): `sent`, `skipped`, or why not. */
+      readonly server: string;
     }
   | { readonly status: 'provider-missing'; readonly message: string; readonly setting: 'npas.probe.providerPath' }
   | Failure
@@ -294,6 +300,8 @@ export async function runProbeCommand(ctx: ProbeCommandContext, args: RunProbeAr
     return { status: 'no-document' };
   }
   const text = document.getText();
+  // The version whose text is probed: the server shows the result as current only for it.
+  const version = document.version;
   const file = baseName(document.uri);
   const model = args.model ?? (await chooseModel(text, `NPAS: run a probe (${file})`));
   if (model === undefined) return { status: 'cancelled' };
@@ -386,11 +394,12 @@ export async function runProbeCommand(ctx: ProbeCommandContext, args: RunProbeAr
       ctx.log.warn(`probe: the result could not be drawn in the dashboard: ${shown}`);
     }
   }
+  const server = ctx.measurements ? await ctx.measurements.send(probeMeasuredParams(document.uri.toString(), version, r, new Date())) : 'skipped';
   const prefill = probeRows(r)[0]!;
   void vscode.window.showInformationMessage(
     `NPAS: ${model} on ${r.provider === 'cuda' ? 'CUDA' : 'CPU'}${r.fallback ? ' (CPU FALLBACK)' : ''}: prefill ${prefill.measuredMs?.toFixed(1)} ms measured, ${prefill.rooflineMs.toFixed(2)} ms roofline.`,
   );
-  return { status: 'measured', model, requestedProvider: r.requestedProvider, provider: r.provider, fallback: r.fallback, rows: probeRows(r), result: r, markdown, dashboard: shown };
+  return { status: 'measured', model, requestedProvider: r.requestedProvider, provider: r.provider, fallback: r.fallback, rows: probeRows(r), result: r, markdown, dashboard: shown, server };
 }
 
 type ProbeOutcome = { readonly ok: true; readonly result: ProbeResult } | { readonly ok: false; readonly kind: ProbeErrorKind; readonly message: string };

@@ -1,16 +1,17 @@
 // A probe result as Markdown and as output-channel lines: measured latency beside the engine's
-// roofline for the same work (the NPAS Studio output channel and a Markdown preview), and as the
-// dashboard's Probe pane takes it (probeDashboardData, docs/dashboard.md). Free of `vscode`, so
-// Node tests can check it.
+// roofline for the same work (the NPAS Studio output channel and a Markdown preview), as the
+// dashboard's Probe pane takes it (probeDashboardData, docs/dashboard.md), and as the language
+// server takes it for hovers and code lenses (probeMeasuredParams, `npas/probeMeasured`). Free of
+// `vscode`, so Node tests can check it.
 
-import { formatRate } from '../core/text/number-format.js';
+import { formatMilliseconds, formatRate } from '../core/text/number-format.js';
 import type { Measurement, ProbeResult } from '../protocol/kernel-rpc.js';
+import type { ProbeMeasuredParams, ProbePhaseJson } from '../protocol/lsp-extensions.js';
 import type { ProbeData, ProbePhaseData } from '../protocol/webview-messages.js';
 
 const group = (n: number | bigint | string): string => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-const ms = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 /** Milliseconds with their unit; below 0.01 ms (which would print as 0.00 ms) in µs. */
-const msUnit = (x: number): string => (x > 0 && x < 0.01 ? `${(x * 1000).toFixed(2)} µs` : `${ms(x)} ms`);
+const msUnit = formatMilliseconds;
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 /** One row per measured phase: measured vs roofline. */
@@ -136,7 +137,7 @@ export function probeDashboardData(r: ProbeResult, source: string, providerNote:
     ortVersion: r.ortVersion,
     requestedProvider: r.requestedProvider,
     provider: r.provider,
-    fallback: r.fallback ?? (r.provider !== r.requestedProvider ? `ran on ${r.provider}, not the requested ${r.requestedProvider}` : null),
+    fallback: fallbackText(r),
     providerNote: providerNote ?? null,
     device: r.prefill.roofline.device,
     dtype: r.dtype,
@@ -149,5 +150,48 @@ export function probeDashboardData(r: ProbeResult, source: string, providerNote:
     placement: `${placement || '—'} (${r.placement.source}): ${r.placement.note}`,
     phases,
     notes: [...r.notes],
+  };
+}
+
+/** What a provider mismatch is called when the probe did not say it in words (it always does). */
+const fallbackText = (r: ProbeResult): string | null => r.fallback ?? (r.provider !== r.requestedProvider ? `ran on ${r.provider}, not the requested ${r.requestedProvider}` : null);
+
+/**
+ * The `npas/probeMeasured` notification for a measured result: the numbers the hover and the
+ * code lens show, for the document version whose text was probed.
+ */
+export function probeMeasuredParams(uri: string, version: number | undefined, r: ProbeResult, measuredAt: Date): ProbeMeasuredParams {
+  const phase = (m: Measurement): ProbePhaseJson => ({
+    medianMs: m.medianMs,
+    minMs: m.minMs,
+    rooflineMs: m.roofline.seconds * 1000,
+    bound: m.roofline.bound,
+    achievedFlopsPerSecond: m.achievedFlopsPerSecond,
+    achievedBytesPerSecond: m.achievedBytesPerSecond,
+    unavailable: null,
+  });
+  const decode: ProbePhaseJson =
+    'unavailable' in r.decode
+      ? { medianMs: null, minMs: null, rooflineMs: r.decode.roofline.seconds * 1000, bound: r.decode.roofline.bound, achievedFlopsPerSecond: null, achievedBytesPerSecond: null, unavailable: r.decode.unavailable }
+      : phase(r.decode);
+  return {
+    uri,
+    ...(version === undefined ? {} : { version }),
+    measurement: {
+      model: r.model,
+      requestedProvider: r.requestedProvider,
+      provider: r.provider,
+      fallback: fallbackText(r),
+      device: r.prefill.roofline.device,
+      dtype: r.dtype,
+      batch: r.batch,
+      seq: r.seq,
+      ortVersion: r.ortVersion,
+      prefill: phase(r.prefill),
+      decode,
+      memory: r.memory,
+      sessionCreateMs: r.sessionCreateMs,
+      measuredAt: measuredAt.toISOString(),
+    },
   };
 }

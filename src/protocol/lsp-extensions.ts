@@ -153,3 +153,59 @@ export const ANALYSIS_SETTING_KEYS = {
   dtype: 'npas.analysis.dtype',
   device: 'npas.analysis.device',
 } as const;
+
+/**
+ * `npas/probeMeasured` (client → server notification): a probe of one model of an open document
+ * succeeded (NPAS: Run GPU Probe runs in the extension, not in the server). The server keeps the
+ * latest measurement per (document, model), shows it in the hover on the model's name and in a
+ * code lens, and forgets it when the document closes. It validates the notification like any
+ * other message: a malformed one is logged and dropped.
+ */
+export const PROBE_MEASURED_NOTIFICATION = 'npas/probeMeasured';
+
+export interface ProbeMeasuredParams {
+  readonly uri: string;
+  /**
+   * The document version whose text was probed. When the server's copy is already at another
+   * version, the measurement is kept but shown as measured on an earlier version; absent, the
+   * server's current version is assumed.
+   */
+  readonly version?: number;
+  readonly measurement: ProbeMeasurementJson;
+}
+
+/** One probe's numbers, as the editor shows them (milliseconds, rates per second, floating point). */
+export interface ProbeMeasurementJson {
+  readonly model: string;
+  readonly requestedProvider: 'cuda' | 'cpu';
+  /** The provider that ran the graph. */
+  readonly provider: 'cuda' | 'cpu';
+  /** Set, in words, when the requested provider was not used (a CPU fallback); never silent. */
+  readonly fallback: string | null;
+  /** The engine's device profile the roofline was computed on (`H100`, `CPU`). */
+  readonly device: string;
+  readonly dtype: 'fp32' | 'fp16';
+  readonly batch: number;
+  readonly seq: number;
+  readonly ortVersion: string;
+  readonly prefill: ProbePhaseJson;
+  /** One decode step with a KV cache of context `seq`; `medianMs` null when not measurable. */
+  readonly decode: ProbePhaseJson;
+  readonly memory: { readonly kind: 'gpu' | 'host-rss-growth'; readonly bytes: number } | { readonly kind: 'unavailable'; readonly reason: string };
+  readonly sessionCreateMs: number;
+  /** When the probe finished, ISO 8601. */
+  readonly measuredAt: string;
+}
+
+export interface ProbePhaseJson {
+  /** Median of the timed runs; null when the phase was not measured (see `unavailable`). */
+  readonly medianMs: number | null;
+  readonly minMs: number | null;
+  /** The engine's roofline for the same work on `device`. */
+  readonly rooflineMs: number;
+  readonly bound: 'compute' | 'memory';
+  readonly achievedFlopsPerSecond: number | null;
+  readonly achievedBytesPerSecond: number | null;
+  /** Why the phase was not measured (a bidirectional model has no decode step); null when measured. */
+  readonly unavailable: string | null;
+}

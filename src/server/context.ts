@@ -5,6 +5,7 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ClientCapabilities, Connection, Position, TextDocuments } from 'vscode-languageserver/node';
 import type { AnalysisCache, AnalyzedDocument } from './analyses.js';
 import { toOffset } from './convert.js';
+import type { ProbeMeasurementStore } from './probe-measurements.js';
 import type { SettingsStore } from './settings.js';
 
 /** The optional client features the server adapts to. */
@@ -49,6 +50,8 @@ export interface ServerContext {
   readonly documents: TextDocuments<TextDocument>;
   readonly analyses: AnalysisCache;
   readonly settings: SettingsStore;
+  /** Probe measurements the client reported (`npas/probeMeasured`), for hovers and code lenses. */
+  readonly probes: ProbeMeasurementStore;
   readonly log: ServerLog;
   /** Set by `initialize`. */
   client: ClientFeatures;

@@ -17,8 +17,10 @@ import { registerFormatting } from './features/formatting.js';
 import { registerHover } from './features/hover.js';
 import { registerInlayHints } from './features/inlay-hints.js';
 import { registerModelReports } from './features/model-reports.js';
+import { registerProbeMeasured } from './features/probe-measured.js';
 import { registerSymbols } from './features/symbols.js';
 import { guard } from './guard.js';
+import { ProbeMeasurementStore } from './probe-measurements.js';
 import { findAnalysisSection, SettingsStore } from './settings.js';
 
 export const SERVER_NAME = 'npas-language-server';
@@ -38,6 +40,7 @@ export function startServer(connection: Connection): ServerContext {
     documents,
     analyses: new AnalysisCache(settings),
     settings,
+    probes: new ProbeMeasurementStore(),
     log,
     client: clientFeatures({}),
   };
@@ -52,6 +55,7 @@ export function startServer(connection: Connection): ServerContext {
   registerFormatting(ctx);
   registerCodeActions(ctx);
   registerModelReports(ctx);
+  registerProbeMeasured(ctx);
   let dynamicConfiguration = false;
   const configuration = registerConfiguration(ctx, () => {
     const s = settings.current;

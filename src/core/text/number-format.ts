@@ -44,3 +44,12 @@ export function formatRate(x: number, unit: string): string {
   }
   return `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}${unit}`;
 }
+
+/**
+ * A measured latency in milliseconds, as the probe tables print it: `123 ms`, `12.3 ms`,
+ * `1.23 ms`; below 0.01 ms (which would read 0.00 ms) in µs.
+ */
+export function formatMilliseconds(ms: number): string {
+  if (ms > 0 && ms < 0.01) return `${(ms * 1000).toFixed(2)} µs`;
+  return `${ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2)} ms`;
+}
