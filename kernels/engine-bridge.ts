@@ -5,7 +5,7 @@
 // It reads the core only through its public surface (src/core/index.ts: `evaluateArchitecture`).
 
 import { analyze, evaluateArchitecture, instanceAt, mainWeight } from '../src/core/index.js';
-import type { AdapterMethod, AnalysisOptions, Diagnostic, ModelMember, ModelReport, ModuleNode, PatternStep, ResolvedSharing, StackShare } from '../src/core/index.js';
+import type { AdapterMethod, AnalysisOptions, Diagnostic, Modifier, ModelMember, ModelReport, ModuleNode, PatternStep, ResolvedSharing, StackShare, StackStrategy } from '../src/core/index.js';
 
 export { mainWeight };
 export type { BlockMember, LayerNode, ModelMember, ModuleNode, WeightSpec } from '../src/core/index.js';
@@ -24,6 +24,8 @@ export interface LoadedModel {
   readonly tieAll: ReadonlyMap<string, readonly PatternStep[]>;
   /** Top-level `x = … tied y`: member name → target pattern and weight. */
   readonly tieMain: ReadonlyMap<string, { readonly pattern: readonly PatternStep[]; readonly weight: string | undefined }>;
+  /** Per `hash` modifier id: its mapping, `roast(…)` (tiles) or `rps(…)` (STABLE-RPS RANDOMFOLD); the resolved effect does not say. */
+  readonly hashMethods: ReadonlyMap<number, 'roast' | 'rps'>;
 }
 
 /** Evaluates `text` and returns model `name` (or the only model); throws ExportError on errors. */
@@ -57,24 +59,16 @@ export function loadModel(text: string, name: string | undefined, options: Parti
     tieMain.set(m.name, { pattern: target.pattern, weight: target.weight });
   }
   checkSupportedSharing(sharing);
-  return { name: chosen, members: model.members, sharing, report, tieAll, tieMain };
+  const hashMethods = new Map<number, 'roast' | 'rps'>();
+  for (const m of sharing.modifiers) if (m.effect.kind === 'hash') hashMethods.set(m.id, /:\s*rps\s*\(/.test(text.slice(m.range.start, m.range.end)) ? 'rps' : 'roast');
+  return { name: chosen, members: model.members, sharing, report, tieAll, tieMain, hashMethods };
 }
 
 /** Refuses sharing schemes the exporter does not build yet, naming them. */
 function checkSupportedSharing(sharing: ResolvedSharing): void {
-  for (const m of sharing.modifiers) {
-    const kind = m.effect.kind;
-    if (m.effect.kind === 'adapter' && m.effect.method.kind !== 'lora') throw new ExportError(`ONNX export supports LoRA adapters only, not ${m.effect.method.kind} yet`);
-    if (kind === 'hash' || kind === 'bank' || kind === 'dict') {
-      const what = { hash: 'hashed weights (hash)', bank: 'template banks (bank)', dict: 'dictionary sharing (dict)' }[kind];
-      throw new ExportError(`ONNX export does not support ${what} yet: their generated weights are not materialised (see docs/probes.md)`);
-    }
-  }
-  for (const [key, strategies] of sharing.stacks) {
-    for (const s of strategies) {
-      if (s.kind === 'route') throw new ExportError(`ONNX export does not support recursion routing yet ('route ${key}')`);
-    }
-  }
+  // Generated weights (hash, bank, dict) and every adapter method are built by kernels/generated
+  // and kernels/layers/adapters.ts; what they cannot build they refuse there, by layer path.
+  // Recursion routing (`route`) is built by kernels/layers/routing.ts (prefill; it refuses a decode step).
   if (sharing.headShares.length > 0) throw new ExportError('ONNX export does not support head-wise sharing yet (share heads)');
 }
 
@@ -124,6 +118,22 @@ export function storePath(model: LoadedModel, steps: readonly PathStep[], depth 
   return key;
 }
 
+export type StackRoute = Extract<StackStrategy, { kind: 'route' }>;
+
+/** The `route` (MoR) strategy of the stack at `steps`, if any (looked up as the walk does: indexed key, then name key). */
+export function routeOf(model: LoadedModel, steps: readonly PathStep[]): StackRoute | undefined {
+  let stackKey = '';
+  let indexedKey = '';
+  for (const step of steps) {
+    if (step.kind === 'name') {
+      stackKey = stackKey === '' ? step.name : `${stackKey}.${step.name}`;
+      indexedKey = indexedKey === '' ? step.name : `${indexedKey}.${step.name}`;
+    } else indexedKey += `[${step.index}]`;
+  }
+  const strategies = model.sharing.stacks.get(indexedKey) ?? model.sharing.stacks.get(stackKey) ?? [];
+  return strategies.find((s): s is StackRoute => s.kind === 'route');
+}
+
 /**
  * For a layer inside an instance that borrows KV (`share kv STACK: every(g) | map | tied`), the
  * path of the same layer in the producing instance; undefined when the layer produces its own.
@@ -160,9 +170,26 @@ export function kvProducerPath(model: LoadedModel, steps: readonly PathStep[]): 
  */
 export function adaptersFor(model: LoadedModel, steps: readonly PathStep[], weight: string): AdapterMethod[] {
   const out: AdapterMethod[] = [];
-  for (const m of model.sharing.modifiers) {
+  for (const m of modifiersFor(model, steps, weight)) {
     if (m.effect.kind !== 'adapter') continue;
     if (m.effect.weights && !m.effect.weights.includes(weight)) continue;
+    out.push(m.effect.method);
+  }
+  return out;
+}
+
+/** The adapter modifiers on weight `weight` of the layer at `steps`, with their statements (ids, ranges). */
+export function adapterModifiersFor(model: LoadedModel, steps: readonly PathStep[], weight: string): Modifier[] {
+  return modifiersFor(model, steps, weight).filter((m) => m.effect.kind === 'adapter' && (!m.effect.weights || m.effect.weights.includes(weight)));
+}
+
+/**
+ * Every modifier (adapters, hash, bank, dict, ties, freeze/train) whose path pattern reaches
+ * weight `weight` of the layer at `steps`, matched as the engine's walk matches it.
+ */
+export function modifiersFor(model: LoadedModel, steps: readonly PathStep[], weight: string): Modifier[] {
+  const out: Modifier[] = [];
+  for (const m of model.sharing.modifiers) {
     const p = m.pattern;
     let pos = 0;
     let ok = true;
@@ -179,7 +206,7 @@ export function adaptersFor(model: LoadedModel, steps: readonly PathStep[], weig
       if (!ok) break;
     }
     const rest = p.slice(pos);
-    if (ok && (rest.length === 0 || (rest.length === 1 && rest[0]!.kind === 'name' && rest[0]!.name === weight))) out.push(m.effect.method);
+    if (ok && (rest.length === 0 || (rest.length === 1 && rest[0]!.kind === 'name' && rest[0]!.name === weight))) out.push(m);
   }
   return out;
 }

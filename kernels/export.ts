@@ -3,16 +3,17 @@
 // (tied embeddings, `tie a = b`, `share STACK: strategy` and shared sub-paths all resolve to one
 // initializer). Input: token ids [batch, seq]; output: the last token's final hidden state
 // (logits when the model ends in an LM head), [batch, width], float32 — small by design.
-// The wiring of the members is kernels/data-flow.ts's Exporter.
+// The wiring of the members (and an encoder-decoder's two inputs) is kernels/data-flow.ts's Exporter.
 
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { AnalysisOptions, ModelReport } from '../src/core/index.js';
-import { Exporter, type Item } from './data-flow.js';
+import { DECODER_IDS, Exporter, isEncoderDecoder, type Item, type TokenInput } from './data-flow.js';
 import { ExportError, loadModel, type PathStep } from './engine-bridge.js';
 import { GraphBuilder, defaultFill, type WeightFill } from './graph-builder.js';
 import type { EmitContext } from './layers/emit.js';
 import type { OpsMode } from './layers/context.js';
+import { generationTally, type GenerationMode, type GenerationTally } from './generated/state.js';
 import { DataType, concat, encodeModel, type EncodeOptions, type ModelSpec } from './onnx-writer.js';
 import type { WeightDType } from './weights.js';
 
@@ -29,6 +30,12 @@ export interface ExportOptions {
   readonly decode?: { readonly batch: number; readonly past: number };
   /** Settings for the engine report that travels with the export (seq, batch, dtype, device). */
   readonly analysis?: Partial<AnalysisOptions>;
+  /**
+   * Generated weights (hash, bank, dict, VB-LoRA, MoS, AS-LoRA's group pick): 'materialised'
+   * (default) lets ONNX Runtime fold them once at session creation; 'live' rebuilds them on every
+   * forward (the training-time cost of generation). kernels/generated/state.ts.
+   */
+  readonly generation?: GenerationMode;
   /**
    * 'fused' (default): ORT's com.microsoft contrib ops where the CPU and CUDA providers both
    * implement them (GroupQueryAttention, MultiHeadAttention, SkipSimplifiedLayerNormalization, …;
@@ -55,9 +62,17 @@ export interface ExportResult {
   readonly outputWidth: number;
   /** Rows of the token embedding: token ids must stay below it. */
   readonly inputVocab: number;
+  /**
+   * The token-id inputs, int64 [batch, length] ([batch, 1] in a decode step): `input_ids`, or for
+   * an encoder-decoder `input_ids` (the source, length src_seq) and `decoder_input_ids` (the
+   * target, length seq); a decode step reads `decoder_input_ids` only.
+   */
+  readonly inputs: readonly TokenInput[];
   /** Largest sequence a learned position table allows, if the model has one. */
   readonly maxSeq: number | undefined;
   readonly report: ModelReport;
+  /** What the graph generates from stored tensors, and whether it runs per forward. */
+  readonly generation: GenerationTally;
 }
 
 /** Builds the ONNX model of `modelName` in `text` (throws ExportError with a readable message). */
@@ -65,26 +80,28 @@ export function exportModel(text: string, modelName: string | undefined, options
   const dtype = options.dtype ?? 'fp32';
   const model = loadModel(text, modelName, { ...options.analysis, dtype: options.analysis?.dtype ?? (dtype === 'fp16' ? 'fp16' : 'fp32') });
   const g = new GraphBuilder(dtype, options.fill ?? defaultFill);
-  const ids = 'input_ids';
+  // An encoder-decoder's decode step reads only the decoder's ids (the encoder does not run).
+  const ids = options.decode && isEncoderDecoder(model.members.map((m) => m.node)) ? DECODER_IDS : 'input_ids';
   const idsShape = g.op('Shape', [ids], undefined, { hint: 'ids_shape' });
   const seqLen = g.op('Gather', [idsShape, g.ints([1], true)], { axis: { kind: 'int', value: 0 } }, { hint: 'seq' });
-  const ctx: EmitContext = { g, model, ids, idsShape, seqLen, masks: new Map(), kv: new Map(), decode: options.decode, ops: options.ops ?? 'fused' };
-  const exporter = new Exporter(ctx);
+  const ctx: EmitContext = { g, model, ids, idsShape, seqLen, masks: new Map(), kv: new Map(), decode: options.decode, generation: options.generation ?? 'materialised', ops: options.ops ?? 'fused' };
+  const exporter = new Exporter(ctx, options.decode ? (options.analysis?.srcSeq ?? options.decode.past) : undefined);
   const items: Item[] = model.members.map((m) => {
     const t = model.tieMain.get(m.name);
     const tie = t ? { steps: (t.weight !== undefined ? t.pattern.slice(0, -1) : t.pattern) as PathStep[], weight: t.weight } : undefined;
     return { name: m.name, node: m.node, tie };
   });
-  const h = exporter.sequence(items, [], { x: undefined, width: 0 });
+  const h = exporter.run(items);
+  const out = exporter.ctx; // the token stream the output is read from (an encoder-decoder's decoder)
   if (h.x === undefined) throw new Error('the model produced no output');
   // A convolutional model's output is one row per sample ([B, w] after GlobalPool/Flatten, layers/conv.ts).
   if (h.spatial !== undefined) throw new ExportError(`the model ends on a feature map [batch, ${h.width}, ${h.spatial.join(', ')}]; a GlobalPool or Flatten (and a head) after it gives the small output the probe reads`);
   // Last token of every sequence: [T, w] → [B, S, w] → index S-1 on axis 1 → [B, w], float32.
   const last = h.samples
     ? h.x
-    : g.op('Gather', [g.op('Reshape', [h.x, g.op('Concat', [idsShape, g.ints([h.width])], { axis: { kind: 'int', value: 0 } })]), g.op('Sub', [seqLen, g.ints([1], true)])], { axis: { kind: 'int', value: 1 } }, { hint: 'last' });
+    : g.op('Gather', [g.op('Reshape', [h.x, g.op('Concat', [out.idsShape, g.ints([h.width])], { axis: { kind: 'int', value: 0 } })]), g.op('Sub', [out.seqLen, g.ints([1], true)])], { axis: { kind: 'int', value: 1 } }, { hint: 'last' });
   g.nodes.push({ op: 'Cast', inputs: [last], outputs: ['last_token'], name: 'output_cast', attributes: { to: { kind: 'int', value: DataType.FLOAT } } });
-  g.inputs.push({ name: ids, dataType: DataType.INT64, dims: options.decode ? [options.decode.batch, 1] : ['batch', 'seq'] });
+  for (const input of exporter.inputs) g.inputs.push({ name: input.name, dataType: DataType.INT64, dims: options.decode ? [options.decode.batch, 1] : ['batch', input.length] });
   g.outputs.push({ name: 'last_token', dataType: DataType.FLOAT, dims: ['batch', h.width] });
   const spec: ModelSpec = {
     graph: { name: model.name, nodes: g.nodes, initializers: g.initializers, inputs: g.inputs, outputs: g.outputs },
@@ -109,7 +126,9 @@ export function exportModel(text: string, modelName: string | undefined, options
     outputWidth: h.width,
     maxSeq: exporter.maxSeq,
     inputVocab: exporter.inputVocab,
+    inputs: exporter.inputs,
     report: model.report,
+    generation: generationTally(ctx),
   };
 }
 

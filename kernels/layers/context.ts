@@ -5,6 +5,8 @@
 import { findLayerKind } from '../../src/core/index.js';
 import { ExportError, mainWeight, nodeAt, pathText, storePath, type LayerNode, type LoadedModel, type PathStep, type WeightSpec } from '../engine-bridge.js';
 import type { GraphBuilder, StoredWeight } from '../graph-builder.js';
+import { generatedWeight } from '../generated/resolve.js';
+import type { GenerationMode } from '../generated/state.js';
 
 export interface EmitContext {
   readonly g: GraphBuilder;
@@ -23,6 +25,8 @@ export interface EmitContext {
   readonly kv: Map<string, { readonly k: string; readonly v: string; readonly kvHeads: number; readonly headDim: number; readonly window: number | undefined }>;
   /** Set for a decode-step graph: one new token per sequence after `past` cached positions. */
   readonly decode?: { readonly batch: number; readonly past: number };
+  /** Generated weights (hash, bank, dict, generated adapters): folded once ('materialised', default) or rebuilt every forward ('live'). */
+  readonly generation?: GenerationMode;
   /**
    * 'fused': ORT's com.microsoft contrib ops where the CPU and CUDA providers both implement them
    * (GroupQueryAttention, MultiHeadAttention, (Skip)SimplifiedLayerNormalization, …);
@@ -84,7 +88,11 @@ export function scaleOf(w: WeightSpec): { scale: number; offset: number } {
   }
 }
 
-/** The initializer a weight of the layer at `steps` reads (shared, tied or its own). */
+/**
+ * The one resolver of what a weight of the layer at `steps` reads: its store's initializer
+ * (shared, tied or its own), or the tensor a generator builds from stored ones (hash, bank,
+ * dict: kernels/generated), keyed by the same store.
+ */
 export function storeFor(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], w: WeightSpec, tie: TieTarget | undefined): StoredWeight {
   const { scale, offset } = scaleOf(w);
   let key = `${storePath(ctx.model, steps)}.${w.name}`;
@@ -93,8 +101,11 @@ export function storeFor(ctx: EmitContext, node: LayerNode, steps: readonly Path
     const targetWeight = tie.weight ?? (targetNode?.kind === 'layer' ? mainWeight(targetNode)?.name : undefined);
     if (!targetWeight) throw new ExportError(`cannot find the weight '${pathText(steps)}' is tied to`);
     key = `${storePath(ctx.model, tie.steps)}.${targetWeight}`;
+    const owner = targetNode?.kind === 'layer' ? weightNamed(targetNode, targetWeight) : undefined;
+    const generated = owner ? generatedWeight(ctx, tie.steps, owner, key, { steps, w }) : undefined;
+    return generated ?? ctx.g.weight(key, w.shape, scale, offset);
   }
-  return ctx.g.weight(key, w.shape, scale, offset);
+  return generatedWeight(ctx, steps, w, key) ?? ctx.g.weight(key, w.shape, scale, offset);
 }
 
 export function weightNamed(node: LayerNode, name: string): WeightSpec | undefined {

@@ -1,6 +1,7 @@
 // Mixture of experts: top-k routing with sparse dispatch; every expert its own initializer.
 
-import { storePath, type LayerNode, type PathStep } from '../engine-bridge.js';
+import { ExportError, adapterModifiersFor, pathText, storePath, type LayerNode, type PathStep } from '../engine-bridge.js';
+import { generatedWeight } from '../generated/resolve.js';
 import { activation } from './activation.js';
 import { scaleOf, weightNamed, type EmitContext } from './context.js';
 import { projection } from './projection.js';
@@ -16,7 +17,9 @@ export function expert(ctx: EmitContext, node: LayerNode, steps: readonly PathSt
     const w = weightNamed(node, `${prefix}_${part}`)!;
     const { scale, offset } = scaleOf(w);
     const base = `${storePath(ctx.model, steps)}.${w.name}[${index}]`;
-    const stored = g.weight(base, w.shape, scale, offset);
+    // A hashed, banked or dictionary expert is generated per copy (its store key names the copy).
+    const stored = generatedWeight(ctx, steps, w, base) ?? g.weight(base, w.shape, scale, offset);
+    if (adapterModifiersFor(ctx.model, steps, w.name).length > 0) throw new ExportError(`${pathText(steps)}.${w.name}: adapters on MoE experts are not supported by the ONNX exporter`);
     const inputs = [input, stored.name];
     const b = weightNamed(node, `${prefix}_${part}_bias`);
     if (b) inputs.push(g.weight(`${storePath(ctx.model, steps)}.${b.name}[${index}]`, b.shape, 0.02).name);

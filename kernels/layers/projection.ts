@@ -1,6 +1,9 @@
-// A projection y = x·Wᵀ (+ b) on the [T, d] hidden state, with the LoRA adapters the spec puts on it.
+// A projection y = x·Wᵀ (+ b) on the [T, d] hidden state, with the adapters the spec puts on it.
+// The weight comes from the one resolver, storeFor: a stored initializer (own, shared or tied)
+// or a generated tensor (hash, bank, dict: kernels/generated), read the same way.
 
-import { adaptersFor, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
+import type { LayerNode, PathStep } from '../engine-bridge.js';
+import { withAdapters } from './adapters.js';
 import { storeFor, weightNamed, type EmitContext, type TieTarget } from './context.js';
 
 /** y = x · Wᵀ (+ b) for a [d_out, d_in] weight (or its transposed tie). */
@@ -12,16 +15,6 @@ export function projection(ctx: EmitContext, node: LayerNode, steps: readonly Pa
   const inputs = [x, stored.name];
   const b = biasName ? weightNamed(node, biasName) : undefined;
   if (b) inputs.push(storeFor(ctx, node, steps, b, undefined).name);
-  let y = ctx.g.op('Gemm', inputs, { transB: { kind: 'int', value: transB } }, { hint: name });
-  // LoRA adapters, applied unmerged: y += (x·Aᵀ)·Bᵀ with A [r, d_in], B [d_out, r] owned by this
-  // instance (the engine stores r·(d_in + d_out) per adapted weight per instance).
-  for (const [i, lora] of adaptersFor(ctx.model, steps, name).entries()) {
-    const key = `${pathText(steps)}.${name}.lora${i === 0 ? '' : i}`;
-    const a = ctx.g.weight(`${key}_a`, [lora.rank, dIn], Math.sqrt(3 / dIn));
-    const bw = ctx.g.weight(`${key}_b`, [dOut, lora.rank], 0.01);
-    const low = ctx.g.op('Gemm', [x, a.name], { transB: { kind: 'int', value: 1 } }, { hint: `${name}_lora_a` });
-    y = ctx.g.op('Add', [y, ctx.g.op('Gemm', [low, bw.name], { transB: { kind: 'int', value: 1 } }, { hint: `${name}_lora_b` })]);
-  }
-  return { y, width: dOut };
+  const y = ctx.g.op('Gemm', inputs, { transB: { kind: 'int', value: transB } }, { hint: name });
+  return { y: withAdapters(ctx, steps, name, x, y, dIn, dOut), width: dOut };
 }
-
