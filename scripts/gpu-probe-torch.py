@@ -153,6 +153,13 @@ class NumpyBackend:
     def to_int32(self, x):
         return x.astype(self.np.int32)
 
+    def to_int64(self, x):
+        # ONNX Cast float -> int truncates toward zero, as astype does.
+        return self.np.asarray(x).astype(self.np.int64)
+
+    def amin_all(self, x):
+        return self.np.asarray(x).min()
+
     def nonzero(self, x):
         return self.np.array(self.np.nonzero(x), dtype=self.np.int64)
 
@@ -286,6 +293,13 @@ class TorchBackend:
     def to_int32(self, x):
         return x.to(self.torch.int32)
 
+    def to_int64(self, x):
+        # ONNX Cast float -> int truncates toward zero, as .to(int64) does.
+        return x.to(self.torch.int64)
+
+    def amin_all(self, x):
+        return self.torch.amin(x)
+
     def nonzero(self, x):
         return self.torch.nonzero(x).t().contiguous()
 
@@ -303,7 +317,7 @@ class TorchBackend:
 # ---- the interpreter ----------------------------------------------------------------------
 
 ELEMENTWISE = {'Add': lambda a, b: a + b, 'Sub': lambda a, b: a - b, 'Mul': lambda a, b: a * b, 'Div': lambda a, b: a / b}
-COMPARE = {'Greater': lambda a, b: a > b, 'GreaterOrEqual': lambda a, b: a >= b, 'Or': lambda a, b: a | b}
+COMPARE = {'Greater': lambda a, b: a > b, 'GreaterOrEqual': lambda a, b: a >= b, 'Less': lambda a, b: a < b, 'Or': lambda a, b: a | b}
 
 
 class Graph:
@@ -426,13 +440,18 @@ class Graph:
                     out = x = be.narrow(x, ax, s, e - s)
             elif op == 'Cast':
                 to = a.get('to')
-                out = be.to_int32(ins[0]) if to == 6 else be.to_model_float(ins[0]) if to == 10 else be.to_float32(ins[0])
+                out = be.to_int32(ins[0]) if to == 6 else be.to_int64(dev(ins[0])) if to == 7 else be.to_model_float(ins[0]) if to == 10 else be.to_float32(ins[0])
             elif op == 'TopK':
                 out = be.topk(ins[0], ins[1].scalar(), a.get('axis', -1))
             elif op == 'Equal':
                 out = arg(ins[0]) == arg(ins[1])
             elif op == 'ReduceSum':
                 out = be.rsum(ins[0], ins[1].values, bool(a.get('keepdims', 1)))
+            elif op == 'ReduceMin':
+                # Only as generated weights' live mode uses it: min over every element (no axes, keepdims 0).
+                if a.get('axes') or a.get('keepdims', 1):
+                    raise SystemExit('gpu-probe-torch: ReduceMin is implemented over all axes with keepdims=0 only')
+                out = be.amin_all(dev(ins[0]))
             elif op == 'ReduceMax':
                 out = be.amax(ins[0], a['axes'], bool(a.get('keepdims', 1)))
             elif op == 'NonZero':

@@ -65,8 +65,8 @@ variant Shared of Tiny {
 }
 `;
 
-async function compare(name: string, options: ExportOptions, batch: number, seq: number): Promise<void> {
-  const r = exportModel(SPEC, name, options);
+async function compare(name: string, options: ExportOptions, batch: number, seq: number, text = SPEC): Promise<void> {
+  const r = exportModel(text, name, options);
   const dir = mkdtempSync(join(tmpdir(), 'npas-twin-'));
   try {
     const file = join(dir, 'g.json');
@@ -100,4 +100,37 @@ test('the interpreted graph reproduces ONNX Runtime: prefill', { skip: !hasNumpy
 test('the interpreted graph reproduces ONNX Runtime: decode step over a KV cache', { skip: !hasNumpy && 'python3 with numpy is not installed' }, async () => {
   await compare('Tiny', { decode: { batch: 2, past: 6 } }, 2, 1);
   await compare('Shared', { decode: { batch: 1, past: 9 } }, 1, 1);
+});
+
+// Generated weights (kernels/generated): hashed index arithmetic (Range, Mod, int64 Mul/Add),
+// gathers from a memory, bank or shard pool, template and atom mixes, VB-LoRA's stored indices
+// (Cast to int64) and, in live mode, the runtime scalars (ReduceMin, Less, GreaterOrEqual, Cast).
+const GENERATED = `
+block Layer {
+  n1   = LayerNorm(24)
+  attn = Attention(24, 6, kv_heads: 2, bias: true)
+  n2   = RMSNorm(24)
+  mlp  = GatedMLP(24, 40)
+}
+model Gen {
+  embed = Embedding(50, 24)
+  body  = Layer * 2
+  head  = Linear(24, 50)
+}
+variant Roast of Gen { hash body: roast(memory: 2000, scales: true) }
+variant Rps of Gen { hash body: rps(memory: 3000) }
+variant Ssn of Gen { bank g = embed, body: ssn(params: 5000, templates: 3, fixed: true) }
+variant Masa of Gen { dict body.attn: masa(atoms: 2) }
+variant Adapters of Gen {
+  adapt body.attn.q: vblora(rank: 2, vectors: 6, length: 8, top_k: 2)
+  adapt body.attn.v: mos(rank: 2, shards: 4, pool: 5, private: 1)
+  adapt body.mlp.up: tied_lora(rank: 2)
+  adapt body.mlp.down: aslora(rank: 2, groups: 2)
+}
+`;
+
+test('the interpreted graph reproduces ONNX Runtime: generated weights, materialised and live', { skip: !hasNumpy && 'python3 with numpy is not installed' }, async () => {
+  for (const name of ['Roast', 'Rps', 'Ssn', 'Masa', 'Adapters']) {
+    for (const generation of ['materialised', 'live'] as const) await compare(name, { generation, ops: 'standard' }, 2, 5, GENERATED);
+  }
 });
