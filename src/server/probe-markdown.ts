@@ -15,7 +15,9 @@ export function providerLabel(m: ProbeMeasurementJson): string {
 /** The hover section: what was measured, at which settings, beside the roofline. */
 export function measurementMarkdown(m: ProbeMeasurementJson, stale: boolean): string {
   const paragraphs: string[] = [];
-  if (m.fallback !== null) paragraphs.push(`**!!! ${m.provider.toUpperCase()} FALLBACK: ${escape(m.fallback)} — these are ${m.provider.toUpperCase()} numbers, not ${m.requestedProvider.toUpperCase()} numbers !!!**`);
+  // The probe's own wording starts with "CPU FALLBACK:" already; said once (as the Probe pane does).
+  const why = m.fallback?.replace(/^\s*(CPU|PROVIDER) FALLBACK:\s*/i, '');
+  if (why !== undefined) paragraphs.push(`**!!! ${m.provider.toUpperCase()} FALLBACK: ${escape(why)} — these are ${m.provider.toUpperCase()} numbers, not ${m.requestedProvider.toUpperCase()} numbers !!!**`);
   else if (m.provider === 'cpu') paragraphs.push(`_CPU provider: CPU numbers, not GPU numbers; the roofline is the engine's ${escape(m.device)} profile._`);
   if (stale) paragraphs.push(`_Measured on an earlier version of this model's text: the numbers may no longer hold. Run **NPAS: Run GPU Probe** again._`);
   const head = `**Measured** (${providerLabel(m)}, ${m.dtype}, batch ${m.batch}, seq ${m.seq}${stale ? ', earlier version' : ''})`;
@@ -36,8 +38,10 @@ export function measurementLensTitle(m: ProbeMeasurementJson, stale: boolean): s
 function phaseText(name: string, p: ProbePhaseJson): string {
   const roofline = `roofline ${formatMilliseconds(p.rooflineMs)}`;
   if (p.medianMs === null) return `${name} not measured: ${escape(p.unavailable ?? '')} (${roofline})`;
-  // roofline / measured: 1× is at the roofline, below 1 slower than it.
-  return `${name} **${formatMilliseconds(p.medianMs)}** (${roofline}, ${(p.rooflineMs / p.medianMs).toFixed(2)}×)`;
+  // roofline / measured: 1× is at the roofline, below 1 slower than it; a tiny model on a CPU
+  // is thousands of times off, which two decimals would print as 0.00×.
+  const ratio = p.rooflineMs / p.medianMs;
+  return `${name} **${formatMilliseconds(p.medianMs)}** (${roofline}, ${ratio >= 0.1 ? ratio.toFixed(2) : ratio.toPrecision(2)}×)`;
 }
 
 function rates(name: string, p: ProbePhaseJson): string | undefined {

@@ -5,15 +5,16 @@
 // returns measured latencies with the engine's roofline beside them; a CUDA request without the
 // CUDA provider is refused with the way to install one; a deadline kills the probe host and
 // says so; a measured result is drawn in the dashboard's Probe pane (the webview's `received`,
-// counted by the extension's API, is awaited; screenshot dashboard-probe). The spec is a tiny
-// GPT written to a temp folder.
+// counted by the extension's API, is awaited; screenshot dashboard-probe), and in the hover on
+// the model's name and its code lens (sent to the language server as npas/probeMeasured), marked
+// "earlier version" once the model's text changes. The spec is a tiny GPT written to a temp folder.
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { eventually, extension, screenshot, waitForEvent, withTimeout } from './helpers';
+import { eventually, extension, hoverText, positionOf, screenshot, waitForEvent, withTimeout } from './helpers';
 
 interface ProbeSnapshot {
   open: boolean;
@@ -40,6 +41,7 @@ interface Row {
 const tinyGpt = (): string => fs.readFileSync(path.join(extension().extensionPath, 'test', 'fixtures', 'specs', 'tiny-gpt.npas'), 'utf8');
 
 describe('npas.exportOnnx and npas.runProbe (CPU)', () => {
+  let probed: Outcome | undefined;
   let scratch: string;
   let spec: vscode.Uri;
   before(async () => {
@@ -83,6 +85,8 @@ describe('npas.exportOnnx and npas.runProbe (CPU)', () => {
     assert.equal(outcome.status, 'measured', JSON.stringify(outcome));
     assert.equal(outcome.provider, 'cpu');
     assert.equal(outcome.requestedProvider, 'cpu');
+    assert.equal(outcome.server, 'sent', 'the measurement went to the language server');
+    probed = outcome;
     const rows = outcome.rows as Row[];
     assert.deepEqual(rows.map((r) => r.phase), ['prefill', 'decode']);
     for (const r of rows) {
@@ -111,6 +115,46 @@ describe('npas.exportOnnx and npas.runProbe (CPU)', () => {
       assert.ok(text.includes('Probe of TinyGPT on CPU'), `the pane shows the probe (frames: ${text.slice(0, 300)})`);
       assert.ok(text.includes('CPU numbers, not GPU numbers'), 'the CPU is stated');
     }
+  });
+
+  it('after the probe, the hover on the model name and its code lens show the measurement; an edit to the model marks it as an earlier version', async function () {
+    this.timeout(30_000);
+    assert.ok(probed, 'needs the CPU probe of the previous test');
+    const doc = await vscode.workspace.openTextDocument(spec);
+    const hover = async (): Promise<string> => hoverText(await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, positionOf(doc, 'model TinyGPT', 'model '.length + 2)));
+    const rows = probed.rows as Row[];
+    const prefill = rows[0]!.measuredMs!;
+    const text = await hover();
+    assert.match(text, /\*\*model TinyGPT\*\*/, 'the engine numbers are still there');
+    assert.match(text, /\*\*Measured\*\* \(CPU, fp32, batch 1, seq 32\): prefill \*\*[\d.]+ [mµ]s\*\* \(roofline [\d.]+ [mµ]s, [\d.]+×\), decode \*\*[\d.]+ [mµ]s\*\*/, text);
+    assert.match(text, /CPU numbers, not GPU numbers/, text);
+    assert.match(text, /Achieved: prefill [\d.]+ [KMGT]?FLOP\/s/, text);
+    const shownPrefill = /prefill \*\*([\d.]+) ([mµ])s\*\*/.exec(text)!;
+    const shownMs = Number(shownPrefill[1]) / (shownPrefill[2] === 'µ' ? 1000 : 1);
+    assert.ok(Math.abs(shownMs - prefill) <= Math.max(0.01 * prefill, 0.006), `the hover's prefill ${shownMs} ms is the probe's ${prefill} ms`);
+    console.log(`    hover after the probe: ${/\*\*Measured\*\*[^\n]*/.exec(text)?.[0]}`);
+    const lensTitles = async (): Promise<string[]> =>
+      ((await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri, 100)) ?? [])
+        .filter((l) => l.range.start.line === positionOf(doc, 'model TinyGPT').line)
+        .map((l) => l.command?.title ?? '');
+    assert.ok((await lensTitles()).some((t) => /^measured \(CPU, fp32, seq 32\): prefill [\d.]+ [mµ]s · decode [\d.]+ [mµ]s$/.test(t)), JSON.stringify(await lensTitles()));
+
+    // A comment inside the model is its text: the measurement stays, labelled; undone, it is current again.
+    const at = positionOf(doc, '  ln_f');
+    const edit = new vscode.WorkspaceEdit();
+    edit.insert(doc.uri, at, '  # edited after the probe\n');
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    try {
+      await eventually(async () => /earlier version/.test(await hover()), 10_000, 'the hover to say "earlier version"');
+      assert.match(await hover(), /\*\*Measured\*\* \(CPU, fp32, batch 1, seq 32, earlier version\)/);
+    } finally {
+      const undo = new vscode.WorkspaceEdit();
+      undo.delete(doc.uri, new vscode.Range(at, at.translate(1)));
+      assert.ok(await vscode.workspace.applyEdit(undo));
+      // Saved (the same text as on disk), so closing the editors later asks nothing.
+      await doc.save();
+    }
+    await eventually(async () => !/earlier version/.test(await hover()) && /\*\*Measured\*\*/.test(await hover()), 10_000, 'the measurement to be current again');
   });
 
   it('a CUDA probe without the CUDA provider is refused with how to install it', async function () {
