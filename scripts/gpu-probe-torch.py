@@ -93,6 +93,28 @@ class NumpyBackend:
         e = np.exp(x - x.max(axis=axis, keepdims=True))
         return e / e.sum(axis=axis, keepdims=True)
 
+    def rms_norm(self, x, scale, eps):
+        np = self.np
+        xf = x.astype(np.float32)
+        return (xf / np.sqrt((xf * xf).mean(-1, keepdims=True) + eps)).astype(x.dtype) * scale
+
+    def attention(self, q, k, v, scale, causal, window):
+        # q [B, H, S, hd]; k, v [B, KV, T, hd] (T = cached + S; query i sits at T - S + i).
+        np = self.np
+        heads, kv_heads, s_len, t_len = q.shape[1], k.shape[1], q.shape[2], k.shape[2]
+        if heads != kv_heads:
+            k = np.repeat(k, heads // kv_heads, axis=1)
+            v = np.repeat(v, heads // kv_heads, axis=1)
+        scores = (q.astype(np.float32) @ k.astype(np.float32).transpose(0, 1, 3, 2)) * scale
+        if causal:
+            qi = np.arange(s_len)[:, None] + (t_len - s_len)
+            kj = np.arange(t_len)[None, :]
+            blocked = kj > qi
+            if window > 0:
+                blocked = blocked | (qi - kj >= window)
+            scores = np.where(blocked, -np.inf, scores)
+        return (self.softmax(scores, -1) @ v.astype(np.float32)).astype(q.dtype)
+
     def gelu(self, x, tanh):
         np = self.np
         if tanh:
@@ -238,6 +260,33 @@ class TorchBackend:
 
     def softmax(self, x, axis):
         return self.torch.softmax(x, dim=axis)
+
+    def rms_norm(self, x, scale, eps):
+        xf = x.float()
+        return (xf * self.torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + eps)).to(x.dtype) * scale
+
+    def attention(self, q, k, v, scale, causal, window):
+        # scaled_dot_product_attention (flash / memory-efficient kernels on CUDA): the fair
+        # PyTorch counterpart of ORT's GroupQueryAttention / MultiHeadAttention.
+        torch, F = self.torch, self.F
+        s_len, t_len = q.shape[2], k.shape[2]
+        mask, is_causal = None, False
+        if causal and window <= 0 and s_len == t_len:
+            is_causal = True
+        elif causal and (s_len > 1 or window > 0):
+            qi = torch.arange(s_len, device=self.dev).unsqueeze(1) + (t_len - s_len)
+            kj = torch.arange(t_len, device=self.dev).unsqueeze(0)
+            mask = kj <= qi
+            if window > 0:
+                mask = mask & (qi - kj < window)
+        heads, kv_heads = q.shape[1], k.shape[1]
+        if heads != kv_heads:
+            try:
+                return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=is_causal, scale=scale, enable_gqa=True)
+            except TypeError:  # torch < 2.5: no enable_gqa
+                k = k.repeat_interleave(heads // kv_heads, dim=1)
+                v = v.repeat_interleave(heads // kv_heads, dim=1)
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=is_causal, scale=scale)
 
     def gelu(self, x, tanh):
         return self.F.gelu(x, approximate='tanh' if tanh else 'none')
@@ -418,6 +467,20 @@ class Graph:
                 out = be.sigmoid(ins[0])
             elif op == 'Relu':
                 out = be.relu(ins[0])
+            elif op == 'SimplifiedLayerNormalization':
+                out = be.rms_norm(ins[0], ins[1], a.get('epsilon', 1e-5))
+            elif op == 'SkipSimplifiedLayerNormalization':
+                s = ins[0] + ins[1]
+                out = (be.rms_norm(s, ins[2], a.get('epsilon', 1e-5)), None, None, s)
+            elif op == 'SkipLayerNormalization':
+                s = ins[0] + ins[1]
+                if len(ins) > 4 and ins[4] is not None:
+                    s = s + ins[4]
+                out = (be.layer_norm(s, ins[2], ins[3] if len(ins) > 3 else None, a.get('epsilon', 1e-5)), None, None, s)
+            elif op == 'QuickGelu':
+                out = ins[0] * be.sigmoid(ins[0] * a.get('alpha', 1.702))
+            elif op in ('GroupQueryAttention', 'MultiHeadAttention'):
+                out = self.attention(op, a, ins)
             elif op == 'Gelu':
                 out = be.gelu(ins[0], False)
             elif op == 'FastGelu':
@@ -438,6 +501,12 @@ class Graph:
                     size = be.shape(x)[ax]
                     e = min(e, size)
                     out = x = be.narrow(x, ax, s, e - s)
+            elif op == 'Cast' and isinstance(ins[0], Host):
+                out = ins[0]  # integer shape arithmetic (GroupQueryAttention's lengths) stays on the host
+            elif op == 'Expand' and isinstance(ins[0], Host):
+                dims = ins[1].values
+                total = math.prod(dims)
+                out = Host(ins[0].values * (total // len(ins[0].values)), dims)
             elif op == 'Cast':
                 to = a.get('to')
                 out = be.to_int32(ins[0]) if to == 6 else be.to_int64(dev(ins[0])) if to == 7 else be.to_model_float(ins[0]) if to == 10 else be.to_float32(ins[0])
@@ -468,6 +537,30 @@ class Graph:
             else:
                 env[n['outputs'][0]] = out
         return env[self.spec['outputs'][0]]
+
+    def attention(self, op, a, ins):
+        """com.microsoft GroupQueryAttention (causal; past_key/past_value [B, KV, L, hd] before the
+        new tokens; seqlens_k and total_sequence_length are implied by the shapes: no padding) and
+        MultiHeadAttention (bidirectional, q/k/v [B, S, H·hd])."""
+        be = self.be
+        heads = a['num_heads']
+        kv_heads = a.get('kv_num_heads', heads)
+        q, k, v = ins[0], ins[1], ins[2]
+        b, s, width = be.shape(q)
+        hd = width // heads
+        t = be.shape(k)[1]
+        qh = be.permute(be.reshape(q, [b, s, heads, hd]), [0, 2, 1, 3])
+        kh = be.permute(be.reshape(k, [b, t, kv_heads, hd]), [0, 2, 1, 3])
+        vh = be.permute(be.reshape(v, [b, t, kv_heads, hd]), [0, 2, 1, 3])
+        scale = a.get('scale', 0.0) or 1 / math.sqrt(hd)
+        if op == 'MultiHeadAttention':
+            y = be.attention(qh, kh, vh, scale, False, -1)
+            return be.reshape(be.permute(y, [0, 2, 1, 3]), [b, s, heads * hd])
+        if len(ins) > 4 and ins[3] is not None:
+            kh = be.cat([ins[3], kh], 2)
+            vh = be.cat([ins[4], vh], 2)
+        y = be.attention(qh, kh, vh, scale, True, a.get('local_window_size', -1))
+        return be.reshape(be.permute(y, [0, 2, 1, 3]), [b, s, heads * hd]), kh, vh
 
 
 def main():

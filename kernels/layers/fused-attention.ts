@@ -22,11 +22,16 @@ import type { LayerNode } from '../engine-bridge.js';
 import { DataType } from '../onnx-writer.js';
 import { reshape, type EmitContext } from './context.js';
 
-/** seqlens_k ([B], total length − 1 per sequence) and total_sequence_length (scalar), int32, once per graph. */
-const lengthsByGraph = new WeakMap<object, { readonly seqlensK: string; readonly total: string }>();
+/**
+ * seqlens_k ([B], total length − 1 per sequence) and total_sequence_length (scalar), int32, once
+ * per graph and cached length (a decode step's windowed layers cache fewer positions).
+ */
+const lengthsByGraph = new WeakMap<object, Map<number, { readonly seqlensK: string; readonly total: string }>>();
 
 function lengths(ctx: EmitContext, cached: number): { seqlensK: string; total: string } {
-  const hit = lengthsByGraph.get(ctx.g);
+  let byCached = lengthsByGraph.get(ctx.g);
+  if (!byCached) lengthsByGraph.set(ctx.g, (byCached = new Map()));
+  const hit = byCached.get(cached);
   if (hit) return hit;
   const g = ctx.g;
   const int32 = (x: string, hint: string) => g.op('Cast', [x], { to: { kind: 'int', value: DataType.INT32 } }, { hint });
@@ -40,7 +45,7 @@ function lengths(ctx: EmitContext, cached: number): { seqlensK: string; total: s
     const last = g.op('Sub', [ctx.seqLen, g.ints([1], true)]);
     out = { seqlensK: int32(g.op('Expand', [last, batch]), 'seqlens_k'), total: int32(ctx.seqLen, 'total_len') };
   }
-  lengthsByGraph.set(ctx.g, out);
+  byCached.set(cached, out);
   return out;
 }
 

@@ -30,6 +30,12 @@ model Llama(L = 3) {
 variant Mqa of Llama { body = Pre(d: 32, heads: 4, kv: 1, window: none) * L }
 variant Window of Llama { body = Pre(d: 32, heads: 4, kv: 2, window: 3) * L }
 variant Cla of Llama { share kv body: every(2) }
+model Mixed {
+  embed   = Embedding(61, 32)
+  local   = Pre(d: 32, heads: 4, kv: 2, window: 3) * 1
+  global  = Pre(d: 32, heads: 4, kv: 1, window: none) * 1
+  norm    = RMSNorm(32)
+}
 variant WindowCla of Window { share kv body: map([0, 0, 0]) }
 model Qwen3 {
   block B {
@@ -168,6 +174,10 @@ test('sliding windows: local_window_size masks what the standard mask masks, pre
   assert.equal(p.get('GroupQueryAttention'), 3);
   // The decode cache holds the window's positions only, so the step attends all of them.
   await twin(SPECS, 'Window', { decode }, 2, 1);
+  // Windowed and full layers in one decode graph cache different lengths (3 and 6 positions):
+  // each GroupQueryAttention gets the lengths of its own cache.
+  await twin(SPECS, 'Mixed', {}, 2, 7);
+  await twin(SPECS, 'Mixed', { decode }, 2, 1);
   // q/k LayerNorms, MQA with head size 16, a norm without affine (not skip-fused), GatedMLP with gelu.
   const q = await twin(SPECS, 'LayerQk', {}, 2, 6);
   assert.equal(q.get('GroupQueryAttention'), 2);

@@ -59,14 +59,48 @@ model Moe {
   body  = B * 2
   head  = Linear(24, 50)
 }
+model Gqa {
+  block Pre {
+    n1 = RMSNorm(32)
+    a  = Attention(32, 4, kv_heads: 2, head_dim: 8, qk_norm: rms, window: 4)
+    n2 = RMSNorm(32)
+    f  = GatedMLP(32, 48)
+  }
+  block Post {
+    a  = Attention(32, 4, kv_heads: 1, head_dim: 8, bias: true)
+    n1 = RMSNorm(32)
+    f  = MLP(32, 40, act: silu)
+    n2 = RMSNorm(32)
+  }
+  embed = Embedding(50, 32)
+  pre   = Pre * 2
+  post  = Post * 1
+  norm  = RMSNorm(32)
+  head  = Linear(32, 50)
+}
+model Bert {
+  embed = Embedding(50, 32)
+  pos   = PositionEmbedding(16, 32)
+  block L {
+    a  = Attention(32, 4, bias: true, causal: false)
+    n1 = LayerNorm(32)
+    f  = MLP(32, 64, act: gelu)
+    n2 = LayerNorm(32)
+  }
+  body  = L * 2
+}
 variant Shared of Tiny {
   share body: all
   share kv body: every(2)
 }
 `;
 
+/** Op types of every graph compared, to check that the fused contrib ops are all covered. */
+const seen = new Set<string>();
+
 async function compare(name: string, options: ExportOptions, batch: number, seq: number, text = SPEC): Promise<void> {
   const r = exportModel(text, name, options);
+  for (const n of r.spec.graph.nodes) seen.add(n.op);
   const dir = mkdtempSync(join(tmpdir(), 'npas-twin-'));
   try {
     const file = join(dir, 'g.json');
@@ -84,22 +118,37 @@ async function compare(name: string, options: ExportOptions, batch: number, seq:
     assert.equal(out.output.length, y.length);
     let worst = 0;
     y.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - out.output[i]!) / (1 + Math.abs(v)))));
-    assert.ok(worst < 1e-4, `max relative difference ${worst}`);
+    assert.ok(worst < 1e-4, `${name} ${options.ops ?? ""} ${options.decode ? "decode" : "prefill"}: max relative difference ${worst}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+const MODES = ['standard', 'fused'] as const;
+
 test('the interpreted graph reproduces ONNX Runtime: prefill', { skip: !hasNumpy && 'python3 with numpy is not installed' }, async () => {
-  await compare('Tiny', {}, 2, 7);
-  await compare('Shared', {}, 1, 5);
-  await compare('Moe', {}, 2, 6);
-  await compare('Vit', {}, 2, 9);
+  for (const ops of MODES) {
+    await compare('Tiny', { ops }, 2, 7);
+    await compare('Shared', { ops }, 1, 5);
+    await compare('Moe', { ops }, 2, 6);
+    await compare('Vit', { ops }, 2, 9);
+    await compare('Gqa', { ops }, 2, 7);
+    await compare('Bert', { ops }, 2, 6);
+  }
 });
 
 test('the interpreted graph reproduces ONNX Runtime: decode step over a KV cache', { skip: !hasNumpy && 'python3 with numpy is not installed' }, async () => {
-  await compare('Tiny', { decode: { batch: 2, past: 6 } }, 2, 1);
-  await compare('Shared', { decode: { batch: 1, past: 9 } }, 1, 1);
+  for (const ops of MODES) {
+    await compare('Tiny', { ops, decode: { batch: 2, past: 6 } }, 2, 1);
+    await compare('Shared', { ops, decode: { batch: 1, past: 9 } }, 1, 1);
+    await compare('Gqa', { ops, decode: { batch: 2, past: 6 } }, 2, 1);
+  }
+});
+
+test('the interpreter is checked on every contrib op the fused graphs emit', { skip: !hasNumpy && 'python3 with numpy is not installed' }, () => {
+  for (const op of ['GroupQueryAttention', 'MultiHeadAttention', 'SimplifiedLayerNormalization', 'SkipSimplifiedLayerNormalization', 'SkipLayerNormalization', 'QuickGelu', 'Gelu', 'FastGelu']) {
+    assert.ok(seen.has(op), `no compared graph has ${op}`);
+  }
 });
 
 // Generated weights (kernels/generated): hashed index arithmetic (Range, Mod, int64 Mul/Add),
