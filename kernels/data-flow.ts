@@ -6,6 +6,7 @@
 
 import type { BlockMember, ModuleNode, PathStep } from './engine-bridge.js';
 import { convBlock } from './layers/conv-block.js';
+import { moeutLayer, switchHeadSpan } from './layers/switch-head.js';
 import { emitLayer, type EmitContext, type Hidden, type TieTarget } from './layers/emit.js';
 import { residualAdd } from './layers/residual.js';
 
@@ -33,6 +34,14 @@ export class Exporter {
       const steps = [...parent, { kind: 'name' as const, name: it.name }];
       const isNorm = (x: Item | undefined) => x?.node.kind === 'layer' && NORMS.has(x.node.layerKind);
       const isTransform = (x: Item | undefined) => x?.node.kind === 'layer' && TRANSFORMS.has(x.node.layerKind);
+      // MoEUT's SwitchHead (+ σ-MoE), composed of generic layers: a narrow rule (layers/switch-head.ts).
+      const moeut = h.x !== undefined ? switchHeadSpan(items, i) : undefined;
+      if (moeut) {
+        h = moeutLayer(this.ctx, moeut, items, parent, h, (j, x) => this.module(items[j]!, [...parent, { kind: 'name', name: items[j]!.name }], x));
+        i += moeut.length;
+        prevWasNorm = false;
+        continue;
+      }
       if (h.x !== undefined && isNorm(it) && isTransform(next)) {
         const normed = this.module(it, steps, h);
         const f = this.module(next!, [...parent, { kind: 'name', name: next!.name }], normed);
