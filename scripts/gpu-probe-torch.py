@@ -190,6 +190,46 @@ class NumpyBackend:
         self.np.add.at(out, rows, updates)
         return out
 
+    # Convolutional ops (NCHW / NCL): Conv, MaxPool/AveragePool without padding, BatchNormalization.
+    def _windows(self, xp, k, strides, dilations):
+        """[N, C, *k, *out] patches of a padded [N, C, *sides] array (1 or 2 spatial dims)."""
+        np = self.np
+        n = xp.ndim - 2
+        out = [(xp.shape[2 + i] - dilations[i] * (k[i] - 1) - 1) // strides[i] + 1 for i in range(n)]
+        idx = [(np.arange(k[i]) * dilations[i])[:, None] + (np.arange(out[i]) * strides[i])[None, :] for i in range(n)]
+        if n == 1:
+            return xp[:, :, idx[0]]
+        return xp[:, :, idx[0][:, None, :, None], idx[1][None, :, None, :]]
+
+    def conv(self, x, w, b, strides, pads, dilations, group):
+        np = self.np
+        n = x.ndim - 2
+        xp = np.pad(x, [(0, 0), (0, 0)] + [(pads[i], pads[i + n]) for i in range(n)])
+        p = self._windows(xp, list(w.shape[2:]), strides, dilations)
+        cg, mg = x.shape[1] // group, w.shape[0] // group
+        spec = 'ncio,mci->nmo' if n == 1 else 'ncijhw,mcij->nmhw'
+        y = np.concatenate([np.einsum(spec, p[:, g * cg:(g + 1) * cg], w[g * mg:(g + 1) * mg]) for g in range(group)], axis=1).astype(x.dtype)
+        return y + b.reshape([-1] + [1] * n) if b is not None else y
+
+    def pool(self, x, kind, k, strides):
+        n = x.ndim - 2
+        p = self._windows(x, k, strides, [1] * n)
+        axes = tuple(range(2, 2 + n))
+        return (p.max(axis=axes) if kind == 'max' else p.mean(axis=axes)).astype(x.dtype)
+
+    def global_pool(self, x, kind):
+        axes = tuple(range(2, x.ndim))
+        return x.max(axis=axes, keepdims=True) if kind == 'max' else x.mean(axis=axes, keepdims=True).astype(x.dtype)
+
+    def batch_norm(self, x, scale, bias, mean, var, eps):
+        np = self.np
+        shape = [-1] + [1] * (x.ndim - 2)
+        r = lambda t: t.reshape(shape)
+        return ((x - r(mean)) / np.sqrt(r(var) + eps) * r(scale) + r(bias)).astype(x.dtype)
+
+    def flatten(self, x, axis):
+        return x.reshape(list(x.shape[:axis]) + [-1])
+
     def sync(self):
         pass
 
@@ -354,6 +394,32 @@ class TorchBackend:
 
     def scatter_add_rows(self, data, rows, updates):
         return data.index_add(0, rows, updates)
+
+    # Convolutional ops (NCHW / NCL), as the numpy backend.
+    def conv(self, x, w, b, strides, pads, dilations, group):
+        n = x.dim() - 2
+        if list(pads[:n]) != list(pads[n:]):
+            raise SystemExit('gpu-probe-torch: asymmetric Conv padding')
+        f = self.F.conv1d if n == 1 else self.F.conv2d
+        return f(x, w, b, stride=tuple(strides), padding=tuple(pads[:n]), dilation=tuple(dilations), groups=group)
+
+    def pool(self, x, kind, k, strides):
+        n = x.dim() - 2
+        if kind == 'max':
+            f = self.F.max_pool1d if n == 1 else self.F.max_pool2d
+        else:
+            f = self.F.avg_pool1d if n == 1 else self.F.avg_pool2d
+        return f(x, tuple(k), tuple(strides))
+
+    def global_pool(self, x, kind):
+        dims = tuple(range(2, x.dim()))
+        return self.torch.amax(x, dim=dims, keepdim=True) if kind == 'max' else x.mean(dim=dims, keepdim=True)
+
+    def batch_norm(self, x, scale, bias, mean, var, eps):
+        return self.F.batch_norm(x, mean, var, scale, bias, False, 0.0, eps)
+
+    def flatten(self, x, axis):
+        return x.flatten(axis)
 
     def sync(self):
         if self.dev.type == 'cuda':
@@ -523,6 +589,21 @@ class Graph:
                 out = be.amin_all(dev(ins[0]))
             elif op == 'ReduceMax':
                 out = be.amax(ins[0], a['axes'], bool(a.get('keepdims', 1)))
+            elif op == 'Identity':
+                out = ins[0]
+            elif op == 'Conv':
+                nsp = len(a['kernel_shape'])
+                out = be.conv(ins[0], ins[1], ins[2] if len(ins) > 2 else None, a.get('strides', [1] * nsp), a.get('pads', [0] * 2 * nsp), a.get('dilations', [1] * nsp), a.get('group', 1))
+            elif op in ('MaxPool', 'AveragePool'):
+                if any(a.get('pads', [0])):
+                    raise SystemExit(f'gpu-probe-torch: padded {op} is not implemented')
+                out = be.pool(ins[0], 'max' if op == 'MaxPool' else 'avg', a['kernel_shape'], a.get('strides', [1] * len(a['kernel_shape'])))
+            elif op in ('GlobalAveragePool', 'GlobalMaxPool'):
+                out = be.global_pool(ins[0], 'max' if op == 'GlobalMaxPool' else 'avg')
+            elif op == 'BatchNormalization':
+                out = be.batch_norm(ins[0], ins[1], ins[2], ins[3], ins[4], a.get('epsilon', 1e-5))
+            elif op == 'Flatten':
+                out = be.flatten(ins[0], a.get('axis', 1))
             elif op == 'NonZero':
                 out = be.nonzero(ins[0])
             elif op == 'GatherND':

@@ -183,3 +183,64 @@ test('the interpreted graph reproduces ONNX Runtime: generated weights, material
     for (const generation of ['materialised', 'live'] as const) await compare(name, { generation, ops: 'standard' }, 2, 5, GENERATED);
   }
 });
+
+// Layer kinds beyond attention stacks: convolutions, BatchNorm and pooling on a device-made image
+// (with a WRN residual and projection-shortcut block), MLA (prefill and the absorbed decode over
+// the latent cache) and MoEUT's SwitchHead + σ-MoE.
+const LAYERS = `
+block Down {
+  bn1      = BatchNorm(4)
+  conv1    = Conv2d(4, 6, 3, stride: 2, padding: 1, bias: false, size: 8)
+  bn2      = BatchNorm(6)
+  conv2    = Conv2d(6, 6, 3, padding: 1, bias: false, size: 4)
+  shortcut = Conv2d(4, 6, 1, stride: 2, bias: false, size: 8)
+}
+model Cnn {
+  stem = Conv2d(3, 4, 3, padding: 1, size: 8)
+  down = Down
+  p    = Pool(max, kernel: 2)
+  c    = Conv2d(6, 6, 1, size: 2, groups: 2)
+  a    = Pool(avg, kernel: 2)
+  flat = Flatten()
+  fc   = Linear(6, 5)
+}
+model Cnn1d {
+  c1 = Conv1d(2, 4, 3, length: 12, dilation: 2)
+  bn = BatchNorm(4, affine: false)
+  g  = GlobalPool(max)
+  fc = Linear(4, 3, bias: true)
+}
+model Cnn2 {
+  c1 = Conv2d(3, 4, 3, size: 6)
+  g  = GlobalPool(avg)
+}
+model Mla {
+  embed = Embedding(50, 24)
+  block B {
+    n = RMSNorm(24)
+    a = MLA(24, 3, kv_rank: 8, rope_dim: 4, nope_dim: 4, v_dim: 5, q_rank: 6, bias: true)
+    m = RMSNorm(24)
+    f = GatedMLP(24, 32)
+  }
+  body = B * 2
+}
+model Moeut {
+  embed = Embedding(50, 8)
+  block L {
+    ln1 = LayerNorm(8)
+    attn = Attention(8, 2, head_dim: 4)
+    vo = MoE(8, 4, experts: 4, top_k: 2, gated: false, act: relu)
+    sel = Linear(8, 8)
+    ln2 = LayerNorm(8)
+    ffn = MoE(8, 6, experts: 5, top_k: 2, gated: false, act: relu)
+  }
+  body = L * 2
+}
+`;
+
+test('the interpreted graph reproduces ONNX Runtime: convolutions, pooling, MLA and MoEUT', { skip: !hasNumpy && 'python3 with numpy is not installed' }, async () => {
+  for (const name of ['Cnn', 'Cnn1d', 'Cnn2', 'Mla', 'Moeut']) await compare(name, {}, 2, 5, LAYERS);
+  await compare('Mla', { decode: { batch: 2, past: 6 } }, 2, 1, LAYERS);
+  await compare('Moeut', { decode: { batch: 2, past: 6 } }, 2, 1, LAYERS);
+  for (const op of ['Conv', 'BatchNormalization', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'Flatten', 'Identity']) assert.ok(seen.has(op), `no compared graph has ${op}`);
+});
