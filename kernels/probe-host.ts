@@ -18,7 +18,7 @@ import { analyze } from '../src/core/index.js';
 import { KERNEL_RPC, type HostInfo, type JsonRpcRequest, type JsonRpcResponse, type Measurement, type ProbeErrorKind, type ProbeParams, type ProbeProgress, type ProbeResult } from '../src/protocol/kernel-rpc.js';
 import { ExportError, exportModel, onnxBytes, writeOnnx } from './export.js';
 import { defaultFill, type WeightFill } from './graph-builder.js';
-import { DEFAULT_EXTERNAL_THRESHOLD } from './onnx-writer.js';
+import { DEFAULT_EXTERNAL_THRESHOLD, type NodeSpec } from './onnx-writer.js';
 import { CUDA_INSTALL_HINT, binDir, hasCudaProvider, ortPackageDir, shadowPackage } from './runtime.js';
 
 class ProbeFailure extends Error {
@@ -122,6 +122,28 @@ function nodesByProvider(file: string): Record<string, number> {
 /** Weights above this many bytes go to an external data file (NPAS_PROBE_EXTERNAL_THRESHOLD lowers it in tests). */
 const externalThreshold = (): number => Number(process.env.NPAS_PROBE_EXTERNAL_THRESHOLD) || DEFAULT_EXTERNAL_THRESHOLD;
 
+/** What the prefill graph's attention and norms are built from, read from the graph itself (a fused export falls back to standard ops per layer). */
+function opsNotes(nodes: readonly NodeSpec[]): string[] {
+  const count = (op: string) => nodes.filter((n) => n.op === op).length;
+  // The standard attention's q·kᵀ MatMul is named by its hint (kernels/layers/attention.ts).
+  const standard = nodes.filter((n) => n.op === 'MatMul' && n.outputs[0]!.startsWith('scores_')).length;
+  const gqa = count('GroupQueryAttention');
+  const mha = count('MultiHeadAttention');
+  const notes: string[] = [];
+  if (gqa > 0) notes.push(`Causal attention is ORT's fused com.microsoft GroupQueryAttention (${gqa} layers): no S×S mask or score tensor in the graph; on CUDA it is flash attention, which skips the masked half, and is implemented for fp16/bf16 only (in fp32 ORT places it on the CPU). Achieved FLOP/s uses the engine's count.`);
+  if (mha > 0) notes.push(`Bidirectional attention is com.microsoft MultiHeadAttention (${mha} layers): the full S×S scores, as the engine counts them.`);
+  if (standard > 0) {
+    notes.push(
+      gqa + mha > 0
+        ? `${standard} attention layer(s) have no contrib op (bidirectional GQA/MQA, or a head size not a multiple of 8) and are standard ops (MatMul, Softmax, an additive mask): the full S×S score matrix, twice the causal work the engine counts.`
+        : 'Attention is built from standard ops (MatMul, Softmax, an additive causal mask): it computes the full S×S score matrix, twice the causal work the engine counts; achieved FLOP/s uses the engine\'s count.',
+    );
+  }
+  const skip = count('SkipSimplifiedLayerNormalization') + count('SkipLayerNormalization');
+  if (skip > 0) notes.push(`${skip} residual adds are fused into the norm that reads the sum (SkipLayerNormalization / SkipSimplifiedLayerNormalization).`);
+  return notes;
+}
+
 async function probe(p: ProbeParams): Promise<ProbeResult> {
   const notes: string[] = [];
   const device = p.device ?? (p.ep === 'cuda' ? 'H100' : 'CPU');
@@ -136,7 +158,7 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
     return raw;
   };
   try {
-    exported = exportModel(p.specText, p.model, { dtype: p.dtype, fill, analysis: { seq: p.seq, batch: p.batch, dtype: p.dtype, device } });
+    exported = exportModel(p.specText, p.model, { dtype: p.dtype, ops: p.ops ?? 'fused', fill, analysis: { seq: p.seq, batch: p.batch, dtype: p.dtype, device } });
   } catch (e) {
     if (e instanceof ExportError) throw new ProbeFailure('spec', e.message);
     throw e;
@@ -240,7 +262,7 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
     let decodeUnavailable: string | undefined;
     let decodeCacheElements = 0n;
     try {
-      const dec = exportModel(p.specText, p.model, { dtype: p.dtype, fill, decode: { batch: p.batch, past: p.seq }, analysis: { seq: p.seq, batch: p.batch, dtype: p.dtype, device } });
+      const dec = exportModel(p.specText, p.model, { dtype: p.dtype, ops: p.ops ?? 'fused', fill, decode: { batch: p.batch, past: p.seq }, analysis: { seq: p.seq, batch: p.batch, dtype: p.dtype, device } });
       if (dec.maxSeq !== undefined && p.seq + 1 > dec.maxSeq) throw new ExportError(`the position table has ${dec.maxSeq} positions; a decode step at context ${p.seq} needs ${p.seq + 1}`);
       decodeCacheElements = dec.kvCacheElements;
       progress({ stage: 'measure', message: `decode step: session with a KV cache of ${p.seq} positions` });
@@ -299,10 +321,7 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
       };
     };
     if (decodeTimes) notes.push(`The decode step reads a synthetic KV cache of ${p.seq} positions held by the session (${decodeCacheElements} elements); its input is ${p.batch} token id(s).`);
-    notes.push(
-      'Attention is built from standard ops (MatMul, Softmax, an additive causal mask): it computes the full S×S score matrix, twice the causal work the engine counts; achieved FLOP/s uses the engine\'s count.',
-      'The LM head runs on every position (as the engine counts it); only the last position leaves the device.',
-    );
+    notes.push(...opsNotes(exported.spec.graph.nodes), 'The LM head runs on every position (as the engine counts it); only the last position leaves the device.');
     if (provider === 'cpu' && device !== 'CPU') notes.push(`The roofline is for ${device}, not for this CPU.`);
     if (device === 'CPU') notes.push('The CPU roofline is the engine\'s generic 16-core AVX-512 profile, not this machine.');
     const dec = report.latency.decode;
@@ -313,6 +332,7 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
       provider,
       fallback,
       dtype: p.dtype,
+      ops: p.ops ?? 'fused',
       batch: p.batch,
       seq: p.seq,
       storedParams: String(exported.storedParams),

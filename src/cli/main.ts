@@ -20,10 +20,11 @@ commands:
   import-hf CONFIG [-o FILE]       a .npas spec from a Hugging Face config.json
   allocate FILE --model NAME --params N [--groups G] [--method M] [--json] [--emit] [--sweep FROM..TO]
                                    an NPAS plan storing exactly N params (exit 2 when refused)
-  export-onnx FILE --model NAME -o OUT.onnx [--dtype fp16|fp32]
+  export-onnx FILE --model NAME -o OUT.onnx [--dtype fp16|fp32] [--ops fused|standard]
                                    the model as ONNX with synthetic weights (one initializer per stored tensor)
-  probe FILE --model NAME [--ep cuda|cpu] [--batch B] [--seq S] [--json]
-                                   measure it with onnxruntime-node beside the roofline (docs/probes.md)
+  probe FILE --model NAME [--ep cuda|cpu] [--batch B] [--seq S] [--ops fused|standard] [--json]
+                                   measure it with onnxruntime-node beside the roofline (docs/probes.md);
+                                   --ops standard: ai.onnx ops only instead of ORT's fused contrib ops
   report FILE [-o report.html] [--model NAME] [--seq N] [--batch N] [--dtype T] [--device D] [--theme dark|light]
                                    the dashboard as one self-contained HTML file (exit 1 if a budget is violated)
   help                             this text

@@ -18,6 +18,8 @@ export const KERNEL_RPC = {
 
 export type ExecutionProviderName = 'cuda' | 'cpu';
 export type ProbeDType = 'fp16' | 'fp32';
+/** 'fused': ORT com.microsoft contrib ops (GroupQueryAttention, …); 'standard': ai.onnx ops only. */
+export type ProbeOps = 'fused' | 'standard';
 
 export interface ProbeParams {
   /** The `.npas` source and the model or variant to probe. */
@@ -40,6 +42,8 @@ export interface ProbeParams {
   readonly providerPath?: string;
   /** CPU threads for the CPU provider (default: ORT's choice). */
   readonly threads?: number;
+  /** Which ops the exported graphs use (default 'fused'; docs/probes.md). */
+  readonly ops?: ProbeOps;
 }
 
 export interface ProbeProgress {
@@ -75,6 +79,8 @@ export interface ProbeResult {
   /** Set, in words, when the requested provider was not used. Never silent. */
   readonly fallback: string | undefined;
   readonly dtype: ProbeDType;
+  /** The ops the measured graphs used (absent from hosts that predate the option: standard). */
+  readonly ops?: ProbeOps;
   readonly batch: number;
   readonly seq: number;
   readonly storedParams: string;

@@ -6,7 +6,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { exportModel, onnxBytes, type ExportOptions, type ExportResult } from '../../kernels/export.js';
@@ -235,4 +236,58 @@ test('fp16 fused graphs run on CPU and stay close to fp32', async () => {
   const a = await run(exportModel(SPECS, 'Qwen3', { ops: 'fused' }), 1, 6, 61);
   const h = await run(exportModel(SPECS, 'Qwen3', { ops: 'fused', dtype: 'fp16' }), 1, 6, 61);
   close(a, h, 5e-2, 'fp16 vs fp32');
+});
+
+test('--ops on npas export-onnx and npas probe: fused by default, standard on request, anything else a usage error', async () => {
+  const { mainAsync } = await import('../../src/cli/main.js');
+  const { runProbeCommand } = await import('../../src/cli/commands/probe.js');
+  const host = join(__dirname, '..', '..', 'kernels', 'probe-host.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'npas-ops-'));
+  try {
+    const spec = join(dir, 'llama.npas');
+    writeFileSync(spec, SPECS);
+    let stdout = '';
+    let stderr = '';
+    const io = { stdout: (t: string) => void (stdout += t), stderr: (t: string) => void (stderr += t), readFile: (p: string) => (p === spec ? SPECS : ''), writeFile: () => {} };
+    const ops = async (args: string[]): Promise<Map<string, number>> => {
+      const json = join(dir, 'g.json');
+      stdout = '';
+      assert.equal(await mainAsync(['export-onnx', spec, '--model', 'Llama', '--graph-json', json, ...args], io), 0, stderr);
+      const nodes = (JSON.parse(readFileSync(json, 'utf8')) as { nodes: { op: string }[] }).nodes;
+      const m = new Map<string, number>();
+      for (const n of nodes) m.set(n.op, (m.get(n.op) ?? 0) + 1);
+      return m;
+    };
+    assert.equal((await ops([])).get('GroupQueryAttention'), 3);
+    assert.match(stdout, /fused ops/);
+    assert.equal((await ops(['--ops', 'standard'])).get('GroupQueryAttention'), undefined);
+    assert.match(stdout, /standard ops/);
+    stderr = '';
+    assert.equal(await mainAsync(['export-onnx', spec, '--model', 'Llama', '-o', join(dir, 'x.onnx'), '--ops', 'flash'], io), 2);
+    assert.match(stderr, /--ops must be fused or standard; got 'flash'/);
+    stderr = '';
+    assert.equal(await mainAsync(['probe', spec, '--model', 'Llama', '--ep', 'cpu', '--ops', 'fast'], io), 2);
+    assert.match(stderr, /--ops must be fused or standard; got 'fast'/);
+
+    // The probe carries the choice to the host, which says what the graph's attention is.
+    for (const mode of ['fused', 'standard'] as const) {
+      stdout = '';
+      stderr = '';
+      const args = [spec, '--model', 'Mixed', '--ep', 'cpu', '--seq', '8', '--runs', '1', '--warmup', '0', '--json', ...(mode === 'standard' ? ['--ops', 'standard'] : [])];
+      assert.equal(await runProbeCommand(args, io, { hostPath: host }), 0, stderr);
+      const r = JSON.parse(stdout) as { ops: string; notes: string[]; decode: { medianMs?: number } };
+      assert.equal(r.ops, mode);
+      assert.ok(r.decode.medianMs !== undefined, mode);
+      const notes = r.notes.join('\n');
+      if (mode === 'fused') {
+        assert.match(notes, /GroupQueryAttention \(2 layers\)/);
+        assert.doesNotMatch(notes, /S×S score matrix/);
+      } else {
+        assert.match(notes, /standard ops .* full S×S score matrix/);
+        assert.doesNotMatch(notes, /GroupQueryAttention/);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -20,10 +20,11 @@ const FLAGS = [
   { name: 'batch', takesValue: true },
   { name: 'graph-json', takesValue: true },
   { name: 'with-weights', takesValue: false },
+  { name: 'ops', takesValue: true },
 ] as const;
 
 const USAGE =
-  'usage: npas export-onnx FILE --model NAME -o OUT.onnx [--dtype fp16|fp32] [--decode-past S --batch B] [--graph-json OUT.json [--with-weights]] [--external-threshold BYTES]';
+  'usage: npas export-onnx FILE --model NAME -o OUT.onnx [--dtype fp16|fp32] [--ops fused|standard] [--decode-past S --batch B] [--graph-json OUT.json [--with-weights]] [--external-threshold BYTES]';
 
 export function runExportOnnx(argv: readonly string[], io: CliIO): number {
   const { positionals, flags } = parseArgs(argv, FLAGS, 'export-onnx');
@@ -33,6 +34,8 @@ export function runExportOnnx(argv: readonly string[], io: CliIO): number {
   if (typeof out !== 'string' && typeof jsonPath !== 'string') throw new CliError(`export-onnx: -o OUT.onnx is required\n${USAGE}`);
   const dtype = flags.get('dtype') ?? 'fp32';
   if (dtype !== 'fp32' && dtype !== 'fp16') throw new CliError(`--dtype must be fp16 or fp32; got '${String(dtype)}'`);
+  const ops = flags.get('ops') ?? 'fused';
+  if (ops !== 'fused' && ops !== 'standard') throw new CliError(`--ops must be fused or standard; got '${String(ops)}'\n${USAGE}`);
   const model = flags.get('model');
   const thresholdFlag = flags.get('external-threshold');
   const threshold = typeof thresholdFlag === 'string' ? Number(thresholdFlag) : undefined;
@@ -46,7 +49,7 @@ export function runExportOnnx(argv: readonly string[], io: CliIO): number {
   try {
     // A graph description without weights need not draw them (a 7B model's take seconds).
     const graphOnly = typeof out !== 'string' && !flags.has('with-weights');
-    result = exportModel(text, typeof model === 'string' ? model : undefined, { dtype, decode, ...(graphOnly ? { fill: () => new Uint8Array(0) } : {}) });
+    result = exportModel(text, typeof model === 'string' ? model : undefined, { dtype, decode, ops, ...(graphOnly ? { fill: () => new Uint8Array(0) } : {}) });
   } catch (e) {
     if (e instanceof ExportError) throw new CliError(`export-onnx: ${e.message}`);
     throw e;
@@ -69,7 +72,7 @@ export function runExportOnnx(argv: readonly string[], io: CliIO): number {
   const match = result.initializerElements === result.storedParams;
   io.stdout(
     `${result.modelName} → ${typeof out === 'string' ? out : `${String(jsonPath)} (graph only)`} (${formatBytes(BigInt(written.bytes))}${written.externalPath ? ` + external data ${written.externalPath}, ${formatBytes(BigInt(written.externalBytes))}` : ''})\n` +
-      `  ${groupDigits(result.initializers)} initializers, ${groupDigits(result.initializerElements)} elements ${match ? '= params.stored' : `≠ params.stored ${groupDigits(result.storedParams)}`}; ${groupDigits(result.nodes)} nodes; ${dtype}\n` +
+      `  ${groupDigits(result.initializers)} initializers, ${groupDigits(result.initializerElements)} elements ${match ? '= params.stored' : `≠ params.stored ${groupDigits(result.storedParams)}`}; ${groupDigits(result.nodes)} nodes; ${dtype}; ${ops} ops\n` +
       (decode ? `  decode step: KV cache of ${decode.past} positions × batch ${decode.batch} in initializers (${groupDigits(result.kvCacheElements)} elements)\n` : '') +
       `  input: input_ids int64 [${decode ? `${decode.batch}, 1` : 'batch, seq'}]; output: last_token float32 [batch, ${result.outputWidth}]\n`,
   );

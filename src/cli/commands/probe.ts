@@ -28,9 +28,10 @@ const FLAGS = [
   { name: 'fallback', takesValue: false },
   { name: 'profile', takesValue: false },
   { name: 'json', takesValue: false },
+  { name: 'ops', takesValue: true },
 ] as const;
 
-const USAGE = 'usage: npas probe FILE --model NAME [--ep cuda|cpu] [--batch B] [--seq S] [--dtype fp16|fp32] [--device D] [--runs N] [--profile] [--fallback] [--provider-path DIR] [--timeout SECONDS] [--json]';
+const USAGE = 'usage: npas probe FILE --model NAME [--ep cuda|cpu] [--batch B] [--seq S] [--dtype fp16|fp32] [--ops fused|standard] [--device D] [--runs N] [--profile] [--fallback] [--provider-path DIR] [--timeout SECONDS] [--json]';
 
 export interface ProbeCommandHooks {
   /** Overrides the probe host entry (tests). */
@@ -48,6 +49,8 @@ export async function runProbeCommand(argv: readonly string[], io: CliIO, hooks:
   if (ep !== 'cuda' && ep !== 'cpu') throw new CliError(`--ep must be cuda or cpu; got '${ep}'`);
   const dtype = str('dtype') ?? (ep === 'cuda' ? 'fp16' : 'fp32');
   if (dtype !== 'fp16' && dtype !== 'fp32') throw new CliError(`--dtype must be fp16 or fp32; got '${dtype}'`);
+  const ops = str('ops') ?? 'fused';
+  if (ops !== 'fused' && ops !== 'standard') throw new CliError(`--ops must be fused or standard; got '${ops}'\n${USAGE}`);
   const deviceFlag = str('device');
   const device = deviceFlag ? findDevice(deviceFlag)?.name : undefined;
   if (deviceFlag && !device) throw new CliError(`--device must be one of H100, H200, A100, L4, RTX4090, CPU; got '${deviceFlag}'`);
@@ -59,6 +62,7 @@ export async function runProbeCommand(argv: readonly string[], io: CliIO, hooks:
     model: model ?? '',
     ep,
     dtype,
+    ops,
     batch: int('batch', 1)!,
     seq: int('seq', 128)!,
     runs: int('runs', 10),
@@ -106,7 +110,7 @@ const si = (x: number, unit: string): string => {
 function formatResult(r: ProbeResult): string {
   const p = r.prefill;
   const lines = [
-    `${r.model} on ${r.provider === 'cuda' ? 'CUDA' : 'CPU'}${r.fallback ? ' (FALLBACK from CUDA)' : ''} — onnxruntime-node ${r.ortVersion}, ${r.dtype}, batch ${r.batch}, seq ${r.seq}`,
+    `${r.model} on ${r.provider === 'cuda' ? 'CUDA' : 'CPU'}${r.fallback ? ' (FALLBACK from CUDA)' : ''} — onnxruntime-node ${r.ortVersion}, ${r.dtype}, ${r.ops ?? 'standard'} ops, batch ${r.batch}, seq ${r.seq}`,
     `  export            ${ms(r.export.ms)}, ${si(r.export.bytes, 'B')}${r.export.externalData ? ' (external data)' : ''}, ${groupDigits(r.export.nodes)} nodes, ${groupDigits(r.export.initializers)} initializers = ${groupDigits(BigInt(r.initializerElements))} elements (params.stored ${groupDigits(BigInt(r.storedParams))})`,
     `  session creation  ${ms(r.sessionCreateMs)}`,
     `  prefill           ${ms(p.medianMs)} median, ${ms(p.minMs)} min over ${p.runs} runs   roofline (${p.roofline.device}) ${ms(p.roofline.seconds * 1000)}, ${p.roofline.bound}-bound → ${(p.efficiency * 100).toFixed(1)}% of roofline`,
