@@ -4,11 +4,14 @@
 // pre-norm residual branch (x + f(norm(x))), Attention/MLP followed by a norm is post-norm
 // (norm(x + f(x))), a bare Attention/MLP is residual; everything else is applied in sequence.
 
-import type { BlockMember, ModuleNode, PathStep } from './engine-bridge.js';
+import { ExportError, pathText, routeOf, type BlockMember, type StackRoute, type LayerNode, type ModuleNode, type PathStep } from './engine-bridge.js';
 import { convBlock } from './layers/conv-block.js';
 import { moeutLayer, switchHeadSpan } from './layers/switch-head.js';
 import { emitLayer, type EmitContext, type Hidden, type TieTarget } from './layers/emit.js';
 import { residualAdd } from './layers/residual.js';
+import { setCrossSource, type CrossSource } from './layers/cross-attention.js';
+import { setRelativeBias } from './layers/relative-position.js';
+import { Router, checkRoutable, recursionRanges } from './layers/routing.js';
 
 const TRANSFORMS = new Set(['Attention', 'MLA', 'MLP', 'GatedMLP', 'MoE']);
 const NORMS = new Set(['LayerNorm', 'RMSNorm']);
@@ -23,7 +26,87 @@ export class Exporter {
   maxSeq: number | undefined;
   inputVocab = 1;
 
-  constructor(private readonly ctx: EmitContext) {}
+  /** The graph's token-id inputs, in the order they were read (an encoder-decoder has two). */
+  readonly inputs: TokenInput[] = [];
+
+  /**
+   * `ctx` is the context of the first token stream (the encoder's in an encoder-decoder prefill,
+   * else the only one); after run() it is the stream the output is read from. `sourceLength`:
+   * the cached source positions of an encoder-decoder's decode step (the engine's src_seq).
+   */
+  constructor(
+    public ctx: EmitContext,
+    private readonly sourceLength?: number,
+  ) {}
+
+  /**
+   * Runs the model's members. A model with cross-attention is an encoder-decoder: the members
+   * the engine classifies as encoder (only bidirectional self-attention) and the members after
+   * them up to the decoder (a final norm) run first on `input_ids`; the rest run on
+   * `decoder_input_ids` and their cross-attention reads the encoder output. The decoder begins
+   * with its own embedding (`tgt_embed`), or reads the model's first one (T5's shared table). In
+   * a decode step the encoder does not run: cross-attention reads a cache of the source.
+   */
+  run(items: readonly Item[]): Hidden {
+    const empty: Hidden = { x: undefined, width: 0 };
+    const split = encoderSplit(items);
+    if (!split) {
+      const h = this.stream(items, empty);
+      this.inputs.push({ name: this.ctx.ids, vocab: this.inputVocab, length: 'seq' });
+      return h;
+    }
+    const { encoder, decoder } = split;
+    if (!this.ctx.decode) {
+      const enc = this.stream(encoder, empty);
+      if (enc.x === undefined) throw new ExportError('the encoder produced no output');
+      this.inputs.push({ name: this.ctx.ids, vocab: this.inputVocab, length: 'src_seq' });
+      const source: CrossSource = { kind: 'encoder', x: enc.x, width: enc.width, idsShape: this.ctx.idsShape };
+      this.ctx = tokenStream(this.ctx, DECODER_IDS);
+      setCrossSource(this.ctx, source);
+    } else setCrossSource(this.ctx, { kind: 'cache', length: this.sourceLength ?? this.ctx.decode.past });
+    let h = empty;
+    const first = decoder[0];
+    if (!(first?.node.kind === 'layer' && first.node.layerKind === 'Embedding')) {
+      const shared = items[0];
+      if (!(shared?.node.kind === 'layer' && shared.node.layerKind === 'Embedding')) throw new ExportError(`the decoder (from '${first?.name}') starts without an Embedding and the model's first member is not one to share`);
+      h = this.module(shared, [{ kind: 'name', name: shared.name }], h);
+    }
+    h = this.stream(decoder, h);
+    this.inputs.push({ name: this.ctx.ids, vocab: this.inputVocab, length: 'seq' });
+    return h;
+  }
+
+  /** One token stream: registers its relative position bias table (T5), then runs its members. */
+  private stream(items: readonly Item[], h: Hidden): Hidden {
+    const rel = findLayer(items, [], 'RelativePositionBias');
+    if (rel) setRelativeBias(this.ctx, rel.node, rel.steps);
+    return this.sequence(items, [], h);
+  }
+
+  /** A stack under `route` (MoR): recursion r runs its instances on the tokens its router keeps (layers/routing.ts). */
+  private routed(node: ModuleNode & { kind: 'stack' }, steps: readonly PathStep[], h: Hidden, route: StackRoute): Hidden {
+    if (h.x === undefined) throw new ExportError(`${pathText(steps)}: a routed stack needs a hidden state before it`);
+    if (route.routerWidth !== h.width) throw new ExportError(`${pathText(steps)}: the routers read width ${route.routerWidth} but the stream carries ${h.width}`);
+    checkRoutable(node, steps);
+    const nodes: ModuleNode[] = [];
+    for (const run of node.runs) for (let c = 0; c < run.count; c++) nodes.push(run.node);
+    const router = new Router(this.ctx, steps, h.width);
+    let x = h.x;
+    const outer = this.ctx;
+    recursionRanges(nodes.length, route.capacities.length).forEach(([start, end], r) => {
+      const sel = router.select(r, route.capacities[r]!, x);
+      let y: Hidden = { x: sel.x, width: h.width };
+      this.ctx = sel.ctx;
+      try {
+        for (let i = start; i < end; i++) y = this.module({ name: '', node: nodes[i]!, tie: undefined }, [...steps, { kind: 'index', index: i }], y);
+      } finally {
+        this.ctx = outer;
+      }
+      if (y.width !== h.width) throw new ExportError(`${pathText(steps)}: a routed recursion must keep the width (${h.width} → ${y.width})`);
+      x = router.merge(sel, x, y.x!);
+    });
+    return { x, width: h.width };
+  }
 
   sequence(items: readonly Item[], parent: readonly PathStep[], h: Hidden): Hidden {
     let i = 0;
@@ -89,6 +172,8 @@ export class Exporter {
         return wired ?? this.sequence(items, steps, h);
       }
       case 'stack': {
+        const route = routeOf(this.ctx.model, steps);
+        if (route) return this.routed(node, steps, h, route);
         let index = 0;
         for (const run of node.runs) {
           for (let c = 0; c < run.count; c++, index++) {
@@ -100,4 +185,85 @@ export class Exporter {
       }
     }
   }
+}
+
+/** A token-id input of the graph: its name, the rows its ids index, and which length its second axis takes. */
+export interface TokenInput {
+  readonly name: string;
+  /** Ids stay below it (the rows of the embedding that reads them). */
+  readonly vocab: number;
+  /** 'seq': the target sequence; 'src_seq': an encoder-decoder's source (the engine's src_seq, default seq). */
+  readonly length: 'seq' | 'src_seq';
+}
+
+/** The decoder's input of an encoder-decoder (the encoder reads `input_ids`). */
+export const DECODER_IDS = 'decoder_input_ids';
+
+/** Attention layers in a subtree (one instance per run of a stack). */
+function attentionInfos(node: ModuleNode, out: { cross: boolean; causal: boolean }[] = []): { cross: boolean; causal: boolean }[] {
+  if (node.kind === 'layer') {
+    if (node.cost.attention) out.push(node.cost.attention);
+  } else if (node.kind === 'block') for (const m of node.members) attentionInfos(m.node, out);
+  else for (const run of node.runs) attentionInfos(run.node, out);
+  return out;
+}
+
+/** True when the model has cross-attention (an encoder-decoder), as the engine's classifyEncoders decides. */
+export function isEncoderDecoder(nodes: readonly ModuleNode[]): boolean {
+  return nodes.some((n) => attentionInfos(n).some((a) => a.cross));
+}
+
+/**
+ * Splits an encoder-decoder's top-level members: the encoder is every member up to the last one
+ * with only bidirectional self-attention (the engine's encoder classification), plus the members
+ * after it that hold no attention up to the decoder's embedding or first attention (a final norm).
+ */
+function encoderSplit(items: readonly Item[]): { encoder: Item[]; decoder: Item[] } | undefined {
+  if (!isEncoderDecoder(items.map((i) => i.node))) return undefined;
+  const isEncoder = (i: Item) => {
+    const a = attentionInfos(i.node);
+    return a.length > 0 && a.every((x) => !x.cross && !x.causal);
+  };
+  let last = -1;
+  items.forEach((it, i) => isEncoder(it) && (last = i));
+  if (last < 0) throw new ExportError('the model has cross-attention but no encoder (a member with only bidirectional self-attention) for it to read');
+  let end = last + 1;
+  while (end < items.length && attentionInfos(items[end]!.node).length === 0 && !(items[end]!.node.kind === 'layer' && (items[end]!.node as LayerNode).layerKind === 'Embedding')) end++;
+  const encoder = items.slice(0, end);
+  for (const it of encoder) if (attentionInfos(it.node).some((a) => a.cross)) throw new ExportError(`'${it.name}' has cross-attention but runs before the encoder's last layer`);
+  return { encoder, decoder: items.slice(end) };
+}
+
+/** The first layer of `kind` in the members' subtrees, with its concrete path (stack instances by run). */
+function findLayer(items: readonly Item[], parent: readonly PathStep[], kind: string): { node: LayerNode; steps: PathStep[] } | undefined {
+  const inNode = (node: ModuleNode, steps: PathStep[]): { node: LayerNode; steps: PathStep[] } | undefined => {
+    if (node.kind === 'layer') return node.layerKind === kind ? { node, steps } : undefined;
+    if (node.kind === 'block') {
+      for (const m of node.members) {
+        const hit = inNode(m.node, [...steps, { kind: 'name', name: m.name }]);
+        if (hit) return hit;
+      }
+      return undefined;
+    }
+    let index = 0;
+    for (const run of node.runs) {
+      const hit = inNode(run.node, [...steps, { kind: 'index', index }]);
+      if (hit) return hit;
+      index += run.count;
+    }
+    return undefined;
+  };
+  for (const it of items) {
+    const hit = inNode(it.node, [...parent, { kind: 'name', name: it.name }]);
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
+/** A context for another token-id input: its own shape, positions and masks; the graph, model and K/V map shared. */
+export function tokenStream(ctx: EmitContext, ids: string): EmitContext {
+  const g = ctx.g;
+  const idsShape = g.op('Shape', [ids], undefined, { hint: 'ids_shape' });
+  const seqLen = g.op('Gather', [idsShape, g.ints([1], true)], { axis: { kind: 'int', value: 0 } }, { hint: 'seq' });
+  return { ...ctx, ids, idsShape, seqLen, masks: new Map(), positions: undefined };
 }

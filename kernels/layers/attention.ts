@@ -6,6 +6,7 @@ import { positions, reshape, toBatchSeq, weightNamed, type EmitContext } from '.
 import { fusedAttention } from './fused-attention.js';
 import { norm } from './norm.js';
 import { projection } from './projection.js';
+import { hasRelativeBias, relativeScoreBias } from './relative-position.js';
 
 export function mask(ctx: EmitContext, window: number | undefined): string {
   const key = window === undefined ? 'full' : String(window);
@@ -55,7 +56,9 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
     if (weightNamed(node, 'k_norm')) k = norm(ctx, node, steps, k, hd, 'k_norm', 'k_norm_bias');
     ctx.kv.set(pathText(steps), { k, v: v4, kvHeads: KV, headDim: hd, window: info.window });
   }
-  if (ctx.ops === 'fused') {
+  // A relative position bias (T5) is an additive score input the contrib ops here do not take:
+  // such layers use the standard ops below (relative-position.ts).
+  if (ctx.ops === 'fused' && !hasRelativeBias(ctx, info)) {
     const merged = fusedAttention(ctx, node, `kv_cache.${pathText(producer ?? steps)}`, q, k, v4);
     if (merged) return projection(ctx, node, steps, merged, 'o', bias('o_bias'));
   }
@@ -71,6 +74,8 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   if (G > 1) scores = reshape(ctx, scores, [0, H, -1, 0]); // [B, H, S, S]
   if (info.causal) scores = g.op('Add', [scores, mask(ctx, info.window)]);
   else if (info.window !== undefined) throw new ExportError(`${pathText(steps)}: a bidirectional sliding window is not supported by the ONNX exporter`);
+  const rel = relativeScoreBias(ctx, steps, info); // T5's bias, [1, H, S, S] (relative-position.ts)
+  if (rel) scores = g.op('Add', [scores, rel]);
   let probs = g.op('Softmax', [scores], { axis: { kind: 'int', value: -1 } });
   if (G > 1) probs = reshape(ctx, probs, [0, KV, -1, 0]);
   let ctxv = g.op('MatMul', [probs, vh], undefined, { hint: 'ctx' }); // [B, KV, G·S, hd]
@@ -103,7 +108,9 @@ export function decodeAttention(ctx: EmitContext, node: LayerNode, steps: readon
   const vNew = perm(v, [0, 2, 1, 3]);
   const sPast = g.op('MatMul', [qg, kPast], undefined, { hint: 'scores_past' }); // [B, KV, G, L]
   const sNew = g.op('MatMul', [qg, kNew], undefined, { hint: 'scores_new' }); // [B, KV, G, 1]
-  const probs = g.op('Softmax', [g.op('Concat', [sPast, sNew], { axis: { kind: 'int', value: -1 } })], { axis: { kind: 'int', value: -1 } });
+  const joined = g.op('Concat', [sPast, sNew], { axis: { kind: 'int', value: -1 } });
+  const rel = relativeScoreBias(ctx, steps, info); // T5's bias, [1, KV, G, L + 1] (relative-position.ts)
+  const probs = g.op('Softmax', [rel ? g.op('Add', [joined, rel]) : joined], { axis: { kind: 'int', value: -1 } });
   const axis = g.ints([3]);
   const pPast = g.op('Slice', [probs, g.ints([0]), g.ints([L]), axis]);
   const pNew = g.op('Slice', [probs, g.ints([L]), g.ints([L + 1]), axis]);

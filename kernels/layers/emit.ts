@@ -3,6 +3,7 @@
 import { ExportError, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
 import { activation } from './activation.js';
 import { attention } from './attention.js';
+import { crossAttention } from './cross-attention.js';
 import { CONVS, batchNorm, featureMapLayer } from './conv.js';
 import { layerArgs, positions, reshape, storeFor, toBatchSeq, type EmitContext, type Hidden, type TieTarget } from './context.js';
 import { features } from './features.js';
@@ -10,8 +11,9 @@ import { mla } from './mla.js';
 import { moe } from './moe.js';
 import { norm } from './norm.js';
 import { projection } from './projection.js';
+import { relativePositionLayer } from './relative-position.js';
 
-export const SUPPORTED_LAYERS = ['Embedding', 'PositionEmbedding', 'Linear', 'LayerNorm', 'RMSNorm', 'Attention', 'MLA', 'MLP', 'GatedMLP', 'MoE', 'Activation', 'Dropout', 'Identity', 'Conv1d', 'Conv2d', 'BatchNorm', 'Pool', 'GlobalPool', 'Flatten'] as const;
+export const SUPPORTED_LAYERS = ['Embedding', 'PositionEmbedding', 'Linear', 'LayerNorm', 'RMSNorm', 'Attention', 'MLA', 'RelativePositionBias', 'MLP', 'GatedMLP', 'MoE', 'Activation', 'Dropout', 'Identity', 'Conv1d', 'Conv2d', 'BatchNorm', 'Pool', 'GlobalPool', 'Flatten'] as const;
 
 /** The width a layer reads, from its weights (undefined: any width). */
 export function inputWidth(node: LayerNode): number | undefined {
@@ -78,7 +80,7 @@ export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly Pat
     case 'RMSNorm':
       return { x: norm(ctx, node, steps, h.x!, h.width), width: h.width };
     case 'Attention': {
-      const a = attention(ctx, node, steps, h.x!);
+      const a = node.cost.attention?.cross ? crossAttention(ctx, node, steps, h.x!) : attention(ctx, node, steps, h.x!);
       return { x: a.y, width: a.width };
     }
     case 'MLA': {
@@ -102,6 +104,8 @@ export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly Pat
       return { x: moe(ctx, node, steps, h.x!, args), width: h.width };
     case 'Activation':
       return { x: activation(ctx, h.x!, args.get('kind') ?? 'relu'), width: h.width };
+    case 'RelativePositionBias':
+      return relativePositionLayer(ctx, node, steps, h);
     case 'Dropout':
     case 'Identity':
       return h;

@@ -344,7 +344,8 @@ test('unsupported schemes and layers are refused by name, not exported wrong', (
   const adapters = `${LLAMA}\nvariant V of TinyLlama { adapt body: vblora(rank: 4, vectors: 8, length: 8) }`;
   assert.throws(() => exportModel(adapters, 'V'), (e: unknown) => e instanceof ExportError && /LoRA adapters only/.test(e.message));
   const route = `${LLAMA}\nvariant R of TinyLlama {\n share body: cycle(2)\n route body: mor(recursions: 2) }`;
-  assert.throws(() => exportModel(route, 'R'), (e: unknown) => e instanceof ExportError && /routing/.test(e.message));
+  // Routing exports for a prefill (test/kernels/mor-routing.test.ts); its decode step is refused.
+  assert.throws(() => exportModel(route, 'R', { decode: { batch: 1, past: 4 } }), (e: unknown) => e instanceof ExportError && /body: a decode step of MoR expert-choice routing is not measurable/.test(e.message));
   const conv = `model M { e = Embedding(10, 64)\n c = Conv1d(64, 64, 3, length: 8) }`;
   assert.throws(() => exportModel(conv, 'M'), (e: unknown) => e instanceof ExportError && /c: Conv1d on a token stream is not supported/.test(e.message));
   assert.throws(() => exportModel(LLAMA, 'Nope'), (e: unknown) => e instanceof ExportError && /no model or variant named 'Nope'/.test(e.message));

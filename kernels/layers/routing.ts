@@ -1,0 +1,214 @@
+// Mixture-of-Recursions routing (`route STACK: mor(recursions: R, capacity: [...])`): expert-choice
+// routing per recursion step, as the engine counts it (src/core/analysis/walk.ts).
+//
+// Instance i of the N-instance stack belongs to recursion ⌊i·R/N⌋. Recursion r has a router, a
+// [width, 1] initializer `<stack>.router[r]` (the engine stores width·R router parameters), that
+// scores the tokens still active after recursion r − 1 (all tokens for r = 0): g = σ(x·w). Per
+// sequence the top k_r = max(1, round(c_r·S)) of them are kept (TopK, then sorted back into
+// sequence order so causal attention among them is a plain lower triangle); their rows are
+// gathered from the [T, width] hidden state (GatherND), the recursion's instances run on those
+// rows only, and the gated update x + g·(f(x) − x) — MoR's H + g·f(H) for a residual block — is
+// scattered back (ScatterND, reduction add). The others pass through unchanged. So the measured
+// work is the engine's: c_r of the tokens through recursion r's layers, the router of r on the
+// c_{r−1} tokens that reached it; attention inside recursion r attends over the selected tokens
+// (the KV the engine counts: c_r·S positions per layer). Rounding k_r to whole tokens is the only
+// difference from the engine's exact c_r·S.
+//
+// K/V borrowed across recursions (`share kv STACK: tied`, MoR's recursive KV sharing) are the
+// producer's rows of the tokens this recursion selected: the borrowing context's K/V map gathers
+// them (the producer ran on a superset of tokens, since selections only shrink).
+//
+// A decode step is refused: expert choice ranks the tokens of one forward pass against each
+// other, and a decode step has one token per sequence, so the engine's capacity-scaled decode
+// (c_r of a token's work) is an expectation no single step performs.
+
+import { ExportError, pathText, storePath, type ModuleNode, type PathStep, type StackRoute } from '../engine-bridge.js';
+import { DataType } from '../onnx-writer.js';
+import { reshape, type EmitContext } from './context.js';
+
+type Rational = StackRoute['capacities'][number];
+type KvEntry = EmitContext['kv'] extends Map<string, infer E> ? E : never;
+
+/** Tokens selected by one recursion: sorted positions [B, k] within the sequence, or all of them. */
+interface Selection {
+  /** Sorted positions [B, k]; undefined: every token of the sequence, in order. */
+  readonly positions: string | undefined;
+  /** [B, k] as an int64 shape vector (the routed context's idsShape). */
+  readonly shape: string;
+}
+
+const selectionOf = new WeakMap<KvEntry, Selection>();
+
+/**
+ * The K/V map of a routed recursion: entries it sets belong to its selection; an entry of
+ * another selection (an earlier recursion's, or the unrouted stream's) is read as its rows for
+ * this selection's tokens.
+ */
+class RoutedKv extends Map<string, KvEntry> {
+  private readonly cache = new Map<KvEntry, KvEntry>();
+
+  constructor(
+    private readonly ctx: EmitContext,
+    private readonly base: Map<string, KvEntry>,
+    private readonly sel: Selection,
+  ) {
+    super();
+  }
+
+  override get(key: string): KvEntry | undefined {
+    const e = this.base.get(key);
+    if (!e) return undefined;
+    const from = selectionOf.get(e);
+    if (from === this.sel) return e;
+    let hit = this.cache.get(e);
+    if (!hit) {
+      const rows = this.rowsIn(from);
+      hit = { ...e, k: this.pick(e.k, rows, e.kvHeads, e.headDim), v: this.pick(e.v, rows, e.kvHeads, e.headDim) };
+      selectionOf.set(hit, this.sel);
+      this.cache.set(e, hit);
+    }
+    return hit;
+  }
+
+  override set(key: string, e: KvEntry): this {
+    selectionOf.set(e, this.sel);
+    this.base.set(key, e);
+    return this;
+  }
+
+  /** [B, k]: the index of each selected token among the tokens of `from`. */
+  private rowsIn(from: Selection | undefined): string {
+    const g = this.ctx.g;
+    const mine = this.sel.positions!;
+    if (!from?.positions) return mine; // the producer saw the whole sequence, in order
+    // Both are sorted and mine ⊆ from: the rank of p in `from` is #{q ∈ from : q < p}.
+    const below = g.op('Greater', [g.op('Unsqueeze', [mine, g.ints([2])]), g.op('Unsqueeze', [from.positions, g.ints([1])])], undefined, { hint: 'below' }); // [B, k, n]
+    const count = g.op('ReduceSum', [g.op('Cast', [below], { to: { kind: 'int', value: DataType.FLOAT } }), g.ints([2])], { keepdims: { kind: 'int', value: 0 } });
+    return g.op('Cast', [count], { to: { kind: 'int', value: DataType.INT64 } }, { hint: 'rank' });
+  }
+
+  /** Rows `rows` [B, k] of t [B, n, kvHeads, headDim] → [B, k, kvHeads, headDim]. */
+  private pick(t: string, rows: string, kvHeads: number, headDim: number): string {
+    const g = this.ctx.g;
+    const n = g.op('Gather', [g.op('Shape', [t]), g.ints([1], true)], { axis: { kind: 'int', value: 0 } });
+    const flat = flatRows(this.ctx, rows, n);
+    const picked = g.op('GatherND', [reshape(this.ctx, t, [-1, kvHeads, headDim]), flat], undefined, { hint: 'kv_routed' });
+    return g.op('Reshape', [picked, g.op('Concat', [this.sel.shape, g.ints([kvHeads, headDim])], { axis: { kind: 'int', value: 0 } })]);
+  }
+}
+
+/** Per-sequence rows [B, k] of a [B·n, …] tensor → flat row indices [B·k, 1] for GatherND/ScatterND. */
+function flatRows(ctx: EmitContext, rows: string, n: string): string {
+  const g = ctx.g;
+  const batch = g.op('Gather', [ctx.idsShape, g.ints([0], true)], { axis: { kind: 'int', value: 0 } });
+  const offsets = g.op('Unsqueeze', [g.op('Range', [g.ints([0], true), g.op('Mul', [batch, n]), n]), g.ints([1])], undefined, { hint: 'row_offsets' }); // [B, 1]
+  return reshape(ctx, g.op('Add', [rows, offsets]), [-1, 1]);
+}
+
+/** The recursion of instance i of an N-instance stack routed into R recursions (the engine's ⌊i·R/N⌋). */
+export function recursionRanges(n: number, r: number): [number, number][] {
+  return Array.from({ length: r }, (_, k) => [Math.ceil((k * n) / r), Math.ceil(((k + 1) * n) / r)] as [number, number]);
+}
+
+/** Refuses what a routed recursion cannot run on a subset of tokens, naming the layer. */
+export function checkRoutable(node: ModuleNode, steps: readonly PathStep[]): void {
+  const where = pathText(steps);
+  switch (node.kind) {
+    case 'layer': {
+      const a = node.cost.attention;
+      if (a?.cross) throw new ExportError(`${where}: cross-attention inside a routed recursion is not supported by the ONNX exporter`);
+      if (a?.window !== undefined) throw new ExportError(`${where}: a sliding window inside a routed recursion would count selected tokens, not positions; not supported by the ONNX exporter`);
+      if (['PositionEmbedding', 'RelativePositionBias', 'MLA'].includes(node.layerKind)) throw new ExportError(`${where}: ${node.layerKind} inside a routed recursion is not supported by the ONNX exporter`);
+      return;
+    }
+    case 'block':
+      for (const m of node.members) checkRoutable(m.node, [...steps, { kind: 'name', name: m.name }]);
+      return;
+    case 'stack':
+      for (const run of node.runs) checkRoutable(run.node, [...steps, { kind: 'index', index: 0 }]);
+  }
+}
+
+/** One recursion's tokens: their rows, gates and the context the recursion's layers run in. */
+export interface Routed {
+  /** The selected rows of the hidden state, [B·k, width]. */
+  readonly x: string;
+  /** The context for the recursion's layers: [B, k] tokens, its own masks and K/V view. */
+  readonly ctx: EmitContext;
+  /** Flat row indices [B·k, 1] into the [T, width] hidden state. */
+  readonly rows: string;
+  /** Gates [B·k, 1]. */
+  readonly gates: string;
+}
+
+/** The routing state of one routed stack across its recursions. */
+export class Router {
+  private selection: Selection | undefined;
+  private scored: string | undefined;
+
+  constructor(
+    private readonly ctx: EmitContext,
+    private readonly stackSteps: readonly PathStep[],
+    private readonly width: number,
+  ) {
+    if (ctx.decode) {
+      throw new ExportError(
+        `${pathText(stackSteps)}: a decode step of MoR expert-choice routing is not measurable: the router ranks the tokens of one forward pass, and a decode step has one token per sequence (the engine counts each recursion's capacity share of a token's work, an expectation)`,
+      );
+    }
+  }
+
+  /** Selects recursion r's tokens from the hidden state h [T, width]: capacity c of the sequence. */
+  select(r: number, capacity: Rational, h: string): Routed {
+    const g = this.ctx.g;
+    const ctx = this.ctx;
+    const router = g.weight(`${storePath(ctx.model, this.stackSteps)}.router[${r}]`, [this.width, 1], Math.sqrt(3 / this.width));
+    const batch1 = g.op('Gather', [ctx.idsShape, g.ints([0])], { axis: { kind: 'int', value: 0 } }, { hint: 'batch' }); // [1]
+    const seq1 = g.op('Gather', [ctx.idsShape, g.ints([1])], { axis: { kind: 'int', value: 0 } }, { hint: 'seq' }); // [1]
+    // k = max(1, round(c·S)) = max(1, ⌊(2·num·S + den) / (2·den)⌋), on the shape's integers.
+    const num = Number(capacity.num);
+    const den = Number(capacity.den);
+    const k = g.op('Max', [g.op('Div', [g.op('Add', [g.op('Mul', [seq1, g.ints([2 * num])]), g.ints([den])]), g.ints([2 * den])]), g.ints([1])], undefined, { hint: `capacity${r}` }); // [1]
+    // Scores of the still-active tokens, [B, n]: all of them at r = 0.
+    const active = this.scored ?? h;
+    const logits = g.op('MatMul', [active, router.name], undefined, { hint: `router${r}` }); // [B·n, 1]
+    const scores = g.op('Sigmoid', [g.op('Reshape', [logits, g.op('Concat', [batch1, g.ints([-1])], { axis: { kind: 'int', value: 0 } })])], undefined, { hint: `route${r}` });
+    const top = g.op('TopK', [scores, k], { axis: { kind: 'int', value: -1 } }, { outputs: 2, hint: `top${r}` });
+    const topIdx = g.nodes[g.nodes.length - 1]!.outputs[1]!;
+    const picked = this.selection?.positions ? g.op('GatherElements', [this.selection.positions, topIdx], { axis: { kind: 'int', value: 1 } }, { hint: 'picked' }) : topIdx;
+    // Back into sequence order (positions are below 2^24, exact in float32).
+    g.op('TopK', [g.op('Cast', [picked], { to: { kind: 'int', value: DataType.FLOAT } }), k], { axis: { kind: 'int', value: -1 }, largest: { kind: 'int', value: 0 } }, { outputs: 2, hint: 'order' });
+    const order = g.nodes[g.nodes.length - 1]!.outputs[1]!;
+    const positions = g.op('GatherElements', [picked, order], { axis: { kind: 'int', value: 1 } }, { hint: `sel${r}` }); // [B, k]
+    const gates = reshape(ctx, g.op('GatherElements', [top, order], { axis: { kind: 'int', value: 1 } }), [-1, 1]); // [B·k, 1]
+    const seqScalar = g.op('Gather', [ctx.idsShape, g.ints([1], true)], { axis: { kind: 'int', value: 0 } });
+    const rows = flatRows(ctx, positions, seqScalar);
+    const x = g.op('GatherND', [h, rows], undefined, { hint: `x_rec${r}` }); // [B·k, width]
+    const shape = g.op('Concat', [batch1, k], { axis: { kind: 'int', value: 0 } }, { hint: 'routed_shape' });
+    const selection: Selection = { positions, shape };
+    // Its own tokens: [B, k], masks over them, positions 0..k-1 (order is preserved, so the
+    // causal mask among the selected tokens is the lower triangle). Standard ops: the fused
+    // attention's sequence lengths are made once per graph for the full sequence.
+    const inner: EmitContext = {
+      ...ctx,
+      idsShape: shape,
+      seqLen: g.op('Gather', [shape, g.ints([1], true)], { axis: { kind: 'int', value: 0 } }, { hint: 'routed_seq' }),
+      masks: new Map(),
+      positions: undefined,
+      kv: new RoutedKv(ctx, ctx.kv, selection),
+      ops: 'standard',
+    };
+    this.selection = selection;
+    return { x, ctx: inner, rows, gates };
+  }
+
+  /** h + g·(y − x) on the selected rows; the rest unchanged. Returns the new hidden state [T, width]. */
+  merge(routed: Routed, h: string, y: string): string {
+    const g = this.ctx.g;
+    const delta = g.op('Mul', [g.op('Sub', [y, routed.x]), routed.gates], undefined, { hint: 'routed_delta' });
+    const out = g.op('ScatterND', [h, routed.rows, delta], { reduction: { kind: 'string', value: 'add' } }, { hint: 'routed' });
+    // The next router scores the tokens this recursion kept, after their update.
+    this.scored = g.op('GatherND', [out, routed.rows], undefined, { hint: 'active' });
+    return out;
+  }
+}
