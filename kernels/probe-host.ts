@@ -17,6 +17,8 @@ import type * as Ort from 'onnxruntime-node';
 import { analyze } from '../src/core/index.js';
 import { KERNEL_RPC, type HostInfo, type JsonRpcRequest, type JsonRpcResponse, type Measurement, type ProbeErrorKind, type ProbeParams, type ProbeProgress, type ProbeResult } from '../src/protocol/kernel-rpc.js';
 import { ExportError, exportModel, onnxBytes, writeOnnx } from './export.js';
+import { loadModel } from './engine-bridge.js';
+import { availableMemory, memoryRefusal, probeMemoryEstimate } from './probe-memory.js';
 import { defaultFill, type WeightFill } from './graph-builder.js';
 import { DEFAULT_EXTERNAL_THRESHOLD, type NodeSpec } from './onnx-writer.js';
 import { CUDA_INSTALL_HINT, binDir, hasCudaProvider, ortPackageDir, shadowPackage } from './runtime.js';
@@ -157,6 +159,18 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
     if (!raw) drawn.set(key, (raw = defaultFill(key, shape, dtype, scale, offset)));
     return raw;
   };
+  // Refuse up front what cannot fit this machine, before drawing a weight (probe-memory.ts).
+  if (!p.ignoreMemory) {
+    let refusal: string | undefined;
+    try {
+      const report = loadModel(p.specText, p.model, { seq: p.seq, batch: p.batch, dtype: p.dtype, device }).report;
+      refusal = memoryRefusal(p.model, p.dtype, probeMemoryEstimate(report), availableMemory());
+    } catch (e) {
+      if (e instanceof ExportError) throw new ProbeFailure('spec', e.message);
+      throw e;
+    }
+    if (refusal) throw new ProbeFailure('memory', refusal);
+  }
   try {
     exported = exportModel(p.specText, p.model, { dtype: p.dtype, ops: p.ops ?? 'fused', fill, analysis: { seq: p.seq, batch: p.batch, dtype: p.dtype, device } });
   } catch (e) {

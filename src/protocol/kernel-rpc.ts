@@ -44,6 +44,8 @@ export interface ProbeParams {
   readonly threads?: number;
   /** Which ops the exported graphs use (default 'fused'; docs/probes.md). */
   readonly ops?: ProbeOps;
+  /** Skip the host-memory pre-check (kernels/probe-memory.ts) and try anyway. */
+  readonly ignoreMemory?: boolean;
 }
 
 export interface ProbeProgress {
@@ -113,6 +115,7 @@ export interface HostInfo {
 /** Error codes of failed probe requests (JSON-RPC error.data.kind). */
 export type ProbeErrorKind =
   | 'spec' // the spec or model cannot be exported (message says why)
+  | 'memory' // the model would not fit this machine's memory (message gives the estimate); nothing was drawn
   | 'provider-missing' // the requested execution provider is not installed (message says how to install)
   | 'session' // ORT refused the model or the provider failed to start
   | 'run' // a run failed

@@ -29,9 +29,10 @@ const FLAGS = [
   { name: 'profile', takesValue: false },
   { name: 'json', takesValue: false },
   { name: 'ops', takesValue: true },
+  { name: 'ignore-memory', takesValue: false },
 ] as const;
 
-const USAGE = 'usage: npas probe FILE --model NAME [--ep cuda|cpu] [--batch B] [--seq S] [--dtype fp16|fp32] [--ops fused|standard] [--device D] [--runs N] [--profile] [--fallback] [--provider-path DIR] [--timeout SECONDS] [--json]';
+const USAGE = 'usage: npas probe FILE --model NAME [--ep cuda|cpu] [--batch B] [--seq S] [--dtype fp16|fp32] [--ops fused|standard] [--device D] [--runs N] [--profile] [--fallback] [--provider-path DIR] [--timeout SECONDS] [--ignore-memory] [--json]';
 
 export interface ProbeCommandHooks {
   /** Overrides the probe host entry (tests). */
@@ -71,6 +72,7 @@ export async function runProbeCommand(argv: readonly string[], io: CliIO, hooks:
     device,
     profile: flags.has('profile'),
     allowCpuFallback: flags.has('fallback'),
+    ignoreMemory: flags.has('ignore-memory'),
   };
   if (!model) throw new CliError(`probe: --model NAME is required\n${USAGE}`);
   const timeoutS = int('timeout', 600)!;
@@ -89,7 +91,7 @@ export async function runProbeCommand(argv: readonly string[], io: CliIO, hooks:
     if (!outcome.ok) {
       if (json) io.stdout(`${JSON.stringify({ error: { kind: outcome.kind, message: outcome.message } }, null, 2)}\n`);
       io.stderr(`npas: probe ${outcome.kind === 'provider-missing' ? 'cannot use CUDA' : 'failed'} (${outcome.kind}): ${outcome.message}\n`);
-      return outcome.kind === 'spec' ? 2 : outcome.kind === 'provider-missing' ? 3 : outcome.kind === 'cancelled' ? 130 : 4;
+      return outcome.kind === 'spec' ? 2 : outcome.kind === 'provider-missing' ? 3 : outcome.kind === 'memory' ? 5 : outcome.kind === 'cancelled' ? 130 : 4;
     }
     const r = outcome.result;
     if (r.fallback) io.stderr(`\n!!! ${r.fallback}\n\n`);
