@@ -5,7 +5,7 @@
 // It reads the core only through its public surface (src/core/index.ts: `evaluateArchitecture`).
 
 import { analyze, evaluateArchitecture, instanceAt, mainWeight } from '../src/core/index.js';
-import type { AdapterMethod, AnalysisOptions, Diagnostic, Modifier, ModelMember, ModelReport, ModuleNode, PatternStep, ResolvedSharing, StackShare, StackStrategy } from '../src/core/index.js';
+import type { AdapterMethod, AnalysisOptions, ArchitectureModel, Diagnostic, Modifier, ModelMember, ModelReport, ModuleNode, PatternStep, ResolvedSharing, StackShare, StackStrategy } from '../src/core/index.js';
 
 export { mainWeight };
 export type { BlockMember, LayerNode, ModelMember, ModuleNode, WeightSpec } from '../src/core/index.js';
@@ -26,6 +26,19 @@ export interface LoadedModel {
   readonly tieMain: ReadonlyMap<string, { readonly pattern: readonly PatternStep[]; readonly weight: string | undefined }>;
   /** Per `hash` modifier id: its mapping, `roast(…)` (tiles) or `rps(…)` (STABLE-RPS RANDOMFOLD); the resolved effect does not say. */
   readonly hashMethods: ReadonlyMap<number, 'roast' | 'rps'>;
+  /** `share heads PATH: pairs(n)`, one per target (layers/head-share.ts builds them). */
+  readonly headShares: readonly HeadSharePlan[];
+}
+
+/**
+ * Head-wise sharing of one target: the attention instances it fans out over (their concrete
+ * paths, in stack order), the number of heads that read another layer's head slices, and
+ * whether W_v and W_o slices are shared too (`qkvo: true`).
+ */
+export interface HeadSharePlan {
+  readonly layers: readonly (readonly PathStep[])[];
+  readonly heads: number;
+  readonly qkvo: boolean;
 }
 
 /** Evaluates `text` and returns model `name` (or the only model); throws ExportError on errors. */
@@ -59,17 +72,59 @@ export function loadModel(text: string, name: string | undefined, options: Parti
     tieMain.set(m.name, { pattern: target.pattern, weight: target.weight });
   }
   checkSupportedSharing(sharing);
+  const headShares = headSharePlans(model, sharing);
   const hashMethods = new Map<number, 'roast' | 'rps'>();
   for (const m of sharing.modifiers) if (m.effect.kind === 'hash') hashMethods.set(m.id, /:\s*rps\s*\(/.test(text.slice(m.range.start, m.range.end)) ? 'rps' : 'roast');
-  return { name: chosen, members: model.members, sharing, report, tieAll, tieMain, hashMethods };
+  return { name: chosen, members: model.members, sharing, report, tieAll, tieMain, hashMethods, headShares };
+}
+
+/**
+ * The engine records a head share as its saved parameters only; the plan re-reads its statement:
+ * the targets (each must fan out over a stack of MHA layers), qkvo (a literal), and n = saved /
+ * per-head params, which the engine computed as n · head_dim · (d_q + d_k [+ d_v + d_o]).
+ */
+function headSharePlans(model: ArchitectureModel, sharing: ResolvedSharing): HeadSharePlan[] {
+  const out: HeadSharePlan[] = [];
+  for (const { statement } of model.statements) {
+    if (statement.keyword !== 'share' || statement.modifier?.text !== 'heads') continue;
+    const shares = sharing.headShares.filter((h) => h.range.start === statement.range.start && h.range.end === statement.range.end);
+    const value = statement.value;
+    const qkvoArg = value?.kind === 'Call' ? value.args.find((a) => a.name?.text === 'qkvo') : undefined;
+    if (qkvoArg && qkvoArg.value.kind !== 'Boolean') throw new ExportError('share heads: write qkvo as true or false for the ONNX exporter');
+    const qkvo = qkvoArg?.value.kind === 'Boolean' && qkvoArg.value.value;
+    statement.targets.forEach((t, i) => {
+      const r = model.resolve(t);
+      const share = shares[i];
+      if (!r || !share) return;
+      if (!r.fanOut || r.fanOut.sub.some((s) => s.startsWith('['))) throw new ExportError(`share heads ${r.key}: the ONNX exporter shares heads across the instances of one stack (a path such as body.attn)`);
+      const layer = r.node;
+      const info = layer.kind === 'layer' ? layer.cost.attention : undefined;
+      if (layer.kind !== 'layer' || !info) throw new ExportError(`share heads ${r.key}: not an attention layer`);
+      if (info.kvHeads !== info.queryHeads) throw new ExportError(`share heads ${r.key}: head-wise sharing of grouped-query attention (kv_heads ${info.kvHeads} < heads ${info.queryHeads}) is not built by the ONNX exporter`);
+      const w = (n: string) => layer.cost.weights.find((x) => x.name === n)?.shape;
+      const per = BigInt(info.scoreDim) * BigInt((w('q')?.[1] ?? 0) + (w('k')?.[1] ?? 0)) + (qkvo ? BigInt(info.valueDim) * BigInt((w('v')?.[1] ?? 0) + (w('o')?.[0] ?? 0)) : 0n);
+      if (per === 0n || share.savedParams % per !== 0n) throw new ExportError(`share heads ${r.key}: cannot tell how many heads are shared`);
+      const stackSteps = patternSteps(r.fanOut.key);
+      const layers = Array.from({ length: r.fanOut.stack.length }, (_, k): PathStep[] => [...stackSteps, { kind: 'index', index: k }, ...r.fanOut!.sub.map((name) => ({ kind: 'name' as const, name }))]);
+      out.push({ layers, heads: Number(share.savedParams / per), qkvo });
+    });
+  }
+  return out;
+}
+
+/** `a.b[2].c` → steps. */
+function patternSteps(key: string): PathStep[] {
+  const steps: PathStep[] = [];
+  for (const m of key.matchAll(/([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]/g)) steps.push(m[1] !== undefined ? { kind: 'name', name: m[1] } : { kind: 'index', index: Number(m[2]) });
+  return steps;
 }
 
 /** Refuses sharing schemes the exporter does not build yet, naming them. */
-function checkSupportedSharing(sharing: ResolvedSharing): void {
+function checkSupportedSharing(_sharing: ResolvedSharing): void {
   // Generated weights (hash, bank, dict) and every adapter method are built by kernels/generated
   // and kernels/layers/adapters.ts; what they cannot build they refuse there, by layer path.
   // Recursion routing (`route`) is built by kernels/layers/routing.ts (prefill; it refuses a decode step).
-  if (sharing.headShares.length > 0) throw new ExportError('ONNX export does not support head-wise sharing yet (share heads)');
+  // Head-wise sharing (`share heads`) is built by layers/head-share.ts from headSharePlans().
 }
 
 /** `body[3].attn` from steps. */

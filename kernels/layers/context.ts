@@ -5,6 +5,7 @@
 import { findLayerKind } from '../../src/core/index.js';
 import { ExportError, mainWeight, nodeAt, pathText, storePath, type LayerNode, type LoadedModel, type PathStep, type WeightSpec } from '../engine-bridge.js';
 import type { GraphBuilder, StoredWeight } from '../graph-builder.js';
+import { headSharedWeight } from './head-share.js';
 import { generatedWeight } from '../generated/resolve.js';
 import type { GenerationMode } from '../generated/state.js';
 
@@ -105,7 +106,7 @@ export function storeFor(ctx: EmitContext, node: LayerNode, steps: readonly Path
     const generated = owner ? generatedWeight(ctx, tie.steps, owner, key, { steps, w }) : undefined;
     return generated ?? ctx.g.weight(key, w.shape, scale, offset);
   }
-  return generatedWeight(ctx, steps, w, key) ?? ctx.g.weight(key, w.shape, scale, offset);
+  return generatedWeight(ctx, steps, w, key) ?? headSharedWeight(ctx.g, ctx.model, node, steps, w, key, scale, offset) ?? ctx.g.weight(key, w.shape, scale, offset);
 }
 
 export function weightNamed(node: LayerNode, name: string): WeightSpec | undefined {
