@@ -20,6 +20,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { formatMilliseconds } from '../core/text/number-format.js';
 import type { ProbeDType, ProbeErrorKind, ProbeParams, ProbeResult } from '../protocol/kernel-rpc.js';
 import { modelsOf, openSpec, pickModel } from './allocate-command.js';
 import { ComparisonDocuments, showMarkdown } from './compare-variants.js';
@@ -397,7 +398,7 @@ export async function runProbeCommand(ctx: ProbeCommandContext, args: RunProbeAr
   const server = ctx.measurements ? await ctx.measurements.send(probeMeasuredParams(document.uri.toString(), version, r, new Date())) : 'skipped';
   const prefill = probeRows(r)[0]!;
   void vscode.window.showInformationMessage(
-    `NPAS: ${model} on ${r.provider === 'cuda' ? 'CUDA' : 'CPU'}${r.fallback ? ' (CPU FALLBACK)' : ''}: prefill ${prefill.measuredMs?.toFixed(1)} ms measured, ${prefill.rooflineMs.toFixed(2)} ms roofline.`,
+    `NPAS: ${model} on ${r.provider === 'cuda' ? 'CUDA' : 'CPU'}${r.fallback ? ' (CPU FALLBACK)' : ''}: prefill ${formatMilliseconds(prefill.measuredMs ?? 0)} measured, ${formatMilliseconds(prefill.rooflineMs)} roofline.`,
   );
   return { status: 'measured', model, requestedProvider: r.requestedProvider, provider: r.provider, fallback: r.fallback, rows: probeRows(r), result: r, markdown, dashboard: shown, server };
 }
