@@ -54,7 +54,11 @@ export function conv(ctx: EmitContext, node: LayerNode, steps: readonly PathStep
   const g = ctx.g;
   const where = pathText(steps);
   const c = convGeometry(node, steps);
-  if (h.x === undefined) h = image(ctx, c.cIn, c.sides);
+  if (h.x === undefined) {
+    // One image per sample, no token sequence: nothing to cache, so no decode step to build.
+    if (ctx.decode) throw new ExportError(`${where}: a model that begins with a convolution reads one image per sample and has no decode step`);
+    h = image(ctx, c.cIn, c.sides);
+  }
   if (h.spatial === undefined) throw new ExportError(`${where}: ${node.layerKind} on a token stream is not supported by the ONNX exporter (convolutions run on a feature map, from an image made when the model begins with a convolution)`);
   if (h.width !== c.cIn) throw new ExportError(`${where}: ${node.layerKind} reads ${c.cIn} channels but the layers before it produce ${h.width}`);
   if (!same(h.spatial, c.sides)) throw new ExportError(`${where}: ${node.layerKind} declares an input of ${c.sides.join('×')} but the layers before it produce ${h.spatial.join('×')}; the graph runs every convolution at the size the engine counts it at`);

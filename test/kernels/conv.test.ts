@@ -137,6 +137,7 @@ test('convolutional wiring the exporter cannot read is refused by name', () => {
   bad('  c = Conv2d(3, 4, 3, size: 8)\n  f = Linear(4, 2)', /^f: Linear cannot read a feature map/);
   bad('  e = Embedding(10, 4)\n  c = Conv1d(4, 4, 3, length: 8)', /^c: Conv1d on a token stream is not supported/);
   bad('  c = Conv2d(3, 4, 3, size: 8)\n  p = Pool(max)\n  g = GlobalPool()', /^p: Pool without a kernel/);
+  assert.throws(() => exportModel(SPEC, 'Lenet', { decode: { batch: 1, past: 4 } }), (e: unknown) => e instanceof ExportError && /^c1: a model that begins with a convolution reads one image per sample and has no decode step/.test(e.message));
   // A shortcut whose shape does not meet the main path's.
   const text = `
 block B {
