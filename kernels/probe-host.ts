@@ -172,7 +172,7 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
     if (refusal) throw new ProbeFailure('memory', refusal);
   }
   try {
-    exported = exportModel(p.specText, p.model, { dtype: p.dtype, ops: p.ops ?? 'fused', fill, analysis: { seq: p.seq, batch: p.batch, dtype: p.dtype, device } });
+    exported = exportModel(p.specText, p.model, { dtype: p.dtype, ops: p.ops ?? 'fused', generation: p.generation, fill, analysis: { seq: p.seq, batch: p.batch, dtype: p.dtype, device } });
   } catch (e) {
     if (e instanceof ExportError) throw new ProbeFailure('spec', e.message);
     throw e;
@@ -276,7 +276,7 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
     let decodeUnavailable: string | undefined;
     let decodeCacheElements = 0n;
     try {
-      const dec = exportModel(p.specText, p.model, { dtype: p.dtype, ops: p.ops ?? 'fused', fill, decode: { batch: p.batch, past: p.seq }, analysis: { seq: p.seq, batch: p.batch, dtype: p.dtype, device } });
+      const dec = exportModel(p.specText, p.model, { dtype: p.dtype, generation: p.generation, ops: p.ops ?? 'fused', fill, decode: { batch: p.batch, past: p.seq }, analysis: { seq: p.seq, batch: p.batch, dtype: p.dtype, device } });
       if (dec.maxSeq !== undefined && p.seq + 1 > dec.maxSeq) throw new ExportError(`the position table has ${dec.maxSeq} positions; a decode step at context ${p.seq} needs ${p.seq + 1}`);
       decodeCacheElements = dec.kvCacheElements;
       progress({ stage: 'measure', message: `decode step: session with a KV cache of ${p.seq} positions` });
@@ -338,6 +338,15 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
     notes.push(...opsNotes(exported.spec.graph.nodes), 'The LM head runs on every position (as the engine counts it); only the last position leaves the device.');
     if (provider === 'cpu' && device !== 'CPU') notes.push(`The roofline is for ${device}, not for this CPU.`);
     if (device === 'CPU') notes.push('The CPU roofline is the engine\'s generic 16-core AVX-512 profile, not this machine.');
+    const gen = exported.generation;
+    const genMacs = exported.report.flops.generationPerStep / 6n; // the engine's generation MACs (6 FLOPs per MAC, forward and backward)
+    if (gen.tensors > 0) {
+      notes.push(
+        gen.mode === 'live'
+          ? `Generation is in the measured prefill and decode: ${gen.tensors} generated tensors are rebuilt from the stored ones on every run (--generation live); the engine counts ${genMacs} generation multiply-adds per training step, which the roofline leaves out.`
+          : `Generation is not in the measured time: ${gen.tensors} generated tensors were materialised once when the session was created (ONNX Runtime folds them: session creation includes it), as inference would; --generation live measures it per run (the engine counts ${genMacs} generation multiply-adds per training step).`,
+      );
+    }
     const dec = report.latency.decode;
     return {
       model: exported.modelName,
@@ -359,6 +368,7 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
         : { unavailable: decodeUnavailable ?? 'not measured', roofline: { device: report.latency.device, seconds: dec.seconds, bound: dec.bound, flops: String(dec.flops), bytes: String(dec.bytes) } },
       memory,
       placement,
+      ...(gen.tensors > 0 ? { generation: { mode: gen.mode, tensors: gen.tensors, macs: String(genMacs), inMeasuredTime: gen.mode === 'live' } } : {}),
       notes,
     };
   } finally {

@@ -7,8 +7,8 @@
 // ROAST (Desai, Zhou & Shrivastava, ICML 2023; apd10/RzLinear): W, viewed as [R, C], is cut into
 // bk×bn tiles (32×32, smaller for a smaller weight); tile t reads the contiguous chunk
 // M[h(t) : h(t) + bk·bn] with the universal hash h(t) = ((A·(t + salt) + B) mod P) mod (m − bk·bn + 1),
-// and each entry takes a hashed sign s(j) = 1 − 2·(((A₂·(j + salt) + B₂) mod P) mod 2) of its
-// flat index j. `salt` is the FNV-1a hash of the weight's store key (below 2²⁰), so weights differ.
+// and entry o of tile t takes the sign g₁(t)·g₂(o), each gᵢ(x) = 1 − 2·(((Aᵢ·(x + salt) + Bᵢ) mod P) mod 2).
+// `salt` is the FNV-1a hash of the weight's store key (below 2²⁰), so weights differ.
 //
 // STABLE-RPS (Desai & Shrivastava, ICLR 2024), RANDOMFOLD: the hashed weights of a statement, in
 // the order the graph first reads them, form one flat array of n positions; position p lies in
@@ -23,7 +23,7 @@ import { seedOf } from '../weights.js';
 import { advance, iota, source, tally } from './state.js';
 
 /** The hash constants (a Mersenne prime and multipliers below it: every product fits int64). */
-export const HASH = { P: 2147483647, A: 1103515245, B: 12345, A2: 69069, B2: 1013904223, tile: 32 } as const;
+export const HASH = { P: 2147483647, A: 1103515245, B: 12345, A2: 69069, B2: 1013904223, A3: 48271, B3: 11, tile: 32 } as const;
 
 /** The salt of a weight: FNV-1a of its store key, below 2²⁰. */
 export function hashSalt(storeKey: string): number {
@@ -50,6 +50,14 @@ function matrixShape(w: WeightSpec): [number, number] {
   return [r, n / r];
 }
 
+/** ±1 from the low bit of a universal hash of `ids` (int64) with salt: 1 − 2·(((a·(id + salt) + b) mod P) mod 2), in the model's float type. */
+function hashedSign(ctx: EmitContext, ids: string, salt: number, a: number, b: number): string {
+  const g = ctx.g;
+  const h = g.op('Mod', [g.op('Add', [g.op('Mul', [g.op('Add', [ids, g.ints([salt], true)]), g.ints([a], true)]), g.ints([b], true)]), g.ints([HASH.P], true)]);
+  const bit = g.op('Mod', [h, g.ints([2], true)]);
+  return g.op('Cast', [g.op('Sub', [g.ints([1], true), g.op('Mul', [bit, g.ints([2], true)])])], { to: { kind: 'int', value: g.floatType } }, { hint: 'sign' });
+}
+
 /** Emits the hashed weight of store `key`; returns the [shape] tensor. */
 export function hashedWeight(ctx: EmitContext, where: string, w: WeightSpec, key: string, h: HashStatement): string {
   const g = ctx.g;
@@ -59,7 +67,10 @@ export function hashedWeight(ctx: EmitContext, where: string, w: WeightSpec, key
   const mem = g.weight(memoryKey(h), [m], h.scales ? 1 : scaleOf(w).scale);
   const M = source(ctx, mem.name);
   const salt = hashSalt(key);
-  let flat: string; // int64 indices into M, [R, C]
+  // Every full-size intermediate costs |W| elements when ORT folds it (and per run when live), so
+  // hashes are computed on small tensors (tiles, in-tile offsets, partitions) and broadcast:
+  // one int64 index and a few float tensors of |W| elements per weight.
+  let W: string;
   if (h.method === 'roast') {
     const bk = Math.min(HASH.tile, R);
     const bn = Math.min(HASH.tile, C);
@@ -67,26 +78,45 @@ export function hashedWeight(ctx: EmitContext, where: string, w: WeightSpec, key
     if (m < chunk) throw new ExportError(`${where}: a ROAST memory of ${m} parameters is smaller than one ${bk}×${bn} tile of ${w.name}`);
     const TR = Math.ceil(R / bk);
     const TC = Math.ceil(C / bn);
-    const t = g.op('Add', [iota(ctx, 0, TR * TC), g.ints([salt], true)], undefined, { hint: 'tile' });
-    const hashed = g.op('Mod', [g.op('Add', [g.op('Mul', [t, g.ints([HASH.A], true)]), g.ints([HASH.B], true)]), g.ints([HASH.P], true)]);
+    const t = iota(ctx, 0, TR * TC); // tile ids
+    const hashed = g.op('Mod', [g.op('Add', [g.op('Mul', [g.op('Add', [t, g.ints([salt], true)]), g.ints([HASH.A], true)]), g.ints([HASH.B], true)]), g.ints([HASH.P], true)]);
     const start = g.op('Reshape', [g.op('Mod', [hashed, g.ints([m - chunk + 1], true)]), g.ints([TR, 1, TC, 1])], undefined, { hint: 'chunk' });
-    const offset = g.op('Reshape', [iota(ctx, 0, chunk), g.ints([1, bk, 1, bn])], undefined, { hint: 'in_tile' });
-    flat = g.op('Reshape', [g.op('Add', [start, offset]), g.ints([TR * bk, TC * bn])], undefined, { hint: 'roast_idx' });
-    if (TR * bk !== R || TC * bn !== C) flat = g.op('Slice', [flat, g.ints([0, 0]), g.ints([R, C]), g.ints([0, 1])]);
+    const off = iota(ctx, 0, chunk); // r·bn + c inside a tile
+    const idx = g.op('Reshape', [g.op('Add', [start, g.op('Reshape', [off, g.ints([1, bk, 1, bn])])]), g.ints([TR * bk, TC * bn])], undefined, { hint: 'roast_idx' });
+    W = g.op('Gather', [M, idx], { axis: { kind: 'int', value: 0 } }, { hint: `${w.name}_hashed` }); // [TR·bk, TC·bn]
+    // Sign of entry (t, o): g₁(t)·g₂(o), hashed ±1 of the tile and of the in-tile offset.
+    const sign = g.op('Mul', [g.op('Reshape', [hashedSign(ctx, t, salt, HASH.A2, HASH.B2), g.ints([TR, 1, TC, 1])]), g.op('Reshape', [hashedSign(ctx, off, salt, HASH.A3, HASH.B3), g.ints([1, bk, 1, bn])])]);
+    W = g.op('Mul', [g.op('Reshape', [W, g.ints([TR, bk, TC, bn])]), sign], undefined, { hint: `${w.name}_signed` });
+    W = g.op('Reshape', [W, g.ints([TR * bk, TC * bn])]);
+    if (TR * bk !== R || TC * bn !== C) W = g.op('Slice', [W, g.ints([0, 0]), g.ints([R, C]), g.ints([0, 1])], undefined, { hint: `${w.name}_cut` });
   } else {
+    // The weight's flat positions [base, base + n) lie in partitions q0 … q1; slot(q·m + o) =
+    // (o + g(q)) mod m, computed on the [q1 − q0 + 1, m] grid, flattened and cut to the weight.
     const base = advance(ctx, `rps:${h.statement}`, n);
-    const p = g.op('Reshape', [iota(ctx, base, base + n), g.ints([R, C])], undefined, { hint: 'rps_pos' });
-    const o = g.op('Mod', [p, g.ints([m], true)], undefined, { hint: 'rps_off' });
-    const fold = g.op('Mod', [g.op('Sub', [p, o]), g.ints([HASH.P], true)], undefined, { hint: 'rps_part' }); // q·m mod P
+    const q0 = Math.floor(base / m);
+    const q1 = Math.floor((base + n - 1) / m);
+    const Q = q1 - q0 + 1;
+    const fold = g.op('Mod', [g.op('Mul', [iota(ctx, q0, q1 + 1), g.ints([m], true)]), g.ints([HASH.P], true)], undefined, { hint: 'rps_part' }); // q·m mod P
     const rot = g.op('Mod', [g.op('Mod', [g.op('Add', [g.op('Mul', [fold, g.ints([HASH.A], true)]), g.ints([HASH.B], true)]), g.ints([HASH.P], true)]), g.ints([m], true)]);
-    flat = g.op('Mod', [g.op('Add', [o, rot]), g.ints([m], true)], undefined, { hint: 'rps_idx' });
-  }
-  let W = g.op('Gather', [M, flat], { axis: { kind: 'int', value: 0 } }, { hint: `${w.name}_hashed` }); // [R, C]
-  if (h.method === 'roast') {
-    const j = g.op('Add', [g.op('Reshape', [iota(ctx, 0, n), g.ints([R, C])]), g.ints([salt], true)]);
-    const bit = g.op('Mod', [g.op('Mod', [g.op('Add', [g.op('Mul', [j, g.ints([HASH.A2], true)]), g.ints([HASH.B2], true)]), g.ints([HASH.P], true)]), g.ints([2], true)]);
-    const sign = g.op('Sub', [g.ints([1], true), g.op('Mul', [bit, g.ints([2], true)])], undefined, { hint: 'sign' });
-    W = g.op('Mul', [W, g.op('Cast', [sign], { to: { kind: 'int', value: g.floatType } })], undefined, { hint: `${w.name}_signed` });
+    let flat: string;
+    if (Q * m <= 3 * n) {
+      const grid = g.op('Mod', [g.op('Add', [g.op('Reshape', [rot, g.ints([Q, 1])]), g.op('Reshape', [iota(ctx, 0, m), g.ints([1, m])])]), g.ints([m], true)], undefined, { hint: 'rps_idx' }); // [Q, m]
+      const from = base - q0 * m;
+      flat = g.op('Slice', [g.op('Reshape', [grid, g.ints([Q * m])]), g.ints([from]), g.ints([from + n]), g.ints([0])]);
+    } else {
+      // A weight smaller than the memory spans one or two partitions: one Range of offsets each.
+      const parts: string[] = [];
+      for (let i = 0; i < Q; i++) {
+        const q = q0 + i;
+        const a = Math.max(base, q * m) - q * m;
+        const b = Math.min(base + n, (q + 1) * m) - q * m;
+        const shift = g.op('Slice', [rot, g.ints([i]), g.ints([i + 1]), g.ints([0])]);
+        parts.push(g.op('Mod', [g.op('Add', [iota(ctx, a, b), shift]), g.ints([m], true)], undefined, { hint: 'rps_idx' }));
+      }
+      flat = parts.length === 1 ? parts[0]! : g.op('Concat', parts, { axis: { kind: 'int', value: 0 } });
+    }
+    const idx = g.op('Reshape', [flat, g.ints([R, C])]);
+    W = g.op('Gather', [M, idx], { axis: { kind: 'int', value: 0 } }, { hint: `${w.name}_hashed` }); // [R, C]
   }
   if (h.scales) {
     // One scale λ per weight (per store): the magnitude the memory's ±1 values take here.

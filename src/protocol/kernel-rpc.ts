@@ -20,6 +20,8 @@ export type ExecutionProviderName = 'cuda' | 'cpu';
 export type ProbeDType = 'fp16' | 'fp32';
 /** 'fused': ORT com.microsoft contrib ops (GroupQueryAttention, …); 'standard': ai.onnx ops only. */
 export type ProbeOps = 'fused' | 'standard';
+/** How generated weights run: folded once at session creation, or rebuilt on every run. */
+export type GenerationMode = 'materialised' | 'live';
 
 export interface ProbeParams {
   /** The `.npas` source and the model or variant to probe. */
@@ -44,6 +46,12 @@ export interface ProbeParams {
   readonly threads?: number;
   /** Which ops the exported graphs use (default 'fused'; docs/probes.md). */
   readonly ops?: ProbeOps;
+  /**
+   * Generated weights (hash, bank, dict, VB-LoRA, MoS, AS-LoRA): 'materialised' (default) — ORT
+   * folds them once at session creation, as inference would; 'live' — rebuilt on every run, so
+   * the measured time includes generation (its training-time cost).
+   */
+  readonly generation?: GenerationMode;
   /** Skip the host-memory pre-check (kernels/probe-memory.ts) and try anyway. */
   readonly ignoreMemory?: boolean;
 }
@@ -96,6 +104,12 @@ export interface ProbeResult {
   readonly memory: { readonly kind: 'gpu' | 'host-rss-growth'; readonly bytes: number } | { readonly kind: 'unavailable'; readonly reason: string };
   /** Nodes per provider from an ORT profile (when requested), or how placement is known. */
   readonly placement: { readonly source: 'profile' | 'strict-session' | 'not-measured'; readonly nodesByProvider: Readonly<Record<string, number>>; readonly note: string };
+  /**
+   * Set when the model generates weights from stored tensors: how many tensors, the engine's
+   * generation multiply-adds per training step (decimal string) and whether the measured prefill
+   * and decode include generation ('live') or not ('materialised').
+   */
+  readonly generation?: { readonly mode: GenerationMode; readonly tensors: number; readonly macs: string; readonly inMeasuredTime: boolean };
   readonly notes: readonly string[];
 }
 

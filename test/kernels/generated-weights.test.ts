@@ -20,6 +20,9 @@ const D = 32;
 const FFN = 64;
 const L = 2;
 const VOCAB = 61;
+/** Widths of the model under test (ROAST is also checked at widths that are not whole tiles). */
+let d = D;
+let ffn = FFN;
 
 const base = (extra: string) => `
 block Layer(d, ffn) {
@@ -28,9 +31,9 @@ block Layer(d, ffn) {
   mlp_norm  = LayerNorm(d)
   mlp       = MLP(d, ffn)
 }
-model T(L = ${L}, d = ${D}) {
+model T(L = ${L}, d = ${d}) {
   embed = Embedding(${VOCAB}, d)
-  body  = Layer(d: d, ffn: ${FFN}) * L
+  body  = Layer(d: d, ffn: ${ffn}) * L
   norm  = LayerNorm(d)
   head  = Linear(d, ${VOCAB})
 }
@@ -38,11 +41,15 @@ variant G of T { ${extra} }
 `;
 
 /** The generated weights of T in the order the graph first reads them, with their shapes. */
-const MATRICES: { key: string; shape: [number, number] }[] = [];
-for (let i = 0; i < L; i++) {
-  for (const n of ['q', 'k', 'v', 'o']) MATRICES.push({ key: `body[${i}].attn.${n}`, shape: [D, D] });
-  MATRICES.push({ key: `body[${i}].mlp.up`, shape: [FFN, D] }, { key: `body[${i}].mlp.down`, shape: [D, FFN] });
+function matrices(): { key: string; shape: [number, number] }[] {
+  const out: { key: string; shape: [number, number] }[] = [];
+  for (let i = 0; i < L; i++) {
+    for (const n of ['q', 'k', 'v', 'o']) out.push({ key: `body[${i}].attn.${n}`, shape: [d, d] });
+    out.push({ key: `body[${i}].mlp.up`, shape: [ffn, d] }, { key: `body[${i}].mlp.down`, shape: [d, ffn] });
+  }
+  return out;
 }
+const MATRICES = matrices();
 
 /** Exports with a fill that records every stored tensor's values (the test's only view of the stored numbers). */
 function exportRecorded(text: string, name: string, options: ExportOptions = {}): { r: ExportResult; stored: Map<string, Float32Array> } {
@@ -125,7 +132,7 @@ function roast(stored: Map<string, Float32Array>, scales: boolean): Map<string, 
   const M = stored.get(keyLike(stored, 'hash@'))!;
   const m = M.length;
   const out = new Map<string, Float32Array>();
-  for (const { key, shape } of MATRICES) {
+  for (const { key, shape } of matrices()) {
     const [R, C] = shape;
     const salt = BigInt(seedOf(`${key}`) % (1 << 20));
     const bk = Math.min(32, R);
@@ -137,8 +144,10 @@ function roast(stored: Map<string, Float32Array>, scales: boolean): Map<string, 
       for (let c = 0; c < C; c++) {
         const t = BigInt(Math.floor(r / bk) * TC + Math.floor(c / bn));
         const h = Number(((1103515245n * (t + salt) + 12345n) % P) % BigInt(m - bk * bn + 1));
-        const j = BigInt(r * C + c);
-        const sign = ((69069n * (j + salt) + 1013904223n) % P) % 2n === 0n ? 1 : -1;
+        const o = BigInt((r % bk) * bn + (c % bn));
+        const g1 = ((69069n * (t + salt) + 1013904223n) % P) % 2n === 0n ? 1 : -1;
+        const g2 = ((48271n * (o + salt) + 11n) % P) % 2n === 0n ? 1 : -1;
+        const sign = g1 * g2;
         W[r * C + c] = Math.fround(Math.fround(sign * M[h + (r % bk) * bn + (c % bn)]!) * lambda);
       }
     }
@@ -195,7 +204,7 @@ function masa(stored: Map<string, Float32Array>, atoms: number): Map<string, Flo
     const c = stored.get(`${key}.atoms`)!;
     const n = shape[0] * shape[1];
     const W = new Float32Array(n);
-    for (let j = 0; j < n; j++) for (let s = 0; s < atoms; s++) W[j] += c[s]! * Dk[s * n + j]!;
+    for (let j = 0; j < n; j++) for (let s = 0; s < atoms; s++) W[j] = W[j]! + c[s]! * Dk[s * n + j]!;
     out.set(key, W);
   }
   return out;
@@ -216,10 +225,19 @@ const ATTN = (names: string[]) => MATRICES.filter((x) => names.some((n) => x.key
 test('ROAST: tiles of one hashed memory with hashed signs == the dense twin', async () => {
   await check('hash body: roast(memory: 3000)', '', (s) => roast(s, false));
   await check('hash body: roast(memory: 3000, scales: true)', '', (s) => roast(s, true));
+  // Widths that are not whole 32×32 tiles: the padded tile grid is cut to the weight.
+  [d, ffn] = [40, 72];
+  try {
+    await check('hash body: roast(memory: 2500)', '', (s) => roast(s, false));
+  } finally {
+    [d, ffn] = [D, FFN];
+  }
 });
 
 test('STABLE-RPS: RANDOMFOLD of the flattened weights into the memory == the dense twin', async () => {
   await check('hash body: rps(memory: 5000)', '', rps);
+  // A memory smaller than a weight: the weight spans several partitions (the [Q, m] grid).
+  await check('hash body: rps(memory: 700)', '', rps);
   // m ≥ n: every weight is a plain slice of the memory (a bijection).
   // m = n: the attention weights are a permutation of the memory (each slot read once).
   await check('hash body.attn: rps(memory: 8192)', '', (s) => {
@@ -291,7 +309,7 @@ test('VB-LoRA: A and B as top-k mixes of one vector bank == a LoRA twin', async 
         const weights = [w0, 1 - w0];
         for (let j = 0; j < k; j++) {
           const row = Math.trunc(idx[i * k + j]!) % h;
-          for (let e = 0; e < b; e++) flat[i * b + e] += weights[j]! * bank[row * b + e]!;
+          for (let e = 0; e < b; e++) flat[i * b + e] = flat[i * b + e]! + weights[j]! * bank[row * b + e]!;
         }
       }
       loraPair(out, t, flat.slice(0, r * D), flat.slice(r * D, r * 2 * D), r, D);

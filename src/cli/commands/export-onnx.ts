@@ -21,10 +21,11 @@ const FLAGS = [
   { name: 'graph-json', takesValue: true },
   { name: 'with-weights', takesValue: false },
   { name: 'ops', takesValue: true },
+  { name: 'generation', takesValue: true },
 ] as const;
 
 const USAGE =
-  'usage: npas export-onnx FILE --model NAME -o OUT.onnx [--dtype fp16|fp32] [--ops fused|standard] [--decode-past S --batch B] [--graph-json OUT.json [--with-weights]] [--external-threshold BYTES]';
+  'usage: npas export-onnx FILE --model NAME -o OUT.onnx [--dtype fp16|fp32] [--ops fused|standard] [--generation materialised|live] [--decode-past S --batch B] [--graph-json OUT.json [--with-weights]] [--external-threshold BYTES]';
 
 export function runExportOnnx(argv: readonly string[], io: CliIO): number {
   const { positionals, flags } = parseArgs(argv, FLAGS, 'export-onnx');
@@ -36,6 +37,8 @@ export function runExportOnnx(argv: readonly string[], io: CliIO): number {
   if (dtype !== 'fp32' && dtype !== 'fp16') throw new CliError(`--dtype must be fp16 or fp32; got '${String(dtype)}'`);
   const ops = flags.get('ops') ?? 'fused';
   if (ops !== 'fused' && ops !== 'standard') throw new CliError(`--ops must be fused or standard; got '${String(ops)}'\n${USAGE}`);
+  const generation = flags.get('generation') ?? 'materialised';
+  if (generation !== 'materialised' && generation !== 'live') throw new CliError(`--generation must be materialised or live; got '${String(generation)}'\n${USAGE}`);
   const model = flags.get('model');
   const thresholdFlag = flags.get('external-threshold');
   const threshold = typeof thresholdFlag === 'string' ? Number(thresholdFlag) : undefined;
@@ -49,7 +52,7 @@ export function runExportOnnx(argv: readonly string[], io: CliIO): number {
   try {
     // A graph description without weights need not draw them (a 7B model's take seconds).
     const graphOnly = typeof out !== 'string' && !flags.has('with-weights');
-    result = exportModel(text, typeof model === 'string' ? model : undefined, { dtype, decode, ops, ...(graphOnly ? { fill: () => new Uint8Array(0) } : {}) });
+    result = exportModel(text, typeof model === 'string' ? model : undefined, { dtype, decode, ops, generation, ...(graphOnly ? { fill: () => new Uint8Array(0) } : {}) });
   } catch (e) {
     if (e instanceof ExportError) throw new CliError(`export-onnx: ${e.message}`);
     throw e;
@@ -73,6 +76,9 @@ export function runExportOnnx(argv: readonly string[], io: CliIO): number {
   io.stdout(
     `${result.modelName} → ${typeof out === 'string' ? out : `${String(jsonPath)} (graph only)`} (${formatBytes(BigInt(written.bytes))}${written.externalPath ? ` + external data ${written.externalPath}, ${formatBytes(BigInt(written.externalBytes))}` : ''})\n` +
       `  ${groupDigits(result.initializers)} initializers, ${groupDigits(result.initializerElements)} elements ${match ? '= params.stored' : `≠ params.stored ${groupDigits(result.storedParams)}`}; ${groupDigits(result.nodes)} nodes; ${dtype}; ${ops} ops\n` +
+      (result.generation.tensors > 0
+        ? `  generated: ${groupDigits(result.generation.tensors)} tensors built in the graph from the stored ones (${groupDigits(result.generation.macs)} multiply-adds); ${generation === 'live' ? 'live: rebuilt on every run' : 'materialised: ONNX Runtime folds them once at session creation'}\n`
+        : '') +
       (decode ? `  decode step: KV cache of ${decode.past} positions × batch ${decode.batch} in initializers (${groupDigits(result.kvCacheElements)} elements)\n` : '') +
       `  input: input_ids int64 [${decode ? `${decode.batch}, 1` : 'batch, seq'}]; output: last_token float32 [batch, ${result.outputWidth}]\n`,
   );

@@ -29,10 +29,11 @@ const FLAGS = [
   { name: 'profile', takesValue: false },
   { name: 'json', takesValue: false },
   { name: 'ops', takesValue: true },
+  { name: 'generation', takesValue: true },
   { name: 'ignore-memory', takesValue: false },
 ] as const;
 
-const USAGE = 'usage: npas probe FILE --model NAME [--ep cuda|cpu] [--batch B] [--seq S] [--dtype fp16|fp32] [--ops fused|standard] [--device D] [--runs N] [--profile] [--fallback] [--provider-path DIR] [--timeout SECONDS] [--ignore-memory] [--json]';
+const USAGE = 'usage: npas probe FILE --model NAME [--ep cuda|cpu] [--batch B] [--seq S] [--dtype fp16|fp32] [--ops fused|standard] [--generation materialised|live] [--device D] [--runs N] [--profile] [--fallback] [--provider-path DIR] [--timeout SECONDS] [--ignore-memory] [--json]';
 
 export interface ProbeCommandHooks {
   /** Overrides the probe host entry (tests). */
@@ -52,6 +53,8 @@ export async function runProbeCommand(argv: readonly string[], io: CliIO, hooks:
   if (dtype !== 'fp16' && dtype !== 'fp32') throw new CliError(`--dtype must be fp16 or fp32; got '${dtype}'`);
   const ops = str('ops') ?? 'fused';
   if (ops !== 'fused' && ops !== 'standard') throw new CliError(`--ops must be fused or standard; got '${ops}'\n${USAGE}`);
+  const generation = str('generation') ?? 'materialised';
+  if (generation !== 'materialised' && generation !== 'live') throw new CliError(`--generation must be materialised or live; got '${generation}'\n${USAGE}`);
   const deviceFlag = str('device');
   const device = deviceFlag ? findDevice(deviceFlag)?.name : undefined;
   if (deviceFlag && !device) throw new CliError(`--device must be one of H100, H200, A100, L4, RTX4090, CPU; got '${deviceFlag}'`);
@@ -64,6 +67,7 @@ export async function runProbeCommand(argv: readonly string[], io: CliIO, hooks:
     ep,
     dtype,
     ops,
+    generation,
     batch: int('batch', 1)!,
     seq: int('seq', 128)!,
     runs: int('runs', 10),
