@@ -8,7 +8,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -361,6 +361,29 @@ test('materialised generation is folded by ONNX Runtime at session creation; liv
   }
 });
 
+test('MoE experts are generated per copy (hash, bank, dict); the router stays stored', async () => {
+  const moe = (extra: string) => `
+model M {
+  embed = Embedding(${VOCAB}, 24)
+  block B {
+    n = RMSNorm(24)
+    a = Attention(24, 4)
+    m = RMSNorm(24)
+    f = MoE(24, 16, experts: 4, top_k: 2, shared: 1)
+  }
+  body = B * 2
+  head = Linear(24, ${VOCAB})
+}
+variant G of M { ${extra} }
+`;
+  for (const extra of ['hash body.f: roast(memory: 1000)', 'bank g = body.f: ssn(params: 3000, templates: 3)', 'dict body.f: masa(atoms: 2)']) {
+    const r = exportModel(moe(extra), 'G', { ops: 'standard' });
+    assert.equal(r.initializerElements, r.storedParams, extra);
+    assert.ok(r.generation.tensors >= 2 * 3 * 5, `${extra}: every expert copy generated`);
+    close(await run(r), await run(exportModel(moe(extra), 'G', { ops: 'standard', generation: 'live' })), 1e-5);
+  }
+});
+
 test('the engine counts generation MACs the graph performs (SSN, MASA)', () => {
   for (const extra of ['bank g = body: ssn(params: 9000, templates: 4)', 'dict body.attn: masa(atoms: 2)']) {
     const r = exportModel(base(extra), 'G');
@@ -371,4 +394,38 @@ test('the engine counts generation MACs the graph performs (SSN, MASA)', () => {
 test('what cannot be generated is refused by name', () => {
   assert.throws(() => exportModel(base('hash body: roast(memory: 100)'), 'G'), (e: unknown) => e instanceof ExportError && /body\[0\]\.attn\.q: a ROAST memory of 100 parameters is smaller than one 32×32 tile/.test(e.message));
   assert.throws(() => exportModel(base('hash body.attn: roast(memory: 3000)\n  dict body.attn: masa(atoms: 2)'), 'G'), (e: unknown) => e instanceof ExportError && /body\[0\]\.attn\.q: hash and dict both generate this weight/.test(e.message));
+});
+
+test('--generation on npas export-onnx and npas probe: materialised by default, live on request, the probe says which', async () => {
+  const { mainAsync } = await import('../../src/cli/main.js');
+  const { runProbeCommand } = await import('../../src/cli/commands/probe.js');
+  const host = join(__dirname, '..', '..', 'kernels', 'probe-host.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'npas-gen-cli-'));
+  try {
+    const text = base('bank g = body: ssn(params: 9000, templates: 4)');
+    const spec = join(dir, 'bank.npas');
+    writeFileSync(spec, text);
+    let stdout = '';
+    let stderr = '';
+    const io = { stdout: (t: string) => void (stdout += t), stderr: (t: string) => void (stderr += t), readFile: (p: string) => (p === spec ? text : ''), writeFile: () => {} };
+    assert.equal(await mainAsync(['export-onnx', spec, '--model', 'G', '-o', join(dir, 'g.onnx')], io), 0, stderr);
+    assert.match(stdout, /generated: 12 tensors built in the graph from the stored ones \(65,536 multiply-adds\); materialised/);
+    stdout = '';
+    assert.equal(await mainAsync(['export-onnx', spec, '--model', 'G', '-o', join(dir, 'g.onnx'), '--generation', 'live'], io), 0, stderr);
+    assert.match(stdout, /live: rebuilt on every run/);
+    assert.equal(await mainAsync(['export-onnx', spec, '--model', 'G', '-o', join(dir, 'g.onnx'), '--generation', 'cached'], io), 2);
+    assert.match(stderr, /--generation must be materialised or live; got 'cached'/);
+    for (const mode of ['materialised', 'live'] as const) {
+      stdout = '';
+      stderr = '';
+      const args = [spec, '--model', 'G', '--ep', 'cpu', '--seq', '8', '--runs', '1', '--warmup', '0', '--json', ...(mode === 'live' ? ['--generation', 'live'] : [])];
+      assert.equal(await runProbeCommand(args, io, { hostPath: host }), 0, stderr);
+      const r = JSON.parse(stdout) as { generation?: { mode: string; tensors: number; macs: string; inMeasuredTime: boolean }; notes: string[]; initializerElements: string; storedParams: string };
+      assert.deepEqual(r.generation, { mode, tensors: 12, macs: '65536', inMeasuredTime: mode === 'live' });
+      assert.equal(r.initializerElements, r.storedParams);
+      assert.match(r.notes.join('\n'), mode === 'live' ? /Generation is in the measured prefill and decode/ : /Generation is not in the measured time/);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
