@@ -5,6 +5,7 @@
 // (norm(x + f(x))), a bare Attention/MLP is residual; everything else is applied in sequence.
 
 import { ExportError, pathText, routeOf, type BlockMember, type StackRoute, type LayerNode, type ModuleNode, type PathStep } from './engine-bridge.js';
+import { GraphBuilder } from './graph-builder.js';
 import { convBlock } from './layers/conv-block.js';
 import { moeutLayer, switchHeadSpan } from './layers/switch-head.js';
 import { emitLayer, type EmitContext, type Hidden, type TieTarget } from './layers/emit.js';
@@ -28,6 +29,8 @@ export class Exporter {
 
   /** The graph's token-id inputs, in the order they were read (an encoder-decoder has two). */
   readonly inputs: TokenInput[] = [];
+  /** An encoder-decoder decode step's members, whose prefill reads stores the step does not. */
+  private prefillItems: readonly Item[] | undefined;
 
   /**
    * `ctx` is the context of the first token stream (the encoder's in an encoder-decoder prefill,
@@ -63,7 +66,10 @@ export class Exporter {
       const source: CrossSource = { kind: 'encoder', x: enc.x, width: enc.width, idsShape: this.ctx.idsShape };
       this.ctx = tokenStream(this.ctx, DECODER_IDS);
       setCrossSource(this.ctx, source);
-    } else setCrossSource(this.ctx, { kind: 'cache', length: this.sourceLength ?? this.ctx.decode.past });
+    } else {
+      setCrossSource(this.ctx, { kind: 'cache', length: this.sourceLength ?? this.ctx.decode.past });
+      this.prefillItems = items;
+    }
     let h = empty;
     const first = decoder[0];
     if (!(first?.node.kind === 'layer' && first.node.layerKind === 'Embedding')) {
@@ -74,6 +80,24 @@ export class Exporter {
     h = this.stream(decoder, h);
     this.inputs.push({ name: this.ctx.ids, vocab: this.inputVocab, length: 'seq' });
     return h;
+  }
+
+  /**
+   * Stored parameters the graph does not read: in an encoder-decoder's decode step, the encoder's
+   * stores and the cross-attention K/V projections (the source's K/V are cached). Found by
+   * emitting the prefill into a scratch graph whose weights are never drawn and keeping the
+   * stores the decode graph lacks, so that initializer elements + skipped = params.stored stays
+   * an exact check.
+   */
+  skippedParams(): bigint {
+    if (!this.prefillItems) return 0n;
+    const scratch = new GraphBuilder(this.ctx.g.dtype, () => new Uint8Array(0));
+    const sub = new Exporter(tokenStream({ ...this.ctx, g: scratch, decode: undefined, kv: new Map() }, 'input_ids'));
+    sub.run(this.prefillItems);
+    const read = new Set(this.ctx.g.initializers.map((t) => t.name));
+    let skipped = 0n;
+    for (const t of scratch.initializers) if (!read.has(t.name)) skipped += BigInt(t.dims.reduce((a, b) => a * b, 1));
+    return skipped;
   }
 
   /** One token stream: registers its relative position bias table (T5), then runs its members. */

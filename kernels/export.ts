@@ -54,6 +54,11 @@ export interface ExportResult {
   readonly kvCacheElements: bigint;
   /** The engine's params.stored. */
   readonly storedParams: bigint;
+  /**
+   * Stored parameters this graph does not read (an encoder-decoder's encoder in a decode step):
+   * initializerElements + skippedParams = storedParams; 0 otherwise.
+   */
+  readonly skippedParams: bigint;
   readonly initializers: number;
   /** Per initializer: how its synthetic values were drawn (the PyTorch twin redraws them). */
   readonly distributions: ReadonlyMap<string, { readonly scale: number; readonly offset: number }>;
@@ -120,6 +125,7 @@ export function exportModel(text: string, modelName: string | undefined, options
     initializerElements: g.initializerElements,
     kvCacheElements: g.cacheElements,
     storedParams: model.report.params.stored,
+    skippedParams: exporter.skippedParams(),
     initializers: g.initializers.length,
     distributions: g.distributions,
     nodes: g.nodes.length,

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { analyze } from '../src/core/index.js';
 import { KERNEL_RPC, type HostInfo, type JsonRpcRequest, type JsonRpcResponse, type Measurement, type ProbeErrorKind, type ProbeParams, type ProbeProgress, type ProbeResult } from '../src/protocol/kernel-rpc.js';
-import { ExportError, exportModel, onnxBytes, writeOnnx } from './export.js';
+import { ExportError, exportModel, onnxBytes, writeOnnx, type ExportResult } from './export.js';
 import { loadModel } from './engine-bridge.js';
 import { availableMemory, memoryRefusal, probeMemoryEstimate } from './probe-memory.js';
 import { defaultFill, type WeightFill } from './graph-builder.js';
@@ -146,6 +146,22 @@ function opsNotes(nodes: readonly NodeSpec[]): string[] {
   return notes;
 }
 
+/**
+ * One int64 tensor [batch, length] per graph input (the export lists them: `input_ids`, or an
+ * encoder-decoder's source `input_ids` and target `decoder_input_ids`; the engine's src_seq is
+ * seq, so both take `length`), ids below each input's vocabulary: (i·2654435761) mod V for a
+ * prefill, (i·7919 + 1) mod V for a decode step, as scripts/gpu-probe-torch.py draws them.
+ */
+function tokenFeeds(o: typeof Ort, inputs: ExportResult['inputs'], batch: number, length: number, decode: boolean): Record<string, Ort.Tensor> {
+  const feeds: Record<string, Ort.Tensor> = {};
+  for (const input of inputs) {
+    const data = new BigInt64Array(batch * length);
+    for (let i = 0; i < data.length; i++) data[i] = BigInt(((decode ? i * 7919 + 1 : i * 2654435761) % input.vocab));
+    feeds[input.name] = new o.Tensor('int64', data, [batch, length]);
+  }
+  return feeds;
+}
+
 async function probe(p: ProbeParams): Promise<ProbeResult> {
   const notes: string[] = [];
   const device = p.device ?? (p.ep === 'cuda' ? 'H100' : 'CPU');
@@ -236,11 +252,8 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
     }
     const sessionCreateMs = performance.now() - tc;
 
-    // Inputs: token ids [batch, seq], kept small; outputs: last-token values [batch, width].
-    const rows = exported.inputVocab;
-    const idsData = new BigInt64Array(p.batch * p.seq);
-    for (let i = 0; i < idsData.length; i++) idsData[i] = BigInt((i * 2654435761) % rows);
-    const feeds = { input_ids: new o.Tensor('int64', idsData, [p.batch, p.seq]) };
+    // Inputs: token ids [batch, seq] per graph input (an encoder-decoder's source and target), kept small; outputs: last-token values [batch, width].
+    const feeds = tokenFeeds(o, exported.inputs, p.batch, p.seq, false);
     const once = async (s: Ort.InferenceSession = session, f: Record<string, Ort.Tensor> = feeds): Promise<number> => {
       const t = process.hrtime.bigint();
       try {
@@ -287,9 +300,7 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
         writeOnnx(dec, decSource, { externalThresholdBytes: externalThreshold() });
       } else decSource = onnxBytes(dec);
       const ds = await createSession(o, decSource, options(strictPlacement, false));
-      const decIds = new BigInt64Array(p.batch);
-      for (let i = 0; i < decIds.length; i++) decIds[i] = BigInt((i * 7919 + 1) % rows);
-      const decFeeds = { input_ids: new o.Tensor('int64', decIds, [p.batch, 1]) };
+      const decFeeds = tokenFeeds(o, dec.inputs, p.batch, 1, true);
       for (let i = 0; i < warmup; i++) await once(ds, decFeeds);
       decodeTimes = [];
       for (let i = 0; i < runs; i++) decodeTimes.push(await once(ds, decFeeds));
@@ -341,10 +352,11 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
     const gen = exported.generation;
     const genMacs = exported.report.flops.generationPerStep / 6n; // the engine's generation MACs (6 FLOPs per MAC, forward and backward)
     if (gen.tensors > 0) {
+      const counted = genMacs > 0n ? `the engine counts ${genMacs} generation multiply-adds per training step` : 'the engine counts no generation multiply-adds for it: gathers and adapter factors';
       notes.push(
         gen.mode === 'live'
-          ? `Generation is in the measured prefill and decode: ${gen.tensors} generated tensors are rebuilt from the stored ones on every run (--generation live); the engine counts ${genMacs} generation multiply-adds per training step, which the roofline leaves out.`
-          : `Generation is not in the measured time: ${gen.tensors} generated tensors were materialised once when the session was created (ONNX Runtime folds them: session creation includes it), as inference would; --generation live measures it per run (the engine counts ${genMacs} generation multiply-adds per training step).`,
+          ? `Generation is in every measured run: ${gen.tensors} generated tensors are rebuilt from the stored ones per forward (--generation live), which the roofline leaves out (${counted}).`
+          : `Generation is not in the measured time: ${gen.tensors} generated tensors were materialised once when the session was created (ONNX Runtime folds them; session creation includes it), as inference would; --generation live measures it per run (${counted}).`,
       );
     }
     const dec = report.latency.decode;

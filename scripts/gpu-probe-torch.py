@@ -139,7 +139,8 @@ class NumpyBackend:
         return self.np.concatenate(xs, axis=axis)
 
     def where(self, c, a, b):
-        return self.np.where(c, a, b).astype(self.dt)
+        r = self.np.where(c, a, b)
+        return r if r.dtype.kind in 'iub' else r.astype(self.dt)  # integer selects (T5's buckets) stay integer
 
     def narrow(self, x, axis, start, length):
         return self.np.take(x, range(start, start + length), axis=axis)
@@ -161,10 +162,25 @@ class NumpyBackend:
     def sin(self, x):
         return self.np.sin(x)
 
-    def topk(self, x, k, axis):
+    def topk(self, x, k, axis, largest=True):
         np = self.np
-        idx = np.argsort(-x, axis=axis, kind='stable')[..., :k]
+        idx = np.argsort(-x if largest else x, axis=axis, kind='stable')[..., :k]
         return np.take_along_axis(x, idx, axis=axis), idx.astype(np.int64)
+
+    def gather_elements(self, x, idx, axis):
+        return self.np.take_along_axis(x, idx, axis=axis)
+
+    def maximum(self, a, b):
+        return self.np.maximum(a, b)
+
+    def minimum(self, a, b):
+        return self.np.minimum(a, b)
+
+    def abs(self, x):
+        return self.np.abs(x)
+
+    def log(self, x):
+        return self.np.log(x)
 
     def amax(self, x, axes, keepdims):
         return x.max(axis=tuple(axes), keepdims=keepdims)
@@ -369,9 +385,30 @@ class TorchBackend:
     def sin(self, x):
         return self.torch.sin(x)
 
-    def topk(self, x, k, axis):
-        v, i = self.torch.topk(x, k, dim=axis)
+    def topk(self, x, k, axis, largest=True):
+        v, i = self.torch.topk(x, k, dim=axis, largest=largest)
         return v, i
+
+    def gather_elements(self, x, idx, axis):
+        return self.torch.gather(x, axis, idx)
+
+    def maximum(self, a, b):
+        torch = self.torch
+        if not torch.is_tensor(a):
+            a, b = b, a
+        return torch.clamp(a, min=b) if not torch.is_tensor(b) else torch.maximum(a, b)
+
+    def minimum(self, a, b):
+        torch = self.torch
+        if not torch.is_tensor(a):
+            a, b = b, a
+        return torch.clamp(a, max=b) if not torch.is_tensor(b) else torch.minimum(a, b)
+
+    def abs(self, x):
+        return self.torch.abs(x)
+
+    def log(self, x):
+        return self.torch.log(x)
 
     def amax(self, x, axes, keepdims):
         return self.torch.amax(x, dim=tuple(axes), keepdim=keepdims)
@@ -455,12 +492,12 @@ class Graph:
                     self.scalars[n['outputs'][0]] = float(np.array(t['data'], dtype=np.uint16).view(np.float16)[0])
                 self.consts[n['outputs'][0]] = Host(t['data'], t['dims']) if t['dtype'] == 'int64' else be.const(t)
 
-    def forward(self, ids):
+    def forward(self, feeds):
+        """feeds: input name -> int64 ids (an encoder-decoder has input_ids and decoder_input_ids)."""
         be = self.be
         env = dict(self.weights)
         env.update(self.consts)
-        env[self.spec['inputs'][0]['name']] = ids
-        ids_dims = be.shape(ids)
+        env.update(feeds)
 
         def val(name):
             return env[name] if name else None
@@ -479,7 +516,7 @@ class Graph:
                 continue
             if op == 'Shape':
                 x = ins[0]
-                dims = ids_dims if x is ids else be.shape(x)
+                dims = be.shape(x)
                 out = Host(dims, [len(dims)])
             elif op == 'Gather':
                 x, idx, axis = ins[0], ins[1], a.get('axis', 0)
@@ -493,6 +530,14 @@ class Graph:
                     out = be.reshape(be.narrow(x, axis, idx.values[0], len(idx.values)), shape[:axis] + idx.dims + shape[axis + 1:])
                 else:
                     out = be.gather(x, dev(idx), axis)
+            elif op in ('Max', 'Min') and all(isinstance(x, Host) for x in ins):
+                f = max if op == 'Max' else min
+                out = Host([f(p, q) for p, q in zip(ins[0].values, ins[1].values)], ins[0].dims)
+            elif op in ('Max', 'Min'):
+                out = (be.maximum if op == 'Max' else be.minimum)(arg(ins[0]), arg(ins[1]))
+            elif op == 'Div' and isinstance(ins[0], Host) and isinstance(ins[1], Host):
+                # int64 Div truncates (MoR capacities: k = (2·num·S + den) div 2·den, non-negative)
+                out = Host([(abs(p) // abs(q)) * (1 if (p >= 0) == (q >= 0) else -1) for p, q in zip(ins[0].values, ins[1].values)], ins[0].dims)
             elif op in ELEMENTWISE and isinstance(ins[0], Host) and isinstance(ins[1], Host):
                 f = ELEMENTWISE[op]
                 out = Host([f(p, q) for p, q in zip(ins[0].values, ins[1].values)], ins[0].dims)
@@ -577,7 +622,13 @@ class Graph:
                 to = a.get('to')
                 out = be.to_int32(ins[0]) if to == 6 else be.to_int64(dev(ins[0])) if to == 7 else be.to_model_float(ins[0]) if to == 10 else be.to_float32(ins[0])
             elif op == 'TopK':
-                out = be.topk(ins[0], ins[1].scalar(), a.get('axis', -1))
+                out = be.topk(ins[0], ins[1].scalar(), a.get('axis', -1), bool(a.get('largest', 1)))
+            elif op == 'GatherElements':
+                out = be.gather_elements(ins[0], dev(ins[1]), a.get('axis', 0))
+            elif op == 'Abs':
+                out = be.abs(ins[0])
+            elif op == 'Log':
+                out = be.log(ins[0])
             elif op == 'Equal':
                 out = arg(ins[0]) == arg(ins[1])
             elif op == 'ReduceSum':
@@ -649,6 +700,7 @@ def main():
     ap.add_argument('graph')
     ap.add_argument('--batch', type=int, default=1)
     ap.add_argument('--seq', type=int, default=128)
+    ap.add_argument('--src-seq', type=int, default=None, help="an encoder-decoder's source length (input_ids); default: --seq, as the engine's src_seq")
     ap.add_argument('--device', default='cuda')
     ap.add_argument('--backend', default='torch', choices=['torch', 'numpy'])
     ap.add_argument('--runs', type=int, default=20)
@@ -660,13 +712,20 @@ def main():
         spec = json.load(f)
     be = NumpyBackend(spec['dtype']) if args.backend == 'numpy' else TorchBackend(spec['dtype'], args.device)
     graph = Graph(spec, be)
-    fixed = spec['inputs'][0]['dims']
-    batch, seq = (fixed[0], fixed[1]) if all(isinstance(d, int) for d in fixed) else (args.batch, args.seq)
     vocab = args.ids_mod or spec['initializers'][0]['dims'][0]
-    n = batch * seq
-    # Same ids as the probe host: (i * 2654435761) mod vocab for prefill, (i * 7919 + 1) for decode.
-    data = [((i * 7919 + 1) if seq == 1 and all(isinstance(d, int) for d in fixed) else (i * 2654435761)) % vocab for i in range(n)]
-    ids = be.ids(data, [batch, seq])
+    # One int64 tensor per graph input ([batch, seq]; an encoder-decoder's input_ids is
+    # [batch, src_seq]; a decode step's [B, 1] is fixed). Same ids as the probe host:
+    # (i * 2654435761) mod vocab for prefill, (i * 7919 + 1) for decode.
+    ids = {}
+    for inp in spec['inputs']:
+        fixed = inp['dims']
+        decode = all(isinstance(d, int) for d in fixed)
+        length = args.src_seq or args.seq if fixed[1] == 'src_seq' else args.seq
+        b, s = (fixed[0], fixed[1]) if decode else (args.batch, length)
+        data = [((i * 7919 + 1) if decode else (i * 2654435761)) % vocab for i in range(b * s)]
+        ids[inp['name']] = be.ids(data, [b, s])
+        if inp['name'] != 'input_ids' or len(spec['inputs']) == 1:
+            batch, seq = b, s  # the target stream's shape is the one reported
     result = {'model': spec['model'], 'backend': args.backend, 'device': args.device, 'dtype': spec['dtype'], 'batch': batch, 'seq': seq}
     if args.backend == 'torch':
         import torch
@@ -690,7 +749,7 @@ def main():
     if args.backend == 'torch' and args.device == 'cuda':
         import torch
         try:
-            static_ids = ids.clone()
+            static_ids = {k: v.clone() for k, v in ids.items()}
             s = torch.cuda.Stream()
             s.wait_stream(torch.cuda.current_stream())
             with torch.cuda.stream(s):

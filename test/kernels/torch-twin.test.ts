@@ -93,6 +93,46 @@ variant Shared of Tiny {
   share body: all
   share kv body: every(2)
 }
+model T5ish {
+  block Enc {
+    n1  = RMSNorm(24)
+    a   = Attention(24, 4, head_dim: 8, causal: false)
+    rel = RelativePositionBias(8, 4)
+    n2  = RMSNorm(24)
+    f   = MLP(24, 40, act: relu, bias: false)
+  }
+  block Dec {
+    n1  = RMSNorm(24)
+    a   = Attention(24, 4, head_dim: 8)
+    rel = RelativePositionBias(8, 4)
+    n2  = RMSNorm(24)
+    x   = Attention(24, 4, kv_heads: 2, head_dim: 8, cross: true)
+    n3  = LayerNorm(24)
+    f   = GatedMLP(24, 40)
+  }
+  embed   = Embedding(50, 24)
+  encoder = Enc * 1
+  enc_n   = RMSNorm(24)
+  decoder = Dec * 1
+  head    = Linear(24, 50) tied embed
+}
+model Rec {
+  block B {
+    n = RMSNorm(24)
+    a = Attention(24, 4, kv_heads: 2)
+    m = RMSNorm(24)
+    f = GatedMLP(24, 40)
+  }
+  embed = Embedding(50, 24)
+  first = B
+  mid   = B * 4
+  head  = Linear(24, 50)
+}
+variant Mor of Rec {
+  share mid: cycle(2)
+  route mid: mor(recursions: 2, capacity: [2/3, 1/3])
+  share kv mid: tied
+}
 `;
 
 /** Op types of every graph compared, to check that the fused contrib ops are all covered. */
@@ -108,12 +148,17 @@ async function compare(name: string, options: ExportOptions, batch: number, seq:
     const py = spawnSync('python3', [script, file, '--backend', 'numpy', '--device', 'cpu', '--batch', String(batch), '--seq', String(seq), '--runs', '1', '--warmup', '1', '--ids-mod', '50', '--print-output'], { encoding: 'utf8' });
     assert.equal(py.status, 0, py.stderr);
     const out = JSON.parse(py.stdout) as { output: number[]; batch: number; seq: number };
+    // Every graph input (an encoder-decoder's source and target), as the script draws them.
     const n = out.batch * out.seq;
-    const ids = new BigInt64Array(n);
     const decode = options.decode !== undefined;
-    for (let i = 0; i < n; i++) ids[i] = BigInt(((decode ? i * 7919 + 1 : i * 2654435761) % 50));
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const input of r.inputs) {
+      const ids = new BigInt64Array(n);
+      for (let i = 0; i < n; i++) ids[i] = BigInt(((decode ? i * 7919 + 1 : i * 2654435761) % 50));
+      feeds[input.name] = new ort.Tensor('int64', ids, [out.batch, out.seq]);
+    }
     const session = await ort.InferenceSession.create(onnxBytes(r));
-    const y = (await session.run({ input_ids: new ort.Tensor('int64', ids, [out.batch, out.seq]) })).last_token!.data as Float32Array;
+    const y = (await session.run(feeds)).last_token!.data as Float32Array;
     await session.release();
     assert.equal(out.output.length, y.length);
     let worst = 0;
@@ -134,6 +179,8 @@ test('the interpreted graph reproduces ONNX Runtime: prefill', { skip: !hasNumpy
     await compare('Vit', { ops }, 2, 9);
     await compare('Gqa', { ops }, 2, 7);
     await compare('Bert', { ops }, 2, 6);
+    await compare('T5ish', { ops }, 2, 6);
+    await compare('Mor', { ops }, 2, 7);
   }
 });
 
@@ -142,6 +189,13 @@ test('the interpreted graph reproduces ONNX Runtime: decode step over a KV cache
     await compare('Tiny', { ops, decode: { batch: 2, past: 6 } }, 2, 1);
     await compare('Shared', { ops, decode: { batch: 1, past: 9 } }, 1, 1);
     await compare('Gqa', { ops, decode: { batch: 2, past: 6 } }, 2, 1);
+    await compare('T5ish', { ops, decode: { batch: 2, past: 7 } }, 2, 1);
+  }
+});
+
+test('the interpreter is checked on the ops of encoder-decoders, T5 buckets and MoR routing', { skip: !hasNumpy && 'python3 with numpy is not installed' }, () => {
+  for (const op of ['GatherElements', 'TopK', 'GatherND', 'ScatterND', 'Abs', 'Log', 'Max', 'Min', 'Where', 'Sigmoid', 'Div']) {
+    assert.ok(seen.has(op), `no compared graph has ${op}`);
   }
 });
 

@@ -72,18 +72,21 @@ export function runExportOnnx(argv: readonly string[], io: CliIO): number {
       throw new CliError(`export-onnx: cannot write ${jsonPath}: ${(e as Error).message}`);
     }
   }
-  const match = result.initializerElements === result.storedParams;
+  // An encoder-decoder's decode step does not read the encoder's stores nor the cross K/V projections (skippedParams).
+  const match = result.initializerElements + result.skippedParams === result.storedParams;
+  const skipped = result.skippedParams > 0n ? ` + ${groupDigits(result.skippedParams)} not read by a decode step (the encoder, cross-attention K/V projections)` : '';
+  const inputs = result.inputs.map((i) => `${i.name} int64 [${decode ? `${decode.batch}, 1` : `batch, ${i.length}`}]`).join(', ');
   io.stdout(
     `${result.modelName} → ${typeof out === 'string' ? out : `${String(jsonPath)} (graph only)`} (${formatBytes(BigInt(written.bytes))}${written.externalPath ? ` + external data ${written.externalPath}, ${formatBytes(BigInt(written.externalBytes))}` : ''})\n` +
-      `  ${groupDigits(result.initializers)} initializers, ${groupDigits(result.initializerElements)} elements ${match ? '= params.stored' : `≠ params.stored ${groupDigits(result.storedParams)}`}; ${groupDigits(result.nodes)} nodes; ${dtype}; ${ops} ops\n` +
+      `  ${groupDigits(result.initializers)} initializers, ${groupDigits(result.initializerElements)} elements${skipped} ${match ? '= params.stored' : `≠ params.stored ${groupDigits(result.storedParams)}`}; ${groupDigits(result.nodes)} nodes; ${dtype}; ${ops} ops\n` +
       (result.generation.tensors > 0
         ? `  generated: ${groupDigits(result.generation.tensors)} tensors built in the graph from the stored ones (${groupDigits(result.generation.macs)} multiply-adds); ${generation === 'live' ? 'live: rebuilt on every run' : 'materialised: ONNX Runtime folds them once at session creation'}\n`
         : '') +
       (decode ? `  decode step: KV cache of ${decode.past} positions × batch ${decode.batch} in initializers (${groupDigits(result.kvCacheElements)} elements)\n` : '') +
-      `  input: input_ids int64 [${decode ? `${decode.batch}, 1` : 'batch, seq'}]; output: last_token float32 [batch, ${result.outputWidth}]\n`,
+      `  input${result.inputs.length > 1 ? 's' : ''}: ${inputs}; output: last_token float32 [batch, ${result.outputWidth}]\n`,
   );
   if (!match) {
-    io.stderr(`npas: export-onnx: the initializers hold ${result.initializerElements} elements but the engine counts ${result.storedParams} stored parameters (please report)\n`);
+    io.stderr(`npas: export-onnx: the initializers hold ${result.initializerElements} elements${skipped} but the engine counts ${result.storedParams} stored parameters (please report)\n`);
     return 70;
   }
   return 0;

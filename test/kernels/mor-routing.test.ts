@@ -1,0 +1,252 @@
+// Mixture-of-Recursions routing (`route STACK: mor(…)`, kernels/layers/routing.ts) on ONNX
+// Runtime's CPU provider: initializers = params.stored (the routers included); the graph computes
+// what an independent reference computes — per recursion, the router's sigmoid scores of the
+// still-active tokens, the top round(c·S) of them per sequence, the recursion's layers on those
+// tokens only (attention among them, causal in sequence order; borrowed K/V are the producer's
+// rows of those tokens), and the gated update x + g·(f(x) − x) — with capacities 1 (every token,
+// so the routed model is the plain recursive model with its gate) and below 1; the decode step
+// and what a routed recursion cannot run are refused by name.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as ort from 'onnxruntime-node';
+import { analyze } from '../../src/core/index.js';
+import { ExportError, exportModel, onnxBytes, type ExportResult } from '../../kernels/export.js';
+
+const SPEC = `
+model Rec {
+  block B {
+    a = Attention(8, 2)
+    f = MLP(8, 16, act: relu)
+  }
+  embed = Embedding(20, 8)
+  mid   = B * 4
+}
+variant Full of Rec {
+  share mid: cycle(2)
+  route mid: mor(recursions: 2, capacity: [1, 1])
+}
+variant Half of Rec {
+  share mid: cycle(2)
+  route mid: mor(recursions: 2, capacity: [1, 1/2])
+}
+variant Thirds of Rec {
+  route mid: mor(recursions: 4, capacity: [1, 2/3, 1/2, 1/3])
+}
+variant HalfKv of Rec {
+  share mid: cycle(2)
+  route mid: mor(recursions: 2, capacity: [2/3, 1/3])
+  share kv mid: tied
+}
+`;
+
+const D = 8;
+const HEADS = 2;
+const HD = 4;
+
+type Vec = Float64Array;
+
+/** The initializers of an export, by name, as float64 arrays. */
+function weights(r: ExportResult): Map<string, Float64Array> {
+  const out = new Map<string, Float64Array>();
+  for (const t of r.spec.graph.initializers) out.set(t.name, Float64Array.from(new Float32Array(t.raw.buffer.slice(t.raw.byteOffset, t.raw.byteOffset + t.raw.byteLength))));
+  return out;
+}
+
+/** y = W·x (+ b) for W [out, in]. */
+function linear(w: Float64Array, x: Vec, out: number, b?: Float64Array): Vec {
+  const n = x.length;
+  const y = new Float64Array(out);
+  for (let o = 0; o < out; o++) {
+    let s = b ? b[o]! : 0;
+    for (let i = 0; i < n; i++) s += w[o * n + i]! * x[i]!;
+    y[o] = s;
+  }
+  return y;
+}
+
+interface Spec {
+  readonly n: number;
+  readonly capacities: readonly [number, number][];
+  /** Store slot of instance i. */
+  readonly slot: (i: number) => number;
+  /** The instance whose K/V instance i reads (itself when it produces). */
+  readonly producer: (i: number) => number;
+}
+
+/** The reference: one sequence of token ids → the last token's hidden state. */
+function reference(w: Map<string, Float64Array>, tokens: readonly number[], spec: Spec): Vec {
+  const get = (k: string) => {
+    const v = w.get(k);
+    assert.ok(v, `initializer ${k}`);
+    return v;
+  };
+  const S = tokens.length;
+  const E = get('embed.weight');
+  const h: Vec[] = tokens.map((t) => E.slice(t * D, t * D + D));
+  const R = spec.capacities.length;
+  let active = Array.from({ length: S }, (_, i) => i);
+  /** K/V per producing instance, by sequence position. */
+  const kvOf = new Map<number, Map<number, { k: Vec; v: Vec }>>();
+  for (let r = 0; r < R; r++) {
+    const router = get(`mid.router[${r}]`);
+    const scores = active.map((p) => 1 / (1 + Math.exp(-h[p]!.reduce((s, x, i) => s + x * router[i]!, 0))));
+    const [num, den] = spec.capacities[r]!;
+    const k = Math.max(1, Math.floor((2 * num * S + den) / (2 * den)));
+    const top = scores.map((s, j) => [s, j] as const).sort((a, b) => b[0] - a[0]).slice(0, k);
+    const chosen = top.map(([s, j]) => ({ pos: active[j]!, gate: s })).sort((a, b) => a.pos - b.pos);
+    const x = chosen.map((c) => h[c.pos]!);
+    let y = x.map((v) => v.slice());
+    const start = Math.ceil((r * spec.n) / R);
+    const end = Math.ceil(((r + 1) * spec.n) / R);
+    for (let i = start; i < end; i++) {
+      const s = `mid[${spec.slot(i)}]`;
+      // Attention (2 heads of 4, causal among the selected tokens), residual.
+      const q = y.map((v) => linear(get(`${s}.a.q`), v, D));
+      const prod = spec.producer(i);
+      let kv: { k: Vec; v: Vec }[];
+      if (prod === i) {
+        kv = y.map((v) => ({ k: linear(get(`${s}.a.k`), v, D), v: linear(get(`${s}.a.v`), v, D) }));
+        const byPos = new Map<number, { k: Vec; v: Vec }>();
+        chosen.forEach((c, j) => byPos.set(c.pos, kv[j]!));
+        kvOf.set(i, byPos);
+      } else {
+        const byPos = kvOf.get(prod)!;
+        kv = chosen.map((c) => {
+          const e = byPos.get(c.pos);
+          assert.ok(e, `producer ${prod} saw position ${c.pos}`);
+          return e;
+        });
+      }
+      const att = y.map((_, t) => {
+        const o = new Float64Array(D);
+        for (let hh = 0; hh < HEADS; hh++) {
+          const logits: number[] = [];
+          for (let u = 0; u <= t; u++) {
+            let dot = 0;
+            for (let e = 0; e < HD; e++) dot += q[t]![hh * HD + e]! * kv[u]!.k[hh * HD + e]!;
+            logits.push(dot / Math.sqrt(HD));
+          }
+          const m = Math.max(...logits);
+          const p = logits.map((l) => Math.exp(l - m));
+          const z = p.reduce((a, b) => a + b, 0);
+          for (let u = 0; u <= t; u++) for (let e = 0; e < HD; e++) o[hh * HD + e]! += (p[u]! / z) * kv[u]!.v[hh * HD + e]!;
+        }
+        return linear(get(`${s}.a.o`), o, D);
+      });
+      y = y.map((v, t) => v.map((a, e) => a + att[t]![e]!));
+      // MLP (ReLU, biases), residual.
+      y = y.map((v) => {
+        const up = linear(get(`${s}.f.up`), v, 16, get(`${s}.f.up_bias`)).map((a) => Math.max(a, 0));
+        const down = linear(get(`${s}.f.down`), up, D, get(`${s}.f.down_bias`));
+        return v.map((a, e) => a + down[e]!);
+      });
+    }
+    chosen.forEach((c, j) => {
+      h[c.pos] = x[j]!.map((a, e) => a + c.gate * (y[j]![e]! - a));
+    });
+    active = chosen.map((c) => c.pos);
+  }
+  return h[S - 1]!;
+}
+
+async function runOrt(r: ExportResult, batch: number[][]): Promise<Float32Array> {
+  const S = batch[0]!.length;
+  const session = await ort.InferenceSession.create(onnxBytes(r));
+  try {
+    const ids = new ort.Tensor('int64', BigInt64Array.from(batch.flat().map(BigInt)), [batch.length, S]);
+    return (await session.run({ input_ids: ids })).last_token!.data as Float32Array;
+  } finally {
+    await session.release();
+  }
+}
+
+const cycle2: Pick<Spec, 'n' | 'slot'> = { n: 4, slot: (i) => i % 2 };
+const CASES: Record<string, Spec> = {
+  Full: { ...cycle2, capacities: [[1, 1], [1, 1]], producer: (i) => i },
+  Half: { ...cycle2, capacities: [[1, 1], [1, 2]], producer: (i) => i },
+  Thirds: { n: 4, slot: (i) => i, capacities: [[1, 1], [2, 3], [1, 2], [1, 3]], producer: (i) => i },
+  // `share kv mid: tied`: the first instance using a store produces, later ones borrow.
+  HalfKv: { ...cycle2, capacities: [[2, 3], [1, 3]], producer: (i) => i % 2 },
+};
+
+const BATCH = [
+  [3, 17, 5, 19, 11, 2, 8],
+  [4, 4, 13, 0, 9, 16, 1],
+];
+
+for (const [name, spec] of Object.entries(CASES)) {
+  test(`MoR ${name}: initializers = params.stored (routers included) and ONNX Runtime matches the reference routing`, async () => {
+    for (const ops of ['fused', 'standard'] as const) {
+      const r = exportModel(SPEC, name, { ops });
+      assert.equal(r.initializerElements, r.storedParams, `${name}: ${r.initializerElements} vs ${r.storedParams}`);
+      const routers = r.spec.graph.initializers.filter((t) => /^mid\.router\[\d+\]$/.test(t.name));
+      assert.equal(routers.length, spec.capacities.length);
+      const y = await runOrt(r, BATCH);
+      const w = weights(r);
+      BATCH.forEach((seq, b) => {
+        const ref = reference(w, seq, spec);
+        for (let e = 0; e < D; e++) {
+          const got = y[b * D + e]!;
+          assert.ok(Math.abs(got - ref[e]!) <= 1e-4 * (1 + Math.abs(ref[e]!)), `${name} (${ops}) batch ${b} element ${e}: ONNX ${got}, reference ${ref[e]}`);
+        }
+      });
+    }
+  });
+}
+
+test('MoR: capacity is honoured — the same stores with capacity 1/2 in the second recursion give another output', async () => {
+  // Same stores for Full and Half (cycle(2), routers mid.router[0..1]): only the capacity differs.
+  const full = await runOrt(exportModel(SPEC, 'Full'), BATCH);
+  const half = await runOrt(exportModel(SPEC, 'Half'), BATCH);
+  let diff = 0;
+  full.forEach((v, i) => (diff = Math.max(diff, Math.abs(v - half[i]!))));
+  assert.ok(diff > 1e-3, 'capacity 1/2 changes the output');
+});
+
+test('MoR: the examples export their prefill with initializers = params.stored', () => {
+  const text = `
+model SmolTiny(L = 8) {
+  block Decoder {
+    attn_norm = RMSNorm(24)
+    attn      = Attention(24, heads: 6, kv_heads: 2, head_dim: 4)
+    mlp_norm  = RMSNorm(24)
+    mlp       = GatedMLP(24, 40)
+  }
+  embed   = Embedding(50, 24)
+  first   = Decoder
+  middle  = Decoder * (L - 2)
+  last    = Decoder
+  norm    = RMSNorm(24)
+  lm_head = Linear(24, 50) tied embed
+}
+variant MoR3 of SmolTiny {
+  share middle: cycle(2)
+  route middle: mor(recursions: 3)
+}
+variant MoR3KVShare of SmolTiny {
+  share middle: cycle(2)
+  route middle: mor(recursions: 3)
+  share kv middle: tied
+}`;
+  for (const name of ['MoR3', 'MoR3KVShare']) {
+    const r = exportModel(text, name);
+    assert.equal(r.initializerElements, r.storedParams, name);
+    const engine = analyze(text, {}).models.find((m) => m.name === name)!;
+    assert.equal(r.storedParams, engine.params.stored);
+  }
+});
+
+test('MoR: the decode step and what a routed recursion cannot run are refused by name', () => {
+  assert.throws(
+    () => exportModel(SPEC, 'Half', { decode: { batch: 1, past: 8 } }),
+    (e: unknown) => e instanceof ExportError && /^mid: a decode step of MoR expert-choice routing is not measurable/.test(e.message),
+  );
+  const windowed = `model W {
+  block B { a = Attention(8, 2, window: 4) }
+  embed = Embedding(20, 8)
+  mid = B * 2
+}
+variant R of W { route mid: mor(recursions: 2) }`;
+  assert.throws(() => exportModel(windowed, 'R'), (e: unknown) => e instanceof ExportError && /^mid\[0\]\.a: a sliding window inside a routed recursion/.test(e.message));
+});
