@@ -21,6 +21,8 @@ function tensorJson(t: TensorData): { dtype: string; dims: readonly number[]; da
     case DataType.INT64:
       data = Array.from(new BigInt64Array(buf), Number);
       return { dtype: 'int64', dims: t.dims, data };
+    case DataType.INT32: // GroupQueryAttention's seqlens_k / total_sequence_length in a decode step
+      return { dtype: 'int32', dims: t.dims, data: Array.from(new Int32Array(buf)) };
     case DataType.FLOAT:
       return { dtype: 'float32', dims: t.dims, data: Array.from(new Float32Array(buf)) };
     case DataType.FLOAT16:

@@ -490,7 +490,7 @@ class Graph:
                 elif t['dims'] == [] and t['dtype'] == 'float16-bits':
                     import numpy as np
                     self.scalars[n['outputs'][0]] = float(np.array(t['data'], dtype=np.uint16).view(np.float16)[0])
-                self.consts[n['outputs'][0]] = Host(t['data'], t['dims']) if t['dtype'] == 'int64' else be.const(t)
+                self.consts[n['outputs'][0]] = Host(t['data'], t['dims']) if t['dtype'] in ('int64', 'int32') else be.const(t)
 
     def forward(self, feeds):
         """feeds: input name -> int64 ids (an encoder-decoder has input_ids and decoder_input_ids)."""

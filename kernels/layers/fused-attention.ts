@@ -37,8 +37,11 @@ function lengths(ctx: EmitContext, cached: number): { seqlensK: string; total: s
   const int32 = (x: string, hint: string) => g.op('Cast', [x], { to: { kind: 'int', value: DataType.INT32 } }, { hint });
   let out: { seqlensK: string; total: string };
   if (ctx.decode) {
-    // Every sequence has `cached` positions plus the new token.
-    out = { seqlensK: int32(g.ints(new Array<number>(ctx.decode.batch).fill(cached)), 'seqlens_k'), total: int32(g.ints([cached + 1], true), 'total_len') };
+    // Every sequence has `cached` positions plus the new token. int32 Constants, not Casts of
+    // int64 ones: ORT's shape inference then sizes present_key/present_value (cached + 1) from
+    // total_sequence_length instead of guessing the past length and warning when they differ.
+    const c32 = (values: number[], dims: number[]) => g.op('Constant', [], { value: { kind: 'tensor', value: { name: 'c', dataType: DataType.INT32, dims, raw: new Uint8Array(new Int32Array(values).buffer) } } });
+    out = { seqlensK: c32(new Array<number>(ctx.decode.batch).fill(cached), [ctx.decode.batch]), total: c32([cached + 1], []) };
   } else {
     // A prefill of S tokens per sequence, no padding: S − 1 for each of the B sequences.
     const batch = g.op('Gather', [ctx.idsShape, g.ints([0])], { axis: { kind: 'int', value: 0 } }, { hint: 'batch' });
