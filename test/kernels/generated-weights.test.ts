@@ -384,6 +384,16 @@ variant G of M { ${extra} }
   }
 });
 
+test('fp16 generated graphs run on CPU and stay close to fp32', async () => {
+  for (const extra of ['hash body: roast(memory: 3000, scales: true)', 'hash body: rps(memory: 700)', 'bank g = body: ssn(params: 9000, templates: 4)', 'adapt body.attn.q: vblora(rank: 4, vectors: 10, length: 16, top_k: 2)\n  adapt body.attn.v: mos(rank: 4, shards: 4, pool: 6, private: 1)']) {
+    for (const generation of ['materialised', 'live'] as const) {
+      const half = exportModel(base(extra), 'G', { dtype: 'fp16', generation });
+      assert.equal(half.initializerElements, half.storedParams);
+      close(await run(exportModel(base(extra), 'G')), await run(half), 5e-2);
+    }
+  }
+});
+
 test('the engine counts generation MACs the graph performs (SSN, MASA)', () => {
   for (const extra of ['bank g = body: ssn(params: 9000, templates: 4)', 'dict body.attn: masa(atoms: 2)']) {
     const r = exportModel(base(extra), 'G');
