@@ -31,6 +31,18 @@ model Llama(L = 3) {
 variant Mqa of Llama { body = Pre(d: 32, heads: 4, kv: 1, window: none) * L }
 variant Window of Llama { body = Pre(d: 32, heads: 4, kv: 2, window: 3) * L }
 variant Cla of Llama { share kv body: every(2) }
+variant RelaxedCycle of Llama { share body: cycle(2) relax lora(rank: 4) }
+model Moe {
+  block B {
+    n = RMSNorm(32)
+    a = Attention(32, 4, kv_heads: 2)
+    m = RMSNorm(32)
+    f = MoE(32, 24, experts: 3, top_k: 2, shared: 1)
+  }
+  embed = Embedding(61, 32)
+  body  = B * 2
+  head  = Linear(32, 61) tied embed
+}
 model Mixed {
   embed   = Embedding(61, 32)
   local   = Pre(d: 32, heads: 4, kv: 2, window: 3) * 1
@@ -199,6 +211,16 @@ test('borrowed KV (share kv): the borrower reads the producer K/V in a prefill a
     const past = r.spec.graph.nodes.filter((n) => n.op === 'GroupQueryAttention').map((n) => n.inputs[3]);
     assert.deepEqual(past, name === 'Cla' ? ['kv_cache.body[0].attn.k', 'kv_cache.body[0].attn.k', 'kv_cache.body[2].attn.k'] : Array(3).fill('kv_cache.body[0].attn.k'), name);
   }
+});
+
+test('with the rest of the exporter: store sharing with LoRA relaxation, MoE experts (QuickGelu), a tied head', async () => {
+  const r = await twin(SPECS, 'RelaxedCycle', {}, 2, 5);
+  assert.equal(r.get('GroupQueryAttention'), 3);
+  await twin(SPECS, 'RelaxedCycle', { decode }, 2, 1);
+  const m = await twin(SPECS, 'Moe', {}, 2, 6);
+  assert.equal(m.get('QuickGelu'), 2 * 4); // 3 routed + 1 shared expert per layer
+  assert.equal(m.get('GroupQueryAttention'), 2);
+  await twin(SPECS, 'Moe', { decode }, 2, 1);
 });
 
 test('post-norm: RMSNorm and LayerNorm (ALBERT, bidirectional MultiHeadAttention) fuse the residual add into the norm', async () => {
