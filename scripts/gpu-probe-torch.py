@@ -612,7 +612,7 @@ class Graph:
                     size = be.shape(x)[ax]
                     e = min(e, size)
                     out = x = be.narrow(x, ax, s, e - s)
-            elif op == 'Cast' and isinstance(ins[0], Host):
+            elif op == 'Cast' and isinstance(ins[0], Host) and a.get('to') in (6, 7):
                 out = ins[0]  # integer shape arithmetic (GroupQueryAttention's lengths) stays on the host
             elif op == 'Expand' and isinstance(ins[0], Host):
                 dims = ins[1].values
