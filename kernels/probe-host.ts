@@ -146,6 +146,24 @@ function opsNotes(nodes: readonly NodeSpec[]): string[] {
   return notes;
 }
 
+/** What an encoder-decoder's or a routed (MoR) model's graph runs, read from the export (kernels/data-flow.ts, layers/routing.ts). */
+function structureNotes(exported: ExportResult): string[] {
+  const notes: string[] = [];
+  if (exported.inputs.length > 1) {
+    notes.push(
+      'Encoder-decoder: the prefill runs the encoder over input_ids and the decoder over decoder_input_ids, both [batch, seq] (the engine\'s src_seq defaults to seq); cross-attention is standard ops, every target token against every source token, as the engine counts it. ' +
+        'The decode step runs the decoder only, over self-attention caches of seq positions and cross-attention caches of the source; the engine\'s decode bytes count every weight, the encoder\'s and the cross K/V projections included, which the step does not read.',
+    );
+  }
+  const recursions = exported.spec.graph.nodes.filter((n) => n.outputs[0]!.startsWith('x_rec')).length;
+  if (recursions > 0) {
+    notes.push(
+      `MoR routing: each of the ${recursions} recursions runs on the round(capacity·S) tokens its router keeps per sequence (TopK of sigmoid scores, GatherND → layers → gated ScatterND add), the capacity-scaled work the engine counts; attention inside a recursion is standard ops over the selected tokens. A decode step is not measurable (expert choice ranks the tokens of one pass).`,
+    );
+  }
+  return notes;
+}
+
 /**
  * One int64 tensor [batch, length] per graph input (the export lists them: `input_ids`, or an
  * encoder-decoder's source `input_ids` and target `decoder_input_ids`; the engine's src_seq is
@@ -346,6 +364,7 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
       };
     };
     if (decodeTimes) notes.push(`The decode step reads a synthetic KV cache of ${p.seq} positions held by the session (${decodeCacheElements} elements); its input is ${p.batch} token id(s).`);
+    notes.push(...structureNotes(exported));
     notes.push(...opsNotes(exported.spec.graph.nodes), 'The LM head runs on every position (as the engine counts it); only the last position leaves the device.');
     if (provider === 'cpu' && device !== 'CPU') notes.push(`The roofline is for ${device}, not for this CPU.`);
     if (device === 'CPU') notes.push('The CPU roofline is the engine\'s generic 16-core AVX-512 profile, not this machine.');
