@@ -12,7 +12,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { importHfConfig } from '../../src/core/index.js';
+import { analyze, importHfConfig } from '../../src/core/index.js';
+import { runProbe } from '../../kernels/probe-client.js';
 import type { AttentionInfo } from '../../src/core/index.js';
 import { loadModel, type LayerNode } from '../../kernels/engine-bridge.js';
 import { ExportError, exportModel, onnxBytes, type ExportResult } from '../../kernels/export.js';
@@ -326,4 +327,16 @@ test('encoder-decoder refusals name the layer and the reason', () => {
 }`;
   assert.throws(() => exportModel(twoTables, 'T'), (e: unknown) => e instanceof ExportError && /^body\[1\]\.rel: a second relative position bias table in one token stream/.test(e.message));
   assert.doesNotThrow(() => exportModel(twoTables.replace('body  = B * 2', 'body  = B * 1'), 'T'));
+});
+
+test('the probe host feeds both inputs: an encoder-decoder is measured, prefill and decode, beside the roofline', async () => {
+  const out = await runProbe({ specText: SPEC, model: 'Cycle2', ep: 'cpu', batch: 2, seq: 8, dtype: 'fp32', runs: 2, warmup: 1 }, { hostPath: join(__dirname, '..', '..', 'kernels', 'probe-host.ts'), timeoutMs: 60_000 });
+  assert.ok(out.ok, out.ok ? '' : `${out.kind}: ${out.message}`);
+  const r = out.result;
+  assert.equal(r.initializerElements, r.storedParams);
+  assert.ok(r.prefill.medianMs > 0 && r.prefill.roofline.seconds > 0);
+  assert.ok(!('unavailable' in r.decode), 'the decode step is measured');
+  const engine = analyze(SPEC, { seq: 8, batch: 2, dtype: 'fp32' }).models.find((m) => m.name === 'Cycle2')!;
+  if (!('unavailable' in r.decode)) assert.equal(r.decode.kvCacheElements, String(engine.memory.kvCacheBytes / 4n));
+  assert.ok(r.notes.some((n) => n.startsWith('Encoder-decoder: the prefill runs the encoder over input_ids')));
 });

@@ -10,7 +10,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
+import { join } from 'node:path';
 import { analyze } from '../../src/core/index.js';
+import { runProbe } from '../../kernels/probe-client.js';
 import { ExportError, exportModel, onnxBytes, type ExportResult } from '../../kernels/export.js';
 
 const SPEC = `
@@ -249,4 +251,14 @@ test('MoR: the decode step and what a routed recursion cannot run are refused by
 }
 variant R of W { route mid: mor(recursions: 2) }`;
   assert.throws(() => exportModel(windowed, 'R'), (e: unknown) => e instanceof ExportError && /^mid\[0\]\.a: a sliding window inside a routed recursion/.test(e.message));
+});
+
+test('the probe measures a routed model\'s prefill and reports its decode step as not measurable, with the reason', async () => {
+  const out = await runProbe({ specText: SPEC, model: 'HalfKv', ep: 'cpu', batch: 1, seq: 12, dtype: 'fp32', runs: 2, warmup: 1 }, { hostPath: join(__dirname, '..', '..', 'kernels', 'probe-host.ts'), timeoutMs: 60_000 });
+  assert.ok(out.ok, out.ok ? '' : `${out.kind}: ${out.message}`);
+  const r = out.result;
+  assert.equal(r.initializerElements, r.storedParams);
+  assert.ok(r.prefill.medianMs > 0 && r.prefill.roofline.seconds > 0);
+  assert.ok('unavailable' in r.decode && /^not measured: mid: a decode step of MoR expert-choice routing is not measurable/.test(r.decode.unavailable));
+  assert.ok(r.notes.some((n) => n.startsWith('MoR routing: each of the 2 recursions')));
 });
