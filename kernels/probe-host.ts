@@ -158,7 +158,7 @@ function structureNotes(exported: ExportResult): string[] {
   const recursions = exported.spec.graph.nodes.filter((n) => n.outputs[0]!.startsWith('x_rec')).length;
   if (recursions > 0) {
     notes.push(
-      `MoR routing: each of the ${recursions} recursions runs on the round(capacity·S) tokens its router keeps per sequence (TopK of sigmoid scores, GatherND → layers → gated ScatterND add), the capacity-scaled work the engine counts; attention inside a recursion is standard ops over the selected tokens. A decode step is not measurable (expert choice ranks the tokens of one pass).`,
+      `MoR routing: each of the ${recursions} recursions runs on the round(capacity·S) tokens its router keeps per sequence (TopK of sigmoid scores, GatherND → layers → gated update written back with ScatterND), the capacity-scaled work the engine counts; attention inside a recursion is standard ops over the selected tokens. A decode step is not measurable (expert choice ranks the tokens of one pass).`,
     );
   }
   return notes;

@@ -206,6 +206,11 @@ class NumpyBackend:
         self.np.add.at(out, rows, updates)
         return out
 
+    def scatter_rows(self, data, rows, updates):
+        out = data.copy()
+        out[rows] = updates
+        return out
+
     # Convolutional ops (NCHW / NCL): Conv, MaxPool/AveragePool without padding, BatchNormalization.
     def _windows(self, xp, k, strides, dilations):
         """[N, C, *k, *out] patches of a padded [N, C, *sides] array (1 or 2 spatial dims)."""
@@ -431,6 +436,9 @@ class TorchBackend:
 
     def scatter_add_rows(self, data, rows, updates):
         return data.index_add(0, rows, updates)
+
+    def scatter_rows(self, data, rows, updates):
+        return data.index_copy(0, rows, updates)
 
     # Convolutional ops (NCHW / NCL), as the numpy backend.
     def conv(self, x, w, b, strides, pads, dilations, group):
@@ -659,6 +667,8 @@ class Graph:
                 out = be.nonzero(ins[0])
             elif op == 'GatherND':
                 out = ins[0][ins[1][:, 0]]
+            elif op == 'ScatterND' and a.get('reduction', 'none') == 'none':
+                out = be.scatter_rows(ins[0], ins[1][:, 0], ins[2])  # MoR routing writes its distinct rows back
             elif op == 'ScatterND':
                 out = be.scatter_add_rows(ins[0], ins[1][:, 0], ins[2])
             else:

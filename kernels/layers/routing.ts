@@ -8,7 +8,7 @@
 // sequence order so causal attention among them is a plain lower triangle); their rows are
 // gathered from the [T, width] hidden state (GatherND), the recursion's instances run on those
 // rows only, and the gated update x + g·(f(x) − x) — MoR's H + g·f(H) for a residual block — is
-// scattered back (ScatterND, reduction add). The others pass through unchanged. So the measured
+// written back (ScatterND). The others pass through unchanged. So the measured
 // work is the engine's: c_r of the tokens through recursion r's layers, the router of r on the
 // c_{r−1} tokens that reached it; attention inside recursion r attends over the selected tokens
 // (the KV the engine counts: c_r·S positions per layer). Rounding k_r to whole tokens is the only
@@ -202,11 +202,13 @@ export class Router {
     return { x, ctx: inner, rows, gates };
   }
 
-  /** h + g·(y − x) on the selected rows; the rest unchanged. Returns the new hidden state [T, width]. */
+  /** x + g·(y − x) on the selected rows; the rest unchanged. Returns the new hidden state [T, width]. */
   merge(routed: Routed, h: string, y: string): string {
     const g = this.ctx.g;
-    const delta = g.op('Mul', [g.op('Sub', [y, routed.x]), routed.gates], undefined, { hint: 'routed_delta' });
-    const out = g.op('ScatterND', [h, routed.rows, delta], { reduction: { kind: 'string', value: 'add' } }, { hint: 'routed' });
+    const updated = g.op('Add', [routed.x, g.op('Mul', [g.op('Sub', [y, routed.x]), routed.gates])], undefined, { hint: 'routed_rows' });
+    // The selected rows are distinct, so writing them (no reduction) is exact, and ScatterND
+    // without a reduction runs in fp16 on the CPU provider too (its 'add' does not).
+    const out = g.op('ScatterND', [h, routed.rows, updated], undefined, { hint: 'routed' });
     // The next router scores the tokens this recursion kept, after their update.
     this.scored = g.op('GatherND', [out, routed.rows], undefined, { hint: 'active' });
     return out;

@@ -206,6 +206,12 @@ test('MoR: capacity is honoured — the same stores with capacity 1/2 in the sec
   assert.ok(diff > 1e-3, 'capacity 1/2 changes the output');
 });
 
+test('MoR: an fp16 graph runs on the CPU provider and stays close to fp32', async () => {
+  const half = await runOrt(exportModel(SPEC, 'HalfKv', { dtype: 'fp16' }), BATCH);
+  const full = await runOrt(exportModel(SPEC, 'HalfKv', { dtype: 'fp32' }), BATCH);
+  full.forEach((v, i) => assert.ok(Math.abs(v - half[i]!) <= 0.02 * (1 + Math.abs(v)), `element ${i}: fp16 ${half[i]} vs fp32 ${v}`));
+});
+
 test('MoR: the examples export their prefill with initializers = params.stored', () => {
   const text = `
 model SmolTiny(L = 8) {
