@@ -131,6 +131,15 @@ export function layerTotals(
   let perInstanceTrainable = 0n;
   const globals = new Map<string, bigint>();
   const children: NodeReport[] = [];
+  // The self-attention K/V projections and their adapters: what a KV borrower does not compute.
+  const att = cost.attention;
+  const kvWeights = att && !att.cross ? att.kvProducerWeights : [];
+  let kvStored = 0n;
+  let kvPerInstanceStored = 0n;
+  let kvPerInstanceTrainable = 0n;
+  let kvEffective = 0n;
+  let kvActive = 0n;
+  let kvAdapterFlops = 0n;
 
   for (const w of cost.weights) {
     const mods = weightMods.get(w.name);
@@ -172,6 +181,8 @@ export function layerTotals(
       }
     }
     if (trainableBase) wTrainable = wStored;
+    const isKv = kvWeights.includes(w.name);
+    if (isKv) kvStored += wStored;
     for (const m of all) {
       const e = m.effect;
       if (e.kind !== 'adapter' || !w.matmul || (e.weights && !e.weights.includes(w.name))) continue;
@@ -189,6 +200,15 @@ export function layerTotals(
       wActive += a.used * activeCopies;
       flops += a.flops * activeCopies;
       for (const [k, v] of a.globals) globals.set(k, v);
+      if (isKv) {
+        kvPerInstanceStored += own;
+        kvPerInstanceTrainable += a.trainable * copies;
+        kvAdapterFlops += a.flops * activeCopies;
+      }
+    }
+    if (isKv) {
+      kvEffective += wEffective;
+      kvActive += wActive;
     }
     if (w.role === 'embedding') embedding += total;
     stored += wStored;
@@ -199,17 +219,12 @@ export function layerTotals(
   }
 
   const attention = new Map<string, AttentionEntry>();
-  let selfKvParams = 0n;
-  let selfKvFlops = 0n;
   let crossKvFlops = 0n;
-  const att = cost.attention;
+  let selfKvFlops = 0n;
   if (att) {
     attention.set(attentionKey(att), { info: att, instances: Q.ONE, producers: att.cross || att.causal ? Q.ONE : Q.ZERO });
     if (att.cross) crossKvFlops = cost.kvProjectionFlopsPerToken;
-    else {
-      selfKvFlops = cost.kvProjectionFlopsPerToken;
-      for (const w of cost.weights) if (att.kvProducerWeights.includes(w.name)) selfKvParams += numel(w.shape) * BigInt(w.copies);
-    }
+    else selfKvFlops = cost.kvProjectionFlopsPerToken + kvAdapterFlops;
   }
   const totals: Totals = {
     stored,
@@ -220,8 +235,14 @@ export function layerTotals(
     active: Q.fromBigInt(activeCount),
     flops: Q.fromBigInt(flops),
     crossKvFlops: Q.fromBigInt(crossKvFlops),
-    selfKvParams,
-    selfKvFlops: Q.fromBigInt(selfKvFlops),
+    selfKv: {
+      stored: kvStored,
+      perInstanceStored: kvPerInstanceStored,
+      perInstanceTrainable: kvPerInstanceTrainable,
+      effective: kvEffective,
+      active: Q.fromBigInt(kvActive),
+      flops: Q.fromBigInt(selfKvFlops),
+    },
     activation: Q.fromBigInt(cost.activationElementsPerToken),
     embeddingParams: embedding,
     generationMacs: generation,

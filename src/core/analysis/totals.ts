@@ -14,6 +14,26 @@ export interface AttentionEntry {
   readonly producers: Q.Rational;
 }
 
+/**
+ * The part of a subtree that only produces its self-attention K and V: the K/V projections and
+ * whatever adapts them. An instance that borrows another's KV (CLA, MLKV, recursive KV sharing)
+ * computes none of it, and stores none of its per-instance part.
+ */
+export interface SelfKv {
+  /** Stored params of the K/V projections themselves (a shared store keeps them while any
+   * producing instance reads it; walk.ts decides). */
+  readonly stored: bigint;
+  /** Adapters on the K/V projections, owned per instance: a borrower never stores them. */
+  readonly perInstanceStored: bigint;
+  readonly perInstanceTrainable: bigint;
+  readonly effective: bigint;
+  readonly active: Q.Rational;
+  /** FLOPs per token of the K/V projections and their adapters. */
+  readonly flops: Q.Rational;
+}
+
+export const NO_SELF_KV: SelfKv = { stored: 0n, perInstanceStored: 0n, perInstanceTrainable: 0n, effective: 0n, active: Q.ZERO, flops: Q.ZERO };
+
 export interface Totals {
   readonly stored: bigint;
   readonly effective: bigint;
@@ -27,10 +47,8 @@ export interface Totals {
   readonly flops: Q.Rational;
   /** FLOPs of cross-attention K/V projections per source token (charged once per source token). */
   readonly crossKvFlops: Q.Rational;
-  /** Params of self-attention K/V projections (dropped when an instance borrows KV). */
-  readonly selfKvParams: bigint;
-  /** FLOPs per token of self-attention K/V projections (dropped when borrowing KV). */
-  readonly selfKvFlops: Q.Rational;
+  /** What producing its own self-attention K and V costs (dropped when an instance borrows KV). */
+  readonly selfKv: SelfKv;
   readonly activation: Q.Rational;
   /** Params of embedding tables (a decode step reads one row, not the table). */
   readonly embeddingParams: bigint;
@@ -56,8 +74,7 @@ export const EMPTY_TOTALS: Totals = {
   active: Q.ZERO,
   flops: Q.ZERO,
   crossKvFlops: Q.ZERO,
-  selfKvParams: 0n,
-  selfKvFlops: Q.ZERO,
+  selfKv: NO_SELF_KV,
   activation: Q.ZERO,
   embeddingParams: 0n,
   generationMacs: 0n,
@@ -99,8 +116,14 @@ export function addTotals(a: Totals, b: Totals): Totals {
     active: Q.add(a.active, b.active),
     flops: Q.add(a.flops, b.flops),
     crossKvFlops: Q.add(a.crossKvFlops, b.crossKvFlops),
-    selfKvParams: a.selfKvParams + b.selfKvParams,
-    selfKvFlops: Q.add(a.selfKvFlops, b.selfKvFlops),
+    selfKv: {
+      stored: a.selfKv.stored + b.selfKv.stored,
+      perInstanceStored: a.selfKv.perInstanceStored + b.selfKv.perInstanceStored,
+      perInstanceTrainable: a.selfKv.perInstanceTrainable + b.selfKv.perInstanceTrainable,
+      effective: a.selfKv.effective + b.selfKv.effective,
+      active: Q.add(a.selfKv.active, b.selfKv.active),
+      flops: Q.add(a.selfKv.flops, b.selfKv.flops),
+    },
     activation: Q.add(a.activation, b.activation),
     embeddingParams: a.embeddingParams + b.embeddingParams,
     generationMacs: a.generationMacs + b.generationMacs,
@@ -128,8 +151,14 @@ export function repeatTotals(t: Totals, n: bigint, storedTimes: bigint, capacity
     active: Q.mul(t.active, nc),
     flops: Q.mul(t.flops, nc),
     crossKvFlops: Q.mul(t.crossKvFlops, nc),
-    selfKvParams: t.selfKvParams * n,
-    selfKvFlops: Q.mul(t.selfKvFlops, nc),
+    selfKv: {
+      stored: t.selfKv.stored * n,
+      perInstanceStored: t.selfKv.perInstanceStored * n,
+      perInstanceTrainable: t.selfKv.perInstanceTrainable * n,
+      effective: t.selfKv.effective * n,
+      active: Q.mul(t.selfKv.active, nc),
+      flops: Q.mul(t.selfKv.flops, nc),
+    },
     activation: Q.mul(t.activation, nc),
     embeddingParams: t.embeddingParams * n,
     generationMacs: t.generationMacs * n,
@@ -139,19 +168,16 @@ export function repeatTotals(t: Totals, n: bigint, storedTimes: bigint, capacity
   };
 }
 
-/** The same subtree when it borrows its self-attention KV from another instance (CLA, MLKV). */
-export function borrowKv(t: Totals, dropStored: boolean): Totals {
+/** The same subtree's per-token quantities when it borrows its self-attention KV (CLA, MLKV). */
+export function borrowKv(t: Totals): Totals {
   const attention = new Map<string, AttentionEntry>();
   for (const [k, e] of t.attention) attention.set(k, e.info.cross ? e : { info: e.info, instances: e.instances, producers: Q.ZERO });
   return {
     ...t,
-    stored: dropStored ? t.stored - t.selfKvParams : t.stored,
-    trainable: dropStored ? t.trainable - (t.trainable >= t.selfKvParams ? t.selfKvParams : t.trainable) : t.trainable,
-    effective: t.effective - t.selfKvParams,
-    active: Q.sub(t.active, Q.fromBigInt(t.selfKvParams)),
-    flops: Q.sub(t.flops, t.selfKvFlops),
-    selfKvParams: 0n,
-    selfKvFlops: Q.ZERO,
+    effective: t.effective - t.selfKv.effective,
+    active: Q.sub(t.active, t.selfKv.active),
+    flops: Q.sub(t.flops, t.selfKv.flops),
+    selfKv: NO_SELF_KV,
     attention,
   };
 }

@@ -183,12 +183,14 @@ export class ModelWalker {
       const producers = kv ? kv.producers.producersIn(s, e) : e - s;
       const borrowers = e - s - producers;
       if (producers > 0) totals = addTotals(totals, repeatTotals(inst, BigInt(producers), 0n, capacity));
-      if (borrowers > 0) totals = addTotals(totals, repeatTotals(borrowKv(inst, false), BigInt(borrowers), 0n, capacity));
+      if (borrowers > 0) totals = addTotals(totals, repeatTotals(borrowKv(inst), BigInt(borrowers), 0n, capacity));
     }
 
     // Stored: shared sub-paths are counted by their first users, the rest per instance.
     let stored = inst.stored * BigInt(count);
     let trainable = inst.trainable * BigInt(count);
+    let perInstanceStored = inst.perInstanceStored * BigInt(count);
+    let perInstanceTrainable = inst.perInstanceTrainable * BigInt(count);
     /** K/V projection params inside each shared sub-path (the whole instance for `share STACK`). */
     const sharedKv: { slots: StackShareSlots; params: bigint }[] = [];
     for (const share of shares) {
@@ -196,17 +198,22 @@ export class ModelWalker {
       const firsts = BigInt(share.slots.firstsIn(piece.start, piece.end));
       stored += (firsts - BigInt(count)) * (sub.stored - sub.perInstanceStored);
       trainable += (firsts - BigInt(count)) * (sub.trainable - sub.perInstanceTrainable);
-      if (sub.selfKvParams > 0n) sharedKv.push({ slots: share.slots, params: sub.selfKvParams });
+      if (sub.selfKv.stored > 0n) sharedKv.push({ slots: share.slots, params: sub.selfKv.stored });
     }
     if (kv) {
       const borrowers = BigInt(count - kv.producers.producersIn(piece.start, piece.end));
       // A borrower's own (unshared) K/V projections are not stored.
-      let ownKv = inst.selfKvParams;
+      let ownKv = inst.selfKv.stored;
       for (const s of sharedKv) ownKv -= s.params;
       if (ownKv > 0n) {
         stored -= borrowers * ownKv;
         trainable -= inst.trainable > 0n ? borrowers * ownKv : 0n;
       }
+      // Adapters on a borrower's K/V projections are never read: not stored either.
+      stored -= borrowers * inst.selfKv.perInstanceStored;
+      trainable -= borrowers * inst.selfKv.perInstanceTrainable;
+      perInstanceStored -= borrowers * inst.selfKv.perInstanceStored;
+      perInstanceTrainable -= borrowers * inst.selfKv.perInstanceTrainable;
       // K/V projections in a shared store stay stored while any producing instance uses the
       // store (tied recursion, or a shared sub-path such as `share body.attn: all`); only stores
       // that no producer uses drop them. Attributed to the first piece, so counted once.
@@ -218,7 +225,7 @@ export class ModelWalker {
         }
       }
     }
-    return { ...totals, stored, trainable, perInstanceStored: inst.perInstanceStored * BigInt(count), perInstanceTrainable: inst.perInstanceTrainable * BigInt(count) };
+    return { ...totals, stored, trainable, perInstanceStored, perInstanceTrainable };
   }
 
   /** Slots of a weight-shared stack that no KV-producing instance uses (O(N), rare). */

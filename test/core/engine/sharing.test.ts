@@ -254,6 +254,11 @@ const KV_CASES: readonly [string, Want, string][] = [
   ['share body.att: cycle(2)\n  share kv body: every(2)', { stored: 98_304n + 2n * 16_384n - 8192n, kv: 3n * perLayerKv }, 'shared attention store 1 only borrows'],
   // ff shared, attention per instance: borrowers drop their own k, v.
   ['share body.ff: all\n  share kv body: every(2)', { stored: 16_384n + 6n * 16_384n - 3n * 8192n, kv: 3n * perLayerKv }, 'unshared attention drops k, v'],
+  // Relaxation LoRA (rank 2) on every matmul of every instance: 4·2·(64 + 64) + 2·2·(64 + 128)
+  // = 1,792 per instance. A borrower (1, 3, 5) never runs k and v, so it stores no adapter on
+  // them either: −3·2·256 = −1,536 stored, effective and FLOPs (2·256 per adapter per token).
+  // Base weights as 'store 1 only borrows' above: 2·32,768 − 8,192.
+  ['share body: cycle(2) relax lora(rank: 2)\n  share kv body: every(2)', { stored: 2n * 32_768n - 8192n + 6n * 1792n - 1536n, effective: 196_608n - 3n * 8192n + 6n * 1792n - 1536n, decode: 546_816n - 3n * 16_384n + 6n * 2n * 1792n - 2n * 1536n, kv: 3n * perLayerKv }, 'borrowers store no adapters on k, v'],
 ];
 
 test('share kv: KV bytes, dropped K/V projections in stored/effective/FLOPs', () => {
