@@ -20,7 +20,7 @@ import { ExportError, type WeightSpec } from '../engine-bridge.js';
 import type { EmitContext } from '../layers/context.js';
 import { scaleOf } from '../layers/context.js';
 import { seedOf } from '../weights.js';
-import { advance, iota, source, tally } from './state.js';
+import { advance, cached, iota, remember, source, tally } from './state.js';
 
 /** The hash constants (a Mersenne prime and multipliers below it: every product fits int64). */
 export const HASH = { P: 2147483647, A: 1103515245, B: 12345, A2: 69069, B2: 1013904223, A3: 48271, B3: 11, tile: 32 } as const;
@@ -69,7 +69,7 @@ export function hashedWeight(ctx: EmitContext, where: string, w: WeightSpec, key
   const salt = hashSalt(key);
   // Every full-size intermediate costs |W| elements when ORT folds it (and per run when live), so
   // hashes are computed on small tensors (tiles, in-tile offsets, partitions) and broadcast:
-  // one int64 index and a few float tensors of |W| elements per weight.
+  // one index and a few float tensors of |W| elements per weight.
   let W: string;
   if (h.method === 'roast') {
     const bk = Math.min(HASH.tile, R);
@@ -80,29 +80,37 @@ export function hashedWeight(ctx: EmitContext, where: string, w: WeightSpec, key
     const TC = Math.ceil(C / bn);
     const t = iota(ctx, 0, TR * TC); // tile ids
     const hashed = g.op('Mod', [g.op('Add', [g.op('Mul', [g.op('Add', [t, g.ints([salt], true)]), g.ints([HASH.A], true)]), g.ints([HASH.B], true)]), g.ints([HASH.P], true)]);
-    const start = g.op('Reshape', [g.op('Mod', [hashed, g.ints([m - chunk + 1], true)]), g.ints([TR, 1, TC, 1])], undefined, { hint: 'chunk' });
     const off = iota(ctx, 0, chunk); // r·bn + c inside a tile
-    const idx = g.op('Reshape', [g.op('Add', [start, g.op('Reshape', [off, g.ints([1, bk, 1, bn])])]), g.ints([TR * bk, TC * bn])], undefined, { hint: 'roast_idx' });
-    W = g.op('Gather', [M, idx], { axis: { kind: 'int', value: 0 } }, { hint: `${w.name}_hashed` }); // [TR·bk, TC·bn]
+    // The one full-size index is int32 where the memory allows (half the bytes to fold or rebuild);
+    // it is built directly in the [TR, bk, TC, bn] layout the gather and the signs broadcast over.
+    const narrow = (x: string): string => (m <= 2 ** 31 ? g.op('Cast', [x], { to: { kind: 'int', value: 6 } }) : x);
+    const start = g.op('Reshape', [narrow(g.op('Mod', [hashed, g.ints([m - chunk + 1], true)])), g.ints([TR, 1, TC, 1])], undefined, { hint: 'chunk' });
+    const idx = g.op('Add', [start, g.op('Reshape', [narrow(off), g.ints([1, bk, 1, bn])])], undefined, { hint: 'roast_idx' }); // [TR, bk, TC, bn]
+    W = g.op('Gather', [M, idx], { axis: { kind: 'int', value: 0 } }, { hint: `${w.name}_hashed` });
     // Sign of entry (t, o): g₁(t)·g₂(o), hashed ±1 of the tile and of the in-tile offset.
-    const sign = g.op('Mul', [g.op('Reshape', [hashedSign(ctx, t, salt, HASH.A2, HASH.B2), g.ints([TR, 1, TC, 1])]), g.op('Reshape', [hashedSign(ctx, off, salt, HASH.A3, HASH.B3), g.ints([1, bk, 1, bn])])]);
-    W = g.op('Mul', [g.op('Reshape', [W, g.ints([TR, bk, TC, bn])]), sign], undefined, { hint: `${w.name}_signed` });
+    W = g.op('Mul', [W, g.op('Reshape', [hashedSign(ctx, t, salt, HASH.A2, HASH.B2), g.ints([TR, 1, TC, 1])])], undefined, { hint: `${w.name}_tile_signed` });
+    W = g.op('Mul', [W, g.op('Reshape', [hashedSign(ctx, off, salt, HASH.A3, HASH.B3), g.ints([1, bk, 1, bn])])], undefined, { hint: `${w.name}_signed` });
     W = g.op('Reshape', [W, g.ints([TR * bk, TC * bn])]);
     if (TR * bk !== R || TC * bn !== C) W = g.op('Slice', [W, g.ints([0, 0]), g.ints([R, C]), g.ints([0, 1])], undefined, { hint: `${w.name}_cut` });
   } else {
     // The weight's flat positions [base, base + n) lie in partitions q0 … q1; slot(q·m + o) =
-    // (o + g(q)) mod m, computed on the [q1 − q0 + 1, m] grid, flattened and cut to the weight.
+    // (o + g(q)) mod m. Reading M twice over (MM = M ‖ M, built once per statement) drops the
+    // mod: o + g(q) < 2m indexes MM directly, so partition q reads MM[g(q) + o].
     const base = advance(ctx, `rps:${h.statement}`, n);
     const q0 = Math.floor(base / m);
     const q1 = Math.floor((base + n - 1) / m);
     const Q = q1 - q0 + 1;
+    const doubled = `rps2:${h.statement}`;
+    const MM = cached(ctx, doubled)?.name ?? remember(ctx, doubled, { name: g.op('Concat', [M, M], { axis: { kind: 'int', value: 0 } }, { hint: 'rps_mm' }), shape: [2 * m] }).name;
     const fold = g.op('Mod', [g.op('Mul', [iota(ctx, q0, q1 + 1), g.ints([m], true)]), g.ints([HASH.P], true)], undefined, { hint: 'rps_part' }); // q·m mod P
     const rot = g.op('Mod', [g.op('Mod', [g.op('Add', [g.op('Mul', [fold, g.ints([HASH.A], true)]), g.ints([HASH.B], true)]), g.ints([HASH.P], true)]), g.ints([m], true)]);
     let flat: string;
     if (Q * m <= 3 * n) {
-      const grid = g.op('Mod', [g.op('Add', [g.op('Reshape', [rot, g.ints([Q, 1])]), g.op('Reshape', [iota(ctx, 0, m), g.ints([1, m])])]), g.ints([m], true)], undefined, { hint: 'rps_idx' }); // [Q, m]
+      // The [Q, m] grid of slots, int32 where the memory allows (built from the small rot and iota).
+      const narrow = (x: string): string => (m <= 2 ** 30 ? g.op('Cast', [x], { to: { kind: 'int', value: 6 } }) : x);
+      const grid = g.op('Add', [g.op('Reshape', [narrow(rot), g.ints([Q, 1])]), g.op('Reshape', [narrow(iota(ctx, 0, m)), g.ints([1, m])])], undefined, { hint: 'rps_idx' }); // [Q, m]
       const from = base - q0 * m;
-      flat = g.op('Slice', [g.op('Reshape', [grid, g.ints([Q * m])]), g.ints([from]), g.ints([from + n]), g.ints([0])]);
+      flat = g.op('Slice', [g.op('Reshape', [g.op('Gather', [MM, grid], { axis: { kind: 'int', value: 0 } }, { hint: `${w.name}_hashed` }), g.ints([Q * m])]), g.ints([from]), g.ints([from + n]), g.ints([0])]);
     } else {
       // A weight smaller than the memory spans one or two partitions: one Range of offsets each.
       const parts: string[] = [];
@@ -111,12 +119,11 @@ export function hashedWeight(ctx: EmitContext, where: string, w: WeightSpec, key
         const a = Math.max(base, q * m) - q * m;
         const b = Math.min(base + n, (q + 1) * m) - q * m;
         const shift = g.op('Slice', [rot, g.ints([i]), g.ints([i + 1]), g.ints([0])]);
-        parts.push(g.op('Mod', [g.op('Add', [iota(ctx, a, b), shift]), g.ints([m], true)], undefined, { hint: 'rps_idx' }));
+        parts.push(g.op('Gather', [MM, g.op('Add', [iota(ctx, a, b), shift], undefined, { hint: 'rps_idx' })], { axis: { kind: 'int', value: 0 } }, { hint: `${w.name}_hashed` }));
       }
       flat = parts.length === 1 ? parts[0]! : g.op('Concat', parts, { axis: { kind: 'int', value: 0 } });
     }
-    const idx = g.op('Reshape', [flat, g.ints([R, C])]);
-    W = g.op('Gather', [M, idx], { axis: { kind: 'int', value: 0 } }, { hint: `${w.name}_hashed` }); // [R, C]
+    W = g.op('Reshape', [flat, g.ints([R, C])]);
   }
   if (h.scales) {
     // One scale λ per weight (per store): the magnitude the memory's ±1 values take here.
