@@ -45,6 +45,10 @@ variant CycleCla of TinyLlama {
   share body: cycle(2)
   share kv body: every(2)
 }
+variant RelaxedCycleCla of TinyLlama {
+  share body: cycle(2) relax lora(rank: 4)
+  share kv body: every(2)
+}
 `;
 
 const ENCODER = `
@@ -103,7 +107,7 @@ test('a GPT-2-style model with a tied head exports, validates and runs; initiali
   await run(r);
 });
 
-for (const name of ['TinyLlama', 'Cycle2', 'All', 'Sequence2', 'CycleRev2', 'SharedAttn', 'SharedMlpCycle', 'TieLayers', 'Cla2', 'ClaMap', 'CycleCla', 'RelaxedCycle', 'LoraAttn', 'LoraOneWeight']) {
+for (const name of ['TinyLlama', 'Cycle2', 'All', 'Sequence2', 'CycleRev2', 'SharedAttn', 'SharedMlpCycle', 'TieLayers', 'Cla2', 'ClaMap', 'CycleCla', 'RelaxedCycle', 'RelaxedCycleCla', 'LoraAttn', 'LoraOneWeight']) {
   test(`${name}: initializer elements equal params.stored and the graph runs`, async () => {
     const r = exportModel(LLAMA, name);
     assert.equal(r.initializerElements, r.storedParams, `${name}: ${r.initializerElements} initializer elements vs ${r.storedParams} stored`);
