@@ -130,7 +130,7 @@ function opsNotes(nodes: readonly NodeSpec[]): string[] {
   // The standard attention's q·kᵀ MatMul is named by its hint (kernels/layers/attention.ts).
   const standard = nodes.filter((n) => n.op === 'MatMul' && n.outputs[0]!.startsWith('scores_')).length;
   const gqa = count('GroupQueryAttention');
-  const mha = count('MultiHeadAttention');
+  const mha = nodes.filter((n) => n.op === 'MultiHeadAttention' && !n.outputs[0]!.startsWith('xmha')).length; // cross-attention's are counted in structureNotes
   const notes: string[] = [];
   if (gqa > 0) notes.push(`Causal attention is ORT's fused com.microsoft GroupQueryAttention (${gqa} layers): no S×S mask or score tensor in the graph; on CUDA it is flash attention, which skips the masked half, and is implemented for fp16/bf16 only (in fp32 ORT places it on the CPU). Achieved FLOP/s uses the engine's count.`);
   if (mha > 0) notes.push(`Bidirectional attention is com.microsoft MultiHeadAttention (${mha} layers): the full S×S scores, as the engine counts them.`);
@@ -150,8 +150,10 @@ function opsNotes(nodes: readonly NodeSpec[]): string[] {
 function structureNotes(exported: ExportResult): string[] {
   const notes: string[] = [];
   if (exported.inputs.length > 1) {
+    const fused = exported.spec.graph.nodes.filter((n) => n.op === 'MultiHeadAttention' && n.outputs[0]!.startsWith('xmha')).length;
+    const cross = fused > 0 ? `${fused} layer(s) on com.microsoft MultiHeadAttention, the rest standard ops` : 'standard ops';
     notes.push(
-      'Encoder-decoder: the prefill runs the encoder over input_ids and the decoder over decoder_input_ids, both [batch, seq] (the engine\'s src_seq defaults to seq); cross-attention is standard ops, every target token against every source token, as the engine counts it. ' +
+      `Encoder-decoder: the prefill runs the encoder over input_ids and the decoder over decoder_input_ids, both [batch, seq] (the engine's src_seq defaults to seq); cross-attention (${cross}) attends every source token from every target token, as the engine counts it. ` +
         'The decode step runs the decoder only, over self-attention caches of seq positions and cross-attention caches of the source; the engine\'s decode bytes count every weight, the encoder\'s and the cross K/V projections included, which the step does not read.',
     );
   }

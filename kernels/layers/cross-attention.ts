@@ -2,7 +2,7 @@
 //
 // Prefill: K and V are projected from the encoder output [B·S_src, kv_dim] (once per source
 // token, as the engine charges kvProjectionFlopsPerToken per source token) and every target
-// token attends every source token: no mask. Decode step: the encoder does not run (the engine
+// token attends every source token: no mask (fused ops with kv_heads = heads: MultiHeadAttention). Decode step: the encoder does not run (the engine
 // counts it in the prefill only); the source's K and V are a cache of S_src positions per
 // cross-attention instance, initializers `kv_cache.<path>.k|v` like self-attention's, so the
 // graph's cache elements equal the engine's cross KV (src_seq × 2·kv_heads·head_dim each).
@@ -59,6 +59,13 @@ export function crossAttention(ctx: EmitContext, node: LayerNode, steps: readonl
   let k = g.op('Reshape', [projection(ctx, node, steps, source.x, 'k', bias('k_bias')).y, srcShape([KV, hd])], undefined, { hint: 'xk' }); // [B, S_src, KV, hd]
   const v = g.op('Reshape', [projection(ctx, node, steps, source.x, 'v', bias('v_bias')).y, srcShape([KV, hd])], undefined, { hint: 'xv' });
   if (weightNamed(node, 'k_norm')) k = norm(ctx, node, steps, k, hd, 'k_norm', 'k_norm_bias');
+  if (ctx.ops === 'fused' && KV === H) {
+    // com.microsoft MultiHeadAttention takes a key/value sequence of another length than the
+    // query's: the fused kernel (CPU and CUDA) for a prefill's cross-attention. GQA has no
+    // unmasked contrib op, so kv_heads < heads stays on the standard ops below.
+    const y = g.op('MultiHeadAttention', [reshape(ctx, q, [0, 0, H * hd]), reshape(ctx, k, [0, 0, KV * hd]), reshape(ctx, v, [0, 0, KV * hd])], { num_heads: { kind: 'int', value: H }, scale: { kind: 'float', value: 1 / Math.sqrt(hd) } }, { domain: 'com.microsoft', hint: 'xmha' });
+    return projection(ctx, node, steps, reshape(ctx, y, [-1, H * hd]), 'o', bias('o_bias'));
+  }
   const qh = g.op('Mul', [perm(q, [0, 2, 1, 3]), g.float(1 / Math.sqrt(hd))], undefined, { hint: 'xqscaled' }); // [B, H, S, hd]
   // Heads h = kv·G + g: [B, H, S, hd] → [B, KV, G·S, hd] groups each KV head's queries (GQA without repeating K/V).
   const qg = G > 1 ? reshape(ctx, qh, [0, KV, -1, hd]) : qh;

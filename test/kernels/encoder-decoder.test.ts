@@ -119,6 +119,9 @@ for (const name of ['ED', 'Cycle2', 'SharedKv', 'UT', 'Universal']) {
       assert.deepEqual(r.spec.graph.inputs.map((i) => i.dims), [['batch', 'src_seq'], ['batch', 'seq']]);
       await prefill(r);
     }
+    // Fused: the encoders' bidirectional MHA and the cross-attention with kv_heads = heads (UT) are MultiHeadAttention; GQA cross-attention (ED) stays standard.
+    const mha = exportModel(SPEC, name, { ops: 'fused' }).spec.graph.nodes.filter((n) => n.op === 'MultiHeadAttention').length;
+    assert.equal(mha, { ED: 2, Cycle2: 4, SharedKv: 2, UT: 6, Universal: 6 }[name]);
     const std = await prefill(exportModel(SPEC, name, { ops: 'standard' }));
     const fused = await prefill(exportModel(SPEC, name, { ops: 'fused' }));
     assert.ok(maxDiff(fused, std) < 1e-4);
@@ -225,9 +228,13 @@ test('T5 (imported config): relative position bias per stream, shared embedding;
   for (const r of [std, fused]) {
     assert.equal(r.initializerElements, r.storedParams);
     assert.deepEqual(r.inputs.map((i) => i.name), ['input_ids', 'decoder_input_ids']);
-    // Two tables (encoder[0], decoder[0]); every self-attention adds the bias, so none is a contrib op.
+    // Two tables (encoder[0], decoder[0]); every self-attention adds the bias, so none is a contrib
+    // op; fused, only the two cross-attentions (no bias) are MultiHeadAttention.
     assert.equal(r.spec.graph.initializers.filter((t) => t.name.endsWith('rel_bias.weight')).length, 2);
-    assert.ok(!r.spec.graph.nodes.some((n) => n.op === 'GroupQueryAttention' || n.op === 'MultiHeadAttention'));
+    assert.ok(!r.spec.graph.nodes.some((n) => n.op === 'GroupQueryAttention'));
+    const mha = r.spec.graph.nodes.filter((n) => n.op === 'MultiHeadAttention');
+    assert.equal(mha.length, r === fused ? 2 : 0);
+    assert.ok(mha.every((n) => n.outputs[0]!.startsWith('xmha')));
   }
   assert.ok(maxDiff(await prefill(fused), await prefill(std)) < 1e-5);
   // fp16 (the GPU probe's dtype) runs on the CPU provider too, close to fp32.
