@@ -24,6 +24,8 @@ const VOCAB = 61;
 let d = D;
 let ffn = FFN;
 
+let tiedHead = false;
+
 const base = (extra: string) => `
 block Layer(d, ffn) {
   attn_norm = LayerNorm(d)
@@ -35,7 +37,7 @@ model T(L = ${L}, d = ${d}) {
   embed = Embedding(${VOCAB}, d)
   body  = Layer(d: d, ffn: ${ffn}) * L
   norm  = LayerNorm(d)
-  head  = Linear(d, ${VOCAB})
+  head  = Linear(d, ${VOCAB})${tiedHead ? ' tied embed' : ''}
 }
 variant G of T { ${extra} }
 `;
@@ -256,6 +258,13 @@ test('SSN template bank: weighted template averaging from one bank == the dense 
   await check('bank g = body: ssn(params: 1500, templates: 8)', '', (s) => ssn(s, 1500, 8));
   // A fixed bank (the allocator's plan) generates the embedding too.
   await check('bank g = embed, body: ssn(params: 9000, templates: 2, fixed: true)', '', (s) => ssn(s, 9000, 2, [{ key: 'embed.weight', shape: [VOCAB, D] }, ...MATRICES]));
+  // A head tied to the generated embedding reads the generated table.
+  tiedHead = true;
+  try {
+    await check('bank g = embed, body: ssn(params: 9000, templates: 2, fixed: true)', '', (s) => ssn(s, 9000, 2, [{ key: 'embed.weight', shape: [VOCAB, D] }, ...MATRICES]));
+  } finally {
+    tiedHead = false;
+  }
 });
 
 test('MASA: each attention projection a mix of shared atoms == the dense twin', async () => {
@@ -404,6 +413,12 @@ test('the engine counts generation MACs the graph performs (SSN, MASA)', () => {
 test('what cannot be generated is refused by name', () => {
   assert.throws(() => exportModel(base('hash body: roast(memory: 100)'), 'G'), (e: unknown) => e instanceof ExportError && /body\[0\]\.attn\.q: a ROAST memory of 100 parameters is smaller than one 32×32 tile/.test(e.message));
   assert.throws(() => exportModel(base('hash body.attn: roast(memory: 3000)\n  dict body.attn: masa(atoms: 2)'), 'G'), (e: unknown) => e instanceof ExportError && /body\[0\]\.attn\.q: hash and dict both generate this weight/.test(e.message));
+  tiedHead = true;
+  try {
+    assert.throws(() => exportModel(base('bank g = embed, head: ssn(params: 9000, templates: 2, fixed: true)'), 'G'), (e: unknown) => e instanceof ExportError && /head\.weight: a tied weight under hash\/bank\/dict is not supported/.test(e.message));
+  } finally {
+    tiedHead = false;
+  }
 });
 
 test('--generation on npas export-onnx and npas probe: materialised by default, live on request, the probe says which', async () => {
