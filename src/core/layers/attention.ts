@@ -1,9 +1,10 @@
 // Multi-head attention with grouped-query (GQA) and multi-query (MQA) heads, optional per-head
-// q/k norms (Qwen 3, Gemma 3), sliding windows and cross-attention. Projections follow
+// q/k norms (Qwen 3, Gemma 3), rotary position embeddings on q and k (Llama, GPT-NeoX; no
+// parameters), sliding windows and cross-attention. Projections follow
 // Transformers' LlamaAttention: q [heads·head_dim, d], k and v [kv_heads·head_dim, kv_dim],
 // o [d, heads·head_dim]. The score and value terms are left to the engine, from AttentionInfo.
 
-import { BOOL, DIM, oneOf, optional, positional, readArgs } from './arg-specs.js';
+import { BOOL, DIM, RATIO, oneOf, optional, positional, readArgs } from './arg-specs.js';
 import type { LayerKind, WeightSpec } from './layer-kind.js';
 import { biasWeight, checkShapesExact, matmulFlops, normWeight, projection } from './weight-specs.js';
 
@@ -26,7 +27,15 @@ const ARGS = [
   optional('causal', BOOL, 'Causal (decoder) or bidirectional (encoder) self-attention.', { default: true }),
   optional('cross', BOOL, 'Cross-attention: keys and values come from the encoder output.', { default: false }),
   optional('kv_dim', DIM, 'Input width of k and v (cross-attention from an encoder of another width). Default: d.'),
+  optional('rope', BOOL, 'Rotary position embedding of q and k (rotate-half, as Llama and GPT-NeoX); no parameters.', {
+    default: false,
+  }),
+  optional('rope_dim', DIM, 'Rotated dims per head, the first ones (partial rotary: Phi, GPT-NeoX rotary_pct); even. Default: head_dim.'),
+  optional('rope_theta', RATIO, 'Rotary base: inverse frequencies theta^(-2i/rope_dim). Default: 10000.'),
 ];
+
+/** HF's default rope_theta (LlamaConfig, GPTNeoXConfig rotary_emb_base). */
+export const DEFAULT_ROPE_THETA = 10_000;
 
 export const ATTENTION: LayerKind = {
   name: 'Attention',
@@ -62,6 +71,27 @@ export const ATTENTION: LayerKind = {
       report('window', `window (${window}) applies to self-attention only; cross-attention attends the whole source`);
       return undefined;
     }
+    const rope = a.bool('rope');
+    const ropeDimArg = a.optionalNumber('rope_dim');
+    const thetaArg = a.optionalRatio('rope_theta');
+    if (!rope && (ropeDimArg !== undefined || thetaArg !== undefined)) {
+      const arg = ropeDimArg !== undefined ? 'rope_dim' : 'rope_theta';
+      report(arg, `${arg} is given but rope is false; add rope: true`);
+      return undefined;
+    }
+    if (rope && cross) {
+      report('rope', 'rope applies to self-attention only; cross-attention keys come from the source, which has no positions shared with the target');
+      return undefined;
+    }
+    const ropeDim = ropeDimArg ?? headDim;
+    if (rope && ropeDim % 2 !== 0) {
+      report(ropeDimArg !== undefined ? 'rope_dim' : 'head_dim', `rope_dim (${ropeDim}) must be even: rotate-half pairs dim i with dim i + rope_dim/2`);
+      return undefined;
+    }
+    if (rope && ropeDim > headDim) {
+      report('rope_dim', `rope_dim (${ropeDim}) must not exceed head_dim (${headDim})`);
+      return undefined;
+    }
     const bias = a.bool('bias');
     const kvIn = kvDim ?? d;
     const qWidth = heads * headDim;
@@ -90,7 +120,9 @@ export const ATTENTION: LayerKind = {
     const queryFlops = matmulFlops(d, qWidth) + matmulFlops(qWidth, d);
     // Saved per token: the input, q, the attention output (o's input) and one softmax statistic
     // per head (flash attention keeps the log-sum-exp, not the s² matrix); k and v unless they
-    // belong to the source; with q/k norms, the normalised q and k as well.
+    // belong to the source; with q/k norms, the normalised q and k as well. Rotary adds nothing:
+    // its backward needs only the cos/sin tables, and attention saves the rotated q and k in
+    // place of the unrotated ones.
     const perTokenKv = cross ? 0 : 2 * kvWidth;
     const normed = qkNorm === 'none' ? 0 : qWidth + (cross ? 0 : kvWidth);
     const activations = BigInt(d) + 2n * BigInt(qWidth) + BigInt(heads) + BigInt(perTokenKv) + BigInt(normed);
@@ -112,6 +144,7 @@ export const ATTENTION: LayerKind = {
         causal: cross ? false : a.bool('causal'),
         cross,
         kvProducerWeights: [...k, ...v, ...kNorm].map((w) => w.name),
+        ...(rope ? { rope: { dim: ropeDim, theta: thetaArg === undefined ? DEFAULT_ROPE_THETA : thetaArg.num / thetaArg.den } } : {}),
       },
       activationElementsPerToken: activations,
       perSample: false,

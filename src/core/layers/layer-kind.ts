@@ -81,6 +81,12 @@ export interface AttentionInfo {
    * layer's KV (CLA, MLKV, YOCO) drops them from stored, effective and FLOPs.
    */
   readonly kvProducerWeights: readonly string[];
+  /**
+   * Rotary position embedding of queries and keys (Attention's `rope`), rotate-half over the
+   * first `dim` dims of each head with inverse frequencies theta^(-2i/dim); absent without one.
+   * Parameter-free and 0 FLOPs (elementwise). MLA's decoupled rope is part of its geometry.
+   */
+  readonly rope?: { readonly dim: number; readonly theta: number };
 }
 
 /** Everything the engine needs from one layer instance. All counts are exact. */
