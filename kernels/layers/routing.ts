@@ -124,8 +124,13 @@ export function checkRoutable(node: ModuleNode, steps: readonly PathStep[]): voi
     case 'block':
       for (const m of node.members) checkRoutable(m.node, [...steps, { kind: 'name', name: m.name }]);
       return;
-    case 'stack':
-      for (const run of node.runs) checkRoutable(run.node, [...steps, { kind: 'index', index: 0 }]);
+    case 'stack': {
+      let index = 0;
+      for (const run of node.runs) {
+        checkRoutable(run.node, [...steps, { kind: 'index', index }]);
+        index += run.count;
+      }
+    }
   }
 }
 
