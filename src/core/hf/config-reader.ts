@@ -62,6 +62,23 @@ export class ConfigReader {
     return this.checkInt(key, value, 1);
   }
 
+  /**
+   * A positive finite number, integer or not (rope_theta, a rotary fraction). Absent or null →
+   * `fallback` (recorded); at most `max` when given.
+   */
+  positiveNumber(key: string, fallback: number, why?: string, max?: number): number {
+    const value = this.root[key];
+    if (value === undefined || value === null) {
+      this.noteDefault(key, fallback, why);
+      return fallback;
+    }
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || (max !== undefined && value > max)) {
+      const range = max === undefined ? 'a positive number' : `a number in (0, ${max}]`;
+      throw new ConfigError(key, `${key} must be ${range}, got ${showJson(value)}`);
+    }
+    return value;
+  }
+
   /** A non-negative integer (a count that may be 0, such as first_k_dense_replace). */
   count(key: string, fallback: number, why?: string): number {
     const value = this.root[key];

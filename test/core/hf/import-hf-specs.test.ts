@@ -60,7 +60,8 @@ test('Llama-2-7b-hf imports to the expected spec, verbatim', () => {
       '# Imported from the Hugging Face config of meta-llama/Llama-2-7b-hf (model_type "llama", saved by Transformers 4.31.0.dev0).',
       '# Class LlamaForCausalLM: decoder-only, untied LM head.',
       '# Absent from the file, so LlamaConfig defaults:',
-      '#   head_dim = 128 (hidden_size / num_attention_heads), attention_bias = false, mlp_bias = false.',
+      '#   head_dim = 128 (hidden_size / num_attention_heads), attention_bias = false,',
+      '#   rope_theta = 10000, mlp_bias = false.',
       'model Llama_2_7b_hf {',
       '  vocab  = 32_000',
       '  d      = 4096',
@@ -70,7 +71,7 @@ test('Llama-2-7b-hf imports to the expected spec, verbatim', () => {
       '',
       '  block Decoder {',
       '    attn_norm = RMSNorm(d)',
-      '    attn      = Attention(d, heads)',
+      '    attn      = Attention(d, heads, rope: true)',
       '    mlp_norm  = RMSNorm(d)',
       '    mlp       = GatedMLP(d, ff)',
       '  }',
@@ -125,19 +126,19 @@ test('family-specific lines of every fixture', () => {
     ],
     't5-small-encoder.json': ['encoder = [Encoder(rel: i == 0) for i in layers]', 'encoder_norm = RMSNorm(d)'],
     't5-v1-1-base.json': ['mlp = GatedMLP(d, ff, act: gelu_tanh)', 'lm_head = Linear(d, vocab)'],
-    'llama-2-7b-hf.json': ['attn = Attention(d, heads)', 'mlp = GatedMLP(d, ff)', 'lm_head = Linear(d, vocab)'],
+    'llama-2-7b-hf.json': ['attn = Attention(d, heads, rope: true)', 'mlp = GatedMLP(d, ff)', 'lm_head = Linear(d, vocab)'],
     'llama-2-7b-model.json': ['body = Decoder * layers', 'norm = RMSNorm(d)'],
-    'mistral-7b-v0-1.json': ['kv_heads = 8', 'window = 4096', 'attn = Attention(d, heads, kv_heads: kv_heads, window: window)'],
-    'mixtral-8x7b-v0-1.json': ['experts = 8', 'top_k = 2', 'moe = MoE(d, ff, experts, top_k)', 'attn = Attention(d, heads, kv_heads: kv_heads)'],
-    'qwen2-0-5b.json': ['attn = Attention(d, heads, kv_heads: kv_heads, bias: true, o_bias: false)', 'lm_head = Linear(d, vocab) tied embed'],
+    'mistral-7b-v0-1.json': ['kv_heads = 8', 'window = 4096', 'attn = Attention(d, heads, kv_heads: kv_heads, window: window, rope: true)'],
+    'mixtral-8x7b-v0-1.json': ['experts = 8', 'top_k = 2', 'moe = MoE(d, ff, experts, top_k)', 'rope_theta = 1_000_000', 'attn = Attention(d, heads, kv_heads: kv_heads, rope: true, rope_theta: rope_theta)'],
+    'qwen2-0-5b.json': ['rope_theta = 1_000_000', 'attn = Attention(d, heads, kv_heads: kv_heads, bias: true, o_bias: false, rope: true, rope_theta: rope_theta)', 'lm_head = Linear(d, vocab) tied embed'],
     'gemma-2b.json': [
       'head_dim = 256',
-      'attn = Attention(d, heads, kv_heads: kv_heads, head_dim: head_dim)',
+      'attn = Attention(d, heads, kv_heads: kv_heads, head_dim: head_dim, rope: true)',
       'mlp = GatedMLP(d, ff, act: gelu_tanh)',
       'lm_head = Linear(d, vocab) tied embed',
     ],
-    'phi-2.json': ['norm = LayerNorm(d)', 'attn = Attention(d, heads, bias: true)', 'lm_head = Linear(d, vocab, bias: true)'],
-    'pythia-160m.json': ['attn = Attention(d, heads, bias: true)', 'mlp = MLP(d, ff)', 'lm_head = Linear(d, vocab)'],
+    'phi-2.json': ['norm = LayerNorm(d)', 'rope_dim = 32', 'attn = Attention(d, heads, bias: true, rope: true, rope_dim: rope_dim)', 'lm_head = Linear(d, vocab, bias: true)'],
+    'pythia-160m.json': ['rope_dim = 16', 'attn = Attention(d, heads, bias: true, rope: true, rope_dim: rope_dim)', 'mlp = MLP(d, ff)', 'lm_head = Linear(d, vocab)'],
     'deepseek-v2-lite.json': [
       'attn = MLA(d, heads, kv_rank, rope_dim, nope_dim, v_dim)',
       'moe = MoE(d, expert_ff, experts, top_k, shared: shared)',
@@ -189,7 +190,7 @@ test('Mistral sliding_window: absent means 4096, null means full attention', () 
 
 test('Mixtral with a sliding window puts it on every layer', () => {
   assertHasLines(specOf({ ...fixtureConfig('mixtral-8x7b-v0-1.json'), sliding_window: 4096 }), [
-    'attn = Attention(d, heads, kv_heads: kv_heads, window: window)',
+    'attn = Attention(d, heads, kv_heads: kv_heads, window: window, rope: true, rope_theta: rope_theta)',
   ]);
 });
 
@@ -199,7 +200,7 @@ test('Qwen2 use_sliding_window: layers from max_window_layers slide, written as 
     'window = 4096',
     'full_layers = 20',
     'block Decoder(attn_window = none) {',
-    'attn = Attention(d, heads, kv_heads: kv_heads, bias: true, o_bias: false, window: attn_window)',
+    'attn = Attention(d, heads, kv_heads: kv_heads, bias: true, o_bias: false, window: attn_window, rope: true, rope_theta: rope_theta)',
     'body = [Decoder(attn_window: if i >= full_layers then window else none) for i in layers]',
   ]);
   // max_window_layers at or past the depth leaves every layer full; 0 makes every layer slide.
@@ -218,7 +219,7 @@ test('Qwen2 layer_types: an irregular pattern becomes a per-layer list', () => {
 
 test('GQA and explicit head_dim become named constants only where they differ from the derived value', () => {
   const spec = specOf({ ...fixtureConfig('llama-2-7b-hf.json'), num_key_value_heads: 8, head_dim: 96, num_attention_heads: 24 });
-  assertHasLines(spec, ['kv_heads = 8', 'head_dim = 96', 'attn = Attention(d, heads, kv_heads: kv_heads, head_dim: head_dim)']);
+  assertHasLines(spec, ['kv_heads = 8', 'head_dim = 96', 'attn = Attention(d, heads, kv_heads: kv_heads, head_dim: head_dim, rope: true)']);
   const gemma = { ...fixtureConfig('gemma-2b.json') };
   delete gemma['head_dim'];
   assertHasLines(specOf(gemma), ['head_dim = 256']);
@@ -226,13 +227,13 @@ test('GQA and explicit head_dim become named constants only where they differ fr
 
 test('Llama attention_bias and mlp_bias add biases', () => {
   assertHasLines(specOf({ ...fixtureConfig('llama-2-7b-hf.json'), attention_bias: true, mlp_bias: true }), [
-    'attn = Attention(d, heads, bias: true)',
+    'attn = Attention(d, heads, bias: true, rope: true)',
     'mlp = GatedMLP(d, ff, bias: true)',
   ]);
 });
 
 test('Phi qk_layernorm adds per-head LayerNorms on q and k', () => {
-  assertHasLines(specOf({ ...fixtureConfig('phi-2.json'), qk_layernorm: true }), ['attn = Attention(d, heads, bias: true, qk_norm: layer)']);
+  assertHasLines(specOf({ ...fixtureConfig('phi-2.json'), qk_layernorm: true }), ['attn = Attention(d, heads, bias: true, qk_norm: layer, rope: true, rope_dim: rope_dim)']);
 });
 
 test('ALBERT groups share in sequence; inner groups become a block of inner layers', () => {

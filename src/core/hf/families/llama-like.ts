@@ -1,5 +1,5 @@
 // Llama-style decoders: llama, mistral, mixtral, qwen2 and gemma share one layer layout in
-// Transformers (pre-norm RMSNorm, rotary attention with grouped KV heads, gate/up/down MLP or a
+// Transformers (pre-norm RMSNorm, rotary attention (rope: true) with grouped KV heads, gate/up/down MLP or a
 // router over such experts, final RMSNorm, optional tied LM head). They differ only in config
 // defaults, which projections carry biases, sliding windows and MoE; those differences are the
 // traits below, and one writer turns any of them into a spec.
@@ -15,6 +15,7 @@ import {
   headDescription,
   lmHead,
   readAttentionShape,
+  readRope,
   readTie,
   simplifyWindows,
   windowedStack,
@@ -59,6 +60,8 @@ interface LlamaLikeTraits {
   readonly activationOverride?: string;
   /** GemmaConfig's use_bidirectional_attention (an encoder-style Gemma). */
   readonly bidirectionalKey?: string;
+  /** The config class's rope_theta default (every family here rotates all of head_dim). */
+  readonly ropeTheta: number;
 }
 
 function readWindows(cfg: ConfigReader, t: LlamaLikeTraits, layers: number): WindowPattern {
@@ -121,13 +124,16 @@ function buildLlamaLike(cfg: ConfigReader, t: LlamaLikeTraits, head: HeadKind): 
         ? { bias: true }
         : {};
   const causal = t.bidirectionalKey !== undefined && cfg.bool(t.bidirectionalKey, false) ? { causal: false } : {};
-  const attn = attentionCall(shape, { ...attnBias, window: plan.windowArg, ...causal });
+  // Every llama-like attention rotates q and k over the whole head (apply_rotary_pos_emb).
+  const rope = readRope(cfg, { theta: 'rope_theta', thetaDefault: t.ropeTheta }, shape.headDim);
+  const attn = attentionCall(shape, { ...attnBias, window: plan.windowArg, ...causal, ...rope.args });
 
   const constants: Binding[] = [
     binding('vocab', vocab),
     binding('d', shape.d),
     binding('layers', layers),
     ...attentionConstants(shape),
+    ...rope.constants,
     binding('ff', ff, t.experts === undefined ? undefined : 'intermediate size of each expert'),
   ];
   let ffn: Binding;
@@ -182,7 +188,7 @@ function llamaLike(t: LlamaLikeTraits): Family {
   };
 }
 
-const DECODER_BASE = { attentionBias: 'none', mlpBias: false, windows: 'none', act: 'silu', tie: false } as const;
+const DECODER_BASE = { attentionBias: 'none', mlpBias: false, windows: 'none', act: 'silu', tie: false, ropeTheta: 10_000 } as const;
 
 export const LLAMA: Family = llamaLike({
   ...DECODER_BASE,
@@ -230,6 +236,7 @@ export const MIXTRAL: Family = llamaLike({
   headDim: undefined,
   windows: 'all',
   experts: { count: 8, topK: 2 },
+  ropeTheta: 1_000_000,
 });
 
 export const QWEN2: Family = llamaLike({

@@ -1,14 +1,14 @@
 // Decoders whose attention and MLP read the same normalised input in parallel: Phi (one
 // input_layernorm per layer feeding both branches) and GPT-NeoX / Pythia (separate input and
 // post-attention LayerNorms, parallel when use_parallel_residual). Both use biased LayerNorms,
-// biased projections, a two-matrix MLP and partial rotary embeddings (no parameters); Phi's LM
+// biased projections, a two-matrix MLP and partial rotary embeddings (rope_dim; no parameters); Phi's LM
 // head has a bias, GPT-NeoX's embed_out does not, and neither is tied by default.
 
 import { activationFor } from '../activations.js';
 import type { ConfigReader } from '../config-reader.js';
 import type { Family, FamilyModel, HeadKind } from '../family.js';
 import { binding, call, type Binding } from '../spec-writer.js';
-import { attentionCall, attentionConstants, hasLmHead, headDescription, lmHead, readAttentionShape, readTie } from './shared-parts.js';
+import { attentionCall, attentionConstants, hasLmHead, headDescription, lmHead, readAttentionShape, readRope, readTie } from './shared-parts.js';
 
 function buildPhi(cfg: ConfigReader, head: HeadKind): FamilyModel {
   const vocab = cfg.positiveInt('vocab_size', 51_200);
@@ -24,6 +24,9 @@ function buildPhi(cfg: ConfigReader, head: HeadKind): FamilyModel {
   const act = activationFor('hidden_act', cfg.string('hidden_act', 'gelu_new'));
   // qk_layernorm adds a LayerNorm (weight and bias) of head_dim on queries and keys.
   const qkNorm = cfg.bool('qk_layernorm', false) ? 'layer' : undefined;
+  // PhiAttention rotates the first int(partial_rotary_factor · head_dim) dims of q and k, after
+  // the q/k LayerNorms.
+  const rope = readRope(cfg, { theta: 'rope_theta', thetaDefault: 10_000, partial: 'partial_rotary_factor', partialDefault: 0.5 }, shape.headDim);
   const withHead = hasLmHead(head);
   const tied = withHead && readTie(cfg, false);
   const modules: Binding[] = [
@@ -34,13 +37,13 @@ function buildPhi(cfg: ConfigReader, head: HeadKind): FamilyModel {
   if (withHead) modules.push(lmHead(tied, { bias: true }));
   return {
     description: `decoder-only with parallel attention and MLP, ${headDescription(withHead, tied)}`,
-    constants: [binding('vocab', vocab), binding('d', shape.d), binding('layers', layers), ...attentionConstants(shape), binding('ff', ff)],
+    constants: [binding('vocab', vocab), binding('d', shape.d), binding('layers', layers), ...attentionConstants(shape), ...rope.constants, binding('ff', ff)],
     blocks: [
       {
         name: 'Decoder',
         members: [
           binding('norm', call('LayerNorm', ['d']), 'one input_layernorm feeds both branches'),
-          binding('attn', attentionCall(shape, { bias: true, qk_norm: qkNorm })),
+          binding('attn', attentionCall(shape, { bias: true, qk_norm: qkNorm, ...rope.args })),
           binding('mlp', call('MLP', ['d', 'ff'], { act: act === 'gelu' ? undefined : act })),
         ],
       },
@@ -59,6 +62,8 @@ function buildGptNeox(cfg: ConfigReader, head: HeadKind): FamilyModel {
   // query_key_value and dense carry biases unless attention_bias is false.
   const attnBias = cfg.bool('attention_bias', true);
   const parallel = cfg.bool('use_parallel_residual', true);
+  // GPTNeoXAttention rotates the first int(head_size · rotary_pct) dims with base rotary_emb_base.
+  const rope = readRope(cfg, { theta: 'rotary_emb_base', thetaDefault: 10_000, partial: 'rotary_pct', partialDefault: 0.25 }, shape.headDim);
   const withHead = hasLmHead(head);
   const tied = withHead && readTie(cfg, false);
   const modules: Binding[] = [
@@ -69,13 +74,13 @@ function buildGptNeox(cfg: ConfigReader, head: HeadKind): FamilyModel {
   if (withHead) modules.push({ ...lmHead(tied), comment: tied ? 'embed_out, tied to embed_in' : 'embed_out, untied' });
   return {
     description: `decoder-only${parallel ? ' with parallel attention and MLP' : ''}, ${headDescription(withHead, tied)}`,
-    constants: [binding('vocab', vocab), binding('d', shape.d), binding('layers', layers), ...attentionConstants(shape), binding('ff', ff)],
+    constants: [binding('vocab', vocab), binding('d', shape.d), binding('layers', layers), ...attentionConstants(shape), ...rope.constants, binding('ff', ff)],
     blocks: [
       {
         name: 'Decoder',
         members: [
           binding('attn_norm', call('LayerNorm', ['d']), 'input_layernorm'),
-          binding('attn', attentionCall(shape, { bias: attnBias ? true : undefined })),
+          binding('attn', attentionCall(shape, { bias: attnBias ? true : undefined, ...rope.args })),
           binding('mlp_norm', call('LayerNorm', ['d']), 'post_attention_layernorm'),
           binding('mlp', call('MLP', ['d', 'ff'], { act: act === 'gelu' ? undefined : act })),
         ],

@@ -71,6 +71,61 @@ export function attentionConstants(shape: AttentionShape): Binding[] {
   return out;
 }
 
+/** Where a family's config keeps its rotary settings, and the config class's defaults. */
+export interface RopeKeys {
+  /** The base key (`rope_theta`; GPT-NeoX `rotary_emb_base`). */
+  readonly theta: string;
+  readonly thetaDefault: number;
+  /** The fraction of head_dim that rotates (Phi `partial_rotary_factor`, GPT-NeoX `rotary_pct`). */
+  readonly partial?: string;
+  readonly partialDefault?: number;
+}
+
+/** The Attention arguments and constants of a rotary family: rope, and rope_dim/rope_theta where they differ from the defaults. */
+export interface RopePlan {
+  readonly constants: readonly Binding[];
+  readonly args: Readonly<Record<string, Arg | undefined>>;
+}
+
+const ENGINE_ROPE_THETA = 10_000;
+
+/**
+ * Reads the rotary embedding as Transformers applies it: the base from the theta key (or, in
+ * newer configs, rope_parameters.rope_theta), rotary dims int(fraction · head_dim) for partial
+ * rotary (PhiAttention's rotary_ndims, GPTNeoXAttention's rotary_ndims). rope_scaling (linear,
+ * dynamic, llama3, yarn) rescales frequencies, which the engine does not model; its cost is the
+ * same, and the comment on rope_theta says so.
+ */
+export function readRope(cfg: ConfigReader, keys: RopeKeys, headDim: number): RopePlan {
+  const nested = cfg.raw('rope_parameters');
+  const nestedTheta = nested !== null && typeof nested === 'object' && !Array.isArray(nested) ? nested['rope_theta'] : undefined;
+  const theta =
+    !cfg.has(keys.theta) && typeof nestedTheta === 'number' && Number.isFinite(nestedTheta) && nestedTheta > 0
+      ? nestedTheta
+      : cfg.positiveNumber(keys.theta, keys.thetaDefault);
+  let ropeDim = headDim;
+  let fraction: number | undefined;
+  if (keys.partial !== undefined) {
+    fraction = cfg.positiveNumber(keys.partial, keys.partialDefault ?? 1, undefined, 1);
+    ropeDim = Math.floor(fraction * headDim);
+    cfg.require(ropeDim >= 2 && ropeDim % 2 === 0, keys.partial, `${keys.partial} (${fraction}) × head_dim (${headDim}) gives ${ropeDim} rotary dims; rotate-half needs an even number of at least 2`);
+  }
+  const scaling = cfg.raw('rope_scaling');
+  const scalingType = scaling !== null && typeof scaling === 'object' && !Array.isArray(scaling) ? (scaling['rope_type'] ?? scaling['type']) : undefined;
+  const constants: Binding[] = [];
+  const args: Record<string, Arg | undefined> = { rope: true };
+  if (ropeDim !== headDim) {
+    constants.push(binding('rope_dim', ropeDim, `rotary dims per head: int(${keys.partial} ${fraction} × head_dim ${headDim})`));
+    args['rope_dim'] = 'rope_dim';
+  }
+  const scaled = typeof scalingType === 'string' && scalingType !== 'default' ? `; rope_scaling "${scalingType}" is not modelled (same cost, unscaled frequencies)` : '';
+  if (theta !== ENGINE_ROPE_THETA || scaled !== '') {
+    constants.push(binding('rope_theta', theta, `${keys.theta}: rotary base${scaled}`));
+    if (theta !== ENGINE_ROPE_THETA) args['rope_theta'] = 'rope_theta';
+  }
+  return { constants, args };
+}
+
 /** `Attention(d, heads, …)` naming the constants that attentionConstants wrote. */
 export function attentionCall(shape: AttentionShape, named: Readonly<Record<string, Arg | undefined>> = {}): string {
   return call('Attention', ['d', 'heads'], {
