@@ -153,7 +153,7 @@ function structureNotes(exported: ExportResult): string[] {
     const fused = exported.spec.graph.nodes.filter((n) => n.op === 'MultiHeadAttention' && n.outputs[0]!.startsWith('xmha')).length;
     const cross = fused > 0 ? `${fused} layer(s) on com.microsoft MultiHeadAttention, the rest standard ops` : 'standard ops';
     notes.push(
-      `Encoder-decoder: the prefill runs the encoder over input_ids and the decoder over decoder_input_ids, both [batch, seq] (the engine's src_seq defaults to seq); cross-attention (${cross}) attends every source token from every target token, as the engine counts it. ` +
+      `Encoder-decoder: the prefill runs the encoder over input_ids [batch, src_seq] and the decoder over decoder_input_ids [batch, seq] (src_seq is --src-seq, seq by default, as the engine's); cross-attention (${cross}) attends every source token from every target token, as the engine counts it. ` +
         'The decode step runs the decoder only, over self-attention caches of seq positions and cross-attention caches of the source; the engine\'s decode bytes count every weight, the encoder\'s and the cross K/V projections included, which the step does not read.',
     );
   }
@@ -168,13 +168,14 @@ function structureNotes(exported: ExportResult): string[] {
 
 /**
  * One int64 tensor [batch, length] per graph input (the export lists them: `input_ids`, or an
- * encoder-decoder's source `input_ids` and target `decoder_input_ids`; the engine's src_seq is
- * seq, so both take `length`), ids below each input's vocabulary: (i·2654435761) mod V for a
+ * encoder-decoder's source `input_ids`, length srcSeq — the engine's src_seq, seq by default — and
+ * target `decoder_input_ids`, length seq), ids below each input's vocabulary: (i·2654435761) mod V for a
  * prefill, (i·7919 + 1) mod V for a decode step, as scripts/gpu-probe-torch.py draws them.
  */
-function tokenFeeds(o: typeof Ort, inputs: ExportResult['inputs'], batch: number, length: number, decode: boolean): Record<string, Ort.Tensor> {
+function tokenFeeds(o: typeof Ort, inputs: ExportResult['inputs'], batch: number, seq: number, srcSeq: number, decode: boolean): Record<string, Ort.Tensor> {
   const feeds: Record<string, Ort.Tensor> = {};
   for (const input of inputs) {
+    const length = input.length === 'src_seq' ? srcSeq : seq;
     const data = new BigInt64Array(batch * length);
     for (let i = 0; i < data.length; i++) data[i] = BigInt(((decode ? i * 7919 + 1 : i * 2654435761) % input.vocab));
     feeds[input.name] = new o.Tensor('int64', data, [batch, length]);
@@ -199,7 +200,7 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
   if (!p.ignoreMemory) {
     let refusal: string | undefined;
     try {
-      const report = loadModel(p.specText, p.model, { seq: p.seq, batch: p.batch, dtype: p.dtype, device }).report;
+      const report = loadModel(p.specText, p.model, { seq: p.seq, srcSeq: p.srcSeq, batch: p.batch, dtype: p.dtype, device }).report;
       refusal = memoryRefusal(p.model, p.dtype, probeMemoryEstimate(report), availableMemory());
     } catch (e) {
       if (e instanceof ExportError) throw new ProbeFailure('spec', e.message);
@@ -208,7 +209,7 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
     if (refusal) throw new ProbeFailure('memory', refusal);
   }
   try {
-    exported = exportModel(p.specText, p.model, { dtype: p.dtype, ops: p.ops ?? 'fused', generation: p.generation, fill, analysis: { seq: p.seq, batch: p.batch, dtype: p.dtype, device } });
+    exported = exportModel(p.specText, p.model, { dtype: p.dtype, ops: p.ops ?? 'fused', generation: p.generation, fill, analysis: { seq: p.seq, srcSeq: p.srcSeq, batch: p.batch, dtype: p.dtype, device } });
   } catch (e) {
     if (e instanceof ExportError) throw new ProbeFailure('spec', e.message);
     throw e;
@@ -273,7 +274,7 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
     const sessionCreateMs = performance.now() - tc;
 
     // Inputs: token ids [batch, seq] per graph input (an encoder-decoder's source and target), kept small; outputs: last-token values [batch, width].
-    const feeds = tokenFeeds(o, exported.inputs, p.batch, p.seq, false);
+    const feeds = tokenFeeds(o, exported.inputs, p.batch, p.seq, p.srcSeq ?? p.seq, false);
     const once = async (s: Ort.InferenceSession = session, f: Record<string, Ort.Tensor> = feeds): Promise<number> => {
       const t = process.hrtime.bigint();
       try {
@@ -309,7 +310,7 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
     let decodeUnavailable: string | undefined;
     let decodeCacheElements = 0n;
     try {
-      const dec = exportModel(p.specText, p.model, { dtype: p.dtype, generation: p.generation, ops: p.ops ?? 'fused', fill, decode: { batch: p.batch, past: p.seq }, analysis: { seq: p.seq, batch: p.batch, dtype: p.dtype, device } });
+      const dec = exportModel(p.specText, p.model, { dtype: p.dtype, generation: p.generation, ops: p.ops ?? 'fused', fill, decode: { batch: p.batch, past: p.seq }, analysis: { seq: p.seq, srcSeq: p.srcSeq, batch: p.batch, dtype: p.dtype, device } });
       if (dec.maxSeq !== undefined && p.seq + 1 > dec.maxSeq) throw new ExportError(`the position table has ${dec.maxSeq} positions; a decode step at context ${p.seq} needs ${p.seq + 1}`);
       decodeCacheElements = dec.kvCacheElements;
       progress({ stage: 'measure', message: `decode step: session with a KV cache of ${p.seq} positions` });
@@ -320,7 +321,7 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
         writeOnnx(dec, decSource, { externalThresholdBytes: externalThreshold() });
       } else decSource = onnxBytes(dec);
       const ds = await createSession(o, decSource, options(strictPlacement, false));
-      const decFeeds = tokenFeeds(o, dec.inputs, p.batch, 1, true);
+      const decFeeds = tokenFeeds(o, dec.inputs, p.batch, 1, 1, true);
       for (let i = 0; i < warmup; i++) await once(ds, decFeeds);
       decodeTimes = [];
       for (let i = 0; i < runs; i++) decodeTimes.push(await once(ds, decFeeds));
@@ -349,7 +350,7 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
     }
 
     // Engine numbers at the same settings.
-    const report = analyze(p.specText, { seq: p.seq, batch: p.batch, dtype: p.dtype, device }).models.find((m) => m.name === exported.modelName)!;
+    const report = analyze(p.specText, { seq: p.seq, srcSeq: p.srcSeq, batch: p.batch, dtype: p.dtype, device }).models.find((m) => m.name === exported.modelName)!;
     const pre = report.latency.prefill;
     const measurement = (ts: number[], est: typeof pre): Measurement => {
       const ms = median(ts);
@@ -391,6 +392,7 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
       ops: p.ops ?? 'fused',
       batch: p.batch,
       seq: p.seq,
+      ...(exported.inputs.some((i) => i.length === 'src_seq') ? { srcSeq: p.srcSeq ?? p.seq } : {}),
       storedParams: String(exported.storedParams),
       initializerElements: String(exported.initializerElements),
       export: { ms: exportMs, bytes, nodes: exported.nodes, initializers: exported.initializers, externalData },

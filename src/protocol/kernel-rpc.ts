@@ -32,6 +32,8 @@ export interface ProbeParams {
   readonly allowCpuFallback?: boolean;
   readonly batch: number;
   readonly seq: number;
+  /** An encoder-decoder's source length (input_ids; the engine's src_seq). Default: seq. */
+  readonly srcSeq?: number;
   readonly dtype: ProbeDType;
   /** Device profile of the roofline prediction (engine device name). Default: H100 for cuda, CPU for cpu. */
   readonly device?: string;
@@ -93,6 +95,8 @@ export interface ProbeResult {
   readonly ops?: ProbeOps;
   readonly batch: number;
   readonly seq: number;
+  /** The source length an encoder-decoder was measured at (absent for other models). */
+  readonly srcSeq?: number;
   readonly storedParams: string;
   readonly initializerElements: string;
   readonly export: { readonly ms: number; readonly bytes: number; readonly nodes: number; readonly initializers: number; readonly externalData: boolean };

@@ -338,14 +338,18 @@ test('encoder-decoder refusals name the layer and the reason', () => {
   assert.doesNotThrow(() => exportModel(twoTables.replace('body  = B * 2', 'body  = B * 1'), 'T'));
 });
 
-test('the probe host feeds both inputs: an encoder-decoder is measured, prefill and decode, beside the roofline', async () => {
-  const out = await runProbe({ specText: SPEC, model: 'Cycle2', ep: 'cpu', batch: 2, seq: 8, dtype: 'fp32', runs: 2, warmup: 1 }, { hostPath: join(__dirname, '..', '..', 'kernels', 'probe-host.ts'), timeoutMs: 60_000 });
+test('the probe host feeds both inputs: an encoder-decoder is measured at source 5 and target 8, prefill and decode, beside the roofline', async () => {
+  const out = await runProbe({ specText: SPEC, model: 'Cycle2', ep: 'cpu', batch: 2, seq: 8, srcSeq: 5, dtype: 'fp32', runs: 2, warmup: 1 }, { hostPath: join(__dirname, '..', '..', 'kernels', 'probe-host.ts'), timeoutMs: 60_000 });
   assert.ok(out.ok, out.ok ? '' : `${out.kind}: ${out.message}`);
   const r = out.result;
   assert.equal(r.initializerElements, r.storedParams);
+  assert.equal(r.srcSeq, 5);
   assert.ok(r.prefill.medianMs > 0 && r.prefill.roofline.seconds > 0);
   assert.ok(!('unavailable' in r.decode), 'the decode step is measured');
-  const engine = analyze(SPEC, { seq: 8, batch: 2, dtype: 'fp32' }).models.find((m) => m.name === 'Cycle2')!;
+  const engine = analyze(SPEC, { seq: 8, srcSeq: 5, batch: 2, dtype: 'fp32' }).models.find((m) => m.name === 'Cycle2')!;
+  // The roofline beside the measurement is the engine's at (seq 8, src_seq 5), the decode cache its KV there (4 layers × (8 self + 5 cross) × 2·16 × batch 2).
+  assert.equal(r.prefill.flops, String(engine.latency.prefill.flops));
+  assert.equal(String(engine.memory.kvCacheBytes / 4n), String(4 * (8 * 32 + 5 * 16) * 2));
   if (!('unavailable' in r.decode)) assert.equal(r.decode.kvCacheElements, String(engine.memory.kvCacheBytes / 4n));
   assert.ok(r.notes.some((n) => n.startsWith('Encoder-decoder: the prefill runs the encoder over input_ids')));
 });

@@ -18,6 +18,7 @@ const FLAGS = [
   { name: 'ep', takesValue: true },
   { name: 'batch', takesValue: true },
   { name: 'seq', takesValue: true },
+  { name: 'src-seq', takesValue: true },
   { name: 'dtype', takesValue: true },
   { name: 'device', takesValue: true },
   { name: 'runs', takesValue: true },
@@ -33,7 +34,7 @@ const FLAGS = [
   { name: 'ignore-memory', takesValue: false },
 ] as const;
 
-const USAGE = 'usage: npas probe FILE --model NAME [--ep cuda|cpu] [--batch B] [--seq S] [--dtype fp16|fp32] [--ops fused|standard] [--generation materialised|live] [--device D] [--runs N] [--profile] [--fallback] [--provider-path DIR] [--timeout SECONDS] [--ignore-memory] [--json]';
+const USAGE = 'usage: npas probe FILE --model NAME [--ep cuda|cpu] [--batch B] [--seq S] [--src-seq S] [--dtype fp16|fp32] [--ops fused|standard] [--generation materialised|live] [--device D] [--runs N] [--profile] [--fallback] [--provider-path DIR] [--timeout SECONDS] [--ignore-memory] [--json]';
 
 export interface ProbeCommandHooks {
   /** Overrides the probe host entry (tests). */
@@ -70,6 +71,7 @@ export async function runProbeCommand(argv: readonly string[], io: CliIO, hooks:
     generation,
     batch: int('batch', 1)!,
     seq: int('seq', 128)!,
+    srcSeq: int('src-seq', undefined),
     runs: int('runs', 10),
     warmup: str('warmup') === '0' ? 0 : int('warmup', 2),
     threads: int('threads', undefined),
@@ -116,7 +118,7 @@ const si = (x: number, unit: string): string => {
 function formatResult(r: ProbeResult): string {
   const p = r.prefill;
   const lines = [
-    `${r.model} on ${r.provider === 'cuda' ? 'CUDA' : 'CPU'}${r.fallback ? ' (FALLBACK from CUDA)' : ''} — onnxruntime-node ${r.ortVersion}, ${r.dtype}, ${r.ops ?? 'standard'} ops, batch ${r.batch}, seq ${r.seq}`,
+    `${r.model} on ${r.provider === 'cuda' ? 'CUDA' : 'CPU'}${r.fallback ? ' (FALLBACK from CUDA)' : ''} — onnxruntime-node ${r.ortVersion}, ${r.dtype}, ${r.ops ?? 'standard'} ops, batch ${r.batch}, seq ${r.seq}${r.srcSeq !== undefined ? `, source ${r.srcSeq}` : ''}`,
     `  export            ${ms(r.export.ms)}, ${si(r.export.bytes, 'B')}${r.export.externalData ? ' (external data)' : ''}, ${groupDigits(r.export.nodes)} nodes, ${groupDigits(r.export.initializers)} initializers = ${groupDigits(BigInt(r.initializerElements))} elements (params.stored ${groupDigits(BigInt(r.storedParams))})`,
     `  session creation  ${ms(r.sessionCreateMs)}`,
     `  prefill           ${ms(p.medianMs)} median, ${ms(p.minMs)} min over ${p.runs} runs   roofline (${p.roofline.device}) ${ms(p.roofline.seconds * 1000)}, ${p.roofline.bound}-bound → ${(p.efficiency * 100).toFixed(1)}% of roofline`,
