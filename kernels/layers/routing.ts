@@ -39,6 +39,19 @@ interface Selection {
 
 const selectionOf = new WeakMap<KvEntry, Selection>();
 
+/** The contexts of routed recursions and the positions of their tokens. */
+const routedContexts = new WeakMap<EmitContext, string>();
+
+/**
+ * In a routed recursion's context, the selected tokens' positions in their sequence, [B, k]
+ * int64; undefined elsewhere. The context's own positions (`positions(ctx)`, 0..k−1) order the
+ * tokens for the causal mask; anything that depends on where a token sits in its sequence
+ * (rotary tables) must read these instead.
+ */
+export function routedPositions(ctx: EmitContext): string | undefined {
+  return routedContexts.get(ctx);
+}
+
 /**
  * The K/V map of a routed recursion: entries it sets belong to its selection; an entry of
  * another selection (an earlier recursion's, or the unrouted stream's) is read as its rows for
@@ -204,6 +217,7 @@ export class Router {
       ops: 'standard',
     };
     this.selection = selection;
+    routedContexts.set(inner, positions);
     return { x, ctx: inner, rows, gates };
   }
 
