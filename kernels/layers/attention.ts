@@ -3,10 +3,24 @@
 
 import { ExportError, kvProducerPath, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
 import { positions, reshape, toBatchSeq, weightNamed, type EmitContext } from './context.js';
-import { fusedAttention } from './fused-attention.js';
+import { fusedAttention, gqaRotary } from './fused-attention.js';
 import { norm } from './norm.js';
 import { projection } from './projection.js';
 import { hasRelativeBias, relativeScoreBias } from './relative-position.js';
+import { rotate, sameRope, type Rope } from './rotary.js';
+
+/**
+ * How each layer's emitted K (ctx.kv) stands with respect to rotary: the producer's rope, and
+ * whether K is already rotated (standard ops, RotaryEmbedding) or left for the producer's
+ * GroupQueryAttention to rotate (do_rotary). A borrower attends the producer's K rotated with
+ * the producer's rope, as Transformers caches keys after rotation.
+ */
+const keyRotation = new WeakMap<object, Map<string, { readonly rope: Rope | undefined; readonly rotated: boolean }>>();
+function keyStates(ctx: EmitContext): Map<string, { readonly rope: Rope | undefined; readonly rotated: boolean }> {
+  let m = keyRotation.get(ctx.g);
+  if (!m) keyRotation.set(ctx.g, (m = new Map()));
+  return m;
+}
 
 export function mask(ctx: EmitContext, window: number | undefined): string {
   const key = window === undefined ? 'full' : String(window);
@@ -39,27 +53,44 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   let q = projection(ctx, node, steps, x, 'q', bias('q_bias')).y;
   q = toBatchSeq(ctx, q, [H, hd]); // [B, S, H, hd]
   if (weightNamed(node, 'q_norm')) q = norm(ctx, node, steps, q, hd, 'q_norm', 'q_norm_bias');
+  // Rotary (rotary.ts) after the q/k norms: GroupQueryAttention rotates inside itself where it
+  // can (gqaRotary); otherwise q and k are rotated here, once per K for all its borrowers.
+  const rope = info.rope;
+  const inGqa = gqaRotary(ctx, info) && !hasRelativeBias(ctx, info);
   // A borrower (CLA, MLKV, recursive KV sharing) reads the producer's K and V and has no K/V
   // projections of its own, so their stores are never read (and not stored) for it.
   const producer = kvProducerPath(ctx.model, steps);
   let k: string;
   let v4: string;
+  let kState: { readonly rope: Rope | undefined; readonly rotated: boolean };
   if (producer) {
     const borrowed = ctx.kv.get(pathText(producer));
     if (!borrowed) throw new ExportError(`${pathText(steps)} borrows the KV of ${pathText(producer)}, which has none`);
     if (borrowed.kvHeads !== KV || borrowed.headDim !== hd || borrowed.window !== info.window) throw new ExportError(`${pathText(steps)} borrows KV of another geometry from ${pathText(producer)}`);
     k = borrowed.k;
     v4 = borrowed.v;
+    kState = keyStates(ctx).get(k) ?? { rope: undefined, rotated: false };
   } else {
     k = toBatchSeq(ctx, projection(ctx, node, steps, x, 'k', bias('k_bias')).y, [KV, hd]);
     v4 = toBatchSeq(ctx, projection(ctx, node, steps, x, 'v', bias('v_bias')).y, [KV, hd]);
     if (weightNamed(node, 'k_norm')) k = norm(ctx, node, steps, k, hd, 'k_norm', 'k_norm_bias');
+    if (rope && !inGqa) k = rotate(ctx, k, rope, KV, hd);
+    kState = { rope, rotated: rope !== undefined && !inGqa };
+    keyStates(ctx).set(k, kState);
     ctx.kv.set(pathText(steps), { k, v: v4, kvHeads: KV, headDim: hd, window: info.window });
+  }
+  // GroupQueryAttention rotates q and k with one rope: only where K is still unrotated and was
+  // the producer's under the same rope. Otherwise K takes its producer's rotation here and q
+  // its own.
+  const gqaRope = inGqa && !kState.rotated && sameRope(kState.rope, rope) ? rope : undefined;
+  if (!gqaRope) {
+    if (rope) q = rotate(ctx, q, rope, H, hd);
+    if (kState.rope && !kState.rotated) k = rotate(ctx, k, kState.rope, KV, hd);
   }
   // A relative position bias (T5) is an additive score input the contrib ops here do not take:
   // such layers use the standard ops below (relative-position.ts).
   if (ctx.ops === 'fused' && !hasRelativeBias(ctx, info)) {
-    const merged = fusedAttention(ctx, node, `kv_cache.${pathText(producer ?? steps)}`, q, k, v4);
+    const merged = fusedAttention(ctx, node, `kv_cache.${pathText(producer ?? steps)}`, q, k, v4, gqaRope);
     if (merged) return projection(ctx, node, steps, merged, 'o', bias('o_bias'));
   }
   const perm = (t: string, p: number[]) => g.op('Transpose', [t], { perm: { kind: 'ints', value: p } });

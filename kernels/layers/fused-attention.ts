@@ -12,15 +12,42 @@
 //
 // Borrowed K/V (CLA, MLKV: `share kv`) need nothing special: GroupQueryAttention takes K and V
 // as inputs, so a borrower passes the producer's projected (and k-normed) K and V in a prefill,
-// and the producer's cache initializers plus its new K and V in a decode step. No rotary
-// embedding is applied (the engine's Attention has no rope argument), so the producer's K is
-// exactly what the borrower must attend.
+// and the producer's cache initializers plus its new K and V in a decode step.
+// Rotary (Attention's rope): GroupQueryAttention rotates q and k itself (do_rotary, rotate-half:
+// rotary_interleaved 0) from cos_cache/sin_cache [rows, rope_dim/2] it indexes by position: token
+// s in a prefill, seqlens_k (= the cached length L) in a decode step. The cached length is
+// window-capped while the token's position is `past`, so a decode step's tables start at
+// past − L: row L is position past. ORT 1.29 wants head_size % 16 == 0 and rope_dim/2 a multiple
+// of 8 (rope_dim < head_size is partial rotary, the rest passes through); other layers, and a
+// borrower whose producer's K is already rotated, rotate with RotaryEmbedding before the op
+// (attention.ts, rotary.ts).
 // CUDA registers GroupQueryAttention for fp16/bf16 only: an fp32 graph on CUDA places it on
 // the CPU (the probe then reopens with fallback and reports the placement).
 
 import type { LayerNode } from '../engine-bridge.js';
+import type { AttentionInfo } from '../../src/core/layers/layer-kind.js';
 import { DataType } from '../onnx-writer.js';
-import { reshape, type EmitContext } from './context.js';
+import { positions, reshape, type EmitContext } from './context.js';
+import { ropeTables, type Rope } from './rotary.js';
+
+/** Whether this layer's GroupQueryAttention can rotate q and k itself (do_rotary). */
+export function gqaRotary(ctx: EmitContext, info: AttentionInfo): boolean {
+  const rope = info.rope;
+  return ctx.ops === 'fused' && rope !== undefined && info.causal && info.scoreDim % 16 === 0 && rope.dim % 16 === 0;
+}
+
+/** GroupQueryAttention's cos_cache/sin_cache inputs and do_rotary attributes for `rope`. */
+function rotaryInputs(ctx: EmitContext, rope: Rope | undefined, cached: number): { inputs: string[]; attrs: Record<string, { kind: 'int'; value: number }> } {
+  if (!rope) return { inputs: [], attrs: {} };
+  const g = ctx.g;
+  let tables: { cos: string; sin: string };
+  if (ctx.decode) {
+    const first = ctx.decode.past - cached;
+    const pos = g.op('Range', [g.ints([first], true), g.ints([ctx.decode.past + 1], true), g.ints([1], true)], undefined, { hint: 'pos' });
+    tables = ropeTables(ctx, rope, pos, `from ${first} to ${ctx.decode.past}`);
+  } else tables = ropeTables(ctx, rope, positions(ctx), 'prefill');
+  return { inputs: [tables.cos, tables.sin], attrs: { do_rotary: { kind: 'int', value: 1 }, rotary_interleaved: { kind: 'int', value: 0 } } };
+}
 
 /**
  * seqlens_k ([B], total length − 1 per sequence) and total_sequence_length (scalar), int32, once
@@ -55,9 +82,10 @@ function lengths(ctx: EmitContext, cached: number): { seqlensK: string; total: s
 /**
  * Attention of q [B, S, H, hd] over k, v [B, S, KV, hd] (plus, in a decode step, the cache of
  * `cacheKey`) with a contrib op: returns the heads merged, [T, H·hd], for the o projection;
- * undefined when no contrib op expresses the layer (the caller builds standard ops).
+ * undefined when no contrib op expresses the layer (the caller builds standard ops). With
+ * `rotary`, q and k are unrotated and GroupQueryAttention rotates them (only when gqaRotary).
  */
-export function fusedAttention(ctx: EmitContext, node: LayerNode, cacheKey: string, q: string, k: string, v: string): string | undefined {
+export function fusedAttention(ctx: EmitContext, node: LayerNode, cacheKey: string, q: string, k: string, v: string, rotary?: Rope): string | undefined {
   const g = ctx.g;
   const info = node.cost.attention!;
   const H = info.queryHeads;
@@ -71,6 +99,7 @@ export function fusedAttention(ctx: EmitContext, node: LayerNode, cacheKey: stri
   // ORT's GroupQueryAttention refuses a head size that is not a multiple of 8 (CPU: "head_size
   // must be a multiple of 8"; CUDA's flash kernels need it too): such layers use standard ops.
   if (info.causal && hd % 8 !== 0) return undefined;
+  if (rotary && !gqaRotary(ctx, info)) throw new Error('internal: fusedAttention asked to rotate where GroupQueryAttention cannot');
   if (!info.causal) {
     if (ctx.decode || KV !== H || info.window !== undefined) return undefined;
     const y = g.op('MultiHeadAttention', [q3, k3, v3], { num_heads: heads, scale }, { domain: 'com.microsoft', hint: 'mha' });
@@ -85,7 +114,8 @@ export function fusedAttention(ctx: EmitContext, node: LayerNode, cacheKey: stri
     // The cache already holds only the window's positions: attend all of them and the new token,
     // as the standard decode graph does.
     const { seqlensK, total } = lengths(ctx, L);
-    const y = g.op('GroupQueryAttention', [q3, k3, v3, past[0], past[1], seqlensK, total], { num_heads: heads, kv_num_heads: { kind: 'int', value: KV }, scale, local_window_size: { kind: 'int', value: window } }, { domain: 'com.microsoft', outputs: 3, hint: 'gqa' });
+    const rot = rotaryInputs(ctx, rotary, L);
+    const y = g.op('GroupQueryAttention', [q3, k3, v3, past[0], past[1], seqlensK, total, ...rot.inputs], { num_heads: heads, kv_num_heads: { kind: 'int', value: KV }, scale, local_window_size: { kind: 'int', value: window }, ...rot.attrs }, { domain: 'com.microsoft', outputs: 3, hint: 'gqa' });
     return reshape(ctx, y, [-1, H * hd]);
   }
   // The standard mask lets a query see `window` positions, itself included, as does GQA's
@@ -93,6 +123,7 @@ export function fusedAttention(ctx: EmitContext, node: LayerNode, cacheKey: stri
   // left window of local_window_size − 1).
   if (info.window !== undefined) window = info.window;
   const { seqlensK, total } = lengths(ctx, 0);
-  const y = g.op('GroupQueryAttention', [q3, k3, v3, past[0], past[1], seqlensK, total], { num_heads: heads, kv_num_heads: { kind: 'int', value: KV }, scale, local_window_size: { kind: 'int', value: window } }, { domain: 'com.microsoft', outputs: 3, hint: 'gqa' });
+  const rot = rotaryInputs(ctx, rotary, 0);
+  const y = g.op('GroupQueryAttention', [q3, k3, v3, past[0], past[1], seqlensK, total, ...rot.inputs], { num_heads: heads, kv_num_heads: { kind: 'int', value: KV }, scale, local_window_size: { kind: 'int', value: window }, ...rot.attrs }, { domain: 'com.microsoft', outputs: 3, hint: 'gqa' });
   return reshape(ctx, y, [-1, H * hd]);
 }
