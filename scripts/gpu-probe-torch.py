@@ -53,7 +53,9 @@ class NumpyBackend:
         np = self.np
         if t['dtype'] == 'float16-bits':
             return np.array(t['data'], dtype=np.uint16).view(np.float16).reshape(t['dims'])
-        return np.array(t['data'], dtype=self.dt).reshape(t['dims'])
+        # A float32 constant is float32 in every graph (an fp16 graph's rotary inverse
+        # frequencies: the angles are computed in float32, then cast), as ONNX Runtime holds it.
+        return np.array(t['data'], dtype=np.float32 if t['dtype'] == 'float32' else self.dt).reshape(t['dims'])
 
     def ids(self, data, dims):
         return self.np.array(data, dtype=self.np.int64).reshape(dims)
@@ -161,6 +163,9 @@ class NumpyBackend:
 
     def sin(self, x):
         return self.np.sin(x)
+
+    def cos(self, x):
+        return self.np.cos(x)
 
     def topk(self, x, k, axis, largest=True):
         np = self.np
@@ -284,7 +289,8 @@ class TorchBackend:
             import numpy as np
             a = np.array(t['data'], dtype=np.uint16).view(np.float16).reshape(t['dims'])
             return torch.from_numpy(a.copy()).to(self.dev, self.dt)
-        return torch.tensor(t['data'], dtype=self.dt, device=self.dev).reshape(t['dims'])
+        dt = torch.float32 if t['dtype'] == 'float32' else self.dt  # as the numpy backend
+        return torch.tensor(t['data'], dtype=dt, device=self.dev).reshape(t['dims'])
 
     def ids(self, data, dims):
         return self.torch.tensor(data, dtype=self.torch.int64, device=self.dev).reshape(dims)
@@ -389,6 +395,9 @@ class TorchBackend:
 
     def sin(self, x):
         return self.torch.sin(x)
+
+    def cos(self, x):
+        return self.torch.cos(x)
 
     def topk(self, x, k, axis, largest=True):
         v, i = self.torch.topk(x, k, dim=axis, largest=largest)
@@ -577,6 +586,10 @@ class Graph:
             elif op == 'Pow':
                 e = self.scalars.get(n['inputs'][1])
                 out = ins[0] * ins[0] if e == 2.0 else ins[0] ** (e if e is not None else ins[1])
+            elif op == 'Cos':
+                out = be.cos(ins[0])
+            elif op == 'RotaryEmbedding':
+                out = self.rotary_embedding(a, ins)
             elif op == 'Sin':
                 out = be.sin(ins[0])
             elif op == 'Sqrt':
@@ -629,7 +642,7 @@ class Graph:
                 out = Host(ins[0].values * (total // len(ins[0].values)), dims)
             elif op == 'Cast':
                 to = a.get('to')
-                out = be.to_int32(ins[0]) if to == 6 else be.to_int64(dev(ins[0])) if to == 7 else be.to_model_float(ins[0]) if to == 10 else be.to_float32(ins[0])
+                out = be.to_int32(ins[0]) if to == 6 else be.to_int64(dev(ins[0])) if to == 7 else be.to_model_float(dev(ins[0])) if to == 10 else be.to_float32(dev(ins[0]))
             elif op == 'TopK':
                 out = be.topk(ins[0], ins[1].scalar(), a.get('axis', -1), bool(a.get('largest', 1)))
             elif op == 'GatherElements':
@@ -699,11 +712,51 @@ class Graph:
         if op == 'MultiHeadAttention':
             y = be.attention(qh, kh, vh, scale, False, -1)
             return be.reshape(be.permute(y, [0, 2, 1, 3]), [b, s, heads * hd])
-        if len(ins) > 4 and ins[3] is not None:
+        past_len = be.shape(ins[3])[2] if len(ins) > 4 and ins[3] is not None else 0
+        if a.get('do_rotary', 0):
+            # do_rotary: q and the new k rotate at positions past_len.. (seqlens_k of a decode
+            # step; 0.. in a prefill), reading rows of cos_cache/sin_cache [rows, rotary_dim/2].
+            if a.get('rotary_interleaved', 0):
+                raise SystemExit('gpu-probe-torch: interleaved rotary is not implemented')
+            cos, sin = ins[7], ins[8]
+            rd = be.shape(cos)[1] * 2
+            c, sn = be.narrow(cos, 0, past_len, s), be.narrow(sin, 0, past_len, s)
+            qh, kh = self.rotate(qh, c, sn, rd), self.rotate(kh, c, sn, rd)
+        if past_len:
             kh = be.cat([ins[3], kh], 2)
             vh = be.cat([ins[4], vh], 2)
         y = be.attention(qh, kh, vh, scale, True, a.get('local_window_size', -1))
         return be.reshape(be.permute(y, [0, 2, 1, 3]), [b, s, heads * hd]), kh, vh
+
+    def rotate(self, x, cos, sin, rd):
+        """Rotate-half (GPT-NeoX / Llama) of x [B, N, S, hd] on its first rd dims with cos, sin
+        [S, rd/2] (row s is token s's angle); the other dims pass through."""
+        be = self.be
+        hd, half = be.shape(x)[3], rd // 2
+        c, sn = be.unsqueeze(cos, [0, 1]), be.unsqueeze(sin, [0, 1])
+        x1, x2 = be.narrow(x, 3, 0, half), be.narrow(x, 3, half, half)
+        parts = [x1 * c - x2 * sn, x2 * c + x1 * sn]
+        if rd < hd:
+            parts.append(be.narrow(x, 3, rd, hd - rd))
+        return be.cat(parts, 3)
+
+    def rotary_embedding(self, a, ins):
+        """com.microsoft RotaryEmbedding on x [B, S, N·hd] with one position offset (token s at
+        offset + s), cos/sin caches [rows, rotary_dim/2], rotate-half (interleaved 0)."""
+        be = self.be
+        x, pos, cos, sin = ins[0], ins[1], ins[2], ins[3]
+        if a.get('interleaved', 0):
+            raise SystemExit('gpu-probe-torch: interleaved RotaryEmbedding is not implemented')
+        if not (isinstance(pos, Host) and len(pos.values) == 1):
+            raise SystemExit('gpu-probe-torch: RotaryEmbedding with per-token position_ids is not implemented')
+        b, s, width = be.shape(x)
+        heads = a['num_heads']
+        hd = width // heads
+        rd = a.get('rotary_embedding_dim', 0) or be.shape(cos)[1] * 2
+        off = int(pos.values[0])
+        xh = be.permute(be.reshape(x, [b, s, heads, hd]), [0, 2, 1, 3])
+        y = self.rotate(xh, be.narrow(cos, 0, off, s), be.narrow(sin, 0, off, s), rd)
+        return be.reshape(be.permute(y, [0, 2, 1, 3]), [b, s, width])
 
 
 def main():

@@ -301,3 +301,46 @@ test('the interpreted graph reproduces ONNX Runtime: convolutions, pooling, MLA 
   await compare('Moeut', { decode: { batch: 2, past: 6 } }, 2, 1, LAYERS);
   for (const op of ['Conv', 'BatchNormalization', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'Flatten', 'Identity']) assert.ok(seen.has(op), `no compared graph has ${op}`);
 });
+
+// Rotary position embeddings (kernels/layers/rotary.ts): standard rotate-half (Cos, Sin, Slice,
+// Concat), GroupQueryAttention's do_rotary with cos/sin caches (full and partial rotary; a
+// windowed decode cache shorter than the position), RotaryEmbedding where GQA cannot rotate
+// (rope_dim 8) and before MultiHeadAttention, and borrowed K/V.
+const ROPE = `
+block Pre(hd, rd, window) {
+  n1 = RMSNorm(32)
+  a  = Attention(32, 4, kv_heads: 2, head_dim: hd, window: window, rope: true, rope_dim: rd, rope_theta: 500_000)
+  n2 = RMSNorm(32)
+  f  = GatedMLP(32, 48)
+}
+model Rope {
+  embed = Embedding(50, 32)
+  full  = Pre(hd: 16, rd: 16, window: 3) * 1
+  part  = Pre(hd: 32, rd: 16, window: none) * 1
+  small = Pre(hd: 16, rd: 8, window: none) * 2
+  share kv small: every(2)
+  norm  = RMSNorm(32)
+  head  = Linear(32, 50)
+}
+model RopeEnc {
+  embed = Embedding(50, 32)
+  block L {
+    a  = Attention(32, 2, head_dim: 16, rope: true, rope_dim: 8, causal: false)
+    n1 = LayerNorm(32)
+    f  = MLP(32, 48, act: gelu)
+    n2 = LayerNorm(32)
+  }
+  body = L * 2
+}
+`;
+
+test('the interpreted graph reproduces ONNX Runtime: rotary (do_rotary, RotaryEmbedding, standard rotate-half)', { skip: !hasNumpy && 'python3 with numpy is not installed' }, async () => {
+  for (const ops of MODES) {
+    await compare('Rope', { ops }, 2, 7, ROPE);
+    await compare('Rope', { ops, decode: { batch: 2, past: 6 } }, 2, 1, ROPE);
+    await compare('RopeEnc', { ops }, 2, 6, ROPE);
+  }
+  for (const op of ['RotaryEmbedding', 'GroupQueryAttention', 'Cos', 'Sin']) assert.ok(seen.has(op), `no compared graph has ${op}`);
+  const gqa = exportModel(ROPE, 'Rope', { ops: 'fused' }).spec.graph.nodes.filter((n) => n.op === 'GroupQueryAttention');
+  assert.equal(gqa.filter((n) => n.attributes?.do_rotary !== undefined).length, 2, 'full and part rotate inside GroupQueryAttention');
+});
