@@ -24,6 +24,7 @@ import { layerArgs, reshape, scaleOf, storeFor, toBatchSeq, weightNamed, type Em
 import { residualAdd } from './residual.js';
 import { expert } from './moe.js';
 import { projection } from './projection.js';
+import { rotate } from './rotary.js';
 
 const NORMS = new Set(['LayerNorm', 'RMSNorm']);
 
@@ -141,8 +142,12 @@ export function switchHead(ctx: EmitContext, span: SwitchHeadSpan, items: readon
   // Values per head from the un-normalised x: [T, H, hd].
   const vHeads = Array.from({ length: H }, (_, h) => g.op('Unsqueeze', [dispatch(ctx, selOf(0, h), kA, nA, x, zerosHd, (r, j) => gemm(r, vExpert(h, j)), `v${h}_`), g.ints([1])]));
   const v = g.op('Concat', vHeads, { axis: { kind: 'int', value: 1 } }, { hint: 'v' }); // [T, H, hd]
-  const q = projection(ctx, attn, aSteps, xn, 'q', undefined).y;
-  const k = projection(ctx, attn, aSteps, xn, 'k', undefined).y;
+  // Rotary (the spec's rope; moeut.py's SwitchHeadRope rotates the first rotate_fraction of each
+  // head): q and k rotate before the heads attend, the cache holds rotated keys (rotary.ts).
+  const rope = attn.cost.attention?.rope;
+  const roped = (t: string) => (rope ? reshape(ctx, rotate(ctx, toBatchSeq(ctx, t, [H, hd]), rope, H, hd), [-1, H * hd]) : t);
+  const q = roped(projection(ctx, attn, aSteps, xn, 'q', undefined).y);
+  const k = roped(projection(ctx, attn, aSteps, xn, 'k', undefined).y);
   const heads = ctx.decode ? decodeHeads(ctx, aSteps, q, k, v, H, hd) : prefillHeads(ctx, q, k, v, H, hd); // [T, H, hd]
   // Output: per head, its top-k_A O experts project the head's [T, hd] back to d.
   let out = zerosD;

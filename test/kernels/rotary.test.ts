@@ -313,3 +313,59 @@ test("the graph's rotated attention equals numpy's transcription of Transformers
   // The reference can fail: the same weights without rope, or rotated at the wrong position, differ.
   assert.ok((await againstReference('Plain', full, 0, 'standard')) > 1e-3, 'an unrotated graph must not match the rotary reference');
 });
+
+// MoEUT's SwitchHeadRope (moeut.py) rotates q and k inside SwitchHead (kernels/layers/switch-head.ts).
+const MOEUT = `
+model TinyMoEUT {
+  d = 8
+  block Layer {
+    ln1        = LayerNorm(d)
+    attn       = Attention(d, 2, head_dim: 4, rope: true, rope_dim: 2)
+    vo_experts = MoE(d, 4, experts: 4, top_k: 2, gated: false, act: relu)
+    selections = Linear(d, 8)
+    ln2        = LayerNorm(d)
+    ffn        = MoE(d, 6, experts: 5, top_k: 2, gated: false, act: relu)
+  }
+  embed = Embedding(20, d)
+  body  = Layer * 1
+}
+`;
+
+test("SwitchHead with rope: the decode step over the prefix's rotated keys equals the prefill's last position; rope changes the output", async () => {
+  const tokens = [7, 2, 13, 5, 11];
+  const S = tokens.length - 1;
+  const runIds = async (r: ExportResult, ids: number[], outputs?: string[]) => {
+    const session = await ort.InferenceSession.create(onnxBytes(r));
+    try {
+      return await session.run({ input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]) }, outputs ?? ['last_token']);
+    } finally {
+      await session.release();
+    }
+  };
+  const prefix = exportModel(MOEUT, 'TinyMoEUT', { ops: 'standard' });
+  // The rotated q and k ([1, S, H, hd], Concats named roped…) and the per-head values [S, H, hd].
+  const roped = prefix.spec.graph.nodes.filter((n) => n.op === 'Concat' && n.outputs[0]!.startsWith('roped')).map((n) => n.outputs[0]!);
+  assert.equal(roped.length, 2);
+  const kOut = roped[1]!;
+  const vOut = prefix.spec.graph.nodes.find((n) => n.op === 'Concat' && n.outputs[0]!.startsWith('v_'))!.outputs[0]!;
+  const spec = { ...prefix.spec, graph: { ...prefix.spec.graph, outputs: [...prefix.spec.graph.outputs, { name: kOut, dataType: 1 as const, dims: ['b', 's', 'h', 'd'] }, { name: vOut, dataType: 1 as const, dims: ['t', 'h', 'd'] }] } };
+  const outs = await runIds({ ...prefix, spec }, tokens.slice(0, S), [kOut, vOut]);
+  const k = outs[kOut]!.data as Float32Array;
+  const v = outs[vOut]!.data as Float32Array;
+  const kT = new Float32Array(2 * 4 * S); // [1, H, hd, S]
+  const vC = new Float32Array(2 * S * 4); // [1, H, S, hd]
+  for (let s = 0; s < S; s++) for (let h = 0; h < 2; h++) for (let i = 0; i < 4; i++) {
+    kT[(h * 4 + i) * S + s] = k[(s * 2 + h) * 4 + i]!;
+    vC[(h * S + s) * 4 + i] = v[(s * 2 + h) * 4 + i]!;
+  }
+  const fill: WeightFill = (key, shape, dtype, scale, offset) =>
+    key === 'kv_cache.body[0].attn.k' ? new Uint8Array(kT.buffer) : key === 'kv_cache.body[0].attn.v' ? new Uint8Array(vC.buffer) : defaultFill(key, shape, dtype, scale, offset);
+  const full = (await runIds(exportModel(MOEUT, 'TinyMoEUT', { ops: 'standard' }), tokens)).last_token!.data as Float32Array;
+  for (const ops of ['standard', 'fused'] as const) {
+    const decode = exportModel(MOEUT, 'TinyMoEUT', { ops, decode: { batch: 1, past: S }, fill });
+    assert.equal(decode.initializerElements, decode.storedParams);
+    close((await runIds(decode, [tokens[S]!])).last_token!.data as Float32Array, full, 1e-4, `SwitchHead rope decode (${ops})`);
+  }
+  const plain = (await runIds(exportModel(MOEUT.replace(', rope: true, rope_dim: 2', ''), 'TinyMoEUT', { ops: 'standard' }), tokens)).last_token!.data as Float32Array;
+  assert.ok(worst(full, plain) > 1e-3, 'rope must change what SwitchHead computes');
+});
