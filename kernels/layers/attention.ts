@@ -10,10 +10,11 @@ import { hasRelativeBias, relativeScoreBias } from './relative-position.js';
 import { rotate, sameRope, type Rope } from './rotary.js';
 
 /**
- * How each layer's emitted K (ctx.kv) stands with respect to rotary: the producer's rope, and
- * whether K is already rotated (standard ops, RotaryEmbedding) or left for the producer's
- * GroupQueryAttention to rotate (do_rotary). A borrower attends the producer's K rotated with
- * the producer's rope, as Transformers caches keys after rotation.
+ * How each producer's K (ctx.kv, by the producer's path) stands with respect to rotary: its
+ * rope, and whether K is already rotated (standard ops, RotaryEmbedding) or left for the
+ * producer's GroupQueryAttention to rotate (do_rotary). A borrower attends the producer's K
+ * rotated with the producer's rope, as Transformers caches keys after rotation; a routed MoR
+ * recursion reads rows of it (routing.ts), rotated or not as the whole was.
  */
 const keyRotation = new WeakMap<object, Map<string, { readonly rope: Rope | undefined; readonly rotated: boolean }>>();
 function keyStates(ctx: EmitContext): Map<string, { readonly rope: Rope | undefined; readonly rotated: boolean }> {
@@ -69,14 +70,14 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
     if (borrowed.kvHeads !== KV || borrowed.headDim !== hd || borrowed.window !== info.window) throw new ExportError(`${pathText(steps)} borrows KV of another geometry from ${pathText(producer)}`);
     k = borrowed.k;
     v4 = borrowed.v;
-    kState = keyStates(ctx).get(k) ?? { rope: undefined, rotated: false };
+    kState = keyStates(ctx).get(pathText(producer)) ?? { rope: undefined, rotated: false };
   } else {
     k = toBatchSeq(ctx, projection(ctx, node, steps, x, 'k', bias('k_bias')).y, [KV, hd]);
     v4 = toBatchSeq(ctx, projection(ctx, node, steps, x, 'v', bias('v_bias')).y, [KV, hd]);
     if (weightNamed(node, 'k_norm')) k = norm(ctx, node, steps, k, hd, 'k_norm', 'k_norm_bias');
     if (rope && !inGqa) k = rotate(ctx, k, rope, KV, hd);
     kState = { rope, rotated: rope !== undefined && !inGqa };
-    keyStates(ctx).set(k, kState);
+    keyStates(ctx).set(pathText(steps), kState);
     ctx.kv.set(pathText(steps), { k, v: v4, kvHeads: KV, headDim: hd, window: info.window });
   }
   // GroupQueryAttention rotates q and k with one rope: only where K is still unrotated and was

@@ -18,6 +18,7 @@
 import type { AttentionInfo } from '../../src/core/layers/layer-kind.js';
 import { DataType } from '../onnx-writer.js';
 import { positions, reshape, type EmitContext } from './context.js';
+import { routedPositions } from './routing.js';
 
 export type Rope = NonNullable<AttentionInfo['rope']>;
 
@@ -37,8 +38,8 @@ function inverseFrequencies(ctx: EmitContext, rope: Rope): string {
 const tablesByGraph = new WeakMap<object, Map<string, { readonly cos: string; readonly sin: string }>>();
 
 /**
- * cos and sin [P, dim/2] in the model's dtype for the int64 positions `pos` [P] (`key` names
- * them for sharing between layers).
+ * cos and sin [..., dim/2] in the model's dtype for the int64 positions `pos` [...] ([P], or a
+ * routed recursion's [B, k]); `key` names them for sharing between layers.
  */
 export function ropeTables(ctx: EmitContext, rope: Rope, pos: string, key: string): { cos: string; sin: string } {
   let byKey = tablesByGraph.get(ctx.g);
@@ -47,17 +48,29 @@ export function ropeTables(ctx: EmitContext, rope: Rope, pos: string, key: strin
   const hit = byKey.get(id);
   if (hit) return hit;
   const g = ctx.g;
-  const p = g.op('Unsqueeze', [g.op('Cast', [pos], { to: { kind: 'int', value: DataType.FLOAT } }, { hint: 'pos_f' }), g.ints([1])]); // [P, 1]
-  const angles = g.op('Mul', [p, inverseFrequencies(ctx, rope)], undefined, { hint: 'angles' }); // [P, dim/2], float32
+  const p = g.op('Unsqueeze', [g.op('Cast', [pos], { to: { kind: 'int', value: DataType.FLOAT } }, { hint: 'pos_f' }), g.ints([-1])]); // [..., 1]
+  const angles = g.op('Mul', [p, inverseFrequencies(ctx, rope)], undefined, { hint: 'angles' }); // [..., dim/2], float32
   const model = (x: string) => (g.dtype === 'fp16' ? g.op('Cast', [x], { to: { kind: 'int', value: DataType.FLOAT16 } }) : x);
   const out = { cos: model(g.op('Cos', [angles], undefined, { hint: 'cos' })), sin: model(g.op('Sin', [angles], undefined, { hint: 'sin' })) };
   byKey.set(id, out);
   return out;
 }
 
-/** The tables at the positions of this graph's tokens: 0..S−1 in a prefill, `past` in a decode step. */
-function tokenTables(ctx: EmitContext, rope: Rope): { cos: string; sin: string } {
-  return ropeTables(ctx, rope, positions(ctx), ctx.decode ? `at ${ctx.decode.past}` : 'prefill');
+/**
+ * The tables at the positions of this context's tokens, shaped to broadcast over x [B, S, N,
+ * dim/2]: [S, 1, dim/2] for positions 0..S−1 (prefill) or `past` (decode step); in a routed MoR
+ * recursion, whose context numbers its k selected tokens 0..k−1, the tokens' positions in their
+ * sequence ([B, k], routing.ts), so [B, k, 1, dim/2].
+ */
+function tokenTables(ctx: EmitContext, rope: Rope): { cos: string; sin: string; routed: boolean } {
+  const g = ctx.g;
+  const routed = routedPositions(ctx);
+  if (routed) {
+    const t = ropeTables(ctx, rope, routed, `routed ${routed}`); // [B, k, dim/2]
+    return { cos: g.op('Unsqueeze', [t.cos, g.ints([2])]), sin: g.op('Unsqueeze', [t.sin, g.ints([2])]), routed: true };
+  }
+  const t = ropeTables(ctx, rope, positions(ctx), ctx.decode ? `at ${ctx.decode.past}` : 'prefill');
+  return { ...t, routed: false };
 }
 
 /**
@@ -65,9 +78,9 @@ function tokenTables(ctx: EmitContext, rope: Rope): { cos: string; sin: string }
  * the com.microsoft RotaryEmbedding op.
  */
 export function rotate(ctx: EmitContext, x: string, rope: Rope, heads: number, headDim: number): string {
-  const { cos, sin } = tokenTables(ctx, rope);
   const g = ctx.g;
-  if (ctx.ops === 'fused') {
+  if (ctx.ops === 'fused' && !routedPositions(ctx)) {
+    const { cos, sin } = ropeTables(ctx, rope, positions(ctx), ctx.decode ? `at ${ctx.decode.past}` : 'prefill');
     // RotaryEmbedding reads [B, S, N·head_dim]; position_ids as one offset (0: the tables' row
     // s is the token s of this graph), cos/sin [S, dim/2]; rotary_embedding_dim < head_dim
     // passes the other dims through (num_heads is required with it).
@@ -79,14 +92,17 @@ export function rotate(ctx: EmitContext, x: string, rope: Rope, heads: number, h
     }, { domain: 'com.microsoft', hint: 'rope' });
     return reshape(ctx, y, [0, 0, heads, headDim]);
   }
+  // Standard ops (also inside a routed recursion, which runs on standard ops).
+  const { cos, sin, routed } = tokenTables(ctx, rope);
   const half = rope.dim / 2;
   const axis = g.ints([3]);
   const part = (from: number, to: number) => g.op('Slice', [x, g.ints([from]), g.ints([to]), axis]);
   const x1 = part(0, half);
   const x2 = part(half, rope.dim);
-  // [S, dim/2] → [S, 1, dim/2]: broadcast over batch and heads of [B, S, N, dim/2].
-  const c = g.op('Unsqueeze', [cos, g.ints([1])]);
-  const s = g.op('Unsqueeze', [sin, g.ints([1])]);
+  // [S, dim/2] → [S, 1, dim/2]: broadcast over batch and heads of [B, S, N, dim/2] (routed
+  // tables are [B, k, 1, dim/2] already).
+  const c = routed ? cos : g.op('Unsqueeze', [cos, g.ints([1])]);
+  const s = routed ? sin : g.op('Unsqueeze', [sin, g.ints([1])]);
   const y1 = g.op('Sub', [g.op('Mul', [x1, c]), g.op('Mul', [x2, s])], undefined, { hint: 'rot1' });
   const y2 = g.op('Add', [g.op('Mul', [x2, c]), g.op('Mul', [x1, s])], undefined, { hint: 'rot2' });
   const parts = rope.dim < headDim ? [y1, y2, part(rope.dim, headDim)] : [y1, y2];

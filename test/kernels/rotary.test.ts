@@ -62,6 +62,21 @@ model MixedRope {
   body  = [Pre(d: 32, heads: 4, kv: 2, hd: 16, rd: rds[i], window: none) for i in 4]
   share kv body: map([0, 0, 2, 2])
 }
+model Routed {
+  block B {
+    n = RMSNorm(32)
+    a = Attention(32, 4, kv_heads: 2, head_dim: 16, rope: true)
+    m = RMSNorm(32)
+    f = GatedMLP(32, 48)
+  }
+  embed = Embedding(61, 32)
+  first = B
+  mid   = B * 4
+  head  = Linear(32, 61)
+  share mid: cycle(2)
+  route mid: mor(recursions: 2, capacity: [1, 1/2])
+  share kv mid: tied
+}
 block Enc(d) {
   attn      = Attention(d, 2, head_dim: 16, rope: true, rope_dim: 8, causal: false, bias: true)
   attn_norm = LayerNorm(d)
@@ -185,6 +200,21 @@ test('borrowed K/V: borrowers attend the producer rotated K, also under another 
   // In the standard graph a borrower with the producer's rope rotates no K of its own.
   const std = exportModel(SPECS, 'Cla', { ops: 'standard' });
   assert.equal(std.spec.graph.nodes.filter((n) => n.op === 'Concat' && n.outputs[0]!.startsWith('roped')).length, 3 + 2);
+});
+
+test('MoR routing: a routed recursion rotates its tokens at their sequence positions and reads recursion 0\'s rotated K', async () => {
+  // The first layer runs unrouted (fused: its GroupQueryAttention rotates); both recursions run
+  // on standard ops inside their routed contexts, recursion 1 (half the tokens, rotated at their
+  // positions in the sequence) borrowing recursion 0's rotated K rows (share kv tied).
+  await twin('Routed', {}, 2, 8);
+  for (const ops of ['standard', 'fused'] as const) {
+    const r = exportModel(SPECS, 'Routed', { ops });
+    if (ops === 'fused') assert.equal(gqaRotary(r).length, 1, 'the unrouted first layer rotates inside GroupQueryAttention');
+    // The routed recursion's angles are taken at the selected tokens' positions (routing.ts's
+    // sorted selection, sel1), not at the context's own 0..k−1.
+    const selected = r.spec.graph.nodes.find((n) => n.op === 'GatherElements' && n.outputs[0]!.startsWith('sel1'))!.outputs[0]!;
+    assert.ok(r.spec.graph.nodes.some((n) => n.op === 'Cast' && n.inputs[0] === selected), `${ops}: rotary of the routed recursion reads the selected positions`);
+  }
 });
 
 test('bidirectional encoder: RotaryEmbedding before MultiHeadAttention equals the standard graph', async () => {

@@ -322,6 +322,21 @@ model Rope {
   norm  = RMSNorm(32)
   head  = Linear(32, 50)
 }
+model RopeMor {
+  block B {
+    n = RMSNorm(32)
+    a = Attention(32, 4, kv_heads: 2, head_dim: 16, rope: true)
+    m = RMSNorm(32)
+    f = GatedMLP(32, 48)
+  }
+  embed = Embedding(50, 32)
+  first = B
+  mid   = B * 4
+  head  = Linear(32, 50)
+  share mid: cycle(2)
+  route mid: mor(recursions: 2, capacity: [1, 1/2])
+  share kv mid: tied
+}
 model RopeEnc {
   embed = Embedding(50, 32)
   block L {
@@ -339,6 +354,7 @@ test('the interpreted graph reproduces ONNX Runtime: rotary (do_rotary, RotaryEm
     await compare('Rope', { ops }, 2, 7, ROPE);
     await compare('Rope', { ops, decode: { batch: 2, past: 6 } }, 2, 1, ROPE);
     await compare('RopeEnc', { ops }, 2, 6, ROPE);
+    await compare('RopeMor', { ops }, 2, 8, ROPE); // rotary at a routed recursion's selected positions
   }
   for (const op of ['RotaryEmbedding', 'GroupQueryAttention', 'Cos', 'Sin']) assert.ok(seen.has(op), `no compared graph has ${op}`);
   const gqa = exportModel(ROPE, 'Rope', { ops: 'fused' }).spec.graph.nodes.filter((n) => n.op === 'GroupQueryAttention');
