@@ -106,6 +106,8 @@ function headSharePlans(model: ArchitectureModel, sharing: ResolvedSharing): Hea
       if (per === 0n || share.savedParams % per !== 0n) throw new ExportError(`share heads ${r.key}: cannot tell how many heads are shared`);
       const stackSteps = patternSteps(r.fanOut.key);
       const layers = Array.from({ length: r.fanOut.stack.length }, (_, k): PathStep[] => [...stackSteps, { kind: 'index', index: k }, ...r.fanOut!.sub.map((name) => ({ kind: 'name' as const, name }))]);
+      // A path that fans out over nested stacks would leave an outer index out: refuse it.
+      if (layers.some((l) => nodeAt({ members: model.members } as LoadedModel, l)?.kind !== 'layer')) throw new ExportError(`share heads ${r.key}: the ONNX exporter shares heads across the instances of one stack, not nested stacks`);
       out.push({ layers, heads: Number(share.savedParams / per), qkvo });
     });
   }

@@ -87,3 +87,20 @@ test('head-wise sharing the exporter does not combine is refused by name', () =>
   const both = `${SPEC}\nvariant Both of Base {\n  share body: cycle(2)\n  share heads body.a: pairs(2)\n}`;
   assert.throws(() => exportModel(both, 'Both'), (e: unknown) => e instanceof ExportError && /instances share stores/.test(e.message));
 });
+
+test('head-wise sharing over nested stacks is refused, not exported with the wrong count', () => {
+  const nested = `
+model N {
+  embed = Embedding(40, 16)
+  block Inner {
+    n = RMSNorm(16)
+    a = Attention(16, 4)
+  }
+  block Outer {
+    inner = Inner * 2
+  }
+  body = Outer * 2
+}
+variant S of N { share heads body.inner.a: pairs(2) }`;
+  assert.throws(() => exportModel(nested, 'S'), (e: unknown) => e instanceof ExportError && /share heads .*: the ONNX exporter shares heads across the instances of one stack/.test(e.message));
+});
