@@ -154,7 +154,7 @@ function structureNotes(exported: ExportResult): string[] {
     const cross = fused > 0 ? `${fused} layer(s) on com.microsoft MultiHeadAttention, the rest standard ops` : 'standard ops';
     notes.push(
       `Encoder-decoder: the prefill runs the encoder over input_ids [batch, src_seq] and the decoder over decoder_input_ids [batch, seq] (src_seq is --src-seq, seq by default, as the engine's); cross-attention (${cross}) attends every source token from every target token, as the engine counts it. ` +
-        'The decode step runs the decoder only, over self-attention caches of seq positions and cross-attention caches of the source; the engine\'s decode bytes count every weight, the encoder\'s and the cross K/V projections included, which the step does not read.',
+        'The decode step runs the decoder only, over self-attention caches of seq positions and cross-attention caches of the source; the engine\'s decode bytes likewise count the decoder\'s weights without the cross K/V projections, plus the caches.',
     );
   }
   const recursions = exported.spec.graph.nodes.filter((n) => n.outputs[0]!.startsWith('x_rec')).length;

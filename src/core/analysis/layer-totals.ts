@@ -134,6 +134,8 @@ export function layerTotals(
   // The self-attention K/V projections and their adapters: what a KV borrower does not compute.
   const att = cost.attention;
   const kvWeights = att && !att.cross ? att.kvProducerWeights : [];
+  const crossKvWeights = att?.cross ? att.kvProducerWeights : [];
+  let crossKvActive = 0n;
   let kvStored = 0n;
   let kvPerInstanceStored = 0n;
   let kvPerInstanceTrainable = 0n;
@@ -210,6 +212,7 @@ export function layerTotals(
       kvEffective += wEffective;
       kvActive += wActive;
     }
+    if (crossKvWeights.includes(w.name)) crossKvActive += wActive;
     if (w.role === 'embedding') embedding += total;
     stored += wStored;
     effective += wEffective;
@@ -235,6 +238,7 @@ export function layerTotals(
     active: Q.fromBigInt(activeCount),
     flops: Q.fromBigInt(flops),
     crossKvFlops: Q.fromBigInt(crossKvFlops),
+    crossKvActive: Q.fromBigInt(crossKvActive),
     selfKv: {
       stored: kvStored,
       perInstanceStored: kvPerInstanceStored,

@@ -124,8 +124,12 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
   const prefillFlops = Q.ceil(prefill) * B;
   const decodeFlops = Q.ceil(decode) * B;
   // A decode step reads every weight its layers apply (a tied block applied N times is read N
-  // times) except embedding tables, of which it reads one row per token, plus the KV cache.
-  const readParams = Q.ceil(whole.active) - whole.embeddingParams;
+  // times) except embedding tables, of which it reads one row per token, plus the KV cache. In an
+  // encoder-decoder it runs the decoder alone: the encoder ran once over the source and the
+  // cross-attention K/V projections once per source token, both cached with the KV.
+  let notRead = whole.crossKvActive;
+  for (const m of members) if (m.encoder && !perSample) notRead = Q.add(notRead, Q.sub(m.totals.active, Q.fromBigInt(m.totals.embeddingParams)));
+  const readParams = Q.ceil(Q.sub(whole.active, notRead)) - whole.embeddingParams;
   const decodeBytes = bytesOf(readParams > 0n ? readParams : 0n, options.dtype) + kvCacheBytes;
   const latency: LatencyReport = {
     device: device.name,

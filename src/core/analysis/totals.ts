@@ -47,6 +47,8 @@ export interface Totals {
   readonly flops: Q.Rational;
   /** FLOPs of cross-attention K/V projections per source token (charged once per source token). */
   readonly crossKvFlops: Q.Rational;
+  /** Active params of cross-attention K/V projections: applied to the source once, never by a decode step. */
+  readonly crossKvActive: Q.Rational;
   /** What producing its own self-attention K and V costs (dropped when an instance borrows KV). */
   readonly selfKv: SelfKv;
   readonly activation: Q.Rational;
@@ -74,6 +76,7 @@ export const EMPTY_TOTALS: Totals = {
   active: Q.ZERO,
   flops: Q.ZERO,
   crossKvFlops: Q.ZERO,
+  crossKvActive: Q.ZERO,
   selfKv: NO_SELF_KV,
   activation: Q.ZERO,
   embeddingParams: 0n,
@@ -116,6 +119,7 @@ export function addTotals(a: Totals, b: Totals): Totals {
     active: Q.add(a.active, b.active),
     flops: Q.add(a.flops, b.flops),
     crossKvFlops: Q.add(a.crossKvFlops, b.crossKvFlops),
+    crossKvActive: Q.add(a.crossKvActive, b.crossKvActive),
     selfKv: {
       stored: a.selfKv.stored + b.selfKv.stored,
       perInstanceStored: a.selfKv.perInstanceStored + b.selfKv.perInstanceStored,
@@ -151,6 +155,7 @@ export function repeatTotals(t: Totals, n: bigint, storedTimes: bigint, capacity
     active: Q.mul(t.active, nc),
     flops: Q.mul(t.flops, nc),
     crossKvFlops: Q.mul(t.crossKvFlops, nc),
+    crossKvActive: Q.mul(t.crossKvActive, nc),
     selfKv: {
       stored: t.selfKv.stored * n,
       perInstanceStored: t.selfKv.perInstanceStored * n,

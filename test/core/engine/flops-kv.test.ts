@@ -160,6 +160,10 @@ test('encoder-decoder: cross-attention KV over the source, encoder not run at de
   assert.equal(m.kvCacheBytes, 57_600n * 2n);
   assert.equal(m.flops.prefill, 42_585_600n);
   assert.equal(m.flops.decode, 360_960n);
+  // A decode step reads the decoder's weights except the cross K/V projections: self-attention
+  // 16,384 + cross q, o 8,192 + MLP 16,384 = 40,960 per layer, 3 layers (bf16), plus the KV
+  // cache; the encoder's 65,536 and the cross K/V projections' 24,576 are not read.
+  assert.equal(m.latency.decode.bytes, 3n * 40_960n * 2n + 57_600n * 2n);
   // The source length defaults to seq: src = 100 → cross KV 3·128·100.
   const same = one(`model ED {
   block Dec { self = Attention(64, heads: 4); cross = Attention(64, heads: 4, cross: true) }
