@@ -16,8 +16,8 @@
 # and performance.md (a table for docs/performance.md), log.txt, gpu.txt, smoke.json.
 # Every step has a timeout; a failing model is logged and the next one runs.
 # One device call runs at most 600 s: split the list over two calls on the warm machine, e.g.
-#     GPU_PROBE_ONLY='GPT2|Pythia|SmolLM|RecursiveMiddle|BERT|ViT|WideNet' bash scripts/gpu-probe.sh "$OUT"
-#     GPU_PROBE_ONLY='Gemma|Llama' bash scripts/gpu-probe.sh "$OUT"
+#     GPU_PROBE_ONLY='GPT2|Llama|Gemma' bash scripts/gpu-probe.sh "$OUT"        # the done-when first
+#     GPU_PROBE_ONLY='Pythia|SmolLM|MoR|Recursive|Transformer|BERT|RoBERTa|ViT|WideNet|WRN|MoEUT|DeepSeek' bash scripts/gpu-probe.sh "$OUT"
 # Placement: the probe opens the CUDA session with disable_cpu_ep_fallback=1 (every node on the GPU
 # when it opens); when ORT refuses, it reopens with fallback and profiles one run to count nodes
 # per provider (add --profile below to always profile; it costs a third session build).
@@ -39,45 +39,54 @@ python3 -c 'import torch; print(torch.__version__, torch.version.cuda, torch.cud
 SMOKE_L=8 timeout 120 node /tmp/ort/smoke.js cuda > "$out/smoke.json" 2>> "$out/log.txt" || log "smoke test failed (see log)"
 log "gpu: $(cat "$out/gpu.txt"); torch: $(cat "$out/torch.txt"); smoke: $(cat "$out/smoke.json" 2>/dev/null)"
 
-# file model seq batch seconds
+# file model seq batch seconds [extra npas probe flags]. The issue's done-when first (every node on
+# CUDA, >= 0.8x PyTorch, Llama-2-7B fp16 on an 80 GB card), then one model per sharing scheme.
 MODELS=(
   "examples/reference-llms.npas GPT2 512 1 90"
+  "examples/reference-llms.npas GPT2 512 1 90 --ops standard"
+  "examples/reference-llms.npas Llama2_7B 512 1 420"
+  "examples/relaxed-recursive-gemma.npas Gemma2B 512 1 200"
+  "examples/relaxed-recursive-gemma.npas RelaxedRecursiveGemma 512 1 200"
+  "examples/relaxed-recursive-gemma.npas RecursiveGemma 512 1 200"
   "examples/cla-mlkv.npas Pythia160M 512 1 90"
   "examples/cla-mlkv.npas Pythia160M_MLKV2 512 1 90"
   "examples/mixture-of-recursions.npas SmolLM360M 512 1 120"
+  "examples/mixture-of-recursions.npas SmolLM360M 2048 4 150"
   "examples/mixture-of-recursions.npas RecursiveMiddleCycle3 512 1 120"
   "examples/mixture-of-recursions.npas MoR3 512 1 120"
   "examples/mixture-of-recursions.npas MoR3KVShare 512 1 120"
   "examples/takase-kiyono.npas TransformerWMT 512 1 90"
   "examples/takase-kiyono.npas CycleRevPaper 512 1 120"
   "examples/universal-transformer.npas UniversalTransformer 512 1 120"
-  "examples/mixture-of-recursions.npas SmolLM360M 2048 4 150"
   "examples/albert-vs-bert.npas BERTBase 512 1 90"
   "examples/albert-vs-bert.npas ALBERTBase 512 1 90"
+  "examples/roast-hashed.npas BERTRoast128x 512 1 120"
+  "examples/roast-hashed.npas BERTRoast128x 512 1 120 --generation live"
+  "examples/vblora-mos.npas RoBERTaLoRA 512 1 90"
+  "examples/vblora-mos.npas RoBERTaVBLoRA 512 1 90"
   "examples/widenet.npas ViTMoEB16 196 8 120"
   "examples/widenet.npas WideNetB 196 8 120"
-  "examples/vblora-mos.npas RoBERTaLoRA 512 1 90"
-  "examples/relaxed-recursive-gemma.npas Gemma2B 512 1 200"
-  "examples/relaxed-recursive-gemma.npas RelaxedRecursiveGemma 512 1 200"
-  "examples/relaxed-recursive-gemma.npas RecursiveGemma 512 1 200"
-  "examples/reference-llms.npas Llama2_7B 512 1 420"
+  "examples/ssn-wrn-28-10.npas WRN28_10 1 64 90"
+  "examples/ssn-wrn-28-10.npas WRN28_10_SSN10 1 64 90"
+  "examples/moeut.npas MoEUT244M 512 1 240"
+  "examples/deepseek-v2.npas DeepSeekV2Lite 512 1 420"
 )
 if [ -n "${GPU_PROBE_ONLY:-}" ]; then
   mapfile -t MODELS < <(printf '%s\n' "${MODELS[@]}" | grep -E "$GPU_PROBE_ONLY")
 fi
 
 for entry in "${MODELS[@]}"; do
-  read -r file model seq batch limit <<< "$entry"
-  tag="$model-s$seq-b$batch"
+  read -r file model seq batch limit extra <<< "$entry"
+  tag="$model-s$seq-b$batch${extra:+-$(echo "$extra" | tr -c 'a-z0-9' '_' | sed 's/^_*//;s/_*$//')}"
   log "== $tag"
   timeout "$limit" node dist/cli.js probe "$file" --model "$model" --ep "$ep" --dtype fp16 --seq "$seq" --batch "$batch" \
-    --runs 10 --json --timeout $((limit - 5)) > "$out/ort-$tag.json" 2> "$out/ort-$tag.err"
+    --runs 10 --json --timeout $((limit - 5)) ${extra:-} > "$out/ort-$tag.json" 2> "$out/ort-$tag.err"
   log "ort exit $? ($(head -c 300 "$out/ort-$tag.err" | tr '\n' ' '))"
-  if timeout 120 node dist/cli.js export-onnx "$file" --model "$model" --dtype fp16 --graph-json "/tmp/graph-$tag.json" > /dev/null 2>> "$out/log.txt"; then
+  if timeout 120 node dist/cli.js export-onnx "$file" --model "$model" --dtype fp16 ${extra:-} --graph-json "/tmp/graph-$tag.json" > /dev/null 2>> "$out/log.txt"; then
     timeout "$limit" python3 scripts/gpu-probe-torch.py "/tmp/graph-$tag.json" --device "$([ "$ep" = cpu ] && echo cpu || echo cuda)" --batch "$batch" --seq "$seq" --runs 10 > "$out/torch-$tag.json" 2>> "$out/log.txt"
     log "torch prefill exit $?"
   fi
-  if timeout 120 node dist/cli.js export-onnx "$file" --model "$model" --dtype fp16 --decode-past "$seq" --batch "$batch" --graph-json "/tmp/graph-$tag-decode.json" > /dev/null 2>> "$out/log.txt"; then
+  if timeout 120 node dist/cli.js export-onnx "$file" --model "$model" --dtype fp16 ${extra:-} --decode-past "$seq" --batch "$batch" --graph-json "/tmp/graph-$tag-decode.json" > /dev/null 2>> "$out/log.txt"; then
     timeout "$limit" python3 scripts/gpu-probe-torch.py "/tmp/graph-$tag-decode.json" --device "$([ "$ep" = cpu ] && echo cpu || echo cuda)" --runs 50 > "$out/torch-$tag-decode.json" 2>> "$out/log.txt"
     log "torch decode exit $?"
   fi
