@@ -56,7 +56,7 @@ export class GraphBuilder {
    * uniform ±scale around offset), reused afterwards. A reader with the same element count but
    * another shape (a transposed tie) gets the first reader's tensor and handles the layout.
    */
-  weight(key: string, shape: readonly number[], scale: number, offset = 0): StoredWeight {
+  weight(key: string, shape: readonly number[], scale: number, offset = 0, opts: { readonly bank?: boolean } = {}): StoredWeight {
     const hit = this.stores.get(key);
     if (hit) {
       const a = hit.shape.reduce((x, y) => x * y, 1);
@@ -64,7 +64,10 @@ export class GraphBuilder {
       if (a !== b) throw new Error(`store '${key}' is read as [${shape.join(', ')}] and as [${hit.shape.join(', ')}]`);
       return hit;
     }
-    const raw = this.fill(key, shape, this.dtype, scale, offset);
+    // A bank [copies, ...] stacked in one initializer (kernels/layers/moe-fused.ts) holds the
+    // values its copies `<key>[i]` have when each is its own initializer, so both layouts of a
+    // bank (and any fill keyed by copy) give the same weights.
+    const raw = opts.bank ? concatBytes(Array.from({ length: shape[0]! }, (_, i) => this.fill(`${key}[${i}]`, shape.slice(1), this.dtype, scale, offset))) : this.fill(key, shape, this.dtype, scale, offset);
     this.initializers.push({ name: key, dataType: this.floatType, dims: shape, raw });
     this.distributions.set(key, { scale, offset });
     this.initializerElements += BigInt(shape.reduce((x, y) => x * y, 1));
@@ -114,6 +117,16 @@ export class GraphBuilder {
   private constNode(t: TensorData): string {
     return this.op('Constant', [], { value: { kind: 'tensor', value: t } }, { hint: 'const' });
   }
+}
+
+function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 function halfBytes(value: number, n: number): Uint8Array {

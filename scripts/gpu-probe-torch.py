@@ -614,6 +614,8 @@ class Graph:
                 out = ins[0] * be.sigmoid(ins[0] * a.get('alpha', 1.702))
             elif op in ('GroupQueryAttention', 'MultiHeadAttention'):
                 out = self.attention(op, a, ins)
+            elif op == 'MoE':
+                out = self.moe(a, ins)
             elif op == 'Gelu':
                 out = be.gelu(ins[0], False)
             elif op == 'FastGelu':
@@ -693,6 +695,58 @@ class Graph:
             else:
                 env[n['outputs'][0]] = out
         return env[self.spec['outputs'][0]]
+
+    def moe(self, a, ins):
+        """com.microsoft MoE as ONNX Runtime's CPU kernel computes it (contrib_ops/cpu/moe/moe_cpu.cc):
+        softmax over ALL experts' router_probs (in float32), the top k, divided by their sum when
+        normalize_routing_weights; per expert, on the rows that chose it, fc1 [E, fc1_out, d]
+        (transposed, + bias), the activation (gelu is the tanh form; swiglu reads interleaved fc1
+        rows: gate 2j, linear 2j+1, min(g, limit)·σ(alpha·g)·(clamp(u, ±limit) + beta)), fc2
+        [E, d, f] (+ bias), scaled by the gate and summed. FC3 (a third bank) is not supported,
+        as on ORT's CPU provider."""
+        be = self.be
+        ins = list(ins) + [None] * (8 - len(ins))
+        x, logits, w1, b1, w2, b2 = ins[:6]
+        if ins[6] is not None:
+            raise SystemExit('gpu-probe-torch: MoE with fc3 weights is not implemented')
+        if a.get('use_sparse_mixer', 0):
+            raise SystemExit('gpu-probe-torch: MoE with use_sparse_mixer is not implemented')
+        act = a['activation_type']
+        k = a['k']
+        shape = be.shape(x)
+        d = shape[-1]
+        experts = be.shape(logits)[-1]
+        x2 = be.reshape(x, [-1, d])
+        probs = be.softmax(be.to_float32(be.reshape(logits, [-1, experts])), -1)
+        top, idx = be.topk(probs, k, -1)
+        if a.get('normalize_routing_weights', 0):
+            top = top / be.rsum(top, [1], True)
+        out = x2 * 0
+        for e in range(experts):
+            gate = be.rsum(top * be.to_float32(idx == e), [1], False)  # [T]: the token's weight for e, 0 when not chosen
+            rows = be.nonzero(gate > 0)[0]
+            if be.shape(rows)[0] == 0:
+                continue
+            h = be.linear(be.gather(x2, rows, 0), w1[e], b1[e] if b1 is not None else None, 1)
+            if act == 'swiglu':
+                if not a.get('swiglu_fusion', 0) == 1:
+                    raise SystemExit('gpu-probe-torch: MoE swiglu is implemented for interleaved fc1 (swiglu_fusion = 1) only')
+                limit = a.get('swiglu_limit', float('inf'))
+                g = be.minimum(h[:, 0::2], limit)
+                u = be.minimum(be.maximum(h[:, 1::2], -limit), limit)
+                h = g * be.sigmoid(g * a.get('activation_alpha', 1.0)) * (u + a.get('activation_beta', 0.0))
+            elif act == 'relu':
+                h = be.relu(h)
+            elif act == 'silu':
+                h = h * be.sigmoid(h)
+            elif act == 'gelu':
+                h = be.gelu(h, True)
+            elif act != 'identity':
+                raise SystemExit(f'gpu-probe-torch: MoE activation {act} is not implemented')
+            y = be.linear(h, w2[e], b2[e] if b2 is not None else None, 1)
+            w = be.to_model_float(be.unsqueeze(be.gather(gate, rows, 0), [1]))
+            out = be.scatter_add_rows(out, rows, y * w)
+        return be.reshape(out, shape)
 
     def attention(self, op, a, ins):
         """com.microsoft GroupQueryAttention (causal; past_key/past_value [B, KV, L, hd] before the

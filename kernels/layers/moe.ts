@@ -4,6 +4,7 @@ import { ExportError, adapterModifiersFor, pathText, storePath, type LayerNode, 
 import { generatedWeight } from '../generated/resolve.js';
 import { activation } from './activation.js';
 import { scaleOf, weightNamed, type EmitContext } from './context.js';
+import { fusedMoe, fusedMoeCovers } from './moe-fused.js';
 import { projection } from './projection.js';
 
 /**
@@ -42,6 +43,9 @@ export function moe(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[
   const gated = args.get('gated') !== 'false';
   const act = args.get('act') ?? 'silu';
   const logits = projection(ctx, node, steps, x, 'router', weightNamed(node, 'router_bias') ? 'router_bias' : undefined).y; // [T, E]
+  // Fused ops: the routed bank is one com.microsoft MoE node where that op computes exactly this
+  // layer (moe-fused.ts); elsewhere (gelu, gated non-SiLU experts, standard ops) the dispatch below.
+  if (ctx.ops === 'fused' && fusedMoeCovers(args) === undefined) return withShared(ctx, node, steps, x, fusedMoe(ctx, node, steps, x, logits, args), gated, act);
   const top = g.op('TopK', [logits, g.ints([topK])], { axis: { kind: 'int', value: -1 } }, { outputs: 2, hint: 'topk' });
   const topIdx = g.nodes[g.nodes.length - 1]!.outputs[1]!;
   const gates = g.op('Softmax', [top], { axis: { kind: 'int', value: -1 } }, { hint: 'gates' }); // [T, k]
@@ -56,8 +60,14 @@ export function moe(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[
     const ge = g.op('Unsqueeze', [g.op('GatherND', [gate, rows]), g.ints([1])]); // [n, 1]
     out = g.op('ScatterND', [out, rows, g.op('Mul', [ye, ge])], { reduction: { kind: 'string', value: 'add' } }, { hint: `moe${e}` });
   }
+  return withShared(ctx, node, steps, x, out, gated, act);
+}
+
+/** Adds the always-on shared experts (dense branches on every row) to the routed output. */
+function withShared(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string, routed: string, gated: boolean, act: string): string {
+  let out = routed;
   const shared = node.cost.weights.find((w) => w.name === 'shared_up')?.copies ?? 0;
-  for (let s = 0; s < shared; s++) out = g.op('Add', [out, expert(ctx, node, steps, x, 'shared', s, gated, act)]);
+  for (let s = 0; s < shared; s++) out = ctx.g.op('Add', [out, expert(ctx, node, steps, x, 'shared', s, gated, act)]);
   return out;
 }
 

@@ -59,6 +59,17 @@ model Moe {
   body  = B * 2
   head  = Linear(24, 50)
 }
+model MoeBias {
+  block B {
+    n = RMSNorm(24)
+    f = MoE(24, 16, experts: 4, top_k: 1, bias: true)
+    m = RMSNorm(24)
+    g = MoE(24, 12, experts: 5, top_k: 3, gated: false, bias: true, act: relu, shared: 1)
+  }
+  embed = Embedding(50, 24)
+  body  = B * 2
+  head  = Linear(24, 50)
+}
 model Gqa {
   block Pre {
     n1 = RMSNorm(32)
@@ -179,6 +190,7 @@ test('the interpreted graph reproduces ONNX Runtime: prefill', { skip: !hasNumpy
     await compare('Tiny', { ops }, 2, 7);
     await compare('Shared', { ops }, 1, 5);
     await compare('Moe', { ops }, 2, 6);
+    await compare('MoeBias', { ops }, 2, 6);
     await compare('Vit', { ops }, 2, 9);
     await compare('Gqa', { ops }, 2, 7);
     await compare('Bert', { ops }, 2, 6);
@@ -203,7 +215,7 @@ test('the interpreter is checked on the ops of encoder-decoders, T5 buckets and 
 });
 
 test('the interpreter is checked on every contrib op the fused graphs emit', { skip: !hasNumpy && 'python3 with numpy is not installed' }, () => {
-  for (const op of ['GroupQueryAttention', 'MultiHeadAttention', 'SimplifiedLayerNormalization', 'SkipSimplifiedLayerNormalization', 'SkipLayerNormalization', 'QuickGelu', 'Gelu', 'FastGelu']) {
+  for (const op of ['GroupQueryAttention', 'MultiHeadAttention', 'SimplifiedLayerNormalization', 'SkipSimplifiedLayerNormalization', 'SkipLayerNormalization', 'QuickGelu', 'Gelu', 'FastGelu', 'MoE']) {
     assert.ok(seen.has(op), `no compared graph has ${op}`);
   }
 });

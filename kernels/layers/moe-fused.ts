@@ -1,0 +1,126 @@
+// Mixture of experts on ORT's com.microsoft `MoE` contrib op (fused ops mode): the router's
+// logits go in as `router_probs` and the whole routed bank runs in ONE node, instead of one
+// data-dependent NonZero → GatherND → expert → ScatterND dispatch per expert (moe.ts), which
+// makes ONNX Runtime's session creation quadratic in the number of experts (docs/probes.md).
+//
+// What the op computes (ORT 1.29, contrib_ops/cpu/moe/moe_cpu.cc, and CUDA): softmax over all
+// experts' logits, the top k of them, with normalize_routing_weights = 1 divided by their sum —
+// exactly Mixtral's softmax over the k largest logits, which moe.ts computes; per chosen expert
+// fc2(act(fc1·x + b1)) + b2 with fc1 [E, f, d] and fc2 [E, d, f] (rows are output features, the
+// layout of our per-expert [out, in] weights, so a bank stacks as it is stored). Checked against
+// the standard dispatch on ORT's CPU provider in test/kernels/moe-fused.test.ts. Covered:
+//   - ungated experts with relu or silu (the op's own activations, elementwise and exact);
+//   - gated experts with silu: activation_type swiglu with interleaved fc1 (swiglu_fusion = 1,
+//     the only layout the CPU kernel accepts): row 2j is gate j, row 2j+1 is up j, and with
+//     activation_alpha 1, activation_beta 0 and swiglu_limit = FLT_MAX the op's
+//     min(g, limit)·σ(alpha·g)·(clamp(u, ±limit) + beta) is exactly silu(g)·u;
+//   - biases on every expert projection (the gate and up biases interleaved like their rows).
+// Not covered (moe.ts keeps the standard dispatch, see `fusedMoeCovers`): gelu and gelu_tanh
+// (the CPU kernel's gelu is the tanh approximation: 2.8e-4 off our erf gelu, 1.4e-7 off
+// gelu_tanh — measured — but the CUDA kernel's gelu form is not checked here, so neither is
+// fused), gated experts with an activation other than silu (swiglu is the op's only gated
+// form), and adapters on experts (refused on both paths).
+//
+// Stored elements: each expert weight bank is ONE initializer under the bank's store key
+// (`<store>.expert_up` [E, f, d]), holding exactly the bank's E·f·d stored elements, filled as
+// the copies `<store>.expert_up[e]` of moe.ts are (GraphBuilder.weight's `bank`), so the fused
+// and standard graphs of a model carry the same weights. The gated
+// interleave is a Concat/Reshape of the gate and up banks in the graph (ORT folds it into one
+// constant at session creation), so the file keeps one initializer per store. A generated bank
+// (hash, bank, dict) is generated per copy exactly as in moe.ts and stacked by Concat.
+
+import { ExportError, adapterModifiersFor, pathText, storePath, type LayerNode, type PathStep, type WeightSpec } from '../engine-bridge.js';
+import { generatedWeight, generatorsFor } from '../generated/resolve.js';
+import type { AttributeValue } from '../onnx-writer.js';
+import { scaleOf, weightNamed, type EmitContext } from './context.js';
+
+/** ORT's MoE activation for an ungated expert act, or undefined when the op has no exact twin of it. */
+const UNGATED: Readonly<Record<string, string>> = { relu: 'relu', silu: 'silu' };
+
+/** Why the op cannot reproduce this MoE exactly, or undefined when it can. */
+export function fusedMoeCovers(args: Map<string, string>): string | undefined {
+  const gated = args.get('gated') !== 'false';
+  const act = args.get('act') ?? 'silu';
+  if (gated && act !== 'silu') return `gated experts with ${act} (the op's only gated form is SwiGLU)`;
+  if (!gated && UNGATED[act] === undefined) return `ungated experts with ${act} (${act === 'gelu' || act === 'gelu_tanh' ? "the op's gelu is not the exact erf form, and its form on CUDA is unchecked" : "the op's activations are relu, gelu, silu, identity"})`;
+  return undefined;
+}
+
+const FLT_MAX = 3.4028234663852886e38;
+
+/**
+ * The routed experts of `node` as one com.microsoft MoE node over the router's logits [T, E];
+ * returns [T, d]. The caller adds the shared experts and has checked `fusedMoeCovers`.
+ */
+export function fusedMoe(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string, logits: string, args: Map<string, string>): string {
+  const g = ctx.g;
+  const topK = Number(args.get('top_k'));
+  const gated = args.get('gated') !== 'false';
+  const act = args.get('act') ?? 'silu';
+  const up = bank(ctx, node, steps, 'expert_up');
+  const down = bank(ctx, node, steps, 'expert_down');
+  const upBias = biasBank(ctx, node, steps, 'expert_up_bias');
+  const downBias = biasBank(ctx, node, steps, 'expert_down_bias');
+  let fc1 = up;
+  let fc1Bias = upBias;
+  if (gated) {
+    // Interleave gate and up rows: [E, f, d] ×2 → [E, f, 2, d] → [E, 2f, d] (row 2j gate, 2j+1 up).
+    fc1 = interleave(ctx, bank(ctx, node, steps, 'expert_gate'), up, 'fc1');
+    const gateBias = biasBank(ctx, node, steps, 'expert_gate_bias');
+    fc1Bias = gateBias !== undefined && upBias !== undefined ? interleave(ctx, gateBias, upBias, 'fc1_bias') : undefined;
+  }
+  const attributes: Record<string, AttributeValue> = {
+    k: { kind: 'int', value: topK },
+    activation_type: { kind: 'string', value: gated ? 'swiglu' : UNGATED[act]! },
+    normalize_routing_weights: { kind: 'int', value: 1 },
+    ...(gated
+      ? {
+          swiglu_fusion: { kind: 'int', value: 1 },
+          activation_alpha: { kind: 'float', value: 1 },
+          activation_beta: { kind: 'float', value: 0 },
+          swiglu_limit: { kind: 'float', value: FLT_MAX },
+        }
+      : {}),
+  };
+  // An absent optional input is an empty name; trailing ones are left off.
+  const inputs = [x, logits, fc1.name, fc1Bias?.name ?? '', down.name, downBias?.name ?? ''];
+  while (inputs[inputs.length - 1] === '') inputs.pop();
+  return g.op('MoE', inputs, attributes, { domain: 'com.microsoft', hint: 'moe' });
+}
+
+/** Unsqueeze both [E, n(, d)] on axis 2 and concatenate there, then merge: rows a0, b0, a1, b1, … */
+function interleave(ctx: EmitContext, a: { name: string; shape: readonly number[] }, b: { name: string; shape: readonly number[] }, hint: string): { name: string; shape: readonly number[] } {
+  const g = ctx.g;
+  const two = g.op('Concat', [g.op('Unsqueeze', [a.name, g.ints([2])]), g.op('Unsqueeze', [b.name, g.ints([2])])], { axis: { kind: 'int', value: 2 } });
+  const shape = [a.shape[0]!, 2 * a.shape[1]!, ...a.shape.slice(2)];
+  return { name: g.op('Reshape', [two, g.ints(shape)], undefined, { hint }), shape };
+}
+
+/**
+ * One expert weight bank [E, out, in]: the bank's store as one initializer, or, when a generator
+ * (hash, bank, dict) makes the copies, each copy generated as moe.ts generates it, stacked.
+ */
+function bank(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], name: string): { name: string; shape: readonly number[] } {
+  const g = ctx.g;
+  const w = weightNamed(node, name)!;
+  if (adapterModifiersFor(ctx.model, steps, w.name).length > 0) throw new ExportError(`${pathText(steps)}.${w.name}: adapters on MoE experts are not supported by the ONNX exporter`);
+  const { scale, offset } = scaleOf(w);
+  const key = `${storePath(ctx.model, steps)}.${w.name}`;
+  const shape = [w.copies, ...w.shape];
+  if (generatorsFor(ctx.model, steps, w).length === 0) return { name: g.weight(key, shape, scale, offset, { bank: true }).name, shape };
+  const copies: string[] = [];
+  for (let e = 0; e < w.copies; e++) {
+    const copy = generatedWeight(ctx, steps, w, `${key}[${e}]`) ?? g.weight(`${key}[${e}]`, w.shape, scale, offset);
+    if (copy.shape.join() !== w.shape.join()) throw new ExportError(`${pathText(steps)}.${w.name}[${e}]: a generated expert of shape [${copy.shape.join(', ')}] where [${w.shape.join(', ')}] is stored`);
+    copies.push(g.op('Unsqueeze', [copy.name, g.ints([0])]));
+  }
+  return { name: g.op('Concat', copies, { axis: { kind: 'int', value: 0 } }, { hint: `${name}_bank` }), shape };
+}
+
+/** An expert bias bank [E, out] as one initializer (biases are never generated: moe.ts reads them as stored). */
+function biasBank(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], name: string): { name: string; shape: readonly number[] } | undefined {
+  const b: WeightSpec | undefined = weightNamed(node, name);
+  if (!b) return undefined;
+  const shape = [b.copies, ...b.shape];
+  return { name: ctx.g.weight(`${storePath(ctx.model, steps)}.${b.name}`, shape, 0.02, 0, { bank: true }).name, shape };
+}
