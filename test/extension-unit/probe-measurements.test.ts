@@ -5,44 +5,14 @@
 // when the server restarts, forgets a closed document, and says why it could not send.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Measurement, ProbeResult } from '../../src/protocol/kernel-rpc.js';
+import type { ProbeResult } from '../../src/protocol/kernel-rpc.js';
+import { probeResult } from '../fixtures/probe-results.js';
 import { PROBE_MEASURED_NOTIFICATION, type ProbeMeasuredParams } from '../../src/protocol/lsp-extensions.js';
 import { ProbeMeasurementSender, type MeasurementTransport } from '../../src/extension/probe-measurements.js';
 import { probeMeasuredParams } from '../../src/extension/probe-view.js';
 import { checkProbeMeasured } from '../../src/server/probe-validation.js';
 
-const measurement = (medianMs: number, rooflineS: number): Measurement => ({
-  medianMs,
-  minMs: medianMs * 0.9,
-  runs: 5,
-  flops: '1000000',
-  bytes: '2000',
-  achievedFlopsPerSecond: 1e6 / (medianMs / 1000),
-  achievedBytesPerSecond: 2000 / (medianMs / 1000),
-  roofline: { device: 'H100', seconds: rooflineS, bound: 'compute' },
-  efficiency: rooflineS / (medianMs / 1000),
-});
-
-const result = (over: Partial<ProbeResult> = {}): ProbeResult => ({
-  model: 'TinyGPT',
-  ortVersion: '1.29.0',
-  requestedProvider: 'cuda',
-  provider: 'cuda',
-  fallback: undefined,
-  dtype: 'fp16',
-  batch: 1,
-  seq: 128,
-  storedParams: '31360',
-  initializerElements: '31360',
-  export: { ms: 3, bytes: 130_000, nodes: 80, initializers: 20, externalData: false },
-  sessionCreateMs: 25,
-  prefill: measurement(2, 0.0015),
-  decode: { ...measurement(0.5, 0.0004), kvCacheElements: '4096' },
-  memory: { kind: 'gpu', bytes: 3 * 2 ** 20 },
-  placement: { source: 'not-measured', nodesByProvider: {}, note: 'x' },
-  notes: [],
-  ...over,
-});
+const result = (over: Partial<ProbeResult> = {}): ProbeResult => probeResult('cuda', over);
 
 const AT = new Date('2026-11-27T09:40:12.000Z');
 

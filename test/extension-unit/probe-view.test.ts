@@ -2,41 +2,11 @@
 // roofline, CPU fallback framed loudly, an unmeasurable decode step stated with its reason.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Measurement, ProbeResult } from '../../src/protocol/kernel-rpc.js';
+import type { ProbeResult } from '../../src/protocol/kernel-rpc.js';
+import { probeResult } from '../fixtures/probe-results.js';
 import { probeLogLines, probeMarkdown, probeRows } from '../../src/extension/probe-view.js';
 
-const measurement = (medianMs: number, rooflineS: number): Measurement => ({
-  medianMs,
-  minMs: medianMs * 0.9,
-  runs: 5,
-  flops: '1000000',
-  bytes: '2000',
-  achievedFlopsPerSecond: 1e6 / (medianMs / 1000),
-  achievedBytesPerSecond: 2000 / (medianMs / 1000),
-  roofline: { device: 'CPU', seconds: rooflineS, bound: 'compute' },
-  efficiency: rooflineS / (medianMs / 1000),
-});
-
-const result = (over: Partial<ProbeResult> = {}): ProbeResult => ({
-  model: 'TinyGPT',
-  ortVersion: '1.29.0',
-  requestedProvider: 'cpu',
-  provider: 'cpu',
-  fallback: undefined,
-  dtype: 'fp32',
-  batch: 1,
-  seq: 32,
-  storedParams: '31360',
-  initializerElements: '31360',
-  export: { ms: 3, bytes: 130_000, nodes: 80, initializers: 20, externalData: false },
-  sessionCreateMs: 25,
-  prefill: measurement(2, 0.0001),
-  decode: { ...measurement(0.5, 0.00002), kvCacheElements: '4096' },
-  memory: { kind: 'host-rss-growth', bytes: 3 * 2 ** 20 },
-  placement: { source: 'not-measured', nodesByProvider: {}, note: 'CPU only' },
-  notes: ['attention computes the full square'],
-  ...over,
-});
+const result = (over: Partial<ProbeResult> = {}): ProbeResult => probeResult('cpu', over);
 
 test('rows: prefill and decode, measured beside the roofline', () => {
   const rows = probeRows(result());
