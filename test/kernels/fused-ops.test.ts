@@ -9,9 +9,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
-import { exportModel, onnxBytes, type ExportOptions, type ExportResult } from '../../kernels/export.js';
-import { defaultFill, type WeightFill } from '../../kernels/graph-builder.js';
+import { exportModel, type ExportResult } from '../../kernels/export.js';
+import { assertClose, fusedTwin as twin, opCounts, runSynthetic } from './helpers.js';
 
 const GPT = readFileSync(join(__dirname, '..', 'fixtures', 'specs', 'tiny-gpt.npas'), 'utf8');
 
@@ -99,60 +98,6 @@ model Albert {
 variant AlbertShared of Albert { share body: all }
 variant AlbertGqa of Albert { body = EncoderLayer(d: 32, heads: 4, kv: 2) * 3 }
 `;
-
-const CONTRIB = new Set(['GroupQueryAttention', 'MultiHeadAttention', 'SimplifiedLayerNormalization', 'SkipSimplifiedLayerNormalization', 'SkipLayerNormalization', 'QuickGelu']);
-
-function opCounts(r: ExportResult): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const n of r.spec.graph.nodes) m.set(n.op, (m.get(n.op) ?? 0) + 1);
-  return m;
-}
-
-/**
- * The standard graph stores keys transposed ([B, KV, hd, L], for q·kᵀ), GroupQueryAttention in
- * [B, KV, L, hd]: the fused cache gets the transpose of the standard one, so both hold the same
- * keys. Everything else is the default fill.
- */
-const transposedKeys: WeightFill = (key, shape, dtype, scale, offset) => {
-  if (!(key.startsWith('kv_cache.') && key.endsWith('.k')) || shape.length !== 4) return defaultFill(key, shape, dtype, scale, offset);
-  const [B, KV, L, hd] = shape as [number, number, number, number];
-  const std = new Float32Array(defaultFill(key, [B, KV, hd, L], dtype, scale, offset).buffer);
-  const out = new Float32Array(std.length);
-  for (let bk = 0; bk < B * KV; bk++) for (let l = 0; l < L; l++) for (let d = 0; d < hd; d++) out[(bk * L + l) * hd + d] = std[(bk * hd + d) * L + l]!;
-  return new Uint8Array(out.buffer);
-};
-
-async function run(r: ExportResult, b: number, s: number, vocab: number): Promise<Float32Array> {
-  const data = new BigInt64Array(b * s).map((_, i) => BigInt((i * 7 + 3) % vocab));
-  const session = await ort.InferenceSession.create(onnxBytes(r));
-  try {
-    return (await session.run({ input_ids: new ort.Tensor('int64', data, [b, s]) })).last_token!.data as Float32Array;
-  } finally {
-    await session.release();
-  }
-}
-
-function close(a: Float32Array, b: Float32Array, tol: number, what: string): void {
-  assert.equal(a.length, b.length, what);
-  let worst = 0;
-  a.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - b[i]!) / (1 + Math.abs(v)))));
-  assert.ok(worst < tol, `${what}: max relative difference ${worst}`);
-}
-
-/** Exports `name` in both modes, checks counts, runs both, returns the fused graph's op counts. */
-async function twin(text: string, name: string, options: ExportOptions, b: number, s: number): Promise<Map<string, number>> {
-  const analysis = { seq: options.decode?.past ?? s, batch: b, dtype: 'fp32' as const };
-  const std = exportModel(text, name, { ...options, ops: 'standard', analysis });
-  const fused = exportModel(text, name, { ...options, ops: 'fused', analysis, fill: transposedKeys });
-  const what = `${name} ${options.decode ? 'decode' : 'prefill'}`;
-  for (const r of [std, fused]) {
-    assert.equal(r.initializerElements, r.storedParams, what);
-    assert.equal(r.kvCacheElements * 4n, options.decode ? r.report.kvCacheBytes : 0n, what);
-  }
-  for (const op of CONTRIB) assert.equal(opCounts(std).get(op), undefined, `${what}: the standard graph has ${op}`);
-  close(await run(std, b, s, 61), await run(fused, b, s, 61), 1e-4, what);
-  return opCounts(fused);
-}
 
 const decode = { batch: 2, past: 6 };
 
@@ -256,9 +201,9 @@ test('standard ops keep the graph the exporter built before the option existed; 
 });
 
 test('fp16 fused graphs run on CPU and stay close to fp32', async () => {
-  const a = await run(exportModel(SPECS, 'Qwen3', { ops: 'fused' }), 1, 6, 61);
-  const h = await run(exportModel(SPECS, 'Qwen3', { ops: 'fused', dtype: 'fp16' }), 1, 6, 61);
-  close(a, h, 5e-2, 'fp16 vs fp32');
+  const a = await runSynthetic(exportModel(SPECS, 'Qwen3', { ops: 'fused' }), 1, 6);
+  const h = await runSynthetic(exportModel(SPECS, 'Qwen3', { ops: 'fused', dtype: 'fp16' }), 1, 6);
+  assertClose(a, h, 5e-2, 'fp16 vs fp32');
 });
 
 test('--ops on npas export-onnx and npas probe: fused by default, standard on request, anything else a usage error', async () => {

@@ -15,6 +15,7 @@ import * as ort from 'onnxruntime-node';
 import { ExportError, exportModel, onnxBytes, type ExportOptions, type ExportResult } from '../../kernels/export.js';
 import { defaultFill, type WeightFill } from '../../kernels/graph-builder.js';
 import { seedOf } from '../../kernels/weights.js';
+import { assertClose, runSynthetic } from './helpers.js';
 
 const D = 32;
 const FFN = 64;
@@ -64,27 +65,8 @@ function exportRecorded(text: string, name: string, options: ExportOptions = {})
   return { r: exportModel(text, name, { ...options, fill }), stored };
 }
 
-const ids = (b: number, s: number): ort.Tensor => {
-  const data = new BigInt64Array(b * s);
-  for (let i = 0; i < data.length; i++) data[i] = BigInt((i * 7 + 3) % VOCAB);
-  return new ort.Tensor('int64', data, [b, s]);
-};
-
-async function run(r: ExportResult): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(onnxBytes(r));
-  try {
-    return (await session.run({ input_ids: ids(2, 5) })).last_token!.data as Float32Array;
-  } finally {
-    await session.release();
-  }
-}
-
-function close(a: Float32Array, b: Float32Array, tol = 1e-4): void {
-  assert.equal(a.length, b.length);
-  let worst = 0;
-  a.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - b[i]!) / (1 + Math.abs(v)))));
-  assert.ok(worst < tol, `max relative difference ${worst}`);
-}
+/** Every graph here runs on the same 2 × 5 synthetic ids. */
+const run = (r: ExportResult): Promise<Float32Array> => runSynthetic(r, 2, 5, VOCAB);
 
 function differs(a: Float32Array, b: Float32Array): boolean {
   return a.some((v, i) => Math.abs(v - b[i]!) > 1e-3 * (1 + Math.abs(v)));
@@ -111,7 +93,7 @@ async function check(extra: string, twinExtra: string, weights: (stored: Map<str
   assert.equal(live.generation.mode, 'live');
   assert.equal(r.generation.tensors > 0, generates, 'the graph generates tensors');
   const y = await run(r);
-  close(y, await run(live), 1e-5);
+  assertClose(y, await run(live), 1e-5);
   const w = weights(stored);
   const twinFill: WeightFill = (key, shape, dtype, scale, offset) => {
     const v = w.get(key);
@@ -121,7 +103,7 @@ async function check(extra: string, twinExtra: string, weights: (stored: Map<str
   };
   const twinText = base(twinExtra);
   const twin = exportModel(twinText, 'G', { fill: twinFill });
-  close(y, await run(twin));
+  assertClose(y, await run(twin), 1e-4);
   // Without the generated weights the twin differs: the comparison can fail.
   assert.ok(differs(y, await run(exportModel(twinText, 'G'))), 'the twin with its own synthetic weights differs');
 }
@@ -389,7 +371,7 @@ variant G of M { ${extra} }
     const r = exportModel(moe(extra), 'G', { ops: 'standard' });
     assert.equal(r.initializerElements, r.storedParams, extra);
     assert.ok(r.generation.tensors >= 2 * 3 * 5, `${extra}: every expert copy generated`);
-    close(await run(r), await run(exportModel(moe(extra), 'G', { ops: 'standard', generation: 'live' })), 1e-5);
+    assertClose(await run(r), await run(exportModel(moe(extra), 'G', { ops: 'standard', generation: 'live' })), 1e-5);
   }
 });
 
@@ -398,7 +380,7 @@ test('fp16 generated graphs run on CPU and stay close to fp32', async () => {
     for (const generation of ['materialised', 'live'] as const) {
       const half = exportModel(base(extra), 'G', { dtype: 'fp16', generation });
       assert.equal(half.initializerElements, half.storedParams);
-      close(await run(exportModel(base(extra), 'G')), await run(half), 5e-2);
+      assertClose(await run(exportModel(base(extra), 'G')), await run(half), 5e-2);
     }
   }
 });

@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { exportModel, onnxBytes, type ExportOptions, type ExportResult } from '../../kernels/export.js';
 import { defaultFill, type WeightFill } from '../../kernels/graph-builder.js';
+import { assertClose, fusedTwin, maxRelDiff, opCounts, runSynthetic, transposedKeys } from './helpers.js';
 
 const SPECS = `
 model Full {
@@ -89,58 +90,9 @@ model Encoder {
 }
 `;
 
-async function run(r: ExportResult, b: number, s: number): Promise<Float32Array> {
-  const data = new BigInt64Array(b * s).map((_, i) => BigInt((i * 7 + 3) % 61));
-  const session = await ort.InferenceSession.create(onnxBytes(r));
-  try {
-    return (await session.run({ input_ids: new ort.Tensor('int64', data, [b, s]) })).last_token!.data as Float32Array;
-  } finally {
-    await session.release();
-  }
-}
-
-function worst(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let w = 0;
-  a.forEach((v, i) => (w = Math.max(w, Math.abs(v - b[i]!) / (1 + Math.abs(v)))));
-  return w;
-}
-
-function close(a: Float32Array, b: Float32Array, tol: number, what: string): void {
-  const w = worst(a, b);
-  assert.ok(w < tol, `${what}: max relative difference ${w}`);
-}
-
-function ops(r: ExportResult): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const n of r.spec.graph.nodes) m.set(n.op, (m.get(n.op) ?? 0) + 1);
-  return m;
-}
-
-/** The fused cache holds keys [B, KV, L, hd], the standard one [B, KV, hd, L]: same keys either way. */
-const transposedKeys: WeightFill = (key, shape, dtype, scale, offset) => {
-  if (!(key.startsWith('kv_cache.') && key.endsWith('.k')) || shape.length !== 4) return defaultFill(key, shape, dtype, scale, offset);
-  const [B, KV, L, hd] = shape as [number, number, number, number];
-  const std = new Float32Array(defaultFill(key, [B, KV, hd, L], dtype, scale, offset).buffer);
-  const out = new Float32Array(std.length);
-  for (let bk = 0; bk < B * KV; bk++) for (let l = 0; l < L; l++) for (let d = 0; d < hd; d++) out[(bk * L + l) * hd + d] = std[(bk * hd + d) * L + l]!;
-  return new Uint8Array(out.buffer);
-};
-
-/** Exports both modes, checks exact counts and that they agree; returns the fused graph's ops. */
+/** Fused == standard (test/kernels/helpers.ts's fusedTwin), and the standard graph rotates. */
 async function twin(name: string, options: ExportOptions, b: number, s: number): Promise<Map<string, number>> {
-  const analysis = { seq: options.decode?.past ?? s, batch: b, dtype: 'fp32' as const };
-  const std = exportModel(SPECS, name, { ...options, ops: 'standard', analysis });
-  const fused = exportModel(SPECS, name, { ...options, ops: 'fused', analysis, fill: transposedKeys });
-  const what = `${name} ${options.decode ? 'decode' : 'prefill'}`;
-  for (const r of [std, fused]) {
-    assert.equal(r.initializerElements, r.storedParams, what);
-    assert.equal(r.kvCacheElements * 4n, options.decode ? r.report.kvCacheBytes : 0n, what);
-  }
-  for (const op of ['GroupQueryAttention', 'MultiHeadAttention', 'RotaryEmbedding']) assert.equal(ops(std).get(op), undefined, `${what}: standard has ${op}`);
-  assert.ok((ops(std).get('Cos') ?? 0) >= 1, `${what}: the standard graph rotates`);
-  close(await run(std, b, s), await run(fused, b, s), 1e-4, what);
-  return ops(fused);
+  return fusedTwin(SPECS, name, options, b, s, (std, what) => assert.ok((opCounts(std).get('Cos') ?? 0) >= 1, `${what}: the standard graph rotates`));
 }
 
 const decode = { batch: 2, past: 6 };
@@ -229,9 +181,9 @@ test('rope adds no initializer and keeps the graph exact; fp16 runs on CPU close
   assert.equal(rope.initializerElements, plain.initializerElements);
   assert.equal(rope.storedParams, plain.storedParams);
   for (const ops of ['standard', 'fused'] as const) {
-    const a = await run(exportModel(SPECS, 'Llama', { ops }), 1, 6);
-    const h = await run(exportModel(SPECS, 'Llama', { ops, dtype: 'fp16' }), 1, 6);
-    close(a, h, 5e-2, `fp16 vs fp32 (${ops})`);
+    const a = await runSynthetic(exportModel(SPECS, 'Llama', { ops }), 1, 6);
+    const h = await runSynthetic(exportModel(SPECS, 'Llama', { ops, dtype: 'fp16' }), 1, 6);
+    assertClose(a, h, 5e-2, `fp16 vs fp32 (${ops})`);
   }
 });
 
@@ -311,7 +263,7 @@ async function againstReference(name: string, geometry: { heads: number; kv_head
     return raw;
   };
   const r = exportModel(SPECS, name, { ops, fill: record, ...(past ? { decode: { batch: B, past } } : {}) });
-  const got = await run(r, B, S);
+  const got = await runSynthetic(r, B, S);
   const ids = Array.from({ length: B }, (_, b) => Array.from({ length: S }, (_, s) => ((b * S + s) * 7 + 3) % 61));
   const cache = (suffix: string) => Object.entries(weights).find(([k]) => k.startsWith('kv_cache.') && k.endsWith(suffix))?.[1].data;
   const dir = mkdtempSync(join(tmpdir(), 'npas-rope-'));
@@ -323,7 +275,7 @@ async function againstReference(name: string, geometry: { heads: number; kv_head
     writeFileSync(file, JSON.stringify({ ...geometry, eps: 1e-6, ids, past, weights: plain, cache_k: cache('.k'), cache_v: cache('.v') }));
     writeFileSync(script, REFERENCE);
     const expected = Float32Array.from(JSON.parse(execFileSync('python3', [script, file], { encoding: 'utf8' })) as number[]);
-    return worst(got, expected);
+    return maxRelDiff(got, expected);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -394,8 +346,8 @@ test("SwitchHead with rope: the decode step over the prefix's rotated keys equal
   for (const ops of ['standard', 'fused'] as const) {
     const decode = exportModel(MOEUT, 'TinyMoEUT', { ops, decode: { batch: 1, past: S }, fill });
     assert.equal(decode.initializerElements, decode.storedParams);
-    close((await runIds(decode, [tokens[S]!])).last_token!.data as Float32Array, full, 1e-4, `SwitchHead rope decode (${ops})`);
+    assertClose((await runIds(decode, [tokens[S]!])).last_token!.data as Float32Array, full, 1e-4, `SwitchHead rope decode (${ops})`);
   }
   const plain = (await runIds(exportModel(MOEUT.replace(', rope: true, rope_dim: 2', ''), 'TinyMoEUT', { ops: 'standard' }), tokens)).last_token!.data as Float32Array;
-  assert.ok(worst(full, plain) > 1e-3, 'rope must change what SwitchHead computes');
+  assert.ok(maxRelDiff(full, plain) > 1e-3, 'rope must change what SwitchHead computes');
 });

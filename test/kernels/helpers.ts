@@ -1,0 +1,102 @@
+// What the kernel tests share: synthetic token ids, a run of an exported graph on
+// onnxruntime-node's CPU provider, the relative difference two outputs are compared by, op
+// counts, and the "fused ops == standard ops" twin (export both ways, exact counts, same
+// output). One copy, so every test compares graphs the same way.
+
+import assert from 'node:assert/strict';
+import * as ort from 'onnxruntime-node';
+import { exportModel, onnxBytes, type ExportOptions, type ExportResult } from '../../kernels/export.js';
+import { defaultFill, type WeightFill } from '../../kernels/graph-builder.js';
+
+/** Token ids [b, s]: (i·7 + 3) mod vocab, deterministic and spread over the vocabulary. */
+export function syntheticIds(b: number, s: number, vocab = 61): ort.Tensor {
+  const data = new BigInt64Array(b * s).map((_, i) => BigInt((i * 7 + 3) % vocab));
+  return new ort.Tensor('int64', data, [b, s]);
+}
+
+/** Runs the graph on synthetic ids [b, s] and returns its last-token output. */
+export async function runSynthetic(r: ExportResult, b: number, s: number, vocab = 61): Promise<Float32Array> {
+  const session = await ort.InferenceSession.create(onnxBytes(r));
+  try {
+    return (await session.run({ input_ids: syntheticIds(b, s, vocab) })).last_token!.data as Float32Array;
+  } finally {
+    await session.release();
+  }
+}
+
+/** The largest |a − b| / (1 + |a|) over the two outputs (which must have the same length). */
+export function maxRelDiff(a: Float32Array, b: Float32Array, what = ''): number {
+  assert.equal(a.length, b.length, what);
+  let worst = 0;
+  a.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - b[i]!) / (1 + Math.abs(v)))));
+  return worst;
+}
+
+/** Asserts the two outputs agree: maxRelDiff below tol. */
+export function assertClose(a: Float32Array, b: Float32Array, tol: number, what = ''): void {
+  const worst = maxRelDiff(a, b, what);
+  assert.ok(worst < tol, `${what ? `${what}: ` : ''}max relative difference ${worst}`);
+}
+
+/** How many nodes of each op the graph holds. */
+export function opCounts(r: ExportResult): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const n of r.spec.graph.nodes) m.set(n.op, (m.get(n.op) ?? 0) + 1);
+  return m;
+}
+
+/**
+ * The standard graph stores keys transposed ([B, KV, hd, L], for q·kᵀ), GroupQueryAttention in
+ * [B, KV, L, hd]: the fused cache gets the transpose of the standard one, so both hold the same
+ * keys. Everything else is the default fill.
+ */
+export const transposedKeys: WeightFill = (key, shape, dtype, scale, offset) => {
+  if (!(key.startsWith('kv_cache.') && key.endsWith('.k')) || shape.length !== 4) return defaultFill(key, shape, dtype, scale, offset);
+  const [B, KV, L, hd] = shape as [number, number, number, number];
+  const std = new Float32Array(defaultFill(key, [B, KV, hd, L], dtype, scale, offset).buffer);
+  const out = new Float32Array(std.length);
+  for (let bk = 0; bk < B * KV; bk++) for (let l = 0; l < L; l++) for (let d = 0; d < hd; d++) out[(bk * L + l) * hd + d] = std[(bk * hd + d) * L + l]!;
+  return new Uint8Array(out.buffer);
+};
+
+/** The contrib ops only the fused mode emits (the standard graph uses com.microsoft Gelu and FastGelu too). */
+export const FUSED_ONLY_OPS: readonly string[] = [
+  'GroupQueryAttention',
+  'MultiHeadAttention',
+  'RotaryEmbedding',
+  'SimplifiedLayerNormalization',
+  'SkipSimplifiedLayerNormalization',
+  'SkipLayerNormalization',
+  'QuickGelu',
+  'MoE',
+];
+
+/**
+ * Exports `name` with standard and with fused ops (the fused cache filled with transposedKeys),
+ * checks both hold exactly params.stored in initializers and the engine's KV cache in cache
+ * initializers, that the standard graph holds none of FUSED_ONLY_OPS, runs `checkStandard` on
+ * it, runs both on synthetic ids [b, s] and asserts they agree within 1e-4; returns the fused
+ * graph's op counts.
+ */
+export async function fusedTwin(
+  text: string,
+  name: string,
+  options: ExportOptions,
+  b: number,
+  s: number,
+  checkStandard?: (std: ExportResult, what: string) => void,
+): Promise<Map<string, number>> {
+  const analysis = { seq: options.decode?.past ?? s, batch: b, dtype: 'fp32' as const };
+  const std = exportModel(text, name, { ...options, ops: 'standard', analysis });
+  const fused = exportModel(text, name, { ...options, ops: 'fused', analysis, fill: transposedKeys });
+  const what = `${name} ${options.decode ? 'decode' : 'prefill'}`;
+  for (const r of [std, fused]) {
+    assert.equal(r.initializerElements, r.storedParams, what);
+    assert.equal(r.kvCacheElements * 4n, options.decode ? r.report.kvCacheBytes : 0n, what);
+  }
+  const stdOps = opCounts(std);
+  for (const op of FUSED_ONLY_OPS) assert.equal(stdOps.get(op), undefined, `${what}: the standard graph has ${op}`);
+  checkStandard?.(std, what);
+  assertClose(await runSynthetic(std, b, s), await runSynthetic(fused, b, s), 1e-4, what);
+  return opCounts(fused);
+}
