@@ -3,6 +3,7 @@
 
 import { ExportError, kvProducerPath, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
 import { positions, reshape, toBatchSeq, weightNamed, type EmitContext } from './context.js';
+import { heads, queries } from './attention-heads.js';
 import { fusedAttention, gqaRotary } from './fused-attention.js';
 import { norm } from './norm.js';
 import { projection } from './projection.js';
@@ -46,14 +47,9 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   const info = node.cost.attention!;
   if (info.cross) throw new ExportError(`${pathText(steps)}: cross-attention is not supported by the ONNX exporter yet`);
   const g = ctx.g;
-  const H = info.queryHeads;
-  const KV = info.kvHeads;
-  const hd = info.scoreDim;
-  const G = H / KV;
+  const { H, KV, hd, G } = heads(node);
   const bias = (n: string) => (weightNamed(node, n) ? n : undefined);
-  let q = projection(ctx, node, steps, x, 'q', bias('q_bias')).y;
-  q = toBatchSeq(ctx, q, [H, hd]); // [B, S, H, hd]
-  if (weightNamed(node, 'q_norm')) q = norm(ctx, node, steps, q, hd, 'q_norm', 'q_norm_bias');
+  let q = queries(ctx, node, steps, x); // [B, S, H, hd]
   // Rotary (rotary.ts) after the q/k norms: GroupQueryAttention rotates inside itself where it
   // can (gqaRotary); otherwise q and k are rotated here, once per K for all its borrowers.
   const rope = info.rope;
@@ -126,10 +122,7 @@ export function decodeAttention(ctx: EmitContext, node: LayerNode, steps: readon
   const info = node.cost.attention!;
   if (!info.causal) throw new ExportError(`${pathText(steps)}: bidirectional attention has no decode step`);
   const { batch: B, past } = ctx.decode!;
-  const H = info.queryHeads;
-  const KV = info.kvHeads;
-  const hd = info.scoreDim;
-  const G = H / KV;
+  const { H, KV, hd, G } = heads(node);
   const L = Math.min(past, info.window ?? past);
   const cacheKey = `kv_cache.${pathText(cachePath)}`; // a borrower reads its producer's cache
   const kPast = g.cache(`${cacheKey}.k`, [B, KV, hd, L]); // keys stored transposed for q·kᵀ

@@ -10,7 +10,8 @@
 // instance), so this builder never reads another layer's K/V.
 
 import { ExportError, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
-import { reshape, toBatchSeq, weightNamed, type EmitContext } from './context.js';
+import { heads, queries } from './attention-heads.js';
+import { reshape, weightNamed, type EmitContext } from './context.js';
 import { norm } from './norm.js';
 import { projection } from './projection.js';
 
@@ -28,18 +29,13 @@ export function setCrossSource(ctx: EmitContext, source: CrossSource): void {
 
 export function crossAttention(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string): { y: string; width: number } {
   const where = pathText(steps);
-  const info = node.cost.attention!;
   const source = sources.get(ctx);
   if (!source) throw new ExportError(`${where}: cross-attention needs an encoder before it (a member with only bidirectional self-attention, as the engine classifies encoders)`);
   const g = ctx.g;
-  const H = info.queryHeads;
-  const KV = info.kvHeads;
-  const hd = info.scoreDim;
-  const G = H / KV;
+  const { H, KV, hd, G } = heads(node);
   const bias = (n: string) => (weightNamed(node, n) ? n : undefined);
   const perm = (t: string, p: number[]) => g.op('Transpose', [t], { perm: { kind: 'ints', value: p } });
-  let q = toBatchSeq(ctx, projection(ctx, node, steps, x, 'q', bias('q_bias')).y, [H, hd]); // [B, S, H, hd]
-  if (weightNamed(node, 'q_norm')) q = norm(ctx, node, steps, q, hd, 'q_norm', 'q_norm_bias');
+  const q = queries(ctx, node, steps, x); // [B, S, H, hd]
 
   if (source.kind === 'cache') {
     const B = ctx.decode!.batch;
