@@ -56,7 +56,7 @@ export class GraphBuilder {
    * uniform ±scale around offset), reused afterwards. A reader with the same element count but
    * another shape (a transposed tie) gets the first reader's tensor and handles the layout.
    */
-  weight(key: string, shape: readonly number[], scale: number, offset = 0, opts: { readonly bank?: boolean } = {}): StoredWeight {
+  weight(key: string, shape: readonly number[], scale: number, offset = 0, opts: { readonly compose?: (fill: (key: string, shape: readonly number[]) => Uint8Array) => Uint8Array } = {}): StoredWeight {
     const hit = this.stores.get(key);
     if (hit) {
       const a = hit.shape.reduce((x, y) => x * y, 1);
@@ -64,10 +64,11 @@ export class GraphBuilder {
       if (a !== b) throw new Error(`store '${key}' is read as [${shape.join(', ')}] and as [${hit.shape.join(', ')}]`);
       return hit;
     }
-    // A bank [copies, ...] stacked in one initializer (kernels/layers/moe-fused.ts) holds the
-    // values its copies `<key>[i]` have when each is its own initializer, so both layouts of a
-    // bank (and any fill keyed by copy) give the same weights.
-    const raw = opts.bank ? concatBytes(Array.from({ length: shape[0]! }, (_, i) => this.fill(`${key}[${i}]`, shape.slice(1), this.dtype, scale, offset))) : this.fill(key, shape, this.dtype, scale, offset);
+    // `compose`: an initializer laid out from other keys' values (kernels/layers/moe-fused.ts
+    // stacks an expert bank's copies `<key>[i]`, each drawn as when it is its own initializer),
+    // so both layouts of the same stored elements (and any fill keyed by copy) give the same weights.
+    const raw = opts.compose ? opts.compose((k, s) => this.fill(k, s, this.dtype, scale, offset)) : this.fill(key, shape, this.dtype, scale, offset);
+    if (opts.compose && raw.length > 0 && raw.length !== shape.reduce((x, y) => x * y, 1) * (this.dtype === 'fp16' ? 2 : 4)) throw new Error(`store '${key}': composed ${raw.length} bytes for [${shape.join(', ')}]`);
     this.initializers.push({ name: key, dataType: this.floatType, dims: shape, raw });
     this.distributions.set(key, { scale, offset });
     this.initializerElements += BigInt(shape.reduce((x, y) => x * y, 1));
@@ -117,16 +118,6 @@ export class GraphBuilder {
   private constNode(t: TensorData): string {
     return this.op('Constant', [], { value: { kind: 'tensor', value: t } }, { hint: 'const' });
   }
-}
-
-function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 function halfBytes(value: number, n: number): Uint8Array {

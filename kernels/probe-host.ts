@@ -143,6 +143,12 @@ function opsNotes(nodes: readonly NodeSpec[]): string[] {
   }
   const skip = count('SkipSimplifiedLayerNormalization') + count('SkipLayerNormalization');
   if (skip > 0) notes.push(`${skip} residual adds are fused into the norm that reads the sum (SkipLayerNormalization / SkipSimplifiedLayerNormalization).`);
+  // Routed experts: one com.microsoft MoE node per layer (kernels/layers/moe-fused.ts), or one
+  // NonZero-led dispatch per expert, whose count makes ORT's session creation quadratic.
+  const moe = count('MoE');
+  const dispatches = count('NonZero');
+  if (moe > 0) notes.push(`${moe} MoE layer(s) run their routed experts in ORT's com.microsoft MoE op (one node per layer, stacked expert banks)${dispatches > 0 ? `; ${dispatches} expert dispatch(es) elsewhere are standard ops (NonZero → GatherND → expert → ScatterND)` : ''}.`);
+  else if (dispatches > 0) notes.push(`${dispatches} expert dispatch(es) are standard ops (NonZero → GatherND → expert → ScatterND, each with a data-dependent row count): ORT's session creation grows quadratically in their number.`);
   return notes;
 }
 

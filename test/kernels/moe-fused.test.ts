@@ -74,7 +74,10 @@ test('every configuration the MoE op covers equals the standard dispatch, prefil
     assert.equal(names.filter((n) => /\.expert_[a-z_]+\[\d+\]$/.test(n)).length, 0, ffn);
     const gated = !ffn.includes('gated: false');
     const banks = fused.spec.graph.initializers.filter((t) => t.name.startsWith('body[0].f.expert_'));
-    assert.deepEqual(banks.map((t) => t.name.slice('body[0].f.'.length)).sort(), [...(gated ? ['expert_gate'] : []), 'expert_up', 'expert_down', ...(ffn.includes('bias: true') ? [...(gated ? ['expert_gate_bias'] : []), 'expert_up_bias', 'expert_down_bias'] : [])].sort(), ffn);
+    // A gated pair is one interleaved initializer holding both banks (gate row j at 2j, up at 2j+1).
+    const fc1 = gated ? 'expert_gate_up' : 'expert_up';
+    assert.deepEqual(banks.map((t) => t.name.slice('body[0].f.'.length)).sort(), [fc1, 'expert_down', ...(ffn.includes('bias: true') ? [`${fc1}_bias`, 'expert_down_bias'] : [])].sort(), ffn);
+    for (const t of banks) assert.equal(t.dims[1], (gated && t.name.includes('gate_up') ? 2 : 1) * Number(t.name.includes('down') ? 32 : /MoE\(32, (\d+)/.exec(ffn)![1]), `${ffn}: ${t.name}`);
     const experts = Number(/experts: (\d+)/.exec(ffn)![1]);
     for (const t of banks) assert.equal(t.dims[0], experts, `${ffn}: ${t.name}`);
     const moeNode = fused.spec.graph.nodes.find((n) => n.op === 'MoE')!;
@@ -92,7 +95,7 @@ test('fp16: the fused MoE runs on CPU and stays close to fp32', async () => {
 });
 
 test('generated experts (hash, bank, dict) are generated per copy and stacked: fused equals standard', async () => {
-  for (const extra of ['hash body.f: roast(memory: 1000)', 'bank g = body.f: ssn(params: 3000, templates: 3)', 'dict body.f: masa(atoms: 2)']) {
+  for (const extra of ['hash body.f: roast(memory: 1000)', 'hash body.f: rps(memory: 1000)', 'bank g = body.f: ssn(params: 3000, templates: 3)', 'dict body.f: masa(atoms: 2)']) {
     const text = model('MoE(32, 16, experts: 4, top_k: 2, shared: 1)', extra);
     const fused = await twin(text, 'G', {}, 2, 5, extra);
     assert.equal(count(fused, 'MoE'), 2, extra);
