@@ -53,7 +53,7 @@ const FLT_MAX = 3.4028234663852886e38;
  * The routed experts of `node` as one com.microsoft MoE node over the router's logits [T, E];
  * returns [T, d]. The caller adds the shared experts and has checked `fusedMoeCovers`.
  */
-export function fusedMoe(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string, logits: string, args: Map<string, string>): string {
+export function fusedMoe(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string, logits: string, args: Map<string, string>, normalize = true): string {
   const g = ctx.g;
   const topK = Number(args.get('top_k'));
   const gated = args.get('gated') !== 'false';
@@ -73,7 +73,7 @@ export function fusedMoe(ctx: EmitContext, node: LayerNode, steps: readonly Path
   const attributes: Record<string, AttributeValue> = {
     k: { kind: 'int', value: topK },
     activation_type: { kind: 'string', value: gated ? 'swiglu' : UNGATED[act]! },
-    normalize_routing_weights: { kind: 'int', value: 1 },
+    normalize_routing_weights: { kind: 'int', value: normalize ? 1 : 0 },
     ...(gated
       ? {
           swiglu_fusion: { kind: 'int', value: 1 },
@@ -87,6 +87,22 @@ export function fusedMoe(ctx: EmitContext, node: LayerNode, steps: readonly Path
   const inputs = [x, logits, fc1.name, fc1Bias?.name ?? '', down.name, downBias?.name ?? ''];
   while (inputs[inputs.length - 1] === '') inputs.pop();
   return g.op('MoE', inputs, attributes, { domain: 'com.microsoft', hint: 'moe' });
+}
+
+/**
+ * MoEUT's σ-MoE (switch-head.ts) on the same op: gates σ(l_j) of the top-k logits, not
+ * renormalised. Given router_probs r = log σ(l), the op (normalize_routing_weights 0) weights
+ * expert j by softmax(r)_j = σ(l_j) / S with S = Σ_i σ(l_i) over all experts, and picks the same
+ * top k (log σ is increasing); multiplying its output by S gives Σ_topk σ(l_j)·expert_j(x)
+ * exactly (to fp32 rounding; only exactly tied logits could pick differently: TopK keeps the
+ * lower index, the op the higher). Returns [T, d].
+ */
+export function fusedSigmaMoe(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string, logits: string, args: Map<string, string>): string {
+  const g = ctx.g;
+  const sig = g.op('Sigmoid', [logits], undefined, { hint: 'sigma_gates' });
+  const routed = fusedMoe(ctx, node, steps, x, g.op('Log', [sig], undefined, { hint: 'log_sigma' }), args, false);
+  const total = g.op('ReduceSum', [sig, g.ints([1])], { keepdims: { kind: 'int', value: 1 } }, { hint: 'sigma_sum' }); // [T, 1]
+  return g.op('Mul', [routed, total], undefined, { hint: 'sigma_moe' });
 }
 
 /** Bytes of one element of the model's float type. */

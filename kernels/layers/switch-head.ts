@@ -23,6 +23,7 @@ import { mask } from './attention.js';
 import { layerArgs, reshape, scaleOf, storeFor, toBatchSeq, weightNamed, type EmitContext, type Hidden } from './context.js';
 import { residualAdd } from './residual.js';
 import { expert } from './moe.js';
+import { fusedMoeCovers, fusedSigmaMoe } from './moe-fused.js';
 import { projection } from './projection.js';
 import { rotate } from './rotary.js';
 
@@ -191,6 +192,9 @@ export function sigmaMoe(ctx: EmitContext, node: LayerNode, steps: readonly Path
   if (node.cost.weights.some((w) => w.name.endsWith('bias')) || Number(a.get('shared') ?? 0) !== 0) throw new ExportError(`${pathText(steps)}: a σ-MoE (MoEUT) with biases or shared experts is not supported by the ONNX exporter`);
   const experts = weightNamed(node, 'expert_up')!.copies;
   const logits = projection(ctx, node, steps, xn, 'router', undefined).y;
+  // Fused ops: the bank in ORT's MoE op, its softmax turned into σ gates (moe-fused.ts). SwitchHead's
+  // V/O experts keep the dispatch: per head, over a bank whose expert 0 is the attention's slice.
+  if (ctx.ops === 'fused' && fusedMoeCovers(a) === undefined) return fusedSigmaMoe(ctx, node, steps, x, logits, a);
   const zeros = g.op('Mul', [x, g.float(0)], undefined, { hint: 'zeros' });
   return dispatch(ctx, logits, Number(a.get('top_k')), experts, x, zeros, (r, e) => expert(ctx, node, steps, r, 'expert', e, false, a.get('act') ?? 'relu'), 'ffn');
 }

@@ -147,3 +147,37 @@ model Many {
   assert.ok(fusedMs * 3 < stdMs, `fused (400 dispatches) ${fusedMs.toFixed(0)} ms vs standard (100) ${stdMs.toFixed(0)} ms`);
   assert.ok(fusedMs < 2000, `fused session creation took ${fusedMs.toFixed(0)} ms`);
 });
+
+// MoEUT (kernels/layers/switch-head.ts): the σ-MoE FFN on the op (router_probs log σ(l), output
+// times Σσ(l)); SwitchHead's V/O experts keep their per-head dispatch.
+const MOEUT = `
+model TinyMoEUT(L = 2) {
+  d = 16
+  block Layer {
+    ln1        = LayerNorm(d)
+    attn       = Attention(d, 2, head_dim: 8)
+    vo_experts = MoE(d, 8, experts: 4, top_k: 2, gated: false, act: relu)
+    selections = Linear(d, 8)
+    ln2        = LayerNorm(d)
+    ffn        = MoE(d, 12, experts: 6, top_k: 3, gated: false, act: relu)
+  }
+  embed = Embedding(61, d)
+  body  = Layer * L
+}
+variant Cycle of TinyMoEUT {
+  L = 4
+  share body: cycle(2)
+}
+`;
+
+test('MoEUT σ-MoE: sigmoid gates without renormalisation on the MoE op equal the standard dispatch, prefill and decode', async () => {
+  for (const name of ['TinyMoEUT', 'Cycle']) {
+    const fused = await twin(MOEUT, name, {}, 2, 6, `${name} prefill`);
+    const layers = name === 'Cycle' ? 4 : 2;
+    assert.equal(count(fused, 'MoE'), layers, name);
+    // SwitchHead: per layer, 2 heads × 3 experts for V and for O, each dispatched (NonZero).
+    assert.equal(count(fused, 'NonZero'), layers * 2 * 2 * 3, name);
+    assert.equal(fused.spec.graph.nodes.find((n) => n.op === 'MoE')!.attributes?.normalize_routing_weights?.value, 0, name);
+    await twin(MOEUT, name, { decode: { batch: 2, past: 5 } }, 2, 1, `${name} decode`);
+  }
+});

@@ -65,7 +65,17 @@ test('MoEUT (SwitchHead + σ-MoE): initializers = params.stored, prefill and dec
 test('SwitchHead and σ-MoE compute what a plain reference computes with the same weights', async () => {
   const one = exportModel(SPEC.split('variant')[0]!.replace('body  = Layer * L', 'body  = Layer * 1'), 'TinyMoEUT');
   const W = new Map(one.spec.graph.initializers.map((t) => [t.name, new Float32Array(t.raw.buffer.slice(t.raw.byteOffset, t.raw.byteOffset + t.raw.byteLength))]));
-  const w = (n: string) => W.get(n) ?? assert.fail(`no initializer ${n}`);
+  // A bank on the fused MoE op (σ-MoE, kernels/layers/moe-fused.ts) is one stacked initializer
+  // [E, ...]: copy e of `<bank>[e]` is its e-th slice.
+  const dims = new Map(one.spec.graph.initializers.map((t) => [t.name, t.dims]));
+  const copy = (n: string) => {
+    const m = /^(.*)\[(\d+)\]$/.exec(n);
+    const bank = m ? W.get(m[1]!) : undefined;
+    if (!m || !bank) return undefined;
+    const size = bank.length / dims.get(m[1]!)![0]!;
+    return bank.subarray(Number(m[2]) * size, (Number(m[2]) + 1) * size);
+  };
+  const w = (n: string) => W.get(n) ?? copy(n) ?? assert.fail(`no initializer ${n}`);
   const d = 8;
   const H = 2;
   const hd = 4;
