@@ -8,7 +8,7 @@ import { analyze, evaluateArchitecture, instanceAt, mainWeight } from '../src/co
 import type { AdapterMethod, AnalysisOptions, ArchitectureModel, Diagnostic, Modifier, ModelMember, ModelReport, ModuleNode, PatternStep, ResolvedSharing, StackShare, StackStrategy } from '../src/core/index.js';
 
 export { mainWeight };
-export type { BlockMember, LayerNode, ModelMember, ModuleNode, WeightSpec } from '../src/core/index.js';
+export type { BlockMember, ConvInfo, LayerNode, ModelMember, ModuleNode, WeightSpec } from '../src/core/index.js';
 
 /** A step of a concrete instance path: a member name, or an instance index of a stack. */
 export type PathStep = { readonly kind: 'name'; readonly name: string } | { readonly kind: 'index'; readonly index: number };

@@ -39,7 +39,7 @@ export function convBlock(ctx: EmitContext, items: readonly BlockItem[], steps: 
     const node = it.node;
     if (i > 0 && node.kind === 'layer' && CONVS.has(node.layerKind)) {
       const c = convGeometry(node, at(it));
-      const fits = (x: Hidden) => x.width === c.cIn && x.spatial!.length === c.sides.length && x.spatial!.every((v, k) => v === c.sides[k]);
+      const fits = (x: Hidden) => x.width === c.cIn && x.spatial!.length === c.inputSides.length && x.spatial!.every((v, k) => v === c.inputSides[k]);
       if (!fits(h) && fits(h0)) {
         split = i;
         break;

@@ -5,46 +5,21 @@
 // Every convolution runs at the input size it declares (the size the engine counts its FLOPs at):
 // a map of another size is refused by name, never resized.
 
-import { ExportError, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
+import { ExportError, pathText, type ConvInfo, type LayerNode, type PathStep } from '../engine-bridge.js';
 import { activation } from './activation.js';
 import { layerArgs, storeFor, weightNamed, type EmitContext, type Hidden, type TieTarget } from './context.js';
-import { declaredSides, image } from './image.js';
+import { image } from './image.js';
 import { norm } from './norm.js';
 import { flatten, globalPool, pool } from './pool.js';
 import { projection } from './projection.js';
 
 export const CONVS = new Set(['Conv1d', 'Conv2d']);
 
-interface ConvGeometry {
-  readonly cIn: number;
-  readonly cOut: number;
-  readonly kernel: number;
-  readonly stride: number;
-  readonly padding: number;
-  readonly dilation: number;
-  readonly groups: number;
-  readonly sides: readonly number[];
-}
-
-export function convGeometry(node: LayerNode, steps: readonly PathStep[]): ConvGeometry {
-  const a = layerArgs(node);
-  const w = weightNamed(node, 'weight')!;
-  const groups = Number(a.get('groups') ?? 1);
-  return {
-    cIn: w.shape[1]! * groups,
-    cOut: w.shape[0]!,
-    kernel: w.shape[2]!,
-    stride: Number(a.get('stride') ?? 1),
-    padding: Number(a.get('padding') ?? 0),
-    dilation: Number(a.get('dilation') ?? 1),
-    groups,
-    sides: declaredSides(node, steps),
-  };
-}
-
-/** Output sides of a convolution, as torch.nn.Conv1d/Conv2d (and the engine) compute them. */
-export function convOutput(c: ConvGeometry): number[] {
-  return c.sides.map((n) => Math.floor((n + 2 * c.padding - c.dilation * (c.kernel - 1) - 1) / c.stride) + 1);
+/** The engine's geometry of a convolution (the one its FLOPs are counted at). */
+export function convGeometry(node: LayerNode, steps: readonly PathStep[]): ConvInfo {
+  const c = node.cost.conv;
+  if (!c) throw new ExportError(`${pathText(steps)}: ${node.layerKind} without the engine's convolution geometry`);
+  return c;
 }
 
 const same = (a: readonly number[] | undefined, b: readonly number[]) => a !== undefined && a.length === b.length && a.every((v, i) => v === b[i]);
@@ -57,15 +32,15 @@ export function conv(ctx: EmitContext, node: LayerNode, steps: readonly PathStep
   if (h.x === undefined) {
     // One image per sample, no token sequence: nothing to cache, so no decode step to build.
     if (ctx.decode) throw new ExportError(`${where}: a model that begins with a convolution reads one image per sample and has no decode step`);
-    h = image(ctx, c.cIn, c.sides);
+    h = image(ctx, c.cIn, c.inputSides);
   }
   if (h.spatial === undefined) throw new ExportError(`${where}: ${node.layerKind} on a token stream is not supported by the ONNX exporter (convolutions run on a feature map, from an image made when the model begins with a convolution)`);
   if (h.width !== c.cIn) throw new ExportError(`${where}: ${node.layerKind} reads ${c.cIn} channels but the layers before it produce ${h.width}`);
-  if (!same(h.spatial, c.sides)) throw new ExportError(`${where}: ${node.layerKind} declares an input of ${c.sides.join('×')} but the layers before it produce ${h.spatial.join('×')}; the graph runs every convolution at the size the engine counts it at`);
+  if (!same(h.spatial, c.inputSides)) throw new ExportError(`${where}: ${node.layerKind} declares an input of ${c.inputSides.join('×')} but the layers before it produce ${h.spatial.join('×')}; the graph runs every convolution at the size the engine counts it at`);
   const inputs = [h.x!, storeFor(ctx, node, steps, weightNamed(node, 'weight')!, undefined).name];
   const b = weightNamed(node, 'bias');
   if (b) inputs.push(storeFor(ctx, node, steps, b, undefined).name);
-  const n = c.sides.length;
+  const n = c.inputSides.length;
   const y = g.op('Conv', inputs, {
     kernel_shape: { kind: 'ints', value: Array(n).fill(c.kernel) },
     strides: { kind: 'ints', value: Array(n).fill(c.stride) },
@@ -73,7 +48,7 @@ export function conv(ctx: EmitContext, node: LayerNode, steps: readonly PathStep
     dilations: { kind: 'ints', value: Array(n).fill(c.dilation) },
     group: { kind: 'int', value: c.groups },
   }, { hint: 'conv' });
-  return { x: y, width: c.cOut, spatial: convOutput(c) };
+  return { x: y, width: c.cOut, spatial: [...c.outputSides] };
 }
 
 /**

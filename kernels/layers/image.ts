@@ -2,24 +2,10 @@
 // input stays [batch, seq] int64 (docs/probes.md, "Data flow"). One image per sequence: the
 // sequence's first token id t seeds it, value sin(0.37·t + j/N) at flat index j of the N = C·∏sides
 // elements. The sides are the first convolution's declared input size (Conv2d `size` or
-// `height`/`width`, Conv1d `length`): the size the engine counts the model's FLOPs at (a CNN's
-// costs are per sample, so the sequence length plays no part).
+// `height`/`width`, Conv1d `length`; the engine's ConvInfo.inputSides): the size the engine counts
+// the model's FLOPs at (a CNN's costs are per sample, so the sequence length plays no part).
 
-import { ExportError, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
-import { layerArgs, type EmitContext, type Hidden } from './context.js';
-
-/** The input sides a Conv1d/Conv2d declares (its `length`, `size`, or `height` and `width`). */
-export function declaredSides(node: LayerNode, steps: readonly PathStep[]): number[] {
-  const a = layerArgs(node);
-  const n = (k: string) => (a.has(k) ? Number(a.get(k)) : undefined);
-  if (node.layerKind === 'Conv1d') return [n('length')!];
-  const size = n('size');
-  if (size !== undefined) return [size, size];
-  const h = n('height');
-  const w = n('width');
-  if (h === undefined || w === undefined) throw new ExportError(`${pathText(steps)}: Conv2d without its input size`);
-  return [h, w];
-}
+import type { EmitContext, Hidden } from './context.js';
 
 /** [B, channels, ...sides] made from the ids: see the file comment. */
 export function image(ctx: EmitContext, channels: number, sides: readonly number[]): Hidden {

@@ -50,6 +50,6 @@ export type {
 export { evaluateArchitecture, type Architecture, type ArchitectureModel } from './analysis/architecture.js';
 export type { BlockMember, LayerNode, ModelMember, ModuleNode, StackNode } from './model/module-tree.js';
 export { mainWeight } from './model/main-weight.js';
-export type { WeightSpec, LayerCost, AttentionInfo } from './layers/layer-kind.js';
+export type { WeightSpec, LayerCost, AttentionInfo, ConvInfo } from './layers/layer-kind.js';
 export type { AdapterMethod, Modifier, PatternStep, ResolvedSharing, StackShare, StackStrategy } from './sharing/declarations.js';
 export { instanceAt, type ResolvedPath } from './sharing/resolve-path.js';

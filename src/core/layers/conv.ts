@@ -64,6 +64,7 @@ function buildConv(call: ConvCall, report: ArgProblemReporter): LayerCost | unde
   }
   let outputPositions = 1n;
   let inputPositions = 1n;
+  const outputSides: number[] = [];
   for (const side of call.sides) {
     const out = outputLength(call, side.length);
     if (out < 1) {
@@ -77,6 +78,7 @@ function buildConv(call: ConvCall, report: ArgProblemReporter): LayerCost | unde
     }
     outputPositions *= BigInt(out);
     inputPositions *= BigInt(side.length);
+    outputSides.push(out);
   }
   const kernelShape = call.sides.map(() => kernel);
   const weights: WeightSpec[] = [
@@ -95,6 +97,7 @@ function buildConv(call: ConvCall, report: ArgProblemReporter): LayerCost | unde
     // Backward needs the input feature map to form the kernel gradient.
     activationElementsPerToken: BigInt(cIn) * inputPositions,
     perSample: true,
+    conv: { cIn, cOut, kernel, stride: call.stride, padding: call.padding, dilation: call.dilation, groups, inputSides: call.sides.map((s) => s.length), outputSides },
   };
 }
 

@@ -109,6 +109,23 @@ export interface LayerCost {
   readonly activationElementsPerToken: bigint;
   /** True for convolutional layers, whose FLOPs are per sample rather than per token. */
   readonly perSample: boolean;
+  /** Convolutions: the geometry the costs were computed from (the ONNX exporter builds its Conv from it). */
+  readonly conv?: ConvInfo;
+}
+
+/** A convolution's geometry (square kernel), as torch.nn.Conv1d/Conv2d take it. */
+export interface ConvInfo {
+  readonly cIn: number;
+  readonly cOut: number;
+  readonly kernel: number;
+  readonly stride: number;
+  readonly padding: number;
+  readonly dilation: number;
+  readonly groups: number;
+  /** The declared input size, one entry per spatial dimension (length; or height, width). */
+  readonly inputSides: readonly number[];
+  /** The output size per spatial dimension, as torch computes it. */
+  readonly outputSides: readonly number[];
 }
 
 /** Reports a problem with one argument (or the call as a whole when `arg` is undefined). */

@@ -367,3 +367,10 @@ test('a full FLOP count is twice the active matmul parameters for dense transfor
     assert.equal(cost.flopsPerToken, 2n * activeParams(cost));
   }
 });
+
+test('a convolution carries the geometry its costs were computed at (the ONNX exporter builds its Conv from it)', () => {
+  assert.deepEqual(build('Conv2d', { c_in: 4, c_out: 8, kernel: 3, dilation: 2, height: 5, width: 7 }).conv, { cIn: 4, cOut: 8, kernel: 3, stride: 1, padding: 0, dilation: 2, groups: 1, inputSides: [5, 7], outputSides: [1, 3] });
+  assert.deepEqual(build('Conv1d', { c_in: 384, c_out: 384, kernel: 3, stride: 2, padding: 1, length: 3000 }).conv?.outputSides, [1500]);
+  assert.deepEqual(build('Conv2d', { c_in: 32, c_out: 32, kernel: 3, padding: 1, groups: 32, bias: false, size: 112 }).conv?.inputSides, [112, 112]);
+  assert.equal(build('Linear', { d_in: 4, d_out: 8 }).conv, undefined);
+});
