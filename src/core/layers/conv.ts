@@ -3,7 +3,7 @@
 // sample (`perSample`), not per token.
 
 import { BOOL, COUNT, DIM, named, optional, positional, readArgs } from './arg-specs.js';
-import type { ArgProblemReporter, ArgSpec, LayerCost, LayerKind, WeightSpec } from './layer-kind.js';
+import type { ArgProblemReporter, ArgSpec, ConvInfo, LayerCost, LayerKind, WeightSpec } from './layer-kind.js';
 import { biasWeight, checkShapesExact } from './weight-specs.js';
 
 function commonArgs(): ArgSpec[] {
@@ -25,14 +25,8 @@ interface Side {
   readonly length: number;
 }
 
-interface ConvCall {
-  readonly cIn: number;
-  readonly cOut: number;
-  readonly kernel: number;
-  readonly stride: number;
-  readonly padding: number;
-  readonly dilation: number;
-  readonly groups: number;
+/** A call as written: the geometry the cost carries (ConvInfo) before its sides are resolved, plus bias. */
+interface ConvCall extends Omit<ConvInfo, 'inputSides' | 'outputSides'> {
   readonly bias: boolean;
   readonly sides: readonly Side[];
 }
