@@ -16,11 +16,12 @@ import { analyze, importHfConfig } from '../../src/core/index.js';
 import { runProbe } from '../../kernels/probe-client.js';
 import type { AttentionInfo } from '../../src/core/index.js';
 import { loadModel, type LayerNode } from '../../kernels/engine-bridge.js';
-import { ExportError, exportModel, onnxBytes, type ExportResult } from '../../kernels/export.js';
+import { ExportError, exportModel, type ExportResult } from '../../kernels/export.js';
 import { GraphBuilder, defaultFill, type WeightFill } from '../../kernels/graph-builder.js';
 import type { EmitContext } from '../../kernels/layers/context.js';
 import { relativeScoreBias, setRelativeBias } from '../../kernels/layers/relative-position.js';
 import { DataType, concat, encodeModel } from '../../kernels/onnx-writer.js';
+import { idRows, maxRelDiff, runChecked } from './helpers.js';
 
 const SPEC = `
 model ED(N = 2, d = 16, heads = 4, ffn = 32, vocab = 40) {
@@ -83,29 +84,8 @@ variant Universal of UT {
 const SRC = [[3, 17, 5, 29, 11, 2, 8], [4, 4, 13, 0, 9, 16, 1]];
 const TGT = [[7, 1, 22, 5, 30], [12, 3, 3, 18, 6]];
 
-const tensor = (rows: number[][]): ort.Tensor => new ort.Tensor('int64', BigInt64Array.from(rows.flat().map(BigInt)), [rows.length, rows[0]!.length]);
-
-async function run(r: ExportResult, feeds: Record<string, number[][]>): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(onnxBytes(r));
-  try {
-    const out = await session.run(Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, tensor(v)])));
-    const y = out.last_token!;
-    const batch = Object.values(feeds)[0]!.length;
-    assert.deepEqual(y.dims, [batch, r.outputWidth]);
-    const data = y.data as Float32Array;
-    assert.ok(data.every(Number.isFinite), 'finite outputs');
-    return data;
-  } finally {
-    await session.release();
-  }
-}
-
-const maxDiff = (a: Float32Array, b: Float32Array): number => {
-  assert.equal(a.length, b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / (1 + Math.abs(b[i]!)));
-  return worst;
-};
+/** Each input's rows of ids; last-token output checked [batch, outputWidth] and finite. */
+const run = (r: ExportResult, feeds: Record<string, number[][]>): Promise<Float32Array> => runChecked(r, Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, idRows(v)])));
 
 const prefill = (r: ExportResult, src = SRC, tgt = TGT) => run(r, { input_ids: src, decoder_input_ids: tgt });
 
@@ -124,7 +104,7 @@ for (const name of ['ED', 'Cycle2', 'SharedKv', 'UT', 'Universal']) {
     assert.equal(mha, { ED: 2, Cycle2: 4, SharedKv: 2, UT: 6, Universal: 6 }[name]);
     const std = await prefill(exportModel(SPEC, name, { ops: 'standard' }));
     const fused = await prefill(exportModel(SPEC, name, { ops: 'fused' }));
-    assert.ok(maxDiff(fused, std) < 1e-4);
+    assert.ok(maxRelDiff(fused, std) < 1e-4);
   });
 }
 
@@ -134,20 +114,20 @@ test('a cycle-shared encoder-decoder equals its unshared twin with copied layers
     defaultFill(key.replace(/^(encoder|decoder)\[(\d+)\]/, (_, s: string, i: string) => `${s}[${Number(i) % 2}]`), shape, dtype, scale, offset);
   const twin = exportModel(SPEC, 'ED4', { fill: copy });
   assert.ok(twin.initializers > shared.initializers);
-  assert.ok(maxDiff(await prefill(shared), await prefill(twin)) < 1e-5);
+  assert.ok(maxRelDiff(await prefill(shared), await prefill(twin)) < 1e-5);
   // Without the copy the twin differs: a model that ignored the sharing would be caught.
-  assert.ok(maxDiff(await prefill(shared), await prefill(exportModel(SPEC, 'ED4'))) > 1e-3);
+  assert.ok(maxRelDiff(await prefill(shared), await prefill(exportModel(SPEC, 'ED4'))) > 1e-3);
 });
 
 test('the decoder reads the encoder: a position-free source is a set (permuting it changes nothing), a changed token moves the output', async () => {
   const r = exportModel(SPEC, 'ED', { ops: 'standard' });
   const base = await prefill(r);
   const permuted = SRC.map((s) => [...s].reverse());
-  assert.ok(maxDiff(await prefill(r, permuted), base) < 1e-5, 'bidirectional encoder and unmasked cross-attention: order-free');
+  assert.ok(maxRelDiff(await prefill(r, permuted), base) < 1e-5, 'bidirectional encoder and unmasked cross-attention: order-free');
   const changed = SRC.map((s) => [39, ...s.slice(1)]);
-  assert.ok(maxDiff(await prefill(r, changed), base) > 1e-3, 'the source reaches the output');
+  assert.ok(maxRelDiff(await prefill(r, changed), base) > 1e-3, 'the source reaches the output');
   // The target is causal and order matters.
-  assert.ok(maxDiff(await prefill(r, SRC, TGT.map((t) => [...t.slice(0, 3), t[4]!, t[3]!])), base) > 1e-3);
+  assert.ok(maxRelDiff(await prefill(r, SRC, TGT.map((t) => [...t.slice(0, 3), t[4]!, t[3]!])), base) > 1e-3);
 });
 
 test('decode step: reads the decoder ids only; KV cache = the engine\'s (self + cross); skipped stores = encoder + cross K/V projections', async () => {
@@ -208,7 +188,7 @@ test('decode step with the source\'s true K/V in the cross cache equals the pref
   const tgt = [7, 1, 22, 5];
   const y = await run(full, { input_ids: [src], decoder_input_ids: [tgt] });
   const step = await run(decode, { decoder_input_ids: [[tgt[3]!]] });
-  assert.ok(maxDiff(step, y) < 1e-5, `decode ${Array.from(step.slice(0, 3))} vs prefill ${Array.from(y.slice(0, 3))}`);
+  assert.ok(maxRelDiff(step, y) < 1e-5, `decode ${Array.from(step.slice(0, 3))} vs prefill ${Array.from(y.slice(0, 3))}`);
 });
 
 /** A tiny T5 from the t5-small config (same family code path as `npas import-hf`). */
@@ -236,9 +216,9 @@ test('T5 (imported config): relative position bias per stream, shared embedding;
     assert.equal(mha.length, r === fused ? 2 : 0);
     assert.ok(mha.every((n) => n.outputs[0]!.startsWith('xmha')));
   }
-  assert.ok(maxDiff(await prefill(fused), await prefill(std)) < 1e-5);
+  assert.ok(maxRelDiff(await prefill(fused), await prefill(std)) < 1e-5);
   // fp16 (the GPU probe's dtype) runs on the CPU provider too, close to fp32.
-  assert.ok(maxDiff(await prefill(exportModel(text, name, { dtype: 'fp16' })), await prefill(fused)) < 0.02);
+  assert.ok(maxRelDiff(await prefill(exportModel(text, name, { dtype: 'fp16' })), await prefill(fused)) < 0.02);
   const past = 9;
   const d = exportModel(text, name, { decode: { batch: 1, past }, analysis: { seq: past, batch: 1, dtype: 'fp32' } });
   assert.equal(d.kvCacheElements, d.report.memory.kvCacheBytes / 4n);

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ExportError, exportModel, onnxBytes, writeOnnx, type ExportResult } from '../../kernels/export.js';
 import { defaultFill, type WeightFill } from '../../kernels/graph-builder.js';
+import { assertClose, runChecked, syntheticIds } from './helpers.js';
 
 const GPT = readFileSync(join(__dirname, '..', 'fixtures', 'specs', 'tiny-gpt.npas'), 'utf8');
 
@@ -70,32 +71,8 @@ model TinyAlbert(L = 3, H = 32, A = 4, E = 16, vocab = 50) {
 variant TinyAlbertShared of TinyAlbert { share body: all }
 `;
 
-const ids = (b: number, s: number, vocab: number): ort.Tensor => {
-  const data = new BigInt64Array(b * s);
-  for (let i = 0; i < data.length; i++) data[i] = BigInt((i * 7 + 3) % vocab);
-  return new ort.Tensor('int64', data, [b, s]);
-};
-
-async function run(result: ExportResult, b = 2, s = 5, vocab = 97): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(onnxBytes(result));
-  try {
-    const out = await session.run({ input_ids: ids(b, s, vocab) });
-    const y = out.last_token!;
-    assert.deepEqual(y.dims, [b, result.outputWidth]);
-    const data = y.data as Float32Array;
-    assert.ok(data.every(Number.isFinite), 'finite outputs');
-    return data;
-  } finally {
-    await session.release();
-  }
-}
-
-const close = (a: Float32Array, b: Float32Array, tol = 1e-4): void => {
-  assert.equal(a.length, b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / (1 + Math.abs(b[i]!)));
-  assert.ok(worst <= tol, `max relative difference ${worst}`);
-};
+/** Synthetic ids [b, s], last-token output checked [b, outputWidth] and finite. */
+const run = (result: ExportResult, b = 2, s = 5, vocab = 97): Promise<Float32Array> => runChecked(result, { input_ids: syntheticIds(b, s, vocab) });
 
 test('a GPT-2-style model with a tied head exports, validates and runs; initializers = params.stored', async () => {
   const r = exportModel(GPT, 'TinyGPT');
@@ -133,7 +110,7 @@ test('a tied model computes the same output as its untied twin with copied weigh
     key === 'lm_head.weight' ? defaultFill('wte.weight', shape, dtype, 1, 0) : defaultFill(key, shape, dtype, scale, offset);
   const untied = exportModel(untiedText, 'TinyGPT', { fill: copy });
   assert.equal(untied.initializerElements - tied.initializerElements, 97n * 32n);
-  close(await run(tied), await run(untied));
+  assertClose(await run(tied), await run(untied), 1e-4);
   // Without the copy the twin differs: the test would notice a head that ignored the tie.
   const fresh = exportModel(untiedText, 'TinyGPT');
   const a = await run(tied);
@@ -147,7 +124,7 @@ test('a cycle-shared stack computes what the unshared stack computes with copied
     defaultFill(key.replace(/^body\[(\d+)\]/, (_, i: string) => `body[${Number(i) % 2}]`), shape, dtype, scale, offset);
   const twin = exportModel(LLAMA, 'TinyLlama', { fill: copy });
   assert.ok(twin.initializers > shared.initializers);
-  close(await run(shared, 2, 5, 101), await run(twin, 2, 5, 101));
+  assertClose(await run(shared, 2, 5, 101), await run(twin, 2, 5, 101), 1e-4);
 });
 
 const attnModel = (extra: string): string => `
@@ -171,7 +148,7 @@ test('the causal mask and sliding window: with window 1 the last token ignores i
     return [Array.from(y.slice(0, 24)), Array.from(y.slice(24))];
   };
   const [a1, b1] = await lastRows(attnModel('kv_heads: 2, window: 1'));
-  close(Float32Array.from(a1), Float32Array.from(b1), 1e-6);
+  assertClose(Float32Array.from(a1), Float32Array.from(b1), 1e-6);
   const [a2, b2] = await lastRows(attnModel('kv_heads: 2'));
   assert.ok(a2.some((v, i) => Math.abs(v - b2[i]!) > 1e-4), 'full attention sees the prefix');
 });
@@ -187,7 +164,7 @@ test('grouped-query attention equals multi-head attention with repeated K/V head
     return new Uint8Array(big.buffer);
   };
   const mha = exportModel(attnModel('kv_heads: 6'), 'A', { fill: repeat });
-  close(await run(gqa, 2, 5, 40), await run(mha, 2, 5, 40), 1e-5);
+  assertClose(await run(gqa, 2, 5, 40), await run(mha, 2, 5, 40), 1e-5);
 });
 
 test('a decode step over a KV cache computes what the prefill computes for the last token', async () => {
@@ -237,7 +214,7 @@ test('a decode step over a KV cache computes what the prefill computes for the l
     await session.release();
     return y;
   };
-  close(await runIds(decode, [tokens[S]!]), await runIds(prefill, tokens), 1e-5);
+  assertClose(await runIds(decode, [tokens[S]!]), await runIds(prefill, tokens), 1e-5);
 });
 
 test('cross-layer KV sharing: the decode graph holds the engine\'s KV cache, borrowers read their producer\'s', async () => {
@@ -246,7 +223,7 @@ test('cross-layer KV sharing: the decode graph holds the engine\'s KV cache, bor
     assert.equal(r.initializerElements, r.storedParams, name);
     assert.equal(r.kvCacheElements * 4n, r.report.kvCacheBytes, name);
     const session = await ort.InferenceSession.create(onnxBytes(r));
-    const y = (await session.run({ input_ids: ids(2, 1, 101) })).last_token!.data as Float32Array;
+    const y = (await session.run({ input_ids: syntheticIds(2, 1, 101) })).last_token!.data as Float32Array;
     await session.release();
     assert.ok(y.every(Number.isFinite));
   }
@@ -272,7 +249,7 @@ test('MoE: sparse dispatch over top-k experts; initializers = params.stored; one
   const one = exportModel(moeModel('MoE(16, 24, experts: 1, top_k: 1)'), 'M');
   const copy: WeightFill = (key, shape, dtype, scale, offset) => defaultFill(key.replace(/\.f\.(gate|up|down)$/, '.f.expert_$1[0]'), shape, dtype, scale, offset);
   const dense = exportModel(moeModel('GatedMLP(16, 24)'), 'M', { fill: copy });
-  close(await run(one, 2, 5, 30), await run(dense, 2, 5, 30), 1e-5);
+  assertClose(await run(one, 2, 5, 30), await run(dense, 2, 5, 30), 1e-5);
 });
 
 test('a ViT-style model (first layer a Linear on patches) gets its features from the ids, on the device', async () => {
@@ -333,9 +310,9 @@ test('past the size threshold the weights go to external data, and ORT loads the
     assert.ok(existsSync(w.externalPath!) && statSync(w.externalPath!).size === w.externalBytes);
     assert.ok(statSync(path).size < w.externalBytes);
     const session = await ort.InferenceSession.create(path);
-    const out = await session.run({ input_ids: ids(2, 5, 101) });
+    const out = await session.run({ input_ids: syntheticIds(2, 5, 101) });
     await session.release();
-    close(out.last_token!.data as Float32Array, await run(r, 2, 5, 101), 1e-6);
+    assertClose(out.last_token!.data as Float32Array, await run(r, 2, 5, 101), 1e-6);
     // Below the threshold: one self-contained file.
     const inline = writeOnnx(r, join(dir, 'inline.onnx'));
     assert.equal(inline.externalPath, undefined);

@@ -1,4 +1,4 @@
-// What the kernel tests share: synthetic token ids, a run of an exported graph on
+// What the kernel tests share: synthetic token ids, runs of an exported graph on
 // onnxruntime-node's CPU provider, the relative difference two outputs are compared by, op
 // counts, and the "fused ops == standard ops" twin (export both ways, exact counts, same
 // output). One copy, so every test compares graphs the same way.
@@ -19,6 +19,23 @@ export async function runSynthetic(r: ExportResult, b: number, s: number, vocab 
   const session = await ort.InferenceSession.create(onnxBytes(r));
   try {
     return (await session.run({ input_ids: syntheticIds(b, s, vocab) })).last_token!.data as Float32Array;
+  } finally {
+    await session.release();
+  }
+}
+
+/** A batch of token-id rows as an int64 tensor [rows, length]. */
+export const idRows = (rows: readonly (readonly number[])[]): ort.Tensor => new ort.Tensor('int64', BigInt64Array.from(rows.flat().map(BigInt)), [rows.length, rows[0]!.length]);
+
+/** Runs the graph on `feeds` and returns its last-token output, checked to be [batch, outputWidth] and finite. */
+export async function runChecked(r: ExportResult, feeds: Record<string, ort.Tensor>): Promise<Float32Array> {
+  const session = await ort.InferenceSession.create(onnxBytes(r));
+  try {
+    const y = (await session.run(feeds)).last_token!;
+    assert.deepEqual(y.dims, [Object.values(feeds)[0]!.dims[0], r.outputWidth]);
+    const data = y.data as Float32Array;
+    assert.ok(data.every(Number.isFinite), 'finite outputs');
+    return data;
   } finally {
     await session.release();
   }
