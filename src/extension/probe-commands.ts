@@ -368,15 +368,17 @@ export async function runProbeCommand(ctx: ProbeCommandContext, args: RunProbeAr
       return { status: 'cancelled' };
     }
     if (outcome.kind === 'provider-missing') return providerMissing(ctx, outcome.message, probeSettings.providerPath);
-    const what: Record<string, string> = {
+    // Every other kind the protocol defines has its words here (the type makes a new kind a compile error).
+    const what: Record<Exclude<ProbeErrorKind, 'cancelled' | 'provider-missing'>, string> = {
       timeout: 'timed out',
       crash: 'crashed',
       spec: 'cannot probe this model',
+      memory: "too large for this machine's memory; nothing was drawn",
       session: 'ONNX Runtime refused the model',
       run: 'a run failed',
       internal: 'internal error',
     };
-    return fail(ctx, outcome.kind, `the probe of ${model} failed (${what[outcome.kind] ?? outcome.kind}): ${outcome.message}`);
+    return fail(ctx, outcome.kind, `the probe of ${model} failed (${what[outcome.kind]}): ${outcome.message}`);
   }
   const r = outcome.result;
   for (const line of probeLogLines(r)) ctx.log.info(line);
