@@ -7,8 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
-import { ExportError, exportModel, onnxBytes, type ExportResult } from '../../kernels/export.js';
+import { ExportError, exportModel, type ExportResult } from '../../kernels/export.js';
+import { idRows, runChecked } from './helpers.js';
 import { defaultFill, type WeightFill } from '../../kernels/graph-builder.js';
 
 const SPEC = `
@@ -52,19 +52,7 @@ model Audio {
 }
 `;
 
-async function run(r: ExportResult, rows: number[][]): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(onnxBytes(r));
-  try {
-    const ids = new ort.Tensor('int64', BigInt64Array.from(rows.flat().map(BigInt)), [rows.length, rows[0]!.length]);
-    const y = (await session.run({ input_ids: ids })).last_token!;
-    assert.deepEqual(y.dims, [rows.length, r.outputWidth]);
-    const data = y.data as Float32Array;
-    assert.ok(data.every(Number.isFinite));
-    return data;
-  } finally {
-    await session.release();
-  }
-}
+const run = (r: ExportResult, rows: number[][]): Promise<Float32Array> => runChecked(r, { input_ids: idRows(rows) });
 
 test('CNNs (WRN blocks, LeNet with pooling and groups, Conv1d with BatchNorm without affine) export and run; initializers = params.stored', async () => {
   for (const [name, width] of [['TinyWrn', 10], ['Lenet', 7], ['Audio', 3]] as const) {

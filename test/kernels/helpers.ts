@@ -42,15 +42,15 @@ export async function runChecked(r: ExportResult, feeds: Record<string, ort.Tens
 }
 
 /** The largest |a − b| / (1 + |a|) over the two outputs (which must have the same length). */
-export function maxRelDiff(a: Float32Array, b: Float32Array, what = ''): number {
+export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>, what = ''): number {
   assert.equal(a.length, b.length, what);
   let worst = 0;
-  a.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - b[i]!) / (1 + Math.abs(v)))));
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / (1 + Math.abs(a[i]!)));
   return worst;
 }
 
 /** Asserts the two outputs agree: maxRelDiff below tol. */
-export function assertClose(a: Float32Array, b: Float32Array, tol: number, what = ''): void {
+export function assertClose(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what = ''): void {
   const worst = maxRelDiff(a, b, what);
   assert.ok(worst < tol, `${what ? `${what}: ` : ''}max relative difference ${worst}`);
 }

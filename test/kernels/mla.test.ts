@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ExportError, exportModel, onnxBytes, type ExportResult } from '../../kernels/export.js';
+import { assertClose, idRows } from './helpers.js';
 import { defaultFill, type WeightFill } from '../../kernels/graph-builder.js';
 
 const SPEC = `
@@ -46,19 +47,10 @@ model Split(vocab = 60, d = 32) {
 variant Shared of Split { share body: all }
 `;
 
-const close = (a: Float32Array, b: Float32Array, tol: number): number => {
-  assert.equal(a.length, b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / (1 + Math.abs(b[i]!)));
-  assert.ok(worst <= tol, `max relative difference ${worst}`);
-  return worst;
-};
-
 async function runIds(r: ExportResult, rows: number[][], extra: string[] = []): Promise<Record<string, ort.Tensor>> {
   const session = await ort.InferenceSession.create(onnxBytes(r));
   try {
-    const ids = new ort.Tensor('int64', BigInt64Array.from(rows.flat().map(BigInt)), [rows.length, rows[0]!.length]);
-    return await session.run({ input_ids: ids }, ['last_token', ...extra]);
+    return await session.run({ input_ids: idRows(rows) }, ['last_token', ...extra]);
   } finally {
     await session.release();
   }
@@ -105,7 +97,7 @@ test('the MLA decode step over the latent cache equals the prefill\'s last posit
   const decode = exportModel(SPEC, 'TinyDeepSeek', { decode: { batch: 2, past: S }, fill });
   const full = (await runIds(exportModel(SPEC, 'TinyDeepSeek'), tokens)).last_token!.data as Float32Array;
   const step = (await runIds(decode, tokens.map((t) => [t[S]!]))).last_token!.data as Float32Array;
-  close(step, full, 1e-4);
+  assertClose(step, full, 1e-4);
   // A cache of other values changes the answer: the step really reads the cache.
   const synthetic = (await runIds(exportModel(SPEC, 'TinyDeepSeek', { decode: { batch: 2, past: S } }), tokens.map((t) => [t[S]!]))).last_token!.data as Float32Array;
   assert.ok(synthetic.some((v, i) => Math.abs(v - full[i]!) > 1e-3));

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ExportError, exportModel, onnxBytes, type ExportResult } from '../../kernels/export.js';
+import { assertClose, idRows, runChecked } from './helpers.js';
 import { defaultFill, type WeightFill } from '../../kernels/graph-builder.js';
 
 // H 2, head_dim 4, N_A = (2 + 4)/2 = 3 experts per head, k_A = (2 + 2)/2 = 2, selections 2·2·3 − 4 = 8.
@@ -33,22 +34,7 @@ variant Cycle of TinyMoEUT {
 }
 `;
 
-async function run(r: ExportResult, rows: number[][]): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(onnxBytes(r));
-  try {
-    const ids = new ort.Tensor('int64', BigInt64Array.from(rows.flat().map(BigInt)), [rows.length, rows[0]!.length]);
-    return (await session.run({ input_ids: ids })).last_token!.data as Float32Array;
-  } finally {
-    await session.release();
-  }
-}
-
-const close = (a: Float32Array | number[], b: Float32Array | number[], tol: number): void => {
-  assert.equal(a.length, b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / (1 + Math.abs(b[i]!)));
-  assert.ok(worst <= tol, `max relative difference ${worst}`);
-};
+const run = (r: ExportResult, rows: number[][]): Promise<Float32Array> => runChecked(r, { input_ids: idRows(rows) });
 
 test('MoEUT (SwitchHead + σ-MoE): initializers = params.stored, prefill and decode run; KV = the engine\'s', async () => {
   for (const name of ['TinyMoEUT', 'Cycle']) {
@@ -124,7 +110,7 @@ test('SwitchHead and σ-MoE compute what a plain reference computes with the sam
     const hidden = matvec(w(`${p}.ffn.expert_up[${e}]`), 6, d, last).map((u) => Math.max(u, 0));
     ffn = scaleAdd(ffn, matvec(w(`${p}.ffn.expert_down[${e}]`), d, 6, hidden), sig(s));
   }
-  close(await run(one, [tokens]), add(last, ffn), 1e-4);
+  assertClose(await run(one, [tokens]), add(last, ffn), 1e-4);
 });
 
 test('the MoEUT decode step over the KV cache equals the prefill\'s last position', async () => {
@@ -150,7 +136,7 @@ test('the MoEUT decode step over the KV cache equals the prefill\'s last positio
   const fill: WeightFill = (key, shape, dtype, scale, offset) =>
     key === 'kv_cache.body[0].attn.k' ? new Uint8Array(kT.buffer) : key === 'kv_cache.body[0].attn.v' ? new Uint8Array(vC.buffer) : defaultFill(key, shape, dtype, scale, offset);
   const decode = exportModel(text, 'TinyMoEUT', { decode: { batch: 1, past: S }, fill });
-  close(await run(decode, [[tokens[S]!]]), await run(exportModel(text, 'TinyMoEUT'), [tokens]), 1e-4);
+  assertClose(await run(decode, [[tokens[S]!]]), await run(exportModel(text, 'TinyMoEUT'), [tokens]), 1e-4);
 });
 
 test('the MoEUT examples export at their exact sizes', () => {

@@ -9,11 +9,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as ort from 'onnxruntime-node';
 import { join } from 'node:path';
 import { analyze } from '../../src/core/index.js';
 import { runProbe } from '../../kernels/probe-client.js';
-import { ExportError, exportModel, onnxBytes, type ExportResult } from '../../kernels/export.js';
+import { ExportError, exportModel, type ExportResult } from '../../kernels/export.js';
+import { idRows, runChecked } from './helpers.js';
 
 const SPEC = `
 model Rec {
@@ -152,16 +152,7 @@ function reference(w: Map<string, Float64Array>, tokens: readonly number[], spec
   return h[S - 1]!;
 }
 
-async function runOrt(r: ExportResult, batch: number[][]): Promise<Float32Array> {
-  const S = batch[0]!.length;
-  const session = await ort.InferenceSession.create(onnxBytes(r));
-  try {
-    const ids = new ort.Tensor('int64', BigInt64Array.from(batch.flat().map(BigInt)), [batch.length, S]);
-    return (await session.run({ input_ids: ids })).last_token!.data as Float32Array;
-  } finally {
-    await session.release();
-  }
-}
+const runOrt = (r: ExportResult, batch: number[][]): Promise<Float32Array> => runChecked(r, { input_ids: idRows(batch) });
 
 const cycle2: Pick<Spec, 'n' | 'slot'> = { n: 4, slot: (i) => i % 2 };
 const CASES: Record<string, Spec> = {
