@@ -5,9 +5,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as ort from 'onnxruntime-node';
-import { ExportError, exportModel, onnxBytes, type ExportResult } from '../../kernels/export.js';
+import { ExportError, exportModel, type ExportResult } from '../../kernels/export.js';
 import { defaultFill, type WeightFill } from '../../kernels/graph-builder.js';
+import { idRows, runChecked } from './helpers.js';
 
 const SPEC = `
 model Base {
@@ -27,15 +27,7 @@ variant All of Base { share heads body.a: pairs(8, qkvo: true) }
 variant Qkvo of Base { share heads body.a: pairs(3, qkvo: true) }
 `;
 
-async function run(r: ExportResult): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(onnxBytes(r));
-  try {
-    const ids = new ort.Tensor('int64', BigInt64Array.from([3, 9, 1, 22, 5, 17, 8, 30].map(BigInt)), [2, 4]);
-    return (await session.run({ input_ids: ids })).last_token!.data as Float32Array;
-  } finally {
-    await session.release();
-  }
-}
+const run = (r: ExportResult): Promise<Float32Array> => runChecked(r, { input_ids: idRows([[3, 9, 1, 22], [5, 17, 8, 30]]) });
 
 test('head-wise sharing: initializer elements = params.stored (within a layer, across layers, qkvo)', async () => {
   const base = exportModel(SPEC, 'Base');
