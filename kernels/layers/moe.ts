@@ -1,4 +1,5 @@
-// Mixture of experts: top-k routing with sparse dispatch; every expert its own initializer.
+// Mixture of experts: top-k routing with sparse dispatch, every expert its own initializer; in
+// fused ops the routed experts are one com.microsoft MoE node where it is exact (moe-fused.ts).
 
 import { ExportError, adapterModifiersFor, pathText, storePath, type LayerNode, type PathStep } from '../engine-bridge.js';
 import { generatedWeight } from '../generated/resolve.js';

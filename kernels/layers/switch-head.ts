@@ -16,7 +16,9 @@
 // Every expert runs on the rows that chose it only (NonZero/GatherND/ScatterND, as moe.ts), so the
 // graph does H·k_A V and O projections per token: what the engine counts (H dense + K routed).
 // A following norm + un-gated MoE in the same block is the σ-MoE FFN: sigmoid gates from norm(x)
-// without renormalisation, experts reading the un-normalised x.
+// without renormalisation, experts reading the un-normalised x; in fused ops it is one com.microsoft
+// MoE node (moe-fused.ts: σ gates from log σ router_probs and a Σσ rescale), which keeps ORT's
+// session creation from growing quadratically with its hundreds of experts.
 
 import { ExportError, kvProducerPath, pathText, storePath, type LayerNode, type ModuleNode, type PathStep } from '../engine-bridge.js';
 import { mask } from './attention.js';
