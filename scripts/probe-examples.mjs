@@ -36,6 +36,8 @@ function modelsOf(file) {
 
 const ms = (x, digits = 1) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(digits) : '—');
 const short = (s) => String(s).replace(/\s+/g, ' ').replace(/\|/g, '/').slice(0, 160);
+/** The gist of why a decode step was not measured: the message without its prefix, layer path and detail. */
+const whyNoDecode = (text = 'not built') => short(text.replace(/^not measured: /, '').replace(/^[\w.[\]]+: /, '').split(/: | \(/)[0]);
 const rows = [];
 const started = Date.now();
 for (const name of readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.npas')).sort()) {
@@ -66,7 +68,7 @@ for (const name of readdirSync(join(root, 'examples')).filter((f) => f.endsWith(
     } else {
       const p = result.prefill;
       const d = result.decode && !('unavailable' in result.decode) ? result.decode : undefined;
-      const decodeText = d ? `${ms(d.medianMs)} (roofline ${ms(d.roofline.seconds * 1e3, 2)})` : `— (${short(result.decode?.unavailable ?? 'not built')})`;
+      const decodeText = d ? `${ms(d.medianMs)} (roofline ${ms(d.roofline.seconds * 1e3, 2)})` : `— (${whyNoDecode(result.decode?.unavailable)})`;
       rows.push(`| ${what} | ${BigInt(result.storedParams).toLocaleString('en-US')} | ${ms(result.sessionCreateMs / 1000)} s | ${ms(p.medianMs)} (min ${ms(p.minMs)}) | ${ms(p.roofline.seconds * 1e3, 2)} | ${ms(p.achievedFlopsPerSecond / 1e9, 0)} | ${decodeText} | ${result.fallback ? 'CPU FALLBACK' : result.provider} |`);
     }
     process.stderr.write(`${what}: ${wall.toFixed(1)} s\n`);

@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import { exportModel, onnxBytes, type ExportOptions, type ExportResult } from '../../kernels/export.js';
+import { assertClose, opCounts, runSynthetic } from './helpers.js';
 
 const model = (ffn: string, extra = '') => `
 model M {
@@ -25,24 +26,7 @@ model M {
 variant G of M { ${extra} }
 `;
 
-const count = (r: ExportResult, op: string) => r.spec.graph.nodes.filter((n) => n.op === op).length;
-
-async function run(r: ExportResult, b: number, s: number): Promise<Float32Array> {
-  const data = new BigInt64Array(b * s).map((_, i) => BigInt((i * 7 + 3) % 61));
-  const session = await ort.InferenceSession.create(onnxBytes(r));
-  try {
-    return (await session.run({ input_ids: new ort.Tensor('int64', data, [b, s]) })).last_token!.data as Float32Array;
-  } finally {
-    await session.release();
-  }
-}
-
-function close(a: Float32Array, b: Float32Array, tol: number, what: string): void {
-  assert.equal(a.length, b.length, what);
-  let worst = 0;
-  a.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - b[i]!) / (1 + Math.abs(v)))));
-  assert.ok(worst < tol, `${what}: max relative difference ${worst}`);
-}
+const count = (r: ExportResult, op: string): number => opCounts(r).get(op) ?? 0;
 
 /** Standard and fused exports of `text`'s model `name`: equal counts and outputs; returns the fused one. */
 async function twin(text: string, name: string, options: ExportOptions, b: number, s: number, what: string): Promise<ExportResult> {
@@ -50,7 +34,7 @@ async function twin(text: string, name: string, options: ExportOptions, b: numbe
   const fused = exportModel(text, name, { ...options, ops: 'fused' });
   for (const r of [std, fused]) assert.equal(r.initializerElements, r.storedParams, what);
   assert.equal(count(std, 'MoE'), 0, what);
-  close(await run(std, b, s), await run(fused, b, s), 1e-5, what);
+  assertClose(await runSynthetic(std, b, s), await runSynthetic(fused, b, s), 1e-5, what);
   return fused;
 }
 
@@ -91,7 +75,7 @@ test('fp16: the fused MoE runs on CPU and stays close to fp32', async () => {
   const half = exportModel(text, 'M', { dtype: 'fp16' });
   assert.equal(half.initializerElements, half.storedParams);
   assert.equal(count(half, 'MoE'), 2);
-  close(await run(exportModel(text, 'M'), 1, 6), await run(half, 1, 6), 5e-2, 'fp16 vs fp32');
+  assertClose(await runSynthetic(exportModel(text, 'M'), 1, 6), await runSynthetic(half, 1, 6), 5e-2, 'fp16 vs fp32');
 });
 
 test('generated experts (hash, bank, dict) are generated per copy and stacked: fused equals standard', async () => {
