@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { formatMilliseconds } from '../core/text/number-format.js';
 import type { ProbeDType, ProbeErrorKind, ProbeParams, ProbeResult } from '../protocol/kernel-rpc.js';
+import { modelFingerprint } from '../protocol/model-fingerprint.js';
 import { modelsOf, openSpec, pickModel } from './allocate-command.js';
 import { ComparisonDocuments, showMarkdown } from './compare-variants.js';
 import { baseName, confirmReplace, sibling } from './output-files.js';
@@ -301,7 +302,7 @@ export async function runProbeCommand(ctx: ProbeCommandContext, args: RunProbeAr
     return { status: 'no-document' };
   }
   const text = document.getText();
-  // The version whose text is probed: the server shows the result as current only for it.
+  // The version whose text is probed (the server falls back on it when no fingerprint is sent).
   const version = document.version;
   const file = baseName(document.uri);
   const model = args.model ?? (await chooseModel(text, `NPAS: run a probe (${file})`));
@@ -397,12 +398,21 @@ export async function runProbeCommand(ctx: ProbeCommandContext, args: RunProbeAr
       ctx.log.warn(`probe: the result could not be drawn in the dashboard: ${shown}`);
     }
   }
-  const server = ctx.measurements ? await ctx.measurements.send(probeMeasuredParams(document.uri.toString(), version, r, new Date())) : 'skipped';
+  const server = ctx.measurements ? await ctx.measurements.send(probeMeasuredParams(document.uri.toString(), version, r, new Date(), await probedFingerprint(text, model))) : 'skipped';
   const prefill = probeRows(r)[0]!;
   void vscode.window.showInformationMessage(
     `NPAS: ${model} on ${r.provider === 'cuda' ? 'CUDA' : 'CPU'}${r.fallback ? ' (CPU FALLBACK)' : ''}: prefill ${formatMilliseconds(prefill.measuredMs ?? 0)} measured, ${formatMilliseconds(prefill.rooflineMs)} roofline.`,
   );
   return { status: 'measured', model, requestedProvider: r.requestedProvider, provider: r.provider, fallback: r.fallback, rows: probeRows(r), result: r, markdown, dashboard: shown, server };
+}
+
+/**
+ * The identity of the probed text the server judges staleness by, also after a window reload
+ * (model-fingerprint.ts); the core is loaded here, after a probe, never at activation.
+ */
+async function probedFingerprint(text: string, model: string): Promise<string | undefined> {
+  const { parse } = await import('../core/index.js');
+  return modelFingerprint(text, parse(text).file, model);
 }
 
 type ProbeOutcome = { readonly ok: true; readonly result: ProbeResult } | { readonly ok: false; readonly kind: ProbeErrorKind; readonly message: string };

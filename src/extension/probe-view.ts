@@ -160,7 +160,7 @@ const fallbackText = (r: ProbeResult): string | null => r.fallback ?? (r.provide
  * The `npas/probeMeasured` notification for a measured result: the numbers the hover and the
  * code lens show, for the document version whose text was probed.
  */
-export function probeMeasuredParams(uri: string, version: number | undefined, r: ProbeResult, measuredAt: Date): ProbeMeasuredParams {
+export function probeMeasuredParams(uri: string, version: number | undefined, r: ProbeResult, measuredAt: Date, modelFingerprint?: string): ProbeMeasuredParams {
   const phase = (m: Measurement): ProbePhaseJson => ({
     medianMs: m.medianMs,
     minMs: m.minMs,
@@ -177,6 +177,7 @@ export function probeMeasuredParams(uri: string, version: number | undefined, r:
   return {
     uri,
     ...(version === undefined ? {} : { version }),
+    ...(modelFingerprint === undefined ? {} : { modelFingerprint }),
     measurement: {
       model: r.model,
       requestedProvider: r.requestedProvider,

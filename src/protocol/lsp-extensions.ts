@@ -158,8 +158,9 @@ export const ANALYSIS_SETTING_KEYS = {
  * `npas/probeMeasured` (client → server notification): a probe of one model of an open document
  * succeeded (NPAS: Run GPU Probe runs in the extension, not in the server). The server keeps the
  * latest measurement per (document, model), shows it in the hover on the model's name and in a
- * code lens, and forgets it when the document closes. It validates the notification like any
- * other message: a malformed one is logged and dropped.
+ * code lens, and forgets it when the document closes (the extension keeps the latest ones in its
+ * workspace state and sends them again when the document opens or the server starts). It
+ * validates the notification like any other message: a malformed one is logged and dropped.
  */
 export const PROBE_MEASURED_NOTIFICATION = 'npas/probeMeasured';
 
@@ -171,6 +172,16 @@ export interface ProbeMeasuredParams {
    * server's current version is assumed.
    */
   readonly version?: number;
+  /**
+   * The identity of the probed text: `modelFingerprint(text, parse(text).file, model)`
+   * (model-fingerprint.ts), 64 lowercase hex digits. When present it decides staleness and
+   * `version` is not used: the measurement is current while the model's fingerprint in the
+   * server's text equals it (an edit to another model or a budget keeps it current), whatever the
+   * versions — after a window reload the extension re-sends stored measurements, and versions
+   * restart. With it, the server also keeps a measurement that arrives before the document's
+   * didOpen.
+   */
+  readonly modelFingerprint?: string;
   readonly measurement: ProbeMeasurementJson;
 }
 

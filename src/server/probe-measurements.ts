@@ -2,12 +2,12 @@
 // (`npas/probeMeasured`) because probes run in the extension, not here. Bounded: at most
 // MAX_MEASUREMENTS in all, the least recently received dropped first; a document's are dropped
 // when it closes. Each keeps the fingerprint of the model's text it was measured on
-// (model-fingerprint.ts): when the current text's differs, the measurement is stale — still
+// (src/protocol/model-fingerprint.ts): when the current text's differs, the measurement is stale — still
 // shown, labelled "measured on an earlier version" — and current again if the text returns.
 
 import type { SourceFile } from '../core/index.js';
 import type { ProbeMeasurementJson } from '../protocol/lsp-extensions.js';
-import { modelFingerprint } from './model-fingerprint.js';
+import { modelFingerprint } from '../protocol/model-fingerprint.js';
 
 /** Far more than anyone measures in one session; each entry is a few hundred bytes. */
 export const MAX_MEASUREMENTS = 256;

@@ -19,7 +19,17 @@ export function checkProbeMeasured(raw: unknown): Checked<ProbeMeasuredParams> {
     const uri = text(p.uri, 'uri', MAX_URI);
     if (uri.length === 0 || /[\u0000-\u001f]/.test(uri)) throw new Invalid('uri: an empty string or one with control characters');
     const version = p.version === undefined ? undefined : count(p.version, 'version', 0);
-    return { ok: true, value: { uri, ...(version === undefined ? {} : { version }), measurement: measurement(object(p.measurement, 'measurement')) } };
+    const fingerprint = p.modelFingerprint === undefined ? undefined : text(p.modelFingerprint, 'modelFingerprint', 64);
+    if (fingerprint !== undefined && !/^[0-9a-f]{64}$/.test(fingerprint)) throw new Invalid(`modelFingerprint: ${describe(fingerprint)} is not 64 lowercase hex digits`);
+    return {
+      ok: true,
+      value: {
+        uri,
+        ...(version === undefined ? {} : { version }),
+        ...(fingerprint === undefined ? {} : { modelFingerprint: fingerprint }),
+        measurement: measurement(object(p.measurement, 'measurement')),
+      },
+    };
   } catch (e) {
     if (e instanceof Invalid) return { ok: false, error: e.message };
     throw e;

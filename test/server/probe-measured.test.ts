@@ -1,8 +1,10 @@
 // `npas/probeMeasured` through real JSON-RPC, in process: the client reports a probe, and the
 // hover on the model's name (its declaration line, a variant's base, a budget's target) and a
 // code lens show it beside the roofline; a CPU fallback is said loudly; the staleness rule
-// (the model's text, not the document's version); a malformed notification is logged and
-// dropped with the server still serving; the store is bounded and forgets a closed document.
+// (the model's text, not the document's version); the probed text's identity the client sends
+// (`modelFingerprint`, as after a window reload, when versions restart); a malformed
+// notification is logged and dropped with the server still serving; the store is bounded and
+// forgets a closed document.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +13,8 @@ import { join } from 'node:path';
 import type { CodeLens, Hover } from 'vscode-languageserver/node';
 import { PROBE_MEASURED_NOTIFICATION, SHOW_DASHBOARD_COMMAND, type ProbeMeasuredParams, type ProbeMeasurementJson } from '../../src/protocol/lsp-extensions.js';
 import { MAX_MEASUREMENTS } from '../../src/server/probe-measurements.js';
+import { modelFingerprint } from '../../src/protocol/model-fingerprint.js';
+import { parse } from '../../src/core/index.js';
 import { positionOf, startSession, type TestSession } from './harness.js';
 
 const TINY = readFileSync(join(__dirname, '..', 'fixtures', 'specs', 'tiny-gpt.npas'), 'utf8');
@@ -173,6 +177,60 @@ test('a measurement of another version than the server\'s is shown as an earlier
   assert.doesNotMatch((await hover(uri, SPEC, 'model TinyGPT', 8)).value, /earlier version/);
 });
 
+/** The identity the extension sends: the fingerprint of the probed text, computed as probe-commands.ts does. */
+const identity = (text: string, model: string): string => modelFingerprint(text, parse(text).file, model)!;
+
+test('the probed text\'s identity decides staleness, whatever the versions: a reload re-sends at another version and is current on the same text; a changed model is an earlier version', async () => {
+  const uri = await openSpec();
+  // As after a window reload: the document is at version 5 now; the stored measurement has no
+  // version (or one from before the reload that means nothing): the fingerprint decides.
+  await s.replace(uri, SPEC, 5);
+  await measured({ uri, modelFingerprint: identity(SPEC, 'TinyGPT'), measurement: measurement() });
+  await measured({ uri, version: 1, modelFingerprint: identity(SPEC, 'Wide'), measurement: measurement({ model: 'Wide', seq: 64 }) });
+  const stale = async (text: string, model: 'TinyGPT' | 'Wide'): Promise<boolean> => {
+    const h = await hover(uri, text, model === 'TinyGPT' ? 'model TinyGPT' : 'variant Wide', model === 'TinyGPT' ? 8 : 10);
+    assert.match(h.value, /\*\*Measured\*\*/, `${model} still shows its measurement`);
+    return /earlier version/.test(h.value);
+  };
+  assert.deepEqual([await stale(SPEC, 'TinyGPT'), await stale(SPEC, 'Wide')], [false, false], 'same text, other versions: current');
+  // Another model's text: both current (the model's fingerprint, not the whole text's hash).
+  const other = SPEC.replace('x = Linear(8, 8)', 'x = Linear(8, 16)');
+  await s.replace(uri, other, 6);
+  assert.deepEqual([await stale(other, 'TinyGPT'), await stale(other, 'Wide')], [false, false]);
+  // The variant's text: the variant only.
+  const narrow = other.replace('  d = 64', '  d = 48');
+  await s.replace(uri, narrow, 7);
+  assert.deepEqual([await stale(narrow, 'TinyGPT'), await stale(narrow, 'Wide')], [false, true]);
+
+  // Re-sent after a reload onto a text that changed while the window was closed: an earlier
+  // version at once, though its (absent) version says nothing, and the log says so.
+  const changed = narrow.replace('act: gelu_tanh', 'act: gelu');
+  const other2 = await openSpec(changed);
+  const logged = s.logs.length;
+  await measured({ uri: other2, modelFingerprint: identity(SPEC, 'TinyGPT'), measurement: measurement() });
+  assert.match((await hover(other2, changed, 'model TinyGPT', 8)).value, /Measured\*\* \(CUDA, fp16, batch 1, seq 128, earlier version\)/);
+  assert.ok(s.logs.slice(logged).some((l) => /TinyGPT in .*probe-\d+\.npas on cuda: prefill 12\.3 ms \(the model's text differs from the probed one: shown as an earlier version\)/.test(l.message)));
+  // Undo to the probed text: current again.
+  await s.replace(other2, SPEC, 2);
+  assert.doesNotMatch((await hover(other2, SPEC, 'model TinyGPT', 8)).value, /earlier version/);
+});
+
+test('a measurement with its identity that arrives before the document\'s didOpen is kept and shown when it opens; closing forgets it', async () => {
+  const uri = `file:///work/probe-early-${++docs}.npas`;
+  const size = s.server.probes.size;
+  const logged = s.logs.length;
+  await measured({ uri, modelFingerprint: identity(SPEC, 'TinyGPT'), measurement: measurement() });
+  assert.equal(s.server.probes.size, size + 1);
+  assert.ok(s.logs.slice(logged).some((l) => /the document is not open yet; kept for when it is/.test(l.message)));
+  await s.open(uri, SPEC, 1);
+  const h = await hover(uri, SPEC, 'model TinyGPT', 8);
+  assert.ok(h.value.includes(MEASURED_CUDA), h.value);
+  assert.doesNotMatch(h.value, /earlier version/);
+  await s.client.sendNotification('textDocument/didClose', { textDocument: { uri } });
+  await measured({ uri: 'file:///work/not-open.npas', measurement: measurement() });
+  assert.equal(s.server.probes.size, size);
+});
+
 test('a malformed notification is logged and dropped; nothing is stored and the server keeps serving', async () => {
   const uri = await openSpec();
   const good = measurement();
@@ -195,6 +253,12 @@ test('a malformed notification is logged and dropped; nothing is stored and the 
     [{ uri, measurement: { ...good, decode: { ...good.decode, unavailable: 'why' } } }, /measurement\.decode\.unavailable: must be null when the phase was measured/],
     [{ uri, measurement: { ...good, memory: { kind: 'gpu' } } }, /measurement\.memory\.bytes: expected a finite number ≥ 0, got nothing/],
     [{ uri, measurement: { ...good, measuredAt: 'yesterday' } }, /measurement\.measuredAt: "yesterday" is not an ISO 8601 time/],
+    [{ uri, modelFingerprint: 42, measurement: good }, /modelFingerprint: expected a string, got 42/],
+    [{ uri, modelFingerprint: null, measurement: good }, /modelFingerprint: expected a string, got null/],
+    [{ uri, modelFingerprint: 'A'.repeat(64), measurement: good }, /modelFingerprint: "AAAAAAAA.*…" is not 64 lowercase hex digits/],
+    [{ uri, modelFingerprint: 'a'.repeat(63), measurement: good }, /modelFingerprint: "a+…" is not 64 lowercase hex digits/],
+    [{ uri, modelFingerprint: 'a'.repeat(65), measurement: good }, /modelFingerprint: longer than 64 characters/],
+    [{ uri, modelFingerprint: 'g'.repeat(64), measurement: good }, /is not 64 lowercase hex digits/],
   ];
   const size = s.server.probes.size;
   for (const [params, why] of bad) {

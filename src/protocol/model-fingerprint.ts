@@ -6,6 +6,11 @@
 // edit to another model or a budget leaves a measurement current; an edit to anything else it
 // might depend on (even a comment) makes it "measured on an earlier version", and undoing the
 // edit makes it current again.
+// It lives in the protocol because both sides compute it: the extension sends the fingerprint of
+// the text it probed (`modelFingerprint` of `npas/probeMeasured`, kept across window reloads,
+// when document versions restart), and the server compares it with the current text's. It reads
+// a parsed SourceFile (core types only) and node:crypto, so importing it costs nothing at
+// activation; the extension parses only after a probe.
 
 import { createHash } from 'node:crypto';
 import type { SourceFile, TextRange } from '../core/index.js';
