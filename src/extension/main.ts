@@ -57,15 +57,24 @@ export function activate(context: vscode.ExtensionContext): NpasExtensionApi {
 
   const statusBar = new ModelStatusBar(() => (languageClient.isRunning() ? languageClient : undefined), log);
   const dashboard = new DashboardController(context, log, settings);
-  // Probe results for the server's hovers and code lenses; sent again when the server restarts.
-  const probeMeasurements = new ProbeMeasurementSender(() => (languageClient.isRunning() ? languageClient : undefined), (m) => log.warn(m));
+  // Probe results for the server's hovers and code lenses, kept in the workspace state (reading
+  // it is cheap); sent again when the server (re)starts and when a document opens.
+  const probeMeasurements = new ProbeMeasurementSender(() => (languageClient.isRunning() ? languageClient : undefined), (m) => log.warn(m), context.workspaceState);
+  const isOpen = (uri: string): boolean => vscode.workspace.textDocuments.some((d) => d.uri.toString() === uri);
   context.subscriptions.push(
     log,
     statusBar,
     dashboard,
     ...registerCommands({ log, settings, client: running, dashboard, extensionUri: context.extensionUri, probeMeasurements }),
     languageClient.onDidChangeState((e) => {
-      if (e.newState === State.Running && probeMeasurements.size > 0) void probeMeasurements.resend().then((n) => log.info(`probe: ${n} measurement(s) sent again to the restarted language server`));
+      if (e.newState === State.Running && probeMeasurements.size > 0) {
+        void probeMeasurements.resend(isOpen).then((n) => log.info(`probe: ${n} kept measurement(s) of open documents sent to the language server`));
+      }
+    }),
+    vscode.workspace.onDidOpenTextDocument((d) => {
+      if (probeMeasurements.size > 0 && languageClient.isRunning()) {
+        void probeMeasurements.opened(d.uri.toString()).then((n) => n > 0 && log.info(`probe: ${n} kept measurement(s) of ${d.uri.toString()} sent to the language server`));
+      }
     }),
     vscode.workspace.onDidCloseTextDocument((d) => probeMeasurements.forget(d.uri.toString())),
     vscode.languages.registerCodeActionsProvider({ language: 'npas' }, new AllocateCodeActions(), { providedCodeActionKinds: AllocateCodeActions.kinds }),

@@ -7,7 +7,8 @@
 // says so; a measured result is drawn in the dashboard's Probe pane (the webview's `received`,
 // counted by the extension's API, is awaited; screenshot dashboard-probe), and in the hover on
 // the model's name and its code lens (sent to the language server as npas/probeMeasured), marked
-// "earlier version" once the model's text changes. The spec is a tiny GPT written to a temp folder.
+// "earlier version" once the model's text changes, and shown again from the extension's stored
+// measurements when the document is closed and reopened. The spec is a tiny GPT written to a temp folder.
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -155,6 +156,29 @@ describe('npas.exportOnnx and npas.runProbe (CPU)', () => {
       await doc.save();
     }
     await eventually(async () => !/earlier version/.test(await hover()) && /\*\*Measured\*\*/.test(await hover()), 10_000, 'the measurement to be current again');
+  });
+
+  it('the document closed and opened again (its language switched away and back): the server forgot the measurement, the extension sends its stored one again, current', async function () {
+    // A window reload cannot be done inside this suite; what it exercises is the same: the server
+    // has nothing for the document, and the extension's kept measurement (from the workspace
+    // state after a reload) comes back on the document's open, judged by the probed text's
+    // fingerprint, not by a version.
+    this.timeout(30_000);
+    assert.ok(probed, 'needs the CPU probe of the earlier test');
+    let doc = await vscode.workspace.openTextDocument(spec);
+    const hover = async (): Promise<string> => hoverText(await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, positionOf(doc, 'model TinyGPT', 'model '.length + 2)));
+    await eventually(async () => /\*\*Measured\*\*/.test(await hover()), 10_000, 'the measurement before the close');
+    let wasClosed = false;
+    const listener = vscode.workspace.onDidCloseTextDocument((d) => {
+      if (d.uri.toString() === spec.toString()) wasClosed = true;
+    });
+    const closed = waitForEvent(vscode.workspace.onDidCloseTextDocument, () => wasClosed, 10_000, 'the document to close').finally(() => listener.dispose());
+    doc = await vscode.languages.setTextDocumentLanguage(doc, 'plaintext');
+    await closed;
+    doc = await vscode.languages.setTextDocumentLanguage(doc, 'npas');
+    await eventually(async () => /\*\*model TinyGPT\*\*/.test(await hover()), 10_000, 'the engine hover after the reopen');
+    await eventually(async () => /\*\*Measured\*\* \(CPU, fp32, batch 1, seq 32\): prefill/.test(await hover()), 10_000, 'the stored measurement to be shown again');
+    assert.doesNotMatch(await hover(), /earlier version/);
   });
 
   it('a CUDA probe without the CUDA provider is refused with how to install it', async function () {
