@@ -22,7 +22,6 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { formatMilliseconds } from '../core/text/number-format.js';
 import type { ProbeDType, ProbeErrorKind, ProbeParams, ProbeResult } from '../protocol/kernel-rpc.js';
-import { modelFingerprint } from '../protocol/model-fingerprint.js';
 import { modelsOf, openSpec, pickModel } from './allocate-command.js';
 import { ComparisonDocuments, showMarkdown } from './compare-variants.js';
 import { baseName, confirmReplace, sibling } from './output-files.js';
@@ -411,7 +410,7 @@ export async function runProbeCommand(ctx: ProbeCommandContext, args: RunProbeAr
  * (model-fingerprint.ts); the core is loaded here, after a probe, never at activation.
  */
 async function probedFingerprint(text: string, model: string): Promise<string | undefined> {
-  const { parse } = await import('../core/index.js');
+  const { parse, modelFingerprint } = await import('../core/index.js');
   return modelFingerprint(text, parse(text).file, model);
 }
 

@@ -7,7 +7,7 @@
 
 import type { SourceFile } from '../core/index.js';
 import type { ProbeMeasurementJson } from '../protocol/lsp-extensions.js';
-import { modelFingerprint } from '../protocol/model-fingerprint.js';
+import { modelFingerprint } from '../core/index.js';
 
 /** Far more than anyone measures in one session; each entry is a few hundred bytes. */
 export const MAX_MEASUREMENTS = 256;

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { CodeLens, Hover } from 'vscode-languageserver/node';
 import { PROBE_MEASURED_NOTIFICATION, SHOW_DASHBOARD_COMMAND, type ProbeMeasuredParams, type ProbeMeasurementJson } from '../../src/protocol/lsp-extensions.js';
 import { MAX_MEASUREMENTS } from '../../src/server/probe-measurements.js';
-import { modelFingerprint } from '../../src/protocol/model-fingerprint.js';
+import { modelFingerprint } from '../../src/core/index.js';
 import { parse } from '../../src/core/index.js';
 import { positionOf, startSession, type TestSession } from './harness.js';
 

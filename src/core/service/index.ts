@@ -13,3 +13,4 @@ export { formatEdits, formatSource, type TextEdit } from './format.js';
 export { quickFixes, type QuickFix } from './code-actions.js';
 export { summarizeModels, type LatencySummary, type ModelSummary, type ParamCountsSummary, type TreeSummary } from './model-summaries.js';
 export { groupDigits } from './text-format.js';
+export { modelFingerprint } from './model-fingerprint.js';

@@ -10,7 +10,7 @@
 import { PROBE_MEASURED_NOTIFICATION } from '../../protocol/lsp-extensions.js';
 import type { ServerContext } from '../context.js';
 import { guard } from '../guard.js';
-import { modelFingerprint } from '../../protocol/model-fingerprint.js';
+import { modelFingerprint } from '../../core/index.js';
 import { checkProbeMeasured } from '../probe-validation.js';
 
 export function registerProbeMeasured(ctx: ServerContext): void {

@@ -6,14 +6,13 @@
 // edit to another model or a budget leaves a measurement current; an edit to anything else it
 // might depend on (even a comment) makes it "measured on an earlier version", and undoing the
 // edit makes it current again.
-// It lives in the protocol because both sides compute it: the extension sends the fingerprint of
-// the text it probed (`modelFingerprint` of `npas/probeMeasured`, kept across window reloads,
-// when document versions restart), and the server compares it with the current text's. It reads
-// a parsed SourceFile (core types only) and node:crypto, so importing it costs nothing at
-// activation; the extension parses only after a probe.
+// Both sides compute it: the extension sends the fingerprint of the text it probed
+// (`modelFingerprint` of `npas/probeMeasured`, kept across window reloads, when document versions
+// restart), and the server compares it with the current text's. Pure (the core's own SHA-256), so
+// both get the same digest; the extension loads the core only after a probe.
 
-import { createHash } from 'node:crypto';
-import type { SourceFile, TextRange } from '../core/index.js';
+import type { SourceFile, TextRange } from '../syntax/syntax-tree.js';
+import { sha256Hex } from '../text/sha256.js';
 
 /** The fingerprint of `model` in `text`, or undefined when the file declares no such model or variant. */
 export function modelFingerprint(text: string, file: SourceFile, model: string): string | undefined {
@@ -34,17 +33,16 @@ export function modelFingerprint(text: string, file: SourceFile, model: string):
     chain.add(name);
     for (const d of declarations.get(name) ?? []) if (d.base !== undefined) pending.push(d.base);
   }
-  const hash = createHash('sha256');
+  const parts: string[] = [];
   let cursor = 0;
   for (const item of file.items) {
     const unrelated = item.kind === 'Budget' || ((item.kind === 'Model' || item.kind === 'Variant') && !chain.has(item.name.text));
     if (!unrelated || item.range.start < cursor) continue;
-    hash.update(normalize(text.slice(cursor, item.range.start)));
-    hash.update('\u0000');
+    parts.push(normalize(text.slice(cursor, item.range.start)));
     cursor = item.range.end;
   }
-  hash.update(normalize(text.slice(cursor)));
-  return hash.digest('hex');
+  parts.push(normalize(text.slice(cursor)));
+  return sha256Hex(parts.join('\u0000'));
 }
 
 const normalize = (s: string): string => s.replace(/\s+/g, ' ').trim();
