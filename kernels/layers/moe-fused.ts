@@ -170,7 +170,7 @@ function stacked(key: string, w: WeightSpec): (fill: (key: string, shape: readon
  * One expert weight bank [E, out, in]: the bank's store as one initializer, or, when a generator
  * (hash, bank, dict) makes the copies, each copy generated as moe.ts generates it, stacked.
  */
-function bank(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], name: string): { name: string; shape: readonly number[] } {
+export function bank(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], name: string): { name: string; shape: readonly number[] } {
   const g = ctx.g;
   const w = weightNamed(node, name)!;
   const { scale, offset } = scaleOf(w);

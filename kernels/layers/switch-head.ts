@@ -13,8 +13,12 @@
 //   x (peri-LayerNorm); q, k from x̂; causal attention per head; per head, the top-k_A O experts by
 //   sel_o project the head's output back to d, gated, summed over heads. Expert j of head h is
 //   attn's head-h slice for j = 0 and MoE expert h·(N_A−1) + j − 1 otherwise.
-// Every expert runs on the rows that chose it only (NonZero/GatherND/ScatterND, as moe.ts), so the
-// graph does H·k_A V and O projections per token: what the engine counts (H dense + K routed).
+// Every expert runs on the rows that chose it only, so the graph does H·k_A V and O projections per
+// token: what the engine counts (H dense + K routed). Standard ops dispatch per head and expert
+// (NonZero/GatherND/ScatterND, as moe.ts): 2·H·N_A data-dependent dispatches a layer, which make
+// ORT's session creation quadratic (docs/probes.md). Fused ops gather each token's chosen experts'
+// weights instead (`gathered`: static shapes, a node count independent of N_A), at the price of
+// T·H·k_A·h·d floats per bank in flight.
 // A following norm + un-gated MoE in the same block is the σ-MoE FFN: sigmoid gates from norm(x)
 // without renormalisation, experts reading the un-normalised x; in fused ops it is one com.microsoft
 // MoE node (moe-fused.ts: σ gates from log σ router_probs and a Σσ rescale), which keeps ORT's
@@ -25,7 +29,7 @@ import { mask } from './attention.js';
 import { layerArgs, reshape, scaleOf, storeFor, toBatchSeq, weightNamed, type EmitContext, type Hidden } from './context.js';
 import { residualAdd } from './residual.js';
 import { expert } from './moe.js';
-import { fusedMoeCovers, fusedSigmaMoe } from './moe-fused.js';
+import { bank as stackedBank, fusedMoeCovers, fusedSigmaMoe } from './moe-fused.js';
 import { projection } from './projection.js';
 import { rotate } from './rotary.js';
 
@@ -117,7 +121,7 @@ export function switchHead(ctx: EmitContext, span: SwitchHeadSpan, items: readon
   const attn = items[span.attn]!.node as LayerNode;
   const moe = items[span.experts]!.node as LayerNode;
   const sel = items[span.selections]!.node as LayerNode;
-  const { H, hd, nA, kA } = geometry(attn, moe, sel)!;
+  const { H, hd, d, nA, kA } = geometry(attn, moe, sel)!;
   const aSteps = at(span.attn);
   const mSteps = at(span.experts);
   if (kvProducerPath(ctx.model, aSteps)) throw new ExportError(`${pathText(aSteps)}: SwitchHead (MoEUT) reading another layer's KV (share kv) is not supported by the ONNX exporter`);
@@ -128,6 +132,7 @@ export function switchHead(ctx: EmitContext, span: SwitchHeadSpan, items: readon
   // Selection scores [T, 2·H·N_A]: the MoE router's E columns, then the selections Linear's.
   const scores = g.op('Concat', [projection(ctx, moe, mSteps, xn, 'router', undefined).y, projection(ctx, sel, at(span.selections), xn, 'weight', undefined).y], { axis: { kind: 'int', value: 1 } }, { hint: 'sel' });
   const sel4 = reshape(ctx, scores, [-1, 2, H, nA]);
+  const selOf3 = (which: number) => reshape(ctx, slice(sel4, 1, which, which + 1), [-1, H, nA]); // [T, H, N_A]
   const selOf = (which: number, h: number) => reshape(ctx, slice(slice(sel4, 1, which, which + 1), 2, h, h + 1), [-1, nA]); // [T, N_A]
   // Expert j of head h: attn's head slice for j = 0, else MoE expert h·(N_A−1) + j − 1 (own initializers).
   const vW = storeFor(ctx, attn, aSteps, weightNamed(attn, 'v')!, undefined).name; // [H·hd, d]
@@ -140,11 +145,12 @@ export function switchHead(ctx: EmitContext, span: SwitchHeadSpan, items: readon
   const vExpert = (h: number, j: number) => (j === 0 ? slice(vW, 0, h * hd, (h + 1) * hd) : bank('expert_up', h * (nA - 1) + j - 1)); // [hd, d]
   const oExpert = (h: number, j: number) => (j === 0 ? slice(oW, 1, h * hd, (h + 1) * hd) : bank('expert_down', h * (nA - 1) + j - 1)); // [d, hd]
   const gemm = (a: string, w: string) => g.op('Gemm', [a, w], { transB: { kind: 'int', value: 1 } });
-  const zerosHd = g.op('Mul', [slice(xn, 1, 0, hd), g.float(0)], undefined, { hint: 'zeros' }); // [T, hd]
-  const zerosD = g.op('Mul', [x, g.float(0)], undefined, { hint: 'zeros' }); // [T, d]
+  const zeros = (t: string) => g.op('Mul', [t, g.float(0)], undefined, { hint: 'zeros' }); // the dispatch's accumulators
+  const fused = ctx.ops === 'fused' ? gatheredBanks(ctx, moe, mSteps, vW, oW, H, hd, nA) : undefined;
   // Values per head from the un-normalised x: [T, H, hd].
-  const vHeads = Array.from({ length: H }, (_, h) => g.op('Unsqueeze', [dispatch(ctx, selOf(0, h), kA, nA, x, zerosHd, (r, j) => gemm(r, vExpert(h, j)), `v${h}_`), g.ints([1])]));
-  const v = g.op('Concat', vHeads, { axis: { kind: 'int', value: 1 } }, { hint: 'v' }); // [T, H, hd]
+  const v = fused
+    ? gathered(ctx, selOf3(0), kA, nA, H, fused.v, reshape(ctx, x, [-1, 1, 1, d, 1]), [2, 4], 'v')
+    : g.op('Concat', Array.from({ length: H }, (_, h) => g.op('Unsqueeze', [dispatch(ctx, selOf(0, h), kA, nA, x, zeros(slice(xn, 1, 0, hd)), (r, j) => gemm(r, vExpert(h, j)), `v${h}_`), g.ints([1])])), { axis: { kind: 'int', value: 1 } }, { hint: 'v' });
   // Rotary (the spec's rope; moeut.py's SwitchHeadRope rotates the first rotate_fraction of each
   // head): q and k rotate before the heads attend, the cache holds rotated keys (rotary.ts).
   const rope = attn.cost.attention?.rope;
@@ -153,12 +159,65 @@ export function switchHead(ctx: EmitContext, span: SwitchHeadSpan, items: readon
   const k = roped(projection(ctx, attn, aSteps, xn, 'k', undefined).y);
   const heads = ctx.decode ? decodeHeads(ctx, aSteps, q, k, v, H, hd) : prefillHeads(ctx, q, k, v, H, hd); // [T, H, hd]
   // Output: per head, its top-k_A O experts project the head's [T, hd] back to d.
-  let out = zerosD;
+  if (fused) return gathered(ctx, selOf3(1), kA, nA, H, fused.o, reshape(ctx, heads, [-1, H, 1, hd, 1]), [1, 2, 4], 'switch_out');
+  let out = zeros(x);
   for (let h = 0; h < H; h++) {
     const head = reshape(ctx, slice(heads, 1, h, h + 1), [-1, hd]);
     out = dispatch(ctx, selOf(1, h), kA, nA, head, out, (r, j) => gemm(r, oExpert(h, j)), `o${h}_`);
   }
   return out;
+}
+
+/**
+ * Fused ops: SwitchHead's V and O banks as [H·N_A, out, in], expert j of head h at row h·N_A + j:
+ * the attention's head slice, then that head's N_A − 1 MoE experts. Each bank stays ONE stored
+ * initializer (the MoE's stacked `<store>.expert_up`/`expert_down`, moe-fused.ts), concatenated
+ * with the attention's v/o in the graph (ORT folds the Concat of initializers once, at load).
+ */
+function gatheredBanks(ctx: EmitContext, moe: LayerNode, steps: readonly PathStep[], vW: string, oW: string, H: number, hd: number, nA: number): { v: string; o: string } {
+  const g = ctx.g;
+  // Layers that share stores (MoEUT's cycle) share the banks: one Concat per store, so ORT folds
+  // each bank once (per-layer Concats would each fold into their own copy of the weights).
+  const memo = BANKS.get(g) ?? new Map<string, { v: string; o: string }>();
+  BANKS.set(g, memo);
+  const key = `${storePath(ctx.model, steps)}|${vW}|${oW}`;
+  const hit = memo.get(key);
+  if (hit) return hit;
+  const d = weightNamed(moe, 'expert_up')!.shape[1]!;
+  const axis1 = { axis: { kind: 'int' as const, value: 1 } };
+  const up = reshape(ctx, stackedBank(ctx, moe, steps, 'expert_up').name, [H, nA - 1, hd, d]);
+  const down = reshape(ctx, stackedBank(ctx, moe, steps, 'expert_down').name, [H, nA - 1, d, hd]);
+  const v0 = reshape(ctx, vW, [H, 1, hd, d]); // rows h·hd … of v [H·hd, d]
+  const o0 = g.op('Unsqueeze', [g.op('Transpose', [reshape(ctx, oW, [d, H, hd])], { perm: { kind: 'ints', value: [1, 0, 2] } }), g.ints([1])]); // [H, 1, d, hd]
+  const banks = {
+    v: reshape(ctx, g.op('Concat', [v0, up], axis1, { hint: 'bank_v' }), [H * nA, hd, d]),
+    o: reshape(ctx, g.op('Concat', [o0, down], axis1, { hint: 'bank_o' }), [H * nA, d, hd]),
+  };
+  memo.set(key, banks);
+  return banks;
+}
+
+const BANKS = new WeakMap<EmitContext['g'], Map<string, { v: string; o: string }>>();
+
+/**
+ * Fused ops: each head's top-k_A experts by `scores` [T, H, N_A], sigmoid-gated, applied to
+ * `input` [T, H|1, 1, in, 1] with static shapes: the chosen experts' weights are gathered per
+ * token ([T, H, k_A, out, in], one Gather) and multiplied in one batched MatMul, so the graph
+ * does exactly the H·k_A projections per token the dispatch does, and ORT's session creation
+ * does not grow with the experts (no NonZero, no data-dependent row counts). The price is memory:
+ * T·H·k_A·out·in floats per bank (MoEUT244M: 4 MiB per token, 2 GiB at seq 512). Sums over
+ * `axes` of the gated [T, H, k_A, out, 1].
+ */
+function gathered(ctx: EmitContext, scores: string, kA: number, nA: number, H: number, bankRows: string, input: string, axes: number[], hint: string): string {
+  const g = ctx.g;
+  const top = g.op('TopK', [scores, g.ints([kA])], { axis: { kind: 'int', value: -1 } }, { outputs: 2, hint: `${hint}_topk` });
+  const idx = g.nodes[g.nodes.length - 1]!.outputs[1]!; // [T, H, k_A] in 0 … N_A − 1
+  // Row of expert j of head h: h·N_A + j. The offsets come from Range (made on the device, no
+  // host constant to copy in the torch twin's captured forward).
+  const offsets = g.op('Unsqueeze', [g.op('Range', [g.ints([0], true), g.ints([H * nA], true), g.ints([nA], true)]), g.ints([1])]); // [H, 1]
+  const w = g.op('Gather', [bankRows, g.op('Add', [idx, offsets])], { axis: { kind: 'int', value: 0 } }, { hint: `${hint}_experts` }); // [T, H, k_A, out, in]
+  const gates = g.op('Unsqueeze', [g.op('Sigmoid', [top], undefined, { hint: `${hint}_gates` }), g.ints([3, 4])]); // [T, H, k_A, 1, 1]
+  return g.op('ReduceSum', [g.op('Mul', [g.op('MatMul', [w, input]), gates]), g.ints(axes)], { keepdims: { kind: 'int', value: 0 } }, { hint });
 }
 
 function prefillHeads(ctx: EmitContext, q: string, k: string, v: string, H: number, hd: number): string {
@@ -195,7 +254,7 @@ export function sigmaMoe(ctx: EmitContext, node: LayerNode, steps: readonly Path
   const experts = weightNamed(node, 'expert_up')!.copies;
   const logits = projection(ctx, node, steps, xn, 'router', undefined).y;
   // Fused ops: the bank in ORT's MoE op, its softmax turned into σ gates (moe-fused.ts). SwitchHead's
-  // V/O experts keep the dispatch: per head, over a bank whose expert 0 is the attention's slice.
+  // V/O experts are not on it (its output width is its input's): they gather per token (`gathered`).
   if (ctx.ops === 'fused' && fusedMoeCovers(a) === undefined) return fusedSigmaMoe(ctx, node, steps, x, logits, a);
   const zeros = g.op('Mul', [x, g.float(0)], undefined, { hint: 'zeros' });
   return dispatch(ctx, logits, Number(a.get('top_k')), experts, x, zeros, (r, e) => expert(ctx, node, steps, r, 'expert', e, false, a.get('act') ?? 'relu'), 'ffn');

@@ -49,7 +49,11 @@ test('MoEUT (SwitchHead + σ-MoE): initializers = params.stored, prefill and dec
 });
 
 test('SwitchHead and σ-MoE compute what a plain reference computes with the same weights', async () => {
-  const one = exportModel(SPEC.split('variant')[0]!.replace('body  = Layer * L', 'body  = Layer * 1'), 'TinyMoEUT');
+  for (const ops of ['fused', 'standard'] as const) await reference(ops);
+});
+
+async function reference(ops: 'fused' | 'standard'): Promise<void> {
+  const one = exportModel(SPEC.split('variant')[0]!.replace('body  = Layer * L', 'body  = Layer * 1'), 'TinyMoEUT', { ops });
   const W = new Map(one.spec.graph.initializers.map((t) => [t.name, new Float32Array(t.raw.buffer.slice(t.raw.byteOffset, t.raw.byteOffset + t.raw.byteLength))]));
   // A bank on the fused MoE op (σ-MoE, kernels/layers/moe-fused.ts) is one stacked initializer
   // [E, ...]: copy e of `<bank>[e]` is its e-th slice.
@@ -111,32 +115,60 @@ test('SwitchHead and σ-MoE compute what a plain reference computes with the sam
     ffn = scaleAdd(ffn, matvec(w(`${p}.ffn.expert_down[${e}]`), d, 6, hidden), sig(s));
   }
   assertClose(await run(one, [tokens]), add(last, ffn), 1e-4);
-});
+}
 
 test('the MoEUT decode step over the KV cache equals the prefill\'s last position', async () => {
   const text = SPEC.split('variant')[0]!.replace('body  = Layer * L', 'body  = Layer * 1');
   const tokens = [7, 2, 13, 5, 11];
   const S = tokens.length - 1;
-  const prefix = exportModel(text, 'TinyMoEUT');
-  // k and v of the prefix: the Gemm named k, and the Concat of the per-head values.
-  const kOut = prefix.spec.graph.nodes.find((n) => n.op === 'Gemm' && n.outputs[0]!.startsWith('k_'))!.outputs[0]!;
-  const vOut = prefix.spec.graph.nodes.find((n) => n.op === 'Concat' && n.outputs[0]!.startsWith('v_'))!.outputs[0]!;
-  const spec = { ...prefix.spec, graph: { ...prefix.spec.graph, outputs: [...prefix.spec.graph.outputs, { name: kOut, dataType: 1 as const, dims: ['t', 'k'] }, { name: vOut, dataType: 1 as const, dims: ['t', 'h', 'd'] }] } };
-  const session = await ort.InferenceSession.create(onnxBytes({ ...prefix, spec }));
-  const outs = await session.run({ input_ids: new ort.Tensor('int64', BigInt64Array.from(tokens.slice(0, S).map(BigInt)), [1, S]) }, [kOut, vOut]);
-  await session.release();
-  const k = outs[kOut]!.data as Float32Array; // [S, H·hd]
-  const v = outs[vOut]!.data as Float32Array; // [S, H, hd]
-  const kT = new Float32Array(2 * 4 * S); // [1, H, hd, S]
-  const vC = new Float32Array(2 * S * 4); // [1, H, S, hd]
-  for (let s = 0; s < S; s++) for (let h = 0; h < 2; h++) for (let i = 0; i < 4; i++) {
-    kT[(h * 4 + i) * S + s] = k[s * 8 + h * 4 + i]!;
-    vC[(h * S + s) * 4 + i] = v[(s * 2 + h) * 4 + i]!;
+  for (const ops of ['fused', 'standard'] as const) {
+    const prefix = exportModel(text, 'TinyMoEUT', { ops });
+    // k and v of the prefix: the Gemm named k, and the per-head values (the Concat of the standard
+    // dispatch's heads; in fused ops the ReduceSum over each head's gathered experts).
+    const kOut = prefix.spec.graph.nodes.find((n) => n.op === 'Gemm' && n.outputs[0]!.startsWith('k_'))!.outputs[0]!;
+    const vOut = prefix.spec.graph.nodes.find((n) => (n.op === 'Concat' || n.op === 'ReduceSum') && n.outputs[0]!.startsWith('v_'))!.outputs[0]!;
+    const spec = { ...prefix.spec, graph: { ...prefix.spec.graph, outputs: [...prefix.spec.graph.outputs, { name: kOut, dataType: 1 as const, dims: ['t', 'k'] }, { name: vOut, dataType: 1 as const, dims: ['t', 'h', 'd'] }] } };
+    const session = await ort.InferenceSession.create(onnxBytes({ ...prefix, spec }));
+    const outs = await session.run({ input_ids: new ort.Tensor('int64', BigInt64Array.from(tokens.slice(0, S).map(BigInt)), [1, S]) }, [kOut, vOut]);
+    await session.release();
+    const k = outs[kOut]!.data as Float32Array; // [S, H·hd]
+    const v = outs[vOut]!.data as Float32Array; // [S, H, hd]
+    const kT = new Float32Array(2 * 4 * S); // [1, H, hd, S]
+    const vC = new Float32Array(2 * S * 4); // [1, H, S, hd]
+    for (let s = 0; s < S; s++) for (let h = 0; h < 2; h++) for (let i = 0; i < 4; i++) {
+      kT[(h * 4 + i) * S + s] = k[s * 8 + h * 4 + i]!;
+      vC[(h * S + s) * 4 + i] = v[(s * 2 + h) * 4 + i]!;
+    }
+    const fill: WeightFill = (key, shape, dtype, scale, offset) =>
+      key === 'kv_cache.body[0].attn.k' ? new Uint8Array(kT.buffer) : key === 'kv_cache.body[0].attn.v' ? new Uint8Array(vC.buffer) : defaultFill(key, shape, dtype, scale, offset);
+    const decode = exportModel(text, 'TinyMoEUT', { decode: { batch: 1, past: S }, fill, ops });
+    assertClose(await run(decode, [[tokens[S]!]]), await run(exportModel(text, 'TinyMoEUT', { ops }), [tokens]), 1e-4);
   }
-  const fill: WeightFill = (key, shape, dtype, scale, offset) =>
-    key === 'kv_cache.body[0].attn.k' ? new Uint8Array(kT.buffer) : key === 'kv_cache.body[0].attn.v' ? new Uint8Array(vC.buffer) : defaultFill(key, shape, dtype, scale, offset);
-  const decode = exportModel(text, 'TinyMoEUT', { decode: { batch: 1, past: S }, fill });
-  assertClose(await run(decode, [[tokens[S]!]]), await run(exportModel(text, 'TinyMoEUT'), [tokens]), 1e-4);
+});
+
+test('fused SwitchHead (gathered experts) equals the standard dispatch, prefill and decode, with a node count constant in the experts', async () => {
+  for (const name of ['TinyMoEUT', 'Cycle']) {
+    const fused = exportModel(SPEC, name, { ops: 'fused' });
+    const standard = exportModel(SPEC, name, { ops: 'standard' });
+    assert.equal(fused.initializerElements, fused.storedParams, name);
+    // No data-dependent dispatch is left in the fused graph (the σ-MoE is on the MoE op).
+    assert.ok(!fused.spec.graph.nodes.some((n) => n.op === 'NonZero'), name);
+    assert.ok(standard.spec.graph.nodes.some((n) => n.op === 'NonZero'), name);
+    const rows = [[1, 2, 3, 9], [4, 5, 6, 0]];
+    assertClose(await run(fused, rows), await run(standard, rows), 1e-4);
+    const opts = { decode: { batch: 2, past: 5 } };
+    const fd = exportModel(SPEC, name, { ...opts, ops: 'fused' });
+    assert.equal(fd.initializerElements, fd.storedParams, name);
+    assertClose(await run(fd, [[3], [9]]), await run(exportModel(SPEC, name, { ...opts, ops: 'standard' }), [[3], [9]]), 1e-4);
+  }
+  // Twice the experts per head (N_A 3 → 5: E 8, selections 2·2·5 − 8 = 12): the same nodes.
+  const wide = SPEC.replace('experts: 4, top_k: 2', 'experts: 8, top_k: 2').replace('selections = Linear(d, 8)', 'selections = Linear(d, 12)');
+  const count = (text: string, ops: 'fused' | 'standard') => exportModel(text, 'TinyMoEUT', { ops }).spec.graph.nodes.length;
+  assert.equal(count(wide, 'fused'), count(SPEC, 'fused'));
+  assert.ok(count(wide, 'standard') > count(SPEC, 'standard'));
+  const w = exportModel(wide, 'TinyMoEUT', { ops: 'fused' });
+  assert.equal(w.initializerElements, w.storedParams);
+  assertClose(await run(w, [[1, 2, 3, 9]]), await run(exportModel(wide, 'TinyMoEUT', { ops: 'standard' }), [[1, 2, 3, 9]]), 1e-4);
 });
 
 test('the MoEUT examples export at their exact sizes', () => {

@@ -311,7 +311,11 @@ test('the interpreted graph reproduces ONNX Runtime: convolutions, pooling, MLA 
   for (const name of ['Cnn', 'Cnn1d', 'Cnn2', 'Mla', 'Moeut']) await compare(name, {}, 2, 5, LAYERS);
   await compare('Mla', { decode: { batch: 2, past: 6 } }, 2, 1, LAYERS);
   await compare('Moeut', { decode: { batch: 2, past: 6 } }, 2, 1, LAYERS);
-  for (const op of ['Conv', 'BatchNormalization', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'Flatten', 'Identity']) assert.ok(seen.has(op), `no compared graph has ${op}`);
+  // Fused SwitchHead gathers each token's chosen experts (TopK, Range, Gather, batched MatMul);
+  // the standard graphs keep the per-expert dispatch.
+  await compare('Moeut', { ops: 'standard' }, 2, 5, LAYERS);
+  await compare('Moeut', { ops: 'standard', decode: { batch: 2, past: 6 } }, 2, 1, LAYERS);
+  for (const op of ['Conv', 'BatchNormalization', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'Flatten', 'Identity', 'TopK', 'Range', 'NonZero', 'ScatterND']) assert.ok(seen.has(op), `no compared graph has ${op}`);
 });
 
 // Rotary position embeddings (kernels/layers/rotary.ts): standard rotate-half (Cos, Sin, Slice,
