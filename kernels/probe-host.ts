@@ -189,12 +189,17 @@ function tokenFeeds(o: typeof Ort, inputs: ExportResult['inputs'], batch: number
   return feeds;
 }
 
+/** The export without its initializers' bytes (written to disk already): what the probe still reads of it is the graph and the counts. */
+function withoutWeights(r: ExportResult): ExportResult {
+  return { ...r, spec: { ...r.spec, graph: { ...r.spec.graph, initializers: [] } } };
+}
+
 async function probe(p: ProbeParams): Promise<ProbeResult> {
   const notes: string[] = [];
   const device = p.device ?? (p.ep === 'cuda' ? 'H100' : 'CPU');
   progress({ stage: 'export', message: `exporting ${p.model} (${p.dtype})` });
   const t0 = performance.now();
-  let exported;
+  let exported: ExportResult;
   // Weights are drawn once and shared by the prefill and decode exports.
   const drawn = new Map<string, Uint8Array>();
   const fill: WeightFill = (key, shape, dtype, scale, offset) => {
@@ -232,6 +237,11 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
       const w = writeOnnx(exported, path, { externalThresholdBytes: externalThreshold() });
       source = path;
       bytes = w.bytes + w.externalBytes;
+      // The weights are on disk: let go of the drawn tensors before ONNX Runtime loads its own
+      // copy, so a large model peaks near one copy of its weights (plus what ORT folds), not two.
+      // The decode export draws them again, deterministically by store key.
+      drawn.clear();
+      exported = withoutWeights(exported);
     } else {
       source = onnxBytes(exported);
       bytes = source.length;
@@ -316,7 +326,7 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
     let decodeUnavailable: string | undefined;
     let decodeCacheElements = 0n;
     try {
-      const dec = exportModel(p.specText, p.model, { dtype: p.dtype, generation: p.generation, ops: p.ops ?? 'fused', fill, decode: { batch: p.batch, past: p.seq }, analysis: { seq: p.seq, srcSeq: p.srcSeq, batch: p.batch, dtype: p.dtype, device } });
+      let dec = exportModel(p.specText, p.model, { dtype: p.dtype, generation: p.generation, ops: p.ops ?? 'fused', fill, decode: { batch: p.batch, past: p.seq }, analysis: { seq: p.seq, srcSeq: p.srcSeq, batch: p.batch, dtype: p.dtype, device } });
       if (dec.maxSeq !== undefined && p.seq + 1 > dec.maxSeq) throw new ExportError(`the position table has ${dec.maxSeq} positions; a decode step at context ${p.seq} needs ${p.seq + 1}`);
       decodeCacheElements = dec.kvCacheElements;
       progress({ stage: 'measure', message: `decode step: session with a KV cache of ${p.seq} positions` });
@@ -325,6 +335,8 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
       if (decBytes > externalThreshold()) {
         decSource = join(tmp, 'decode.onnx');
         writeOnnx(dec, decSource, { externalThresholdBytes: externalThreshold() });
+        drawn.clear();
+        dec = withoutWeights(dec);
       } else decSource = onnxBytes(dec);
       const ds = await createSession(o, decSource, options(strictPlacement, false));
       const decFeeds = tokenFeeds(o, dec.inputs, p.batch, 1, 1, true);
