@@ -7,24 +7,13 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyze, type AnalysisResult } from '../../../src/core/index.js';
+import { prng } from '../../fixtures/prng.js';
 
 const examplesDir = join(__dirname, '..', '..', '..', 'examples');
 const examples = readdirSync(examplesDir)
   .filter((f) => f.endsWith('.npas'))
   .sort()
   .map((f) => readFileSync(join(examplesDir, f), 'utf8'));
-
-/** mulberry32: a small, well-mixed 32-bit PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FRAGMENTS = [
   '(', ')', '[', ']', '{', '}', ',', ':', ';', '.', '..', '*', '+', '-', '/', '//', '%', '**', '=', '==', '<=',

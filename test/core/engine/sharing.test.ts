@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyze, type AnalysisOptions, type Diagnostic, type ModelReport } from '../../../src/core/index.js';
 import * as S from '../../../src/core/sharing/slot-map.js';
+import { prng } from '../../fixtures/prng.js';
 
 function models(src: string, options: Partial<AnalysisOptions> = {}): Map<string, ModelReport> {
   const r = analyze(src, options);
@@ -513,17 +514,6 @@ variant V of N { share body: [0, 0, 1, 1] }`);
 
 // -------------------------------------------------------------------------------------------
 // Differential test: random stacks, strategies and KV maps against a brute-force count.
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('random share / share kv combinations match a brute-force count of stores, K/V and KV bytes', () => {
   // Blk(w) = RMSNorm(8) + Attention(8, heads: 2, window: w) = 8 + 256, of which k + v = 128.

@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatEdits, formatSource, parse, type TextEdit } from '../../../src/core/index.js';
 import { scan } from '../../../src/core/syntax/scanner.js';
+import { prng } from '../../fixtures/prng.js';
 
 const EXAMPLES_DIR = join(__dirname, '..', '..', '..', 'examples');
 const EXAMPLES = readdirSync(EXAMPLES_DIR)
@@ -84,18 +85,6 @@ for (const e of EXAMPLES) {
     assert.ok(!/[ \t]+$/m.test(once), 'no trailing whitespace');
     assert.ok(!/\n\n\n/.test(once), 'single blank lines');
   });
-}
-
-/** A small deterministic PRNG (mulberry32), so a failing case reproduces from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

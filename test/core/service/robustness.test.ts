@@ -7,20 +7,10 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyze, codeLenses, completionsAt, definitionAt, documentSymbols, formatEdits, hoverAt, inlayHints, quickFixes, summarizeModels } from '../../../src/core/index.js';
+import { prng } from '../../fixtures/prng.js';
 
 const EXAMPLES_DIR = join(__dirname, '..', '..', '..', 'examples');
 const EXAMPLES = readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.npas')).sort().map((f) => readFileSync(join(EXAMPLES_DIR, f), 'utf8'));
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function exercise(text: string, offsets: readonly number[], where: string): void {
   try {

@@ -11,6 +11,7 @@ import { GEMMA } from './gemma-sample.js';
 import { parse, type ParseResult } from '../../../src/core/syntax/parser.js';
 import { scan } from '../../../src/core/syntax/scanner.js';
 import type { TextRange } from '../../../src/core/syntax/syntax-tree.js';
+import { prng } from '../../fixtures/prng.js';
 
 
 const GPT = `# A parameterised GPT with index-dependent windows and every statement form.
@@ -68,18 +69,6 @@ model M { a = f(1,
 `;
 
 const SAMPLES = [GEMMA, GPT, MOE, SMALL];
-
-/** Mulberry32: a small, fast, seeded PRNG; deterministic across runs and platforms. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ALPHABET = [
   '(', ')', '[', ']', '{', '}', ',', ':', ';', '.', '..', '=', '==', '<=', '+', '-', '*', '**', '/', '//',
