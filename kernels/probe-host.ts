@@ -14,7 +14,6 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
-import { analyze } from '../src/core/index.js';
 import { KERNEL_RPC, type HostInfo, type JsonRpcRequest, type JsonRpcResponse, type Measurement, type ProbeErrorKind, type ProbeParams, type ProbeProgress, type ProbeResult } from '../src/protocol/kernel-rpc.js';
 import { ExportError, exportModel, onnxBytes, writeOnnx, type ExportResult } from './export.js';
 import { loadModel } from './engine-bridge.js';
@@ -197,6 +196,8 @@ function withoutWeights(r: ExportResult): ExportResult {
 async function probe(p: ProbeParams): Promise<ProbeResult> {
   const notes: string[] = [];
   const device = p.device ?? (p.ep === 'cuda' ? 'H100' : 'CPU');
+  // One set of engine settings for the pre-check, both exports and the roofline beside the measurements.
+  const analysis = { seq: p.seq, srcSeq: p.srcSeq, batch: p.batch, dtype: p.dtype, device };
   progress({ stage: 'export', message: `exporting ${p.model} (${p.dtype})` });
   const t0 = performance.now();
   let exported: ExportResult;
@@ -211,7 +212,7 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
   if (!p.ignoreMemory) {
     let refusal: string | undefined;
     try {
-      const report = loadModel(p.specText, p.model, { seq: p.seq, srcSeq: p.srcSeq, batch: p.batch, dtype: p.dtype, device }).report;
+      const report = loadModel(p.specText, p.model, analysis).report;
       refusal = memoryRefusal(p.model, p.dtype, probeMemoryEstimate(report), availableMemory());
     } catch (e) {
       if (e instanceof ExportError) throw new ProbeFailure('spec', e.message);
@@ -220,7 +221,7 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
     if (refusal) throw new ProbeFailure('memory', refusal);
   }
   try {
-    exported = exportModel(p.specText, p.model, { dtype: p.dtype, ops: p.ops ?? 'fused', generation: p.generation, fill, analysis: { seq: p.seq, srcSeq: p.srcSeq, batch: p.batch, dtype: p.dtype, device } });
+    exported = exportModel(p.specText, p.model, { dtype: p.dtype, ops: p.ops ?? 'fused', generation: p.generation, fill, analysis });
   } catch (e) {
     if (e instanceof ExportError) throw new ProbeFailure('spec', e.message);
     throw e;
@@ -326,7 +327,7 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
     let decodeUnavailable: string | undefined;
     let decodeCacheElements = 0n;
     try {
-      let dec = exportModel(p.specText, p.model, { dtype: p.dtype, generation: p.generation, ops: p.ops ?? 'fused', fill, decode: { batch: p.batch, past: p.seq }, analysis: { seq: p.seq, srcSeq: p.srcSeq, batch: p.batch, dtype: p.dtype, device } });
+      let dec = exportModel(p.specText, p.model, { dtype: p.dtype, generation: p.generation, ops: p.ops ?? 'fused', fill, decode: { batch: p.batch, past: p.seq }, analysis });
       if (dec.maxSeq !== undefined && p.seq + 1 > dec.maxSeq) throw new ExportError(`the position table has ${dec.maxSeq} positions; a decode step at context ${p.seq} needs ${p.seq + 1}`);
       decodeCacheElements = dec.kvCacheElements;
       progress({ stage: 'measure', message: `decode step: session with a KV cache of ${p.seq} positions` });
@@ -368,7 +369,7 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
     }
 
     // Engine numbers at the same settings.
-    const report = analyze(p.specText, { seq: p.seq, srcSeq: p.srcSeq, batch: p.batch, dtype: p.dtype, device }).models.find((m) => m.name === exported.modelName)!;
+    const report = exported.report; // the engine's report at the probe's settings, made by the export
     const pre = report.latency.prefill;
     const measurement = (ts: number[], est: typeof pre): Measurement => {
       const ms = median(ts);
