@@ -3,7 +3,7 @@
 // applying it removes the diagnostic.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { LANGUAGE_ID, codeOf, languageServerReady, openFixture, waitForDiagnostics } from './helpers';
+import { codeOf, openFixture, scratchDocument, waitForDiagnostics } from './helpers';
 
 const SPEC = `model Q {
   d = 64
@@ -14,22 +14,13 @@ const SPEC = `model Q {
 `;
 
 describe('quick fixes', () => {
-  let doc: vscode.TextDocument;
-  before(async () => {
-    await languageServerReady();
-    doc = await vscode.workspace.openTextDocument({ language: LANGUAGE_ID, content: SPEC });
-    await vscode.window.showTextDocument(doc);
-  });
-  after(async () => {
-    await vscode.window.showTextDocument(doc);
-    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
-  });
+  const scratch = scratchDocument(SPEC);
 
   async function fixFor(code: string, word: string): Promise<vscode.CodeAction> {
-    const diags = await waitForDiagnostics(doc.uri, (d) => d.some((x) => codeOf(x) === code), 15_000, `${code} on the scratch spec`);
+    const diags = await waitForDiagnostics(scratch.doc.uri, (d) => d.some((x) => codeOf(x) === code), 15_000, `${code} on the scratch spec`);
     const diag = diags.find((x) => codeOf(x) === code)!;
-    assert.equal(doc.getText(diag.range), word);
-    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, diag.range, vscode.CodeActionKind.QuickFix.value);
+    assert.equal(scratch.doc.getText(diag.range), word);
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', scratch.doc.uri, diag.range, vscode.CodeActionKind.QuickFix.value);
     const preferred = actions.find((a) => a.isPreferred) ?? actions[0];
     assert.ok(preferred, `a quick fix for ${code} (got ${JSON.stringify(actions.map((a) => a.title))})`);
     assert.ok(preferred.kind && vscode.CodeActionKind.QuickFix.contains(preferred.kind), 'kind quickfix');
@@ -41,15 +32,15 @@ describe('quick fixes', () => {
     const fix = await fixFor('npas-name-unknown', 'Linaer');
     assert.equal(fix.title, "Change to 'Linear'");
     assert.ok(await vscode.workspace.applyEdit(fix.edit!));
-    assert.match(doc.getText(), /a = Linear\(d, d\)/);
-    await waitForDiagnostics(doc.uri, (d) => !d.some((x) => codeOf(x) === 'npas-name-unknown'), 15_000, 'npas-name-unknown to go');
+    assert.match(scratch.doc.getText(), /a = Linear\(d, d\)/);
+    await waitForDiagnostics(scratch.doc.uri, (d) => !d.some((x) => codeOf(x) === 'npas-name-unknown'), 15_000, 'npas-name-unknown to go');
   });
 
   it('a misspelt sharing strategy: "Change to \'cycle\'"', async () => {
     const fix = await fixFor('npas-share-strategy', 'cycel');
     assert.equal(fix.title, "Change to 'cycle'");
     assert.ok(await vscode.workspace.applyEdit(fix.edit!));
-    await waitForDiagnostics(doc.uri, (d) => d.length === 0, 15_000, 'no diagnostics once both fixes are applied');
+    await waitForDiagnostics(scratch.doc.uri, (d) => d.length === 0, 15_000, 'no diagnostics once both fixes are applied');
   });
 
   it('a violated budget gets no fix (that is a design decision)', async () => {

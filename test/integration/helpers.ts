@@ -1,3 +1,4 @@
+/// <reference types="mocha" />
 // Shared helpers for the integration suites that run inside the VS Code extension host.
 // Rule: wait for events (or poll a provider until it answers) with a deadline; never sleep
 // a fixed time and hope.
@@ -240,4 +241,29 @@ export async function screenshot(name: string, selector?: string, ms = 15_000): 
   } finally {
     watcher.close();
   }
+}
+
+/**
+ * An untitled npas document with `content`, opened in an editor before the calling suite's tests
+ * (once the language server is ready) and discarded after them, so closing editors later never
+ * asks whether to save it. Call it inside `describe`; read `.doc` in the tests.
+ */
+export function scratchDocument(content: string): { readonly doc: vscode.TextDocument } {
+  let doc: vscode.TextDocument | undefined;
+  before(async () => {
+    await languageServerReady();
+    doc = await vscode.workspace.openTextDocument({ language: LANGUAGE_ID, content });
+    await vscode.window.showTextDocument(doc);
+  });
+  after(async () => {
+    if (!doc) return;
+    await vscode.window.showTextDocument(doc);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+  return {
+    get doc(): vscode.TextDocument {
+      if (!doc) throw new Error('the scratch document is opened in the suite\'s before hook');
+      return doc;
+    },
+  };
 }
