@@ -5,7 +5,7 @@
 // It reads the core only through its public surface (src/core/index.ts: `evaluateArchitecture`).
 
 import { analyze, evaluateArchitecture, instanceAt, mainWeight } from '../src/core/index.js';
-import type { AdapterMethod, AnalysisOptions, ArchitectureModel, Diagnostic, Modifier, ModelMember, ModelReport, ModuleNode, PatternStep, ResolvedSharing, StackShare, StackStrategy } from '../src/core/index.js';
+import type { AnalysisOptions, ArchitectureModel, Diagnostic, Modifier, ModelMember, ModelReport, ModuleNode, PatternStep, ResolvedSharing, StackShare, StackStrategy } from '../src/core/index.js';
 
 export { mainWeight };
 export type { BlockMember, ConvInfo, LayerNode, ModelMember, ModuleNode, WeightSpec } from '../src/core/index.js';
@@ -71,7 +71,6 @@ export function loadModel(text: string, name: string | undefined, options: Parti
     if (target.fanOut) throw new ExportError(`'${m.name}' is tied to '${target.key}', which fans out over a stack; index one instance`);
     tieMain.set(m.name, { pattern: target.pattern, weight: target.weight });
   }
-  checkSupportedSharing(sharing);
   const headShares = headSharePlans(model, sharing);
   const hashMethods = new Map<number, 'roast' | 'rps'>();
   for (const m of sharing.modifiers) if (m.effect.kind === 'hash') hashMethods.set(m.id, /:\s*rps\s*\(/.test(text.slice(m.range.start, m.range.end)) ? 'rps' : 'roast');
@@ -119,14 +118,6 @@ function patternSteps(key: string): PathStep[] {
   const steps: PathStep[] = [];
   for (const m of key.matchAll(/([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]/g)) steps.push(m[1] !== undefined ? { kind: 'name', name: m[1] } : { kind: 'index', index: Number(m[2]) });
   return steps;
-}
-
-/** Refuses sharing schemes the exporter does not build yet, naming them. */
-function checkSupportedSharing(_sharing: ResolvedSharing): void {
-  // Generated weights (hash, bank, dict) and every adapter method are built by kernels/generated
-  // and kernels/layers/adapters.ts; what they cannot build they refuse there, by layer path.
-  // Recursion routing (`route`) is built by kernels/layers/routing.ts (prefill; it refuses a decode step).
-  // Head-wise sharing (`share heads`) is built by layers/head-share.ts from headSharePlans().
 }
 
 /** `body[3].attn` from steps. */
@@ -221,21 +212,9 @@ export function kvProducerPath(model: LoadedModel, steps: readonly PathStep[]): 
 }
 
 /**
- * The adapters (`adapt`, `share … relax`) on weight `weight` of the layer at `steps`: modifiers
- * whose path pattern matches the path as the engine's walk does (a name after a stack fans out
- * over its instances, an index picks one; a last step may name the weight).
+ * The adapters (`adapt`, `share … relax`) on weight `weight` of the layer at `steps`, with their
+ * statements (ids, ranges): the modifiers that reach it (modifiersFor) restricted to its targets.
  */
-export function adaptersFor(model: LoadedModel, steps: readonly PathStep[], weight: string): AdapterMethod[] {
-  const out: AdapterMethod[] = [];
-  for (const m of modifiersFor(model, steps, weight)) {
-    if (m.effect.kind !== 'adapter') continue;
-    if (m.effect.weights && !m.effect.weights.includes(weight)) continue;
-    out.push(m.effect.method);
-  }
-  return out;
-}
-
-/** The adapter modifiers on weight `weight` of the layer at `steps`, with their statements (ids, ranges). */
 export function adapterModifiersFor(model: LoadedModel, steps: readonly PathStep[], weight: string): Modifier[] {
   return modifiersFor(model, steps, weight).filter((m) => m.effect.kind === 'adapter' && (!m.effect.weights || m.effect.weights.includes(weight)));
 }

@@ -5,7 +5,7 @@
 // query, W_UV applied after attention), so the step never re-expands the cache.
 // Rotary embeddings are not emitted (elementwise, counted 0, as for Attention).
 
-import { ExportError, adaptersFor, kvProducerPath, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
+import { ExportError, adapterModifiersFor, kvProducerPath, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
 import { mask } from './attention.js';
 import { reshape, storeFor, toBatchSeq, weightNamed, type EmitContext } from './context.js';
 import { norm } from './norm.js';
@@ -78,7 +78,7 @@ function decodeMla(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[]
   const g = ctx.g;
   const where = pathText(steps);
   // Absorption reads kv_b's weight directly, so an adapter on it would be skipped: refuse.
-  if (adaptersFor(ctx.model, steps, 'kv_b').length > 0) throw new ExportError(`${where}: an adapter on MLA's kv_b is not supported in the decode graph (its absorbed form reads kv_b directly)`);
+  if (adapterModifiersFor(ctx.model, steps, 'kv_b').length > 0) throw new ExportError(`${where}: an adapter on MLA's kv_b is not supported in the decode graph (its absorbed form reads kv_b directly)`);
   const { H, kvRank, rope, nope, vDim } = geometry(node);
   const { batch: B, past: L } = ctx.decode!;
   const slice = (t: string, axis: number, start: number, end: number) => g.op('Slice', [t, g.ints([start]), g.ints([end]), g.ints([axis])]);
