@@ -17,7 +17,8 @@ const PROVIDER_LIBS: Record<string, string[]> = {
 
 export const CUDA_INSTALL_HINT =
   'The CUDA execution provider of onnxruntime-node is not installed. On a machine with network access run ' +
-  '`npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12` (onnxruntime-node 1.29.0; the provider must match it exactly), ' +
+  '`ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install` in the folder that holds node_modules ' +
+  '(onnxruntime-node 1.29.0; the provider must match it exactly; npm 11 skips dependency install scripts, so `npm rebuild` does not run it), ' +
   'or set `npas.probe.providerPath` (CLI: --provider-path DIR) to a folder holding libonnxruntime_providers_shared.so and ' +
   'libonnxruntime_providers_cuda.so built for ONNX Runtime 1.29.0. Use --ep cpu to probe on the CPU instead.';
 

@@ -189,7 +189,7 @@ describe('npas.exportOnnx and npas.runProbe (CPU)', () => {
     assert.equal(outcome.status, 'provider-missing', JSON.stringify(outcome));
     assert.equal(outcome.setting, 'npas.probe.providerPath');
     assert.match(String(outcome.message), /npas\.probe\.providerPath/);
-    assert.match(String(outcome.message), /--onnxruntime-node-install=cuda12/);
+    assert.match(String(outcome.message), /ONNXRUNTIME_NODE_INSTALL=cuda12/);
   });
 
   it('cancelling a probe stops it: the outcome says so and no probe host is left running', async function () {

@@ -86,7 +86,7 @@ test('a missing CUDA provider is an error that says how to install one; --fallba
     const missing = await runProbe(params({ ep: 'cuda', dtype: 'fp32' }), { hostPath: host, providerPath: empty, timeoutMs: 60_000 });
     assert.ok(!missing.ok);
     assert.equal(missing.kind, 'provider-missing');
-    assert.match(missing.message, /npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12/);
+    assert.match(missing.message, /ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules\/onnxruntime-node\/script\/install/);
     assert.match(missing.message, /npas\.probe\.providerPath/);
     const fallback = await runProbe(params({ ep: 'cuda', allowCpuFallback: true }), { hostPath: host, providerPath: empty, timeoutMs: 60_000 });
     assert.ok(fallback.ok);
@@ -165,7 +165,7 @@ test('npas export-onnx and npas probe from the command line', async () => {
     stderr = '';
     const empty = mkdtempSync(join(dir, 'providers-'));
     assert.equal(await runProbeCommand([spec, '--model', 'Looped', '--ep', 'cuda', '--provider-path', empty], io, { hostPath: host }), 3);
-    assert.match(stderr, /onnxruntime-node-install=cuda12/);
+    assert.match(stderr, /ONNXRUNTIME_NODE_INSTALL=cuda12/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
