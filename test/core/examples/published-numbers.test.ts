@@ -316,30 +316,91 @@ const moeutCase: Case = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// 7. WideNet-B (Xue et al., AAAI 2022) on ViT-B/16: shared attention and 4-expert MoE, own norms.
+// 7. WideNet (Xue et al., AAAI 2022) and its ViT / ViT-MoE baselines, built as the authors'
+// TensorFlow code builds them (XueFuzhao/WideNet_Code: widenet/configs.py, modeling.py,
+// model_configs.py, submit_tpu.sh). Table: yuxuan-lou/WideNet, IMG/IMG/cv_performance.png.
 
-const vitAttn = attention(768, 12, 12, 64, true);
-const vitStem = linear(768, 768, true) + 768n + B(197 * 768); // patch, class token, positions
-const vitHead = layerNorm(768) + linear(768, 1000, true);
-const VIT_B16 = 86_567_656n; // timm vit_base_patch16_224
-assert.equal(vitStem + 12n * (2n * layerNorm(768) + vitAttn + mlp(768, 3072)) + vitHead, VIT_B16);
-const moeRouter = B(768 * 4);
-const moeBlock = 2n * layerNorm(768) + vitAttn + moeRouter + 4n * mlp(768, 3072);
-const moeBlockActive = 2n * layerNorm(768) + vitAttn + moeRouter + 2n * mlp(768, 3072);
-const wideRest = vitStem + vitHead + linear(768, 768, true); // + pre-logits
-const wideUnrolled = wideRest + 12n * moeBlock; // 257,202,664
+// 14×14 patches of 16×16×3 (a Conv2D with kernel = stride = 16, biased) and 197 learned
+// positions; the class token prepended by PatchEncoder is zeros, not a weight.
+const vitStem = (d: number): bigint => linear(3 * 16 * 16, d, true) + B(197 * d);
+// Final LayerNorm, 'gap' pooling (no weights), the representation layer Dense(d) + tanh
+// (--use_representation) and the 1000-way Dense.
+const vitHead = (d: number): bigint => layerNorm(d) + linear(d, d, true) + linear(d, 1000, true);
+const vitAttn = (d: number, heads: number): bigint => attention(d, heads, heads, d / heads, true);
+// Keras MultiHeadAttention with key_dim = value_dim = d / heads: q, k, v, o with biases.
+const vitBlock = (d: number, heads: number): bigint => 2n * layerNorm(d) + vitAttn(d, heads) + mlp(d, 4 * d);
+// The "Switch" layer: a bias-free router Dense(experts) and `experts` two-Dense experts, biased.
+const switchRouter = (d: number, experts: number): bigint => B(d * experts);
+const switchBlock = (d: number, heads: number, hidden: number, experts: number): bigint =>
+  2n * layerNorm(d) + vitAttn(d, heads) + switchRouter(d, experts) + B(experts) * mlp(d, hidden);
+
+interface VitShape {
+  readonly d: number;
+  readonly layers: number;
+  readonly heads: number;
+}
+const VIT_B: VitShape = { d: 768, layers: 12, heads: 12 }; // configs.py get_b16 / get_moeb16
+const VIT_L: VitShape = { d: 1024, layers: 24, heads: 16 }; // get_l16 / get_moel16
+const VIT_H: VitShape = { d: 1280, layers: 32, heads: 16 }; // get_moeh14 (16×16 patches)
+const EXPERTS = 4; // submit_tpu.sh: --num_experts=4 --top_k=2
+const TOP_K = 2;
+
+const vit = (s: VitShape): bigint => vitStem(s.d) + B(s.layers) * vitBlock(s.d, s.heads) + vitHead(s.d);
+// timm's vit_base_patch16_224 (86,567,656) has a learned class token and no representation layer:
+// the same blocks and stem otherwise, which checks the per-block count against an exact total.
+assert.equal(vit(VIT_B) + B(VIT_B.d) - linear(768, 768, true), 86_567_656n);
+// ViT-MoE: the last `moeLayers` blocks (the code's switch_deepth) carry the Switch layer instead of the MLP.
+const vitMoe = (s: VitShape, hidden: number, moeLayers: number, experts: number): bigint =>
+  vitStem(s.d) +
+  B(s.layers - moeLayers) * vitBlock(s.d, s.heads) +
+  B(moeLayers) * switchBlock(s.d, s.heads, hidden, experts) +
+  vitHead(s.d);
+// WideNet: one attention and one Switch layer stored; 2 LayerNorms per block.
+const wideNet = (s: VitShape, hidden: number): bigint =>
+  vitStem(s.d) + B(s.layers) * 2n * layerNorm(s.d) + vitAttn(s.d, s.heads) + switchRouter(s.d, EXPERTS) +
+  B(EXPERTS) * mlp(s.d, hidden) + vitHead(s.d);
+
+// The paper's table truncates to whole millions.
+const millions = (n: bigint): bigint => n / 1_000_000n;
+const PAPER_TABLE: readonly (readonly [string, bigint, bigint])[] = [
+  ['ViT-B', vit(VIT_B), 87n],
+  ['ViT-L', vit(VIT_L), 305n],
+  ['ViT-MoE-B', vitMoe(VIT_B, 4096, 2, EXPERTS), 128n],
+  ['ViT-MoE-L', vitMoe(VIT_L, 4096, 4, EXPERTS), 406n],
+  ['WideNet-B', wideNet(VIT_B, 4096), 29n],
+  ['WideNet-L', wideNet(VIT_L, 4096), 40n],
+  ['WideNet-H', wideNet(VIT_H, 5120), 63n],
+];
+for (const [row, derived, published] of PAPER_TABLE) assert.equal(millions(derived), published, `WideNet table: ${row}`);
+// The abstract's ratios, from the table's rounded values: 0.72× (WideNet-H / ViT-B),
+// 0.46× (WideNet-L / ViT-B), 0.13× (WideNet-L / ViT-L).
+const percent = (a: bigint, b: bigint): bigint => (200n * a + b) / (2n * b); // round(100 · a / b)
+assert.deepEqual([percent(63n, 87n), percent(40n, 87n), percent(40n, 305n)], [72n, 46n, 13n]);
+
+// Unrolled, every block runs its own copy of the shared layers; active keeps top_k experts.
+const wideUnrolled = (s: VitShape, hidden: number, experts: number): bigint =>
+  vitStem(s.d) + B(s.layers) * switchBlock(s.d, s.heads, hidden, experts) + vitHead(s.d);
+const wideActive = (s: VitShape, hidden: number): bigint =>
+  wideUnrolled(s, hidden, EXPERTS) - B(s.layers) * B(EXPERTS - TOP_K) * mlp(s.d, hidden);
 
 const wideCase: Case = {
   file: 'widenet.npas',
   options: {},
   models: {
-    ViTB16: { stored: VIT_B16, effective: VIT_B16 },
-    ViTMoEB16: { stored: wideUnrolled, effective: wideUnrolled, active: wideRest + 12n * moeBlockActive },
-    WideNetB: {
-      stored: wideRest + 12n * 2n * layerNorm(768) + vitAttn + moeRouter + 4n * mlp(768, 3072), // 23,395,816
-      effective: wideUnrolled,
-      active: wideRest + 12n * moeBlockActive, // 143,864,296
+    ViTB16: { stored: vit(VIT_B), effective: vit(VIT_B) }, // 87,157,480
+    ViTL16: { stored: vit(VIT_L) }, // 305,375,208
+    ViTMoEB16: {
+      stored: vitMoe(VIT_B, 4096, 2, EXPERTS), // 128,089,320
+      active: vitMoe(VIT_B, 4096, 2, EXPERTS) - 2n * B(EXPERTS - TOP_K) * mlp(768, 4096),
     },
+    ViTMoEL16: { stored: vitMoe(VIT_L, 4096, 4, EXPERTS) }, // 406,116,328
+    WideNetB: {
+      stored: wideNet(VIT_B, 4096), // 29,690,600
+      effective: wideUnrolled(VIT_B, 4096, EXPERTS), // 332,748,520
+      active: wideActive(VIT_B, 4096), // 181,636,840
+    },
+    WideNetL: { stored: wideNet(VIT_L, 4096), effective: wideUnrolled(VIT_L, 4096, EXPERTS) }, // 40,941,544
+    WideNetH: { stored: wideNet(VIT_H, 5120), active: wideActive(VIT_H, 5120) }, // 63,341,800
   },
 };
 
@@ -370,22 +431,50 @@ const claCase: Case = {
   },
 };
 
-const pythia = (kvHeads: number): bigint =>
-  12n * (2n * layerNorm(768) + attention(768, 12, kvHeads, 64, true) + mlp(768, 3072)) +
+const pythia = (kvHeads: number, ffn = 3072): bigint =>
+  12n * (2n * layerNorm(768) + attention(768, 12, kvHeads, 64, true) + mlp(768, ffn)) +
   2n * B(50_304 * 768) +
   layerNorm(768);
 const PYTHIA_160M = 162_322_944n; // Biderman et al. 2023, Table 1 (non-embedding 85,056,000)
 assert.equal(pythia(12), PYTHIA_160M);
 const pythiaKv = (kvHeadsInModel: number): bigint => B(kvHeadsInModel) * 2n * 64n * 2n; // fp16
 
+// zaydzuhri/pythia-mlkv convert_to_mlkv.py: the K/V heads removed (weights and biases) are given
+// back to every MLP. params_lost = heads_lost · (2 · 768 · 64 + 2 · 64); the intermediate size
+// grows by round((params_lost // 12) / 768) // 2, Python's round sending a half to the even side.
+const kvHeadParams = 2n * (768n * 64n + 64n);
+const pyRoundDiv = (n: bigint, m: bigint): bigint => {
+  const [q, r] = [n / m, n % m];
+  return 2n * r > m || (2n * r === m && q % 2n === 1n) ? q + 1n : q;
+};
+function mlkvConverted(kvHeads: number, kvLayers: number): { ffn: number; stored: bigint } {
+  const headsLost = B(12 * 12 - kvHeads * kvLayers);
+  const ffn = 3072 + Number(pyRoundDiv((headsLost * kvHeadParams) / 12n, 768n) / 2n);
+  // Layers without KV drop their (already reduced) K and V projections with biases.
+  return { ffn, stored: pythia(kvHeads, ffn) - B(12 - kvLayers) * kvProjections(768, kvHeads, 64, true) };
+}
+// The script's other mode (--use_key_value_mlp) turns each kept K and V into a GELU MLP
+// 768 → h → 64·kv_heads with h = round((lost // kv_layers // 2 + 64 · kv_heads · 768) / (768 + 64 · kv_heads));
+// experiments.ipynb prints its MLKV-2 (1 head, layers 0 and 6) at 162,339,980: a check of params_lost.
+const mlkv2Lost = B(12 * 12 - 2) * kvHeadParams;
+const kvMlpHidden = pyRoundDiv(mlkv2Lost / 2n /* kv layers */ / 2n /* K and V */ + 64n * 768n, 768n + 64n); // 4,259 in the notebook's print-out
+assert.equal(kvMlpHidden, 4259n);
+assert.equal(PYTHIA_160M - 144n * kvHeadParams + 2n * 2n * (768n * kvMlpHidden + kvMlpHidden + kvMlpHidden * 64n + 64n), 162_339_980n);
+
+const mqa = mlkvConverted(1, 12);
+const mlkv2 = mlkvConverted(1, 2);
+assert.deepEqual([mqa.ffn, mlkv2.ffn], [3777, 3830]);
+// The README's table calls every variant "160M".
+for (const v of [mqa, mlkv2]) assert.equal((v.stored + 5_000_000n) / 10_000_000n, 16n);
+
 const mlkvCase: Case = {
   file: 'cla-mlkv.npas',
   options: { seq: 1, batch: 1, dtype: 'fp16' },
   models: {
     Pythia160M: { stored: PYTHIA_160M, kvBytes: pythiaKv(12 * 12) }, // 36,864 B
-    Pythia160M_MQA: { stored: pythia(1), kvBytes: pythiaKv(12) }, // 3,072 B
+    Pythia160M_MQA: { stored: mqa.stored, kvBytes: pythiaKv(12) }, // 162,332,940; 3,072 B
     // MLKV: 2 KV heads in the model, 6× smaller than MQA; 10 layers drop W_K, W_V (with biases).
-    Pythia160M_MLKV2: { stored: pythia(1) - 10n * kvProjections(768, 1, 64, true), kvBytes: pythiaKv(2) }, // 512 B
+    Pythia160M_MLKV2: { stored: mlkv2.stored, kvBytes: pythiaKv(2) }, // 162,326,152; 512 B
   },
 };
 
