@@ -557,6 +557,27 @@ const vbLoraTrained = 90n * 256n + subVectors * 90n; // the bank and h logits pe
 const mos = 24n * (768n / 4n) + 24n * (768n / 4n) + qvTargets * 1n * ((768n + 768n) / 4n);
 assert.equal(loraR4 / mos, 8n); // MoS abstract: "about 8× parameter savings"
 
+// VB-LoRA "all": q, k, v, o (768 × 768) and up, down (768 ↔ 3072) in 12 layers, rank 4, b = 256.
+const allShapes: readonly (readonly [number, number])[] = [
+  [768, 768],
+  [768, 768],
+  [768, 768],
+  [768, 768],
+  [768, 3072],
+  [3072, 768],
+];
+const allSubVectors = (12n * 4n * loraPerRank(allShapes)) / 256n; // 2,592
+const vbLoraAll = 90n * 256n + allSubVectors * 3n; // the engine's count: k − 1 weights + k indices each
+// VB-LoRA Table 1 (arXiv:2405.15179v3) counts a uint8 index as 1/4 of a float32 (§3.4): with
+// k = 2, 1.5 float32 per sub-vector. "all" then matches the table's 0.027M; "qv" (0.023M) does not
+// (23,904 rounds to 0.024M), which examples/README.md reports.
+const paperStored = (subs: bigint): bigint => 90n * 256n + (3n * subs) / 2n;
+const thousandths = (n: bigint): bigint => (n + 500n) / 1000n; // the table's "0.027M" as 27
+assert.equal(paperStored(allSubVectors), 26_928n);
+assert.equal(thousandths(paperStored(allSubVectors)), 27n);
+assert.equal(thousandths(paperStored(subVectors)), 24n); // the table prints 0.023M
+assert.equal(thousandths(2n * loraR4), 295n); // LoRA qv at rank 8: 0.295M
+
 const vbCase: Case = {
   file: 'vblora-mos.npas',
   options: {},
@@ -564,6 +585,11 @@ const vbCase: Case = {
     RoBERTaBase: { stored: ROBERTA_BASE },
     RoBERTaLoRA: { stored: ROBERTA_BASE + loraR4, trainable: loraR4 },
     RoBERTaVBLoRA: { stored: ROBERTA_BASE + vbLora, trainable: vbLoraTrained },
+    RoBERTaVBLoRAAll: {
+      stored: ROBERTA_BASE + vbLoraAll, // 124,676,448
+      trainable: 90n * 256n + allSubVectors * 90n, // the bank and 90 logits per sub-vector: 256,320
+      effective: ROBERTA_BASE + 4n * 12n * loraPerRank(allShapes), // materialised rank-4 A and B
+    },
     RoBERTaMoS: { stored: ROBERTA_BASE + mos, trainable: mos },
   },
 };
