@@ -13,7 +13,8 @@
 # node-gyp and install scripts read to find "their" Node and project. The nested install must
 # see the machine as a person's shell does: user and global npmrc files and the user's own
 # upper-case NPM_CONFIG_* variables are kept (they are the user's registry, proxy and CA
-# settings); only what npm itself injected is dropped.
+# settings); only what npm itself injected is dropped. (Node 24's own npm looks for the global
+# npmrc under its own prefix, so setup.sh names the machine's explicitly for that install.)
 without_outer_npm() {
   local drop=() name
   while IFS= read -r name; do

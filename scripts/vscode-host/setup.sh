@@ -107,7 +107,11 @@ if [ ! -f "$STAMP" ] || [ ! -f "$CS_DIR/node_modules/code-server/out/node/entry.
   scratch="$HOST_DIR/code-server.partial"
   rm -rf "$scratch" && mkdir -p "$scratch"
   echo '{"private":true}' > "$scratch/package.json"
+  # The machine's global npmrc (its registry, proxy and CA file) belongs to the npm on PATH; Node 24's
+  # own npm would look for one under its own prefix and, behind a TLS-inspecting proxy, fail.
+  global_npmrc="$(cd "$scratch" && without_outer_npm npm config get globalconfig 2>/dev/null || true)"
   (cd "$scratch" && without_outer_npm env PATH="$NODE24_DIR/bin:$PATH" npm_config_nodedir="$NODE24_DIR" \
+     ${global_npmrc:+"npm_config_globalconfig=$global_npmrc"} \
      npm install --no-audit --no-fund --loglevel=error "code-server@$CODE_SERVER_VERSION" >&2 </dev/null)
   test -d "$scratch/node_modules/code-server/lib/vscode/node_modules" \
     || { log "code-server's postinstall did not run (lib/vscode/node_modules missing)"; exit 1; }

@@ -57,7 +57,9 @@ test('setup.sh runs every npm install through without_outer_npm', () => {
   assert.ok(installs.length >= 2, 'setup.sh installs Node 24 and code-server with npm');
   for (const [index, line] of lines.entries()) {
     if (!/\bnpm install\b/.test(line) || line.trimStart().startsWith('#')) continue;
-    const statement = [lines[index - 1] ?? '', line].join('\n'); // a call continued from the line above
+    let start = index; // the first line of a command continued with trailing backslashes
+    while (start > 0 && lines[start - 1].trimEnd().endsWith('\\')) start -= 1;
+    const statement = lines.slice(start, index + 1).join('\n');
     assert.match(statement, /without_outer_npm/, `not cleaned: ${line.trim()}`);
   }
 });
