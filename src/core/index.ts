@@ -53,3 +53,4 @@ export { mainWeight } from './model/main-weight.js';
 export type { WeightSpec, LayerCost, AttentionInfo, ConvInfo } from './layers/layer-kind.js';
 export type { AdapterMethod, Modifier, PatternStep, ResolvedSharing, StackShare, StackStrategy } from './sharing/declarations.js';
 export { instanceAt, type ResolvedPath } from './sharing/resolve-path.js';
+export * from './plans/index.js';

@@ -263,6 +263,8 @@ export function layerTotals(
     params: { stored, effective, active: activeCount, trainable },
     flopsPerToken: flops,
     kvCacheBytes: 0n,
+    activationPerToken: cost.activationElementsPerToken,
+    embeddingParams: embedding,
     range: node.range,
     children,
   };
@@ -279,6 +281,9 @@ function weightReport(w: WeightSpec, node: LayerNode, stored: bigint, effective:
     params: { stored, effective, active, trainable },
     flopsPerToken: 0n,
     kvCacheBytes: 0n,
+    activationPerToken: 0n,
+    embeddingParams: w.role === 'embedding' ? effective : 0n,
+    weight: { role: w.role, shape: w.shape },
     range: node.range,
     children: [],
   };

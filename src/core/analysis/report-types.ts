@@ -1,6 +1,7 @@
 // The budget report: the engine's output for one model or variant, as plain data.
 // Counts are bigint (exact, never rounded); latencies are estimates and are numbers.
 
+import type { WeightRole } from '../layers/layer-kind.js';
 import type { TextRange } from '../syntax/syntax-tree.js';
 
 /** Element types the report can be evaluated at, with their sizes in bytes. */
@@ -95,6 +96,14 @@ export interface NodeReport {
   /** Forward FLOPs per token of this subtree, excluding the attention context term. */
   readonly flopsPerToken: bigint;
   readonly kvCacheBytes: bigint;
+  /** Elements per token this subtree saves for the backward pass (no recomputation, flash
+   * attention; rounded up where a routing capacity makes it fractional). Plans split it per
+   * pipeline stage. */
+  readonly activationPerToken: bigint;
+  /** Params of embedding tables in this subtree (counted in effective). */
+  readonly embeddingParams: bigint;
+  /** For weight nodes: the tensor's role and shape (one copy), as the layer kind declares them. */
+  readonly weight?: { readonly role: WeightRole; readonly shape: readonly number[] };
   readonly range: TextRange;
   readonly children: readonly NodeReport[];
 }

@@ -355,6 +355,8 @@ export function reportOf(
     params: { stored: t.stored, effective: t.effective, active: Q.round(t.active), trainable: t.trainable },
     flopsPerToken: Q.round(t.flops),
     kvCacheBytes: 0n,
+    activationPerToken: Q.ceil(t.activation),
+    embeddingParams: t.embeddingParams,
     range,
     children,
   };

@@ -1,0 +1,28 @@
+// From a spec's text to what plans evaluate: the engine's report of one model or variant at the
+// plan's sequence length, and its pipeline view with the resolved sharing structure.
+
+import { analyze } from '../analysis/analyze.js';
+import type { DType, ModelReport } from '../analysis/report-types.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { sharingStructure } from '../layout/structure.js';
+import { pipelineModel, type PipelineModel } from './pipeline-units.js';
+import type { KvAt } from './serving.js';
+
+export type PlanSource =
+  | { readonly ok: true; readonly report: ModelReport; readonly model: PipelineModel; readonly kvAt: KvAt }
+  | { readonly ok: false; readonly diagnostics: readonly Diagnostic[]; readonly message: string };
+
+/** Analyses `text` at (seq, batch 1, dtype) and returns model `name` (the first model when undefined). */
+export function planSource(text: string, name: string | undefined, seq: number, dtype: DType): PlanSource {
+  const result = analyze(text, { seq, batch: 1, dtype });
+  const errors = result.diagnostics.filter((d) => d.severity === 'error' && d.code !== 'npas-budget-violated');
+  if (errors.length > 0) return { ok: false, diagnostics: errors, message: `the spec has ${errors.length} error(s)` };
+  const report = name === undefined ? result.models[0] : result.models.find((m) => m.name === name);
+  if (!report) {
+    const have = result.models.map((m) => m.name).join(', ') || 'none';
+    return { ok: false, diagnostics: [], message: name === undefined ? 'the spec declares no model' : `no model or variant named '${name}' (have: ${have})` };
+  }
+  const structure = sharingStructure(text).get(report.name);
+  const kvAt: KvAt = (s, b) => (s === seq && b === 1 ? report.kvCacheBytes : (analyze(text, { seq: s, batch: b, dtype }).models.find((m) => m.name === report.name)?.kvCacheBytes ?? 0n));
+  return { ok: true, report, model: pipelineModel(report, structure), kvAt };
+}
