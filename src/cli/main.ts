@@ -6,6 +6,8 @@ import { runAllocate } from './commands/allocate.js';
 import { runBudget } from './commands/budget.js';
 import { runCheck } from './commands/check.js';
 import { runExportOnnx } from './commands/export-onnx.js';
+import { runFit } from './commands/fit.js';
+import { runPlan } from './commands/plan.js';
 import { runProbeCommand } from './commands/probe.js';
 import { runImportHf } from './commands/import-hf.js';
 import { runReport } from './commands/report.js';
@@ -27,6 +29,13 @@ commands:
                                    --ops standard: ai.onnx ops only instead of ORT's fused contrib ops
   report FILE [-o report.html] [--model NAME] [--seq N] [--batch N] [--dtype T] [--device D] [--theme dark|light]
                                    the dashboard as one self-contained HTML file (exit 1 if a budget is violated)
+  plan FILE [--model M] [--gpus N] [--device D] [--tp T] [--pp P] [--vpp V] [--dp D] [--cp C] [--ep E] [--zero 0-3]
+       [--recompute none|selective|full] [--micro-batch b] [--global-batch B] [--seq S] [--optimizer O]
+       [--finetune full|lora|qlora] [--search] [--json]
+                                   per-GPU and per-stage training memory, step time, MFU, tokens/s (docs/plans.md);
+                                   --search: the layouts that fit, fastest first (exit 1 if it does not fit)
+  fit FILE [--model M] [--device D] [--gpus N] [--seq S] [--batch B] [--json]
+                                   serving: largest context and batch, tokens/s; training: fewest GPUs that fit
   help                             this text
 `;
 
@@ -37,6 +46,8 @@ const COMMANDS: Record<string, (argv: readonly string[], io: CliIO) => number> =
   allocate: runAllocate,
   report: (argv, io) => runReport(argv, io),
   'export-onnx': runExportOnnx,
+  plan: runPlan,
+  fit: runFit,
 };
 
 /** Commands that wait on a child process; run through mainAsync. */
