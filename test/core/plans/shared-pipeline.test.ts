@@ -1,0 +1,74 @@
+// Sharing under pipeline parallelism (docs/plans.md, "Sharing-aware rules"): a store read by
+// instances on several pipeline ranks is held by each of those ranks and its gradient is
+// all-reduced across them after the step, as Megatron does for the tied embedding of the first
+// and last stage. A GPT of 8 layers (h 256) cut into 2 stages of 4 layers, against its unshared
+// twin; every expected figure is derived here from the layer's 12h² + 4h params.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { megatronGpt, plan, settings, source } from './fixtures.js';
+
+const h = 256n;
+const V = 1000n;
+const layer = 12n * h * h + 4n * h;
+const attn = 4n * h * h;
+const spec = `${megatronGpt(8, 256, 4, 1000)}
+variant Universal of GPT {
+  share h: all
+}
+variant Cycle of GPT {
+  share h: cycle(2)
+}
+variant Sequence of GPT {
+  share h: sequence(2)
+}
+variant SharedAttention of GPT {
+  share h.attn: all
+}
+`;
+
+function pp2(name: string): ReturnType<typeof plan> {
+  return plan(source(spec, 64, name), settings({ pp: 2 }, { seq: 64, globalBatch: 4 }));
+}
+
+const stageParams = (name: string): bigint[] => pp2(name).stages.map((s) => s.params);
+const replicated = (name: string): [string, bigint, number[]][] => pp2(name).replicated.map((r) => [r.store, r.params, [...r.ranks]]);
+
+test('unshared: 4 layers a stage; the tied table is held by the first and the last stage', () => {
+  assert.deepEqual(stageParams('GPT'), [V * h + 4n * layer, 4n * layer + 2n * h + V * h]);
+  assert.deepEqual(replicated('GPT'), [['tie:wte', V * h, [0, 1]]]);
+});
+
+test('one block shared by all 8 layers (Universal Transformer): each stage stores it once, and all-reduces its gradient', () => {
+  assert.deepEqual(stageParams('Universal'), [V * h + layer, layer + 2n * h + V * h]);
+  assert.deepEqual(replicated('Universal').sort(), [['slot:h:0', layer, [0, 1]], ['tie:wte', V * h, [0, 1]]]);
+  // Per-stage weights differ from the twin's by 3 layers (bf16: 2 bytes each).
+  const twin = pp2('GPT').stages;
+  pp2('Universal').stages.forEach((s, r) => assert.equal(twin[r]!.bytes.weights - s.bytes.weights, 2n * 3n * layer));
+});
+
+test('cycle(2): both stores are read on both stages, so both are replicated', () => {
+  assert.deepEqual(stageParams('Cycle'), [V * h + 2n * layer, 2n * layer + 2n * h + V * h]);
+  assert.deepEqual(replicated('Cycle').filter((r) => r[0].startsWith('slot:')), [['slot:h:0', layer, [0, 1]], ['slot:h:1', layer, [0, 1]]]);
+});
+
+test('sequence(2) puts one store on each stage: nothing to replicate or all-reduce beyond the tied table', () => {
+  assert.deepEqual(stageParams('Sequence'), [V * h + layer, layer + 2n * h + V * h]);
+  assert.deepEqual(replicated('Sequence'), [['tie:wte', V * h, [0, 1]]]);
+});
+
+test('a shared sub-block (attention only): the shared part is replicated, each layer keeps its own MLP and norms', () => {
+  const own = layer - attn;
+  assert.deepEqual(stageParams('SharedAttention'), [V * h + attn + 4n * own, attn + 4n * own + 2n * h + V * h]);
+  assert.deepEqual(replicated('SharedAttention').filter((r) => r[0].startsWith('slot:')), [['slot:h.attn:0', attn, [0, 1]]]);
+});
+
+test('the extra all-reduce: ring over the 2 ranks, 2·(n−1)/n of the bf16 gradients at the intra-node link', () => {
+  const link = 450e9; // H100 NVLink, one direction (devices.ts)
+  const grads = (params: bigint): number => (2 * Number(params)) / link;
+  const close = (a: number, b: number): void => assert.ok(Math.abs(a - b) <= 1e-12 * Math.max(a, b), `${a} vs ${b}`);
+  close(pp2('GPT').step.sharedStores, grads(V * h));
+  close(pp2('Universal').step.sharedStores, grads(V * h) + grads(layer));
+  close(pp2('Cycle').step.sharedStores, grads(V * h) + 2 * grads(layer));
+  close(pp2('Sequence').step.sharedStores, grads(V * h));
+});

@@ -1,0 +1,89 @@
+// The roofline parts of a plan, derived here: one GPU's step is 3× the forward FLOPs at peak
+// (4× with full recomputation, which MFU does not credit); micro-batches, bubble and data-
+// parallel traffic follow the schedule; serving's largest context and batch come from the KV per
+// token and the weights; inconsistent settings are refused with sentences.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DEVICES, evaluatePlan, planServing, searchPlans } from '../../../src/core/index.js';
+import { LLAMA2_7B, megatronGpt, plan, settings, source } from './fixtures.js';
+
+const H100 = DEVICES.find((d) => d.name === 'H100')!;
+const close = (a: number, b: number, what = ''): void => assert.ok(Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b)), `${what} ${a} vs ${b}`);
+
+test('one GPU: step = 3 × forward FLOPs / peak; full recomputation adds a forward, MFU counts 3', () => {
+  const src = source(LLAMA2_7B, 4096);
+  const forward = Number(src.report.flops.prefill);
+  const p = plan(src, settings({}, { seq: 4096, microBatch: 2, globalBatch: 8 }));
+  assert.equal(p.microBatches, 4);
+  close(p.step.seconds, (3 * forward * 8) / H100.peakFlops.bf16, 'step');
+  close(p.mfu, 1, 'mfu');
+  close(p.tokensPerSecond, (8 * 4096) / p.step.seconds, 'tokens/s');
+  const full = plan(src, settings({}, { seq: 4096, microBatch: 2, globalBatch: 8, recompute: 'full' }));
+  close(full.step.seconds, (4 * forward * 8) / H100.peakFlops.bf16, 'step');
+  close(full.mfu, 3 / 4, 'mfu');
+});
+
+test('data parallelism: a ring all-reduce of the bf16 gradients, 2(d−1)/d of them, over the intra-node link', () => {
+  const src = source(LLAMA2_7B, 4096);
+  const p = plan(src, settings({ dp: 8 }, { seq: 4096 }));
+  close(p.step.dataParallel, (2 * 7 * 2 * 6_738_415_616) / (8 * 450e9), 'dp');
+  // ZeRO-3 adds the weight all-gathers of forward and backward: 1.5× (Rajbhandari et al. 2020 §7).
+  close(plan(src, settings({ dp: 8, zero: 3 }, { seq: 4096 })).step.dataParallel, 1.5 * p.step.dataParallel, 'zero-3');
+  // Across 16 GPUs the ring leaves the node: the network share per GPU.
+  close(plan(src, settings({ dp: 16 }, { seq: 4096 })).step.dataParallel, (2 * 15 * 2 * 6_738_415_616) / (16 * 50e9), 'inter-node');
+});
+
+test('pipeline bubble: (p − 1)/v of the slowest stage per micro-batch', () => {
+  const src = source(megatronGpt(8, 256, 4, 1000), 64);
+  const p = plan(src, settings({ pp: 4 }, { seq: 64, globalBatch: 8 }));
+  const perMicroBatch = (p.step.compute + p.step.tensorParallel + p.step.pipelineSends) / 8;
+  close(p.step.pipelineBubble, 3 * perMicroBatch, 'bubble');
+  const v = plan(src, settings({ pp: 4, vpp: 2 }, { seq: 64, globalBatch: 8 }));
+  close(v.step.pipelineBubble, (3 / 2) * ((v.step.compute + v.step.tensorParallel + v.step.pipelineSends) / 8), 'interleaved');
+});
+
+test('serving Llama-2-7B on one H100: the largest context and batch from 2·32·4096·2 bytes of KV per token', () => {
+  const src = source(LLAMA2_7B, 4096);
+  const o = planServing(src.model, src.report, src.kvAt, { device: 'H100', tp: 1, pp: 1, ep: 1, batch: 1, seq: 4096, dtype: 'bf16' });
+  assert.ok(o.ok);
+  const weights = 2n * 6_738_415_616n;
+  const kvPerToken = 2n * 32n * 4096n * 2n;
+  assert.equal(o.plan.perGpuBytes.weights, weights);
+  assert.equal(BigInt(o.plan.maxContext), (80_000_000_000n - weights) / kvPerToken);
+  assert.equal(BigInt(o.plan.maxBatch), (80_000_000_000n - weights) / (kvPerToken * 4096n));
+  // Two GPUs in tensor parallel halve both.
+  const tp2 = planServing(src.model, src.report, src.kvAt, { device: 'H100', tp: 2, pp: 1, ep: 1, batch: 1, seq: 4096, dtype: 'bf16' });
+  assert.ok(tp2.ok);
+  assert.equal(BigInt(tp2.plan.maxContext), (80_000_000_000n - weights / 2n) / (kvPerToken / 2n));
+  // Decode of one token at context 4096 reads the weights a token uses and the KV cache.
+  const readBytes = Number(src.report.latency.decode.bytes);
+  close(o.plan.decodeTokensPerSecond, H100.bandwidth / readBytes, 'decode');
+});
+
+test('search: only layouts that fit, fastest first, each consistent with the cluster', () => {
+  const src = source(LLAMA2_7B, 4096);
+  const found = searchPlans(src.model, settings({ dp: 8 }, { seq: 4096, globalBatch: 16 }));
+  assert.ok(found.fitting.length > 0 && found.fitting.length < found.evaluated);
+  for (let i = 1; i < found.fitting.length; i++) assert.ok(found.fitting[i - 1]!.step.seconds <= found.fitting[i]!.step.seconds);
+  for (const p of found.fitting) {
+    assert.ok(p.fits && p.perGpuBytes.total <= 80_000_000_000n);
+    assert.equal(p.parallel.tp * p.parallel.pp * p.parallel.dp * p.parallel.cp, 8);
+  }
+});
+
+test('inconsistent settings are refused with what to change', () => {
+  const src = source(LLAMA2_7B, 4096);
+  const problems = (s: Parameters<typeof settings>): string => {
+    const o = evaluatePlan(src.model, settings(...s));
+    assert.ok(!o.ok);
+    return o.problems.join(' | ');
+  };
+  assert.match(problems([{ tp: 2 }, { seq: 4096, gpus: 3 }]), /tp × pp × cp × dp = 2 × 1 × 1 × 1 = 2, but the cluster has 3 GPUs/);
+  assert.match(problems([{ dp: 2 }, { seq: 4096, globalBatch: 3 }]), /global batch 3 is not a multiple of micro-batch × dp/);
+  assert.match(problems([{ pp: 64 }, { seq: 4096 }]), /only 32 stack instances/);
+  assert.match(problems([{ ep: 2, dp: 2 }, { seq: 4096 }]), /no experts/);
+  assert.match(problems([{ tp: 16 }, { seq: 4096 }]), /spans more than one node/);
+  assert.match(problems([{}, { seq: 4096, device: 'TPU' }]), /unknown device 'TPU'/);
+  assert.match(problems([{}, { seq: 2048 }]), /analysed at seq 4096/);
+});
