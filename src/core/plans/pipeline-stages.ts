@@ -118,6 +118,14 @@ export function layoutPipeline(model: PipelineModel, pp: number, vpp: number): P
       }
     }
   }
+  // Global stores (hashed memories, banks) serve layers everywhere: every rank holds them.
+  if (!Q.isZero(model.globalStores.stored)) {
+    for (const b of ranks) {
+      b.params = addBreakdown(b.params, model.globalStores);
+      b.holds.push('global stores');
+    }
+    if (pp > 1) replicated.push({ key: 'global stores', params: model.globalStores.stored, trainable: model.globalStores.trainable, ranks: ranks.map((_, r) => r) });
+  }
   return {
     ranks: ranks.map((b, rank) => ({
       rank,

@@ -51,6 +51,11 @@ export interface PipelineModel {
   /** Stack instances across all stacks: how many pipeline chunks the model can be cut into. */
   readonly units: number;
   readonly params: ParamBreakdown;
+  /**
+   * Stores of the whole model that no member's count includes (hashed memories, SSN banks,
+   * dictionaries, shared adapter banks): held by every pipeline rank.
+   */
+  readonly globalStores: ParamBreakdown;
   /** Forward FLOPs of a whole sequence at the report's seq (attention context included). */
   readonly prefillFlops: bigint;
   readonly seq: number;
@@ -83,9 +88,16 @@ export function pipelineModel(report: ModelReport, structure: StructureData | un
   });
   let params = members.reduce((acc, m) => addParams(acc, m.params), undefined as ParamBreakdown | undefined);
   params ??= breakdownOf(report.tree, false);
+  const globalStored = Q.sub(Q.fromBigInt(report.params.stored), params.stored);
+  const globalTrainable = Q.sub(Q.fromBigInt(report.params.trainable), params.trainable);
+  const globalStores: ParamBreakdown =
+    Q.compare(globalStored, Q.ZERO) > 0
+      ? { stored: globalStored, trainable: Q.compare(globalTrainable, Q.ZERO) > 0 ? globalTrainable : Q.ZERO, expert: Q.ZERO, quantisable: Q.ZERO, hiddenMatrix: Q.ZERO, factoredState: Q.compare(globalTrainable, Q.ZERO) > 0 ? globalTrainable : Q.ZERO }
+      : { stored: Q.ZERO, trainable: Q.ZERO, expert: Q.ZERO, quantisable: Q.ZERO, hiddenMatrix: Q.ZERO, factoredState: Q.ZERO };
   return {
     name: report.name,
     members,
+    globalStores,
     units: members.reduce((n, m) => n + (m.kind === 'stack' ? m.instances.length : 0), 0),
     params: { ...params, stored: Q.fromBigInt(report.params.stored), trainable: Q.fromBigInt(report.params.trainable) },
     prefillFlops: report.flops.prefill,

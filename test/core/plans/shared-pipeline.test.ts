@@ -72,3 +72,20 @@ test('the extra all-reduce: ring over the 2 ranks, 2·(n−1)/n of the bf16 grad
   close(pp2('Cycle').step.sharedStores, grads(V * h) + 2 * grads(layer));
   close(pp2('Sequence').step.sharedStores, grads(V * h));
 });
+
+test('a hashed memory (ROAST) serves every layer: each pipeline rank holds it, and its gradient is all-reduced across them', () => {
+  const roast = `${megatronGpt(8, 256, 4, 1000)}
+variant Roast of GPT {
+  hash h: roast(memory: 65_536)
+}
+`;
+  const src = source(roast, 64, 'Roast');
+  const p = plan(src, settings({ pp: 2 }, { seq: 64, globalBatch: 4 }));
+  const memory = 65_536n;
+  // The model stores the memory once; each of the two ranks holds it.
+  const held = p.stages.reduce((a, s) => a + s.params, 0n);
+  const tie = V * h;
+  assert.equal(held, src.report.params.stored + memory + tie);
+  assert.deepEqual(p.replicated.find((r) => r.store === 'global stores'), { store: 'global stores', params: memory, ranks: [0, 1] });
+  assert.ok(p.stages.every((s) => s.holds.includes('global stores')));
+});

@@ -1,0 +1,86 @@
+// `npas plan` and `npas fit` through main(argv, io): the JSON contract of the issue, exit codes
+// (0 fits, 1 does not fit, 2 on flag or spec errors) and messages that name the flag at fault.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { main } from '../../src/cli/main.js';
+
+const root = join(__dirname, '..', '..');
+
+function run(...argv: string[]): { code: number; stdout: string; stderr: string } {
+  let stdout = '';
+  let stderr = '';
+  const code = main(argv, {
+    stdout: (t) => void (stdout += t),
+    stderr: (t) => void (stderr += t),
+    readFile: (p) => readFileSync(join(root, p), 'utf8'),
+    writeFile: () => {},
+  });
+  return { code, stdout, stderr };
+}
+
+const LLMS = 'examples/reference-llms.npas';
+
+test('plan --json: one plan with the per-GPU bytes, fits, step, MFU, tokens/s and stages', () => {
+  const r = run('plan', LLMS, '--model', 'Llama2_7B', '--gpus', '8', '--device', 'H100', '--tp', '2', '--pp', '2', '--dp', '2', '--ep', '1', '--zero', '1', '--recompute', 'selective', '--micro-batch', '1', '--global-batch', '16', '--seq', '4096', '--optimizer', 'adamw', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const json = JSON.parse(r.stdout) as { plans: Record<string, unknown>[] };
+  assert.equal(json.plans.length, 1);
+  const p = json.plans[0]!;
+  for (const key of ['model', 'gpus', 'parallel', 'perGpuBytes', 'fits', 'stepSeconds', 'mfu', 'tokensPerSecond', 'stages']) assert.ok(key in p, key);
+  assert.equal(p.model, 'Llama2_7B');
+  assert.equal(p.gpus, 8);
+  assert.deepEqual(p.parallel, { tp: 2, pp: 2, vpp: 1, dp: 2, cp: 1, ep: 1, etp: 2, zero: 1, gpusPerNode: 8 });
+  const bytes = p.perGpuBytes as Record<string, number>;
+  assert.deepEqual(Object.keys(bytes), ['weights', 'gradients', 'optimizer', 'activations', 'loss', 'buffers', 'total']);
+  assert.equal(bytes.total, bytes.weights! + bytes.gradients! + bytes.optimizer! + bytes.activations! + bytes.loss! + bytes.buffers!);
+  assert.equal(p.fits, true);
+  assert.equal((p.stages as unknown[]).length, 2);
+  assert.ok((p.stepSeconds as number) > 0 && (p.mfu as number) > 0 && (p.mfu as number) <= 1);
+});
+
+test('plan --search: layouts that fit, fastest first; the text form is a table', () => {
+  const j = run('plan', LLMS, '--model', 'Llama2_7B', '--gpus', '8', '--search', '--json', '--limit', '5');
+  assert.equal(j.code, 0, j.stderr);
+  const plans = (JSON.parse(j.stdout) as { plans: { stepSeconds: number; fits: boolean }[] }).plans;
+  assert.equal(plans.length, 5);
+  for (let i = 1; i < plans.length; i++) assert.ok(plans[i - 1]!.stepSeconds <= plans[i]!.stepSeconds);
+  assert.ok(plans.every((p) => p.fits));
+  const t = run('plan', LLMS, '--model', 'Llama2_7B', '--gpus', '8', '--search', '--limit', '3');
+  assert.match(t.stdout, /layouts of 8 × H100 fit/);
+  assert.match(t.stdout, /tp\s+pp\s+vpp\s+dp\s+ep\s+zero\s+recompute/);
+});
+
+test('plan exits 1 when the model does not fit, and says so', () => {
+  const r = run('plan', LLMS, '--model', 'Mixtral8x7B', '--device', 'L4');
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /DOES NOT FIT/);
+});
+
+test('plan refuses inconsistent flags with exit 2, naming what to change', () => {
+  const bad = run('plan', LLMS, '--model', 'Llama2_7B', '--gpus', '8', '--tp', '3');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--gpus 8 is not a multiple of tp × pp × cp = 3/);
+  const zero = run('plan', LLMS, '--zero', '4');
+  assert.equal(zero.code, 2);
+  assert.match(zero.stderr, /--zero must be one of 0, 1, 2, 3/);
+  const lora = run('plan', LLMS, '--model', 'Llama2_7B', '--finetune', 'qlora');
+  assert.equal(lora.code, 2);
+  assert.match(lora.stderr, /adapt/);
+  const model = run('plan', LLMS, '--model', 'Nope');
+  assert.equal(model.code, 2);
+  assert.match(model.stderr, /no model or variant named 'Nope'/);
+});
+
+test('fit --json: serving (largest context and batch, tokens/s) and the smallest training cluster', () => {
+  const r = run('fit', LLMS, '--model', 'Llama2_7B', '--device', 'H100', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout) as { serving: { maxContext: number; maxBatch: number; fits: boolean }; training: { gpus: number; plan: { fits: boolean } } | null };
+  // 80 GB less 2·6,738,415,616 bytes of weights, over 524,288 bytes of KV per token.
+  assert.equal(j.serving.maxContext, Math.floor((80e9 - 2 * 6_738_415_616) / 524_288));
+  assert.ok(j.training && j.training.plan.fits);
+  // Full fine-tuning of 6.7B params needs 16 bytes each (108 GB) before activations: not 1 GPU.
+  assert.ok(j.training.gpus >= 2);
+});
