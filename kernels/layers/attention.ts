@@ -3,9 +3,8 @@
 
 import { ExportError, kvProducerPath, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
 import { positions, reshape, toBatchSeq, weightNamed, type EmitContext } from './context.js';
-import { heads, queries } from './attention-heads.js';
+import { heads, normedHeads, queries, softmaxWithSinks } from './attention-heads.js';
 import { fusedAttention, gqaRotary } from './fused-attention.js';
-import { norm } from './norm.js';
 import { projection } from './projection.js';
 import { hasRelativeBias, relativeScoreBias } from './relative-position.js';
 import { rotate, sameRope, type Rope } from './rotary.js';
@@ -53,7 +52,9 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   // Rotary (rotary.ts) after the q/k norms: GroupQueryAttention rotates inside itself where it
   // can (gqaRotary); otherwise q and k are rotated here, once per K for all its borrowers.
   const rope = info.rope;
-  const inGqa = gqaRotary(ctx, info) && !hasRelativeBias(ctx, info);
+  // GroupQueryAttention takes no sink logits: a layer with sinks runs on the standard ops.
+  const sinks = weightNamed(node, 'sinks') !== undefined;
+  const inGqa = gqaRotary(ctx, info) && !hasRelativeBias(ctx, info) && !sinks;
   // A borrower (CLA, MLKV, recursive KV sharing) reads the producer's K and V and has no K/V
   // projections of its own, so their stores are never read (and not stored) for it.
   const producer = kvProducerPath(ctx.model, steps);
@@ -68,9 +69,8 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
     v4 = borrowed.v;
     kState = keyStates(ctx).get(pathText(producer)) ?? { rope: undefined, rotated: false };
   } else {
-    k = toBatchSeq(ctx, projection(ctx, node, steps, x, 'k', bias('k_bias')).y, [KV, hd]);
+    k = normedHeads(ctx, node, steps, projection(ctx, node, steps, x, 'k', bias('k_bias')).y, KV, hd, 'k_norm', (t) => toBatchSeq(ctx, t, [KV, hd]));
     v4 = toBatchSeq(ctx, projection(ctx, node, steps, x, 'v', bias('v_bias')).y, [KV, hd]);
-    if (weightNamed(node, 'k_norm')) k = norm(ctx, node, steps, k, hd, 'k_norm', 'k_norm_bias');
     if (rope && !inGqa) k = rotate(ctx, k, rope, KV, hd);
     kState = { rope, rotated: rope !== undefined && !inGqa };
     keyStates(ctx).set(pathText(steps), kState);
@@ -86,7 +86,7 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   }
   // A relative position bias (T5) is an additive score input the contrib ops here do not take:
   // such layers use the standard ops below (relative-position.ts).
-  if (ctx.ops === 'fused' && !hasRelativeBias(ctx, info)) {
+  if (ctx.ops === 'fused' && !hasRelativeBias(ctx, info) && !sinks) {
     const merged = fusedAttention(ctx, node, `kv_cache.${pathText(producer ?? steps)}`, q, k, v4, gqaRope);
     if (merged) return projection(ctx, node, steps, merged, 'o', bias('o_bias'));
   }
@@ -104,7 +104,7 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   else if (info.window !== undefined) throw new ExportError(`${pathText(steps)}: a bidirectional sliding window is not supported by the ONNX exporter`);
   const rel = relativeScoreBias(ctx, steps, info); // T5's bias, [1, H, S, S] (relative-position.ts)
   if (rel) scores = g.op('Add', [scores, rel]);
-  let probs = g.op('Softmax', [scores], { axis: { kind: 'int', value: -1 } });
+  let probs = softmaxWithSinks(ctx, node, steps, scores, [1, H, 1, 1]);
   if (G > 1) probs = reshape(ctx, probs, [0, KV, -1, 0]);
   let ctxv = g.op('MatMul', [probs, vh], undefined, { hint: 'ctx' }); // [B, KV, G·S, hd]
   if (G > 1) ctxv = reshape(ctx, ctxv, [0, H, -1, hd]);
@@ -135,7 +135,7 @@ export function decodeAttention(ctx: EmitContext, node: LayerNode, steps: readon
   const sNew = g.op('MatMul', [qg, kNew], undefined, { hint: 'scores_new' }); // [B, KV, G, 1]
   const joined = g.op('Concat', [sPast, sNew], { axis: { kind: 'int', value: -1 } });
   const rel = relativeScoreBias(ctx, steps, info); // T5's bias, [1, KV, G, L + 1] (relative-position.ts)
-  const probs = g.op('Softmax', [rel ? g.op('Add', [joined, rel]) : joined], { axis: { kind: 'int', value: -1 } });
+  const probs = softmaxWithSinks(ctx, node, steps, rel ? g.op('Add', [joined, rel]) : joined, [1, KV, G, 1]);
   const axis = g.ints([3]);
   const pPast = g.op('Slice', [probs, g.ints([0]), g.ints([L]), axis]);
   const pNew = g.op('Slice', [probs, g.ints([L]), g.ints([L + 1]), axis]);

@@ -10,9 +10,8 @@
 // instance), so this builder never reads another layer's K/V.
 
 import { ExportError, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
-import { heads, queries } from './attention-heads.js';
+import { heads, normedHeads, queries } from './attention-heads.js';
 import { reshape, weightNamed, type EmitContext } from './context.js';
-import { norm } from './norm.js';
 import { projection } from './projection.js';
 
 /** What a decoder's cross-attention reads: the encoder output (prefill), or the cached source length (decode). */
@@ -52,9 +51,8 @@ export function crossAttention(ctx: EmitContext, node: LayerNode, steps: readonl
   const kvIn = weightNamed(node, 'k')!.shape[1]!;
   if (kvIn !== source.width) throw new ExportError(`${where}: cross-attention reads keys and values of width ${kvIn} but the encoder produces ${source.width}`);
   const srcShape = (rest: number[]) => g.op('Concat', [source.idsShape, g.ints(rest)], { axis: { kind: 'int', value: 0 } }, { hint: 'src_shape' });
-  let k = g.op('Reshape', [projection(ctx, node, steps, source.x, 'k', bias('k_bias')).y, srcShape([KV, hd])], undefined, { hint: 'xk' }); // [B, S_src, KV, hd]
+  const k = normedHeads(ctx, node, steps, projection(ctx, node, steps, source.x, 'k', bias('k_bias')).y, KV, hd, 'k_norm', (t) => g.op('Reshape', [t, srcShape([KV, hd])], undefined, { hint: 'xk' })); // [B, S_src, KV, hd]
   const v = g.op('Reshape', [projection(ctx, node, steps, source.x, 'v', bias('v_bias')).y, srcShape([KV, hd])], undefined, { hint: 'xv' });
-  if (weightNamed(node, 'k_norm')) k = norm(ctx, node, steps, k, hd, 'k_norm', 'k_norm_bias');
   if (ctx.ops === 'fused' && KV === H) {
     // com.microsoft MultiHeadAttention takes a key/value sequence of another length than the
     // query's: the fused kernel (CPU and CUDA) for a prefill's cross-attention. GQA has no

@@ -55,6 +55,11 @@ export async function importHfConfig(log: vscode.LogOutputChannel, config?: vsco
   }
   await vscode.window.showTextDocument(document);
   log.info(`Imported ${configUri.toString(true)} as model ${imported.modelName} into ${document.uri.toString(true)}`);
+  // Keys the spec does not use are also listed in its header; a notification makes sure they are seen.
+  for (const warning of imported.warnings) log.warn(`${name}: ${warning}`);
+  if (imported.warnings.length > 0) {
+    void vscode.window.showWarningMessage(`NPAS imported ${name} without ${imported.warnings.length} config key(s) it does not model; see the spec's header and the NPAS Studio output.`);
+  }
   return { status: 'created', uri: document.uri.toString(), modelName: imported.modelName };
 }
 

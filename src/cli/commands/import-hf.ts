@@ -14,6 +14,7 @@ export function runImportHf(argv: readonly string[], io: CliIO): number {
   const result = importHfConfig(readSpec(path, io), typeof name === 'string' ? { modelName: name, sourceName: path } : { sourceName: path });
   // Refusal messages already start with the key they name.
   if (!result.ok) throw new CliError(`${path}: ${result.message}`);
+  for (const warning of result.warnings) io.stderr(`${path}: warning: ${warning}\n`);
   const out = flags.get('output');
   if (typeof out === 'string') {
     try {

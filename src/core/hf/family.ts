@@ -3,7 +3,7 @@
 // Head selection from `architectures` lives here too because it is the same for every family.
 
 import { ConfigError, showJson, type ConfigReader } from './config-reader.js';
-import type { Binding, BlockDef } from './spec-writer.js';
+import type { Binding, BlockDef, VariantDef } from './spec-writer.js';
 
 /**
  * What sits on top of the base model: nothing (`base`, e.g. LlamaModel, BertModel with pooler),
@@ -19,6 +19,10 @@ export interface FamilyModel {
   readonly blocks: readonly BlockDef[];
   readonly modules: readonly Binding[];
   readonly statements: readonly string[];
+  /** Parts of the config the spec leaves out on purpose, each named by its key: listed in the header and warned about. */
+  /** Variants written after the model (DeepSeek-V3's multi-token-prediction modules). */
+  readonly variants?: readonly VariantDef[];
+  readonly omitted?: readonly { readonly key: string; readonly why: string }[];
 }
 
 export interface Family {

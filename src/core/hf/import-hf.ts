@@ -8,17 +8,31 @@
 import { ConfigError, ConfigReader, showJson, type DefaultedKey } from './config-reader.js';
 import { selectHead, type Family } from './family.js';
 import { ALBERT, BERT } from './families/bert-like.js';
-import { DEEPSEEK_V2 } from './families/deepseek-v2.js';
+import { DEEPSEEK_V2, DEEPSEEK_V3, KIMI_K2 } from './families/deepseek-v2.js';
 import { GPT2 } from './families/gpt2.js';
+import { GRANITE, GRANITE_MOE, PHI3, STARCODER2 } from './families/code-and-phi.js';
+import { GEMMA2, GEMMA3, GEMMA3_TEXT } from './families/gemma-sliding.js';
+import { FALCON } from './families/falcon.js';
+import { GPT_OSS } from './families/gpt-oss.js';
 import { GEMMA, LLAMA, MISTRAL, MIXTRAL, QWEN2 } from './families/llama-like.js';
+import { OLMO, OLMO2, OLMOE } from './families/olmo.js';
+import { QWEN3, QWEN3_MOE } from './families/qwen3.js';
 import { GPT_NEOX, PHI } from './families/parallel-decoders.js';
+import { hasLmHead } from './families/shared-parts.js';
 import { T5 } from './families/t5.js';
-import { isJsonObject, parseJsonText } from './json-text.js';
+import { isJsonObject, parseJsonText, type JsonObject, type JsonValue } from './json-text.js';
 import { chooseModelName } from './model-name.js';
 import { renderModel } from './spec-writer.js';
+import { classifyUnusedKeys, type UnusedKeyReport } from './unused-keys.js';
 
 export type ImportResult =
-  | { readonly ok: true; readonly spec: string; readonly modelName: string }
+  | {
+      readonly ok: true;
+      readonly spec: string;
+      readonly modelName: string;
+      /** Config keys the spec does not use and that might change its numbers, one message each. */
+      readonly warnings: readonly string[];
+    }
   | { readonly ok: false; readonly key: string | undefined; readonly message: string };
 
 export interface ImportOptions {
@@ -28,7 +42,36 @@ export interface ImportOptions {
   readonly sourceName?: string;
 }
 
-const FAMILIES: readonly Family[] = [GPT2, BERT, ALBERT, T5, LLAMA, MISTRAL, MIXTRAL, QWEN2, GEMMA, PHI, GPT_NEOX, DEEPSEEK_V2];
+const FAMILIES: readonly Family[] = [
+  GPT2,
+  BERT,
+  ALBERT,
+  T5,
+  LLAMA,
+  MISTRAL,
+  MIXTRAL,
+  QWEN2,
+  GEMMA,
+  PHI,
+  GPT_NEOX,
+  DEEPSEEK_V2,
+  QWEN3,
+  QWEN3_MOE,
+  GEMMA2,
+  GEMMA3_TEXT,
+  GEMMA3,
+  PHI3,
+  STARCODER2,
+  GRANITE,
+  GRANITE_MOE,
+  FALCON,
+  OLMO,
+  OLMO2,
+  OLMOE,
+  GPT_OSS,
+  DEEPSEEK_V3,
+  KIMI_K2,
+];
 
 /** The model_type values the importer understands, in documentation order. */
 export const SUPPORTED_MODEL_TYPES: readonly string[] = FAMILIES.map((f) => f.modelType);
@@ -62,6 +105,42 @@ function defaultsLines(configClass: string, defaulted: readonly DefaultedKey[], 
   return lines;
 }
 
+/** The value at a dotted key path (`text_config.num_experts`) of the config root. */
+function valueAtPath(root: JsonObject, path: string): JsonValue | undefined {
+  let value: JsonValue | undefined = root;
+  for (const part of path.split('.')) {
+    if (value === undefined || value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+    value = Object.prototype.hasOwnProperty.call(value, part) ? value[part] : undefined;
+  }
+  return value;
+}
+
+/** Comment lines listing `keys` after `title`, wrapped like the defaults. */
+function keyListLines(title: string, keys: readonly string[], width = 96): string[] {
+  if (keys.length === 0) return [];
+  const lines: string[] = [];
+  let line = title;
+  for (const [i, key] of keys.entries()) {
+    const item = `${oneLine(key)}${i < keys.length - 1 ? ',' : '.'}`;
+    if (line.length + 1 + item.length > width) {
+      lines.push(line);
+      line = `  ${item}`;
+    } else {
+      line = `${line} ${item}`;
+    }
+  }
+  lines.push(line);
+  return lines;
+}
+
+function unusedKeyLines(report: UnusedKeyReport): string[] {
+  const known = report.all.filter((k) => !report.unknown.includes(k));
+  return [
+    ...keyListLines('Not used (no effect on the counts):', known),
+    ...keyListLines('Not used and not modelled (check that they change nothing):', report.unknown),
+  ];
+}
+
 function importChecked(jsonText: string, options: ImportOptions): ImportResult {
   const parsed = parseJsonText(jsonText);
   if (!parsed.ok) {
@@ -82,8 +161,21 @@ function importChecked(jsonText: string, options: ImportOptions): ImportResult {
   if (family === undefined) return refuse('model_type', `model_type "${modelType}" is not supported; supported: ${supported}`);
 
   const cfg = new ConfigReader(root);
+  // The header reads these itself.
+  cfg.consume('model_type', '_name_or_path', 'transformers_version');
   const choice = selectHead(cfg, family);
+  // A model without an LM head has nothing to tie.
+  if (!hasLmHead(choice.head)) cfg.consume('tie_word_embeddings');
   const model = family.build(cfg, choice.head);
+  const unused = classifyUnusedKeys(cfg.unusedKeys(), (key) => valueAtPath(root, key));
+  const [first] = unused.contradicting;
+  if (first !== undefined) {
+    return refuse(
+      first,
+      `model_type "${modelType}" has no ${unused.contradicting.join(', ')}, but the config sets ${unused.contradicting.length === 1 ? 'it' : 'them'}: ` +
+        `importing it as ${family.configClass} would drop ${unused.contradicting.length === 1 ? 'that structure' : 'those structures'}; is the model_type right?`,
+    );
+  }
 
   const nameOrPath = typeof root['_name_or_path'] === 'string' ? oneLine(root['_name_or_path']) : undefined;
   const modelName = chooseModelName(options.modelName, nameOrPath, modelType);
@@ -99,6 +191,8 @@ function importChecked(jsonText: string, options: ImportOptions): ImportResult {
     `Imported from ${source} (model_type "${modelType}"${version}).`,
     `Class ${choice.className}${classNote}: ${model.description}.`,
     ...defaultsLines(family.configClass, cfg.defaulted),
+    ...(model.omitted ?? []).map((o) => `Not modelled: ${o.key} (${o.why}).`),
+    ...unusedKeyLines(unused),
   ];
   const spec = renderModel({
     header,
@@ -107,8 +201,15 @@ function importChecked(jsonText: string, options: ImportOptions): ImportResult {
     blocks: model.blocks,
     modules: model.modules,
     statements: model.statements,
+    ...(model.variants === undefined ? {} : { variants: model.variants }),
   });
-  return { ok: true, spec, modelName };
+  const warnings = [
+    ...(model.omitted ?? []).map((o) => `${o.key} is not modelled: ${o.why}`),
+    ...unused.unknown.map(
+    (key) => `${oneLine(key)} is not used by the ${modelType} import and is not known to leave the counts unchanged; check what it does`,
+    ),
+  ];
+  return { ok: true, spec, modelName, warnings };
 }
 
 /**

@@ -19,6 +19,13 @@ export interface BlockDef {
   readonly members: readonly Binding[];
 }
 
+/** A variant of the imported model (DeepSeek-V3 with its prediction modules), named `<model><suffix>`. */
+export interface VariantDef {
+  readonly suffix: string;
+  readonly comment: string;
+  readonly members: readonly Binding[];
+}
+
 export interface ModelDef {
   readonly header: readonly string[];
   readonly name: string;
@@ -26,6 +33,7 @@ export interface ModelDef {
   readonly blocks: readonly BlockDef[];
   readonly modules: readonly Binding[];
   readonly statements: readonly string[];
+  readonly variants?: readonly VariantDef[];
 }
 
 /** An argument: expression text (a name, an enum value, `none`), a number or a boolean. */
@@ -95,5 +103,10 @@ export function renderModel(model: ModelDef): string {
     for (const s of model.statements) lines.push(`  ${s}`);
   }
   lines.push('}');
+  for (const variant of model.variants ?? []) {
+    lines.push('', `# ${variant.comment}`, `variant ${model.name}${variant.suffix} of ${model.name} {`);
+    lines.push(...renderGroup(variant.members, '  '));
+    lines.push('}');
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -1,5 +1,5 @@
-// Multi-head attention with grouped-query (GQA) and multi-query (MQA) heads, optional per-head
-// q/k norms (Qwen 3, Gemma 3), rotary position embeddings on q and k (Llama, GPT-NeoX; no
+// Multi-head attention with grouped-query (GQA) and multi-query (MQA) heads, optional q/k norms
+// per head (Qwen 3, Gemma 3) or over the full width (OLMo-2, OLMoE), attention sinks (GPT-OSS), rotary position embeddings on q and k (Llama, GPT-NeoX; no
 // parameters), sliding windows and cross-attention. Projections follow
 // Transformers' LlamaAttention: q [heads·head_dim, d], k and v [kv_heads·head_dim, kv_dim],
 // o [d, heads·head_dim]. The score and value terms are left to the engine, from AttentionInfo.
@@ -22,6 +22,15 @@ const ARGS = [
   optional('o_bias', BOOL, 'Bias on o. Default: bias.'),
   optional('qk_norm', oneOf(['none', 'rms', 'layer']), 'Per-head norm of width head_dim on queries and keys.', {
     default: 'none',
+  }),
+  optional(
+    'qk_norm_width',
+    oneOf(['head', 'full']),
+    'head: one norm of head_dim shared by every head (Qwen 3, Gemma 3); full: one norm over all query heads (heads·head_dim) and one over all key heads (kv_heads·head_dim) before the split into heads (OLMo-2, OLMoE).',
+    { default: 'head' },
+  ),
+  optional('sinks', BOOL, 'Attention sinks: one learned logit per query head that joins every softmax and takes probability mass without a value (GPT-OSS).', {
+    default: false,
   }),
   optional('window', DIM, 'Sliding window in tokens; none attends the whole context.'),
   optional('causal', BOOL, 'Causal (decoder) or bidirectional (encoder) self-attention.', { default: true }),
@@ -100,20 +109,32 @@ export const ATTENTION: LayerKind = {
     const k = projection('k', kvIn, kvWidth, a.optionalBool('k_bias') ?? bias);
     const v = projection('v', kvIn, kvWidth, a.optionalBool('v_bias') ?? bias);
     const o = projection('o', qWidth, d, a.optionalBool('o_bias') ?? bias);
-    // q/k norms are shared across heads, one vector of head_dim each, as Qwen3RMSNorm(head_dim)
-    // on q_norm and k_norm in Transformers; a LayerNorm adds its shift.
+    // Per head, q/k norms are shared across heads, one vector of head_dim each, as
+    // Qwen3RMSNorm(head_dim) on q_norm and k_norm in Transformers; full width, one vector over
+    // all query heads and one over all key heads, as Olmo2's RMSNorm(heads·head_dim) and
+    // RMSNorm(kv_heads·head_dim). A LayerNorm adds its shift.
     const qkNorm = a.choice('qk_norm');
+    const full = a.choice('qk_norm_width') === 'full';
+    const qNormWidth = full ? qWidth : headDim;
+    const kNormWidth = full ? kvWidth : headDim;
     const qNorm: WeightSpec[] = [];
     const kNorm: WeightSpec[] = [];
     if (qkNorm !== 'none') {
-      qNorm.push(normWeight('q_norm', headDim));
-      kNorm.push(normWeight('k_norm', headDim));
+      qNorm.push(normWeight('q_norm', qNormWidth));
+      kNorm.push(normWeight('k_norm', kNormWidth));
       if (qkNorm === 'layer') {
-        qNorm.push(biasWeight('q_norm_bias', headDim));
-        kNorm.push(biasWeight('k_norm_bias', headDim));
+        qNorm.push(biasWeight('q_norm_bias', qNormWidth));
+        kNorm.push(biasWeight('k_norm_bias', kNormWidth));
       }
     }
-    const weights = [...q, ...k, ...v, ...o, ...qNorm, ...kNorm];
+    // GPT-OSS's sinks: nn.Parameter(num_attention_heads), a logit per head appended to each
+    // row of scores before the softmax and dropped after it.
+    const sinks = a.bool('sinks') ? [biasWeight('sinks', heads)] : [];
+    if (sinks.length > 0 && cross) {
+      report('sinks', 'sinks apply to self-attention; cross-attention attends the whole source');
+      return undefined;
+    }
+    const weights = [...q, ...k, ...v, ...o, ...qNorm, ...kNorm, ...sinks];
     if (!checkShapesExact(weights, report)) return undefined;
 
     const kvFlops = 2n * matmulFlops(kvIn, kvWidth);

@@ -151,6 +151,26 @@ const CASES: readonly CostCase[] = [
     activations: 4096n + 2n * 4096n + 32n + 2n * 1024n + 4096n + 1024n,
   },
   {
+    // OLMo-2-7B: q_norm RMSNorm(heads·head_dim) and k_norm RMSNorm(kv_heads·head_dim).
+    name: 'OLMo-2 attention, full-width rms qk_norm',
+    kind: 'Attention',
+    args: { d: 4096, heads: 32, qk_norm: 'rms', qk_norm_width: 'full' },
+    params: 4n * 4096n * 4096n + 4096n + 4096n,
+    flops: 8n * 4096n * 4096n,
+    kv: 8192,
+    activations: 4096n + 2n * 4096n + 32n + 2n * 4096n + 4096n + 4096n,
+  },
+  {
+    // GPT-OSS-20B: biased q/k/v/o and one sink logit per query head (no FLOPs, no KV).
+    name: 'GPT-OSS attention with sinks',
+    kind: 'Attention',
+    args: { d: 2880, heads: 64, kv_heads: 8, head_dim: 64, bias: true, sinks: true },
+    params: 2n * 2880n * 4096n + 2n * 2880n * 512n + 4096n + 2n * 512n + 2880n + 64n,
+    flops: 2n * 2n * 2880n * 4096n + 2n * 2n * 2880n * 512n,
+    kv: 1024,
+    activations: 2880n + 2n * 4096n + 64n + 2n * 512n,
+  },
+  {
     name: 'layer qk_norm adds shifts',
     kind: 'Attention',
     args: { d: 64, heads: 4, qk_norm: 'layer' },

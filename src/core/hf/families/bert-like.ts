@@ -126,6 +126,8 @@ function buildBert(cfg: ConfigReader, head: HeadKind): FamilyModel {
 
 function buildAlbert(cfg: ConfigReader, head: HeadKind): FamilyModel {
   const vocab = cfg.positiveInt('vocab_size', 30_000);
+  // AlbertConfig keeps four keys of the original TF code that no Transformers module reads.
+  cfg.consume('down_scale_factor', 'gap_size', 'net_structure_type', 'num_memory_blocks');
   const emb = cfg.positiveInt('embedding_size', 128);
   const positions = cfg.positiveInt('max_position_embeddings', 512);
   const types = cfg.positiveInt('type_vocab_size', 2);

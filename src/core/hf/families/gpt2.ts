@@ -22,6 +22,9 @@ function buildGpt2(cfg: ConfigReader, head: HeadKind): FamilyModel {
   refuseIfSet(cfg, 'add_cross_attention', 'GPT-2 blocks with cross-attention need an encoder that the config does not describe');
   const vocab = cfg.positiveInt('vocab_size', 50_257);
   const positions = cfg.positiveInt('n_positions', 1024);
+  // n_ctx is GPT2Config's legacy copy of n_positions that no module reads; the summary_* keys
+  // configure GPT2DoubleHeadsModel's multiple-choice head, which the supported classes lack.
+  cfg.consume('n_ctx', 'summary_type', 'summary_use_proj', 'summary_activation', 'summary_proj_to_labels', 'summary_first_dropout');
   const shape = readAttentionShape(cfg, { hidden: 'n_embd', hiddenDefault: 768, heads: 'n_head', headsDefault: 12 });
   const layers = cfg.positiveInt('n_layer', 12);
   // GPT2MLP's width is n_inner, or 4 × n_embd when n_inner is None.

@@ -4,6 +4,7 @@
 // (one window for all layers, a threshold comprehension, or an explicit list).
 
 import { ConfigError, type ConfigReader } from '../config-reader.js';
+import { isJsonObject, type JsonObject } from '../json-text.js';
 import type { HeadKind } from '../family.js';
 import { binding, call, formatArg, type Arg, type Binding } from '../spec-writer.js';
 
@@ -90,15 +91,27 @@ export interface RopePlan {
 const ENGINE_ROPE_THETA = 10_000;
 
 /**
+ * Transformers v5's `rope_parameters` (rope_type, rope_theta and the scaling factors in one
+ * object, replacing rope_theta and rope_scaling), or, for families with several attention types
+ * (Gemma 3), its entry for `layerType` (`{"full_attention": {...}, "sliding_attention": {...}}`).
+ */
+export function ropeParameters(cfg: ConfigReader, layerType: string): JsonObject | undefined {
+  const value = cfg.raw('rope_parameters');
+  if (!isJsonObject(value)) return undefined;
+  const perType = value[layerType];
+  return isJsonObject(perType) ? perType : value;
+}
+
+/**
  * Reads the rotary embedding as Transformers applies it: the base from the theta key (or, in
  * newer configs, rope_parameters.rope_theta), rotary dims int(fraction · head_dim) for partial
  * rotary (PhiAttention's rotary_ndims, GPTNeoXAttention's rotary_ndims). rope_scaling (linear,
  * dynamic, llama3, yarn) rescales frequencies, which the engine does not model; its cost is the
  * same, and the comment on rope_theta says so.
  */
-export function readRope(cfg: ConfigReader, keys: RopeKeys, headDim: number): RopePlan {
-  const nested = cfg.raw('rope_parameters');
-  const nestedTheta = nested !== null && typeof nested === 'object' && !Array.isArray(nested) ? nested['rope_theta'] : undefined;
+export function readRope(cfg: ConfigReader, keys: RopeKeys, headDim: number, layerType = 'full_attention'): RopePlan {
+  const nested = ropeParameters(cfg, layerType);
+  const nestedTheta = nested?.['rope_theta'];
   const theta =
     !cfg.has(keys.theta) && typeof nestedTheta === 'number' && Number.isFinite(nestedTheta) && nestedTheta > 0
       ? nestedTheta
@@ -111,7 +124,8 @@ export function readRope(cfg: ConfigReader, keys: RopeKeys, headDim: number): Ro
     cfg.require(ropeDim >= 2 && ropeDim % 2 === 0, keys.partial, `${keys.partial} (${fraction}) × head_dim (${headDim}) gives ${ropeDim} rotary dims; rotate-half needs an even number of at least 2`);
   }
   const scaling = cfg.raw('rope_scaling');
-  const scalingType = scaling !== null && typeof scaling === 'object' && !Array.isArray(scaling) ? (scaling['rope_type'] ?? scaling['type']) : undefined;
+  const scalingType =
+    scaling !== null && typeof scaling === 'object' && !Array.isArray(scaling) ? (scaling['rope_type'] ?? scaling['type']) : nested?.['rope_type'];
   const constants: Binding[] = [];
   const args: Record<string, Arg | undefined> = { rope: true };
   if (ropeDim !== headDim) {
@@ -120,7 +134,13 @@ export function readRope(cfg: ConfigReader, keys: RopeKeys, headDim: number): Ro
   }
   const scaled = typeof scalingType === 'string' && scalingType !== 'default' ? `; rope_scaling "${scalingType}" is not modelled (same cost, unscaled frequencies)` : '';
   if (theta !== ENGINE_ROPE_THETA || scaled !== '') {
-    constants.push(binding('rope_theta', theta, `${keys.theta}: rotary base${scaled}`));
+    // The language keeps numbers exact as fractions of safe integers; a base written with more
+    // digits than that (StarCoder2's 999999.4420358813) is rounded to 12 significant digits,
+    // a relative change below 1e-11 in the frequencies and none in any count.
+    const exact = Number.isSafeInteger(Number(String(theta).replace('.', '')));
+    const shown = exact ? theta : Number(theta.toPrecision(12));
+    const rounded = exact ? '' : ` (${theta} rounded to 12 digits)`;
+    constants.push(binding('rope_theta', shown, `${keys.theta}: rotary base${rounded}${scaled}`));
     if (theta !== ENGINE_ROPE_THETA) args['rope_theta'] = 'rope_theta';
   }
   return { constants, args };
@@ -179,7 +199,15 @@ export type WindowPattern =
   | { readonly kind: 'all'; readonly window: number }
   /** Full attention below layer `from`, the window from there on (Qwen2's max_window_layers). */
   | { readonly kind: 'from'; readonly from: number; readonly window: number }
+  /** Every `period`-th layer (i % period == period − 1) attends fully, the others slide (Gemma 2 and 3, GPT-OSS). */
+  | { readonly kind: 'periodic'; readonly period: number; readonly window: number }
   | { readonly kind: 'list'; readonly windows: readonly (number | undefined)[] };
+
+/** Gemma2/3Config's default layer_types: layer i slides unless (i + 1) % period == 0. */
+export function periodicWindows(layers: number, period: number, window: number): WindowPattern {
+  // With fewer layers than a period no layer attends fully.
+  return layers < period ? { kind: 'all', window } : { kind: 'periodic', period, window };
+}
 
 /** The simplest pattern equivalent to an explicit per-layer list. */
 export function simplifyWindows(windows: readonly (number | undefined)[]): WindowPattern {
@@ -190,6 +218,12 @@ export function simplifyWindows(windows: readonly (number | undefined)[]): Windo
     if (windows.every((w) => w === only)) return { kind: 'all', window: only };
     const from = windows.findIndex((w) => w !== undefined);
     if (windows.every((w, i) => (i < from ? w === undefined : w === only))) return { kind: 'from', from, window: only };
+    // A full layer every `period` layers, the last of each period (the first full layer's index + 1),
+    // seen at least twice.
+    const period = windows.findIndex((w) => w === undefined) + 1;
+    if (period >= 2 && windows.length >= 2 * period && windows.every((w, i) => (i % period === period - 1 ? w === undefined : w === only))) {
+      return { kind: 'periodic', period, window: only };
+    }
   }
   return { kind: 'list', windows };
 }
@@ -221,6 +255,16 @@ export function windowedStack(block: string, count: string, pattern: WindowPatte
         blockParams: param,
         windowArg: 'attn_window',
         stack: `[${block}(attn_window: if i >= full_layers then window else none) for i in ${count}]`,
+      };
+    case 'periodic':
+      return {
+        constants: [
+          binding('window', pattern.window, 'sliding window in tokens'),
+          binding('full_every', pattern.period, 'every full_every-th layer attends to the full context'),
+        ],
+        blockParams: param,
+        windowArg: 'attn_window',
+        stack: `[${block}(attn_window: if i % full_every == full_every - 1 then none else window) for i in ${count}]`,
       };
     case 'list': {
       const list = `[${pattern.windows.map((w) => (w === undefined ? 'none' : formatArg(w))).join(', ')}]`;

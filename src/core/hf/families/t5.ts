@@ -39,6 +39,8 @@ function buildT5(cfg: ConfigReader, head: HeadKind): FamilyModel {
   const headDim = cfg.positiveInt('d_kv', 64);
   const ff = cfg.positiveInt('d_ff', 2048);
   const layers = cfg.positiveInt('num_layers', 6);
+  // Old T5 configs carry n_positions, which T5's relative attention never reads.
+  cfg.consume('n_positions');
   const heads = cfg.positiveInt('num_heads', 8);
   const buckets = cfg.positiveInt('relative_attention_num_buckets', 32);
   const ffn = readFeedForward(cfg);
