@@ -3,6 +3,8 @@
 
 import { CodeActionKind, TextDocumentSyncKind, type ServerCapabilities } from 'vscode-languageserver/node';
 import { TRIGGER_CHARACTERS } from './features/completion.js';
+import { SEMANTIC_TOKENS_LEGEND } from './features/semantic-tokens.js';
+import { SIGNATURE_RETRIGGER_CHARACTERS, SIGNATURE_TRIGGER_CHARACTERS } from './features/signature-help.js';
 
 export function serverCapabilities(): ServerCapabilities {
   return {
@@ -17,5 +19,13 @@ export function serverCapabilities(): ServerCapabilities {
     inlayHintProvider: { resolveProvider: false },
     documentFormattingProvider: true,
     codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix], resolveProvider: false },
+    referencesProvider: true,
+    documentHighlightProvider: true,
+    renameProvider: { prepareProvider: true },
+    signatureHelpProvider: { triggerCharacters: SIGNATURE_TRIGGER_CHARACTERS, retriggerCharacters: SIGNATURE_RETRIGGER_CHARACTERS },
+    semanticTokensProvider: { legend: SEMANTIC_TOKENS_LEGEND, full: true, range: false },
+    workspaceSymbolProvider: true,
+    foldingRangeProvider: true,
+    selectionRangeProvider: true,
   };
 }

@@ -12,6 +12,7 @@ import {
   type ClientCapabilities,
   type InitializeResult,
   type PublishDiagnosticsParams,
+  type TextEdit,
 } from 'vscode-languageserver/node';
 import { startServer } from '../../src/server/server.js';
 import type { ServerContext } from '../../src/server/context.js';
@@ -164,4 +165,23 @@ export async function until(check: () => boolean, what: string, timeoutMs = 5000
     if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setImmediate(r));
   }
+}
+
+/** Applies LSP text edits (line/character positions) to a text, as a client would. */
+export function applyEdits(text: string, edits: readonly TextEdit[]): string {
+  const offset = (p: { line: number; character: number }): number => {
+    let line = 0;
+    let i = 0;
+    while (line < p.line) {
+      const nl = text.indexOf('\n', i);
+      if (nl < 0) return text.length;
+      i = nl + 1;
+      line++;
+    }
+    return i + p.character;
+  };
+  const sorted = [...edits].sort((a, b) => offset(b.range.start) - offset(a.range.start));
+  let out = text;
+  for (const e of sorted) out = out.slice(0, offset(e.range.start)) + e.newText + out.slice(offset(e.range.end));
+  return out;
 }

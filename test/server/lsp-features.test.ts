@@ -19,7 +19,7 @@ import type {
   TextEdit,
 } from 'vscode-languageserver/node';
 import { MODEL_REPORTS_METHOD, SHOW_DASHBOARD_COMMAND, type ModelReportsResult } from '../../src/protocol/lsp-extensions.js';
-import { cursor, positionOf, startSession, type TestSession } from './harness.js';
+import { applyEdits, cursor, positionOf, startSession, type TestSession } from './harness.js';
 
 const GEMMA_URI = 'file:///work/relaxed-recursive-gemma.npas';
 const GEMMA = readFileSync(join(__dirname, '..', '..', 'examples', 'relaxed-recursive-gemma.npas'), 'utf8');
@@ -239,21 +239,3 @@ test('a malformed request is answered with an empty result and a logged error; t
   const h = await s.client.sendRequest<Hover>('textDocument/hover', { textDocument: { uri: GEMMA_URI }, position: at(GEMMA, 'model Gemma2B', 7) });
   assert.ok(h);
 });
-
-function applyEdits(text: string, edits: readonly TextEdit[]): string {
-  const offset = (p: { line: number; character: number }): number => {
-    let line = 0;
-    let i = 0;
-    while (line < p.line) {
-      const nl = text.indexOf('\n', i);
-      if (nl < 0) return text.length;
-      i = nl + 1;
-      line++;
-    }
-    return i + p.character;
-  };
-  const sorted = [...edits].sort((a, b) => offset(b.range.start) - offset(a.range.start));
-  let out = text;
-  for (const e of sorted) out = out.slice(0, offset(e.range.start)) + e.newText + out.slice(offset(e.range.end));
-  return out;
-}

@@ -274,3 +274,36 @@ function pathPrefix(tokens: readonly Token[], prevIndex: number): string[] {
   }
   return out;
 }
+
+/** The call whose parentheses hold the cursor, and the named argument being written in it (`heads: |`). */
+export interface EnclosingCall {
+  readonly call: CallSite;
+  /** Offset of the call's `(`. */
+  readonly open: number;
+  /** The argument the cursor is in, when it is written `name: …`. */
+  readonly argumentName: string | undefined;
+}
+
+/**
+ * The innermost call around `offset`, read from the tokens before it (so it works on half-written
+ * text: `Attention(d, hea|`); undefined outside any call's parentheses or in a comment.
+ */
+export function enclosingCall(text: string, offset: number): EnclosingCall | undefined {
+  const { tokens, comments } = sourceTokens(text);
+  if (inComment(comments, offset)) return undefined;
+  const prevIndex = tokenIndexBefore(tokens, offset);
+  const open: number[] = [];
+  for (let i = 0; i <= prevIndex; i++) {
+    const t = tokens[i]!;
+    // A string or number the cursor is inside is no bracket; a `)` ending at the cursor closes.
+    if (t.kind === '(' || t.kind === '[' || t.kind === '{') open.push(i);
+    else if (t.kind === ')' || t.kind === ']' || t.kind === '}') open.pop();
+  }
+  const innermost = open[open.length - 1];
+  if (innermost === undefined || tokens[innermost]!.kind !== '(') return undefined;
+  const call = callSite(tokens, innermost, prevIndex, false, undefined);
+  if (!call) return undefined;
+  const current = argumentTokens(tokens, innermost, prevIndex);
+  const argumentName = current.length >= 2 && current[0]!.kind === 'Identifier' && current[1]!.kind === ':' ? current[0]!.value : undefined;
+  return { call, open: tokens[innermost]!.start, argumentName };
+}

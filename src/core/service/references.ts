@@ -21,7 +21,7 @@ import type {
 } from '../syntax/syntax-tree.js';
 import { BUILTIN_FUNCTIONS } from '../semantics/values.js';
 import { isKnownSymbol } from '../semantics/symbols.js';
-import { fileScopes, lookup, scopeAt, type ModelLike, type NameDefinition, type OwnerDeclaration, type SyntacticScope } from './scopes.js';
+import { fileScopes, lookup, scopeAt, scopeInChain, type ModelLike, type NameDefinition, type OwnerDeclaration, type SyntacticScope } from './scopes.js';
 import { ancestorsAt, type TreeNode } from './syntax-walk.js';
 
 /** A weight of a layer named by the last segment of a path (`body.attn.q`). */
@@ -49,7 +49,15 @@ export type Reference =
 
 /** Resolves what is at `offset`, or undefined (whitespace, punctuation, comments). */
 export function referenceAt(file: SourceFile, offset: number): Reference | undefined {
-  const chain = ancestorsAt(file, offset);
+  return referenceInChain(file, ancestorsAt(file, offset), offset);
+}
+
+/**
+ * `referenceAt` with the chain of nodes around `offset` already known (`ancestorsAt`'s answer,
+ * or a walk's path to an identifier): services that resolve every name of a file walk the tree
+ * once instead of descending from the root for each name.
+ */
+export function referenceInChain(file: SourceFile, chain: readonly TreeNode[], offset: number): Reference | undefined {
   const node = chain[chain.length - 1];
   if (!node) return undefined;
   const parent = chain[chain.length - 2];
@@ -92,7 +100,7 @@ export function referenceAt(file: SourceFile, offset: number): Reference | undef
         break;
       case 'Argument': {
         const call = chain[chain.length - 3];
-        if (call && call.kind === 'Call') return argumentReference(node, call, statement, file, offset);
+        if (call && call.kind === 'Call') return argumentReference(node, call, statement, file, offset, chain);
         if (constraint && budget) return { kind: 'constraint', range: constraint.range, constraint, budget };
         break;
       }
@@ -111,7 +119,7 @@ export function referenceAt(file: SourceFile, offset: number): Reference | undef
         const grand = chain[chain.length - 3];
         const inMethod = statement && isMethodCallee(parent, grand, statement);
         if (inMethod) return { kind: 'method', range: node.range, name: node.text, statement };
-        const resolved = resolveName(node, file, offset);
+        const resolved = resolveName(node, file, offset, chain);
         if (resolved.kind === 'builtin' && constraint && budget && resolved.what !== 'unknown') {
           // `dtype: bf16` in a constraint: the symbol's own hover is less useful than the constraint's.
           return { kind: 'constraint', range: constraint.range, constraint, budget };
@@ -152,9 +160,9 @@ function isMethodCallee(name: TreeNode, grand: TreeNode | undefined, statement: 
   return grand !== undefined && grand.kind === 'Call' && grand.callee === name && tops.includes(grand);
 }
 
-/** Resolves a bare name at an offset through the syntactic scopes, then the builtins. */
-export function resolveName(id: Identifier, file: SourceFile, offset: number): Reference {
-  const { scope } = scopeAt(file, offset);
+/** Resolves a bare name at an offset through the syntactic scopes, then the builtins (`chain`: the nodes around the offset, when known). */
+export function resolveName(id: Identifier, file: SourceFile, offset: number, chain?: readonly TreeNode[]): Reference {
+  const { scope } = chain ? scopeInChain(file, chain, offset) : scopeAt(file, offset);
   const def = lookup(scope, id.text);
   if (def) return { kind: 'definition', range: id.range, definition: def, declaring: false, overrides: undefined };
   const layer = findLayerKind(id.text);
@@ -163,8 +171,8 @@ export function resolveName(id: Identifier, file: SourceFile, offset: number): R
   return { kind: 'builtin', range: id.range, name: id.text, layer: undefined, what: isKnownSymbol(id.text) ? 'symbol' : 'unknown' };
 }
 
-function argumentReference(id: Identifier, call: CallExpression, statement: Statement | undefined, file: SourceFile, offset: number): Reference | undefined {
-  const { layer, block } = calleeOf(call, file, offset);
+function argumentReference(id: Identifier, call: CallExpression, statement: Statement | undefined, file: SourceFile, offset: number, chain: readonly TreeNode[]): Reference | undefined {
+  const { layer, block } = calleeOf(call, file, offset, chain);
   if (!layer && !block && statement) {
     const callee = call.callee.kind === 'Name' ? call.callee.name.text : '';
     return { kind: 'method', range: id.range, name: callee, statement };
@@ -173,9 +181,9 @@ function argumentReference(id: Identifier, call: CallExpression, statement: Stat
 }
 
 /** The layer kind or block a call instantiates, if it can be told from the source. */
-export function calleeOf(call: CallExpression, file: SourceFile, offset: number): { layer: LayerKind | undefined; block: BlockDeclaration | undefined } {
+export function calleeOf(call: CallExpression, file: SourceFile, offset: number, chain?: readonly TreeNode[]): { layer: LayerKind | undefined; block: BlockDeclaration | undefined } {
   if (call.callee.kind !== 'Name') return { layer: undefined, block: undefined };
-  const { scope } = scopeAt(file, offset);
+  const { scope } = chain ? scopeInChain(file, chain, offset) : scopeAt(file, offset);
   const def = lookup(scope, call.callee.name.text);
   if (def?.kind === 'block') return { layer: undefined, block: def.block };
   if (def) return { layer: undefined, block: undefined };

@@ -17,7 +17,7 @@ import type {
   TextRange,
   VariantDeclaration,
 } from '../syntax/syntax-tree.js';
-import { ancestorsAt } from './syntax-walk.js';
+import { ancestorsAt, type TreeNode } from './syntax-walk.js';
 
 /** What a name is bound to in source. */
 export type NameDefinition =
@@ -190,10 +190,15 @@ export function visibleNames(scope: SyntacticScope | undefined): NameDefinition[
 
 /** The innermost scope at an offset, with the declaration that encloses it. */
 export function scopeAt(file: SourceFile, offset: number): { scope: SyntacticScope; owner: OwnerDeclaration | BudgetDeclaration | undefined } {
+  return scopeInChain(file, ancestorsAt(file, offset), offset);
+}
+
+/** `scopeAt` with the chain of nodes around `offset` (outermost first) already known. */
+export function scopeInChain(file: SourceFile, chain: readonly TreeNode[], offset: number): { scope: SyntacticScope; owner: OwnerDeclaration | BudgetDeclaration | undefined } {
   const scopes = fileScopes(file);
   let scope = scopes.fileScope;
   let owner: OwnerDeclaration | BudgetDeclaration | undefined;
-  for (const node of ancestorsAt(file, offset)) {
+  for (const node of chain) {
     if (node.kind === 'Model' || node.kind === 'Variant' || node.kind === 'Block') {
       scope = scopes.scopeOf(node);
       owner = node;

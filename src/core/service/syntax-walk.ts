@@ -4,6 +4,7 @@
 
 import type {
   Expression,
+  Identifier,
   Path,
   PathSegment,
   SourceFile,
@@ -113,6 +114,27 @@ export function forEachNode(root: TreeNode, visit: (node: TreeNode, parent: Tree
     visit(node, parent);
     const kids = childrenOf(node);
     for (let i = kids.length - 1; i >= 0; i--) stack.push({ node: kids[i]!, parent: node });
+  }
+}
+
+/**
+ * Visits every identifier of a tree in source order with the chain of nodes that contain it,
+ * outermost first and the identifier last: the chain `ancestorsAt(file, id.range.start)` answers,
+ * built in one walk. The chain is reused between calls; copy it to keep it.
+ */
+export function forEachIdentifier(root: SourceFile, visit: (id: Identifier, chain: readonly TreeNode[]) => void): void {
+  const chain: TreeNode[] = [];
+  const stack: { node: TreeNode; depth: number }[] = [{ node: root, depth: 0 }];
+  while (stack.length > 0) {
+    const { node, depth } = stack.pop()!;
+    chain.length = depth;
+    chain.push(node);
+    if (node.kind === 'Identifier') {
+      if (node.range.end > node.range.start) visit(node, chain);
+      continue;
+    }
+    const kids = childrenOf(node);
+    for (let i = kids.length - 1; i >= 0; i--) stack.push({ node: kids[i]!, depth: depth + 1 });
   }
 }
 

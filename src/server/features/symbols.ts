@@ -8,7 +8,8 @@ import { toRange } from '../convert.js';
 import { openDocument, type ServerContext } from '../context.js';
 import { guard } from '../guard.js';
 
-const KINDS: Readonly<Record<OutlineKind, SymbolKind>> = {
+/** The LSP symbol kind of each outline kind (document and workspace symbols). */
+export const OUTLINE_SYMBOL_KINDS: Readonly<Record<OutlineKind, SymbolKind>> = {
   model: SymbolKind.Class,
   variant: SymbolKind.Class,
   budget: SymbolKind.Namespace,
@@ -32,7 +33,7 @@ export function registerSymbols(ctx: ServerContext): void {
       if (ctx.client.hierarchicalSymbols) return outline.map((s) => toDocumentSymbol(doc, s));
       const flat: SymbolInformation[] = [];
       const visit = (s: OutlineSymbol, container: string | undefined): void => {
-        const info: SymbolInformation = { name: s.name, kind: KINDS[s.kind], location: { uri: doc.uri, range: toRange(doc, s.range) } };
+        const info: SymbolInformation = { name: s.name, kind: OUTLINE_SYMBOL_KINDS[s.kind], location: { uri: doc.uri, range: toRange(doc, s.range) } };
         if (container) info.containerName = container;
         flat.push(info);
         for (const c of s.children) visit(c, s.name);
@@ -47,7 +48,7 @@ function toDocumentSymbol(doc: TextDocument, s: OutlineSymbol): DocumentSymbol {
   return {
     name: s.name,
     detail: s.detail,
-    kind: KINDS[s.kind],
+    kind: OUTLINE_SYMBOL_KINDS[s.kind],
     range: toRange(doc, s.range),
     selectionRange: toRange(doc, s.selectionRange),
     children: s.children.map((c) => toDocumentSymbol(doc, c)),

@@ -6,7 +6,25 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { analyze, codeLenses, completionsAt, definitionAt, documentSymbols, formatEdits, hoverAt, inlayHints, quickFixes, summarizeModels } from '../../../src/core/index.js';
+import {
+  analyze,
+  codeLenses,
+  completionsAt,
+  definitionAt,
+  documentSymbols,
+  foldingRegions,
+  formatEdits,
+  hoverAt,
+  inlayHints,
+  occurrencesAt,
+  prepareRename,
+  quickFixes,
+  renameEdits,
+  selectionRanges,
+  semanticTokens,
+  signatureHelpAt,
+  summarizeModels,
+} from '../../../src/core/index.js';
 import { prng } from '../../fixtures/prng.js';
 
 const EXAMPLES_DIR = join(__dirname, '..', '..', '..', 'examples');
@@ -19,7 +37,14 @@ function exercise(text: string, offsets: readonly number[], where: string): void
       hoverAt(text, analysis, offset);
       completionsAt(text, analysis, offset);
       definitionAt(text, analysis, offset);
+      occurrencesAt(analysis.file, offset);
+      prepareRename(text, analysis, offset);
+      renameEdits(text, analysis, offset, 'renamed_x');
+      signatureHelpAt(text, analysis, offset);
+      selectionRanges(analysis.file, offset);
     }
+    semanticTokens(text, analysis);
+    foldingRegions(text, analysis.file);
     documentSymbols(text, analysis);
     codeLenses(text, analysis);
     inlayHints(text, analysis);

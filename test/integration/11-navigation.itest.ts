@@ -1,0 +1,121 @@
+/// <reference types="mocha" />
+// References, highlights, rename, signature help, semantic tokens, workspace symbols, folding
+// and selection ranges, asked through VS Code's own commands as the editor asks them.
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { eventually, languageServerReady, openFixture, positionOf, scratchDocument } from './helpers';
+
+describe('navigation on the Gemma example', () => {
+  let doc: vscode.TextDocument;
+  before(async () => {
+    await languageServerReady();
+    doc = (await openFixture('gemma.npas')).document;
+  });
+  const lineOf = (range: vscode.Range): string => doc.lineAt(range.start.line).text.trim();
+
+  it('find references: the block Decoder is declared once and stacked once', async () => {
+    const refs = await eventually(
+      () => vscode.commands.executeCommand<vscode.Location[]>('vscode.executeReferenceProvider', doc.uri, positionOf(doc, 'Decoder * 18', 2)).then((r) => (r.length > 0 ? r : undefined)),
+      15_000,
+      'references of Decoder',
+    );
+    assert.deepEqual(refs.map((l) => lineOf(l.range)), ['block Decoder {', 'body    = Decoder * 18']);
+  });
+
+  it('document highlights: the tied embedding is written once and read once', async () => {
+    const highlights = await vscode.commands.executeCommand<vscode.DocumentHighlight[]>('vscode.executeDocumentHighlights', doc.uri, positionOf(doc, 'tied embed', 6));
+    assert.deepEqual(highlights.map((h) => [lineOf(h.range), h.kind]), [
+      ['embed   = Embedding(vocab, d)', vscode.DocumentHighlightKind.Write],
+      ['lm_head = Linear(d, vocab) tied embed', vscode.DocumentHighlightKind.Read],
+    ]);
+  });
+
+  it('semantic tokens: the legend is the server\'s and a layer kind is a defaultLibrary class', async () => {
+    const legend = await vscode.commands.executeCommand<vscode.SemanticTokensLegend>('vscode.provideDocumentSemanticTokensLegend', doc.uri);
+    assert.ok(legend.tokenTypes.includes('class') && legend.tokenModifiers.includes('defaultLibrary'));
+    const tokens = await vscode.commands.executeCommand<vscode.SemanticTokens>('vscode.provideDocumentSemanticTokens', doc.uri);
+    const data = tokens.data;
+    const at = positionOf(doc, 'Attention(d');
+    let line = 0;
+    let character = 0;
+    let found: string | undefined;
+    for (let i = 0; i < data.length; i += 5) {
+      line += data[i]!;
+      character = data[i] === 0 ? character + data[i + 1]! : data[i + 1]!;
+      if (line === at.line && character === at.character) {
+        const modifiers = legend.tokenModifiers.filter((_, bit) => (data[i + 4]! & (1 << bit)) !== 0);
+        found = [legend.tokenTypes[data[i + 3]!], ...modifiers].join('+');
+      }
+    }
+    assert.equal(found, 'class+defaultLibrary');
+  });
+
+  it('workspace symbols find a variant by the letters of its name', async () => {
+    const symbols = await vscode.commands.executeCommand<vscode.SymbolInformation[]>('vscode.executeWorkspaceSymbolProvider', 'RelaxedRecursive');
+    assert.ok(symbols.some((s) => s.name === 'RelaxedRecursiveGemma' && s.location.uri.toString() === doc.uri.toString()), JSON.stringify(symbols.map((s) => s.name)));
+  });
+
+  it('folding ranges: the header comment and the model, its closing brace left visible', async () => {
+    const ranges = await vscode.commands.executeCommand<vscode.FoldingRange[]>('vscode.executeFoldingRangeProvider', doc.uri);
+    const model = positionOf(doc, 'model Gemma2B').line;
+    assert.ok(ranges.some((r) => r.start === 0 && r.end === 12 && r.kind === vscode.FoldingRangeKind.Comment), JSON.stringify(ranges));
+    assert.ok(ranges.some((r) => r.start === model && r.end === positionOf(doc, 'lm_head =').line), JSON.stringify(ranges));
+  });
+
+  it('selection ranges expand from an argument name to its call and its binding', async () => {
+    const [range] = await vscode.commands.executeCommand<vscode.SelectionRange[]>('vscode.executeSelectionRangeProvider', doc.uri, [positionOf(doc, 'heads: 8', 2)]);
+    const texts: string[] = [];
+    for (let r: vscode.SelectionRange | undefined = range; r && texts.length < 5; r = r.parent) texts.push(doc.getText(r.range));
+    assert.deepEqual(texts, ['heads', 'heads: 8', '(d, heads: 8, kv_heads: 1, head_dim: 256, rope: true)', 'Attention(d, heads: 8, kv_heads: 1, head_dim: 256, rope: true)', 'attn      = Attention(d, heads: 8, kv_heads: 1, head_dim: 256, rope: true)']);
+  });
+});
+
+const SPEC = `d = 64
+block Decoder(window = none) {
+  attn = Attention(d, heads: 4, window: window)
+}
+model M {
+  body = Decoder(window: 128) * 4
+  head = Linear(d, d)
+}
+`;
+
+describe('rename and signature help', () => {
+  const scratch = scratchDocument(SPEC);
+
+  it('prepareRename refuses a layer kind with the reason', async () => {
+    await assert.rejects(
+      Promise.resolve(vscode.commands.executeCommand('vscode.prepareRename', scratch.doc.uri, positionOf(scratch.doc, 'Linear(', 2))),
+      /builtin layer kind/,
+    );
+  });
+
+  it('renaming a block parameter renames the named argument that sets it, in one edit', async () => {
+    const position = positionOf(scratch.doc, 'window = none', 1);
+    const prepared = await eventually(
+      () => vscode.commands.executeCommand<{ range: vscode.Range; placeholder: string }>('vscode.prepareRename', scratch.doc.uri, position),
+      15_000,
+      'prepareRename on window',
+    );
+    assert.equal(prepared.placeholder, 'window');
+    const edit = await vscode.commands.executeCommand<vscode.WorkspaceEdit>('vscode.executeDocumentRenameProvider', scratch.doc.uri, position, 'span');
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    assert.equal(scratch.doc.getText(), SPEC.replace('window = none', 'span = none').replace('window: window', 'window: span').replace('Decoder(window: 128)', 'Decoder(span: 128)'));
+  });
+
+  it('a rename that clashes is refused with a message', async () => {
+    await assert.rejects(
+      Promise.resolve(vscode.commands.executeCommand('vscode.executeDocumentRenameProvider', scratch.doc.uri, positionOf(scratch.doc, 'head =', 1), 'body')),
+      /model M declares 'body' already/,
+    );
+  });
+
+  it('signature help in a layer call marks the argument being written', async () => {
+    const position = positionOf(scratch.doc, 'heads: 4', 'heads: '.length);
+    const help = await vscode.commands.executeCommand<vscode.SignatureHelp>('vscode.executeSignatureHelpProvider', scratch.doc.uri, position);
+    const signature = help.signatures[help.activeSignature]!;
+    assert.match(signature.label, /^Attention\(d, heads, kv_heads\?/);
+    const [start, end] = signature.parameters[help.activeParameter]!.label as [number, number];
+    assert.equal(signature.label.slice(start, end), 'heads');
+  });
+});
