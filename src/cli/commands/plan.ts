@@ -84,7 +84,7 @@ function renderPlan(p: TrainingPlan): string {
   lines.push(`  per GPU   ${COMPONENTS.map((c) => `${c} ${formatBytes(p.perGpuBytes[c])}`).join('  ')}`);
   lines.push(`            total ${formatBytes(p.perGpuBytes.total)} of ${formatBytes(p.deviceBytes)}: ${p.fits ? 'fits' : 'DOES NOT FIT'}`);
   const st = p.step;
-  lines.push(`  step      ${formatSeconds(st.seconds)} (compute ${formatSeconds(st.compute)}, TP ${formatSeconds(st.tensorParallel)}, EP ${formatSeconds(st.expertParallel)}, bubble ${formatSeconds(st.pipelineBubble)}, PP sends ${formatSeconds(st.pipelineSends)}, DP ${formatSeconds(st.dataParallel)}, shared stores ${formatSeconds(st.sharedStores)})`);
+  lines.push(`  step      ${formatSeconds(st.seconds)} (compute ${formatSeconds(st.compute)}, TP ${formatSeconds(st.tensorParallel)}, EP ${formatSeconds(st.expertParallel)}, CP ${formatSeconds(st.contextParallel)}, bubble ${formatSeconds(st.pipelineBubble)}, PP sends ${formatSeconds(st.pipelineSends)}, DP ${formatSeconds(st.dataParallel)}, shared stores ${formatSeconds(st.sharedStores)})`);
   lines.push(`            MFU ${(p.mfu * 100).toFixed(1)}%   ${Math.round(p.tokensPerSecond).toLocaleString('en-US')} tokens/s`);
   if (p.stages.length > 1) {
     lines.push('  stages');

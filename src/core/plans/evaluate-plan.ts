@@ -85,7 +85,7 @@ export function evaluatePlan(model: PipelineModel, s: PlanSettings): PlanOutcome
   });
   const worst = stages.reduce((a, b) => (b.bytes.total > a.bytes.total ? b : a), stages[0]!);
   const totalFlopsPerToken = layout.ranks.reduce((acc, r) => Q.add(acc, r.flopsPerToken), Q.ZERO);
-  const step = stepTime(layout, totalFlopsPerToken, model.prefillFlops, s, device, linksOf(device, s));
+  const step = stepTime(layout, model.units, model.kvBytesPerToken, totalFlopsPerToken, model.prefillFlops, s, device, linksOf(device, s));
   const peak = device.peakFlops[s.dtypes.weights];
   const modelFlops = 3 * Number(model.prefillFlops) * s.globalBatch;
   return {

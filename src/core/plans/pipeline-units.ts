@@ -58,6 +58,9 @@ export interface PipelineModel {
   readonly globalStores: ParamBreakdown;
   /** Forward FLOPs of a whole sequence at the report's seq (attention context included). */
   readonly prefillFlops: bigint;
+  /** KV cache bytes per token of one sequence at the report's seq and dtype (what context
+   * parallelism passes around its ring). */
+  readonly kvBytesPerToken: Q.Rational;
   readonly seq: number;
   /** The largest single layer's params (what ZeRO-3 gathers at once). */
   readonly largestLayer: bigint;
@@ -101,6 +104,7 @@ export function pipelineModel(report: ModelReport, structure: StructureData | un
     units: members.reduce((n, m) => n + (m.kind === 'stack' ? m.instances.length : 0), 0),
     params: { ...params, stored: Q.fromBigInt(report.params.stored), trainable: Q.fromBigInt(report.params.trainable) },
     prefillFlops: report.flops.prefill,
+    kvBytesPerToken: Q.div(Q.fromBigInt(report.kvCacheBytes), Q.fromInt(report.options.seq * report.options.batch)),
     seq: report.options.seq,
     largestLayer: largestLayer(report.tree),
     logitsPerToken: lastMatrixRows(report.tree),

@@ -20,6 +20,8 @@ export interface StepTime {
   readonly compute: number;
   readonly tensorParallel: number;
   readonly expertParallel: number;
+  /** Context parallelism's ring exchange of keys and values (and their gradients). */
+  readonly contextParallel: number;
   readonly pipelineBubble: number;
   readonly pipelineSends: number;
   readonly dataParallel: number;
@@ -54,6 +56,8 @@ function groupLink(stride: number, size: number, s: PlanSettings, links: Links):
 
 export function stepTime(
   layout: PipelineLayout,
+  units: number,
+  kvBytesPerToken: Q.Rational,
   totalFlopsPerToken: Q.Rational,
   /** Forward FLOPs of one sequence of the plan's length (attention context included). */
   prefillFlopsPerSequence: bigint,
@@ -68,12 +72,22 @@ export function stepTime(
   const actBytes = Q.toNumber(bytesPerElement(s.dtypes.activations));
   const tpLink = groupLink(1, tp, s, links);
   const epLink = groupLink(tp * cp, ep, s, links);
+  const cpLink = groupLink(tp, cp, s, links);
   const dpLink = groupLink(tp * cp, dp, s, links);
   const ppLink = groupLink(tp * cp * dp, pp, s, links);
   const perSequence = Number(prefillFlopsPerSequence);
   const total = Q.toNumber(totalFlopsPerToken);
 
-  const perRank = layout.ranks.map((r) => rankMicroBatch(r, s, perSequence, total, peak, tokens, actBytes, tpLink, epLink, ppLink));
+  // Ring attention (context parallelism): each GPU passes its keys and values around the cp ring
+  // in the forward, and again with their gradients in the backward: 3 × (cp − 1)/cp of the
+  // micro-batch's KV for the rank's layers (split over tp with the heads).
+  const kvPerInstance = units > 0 ? Q.toNumber(kvBytesPerToken) / units : 0;
+  const perRank = layout.ranks.map((r) => {
+    const t = rankMicroBatch(r, s, perSequence, total, peak, tokens, actBytes, tpLink, epLink, ppLink);
+    const kv = (kvPerInstance * r.instances.length * s.microBatch * s.seq) / tp;
+    const context = 3 * oneWay(kv, cp, cpLink);
+    return { ...t, context, total: t.total + context };
+  });
   const slowest = perRank.reduce((a, b) => (a.total >= b.total ? a : b), perRank[0]!);
   const bubble = ((pp - 1) / vpp) * slowest.total;
 
@@ -95,9 +109,10 @@ export function stepTime(
   const compute = slowest.compute * m;
   const tensorParallel = slowest.tensor * m;
   const expertParallel = slowest.expert * m;
+  const contextParallel = slowest.context * m;
   const pipelineSends = slowest.sends * m;
-  const seconds = compute + tensorParallel + expertParallel + pipelineSends + bubble + dataParallel + sharedStores;
-  return { seconds, compute, tensorParallel, expertParallel, pipelineBubble: bubble, pipelineSends, dataParallel, sharedStores };
+  const seconds = compute + tensorParallel + expertParallel + contextParallel + pipelineSends + bubble + dataParallel + sharedStores;
+  return { seconds, compute, tensorParallel, expertParallel, contextParallel, pipelineBubble: bubble, pipelineSends, dataParallel, sharedStores };
 }
 
 interface RankTime {

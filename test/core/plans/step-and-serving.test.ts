@@ -87,3 +87,12 @@ test('inconsistent settings are refused with what to change', () => {
   assert.match(problems([{}, { seq: 4096, device: 'TPU' }]), /unknown device 'TPU'/);
   assert.match(problems([{}, { seq: 2048 }]), /analysed at seq 4096/);
 });
+
+test('context parallelism: tokens split over cp; 3 × (cp − 1)/cp of the KV passed around the ring per micro-batch', () => {
+  const src = source(LLAMA2_7B, 4096);
+  const p = plan(src, settings({ cp: 2 }, { seq: 4096 }));
+  const kvPerSequence = 2 * 32 * 4096 * 2 * 4096; // bf16 K and V of 32 layers, 4096 tokens
+  close(p.step.contextParallel, (3 * (1 / 2) * kvPerSequence) / 450e9, 'cp');
+  const one = plan(src, settings({}, { seq: 4096 }));
+  assert.equal(p.perGpuBytes.activations * 2n, one.perGpuBytes.activations);
+});
