@@ -29,11 +29,12 @@ commands:
                                    --ops standard: ai.onnx ops only instead of ORT's fused contrib ops
   report FILE [-o report.html] [--model NAME] [--seq N] [--batch N] [--dtype T] [--device D] [--theme dark|light]
                                    the dashboard as one self-contained HTML file (exit 1 if a budget is violated)
-  plan FILE [--model M] [--gpus N] [--device D] [--tp T] [--pp P] [--vpp V] [--dp D] [--cp C] [--ep E] [--zero 0-3]
+  plan FILE… [--model M] [--gpus N] [--device D] [--tp T] [--pp P] [--vpp V] [--dp D] [--cp C] [--ep E] [--zero 0-3]
        [--recompute none|selective|full] [--micro-batch b] [--global-batch B] [--seq S] [--optimizer O]
-       [--finetune full|lora|qlora] [--search] [--json]
+       [--finetune full|lora|qlora] [--search] [--json | --format table|markdown|csv|json]
                                    per-GPU and per-stage training memory, step time, MFU, tokens/s (docs/plans.md);
-                                   --search: the layouts that fit, fastest first (exit 1 if it does not fit)
+                                   --search: the layouts that fit, fastest first (exit 1 if it does not fit);
+                                   comma lists and ranges (--seq 2048,4096 --gpus 8..64) sweep a grid
   fit FILE [--model M] [--device D] [--gpus N] [--seq S] [--batch B] [--json]
                                    serving: largest context and batch, tokens/s; training: fewest GPUs that fit
   help                             this text

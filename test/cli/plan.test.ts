@@ -49,8 +49,9 @@ test('plan --search: layouts that fit, fastest first; the text form is a table',
   for (let i = 1; i < plans.length; i++) assert.ok(plans[i - 1]!.stepSeconds <= plans[i]!.stepSeconds);
   assert.ok(plans.every((p) => p.fits));
   const t = run('plan', LLMS, '--model', 'Llama2_7B', '--gpus', '8', '--search', '--limit', '3');
-  assert.match(t.stdout, /layouts of 8 × H100 fit/);
-  assert.match(t.stdout, /tp\s+pp\s+vpp\s+dp\s+ep\s+zero\s+recompute/);
+  assert.match(t.stdout, /^\d+ of \d+ layouts fit \(fastest first, the first 3 of each search\)\n/);
+  assert.match(t.stdout, /model\s+device\s+gpus\s+tp\s+pp\s+vpp\s+dp\s+cp\s+ep\s+zero\s+recompute/);
+  assert.equal(t.stdout.trimEnd().split('\n').length, 2 + 3);
 });
 
 test('plan exits 1 when the model does not fit, and says so', () => {
@@ -83,4 +84,47 @@ test('fit --json: serving (largest context and batch, tokens/s) and the smallest
   assert.ok(j.training && j.training.plan.fits);
   // Full fine-tuning of 6.7B params needs 16 bytes each (108 GB) before activations: not 1 GPU.
   assert.ok(j.training.gpus >= 2);
+});
+
+test('sweeps: comma lists and ranges make a grid, one row per combination, in flag order', () => {
+  const r = run('plan', LLMS, '--model', 'Llama2_7B', '--seq', '2048,4096', '--gpus', '8..32', '--tp', '8', '--zero', '1', '--format', 'csv');
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split('\n');
+  const header = lines[0]!.split(',');
+  const rows = lines.slice(1).map((l) => Object.fromEntries(l.split(',').map((c, i) => [header[i]!, c])));
+  // 2 sequence lengths × 8, 16, 32 GPUs (a doubling range).
+  assert.deepEqual(rows.map((x) => [x.seq, x.gpus, x.dp]), [['2048', '8', '1'], ['2048', '16', '2'], ['2048', '32', '4'], ['4096', '8', '1'], ['4096', '16', '2'], ['4096', '32', '4']]);
+  // CSV cells are raw: exact bytes and unrounded seconds.
+  for (const x of rows) assert.match(x['per GPU']!, /^\d+$/);
+  assert.equal(BigInt(rows[0]!['per GPU']!), ['weights', 'gradients', 'optimizer', 'activations', 'loss', 'buffers'].reduce((a, k) => a + BigInt(rows[0]![k]!), 0n));
+  // Sequence length doubles the activations at the same layout.
+  assert.equal(BigInt(rows[3]!.activations!), 2n * BigInt(rows[0]!.activations!));
+});
+
+test('sweeps: refused combinations are rows with the reason; JSON lists them apart; Markdown is a pipe table', () => {
+  const md = run('plan', LLMS, '--model', 'Llama2_7B', '--gpus', '8', '--tp', '2,3', '--format', 'markdown');
+  assert.equal(md.code, 0); // every plan evaluated fits; refused rows are reported, not failures
+  const lines = md.stdout.trimEnd().split('\n');
+  assert.match(lines[0]!, /^\| model \| device \| gpus \| tp \|/);
+  assert.match(lines[1]!, /^\|---\|---\|---:\|---:\|/);
+  assert.equal(lines.length, 4);
+  assert.match(lines[3]!, /refused: .*--gpus 8 is not a multiple|refused: tp × pp × cp × dp/);
+  const j = run('plan', LLMS, '--model', 'Llama2_7B', '--gpus', '8', '--dp', '4', '--tp', '2,4', '--json');
+  const json = JSON.parse(j.stdout) as { plans: unknown[]; refused: { flags: Record<string, string>; problems: string[] }[] };
+  assert.equal(json.plans.length, 1);
+  assert.deepEqual(json.refused.map((x) => x.flags.tp), ['4']);
+  assert.match(json.refused[0]!.problems[0]!, /4 × 1 × 1 × 4 = 16, but the cluster has 8 GPUs/);
+});
+
+test('sweeps: several files and models at once; bad ranges are refused', () => {
+  const r = run('plan', LLMS, 'examples/albert-vs-bert.npas', '--model', 'GPT2,BERTBase', '--seq', '512', '--format', 'table');
+  // Each file knows one of the two models: the other is a spec-level refusal (exit 2, named).
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /no model or variant named/);
+  const two = run('plan', LLMS, '--model', 'GPT2,Llama2_7B', '--seq', '512', '--gpus', '8', '--zero', '3', '--format', 'table');
+  assert.equal(two.code, 0, two.stderr);
+  assert.deepEqual(two.stdout.trimEnd().split('\n').slice(1).map((l) => l.split(/\s+/)[0]), ['GPT2', 'Llama2_7B']);
+  const bad = run('plan', LLMS, '--seq', '4096..1024');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--seq: the range '4096\.\.1024' must go up/);
 });
