@@ -23,6 +23,7 @@ export { parse, type ParseResult } from './syntax/parser.js';
 export type { SourceFile, TextRange } from './syntax/syntax-tree.js';
 export { LAYER_KINDS, findLayerKind } from './layers/registry.js';
 export { importHfConfig, type ImportResult } from './hf/import-hf.js';
+export { compareWithCheckpoint, type CheckpointComparison, type CheckpointTensor } from './hf/checkpoint-check.js';
 export { lineColumn } from './text/line-column.js';
 export { formatBytes, formatFlops, formatRate, formatSeconds, groupDigits } from './text/number-format.js';
 export type { EvaluatedBinding } from './semantics/evaluator.js';
