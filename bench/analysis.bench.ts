@@ -3,6 +3,9 @@
 // Targets (product brief): ≤ 5 ms for a 100-layer spec; a symbolic `Decoder * 10000` costs
 // about what 22 layers cost; an index-dependent or written-out spec grows linearly.
 import { analyze } from '../src/core/index.js';
+import { runCheck } from '../src/cli/commands/check.js';
+import { runReport } from '../src/cli/commands/report.js';
+import type { CliIO } from '../src/cli/io.js';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -59,3 +62,22 @@ const idx10k = time(indexed(10000), 7);
 console.log(`index-dependent 10,000 vs 1,000 layers: ×${(idx10k / idx1k).toFixed(2)} (linear growth: about 10)`);
 const w100 = time(written(100));
 console.log(`a 100-layer written-out spec: ${w100.toFixed(2)} ms (target ≤ 5 ms)`);
+
+// `npas report` against `npas check` on the same 10,000-layer written-out spec, in process (the
+// file and the dashboard bundle are served from memory, so both figures are the commands' own
+// work: one compilation each, plus the report's structure, sweep and HTML). Target: ≤ 1.5×.
+function commandTime(run: (io: CliIO) => number, runs = 5): number {
+  const samples: number[] = [];
+  for (let i = 0; i <= runs; i++) {
+    const t0 = performance.now();
+    run(memoryIO);
+    if (i > 0) samples.push(performance.now() - t0); // the first run warms up
+  }
+  return median(samples);
+}
+const big = written(10000);
+const memoryIO: CliIO = { stdout: () => {}, stderr: () => {}, readFile: (path) => (path === 'big.npas' ? big : ''), writeFile: () => {} };
+const check10k = commandTime((io) => runCheck(['big.npas'], io));
+const report10k = commandTime((io) => runReport(['big.npas'], io, '/assets'));
+console.log(`\nnpas check on a 10,000-layer written-out spec: ${check10k.toFixed(0)} ms`);
+console.log(`npas report on it: ${report10k.toFixed(0)} ms (×${(report10k / check10k).toFixed(2)} of check; target ≤ 1.5)`);

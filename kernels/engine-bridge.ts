@@ -2,9 +2,9 @@
 // declarations and its budget report, plus the store key of every weight of every layer
 // instance (the unit of sharing: one store, one ONNX initializer).
 //
-// It reads the core only through its public surface (src/core/index.ts: `evaluateArchitecture`).
+// It reads the core only through its public surface (src/core/index.ts: one `Compilation`).
 
-import { analyze, evaluateArchitecture, instanceAt, mainWeight } from '../src/core/index.js';
+import { compile, instanceAt, mainWeight, type Compilation } from '../src/core/index.js';
 import type { AnalysisOptions, ArchitectureModel, Diagnostic, Modifier, ModelMember, ModelReport, ModuleNode, PatternStep, ResolvedSharing, StackShare, StackStrategy } from '../src/core/index.js';
 
 export { mainWeight };
@@ -41,9 +41,11 @@ export interface HeadSharePlan {
   readonly qkvo: boolean;
 }
 
-/** Evaluates `text` and returns model `name` (or the only model); throws ExportError on errors. */
-export function loadModel(text: string, name: string | undefined, options: Partial<AnalysisOptions> = {}): LoadedModel {
-  const analysis = analyze(text, options);
+/** Compiles `text` (or takes its compilation) and returns model `name` (or the only model); throws ExportError on errors. */
+export function loadModel(source: string | Compilation, name: string | undefined, options: Partial<AnalysisOptions> = {}): LoadedModel {
+  const compilation = typeof source === 'string' ? compile(source) : source;
+  const text = compilation.text;
+  const analysis = compilation.analysis(options);
   const errors = analysis.diagnostics.filter((d: Diagnostic) => d.severity === 'error' && !d.code.startsWith('npas-budget'));
   const chosen = name ?? (analysis.models.length === 1 ? analysis.models[0]!.name : undefined);
   if (chosen === undefined) throw new ExportError(`the file defines ${analysis.models.length} models and variants (${analysis.models.map((m) => m.name).join(', ')}); name one with --model`);
@@ -51,8 +53,7 @@ export function loadModel(text: string, name: string | undefined, options: Parti
   if (!report) throw new ExportError(`no model or variant named '${chosen}' (this file has: ${analysis.models.map((m) => m.name).join(', ') || 'none'})`);
   if (errors.length > 0) throw new ExportError(`the spec has errors (first: ${errors[0]!.code}: ${errors[0]!.message}); run npas check`);
 
-  const architecture = evaluateArchitecture(text);
-  const model = architecture.models.find((m) => m.name === chosen);
+  const model = compilation.model(chosen);
   if (!model) throw new ExportError(`model '${chosen}' did not evaluate`);
   const sharing = model.sharing;
 

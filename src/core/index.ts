@@ -2,6 +2,7 @@
 // webview, tests) imports from here only.
 
 export { analyze, DEFAULT_OPTIONS, type AnalysisResult } from './analysis/analyze.js';
+export { compile, Compilation, type CompiledModel } from './analysis/compilation.js';
 export type {
   AnalysisOptions,
   BudgetResult,

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { analyze, dashboardData, lineColumn } from '../../core/index.js';
+import { compile, dashboardData, lineColumn } from '../../core/index.js';
 import { reportHtml } from '../../../webview/html.js';
 import { parseArgs } from '../args.js';
 import { CliError, type CliIO } from '../io.js';
@@ -52,10 +52,11 @@ export function runReport(argv: readonly string[], io: CliIO, assetsRoot: string
   if (theme !== 'dark' && theme !== 'light') throw new CliError(`--theme must be dark or light; got '${theme}'`);
 
   const text = readSpec(file, io);
-  const data = dashboardData(text, o, { source: basename(file) });
+  const compilation = compile(text);
+  const data = dashboardData(compilation, o, { source: basename(file) });
   if (data.diagnostics.errors > 0) {
     // Same lines as `npas check`, then exit 2 without writing a report of a broken spec.
-    for (const d of analyze(text, o).diagnostics.filter((x) => x.severity === 'error' && x.code !== 'npas-budget-violated')) {
+    for (const d of compilation.analysis(o).diagnostics.filter((x) => x.severity === 'error' && x.code !== 'npas-budget-violated')) {
       const { line, column } = lineColumn(text, d.range.start);
       io.stderr(`${file}:${line}:${column}: error ${d.code}: ${d.message}\n`);
     }

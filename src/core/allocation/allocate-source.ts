@@ -1,44 +1,28 @@
-// The allocator's entry from source text (for the CLI and the editor): parse and evaluate a
-// file with the engine, pick a model or variant, and list its weights. A target that already
+// The allocator's entry from source text or a compilation (for the CLI and the editor): the
+// file as the engine compiled it, pick a model or variant, and list its weights. A target that already
 // declares sharing is refused: the plan replaces sharing, it does not stack on top of it.
 
-import { DiagnosticSink } from '../diagnostics/diagnostic.js';
-import { EvalContext } from '../semantics/evaluator.js';
-import { evaluateFile } from '../semantics/evaluate-model.js';
-import type { ScopedStatement } from '../sharing/resolve-statements.js';
-import { parse } from '../syntax/parser.js';
+import { compile, type Compilation } from '../analysis/compilation.js';
+import { conflictingStatement } from './conflicts.js';
 import { lineColumn } from '../text/line-column.js';
 import { allocate } from './allocate.js';
 import { layerItems } from './layer-items.js';
 import type { AllocationInput, AllocationRequest, AllocationResult } from './types.js';
 
-/** Statements that leave stored params alone and so may stay beside an allocation. */
-const COMPATIBLE = new Set(['freeze', 'train']);
+export { conflictingStatement } from './conflicts.js';
 
-/** The first statement that conflicts with an allocation, if any. */
-export function conflictingStatement(statements: readonly ScopedStatement[]): ScopedStatement | undefined {
-  return statements.find((s) => !COMPATIBLE.has(s.statement.keyword) && s.statement.keyword !== 'allocate');
-}
-
-export function readArchitecture(text: string, model: string): { ok: true; input: AllocationInput } | { ok: false; message: string } {
-  const parsed = parse(text);
-  const sink = new DiagnosticSink();
-  sink.items.push(...parsed.diagnostics);
-  const ctx = new EvalContext(sink);
-  let evaluated;
-  try {
-    evaluated = evaluateFile(parsed.file, ctx);
-  } catch (e) {
-    return { ok: false, message: `internal error while evaluating (please report): ${e instanceof Error ? e.message : String(e)}` };
-  }
-  const firstError = sink.items.find((d) => d.severity === 'error');
+export function readArchitecture(source: string | Compilation, model: string): { ok: true; input: AllocationInput } | { ok: false; message: string } {
+  const compilation = typeof source === 'string' ? compile(source) : source;
+  const text = compilation.text;
+  const firstError = compilation.diagnostics.find((d) => d.severity === 'error');
   if (firstError) {
     const at = lineColumn(text, firstError.range.start);
-    return { ok: false, message: `the file has errors (first at ${at.line}:${at.column}: ${firstError.message}); run npas check` };
+    const internal = firstError.code === 'npas-internal-error';
+    return { ok: false, message: internal ? firstError.message : `the file has errors (first at ${at.line}:${at.column}: ${firstError.message}); run npas check` };
   }
-  const target = evaluated.models.find((m) => m.name === model);
+  const target = compilation.model(model);
   if (!target) {
-    const names = evaluated.models.map((m) => m.name).join(', ');
+    const names = compilation.models.map((m) => m.name).join(', ');
     return { ok: false, message: `no model or variant named '${model}' (this file has: ${names || 'none'})` };
   }
   const conflict = conflictingStatement(target.statements);
@@ -51,7 +35,7 @@ export function readArchitecture(text: string, model: string): { ok: true; input
   return typeof input === 'string' ? { ok: false, message: input } : { ok: true, input };
 }
 
-export function allocateSource(text: string, model: string, request: AllocationRequest): AllocationResult {
-  const arch = readArchitecture(text, model);
+export function allocateSource(source: string | Compilation, model: string, request: AllocationRequest): AllocationResult {
+  const arch = readArchitecture(source, model);
   return arch.ok ? allocate(arch.input, request) : { ok: false, message: arch.message };
 }

@@ -1,16 +1,15 @@
 // The evaluated architecture of every model and variant — module tree, resolved sharing and
 // statements — for consumers that need structure rather than totals (the ONNX exporter, and
-// anything else outside the core that must not reach into its internals).
+// anything else outside the core that must not reach into its internals). A view of a
+// `Compilation`: asking for it never evaluates again.
 
-import { DiagnosticSink, type Diagnostic } from '../diagnostics/diagnostic.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { ModelMember } from '../model/module-tree.js';
-import { EvalContext } from '../semantics/evaluator.js';
-import { evaluateFile, type EvaluatedModel } from '../semantics/evaluate-model.js';
+import type { EvaluatedModel } from '../semantics/evaluate-model.js';
 import type { ResolvedSharing } from '../sharing/declarations.js';
-import { resolvePath, type ResolvedPath } from '../sharing/resolve-path.js';
-import { resolveSharing } from '../sharing/resolve-statements.js';
-import { parse } from '../syntax/parser.js';
+import type { ResolvedPath } from '../sharing/resolve-path.js';
 import type { Path } from '../syntax/syntax-tree.js';
+import { compile, type Compilation } from './compilation.js';
 
 export interface ArchitectureModel {
   readonly name: string;
@@ -18,7 +17,7 @@ export interface ArchitectureModel {
   readonly members: readonly ModelMember[];
   readonly sharing: ResolvedSharing;
   readonly statements: EvaluatedModel['statements'];
-  /** Resolves a path written in this model (diagnostics go to the architecture's list). */
+  /** Resolves a path written in this model (its problems were reported when it compiled). */
   resolve(path: Path): ResolvedPath | undefined;
 }
 
@@ -27,20 +26,7 @@ export interface Architecture {
   readonly models: readonly ArchitectureModel[];
 }
 
-/** Evaluates every model and variant of `text` into its module tree and sharing. Never throws. */
-export function evaluateArchitecture(text: string): Architecture {
-  const sink = new DiagnosticSink();
-  const parsed = parse(text);
-  sink.items.push(...parsed.diagnostics);
-  const ctx = new EvalContext(sink);
-  const evaluated = evaluateFile(parsed.file, ctx);
-  const models = evaluated.models.map((m): ArchitectureModel => ({
-    name: m.name,
-    kind: m.kind,
-    members: m.members,
-    sharing: resolveSharing(m.members, m.statements, ctx),
-    statements: m.statements,
-    resolve: (path) => resolvePath(path, m.members, m.scope, ctx),
-  }));
-  return { diagnostics: sink.items, models };
+/** The module tree and sharing of every model and variant of a source or compilation. Never throws. */
+export function evaluateArchitecture(source: string | Compilation): Architecture {
+  return typeof source === 'string' ? compile(source) : source;
 }

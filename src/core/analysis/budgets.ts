@@ -9,18 +9,18 @@ import { evaluate, toSmallInteger, type EvalContext } from '../semantics/evaluat
 import type { Scope } from '../semantics/scope.js';
 import type { Constraint } from '../syntax/syntax-tree.js';
 import { findDevice, DEVICE_NAMES } from './devices.js';
-import { isDType } from './dtypes.js';
+import { DTYPE_BITS, isDType } from './dtypes.js';
 import type { ModelMetrics } from './model-metrics.js';
 import type { AnalysisOptions, BudgetResult, ParamCounts } from './report-types.js';
 
-interface Measure {
+export interface Measure {
   readonly params: ParamCounts;
   metricsAt(options: AnalysisOptions): ModelMetrics;
 }
 
 type MetricArg = 'seq' | 'src_seq' | 'batch' | 'dtype' | 'device';
 
-interface MetricSpec {
+export interface MetricSpec {
   readonly unit: Unit;
   readonly args: readonly MetricArg[];
   readonly doc: string;
@@ -60,9 +60,9 @@ function formatCount(v: Q.Rational): string {
   return v.num.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
-/** Reads a constraint's settings over the report's defaults; undefined when invalid (reported). */
-function settingsOf(c: Constraint, spec: MetricSpec, base: AnalysisOptions, scope: Scope, ctx: EvalContext): AnalysisOptions | undefined {
-  let o: AnalysisOptions = base;
+/** Reads the settings a constraint writes (over the analysis settings); undefined when invalid (reported). */
+function settingsOf(c: Constraint, spec: MetricSpec, scope: Scope, ctx: EvalContext): Partial<AnalysisOptions> | undefined {
+  let o: Partial<AnalysisOptions> = {};
   for (const a of c.args) {
     const name = a.name?.text;
     if (!name || !(spec.args as readonly string[]).includes(name)) {
@@ -73,7 +73,7 @@ function settingsOf(c: Constraint, spec: MetricSpec, base: AnalysisOptions, scop
       const v = a.value.kind === 'Name' ? a.value.name.text : a.value.kind === 'String' ? a.value.value : '';
       if (name === 'dtype') {
         if (!isDType(v)) {
-          ctx.sink.error('npas-budget-metric', `unknown dtype '${v}' (use fp32, tf32, bf16, fp16, fp8, int8 or int4)`, a.value.range);
+          ctx.sink.error('npas-budget-metric', `unknown dtype '${v}' (use ${Object.keys(DTYPE_BITS).join(', ')})`, a.value.range);
           return undefined;
         }
         o = { ...o, dtype: v };
@@ -98,50 +98,60 @@ function settingsOf(c: Constraint, spec: MetricSpec, base: AnalysisOptions, scop
   return o;
 }
 
-export function evaluateBudget(
-  constraints: readonly Constraint[],
-  source: string,
-  measure: Measure,
-  base: AnalysisOptions,
-  scope: Scope,
-  ctx: EvalContext,
-  sink: DiagnosticSink,
-): BudgetResult[] {
-  const results: BudgetResult[] = [];
+/**
+ * A constraint with everything that does not depend on the analysis settings evaluated once:
+ * its metric, the settings it overrides, its limit. Measuring it at given settings
+ * (`measureBudget`) evaluates nothing, so a compilation reports budgets at any settings without
+ * re-evaluating (or re-reporting) the constraint's expressions.
+ */
+export interface PreparedConstraint {
+  readonly constraint: Constraint;
+  /** The constraint as written. */
+  readonly text: string;
+  /** The metric's name, e.g. `params.stored` or `kv`. */
+  readonly metric: string;
+  readonly spec: MetricSpec;
+  /** The settings written in the constraint, over the analysis settings. */
+  readonly settings: Partial<AnalysisOptions>;
+  readonly limit: Q.Rational;
+}
+
+/** Evaluates the settings and limits of `constraints`; an invalid constraint is reported and dropped. */
+export function prepareBudget(constraints: readonly Constraint[], source: string, scope: Scope, ctx: EvalContext, sink: DiagnosticSink): PreparedConstraint[] {
+  const out: PreparedConstraint[] = [];
   for (const c of constraints) {
-    const metricName = c.metric.map((m) => m.text).join('.');
-    const spec = BUDGET_METRICS.get(metricName);
+    const metric = c.metric.map((m) => m.text).join('.');
+    const spec = BUDGET_METRICS.get(metric);
     if (!spec) {
       const first = c.metric[0];
-      sink.error('npas-budget-metric', `unknown metric '${metricName}' (known: ${[...BUDGET_METRICS.keys()].join(', ')})`, first ? { start: first.range.start, end: c.metric[c.metric.length - 1]!.range.end } : c.range);
+      sink.error('npas-budget-metric', `unknown metric '${metric}' (known: ${[...BUDGET_METRICS.keys()].join(', ')})`, first ? { start: first.range.start, end: c.metric[c.metric.length - 1]!.range.end } : c.range);
       continue;
     }
-    const options = settingsOf(c, spec, base, scope, ctx);
-    if (!options) continue;
+    const settings = settingsOf(c, spec, scope, ctx);
+    if (!settings) continue;
     const limitValue = evaluate(c.limit, scope, ctx);
     if (limitValue.kind === 'error') continue;
     if (limitValue.kind !== 'number') {
-      sink.error('npas-eval-type', `the limit of ${metricName} must be a number`, c.limit.range);
+      sink.error('npas-eval-type', `the limit of ${metric} must be a number`, c.limit.range);
       continue;
     }
     if (limitValue.unit !== spec.unit) {
       const want = spec.unit === 'count' ? 'a plain count' : spec.unit === 'bytes' ? 'bytes (e.g. 128MiB)' : 'a duration (e.g. 40ms)';
-      sink.error('npas-eval-unit', `${metricName} is measured in ${spec.unit}; write the limit as ${want}`, c.limit.range);
+      sink.error('npas-eval-unit', `${metric} is measured in ${spec.unit}; write the limit as ${want}`, c.limit.range);
       continue;
     }
-    const value = spec.value(measure, options);
-    const cmp = Q.compare(value, limitValue.value);
-    const ok = c.operator === '<=' ? cmp <= 0 : c.operator === '<' ? cmp < 0 : c.operator === '>=' ? cmp >= 0 : c.operator === '>' ? cmp > 0 : cmp === 0;
-    const valueText = unitLabel(spec.unit, value);
-    const limitText = unitLabel(spec.unit, limitValue.value);
-    results.push({
-      constraint: source.slice(c.range.start, c.range.end),
-      limit: Q.toDecimalString(limitValue.value, 9),
-      value: Q.toDecimalString(value, 9),
-      ok,
-      range: c.range,
-    });
-    if (!ok) sink.error('npas-budget-violated', `budget violated: ${metricName} is ${valueText}, the limit is ${c.operator} ${limitText}`, c.range);
+    out.push({ constraint: c, text: source.slice(c.range.start, c.range.end), metric, spec, settings, limit: limitValue.value });
   }
-  return results;
+  return out;
+}
+
+/** Measures prepared constraints at `base` settings; a violated one is reported at its constraint. */
+export function measureBudget(prepared: readonly PreparedConstraint[], measure: Measure, base: AnalysisOptions, sink: DiagnosticSink): BudgetResult[] {
+  return prepared.map(({ constraint: c, text, metric, spec, settings, limit }) => {
+    const value = spec.value(measure, { ...base, ...settings });
+    const cmp = Q.compare(value, limit);
+    const ok = c.operator === '<=' ? cmp <= 0 : c.operator === '<' ? cmp < 0 : c.operator === '>=' ? cmp >= 0 : c.operator === '>' ? cmp > 0 : cmp === 0;
+    if (!ok) sink.error('npas-budget-violated', `budget violated: ${metric} is ${unitLabel(spec.unit, value)}, the limit is ${c.operator} ${unitLabel(spec.unit, limit)}`, c.range);
+    return { constraint: text, metric, limit: Q.toDecimalString(limit, 9), value: Q.toDecimalString(value, 9), ok, range: c.range };
+  });
 }

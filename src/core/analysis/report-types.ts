@@ -74,6 +74,8 @@ export interface LatencyReport {
 export interface BudgetResult {
   /** The constraint as written, e.g. `params.stored <= 1.2B`. */
   readonly constraint: string;
+  /** The metric it bounds, e.g. `params.stored` or `kv` (its name in `BUDGET_METRICS`). */
+  readonly metric: string;
   /** The limit, in the metric's unit (count, bytes or seconds), as a decimal string. */
   readonly limit: string;
   /** The measured value, same unit. */

@@ -35,12 +35,24 @@ export class ModelWalker {
   private readonly baseFrozen: boolean;
   /** Every path prefix of a stack strategy's key: below other paths, results do not depend on the path. */
   private readonly strategyPrefixes = new Set<string>();
+  /** The synthetic modifier of each `tied` member name inside a block (per walker: memo keys use its id). */
+  private readonly tieMains = new Map<string, Modifier>();
 
   constructor(private readonly sharing: ResolvedSharing) {
     this.baseFrozen = sharing.hasAdapters;
     for (const key of sharing.stacks.keys()) {
       for (let i = 1; i <= key.length; i++) if (i === key.length || key[i] === '.' || key[i] === '[') this.strategyPrefixes.add(key.slice(0, i));
     }
+  }
+
+  /** A synthetic modifier for a `tied` member inside a block (ids above any real one). */
+  private tieMain(member: string): Modifier {
+    let m = this.tieMains.get(member);
+    if (!m) {
+      m = { id: 1_000_000 + this.tieMains.size, pattern: [], effect: { kind: 'tie-main' }, range: { start: 0, end: 0 } };
+      this.tieMains.set(member, m);
+    }
+    return m;
   }
 
   walkMember(member: ModelMember): WalkResult {
@@ -88,7 +100,7 @@ export class ModelWalker {
             const step = p.mod.pattern[p.pos];
             if (step?.kind === 'name' && step.name === m.name) childPending.push({ mod: p.mod, pos: p.pos + 1 });
           }
-          const childActive = m.tiedTo ? [...active, tieMain(m.name)] : active;
+          const childActive = m.tiedTo ? [...active, this.tieMain(m.name)] : active;
           const child = this.walk(m.node, `${key}.${m.name}`, m.name, childPending, childActive);
           totals = addTotals(totals, child.totals);
           children.push({ ...child.report, range: m.range });
@@ -253,7 +265,7 @@ export class ModelWalker {
         const s = p.mod.pattern[p.pos];
         if (s?.kind === 'name' && s.name === step) next.push({ mod: p.mod, pos: p.pos + 1 });
       }
-      curActive = m.tiedTo ? [...curActive, tieMain(m.name)] : curActive;
+      curActive = m.tiedTo ? [...curActive, this.tieMain(m.name)] : curActive;
       curPending = next;
       cur = m.node;
       curKey = `${curKey}.${step}`;
@@ -261,17 +273,6 @@ export class ModelWalker {
     }
     return this.walk(cur, curKey, curName, curPending, curActive);
   }
-}
-
-const tieMainCache = new Map<string, Modifier>();
-/** A synthetic modifier for a `tied` member inside a block (ids above any real one). */
-function tieMain(member: string): Modifier {
-  let m = tieMainCache.get(member);
-  if (!m) {
-    m = { id: 1_000_000 + tieMainCache.size, pattern: [], effect: { kind: 'tie-main' }, range: { start: 0, end: 0 } };
-    tieMainCache.set(member, m);
-  }
-  return m;
 }
 
 function nodeLabel(node: ModuleNode): string {

@@ -1,9 +1,10 @@
 // The dashboard's data for a spec: every model's report (exact counts as decimal strings), its
 // sharing structure, and KV cache / memory against sequence length. The same numbers as
-// `npas budget --json` at the same settings, because they come from the same `analyze` call.
+// `npas budget --json` at the same settings, because they come from the same compilation; the
+// sweep asks that compilation for metrics at each length and never analyses again.
 
 import { decimalCounts, decimalTree } from '../analysis/decimal-report.js';
-import { analyze, DEFAULT_OPTIONS } from '../analysis/analyze.js';
+import { compile, DEFAULT_OPTIONS, type Compilation } from '../analysis/compilation.js';
 import { findDevice } from '../analysis/devices.js';
 import type { AnalysisOptions, ModelReport, NodeReport } from '../analysis/report-types.js';
 import { sharingStructure } from './structure.js';
@@ -17,27 +18,29 @@ const EMPTY_STRUCTURE: StructureData = { members: [], stores: [], reads: [], kv:
 export interface DashboardDataOptions {
   /** The spec's file name as shown to the user. */
   readonly source: string;
-  /** Evaluate KV / memory at other sequence lengths (one more analysis per point). Default true. */
+  /** Evaluate KV / memory at other sequence lengths (metrics of the same compilation). Default true. */
   readonly sweep?: boolean;
 }
 
-export function dashboardData(text: string, options: Partial<AnalysisOptions>, how: DashboardDataOptions): DashboardData {
-  const result = analyze(text, options);
+/** The dashboard's data for a source or compilation at given settings (one compilation, whatever the sweep). */
+export function dashboardData(source: string | Compilation, options: Partial<AnalysisOptions>, how: DashboardDataOptions): DashboardData {
+  const compilation = typeof source === 'string' ? compile(source) : source;
+  const result = compilation.analysis(options);
   const errors = result.diagnostics.filter((d) => d.severity === 'error' && d.code !== 'npas-budget-violated');
   const warnings = result.diagnostics.filter((d) => d.severity === 'warning');
-  const structures = sharingStructure(text);
-  const first = result.models[0];
-  const opts = first?.options ?? { ...DEFAULT_OPTIONS, ...options };
+  const structures = sharingStructure(compilation);
+  const opts = compilation.settings(options);
   const seqs = [...new Set([...SWEEP_SEQ, opts.seq])].sort((a, b) => a - b);
   const sweeps = new Map<string, SweepPoint[]>();
-  if (how.sweep !== false && result.models.length > 0) {
-    for (const seq of seqs) {
-      const at = seq === opts.seq ? result : analyze(text, { ...options, seq });
-      for (const m of at.models) {
-        const list = sweeps.get(m.name) ?? [];
-        list.push({ seq, kvCacheBytes: String(m.kvCacheBytes), weightBytes: String(m.memory.weightBytes), inferenceBytes: String(m.memory.inferenceBytes) });
-        sweeps.set(m.name, list);
-      }
+  if (how.sweep !== false) {
+    for (const m of compilation.models) {
+      sweeps.set(
+        m.name,
+        seqs.map((seq) => {
+          const at = compilation.metricsAt(m, { ...opts, seq });
+          return { seq, kvCacheBytes: String(at.kvCacheBytes), weightBytes: String(at.memory.weightBytes), inferenceBytes: String(at.memory.inferenceBytes) };
+        }),
+      );
     }
   }
   const device = findDevice(opts.device) ?? findDevice(DEFAULT_OPTIONS.device)!;
@@ -77,7 +80,7 @@ export function modelData(m: ModelReport, structure: StructureData, sweep: reado
     },
     budgets: m.budgets.map((b) => ({
       constraint: b.constraint,
-      metric: /^[A-Za-z_][A-Za-z0-9_.]*/.exec(b.constraint)?.[0] ?? b.constraint,
+      metric: b.metric,
       limit: b.limit,
       value: b.value,
       ok: b.ok,

@@ -2,40 +2,30 @@
 // resolved by the engine and flattened into plain data for drawing (layout.ts). Pure and
 // deterministic; never throws (a spec the engine cannot evaluate gives no structure).
 
-import { DiagnosticSink } from '../diagnostics/diagnostic.js';
+import { compile, type Compilation, type CompiledModel } from '../analysis/compilation.js';
 import type { ModelMember, ModuleNode } from '../model/module-tree.js';
-import { EvalContext } from '../semantics/evaluator.js';
-import { evaluateFile, type EvaluatedModel } from '../semantics/evaluate-model.js';
-import type { AdapterMethod, PatternStep, ResolvedSharing } from '../sharing/declarations.js';
-import { resolveSharing } from '../sharing/resolve-statements.js';
-import { parse } from '../syntax/parser.js';
+import type { AdapterMethod, PatternStep } from '../sharing/declarations.js';
 import type { KvData, MemberData, MoeData, NoteData, ReadData, RunData, StoreData, StructureData } from './types.js';
 
 /** Stacks longer than this are described per store rather than per instance. */
 export const STRUCTURE_INSTANCE_LIMIT = 20_000;
 
-/** The sharing structure of every model and variant of a spec, by name. */
-export function sharingStructure(text: string): ReadonlyMap<string, StructureData> {
+/** The sharing structure of every model and variant of a source or compilation, by name. */
+export function sharingStructure(source: string | Compilation): ReadonlyMap<string, StructureData> {
+  const compilation = typeof source === 'string' ? compile(source) : source;
   const out = new Map<string, StructureData>();
-  try {
-    const parsed = parse(text);
-    const ctx = new EvalContext(new DiagnosticSink());
-    const evaluated = evaluateFile(parsed.file, ctx);
-    for (const m of evaluated.models) {
-      try {
-        const sharing = resolveSharing(m.members, m.statements, ctx);
-        out.set(m.name, describe(m, sharing, text));
-      } catch {
-        // A model the engine cannot resolve is drawn without sharing (analyze reports why).
-      }
+  for (const m of compilation.models) {
+    try {
+      out.set(m.name, describe(m, compilation.text));
+    } catch {
+      // A model that cannot be described is drawn without sharing (the analysis reports why).
     }
-  } catch {
-    // Same: analyze() carries the diagnostic.
   }
   return out;
 }
 
-function describe(m: EvaluatedModel, sharing: ResolvedSharing, text: string): StructureData {
+function describe(m: CompiledModel, text: string): StructureData {
+  const sharing = m.sharing;
   const members = m.members.map(memberData);
   const byName = new Map(members.map((x) => [x.name, x]));
   const stores: StoreData[] = [];

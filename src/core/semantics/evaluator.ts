@@ -59,7 +59,26 @@ export class EvalContext {
   currentModel: string | undefined = undefined;
   private nextId = 1;
 
-  constructor(readonly sink: DiagnosticSink) {}
+  constructor(private currentSink: DiagnosticSink) {}
+
+  /** Where diagnostics go: the compilation's list, or a scratch list while `quietly` runs. */
+  get sink(): DiagnosticSink {
+    return this.currentSink;
+  }
+
+  /**
+   * Runs `fn` with its diagnostics sent to a scratch list: for questions asked of a finished
+   * compilation (resolving a path again for the exporter), whose problems were reported once.
+   */
+  quietly<T>(fn: () => T): T {
+    const saved = this.currentSink;
+    this.currentSink = new DiagnosticSink();
+    try {
+      return fn();
+    } finally {
+      this.currentSink = saved;
+    }
+  }
 
   idOf(obj: object): number {
     let id = this.declIds.get(obj);

@@ -13,7 +13,7 @@ import type { AdapterMethod, HeadShare, Modifier, ResolvedSharing, StackStrategy
 import { resolvePath, type ResolvedPath } from './resolve-path.js';
 import * as S from './slot-map.js';
 import { asStatementCall, readIntList, readStatementArgs, type StatementCall } from './statement-args.js';
-import { conflictingStatement } from '../allocation/allocate-source.js';
+import { conflictingStatement } from '../allocation/conflicts.js';
 import { resolveAllocation } from '../allocation/allocate-statement.js';
 
 export interface ScopedStatement {

@@ -1,0 +1,252 @@
+// One compilation per document version (TypeScript's `Program`, rust-analyzer's database): the
+// parsed file, every evaluated model and variant with its resolved sharing and per-member
+// totals, and the budgets' prepared constraints, computed once. Everything that depends on the
+// analysis settings (metrics, reports, budget verdicts) is asked of it and memoised on it, so a
+// dashboard's sequence sweep, a settings change in the editor or a second command over the same
+// text never parses, evaluates or walks again. Caches live here, never in module state: a
+// compilation is dropped with its document version. Never throws.
+
+import { DiagnosticSink, type Diagnostic } from '../diagnostics/diagnostic.js';
+import type { ModelMember } from '../model/module-tree.js';
+import { parse } from '../syntax/parser.js';
+import type { Path, SourceFile, TextRange } from '../syntax/syntax-tree.js';
+import { EvalContext, type EvaluatedBinding } from '../semantics/evaluator.js';
+import { evaluateFile, type EvaluatedModel } from '../semantics/evaluate-model.js';
+import type { ResolvedSharing } from '../sharing/declarations.js';
+import { resolvePath, type ResolvedPath } from '../sharing/resolve-path.js';
+import { resolveSharing } from '../sharing/resolve-statements.js';
+import { measureBudget, prepareBudget, type PreparedConstraint } from './budgets.js';
+import { DTYPE_BITS, isDType } from './dtypes.js';
+import { globalTotals } from './layer-totals.js';
+import { classifyEncoders, computeMetrics, type MemberTotals, type ModelMetrics } from './model-metrics.js';
+import type { AnalysisOptions, ModelReport, NodeReport } from './report-types.js';
+import { EMPTY_TOTALS, addTotals, type Totals } from './totals.js';
+import { ModelWalker, reportOf } from './walk.js';
+
+export const DEFAULT_OPTIONS: AnalysisOptions = { seq: 4096, srcSeq: undefined, batch: 1, dtype: 'bf16', device: 'H100' };
+
+export interface AnalysisResult {
+  readonly file: SourceFile;
+  /** Every diagnostic, sorted by position; budget violations included. */
+  readonly diagnostics: readonly Diagnostic[];
+  /** One report per model and variant, in file order. */
+  readonly models: readonly ModelReport[];
+  /**
+   * Every binding the evaluation reached, with its value and the model or variant evaluated
+   * (undefined for file constants); a binding evaluated in several models or block instances
+   * appears once per evaluation. For editor services (hover values, inlay hints, outline).
+   */
+  readonly evaluated: readonly EvaluatedBinding[];
+}
+
+/** One model or variant as compiled: its architecture, sharing and settings-independent totals. */
+export interface CompiledModel {
+  readonly name: string;
+  readonly kind: 'model' | 'variant';
+  readonly base: string | undefined;
+  /** The name's range. */
+  readonly range: TextRange;
+  readonly evaluated: EvaluatedModel;
+  readonly members: readonly ModelMember[];
+  readonly sharing: ResolvedSharing;
+  readonly statements: EvaluatedModel['statements'];
+  /** Totals of each top-level member, in member order. */
+  readonly memberTotals: readonly MemberTotals[];
+  /** The model's totals, global stores and head-sharing savings included. */
+  readonly whole: Totals;
+  /** The per-node report (settings-independent). */
+  readonly tree: NodeReport;
+  /** The constraints of every `budget` block naming this model, in file order. */
+  readonly budget: readonly PreparedConstraint[];
+  /** Resolves a path written in this model (its problems were reported when the model compiled). */
+  resolve(path: Path): ResolvedPath | undefined;
+}
+
+/** The options' identity, for memo keys. */
+const optionsKey = (o: AnalysisOptions): string => `${o.seq}|${o.srcSeq ?? ''}|${o.batch}|${o.dtype}|${o.device}`;
+
+export class Compilation {
+  readonly file: SourceFile;
+  readonly models: readonly CompiledModel[];
+  /** Every binding evaluated (see `AnalysisResult.evaluated`). */
+  readonly evaluated: readonly EvaluatedBinding[];
+  /** Diagnostics that do not depend on the settings: syntax, evaluation, sharing, budget constraints. */
+  readonly diagnostics: readonly Diagnostic[];
+  private readonly byName = new Map<string, CompiledModel>();
+  private readonly metricsMemo = new Map<string, ModelMetrics>();
+  private readonly analysisMemo = new Map<string, AnalysisResult>();
+
+  constructor(readonly text: string) {
+    const parsed = parse(text);
+    const sink = new DiagnosticSink();
+    sink.items.push(...parsed.diagnostics);
+    const ctx = new EvalContext(sink);
+    const models: CompiledModel[] = [];
+    try {
+      for (const m of evaluateFile(parsed.file, ctx).models) {
+        const compiled = compileModel(m, ctx);
+        models.push(compiled);
+        this.byName.set(m.name, compiled);
+      }
+      for (const item of parsed.file.items) {
+        if (item.kind !== 'Budget') continue;
+        const target = this.byName.get(item.target.text);
+        if (!target) {
+          if (item.target.text !== '') sink.error('npas-budget-target', `'${item.target.text}' is not a model or variant of this file`, item.target.range);
+          continue;
+        }
+        const prepared = prepareBudget(item.constraints, text, target.evaluated.scope, ctx, sink);
+        const updated: CompiledModel = { ...target, budget: [...target.budget, ...prepared] };
+        models[models.indexOf(target)] = updated;
+        this.byName.set(target.name, updated);
+      }
+    } catch (e) {
+      // The engine must never take its host down; an internal error is a bug reported as such.
+      internalError(sink, e);
+    }
+    this.file = parsed.file;
+    this.models = models;
+    this.evaluated = ctx.bindingValues;
+    this.diagnostics = sink.items;
+  }
+
+  model(name: string): CompiledModel | undefined {
+    return this.byName.get(name);
+  }
+
+  /** A model's metrics at given settings (memoised; the settings are taken as valid). */
+  metricsAt(model: CompiledModel, options: AnalysisOptions): ModelMetrics {
+    const key = `${model.name}|${optionsKey(options)}`;
+    let m = this.metricsMemo.get(key);
+    if (!m) {
+      m = computeMetrics(model.memberTotals, model.whole, options);
+      this.metricsMemo.set(key, m);
+    }
+    return m;
+  }
+
+  /** The settings completed with the defaults and checked; a bad value is reported and replaced. */
+  settings(options: Partial<AnalysisOptions> = {}, sink: DiagnosticSink = new DiagnosticSink()): AnalysisOptions {
+    return checkedOptions({ ...DEFAULT_OPTIONS, ...stripUndefined(options) }, sink);
+  }
+
+  /** Every model's report and every diagnostic at given settings (memoised per settings). */
+  analysis(options: Partial<AnalysisOptions> = {}): AnalysisResult {
+    // Keyed by the settings as given: two bad values falling back to the same default differ in their diagnostic.
+    const key = optionsKey({ ...DEFAULT_OPTIONS, ...stripUndefined(options) });
+    const hit = this.analysisMemo.get(key);
+    if (hit) return hit;
+    const sink = new DiagnosticSink();
+    sink.items.push(...this.diagnostics);
+    const opts = this.settings(options, sink);
+    const models: ModelReport[] = [];
+    try {
+      for (const m of this.models) models.push(this.report(m, opts, sink));
+    } catch (e) {
+      internalError(sink, e);
+    }
+    const result: AnalysisResult = { file: this.file, diagnostics: finalize(sink.items), models, evaluated: this.evaluated };
+    this.analysisMemo.set(key, result);
+    return result;
+  }
+
+  private report(m: CompiledModel, options: AnalysisOptions, sink: DiagnosticSink): ModelReport {
+    const metrics = this.metricsAt(m, options);
+    const budgets = measureBudget(m.budget, { params: m.tree.params, metricsAt: (o) => this.metricsAt(m, o) }, options, sink);
+    return {
+      name: m.name,
+      kind: m.kind,
+      base: m.base,
+      range: m.range,
+      options,
+      params: m.tree.params,
+      flops: metrics.flops,
+      kvCacheBytes: metrics.kvCacheBytes,
+      memory: metrics.memory,
+      latency: metrics.latency,
+      budgets,
+      tree: m.tree,
+    };
+  }
+}
+
+/** Compiles a `.npas` source. Never throws. */
+export function compile(text: string): Compilation {
+  return new Compilation(text);
+}
+
+function compileModel(m: EvaluatedModel, ctx: EvalContext): CompiledModel {
+  const sharing = resolveSharing(m.members, m.statements, ctx);
+  const walker = new ModelWalker(sharing);
+  const results = m.members.map((member) => walker.walkMember(member));
+  const encoders = classifyEncoders(results.map((r) => r.totals));
+  const memberTotals: MemberTotals[] = results.map((r, i) => ({ totals: r.totals, encoder: encoders[i]! }));
+  let whole = EMPTY_TOTALS;
+  for (const r of results) whole = addTotals(whole, r.totals);
+  const globalStores = globalTotals(whole.globals);
+  const headSavings = sharing.headShares.reduce((s, h) => s + h.savedParams, 0n);
+  whole = {
+    ...whole,
+    stored: whole.stored + globalStores.stored - headSavings,
+    // The saved head slices are base weights: adapters freeze them, so they were never trainable.
+    trainable: whole.trainable + globalStores.trainable - (!sharing.hasAdapters && whole.trainable >= headSavings ? headSavings : 0n),
+  };
+  const tree = reportOf(m.name, 'model', m.kind, 1, 0, whole, m.declaration.range, results.map((r, i) => ({ ...r.report, range: m.members[i]!.range })));
+  return {
+    name: m.name,
+    kind: m.kind,
+    base: m.base,
+    range: m.nameRange,
+    evaluated: m,
+    members: m.members,
+    sharing,
+    statements: m.statements,
+    memberTotals,
+    whole,
+    tree,
+    budget: [],
+    resolve: (path) => ctx.quietly(() => resolvePath(path, m.members, m.scope, ctx)),
+  };
+}
+
+function internalError(sink: DiagnosticSink, e: unknown): void {
+  sink.error('npas-internal-error', `internal error while analysing (please report): ${e instanceof Error ? e.message : String(e)}`, { start: 0, end: 0 });
+}
+
+/** Settings outside their domain (a host's bad configuration) fall back to the defaults, reported. */
+function checkedOptions(o: AnalysisOptions, sink: DiagnosticSink): AnalysisOptions {
+  const out = { ...o } as { -readonly [K in keyof AnalysisOptions]: AnalysisOptions[K] };
+  for (const key of ['seq', 'srcSeq', 'batch'] as const) {
+    const v: unknown = o[key];
+    if (v === undefined && key === 'srcSeq') continue;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
+      const fallback = DEFAULT_OPTIONS[key];
+      sink.error('npas-eval-range', `the analysis setting ${key} must be a positive integer, got ${String(v)}; using ${fallback ?? 'seq'}`, { start: 0, end: 0 });
+      out[key] = fallback as number;
+    }
+  }
+  if (!isDType(String(o.dtype))) {
+    sink.error('npas-eval-range', `the analysis setting dtype must be one of ${Object.keys(DTYPE_BITS).join(', ')}, got ${String(o.dtype)}; using ${DEFAULT_OPTIONS.dtype}`, { start: 0, end: 0 });
+    out.dtype = DEFAULT_OPTIONS.dtype;
+  }
+  return out;
+}
+
+function stripUndefined(o: Partial<AnalysisOptions>): Partial<AnalysisOptions> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out as Partial<AnalysisOptions>;
+}
+
+/** Drops exact duplicates (a block body evaluated for several argument sets) and sorts. */
+function finalize(items: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  const out: Diagnostic[] = [];
+  for (const d of items) {
+    const key = `${d.range.start}:${d.range.end}:${d.code}:${d.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(d);
+  }
+  return out.sort((a, b) => a.range.start - b.range.start || a.range.end - b.range.end);
+}
