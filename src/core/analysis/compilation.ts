@@ -52,6 +52,12 @@ export interface CompiledModel {
   readonly statements: EvaluatedModel['statements'];
   /** Totals of each top-level member, in member order. */
   readonly memberTotals: readonly MemberTotals[];
+  /**
+   * The members' totals summed per role (decoder-side, encoder): the metrics are sums over
+   * members whose terms depend only on the role, and exact rationals make the sum of the sums
+   * equal, so `metricsAt` costs what two members cost however many a written-out spec has.
+   */
+  readonly memberTotalsByRole: readonly MemberTotals[];
   /** The model's totals, global stores and head-sharing savings included. */
   readonly whole: Totals;
   /** The per-node report (settings-independent). */
@@ -119,7 +125,7 @@ export class Compilation {
     const key = `${model.name}|${optionsKey(options)}`;
     let m = this.metricsMemo.get(key);
     if (!m) {
-      m = computeMetrics(model.memberTotals, model.whole, options);
+      m = computeMetrics(model.memberTotalsByRole, model.whole, options);
       this.metricsMemo.set(key, m);
     }
     return m;
@@ -202,6 +208,10 @@ function compileModel(m: EvaluatedModel, ctx: EvalContext): CompiledModel {
     sharing,
     statements: m.statements,
     memberTotals,
+    memberTotalsByRole: [false, true].flatMap((encoder) => {
+      const same = memberTotals.filter((t) => t.encoder === encoder);
+      return same.length === 0 ? [] : [{ encoder, totals: same.reduce((sum, t) => addTotals(sum, t.totals), EMPTY_TOTALS) }];
+    }),
     whole,
     tree,
     budget: [],

@@ -29,7 +29,8 @@ export function decimalCounts(p: ParamCounts): DecimalCounts {
   return { stored: p.stored.toString(), effective: p.effective.toString(), active: p.active.toString(), trainable: p.trainable.toString() };
 }
 
-export function decimalTree(n: NodeReport): DecimalTree {
+/** The tree with exact counts as decimal strings, down to `depth` levels below `n` (all by default). */
+export function decimalTree(n: NodeReport, depth = Infinity): DecimalTree {
   return {
     name: n.name,
     kind: n.kind,
@@ -40,6 +41,6 @@ export function decimalTree(n: NodeReport): DecimalTree {
     flopsPerToken: n.flopsPerToken.toString(),
     kvCacheBytes: n.kvCacheBytes.toString(),
     range: { start: n.range.start, end: n.range.end },
-    children: n.children.map(decimalTree),
+    children: depth > 0 ? n.children.map((c) => decimalTree(c, depth - 1)) : [],
   };
 }

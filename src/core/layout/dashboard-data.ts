@@ -93,4 +93,15 @@ export function modelData(m: ModelReport, structure: StructureData, sweep: reado
 }
 
 const counts = decimalCounts;
-const treeData = (n: NodeReport): TreeData => decimalTree(n);
+/**
+ * The dashboard's copy of the report tree: the model, its members, and their runs or layers —
+ * all that the treemap, the table and the architecture hovers read — while that fits
+ * `DASHBOARD_TREE_NODES`; past it, members only (a treemap of 40,000 cells draws nothing
+ * readable, and the whole tree of a written-out 10,000-layer spec is ~36 MB of JSON).
+ */
+export const DASHBOARD_TREE_NODES = 20_000;
+
+function treeData(model: NodeReport): TreeData {
+  const nodes = 1 + model.children.reduce((sum, member) => sum + 1 + member.children.length, 0);
+  return decimalTree(model, nodes <= DASHBOARD_TREE_NODES ? 2 : 1);
+}

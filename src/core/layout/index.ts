@@ -1,5 +1,5 @@
 // The dashboard's pure half: data for the webview and the architecture layout (positions as data).
 export * from './types.js';
 export { sharingStructure, STRUCTURE_INSTANCE_LIMIT } from './structure.js';
-export { dashboardData, modelData, SWEEP_SEQ, type DashboardDataOptions } from './dashboard-data.js';
+export { dashboardData, modelData, SWEEP_SEQ, DASHBOARD_TREE_NODES, type DashboardDataOptions } from './dashboard-data.js';
 export { layoutArchitecture, defaultCollapsed, EXPAND_LIMIT, GEOMETRY, type LayoutOptions } from './layout.js';

@@ -26,7 +26,8 @@ export function sharingStructure(source: string | Compilation): ReadonlyMap<stri
 
 function describe(m: CompiledModel, text: string): StructureData {
   const sharing = m.sharing;
-  const members = m.members.map(memberData);
+  const facts = new NodeFacts();
+  const members = m.members.map((member) => memberData(member, facts));
   const byName = new Map(members.map((x) => [x.name, x]));
   const stores: StoreData[] = [];
   const storeIds = new Set<string>();
@@ -176,25 +177,47 @@ function typeOf(node: ModuleNode): string {
   return node.kind === 'layer' ? node.layerKind : node.kind === 'block' ? node.blockName : `stack of ${node.length}`;
 }
 
-function memberData(member: ModelMember): MemberData {
+function memberData(member: ModelMember, facts: NodeFacts): MemberData {
   const node = member.node;
   const range = { start: member.range.start, end: member.range.end };
   if (node.kind !== 'stack') {
-    return { name: member.name, kind: node.kind, type: typeOf(node), length: 1, runs: [{ type: typeOf(node), count: 1, firstIndex: 0, moe: moeOf(node, member.name), kv: cachesKv(node) }], range };
+    return { name: member.name, kind: node.kind, type: typeOf(node), length: 1, runs: [{ type: typeOf(node), count: 1, firstIndex: 0, moe: facts.moe(node, member.name), kv: facts.cachesKv(node) }], range };
   }
   const runs: RunData[] = [];
   let first = 0;
   for (const run of node.runs) {
     const prev = runs[runs.length - 1];
     const type = typeOf(run.node);
-    const moe = moeOf(run.node, '');
-    const kv = cachesKv(run.node);
+    const moe = facts.moe(run.node, '');
+    const kv = facts.cachesKv(run.node);
     // Adjacent runs of equal type, MoE shape and KV role read as one run in the picture.
     if (prev && prev.type === type && prev.kv === kv && JSON.stringify(prev.moe) === JSON.stringify(moe)) runs[runs.length - 1] = { ...prev, count: prev.count + run.count };
     else runs.push({ type, count: run.count, firstIndex: first, moe, kv });
     first += run.count;
   }
   return { name: member.name, kind: 'stack', type: runs.length === 1 ? `${runs[0]!.type} ×${node.length}` : `stack of ${node.length}`, length: node.length, runs, range };
+}
+
+/**
+ * Per-node facts, memoised by node id: nodes are hash-consed, so the 10,000 members of a
+ * written-out spec share a handful of nodes and each is inspected once. One per description.
+ */
+class NodeFacts {
+  private readonly kv = new Map<number, boolean>();
+  private readonly moes = new Map<string, MoeData[]>();
+
+  cachesKv(node: ModuleNode): boolean {
+    let v = this.kv.get(node.id);
+    if (v === undefined) this.kv.set(node.id, (v = cachesKv(node)));
+    return v;
+  }
+
+  moe(node: ModuleNode, path: string): MoeData[] {
+    const key = `${node.id}|${path}`;
+    let v = this.moes.get(key);
+    if (v === undefined) this.moes.set(key, (v = moeOf(node, path)));
+    return v;
+  }
 }
 
 function cachesKv(node: ModuleNode): boolean {

@@ -66,7 +66,7 @@ test('a bad setting is reported in the analysis that used it only', () => {
 });
 
 test('the dashboard sweep asks the compilation: each point equals a fresh analysis at that length', () => {
-  const text = readFileSync(new URL('../../../examples/cla-mlkv.npas', import.meta.url), 'utf8');
+  const text = readFileSync(new URL('../../../examples/cla-mlkv.npas', `file://${__filename}`), 'utf8');
   const data = dashboardData(compile(text), { seq: 3000 }, { source: 'cla-mlkv.npas' });
   const seqs = [...SWEEP_SEQ, 3000].sort((a, b) => a - b);
   const fresh = new Map(seqs.map((seq) => [seq, analyze(text, { seq })]));
