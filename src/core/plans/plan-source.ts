@@ -1,7 +1,7 @@
 // From a spec's text to what plans evaluate: the engine's report of one model or variant at the
 // plan's sequence length, and its pipeline view with the resolved sharing structure.
 
-import { analyze } from '../analysis/analyze.js';
+import { compile, type Compilation } from '../analysis/compilation.js';
 import type { DType, ModelReport } from '../analysis/report-types.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { sharingStructure } from '../layout/structure.js';
@@ -12,9 +12,10 @@ export type PlanSource =
   | { readonly ok: true; readonly report: ModelReport; readonly model: PipelineModel; readonly kvAt: KvAt }
   | { readonly ok: false; readonly diagnostics: readonly Diagnostic[]; readonly message: string };
 
-/** Analyses `text` at (seq, batch 1, dtype) and returns model `name` (the first model when undefined). */
-export function planSource(text: string, name: string | undefined, seq: number, dtype: DType): PlanSource {
-  const result = analyze(text, { seq, batch: 1, dtype });
+/** Analyses a spec (text, or its compilation) at (seq, batch 1, dtype) and returns model `name` (the first model when undefined). */
+export function planSource(source: string | Compilation, name: string | undefined, seq: number, dtype: DType): PlanSource {
+  const compilation = typeof source === 'string' ? compile(source) : source;
+  const result = compilation.analysis({ seq, batch: 1, dtype });
   const errors = result.diagnostics.filter((d) => d.severity === 'error' && d.code !== 'npas-budget-violated');
   if (errors.length > 0) return { ok: false, diagnostics: errors, message: `the spec has ${errors.length} error(s)` };
   const report = name === undefined ? result.models[0] : result.models.find((m) => m.name === name);
@@ -22,7 +23,9 @@ export function planSource(text: string, name: string | undefined, seq: number, 
     const have = result.models.map((m) => m.name).join(', ') || 'none';
     return { ok: false, diagnostics: [], message: name === undefined ? 'the spec declares no model' : `no model or variant named '${name}' (have: ${have})` };
   }
-  const structure = sharingStructure(text).get(report.name);
-  const kvAt: KvAt = (s, b) => (s === seq && b === 1 ? report.kvCacheBytes : (analyze(text, { seq: s, batch: b, dtype }).models.find((m) => m.name === report.name)?.kvCacheBytes ?? 0n));
+  const structure = sharingStructure(compilation).get(report.name);
+  const compiled = compilation.model(report.name)!;
+  // Other (seq, batch) points are metrics of the same compilation, never a second analysis.
+  const kvAt: KvAt = (s, b) => compilation.metricsAt(compiled, { ...report.options, seq: s, batch: b }).kvCacheBytes;
   return { ok: true, report, model: pipelineModel(report, structure), kvAt };
 }
