@@ -52,3 +52,30 @@ describe('quick fixes', () => {
     assert.deepEqual(actions.filter((a) => a.diagnostics?.some((d) => codeOf(d) === 'npas-budget-violated')).map((a) => a.title), []);
   });
 });
+
+describe('quick fixes for syntax and arguments', () => {
+  const scratch = scratchDocument('model R {\n  d = 64\n  a = Attention(d, heads: 2, heads: 4)\n  b = Linear(d, d\n}\n');
+
+  async function preferredFix(code: string): Promise<vscode.CodeAction> {
+    const diags = await waitForDiagnostics(scratch.doc.uri, (d) => d.some((x) => codeOf(x) === code), 15_000, `${code} on the scratch spec`);
+    const diag = diags.find((x) => codeOf(x) === code)!;
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', scratch.doc.uri, diag.range, vscode.CodeActionKind.QuickFix.value);
+    const fix = actions.find((a) => a.isPreferred && a.diagnostics?.some((d) => codeOf(d) === code));
+    assert.ok(fix?.edit, `a preferred fix for ${code} (got ${JSON.stringify(actions.map((a) => a.title))})`);
+    return fix;
+  }
+
+  it('a missing parenthesis: "Insert \')\'"', async () => {
+    const fix = await preferredFix('npas-syntax-expected');
+    assert.equal(fix.title, "Insert ')'");
+    assert.ok(await vscode.workspace.applyEdit(fix.edit!));
+    assert.match(scratch.doc.getText(), /b = Linear\(d, d\)\n/);
+  });
+
+  it('a repeated argument: removed, and the spec is clean', async () => {
+    const fix = await preferredFix('npas-layer-duplicate-arg');
+    assert.equal(fix.title, "Remove the repeated 'heads'");
+    assert.ok(await vscode.workspace.applyEdit(fix.edit!));
+    await waitForDiagnostics(scratch.doc.uri, (d) => d.length === 0, 15_000, 'no diagnostics once both fixes are applied');
+  });
+});

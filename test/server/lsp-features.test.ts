@@ -188,6 +188,25 @@ test('code actions: "did you mean" for an unknown layer kind, a placeholder for 
   assert.deepEqual(await fixesAt('params.stored', 3), []);
 });
 
+test('code actions: a missing parenthesis inserted, a repeated argument removed, a hidden layer kind renamed with its uses', async () => {
+  const uri = 'file:///work/more-fixes.npas';
+  const text = 'model M {\n  d = 8\n  MLP = MLP(d, 4 * d)\n  body = MLP * 2\n  a = Attention(d, heads: 2, heads: 4)\n  b = Linear(d, d\n}\n';
+  await s.open(uri, text);
+  const fixesAt = async (needle: string, delta: number): Promise<CodeAction[]> => {
+    const p = at(text, needle, delta);
+    return s.client.sendRequest<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: { start: p, end: p }, context: { diagnostics: [] } });
+  };
+  const paren = (await fixesAt('Linear(d, d', 11)).find((a) => a.diagnostics?.[0]?.code === 'npas-syntax-expected')!;
+  assert.equal(paren.title, "Insert ')'");
+  assert.equal(applyEdits(text, paren.edit!.changes![uri]!), text.replace('Linear(d, d', 'Linear(d, d)'));
+  const repeated = (await fixesAt('heads: 4', 1)).find((a) => a.diagnostics?.[0]?.code === 'npas-layer-duplicate-arg')!;
+  assert.equal(repeated.title, "Remove the repeated 'heads'");
+  assert.equal(applyEdits(text, repeated.edit!.changes![uri]!), text.replace(', heads: 4', ''));
+  const hidden = (await fixesAt('MLP =', 1)).find((a) => a.diagnostics?.[0]?.code === 'npas-name-shadows-builtin')!;
+  assert.equal(hidden.title, "Rename 'MLP' to 'mlp'");
+  assert.equal(applyEdits(text, hidden.edit!.changes![uri]!), text.replace('MLP = MLP', 'mlp = MLP').replace('MLP * 2', 'mlp * 2'));
+});
+
 test('npas/modelReports: JSON-safe summaries with exact counts as decimal strings', async () => {
   const r = await s.client.sendRequest<ModelReportsResult>(MODEL_REPORTS_METHOD, { uri: GEMMA_URI });
   assert.equal(r.version, 1);

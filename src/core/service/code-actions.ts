@@ -2,7 +2,11 @@
 // - a misspelt name, layer kind, argument, path member, metric, strategy, base model or
 //   override → "Change to 'X'" for the closest candidates (edit distance);
 // - a missing required argument → insert a `name: ` placeholder for the value;
+// - a repeated argument, or a positional one past the last the callee takes → remove it;
+// - a binding that hides a builtin layer kind → rename it, with every use (through rename);
+// - lexical and syntax errors → syntax-fixes.ts;
 // - a violated budget and everything else → nothing (the fix is a design decision).
+// QUICK_FIX_CATALOGUE (quick-fix-catalogue.ts) lists which codes have a fix.
 // Every fix is a list of text edits; the server wraps them in a WorkspaceEdit.
 
 import type { AnalysisResult } from '../analysis/analyze.js';
@@ -16,8 +20,10 @@ import { pathCandidates } from './completion.js';
 import { suggestions } from './edit-distance.js';
 import type { TextEdit } from './format.js';
 import { fileScopes, lookup, scopeAt, visibleNames } from './scopes.js';
-import { ancestorsAt, type TreeNode } from './syntax-walk.js';
+import { ancestorsAt, forEachNode, type TreeNode } from './syntax-walk.js';
 import { HEAD_STRATEGIES, KV_STRATEGIES, STACK_STRATEGIES } from './vocabulary.js';
+import { renameEdits } from './rename.js';
+import { syntaxFixes } from './syntax-fixes.js';
 
 export interface QuickFix {
   readonly title: string;
@@ -49,6 +55,16 @@ export function quickFixes(text: string, analysis: AnalysisResult, diagnostic: D
     case 'npas-layer-missing-arg':
     case 'npas-block-arg':
       return missingArgument(diagnostic, text, analysis);
+    case 'npas-layer-duplicate-arg':
+    case 'npas-layer-too-many-args':
+      return removeArgument(diagnostic, text, analysis);
+    case 'npas-name-shadows-builtin':
+      return renameAway(text, analysis, diagnostic);
+    case 'npas-syntax-unexpected-char':
+    case 'npas-syntax-unterminated-string':
+    case 'npas-syntax-bad-number':
+    case 'npas-syntax-expected':
+      return syntaxFixes(text, diagnostic);
     case 'npas-share-target': {
       const path = chain.find((n) => n.kind === 'Path');
       if (!path || path.kind !== 'Path') return [];
@@ -99,6 +115,48 @@ function parametersOf(call: CallExpression, _text: string, analysis: AnalysisRes
   if (def?.kind === 'block') return def.block.parameters.map((p) => ({ name: p.name.text, required: !p.defaultValue, positional: true }));
   if (def) return [];
   return (findLayerKind(call.callee.name.text)?.args ?? []).map((a) => ({ name: a.name, required: a.required, positional: a.positional }));
+}
+
+/**
+ * Removes the argument a diagnostic spans, with the comma before it: a repeated argument, or a
+ * positional argument past the last one the callee takes. A positional argument after named
+ * ones has no obvious fix (it may belong earlier) and gets none.
+ */
+function removeArgument(diagnostic: Diagnostic, text: string, analysis: AnalysisResult): QuickFix[] {
+  const chain = ancestorsAt(analysis.file, diagnostic.range.start);
+  const call = [...chain].reverse().find((n): n is CallExpression => n.kind === 'Call' && n.args.some((a) => a.range.start === diagnostic.range.start && a.range.end === diagnostic.range.end));
+  if (!call) return [];
+  const i = call.args.findIndex((a) => a.range.start === diagnostic.range.start);
+  const arg = call.args[i]!;
+  if (diagnostic.code === 'npas-layer-too-many-args') {
+    const before = call.args.slice(0, i);
+    if (arg.name || before.some((a) => a.name)) return [];
+    if (before.length < parametersOf(call, text, analysis).filter((p) => p.positional).length) return [];
+  }
+  const next = call.args[i + 1];
+  const range = i > 0 ? { start: call.args[i - 1]!.range.end, end: arg.range.end } : { start: arg.range.start, end: next ? next.range.start : arg.range.end };
+  const what = arg.name ? `the repeated '${arg.name.text}'` : `the extra argument '${text.slice(arg.range.start, arg.range.end)}'`;
+  return [{ title: `Remove ${what}`, edits: [{ range, newText: '' }], preferred: true }];
+}
+
+/**
+ * Renames a binding that hides a builtin layer kind, and its uses, to the first free name. A
+ * call of the name (`MLP(d, 4 * d)`, even in the binding's own value) meant the layer kind — a
+ * binding's value cannot be called — and keeps its spelling, so it refers to the layer kind again.
+ */
+function renameAway(text: string, analysis: AnalysisResult, diagnostic: Diagnostic): QuickFix[] {
+  const name = text.slice(diagnostic.range.start, diagnostic.range.end);
+  const callees = new Set<number>();
+  forEachNode(analysis.file, (node) => {
+    if (node.kind === 'Call' && node.callee.kind === 'Name') callees.add(node.callee.name.range.start);
+  });
+  const lower = name.toLowerCase();
+  const candidates = [lower, `${lower}_layer`, `${lower}_1`, `${lower}_2`].filter((c) => !findLayerKind(c));
+  for (const candidate of candidates) {
+    const result = renameEdits(text, analysis, diagnostic.range.start, candidate, (r) => callees.has(r.start));
+    if (result.ok) return [{ title: `Rename '${name}' to '${candidate}'`, edits: result.edits, preferred: true }];
+  }
+  return [];
 }
 
 /** Inserts `name: ` for a required argument the call does not give (the value is the user's to write). */

@@ -21,3 +21,4 @@ export { semanticTokens, SEMANTIC_TOKEN_MODIFIERS, SEMANTIC_TOKEN_TYPES, type Se
 export { foldingRegions, type FoldingRegion } from './folding-ranges.js';
 export { selectionRanges } from './selection-ranges.js';
 export { matchingSymbols, matchesQuery, type NamedSymbol } from './workspace-symbols.js';
+export { QUICK_FIX_CATALOGUE } from './quick-fix-catalogue.js';

@@ -33,16 +33,22 @@ export function prepareRename(_text: string, analysis: AnalysisResult, offset: n
   return { ok: true, range: found.range, placeholder: found.symbol.name };
 }
 
-/** The edits that rename the symbol at `offset` to `newName`, or a message saying why it is refused. */
-export function renameEdits(text: string, analysis: AnalysisResult, offset: number, newName: string): RenameResult {
+/**
+ * The edits that rename the symbol at `offset` to `newName`, or a message saying why it is
+ * refused. `keep` leaves some occurrences as written (they are meant to refer to something else
+ * once renamed); the check then applies to the edits actually made.
+ */
+export function renameEdits(text: string, analysis: AnalysisResult, offset: number, newName: string, keep?: (occurrence: TextRange) => boolean): RenameResult {
   const found = renameable(analysis.file, offset);
   if (!found.ok) return found;
   const { symbol } = found;
   if (!IDENTIFIER.test(newName)) return { ok: false, message: `'${newName}' is not a name: a name is a letter or '_' followed by letters, digits and '_'.` };
   if (isKeyword(newName)) return { ok: false, message: `'${newName}' is a keyword of the language and cannot name anything.` };
   if (newName === symbol.name) return { ok: true, edits: [] };
-  const edits: TextEdit[] = occurrencesOf(analysis.file, symbol).map((o) => ({ range: o.range, newText: newName }));
-  const clash = findClash(text, analysis.file, symbol, newName, edits);
+  const occurrences = occurrencesOf(analysis.file, symbol);
+  const kept = new Set(occurrences.filter((o) => keep?.(o.range)).map((o) => o.range.start));
+  const edits: TextEdit[] = occurrences.filter((o) => !kept.has(o.range.start)).map((o) => ({ range: o.range, newText: newName }));
+  const clash = findClash(text, analysis.file, symbol, newName, edits, kept);
   return clash ? { ok: false, message: clash } : { ok: true, edits };
 }
 
@@ -84,7 +90,7 @@ function whyNot(ref: Reference): string {
  * Re-parses the renamed text and compares what every identifier spelt like the old or the new
  * name resolves to; undefined when nothing changed meaning, else the first clash in words.
  */
-function findClash(text: string, file: SourceFile, symbol: SymbolIdentity, newName: string, edits: readonly TextEdit[]): string | undefined {
+function findClash(text: string, file: SourceFile, symbol: SymbolIdentity, newName: string, edits: readonly TextEdit[], kept: ReadonlySet<number>): string | undefined {
   const delta = newName.length - symbol.name.length;
   const starts = edits.map((e) => e.range.start);
   const renamed = new Set(starts);
@@ -111,6 +117,8 @@ function findClash(text: string, file: SourceFile, symbol: SymbolIdentity, newNa
   const before = new Map(resolvedIdentifiers(file, names).map((r) => [r.range.start, symbolOf(r.reference, file)]));
   const candidates = [...identifierRanges(file, names)];
   for (const id of candidates) {
+    // An occurrence the caller keeps as written is meant to change meaning.
+    if (kept.has(id.start)) continue;
     const oldSymbol = before.get(id.start);
     const expected = signature(oldSymbol, mapOffset, (s) => (s.key === symbol.key ? newName : s.name));
     const newSymbol = after.get(mapOffset(id.start));

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { analyze, quickFixes, type TextEdit } from '../../../src/core/index.js';
+import { analyze, DIAGNOSTIC_CODES, QUICK_FIX_CATALOGUE, quickFixes, type DiagnosticCode, type TextEdit } from '../../../src/core/index.js';
 
 function apply(text: string, edits: readonly TextEdit[]): string {
   let out = text;
@@ -14,7 +14,7 @@ function apply(text: string, edits: readonly TextEdit[]): string {
 const BASE = 'model M {\n  d = 64\n  block B { attn = Attention(d, heads: 4); mlp = MLP(d, 256) }\n  body = B * 2\n  head = Linear(d, 10)\n  # FIX\n}\n';
 const withLine = (line: string): string => BASE.replace('# FIX', line);
 
-const CASES: readonly { name: string; text: string; code: string; fixed: readonly string[] }[] = [
+const CASES: readonly { name: string; text: string; code: DiagnosticCode; fixed: readonly string[]; widens?: true }[] = [
   { name: 'a misspelt layer kind', text: withLine('x = Atention(d, heads: 2)'), code: 'npas-name-unknown', fixed: [withLine('x = Attention(d, heads: 2)')] },
   { name: 'a misspelt constant', text: withLine('x = Linear(dd, 8)'), code: 'npas-name-unknown', fixed: [withLine('x = Linear(d, 8)')] },
   { name: 'a layer kind in the wrong case', text: withLine('x = rmsnorm(d)'), code: 'npas-name-unknown', fixed: [withLine('x = RMSNorm(d)')] },
@@ -30,6 +30,24 @@ const CASES: readonly { name: string; text: string; code: string; fixed: readonl
   { name: 'a misspelt override', text: `${BASE}variant V of M {\n  dd = 32\n}\n`, code: 'npas-override-unknown', fixed: [`${BASE}variant V of M {\n  d = 32\n}\n`] },
   { name: 'a misspelt budget metric', text: `${BASE}budget M {\n  params.stord <= 1B\n}\n`, code: 'npas-budget-metric', fixed: [`${BASE}budget M {\n  params.stored <= 1B\n}\n`] },
   { name: 'a misspelt budget target', text: `${BASE}budget Q {\n  params.stored <= 1B\n}\n`, code: 'npas-budget-target', fixed: [`${BASE}budget M {\n  params.stored <= 1B\n}\n`] },
+  { name: 'a repeated argument', text: withLine('x = Attention(d, heads: 2, heads: 4)'), code: 'npas-layer-duplicate-arg', fixed: [withLine('x = Attention(d, heads: 2)')], widens: true },
+  { name: 'a positional argument past the last one', text: withLine('x = Linear(d, d, 3)'), code: 'npas-layer-too-many-args', fixed: [withLine('x = Linear(d, d)')], widens: true },
+  { name: 'a positional argument past a block\'s parameters', text: withLine('block C(w) { y = Linear(w, w) }\n  x = C(8, 9)'), code: 'npas-layer-too-many-args', fixed: [withLine('block C(w) { y = Linear(w, w) }\n  x = C(8)')], widens: true },
+  { name: 'a positional argument after named ones has no obvious fix', text: withLine('x = Linear(d, d, bias: true, 4)'), code: 'npas-layer-too-many-args', fixed: [] },
+  {
+    name: 'a binding that hides a layer kind: renamed with its uses, its own value keeps the layer kind',
+    text: withLine('MLP = MLP(d, 4 * d)\n  tail = MLP * 2'),
+    code: 'npas-name-shadows-builtin',
+    fixed: [withLine('mlp = MLP(d, 4 * d)\n  tail = mlp * 2')],
+    widens: true,
+  },
+  { name: 'a stray character', text: withLine('x = Linear(d, 8) $'), code: 'npas-syntax-unexpected-char', fixed: [withLine('x = Linear(d, 8) ')] },
+  { name: 'an unknown escape in a string', text: withLine('allocate name: "a\\q"'), code: 'npas-syntax-unexpected-char', fixed: [withLine('allocate name: "a\\\\q"')] },
+  { name: 'an unterminated string', text: withLine('allocate name: "abc'), code: 'npas-syntax-unterminated-string', fixed: [withLine('allocate name: "abc"')] },
+  { name: 'an unknown unit suffix', text: withLine('x = Embedding(8Kib, d)'), code: 'npas-syntax-bad-number', fixed: [withLine('x = Embedding(8KiB, d)'), withLine('x = Embedding(8Ki, d)')] },
+  { name: 'a trailing underscore in a number', text: withLine('x = Embedding(8_, d)'), code: 'npas-syntax-bad-number', fixed: [withLine('x = Embedding(8, d)')] },
+  { name: 'a missing closing parenthesis', text: withLine('x = Linear(d, 8'), code: 'npas-syntax-expected', fixed: [withLine('x = Linear(d, 8)')] },
+  { name: 'a missing closing bracket', text: withLine('x = [Linear(d, d) for i in 0..2'), code: 'npas-syntax-expected', fixed: [withLine('x = [Linear(d, d) for i in 0..2]')] },
   { name: 'a violated budget has no fix', text: `${BASE}budget M {\n  params.stored <= 1\n}\n`, code: 'npas-budget-violated', fixed: [] },
   { name: 'a name nothing resembles has no fix', text: withLine('x = Linear(zzzzzz, 8)'), code: 'npas-name-unknown', fixed: [] },
 ];
@@ -44,9 +62,17 @@ for (const c of CASES) {
     if (fixes.length > 0) {
       assert.equal(fixes[0]!.preferred, true);
       // The fix edits inside (or at) the diagnostic's range.
-      for (const e of fixes[0]!.edits) assert.ok(e.range.start >= diagnostic.range.start && e.range.end <= diagnostic.range.end);
+      // (A removal takes the comma before it; a rename edits every use.)
+      if (!c.widens) for (const e of fixes[0]!.edits) assert.ok(e.range.start >= diagnostic.range.start && e.range.end <= diagnostic.range.end);
       // And it removes the problem.
       assert.ok(!analyze(apply(c.text, fixes[0]!.edits)).diagnostics.some((d) => d.code === c.code && d.range.start === diagnostic.range.start) || c.code.endsWith('-arg'));
     }
   });
 }
+
+test('every code the catalogue says has a quick fix is fixed by a case above, and no other code is', () => {
+  const fixedCodes = new Set(CASES.filter((c) => c.fixed.length > 0).map((c) => c.code));
+  const listed = (Object.keys(DIAGNOSTIC_CODES) as DiagnosticCode[]).filter((code) => QUICK_FIX_CATALOGUE[code] !== undefined);
+  assert.deepEqual(listed.filter((code) => !fixedCodes.has(code)), [], 'codes with a fix in the catalogue but no test');
+  assert.deepEqual([...fixedCodes].filter((code) => QUICK_FIX_CATALOGUE[code] === undefined), [], 'codes fixed but not in the catalogue');
+});
