@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-const hostScripts = join(new URL('../..', import.meta.url).pathname, 'scripts', 'vscode-host');
+const hostScripts = join(__dirname, '..', '..', 'scripts', 'vscode-host');
 
 function envSeenBy(command: string, env: Record<string, string>): Map<string, string> {
   const run = spawnSync('bash', ['-c', `. "${join(hostScripts, 'clean-npm-env.sh')}" && ${command}`], {
@@ -58,7 +58,7 @@ test('setup.sh runs every npm install through without_outer_npm', () => {
   for (const [index, line] of lines.entries()) {
     if (!/\bnpm install\b/.test(line) || line.trimStart().startsWith('#')) continue;
     let start = index; // the first line of a command continued with trailing backslashes
-    while (start > 0 && lines[start - 1].trimEnd().endsWith('\\')) start -= 1;
+    while (start > 0 && (lines[start - 1] ?? '').trimEnd().endsWith('\\')) start -= 1;
     const statement = lines.slice(start, index + 1).join('\n');
     assert.match(statement, /without_outer_npm/, `not cleaned: ${line.trim()}`);
   }
