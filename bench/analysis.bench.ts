@@ -87,3 +87,21 @@ const check10k = median(checks);
 const report10k = median(reports);
 console.log(`\nnpas check on a 10,000-layer written-out spec: ${check10k.toFixed(0)} ms of CPU`);
 console.log(`npas report on it: ${report10k.toFixed(0)} ms of CPU (×${(report10k / check10k).toFixed(2)} of check; target ≤ 1.5)`);
+
+// Issue 12: distinct instances and variant chains must grow linearly too (they were quadratic:
+// merging totals copied a growing map per instance, and each variant re-walked its chain).
+const distinctWindows = (n: number): string => `${header}  body = [Decoder(window: i + 1) for i in 0..${n}]\n${footer}`;
+const variantChain = (n: number): string => {
+  let s = `${header}  body = Decoder * 4\n${footer}`;
+  for (let i = 0; i < n; i++) s += `variant V${i} of ${i === 0 ? 'M' : `V${i - 1}`} { d = ${1024 + 64 * ((i % 5) + 1)} }\n`;
+  return s;
+};
+const growthRow = (label: string, make: (n: number) => string, sizes: readonly number[]): void => {
+  const times = sizes.map((n) => time(make(n), 3));
+  const first = times[0]!;
+  console.log(`  ${label.padEnd(34)} ${times.map((t, i) => `${sizes[i]}: ${t.toFixed(0)} ms (×${(t / first).toFixed(2)})`).join('   ')}`);
+  console.log(`    ${sizes[sizes.length - 1]} vs ${sizes[0]}: ×${(times[times.length - 1]! / first).toFixed(2)} for ×${sizes[sizes.length - 1]! / sizes[0]!} the size (linear target: ≤ 10 for ×8)`);
+};
+console.log('\ndistinct instances and variant chains (median of 3):');
+growthRow('distinct-window comprehension', distinctWindows, [2_500, 5_000, 10_000, 20_000]);
+growthRow('variant chain (each of the last)', variantChain, [1_250, 2_500, 5_000, 10_000]);

@@ -20,7 +20,7 @@ import { DTYPE_BITS, isDType } from './dtypes.js';
 import { globalTotals } from './layer-totals.js';
 import { classifyEncoders, computeMetrics, type MemberTotals, type ModelMetrics } from './model-metrics.js';
 import type { AnalysisOptions, ModelReport, NodeReport } from './report-types.js';
-import { EMPTY_TOTALS, addTotals, type Totals } from './totals.js';
+import { sumTotals, type Totals } from './totals.js';
 import { ModelWalker, reportOf } from './walk.js';
 
 export const DEFAULT_OPTIONS: AnalysisOptions = { seq: 4096, srcSeq: undefined, batch: 1, dtype: 'bf16', device: 'H100' };
@@ -187,8 +187,7 @@ function compileModel(m: EvaluatedModel, ctx: EvalContext): CompiledModel {
   const results = m.members.map((member) => walker.walkMember(member));
   const encoders = classifyEncoders(results.map((r) => r.totals));
   const memberTotals: MemberTotals[] = results.map((r, i) => ({ totals: r.totals, encoder: encoders[i]! }));
-  let whole = EMPTY_TOTALS;
-  for (const r of results) whole = addTotals(whole, r.totals);
+  let whole = sumTotals(results.map((r) => r.totals));
   const globalStores = globalTotals(whole.globals);
   const headSavings = sharing.headShares.reduce((s, h) => s + h.savedParams, 0n);
   whole = {
@@ -210,7 +209,7 @@ function compileModel(m: EvaluatedModel, ctx: EvalContext): CompiledModel {
     memberTotals,
     memberTotalsByRole: [false, true].flatMap((encoder) => {
       const same = memberTotals.filter((t) => t.encoder === encoder);
-      return same.length === 0 ? [] : [{ encoder, totals: same.reduce((sum, t) => addTotals(sum, t.totals), EMPTY_TOTALS) }];
+      return same.length === 0 ? [] : [{ encoder, totals: sumTotals(same.map((t) => t.totals)) }];
     }),
     whole,
     tree,

@@ -90,51 +90,94 @@ export function attentionKey(info: AttentionInfo): string {
   return `${info.variant}|${info.queryHeads}|${info.kvHeads}|${info.scoreDim}|${info.valueDim}|${info.kvElementsPerToken}|${info.window ?? '-'}|${info.causal ? 'c' : 'b'}|${info.cross ? 'x' : 's'}`;
 }
 
-function mergeAttention(a: ReadonlyMap<string, AttentionEntry>, b: ReadonlyMap<string, AttentionEntry>): ReadonlyMap<string, AttentionEntry> {
-  if (b.size === 0) return a;
-  if (a.size === 0) return b;
-  const out = new Map(a);
-  for (const [k, e] of b) {
-    const prev = out.get(k);
-    out.set(k, prev ? { info: e.info, instances: Q.add(prev.instances, e.instances), producers: Q.add(prev.producers, e.producers) } : e);
+/**
+ * The sum of any number of totals in one pass. Merging the attention and globals maps into one
+ * mutable map keeps a stack of N distinct instances linear: adding pairwise would copy the
+ * growing map once per instance (quadratic in the number of distinct attention geometries).
+ */
+export function sumTotals(parts: Iterable<Totals>): Totals {
+  let stored = 0n, effective = 0n, trainable = 0n, perInstanceStored = 0n, perInstanceTrainable = 0n;
+  let kvStored = 0n, kvPerInstanceStored = 0n, kvPerInstanceTrainable = 0n, kvEffective = 0n;
+  let embeddingParams = 0n, generationMacs = 0n;
+  let perSample = false;
+  const active: Q.Rational[] = [], flops: Q.Rational[] = [], crossKvFlops: Q.Rational[] = [], crossKvActive: Q.Rational[] = [];
+  const kvActive: Q.Rational[] = [], kvFlops: Q.Rational[] = [], activation: Q.Rational[] = [];
+  const attention = new Map<string, { info: AttentionEntry['info']; instances: Q.Rational[]; producers: Q.Rational[] }>();
+  let globals: Map<string, bigint> | undefined;
+  let onlyGlobals: ReadonlyMap<string, bigint> = EMPTY_TOTALS.globals;
+  let count = 0;
+  let only: Totals = EMPTY_TOTALS;
+  for (const t of parts) {
+    count++;
+    only = t;
+    stored += t.stored;
+    effective += t.effective;
+    trainable += t.trainable;
+    perInstanceStored += t.perInstanceStored;
+    perInstanceTrainable += t.perInstanceTrainable;
+    kvStored += t.selfKv.stored;
+    kvPerInstanceStored += t.selfKv.perInstanceStored;
+    kvPerInstanceTrainable += t.selfKv.perInstanceTrainable;
+    kvEffective += t.selfKv.effective;
+    embeddingParams += t.embeddingParams;
+    generationMacs += t.generationMacs;
+    perSample ||= t.perSample;
+    active.push(t.active);
+    flops.push(t.flops);
+    crossKvFlops.push(t.crossKvFlops);
+    crossKvActive.push(t.crossKvActive);
+    kvActive.push(t.selfKv.active);
+    kvFlops.push(t.selfKv.flops);
+    activation.push(t.activation);
+    for (const [k, e] of t.attention) {
+      const acc = attention.get(k);
+      if (acc) {
+        acc.instances.push(e.instances);
+        acc.producers.push(e.producers);
+      } else attention.set(k, { info: e.info, instances: [e.instances], producers: [e.producers] });
+    }
+    // Globals are shared stores keyed by identity: a later report of the same key replaces it.
+    if (t.globals.size > 0) {
+      if (!globals && onlyGlobals.size === 0) onlyGlobals = t.globals;
+      else {
+        globals ??= new Map(onlyGlobals);
+        for (const [k, v] of t.globals) globals.set(k, v);
+      }
+    }
   }
-  return out;
-}
-
-function mergeGlobals(a: ReadonlyMap<string, bigint>, b: ReadonlyMap<string, bigint>): ReadonlyMap<string, bigint> {
-  if (b.size === 0) return a;
-  if (a.size === 0) return b;
-  const out = new Map(a);
-  for (const [k, v] of b) out.set(k, v);
-  return out;
+  if (count === 0) return EMPTY_TOTALS;
+  if (count === 1) return only;
+  const mergedAttention = new Map<string, AttentionEntry>();
+  for (const [k, e] of attention) mergedAttention.set(k, { info: e.info, instances: Q.sum(e.instances), producers: Q.sum(e.producers) });
+  return {
+    stored,
+    effective,
+    trainable,
+    perInstanceStored,
+    perInstanceTrainable,
+    active: Q.sum(active),
+    flops: Q.sum(flops),
+    crossKvFlops: Q.sum(crossKvFlops),
+    crossKvActive: Q.sum(crossKvActive),
+    selfKv: {
+      stored: kvStored,
+      perInstanceStored: kvPerInstanceStored,
+      perInstanceTrainable: kvPerInstanceTrainable,
+      effective: kvEffective,
+      active: Q.sum(kvActive),
+      flops: Q.sum(kvFlops),
+    },
+    activation: Q.sum(activation),
+    embeddingParams,
+    generationMacs,
+    perSample,
+    attention: mergedAttention,
+    globals: globals ?? onlyGlobals,
+  };
 }
 
 export function addTotals(a: Totals, b: Totals): Totals {
-  return {
-    stored: a.stored + b.stored,
-    effective: a.effective + b.effective,
-    trainable: a.trainable + b.trainable,
-    perInstanceStored: a.perInstanceStored + b.perInstanceStored,
-    perInstanceTrainable: a.perInstanceTrainable + b.perInstanceTrainable,
-    active: Q.add(a.active, b.active),
-    flops: Q.add(a.flops, b.flops),
-    crossKvFlops: Q.add(a.crossKvFlops, b.crossKvFlops),
-    crossKvActive: Q.add(a.crossKvActive, b.crossKvActive),
-    selfKv: {
-      stored: a.selfKv.stored + b.selfKv.stored,
-      perInstanceStored: a.selfKv.perInstanceStored + b.selfKv.perInstanceStored,
-      perInstanceTrainable: a.selfKv.perInstanceTrainable + b.selfKv.perInstanceTrainable,
-      effective: a.selfKv.effective + b.selfKv.effective,
-      active: Q.add(a.selfKv.active, b.selfKv.active),
-      flops: Q.add(a.selfKv.flops, b.selfKv.flops),
-    },
-    activation: Q.add(a.activation, b.activation),
-    embeddingParams: a.embeddingParams + b.embeddingParams,
-    generationMacs: a.generationMacs + b.generationMacs,
-    perSample: a.perSample || b.perSample,
-    attention: mergeAttention(a.attention, b.attention),
-    globals: mergeGlobals(a.globals, b.globals),
-  };
+  return sumTotals([a, b]);
 }
 
 /**

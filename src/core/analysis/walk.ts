@@ -9,7 +9,7 @@ import type { Modifier, ResolvedSharing, StackStrategy } from '../sharing/declar
 import type { KvProducerMap, SlotMap as StackShareSlots } from '../sharing/slot-map.js';
 import { layerTotals } from './layer-totals.js';
 import type { NodeReport } from './report-types.js';
-import { EMPTY_TOTALS, addTotals, borrowKv, repeatTotals, type Totals } from './totals.js';
+import { borrowKv, repeatTotals, sumTotals, type Totals } from './totals.js';
 
 export interface WalkResult {
   readonly totals: Totals;
@@ -92,7 +92,7 @@ export class ModelWalker {
         break;
       }
       case 'block': {
-        let totals = EMPTY_TOTALS;
+        const parts: Totals[] = [];
         const children: NodeReport[] = [];
         for (const m of node.members) {
           const childPending: Pending[] = [];
@@ -102,9 +102,10 @@ export class ModelWalker {
           }
           const childActive = m.tiedTo ? [...active, this.tieMain(m.name)] : active;
           const child = this.walk(m.node, `${key}.${m.name}`, m.name, childPending, childActive);
-          totals = addTotals(totals, child.totals);
+          parts.push(child.totals);
           children.push({ ...child.report, range: m.range });
         }
+        const totals = sumTotals(parts);
         result = { totals, report: reportOf(name, 'block', node.blockName, 1, 0, totals, node.range, children) };
         break;
       }
@@ -123,7 +124,7 @@ export class ModelWalker {
       const step = p.mod.pattern[p.pos];
       if (step?.kind === 'index') isolated.add(step.index);
     }
-    let totals = EMPTY_TOTALS;
+    const parts: Totals[] = [];
     const children: NodeReport[] = [];
     // Without strategies or isolated indices, a piece's totals depend only on its node and
     // length: compute each distinct (node, length) once, and sum per distinct node at the end,
@@ -159,17 +160,17 @@ export class ModelWalker {
         }
       }
       if (uniform) perNode.get(piece.node.id)!.count += count;
-      else totals = addTotals(totals, pieceTotals);
+      else parts.push(pieceTotals);
       const label = count === 1 ? `${nodeLabel(piece.node)}[${piece.start}]` : `${nodeLabel(piece.node)}[${piece.start}..${piece.end - 1}]`;
       children.push({ ...instReport, name: label, firstIndex: piece.start });
     }
     if (uniform) {
       for (const { inst, count } of perNode.values()) {
         const n = BigInt(count);
-        totals = addTotals(totals, { ...repeatTotals(inst, n, n), perInstanceStored: inst.perInstanceStored * n, perInstanceTrainable: inst.perInstanceTrainable * n });
+        parts.push({ ...repeatTotals(inst, n, n), perInstanceStored: inst.perInstanceStored * n, perInstanceTrainable: inst.perInstanceTrainable * n });
       }
     }
-    totals = addRouters(totals, strategies);
+    const totals = addRouters(sumTotals(parts), strategies);
     return { totals, report: reportOf(name, 'stack', `stack of ${node.length}`, node.length, 0, totals, node.range, children) };
   }
 
@@ -190,13 +191,14 @@ export class ModelWalker {
     const shares = strategies.filter((s) => s.kind === 'share');
 
     // Per-token quantities: split by recursion (capacity) and by KV producers vs borrowers.
-    let totals = EMPTY_TOTALS;
+    const parts: Totals[] = [];
     for (const [s, e, capacity] of recursionRanges(piece.start, piece.end, stack.length, route)) {
       const producers = kv ? kv.producers.producersIn(s, e) : e - s;
       const borrowers = e - s - producers;
-      if (producers > 0) totals = addTotals(totals, repeatTotals(inst, BigInt(producers), 0n, capacity));
-      if (borrowers > 0) totals = addTotals(totals, repeatTotals(borrowKv(inst), BigInt(borrowers), 0n, capacity));
+      if (producers > 0) parts.push(repeatTotals(inst, BigInt(producers), 0n, capacity));
+      if (borrowers > 0) parts.push(repeatTotals(borrowKv(inst), BigInt(borrowers), 0n, capacity));
     }
+    const totals = sumTotals(parts);
 
     // Stored: shared sub-paths are counted by their first users, the rest per instance.
     let stored = inst.stored * BigInt(count);
@@ -240,10 +242,16 @@ export class ModelWalker {
     return { ...totals, stored, trainable, perInstanceStored, perInstanceTrainable };
   }
 
-  /** Slots of a weight-shared stack that no KV-producing instance uses (O(N), rare). */
+  /**
+   * Slots of a weight-shared stack that no KV-producing instance uses. When both strategies
+   * are periodic, one common period shows every (slot, producer) pair, so the scan stops there
+   * (`cycle(2)` with `every(2)` over 10⁹ instances looks at 2); otherwise it is O(N), rare.
+   */
   private slotsWithoutProducer(stack: StackNode, slots: StackShareSlots, producers: KvProducerMap): number {
     const produced = new Set<number>();
-    for (let i = 0; i < stack.length && produced.size < slots.slots; i++) if (producers.producerOf(i) === i) produced.add(slots.slotOf(i));
+    const period = slots.period !== undefined && producers.period !== undefined ? lcm(slots.period, producers.period) : Infinity;
+    const scan = Math.min(stack.length, period);
+    for (let i = 0; i < scan && produced.size < slots.slots; i++) if (producers.producerOf(i) === i) produced.add(slots.slotOf(i));
     return slots.slots - produced.size;
   }
 
@@ -275,6 +283,13 @@ export class ModelWalker {
   }
 }
 
+function lcm(a: number, b: number): number {
+  let x = a;
+  let y = b;
+  while (y !== 0) [x, y] = [y, x % y];
+  return (a / x) * b;
+}
+
 function nodeLabel(node: ModuleNode): string {
   return node.kind === 'block' ? node.blockName : node.kind === 'layer' ? node.layerKind : 'stack';
 }
@@ -303,8 +318,11 @@ function recursionRanges(start: number, end: number, n: number, route: StackStra
   if (!route || route.kind !== 'route') return [[start, end, Q.ONE]];
   const r = route.capacities.length;
   const out: [number, number, Q.Rational][] = [];
-  // Instance i is in recursion ⌊i·R/N⌋; recursion k starts at ⌈k·N/R⌉.
-  for (let k = 0; k < r; k++) {
+  // Instance i is in recursion ⌊i·R/N⌋; recursion k starts at ⌈k·N/R⌉. Only the recursions
+  // the piece overlaps are visited, so a stack's pieces cost O(pieces + R) together.
+  const first = Math.floor((start * r) / n);
+  const last = Math.min(r - 1, Math.floor(((end - 1) * r) / n));
+  for (let k = first; k <= last; k++) {
     const ks = Math.ceil((k * n) / r);
     const ke = Math.ceil(((k + 1) * n) / r);
     const s = Math.max(start, ks);

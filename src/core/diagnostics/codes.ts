@@ -24,7 +24,7 @@ export const DIAGNOSTIC_CODES = {
   'npas-eval-division-by-zero': 'Division or modulo by zero.',
   'npas-eval-not-integer': 'An integer was required but the value has a fraction.',
   'npas-eval-range': 'A value outside the allowed range (negative size, zero heads, …).',
-  'npas-eval-too-large': 'A value too large to analyse (exponent, repetition or size limit).',
+  'npas-eval-too-large': 'A value or a computation too large to analyse: an exponent, repetition, recursion count, nested loops or the work budget (docs/diagnostics.md, "Limits of the analysis").',
   'npas-eval-unit': 'Units that do not combine (bytes + seconds, a size given in bytes, …).',
 
   // Layers and blocks.

@@ -44,6 +44,17 @@ export function add(a: Rational, b: Rational): Rational {
   return a.den === b.den ? rational(a.num + b.num, a.den) : rational(a.num * b.den + b.num * a.den, a.den * b.den);
 }
 
+/** The sum of many rationals; integers (the common case) add without a gcd each. */
+export function sum(xs: readonly Rational[]): Rational {
+  let integer = 0n;
+  let fraction = ZERO;
+  for (const x of xs) {
+    if (x.den === 1n) integer += x.num;
+    else fraction = add(fraction, x);
+  }
+  return fraction === ZERO ? { num: integer, den: 1n } : add(fraction, { num: integer, den: 1n });
+}
+
 export function sub(a: Rational, b: Rational): Rational {
   return add(a, neg(b));
 }

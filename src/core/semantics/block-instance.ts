@@ -95,13 +95,18 @@ export function instantiateBlock(
     ctx.sink.error('npas-eval-too-large', `blocks are nested more than ${LIMITS.instantiationDepth} deep`, callRange);
     return undefined;
   }
+  if (!ctx.spend(LIMITS.instanceSteps, callRange)) return undefined;
   ctx.instantiating.push(decl);
+  // An instance is built once (memoised): loops in its body do not multiply with the caller's.
+  const nesting = ctx.nesting;
+  ctx.nesting = 1;
   try {
     const node = buildBlock(decl, scope, ctx);
     ctx.blockMemo.set(memoKey, node);
     return node;
   } finally {
     ctx.instantiating.pop();
+    ctx.nesting = nesting;
   }
 }
 

@@ -4,6 +4,7 @@
 
 import type {
   Binding,
+  BlockDeclaration,
   ModelDeclaration,
   SourceFile,
   Statement,
@@ -57,52 +58,125 @@ export function evaluateFile(file: SourceFile, ctx: EvalContext): EvaluatedFile 
   for (const item of file.items) if (item.kind === 'Binding') evaluate({ kind: 'Name', name: item.name, range: item.name.range }, fileScope, ctx);
 
   const models: EvaluatedModel[] = [];
+  const chains = new VariantChains(declarations, ctx);
   for (const item of file.items) {
     if ((item.kind !== 'Model' && item.kind !== 'Variant') || declarations.get(item.name.text) !== item) continue;
     ctx.currentModel = item.name.text;
-    const m = evaluateDeclaration(item, declarations, fileScope, ctx);
+    const m = evaluateDeclaration(item, chains, fileScope, ctx);
     ctx.currentModel = undefined;
     if (m) models.push(m);
   }
   return { fileScope, models, declarations };
 }
 
-/** The chain from a variant down to its model: [model, variant1, …, this]. */
-function chainOf(
-  decl: ModelDeclaration | VariantDeclaration,
-  declarations: ReadonlyMap<string, ModelDeclaration | VariantDeclaration>,
-  ctx: EvalContext,
-): [ModelDeclaration, ...VariantDeclaration[]] | undefined {
-  const variants: VariantDeclaration[] = [];
-  let cur: ModelDeclaration | VariantDeclaration | undefined = decl;
-  const seen = new Set<string>();
-  while (cur && cur.kind === 'Variant') {
-    if (seen.has(cur.name.text)) {
-      ctx.sink.error('npas-name-cycle', `variant ${decl.name.text} derives from itself`, decl.name.range);
-      return undefined;
-    }
-    seen.add(cur.name.text);
-    variants.unshift(cur);
-    const baseName: string = cur.base.text;
-    const next = declarations.get(baseName);
-    if (!next) {
-      if (cur === decl) ctx.sink.error('npas-model-unknown', `'${baseName}' is not a model or variant of this file`, cur.base.range);
-      return undefined;
-    }
-    cur = next;
-  }
-  return cur ? [cur, ...variants] : undefined;
+/** What a variant chain changes in its model: overridden names and appended statements. */
+interface ResolvedChain {
+  readonly model: ModelDeclaration;
+  /** Each overridden or added name → its last writer along the chain. */
+  readonly overrides: ReadonlyMap<string, Override>;
+  readonly statements: readonly Statement[];
 }
 
-function evaluateDeclaration(
-  decl: ModelDeclaration | VariantDeclaration,
-  declarations: ReadonlyMap<string, ModelDeclaration | VariantDeclaration>,
-  fileScope: Scope,
-  ctx: EvalContext,
-): EvaluatedModel | undefined {
-  const chain = chainOf(decl, declarations, ctx);
+type Override = { readonly kind: 'binding'; readonly binding: Binding } | { readonly kind: 'block'; readonly decl: BlockDeclaration };
+
+/**
+ * Resolves each variant's chain once, from its base's resolved chain, so a chain of N variants
+ * costs O(N) resolutions (not O(N²), and without recursion however long the chain). A variant's
+ * override errors are reported when it is resolved, that is once.
+ */
+class VariantChains {
+  private readonly memo = new Map<ModelDeclaration | VariantDeclaration, ResolvedChain | undefined>();
+  /** Kind of each name a model declares (parameters and members; the first declaration wins). */
+  private readonly modelNames = new Map<ModelDeclaration, ReadonlyMap<string, 'binding' | 'block'>>();
+
+  constructor(
+    private readonly declarations: ReadonlyMap<string, ModelDeclaration | VariantDeclaration>,
+    private readonly ctx: EvalContext,
+  ) {}
+
+  resolve(decl: ModelDeclaration | VariantDeclaration): ResolvedChain | undefined {
+    if (this.memo.has(decl)) return this.memo.get(decl);
+    // Walk down to the first declaration already resolved (or the model), then resolve upwards.
+    const path: VariantDeclaration[] = [];
+    const onPath = new Set<ModelDeclaration | VariantDeclaration>();
+    let cur: ModelDeclaration | VariantDeclaration = decl;
+    let base: ResolvedChain | undefined;
+    for (;;) {
+      if (this.memo.has(cur)) {
+        base = this.memo.get(cur);
+        break;
+      }
+      if (cur.kind === 'Model') {
+        base = { model: cur, overrides: new Map(), statements: [] };
+        this.memo.set(cur, base);
+        break;
+      }
+      if (onPath.has(cur)) {
+        // Every variant on the cycle derives from itself; each is reported at its own name.
+        for (let i = path.indexOf(cur); i < path.length; i++) {
+          const v = path[i]!;
+          this.ctx.sink.error('npas-name-cycle', `variant ${v.name.text} derives from itself`, v.name.range);
+        }
+        base = undefined;
+        break;
+      }
+      onPath.add(cur);
+      path.push(cur);
+      const next = this.declarations.get(cur.base.text);
+      if (!next) {
+        this.ctx.sink.error('npas-model-unknown', `'${cur.base.text}' is not a model or variant of this file`, cur.base.range);
+        base = undefined;
+        break;
+      }
+      cur = next;
+    }
+    for (let i = path.length - 1; i >= 0; i--) {
+      const v = path[i]!;
+      base = base && this.extend(base, v);
+      this.memo.set(v, base);
+    }
+    return this.memo.get(decl);
+  }
+
+  private extend(base: ResolvedChain, v: VariantDeclaration): ResolvedChain {
+    const overrides = new Map(base.overrides);
+    const own = v.members.filter((m): m is Statement => m.kind === 'Statement');
+    const statements = own.length > 0 ? [...base.statements, ...own] : base.statements;
+    const modelNames = this.namesOf(base.model);
+    for (const m of v.members) {
+      if (m.kind === 'Statement') continue;
+      const name = m.name.text;
+      if (m.kind === 'Block') {
+        overrides.set(name, { kind: 'block', decl: m });
+        continue;
+      }
+      const existing = overrides.get(name)?.kind ?? modelNames.get(name);
+      if (existing !== 'binding') {
+        this.ctx.sink.error('npas-override-unknown', `${base.model.name.text} has no constant, parameter or module named '${name}' to override`, m.name.range);
+        continue;
+      }
+      overrides.set(name, { kind: 'binding', binding: m });
+    }
+    return { model: base.model, overrides, statements };
+  }
+
+  private namesOf(model: ModelDeclaration): ReadonlyMap<string, 'binding' | 'block'> {
+    let names = this.modelNames.get(model);
+    if (!names) {
+      const map = new Map<string, 'binding' | 'block'>();
+      for (const p of model.parameters) if (!map.has(p.name.text)) map.set(p.name.text, 'binding');
+      for (const m of model.members) if (m.kind !== 'Statement' && m.name.text !== '' && !map.has(m.name.text)) map.set(m.name.text, m.kind === 'Binding' ? 'binding' : 'block');
+      names = map;
+      this.modelNames.set(model, names);
+    }
+    return names;
+  }
+}
+
+function evaluateDeclaration(decl: ModelDeclaration | VariantDeclaration, chains: VariantChains, fileScope: Scope, ctx: EvalContext): EvaluatedModel | undefined {
+  const chain = chains.resolve(decl);
   if (!chain) return undefined;
-  const [model, ...variants] = chain;
+  const model = chain.model;
   const scope = new Scope(fileScope, `model ${model.name.text}`);
   // Model parameters are constants with defaults that variants may override.
   for (const p of model.parameters) {
@@ -116,29 +190,15 @@ function evaluateDeclaration(
   declareMembers(model.members, scope, ctx, `model ${model.name.text}`);
   const statements: { statement: Statement; scope: Scope }[] = [];
   for (const m of model.members) if (m.kind === 'Statement') statements.push({ statement: m, scope });
+  for (const statement of chain.statements) statements.push({ statement, scope });
   /** Binding currently defining each top-level name (overrides replace them). */
   const bindings = new Map<string, Binding>();
   for (const m of model.members) if (m.kind === 'Binding') bindings.set(m.name.text, m);
-
-  for (const v of variants) {
-    for (const m of v.members) {
-      if (m.kind === 'Statement') {
-        statements.push({ statement: m, scope });
-        continue;
-      }
-      const name = m.name.text;
-      if (m.kind === 'Block') {
-        scope.entries.set(name, { kind: 'block', decl: m });
-        continue;
-      }
-      const existing = scope.entries.get(name);
-      if (!existing || existing.kind !== 'binding') {
-        // Report only in the variant that wrote it (base variants report their own).
-        if (v === decl) ctx.sink.error('npas-override-unknown', `${model.name.text} has no constant, parameter or module named '${name}' to override`, m.name.range);
-        continue;
-      }
-      scope.entries.set(name, { kind: 'binding', binding: m, state: 'pending', value: undefined });
-      if (bindings.has(name)) bindings.set(name, m);
+  for (const [name, o] of chain.overrides) {
+    if (o.kind === 'block') scope.entries.set(name, { kind: 'block', decl: o.decl });
+    else {
+      scope.entries.set(name, { kind: 'binding', binding: o.binding, state: 'pending', value: undefined });
+      if (bindings.has(name)) bindings.set(name, o.binding);
     }
   }
 

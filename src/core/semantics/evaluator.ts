@@ -6,6 +6,7 @@
 import { DiagnosticSink } from '../diagnostics/diagnostic.js';
 import * as Q from '../numbers/rational.js';
 import { NUMBER_SUFFIXES, describeUnit } from '../numbers/units.js';
+import { groupDigits } from '../text/number-format.js';
 import type {
   BinaryExpression,
   Binding,
@@ -19,7 +20,8 @@ import type {
 import { findLayerKind } from '../layers/registry.js';
 import type { ModuleNode } from '../model/module-tree.js';
 import { Interner } from './interner.js';
-import { Scope } from './scope.js';
+import { Scope, type ScopeEntry } from './scope.js';
+import { evaluateDependenciesFirst } from './binding-dependencies.js';
 import { isKnownSymbol } from './symbols.js';
 import { BUILTIN_FUNCTIONS, ERROR_VALUE, describeValue, type BuiltinFunction, type Value } from './values.js';
 import { instantiateLayer } from './layer-call.js';
@@ -30,6 +32,20 @@ import { concatStacks, repeatModule, stackOf } from './stack-builder.js';
 export const LIMITS = {
   /** Most iterations a comprehension may run. */
   comprehension: 1_000_000,
+  /**
+   * Most comprehension iterations of one analysis, all comprehensions together: a nested
+   * comprehension runs its inner loop once per outer iteration, so nested loops multiply.
+   * Checked before each comprehension runs, so a refused one allocates nothing.
+   */
+  iterations: 1_000_000,
+  /**
+   * The work budget of one analysis, in evaluation steps: one per expression evaluated, one per
+   * stack run built, and `instanceSteps` per distinct layer or block instance created. With
+   * the limits above it keeps any spec's evaluation within seconds and well under 2 GiB.
+   */
+  steps: 4_000_000,
+  /** Steps charged for creating one distinct layer or block instance (interning, checking, building). */
+  instanceSteps: 25,
   /** Largest repetition count `M * n`. */
   repeat: 1_000_000_000,
   /** Largest exponent in `a ** e`. */
@@ -38,6 +54,8 @@ export const LIMITS = {
   bits: 256,
   /** Deepest nesting of block instantiations. */
   instantiationDepth: 64,
+  /** Lazily evaluated names nested this deep switch to iterative dependency resolution. */
+  lazyBindingDepth: 64,
 } as const;
 
 /** Shared state of one analysis: diagnostics, interning and memo tables. */
@@ -47,6 +65,8 @@ export class EvalContext {
   readonly blockMemo = new Map<string, ModuleNode | undefined>();
   readonly declIds = new WeakMap<object, number>();
   readonly scopeIds = new WeakMap<Scope, number>();
+  /** Number literals already evaluated (their value never depends on the scope). */
+  readonly literals = new WeakMap<Expression, Value>();
   /** Block declarations being instantiated, innermost last (cycle detection). */
   readonly instantiating: BlockDeclaration[] = [];
   /**
@@ -57,6 +77,16 @@ export class EvalContext {
   readonly bindingValues: EvaluatedBinding[] = [];
   /** The model or variant whose members are being evaluated; undefined for file-level constants. */
   currentModel: string | undefined = undefined;
+  /** Bindings being evaluated, nested (a name read while evaluating another). */
+  bindingDepth = 0;
+  /** Evaluation steps spent so far (see `LIMITS.steps`). */
+  steps = 0;
+  /** Comprehension iterations run or started so far (see `LIMITS.iterations`). */
+  iterations = 0;
+  /** Product of the iteration counts of the comprehensions now being evaluated (for messages). */
+  nesting = 1;
+  /** Set once the work budget is spent: every later evaluation is an error value, silently. */
+  exhausted = false;
   private nextId = 1;
 
   constructor(private currentSink: DiagnosticSink) {}
@@ -78,6 +108,23 @@ export class EvalContext {
     } finally {
       this.currentSink = saved;
     }
+  }
+
+  /**
+   * Charges `n` steps of work; false once the budget is spent. The first refusal is reported at
+   * `range` (where the work ran out), every later one is silent.
+   */
+  spend(n: number, range: TextRange): boolean {
+    if (this.exhausted) return false;
+    this.steps += n;
+    if (this.steps <= LIMITS.steps) return true;
+    this.exhausted = true;
+    this.sink.error(
+      'npas-eval-too-large',
+      `analysing this spec takes more than ${groupDigits(LIMITS.steps)} evaluation steps (the limit); it ran out here: reduce nested comprehensions, repetitions of mixed stacks or the number of distinct instances`,
+      range,
+    );
+    return false;
   }
 
   idOf(obj: object): number {
@@ -111,9 +158,17 @@ const count = (value: Q.Rational): Value => ({ kind: 'number', value, unit: 'cou
 
 /** Evaluates an expression in a scope. Never throws. */
 export function evaluate(expr: Expression, scope: Scope, ctx: EvalContext): Value {
+  if (!ctx.spend(1, expr.range)) return ERROR_VALUE;
   switch (expr.kind) {
-    case 'Number':
-      return evaluateNumber(expr.digits, expr.suffix, expr.range, ctx);
+    case 'Number': {
+      // A literal inside a loop body is read once per iteration: parse it once.
+      let v = ctx.literals.get(expr);
+      if (!v) {
+        v = evaluateNumber(expr.digits, expr.suffix, expr.range, ctx);
+        ctx.literals.set(expr, v);
+      }
+      return v;
+    }
     case 'String':
       return { kind: 'string', value: expr.value };
     case 'Boolean':
@@ -212,12 +267,9 @@ function evaluateName(id: Identifier, scope: Scope, ctx: EvalContext): Value {
           ctx.sink.error('npas-name-cycle', `'${id.text}' depends on itself`, id.range);
           return ERROR_VALUE;
         }
-        entry.state = 'evaluating';
-        const value = evaluate(entry.binding.value, owner, ctx);
-        entry.value = value;
-        entry.state = 'done';
-        ctx.bindingValues.push({ binding: entry.binding, model: ctx.currentModel, value });
-        return value;
+        // Deep in a chain of lazily evaluated names: resolve the rest of the chain iteratively.
+        if (ctx.bindingDepth >= LIMITS.lazyBindingDepth) evaluateDependenciesFirst(entry, owner, (dep, depOwner) => evaluateBinding(dep, depOwner, ctx));
+        return evaluateBinding(entry, owner, ctx);
       }
     }
   }
@@ -227,6 +279,26 @@ function evaluateName(id: Identifier, scope: Scope, ctx: EvalContext): Value {
   if (isKnownSymbol(id.text)) return { kind: 'symbol', name: id.text };
   ctx.sink.error('npas-name-unknown', `unknown name '${id.text}'`, id.range);
   return ERROR_VALUE;
+}
+
+function evaluateBinding(entry: Extract<ScopeEntry, { kind: 'binding' }>, owner: Scope, ctx: EvalContext): Value {
+  entry.state = 'evaluating';
+  ctx.bindingDepth++;
+  // A binding is evaluated once however many loop iterations read it: its own loops do not
+  // multiply with the enclosing ones.
+  const nesting = ctx.nesting;
+  ctx.nesting = 1;
+  let value: Value;
+  try {
+    value = evaluate(entry.binding.value, owner, ctx);
+  } finally {
+    ctx.bindingDepth--;
+    ctx.nesting = nesting;
+  }
+  entry.value = value;
+  entry.state = 'done';
+  ctx.bindingValues.push({ binding: entry.binding, model: ctx.currentModel, value });
+  return value;
 }
 
 function evaluateBinary(expr: BinaryExpression, scope: Scope, ctx: EvalContext): Value {
@@ -257,7 +329,7 @@ function evaluateBinary(expr: BinaryExpression, scope: Scope, ctx: EvalContext):
   const rm = asModule(r, expr.right.range, ctx);
   if (op === '*' && lm && r.kind === 'number') return repeatValue(lm, r, expr.right.range, expr.range, ctx);
   if (op === '*' && rm && l.kind === 'number') return repeatValue(rm, l, expr.left.range, expr.range, ctx);
-  if (op === '+' && lm && rm) return { kind: 'module', node: concatStacks([lm, rm], expr.range, ctx) };
+  if (op === '+' && lm && rm) return moduleValue(concatStacks([lm, rm], expr.range, ctx));
   if (lm || rm) {
     return typeError(ctx, expr.operatorRange, `'${op}' does not apply to ${describeValue(l)} and ${describeValue(r)}; modules combine with '*' (repeat) and '+' (sequence)`);
   }
@@ -364,6 +436,11 @@ export function asModule(v: Value, range: TextRange, ctx: EvalContext): ModuleNo
   return undefined;
 }
 
+/** A module value, or the poison value when building the module was refused (already reported). */
+function moduleValue(node: ModuleNode | undefined): Value {
+  return node ? { kind: 'module', node } : ERROR_VALUE;
+}
+
 function repeatValue(m: ModuleNode, n: Value, nRange: TextRange, range: TextRange, ctx: EvalContext): Value {
   const times = toSmallInteger(n, nRange, ctx, 'a repetition count');
   if (times === undefined) return ERROR_VALUE;
@@ -412,7 +489,7 @@ function listOrStack(items: Value[], range: TextRange, ctx: EvalContext): Value 
     if (!m) return ERROR_VALUE;
     nodes.push(m);
   }
-  return { kind: 'module', node: concatStacks(nodes, range, ctx) };
+  return moduleValue(concatStacks(nodes, range, ctx));
 }
 
 function evaluateComprehension(expr: ComprehensionExpression, scope: Scope, ctx: EvalContext): Value {
@@ -421,24 +498,37 @@ function evaluateComprehension(expr: ComprehensionExpression, scope: Scope, ctx:
   const to = toSmallInteger(toV, expr.to.range, ctx, 'a range bound');
   const from = toSmallInteger(fromV, expr.from?.range ?? expr.to.range, ctx, 'a range bound');
   if (to === undefined || from === undefined) return ERROR_VALUE;
-  if (to - from > LIMITS.comprehension) {
-    ctx.sink.error('npas-eval-too-large', `a comprehension may run at most ${LIMITS.comprehension} times, this one runs ${to - from}`, expr.range);
+  const runs = Math.max(0, to - from);
+  if (runs > LIMITS.comprehension) {
+    ctx.sink.error('npas-eval-too-large', `a comprehension may run at most ${groupDigits(LIMITS.comprehension)} times, this one runs ${groupDigits(runs)}`, expr.range);
     return ERROR_VALUE;
   }
+  // Nested loops multiply: refuse before running (and allocating) when this loop, run once per
+  // iteration of the loops around it, or all loops together, would pass the limit.
+  const product = BigInt(runs) * BigInt(ctx.nesting);
+  if (product + BigInt(ctx.iterations) > BigInt(LIMITS.iterations)) {
+    const nested = ctx.nesting > 1 ? ` (it runs ${groupDigits(runs)} times for each of ${groupDigits(ctx.nesting)} outer iterations: ${groupDigits(product)} in all)` : '';
+    ctx.sink.error('npas-eval-too-large', `comprehensions may run at most ${groupDigits(LIMITS.iterations)} iterations in one spec, nested ones multiplied; this one would pass the limit${nested}`, expr.range);
+    ctx.exhausted = true;
+    return ERROR_VALUE;
+  }
+  ctx.iterations += runs;
   const inner = new Scope(scope, scope.owner);
   const items: Value[] = [];
   // Index-dependent stacks evaluate the body once per index; identical instances are
   // hash-consed by the instantiation memo, so only the distinct ones cost real work.
-  const before = ctx.sink.items.length;
-  for (let i = from; i < to; i++) {
-    inner.entries.set(expr.variable.text, { kind: 'value', value: count(Q.fromInt(i)), name: expr.variable });
-    const v = evaluate(expr.body, inner, ctx);
-    if (v.kind === 'error') {
+  const outerNesting = ctx.nesting;
+  ctx.nesting = outerNesting * Math.max(1, runs);
+  try {
+    for (let i = from; i < to; i++) {
+      inner.entries.set(expr.variable.text, { kind: 'value', value: count(Q.fromInt(i)), name: expr.variable });
+      const v = evaluate(expr.body, inner, ctx);
       // One failing index usually means all fail: stop after the first to avoid N copies.
-      if (ctx.sink.items.length > before) return ERROR_VALUE;
-      return ERROR_VALUE;
+      if (v.kind === 'error') return ERROR_VALUE;
+      items.push(v);
     }
-    items.push(v);
+  } finally {
+    ctx.nesting = outerNesting;
   }
   if (items.length === 0) return { kind: 'list', items };
   if (items.every((v) => v.kind === 'module' || v.kind === 'block')) {
@@ -448,7 +538,7 @@ function evaluateComprehension(expr: ComprehensionExpression, scope: Scope, ctx:
       if (!m) return ERROR_VALUE;
       nodes.push(m);
     }
-    return { kind: 'module', node: stackOf(nodes, expr.range, ctx) };
+    return moduleValue(stackOf(nodes, expr.range, ctx));
   }
   return listOrStack(items, expr.range, ctx);
 }

@@ -6,7 +6,7 @@ import type { ArgSpec, ArgValue, LayerKind } from '../layers/layer-kind.js';
 import type { LayerNode } from '../model/module-tree.js';
 import * as Q from '../numbers/rational.js';
 import type { Argument, CallExpression, TextRange } from '../syntax/syntax-tree.js';
-import { evaluate, type EvalContext } from './evaluator.js';
+import { LIMITS, evaluate, type EvalContext } from './evaluator.js';
 import type { Scope } from './scope.js';
 import { describeValue, type Value } from './values.js';
 
@@ -168,6 +168,7 @@ export function instantiateLayer(kind: LayerKind, call: CallExpression, scope: S
     const arg = argName ? bound.get(argName) : undefined;
     ctx.sink.error('npas-layer-shape', `${kind.name}: ${message}`, arg ? arg.range : call.argsRange);
   };
+  if (!ctx.spend(LIMITS.instanceSteps, call.range)) return undefined;
   const cost = kind.build(values, report);
   if (!cost) return undefined;
   const sig = cost.weights.map((w) => `${w.name}:${w.shape.join('x')}*${w.copies}`).join(',');

@@ -15,6 +15,7 @@ function pushRun(runs: StackRun[], node: ModuleNode, count: number): void {
   else runs.push({ node, count });
 }
 
+/** Callers charge a step per run (the identity string lists every run) before building. */
 function makeStack(runs: StackRun[], range: TextRange, ctx: EvalContext): StackNode {
   let length = 0;
   const idParts: string[] = [];
@@ -34,8 +35,11 @@ function makeStack(runs: StackRun[], range: TextRange, ctx: EvalContext): StackN
   };
 }
 
-/** A stack of the given instances in order (nested stacks flattened). */
-export function stackOf(nodes: readonly ModuleNode[], range: TextRange, ctx: EvalContext): StackNode {
+/** A stack of the given instances in order (nested stacks flattened); undefined when over the work budget (reported). */
+export function stackOf(nodes: readonly ModuleNode[], range: TextRange, ctx: EvalContext): StackNode | undefined {
+  let flattened = 0;
+  for (const n of nodes) flattened += n.kind === 'stack' ? n.runs.length : 1;
+  if (!ctx.spend(flattened, range)) return undefined;
   const runs: StackRun[] = [];
   for (const n of nodes) {
     if (n.kind === 'stack') for (const r of n.runs) pushRun(runs, r.node, r.count);
@@ -45,7 +49,7 @@ export function stackOf(nodes: readonly ModuleNode[], range: TextRange, ctx: Eva
 }
 
 /** `a + b + …`: the same as a stack of the operands. */
-export function concatStacks(nodes: readonly ModuleNode[], range: TextRange, ctx: EvalContext): StackNode {
+export function concatStacks(nodes: readonly ModuleNode[], range: TextRange, ctx: EvalContext): StackNode | undefined {
   return stackOf(nodes, range, ctx);
 }
 
@@ -60,6 +64,7 @@ export function repeatModule(m: ModuleNode, times: number, range: TextRange, ctx
     ctx.sink.error('npas-eval-too-large', `repeating a stack of ${m.runs.length} different modules ${times} times is too large to analyse`, range);
     return undefined;
   }
+  if (!ctx.spend(m.runs.length * times, range)) return undefined;
   const runs: StackRun[] = [];
   for (let t = 0; t < times; t++) for (const r of m.runs) pushRun(runs, r.node, r.count);
   return makeStack(runs, range, ctx);

@@ -12,6 +12,7 @@ import type { Statement } from '../syntax/syntax-tree.js';
 import type { AdapterMethod, HeadShare, Modifier, ResolvedSharing, StackStrategy } from './declarations.js';
 import { resolvePath, type ResolvedPath } from './resolve-path.js';
 import * as S from './slot-map.js';
+import { groupDigits } from '../text/number-format.js';
 import { asStatementCall, readIntList, readStatementArgs, type StatementCall } from './statement-args.js';
 import { conflictingStatement } from '../allocation/conflicts.js';
 import { resolveAllocation } from '../allocation/allocate-statement.js';
@@ -406,6 +407,9 @@ function resolveKvShare(s: Statement, scope: Scope, b: Builder): void {
   }
 }
 
+/** Most Mixture-of-Recursions recursions a `route` statement may declare (papers use 2 to 4). */
+const MAX_RECURSIONS = 65_536;
+
 function resolveRoute(s: Statement, scope: Scope, b: Builder): void {
   const { ctx } = b;
   const call = s.value ? asStatementCall(s.value) : undefined;
@@ -420,6 +424,11 @@ function resolveRoute(s: Statement, scope: Scope, b: Builder): void {
   ], 'npas-route', scope, ctx);
   if (!args) return;
   const recursions = args.get('recursions') as number;
+  // Refused before the per-recursion capacities are built (a count of 10⁸ would allocate them all).
+  if (recursions > MAX_RECURSIONS) {
+    ctx.sink.error('npas-eval-too-large', `mor(): at most ${groupDigits(MAX_RECURSIONS)} recursions can be analysed, got ${groupDigits(recursions)}`, call.argsRange);
+    return;
+  }
   const given = args.get('capacity') as readonly Q.Rational[] | undefined;
   // Default expert-choice capacities (MoR): recursion r keeps (R − r)/R of the tokens.
   const capacities = given ?? Array.from({ length: recursions }, (_, r) => Q.rational(BigInt(recursions - r), BigInt(recursions)));

@@ -12,6 +12,8 @@ export interface SlotMap {
   slotOf(i: number): number;
   /** How many i in [start, end) are the first instance using their store. */
   firstsIn(start: number, end: number): number;
+  /** p when slotOf(i + p) = slotOf(i) for every i (closed-form strategies); absent otherwise. */
+  readonly period?: number;
 }
 
 const overlap = (start: number, end: number, lo: number, hi: number): number => Math.max(0, Math.min(end, hi) - Math.max(start, lo));
@@ -21,12 +23,12 @@ export function noneMap(n: number): SlotMap {
 }
 
 export function allMap(): SlotMap {
-  return { label: 'all', slots: 1, slotOf: () => 0, firstsIn: (s, e) => overlap(s, e, 0, 1) };
+  return { label: 'all', slots: 1, slotOf: () => 0, firstsIn: (s, e) => overlap(s, e, 0, 1), period: 1 };
 }
 
 /** σ(i) = i mod m. Requires 1 ≤ m ≤ n. */
 export function cycleMap(m: number): SlotMap {
-  return { label: `cycle(${m})`, slots: m, slotOf: (i) => i % m, firstsIn: (s, e) => overlap(s, e, 0, m) };
+  return { label: `cycle(${m})`, slots: m, slotOf: (i) => i % m, firstsIn: (s, e) => overlap(s, e, 0, m), period: m };
 }
 
 /** σ(i) = ⌊i·m/n⌋: consecutive blocks of about n/m instances. Requires 1 ≤ m ≤ n. */
@@ -70,12 +72,14 @@ export interface KvProducerMap {
   producerOf(i: number): number;
   /** How many i in [start, end) produce their own KV. */
   producersIn(start: number, end: number): number;
+  /** p when instance i + p produces exactly when i does (closed-form strategies); absent otherwise. */
+  readonly period?: number;
 }
 
 /** Groups of g consecutive instances; the first of each group produces (CLA, MLKV). */
 export function everyKv(g: number): KvProducerMap {
   const before = (x: number): number => (x <= 0 ? 0 : Math.ceil(x / g));
-  return { label: `every(${g})`, producerOf: (i) => i - (i % g), producersIn: (s, e) => Math.max(0, before(e) - before(s)) };
+  return { label: `every(${g})`, producerOf: (i) => i - (i % g), producersIn: (s, e) => Math.max(0, before(e) - before(s)), period: g };
 }
 
 /** Explicit sources (LCKV layer_types): sources[i] ≤ i, equal to i for producers. */
