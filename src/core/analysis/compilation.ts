@@ -22,6 +22,7 @@ import { classifyEncoders, computeMetrics, type MemberTotals, type ModelMetrics 
 import type { AnalysisOptions, ModelReport, NodeReport } from './report-types.js';
 import { sumTotals, type Totals } from './totals.js';
 import { ModelWalker, reportOf } from './walk.js';
+import * as Q from '../numbers/rational.js';
 
 export const DEFAULT_OPTIONS: AnalysisOptions = { seq: 4096, srcSeq: undefined, batch: 1, dtype: 'bf16', device: 'H100' };
 
@@ -91,6 +92,7 @@ export class Compilation {
     try {
       for (const m of evaluateFile(parsed.file, ctx).models) {
         const compiled = compileModel(m, ctx);
+        if (!compiled) continue;
         models.push(compiled);
         this.byName.set(m.name, compiled);
       }
@@ -181,7 +183,22 @@ export function compile(text: string): Compilation {
   return new Compilation(text);
 }
 
-function compileModel(m: EvaluatedModel, ctx: EvalContext): CompiledModel {
+/**
+ * Largest effective parameter count, FLOPs per token or activation a model may reach. Counts
+ * stay exact bigints at any size, but the report also derives floating-point estimates
+ * (latency, rates) and byte totals at up to 2³⁰ tokens from them: below this bound every one
+ * of those is finite, so no Infinity or NaN reaches a report. The largest trained models are
+ * near 10¹³ parameters.
+ */
+const MAX_REPORTED_MAGNITUDE = 10n ** 30n;
+
+function tooLargeToReport(t: Totals): boolean {
+  const big = (q: Q.Rational): boolean => Q.ceil(q.num < 0n ? Q.neg(q) : q) > MAX_REPORTED_MAGNITUDE;
+  return t.effective > MAX_REPORTED_MAGNITUDE || t.stored > MAX_REPORTED_MAGNITUDE || t.generationMacs > MAX_REPORTED_MAGNITUDE || big(t.flops) || big(t.activation) || big(t.active);
+}
+
+/** A model's compiled totals, or undefined when it is too large to report (refused, located at its name). */
+function compileModel(m: EvaluatedModel, ctx: EvalContext): CompiledModel | undefined {
   const sharing = resolveSharing(m.members, m.statements, ctx);
   const walker = new ModelWalker(sharing);
   const results = m.members.map((member) => walker.walkMember(member));
@@ -196,6 +213,10 @@ function compileModel(m: EvaluatedModel, ctx: EvalContext): CompiledModel {
     // The saved head slices are base weights: adapters freeze them, so they were never trainable.
     trainable: whole.trainable + globalStores.trainable - (!sharing.hasAdapters && whole.trainable >= headSavings ? headSavings : 0n),
   };
+  if (tooLargeToReport(whole)) {
+    ctx.sink.error('npas-eval-too-large', `${m.name} is too large to analyse: its parameters, FLOPs per token or activations pass 10^30`, m.nameRange);
+    return undefined;
+  }
   const tree = reportOf(m.name, 'model', m.kind, 1, 0, whole, m.declaration.range, results.map((r, i) => ({ ...r.report, range: m.members[i]!.range })));
   return {
     name: m.name,

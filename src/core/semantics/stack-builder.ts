@@ -5,6 +5,7 @@
 import type { TextRange } from '../syntax/syntax-tree.js';
 import type { ModuleNode, StackNode, StackRun } from '../model/module-tree.js';
 import type { EvalContext } from './evaluator.js';
+import { groupDigits } from '../text/number-format.js';
 
 /** Most runs a single stack may hold (index-dependent stacks have up to one per instance). */
 const MAX_RUNS = 2_000_000;
@@ -15,13 +16,20 @@ function pushRun(runs: StackRun[], node: ModuleNode, count: number): void {
   else runs.push({ node, count });
 }
 
-/** Callers charge a step per run (the identity string lists every run) before building. */
-function makeStack(runs: StackRun[], range: TextRange, ctx: EvalContext): StackNode {
+/**
+ * Callers charge a step per run (the identity string lists every run) before building. A stack
+ * longer than 2⁵³ − 1 instances is refused: instance counts and indices stay exact integers.
+ */
+function makeStack(runs: StackRun[], range: TextRange, ctx: EvalContext): StackNode | undefined {
   let length = 0;
+  for (const r of runs) length += r.count;
+  if (!Number.isSafeInteger(length)) {
+    ctx.sink.error('npas-eval-too-large', `this stack would hold more than ${groupDigits(Number.MAX_SAFE_INTEGER)} instances, too many to count exactly`, range);
+    return undefined;
+  }
   const idParts: string[] = [];
   const sigParts: string[] = [];
   for (const r of runs) {
-    length += r.count;
     idParts.push(`${r.node.id}x${r.count}`);
     sigParts.push(`${r.node.weightSignature}x${r.count}`);
   }
