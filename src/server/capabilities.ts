@@ -1,7 +1,8 @@
 // The capabilities the server declares in `initialize`. Pull diagnostics are always declared;
 // a client that cannot pull gets pushed diagnostics instead (features/diagnostics.ts).
 
-import { CodeActionKind, TextDocumentSyncKind, type ServerCapabilities } from 'vscode-languageserver/node';
+import { TextDocumentSyncKind, type ServerCapabilities } from 'vscode-languageserver/node';
+import { CODE_ACTION_KINDS } from './features/code-actions.js';
 import { TRIGGER_CHARACTERS } from './features/completion.js';
 import { SEMANTIC_TOKENS_LEGEND } from './features/semantic-tokens.js';
 import { SIGNATURE_RETRIGGER_CHARACTERS, SIGNATURE_TRIGGER_CHARACTERS } from './features/signature-help.js';
@@ -18,7 +19,7 @@ export function serverCapabilities(): ServerCapabilities {
     codeLensProvider: { resolveProvider: false },
     inlayHintProvider: { resolveProvider: false },
     documentFormattingProvider: true,
-    codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix], resolveProvider: false },
+    codeActionProvider: { codeActionKinds: CODE_ACTION_KINDS, resolveProvider: false },
     referencesProvider: true,
     documentHighlightProvider: true,
     renameProvider: { prepareProvider: true },

@@ -119,3 +119,47 @@ describe('rename and signature help', () => {
     assert.equal(signature.label.slice(start, end), 'heads');
   });
 });
+
+describe('refactorings', () => {
+  const scratch = scratchDocument('model S {\n  d = 64\n  l0 = Linear(d, d)\n  l1 = Linear(d, d)\n  l2 = Linear(d, d)\n  out = RMSNorm(d)\n}\n');
+
+  it('identical layers become a stack in one edit, and one undo brings them back', async () => {
+    const before = scratch.doc.getText();
+    const at = positionOf(scratch.doc, 'l1 =', 1);
+    const actions = await eventually(
+      () =>
+        vscode.commands
+          .executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', scratch.doc.uri, new vscode.Range(at, at), vscode.CodeActionKind.Refactor.value)
+          .then((a) => (a.some((x) => x.title.startsWith('Turn 3 identical layers')) ? a : undefined)),
+      15_000,
+      'the stack refactoring',
+    );
+    const stack = actions.find((x) => x.title.startsWith('Turn 3 identical layers'))!;
+    assert.ok(stack.kind && vscode.CodeActionKind.RefactorRewrite.contains(stack.kind));
+    await vscode.window.showTextDocument(scratch.doc);
+    assert.ok(await vscode.workspace.applyEdit(stack.edit!));
+    assert.equal(scratch.doc.getText(), 'model S {\n  d = 64\n  l = Linear(d, d) * 3\n  out = RMSNorm(d)\n}\n');
+    await vscode.commands.executeCommand('undo');
+    assert.equal(scratch.doc.getText(), before);
+  });
+
+  it('sharing the stack previews the stored parameters in the title', async () => {
+    const rewrite = new vscode.WorkspaceEdit();
+    rewrite.replace(scratch.doc.uri, new vscode.Range(0, 0, scratch.doc.lineCount, 0), 'model S {\n  d = 64\n  body = Linear(d, d) * 4\n}\n');
+    assert.ok(await vscode.workspace.applyEdit(rewrite));
+    const p = positionOf(scratch.doc, 'body =', 1);
+    const actions = await eventually(
+      () =>
+        vscode.commands
+          .executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', scratch.doc.uri, new vscode.Range(p, p), vscode.CodeActionKind.Refactor.value)
+          .then((a) => (a.some((x) => x.title.startsWith("Share 'body'")) ? a : undefined)),
+      15_000,
+      'the sharing refactorings',
+    );
+    // Linear has no bias by default: 4 × 64·64 = 16,384 stored; all keeps one layer's 4,096, cycle(2) two layers' 8,192.
+    assert.deepEqual(
+      actions.filter((x) => x.title.startsWith("Share 'body'")).map((x) => x.title),
+      ["Share 'body' as all: 16,384 → 4,096 params stored", "Share 'body' as cycle(2): 16,384 → 8,192 params stored"],
+    );
+  });
+});

@@ -50,7 +50,7 @@ test('initialize declares every feature, pull diagnostics and incremental sync',
   assert.deepEqual(c.codeLensProvider, { resolveProvider: false });
   assert.deepEqual(c.inlayHintProvider, { resolveProvider: false });
   assert.equal(c.documentFormattingProvider, true);
-  assert.deepEqual(c.codeActionProvider, { codeActionKinds: ['quickfix'], resolveProvider: false });
+  assert.deepEqual(c.codeActionProvider, { codeActionKinds: ['quickfix', 'refactor', 'refactor.extract', 'refactor.inline', 'refactor.rewrite'], resolveProvider: false });
   assert.equal(s.initialize.serverInfo?.name, 'npas-language-server');
 });
 

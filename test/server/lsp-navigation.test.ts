@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type {
+  CodeAction,
   DocumentHighlight,
   FoldingRange,
   Location,
@@ -17,7 +18,7 @@ import type {
   SymbolInformation,
   WorkspaceEdit,
 } from 'vscode-languageserver/node';
-import { analyze } from '../../src/core/index.js';
+import { analyze, groupDigits } from '../../src/core/index.js';
 import { applyEdits, positionOf, startSession, type TestSession } from './harness.js';
 
 const GEMMA_URI = 'file:///work/relaxed-recursive-gemma.npas';
@@ -159,4 +160,35 @@ test('selection ranges: from a name out through its call, its binding, the block
   const line = (needle: string): number => at(GEMMA, needle).line;
   // Then the block, the model, and the whole file.
   assert.deepEqual(texts.slice(5), [`${line('block Decoder')}-${line('  }\n  embed')}`, `${line('model Gemma2B')}-${line('}\n\n# Pure')}`, `0-${lines.length - 1}`]);
+});
+
+test("refactorings as code actions: sharing Gemma's 18-layer stack previews the published counts; `only` filters by kind", async () => {
+  // The model alone: in the example its variants share the stack already, and a scheme in the
+  // base would overlap theirs (an error, so the refactoring is not offered there).
+  const uri = 'file:///work/gemma-only.npas';
+  const text = GEMMA.slice(0, GEMMA.indexOf('# Pure recursion'));
+  await s.open(uri, text);
+  const actions = (only?: string[]): Promise<CodeAction[]> => {
+    const p = at(text, 'body    = Decoder', 2);
+    return s.client.sendRequest<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: { start: p, end: p }, context: { diagnostics: [], ...(only ? { only } : {}) } });
+  };
+  const all = await actions(['refactor']);
+  // Gemma 2B stores 2,506,172,416; one decoder layer is 110,104,576 (the example's header); sharing
+  // the 18 layers in a cycle of k keeps k of them. cycle(9) is the paper's Recursive Gemma, 1,515,231,232.
+  const perLayer = 110_104_576n;
+  const stored = 2_506_172_416n;
+  const expected = [18, 9, 6, 3].map((k) => `${k === 18 ? 'all' : `cycle(${k})`}: ${groupDigits(stored)} → ${groupDigits(stored - BigInt(18 - (k === 18 ? 1 : k)) * perLayer)} params stored`);
+  assert.deepEqual(all.filter((a) => a.title.startsWith("Share 'body' as ")).map((a) => a.title.slice("Share 'body' as ".length)), expected);
+  assert.ok(expected[1]!.endsWith('1,515,231,232 params stored'));
+  const cycle9 = all.find((a) => a.title.includes('cycle(9)'))!;
+  assert.equal(cycle9.kind, 'refactor.rewrite');
+  assert.equal(applyEdits(text, cycle9.edit!.changes![uri]!), text.replace('body    = Decoder * 18\n', 'body    = Decoder * 18\n  share body: cycle(9)\n'));
+  // On the example itself the variants already share the stack: no scheme is offered in the base.
+  const p = at(GEMMA, 'body    = Decoder', 2);
+  const inExample = await s.client.sendRequest<CodeAction[]>('textDocument/codeAction', { ...doc, range: { start: p, end: p }, context: { diagnostics: [], only: ['refactor'] } });
+  assert.ok(!inExample.some((a) => a.title.startsWith('Share')));
+  assert.ok(all.some((a) => a.title === 'Write the stack as a comprehension'));
+  assert.deepEqual((await actions(['quickfix'])).map((a) => a.title), []);
+  assert.deepEqual((await actions(['refactor.extract'])).map((a) => a.title), []);
+  assert.deepEqual([...new Set((await actions(['refactor.rewrite'])).map((a) => a.kind))], ['refactor.rewrite']);
 });

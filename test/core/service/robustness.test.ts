@@ -19,6 +19,7 @@ import {
   occurrencesAt,
   prepareRename,
   quickFixes,
+  refactorings,
   renameEdits,
   selectionRanges,
   semanticTokens,
@@ -43,6 +44,9 @@ function exercise(text: string, offsets: readonly number[], where: string): void
       signatureHelpAt(text, analysis, offset);
       selectionRanges(analysis.file, offset);
     }
+    // Refactorings at a few cursors and one selection (a sharing preview analyses a rewritten text).
+    for (const offset of offsets.slice(0, 3)) refactorings(text, analysis, { start: offset, end: offset });
+    if (offsets.length >= 2) refactorings(text, analysis, { start: Math.min(offsets[0]!, offsets[1]!), end: Math.max(offsets[0]!, offsets[1]!) });
     semanticTokens(text, analysis);
     foldingRegions(text, analysis.file);
     documentSymbols(text, analysis);
