@@ -24,8 +24,6 @@ export interface LoadedModel {
   readonly tieAll: ReadonlyMap<string, readonly PatternStep[]>;
   /** Top-level `x = … tied y`: member name → target pattern and weight. */
   readonly tieMain: ReadonlyMap<string, { readonly pattern: readonly PatternStep[]; readonly weight: string | undefined }>;
-  /** Per `hash` modifier id: its mapping, `roast(…)` (tiles) or `rps(…)` (STABLE-RPS RANDOMFOLD); the resolved effect does not say. */
-  readonly hashMethods: ReadonlyMap<number, 'roast' | 'rps'>;
   /** `share heads PATH: pairs(n)`, one per target (layers/head-share.ts builds them). */
   readonly headShares: readonly HeadSharePlan[];
 }
@@ -44,7 +42,6 @@ export interface HeadSharePlan {
 /** Compiles `text` (or takes its compilation) and returns model `name` (or the only model); throws ExportError on errors. */
 export function loadModel(source: string | Compilation, name: string | undefined, options: Partial<AnalysisOptions> = {}): LoadedModel {
   const compilation = typeof source === 'string' ? compile(source) : source;
-  const text = compilation.text;
   const analysis = compilation.analysis(options);
   const errors = analysis.diagnostics.filter((d: Diagnostic) => d.severity === 'error' && !d.code.startsWith('npas-budget'));
   const chosen = name ?? (analysis.models.length === 1 ? analysis.models[0]!.name : undefined);
@@ -58,67 +55,33 @@ export function loadModel(source: string | Compilation, name: string | undefined
   const sharing = model.sharing;
 
   const tieAll = new Map<string, readonly PatternStep[]>();
-  for (const { statement } of model.statements) {
-    if (statement.keyword !== 'tie' || !statement.source || !statement.targets[0]) continue;
-    const a = model.resolve(statement.targets[0]);
-    const src = model.resolve(statement.source);
-    if (a && src) tieAll.set(a.key, src.pattern);
-  }
   const tieMain = new Map<string, { pattern: readonly PatternStep[]; weight: string | undefined }>();
-  for (const m of model.members) {
-    if (!m.tiedTo) continue;
-    const target = model.resolve(m.tiedTo);
-    if (!target) continue;
-    if (target.fanOut) throw new ExportError(`'${m.name}' is tied to '${target.key}', which fans out over a stack; index one instance`);
-    tieMain.set(m.name, { pattern: target.pattern, weight: target.weight });
+  for (const m of sharing.modifiers) {
+    const e = m.effect;
+    if (e.kind === 'tie-all') tieAll.set(e.targetKey, e.source.pattern);
+    if (e.kind !== 'tie-main' || !e.source || m.pattern[0]?.kind !== 'name') continue;
+    if (e.source.fansOut) throw new ExportError(`'${m.pattern[0].name}' is tied to '${e.source.key}', which fans out over a stack; index one instance`);
+    tieMain.set(m.pattern[0].name, { pattern: e.source.pattern, weight: e.source.weight });
   }
-  const headShares = headSharePlans(model, sharing);
-  const hashMethods = new Map<number, 'roast' | 'rps'>();
-  for (const m of sharing.modifiers) if (m.effect.kind === 'hash') hashMethods.set(m.id, /:\s*rps\s*\(/.test(text.slice(m.range.start, m.range.end)) ? 'rps' : 'roast');
-  return { name: chosen, members: model.members, sharing, report, tieAll, tieMain, hashMethods, headShares };
+  return { name: chosen, members: model.members, sharing, report, tieAll, tieMain, headShares: headSharePlans(model, sharing) };
 }
 
 /**
- * The engine records a head share as its saved parameters only; the plan re-reads its statement:
- * the targets (each must fan out over a stack of MHA layers), qkvo (a literal), and n = saved /
- * per-head params, which the engine computed as n · head_dim · (d_q + d_k [+ d_v + d_o]).
+ * One plan per head-shared target (the engine resolved its path, n and qkvo): the target must
+ * fan out over one stack of MHA layers, each instance a layer.
  */
 function headSharePlans(model: ArchitectureModel, sharing: ResolvedSharing): HeadSharePlan[] {
-  const out: HeadSharePlan[] = [];
-  for (const { statement } of model.statements) {
-    if (statement.keyword !== 'share' || statement.modifier?.text !== 'heads') continue;
-    const shares = sharing.headShares.filter((h) => h.range.start === statement.range.start && h.range.end === statement.range.end);
-    const value = statement.value;
-    const qkvoArg = value?.kind === 'Call' ? value.args.find((a) => a.name?.text === 'qkvo') : undefined;
-    if (qkvoArg && qkvoArg.value.kind !== 'Boolean') throw new ExportError('share heads: write qkvo as true or false for the ONNX exporter');
-    const qkvo = qkvoArg?.value.kind === 'Boolean' && qkvoArg.value.value;
-    statement.targets.forEach((t, i) => {
-      const r = model.resolve(t);
-      const share = shares[i];
-      if (!r || !share) return;
-      if (!r.fanOut || r.fanOut.sub.some((s) => s.startsWith('['))) throw new ExportError(`share heads ${r.key}: the ONNX exporter shares heads across the instances of one stack (a path such as body.attn)`);
-      const layer = r.node;
-      const info = layer.kind === 'layer' ? layer.cost.attention : undefined;
-      if (layer.kind !== 'layer' || !info) throw new ExportError(`share heads ${r.key}: not an attention layer`);
-      if (info.kvHeads !== info.queryHeads) throw new ExportError(`share heads ${r.key}: head-wise sharing of grouped-query attention (kv_heads ${info.kvHeads} < heads ${info.queryHeads}) is not built by the ONNX exporter`);
-      const w = (n: string) => layer.cost.weights.find((x) => x.name === n)?.shape;
-      const per = BigInt(info.scoreDim) * BigInt((w('q')?.[1] ?? 0) + (w('k')?.[1] ?? 0)) + (qkvo ? BigInt(info.valueDim) * BigInt((w('v')?.[1] ?? 0) + (w('o')?.[0] ?? 0)) : 0n);
-      if (per === 0n || share.savedParams % per !== 0n) throw new ExportError(`share heads ${r.key}: cannot tell how many heads are shared`);
-      const stackSteps = patternSteps(r.fanOut.key);
-      const layers = Array.from({ length: r.fanOut.stack.length }, (_, k): PathStep[] => [...stackSteps, { kind: 'index', index: k }, ...r.fanOut!.sub.map((name) => ({ kind: 'name' as const, name }))]);
-      // A path that fans out over nested stacks would leave an outer index out: refuse it.
-      if (layers.some((l) => nodeAt({ members: model.members } as LoadedModel, l)?.kind !== 'layer')) throw new ExportError(`share heads ${r.key}: the ONNX exporter shares heads across the instances of one stack, not nested stacks`);
-      out.push({ layers, heads: Number(share.savedParams / per), qkvo });
-    });
-  }
-  return out;
-}
-
-/** `a.b[2].c` → steps. */
-function patternSteps(key: string): PathStep[] {
-  const steps: PathStep[] = [];
-  for (const m of key.matchAll(/([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]/g)) steps.push(m[1] !== undefined ? { kind: 'name', name: m[1] } : { kind: 'index', index: Number(m[2]) });
-  return steps;
+  return sharing.headShares.map(({ target: r, pairs, qkvo }) => {
+    if (!r.fanOut || r.fanOut.sub.some((s) => s.startsWith('['))) throw new ExportError(`share heads ${r.key}: the ONNX exporter shares heads across the instances of one stack (a path such as body.attn)`);
+    const info = r.node.kind === 'layer' ? r.node.cost.attention : undefined;
+    if (!info) throw new ExportError(`share heads ${r.key}: not an attention layer`);
+    if (info.kvHeads !== info.queryHeads) throw new ExportError(`share heads ${r.key}: head-wise sharing of grouped-query attention (kv_heads ${info.kvHeads} < heads ${info.queryHeads}) is not built by the ONNX exporter`);
+    const { stack, sub, stackPattern } = r.fanOut;
+    const layers = Array.from({ length: stack.length }, (_, k): PathStep[] => [...stackPattern, { kind: 'index', index: k }, ...sub.map((name) => ({ kind: 'name' as const, name }))]);
+    // A path that fans out over nested stacks would leave an outer index out: refuse it.
+    if (layers.some((l) => nodeAt({ members: model.members } as LoadedModel, l)?.kind !== 'layer')) throw new ExportError(`share heads ${r.key}: the ONNX exporter shares heads across the instances of one stack, not nested stacks`);
+    return { layers, heads: pairs, qkvo };
+  });
 }
 
 /** `body[3].attn` from steps. */

@@ -47,7 +47,7 @@ export function generatedWeight(ctx: EmitContext, steps: readonly PathStep[], w:
   let name: string;
   switch (e.kind) {
     case 'hash':
-      name = hashedWeight(ctx, where, w, key, { statement: m.range.start, memory: Number(e.memory), scales: e.scales, method: ctx.model.hashMethods.get(m.id) ?? 'roast' });
+      name = hashedWeight(ctx, where, w, key, { statement: m.range.start, memory: Number(e.memory), scales: e.scales, method: e.method });
       break;
     case 'bank':
       name = templateWeight(ctx, w, key, { label: e.label, params: Number(e.params), templates: e.templates, fixed: e.fixed });

@@ -2,7 +2,7 @@
 // shape, caches of masks and K/V), the hidden-state type, and how a layer's weight resolves to
 // the one initializer of its store (tied, shared or its own), with its synthetic scale.
 
-import { findLayerKind } from '../../src/core/index.js';
+import type { ArgValue } from '../../src/core/index.js';
 import { ExportError, mainWeight, nodeAt, pathText, storePath, type LayerNode, type LoadedModel, type PathStep, type WeightSpec } from '../engine-bridge.js';
 import type { GraphBuilder, StoredWeight } from '../graph-builder.js';
 import { headSharedWeight } from './head-share.js';
@@ -57,17 +57,38 @@ export interface TieTarget {
   readonly weight: string | undefined;
 }
 
-/** Evaluated arguments of a layer: the ones written (argsText) over the kind's defaults. */
+/**
+ * @deprecated Read typed values with `numberArg`, `textArg`, `boolArg` or `layerArg`. Every
+ * argument the layer was built with, rendered as text (`none` arguments left out).
+ */
 export function layerArgs(node: LayerNode): Map<string, string> {
   const out = new Map<string, string>();
-  for (const spec of findLayerKind(node.layerKind)?.args ?? []) if (spec.default !== undefined) out.set(spec.name, String(spec.default));
-  if (node.argsText !== '') {
-    for (const part of node.argsText.split(', ')) {
-      const i = part.indexOf(': ');
-      if (i > 0) out.set(part.slice(0, i), part.slice(i + 2));
-    }
-  }
+  for (const [name, v] of node.args) if (v !== undefined) out.set(name, typeof v === 'object' ? (v.den === 1 ? String(v.num) : `${v.num}/${v.den}`) : String(v));
   return out;
+}
+
+/** A layer's argument as the engine built the layer (written, or the kind's default); undefined for `none`. */
+export function layerArg(node: LayerNode, name: string): ArgValue {
+  return node.args.get(name);
+}
+
+/** A numeric argument; a missing or non-numeric one is an exporter bug, reported as such. */
+export function numberArg(node: LayerNode, name: string): number {
+  const v = node.args.get(name);
+  if (typeof v !== 'number') throw new ExportError(`${node.layerKind}: argument '${name}' is not a number here (${String(v)})`);
+  return v;
+}
+
+/** An enum (or other text) argument, or `fallback` when it is `none`. */
+export function textArg(node: LayerNode, name: string, fallback: string): string {
+  const v = node.args.get(name);
+  return typeof v === 'string' ? v : fallback;
+}
+
+/** A boolean argument, or `fallback` when it is `none`. */
+export function boolArg(node: LayerNode, name: string, fallback: boolean): boolean {
+  const v = node.args.get(name);
+  return typeof v === 'boolean' ? v : fallback;
 }
 
 export function scaleOf(w: WeightSpec): { scale: number; offset: number } {

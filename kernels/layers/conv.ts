@@ -7,7 +7,7 @@
 
 import { ExportError, pathText, type ConvInfo, type LayerNode, type PathStep } from '../engine-bridge.js';
 import { activation } from './activation.js';
-import { layerArgs, storeFor, weightNamed, type EmitContext, type Hidden, type TieTarget } from './context.js';
+import { numberArg, storeFor, textArg, weightNamed, type EmitContext, type Hidden, type TieTarget } from './context.js';
 import { image } from './image.js';
 import { norm } from './norm.js';
 import { flatten, globalPool, pool } from './pool.js';
@@ -58,7 +58,7 @@ export function conv(ctx: EmitContext, node: LayerNode, steps: readonly PathStep
  */
 export function batchNorm(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], h: Hidden): Hidden {
   const g = ctx.g;
-  const d = Number(layerArgs(node).get('d'));
+  const d = numberArg(node, 'd');
   if (d !== h.width) throw new ExportError(`${pathText(steps)}: BatchNorm normalises ${d} channels but the layers before it produce ${h.width}`);
   const scale = weightNamed(node, 'weight');
   const bias = weightNamed(node, 'bias');
@@ -87,7 +87,7 @@ export function featureMapLayer(ctx: EmitContext, node: LayerNode, steps: readon
     case 'BatchNorm':
       return batchNorm(ctx, node, steps, h);
     case 'Activation':
-      return { ...h, x: activation(ctx, h.x!, layerArgs(node).get('kind') ?? 'relu') };
+      return { ...h, x: activation(ctx, h.x!, textArg(node, 'kind', 'relu')) };
     case 'Dropout':
     case 'Identity':
       return h;

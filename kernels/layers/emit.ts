@@ -5,7 +5,7 @@ import { activation } from './activation.js';
 import { attention } from './attention.js';
 import { crossAttention } from './cross-attention.js';
 import { CONVS, batchNorm, featureMapLayer } from './conv.js';
-import { layerArgs, positions, reshape, storeFor, toBatchSeq, type EmitContext, type Hidden, type TieTarget } from './context.js';
+import { positions, textArg, reshape, storeFor, toBatchSeq, type EmitContext, type Hidden, type TieTarget } from './context.js';
 import { features } from './features.js';
 import { mla } from './mla.js';
 import { moe } from './moe.js';
@@ -44,7 +44,6 @@ export function inputWidth(node: LayerNode): number | undefined {
 /** Emits one layer on the hidden state; returns the new hidden state. */
 export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], h: Hidden, tie: TieTarget | undefined): Hidden {
   const g = ctx.g;
-  const args = layerArgs(node);
   const where = pathText(steps);
   // Convolutional models: feature maps and per-sample rows have their own layers (conv.ts).
   if (h.spatial !== undefined || h.samples || (h.x === undefined && CONVS.has(node.layerKind))) return featureMapLayer(ctx, node, steps, h, tie);
@@ -89,21 +88,21 @@ export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly Pat
     }
     case 'MLP': {
       const up = projection(ctx, node, steps, h.x!, 'up', 'up_bias');
-      const act = activation(ctx, up.y, args.get('act') ?? 'gelu');
+      const act = activation(ctx, up.y, textArg(node, 'act', 'gelu'));
       const down = projection(ctx, node, steps, act, 'down', 'down_bias');
       return { x: down.y, width: down.width };
     }
     case 'GatedMLP': {
       const gate = projection(ctx, node, steps, h.x!, 'gate', 'gate_bias');
       const up = projection(ctx, node, steps, h.x!, 'up', 'up_bias');
-      const prod = g.op('Mul', [activation(ctx, gate.y, args.get('act') ?? 'silu'), up.y], undefined, { hint: 'glu' });
+      const prod = g.op('Mul', [activation(ctx, gate.y, textArg(node, 'act', 'silu')), up.y], undefined, { hint: 'glu' });
       const down = projection(ctx, node, steps, prod, 'down', 'down_bias');
       return { x: down.y, width: down.width };
     }
     case 'MoE':
-      return { x: moe(ctx, node, steps, h.x!, args), width: h.width };
+      return { x: moe(ctx, node, steps, h.x!), width: h.width };
     case 'Activation':
-      return { x: activation(ctx, h.x!, args.get('kind') ?? 'relu'), width: h.width };
+      return { x: activation(ctx, h.x!, textArg(node, 'kind', 'relu')), width: h.width };
     case 'RelativePositionBias':
       return relativePositionLayer(ctx, node, steps, h);
     case 'Dropout':

@@ -33,15 +33,15 @@
 import { ExportError, adapterModifiersFor, pathText, storePath, type LayerNode, type PathStep, type WeightSpec } from '../engine-bridge.js';
 import { generatedWeight, generatorsFor } from '../generated/resolve.js';
 import type { AttributeValue } from '../onnx-writer.js';
-import { scaleOf, weightNamed, type EmitContext } from './context.js';
+import { boolArg, numberArg, scaleOf, textArg, weightNamed, type EmitContext } from './context.js';
 
 /** ORT's MoE activation for an ungated expert act, or undefined when the op has no exact twin of it. */
 const UNGATED: Readonly<Record<string, string>> = { relu: 'relu', silu: 'silu' };
 
 /** Why the op cannot reproduce this MoE exactly, or undefined when it can. */
-export function fusedMoeCovers(args: Map<string, string>): string | undefined {
-  const gated = args.get('gated') !== 'false';
-  const act = args.get('act') ?? 'silu';
+export function fusedMoeCovers(node: LayerNode): string | undefined {
+  const gated = boolArg(node, 'gated', true);
+  const act = textArg(node, 'act', 'silu');
   if (gated && act !== 'silu') return `gated experts with ${act} (the op's only gated form is SwiGLU)`;
   if (!gated && UNGATED[act] === undefined) return `ungated experts with ${act} (${act === 'gelu' || act === 'gelu_tanh' ? "the op's gelu is not the exact erf form, and its form on CUDA is unchecked" : "the op's activations are relu, gelu, silu, identity"})`;
   return undefined;
@@ -53,11 +53,11 @@ const FLT_MAX = 3.4028234663852886e38;
  * The routed experts of `node` as one com.microsoft MoE node over the router's logits [T, E];
  * returns [T, d]. The caller adds the shared experts and has checked `fusedMoeCovers`.
  */
-export function fusedMoe(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string, logits: string, args: Map<string, string>, normalize = true): string {
+export function fusedMoe(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string, logits: string, normalize = true): string {
   const g = ctx.g;
-  const topK = Number(args.get('top_k'));
-  const gated = args.get('gated') !== 'false';
-  const act = args.get('act') ?? 'silu';
+  const topK = numberArg(node, 'top_k');
+  const gated = boolArg(node, 'gated', true);
+  const act = textArg(node, 'act', 'silu');
   // A generator that lays its weights out in the order the graph first reads them (RPS) must see
   // the copies in moe.ts's order (expert by expert: gate, up, down) to give the same weights.
   const names = [...(gated ? ['expert_gate'] : []), 'expert_up', 'expert_down'];
@@ -97,10 +97,10 @@ export function fusedMoe(ctx: EmitContext, node: LayerNode, steps: readonly Path
  * exactly (to fp32 rounding; only exactly tied logits could pick differently: TopK keeps the
  * lower index, the op the higher). Returns [T, d].
  */
-export function fusedSigmaMoe(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string, logits: string, args: Map<string, string>): string {
+export function fusedSigmaMoe(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string, logits: string): string {
   const g = ctx.g;
   const sig = g.op('Sigmoid', [logits], undefined, { hint: 'sigma_gates' });
-  const routed = fusedMoe(ctx, node, steps, x, g.op('Log', [sig], undefined, { hint: 'log_sigma' }), args, false);
+  const routed = fusedMoe(ctx, node, steps, x, g.op('Log', [sig], undefined, { hint: 'log_sigma' }), false);
   const total = g.op('ReduceSum', [sig, g.ints([1])], { keepdims: { kind: 'int', value: 1 } }, { hint: 'sigma_sum' }); // [T, 1]
   return g.op('Mul', [routed, total], undefined, { hint: 'sigma_moe' });
 }

@@ -4,7 +4,7 @@
 import { ExportError, adapterModifiersFor, pathText, storePath, type LayerNode, type PathStep } from '../engine-bridge.js';
 import { generatedWeight } from '../generated/resolve.js';
 import { activation } from './activation.js';
-import { scaleOf, weightNamed, type EmitContext } from './context.js';
+import { boolArg, numberArg, scaleOf, textArg, weightNamed, type EmitContext } from './context.js';
 import { fusedMoe, fusedMoeCovers } from './moe-fused.js';
 import { projection } from './projection.js';
 
@@ -37,16 +37,16 @@ export function expert(ctx: EmitContext, node: LayerNode, steps: readonly PathSt
  * those rows only, scaled by their gate and scattered back (ScatterND, reduction add). Shared
  * experts run on every row. Computes what the engine counts: top_k routed experts per token.
  */
-export function moe(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string, args: Map<string, string>): string {
+export function moe(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string): string {
   const g = ctx.g;
   const experts = node.cost.weights.find((w) => w.name === 'expert_up')!.copies;
-  const topK = Number(args.get('top_k'));
-  const gated = args.get('gated') !== 'false';
-  const act = args.get('act') ?? 'silu';
+  const topK = numberArg(node, 'top_k');
+  const gated = boolArg(node, 'gated', true);
+  const act = textArg(node, 'act', 'silu');
   const logits = projection(ctx, node, steps, x, 'router', weightNamed(node, 'router_bias') ? 'router_bias' : undefined).y; // [T, E]
   // Fused ops: the routed bank is one com.microsoft MoE node where that op computes exactly this
   // layer (moe-fused.ts); elsewhere (gelu, gated non-SiLU experts, standard ops) the dispatch below.
-  if (ctx.ops === 'fused' && fusedMoeCovers(args) === undefined) return withShared(ctx, node, steps, x, fusedMoe(ctx, node, steps, x, logits, args), gated, act);
+  if (ctx.ops === 'fused' && fusedMoeCovers(node) === undefined) return withShared(ctx, node, steps, x, fusedMoe(ctx, node, steps, x, logits), gated, act);
   const top = g.op('TopK', [logits, g.ints([topK])], { axis: { kind: 'int', value: -1 } }, { outputs: 2, hint: 'topk' });
   const topIdx = g.nodes[g.nodes.length - 1]!.outputs[1]!;
   const gates = g.op('Softmax', [top], { axis: { kind: 'int', value: -1 } }, { hint: 'gates' }); // [T, k]

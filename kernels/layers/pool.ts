@@ -2,18 +2,18 @@
 // (src/core/layers/parameter-free.ts). No parameters, no counted FLOPs.
 
 import { ExportError, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
-import { layerArgs, type EmitContext, type Hidden } from './context.js';
+import { layerArg, numberArg, textArg, type EmitContext, type Hidden } from './context.js';
 
 /** Pool(kind, kernel, stride = kernel): MaxPool/AveragePool, no padding, as torch's defaults. */
 export function pool(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], h: Hidden): Hidden {
-  const a = layerArgs(node);
-  if (!a.has('kernel')) throw new ExportError(`${pathText(steps)}: Pool without a kernel has no window to export; give kernel`);
-  const k = Number(a.get('kernel'));
-  const s = Number(a.get('stride') ?? k);
+  if (layerArg(node, 'kernel') === undefined) throw new ExportError(`${pathText(steps)}: Pool without a kernel has no window to export; give kernel`);
+  const k = numberArg(node, 'kernel');
+  const stride = layerArg(node, 'stride');
+  const s = typeof stride === 'number' ? stride : k;
   const sides = h.spatial!;
   const out = sides.map((n) => Math.floor((n - k) / s) + 1);
   if (out.some((n) => n < 1)) throw new ExportError(`${pathText(steps)}: a ${k}-wide pooling window does not fit the ${sides.join('×')} feature map`);
-  const op = a.get('kind') === 'max' ? 'MaxPool' : 'AveragePool';
+  const op = textArg(node, 'kind', 'avg') === 'max' ? 'MaxPool' : 'AveragePool';
   const x = ctx.g.op(op, [h.x!], { kernel_shape: { kind: 'ints', value: sides.map(() => k) }, strides: { kind: 'ints', value: sides.map(() => s) } }, { hint: 'pool' });
   return { x, width: h.width, spatial: out };
 }
@@ -21,7 +21,7 @@ export function pool(ctx: EmitContext, node: LayerNode, steps: readonly PathStep
 /** GlobalPool(avg|max): [B, C, ...] → [B, C], one row per sample. */
 export function globalPool(ctx: EmitContext, node: LayerNode, h: Hidden): Hidden {
   const g = ctx.g;
-  const op = layerArgs(node).get('kind') === 'max' ? 'GlobalMaxPool' : 'GlobalAveragePool';
+  const op = textArg(node, 'kind', 'avg') === 'max' ? 'GlobalMaxPool' : 'GlobalAveragePool';
   const pooled = g.op(op, [h.x!], undefined, { hint: 'gpool' });
   return { x: g.op('Flatten', [pooled], { axis: { kind: 'int', value: 1 } }, { hint: 'pooled' }), width: h.width, samples: true };
 }

@@ -26,7 +26,7 @@
 
 import { ExportError, kvProducerPath, pathText, storePath, type LayerNode, type ModuleNode, type PathStep } from '../engine-bridge.js';
 import { mask } from './attention.js';
-import { layerArgs, reshape, scaleOf, storeFor, toBatchSeq, weightNamed, type EmitContext, type Hidden } from './context.js';
+import { boolArg, layerArg, numberArg, reshape, textArg, scaleOf, storeFor, toBatchSeq, weightNamed, type EmitContext, type Hidden } from './context.js';
 import { residualAdd } from './residual.js';
 import { expert } from './moe.js';
 import { bank as stackedBank, fusedMoeCovers, fusedSigmaMoe } from './moe-fused.js';
@@ -59,14 +59,13 @@ const isNorm = (m: Member | undefined) => m?.node.kind === 'layer' && NORMS.has(
 function geometry(attn: LayerNode, moe: LayerNode, sel: LayerNode): { H: number; hd: number; d: number; nA: number; kA: number; E: number } | undefined {
   const info = attn.cost.attention;
   if (!info || info.cross || !info.causal || info.window !== undefined || info.kvHeads !== info.queryHeads || info.scoreDim !== info.valueDim) return undefined;
-  const a = layerArgs(moe);
-  if (a.get('gated') !== 'false' || Number(a.get('shared') ?? 0) !== 0) return undefined;
+  if (boolArg(moe, 'gated', true) || (layerArg(moe, 'shared') ?? 0) !== 0) return undefined;
   const up = weightNamed(moe, 'expert_up')!;
   const H = info.queryHeads;
   const hd = info.scoreDim;
   const d = weightNamed(attn, 'q')!.shape[1]!;
   const E = up.copies;
-  const K = Number(a.get('top_k'));
+  const K = numberArg(moe, 'top_k');
   const n = weightNamed(sel, 'weight')!.shape[0]!;
   if (up.shape[0] !== hd || up.shape[1] !== d || hd > d || weightNamed(sel, 'weight')!.shape[1] !== d) return undefined;
   if ((H + E) % H !== 0 || (H + K) % H !== 0) return undefined;
@@ -85,7 +84,7 @@ export function switchHeadSpan(items: readonly Member[], i: number): SwitchHeadS
   if (!attn || !moe || !sel || !geometry(attn, moe, sel)) return undefined;
   let sigma: SwitchHeadSpan['sigma'];
   const ffn = layer(items[a + 4], 'MoE');
-  if (isNorm(items[a + 3]) && ffn && layerArgs(ffn).get('gated') === 'false') sigma = { norm: a + 3, moe: a + 4 };
+  if (isNorm(items[a + 3]) && ffn && !boolArg(ffn, 'gated', true)) sigma = { norm: a + 3, moe: a + 4 };
   return { norm, attn: a, experts: a + 1, selections: a + 2, sigma, length: (sigma ? a + 5 : a + 3) - i };
 }
 
@@ -249,15 +248,14 @@ function decodeHeads(ctx: EmitContext, steps: readonly PathStep[], q: string, k:
 /** σ-MoE: sigmoid top-k gates from x̂ = norm(x), experts on the un-normalised x; returns [T, d]. */
 export function sigmaMoe(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string, xn: string): string {
   const g = ctx.g;
-  const a = layerArgs(node);
-  if (node.cost.weights.some((w) => w.name.endsWith('bias')) || Number(a.get('shared') ?? 0) !== 0) throw new ExportError(`${pathText(steps)}: a σ-MoE (MoEUT) with biases or shared experts is not supported by the ONNX exporter`);
+  if (node.cost.weights.some((w) => w.name.endsWith('bias')) || (layerArg(node, 'shared') ?? 0) !== 0) throw new ExportError(`${pathText(steps)}: a σ-MoE (MoEUT) with biases or shared experts is not supported by the ONNX exporter`);
   const experts = weightNamed(node, 'expert_up')!.copies;
   const logits = projection(ctx, node, steps, xn, 'router', undefined).y;
   // Fused ops: the bank in ORT's MoE op, its softmax turned into σ gates (moe-fused.ts). SwitchHead's
   // V/O experts are not on it (its output width is its input's): they gather per token (`gathered`).
-  if (ctx.ops === 'fused' && fusedMoeCovers(a) === undefined) return fusedSigmaMoe(ctx, node, steps, x, logits, a);
+  if (ctx.ops === 'fused' && fusedMoeCovers(node) === undefined) return fusedSigmaMoe(ctx, node, steps, x, logits);
   const zeros = g.op('Mul', [x, g.float(0)], undefined, { hint: 'zeros' });
-  return dispatch(ctx, logits, Number(a.get('top_k')), experts, x, zeros, (r, e) => expert(ctx, node, steps, r, 'expert', e, false, a.get('act') ?? 'relu'), 'ffn');
+  return dispatch(ctx, logits, numberArg(node, 'top_k'), experts, x, zeros, (r, e) => expert(ctx, node, steps, r, 'expert', e, false, textArg(node, 'act', 'relu')), 'ffn');
 }
 
 /**

@@ -52,7 +52,7 @@ export type {
 export { evaluateArchitecture, type Architecture, type ArchitectureModel } from './analysis/architecture.js';
 export type { BlockMember, LayerNode, ModelMember, ModuleNode, StackNode } from './model/module-tree.js';
 export { mainWeight } from './model/main-weight.js';
-export type { WeightSpec, LayerCost, AttentionInfo, ConvInfo } from './layers/layer-kind.js';
-export type { AdapterMethod, Modifier, PatternStep, ResolvedSharing, StackShare, StackStrategy } from './sharing/declarations.js';
+export type { WeightSpec, LayerCost, AttentionInfo, ConvInfo, ArgValue } from './layers/layer-kind.js';
+export type { AdapterMethod, HeadShare, Modifier, PatternStep, ResolvedSharing, StackShare, StackStrategy, TieSource } from './sharing/declarations.js';
 export { instanceAt, type ResolvedPath } from './sharing/resolve-path.js';
 export * from './plans/index.js';

@@ -15,6 +15,7 @@ import { GROUPING_CHOICES, METHOD_CHOICES, budgetArgument, groupingText, parseBu
 import { ComparisonDocuments, showMarkdown } from './compare-variants.js';
 import type { DashboardController } from './dashboard-panel.js';
 import { baseName } from './output-files.js';
+import { groupDigits } from '../core/text/number-format.js';
 
 /** `npas.allocate`'s arguments as one object (positional: model, budget, grouping, method, document, apply). */
 export interface AllocateArgs {
@@ -102,7 +103,7 @@ export async function pickModel(models: readonly ModelChoice[], title: string, p
   const items = models.map((m) => ({
     label: m.name,
     description: m.kind === 'variant' ? `variant of ${m.base ?? '?'}` : 'model',
-    detail: `${String(m.stored).replace(/\B(?=(\d{3})+(?!\d))/g, ',')} stored parameters`,
+    detail: `${groupDigits(m.stored)} stored parameters`,
     picked: m.name === preferred,
   }));
   const chosen = await vscode.window.showQuickPick(items, { title, placeHolder: 'Choose a model or variant', matchOnDescription: true });

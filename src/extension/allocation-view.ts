@@ -6,10 +6,10 @@
 
 import type { AllocationPlan, GroupingSpec } from '../core/index.js';
 import type { AllocationData } from '../protocol/webview-messages.js';
+import { groupDigits as group } from '../core/text/number-format.js';
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly message: string };
 
-const group = (n: number | bigint): string => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 
 /**
  * A budget as the CLI's `--params` reads it: a whole count with optional `_` separators and a

@@ -4,12 +4,11 @@
 // server takes it for hovers and code lenses (probeMeasuredParams, `npas/probeMeasured`). Free of
 // `vscode`, so Node tests can check it.
 
-import { formatMilliseconds, formatRate } from '../core/text/number-format.js';
+import { formatMilliseconds, formatRate, groupDigits as group } from '../core/text/number-format.js';
 import type { Measurement, ProbeResult } from '../protocol/kernel-rpc.js';
 import type { ProbeMeasuredParams, ProbePhaseJson } from '../protocol/lsp-extensions.js';
 import type { ProbeData, ProbePhaseData } from '../protocol/webview-messages.js';
 
-const group = (n: number | bigint | string): string => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 /** Milliseconds with their unit; below 0.01 ms (which would print as 0.00 ms) in µs. */
 const msUnit = formatMilliseconds;
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;

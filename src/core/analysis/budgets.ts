@@ -10,6 +10,7 @@ import type { Scope } from '../semantics/scope.js';
 import type { Constraint } from '../syntax/syntax-tree.js';
 import { findDevice, DEVICE_NAMES } from './devices.js';
 import { DTYPE_BITS, isDType } from './dtypes.js';
+import { groupDigits } from '../text/number-format.js';
 import type { ModelMetrics } from './model-metrics.js';
 import type { AnalysisOptions, BudgetResult, ParamCounts } from './report-types.js';
 
@@ -57,7 +58,7 @@ function unitLabel(unit: Unit, v: Q.Rational): string {
 
 function formatCount(v: Q.Rational): string {
   if (!Q.isInteger(v)) return Q.toDecimalString(v, 3);
-  return v.num.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return groupDigits(v.num);
 }
 
 /** Reads the settings a constraint writes (over the analysis settings); undefined when invalid (reported). */

@@ -49,7 +49,7 @@ export class ModelWalker {
   private tieMain(member: string): Modifier {
     let m = this.tieMains.get(member);
     if (!m) {
-      m = { id: 1_000_000 + this.tieMains.size, pattern: [], effect: { kind: 'tie-main' }, range: { start: 0, end: 0 } };
+      m = { id: 1_000_000 + this.tieMains.size, pattern: [], effect: { kind: 'tie-main', source: undefined }, range: { start: 0, end: 0 } };
       this.tieMains.set(member, m);
     }
     return m;

@@ -5,6 +5,7 @@
 import { compile, type Compilation, type CompiledModel } from '../analysis/compilation.js';
 import type { ModelMember, ModuleNode } from '../model/module-tree.js';
 import type { AdapterMethod, PatternStep } from '../sharing/declarations.js';
+import { groupDigits } from '../text/number-format.js';
 import type { KvData, MemberData, MoeData, NoteData, ReadData, RunData, StoreData, StructureData } from './types.js';
 
 /** Stacks longer than this are described per store rather than per instance. */
@@ -77,8 +78,6 @@ function describe(m: CompiledModel, text: string): StructureData {
   }
 
   // Subtree modifiers: ties and generated stores become store nodes; the rest are notes.
-  const tieAllSources = new Map<number, string>();
-  for (const { statement } of m.statements) if (statement.keyword === 'tie' && statement.source) tieAllSources.set(statement.range.start, slice(statement.source.range));
   for (const mod of sharing.modifiers) {
     const reader = readerOf(mod.pattern);
     if (!reader) continue;
@@ -86,11 +85,13 @@ function describe(m: CompiledModel, text: string): StructureData {
     switch (e.kind) {
       case 'tie-main':
       case 'tie-all': {
-        const target = e.kind === 'tie-main' ? slice(mod.range) : tieAllSources.get(mod.range.start);
-        if (!target) break;
+        // The store is the tie's source, as resolved: one store node however many ties read it.
+        const source = e.source;
+        if (!source) break;
+        const target = source.key;
         const id = `tie:${target}`;
         addStore({ id, kind: 'tie', label: `${target} (tied)`, declaration: e.kind === 'tie-main' ? `tied ${target}` : slice(mod.range), range: mod.range });
-        const owner = readerOf(pathSteps(target));
+        const owner = readerOf(source.pattern);
         if (owner && !reads.some((r) => r.store === id && r.member === owner.member && r.index === owner.index)) reads.push({ store: id, ...owner });
         reads.push({ store: id, ...reader });
         break;
@@ -115,7 +116,7 @@ function describe(m: CompiledModel, text: string): StructureData {
     }
   }
   for (const h of sharing.headShares) {
-    const target = readerOf(pathSteps(slice(h.range).replace(/^share\s+heads\s+/, '').split(':')[0]!.trim()));
+    const target = readerOf(h.target.pattern);
     if (target) notes.push({ kind: 'heads', member: target.member, index: target.index, label: `head sharing saves ${groupDigits(h.savedParams)}`, range: h.range });
   }
   return { members, stores, reads, kv, notes, truncated };
@@ -126,32 +127,25 @@ function memberOrder(key: string, members: readonly MemberData[]): number {
   return i < 0 ? members.length : i;
 }
 
+/** The member a stack strategy's canonical key starts with (`body` of `body[2].layers`). */
 function headName(key: string): string {
-  return /^[A-Za-z_][A-Za-z0-9_]*/.exec(key)?.[0] ?? key;
+  let end = 0;
+  while (end < key.length && key[end] !== '.' && key[end] !== '[') end++;
+  return key.slice(0, end);
 }
 
 function readerOf(pattern: readonly PatternStep[]): { member: string; index: number | null; sub: string } | undefined {
   const [head, ...rest] = pattern;
   if (!head || head.kind !== 'name') return undefined;
   let index: number | null = null;
-  const sub: string[] = [];
+  let sub = '';
   for (const step of rest) {
     if (step.kind === 'index') {
-      if (sub.length === 0 && index === null) index = step.index;
-      else sub.push(`[${step.index}]`);
-    } else sub.push(step.name);
+      if (sub === '' && index === null) index = step.index;
+      else sub += `[${step.index}]`;
+    } else sub += sub === '' ? step.name : `.${step.name}`;
   }
-  return { member: head.name, index, sub: sub.join('.').replace(/\.\[/g, '[') };
-}
-
-/** `body[3].attn` → pattern steps (only literal indices, as written in `tied` targets). */
-function pathSteps(path: string): PatternStep[] {
-  const steps: PatternStep[] = [];
-  for (const m of path.matchAll(/([A-Za-z_][A-Za-z0-9_]*)|\[\s*(\d+)\s*\]/g)) {
-    if (m[1] !== undefined) steps.push({ kind: 'name', name: m[1] });
-    else steps.push({ kind: 'index', index: Number(m[2]) });
-  }
-  return steps;
+  return { member: head.name, index, sub };
 }
 
 function adapterLabel(m: AdapterMethod): string {
@@ -169,9 +163,6 @@ function adapterLabel(m: AdapterMethod): string {
   }
 }
 
-function groupDigits(n: bigint): string {
-  return n.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-}
 
 function typeOf(node: ModuleNode): string {
   return node.kind === 'layer' ? node.layerKind : node.kind === 'block' ? node.blockName : `stack of ${node.length}`;

@@ -3,7 +3,7 @@
 // block node; index-dependent stacks are runs of shared nodes. Every analysis over this tree is
 // memoised per node, which is what makes repeated structure cost O(distinct structures).
 
-import type { LayerCost } from '../layers/layer-kind.js';
+import type { ArgValue, LayerCost } from '../layers/layer-kind.js';
 import type { TextRange } from '../syntax/syntax-tree.js';
 
 interface NodeBase {
@@ -20,7 +20,13 @@ export interface LayerNode extends NodeBase {
   /** The layer kind name, e.g. `Attention`. */
   readonly layerKind: string;
   readonly cost: LayerCost;
-  /** Evaluated arguments, rendered for hovers and the report (`heads: 8, kv_heads: 1`). */
+  /**
+   * Every argument as the kind's `build` received it: the written ones, checked and converted,
+   * over the kind's defaults (`undefined` for `none`). Consumers (the exporter) read these typed
+   * values, never `argsText`.
+   */
+  readonly args: ReadonlyMap<string, ArgValue>;
+  /** The written arguments, rendered for hovers and the report (`heads: 8, kv_heads: 1`): display only. */
   readonly argsText: string;
 }
 

@@ -179,6 +179,7 @@ export function instantiateLayer(kind: LayerKind, call: CallExpression, scope: S
     range: call.range,
     layerKind: kind.name,
     cost,
+    args: values,
     argsText: given.join(', '),
   };
   ctx.layerMemo.set(key, node);

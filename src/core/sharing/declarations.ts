@@ -7,6 +7,7 @@
 
 import type { Rational } from '../numbers/rational.js';
 import type { TextRange } from '../syntax/syntax-tree.js';
+import type { ResolvedPath } from './resolve-path.js';
 import type { KvProducerMap, SlotMap } from './slot-map.js';
 
 /** One step of a path pattern: a member/weight name, or a concrete instance index. */
@@ -19,15 +20,29 @@ export type AdapterMethod =
   | { readonly kind: 'vblora'; readonly rank: number; readonly vectors: number; readonly length: number; readonly topK: number; readonly merged: boolean }
   | { readonly kind: 'mos'; readonly rank: number; readonly shards: number; readonly pool: number; readonly privateShards: number; readonly merged: boolean };
 
+/** What a tie reads: the source module (or one weight of it) as resolved. */
+export interface TieSource {
+  readonly pattern: readonly PatternStep[];
+  /** Canonical key of the source (`embed`, `body[3].attn`, `embed.table` when it names a weight). */
+  readonly key: string;
+  /** The source weight when the path names one (`tied embed.table`). */
+  readonly weight: string | undefined;
+  /** Whether the source path fans out over a stack (the exporter needs one instance). */
+  readonly fansOut: boolean;
+}
+
 export type ModifierEffect =
-  /** `tied x`: the main weight is another module's store. */
-  | { readonly kind: 'tie-main' }
-  /** `tie a = b`: every weight of `a` is `b`'s store. */
-  | { readonly kind: 'tie-all' }
+  /**
+   * `tied x`: the main weight is another module's store. `source` is the resolved `x` of a
+   * top-level member; undefined for a block member tied to a sibling (the walk's own marker).
+   */
+  | { readonly kind: 'tie-main'; readonly source: TieSource | undefined }
+  /** `tie a = b`: every weight of `a` (canonical key `targetKey`) is `b`'s store. */
+  | { readonly kind: 'tie-all'; readonly targetKey: string; readonly source: TieSource }
   /** An adapter on every matmul weight (optionally only the named ones). `relax` adapters keep the base trainable. */
   | { readonly kind: 'adapter'; readonly method: AdapterMethod; readonly weights: readonly string[] | undefined; readonly relax: boolean }
-  /** ROAST / STABLE-RPS: weights read a global memory of `memory` params. */
-  | { readonly kind: 'hash'; readonly memory: bigint; readonly scales: boolean }
+  /** ROAST (`roast`: tiles) / STABLE-RPS (`rps`: RANDOMFOLD): weights read a global memory of `memory` params. */
+  | { readonly kind: 'hash'; readonly method: 'roast' | 'rps'; readonly memory: bigint; readonly scales: boolean }
   /**
    * SSN: weights generated from a bank of `params` with up to `templates` templates each.
    * `fixed` (written by the NPAS allocator): every weight uses exactly `templates` templates, and
@@ -72,8 +87,14 @@ export interface StackRoute {
 
 export type StackStrategy = StackShare | StackKvShare | StackRoute;
 
-/** Head-wise sharing: a stored-params reduction computed at resolution time. */
+/** Head-wise sharing (`share heads PATH: pairs(n, qkvo)`) of one target: a stored-params reduction computed at resolution time. */
 export interface HeadShare {
+  /** The attention layer(s) the statement names, as resolved (fan-out over a stack's instances). */
+  readonly target: ResolvedPath;
+  /** n: heads that read another layer's head slices. */
+  readonly pairs: number;
+  /** Whether W_v rows and W_o columns are shared too. */
+  readonly qkvo: boolean;
   readonly savedParams: bigint;
   readonly range: TextRange;
 }

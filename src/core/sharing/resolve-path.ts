@@ -17,8 +17,8 @@ export interface ResolvedPath {
   readonly weight: string | undefined;
   /** Canonical key of the node (`body`, `body[3].attn`, `encoder.layers`). */
   readonly key: string;
-  /** The last stack the path fans out over, with its key and the member path after it. */
-  readonly fanOut: { readonly stack: StackNode; readonly key: string; readonly sub: readonly string[] } | undefined;
+  /** The last stack the path fans out over, with its key and pattern, and the member path after it. */
+  readonly fanOut: { readonly stack: StackNode; readonly key: string; readonly stackPattern: readonly PatternStep[]; readonly sub: readonly string[] } | undefined;
   /** Every node the path reaches (fan-out gives one per distinct instance structure). */
   readonly nodes: readonly ModuleNode[];
 }
@@ -49,7 +49,7 @@ export function resolvePath(path: Path, members: readonly ModelMember[], scope: 
   let nodes: ModuleNode[] = [member.node];
   let key = head.name.text;
   let weight: string | undefined;
-  let fanOut: { stack: StackNode; key: string; sub: string[] } | undefined;
+  let fanOut: { stack: StackNode; key: string; stackPattern: readonly PatternStep[]; sub: string[] } | undefined;
 
   for (let s = 0; s < rest.length; s++) {
     const seg = rest[s]!;
@@ -85,7 +85,7 @@ export function resolvePath(path: Path, members: readonly ModelMember[], scope: 
     const expanded: ModuleNode[] = [];
     for (const n of nodes) {
       if (n.kind === 'stack') {
-        fanOut = { stack: n, key, sub: [] };
+        fanOut = { stack: n, key, stackPattern: [...pattern], sub: [] };
         for (const r of n.runs) expanded.push(r.node);
       } else expanded.push(n);
     }

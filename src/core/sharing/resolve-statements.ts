@@ -9,7 +9,7 @@ import * as Q from '../numbers/rational.js';
 import type { EvalContext } from '../semantics/evaluator.js';
 import type { Scope } from '../semantics/scope.js';
 import type { Statement } from '../syntax/syntax-tree.js';
-import type { AdapterMethod, HeadShare, Modifier, ResolvedSharing, StackStrategy } from './declarations.js';
+import type { AdapterMethod, HeadShare, Modifier, ResolvedSharing, StackStrategy, TieSource } from './declarations.js';
 import { resolvePath, type ResolvedPath } from './resolve-path.js';
 import * as S from './slot-map.js';
 import { groupDigits } from '../text/number-format.js';
@@ -49,13 +49,17 @@ export function resolveSharing(members: readonly ModelMember[], statements: read
       ctx.sink.error('npas-tie-shape', `cannot tie '${m.name}' (${a ? a.shape.join('×') : 'no weight'}) to '${target.key}' (${t ? t.shape.join('×') : 'no weight'})`, m.tiedTo.range);
       continue;
     }
-    b.modifiers.push({ id: b.nextId++, pattern: [{ kind: 'name', name: m.name }], effect: { kind: 'tie-main' }, range: m.tiedTo.range });
+    b.modifiers.push({ id: b.nextId++, pattern: [{ kind: 'name', name: m.name }], effect: { kind: 'tie-main', source: tieSource(target) }, range: m.tiedTo.range });
   }
   // Weight sharing first, so `share kv …: tied` can find the slots of its stack.
   const ordered = [...statements].sort((x, y) => rank(x.statement) - rank(y.statement));
   for (const s of ordered) resolveStatement(s.statement, s.scope, b);
   const hasAdapters = b.modifiers.some((m) => m.effect.kind === 'adapter' && !m.effect.relax);
   return { modifiers: b.modifiers, stacks: b.stacks, headShares: b.headShares, hasAdapters };
+}
+
+function tieSource(r: ResolvedPath): TieSource {
+  return { pattern: r.pattern, key: r.key, weight: r.weight, fansOut: r.fanOut !== undefined };
 }
 
 function rootScope(statements: readonly ScopedStatement[]): Scope {
@@ -96,7 +100,7 @@ function resolveStatement(s: Statement, scope: Scope, b: Builder): void {
         ctx.sink.error('npas-tie-shape', `'${a.key}' and '${src.key}' do not have the same weights`, s.range);
         return;
       }
-      b.modifiers.push({ id: b.nextId++, pattern: a.pattern, effect: { kind: 'tie-all' }, range: s.range });
+      b.modifiers.push({ id: b.nextId++, pattern: a.pattern, effect: { kind: 'tie-all', targetKey: a.key, source: tieSource(src) }, range: s.range });
       return;
     }
     case 'adapt': {
@@ -128,7 +132,7 @@ function resolveStatement(s: Statement, scope: Scope, b: Builder): void {
       }
       for (const t of s.targets) {
         const r = resolvePath(t, b.members, scope, ctx);
-        if (r) b.modifiers.push({ id: b.nextId++, pattern: r.pattern, effect: { kind: 'hash', memory: memory.num, scales: (args.get('scales') as boolean | undefined) ?? false }, range: s.range });
+        if (r) b.modifiers.push({ id: b.nextId++, pattern: r.pattern, effect: { kind: 'hash', method: call.name, memory: memory.num, scales: (args.get('scales') as boolean | undefined) ?? false }, range: s.range });
       }
       return;
     }
@@ -497,7 +501,8 @@ function resolveHeadShare(s: Statement, scope: Scope, b: Builder): void {
       ctx.sink.error('npas-share-strategy', `at most ${(instances - 1) * heads} heads can reuse another layer's head here (${instances} layers × ${heads} heads)`, call.argsRange);
       continue;
     }
-    b.headShares.push({ savedParams: BigInt(pairs) * perHeadParams(layer, (args.get('qkvo') as boolean | undefined) ?? false), range: s.range });
+    const qkvo = (args.get('qkvo') as boolean | undefined) ?? false;
+    b.headShares.push({ target: r, pairs, qkvo, savedParams: BigInt(pairs) * perHeadParams(layer, qkvo), range: s.range });
   }
 }
 
