@@ -58,6 +58,7 @@ function jsonModel(m: ModelReport): object {
     params: m.params,
     flops: { ...m.flops, note: 'a multiply-add counts 2 FLOPs; prefill and decode at seq; prefillPerToken and trainPerToken are exact decimals' },
     kvCacheBytes: m.kvCacheBytes,
+    recurrentStateBytes: m.recurrentStateBytes,
     memory: m.memory,
     latency: m.latency,
     budgets: m.budgets.map((b) => ({ constraint: b.constraint, limit: b.limit, value: b.value, ok: b.ok })),
@@ -90,6 +91,7 @@ function renderModel(m: ModelReport, depth: number): string {
     lines.push(`  FLOPs     prefill ${formatFlops(Number(m.flops.prefillPerToken))}/token at seq ${o.seq} (total ${formatFlops(m.flops.prefill)})   decode ${formatFlops(m.flops.decode)}/token at context ${o.seq}   (a multiply-add = 2 FLOPs)`);
   }
   lines.push(`  KV cache  ${formatBytes(m.kvCacheBytes)}  (seq ${o.seq}, batch ${o.batch}, ${o.dtype})`);
+  if (m.recurrentStateBytes > 0n) lines.push(`  state     ${formatBytes(m.recurrentStateBytes)}  recurrent (conv and SSM) state, constant in seq (batch ${o.batch})`);
   lines.push(`  memory    weights ${formatBytes(m.memory.weightBytes)}   inference ${formatBytes(m.memory.inferenceBytes)}   training ${formatBytes(m.memory.trainingBytes)} (Adam, activations at batch ${o.batch})`);
   const l = m.latency;
   lines.push(`  roofline  ${l.device}: prefill ${formatSeconds(l.prefill.seconds)} (${l.prefill.bound}-bound)   decode step ${formatSeconds(l.decode.seconds)} (${l.decode.bound}-bound)`);

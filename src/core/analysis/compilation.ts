@@ -170,6 +170,7 @@ export class Compilation {
       params: m.tree.params,
       flops: metrics.flops,
       kvCacheBytes: metrics.kvCacheBytes,
+      recurrentStateBytes: metrics.recurrentStateBytes,
       memory: metrics.memory,
       latency: metrics.latency,
       budgets,

@@ -8,7 +8,7 @@ import type { WeightSpec } from '../layers/layer-kind.js';
 import * as Q from '../numbers/rational.js';
 import type { AdapterMethod, Modifier } from '../sharing/declarations.js';
 import type { NodeReport } from './report-types.js';
-import { attentionKey, type AttentionEntry, type Totals } from './totals.js';
+import { attentionKey, NO_STATE, type AttentionEntry, type Totals } from './totals.js';
 
 const numel = (shape: readonly number[]): bigint => shape.reduce((p, d) => p * BigInt(d), 1n);
 
@@ -252,6 +252,7 @@ export function layerTotals(
     generationMacs: generation,
     perSample: cost.perSample,
     attention,
+    state: cost.recurrentState === undefined ? NO_STATE : cost.recurrentState.bits === undefined ? { elements: cost.recurrentState.elements, fixedBits: 0n } : { elements: 0n, fixedBits: cost.recurrentState.elements * BigInt(cost.recurrentState.bits) },
     globals,
   };
   const report: NodeReport = {

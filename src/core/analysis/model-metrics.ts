@@ -19,6 +19,8 @@ export interface MemberTotals {
 export interface ModelMetrics {
   readonly flops: FlopsReport;
   readonly kvCacheBytes: bigint;
+  /** Recurrent layers' state per sequence × batch (Mamba, linear attention), constant in seq. */
+  readonly recurrentStateBytes: bigint;
   readonly memory: MemoryReport;
   readonly latency: LatencyReport;
   /** Exact values for budgets: FLOPs per token of prefill, of training. */
@@ -97,6 +99,9 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
   const trainPerToken = Q.add(Q.mul(Q.fromInt(3), prefillPerToken), Q.div(Q.fromBigInt(generationPerStep), Q.fromBigInt(tokensPerStep)));
 
   const kvCacheBytes = bytesOf(Q.ceil(Q.mul(kvElements, Q.fromBigInt(B))), options.dtype);
+  // Recurrent state: elements at the analysis dtype plus states with their own dtype, per sequence.
+  const stateBits = (whole.state.elements * BigInt(DTYPE_BITS[options.dtype]) + whole.state.fixedBits) * B;
+  const recurrentStateBytes = (stateBits + 7n) / 8n;
   const stored = whole.stored;
   const weightBytes = bytesOf(stored, options.dtype);
   const activationElements = Q.ceil(Q.mul(whole.activation, Q.fromBigInt(perSample ? B : B * big(S))));
@@ -109,7 +114,8 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
   const memory: MemoryReport = {
     weightBytes,
     kvCacheBytes,
-    inferenceBytes: weightBytes + kvCacheBytes,
+    recurrentStateBytes,
+    inferenceBytes: weightBytes + kvCacheBytes + recurrentStateBytes,
     trainingBytes,
     activationBytes,
   };
@@ -130,7 +136,8 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
   let notRead = whole.crossKvActive;
   for (const m of members) if (m.encoder && !perSample) notRead = Q.add(notRead, Q.sub(m.totals.active, Q.fromBigInt(m.totals.embeddingParams)));
   const readParams = Q.ceil(Q.sub(whole.active, notRead)) - whole.embeddingParams;
-  const decodeBytes = bytesOf(readParams > 0n ? readParams : 0n, options.dtype) + kvCacheBytes;
+  // A step reads and rewrites the recurrent state; counted once, as the KV cache is.
+  const decodeBytes = bytesOf(readParams > 0n ? readParams : 0n, options.dtype) + kvCacheBytes + recurrentStateBytes;
   const latency: LatencyReport = {
     device: device.name,
     prefill: estimate(prefillFlops, weightBytes + kvCacheBytes),
@@ -145,5 +152,5 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
     trainPerToken: Q.toDecimalString(trainPerToken, 3),
     generationPerStep,
   };
-  return { flops, kvCacheBytes, memory, latency, prefillPerToken, trainPerToken };
+  return { flops, kvCacheBytes, recurrentStateBytes, memory, latency, prefillPerToken, trainPerToken };
 }

@@ -51,6 +51,8 @@ export interface MemoryReport {
   readonly weightBytes: bigint;
   /** KV cache at (seq, batch, dtype). */
   readonly kvCacheBytes: bigint;
+  /** Recurrent layers' state (Mamba's conv and SSM states), beside the KV cache. */
+  readonly recurrentStateBytes: bigint;
   /** Weights + KV cache. */
   readonly inferenceBytes: bigint;
   /** Weights + gradients + Adam states (fp32 m, v and master) + activations at (seq, batch). */
@@ -120,6 +122,8 @@ export interface ModelReport {
   readonly params: ParamCounts;
   readonly flops: FlopsReport;
   readonly kvCacheBytes: bigint;
+  /** Recurrent state per sequence × batch at the analysis settings (0 without recurrent layers). */
+  readonly recurrentStateBytes: bigint;
   readonly memory: MemoryReport;
   readonly latency: LatencyReport;
   readonly budgets: readonly BudgetResult[];

@@ -60,12 +60,21 @@ export interface Totals {
   readonly perSample: boolean;
   /** Attention entries keyed by their geometry. */
   readonly attention: ReadonlyMap<string, AttentionEntry>;
+  /** Recurrent state per sequence: elements at the analysis dtype, and bits of states with their own dtype. */
+  readonly state: RecurrentTotals;
   /**
    * Stores shared across the whole model (an adapter bank, a hashed memory, an SSN bank):
    * key → size. Counted once however many subtrees report them.
    */
   readonly globals: ReadonlyMap<string, bigint>;
 }
+
+export interface RecurrentTotals {
+  readonly elements: bigint;
+  readonly fixedBits: bigint;
+}
+
+export const NO_STATE: RecurrentTotals = { elements: 0n, fixedBits: 0n };
 
 export const EMPTY_TOTALS: Totals = {
   stored: 0n,
@@ -83,6 +92,7 @@ export const EMPTY_TOTALS: Totals = {
   generationMacs: 0n,
   perSample: false,
   attention: new Map(),
+  state: NO_STATE,
   globals: new Map(),
 };
 
@@ -98,7 +108,7 @@ export function attentionKey(info: AttentionInfo): string {
 export function sumTotals(parts: Iterable<Totals>): Totals {
   let stored = 0n, effective = 0n, trainable = 0n, perInstanceStored = 0n, perInstanceTrainable = 0n;
   let kvStored = 0n, kvPerInstanceStored = 0n, kvPerInstanceTrainable = 0n, kvEffective = 0n;
-  let embeddingParams = 0n, generationMacs = 0n;
+  let embeddingParams = 0n, generationMacs = 0n, stateElements = 0n, stateBits = 0n;
   let perSample = false;
   const active: Q.Rational[] = [], flops: Q.Rational[] = [], crossKvFlops: Q.Rational[] = [], crossKvActive: Q.Rational[] = [];
   const kvActive: Q.Rational[] = [], kvFlops: Q.Rational[] = [], activation: Q.Rational[] = [];
@@ -121,6 +131,8 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
     kvEffective += t.selfKv.effective;
     embeddingParams += t.embeddingParams;
     generationMacs += t.generationMacs;
+    stateElements += t.state.elements;
+    stateBits += t.state.fixedBits;
     perSample ||= t.perSample;
     active.push(t.active);
     flops.push(t.flops);
@@ -172,6 +184,7 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
     generationMacs,
     perSample,
     attention: mergedAttention,
+    state: { elements: stateElements, fixedBits: stateBits },
     globals: globals ?? onlyGlobals,
   };
 }
@@ -212,6 +225,8 @@ export function repeatTotals(t: Totals, n: bigint, storedTimes: bigint, capacity
     generationMacs: t.generationMacs * n,
     perSample: t.perSample,
     attention,
+    // Every instance keeps its own state per sequence, however few tokens a router sends it.
+    state: { elements: t.state.elements * n, fixedBits: t.state.fixedBits * n },
     globals: t.globals,
   };
 }

@@ -15,6 +15,7 @@ import { GEMMA2, GEMMA3, GEMMA3_TEXT } from './families/gemma-sliding.js';
 import { FALCON } from './families/falcon.js';
 import { GPT_OSS } from './families/gpt-oss.js';
 import { GEMMA, LLAMA, MISTRAL, MIXTRAL, QWEN2 } from './families/llama-like.js';
+import { MAMBA, MAMBA2 } from './families/mamba.js';
 import { OLMO, OLMO2, OLMOE } from './families/olmo.js';
 import { QWEN3, QWEN3_MOE } from './families/qwen3.js';
 import { GPT_NEOX, PHI } from './families/parallel-decoders.js';
@@ -71,6 +72,8 @@ const FAMILIES: readonly Family[] = [
   GPT_OSS,
   DEEPSEEK_V3,
   KIMI_K2,
+  MAMBA,
+  MAMBA2,
 ];
 
 /** The model_type values the importer understands, in documentation order. */

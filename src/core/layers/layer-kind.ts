@@ -57,6 +57,13 @@ export interface WeightSpec {
   readonly matmul?: { readonly dIn: number; readonly dOut: number };
 }
 
+/** Elements a recurrent layer keeps per sequence, and their bits when not the analysis dtype. */
+export interface RecurrentState {
+  readonly elements: bigint;
+  /** Bits per element when the state has its own dtype (fp32 SSM states); undefined: the analysis dtype. */
+  readonly bits: number | undefined;
+}
+
 /** Attention geometry of a layer that keeps a KV cache (or reads one). */
 export interface AttentionInfo {
   readonly variant: 'mha' | 'mla';
@@ -109,6 +116,11 @@ export interface LayerCost {
   readonly activationElementsPerToken: bigint;
   /** True for convolutional layers, whose FLOPs are per sample rather than per token. */
   readonly perSample: boolean;
+  /**
+   * A recurrent layer's state per sequence (Mamba's convolution and SSM states, a linear
+   * attention's matrix): constant in the sequence length, kept instead of a KV cache.
+   */
+  readonly recurrentState?: RecurrentState;
   /** Convolutions: the geometry the costs were computed from (the ONNX exporter builds its Conv from it). */
   readonly conv?: ConvInfo;
 }

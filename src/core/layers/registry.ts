@@ -6,6 +6,8 @@ import { CONV1D, CONV2D } from './conv.js';
 import { EMBEDDING } from './embedding.js';
 import type { LayerKind } from './layer-kind.js';
 import { LINEAR } from './linear.js';
+import { MAMBA } from './mamba.js';
+import { MAMBA2 } from './mamba2.js';
 import { MLA } from './mla.js';
 import { GATED_MLP, MLP } from './mlp.js';
 import { MOE } from './moe.js';
@@ -28,6 +30,8 @@ const ALL: readonly LayerKind[] = [
   MLP,
   GATED_MLP,
   MOE,
+  MAMBA,
+  MAMBA2,
   ACTIVATION,
   DROPOUT,
   IDENTITY,

@@ -238,6 +238,25 @@ const CASES: readonly CostCase[] = [
     activations: 1024n + 2n * 4096n,
   },
   {
+    // Mamba-130M's mixer: inner I = 1,536, N = 16, K = 4, R = ceil(768 / 16) = 48.
+    name: 'Mamba-130M mixer',
+    kind: 'Mamba',
+    args: { d: 768 },
+    params: 768n * 3072n + (1536n * 4n + 1536n) + 1536n * 80n + (48n * 1536n + 1536n) + 1536n * 16n + 1536n + 1536n * 768n,
+    // in_proj, conv, x_proj, dt_proj, the scan's state update and readout, out_proj.
+    flops: 2n * 768n * 3072n + 2n * 1536n * 4n + 2n * 1536n * 80n + 2n * 48n * 1536n + 4n * 1536n * 16n + 2n * 1536n * 768n,
+    activations: 768n + 2n * 1536n + 1536n + 80n + 1536n + 1536n,
+  },
+  {
+    // Mamba-Codestral-7B's mixer: I = 8,192, H = 128, G = 8, N = 128, conv width 8,192 + 2,048.
+    name: 'Mamba-Codestral mixer',
+    kind: 'Mamba2',
+    args: { d: 4096, head_dim: 64, state: 128, groups: 8 },
+    params: 4096n * (16_384n + 2048n + 128n) + (10_240n * 4n + 10_240n) + 3n * 128n + 8192n + 8192n * 4096n,
+    flops: 2n * 4096n * 18_560n + 2n * 10_240n * 4n + 4n * 8192n * 128n + 2n * 8192n * 4096n,
+    activations: 4096n + 18_560n + 10_240n + 8192n + 8192n,
+  },
+  {
     name: 'Llama-2-7B GatedMLP',
     kind: 'GatedMLP',
     args: { d: 4096, hidden: 11008 },
@@ -327,7 +346,7 @@ test('every builtin layer kind has at least one cost case', () => {
   const covered = new Set(CASES.map((c) => c.kind));
   const kinds = [
     'Embedding', 'PositionEmbedding', 'RelativePositionBias', 'Linear', 'Conv1d', 'Conv2d', 'LayerNorm',
-    'RMSNorm', 'BatchNorm', 'Attention', 'MLA', 'MLP', 'GatedMLP', 'MoE', 'Activation', 'Dropout',
+    'RMSNorm', 'BatchNorm', 'Attention', 'MLA', 'MLP', 'GatedMLP', 'MoE', 'Mamba', 'Mamba2', 'Activation', 'Dropout',
     'Identity', 'Pool', 'GlobalPool', 'Flatten',
   ];
   assert.deepEqual(kinds.filter((k) => !covered.has(k)), []);

@@ -1,0 +1,68 @@
+// Mamba-1's selective state-space mixer (Gu & Dao 2023; Transformers' MambaMixer): in_proj to
+// the inner width twice (x and the gate z), a depthwise causal conv1d over x, x_proj to the
+// step rank and the input-dependent B and C, dt_proj back to the inner width, the selective scan
+// h ← exp(Δ·A)∘h + Δ·B·x, y = C·h + D∘x per channel, gated by silu(z), and out_proj. It keeps
+// no KV cache: per sequence, the last `conv` inputs of the convolution and the state h of
+// inner × state elements, whatever the length.
+
+import { BOOL, DIM, optional, positional, readArgs } from './arg-specs.js';
+import type { LayerKind, WeightSpec } from './layer-kind.js';
+import { STATE_DTYPE_ARG, stateBits } from './state-dtype.js';
+import { biasWeight, checkShapesExact, matmulFlops, projection } from './weight-specs.js';
+
+const ARGS = [
+  positional('d', DIM, 'Model width: the input of in_proj and the output of out_proj.'),
+  optional('state', DIM, 'SSM state size N per channel (d_state).', { default: 16 }),
+  optional('expand', DIM, 'Inner width = expand · d.', { default: 2 }),
+  optional('conv', DIM, 'Depthwise causal convolution kernel (d_conv).', { default: 4 }),
+  optional('dt_rank', DIM, 'Rank of the step Δ (time_step_rank). Default: ceil(d / 16).'),
+  optional('bias', BOOL, 'Biases on in_proj and out_proj.', { default: false }),
+  optional('conv_bias', BOOL, 'A bias on the convolution.', { default: true }),
+  STATE_DTYPE_ARG,
+];
+
+export const MAMBA: LayerKind = {
+  name: 'Mamba',
+  doc:
+    'Mamba-1 selective state-space mixer: in_proj [2·inner, d], depthwise conv1d, x_proj [dt_rank + 2·state, inner], dt_proj, A_log and D, out_proj. ' +
+    'Keeps a constant recurrent state of inner·(conv + state) elements per sequence instead of a KV cache.',
+  args: ARGS,
+  build(values, report) {
+    const a = readArgs(ARGS, values);
+    const d = a.number('d');
+    const n = a.number('state');
+    const inner = a.number('expand') * d;
+    const k = a.number('conv');
+    const r = a.optionalNumber('dt_rank') ?? Math.ceil(d / 16);
+    const weights: WeightSpec[] = [
+      ...projection('in_proj', d, 2 * inner, a.bool('bias')),
+      // Depthwise: one kernel of `conv` taps per channel (Conv1d(inner, inner, conv, groups=inner)).
+      { name: 'conv', shape: [inner, 1, k], role: 'conv', copies: 1, activeCopies: 1 },
+      ...(a.bool('conv_bias') ? [biasWeight('conv_bias', inner)] : []),
+      ...projection('x_proj', inner, r + 2 * n, false),
+      ...projection('dt_proj', r, inner, true),
+      { name: 'A_log', shape: [inner, n], role: 'bias', copies: 1, activeCopies: 1 },
+      biasWeight('D', inner),
+      ...projection('out_proj', inner, d, a.bool('bias')),
+    ];
+    if (!checkShapesExact(weights, report)) return undefined;
+    const I = BigInt(inner);
+    const N = BigInt(n);
+    // Projections, the convolution (a multiply-add per tap and channel), and the scan: the state
+    // update's multiply-add and the readout C·h, each per channel and state element.
+    const flops =
+      matmulFlops(d, 2 * inner) + 2n * I * BigInt(k) + matmulFlops(inner, r + 2 * n) + matmulFlops(r, inner) + 4n * I * N + matmulFlops(inner, d);
+    // Saved per token: the input, in_proj's output (x and z), the conv output, x_proj's output
+    // (Δ rank, B, C), Δ, and the scan output y (the hardware-aware scan recomputes h).
+    const activations = BigInt(d) + 2n * I + I + BigInt(r + 2 * n) + I + I;
+    return {
+      weights,
+      flopsPerToken: flops,
+      kvProjectionFlopsPerToken: 0n,
+      attention: undefined,
+      activationElementsPerToken: activations,
+      perSample: false,
+      recurrentState: { elements: I * BigInt(k) + I * N, bits: stateBits(values.get('state_dtype') as string | undefined) },
+    };
+  },
+};

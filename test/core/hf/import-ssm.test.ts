@@ -1,0 +1,111 @@
+// State-space families (issue 14): Mamba and Mamba-2 configs import, count their published
+// totals (derived below from the configs with Transformers' MambaMixer and Mamba2Mixer shapes),
+// keep no KV cache and a recurrent state that does not grow with the sequence; a hybrid of
+// Mamba and attention layers charges KV to its attention layers alone.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { analyze } from '../../../src/core/index.js';
+import { importHfConfig } from '../../../src/core/hf/import-hf.js';
+import { parseJsonText } from '../../../src/core/hf/json-text.js';
+
+const FIXTURES = join(process.cwd(), 'test', 'fixtures', 'hf');
+/** A fixture through the importer's parser (Mamba-2's time_step_limit holds Infinity, which JSON.parse refuses). */
+function config(name: string): Record<string, number> {
+  const parsed = parseJsonText(readFileSync(join(FIXTURES, name), 'utf8'));
+  if (!parsed.ok) assert.fail(parsed.message);
+  return parsed.value as unknown as Record<string, number>;
+}
+
+function specOf(c: object): string {
+  const r = importHfConfig(JSON.stringify(c));
+  if (!r.ok) assert.fail(r.message);
+  return r.spec;
+}
+
+test('Mamba-130M: 129,135,360 parameters, no KV, conv + SSM state of 24 · 1536 · (4 + 16) elements', () => {
+  const c = config('mamba-130m-hf.json');
+  const d = BigInt(c['hidden_size']!);
+  const I = BigInt(c['expand']!) * d;
+  const N = BigInt(c['state_size']!);
+  const K = BigInt(c['conv_kernel']!);
+  const R = BigInt(c['time_step_rank']!);
+  // in_proj, conv (+bias), x_proj, dt_proj (+bias), A_log, D, out_proj, the layer's RMSNorm.
+  const layer = d * 2n * I + I * K + I + I * (R + 2n * N) + R * I + I + I * N + I + I * d + d;
+  const stored = BigInt(c['vocab_size']!) * d + BigInt(c['num_hidden_layers']!) * layer + d;
+  assert.equal(stored, 129_135_360n);
+  const spec = specOf(c);
+  for (const seq of [8192, 65_536]) {
+    const m = analyze(spec, { seq, dtype: 'bf16', batch: 2 }).models[0]!;
+    assert.equal(m.params.stored, stored);
+    assert.equal(m.kvCacheBytes, 0n);
+    assert.equal(m.recurrentStateBytes, 2n * 2n * BigInt(c['num_hidden_layers']!) * (I * K + I * N), `state at seq ${seq}`);
+  }
+});
+
+test('Mamba-Codestral-7B (Mamba-2): 7,285,403,648 parameters and its recurrent state', () => {
+  const c = config('mamba-codestral-7b-v0-1.json');
+  const d = BigInt(c['hidden_size']!);
+  const I = BigInt(c['expand']!) * d;
+  const N = BigInt(c['state_size']!);
+  const G = BigInt(c['n_groups']!);
+  const H = BigInt(c['num_heads']!);
+  const K = BigInt(c['conv_kernel']!);
+  const conv = I + 2n * G * N;
+  // in_proj (z, x, B, C, dt), conv (+bias), dt_bias, A_log, D, gated norm, out_proj, RMSNorm.
+  const layer = d * (2n * I + 2n * G * N + H) + conv * K + conv + 3n * H + I + I * d + d;
+  const stored = 2n * BigInt(c['vocab_size']!) * d + BigInt(c['num_hidden_layers']!) * layer + d;
+  assert.equal(stored, 7_285_403_648n);
+  const m = analyze(specOf(c), { seq: 8192, dtype: 'bf16', batch: 1 }).models[0]!;
+  assert.equal(m.params.stored, stored);
+  assert.equal(m.kvCacheBytes, 0n);
+  assert.equal(m.recurrentStateBytes, 2n * BigInt(c['num_hidden_layers']!) * (conv * K + I * N));
+  // The state counts in memory.inference beside the weights.
+  assert.equal(m.memory.inferenceBytes, m.memory.weightBytes + m.recurrentStateBytes);
+});
+
+test('a hybrid of Mamba and attention layers at 8Ki: KV from the attention layers, state from the Mamba layers, state in its own dtype', () => {
+  const spec = `
+model Hybrid {
+  d = 512
+  block M {
+    norm  = RMSNorm(d)
+    mixer = Mamba(d, state_dtype: fp32)
+  }
+  block A {
+    norm = RMSNorm(d)
+    attn = Attention(d, 8, kv_heads: 2)
+  }
+  embed = Embedding(1000, d)
+  body  = [if i % 4 == 3 then A else M for i in 8]
+}
+budget Hybrid {
+  state(batch: 1) <= 2MiB
+  kv(seq: 8Ki, batch: 1, dtype: bf16) <= 8MiB
+}
+`;
+  const m = analyze(spec, { seq: 8192, dtype: 'bf16', batch: 1 }).models[0]!;
+  // Two attention layers: 2 · kv_heads · head_dim = 2 · 2 · 64 elements per token, bf16, 8,192 tokens.
+  assert.equal(m.kvCacheBytes, 2n * 8192n * (2n * 2n * 64n) * 2n);
+  // Six Mamba layers: inner 1,024 × (conv 4 + state 16) elements in fp32, whatever the analysis dtype.
+  assert.equal(m.recurrentStateBytes, 6n * 1024n * 20n * 4n);
+  assert.deepEqual(m.budgets.map((b) => b.ok), [true, true]);
+  const fp32 = analyze(spec, { seq: 8192, dtype: 'fp32', batch: 1 }).models[0]!;
+  assert.equal(fp32.recurrentStateBytes, m.recurrentStateBytes);
+});
+
+test('Mamba configs: mismatched sizes are refused on their key', () => {
+  const m2 = config('mamba-codestral-7b-v0-1.json');
+  const bad = importHfConfig(JSON.stringify({ ...m2, num_heads: 100 }));
+  assert.equal(bad.ok, false);
+  if (!bad.ok) assert.equal(bad.key, 'num_heads');
+  const inner = importHfConfig(JSON.stringify({ ...config('mamba-130m-hf.json'), intermediate_size: 1000 }));
+  assert.equal(inner.ok, false);
+  if (!inner.ok) assert.equal(inner.key, 'intermediate_size');
+  // A Mamba config relabelled as Llama loses its state-space layers: refused.
+  const relabelled = importHfConfig(JSON.stringify({ ...config('mamba-130m-hf.json'), model_type: 'llama', architectures: [] }));
+  assert.equal(relabelled.ok, false);
+  if (!relabelled.ok) assert.match(relabelled.message, /state_size/);
+});
