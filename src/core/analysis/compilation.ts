@@ -84,8 +84,12 @@ export class Compilation {
   private readonly analysisMemo = new Map<string, AnalysisResult>();
 
   constructor(readonly text: string) {
-    const parsed = parse(text);
+    // A spec past the size limit is refused whole: parsing and evaluating 100 MB of text would
+    // take minutes and gigabytes (docs/diagnostics.md, "Limits of the analysis").
+    const tooLarge = text.length > MAX_SPEC_CHARS;
+    const parsed = parse(tooLarge ? '' : text);
     const sink = new DiagnosticSink();
+    if (tooLarge) sink.error('npas-eval-too-large', `this spec is ${(text.length / (1024 * 1024)).toFixed(1)} MiB of text; specs over ${MAX_SPEC_CHARS / (1024 * 1024)} MiB are not analysed`, { start: 0, end: 0 });
     sink.items.push(...parsed.diagnostics);
     const ctx = new EvalContext(sink);
     const models: CompiledModel[] = [];
@@ -183,6 +187,9 @@ export class Compilation {
 export function compile(text: string): Compilation {
   return new Compilation(text);
 }
+
+/** Largest spec analysed, in UTF-16 code units (a written-out 100,000-layer spec is about 4 MiB). */
+export const MAX_SPEC_CHARS = 16 * 1024 * 1024;
 
 /**
  * Largest effective parameter count, FLOPs per token or activation a model may reach. Counts

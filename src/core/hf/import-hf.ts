@@ -144,7 +144,17 @@ function unusedKeyLines(report: UnusedKeyReport): string[] {
   ];
 }
 
+/**
+ * Largest config text read, in UTF-16 code units. A Hugging Face config.json is a few KB (a
+ * large label map, some hundred KB); the JSON reader needs a few tens of times the text in
+ * memory, so this keeps the import well under a gigabyte whatever file it is given.
+ */
+export const MAX_CONFIG_CHARS = 10 * 1024 * 1024;
+
 function importChecked(jsonText: string, options: ImportOptions): ImportResult {
+  if (jsonText.length > MAX_CONFIG_CHARS) {
+    return refuse(undefined, `the config is ${(jsonText.length / (1024 * 1024)).toFixed(1)} MiB of text; configs over ${MAX_CONFIG_CHARS / (1024 * 1024)} MiB are refused (a config.json is a few KB: is this the right file?)`);
+  }
   const parsed = parseJsonText(jsonText);
   if (!parsed.ok) {
     return refuse(undefined, `the config is not valid JSON: ${parsed.message} (line ${parsed.line}, column ${parsed.column})`);

@@ -3,6 +3,8 @@
 // top-level modules, then sharing statements. Families describe the model as data (ModelDef)
 // and build expressions with the small helpers here, so formatting rules live in one place.
 
+import { escapeControl } from '../text/escape-control.js';
+
 /** One `name = expr` line, optionally with a trailing comment explaining where it comes from. */
 export interface Binding {
   readonly name: string;
@@ -74,23 +76,25 @@ export function binding(name: string, expr: Arg, comment?: string): Binding {
 /** Lines of one group of bindings with `=` aligned and trailing comments aligned. */
 function renderGroup(bindings: readonly Binding[], indent: string): string[] {
   const nameWidth = Math.max(0, ...bindings.map((b) => b.name.length));
-  const lefts = bindings.map((b) => `${indent}${b.name.padEnd(nameWidth)} = ${b.expr}`);
+  const lefts = bindings.map((b) => `${indent}${escapeControl(b.name).padEnd(nameWidth)} = ${escapeControl(b.expr)}`);
   // Comments line up unless one expression is so long that aligning would push them far right.
   const commentColumn = Math.max(0, ...lefts.filter((l, i) => bindings[i]?.comment !== undefined && l.length <= 60).map((l) => l.length));
   return lefts.map((left, i) => {
     const comment = bindings[i]?.comment;
-    return comment === undefined ? left : `${left.padEnd(commentColumn)}  # ${comment}`;
+    return comment === undefined ? left : `${left.padEnd(commentColumn)}  # ${escapeControl(comment)}`;
   });
 }
 
 export function renderModel(model: ModelDef): string {
   const lines: string[] = [];
-  for (const h of model.header) lines.push(h === '' ? '#' : `# ${h}`);
+  // Config text reaches comments (names, paths, rope types): each one stays one line whatever
+  // it holds, so no config value can add a line of code to the spec.
+  for (const h of model.header) lines.push(h === '' ? '#' : `# ${escapeControl(h)}`);
   lines.push(`model ${model.name} {`);
   lines.push(...renderGroup(model.constants, '  '));
   for (const block of model.blocks) {
     lines.push('');
-    if (block.comment !== undefined) lines.push(`  # ${block.comment}`);
+    if (block.comment !== undefined) lines.push(`  # ${escapeControl(block.comment)}`);
     const params = block.params === undefined || block.params.length === 0 ? '' : `(${block.params.join(', ')})`;
     lines.push(`  block ${block.name}${params} {`);
     lines.push(...renderGroup(block.members, '    '));
@@ -100,11 +104,11 @@ export function renderModel(model: ModelDef): string {
   lines.push(...renderGroup(model.modules, '  '));
   if (model.statements.length > 0) {
     lines.push('');
-    for (const s of model.statements) lines.push(`  ${s}`);
+    for (const s of model.statements) lines.push(`  ${escapeControl(s)}`);
   }
   lines.push('}');
   for (const variant of model.variants ?? []) {
-    lines.push('', `# ${variant.comment}`, `variant ${model.name}${variant.suffix} of ${model.name} {`);
+    lines.push('', `# ${escapeControl(variant.comment)}`, `variant ${model.name}${variant.suffix} of ${model.name} {`);
     lines.push(...renderGroup(variant.members, '  '));
     lines.push('}');
   }

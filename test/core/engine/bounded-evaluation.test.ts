@@ -158,3 +158,12 @@ test('35 levels of billion-fold nesting are refused at the model, never reported
   const json = JSON.stringify(r.models, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
   assert.doesNotMatch(json, /null|Infinity|NaN/);
 });
+
+test('a spec over 16 MiB is refused whole, at once (a 108 MB spec took minutes and 4 GB)', () => {
+  const line = 'x = 1 + 2 + 3 + 4 + 5 + 6 + 7 + 8 + 9 + 10\n';
+  const src = line.repeat(Math.ceil((17 * 1024 * 1024) / line.length));
+  const { r, ms } = timed(src);
+  const e = onlyError(r, 'npas-eval-too-large');
+  assert.match(e.message, /specs over 16 MiB are not analysed/);
+  assert.ok(ms < 2000, `took ${ms.toFixed(0)} ms`);
+});
