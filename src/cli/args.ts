@@ -2,6 +2,7 @@
 // every mistake reported as a CliError (exit 2) naming the flag.
 
 import { CliError } from './io.js';
+import { groupDigits } from './format.js';
 
 export interface FlagSpec {
   readonly name: string;
@@ -42,11 +43,16 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[], c
   return { positionals, flags };
 }
 
-/** A positive integer flag; accepts magnitude suffixes such as 8K (8000) and 8Ki (8192). */
+/** Largest value of a size flag (`--seq`, `--batch`, …): 2³⁰, the settings' own maximum. */
+export const MAX_INT_FLAG = 2 ** 30;
+
+/** A positive integer flag up to 2³⁰; accepts magnitude suffixes such as 8K (8000), 8Ki (8192) and 1Gi (2³⁰). */
 export function positiveIntFlag(value: string, flag: string): number {
-  const m = /^(\d+)(K|Ki|M|Mi)?$/.exec(value.replace(/_/g, ''));
-  const scale = { K: 1e3, Ki: 1024, M: 1e6, Mi: 1024 * 1024 } as const;
+  const m = /^(\d+)(K|Ki|M|Mi|G|Gi)?$/.exec(value.replace(/_/g, ''));
+  const scale = { K: 1e3, Ki: 1024, M: 1e6, Mi: 1024 ** 2, G: 1e9, Gi: 1024 ** 3 } as const;
   const n = m ? Number(m[1]) * (m[2] ? scale[m[2] as keyof typeof scale] : 1) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1 || n > 2 ** 30) throw new CliError(`--${flag} must be a positive integer (e.g. 4096 or 8Ki), got '${value}'`);
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_INT_FLAG) {
+    throw new CliError(`--${flag} must be an integer from 1 to ${groupDigits(MAX_INT_FLAG)} (2^30 = 1Gi), e.g. 4096 or 8Ki; got '${value}'`);
+  }
   return n;
 }

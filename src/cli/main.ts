@@ -1,7 +1,9 @@
 // The `npas` command line: dispatches to one command per file. Never prints a stack trace:
 // user mistakes exit 2 with a message, internal errors exit 70 with a short note.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { escapeControlKeepLines } from '../core/index.js';
+import { readTextFile } from './read-text-file.js';
 import { runAllocate } from './commands/allocate.js';
 import { runBudget } from './commands/budget.js';
 import { runCheck } from './commands/check.js';
@@ -100,26 +102,35 @@ function reportError(e: unknown, io: CliIO): number {
 }
 
 let pipesGuarded = false;
-/** A reader that goes away (`npas budget … --json | head`) is not our failure: stop quietly
- * with the command's exit code instead of dying on an unhandled EPIPE with a stack trace. */
+/** Set once the reader of stdout or stderr has gone away: later writes to it are dropped. */
+const closedStreams = new Set<NodeJS.WriteStream>();
+/**
+ * A reader that goes away (`npas budget … --json | head`, `npas check bad.npas | true`) is not
+ * our failure: later output to it is dropped, and the command runs to its end and exits with
+ * its own code (2 for a spec with errors), instead of dying on EPIPE or exiting early with 0.
+ */
 function guardPipes(): void {
   if (pipesGuarded) return;
   pipesGuarded = true;
   for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? (process.exitCode ?? 0) : 70));
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') closedStreams.add(stream);
+      else process.exit(70);
+    });
   }
 }
 
+/** Writes to a terminal or pipe, control characters made visible (a spec's strings cannot drive the terminal). */
+function write(stream: NodeJS.WriteStream, text: string): void {
+  guardPipes();
+  if (closedStreams.has(stream)) return;
+  stream.write(escapeControlKeepLines(text));
+}
+
 export const nodeIO: CliIO = {
-  stdout: (t) => {
-    guardPipes();
-    process.stdout.write(t);
-  },
-  stderr: (t) => {
-    guardPipes();
-    process.stderr.write(t);
-  },
-  readFile: (p) => readFileSync(p, 'utf8'),
+  stdout: (t) => write(process.stdout, t),
+  stderr: (t) => write(process.stderr, t),
+  readFile: (p) => readTextFile(p),
   writeFile: (p, t) => writeFileSync(p, t),
 };
 

@@ -18,7 +18,10 @@ export function readCheckpointSketches(path: string, items: readonly AllocationI
     throw new CliError(`${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : 'cannot be read'}`);
   }
   try {
-    const size = fstatSync(fd).size;
+    // Opening a directory succeeds on Linux; reading it would fail later with EISDIR.
+    const stat = fstatSync(fd);
+    if (stat.isDirectory()) throw new CliError(`${path}: is a directory (checkpoint: needs a .safetensors file)`);
+    const size = stat.size;
     const first = readExactly(fd, 0, Math.min(8, size));
     const length = readHeaderLength(first, size);
     if (!length.ok) throw new CliError(`${path}: ${length.message}`);
@@ -53,7 +56,12 @@ function readExactly(fd: number, position: number, length: number): Uint8Array {
   const buf = new Uint8Array(length);
   let got = 0;
   while (got < length) {
-    const n = readSync(fd, buf, got, length - got, position + got);
+    let n: number;
+    try {
+      n = readSync(fd, buf, got, length - got, position + got);
+    } catch (e) {
+      throw new CliError(`cannot read the safetensors file: ${(e as { code?: string }).code ?? 'read error'}`);
+    }
     if (n === 0) throw new CliError(`truncated safetensors file: expected ${length} bytes at offset ${position}`);
     got += n;
   }

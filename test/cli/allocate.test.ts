@@ -257,4 +257,6 @@ test('broken checkpoints are refused cleanly', () => {
   const reshaped = good.map((t) => (t.name === 'embed.weight' ? { ...t, shape: [40, 16], values: t.values.slice(0, 640) } : t));
   refused(run(...ck('shape.safetensors', safetensors(reshaped))), /tensor 'embed\.weight' is 40×16 but 'embed\.weight' has 50×16/);
   refused(run('allocate', specPath, '--model', 'Tiny', '--params', '8000', '--groups', `checkpoint:${join(dir, 'absent.safetensors')}`), /absent\.safetensors: no such file/);
+  // A directory opens on Linux and failed at the first read (EISDIR, exit 70): now exit 2.
+  refused(run('allocate', specPath, '--model', 'Tiny', '--params', '8000', '--groups', `checkpoint:${dir}`), /is a directory \(checkpoint: needs a \.safetensors file\)/);
 });

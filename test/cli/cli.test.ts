@@ -172,21 +172,28 @@ test('budget: settings flags reach the analysis (seq with magnitudes, batch, dty
   // 8Ki = 8,192 tokens: 2·64·8,192·2 = 2,097,152 = 2 MiB.
   const ki = JSON.parse(run('budget', spec('tiny.npas'), '--json', '--model', 'Att', '--seq=8Ki').stdout).models[0];
   assert.equal(ki.kvCacheBytes, 2_097_152);
+  // 1Gi = 2^30, the maximum, is accepted: 2·64·2^30·2 bytes = 256 GiB.
+  const gi = JSON.parse(run('budget', spec('tiny.npas'), '--json', '--model', 'Att', '--seq', '1Gi').stdout).models[0];
+  assert.equal(gi.options.seq, 2 ** 30);
+  assert.equal(gi.kvCacheBytes, 256 * 1024 ** 3);
   // The table states the settings.
   assert.match(run('budget', spec('tiny.npas'), '--model', 'Att', '--seq', '1000').stdout, /KV cache .*\(seq 1000, batch 1, bf16\)/);
 });
 
 // [argv after the file, a fragment the message must contain]
 const BAD_FLAGS: readonly [readonly string[], string][] = [
-  [['--seq', 'abc'], "--seq must be a positive integer (e.g. 4096 or 8Ki), got 'abc'"],
-  [['--seq', '0'], "--seq must be a positive integer"],
-  [['--seq', '-5'], "--seq must be a positive integer"],
-  [['--seq', '1.5'], "--seq must be a positive integer"],
+  [['--seq', 'abc'], "--seq must be an integer from 1 to 1,073,741,824 (2^30 = 1Gi), e.g. 4096 or 8Ki; got 'abc'"],
+  [['--seq', '1Gi+1'], '--seq must be an integer from 1 to 1,073,741,824'],
+  [['--seq', '1073741825'], '--seq must be an integer from 1 to 1,073,741,824'],
+  [['--seq', '2G'], '--seq must be an integer from 1 to 1,073,741,824'],
+  [['--seq', '0'], "--seq must be an integer from 1 to 1,073,741,824"],
+  [['--seq', '-5'], "--seq must be an integer from 1 to 1,073,741,824"],
+  [['--seq', '1.5'], "--seq must be an integer from 1 to 1,073,741,824"],
   [['--seq'], '--seq needs a value'],
   [['--seq', '--json'], '--seq needs a value'],
-  [['--batch', 'x'], '--batch must be a positive integer'],
-  [['--src-seq', '9999999999'], '--src-seq must be a positive integer'],
-  [['--depth', 'deep'], '--depth must be a positive integer'],
+  [['--batch', 'x'], '--batch must be an integer from 1'],
+  [['--src-seq', '9999999999'], '--src-seq must be an integer from 1'],
+  [['--depth', 'deep'], '--depth must be an integer from 1'],
   [['--dtype', 'fp7'], "--dtype must be one of fp32, tf32, bf16, fp16, fp8, int8, int4; got 'fp7'"],
   [['--device', 'TPU'], "--device must be one of H100, H200, A100, L4, RTX4090, CPU; got 'TPU'"],
   [['--frobnicate'], "unknown option '--frobnicate'"],

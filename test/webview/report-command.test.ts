@@ -63,8 +63,16 @@ describe('npas report', () => {
   it('--model keeps one model; --theme light opens light; spec errors exit 2 without a file', () => {
     const spec = `${ROOT}/examples/moeut.npas`;
     const a = io();
-    assert.equal(main(['report', spec, '--model', 'MoEUT244M', '--theme', 'light', '--seq', '8Ki'], a.cli), a.out.length ? main(['budget', spec, '--model', 'MoEUT244M', '--seq', '8Ki'], io().cli) : -1);
-    const html = a.out.join('');
+    assert.equal(main(['report', spec, '--model', 'MoEUT244M', '--theme', 'light', '--seq', '8Ki'], a.cli), main(['budget', spec, '--model', 'MoEUT244M', '--seq', '8Ki'], io().cli));
+    // Without -o the report is written beside the spec, nothing to the terminal.
+    assert.deepEqual([...a.written.keys()], [`${ROOT}/examples/moeut.html`]);
+    assert.equal(a.out.join(''), '');
+    const html = a.written.get(`${ROOT}/examples/moeut.html`)!;
+    // `-o -` writes it to stdout for a pipe.
+    const piped = io();
+    main(['report', spec, '--model', 'MoEUT244M', '-o', '-'], piped.cli);
+    assert.match(piped.out.join(''), /^<!DOCTYPE html>/i);
+    assert.equal(piped.written.size, 0);
     assert.match(html, /<body class="vscode-light/);
     assert.match(html, /"seq":8192/);
     const bad = io({ 'bad.npas': 'model M {\n  x = Linear(4, )\n}\n' });

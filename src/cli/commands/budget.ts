@@ -44,12 +44,12 @@ export function runBudget(argv: readonly string[], io: CliIO): number {
   if (name && models.length === 0) {
     throw new CliError(`${file}: no model or variant named '${name}' (have: ${result.models.map((m) => m.name).join(', ') || 'none'})`);
   }
-  if (flags.has('json')) io.stdout(`${toJson({ models: models.map(jsonModel) })}\n`);
+  if (flags.has('json')) io.stdout(`${toJson({ models: models.map((m) => jsonModel(m, depth)) })}\n`);
   else for (const m of models) io.stdout(renderModel(m, depth));
   return models.some((m) => m.budgets.some((b) => !b.ok)) ? 1 : 0;
 }
 
-function jsonModel(m: ModelReport): object {
+function jsonModel(m: ModelReport, depth: number): object {
   return {
     name: m.name,
     kind: m.kind,
@@ -62,12 +62,34 @@ function jsonModel(m: ModelReport): object {
     memory: m.memory,
     latency: m.latency,
     budgets: m.budgets.map((b) => ({ constraint: b.constraint, limit: b.limit, value: b.value, ok: b.ok })),
-    tree: jsonNode(m.tree),
+    tree: { ...jsonNode(m.tree, -1, depth) },
   };
 }
 
-function jsonNode(n: NodeReport): object {
-  return {
+interface JsonNode {
+  name: string;
+  kind: NodeReport['kind'];
+  type: string;
+  count: number;
+  firstIndex: number;
+  params: NodeReport['params'];
+  flopsPerToken: bigint;
+  range: NodeReport['range'];
+  /** Consecutive identical stack pieces this entry stands for (absent: one). */
+  pieces?: number;
+  children: JsonNode[];
+  /** Children left out below --depth (absent: none). */
+  deeper?: number;
+}
+
+/**
+ * The report tree to `depth` levels below the members (as the table), with consecutive stack
+ * pieces whose subtrees are identical merged into one entry: counts, params and FLOPs summed,
+ * `pieces` saying how many, and the children of one piece. A 10,000-instance comprehension is a
+ * few entries instead of 194 MB; `--depth` asks for more levels.
+ */
+function jsonNode(n: NodeReport, level: number, depth: number): JsonNode {
+  const node: JsonNode = {
     name: n.name,
     kind: n.kind,
     type: n.type,
@@ -76,8 +98,34 @@ function jsonNode(n: NodeReport): object {
     params: n.params,
     flopsPerToken: n.flopsPerToken,
     range: n.range,
-    children: n.children.map(jsonNode),
+    children: [],
   };
+  if (n.children.length === 0) return node;
+  if (level >= depth) {
+    node.deeper = n.children.length;
+    return node;
+  }
+  node.children = n.kind === 'stack' ? mergeIdenticalPieces(n.children.map((c) => jsonNode(c, level + 1, depth))) : n.children.map((c) => jsonNode(c, level + 1, depth));
+  return node;
+}
+
+function mergeIdenticalPieces(pieces: readonly JsonNode[]): JsonNode[] {
+  const shape = (p: JsonNode): string => toJson({ ...p, name: '', firstIndex: 0, range: null, pieces: 0 });
+  const out: JsonNode[] = [];
+  let runShape = '';
+  for (const p of pieces) {
+    const last = out[out.length - 1];
+    const s = shape(p);
+    if (last && s === runShape && last.firstIndex + last.count === p.firstIndex) {
+      const params = { ...last.params };
+      for (const k of Object.keys(params) as (keyof typeof params)[]) params[k] = last.params[k] + p.params[k];
+      out[out.length - 1] = { ...last, name: `${p.type}[${last.firstIndex}..${p.firstIndex + p.count - 1}]`, count: last.count + p.count, params, flopsPerToken: last.flopsPerToken + p.flopsPerToken, pieces: (last.pieces ?? 1) + 1 };
+    } else {
+      out.push(p);
+      runShape = s;
+    }
+  }
+  return out;
 }
 
 function renderModel(m: ModelReport, depth: number): string {

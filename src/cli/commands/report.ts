@@ -1,4 +1,4 @@
-// `npas report FILE [-o report.html] [--model NAME] [--seq N] [--src-seq N] [--batch N]
+// `npas report FILE [-o report.html|-] [--model NAME] [--seq N] [--src-seq N] [--batch N]
 // [--dtype T] [--device D] [--theme dark|light]`: the dashboard as ONE self-contained HTML file
 // (webview bundle and stylesheet inlined, the data embedded as JSON, a strict CSP with a fresh
 // nonce), for CI artifacts and sharing; it works offline from a file URL. The numbers are those
@@ -22,7 +22,14 @@ const FLAGS = [
   { name: 'theme', takesValue: true },
 ];
 
-const USAGE = 'usage: npas report FILE [-o report.html] [--model NAME] [--seq N] [--src-seq N] [--batch N] [--dtype T] [--device D] [--theme dark|light]';
+const USAGE = 'usage: npas report FILE [-o report.html|-] [--model NAME] [--seq N] [--src-seq N] [--batch N] [--dtype T] [--device D] [--theme dark|light]';
+
+/** `dir/name.npas` → `dir/name.html` (any other extension is kept and `.html` appended). */
+export function defaultReportPath(spec: string): string {
+  const base = basename(spec);
+  const stem = base.endsWith('.npas') ? base.slice(0, -'.npas'.length) : base;
+  return join(dirname(spec), `${stem}.html`);
+}
 
 /** The files the report inlines, relative to the package root. */
 export const REPORT_ASSETS = { script: 'dist/webview.js', style: 'media/dashboard.css', themes: 'media/dashboard-themes.css' } as const;
@@ -82,8 +89,10 @@ export function runReport(argv: readonly string[], io: CliIO, assetsRoot: string
     title: `NPAS report: ${basename(file)}`,
     theme,
   });
-  const out = str('output');
-  if (out) {
+  // Without -o the report goes beside the spec (600 KB of HTML is no terminal output);
+  // `-o -` writes it to stdout for a pipe.
+  const out = str('output') ?? defaultReportPath(file);
+  if (out !== '-') {
     try {
       io.writeFile(out, html);
     } catch {

@@ -68,9 +68,14 @@ export function parseHeader(bytes: Uint8Array, dataBytes: number): Checked<Tenso
     if (end > dataBytes) return { ok: false, message: `truncated safetensors file: tensor '${name}' ends at data byte ${end} but the file holds ${dataBytes} data bytes` };
     out.push({ name, dtype: t.dtype, shape: shape as number[], begin, end });
   }
-  const sorted = [...out].sort((a, b) => a.begin - b.begin);
-  for (let i = 1; i < sorted.length; i++) {
-    if (sorted[i]!.begin < sorted[i - 1]!.end && sorted[i]!.end > sorted[i]!.begin) return { ok: false, message: `corrupt safetensors header: tensors '${sorted[i - 1]!.name}' and '${sorted[i]!.name}' overlap` };
+  // Sorted by offset, each non-empty tensor must start at or after the furthest end so far (not
+  // only its neighbour's: an empty tensor or a short one between two overlapping ones would hide
+  // the overlap). Empty tensors occupy no bytes and overlap nothing.
+  const sorted = out.filter((t) => t.end > t.begin).sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let furthest: TensorEntry | undefined;
+  for (const t of sorted) {
+    if (furthest && t.begin < furthest.end) return { ok: false, message: `corrupt safetensors header: tensors '${furthest.name}' and '${t.name}' overlap` };
+    if (!furthest || t.end > furthest.end) furthest = t;
   }
   return { ok: true, value: out };
 }

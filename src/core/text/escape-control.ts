@@ -2,7 +2,7 @@
 // whoever reads it: a newline in a config value must not start a new line of the written spec,
 // and an ESC in a diagnostic must not retitle or clear the user's terminal. This makes any text
 // one visible line: line breaks, tabs, C0/C1 control characters, DEL, the Unicode line and
-// paragraph separators and the bidirectional overrides become escapes such as `\n` or `\u{1b}`.
+// paragraph separators and the bidirectional overrides become escapes such as `\n` or `\u001b` (valid inside JSON strings too).
 
 const NAMED: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
@@ -12,7 +12,7 @@ const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e
 
 /** `text` as one line of visible characters: every unsafe character escaped. */
 export function escapeControl(text: string): string {
-  return text.replace(UNSAFE, (c) => NAMED[c] ?? `\\u{${c.charCodeAt(0).toString(16)}}`);
+  return text.replace(UNSAFE, (c) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Like `escapeControl`, but keeps line feeds (for multi-line output such as a report). */

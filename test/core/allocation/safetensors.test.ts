@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseHeader, readHeaderLength, TensorSketch } from '../../../src/core/index.js';
 import { cosine } from '../../../src/core/allocation/checkpoint-groups.js';
+import { prng } from '../../fixtures/prng.js';
 
 const f32 = (xs: number[]): Uint8Array => new Uint8Array(Float32Array.from(xs).buffer);
 const sketch = (bytes: Uint8Array, dtype: string, chunk: number): Float64Array => {
@@ -51,4 +52,37 @@ test('a partial element is reported, overlapping tensors refused', () => {
   const len = readHeaderLength(new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0]), 100);
   assert.ok(!len.ok);
   assert.match(len.message, /claims 0 header bytes/);
+});
+
+const headerOf = (tensors: Record<string, [number, number]>): Uint8Array =>
+  new TextEncoder().encode(JSON.stringify(Object.fromEntries(Object.entries(tensors).map(([n, [b, e]]) => [n, { dtype: 'U8', shape: [e - b], data_offsets: [b, e] }]))));
+
+test('an overlap hidden behind an empty or a short tensor is still refused (issue 12, item 11)', () => {
+  // 'big' spans [0, 100); an empty tensor at 50 and 'inner' at [60, 70) sit inside it. Neighbours
+  // compared pairwise saw big–empty (empty overlaps nothing) and empty–inner (disjoint).
+  const hidden = parseHeader(headerOf({ big: [0, 100], empty: [50, 50], inner: [60, 70] }), 100);
+  assert.ok(!hidden.ok);
+  assert.match(hidden.message, /tensors 'big' and 'inner' overlap/);
+  const short = parseHeader(headerOf({ big: [0, 100], a: [10, 20], b: [30, 40] }), 100);
+  assert.ok(!short.ok);
+  assert.match(short.message, /tensors 'big' and 'a' overlap/);
+});
+
+test('safetensors layouts: a seeded fuzz of disjoint, empty and overlapping tensors agrees with a byte-by-byte check', () => {
+  const rnd = prng(11);
+  for (let trial = 0; trial < 500; trial++) {
+    const tensors: Record<string, [number, number]> = {};
+    const count = 1 + Math.floor(rnd() * 6);
+    for (let i = 0; i < count; i++) {
+      const begin = Math.floor(rnd() * 40);
+      const length = rnd() < 0.25 ? 0 : 1 + Math.floor(rnd() * 12);
+      tensors[`t${i}`] = [begin, begin + length];
+    }
+    // Independent check: does any byte belong to two tensors?
+    const owners = new Array<number>(64).fill(0);
+    for (const [b, e] of Object.values(tensors)) for (let x = b; x < e; x++) owners[x]!++;
+    const overlaps = owners.some((n) => n > 1);
+    const r = parseHeader(headerOf(tensors), 64);
+    assert.equal(!r.ok, overlaps, `trial ${trial}: ${JSON.stringify(tensors)} ${r.ok ? 'accepted' : r.message}`);
+  }
 });

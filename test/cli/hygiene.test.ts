@@ -1,0 +1,115 @@
+// Issue 12, CLI hygiene: the exit code survives a reader that closes early, control characters
+// in echoed text are escaped, oversized inputs are refused before they are read, and
+// `budget --json` prints a compact tree. Real runs of the bundled executable where the process
+// boundary matters (pipes, terminals), in-process runs elsewhere.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, ftruncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { main } from '../../src/cli/main.js';
+import type { CliIO } from '../../src/cli/io.js';
+import { readTextFile } from '../../src/cli/read-text-file.js';
+
+const root = join(__dirname, '..', '..');
+
+function buildCli(dir: string): string {
+  mkdirSync(join(dir, 'bin'));
+  copyFileSync(join(root, 'bin', 'npas.js'), join(dir, 'bin', 'npas.js'));
+  const esbuild = require('esbuild') as typeof import('esbuild');
+  esbuild.buildSync({ entryPoints: [join(root, 'src', 'cli', 'main.ts')], outfile: join(dir, 'dist', 'cli.js'), bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'silent' });
+  return join(dir, 'bin', 'npas.js');
+}
+
+function inProcess(files: Record<string, string>, ...argv: string[]): { code: number; stdout: string; stderr: string } {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIO = {
+    stdout: (t) => void (stdout += t),
+    stderr: (t) => void (stderr += t),
+    readFile: (p) => {
+      const text = files[p];
+      if (text === undefined) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
+      return text;
+    },
+    writeFile: () => {},
+  };
+  return { code: main(argv, io), stdout, stderr };
+}
+
+test('the built executable: exit codes survive a closed pipe, echoed text cannot drive the terminal, huge files are refused', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'npas-hygiene-'));
+  try {
+    const bin = buildCli(dir);
+    // 5,000 errors: the reader (`true`) is gone long before the last line is written.
+    const bad = join(dir, 'bad.npas');
+    writeFileSync(bad, Array.from({ length: 5000 }, (_, i) => `x${i} = unknown${i}\n`).join(''));
+    const piped = spawnSync('bash', ['-c', `"${process.execPath}" "${bin}" check "${bad}" | true; echo "exit=\${PIPESTATUS[0]}"`], { encoding: 'utf8' });
+    assert.match(piped.stdout, /exit=2/, piped.stderr);
+    assert.equal(piped.stderr, '');
+
+    // A string literal and raw control characters that would retitle and clear the terminal.
+    const hostile = join(dir, 'hostile.npas');
+    writeFileSync(hostile, 'model M { l = MLP(4, 4, act: "\u001b]0;pwned\u0007\u001b[2J") }\ny = \u001b + 1\nz = "\u202e"\n');
+    const check = spawnSync(process.execPath, [bin, 'check', hostile], { encoding: 'utf8' });
+    assert.equal(check.status, 2);
+    assert.doesNotMatch(check.stdout + check.stderr, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+    assert.match(check.stdout, /\\u001b\]0;pwned\\u0007\\u001b\[2J/);
+
+    // A 100 MB "spec" (a checkpoint given by mistake) is refused before it is read.
+    const huge = join(dir, 'huge.npas');
+    const fd = openSync(huge, 'w');
+    ftruncateSync(fd, 100 * 1024 * 1024);
+    closeSync(fd);
+    const t0 = Date.now();
+    const refused = spawnSync(process.execPath, [bin, 'budget', huge], { encoding: 'utf8' });
+    assert.equal(refused.status, 2);
+    assert.match(refused.stderr, /huge\.npas: is 100 MiB; files over 64 MiB are not read/);
+    assert.ok(Date.now() - t0 < 10_000);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('readTextFile reads within the cap and refuses past it with EFBIG', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'npas-read-'));
+  try {
+    const small = join(dir, 'a.npas');
+    writeFileSync(small, 'x = 1\n');
+    assert.equal(readTextFile(small), readFileSync(small, 'utf8'));
+    const big = join(dir, 'b.npas');
+    const fd = openSync(big, 'w');
+    ftruncateSync(fd, 64 * 1024 * 1024 + 1);
+    closeSync(fd);
+    assert.throws(() => readTextFile(big), (e: unknown) => (e as { code?: string }).code === 'EFBIG');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('budget --json: a 4,000-instance comprehension is a compact tree; --depth asks for more', () => {
+  const spec = 'model M {\n  block D(w = none) {\n    attn = Attention(64, heads: 4, window: w)\n    mlp = MLP(64, 128)\n  }\n  body = [D(w: i + 1) for i in 4000]\n}\n';
+  const r = inProcess({ 'm.npas': spec }, 'budget', 'm.npas', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.stdout.length < 20_000, `${r.stdout.length} characters`);
+  const tree = (JSON.parse(r.stdout) as { models: { tree: { children: { name: string; count: number; children: { name: string; count: number; pieces?: number; params: { stored: number }; children: unknown[]; deeper?: number }[] }[] } }[] }).models[0]!.tree;
+  const body = tree.children[0]!;
+  assert.equal(body.count, 4_000);
+  // The 4,000 pieces have identical subtrees (windows change no count): one merged entry.
+  assert.equal(body.children.length, 1);
+  const merged = body.children[0]!;
+  assert.equal(merged.name, 'D[0..3999]');
+  assert.equal(merged.count, 4_000);
+  assert.equal(merged.pieces, 4_000);
+  // Attention(64, heads: 4): 4·64² = 16,384; MLP(64, 128) with its biases: 2·64·128 + 128 + 64 = 16,576.
+  assert.equal(merged.params.stored, 4_000 * (16_384 + 16_576));
+  // At the default depth (2) the block's members are listed and their weights left out.
+  assert.deepEqual(merged.children.map((c) => (c as { name: string }).name), ['attn', 'mlp']);
+  assert.ok(merged.children.every((c) => (c as { deeper?: number }).deeper! > 0));
+  interface Node { children: Node[]; deeper?: number }
+  const deeper = (JSON.parse(inProcess({ 'm.npas': spec }, 'budget', 'm.npas', '--json', '--depth', '3').stdout) as { models: { tree: Node }[] }).models[0]!.tree;
+  const attn = deeper.children[0]!.children[0]!.children[0]!;
+  assert.ok(attn.children.length > 0 && attn.deeper === undefined);
+});
