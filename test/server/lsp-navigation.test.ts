@@ -188,6 +188,10 @@ test("refactorings as code actions: sharing Gemma's 18-layer stack previews the 
   const inExample = await s.client.sendRequest<CodeAction[]>('textDocument/codeAction', { ...doc, range: { start: p, end: p }, context: { diagnostics: [], only: ['refactor'] } });
   assert.ok(!inExample.some((a) => a.title.startsWith('Share')));
   assert.ok(all.some((a) => a.title === 'Write the stack as a comprehension'));
+  // The lightbulb's automatic requests skip the previews (each analyses a rewritten spec).
+  const p0 = at(text, 'body    = Decoder', 2);
+  const automatic = await s.client.sendRequest<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: { start: p0, end: p0 }, context: { diagnostics: [], triggerKind: 2 } });
+  assert.deepEqual(automatic.map((a) => a.title), ['Write the stack as a comprehension']);
   assert.deepEqual((await actions(['quickfix'])).map((a) => a.title), []);
   assert.deepEqual((await actions(['refactor.extract'])).map((a) => a.title), []);
   assert.deepEqual([...new Set((await actions(['refactor.rewrite'])).map((a) => a.kind))], ['refactor.rewrite']);

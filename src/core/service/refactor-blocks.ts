@@ -8,7 +8,7 @@
 import type { AnalysisResult } from '../analysis/analyze.js';
 import type { Binding, BlockDeclaration, Member, ModelDeclaration, TextRange } from '../syntax/syntax-tree.js';
 import { indexOf } from './analysis-index.js';
-import { occurrencesOf, symbolAt } from './occurrences.js';
+import { occurrencesOf, referencedOutside, symbolAt } from './occurrences.js';
 import { freeName, indentAt, lineEnd, lineStart, ownsItsLines, reindent } from './refactor-text.js';
 import type { Refactoring } from './refactorings.js';
 import { fileScopes } from './scopes.js';
@@ -30,10 +30,7 @@ export function extractBlock(text: string, analysis: AnalysisResult, range: Text
   // At least one member is a module, and no name outside the selection refers to a moved one.
   const index = indexOf(analysis);
   if (!selected.some((b) => index.valuesOf(b.name.range).some((v) => v.value.kind === 'module'))) return [];
-  for (const b of selected) {
-    const symbol = symbolAt(analysis.file, b.name.range.start);
-    if (!symbol || occurrencesOf(analysis.file, symbol).some((o) => o.range.start < first.range.start || o.range.end > last.range.end)) return [];
-  }
+  if (referencedOutside(analysis.file, selected.map((b) => b.name.range), { start: first.range.start, end: last.range.end })) return [];
   const blockName = freeName(analysis.file, ['Extracted']);
   const instanceName = freeName(analysis.file, ['extracted']);
   const indent = indentAt(text, first.range.start);

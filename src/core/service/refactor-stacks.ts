@@ -6,7 +6,7 @@
 import type { AnalysisResult } from '../analysis/analyze.js';
 import type { Binding, BlockDeclaration, ComprehensionExpression, Expression, ModelDeclaration, TextRange, VariantDeclaration } from '../syntax/syntax-tree.js';
 import { indexOf } from './analysis-index.js';
-import { occurrencesOf, symbolAt } from './occurrences.js';
+import { referencedOutside } from './occurrences.js';
 import { freeName, hasComment } from './refactor-text.js';
 import type { Refactoring } from './refactorings.js';
 import { ancestorsAt, forEachNode } from './syntax-walk.js';
@@ -88,10 +88,8 @@ export function repeatedToStack(text: string, analysis: AnalysisResult, range: T
   if (run.length < 2) return [];
   const span = { start: run[0]!.range.start, end: run[run.length - 1]!.range.end };
   if (hasComment(text, span)) return [];
-  for (const b of run) {
-    const symbol = symbolAt(file, b.name.range.start);
-    if (!symbol || occurrencesOf(file, symbol).some((o) => !o.declaring || o.range.start !== b.name.range.start)) return [];
-  }
+  // No name refers to a member of the run (not even another member of it).
+  if (referencedOutside(file, run.map((b) => b.name.range), { start: 0, end: 0 })) return [];
   const stem = run[0]!.name.text.replace(/[_\d]+$/, '');
   const name = stem !== '' && !run.some((b) => b.name.text === stem) ? freeName(file, [stem, `${stem}s`]) : freeName(file, ['layers']);
   const value = binding.value;

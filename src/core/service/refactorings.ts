@@ -20,14 +20,18 @@ export interface Refactoring {
   readonly edits: readonly TextEdit[];
 }
 
+export interface RefactoringOptions {
+  /**
+   * Offer the refactorings whose titles preview a rewritten text's counts (sharing schemes,
+   * imported sharing): each analyses the whole rewritten spec, so an editor asks for them when
+   * the user opens the menu, not on every cursor move. Default true.
+   */
+  readonly previews?: boolean;
+}
+
 /** The refactorings available for a selection (or a cursor: an empty range). */
-export function refactorings(text: string, analysis: AnalysisResult, range: TextRange): Refactoring[] {
-  return [
-    ...extractBlock(text, analysis, range),
-    ...inlineBlock(text, analysis, range),
-    ...stackComprehension(text, analysis, range),
-    ...repeatedToStack(text, analysis, range),
-    ...applySharingScheme(text, analysis, range),
-    ...importVariantSharing(text, analysis, range),
-  ];
+export function refactorings(text: string, analysis: AnalysisResult, range: TextRange, options: RefactoringOptions = {}): Refactoring[] {
+  const cheap = [...extractBlock(text, analysis, range), ...inlineBlock(text, analysis, range), ...stackComprehension(text, analysis, range), ...repeatedToStack(text, analysis, range)];
+  if (options.previews === false) return cheap;
+  return [...cheap, ...applySharingScheme(text, analysis, range), ...importVariantSharing(text, analysis, range)];
 }

@@ -3,7 +3,7 @@
 // it sent one), then the refactorings the selection allows (each one WorkspaceEdit, so one undo).
 // A request's `only` filters by kind prefix, as LSP's hierarchical kinds do.
 
-import { CodeActionKind, type CodeAction, type Diagnostic as LspDiagnostic } from 'vscode-languageserver/node';
+import { CodeActionKind, CodeActionTriggerKind, type CodeAction, type Diagnostic as LspDiagnostic } from 'vscode-languageserver/node';
 import { quickFixes, refactorings } from '../../core/index.js';
 import { toLspDiagnostic, toTextEdit, toTextRange } from '../convert.js';
 import { openDocument, type ServerContext } from '../context.js';
@@ -47,7 +47,10 @@ export function registerCodeActions(ctx: ServerContext): void {
         }
       }
       if (CODE_ACTION_KINDS.slice(1).some((k) => admitted(only, k))) {
-        for (const r of refactorings(analyzed.text, analyzed.analysis, requested)) {
+        // The previews analyse rewritten texts: computed when the user asks (Invoke), not for the
+        // lightbulb the editor requests on every cursor move (Automatic).
+        const previews = params.context?.triggerKind !== CodeActionTriggerKind.Automatic;
+        for (const r of refactorings(analyzed.text, analyzed.analysis, requested, { previews })) {
           if (!admitted(only, r.kind)) continue;
           actions.push({ title: r.title, kind: r.kind, edit: { changes: { [doc.uri]: r.edits.map((e) => toTextEdit(doc, e)) } } });
         }
