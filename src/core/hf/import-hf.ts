@@ -16,6 +16,7 @@ import { FALCON } from './families/falcon.js';
 import { GPT_OSS } from './families/gpt-oss.js';
 import { GEMMA, LLAMA, MISTRAL, MIXTRAL, QWEN2 } from './families/llama-like.js';
 import { MAMBA, MAMBA2 } from './families/mamba.js';
+import { NEMOTRON_H } from './families/nemotron-h.js';
 import { OLMO, OLMO2, OLMOE } from './families/olmo.js';
 import { QWEN3, QWEN3_MOE } from './families/qwen3.js';
 import { GPT_NEOX, PHI } from './families/parallel-decoders.js';
@@ -74,6 +75,7 @@ const FAMILIES: readonly Family[] = [
   KIMI_K2,
   MAMBA,
   MAMBA2,
+  NEMOTRON_H,
 ];
 
 /** The model_type values the importer understands, in documentation order. */

@@ -109,3 +109,33 @@ test('Mamba configs: mismatched sizes are refused on their key', () => {
   assert.equal(relabelled.ok, false);
   if (!relabelled.ok) assert.match(relabelled.message, /state_size/);
 });
+
+test('Nemotron-H-8B: the hybrid pattern as a chain; KV from its 4 attention layers, state from its 24 Mamba-2 layers', () => {
+  const c = config('nemotron-h-8b-base-8k.json') as unknown as Record<string, number> & { hybrid_override_pattern: string };
+  const pattern = c.hybrid_override_pattern;
+  const count = (ch: string) => BigInt([...pattern].filter((x) => x === ch).length);
+  const [mambaLayers, attentionLayers, mlpLayers] = [count('M'), count('*'), count('-')];
+  assert.deepEqual([mambaLayers, attentionLayers, mlpLayers], [24n, 4n, 24n]);
+  const d = BigInt(c['hidden_size']!);
+  const H = BigInt(c['mamba_num_heads']!);
+  const I = H * BigInt(c['mamba_head_dim']!);
+  const N = BigInt(c['ssm_state_size']!);
+  const G = BigInt(c['n_groups']!);
+  const K = BigInt(c['conv_kernel']!);
+  const conv = I + 2n * G * N;
+  const mamba = d * (2n * I + 2n * G * N + H) + conv * K + conv + 3n * H + I + I * d;
+  const hd = BigInt(c['attention_head_dim']!);
+  const kv = BigInt(c['num_key_value_heads']!);
+  const attention = 2n * d * BigInt(c['num_attention_heads']!) * hd + 2n * d * kv * hd;
+  const mlp = 2n * d * BigInt(c['intermediate_size']!);
+  // Every layer has its RMSNorm; embedding and head untied; norm_f.
+  const stored = 2n * BigInt(c['vocab_size']!) * d + mambaLayers * mamba + attentionLayers * attention + mlpLayers * mlp + 52n * d + d;
+  const m = analyze(specOf(c), { seq: 8192, dtype: 'bf16', batch: 1 }).models[0]!;
+  assert.equal(m.params.stored, stored);
+  assert.equal(m.kvCacheBytes, attentionLayers * 8192n * 2n * kv * hd * 2n);
+  assert.equal(m.recurrentStateBytes, mambaLayers * (conv * K + I * N) * 2n);
+  // A pattern with a mixture-of-experts layer is refused on the pattern, naming the layer.
+  const moe = importHfConfig(JSON.stringify({ ...c, hybrid_override_pattern: `${pattern.slice(0, 51)}E` }));
+  assert.equal(moe.ok, false);
+  if (!moe.ok) assert.match(moe.message, /hybrid_override_pattern\[51\] is "E"/);
+});
