@@ -29,7 +29,8 @@ export interface MetricSpec {
 }
 
 const SETTINGS: readonly MetricArg[] = ['seq', 'src_seq', 'batch', 'dtype'];
-const seconds = (x: number): Q.Rational => Q.parseDecimal(x.toExponential(12).replace(/e\+?/, 'e')) ?? Q.ZERO;
+/** A roofline time (or any float) as an exact rational of its 13 significant digits. */
+export const seconds = (x: number): Q.Rational => Q.parseDecimal(x.toExponential(12).replace(/e\+?/, 'e')) ?? Q.ZERO;
 
 /** Every budget metric, with its unit and the settings it accepts. */
 export const BUDGET_METRICS: ReadonlyMap<string, MetricSpec> = new Map<string, MetricSpec>([
@@ -131,29 +132,38 @@ export function prepareBudget(constraints: readonly Constraint[], source: string
     }
     const settings = settingsOf(c, spec, scope, ctx);
     if (!settings) continue;
-    const limitValue = evaluate(c.limit, scope, ctx);
-    if (limitValue.kind === 'error') continue;
-    if (limitValue.kind !== 'number') {
-      sink.error('npas-eval-type', `the limit of ${metric} must be a number`, c.limit.range);
-      continue;
-    }
-    if (limitValue.unit !== spec.unit) {
-      const want = spec.unit === 'count' ? 'a plain count' : spec.unit === 'bytes' ? 'bytes (e.g. 128MiB)' : 'a duration (e.g. 40ms)';
-      sink.error('npas-eval-unit', `${metric} is measured in ${spec.unit}; write the limit as ${want}`, c.limit.range);
-      continue;
-    }
-    out.push({ constraint: c, text: source.slice(c.range.start, c.range.end), metric, spec, settings, limit: limitValue.value });
+    const limit = evaluateLimit(c, metric, spec.unit, scope, ctx, sink);
+    if (!limit) continue;
+    out.push({ constraint: c, text: source.slice(c.range.start, c.range.end), metric, spec, settings, limit });
   }
   return out;
 }
 
 /** Measures prepared constraints at `base` settings; a violated one is reported at its constraint. */
 export function measureBudget(prepared: readonly PreparedConstraint[], measure: Measure, base: AnalysisOptions, sink: DiagnosticSink): BudgetResult[] {
-  return prepared.map(({ constraint: c, text, metric, spec, settings, limit }) => {
-    const value = spec.value(measure, { ...base, ...settings });
-    const cmp = Q.compare(value, limit);
-    const ok = c.operator === '<=' ? cmp <= 0 : c.operator === '<' ? cmp < 0 : c.operator === '>=' ? cmp >= 0 : c.operator === '>' ? cmp > 0 : cmp === 0;
-    if (!ok) sink.error('npas-budget-violated', `budget violated: ${metric} is ${unitLabel(spec.unit, value)}, the limit is ${c.operator} ${unitLabel(spec.unit, limit)}`, c.range);
-    return { constraint: text, metric, limit: Q.toDecimalString(limit, 9), value: Q.toDecimalString(value, 9), ok, range: c.range };
-  });
+  return prepared.map(({ constraint: c, text, metric, spec, settings, limit }) => verdict(c, text, metric, spec.unit, spec.value(measure, { ...base, ...settings }), limit, sink));
+}
+
+/** A constraint's limit, evaluated in `scope` and checked against the metric's unit (budgets and plans). */
+export function evaluateLimit(c: Constraint, metric: string, unit: Unit, scope: Scope, ctx: EvalContext, sink: DiagnosticSink): Q.Rational | undefined {
+  const limitValue = evaluate(c.limit, scope, ctx);
+  if (limitValue.kind === 'error') return undefined;
+  if (limitValue.kind !== 'number') {
+    sink.error('npas-eval-type', `the limit of ${metric} must be a number`, c.limit.range);
+    return undefined;
+  }
+  if (limitValue.unit !== unit) {
+    const want = unit === 'count' ? 'a plain count' : unit === 'bytes' ? 'bytes (e.g. 128MiB)' : 'a duration (e.g. 40ms)';
+    sink.error('npas-eval-unit', `${metric} is measured in ${unit}; write the limit as ${want}`, c.limit.range);
+    return undefined;
+  }
+  return limitValue.value;
+}
+
+/** A measured value against a constraint's limit: the result, and a violation reported at the constraint. */
+export function verdict(c: Constraint, text: string, metric: string, unit: Unit, value: Q.Rational, limit: Q.Rational, sink: DiagnosticSink): BudgetResult {
+  const cmp = Q.compare(value, limit);
+  const ok = c.operator === '<=' ? cmp <= 0 : c.operator === '<' ? cmp < 0 : c.operator === '>=' ? cmp >= 0 : c.operator === '>' ? cmp > 0 : cmp === 0;
+  if (!ok) sink.error('npas-budget-violated', `budget violated: ${metric} is ${unitLabel(unit, value)}, the limit is ${c.operator} ${unitLabel(unit, limit)}`, c.range);
+  return { constraint: text, metric, limit: Q.toDecimalString(limit, 9), value: Q.toDecimalString(value, 9), ok, range: c.range };
 }

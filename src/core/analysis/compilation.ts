@@ -23,6 +23,9 @@ import type { AnalysisOptions, ModelReport, NodeReport } from './report-types.js
 import { sumTotals, type Totals } from './totals.js';
 import { ModelWalker, reportOf } from './walk.js';
 import * as Q from '../numbers/rational.js';
+import { measurePlan, preparePlan, type PreparedPlan } from '../plans/plan-declaration.js';
+import { pipelineModel } from '../plans/pipeline-units.js';
+import { sharedStores } from '../plans/shared-stores.js';
 
 export const DEFAULT_OPTIONS: AnalysisOptions = { seq: 4096, srcSeq: undefined, batch: 1, dtype: 'bf16', device: 'H100' };
 
@@ -65,6 +68,8 @@ export interface CompiledModel {
   readonly tree: NodeReport;
   /** The constraints of every `budget` block naming this model, in file order. */
   readonly budget: readonly PreparedConstraint[];
+  /** Every `plan` declaration naming this model, in file order (docs/plans.md). */
+  readonly plans: readonly PreparedPlan[];
   /** Resolves a path written in this model (its problems were reported when the model compiled). */
   resolve(path: Path): ResolvedPath | undefined;
 }
@@ -101,14 +106,20 @@ export class Compilation {
         this.byName.set(m.name, compiled);
       }
       for (const item of parsed.file.items) {
-        if (item.kind !== 'Budget') continue;
+        if (item.kind !== 'Budget' && item.kind !== 'Plan') continue;
         const target = this.byName.get(item.target.text);
         if (!target) {
           if (item.target.text !== '') sink.error('npas-budget-target', `'${item.target.text}' is not a model or variant of this file`, item.target.range);
           continue;
         }
-        const prepared = prepareBudget(item.constraints, text, target.evaluated.scope, ctx, sink);
-        const updated: CompiledModel = { ...target, budget: [...target.budget, ...prepared] };
+        let updated: CompiledModel;
+        if (item.kind === 'Plan') {
+          const plan = preparePlan(item, text, target.evaluated.scope, ctx, sink);
+          updated = { ...target, plans: plan ? [...target.plans, plan] : target.plans };
+        } else {
+          const prepared = prepareBudget(item.constraints, text, target.evaluated.scope, ctx, sink);
+          updated = { ...target, budget: [...target.budget, ...prepared] };
+        }
         models[models.indexOf(target)] = updated;
         this.byName.set(target.name, updated);
       }
@@ -163,8 +174,19 @@ export class Compilation {
   }
 
   private report(m: CompiledModel, options: AnalysisOptions, sink: DiagnosticSink): ModelReport {
-    const metrics = this.metricsAt(m, options);
     const budgets = measureBudget(m.budget, { params: m.tree.params, metricsAt: (o) => this.metricsAt(m, o) }, options, sink);
+    if (m.plans.length > 0) {
+      // A plan reads the model at its own sequence length and dtype (batch 1: plans scale by their micro-batch).
+      const stores = sharedStores(m.members, m.sharing, m.statements);
+      const modelAt = (seq: number, dtype: AnalysisOptions['dtype']) => pipelineModel(this.plainReport(m, { ...options, seq, batch: 1, dtype }), stores);
+      for (const plan of m.plans) budgets.push(...measurePlan(plan, options, modelAt, sink));
+    }
+    return { ...this.plainReport(m, options), budgets };
+  }
+
+  /** A model's report at given settings without its budgets and plans. */
+  private plainReport(m: CompiledModel, options: AnalysisOptions): ModelReport {
+    const metrics = this.metricsAt(m, options);
     return {
       name: m.name,
       kind: m.kind,
@@ -177,7 +199,7 @@ export class Compilation {
       recurrentStateBytes: metrics.recurrentStateBytes,
       memory: metrics.memory,
       latency: metrics.latency,
-      budgets,
+      budgets: [],
       tree: m.tree,
     };
   }
@@ -243,6 +265,7 @@ function compileModel(m: EvaluatedModel, ctx: EvalContext): CompiledModel | unde
     whole,
     tree,
     budget: [],
+    plans: [],
     resolve: (path) => ctx.quietly(() => resolvePath(path, m.members, m.scope, ctx)),
   };
 }

@@ -55,6 +55,7 @@ export const DIAGNOSTIC_CODES = {
   'npas-budget-metric': 'An unknown budget metric or metric argument.',
   'npas-budget-violated': 'A budget constraint that the model does not meet.',
   'npas-budget-target': 'A budget for a model or variant that does not exist.',
+  'npas-plan': 'A plan declaration with an unknown or invalid setting, or settings that do not fit together.',
 
   // The engine itself.
   'npas-internal-error': 'An internal error of the engine (a bug): the analysis stopped early.',

@@ -1,12 +1,12 @@
 // The model as a pipeline sees it: top-level members in order, each stack split into its
 // instances (the units pipeline stages are cut from), with the stores each instance reads, so a
 // stage knows which shared stores it must hold. Everything comes from the engine's report and
-// the resolved sharing structure; nothing is re-counted here.
+// the resolved sharing (shared-stores.ts); nothing is re-counted here.
 
 import * as Q from '../numbers/rational.js';
 import type { ModelReport, NodeReport } from '../analysis/report-types.js';
-import type { StructureData } from '../layout/types.js';
 import { breakdownOf, type ParamBreakdown } from './param-breakdown.js';
+import type { SharedStores } from './shared-stores.js';
 
 /** One stack instance: the unit a pipeline stage holds a whole number of. */
 export interface StackInstance {
@@ -70,14 +70,14 @@ export interface PipelineModel {
   readonly notes: readonly string[];
 }
 
-export function pipelineModel(report: ModelReport, structure: StructureData | undefined): PipelineModel {
+export function pipelineModel(report: ModelReport, stores: SharedStores): PipelineModel {
   const notes: string[] = [];
   const children = report.tree.children;
   const members: PipelineMember[] = [];
   children.forEach((node, i) => {
     const outputHead = i === children.length - 1;
     const params = breakdownOf(node, outputHead);
-    if (node.kind === 'stack') members.push(stackMember(node, params, structure, notes));
+    if (node.kind === 'stack') members.push(stackMember(node, params, stores, notes));
     else {
       members.push({
         kind: 'single',
@@ -85,7 +85,7 @@ export function pipelineModel(report: ModelReport, structure: StructureData | un
         params,
         activationPerToken: Q.fromBigInt(node.activationPerToken),
         flopsPerToken: Q.fromBigInt(node.flopsPerToken),
-        tiedTo: tiedSource(node, structure),
+        tiedTo: tiedSource(node, stores),
       });
     }
   });
@@ -124,14 +124,7 @@ function addParams(a: ParamBreakdown | undefined, b: ParamBreakdown): ParamBreak
   };
 }
 
-function stackMember(node: NodeReport, params: ParamBreakdown, structure: StructureData | undefined, notes: string[]): StackMember {
-  const reads = new Map<number, Set<string>>();
-  for (const r of structure?.reads ?? []) {
-    if (r.member !== node.name || r.index === null) continue;
-    const set = reads.get(r.index) ?? new Set<string>();
-    set.add(r.store);
-    reads.set(r.index, set);
-  }
+function stackMember(node: NodeReport, params: ParamBreakdown, stores: SharedStores, notes: string[]): StackMember {
   const instances: StackInstance[] = [];
   for (const run of node.children) {
     const c = Q.fromInt(Math.max(1, run.count));
@@ -140,7 +133,7 @@ function stackMember(node: NodeReport, params: ParamBreakdown, structure: Struct
       const index = run.firstIndex + k;
       instances.push({
         index,
-        sharedKeys: [...(reads.get(index) ?? [])].sort(),
+        sharedKeys: [...stores.readsOf(node.name, index)].sort(),
         activationPerToken: Q.div(Q.fromBigInt(run.activationPerToken), c),
         inputPerToken: input,
         flopsPerToken: Q.div(Q.fromBigInt(run.flopsPerToken), c),
@@ -149,7 +142,7 @@ function stackMember(node: NodeReport, params: ParamBreakdown, structure: Struct
     }
   }
   instances.sort((a, b) => a.index - b.index);
-  return { kind: 'stack', name: node.name, params, instances, stores: resolveStores(node, instances, structure, notes) };
+  return { kind: 'stack', name: node.name, params, instances, stores: resolveStores(node, instances, notes) };
 }
 
 /**
@@ -159,7 +152,7 @@ function stackMember(node: NodeReport, params: ParamBreakdown, structure: Struct
  * read the same number of shared keys and the same per-instance size; otherwise the stack's
  * stores are attributed to stages in proportion to their instances (noted).
  */
-function resolveStores(node: NodeReport, instances: readonly StackInstance[], structure: StructureData | undefined, notes: string[]): StackMember['stores'] {
+function resolveStores(node: NodeReport, instances: readonly StackInstance[], notes: string[]): StackMember['stores'] {
   const n = BigInt(instances.length);
   const S = node.params.stored;
   if (n === 0n) return undefined;
@@ -173,7 +166,7 @@ function resolveStores(node: NodeReport, instances: readonly StackInstance[], st
   }
   const k = BigInt(keys.size);
   const oneStorePerInstance = instances.every((i) => i.sharedKeys.length === 1);
-  if (structure?.truncated || !oneStorePerInstance || perInstanceE.size !== 1 || node.params.effective % n !== 0n || k >= n) {
+  if (!oneStorePerInstance || perInstanceE.size !== 1 || node.params.effective % n !== 0n || k >= n) {
     notes.push(`${node.name}: shared stores attributed to stages in proportion to instances (the sharing does not resolve to one store per instance)`);
     return undefined;
   }
@@ -213,13 +206,10 @@ function routedWidth(run: NodeReport, input: bigint): bigint {
 }
 
 /** A single member reading params it does not store (a tied output head), and whose store it reads. */
-function tiedSource(node: NodeReport, structure: StructureData | undefined): SingleMember['tiedTo'] {
+function tiedSource(node: NodeReport, stores: SharedStores): SingleMember['tiedTo'] {
   const borrowed = node.params.effective - node.params.stored;
-  if (borrowed <= 0n) return undefined;
-  const reads = structure?.reads ?? [];
-  const mine = reads.filter((r) => r.member === node.name && r.store.startsWith('tie:')).map((r) => r.store);
-  const owner = reads.find((r) => mine.includes(r.store) && r.member !== node.name);
-  return owner ? { member: owner.member, params: borrowed } : undefined;
+  const owner = stores.tiedOwner(node.name);
+  return borrowed > 0n && owner !== undefined ? { member: owner, params: borrowed } : undefined;
 }
 
 function largestLayer(tree: NodeReport): bigint {

@@ -1,11 +1,11 @@
 // From a spec's text to what plans evaluate: the engine's report of one model or variant at the
-// plan's sequence length, and its pipeline view with the resolved sharing structure.
+// plan's sequence length, and its pipeline view with the stores its instances share.
 
 import { compile, type Compilation } from '../analysis/compilation.js';
 import type { DType, ModelReport } from '../analysis/report-types.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { sharingStructure } from '../layout/structure.js';
 import { pipelineModel, type PipelineModel } from './pipeline-units.js';
+import { sharedStores } from './shared-stores.js';
 import type { KvAt } from './serving.js';
 
 export type PlanSource =
@@ -23,9 +23,8 @@ export function planSource(source: string | Compilation, name: string | undefine
     const have = result.models.map((m) => m.name).join(', ') || 'none';
     return { ok: false, diagnostics: [], message: name === undefined ? 'the spec declares no model' : `no model or variant named '${name}' (have: ${have})` };
   }
-  const structure = sharingStructure(compilation).get(report.name);
   const compiled = compilation.model(report.name)!;
   // Other (seq, batch) points are metrics of the same compilation, never a second analysis.
   const kvAt: KvAt = (s, b) => compilation.metricsAt(compiled, { ...report.options, seq: s, batch: b }).kvCacheBytes;
-  return { ok: true, report, model: pipelineModel(report, structure), kvAt };
+  return { ok: true, report, model: pipelineModel(report, sharedStores(compiled.members, compiled.sharing, compiled.statements)), kvAt };
 }

@@ -29,6 +29,8 @@ export function childrenOf(node: TreeNode): TreeNode[] {
       return [node.name, node.base, ...node.members];
     case 'Budget':
       return [node.target, ...node.constraints];
+    case 'Plan':
+      return [node.target, ...[...node.settings, ...node.constraints].sort((a, b) => a.range.start - b.range.start)];
     case 'Parameter':
       return node.defaultValue ? [node.name, node.defaultValue] : [node.name];
     case 'Statement': {

@@ -8,11 +8,14 @@
 
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type {
+  Binding,
   BlockDeclaration,
   BudgetDeclaration,
+  Constraint,
   Identifier,
   ModelDeclaration,
   Parameter,
+  PlanDeclaration,
   SourceFile,
   TopLevelItem,
   VariantDeclaration,
@@ -97,6 +100,8 @@ class Parser extends StatementParser {
       case 'budget':
         return this.parseBudget();
       case 'Identifier':
+        // `plan Target {`: a contextual keyword (a binding may still be named `plan`).
+        if (t.value === 'plan' && this.peek().kind === 'Identifier' && !this.peek().newlineBefore) return this.parsePlan();
         return this.parseBinding();
       default:
         break;
@@ -172,6 +177,24 @@ class Parser extends StatementParser {
     const target = this.expectIdentifier('the name of a model or variant');
     const constraints = this.parseBody(() => this.parseConstraint(), `budget '${target.text}'`);
     return { kind: 'Budget', target, constraints, range: this.rangeFrom(start) };
+  }
+
+  // Plan = "plan" Name "{" { Name "=" Expr | Constraint } "}"
+  private parsePlan(): PlanDeclaration {
+    const start = this.current.start;
+    const keyword = this.next();
+    const target = this.expectIdentifier('the name of a model or variant');
+    const settings: Binding[] = [];
+    const constraints: Constraint[] = [];
+    this.parseBody(() => {
+      if (this.at('Identifier') && this.peek().kind === '=' && !this.peek().newlineBefore) settings.push(this.parseBinding());
+      else {
+        const c = this.parseConstraint();
+        if (c) constraints.push(c);
+      }
+      return undefined;
+    }, `plan '${target.text}'`);
+    return { kind: 'Plan', keywordRange: { start: keyword.start, end: keyword.end }, target, settings, constraints, range: this.rangeFrom(start) };
   }
 
   // Params = "(" [ Param { "," Param } [ "," ] ] ")"

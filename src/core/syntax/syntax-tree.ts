@@ -240,6 +240,21 @@ export interface BudgetDeclaration {
   readonly range: TextRange;
 }
 
+/**
+ * `plan Target { settings and constraints }` (docs/plans.md): a training plan of a model or
+ * variant (`gpus = 8`, `tp = 2`, `recompute = full`, …) and the budgets it must meet
+ * (`memory.per_gpu <= 80GB`, `step <= 2s`, `mfu >= 0.4`). `plan` is a keyword only here: at the
+ * start of a top-level declaration followed by a name.
+ */
+export interface PlanDeclaration {
+  readonly kind: 'Plan';
+  readonly keywordRange: TextRange;
+  readonly target: Identifier;
+  readonly settings: readonly Binding[];
+  readonly constraints: readonly Constraint[];
+  readonly range: TextRange;
+}
+
 export type ComparisonOperator = '<=' | '<' | '>=' | '>' | '==';
 
 /**
@@ -301,7 +316,8 @@ export type TopLevelItem =
   | BlockDeclaration
   | ModelDeclaration
   | VariantDeclaration
-  | BudgetDeclaration;
+  | BudgetDeclaration
+  | PlanDeclaration;
 
 /** The root: every top-level item in source order. */
 export interface SourceFile {

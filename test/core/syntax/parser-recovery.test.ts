@@ -45,6 +45,8 @@ function outline(file: SourceFile): string {
           return item.name.text;
         case 'Budget':
           return `budget ${item.target.text}{${item.constraints.map((c) => c.metric.map((m) => m.text).join('.')).join(',')}}`;
+        case 'Plan':
+          return `plan ${item.target.text}{${[...item.settings.map((b) => b.name.text), ...item.constraints.map((c) => c.metric.map((m) => m.text).join('.'))].join(',')}}`;
         default:
           return `${item.kind.toLowerCase()} ${item.name.text}{${item.members.map(memberOutline).join(',')}}`;
       }

@@ -1,0 +1,68 @@
+// The `plan` declaration (docs/plans.md): a training plan written in the spec, evaluated with
+// the model's counts and checked like a budget; bad settings are located diagnostics.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { analyze, parse } from '../../../src/core/index.js';
+import { LLAMA2_7B, plan, settings, source } from './fixtures.js';
+
+const PLAN = `${LLAMA2_7B}
+plan Llama2_7B {
+  device = H100
+  gpus = 8
+  tp = 2
+  pp = 2
+  zero = 1
+  global_batch = 16
+  recompute = full
+  memory.per_gpu <= 80GB
+  step <= 10s
+  mfu >= 0.99
+}
+`;
+
+test('a plan declaration is checked like a budget: results beside the budgets, violations at the constraint', () => {
+  const r = analyze(PLAN);
+  const errors = r.diagnostics.filter((d) => d.severity === 'error');
+  // Full recomputation runs a fourth forward, so MFU is at most 3/4: the last constraint fails.
+  assert.deepEqual(errors.map((d) => [d.code, PLAN.slice(d.range.start, d.range.end)]), [['npas-budget-violated', 'mfu >= 0.99']]);
+  const budgets = r.models[0]!.budgets;
+  assert.deepEqual(budgets.map((b) => [b.constraint, b.ok]), [['memory.per_gpu <= 80GB', true], ['step <= 10s', true], ['mfu >= 0.99', false]]);
+  // The measured per-GPU bytes are the CLI's (same plan through the core's evaluatePlan).
+  const same = plan(source(LLAMA2_7B, 4096), settings({ tp: 2, pp: 2, dp: 2, zero: 1 }, { seq: 4096, globalBatch: 16, recompute: 'full' }));
+  assert.equal(budgets[0]!.value, same.perGpuBytes.total.toString());
+});
+
+test('`plan` is a keyword only before a model name: a constant may still be called plan', () => {
+  const r = analyze(`plan = 3\nmodel M {\n  x = Linear(plan, 2)\n}\n`);
+  assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error'), []);
+  assert.equal(r.models[0]!.params.stored, 6n);
+  assert.equal(parse('plan M {\n  tp = 2\n}\n').file.items[0]!.kind, 'Plan');
+});
+
+test('bad settings are located errors with their code; inconsistent plans name the problem at the target', () => {
+  const located = (src: string): [string, string][] =>
+    analyze(src)
+      .diagnostics.filter((d) => d.severity === 'error')
+      .map((d) => [d.code, src.slice(d.range.start, d.range.end)]);
+  assert.deepEqual(located(`${LLAMA2_7B}plan Llama2_7B {\n  warp = 2\n}\n`), [['npas-plan', 'warp']]);
+  assert.deepEqual(located(`${LLAMA2_7B}plan Llama2_7B {\n  recompute = sometimes\n}\n`), [['npas-plan', 'sometimes']]);
+  assert.deepEqual(located(`${LLAMA2_7B}plan Llama2_7B {\n  zero = 5\n}\n`), [['npas-plan', '5']]);
+  assert.deepEqual(located(`${LLAMA2_7B}plan Llama2_7B {\n  gpus = 8\n  tp = 3\n}\n`), [['npas-plan', 'Llama2_7B']]);
+  assert.deepEqual(located(`${LLAMA2_7B}plan Nope {\n  tp = 1\n}\n`), [['npas-budget-target', 'Nope']]);
+  assert.deepEqual(located(`${LLAMA2_7B}plan Llama2_7B {\n  speed >= 1\n}\n`), [['npas-budget-metric', 'speed']]);
+  assert.deepEqual(located(`${LLAMA2_7B}plan Llama2_7B {\n  step <= 10GB\n}\n`), [['npas-eval-unit', '10GB']]);
+});
+
+test("a plan's settings are evaluated in the model's scope", () => {
+  const src = `model M(L = 4) {\n  block B {\n    a = Linear(64, 64)\n  }\n  body = B * L\n}\nplan M {\n  pp = L / 2\n  memory.per_gpu <= 1GB\n}\n`;
+  const r = analyze(src);
+  assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error'), []);
+  // pp = 2: two of the four 64×64 layers a stage (16 bytes of weights, grads and Adam a param);
+  // each saves its 64-wide input per token (seq 4096, bf16, one micro-batch in flight); the last
+  // stage also holds the loss over the last matrix's 64 outputs (bf16 logits + fp32 log-softmax).
+  const states = 2n * 4096n * 16n;
+  const activations = 2n * 64n * 4096n * 2n;
+  const loss = 64n * 4096n * (2n + 4n);
+  assert.equal(BigInt(r.models[0]!.budgets[0]!.value), states + activations + loss);
+});
