@@ -46,3 +46,25 @@ export function memoryRefusal(model: string, dtype: string, e: MemoryEstimate, m
     `Probe it on a larger machine${dtype === 'fp32' && e.need / 2 <= mem.available ? ' or at fp16 (half the bytes)' : ''}, or export the graph alone (npas export-onnx --graph-json, which draws no weights); --ignore-memory tries anyway.`
   );
 }
+
+/**
+ * The same pre-check for `npas export-onnx`: the exporter draws every stored weight once and
+ * streams it to disk without a second copy (a decode graph also draws its KV cache), and it
+ * builds no activations. A model that cannot fit is refused before the first tensor is drawn,
+ * instead of growing to the machine's limit and failing with "Array buffer allocation failed".
+ */
+export function exportMemoryEstimate(report: Pick<ModelReport, 'memory'>, decode: boolean): MemoryEstimate {
+  const weights = Number(report.memory.weightBytes);
+  const kvCache = decode ? Number(report.memory.kvCacheBytes) : 0;
+  return { weights, kvCache, activations: 0, need: weights + kvCache };
+}
+
+/** The export's refusal when the estimate exceeds `available`; undefined when it fits. */
+export function exportMemoryRefusal(model: string, dtype: string, e: MemoryEstimate, mem: { available: number; total: number }): string | undefined {
+  if (e.need <= mem.available) return undefined;
+  return (
+    `${model} needs about ${gib(e.need)} of host memory to export at ${dtype} (synthetic weights ${gib(e.weights)}${e.kvCache > 0 ? ` + KV cache ${gib(e.kvCache)}` : ''}), ` +
+    `but ${gib(mem.available)} is available (${gib(mem.total)} total). Export it on a larger machine${dtype === 'fp32' && e.need / 2 <= mem.available ? ' or at fp16 (half the bytes)' : ''}, ` +
+    `or the graph alone (--graph-json, which draws no weights); --ignore-memory tries anyway.`
+  );
+}

@@ -40,3 +40,24 @@ test('the probe host refuses DeepSeek-V2 (236B) up front with a memory error, dr
   }
   assert.ok(Date.now() - t0 < 30_000, 'refused before exporting');
 });
+
+test('npas export-onnx refuses a model past the machine\'s memory before drawing a weight (exit 5), as the probe does', async () => {
+  const { mainAsync } = await import('../../src/cli/main.js');
+  const { exportMemoryEstimate, exportMemoryRefusal } = await import('../../kernels/probe-memory.js');
+  // 4 × Linear(65,536, 65,536): 4 · 2^32 = 17,179,869,184 params, 64 GiB at fp32 (drawn once, streamed to disk).
+  const spec = 'model Big { body = Linear(65536, 65536) * 4 }\n';
+  const report = analyze(spec, { dtype: 'fp32' }).models[0]!;
+  const e = exportMemoryEstimate(report, false);
+  assert.equal(e.need, 4 * 2 ** 32 * 4);
+  assert.match(exportMemoryRefusal('Big', 'fp32', e, { available: 16 * GiB, total: 32 * GiB }) ?? '', /^Big needs about 64\.0 GiB of host memory to export at fp32 \(synthetic weights 64\.0 GiB\), but 16\.0 GiB is available/);
+  assert.equal(exportMemoryRefusal('Big', 'fp32', e, { available: 80 * GiB, total: 96 * GiB }), undefined);
+  // Through the CLI, against this machine: 10^14 params (400 TB) fit nowhere.
+  let stderr = '';
+  const written: string[] = [];
+  const io = { stdout: () => {}, stderr: (t: string) => void (stderr += t), readFile: () => 'model Huge { body = Linear(1_000_000, 1_000_000) * 100 }\n', writeFile: (p: string) => void written.push(p) };
+  const t0 = performance.now();
+  assert.equal(await mainAsync(['export-onnx', 'huge.npas', '--model', 'Huge', '-o', '/tmp/never-written.onnx'], io), 5, stderr);
+  assert.match(stderr, /export-onnx: Huge needs about 372529\.0 GiB of host memory to export at fp32/);
+  assert.deepEqual(written, []);
+  assert.ok(performance.now() - t0 < 5000);
+});
