@@ -18,6 +18,7 @@ import { KERNEL_RPC, type HostInfo, type JsonRpcRequest, type JsonRpcResponse, t
 import { ExportError, exportModel, onnxBytes, writeOnnx, type ExportResult } from './export.js';
 import { loadModel } from './engine-bridge.js';
 import { availableMemory, memoryRefusal, probeMemoryEstimate } from './probe-memory.js';
+import { watchParent, type ParentWatchdog } from './parent-watchdog.js';
 import { defaultFill, type WeightFill } from './graph-builder.js';
 import { DEFAULT_EXTERNAL_THRESHOLD, type NodeSpec } from './onnx-writer.js';
 import { CUDA_INSTALL_HINT, binDir, hasCudaProvider, ortPackageDir, shadowPackage } from './runtime.js';
@@ -228,6 +229,7 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
   }
   if (exported.maxSeq !== undefined && p.seq > exported.maxSeq) throw new ProbeFailure('spec', `seq ${p.seq} exceeds the model's learned position table (${exported.maxSeq} positions)`);
   const tmp = mkdtempSync(join(tmpdir(), 'npas-probe-'));
+  watchdog?.track(tmp);
   try {
     const weightBytes = exported.spec.graph.initializers.reduce((s, t) => s + t.raw.length, 0);
     let source: string | Uint8Array;
@@ -427,6 +429,7 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
     };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+    watchdog?.untrack(tmp);
   }
 }
 
@@ -453,6 +456,9 @@ async function handle(req: JsonRpcRequest): Promise<void> {
     send({ jsonrpc: '2.0', id, error: { code: -32000, message, data: { kind } } });
   }
 }
+
+/** Ends this host when its parent dies, even in the middle of a long synchronous step. */
+const watchdog: ParentWatchdog | undefined = process.send ? watchParent() : undefined;
 
 if (process.send) {
   process.on('message', (m: unknown) => void handle(m as JsonRpcRequest));
