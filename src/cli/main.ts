@@ -9,6 +9,7 @@ import { runBudget } from './commands/budget.js';
 import { runCheck } from './commands/check.js';
 import { runExportOnnx } from './commands/export-onnx.js';
 import { runFit } from './commands/fit.js';
+import { runParam } from './commands/param.js';
 import { runPlan } from './commands/plan.js';
 import { runProbeCommand } from './commands/probe.js';
 import { runImportHf } from './commands/import-hf.js';
@@ -39,6 +40,9 @@ commands:
                                    comma lists and ranges (--seq 2048,4096 --gpus 8..64) sweep a grid
   fit FILE [--model M] [--device D] [--gpus N] [--seq S] [--batch B] [--json]
                                    serving: largest context and batch, tokens/s; training: fewest GPUs that fit
+  param FILE [--model NAME] [--lr X] [--init-std X] [--weight-decay X] [--json]
+                                   the parameterisation (param mup(…), completep(…), u_mup(…)): each weight's init std,
+                                   Adam LR, multiplier, residual scale and weight decay, transferred from the base's
   help                             this text
 `;
 
@@ -51,6 +55,7 @@ const COMMANDS: Record<string, (argv: readonly string[], io: CliIO) => number> =
   'export-onnx': runExportOnnx,
   plan: runPlan,
   fit: runFit,
+  param: runParam,
 };
 
 /** Commands that wait on a child process; run through mainAsync. */

@@ -57,3 +57,6 @@ export type { WeightSpec, LayerCost, AttentionInfo, ConvInfo, ArgValue } from '.
 export type { AdapterMethod, HeadShare, Modifier, PatternStep, ResolvedSharing, StackShare, StackStrategy, TieSource } from './sharing/declarations.js';
 export { instanceAt, type ResolvedPath } from './sharing/resolve-path.js';
 export * from './plans/index.js';
+export { SCHEMES, WEIGHT_CLASSES, findScheme, formatScaling, type Scheme, type SchemeName, type WeightClass } from './parameterization/schemes.js';
+export { PARAM_ARGS, type Parameterization } from './parameterization/resolve-parameterization.js';
+export { transferTable, type BaseOverrides, type Factor, type TransferRow, type TransferTable } from './parameterization/transfer.js';

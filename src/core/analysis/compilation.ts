@@ -15,6 +15,8 @@ import { evaluateFile, type EvaluatedModel } from '../semantics/evaluate-model.j
 import type { ResolvedSharing } from '../sharing/declarations.js';
 import { resolvePath, type ResolvedPath } from '../sharing/resolve-path.js';
 import { resolveSharing } from '../sharing/resolve-statements.js';
+import { resolveParameterization, type Parameterization } from '../parameterization/resolve-parameterization.js';
+import { transferTable } from '../parameterization/transfer.js';
 import { measureBudget, prepareBudget, type PreparedConstraint } from './budgets.js';
 import { DTYPE_BITS, isDType } from './dtypes.js';
 import { globalTotals } from './layer-totals.js';
@@ -66,6 +68,8 @@ export interface CompiledModel {
   readonly whole: Totals;
   /** The per-node report (settings-independent). */
   readonly tree: NodeReport;
+  /** The `param` statement's rules per weight (absent when the model declares none). */
+  readonly parameterization: Parameterization | undefined;
   /** The constraints of every `budget` block naming this model, in file order. */
   readonly budget: readonly PreparedConstraint[];
   /** Every `plan` declaration naming this model, in file order (docs/plans.md). */
@@ -201,6 +205,7 @@ export class Compilation {
       latency: metrics.latency,
       budgets: [],
       tree: m.tree,
+      ...(m.parameterization ? { parameterization: transferTable(m.parameterization) } : {}),
     };
   }
 }
@@ -264,6 +269,7 @@ function compileModel(m: EvaluatedModel, ctx: EvalContext): CompiledModel | unde
     }),
     whole,
     tree,
+    parameterization: resolveParameterization(m.statements, tree, m.declaration.range, ctx),
     budget: [],
     plans: [],
     resolve: (path) => ctx.quietly(() => resolvePath(path, m.members, m.scope, ctx)),

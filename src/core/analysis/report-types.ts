@@ -3,6 +3,7 @@
 
 import type { WeightRole } from '../layers/layer-kind.js';
 import type { TextRange } from '../syntax/syntax-tree.js';
+import type { TransferTable } from '../parameterization/transfer.js';
 
 /** Element types the report can be evaluated at, with their sizes in bytes. */
 export type DType = 'fp32' | 'tf32' | 'bf16' | 'fp16' | 'fp8' | 'int8' | 'int4';
@@ -128,4 +129,6 @@ export interface ModelReport {
   readonly latency: LatencyReport;
   readonly budgets: readonly BudgetResult[];
   readonly tree: NodeReport;
+  /** The `param` statement's table: each weight's init std, LR, multiplier, residual and decay factors. */
+  readonly parameterization?: TransferTable;
 }

@@ -50,6 +50,7 @@ export const DIAGNOSTIC_CODES = {
   'npas-bank': 'A malformed SSN template bank.',
   'npas-route': 'A malformed recursion routing declaration.',
   'npas-allocate': 'An allocation request that cannot be planned (bad arguments, impossible budget).',
+  'npas-param': 'A malformed parameterisation (`param mup(…)`): unknown scheme, bad argument, a width or depth that cannot be inferred.',
 
   // Budgets.
   'npas-budget-metric': 'An unknown budget metric or metric argument.',

@@ -3,7 +3,7 @@
 
 const KEYWORDS = new Set([
   'model', 'block', 'variant', 'of', 'budget', 'share', 'tie', 'adapt', 'hash', 'bank', 'dict', 'route', 'freeze',
-  'train', 'allocate', 'relax', 'tied', 'if', 'then', 'else', 'for', 'in', 'and', 'or', 'not', 'true', 'false', 'none',
+  'train', 'allocate', 'param', 'relax', 'tied', 'if', 'then', 'else', 'for', 'in', 'and', 'or', 'not', 'true', 'false', 'none',
 ]);
 
 /** A valid identifier from arbitrary text, or undefined when nothing usable remains. */

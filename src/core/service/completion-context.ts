@@ -24,7 +24,7 @@ export interface CallSite {
   readonly statement: string | undefined;
 }
 
-export type StatementMethodSlot = 'share' | 'share kv' | 'share heads' | 'relax' | 'adapt' | 'hash' | 'bank' | 'dict' | 'route';
+export type StatementMethodSlot = 'share' | 'share kv' | 'share heads' | 'relax' | 'adapt' | 'hash' | 'bank' | 'dict' | 'route' | 'param';
 
 export type CompletionSite =
   | { readonly kind: 'none' }
@@ -55,7 +55,7 @@ export interface CompletionContext {
   readonly replace: TextRange;
 }
 
-const STATEMENT_KEYWORDS = new Set(['share', 'tie', 'adapt', 'hash', 'bank', 'dict', 'route', 'freeze', 'train', 'allocate']);
+const STATEMENT_KEYWORDS = new Set(['share', 'tie', 'adapt', 'hash', 'bank', 'dict', 'route', 'freeze', 'train', 'allocate', 'param']);
 
 function isWord(t: Token): boolean {
   return t.kind === 'Identifier' || /^[a-z]+$/.test(t.kind);
@@ -163,6 +163,7 @@ export function completionContext(text: string, file: SourceFile, offset: number
       return at({ kind: 'expression' });
     }
     if (keyword === 'allocate') return at({ kind: 'expression' });
+    if (keyword === 'param') return item.length === 1 ? at({ kind: 'method', slot: 'param' }) : at({ kind: 'expression' });
     if (keyword === 'bank' && !equals) return none();
     return at({ kind: 'path', owner: owner?.kind === 'Budget' ? undefined : owner, prefix: pathPrefix(tokens, prevIndex), modifiers: keyword === 'share' && item.length === 1 });
   }

@@ -13,6 +13,7 @@ import { BUDGET_METRICS } from '../analysis/budgets.js';
 import { findDevice } from '../analysis/devices.js';
 import { DTYPE_BITS, isDType } from '../analysis/dtypes.js';
 import type { BudgetResult, ModelReport, NodeReport, ParamCounts } from '../analysis/report-types.js';
+import type { Factor, TransferTable } from '../parameterization/transfer.js';
 import { ACTIVATIONS } from '../layers/arg-specs.js';
 import type { LayerKind } from '../layers/layer-kind.js';
 import * as Q from '../numbers/rational.js';
@@ -43,6 +44,12 @@ export function hoverAt(text: string, analysis: AnalysisResult, offset: number):
     if (markdown) return { range: ref.range, markdown };
   }
   const token = tokenAt(sourceTokens(text).tokens, offset);
+  if (token?.kind === 'param') {
+    // The statement's keyword shows what it yields for the model (or variant) it is written in.
+    const decl = analysis.file.items.find((i) => (i.kind === 'Model' || i.kind === 'Variant') && i.range.start <= offset && offset < i.range.end);
+    const table = decl && (decl.kind === 'Model' || decl.kind === 'Variant') ? indexOf(analysis).model(decl.name.text)?.parameterization : undefined;
+    if (table) return { range: { start: token.start, end: token.end }, markdown: `\`param\` — ${KEYWORD_DOCS.param}\n\n${parameterizationMarkdown(table)}` };
+  }
   if (token && KEYWORD_DOCS[token.kind]) return { range: { start: token.start, end: token.end }, markdown: `\`${token.kind}\` — ${KEYWORD_DOCS[token.kind]}` };
   return undefined;
 }
@@ -111,7 +118,35 @@ export function modelMarkdown(m: ModelReport): string {
     lines.push('', '**Budgets**:');
     for (const b of m.budgets) lines.push(`- ${b.ok ? '✅' : '❌'} \`${b.constraint}\` — measured ${budgetNumber(b.constraint, b.value)}`);
   }
+  if (m.parameterization) lines.push('', parameterizationMarkdown(m.parameterization));
   return lines.join('\n');
+}
+
+/** The parameterisation per weight class (every weight of a class follows its rule; `npas param` lists each). */
+export function parameterizationMarkdown(t: TransferTable): string {
+  const factor = (f: Factor | undefined, none: string): string => {
+    if (!f) return none;
+    const value = f.formula === '1' ? '1' : `${f.formula} = ${shortNumber(f.value)}`;
+    return f.target !== undefined ? `${value} → ${shortNumber(f.target)}` : value;
+  };
+  const alpha = t.alpha !== undefined ? `, α = ${t.alpha}` : '';
+  const lines = [
+    `**Parameterisation** \`${t.scheme}\`${alpha}: width ${t.width} (base ${t.baseWidth}, m_N = ${shortNumber(t.widthRatio)}), depth ${t.depth} (base ${t.baseDepth}, m_L = ${shortNumber(t.depthRatio)})`,
+    '',
+    '| class | e.g. | init std | Adam LR | multiplier | residual | weight decay |',
+    '|:--|:--|:--|:--|:--|:--|:--|',
+  ];
+  const seen = new Set<string>();
+  for (const r of t.rows) {
+    if (seen.has(r.weightClass)) continue;
+    seen.add(r.weightClass);
+    lines.push(`| ${r.weightClass} | \`${r.path}\` | ${factor(r.initStd, 'norm 1, bias 0')} | ${factor(r.lr, '')} | ${factor(r.output, '')} | ${factor(r.residual, '')} | ${factor(r.weightDecay, 'none')} |`);
+  }
+  return lines.join('\n');
+}
+
+function shortNumber(x: number): string {
+  return Number(x.toPrecision(4)).toString();
 }
 
 function paramsTable(p: ParamCounts): string {

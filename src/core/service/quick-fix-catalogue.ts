@@ -45,6 +45,7 @@ export const QUICK_FIX_CATALOGUE: Readonly<Record<DiagnosticCode, string | undef
   'npas-bank': undefined,
   'npas-route': undefined,
   'npas-allocate': undefined,
+  'npas-param': undefined,
   'npas-budget-metric': 'Change to the closest metric.',
   'npas-budget-violated': undefined,
   'npas-budget-target': 'Change to the closest model or variant.',

@@ -4,6 +4,9 @@
 // mean; this table is what completion offers and hovers explain, and a test checks each
 // method listed here is accepted by the engine.
 
+import { PARAM_ARGS } from '../parameterization/resolve-parameterization.js';
+import { SCHEMES } from '../parameterization/schemes.js';
+
 /** An argument of a statement method (`rank` of `lora(rank: 64)`). */
 export interface MethodArg {
   readonly name: string;
@@ -90,7 +93,15 @@ export const ADAPTERS: readonly StatementMethod[] = [
 ];
 
 /** The method each other statement takes after its `:`. */
-export const STATEMENT_METHODS: Readonly<Record<'hash' | 'bank' | 'dict' | 'route', readonly StatementMethod[]>> = {
+export const STATEMENT_METHODS: Readonly<Record<'hash' | 'bank' | 'dict' | 'route' | 'param', readonly StatementMethod[]>> = {
+  // From the parameterisation tables themselves, so completion offers exactly what the engine reads.
+  param: SCHEMES.map((scheme) => ({
+    name: scheme.name,
+    call: true,
+    args: PARAM_ARGS.filter((a) => a.name !== 'alpha' || scheme.alpha).map((a) => ({ name: a.name, required: a.required, doc: a.doc })),
+    snippet: `${scheme.name}(base_width: \${1:256}, base_depth: \${2:4})`,
+    doc: scheme.doc,
+  })),
   hash: [
     { name: 'roast', call: true, args: [{ name: 'memory', required: true, doc: 'Parameters in the global hashed memory.' }, { name: 'scales', required: false, doc: 'One scale per weight.', values: ['true', 'false'] }], snippet: 'roast(memory: ${1:1M})', doc: 'ROAST: weights read their entries from one hashed memory.' },
     { name: 'rps', call: true, args: [{ name: 'memory', required: true, doc: 'Parameters in the global memory.' }, { name: 'scales', required: false, doc: 'One scale per weight.', values: ['true', 'false'] }], snippet: 'rps(memory: ${1:1M})', doc: 'STABLE-RPS (RANDOMFOLD) hashed memory.' },
@@ -137,6 +148,7 @@ export const MEMBER_KEYWORDS: readonly { readonly keyword: string; readonly snip
   { keyword: 'freeze', snippet: 'freeze ${1:embed}', doc: 'Marks stored weights as not trainable.' },
   { keyword: 'train', snippet: 'train ${1:embed}', doc: 'Marks stored weights as trainable.' },
   { keyword: 'allocate', snippet: 'allocate params: ${1:1M}', doc: 'Asks the NPAS allocator for a plan storing exactly N parameters.' },
+  { keyword: 'param', snippet: 'param ${1:mup}(base_width: ${2:256})', doc: 'A parameterisation (sp, mup, depth_mup, completep, u_mup): every weight\'s init std, LR, multiplier, residual scale and weight decay relative to a tuned base model.' },
 ];
 
 /** Keywords that start a top-level declaration. */
@@ -165,5 +177,6 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   freeze: '`freeze PATHS`: stored weights that receive no gradients.',
   train: '`train PATHS`: stored weights that receive gradients (overrides an adapter\'s frozen base).',
   allocate: '`allocate params: N, …`: a request for the NPAS allocator.',
+  param: '`param scheme(base_width: W, base_depth: D, lr: η)`: the parameterisation (sp, mup, depth_mup, completep, u_mup) — each weight\'s init std, Adam LR, multiplier, residual branch scale and weight decay as factors of the tuned base model\'s (`npas param`).',
   relax: '`relax adapter`: adds a separate adapter to every instance of a shared stack (Relaxed Recursive Transformers).',
 };

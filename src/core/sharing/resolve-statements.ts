@@ -185,6 +185,9 @@ function resolveStatement(s: Statement, scope: Scope, b: Builder): void {
       return;
     case 'allocate':
       return resolveAllocate(s, scope, b);
+    case 'param':
+      // A parameterisation changes no count; parameterization/ reads it after the walk.
+      return;
   }
 }
 

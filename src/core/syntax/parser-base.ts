@@ -24,7 +24,7 @@ const CONTINUATION_TOKENS: ReadonlySet<TokenKind> = new Set<TokenKind>([
 /** Keywords that can only begin a member or a declaration, never appear inside an expression. */
 const STRUCTURAL_KEYWORDS: ReadonlySet<TokenKind> = new Set<TokenKind>([
   'model', 'variant', 'budget', 'block',
-  'share', 'tie', 'adapt', 'hash', 'bank', 'dict', 'route', 'freeze', 'train', 'allocate',
+  'share', 'tie', 'adapt', 'hash', 'bank', 'dict', 'route', 'freeze', 'train', 'allocate', 'param',
 ]);
 
 export abstract class ParserBase {

@@ -61,7 +61,7 @@ function infixPower(kind: TokenKind): number {
 
 /** Keywords accepted (with an error) where a name is expected, because they plausibly were meant as one. */
 const KEYWORDS_USABLE_AS_NAMES: ReadonlySet<TokenKind> = new Set<TokenKind>([
-  'share', 'tie', 'adapt', 'hash', 'bank', 'dict', 'route', 'freeze', 'train', 'allocate',
+  'share', 'tie', 'adapt', 'hash', 'bank', 'dict', 'route', 'freeze', 'train', 'allocate', 'param',
   'true', 'false', 'none',
 ]);
 

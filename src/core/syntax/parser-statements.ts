@@ -191,6 +191,7 @@ export abstract class StatementParser extends ExpressionParser {
   //           | "route" Path ":" Expr
   //           | ( "freeze" | "train" ) PathList
   //           | "allocate" Arg { "," Arg } [ "," ]
+  //           | "param" Expr
   protected parseStatement(): Statement {
     const start = this.current.start;
     const keywordToken = this.next();
@@ -239,6 +240,10 @@ export abstract class StatementParser extends ExpressionParser {
         break;
       case 'allocate':
         args = this.parseBareArguments();
+        break;
+      case 'param':
+        // `param mup(base_width: 256)`: the scheme call follows the keyword directly.
+        value = this.parseExpression();
         break;
       default:
         // adapt, hash, dict

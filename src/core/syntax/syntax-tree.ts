@@ -282,9 +282,10 @@ export interface Constraint {
  * - `route target: mor(...)`
  * - `freeze targets` / `train targets`
  * - `allocate args` (an NPAS allocation request)
+ * - `param scheme(args)` (a parameterisation: μP, u-μP, CompleteP, …; see parameterization/)
  */
 export type StatementKeyword =
-  | 'share' | 'tie' | 'adapt' | 'hash' | 'bank' | 'dict' | 'route' | 'freeze' | 'train' | 'allocate';
+  | 'share' | 'tie' | 'adapt' | 'hash' | 'bank' | 'dict' | 'route' | 'freeze' | 'train' | 'allocate' | 'param';
 
 /**
  * A sharing/training statement. Its shape is uniform so that the parser stays small and the
@@ -293,7 +294,8 @@ export type StatementKeyword =
  * - `modifier`: `kv` or `heads` after `share`;
  * - `label`: the bank name in `bank g1 = a, b: ssn(...)`;
  * - for `tie a = b`, `targets` is `[a]` and `source` is `b`;
- * - for `allocate`, `targets` is empty and `args` holds the request.
+ * - for `allocate`, `targets` is empty and `args` holds the request;
+ * - for `param`, `targets` is empty and `value` is the scheme call (`mup(base_width: 256)`).
  */
 export interface Statement {
   readonly kind: 'Statement';

@@ -5,7 +5,7 @@
 /** Reserved words: they can never be used as names. */
 export const KEYWORDS = [
   'model', 'block', 'variant', 'of', 'budget',
-  'share', 'tie', 'adapt', 'hash', 'bank', 'dict', 'route', 'freeze', 'train', 'allocate',
+  'share', 'tie', 'adapt', 'hash', 'bank', 'dict', 'route', 'freeze', 'train', 'allocate', 'param',
   'relax', 'tied',
   'if', 'then', 'else', 'for', 'in', 'and', 'or', 'not',
   'true', 'false', 'none',
@@ -67,10 +67,10 @@ export const NUMBER_SUFFIXES: ReadonlySet<string> = new Set([
 
 /** The keywords that begin a sharing or training statement inside a model, block or variant. */
 export type StatementKeywordKind =
-  | 'share' | 'tie' | 'adapt' | 'hash' | 'bank' | 'dict' | 'route' | 'freeze' | 'train' | 'allocate';
+  | 'share' | 'tie' | 'adapt' | 'hash' | 'bank' | 'dict' | 'route' | 'freeze' | 'train' | 'allocate' | 'param';
 
 const STATEMENT_KEYWORDS: ReadonlySet<TokenKind> = new Set<TokenKind>([
-  'share', 'tie', 'adapt', 'hash', 'bank', 'dict', 'route', 'freeze', 'train', 'allocate',
+  'share', 'tie', 'adapt', 'hash', 'bank', 'dict', 'route', 'freeze', 'train', 'allocate', 'param',
 ]);
 
 /** Whether a token kind begins a statement. */

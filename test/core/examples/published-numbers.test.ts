@@ -675,6 +675,37 @@ const referenceCase: Case = {
 };
 
 // ---------------------------------------------------------------------------------------------
+// μTransfer (Tensor Programs V, Section 7): a width-256 proxy of GPT-3 6.7B (Brown et al. 2020,
+// Table 2.1: 32 layers, d_model 4,096, "6.7B"), GPT-2's architecture with a 2,048-token context.
+// A GPT-2 layer is 12d² + 13d parameters (biased q, k, v, o and MLP 4d, two LayerNorms).
+
+const gpt3 = (d: number): bigint => 32n * bertLayer(d) + B(50_257 * d) + B(2048 * d) + layerNorm(d);
+const GPT3_6_7B = gpt3(4096);
+assert.equal(bertLayer(4096), 12n * 4096n * 4096n + 13n * 4096n);
+assert.equal(Number(GPT3_6_7B / 100_000_000n), 66); // 6.66B: "6.7B"
+const PROXY = gpt3(256);
+assert.equal(Number((PROXY + 500_000n) / 1_000_000n), 39); // 38.7M: the paper's "40M"
+
+const mutransferCase: Case = {
+  file: 'mutransfer-gpt3.npas',
+  options: {},
+  models: {
+    GPT3_6_7B: { stored: GPT3_6_7B, effective: GPT3_6_7B + B(50_257 * 4096) },
+    Proxy40M: { stored: PROXY },
+  },
+};
+
+test('μTransfer to GPT-3 6.7B: hidden LR × 256/4096, hidden init std × √(256/4096), readout × 256/4096 (μP, Adam)', () => {
+  const t = report('mutransfer-gpt3.npas', 'GPT3_6_7B').parameterization;
+  assert.ok(t);
+  const row = (path: string) => t.rows.find((r) => r.path === path)!;
+  assert.equal(row('h.attn.q').lr.value, 256 / 4096);
+  assert.equal(row('h.mlp.down').initStd?.value, Math.sqrt(256 / 4096));
+  assert.equal(row('lm_head.weight').output.value, 256 / 4096);
+  assert.equal(row('wte.weight').lr.value, 1);
+  const proxy = report('mutransfer-gpt3.npas', 'Proxy40M').parameterization;
+  assert.ok(proxy && proxy.rows.every((r) => r.lr.value === 1 && r.output.value === 1), 'the proxy is the base: every factor 1');
+});
 
 const CASES: readonly Case[] = [
   albertCase,
@@ -691,6 +722,7 @@ const CASES: readonly Case[] = [
   vbCase,
   ssnCase,
   referenceCase,
+  mutransferCase,
 ];
 
 for (const c of CASES) {

@@ -21,7 +21,7 @@ const MODEL = (statement: string): string => `model M {
 }
 `;
 
-const STATEMENT_CODES = new Set(['npas-share-strategy', 'npas-adapter', 'npas-hash', 'npas-bank', 'npas-route', 'npas-kv-source', 'npas-share-target', 'npas-syntax-expected', 'npas-syntax-unexpected-token']);
+const STATEMENT_CODES = new Set(['npas-share-strategy', 'npas-adapter', 'npas-hash', 'npas-bank', 'npas-route', 'npas-param', 'npas-kv-source', 'npas-share-target', 'npas-syntax-expected', 'npas-syntax-unexpected-token']);
 
 const statements: string[] = [
   // The stack has 4 instances, as many as the map snippet's default lists.
@@ -33,6 +33,7 @@ const statements: string[] = [
   ...STATEMENT_METHODS.bank.map((m) => `bank g = body: ${filled(m.snippet)}`),
   ...STATEMENT_METHODS.dict.map((m) => `dict body.attn: ${filled(m.snippet)}`),
   ...STATEMENT_METHODS.route.map((m) => `route body: ${filled(m.snippet).replace('3', '2')}`),
+  ...STATEMENT_METHODS.param.map((m) => `param ${filled(m.snippet)}`),
 ];
 
 for (const statement of statements) {
