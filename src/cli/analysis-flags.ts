@@ -1,7 +1,7 @@
 // The analysis settings flags shared by every command that analyses a spec
 // (`--seq`, `--src-seq`, `--batch`, `--dtype`, `--device`), checked once, the same way.
 
-import { findDevice, isDType, type AnalysisOptions } from '../core/index.js';
+import { findDevice, isDType, type AnalysisOptions, DTYPE_NAMES, DEVICE_NAMES } from '../core/index.js';
 import { positiveIntFlag, type FlagSpec } from './args.js';
 import { CliError } from './io.js';
 
@@ -31,12 +31,12 @@ export function readAnalysisFlags(flags: ReadonlyMap<string, string | true>): Pa
   if (srcSeq) o.srcSeq = positiveIntFlag(srcSeq, 'src-seq');
   if (batch) o.batch = positiveIntFlag(batch, 'batch');
   if (dtype) {
-    if (!isDType(dtype)) throw new CliError(`--dtype must be one of fp32, tf32, bf16, fp16, fp8, int8, int4; got '${dtype}'`);
+    if (!isDType(dtype)) throw new CliError(`--dtype must be one of ${DTYPE_NAMES.join(', ')}; got '${dtype}'`);
     o.dtype = dtype;
   }
   if (device) {
     const d = findDevice(device);
-    if (!d) throw new CliError(`--device must be one of H100, H200, A100, L4, RTX4090, CPU; got '${device}'`);
+    if (!d) throw new CliError(`--device must be one of ${DEVICE_NAMES.join(', ')}; got '${device}'`);
     o.device = d.name;
   }
   return o;

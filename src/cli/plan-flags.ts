@@ -1,7 +1,7 @@
 // The flags `npas plan` and `npas fit` share: the cluster, the parallel layout, the schedule,
 // recomputation, optimizer, fine-tuning and dtypes, read into the core's PlanSettings.
 
-import { DEFAULT_PLAN, FINETUNE_MODES, OPTIMIZER_NAMES, RECOMPUTE_MODES, findDevice, isDType, type DType, type FinetuneMode, type OptimizerName, type PlanSettings, type RecomputeMode, type ZeroStage } from '../core/index.js';
+import { DEFAULT_PLAN, FINETUNE_MODES, OPTIMIZER_NAMES, RECOMPUTE_MODES, findDevice, isDType, type DType, type FinetuneMode, type OptimizerName, type PlanSettings, type RecomputeMode, type ZeroStage, DTYPE_NAMES, DEVICE_NAMES } from '../core/index.js';
 import { positiveIntFlag, type FlagSpec } from './args.js';
 import { CliError } from './io.js';
 
@@ -39,7 +39,7 @@ function oneOf<T extends string>(value: string, allowed: readonly T[], flag: str
 }
 
 function dtypeFlag(value: string, flag: string): DType {
-  if (!isDType(value)) throw new CliError(`--${flag} must be one of fp32, tf32, bf16, fp16, fp8, int8, int4; got '${value}'`);
+  if (!isDType(value)) throw new CliError(`--${flag} must be one of ${DTYPE_NAMES.join(', ')}; got '${value}'`);
   return value;
 }
 
@@ -65,7 +65,7 @@ export function readPlanFlags(flags: ReadonlyMap<string, string | true>): PlanSe
   };
   const deviceName = str('device') ?? DEFAULT_PLAN.device;
   const device = findDevice(deviceName);
-  if (!device) throw new CliError(`--device must be one of H100, H200, A100, L4, RTX4090, CPU; got '${deviceName}'`);
+  if (!device) throw new CliError(`--device must be one of ${DEVICE_NAMES.join(', ')}; got '${deviceName}'`);
   const tp = int('tp', 1);
   const pp = int('pp', 1);
   const cp = int('cp', 1);

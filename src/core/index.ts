@@ -15,8 +15,8 @@ export type {
   NodeReport,
   ParamCounts,
 } from './analysis/report-types.js';
-export { DEVICES, findDevice, type DeviceProfile } from './analysis/devices.js';
-export { isDType } from './analysis/dtypes.js';
+export { DEVICES, DEVICE_NAMES, findDevice, type DeviceProfile } from './analysis/devices.js';
+export { DTYPE_NAMES, isDType } from './analysis/dtypes.js';
 export { BUDGET_METRICS } from './analysis/budgets.js';
 export type { Diagnostic, Severity } from './diagnostics/diagnostic.js';
 export { DIAGNOSTIC_CODES, type DiagnosticCode } from './diagnostics/codes.js';

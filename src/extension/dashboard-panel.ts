@@ -15,7 +15,9 @@
 
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import type { LanguageClient } from 'vscode-languageclient/node';
 import type { DashboardData } from '../core/layout/types.js';
+import { DASHBOARD_DATA_METHOD, type DashboardDataParams } from '../protocol/lsp-extensions.js';
 import type { HostToWebview, ViewId } from '../protocol/webview-messages.js';
 import { VIEW_IDS } from '../protocol/webview-messages.js';
 import { dashboardHtml } from '../../webview/html.js';
@@ -112,6 +114,8 @@ export class DashboardController implements vscode.Disposable {
     private readonly context: vscode.ExtensionContext,
     private readonly log: vscode.LogOutputChannel,
     private readonly settings: SettingsReader,
+    /** The running language server, which answers `npas/dashboardData` from its compilation. */
+    private readonly client: () => LanguageClient | undefined = () => undefined,
   ) {
     const stored = context.workspaceState.get<string>(FOLLOWED_KEY);
     if (stored) this.followed = vscode.Uri.parse(stored);
@@ -330,7 +334,7 @@ export class DashboardController implements vscode.Disposable {
     this.stale = false;
     const t0 = Date.now();
     try {
-      const data = await loadDashboardData(document.getText(), this.settings, baseName(document.uri));
+      const data = await this.dashboardData(document);
       this.state = { ...this.state, lastAnalysisMs: Date.now() - t0 };
       if (this.panel) this.panel.title = `NPAS: ${baseName(document.uri)}`;
       this.post({ type: 'update', data });
@@ -341,6 +345,21 @@ export class DashboardController implements vscode.Disposable {
       this.post({ type: 'error', message });
       return undefined;
     }
+  }
+
+  /**
+   * The language server's answer, from the compilation it keeps for this version (the host's
+   * thread does no engine work on an edit); computed here only when no server runs.
+   */
+  private async dashboardData(document: vscode.TextDocument): Promise<DashboardData> {
+    const source = baseName(document.uri);
+    const client = this.client();
+    if (client) {
+      const params: DashboardDataParams = { uri: document.uri.toString(), source, settings: this.settings.analysis() };
+      const data = await client.sendRequest<DashboardData | null>(DASHBOARD_DATA_METHOD, params);
+      if (data) return data;
+    }
+    return loadDashboardData(document.getText(), this.settings, source);
   }
 
   private scheduleUpdate(delay = UPDATE_DEBOUNCE_MS): void {
@@ -421,7 +440,10 @@ export class DashboardController implements vscode.Disposable {
   }
 }
 
-/** dashboardData at the validated analysis settings; the engine is loaded on first use, not at activation. */
+/**
+ * dashboardData at the validated analysis settings, on this thread: only when the language server
+ * is not running (or does not have the document open). The engine is loaded on first use, not at activation.
+ */
 async function loadDashboardData(text: string, settings: SettingsReader, source: string): Promise<DashboardData> {
   const { dashboardData } = await import('../core/index.js');
   const a = settings.analysis();

@@ -18,6 +18,26 @@ export interface ProtocolRange {
   readonly end: ProtocolPosition;
 }
 
+/**
+ * `npas/dashboardData`: the dashboard's data (`DashboardData`, src/core/layout/types.ts: exact
+ * counts as decimal strings, ranges as engine offsets) for one open document at the server's
+ * settings, built from the server's compilation of the document's current version, so the
+ * extension host runs no engine work while a user edits.
+ */
+export const DASHBOARD_DATA_METHOD = 'npas/dashboardData';
+
+export interface DashboardDataParams {
+  /** The document's URI; the server answers from its open copy (unsaved edits included). */
+  readonly uri: string;
+  /** The spec's name as the dashboard shows it. */
+  readonly source: string;
+  /**
+   * The settings to measure at (the client's validated `npas.analysis`, sent along so a
+   * settings change cannot race the request); the server's own when absent.
+   */
+  readonly settings?: AnalysisSettingsJson;
+}
+
 /** `npas/modelReports`: the budget report of every model and variant of one open document. */
 export const MODEL_REPORTS_METHOD = 'npas/modelReports';
 

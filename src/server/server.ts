@@ -10,6 +10,7 @@ import { clientFeatures, type ServerContext, type ServerLog } from './context.js
 import { registerCodeActions } from './features/code-actions.js';
 import { registerCodeLens } from './features/code-lens.js';
 import { registerCompletion } from './features/completion.js';
+import { registerDashboardData } from './features/dashboard-data.js';
 import { registerConfiguration } from './features/configuration.js';
 import { registerDefinition } from './features/definition.js';
 import { registerDiagnostics } from './features/diagnostics.js';
@@ -54,6 +55,7 @@ export function startServer(connection: Connection): ServerContext {
   const diagnostics = registerDiagnostics(ctx);
   const hints = registerInlayHints(ctx);
   registerHover(ctx);
+  registerDashboardData(ctx);
   registerCompletion(ctx);
   registerDefinition(ctx);
   registerSymbols(ctx);

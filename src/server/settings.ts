@@ -3,7 +3,7 @@
 // otherwise, and from `initializationOptions` before either arrives. An invalid value is
 // ignored, its default used, and one warning logged for it (not one per re-read).
 
-import { DEFAULT_OPTIONS, findDevice, isDType, type AnalysisOptions, type DType } from '../core/index.js';
+import { DEFAULT_OPTIONS, DEVICE_NAMES, DTYPE_NAMES, findDevice, isDType, type AnalysisOptions, type DType } from '../core/index.js';
 import type { AnalysisSettingsJson } from '../protocol/lsp-extensions.js';
 
 export interface AnalysisSettings extends AnalysisSettingsJson {
@@ -67,8 +67,8 @@ export class SettingsStore {
     const next: AnalysisSettings = {
       sequenceLength: this.check('sequenceLength', s.sequenceLength, positiveInteger, DEFAULT_SETTINGS.sequenceLength, `an integer from 1 to ${MAX_SETTING}`),
       batchSize: this.check('batchSize', s.batchSize, positiveInteger, DEFAULT_SETTINGS.batchSize, `an integer from 1 to ${MAX_SETTING}`),
-      dtype: this.check('dtype', s.dtype, (v) => (typeof v === 'string' && isDType(v) ? v : undefined), DEFAULT_SETTINGS.dtype, 'one of fp32, tf32, bf16, fp16, fp8, int8, int4'),
-      device: this.check('device', s.device, (v) => (typeof v === 'string' ? findDevice(v)?.name : undefined), DEFAULT_SETTINGS.device, 'one of H100, H200, A100, L4, RTX4090, CPU'),
+      dtype: this.check('dtype', s.dtype, (v) => (typeof v === 'string' && isDType(v) ? v : undefined), DEFAULT_SETTINGS.dtype, `one of ${DTYPE_NAMES.join(', ')}`),
+      device: this.check('device', s.device, (v) => (typeof v === 'string' ? findDevice(v)?.name : undefined), DEFAULT_SETTINGS.device, `one of ${DEVICE_NAMES.join(', ')}`),
     };
     const changed = JSON.stringify(next) !== JSON.stringify(this.value);
     if (changed) {

@@ -5,7 +5,7 @@
 // provider says how to install one. Exit 0 measured, 2 usage or spec error, 3 provider
 // missing, 4 the probe failed (session, run, timeout, crash), 130 cancelled (Ctrl-C).
 
-import { findDevice } from '../../core/index.js';
+import { findDevice, DEVICE_NAMES } from '../../core/index.js';
 import type { ProbeParams, ProbeResult } from '../../protocol/kernel-rpc.js';
 import { runProbe } from '../../../kernels/probe-client.js';
 import { parseArgs, positiveIntFlag } from '../args.js';
@@ -58,7 +58,7 @@ export async function runProbeCommand(argv: readonly string[], io: CliIO, hooks:
   if (generation !== 'materialised' && generation !== 'live') throw new CliError(`--generation must be materialised or live; got '${generation}'\n${USAGE}`);
   const deviceFlag = str('device');
   const device = deviceFlag ? findDevice(deviceFlag)?.name : undefined;
-  if (deviceFlag && !device) throw new CliError(`--device must be one of H100, H200, A100, L4, RTX4090, CPU; got '${deviceFlag}'`);
+  if (deviceFlag && !device) throw new CliError(`--device must be one of ${DEVICE_NAMES.join(', ')}; got '${deviceFlag}'`);
   const int = (k: string, d: number | undefined): number | undefined => (str(k) ? positiveIntFlag(str(k)!, k) : d);
   const model = str('model');
   const text = readSpec(positionals[0]!, io);

@@ -9,7 +9,7 @@ import { evaluate, toSmallInteger, type EvalContext } from '../semantics/evaluat
 import type { Scope } from '../semantics/scope.js';
 import type { Constraint } from '../syntax/syntax-tree.js';
 import { findDevice, DEVICE_NAMES } from './devices.js';
-import { DTYPE_BITS, isDType } from './dtypes.js';
+import { DTYPE_NAMES, isDType } from './dtypes.js';
 import { groupDigits } from '../text/number-format.js';
 import type { ModelMetrics } from './model-metrics.js';
 import type { AnalysisOptions, BudgetResult, ParamCounts } from './report-types.js';
@@ -76,7 +76,7 @@ function settingsOf(c: Constraint, spec: MetricSpec, scope: Scope, ctx: EvalCont
       const v = a.value.kind === 'Name' ? a.value.name.text : a.value.kind === 'String' ? a.value.value : '';
       if (name === 'dtype') {
         if (!isDType(v)) {
-          ctx.sink.error('npas-budget-metric', `unknown dtype '${v}' (use ${Object.keys(DTYPE_BITS).join(', ')})`, a.value.range);
+          ctx.sink.error('npas-budget-metric', `unknown dtype '${v}' (use ${DTYPE_NAMES.join(', ')})`, a.value.range);
           return undefined;
         }
         o = { ...o, dtype: v };

@@ -18,7 +18,7 @@ import { resolveSharing } from '../sharing/resolve-statements.js';
 import { resolveParameterization, type Parameterization } from '../parameterization/resolve-parameterization.js';
 import { transferTable } from '../parameterization/transfer.js';
 import { measureBudget, prepareBudget, type PreparedConstraint } from './budgets.js';
-import { DTYPE_BITS, isDType } from './dtypes.js';
+import { DTYPE_NAMES, isDType } from './dtypes.js';
 import { globalTotals } from './layer-totals.js';
 import { classifyEncoders, computeMetrics, type MemberTotals, type ModelMetrics } from './model-metrics.js';
 import type { AnalysisOptions, ModelReport, NodeReport } from './report-types.js';
@@ -293,7 +293,7 @@ function checkedOptions(o: AnalysisOptions, sink: DiagnosticSink): AnalysisOptio
     }
   }
   if (!isDType(String(o.dtype))) {
-    sink.error('npas-eval-range', `the analysis setting dtype must be one of ${Object.keys(DTYPE_BITS).join(', ')}, got ${String(o.dtype)}; using ${DEFAULT_OPTIONS.dtype}`, { start: 0, end: 0 });
+    sink.error('npas-eval-range', `the analysis setting dtype must be one of ${DTYPE_NAMES.join(', ')}, got ${String(o.dtype)}; using ${DEFAULT_OPTIONS.dtype}`, { start: 0, end: 0 });
     out.dtype = DEFAULT_OPTIONS.dtype;
   }
   return out;

@@ -25,6 +25,9 @@ export const DTYPE_BYTES: Readonly<Record<DType, number>> = {
   int4: 0.5,
 };
 
+/** Every dtype name, in table order (for messages and completions: never a hand-written list). */
+export const DTYPE_NAMES: readonly DType[] = Object.keys(DTYPE_BITS) as DType[];
+
 export function isDType(name: string): name is DType {
   return Object.prototype.hasOwnProperty.call(DTYPE_BITS, name);
 }
