@@ -34,13 +34,16 @@ export function inFlightMicroBatches(rank: number, s: PlanSettings): Q.Rational 
   return Q.mul(base, Q.add(Q.ONE, Q.div(Q.fromInt(pp - 1), Q.fromInt(pp * vpp))));
 }
 
-/** Tokens of one micro-batch on one GPU: b · s / cp. */
-export function tokensPerMicroBatch(s: PlanSettings): Q.Rational {
-  return Q.div(Q.fromInt(s.microBatch * s.seq), Q.fromInt(s.parallel.cp));
+/**
+ * Tokens of one micro-batch on one GPU: b · s / cp; for a model the engine counts per sample (a
+ * convolutional network), the b samples themselves.
+ */
+export function tokensPerMicroBatch(s: PlanSettings, perSample: boolean): Q.Rational {
+  return perSample ? Q.fromInt(s.microBatch) : Q.div(Q.fromInt(s.microBatch * s.seq), Q.fromInt(s.parallel.cp));
 }
 
-export function activationBytes(rank: PipelineRank, s: PlanSettings): Q.Rational {
-  const perMicroBatch = Q.mul(Q.mul(savedPerToken(rank, s), tokensPerMicroBatch(s)), bytesPerElement(s.dtypes.activations));
+export function activationBytes(rank: PipelineRank, s: PlanSettings, perSample: boolean): Q.Rational {
+  const perMicroBatch = Q.mul(Q.mul(savedPerToken(rank, s), tokensPerMicroBatch(s, perSample)), bytesPerElement(s.dtypes.activations));
   return Q.div(Q.mul(perMicroBatch, inFlightMicroBatches(rank.rank, s)), Q.fromInt(s.parallel.tp));
 }
 
@@ -49,8 +52,8 @@ export function activationBytes(rank: PipelineRank, s: PlanSettings): Q.Rational
  * over tp by Megatron's vocabulary-parallel cross-entropy, for one micro-batch (the last rank
  * runs each micro-batch's backward right after its forward).
  */
-export function lossBytes(rank: PipelineRank, logitsPerToken: bigint, s: PlanSettings): Q.Rational {
+export function lossBytes(rank: PipelineRank, logitsPerToken: bigint, s: PlanSettings, perSample: boolean): Q.Rational {
   if (!rank.last) return Q.ZERO;
   const perToken = Q.add(bytesPerElement(s.dtypes.activations), Q.fromInt(4));
-  return Q.div(Q.mul(Q.mul(Q.fromBigInt(logitsPerToken), tokensPerMicroBatch(s)), perToken), Q.fromInt(s.parallel.tp));
+  return Q.div(Q.mul(Q.mul(Q.fromBigInt(logitsPerToken), tokensPerMicroBatch(s, perSample)), perToken), Q.fromInt(s.parallel.tp));
 }

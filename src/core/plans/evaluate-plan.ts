@@ -50,6 +50,7 @@ export interface TrainingPlan {
   readonly step: StepTime;
   /** Model FLOPs (forward + backward, no recomputation) per second over the cluster's peak. */
   readonly mfu: number;
+  /** Tokens per second (samples per second for a model counted per sample). */
   readonly tokensPerSecond: number;
   readonly microBatches: number;
   readonly stages: readonly StagePlan[];
@@ -77,15 +78,15 @@ export function evaluatePlan(model: PipelineModel, s: PlanSettings): PlanOutcome
       weights: Q.ceil(states.weights),
       gradients: Q.ceil(states.gradients),
       optimizer: Q.ceil(states.optimizer),
-      activations: Q.ceil(activationBytes(r, s)),
-      loss: Q.ceil(lossBytes(r, model.logitsPerToken, s)),
+      activations: Q.ceil(activationBytes(r, s, model.perSample)),
+      loss: Q.ceil(lossBytes(r, model.logitsPerToken, s, model.perSample)),
       buffers: Q.ceil(states.buffers),
     });
     return { rank: r.rank, holds: r.holds, params: Q.ceil(r.params.stored), bytes, fits: bytes.total <= device.memoryBytes };
   });
   const worst = stages.reduce((a, b) => (b.bytes.total > a.bytes.total ? b : a), stages[0]!);
   const totalFlopsPerToken = layout.ranks.reduce((acc, r) => Q.add(acc, r.flopsPerToken), Q.ZERO);
-  const step = stepTime(layout, model.units, model.kvBytesPerToken, totalFlopsPerToken, model.prefillFlops, s, device, linksOf(device, s));
+  const step = stepTime(layout, model.units, model.perSample, model.kvBytesPerToken, totalFlopsPerToken, model.prefillFlops, s, device, linksOf(device, s));
   const peak = device.peakFlops[s.dtypes.weights];
   const modelFlops = 3 * Number(model.prefillFlops) * s.globalBatch;
   return {
@@ -101,7 +102,7 @@ export function evaluatePlan(model: PipelineModel, s: PlanSettings): PlanOutcome
       fits: stages.every((st) => st.fits),
       step,
       mfu: step.seconds > 0 ? modelFlops / (step.seconds * s.gpus * peak) : 0,
-      tokensPerSecond: step.seconds > 0 ? (s.globalBatch * s.seq) / step.seconds : 0,
+      tokensPerSecond: step.seconds > 0 ? (s.globalBatch * (model.perSample ? 1 : s.seq)) / step.seconds : 0,
       microBatches: s.globalBatch / (s.microBatch * s.parallel.dp),
       stages,
       replicated: layout.replicated.map((r) => ({ store: r.key, params: Q.ceil(r.params), ranks: r.ranks })),

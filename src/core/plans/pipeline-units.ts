@@ -62,6 +62,8 @@ export interface PipelineModel {
    * parallelism passes around its ring). */
   readonly kvBytesPerToken: Q.Rational;
   readonly seq: number;
+  /** The engine counts this model per sample (convolutional): FLOPs and activations per image. */
+  readonly perSample: boolean;
   /** The largest single layer's params (what ZeRO-3 gathers at once). */
   readonly largestLayer: bigint;
   /** Output width of the model's last matrix (the logits the loss reads: the vocabulary). */
@@ -106,6 +108,7 @@ export function pipelineModel(report: ModelReport, stores: SharedStores): Pipeli
     prefillFlops: report.flops.prefill,
     kvBytesPerToken: Q.div(Q.fromBigInt(report.kvCacheBytes), Q.fromInt(report.options.seq * report.options.batch)),
     seq: report.options.seq,
+    perSample: report.flops.unit === 'sample',
     largestLayer: largestLayer(report.tree),
     logitsPerToken: lastMatrixRows(report.tree),
     notes,
@@ -142,7 +145,27 @@ function stackMember(node: NodeReport, params: ParamBreakdown, stores: SharedSto
     }
   }
   instances.sort((a, b) => a.index - b.index);
-  return { kind: 'stack', name: node.name, params, instances, stores: resolveStores(node, instances, notes) };
+  const grouped = groupStores(instances);
+  return { kind: 'stack', name: node.name, params, instances: grouped, stores: resolveStores(node, grouped, notes) };
+}
+
+/**
+ * Several share statements with the same slot map (`share body.attn, body.moe: all`) make each
+ * instance read several stores that always travel together: they are one store for a stage. The
+ * keys an instance reads are merged into one when every key is read by exactly the instances
+ * that read the same set (otherwise the sets overlap and are left apart).
+ */
+function groupStores(instances: readonly StackInstance[]): StackInstance[] {
+  if (instances.every((i) => i.sharedKeys.length <= 1)) return [...instances];
+  const setOf = new Map<string, string>();
+  for (const i of instances) {
+    const set = i.sharedKeys.join('+');
+    for (const k of i.sharedKeys) {
+      if ((setOf.get(k) ?? set) !== set) return [...instances];
+      setOf.set(k, set);
+    }
+  }
+  return instances.map((i) => (i.sharedKeys.length > 1 ? { ...i, sharedKeys: [i.sharedKeys.join('+')] } : i));
 }
 
 /**

@@ -57,6 +57,7 @@ function groupLink(stride: number, size: number, s: PlanSettings, links: Links):
 export function stepTime(
   layout: PipelineLayout,
   units: number,
+  perSample: boolean,
   kvBytesPerToken: Q.Rational,
   totalFlopsPerToken: Q.Rational,
   /** Forward FLOPs of one sequence of the plan's length (attention context included). */
@@ -68,7 +69,7 @@ export function stepTime(
   const { tp, pp, vpp, dp, cp, ep, zero } = s.parallel;
   const peak = device.peakFlops[s.dtypes.weights];
   const m = microBatchesPerStep(s);
-  const tokens = Q.toNumber(tokensPerMicroBatch(s));
+  const tokens = Q.toNumber(tokensPerMicroBatch(s, perSample));
   const actBytes = Q.toNumber(bytesPerElement(s.dtypes.activations));
   const tpLink = groupLink(1, tp, s, links);
   const epLink = groupLink(tp * cp, ep, s, links);

@@ -89,3 +89,16 @@ variant Roast of GPT {
   assert.deepEqual(p.replicated.find((r) => r.store === 'global stores'), { store: 'global stores', params: memory, ranks: [0, 1] });
   assert.ok(p.stages.every((s) => s.holds.includes('global stores')));
 });
+
+test('two sub-blocks shared with the same map (WideNet: attention and MLP) travel together as one store', () => {
+  const widenet = `${spec}
+variant Wide of GPT {
+  share h.attn, h.mlp: all
+}
+`;
+  const p = plan(source(widenet, 64, 'Wide'), settings({ pp: 2 }, { seq: 64, globalBatch: 4 }));
+  const shared = layer - 4n * h; // attention and MLP; the two LayerNorms (4h) stay per layer
+  assert.deepEqual(p.stages.map((s) => s.params), [V * h + shared + 4n * 4n * h, shared + 4n * 4n * h + 2n * h + V * h]);
+  assert.deepEqual(p.replicated.filter((r) => r.store.startsWith('slot:')).map((r) => [r.store, r.params]), [['slot:h.attn:0+slot:h.mlp:0', shared]]);
+  assert.deepEqual(p.notes, []);
+});

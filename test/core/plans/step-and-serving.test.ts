@@ -5,6 +5,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DEVICES, evaluatePlan, planServing, searchPlans } from '../../../src/core/index.js';
 import { LLAMA2_7B, megatronGpt, plan, settings, source } from './fixtures.js';
 
@@ -95,4 +97,13 @@ test('context parallelism: tokens split over cp; 3 × (cp − 1)/cp of the KV pa
   close(p.step.contextParallel, (3 * (1 / 2) * kvPerSequence) / 450e9, 'cp');
   const one = plan(src, settings({}, { seq: 4096 }));
   assert.equal(p.perGpuBytes.activations * 2n, one.perGpuBytes.activations);
+});
+
+test('a model counted per sample (a convolutional network): activations and throughput per image, not per token', () => {
+  const text = readFileSync(join(__dirname, '..', '..', '..', 'examples', 'ssn-wrn-28-10.npas'), 'utf8');
+  const at = (seq: number, microBatch: number): ReturnType<typeof plan> => plan(source(text, seq), settings({}, { seq, microBatch, globalBatch: microBatch * 2 }));
+  assert.equal(at(512, 4).perGpuBytes.activations, at(4096, 4).perGpuBytes.activations);
+  assert.equal(at(512, 8).perGpuBytes.activations, 2n * at(512, 4).perGpuBytes.activations);
+  const p = at(512, 4);
+  close(p.tokensPerSecond, 8 / p.step.seconds, 'samples/s');
 });
