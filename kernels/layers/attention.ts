@@ -45,6 +45,7 @@ export function mask(ctx: EmitContext, window: number | undefined): string {
 export function attention(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string): { y: string; width: number } {
   const info = node.cost.attention!;
   if (info.cross) throw new ExportError(`${pathText(steps)}: cross-attention is not supported by the ONNX exporter yet`);
+  if (info.chunk !== undefined) throw new ExportError(`${pathText(steps)}: chunked attention (chunk: ${info.chunk}) is not supported by the ONNX exporter yet`);
   const g = ctx.g;
   const { H, KV, hd, G } = heads(node);
   const bias = (n: string) => (weightNamed(node, n) ? n : undefined);

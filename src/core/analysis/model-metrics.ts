@@ -38,6 +38,14 @@ export function causalKeys(s: number, w: number | undefined): bigint {
   return (W * (W + 1n)) / 2n + (S - W) * W;
 }
 
+/** Keys attended over a causal prefill of s tokens in chunks of c: each chunk is its own causal prefix. */
+export function chunkedKeys(s: number, c: number): bigint {
+  const full = big(Math.floor(s / c));
+  const rest = big(s % c);
+  const C = big(c);
+  return (full * C * (C + 1n)) / 2n + (rest * (rest + 1n)) / 2n;
+}
+
 function keyFlops(e: AttentionEntry): Q.Rational {
   // Per query token per attended key: q·k (scoreDim MACs) and p·v (valueDim MACs) per head.
   return Q.mul(e.instances, Q.fromBigInt(2n * big(e.info.queryHeads) * big(e.info.scoreDim + e.info.valueDim)));
@@ -81,6 +89,12 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
         prefill = Q.add(prefill, Q.mul(per, Q.fromBigInt(big(S) * big(src))));
         decode = Q.add(decode, Q.mul(per, Q.fromInt(src)));
         kvElements = Q.add(kvElements, Q.mul(e.producers, Q.fromBigInt(big(src) * big(e.info.kvElementsPerToken))));
+      } else if (e.info.causal && e.info.chunk !== undefined) {
+        // A chunked layer's cache and a decode step's keys are capped at one chunk, as a window's are.
+        const c = e.info.chunk;
+        prefill = Q.add(prefill, Q.mul(per, Q.fromBigInt(chunkedKeys(S, c))));
+        if (!m.encoder) decode = Q.add(decode, Q.mul(per, Q.fromInt(Math.min(S, c))));
+        kvElements = Q.add(kvElements, Q.mul(e.producers, Q.fromBigInt(big(Math.min(S, c)) * big(e.info.kvElementsPerToken))));
       } else if (e.info.causal) {
         prefill = Q.add(prefill, Q.mul(per, Q.fromBigInt(causalKeys(S, w))));
         if (!m.encoder) decode = Q.add(decode, Q.mul(per, Q.fromInt(Math.min(S, w ?? S))));

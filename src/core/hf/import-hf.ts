@@ -15,6 +15,7 @@ import { GEMMA2, GEMMA3, GEMMA3_TEXT } from './families/gemma-sliding.js';
 import { FALCON } from './families/falcon.js';
 import { GPT_OSS } from './families/gpt-oss.js';
 import { GEMMA, LLAMA, MISTRAL, MIXTRAL, QWEN2 } from './families/llama-like.js';
+import { LLAMA4, LLAMA4_TEXT } from './families/llama4.js';
 import { MAMBA, MAMBA2 } from './families/mamba.js';
 import { NEMOTRON_H } from './families/nemotron-h.js';
 import { OLMO, OLMO2, OLMOE } from './families/olmo.js';
@@ -71,6 +72,8 @@ const FAMILIES: readonly Family[] = [
   OLMO2,
   OLMOE,
   GPT_OSS,
+  LLAMA4_TEXT,
+  LLAMA4,
   DEEPSEEK_V3,
   KIMI_K2,
   MAMBA,

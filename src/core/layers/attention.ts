@@ -33,6 +33,7 @@ const ARGS = [
     default: false,
   }),
   optional('window', DIM, 'Sliding window in tokens; none attends the whole context.'),
+  optional('chunk', DIM, 'Chunked attention (Llama 4): each token attends only to the earlier tokens of its own chunk of this many positions; none attends the whole context.'),
   optional('causal', BOOL, 'Causal (decoder) or bidirectional (encoder) self-attention.', { default: true }),
   optional('cross', BOOL, 'Cross-attention: keys and values come from the encoder output.', { default: false }),
   optional('kv_dim', DIM, 'Input width of k and v (cross-attention from an encoder of another width). Default: d.'),
@@ -74,6 +75,11 @@ export const ATTENTION: LayerKind = {
     }
     if (kvDim !== undefined && !cross && kvDim !== d) {
       report('kv_dim', `kv_dim (${kvDim}) differs from d (${d}), but self-attention reads keys and values from its own input; set cross: true`);
+      return undefined;
+    }
+    const chunk = a.optionalNumber('chunk');
+    if (chunk !== undefined && (cross || window !== undefined || !a.bool('causal'))) {
+      report('chunk', cross ? 'chunk applies to self-attention only' : window !== undefined ? 'chunk and window cannot both restrict one attention; give one' : 'chunk needs causal attention');
       return undefined;
     }
     if (window !== undefined && cross) {
@@ -161,6 +167,7 @@ export const ATTENTION: LayerKind = {
         valueDim: headDim,
         kvElementsPerToken: 2 * kvWidth,
         window,
+        ...(chunk === undefined ? {} : { chunk }),
         // Cross-attention sees the whole source whatever `causal` says.
         causal: cross ? false : a.bool('causal'),
         cross,

@@ -79,6 +79,11 @@ export interface AttentionInfo {
   readonly kvElementsPerToken: number;
   /** Sliding window in tokens, or undefined for full attention. */
   readonly window: number | undefined;
+  /**
+   * Chunked attention (Llama 4): tokens attend only within their chunk of this many positions
+   * (causally); undefined without. The KV cache holds one chunk at most.
+   */
+  readonly chunk?: number;
   /** Causal self-attention (decoder) vs bidirectional (encoder). */
   readonly causal: boolean;
   /** Cross-attention: keys and values come from the encoder output (source length). */

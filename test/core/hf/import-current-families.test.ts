@@ -253,3 +253,29 @@ test('Kimi-K2 (model_type kimi_k2, DeepSeek-V3 architecture): 1.03T stored, 32.9
   assert.equal(models.size, 1, 'num_nextn_predict_layers 0: no prediction-module variant');
   assert.deepEqual([...models.values()][0], { stored: main, active });
 });
+
+test('Llama-4-Scout (language model): 107,769,861,120 stored, 17.2B active; chunked layers cap their KV at one chunk, NoPE layers do not', () => {
+  const c = config('llama-4-scout-17b-16e.json');
+  const t = c['text_config'] as Config;
+  const d = n(t, 'hidden_size');
+  const experts = n(t, 'num_local_experts');
+  const expert = 3n * d * n(t, 'intermediate_size');
+  // Attention without biases, two RMSNorms, the router, routed experts and one shared expert.
+  const fixed = gqa(d, n(t, 'num_attention_heads'), n(t, 'num_key_value_heads'), n(t, 'head_dim')) + 2n * d + experts * d + expert;
+  const outside = 2n * n(t, 'vocab_size') * d + d;
+  const layers = n(t, 'num_hidden_layers');
+  const stored = outside + layers * (fixed + experts * expert);
+  const active = outside + layers * (fixed + n(t, 'num_experts_per_tok') * expert);
+  assert.equal(active, 17_172_894_720n); // "17B active parameters"; the 109B total includes the vision encoder
+  const result = importHfConfig(JSON.stringify(c));
+  if (!result.ok) assert.fail(result.message);
+  assert.ok(result.warnings.some((w) => w.startsWith('vision_config is not modelled')));
+  const seq = 32_768;
+  const m = analyze(result.spec, { seq, batch: 1, dtype: 'bf16' }).models[0]!;
+  assert.deepEqual([m.params.stored, m.params.active], [stored, active]);
+  // no_rope_layers: 36 rotary layers attend in chunks of 8,192; 12 NoPE layers attend to all 32,768.
+  const nope = BigInt((t['no_rope_layers'] as number[]).filter((v) => v === 0).length);
+  assert.equal(nope, 12n);
+  const perToken = 2n * n(t, 'num_key_value_heads') * n(t, 'head_dim') * 2n;
+  assert.equal(m.kvCacheBytes, ((layers - nope) * n(t, 'attention_chunk_size') + nope * BigInt(seq)) * perToken);
+});

@@ -167,6 +167,11 @@ test('family-specific lines of every fixture', () => {
       'mixer = MLP(d, ff, act: relu2, bias: false)',
       'body = (MambaLayer + MlpLayer) * 3 + MambaLayer + AttentionLayer + (MlpLayer + MambaLayer) * 5 + AttentionLayer + (MlpLayer + MambaLayer) * 5 + AttentionLayer + (MlpLayer + MambaLayer) * 5 + AttentionLayer + (MlpLayer + MambaLayer) * 5 + MlpLayer',
     ],
+    'llama-4-scout-17b-16e.json': [
+      'attn = Attention(d, heads, kv_heads: kv_heads, head_dim: head_dim, chunk: if nope then none else chunk, rope: not nope, rope_theta: if nope then none else rope_theta)',
+      'moe = MoE(d, ff, experts, top_k, shared: 1)',
+      'body = [MoEDecoder(nope: i % nope_every == nope_every - 1) for i in layers]',
+    ],
     'gpt-oss-20b.json': ['window = 128', 'attn = Attention(d, heads, kv_heads: kv_heads, head_dim: head_dim, bias: true, sinks: true, window: attn_window, rope: true, rope_theta: rope_theta)', 'moe = MoE(d, ff, experts, top_k, act: quick_gelu, bias: true, router_bias: true)'],
     'granite-3-0-1b-a400m-base.json': ['moe = MoE(d, ff, experts, top_k)', 'lm_head = Linear(d, vocab) tied embed'],
     'granite-3-0-2b-base.json': ['mlp = GatedMLP(d, ff)', 'lm_head = Linear(d, vocab) tied embed'],

@@ -20,7 +20,7 @@ const SIGNATURES: Record<string, string> = {
   BatchNorm: 'd, affine: true',
   Attention:
     'd, heads, kv_heads?, head_dim?, bias: false, q_bias: ?, k_bias: ?, v_bias: ?, o_bias: ?, qk_norm: none, ' +
-    'qk_norm_width: head, sinks: false, window: ?, causal: true, cross: false, kv_dim: ?, rope: false, rope_dim: ?, rope_theta: ?',
+    'qk_norm_width: head, sinks: false, window: ?, chunk: ?, causal: true, cross: false, kv_dim: ?, rope: false, rope_dim: ?, rope_theta: ?',
   MLA: 'd, heads, kv_rank, rope_dim, nope_dim, v_dim, q_rank: ?, bias: false',
   MLP: 'd, hidden, act: gelu, bias: true, d_out: ?',
   GatedMLP: 'd, hidden, act: silu, bias: false',
