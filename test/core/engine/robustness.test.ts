@@ -153,3 +153,51 @@ test('invalid analysis settings from a host fall back to the defaults with a dia
     assert.equal(r.models[0]!.kvCacheBytes, 1_048_576n, JSON.stringify(o));
   }
 });
+
+/** Every number a report carries, as JSON: no Infinity, NaN or null may appear (issue 12). */
+function assertFinite(r: AnalysisResult, label: string): void {
+  // The model-level numbers and the members' (a stack of 10⁶ pieces has a tree too large to stringify whole).
+  const shallow = r.models.map((m) => ({ ...m, tree: { ...m.tree, children: m.tree.children.map((c) => ({ ...c, children: [] })) } }));
+  const json = JSON.stringify(shallow, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  assert.doesNotMatch(json, /null|Infinity|NaN/, `${label}: a non-finite number in the report`);
+}
+
+test('seeded fuzz of work-heavy shapes: nested comprehensions, repeats, recursions and forward chains stay bounded and exact-or-refused', () => {
+  const rnd = prng(12_012);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const big = (): number => pick([1, 2, 7, 100, 999, 20_000, 1_000_000, 999_999_999, 10 ** 9]);
+  const generators: readonly (() => string)[] = [
+    // Nested comprehensions of numbers and of modules, two or three deep.
+    () => `xs = [[${rnd() < 0.5 ? `[i + j + k for k in ${big()}]` : 'i * j'} for j in ${big()}] for i in ${big()}]\nmodel M { l = Linear(4, 4) }\n`,
+    () => `model M { block B(w = 1) { l = Linear(8, 8 + w) }\n  body = [[B(w: i + j) for j in ${big()}] for i in ${big()}]\n}\n`,
+    // Repeats of repeats and of mixed stacks.
+    () => `model M { body = ((RMSNorm(1) * ${big()}) * ${big()}) * ${pick([1, 2, 3])} }\n`,
+    () => `model M { body = (Linear(4, 4) + RMSNorm(4)) * ${big()} }\n`,
+    () => `model M { block A { l = Linear(4, 4) }\n  block B { a = A * ${big()} }\n  block C { b = B * ${big()} }\n  body = C * ${big()}\n}\n`,
+    // Recursions over stacks of every size.
+    () => `model M { block B { l = Linear(64, 64) }\n  body = B * ${big()}\n}\nvariant R of M { route body: mor(recursions: ${big()}) }\n`,
+    // Forward chains, sometimes closing on themselves.
+    () => {
+      const n = pick([10, 100, 3_000]);
+      let t = '';
+      for (let i = 0; i < n; i++) t += `c${i} = c${i + 1} + 1\n`;
+      return `${t}c${n} = ${rnd() < 0.3 ? 'c0' : '1'}\nmodel M { l = Linear(c0, 1) }\n`;
+    },
+  ];
+  for (let i = 0; i < 40; i++) {
+    const src = pick(generators)();
+    const label = `work-heavy #${i}: ${src.slice(0, 100).replace(/\n/g, ' ')}`;
+    const t0 = performance.now();
+    let r: AnalysisResult;
+    try {
+      r = analyze(src);
+    } catch (e) {
+      assert.fail(`${label} threw: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const ms = performance.now() - t0;
+    assertSane(src, r, label);
+    assertFinite(r, label);
+    assert.ok(ms < 20_000, `${label} took ${ms.toFixed(0)} ms`);
+    if (ms > 2_000) console.log(`${label}: ${ms.toFixed(0)} ms`);
+  }
+});
