@@ -6,11 +6,11 @@ import { positiveIntFlag, type FlagSpec } from './args.js';
 import { CliError } from './io.js';
 
 export const ANALYSIS_FLAGS: readonly FlagSpec[] = [
-  { name: 'seq', takesValue: true },
-  { name: 'src-seq', takesValue: true },
-  { name: 'batch', takesValue: true },
-  { name: 'dtype', takesValue: true },
-  { name: 'device', takesValue: true },
+  { name: 'seq', takesValue: true, value: 'N' },
+  { name: 'src-seq', takesValue: true, value: 'N' },
+  { name: 'batch', takesValue: true, value: 'N' },
+  { name: 'dtype', takesValue: true, value: 'T' },
+  { name: 'device', takesValue: true, value: 'D' },
 ];
 
 type MutableOptions = { -readonly [K in keyof AnalysisOptions]?: AnalysisOptions[K] };

@@ -1,13 +1,29 @@
-// A small, strict argument parser: known flags only, values required where declared, and
-// every mistake reported as a CliError (exit 2) naming the flag.
+// Command-line parsing on Node's own `util.parseArgs`, strict in our terms: known flags only,
+// values required where declared, every mistake a CliError (exit 2) naming the flag. Each command
+// declares its flags once, as a CommandSpec, and its usage text is generated from that spec, so
+// the usage cannot drift from what the parser accepts.
 
+import { parseArgs as parseNodeArgs } from 'node:util';
 import { CliError } from './io.js';
 import { groupDigits } from './format.js';
 
 export interface FlagSpec {
   readonly name: string;
+  /** A one-letter short form (`-o`). */
   readonly alias?: string;
   readonly takesValue: boolean;
+  /** The value's placeholder or choices in the usage text (`N`, `dark|light`); `VALUE` if absent. */
+  readonly value?: string;
+  /** Shown without brackets in the usage text (the command checks it). */
+  readonly required?: boolean;
+}
+
+/** A command's operands and flags: what its parser accepts and its usage text says. */
+export interface CommandSpec {
+  readonly name: string;
+  /** The operands as the usage writes them: `FILE`, `CONFIG|FOLDER`. */
+  readonly operands: string;
+  readonly flags: readonly FlagSpec[];
 }
 
 export interface ParsedArgs {
@@ -15,30 +31,50 @@ export interface ParsedArgs {
   readonly flags: Map<string, string | true>;
 }
 
+/** One flag as the usage text writes it: `[--seq N]`, `--model NAME`, `[-o|--output FILE]`. */
+function flagUsage(f: FlagSpec): string {
+  const text = `${f.alias ? `-${f.alias}|` : ''}--${f.name}${f.takesValue ? ` ${f.value ?? 'VALUE'}` : ''}`;
+  return f.required ? text : `[${text}]`;
+}
+
+/** `budget FILE [--model NAME] [--seq N] …`: the command's synopsis, generated from its spec. */
+export function synopsis(spec: CommandSpec): string {
+  return [spec.name, spec.operands, ...spec.flags.map(flagUsage)].filter((p) => p !== '').join(' ');
+}
+
+/** `usage: npas budget FILE …`. */
+export function usageOf(spec: CommandSpec): string {
+  return `usage: npas ${synopsis(spec)}`;
+}
+
+/** Parses a command's arguments against its spec. */
+export function parseCommand(argv: readonly string[], spec: CommandSpec): ParsedArgs {
+  return parseArgs(argv, spec.flags, spec.name);
+}
+
 export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[], command: string): ParsedArgs {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
+  for (const s of specs) options[s.name] = s.alias ? { type: s.takesValue ? 'string' : 'boolean', short: s.alias } : { type: s.takesValue ? 'string' : 'boolean' };
+  // Not strict: unknown flags and missing values come back as tokens, reported here in our words.
+  const { tokens } = parseNodeArgs({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true });
   const positionals: string[] = [];
   const flags = new Map<string, string | true>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    if (!a.startsWith('-') || a === '-') {
-      positionals.push(a);
+  for (const t of tokens) {
+    if (t.kind === 'positional') {
+      positionals.push(t.value);
       continue;
     }
-    const [rawName, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const spec = specs.find((s) => `--${s.name}` === rawName || (s.alias !== undefined && `-${s.alias}` === rawName));
-    if (!spec) throw new CliError(`${command}: unknown option '${rawName}' (options: ${specs.map((s) => `--${s.name}`).join(', ') || 'none'})`);
+    if (t.kind === 'option-terminator') continue;
+    const spec = specs.find((s) => s.name === t.name);
+    if (!spec) throw new CliError(`${command}: unknown option '${t.rawName}' (options: ${specs.map((s) => `--${s.name}`).join(', ') || 'none'})`);
     if (!spec.takesValue) {
-      if (inline !== undefined) throw new CliError(`${command}: --${spec.name} takes no value`);
+      if (t.value !== undefined) throw new CliError(`${command}: --${spec.name} takes no value`);
       flags.set(spec.name, true);
       continue;
     }
-    const value = inline ?? argv[++i];
-    if (value === undefined || (inline === undefined && value.startsWith('--'))) throw new CliError(`${command}: --${spec.name} needs a value`);
-    flags.set(spec.name, value);
+    // A flag right after a value-taking flag is a missing value, not the value (`--seq --json`).
+    if (t.value === undefined || (!t.inlineValue && t.value.startsWith('--'))) throw new CliError(`${command}: --${spec.name} needs a value`);
+    flags.set(spec.name, t.value);
   }
   return { positionals, flags };
 }

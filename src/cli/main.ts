@@ -5,33 +5,36 @@ import { writeFileSync } from 'node:fs';
 import { escapeControlKeepLines } from '../core/index.js';
 import { readTextFile } from './read-text-file.js';
 import { runAllocate } from './commands/allocate.js';
-import { runBudget } from './commands/budget.js';
-import { runCheck } from './commands/check.js';
-import { runExportOnnx } from './commands/export-onnx.js';
+import { BUDGET_COMMAND, runBudget } from './commands/budget.js';
+import { CHECK_COMMAND, runCheck } from './commands/check.js';
+import { EXPORT_ONNX_COMMAND, runExportOnnx } from './commands/export-onnx.js';
 import { runFit } from './commands/fit.js';
 import { runParam } from './commands/param.js';
 import { runPlan } from './commands/plan.js';
 import { runProbeCommand } from './commands/probe.js';
-import { runImportHf } from './commands/import-hf.js';
-import { runReport } from './commands/report.js';
+import { IMPORT_HF_COMMAND, runImportHf } from './commands/import-hf.js';
+import { REPORT_COMMAND, runReport } from './commands/report.js';
 import { CliError, type CliIO } from './io.js';
+import { synopsis } from './args.js';
 
 const USAGE = `usage: npas <command> [options]
 
 commands:
-  check FILE                       diagnostics as FILE:LINE:COL: severity CODE: message (exit 2 on errors)
-  budget FILE [--model NAME] [--seq N] [--src-seq N] [--batch N] [--dtype T] [--device D] [--json] [--depth N]
+  ${synopsis(CHECK_COMMAND)}
+                                   diagnostics as FILE:LINE:COL: severity CODE: message (exit 2 on errors)
+  ${synopsis(BUDGET_COMMAND)}
                                    the budget report (exit 1 if a budget is violated, 2 on spec errors)
-  import-hf CONFIG [-o FILE]       a .npas spec from a Hugging Face config.json
+  ${synopsis(IMPORT_HF_COMMAND)}
+                                   a .npas spec from a Hugging Face config.json (or a model folder, checked against its checkpoint)
   allocate FILE --model NAME --params N [--groups G] [--method M] [--json] [--emit] [--sweep FROM..TO]
                                    an NPAS plan storing exactly N params (exit 2 when refused)
-  export-onnx FILE --model NAME -o OUT.onnx [--dtype fp16|fp32] [--ops fused|standard]
-                                   the model as ONNX with synthetic weights (one initializer per stored tensor)
+  ${synopsis(EXPORT_ONNX_COMMAND)}
+                                   the model as ONNX with synthetic weights (one initializer per stored tensor; exit 5 if it cannot fit memory)
   probe FILE --model NAME [--ep cuda|cpu] [--batch B] [--seq S] [--ops fused|standard] [--json]
                                    measure it with onnxruntime-node beside the roofline (docs/probes.md);
                                    --ops standard: ai.onnx ops only instead of ORT's fused contrib ops
-  report FILE [-o report.html] [--model NAME] [--seq N] [--batch N] [--dtype T] [--device D] [--theme dark|light]
-                                   the dashboard as one self-contained HTML file (exit 1 if a budget is violated)
+  ${synopsis(REPORT_COMMAND)}
+                                   the dashboard as one self-contained HTML file, beside the spec unless -o (exit 1 if a budget is violated)
   plan FILE… [--model M] [--gpus N] [--device D] [--tp T] [--pp P] [--vpp V] [--dp D] [--cp C] [--ep E] [--zero 0-3]
        [--recompute none|selective|full] [--micro-batch b] [--global-batch B] [--seq S] [--optimizer O]
        [--finetune full|lora|qlora] [--search] [--json | --format table|markdown|csv|json]

@@ -113,3 +113,22 @@ test('budget --json: a 4,000-instance comprehension is a compact tree; --depth a
   const attn = deeper.children[0]!.children[0]!.children[0]!;
   assert.ok(attn.children.length > 0 && attn.deeper === undefined);
 });
+
+test('usage texts are generated from each command\'s spec: npas help and the usage errors list every flag the parser accepts', async () => {
+  const { BUDGET_COMMAND } = await import('../../src/cli/commands/budget.js');
+  const { CHECK_COMMAND } = await import('../../src/cli/commands/check.js');
+  const { IMPORT_HF_COMMAND } = await import('../../src/cli/commands/import-hf.js');
+  const { REPORT_COMMAND } = await import('../../src/cli/commands/report.js');
+  const { EXPORT_ONNX_COMMAND } = await import('../../src/cli/commands/export-onnx.js');
+  const help = inProcess({}, 'help').stdout;
+  for (const spec of [CHECK_COMMAND, BUDGET_COMMAND, IMPORT_HF_COMMAND, REPORT_COMMAND, EXPORT_ONNX_COMMAND]) {
+    const usage = inProcess({}, spec.name).stderr;
+    for (const f of spec.flags) {
+      assert.ok(usage.includes(`--${f.name}`), `${spec.name}'s usage error lists --${f.name}`);
+      assert.ok(help.includes(`--${f.name}`), `npas help lists ${spec.name} --${f.name}`);
+    }
+    assert.ok(help.includes(`  ${spec.name} ${spec.operands}`), `npas help has ${spec.name}`);
+  }
+  // The drift the issue found: budget's own usage left out --src-seq and --depth.
+  assert.match(inProcess({}, 'budget').stderr, /usage: npas budget FILE \[--model NAME\] \[--seq N\] \[--src-seq N\] \[--batch N\] \[--dtype T\] \[--device D\] \[--json\] \[--depth N\]/);
+});

@@ -1,25 +1,24 @@
-// `npas budget FILE [--model NAME] [--seq N] [--batch N] [--dtype T] [--device D] [--json]`:
+// `npas budget FILE [--model NAME] [--seq N] [--src-seq N] [--batch N] [--dtype T] [--device D] [--json] [--depth N]`:
 // the budget report of every model and variant (or one), as a table or as JSON. Exit 1 when a
 // budget is violated, 2 on spec errors.
 
 import { analyze, lineColumn, type ModelReport, type NodeReport } from '../../core/index.js';
-import { parseArgs, positiveIntFlag } from '../args.js';
+import { parseCommand, positiveIntFlag, usageOf, type CommandSpec } from '../args.js';
 import { formatBytes, formatFlops, formatSeconds, groupDigits } from '../format.js';
 import { CliError, type CliIO } from '../io.js';
 import { ANALYSIS_FLAGS, readAnalysisFlags } from '../analysis-flags.js';
 import { toJson } from '../json.js';
 import { readSpec } from './read-spec.js';
 
-const FLAGS = [
-  { name: 'model', takesValue: true },
-  ...ANALYSIS_FLAGS,
-  { name: 'json', takesValue: false },
-  { name: 'depth', takesValue: true },
-];
+export const BUDGET_COMMAND: CommandSpec = {
+  name: 'budget',
+  operands: 'FILE',
+  flags: [{ name: 'model', takesValue: true, value: 'NAME' }, ...ANALYSIS_FLAGS, { name: 'json', takesValue: false }, { name: 'depth', takesValue: true, value: 'N' }],
+};
 
 export function runBudget(argv: readonly string[], io: CliIO): number {
-  const { positionals, flags } = parseArgs(argv, FLAGS, 'budget');
-  if (positionals.length !== 1) throw new CliError('usage: npas budget FILE [--model NAME] [--seq N] [--batch N] [--dtype T] [--device D] [--json]');
+  const { positionals, flags } = parseCommand(argv, BUDGET_COMMAND);
+  if (positionals.length !== 1) throw new CliError(usageOf(BUDGET_COMMAND));
   const file = positionals[0]!;
   const options = readAnalysisFlags(flags);
   const str = (k: string): string | undefined => {

@@ -2,13 +2,15 @@
 // Exit 2 if any error, else 0 — a contract CI scripts rely on.
 
 import { analyze, lineColumn } from '../../core/index.js';
-import { parseArgs } from '../args.js';
+import { parseCommand, usageOf, type CommandSpec } from '../args.js';
 import { CliError, type CliIO } from '../io.js';
 import { readSpec } from './read-spec.js';
 
+export const CHECK_COMMAND: CommandSpec = { name: 'check', operands: 'FILE', flags: [] };
+
 export function runCheck(argv: readonly string[], io: CliIO): number {
-  const { positionals } = parseArgs(argv, [], 'check');
-  if (positionals.length !== 1) throw new CliError('usage: npas check FILE');
+  const { positionals } = parseCommand(argv, CHECK_COMMAND);
+  if (positionals.length !== 1) throw new CliError(usageOf(CHECK_COMMAND));
   const file = positionals[0]!;
   const text = readSpec(file, io);
   const result = analyze(text);

@@ -8,30 +8,33 @@ import { writeFileSync } from 'node:fs';
 import { graphJson } from '../../../kernels/graph-json.js';
 import { availableMemory, exportMemoryEstimate, exportMemoryRefusal } from '../../../kernels/probe-memory.js';
 import { analyze } from '../../core/index.js';
-import { parseArgs, positiveIntFlag } from '../args.js';
+import { parseCommand, positiveIntFlag, usageOf, type CommandSpec } from '../args.js';
 import { formatBytes, groupDigits } from '../format.js';
 import { CliError, type CliIO } from '../io.js';
 import { readSpec } from './read-spec.js';
 
-const FLAGS = [
-  { name: 'model', takesValue: true },
-  { name: 'out', alias: 'o', takesValue: true },
-  { name: 'dtype', takesValue: true },
-  { name: 'external-threshold', takesValue: true },
-  { name: 'decode-past', takesValue: true },
-  { name: 'batch', takesValue: true },
-  { name: 'graph-json', takesValue: true },
-  { name: 'with-weights', takesValue: false },
-  { name: 'ops', takesValue: true },
-  { name: 'generation', takesValue: true },
-  { name: 'ignore-memory', takesValue: false },
-] as const;
+export const EXPORT_ONNX_COMMAND: CommandSpec = {
+  name: 'export-onnx',
+  operands: 'FILE',
+  flags: [
+    { name: 'model', takesValue: true, value: 'NAME', required: true },
+    { name: 'out', alias: 'o', takesValue: true, value: 'OUT.onnx', required: true },
+    { name: 'dtype', takesValue: true, value: 'fp16|fp32' },
+    { name: 'ops', takesValue: true, value: 'fused|standard' },
+    { name: 'generation', takesValue: true, value: 'materialised|live' },
+    { name: 'decode-past', takesValue: true, value: 'S' },
+    { name: 'batch', takesValue: true, value: 'B' },
+    { name: 'graph-json', takesValue: true, value: 'OUT.json' },
+    { name: 'with-weights', takesValue: false },
+    { name: 'external-threshold', takesValue: true, value: 'BYTES' },
+    { name: 'ignore-memory', takesValue: false },
+  ],
+};
 
-const USAGE =
-  'usage: npas export-onnx FILE --model NAME -o OUT.onnx [--dtype fp16|fp32] [--ops fused|standard] [--generation materialised|live] [--decode-past S --batch B] [--graph-json OUT.json [--with-weights]] [--external-threshold BYTES] [--ignore-memory]';
+const USAGE = usageOf(EXPORT_ONNX_COMMAND);
 
 export function runExportOnnx(argv: readonly string[], io: CliIO): number {
-  const { positionals, flags } = parseArgs(argv, FLAGS, 'export-onnx');
+  const { positionals, flags } = parseCommand(argv, EXPORT_ONNX_COMMAND);
   if (positionals.length !== 1) throw new CliError(USAGE);
   const out = flags.get('out');
   const jsonPath = flags.get('graph-json');

@@ -5,13 +5,22 @@
 
 import { analyze, compareWithCheckpoint, importHfConfig, type CheckpointComparison } from '../../core/index.js';
 import { isFolder, readModelFolder, type ModelFolder } from '../checkpoint-folder.js';
-import { parseArgs } from '../args.js';
+import { parseCommand, usageOf, type CommandSpec } from '../args.js';
 import { CliError, type CliIO } from '../io.js';
 import { readSpec } from './read-spec.js';
 
+export const IMPORT_HF_COMMAND: CommandSpec = {
+  name: 'import-hf',
+  operands: 'CONFIG|FOLDER',
+  flags: [
+    { name: 'output', alias: 'o', takesValue: true, value: 'FILE' },
+    { name: 'name', takesValue: true, value: 'MODEL' },
+  ],
+};
+
 export function runImportHf(argv: readonly string[], io: CliIO): number {
-  const { positionals, flags } = parseArgs(argv, [{ name: 'output', alias: 'o', takesValue: true }, { name: 'name', takesValue: true }], 'import-hf');
-  if (positionals.length !== 1) throw new CliError('usage: npas import-hf CONFIG|FOLDER [-o FILE] [--name MODEL]');
+  const { positionals, flags } = parseCommand(argv, IMPORT_HF_COMMAND);
+  if (positionals.length !== 1) throw new CliError(usageOf(IMPORT_HF_COMMAND));
   const path = positionals[0]!;
   const name = flags.get('name');
   const folder: ModelFolder | undefined = isFolder(path) ? readModelFolder(path, io) : undefined;

@@ -10,19 +10,23 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { compile, dashboardData, lineColumn } from '../../core/index.js';
 import { reportHtml } from '../../../webview/html.js';
-import { parseArgs } from '../args.js';
+import { parseCommand, usageOf, type CommandSpec } from '../args.js';
 import { CliError, type CliIO } from '../io.js';
 import { ANALYSIS_FLAGS, readAnalysisFlags } from '../analysis-flags.js';
 import { readSpec } from './read-spec.js';
 
-const FLAGS = [
-  { name: 'output', alias: 'o', takesValue: true },
-  { name: 'model', takesValue: true },
-  ...ANALYSIS_FLAGS,
-  { name: 'theme', takesValue: true },
-];
+export const REPORT_COMMAND: CommandSpec = {
+  name: 'report',
+  operands: 'FILE',
+  flags: [
+    { name: 'output', alias: 'o', takesValue: true, value: 'report.html|-' },
+    { name: 'model', takesValue: true, value: 'NAME' },
+    ...ANALYSIS_FLAGS,
+    { name: 'theme', takesValue: true, value: 'dark|light' },
+  ],
+};
 
-const USAGE = 'usage: npas report FILE [-o report.html|-] [--model NAME] [--seq N] [--src-seq N] [--batch N] [--dtype T] [--device D] [--theme dark|light]';
+const USAGE = usageOf(REPORT_COMMAND);
 
 /** `dir/name.npas` → `dir/name.html` (any other extension is kept and `.html` appended). */
 export function defaultReportPath(spec: string): string {
@@ -47,7 +51,7 @@ export function packageRoot(from: string = __dirname): string | undefined {
 }
 
 export function runReport(argv: readonly string[], io: CliIO, assetsRoot: string | undefined = packageRoot()): number {
-  const { positionals, flags } = parseArgs(argv, FLAGS, 'report');
+  const { positionals, flags } = parseCommand(argv, REPORT_COMMAND);
   if (positionals.length !== 1) throw new CliError(USAGE);
   const file = positionals[0]!;
   const str = (k: string): string | undefined => {
