@@ -15,6 +15,7 @@ import { GEMMA2, GEMMA3, GEMMA3_TEXT } from './families/gemma-sliding.js';
 import { FALCON } from './families/falcon.js';
 import { GPT_OSS } from './families/gpt-oss.js';
 import { GEMMA, LLAMA, MISTRAL, MIXTRAL, QWEN2 } from './families/llama-like.js';
+import { JAMBA } from './families/jamba.js';
 import { LLAMA4, LLAMA4_TEXT } from './families/llama4.js';
 import { MAMBA, MAMBA2 } from './families/mamba.js';
 import { NEMOTRON_H } from './families/nemotron-h.js';
@@ -79,6 +80,7 @@ const FAMILIES: readonly Family[] = [
   MAMBA,
   MAMBA2,
   NEMOTRON_H,
+  JAMBA,
 ];
 
 /** The model_type values the importer understands, in documentation order. */

@@ -8,7 +8,7 @@
 import { BOOL, DIM, optional, positional, readArgs } from './arg-specs.js';
 import type { LayerKind, WeightSpec } from './layer-kind.js';
 import { STATE_DTYPE_ARG, stateBits } from './state-dtype.js';
-import { biasWeight, checkShapesExact, matmulFlops, projection } from './weight-specs.js';
+import { biasWeight, checkShapesExact, matmulFlops, normWeight, projection } from './weight-specs.js';
 
 const ARGS = [
   positional('d', DIM, 'Model width: the input of in_proj and the output of out_proj.'),
@@ -18,6 +18,7 @@ const ARGS = [
   optional('dt_rank', DIM, 'Rank of the step Δ (time_step_rank). Default: ceil(d / 16).'),
   optional('bias', BOOL, 'Biases on in_proj and out_proj.', { default: false }),
   optional('conv_bias', BOOL, 'A bias on the convolution.', { default: true }),
+  optional('inner_norms', BOOL, "RMSNorms on the step and on B and C after x_proj (Jamba's dt_layernorm, b_layernorm, c_layernorm).", { default: false }),
   STATE_DTYPE_ARG,
 ];
 
@@ -44,6 +45,7 @@ export const MAMBA: LayerKind = {
       { name: 'A_log', shape: [inner, n], role: 'bias', copies: 1, activeCopies: 1 },
       biasWeight('D', inner),
       ...projection('out_proj', inner, d, a.bool('bias')),
+      ...(a.bool('inner_norms') ? [normWeight('dt_norm', r), normWeight('b_norm', n), normWeight('c_norm', n)] : []),
     ];
     if (!checkShapesExact(weights, report)) return undefined;
     const I = BigInt(inner);
@@ -54,7 +56,8 @@ export const MAMBA: LayerKind = {
       matmulFlops(d, 2 * inner) + 2n * I * BigInt(k) + matmulFlops(inner, r + 2 * n) + matmulFlops(r, inner) + 4n * I * N + matmulFlops(inner, d);
     // Saved per token: the input, in_proj's output (x and z), the conv output, x_proj's output
     // (Δ rank, B, C), Δ, and the scan output y (the hardware-aware scan recomputes h).
-    const activations = BigInt(d) + 2n * I + I + BigInt(r + 2 * n) + I + I;
+    // With inner norms, their inputs (the x_proj output again) are saved too.
+    const activations = BigInt(d) + 2n * I + I + BigInt(r + 2 * n) * (a.bool('inner_norms') ? 2n : 1n) + I + I;
     return {
       weights,
       flopsPerToken: flops,

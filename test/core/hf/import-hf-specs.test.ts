@@ -172,6 +172,11 @@ test('family-specific lines of every fixture', () => {
       'moe = MoE(d, ff, experts, top_k, shared: 1)',
       'body = [MoEDecoder(nope: i % nope_every == nope_every - 1) for i in layers]',
     ],
+    'jamba-v0-1.json': [
+      'mixer = if attn then Attention(d, heads, kv_heads: kv_heads) else Mamba(d, state: state, dt_rank: dt_rank, inner_norms: true)',
+      'ffn = if moe then MoE(d, ff, experts, top_k) else GatedMLP(d, ff)',
+      'body = [Layer(attn: i % attn_every == attn_at, moe: i % moe_every == moe_at) for i in layers]',
+    ],
     'gpt-oss-20b.json': ['window = 128', 'attn = Attention(d, heads, kv_heads: kv_heads, head_dim: head_dim, bias: true, sinks: true, window: attn_window, rope: true, rope_theta: rope_theta)', 'moe = MoE(d, ff, experts, top_k, act: quick_gelu, bias: true, router_bias: true)'],
     'granite-3-0-1b-a400m-base.json': ['moe = MoE(d, ff, experts, top_k)', 'lm_head = Linear(d, vocab) tied embed'],
     'granite-3-0-2b-base.json': ['mlp = GatedMLP(d, ff)', 'lm_head = Linear(d, vocab) tied embed'],

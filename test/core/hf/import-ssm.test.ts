@@ -139,3 +139,35 @@ test('Nemotron-H-8B: the hybrid pattern as a chain; KV from its 4 attention laye
   assert.equal(moe.ok, false);
   if (!moe.ok) assert.match(moe.message, /hybrid_override_pattern\[51\] is "E"/);
 });
+
+test('Jamba-v0.1: 51.6B stored, 12.1B active; KV on its 4 attention layers, state on its 28 Mamba layers', () => {
+  const c = config('jamba-v0-1.json');
+  const d = BigInt(c['hidden_size']!);
+  const I = BigInt(c['mamba_expand']!) * d;
+  const N = BigInt(c['mamba_d_state']!);
+  const K = BigInt(c['mamba_d_conv']!);
+  const R = BigInt(c['mamba_dt_rank']!);
+  // MambaMixer with Jamba's dt, B and C RMSNorms (R + 2N).
+  const mamba = d * 2n * I + I * K + I + I * (R + 2n * N) + R * I + I + I * N + I + I * d + R + 2n * N;
+  const kv = BigInt(c['num_key_value_heads']!);
+  const hd = d / BigInt(c['num_attention_heads']!);
+  const attention = 2n * d * d + 2n * d * kv * hd;
+  const mlp = 3n * d * BigInt(c['intermediate_size']!);
+  const experts = BigInt(c['num_experts']!);
+  const layers = Number(c['num_hidden_layers']!);
+  const isAttention = (i: number) => i % c['attn_layer_period']! === c['attn_layer_offset']!;
+  const isMoe = (i: number) => i % c['expert_layer_period']! === c['expert_layer_offset']!;
+  let stored = 2n * BigInt(c['vocab_size']!) * d + d;
+  let active = stored;
+  for (let i = 0; i < layers; i++) {
+    const mixer = (isAttention(i) ? attention : mamba) + 2n * d;
+    stored += mixer + (isMoe(i) ? experts * d + experts * mlp : mlp);
+    active += mixer + (isMoe(i) ? experts * d + BigInt(c['num_experts_per_tok']!) * mlp : mlp);
+  }
+  assert.equal(stored, 51_570_323_328n); // "52B total"
+  assert.equal(active, 12_110_311_296n); // "12B active"
+  const m = analyze(specOf(c), { seq: 8192, dtype: 'bf16', batch: 1 }).models[0]!;
+  assert.deepEqual([m.params.stored, m.params.active], [stored, active]);
+  assert.equal(m.kvCacheBytes, 4n * 8192n * 2n * kv * hd * 2n);
+  assert.equal(m.recurrentStateBytes, 28n * I * (K + N) * 2n);
+});

@@ -25,7 +25,7 @@ const SIGNATURES: Record<string, string> = {
   MLP: 'd, hidden, act: gelu, bias: true, d_out: ?',
   GatedMLP: 'd, hidden, act: silu, bias: false',
   MoE: 'd, hidden, experts, top_k, shared: 0, shared_hidden: ?, gated: true, bias: false, router_bias: false, act: silu',
-  Mamba: 'd, state: 16, expand: 2, conv: 4, dt_rank: ?, bias: false, conv_bias: true, state_dtype: ?',
+  Mamba: 'd, state: 16, expand: 2, conv: 4, dt_rank: ?, bias: false, conv_bias: true, inner_norms: false, state_dtype: ?',
   Mamba2: 'd, head_dim: 64, state: 128, groups: 1, expand: 2, conv: 4, bias: false, conv_bias: true, norm: true, state_dtype: ?',
   Activation: 'kind',
   Dropout: 'p?',
