@@ -125,7 +125,8 @@ export function layerTotals(
   let trainable = 0n;
   let activeCount = 0n;
   let flops = cost.flopsPerToken;
-  let generation = 0n;
+  // A layer that rebuilds its weights every step (LBDN's Cayley transform) says how much it costs.
+  let generation = cost.generationMacsPerStep ?? 0n;
   let embedding = 0n;
   let perInstanceStored = 0n;
   let perInstanceTrainable = 0n;

@@ -128,6 +128,11 @@ export interface LayerCost {
   readonly recurrentState?: RecurrentState;
   /** Convolutions: the geometry the costs were computed from (the ONNX exporter builds its Conv from it). */
   readonly conv?: ConvInfo;
+  /**
+   * Multiply-adds per training step that recompute the layer's applied weights from its stored
+   * ones (LBDN's Cayley transform), counted like SSN or MASA generation: 6 FLOPs per MAC per step.
+   */
+  readonly generationMacsPerStep?: bigint;
 }
 
 /** A convolution's geometry (square kernel), as torch.nn.Conv1d/Conv2d take it. */

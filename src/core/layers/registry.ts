@@ -5,6 +5,7 @@ import { ATTENTION } from './attention.js';
 import { CONV1D, CONV2D } from './conv.js';
 import { EMBEDDING } from './embedding.js';
 import type { LayerKind } from './layer-kind.js';
+import { SANDWICH_CONV2D, SANDWICH_LINEAR } from './lbdn.js';
 import { LINEAR } from './linear.js';
 import { MAMBA } from './mamba.js';
 import { MAMBA2 } from './mamba2.js';
@@ -22,6 +23,8 @@ const ALL: readonly LayerKind[] = [
   LINEAR,
   CONV1D,
   CONV2D,
+  SANDWICH_LINEAR,
+  SANDWICH_CONV2D,
   LAYER_NORM,
   RMS_NORM,
   BATCH_NORM,

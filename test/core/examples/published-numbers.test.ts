@@ -686,6 +686,31 @@ assert.equal(Number(GPT3_6_7B / 100_000_000n), 66); // 6.66B: "6.7B"
 const PROXY = gpt3(256);
 assert.equal(Number((PROXY + 500_000n) / 1_000_000n), 39); // 38.7M: the paper's "40M"
 
+// LBDN (Wang & Manchester, ICML 2023; acfr/LBDN model.py): SandwichFc(i, o) is nn.Linear(i + o, o)
+// plus psi [o] and alpha [1]; SandwichLin(i, o) the same without psi; SandwichConv(i, o, k) a kernel
+// [o, i + o, k, k], bias, psi and alpha; stride 2 is a 1×1 layer on 4·i channels.
+const sandwichFc = (i: number, o: number): bigint => linear(i + o, o, true) + B(o) + 1n;
+const sandwichLin = (i: number, o: number): bigint => linear(i + o, o, true) + 1n;
+const sandwichConv = (i: number, o: number, k: number): bigint => B(o * (i + o) * k * k) + 2n * B(o) + 1n;
+const TOY_PLAIN = linear(1, 128, true) + 8n * linear(128, 128, true) + linear(128, 1, true);
+const TOY_SANDWICH = sandwichFc(1, 86) + 8n * sandwichFc(86, 86) + sandwichLin(86, 1);
+const KWL_SMALL =
+  sandwichConv(3, 32, 3) + sandwichConv(4 * 32, 32, 1) + sandwichConv(32, 64, 3) + sandwichConv(4 * 64, 64, 1) +
+  sandwichFc(64 * 8 * 8, 512) + sandwichFc(512, 512) + sandwichLin(512, 10);
+assert.equal(TOY_PLAIN, 132_481n);
+assert.equal(TOY_SANDWICH, 127_464n);
+assert.equal(KWL_SMALL, 2_982_229n);
+
+const lbdnCase: Case = {
+  file: 'lbdn-sandwich.npas',
+  options: {},
+  models: {
+    ToyPlain: { stored: TOY_PLAIN },
+    ToySandwich: { stored: TOY_SANDWICH, effective: TOY_SANDWICH },
+    KWLSmallSandwich: { stored: KWL_SMALL },
+  },
+};
+
 const mutransferCase: Case = {
   file: 'mutransfer-gpt3.npas',
   options: {},
@@ -723,6 +748,7 @@ const CASES: readonly Case[] = [
   ssnCase,
   referenceCase,
   mutransferCase,
+  lbdnCase,
 ];
 
 for (const c of CASES) {

@@ -15,6 +15,8 @@ const SIGNATURES: Record<string, string> = {
   Linear: 'd_in, d_out, bias: false',
   Conv1d: 'c_in, c_out, kernel, stride: 1, padding: 0, dilation: 1, groups: 1, bias: true, length: !',
   Conv2d: 'c_in, c_out, kernel, stride: 1, padding: 0, dilation: 1, groups: 1, bias: true, size: ?, height: ?, width: ?',
+  SandwichLinear: 'd_in, d_out, bias: true, last: false',
+  SandwichConv2d: 'c_in, c_out, kernel, size: 32, bias: true',
   LayerNorm: 'd, bias: true, affine: true',
   RMSNorm: 'd, affine: true',
   BatchNorm: 'd, affine: true',
