@@ -1,10 +1,9 @@
 // Turns a Hub id, a path or a user's wish into a valid `.npas` model name: ASCII letters, digits
 // and `_`, not starting with a digit, not a keyword. "meta-llama/Llama-2-7b-hf" → Llama_2_7b_hf.
 
-const KEYWORDS = new Set([
-  'model', 'block', 'variant', 'of', 'budget', 'share', 'tie', 'adapt', 'hash', 'bank', 'dict', 'route', 'freeze',
-  'train', 'allocate', 'param', 'relax', 'tied', 'if', 'then', 'else', 'for', 'in', 'and', 'or', 'not', 'true', 'false', 'none',
-]);
+import { KEYWORDS as RESERVED } from '../syntax/token.js';
+
+const KEYWORDS: ReadonlySet<string> = new Set(RESERVED);
 
 /** A valid identifier from arbitrary text, or undefined when nothing usable remains. */
 export function toIdentifier(text: string): string | undefined {

@@ -5,7 +5,7 @@
 // being written (a statement's path or strategy, a call's argument, a budget metric…).
 
 import type { BudgetDeclaration, SourceFile, TextRange } from '../syntax/syntax-tree.js';
-import type { Token } from '../syntax/token.js';
+import { STATEMENT_KEYWORDS as STATEMENT_KEYWORD_LIST, type Token } from '../syntax/token.js';
 import { scopeAt, type OwnerDeclaration } from './scopes.js';
 import { inComment, sourceTokens, tokenIndexBefore } from './source-tokens.js';
 
@@ -55,7 +55,7 @@ export interface CompletionContext {
   readonly replace: TextRange;
 }
 
-const STATEMENT_KEYWORDS = new Set(['share', 'tie', 'adapt', 'hash', 'bank', 'dict', 'route', 'freeze', 'train', 'allocate', 'param']);
+const STATEMENT_KEYWORDS: ReadonlySet<string> = new Set(STATEMENT_KEYWORD_LIST);
 
 function isWord(t: Token): boolean {
   return t.kind === 'Identifier' || /^[a-z]+$/.test(t.kind);

@@ -7,7 +7,7 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { DiagnosticCode } from '../diagnostics/codes.js';
 import { Scanner } from './scanner.js';
 import type { Identifier, MissingExpression, TextRange } from './syntax-tree.js';
-import { describeToken, isTopLevelOnlyKeyword, type Token, type TokenKind } from './token.js';
+import { STATEMENT_KEYWORDS, describeToken, isTopLevelOnlyKeyword, type Token, type TokenKind } from './token.js';
 
 /** Nesting deeper than this (parentheses, unary operators, operator chains, blocks) is refused. */
 export const MAX_DEPTH = 1000;
@@ -22,10 +22,7 @@ const CONTINUATION_TOKENS: ReadonlySet<TokenKind> = new Set<TokenKind>([
 ]);
 
 /** Keywords that can only begin a member or a declaration, never appear inside an expression. */
-const STRUCTURAL_KEYWORDS: ReadonlySet<TokenKind> = new Set<TokenKind>([
-  'model', 'variant', 'budget', 'block',
-  'share', 'tie', 'adapt', 'hash', 'bank', 'dict', 'route', 'freeze', 'train', 'allocate', 'param',
-]);
+const STRUCTURAL_KEYWORDS: ReadonlySet<TokenKind> = new Set<TokenKind>(['model', 'variant', 'budget', 'block', ...STATEMENT_KEYWORDS]);
 
 export abstract class ParserBase {
   /** The number of tokens consumed so far; loops compare it to prove they made progress. */

@@ -15,7 +15,7 @@ import type {
   PathSegment,
   TextRange,
 } from './syntax-tree.js';
-import type { TokenKind } from './token.js';
+import { STATEMENT_KEYWORDS, type TokenKind } from './token.js';
 import { MAX_DEPTH, ParserBase } from './parser-base.js';
 
 // Binding powers of the infix operators (higher binds tighter). Prefix `not` parses its operand
@@ -60,10 +60,7 @@ function infixPower(kind: TokenKind): number {
 }
 
 /** Keywords accepted (with an error) where a name is expected, because they plausibly were meant as one. */
-const KEYWORDS_USABLE_AS_NAMES: ReadonlySet<TokenKind> = new Set<TokenKind>([
-  'share', 'tie', 'adapt', 'hash', 'bank', 'dict', 'route', 'freeze', 'train', 'allocate', 'param',
-  'true', 'false', 'none',
-]);
+const KEYWORDS_USABLE_AS_NAMES: ReadonlySet<TokenKind> = new Set<TokenKind>([...STATEMENT_KEYWORDS, 'true', 'false', 'none']);
 
 export abstract class ExpressionParser extends ParserBase {
   /** Whether the current token can begin an expression (and so an omitted separator can be assumed). */

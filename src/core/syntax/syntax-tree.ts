@@ -4,6 +4,8 @@
 // The parser always returns a complete tree: missing pieces become `Missing` expressions or
 // empty names (with an error reported), never `undefined` holes that crash later stages.
 
+import type { StatementKeywordKind } from './token.js';
+
 /** A half-open span of UTF-16 code-unit offsets into the source text. */
 export interface TextRange {
   readonly start: number;
@@ -284,8 +286,7 @@ export interface Constraint {
  * - `allocate args` (an NPAS allocation request)
  * - `param scheme(args)` (a parameterisation: μP, u-μP, CompleteP, …; see parameterization/)
  */
-export type StatementKeyword =
-  | 'share' | 'tie' | 'adapt' | 'hash' | 'bank' | 'dict' | 'route' | 'freeze' | 'train' | 'allocate' | 'param';
+export type StatementKeyword = StatementKeywordKind;
 
 /**
  * A sharing/training statement. Its shape is uniform so that the parser stays small and the

@@ -2,10 +2,17 @@
 // Keyword and punctuation kinds are spelled as the source text itself (`'model'`, `'<='`), so the
 // parser reads like the grammar; the remaining kinds name token classes.
 
+/**
+ * The keywords that begin a sharing or training statement inside a model, block or variant: the
+ * one list. The parser's keyword sets, completion and the Hugging Face import's name check derive
+ * from it, so a new statement keyword is one entry here.
+ */
+export const STATEMENT_KEYWORDS = ['share', 'tie', 'adapt', 'hash', 'bank', 'dict', 'route', 'freeze', 'train', 'allocate', 'param'] as const;
+
 /** Reserved words: they can never be used as names. */
 export const KEYWORDS = [
   'model', 'block', 'variant', 'of', 'budget',
-  'share', 'tie', 'adapt', 'hash', 'bank', 'dict', 'route', 'freeze', 'train', 'allocate', 'param',
+  ...STATEMENT_KEYWORDS,
   'relax', 'tied',
   'if', 'then', 'else', 'for', 'in', 'and', 'or', 'not',
   'true', 'false', 'none',
@@ -66,16 +73,13 @@ export const NUMBER_SUFFIXES: ReadonlySet<string> = new Set([
 ]);
 
 /** The keywords that begin a sharing or training statement inside a model, block or variant. */
-export type StatementKeywordKind =
-  | 'share' | 'tie' | 'adapt' | 'hash' | 'bank' | 'dict' | 'route' | 'freeze' | 'train' | 'allocate' | 'param';
+export type StatementKeywordKind = (typeof STATEMENT_KEYWORDS)[number];
 
-const STATEMENT_KEYWORDS: ReadonlySet<TokenKind> = new Set<TokenKind>([
-  'share', 'tie', 'adapt', 'hash', 'bank', 'dict', 'route', 'freeze', 'train', 'allocate', 'param',
-]);
+const STATEMENT_KEYWORD_SET: ReadonlySet<TokenKind> = new Set<TokenKind>(STATEMENT_KEYWORDS);
 
 /** Whether a token kind begins a statement. */
 export function isStatementKeyword(kind: TokenKind): kind is StatementKeywordKind {
-  return STATEMENT_KEYWORDS.has(kind);
+  return STATEMENT_KEYWORD_SET.has(kind);
 }
 
 /** Whether a token kind begins a declaration that only exists at top level (never nested). */
