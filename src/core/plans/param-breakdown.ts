@@ -43,7 +43,7 @@ export function scaleBreakdown(a: ParamBreakdown, k: Q.Rational): ParamBreakdown
   };
 }
 
-const MATRIX_ROLES = new Set(['matmul', 'conv', 'router']);
+const MATRIX_ROLES: ReadonlySet<string> = new Set(['matmul', 'conv', 'router']);
 
 /**
  * The breakdown of a report subtree. The leaves (weight nodes) give the proportions; the node's

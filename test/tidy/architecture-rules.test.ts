@@ -1,0 +1,86 @@
+// ARCHITECTURE.md's rules, checked over the source text (rust-analyzer's "tidy" tests): who may
+// import what, and no module-level state in the engine. A failure names the file and the rule.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+
+function sources(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(join(ROOT, dir))) {
+    const path = join(dir, name);
+    if (statSync(join(ROOT, path)).isDirectory()) out.push(...sources(path));
+    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) out.push(path);
+  }
+  return out;
+}
+
+interface Import {
+  readonly typeOnly: boolean;
+  readonly from: string;
+}
+
+/** Every import and re-export of a file (multi-line ones included), with whether it is type-only. */
+function imports(file: string): Import[] {
+  const text = readFileSync(join(ROOT, file), 'utf8');
+  const out: Import[] = [];
+  for (const m of text.matchAll(/^(?:import|export)\s+(type\s+)?(?:[^'";]*?\sfrom\s+)?'([^']+)'/gms)) out.push({ typeOnly: m[1] !== undefined, from: m[2]! });
+  return out;
+}
+
+/** The repository path an import points at (relative specifiers only). */
+const target = (file: string, from: string): string | undefined => (from.startsWith('.') ? relative(ROOT, join(ROOT, file, '..', from)).replace(/\.js$/, '.ts') : undefined);
+
+/** Engine files that outside code may import by value: the surface, and pure dependency-free leaves. */
+const CORE_ENTRIES = new Set(['src/core/index.ts', 'src/core/text/number-format.ts', 'src/core/layout/layout.ts']);
+
+test('outside the core, code imports src/core/index.ts, or a documented leaf, or types only', () => {
+  const outside = ['src/cli', 'src/server', 'src/extension', 'src/protocol', 'webview', 'kernels'].flatMap(sources);
+  const bad: string[] = [];
+  for (const file of outside) {
+    for (const i of imports(file)) {
+      const t = target(file, i.from);
+      if (t?.startsWith('src/core/') && !i.typeOnly && !CORE_ENTRIES.has(t)) bad.push(`${file} → ${t}`);
+    }
+  }
+  assert.deepEqual(bad, []);
+});
+
+test('the leaves outside code may import are leaves: they import types only', () => {
+  for (const leaf of [...CORE_ENTRIES].filter((f) => f !== 'src/core/index.ts')) {
+    assert.deepEqual(imports(leaf).filter((i) => !i.typeOnly).map((i) => i.from), [], leaf);
+  }
+});
+
+test('only src/extension imports vscode; only kernels/ onnxruntime-node; only src/server LSP server types', () => {
+  const owners: readonly [string, string][] = [['vscode', 'src/extension/'], ['onnxruntime-node', 'kernels/'], ['vscode-languageserver', 'src/server/']];
+  const all = ['src', 'webview', 'kernels'].flatMap(sources);
+  const bad: string[] = [];
+  for (const file of all) {
+    for (const i of imports(file)) {
+      for (const [pkg, owner] of owners) if ((i.from === pkg || i.from.startsWith(`${pkg}/`)) && !file.startsWith(owner)) bad.push(`${file} imports ${i.from}`);
+    }
+  }
+  assert.deepEqual(bad, []);
+});
+
+/**
+ * Module-level caches that predate this rule, each bounded: a lazily built constant table, a
+ * one-entry token cache keyed by text, a 16-entry LRU. New state belongs on a `Compilation`.
+ */
+const KNOWN_MODULE_STATE = new Set(['src/core/semantics/symbols.ts:cache', 'src/core/service/source-tokens.ts:last', 'src/core/service/refactor-text.ts:outcomes']);
+
+test('no module-level state in the core: no top-level let, and top-level maps and sets are read-only tables (WeakMaps die with their keys)', () => {
+  const bad: string[] = [];
+  for (const file of sources('src/core')) {
+    const text = readFileSync(join(ROOT, file), 'utf8');
+    for (const m of text.matchAll(/^(?:export\s+)?let\s+([A-Za-z_$][\w$]*)/gm)) if (!KNOWN_MODULE_STATE.has(`${file}:${m[1]}`)) bad.push(`${file}: let ${m[1]}`);
+    for (const m of text.matchAll(/^(?:export\s+)?const\s+([A-Za-z_$][\w$]*)\s*(:\s*[^=]+)?=\s*new\s+(Map|Set)\b/gm)) {
+      if (!(m[2] ?? '').includes('Readonly') && !KNOWN_MODULE_STATE.has(`${file}:${m[1]}`)) bad.push(`${file}: ${m[1]} = new ${m[3]} (type it Readonly${m[3]}, or keep it on a compilation)`);
+    }
+  }
+  assert.deepEqual(bad, []);
+});
