@@ -21,6 +21,18 @@ export interface TextEdit {
   readonly newText: string;
 }
 
+/** Applies non-overlapping edits (in any order) to a text. */
+export function applyEdits(text: string, edits: readonly TextEdit[]): string {
+  const sorted = [...edits].sort((a, b) => a.range.start - b.range.start);
+  let out = '';
+  let pos = 0;
+  for (const e of sorted) {
+    out += text.slice(pos, e.range.start) + e.newText;
+    pos = e.range.end;
+  }
+  return out + text.slice(pos);
+}
+
 const INDENT = '  ';
 
 /** The canonical text of `text`, or undefined when it has syntax errors (or formatting could not be verified). */

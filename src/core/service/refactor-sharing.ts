@@ -6,9 +6,9 @@
 import type { AnalysisResult } from '../analysis/analyze.js';
 import type { Binding, ModelDeclaration, Statement, TextRange, VariantDeclaration } from '../syntax/syntax-tree.js';
 import { indexOf } from './analysis-index.js';
+import { applyEdits } from './format.js';
 import { referenceAt } from './references.js';
 import { errorCount, freeName, indentAt, lineEnd, reindent, storedAfterRewrite } from './refactor-text.js';
-import { applyEdits } from './rename.js';
 import type { Refactoring } from './refactorings.js';
 import { ancestorsAt } from './syntax-walk.js';
 import { groupDigits } from './text-format.js';

@@ -11,7 +11,7 @@ import { parse } from '../syntax/parser.js';
 import type { Identifier, SourceFile, TextRange } from '../syntax/syntax-tree.js';
 import { lineColumn } from '../text/line-column.js';
 import type { AnalysisResult } from '../analysis/analyze.js';
-import type { TextEdit } from './format.js';
+import { applyEdits, type TextEdit } from './format.js';
 import { occurrencesOf, resolvedIdentifiers, symbolOf, type SymbolIdentity } from './occurrences.js';
 import { referenceAt, type Reference } from './references.js';
 import { ancestorsAt, forEachIdentifier } from './syntax-walk.js';
@@ -181,16 +181,4 @@ function identifierRanges(file: SourceFile, names: ReadonlySet<string>): TextRan
     if (names.has(id.text)) out.push(id.range);
   });
   return out;
-}
-
-/** Applies non-overlapping edits (in any order) to a text. */
-export function applyEdits(text: string, edits: readonly TextEdit[]): string {
-  const sorted = [...edits].sort((a, b) => a.range.start - b.range.start);
-  let out = '';
-  let pos = 0;
-  for (const e of sorted) {
-    out += text.slice(pos, e.range.start) + e.newText;
-    pos = e.range.end;
-  }
-  return out + text.slice(pos);
 }
