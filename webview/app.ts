@@ -234,6 +234,7 @@ export function startDashboard(root: HTMLElement, host: DashboardHost): Dashboar
     item('active', 'active', groupDigits(m.params.active));
     item('trainable', 'trainable', groupDigits(m.params.trainable));
     item('KV cache', 'kv', formatBytes(m.kvCacheBytes));
+    if (BigInt(m.recurrentStateBytes) > 0n) item('recurrent state', 'state', formatBytes(m.recurrentStateBytes));
     item('weights', 'weights', formatBytes(m.memory.weightBytes));
     item(m.flops.unit === 'sample' ? 'FLOPs/sample' : 'decode', 'decode', `${formatFlops(m.flops.unit === 'sample' ? m.flops.prefill : m.flops.decode)}`);
     item(`${m.latency.device} decode`, 'latency', formatSeconds(m.latency.decodeSeconds));

@@ -101,12 +101,13 @@ export function checkDashboardData(x: unknown): Checked<DashboardData> {
         ? undefined
         : `${w}.flops is malformed`) ??
       (isCount(m.kvCacheBytes) ? undefined : `${w}.kvCacheBytes is not an exact count`) ??
+      (isCount(m.recurrentStateBytes) ? undefined : `${w}.recurrentStateBytes is not an exact count`) ??
       (isObj(m.memory) && ['weightBytes', 'kvCacheBytes', 'inferenceBytes', 'trainingBytes', 'activationBytes'].every((k) => isCount((m.memory as Obj)[k])) ? undefined : `${w}.memory is malformed`) ??
       (isObj(m.latency) && isStr(m.latency.device, 64) && typeof m.latency.prefillSeconds === 'number' && typeof m.latency.decodeSeconds === 'number' ? undefined : `${w}.latency is malformed`) ??
       (Array.isArray(m.budgets) && m.budgets.every((b) => isObj(b) && isStr(b.constraint) && isStr(b.metric, 200) && isDecimal(b.limit) && isDecimal(b.value) && typeof b.ok === 'boolean' && isRange(b.range))
         ? undefined
         : `${w}.budgets is malformed`) ??
-      (Array.isArray(m.sweep) && m.sweep.every((p) => isObj(p) && isInt(p.seq) && isCount(p.kvCacheBytes) && isCount(p.weightBytes) && isCount(p.inferenceBytes)) ? undefined : `${w}.sweep is malformed`) ??
+      (Array.isArray(m.sweep) && m.sweep.every((p) => isObj(p) && isInt(p.seq) && isCount(p.kvCacheBytes) && isCount(p.recurrentStateBytes) && isCount(p.weightBytes) && isCount(p.inferenceBytes)) ? undefined : `${w}.sweep is malformed`) ??
       structureError(m.structure, `${w}.structure`) ??
       treeError(m.tree, `${w}.tree`, 0, budget);
     if (e) return fail(e);

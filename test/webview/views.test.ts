@@ -136,6 +136,22 @@ describe('budget view', () => {
     matchSnapshot('budget-relaxed-recursive-gemma-RecursiveGemma', normaliseSvg([...h.root.querySelectorAll('svg')].map((s) => s.outerHTML).join('\n')));
   });
 
+  it('draws the recurrent state of Mamba layers beside the KV cache, with its budget line', () => {
+    const data = exampleData('mamba');
+    const h = mount(renderBudget, data, 'Mamba130M');
+    assert.ok(h.root.querySelector('svg.npas-memory path.npas-state-line'));
+    assert.equal(h.root.querySelector('svg.npas-memory path.npas-kv-line'), null, 'no KV cache to draw');
+    const heads = [...h.root.querySelectorAll('table.npas-sweep thead th')].map((th) => th.textContent);
+    assert.deepEqual(heads, ['seq', 'KV cache', 'recurrent state', 'weights', 'weights + KV + state']);
+    // The state is constant in the sequence length: 1.41 MiB in every row.
+    const cells = [...h.root.querySelectorAll('table.npas-sweep tbody tr')].map((tr) => tr.querySelectorAll('td')[2]!.textContent);
+    assert.equal(new Set(cells).size, 1);
+    assert.ok(h.root.querySelectorAll('svg.npas-memory line.npas-limit').length >= 2, 'the kv and state budgets are drawn');
+    // A model without recurrent layers keeps its four columns.
+    const plain = mount(renderBudget, exampleData('relaxed-recursive-gemma'), 'RecursiveGemma');
+    assert.equal(plain.root.querySelectorAll('table.npas-sweep thead th').length, 4);
+  });
+
   it('draws KV budget lines when the spec has them', () => {
     const data = exampleData('cla-mlkv');
     const m = data.models.find((x) => x.budgets.some((b) => b.metric === 'kv'));

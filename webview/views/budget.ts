@@ -155,7 +155,7 @@ function fit(s: string, chars: number): string {
   return s.length <= n ? s : n < 2 ? '' : `${s.slice(0, n - 1)}…`;
 }
 
-const BYTE_METRICS = new Set(['kv', 'memory.inference', 'memory.weights', 'memory.train', 'memory.activations']);
+const BYTE_METRICS = new Set(['kv', 'state', 'memory.inference', 'memory.weights', 'memory.train', 'memory.activations']);
 
 export function byteLimits(model: ModelData): BudgetData[] {
   return model.budgets.filter((b) => BYTE_METRICS.has(b.metric));
@@ -175,7 +175,9 @@ function renderMemoryChart(section: HTMLElement, ctx: ViewContext): void {
   const m = { top: 12, right: 190, bottom: 36, left: 76 };
   const limits = byteLimits(model);
   const ceiling = Number(ctx.data.device.memoryBytes);
-  const values = pts.flatMap((p) => [Number(p.kvCacheBytes), Number(p.inferenceBytes), Number(p.weightBytes)]).filter((v) => v > 0);
+  // Recurrent state (Mamba layers) is drawn beside the KV cache only where a model keeps one.
+  const stateful = pts.some((p) => BigInt(p.recurrentStateBytes) > 0n);
+  const values = pts.flatMap((p) => [Number(p.kvCacheBytes), Number(p.recurrentStateBytes), Number(p.inferenceBytes), Number(p.weightBytes)]).filter((v) => v > 0);
   const top = Math.max(ceiling, ...values, ...limits.map((b) => Number(b.limit))) * 1.6;
   const bottom = Math.max(1, Math.min(...values, ...limits.map((b) => Number(b.limit)).filter((v) => v > 0)) / 2);
   const x = d3.scaleLog().base(2).domain([pts[0]!.seq, pts[pts.length - 1]!.seq]).range([m.left, W - m.right]);
@@ -202,7 +204,8 @@ function renderMemoryChart(section: HTMLElement, ctx: ViewContext): void {
   svg.append('text').attr('class', 'npas-muted').attr('x', (m.left + W - m.right) / 2).attr('y', H - 4).attr('text-anchor', 'middle').text('sequence length (tokens)');
   const series = [
     { key: 'kv-line', label: 'KV cache', get: (p: (typeof pts)[number]) => Number(p.kvCacheBytes) },
-    { key: 'inference-line', label: 'weights + KV', get: (p: (typeof pts)[number]) => Number(p.inferenceBytes) },
+    { key: 'state-line', label: 'recurrent state', get: (p: (typeof pts)[number]) => Number(p.recurrentStateBytes) },
+    { key: 'inference-line', label: stateful ? 'weights + KV + state' : 'weights + KV', get: (p: (typeof pts)[number]) => Number(p.inferenceBytes) },
     { key: 'weights-line', label: 'weights', get: (p: (typeof pts)[number]) => Number(p.weightBytes) },
   ];
   const ends: { y: number; text: string }[] = [];
@@ -241,12 +244,13 @@ function renderMemoryChart(section: HTMLElement, ctx: ViewContext): void {
   const t = s.append('table').attr('class', 'npas-table npas-sweep');
   t.append('caption').attr('class', 'npas-caption').text('KV cache and memory by sequence length');
   const hr = t.append('thead').append('tr');
-  for (const h of ['seq', 'KV cache', 'weights', 'weights + KV']) hr.append('th').attr('scope', 'col').text(h);
+  for (const h of ['seq', 'KV cache', ...(stateful ? ['recurrent state'] : []), 'weights', stateful ? 'weights + KV + state' : 'weights + KV']) hr.append('th').attr('scope', 'col').text(h);
   const tb = t.append('tbody');
   for (const p of pts) {
     const tr = tb.append('tr').attr('class', p.seq === seq ? 'npas-selected' : null);
     tr.append('td').text(formatSeq(p.seq));
     tr.append('td').text(formatBytes(p.kvCacheBytes));
+    if (stateful) tr.append('td').text(formatBytes(p.recurrentStateBytes));
     tr.append('td').text(formatBytes(p.weightBytes));
     tr.append('td').text(formatBytes(p.inferenceBytes));
   }

@@ -38,7 +38,7 @@ export function dashboardData(source: string | Compilation, options: Partial<Ana
         m.name,
         seqs.map((seq) => {
           const at = compilation.metricsAt(m, { ...opts, seq });
-          return { seq, kvCacheBytes: String(at.kvCacheBytes), weightBytes: String(at.memory.weightBytes), inferenceBytes: String(at.memory.inferenceBytes) };
+          return { seq, kvCacheBytes: String(at.kvCacheBytes), recurrentStateBytes: String(at.recurrentStateBytes), weightBytes: String(at.memory.weightBytes), inferenceBytes: String(at.memory.inferenceBytes) };
         }),
       );
     }
@@ -64,6 +64,7 @@ export function modelData(m: ModelReport, structure: StructureData, sweep: reado
     params: counts(m.params),
     flops: { unit: m.flops.unit, prefill: String(m.flops.prefill), prefillPerToken: m.flops.prefillPerToken, decode: String(m.flops.decode), trainPerToken: m.flops.trainPerToken },
     kvCacheBytes: String(m.kvCacheBytes),
+    recurrentStateBytes: String(m.recurrentStateBytes),
     memory: {
       weightBytes: String(m.memory.weightBytes),
       kvCacheBytes: String(m.memory.kvCacheBytes),

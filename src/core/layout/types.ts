@@ -121,6 +121,8 @@ export interface BudgetData {
 export interface SweepPoint {
   readonly seq: number;
   readonly kvCacheBytes: Count;
+  /** Recurrent layers' state (Mamba): constant in seq, drawn beside the KV cache. */
+  readonly recurrentStateBytes: Count;
   readonly weightBytes: Count;
   readonly inferenceBytes: Count;
 }
@@ -139,6 +141,7 @@ export interface ModelData {
     readonly trainPerToken: string;
   };
   readonly kvCacheBytes: Count;
+  readonly recurrentStateBytes: Count;
   readonly memory: {
     readonly weightBytes: Count;
     readonly kvCacheBytes: Count;
