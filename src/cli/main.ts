@@ -9,7 +9,7 @@ import { BUDGET_COMMAND, runBudget } from './commands/budget.js';
 import { CHECK_COMMAND, runCheck } from './commands/check.js';
 import { EXPORT_ONNX_COMMAND, runExportOnnx } from './commands/export-onnx.js';
 import { runFit } from './commands/fit.js';
-import { runParam } from './commands/param.js';
+import { PARAM_COMMAND, runParam } from './commands/param.js';
 import { runPlan } from './commands/plan.js';
 import { runProbeCommand } from './commands/probe.js';
 import { IMPORT_HF_COMMAND, runImportHf } from './commands/import-hf.js';
@@ -43,7 +43,7 @@ commands:
                                    comma lists and ranges (--seq 2048,4096 --gpus 8..64) sweep a grid
   fit FILE [--model M] [--device D] [--gpus N] [--seq S] [--batch B] [--json]
                                    serving: largest context and batch, tokens/s; training: fewest GPUs that fit
-  param FILE [--model NAME] [--lr X] [--init-std X] [--weight-decay X] [--json]
+  ${synopsis(PARAM_COMMAND)}
                                    the parameterisation (param mup(…), completep(…), u_mup(…)): each weight's init std,
                                    Adam LR, multiplier, residual scale and weight decay, transferred from the base's
   help                             this text

@@ -6,24 +6,26 @@
 // declares no parameterisation.
 
 import { compile, lineColumn, transferTable, type BaseOverrides, type Factor, type TransferTable } from '../../core/index.js';
-import { parseArgs } from '../args.js';
+import { parseCommand, usageOf, type CommandSpec } from '../args.js';
 import { CliError, type CliIO } from '../io.js';
 import { toJson } from '../json.js';
 import { readSpec } from './read-spec.js';
 
-const FLAGS = [
-  { name: 'model', takesValue: true },
-  { name: 'lr', takesValue: true },
-  { name: 'init-std', takesValue: true },
-  { name: 'weight-decay', takesValue: true },
-  { name: 'json', takesValue: false },
-];
-
-export const PARAM_USAGE = 'usage: npas param FILE [--model NAME] [--lr X] [--init-std X] [--weight-decay X] [--json]';
+export const PARAM_COMMAND: CommandSpec = {
+  name: 'param',
+  operands: 'FILE',
+  flags: [
+    { name: 'model', takesValue: true, value: 'NAME' },
+    { name: 'lr', takesValue: true, value: 'X' },
+    { name: 'init-std', takesValue: true, value: 'X' },
+    { name: 'weight-decay', takesValue: true, value: 'X' },
+    { name: 'json', takesValue: false },
+  ],
+};
 
 export function runParam(argv: readonly string[], io: CliIO): number {
-  const { positionals, flags } = parseArgs(argv, FLAGS, 'param');
-  if (positionals.length !== 1) throw new CliError(PARAM_USAGE);
+  const { positionals, flags } = parseCommand(argv, PARAM_COMMAND);
+  if (positionals.length !== 1) throw new CliError(usageOf(PARAM_COMMAND));
   const file = positionals[0]!;
   const str = (k: string): string | undefined => {
     const v = flags.get(k);
