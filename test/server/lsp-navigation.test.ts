@@ -103,6 +103,12 @@ test('signature help in a layer call: the signature, the docs and the active arg
   assert.equal(sig.label.slice(start, end), 'kv_heads?');
   assert.deepEqual(active.documentation, { kind: 'markdown', value: '`kv_heads` (optional, positional) — positive integer. Key/value heads (GQA; 1 is MQA); must divide heads. Default: heads.' });
   assert.equal(await s.client.sendRequest('textDocument/signatureHelp', { textDocument: { uri }, position: at(text, 'd = 64') }), null);
+  // A sharing strategy being written.
+  const strategy = 'model M {\n  a = Linear(64, 64) * 4\n  share a: cycle(\n}\n';
+  await s.replace(uri, strategy, 2);
+  const cycle = await s.client.sendRequest<SignatureHelp>('textDocument/signatureHelp', { textDocument: { uri }, position: at(strategy, 'cycle(', 6) });
+  assert.equal(cycle.signatures[0]!.label, 'cycle(n)');
+  assert.equal(cycle.activeParameter, 0);
 });
 
 test('semantic tokens: relative encoding against the legend, a layer kind, a block and a sharing keyword told apart', async () => {

@@ -1,16 +1,19 @@
 // Signature help while typing a call's arguments: a layer kind's signature with every argument's
-// type, default and doc (from its schema in the layer registry, as hover shows them), or a
-// block's parameters with their defaults as written. The active parameter is the named argument
+// type, default and doc (from its schema in the layer registry, as hover shows them), a block's
+// parameters with their defaults as written, or a sharing statement's method (`cycle(n)`,
+// `lora(rank, …)`, from the statement vocabulary completion uses). The active parameter is the named argument
 // being written (`heads: |`), else the next positional one. The call is found from the tokens
 // before the cursor, so it works on half-written text.
 
 import type { AnalysisResult } from '../analysis/analyze.js';
 import { findLayerKind } from '../layers/registry.js';
 import type { LayerKind } from '../layers/layer-kind.js';
-import type { BlockDeclaration } from '../syntax/syntax-tree.js';
+import type { BlockDeclaration, Statement } from '../syntax/syntax-tree.js';
 import { enclosingCall } from './completion-context.js';
 import { argumentLine, layerSignature } from './layer-docs.js';
 import { lookup, scopeAt } from './scopes.js';
+import { ancestorsAt } from './syntax-walk.js';
+import { ADAPTERS, HEAD_STRATEGIES, KV_STRATEGIES, STACK_STRATEGIES, STATEMENT_METHODS, type StatementMethod } from './vocabulary.js';
 
 export interface SignatureParameter {
   /** `[start, end)` of the parameter inside `SignatureInfo.label`. */
@@ -41,8 +44,38 @@ export function signatureHelpAt(text: string, analysis: AnalysisResult, offset: 
   const def = lookup(scope, site.call.callee);
   if (def?.kind === 'block') return blockHelp(def.block, text, site.argumentName, site.call.positional);
   if (def) return undefined;
+  const statement = ancestorsAt(analysis.file, site.call.calleeOffset).find((n): n is Statement => n.kind === 'Statement');
+  if (statement) {
+    const method = statementMethod(statement, site.call.callee, site.call.calleeOffset);
+    return method?.call ? methodHelp(method, site.argumentName, site.call.positional) : undefined;
+  }
   const kind = findLayerKind(site.call.callee);
   return kind ? layerHelp(kind, site.argumentName, site.call.positional) : undefined;
+}
+
+/** The method a statement's call names, looked up in the vocabulary of its position (`map` of `share` is not `map` of `share kv`). */
+function statementMethod(statement: Statement, name: string, offset: number): StatementMethod | undefined {
+  const inRelax = statement.relax !== undefined && offset >= statement.relax.range.start;
+  let methods: readonly StatementMethod[];
+  if (statement.keyword === 'share' && !inRelax) methods = statement.modifier?.text === 'kv' ? KV_STRATEGIES : statement.modifier?.text === 'heads' ? HEAD_STRATEGIES : STACK_STRATEGIES;
+  else if (statement.keyword === 'share' || statement.keyword === 'adapt') methods = ADAPTERS;
+  else if (statement.keyword === 'hash' || statement.keyword === 'bank' || statement.keyword === 'dict' || statement.keyword === 'route') methods = STATEMENT_METHODS[statement.keyword];
+  else return undefined;
+  return methods.find((m) => m.name === name);
+}
+
+function methodHelp(method: StatementMethod, argumentName: string | undefined, positional: number): SignatureHelpResult {
+  // Only a method's first argument may be positional (`cycle(9)`); the rest are named.
+  const parts = method.args.map((a, i) => (method.positional && i === 0 ? a.name : a.required ? `${a.name}: …` : `${a.name}?: …`));
+  const label = `${method.name}(${parts.join(', ')})`;
+  const parameters: SignatureParameter[] = [];
+  let at = method.name.length + 1;
+  method.args.forEach((a, i) => {
+    parameters.push({ label: [at, at + parts[i]!.length], documentation: `\`${a.name}\` (${a.required ? 'required' : 'optional'}${method.positional && i === 0 ? ', positional' : ''}) — ${a.doc}` });
+    at += parts[i]!.length + 2;
+  });
+  const active = argumentName !== undefined ? method.args.findIndex((a) => a.name === argumentName) : method.positional && positional === 0 ? 0 : -1;
+  return { signature: { label, documentation: method.doc, parameters }, activeParameter: active >= 0 ? active : undefined };
 }
 
 function layerHelp(kind: LayerKind, argumentName: string | undefined, positional: number): SignatureHelpResult {
