@@ -103,7 +103,10 @@ export class Compilation {
     const ctx = new EvalContext(sink);
     const models: CompiledModel[] = [];
     try {
-      for (const m of evaluateFile(parsed.file, ctx).models) {
+      const evaluatedFile = evaluateFile(parsed.file, ctx);
+      // A spec refused for its size (the work budget ran out) is not reported: its models are
+      // partial, and walking them would spend the time the budget exists to save.
+      for (const m of ctx.exhausted ? [] : evaluatedFile.models) {
         const compiled = compileModel(m, ctx);
         if (!compiled) continue;
         models.push(compiled);
