@@ -4,14 +4,14 @@
 import { writeFileSync } from 'node:fs';
 import { escapeControlKeepLines } from '../core/index.js';
 import { readTextFile } from './read-text-file.js';
-import { runAllocate } from './commands/allocate.js';
+import { ALLOCATE_COMMAND, runAllocate } from './commands/allocate.js';
 import { BUDGET_COMMAND, runBudget } from './commands/budget.js';
 import { CHECK_COMMAND, runCheck } from './commands/check.js';
 import { EXPORT_ONNX_COMMAND, runExportOnnx } from './commands/export-onnx.js';
 import { runFit } from './commands/fit.js';
 import { PARAM_COMMAND, runParam } from './commands/param.js';
 import { runPlan } from './commands/plan.js';
-import { runProbeCommand } from './commands/probe.js';
+import { PROBE_COMMAND, runProbeCommand } from './commands/probe.js';
 import { IMPORT_HF_COMMAND, runImportHf } from './commands/import-hf.js';
 import { REPORT_COMMAND, runReport } from './commands/report.js';
 import { CliError, type CliIO } from './io.js';
@@ -26,11 +26,11 @@ commands:
                                    the budget report (exit 1 if a budget is violated, 2 on spec errors)
   ${synopsis(IMPORT_HF_COMMAND)}
                                    a .npas spec from a Hugging Face config.json (or a model folder, checked against its checkpoint)
-  allocate FILE --model NAME --params N [--groups G] [--method M] [--json] [--emit] [--sweep FROM..TO]
+  ${synopsis(ALLOCATE_COMMAND)}
                                    an NPAS plan storing exactly N params (exit 2 when refused)
   ${synopsis(EXPORT_ONNX_COMMAND)}
                                    the model as ONNX with synthetic weights (one initializer per stored tensor; exit 5 if it cannot fit memory)
-  probe FILE --model NAME [--ep cuda|cpu] [--batch B] [--seq S] [--ops fused|standard] [--json]
+  ${synopsis(PROBE_COMMAND)}
                                    measure it with onnxruntime-node beside the roofline (docs/probes.md);
                                    --ops standard: ai.onnx ops only instead of ORT's fused contrib ops
   ${synopsis(REPORT_COMMAND)}

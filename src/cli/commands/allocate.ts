@@ -15,24 +15,28 @@ import {
   type AllocationRequest,
   type GroupingSpec,
 } from '../../core/index.js';
-import { parseArgs } from '../args.js';
+import { parseCommand, usageOf, type CommandSpec } from '../args.js';
 import { formatFlops, groupDigits } from '../format.js';
 import { CliError, type CliIO } from '../io.js';
 import { toJson } from '../json.js';
 import { readCheckpointSketches } from '../safetensors-file.js';
 import { readSpec } from './read-spec.js';
 
-const FLAGS = [
-  { name: 'model', takesValue: true },
-  { name: 'params', takesValue: true },
-  { name: 'groups', takesValue: true },
-  { name: 'method', takesValue: true },
-  { name: 'json', takesValue: false },
-  { name: 'emit', takesValue: false },
-  { name: 'sweep', takesValue: true },
-] as const;
+export const ALLOCATE_COMMAND: CommandSpec = {
+  name: 'allocate',
+  operands: 'FILE',
+  flags: [
+    { name: 'model', takesValue: true, value: 'NAME', required: true },
+    { name: 'params', takesValue: true, value: 'N', required: true },
+    { name: 'groups', takesValue: true, value: 'auto|all|shape|role|depth:K|cluster:K|checkpoint:PATH' },
+    { name: 'method', takesValue: true, value: 'wavg|wavg(K)|repeat|hash' },
+    { name: 'json', takesValue: false },
+    { name: 'emit', takesValue: false },
+    { name: 'sweep', takesValue: true, value: 'FROM..TO' },
+  ],
+};
 
-const USAGE = 'usage: npas allocate FILE --model NAME --params N [--groups auto|all|shape|role|depth:K|cluster:K|checkpoint:PATH] [--method wavg|wavg(K)|repeat|hash] [--json] [--emit] [--sweep FROM..TO]';
+const USAGE = usageOf(ALLOCATE_COMMAND);
 /** Layers listed in the text report before it points at --json. */
 const LAYER_ROWS = 40;
 /** Strategies a sweep compares when --groups is not given. */
@@ -40,7 +44,7 @@ const SWEEP_GROUPINGS = ['auto', 'all', 'shape', 'role', 'depth:4', 'cluster:4']
 const SWEEP_POINTS = 9;
 
 export function runAllocate(argv: readonly string[], io: CliIO): number {
-  const { positionals, flags } = parseArgs(argv, FLAGS, 'allocate');
+  const { positionals, flags } = parseCommand(argv, ALLOCATE_COMMAND);
   if (positionals.length !== 1) throw new CliError(USAGE);
   const str = (k: string): string | undefined => {
     const v = flags.get(k);

@@ -8,33 +8,37 @@
 import { findDevice, DEVICE_NAMES } from '../../core/index.js';
 import type { ProbeParams, ProbeResult } from '../../protocol/kernel-rpc.js';
 import { runProbe } from '../../../kernels/probe-client.js';
-import { parseArgs, positiveIntFlag } from '../args.js';
+import { parseCommand, positiveIntFlag, usageOf, type CommandSpec } from '../args.js';
 import { groupDigits } from '../format.js';
 import { CliError, type CliIO } from '../io.js';
 import { readSpec } from './read-spec.js';
 
-const FLAGS = [
-  { name: 'model', takesValue: true },
-  { name: 'ep', takesValue: true },
-  { name: 'batch', takesValue: true },
-  { name: 'seq', takesValue: true },
-  { name: 'src-seq', takesValue: true },
-  { name: 'dtype', takesValue: true },
-  { name: 'device', takesValue: true },
-  { name: 'runs', takesValue: true },
-  { name: 'warmup', takesValue: true },
-  { name: 'threads', takesValue: true },
-  { name: 'timeout', takesValue: true },
-  { name: 'provider-path', takesValue: true },
-  { name: 'fallback', takesValue: false },
-  { name: 'profile', takesValue: false },
-  { name: 'json', takesValue: false },
-  { name: 'ops', takesValue: true },
-  { name: 'generation', takesValue: true },
-  { name: 'ignore-memory', takesValue: false },
-] as const;
+export const PROBE_COMMAND: CommandSpec = {
+  name: 'probe',
+  operands: 'FILE',
+  flags: [
+    { name: 'model', takesValue: true, value: 'NAME', required: true },
+    { name: 'ep', takesValue: true, value: 'cuda|cpu' },
+    { name: 'batch', takesValue: true, value: 'B' },
+    { name: 'seq', takesValue: true, value: 'S' },
+    { name: 'src-seq', takesValue: true, value: 'S' },
+    { name: 'dtype', takesValue: true, value: 'fp16|fp32' },
+    { name: 'ops', takesValue: true, value: 'fused|standard' },
+    { name: 'generation', takesValue: true, value: 'materialised|live' },
+    { name: 'device', takesValue: true, value: 'D' },
+    { name: 'runs', takesValue: true, value: 'N' },
+    { name: 'warmup', takesValue: true, value: 'N' },
+    { name: 'threads', takesValue: true, value: 'N' },
+    { name: 'profile', takesValue: false },
+    { name: 'fallback', takesValue: false },
+    { name: 'provider-path', takesValue: true, value: 'DIR' },
+    { name: 'timeout', takesValue: true, value: 'SECONDS' },
+    { name: 'ignore-memory', takesValue: false },
+    { name: 'json', takesValue: false },
+  ],
+};
 
-const USAGE = 'usage: npas probe FILE --model NAME [--ep cuda|cpu] [--batch B] [--seq S] [--src-seq S] [--dtype fp16|fp32] [--ops fused|standard] [--generation materialised|live] [--device D] [--runs N] [--profile] [--fallback] [--provider-path DIR] [--timeout SECONDS] [--ignore-memory] [--json]';
+const USAGE = usageOf(PROBE_COMMAND);
 
 export interface ProbeCommandHooks {
   /** Overrides the probe host entry (tests). */
@@ -42,7 +46,7 @@ export interface ProbeCommandHooks {
 }
 
 export async function runProbeCommand(argv: readonly string[], io: CliIO, hooks: ProbeCommandHooks = {}): Promise<number> {
-  const { positionals, flags } = parseArgs(argv, FLAGS, 'probe');
+  const { positionals, flags } = parseCommand(argv, PROBE_COMMAND);
   if (positionals.length !== 1) throw new CliError(USAGE);
   const str = (k: string): string | undefined => {
     const v = flags.get(k);
