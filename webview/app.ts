@@ -11,6 +11,7 @@ import { checkHostMessage, reduce, restoreState } from './protocol.js';
 import { renderAllocation } from './views/allocation.js';
 import { renderArchitecture } from './views/architecture.js';
 import { renderBudget } from './views/budget.js';
+import { renderPlan } from './views/plan.js';
 import type { RenderedView, View, ViewContext } from './views/context.js';
 import { renderProbe } from './views/probe.js';
 import { renderVariants } from './views/variants.js';
@@ -37,6 +38,7 @@ const VIEWS: Record<ViewId, { label: string; render: View }> = {
   architecture: { label: 'Architecture', render: renderArchitecture },
   budget: { label: 'Budget', render: renderBudget },
   variants: { label: 'Variants', render: renderVariants },
+  plan: { label: 'Plan', render: renderPlan },
   allocation: { label: 'Allocation', render: renderAllocation },
   probe: { label: 'Probe', render: renderProbe },
 };

@@ -77,6 +77,26 @@ function structureError(x: unknown, where: string): string | undefined {
   return undefined;
 }
 
+const PLAN_BYTES = ['weights', 'gradients', 'optimizer', 'activations', 'loss', 'buffers', 'total'] as const;
+const isSeconds = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x) && x >= 0;
+
+/** A model's evaluated plan declarations (the Plan pane): exact bytes, finite times. */
+function plansError(x: unknown, where: string): string | undefined {
+  if (!Array.isArray(x) || x.length > 100) return `${where} is not a list`;
+  for (const p of x as unknown[]) {
+    if (!isObj(p) || !isRange(p.range) || !isStr(p.layout, 1000) || !isStr(p.schedule, 1000) || !isStr(p.device, 64) || !isCount(p.deviceBytes) || typeof p.fits !== 'boolean') return `${where} has a malformed plan`;
+    if (!Array.isArray(p.problems) || !p.problems.every((m) => isStr(m, 2000))) return `${where} has malformed problems`;
+    if (!Array.isArray(p.stages) || p.stages.length > 4096) return `${where} has malformed stages`;
+    for (const g of p.stages as unknown[]) {
+      if (!isObj(g) || !isInt(g.rank) || !isStr(g.holds) || typeof g.fits !== 'boolean' || !isObj(g.bytes) || !PLAN_BYTES.every((k) => isCount((g.bytes as Obj)[k]))) return `${where} has a malformed stage`;
+    }
+    const st = p.step;
+    if (!isObj(st) || !isSeconds(st.seconds) || !Array.isArray(st.parts) || !st.parts.every((q) => isObj(q) && isStr(q.name, 100) && isSeconds(q.seconds))) return `${where} has a malformed step`;
+    if (!isSeconds(p.mfu) || !isSeconds(p.tokensPerSecond)) return `${where} has a malformed MFU or throughput`;
+  }
+  return undefined;
+}
+
 export function checkDashboardData(x: unknown): Checked<DashboardData> {
   if (!isObj(x)) return fail('data is not an object');
   if (x.format !== 'npas-dashboard' || x.version !== 1) return fail('data is not npas-dashboard version 1');
@@ -108,6 +128,7 @@ export function checkDashboardData(x: unknown): Checked<DashboardData> {
         ? undefined
         : `${w}.budgets is malformed`) ??
       (Array.isArray(m.sweep) && m.sweep.every((p) => isObj(p) && isInt(p.seq) && isCount(p.kvCacheBytes) && isCount(p.recurrentStateBytes) && isCount(p.weightBytes) && isCount(p.inferenceBytes)) ? undefined : `${w}.sweep is malformed`) ??
+      plansError(m.plans, `${w}.plans`) ??
       structureError(m.structure, `${w}.structure`) ??
       treeError(m.tree, `${w}.tree`, 0, budget);
     if (e) return fail(e);

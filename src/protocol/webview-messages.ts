@@ -11,8 +11,8 @@ import type { DashboardData, Range } from '../core/layout/types.js';
 
 export const PROTOCOL_VERSION = 1;
 
-export type ViewId = 'architecture' | 'budget' | 'variants' | 'allocation' | 'probe';
-export const VIEW_IDS: readonly ViewId[] = ['architecture', 'budget', 'variants', 'allocation', 'probe'];
+export type ViewId = 'architecture' | 'budget' | 'variants' | 'plan' | 'allocation' | 'probe';
+export const VIEW_IDS: readonly ViewId[] = ['architecture', 'budget', 'variants', 'plan', 'allocation', 'probe'];
 
 /** How one weight is generated from its group's store (src/core/allocation `Generator`). */
 export type AllocationGeneratorKind = 'direct' | 'mix' | 'slice' | 'interpolate' | 'tile' | 'hash';

@@ -3,13 +3,17 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { DashboardData, Range } from '../../src/core/index.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { dashboardData, type DashboardData, type Range } from '../../src/core/index.js';
+import { checkDashboardData } from '../../webview/protocol.js';
 import type { DashboardState } from '../../src/protocol/webview-messages.js';
 import { initialState } from '../../webview/protocol.js';
 import { renderAllocation } from '../../webview/views/allocation.js';
 import { renderArchitecture } from '../../webview/views/architecture.js';
 import { renderBudget } from '../../webview/views/budget.js';
 import type { View, ViewContext } from '../../webview/views/context.js';
+import { renderPlan } from '../../webview/views/plan.js';
 import { renderProbe } from '../../webview/views/probe.js';
 import { paretoFront, renderVariants } from '../../webview/views/variants.js';
 import { exampleData, matchSnapshot, normaliseSvg, page } from './dom.js';
@@ -201,5 +205,61 @@ describe('allocation and probe panes', () => {
     assert.equal(a.root.querySelector('[role="status"]') !== null, true);
     const p = mount(renderProbe, data, 'MoEUT244M');
     assert.match(p.root.textContent!, /No probe results yet/);
+  });
+});
+
+describe('plan pane', () => {
+  const spec = `${readFileSync(join(__dirname, '..', '..', 'examples', 'reference-llms.npas'), 'utf8')}
+plan Llama2_7B {
+  gpus = 8
+  tp = 2
+  pp = 2
+  zero = 1
+  global_batch = 16
+  memory.per_gpu <= 80GB
+}
+plan Llama2_7B {
+  gpus = 8
+  tp = 3
+}
+`;
+  const data = dashboardData(spec, {}, { source: 'plans.npas' });
+
+  it('draws each plan: stacked memory per stage against the device, the step parts, a table of the same bytes', () => {
+    const h = mount(renderPlan, data, 'Llama2_7B');
+    const sections = h.root.querySelectorAll('.npas-plan-section');
+    assert.equal(sections.length, 2);
+    const first = sections[0]!;
+    // Two pipeline stages, each a stack of the non-zero classes; one device ceiling.
+    assert.equal(first.querySelectorAll('svg.npas-plan-memory .npas-plan-stage').length, 2);
+    assert.equal(first.querySelectorAll('svg.npas-plan-memory line.npas-ceiling').length, 1);
+    const plan = data.models.find((m) => m.name === 'Llama2_7B')!.plans[0]!;
+    const rows = [...first.querySelectorAll('table.npas-plan-table tbody tr')];
+    assert.equal(rows.length, 2);
+    assert.match(rows[0]!.textContent!, /embed, body\[0\.\.15\]/);
+    // The data is the core's plan: the same bytes as npas plan at these settings.
+    assert.equal(plan.stages[0]!.bytes.total, String(['weights', 'gradients', 'optimizer', 'activations', 'loss', 'buffers'].reduce((a, k) => a + BigInt((plan.stages[0]!.bytes as unknown as Record<string, string>)[k]!), 0n)));
+    assert.ok(first.querySelectorAll('svg.npas-plan-step rect').length >= 3);
+    // The refused plan says why, and its title reveals the declaration.
+    const second = sections[1]!;
+    assert.match(second.textContent!, /refused/);
+    assert.match(second.textContent!, /tp × pp × cp × dp = 3 × 1 × 1 × 2 = 6, but the cluster has 8 GPUs/);
+    (second.querySelector('.npas-plan-title') as HTMLElement).dispatchEvent(new h.document.defaultView!.MouseEvent('click', { bubbles: true }));
+    assert.equal(h.revealed.length, 1);
+    assert.equal(spec.slice(h.revealed[0]!.start, h.revealed[0]!.end), 'Llama2_7B');
+    assertCleanDom(h.root);
+  });
+
+  it('says how to add a plan when the model has none', () => {
+    const h = mount(renderPlan, data, 'GPT2');
+    assert.match(h.root.textContent!, /GPT2 has no plan declaration/);
+  });
+
+  it('the protocol accepts the plans and refuses a tampered one', () => {
+    assert.equal(checkDashboardData(JSON.parse(JSON.stringify(data))).ok, true);
+    const bad = JSON.parse(JSON.stringify(data)) as { models: { plans: { stages: { bytes: { total: string } }[] }[] }[] };
+    const target = bad.models.find((m) => m.plans.length > 0)!;
+    target.plans[0]!.stages[0]!.bytes.total = '1e9';
+    assert.equal(checkDashboardData(bad).ok, false);
   });
 });

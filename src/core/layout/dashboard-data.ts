@@ -7,8 +7,9 @@ import { decimalCounts, decimalTree } from '../analysis/decimal-report.js';
 import { compile, DEFAULT_OPTIONS, type Compilation } from '../analysis/compilation.js';
 import { findDevice } from '../analysis/devices.js';
 import type { AnalysisOptions, ModelReport, NodeReport } from '../analysis/report-types.js';
+import { planData } from '../plans/plan-data.js';
 import { sharingStructure } from './structure.js';
-import type { DashboardData, ModelData, StructureData, SweepPoint, TreeData } from './types.js';
+import type { DashboardData, ModelData, PlanData, StructureData, SweepPoint, TreeData } from './types.js';
 
 /** Sequence lengths of the KV / memory chart (the analysed length is added). */
 export const SWEEP_SEQ = [512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072] as const;
@@ -50,12 +51,15 @@ export function dashboardData(source: string | Compilation, options: Partial<Ana
     source: how.source,
     options: { seq: opts.seq, srcSeq: opts.srcSeq ?? opts.seq, batch: opts.batch, dtype: opts.dtype, device: opts.device },
     device: { name: device.name, memoryBytes: String(device.memoryBytes) },
-    models: result.models.map((m) => modelData(m, structures.get(m.name) ?? EMPTY_STRUCTURE, sweeps.get(m.name) ?? [])),
+    models: result.models.map((m) => {
+      const compiled = compilation.model(m.name);
+      return modelData(m, structures.get(m.name) ?? EMPTY_STRUCTURE, sweeps.get(m.name) ?? [], compiled ? planData(compilation, compiled, opts) : []);
+    }),
     diagnostics: { errors: errors.length, warnings: warnings.length, messages: [...errors, ...warnings].slice(0, 5).map((d) => `${d.code}: ${d.message}`) },
   };
 }
 
-export function modelData(m: ModelReport, structure: StructureData, sweep: readonly SweepPoint[]): ModelData {
+export function modelData(m: ModelReport, structure: StructureData, sweep: readonly SweepPoint[], plans: readonly PlanData[] = []): ModelData {
   return {
     name: m.name,
     kind: m.kind,
@@ -90,6 +94,7 @@ export function modelData(m: ModelReport, structure: StructureData, sweep: reado
     tree: treeData(m.tree),
     structure,
     sweep,
+    plans,
   };
 }
 

@@ -127,6 +127,36 @@ export interface SweepPoint {
   readonly inferenceBytes: Count;
 }
 
+/** Bytes on one GPU of a pipeline rank, by tensor class (docs/plans.md). */
+export interface PlanBytesData {
+  readonly weights: Count;
+  readonly gradients: Count;
+  readonly optimizer: Count;
+  readonly activations: Count;
+  readonly loss: Count;
+  readonly buffers: Count;
+  readonly total: Count;
+}
+
+/** A `plan` declaration of the model, evaluated at the analysis settings (the Plan pane). */
+export interface PlanData {
+  /** The declaration's range (its target name). */
+  readonly range: Range;
+  /** `8 × H100: tp 2 · pp 2 · dp 2 · ZeRO 1`, and the schedule. */
+  readonly layout: string;
+  readonly schedule: string;
+  /** Why the settings were refused (empty when the plan was evaluated). */
+  readonly problems: readonly string[];
+  readonly device: string;
+  readonly deviceBytes: Count;
+  readonly fits: boolean;
+  readonly stages: readonly { readonly rank: number; readonly holds: string; readonly bytes: PlanBytesData; readonly fits: boolean }[];
+  /** Seconds of the step and of each part (the roofline; nothing overlaps). */
+  readonly step: { readonly seconds: number; readonly parts: readonly { readonly name: string; readonly seconds: number }[] };
+  readonly mfu: number;
+  readonly tokensPerSecond: number;
+}
+
 export interface ModelData {
   readonly name: string;
   readonly kind: 'model' | 'variant';
@@ -160,6 +190,8 @@ export interface ModelData {
   readonly tree: TreeData;
   readonly structure: StructureData;
   readonly sweep: readonly SweepPoint[];
+  /** The model's `plan` declarations, evaluated (empty when it has none). */
+  readonly plans: readonly PlanData[];
 }
 
 export interface DashboardData {

@@ -15,7 +15,7 @@ import type { Unit } from '../numbers/units.js';
 import { evaluate, toSmallInteger, type EvalContext } from '../semantics/evaluator.js';
 import type { Scope } from '../semantics/scope.js';
 import type { Binding, Constraint, PlanDeclaration } from '../syntax/syntax-tree.js';
-import { evaluatePlan, type TrainingPlan } from './evaluate-plan.js';
+import { evaluatePlan, type PlanOutcome, type TrainingPlan } from './evaluate-plan.js';
 import { OPTIMIZER_NAMES } from './optimizers.js';
 import type { PipelineModel } from './pipeline-units.js';
 import { DEFAULT_PLAN, FINETUNE_MODES, RECOMPUTE_MODES, type PlanSettings, type ZeroStage } from './plan-settings.js';
@@ -99,13 +99,18 @@ export function preparePlan(item: PlanDeclaration, source: string, scope: Scope,
  * together are one `npas-plan` error at the plan's target.
  */
 export function measurePlan(plan: PreparedPlan, base: AnalysisOptions, modelAt: (seq: number, dtype: DType) => PipelineModel, sink: DiagnosticSink): BudgetResult[] {
-  const settings = completeSettings(plan.settings, base);
-  const outcome = evaluatePlan(modelAt(settings.seq, settings.dtypes.weights), settings);
+  const outcome = planOutcome(plan, base, modelAt);
   if (!outcome.ok) {
     sink.error('npas-plan', `plan for ${plan.declaration.target.text}: ${outcome.problems.join('; ')}`, plan.declaration.target.range);
     return [];
   }
   return plan.constraints.map((c) => verdict(c.constraint, c.text, c.metric, c.spec.unit, c.spec.value(outcome.plan), c.limit, sink));
+}
+
+/** A prepared plan evaluated at the analysis settings (the dashboard's Plan pane draws it). */
+export function planOutcome(plan: PreparedPlan, base: AnalysisOptions, modelAt: (seq: number, dtype: DType) => PipelineModel): PlanOutcome {
+  const settings = completeSettings(plan.settings, base);
+  return evaluatePlan(modelAt(settings.seq, settings.dtypes.weights), settings);
 }
 
 function readSettings(bindings: readonly Binding[], scope: Scope, ctx: EvalContext, sink: DiagnosticSink): PlanDraft | undefined {
