@@ -240,6 +240,8 @@ export function startDashboard(root: HTMLElement, host: DashboardHost): Dashboar
     item('weights', 'weights', formatBytes(m.memory.weightBytes));
     item(m.flops.unit === 'sample' ? 'FLOPs/sample' : 'decode', 'decode', `${formatFlops(m.flops.unit === 'sample' ? m.flops.prefill : m.flops.decode)}`);
     item(`${m.latency.device} decode`, 'latency', formatSeconds(m.latency.decodeSeconds));
+    // A decode step of the batch reads every expert any of its tokens chose (expected, uniform routing).
+    for (const r of m.routing ?? []) item(`experts read per step (top-${r.topK} of ${r.experts})`, 'experts', r.expectedDistinct);
     const failed = m.budgets.filter((b) => !b.ok).length;
     if (m.budgets.length) item('budgets', 'budgets', failed ? `${failed} of ${m.budgets.length} violated` : `${m.budgets.length} met`);
     const o = state.data!.options;

@@ -1,22 +1,30 @@
-// The analysis settings flags shared by every command that analyses a spec
-// (`--seq`, `--src-seq`, `--batch`, `--dtype`, `--device`), checked once, the same way.
+// The analysis settings flags shared by every command that analyses a spec (`--seq`,
+// `--src-seq`, `--batch`, `--dtype`, one `--<class>-dtype` per precision class, `--loss`,
+// `--device` and `--devices FILE`), checked once, the same way.
 
-import { findDevice, isDType, type AnalysisOptions, DTYPE_NAMES, DEVICE_NAMES } from '../core/index.js';
+import { DEVICE_NAMES, DTYPE_NAMES, PRECISION_CLASSES, findDevice, isDType, parseDeviceProfiles, type AnalysisOptions, type DeviceProfile, type LossMode, type Precision } from '../core/index.js';
 import { positiveIntFlag, type FlagSpec } from './args.js';
-import { CliError } from './io.js';
+import { CliError, type CliIO } from './io.js';
+import { readSpec } from './commands/read-spec.js';
+
+/** `--weights-dtype`, `--kv-dtype`, …: one flag per precision class. */
+const precisionFlag = (c: string): string => `${c}-dtype`;
 
 export const ANALYSIS_FLAGS: readonly FlagSpec[] = [
   { name: 'seq', takesValue: true, value: 'N' },
   { name: 'src-seq', takesValue: true, value: 'N' },
   { name: 'batch', takesValue: true, value: 'N' },
   { name: 'dtype', takesValue: true, value: 'T' },
+  ...PRECISION_CLASSES.map((c) => ({ name: precisionFlag(c), takesValue: true, value: c === 'master' ? 'T|none' : 'T' })),
+  { name: 'loss', takesValue: true, value: 'full|fused|chunked:N' },
   { name: 'device', takesValue: true, value: 'D' },
+  { name: 'devices', takesValue: true, value: 'FILE.json' },
 ];
 
 type MutableOptions = { -readonly [K in keyof AnalysisOptions]?: AnalysisOptions[K] };
 
 /** The settings given on the command line; absent flags keep the engine's defaults. */
-export function readAnalysisFlags(flags: ReadonlyMap<string, string | true>): Partial<AnalysisOptions> {
+export function readAnalysisFlags(flags: ReadonlyMap<string, string | true>, io?: CliIO): Partial<AnalysisOptions> {
   const str = (k: string): string | undefined => {
     const v = flags.get(k);
     return typeof v === 'string' ? v : undefined;
@@ -34,10 +42,50 @@ export function readAnalysisFlags(flags: ReadonlyMap<string, string | true>): Pa
     if (!isDType(dtype)) throw new CliError(`--dtype must be one of ${DTYPE_NAMES.join(', ')}; got '${dtype}'`);
     o.dtype = dtype;
   }
+  const precision: { -readonly [K in keyof Precision]?: Precision[K] } = {};
+  for (const c of PRECISION_CLASSES) {
+    const v = str(precisionFlag(c));
+    if (v === undefined) continue;
+    if (c === 'master' && v === 'none') precision.master = 'none';
+    else if (isDType(v)) precision[c] = v;
+    else throw new CliError(`--${precisionFlag(c)} must be one of ${DTYPE_NAMES.join(', ')}${c === 'master' ? ', none' : ''}; got '${v}'`);
+  }
+  if (Object.keys(precision).length > 0) o.precision = precision;
+  const loss = str('loss');
+  if (loss) o.loss = readLoss(loss);
+  const devicesFile = str('devices');
+  let devices: readonly DeviceProfile[] = [];
+  if (devicesFile) {
+    if (!io) throw new CliError('--devices is not supported by this command');
+    devices = readDevicesFile(devicesFile, io);
+    o.devices = devices;
+  }
   if (device) {
-    const d = findDevice(device);
-    if (!d) throw new CliError(`--device must be one of ${DEVICE_NAMES.join(', ')}; got '${device}'`);
+    const d = findDevice(device, devices);
+    if (!d) throw new CliError(`--device must be one of ${[...DEVICE_NAMES, ...devices.map((x) => x.name)].join(', ')}; got '${device}'`);
     o.device = d.name;
   }
   return o;
+}
+
+/** `full`, `fused`, or `chunked:TOKENS` (e.g. `chunked:4Ki`). */
+function readLoss(v: string): LossMode {
+  if (v === 'full' || v === 'fused') return { kind: v };
+  const m = /^chunked:(.+)$/.exec(v);
+  if (m) return { kind: 'chunked', chunk: positiveIntFlag(m[1]!, 'loss chunked:') };
+  throw new CliError(`--loss must be full, fused or chunked:TOKENS (e.g. chunked:4Ki); got '${v}'`);
+}
+
+/** A devices JSON file (see core/analysis/device-profiles.ts); any problem is an error naming it. */
+export function readDevicesFile(path: string, io: CliIO): readonly DeviceProfile[] {
+  const text = readSpec(path, io);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new CliError(`${path}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+  const parsed = parseDeviceProfiles(json);
+  if (parsed.problems.length > 0) throw new CliError(`${path}: ${parsed.problems.join('; ')}`);
+  return parsed.devices;
 }

@@ -14,9 +14,16 @@ export type {
   ModelReport,
   NodeReport,
   ParamCounts,
+  Precision,
+  PrecisionClass,
+  LossMode,
+  RoutedBankReport,
 } from './analysis/report-types.js';
-export { DEVICES, DEVICE_NAMES, findDevice, type DeviceProfile } from './analysis/devices.js';
-export { DTYPE_NAMES, isDType } from './analysis/dtypes.js';
+export { expectedDistinct } from './analysis/routing.js';
+export { DEVICES, DEVICE_NAMES, findDevice, peakFlopsFor, type DeviceProfile, type PeakTable } from './analysis/devices.js';
+export { parseDeviceProfiles, type ParsedDevices } from './analysis/device-profiles.js';
+export { isDType, DTYPE_NAMES, DTYPE_BITS } from './analysis/dtypes.js';
+export { resolvePrecision, PRECISION_CLASSES } from './analysis/precision.js';
 export { BUDGET_METRICS } from './analysis/budgets.js';
 export type { Diagnostic, Severity } from './diagnostics/diagnostic.js';
 export { DIAGNOSTIC_CODES, type DiagnosticCode } from './diagnostics/codes.js';

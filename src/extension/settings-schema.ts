@@ -2,8 +2,8 @@
 // Node tests can hold it against package.json's `contributes.configuration` and the core's own
 // lists (dtypes, devices), and check the validation itself.
 
-export const DTYPES = ['fp32', 'tf32', 'bf16', 'fp16', 'fp8', 'int8', 'int4'] as const;
-export const DEVICES = ['H100', 'H200', 'A100', 'L4', 'RTX4090', 'CPU'] as const;
+export const DTYPES = ['fp32', 'tf32', 'bf16', 'fp16', 'fp8', 'int8', 'int4', 'mxfp4', 'nvfp4'] as const;
+export const DEVICES = ['H100', 'H200', 'H20', 'B200', 'A100', 'A100-40GB', 'L40S', 'L4', 'RTX4090', 'MI300X', 'M2Ultra', 'M4Max', 'CPU'] as const;
 export const PROBE_PROVIDERS = ['cuda', 'cpu'] as const;
 
 export type DTypeName = (typeof DTYPES)[number];

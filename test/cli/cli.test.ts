@@ -113,6 +113,22 @@ test('budget --json: {"models": [...]} in file order, integer params, budgets wi
   assert.deepEqual(json.models[2]!.budgets.map((b) => [b.constraint, b.ok]), [['params.stored <= 872', true], ['params.effective == 2032', true]]);
 });
 
+test('budget: a dtype per tensor class and a device from a JSON file', () => {
+  // Att at seq 1000: KV 2·4·16·1,000 = 128,000 elements, fp8 → 128,000 bytes; weights
+  // 16,384 in mxfp4 (4.25 bits) → 8,704 bytes. Decode on MyChip (bandwidth 1e11 B/s):
+  // (8,704 + 128,000) bytes / 1e11 = 1.36704 µs, memory-bound.
+  const r = run('budget', spec('tiny.npas'), '--model', 'Att', '--json', '--seq', '1000', '--kv-dtype', 'fp8', '--weights-dtype', 'mxfp4', '--devices', 'test/fixtures/devices/my-chip.json', '--device', 'mychip');
+  assert.equal(r.code, 0, r.stderr);
+  const m = JSON.parse(r.stdout).models[0];
+  assert.equal(m.kvCacheBytes, 128_000);
+  assert.equal(m.memory.weightBytes, 8_704);
+  assert.equal(m.latency.device, 'MyChip');
+  assert.ok(Math.abs(m.latency.decode.seconds - 136_704 / 1e11) < 1e-18);
+  assert.deepEqual(m.options.precision, { weights: 'mxfp4', kv: 'fp8', activations: 'bf16', compute: 'bf16', gradients: 'bf16', master: 'fp32', optimizer: 'fp32' });
+  const text = run('budget', spec('tiny.npas'), '--model', 'Att', '--kv-dtype', 'fp8');
+  assert.match(text.stdout, /dtypes {4}weights bf16 {3}KV fp8 {3}activations bf16/);
+});
+
 test('budget --json: numbers beyond 2^53 are written exactly, unquoted', () => {
   // 2^40 · 10,001 = 10,996,215,789,387,776 (see the fixture).
   const r = run('budget', spec('huge.npas'), '--json');
@@ -167,7 +183,9 @@ test('budget: settings flags reach the analysis (seq with magnitudes, batch, dty
   const r = run('budget', spec('tiny.npas'), '--json', '--model', 'Att', '--seq', '8K', '--batch', '2', '--dtype', 'fp32', '--device', 'l4');
   assert.equal(r.code, 0);
   const m = JSON.parse(r.stdout).models[0];
-  assert.deepEqual(m.options, { seq: 8000, srcSeq: 8000, batch: 2, dtype: 'fp32', device: 'L4' });
+  // fp32 everywhere: 32-bit weights need no master copy.
+  const fp32 = { weights: 'fp32', kv: 'fp32', activations: 'fp32', compute: 'fp32', gradients: 'fp32', master: 'none', optimizer: 'fp32' };
+  assert.deepEqual(m.options, { seq: 8000, srcSeq: 8000, batch: 2, dtype: 'fp32', device: 'L4', precision: fp32 });
   assert.equal(m.kvCacheBytes, 8_192_000);
   // 8Ki = 8,192 tokens: 2·64·8,192·2 = 2,097,152 = 2 MiB.
   const ki = JSON.parse(run('budget', spec('tiny.npas'), '--json', '--model', 'Att', '--seq=8Ki').stdout).models[0];
@@ -194,8 +212,14 @@ const BAD_FLAGS: readonly [readonly string[], string][] = [
   [['--batch', 'x'], '--batch must be an integer from 1'],
   [['--src-seq', '9999999999'], '--src-seq must be an integer from 1'],
   [['--depth', 'deep'], '--depth must be an integer from 1'],
-  [['--dtype', 'fp7'], "--dtype must be one of fp32, tf32, bf16, fp16, fp8, int8, int4; got 'fp7'"],
-  [['--device', 'TPU'], "--device must be one of H100, H200, A100, L4, RTX4090, CPU; got 'TPU'"],
+  [['--dtype', 'fp7'], "--dtype must be one of fp32, tf32, bf16, fp16, fp8, int8, int4, mxfp4, nvfp4; got 'fp7'"],
+  [['--device', 'TPU'], "--device must be one of H100, H200, H20, B200, A100, A100-40GB, L40S, L4, RTX4090, MI300X, M2Ultra, M4Max, CPU; got 'TPU'"],
+  [['--kv-dtype', 'fp5'], "--kv-dtype must be one of fp32, tf32, bf16, fp16, fp8, int8, int4, mxfp4, nvfp4; got 'fp5'"],
+  [['--master-dtype', 'nope'], "--master-dtype must be one of fp32, tf32, bf16, fp16, fp8, int8, int4, mxfp4, nvfp4, none; got 'nope'"],
+  [['--loss', 'sometimes'], "--loss must be full, fused or chunked:TOKENS"],
+  [['--loss', 'chunked:0'], '--loss chunked: must be an integer from 1'],
+  [['--devices', 'test/fixtures/devices/none.json'], 'test/fixtures/devices/none.json: no such file'],
+  [['--devices', 'test/fixtures/specs/tiny.npas'], 'test/fixtures/specs/tiny.npas: not valid JSON'],
   [['--frobnicate'], "unknown option '--frobnicate'"],
   [['-x'], "unknown option '-x'"],
   [['--json=yes'], '--json takes no value'],

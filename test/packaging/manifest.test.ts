@@ -120,7 +120,7 @@ test('settings: a bad value gives the default and a message naming the setting; 
   assert.deepEqual(checkSetting(seq, 2 ** 30), { value: 2 ** 30 });
   assert.deepEqual(checkSetting(seq, undefined), { value: 4096 });
   assert.equal(checkSetting(ANALYSIS_RULES.dtype, 'bfloat16').value, 'bf16');
-  assert.match(checkSetting(ANALYSIS_RULES.dtype, 'bfloat16').problem ?? '', /"bfloat16", which is not one of fp32, tf32, bf16, fp16, fp8, int8, int4/);
+  assert.match(checkSetting(ANALYSIS_RULES.dtype, 'bfloat16').problem ?? '', /"bfloat16", which is not one of fp32, tf32, bf16, fp16, fp8, int8, int4, mxfp4, nvfp4/);
   assert.equal(checkSetting(ANALYSIS_RULES.device, 'h100').value, 'H100');
   assert.deepEqual(checkSetting(ANALYSIS_RULES.device, 'L4'), { value: 'L4' });
   assert.equal(checkSetting(PROBE_RULES.provider, 'rocm').value, 'cuda');

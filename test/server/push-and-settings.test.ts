@@ -78,8 +78,8 @@ test('invalid settings are ignored with one warning each, and the defaults used'
     assert.deepEqual(warnings, [
       'npas.analysis.sequenceLength: -5 is not an integer from 1 to 1073741824; using the default 4096',
       'npas.analysis.batchSize: "lots" is not an integer from 1 to 1073741824; using the default 1',
-      'npas.analysis.dtype: "fp64" is not one of fp32, tf32, bf16, fp16, fp8, int8, int4; using the default bf16',
-      'npas.analysis.device: "TPUv9" is not one of H100, H200, A100, L4, RTX4090, CPU; using the default H100',
+      'npas.analysis.dtype: "fp64" is not one of fp32, tf32, bf16, fp16, fp8, int8, int4, mxfp4, nvfp4; using the default bf16',
+      'npas.analysis.device: "TPUv9" is not one of H100, H200, H20, B200, A100, A100-40GB, L40S, L4, RTX4090, MI300X, M2Ultra, M4Max, CPU; using the default H100',
     ]);
   } finally {
     await s.close();

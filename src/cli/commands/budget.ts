@@ -2,7 +2,7 @@
 // the budget report of every model and variant (or one), as a table or as JSON. Exit 1 when a
 // budget is violated, 2 on spec errors.
 
-import { analyze, lineColumn, type ModelReport, type NodeReport } from '../../core/index.js';
+import { analyze, lineColumn, resolvePrecision, type ModelReport, type NodeReport } from '../../core/index.js';
 import { parseCommand, positiveIntFlag, usageOf, type CommandSpec } from '../args.js';
 import { formatBytes, formatFlops, formatSeconds, groupDigits } from '../format.js';
 import { CliError, type CliIO } from '../io.js';
@@ -20,7 +20,7 @@ export function runBudget(argv: readonly string[], io: CliIO): number {
   const { positionals, flags } = parseCommand(argv, BUDGET_COMMAND);
   if (positionals.length !== 1) throw new CliError(usageOf(BUDGET_COMMAND));
   const file = positionals[0]!;
-  const options = readAnalysisFlags(flags);
+  const options = readAnalysisFlags(flags, io);
   const str = (k: string): string | undefined => {
     const v = flags.get(k);
     return typeof v === 'string' ? v : undefined;
@@ -53,13 +53,14 @@ function jsonModel(m: ModelReport, depth: number): object {
     name: m.name,
     kind: m.kind,
     base: m.base ?? null,
-    options: { ...m.options, srcSeq: m.options.srcSeq ?? m.options.seq },
+    options: { ...m.options, srcSeq: m.options.srcSeq ?? m.options.seq, precision: resolvePrecision(m.options) },
     params: m.params,
     flops: { ...m.flops, note: 'a multiply-add counts 2 FLOPs; prefill and decode at seq; prefillPerToken and trainPerToken are exact decimals' },
     kvCacheBytes: m.kvCacheBytes,
     recurrentStateBytes: m.recurrentStateBytes,
     memory: m.memory,
     latency: m.latency,
+    routing: m.routing,
     budgets: m.budgets.map((b) => ({ constraint: b.constraint, limit: b.limit, value: b.value, ok: b.ok })),
     tree: { ...jsonNode(m.tree, -1, depth) },
     ...(m.parameterization ? { parameterization: m.parameterization } : {}),
@@ -138,9 +139,11 @@ function renderModel(m: ModelReport, depth: number): string {
   else {
     lines.push(`  FLOPs     prefill ${formatFlops(Number(m.flops.prefillPerToken))}/token at seq ${o.seq} (total ${formatFlops(m.flops.prefill)})   decode ${formatFlops(m.flops.decode)}/token at context ${o.seq}   (a multiply-add = 2 FLOPs)`);
   }
-  lines.push(`  KV cache  ${formatBytes(m.kvCacheBytes)}  (seq ${o.seq}, batch ${o.batch}, ${o.dtype})`);
+  const p = resolvePrecision(o);
+  lines.push(`  KV cache  ${formatBytes(m.kvCacheBytes)}  (seq ${o.seq}, batch ${o.batch}, ${p.kv})`);
   if (m.recurrentStateBytes > 0n) lines.push(`  state     ${formatBytes(m.recurrentStateBytes)}  recurrent (conv and SSM) state, constant in seq (batch ${o.batch})`);
   lines.push(`  memory    weights ${formatBytes(m.memory.weightBytes)}   inference ${formatBytes(m.memory.inferenceBytes)}   training ${formatBytes(m.memory.trainingBytes)} (Adam, activations at batch ${o.batch})`);
+  lines.push(`  dtypes    weights ${p.weights}   KV ${p.kv}   activations ${p.activations}   compute ${p.compute}   gradients ${p.gradients}   master ${p.master}   Adam moments ${p.optimizer}`);
   const l = m.latency;
   lines.push(`  roofline  ${l.device}: prefill ${formatSeconds(l.prefill.seconds)} (${l.prefill.bound}-bound)   decode step ${formatSeconds(l.decode.seconds)} (${l.decode.bound}-bound)`);
   for (const b of m.budgets) lines.push(`  budget    ${b.ok ? 'ok  ' : 'FAIL'} ${b.constraint}   (measured ${b.value})`);

@@ -58,7 +58,7 @@ export function runReport(argv: readonly string[], io: CliIO, assetsRoot: string
     const v = flags.get(k);
     return typeof v === 'string' ? v : undefined;
   };
-  const o = readAnalysisFlags(flags);
+  const o = readAnalysisFlags(flags, io);
   const theme = str('theme') ?? 'dark';
   if (theme !== 'dark' && theme !== 'light') throw new CliError(`--theme must be dark or light; got '${theme}'`);
 

@@ -10,6 +10,7 @@ import type { Scope } from '../semantics/scope.js';
 import type { Constraint } from '../syntax/syntax-tree.js';
 import { findDevice, DEVICE_NAMES } from './devices.js';
 import { DTYPE_NAMES, isDType } from './dtypes.js';
+import { PRECISION_CLASSES } from './precision.js';
 import { groupDigits } from '../text/number-format.js';
 import type { ModelMetrics } from './model-metrics.js';
 import type { AnalysisOptions, BudgetResult, ParamCounts } from './report-types.js';
@@ -19,7 +20,11 @@ export interface Measure {
   metricsAt(options: AnalysisOptions): ModelMetrics;
 }
 
-type MetricArg = 'seq' | 'src_seq' | 'batch' | 'dtype' | 'device';
+/** `weights_dtype`, `kv_dtype`, …: one precision class (see analysis/precision.ts). */
+type PrecisionArg = `${(typeof PRECISION_CLASSES)[number]}_dtype`;
+type MetricArg = 'seq' | 'src_seq' | 'batch' | 'dtype' | 'device' | PrecisionArg;
+
+const PRECISION_ARGS: readonly PrecisionArg[] = PRECISION_CLASSES.map((c) => `${c}_dtype` as const);
 
 export interface MetricSpec {
   readonly unit: Unit;
@@ -28,7 +33,7 @@ export interface MetricSpec {
   value(m: Measure, options: AnalysisOptions): Q.Rational;
 }
 
-const SETTINGS: readonly MetricArg[] = ['seq', 'src_seq', 'batch', 'dtype'];
+const SETTINGS: readonly MetricArg[] = ['seq', 'src_seq', 'batch', 'dtype', ...PRECISION_ARGS];
 /** A roofline time (or any float) as an exact rational of its 13 significant digits. */
 export const seconds = (x: number): Q.Rational => Q.parseDecimal(x.toExponential(12).replace(/e\+?/, 'e')) ?? Q.ZERO;
 
@@ -44,7 +49,7 @@ export const BUDGET_METRICS: ReadonlyMap<string, MetricSpec> = new Map<string, M
   ['flops.train', { unit: 'count', args: SETTINGS, doc: 'training FLOPs per token', value: (m, o) => m.metricsAt(o).trainPerToken }],
   ['kv', { unit: 'bytes', args: SETTINGS, doc: 'KV cache bytes', value: (m, o) => Q.fromBigInt(m.metricsAt(o).kvCacheBytes) }],
   ['state', { unit: 'bytes', args: SETTINGS, doc: 'recurrent state bytes (Mamba, linear attention): constant in seq', value: (m, o) => Q.fromBigInt(m.metricsAt(o).recurrentStateBytes) }],
-  ['memory.weights', { unit: 'bytes', args: ['dtype'], doc: 'weight bytes', value: (m, o) => Q.fromBigInt(m.metricsAt(o).memory.weightBytes) }],
+  ['memory.weights', { unit: 'bytes', args: ['dtype', 'weights_dtype'], doc: 'weight bytes', value: (m, o) => Q.fromBigInt(m.metricsAt(o).memory.weightBytes) }],
   ['memory.inference', { unit: 'bytes', args: SETTINGS, doc: 'weights + KV cache + recurrent state bytes', value: (m, o) => Q.fromBigInt(m.metricsAt(o).memory.inferenceBytes) }],
   ['memory.train', { unit: 'bytes', args: SETTINGS, doc: 'training bytes (weights, grads, Adam, activations)', value: (m, o) => Q.fromBigInt(m.metricsAt(o).memory.trainingBytes) }],
   ['memory.activations', { unit: 'bytes', args: SETTINGS, doc: 'activation bytes saved for backward', value: (m, o) => Q.fromBigInt(m.metricsAt(o).memory.activationBytes) }],
@@ -72,21 +77,24 @@ function settingsOf(c: Constraint, spec: MetricSpec, scope: Scope, ctx: EvalCont
       ctx.sink.error('npas-budget-metric', `${c.metric.map((m) => m.text).join('.')} takes ${spec.args.length ? spec.args.map((x) => `${x}:`).join(', ') : 'no arguments'}`, a.range);
       return undefined;
     }
-    if (name === 'dtype' || name === 'device') {
-      const v = a.value.kind === 'Name' ? a.value.name.text : a.value.kind === 'String' ? a.value.value : '';
-      if (name === 'dtype') {
+    if (name === 'dtype' || name === 'device' || name.endsWith('_dtype')) {
+      const v = a.value.kind === 'Name' ? a.value.name.text : a.value.kind === 'String' ? a.value.value : a.value.kind === 'None' ? 'none' : '';
+      if (name === 'master_dtype' && v === 'none') {
+        o = { ...o, precision: { ...o.precision, master: 'none' } };
+      } else if (name !== 'device') {
         if (!isDType(v)) {
-          ctx.sink.error('npas-budget-metric', `unknown dtype '${v}' (use ${DTYPE_NAMES.join(', ')})`, a.value.range);
+          ctx.sink.error('npas-budget-metric', `unknown dtype '${v}' (use ${DTYPE_NAMES.join(', ')}${name === 'master_dtype' ? ' or none' : ''})`, a.value.range);
           return undefined;
         }
-        o = { ...o, dtype: v };
+        o = name === 'dtype' ? { ...o, dtype: v } : { ...o, precision: { ...o.precision, [name.slice(0, -'_dtype'.length)]: v } };
       } else {
-        const d = findDevice(v);
-        if (!d) {
-          ctx.sink.error('npas-budget-metric', `unknown device '${v}' (use ${DEVICE_NAMES.join(', ')})`, a.value.range);
+        // A name that is no builtin device may be a user's (a devices file, known only at the
+        // settings): it is checked when measured.
+        if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(v)) {
+          ctx.sink.error('npas-budget-metric', `unknown device '${v}' (use ${DEVICE_NAMES.join(', ')} or a device of your devices file)`, a.value.range);
           return undefined;
         }
-        o = { ...o, device: d.name };
+        o = { ...o, device: findDevice(v)?.name ?? v };
       }
       continue;
     }
@@ -141,7 +149,16 @@ export function prepareBudget(constraints: readonly Constraint[], source: string
 
 /** Measures prepared constraints at `base` settings; a violated one is reported at its constraint. */
 export function measureBudget(prepared: readonly PreparedConstraint[], measure: Measure, base: AnalysisOptions, sink: DiagnosticSink): BudgetResult[] {
-  return prepared.map(({ constraint: c, text, metric, spec, settings, limit }) => verdict(c, text, metric, spec.unit, spec.value(measure, { ...base, ...settings }), limit, sink));
+  return prepared.flatMap(({ constraint: c, text, metric, spec, settings, limit }) => {
+    const device = settings.device === undefined ? undefined : findDevice(settings.device, base.devices);
+    if (settings.device !== undefined && !device) {
+      sink.error('npas-budget-metric', `unknown device '${settings.device}' (use ${[...DEVICE_NAMES, ...(base.devices ?? []).map((x) => x.name)].join(', ')})`, c.range);
+      return [];
+    }
+    // A constraint's dtype classes refine the analysis settings' rather than replace them.
+    const options: AnalysisOptions = { ...base, ...settings, precision: { ...base.precision, ...settings.precision }, ...(device ? { device: device.name } : {}) };
+    return [verdict(c, text, metric, spec.unit, spec.value(measure, options), limit, sink)];
+  });
 }
 
 /** A constraint's limit, evaluated in `scope` and checked against the metric's unit (budgets and plans). */

@@ -19,9 +19,11 @@ import { resolveParameterization, type Parameterization } from '../parameterizat
 import { transferTable } from '../parameterization/transfer.js';
 import { measureBudget, prepareBudget, type PreparedConstraint } from './budgets.js';
 import { DTYPE_NAMES, isDType } from './dtypes.js';
+import { DEVICE_NAMES, findDevice, type DeviceProfile } from './devices.js';
+import { PRECISION_CLASSES } from './precision.js';
 import { globalTotals } from './layer-totals.js';
 import { classifyEncoders, computeMetrics, type MemberTotals, type ModelMetrics } from './model-metrics.js';
-import type { AnalysisOptions, ModelReport, NodeReport } from './report-types.js';
+import type { AnalysisOptions, ModelReport, NodeReport, Precision } from './report-types.js';
 import { sumTotals, type Totals } from './totals.js';
 import { ModelWalker, reportOf } from './walk.js';
 import * as Q from '../numbers/rational.js';
@@ -79,7 +81,10 @@ export interface CompiledModel {
 }
 
 /** The options' identity, for memo keys. */
-const optionsKey = (o: AnalysisOptions): string => `${o.seq}|${o.srcSeq ?? ''}|${o.batch}|${o.dtype}|${o.device}`;
+const optionsKey = (o: AnalysisOptions): string =>
+  `${o.seq}|${o.srcSeq ?? ''}|${o.batch}|${o.dtype}|${o.device}|${JSON.stringify(o.precision ?? {})}|${JSON.stringify(o.loss ?? {})}|${(o.devices ?? []).map(deviceKey).join(',')}`;
+/** A user device's identity: every number it contributes. */
+const deviceKey = (d: DeviceProfile): string => JSON.stringify([d.name, d.peakFlops, d.bandwidth, String(d.memoryBytes), d.links]);
 
 export class Compilation {
   readonly file: SourceFile;
@@ -206,6 +211,7 @@ export class Compilation {
       recurrentStateBytes: metrics.recurrentStateBytes,
       memory: metrics.memory,
       latency: metrics.latency,
+      routing: metrics.routing,
       budgets: [],
       tree: m.tree,
       ...(m.parameterization ? { parameterization: transferTable(m.parameterization) } : {}),
@@ -298,6 +304,29 @@ function checkedOptions(o: AnalysisOptions, sink: DiagnosticSink): AnalysisOptio
   if (!isDType(String(o.dtype))) {
     sink.error('npas-eval-range', `the analysis setting dtype must be one of ${DTYPE_NAMES.join(', ')}, got ${String(o.dtype)}; using ${DEFAULT_OPTIONS.dtype}`, { start: 0, end: 0 });
     out.dtype = DEFAULT_OPTIONS.dtype;
+  }
+  if (o.precision !== undefined) {
+    const precision: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(o.precision as Record<string, unknown>)) {
+      if (v === undefined) continue;
+      const known = (PRECISION_CLASSES as readonly string[]).includes(k);
+      if (known && (isDType(String(v)) || (k === 'master' && v === 'none'))) precision[k] = v;
+      else sink.error('npas-eval-range', known ? `the analysis setting precision.${k} must be one of ${DTYPE_NAMES.join(', ')}${k === 'master' ? ' or none' : ''}, got ${String(v)}; using its default` : `unknown precision class '${k}' (use ${PRECISION_CLASSES.join(', ')})`, { start: 0, end: 0 });
+    }
+    out.precision = precision as Partial<Precision>;
+  }
+  const loss: unknown = o.loss;
+  if (loss !== undefined) {
+    const l = loss as Partial<{ kind: string; chunk: unknown }>;
+    const valid = l.kind === 'full' || l.kind === 'fused' || (l.kind === 'chunked' && typeof l.chunk === 'number' && Number.isSafeInteger(l.chunk) && l.chunk >= 1);
+    if (!valid) {
+      sink.error('npas-eval-range', `the analysis setting loss must be full, fused or chunked with a positive chunk of tokens; using full`, { start: 0, end: 0 });
+      out.loss = { kind: 'full' };
+    }
+  }
+  if (!findDevice(String(o.device), o.devices)) {
+    sink.error('npas-eval-range', `the analysis setting device must be one of ${[...DEVICE_NAMES, ...(o.devices ?? []).map((d) => d.name)].join(', ')}, got ${String(o.device)}; using ${DEFAULT_OPTIONS.device}`, { start: 0, end: 0 });
+    out.device = DEFAULT_OPTIONS.device;
   }
   return out;
 }

@@ -8,7 +8,7 @@ import type { WeightSpec } from '../layers/layer-kind.js';
 import * as Q from '../numbers/rational.js';
 import type { AdapterMethod, Modifier } from '../sharing/declarations.js';
 import type { NodeReport } from './report-types.js';
-import { attentionKey, NO_STATE, type AttentionEntry, type Totals } from './totals.js';
+import { attentionKey, NO_STATE, type AttentionEntry, type BankUse, type Tail, type Totals } from './totals.js';
 
 const numel = (shape: readonly number[]): bigint => shape.reduce((p, d) => p * BigInt(d), 1n);
 
@@ -143,6 +143,16 @@ export function layerTotals(
   let kvEffective = 0n;
   let kvActive = 0n;
   let kvAdapterFlops = 0n;
+  // Weights that carry FLOPs (matmuls, convolutions, routers), as applied per token, and the
+  // trainable part of them: the layer's weight FLOPs are proportional to these (2 per weight
+  // per token for a matmul; per output position for a convolution), so the trainable share of
+  // its FLOPs is exact.
+  let flopWeights = 0n;
+  let trainableFlopWeights = 0n;
+  let kvFlopWeights = 0n;
+  let kvTrainableFlopWeights = 0n;
+  let adapterFlops = 0n;
+  const banks = new Map<string, BankUse>();
 
   for (const w of cost.weights) {
     const mods = weightMods.get(w.name);
@@ -185,6 +195,14 @@ export function layerTotals(
     }
     if (trainableBase) wTrainable = wStored;
     const isKv = kvWeights.includes(w.name);
+    if (isMatrix || w.role === 'router') {
+      flopWeights += used;
+      if (trainableBase) trainableFlopWeights += used;
+      if (isKv) {
+        kvFlopWeights += used;
+        if (trainableBase) kvTrainableFlopWeights += used;
+      }
+    }
     if (isKv) kvStored += wStored;
     for (const m of all) {
       const e = m.effect;
@@ -202,6 +220,7 @@ export function layerTotals(
       wEffective += a.used * copies;
       wActive += a.used * activeCopies;
       flops += a.flops * activeCopies;
+      adapterFlops += a.flops * activeCopies;
       for (const [k, v] of a.globals) globals.set(k, v);
       if (isKv) {
         kvPerInstanceStored += own;
@@ -214,6 +233,13 @@ export function layerTotals(
       kvActive += wActive;
     }
     if (crossKvWeights.includes(w.name)) crossKvActive += wActive;
+    if (w.activeCopies < w.copies) {
+      // A routed bank: which copies a batch reads depends on the batch (model-metrics.ts).
+      const key = `${w.copies}:${w.activeCopies}`;
+      const perCopy = Q.rational(wEffective, BigInt(w.copies));
+      const prev = banks.get(key);
+      banks.set(key, { copies: w.copies, active: w.activeCopies, paramsPerCopy: prev ? Q.add(prev.paramsPerCopy, perCopy) : perCopy });
+    }
     if (w.role === 'embedding') embedding += total;
     stored += wStored;
     effective += wEffective;
@@ -230,6 +256,10 @@ export function layerTotals(
     if (att.cross) crossKvFlops = cost.kvProjectionFlopsPerToken;
     else selfKvFlops = cost.kvProjectionFlopsPerToken + kvAdapterFlops;
   }
+  const share = (part: bigint, whole: bigint): Q.Rational => (whole === 0n ? Q.ZERO : Q.rational(part, whole));
+  // Adapters always train (that is what they are for); a base weight's FLOPs train with it.
+  const trainableFlops = Q.add(Q.mul(Q.fromBigInt(cost.flopsPerToken), share(trainableFlopWeights, flopWeights)), Q.fromBigInt(adapterFlops));
+  const kvTrainableFlops = Q.add(Q.mul(Q.fromBigInt(att && !att.cross ? cost.kvProjectionFlopsPerToken : 0n), share(kvTrainableFlopWeights, kvFlopWeights)), Q.fromBigInt(kvAdapterFlops));
   const totals: Totals = {
     stored,
     effective,
@@ -238,6 +268,10 @@ export function layerTotals(
     perInstanceTrainable,
     active: Q.fromBigInt(activeCount),
     flops: Q.fromBigInt(flops),
+    trainableFlops,
+    banks,
+    maskElements: Q.fromBigInt(cost.maskElementsPerToken ?? 0n),
+    tail: tailOf(cost.weights, att !== undefined),
     crossKvFlops: Q.fromBigInt(crossKvFlops),
     crossKvActive: Q.fromBigInt(crossKvActive),
     selfKv: {
@@ -247,6 +281,7 @@ export function layerTotals(
       effective: kvEffective,
       active: Q.fromBigInt(kvActive),
       flops: Q.fromBigInt(selfKvFlops),
+      trainableFlops: kvTrainableFlops,
     },
     activation: Q.fromBigInt(cost.activationElementsPerToken),
     embeddingParams: embedding,
@@ -271,6 +306,14 @@ export function layerTotals(
     children,
   };
   return { totals, report };
+}
+
+/** A layer ends a model in a projection when it applies exactly one plain matmul (Linear). */
+function tailOf(weights: readonly WeightSpec[], attention: boolean): Tail {
+  const bearing = weights.filter((w) => w.role === 'matmul' || w.role === 'conv' || w.role === 'router');
+  if (bearing.length === 0) return undefined;
+  const only = bearing[0]!;
+  return !attention && bearing.length === 1 && only.role === 'matmul' && only.copies === 1 && only.matmul ? only.matmul.dOut : null;
 }
 
 function weightReport(w: WeightSpec, node: LayerNode, stored: bigint, effective: bigint, active: bigint, trainable: bigint): NodeReport {

@@ -5,9 +5,11 @@
 // is what makes budgets at several sequence lengths cheap.
 
 import * as Q from '../numbers/rational.js';
-import { findDevice, DEVICES } from './devices.js';
+import { findDevice, peakFlopsFor, DEVICES } from './devices.js';
 import { bytesOf, DTYPE_BITS } from './dtypes.js';
-import type { AnalysisOptions, FlopsReport, LatencyEstimate, LatencyReport, MemoryReport } from './report-types.js';
+import { resolvePrecision } from './precision.js';
+import type { AnalysisOptions, FlopsReport, LatencyEstimate, LatencyReport, MemoryReport, RoutedBankReport } from './report-types.js';
+import { expectedDistinct } from './routing.js';
 import type { AttentionEntry, Totals } from './totals.js';
 
 /** Totals of one top-level member, and whether it is an encoder (runs over the source once). */
@@ -26,6 +28,8 @@ export interface ModelMetrics {
   /** Exact values for budgets: FLOPs per token of prefill, of training. */
   readonly prefillPerToken: Q.Rational;
   readonly trainPerToken: Q.Rational;
+  /** Each routed bank (MoE experts) and the copies a decode step of the batch reads. */
+  readonly routing: readonly RoutedBankReport[];
 }
 
 const big = (n: number): bigint => BigInt(n);
@@ -51,6 +55,13 @@ function keyFlops(e: AttentionEntry): Q.Rational {
   return Q.mul(e.instances, Q.fromBigInt(2n * big(e.info.queryHeads) * big(e.info.scoreDim + e.info.valueDim)));
 }
 
+/** Per decode step per cached key: the layer's decode form (MLA absorbed) may differ from prefill's. */
+function decodeKeyFlops(e: AttentionEntry): Q.Rational {
+  const d = e.info.decode;
+  if (!d) return keyFlops(e);
+  return Q.mul(e.instances, Q.fromBigInt(2n * big(e.info.queryHeads) * big(d.scoreDim + d.valueDim)));
+}
+
 /** Marks top-level members that form an encoder: only bidirectional self-attention, in a model with cross-attention. */
 export function classifyEncoders(members: readonly Totals[]): boolean[] {
   const hasCross = members.some((t) => [...t.attention.values()].some((e) => e.info.cross));
@@ -67,64 +78,90 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
   const B = big(options.batch);
   const perSample = whole.perSample;
 
-  let prefill = Q.ZERO;
+  // Forward FLOPs per sequence, split into the weight operations (whose input gradients cost
+  // as much again, and whose weight gradients do too where the weights train) and attention's
+  // score and value products (both operands are activations: backward costs twice forward).
+  let prefillWeights = Q.ZERO;
+  let prefillAttention = Q.ZERO;
+  let trainableWeights = Q.ZERO;
   let decode = Q.ZERO;
   let kvElements = Q.ZERO;
   for (const m of members) {
     const t = m.totals;
     const tokens = m.encoder ? src : S;
+    const trainableShare = Q.isZero(t.flops) ? Q.ZERO : Q.div(t.trainableFlops, t.flops);
     if (perSample) {
-      prefill = Q.add(prefill, t.flops);
+      prefillWeights = Q.add(prefillWeights, t.flops);
+      trainableWeights = Q.add(trainableWeights, t.trainableFlops);
       decode = Q.add(decode, t.flops);
     } else {
-      prefill = Q.add(prefill, Q.mul(t.flops, Q.fromInt(tokens)));
+      prefillWeights = Q.add(prefillWeights, Q.mul(t.flops, Q.fromInt(tokens)));
+      trainableWeights = Q.add(trainableWeights, Q.mul(t.trainableFlops, Q.fromInt(tokens)));
       // Cross-attention K/V projections run once per source token, then are cached.
-      prefill = Q.add(prefill, Q.mul(t.crossKvFlops, Q.fromInt(src)));
+      const crossKv = Q.mul(t.crossKvFlops, Q.fromInt(src));
+      prefillWeights = Q.add(prefillWeights, crossKv);
+      trainableWeights = Q.add(trainableWeights, Q.mul(crossKv, trainableShare));
       if (!m.encoder) decode = Q.add(decode, t.flops);
     }
     for (const e of t.attention.values()) {
       const per = keyFlops(e);
+      const decodePer = decodeKeyFlops(e);
       const w = e.info.window;
       if (e.info.cross) {
-        prefill = Q.add(prefill, Q.mul(per, Q.fromBigInt(big(S) * big(src))));
-        decode = Q.add(decode, Q.mul(per, Q.fromInt(src)));
+        prefillAttention = Q.add(prefillAttention, Q.mul(per, Q.fromBigInt(big(S) * big(src))));
+        decode = Q.add(decode, Q.mul(decodePer, Q.fromInt(src)));
         kvElements = Q.add(kvElements, Q.mul(e.producers, Q.fromBigInt(big(src) * big(e.info.kvElementsPerToken))));
       } else if (e.info.causal && e.info.chunk !== undefined) {
         // A chunked layer's cache and a decode step's keys are capped at one chunk, as a window's are.
         const c = e.info.chunk;
-        prefill = Q.add(prefill, Q.mul(per, Q.fromBigInt(chunkedKeys(S, c))));
-        if (!m.encoder) decode = Q.add(decode, Q.mul(per, Q.fromInt(Math.min(S, c))));
+        prefillAttention = Q.add(prefillAttention, Q.mul(per, Q.fromBigInt(chunkedKeys(S, c))));
+        if (!m.encoder) decode = Q.add(decode, Q.mul(decodePer, Q.fromInt(Math.min(S, c))));
         kvElements = Q.add(kvElements, Q.mul(e.producers, Q.fromBigInt(big(Math.min(S, c)) * big(e.info.kvElementsPerToken))));
       } else if (e.info.causal) {
-        prefill = Q.add(prefill, Q.mul(per, Q.fromBigInt(causalKeys(S, w))));
-        if (!m.encoder) decode = Q.add(decode, Q.mul(per, Q.fromInt(Math.min(S, w ?? S))));
+        prefillAttention = Q.add(prefillAttention, Q.mul(per, Q.fromBigInt(causalKeys(S, w))));
+        if (!m.encoder) decode = Q.add(decode, Q.mul(decodePer, Q.fromInt(Math.min(S, w ?? S))));
         kvElements = Q.add(kvElements, Q.mul(e.producers, Q.fromBigInt(big(Math.min(S, w ?? S)) * big(e.info.kvElementsPerToken))));
       } else {
         // Bidirectional self-attention: every token sees the whole (windowed) sequence; no cache.
-        prefill = Q.add(prefill, Q.mul(per, Q.fromBigInt(big(tokens) * big(Math.min(tokens, w ?? tokens)))));
-        if (!m.encoder) decode = Q.add(decode, Q.mul(per, Q.fromInt(Math.min(S, w ?? S))));
+        prefillAttention = Q.add(prefillAttention, Q.mul(per, Q.fromBigInt(big(tokens) * big(Math.min(tokens, w ?? tokens)))));
+        if (!m.encoder) decode = Q.add(decode, Q.mul(decodePer, Q.fromInt(Math.min(S, w ?? S))));
       }
     }
   }
-  const prefillPerToken = perSample ? prefill : Q.div(prefill, Q.fromInt(S));
+  const prefill = Q.add(prefillWeights, prefillAttention);
+  const perSequence = perSample ? Q.ONE : Q.fromInt(S);
+  const prefillPerToken = Q.div(prefill, perSequence);
   // Generation (SSN templates, MASA atoms) runs once per step: forward 2 FLOPs per MAC, backward twice that.
   const generationPerStep = 6n * whole.generationMacs;
   const tokensPerStep = perSample ? B : B * big(S);
-  const trainPerToken = Q.add(Q.mul(Q.fromInt(3), prefillPerToken), Q.div(Q.fromBigInt(generationPerStep), Q.fromBigInt(tokensPerStep)));
+  // Training = forward + input gradients (the weight operations once more, attention twice)
+  // + weight gradients of the trainable weights only: 3 × forward when everything trains,
+  // about 2 × forward for a frozen base with adapters.
+  const trainPerSequence = Q.add(Q.add(Q.mul(Q.fromInt(2), prefillWeights), Q.mul(Q.fromInt(3), prefillAttention)), trainableWeights);
+  const trainPerToken = Q.add(Q.div(trainPerSequence, perSequence), Q.div(Q.fromBigInt(generationPerStep), Q.fromBigInt(tokensPerStep)));
 
-  const kvCacheBytes = bytesOf(Q.ceil(Q.mul(kvElements, Q.fromBigInt(B))), options.dtype);
-  // Recurrent state: elements at the analysis dtype plus states with their own dtype, per sequence.
-  const stateBits = (whole.state.elements * BigInt(DTYPE_BITS[options.dtype]) + whole.state.fixedBits) * B;
-  const recurrentStateBytes = (stateBits + 7n) / 8n;
+  const precision = resolvePrecision(options);
+  const kvCacheBytes = bytesOf(Q.ceil(Q.mul(kvElements, Q.fromBigInt(B))), precision.kv);
+  // Recurrent state: elements in the cache's dtype (the KV class) plus states with their own dtype, per sequence.
+  const stateQuarterBits = (whole.state.elements * BigInt(Math.round(DTYPE_BITS[precision.kv] * 4)) + whole.state.fixedBits * 4n) * B;
+  const recurrentStateBytes = (stateQuarterBits + 31n) / 32n;
   const stored = whole.stored;
-  const weightBytes = bytesOf(stored, options.dtype);
-  const activationElements = Q.ceil(Q.mul(whole.activation, Q.fromBigInt(perSample ? B : B * big(S))));
-  const activationBytes = bytesOf(activationElements, options.dtype);
-  // Mixed precision with Adam: gradients in the working dtype, fp32 master weights and two fp32
-  // moments (12 bytes) per trainable param; pure fp32 training needs no master copy (8 bytes).
-  const optimizerBytesPerParam = DTYPE_BITS[options.dtype] >= 32 ? 8n : 12n;
+  const weightBytes = bytesOf(stored, precision.weights);
+  const activationElements = Q.ceil(Q.mul(whole.activation, Q.fromBigInt(tokensPerStep)));
+  // The loss: a cross-entropy saves its fp32 log-softmax over the final projection's width for
+  // every token of the step (a chunked loss only a chunk's worth at a time, a fused one none).
+  const loss = options.loss ?? { kind: 'full' };
+  const lossTokens = loss.kind === 'fused' ? 0n : loss.kind === 'chunked' && big(loss.chunk) < tokensPerStep ? big(loss.chunk) : tokensPerStep;
+  const lossBytes = typeof whole.tail === 'number' ? lossTokens * big(whole.tail) * 4n : 0n;
+  // Dropout keeps a one-byte mask per element it drops.
+  const maskBytes = Q.ceil(Q.mul(whole.maskElements, Q.fromBigInt(tokensPerStep)));
+  const activationBytes = bytesOf(activationElements, precision.activations) + lossBytes + maskBytes;
+  // Adam with mixed precision: per trainable weight a gradient, the master copy (none when the
+  // weights are 32-bit already) and two moments, each in its class's dtype.
   const trainable = whole.trainable;
-  const trainingBytes = weightBytes + bytesOf(trainable, options.dtype) + trainable * optimizerBytesPerParam + activationBytes;
+  const trainingStateBytes =
+    bytesOf(trainable, precision.gradients) + (precision.master === 'none' ? 0n : bytesOf(trainable, precision.master)) + 2n * bytesOf(trainable, precision.optimizer);
+  const trainingBytes = weightBytes + trainingStateBytes + activationBytes;
   const memory: MemoryReport = {
     weightBytes,
     kvCacheBytes,
@@ -132,10 +169,12 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
     inferenceBytes: weightBytes + kvCacheBytes + recurrentStateBytes,
     trainingBytes,
     activationBytes,
+    lossBytes,
+    maskBytes,
   };
 
-  const device = findDevice(options.device) ?? DEVICES[0]!;
-  const peak = device.peakFlops[options.dtype];
+  const device = findDevice(options.device, options.devices) ?? DEVICES[0]!;
+  const peak = peakFlopsFor(device, precision.compute).flops;
   const estimate = (flops: bigint, bytes: bigint): LatencyEstimate => {
     const compute = Number(flops) / peak;
     const memoryTime = Number(bytes) / device.bandwidth;
@@ -149,9 +188,18 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
   // cross-attention K/V projections once per source token, both cached with the KV.
   let notRead = whole.crossKvActive;
   for (const m of members) if (m.encoder && !perSample) notRead = Q.add(notRead, Q.sub(m.totals.active, Q.fromBigInt(m.totals.embeddingParams)));
-  const readParams = Q.ceil(Q.sub(whole.active, notRead)) - whole.embeddingParams;
+  // A routed bank (MoE experts) is read once per copy any token of the batch chose: at batch B,
+  // E·(1 − (1 − k/E)^B) copies in expectation rather than the k one token uses (routing.ts).
+  const routing: RoutedBankReport[] = [];
+  let bankReads = Q.ZERO;
+  for (const bank of whole.banks.values()) {
+    const distinct = expectedDistinct(bank.copies, bank.active, B);
+    routing.push({ experts: bank.copies, topK: bank.active, expectedDistinct: Q.toDecimalString(distinct, 3) });
+    bankReads = Q.add(bankReads, Q.mul(Q.sub(distinct, Q.fromInt(bank.active)), bank.paramsPerCopy));
+  }
+  const readParams = Q.ceil(Q.add(Q.sub(whole.active, notRead), bankReads)) - whole.embeddingParams;
   // A step reads and rewrites the recurrent state; counted once, as the KV cache is.
-  const decodeBytes = bytesOf(readParams > 0n ? readParams : 0n, options.dtype) + kvCacheBytes + recurrentStateBytes;
+  const decodeBytes = bytesOf(readParams > 0n ? readParams : 0n, precision.weights) + kvCacheBytes + recurrentStateBytes;
   const latency: LatencyReport = {
     device: device.name,
     prefill: estimate(prefillFlops, weightBytes + kvCacheBytes),
@@ -160,11 +208,11 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
 
   const flops: FlopsReport = {
     unit: perSample ? 'sample' : 'token',
-    prefill: Q.round(prefill),
+    prefill: Q.round(Q.mul(prefill, Q.fromBigInt(B))),
     prefillPerToken: Q.toDecimalString(prefillPerToken, 3),
-    decode: Q.round(decode),
+    decode: Q.round(Q.mul(decode, Q.fromBigInt(B))),
     trainPerToken: Q.toDecimalString(trainPerToken, 3),
     generationPerStep,
   };
-  return { flops, kvCacheBytes, recurrentStateBytes, memory, latency, prefillPerToken, trainPerToken };
+  return { flops, kvCacheBytes, recurrentStateBytes, memory, latency, prefillPerToken, trainPerToken, routing };
 }

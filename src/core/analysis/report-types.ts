@@ -4,9 +4,39 @@
 import type { WeightRole } from '../layers/layer-kind.js';
 import type { TextRange } from '../syntax/syntax-tree.js';
 import type { TransferTable } from '../parameterization/transfer.js';
+import type { DeviceProfile } from './devices.js';
 
-/** Element types the report can be evaluated at, with their sizes in bytes. */
-export type DType = 'fp32' | 'tf32' | 'bf16' | 'fp16' | 'fp8' | 'int8' | 'int4';
+/** Element types the report can be evaluated at (sizes in analysis/dtypes.ts). */
+export type DType = 'fp32' | 'tf32' | 'bf16' | 'fp16' | 'fp8' | 'int8' | 'int4' | 'mxfp4' | 'nvfp4';
+
+/**
+ * The element type of each class of tensor. `AnalysisOptions.dtype` is the shorthand for
+ * weights, KV cache and activations; each class can be set on its own (W4A16 is
+ * `weights: int4` with bf16 activations; an fp8 KV cache is `kv: fp8`). See
+ * analysis/precision.ts for the defaults of the training classes.
+ */
+export interface Precision {
+  readonly weights: DType;
+  readonly kv: DType;
+  readonly activations: DType;
+  /** The dtype matmuls run in: picks the device's peak. Default: the activations'. */
+  readonly compute: DType;
+  readonly gradients: DType;
+  /** A full-precision copy of the trainable weights kept by mixed-precision training, or none. */
+  readonly master: DType | 'none';
+  /** Each of Adam's two moments per trainable weight. */
+  readonly optimizer: DType;
+}
+
+/** The tensor classes a precision names, as the CLI, settings and budgets spell them. */
+export type PrecisionClass = keyof Precision;
+
+/**
+ * How the training loss keeps its logits: `full` saves the logits (activations dtype) and the
+ * fp32 log-softmax for every token of the step; `chunked` only `chunk` tokens' worth at a time;
+ * `fused` (a fused linear-cross-entropy kernel) saves neither.
+ */
+export type LossMode = { readonly kind: 'full' } | { readonly kind: 'chunked'; readonly chunk: number } | { readonly kind: 'fused' };
 
 export interface AnalysisOptions {
   /** Sequence length S: prefill length and decode context. */
@@ -14,10 +44,16 @@ export interface AnalysisOptions {
   /** Source (encoder) length for cross-attention; defaults to `seq`. */
   readonly srcSeq: number | undefined;
   readonly batch: number;
-  /** Element type of weights, activations and KV cache. */
+  /** Element type of weights, activations and KV cache, unless `precision` sets a class. */
   readonly dtype: DType;
-  /** Device profile for roofline latency (see analysis/devices.ts). */
+  /** Per-class element types over `dtype` (see analysis/precision.ts for the defaults). */
+  readonly precision?: Partial<Precision>;
+  /** Device profile for roofline latency (see analysis/devices.ts), a builtin or one of `devices`. */
   readonly device: string;
+  /** User-defined device profiles (a JSON file the CLI or the extension read). */
+  readonly devices?: readonly DeviceProfile[];
+  /** How the training loss keeps its logits (default full). */
+  readonly loss?: LossMode;
 }
 
 export interface ParamCounts {
@@ -35,13 +71,13 @@ export interface ParamCounts {
 export interface FlopsReport {
   /** `token` for sequence models; `sample` when the model is convolutional (per image). */
   readonly unit: 'token' | 'sample';
-  /** Forward FLOPs to prefill S tokens with causal attention (all positions summed). */
+  /** Forward FLOPs to prefill S tokens of each of the batch's sequences with causal attention (all positions summed). */
   readonly prefill: bigint;
   /** `prefill / S`, exact as a decimal string (may have a fraction). */
   readonly prefillPerToken: string;
-  /** Forward FLOPs of one decode step whose new token attends to S cached positions. */
+  /** Forward FLOPs of one decode step of the batch: each sequence's new token attends to S cached positions. */
   readonly decode: bigint;
-  /** Training FLOPs per token: forward + backward (2× forward) + weight generation per step / tokens. */
+  /** Training FLOPs per token: forward + input gradients + weight gradients of trainable weights + weight generation per step / tokens. */
   readonly trainPerToken: string;
   /** FLOPs per training step spent generating weights (SSN templates, MASA atoms): 2 per MAC forward plus twice that backward, so 6 × MACs; independent of batch and tokens. */
   readonly generationPerStep: bigint;
@@ -58,7 +94,21 @@ export interface MemoryReport {
   readonly inferenceBytes: bigint;
   /** Weights + gradients + Adam states (fp32 m, v and master) + activations at (seq, batch). */
   readonly trainingBytes: bigint;
+  /** Saved for backward at (seq, batch): the layers' activations (activations dtype), the loss's
+   * fp32 log-softmax and the dropout masks. */
   readonly activationBytes: bigint;
+  /** The loss's part of `activationBytes`: tokens × the final projection's width × 4 (see LossMode). */
+  readonly lossBytes: bigint;
+  /** The dropout masks' part of `activationBytes`: one byte per dropped element. */
+  readonly maskBytes: bigint;
+}
+
+/** A routed bank of experts and how many of them one decode step of the batch reads. */
+export interface RoutedBankReport {
+  readonly experts: number;
+  readonly topK: number;
+  /** E·(1 − (1 − k/E)^B) under uniform routing, as an exact decimal to 3 places. */
+  readonly expectedDistinct: string;
 }
 
 export interface LatencyEstimate {
@@ -127,6 +177,8 @@ export interface ModelReport {
   readonly recurrentStateBytes: bigint;
   readonly memory: MemoryReport;
   readonly latency: LatencyReport;
+  /** Routed banks (MoE experts) with the copies a decode step of the batch reads; empty without. */
+  readonly routing: readonly RoutedBankReport[];
   readonly budgets: readonly BudgetResult[];
   readonly tree: NodeReport;
   /** The `param` statement's table: each weight's init std, LR, multiplier, residual and decay factors. */

@@ -30,9 +30,30 @@ export interface SelfKv {
   readonly active: Q.Rational;
   /** FLOPs per token of the K/V projections and their adapters. */
   readonly flops: Q.Rational;
+  /** The part of `flops` whose weights are trainable (their weight gradients cost as much). */
+  readonly trainableFlops: Q.Rational;
 }
 
-export const NO_SELF_KV: SelfKv = { stored: 0n, perInstanceStored: 0n, perInstanceTrainable: 0n, effective: 0n, active: Q.ZERO, flops: Q.ZERO };
+export const NO_SELF_KV: SelfKv = { stored: 0n, perInstanceStored: 0n, perInstanceTrainable: 0n, effective: 0n, active: Q.ZERO, flops: Q.ZERO, trainableFlops: Q.ZERO };
+
+/**
+ * A bank of `copies` identical tensors of which `active` run per token (MoE experts): how many
+ * of its weights a token applies per copy, summed over instances (× routing capacity). A batch
+ * of B tokens touches E·(1 − (1 − k/E)^B) distinct copies of each bank in expectation.
+ */
+export interface BankUse {
+  readonly copies: number;
+  readonly active: number;
+  /** Σ over the bank's instances of one copy's weights (adapters included). */
+  readonly paramsPerCopy: Q.Rational;
+}
+
+/**
+ * What a subtree ends in, for the training loss: `undefined` when it holds no weight-bearing
+ * layer (transparent), `null` when its last such layer is not a projection, else the width of
+ * the final projection (the vocabulary or the classes a cross-entropy runs over).
+ */
+export type Tail = number | null | undefined;
 
 export interface Totals {
   readonly stored: bigint;
@@ -45,6 +66,13 @@ export interface Totals {
   readonly active: Q.Rational;
   /** Forward FLOPs per token of weight operations (no attention context term). */
   readonly flops: Q.Rational;
+  /** The part of `flops` that applies trainable weights: their weight gradients cost as much again. */
+  readonly trainableFlops: Q.Rational;
+  /** Banks of identical tensors (MoE experts) keyed `copies:active`. */
+  readonly banks: ReadonlyMap<string, BankUse>;
+  /** Dropout mask elements per token (one byte each) saved for the backward pass. */
+  readonly maskElements: Q.Rational;
+  readonly tail: Tail;
   /** FLOPs of cross-attention K/V projections per source token (charged once per source token). */
   readonly crossKvFlops: Q.Rational;
   /** Active params of cross-attention K/V projections: applied to the source once, never by a decode step. */
@@ -84,6 +112,10 @@ export const EMPTY_TOTALS: Totals = {
   perInstanceTrainable: 0n,
   active: Q.ZERO,
   flops: Q.ZERO,
+  trainableFlops: Q.ZERO,
+  banks: new Map(),
+  maskElements: Q.ZERO,
+  tail: undefined,
   crossKvFlops: Q.ZERO,
   crossKvActive: Q.ZERO,
   selfKv: NO_SELF_KV,
@@ -97,7 +129,7 @@ export const EMPTY_TOTALS: Totals = {
 };
 
 export function attentionKey(info: AttentionInfo): string {
-  return `${info.variant}|${info.queryHeads}|${info.kvHeads}|${info.scoreDim}|${info.valueDim}|${info.kvElementsPerToken}|${info.window ?? '-'}|${info.chunk ?? '-'}|${info.causal ? 'c' : 'b'}|${info.cross ? 'x' : 's'}`;
+  return `${info.variant}|${info.queryHeads}|${info.kvHeads}|${info.scoreDim}|${info.valueDim}|${info.kvElementsPerToken}|${info.decode ? `${info.decode.scoreDim}+${info.decode.valueDim}` : '-'}|${info.window ?? '-'}|${info.chunk ?? '-'}|${info.causal ? 'c' : 'b'}|${info.cross ? 'x' : 's'}`;
 }
 
 /**
@@ -112,6 +144,9 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
   let perSample = false;
   const active: Q.Rational[] = [], flops: Q.Rational[] = [], crossKvFlops: Q.Rational[] = [], crossKvActive: Q.Rational[] = [];
   const kvActive: Q.Rational[] = [], kvFlops: Q.Rational[] = [], activation: Q.Rational[] = [];
+  const trainableFlops: Q.Rational[] = [], kvTrainableFlops: Q.Rational[] = [], maskElements: Q.Rational[] = [];
+  const banks = new Map<string, { copies: number; active: number; paramsPerCopy: Q.Rational[] }>();
+  let tail: Tail = undefined;
   const attention = new Map<string, { info: AttentionEntry['info']; instances: Q.Rational[]; producers: Q.Rational[] }>();
   let globals: Map<string, bigint> | undefined;
   let onlyGlobals: ReadonlyMap<string, bigint> = EMPTY_TOTALS.globals;
@@ -141,6 +176,16 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
     kvActive.push(t.selfKv.active);
     kvFlops.push(t.selfKv.flops);
     activation.push(t.activation);
+    trainableFlops.push(t.trainableFlops);
+    kvTrainableFlops.push(t.selfKv.trainableFlops);
+    maskElements.push(t.maskElements);
+    // Parts come in the model's order: the last one holding a weight-bearing layer sets the tail.
+    if (t.tail !== undefined) tail = t.tail;
+    for (const [k, b] of t.banks) {
+      const acc = banks.get(k);
+      if (acc) acc.paramsPerCopy.push(b.paramsPerCopy);
+      else banks.set(k, { copies: b.copies, active: b.active, paramsPerCopy: [b.paramsPerCopy] });
+    }
     for (const [k, e] of t.attention) {
       const acc = attention.get(k);
       if (acc) {
@@ -161,6 +206,8 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
   if (count === 1) return only;
   const mergedAttention = new Map<string, AttentionEntry>();
   for (const [k, e] of attention) mergedAttention.set(k, { info: e.info, instances: Q.sum(e.instances), producers: Q.sum(e.producers) });
+  const mergedBanks = new Map<string, BankUse>();
+  for (const [k, b] of banks) mergedBanks.set(k, { copies: b.copies, active: b.active, paramsPerCopy: Q.sum(b.paramsPerCopy) });
   return {
     stored,
     effective,
@@ -169,6 +216,10 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
     perInstanceTrainable,
     active: Q.sum(active),
     flops: Q.sum(flops),
+    trainableFlops: Q.sum(trainableFlops),
+    banks: mergedBanks,
+    maskElements: Q.sum(maskElements),
+    tail,
     crossKvFlops: Q.sum(crossKvFlops),
     crossKvActive: Q.sum(crossKvActive),
     selfKv: {
@@ -178,6 +229,7 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
       effective: kvEffective,
       active: Q.sum(kvActive),
       flops: Q.sum(kvFlops),
+      trainableFlops: Q.sum(kvTrainableFlops),
     },
     activation: Q.sum(activation),
     embeddingParams,
@@ -187,6 +239,13 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
     state: { elements: stateElements, fixedBits: stateBits },
     globals: globals ?? onlyGlobals,
   };
+}
+
+function scaleBanks(banks: ReadonlyMap<string, BankUse>, by: Q.Rational): ReadonlyMap<string, BankUse> {
+  if (banks.size === 0) return banks;
+  const out = new Map<string, BankUse>();
+  for (const [k, e] of banks) out.set(k, { ...e, paramsPerCopy: Q.mul(e.paramsPerCopy, by) });
+  return out;
 }
 
 export function addTotals(a: Totals, b: Totals): Totals {
@@ -210,6 +269,10 @@ export function repeatTotals(t: Totals, n: bigint, storedTimes: bigint, capacity
     perInstanceTrainable: t.perInstanceTrainable * n,
     active: Q.mul(t.active, nc),
     flops: Q.mul(t.flops, nc),
+    trainableFlops: Q.mul(t.trainableFlops, nc),
+    banks: scaleBanks(t.banks, nc),
+    maskElements: Q.mul(t.maskElements, nc),
+    tail: n > 0n ? t.tail : undefined,
     crossKvFlops: Q.mul(t.crossKvFlops, nc),
     crossKvActive: Q.mul(t.crossKvActive, nc),
     selfKv: {
@@ -219,6 +282,7 @@ export function repeatTotals(t: Totals, n: bigint, storedTimes: bigint, capacity
       effective: t.selfKv.effective * n,
       active: Q.mul(t.selfKv.active, nc),
       flops: Q.mul(t.selfKv.flops, nc),
+      trainableFlops: Q.mul(t.selfKv.trainableFlops, nc),
     },
     activation: Q.mul(t.activation, nc),
     embeddingParams: t.embeddingParams * n,
@@ -240,6 +304,7 @@ export function borrowKv(t: Totals): Totals {
     effective: t.effective - t.selfKv.effective,
     active: Q.sub(t.active, t.selfKv.active),
     flops: Q.sub(t.flops, t.selfKv.flops),
+    trainableFlops: Q.sub(t.trainableFlops, t.selfKv.trainableFlops),
     selfKv: NO_SELF_KV,
     attention,
   };

@@ -352,6 +352,7 @@ function addRouters(totals: Totals, strategies: readonly StackStrategy[]): Total
     perInstanceTrainable: totals.perInstanceTrainable + params,
     active: Q.add(totals.active, active),
     flops: Q.add(totals.flops, Q.mul(Q.fromInt(2), active)),
+    trainableFlops: Q.add(totals.trainableFlops, Q.mul(Q.fromInt(2), active)),
   };
 }
 

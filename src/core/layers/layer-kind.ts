@@ -75,6 +75,11 @@ export interface AttentionInfo {
   readonly scoreDim: number;
   /** Per-head dimension of values. */
   readonly valueDim: number;
+  /**
+   * Where a decode step attends differently from prefill (MLA's absorbed form: queries absorbed
+   * into W_UK score the cached latent directly), its per-head score and value widths per key.
+   */
+  readonly decode?: { readonly scoreDim: number; readonly valueDim: number };
   /** Cached elements per token for this layer: 2·kvHeads·headDim, or MLA's d_c + d_R. */
   readonly kvElementsPerToken: number;
   /** Sliding window in tokens, or undefined for full attention. */
@@ -119,6 +124,8 @@ export interface LayerCost {
    * flash attention: the s² score matrix is not saved). Used for training memory.
    */
   readonly activationElementsPerToken: bigint;
+  /** Elements per token of a dropout mask saved for backward (one byte each: torch keeps a bool mask). */
+  readonly maskElementsPerToken?: bigint;
   /** True for convolutional layers, whose FLOPs are per sample rather than per token. */
   readonly perSample: boolean;
   /**

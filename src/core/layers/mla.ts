@@ -3,7 +3,7 @@
 // path; keys and values are expanded by kv_b from a cached latent of kv_rank elements, and one
 // rope_dim key part shared by all heads is cached beside it.
 
-import { BOOL, DIM, optional, positional, readArgs } from './arg-specs.js';
+import { BOOL, DIM, oneOf, optional, positional, readArgs } from './arg-specs.js';
 import type { LayerKind, WeightSpec } from './layer-kind.js';
 import { checkShapesExact, matmulFlops, normWeight, projection } from './weight-specs.js';
 
@@ -16,6 +16,12 @@ const ARGS = [
   positional('v_dim', DIM, 'Per-head value width (v_head_dim).'),
   optional('q_rank', DIM, 'Width of the query latent (q_lora_rank); none projects queries directly.'),
   optional('bias', BOOL, 'attention_bias: biases on q_a, kv_a and o (never on q, q_b or kv_b).', { default: false }),
+  optional(
+    'decode',
+    oneOf(['absorbed', 'expanded']),
+    'How decode steps run: absorbed (DeepSeek inference: W_UK folded into the query, W_UV into the output; the cache is the kv_rank + rope_dim latent) or expanded (keys and values expanded per head and cached as such: heads·(nope_dim + rope_dim + v_dim) per token).',
+    { default: 'absorbed' },
+  ),
 ];
 
 export const MLA: LayerKind = {
@@ -34,6 +40,7 @@ export const MLA: LayerKind = {
     const vDim = a.number('v_dim');
     const qRank = a.optionalNumber('q_rank');
     const bias = a.bool('bias');
+    const absorbed = a.choice('decode') === 'absorbed';
     const qHeadDim = nopeDim + ropeDim;
     const qWidth = heads * qHeadDim;
 
@@ -76,8 +83,14 @@ export const MLA: LayerKind = {
         kvHeads: heads,
         scoreDim: qHeadDim,
         valueDim: vDim,
-        // The cache holds compressed_kv (kv_rank) and k_pe (rope_dim), not per-head keys.
-        kvElementsPerToken: kvRank + ropeDim,
+        // Absorbed: a decode query (its nope part multiplied into W_UK) scores the cached latent
+        // (kv_rank) and rope key (rope_dim) of every key, and the probabilities weight the latent
+        // (kv_rank) before W_UV; the multiplications by W_UK and W_UV cost what kv_b costs on
+        // one token, so the weight FLOPs are the same in both forms. Prefill runs expanded.
+        ...(absorbed ? { decode: { scoreDim: kvRank + ropeDim, valueDim: kvRank } } : {}),
+        // Absorbed: the cache holds compressed_kv (kv_rank) and k_pe (rope_dim); expanded: the
+        // per-head keys and values (Transformers' DeepseekV2Attention caches these).
+        kvElementsPerToken: absorbed ? kvRank + ropeDim : heads * (qHeadDim + vDim),
         window: undefined,
         causal: true,
         cross: false,

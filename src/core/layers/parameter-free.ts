@@ -16,19 +16,24 @@ export const ACTIVATION = parameterFree('Activation', 'An activation function ap
   positional('kind', oneOf([...ACTIVATIONS, 'softmax']), 'The function.'),
 ]);
 
-const DROPOUT_ARGS = [optional('p', RATIO, 'Drop probability, at most 1.', { positional: true })];
+const DROPOUT_ARGS = [
+  optional('p', RATIO, 'Drop probability, at most 1.', { positional: true }),
+  optional('d', DIM, 'Width of the tensor dropped: training saves its mask, one byte per element per token.'),
+];
 
 export const DROPOUT: LayerKind = {
   name: 'Dropout',
-  doc: 'Dropout with probability p; no parameters, and the identity at inference.',
+  doc: 'Dropout with probability p; no parameters, and the identity at inference. With its width d, training memory counts the saved mask (d bytes per token).',
   args: DROPOUT_ARGS,
   build(values, report) {
-    const p = readArgs(DROPOUT_ARGS, values).optionalRatio('p');
+    const a = readArgs(DROPOUT_ARGS, values);
+    const p = a.optionalRatio('p');
     if (p !== undefined && p.num > p.den) {
       report('p', `p (${p.num}/${p.den}) is a probability and must be at most 1`);
       return undefined;
     }
-    return FREE;
+    const d = a.optionalNumber('d');
+    return d === undefined ? FREE : { ...FREE, maskElementsPerToken: BigInt(d) };
   },
 };
 

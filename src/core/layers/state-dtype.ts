@@ -9,7 +9,7 @@ const STATE_BITS: Readonly<Record<string, number>> = { fp32: 32, bf16: 16, fp16:
 export const STATE_DTYPE_ARG: ArgSpec = optional(
   'state_dtype',
   oneOf(Object.keys(STATE_BITS)),
-  'The dtype of the recurrent state (conv and SSM states). Default: the analysis dtype, as Transformers caches it.',
+  'The dtype of the recurrent state (conv and SSM states). Default: the KV cache dtype (`dtype` unless `kv_dtype` sets it), as Transformers caches it.',
 );
 
 /** Bits per state element for a `state_dtype` value; undefined means the analysis dtype. */

@@ -44,7 +44,7 @@ export function dashboardData(source: string | Compilation, options: Partial<Ana
       );
     }
   }
-  const device = findDevice(opts.device) ?? findDevice(DEFAULT_OPTIONS.device)!;
+  const device = findDevice(opts.device, opts.devices) ?? findDevice(DEFAULT_OPTIONS.device)!;
   return {
     format: 'npas-dashboard',
     version: 1,
@@ -83,6 +83,7 @@ export function modelData(m: ModelReport, structure: StructureData, sweep: reado
       decodeSeconds: m.latency.decode.seconds,
       decodeBound: m.latency.decode.bound,
     },
+    routing: m.routing.map((r) => ({ experts: r.experts, topK: r.topK, expectedDistinct: r.expectedDistinct })),
     budgets: m.budgets.map((b) => ({
       constraint: b.constraint,
       metric: b.metric,

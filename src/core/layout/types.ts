@@ -186,6 +186,8 @@ export interface ModelData {
     readonly decodeSeconds: number;
     readonly decodeBound: 'compute' | 'memory';
   };
+  /** Routed expert banks and the experts one decode step of the batch reads (expected, uniform routing). */
+  readonly routing: readonly { readonly experts: number; readonly topK: number; readonly expectedDistinct: string }[];
   readonly budgets: readonly BudgetData[];
   readonly tree: TreeData;
   readonly structure: StructureData;

@@ -1,7 +1,7 @@
 // A training plan evaluated: per pipeline rank, the bytes of every tensor class on one GPU and
 // whether they fit the device; the step time on the roofline, MFU and tokens per second.
 
-import { findDevice } from '../analysis/devices.js';
+import { findDevice, peakFlopsFor } from '../analysis/devices.js';
 import * as Q from '../numbers/rational.js';
 import { activationBytes, lossBytes } from './activations.js';
 import { modelStateBytes } from './model-states.js';
@@ -87,7 +87,7 @@ export function evaluatePlan(model: PipelineModel, s: PlanSettings): PlanOutcome
   const worst = stages.reduce((a, b) => (b.bytes.total > a.bytes.total ? b : a), stages[0]!);
   const totalFlopsPerToken = layout.ranks.reduce((acc, r) => Q.add(acc, r.flopsPerToken), Q.ZERO);
   const step = stepTime(layout, model.units, model.perSample, model.kvBytesPerToken, totalFlopsPerToken, model.prefillFlops, s, device, linksOf(device, s));
-  const peak = device.peakFlops[s.dtypes.weights];
+  const peak = peakFlopsFor(device, s.dtypes.weights).flops;
   const modelFlops = 3 * Number(model.prefillFlops) * s.globalBatch;
   return {
     ok: true,

@@ -6,7 +6,8 @@ import { DTYPE_BITS } from '../analysis/dtypes.js';
 import type { DType } from '../analysis/report-types.js';
 
 export function bytesPerElement(dtype: DType): Q.Rational {
-  return Q.rational(BigInt(DTYPE_BITS[dtype]), 8n);
+  // Quarter bits: the microscaled 4-bit formats carry 4.25 or 4.5 bits per element.
+  return Q.rational(BigInt(Math.round(DTYPE_BITS[dtype] * 4)), 32n);
 }
 
 /**

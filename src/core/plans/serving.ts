@@ -3,7 +3,7 @@
 // batch that fit; prefill and decode tokens per second on the roofline. The KV cache of a rank
 // is its share of the stack instances' KV (attention heads split over tp).
 
-import { findDevice, type DeviceProfile } from '../analysis/devices.js';
+import { findDevice, peakFlopsFor, type DeviceProfile } from '../analysis/devices.js';
 import type { DType, ModelReport } from '../analysis/report-types.js';
 import * as Q from '../numbers/rational.js';
 import { layoutPipeline, type PipelineRank } from './pipeline-stages.js';
@@ -137,7 +137,7 @@ function throughput(
   weights: readonly bigint[],
   kvPerGpu: readonly bigint[],
 ): { prefill: number; decode: number } {
-  const peak = device.peakFlops[s.dtype];
+  const peak = peakFlopsFor(device, s.dtype).flops;
   const total = ranks.reduce((acc, r) => acc + Q.toNumber(r.flopsPerToken), 0);
   const decodeWeightBytes = Math.max(0, Number(report.latency.decode.bytes) - Number(report.kvCacheBytes));
   let prefillTime = 0;

@@ -5,7 +5,7 @@
 // Ring collectives move 2(n − 1)/n of the buffer per GPU for an all-reduce and (n − 1)/n for an
 // all-gather, a reduce-scatter or an all-to-all (Patarasuk & Yuan 2009; NCCL's bus bandwidth).
 
-import type { DeviceProfile } from '../analysis/devices.js';
+import { peakFlopsFor, type DeviceProfile } from '../analysis/devices.js';
 import * as Q from '../numbers/rational.js';
 import { tokensPerMicroBatch } from './activations.js';
 import type { PipelineLayout, PipelineRank } from './pipeline-stages.js';
@@ -67,7 +67,7 @@ export function stepTime(
   links: Links,
 ): StepTime {
   const { tp, pp, vpp, dp, cp, ep, zero } = s.parallel;
-  const peak = device.peakFlops[s.dtypes.weights];
+  const peak = peakFlopsFor(device, s.dtypes.weights).flops;
   const m = microBatchesPerStep(s);
   const tokens = Q.toNumber(tokensPerMicroBatch(s, perSample));
   const actBytes = Q.toNumber(bytesPerElement(s.dtypes.activations));

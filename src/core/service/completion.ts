@@ -187,9 +187,11 @@ function argumentsOf(call: CallSite, analysis: AnalysisResult): ArgumentInfo[] {
       name,
       positional: false,
       required: false,
-      detail: name === 'dtype' ? 'element type' : name === 'device' ? 'device profile' : 'positive integer',
-      doc: { seq: 'Sequence length S.', src_seq: 'Source (encoder) length.', batch: 'Batch size.', dtype: 'Element type of weights, activations and KV cache.', device: 'Device profile for the roofline.' }[name] ?? '',
-      values: name === 'dtype' ? Object.keys(DTYPE_BITS) : name === 'device' ? DEVICE_NAMES : [],
+      detail: name.endsWith('dtype') ? 'element type' : name === 'device' ? 'device profile' : 'positive integer',
+      doc:
+        ({ seq: 'Sequence length S.', src_seq: 'Source (encoder) length.', batch: 'Batch size.', dtype: 'Element type of weights, activations and KV cache.', device: 'Device profile for the roofline.' } as Record<string, string>)[name] ??
+        (name.endsWith('_dtype') ? `Element type of the ${name.slice(0, -'_dtype'.length)} class alone.` : ''),
+      values: name.endsWith('dtype') ? [...Object.keys(DTYPE_BITS), ...(name === 'master_dtype' ? ['none'] : [])] : name === 'device' ? DEVICE_NAMES : [],
     }));
   }
   if (call.statement) {

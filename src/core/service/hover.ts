@@ -11,6 +11,7 @@
 import type { AnalysisResult } from '../analysis/analyze.js';
 import { BUDGET_METRICS } from '../analysis/budgets.js';
 import { findDevice } from '../analysis/devices.js';
+import { resolvePrecision } from '../analysis/precision.js';
 import { DTYPE_BITS, isDType } from '../analysis/dtypes.js';
 import type { BudgetResult, ModelReport, NodeReport, ParamCounts } from '../analysis/report-types.js';
 import type { Factor, TransferTable } from '../parameterization/transfer.js';
@@ -96,6 +97,7 @@ function hoverOf(ref: Reference, text: string, analysis: AnalysisResult): string
 /** The full report of a model or variant. */
 export function modelMarkdown(m: ModelReport): string {
   const o = m.options;
+  const p = resolvePrecision(o);
   const per = m.flops.unit === 'token' ? 'token' : 'sample';
   const title = m.kind === 'model' ? `**model ${m.name}**` : `**variant ${m.name}** of ${m.base ?? '?'}`;
   const lines = [
@@ -108,12 +110,15 @@ export function modelMarkdown(m: ModelReport): string {
     `- decode: ${groupDigits(m.flops.decode)} per step attending to ${groupDigits(o.seq)} cached positions`,
     `- training: ${groupDigits(m.flops.trainPerToken)} per ${per}`,
     '',
-    `**KV cache** at seq ${groupDigits(o.seq)}, batch ${groupDigits(o.batch)}, ${o.dtype}: ${exactBytes(m.kvCacheBytes)}`,
+    `**KV cache** at seq ${groupDigits(o.seq)}, batch ${groupDigits(o.batch)}, ${p.kv}: ${exactBytes(m.kvCacheBytes)}`,
     '',
-    `**Memory** (${o.dtype}): weights ${exactBytes(m.memory.weightBytes)}; inference (weights + KV) ${exactBytes(m.memory.inferenceBytes)}; training ${exactBytes(m.memory.trainingBytes)}`,
+    `**Memory** (weights ${p.weights}, activations ${p.activations}): weights ${exactBytes(m.memory.weightBytes)}; inference (weights + KV) ${exactBytes(m.memory.inferenceBytes)}; training ${exactBytes(m.memory.trainingBytes)}`,
     '',
-    `**Roofline on ${m.latency.device}** (${o.dtype}): prefill ${formatSeconds(m.latency.prefill.seconds)} (${m.latency.prefill.bound}-bound), decode step ${formatSeconds(m.latency.decode.seconds)} (${m.latency.decode.bound}-bound)`,
+    `**Roofline on ${m.latency.device}** (compute ${p.compute}): prefill ${formatSeconds(m.latency.prefill.seconds)} (${m.latency.prefill.bound}-bound), decode step ${formatSeconds(m.latency.decode.seconds)} (${m.latency.decode.bound}-bound)`,
   ];
+  for (const r of m.routing) {
+    lines.push(`- experts read per decode step at batch ${groupDigits(o.batch)}: ${r.expectedDistinct} of ${r.experts} (top-${r.topK}; E·(1 − (1 − k/E)^B), uniform routing)`);
+  }
   if (m.budgets.length > 0) {
     lines.push('', '**Budgets**:');
     for (const b of m.budgets) lines.push(`- ${b.ok ? '✅' : '❌'} \`${b.constraint}\` — measured ${budgetNumber(b.constraint, b.value)}`);

@@ -41,8 +41,9 @@ const CASES: readonly FlopsCase[] = [
     spec: 'model A { att = Attention(64, heads: 4) }',
     options: { seq: 1000, batch: 3 },
     params: 16_384n,
-    prefill: 32_768n * S + 2n * 4n * (16n + 16n) * tri(S), // 32,768,000 + 128,128,000
-    decode: 32_768n + 2n * 4n * 2n * 16n * S, // 288,768
+    // prefill and decode are for the whole batch: 3 sequences.
+    prefill: 3n * (32_768n * S + 2n * 4n * (16n + 16n) * tri(S)), // 3 × (32,768,000 + 128,128,000)
+    decode: 3n * (32_768n + 2n * 4n * 2n * 16n * S), // 3 × 288,768
     kv: 2n * 4n * 16n * S * 3n * 2n, // 768,000 (bf16, batch 3)
   },
   {
@@ -70,8 +71,8 @@ const CASES: readonly FlopsCase[] = [
     spec: 'model G { att = Attention(64, heads: 8, kv_heads: 2, head_dim: 16) }',
     options: { seq: 1000, batch: 2, dtype: 'fp32' },
     params: 20_480n,
-    prefill: 40_960n * S + 512n * tri(S),
-    decode: 40_960n + 512n * S,
+    prefill: 2n * (40_960n * S + 512n * tri(S)), // batch 2
+    decode: 2n * (40_960n + 512n * S),
     kv: 2n * 2n * 16n * S * 2n * 4n, // 512,000
   },
   {
@@ -87,13 +88,15 @@ const CASES: readonly FlopsCase[] = [
   {
     // MLA(d 64, heads 4, kv_rank 32, rope 8, nope 16, v 16): q 4·24·64 = 6,144; kv_a 40·64 =
     // 2,560; kv_a_norm 32; kv_b 4·32·32 = 4,096; o 64·64 = 4,096 → 16,928; matmuls 16,896.
-    // Per key: 2·4·(24 + 16) = 320. KV: kv_rank + rope = 40 elements per token.
-    label: 'MLA: KV = (kv_rank + rope_dim)·S',
+    // Prefill (expanded) per key: 2·4·(24 + 16) = 320. Decode (absorbed: the query scores the
+    // 32-element latent and the 8-element rope key, the probabilities weight the latent) per
+    // key: 2·4·((32 + 8) + 32) = 576. KV: kv_rank + rope = 40 elements per token.
+    label: 'MLA: KV = (kv_rank + rope_dim)·S, decode absorbed',
     spec: 'model L { att = MLA(64, 4, 32, 8, 16, 16) }',
     options: { seq: 1000, dtype: 'int8' },
     params: 16_928n,
     prefill: 2n * 16_896n * S + 320n * tri(S),
-    decode: 2n * 16_896n + 320n * S,
+    decode: 2n * 16_896n + 576n * S,
     kv: 40n * S * 1n, // int8: 1 byte
   },
   {
@@ -125,8 +128,8 @@ for (const c of CASES) {
       { params: m.params.stored, prefill: m.flops.prefill, decode: m.flops.decode, kv: m.kvCacheBytes, memKv: m.memory.kvCacheBytes },
       { params: c.params, prefill: c.prefill, decode: c.decode, kv: c.kv, memKv: c.kv },
     );
-    const s = BigInt(c.options.seq ?? 4096);
-    // prefillPerToken is prefill / S, exact.
+    const s = BigInt(c.options.seq ?? 4096) * BigInt(c.options.batch ?? 1);
+    // prefillPerToken is prefill / (S · batch), exact.
     const whole = c.prefill / s;
     const rest = c.prefill % s;
     if (rest === 0n) assert.equal(m.flops.prefillPerToken, whole.toString());

@@ -118,7 +118,29 @@ const CASES: readonly InfoCase[] = [
       kvHeads: 16,
       scoreDim: 192,
       valueDim: 128,
+      // Absorbed decode: scores over the 512 latent + 64 rope elements, values over the latent.
+      decode: { scoreDim: 576, valueDim: 512 },
       kvElementsPerToken: 576,
+      window: undefined,
+      causal: true,
+      cross: false,
+      kvProducerWeights: ['kv_a', 'kv_a_norm', 'kv_b'],
+    },
+    kvProjectionFlops: 2n * (2048n * 576n + 512n * 4096n),
+  },
+  {
+    // Expanded decode caches what Transformers' DeepseekV2Attention caches: per head a key of
+    // nope + rope = 192 and a value of 128 → 16·320 = 5,120 elements per token.
+    name: 'DeepSeek-V2-Lite MLA, expanded decode',
+    kind: 'MLA',
+    args: { d: 2048, heads: 16, kv_rank: 512, rope_dim: 64, nope_dim: 128, v_dim: 128, decode: 'expanded' },
+    info: {
+      variant: 'mla',
+      queryHeads: 16,
+      kvHeads: 16,
+      scoreDim: 192,
+      valueDim: 128,
+      kvElementsPerToken: 5120,
       window: undefined,
       causal: true,
       cross: false,
@@ -136,6 +158,7 @@ const CASES: readonly InfoCase[] = [
       kvHeads: 2,
       scoreDim: 12,
       valueDim: 6,
+      decode: { scoreDim: 20, valueDim: 16 },
       kvElementsPerToken: 20,
       window: undefined,
       causal: true,

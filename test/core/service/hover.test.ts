@@ -51,7 +51,7 @@ const CASES: readonly { name: string; source: string; expect: readonly (RegExp |
   {
     name: 'a model name: params, FLOPs, KV, memory, roofline',
     source: at(SMALL, 'M {', 0),
-    expect: ['**model M**', '| stored | 1,000,000 |', '| effective | 1,000,000 |', '| trainable | 1,000,000 |', 'a multiply-add = 2 FLOPs', 'prefill: 2,000,000 per token', 'decode: 2,000,000 per step attending to 4,096 cached positions', 'KV cache** at seq 4,096, batch 1, bf16: 0 bytes', 'weights 2,000,000 bytes (1.91 MiB)', /Roofline on H100\*\* \(bf16\): prefill [\d.]+ \S+ \((compute|memory)-bound\)/],
+    expect: ['**model M**', '| stored | 1,000,000 |', '| effective | 1,000,000 |', '| trainable | 1,000,000 |', 'a multiply-add = 2 FLOPs', 'prefill: 2,000,000 per token', 'decode: 2,000,000 per step attending to 4,096 cached positions', 'KV cache** at seq 4,096, batch 1, bf16: 0 bytes', 'weights 2,000,000 bytes (1.91 MiB)', /Roofline on H100\*\* \(compute bf16\): prefill [\d.]+ \S+ \((compute|memory)-bound\)/],
   },
   { name: 'a variant name', source: at(SMALL, 'V of', 0), expect: ['**variant V** of M', '| stored | 1,000,000 |'] },
   { name: 'a variant base names the model', source: at(SMALL, 'of M', 3), expect: ['**model M**'] },

@@ -1,0 +1,29 @@
+// The element type of every class of tensor at given settings. `dtype` is the shorthand for
+// weights, KV cache and activations; the training classes follow rules of their own, because
+// a quantised storage type is not a type anyone trains in:
+// - gradients are kept in the activations' type when that is a 16- or 32-bit float, else bf16;
+// - mixed precision keeps an fp32 master copy of the trainable weights unless the weights are
+//   already 32-bit;
+// - Adam's two moments are fp32;
+// - matmuls run in the activations' type (W4A16 computes in bf16, at the bf16 peak).
+
+import { isTrainingFloat, DTYPE_BITS } from './dtypes.js';
+import type { AnalysisOptions, Precision } from './report-types.js';
+
+export function resolvePrecision(options: Pick<AnalysisOptions, 'dtype' | 'precision'>): Precision {
+  const p = options.precision ?? {};
+  const weights = p.weights ?? options.dtype;
+  const activations = p.activations ?? options.dtype;
+  return {
+    weights,
+    kv: p.kv ?? options.dtype,
+    activations,
+    compute: p.compute ?? activations,
+    gradients: p.gradients ?? (isTrainingFloat(activations) ? activations : 'bf16'),
+    master: p.master ?? (DTYPE_BITS[weights] >= 32 ? 'none' : 'fp32'),
+    optimizer: p.optimizer ?? 'fp32',
+  };
+}
+
+/** The precision classes, in the order messages and documentation list them. */
+export const PRECISION_CLASSES: readonly (keyof Precision)[] = ['weights', 'kv', 'activations', 'compute', 'gradients', 'master', 'optimizer'];
