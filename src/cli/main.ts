@@ -8,9 +8,9 @@ import { ALLOCATE_COMMAND, runAllocate } from './commands/allocate.js';
 import { BUDGET_COMMAND, runBudget } from './commands/budget.js';
 import { CHECK_COMMAND, runCheck } from './commands/check.js';
 import { EXPORT_ONNX_COMMAND, runExportOnnx } from './commands/export-onnx.js';
-import { runFit } from './commands/fit.js';
+import { FIT_COMMAND, runFit } from './commands/fit.js';
 import { PARAM_COMMAND, runParam } from './commands/param.js';
-import { runPlan } from './commands/plan.js';
+import { PLAN_COMMAND, runPlan } from './commands/plan.js';
 import { PROBE_COMMAND, runProbeCommand } from './commands/probe.js';
 import { IMPORT_HF_COMMAND, runImportHf } from './commands/import-hf.js';
 import { REPORT_COMMAND, runReport } from './commands/report.js';
@@ -35,13 +35,11 @@ commands:
                                    --ops standard: ai.onnx ops only instead of ORT's fused contrib ops
   ${synopsis(REPORT_COMMAND)}
                                    the dashboard as one self-contained HTML file, beside the spec unless -o (exit 1 if a budget is violated)
-  plan FILE… [--model M] [--gpus N] [--device D] [--tp T] [--pp P] [--vpp V] [--dp D] [--cp C] [--ep E] [--zero 0-3]
-       [--recompute none|selective|full] [--micro-batch b] [--global-batch B] [--seq S] [--optimizer O]
-       [--finetune full|lora|qlora] [--search] [--json | --format table|markdown|csv|json]
+  ${synopsis(PLAN_COMMAND)}
                                    per-GPU and per-stage training memory, step time, MFU, tokens/s (docs/plans.md);
                                    --search: the layouts that fit, fastest first (exit 1 if it does not fit);
                                    comma lists and ranges (--seq 2048,4096 --gpus 8..64) sweep a grid
-  fit FILE [--model M] [--device D] [--gpus N] [--seq S] [--batch B] [--json]
+  ${synopsis(FIT_COMMAND)}
                                    serving: largest context and batch, tokens/s; training: fewest GPUs that fit
   ${synopsis(PARAM_COMMAND)}
                                    the parameterisation (param mup(…), completep(…), u_mup(…)): each weight's init std,

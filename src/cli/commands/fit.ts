@@ -4,7 +4,7 @@
 // GPUs at which some parallel layout fits (searched as `npas plan --search`).
 
 import { DEFAULT_PLAN, formatBytes, lineColumn, planServing, planSource, smallestCluster, type ServingPlan, type TrainingPlan } from '../../core/index.js';
-import { parseArgs, positiveIntFlag } from '../args.js';
+import { parseCommand, positiveIntFlag, usageOf, type CommandSpec } from '../args.js';
 import { CliError, type CliIO } from '../io.js';
 import { toJson } from '../json.js';
 import { PLAN_FLAGS, readPlanFlags } from '../plan-flags.js';
@@ -12,13 +12,15 @@ import { jsonPlan } from './plan.js';
 import { readSpec } from './read-spec.js';
 
 const FIT_FLAG_NAMES = new Set(['model', 'device', 'gpus', 'gpus-per-node', 'seq', 'dtype', 'optimizer', 'finetune', 'micro-batch', 'global-batch', 'grad-dtype', 'no-master', 'json']);
-const FLAGS = [...PLAN_FLAGS.filter((f) => FIT_FLAG_NAMES.has(f.name)), { name: 'batch', takesValue: true }, { name: 'max-gpus', takesValue: true }];
-
-export const FIT_USAGE = 'usage: npas fit FILE [--model M] [--device D] [--gpus N] [--seq S] [--batch B] [--dtype T] [--optimizer O] [--finetune full|lora|qlora] [--max-gpus N] [--json]';
+export const FIT_COMMAND: CommandSpec = {
+  name: 'fit',
+  operands: 'FILE',
+  flags: [...PLAN_FLAGS.filter((f) => FIT_FLAG_NAMES.has(f.name)), { name: 'batch', takesValue: true, value: 'B' }, { name: 'max-gpus', takesValue: true, value: 'N' }],
+};
 
 export function runFit(argv: readonly string[], io: CliIO): number {
-  const { positionals, flags } = parseArgs(argv, FLAGS, 'fit');
-  if (positionals.length !== 1) throw new CliError(FIT_USAGE);
+  const { positionals, flags } = parseCommand(argv, FIT_COMMAND);
+  if (positionals.length !== 1) throw new CliError(usageOf(FIT_COMMAND));
   const file = positionals[0]!;
   const str = (k: string): string | undefined => {
     const v = flags.get(k);

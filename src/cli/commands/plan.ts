@@ -6,7 +6,7 @@
 // fit, 2 on spec or flag errors (in a sweep: when every combination is refused).
 
 import { evaluatePlan, formatBytes, formatSeconds, lineColumn, planSource, searchPlans, type PlanBytes, type PlanSource, type TrainingPlan } from '../../core/index.js';
-import { parseArgs, positiveIntFlag } from '../args.js';
+import { parseCommand, positiveIntFlag, usageOf, type CommandSpec } from '../args.js';
 import { CliError, type CliIO } from '../io.js';
 import { toJson } from '../json.js';
 import { PLAN_FLAGS, readPlanFlags } from '../plan-flags.js';
@@ -14,7 +14,11 @@ import { expandGrid, isSwept } from '../sweep.js';
 import { renderTable, tableFormat, type Column } from '../table-format.js';
 import { readSpec } from './read-spec.js';
 
-const FLAGS = [...PLAN_FLAGS, { name: 'search', takesValue: false }, { name: 'limit', takesValue: true }, { name: 'format', takesValue: true }];
+export const PLAN_COMMAND: CommandSpec = {
+  name: 'plan',
+  operands: 'FILE…',
+  flags: [...PLAN_FLAGS, { name: 'search', takesValue: false }, { name: 'limit', takesValue: true, value: 'N' }, { name: 'format', takesValue: true, value: 'table|markdown|csv|json' }],
+};
 
 /** Flags that take comma lists and ranges. */
 export const PLAN_SWEEPABLE: ReadonlySet<string> = new Set([
@@ -40,9 +44,6 @@ export const PLAN_SWEEPABLE: ReadonlySet<string> = new Set([
   'grad-dtype',
 ]);
 
-export const PLAN_USAGE =
-  'usage: npas plan FILE… [--model M] [--gpus N] [--device D] [--tp T] [--pp P] [--vpp V] [--dp D] [--cp C] [--ep E] [--etp T] [--zero 0-3] [--recompute none|selective|full] [--micro-batch b] [--global-batch B] [--seq S] [--optimizer O] [--finetune full|lora|qlora] [--search] [--json | --format table|markdown|csv|json]';
-
 /** One evaluated combination: a plan, or why its settings were refused. */
 interface Row {
   readonly file: string;
@@ -52,8 +53,8 @@ interface Row {
 }
 
 export function runPlan(argv: readonly string[], io: CliIO): number {
-  const { positionals, flags } = parseArgs(argv, FLAGS, 'plan');
-  if (positionals.length < 1) throw new CliError(PLAN_USAGE);
+  const { positionals, flags } = parseCommand(argv, PLAN_COMMAND);
+  if (positionals.length < 1) throw new CliError(usageOf(PLAN_COMMAND));
   const limitText = flags.get('limit');
   const limit = typeof limitText === 'string' ? positiveIntFlag(limitText, 'limit') : 20;
   const swept = isSwept(flags, PLAN_SWEEPABLE) || positionals.length > 1;
