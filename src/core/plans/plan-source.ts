@@ -25,6 +25,9 @@ export function planSource(source: string | Compilation, name: string | undefine
   }
   const compiled = compilation.model(report.name)!;
   // Other (seq, batch) points are metrics of the same compilation, never a second analysis.
-  const kvAt: KvAt = (s, b) => compilation.metricsAt(compiled, { ...report.options, seq: s, batch: b }).kvCacheBytes;
+  const kvAt: KvAt = (s, b) => {
+    const at = compilation.metricsAt(compiled, { ...report.options, seq: s, batch: b });
+    return at.kvCacheBytes + at.recurrentStateBytes;
+  };
   return { ok: true, report, model: pipelineModel(report, sharedStores(compiled.members, compiled.sharing, compiled.statements)), kvAt };
 }

@@ -38,7 +38,8 @@ export interface ServingPlan {
 
 export type ServingOutcome = { readonly ok: true; readonly plan: ServingPlan } | { readonly ok: false; readonly problems: readonly string[] };
 
-/** KV cache bytes of the whole model at (seq, batch), from the engine. */
+/** What serving keeps per sequence at (seq, batch), from the engine: the KV cache plus the
+ * recurrent state of recurrent layers (Mamba's conv and SSM states). */
 export type KvAt = (seq: number, batch: number) => bigint;
 
 /** The largest context tried by the maximum-context search. */
@@ -139,7 +140,7 @@ function throughput(
 ): { prefill: number; decode: number } {
   const peak = peakFlopsFor(device, s.dtype).flops;
   const total = ranks.reduce((acc, r) => acc + Q.toNumber(r.flopsPerToken), 0);
-  const decodeWeightBytes = Math.max(0, Number(report.latency.decode.bytes) - Number(report.kvCacheBytes));
+  const decodeWeightBytes = Math.max(0, Number(report.latency.decode.bytes) - Number(report.kvCacheBytes) - Number(report.recurrentStateBytes));
   let prefillTime = 0;
   let decodeTime = 0;
   ranks.forEach((r, i) => {

@@ -107,3 +107,15 @@ test('a model counted per sample (a convolutional network): activations and thro
   const p = at(512, 4);
   close(p.tokensPerSecond, 8 / p.step.seconds, 'samples/s');
 });
+
+test("serving a recurrent model: each sequence keeps its recurrent state beside the KV cache", () => {
+  const text = readFileSync(join(__dirname, '..', '..', '..', 'examples', 'mamba.npas'), 'utf8');
+  const src = source(text, 4096);
+  const state = src.report.recurrentStateBytes;
+  assert.ok(state > 0n);
+  const o = planServing(src.model, src.report, src.kvAt, { device: 'L4', tp: 1, pp: 1, ep: 1, batch: 1, seq: 4096, dtype: 'bf16' });
+  assert.ok(o.ok);
+  assert.equal(o.plan.perGpuBytes.kv, src.report.kvCacheBytes + state);
+  // The largest batch divides the room beside the weights by one sequence's KV and state.
+  assert.equal(BigInt(o.plan.maxBatch), (24_000_000_000n - o.plan.perGpuBytes.weights) / (src.report.kvCacheBytes + state));
+});
