@@ -211,7 +211,9 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
     prefill: Q.round(Q.mul(prefill, Q.fromBigInt(B))),
     prefillPerToken: Q.toDecimalString(prefillPerToken, 3),
     decode: Q.round(Q.mul(decode, Q.fromBigInt(B))),
-    trainPerToken: Q.toDecimalString(trainPerToken, 3),
+    // Exact whenever it terminates (generation MACs over a power-of-two token count): the dashboard
+    // and JSON readers take it as an exact decimal.
+    trainPerToken: Q.toExactDecimalString(trainPerToken, 3),
     generationPerStep,
   };
   return { flops, kvCacheBytes, recurrentStateBytes, memory, latency, prefillPerToken, trainPerToken, routing };

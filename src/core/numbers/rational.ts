@@ -132,6 +132,24 @@ export function toNumber(a: Rational): number {
 }
 
 /**
+ * Every digit when the expansion terminates (the reduced denominator is 2^a·5^b, as for a count
+ * divided by a power-of-two token count), otherwise `toDecimalString(a, digits)`.
+ */
+export function toExactDecimalString(a: Rational, digits = 6): string {
+  let d = a.den < 0n ? -a.den : a.den;
+  let places = 0;
+  for (const p of [2n, 5n]) {
+    let k = 0;
+    while (d % p === 0n) {
+      d /= p;
+      k++;
+    }
+    places = Math.max(places, k);
+  }
+  return toDecimalString(a, d === 1n ? Math.max(places, digits) : digits);
+}
+
+/**
  * A decimal rendering: exact when the expansion terminates, otherwise rounded to `digits`
  * fractional digits with a trailing `…` so a reader knows it was cut.
  */

@@ -60,3 +60,17 @@ test('a network of sandwich layers reports the Cayley transforms as generation F
   const macs = cayley(86n, 1n) + 8n * cayley(86n, 86n) + cayley(1n, 86n);
   assert.equal(r.models[0]!.flops.generationPerStep, 6n * macs);
 });
+
+test('training FLOPs per token stay an exact decimal when generation MACs divide by a power-of-two token count', () => {
+  const r = analyze('model M {\n  a = SandwichLinear(1, 86)\n  body = SandwichLinear(86, 86) * 8\n  out = SandwichLinear(86, 1, last: true)\n}\n', { seq: 4096 });
+  const s = r.models[0]!.flops.trainPerToken;
+  assert.match(s, /^\d+\.\d+$/, `exact, not cut: ${s}`);
+  // The generation term 6·MACs/4096 has a 12-digit terminating expansion at most; scaled back by
+  // 4096 the decimal must give an integer number of FLOPs per step.
+  const [whole, frac] = s.split('.');
+  const scaled = (BigInt(whole!) * 10n ** BigInt(frac!.length) + BigInt(frac!)) * 4096n;
+  assert.equal(scaled % 10n ** BigInt(frac!.length), 0n);
+  // A non-terminating expansion (seq 3001, a prime, in the denominator) is still cut with '…'.
+  const cut = analyze('model M {\n  a = SandwichLinear(1, 86)\n}\n', { seq: 3001 }).models[0]!.flops.trainPerToken;
+  assert.match(cut, /…$/);
+});
