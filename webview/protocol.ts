@@ -20,7 +20,10 @@ export type Checked<T> = { readonly ok: true; readonly value: T } | { readonly o
 type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
 const isCount = (x: unknown): x is string => typeof x === 'string' && /^\d{1,400}$/.test(x);
-const isDecimal = (x: unknown): x is string => typeof x === 'string' && /^-?\d{1,400}(\.\d{1,400})?$/.test(x);
+// A per-token figure is an exact decimal, or a quotient whose decimal does not terminate (a sequence of
+// 3,000 tokens, a generation cost spread over a step): then its first places and a trailing '…'
+// (the core's toDecimalString).
+const isDecimal = (x: unknown): x is string => typeof x === 'string' && /^-?\d{1,400}(\.\d{1,400}…?)?$/.test(x);
 const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
 const isStr = (x: unknown, max = 10_000): x is string => typeof x === 'string' && x.length <= max;
 const isRange = (x: unknown): boolean => isObj(x) && isInt(x.start) && isInt(x.end) && x.end >= x.start;

@@ -55,7 +55,7 @@ function jsonModel(m: ModelReport, depth: number): object {
     base: m.base ?? null,
     options: { ...m.options, srcSeq: m.options.srcSeq ?? m.options.seq, precision: resolvePrecision(m.options) },
     params: m.params,
-    flops: { ...m.flops, note: 'a multiply-add counts 2 FLOPs; prefill and decode at seq; prefillPerToken and trainPerToken are exact decimals' },
+    flops: { ...m.flops, note: 'a multiply-add counts 2 FLOPs; prefill and decode at seq; prefillPerToken and trainPerToken are exact decimals, or 3 places and a trailing … where the quotient does not terminate' },
     kvCacheBytes: m.kvCacheBytes,
     recurrentStateBytes: m.recurrentStateBytes,
     memory: m.memory,

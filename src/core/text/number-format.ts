@@ -21,7 +21,8 @@ export function formatBytes(n: string | bigint | number): string {
 
 /** FLOPs with a decimal prefix (G = 10⁹). */
 export function formatFlops(n: string | bigint | number): string {
-  const v = Number(n);
+  // A decimal string may end in '…' where the exact quotient does not terminate (toDecimalString).
+  const v = Number(typeof n === 'string' && n.endsWith('…') ? n.slice(0, -1) : n);
   const prefixes: [number, string][] = [[1e15, 'P'], [1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'K']];
   for (const [scale, p] of prefixes) if (Math.abs(v) >= scale) return `${(v / scale).toFixed(2)} ${p}FLOP`;
   return `${v} FLOP`;
