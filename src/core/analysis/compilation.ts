@@ -186,6 +186,12 @@ export class Compilation {
   }
 
   private report(m: CompiledModel, options: AnalysisOptions, sink: DiagnosticSink): ModelReport {
+    // A learned position table has no row past its last position: the numbers at a longer
+    // sequence describe a model that cannot run there.
+    const limit = m.whole.positionLimit;
+    if (limit !== undefined && !m.whole.perSample && options.seq > limit) {
+      sink.warning('npas-seq-beyond-positions', `seq ${options.seq} exceeds the ${limit} positions of ${m.name}'s learned position table: it has no embedding for positions ${limit}..${options.seq - 1}`, m.range);
+    }
     const budgets = measureBudget(m.budget, { params: m.tree.params, metricsAt: (o) => this.metricsAt(m, o) }, options, sink);
     if (m.plans.length > 0) {
       // A plan reads the model at its own sequence length and dtype (batch 1: plans scale by their micro-batch).

@@ -272,6 +272,7 @@ export function layerTotals(
     banks,
     maskElements: Q.fromBigInt(cost.maskElementsPerToken ?? 0n),
     tail: tailOf(cost.weights, att !== undefined),
+    positionLimit: cost.positionLimit,
     crossKvFlops: Q.fromBigInt(crossKvFlops),
     crossKvActive: Q.fromBigInt(crossKvActive),
     selfKv: {

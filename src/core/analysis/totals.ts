@@ -73,6 +73,8 @@ export interface Totals {
   /** Dropout mask elements per token (one byte each) saved for the backward pass. */
   readonly maskElements: Q.Rational;
   readonly tail: Tail;
+  /** The fewest positions any learned absolute position table covers (undefined: no table). */
+  readonly positionLimit: number | undefined;
   /** FLOPs of cross-attention K/V projections per source token (charged once per source token). */
   readonly crossKvFlops: Q.Rational;
   /** Active params of cross-attention K/V projections: applied to the source once, never by a decode step. */
@@ -116,6 +118,7 @@ export const EMPTY_TOTALS: Totals = {
   banks: new Map(),
   maskElements: Q.ZERO,
   tail: undefined,
+  positionLimit: undefined,
   crossKvFlops: Q.ZERO,
   crossKvActive: Q.ZERO,
   selfKv: NO_SELF_KV,
@@ -147,6 +150,7 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
   const trainableFlops: Q.Rational[] = [], kvTrainableFlops: Q.Rational[] = [], maskElements: Q.Rational[] = [];
   const banks = new Map<string, { copies: number; active: number; paramsPerCopy: Q.Rational[] }>();
   let tail: Tail = undefined;
+  let positionLimit: number | undefined;
   const attention = new Map<string, { info: AttentionEntry['info']; instances: Q.Rational[]; producers: Q.Rational[] }>();
   let globals: Map<string, bigint> | undefined;
   let onlyGlobals: ReadonlyMap<string, bigint> = EMPTY_TOTALS.globals;
@@ -181,6 +185,7 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
     maskElements.push(t.maskElements);
     // Parts come in the model's order: the last one holding a weight-bearing layer sets the tail.
     if (t.tail !== undefined) tail = t.tail;
+    if (t.positionLimit !== undefined && (positionLimit === undefined || t.positionLimit < positionLimit)) positionLimit = t.positionLimit;
     for (const [k, b] of t.banks) {
       const acc = banks.get(k);
       if (acc) acc.paramsPerCopy.push(b.paramsPerCopy);
@@ -220,6 +225,7 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
     banks: mergedBanks,
     maskElements: Q.sum(maskElements),
     tail,
+    positionLimit,
     crossKvFlops: Q.sum(crossKvFlops),
     crossKvActive: Q.sum(crossKvActive),
     selfKv: {
@@ -273,6 +279,7 @@ export function repeatTotals(t: Totals, n: bigint, storedTimes: bigint, capacity
     banks: scaleBanks(t.banks, nc),
     maskElements: Q.mul(t.maskElements, nc),
     tail: n > 0n ? t.tail : undefined,
+    positionLimit: n > 0n ? t.positionLimit : undefined,
     crossKvFlops: Q.mul(t.crossKvFlops, nc),
     crossKvActive: Q.mul(t.crossKvActive, nc),
     selfKv: {

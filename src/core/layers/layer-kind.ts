@@ -124,6 +124,8 @@ export interface LayerCost {
    * flash attention: the s² score matrix is not saved). Used for training memory.
    */
   readonly activationElementsPerToken: bigint;
+  /** Positions a learned absolute position table covers: a longer sequence has no position to look up. */
+  readonly positionLimit?: number;
   /** Elements per token of a dropout mask saved for backward (one byte each: torch keeps a bool mask). */
   readonly maskElementsPerToken?: bigint;
   /** True for convolutional layers, whose FLOPs are per sample rather than per token. */

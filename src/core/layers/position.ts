@@ -9,6 +9,7 @@ export const POSITION_EMBEDDING = tableLayer({
   rows: ['positions', 'Maximum sequence length the table covers.'],
   width: ['width', 'Vector width.'],
   role: 'position',
+  limitsPositions: true,
 });
 
 export const RELATIVE_POSITION_BIAS = tableLayer({

@@ -14,6 +14,8 @@ export interface TableLayerSpec {
   /** The second positional argument: the table's width, and its doc line. */
   readonly width: readonly [string, string];
   readonly role: 'embedding' | 'position';
+  /** Its rows are absolute positions: a sequence longer than the table cannot be embedded. */
+  readonly limitsPositions?: boolean;
 }
 
 export function tableLayer(spec: TableLayerSpec): LayerKind {
@@ -24,7 +26,8 @@ export function tableLayer(spec: TableLayerSpec): LayerKind {
     args,
     build(values) {
       const a = readArgs(args, values);
-      return denseCost([tableWeight('weight', a.number(spec.rows[0]), a.number(spec.width[0]), spec.role)], 0n, 0n);
+      const cost = denseCost([tableWeight('weight', a.number(spec.rows[0]), a.number(spec.width[0]), spec.role)], 0n, 0n);
+      return spec.limitsPositions ? { ...cost, positionLimit: a.number(spec.rows[0]) } : cost;
     },
   };
 }

@@ -49,6 +49,7 @@ export const QUICK_FIX_CATALOGUE: Readonly<Record<DiagnosticCode, string | undef
   'npas-budget-metric': 'Change to the closest metric.',
   'npas-budget-violated': undefined,
   'npas-budget-target': 'Change to the closest model or variant.',
+  'npas-seq-beyond-positions': undefined,
   'npas-plan': undefined,
   'npas-internal-error': undefined,
 };

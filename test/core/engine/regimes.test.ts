@@ -139,3 +139,14 @@ test('MLA decodes in the absorbed form by default; the expanded form caches per-
   // Prefill is the same computation in both (expanded, compute-bound).
   assert.equal(expanded.flops.prefill, absorbed.flops.prefill);
 });
+
+test('a sequence past a learned position table is warned about, at the model', () => {
+  const gpt2 = readFileSync(join(examples, 'reference-llms.npas'), 'utf8');
+  // GPT-2's wpe has 1,024 rows: 8Ki tokens have no position embedding past 1,023.
+  const at8k = analyze(gpt2, { seq: 8192 }).diagnostics.filter((d) => d.code === 'npas-seq-beyond-positions');
+  assert.equal(at8k.length, 1);
+  assert.equal(at8k[0]!.severity, 'warning');
+  assert.match(at8k[0]!.message, /seq 8192 exceeds the 1024 positions of GPT2's learned position table/);
+  assert.equal(gpt2.slice(at8k[0]!.range.start, at8k[0]!.range.end), 'GPT2');
+  assert.deepEqual(analyze(gpt2, { seq: 1024 }).diagnostics.filter((d) => d.code === 'npas-seq-beyond-positions'), []);
+});
