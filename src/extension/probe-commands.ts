@@ -20,8 +20,8 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { formatMilliseconds } from '../core/text/number-format.js';
-import type { ProbeDType, ProbeErrorKind, ProbeParams, ProbeResult } from '../protocol/kernel-rpc.js';
+import { formatMilliseconds, groupDigits } from '../core/text/number-format.js';
+import type { ExportOnnxJson, ProbeDType, ProbeErrorKind, ProbeParams, ProbeResult } from '../protocol/kernel-rpc.js';
 import { modelsOf, openSpec, pickModel } from './allocate-command.js';
 import { ComparisonDocuments, showMarkdown } from './compare-variants.js';
 import { baseName, confirmReplace, sibling } from './output-files.js';
@@ -140,7 +140,7 @@ export async function exportOnnxCommand(ctx: ProbeCommandContext, args: ExportOn
       writeFileSync(spec, text);
       const t0 = Date.now();
       try {
-        const run = await runChild(cli, ['export-onnx', spec, '--model', model, '-o', target.fsPath, '--dtype', dtype], timeoutMs, either(token, args.token));
+        const run = await runChild(cli, ['export-onnx', spec, '--model', model, '-o', target.fsPath, '--dtype', dtype, '--json'], timeoutMs, either(token, args.token));
         const elapsed = Date.now() - t0;
         if (run.kind === 'cancelled') return { status: 'cancelled' };
         if (run.kind === 'timeout') return fail(ctx, 'timeout', `the ONNX export of ${model} did not finish within ${timeoutMs / 1000} s; the export process was killed`);
@@ -149,25 +149,24 @@ export async function exportOnnxCommand(ctx: ProbeCommandContext, args: ExportOn
           const why = run.stderr.replace(/^npas: (export-onnx: )?/gm, '').trim() || `exit code ${run.code}`;
           return fail(ctx, run.code === 2 ? 'spec' : 'export', `${model} cannot be exported to ONNX: ${why}`);
         }
-        const m = /([\d,]+) initializers, ([\d,]+) elements (?:= params\.stored|≠ params\.stored ([\d,]+)); ([\d,]+) nodes/.exec(run.stdout);
-        const ext = /external data (\S+)/.exec(run.stdout);
-        const digits = (s: string | undefined) => (s ?? '').replace(/,/g, '');
+        // `--json`: the CLI's typed answer (src/protocol/kernel-rpc.ts), never its human summary.
+        const written = JSON.parse(run.stdout) as ExportOnnxJson;
         const outcome: ExportOnnxOutcome = {
           status: 'written',
           uri: target.toString(),
           model,
           dtype,
           bytes: statSync(target.fsPath).size,
-          externalData: ext ? ext[1]!.replace(/,$/, '') : undefined,
-          initializers: Number(digits(m?.[1])),
-          initializerElements: digits(m?.[2]),
-          storedParams: digits(m?.[3] ?? m?.[2]),
-          nodes: Number(digits(m?.[4])),
+          externalData: written.externalData ?? undefined,
+          initializers: written.initializers,
+          initializerElements: written.initializerElements,
+          storedParams: written.storedParams,
+          nodes: written.nodes,
           ms: elapsed,
         };
         ctx.log.info(`exportOnnx: ${run.stdout.trim()} (${elapsed} ms)`);
         void vscode.window.showInformationMessage(
-          `NPAS: exported ${model} to ${vscode.workspace.asRelativePath(target)}: ${m?.[1] ?? '?'} initializers holding ${m?.[2] ?? '?'} elements = params.stored, ${m?.[4] ?? '?'} nodes.`,
+          `NPAS: exported ${model} to ${vscode.workspace.asRelativePath(target)}: ${groupDigits(written.initializers)} initializers holding ${groupDigits(written.initializerElements)} elements = params.stored, ${groupDigits(written.nodes)} nodes.`,
         );
         return outcome;
       } finally {

@@ -155,3 +155,29 @@ export interface JsonRpcResponse {
   readonly result?: unknown;
   readonly error?: { readonly code: number; readonly message: string; readonly data?: { readonly kind: ProbeErrorKind } };
 }
+
+/**
+ * `npas export-onnx … --json`: what the export wrote, one JSON object on stdout (exact counts as
+ * decimal strings), so a caller (the extension's Export to ONNX) reads typed fields instead of
+ * the human summary. Failures are still the `npas: …` line on stderr with exit code 2 or 5.
+ */
+export interface ExportOnnxJson {
+  readonly model: string;
+  /** The .onnx path written, or null for a graph description only (`--graph-json` without `-o`). */
+  readonly output: string | null;
+  readonly bytes: number;
+  /** The external data file beside it, when weights passed the threshold. */
+  readonly externalData: string | null;
+  readonly externalBytes: number;
+  readonly dtype: ProbeDType;
+  readonly ops: ProbeOps;
+  readonly generation: GenerationMode;
+  readonly initializers: number;
+  /** Elements in the initializers: equal to `storedParams` (minus `skippedParams` for a decode step of an encoder-decoder). */
+  readonly initializerElements: string;
+  readonly storedParams: string;
+  readonly skippedParams: string;
+  readonly matchesStored: boolean;
+  readonly nodes: number;
+  readonly generatedTensors: number;
+}

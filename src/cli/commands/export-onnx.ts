@@ -12,6 +12,7 @@ import { parseCommand, positiveIntFlag, usageOf, type CommandSpec } from '../arg
 import { formatBytes, groupDigits } from '../format.js';
 import { CliError, type CliIO } from '../io.js';
 import { readSpec } from './read-spec.js';
+import type { ExportOnnxJson } from '../../protocol/kernel-rpc.js';
 
 export const EXPORT_ONNX_COMMAND: CommandSpec = {
   name: 'export-onnx',
@@ -28,6 +29,7 @@ export const EXPORT_ONNX_COMMAND: CommandSpec = {
     { name: 'with-weights', takesValue: false },
     { name: 'external-threshold', takesValue: true, value: 'BYTES' },
     { name: 'ignore-memory', takesValue: false },
+    { name: 'json', takesValue: false },
   ],
 };
 
@@ -88,7 +90,26 @@ export function runExportOnnx(argv: readonly string[], io: CliIO): number {
   const match = result.initializerElements + result.skippedParams === result.storedParams;
   const skipped = result.skippedParams > 0n ? ` + ${groupDigits(result.skippedParams)} not read by a decode step (the encoder, cross-attention K/V projections)` : '';
   const inputs = result.inputs.map((i) => `${i.name} int64 [${decode ? `${decode.batch}, 1` : `batch, ${i.length}`}]`).join(', ');
-  io.stdout(
+  if (flags.has('json')) {
+    const json: ExportOnnxJson = {
+      model: result.modelName,
+      output: typeof out === 'string' ? out : null,
+      bytes: written.bytes,
+      externalData: written.externalPath ?? null,
+      externalBytes: written.externalBytes,
+      dtype,
+      ops,
+      generation,
+      initializers: result.initializers,
+      initializerElements: String(result.initializerElements),
+      storedParams: String(result.storedParams),
+      skippedParams: String(result.skippedParams),
+      matchesStored: match,
+      nodes: result.nodes,
+      generatedTensors: result.generation.tensors,
+    };
+    io.stdout(`${JSON.stringify(json)}\n`);
+  } else io.stdout(
     `${result.modelName} → ${typeof out === 'string' ? out : `${String(jsonPath)} (graph only)`} (${formatBytes(BigInt(written.bytes))}${written.externalPath ? ` + external data ${written.externalPath}, ${formatBytes(BigInt(written.externalBytes))}` : ''})\n` +
       `  ${groupDigits(result.initializers)} initializers, ${groupDigits(result.initializerElements)} elements${skipped} ${match ? '= params.stored' : `≠ params.stored ${groupDigits(result.storedParams)}`}; ${groupDigits(result.nodes)} nodes; ${dtype}; ${ops} ops\n` +
       (result.generation.tensors > 0
