@@ -67,27 +67,10 @@ function activeNpasDocument(): vscode.TextDocument | undefined {
 
 type BudgetRun = { readonly kind: 'report'; readonly json: string } | { readonly kind: 'errors'; readonly errors: readonly string[] };
 
-/** Runs `npas budget FILE --json` in-process on `text`, at the given settings. */
+/** `npas budget FILE --json`'s report of `text` at the given settings: the CLI's own functions, called directly. */
 async function budgetJson(file: string, text: string, analysis: AnalysisSettings): Promise<BudgetRun> {
-  const [{ runBudget }, { CliError }] = await Promise.all([import('../cli/commands/budget.js'), import('../cli/io.js')]);
-  let stdout = '';
-  let stderr = '';
-  const io = {
-    stdout: (t: string) => void (stdout += t),
-    stderr: (t: string) => void (stderr += t),
-    readFile: () => text,
-    writeFile: () => {
-      throw new Error('npas budget writes no files');
-    },
-  };
-  const argv = [file, '--json', '--seq', String(analysis.sequenceLength), '--batch', String(analysis.batchSize), '--dtype', analysis.dtype, '--device', analysis.device];
-  try {
-    const code = runBudget(argv, io);
-    if (code === 2) return { kind: 'errors', errors: stderr.split('\n').filter((l) => l !== '') };
-    // 0: all budgets hold, 1: some are violated — both are reports.
-    return { kind: 'report', json: stdout };
-  } catch (e) {
-    if (e instanceof CliError) return { kind: 'errors', errors: [e.message] };
-    throw e;
-  }
+  const { budgetAnalysis, budgetJsonText } = await import('../cli/commands/budget.js');
+  const result = budgetAnalysis(file, text, { seq: analysis.sequenceLength, batch: analysis.batchSize, dtype: analysis.dtype, device: analysis.device });
+  // Violated budgets are still a report.
+  return result.kind === 'errors' ? result : { kind: 'report', json: budgetJsonText(result.models) };
 }

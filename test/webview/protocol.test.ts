@@ -39,6 +39,14 @@ describe('host → webview messages', () => {
     }
   });
 
+  it('accepts a per-token FLOP count cut where its decimal does not terminate (the engine writes `…`)', () => {
+    const d = clone(data) as any;
+    d.models[0].flops.trainPerToken = '787124.493…';
+    assert.equal(checkDashboardData(d).ok, true);
+    d.models[0].flops.trainPerToken = '787124…';
+    assert.equal(checkDashboardData(d).ok, false);
+  });
+
   it('rejects data whose counts are not exact decimal strings, or whose tree or structure is malformed', () => {
     const mutate = (f: (d: any) => void): string => {
       const d = clone(data) as any;

@@ -2,7 +2,7 @@
 // the budget report of every model and variant (or one), as a table or as JSON. Exit 1 when a
 // budget is violated, 2 on spec errors.
 
-import { analyze, lineColumn, resolvePrecision, type ModelReport, type NodeReport } from '../../core/index.js';
+import { analyze, lineColumn, resolvePrecision, type AnalysisOptions, type ModelReport, type NodeReport } from '../../core/index.js';
 import { parseCommand, positiveIntFlag, usageOf, type CommandSpec } from '../args.js';
 import { formatBytes, formatFlops, formatSeconds, groupDigits } from '../format.js';
 import { CliError, type CliIO } from '../io.js';
@@ -29,13 +29,9 @@ export function runBudget(argv: readonly string[], io: CliIO): number {
   const depth = depthFlag ? positiveIntFlag(depthFlag, 'depth') : 2;
 
   const text = readSpec(file, io);
-  const result = analyze(text, options);
-  const specErrors = result.diagnostics.filter((d) => d.severity === 'error' && d.code !== 'npas-budget-violated');
-  if (specErrors.length > 0) {
-    for (const d of specErrors) {
-      const { line, column } = lineColumn(text, d.range.start);
-      io.stderr(`${file}:${line}:${column}: error ${d.code}: ${d.message}\n`);
-    }
+  const result = budgetAnalysis(file, text, options);
+  if (result.kind === 'errors') {
+    for (const line of result.errors) io.stderr(`${line}\n`);
     return 2;
   }
   const name = str('model');
@@ -43,9 +39,30 @@ export function runBudget(argv: readonly string[], io: CliIO): number {
   if (name && models.length === 0) {
     throw new CliError(`${file}: no model or variant named '${name}' (have: ${result.models.map((m) => m.name).join(', ') || 'none'})`);
   }
-  if (flags.has('json')) io.stdout(`${toJson({ models: models.map((m) => jsonModel(m, depth)) })}\n`);
+  if (flags.has('json')) io.stdout(budgetJsonText(models, depth));
   else for (const m of models) io.stdout(renderModel(m, depth));
   return models.some((m) => m.budgets.some((b) => !b.ok)) ? 1 : 0;
+}
+
+/** The budget reports of a spec, or its errors as `FILE:LINE:COL: error CODE: message` lines (as `npas check` prints them). */
+export type BudgetAnalysis = { readonly kind: 'report'; readonly models: readonly ModelReport[] } | { readonly kind: 'errors'; readonly errors: readonly string[] };
+
+export function budgetAnalysis(file: string, text: string, options: Partial<AnalysisOptions>): BudgetAnalysis {
+  const result = analyze(text, options);
+  const specErrors = result.diagnostics.filter((d) => d.severity === 'error' && d.code !== 'npas-budget-violated');
+  if (specErrors.length === 0) return { kind: 'report', models: result.models };
+  return {
+    kind: 'errors',
+    errors: specErrors.map((d) => {
+      const { line, column } = lineColumn(text, d.range.start);
+      return `${file}:${line}:${column}: error ${d.code}: ${d.message}`;
+    }),
+  };
+}
+
+/** `npas budget --json`'s text: the one budget-JSON writer, for the CLI and the extension's Export Report. */
+export function budgetJsonText(models: readonly ModelReport[], depth = 2): string {
+  return `${toJson({ models: models.map((m) => jsonModel(m, depth)) })}\n`;
 }
 
 function jsonModel(m: ModelReport, depth: number): object {
