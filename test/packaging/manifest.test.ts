@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { COMMAND_IDS } from '../../src/extension/command-ids.js';
 import { ANALYSIS_RULES, DEVICES, DTYPES, MAX_COUNT_SETTING, PROBE_PROVIDERS, PROBE_RULES, checkSetting } from '../../src/extension/settings-schema.js';
 import { DEFAULT_OPTIONS, DEVICES as CORE_DEVICES, LAYER_KINDS, analyze, isDType } from '../../src/core/index.js';
-import { KEYWORDS, NUMBER_SUFFIXES } from '../../src/core/syntax/token.js';
+import { KEYWORDS, WRITTEN_SUFFIXES } from '../../src/core/syntax/token.js';
 
 const root = join(__dirname, '..', '..');
 const json = <T>(path: string): T => JSON.parse(readFileSync(join(root, path), 'utf8')) as T;
@@ -158,7 +158,7 @@ test('grammar: the layer kinds are exactly the registry\'s, scoped support.class
 test('grammar: numbers with every suffix the scanner accepts, and no other', () => {
   const source = grammar.repository['number']!.match!;
   const suffixes = /\)\(([A-Za-z|]+)\)\?/.exec(source)?.[1]?.split('|') ?? [];
-  assert.deepEqual([...suffixes].sort(), [...NUMBER_SUFFIXES].sort());
+  assert.deepEqual([...suffixes].sort(), [...WRITTEN_SUFFIXES].sort());
   // Oniguruma and JavaScript agree on this pattern's syntax (lookbehind included).
   const re = new RegExp(source, 'g');
   const numbers = (text: string): string[] => [...text.matchAll(re)].map((m) => m[0]);

@@ -72,7 +72,3 @@ export function moduleLabel(node: ModuleNode): string {
   return node.kind === 'layer' ? node.layerKind : node.kind === 'block' ? node.blockName : `stack of ${node.length}`;
 }
 
-/** Whether two values render the same (used to collapse identical evaluations). */
-export function sameRendering(a: Value, b: Value): boolean {
-  return renderValue(a, true) === renderValue(b, true);
-}

@@ -215,10 +215,6 @@ export function scopeInChain(file: SourceFile, chain: readonly TreeNode[], offse
   return { scope, owner };
 }
 
-/** The scope a declaration's own members are evaluated in. */
-export function scopeOfDeclaration(file: SourceFile, decl: OwnerDeclaration): SyntacticScope {
-  return fileScopes(file).scopeOf(decl);
-}
 
 function comprehensionScope(c: ComprehensionExpression, parent: SyntacticScope): SyntacticScope {
   const names = new Map<string, NameDefinition>();

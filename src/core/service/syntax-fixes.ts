@@ -3,7 +3,7 @@
 // suffix changed to the closest known one, a missing closing bracket inserted.
 
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { NUMBER_SUFFIXES } from '../syntax/token.js';
+import { WRITTEN_SUFFIXES } from '../syntax/token.js';
 import type { QuickFix } from './code-actions.js';
 import { suggestions } from './edit-distance.js';
 import { sourceTokens } from './source-tokens.js';
@@ -27,10 +27,10 @@ export function syntaxFixes(text: string, diagnostic: Diagnostic): QuickFix[] {
     case 'npas-syntax-bad-number': {
       // The range is the suffix glued to the number.
       const withoutUnderscores = written.replace(/^_+/, '');
-      if (withoutUnderscores !== written && (withoutUnderscores === '' || NUMBER_SUFFIXES.has(withoutUnderscores))) {
+      if (withoutUnderscores !== written && (withoutUnderscores === '' || WRITTEN_SUFFIXES.has(withoutUnderscores))) {
         return [{ title: "Remove the '_'", edits: [{ range: diagnostic.range, newText: withoutUnderscores }], preferred: true }];
       }
-      return suggestions(written, NUMBER_SUFFIXES).map((s, i) => ({ title: `Change to '${s}'`, edits: [{ range: diagnostic.range, newText: s }], preferred: i === 0 }));
+      return suggestions(written, WRITTEN_SUFFIXES).map((s, i) => ({ title: `Change to '${s}'`, edits: [{ range: diagnostic.range, newText: s }], preferred: i === 0 }));
     }
     case 'npas-syntax-expected': {
       // An empty range is where a closing bracket is missing: close the innermost one open there.

@@ -6,7 +6,7 @@
 
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { DiagnosticCode } from '../diagnostics/codes.js';
-import { isKeyword, NUMBER_SUFFIXES, type Token, type TokenKind } from './token.js';
+import { isKeyword, WRITTEN_SUFFIXES, type Token, type TokenKind } from './token.js';
 
 export interface ScanResult {
   /** Every token in source order; the last one is always `EOF`. */
@@ -169,7 +169,7 @@ export class Scanner {
     const spelled = text.slice(start, mantissaEnd);
     const digits = spelled.includes('_') ? spelled.replaceAll('_', '') : spelled;
     let suffix = text.slice(mantissaEnd, pos);
-    if (suffix !== '' && !NUMBER_SUFFIXES.has(suffix)) {
+    if (suffix !== '' && !WRITTEN_SUFFIXES.has(suffix)) {
       // Recovery: keep the number without its unit so evaluation of the rest can continue.
       this.error(
         'npas-syntax-bad-number',

@@ -2,6 +2,8 @@
 // Keyword and punctuation kinds are spelled as the source text itself (`'model'`, `'<='`), so the
 // parser reads like the grammar; the remaining kinds name token classes.
 
+import { NUMBER_SUFFIXES } from '../numbers/units.js';
+
 /**
  * The keywords that begin a sharing or training statement inside a model, block or variant: the
  * one list. The parser's keyword sets, completion and the Hugging Face import's name check derive
@@ -64,13 +66,11 @@ export function isKeyword(text: string): text is Keyword {
   return KEYWORD_SET.has(text);
 }
 
-/** The magnitude, byte and time suffixes a number may carry (docs/language.md, "Numbers and units"). */
-export const NUMBER_SUFFIXES: ReadonlySet<string> = new Set([
-  'K', 'M', 'G', 'B', 'T',
-  'Ki', 'Mi', 'Gi', 'Ti',
-  'KB', 'MB', 'GB', 'TB', 'KiB', 'MiB', 'GiB', 'TiB', 'bytes',
-  'ms', 'us', 's',
-]);
+/**
+ * The magnitude, byte and time suffixes a number may carry (docs/language.md, "Numbers and
+ * units"): the spellings of `numbers/units.ts`'s table, which also says what each means.
+ */
+export const WRITTEN_SUFFIXES: ReadonlySet<string> = new Set([...NUMBER_SUFFIXES.keys()].filter((s) => s !== ''));
 
 /** The keywords that begin a sharing or training statement inside a model, block or variant. */
 export type StatementKeywordKind = (typeof STATEMENT_KEYWORDS)[number];

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { scan } from '../../../src/core/syntax/scanner.js';
-import { KEYWORDS, NUMBER_SUFFIXES, PUNCTUATORS } from '../../../src/core/syntax/token.js';
+import { KEYWORDS, WRITTEN_SUFFIXES, PUNCTUATORS } from '../../../src/core/syntax/token.js';
 
 /** Token kinds of `text`, without the final EOF. */
 function kinds(text: string): string[] {
@@ -88,7 +88,7 @@ test('number literals: digits without separators, then the suffix', () => {
 test('every documented suffix is accepted', () => {
   const documented = ['K', 'M', 'G', 'B', 'T', 'Ki', 'Mi', 'Gi', 'Ti', 'KB', 'MB', 'GB', 'TB',
     'KiB', 'MiB', 'GiB', 'TiB', 'bytes', 'ms', 'us', 's'];
-  assert.deepEqual([...NUMBER_SUFFIXES].sort(), [...documented].sort());
+  assert.deepEqual([...WRITTEN_SUFFIXES].sort(), [...documented].sort());
   for (const suffix of documented) {
     const { tokens, diagnostics } = scan(`12${suffix}`);
     assert.equal(tokens[0]?.suffix, suffix);
