@@ -154,7 +154,7 @@ function renderModel(m: ModelReport, depth: number): string {
   const unit = m.flops.unit;
   if (unit === 'sample') lines.push(`  FLOPs     forward ${formatFlops(m.flops.prefill)} per sample (a multiply-add = 2 FLOPs)`);
   else {
-    lines.push(`  FLOPs     prefill ${formatFlops(Number(m.flops.prefillPerToken))}/token at seq ${o.seq} (total ${formatFlops(m.flops.prefill)})   decode ${formatFlops(m.flops.decode)}/token at context ${o.seq}   (a multiply-add = 2 FLOPs)`);
+    lines.push(`  FLOPs     prefill ${formatFlops(Number(m.flops.prefillPerToken))}/token at seq ${o.seq} (total ${formatFlops(m.flops.prefill)}${o.batch > 1 ? ` for ${o.batch} sequences` : ''})   decode ${formatFlops(m.flops.decode)}/step at context ${o.seq}${o.batch > 1 ? ` (${o.batch} tokens)` : ''}   (a multiply-add = 2 FLOPs)`);
   }
   const p = resolvePrecision(o);
   lines.push(`  KV cache  ${formatBytes(m.kvCacheBytes)}  (seq ${o.seq}, batch ${o.batch}, ${p.kv})`);
