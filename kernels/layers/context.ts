@@ -57,16 +57,6 @@ export interface TieTarget {
   readonly weight: string | undefined;
 }
 
-/**
- * @deprecated Read typed values with `numberArg`, `textArg`, `boolArg` or `layerArg`. Every
- * argument the layer was built with, rendered as text (`none` arguments left out).
- */
-export function layerArgs(node: LayerNode): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const [name, v] of node.args) if (v !== undefined) out.set(name, typeof v === 'object' ? (v.den === 1 ? String(v.num) : `${v.num}/${v.den}`) : String(v));
-  return out;
-}
-
 /** A layer's argument as the engine built the layer (written, or the kind's default); undefined for `none`. */
 export function layerArg(node: LayerNode, name: string): ArgValue {
   return node.args.get(name);
