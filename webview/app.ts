@@ -208,8 +208,11 @@ export function startDashboard(root: HTMLElement, host: DashboardHost): Dashboar
     acknowledge();
   }
 
-  // Tell the host once when a (validated) result has been drawn in its pane: what its tests wait on.
-  let acknowledged: { allocation: unknown; probe: unknown } = { allocation: null, probe: null };
+  // Tell the host once when a (validated) result it sent has been drawn in its pane: what its tests
+  // wait on. A result restored from the saved state after a reload was not received from the host
+  // and is not acknowledged again: an acknowledgement of the previous plan, while the host's new one
+  // still waits for the page to be ready, read as the new plan drawn (a flaky screenshot test).
+  let acknowledged: { allocation: unknown; probe: unknown } = { allocation: state.allocation, probe: state.probe };
   function acknowledge(): void {
     if (rendered.exportable === null) return;
     if (state.view === 'allocation' && state.allocation && acknowledged.allocation !== state.allocation) {

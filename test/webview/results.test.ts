@@ -323,6 +323,7 @@ describe('dashboard app with results', () => {
     const again = harness(saved);
     assert.ok(again.root.querySelector('svg.npas-probe'));
     assert.equal(again.app.state().allocation?.stored, '3650000');
+    assert.deepEqual(again.posted.filter((m) => m.type === 'received'), [], 'a restored result was not received from the host: no acknowledgement');
     assert.equal(restoreState({ ...saved, allocation: { ...saved.allocation, stored: '1' } }).allocation, null, 'a tampered saved plan is dropped');
   });
 
