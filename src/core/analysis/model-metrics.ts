@@ -9,6 +9,7 @@ import { findDevice, peakFlopsFor, DEVICES } from './devices.js';
 import { bytesOf, DTYPE_BITS } from './dtypes.js';
 import { resolvePrecision } from './precision.js';
 import type { AnalysisOptions, FlopsReport, LatencyEstimate, LatencyReport, MemoryReport, RoutedBankReport } from './report-types.js';
+import { reachOf } from './kv-reach.js';
 import { expectedDistinct } from './routing.js';
 import type { AttentionEntry, Totals } from './totals.js';
 
@@ -60,6 +61,15 @@ function decodeKeyFlops(e: AttentionEntry): Q.Rational {
   const d = e.info.decode;
   if (!d) return keyFlops(e);
   return Q.mul(e.instances, Q.fromBigInt(2n * big(e.info.queryHeads) * big(d.scoreDim + d.valueDim)));
+}
+
+/**
+ * Tokens one producer of a causal self-attention entry caches at context s: its chunk, window
+ * or the whole context — or further, when a layer borrowing its KV reaches further (kv-reach.ts).
+ */
+function cachedTokens(e: AttentionEntry, s: number): bigint {
+  const reach = e.cache ? e.cache.reach : reachOf(e.info);
+  return big(reach === undefined ? s : Math.min(s, reach));
 }
 
 /** Marks top-level members that form an encoder: only bidirectional self-attention, in a model with cross-attention. */
@@ -116,11 +126,11 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
         const c = e.info.chunk;
         prefillAttention = Q.add(prefillAttention, Q.mul(per, Q.fromBigInt(chunkedKeys(S, c))));
         if (!m.encoder) decode = Q.add(decode, Q.mul(decodePer, Q.fromInt(Math.min(S, c))));
-        kvElements = Q.add(kvElements, Q.mul(e.producers, Q.fromBigInt(big(Math.min(S, c)) * big(e.info.kvElementsPerToken))));
+        kvElements = Q.add(kvElements, Q.mul(e.producers, Q.fromBigInt(cachedTokens(e, S) * big(e.info.kvElementsPerToken))));
       } else if (e.info.causal) {
         prefillAttention = Q.add(prefillAttention, Q.mul(per, Q.fromBigInt(causalKeys(S, w))));
         if (!m.encoder) decode = Q.add(decode, Q.mul(decodePer, Q.fromInt(Math.min(S, w ?? S))));
-        kvElements = Q.add(kvElements, Q.mul(e.producers, Q.fromBigInt(big(Math.min(S, w ?? S)) * big(e.info.kvElementsPerToken))));
+        kvElements = Q.add(kvElements, Q.mul(e.producers, Q.fromBigInt(cachedTokens(e, S) * big(e.info.kvElementsPerToken))));
       } else {
         // Bidirectional self-attention: every token sees the whole (windowed) sequence; no cache.
         prefillAttention = Q.add(prefillAttention, Q.mul(per, Q.fromBigInt(big(tokens) * big(Math.min(tokens, w ?? tokens)))));

@@ -12,6 +12,12 @@ export interface AttentionEntry {
   readonly instances: Q.Rational;
   /** Applications that write their own KV cache (not borrowing another layer's). */
   readonly producers: Q.Rational;
+  /**
+   * Set on producers whose cache must reach further than their own window or chunk because a
+   * layer that borrows their KV attends further (kv-reach.ts): the last `reach` tokens are
+   * cached (`undefined`: the whole context).
+   */
+  readonly cache?: { readonly reach: number | undefined };
 }
 
 /**
@@ -131,6 +137,11 @@ export const EMPTY_TOTALS: Totals = {
   globals: new Map(),
 };
 
+/** An entry with its cache reach, when it has one (absent keeps entries comparable by shape). */
+function withCache(e: AttentionEntry, cache: AttentionEntry['cache']): AttentionEntry {
+  return cache ? { ...e, cache } : e;
+}
+
 export function attentionKey(info: AttentionInfo): string {
   return `${info.variant}|${info.queryHeads}|${info.kvHeads}|${info.scoreDim}|${info.valueDim}|${info.kvElementsPerToken}|${info.decode ? `${info.decode.scoreDim}+${info.decode.valueDim}` : '-'}|${info.window ?? '-'}|${info.chunk ?? '-'}|${info.causal ? 'c' : 'b'}|${info.cross ? 'x' : 's'}`;
 }
@@ -151,7 +162,7 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
   const banks = new Map<string, { copies: number; active: number; paramsPerCopy: Q.Rational[] }>();
   let tail: Tail = undefined;
   let positionLimit: number | undefined;
-  const attention = new Map<string, { info: AttentionEntry['info']; instances: Q.Rational[]; producers: Q.Rational[] }>();
+  const attention = new Map<string, { info: AttentionEntry['info']; cache: AttentionEntry['cache']; instances: Q.Rational[]; producers: Q.Rational[] }>();
   let globals: Map<string, bigint> | undefined;
   let onlyGlobals: ReadonlyMap<string, bigint> = EMPTY_TOTALS.globals;
   let count = 0;
@@ -196,7 +207,7 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
       if (acc) {
         acc.instances.push(e.instances);
         acc.producers.push(e.producers);
-      } else attention.set(k, { info: e.info, instances: [e.instances], producers: [e.producers] });
+      } else attention.set(k, { info: e.info, cache: e.cache, instances: [e.instances], producers: [e.producers] });
     }
     // Globals are shared stores keyed by identity: a later report of the same key replaces it.
     if (t.globals.size > 0) {
@@ -210,7 +221,7 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
   if (count === 0) return EMPTY_TOTALS;
   if (count === 1) return only;
   const mergedAttention = new Map<string, AttentionEntry>();
-  for (const [k, e] of attention) mergedAttention.set(k, { info: e.info, instances: Q.sum(e.instances), producers: Q.sum(e.producers) });
+  for (const [k, e] of attention) mergedAttention.set(k, withCache({ info: e.info, instances: Q.sum(e.instances), producers: Q.sum(e.producers) }, e.cache));
   const mergedBanks = new Map<string, BankUse>();
   for (const [k, b] of banks) mergedBanks.set(k, { copies: b.copies, active: b.active, paramsPerCopy: Q.sum(b.paramsPerCopy) });
   return {
@@ -266,7 +277,7 @@ export function addTotals(a: Totals, b: Totals): Totals {
 export function repeatTotals(t: Totals, n: bigint, storedTimes: bigint, capacity: Q.Rational = Q.ONE): Totals {
   const nc = Q.mul(Q.fromBigInt(n), capacity);
   const attention = new Map<string, AttentionEntry>();
-  for (const [k, e] of t.attention) attention.set(k, { info: e.info, instances: Q.mul(e.instances, nc), producers: Q.mul(e.producers, nc) });
+  for (const [k, e] of t.attention) attention.set(k, { ...e, instances: Q.mul(e.instances, nc), producers: Q.mul(e.producers, nc) });
   return {
     stored: t.stored * storedTimes,
     effective: t.effective * n,
@@ -305,7 +316,7 @@ export function repeatTotals(t: Totals, n: bigint, storedTimes: bigint, capacity
 /** The same subtree's per-token quantities when it borrows its self-attention KV (CLA, MLKV). */
 export function borrowKv(t: Totals): Totals {
   const attention = new Map<string, AttentionEntry>();
-  for (const [k, e] of t.attention) attention.set(k, e.info.cross ? e : { info: e.info, instances: e.instances, producers: Q.ZERO });
+  for (const [k, e] of t.attention) attention.set(k, e.info.cross ? e : { ...e, producers: Q.ZERO });
   return {
     ...t,
     effective: t.effective - t.selfKv.effective,

@@ -7,6 +7,7 @@ import type { ModelMember, ModuleNode, StackNode } from '../model/module-tree.js
 import * as Q from '../numbers/rational.js';
 import type { Modifier, ResolvedSharing, StackStrategy } from '../sharing/declarations.js';
 import type { KvProducerMap, SlotMap as StackShareSlots } from '../sharing/slot-map.js';
+import { cachedLayers, extendedCaches, withExtendedCaches, type CachedLayer } from './kv-reach.js';
 import { layerTotals } from './layer-totals.js';
 import type { NodeReport } from './report-types.js';
 import { borrowKv, repeatTotals, sumTotals, type Totals } from './totals.js';
@@ -37,6 +38,8 @@ export class ModelWalker {
   private readonly strategyPrefixes = new Set<string>();
   /** The synthetic modifier of each `tied` member name inside a block (per walker: memo keys use its id). */
   private readonly tieMains = new Map<string, Modifier>();
+  /** Each instance node's cached self-attention layers by path (kv-reach.ts), per node id. */
+  private readonly cachedLayerMemo = new Map<number, ReadonlyMap<string, CachedLayer>>();
 
   constructor(private readonly sharing: ResolvedSharing) {
     this.baseFrozen = sharing.hasAdapters;
@@ -170,8 +173,22 @@ export class ModelWalker {
         parts.push({ ...repeatTotals(inst, n, n), perInstanceStored: inst.perInstanceStored * n, perInstanceTrainable: inst.perInstanceTrainable * n });
       }
     }
-    const totals = addRouters(sumTotals(parts), strategies);
+    const totals = addRouters(this.reachOfSharedCaches(node, sumTotals(parts), strategies), strategies);
     return { totals, report: reportOf(name, 'stack', `stack of ${node.length}`, node.length, 0, totals, node.range, children) };
+  }
+
+  /** A producer whose KV a further-reaching layer borrows caches that reach (kv-reach.ts). */
+  private reachOfSharedCaches(stack: StackNode, totals: Totals, strategies: readonly StackStrategy[]): Totals {
+    const kv = strategies.find((s) => s.kind === 'kv');
+    if (!kv || kv.kind !== 'kv') return totals;
+    const route = strategies.find((s) => s.kind === 'route');
+    const layersOf = (n: ModuleNode): ReadonlyMap<string, CachedLayer> => {
+      let known = this.cachedLayerMemo.get(n.id);
+      if (!known) this.cachedLayerMemo.set(n.id, (known = cachedLayers(n)));
+      return known;
+    };
+    const capacityOf = (i: number): Q.Rational => recursionRanges(i, i + 1, stack.length, route)[0]?.[2] ?? Q.ONE;
+    return withExtendedCaches(totals, extendedCaches(stack, kv.producers, layersOf, capacityOf));
   }
 
   /** Totals of `count` instances [start, end) under the stack's strategies. */

@@ -74,12 +74,34 @@ export interface KvProducerMap {
   producersIn(start: number, end: number): number;
   /** p when instance i + p produces exactly when i does (closed-form strategies); absent otherwise. */
   readonly period?: number;
+  /**
+   * The producers outside [start, end) that some instance in [start, end) reads, each once:
+   * where a KV cache crosses from one run of a stack to another (kv-reach.ts).
+   */
+  foreignProducers(start: number, end: number): number[];
+}
+
+/** Producers outside [start, end) read by the instances `from` ≤ i < `to` (a scan). */
+function scanForeign(producerOf: (i: number) => number, start: number, end: number, from: number, to: number): number[] {
+  const out = new Set<number>();
+  for (let i = from; i < to; i++) {
+    const p = producerOf(i);
+    if (p < start || p >= end) out.add(p);
+  }
+  return [...out];
 }
 
 /** Groups of g consecutive instances; the first of each group produces (CLA, MLKV). */
 export function everyKv(g: number): KvProducerMap {
   const before = (x: number): number => (x <= 0 ? 0 : Math.ceil(x / g));
-  return { label: `every(${g})`, producerOf: (i) => i - (i % g), producersIn: (s, e) => Math.max(0, before(e) - before(s)), period: g };
+  return {
+    label: `every(${g})`,
+    producerOf: (i) => i - (i % g),
+    producersIn: (s, e) => Math.max(0, before(e) - before(s)),
+    period: g,
+    // Only the group straddling `start` has its producer before the range.
+    foreignProducers: (s, e) => (e > s && s % g !== 0 ? [s - (s % g)] : []),
+  };
 }
 
 /** Explicit sources (LCKV layer_types): sources[i] ≤ i, equal to i for producers. */
@@ -87,7 +109,8 @@ export function explicitKv(sources: readonly number[]): KvProducerMap {
   const prefix = new Int32Array(sources.length + 1);
   sources.forEach((s, i) => (prefix[i + 1] = prefix[i]! + (s === i ? 1 : 0)));
   const clamp = (x: number): number => Math.max(0, Math.min(sources.length, x));
-  return { label: 'map', producerOf: (i) => sources[i] ?? i, producersIn: (s, e) => Math.max(0, prefix[clamp(e)]! - prefix[clamp(s)]!) };
+  const producerOf = (i: number): number => sources[i] ?? i;
+  return { label: 'map', producerOf, producersIn: (s, e) => Math.max(0, prefix[clamp(e)]! - prefix[clamp(s)]!), foreignProducers: (s, e) => scanForeign(producerOf, s, e, s, e) };
 }
 
 /** Instances sharing a store read the KV of the store's first user (MoR recursive KV sharing). */
@@ -105,5 +128,7 @@ export function tiedKv(slots: SlotMap): KvProducerMap {
     }
     return firstOfSlot.get(slots.slotOf(i)) ?? i;
   };
-  return { label: 'tied', producerOf, producersIn: (s, e) => slots.firstsIn(s, e) };
+  // A periodic slot map shows every slot a range uses within its first period.
+  const foreignProducers = (s: number, e: number): number[] => scanForeign(producerOf, s, e, s, slots.period !== undefined ? Math.min(e, s + slots.period) : e);
+  return { label: 'tied', producerOf, producersIn: (s, e) => slots.firstsIn(s, e), foreignProducers };
 }

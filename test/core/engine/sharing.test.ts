@@ -522,7 +522,9 @@ test('random share / share kv combinations match a brute-force count of stores, 
   //   share body:         Σ_stores (264 if a producer uses the store, else 136);
   //   share body.att:     8·N + Σ_stores (256 if a producer uses it, else 128);
   //   effective:          Σ_i (264, or 136 for a borrower);
-  //   KV (seq 10, bf16):  Σ_producers 2·8·min(10, w_i) · 2 bytes.
+  //   KV (seq 10, bf16):  Σ_producers 2·8·min(10, reach_p) · 2 bytes, where reach_p is the
+  //                       furthest window among p and the instances reading p's KV (none = all):
+  //                       a windowed producer read by a full-attention instance caches all.
   const seed = 4242;
   const rnd = prng(seed);
   const ri = (lo: number, hi: number): number => lo + Math.floor(rnd() * (hi - lo + 1));
@@ -545,11 +547,13 @@ test('random share / share kv combinations match a brute-force count of stores, 
     const [strategy, sigma] = strategies[ri(0, strategies.length - 1)]!;
     const share = rnd() < 0.8 ? (rnd() < 0.4 ? 'body.att' : 'body') : undefined;
     let producer = idx.map(() => true);
+    let source = idx.slice();
     let kv = '';
     const kvKind = ri(0, 3);
     if (kvKind === 1) {
       const g = ri(1, 4);
       producer = idx.map((i) => i % g === 0);
+      source = idx.map((i) => i - (i % g));
       kv = `share kv body: every(${g})`;
     } else if (kvKind === 2) {
       const src: number[] = [];
@@ -558,10 +562,12 @@ test('random share / share kv combinations match a brute-force count of stores, 
         src.push(i === 0 || rnd() < 0.4 ? i : producers[ri(0, producers.length - 1)]!);
       }
       producer = src.map((s, i) => s === i);
+      source = src;
       kv = `share kv body: map([${src.join(', ')}])`;
     } else if (kvKind === 3 && share === 'body') {
       const seen = new Set<number>();
       producer = sigma.map((s) => (seen.has(s) ? false : (seen.add(s), true)));
+      source = sigma.map((s) => sigma.indexOf(s));
       kv = 'share kv body: tied';
     }
     const statements = [share ? `share ${share}: ${strategy}` : '', kv].filter(Boolean);
@@ -578,7 +584,9 @@ variant V of M {
     let stored = perInstance;
     if (share === 'body') stored = [...storeHasProducer.values()].reduce((a, p) => a + (p ? 264n : 136n), 0n);
     if (share === 'body.att') stored = BigInt(8 * n) + [...storeHasProducer.values()].reduce((a, p) => a + (p ? 256n : 128n), 0n);
-    const kvBytes = producer.reduce((a, p, i) => a + (p ? BigInt(16 * Math.min(10, win(i) ?? 10) * 2) : 0n), 0n);
+    const reach = (i: number): number => Math.min(10, win(i) ?? 10);
+    const cached = idx.map((p) => Math.max(...idx.filter((i) => source[i] === p).map(reach)));
+    const kvBytes = producer.reduce((a, p, i) => a + (p ? BigInt(16 * cached[i]! * 2) : 0n), 0n);
     const r = analyze(src, { seq: 10 });
     const label = `seed ${seed}, case ${iter}:\n${src}`;
     assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), [], label);
