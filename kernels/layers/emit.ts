@@ -5,7 +5,7 @@ import { activation } from './activation.js';
 import { attention } from './attention.js';
 import { crossAttention } from './cross-attention.js';
 import { CONVS, batchNorm, featureMapLayer } from './conv.js';
-import { positions, textArg, reshape, storeFor, toBatchSeq, type EmitContext, type Hidden, type TieTarget } from './context.js';
+import { boolArg, positions, textArg, reshape, storeFor, toBatchSeq, type EmitContext, type Hidden, type TieTarget } from './context.js';
 import { features } from './features.js';
 import { mla } from './mla.js';
 import { moe } from './moe.js';
@@ -79,6 +79,7 @@ export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly Pat
     case 'RMSNorm':
       return { x: norm(ctx, node, steps, h.x!, h.width), width: h.width };
     case 'Attention': {
+      if (boolArg(node, 'gate', false)) throw new ExportError(`${where}: the attention output gate (gate: true) is not supported by the ONNX exporter yet`);
       const a = node.cost.attention?.cross ? crossAttention(ctx, node, steps, h.x!) : attention(ctx, node, steps, h.x!);
       return { x: a.y, width: a.width };
     }
@@ -100,6 +101,7 @@ export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly Pat
       return { x: down.y, width: down.width };
     }
     case 'MoE':
+      if (boolArg(node, 'shared_expert_gate', false)) throw new ExportError(`${where}: the shared experts' sigmoid gate (shared_expert_gate: true) is not supported by the ONNX exporter yet`);
       return { x: moe(ctx, node, steps, h.x!), width: h.width };
     case 'Activation':
       return { x: activation(ctx, h.x!, textArg(node, 'kind', 'relu')), width: h.width };

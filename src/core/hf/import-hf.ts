@@ -21,6 +21,7 @@ import { MAMBA, MAMBA2 } from './families/mamba.js';
 import { NEMOTRON_H } from './families/nemotron-h.js';
 import { OLMO, OLMO2, OLMOE } from './families/olmo.js';
 import { QWEN3, QWEN3_MOE } from './families/qwen3.js';
+import { QWEN3_NEXT } from './families/qwen3-next.js';
 import { GPT_NEOX, PHI } from './families/parallel-decoders.js';
 import { hasLmHead } from './families/shared-parts.js';
 import { T5 } from './families/t5.js';
@@ -61,6 +62,7 @@ const FAMILIES: readonly Family[] = [
   DEEPSEEK_V2,
   QWEN3,
   QWEN3_MOE,
+  QWEN3_NEXT,
   GEMMA2,
   GEMMA3_TEXT,
   GEMMA3,

@@ -32,6 +32,9 @@ const ARGS = [
   optional('sinks', BOOL, 'Attention sinks: one learned logit per query head that joins every softmax and takes probability mass without a value (GPT-OSS).', {
     default: false,
   }),
+  optional('gate', BOOL, 'Output gate (Qwen3-Next): q also projects a second heads·head_dim, whose sigmoid scales the attention output before o.', {
+    default: false,
+  }),
   optional('window', DIM, 'Sliding window in tokens; none attends the whole context.'),
   optional('chunk', DIM, 'Chunked attention (Llama 4): each token attends only to the earlier tokens of its own chunk of this many positions; none attends the whole context.'),
   optional('causal', BOOL, 'Causal (decoder) or bidirectional (encoder) self-attention.', { default: true }),
@@ -111,7 +114,15 @@ export const ATTENTION: LayerKind = {
     const kvIn = kvDim ?? d;
     const qWidth = heads * headDim;
     const kvWidth = kvHeads * headDim;
-    const q = projection('q', d, qWidth, a.optionalBool('q_bias') ?? bias);
+    // Qwen3NextAttention's q_proj has 2·heads·head_dim outputs: per head the query, then the
+    // gate of the same width (chunked from a view of head_dim·2 per head).
+    const gate = a.bool('gate');
+    if (gate && cross) {
+      report('gate', 'gate applies to self-attention only');
+      return undefined;
+    }
+    const qOut = gate ? 2 * qWidth : qWidth;
+    const q = projection('q', d, qOut, a.optionalBool('q_bias') ?? bias);
     const k = projection('k', kvIn, kvWidth, a.optionalBool('k_bias') ?? bias);
     const v = projection('v', kvIn, kvWidth, a.optionalBool('v_bias') ?? bias);
     const o = projection('o', qWidth, d, a.optionalBool('o_bias') ?? bias);
@@ -144,7 +155,7 @@ export const ATTENTION: LayerKind = {
     if (!checkShapesExact(weights, report)) return undefined;
 
     const kvFlops = 2n * matmulFlops(kvIn, kvWidth);
-    const queryFlops = matmulFlops(d, qWidth) + matmulFlops(qWidth, d);
+    const queryFlops = matmulFlops(d, qOut) + matmulFlops(qWidth, d);
     // Saved per token: the input, q, the attention output (o's input) and one softmax statistic
     // per head (flash attention keeps the log-sum-exp, not the s² matrix); k and v unless they
     // belong to the source; with q/k norms, the normalised q and k as well. Rotary adds nothing:
@@ -152,7 +163,8 @@ export const ATTENTION: LayerKind = {
     // place of the unrotated ones.
     const perTokenKv = cross ? 0 : 2 * kvWidth;
     const normed = qkNorm === 'none' ? 0 : qWidth + (cross ? 0 : kvWidth);
-    const activations = BigInt(d) + 2n * BigInt(qWidth) + BigInt(heads) + BigInt(perTokenKv) + BigInt(normed);
+    // An output gate saves its pre-sigmoid half of q as well.
+    const activations = BigInt(d) + 2n * BigInt(qWidth) + BigInt(heads) + BigInt(perTokenKv) + BigInt(normed) + (gate ? BigInt(qWidth) : 0n);
     return {
       weights,
       // Cross-attention computes k and v once per source token, not per target token: the

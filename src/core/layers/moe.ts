@@ -15,6 +15,9 @@ const ARGS = [
   positional('top_k', DIM, 'Routed experts used per token; at most experts.'),
   optional('shared', COUNT, 'Always-active shared experts.', { default: 0 }),
   optional('shared_hidden', DIM, 'Hidden width of each shared expert. Default: hidden.'),
+  optional('shared_expert_gate', BOOL, "A sigmoid gate per shared expert on its output, from a [shared, d] projection (Qwen2-MoE's and Qwen3-Next's shared_expert_gate).", {
+    default: false,
+  }),
   optional('gated', BOOL, 'Experts are GatedMLPs (gate, up, down); false makes them MLPs (up, down).', {
     default: true,
   }),
@@ -56,11 +59,18 @@ export const MOE: LayerKind = {
       report('shared_hidden', `shared_hidden (${sharedHiddenArg}) is given but shared is 0, so there is no shared expert`);
       return undefined;
     }
+    const sharedGate = a.bool('shared_expert_gate');
+    if (sharedGate && shared === 0) {
+      report('shared_expert_gate', 'shared_expert_gate is true but shared is 0, so there is no shared expert to gate');
+      return undefined;
+    }
     const sharedHidden = sharedHiddenArg ?? hidden;
     const weights: WeightSpec[] = [matmulWeight('router', d, experts, undefined, 'router')];
     if (a.bool('router_bias')) weights.push(biasWeight('router_bias', experts));
     weights.push(...expertBank('expert', d, hidden, gated, bias, { copies: experts, active: topK }));
     if (shared > 0) weights.push(...expertBank('shared', d, sharedHidden, gated, bias, { copies: shared, active: shared }));
+    // Qwen2MoeSparseMoeBlock: shared_expert_gate = Linear(hidden_size, 1, bias=False), one row per shared expert.
+    if (sharedGate) weights.push(matmulWeight('shared_expert_gate', d, shared));
     if (!checkShapesExact(weights, report)) return undefined;
 
     // Each expert runs 2 (MLP) or 3 (GatedMLP) projections between d and its hidden width.
@@ -74,6 +84,7 @@ export const MOE: LayerKind = {
       BigInt(experts) +
       BigInt(topK) * (matrices * BigInt(hidden)) +
       BigInt(shared) * (matrices * BigInt(sharedHidden));
-    return denseCost(weights, matmulFlops(d, experts) + routed + alwaysOn, activations);
+    const gateFlops = sharedGate ? matmulFlops(d, shared) : 0n;
+    return denseCost(weights, matmulFlops(d, experts) + routed + alwaysOn + gateFlops, activations + (sharedGate ? BigInt(shared) : 0n));
   },
 };

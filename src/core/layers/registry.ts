@@ -10,6 +10,7 @@ import { LINEAR } from './linear.js';
 import { MAMBA } from './mamba.js';
 import { MAMBA2 } from './mamba2.js';
 import { MLA } from './mla.js';
+import { GATED_DELTANET } from './gated-deltanet.js';
 import { GATED_MLP, MLP } from './mlp.js';
 import { MOE } from './moe.js';
 import { BATCH_NORM, LAYER_NORM, RMS_NORM } from './norms.js';
@@ -35,6 +36,7 @@ const ALL: readonly LayerKind[] = [
   MOE,
   MAMBA,
   MAMBA2,
+  GATED_DELTANET,
   ACTIVATION,
   DROPOUT,
   IDENTITY,

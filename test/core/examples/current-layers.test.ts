@@ -98,3 +98,26 @@ test('mamba.npas: published totals, no KV, a recurrent state constant in the len
     assert.equal(h.kvCacheBytes, 3n * BigInt(seq) * 2n * 4n * 64n * 2n);
   }
 });
+
+test('qwen3-next.npas: 79,674,391,296 stored, 3.87B active; KV on the 12 attention layers, a constant state on the 36 Gated DeltaNet layers', () => {
+  const d = 2048n;
+  // Gated DeltaNet: in_proj_qkvz (2·2048 + 2·4096), in_proj_ba (2·32), conv over 8,192 channels of 4
+  // taps, dt_bias and A_log of 32, the gated norm of 128, out_proj.
+  const deltaNet = d * 12_288n + d * 64n + 8192n * 4n + 64n + 128n + 4096n * d;
+  // Gated attention: q and its gate (2·16·256), k and v (2·256), o, per-head q/k norms.
+  const gatedAttention = d * 8192n + 2n * d * 512n + 4096n * d + 2n * 256n;
+  const expert = 3n * d * 512n;
+  const moeStored = 512n * d + 512n * expert + expert + d; // router, experts, shared expert, its gate
+  const moeActive = 512n * d + 10n * expert + expert + d;
+  const embedding = 151_936n * d;
+  const stored = 2n * embedding + d + 36n * deltaNet + 12n * gatedAttention + 48n * (moeStored + 2n * d);
+  const active = 2n * embedding + d + 36n * deltaNet + 12n * gatedAttention + 48n * (moeActive + 2n * d);
+  assert.equal(stored, 79_674_391_296n);
+  assert.equal(active - 2n * embedding, 3_252_599_552n); // "A3B"
+  for (const seq of [8192, 131_072]) {
+    const m = models('qwen3-next.npas', seq).get('Qwen3Next80B')!;
+    assert.deepEqual([m.params.stored, m.params.active], [stored, active]);
+    assert.equal(m.kvCacheBytes, 12n * BigInt(seq) * 2n * 2n * 256n * 2n);
+    assert.equal(m.recurrentStateBytes, 36n * (8192n * 4n + 32n * 128n * 128n) * 2n);
+  }
+});

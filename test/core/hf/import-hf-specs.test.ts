@@ -172,6 +172,12 @@ test('family-specific lines of every fixture', () => {
       'moe = MoE(d, ff, experts, top_k, shared: 1)',
       'body = [MoEDecoder(nope: i % nope_every == nope_every - 1) for i in layers]',
     ],
+    'qwen3-next-80b-a3b-instruct.json': [
+      'rope_dim = 64',
+      'mixer = if linear then GatedDeltaNet(d, k_heads: linear_k_heads, v_heads: linear_v_heads, k_head_dim: linear_k_head_dim, v_head_dim: linear_v_head_dim) else Attention(d, heads, kv_heads: kv_heads, head_dim: head_dim, qk_norm: rms, gate: true, rope: true, rope_dim: rope_dim, rope_theta: rope_theta)',
+      'ffn = MoE(d, expert_ff, experts, top_k, shared: 1, shared_hidden: shared_ff, shared_expert_gate: true)',
+      'body = [Layer(linear: i % full_every != full_every - 1) for i in layers]',
+    ],
     'jamba-v0-1.json': [
       'mixer = if attn then Attention(d, heads, kv_heads: kv_heads) else Mamba(d, state: state, dt_rank: dt_rank, inner_norms: true)',
       'ffn = if moe then MoE(d, ff, experts, top_k) else GatedMLP(d, ff)',

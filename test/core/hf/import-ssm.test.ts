@@ -171,3 +171,65 @@ test('Jamba-v0.1: 51.6B stored, 12.1B active; KV on its 4 attention layers, stat
   assert.equal(m.kvCacheBytes, 4n * 8192n * 2n * kv * hd * 2n);
   assert.equal(m.recurrentStateBytes, 28n * I * (K + N) * 2n);
 });
+
+test('Qwen3-Next-80B-A3B: 79,674,391,296 stored (Gated DeltaNet, gated attention, MoE with a gated shared expert); KV on its 12 attention layers, state on its 36 linear layers', () => {
+  const c = config('qwen3-next-80b-a3b-instruct.json');
+  const d = BigInt(c['hidden_size']!);
+  const layers = Number(c['num_hidden_layers']!);
+  const interval = c['full_attention_interval']!;
+  // Qwen3NextConfig: layer i is full attention when (i + 1) % full_attention_interval == 0.
+  const full = BigInt(Array.from({ length: layers }, (_, i) => (i + 1) % interval === 0).filter(Boolean).length);
+  const linear = BigInt(layers) - full;
+  // Qwen3NextGatedDeltaNet: in_proj_qkvz, in_proj_ba, a bias-free depthwise conv over q, k and v,
+  // dt_bias and A_log per value head, the gated RMSNorm of one value head, out_proj.
+  const kw = BigInt(c['linear_num_key_heads']!) * BigInt(c['linear_key_head_dim']!);
+  const vHeads = BigInt(c['linear_num_value_heads']!);
+  const vDim = BigInt(c['linear_value_head_dim']!);
+  const vw = vHeads * vDim;
+  const K = BigInt(c['linear_conv_kernel_dim']!);
+  const convWidth = 2n * kw + vw;
+  const deltaNet = d * (2n * kw + 2n * vw) + d * 2n * vHeads + convWidth * K + 2n * vHeads + vDim + vw * d;
+  // Qwen3NextAttention: q_proj of 2·heads·head_dim (query and gate), k, v, o, q_norm and k_norm of head_dim.
+  const hd = BigInt(c['head_dim']!);
+  const heads = BigInt(c['num_attention_heads']!);
+  const kv = BigInt(c['num_key_value_heads']!);
+  const attention = d * 2n * heads * hd + 2n * d * kv * hd + heads * hd * d + 2n * hd;
+  // Qwen2MoeSparseMoeBlock: router, experts (gate_up and down), shared expert, shared_expert_gate.
+  const experts = BigInt(c['num_experts']!);
+  const expert = 3n * d * BigInt(c['moe_intermediate_size']!);
+  const shared = 3n * d * BigInt(c['shared_expert_intermediate_size']!);
+  const moeStored = experts * d + experts * expert + shared + d;
+  const moeActive = experts * d + BigInt(c['num_experts_per_tok']!) * expert + shared + d;
+  const outer = 2n * BigInt(c['vocab_size']!) * d + d; // embedding, untied head, final norm
+  const stored = outer + linear * deltaNet + full * attention + BigInt(layers) * (moeStored + 2n * d);
+  const active = outer + linear * deltaNet + full * attention + BigInt(layers) * (moeActive + 2n * d);
+  // The safetensors count of the architecture's checkpoints without their mtp.* weights, which
+  // Transformers does not load (Qwen3-Coder-Next has the same shapes: 79,674,391,296).
+  assert.equal(stored, 79_674_391_296n);
+  assert.equal(active, 3_874_929_408n);
+  const m = analyze(specOf(c), { seq: 8192, dtype: 'bf16', batch: 1 }).models[0]!;
+  assert.deepEqual([m.params.stored, m.params.active], [stored, active]);
+  assert.equal(m.kvCacheBytes, full * 8192n * 2n * kv * hd * 2n);
+  assert.equal(m.recurrentStateBytes, linear * (convWidth * K + vHeads * BigInt(c['linear_key_head_dim']!) * vDim) * 2n);
+});
+
+test('Qwen3-Next configs: an explicit layer_types list, dense layers and a bad head ratio', () => {
+  const c = config('qwen3-next-80b-a3b-instruct.json');
+  const types = ['linear_attention', 'full_attention', 'linear_attention', 'linear_attention'];
+  const small = { ...c, num_hidden_layers: 4, layer_types: types, mlp_only_layers: [0], vocab_size: 1000 };
+  const spec = specOf(small);
+  assert.match(spec, /linear_layers += \[true, false, true, true\]/);
+  assert.match(spec, /routed += \[false, true, true, true\]/);
+  assert.match(spec, /\[Layer\(linear: linear_layers\[i\], moe: routed\[i\]\) for i in layers\]/);
+  const m = analyze(spec, { seq: 8192, dtype: 'bf16', batch: 1 }).models[0]!;
+  assert.equal(m.kvCacheBytes, 8192n * 2n * 2n * 256n * 2n, 'one full-attention layer keeps KV');
+  const bad = importHfConfig(JSON.stringify({ ...c, linear_num_key_heads: 12 }));
+  assert.equal(bad.ok, false);
+  if (!bad.ok) assert.equal(bad.key, 'linear_num_key_heads');
+  const badType = importHfConfig(JSON.stringify({ ...small, layer_types: ['linear_attention', 'sliding_attention', 'linear_attention', 'full_attention'] }));
+  assert.equal(badType.ok, false);
+  if (!badType.ok) assert.equal(badType.key, 'layer_types');
+  // Transformers v5 keeps partial_rotary_factor in rope_parameters.
+  const { partial_rotary_factor: _p, rope_theta: _t, ...v5 } = c as Record<string, unknown>;
+  assert.match(specOf({ ...v5, rope_parameters: { rope_type: 'default', rope_theta: 10_000_000, partial_rotary_factor: 0.25 } }), /rope_dim += 64/);
+});

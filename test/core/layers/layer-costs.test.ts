@@ -257,6 +257,32 @@ const CASES: readonly CostCase[] = [
     activations: 4096n + 18_560n + 10_240n + 8192n + 8192n,
   },
   {
+    // Qwen3-Next-80B-A3B's linear layer (Qwen3NextGatedDeltaNet): 16 key heads and 32 value
+    // heads of 128, so Kw = 2048, Vw = 4096; in_proj_qkvz 2048 → 2·2048 + 2·4096 = 12,288,
+    // in_proj_ba 2048 → 64, a bias-free conv over 2·2048 + 4096 = 8,192 channels of 4 taps,
+    // dt_bias and A_log of 32, the gated norm of 128, out_proj 4096 → 2048.
+    name: 'Qwen3-Next Gated DeltaNet',
+    kind: 'GatedDeltaNet',
+    args: { d: 2048 },
+    params: 2048n * 12_288n + 2048n * 64n + 8192n * 4n + 2n * 32n + 128n + 4096n * 2048n,
+    // Projections, the convolution, and per value head 7 FLOPs per element of its 128 × 128 state
+    // (decay, retrieval, write, readout).
+    flops: 2n * 2048n * 12_288n + 2n * 2048n * 64n + 2n * 8192n * 4n + 7n * 32n * 128n * 128n + 2n * 4096n * 2048n,
+    activations: 2048n + 12_288n + 64n + 8192n + 4096n + 4096n,
+  },
+  {
+    // Qwen3-Next's gated attention: q_proj 2048 → 2·16·256 (query and gate), k and v 2048 → 2·256,
+    // o 4096 → 2048, per-head q/k RMSNorms of 256.
+    name: 'Qwen3-Next gated attention',
+    kind: 'Attention',
+    args: { d: 2048, heads: 16, kv_heads: 2, head_dim: 256, qk_norm: 'rms', gate: true },
+    params: 2048n * 8192n + 2n * 2048n * 512n + 4096n * 2048n + 2n * 256n,
+    flops: 2n * (2048n * 8192n + 2n * 2048n * 512n + 4096n * 2048n),
+    kv: 2 * 512,
+    // d, q and the attention output, the gate, the softmax statistics, k and v, the normalised q and k.
+    activations: 2048n + 2n * 4096n + 4096n + 16n + 1024n + 4096n + 512n,
+  },
+  {
     name: 'Llama-2-7B GatedMLP',
     kind: 'GatedMLP',
     args: { d: 4096, hidden: 11008 },
@@ -312,6 +338,17 @@ const CASES: readonly CostCase[] = [
     activations: 2048n + 60n + 4n * 3n * 1408n + 3n * 5632n,
   },
   {
+    // Qwen3-Next-80B-A3B: 512 experts of 512 (top 10) and one shared expert of 512 behind a
+    // sigmoid gate Linear(2048, 1).
+    name: 'Qwen3-Next MoE with a gated shared expert',
+    kind: 'MoE',
+    args: { d: 2048, hidden: 512, experts: 512, top_k: 10, shared: 1, shared_hidden: 512, shared_expert_gate: true },
+    params: 2048n * 512n + 512n * 3n * 2048n * 512n + 3n * 2048n * 512n + 2048n,
+    active: 2048n * 512n + 10n * 3n * 2048n * 512n + 3n * 2048n * 512n + 2048n,
+    flops: 2n * (2048n * 512n + 10n * 3n * 2048n * 512n + 3n * 2048n * 512n + 2048n),
+    activations: 2048n + 512n + 10n * 3n * 512n + 3n * 512n + 1n,
+  },
+  {
     // Switch-style: ungated GPT-2 MLP experts with biases, top-1, router bias.
     name: 'ungated MoE with biases',
     kind: 'MoE',
@@ -346,10 +383,21 @@ test('every builtin layer kind has at least one cost case', () => {
   const covered = new Set(CASES.map((c) => c.kind));
   const kinds = [
     'Embedding', 'PositionEmbedding', 'RelativePositionBias', 'Linear', 'Conv1d', 'Conv2d', 'LayerNorm',
-    'RMSNorm', 'BatchNorm', 'Attention', 'MLA', 'MLP', 'GatedMLP', 'MoE', 'Mamba', 'Mamba2', 'Activation', 'Dropout',
+    'RMSNorm', 'BatchNorm', 'Attention', 'MLA', 'MLP', 'GatedMLP', 'MoE', 'Mamba', 'Mamba2', 'GatedDeltaNet', 'Activation', 'Dropout',
     'Identity', 'Pool', 'GlobalPool', 'Flatten',
   ];
   assert.deepEqual(kinds.filter((k) => !covered.has(k)), []);
+});
+
+test('GatedDeltaNet keeps a recurrent state of the conv inputs and one k_head_dim × v_head_dim matrix per value head, in its own dtype when given', () => {
+  // Qwen3-Next: conv over 2·16·128 + 32·128 = 8,192 channels of 4 taps, 32 matrices of 128 × 128.
+  const cost = build('GatedDeltaNet', { d: 2048 });
+  assert.deepEqual(cost.recurrentState, { elements: 8192n * 4n + 32n * 128n * 128n, bits: undefined });
+  assert.equal(cost.attention, undefined);
+  assert.deepEqual(build('GatedDeltaNet', { d: 64, k_heads: 2, v_heads: 4, k_head_dim: 8, v_head_dim: 16, conv: 3, state_dtype: 'fp32' }).recurrentState, {
+    elements: (2n * 16n + 64n) * 3n + 4n * 8n * 16n,
+    bits: 32,
+  });
 });
 
 test('GPT-2 small block with biases is 7,087,872 parameters', () => {

@@ -22,13 +22,14 @@ const SIGNATURES: Record<string, string> = {
   BatchNorm: 'd, affine: true',
   Attention:
     'd, heads, kv_heads?, head_dim?, bias: false, q_bias: ?, k_bias: ?, v_bias: ?, o_bias: ?, qk_norm: none, ' +
-    'qk_norm_width: head, sinks: false, window: ?, chunk: ?, causal: true, cross: false, kv_dim: ?, rope: false, rope_dim: ?, rope_theta: ?',
+    'qk_norm_width: head, sinks: false, gate: false, window: ?, chunk: ?, causal: true, cross: false, kv_dim: ?, rope: false, rope_dim: ?, rope_theta: ?',
   MLA: 'd, heads, kv_rank, rope_dim, nope_dim, v_dim, q_rank: ?, bias: false, decode: absorbed',
   MLP: 'd, hidden, act: gelu, bias: true, d_out: ?',
   GatedMLP: 'd, hidden, act: silu, bias: false',
-  MoE: 'd, hidden, experts, top_k, shared: 0, shared_hidden: ?, gated: true, bias: false, router_bias: false, act: silu',
+  MoE: 'd, hidden, experts, top_k, shared: 0, shared_hidden: ?, shared_expert_gate: false, gated: true, bias: false, router_bias: false, act: silu',
   Mamba: 'd, state: 16, expand: 2, conv: 4, dt_rank: ?, bias: false, conv_bias: true, inner_norms: false, state_dtype: ?',
   Mamba2: 'd, head_dim: 64, state: 128, groups: 1, expand: 2, conv: 4, bias: false, conv_bias: true, norm: true, state_dtype: ?',
+  GatedDeltaNet: 'd, k_heads: 16, v_heads: 32, k_head_dim: 128, v_head_dim: 128, conv: 4, state_dtype: ?',
   Activation: 'kind',
   Dropout: 'p?, d: ?',
   Identity: '',

@@ -176,11 +176,18 @@ function readActivation(cfg: ConfigReader, t: LlamaLikeTraits): string {
 }
 
 /** Which layers route over experts: all, or Qwen3-MoE's selection as a per-layer list. */
-type MoeLayers = { readonly kind: 'all' } | { readonly kind: 'list'; readonly routed: readonly boolean[] };
+export type MoeLayers = { readonly kind: 'all' } | { readonly kind: 'list'; readonly routed: readonly boolean[] };
 
 function readMoeLayers(cfg: ConfigReader, e: ExpertTraits, layers: number): MoeLayers {
   if (e.sparseLayers !== true) return { kind: 'all' };
-  // Qwen3MoeDecoderLayer: MoE when layer_idx not in mlp_only_layers and (layer_idx + 1) % decoder_sparse_step == 0.
+  return readSparseLayers(cfg, layers);
+}
+
+/**
+ * Qwen's selection of routed layers (Qwen2-MoE, Qwen3-MoE, Qwen3-Next): MoE when layer_idx is
+ * not in mlp_only_layers and (layer_idx + 1) % decoder_sparse_step == 0.
+ */
+export function readSparseLayers(cfg: ConfigReader, layers: number): MoeLayers {
   const step = cfg.positiveInt('decoder_sparse_step', 1);
   const dense = readLayerIndices(cfg, 'mlp_only_layers', layers);
   const routed = Array.from({ length: layers }, (_, i) => !dense.has(i) && (i + 1) % step === 0);

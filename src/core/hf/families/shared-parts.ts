@@ -119,7 +119,12 @@ export function readRope(cfg: ConfigReader, keys: RopeKeys, headDim: number, lay
   let ropeDim = headDim;
   let fraction: number | undefined;
   if (keys.partial !== undefined) {
-    fraction = cfg.positiveNumber(keys.partial, keys.partialDefault ?? 1, undefined, 1);
+    // Transformers v5 keeps the fraction in rope_parameters too (Qwen3-Next, Phi-3).
+    const nestedPartial = nested?.[keys.partial];
+    fraction =
+      !cfg.has(keys.partial) && typeof nestedPartial === 'number' && Number.isFinite(nestedPartial) && nestedPartial > 0 && nestedPartial <= 1
+        ? nestedPartial
+        : cfg.positiveNumber(keys.partial, keys.partialDefault ?? 1, undefined, 1);
     ropeDim = Math.floor(fraction * headDim);
     cfg.require(ropeDim >= 2 && ropeDim % 2 === 0, keys.partial, `${keys.partial} (${fraction}) × head_dim (${headDim}) gives ${ropeDim} rotary dims; rotate-half needs an even number of at least 2`);
   }
