@@ -22,6 +22,7 @@ import type { HostToWebview, ViewId } from '../protocol/webview-messages.js';
 import { VIEW_IDS } from '../protocol/webview-messages.js';
 import { dashboardHtml } from '../../webview/html.js';
 import { checkHostMessage, checkWebviewMessage } from '../../webview/protocol.js';
+import { DashboardOutbox } from './dashboard-outbox.js';
 import { baseName } from './output-files.js';
 import type { SettingsReader } from './settings.js';
 
@@ -88,8 +89,8 @@ export class DashboardController implements vscode.Disposable {
   private panelDisposables: vscode.Disposable[] = [];
   private readonly disposables: vscode.Disposable[] = [];
   private followed: vscode.Uri | undefined;
-  private webviewReady = false;
-  private pending: HostToWebview[] = [];
+  /** Orders what reaches the page across reloads (`dashboard-outbox.ts` says why). */
+  private readonly outbox = new DashboardOutbox<HostToWebview>((m) => this.deliver(m));
   private stale = false;
   private timer: NodeJS.Timeout | undefined;
   private createdAt = 0;
@@ -208,8 +209,7 @@ export class DashboardController implements vscode.Disposable {
     if (this.panel && this.panel !== panel) this.panel.dispose();
     this.panel = panel;
     this.createdAt = Date.now();
-    this.webviewReady = false;
-    this.pending = [];
+    this.outbox.reset();
     this.state = { ...this.state, firstReadyMs: undefined };
     const w = panel.webview;
     w.options = this.options();
@@ -220,14 +220,14 @@ export class DashboardController implements vscode.Disposable {
         // Hidden: the webview is destroyed (no retainContextWhenHidden) and posts `ready` again
         // when shown, which brings the one update it needs; a page that is still up (ready came
         // first) and missed edits is brought up to date here instead.
-        if (!panel.visible) this.webviewReady = false;
-        else if (this.stale && this.webviewReady) this.scheduleUpdate(0);
+        if (!panel.visible) this.outbox.pageGone();
+        else if (this.stale && this.outbox.pageReady) this.scheduleUpdate(0);
         this.fire();
       }),
       panel.onDidDispose(() => {
         if (this.panel !== panel) return;
         this.panel = undefined;
-        this.webviewReady = false;
+        this.outbox.reset();
         if (this.timer) clearTimeout(this.timer);
         for (const d of this.panelDisposables) d.dispose();
         this.panelDisposables = [];
@@ -252,7 +252,7 @@ export class DashboardController implements vscode.Disposable {
    * hook: the webview must drop a malformed message itself). False when no page is ready.
    */
   async postRawForTest(raw: unknown): Promise<boolean> {
-    if (!this.panel || !this.webviewReady) return false;
+    if (!this.panel || !this.outbox.pageReady) return false;
     return this.panel.webview.postMessage(raw);
   }
 
@@ -272,16 +272,20 @@ export class DashboardController implements vscode.Disposable {
     const m = checked.value;
     switch (m.type) {
       case 'ready': {
-        this.webviewReady = true;
+        this.outbox.pageReadied();
         this.state = { ...this.state, readyCount: this.state.readyCount + 1, firstReadyMs: this.state.firstReadyMs ?? Date.now() - this.createdAt };
-        const queued = this.pending;
-        this.pending = [];
-        void this.followedDocument().then(async (doc) => {
-          if (doc) await this.postUpdate(doc);
-          else this.post({ type: 'error', message: 'No .npas document to follow: open a spec and run "NPAS: Show Dashboard".' });
-          // Views and models asked for before the page was up, after the data they refer to.
-          for (const q of queued) if (q.type !== 'update') this.post(q);
-        });
+        void this.followedDocument()
+          .then(async (doc) => {
+            if (doc) await this.postUpdate(doc);
+            else this.post({ type: 'error', message: 'No .npas document to follow: open a spec and run "NPAS: Show Dashboard".' });
+          })
+          .catch((e: unknown) => this.log.error(`dashboard: the data for the reloaded page failed: ${e instanceof Error ? e.message : String(e)}`))
+          .finally(() => {
+            // Views and results asked for before (or while) the page came up, after the data they
+            // refer to, in the order they were asked for.
+            this.outbox.flush();
+            this.fire();
+          });
         return;
       }
       case 'reveal':
@@ -313,12 +317,13 @@ export class DashboardController implements vscode.Disposable {
     if (message.type === 'show') this.state = { ...this.state, view: message.view };
     if (message.type === 'update') this.state = { ...this.state, models: message.data.models.map((x) => x.name) };
     if (!this.panel) return;
-    if (!this.webviewReady) {
-      // The page is loading: `ready` brings a fresh update; keep views and models for then.
-      if (message.type !== 'update') this.pending.push(message);
-      this.fire();
-      return;
-    }
+    this.outbox.send(message);
+    this.fire();
+  }
+
+  /** Posts one message to the live page (the outbox decides when), counting what tests wait on. */
+  private deliver(message: HostToWebview): void {
+    if (!this.panel) return;
     if (message.type === 'error') this.state = { ...this.state, error: message.message };
     if (message.type === 'update') this.state = { ...this.state, error: undefined, updateCount: this.state.updateCount + 1 };
     if ((message.type === 'allocation' || message.type === 'probe') && message.result) {
@@ -326,7 +331,6 @@ export class DashboardController implements vscode.Disposable {
       this.state = { ...this.state, [message.type]: { ...r, posted: r.posted + 1 } };
     }
     void this.panel.webview.postMessage(message);
-    this.fire();
   }
 
   /** Analyses `document` and posts the data; returns what the command reports. */
