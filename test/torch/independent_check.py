@@ -1,6 +1,7 @@
 """An independent check of npas's numbers: small models written here as plain PyTorch modules
 from the papers (GPT-2, a Llama-style GQA decoder, a sliding-window decoder, a Mixtral-style
-MoE and DeepSeek-V2's MLA with its absorbed decode), not generated from the engine. It counts
+MoE, DeepSeek-V2's MLA with its absorbed decode, and a token mixer built on a depthwise causal
+Conv1d over the sequence), not generated from the engine. It counts
 parameters (unique tensors, a tied head once), the FLOPs of every matrix product with a
 __torch_dispatch__ counter (a multiply-add = 2), and the KV cache the decode step keeps, and
 prints them as JSON for test/torch/torch-check.test.ts to compare with `npas budget --json`.
@@ -39,7 +40,11 @@ class MatmulFlops(TorchDispatchMode):
         elif packet in (aten.bmm, aten.baddbmm):
             a, b = (args[1], args[2]) if packet is aten.baddbmm else (args[0], args[1])
             self.flops += 2 * a.shape[0] * a.shape[1] * a.shape[2] * b.shape[2]
-        elif packet in (aten.mv, aten.dot, aten.addmv, aten.convolution):
+        elif packet is aten.convolution:
+            # Every output element is a dot product over (c_in/groups)·kernel taps of the weight.
+            w = args[1]
+            self.flops += 2 * out.numel() * w.shape[1] * w.shape[2]
+        elif packet in (aten.mv, aten.dot, aten.addmv):
             raise RuntimeError(f"uncounted product {packet}")
         return out
 
@@ -180,6 +185,26 @@ class MLA(nn.Module):
         return self.o(out.transpose(0, 1).reshape(T, -1)), (c, k_rope)
 
 
+class CausalConvMixer(nn.Module):
+    """A token mixer without attention: a projection, a depthwise causal Conv1d over the sequence
+    (left-padded by kernel - 1, so one output per token, as Mamba's conv) and an output projection.
+    Decode keeps the last `kernel` inputs of the convolution as its cache."""
+
+    def __init__(self, d, kernel):
+        super().__init__()
+        self.k = kernel
+        self.inp = nn.Linear(d, d, bias=False)
+        self.conv = nn.Conv1d(d, d, kernel, groups=d)
+        self.out = nn.Linear(d, d, bias=False)
+
+    def forward(self, x, pos, cache):
+        u = self.inp(x).transpose(0, 1)[None]  # [1, d, T]
+        past = cache if cache is not None else torch.zeros(1, u.shape[1], self.k - 1)
+        stream = torch.cat([past[..., -(self.k - 1):], u], -1)
+        y = self.conv(stream)[0].transpose(0, 1)  # [T, d]: one output per token
+        return self.out(y), stream[..., -self.k:]
+
+
 class Block(nn.Module):
     def __init__(self, norm, attn, ffn):
         super().__init__()
@@ -243,6 +268,7 @@ def build():
         "TinyLlamaGQA": Decoder(V, d, [Block(rms, SelfAttention(d, 4, 2, 8, False, True, None), GatedMLP(d, 48)) for _ in range(2)], rms),
         "TinyWindowed": Decoder(V, d, [Block(rms, SelfAttention(d, 4, 2, 8, False, True, 6), GatedMLP(d, 48)) for _ in range(2)], rms),
         "TinyMoE": Decoder(V, d, [Block(rms, SelfAttention(d, 4, 2, 8, False, True, None), MoE(d, 24, 4, 2)) for _ in range(2)], rms),
+        "TinyConvMixer": Decoder(V, d, [Block(rms, CausalConvMixer(d, 4), GatedMLP(d, 48)) for _ in range(2)], rms),
         "TinyMLA": Decoder(V, d, [Block(rms, MLA(d, 2, 16, 4, 8, 8), GatedMLP(d, 48)) for _ in range(2)], rms),
     }
     return {name: measure(m.eval(), S, V) for name, m in models.items()}

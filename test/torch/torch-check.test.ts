@@ -1,10 +1,11 @@
-// The independent PyTorch check: test/torch/independent_check.py builds five small models as
+// The independent PyTorch check: test/torch/independent_check.py builds six small models as
 // plain PyTorch modules written from the papers (not generated from the engine, not the probe
 // twin), counts their parameters, their matrix-product FLOPs with a __torch_dispatch__ counter
 // and the KV cache a decode step keeps; the same architectures are written below as `.npas`
 // specs and `npas budget --json` must agree exactly: GPT-2 (learned positions, biases, a tied
 // head), a Llama-style GQA decoder with rotary embeddings, a sliding-window decoder, a
-// Mixtral-style MoE and DeepSeek-V2's MLA (decode in the absorbed form).
+// Mixtral-style MoE, DeepSeek-V2's MLA (decode in the absorbed form) and a token mixer made of a
+// depthwise causal Conv1d over the sequence (per-token FLOPs, its last inputs as decode state).
 //
 // Needs Debian's python3-torch (`apt-get install -y python3-torch`), run by /usr/bin/python3.
 
@@ -62,6 +63,15 @@ model TinyMoE {
   head   = Linear(d, 101)
 }
 
+model TinyConvMixer {
+  d = 32
+  block Layer { n1 = RMSNorm(d); mix_in = Linear(d, d); conv = Conv1d(d, d, 4, groups: d); mix_out = Linear(d, d); n2 = RMSNorm(d); mlp = GatedMLP(d, 48) }
+  embed  = Embedding(101, d)
+  layers = Layer * 2
+  norm   = RMSNorm(d)
+  head   = Linear(d, 101)
+}
+
 model TinyMLA {
   d = 32
   block Layer { n1 = RMSNorm(d); attn = MLA(d, 2, kv_rank: 16, rope_dim: 4, nope_dim: 8, v_dim: 8); n2 = RMSNorm(d); mlp = GatedMLP(d, 48) }
@@ -96,7 +106,8 @@ test('npas agrees exactly with plain PyTorch modules: params, prefill and decode
   for (const m of result.models) {
     const t = counts[m.name]!;
     assert.deepEqual(
-      { params: m.params.stored, prefill: m.flops.prefill, decode: m.flops.decode, kvBytes: m.kvCacheBytes },
+      // The cache a decode step keeps: attention's KV, or a sequence convolution's last inputs.
+      { params: m.params.stored, prefill: m.flops.prefill, decode: m.flops.decode, kvBytes: m.kvCacheBytes + m.recurrentStateBytes },
       { params: BigInt(t.params), prefill: BigInt(t.prefill), decode: BigInt(t.decode), kvBytes: BigInt(t.kvBytes) },
       m.name,
     );

@@ -25,6 +25,7 @@ import { globalTotals } from './layer-totals.js';
 import { classifyEncoders, computeMetrics, type MemberTotals, type ModelMetrics } from './model-metrics.js';
 import type { AnalysisOptions, ModelReport, NodeReport, Precision } from './report-types.js';
 import { sumTotals, type Totals } from './totals.js';
+import { mixedUnits } from './units.js';
 import { ModelWalker, reportOf } from './walk.js';
 import * as Q from '../numbers/rational.js';
 import { measurePlan, preparePlan, type PreparedPlan } from '../plans/plan-declaration.js';
@@ -268,6 +269,7 @@ function compileModel(m: EvaluatedModel, ctx: EvalContext): CompiledModel | unde
     return undefined;
   }
   const tree = reportOf(m.name, 'model', m.kind, 1, 0, whole, m.declaration.range, results.map((r, i) => ({ ...r.report, range: m.members[i]!.range })));
+  warnMixedUnits(m, ctx);
   return {
     name: m.name,
     kind: m.kind,
@@ -289,6 +291,20 @@ function compileModel(m: EvaluatedModel, ctx: EvalContext): CompiledModel | unde
     plans: [],
     resolve: (path) => ctx.quietly(() => resolvePath(path, m.members, m.scope, ctx)),
   };
+}
+
+/** A token model with a per-sample convolution (units.ts): once per layer, however many variants share it. */
+function warnMixedUnits(m: EvaluatedModel, ctx: EvalContext): void {
+  const mixed = mixedUnits(m.members);
+  if (!mixed) return;
+  const at = mixed.perSample.range;
+  if (ctx.sink.items.some((d) => d.code === 'npas-units-mixed' && d.range.start === at.start && d.range.end === at.end)) return;
+  const lengthHint = mixed.perSample.layerKind === 'Conv1d' ? ': leave out length to run it over the token sequence, per token' : '';
+  ctx.sink.warning(
+    'npas-units-mixed',
+    `${mixed.perSample.layerKind} counts per sample (over its declared input size), but ${m.name} is a token model (it has ${mixed.token.layerKind}): its totals would add one sample's convolution to one token's projections, and they are reported per sample${lengthHint}`,
+    at,
+  );
 }
 
 function internalError(sink: DiagnosticSink, e: unknown): void {

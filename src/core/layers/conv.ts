@@ -1,8 +1,10 @@
 // Convolutions over sequences (Conv1d) and images (Conv2d), as torch.nn.Conv1d/Conv2d with a
-// square kernel. Their cost depends on the input size, so FLOPs and saved activations are per
-// sample (`perSample`), not per token.
+// square kernel. Over a declared input size (`length`, `size`) the cost depends on that size, so
+// FLOPs and saved activations are per sample (`perSample`). A Conv1d without `length` runs over
+// the token sequence itself (Mamba's depthwise causal convolution, a token model's local mixer):
+// one output per token, so its FLOPs and activations are per token like a Linear's.
 
-import { BOOL, COUNT, DIM, named, optional, positional, readArgs } from './arg-specs.js';
+import { BOOL, COUNT, DIM, optional, positional, readArgs } from './arg-specs.js';
 import type { ArgProblemReporter, ArgSpec, ConvInfo, LayerCost, LayerKind, WeightSpec } from './layer-kind.js';
 import { biasWeight, checkShapesExact } from './weight-specs.js';
 
@@ -50,12 +52,22 @@ function convArgs(a: ReturnType<typeof readArgs>): Omit<ConvCall, 'sides'> {
   };
 }
 
-function buildConv(call: ConvCall, report: ArgProblemReporter): LayerCost | undefined {
+/** The kernel [c_out, c_in/groups, kernel^dims] and bias, or undefined (reported) when groups do not divide. */
+function convWeights(call: Omit<ConvCall, 'sides'>, dims: number, report: ArgProblemReporter): WeightSpec[] | undefined {
   const { cIn, cOut, kernel, groups } = call;
   if (cIn % groups !== 0 || cOut % groups !== 0) {
     report('groups', `groups (${groups}) must divide both c_in (${cIn}) and c_out (${cOut})`);
     return undefined;
   }
+  const weights: WeightSpec[] = [{ name: 'weight', shape: [cOut, cIn / groups, ...Array<number>(dims).fill(kernel)], role: 'conv', copies: 1, activeCopies: 1 }];
+  if (call.bias) weights.push(biasWeight('bias', cOut));
+  return checkShapesExact(weights, report) ? weights : undefined;
+}
+
+function buildConv(call: ConvCall, report: ArgProblemReporter): LayerCost | undefined {
+  const { cIn, cOut, kernel, groups } = call;
+  const weights = convWeights(call, call.sides.length, report);
+  if (!weights) return undefined;
   let outputPositions = 1n;
   let inputPositions = 1n;
   const outputSides: number[] = [];
@@ -74,12 +86,6 @@ function buildConv(call: ConvCall, report: ArgProblemReporter): LayerCost | unde
     inputPositions *= BigInt(side.length);
     outputSides.push(out);
   }
-  const kernelShape = call.sides.map(() => kernel);
-  const weights: WeightSpec[] = [
-    { name: 'weight', shape: [cOut, cIn / groups, ...kernelShape], role: 'conv', copies: 1, activeCopies: 1 },
-  ];
-  if (call.bias) weights.push(biasWeight('bias', cOut));
-  if (!checkShapesExact(weights, report)) return undefined;
   // Each output element of each output channel is a dot product over (c_in/groups)·k^n taps;
   // bias adds are elementwise and not counted.
   const taps = BigInt(cIn / groups) * BigInt(kernel) ** BigInt(call.sides.length);
@@ -95,17 +101,54 @@ function buildConv(call: ConvCall, report: ArgProblemReporter): LayerCost | unde
   };
 }
 
-const CONV1D_ARGS: readonly ArgSpec[] = [...commonArgs(), named('length', DIM, 'Input length in positions.')];
+const CONV1D_ARGS: readonly ArgSpec[] = [
+  ...commonArgs(),
+  optional('length', DIM, 'Input length in positions: a per-sample convolution. Without it the convolution runs over the token sequence, one output per token (per-token costs).'),
+];
+
+/**
+ * A Conv1d over the token sequence: causal, one output per token (left padding of
+ * dilation·(kernel − 1), as Mamba's `Conv1d(padding: kernel − 1)` cut to the sequence length).
+ * Per token: 2·(c_in/groups)·kernel·c_out FLOPs, c_in saved input elements; per sequence a
+ * decode state of the last dilation·(kernel − 1) + 1 inputs.
+ */
+function buildSequenceConv(call: Omit<ConvCall, 'sides'>, report: ArgProblemReporter): LayerCost | undefined {
+  const { cIn, cOut, kernel, groups, dilation } = call;
+  if (call.stride !== 1) {
+    report('stride', `a convolution over the token sequence (no length) keeps one output per token, so stride must be 1 (it is ${call.stride}); give length for a per-sample convolution`);
+    return undefined;
+  }
+  const causal = dilation * (kernel - 1);
+  if (call.padding !== 0 && call.padding !== causal) {
+    report('padding', `a convolution over the token sequence (no length) pads causally, dilation·(kernel − 1) = ${causal} positions before the first token; padding ${call.padding} would change the number of outputs per token (write ${causal} or leave it out, or give length for a per-sample convolution)`);
+    return undefined;
+  }
+  const weights = convWeights(call, 1, report);
+  if (!weights) return undefined;
+  return {
+    weights,
+    flopsPerToken: 2n * BigInt(cIn / groups) * BigInt(kernel) * BigInt(cOut),
+    kvProjectionFlopsPerToken: 0n,
+    attention: undefined,
+    activationElementsPerToken: BigInt(cIn),
+    perSample: false,
+    // A decode step convolves the new token with the inputs before it: each sequence keeps the
+    // last dilation·(kernel − 1) + 1 inputs per channel (the window, as Mamba's conv state).
+    recurrentState: { elements: BigInt(cIn) * BigInt(causal + 1), bits: undefined },
+  };
+}
 
 export const CONV1D: LayerKind = {
   name: 'Conv1d',
   doc:
-    'A 1-D convolution over an input of `length` positions: weight [c_out, c_in/groups, kernel] (+ bias [c_out]); ' +
-    'FLOPs and saved activations are per sample.',
+    'A 1-D convolution: weight [c_out, c_in/groups, kernel] (+ bias [c_out]). With `length`, over an input of that many ' +
+    'positions, FLOPs and saved activations per sample; without, causal over the token sequence, per token.',
   args: CONV1D_ARGS,
   build(values, report) {
     const a = readArgs(CONV1D_ARGS, values);
-    return buildConv({ ...convArgs(a), sides: [{ arg: 'length', length: a.number('length') }] }, report);
+    const length = a.optionalNumber('length');
+    if (length === undefined) return buildSequenceConv(convArgs(a), report);
+    return buildConv({ ...convArgs(a), sides: [{ arg: 'length', length }] }, report);
   },
 };
 

@@ -50,6 +50,7 @@ export const QUICK_FIX_CATALOGUE: Readonly<Record<DiagnosticCode, string | undef
   'npas-budget-violated': undefined,
   'npas-budget-target': 'Change to the closest model or variant.',
   'npas-seq-beyond-positions': undefined,
+  'npas-units-mixed': undefined,
   'npas-plan': undefined,
   'npas-internal-error': undefined,
 };

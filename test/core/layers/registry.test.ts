@@ -13,7 +13,7 @@ const SIGNATURES: Record<string, string> = {
   PositionEmbedding: 'positions, width',
   RelativePositionBias: 'buckets, heads',
   Linear: 'd_in, d_out, bias: false',
-  Conv1d: 'c_in, c_out, kernel, stride: 1, padding: 0, dilation: 1, groups: 1, bias: true, length: !',
+  Conv1d: 'c_in, c_out, kernel, stride: 1, padding: 0, dilation: 1, groups: 1, bias: true, length: ?',
   Conv2d: 'c_in, c_out, kernel, stride: 1, padding: 0, dilation: 1, groups: 1, bias: true, size: ?, height: ?, width: ?',
   SandwichLinear: 'd_in, d_out, bias: true, last: false',
   SandwichConv2d: 'c_in, c_out, kernel, size: 32, bias: true',
