@@ -102,6 +102,7 @@ export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly Pat
     }
     case 'MoE':
       if (boolArg(node, 'shared_expert_gate', false)) throw new ExportError(`${where}: the shared experts' sigmoid gate (shared_expert_gate: true) is not supported by the ONNX exporter yet`);
+      if (node.cost.weights.some((w) => w.name === 'latent_in')) throw new ExportError(`${where}: experts in a latent width (latent: …) are not supported by the ONNX exporter yet`);
       return { x: moe(ctx, node, steps, h.x!), width: h.width };
     case 'Activation':
       return { x: activation(ctx, h.x!, textArg(node, 'kind', 'relu')), width: h.width };

@@ -336,6 +336,8 @@ test('unsupported schemes and layers are refused by name, not exported wrong', (
   assert.throws(() => exportModel(gated, 'G'), (e: unknown) => e instanceof ExportError && /^a: the attention output gate \(gate: true\) is not supported/.test(e.message));
   const sharedGate = `model S { e = Embedding(10, 16)\n m = MoE(16, 8, 4, 2, shared: 1, shared_expert_gate: true) }`;
   assert.throws(() => exportModel(sharedGate, 'S'), (e: unknown) => e instanceof ExportError && /^m: the shared experts' sigmoid gate/.test(e.message));
+  const latent = `model L { e = Embedding(10, 16)\n m = MoE(16, 8, 4, 2, latent: 8) }`;
+  assert.throws(() => exportModel(latent, 'L'), (e: unknown) => e instanceof ExportError && /^m: experts in a latent width/.test(e.message));
   const deltaNet = `model D { e = Embedding(10, 16)\n l = GatedDeltaNet(16, k_heads: 1, v_heads: 2, k_head_dim: 4, v_head_dim: 4) }`;
   assert.throws(() => exportModel(deltaNet, 'D'), (e: unknown) => e instanceof ExportError && /^l: layer kind GatedDeltaNet is not supported by the ONNX exporter yet/.test(e.message));
   assert.throws(() => exportModel(LLAMA, 'Nope'), (e: unknown) => e instanceof ExportError && /no model or variant named 'Nope'/.test(e.message));

@@ -16,6 +16,7 @@ const ARGS = [
   optional('state', DIM, 'SSM state size N per head channel (d_state).', { default: 128 }),
   optional('groups', DIM, 'Groups sharing B and C (n_groups); must divide heads.', { default: 1 }),
   optional('expand', DIM, 'Inner width = expand · d.', { default: 2 }),
+  optional('inner', DIM, 'Inner width when it is not a multiple of d (Nemotron-H: mamba_num_heads · mamba_head_dim); replaces expand · d.'),
   optional('conv', DIM, 'Depthwise causal convolution kernel (d_conv).', { default: 4 }),
   optional('bias', BOOL, 'Biases on in_proj and out_proj.', { default: false }),
   optional('conv_bias', BOOL, 'A bias on the convolution.', { default: true }),
@@ -35,10 +36,15 @@ export const MAMBA2: LayerKind = {
     const n = a.number('state');
     const g = a.number('groups');
     const k = a.number('conv');
-    const inner = a.number('expand') * d;
+    const innerArg = a.optionalNumber('inner');
+    if (innerArg !== undefined && a.number('expand') !== 2) {
+      report('inner', `inner (${innerArg}) and expand (${a.number('expand')}) both set the inner width; give one`);
+      return undefined;
+    }
+    const inner = innerArg ?? a.number('expand') * d;
     const headDim = a.number('head_dim');
     if (inner % headDim !== 0) {
-      report('head_dim', `head_dim (${headDim}) must divide the inner width expand · d (${inner})`);
+      report('head_dim', `head_dim (${headDim}) must divide the inner width ${innerArg === undefined ? 'expand · d' : 'inner'} (${inner})`);
       return undefined;
     }
     const heads = inner / headDim;

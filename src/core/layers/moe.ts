@@ -21,6 +21,7 @@ const ARGS = [
   optional('gated', BOOL, 'Experts are GatedMLPs (gate, up, down); false makes them MLPs (up, down).', {
     default: true,
   }),
+  optional('latent', DIM, "Routed experts work in a latent width: a projection d → latent before them and latent → d after (Nemotron-3 Super's moe_latent_size); router and shared experts stay at d."),
   optional('bias', BOOL, 'Biases on every expert projection.', { default: false }),
   optional('router_bias', BOOL, 'A bias of experts elements on the router.', { default: false }),
   optional('act', oneOf(ACTIVATIONS), 'Expert activation.', { default: 'silu' }),
@@ -67,7 +68,11 @@ export const MOE: LayerKind = {
     const sharedHidden = sharedHiddenArg ?? hidden;
     const weights: WeightSpec[] = [matmulWeight('router', d, experts, undefined, 'router')];
     if (a.bool('router_bias')) weights.push(biasWeight('router_bias', experts));
-    weights.push(...expertBank('expert', d, hidden, gated, bias, { copies: experts, active: topK }));
+    // NemotronHMoE: fc1_latent_proj = Linear(d, latent), the experts over latent, fc2_latent_proj = Linear(latent, d).
+    const latent = a.optionalNumber('latent');
+    const expertIn = latent ?? d;
+    if (latent !== undefined) weights.push(matmulWeight('latent_in', d, latent), matmulWeight('latent_out', latent, d));
+    weights.push(...expertBank('expert', expertIn, hidden, gated, bias, { copies: experts, active: topK }));
     if (shared > 0) weights.push(...expertBank('shared', d, sharedHidden, gated, bias, { copies: shared, active: shared }));
     // Qwen2MoeSparseMoeBlock: shared_expert_gate = Linear(hidden_size, 1, bias=False), one row per shared expert.
     if (sharedGate) weights.push(matmulWeight('shared_expert_gate', d, shared));
@@ -75,7 +80,8 @@ export const MOE: LayerKind = {
 
     // Each expert runs 2 (MLP) or 3 (GatedMLP) projections between d and its hidden width.
     const matrices = gated ? 3n : 2n;
-    const routed = BigInt(topK) * matrices * matmulFlops(d, hidden);
+    const latentFlops = latent === undefined ? 0n : 2n * matmulFlops(d, latent);
+    const routed = BigInt(topK) * matrices * matmulFlops(expertIn, hidden) + latentFlops;
     const alwaysOn = BigInt(shared) * matrices * matmulFlops(d, sharedHidden);
     // Saved: the input once, the router logits, and per running expert its hidden tensors
     // (as in MLP and GatedMLP, without a second copy of the input).
@@ -83,6 +89,8 @@ export const MOE: LayerKind = {
       BigInt(d) +
       BigInt(experts) +
       BigInt(topK) * (matrices * BigInt(hidden)) +
+      // With a latent: the projected input and the experts' latent output (fc2's input).
+      (latent === undefined ? 0n : 2n * BigInt(latent)) +
       BigInt(shared) * (matrices * BigInt(sharedHidden));
     const gateFlops = sharedGate ? matmulFlops(d, shared) : 0n;
     return denseCost(weights, matmulFlops(d, experts) + routed + alwaysOn + gateFlops, activations + (sharedGate ? BigInt(shared) : 0n));

@@ -167,6 +167,12 @@ test('family-specific lines of every fixture', () => {
       'mixer = MLP(d, ff, act: relu2, bias: false)',
       'body = (MambaLayer + MlpLayer) * 3 + MambaLayer + AttentionLayer + (MlpLayer + MambaLayer) * 5 + AttentionLayer + (MlpLayer + MambaLayer) * 5 + AttentionLayer + (MlpLayer + MambaLayer) * 5 + AttentionLayer + (MlpLayer + MambaLayer) * 5 + MlpLayer',
     ],
+    'nemotron-3-nano-30b-a3b.json': [
+      'mamba_inner = 4096',
+      'mixer = Mamba2(d, head_dim: mamba_head_dim, state: state, groups: groups, inner: mamba_inner)',
+      'mixer = MoE(d, expert_ff, experts, top_k, shared: 1, shared_hidden: shared_ff, gated: false, router_bias: true, act: relu2)',
+      'body = (MambaLayer + MoeLayer + MambaLayer + MoeLayer + MambaLayer + AttentionLayer + MoeLayer) * 5 + (MambaLayer + MoeLayer) * 3 + MambaLayer + AttentionLayer + (MoeLayer + MambaLayer) * 4 + MoeLayer',
+    ],
     'llama-4-scout-17b-16e.json': [
       'attn = Attention(d, heads, kv_heads: kv_heads, head_dim: head_dim, chunk: if nope then none else chunk, rope: not nope, rope_theta: if nope then none else rope_theta)',
       'moe = MoE(d, ff, experts, top_k, shared: 1)',

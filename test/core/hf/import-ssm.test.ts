@@ -134,10 +134,61 @@ test('Nemotron-H-8B: the hybrid pattern as a chain; KV from its 4 attention laye
   assert.equal(m.params.stored, stored);
   assert.equal(m.kvCacheBytes, attentionLayers * 8192n * 2n * kv * hd * 2n);
   assert.equal(m.recurrentStateBytes, mambaLayers * (conv * K + I * N) * 2n);
-  // A pattern with a mixture-of-experts layer is refused on the pattern, naming the layer.
-  const moe = importHfConfig(JSON.stringify({ ...c, hybrid_override_pattern: `${pattern.slice(0, 51)}E` }));
-  assert.equal(moe.ok, false);
-  if (!moe.ok) assert.match(moe.message, /hybrid_override_pattern\[51\] is "E"/);
+  // An unknown letter is refused on the pattern, naming the layer.
+  const bad = importHfConfig(JSON.stringify({ ...c, hybrid_override_pattern: `${pattern.slice(0, 51)}X` }));
+  assert.equal(bad.ok, false);
+  if (!bad.ok) assert.match(bad.message, /hybrid_override_pattern\[51\] is "X"/);
+});
+
+test('Nemotron-3-Nano-30B-A3B: 31,577,940,288 stored ("31.6B"), 3,580,076,352 active ("3.6B with embeddings"); MoE layers (E) keep neither KV nor state', () => {
+  const c = config('nemotron-3-nano-30b-a3b.json') as unknown as Record<string, number> & { hybrid_override_pattern: string };
+  const pattern = c.hybrid_override_pattern;
+  const count = (ch: string) => BigInt([...pattern].filter((x) => x === ch).length);
+  const [mambaLayers, attentionLayers, moeLayers] = [count('M'), count('*'), count('E')];
+  assert.deepEqual([mambaLayers, attentionLayers, moeLayers], [23n, 6n, 23n]);
+  const d = BigInt(c['hidden_size']!);
+  // NemotronHMamba2Mixer: inner width mamba_num_heads · mamba_head_dim (4096, not a multiple of 2688).
+  const H = BigInt(c['mamba_num_heads']!);
+  const I = H * BigInt(c['mamba_head_dim']!);
+  const N = BigInt(c['ssm_state_size']!);
+  const G = BigInt(c['n_groups']!);
+  const K = BigInt(c['conv_kernel']!);
+  const conv = I + 2n * G * N;
+  const mamba = d * (2n * I + 2n * G * N + H) + conv * K + conv + 3n * H + I + I * d;
+  const hd = BigInt(c['head_dim']!);
+  const kv = BigInt(c['num_key_value_heads']!);
+  const attention = 2n * d * BigInt(c['num_attention_heads']!) * hd + 2n * d * kv * hd;
+  // NemotronHMoE: the router and its e_score_correction_bias, up/down experts, one shared MLP.
+  const E = BigInt(c['n_routed_experts']!);
+  const expert = 2n * d * BigInt(c['moe_intermediate_size']!);
+  const shared = 2n * d * BigInt(c['moe_shared_expert_intermediate_size']!);
+  const moeStored = E * d + E + E * expert + shared;
+  const moeActive = E * d + E + BigInt(c['num_experts_per_tok']!) * expert + shared;
+  const outer = 2n * BigInt(c['vocab_size']!) * d + 52n * d + d; // embedding, head, 52 block norms, norm_f
+  const stored = outer + mambaLayers * mamba + attentionLayers * attention + moeLayers * moeStored;
+  const active = outer + mambaLayers * mamba + attentionLayers * attention + moeLayers * moeActive;
+  assert.equal(stored, 31_577_940_288n); // model card: 31.6B total
+  assert.equal(active, 3_580_076_352n); // model card: 3.6B active including embeddings
+  const m = analyze(specOf(c), { seq: 8192, dtype: 'bf16', batch: 1 }).models[0]!;
+  assert.deepEqual([m.params.stored, m.params.active], [stored, active]);
+  assert.equal(m.kvCacheBytes, attentionLayers * 8192n * 2n * kv * hd * 2n);
+  assert.equal(m.recurrentStateBytes, mambaLayers * (conv * K + I * N) * 2n);
+  // The v5 list spelling gives the same model; a latent expert width adds its two projections
+  // and shrinks the experts; mlp_bias with MoE layers is refused.
+  const names: Record<string, string> = { M: 'mamba', '*': 'attention', E: 'moe', '-': 'mlp' };
+  const { hybrid_override_pattern: _pattern, ...rest } = c;
+  const listed = analyze(specOf({ ...rest, layers_block_type: [...pattern].map((ch) => names[ch]) })).models[0]!;
+  assert.equal(listed.params.stored, stored);
+  const latent = 1024n;
+  const withLatent = analyze(specOf({ ...c, moe_latent_size: Number(latent) })).models[0]!;
+  assert.equal(withLatent.params.stored, stored + moeLayers * (2n * d * latent + E * (expert / d) * (latent - d)));
+  const biased = importHfConfig(JSON.stringify({ ...c, mlp_bias: true }));
+  assert.equal(biased.ok, false);
+  if (!biased.ok) assert.equal(biased.key, 'mlp_bias');
+  // Multi-token-prediction layers are named in the header and warned about, not counted.
+  const mtp = importHfConfig(JSON.stringify({ ...c, num_nextn_predict_layers: 1 }));
+  assert.ok(mtp.ok);
+  if (mtp.ok) assert.ok(mtp.warnings.some((w) => w.includes('num_nextn_predict_layers')), mtp.warnings.join('\n'));
 });
 
 test('Jamba-v0.1: 51.6B stored, 12.1B active; KV on its 4 attention layers, state on its 28 Mamba layers', () => {

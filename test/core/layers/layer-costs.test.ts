@@ -283,6 +283,15 @@ const CASES: readonly CostCase[] = [
     activations: 2048n + 2n * 4096n + 4096n + 16n + 1024n + 4096n + 512n,
   },
   {
+    // Nemotron-3-Nano's mixer: inner = 64 heads · 64 = 4096 at d = 2688 (not a multiple), G = 8, N = 128.
+    name: 'Nemotron-3-Nano Mamba-2 mixer (inner width given)',
+    kind: 'Mamba2',
+    args: { d: 2688, head_dim: 64, state: 128, groups: 8, inner: 4096 },
+    params: 2688n * (8192n + 2048n + 64n) + (6144n * 4n + 6144n) + 3n * 64n + 4096n + 4096n * 2688n,
+    flops: 2n * 2688n * 10_304n + 2n * 6144n * 4n + 4n * 4096n * 128n + 2n * 4096n * 2688n,
+    activations: 2688n + 10_304n + 6144n + 4096n + 4096n,
+  },
+  {
     name: 'Llama-2-7B GatedMLP',
     kind: 'GatedMLP',
     args: { d: 4096, hidden: 11008 },
@@ -347,6 +356,17 @@ const CASES: readonly CostCase[] = [
     active: 2048n * 512n + 10n * 3n * 2048n * 512n + 3n * 2048n * 512n + 2048n,
     flops: 2n * (2048n * 512n + 10n * 3n * 2048n * 512n + 3n * 2048n * 512n + 2048n),
     activations: 2048n + 512n + 10n * 3n * 512n + 3n * 512n + 1n,
+  },
+  {
+    // Nemotron-3 Super-style latent experts (synthetic sizes): router at d = 64, experts of 32 over a
+    // latent of 16 behind fc1 (64 → 16) and fc2 (16 → 64), ungated; one shared MLP of 48 at d.
+    name: 'MoE with latent experts',
+    kind: 'MoE',
+    args: { d: 64, hidden: 32, experts: 8, top_k: 2, shared: 1, shared_hidden: 48, gated: false, latent: 16 },
+    params: 64n * 8n + 2n * 64n * 16n + 8n * 2n * 16n * 32n + 2n * 64n * 48n,
+    active: 64n * 8n + 2n * 64n * 16n + 2n * 2n * 16n * 32n + 2n * 64n * 48n,
+    flops: 2n * (64n * 8n + 2n * 64n * 16n + 2n * 2n * 16n * 32n + 2n * 64n * 48n),
+    activations: 64n + 8n + 2n * 2n * 32n + 2n * 16n + 2n * 48n,
   },
   {
     // Switch-style: ungated GPT-2 MLP experts with biases, top-1, router bias.

@@ -1,10 +1,14 @@
-// NVIDIA Nemotron-H (NemotronHConfig): a hybrid whose hybrid_override_pattern gives each layer
-// one mixer behind an RMSNorm — `M` a Mamba-2 mixer (mamba_num_heads × mamba_head_dim inner
-// width, ssm_state_size, n_groups, a grouped gated RMSNorm), `*` self-attention without rotary
-// embeddings, `-` a two-matrix MLP (relu2 by default). The pattern becomes a chain of the three
-// blocks with repeated units folded, `(MambaLayer + MlpLayer) * 4 + …`, so the KV cache is
-// charged to the attention layers alone and the recurrent state to the Mamba layers. Patterns
-// with `E` (mixture-of-experts layers) are refused: their expert keys are not modelled here.
+// NVIDIA Nemotron-H and Nemotron 3 (NemotronHConfig): a hybrid whose hybrid_override_pattern (or,
+// in newer configs, the list layers_block_type) gives each layer one mixer behind an RMSNorm —
+// `M` a Mamba-2 mixer (mamba_num_heads × mamba_head_dim inner width, ssm_state_size, n_groups, a
+// grouped gated RMSNorm), `*` self-attention without rotary embeddings, `-` a two-matrix MLP
+// (relu2 by default), `E` NemotronHMoE (DeepSeek-V3's router with its e_score_correction_bias
+// over n_routed_experts two-matrix experts of moe_intermediate_size, optionally in the latent
+// width moe_latent_size, and one shared MLP of moe_shared_expert_intermediate_size). The pattern
+// becomes a chain of the blocks with repeated units folded, `(MambaLayer + MlpLayer) * 4 + …`,
+// so the KV cache is charged to the attention layers alone and the recurrent state to the Mamba
+// layers. The checkpoints' multi-token-prediction layers (mtp.*) are not loaded by Transformers
+// and not modelled.
 
 import { activationFor } from '../activations.js';
 import type { ConfigReader } from '../config-reader.js';
@@ -12,10 +16,27 @@ import type { Family, FamilyModel, HeadKind } from '../family.js';
 import { binding, call, type Binding } from '../spec-writer.js';
 import { attentionCall, attentionConstants, hasLmHead, headDescription, lmHead, readAttentionShape, readTie } from './shared-parts.js';
 
-const BLOCK_OF: Readonly<Record<string, string>> = { M: 'MambaLayer', '*': 'AttentionLayer', '-': 'MlpLayer' };
+const BLOCK_OF: Readonly<Record<string, string>> = { M: 'MambaLayer', '*': 'AttentionLayer', '-': 'MlpLayer', E: 'MoeLayer' };
+
+/** layers_block_type's names (and the legacy ones remap_legacy_layer_types renames) as pattern letters. */
+const LETTER_OF: Readonly<Record<string, string>> = { linear_attention: 'M', mamba: 'M', full_attention: '*', attention: '*', mlp: '-', moe: 'E' };
 
 /** Keys of NemotronHConfig that set kernels, initialisation or numerics: no count changes. */
 const INERT = ['residual_in_fp32', 'rescale_prenorm_residual', 'use_mamba_kernels', 'num_logits_to_keep', 'chunk_size', 'time_step_min', 'time_step_max', 'time_step_floor', 'time_step_limit', 'mamba_hidden_act'];
+
+/** The layer pattern as letters: hybrid_override_pattern, or layers_block_type (which wins, as in NemotronHConfig). */
+function readPattern(cfg: ConfigReader): string {
+  const list = cfg.optionalStringList('layers_block_type');
+  if (list === undefined) return cfg.string('hybrid_override_pattern', 'M-M-M-M*-M-M-M-M-M*-M-M-M-M-M*-M-M-M-M-M*-M-M-M-M-M-');
+  cfg.consume('hybrid_override_pattern');
+  return list
+    .map((type, i) => {
+      const letter = LETTER_OF[type];
+      cfg.require(letter !== undefined, 'layers_block_type', `layers_block_type[${i}] is "${type}"; supported: ${Object.keys(LETTER_OF).join(', ')}`);
+      return letter!;
+    })
+    .join('');
+}
 
 /**
  * The pattern as a chain of block names, each maximal run of a repeated unit (up to 8 layers
@@ -43,10 +64,11 @@ function buildNemotronH(cfg: ConfigReader, head: HeadKind): FamilyModel {
   cfg.consume(...INERT);
   const vocab = cfg.positiveInt('vocab_size', 131_072);
   const layers = cfg.positiveInt('num_hidden_layers', 52);
-  const pattern = cfg.string('hybrid_override_pattern', 'M-M-M-M*-M-M-M-M-M*-M-M-M-M-M*-M-M-M-M-M*-M-M-M-M-M-');
-  cfg.require(pattern.length === layers, 'hybrid_override_pattern', `hybrid_override_pattern has ${pattern.length} characters but num_hidden_layers is ${layers}`);
+  const pattern = readPattern(cfg);
+  const patternKey = cfg.has('layers_block_type') ? 'layers_block_type' : 'hybrid_override_pattern';
+  cfg.require(pattern.length === layers, patternKey, `${patternKey} has ${pattern.length} ${patternKey === 'layers_block_type' ? 'entries' : 'characters'} but num_hidden_layers is ${layers}`);
   for (const [i, c] of [...pattern].entries()) {
-    cfg.require(BLOCK_OF[c] !== undefined, 'hybrid_override_pattern', `hybrid_override_pattern[${i}] is "${c}"; supported: M (Mamba-2), * (attention), - (MLP); E (mixture of experts) is not modelled`);
+    cfg.require(BLOCK_OF[c] !== undefined, 'hybrid_override_pattern', `hybrid_override_pattern[${i}] is "${c}"; supported: M (Mamba-2), * (attention), - (MLP), E (mixture of experts)`);
   }
   const shape = readAttentionShape(cfg, {
     hidden: 'hidden_size',
@@ -55,7 +77,8 @@ function buildNemotronH(cfg: ConfigReader, head: HeadKind): FamilyModel {
     headsDefault: 32,
     kvHeads: 'num_key_value_heads',
     kvHeadsDefault: 8,
-    headDim: 'attention_head_dim',
+    // Nemotron-H's attention_head_dim; NemotronHConfig (Nemotron 3) calls it head_dim.
+    headDim: cfg.has('attention_head_dim') || !cfg.has('head_dim') ? 'attention_head_dim' : 'head_dim',
     headDimDefault: 128,
   });
   const d = shape.d;
@@ -64,7 +87,6 @@ function buildNemotronH(cfg: ConfigReader, head: HeadKind): FamilyModel {
   const mambaHeads = cfg.positiveInt('mamba_num_heads', 128);
   const mambaHeadDim = cfg.positiveInt('mamba_head_dim', 64);
   const inner = mambaHeads * mambaHeadDim;
-  cfg.require(inner % d === 0, 'mamba_num_heads', `mamba_num_heads (${mambaHeads}) × mamba_head_dim (${mambaHeadDim}) = ${inner} must be a multiple of hidden_size (${d}) for the Mamba2 layer's expand`);
   const state = cfg.positiveInt('ssm_state_size', 128);
   const groups = cfg.positiveInt('n_groups', 8);
   cfg.require(mambaHeads % groups === 0, 'n_groups', `n_groups (${groups}) must divide mamba_num_heads (${mambaHeads})`);
@@ -74,15 +96,23 @@ function buildNemotronH(cfg: ConfigReader, head: HeadKind): FamilyModel {
   if (cfg.raw('mamba_proj_bias') !== true) cfg.consume('mamba_proj_bias');
   const attnBias = cfg.bool('attention_bias', false);
   const mlpBias = cfg.bool('mlp_bias', false);
-  // NemotronHAttention applies no rotary embedding; a sliding window it does not read either.
+  // NemotronHAttention (JambaAttention) applies no rotary embedding, so its rope keys change
+  // nothing; a sliding window it does not read either.
   if (cfg.raw('sliding_window') === null) cfg.consume('sliding_window');
+  cfg.consume('rope_theta', 'partial_rotary_factor');
+  // NemotronHMamba2Mixer sizes its inner width from mamba_num_heads · mamba_head_dim, not expand.
+  cfg.consume('expand');
+  // The multi-token-prediction layers (mtp.*), which NemotronHForCausalLM does not load.
+  const omitted: { key: string; why: string }[] = [];
+  cfg.consume('mtp_layers_block_type', 'mtp_hybrid_override_pattern');
+  if (cfg.count('num_nextn_predict_layers', 0) > 0) omitted.push({ key: 'num_nextn_predict_layers', why: 'the checkpoint\'s multi-token-prediction layers (mtp.*), which Transformers does not load' });
 
   const names = [...pattern].map((c) => BLOCK_OF[c]!);
   const used = new Set(names);
   const constants: Binding[] = [
     binding('vocab', vocab),
     binding('d', d),
-    binding('layers', layers, `hybrid_override_pattern "${pattern}" (M: Mamba-2, *: attention, -: MLP)`),
+    binding('layers', layers, `hybrid_override_pattern "${pattern}" (M: Mamba-2, *: attention, -: MLP, E: MoE)`),
   ];
   const blocks = [];
   if (used.has('MambaLayer')) {
@@ -91,11 +121,13 @@ function buildNemotronH(cfg: ConfigReader, head: HeadKind): FamilyModel {
       binding('state', state, 'ssm_state_size'),
       binding('groups', groups, 'n_groups'),
     );
+    if (inner % d !== 0) constants.push(binding('mamba_inner', inner, 'the Mamba-2 inner width, not a multiple of d'));
     const mixer = call('Mamba2', ['d'], {
       head_dim: 'mamba_head_dim',
       state: 'state',
       groups: 'groups',
-      expand: inner / d === 2 ? undefined : inner / d,
+      expand: inner % d === 0 && inner / d !== 2 ? inner / d : undefined,
+      inner: inner % d === 0 ? undefined : 'mamba_inner',
       conv: conv === 4 ? undefined : conv,
       bias: useBias ? true : undefined,
       conv_bias: convBias ? undefined : false,
@@ -111,16 +143,37 @@ function buildNemotronH(cfg: ConfigReader, head: HeadKind): FamilyModel {
     blocks.push({ name: 'MlpLayer', members: [binding('norm', call('RMSNorm', ['d'])), binding('mixer', call('MLP', ['d', 'ff'], { act: act === 'gelu' ? undefined : act, bias: mlpBias }))] });
   }
 
+  if (used.has('MoeLayer')) {
+    // NemotronHMoE: mlp_bias reaches its shared MLP and latent projections but not the experts, a mix the MoE layer does not write.
+    cfg.require(!mlpBias, 'mlp_bias', 'mlp_bias = true with mixture-of-experts layers is not supported: NemotronHMoE biases its shared MLP and latent projections but not its experts');
+    const experts = cfg.positiveInt('n_routed_experts', 8);
+    const topK = cfg.positiveInt('num_experts_per_tok', 2);
+    cfg.require(topK <= experts, 'num_experts_per_tok', `num_experts_per_tok (${topK}) must not exceed n_routed_experts (${experts})`);
+    const latent = cfg.optionalPositiveInt('moe_latent_size', undefined);
+    // DeepSeek-V3's group-limited routing and n_shared_experts change no count: NemotronHMoE builds one shared MLP.
+    cfg.consume('n_group', 'topk_group', 'n_shared_experts', 'moe_shared_expert_overlap');
+    constants.push(
+      binding('expert_ff', cfg.positiveInt('moe_intermediate_size', 7688), 'moe_intermediate_size: the width of each expert'),
+      binding('shared_ff', cfg.positiveInt('moe_shared_expert_intermediate_size', 7688), 'moe_shared_expert_intermediate_size: the shared MLP'),
+      binding('experts', experts, 'n_routed_experts'),
+      binding('top_k', topK, 'num_experts_per_tok: experts routed per token'),
+    );
+    if (latent !== undefined) constants.push(binding('latent', latent, 'moe_latent_size: the experts\' width in and out'));
+    const moe = call('MoE', ['d', 'expert_ff', 'experts', 'top_k'], { shared: 1, shared_hidden: 'shared_ff', gated: false, router_bias: true, act: act === 'silu' ? undefined : act, latent: latent === undefined ? undefined : 'latent' });
+    blocks.push({ name: 'MoeLayer', members: [binding('norm', call('RMSNorm', ['d'])), binding('mixer', moe, 'e_score_correction_bias as the router bias')] });
+  }
+
   const modules: Binding[] = [binding('embed', call('Embedding', ['vocab', 'd'])), binding('body', foldPattern(names)), binding('norm', call('RMSNorm', ['d']), 'norm_f')];
   const withHead = hasLmHead(head);
   const tied = withHead && readTie(cfg, false);
   if (withHead) modules.push(lmHead(tied));
   return {
-    description: `hybrid Mamba-2 / attention / MLP decoder, ${headDescription(withHead, tied)}`,
+    description: `hybrid Mamba-2 / attention / ${used.has('MoeLayer') ? 'MLP / MoE' : 'MLP'} decoder, ${headDescription(withHead, tied)}`,
     constants,
     blocks,
     modules,
     statements: [],
+    ...(omitted.length === 0 ? {} : { omitted }),
   };
 }
 
