@@ -7,6 +7,10 @@
 // compilation is dropped with its document version. Never throws.
 
 import { DiagnosticSink, type Diagnostic } from '../diagnostics/diagnostic.js';
+import type { ParsedSource } from '../imports/parsed-sources.js';
+import { NO_IMPORTS, resolveImports, type ImportHost, type ResolvedImports } from '../imports/resolve-imports.js';
+import type { SourceId } from '../imports/source-id.js';
+import { SourceSet } from '../imports/source-set.js';
 import type { ModelMember } from '../model/module-tree.js';
 import { parse } from '../syntax/parser.js';
 import type { Path, SourceFile, TextRange } from '../syntax/syntax-tree.js';
@@ -87,18 +91,35 @@ const optionsKey = (o: AnalysisOptions): string =>
 /** A user device's identity: every number it contributes. */
 const deviceKey = (d: DeviceProfile): string => JSON.stringify([d.name, d.peakFlops, d.bandwidth, String(d.memoryBytes), d.links]);
 
+/** Where a compilation's file lives, for imports (docs/language.md, "Imports"). */
+export interface CompileOptions {
+  /** The compiled file's id (a path or URI): imports are resolved relative to it, diagnostics carry it. */
+  readonly source?: SourceId;
+  /** How imported files are read and cached; without it an import is reported, not followed. */
+  readonly imports?: ImportHost;
+}
+
 export class Compilation {
   readonly file: SourceFile;
+  /** The compiled file and every file its imports reach, and where each one's offsets lie. */
+  readonly sources: SourceSet;
+  /** The files the imports reached, the ones they import first. */
+  readonly imported: readonly ParsedSource[];
   readonly models: readonly CompiledModel[];
   /** Every binding evaluated (see `AnalysisResult.evaluated`). */
   readonly evaluated: readonly EvaluatedBinding[];
   /** Diagnostics that do not depend on the settings: syntax, evaluation, sharing, budget constraints. */
   readonly diagnostics: readonly Diagnostic[];
+  /** `diagnostics` with the ranges on the one line of offsets of all files (`imports/source-set.ts`). */
+  private readonly rawDiagnostics: readonly Diagnostic[];
   private readonly byName = new Map<string, CompiledModel>();
   private readonly metricsMemo = new Map<string, ModelMetrics>();
   private readonly analysisMemo = new Map<string, AnalysisResult>();
 
-  constructor(readonly text: string) {
+  constructor(
+    readonly text: string,
+    readonly options: CompileOptions = {},
+  ) {
     // A spec past the size limit is refused whole: parsing and evaluating 100 MB of text would
     // take minutes and gigabytes (docs/diagnostics.md, "Limits of the analysis").
     const tooLarge = text.length > MAX_SPEC_CHARS;
@@ -106,10 +127,15 @@ export class Compilation {
     const sink = new DiagnosticSink();
     if (tooLarge) sink.error('npas-eval-too-large', `this spec is ${(text.length / (1024 * 1024)).toFixed(1)} MiB of text; specs over ${MAX_SPEC_CHARS / (1024 * 1024)} MiB are not analysed`, { start: 0, end: 0 });
     sink.items.push(...parsed.diagnostics);
+    const imports = followImports(parsed.file, text.length, options, sink);
+    for (const f of imports.files) sink.items.push(...f.diagnostics);
+    this.imported = imports.files;
+    this.sources = new SourceSet({ source: options.source, text, base: 0 });
+    for (const f of imports.files) this.sources.add(f);
     const ctx = new EvalContext(sink);
     const models: CompiledModel[] = [];
     try {
-      const evaluatedFile = evaluateFile(parsed.file, ctx);
+      const evaluatedFile = evaluateFile(parsed.file, ctx, imports);
       // A spec refused for its size (the work budget ran out) is not reported: its models are
       // partial, and walking them would spend the time the budget exists to save.
       for (const m of ctx.exhausted ? [] : evaluatedFile.models) {
@@ -143,7 +169,17 @@ export class Compilation {
     this.file = parsed.file;
     this.models = models;
     this.evaluated = ctx.bindingValues;
-    this.diagnostics = sink.items;
+    this.rawDiagnostics = sink.items;
+    this.diagnostics = this.located(sink.items);
+  }
+
+  /** Diagnostics with each range made local to its file, and that file's id. */
+  private located(items: readonly Diagnostic[]): Diagnostic[] {
+    if (this.imported.length === 0 && this.options.source === undefined) return [...items];
+    return items.map((d) => {
+      const { source, range } = this.sources.locate(d.range);
+      return source === undefined ? d : { ...d, range, source };
+    });
   }
 
   model(name: string): CompiledModel | undefined {
@@ -173,7 +209,7 @@ export class Compilation {
     const hit = this.analysisMemo.get(key);
     if (hit) return hit;
     const sink = new DiagnosticSink();
-    sink.items.push(...this.diagnostics);
+    sink.items.push(...this.rawDiagnostics);
     const opts = this.settings(options, sink);
     const models: ModelReport[] = [];
     try {
@@ -181,7 +217,7 @@ export class Compilation {
     } catch (e) {
       internalError(sink, e);
     }
-    const result: AnalysisResult = { file: this.file, diagnostics: finalize(sink.items), models, evaluated: this.evaluated };
+    const result: AnalysisResult = { file: this.file, diagnostics: this.located(finalize(sink.items)), models, evaluated: this.evaluated };
     this.analysisMemo.set(key, result);
     return result;
   }
@@ -203,6 +239,13 @@ export class Compilation {
     return { ...this.plainReport(m, options), budgets };
   }
 
+  /** A model's name range in its own file, and that file when it is an imported one. */
+  private locatedRange(range: TextRange): { range: TextRange; source?: SourceId } {
+    if (this.sources.isMain(range)) return { range };
+    const located = this.sources.locate(range);
+    return located.source === undefined ? { range } : { range: located.range, source: located.source };
+  }
+
   /** A model's report at given settings without its budgets and plans. */
   private plainReport(m: CompiledModel, options: AnalysisOptions): ModelReport {
     const metrics = this.metricsAt(m, options);
@@ -210,7 +253,7 @@ export class Compilation {
       name: m.name,
       kind: m.kind,
       base: m.base,
-      range: m.range,
+      ...this.locatedRange(m.range),
       options,
       params: m.tree.params,
       flops: metrics.flops,
@@ -226,9 +269,22 @@ export class Compilation {
   }
 }
 
-/** Compiles a `.npas` source. Never throws. */
-export function compile(text: string): Compilation {
-  return new Compilation(text);
+/** Compiles a `.npas` source (a file with imports: pass its id and an import host). Never throws. */
+export function compile(text: string, options: CompileOptions = {}): Compilation {
+  return new Compilation(text, options);
+}
+
+/** The imports of the compiled file, followed where a host can read files, reported where not. */
+function followImports(file: SourceFile, chars: number, options: CompileOptions, sink: DiagnosticSink): ResolvedImports {
+  if (options.source !== undefined && options.imports) {
+    const resolved = resolveImports(file, options.source, chars, options.imports);
+    sink.items.push(...resolved.diagnostics);
+    return resolved;
+  }
+  for (const item of file.items) {
+    if (item.kind === 'Import') sink.error('npas-import-missing', `imports are not followed here: this text was analysed without its file`, item.path.range);
+  }
+  return NO_IMPORTS;
 }
 
 /** Largest spec analysed, in UTF-16 code units (a written-out 100,000-layer spec is about 4 MiB). */

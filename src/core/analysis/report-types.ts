@@ -1,6 +1,7 @@
 // The budget report: the engine's output for one model or variant, as plain data.
 // Counts are bigint (exact, never rounded); latencies are estimates and are numbers.
 
+import type { SourceId } from '../imports/source-id.js';
 import type { WeightRole } from '../layers/layer-kind.js';
 import type { TextRange } from '../syntax/syntax-tree.js';
 import type { TransferTable } from '../parameterization/transfer.js';
@@ -168,7 +169,10 @@ export interface ModelReport {
   readonly kind: 'model' | 'variant';
   /** For variants: the model or variant it derives from. */
   readonly base: string | undefined;
+  /** The name's range, in the file `source` names. */
   readonly range: TextRange;
+  /** The imported file that declares the model (absent: the compiled file). */
+  readonly source?: SourceId;
   readonly options: AnalysisOptions;
   readonly params: ParamCounts;
   readonly flops: FlopsReport;

@@ -60,6 +60,12 @@ export const DIAGNOSTIC_CODES = {
   'npas-units-mixed': 'A token model (embeddings, attention, recurrent layers) with a layer that counts per sample (a convolution over a declared input size): its totals would mix units (a warning; a Conv1d without `length` counts per token).',
   'npas-plan': 'A plan declaration with an unknown or invalid setting, or settings that do not fit together.',
 
+  // Imports (docs/language.md, "Imports").
+  'npas-import-missing': 'An imported file that does not exist or cannot be read.',
+  'npas-import-cycle': 'An import that leads back to a file importing it.',
+  'npas-import-clash': 'A name that an import brings in is already defined or imported from another file.',
+  'npas-import-name': 'A selective import names something the imported file does not define.',
+
   // The engine itself.
   'npas-internal-error': 'An internal error of the engine (a bug): the analysis stopped early.',
 } as const;

@@ -3,6 +3,7 @@
 
 import type { TextRange } from '../syntax/syntax-tree.js';
 import type { DiagnosticCode } from './codes.js';
+import type { SourceId } from '../imports/source-id.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -11,7 +12,13 @@ export interface Diagnostic {
   readonly code: DiagnosticCode;
   readonly severity: Severity;
   readonly message: string;
+  /** Offsets into the file `source` names. */
   readonly range: TextRange;
+  /**
+   * The file the range lies in, where the compilation knows files (`Compilation`'s `source`
+   * option; always set on a diagnostic located in an imported file). Absent: the compiled text.
+   */
+  readonly source?: SourceId;
 }
 
 /** Collects diagnostics for one analysis pass; stages append, nobody removes. */

@@ -5,6 +5,7 @@
 import type {
   Binding,
   BlockDeclaration,
+  ImportDeclaration,
   ModelDeclaration,
   SourceFile,
   Statement,
@@ -15,6 +16,7 @@ import type { ModelMember } from '../model/module-tree.js';
 import { asModule, evaluate, type EvalContext } from './evaluator.js';
 import { declareMembers } from './declare-members.js';
 import { Scope } from './scope.js';
+import { NO_IMPORTS, type ResolvedImports } from '../imports/resolve-imports.js';
 
 export interface EvaluatedModel {
   readonly name: string;
@@ -31,42 +33,111 @@ export interface EvaluatedModel {
 export interface EvaluatedFile {
   readonly fileScope: Scope;
   readonly models: readonly EvaluatedModel[];
-  /** Model and variant declarations by name. */
+  /** Model and variant declarations visible in the file (its own and imported ones) by name. */
   readonly declarations: ReadonlyMap<string, ModelDeclaration | VariantDeclaration>;
 }
 
-export function evaluateFile(file: SourceFile, ctx: EvalContext): EvaluatedFile {
-  const fileScope = new Scope(undefined, 'file');
+type ModelLike = ModelDeclaration | VariantDeclaration;
+
+/** One file of the program: its own scope and the models and variants visible in it. */
+interface FileUnit {
+  readonly scope: Scope;
+  readonly models: Map<string, ModelLike>;
+  /** The models and variants imports brought in, in the order they came. */
+  readonly importedModels: ModelLike[];
+  readonly ownModels: ModelLike[];
+}
+
+/**
+ * Evaluates a file's models and variants: its own, and those its imports bring in (imported
+ * first, in import order). Every file reached by the imports has its own scope, declared files
+ * imported first, so an imported block or constant is evaluated against its own file's names.
+ */
+export function evaluateFile(file: SourceFile, ctx: EvalContext, imports: ResolvedImports = NO_IMPORTS): EvaluatedFile {
+  const units = new Map<SourceFile, FileUnit>();
+  /** The file each model or variant declaration belongs to. */
+  const homes = new Map<ModelLike, FileUnit>();
+  for (const imported of imports.files) units.set(imported.file, declareFile(imported.file, units, homes, imports, ctx));
+  const main = declareFile(file, units, homes, imports, ctx);
+
+  // Top-level constants are evaluated once even if no model uses them, for their diagnostics.
+  for (const f of [...imports.files.map((i) => i.file), file]) {
+    const scope = units.get(f)?.scope ?? main.scope;
+    for (const item of f.items) if (item.kind === 'Binding') evaluate({ kind: 'Name', name: item.name, range: item.name.range }, scope, ctx);
+  }
+
+  const models: EvaluatedModel[] = [];
+  const chains = new VariantChains((decl, name) => homes.get(decl)?.models.get(name), ctx);
+  for (const item of [...main.importedModels, ...main.ownModels]) {
+    ctx.currentModel = item.name.text;
+    const m = evaluateDeclaration(item, chains, (d) => homes.get(d)!.scope, ctx);
+    ctx.currentModel = undefined;
+    if (m) models.push(m);
+  }
+  return { fileScope: main.scope, models, declarations: main.models };
+}
+
+/** Enters a file's own declarations into a new scope, then what its imports bring in. */
+function declareFile(file: SourceFile, units: ReadonlyMap<SourceFile, FileUnit>, homes: Map<ModelLike, FileUnit>, imports: ResolvedImports, ctx: EvalContext): FileUnit {
+  const scope = new Scope(undefined, 'file');
   declareMembers(
-    file.items.filter((i): i is Binding | import('../syntax/syntax-tree.js').BlockDeclaration => i.kind === 'Binding' || i.kind === 'Block'),
-    fileScope,
+    file.items.filter((i): i is Binding | BlockDeclaration => i.kind === 'Binding' || i.kind === 'Block'),
+    scope,
     ctx,
     'this file',
   );
-  const declarations = new Map<string, ModelDeclaration | VariantDeclaration>();
+  const unit: FileUnit = { scope, models: new Map(), importedModels: [], ownModels: [] };
   for (const item of file.items) {
     if (item.kind !== 'Model' && item.kind !== 'Variant') continue;
     const name = item.name.text;
     if (name === '') continue;
-    if (declarations.has(name) || fileScope.entries.has(name)) {
+    if (unit.models.has(name) || scope.entries.has(name)) {
       ctx.sink.error('npas-name-duplicate', `'${name}' is defined twice in this file`, item.name.range);
       continue;
     }
-    declarations.set(name, item);
+    unit.models.set(name, item);
+    unit.ownModels.push(item);
+    homes.set(item, unit);
   }
-  // Top-level constants are evaluated once even if no model uses them, for their diagnostics.
-  for (const item of file.items) if (item.kind === 'Binding') evaluate({ kind: 'Name', name: item.name, range: item.name.range }, fileScope, ctx);
-
-  const models: EvaluatedModel[] = [];
-  const chains = new VariantChains(declarations, ctx);
   for (const item of file.items) {
-    if ((item.kind !== 'Model' && item.kind !== 'Variant') || declarations.get(item.name.text) !== item) continue;
-    ctx.currentModel = item.name.text;
-    const m = evaluateDeclaration(item, chains, fileScope, ctx);
-    ctx.currentModel = undefined;
-    if (m) models.push(m);
+    if (item.kind !== 'Import') continue;
+    const target = imports.targets.get(item);
+    const from = target && units.get(target.file);
+    if (from) importNames(item, from, unit, ctx);
   }
-  return { fileScope, models, declarations };
+  return unit;
+}
+
+/** Brings the names an import lists (or every name the file sees) from `from` into `into`. */
+function importNames(decl: ImportDeclaration, from: FileUnit, into: FileUnit, ctx: EvalContext): void {
+  const file = `"${decl.path.value}"`;
+  const wanted: readonly { name: string; range: TextRange }[] = decl.names
+    ? decl.names.filter((n) => n.text !== '').map((n) => ({ name: n.text, range: n.range }))
+    : [...from.scope.entries.keys(), ...from.models.keys()].map((name) => ({ name, range: decl.path.range }));
+  for (const { name, range } of wanted) {
+    const entry = from.scope.entries.get(name);
+    const model = from.models.get(name);
+    if (!entry && !model) {
+      ctx.sink.error('npas-import-name', `${file} defines no constant, block, model or variant named '${name}'`, range);
+      continue;
+    }
+    const defined = entry?.kind === 'import' ? entry.target : entry;
+    const existing = into.scope.entries.get(name);
+    const existingModel = into.models.get(name);
+    // The same definition reached twice (two files importing one library) is one name.
+    const same = (existing && defined && (existing === defined || (existing.kind === 'import' && existing.target === defined))) || (model && existingModel === model);
+    if (same) continue;
+    if (existing || existingModel) {
+      const what = existing?.kind === 'import' || (existingModel && !into.ownModels.includes(existingModel)) ? 'a name imported from another file' : 'a name this file defines';
+      ctx.sink.error('npas-import-clash', `'${name}' from ${file} clashes with ${what}`, range);
+      continue;
+    }
+    if (defined) into.scope.entries.set(name, { kind: 'import', target: defined, home: entry?.kind === 'import' ? entry.home : from.scope, declaration: decl });
+    else if (model) {
+      into.models.set(name, model);
+      into.importedModels.push(model);
+    }
+  }
 }
 
 /** What a variant chain changes in its model: overridden names and appended statements. */
@@ -90,7 +161,8 @@ class VariantChains {
   private readonly modelNames = new Map<ModelDeclaration, ReadonlyMap<string, 'binding' | 'block'>>();
 
   constructor(
-    private readonly declarations: ReadonlyMap<string, ModelDeclaration | VariantDeclaration>,
+    /** The model or variant a name means where `from` is declared (its file's own and imported ones). */
+    private readonly baseOf: (from: ModelLike, name: string) => ModelLike | undefined,
     private readonly ctx: EvalContext,
   ) {}
 
@@ -122,7 +194,7 @@ class VariantChains {
       }
       onPath.add(cur);
       path.push(cur);
-      const next = this.declarations.get(cur.base.text);
+      const next = this.baseOf(cur, cur.base.text);
       if (!next) {
         this.ctx.sink.error('npas-model-unknown', `'${cur.base.text}' is not a model or variant of this file`, cur.base.range);
         base = undefined;
@@ -173,11 +245,15 @@ class VariantChains {
   }
 }
 
-function evaluateDeclaration(decl: ModelDeclaration | VariantDeclaration, chains: VariantChains, fileScope: Scope, ctx: EvalContext): EvaluatedModel | undefined {
+function evaluateDeclaration(decl: ModelDeclaration | VariantDeclaration, chains: VariantChains, fileScopeOf: (decl: ModelLike) => Scope, ctx: EvalContext): EvaluatedModel | undefined {
   const chain = chains.resolve(decl);
   if (!chain) return undefined;
   const model = chain.model;
-  const scope = new Scope(fileScope, `model ${model.name.text}`);
+  // The model sees its own file's names; a variant written in another file also sees that
+  // file's names, after the model's (its overrides may use the experiment's constants).
+  const home = fileScopeOf(model);
+  const own = fileScopeOf(decl);
+  const scope = new Scope(home, `model ${model.name.text}`, own === home ? undefined : own);
   // Model parameters are constants with defaults that variants may override.
   for (const p of model.parameters) {
     if (scope.entries.has(p.name.text)) {

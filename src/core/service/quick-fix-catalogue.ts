@@ -52,5 +52,9 @@ export const QUICK_FIX_CATALOGUE: Readonly<Record<DiagnosticCode, string | undef
   'npas-seq-beyond-positions': undefined,
   'npas-units-mixed': undefined,
   'npas-plan': undefined,
+  'npas-import-missing': undefined,
+  'npas-import-cycle': undefined,
+  'npas-import-clash': undefined,
+  'npas-import-name': undefined,
   'npas-internal-error': undefined,
 };

@@ -20,6 +20,8 @@ export function childrenOf(node: TreeNode): TreeNode[] {
   switch (node.kind) {
     case 'SourceFile':
       return [...node.items];
+    case 'Import':
+      return [node.path, ...(node.names ?? [])];
     case 'Binding':
       return node.tiedTo ? [node.name, node.value, node.tiedTo] : [node.name, node.value];
     case 'Block':

@@ -13,10 +13,12 @@ import type {
   BudgetDeclaration,
   Constraint,
   Identifier,
+  ImportDeclaration,
   ModelDeclaration,
   Parameter,
   PlanDeclaration,
   SourceFile,
+  StringLiteral,
   TopLevelItem,
   VariantDeclaration,
 } from './syntax-tree.js';
@@ -102,6 +104,8 @@ class Parser extends StatementParser {
       case 'Identifier':
         // `plan Target {`: a contextual keyword (a binding may still be named `plan`).
         if (t.value === 'plan' && this.peek().kind === 'Identifier' && !this.peek().newlineBefore) return this.parsePlan();
+        // `import "x"` and `from "x" import …`: contextual too, recognised by the string.
+        if ((t.value === 'import' || t.value === 'from') && this.peek().kind === 'String' && !this.peek().newlineBefore) return this.parseImport();
         return this.parseBinding();
       default:
         break;
@@ -195,6 +199,24 @@ class Parser extends StatementParser {
       return undefined;
     }, `plan '${target.text}'`);
     return { kind: 'Plan', keywordRange: { start: keyword.start, end: keyword.end }, target, settings, constraints, range: this.rangeFrom(start) };
+  }
+
+  // Import = "import" String | "from" String "import" Name { "," Name }
+  private parseImport(): ImportDeclaration {
+    const start = this.current.start;
+    const keyword = this.next();
+    const pathToken = this.next();
+    const path: StringLiteral = { kind: 'String', value: pathToken.value, range: { start: pathToken.start, end: pathToken.end } };
+    let names: Identifier[] | undefined;
+    if (keyword.value === 'from') {
+      names = [];
+      if (this.at('Identifier') && this.current.value === 'import' && !this.atLineBreak()) {
+        this.next();
+        do names.push(this.expectIdentifier('a name to import'));
+        while (!this.atLineBreak() && this.accept(','));
+      } else this.expected("'import' and the names to import");
+    }
+    return { kind: 'Import', keywordRange: { start: keyword.start, end: keyword.end }, path, names, range: this.rangeFrom(start) };
   }
 
   // Params = "(" [ Param { "," Param } [ "," ] ] ")"

@@ -314,7 +314,25 @@ export interface Statement {
 
 export type Member = Binding | BlockDeclaration | Statement;
 
+/**
+ * `import "lib.npas"` (every name the file declares or imports) or
+ * `from "lib.npas" import Decoder, d` (only those names): another file's constants, blocks,
+ * models and variants made visible in this one (docs/language.md, "Imports"). The path is
+ * relative to the importing file. `import` and `from` are keywords only here: at the start of a
+ * top-level declaration followed by a string.
+ */
+export interface ImportDeclaration {
+  readonly kind: 'Import';
+  readonly keywordRange: TextRange;
+  /** The file, as written (`value` is the path, `range` covers the quotes). */
+  readonly path: StringLiteral;
+  /** The names a selective import lists; undefined for a whole-file import. */
+  readonly names: readonly Identifier[] | undefined;
+  readonly range: TextRange;
+}
+
 export type TopLevelItem =
+  | ImportDeclaration
   | Binding
   | BlockDeclaration
   | ModelDeclaration

@@ -45,6 +45,8 @@ function outline(file: SourceFile): string {
           return item.name.text;
         case 'Budget':
           return `budget ${item.target.text}{${item.constraints.map((c) => c.metric.map((m) => m.text).join('.')).join(',')}}`;
+        case 'Import':
+          return `import ${JSON.stringify(item.path.value)}${item.names ? `{${item.names.map((n) => n.text).join(',')}}` : ''}`;
         case 'Plan':
           return `plan ${item.target.text}{${[...item.settings.map((b) => b.name.text), ...item.constraints.map((c) => c.metric.map((m) => m.text).join('.'))].join(',')}}`;
         default:
