@@ -81,6 +81,7 @@ function jsonModel(m: ModelReport, depth: number): object {
     budgets: m.budgets.map((b) => ({ constraint: b.constraint, limit: b.limit, value: b.value, ok: b.ok })),
     tree: { ...jsonNode(m.tree, -1, depth) },
     ...(m.parameterization ? { parameterization: m.parameterization } : {}),
+    ...(m.factorized ? { factorized: m.factorized } : {}),
   };
 }
 

@@ -21,6 +21,7 @@ import { resolvePath, type ResolvedPath } from '../sharing/resolve-path.js';
 import { resolveSharing } from '../sharing/resolve-statements.js';
 import { resolveParameterization, type Parameterization } from '../parameterization/resolve-parameterization.js';
 import { transferTable } from '../parameterization/transfer.js';
+import { factorizedWeights } from '../sharing/factorized-weights.js';
 import { measureBudget, prepareBudget, type PreparedConstraint } from './budgets.js';
 import { DTYPE_NAMES, isDType } from './dtypes.js';
 import { DEVICE_NAMES, findDevice, type DeviceProfile } from './devices.js';
@@ -249,6 +250,7 @@ export class Compilation {
   /** A model's report at given settings without its budgets and plans. */
   private plainReport(m: CompiledModel, options: AnalysisOptions): ModelReport {
     const metrics = this.metricsAt(m, options);
+    const factorized = factorizedWeights(m.sharing);
     return {
       name: m.name,
       kind: m.kind,
@@ -265,6 +267,7 @@ export class Compilation {
       budgets: [],
       tree: m.tree,
       ...(m.parameterization ? { parameterization: transferTable(m.parameterization) } : {}),
+      ...(factorized.length > 0 ? { factorized } : {}),
     };
   }
 }

@@ -7,6 +7,7 @@ import { mainWeight } from '../model/main-weight.js';
 import type { WeightSpec } from '../layers/layer-kind.js';
 import * as Q from '../numbers/rational.js';
 import type { AdapterMethod, Modifier } from '../sharing/declarations.js';
+import { factorLayout, factorStorage } from '../sharing/factorization.js';
 import type { NodeReport } from './report-types.js';
 import { attentionKey, NO_STATE, type AttentionEntry, type BankUse, type Tail, type Totals } from './totals.js';
 
@@ -168,9 +169,22 @@ export function layerTotals(
     const isMatrix = w.role === 'matmul' || w.role === 'conv';
     // A hashed memory, bank or dictionary holds base weights: frozen with them.
     const baseKey = trainableBase ? '' : FROZEN_GLOBAL;
+    // A tied weight reads another module's store, whatever would have generated its own.
+    const tied = all.some((m) => m.effect.kind === 'tie-all' || (m.effect.kind === 'tie-main' && w === main));
     for (const m of all) {
       const e = m.effect;
       if (e.kind === 'tie-all' || (e.kind === 'tie-main' && w === main)) wStored = 0n;
+      else if (e.kind === 'factorize' && w.role === 'matmul' && w.matmul && !tied) {
+        // Stored as factors (an MPO's central tensor possibly once model-wide), materialised
+        // from them every training step: effective and active stay the dense weight's.
+        const result = factorLayout(e.method, w.matmul.dOut, w.matmul.dIn);
+        if (result.ok) {
+          const storage = factorStorage(e.method, result.layout, w.copies);
+          wStored = storage.perInstance;
+          if (storage.global > 0n) globals.set(`${baseKey}${e.label}:${w.name}:${w.shape.join('x')}`, storage.global);
+          generation += result.layout.reconstructMacs * BigInt(w.copies);
+        }
+      }
       else if (e.kind === 'hash' && isMatrix) {
         wStored = e.scales ? BigInt(w.copies) : 0n;
         globals.set(`${baseKey}hash@${m.range.start}`, e.memory);

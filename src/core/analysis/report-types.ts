@@ -5,6 +5,7 @@ import type { SourceId } from '../imports/source-id.js';
 import type { WeightRole } from '../layers/layer-kind.js';
 import type { TextRange } from '../syntax/syntax-tree.js';
 import type { TransferTable } from '../parameterization/transfer.js';
+import type { FactorizedWeightRow } from '../sharing/factorized-weights.js';
 import type { DeviceProfile } from './devices.js';
 
 /** Element types the report can be evaluated at (sizes in analysis/dtypes.ts). */
@@ -187,4 +188,6 @@ export interface ModelReport {
   readonly tree: NodeReport;
   /** The `param` statement's table: each weight's init std, LR, multiplier, residual and decay factors. */
   readonly parameterization?: TransferTable;
+  /** The weights `factorize` statements store as factors, with both executions' costs (absent without one). */
+  readonly factorized?: readonly FactorizedWeightRow[];
 }

@@ -51,6 +51,10 @@ export const DIAGNOSTIC_CODES = {
   'npas-route': 'A malformed recursion routing declaration.',
   'npas-allocate': 'An allocation request that cannot be planned (bad arguments, impossible budget).',
   'npas-param': 'A malformed parameterisation (`param mup(…)`): unknown scheme, bad argument, a width or depth that cannot be inferred.',
+  'npas-factorize': 'A malformed factorised-weight declaration (`factorize PATHS: fedpara(rank: R)`, `tensor_train(…)`, `mpo(…)`): unknown method, missing or contradictory ranks, cores or modes.',
+  'npas-factorize-shape': 'Tensor-train or MPO modes that do not multiply to a factorised weight\'s output or input width.',
+  'npas-factorize-target': 'A `factorize` path with no matmul weight under it.',
+  'npas-factorize-larger': 'A factorisation whose factors hold at least as many numbers as the dense weight (a warning: it is counted as written).',
 
   // Budgets.
   'npas-budget-metric': 'An unknown budget metric or metric argument.',

@@ -5,6 +5,7 @@
 import { compile, type Compilation, type CompiledModel } from '../analysis/compilation.js';
 import type { ModelMember, ModuleNode } from '../model/module-tree.js';
 import type { AdapterMethod, PatternStep } from '../sharing/declarations.js';
+import { describeFactorMethod } from '../sharing/factorization.js';
 import { groupDigits } from '../text/number-format.js';
 import type { KvData, MemberData, MoeData, NoteData, ReadData, RunData, StoreData, StructureData } from './types.js';
 
@@ -104,6 +105,17 @@ function describe(m: CompiledModel, text: string): StructureData {
           e.kind === 'bank' ? `bank ${e.label}: ${groupDigits(e.params)} params` : e.kind === 'hash' ? `hashed memory: ${groupDigits(e.memory)} params` : `dictionary: ${e.atoms} atoms`;
         addStore({ id, kind: e.kind, label, declaration: slice(mod.range), range: mod.range });
         reads.push({ store: id, ...reader });
+        break;
+      }
+      case 'factorize': {
+        // Every reader's weights are its own factors (a note); an MPO central tensor shared across
+        // layers is one store that every instance under the statement reads.
+        notes.push({ kind: 'factorize', member: reader.member, index: reader.index, label: `${describeFactorMethod(e.method)}${reader.sub ? ` on ${reader.sub}` : ''}`, range: mod.range });
+        if (e.method.kind === 'mpo' && e.method.central === 'layers') {
+          const id = `factor:${e.label}`;
+          addStore({ id, kind: 'factor', label: 'MPO central tensors', declaration: slice(mod.range), range: mod.range });
+          reads.push({ store: id, ...reader });
+        }
         break;
       }
       case 'adapter':

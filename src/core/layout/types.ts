@@ -59,7 +59,7 @@ export interface MemberData {
   readonly range: Range;
 }
 
-export type StoreKind = 'slot' | 'tie' | 'hash' | 'bank' | 'dict';
+export type StoreKind = 'slot' | 'tie' | 'hash' | 'bank' | 'dict' | 'factor';
 
 /** A store that more than one reader takes weights from, or that generates weights (hash, bank, dict). */
 export interface StoreData {
@@ -90,7 +90,7 @@ export interface KvData {
 
 /** Adapters (LoRA and relatives), routing and other annotations that are not stores. */
 export interface NoteData {
-  readonly kind: 'adapter' | 'route' | 'freeze' | 'train' | 'heads';
+  readonly kind: 'adapter' | 'route' | 'freeze' | 'train' | 'heads' | 'factorize';
   readonly member: string;
   readonly index: number | null;
   readonly label: string;

@@ -24,7 +24,7 @@ export interface CallSite {
   readonly statement: string | undefined;
 }
 
-export type StatementMethodSlot = 'share' | 'share kv' | 'share heads' | 'relax' | 'adapt' | 'hash' | 'bank' | 'dict' | 'route' | 'param';
+export type StatementMethodSlot = 'share' | 'share kv' | 'share heads' | 'relax' | 'adapt' | 'hash' | 'bank' | 'dict' | 'route' | 'param' | 'factorize';
 
 export type CompletionSite =
   | { readonly kind: 'none' }
@@ -159,7 +159,7 @@ export function completionContext(text: string, file: SourceFile, offset: number
         const modifier = item[1]?.kind === 'Identifier' && (item[1].value === 'kv' || item[1].value === 'heads') && item[2]?.kind === 'Identifier' ? item[1].value : undefined;
         return at({ kind: 'method', slot: modifier === 'kv' ? 'share kv' : modifier === 'heads' ? 'share heads' : 'share' });
       }
-      if (keyword === 'adapt' || keyword === 'hash' || keyword === 'bank' || keyword === 'dict' || keyword === 'route') return at({ kind: 'method', slot: keyword });
+      if (keyword === 'adapt' || keyword === 'hash' || keyword === 'bank' || keyword === 'dict' || keyword === 'route' || keyword === 'factorize') return at({ kind: 'method', slot: keyword });
       return at({ kind: 'expression' });
     }
     if (keyword === 'allocate') return at({ kind: 'expression' });

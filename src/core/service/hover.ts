@@ -15,6 +15,7 @@ import { resolvePrecision } from '../analysis/precision.js';
 import { DTYPE_BITS, isDType } from '../analysis/dtypes.js';
 import type { BudgetResult, ModelReport, NodeReport, ParamCounts } from '../analysis/report-types.js';
 import type { Factor, TransferTable } from '../parameterization/transfer.js';
+import type { FactorizedWeightRow } from '../sharing/factorized-weights.js';
 import { ACTIVATIONS } from '../layers/arg-specs.js';
 import type { LayerKind } from '../layers/layer-kind.js';
 import * as Q from '../numbers/rational.js';
@@ -50,6 +51,12 @@ export function hoverAt(text: string, analysis: AnalysisResult, offset: number):
     const decl = analysis.file.items.find((i) => (i.kind === 'Model' || i.kind === 'Variant') && i.range.start <= offset && offset < i.range.end);
     const table = decl && (decl.kind === 'Model' || decl.kind === 'Variant') ? indexOf(analysis).model(decl.name.text)?.parameterization : undefined;
     if (table) return { range: { start: token.start, end: token.end }, markdown: `\`param\` — ${KEYWORD_DOCS.param}\n\n${parameterizationMarkdown(table)}` };
+  }
+  if (token?.kind === 'factorize') {
+    // The statement's keyword shows the weights it factorises and both executions' costs.
+    const decl = analysis.file.items.find((i) => (i.kind === 'Model' || i.kind === 'Variant') && i.range.start <= offset && offset < i.range.end);
+    const rows = decl && (decl.kind === 'Model' || decl.kind === 'Variant') ? indexOf(analysis).model(decl.name.text)?.factorized?.filter((r) => r.statement.start <= offset && offset < r.statement.end) : undefined;
+    if (rows && rows.length > 0) return { range: { start: token.start, end: token.end }, markdown: `\`factorize\` — ${KEYWORD_DOCS.factorize}\n\n${factorizedMarkdown(rows)}` };
   }
   if (token && KEYWORD_DOCS[token.kind]) return { range: { start: token.start, end: token.end }, markdown: `\`${token.kind}\` — ${KEYWORD_DOCS[token.kind]}` };
   return undefined;
@@ -147,6 +154,22 @@ export function parameterizationMarkdown(t: TransferTable): string {
     seen.add(r.weightClass);
     lines.push(`| ${r.weightClass} | \`${r.path}\` | ${factor(r.initStd, 'norm 1, bias 0')} | ${factor(r.lr, '')} | ${factor(r.output, '')} | ${factor(r.residual, '')} | ${factor(r.weightDecay, 'none')} |`);
   }
+  return lines.join('\n');
+}
+
+/** The weights a `factorize` statement stores as factors, and what each execution costs (a multiply-add = 2 FLOPs). */
+export function factorizedMarkdown(rows: readonly FactorizedWeightRow[]): string {
+  const lines = [
+    '| weight | method | stored / dense | materialise per step | per token: dense · factors |',
+    '|:--|:--|--:|--:|:--|',
+  ];
+  for (const r of rows) {
+    const copies = r.copies > 1 ? ` ×${r.copies}` : '';
+    const central = r.centralShared && r.centralShared !== 'own' ? ` (central ${groupDigits(r.centralElements)} once per ${r.centralShared === 'layers' ? 'weight across layers' : 'layer across experts'})` : '';
+    const perToken = `${compactFlops(2n * r.denseMacsPerToken)} · ${compactFlops(2n * r.chainMacsPerToken)}${r.chainSetupMacs > 0n ? ` (+${compactFlops(2n * r.chainSetupMacs)}/step)` : ''}, ${r.cheaperPerToken === 'factors' ? 'factors cheaper' : 'dense cheaper'}`;
+    lines.push(`| \`${r.path}\` ${r.dOut}×${r.dIn}${copies} | ${r.method} | ${groupDigits(r.factorElements)} / ${groupDigits(r.denseElements)}${central} | ${compactFlops(2n * r.reconstructMacs)} | ${perToken} |`);
+  }
+  lines.push('', 'The engine counts reconstruct-then-matmul: W materialised once per training step (6 × its MACs in training FLOPs), then the dense matmul; applying the factors per token is shown for comparison (FLOPs, a multiply-add = 2).');
   return lines.join('\n');
 }
 

@@ -93,7 +93,26 @@ export const ADAPTERS: readonly StatementMethod[] = [
 ];
 
 /** The method each other statement takes after its `:`. */
-export const STATEMENT_METHODS: Readonly<Record<'hash' | 'bank' | 'dict' | 'route' | 'param', readonly StatementMethod[]>> = {
+const TRAIN_ARGS: readonly MethodArg[] = [
+  { name: 'rank', required: false, doc: 'Every inner rank (bond dimension) r₁ … r_{d−1}.' },
+  { name: 'ranks', required: false, doc: 'The d − 1 inner ranks, e.g. [4, 8, 4].' },
+  { name: 'cores', required: false, doc: 'Number of cores d: each width is split into d balanced modes.' },
+  { name: 'modes_out', required: false, doc: 'Row modes m₁ … m_d, multiplying to d_out.' },
+  { name: 'modes_in', required: false, doc: 'Column modes n₁ … n_d, multiplying to d_in.' },
+];
+
+export const STATEMENT_METHODS: Readonly<Record<'hash' | 'bank' | 'dict' | 'route' | 'param' | 'factorize', readonly StatementMethod[]>> = {
+  factorize: [
+    { name: 'fedpara', call: true, args: [{ name: 'rank', required: true, doc: 'Rank R of each of the two Hadamard factors: 2R·(d_out + d_in) stored, rank up to R².' }], snippet: 'fedpara(rank: ${1:16})', doc: 'FedPara: W = (X₁Y₁ᵀ) ⊙ (X₂Y₂ᵀ), a low-rank Hadamard product.' },
+    { name: 'tensor_train', call: true, args: TRAIN_ARGS, snippet: 'tensor_train(rank: ${1:8}, cores: ${2:4})', doc: 'Tensor-train matrix (Novikov et al.): cores G_k of r_{k−1}·m_k·n_k·r_k each.' },
+    {
+      name: 'mpo',
+      call: true,
+      args: [...TRAIN_ARGS, { name: 'central', required: false, doc: 'Where the central tensor is stored once: layers (default, MPOBERT), experts (MPOE) or own.', values: ['layers', 'experts', 'own'] }],
+      snippet: 'mpo(rank: ${1:8}, cores: ${2:5})',
+      doc: 'Matrix product operator (Gao et al.): a tensor train whose central tensor is shared across layers or experts.',
+    },
+  ],
   // From the parameterisation tables themselves, so completion offers exactly what the engine reads.
   param: SCHEMES.map((scheme) => ({
     name: scheme.name,
@@ -148,6 +167,7 @@ export const MEMBER_KEYWORDS: readonly { readonly keyword: string; readonly snip
   { keyword: 'freeze', snippet: 'freeze ${1:embed}', doc: 'Marks stored weights as not trainable.' },
   { keyword: 'train', snippet: 'train ${1:embed}', doc: 'Marks stored weights as trainable.' },
   { keyword: 'allocate', snippet: 'allocate params: ${1:1M}', doc: 'Asks the NPAS allocator for a plan storing exactly N parameters.' },
+  { keyword: 'factorize', snippet: 'factorize ${1:body}: fedpara(rank: ${2:16})', doc: 'Stores matmul weights as factors (FedPara, tensor train, MPO) materialised each step.' },
   { keyword: 'param', snippet: 'param ${1:mup}(base_width: ${2:256})', doc: 'A parameterisation (sp, mup, depth_mup, completep, u_mup): every weight\'s init std, LR, multiplier, residual scale and weight decay relative to a tuned base model.' },
 ];
 
@@ -178,5 +198,6 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   train: '`train PATHS`: stored weights that receive gradients (overrides an adapter\'s frozen base).',
   allocate: '`allocate params: N, …`: a request for the NPAS allocator.',
   param: '`param scheme(base_width: W, base_depth: D, lr: η)`: the parameterisation (sp, mup, depth_mup, completep, u_mup) — each weight\'s init std, Adam LR, multiplier, residual branch scale and weight decay as factors of the tuned base model\'s (`npas param`).',
+  factorize: '`factorize PATHS: fedpara(rank: R)` / `tensor_train(rank: r, cores: d)` / `mpo(rank: r, cores: d, central: layers)`: every matmul weight under the paths is stored as factors and materialised from them each training step — stored counts the factors, effective the dense weights.',
   relax: '`relax adapter`: adds a separate adapter to every instance of a shared stack (Relaxed Recursive Transformers).',
 };

@@ -8,6 +8,7 @@
 import type { Rational } from '../numbers/rational.js';
 import type { TextRange } from '../syntax/syntax-tree.js';
 import type { ResolvedPath } from './resolve-path.js';
+import type { FactorMethod, FactorTarget } from './factorization.js';
 import type { KvProducerMap, SlotMap } from './slot-map.js';
 
 /** One step of a path pattern: a member/weight name, or a concrete instance index. */
@@ -51,6 +52,12 @@ export type ModifierEffect =
   | { readonly kind: 'bank'; readonly label: string; readonly params: bigint; readonly templates: number; readonly fixed: boolean }
   /** MASA: each projection type is a mix of `atoms` shared atoms. */
   | { readonly kind: 'dict'; readonly atoms: number }
+  /**
+   * `factorize`: every matmul weight under the paths (or the named one) is stored as factors
+   * (FedPara, tensor train, MPO) and materialised from them each step (factorization.ts).
+   * `label` keys an MPO's central tensor shared across layers.
+   */
+  | { readonly kind: 'factorize'; readonly method: FactorMethod; readonly label: string; readonly targets: readonly FactorTarget[] }
   | { readonly kind: 'freeze' }
   | { readonly kind: 'train' };
 

@@ -16,6 +16,7 @@ import { groupDigits } from '../text/number-format.js';
 import { asStatementCall, readIntList, readStatementArgs, type StatementCall } from './statement-args.js';
 import { conflictingStatement } from '../allocation/conflicts.js';
 import { resolveAllocation } from '../allocation/allocate-statement.js';
+import { factorTargets, readFactorMethod } from './resolve-factorize.js';
 
 export interface ScopedStatement {
   readonly statement: Statement;
@@ -171,6 +172,17 @@ function resolveStatement(s: Statement, scope: Scope, b: Builder): void {
       for (const t of s.targets) {
         const r = resolvePath(t, b.members, scope, ctx);
         if (r) b.modifiers.push({ id: b.nextId++, pattern: r.pattern, effect: { kind: 'dict', atoms: args.get('atoms') as number }, range: s.range });
+      }
+      return;
+    }
+    case 'factorize': {
+      const method = s.value ? readFactorMethod(s.value, scope, ctx) : undefined;
+      if (!method) return;
+      const label = `factorize@${s.range.start}`;
+      for (const t of s.targets) {
+        const r = resolvePath(t, b.members, scope, ctx);
+        const targets = r ? factorTargets(method, r, t.range, ctx) : undefined;
+        if (r && targets) b.modifiers.push({ id: b.nextId++, pattern: r.pattern, effect: { kind: 'factorize', method, label, targets }, range: s.range });
       }
       return;
     }

@@ -27,6 +27,24 @@ describe('sharing structure', () => {
     assert.equal(base.stores.filter((x) => x.kind === 'slot').length, 0);
   });
 
+  it('factorize: a note on each factorised member; an MPO central tensor shared across layers is one store every instance reads', () => {
+    const s = sharingStructure(`model F {
+  block L { lin = Linear(64, 64) }
+  body = L * 3
+  head = Linear(64, 10)
+  factorize body: mpo(rank: 4, cores: 3)
+  factorize head: fedpara(rank: 2)
+}
+`).get('F')!;
+    assert.deepEqual(s.notes.filter((n) => n.kind === 'factorize').map((n) => [n.member, n.label]), [
+      ['body', 'MPO 3 cores r=4, central shared across layers'],
+      ['head', 'FedPara R=2'],
+    ]);
+    const central = s.stores.filter((x) => x.kind === 'factor');
+    assert.equal(central.length, 1);
+    assert.deepEqual(s.reads.filter((r) => r.store === central[0]!.id).map((r) => r.member), ['body']);
+  });
+
   it('CLA: share kv every(2) makes even instances produce and odd ones read the previous cache', () => {
     const s = sharingStructure(example('cla-mlkv')).get('Llama3_8B_CLA2')!;
     assert.equal(s.kv.length, 1);

@@ -21,7 +21,7 @@ const MODEL = (statement: string): string => `model M {
 }
 `;
 
-const STATEMENT_CODES = new Set(['npas-share-strategy', 'npas-adapter', 'npas-hash', 'npas-bank', 'npas-route', 'npas-param', 'npas-kv-source', 'npas-share-target', 'npas-syntax-expected', 'npas-syntax-unexpected-token']);
+const STATEMENT_CODES = new Set(['npas-share-strategy', 'npas-adapter', 'npas-hash', 'npas-bank', 'npas-route', 'npas-param', 'npas-factorize', 'npas-factorize-shape', 'npas-factorize-target', 'npas-kv-source', 'npas-share-target', 'npas-syntax-expected', 'npas-syntax-unexpected-token']);
 
 const statements: string[] = [
   // The stack has 4 instances, as many as the map snippet's default lists.
@@ -34,6 +34,7 @@ const statements: string[] = [
   ...STATEMENT_METHODS.dict.map((m) => `dict body.attn: ${filled(m.snippet)}`),
   ...STATEMENT_METHODS.route.map((m) => `route body: ${filled(m.snippet).replace('3', '2')}`),
   ...STATEMENT_METHODS.param.map((m) => `param ${filled(m.snippet)}`),
+  ...STATEMENT_METHODS.factorize.map((m) => `factorize body: ${filled(m.snippet)}`),
 ];
 
 for (const statement of statements) {

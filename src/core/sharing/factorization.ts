@@ -1,0 +1,232 @@
+// Factorised weight parameterisations: a dense matrix W (d_out × d_in) stored as smaller factors
+// and materialised from them. One place holds the layouts and their exact costs, so the counting
+// (layer-totals.ts), the hover and the exporter (kernels/generated/factorized.ts) agree.
+//
+// - FedPara (Hyeon-Woo, Ye-Bin & Oh, ICLR 2022), low-rank Hadamard product:
+//   W = (X₁Y₁ᵀ) ⊙ (X₂Y₂ᵀ), X_i ∈ ℝ^{m×R}, Y_i ∈ ℝ^{n×R}: 2R(m + n) stored, rank up to R².
+// - Tensor train / matrix product operator (Novikov et al., NeurIPS 2015; Gao et al., Phys. Rev.
+//   Research 2020): W reshaped to a 2d-way tensor with modes m₁…m_d (rows, ∏ m_k = d_out) and
+//   n₁…n_d (columns, ∏ n_k = d_in) is a chain of cores G_k ∈ ℝ^{r_{k−1}×m_k×n_k×r_k}, r₀ = r_d = 1.
+//   MPO names the middle core (index ⌊d/2⌋) the central tensor and the others auxiliary tensors;
+//   MPOBERT shares the central tensor across layers, MPOE across experts.
+//
+// Every count is exact (bigint), in multiply-adds (MACs; a multiply-add is 2 FLOPs).
+
+/** Where an MPO's central tensor is stored once. */
+export type CentralSharing =
+  /** One central tensor per weight name and shape for every instance under the statement's paths (MPOBERT: across layers). */
+  | 'layers'
+  /** One central tensor per layer instance, shared by its copies (MPOE: across the experts of an MoE layer). */
+  | 'experts'
+  /** Every copy owns its central tensor (plain MPO compression). */
+  | 'own';
+
+export const CENTRAL_SHARINGS: readonly CentralSharing[] = ['layers', 'experts', 'own'];
+
+export type FactorMethod =
+  | { readonly kind: 'fedpara'; readonly rank: number }
+  | {
+      readonly kind: 'tensor_train' | 'mpo';
+      /** Number of cores d (≥ 2). */
+      readonly cores: number;
+      /** Row modes m₁…m_d (∏ = d_out); undefined: d balanced factors of each weight's d_out. */
+      readonly modesOut: readonly number[] | undefined;
+      /** Column modes n₁…n_d (∏ = d_in); undefined: d balanced factors of each weight's d_in. */
+      readonly modesIn: readonly number[] | undefined;
+      /** The d − 1 inner ranks r₁…r_{d−1} (bond dimensions). */
+      readonly ranks: readonly number[];
+      /** MPO only: where the central tensor lives; `own` for a tensor train. */
+      readonly central: CentralSharing;
+    };
+
+/** A distinct matmul weight a `factorize` path reaches (for the per-weight table; counts come from the walk). */
+export interface FactorTarget {
+  /** The module path under the statement's target (`body.attn`). */
+  readonly path: string;
+  readonly weight: string;
+  readonly dOut: number;
+  readonly dIn: number;
+  /** Copies per layer instance (MoE experts). */
+  readonly copies: number;
+}
+
+/** One stored factor of a weight: its name (as exported) and shape. */
+export interface FactorTensor {
+  readonly name: string;
+  readonly shape: readonly number[];
+}
+
+/** How one d_out × d_in weight is stored and what materialising or applying it costs. */
+export interface FactorLayout {
+  /** The stored factors of one copy, in order (for a TT/MPO: G₁…G_d). */
+  readonly factors: readonly FactorTensor[];
+  /** The index in `factors` of an MPO's central tensor (shared per `central`); undefined otherwise. */
+  readonly centralIndex: number | undefined;
+  /** Elements of all factors of one copy. */
+  readonly elements: bigint;
+  /** Elements of the central tensor (0 without one). */
+  readonly centralElements: bigint;
+  /** MACs to materialise the dense W from its factors once (reconstruct-then-matmul). */
+  readonly reconstructMacs: bigint;
+  /** MACs to apply the factors to one input vector without materialising W (factor chain). */
+  readonly chainMacsPerToken: bigint;
+  /** MACs the factor chain spends once per step before any token (FedPara's Khatri–Rao factors). */
+  readonly chainSetupMacs: bigint;
+  /** The TT/MPO modes actually used (after balancing), for hovers and the exporter. */
+  readonly modesOut: readonly number[];
+  readonly modesIn: readonly number[];
+  /** r₀ … r_d for a TT/MPO (r₀ = r_d = 1); [R] for FedPara. */
+  readonly ranks: readonly number[];
+}
+
+const big = (n: number): bigint => BigInt(n);
+const product = (xs: readonly number[], from = 0, to = xs.length): bigint => {
+  let p = 1n;
+  for (let i = from; i < to; i++) p *= big(xs[i]!);
+  return p;
+};
+
+/**
+ * `n` split into `parts` factors as evenly as possible: its prime factors, largest first, each
+ * multiplied into the currently smallest part (the earliest on a tie); the parts are returned
+ * largest first. A prime n gives [n, 1, …, 1].
+ */
+export function balancedModes(n: number, parts: number): number[] {
+  const primes: number[] = [];
+  let rest = n;
+  for (let p = 2; p * p <= rest; p++) {
+    while (rest % p === 0) {
+      primes.push(p);
+      rest /= p;
+    }
+  }
+  if (rest > 1) primes.push(rest);
+  primes.sort((a, b) => b - a);
+  const out = new Array<number>(parts).fill(1);
+  for (const p of primes) {
+    let smallest = 0;
+    for (let i = 1; i < parts; i++) if (out[i]! < out[smallest]!) smallest = i;
+    out[smallest]! *= p;
+  }
+  return out.sort((a, b) => b - a);
+}
+
+/** What is wrong with a method for one weight, or its layout. */
+export type FactorResult = { readonly ok: true; readonly layout: FactorLayout } | { readonly ok: false; readonly message: string };
+
+/** The layout of a d_out × d_in weight under `method`. */
+export function factorLayout(method: FactorMethod, dOut: number, dIn: number): FactorResult {
+  if (method.kind === 'fedpara') return { ok: true, layout: fedparaLayout(method.rank, dOut, dIn) };
+  const d = method.cores;
+  const modesOut = method.modesOut ?? balancedModes(dOut, d);
+  const modesIn = method.modesIn ?? balancedModes(dIn, d);
+  if (product(modesOut) !== big(dOut)) return { ok: false, message: `modes_out [${modesOut.join(', ')}] multiply to ${product(modesOut)}, not the weight's d_out ${dOut}` };
+  if (product(modesIn) !== big(dIn)) return { ok: false, message: `modes_in [${modesIn.join(', ')}] multiply to ${product(modesIn)}, not the weight's d_in ${dIn}` };
+  const ranks = [1, ...method.ranks, 1];
+  return { ok: true, layout: trainLayout(modesOut, modesIn, ranks, method.kind === 'mpo') };
+}
+
+/**
+ * FedPara, W = (X₁Y₁ᵀ) ⊙ (X₂Y₂ᵀ) with m = d_out, n = d_in.
+ * - Reconstruct: two rank-R products (m·n·R MACs each) and the Hadamard product (m·n
+ *   multiplies, counted one MAC each): m·n·(2R + 1).
+ * - Factor chain: W = (X₁ • X₂)(Y₁ • Y₂)ᵀ with • the face-splitting (row-wise Khatri–Rao)
+ *   product, a rank-R² factorisation; forming X₁ • X₂ and Y₁ • Y₂ is R²·(m + n) multiplies per
+ *   step, and applying it R²·(m + n) MACs per token.
+ */
+function fedparaLayout(rank: number, dOut: number, dIn: number): FactorLayout {
+  const r = big(rank);
+  const m = big(dOut);
+  const n = big(dIn);
+  const factors: FactorTensor[] = [
+    { name: 'x1', shape: [dOut, rank] },
+    { name: 'y1', shape: [dIn, rank] },
+    { name: 'x2', shape: [dOut, rank] },
+    { name: 'y2', shape: [dIn, rank] },
+  ];
+  const chain = r * r * (m + n);
+  return {
+    factors,
+    centralIndex: undefined,
+    elements: 2n * r * (m + n),
+    centralElements: 0n,
+    reconstructMacs: m * n * (2n * r + 1n),
+    chainMacsPerToken: chain,
+    chainSetupMacs: chain,
+    modesOut: [dOut],
+    modesIn: [dIn],
+    ranks: [rank],
+  };
+}
+
+/**
+ * A tensor train of cores G_k ∈ ℝ^{r_{k−1}×m_k×n_k×r_k}.
+ * - Reconstruct: merge the cores one by one; left to right, merging G_{k+1} into the product of
+ *   G₁…G_k (a (∏_{l≤k} m_l n_l) × r_k matrix) costs (∏_{l≤k} m_l n_l)·r_k·m_{k+1}n_{k+1}r_{k+1}
+ *   MACs; right to left mirrors it. The cheaper sweep is counted.
+ * - Factor chain: contract the input (n₁…n_d) with one core at a time; right to left, core k
+ *   costs (∏_{l<k} n_l)(∏_{l>k} m_l)·r_{k−1}m_k n_k r_k MACs, left to right
+ *   (∏_{l<k} m_l)(∏_{l>k} n_l)·r_{k−1}m_k n_k r_k. The cheaper sweep is counted.
+ */
+function trainLayout(modesOut: readonly number[], modesIn: readonly number[], ranks: readonly number[], mpo: boolean): FactorLayout {
+  const d = modesOut.length;
+  const r = (k: number): bigint => big(ranks[k]!);
+  const mn = (k: number): bigint => big(modesOut[k]!) * big(modesIn[k]!);
+  const factors: FactorTensor[] = [];
+  let elements = 0n;
+  for (let k = 0; k < d; k++) {
+    factors.push({ name: `core${k + 1}`, shape: [ranks[k]!, modesOut[k]!, modesIn[k]!, ranks[k + 1]!] });
+    elements += r(k) * mn(k) * r(k + 1);
+  }
+  let left = 0n;
+  let prefix = 1n;
+  for (let k = 0; k < d - 1; k++) {
+    prefix *= mn(k);
+    left += prefix * r(k + 1) * mn(k + 1) * r(k + 2);
+  }
+  let right = 0n;
+  let suffix = 1n;
+  for (let k = d - 1; k > 0; k--) {
+    suffix *= mn(k);
+    right += suffix * r(k) * mn(k - 1) * r(k - 1);
+  }
+  let chainRight = 0n;
+  let chainLeft = 0n;
+  for (let k = 0; k < d; k++) {
+    const core = r(k) * mn(k) * r(k + 1);
+    chainRight += product(modesIn, 0, k) * product(modesOut, k + 1) * core;
+    chainLeft += product(modesOut, 0, k) * product(modesIn, k + 1) * core;
+  }
+  const centralIndex = mpo ? Math.floor(d / 2) : undefined;
+  const central = centralIndex === undefined ? 0n : r(centralIndex) * mn(centralIndex) * r(centralIndex + 1);
+  return {
+    factors,
+    centralIndex,
+    elements,
+    centralElements: central,
+    reconstructMacs: left < right ? left : right,
+    chainMacsPerToken: chainLeft < chainRight ? chainLeft : chainRight,
+    chainSetupMacs: 0n,
+    modesOut,
+    modesIn,
+    ranks,
+  };
+}
+
+/** Stored elements of `copies` copies of one weight in one layer instance, and the central tensor kept once model-wide (`layers`). */
+export function factorStorage(method: FactorMethod, layout: FactorLayout, copies: number): { readonly perInstance: bigint; readonly global: bigint } {
+  const c = big(copies);
+  if (method.kind === 'fedpara' || method.central === 'own') return { perInstance: layout.elements * c, global: 0n };
+  const aux = layout.elements - layout.centralElements;
+  if (method.central === 'experts') return { perInstance: aux * c + layout.centralElements, global: 0n };
+  return { perInstance: aux * c, global: layout.centralElements };
+}
+
+/** A short label of a method, for drawings and hovers: `FedPara R=8`, `TT 4 cores r=[4, 4, 4]`, `MPO 5 cores r=8, central per layers`. */
+export function describeFactorMethod(method: FactorMethod): string {
+  if (method.kind === 'fedpara') return `FedPara R=${method.rank}`;
+  const uniform = method.ranks.every((r) => r === method.ranks[0]);
+  const ranks = uniform ? `r=${method.ranks[0]}` : `r=[${method.ranks.join(', ')}]`;
+  if (method.kind === 'tensor_train') return `TT ${method.cores} cores ${ranks}`;
+  return `MPO ${method.cores} cores ${ranks}${method.central === 'own' ? '' : `, central shared across ${method.central}`}`;
+}

@@ -1,0 +1,71 @@
+// The per-weight table of a model's factorised weights: for each distinct weight a `factorize`
+// statement reaches, what it stores and the two ways of executing it — materialising W once per
+// step and applying the dense matmul (what the engine counts), or applying the factors to each
+// token (shown beside it, with the cheaper per token named). Hover and `npas budget --json` read it.
+
+import type { TextRange } from '../syntax/syntax-tree.js';
+import type { ResolvedSharing } from './declarations.js';
+import { describeFactorMethod, factorLayout } from './factorization.js';
+
+export interface FactorizedWeightRow {
+  /** The `factorize` statement that factorises it. */
+  readonly statement: TextRange;
+  /** `body.attn.q`: the module path and weight name. */
+  readonly path: string;
+  /** The method as a short label (`FedPara R=8`, `TT 6 cores r=4`). */
+  readonly method: string;
+  readonly dOut: number;
+  readonly dIn: number;
+  /** Copies per layer instance (MoE experts). */
+  readonly copies: number;
+  /** Factor shapes of one copy, in order. */
+  readonly factors: readonly (readonly number[])[];
+  /** Numbers in the factors of one copy, and in the dense W. */
+  readonly factorElements: bigint;
+  readonly denseElements: bigint;
+  /** An MPO's central tensor (0 without one), and where it is stored once. */
+  readonly centralElements: bigint;
+  readonly centralShared: 'layers' | 'experts' | 'own' | undefined;
+  /** Materialising W from its factors, per copy and step (counted in flops.train as 6 × this). */
+  readonly reconstructMacs: bigint;
+  /** The dense matmul per token (what the engine counts: the materialised W applied). */
+  readonly denseMacsPerToken: bigint;
+  /** Applying the factors to one token without materialising W, and their once-per-step setup. */
+  readonly chainMacsPerToken: bigint;
+  readonly chainSetupMacs: bigint;
+  /** Which execution costs fewer MACs per token (the engine's counts use `dense`; see docs/language.md). */
+  readonly cheaperPerToken: 'dense' | 'factors';
+}
+
+export function factorizedWeights(sharing: ResolvedSharing): FactorizedWeightRow[] {
+  const rows: FactorizedWeightRow[] = [];
+  for (const m of sharing.modifiers) {
+    const e = m.effect;
+    if (e.kind !== 'factorize') continue;
+    for (const t of e.targets) {
+      const result = factorLayout(e.method, t.dOut, t.dIn);
+      if (!result.ok) continue;
+      const l = result.layout;
+      const dense = BigInt(t.dOut) * BigInt(t.dIn);
+      rows.push({
+        statement: m.range,
+        path: t.path === '' ? t.weight : `${t.path}.${t.weight}`,
+        method: describeFactorMethod(e.method),
+        dOut: t.dOut,
+        dIn: t.dIn,
+        copies: t.copies,
+        factors: l.factors.map((f) => f.shape),
+        factorElements: l.elements,
+        denseElements: dense,
+        centralElements: l.centralElements,
+        centralShared: e.method.kind === 'mpo' ? e.method.central : undefined,
+        reconstructMacs: l.reconstructMacs,
+        denseMacsPerToken: dense,
+        chainMacsPerToken: l.chainMacsPerToken,
+        chainSetupMacs: l.chainSetupMacs,
+        cheaperPerToken: l.chainMacsPerToken < dense ? 'factors' : 'dense',
+      });
+    }
+  }
+  return rows;
+}

@@ -1,0 +1,125 @@
+// `factorize PATHS: fedpara(rank: R)` / `tensor_train(…)` / `mpo(…)`: the statement's arguments
+// checked, and every matmul weight under its paths checked against the layout (modes that
+// multiply to the weight's widths), with located diagnostics. The layouts and costs themselves
+// live in factorization.ts.
+
+import type { ModuleNode } from '../model/module-tree.js';
+import type { EvalContext } from '../semantics/evaluator.js';
+import type { Scope } from '../semantics/scope.js';
+import type { Expression, TextRange } from '../syntax/syntax-tree.js';
+import { CENTRAL_SHARINGS, factorLayout, type CentralSharing, type FactorMethod, type FactorTarget } from './factorization.js';
+import type { ResolvedPath } from './resolve-path.js';
+import { asStatementCall, readStatementArgs, type StatementArgSpec } from './statement-args.js';
+
+export const FACTORIZE_METHODS = ['fedpara', 'tensor_train', 'mpo'] as const;
+
+/** The arguments of the TT/MPO methods; FedPara takes `rank` only. */
+const TRAIN_ARGS: readonly StatementArgSpec[] = [
+  { name: 'rank', type: 'int', required: false, min: 1 },
+  { name: 'ranks', type: 'int-list', required: false },
+  { name: 'cores', type: 'int', required: false, min: 2 },
+  { name: 'modes_out', type: 'int-list', required: false },
+  { name: 'modes_in', type: 'int-list', required: false },
+];
+
+/** Reads the method call after `factorize PATHS:`; undefined (with a diagnostic) when malformed. */
+export function readFactorMethod(value: Expression, scope: Scope, ctx: EvalContext): FactorMethod | undefined {
+  const call = asStatementCall(value);
+  if (!call || !(FACTORIZE_METHODS as readonly string[]).includes(call.name)) {
+    ctx.sink.error('npas-factorize', 'a factorisation is `fedpara(rank: R)`, `tensor_train(rank: r, cores: d)` or `mpo(rank: r, cores: d)` (or with modes_out/modes_in lists)', value.range);
+    return undefined;
+  }
+  if (call.name === 'fedpara') {
+    const args = readStatementArgs(call, [{ name: 'rank', type: 'int', required: true, min: 1 }], 'npas-factorize', scope, ctx);
+    return args ? { kind: 'fedpara', rank: args.get('rank') as number } : undefined;
+  }
+  const mpo = call.name === 'mpo';
+  // `central` is a name (`layers`, `experts`, `own`), read syntactically before the numbers.
+  let central: CentralSharing = mpo ? 'layers' : 'own';
+  const numeric = call.args.filter((a) => a.name?.text !== 'central');
+  const centralArg = call.args.find((a) => a.name?.text === 'central');
+  if (centralArg) {
+    const v = centralArg.value;
+    const name = v.kind === 'Name' ? v.name.text : undefined;
+    if (!mpo) {
+      ctx.sink.error('npas-factorize', "only mpo() has a central tensor to share ('central:')", centralArg.range);
+      return undefined;
+    }
+    if (!name || !(CENTRAL_SHARINGS as readonly string[]).includes(name)) {
+      ctx.sink.error('npas-factorize', `mpo(): 'central' is one of ${CENTRAL_SHARINGS.join(', ')}`, v.range);
+      return undefined;
+    }
+    central = name as CentralSharing;
+  }
+  const args = readStatementArgs({ ...call, args: numeric }, TRAIN_ARGS, 'npas-factorize', scope, ctx);
+  if (!args) return undefined;
+  const rank = args.get('rank') as number | undefined;
+  const ranks = args.get('ranks') as readonly number[] | undefined;
+  const coresArg = args.get('cores') as number | undefined;
+  const modesOut = args.get('modes_out') as readonly number[] | undefined;
+  const modesIn = args.get('modes_in') as readonly number[] | undefined;
+  const fail = (message: string): undefined => {
+    ctx.sink.error('npas-factorize', `${call.name}(): ${message}`, call.argsRange);
+    return undefined;
+  };
+  if ((modesOut === undefined) !== (modesIn === undefined)) return fail('give both modes_out and modes_in, or neither (then cores: d balances each width into d modes)');
+  const cores = modesOut?.length ?? coresArg;
+  if (cores === undefined) return fail("needs 'cores' (the number of cores d) or the modes_out and modes_in lists");
+  if (modesOut && modesIn) {
+    if (modesOut.length !== modesIn.length) return fail(`modes_out has ${modesOut.length} modes and modes_in ${modesIn.length}; a core takes one of each`);
+    if (modesOut.length < 2) return fail('a tensor train has at least 2 cores');
+    if (coresArg !== undefined && coresArg !== modesOut.length) return fail(`cores: ${coresArg} but the modes lists have ${modesOut.length} entries`);
+    if ([...modesOut, ...modesIn].some((m) => m < 1)) return fail('every mode must be at least 1');
+  }
+  if ((rank === undefined) === (ranks === undefined)) return fail("give 'rank' (every inner rank) or 'ranks' (the d − 1 inner ranks), not both or neither");
+  if (ranks && ranks.length !== cores - 1) return fail(`ranks lists ${ranks.length} inner ranks; ${cores} cores have ${cores - 1}`);
+  if (ranks && ranks.some((r) => r < 1)) return fail('every rank must be at least 1');
+  return {
+    kind: mpo ? 'mpo' : 'tensor_train',
+    cores,
+    modesOut,
+    modesIn,
+    ranks: ranks ?? new Array<number>(cores - 1).fill(rank!),
+    central,
+  };
+}
+
+/**
+ * The weights a `factorize` target covers, checked: at least one matmul weight, each with a
+ * layout (modes multiplying to its widths); a layout storing at least the dense weight is a
+ * warning. Undefined (with a diagnostic) when one cannot be factorised.
+ */
+export function factorTargets(method: FactorMethod, r: ResolvedPath, range: TextRange, ctx: EvalContext): FactorTarget[] | undefined {
+  const targets: FactorTarget[] = [];
+  const seen = new Set<string>();
+  let any = false;
+  let ok = true;
+  const visit = (n: ModuleNode, path: string): void => {
+    if (n.kind === 'layer') {
+      for (const w of n.cost.weights) {
+        if (w.role !== 'matmul' || !w.matmul || (r.weight !== undefined && w.name !== r.weight)) continue;
+        any = true;
+        const key = `${path}:${w.name}:${w.matmul.dOut}x${w.matmul.dIn}:${w.copies}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const dense = BigInt(w.matmul.dOut) * BigInt(w.matmul.dIn);
+        const what = `'${path === '' ? w.name : `${path}.${w.name}`}' (${w.matmul.dOut}×${w.matmul.dIn})`;
+        const result = factorLayout(method, w.matmul.dOut, w.matmul.dIn);
+        if (!result.ok) {
+          ctx.sink.error('npas-factorize-shape', `${what}: ${result.message}`, range);
+          ok = false;
+          continue;
+        }
+        if (result.layout.elements >= dense) ctx.sink.warning('npas-factorize-larger', `${what}: the factors hold ${result.layout.elements} numbers, no fewer than the dense ${dense}`, range);
+        targets.push({ path, weight: w.name, dOut: w.matmul.dOut, dIn: w.matmul.dIn, copies: w.copies });
+      }
+    } else if (n.kind === 'block') n.members.forEach((m) => visit(m.node, path === '' ? m.name : `${path}.${m.name}`));
+    else n.runs.forEach((x) => visit(x.node, path));
+  };
+  r.nodes.forEach((n) => visit(n, r.key));
+  if (!any) {
+    ctx.sink.error('npas-factorize-target', `'${r.key}' has no matrix${r.weight ? ` named ${r.weight}` : ''} to factorise (factorize applies to Linear-style matmul weights)`, range);
+    return undefined;
+  }
+  return ok ? targets : undefined;
+}

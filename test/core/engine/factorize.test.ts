@@ -1,0 +1,242 @@
+// Factorised weights (`factorize PATHS: fedpara | tensor_train | mpo`): stored counts against the
+// published compression factors of Novikov et al. 2015 ("Tensorizing Neural Networks", Table 3:
+// VGG-16's fc6 as a TT-layer) and against derivations written out here for FedPara (Hyeon-Woo et
+// al., ICLR 2022: 2R(m + n) per matrix) and MPO with a shared central tensor (MPOBERT across
+// layers, MPOE across experts); the weight-generation MACs per step written out per formula; and
+// a diagnostic for every bad argument.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { analyze, hoverAt, type Diagnostic, type ModelReport } from '../../../src/core/index.js';
+
+function model(text: string, name?: string): ModelReport {
+  const r = analyze(text);
+  assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code}: ${d.message}`), []);
+  const m = name ? r.models.find((x) => x.name === name) : r.models[0];
+  assert.ok(m);
+  return m;
+}
+
+const codes = (text: string): string[] => analyze(text).diagnostics.map((d: Diagnostic) => d.code);
+
+// VGG-16's fc6 (25088 → 4096) as Novikov et al. reshape it: 25088 = 2·7·8·8·7·4 columns,
+// 4096 = 4⁶ rows; fc7 (4096 → 4096) as 4⁶ × 4⁶.
+const VGG_FC = (statements: string): string => `model VggFc {
+  fc6 = Linear(25088, 4096)
+  fc7 = Linear(4096, 4096)
+  ${statements}
+}
+`;
+const FC6_MODES = 'modes_out: [4, 4, 4, 4, 4, 4], modes_in: [2, 7, 8, 8, 7, 4]';
+const FC7_MODES = 'modes_out: [4, 4, 4, 4, 4, 4], modes_in: [4, 4, 4, 4, 4, 4]';
+const DENSE_FC6 = 25088n * 4096n;
+const DENSE_FC7 = 4096n * 4096n;
+
+test('tensor train: VGG-16 fc6 compression factors of Novikov et al. 2015, Table 3 (TT4 50 972, TT2 194 622, TT1 713 614)', () => {
+  // Cores r_{k−1}·m_k·n_k·r_k with r₀ = r₆ = 1; at uniform inner rank r:
+  //   1·4·2·r + r·4·7·r + r·4·8·r + r·4·8·r + r·4·7·r + r·4·4·1 = 24r + 120r².
+  for (const [rank, published] of [[4, 50972n], [2, 194622n], [1, 713614n]] as const) {
+    const r = BigInt(rank);
+    const cores = 24n * r + 120n * r * r;
+    const m = model(VGG_FC(`factorize fc6: tensor_train(rank: ${rank}, ${FC6_MODES})`));
+    assert.equal(m.params.stored, cores + DENSE_FC7, `TT${rank}`);
+    assert.equal(m.params.effective, DENSE_FC6 + DENSE_FC7, 'effective is the dense equivalent');
+    assert.equal(DENSE_FC6 / cores, published, `TT${rank}: the published compression factor of fc6`);
+  }
+});
+
+test('tensor train: both VGG-16 FC layers at rank 4 give the published 37 732× (TT4 TT4 FC)', () => {
+  // fc7 at 4⁶ × 4⁶, rank 4: 1·16·4 + 4 · (4·16·4) + 4·16·1 = 64 + 1024 + 64.
+  const fc7Cores = 64n + 1024n + 64n;
+  const fc6Cores = 24n * 4n + 120n * 16n;
+  const m = model(VGG_FC(`factorize fc6: tensor_train(rank: 4, ${FC6_MODES})\n  factorize fc7: tensor_train(rank: 4, ${FC7_MODES})`));
+  assert.equal(m.params.stored, fc6Cores + fc7Cores);
+  assert.equal((DENSE_FC6 + DENSE_FC7) / m.params.stored, 37732n);
+});
+
+test('tensor train: generation MACs per step are the cheaper sweep of merging the cores', () => {
+  // 64×64 as 4·4·4 × 4·4·4, rank 4: cores G₁ [1,4,4,4], G₂ [4,4,4,4], G₃ [4,4,4,1].
+  // Left to right: merge G₂ into G₁ (16 × 4 by 4 × 64): 16·4·16·4 = 4096; then G₃ into the
+  // (256 × 4) product: 256·4·16·1 = 16384. Right to left mirrors it: 20480 either way.
+  const m = model(`model T {
+  lin = Linear(64, 64)
+  factorize lin: tensor_train(rank: 4, cores: 3)
+}
+`);
+  assert.equal(m.params.stored, 64n + 256n + 64n);
+  assert.equal(m.flops.generationPerStep, 6n * 20480n);
+  // Inference applies the materialised dense matrix: 2·64·64 FLOPs per token.
+  assert.equal(m.flops.prefillPerToken, String(2n * 64n * 64n));
+});
+
+test('tensor train: uneven ranks and an asymmetric weight pick the cheaper merge order', () => {
+  // 32 rows × 8 columns as [8, 4] × [2, 4], ranks [1, 3, 1]: G₁ [1,8,2,3] (48), G₂ [3,4,4,1] (48).
+  // Left to right: (8·2)·3·(4·4)·1 = 768; right to left: (4·4)·3·(8·2)·1 = 768.
+  const m = model(`model T {
+  lin = Linear(8, 32)
+  factorize lin: tensor_train(ranks: [3], modes_out: [8, 4], modes_in: [2, 4])
+}
+`);
+  assert.equal(m.params.stored, 96n);
+  assert.equal(m.flops.generationPerStep, 6n * 768n);
+});
+
+test('FedPara: 2R(m + n) stored per matrix, m·n·(2R + 1) MACs to materialise it', () => {
+  // Linear(512 → 256), R = 8: X₁, X₂ ∈ ℝ^{256×8}, Y₁, Y₂ ∈ ℝ^{512×8}: 2·8·(256 + 512) = 12 288
+  // (the low-rank product reaching rank R² = 64 would need 64·(256 + 512) = 49 152).
+  // Materialising: X₁Y₁ᵀ and X₂Y₂ᵀ, 256·512·8 MACs each, and the Hadamard product 256·512.
+  const m = model(`model F {
+  lin = Linear(512, 256, bias: true)
+  factorize lin: fedpara(rank: 8)
+}
+`);
+  assert.equal(m.params.stored, 12288n + 256n, 'the bias stays dense');
+  assert.equal(m.params.effective, 512n * 256n + 256n);
+  assert.equal(m.params.trainable, m.params.stored);
+  assert.equal(m.flops.generationPerStep, 6n * (2n * 256n * 512n * 8n + 256n * 512n));
+});
+
+test('FedPara over a transformer block: every matmul weight factorised per instance, norms dense', () => {
+  // d = 64, heads 4: q, k, v, o are 64×64 (2·4·128 = 1024 each); MLP up 256×64 and down 64×256
+  // (2·4·320 = 2560 each). Per layer: 4·1024 + 2·2560 = 9216, plus the two norms (64 each).
+  const m = model(`model B {
+  d = 64
+  block L { n1 = RMSNorm(d); attn = Attention(d, heads: 4); n2 = RMSNorm(d); mlp = MLP(d, 4 * d, bias: false) }
+  body = L * 3
+  factorize body: fedpara(rank: 4)
+}
+`);
+  assert.equal(m.params.stored, 3n * (9216n + 128n));
+  assert.equal(m.params.effective, 3n * (4n * 64n * 64n + 2n * 64n * 256n + 128n));
+});
+
+test('MPO: the central tensor shared across layers (MPOBERT), auxiliary tensors per layer', () => {
+  // 64×64 as 4·4·4 × 4·4·4 at rank 4: G₁ 64, central G₂ 256, G₃ 64. Four layers share G₂.
+  const text = (central: string): string => `model M {
+  block L { lin = Linear(64, 64) }
+  body = L * 4
+  factorize body: mpo(rank: 4, cores: 3${central})
+}
+`;
+  assert.equal(model(text('')).params.stored, 4n * (64n + 64n) + 256n);
+  assert.equal(model(text(', central: layers')).params.stored, 4n * 128n + 256n);
+  assert.equal(model(text(', central: own')).params.stored, 4n * (128n + 256n));
+  assert.equal(model(text('')).params.effective, 4n * 64n * 64n);
+});
+
+test('MPO: the central tensor shared across the experts of each MoE layer (MPOE)', () => {
+  // MoE(32, 64, experts: 4, top_k: 1, gated: false): per expert up 64×32 and down 32×64, each as
+  // 2 cores at rank 2 with modes [8, 8]×[8, 4] (up) and [8, 4]×[8, 8] (down):
+  //   up:   G₁ [1,8,8,2] = 128, central G₂ [2,8,4,1] = 64
+  //   down: G₁ [1,8,8,2] = 128, central G₂ [2,4,8,1] = 64
+  // central: experts → per layer: 4·(128 + 128) + 64 + 64; the router (32·4) stays dense.
+  const moe = (central: string): string => `model E {
+  block L { moe = MoE(32, 64, 4, 1, gated: false) }
+  body = L * 2
+  factorize body.moe: mpo(rank: 2, cores: 2, central: ${central})
+}
+`;
+  const router = 32n * 4n;
+  assert.equal(model(moe('experts')).params.stored, 2n * (4n * 256n + 128n + router));
+  // central: layers → one central per weight name and shape for both layers and all experts.
+  assert.equal(model(moe('layers')).params.stored, 2n * (4n * 256n + router) + 128n);
+  assert.equal(model(moe('own')).params.stored, 2n * (4n * 384n + router));
+});
+
+test('factorize: a path naming one weight factorises only it; a tied weight keeps reading its source', () => {
+  const one = model(`model P {
+  block L { mlp = MLP(64, 256, bias: false) }
+  body = L * 2
+  factorize body.mlp.up: fedpara(rank: 2)
+}
+`);
+  // up is 256×64 → 2·2·320 = 1280; down stays 64·256 dense.
+  assert.equal(one.params.stored, 2n * (1280n + 64n * 256n));
+  const tied = model(`model T {
+  embed = Embedding(1000, 64)
+  head = Linear(64, 1000) tied embed
+  factorize head: fedpara(rank: 2)
+}
+`);
+  assert.equal(tied.params.stored, 64000n);
+});
+
+test('factorize: frozen factors are stored but not trainable', () => {
+  const m = model(`model Z {
+  lin = Linear(64, 64)
+  factorize lin: fedpara(rank: 2)
+  freeze lin
+}
+`);
+  assert.equal(m.params.stored, 512n);
+  assert.equal(m.params.trainable, 0n);
+});
+
+test('factorize: every bad argument is a located diagnostic', () => {
+  const base = (s: string): string => `model M {\n  lin = Linear(64, 48)\n  n = RMSNorm(48)\n  ${s}\n}\n`;
+  assert.ok(codes(base('factorize lin: svd(rank: 4)')).includes('npas-factorize'));
+  assert.ok(codes(base('factorize lin: fedpara()')).includes('npas-factorize'));
+  assert.ok(codes(base('factorize lin: fedpara(rank: 0)')).includes('npas-factorize'));
+  assert.ok(codes(base('factorize lin: tensor_train(cores: 3)')).includes('npas-factorize'), 'no rank');
+  assert.ok(codes(base('factorize lin: tensor_train(rank: 2)')).includes('npas-factorize'), 'no cores or modes');
+  assert.ok(codes(base('factorize lin: tensor_train(rank: 2, ranks: [2], cores: 2)')).includes('npas-factorize'), 'rank and ranks');
+  assert.ok(codes(base('factorize lin: tensor_train(ranks: [2, 2], cores: 2)')).includes('npas-factorize'), 'wrong number of ranks');
+  assert.ok(codes(base('factorize lin: tensor_train(rank: 2, modes_out: [8, 6])')).includes('npas-factorize'), 'modes_in missing');
+  assert.ok(codes(base('factorize lin: tensor_train(rank: 2, modes_out: [8, 6], modes_in: [64])')).includes('npas-factorize'), 'mode lists of different lengths');
+  assert.ok(codes(base('factorize lin: tensor_train(rank: 2, cores: 1)')).includes('npas-factorize'), 'one core');
+  assert.ok(codes(base('factorize lin: tensor_train(rank: 2, cores: 2, central: layers)')).includes('npas-factorize'), 'central on a tensor train');
+  assert.ok(codes(base('factorize lin: mpo(rank: 2, cores: 2, central: everywhere)')).includes('npas-factorize'));
+  assert.ok(codes(base('factorize lin: tensor_train(rank: 2, modes_out: [8, 8], modes_in: [8, 8])')).includes('npas-factorize-shape'), '8·8 ≠ 48');
+  assert.ok(codes(base('factorize n: fedpara(rank: 2)')).includes('npas-factorize-target'));
+  assert.ok(codes(base('factorize nothing: fedpara(rank: 2)')).includes('npas-share-target'));
+  // 2·40·(48 + 64) = 8960 ≥ 64·48 = 3072: counted as written, with a warning.
+  const larger = analyze(base('factorize lin: fedpara(rank: 40)'));
+  assert.deepEqual(larger.diagnostics.map((d) => [d.code, d.severity]), [['npas-factorize-larger', 'warning']]);
+  assert.equal(larger.models[0]!.params.stored, 8960n + 48n, 'the factors and the norm');
+  const located = analyze(base('factorize lin: tensor_train(rank: 2, modes_out: [8, 8], modes_in: [8, 8])')).diagnostics[0]!;
+  const text = base('factorize lin: tensor_train(rank: 2, modes_out: [8, 8], modes_in: [8, 8])');
+  assert.equal(text.slice(located.range.start, located.range.end), 'lin');
+});
+
+test('factorize: balanced modes split each width into the requested number of cores', () => {
+  // 48 = 3·2⁴ into 2 modes, primes largest first into the smallest part: [3, 1] → [3, 2] →
+  // [3, 4] → [6, 4] → [6, 8], listed largest first as [8, 6]; 64 → [8, 8]. Cores at rank 3: G₁ [1, 8, 8, 3] = 192, G₂ [3, 6, 8, 1] = 144.
+  const m = model(`model M {
+  lin = Linear(64, 48)
+  factorize lin: tensor_train(rank: 3, cores: 2)
+}
+`);
+  assert.equal(m.params.stored, 192n + 144n);
+});
+
+test('factorize: the per-weight table states both executions; the hover on the keyword shows it', () => {
+  const text = `model F {
+  lin = Linear(512, 256)
+  tt = Linear(64, 64)
+  factorize lin: fedpara(rank: 8)
+  factorize tt: tensor_train(rank: 4, cores: 3)
+}
+`;
+  const r = analyze(text);
+  const rows = r.models[0]!.factorized!;
+  assert.equal(rows.length, 2);
+  const [fed, tt] = rows as [NonNullable<typeof rows>[number], NonNullable<typeof rows>[number]];
+  // FedPara as (X₁ • X₂)(Y₁ • Y₂)ᵀ: R² = 64 rank-one terms over 256 + 512 numbers per token,
+  // the face-splitting products formed once per step (64·768 multiplies); dense: 256·512.
+  assert.equal(fed.path, 'lin.weight');
+  assert.deepEqual(fed.factors, [[256, 8], [512, 8], [256, 8], [512, 8]]);
+  assert.equal(fed.chainMacsPerToken, 64n * 768n);
+  assert.equal(fed.chainSetupMacs, 64n * 768n);
+  assert.equal(fed.denseMacsPerToken, 131072n);
+  assert.equal(fed.cheaperPerToken, 'factors');
+  // TT 4·4·4 × 4·4·4 at rank 4, applied right to left: core 3 sees the input's n₁n₂ = 16 slices
+  // (16·64 = 1024), core 2 n₁·m₃ = 16 (16·256 = 4096), core 1 m₂m₃ = 16 (16·64 = 1024): 6144,
+  // and left to right mirrors it — more than the dense 4096.
+  assert.equal(tt.chainMacsPerToken, 6144n);
+  assert.equal(tt.reconstructMacs, 20480n);
+  assert.equal(tt.cheaperPerToken, 'dense');
+  const at = text.indexOf('factorize lin') + 2;
+  const h = hoverAt(text, r, at);
+  assert.ok(h && /`lin.weight` 256×512/.test(h.markdown) && /FedPara R=8/.test(h.markdown) && !/tt\.weight/.test(h.markdown), h?.markdown);
+  assert.match(h.markdown, /factors cheaper/);
+});
