@@ -223,7 +223,7 @@ const BAD_FLAGS: readonly [readonly string[], string][] = [
   [['--frobnicate'], "unknown option '--frobnicate'"],
   [['-x'], "unknown option '-x'"],
   [['--json=yes'], '--json takes no value'],
-  [['extra.npas'], 'usage: npas budget FILE'],
+  [['extra.npas'], 'extra.npas: no such file'], // several files make a grid: each must exist
 ];
 
 for (const [flags, message] of BAD_FLAGS) {

@@ -134,5 +134,5 @@ test('usage texts are generated from each command\'s spec: npas help and the usa
   // probe runs asynchronously (main refuses it), so only its help line is checked here.
   for (const f of PROBE_COMMAND.flags) assert.ok(help.includes(`--${f.name}`), `npas help lists probe --${f.name}`);
   // The drift the issue found: budget's own usage left out --src-seq and --depth.
-  assert.match(inProcess({}, 'budget').stderr, /usage: npas budget FILE \[--model NAME\] \[--seq N\] \[--src-seq N\] \[--batch N\] \[--dtype T\] .*\[--device D\] \[--devices FILE\.json\] \[--json\] \[--depth N\]/);
+  assert.match(inProcess({}, 'budget').stderr, /usage: npas budget FILE… \[--model NAME\] \[--seq N\] \[--src-seq N\] \[--batch N\] \[--dtype T\] .*\[--device D\] \[--devices FILE\.json\] \[--json\] \[--depth N\] \[--format table\|markdown\|csv\|json\]/);
 });

@@ -1,30 +1,41 @@
-// `npas budget FILE [--model NAME] [--seq N] [--src-seq N] [--batch N] [--dtype T] [--device D] [--json] [--depth N]`:
-// the budget report of every model and variant (or one), as a table or as JSON. Exit 1 when a
-// budget is violated, 2 on spec errors.
+// `npas budget FILE… [--model NAME] [--seq N] [--src-seq N] [--batch N] [--dtype T] [--device D] [--json] [--depth N] [--format F]`:
+// the budget report of every model and variant (or one), as a table or as JSON. Several files, or a
+// comma list or range in a setting (`--seq 1024..8192 --batch 1,8`), make a grid: one row per
+// file × combination × model (`../budget-grid.ts`). Exit 1 when a budget is violated, 2 on spec errors.
 
-import { analyze, lineColumn, resolvePrecision, type AnalysisOptions, type ModelReport, type NodeReport } from '../../core/index.js';
+import { compile, resolvePrecision, type AnalysisOptions, type ModelReport, type NodeReport } from '../../core/index.js';
 import { parseCommand, positiveIntFlag, usageOf, type CommandSpec } from '../args.js';
 import { formatBytes, formatFlops, formatSeconds, groupDigits } from '../format.js';
 import { CliError, type CliIO } from '../io.js';
 import { ANALYSIS_FLAGS, readAnalysisFlags } from '../analysis-flags.js';
 import { toJson } from '../json.js';
+import { BUDGET_SWEEPABLE, budgetRows, renderBudgetGrid, specErrorLines } from '../budget-grid.js';
+import { expandGrid, isSwept } from '../sweep.js';
+import { tableFormat } from '../table-format.js';
 import { readSpec } from './read-spec.js';
 
 export const BUDGET_COMMAND: CommandSpec = {
   name: 'budget',
-  operands: 'FILE',
-  flags: [{ name: 'model', takesValue: true, value: 'NAME' }, ...ANALYSIS_FLAGS, { name: 'json', takesValue: false }, { name: 'depth', takesValue: true, value: 'N' }],
+  operands: 'FILE…',
+  flags: [
+    { name: 'model', takesValue: true, value: 'NAME' },
+    ...ANALYSIS_FLAGS,
+    { name: 'json', takesValue: false },
+    { name: 'depth', takesValue: true, value: 'N' },
+    { name: 'format', takesValue: true, value: 'table|markdown|csv|json' },
+  ],
 };
 
 export function runBudget(argv: readonly string[], io: CliIO): number {
   const { positionals, flags } = parseCommand(argv, BUDGET_COMMAND);
-  if (positionals.length !== 1) throw new CliError(usageOf(BUDGET_COMMAND));
-  const file = positionals[0]!;
-  const options = readAnalysisFlags(flags, io);
+  if (positionals.length < 1) throw new CliError(usageOf(BUDGET_COMMAND));
   const str = (k: string): string | undefined => {
     const v = flags.get(k);
     return typeof v === 'string' ? v : undefined;
   };
+  if (positionals.length > 1 || isSwept(flags, BUDGET_SWEEPABLE) || flags.has('format')) return runBudgetGrid(positionals, flags, str('model'), io);
+  const file = positionals[0]!;
+  const options = readAnalysisFlags(flags, io);
   const depthFlag = str('depth');
   const depth = depthFlag ? positiveIntFlag(depthFlag, 'depth') : 2;
 
@@ -48,16 +59,24 @@ export function runBudget(argv: readonly string[], io: CliIO): number {
 export type BudgetAnalysis = { readonly kind: 'report'; readonly models: readonly ModelReport[] } | { readonly kind: 'errors'; readonly errors: readonly string[] };
 
 export function budgetAnalysis(file: string, text: string, options: Partial<AnalysisOptions>): BudgetAnalysis {
-  const result = analyze(text, options);
-  const specErrors = result.diagnostics.filter((d) => d.severity === 'error' && d.code !== 'npas-budget-violated');
-  if (specErrors.length === 0) return { kind: 'report', models: result.models };
-  return {
-    kind: 'errors',
-    errors: specErrors.map((d) => {
-      const { line, column } = lineColumn(text, d.range.start);
-      return `${file}:${line}:${column}: error ${d.code}: ${d.message}`;
-    }),
-  };
+  const result = compile(text).analysis(options);
+  const errors = specErrorLines(file, text, result.diagnostics);
+  return errors.length === 0 ? { kind: 'report', models: result.models } : { kind: 'errors', errors };
+}
+
+/** Several files or swept settings: one row per file × combination × model (exit codes as for one report). */
+function runBudgetGrid(files: readonly string[], flags: ReadonlyMap<string, string | true>, model: string | undefined, io: CliIO): number {
+  const format = flags.has('json') ? 'json' : tableFormat(flags.get('format'), 'table');
+  const grid = expandGrid(flags, BUDGET_SWEEPABLE);
+  const sources = files.map((file) => ({ file, text: readSpec(file, io) }));
+  const { rows, errors } = budgetRows(sources, grid, model, io);
+  if (errors.length > 0) {
+    for (const line of errors) io.stderr(`${line}\n`);
+    return 2;
+  }
+  if (model !== undefined && rows.length === 0) throw new CliError(`no model or variant named '${model}' in ${files.join(', ')}`);
+  io.stdout(renderBudgetGrid(rows, format, files.length > 1));
+  return rows.some((r) => r.report.budgets.some((b) => !b.ok)) ? 1 : 0;
 }
 
 /** `npas budget --json`'s text: the one budget-JSON writer, for the CLI and the extension's Export Report. */

@@ -1,0 +1,113 @@
+// `npas budget` over a grid (several files, comma lists and ranges of the settings), through
+// main(argv, io). The numbers are derived here from the fixture's one attention layer, not read
+// back from a single report: Att = Attention(64, heads: 4), bf16 (2 bytes).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { main } from '../../src/cli/main.js';
+
+const root = join(__dirname, '..', '..');
+const TINY = 'test/fixtures/specs/tiny.npas';
+const VIOLATED = 'test/fixtures/specs/violated.npas';
+const BROKEN = 'test/fixtures/specs/broken.npas';
+
+function run(...argv: string[]): { code: number; stdout: string; stderr: string } {
+  let stdout = '';
+  let stderr = '';
+  const code = main(argv, {
+    stdout: (t) => void (stdout += t),
+    stderr: (t) => void (stderr += t),
+    readFile: (p) => readFileSync(join(root, p), 'utf8'),
+    writeFile: () => {},
+  });
+  return { code, stdout, stderr };
+}
+
+// One attention layer of width d = 64: K and V of every position (2 × d values, 2 bytes each), and
+// a decode step per sequence of 4 d² multiply-adds for the projections plus 2 × S × d for the
+// scores and the weighted sum over S cached positions (a multiply-add = 2 FLOPs).
+const D = 64n;
+const kvBytes = (s: bigint, b: bigint): bigint => 2n * D * 2n * s * b;
+const decodeFlops = (s: bigint, b: bigint): bigint => b * 2n * (4n * D * D + 2n * s * D);
+
+interface Row {
+  file: string;
+  model: string;
+  options: { seq: number; batch: number };
+  params: { stored: number };
+  flops: { decode: number };
+  kvCacheBytes: number;
+}
+
+test('budget: comma lists make the grid of every combination, in flag order, each exact', () => {
+  const r = run('budget', TINY, '--model', 'Att', '--seq', '1000,2000', '--batch', '1,4', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const rows = (JSON.parse(r.stdout) as { rows: Row[] }).rows;
+  assert.deepEqual(
+    rows.map((x) => [x.options.seq, x.options.batch]),
+    [
+      [1000, 1],
+      [1000, 4],
+      [2000, 1],
+      [2000, 4],
+    ],
+  );
+  for (const x of rows) {
+    const s = BigInt(x.options.seq);
+    const b = BigInt(x.options.batch);
+    assert.equal(x.params.stored, 4 * 64 * 64);
+    assert.equal(BigInt(x.kvCacheBytes), kvBytes(s, b), `KV at seq ${s}, batch ${b}`);
+    assert.equal(BigInt(x.flops.decode), decodeFlops(s, b), `decode at seq ${s}, batch ${b}`);
+  }
+});
+
+test('budget: a range doubles (FROM..TO) or steps (FROM..TO:STEP); CSV cells are exact integers', () => {
+  const doubled = run('budget', TINY, '--model', 'Att', '--seq', '1024..4096', '--format', 'csv');
+  assert.equal(doubled.code, 0, doubled.stderr);
+  const lines = doubled.stdout.trim().split('\n');
+  const header = lines[0]!.split(',');
+  assert.deepEqual(header.slice(0, 3), ['model', 'seq', 'batch']);
+  const at = (line: string, column: string): string => line.split(',')[header.indexOf(column)]!;
+  assert.deepEqual(lines.slice(1).map((l) => at(l, 'seq')), ['1024', '2048', '4096']);
+  for (const l of lines.slice(1)) {
+    const s = BigInt(at(l, 'seq'));
+    assert.equal(at(l, 'KV cache'), kvBytes(s, 1n).toString());
+    assert.equal(at(l, 'decode FLOPs/step'), decodeFlops(s, 1n).toString());
+  }
+  const stepped = run('budget', TINY, '--model', 'Att', '--seq', '1000..3000:1000', '--format', 'csv');
+  assert.equal(stepped.stdout.trim().split('\n').length, 4, 'a header and three rows');
+});
+
+test('budget: several files make one table with a file column, every model of each', () => {
+  const r = run('budget', TINY, VIOLATED, '--format', 'markdown');
+  assert.equal(r.code, 1, 'a violated budget in one file exits 1');
+  const lines = r.stdout.trim().split('\n');
+  assert.match(lines[0]!, /^\| file \| model \| seq \|/);
+  assert.match(lines[1]!, /^\|---\|---\|---:\|/);
+  const files = lines.slice(2).map((l) => l.split('|')[1]!.trim());
+  assert.deepEqual([...new Set(files)], [TINY, VIOLATED]);
+  assert.equal(files.filter((f) => f === TINY).length, 3, 'Toy, Att and the variant ToyShared');
+  assert.ok(lines.some((l) => l.includes('FAIL')), 'the violated budget is named in its row');
+});
+
+test('budget grid: a bad value in a list and a spec error are refused with their place', () => {
+  const badValue = run('budget', TINY, '--seq', '1000,lots');
+  assert.equal(badValue.code, 2);
+  assert.match(badValue.stderr, /--seq/);
+  const broken = run('budget', TINY, BROKEN, '--seq', '1000,2000');
+  assert.equal(broken.code, 2);
+  assert.match(broken.stderr, new RegExp(`^${BROKEN.replace(/[./]/g, '\\$&')}:\\d+:\\d+: error npas-`, 'm'));
+  assert.equal(broken.stdout, '', 'no partial table');
+  const unknown = run('budget', TINY, '--model', 'Nope', '--batch', '1,2');
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /no model or variant named 'Nope'/);
+});
+
+test('budget: one file and no sweep keeps the per-model report; --format asks for the table', () => {
+  const plain = run('budget', TINY, '--model', 'Att');
+  assert.match(plain.stdout, /^Att \(model\)\n {2}params {4}stored 16,384/);
+  const table = run('budget', TINY, '--model', 'Att', '--format', 'table');
+  assert.equal(table.stdout.trim().split('\n').length, 2, 'a header and one row');
+});
