@@ -28,6 +28,7 @@ import { T5 } from './families/t5.js';
 import { isJsonObject, parseJsonText, type JsonObject, type JsonValue } from './json-text.js';
 import { chooseModelName } from './model-name.js';
 import { renderModel } from './spec-writer.js';
+import { UNMODELLED_FAMILIES } from './unmodelled-families.js';
 import { classifyUnusedKeys, type UnusedKeyReport } from './unused-keys.js';
 
 export type ImportResult =
@@ -180,6 +181,8 @@ function importChecked(jsonText: string, options: ImportOptions): ImportResult {
   }
   if (typeof modelType !== 'string') return refuse('model_type', `model_type must be a string, got ${showJson(modelType)}`);
   const family = FAMILY_BY_TYPE.get(modelType);
+  const unmodelled = UNMODELLED_FAMILIES.get(modelType);
+  if (unmodelled !== undefined) return refuse('model_type', `model_type "${modelType}" is known but not imported: ${unmodelled}; supported: ${supported}`);
   if (family === undefined) return refuse('model_type', `model_type "${modelType}" is not supported; supported: ${supported}`);
 
   const cfg = new ConfigReader(root);

@@ -13,7 +13,8 @@
 
 import { DIM, optional, positional, readArgs } from './arg-specs.js';
 import type { LayerKind, WeightSpec } from './layer-kind.js';
-import { STATE_DTYPE_ARG, stateBits } from './state-dtype.js';
+import { depthwiseConv, recurrentCost } from './recurrent-mixer.js';
+import { STATE_DTYPE_ARG } from './state-dtype.js';
 import { biasWeight, checkShapesExact, matmulFlops, matmulWeight, normWeight } from './weight-specs.js';
 
 // Defaults are Qwen3NextConfig's.
@@ -52,7 +53,7 @@ export const GATED_DELTANET: LayerKind = {
     const weights: WeightSpec[] = [
       matmulWeight('in_proj_qkvz', d, 2 * keyWidth + 2 * valueWidth),
       matmulWeight('in_proj_ba', d, 2 * vHeads),
-      { name: 'conv', shape: [convWidth, 1, k], role: 'conv', copies: 1, activeCopies: 1 },
+      depthwiseConv(convWidth, k),
       biasWeight('dt_bias', vHeads),
       biasWeight('A_log', vHeads),
       normWeight('norm', vDim),
@@ -74,14 +75,6 @@ export const GATED_DELTANET: LayerKind = {
     // output and the gated norm's output (out_proj's input).
     const activations =
       BigInt(d) + BigInt(2 * keyWidth + 2 * valueWidth) + BigInt(2 * vHeads) + BigInt(convWidth) + BigInt(valueWidth) + BigInt(valueWidth);
-    return {
-      weights,
-      flopsPerToken: flops,
-      kvProjectionFlopsPerToken: 0n,
-      attention: undefined,
-      activationElementsPerToken: activations,
-      perSample: false,
-      recurrentState: { elements: BigInt(convWidth) * BigInt(k) + stateElements, bits: stateBits(values.get('state_dtype') as string | undefined) },
-    };
+    return recurrentCost(weights, flops, activations, BigInt(convWidth) * BigInt(k) + stateElements, values);
   },
 };

@@ -7,17 +7,18 @@
 
 import { BOOL, DIM, optional, positional, readArgs } from './arg-specs.js';
 import type { LayerKind, WeightSpec } from './layer-kind.js';
-import { STATE_DTYPE_ARG, stateBits } from './state-dtype.js';
+import { CONV_ARG, CONV_BIAS_ARG, EXPAND_ARG, PROJ_BIAS_ARG, depthwiseConv, recurrentCost } from './recurrent-mixer.js';
+import { STATE_DTYPE_ARG } from './state-dtype.js';
 import { biasWeight, checkShapesExact, matmulFlops, normWeight, projection } from './weight-specs.js';
 
 const ARGS = [
   positional('d', DIM, 'Model width: the input of in_proj and the output of out_proj.'),
   optional('state', DIM, 'SSM state size N per channel (d_state).', { default: 16 }),
-  optional('expand', DIM, 'Inner width = expand · d.', { default: 2 }),
-  optional('conv', DIM, 'Depthwise causal convolution kernel (d_conv).', { default: 4 }),
+  EXPAND_ARG,
+  CONV_ARG,
   optional('dt_rank', DIM, 'Rank of the step Δ (time_step_rank). Default: ceil(d / 16).'),
-  optional('bias', BOOL, 'Biases on in_proj and out_proj.', { default: false }),
-  optional('conv_bias', BOOL, 'A bias on the convolution.', { default: true }),
+  PROJ_BIAS_ARG,
+  CONV_BIAS_ARG,
   optional('inner_norms', BOOL, "RMSNorms on the step and on B and C after x_proj (Jamba's dt_layernorm, b_layernorm, c_layernorm).", { default: false }),
   STATE_DTYPE_ARG,
 ];
@@ -37,8 +38,7 @@ export const MAMBA: LayerKind = {
     const r = a.optionalNumber('dt_rank') ?? Math.ceil(d / 16);
     const weights: WeightSpec[] = [
       ...projection('in_proj', d, 2 * inner, a.bool('bias')),
-      // Depthwise: one kernel of `conv` taps per channel (Conv1d(inner, inner, conv, groups=inner)).
-      { name: 'conv', shape: [inner, 1, k], role: 'conv', copies: 1, activeCopies: 1 },
+      depthwiseConv(inner, k),
       ...(a.bool('conv_bias') ? [biasWeight('conv_bias', inner)] : []),
       ...projection('x_proj', inner, r + 2 * n, false),
       ...projection('dt_proj', r, inner, true),
@@ -58,14 +58,6 @@ export const MAMBA: LayerKind = {
     // (Δ rank, B, C), Δ, and the scan output y (the hardware-aware scan recomputes h).
     // With inner norms, their inputs (the x_proj output again) are saved too.
     const activations = BigInt(d) + 2n * I + I + BigInt(r + 2 * n) * (a.bool('inner_norms') ? 2n : 1n) + I + I;
-    return {
-      weights,
-      flopsPerToken: flops,
-      kvProjectionFlopsPerToken: 0n,
-      attention: undefined,
-      activationElementsPerToken: activations,
-      perSample: false,
-      recurrentState: { elements: I * BigInt(k) + I * N, bits: stateBits(values.get('state_dtype') as string | undefined) },
-    };
+    return recurrentCost(weights, flops, activations, I * BigInt(k) + I * N, values);
   },
 };

@@ -7,7 +7,8 @@
 
 import { BOOL, DIM, optional, positional, readArgs } from './arg-specs.js';
 import type { LayerKind, WeightSpec } from './layer-kind.js';
-import { STATE_DTYPE_ARG, stateBits } from './state-dtype.js';
+import { CONV_ARG, CONV_BIAS_ARG, EXPAND_ARG, PROJ_BIAS_ARG, depthwiseConv, recurrentCost } from './recurrent-mixer.js';
+import { STATE_DTYPE_ARG } from './state-dtype.js';
 import { biasWeight, checkShapesExact, matmulFlops, normWeight, projection } from './weight-specs.js';
 
 const ARGS = [
@@ -15,11 +16,11 @@ const ARGS = [
   optional('head_dim', DIM, 'Channels per head; heads = expand · d / head_dim.', { default: 64 }),
   optional('state', DIM, 'SSM state size N per head channel (d_state).', { default: 128 }),
   optional('groups', DIM, 'Groups sharing B and C (n_groups); must divide heads.', { default: 1 }),
-  optional('expand', DIM, 'Inner width = expand · d.', { default: 2 }),
+  EXPAND_ARG,
   optional('inner', DIM, 'Inner width when it is not a multiple of d (Nemotron-H: mamba_num_heads · mamba_head_dim); replaces expand · d.'),
-  optional('conv', DIM, 'Depthwise causal convolution kernel (d_conv).', { default: 4 }),
-  optional('bias', BOOL, 'Biases on in_proj and out_proj.', { default: false }),
-  optional('conv_bias', BOOL, 'A bias on the convolution.', { default: true }),
+  CONV_ARG,
+  PROJ_BIAS_ARG,
+  CONV_BIAS_ARG,
   optional('norm', BOOL, 'The gated RMSNorm of the inner width before out_proj (rmsnorm).', { default: true }),
   STATE_DTYPE_ARG,
 ];
@@ -55,7 +56,7 @@ export const MAMBA2: LayerKind = {
     const convWidth = inner + 2 * g * n;
     const weights: WeightSpec[] = [
       ...projection('in_proj', d, 2 * inner + 2 * g * n + heads, a.bool('bias')),
-      { name: 'conv', shape: [convWidth, 1, k], role: 'conv', copies: 1, activeCopies: 1 },
+      depthwiseConv(convWidth, k),
       ...(a.bool('conv_bias') ? [biasWeight('conv_bias', convWidth)] : []),
       biasWeight('dt_bias', heads),
       biasWeight('A_log', heads),
@@ -72,14 +73,6 @@ export const MAMBA2: LayerKind = {
     // Saved per token: the input, in_proj's output, the conv output, the scan output y and the
     // gated norm's output (out_proj's input).
     const activations = BigInt(d) + BigInt(2 * inner + 2 * g * n + heads) + BigInt(convWidth) + I + I;
-    return {
-      weights,
-      flopsPerToken: flops,
-      kvProjectionFlopsPerToken: 0n,
-      attention: undefined,
-      activationElementsPerToken: activations,
-      perSample: false,
-      recurrentState: { elements: BigInt(convWidth) * BigInt(k) + I * N, bits: stateBits(values.get('state_dtype') as string | undefined) },
-    };
+    return recurrentCost(weights, flops, activations, BigInt(convWidth) * BigInt(k) + I * N, values);
   },
 };

@@ -110,12 +110,14 @@ test('Mamba configs: mismatched sizes are refused on their key', () => {
   if (!relabelled.ok) assert.match(relabelled.message, /state_size/);
 });
 
-test('Nemotron-H-8B: the hybrid pattern as a chain; KV from its 4 attention layers, state from its 24 Mamba-2 layers', () => {
-  const c = config('nemotron-h-8b-base-8k.json') as unknown as Record<string, number> & { hybrid_override_pattern: string };
+/**
+ * A Nemotron-H config's layer counts by pattern letter and, from NemotronHMamba2Mixer's shapes
+ * (inner width mamba_num_heads · mamba_head_dim), its Mamba-2 mixer's parameters and recurrent
+ * state per layer, and its attention's parameters and KV elements per token.
+ */
+function nemotronParts(c: Record<string, number> & { hybrid_override_pattern: string }, headDimKey: string) {
   const pattern = c.hybrid_override_pattern;
   const count = (ch: string) => BigInt([...pattern].filter((x) => x === ch).length);
-  const [mambaLayers, attentionLayers, mlpLayers] = [count('M'), count('*'), count('-')];
-  assert.deepEqual([mambaLayers, attentionLayers, mlpLayers], [24n, 4n, 24n]);
   const d = BigInt(c['hidden_size']!);
   const H = BigInt(c['mamba_num_heads']!);
   const I = H * BigInt(c['mamba_head_dim']!);
@@ -123,17 +125,31 @@ test('Nemotron-H-8B: the hybrid pattern as a chain; KV from its 4 attention laye
   const G = BigInt(c['n_groups']!);
   const K = BigInt(c['conv_kernel']!);
   const conv = I + 2n * G * N;
-  const mamba = d * (2n * I + 2n * G * N + H) + conv * K + conv + 3n * H + I + I * d;
-  const hd = BigInt(c['attention_head_dim']!);
+  const hd = BigInt(c[headDimKey]!);
   const kv = BigInt(c['num_key_value_heads']!);
-  const attention = 2n * d * BigInt(c['num_attention_heads']!) * hd + 2n * d * kv * hd;
+  return {
+    pattern,
+    count,
+    d,
+    mamba: d * (2n * I + 2n * G * N + H) + conv * K + conv + 3n * H + I + I * d,
+    mambaState: conv * K + I * N,
+    attention: 2n * d * BigInt(c['num_attention_heads']!) * hd + 2n * d * kv * hd,
+    kvPerToken: 2n * kv * hd,
+  };
+}
+
+test('Nemotron-H-8B: the hybrid pattern as a chain; KV from its 4 attention layers, state from its 24 Mamba-2 layers', () => {
+  const c = config('nemotron-h-8b-base-8k.json') as unknown as Record<string, number> & { hybrid_override_pattern: string };
+  const { pattern, count, d, mamba, mambaState, attention, kvPerToken } = nemotronParts(c, 'attention_head_dim');
+  const [mambaLayers, attentionLayers, mlpLayers] = [count('M'), count('*'), count('-')];
+  assert.deepEqual([mambaLayers, attentionLayers, mlpLayers], [24n, 4n, 24n]);
   const mlp = 2n * d * BigInt(c['intermediate_size']!);
   // Every layer has its RMSNorm; embedding and head untied; norm_f.
   const stored = 2n * BigInt(c['vocab_size']!) * d + mambaLayers * mamba + attentionLayers * attention + mlpLayers * mlp + 52n * d + d;
   const m = analyze(specOf(c), { seq: 8192, dtype: 'bf16', batch: 1 }).models[0]!;
   assert.equal(m.params.stored, stored);
-  assert.equal(m.kvCacheBytes, attentionLayers * 8192n * 2n * kv * hd * 2n);
-  assert.equal(m.recurrentStateBytes, mambaLayers * (conv * K + I * N) * 2n);
+  assert.equal(m.kvCacheBytes, attentionLayers * 8192n * kvPerToken * 2n);
+  assert.equal(m.recurrentStateBytes, mambaLayers * mambaState * 2n);
   // An unknown letter is refused on the pattern, naming the layer.
   const bad = importHfConfig(JSON.stringify({ ...c, hybrid_override_pattern: `${pattern.slice(0, 51)}X` }));
   assert.equal(bad.ok, false);
@@ -142,22 +158,10 @@ test('Nemotron-H-8B: the hybrid pattern as a chain; KV from its 4 attention laye
 
 test('Nemotron-3-Nano-30B-A3B: 31,577,940,288 stored ("31.6B"), 3,580,076,352 active ("3.6B with embeddings"); MoE layers (E) keep neither KV nor state', () => {
   const c = config('nemotron-3-nano-30b-a3b.json') as unknown as Record<string, number> & { hybrid_override_pattern: string };
-  const pattern = c.hybrid_override_pattern;
-  const count = (ch: string) => BigInt([...pattern].filter((x) => x === ch).length);
+  // The Mamba-2 inner width is 64 · 64 = 4096, not a multiple of d = 2688.
+  const { pattern, count, d, mamba, mambaState, attention, kvPerToken } = nemotronParts(c, 'head_dim');
   const [mambaLayers, attentionLayers, moeLayers] = [count('M'), count('*'), count('E')];
   assert.deepEqual([mambaLayers, attentionLayers, moeLayers], [23n, 6n, 23n]);
-  const d = BigInt(c['hidden_size']!);
-  // NemotronHMamba2Mixer: inner width mamba_num_heads · mamba_head_dim (4096, not a multiple of 2688).
-  const H = BigInt(c['mamba_num_heads']!);
-  const I = H * BigInt(c['mamba_head_dim']!);
-  const N = BigInt(c['ssm_state_size']!);
-  const G = BigInt(c['n_groups']!);
-  const K = BigInt(c['conv_kernel']!);
-  const conv = I + 2n * G * N;
-  const mamba = d * (2n * I + 2n * G * N + H) + conv * K + conv + 3n * H + I + I * d;
-  const hd = BigInt(c['head_dim']!);
-  const kv = BigInt(c['num_key_value_heads']!);
-  const attention = 2n * d * BigInt(c['num_attention_heads']!) * hd + 2n * d * kv * hd;
   // NemotronHMoE: the router and its e_score_correction_bias, up/down experts, one shared MLP.
   const E = BigInt(c['n_routed_experts']!);
   const expert = 2n * d * BigInt(c['moe_intermediate_size']!);
@@ -171,8 +175,8 @@ test('Nemotron-3-Nano-30B-A3B: 31,577,940,288 stored ("31.6B"), 3,580,076,352 ac
   assert.equal(active, 3_580_076_352n); // model card: 3.6B active including embeddings
   const m = analyze(specOf(c), { seq: 8192, dtype: 'bf16', batch: 1 }).models[0]!;
   assert.deepEqual([m.params.stored, m.params.active], [stored, active]);
-  assert.equal(m.kvCacheBytes, attentionLayers * 8192n * 2n * kv * hd * 2n);
-  assert.equal(m.recurrentStateBytes, mambaLayers * (conv * K + I * N) * 2n);
+  assert.equal(m.kvCacheBytes, attentionLayers * 8192n * kvPerToken * 2n);
+  assert.equal(m.recurrentStateBytes, mambaLayers * mambaState * 2n);
   // The v5 list spelling gives the same model; a latent expert width adds its two projections
   // and shrinks the experts; mlp_bias with MoE layers is refused.
   const names: Record<string, string> = { M: 'mamba', '*': 'attention', E: 'moe', '-': 'mlp' };

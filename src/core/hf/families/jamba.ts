@@ -10,7 +10,8 @@ import { activationFor } from '../activations.js';
 import type { ConfigReader } from '../config-reader.js';
 import type { Family, FamilyModel, HeadKind } from '../family.js';
 import { binding, call, type Binding } from '../spec-writer.js';
-import { attentionCall, attentionConstants, hasLmHead, headDescription, lmHead, readAttentionShape, readTie } from './shared-parts.js';
+import { attentionCall, attentionConstants, hasLmHead, headDescription, lmHead, readAttentionShape, readTie, standardAttentionKeys } from './shared-parts.js';
+import { mixerArgs, readDtRank, readMixerShape } from './ssm-mixers.js';
 
 const INERT = ['use_mamba_kernels', 'num_logits_to_keep'];
 
@@ -23,14 +24,7 @@ function periodic(period: number, offset: number, periodName: string, offsetName
 function buildJamba(cfg: ConfigReader, head: HeadKind): FamilyModel {
   cfg.consume(...INERT);
   const vocab = cfg.positiveInt('vocab_size', 65_536);
-  const shape = readAttentionShape(cfg, {
-    hidden: 'hidden_size',
-    hiddenDefault: 4096,
-    heads: 'num_attention_heads',
-    headsDefault: 32,
-    kvHeads: 'num_key_value_heads',
-    kvHeadsDefault: 8,
-  });
+  const shape = readAttentionShape(cfg, standardAttentionKeys({ hidden: 4096, heads: 32, kvHeads: 8 }));
   const d = shape.d;
   const layers = cfg.positiveInt('num_hidden_layers', 32);
   const ff = cfg.positiveInt('intermediate_size', 14_336);
@@ -42,13 +36,8 @@ function buildJamba(cfg: ConfigReader, head: HeadKind): FamilyModel {
   const expertOffset = cfg.count('expert_layer_offset', 1);
   const attnPeriod = cfg.positiveInt('attn_layer_period', 8);
   const attnOffset = cfg.count('attn_layer_offset', 4);
-  const state = cfg.positiveInt('mamba_d_state', 16);
-  const conv = cfg.positiveInt('mamba_d_conv', 4);
-  const expand = cfg.positiveInt('mamba_expand', 2);
-  const rankValue = cfg.raw('mamba_dt_rank');
-  const dtRank = rankValue === undefined || rankValue === 'auto' ? Math.ceil(d / 16) : cfg.positiveInt('mamba_dt_rank', 0);
-  const convBias = cfg.bool('mamba_conv_bias', true);
-  const projBias = cfg.bool('mamba_proj_bias', false);
+  const mixer = readMixerShape(cfg, { state: 'mamba_d_state', stateDefault: 16, expand: 'mamba_expand', conv: 'mamba_d_conv', bias: 'mamba_proj_bias', convBias: 'mamba_conv_bias' });
+  const dtRank = readDtRank(cfg, 'mamba_dt_rank', d);
   // JambaAttention applies no rotary embedding and reads no sliding window when it is null.
   if (cfg.raw('sliding_window') === null) cfg.consume('sliding_window');
 
@@ -62,7 +51,7 @@ function buildJamba(cfg: ConfigReader, head: HeadKind): FamilyModel {
     binding('ff', ff, 'intermediate_size: the MLP and each expert'),
     binding('experts', experts, 'num_experts'),
     binding('top_k', topK, 'num_experts_per_tok'),
-    binding('state', state, 'mamba_d_state'),
+    binding('state', mixer.state, 'mamba_d_state'),
     binding('dt_rank', dtRank, 'mamba_dt_rank'),
   ];
   if (attnWhen.startsWith('i %')) constants.push(binding('attn_every', attnPeriod, 'attn_layer_period'), binding('attn_at', attnOffset, 'attn_layer_offset'));
@@ -70,11 +59,8 @@ function buildJamba(cfg: ConfigReader, head: HeadKind): FamilyModel {
   const actArg = act === 'silu' ? undefined : act;
   const mamba = call('Mamba', ['d'], {
     state: 'state',
-    expand: expand === 2 ? undefined : expand,
-    conv: conv === 4 ? undefined : conv,
     dt_rank: 'dt_rank',
-    bias: projBias ? true : undefined,
-    conv_bias: convBias ? undefined : false,
+    ...mixerArgs(mixer),
     inner_norms: true,
   });
   const members: Binding[] = [

@@ -10,7 +10,7 @@
 import type { ConfigReader } from '../config-reader.js';
 import type { Family, FamilyModel, HeadKind } from '../family.js';
 import { binding, call, formatArg, type Binding, type BlockDef } from '../spec-writer.js';
-import { attentionConstants, hasLmHead, headDescription, lmHead, readAttentionShape, readRope, readTie } from './shared-parts.js';
+import { attentionConstants, hasLmHead, headDescription, lmHead, readAttentionShape, readRope, readTie, standardAttentionKeys } from './shared-parts.js';
 import { activationFor } from '../activations.js';
 
 const INERT = ['use_qk_norm', 'attn_temperature_tuning', 'floor_scale', 'attn_scale', 'router_jitter_noise', 'for_llm_compressor'];
@@ -62,16 +62,7 @@ function readNope(cfg: ConfigReader, layers: number): boolean[] {
 function buildLlama4Text(cfg: ConfigReader, head: HeadKind): FamilyModel {
   cfg.consume(...INERT);
   const vocab = cfg.positiveInt('vocab_size', 202_048);
-  const shape = readAttentionShape(cfg, {
-    hidden: 'hidden_size',
-    hiddenDefault: 5120,
-    heads: 'num_attention_heads',
-    headsDefault: 40,
-    kvHeads: 'num_key_value_heads',
-    kvHeadsDefault: 8,
-    headDim: 'head_dim',
-    headDimDefault: 128,
-  });
+  const shape = readAttentionShape(cfg, standardAttentionKeys({ hidden: 5120, heads: 40, kvHeads: 8, headDim: 128 }));
   const layers = cfg.positiveInt('num_hidden_layers', 48);
   const ff = cfg.positiveInt('intermediate_size', 8192);
   const ffMlp = cfg.positiveInt('intermediate_size_mlp', 16_384);

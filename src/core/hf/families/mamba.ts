@@ -9,6 +9,7 @@ import type { ConfigReader } from '../config-reader.js';
 import type { Family, FamilyModel, HeadKind } from '../family.js';
 import { binding, call, type Binding } from '../spec-writer.js';
 import { hasLmHead, headDescription, lmHead, readTie } from './shared-parts.js';
+import { mixerArgs, readDtRank, readMixerShape } from './ssm-mixers.js';
 
 /** Keys of the configs that set initialisation, kernels or numerics: no count changes. */
 const INERT = [
@@ -26,6 +27,11 @@ const INERT = [
   'chunk_size',
   'n_layer',
 ];
+
+/** MambaConfig's and Mamba2Config's keys for the mixer's sizes (their state defaults differ). */
+const MIXER_KEYS = { state: 'state_size', expand: 'expand', conv: 'conv_kernel', bias: 'use_bias', convBias: 'use_conv_bias' } as const;
+/** The spec declares `expand` and `conv` as constants; the mixer call names them. */
+const NAMED = { expand: 'expand', conv: 'conv' } as const;
 
 function readInner(cfg: ConfigReader, d: number, expand: number): number {
   const inner = expand * d;
@@ -56,32 +62,24 @@ function buildMamba(cfg: ConfigReader, head: HeadKind): FamilyModel {
   const vocab = cfg.positiveInt('vocab_size', 50_280);
   const d = cfg.positiveInt('hidden_size', 768);
   const layers = cfg.positiveInt('num_hidden_layers', 32);
-  const state = cfg.positiveInt('state_size', 16);
-  const expand = cfg.positiveInt('expand', 2);
-  const conv = cfg.positiveInt('conv_kernel', 4);
-  readInner(cfg, d, expand);
-  const rankValue = cfg.raw('time_step_rank');
-  const dtRank = rankValue === undefined || rankValue === 'auto' ? Math.ceil(d / 16) : cfg.positiveInt('time_step_rank', 0);
+  const m = readMixerShape(cfg, { ...MIXER_KEYS, stateDefault: 16 });
+  readInner(cfg, d, m.expand);
+  const dtRank = readDtRank(cfg, 'time_step_rank', d);
   cfg.require(cfg.string('hidden_act', 'silu') === 'silu', 'hidden_act', 'MambaMixer gates with silu; another hidden_act is not supported');
-  const bias = cfg.bool('use_bias', false);
-  const convBias = cfg.bool('use_conv_bias', true);
   const constants = [
     binding('vocab', vocab),
     binding('d', d),
     binding('layers', layers),
-    binding('state', state, 'state_size: SSM state per channel'),
-    binding('expand', expand, 'inner width = expand · d'),
-    binding('conv', conv, 'conv_kernel'),
+    binding('state', m.state, 'state_size: SSM state per channel'),
+    binding('expand', m.expand, 'inner width = expand · d'),
+    binding('conv', m.conv, 'conv_kernel'),
   ];
   const defaultRank = dtRank === Math.ceil(d / 16);
   if (!defaultRank) constants.push(binding('dt_rank', dtRank, 'time_step_rank'));
   const mixer = call('Mamba', ['d'], {
-    state: state === 16 ? undefined : 'state',
-    expand: expand === 2 ? undefined : 'expand',
-    conv: conv === 4 ? undefined : 'conv',
+    state: m.state === 16 ? undefined : 'state',
     dt_rank: defaultRank ? undefined : 'dt_rank',
-    bias: bias ? true : undefined,
-    conv_bias: convBias ? undefined : false,
+    ...mixerArgs({ ...m, names: NAMED }),
   });
   return ssmModel(cfg, head, mixer, constants, 'Mamba');
 }
@@ -90,38 +88,31 @@ function buildMamba2(cfg: ConfigReader, head: HeadKind): FamilyModel {
   const vocab = cfg.positiveInt('vocab_size', 32_768);
   const d = cfg.positiveInt('hidden_size', 4096);
   const layers = cfg.positiveInt('num_hidden_layers', 64);
-  const state = cfg.positiveInt('state_size', 128);
-  const expand = cfg.positiveInt('expand', 2);
-  const conv = cfg.positiveInt('conv_kernel', 4);
+  const m = readMixerShape(cfg, { ...MIXER_KEYS, stateDefault: 128 });
   const headDim = cfg.positiveInt('head_dim', 64);
   const heads = cfg.positiveInt('num_heads', 128);
   const groups = cfg.positiveInt('n_groups', 8);
   // Mamba2Config keeps time_step_rank, but Mamba2Mixer has one step per head and never reads it.
   cfg.consume('time_step_rank');
-  const inner = readInner(cfg, d, expand);
+  const inner = readInner(cfg, d, m.expand);
   cfg.require(heads * headDim === inner, 'num_heads', `num_heads (${heads}) × head_dim (${headDim}) must be expand · hidden_size (${inner})`);
   cfg.require(heads % groups === 0, 'n_groups', `n_groups (${groups}) must divide num_heads (${heads})`);
   cfg.require(cfg.string('hidden_act', 'silu') === 'silu', 'hidden_act', 'Mamba2Mixer gates with silu; another hidden_act is not supported');
-  const bias = cfg.bool('use_bias', false);
-  const convBias = cfg.bool('use_conv_bias', true);
   const constants = [
     binding('vocab', vocab),
     binding('d', d),
     binding('layers', layers),
     binding('head_dim', headDim, `num_heads ${heads} × head_dim = expand · d`),
-    binding('state', state, 'state_size: SSM state per head channel'),
+    binding('state', m.state, 'state_size: SSM state per head channel'),
     binding('groups', groups, 'n_groups sharing B and C'),
-    binding('expand', expand, 'inner width = expand · d'),
-    binding('conv', conv, 'conv_kernel'),
+    binding('expand', m.expand, 'inner width = expand · d'),
+    binding('conv', m.conv, 'conv_kernel'),
   ];
   const mixer = call('Mamba2', ['d'], {
     head_dim: 'head_dim',
     state: 'state',
     groups: 'groups',
-    expand: expand === 2 ? undefined : 'expand',
-    conv: conv === 4 ? undefined : 'conv',
-    bias: bias ? true : undefined,
-    conv_bias: convBias ? undefined : false,
+    ...mixerArgs({ ...m, names: NAMED }),
   });
   return ssmModel(cfg, head, mixer, constants, 'Mamba-2');
 }

@@ -14,7 +14,8 @@ import { activationFor } from '../activations.js';
 import type { ConfigReader } from '../config-reader.js';
 import type { Family, FamilyModel, HeadKind } from '../family.js';
 import { binding, call, type Binding } from '../spec-writer.js';
-import { attentionCall, attentionConstants, hasLmHead, headDescription, lmHead, readAttentionShape, readTie } from './shared-parts.js';
+import { attentionCall, attentionConstants, hasLmHead, headDescription, lmHead, readAttentionShape, readTie, standardAttentionKeys } from './shared-parts.js';
+import { mixerArgs } from './ssm-mixers.js';
 
 const BLOCK_OF: Readonly<Record<string, string>> = { M: 'MambaLayer', '*': 'AttentionLayer', '-': 'MlpLayer', E: 'MoeLayer' };
 
@@ -70,17 +71,9 @@ function buildNemotronH(cfg: ConfigReader, head: HeadKind): FamilyModel {
   for (const [i, c] of [...pattern].entries()) {
     cfg.require(BLOCK_OF[c] !== undefined, 'hybrid_override_pattern', `hybrid_override_pattern[${i}] is "${c}"; supported: M (Mamba-2), * (attention), - (MLP), E (mixture of experts)`);
   }
-  const shape = readAttentionShape(cfg, {
-    hidden: 'hidden_size',
-    hiddenDefault: 4096,
-    heads: 'num_attention_heads',
-    headsDefault: 32,
-    kvHeads: 'num_key_value_heads',
-    kvHeadsDefault: 8,
-    // Nemotron-H's attention_head_dim; NemotronHConfig (Nemotron 3) calls it head_dim.
-    headDim: cfg.has('attention_head_dim') || !cfg.has('head_dim') ? 'attention_head_dim' : 'head_dim',
-    headDimDefault: 128,
-  });
+  // Nemotron-H's attention_head_dim; NemotronHConfig (Nemotron 3) calls it head_dim.
+  const headDimKey = cfg.has('attention_head_dim') || !cfg.has('head_dim') ? 'attention_head_dim' : 'head_dim';
+  const shape = readAttentionShape(cfg, standardAttentionKeys({ hidden: 4096, heads: 32, kvHeads: 8, headDim: 128, headDimKey }));
   const d = shape.d;
   const ff = cfg.positiveInt('intermediate_size', 21_504);
   const act = activationFor('mlp_hidden_act', cfg.string('mlp_hidden_act', 'relu2'));
@@ -126,11 +119,9 @@ function buildNemotronH(cfg: ConfigReader, head: HeadKind): FamilyModel {
       head_dim: 'mamba_head_dim',
       state: 'state',
       groups: 'groups',
-      expand: inner % d === 0 && inner / d !== 2 ? inner / d : undefined,
+      // The inner width as expand where it is a multiple of d, else by itself.
       inner: inner % d === 0 ? undefined : 'mamba_inner',
-      conv: conv === 4 ? undefined : conv,
-      bias: useBias ? true : undefined,
-      conv_bias: convBias ? undefined : false,
+      ...mixerArgs({ expand: inner % d === 0 ? inner / d : 2, conv, bias: useBias, convBias }),
     });
     blocks.push({ name: 'MambaLayer', members: [binding('norm', call('RMSNorm', ['d'])), binding('mixer', mixer)] });
   } else cfg.consume('use_bias', 'use_conv_bias');

@@ -14,7 +14,7 @@ import type { ConfigReader } from '../config-reader.js';
 import type { Family, FamilyModel, HeadKind } from '../family.js';
 import { binding, call, type Binding } from '../spec-writer.js';
 import { readSparseLayers } from './llama-like.js';
-import { attentionCall, attentionConstants, hasLmHead, headDescription, lmHead, readAttentionShape, readRope, readTie } from './shared-parts.js';
+import { attentionCall, attentionConstants, hasLmHead, headDescription, lmHead, readAttentionShape, readRope, readTie, standardAttentionKeys } from './shared-parts.js';
 
 const LAYER_TYPES = ['linear_attention', 'full_attention'] as const;
 
@@ -54,16 +54,7 @@ function linearPlan(linear: readonly boolean[]): FlagPlan {
 
 function buildQwen3Next(cfg: ConfigReader, head: HeadKind): FamilyModel {
   const vocab = cfg.positiveInt('vocab_size', 151_936);
-  const shape = readAttentionShape(cfg, {
-    hidden: 'hidden_size',
-    hiddenDefault: 2048,
-    heads: 'num_attention_heads',
-    headsDefault: 16,
-    kvHeads: 'num_key_value_heads',
-    kvHeadsDefault: 2,
-    headDim: 'head_dim',
-    headDimDefault: 256,
-  });
+  const shape = readAttentionShape(cfg, standardAttentionKeys({ hidden: 2048, heads: 16, kvHeads: 2, headDim: 256 }));
   const d = shape.d;
   const layers = cfg.positiveInt('num_hidden_layers', 48);
   const ff = cfg.positiveInt('intermediate_size', 5632);

@@ -32,6 +32,22 @@ export interface AttentionKeys {
   readonly headDimDefault?: number;
 }
 
+/**
+ * Transformers' usual key names (hidden_size, num_attention_heads, num_key_value_heads and, when
+ * the class has it, head_dim) with a config class's defaults.
+ */
+export function standardAttentionKeys(defaults: { readonly hidden: number; readonly heads: number; readonly kvHeads: number; readonly headDim?: number; readonly headDimKey?: string }): AttentionKeys {
+  return {
+    hidden: 'hidden_size',
+    hiddenDefault: defaults.hidden,
+    heads: 'num_attention_heads',
+    headsDefault: defaults.heads,
+    kvHeads: 'num_key_value_heads',
+    kvHeadsDefault: defaults.kvHeads,
+    ...(defaults.headDim === undefined ? {} : { headDim: defaults.headDimKey ?? 'head_dim', headDimDefault: defaults.headDim }),
+  };
+}
+
 export function readAttentionShape(cfg: ConfigReader, keys: AttentionKeys): AttentionShape {
   const d = cfg.positiveInt(keys.hidden, keys.hiddenDefault);
   const heads = cfg.positiveInt(keys.heads, keys.headsDefault);
