@@ -4,26 +4,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { main } from '../../src/cli/main.js';
+import { runInProcess } from './run-in-process.js';
 
-const root = join(__dirname, '..', '..');
 const TINY = 'test/fixtures/specs/tiny.npas';
 const VIOLATED = 'test/fixtures/specs/violated.npas';
 const BROKEN = 'test/fixtures/specs/broken.npas';
 
-function run(...argv: string[]): { code: number; stdout: string; stderr: string } {
-  let stdout = '';
-  let stderr = '';
-  const code = main(argv, {
-    stdout: (t) => void (stdout += t),
-    stderr: (t) => void (stderr += t),
-    readFile: (p) => readFileSync(join(root, p), 'utf8'),
-    writeFile: () => {},
-  });
-  return { code, stdout, stderr };
-}
+const run = runInProcess;
 
 // One attention layer of width d = 64: K and V of every position (2 × d values, 2 bytes each), and
 // a decode step per sequence of 4 d² multiply-adds for the projections plus 2 × S × d for the

@@ -3,23 +3,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { main } from '../../src/cli/main.js';
+import { runInProcess } from './run-in-process.js';
 
-const root = join(__dirname, '..', '..');
 
-function run(...argv: string[]): { code: number; stdout: string; stderr: string } {
-  let stdout = '';
-  let stderr = '';
-  const code = main(argv, {
-    stdout: (t) => void (stdout += t),
-    stderr: (t) => void (stderr += t),
-    readFile: (p) => readFileSync(join(root, p), 'utf8'),
-    writeFile: () => {},
-  });
-  return { code, stdout, stderr };
-}
+const run = runInProcess;
 
 const LLMS = 'examples/reference-llms.npas';
 
