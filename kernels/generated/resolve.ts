@@ -1,4 +1,4 @@
-// Which generator, if any, makes a weight: the `hash`, `bank` and `dict` modifiers that reach it,
+// Which generator, if any, makes a weight: the `hash`, `bank`, `dict` and `factorize` modifiers that reach it,
 // matched as the engine's walk matches them, filtered by the roles the engine applies them to
 // (src/core/analysis/layer-totals.ts). A generated weight is built once per store key (a shared
 // layer reads one generated W) and read like an initializer.
@@ -8,6 +8,7 @@ import { ExportError, modifiersFor, pathText, type LoadedModel, type PathStep, t
 import type { StoredWeight } from '../graph-builder.js';
 import type { EmitContext } from '../layers/context.js';
 import { dictionaryWeight } from './dictionary.js';
+import { factorizedWeight } from './factorized.js';
 import { hashedWeight } from './hash.js';
 import { cached, remember } from './state.js';
 import { templateWeight } from './template-bank.js';
@@ -20,6 +21,7 @@ export function generatorsFor(model: LoadedModel, steps: readonly PathStep[], w:
     if (e.kind === 'hash') return matrix;
     if (e.kind === 'bank') return matrix || (e.fixed && (w.role === 'embedding' || w.role === 'position'));
     if (e.kind === 'dict') return w.role === 'matmul';
+    if (e.kind === 'factorize') return w.role === 'matmul' && w.matmul !== undefined;
     return false;
   });
 }
@@ -32,12 +34,12 @@ export function generatorsFor(model: LoadedModel, steps: readonly PathStep[], w:
 export function generatedWeight(ctx: EmitContext, steps: readonly PathStep[], w: WeightSpec, key: string, reader?: { readonly steps: readonly PathStep[]; readonly w: WeightSpec }): StoredWeight | undefined {
   const where = `${pathText(steps)}.${w.name}`;
   if (reader && generatorsFor(ctx.model, reader.steps, reader.w).length > 0) {
-    throw new ExportError(`${pathText(reader.steps)}.${reader.w.name}: a tied weight under hash/bank/dict is not supported by the ONNX exporter (the engine counts the tie and the generator on one weight)`);
+    throw new ExportError(`${pathText(reader.steps)}.${reader.w.name}: a tied weight under hash/bank/dict/factorize is not supported by the ONNX exporter (the engine counts the tie and the generator on one weight)`);
   }
   const gens = generatorsFor(ctx.model, steps, w);
   if (gens.length === 0) return undefined;
   if (modifiersFor(ctx.model, steps, w.name).some((m) => m.effect.kind === 'tie-all')) {
-    throw new ExportError(`${where}: a weight both tied (tie a = b) and generated (hash/bank/dict) is not supported by the ONNX exporter`);
+    throw new ExportError(`${where}: a weight both tied (tie a = b) and generated (hash/bank/dict/factorize) is not supported by the ONNX exporter`);
   }
   if (gens.length > 1) throw new ExportError(`${where}: ${gens.map((m) => m.effect.kind).join(' and ')} both generate this weight; the ONNX exporter builds one generator per weight`);
   const hit = cached(ctx, key);
@@ -54,6 +56,9 @@ export function generatedWeight(ctx: EmitContext, steps: readonly PathStep[], w:
       break;
     case 'dict':
       name = dictionaryWeight(ctx, w, key, { statement: m.range.start, atoms: e.atoms });
+      break;
+    case 'factorize':
+      name = factorizedWeight(ctx, where, w, key, { method: e.method, label: e.label });
       break;
     default:
       throw new Error(`not a generator: ${e.kind}`);

@@ -397,7 +397,7 @@ test('what cannot be generated is refused by name', () => {
   assert.throws(() => exportModel(base('hash body.attn: roast(memory: 3000)\n  dict body.attn: masa(atoms: 2)'), 'G'), (e: unknown) => e instanceof ExportError && /body\[0\]\.attn\.q: hash and dict both generate this weight/.test(e.message));
   tiedHead = true;
   try {
-    assert.throws(() => exportModel(base('bank g = embed, head: ssn(params: 9000, templates: 2, fixed: true)'), 'G'), (e: unknown) => e instanceof ExportError && /head\.weight: a tied weight under hash\/bank\/dict is not supported/.test(e.message));
+    assert.throws(() => exportModel(base('bank g = embed, head: ssn(params: 9000, templates: 2, fixed: true)'), 'G'), (e: unknown) => e instanceof ExportError && /head\.weight: a tied weight under hash\/bank\/dict\/factorize is not supported/.test(e.message));
   } finally {
     tiedHead = false;
   }

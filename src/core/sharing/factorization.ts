@@ -68,6 +68,8 @@ export interface FactorLayout {
   readonly centralElements: bigint;
   /** MACs to materialise the dense W from its factors once (reconstruct-then-matmul). */
   readonly reconstructMacs: bigint;
+  /** For a TT/MPO: the sweep `reconstructMacs` counts (cores merged from the first or from the last); `left` for FedPara. */
+  readonly reconstructOrder: 'left' | 'right';
   /** MACs to apply the factors to one input vector without materialising W (factor chain). */
   readonly chainMacsPerToken: bigint;
   /** MACs the factor chain spends once per step before any token (FedPara's Khatri–Rao factors). */
@@ -151,6 +153,7 @@ function fedparaLayout(rank: number, dOut: number, dIn: number): FactorLayout {
     elements: 2n * r * (m + n),
     centralElements: 0n,
     reconstructMacs: m * n * (2n * r + 1n),
+    reconstructOrder: 'left',
     chainMacsPerToken: chain,
     chainSetupMacs: chain,
     modesOut: [dOut],
@@ -204,7 +207,8 @@ function trainLayout(modesOut: readonly number[], modesIn: readonly number[], ra
     centralIndex,
     elements,
     centralElements: central,
-    reconstructMacs: left < right ? left : right,
+    reconstructMacs: left <= right ? left : right,
+    reconstructOrder: left <= right ? 'left' : 'right',
     chainMacsPerToken: chainLeft < chainRight ? chainLeft : chainRight,
     chainSetupMacs: 0n,
     modesOut,

@@ -1,0 +1,87 @@
+// Factorised weights (`factorize PATHS: fedpara | tensor_train | mpo`): the dense W [d_out, d_in]
+// built in-graph from exactly the stored factors the engine counts (src/core/sharing/
+// factorization.ts is the one source of their shapes and costs):
+// - FedPara: W = (X₁Y₁ᵀ) ⊙ (X₂Y₂ᵀ), two Gemms and a Mul;
+// - TT / MPO: the cores G_k [r_{k−1}, m_k, n_k, r_k] merged by MatMuls in the sweep the engine
+//   counts, the result [m₁, n₁, …, m_d, n_d] transposed to [m₁…m_d, n₁…n_d] and reshaped to W.
+// Each factor is one initializer keyed by the weight's store (so shared layers read one set); an
+// MPO's central tensor is keyed once per statement, weight name and shape (`central: layers`,
+// the engine's global key) or once per layer instance (`experts`: the copies of an MoE bank).
+
+import { factorLayout, type FactorLayout, type FactorMethod } from '../../src/core/index.js';
+import { ExportError, type WeightSpec } from '../engine-bridge.js';
+import type { EmitContext } from '../layers/context.js';
+import { scaleOf } from '../layers/context.js';
+import { source, tally } from './state.js';
+
+export interface FactorizeStatement {
+  readonly method: FactorMethod;
+  /** The engine's label of the statement (keys a central tensor shared across layers). */
+  readonly label: string;
+}
+
+/** The initializer key of factor `index` of the weight read through store `key`. */
+function factorKey(f: FactorizeStatement, layout: FactorLayout, w: WeightSpec, key: string, index: number): string {
+  const name = layout.factors[index]!.name;
+  if (f.method.kind !== 'fedpara' && index === layout.centralIndex) {
+    if (f.method.central === 'layers') return `${f.label}:${w.name}:${w.shape.join('x')}`;
+    // `experts`: one per layer instance — the store key without its copy index.
+    if (f.method.central === 'experts') return `${key.replace(/\[\d+\]$/, '')}.${name}`;
+  }
+  return `${key}.${name}`;
+}
+
+/** Emits the materialised W of store `key`; returns the [d_out, d_in] tensor. */
+export function factorizedWeight(ctx: EmitContext, where: string, w: WeightSpec, key: string, f: FactorizeStatement): string {
+  const g = ctx.g;
+  if (!w.matmul) throw new ExportError(`${where}: factorize applies to matmul weights`);
+  const result = factorLayout(f.method, w.matmul.dOut, w.matmul.dIn);
+  if (!result.ok) throw new ExportError(`${where}: ${result.message}`);
+  const layout = result.layout;
+  // Factors drawn so that W's entries keep about the dense weight's scale: each entry is a sum over
+  // ranks of products of `depth` factor entries (FedPara: 4, a tensor train: its cores), so each
+  // factor takes the depth-th root of the scale, divided by √rank.
+  const target = scaleOf(w).scale;
+  const depth = f.method.kind === 'fedpara' ? 4 : layout.factors.length;
+  const factor = (i: number): string => {
+    const t = layout.factors[i]!;
+    const rank = f.method.kind === 'fedpara' ? f.method.rank : Math.max(t.shape[0]!, t.shape[3]!);
+    const scale = Math.pow(target, 1 / depth) / Math.sqrt(rank);
+    return source(ctx, g.weight(factorKey(f, layout, w, key, i), t.shape, scale).name);
+  };
+  tally(ctx, layout.reconstructMacs);
+  if (f.method.kind === 'fedpara') {
+    const transB = { transB: { kind: 'int' as const, value: 1 } };
+    const a = g.op('Gemm', [factor(0), factor(1)], transB, { hint: `${w.name}_fedpara1` });
+    const b = g.op('Gemm', [factor(2), factor(3)], transB, { hint: `${w.name}_fedpara2` });
+    return g.op('Mul', [a, b], undefined, { hint: w.name });
+  }
+  const cores = layout.factors.length;
+  const ranks = layout.ranks;
+  const mn = (k: number): number => layout.modesOut[k]! * layout.modesIn[k]!;
+  let merged: string;
+  if (layout.reconstructOrder === 'left') {
+    // [P_k, r_k] · [r_k, m_{k+1}n_{k+1}r_{k+1}] → [P_{k+1}, r_{k+1}], P_k = ∏_{l≤k} m_l n_l.
+    merged = g.op('Reshape', [factor(0), g.ints([mn(0), ranks[1]!])]);
+    let prefix = mn(0);
+    for (let k = 1; k < cores; k++) {
+      const core = g.op('Reshape', [factor(k), g.ints([ranks[k]!, mn(k) * ranks[k + 1]!])]);
+      prefix *= mn(k);
+      merged = g.op('Reshape', [g.op('MatMul', [merged, core], undefined, { hint: `${w.name}_tt` }), g.ints([prefix, ranks[k + 1]!])]);
+    }
+  } else {
+    // [r_{k−1}·m_k n_k, r_k] · [r_k, S_{k+1}] → [r_{k−1}, m_k n_k·S_{k+1}], S_k = ∏_{l≥k} m_l n_l.
+    merged = g.op('Reshape', [factor(cores - 1), g.ints([ranks[cores - 1]!, mn(cores - 1)])]);
+    let suffix = mn(cores - 1);
+    for (let k = cores - 2; k >= 0; k--) {
+      const core = g.op('Reshape', [factor(k), g.ints([ranks[k]! * mn(k), ranks[k + 1]!])]);
+      suffix *= mn(k);
+      merged = g.op('Reshape', [g.op('MatMul', [core, merged], undefined, { hint: `${w.name}_tt` }), g.ints([ranks[k]!, suffix])]);
+    }
+  }
+  // (i₁, j₁, …, i_d, j_d) → (i₁…i_d, j₁…j_d) → [d_out, d_in].
+  const interleaved = g.op('Reshape', [merged, g.ints(layout.modesOut.flatMap((m, k) => [m, layout.modesIn[k]!]))]);
+  const perm = [...Array.from({ length: cores }, (_, k) => 2 * k), ...Array.from({ length: cores }, (_, k) => 2 * k + 1)];
+  const grouped = g.op('Transpose', [interleaved], { perm: { kind: 'ints', value: perm } });
+  return g.op('Reshape', [grouped, g.ints([w.matmul.dOut, w.matmul.dIn])], undefined, { hint: w.name });
+}
