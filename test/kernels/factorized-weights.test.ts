@@ -130,7 +130,7 @@ function tensorTrain(modesOut: number[], modesIn: number[], ranks: number[], cor
         for (let k = 0; k < d; k++) {
           const [r0, r1, mk, nk] = [ranks[k]!, ranks[k + 1]!, modesOut[k]!, modesIn[k]!];
           const next = new Array<number>(r1).fill(0);
-          for (let a = 0; a < r0; a++) for (let b = 0; b < r1; b++) next[b] += v[a]! * cores[k]![((a * mk + is[k]!) * nk + js[k]!) * r1 + b]!;
+          for (let a = 0; a < r0; a++) for (let b = 0; b < r1; b++) next[b] = next[b]! + v[a]! * cores[k]![((a * mk + is[k]!) * nk + js[k]!) * r1 + b]!;
           v = next;
         }
         W[i * n + j] = v[0]!;
