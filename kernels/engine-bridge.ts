@@ -52,6 +52,10 @@ export function loadModel(source: string | Compilation, name: string | undefined
 
   const model = compilation.model(chosen);
   if (!model) throw new ExportError(`model '${chosen}' did not evaluate`);
+  // The streams' prefixes and aggregator are stores the graph would have to build (the batch
+  // tiled P times, prefix K/V concatenated in front of every cache): not built yet, so refused
+  // rather than exported with fewer initializer elements than params.stored.
+  if (model.parallel) throw new ExportError(`'${chosen}' runs as ${model.parallel.streams} parallel streams (\`parallel\`); the ONNX exporter does not build parallel streams yet — export its base model`);
   const sharing = model.sharing;
 
   const tieMain = new Map<string, { pattern: readonly PatternStep[]; weight: string | undefined }>();

@@ -245,6 +245,8 @@ export function startDashboard(root: HTMLElement, host: DashboardHost): Dashboar
     item(`${m.latency.device} decode`, 'latency', formatSeconds(m.latency.decodeSeconds));
     // A decode step of the batch reads every expert any of its tokens chose (expected, uniform routing).
     for (const r of m.routing ?? []) item(`experts read per step (top-${r.topK} of ${r.experts})`, 'experts', r.expectedDistinct);
+    // Parallel streams: the weights are read once per step for all of them (docs/language.md).
+    if (m.parallel) item(m.parallel.cache === 'shared' ? 'workers on one cache' : 'parallel streams', 'streams', `×${m.parallel.streams}`);
     const failed = m.budgets.filter((b) => !b.ok).length;
     if (m.budgets.length) item('budgets', 'budgets', failed ? `${failed} of ${m.budgets.length} violated` : `${m.budgets.length} met`);
     const o = state.data!.options;

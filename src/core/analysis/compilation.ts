@@ -28,11 +28,12 @@ import { DEVICE_NAMES, findDevice, type DeviceProfile } from './devices.js';
 import { PRECISION_CLASSES } from './precision.js';
 import { globalTotals } from './layer-totals.js';
 import { classifyEncoders, computeMetrics, type MemberTotals, type ModelMetrics } from './model-metrics.js';
-import type { AnalysisOptions, ModelReport, NodeReport, Precision } from './report-types.js';
+import type { AnalysisOptions, ModelReport, NodeReport, ParallelReport, Precision } from './report-types.js';
 import { sumTotals, type Totals } from './totals.js';
 import { mixedUnits } from './units.js';
 import { ModelWalker, reportOf } from './walk.js';
 import * as Q from '../numbers/rational.js';
+import { resolveParallel, type ParallelStreams } from './parallel-streams.js';
 import { measurePlan, preparePlan, type PreparedPlan } from '../plans/plan-declaration.js';
 import { pipelineModel } from '../plans/pipeline-units.js';
 import { sharedStores } from '../plans/shared-stores.js';
@@ -67,9 +68,11 @@ export interface CompiledModel {
   /** Totals of each top-level member, in member order. */
   readonly memberTotals: readonly MemberTotals[];
   /**
-   * The members' totals summed per role (decoder-side, encoder): the metrics are sums over
-   * members whose terms depend only on the role, and exact rationals make the sum of the sums
-   * equal, so `metricsAt` costs what two members cost however many a written-out spec has.
+   * The members' totals summed per role (decoder-side, encoder; run per parallel stream or
+   * once): the metrics are sums over members whose terms depend only on the role, and exact
+   * rationals make the sum of the sums equal, so `metricsAt` costs what a few members cost
+   * however many a written-out spec has. A `parallel` statement's own stores and aggregator
+   * are one more entry, run once.
    */
   readonly memberTotalsByRole: readonly MemberTotals[];
   /** The model's totals, global stores and head-sharing savings included. */
@@ -78,6 +81,8 @@ export interface CompiledModel {
   readonly tree: NodeReport;
   /** The `param` statement's rules per weight (absent when the model declares none). */
   readonly parameterization: Parameterization | undefined;
+  /** The `parallel` statement: P streams over the same weights (absent when the model declares none). */
+  readonly parallel: ParallelStreams | undefined;
   /** The constraints of every `budget` block naming this model, in file order. */
   readonly budget: readonly PreparedConstraint[];
   /** Every `plan` declaration naming this model, in file order (docs/plans.md). */
@@ -192,7 +197,7 @@ export class Compilation {
     const key = `${model.name}|${optionsKey(options)}`;
     let m = this.metricsMemo.get(key);
     if (!m) {
-      m = computeMetrics(model.memberTotalsByRole, model.whole, options);
+      m = computeMetrics(model.memberTotalsByRole, model.whole, options, model.parallel);
       this.metricsMemo.set(key, m);
     }
     return m;
@@ -264,6 +269,7 @@ export class Compilation {
       memory: metrics.memory,
       latency: metrics.latency,
       routing: metrics.routing,
+      ...(m.parallel ? { parallel: parallelReport(m.parallel) } : {}),
       budgets: [],
       tree: m.tree,
       ...(m.parameterization ? { parameterization: transferTable(m.parameterization) } : {}),
@@ -313,8 +319,10 @@ function compileModel(m: EvaluatedModel, ctx: EvalContext): CompiledModel | unde
   const walker = new ModelWalker(sharing);
   const results = m.members.map((member) => walker.walkMember(member));
   const encoders = classifyEncoders(results.map((r) => r.totals));
-  const memberTotals: MemberTotals[] = results.map((r, i) => ({ totals: r.totals, encoder: encoders[i]! }));
-  let whole = sumTotals(results.map((r) => r.totals));
+  const parallel = resolveParallel(m.statements, m.members, results.map((r) => r.totals), m.declaration.range, ctx);
+  const streamsOf = (i: number): number => (parallel && i < parallel.mergeIndex ? parallel.streams : 1);
+  const memberTotals: MemberTotals[] = results.map((r, i) => ({ totals: r.totals, encoder: encoders[i]!, streams: streamsOf(i) }));
+  let whole = sumTotals([...results.map((r) => r.totals), ...(parallel ? [parallel.own] : [])]);
   const globalStores = globalTotals(whole.globals);
   const headSavings = sharing.headShares.reduce((s, h) => s + h.savedParams, 0n);
   whole = {
@@ -339,13 +347,19 @@ function compileModel(m: EvaluatedModel, ctx: EvalContext): CompiledModel | unde
     sharing,
     statements: m.statements,
     memberTotals,
-    memberTotalsByRole: [false, true].flatMap((encoder) => {
-      const same = memberTotals.filter((t) => t.encoder === encoder);
-      return same.length === 0 ? [] : [{ encoder, totals: sumTotals(same.map((t) => t.totals)) }];
-    }),
+    memberTotalsByRole: [
+      ...[false, true].flatMap((encoder) =>
+        [...new Set(memberTotals.map((t) => t.streams ?? 1))].flatMap((streams) => {
+          const same = memberTotals.filter((t) => t.encoder === encoder && (t.streams ?? 1) === streams);
+          return same.length === 0 ? [] : [{ encoder, streams, totals: sumTotals(same.map((t) => t.totals)) }];
+        }),
+      ),
+      ...(parallel ? [{ encoder: false, streams: 1, totals: parallel.own }] : []),
+    ],
     whole,
     tree,
     parameterization: resolveParameterization(m.statements, tree, m.declaration.range, ctx),
+    parallel,
     budget: [],
     plans: [],
     resolve: (path) => ctx.quietly(() => resolvePath(path, m.members, m.scope, ctx)),
@@ -364,6 +378,11 @@ function warnMixedUnits(m: EvaluatedModel, ctx: EvalContext): void {
     `${mixed.perSample.layerKind} counts per sample (over its declared input size), but ${m.name} is a token model (it has ${mixed.token.layerKind}): its totals would add one sample's convolution to one token's projections, and they are reported per sample${lengthHint}`,
     at,
   );
+}
+
+/** What the report says of a model's parallel streams. */
+function parallelReport(p: ParallelStreams): ParallelReport {
+  return { streams: p.streams, cache: p.cache, prefixTokens: p.prefixTokens, aggregate: p.aggregate, merge: p.merge, prefixParams: p.prefixParams, aggregatorParams: p.aggregatorParams };
 }
 
 function internalError(sink: DiagnosticSink, e: unknown): void {

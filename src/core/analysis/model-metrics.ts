@@ -17,6 +17,17 @@ import type { AttentionEntry, Totals } from './totals.js';
 export interface MemberTotals {
   readonly totals: Totals;
   readonly encoder: boolean;
+  /** Times the member runs per token: P before a `parallel` statement's merge, else 1 (default). */
+  readonly streams?: number;
+}
+
+/** What the metrics need of a `parallel` statement (analysis/parallel-streams.ts). */
+export interface StreamSettings {
+  readonly streams: number;
+  /** `shared`: the workers prefill the prompt once and keep one KV cache (Hogwild!). */
+  readonly cache: 'separate' | 'shared';
+  /** Learned prefix tokens per stream that every causal self-attention query also attends to. */
+  readonly prefixTokens: number;
 }
 
 export interface ModelMetrics {
@@ -82,7 +93,16 @@ export function classifyEncoders(members: readonly Totals[]): boolean[] {
   });
 }
 
-export function computeMetrics(members: readonly MemberTotals[], whole: Totals, options: AnalysisOptions): ModelMetrics {
+/**
+ * `parallel` streams (`streams` > 1 on a member) run every weight operation, attention product
+ * and saved activation of that member once per stream; a decode step still reads each weight
+ * once for all of them (the weights are the same; memory-bound decode reads them once). With
+ * separate caches each stream prefills the prompt and keeps its own KV cache, P× the single
+ * model's, each holding the stream's m learned prefix tokens that every query also attends to;
+ * with a shared cache (Hogwild! workers) the prompt is prefilled once and the cache held once,
+ * while each decode step runs P tokens.
+ */
+export function computeMetrics(members: readonly MemberTotals[], whole: Totals, options: AnalysisOptions, parallel?: StreamSettings): ModelMetrics {
   const S = options.seq;
   const src = options.srcSeq ?? options.seq;
   const B = big(options.batch);
@@ -96,10 +116,30 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
   let trainableWeights = Q.ZERO;
   let decode = Q.ZERO;
   let kvElements = Q.ZERO;
+  let activation = Q.ZERO;
+  let maskElements = Q.ZERO;
+  let stateElements = 0n;
+  let stateFixedBits = 0n;
+  const prefix = parallel?.prefixTokens ?? 0;
   for (const m of members) {
     const t = m.totals;
     const tokens = m.encoder ? src : S;
     const trainableShare = Q.isZero(t.flops) ? Q.ZERO : Q.div(t.trainableFlops, t.flops);
+    // Per-stream members: P× in decode; P× in prefill, training and the cache unless the
+    // workers share one cache (then the prompt and its cache exist once).
+    const streams = m.streams ?? 1;
+    const shared = parallel?.cache === 'shared';
+    const decodeCopies = Q.fromInt(streams);
+    const prefillCopies = Q.fromInt(shared ? 1 : streams);
+    const prefillStart = prefillWeights;
+    const trainableStart = trainableWeights;
+    const decodeStart = decode;
+    const attentionStart = prefillAttention;
+    const kvStart = kvElements;
+    activation = Q.add(activation, Q.mul(t.activation, prefillCopies));
+    maskElements = Q.add(maskElements, Q.mul(t.maskElements, prefillCopies));
+    stateElements += t.state.elements * BigInt(shared ? 1 : streams);
+    stateFixedBits += t.state.fixedBits * BigInt(shared ? 1 : streams);
     if (perSample) {
       prefillWeights = Q.add(prefillWeights, t.flops);
       trainableWeights = Q.add(trainableWeights, t.trainableFlops);
@@ -114,6 +154,13 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
       if (!m.encoder) decode = Q.add(decode, t.flops);
     }
     for (const e of t.attention.values()) {
+      if (streams > 1 && prefix > 0 && e.info.causal && !e.info.cross) {
+        // Each stream's m learned prefix tokens sit in front of its cache: every query attends
+        // to them too, and the cache holds them (ParScale's ParscaleCache).
+        prefillAttention = Q.add(prefillAttention, Q.mul(keyFlops(e), Q.fromBigInt(big(S) * big(prefix))));
+        if (!m.encoder) decode = Q.add(decode, Q.mul(decodeKeyFlops(e), Q.fromInt(prefix)));
+        kvElements = Q.add(kvElements, Q.mul(e.producers, Q.fromBigInt(big(prefix) * big(e.info.kvElementsPerToken))));
+      }
       const per = keyFlops(e);
       const decodePer = decodeKeyFlops(e);
       const w = e.info.window;
@@ -137,6 +184,14 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
         if (!m.encoder) decode = Q.add(decode, Q.mul(decodePer, Q.fromInt(Math.min(S, w ?? S))));
       }
     }
+    if (streams > 1) {
+      const scaled = (start: Q.Rational, end: Q.Rational, copies: Q.Rational): Q.Rational => Q.add(start, Q.mul(Q.sub(end, start), copies));
+      prefillWeights = scaled(prefillStart, prefillWeights, prefillCopies);
+      trainableWeights = scaled(trainableStart, trainableWeights, prefillCopies);
+      prefillAttention = scaled(attentionStart, prefillAttention, prefillCopies);
+      decode = scaled(decodeStart, decode, decodeCopies);
+      kvElements = scaled(kvStart, kvElements, prefillCopies);
+    }
   }
   const prefill = Q.add(prefillWeights, prefillAttention);
   const perSequence = perSample ? Q.ONE : Q.fromInt(S);
@@ -153,18 +208,18 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
   const precision = resolvePrecision(options);
   const kvCacheBytes = bytesOf(Q.ceil(Q.mul(kvElements, Q.fromBigInt(B))), precision.kv);
   // Recurrent state: elements in the cache's dtype (the KV class) plus states with their own dtype, per sequence.
-  const stateQuarterBits = (whole.state.elements * BigInt(Math.round(DTYPE_BITS[precision.kv] * 4)) + whole.state.fixedBits * 4n) * B;
+  const stateQuarterBits = (stateElements * BigInt(Math.round(DTYPE_BITS[precision.kv] * 4)) + stateFixedBits * 4n) * B;
   const recurrentStateBytes = (stateQuarterBits + 31n) / 32n;
   const stored = whole.stored;
   const weightBytes = bytesOf(stored, precision.weights);
-  const activationElements = Q.ceil(Q.mul(whole.activation, Q.fromBigInt(tokensPerStep)));
+  const activationElements = Q.ceil(Q.mul(activation, Q.fromBigInt(tokensPerStep)));
   // The loss: a cross-entropy saves its fp32 log-softmax over the final projection's width for
   // every token of the step (a chunked loss only a chunk's worth at a time, a fused one none).
   const loss = options.loss ?? { kind: 'full' };
   const lossTokens = loss.kind === 'fused' ? 0n : loss.kind === 'chunked' && big(loss.chunk) < tokensPerStep ? big(loss.chunk) : tokensPerStep;
   const lossBytes = typeof whole.tail === 'number' ? lossTokens * big(whole.tail) * 4n : 0n;
   // Dropout keeps a one-byte mask per element it drops.
-  const maskBytes = Q.ceil(Q.mul(whole.maskElements, Q.fromBigInt(tokensPerStep)));
+  const maskBytes = Q.ceil(Q.mul(maskElements, Q.fromBigInt(tokensPerStep)));
   const activationBytes = bytesOf(activationElements, precision.activations) + lossBytes + maskBytes;
   // Adam with mixed precision: per trainable weight a gradient, the master copy (none when the
   // weights are 32-bit already) and two moments, each in its class's dtype.

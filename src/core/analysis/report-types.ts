@@ -113,6 +113,22 @@ export interface RoutedBankReport {
   readonly expectedDistinct: string;
 }
 
+/** A model's `parallel` statement (docs/language.md, "Parallel streams"), as the report states it. */
+export interface ParallelReport {
+  /** P: streams (ParScale) or workers (Hogwild!) per token. */
+  readonly streams: number;
+  /** `separate`: a KV cache per stream; `shared`: one cache all workers read and write. */
+  readonly cache: 'separate' | 'shared';
+  /** Learned prefix tokens per stream in each self-attention layer. */
+  readonly prefixTokens: number;
+  readonly aggregate: 'mlp' | 'mean';
+  /** The member the streams merge before (it and the members after it run once). */
+  readonly merge: string | undefined;
+  /** Stored params of the prefixes and of the aggregator (both in `params`). */
+  readonly prefixParams: bigint;
+  readonly aggregatorParams: bigint;
+}
+
 export interface LatencyEstimate {
   readonly seconds: number;
   readonly bound: 'compute' | 'memory';
@@ -184,6 +200,8 @@ export interface ModelReport {
   readonly latency: LatencyReport;
   /** Routed banks (MoE experts) with the copies a decode step of the batch reads; empty without. */
   readonly routing: readonly RoutedBankReport[];
+  /** The `parallel` statement's streams; absent without one. */
+  readonly parallel?: ParallelReport;
   readonly budgets: readonly BudgetResult[];
   readonly tree: NodeReport;
   /** The `param` statement's table: each weight's init std, LR, multiplier, residual and decay factors. */

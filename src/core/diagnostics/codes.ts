@@ -55,6 +55,8 @@ export const DIAGNOSTIC_CODES = {
   'npas-factorize-shape': 'Tensor-train or MPO modes that do not multiply to a factorised weight\'s output or input width.',
   'npas-factorize-target': 'A `factorize` path with no matmul weight under it.',
   'npas-factorize-larger': 'A factorisation whose factors hold at least as many numbers as the dense weight (a warning: it is counted as written).',
+  'npas-parallel': 'A malformed parallel-streams declaration (`parallel streams(P, …)`, `parallel workers(P)`): bad count or argument, an unknown merge member, a second declaration.',
+  'npas-halt': 'A malformed halting declaration (`route STACK: halt(expected_depth: D)`): a depth outside [1, steps], steps that do not divide the stack, reach probabilities that increase.',
 
   // Budgets.
   'npas-budget-metric': 'An unknown budget metric or metric argument.',

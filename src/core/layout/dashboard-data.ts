@@ -84,6 +84,7 @@ export function modelData(m: ModelReport, structure: StructureData, sweep: reado
       decodeBound: m.latency.decode.bound,
     },
     routing: m.routing.map((r) => ({ experts: r.experts, topK: r.topK, expectedDistinct: r.expectedDistinct })),
+    ...(m.parallel ? { parallel: { streams: m.parallel.streams, cache: m.parallel.cache } } : {}),
     budgets: m.budgets.map((b) => ({
       constraint: b.constraint,
       metric: b.metric,

@@ -188,6 +188,8 @@ export interface ModelData {
   };
   /** Routed expert banks and the experts one decode step of the batch reads (expected, uniform routing). */
   readonly routing: readonly { readonly experts: number; readonly topK: number; readonly expectedDistinct: string }[];
+  /** A `parallel` statement: P streams (a KV cache each) or workers (one shared cache) over the same weights. */
+  readonly parallel?: { readonly streams: number; readonly cache: 'separate' | 'shared' };
   readonly budgets: readonly BudgetData[];
   readonly tree: TreeData;
   readonly structure: StructureData;

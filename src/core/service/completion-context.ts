@@ -24,7 +24,7 @@ export interface CallSite {
   readonly statement: string | undefined;
 }
 
-export type StatementMethodSlot = 'share' | 'share kv' | 'share heads' | 'relax' | 'adapt' | 'hash' | 'bank' | 'dict' | 'route' | 'param' | 'factorize';
+export type StatementMethodSlot = 'share' | 'share kv' | 'share heads' | 'relax' | 'adapt' | 'hash' | 'bank' | 'dict' | 'route' | 'param' | 'factorize' | 'parallel';
 
 export type CompletionSite =
   | { readonly kind: 'none' }
@@ -163,7 +163,7 @@ export function completionContext(text: string, file: SourceFile, offset: number
       return at({ kind: 'expression' });
     }
     if (keyword === 'allocate') return at({ kind: 'expression' });
-    if (keyword === 'param') return item.length === 1 ? at({ kind: 'method', slot: 'param' }) : at({ kind: 'expression' });
+    if (keyword === 'param' || keyword === 'parallel') return item.length === 1 ? at({ kind: 'method', slot: keyword }) : at({ kind: 'expression' });
     if (keyword === 'bank' && !equals) return none();
     return at({ kind: 'path', owner: owner?.kind === 'Budget' ? undefined : owner, prefix: pathPrefix(tokens, prevIndex), modifiers: keyword === 'share' && item.length === 1 });
   }

@@ -13,7 +13,7 @@ import { BUDGET_METRICS } from '../analysis/budgets.js';
 import { findDevice } from '../analysis/devices.js';
 import { resolvePrecision } from '../analysis/precision.js';
 import { DTYPE_BITS, isDType } from '../analysis/dtypes.js';
-import type { BudgetResult, ModelReport, NodeReport, ParamCounts } from '../analysis/report-types.js';
+import type { BudgetResult, ModelReport, NodeReport, ParallelReport, ParamCounts } from '../analysis/report-types.js';
 import type { Factor, TransferTable } from '../parameterization/transfer.js';
 import type { FactorizedWeightRow } from '../sharing/factorized-weights.js';
 import { ACTIVATIONS } from '../layers/arg-specs.js';
@@ -57,6 +57,11 @@ export function hoverAt(text: string, analysis: AnalysisResult, offset: number):
     const decl = analysis.file.items.find((i) => (i.kind === 'Model' || i.kind === 'Variant') && i.range.start <= offset && offset < i.range.end);
     const rows = decl && (decl.kind === 'Model' || decl.kind === 'Variant') ? indexOf(analysis).model(decl.name.text)?.factorized?.filter((r) => r.statement.start <= offset && offset < r.statement.end) : undefined;
     if (rows && rows.length > 0) return { range: { start: token.start, end: token.end }, markdown: `\`factorize\` — ${KEYWORD_DOCS.factorize}\n\n${factorizedMarkdown(rows)}` };
+  }
+  if (token?.kind === 'parallel') {
+    const decl = analysis.file.items.find((i) => (i.kind === 'Model' || i.kind === 'Variant') && i.range.start <= offset && offset < i.range.end);
+    const report = decl && (decl.kind === 'Model' || decl.kind === 'Variant') ? analysis.models.find((m) => m.name === decl.name.text) : undefined;
+    if (report?.parallel) return { range: { start: token.start, end: token.end }, markdown: `\`parallel\` — ${KEYWORD_DOCS.parallel}\n\n${parallelMarkdown(report.parallel)}` };
   }
   if (token && KEYWORD_DOCS[token.kind]) return { range: { start: token.start, end: token.end }, markdown: `\`${token.kind}\` — ${KEYWORD_DOCS[token.kind]}` };
   return undefined;
@@ -130,8 +135,19 @@ export function modelMarkdown(m: ModelReport): string {
     lines.push('', '**Budgets**:');
     for (const b of m.budgets) lines.push(`- ${b.ok ? '✅' : '❌'} \`${b.constraint}\` — measured ${budgetNumber(b.constraint, b.value)}`);
   }
+  if (m.parallel) lines.push('', parallelMarkdown(m.parallel));
   if (m.parameterization) lines.push('', parameterizationMarkdown(m.parameterization));
   return lines.join('\n');
+}
+
+/** What a `parallel` statement makes of the model (docs/language.md, "Parallel streams"). */
+export function parallelMarkdown(p: ParallelReport): string {
+  const what = p.cache === 'shared' ? `${p.streams} workers over one shared KV cache (prompt prefilled once)` : `${p.streams} streams, a KV cache each`;
+  const merge = p.merge ? `; they merge before \`${p.merge}\`, which runs once` : '';
+  const stores: string[] = [];
+  if (p.prefixParams > 0n) stores.push(`${groupDigits(p.prefixParams)} prefix params (${p.prefixTokens} tokens per stream and attention layer)`);
+  if (p.aggregatorParams > 0n) stores.push(`${groupDigits(p.aggregatorParams)} aggregator params`);
+  return `**Parallel streams**: ${what}${merge}. FLOPs${p.cache === 'shared' ? ' of a decode step' : ', activations and KV'} ×${p.streams}; the weights are stored once and a decode step reads them once${stores.length > 0 ? `; stores ${stores.join(' and ')}` : ''}.`;
 }
 
 /** The parameterisation per weight class (every weight of a class follows its rule; `npas param` lists each). */

@@ -50,6 +50,8 @@ export const QUICK_FIX_CATALOGUE: Readonly<Record<DiagnosticCode, string | undef
   'npas-factorize-shape': undefined,
   'npas-factorize-target': undefined,
   'npas-factorize-larger': undefined,
+  'npas-parallel': undefined,
+  'npas-halt': undefined,
   'npas-budget-metric': 'Change to the closest metric.',
   'npas-budget-violated': undefined,
   'npas-budget-target': 'Change to the closest model or variant.',

@@ -59,7 +59,7 @@ function statementMethod(statement: Statement, name: string, offset: number): St
   let methods: readonly StatementMethod[];
   if (statement.keyword === 'share' && !inRelax) methods = statement.modifier?.text === 'kv' ? KV_STRATEGIES : statement.modifier?.text === 'heads' ? HEAD_STRATEGIES : STACK_STRATEGIES;
   else if (statement.keyword === 'share' || statement.keyword === 'adapt') methods = ADAPTERS;
-  else if (statement.keyword === 'hash' || statement.keyword === 'bank' || statement.keyword === 'dict' || statement.keyword === 'route' || statement.keyword === 'factorize') methods = STATEMENT_METHODS[statement.keyword];
+  else if (statement.keyword === 'hash' || statement.keyword === 'bank' || statement.keyword === 'dict' || statement.keyword === 'route' || statement.keyword === 'factorize' || statement.keyword === 'parallel') methods = STATEMENT_METHODS[statement.keyword];
   else return undefined;
   return methods.find((m) => m.name === name);
 }

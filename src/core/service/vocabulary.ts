@@ -4,6 +4,7 @@
 // mean; this table is what completion offers and hovers explain, and a test checks each
 // method listed here is accepted by the engine.
 
+import { PARALLEL_METHODS } from '../analysis/parallel-streams.js';
 import { PARAM_ARGS } from '../parameterization/resolve-parameterization.js';
 import { SCHEMES } from '../parameterization/schemes.js';
 
@@ -101,7 +102,7 @@ const TRAIN_ARGS: readonly MethodArg[] = [
   { name: 'modes_in', required: false, doc: 'Column modes n₁ … n_d, multiplying to d_in.' },
 ];
 
-export const STATEMENT_METHODS: Readonly<Record<'hash' | 'bank' | 'dict' | 'route' | 'param' | 'factorize', readonly StatementMethod[]>> = {
+export const STATEMENT_METHODS: Readonly<Record<'hash' | 'bank' | 'dict' | 'route' | 'param' | 'factorize' | 'parallel', readonly StatementMethod[]>> = {
   factorize: [
     { name: 'fedpara', call: true, args: [{ name: 'rank', required: true, doc: 'Rank R of each of the two Hadamard factors: 2R·(d_out + d_in) stored, rank up to R².' }], snippet: 'fedpara(rank: ${1:16})', doc: 'FedPara: W = (X₁Y₁ᵀ) ⊙ (X₂Y₂ᵀ), a low-rank Hadamard product.' },
     { name: 'tensor_train', call: true, args: TRAIN_ARGS, snippet: 'tensor_train(rank: ${1:8}, cores: ${2:4})', doc: 'Tensor-train matrix (Novikov et al.): cores G_k of r_{k−1}·m_k·n_k·r_k each.' },
@@ -113,6 +114,15 @@ export const STATEMENT_METHODS: Readonly<Record<'hash' | 'bank' | 'dict' | 'rout
       doc: 'Matrix product operator (Gao et al.): a tensor train whose central tensor is shared across layers or experts.',
     },
   ],
+  // From the resolver's own specs (analysis/parallel-streams.ts).
+  parallel: PARALLEL_METHODS.map((m) => ({
+    name: m.name,
+    call: true,
+    positional: true,
+    args: m.args.map((a) => ({ name: a.name, required: a.required, doc: a.doc, ...(a.name === 'aggregate' ? { values: ['mlp', 'mean'] } : {}) })),
+    snippet: m.snippet,
+    doc: m.doc,
+  })),
   // From the parameterisation tables themselves, so completion offers exactly what the engine reads.
   param: SCHEMES.map((scheme) => ({
     name: scheme.name,
@@ -168,6 +178,7 @@ export const MEMBER_KEYWORDS: readonly { readonly keyword: string; readonly snip
   { keyword: 'train', snippet: 'train ${1:embed}', doc: 'Marks stored weights as trainable.' },
   { keyword: 'allocate', snippet: 'allocate params: ${1:1M}', doc: 'Asks the NPAS allocator for a plan storing exactly N parameters.' },
   { keyword: 'factorize', snippet: 'factorize ${1:body}: fedpara(rank: ${2:16})', doc: 'Stores matmul weights as factors (FedPara, tensor train, MPO) materialised each step.' },
+  { keyword: 'parallel', snippet: 'parallel ${1:streams}(${2:8}, prefix: ${3:48}, merge: ${4:lm_head})', doc: 'Parallel streams over the same weights: ParScale (`streams(P, prefix: m, merge: NAME)`) or Hogwild! workers on one shared cache (`workers(P)`).' },
   { keyword: 'param', snippet: 'param ${1:mup}(base_width: ${2:256})', doc: 'A parameterisation (sp, mup, depth_mup, completep, u_mup): every weight\'s init std, LR, multiplier, residual scale and weight decay relative to a tuned base model.' },
 ];
 
@@ -199,5 +210,7 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   allocate: '`allocate params: N, …`: a request for the NPAS allocator.',
   param: '`param scheme(base_width: W, base_depth: D, lr: η)`: the parameterisation (sp, mup, depth_mup, completep, u_mup) — each weight\'s init std, Adam LR, multiplier, residual branch scale and weight decay as factors of the tuned base model\'s (`npas param`).',
   factorize: '`factorize PATHS: fedpara(rank: R)` / `tensor_train(rank: r, cores: d)` / `mpo(rank: r, cores: d, central: layers)`: every matmul weight under the paths is stored as factors and materialised from them each training step — stored counts the factors, effective the dense weights.',
+  parallel:
+    '`parallel streams(P, prefix: m, merge: NAME)` (ParScale) or `parallel workers(P)` (Hogwild!) or `parallel P`: the model runs as P streams over the same weights — stored once (plus m·P prefix tokens per attention layer and the aggregator), read once per decode step, while FLOPs, activations and the KV cache (separate caches) grow P×.',
   relax: '`relax adapter`: adds a separate adapter to every instance of a shared stack (Relaxed Recursive Transformers).',
 };

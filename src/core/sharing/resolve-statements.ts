@@ -200,6 +200,10 @@ function resolveStatement(s: Statement, scope: Scope, b: Builder): void {
     case 'param':
       // A parameterisation changes no count; parameterization/ reads it after the walk.
       return;
+    case 'parallel':
+      // Parallel streams multiply compute, not stores: analysis/parallel-streams.ts reads it
+      // after the walk, from the members' totals.
+      return;
   }
 }
 

@@ -192,6 +192,7 @@ export abstract class StatementParser extends ExpressionParser {
   //           | ( "freeze" | "train" ) PathList
   //           | "allocate" Arg { "," Arg } [ "," ]
   //           | "param" Expr
+  //           | "parallel" Expr
   protected parseStatement(): Statement {
     const start = this.current.start;
     const keywordToken = this.next();
@@ -242,7 +243,9 @@ export abstract class StatementParser extends ExpressionParser {
         args = this.parseBareArguments();
         break;
       case 'param':
-        // `param mup(base_width: 256)`: the scheme call follows the keyword directly.
+      case 'parallel':
+        // `param mup(base_width: 256)`, `parallel streams(8, prefix: 48)`, `parallel 4`: the
+        // value follows the keyword directly.
         value = this.parseExpression();
         break;
       default:

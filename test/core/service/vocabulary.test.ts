@@ -21,7 +21,7 @@ const MODEL = (statement: string): string => `model M {
 }
 `;
 
-const STATEMENT_CODES = new Set(['npas-share-strategy', 'npas-adapter', 'npas-hash', 'npas-bank', 'npas-route', 'npas-param', 'npas-factorize', 'npas-factorize-shape', 'npas-factorize-target', 'npas-kv-source', 'npas-share-target', 'npas-syntax-expected', 'npas-syntax-unexpected-token']);
+const STATEMENT_CODES = new Set(['npas-share-strategy', 'npas-adapter', 'npas-hash', 'npas-bank', 'npas-route', 'npas-param', 'npas-factorize', 'npas-factorize-shape', 'npas-factorize-target', 'npas-parallel', 'npas-halt', 'npas-kv-source', 'npas-share-target', 'npas-syntax-expected', 'npas-syntax-unexpected-token']);
 
 const statements: string[] = [
   // The stack has 4 instances, as many as the map snippet's default lists.
@@ -36,6 +36,24 @@ const statements: string[] = [
   ...STATEMENT_METHODS.param.map((m) => `param ${filled(m.snippet)}`),
   ...STATEMENT_METHODS.factorize.map((m) => `factorize body: ${filled(m.snippet)}`),
 ];
+
+// `parallel` merges before a named top-level member and reads the embedding's width.
+const STREAMS_MODEL = (statement: string): string => `model M {
+  embed = Embedding(100, 64)
+  block B {
+    attn = Attention(64, heads: 4)
+  }
+  body = B * 2
+  lm_head = Linear(64, 100)
+  ${statement}
+}
+`;
+for (const m of STATEMENT_METHODS.parallel) {
+  test(`vocabulary: \`parallel ${filled(m.snippet)}\` is accepted by the engine`, () => {
+    const errors = analyze(STREAMS_MODEL(`parallel ${filled(m.snippet)}`)).diagnostics.filter((d) => STATEMENT_CODES.has(d.code));
+    assert.deepEqual(errors.map((d) => `${d.code}: ${d.message}`), []);
+  });
+}
 
 for (const statement of statements) {
   test(`vocabulary: \`${statement.split('\n').at(-1)!.trim()}\` is accepted by the engine`, () => {
