@@ -7,6 +7,7 @@ import { readTextFile } from './read-text-file.js';
 import { ALLOCATE_COMMAND, runAllocate } from './commands/allocate.js';
 import { BUDGET_COMMAND, runBudget } from './commands/budget.js';
 import { CHECK_COMMAND, runCheck } from './commands/check.js';
+import { DIFF_COMMAND, runDiff } from './commands/diff.js';
 import { EXPORT_ONNX_COMMAND, runExportOnnx } from './commands/export-onnx.js';
 import { FIT_COMMAND, runFit } from './commands/fit.js';
 import { PARAM_COMMAND, runParam } from './commands/param.js';
@@ -24,6 +25,8 @@ commands:
                                    diagnostics as FILE:LINE:COL: severity CODE: message (exit 2 on errors)
   ${synopsis(BUDGET_COMMAND)}
                                    the budget report (exit 1 if a budget is violated, 2 on spec errors)
+  ${synopsis(DIFF_COMMAND)}
+                                   two models or variants side by side: every metric, B − A exact, B / A, and the members that differ
   ${synopsis(IMPORT_HF_COMMAND)}
                                    a .npas spec from a Hugging Face config.json (or a model folder, checked against its checkpoint)
   ${synopsis(ALLOCATE_COMMAND)}
@@ -50,6 +53,7 @@ commands:
 const COMMANDS: Record<string, (argv: readonly string[], io: CliIO) => number> = {
   check: runCheck,
   budget: runBudget,
+  diff: runDiff,
   'import-hf': runImportHf,
   allocate: runAllocate,
   report: (argv, io) => runReport(argv, io),
