@@ -2,6 +2,7 @@
 // DOM-free, so the extension host can import it too. A message that fails is reported with a
 // reason and must be dropped by the caller; nothing here throws on any input.
 
+import { LAYER_CLASSES } from '../src/core/layout/layer-classes.js';
 import type { DashboardData } from '../src/core/layout/types.js';
 import {
   ALLOCATION_GENERATOR_KINDS,
@@ -55,14 +56,21 @@ function treeError(x: unknown, where: string, depth: number, budget: { nodes: nu
   return undefined;
 }
 
+const CLASS_IDS: ReadonlySet<string> = new Set(LAYER_CLASSES.map((c) => c.id));
+
+function isClassList(x: unknown): boolean {
+  return Array.isArray(x) && x.every((c) => typeof c === 'string' && CLASS_IDS.has(c));
+}
+
 function structureError(x: unknown, where: string): string | undefined {
   if (!isObj(x)) return `${where} is not an object`;
   for (const k of ['members', 'stores', 'reads', 'kv', 'notes']) if (!Array.isArray(x[k])) return `${where}.${k} is not a list`;
   for (const m of x.members as unknown[]) {
     if (!isObj(m) || !isStr(m.name, 1000) || !isInt(m.length) || !Array.isArray(m.runs) || !isRange(m.range)) return `${where}.members has a malformed member`;
     if (!['layer', 'block', 'stack'].includes(m.kind as string)) return `${where}.members has an unknown kind`;
-    for (const r of m.runs as unknown[]) if (!isObj(r) || !isInt(r.count) || !isInt(r.firstIndex) || !isStr(r.type, 1000) || !Array.isArray(r.moe) || typeof r.kv !== 'boolean') return `${where}.members has a malformed run`;
+    for (const r of m.runs as unknown[]) if (!isObj(r) || !isInt(r.count) || !isInt(r.firstIndex) || !isStr(r.type, 1000) || !Array.isArray(r.moe) || typeof r.kv !== 'boolean' || !isClassList(r.classes)) return `${where}.members has a malformed run`;
   }
+  if (!Array.isArray(x.classes) || !x.classes.every((c: unknown) => isObj(c) && isClassList([c.id]) && Array.isArray(c.kinds) && c.kinds.every((k: unknown) => isStr(k, 100)))) return `${where}.classes is malformed`;
   const ids = new Set<string>();
   for (const s of x.stores as unknown[]) {
     if (!isObj(s) || !isStr(s.id, 1000) || !isStr(s.label, 1000) || !isStr(s.declaration) || !isRange(s.range)) return `${where}.stores has a malformed store`;

@@ -84,6 +84,32 @@ describe('architecture view', () => {
     });
   }
 
+  it('layer classes: a hybrid tells attention, recurrent and expert rows apart by glyph, with a legend naming the layer kinds', () => {
+    // Qwen3-Next: 36 Gated DeltaNet layers and 12 attention layers, MoE in every one.
+    const data = exampleData('qwen3-next');
+    const m = data.models.find((x) => x.name === 'Qwen3Next80B')!;
+    assert.deepEqual(m.structure.classes, [
+      { id: 'attention', kinds: ['Attention'] },
+      { id: 'recurrent', kinds: ['GatedDeltaNet'] },
+      { id: 'experts', kinds: ['MoE'] },
+    ]);
+    const h = mount(renderArchitecture, data, 'Qwen3Next80B', { collapsed: { Qwen3Next80B: [] } });
+    const legend = [...h.root.querySelectorAll('.npas-class-legend')].map((e) => e.textContent);
+    assert.deepEqual(legend, ['▲ attention: Attention', '■ recurrent state (no KV cache): GatedDeltaNet', '◆ mixture of experts: MoE']);
+    const glyphs = (id: string) => [...h.root.querySelectorAll(`g.npas-node[data-id="${id}"] text.npas-class`)].map((e) => e.textContent).join('');
+    assert.equal(glyphs('i:body:0'), '■◆', 'a Gated DeltaNet layer with its MoE');
+    assert.equal(glyphs('i:body:3'), '▲◆', 'a full-attention layer with its MoE');
+    assert.equal(glyphs('m:embed'), '');
+    assert.equal(h.root.querySelectorAll('g.npas-instance text.npas-class-recurrent').length, 36);
+    assert.equal(h.root.querySelectorAll('g.npas-instance text.npas-class-attention').length, 12);
+    assert.match(h.root.querySelector('g.npas-node[data-id="i:body:0"]')!.getAttribute('aria-label')!, /keeps a recurrent state/);
+    assertCleanDom(h.root);
+    // A model of one class (a dense transformer) draws no glyphs and no class legend.
+    const dense = exampleData('relaxed-recursive-gemma');
+    const plain = mount(renderArchitecture, dense, 'RecursiveGemma');
+    assert.equal(plain.root.querySelectorAll('text.npas-class, .npas-class-legend').length, 0);
+  });
+
   it('click reveals the declaration; Space and a click on a stack header collapse and expand it', () => {
     const data = exampleData('relaxed-recursive-gemma');
     const h = mount(renderArchitecture, data, 'RecursiveGemma');

@@ -6,6 +6,7 @@
 
 import * as d3 from 'd3';
 import { defaultCollapsed, layoutArchitecture } from '../../src/core/layout/layout.js';
+import { LAYER_CLASSES, type LayerClass } from '../../src/core/layout/layer-classes.js';
 import type { LayoutLink, LayoutNode, ModelData, TreeData } from '../../src/core/layout/types.js';
 import { divideCount, formatBytes, formatFlops, groupDigits } from '../format.js';
 import type { RenderedView, ViewContext } from './context.js';
@@ -23,6 +24,13 @@ export function renderArchitecture(root: HTMLElement, ctx: ViewContext): Rendere
   legend.append('span').text(`${s.stores.length} shared store${s.stores.length === 1 ? '' : 's'}, ${s.reads.length} reads`);
   legend.append('span').text('colour: the store an instance reads');
   legend.append('span').text('● produces KV, ○ reads another layer’s KV');
+  // Where a model mixes layer classes (attention, recurrent, experts), each row shows the glyphs
+  // of the classes it holds, one column per class, and the legend names the layer kinds.
+  const classColumns = s.classes.length >= 2 ? s.classes.map((c) => c.id) : [];
+  for (const c of s.classes.length >= 2 ? s.classes : []) {
+    const doc = LAYER_CLASSES.find((d) => d.id === c.id)!;
+    legend.append('span').attr('class', `npas-class-legend npas-class-${c.id}`).text(`${doc.glyph} ${doc.name}: ${c.kinds.join(', ')}`);
+  }
   legend.append('span').text('Enter: reveal in editor · Space: collapse or expand a stack');
   container.append('p').attr('class', 'npas-sr-only').attr('id', summaryId).text(describe(model));
 
@@ -70,7 +78,7 @@ export function renderArchitecture(root: HTMLElement, ctx: ViewContext): Rendere
     nodeLayer
       .selectAll<SVGGElement, LayoutNode>('g.npas-node')
       .data(visible, (n) => n.id)
-      .join((enter) => buildNodes(enter.append('g')))
+      .join((enter) => buildNodes(enter.append('g'), classColumns))
       .order();
   };
   draw();
@@ -171,7 +179,12 @@ export function renderArchitecture(root: HTMLElement, ctx: ViewContext): Rendere
 export const WINDOW_THRESHOLD = 1500;
 const WINDOW_MARGIN = 900;
 
-function buildNodes(g: d3.Selection<SVGGElement, LayoutNode, SVGGElement, unknown>): d3.Selection<SVGGElement, LayoutNode, SVGGElement, unknown> {
+/** Width of one class glyph column on a row. */
+const CLASS_COLUMN = 11;
+
+function buildNodes(g: d3.Selection<SVGGElement, LayoutNode, SVGGElement, unknown>, classColumns: readonly LayerClass[]): d3.Selection<SVGGElement, LayoutNode, SVGGElement, unknown> {
+  const row = (n: LayoutNode): boolean => n.kind === 'instance' || n.kind === 'run';
+  const labelX = (n: LayoutNode): number => n.x + (n.kind === 'group' ? 0 : 12 + (row(n) ? classColumns.length * CLASS_COLUMN : 0));
   g.attr('class', (n) => `npas-node npas-${n.kind}`)
     .attr('data-id', (n) => n.id)
     .attr('tabindex', 0)
@@ -192,8 +205,18 @@ function buildNodes(g: d3.Selection<SVGGElement, LayoutNode, SVGGElement, unknow
     .attr('y', (n) => n.y)
     .attr('width', 6)
     .attr('height', (n) => n.h);
+  for (const [column, id] of classColumns.entries()) {
+    const glyph = LAYER_CLASSES.find((c) => c.id === id)!.glyph;
+    g.filter((n) => row(n) && n.classes.includes(id))
+      .append('text')
+      .attr('class', `npas-class npas-class-${id}`)
+      .attr('aria-hidden', 'true')
+      .attr('x', (n) => n.x + 12 + column * CLASS_COLUMN)
+      .attr('y', (n) => n.y + n.h / 2 + 4)
+      .text(glyph);
+  }
   g.append('text')
-    .attr('x', (n) => n.x + (n.kind === 'group' ? 0 : 12))
+    .attr('x', labelX)
     .attr('y', (n) => n.y + n.h / 2 + 4)
     .text((n) => (n.kind === 'group' ? `${n.collapsible ? (n.collapsed ? '▸ ' : '▾ ') : ''}${n.label}` : n.label));
   // A group's detail follows its label (and may run past the box); other details sit right-aligned.
@@ -244,6 +267,7 @@ function ariaLabel(n: LayoutNode): string {
   if (n.kv === 'producer') parts.push('produces its KV cache');
   if (n.kv === 'consumer') parts.push('reads another layer’s KV cache');
   if (n.kv === 'mixed') parts.push('some instances reuse KV');
+  if (n.classes.includes('recurrent')) parts.push('keeps a recurrent state');
   parts.push(...n.moe, ...n.notes);
   return parts.join('; ');
 }

@@ -14,7 +14,7 @@ import type { DashboardData, ModelData, PlanData, StructureData, SweepPoint, Tre
 /** Sequence lengths of the KV / memory chart (the analysed length is added). */
 export const SWEEP_SEQ = [512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072] as const;
 
-const EMPTY_STRUCTURE: StructureData = { members: [], stores: [], reads: [], kv: [], notes: [], truncated: false };
+const EMPTY_STRUCTURE: StructureData = { members: [], classes: [], stores: [], reads: [], kv: [], notes: [], truncated: false };
 
 export interface DashboardDataOptions {
   /** The spec's file name as shown to the user. */

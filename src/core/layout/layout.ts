@@ -4,6 +4,7 @@
 // The same model and the same collapsed set give the same coordinates, and positions depend
 // only on structure (names, instance counts, stores), never on parameter values.
 
+import type { LayerClass } from './layer-classes.js';
 import type { ArchitectureLayout, KvRole, LayoutLink, LayoutNode, MemberData, ModelData, ReadData, TreeData } from './types.js';
 
 /** Stacks longer than this start collapsed. */
@@ -68,7 +69,7 @@ export function layoutArchitecture(model: Pick<ModelData, 'structure' | 'tree'>,
       const id = `m:${m.name}`;
       const own = reads.map((r) => r.store);
       const colour = colourOf(own, storeIndex);
-      nodes.push(base(id, 'instance', m.name, m.type, nodeX, y, G.nodeW, G.rowH, colour, m, 0, 1, m.runs[0]?.kv ? 'producer' : 'none', moeLabels(m.runs[0]?.moe ?? []), notes.map((n) => n.label), m.range));
+      nodes.push(base(id, 'instance', m.name, m.type, nodeX, y, G.nodeW, G.rowH, colour, m, 0, 1, m.runs[0]?.kv ? 'producer' : 'none', moeLabels(m.runs[0]?.moe ?? []), notes.map((n) => n.label), m.range, m.runs[0]?.classes));
       for (const st of own) addRead(st, id);
       centreY.set(id, y + G.rowH / 2);
       y += G.rowH + G.rowGap;
@@ -107,7 +108,7 @@ export function layoutArchitecture(model: Pick<ModelData, 'structure' | 'tree'>,
           const id = `i:${m.name}:${i}`;
           const own = byIndex.get(i) ?? [];
           const instNotes = notes.filter((n) => n.index === i).map((n) => n.label);
-          nodes.push(base(id, 'instance', `${m.name}[${i}]`, run.type, x, y, w, G.rowH, colourOf([...own, ...groupStores], storeIndex), m, i, 1, roleOf(i, produces), moeLabels(run.moe), instNotes, m.range));
+          nodes.push(base(id, 'instance', `${m.name}[${i}]`, run.type, x, y, w, G.rowH, colourOf([...own, ...groupStores], storeIndex), m, i, 1, roleOf(i, produces), moeLabels(run.moe), instNotes, m.range, run.classes));
           for (const st of own) addRead(st, id);
           centreY.set(id, y + G.rowH / 2);
           instY[i] = y + G.rowH / 2;
@@ -138,7 +139,7 @@ export function layoutArchitecture(model: Pick<ModelData, 'structure' | 'tree'>,
         const role: KvRole = roles.size > 1 ? 'mixed' : ([...roles][0] ?? 'none');
         const label = run.count > 1 ? `${m.name}[${run.firstIndex}..${last}] ×${run.count}` : `${m.name}[${run.firstIndex}]`;
         const runNotes = notes.filter((n) => n.index !== null && n.index >= run.firstIndex && n.index <= last).map((n) => `${n.label} [${n.index}]`);
-        nodes.push(base(id, 'run', label, run.type, x, y, w, G.rowH, colourOf([...own, ...groupStores], storeIndex), m, run.firstIndex, run.count, role, moeLabels(run.moe), runNotes, m.range));
+        nodes.push(base(id, 'run', label, run.type, x, y, w, G.rowH, colourOf([...own, ...groupStores], storeIndex), m, run.firstIndex, run.count, role, moeLabels(run.moe), runNotes, m.range, run.classes));
         for (const st of own) addRead(st, id);
         centreY.set(id, y + G.rowH / 2);
         y += G.rowH + G.rowGap;
@@ -177,6 +178,7 @@ export function layoutArchitecture(model: Pick<ModelData, 'structure' | 'tree'>,
       count: p.ids.length,
       kv: 'none',
       moe: [],
+      classes: [],
       notes: [],
       range: p.st.range,
       collapsible: false,
@@ -216,8 +218,9 @@ function base(
   moe: readonly string[],
   notes: readonly string[],
   range: { start: number; end: number },
+  classes: readonly LayerClass[] = [],
 ): LayoutNode {
-  return { id, kind, label, detail, x: r1(x), y: r1(y), w, h, colour, member: m.name, index, count, kv, moe, notes, range, collapsible: false, collapsed: false };
+  return { id, kind, label, detail, x: r1(x), y: r1(y), w, h, colour, member: m.name, index, count, kv, moe, classes, notes, range, collapsible: false, collapsed: false };
 }
 
 function colourOf(stores: readonly string[], storeIndex: ReadonlyMap<string, number>): number {
@@ -240,7 +243,7 @@ function fallbackMembers(tree: TreeData): MemberData[] {
     kind: c.kind === 'stack' ? 'stack' : c.kind === 'block' ? 'block' : 'layer',
     type: c.type,
     length: c.kind === 'stack' ? c.count : 1,
-    runs: c.kind === 'stack' ? c.children.map((r) => ({ type: r.type, count: r.count, firstIndex: r.firstIndex, moe: [], kv: false })) : [{ type: c.type, count: 1, firstIndex: 0, moe: [], kv: false }],
+    runs: c.kind === 'stack' ? c.children.map((r) => ({ type: r.type, count: r.count, firstIndex: r.firstIndex, moe: [], kv: false, classes: [] })) : [{ type: c.type, count: 1, firstIndex: 0, moe: [], kv: false, classes: [] }],
     range: c.range,
   }));
 }

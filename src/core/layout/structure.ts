@@ -7,6 +7,8 @@ import type { ModelMember, ModuleNode } from '../model/module-tree.js';
 import type { AdapterMethod, PatternStep } from '../sharing/declarations.js';
 import { describeFactorMethod } from '../sharing/factorization.js';
 import { groupDigits } from '../text/number-format.js';
+import { LAYER_KINDS } from '../layers/registry.js';
+import { layerClassesOf, orderClasses, type LayerClass } from './layer-classes.js';
 import type { KvData, MemberData, MoeData, NoteData, ReadData, RunData, StoreData, StructureData } from './types.js';
 
 /** Stacks longer than this are described per store rather than per instance. */
@@ -131,7 +133,8 @@ function describe(m: CompiledModel, text: string): StructureData {
     const target = readerOf(h.target.pattern);
     if (target) notes.push({ kind: 'heads', member: target.member, index: target.index, label: `head sharing saves ${groupDigits(h.savedParams)}`, range: h.range });
   }
-  return { members, stores, reads, kv, notes, truncated };
+  const classes = orderClasses(facts.kindsByClass.keys()).map((id) => ({ id, kinds: orderKinds(facts.kindsByClass.get(id) ?? []) }));
+  return { members, classes, stores, reads, kv, notes, truncated };
 }
 
 function memberOrder(key: string, members: readonly MemberData[]): number {
@@ -184,7 +187,7 @@ function memberData(member: ModelMember, facts: NodeFacts): MemberData {
   const node = member.node;
   const range = { start: member.range.start, end: member.range.end };
   if (node.kind !== 'stack') {
-    return { name: member.name, kind: node.kind, type: typeOf(node), length: 1, runs: [{ type: typeOf(node), count: 1, firstIndex: 0, moe: facts.moe(node, member.name), kv: facts.cachesKv(node) }], range };
+    return { name: member.name, kind: node.kind, type: typeOf(node), length: 1, runs: [{ type: typeOf(node), count: 1, firstIndex: 0, moe: facts.moe(node, member.name), kv: facts.cachesKv(node), classes: facts.classes(node) }], range };
   }
   const runs: RunData[] = [];
   let first = 0;
@@ -195,7 +198,7 @@ function memberData(member: ModelMember, facts: NodeFacts): MemberData {
     const kv = facts.cachesKv(run.node);
     // Adjacent runs of equal type, MoE shape and KV role read as one run in the picture.
     if (prev && prev.type === type && prev.kv === kv && JSON.stringify(prev.moe) === JSON.stringify(moe)) runs[runs.length - 1] = { ...prev, count: prev.count + run.count };
-    else runs.push({ type, count: run.count, firstIndex: first, moe, kv });
+    else runs.push({ type, count: run.count, firstIndex: first, moe, kv, classes: facts.classes(run.node) });
     first += run.count;
   }
   return { name: member.name, kind: 'stack', type: runs.length === 1 ? `${runs[0]!.type} ×${node.length}` : `stack of ${node.length}`, length: node.length, runs, range };
@@ -208,6 +211,31 @@ function memberData(member: ModelMember, facts: NodeFacts): MemberData {
 class NodeFacts {
   private readonly kv = new Map<number, boolean>();
   private readonly moes = new Map<string, MoeData[]>();
+
+  private readonly classed = new Map<number, LayerClass[]>();
+  /** Layer kinds met per class, for the legend. */
+  readonly kindsByClass = new Map<LayerClass, Set<string>>();
+
+  classes(node: ModuleNode): LayerClass[] {
+    let v = this.classed.get(node.id);
+    if (v === undefined) {
+      const found = new Set<LayerClass>();
+      if (node.kind === 'layer') {
+        for (const c of layerClassesOf(node.cost)) {
+          found.add(c);
+          const kinds = this.kindsByClass.get(c) ?? new Set<string>();
+          kinds.add(node.layerKind);
+          this.kindsByClass.set(c, kinds);
+        }
+      } else if (node.kind === 'block') {
+        for (const m of node.members) for (const c of this.classes(m.node)) found.add(c);
+      } else {
+        for (const r of node.runs) for (const c of this.classes(r.node)) found.add(c);
+      }
+      this.classed.set(node.id, (v = orderClasses(found)));
+    }
+    return v;
+  }
 
   cachesKv(node: ModuleNode): boolean {
     let v = this.kv.get(node.id);
@@ -249,4 +277,10 @@ function moeOf(node: ModuleNode, path: string): MoeData[] {
   };
   visit(node, path);
   return out;
+}
+
+/** Layer kind names in the registry's order (the legend lists them so). */
+function orderKinds(kinds: Iterable<string>): string[] {
+  const set = new Set(kinds);
+  return [...LAYER_KINDS.keys()].filter((k) => set.has(k));
 }

@@ -1,3 +1,5 @@
+import type { LayerClass } from './layer-classes.js';
+
 // Plain, JSON-safe data for the dashboard: what the host sends to the webview and what the
 // standalone report embeds. Exact counts travel as decimal strings (`Count`) so that no number
 // above 2^53 is rounded on the way; charts convert them with Number() only to draw.
@@ -47,6 +49,8 @@ export interface RunData {
   readonly moe: readonly MoeData[];
   /** Whether an instance holds a layer that keeps a KV cache (causal self- or cross-attention). */
   readonly kv: boolean;
+  /** The layer classes an instance holds (attention, recurrent, experts), in LAYER_CLASSES order. */
+  readonly classes: readonly LayerClass[];
 }
 
 export interface MemberData {
@@ -97,8 +101,16 @@ export interface NoteData {
   readonly range: Range;
 }
 
+/** A layer class present in the model and the layer kinds that make it up (the view's legend). */
+export interface LayerClassData {
+  readonly id: LayerClass;
+  readonly kinds: readonly string[];
+}
+
 export interface StructureData {
   readonly members: readonly MemberData[];
+  /** The layer classes of the model, in LAYER_CLASSES order. */
+  readonly classes: readonly LayerClassData[];
   readonly stores: readonly StoreData[];
   readonly reads: readonly ReadData[];
   readonly kv: readonly KvData[];
@@ -241,6 +253,8 @@ export interface LayoutNode {
   readonly kv: KvRole;
   /** `2/8 experts` badges of MoE layers in the instance. */
   readonly moe: readonly string[];
+  /** The layer classes the instance or run holds (none for groups and stores). */
+  readonly classes: readonly LayerClass[];
   readonly notes: readonly string[];
   /** Where to reveal in the editor. */
   readonly range: Range;
