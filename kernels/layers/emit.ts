@@ -12,8 +12,9 @@ import { moe } from './moe.js';
 import { norm } from './norm.js';
 import { projection } from './projection.js';
 import { relativePositionLayer } from './relative-position.js';
+import { sandwichLinear } from './sandwich.js';
 
-export const SUPPORTED_LAYERS = ['Embedding', 'PositionEmbedding', 'Linear', 'LayerNorm', 'RMSNorm', 'Attention', 'MLA', 'RelativePositionBias', 'MLP', 'GatedMLP', 'MoE', 'Activation', 'Dropout', 'Identity', 'Conv1d', 'Conv2d', 'BatchNorm', 'Pool', 'GlobalPool', 'Flatten'] as const;
+export const SUPPORTED_LAYERS = ['Embedding', 'PositionEmbedding', 'Linear', 'LayerNorm', 'RMSNorm', 'Attention', 'MLA', 'RelativePositionBias', 'MLP', 'GatedMLP', 'MoE', 'Activation', 'Dropout', 'Identity', 'Conv1d', 'Conv2d', 'BatchNorm', 'Pool', 'GlobalPool', 'Flatten', 'SandwichLinear'] as const;
 
 /** The width a layer reads, from its weights (undefined: any width). */
 export function inputWidth(node: LayerNode): number | undefined {
@@ -21,6 +22,9 @@ export function inputWidth(node: LayerNode): number | undefined {
   switch (node.layerKind) {
     case 'Linear':
       return w('weight')!.shape[1];
+    case 'SandwichLinear':
+      // The free weight stacks [U; V]: [d_out, d_in + d_out].
+      return w('weight')!.shape[1]! - w('weight')!.shape[0]!;
     case 'Attention':
       return w('q')!.shape[1];
     case 'MLA':
@@ -47,7 +51,7 @@ export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   const where = pathText(steps);
   // Convolutional models: feature maps and per-sample rows have their own layers (conv.ts).
   if (h.spatial !== undefined || h.samples || (h.x === undefined && CONVS.has(node.layerKind))) return featureMapLayer(ctx, node, steps, h, tie);
-  if (h.x === undefined && node.layerKind === 'Linear') h = { x: features(ctx, node.cost.weights[0]!.shape[1]!), width: node.cost.weights[0]!.shape[1]! };
+  if (h.x === undefined && (node.layerKind === 'Linear' || node.layerKind === 'SandwichLinear')) h = { x: features(ctx, inputWidth(node)!), width: inputWidth(node)! };
   if (h.x === undefined && node.layerKind !== 'Embedding') throw new ExportError(`${where}: the exported graph reads token ids, so the first layer must be an Embedding or a Linear (found ${node.layerKind})`);
   const input = inputWidth(node);
   if (h.x !== undefined && input !== undefined && input !== h.width) {
@@ -74,6 +78,10 @@ export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly Pat
     case 'Linear': {
       const p = projection(ctx, node, steps, h.x!, 'weight', 'bias', tie);
       return { x: p.y, width: p.width };
+    }
+    case 'SandwichLinear': {
+      const s = sandwichLinear(ctx, node, steps, h.x!);
+      return { x: s.y, width: s.width };
     }
     case 'LayerNorm':
     case 'RMSNorm':
