@@ -124,7 +124,7 @@ test('budget: a dtype per tensor class and a device from a JSON file', () => {
   assert.equal(m.memory.weightBytes, 8_704);
   assert.equal(m.latency.device, 'MyChip');
   assert.ok(Math.abs(m.latency.decode.seconds - 136_704 / 1e11) < 1e-18);
-  assert.deepEqual(m.options.precision, { weights: 'mxfp4', kv: 'fp8', activations: 'bf16', compute: 'bf16', gradients: 'bf16', master: 'fp32', optimizer: 'fp32' });
+  assert.deepEqual(m.options.precision, { weights: 'mxfp4', experts: 'mxfp4', kv: 'fp8', activations: 'bf16', compute: 'bf16', gradients: 'bf16', master: 'fp32', optimizer: 'fp32' });
   const text = run('budget', spec('tiny.npas'), '--model', 'Att', '--kv-dtype', 'fp8');
   assert.match(text.stdout, /dtypes {4}weights bf16 {3}KV fp8 {3}activations bf16/);
 });
@@ -184,7 +184,7 @@ test('budget: settings flags reach the analysis (seq with magnitudes, batch, dty
   assert.equal(r.code, 0);
   const m = JSON.parse(r.stdout).models[0];
   // fp32 everywhere: 32-bit weights need no master copy.
-  const fp32 = { weights: 'fp32', kv: 'fp32', activations: 'fp32', compute: 'fp32', gradients: 'fp32', master: 'none', optimizer: 'fp32' };
+  const fp32 = { weights: 'fp32', experts: 'fp32', kv: 'fp32', activations: 'fp32', compute: 'fp32', gradients: 'fp32', master: 'none', optimizer: 'fp32' };
   assert.deepEqual(m.options, { seq: 8000, srcSeq: 8000, batch: 2, dtype: 'fp32', device: 'L4', precision: fp32 });
   assert.equal(m.kvCacheBytes, 8_192_000);
   // 8Ki = 8,192 tokens: 2·64·8,192·2 = 2,097,152 = 2 MiB.

@@ -180,7 +180,7 @@ function renderModel(m: ModelReport, depth: number): string {
   lines.push(`  KV cache  ${formatBytes(m.kvCacheBytes)}  (seq ${o.seq}, batch ${o.batch}, ${p.kv})`);
   if (m.recurrentStateBytes > 0n) lines.push(`  state     ${formatBytes(m.recurrentStateBytes)}  recurrent (conv and SSM) state, constant in seq (batch ${o.batch})`);
   lines.push(`  memory    weights ${formatBytes(m.memory.weightBytes)}   inference ${formatBytes(m.memory.inferenceBytes)}   training ${formatBytes(m.memory.trainingBytes)} (Adam, activations at batch ${o.batch})`);
-  lines.push(`  dtypes    weights ${p.weights}   KV ${p.kv}   activations ${p.activations}   compute ${p.compute}   gradients ${p.gradients}   master ${p.master}   Adam moments ${p.optimizer}`);
+  lines.push(`  dtypes    weights ${p.weights}${p.experts !== p.weights ? `   experts ${p.experts}` : ''}   KV ${p.kv}   activations ${p.activations}   compute ${p.compute}   gradients ${p.gradients}   master ${p.master}   Adam moments ${p.optimizer}`);
   const l = m.latency;
   lines.push(`  roofline  ${l.device}: prefill ${formatSeconds(l.prefill.seconds)} (${l.prefill.bound}-bound)   decode step ${formatSeconds(l.decode.seconds)} (${l.decode.bound}-bound)`);
   for (const b of m.budgets) lines.push(`  budget    ${b.ok ? 'ok  ' : 'FAIL'} ${b.constraint}   (measured ${b.value})`);

@@ -3,6 +3,7 @@
 // element; NVFP4: one 8-bit E4M3 scale per 16, 4.5 bits), so sizes are kept in quarter bits
 // and byte totals are rounded up only once, at the end of a sum.
 
+import * as Q from '../numbers/rational.js';
 import type { DType } from './report-types.js';
 
 /** Bits per element of each dtype (block scales of the microscaled formats included). */
@@ -33,6 +34,21 @@ export function isDType(name: string): name is DType {
 /** Floating-point types a gradient or optimizer state can be kept in (16 bits and wider). */
 export function isTrainingFloat(dtype: DType): boolean {
   return dtype === 'fp32' || dtype === 'tf32' || dtype === 'bf16' || dtype === 'fp16';
+}
+
+/**
+ * Bytes of several parts, each `count` elements (rounded up to whole elements) of its dtype:
+ * parts of one dtype are summed before rounding, so one dtype gives exactly bytesOf(⌈Σ⌉).
+ */
+export function bytesOfParts(parts: readonly { readonly count: Q.Rational; readonly dtype: DType }[]): bigint {
+  const byDtype = new Map<DType, Q.Rational>();
+  for (const p of parts) byDtype.set(p.dtype, Q.add(byDtype.get(p.dtype) ?? Q.ZERO, p.count));
+  let bytes = 0n;
+  for (const [dtype, count] of byDtype) {
+    const whole = Q.ceil(count);
+    bytes += bytesOf(whole > 0n ? whole : 0n, dtype);
+  }
+  return bytes;
 }
 
 /** Bytes needed to hold `elements` elements of `dtype`, rounded up to a whole byte. */

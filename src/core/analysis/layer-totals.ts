@@ -122,6 +122,7 @@ export function layerTotals(
   const cost = node.cost;
   const main = mainWeight(node);
   let stored = 0n;
+  let routedStored = 0n;
   let effective = 0n;
   let trainable = 0n;
   let activeCount = 0n;
@@ -208,6 +209,10 @@ export function layerTotals(
       }
     }
     if (trainableBase) wTrainable = wStored;
+    // A routed bank's weight matrices (not their biases, not adapters on them) are stored in the
+    // experts' dtype, as GPT-OSS ships MXFP4 expert matrices with bf16 biases.
+    const routedMatrix = w.activeCopies < w.copies && isMatrix;
+    if (routedMatrix) routedStored += wStored;
     const isKv = kvWeights.includes(w.name);
     if (isMatrix || w.role === 'router') {
       flopWeights += used;
@@ -251,8 +256,14 @@ export function layerTotals(
       // A routed bank: which copies a batch reads depends on the batch (model-metrics.ts).
       const key = `${w.copies}:${w.activeCopies}`;
       const perCopy = Q.rational(wEffective, BigInt(w.copies));
+      const matrixPerCopy = routedMatrix ? Q.fromBigInt(n) : Q.ZERO;
       const prev = banks.get(key);
-      banks.set(key, { copies: w.copies, active: w.activeCopies, paramsPerCopy: prev ? Q.add(prev.paramsPerCopy, perCopy) : perCopy });
+      banks.set(key, {
+        copies: w.copies,
+        active: w.activeCopies,
+        paramsPerCopy: prev ? Q.add(prev.paramsPerCopy, perCopy) : perCopy,
+        matrixParamsPerCopy: prev ? Q.add(prev.matrixParamsPerCopy, matrixPerCopy) : matrixPerCopy,
+      });
     }
     if (w.role === 'embedding') embedding += total;
     stored += wStored;
@@ -276,6 +287,7 @@ export function layerTotals(
   const kvTrainableFlops = Q.add(Q.mul(Q.fromBigInt(att && !att.cross ? cost.kvProjectionFlopsPerToken : 0n), share(kvTrainableFlopWeights, kvFlopWeights)), Q.fromBigInt(kvAdapterFlops));
   const totals: Totals = {
     stored,
+    routedStored,
     effective,
     trainable,
     perInstanceStored,

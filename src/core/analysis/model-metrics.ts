@@ -6,7 +6,7 @@
 
 import * as Q from '../numbers/rational.js';
 import { findDevice, peakFlopsFor, DEVICES } from './devices.js';
-import { bytesOf, DTYPE_BITS } from './dtypes.js';
+import { bytesOf, bytesOfParts, DTYPE_BITS } from './dtypes.js';
 import { resolvePrecision } from './precision.js';
 import type { AnalysisOptions, FlopsReport, LatencyEstimate, LatencyReport, MemoryReport, RoutedBankReport } from './report-types.js';
 import { reachOf } from './kv-reach.js';
@@ -211,7 +211,11 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
   const stateQuarterBits = (stateElements * BigInt(Math.round(DTYPE_BITS[precision.kv] * 4)) + stateFixedBits * 4n) * B;
   const recurrentStateBytes = (stateQuarterBits + 31n) / 32n;
   const stored = whole.stored;
-  const weightBytes = bytesOf(stored, precision.weights);
+  // Routed experts in their own dtype (MXFP4 experts beside bf16 attention), the rest in the weights'.
+  const weightBytes = bytesOfParts([
+    { count: Q.fromBigInt(stored - whole.routedStored), dtype: precision.weights },
+    { count: Q.fromBigInt(whole.routedStored), dtype: precision.experts },
+  ]);
   const activationElements = Q.ceil(Q.mul(activation, Q.fromBigInt(tokensPerStep)));
   // The loss: a cross-entropy saves its fp32 log-softmax over the final projection's width for
   // every token of the step (a chunked loss only a chunk's worth at a time, a fused one none).
@@ -257,14 +261,23 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
   // E·(1 − (1 − k/E)^B) copies in expectation rather than the k one token uses (routing.ts).
   const routing: RoutedBankReport[] = [];
   let bankReads = Q.ZERO;
+  let expertReads = Q.ZERO;
   for (const bank of whole.banks.values()) {
     const distinct = expectedDistinct(bank.copies, bank.active, B);
     routing.push({ experts: bank.copies, topK: bank.active, expectedDistinct: Q.toDecimalString(distinct, 3) });
     bankReads = Q.add(bankReads, Q.mul(Q.sub(distinct, Q.fromInt(bank.active)), bank.paramsPerCopy));
+    expertReads = Q.add(expertReads, Q.mul(distinct, bank.matrixParamsPerCopy));
   }
-  const readParams = Q.ceil(Q.add(Q.sub(whole.active, notRead), bankReads)) - whole.embeddingParams;
+  const readParams = Q.sub(Q.add(Q.sub(whole.active, notRead), bankReads), Q.fromBigInt(whole.embeddingParams));
+  const expertsRead = Q.compare(expertReads, readParams) > 0 ? readParams : expertReads;
   // A step reads and rewrites the recurrent state; counted once, as the KV cache is.
-  const decodeBytes = bytesOf(readParams > 0n ? readParams : 0n, precision.weights) + kvCacheBytes + recurrentStateBytes;
+  const decodeBytes =
+    bytesOfParts([
+      { count: Q.sub(readParams, expertsRead), dtype: precision.weights },
+      { count: expertsRead, dtype: precision.experts },
+    ]) +
+    kvCacheBytes +
+    recurrentStateBytes;
   const latency: LatencyReport = {
     device: device.name,
     prefill: estimate(prefillFlops, weightBytes + kvCacheBytes),

@@ -1,5 +1,6 @@
 // The element type of every class of tensor at given settings. `dtype` is the shorthand for
-// weights, KV cache and activations; the training classes follow rules of their own, because
+// weights, KV cache and activations; routed experts follow the weights unless set apart (MXFP4
+// experts beside bf16 attention); the training classes follow rules of their own, because
 // a quantised storage type is not a type anyone trains in:
 // - gradients are kept in the activations' type when that is a 16- or 32-bit float, else bf16;
 // - mixed precision keeps an fp32 master copy of the trainable weights unless the weights are
@@ -16,6 +17,7 @@ export function resolvePrecision(options: Pick<AnalysisOptions, 'dtype' | 'preci
   const activations = p.activations ?? options.dtype;
   return {
     weights,
+    experts: p.experts ?? weights,
     kv: p.kv ?? options.dtype,
     activations,
     compute: p.compute ?? activations,
@@ -26,4 +28,4 @@ export function resolvePrecision(options: Pick<AnalysisOptions, 'dtype' | 'preci
 }
 
 /** The precision classes, in the order messages and documentation list them. */
-export const PRECISION_CLASSES: readonly (keyof Precision)[] = ['weights', 'kv', 'activations', 'compute', 'gradients', 'master', 'optimizer'];
+export const PRECISION_CLASSES: readonly (keyof Precision)[] = ['weights', 'experts', 'kv', 'activations', 'compute', 'gradients', 'master', 'optimizer'];

@@ -19,6 +19,8 @@ export type DType = 'fp32' | 'tf32' | 'bf16' | 'fp16' | 'fp8' | 'int8' | 'int4' 
  */
 export interface Precision {
   readonly weights: DType;
+  /** The weights of routed banks (MoE experts): GPT-OSS ships them in mxfp4 beside bf16 attention. Default: the weights'. */
+  readonly experts: DType;
   readonly kv: DType;
   readonly activations: DType;
   /** The dtype matmuls run in: picks the device's peak. Default: the activations'. */

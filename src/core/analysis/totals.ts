@@ -52,6 +52,8 @@ export interface BankUse {
   readonly active: number;
   /** Σ over the bank's instances of one copy's weights (adapters included). */
   readonly paramsPerCopy: Q.Rational;
+  /** The part of `paramsPerCopy` in the bank's weight matrices: stored in the `experts` dtype. */
+  readonly matrixParamsPerCopy: Q.Rational;
 }
 
 /**
@@ -63,6 +65,8 @@ export type Tail = number | null | undefined;
 
 export interface Totals {
   readonly stored: bigint;
+  /** Part of `stored` that routed banks' weight matrices (MoE experts) hold: stored in the `experts` dtype. */
+  readonly routedStored: bigint;
   readonly effective: bigint;
   readonly trainable: bigint;
   /** Part of `stored` that belongs to each instance even when the instance's weights are
@@ -114,6 +118,7 @@ export const NO_STATE: RecurrentTotals = { elements: 0n, fixedBits: 0n };
 
 export const EMPTY_TOTALS: Totals = {
   stored: 0n,
+  routedStored: 0n,
   effective: 0n,
   trainable: 0n,
   perInstanceStored: 0n,
@@ -152,14 +157,14 @@ export function attentionKey(info: AttentionInfo): string {
  * growing map once per instance (quadratic in the number of distinct attention geometries).
  */
 export function sumTotals(parts: Iterable<Totals>): Totals {
-  let stored = 0n, effective = 0n, trainable = 0n, perInstanceStored = 0n, perInstanceTrainable = 0n;
+  let stored = 0n, routedStored = 0n, effective = 0n, trainable = 0n, perInstanceStored = 0n, perInstanceTrainable = 0n;
   let kvStored = 0n, kvPerInstanceStored = 0n, kvPerInstanceTrainable = 0n, kvEffective = 0n;
   let embeddingParams = 0n, generationMacs = 0n, stateElements = 0n, stateBits = 0n;
   let perSample = false;
   const active: Q.Rational[] = [], flops: Q.Rational[] = [], crossKvFlops: Q.Rational[] = [], crossKvActive: Q.Rational[] = [];
   const kvActive: Q.Rational[] = [], kvFlops: Q.Rational[] = [], activation: Q.Rational[] = [];
   const trainableFlops: Q.Rational[] = [], kvTrainableFlops: Q.Rational[] = [], maskElements: Q.Rational[] = [];
-  const banks = new Map<string, { copies: number; active: number; paramsPerCopy: Q.Rational[] }>();
+  const banks = new Map<string, { copies: number; active: number; paramsPerCopy: Q.Rational[]; matrixParamsPerCopy: Q.Rational[] }>();
   let tail: Tail = undefined;
   let positionLimit: number | undefined;
   const attention = new Map<string, { info: AttentionEntry['info']; cache: AttentionEntry['cache']; instances: Q.Rational[]; producers: Q.Rational[] }>();
@@ -171,6 +176,7 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
     count++;
     only = t;
     stored += t.stored;
+    routedStored += t.routedStored;
     effective += t.effective;
     trainable += t.trainable;
     perInstanceStored += t.perInstanceStored;
@@ -199,8 +205,10 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
     if (t.positionLimit !== undefined && (positionLimit === undefined || t.positionLimit < positionLimit)) positionLimit = t.positionLimit;
     for (const [k, b] of t.banks) {
       const acc = banks.get(k);
-      if (acc) acc.paramsPerCopy.push(b.paramsPerCopy);
-      else banks.set(k, { copies: b.copies, active: b.active, paramsPerCopy: [b.paramsPerCopy] });
+      if (acc) {
+        acc.paramsPerCopy.push(b.paramsPerCopy);
+        acc.matrixParamsPerCopy.push(b.matrixParamsPerCopy);
+      } else banks.set(k, { copies: b.copies, active: b.active, paramsPerCopy: [b.paramsPerCopy], matrixParamsPerCopy: [b.matrixParamsPerCopy] });
     }
     for (const [k, e] of t.attention) {
       const acc = attention.get(k);
@@ -223,9 +231,10 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
   const mergedAttention = new Map<string, AttentionEntry>();
   for (const [k, e] of attention) mergedAttention.set(k, withCache({ info: e.info, instances: Q.sum(e.instances), producers: Q.sum(e.producers) }, e.cache));
   const mergedBanks = new Map<string, BankUse>();
-  for (const [k, b] of banks) mergedBanks.set(k, { copies: b.copies, active: b.active, paramsPerCopy: Q.sum(b.paramsPerCopy) });
+  for (const [k, b] of banks) mergedBanks.set(k, { copies: b.copies, active: b.active, paramsPerCopy: Q.sum(b.paramsPerCopy), matrixParamsPerCopy: Q.sum(b.matrixParamsPerCopy) });
   return {
     stored,
+    routedStored,
     effective,
     trainable,
     perInstanceStored,
@@ -261,7 +270,7 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
 function scaleBanks(banks: ReadonlyMap<string, BankUse>, by: Q.Rational): ReadonlyMap<string, BankUse> {
   if (banks.size === 0) return banks;
   const out = new Map<string, BankUse>();
-  for (const [k, e] of banks) out.set(k, { ...e, paramsPerCopy: Q.mul(e.paramsPerCopy, by) });
+  for (const [k, e] of banks) out.set(k, { ...e, paramsPerCopy: Q.mul(e.paramsPerCopy, by), matrixParamsPerCopy: Q.mul(e.matrixParamsPerCopy, by) });
   return out;
 }
 
@@ -280,6 +289,7 @@ export function repeatTotals(t: Totals, n: bigint, storedTimes: bigint, capacity
   for (const [k, e] of t.attention) attention.set(k, { ...e, instances: Q.mul(e.instances, nc), producers: Q.mul(e.producers, nc) });
   return {
     stored: t.stored * storedTimes,
+    routedStored: t.routedStored * storedTimes,
     effective: t.effective * n,
     trainable: t.trainable * storedTimes,
     perInstanceStored: t.perInstanceStored * n,

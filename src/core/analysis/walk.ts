@@ -219,6 +219,7 @@ export class ModelWalker {
 
     // Stored: shared sub-paths are counted by their first users, the rest per instance.
     let stored = inst.stored * BigInt(count);
+    let routedStored = inst.routedStored * BigInt(count);
     let trainable = inst.trainable * BigInt(count);
     let perInstanceStored = inst.perInstanceStored * BigInt(count);
     let perInstanceTrainable = inst.perInstanceTrainable * BigInt(count);
@@ -228,6 +229,7 @@ export class ModelWalker {
       const sub = share.sub.length === 0 ? inst : this.descend(piece.node, instKey, instName, instPending, active, share.sub).totals;
       const firsts = BigInt(share.slots.firstsIn(piece.start, piece.end));
       stored += (firsts - BigInt(count)) * (sub.stored - sub.perInstanceStored);
+      routedStored += (firsts - BigInt(count)) * sub.routedStored;
       trainable += (firsts - BigInt(count)) * (sub.trainable - sub.perInstanceTrainable);
       if (sub.selfKv.stored > 0n) sharedKv.push({ slots: share.slots, params: sub.selfKv.stored });
     }
@@ -256,7 +258,7 @@ export class ModelWalker {
         }
       }
     }
-    return { ...totals, stored, trainable, perInstanceStored, perInstanceTrainable };
+    return { ...totals, stored, routedStored, trainable, perInstanceStored, perInstanceTrainable };
   }
 
   /**

@@ -6,6 +6,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { analyze, findDevice, parseDeviceProfiles, peakFlopsFor, resolvePrecision, type AnalysisOptions, type ModelReport } from '../../../src/core/index.js';
 
 function one(src: string, options: Partial<AnalysisOptions> = {}): ModelReport {
@@ -51,7 +53,7 @@ test('training state: gradients, master copy and Adam moments by class, never in
   // Moments in bf16 and no master: 2 + 2 + 0 + 4.
   const lean = one(ATT, { seq, precision: { master: 'none', optimizer: 'bf16' } });
   assert.equal(lean.memory.trainingBytes, W * 8n + act);
-  assert.deepEqual(resolvePrecision({ dtype: 'int4' }), { weights: 'int4', kv: 'int4', activations: 'int4', compute: 'int4', gradients: 'bf16', master: 'fp32', optimizer: 'fp32' });
+  assert.deepEqual(resolvePrecision({ dtype: 'int4' }), { weights: 'int4', experts: 'int4', kv: 'int4', activations: 'int4', compute: 'int4', gradients: 'bf16', master: 'fp32', optimizer: 'fp32' });
 });
 
 test('compute runs in the activations type: a weight-only-quantised model uses the bf16 peak', () => {
@@ -124,4 +126,36 @@ test('budgets take one dtype per class: kv_dtype, weights_dtype, master_dtype: n
   const budgets = r.models[0]!.budgets;
   assert.deepEqual(budgets.map((b) => b.ok), [true, true, true]);
   assert.ok(r.diagnostics.some((d) => d.code === 'npas-budget-metric' && d.message.includes("unknown dtype 'fp5'")));
+});
+
+test('experts in their own dtype: GPT-OSS-20B with MXFP4 expert matrices and bf16 elsewhere', () => {
+  const src = readFileSync(join(__dirname, '..', '..', '..', 'examples', 'gpt-oss.npas'), 'utf8');
+  // Expert matrices per layer: 32 experts × (gate + up 2·2,880·2,880 + down 2,880·2,880) =
+  // 32 × 24,883,200 = 796,262,400; × 24 layers = 19,110,297,600. The model card's total is
+  // 20,914,757,184 stored, so 1,804,459,584 stay bf16 (attention, norms, embeddings, router,
+  // and the experts' biases, which GPT-OSS ships in bf16 beside its MXFP4 matrices).
+  const experts = 24n * 32n * 3n * 2880n * 2880n;
+  assert.equal(experts, 19_110_297_600n);
+  const rest = 20_914_757_184n - experts;
+  const mixed = one(src, { precision: { experts: 'mxfp4' } });
+  assert.equal(mixed.params.stored, 20_914_757_184n);
+  // MXFP4: 4.25 bits per element = 17/32 bytes.
+  assert.equal(mixed.memory.weightBytes, rest * 2n + (experts * 17n) / 32n);
+  assert.equal(mixed.memory.weightBytes, 13_761_264_768n);
+  // A decode step at batch 1 reads 4 experts per layer: 24 × 4 × 24,883,200 = 2,388,787,200
+  // expert weights, 2 − 17/32 = 47/32 bytes fewer each than in bf16.
+  const bf16 = one(src);
+  assert.equal(bf16.latency.decode.bytes - mixed.latency.decode.bytes, (24n * 4n * 3n * 2880n * 2880n * 47n) / 32n);
+  // The flag follows the weights by default, and --dtype sets weights and experts together.
+  assert.equal(resolvePrecision({ dtype: 'fp8', precision: { weights: 'int4' } }).experts, 'int4');
+  assert.equal(one(src, { dtype: 'fp8' }).memory.weightBytes, 20_914_757_184n);
+  // In a dense model the class changes nothing.
+  assert.equal(one(ATT, { precision: { experts: 'mxfp4' } }).memory.weightBytes, W * 2n);
+});
+
+test('budgets take experts_dtype: memory.weights of GPT-OSS-20B in MXFP4 experts', () => {
+  const src = `${readFileSync(join(__dirname, '..', '..', '..', 'examples', 'gpt-oss.npas'), 'utf8')}
+budget GptOss20B { memory.weights(experts_dtype: mxfp4) == 13761264768bytes }`;
+  const m = one(src);
+  assert.deepEqual(m.budgets.map((b) => b.ok), [true, true, true]);
 });
