@@ -107,12 +107,12 @@ export function scaleOf(w: WeightSpec): { scale: number; offset: number } {
  */
 export function storeFor(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], w: WeightSpec, tie: TieTarget | undefined): StoredWeight {
   const { scale, offset } = scaleOf(w);
-  let key = `${storePath(ctx.model, steps)}.${w.name}`;
+  let key = `${storePath(ctx.model, steps, w.name)}.${w.name}`;
   if (tie && mainWeight(node)?.name === w.name) {
     const targetNode = nodeAt(ctx.model, tie.steps);
     const targetWeight = tie.weight ?? (targetNode?.kind === 'layer' ? mainWeight(targetNode)?.name : undefined);
     if (!targetWeight) throw new ExportError(`cannot find the weight '${pathText(steps)}' is tied to`);
-    key = `${storePath(ctx.model, tie.steps)}.${targetWeight}`;
+    key = `${storePath(ctx.model, tie.steps, targetWeight)}.${targetWeight}`;
     const owner = targetNode?.kind === 'layer' ? weightNamed(targetNode, targetWeight) : undefined;
     const generated = owner ? generatedWeight(ctx, tie.steps, owner, key, { steps, w }) : undefined;
     return generated ?? ctx.g.weight(key, w.shape, scale, offset);

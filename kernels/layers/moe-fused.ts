@@ -63,8 +63,7 @@ export function fusedMoe(ctx: EmitContext, node: LayerNode, steps: readonly Path
   const names = [...(gated ? ['expert_gate'] : []), 'expert_up', 'expert_down'];
   const ws = names.map((n) => weightNamed(node, n)!);
   if (generated(ctx, steps, ...ws)) {
-    const store = storePath(ctx.model, steps);
-    for (let e = 0; e < ws[0]!.copies; e++) for (const w of ws) generatedWeight(ctx, steps, w, `${store}.${w.name}[${e}]`);
+    for (let e = 0; e < ws[0]!.copies; e++) for (const w of ws) generatedWeight(ctx, steps, w, `${storePath(ctx.model, steps, w.name)}.${w.name}[${e}]`);
   }
   const fc1 = gated ? gateUp(ctx, node, steps, 'expert_gate', 'expert_up') : bank(ctx, node, steps, 'expert_up');
   const down = bank(ctx, node, steps, 'expert_down');
@@ -122,7 +121,7 @@ function gateUp(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], g
   if (isBias || !generated(ctx, steps, gw, uw)) {
     const [f, ...rest] = gw.shape as [number, ...number[]];
     const shape = [gw.copies, 2 * f, ...rest];
-    const store = storePath(ctx.model, steps);
+    const store = storePath(ctx.model, steps, gw.name);
     const row = rest.reduce((a, b) => a * b, 1) * bytesOf(ctx);
     const { scale, offset } = isBias ? { scale: 0.02, offset: 0 } : scaleOf(gw);
     const compose = (fill: (key: string, shape: readonly number[]) => Uint8Array): Uint8Array => {
@@ -174,7 +173,7 @@ export function bank(ctx: EmitContext, node: LayerNode, steps: readonly PathStep
   const g = ctx.g;
   const w = weightNamed(node, name)!;
   const { scale, offset } = scaleOf(w);
-  const key = `${storePath(ctx.model, steps)}.${w.name}`;
+  const key = `${storePath(ctx.model, steps, w.name)}.${w.name}`;
   const shape = [w.copies, ...w.shape];
   if (!generated(ctx, steps, w)) return { name: g.weight(key, shape, scale, offset, { compose: stacked(key, w) }).name, shape };
   const copies: string[] = [];
@@ -190,7 +189,7 @@ export function bank(ctx: EmitContext, node: LayerNode, steps: readonly PathStep
 function biasBank(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], name: string): { name: string; shape: readonly number[] } | undefined {
   const b = weightNamed(node, name);
   if (!b) return undefined;
-  const key = `${storePath(ctx.model, steps)}.${b.name}`;
+  const key = `${storePath(ctx.model, steps, b.name)}.${b.name}`;
   const shape = [b.copies, ...b.shape];
   return { name: ctx.g.weight(key, shape, 0.02, 0, { compose: stacked(key, b) }).name, shape };
 }

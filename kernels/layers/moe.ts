@@ -18,13 +18,13 @@ export function expert(ctx: EmitContext, node: LayerNode, steps: readonly PathSt
   const proj = (part: string, input: string): string => {
     const w = weightNamed(node, `${prefix}_${part}`)!;
     const { scale, offset } = scaleOf(w);
-    const base = `${storePath(ctx.model, steps)}.${w.name}[${index}]`;
+    const base = `${storePath(ctx.model, steps, w.name)}.${w.name}[${index}]`;
     // A hashed, banked or dictionary expert is generated per copy (its store key names the copy).
     const stored = generatedWeight(ctx, steps, w, base) ?? g.weight(base, w.shape, scale, offset);
     if (adapterModifiersFor(ctx.model, steps, w.name).length > 0) throw new ExportError(`${pathText(steps)}.${w.name}: adapters on MoE experts are not supported by the ONNX exporter`);
     const inputs = [input, stored.name];
     const b = weightNamed(node, `${prefix}_${part}_bias`);
-    if (b) inputs.push(g.weight(`${storePath(ctx.model, steps)}.${b.name}[${index}]`, b.shape, 0.02).name);
+    if (b) inputs.push(g.weight(`${storePath(ctx.model, steps, b.name)}.${b.name}[${index}]`, b.shape, 0.02).name);
     return g.op('Gemm', inputs, { transB: { kind: 'int', value: 1 } }, { hint: `${prefix}${index}_${part}` });
   };
   const hidden = gated ? g.op('Mul', [activation(ctx, proj('gate', x), act), proj('up', x)]) : activation(ctx, proj('up', x), act);
@@ -38,12 +38,33 @@ export function expert(ctx: EmitContext, node: LayerNode, steps: readonly PathSt
  * experts run on every row. Computes what the engine counts: top_k routed experts per token.
  */
 export function moe(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string): string {
+  const given = node.args.get('iterations');
+  const iterations = typeof given === 'number' ? given : 1;
+  if (iterations === 1) return moeIteration(ctx, node, steps, x, 0);
+  // Chain-of-Experts: x⁽ᵗ⁾ = MoE_t(x⁽ᵗ⁻¹⁾) + x⁽ᵗ⁻¹⁾ over the same experts, iteration t scored by
+  // rows t·E … (t+1)·E − 1 of the stacked router. The layer returns x⁽ᶜ⁾ − x⁽⁰⁾ = Σ_t MoE_t(x⁽ᵗ⁻¹⁾):
+  // the model's residual around the layer adds x⁽⁰⁾ back, as for a plain MoE.
+  const g = ctx.g;
+  let h = x;
+  let sum: string | undefined;
+  for (let t = 0; t < iterations; t++) {
+    const out = moeIteration(ctx, node, steps, h, t);
+    sum = sum === undefined ? out : g.op('Add', [sum, out], undefined, { hint: `coe_sum${t}` });
+    if (t < iterations - 1) h = g.op('Add', [h, out], undefined, { hint: `coe_x${t + 1}` });
+  }
+  return sum!;
+}
+
+/** One pass of the layer over `x`: iteration `t`'s router columns, its top_k experts and the shared ones. */
+function moeIteration(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string, t: number): string {
   const g = ctx.g;
   const experts = node.cost.weights.find((w) => w.name === 'expert_up')!.copies;
   const topK = numberArg(node, 'top_k');
   const gated = boolArg(node, 'gated', true);
   const act = textArg(node, 'act', 'silu');
-  const logits = projection(ctx, node, steps, x, 'router', weightNamed(node, 'router_bias') ? 'router_bias' : undefined).y; // [T, E]
+  const scores = projection(ctx, node, steps, x, 'router', weightNamed(node, 'router_bias') ? 'router_bias' : undefined).y; // [T, C·E]
+  const stacked = node.cost.weights.find((w) => w.name === 'router')!.shape[0]! > experts;
+  const logits = stacked ? g.op('Slice', [scores, g.ints([t * experts]), g.ints([(t + 1) * experts]), g.ints([1])], undefined, { hint: `router${t}` }) : scores; // [T, E]
   // Fused ops: the routed bank is one com.microsoft MoE node where that op computes exactly this
   // layer (moe-fused.ts); elsewhere (gelu, gated non-SiLU experts, standard ops) the dispatch below.
   if (ctx.ops === 'fused' && fusedMoeCovers(node) === undefined) return withShared(ctx, node, steps, x, fusedMoe(ctx, node, steps, x, logits), gated, act);

@@ -97,6 +97,7 @@ function jsonModel(m: ModelReport, depth: number): object {
     memory: m.memory,
     latency: m.latency,
     routing: m.routing,
+    pools: m.pools,
     budgets: m.budgets.map((b) => ({ constraint: b.constraint, limit: b.limit, value: b.value, ok: b.ok })),
     tree: { ...jsonNode(m.tree, -1, depth) },
     ...(m.parameterization ? { parameterization: m.parameterization } : {}),

@@ -270,6 +270,7 @@ export class Compilation {
       latency: metrics.latency,
       routing: metrics.routing,
       ...(m.parallel ? { parallel: parallelReport(m.parallel) } : {}),
+      pools: metrics.pools,
       budgets: [],
       tree: m.tree,
       ...(m.parameterization ? { parameterization: transferTable(m.parameterization) } : {}),

@@ -9,7 +9,8 @@ import * as Q from '../numbers/rational.js';
 import type { AdapterMethod, Modifier } from '../sharing/declarations.js';
 import { factorLayout, factorStorage } from '../sharing/factorization.js';
 import type { NodeReport } from './report-types.js';
-import { attentionKey, NO_STATE, type AttentionEntry, type BankUse, type Tail, type Totals } from './totals.js';
+import { routedSelection } from '../layers/weight-specs.js';
+import { attentionKey, bankKey, NO_STATE, type AttentionEntry, type BankUse, type Tail, type Totals } from './totals.js';
 
 const numel = (shape: readonly number[]): bigint => shape.reduce((p, d) => p * BigInt(d), 1n);
 
@@ -252,15 +253,17 @@ export function layerTotals(
       kvActive += wActive;
     }
     if (crossKvWeights.includes(w.name)) crossKvActive += wActive;
-    if (w.activeCopies < w.copies) {
+    const selection = routedSelection(w);
+    if (selection) {
       // A routed bank: which copies a batch reads depends on the batch (model-metrics.ts).
-      const key = `${w.copies}:${w.activeCopies}`;
+      const key = bankKey(w.copies, selection.topK, selection.draws);
       const perCopy = Q.rational(wEffective, BigInt(w.copies));
       const matrixPerCopy = routedMatrix ? Q.fromBigInt(n) : Q.ZERO;
       const prev = banks.get(key);
       banks.set(key, {
         copies: w.copies,
-        active: w.activeCopies,
+        active: selection.topK,
+        draws: selection.draws,
         paramsPerCopy: prev ? Q.add(prev.paramsPerCopy, perCopy) : perCopy,
         matrixParamsPerCopy: prev ? Q.add(prev.matrixParamsPerCopy, matrixPerCopy) : matrixPerCopy,
       });
@@ -296,6 +299,7 @@ export function layerTotals(
     flops: Q.fromBigInt(flops),
     trainableFlops,
     banks,
+    pools: [],
     maskElements: Q.fromBigInt(cost.maskElementsPerToken ?? 0n),
     tail: tailOf(cost.weights, att !== undefined),
     positionLimit: cost.positionLimit,

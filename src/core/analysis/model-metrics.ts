@@ -8,10 +8,10 @@ import * as Q from '../numbers/rational.js';
 import { findDevice, peakFlopsFor, DEVICES } from './devices.js';
 import { bytesOf, bytesOfParts, DTYPE_BITS } from './dtypes.js';
 import { resolvePrecision } from './precision.js';
-import type { AnalysisOptions, FlopsReport, LatencyEstimate, LatencyReport, MemoryReport, RoutedBankReport } from './report-types.js';
+import type { AnalysisOptions, ExpertPoolReport, FlopsReport, LatencyEstimate, LatencyReport, MemoryReport, RoutedBankReport } from './report-types.js';
 import { reachOf } from './kv-reach.js';
 import { expectedDistinct } from './routing.js';
-import type { AttentionEntry, Totals } from './totals.js';
+import type { AttentionEntry, PoolUse, Totals } from './totals.js';
 
 /** Totals of one top-level member, and whether it is an encoder (runs over the source once). */
 export interface MemberTotals {
@@ -42,6 +42,8 @@ export interface ModelMetrics {
   readonly trainPerToken: Q.Rational;
   /** Each routed bank (MoE experts) and the copies a decode step of the batch reads. */
   readonly routing: readonly RoutedBankReport[];
+  /** Expert pools shared across layers and the experts a decode step touches of them. */
+  readonly pools: readonly ExpertPoolReport[];
 }
 
 const big = (n: number): bigint => BigInt(n);
@@ -259,15 +261,20 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
   for (const m of members) if (m.encoder && !perSample) notRead = Q.add(notRead, Q.sub(m.totals.active, Q.fromBigInt(m.totals.embeddingParams)));
   // A routed bank (MoE experts) is read once per copy any token of the batch chose: at batch B,
   // E·(1 − (1 − k/E)^B) copies in expectation rather than the k one token uses (routing.ts).
+  // A Chain-of-Experts layer runs its `draws` selections one after the other, each a pass that
+  // reads its own selection's experts, as a tied block applied twice is read twice.
   const routing: RoutedBankReport[] = [];
   let bankReads = Q.ZERO;
   let expertReads = Q.ZERO;
   for (const bank of whole.banks.values()) {
     const distinct = expectedDistinct(bank.copies, bank.active, B);
-    routing.push({ experts: bank.copies, topK: bank.active, expectedDistinct: Q.toDecimalString(distinct, 3) });
-    bankReads = Q.add(bankReads, Q.mul(Q.sub(distinct, Q.fromInt(bank.active)), bank.paramsPerCopy));
-    expertReads = Q.add(expertReads, Q.mul(distinct, bank.matrixParamsPerCopy));
+    const touched = expectedDistinct(bank.copies, bank.active, B * big(bank.draws));
+    routing.push({ experts: bank.copies, topK: bank.active, draws: bank.draws, expectedDistinct: Q.toDecimalString(distinct, 3), touched: Q.toDecimalString(touched, 3) });
+    const draws = Q.fromInt(bank.draws);
+    bankReads = Q.add(bankReads, Q.mul(Q.mul(draws, Q.sub(distinct, Q.fromInt(bank.active))), bank.paramsPerCopy));
+    expertReads = Q.add(expertReads, Q.mul(Q.mul(draws, distinct), bank.matrixParamsPerCopy));
   }
+  const pools = whole.pools.map((p) => poolReport(p, B));
   const readParams = Q.sub(Q.add(Q.sub(whole.active, notRead), bankReads), Q.fromBigInt(whole.embeddingParams));
   const expertsRead = Q.compare(expertReads, readParams) > 0 ? readParams : expertReads;
   // A step reads and rewrites the recurrent state; counted once, as the KV cache is.
@@ -294,5 +301,38 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
     trainPerToken: Q.toExactDecimalString(trainPerToken, 3),
     generationPerStep,
   };
-  return { flops, kvCacheBytes, recurrentStateBytes, memory, latency, prefillPerToken, trainPerToken, routing };
+  return { flops, kvCacheBytes, recurrentStateBytes, memory, latency, prefillPerToken, trainPerToken, routing, pools };
+}
+
+/**
+ * What a decode step of B tokens touches of an expert pool. Each of the g layers reading one pool
+ * makes `draws` selections of k per token, uniformly and independently, so an expert escapes all
+ * g·draws·B selections with probability ((E − k)/E)^(g·draws·B): the union is
+ * E·(1 − ((E − k)/E)^(g·draws·B)) (routing.ts with g·draws·B selections). The layers' own reads
+ * are g·draws·E·(1 − ((E − k)/E)^B).
+ */
+function poolReport(p: PoolUse, B: bigint): ExpertPoolReport {
+  let pools = 0n;
+  let layers = 0n;
+  let touched = Q.ZERO;
+  const perLayer = expectedDistinct(p.copies, p.active, B);
+  for (const [g, count] of p.uses) {
+    pools += count;
+    layers += count * big(g);
+    touched = Q.add(touched, Q.mul(Q.fromBigInt(count), expectedDistinct(p.copies, p.active, B * big(g) * big(p.draws))));
+  }
+  const read = Q.mul(Q.fromBigInt(layers * big(p.draws)), perLayer);
+  return {
+    stack: p.stack,
+    experts: p.copies,
+    topK: p.active,
+    draws: p.draws,
+    pools: Number(pools),
+    layers: Number(layers),
+    storedExperts: pools * big(p.copies),
+    activeExperts: layers * big(p.draws) * big(p.active),
+    touchedExperts: Q.toDecimalString(touched, 3),
+    readExperts: Q.toDecimalString(read, 3),
+    touchedParams: Q.ceil(Q.mul(touched, p.paramsPerCopy)),
+  };
 }

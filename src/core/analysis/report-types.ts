@@ -111,8 +111,40 @@ export interface MemoryReport {
 export interface RoutedBankReport {
   readonly experts: number;
   readonly topK: number;
-  /** E·(1 − (1 − k/E)^B) under uniform routing, as an exact decimal to 3 places. */
+  /** Selections of top_k per token and layer (Chain-of-Experts iterations; 1 for a plain MoE). */
+  readonly draws: number;
+  /** One selection over the batch: E·(1 − (1 − k/E)^B) under uniform routing, as an exact decimal to 3 places. */
   readonly expectedDistinct: string;
+  /** Distinct experts one layer's `draws` selections touch: E·(1 − (1 − k/E)^(draws·B)); equal to `expectedDistinct` at draws 1. */
+  readonly touched: string;
+}
+
+/**
+ * An expert pool shared by several layers (`share experts`): stored once per pool, read by every
+ * layer's router. Under uniform routing, independent across layers, a batch of B tokens touches
+ * E·(1 − (1 − k/E)^(g·draws·B)) distinct experts of a pool that g layers read (the union of their
+ * selections), while the layers' own reads (the roofline's traffic) are g·draws·E·(1 − (1 − k/E)^B).
+ */
+export interface ExpertPoolReport {
+  /** The stack whose instances share the pools. */
+  readonly stack: string;
+  readonly experts: number;
+  readonly topK: number;
+  readonly draws: number;
+  /** Pools stored (stores of the strategy). */
+  readonly pools: number;
+  /** Layers reading the pools, in all. */
+  readonly layers: number;
+  /** Expert copies stored: pools × experts. */
+  readonly storedExperts: bigint;
+  /** Expert copies applied per token: layers × draws × top_k. */
+  readonly activeExperts: bigint;
+  /** Distinct expert copies a decode step of the batch touches across all pools (exact decimal, 3 places). */
+  readonly touchedExperts: string;
+  /** Expert copies the layers read in one decode step, each layer its own selection (exact decimal, 3 places). */
+  readonly readExperts: string;
+  /** Params of the touched experts (rounded up). */
+  readonly touchedParams: bigint;
 }
 
 /** A model's `parallel` statement (docs/language.md, "Parallel streams"), as the report states it. */
@@ -204,6 +236,8 @@ export interface ModelReport {
   readonly routing: readonly RoutedBankReport[];
   /** The `parallel` statement's streams; absent without one. */
   readonly parallel?: ParallelReport;
+  /** Expert pools shared across layers (`share experts`) and what a decode step touches of them; empty without. */
+  readonly pools: readonly ExpertPoolReport[];
   readonly budgets: readonly BudgetResult[];
   readonly tree: NodeReport;
   /** The `param` statement's table: each weight's init std, LR, multiplier, residual and decay factors. */

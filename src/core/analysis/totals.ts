@@ -49,11 +49,30 @@ export const NO_SELF_KV: SelfKv = { stored: 0n, perInstanceStored: 0n, perInstan
  */
 export interface BankUse {
   readonly copies: number;
+  /** Copies one selection picks (top_k). */
   readonly active: number;
+  /** Independent selections per token and application (Chain-of-Experts iterations; 1 otherwise). */
+  readonly draws: number;
   /** Σ over the bank's instances of one copy's weights (adapters included). */
   readonly paramsPerCopy: Q.Rational;
   /** The part of `paramsPerCopy` in the bank's weight matrices: stored in the `experts` dtype. */
   readonly matrixParamsPerCopy: Q.Rational;
+}
+
+/**
+ * An expert pool shared by several layers (`share experts`): `uses` lists [layers reading one
+ * pool, pools with that many]. Each layer's own reads are in `banks`; the union a batch touches
+ * across the layers of one pool is E·(1 − (1 − k/E)^(layers·draws·B)) copies.
+ */
+export interface PoolUse {
+  /** The stack whose instances share the pools (its canonical path). */
+  readonly stack: string;
+  readonly copies: number;
+  readonly active: number;
+  readonly draws: number;
+  /** One copy's params as one layer applies it (adapters included). */
+  readonly paramsPerCopy: Q.Rational;
+  readonly uses: readonly (readonly [number, bigint])[];
 }
 
 /**
@@ -78,8 +97,10 @@ export interface Totals {
   readonly flops: Q.Rational;
   /** The part of `flops` that applies trainable weights: their weight gradients cost as much again. */
   readonly trainableFlops: Q.Rational;
-  /** Banks of identical tensors (MoE experts) keyed `copies:active`. */
+  /** Banks of identical tensors (MoE experts) keyed by `bankKey`. */
   readonly banks: ReadonlyMap<string, BankUse>;
+  /** Expert pools shared across layers (`share experts`). */
+  readonly pools: readonly PoolUse[];
   /** Dropout mask elements per token (one byte each) saved for the backward pass. */
   readonly maskElements: Q.Rational;
   readonly tail: Tail;
@@ -127,6 +148,7 @@ export const EMPTY_TOTALS: Totals = {
   flops: Q.ZERO,
   trainableFlops: Q.ZERO,
   banks: new Map(),
+  pools: [],
   maskElements: Q.ZERO,
   tail: undefined,
   positionLimit: undefined,
@@ -147,6 +169,11 @@ function withCache(e: AttentionEntry, cache: AttentionEntry['cache']): Attention
   return cache ? { ...e, cache } : e;
 }
 
+/** The key of a routed bank in `Totals.banks`: banks of one shape of routing are read alike. */
+export function bankKey(copies: number, topK: number, draws: number): string {
+  return `${copies}:${topK}:${draws}`;
+}
+
 export function attentionKey(info: AttentionInfo): string {
   return `${info.variant}|${info.queryHeads}|${info.kvHeads}|${info.scoreDim}|${info.valueDim}|${info.kvElementsPerToken}|${info.decode ? `${info.decode.scoreDim}+${info.decode.valueDim}` : '-'}|${info.window ?? '-'}|${info.chunk ?? '-'}|${info.causal ? 'c' : 'b'}|${info.cross ? 'x' : 's'}`;
 }
@@ -164,7 +191,8 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
   const active: Q.Rational[] = [], flops: Q.Rational[] = [], crossKvFlops: Q.Rational[] = [], crossKvActive: Q.Rational[] = [];
   const kvActive: Q.Rational[] = [], kvFlops: Q.Rational[] = [], activation: Q.Rational[] = [];
   const trainableFlops: Q.Rational[] = [], kvTrainableFlops: Q.Rational[] = [], maskElements: Q.Rational[] = [];
-  const banks = new Map<string, { copies: number; active: number; paramsPerCopy: Q.Rational[]; matrixParamsPerCopy: Q.Rational[] }>();
+  const banks = new Map<string, { copies: number; active: number; draws: number; paramsPerCopy: Q.Rational[]; matrixParamsPerCopy: Q.Rational[] }>();
+  const pools: PoolUse[] = [];
   let tail: Tail = undefined;
   let positionLimit: number | undefined;
   const attention = new Map<string, { info: AttentionEntry['info']; cache: AttentionEntry['cache']; instances: Q.Rational[]; producers: Q.Rational[] }>();
@@ -203,12 +231,13 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
     // Parts come in the model's order: the last one holding a weight-bearing layer sets the tail.
     if (t.tail !== undefined) tail = t.tail;
     if (t.positionLimit !== undefined && (positionLimit === undefined || t.positionLimit < positionLimit)) positionLimit = t.positionLimit;
+    for (const p of t.pools) pools.push(p);
     for (const [k, b] of t.banks) {
       const acc = banks.get(k);
       if (acc) {
         acc.paramsPerCopy.push(b.paramsPerCopy);
         acc.matrixParamsPerCopy.push(b.matrixParamsPerCopy);
-      } else banks.set(k, { copies: b.copies, active: b.active, paramsPerCopy: [b.paramsPerCopy], matrixParamsPerCopy: [b.matrixParamsPerCopy] });
+      } else banks.set(k, { copies: b.copies, active: b.active, draws: b.draws, paramsPerCopy: [b.paramsPerCopy], matrixParamsPerCopy: [b.matrixParamsPerCopy] });
     }
     for (const [k, e] of t.attention) {
       const acc = attention.get(k);
@@ -231,7 +260,7 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
   const mergedAttention = new Map<string, AttentionEntry>();
   for (const [k, e] of attention) mergedAttention.set(k, withCache({ info: e.info, instances: Q.sum(e.instances), producers: Q.sum(e.producers) }, e.cache));
   const mergedBanks = new Map<string, BankUse>();
-  for (const [k, b] of banks) mergedBanks.set(k, { copies: b.copies, active: b.active, paramsPerCopy: Q.sum(b.paramsPerCopy), matrixParamsPerCopy: Q.sum(b.matrixParamsPerCopy) });
+  for (const [k, b] of banks) mergedBanks.set(k, { copies: b.copies, active: b.active, draws: b.draws, paramsPerCopy: Q.sum(b.paramsPerCopy), matrixParamsPerCopy: Q.sum(b.matrixParamsPerCopy) });
   return {
     stored,
     routedStored,
@@ -243,6 +272,7 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
     flops: Q.sum(flops),
     trainableFlops: Q.sum(trainableFlops),
     banks: mergedBanks,
+    pools,
     maskElements: Q.sum(maskElements),
     tail,
     positionLimit,
@@ -298,6 +328,8 @@ export function repeatTotals(t: Totals, n: bigint, storedTimes: bigint, capacity
     flops: Q.mul(t.flops, nc),
     trainableFlops: Q.mul(t.trainableFlops, nc),
     banks: scaleBanks(t.banks, nc),
+    // n copies of a subtree holding pooled stacks hold n times as many pools.
+    pools: n === 1n ? t.pools : n === 0n ? [] : t.pools.map((p) => ({ ...p, uses: p.uses.map(([layers, count]) => [layers, count * n] as const) })),
     maskElements: Q.mul(t.maskElements, nc),
     tail: n > 0n ? t.tail : undefined,
     positionLimit: n > 0n ? t.positionLimit : undefined,

@@ -10,7 +10,7 @@ import type { KvProducerMap, SlotMap as StackShareSlots } from '../sharing/slot-
 import { cachedLayers, extendedCaches, withExtendedCaches, type CachedLayer } from './kv-reach.js';
 import { layerTotals } from './layer-totals.js';
 import type { NodeReport } from './report-types.js';
-import { borrowKv, repeatTotals, sumTotals, type Totals } from './totals.js';
+import { borrowKv, repeatTotals, sumTotals, type PoolUse, type Totals } from './totals.js';
 
 export interface WalkResult {
   readonly totals: Totals;
@@ -173,7 +173,8 @@ export class ModelWalker {
         parts.push({ ...repeatTotals(inst, n, n), perInstanceStored: inst.perInstanceStored * n, perInstanceTrainable: inst.perInstanceTrainable * n });
       }
     }
-    const totals = addRouters(this.reachOfSharedCaches(node, sumTotals(parts), strategies), strategies);
+    const routed = addRouters(this.reachOfSharedCaches(node, sumTotals(parts), strategies), strategies);
+    const totals = this.addPools(routed, node, key, pending, active, strategies);
     return { totals, report: reportOf(name, 'stack', `stack of ${node.length}`, node.length, 0, totals, node.range, children) };
   }
 
@@ -189,6 +190,27 @@ export class ModelWalker {
     };
     const capacityOf = (i: number): Q.Rational => recursionRanges(i, i + 1, stack.length, route)[0]?.[2] ?? Q.ONE;
     return withExtendedCaches(totals, extendedCaches(stack, kv.producers, layersOf, capacityOf));
+  }
+
+  /**
+   * Records the expert pools (`share experts`) of this stack: how many layers read each pool and
+   * one copy's params, for the batch's distinct experts read per pool (model-metrics.ts). The
+   * per-layer reads stay in `banks`; a pool adds the union across the layers that share it.
+   */
+  private addPools(totals: Totals, stack: StackNode, key: string, pending: readonly Pending[], active: readonly Modifier[], strategies: readonly StackStrategy[]): Totals {
+    const pools: PoolUse[] = [];
+    for (const share of strategies) {
+      if (share.kind !== 'share' || !share.pool) continue;
+      const first = stack.runs[0];
+      if (!first) continue;
+      const instPending = pending.filter((p) => p.mod.pattern[p.pos]?.kind === 'name');
+      const layer = this.descend(first.node, key, nodeLabel(first.node), instPending, active, share.sub).totals;
+      let paramsPerCopy = Q.ZERO;
+      for (const bank of layer.banks.values()) paramsPerCopy = Q.add(paramsPerCopy, bank.paramsPerCopy);
+      const { experts, topK, draws } = share.pool;
+      pools.push({ stack: key, copies: experts, active: topK, draws, paramsPerCopy, uses: share.slots.usesOf(stack.length).map(([layers, count]) => [layers, BigInt(count)] as const) });
+    }
+    return pools.length === 0 ? totals : { ...totals, pools: [...totals.pools, ...pools] };
   }
 
   /** Totals of `count` instances [start, end) under the stack's strategies. */
@@ -226,8 +248,16 @@ export class ModelWalker {
     /** K/V projection params inside each shared sub-path (the whole instance for `share STACK`). */
     const sharedKv: { slots: StackShareSlots; params: bigint }[] = [];
     for (const share of shares) {
-      const sub = share.sub.length === 0 ? inst : this.descend(piece.node, instKey, instName, instPending, active, share.sub).totals;
       const firsts = BigInt(share.slots.firstsIn(piece.start, piece.end));
+      if (share.pool) {
+        // An expert pool: only the routed bank's weights are one store per pool.
+        const layer = this.descend(piece.node, instKey, instName, instPending, active, share.sub).report;
+        const pooled = weightParams(layer, share.pool.weights);
+        stored += (firsts - BigInt(count)) * pooled.stored;
+        trainable += (firsts - BigInt(count)) * pooled.trainable;
+        continue;
+      }
+      const sub = share.sub.length === 0 ? inst : this.descend(piece.node, instKey, instName, instPending, active, share.sub).totals;
       stored += (firsts - BigInt(count)) * (sub.stored - sub.perInstanceStored);
       routedStored += (firsts - BigInt(count)) * sub.routedStored;
       trainable += (firsts - BigInt(count)) * (sub.trainable - sub.perInstanceTrainable);
@@ -300,6 +330,18 @@ export class ModelWalker {
     }
     return this.walk(cur, curKey, curName, curPending, curActive);
   }
+}
+
+/** Stored and trainable params of the named weights of a layer's report (one instance). */
+function weightParams(layer: NodeReport, names: readonly string[]): { stored: bigint; trainable: bigint } {
+  let stored = 0n;
+  let trainable = 0n;
+  for (const w of layer.children) {
+    if (w.kind !== 'weight' || !names.includes(w.name)) continue;
+    stored += w.params.stored;
+    trainable += w.params.trainable;
+  }
+  return { stored, trainable };
 }
 
 function lcm(a: number, b: number): number {

@@ -43,6 +43,7 @@ export const DIAGNOSTIC_CODES = {
   'npas-share-strategy': 'An unknown or malformed sharing strategy.',
   'npas-share-shape': 'Instances tied to one store have different weight shapes.',
   'npas-share-overlap': 'Two sharing declarations cover the same weights.',
+  'npas-share-experts': '`share experts` on something that is not an MoE layer with routed experts in every instance, or on layers that route differently.',
   'npas-tie-shape': 'Tied weights with different shapes.',
   'npas-kv-source': 'A KV-sharing map whose source is not an earlier attention layer.',
   'npas-adapter': 'A malformed adapter declaration or a target without matrices.',

@@ -55,6 +55,13 @@ export interface WeightSpec {
   readonly activeCopies: number;
   /** For matmul/router weights: the input and output widths (LoRA sizes: r·(in+out)). */
   readonly matmul?: { readonly dIn: number; readonly dOut: number };
+  /**
+   * For a routed bank (MoE experts): each token makes `draws` independent selections of `topK`
+   * of the `copies` (one per Chain-of-Experts iteration; 1 for a plain MoE), so `activeCopies`
+   * = draws·topK copies are applied per token. Absent: a bank with `activeCopies` < `copies` is
+   * one selection of `activeCopies`; otherwise the weight is not routed.
+   */
+  readonly routing?: { readonly topK: number; readonly draws: number };
 }
 
 /** Elements a recurrent layer keeps per sequence, and their bits when not the analysis dtype. */

@@ -1,7 +1,9 @@
 // Mixture-of-experts feed-forward block: a router scores `experts` feed-forward experts and each
 // token uses `top_k` of them (Mixtral, DeepSeekMoE), plus optional always-on shared experts
 // (DeepSeek-V2, Qwen2-MoE). Experts are banks of identical tensors: all copies are stored,
-// `top_k` are active per token.
+// `top_k` are active per token. With `iterations: C` (Chain-of-Experts, Wang et al. 2025) the layer
+// runs C times in a chain over the same experts, x⁽ᵗ⁾ = MoE_t(x⁽ᵗ⁻¹⁾) + x⁽ᵗ⁻¹⁾, each iteration with
+// its own router: C routers stored, C·top_k experts applied per token.
 
 import { ACTIVATIONS, BOOL, COUNT, DIM, oneOf, optional, positional, readArgs } from './arg-specs.js';
 import type { LayerKind, WeightSpec } from './layer-kind.js';
@@ -25,6 +27,7 @@ const ARGS = [
   optional('bias', BOOL, 'Biases on every expert projection.', { default: false }),
   optional('router_bias', BOOL, 'A bias of experts elements on the router.', { default: false }),
   optional('act', oneOf(ACTIVATIONS), 'Expert activation.', { default: 'silu' }),
+  optional('iterations', DIM, 'Chain-of-Experts iterations: the layer runs this many times over the same experts, each with its own router (and shared experts).', { default: 1 }),
 ];
 
 /** The projections of one expert bank, named `<prefix>_gate`, `<prefix>_up`, `<prefix>_down`. */
@@ -40,7 +43,8 @@ export const MOE: LayerKind = {
   name: 'MoE',
   doc:
     'A mixture of experts: router [experts, d], experts feed-forward experts of which top_k run per token, ' +
-    'and optional shared experts that always run.',
+    'and optional shared experts that always run; with iterations: C the layer runs C times over the same experts, ' +
+    'each iteration with its own router (Chain-of-Experts).',
   args: ARGS,
   build(values, report) {
     const a = readArgs(ARGS, values);
@@ -52,6 +56,7 @@ export const MOE: LayerKind = {
     const sharedHiddenArg = a.optionalNumber('shared_hidden');
     const gated = a.bool('gated');
     const bias = a.bool('bias');
+    const iterations = a.number('iterations');
     if (topK > experts) {
       report('top_k', `top_k (${topK}) must not exceed experts (${experts})`);
       return undefined;
@@ -66,33 +71,42 @@ export const MOE: LayerKind = {
       return undefined;
     }
     const sharedHidden = sharedHiddenArg ?? hidden;
-    const weights: WeightSpec[] = [matmulWeight('router', d, experts, undefined, 'router')];
-    if (a.bool('router_bias')) weights.push(biasWeight('router_bias', experts));
+    // One router per iteration, stored stacked as one [iterations·experts, d] matrix (rows
+    // t·experts … (t+1)·experts − 1 score iteration t), so that the only banks are experts.
+    const routerRows = experts * iterations;
+    const weights: WeightSpec[] = [matmulWeight('router', d, routerRows, undefined, 'router')];
+    if (a.bool('router_bias')) weights.push(biasWeight('router_bias', routerRows));
     // NemotronHMoE: fc1_latent_proj = Linear(d, latent), the experts over latent, fc2_latent_proj = Linear(latent, d).
     const latent = a.optionalNumber('latent');
     const expertIn = latent ?? d;
-    if (latent !== undefined) weights.push(matmulWeight('latent_in', d, latent), matmulWeight('latent_out', latent, d));
-    weights.push(...expertBank('expert', expertIn, hidden, gated, bias, { copies: experts, active: topK }));
-    if (shared > 0) weights.push(...expertBank('shared', d, sharedHidden, gated, bias, { copies: shared, active: shared }));
+    const perIteration = { copies: 1, active: iterations };
+    if (latent !== undefined) weights.push(matmulWeight('latent_in', d, latent, perIteration), matmulWeight('latent_out', latent, d, perIteration));
+    const routing = { topK, draws: iterations };
+    weights.push(...expertBank('expert', expertIn, hidden, gated, bias, { copies: experts, active: topK * iterations, routing }));
+    if (shared > 0) weights.push(...expertBank('shared', d, sharedHidden, gated, bias, { copies: shared, active: shared * iterations }));
     // Qwen2MoeSparseMoeBlock: shared_expert_gate = Linear(hidden_size, 1, bias=False), one row per shared expert.
-    if (sharedGate) weights.push(matmulWeight('shared_expert_gate', d, shared));
+    if (sharedGate) weights.push(matmulWeight('shared_expert_gate', d, shared, perIteration));
     if (!checkShapesExact(weights, report)) return undefined;
 
-    // Each expert runs 2 (MLP) or 3 (GatedMLP) projections between d and its hidden width.
+    // Each expert runs 2 (MLP) or 3 (GatedMLP) projections between d and its hidden width; every
+    // iteration runs its router, its top_k experts and the shared experts once.
     const matrices = gated ? 3n : 2n;
+    const C = BigInt(iterations);
     const latentFlops = latent === undefined ? 0n : 2n * matmulFlops(d, latent);
     const routed = BigInt(topK) * matrices * matmulFlops(expertIn, hidden) + latentFlops;
     const alwaysOn = BigInt(shared) * matrices * matmulFlops(d, sharedHidden);
-    // Saved: the input once, the router logits, and per running expert its hidden tensors
-    // (as in MLP and GatedMLP, without a second copy of the input).
+    // Saved per iteration: its input, its router logits, and per running expert its hidden
+    // tensors (as in MLP and GatedMLP, without a second copy of the input).
     const activations =
-      BigInt(d) +
-      BigInt(experts) +
-      BigInt(topK) * (matrices * BigInt(hidden)) +
-      // With a latent: the projected input and the experts' latent output (fc2's input).
-      (latent === undefined ? 0n : 2n * BigInt(latent)) +
-      BigInt(shared) * (matrices * BigInt(sharedHidden));
+      C *
+      (BigInt(d) +
+        BigInt(experts) +
+        BigInt(topK) * (matrices * BigInt(hidden)) +
+        // With a latent: the projected input and the experts' latent output (fc2's input).
+        (latent === undefined ? 0n : 2n * BigInt(latent)) +
+        BigInt(shared) * (matrices * BigInt(sharedHidden)) +
+        (sharedGate ? BigInt(shared) : 0n));
     const gateFlops = sharedGate ? matmulFlops(d, shared) : 0n;
-    return denseCost(weights, matmulFlops(d, experts) + routed + alwaysOn + gateFlops, activations + (sharedGate ? BigInt(shared) : 0n));
+    return denseCost(weights, C * (matmulFlops(d, experts) + routed + alwaysOn + gateFlops), activations);
   },
 };

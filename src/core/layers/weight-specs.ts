@@ -4,10 +4,24 @@
 
 import type { ArgProblemReporter, LayerCost, WeightSpec } from './layer-kind.js';
 
-/** A bank of identical tensors: `copies` stored, `active` used per token (MoE top-k). */
+/**
+ * A bank of identical tensors: `copies` stored, `active` used per token (MoE top-k). A routed bank
+ * says how tokens pick copies: `draws` independent selections of `topK` (Chain-of-Experts
+ * iterations), `active` = draws·topK.
+ */
 export interface Bank {
   readonly copies: number;
   readonly active: number;
+  readonly routing?: { readonly topK: number; readonly draws: number };
+}
+
+/**
+ * How tokens select copies of a weight: `draws` selections of `topK` of its copies per token, or
+ * undefined when every copy it stores runs (not routed).
+ */
+export function routedSelection(w: WeightSpec): { readonly topK: number; readonly draws: number } | undefined {
+  if (w.routing) return w.routing;
+  return w.activeCopies < w.copies ? { topK: w.activeCopies, draws: 1 } : undefined;
 }
 
 const SINGLE: Bank = { copies: 1, active: 1 };
@@ -20,11 +34,11 @@ export function matmulWeight(
   bank: Bank = SINGLE,
   role: 'matmul' | 'router' = 'matmul',
 ): WeightSpec {
-  return { name, shape: [dOut, dIn], role, copies: bank.copies, activeCopies: bank.active, matmul: { dIn, dOut } };
+  return { name, shape: [dOut, dIn], role, copies: bank.copies, activeCopies: bank.active, matmul: { dIn, dOut }, ...(bank.routing ? { routing: bank.routing } : {}) };
 }
 
 export function biasWeight(name: string, size: number, bank: Bank = SINGLE): WeightSpec {
-  return { name, shape: [size], role: 'bias', copies: bank.copies, activeCopies: bank.active };
+  return { name, shape: [size], role: 'bias', copies: bank.copies, activeCopies: bank.active, ...(bank.routing ? { routing: bank.routing } : {}) };
 }
 
 export function normWeight(name: string, size: number): WeightSpec {

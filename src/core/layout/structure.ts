@@ -59,10 +59,13 @@ function describe(m: CompiledModel, text: string): StructureData {
       if (s.kind === 'share') {
         if (top && s.slots.slots >= length) continue; // `none`: every instance owns its store
         const sub = s.sub.join('.');
-        const base = sub ? `${key}.${sub}` : key;
+        // An expert pool (`share experts`) is a store of the routed experts alone: each reader
+        // keeps its own router, so the store says which part it holds.
+        const base = `${sub ? `${key}.${sub}` : key}${s.pool ? '.experts' : ''}`;
         const shown = perInstance ? s.slots.slots : Math.min(s.slots.slots, 64);
         for (let k = 0; k < shown; k++) {
-          addStore({ id: `slot:${base}:${k}`, kind: 'slot', label: `${base} #${k}`, declaration: slice(s.range), range: s.range });
+          const label = s.pool ? `${base} pool #${k}: ${groupDigits(s.pool.experts)} experts, routers per layer` : `${base} #${k}`;
+          addStore({ id: `slot:${base}:${k}`, kind: 'slot', label, declaration: slice(s.range), range: s.range });
         }
         if (perInstance) {
           for (let i = 0; i < length; i++) reads.push({ store: `slot:${base}:${s.slots.slotOf(i)}`, member: owner, index: i, sub });

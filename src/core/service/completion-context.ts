@@ -5,7 +5,7 @@
 // being written (a statement's path or strategy, a call's argument, a budget metric…).
 
 import type { BudgetDeclaration, SourceFile, TextRange } from '../syntax/syntax-tree.js';
-import { STATEMENT_KEYWORDS as STATEMENT_KEYWORD_LIST, type Token } from '../syntax/token.js';
+import { isShareModifier, STATEMENT_KEYWORDS as STATEMENT_KEYWORD_LIST, type Token } from '../syntax/token.js';
 import { scopeAt, type OwnerDeclaration } from './scopes.js';
 import { inComment, sourceTokens, tokenIndexBefore } from './source-tokens.js';
 
@@ -156,7 +156,8 @@ export function completionContext(text: string, file: SourceFile, offset: number
     if (colon) {
       if (prev.kind !== ':') return at({ kind: 'expression' });
       if (keyword === 'share') {
-        const modifier = item[1]?.kind === 'Identifier' && (item[1].value === 'kv' || item[1].value === 'heads') && item[2]?.kind === 'Identifier' ? item[1].value : undefined;
+        const modifier = item[1]?.kind === 'Identifier' && isShareModifier(item[1].value) && item[2]?.kind === 'Identifier' ? item[1].value : undefined;
+        // `share experts` pools with the stack strategies of a plain `share`.
         return at({ kind: 'method', slot: modifier === 'kv' ? 'share kv' : modifier === 'heads' ? 'share heads' : 'share' });
       }
       if (keyword === 'adapt' || keyword === 'hash' || keyword === 'bank' || keyword === 'dict' || keyword === 'route' || keyword === 'factorize') return at({ kind: 'method', slot: keyword });

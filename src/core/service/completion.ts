@@ -77,6 +77,7 @@ export function completionsAt(text: string, analysis: AnalysisResult, offset: nu
       if (site.modifiers) {
         items.push(entry('kv', 'keyword', '0', { documentation: 'Share KV producers: `share kv STACK: every(n) | map([…]) | tied`.' }));
         items.push(entry('heads', 'keyword', '0', { documentation: 'Share head slices: `share heads PATH: pairs(n)`.' }));
+        items.push(entry('experts', 'keyword', '0', { documentation: 'Pool the routed experts of MoE layers across the stack, routers per layer: `share experts STACK.moe: sequence(M) | cycle(M) | all | map([…])`.' }));
       }
       break;
     case 'method':

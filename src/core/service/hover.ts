@@ -129,7 +129,14 @@ export function modelMarkdown(m: ModelReport): string {
     `**Roofline on ${m.latency.device}** (compute ${p.compute}): prefill ${formatSeconds(m.latency.prefill.seconds)} (${m.latency.prefill.bound}-bound), decode step ${formatSeconds(m.latency.decode.seconds)} (${m.latency.decode.bound}-bound)`,
   ];
   for (const r of m.routing) {
-    lines.push(`- experts read per decode step at batch ${groupDigits(o.batch)}: ${r.expectedDistinct} of ${r.experts} (top-${r.topK}; E·(1 − (1 − k/E)^B), uniform routing)`);
+    if (r.draws === 1) lines.push(`- experts read per decode step at batch ${groupDigits(o.batch)}: ${r.expectedDistinct} of ${r.experts} (top-${r.topK}; E·(1 − (1 − k/E)^B), uniform routing)`);
+    else lines.push(`- experts read per decode step at batch ${groupDigits(o.batch)}: ${r.draws} × ${r.expectedDistinct} of ${r.experts} (${r.draws} iterations of top-${r.topK}; C·E·(1 − (1 − k/E)^B)), ${r.touched} distinct (E·(1 − (1 − k/E)^(C·B)), uniform routing)`);
+  }
+  for (const pool of m.pools) {
+    lines.push(
+      `- expert pools of \`${pool.stack}\`: ${groupDigits(pool.pools)} pools of ${groupDigits(pool.experts)} experts for ${groupDigits(pool.layers)} layers — stored ${groupDigits(pool.storedExperts)} experts, active ${groupDigits(pool.activeExperts)} per token; ` +
+        `a decode step at batch ${groupDigits(o.batch)} touches ${pool.touchedExperts} (the union of the layers' selections, Σ E·(1 − (1 − k/E)^(g·B)); ${groupDigits(pool.touchedParams)} params) and reads ${pool.readExperts}`,
+    );
   }
   if (m.budgets.length > 0) {
     lines.push('', '**Budgets**:');

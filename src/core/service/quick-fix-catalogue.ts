@@ -38,6 +38,7 @@ export const QUICK_FIX_CATALOGUE: Readonly<Record<DiagnosticCode, string | undef
   'npas-share-strategy': 'Change to the closest strategy for the statement.',
   'npas-share-shape': undefined,
   'npas-share-overlap': undefined,
+  'npas-share-experts': undefined,
   'npas-tie-shape': undefined,
   'npas-kv-source': undefined,
   'npas-adapter': undefined,

@@ -74,7 +74,24 @@ export interface StackShare {
   readonly slots: SlotMap;
   /** Member path inside each instance; empty for whole instances. */
   readonly sub: readonly string[];
+  /**
+   * `share experts`: only these weights of the MoE layer at `sub` (its routed expert bank) are
+   * shared, one pool per store; its router, norms and shared experts stay per instance.
+   */
+  readonly pool?: ExpertPool;
   readonly range: TextRange;
+}
+
+/** The routed experts `share experts` pools: which weights, and how tokens pick from them. */
+export interface ExpertPool {
+  /** The bank's weights (`expert_gate`, `expert_up`, `expert_down` and their biases). */
+  readonly weights: readonly string[];
+  /** Experts in one pool (E). */
+  readonly experts: number;
+  /** Experts one selection picks (k). */
+  readonly topK: number;
+  /** Selections per token and layer (Chain-of-Experts iterations; 1 otherwise). */
+  readonly draws: number;
 }
 
 export interface StackKvShare {

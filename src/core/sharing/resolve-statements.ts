@@ -9,7 +9,8 @@ import * as Q from '../numbers/rational.js';
 import type { EvalContext } from '../semantics/evaluator.js';
 import type { Scope } from '../semantics/scope.js';
 import type { Statement } from '../syntax/syntax-tree.js';
-import type { AdapterMethod, HeadShare, Modifier, ResolvedSharing, StackStrategy, TieSource } from './declarations.js';
+import type { AdapterMethod, ExpertPool, HeadShare, Modifier, ResolvedSharing, StackStrategy, TieSource } from './declarations.js';
+import { routedSelection } from '../layers/weight-specs.js';
 import { resolvePath, type ResolvedPath } from './resolve-path.js';
 import * as S from './slot-map.js';
 import { groupDigits } from '../text/number-format.js';
@@ -81,11 +82,12 @@ function resolveStatement(s: Statement, scope: Scope, b: Builder): void {
       const mod = s.modifier?.text;
       if (mod === 'kv') return resolveKvShare(s, scope, b);
       if (mod === 'heads') return resolveHeadShare(s, scope, b);
+      if (mod === 'experts') return resolveWeightShare(s, scope, b, true);
       if (mod !== undefined) {
-        ctx.sink.error('npas-share-strategy', `unknown share modifier '${mod}' (use 'kv' or 'heads')`, s.modifier!.range);
+        ctx.sink.error('npas-share-strategy', `unknown share modifier '${mod}' (use 'kv', 'heads' or 'experts')`, s.modifier!.range);
         return;
       }
-      return resolveWeightShare(s, scope, b);
+      return resolveWeightShare(s, scope, b, false);
     }
     case 'tie': {
       const [target] = s.targets;
@@ -304,11 +306,20 @@ function readSlotMap(call: StatementCall, n: number, scope: Scope, b: Builder): 
   }
 }
 
-function resolveWeightShare(s: Statement, scope: Scope, b: Builder): void {
+/**
+ * `share STACK: strategy` ties whole instances or sub-paths of them; `share experts STACK.moe:
+ * strategy` (experts) ties only the routed expert bank of the MoE layer at the sub-path, so that
+ * each store is an expert pool read by the routers of the layers mapped to it (Megrez2, ReXMoE).
+ */
+function resolveWeightShare(s: Statement, scope: Scope, b: Builder, experts: boolean): void {
   const { ctx } = b;
   const call = s.value ? asStatementCall(s.value) : undefined;
   if (!call) {
     ctx.sink.error('npas-share-strategy', 'expected a strategy: none, all, cycle(k), sequence(k), cycle_rev(k) or map([…])', s.value?.range ?? s.range);
+    return;
+  }
+  if (experts && s.relax) {
+    ctx.sink.error('npas-share-experts', '`relax` is not available on an expert pool: adapt the experts with `adapt` instead', s.relax.range);
     return;
   }
   const relax = s.relax ? readAdapter(s.relax, scope, b) : undefined;
@@ -318,22 +329,76 @@ function resolveWeightShare(s: Statement, scope: Scope, b: Builder): void {
     if (!r) continue;
     const target = shareTarget(r, t.range, b);
     if (!target) continue;
+    const pool = experts ? expertPoolOf(target.stack, target.sub, r.key, t.range, b) : undefined;
+    if (experts && !pool) continue;
     const slots = readSlotMap(call, target.stack.length, scope, b);
     if (!slots) return;
-    if (!checkTiedShapes(target.stack, target.sub, slots, t.range, b)) continue;
+    if (pool ? !checkPoolShapes(target.stack, target.sub, pool, slots, t.range, b) : !checkTiedShapes(target.stack, target.sub, slots, t.range, b)) continue;
     const list = b.stacks.get(target.key) ?? [];
     const clash = list.find((x) => x.kind === 'share' && (isPrefix(x.sub, target.sub) || isPrefix(target.sub, x.sub)));
     if (clash) {
       ctx.sink.error('npas-share-overlap', `'${r.key}' is already shared by another declaration`, t.range);
       continue;
     }
-    list.push({ kind: 'share', slots, sub: target.sub, range: s.range });
+    list.push({ kind: 'share', slots, sub: target.sub, ...(pool ? { pool } : {}), range: s.range });
     b.stacks.set(target.key, list);
     if (relax) {
       if (!checkAdapterTargets(relax, r, t.range, b, relaxWeights(s, scope))) continue;
       b.modifiers.push({ id: b.nextId++, pattern: r.pattern, effect: { kind: 'adapter', method: relax, weights: relaxWeights(s, scope), relax: true }, range: s.relax!.range });
     }
   }
+}
+
+/**
+ * The routed expert bank of the MoE layer every instance of `stack` has at `sub`: its weights and
+ * routing. Reports `npas-share-experts` when the sub-path is not such a layer in every run, or
+ * when the runs route differently (one pool needs one E, k and iteration count).
+ */
+function expertPoolOf(stack: StackNode, sub: readonly string[], key: string, range: { start: number; end: number }, b: Builder): ExpertPool | undefined {
+  if (sub.length === 0) {
+    b.ctx.sink.error('npas-share-experts', `'${key}' names whole instances: \`share experts\` pools the routed experts of an MoE layer inside them (\`share experts ${key}.moe: …\`)`, range);
+    return undefined;
+  }
+  let pool: ExpertPool | undefined;
+  for (const run of stack.runs) {
+    const node = subNode(run.node, sub);
+    const bank = node?.kind === 'layer' ? node.cost.weights.filter((w) => routedSelection(w) !== undefined) : [];
+    const selection = bank[0] ? routedSelection(bank[0]) : undefined;
+    if (!node || node.kind !== 'layer' || !selection || bank.some((w) => w.copies !== bank[0]!.copies)) {
+      b.ctx.sink.error('npas-share-experts', `'${key}' is not a layer with routed experts in every instance: \`share experts\` pools the experts of MoE layers`, range);
+      return undefined;
+    }
+    const here: ExpertPool = { weights: bank.map((w) => w.name), experts: bank[0]!.copies, topK: selection.topK, draws: selection.draws };
+    if (pool && (pool.experts !== here.experts || pool.topK !== here.topK || pool.draws !== here.draws || pool.weights.join() !== here.weights.join())) {
+      b.ctx.sink.error('npas-share-experts', `the instances of '${key}' route differently (${pool.experts} experts, top-${pool.topK} against ${here.experts}, top-${here.topK}): one pool needs one routing`, range);
+      return undefined;
+    }
+    pool = here;
+  }
+  return pool;
+}
+
+/** Instances mapped to one pool must have identical expert weights (shapes, biases). */
+function checkPoolShapes(stack: StackNode, sub: readonly string[], pool: ExpertPool, slots: S.SlotMap, range: { start: number; end: number }, b: Builder): boolean {
+  const shapes = stack.runs.map((run) => {
+    const node = subNode(run.node, sub);
+    return node?.kind === 'layer' ? node.cost.weights.filter((w) => pool.weights.includes(w.name)).map((w) => `${w.name}:${w.shape.join('x')}`).join('|') : '';
+  });
+  if (new Set(shapes).size <= 1) return true;
+  const slotShape = new Map<number, string>();
+  let i = 0;
+  for (let r = 0; r < stack.runs.length; r++) {
+    for (let k = 0; k < stack.runs[r]!.count; k++, i++) {
+      const slot = slots.slotOf(i);
+      const prev = slotShape.get(slot);
+      if (prev === undefined) slotShape.set(slot, shapes[r]!);
+      else if (prev !== shapes[r]) {
+        b.ctx.sink.error('npas-share-shape', `instance ${i} has experts of other shapes than the other instances of pool ${slot}`, range);
+        return false;
+      }
+    }
+  }
+  return true;
 }
 
 function relaxWeights(s: Statement, scope: Scope): readonly string[] | undefined {

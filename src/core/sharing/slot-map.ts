@@ -14,21 +14,41 @@ export interface SlotMap {
   firstsIn(start: number, end: number): number;
   /** p when slotOf(i + p) = slotOf(i) for every i (closed-form strategies); absent otherwise. */
   readonly period?: number;
+  /**
+   * How many instances of an n-instance stack use each store, as [instances, stores with that
+   * many] pairs (an expert pool shared by g layers is read by g routers): O(1) for the closed forms.
+   */
+  usesOf(n: number): readonly (readonly [number, number])[];
+}
+
+/**
+ * n instances over m stores as evenly as ⌊n/m⌋ and ⌈n/m⌉ allow: what cycle(m), sequence(m) and
+ * cycle_rev(m) all give. cycle: store s has the i ≡ s (mod m), ⌈(n − s)/m⌉ of them; sequence:
+ * store s has the i in [s·n/m, (s+1)·n/m), ⌈(s+1)n/m⌉ − ⌈sn/m⌉; cycle_rev permutes cycle's last
+ * round. Either way n mod m stores have ⌊n/m⌋ + 1 instances and the rest ⌊n/m⌋.
+ */
+function evenUses(n: number, m: number): [number, number][] {
+  const q = Math.floor(n / m);
+  const r = n % m;
+  const out: [number, number][] = [];
+  if (r > 0) out.push([q + 1, r]);
+  if (m - r > 0 && q > 0) out.push([q, m - r]);
+  return out;
 }
 
 const overlap = (start: number, end: number, lo: number, hi: number): number => Math.max(0, Math.min(end, hi) - Math.max(start, lo));
 
 export function noneMap(n: number): SlotMap {
-  return { label: 'none', slots: n, slotOf: (i) => i, firstsIn: (s, e) => Math.max(0, e - s) };
+  return { label: 'none', slots: n, slotOf: (i) => i, firstsIn: (s, e) => Math.max(0, e - s), usesOf: (count) => (count > 0 ? [[1, count]] : []) };
 }
 
 export function allMap(): SlotMap {
-  return { label: 'all', slots: 1, slotOf: () => 0, firstsIn: (s, e) => overlap(s, e, 0, 1), period: 1 };
+  return { label: 'all', slots: 1, slotOf: () => 0, firstsIn: (s, e) => overlap(s, e, 0, 1), period: 1, usesOf: (count) => (count > 0 ? [[count, 1]] : []) };
 }
 
 /** σ(i) = i mod m. Requires 1 ≤ m ≤ n. */
 export function cycleMap(m: number): SlotMap {
-  return { label: `cycle(${m})`, slots: m, slotOf: (i) => i % m, firstsIn: (s, e) => overlap(s, e, 0, m), period: m };
+  return { label: `cycle(${m})`, slots: m, slotOf: (i) => i % m, firstsIn: (s, e) => overlap(s, e, 0, m), period: m, usesOf: (count) => evenUses(count, m) };
 }
 
 /** σ(i) = ⌊i·m/n⌋: consecutive blocks of about n/m instances. Requires 1 ≤ m ≤ n. */
@@ -36,7 +56,7 @@ export function sequenceMap(m: number, n: number): SlotMap {
   const slotOf = (i: number): number => Math.floor((i * m) / n);
   // Slots are non-decreasing in i and all appear, so firsts before x = slotOf(x − 1) + 1.
   const firstsBefore = (x: number): number => (x <= 0 ? 0 : slotOf(Math.min(x, n) - 1) + 1);
-  return { label: `sequence(${m})`, slots: m, slotOf, firstsIn: (s, e) => Math.max(0, firstsBefore(e) - firstsBefore(s)) };
+  return { label: `sequence(${m})`, slots: m, slotOf, firstsIn: (s, e) => Math.max(0, firstsBefore(e) - firstsBefore(s)), usesOf: (count) => evenUses(count, m) };
 }
 
 /** Like cycle, but the last cycle runs backwards (Takase & Kiyono's CYCLE (REV)). Requires 1 ≤ m ≤ n. */
@@ -45,7 +65,7 @@ export function cycleRevMap(m: number, n: number): SlotMap {
   const slotOf = (i: number): number => (i >= lastCycleStart ? m - 1 - (i % m) : i % m);
   // With at least two cycles every store first appears in the first (forward) cycle; with one
   // cycle the whole stack is the reversed cycle, a permutation: every instance is a first.
-  return { label: `cycle_rev(${m})`, slots: m, slotOf, firstsIn: (s, e) => overlap(s, e, 0, m) };
+  return { label: `cycle_rev(${m})`, slots: m, slotOf, firstsIn: (s, e) => overlap(s, e, 0, m), usesOf: (count) => evenUses(count, m) };
 }
 
 /** An explicit map; `slots` counts distinct values. */
@@ -63,6 +83,13 @@ export function explicitMap(values: readonly number[]): SlotMap {
     slots: seen.size,
     slotOf: (i) => values[i] ?? 0,
     firstsIn: (s, e) => Math.max(0, firstPrefix[clamp(e)]! - firstPrefix[clamp(s)]!),
+    usesOf: () => {
+      const perStore = new Map<number, number>();
+      for (const v of values) perStore.set(v, (perStore.get(v) ?? 0) + 1);
+      const histogram = new Map<number, number>();
+      for (const uses of perStore.values()) histogram.set(uses, (histogram.get(uses) ?? 0) + 1);
+      return [...histogram].sort((a, b) => b[0] - a[0]);
+    },
   };
 }
 

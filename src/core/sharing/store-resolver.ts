@@ -28,9 +28,11 @@ export function pathText(steps: readonly PathStep[]): string {
 /**
  * The store a weight of the layer at `steps` reads: its own path, with every stack index
  * replaced by its store slot where a `share` strategy covers the rest of the path, then any
- * `tie a = b` prefix replaced by b. Equal keys ⇔ one stored tensor.
+ * `tie a = b` prefix replaced by b. Equal keys ⇔ one stored tensor. An expert pool (`share
+ * experts`) covers only its bank's weights: it applies when `weight` names one of them, never to
+ * the layer's router, norms or shared experts (nor when no weight is named).
  */
-export function storePath(model: StoreModel, steps: readonly PathStep[], depth = 0): string {
+export function storePath(model: StoreModel, steps: readonly PathStep[], weight?: string, depth = 0): string {
   const out: PathStep[] = [];
   let stackKey = '';
   let indexedKey = '';
@@ -48,7 +50,10 @@ export function storePath(model: StoreModel, steps: readonly PathStep[], depth =
     for (let j = i + 1; j < steps.length && steps[j]!.kind === 'name'; j++) rest.push((steps[j] as { name: string }).name);
     const shares = (model.sharing.stacks.get(here) ?? model.sharing.stacks.get(stackKey) ?? []).filter((s): s is StackShare => s.kind === 'share');
     let best: StackShare | undefined;
-    for (const s of shares) if (s.sub.length <= rest.length && s.sub.every((n, k) => rest[k] === n) && (!best || s.sub.length > best.sub.length)) best = s;
+    for (const s of shares) {
+      if (s.pool && (weight === undefined || !s.pool.weights.includes(weight))) continue;
+      if (s.sub.length <= rest.length && s.sub.every((n, k) => rest[k] === n) && (!best || s.sub.length > best.sub.length)) best = s;
+    }
     out.push({ kind: 'index', index: best ? best.slots.slotOf(step.index) : step.index });
   }
   let key = pathText(out);
@@ -57,7 +62,7 @@ export function storePath(model: StoreModel, steps: readonly PathStep[], depth =
       if (m.effect.kind !== 'tie-all') continue;
       const target = m.effect.targetKey;
       if (key === target || key.startsWith(`${target}.`) || key.startsWith(`${target}[`)) {
-        key = storePath(model, m.effect.source.pattern, depth + 1) + key.slice(target.length);
+        key = storePath(model, m.effect.source.pattern, weight, depth + 1) + key.slice(target.length);
         break;
       }
     }

@@ -15,7 +15,7 @@ import type {
   Statement,
   StatementKeyword,
 } from './syntax-tree.js';
-import { isKeyword, isStatementKeyword, isTopLevelOnlyKeyword, type TokenKind } from './token.js';
+import { isKeyword, isShareModifier, isStatementKeyword, isTopLevelOnlyKeyword, type TokenKind } from './token.js';
 import { ExpressionParser } from './parser-expressions.js';
 
 const CONSTRAINT_OPS: ReadonlySet<TokenKind> = new Set<TokenKind>(['<=', '<', '>=', '>', '==']);
@@ -206,11 +206,11 @@ export abstract class StatementParser extends ExpressionParser {
     let args: Argument[] = [];
     switch (keyword) {
       case 'share': {
-        // `kv`/`heads` is a modifier only when a path follows it: `share kv: all` shares `kv`.
+        // `kv`/`heads`/`experts` is a modifier only when a path follows it: `share kv: all` shares `kv`.
         const t = this.current;
         const after = this.peek();
         if (
-          t.kind === 'Identifier' && (t.value === 'kv' || t.value === 'heads') && !this.atLineBreak() &&
+          t.kind === 'Identifier' && isShareModifier(t.value) && !this.atLineBreak() &&
           after.kind === 'Identifier' && !after.newlineBefore
         ) {
           modifier = this.identifierOf(this.next());

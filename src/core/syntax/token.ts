@@ -11,6 +11,20 @@ import { NUMBER_SUFFIXES } from '../numbers/units.js';
  */
 export const STATEMENT_KEYWORDS = ['share', 'tie', 'adapt', 'hash', 'bank', 'dict', 'route', 'freeze', 'train', 'allocate', 'param', 'factorize', 'parallel'] as const;
 
+/**
+ * The words that may follow `share` to say what is shared (`share kv body: every(2)`, `share heads
+ * body.attn: pairs(2)`, `share experts body.moe: sequence(10)`). Not reserved: each is a modifier
+ * only when a path follows it on the same line, so `share kv: all` still shares a member `kv`.
+ */
+export const SHARE_MODIFIERS = ['kv', 'heads', 'experts'] as const;
+
+export type ShareModifier = (typeof SHARE_MODIFIERS)[number];
+
+/** Whether `word` is one of `SHARE_MODIFIERS`. */
+export function isShareModifier(word: string): word is ShareModifier {
+  return (SHARE_MODIFIERS as readonly string[]).includes(word);
+}
+
 /** Reserved words: they can never be used as names. */
 export const KEYWORDS = [
   'model', 'block', 'variant', 'of', 'budget',
@@ -32,7 +46,7 @@ export const PUNCTUATORS = [
 export type Punctuator = (typeof PUNCTUATORS)[number];
 
 /**
- * - `Identifier`: a name that is not a keyword (`kv` and `heads` are identifiers);
+ * - `Identifier`: a name that is not a keyword (`kv`, `heads` and `experts` are identifiers);
  * - `Number`: a numeric literal with its optional unit suffix;
  * - `String`: a double-quoted string;
  * - `Unknown`: a run of characters that cannot start any token (the scanner reported it);
