@@ -1,0 +1,116 @@
+// The cross-layer-experts gallery against its papers' published numbers (the companion of
+// published-numbers.test.ts, same conventions): every expected value is derived here from the
+// configuration, independently of the engine.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { analyze } from '../../../src/core/index.js';
+import type { AnalysisOptions, ModelReport } from '../../../src/core/analysis/report-types.js';
+
+const EXAMPLES = join(__dirname, '..', '..', '..', 'examples');
+const B = (x: number): bigint => BigInt(x);
+
+function reports(file: string, options: Partial<AnalysisOptions> = {}, replace: readonly [string, string][] = []): readonly ModelReport[] {
+  let text = readFileSync(join(EXAMPLES, file), 'utf8');
+  for (const [from, to] of replace) {
+    assert.ok(text.includes(from), `${file} contains ${from}`);
+    text = text.replace(from, to);
+  }
+  const result = analyze(text, options);
+  assert.deepEqual(result.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code}: ${d.message}`), [], `${file} analyses without errors`);
+  return result.models;
+}
+
+const named = (models: readonly ModelReport[], name: string): ModelReport => {
+  const m = models.find((x) => x.name === name);
+  assert.ok(m, name);
+  return m;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Megrez2-3x7B-A3B (model card; sglang's MegrezMoe): d 2048, 31 layers of which 1 dense, 16 heads
+// of 128 (GQA), 64 experts of 1408 with top-6, a shared SwiGLU of 4·1408, experts shared by
+// groups of 3 adjacent MoE layers, vocabulary 128,880, untied head. Unknown to the card: the key/
+// value heads and the dense FFN width (the example: 4 and 10,944).
+
+interface MegrezShape {
+  readonly kvHeads: number;
+  readonly denseHidden: number;
+  readonly tied: boolean;
+}
+
+function megrez(s: MegrezShape): { stored: bigint; unpooled: bigint; active: bigint; activeNoEmbeddings: bigint; expert: bigint } {
+  const d = 2048;
+  const attention = B(d) * B(d) * 2n + 2n * B(d) * B(s.kvHeads * 128); // q, o; k, v
+  const norms = 2n * B(d);
+  const expert = 3n * B(d) * 1408n; // gate, up, down
+  const sharedMlp = 3n * B(d) * B(4 * 1408);
+  const router = 64n * B(d);
+  const denseLayer = attention + norms + 3n * B(d) * B(s.denseHidden);
+  const moeOwn = attention + norms + router + sharedMlp; // per MoE layer, the pool aside
+  const table = 128_880n * B(d);
+  const tables = s.tied ? table : 2n * table;
+  const outside = denseLayer + 30n * moeOwn + B(d) + tables;
+  const stored = outside + 10n * 64n * expert; // 30 MoE layers / 3 = 10 pools
+  const unpooled = outside + 30n * 64n * expert;
+  // Per token: the 6 routed experts of each of the 30 layers, everything else once; both tables.
+  const active = denseLayer + 30n * (moeOwn + 6n * expert) + B(d) + 2n * table;
+  return { stored, unpooled, active, activeNoEmbeddings: active - 2n * table, expert };
+}
+
+/** x in units of 10^8, rounded half up: 7.5B is 75. */
+const tenthsOfBillion = (x: bigint): bigint => (x + 50_000_000n) / 100_000_000n;
+
+test('Megrez2: 7.5B stored and 3.0B activated, the routed experts one pool per 3 adjacent layers', () => {
+  const models = reports('megrez2.npas', { seq: 1, batch: 1 });
+  const expected = megrez({ kvHeads: 4, denseHidden: 10_944, tied: false });
+  assert.equal(expected.expert, 8_650_752n);
+  const pooled = named(models, 'Megrez2');
+  const arch = named(models, 'Megrez2Arch');
+  assert.equal(pooled.params.stored, expected.stored); // 7,498,823,680
+  assert.equal(arch.params.stored, expected.unpooled); // 18,571,786,240
+  assert.equal(pooled.params.effective, expected.unpooled, 'effective counts every layer applying its pool');
+  assert.equal(pooled.params.active, expected.active); // 3,519,477,760 with both tables
+  // The card's numbers, rounded to tenths of a billion: 7.5B stored, 3.0B activated (no tables).
+  assert.equal(tenthsOfBillion(pooled.params.stored), 75n);
+  assert.equal(tenthsOfBillion(pooled.params.active - 2n * 128_880n * 2048n), 30n);
+  // Pooling saves 20 of the 30 layers' experts.
+  assert.equal(arch.params.stored - pooled.params.stored, 20n * 64n * expected.expert);
+  for (const b of pooled.budgets) assert.ok(b.ok, `${b.constraint} (value ${b.value})`);
+});
+
+test('Megrez2: the rounded 7.5B and 3.0B bound the unknown heads and dense width and pin the head untied', () => {
+  // Over nearby values of what the card does not give, the rounded totals still hold …
+  for (const kvHeads of [2, 4]) {
+    for (const denseHidden of [10_944, 11_264]) {
+      const m = megrez({ kvHeads, denseHidden, tied: false });
+      assert.equal(tenthsOfBillion(m.stored), 75n, `kv ${kvHeads}, dense ${denseHidden}: stored`);
+      assert.equal(tenthsOfBillion(m.activeNoEmbeddings), 30n, `kv ${kvHeads}, dense ${denseHidden}: activated`);
+    }
+  }
+  // … but not all: 8 key/value heads would store 7.6B, 2 with a dense width of 8,192 7.4B, and a
+  // tied head 7.2B.
+  assert.equal(tenthsOfBillion(megrez({ kvHeads: 8, denseHidden: 10_944, tied: false }).stored), 76n);
+  assert.equal(tenthsOfBillion(megrez({ kvHeads: 2, denseHidden: 8_192, tied: false }).stored), 74n);
+  assert.equal(tenthsOfBillion(megrez({ kvHeads: 4, denseHidden: 10_944, tied: true }).stored), 72n);
+  // And the engine follows the parameters: kv_heads 2 and a dense width of 11,264.
+  const other = named(reports('megrez2.npas', {}, [['kv_heads = 4, dense_hidden = 10_944', 'kv_heads = 2, dense_hidden = 11_264']]), 'Megrez2');
+  assert.equal(other.params.stored, megrez({ kvHeads: 2, denseHidden: 11_264, tied: false }).stored);
+});
+
+test('Megrez2: a decode step touches the union of each pool\'s three routers\' selections', () => {
+  const E = 64n;
+  const k = 6n;
+  for (const batch of [1n, 8n]) {
+    const p = named(reports('megrez2.npas', { seq: 1, batch: Number(batch) }), 'Megrez2').pools[0]!;
+    assert.deepEqual([p.stack, p.experts, p.topK, p.pools, p.layers], ['body', 64, 6, 10, 30]);
+    assert.equal(p.storedExperts, 640n);
+    assert.equal(p.activeExperts, 180n);
+    // 10 pools × 64·(1 − (58/64)^(3B)) experts of 8,650,752 params each, rounded up.
+    const den = E ** (3n * batch);
+    const touched = 10n * E * (den - (E - k) ** (3n * batch));
+    assert.equal(p.touchedParams, (touched * 8_650_752n + den - 1n) / den, `batch ${batch}`);
+  }
+});
