@@ -28,6 +28,7 @@ import { T5 } from './families/t5.js';
 import { isJsonObject, parseJsonText, type JsonObject, type JsonValue } from './json-text.js';
 import { chooseModelName } from './model-name.js';
 import { renderModel } from './spec-writer.js';
+import { describeQuantization } from './quantization.js';
 import { UNMODELLED_FAMILIES } from './unmodelled-families.js';
 import { classifyUnusedKeys, type UnusedKeyReport } from './unused-keys.js';
 
@@ -192,6 +193,8 @@ function importChecked(jsonText: string, options: ImportOptions): ImportResult {
   // A model without an LM head has nothing to tie.
   if (!hasLmHead(choice.head)) cfg.consume('tie_word_embeddings');
   const model = family.build(cfg, choice.head);
+  // Every family: the checkpoint's storage, not its architecture.
+  const quantization = describeQuantization(cfg.raw('quantization_config'));
   const unused = classifyUnusedKeys(cfg.unusedKeys(), (key) => valueAtPath(root, key));
   const [first] = unused.contradicting;
   if (first !== undefined) {
@@ -217,6 +220,7 @@ function importChecked(jsonText: string, options: ImportOptions): ImportResult {
     `Class ${choice.className}${classNote}: ${model.description}.`,
     ...defaultsLines(family.configClass, cfg.defaulted),
     ...(model.omitted ?? []).map((o) => `Not modelled: ${o.key} (${o.why}).`),
+    ...(quantization?.lines ?? []),
     ...unusedKeyLines(unused),
   ];
   const spec = renderModel({
@@ -230,6 +234,7 @@ function importChecked(jsonText: string, options: ImportOptions): ImportResult {
   });
   const warnings = [
     ...(model.omitted ?? []).map((o) => `${o.key} is not modelled: ${o.why}`),
+    ...(quantization === undefined ? [] : [oneLine(quantization.warning)]),
     ...unused.unknown.map(
     (key) => `${oneLine(key)} is not used by the ${modelType} import and is not known to leave the counts unchanged; check what it does`,
     ),

@@ -203,8 +203,12 @@ test('GPT-OSS-20B: 20.91B stored, 3.61B active without the embedding (sinks, bia
   const { models, spec, warnings } = imported(c);
   assert.deepEqual([...models.values()], [{ stored, active }]);
   assert.match(spec, /sinks: true/);
-  // The MXFP4 quantisation of the experts is not modelled yet: said in the header and warned.
-  assert.ok(warnings.some((w) => w.startsWith('quantization_config')));
+  // The MXFP4 experts and the unquantised modules are named in the header; the weight bytes are
+  // not per tensor, which the warning says.
+  assert.match(spec, /# Quantised checkpoint \(quantization_config, quant_method "mxfp4"\): the experts' matrices are MXFP4/);
+  assert.match(spec, /kept unquantised: model\.layers\.\*\.self_attn, model\.layers\.\*\.mlp\.router, model\.embed_tokens, lm_head\./);
+  assert.doesNotMatch(spec, /Not used and not modelled[^\n]*quantization_config/);
+  assert.ok(warnings.some((w) => w.startsWith('quantization_config (mxfp4)') && w.includes('per-tensor weight dtypes are not part of the language yet')), warnings.join('\n'));
 });
 
 /** DeepSeek-V3-style totals from a config: (main model, one prediction module, active). */
@@ -239,9 +243,17 @@ test('DeepSeek-V3: 671B without the prediction module, 685B with it (the checkpo
   assert.equal(main, 671_026_419_200n);
   assert.equal(main + mtp, 684_489_845_504n); // 685B with FP8 scales; 671B + 14B in DeepSeek's words
   assert.equal(active, 37_552_297_472n);
-  const { models } = imported(c);
+  const { models, spec, warnings } = imported(c);
   assert.deepEqual(models.get('Deepseek_v3'), { stored: main, active });
   assert.equal(models.get('Deepseek_v3WithMTP')?.stored, main + mtp);
+  // FP8 E4M3 in 128 × 128 blocks: the scales are named as not parameters; the bytes are not per tensor.
+  assert.match(spec, /quant_method "fp8", fmt "e4m3"\): the linear layers' weights are FP8,\n#   one fp32 scale per 128×128 block \(weight_scale_inv/);
+  assert.ok(warnings.some((w) => w.startsWith('quantization_config (fp8 e4m3, 128×128 blocks)')), warnings.join('\n'));
+  // Another method is named, not mapped; a malformed value is said to be unread.
+  const other = importHfConfig(JSON.stringify({ ...c, quantization_config: { quant_method: 'awq', bits: 4 } }));
+  assert.ok(other.ok && other.warnings.some((w) => w.startsWith('quantization_config (quant_method "awq") is not mapped')));
+  const bad = importHfConfig(JSON.stringify({ ...c, quantization_config: 'fp8' }));
+  assert.ok(bad.ok && bad.warnings.some((w) => w.startsWith('quantization_config is not an object')));
 });
 
 test('Kimi-K2 (model_type kimi_k2, DeepSeek-V3 architecture): 1.03T stored, 32.9B active', () => {
