@@ -194,7 +194,7 @@ function importChecked(jsonText: string, options: ImportOptions): ImportResult {
   if (!hasLmHead(choice.head)) cfg.consume('tie_word_embeddings');
   const model = family.build(cfg, choice.head);
   // Every family: the checkpoint's storage, not its architecture.
-  const quantization = describeQuantization(cfg.raw('quantization_config'));
+  const quantization = describeQuantization(cfg.raw('quantization_config'), root['torch_dtype'] ?? root['dtype']);
   const unused = classifyUnusedKeys(cfg.unusedKeys(), (key) => valueAtPath(root, key));
   const [first] = unused.contradicting;
   if (first !== undefined) {

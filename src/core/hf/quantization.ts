@@ -33,7 +33,12 @@ const NOT_PER_TENSOR = 'the counts are exact; weight bytes use one dtype for eve
  * The note for a quantization_config value; undefined when there is none (absent or null).
  * Config strings in the result are quoted by the caller's one-line escaping.
  */
-export function describeQuantization(value: JsonValue | undefined): QuantizationNote | undefined {
+/** The analysis dtype of a config's torch_dtype (`dtype` in newer configs), when it is a float the engine knows. */
+function checkpointDtype(name: JsonValue | undefined): string | undefined {
+  return typeof name === 'string' ? ({ bfloat16: 'bf16', float16: 'fp16', float32: 'fp32' } as Record<string, string>)[name] : undefined;
+}
+
+export function describeQuantization(value: JsonValue | undefined, torchDtype?: JsonValue): QuantizationNote | undefined {
   if (value === undefined || value === null) return undefined;
   if (!isJsonObject(value)) {
     return { lines: ['quantization_config is not an object: not read.'], warning: `quantization_config is not an object and was not read; ${NOT_PER_TENSOR}` };
@@ -45,13 +50,17 @@ export function describeQuantization(value: JsonValue | undefined): Quantization
     const names = Array.isArray(value['modules_to_not_convert']) ? value['modules_to_not_convert'].filter((m): m is string => typeof m === 'string') : [];
     // A config may list many modules; the header names the first few.
     const kept = names.length > SHOWN ? [...names.slice(0, SHOWN), `… and ${names.length - SHOWN} more`] : names;
+    // The experts dtype class holds exactly the routed experts' matrices; the rest (attention,
+    // router, embeddings, head, expert biases) stays in the checkpoint's dtype.
+    const rest = checkpointDtype(torchDtype) ?? 'bf16';
+    const settings = `--weights-dtype ${rest} --experts-dtype mxfp4`;
     return {
       lines: [
         'Quantised checkpoint (quantization_config, quant_method "mxfp4"): the experts\' matrices are MXFP4, 4-bit E2M1 values',
-        '  with one E8M0 scale per 32 (4.25 bits per weight: --weights-dtype mxfp4 for their bytes);',
-        `  ${kept.length > 0 ? `kept unquantised: ${kept.join(', ')}` : 'no modules kept unquantised'}.`,
+        `  with one E8M0 scale per 32 (4.25 bits per weight); the checkpoint's bytes: ${settings}`,
+        `  (memory.weights(weights_dtype: ${rest}, experts_dtype: mxfp4)); ${kept.length > 0 ? `kept unquantised: ${kept.join(', ')}` : 'no modules kept unquantised'}.`,
       ],
-      warning: `quantization_config (mxfp4): the experts are stored in MXFP4 and ${kept.length > 0 ? kept.join(', ') : 'nothing'} unquantised; ${NOT_PER_TENSOR}`,
+      warning: `quantization_config (mxfp4): the experts are stored in MXFP4 and ${kept.length > 0 ? kept.join(', ') : 'nothing'} unquantised; the counts are exact, and ${settings} gives the checkpoint's weight bytes`,
     };
   }
   if (method === 'fp8') {
