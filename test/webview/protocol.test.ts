@@ -13,8 +13,9 @@ describe('host → webview messages', () => {
   it('accepts real dashboard data after a JSON round trip', () => {
     const r = checkHostMessage({ type: 'update', data: clone(data) });
     assert.equal(r.ok, true);
-    // lbdn-sandwich: a training cost per token whose decimal does not terminate ('787124.493…').
-    for (const name of ['moeut', 'widenet', 'cla-mlkv', 'deepseek-v2', 'ssn-wrn-28-10', 'lbdn-sandwich']) assert.equal(checkDashboardData(clone(exampleData(name))).ok, true, name);
+    // lbdn-sandwich: a training cost per token whose decimal does not terminate ('787124.493…');
+    // tt-vgg16: factorised weights (notes and per-step generation).
+    for (const name of ['moeut', 'widenet', 'cla-mlkv', 'deepseek-v2', 'ssn-wrn-28-10', 'lbdn-sandwich', 'tt-vgg16']) assert.equal(checkDashboardData(clone(exampleData(name))).ok, true, name);
   });
 
   it('rejects malformed messages with a reason', () => {

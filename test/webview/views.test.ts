@@ -110,6 +110,15 @@ describe('architecture view', () => {
     assert.equal(plain.root.querySelectorAll('text.npas-class, .npas-class-legend').length, 0);
   });
 
+  it('factorised weights: each factorised layer carries its method as a note (TT-VGG16 fc6, fc7)', () => {
+    const h = mount(renderArchitecture, exampleData('tt-vgg16'), 'VGG16_TT4_TT4');
+    const label = (id: string): string => h.root.querySelector(`g.npas-node[data-id="${id}"]`)!.getAttribute('aria-label') ?? '';
+    const notes = [...h.root.querySelectorAll('g.npas-node')].map((n) => n.textContent ?? '').filter((t) => t.includes('TT 6 cores r=4'));
+    assert.equal(notes.length, 2, 'fc6 and fc7 each show their tensor train');
+    assert.doesNotMatch(label('m:fc8'), /TT/);
+    assertCleanDom(h.root);
+  });
+
   it('click reveals the declaration; Space and a click on a stack header collapse and expand it', () => {
     const data = exampleData('relaxed-recursive-gemma');
     const h = mount(renderArchitecture, data, 'RecursiveGemma');

@@ -711,6 +711,42 @@ const lbdnCase: Case = {
   },
 };
 
+// Tensorizing Neural Networks (Novikov et al., NeurIPS 2015, Table 3): VGG-16 with fc6 (and fc7)
+// as TT-layers. VGG-16: thirteen 3×3 convolutions with biases and three FC layers with biases.
+const VGG_CONVS: readonly (readonly [number, number])[] = [[3, 64], [64, 64], [64, 128], [128, 128], [128, 256], [256, 256], [256, 256], [256, 512], [512, 512], [512, 512], [512, 512], [512, 512], [512, 512]];
+const VGG16 = VGG_CONVS.reduce((s, [i, o]) => s + B(9 * i * o + o), 0n) + linear(25088, 4096, true) + linear(4096, 4096, true) + linear(4096, 1000, true);
+assert.equal(VGG16, 138_357_544n); // Simonyan & Zisserman's 138M, as torchvision's vgg16
+/** Σ_k r_{k−1}·m_k·n_k·r_k with r₀ = r_d = 1 and every inner rank r. */
+function ttCores(modesOut: readonly number[], modesIn: readonly number[], r: number): bigint {
+  const ranks = modesOut.map((_, k) => (k === 0 ? 1 : r));
+  return modesOut.reduce((s, m, k) => s + B(ranks[k]! * m * modesIn[k]! * (k === modesOut.length - 1 ? 1 : r)), 0n);
+}
+const FC6_OUT = [4, 4, 4, 4, 4, 4];
+const FC6_IN = [2, 7, 8, 8, 7, 4];
+const FC6 = B(25088 * 4096);
+const FC7 = B(4096 * 4096);
+const tt6 = (r: number): bigint => ttCores(FC6_OUT, FC6_IN, r);
+const tt7 = ttCores(FC6_OUT, FC6_OUT, 4);
+// The published compression factors of the FC matrices.
+assert.equal(FC6 / tt6(4), 50_972n);
+assert.equal(FC6 / tt6(2), 194_622n);
+assert.equal(FC6 / tt6(1), 713_614n);
+assert.equal((FC6 + FC7) / (tt6(4) + tt7), 37_732n);
+const VGG16_TT4_TT4 = VGG16 - FC6 - FC7 + tt6(4) + tt7;
+assert.equal(VGG16 / VGG16_TT4_TT4, 7n); // "the whole network up to 7 times"
+
+const ttVggCase: Case = {
+  file: 'tt-vgg16.npas',
+  options: {},
+  models: {
+    VGG16: { stored: VGG16, effective: VGG16 },
+    VGG16_TT4: { stored: VGG16 - FC6 + tt6(4), effective: VGG16 },
+    VGG16_TT2: { stored: VGG16 - FC6 + tt6(2), effective: VGG16 },
+    VGG16_TT1: { stored: VGG16 - FC6 + tt6(1), effective: VGG16 },
+    VGG16_TT4_TT4: { stored: VGG16_TT4_TT4, effective: VGG16 },
+  },
+};
+
 const mutransferCase: Case = {
   file: 'mutransfer-gpt3.npas',
   options: {},
@@ -749,6 +785,7 @@ const CASES: readonly Case[] = [
   referenceCase,
   mutransferCase,
   lbdnCase,
+  ttVggCase,
 ];
 
 for (const c of CASES) {
