@@ -23,8 +23,13 @@ function keyStates(ctx: EmitContext): Map<string, { readonly rope: Rope | undefi
   return m;
 }
 
-export function mask(ctx: EmitContext, window: number | undefined): string {
-  const key = window === undefined ? 'full' : String(window);
+/**
+ * The additive causal mask of a prefill, [S, S]: the future blocked, and beyond a sliding
+ * `window` the keys too old, or, for chunked attention (Llama 4's attention_chunk_size), the keys
+ * of an earlier chunk of `chunk` positions (whose chunk starts, p − p mod chunk, come before the query's).
+ */
+export function mask(ctx: EmitContext, window: number | undefined, chunk?: number): string {
+  const key = chunk !== undefined ? `chunk:${chunk}` : window === undefined ? 'full' : String(window);
   const hit = ctx.masks.get(key);
   if (hit) return hit;
   const g = ctx.g;
@@ -36,6 +41,12 @@ export function mask(ctx: EmitContext, window: number | undefined): string {
     const old = g.op('GreaterOrEqual', [g.op('Sub', [rows, cols]), g.ints([window], true)], undefined, { hint: 'old' });
     blocked = g.op('Or', [blocked, old]);
   }
+  if (chunk !== undefined) {
+    // A past key of an earlier chunk: its chunk starts (p − p mod chunk) before the query's.
+    const size = g.ints([chunk], true);
+    const start = (p: string) => g.op('Sub', [p, g.op('Mod', [p, size])]);
+    blocked = g.op('Or', [blocked, g.op('Greater', [start(rows), start(cols)], undefined, { hint: 'earlier_chunk' })]);
+  }
   const m = g.op('Where', [blocked, g.float(g.dtype === 'fp16' ? -1e4 : -1e9), g.float(0)], undefined, { hint: 'mask' });
   ctx.masks.set(key, m);
   return m;
@@ -45,7 +56,10 @@ export function mask(ctx: EmitContext, window: number | undefined): string {
 export function attention(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string): { y: string; width: number } {
   const info = node.cost.attention!;
   if (info.cross) throw new ExportError(`${pathText(steps)}: cross-attention is not supported by the ONNX exporter yet`);
-  if (info.chunk !== undefined) throw new ExportError(`${pathText(steps)}: chunked attention (chunk: ${info.chunk}) is not supported by the ONNX exporter yet`);
+  // Chunked attention runs on the standard ops with a chunk mask; its decode step (a cache of the
+  // current chunk's keys) and KV borrowing across it are not built.
+  if (info.chunk !== undefined && ctx.decode) throw new ExportError(`${pathText(steps)}: a decode step of chunked attention (chunk: ${info.chunk}) is not supported by the ONNX exporter yet; export the prefill`);
+  if (info.chunk !== undefined && kvProducerPath(ctx.model, steps)) throw new ExportError(`${pathText(steps)}: chunked attention that borrows another layer's KV is not supported by the ONNX exporter`);
   const g = ctx.g;
   const { H, KV, hd, G } = heads(node);
   const bias = (n: string) => (weightNamed(node, n) ? n : undefined);
@@ -55,7 +69,8 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   const rope = info.rope;
   // GroupQueryAttention takes no sink logits: a layer with sinks runs on the standard ops.
   const sinks = weightNamed(node, 'sinks') !== undefined;
-  const inGqa = gqaRotary(ctx, info) && !hasRelativeBias(ctx, info) && !sinks;
+  const chunked = info.chunk !== undefined;
+  const inGqa = gqaRotary(ctx, info) && !hasRelativeBias(ctx, info) && !sinks && !chunked;
   // A borrower (CLA, MLKV, recursive KV sharing) reads the producer's K and V and has no K/V
   // projections of its own, so their stores are never read (and not stored) for it.
   const producer = kvProducerPath(ctx.model, steps);
@@ -87,7 +102,8 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   }
   // A relative position bias (T5) is an additive score input the contrib ops here do not take:
   // such layers use the standard ops below (relative-position.ts).
-  if (ctx.ops === 'fused' && !hasRelativeBias(ctx, info) && !sinks) {
+  // GroupQueryAttention has a local window but no chunks: chunked layers keep the standard ops.
+  if (ctx.ops === 'fused' && !hasRelativeBias(ctx, info) && !sinks && !chunked) {
     const merged = fusedAttention(ctx, node, `kv_cache.${pathText(producer ?? steps)}`, q, k, v4, gqaRope);
     if (merged) return projection(ctx, node, steps, merged, 'o', bias('o_bias'));
   }
@@ -101,7 +117,7 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   const qg = G > 1 ? reshape(ctx, qh, [0, KV, -1, hd]) : qh;
   let scores = g.op('MatMul', [qg, kT], undefined, { hint: 'scores' }); // [B, KV, G·S, S]
   if (G > 1) scores = reshape(ctx, scores, [0, H, -1, 0]); // [B, H, S, S]
-  if (info.causal) scores = g.op('Add', [scores, mask(ctx, info.window)]);
+  if (info.causal) scores = g.op('Add', [scores, mask(ctx, info.window, info.chunk)]);
   else if (info.window !== undefined) throw new ExportError(`${pathText(steps)}: a bidirectional sliding window is not supported by the ONNX exporter`);
   const rel = relativeScoreBias(ctx, steps, info); // T5's bias, [1, H, S, S] (relative-position.ts)
   if (rel) scores = g.op('Add', [scores, rel]);
