@@ -109,6 +109,7 @@ export class Exporter {
 
   /** A stack under `route` (MoR): recursion r runs its instances on the tokens its router keeps (layers/routing.ts). */
   private routed(node: ModuleNode & { kind: 'stack' }, steps: readonly PathStep[], h: Hidden, route: StackRoute): Hidden {
+    if (route.halting) throw new ExportError(`${pathText(steps)}: per-token halting (\`halt\`) is not exported; the graph would run every step for every token — export the model without the route`);
     if (h.x === undefined) throw new ExportError(`${pathText(steps)}: a routed stack needs a hidden state before it`);
     if (route.routerWidth !== h.width) throw new ExportError(`${pathText(steps)}: the routers read width ${route.routerWidth} but the stream carries ${h.width}`);
     checkRoutable(node, steps);

@@ -5,7 +5,7 @@
 
 import type { ModelMember, ModuleNode, StackNode } from '../model/module-tree.js';
 import * as Q from '../numbers/rational.js';
-import type { Modifier, ResolvedSharing, StackStrategy } from '../sharing/declarations.js';
+import type { HaltingUnit, Modifier, ResolvedSharing, StackStrategy } from '../sharing/declarations.js';
 import type { KvProducerMap, SlotMap as StackShareSlots } from '../sharing/slot-map.js';
 import { cachedLayers, extendedCaches, withExtendedCaches, type CachedLayer } from './kv-reach.js';
 import { layerTotals } from './layer-totals.js';
@@ -397,6 +397,7 @@ function recursionRanges(start: number, end: number, n: number, route: StackStra
 function addRouters(totals: Totals, strategies: readonly StackStrategy[]): Totals {
   const route = strategies.find((s) => s.kind === 'route');
   if (!route || route.kind !== 'route') return totals;
+  if (route.halting) return addHaltingUnit(totals, route.capacities, route.halting);
   const width = BigInt(route.routerWidth);
   const params = width * BigInt(route.capacities.length);
   // The router of recursion r scores the tokens that reached it: all of them for r = 0, then
@@ -414,6 +415,28 @@ function addRouters(totals: Totals, strategies: readonly StackStrategy[]): Total
     active: Q.add(totals.active, active),
     flops: Q.add(totals.flops, Q.mul(Q.fromInt(2), active)),
     trainableFlops: Q.add(totals.trainableFlops, Q.mul(Q.fromInt(2), active)),
+  };
+}
+
+/**
+ * A halted stack's halting unit: stored once; before each step r ≥ 1 it scores the tokens that
+ * completed step r − 1 (every token runs step 0), so it runs Σ_{r=1}^{T−1} c_{r−1} times per token
+ * (SUT's ACTWrapper gates from the second step on).
+ */
+function addHaltingUnit(totals: Totals, reach: readonly Q.Rational[], unit: HaltingUnit): Totals {
+  let applications = Q.ZERO;
+  for (let r = 1; r < reach.length; r++) applications = Q.add(applications, reach[r - 1]!);
+  const flops = Q.mul(Q.fromInt(2), Q.mul(applications, Q.fromBigInt(unit.matmulParams)));
+  return {
+    ...totals,
+    stored: totals.stored + unit.params,
+    effective: totals.effective + unit.params,
+    trainable: totals.trainable + unit.params,
+    perInstanceStored: totals.perInstanceStored + unit.params,
+    perInstanceTrainable: totals.perInstanceTrainable + unit.params,
+    active: Q.add(totals.active, Q.mul(applications, Q.fromBigInt(unit.params))),
+    flops: Q.add(totals.flops, flops),
+    trainableFlops: Q.add(totals.trainableFlops, flops),
   };
 }
 

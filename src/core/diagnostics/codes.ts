@@ -57,7 +57,7 @@ export const DIAGNOSTIC_CODES = {
   'npas-factorize-target': 'A `factorize` path with no matmul weight under it.',
   'npas-factorize-larger': 'A factorisation whose factors hold at least as many numbers as the dense weight (a warning: it is counted as written).',
   'npas-parallel': 'A malformed parallel-streams declaration (`parallel streams(P, …)`, `parallel workers(P)`): bad count or argument, an unknown merge member, a second declaration.',
-  'npas-halt': 'A malformed halting declaration (`route STACK: halt(expected_depth: D)`): a depth outside [1, steps], steps that do not divide the stack, reach probabilities that increase.',
+  'npas-halt': 'A malformed halting declaration (`route STACK: halt(expected_depth: D)`): a depth outside [1, steps], more steps than the stack has instances, reach probabilities that increase or do not start at 1, a stack routed twice.',
 
   // Budgets.
   'npas-budget-metric': 'An unknown budget metric or metric argument.',

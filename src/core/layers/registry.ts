@@ -12,6 +12,7 @@ import { MAMBA2 } from './mamba2.js';
 import { MLA } from './mla.js';
 import { GATED_DELTANET } from './gated-deltanet.js';
 import { GATED_MLP, MLP } from './mlp.js';
+import { MOA } from './moa.js';
 import { MOE } from './moe.js';
 import { BATCH_NORM, LAYER_NORM, RMS_NORM } from './norms.js';
 import { ACTIVATION, DROPOUT, FLATTEN, GLOBAL_POOL, IDENTITY, POOL } from './parameter-free.js';
@@ -34,6 +35,7 @@ const ALL: readonly LayerKind[] = [
   MLP,
   GATED_MLP,
   MOE,
+  MOA,
   MAMBA,
   MAMBA2,
   GATED_DELTANET,

@@ -6,6 +6,7 @@
 
 import { PARALLEL_METHODS } from '../analysis/parallel-streams.js';
 import { PARAM_ARGS } from '../parameterization/resolve-parameterization.js';
+import { HALT_ARGS } from '../sharing/halting.js';
 import { SCHEMES } from '../parameterization/schemes.js';
 
 /** An argument of a statement method (`rank` of `lora(rank: 64)`). */
@@ -153,6 +154,14 @@ export const STATEMENT_METHODS: Readonly<Record<'hash' | 'bank' | 'dict' | 'rout
       snippet: 'mor(recursions: ${1:3})',
       doc: 'Mixture-of-Recursions expert-choice routing.',
     },
+    {
+      // From the resolver's own specs (sharing/halting.ts).
+      name: 'halt',
+      call: true,
+      args: HALT_ARGS.map((a) => ({ name: a.name, required: a.required, doc: a.doc, ...(a.type === 'bool' ? { values: ['true', 'false'] } : {}) })),
+      snippet: 'halt(expected_depth: ${1:2})',
+      doc: 'Per-token halting (ACT, SUT\'s stick-breaking): compute and KV follow the expected depth, stored gains one halting unit.',
+    },
   ],
 };
 
@@ -204,7 +213,7 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   hash: '`hash PATHS: roast(memory: m)`: weights read from one hashed memory.',
   bank: '`bank NAME = PATHS: ssn(params: P)`: weights generated from an SSN template bank.',
   dict: '`dict PATHS: masa(atoms: S)`: projections as combinations of shared atoms.',
-  route: '`route STACK: mor(recursions: R)`: Mixture-of-Recursions routing.',
+  route: '`route STACK: mor(recursions: R)`: Mixture-of-Recursions routing; `route STACK: halt(expected_depth: D)`: per-token halting (ACT, stick-breaking), compute and KV at the expected depth.',
   freeze: '`freeze PATHS`: stored weights that receive no gradients.',
   train: '`train PATHS`: stored weights that receive gradients (overrides an adapter\'s frozen base).',
   allocate: '`allocate params: N, …`: a request for the NPAS allocator.',

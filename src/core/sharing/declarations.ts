@@ -106,7 +106,24 @@ export interface StackRoute {
   readonly capacities: readonly Rational[];
   /** Router input width (one d→1 router per recursion). */
   readonly routerWidth: number;
+  /**
+   * Per-token halting (`halt(…)`, sharing/halting.ts): the recursions are the halting steps,
+   * their capacities the probabilities of reaching each, and one halting unit shared by every
+   * step replaces the per-recursion routers. Absent for Mixture-of-Recursions.
+   */
+  readonly halting?: HaltingUnit;
   readonly range: TextRange;
+}
+
+/** The halting unit of a halted stack: stored once, applied before every step after the first. */
+export interface HaltingUnit {
+  /** Stored parameters (weights and biases). */
+  readonly params: bigint;
+  /** The weights applied as multiply-adds (2 FLOPs each per application). */
+  readonly matmulParams: bigint;
+  readonly width: number;
+  /** Σ of the steps' reach probabilities: the expected steps per token. */
+  readonly expectedDepth: Rational;
 }
 
 export type StackStrategy = StackShare | StackKvShare | StackRoute;

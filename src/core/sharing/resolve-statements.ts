@@ -15,6 +15,7 @@ import { resolvePath, type ResolvedPath } from './resolve-path.js';
 import * as S from './slot-map.js';
 import { groupDigits } from '../text/number-format.js';
 import { asStatementCall, readIntList, readStatementArgs, type StatementCall } from './statement-args.js';
+import { HALT_ARGS, haltingUnit, haltReach } from './halting.js';
 import { conflictingStatement } from '../allocation/conflicts.js';
 import { resolveAllocation } from '../allocation/allocate-statement.js';
 import { factorTargets, readFactorMethod } from './resolve-factorize.js';
@@ -501,8 +502,9 @@ const MAX_RECURSIONS = 65_536;
 function resolveRoute(s: Statement, scope: Scope, b: Builder): void {
   const { ctx } = b;
   const call = s.value ? asStatementCall(s.value) : undefined;
+  if (call?.name === 'halt') return resolveHalt(s, call, scope, b);
   if (!call || call.name !== 'mor') {
-    ctx.sink.error('npas-route', 'recursion routing is `mor(recursions: R)` or `mor(recursions: R, capacity: [...])`', s.value?.range ?? s.range);
+    ctx.sink.error('npas-route', 'routing is `mor(recursions: R)` (Mixture-of-Recursions) or `halt(expected_depth: D)` (per-token halting)', s.value?.range ?? s.range);
     return;
   }
   const args = readStatementArgs(call, [
@@ -542,6 +544,43 @@ function resolveRoute(s: Statement, scope: Scope, b: Builder): void {
     }
     const list = b.stacks.get(r.key) ?? [];
     list.push({ kind: 'route', capacities, routerWidth: width, range: s.range });
+    b.stacks.set(r.key, list);
+  }
+}
+
+/** `route STACK: halt(…)`: per-token halting over the stack's steps (sharing/halting.ts). */
+function resolveHalt(s: Statement, call: StatementCall, scope: Scope, b: Builder): void {
+  const { ctx } = b;
+  const args = readStatementArgs(call, HALT_ARGS, 'npas-halt', scope, ctx);
+  if (!args) return;
+  for (const t of s.targets) {
+    const r = resolvePath(t, b.members, scope, ctx);
+    if (!r) continue;
+    if (r.node.kind !== 'stack') {
+      ctx.sink.error('npas-share-not-stack', `'${r.key}' is not a stack; halting applies to the steps of a stack`, t.range);
+      continue;
+    }
+    const steps = (args.get('steps') as number | undefined) ?? r.node.length;
+    if (steps > r.node.length || steps > MAX_RECURSIONS) {
+      ctx.sink.error('npas-halt', steps > r.node.length ? `${steps} steps need at least ${steps} instances, '${r.key}' has ${r.node.length}` : `halt(): at most ${groupDigits(MAX_RECURSIONS)} steps can be analysed`, t.range);
+      continue;
+    }
+    const reach = haltReach(args, steps);
+    if (typeof reach === 'string') {
+      ctx.sink.error('npas-halt', reach, call.argsRange);
+      return;
+    }
+    const width = (args.get('width') as number | undefined) ?? firstMatmulInput(r.node);
+    if (!width) {
+      ctx.sink.error('npas-halt', `cannot infer the halting unit's input width of '${r.key}'; give width`, t.range);
+      continue;
+    }
+    const list = b.stacks.get(r.key) ?? [];
+    if (list.some((x) => x.kind === 'route')) {
+      ctx.sink.error('npas-halt', `'${r.key}' is already routed; a stack takes one route statement`, t.range);
+      continue;
+    }
+    list.push({ kind: 'route', capacities: reach, routerWidth: width, halting: haltingUnit(args, width, reach), range: s.range });
     b.stacks.set(r.key, list);
   }
 }

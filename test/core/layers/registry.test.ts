@@ -27,6 +27,7 @@ const SIGNATURES: Record<string, string> = {
   MLP: 'd, hidden, act: gelu, bias: true, d_out: ?',
   GatedMLP: 'd, hidden, act: silu, bias: false',
   MoE: 'd, hidden, experts, top_k, shared: 0, shared_hidden: ?, shared_expert_gate: false, gated: true, latent: ?, bias: false, router_bias: false, act: silu, iterations: 1',
+  MoA: 'd, experts, top_k, head_dim?=64, expert_dim: ?, bias: false, router_hidden: ?, rel_positions: ?, causal: true, cross: false, kv_dim: ?, window: ?',
   Mamba: 'd, state: 16, expand: 2, conv: 4, dt_rank: ?, bias: false, conv_bias: true, inner_norms: false, state_dtype: ?',
   Mamba2: 'd, head_dim: 64, state: 128, groups: 1, expand: 2, inner: ?, conv: 4, bias: false, conv_bias: true, norm: true, state_dtype: ?',
   GatedDeltaNet: 'd, k_heads: 16, v_heads: 32, k_head_dim: 128, v_head_dim: 128, conv: 4, state_dtype: ?',
