@@ -5,7 +5,7 @@
 import type { ScopedStatement } from '../sharing/resolve-statements.js';
 
 /** Statements that leave stored params alone and so may stay beside an allocation. */
-const COMPATIBLE: ReadonlySet<string> = new Set(['freeze', 'train', 'param']);
+const COMPATIBLE: ReadonlySet<string> = new Set(['freeze', 'train', 'param', 'precision']);
 
 /** The first statement that conflicts with an allocation, if any. */
 export function conflictingStatement(statements: readonly ScopedStatement[]): ScopedStatement | undefined {

@@ -31,6 +31,7 @@ import { classifyEncoders, computeMetrics, type MemberTotals, type ModelMetrics 
 import type { AnalysisOptions, ModelReport, NodeReport, ParallelReport, Precision } from './report-types.js';
 import { sumTotals, type Totals } from './totals.js';
 import { mixedUnits } from './units.js';
+import { readModelPrecision, withModelPrecision } from './model-precision.js';
 import { ModelWalker, reportOf } from './walk.js';
 import * as Q from '../numbers/rational.js';
 import { resolveParallel, type ParallelStreams } from './parallel-streams.js';
@@ -87,6 +88,8 @@ export interface CompiledModel {
   readonly budget: readonly PreparedConstraint[];
   /** Every `plan` declaration naming this model, in file order (docs/plans.md). */
   readonly plans: readonly PreparedPlan[];
+  /** The tensor classes the model's `precision` statements set (model-precision.ts). */
+  readonly precision: Partial<Precision>;
   /** Resolves a path written in this model (its problems were reported when the model compiled). */
   resolve(path: Path): ResolvedPath | undefined;
 }
@@ -193,7 +196,8 @@ export class Compilation {
   }
 
   /** A model's metrics at given settings (memoised; the settings are taken as valid). */
-  metricsAt(model: CompiledModel, options: AnalysisOptions): ModelMetrics {
+  metricsAt(model: CompiledModel, settings: AnalysisOptions): ModelMetrics {
+    const options = withModelPrecision(settings, model.precision);
     const key = `${model.name}|${optionsKey(options)}`;
     let m = this.metricsMemo.get(key);
     if (!m) {
@@ -261,7 +265,7 @@ export class Compilation {
       kind: m.kind,
       base: m.base,
       ...this.locatedRange(m.range),
-      options,
+      options: withModelPrecision(options, m.precision),
       params: m.tree.params,
       flops: metrics.flops,
       kvCacheBytes: metrics.kvCacheBytes,
@@ -360,6 +364,7 @@ function compileModel(m: EvaluatedModel, ctx: EvalContext): CompiledModel | unde
     whole,
     tree,
     parameterization: resolveParameterization(m.statements, tree, m.declaration.range, ctx),
+    precision: readModelPrecision(m.statements.map((s) => s.statement), ctx.sink),
     parallel,
     budget: [],
     plans: [],

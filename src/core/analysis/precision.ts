@@ -29,3 +29,15 @@ export function resolvePrecision(options: Pick<AnalysisOptions, 'dtype' | 'preci
 
 /** The precision classes, in the order messages and documentation list them. */
 export const PRECISION_CLASSES: readonly (keyof Precision)[] = ['weights', 'experts', 'kv', 'activations', 'compute', 'gradients', 'master', 'optimizer'];
+
+/** What each class holds, for hovers and completion. */
+export const PRECISION_CLASS_DOCS: Readonly<Record<keyof Precision, string>> = {
+  weights: 'Stored weights (default: the `dtype` setting).',
+  experts: 'The weight matrices of routed experts (MoE banks; default: the weights\').',
+  kv: 'The KV cache and recurrent state (default: the `dtype` setting).',
+  activations: 'Activations saved for backward (default: the `dtype` setting).',
+  compute: 'The type matmuls run in: picks the device peak (default: the activations\').',
+  gradients: 'Gradients of the trainable weights (default: the activations\' when a 16/32-bit float, else bf16).',
+  master: 'The fp32 master copy of mixed-precision training, or none (default: fp32 unless the weights are 32-bit).',
+  optimizer: 'Each of Adam\'s two moments (default: fp32).',
+};

@@ -65,6 +65,7 @@ export const DIAGNOSTIC_CODES = {
   'npas-budget-target': 'A budget for a model or variant that does not exist.',
   'npas-seq-beyond-positions': 'The analysis sequence length exceeds the positions a learned position table covers (a warning: the numbers are computed, the model cannot run there).',
   'npas-units-mixed': 'A token model (embeddings, attention, recurrent layers) with a layer that counts per sample (a convolution over a declared input size): its totals would mix units (a warning; a Conv1d without `length` counts per token).',
+  'npas-precision': 'A `precision` statement with an unknown tensor class or dtype.',
   'npas-plan': 'A plan declaration with an unknown or invalid setting, or settings that do not fit together.',
 
   // Imports (docs/language.md, "Imports").

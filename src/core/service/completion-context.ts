@@ -46,6 +46,9 @@ export type CompletionSite =
   | { readonly kind: 'argument-value'; readonly call: CallSite; readonly argument: string }
   /** A model or variant name (`variant X of |`, `budget |`). */
   | { readonly kind: 'model-name' }
+  /** A tensor class of a `precision` statement (`precision ex|`), or the dtype after its colon. */
+  | { readonly kind: 'precision-class' }
+  | { readonly kind: 'precision-dtype'; readonly cls: string }
   /** Any other expression position. */
   | { readonly kind: 'expression' };
 
@@ -149,6 +152,13 @@ export function completionContext(text: string, file: SourceFile, offset: number
   // Statements: paths, then the strategy after `:` and the adapter after `relax`.
   if (STATEMENT_KEYWORDS.has(first.kind)) {
     const keyword = first.kind;
+    if (keyword === 'precision') {
+      if (prev.kind === ':') {
+        const cls = tokens[prevIndex - 1];
+        return at({ kind: 'precision-dtype', cls: cls?.kind === 'Identifier' ? cls.value : '' });
+      }
+      return prev.kind === 'precision' || prev.kind === ',' ? at({ kind: 'precision-class' }) : none();
+    }
     const relax = item.some((t) => t.kind === 'relax');
     const colon = item.some((t) => t.kind === ':');
     const equals = item.some((t) => t.kind === '=');

@@ -7,7 +7,8 @@
 import type { AnalysisResult } from '../analysis/analyze.js';
 import { BUDGET_METRICS } from '../analysis/budgets.js';
 import { DEVICE_NAMES } from '../analysis/devices.js';
-import { DTYPE_BITS } from '../analysis/dtypes.js';
+import { DTYPE_BITS, DTYPE_NAMES } from '../analysis/dtypes.js';
+import { PRECISION_CLASSES, PRECISION_CLASS_DOCS } from '../analysis/precision.js';
 import { LAYER_KINDS, findLayerKind } from '../layers/registry.js';
 import type { LayerKind } from '../layers/layer-kind.js';
 import { NUMBER_SUFFIXES } from '../numbers/units.js';
@@ -93,6 +94,13 @@ export function completionsAt(text: string, analysis: AnalysisResult, offset: nu
       break;
     case 'model-name':
       for (const [name, decl] of fileScopes(analysis.file).declarations) items.push(entry(name, 'model', '1', { detail: decl.kind === 'Model' ? 'model' : `variant of ${decl.base.text}` }));
+      break;
+    case 'precision-class':
+      for (const c of PRECISION_CLASSES) items.push(entry(c, 'keyword', '0', { insertText: `${c}: `, detail: 'tensor class', documentation: PRECISION_CLASS_DOCS[c] }));
+      break;
+    case 'precision-dtype':
+      for (const d of DTYPE_NAMES) items.push(entry(d, 'symbol', '0', { detail: `${DTYPE_BITS[d]} bits per element` }));
+      if (site.cls === 'master') items.push(entry('none', 'symbol', '0', { detail: 'no master copy' }));
       break;
     case 'expression':
       items.push(...expressionItems(text, analysis, offset, nextChar));

@@ -58,6 +58,7 @@ export const QUICK_FIX_CATALOGUE: Readonly<Record<DiagnosticCode, string | undef
   'npas-budget-target': 'Change to the closest model or variant.',
   'npas-seq-beyond-positions': undefined,
   'npas-units-mixed': undefined,
+  'npas-precision': undefined,
   'npas-plan': undefined,
   'npas-import-missing': undefined,
   'npas-import-cycle': undefined,

@@ -188,6 +188,7 @@ export const MEMBER_KEYWORDS: readonly { readonly keyword: string; readonly snip
   { keyword: 'allocate', snippet: 'allocate params: ${1:1M}', doc: 'Asks the NPAS allocator for a plan storing exactly N parameters.' },
   { keyword: 'factorize', snippet: 'factorize ${1:body}: fedpara(rank: ${2:16})', doc: 'Stores matmul weights as factors (FedPara, tensor train, MPO) materialised each step.' },
   { keyword: 'parallel', snippet: 'parallel ${1:streams}(${2:8}, prefix: ${3:48}, merge: ${4:lm_head})', doc: 'Parallel streams over the same weights: ParScale (`streams(P, prefix: m, merge: NAME)`) or Hogwild! workers on one shared cache (`workers(P)`).' },
+  { keyword: 'precision', snippet: 'precision ${1:experts}: ${2:mxfp4}', doc: 'The dtypes this model stores and runs in, per tensor class (weights, experts, kv, activations, compute, gradients, master, optimizer).' },
   { keyword: 'param', snippet: 'param ${1:mup}(base_width: ${2:256})', doc: 'A parameterisation (sp, mup, depth_mup, completep, u_mup): every weight\'s init std, LR, multiplier, residual scale and weight decay relative to a tuned base model.' },
 ];
 
@@ -221,5 +222,7 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   factorize: '`factorize PATHS: fedpara(rank: R)` / `tensor_train(rank: r, cores: d)` / `mpo(rank: r, cores: d, central: layers)`: every matmul weight under the paths is stored as factors and materialised from them each training step — stored counts the factors, effective the dense weights.',
   parallel:
     '`parallel streams(P, prefix: m, merge: NAME)` (ParScale) or `parallel workers(P)` (Hogwild!) or `parallel P`: the model runs as P streams over the same weights — stored once (plus m·P prefix tokens per attention layer and the aggregator), read once per decode step, while FLOPs, activations and the KV cache (separate caches) grow P×.',
+  precision:
+    '`precision weights: bf16, experts: mxfp4, kv: fp8`: the dtypes of this model\'s tensor classes (weights, experts, kv, activations, compute, gradients, master or none, optimizer) — its storage format, over the analysis settings\' `dtype`; a class set in the settings (`--experts-dtype`, a budget\'s `experts_dtype`) still wins.',
   relax: '`relax adapter`: adds a separate adapter to every instance of a shared stack (Relaxed Recursive Transformers).',
 };

@@ -207,6 +207,9 @@ function resolveStatement(s: Statement, scope: Scope, b: Builder): void {
       // Parallel streams multiply compute, not stores: analysis/parallel-streams.ts reads it
       // after the walk, from the members' totals.
       return;
+    case 'precision':
+      // Dtypes change bytes, not counts: analysis/model-precision.ts reads it for the metrics.
+      return;
   }
 }
 

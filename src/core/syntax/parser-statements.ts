@@ -190,7 +190,7 @@ export abstract class StatementParser extends ExpressionParser {
   //           | "bank" Name "=" PathList ":" Expr
   //           | "route" Path ":" Expr
   //           | ( "freeze" | "train" ) PathList
-  //           | "allocate" Arg { "," Arg } [ "," ]
+  //           | ( "allocate" | "precision" ) Arg { "," Arg } [ "," ]
   //           | "param" Expr
   //           | "parallel" Expr
   protected parseStatement(): Statement {
@@ -240,6 +240,7 @@ export abstract class StatementParser extends ExpressionParser {
         targets = this.parsePathList(false);
         break;
       case 'allocate':
+      case 'precision':
         args = this.parseBareArguments();
         break;
       case 'param':
