@@ -1,6 +1,7 @@
 // Bundles the entry points with esbuild. `--production` minifies and drops source maps.
 //   dist/cli.js        the `npas` command line (src/cli/main.ts)
-//   dist/server.js     the language server, IPC or --stdio (src/server/main.ts)
+//   dist/server.js     the language server, IPC or --stdio (src/server/main.ts): forwards to
+//   dist/server-worker.js  its analysis worker thread, the language service (src/server/worker-main.ts)
 //   dist/extension.js  the VS Code extension (src/extension/main.ts); `vscode` stays external
 //   dist/webview.js    the dashboard webview (webview/main.ts): browser, IIFE (webview/build.mjs)
 //   dist/probe-host.js the probe host child process (kernels/probe-host.ts), forked by the CLI and the extension
@@ -26,6 +27,7 @@ const common = {
 const entries = [
   ['src/cli/main.ts', 'dist/cli.js'],
   ['src/server/main.ts', 'dist/server.js'],
+  ['src/server/worker-main.ts', 'dist/server-worker.js'],
   ['src/extension/main.ts', 'dist/extension.js'],
   ['kernels/probe-host.ts', 'dist/probe-host.js'],
 ];

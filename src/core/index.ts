@@ -7,6 +7,7 @@ export { ParsedSources, type ParsedSource } from './imports/parsed-sources.js';
 export { IMPORT_LIMITS, type ImportHost } from './imports/resolve-imports.js';
 export { resolveImportPath, type SourceId, type SourceRange } from './imports/source-id.js';
 export type { SourceSet, SourceEntry } from './imports/source-set.js';
+export { AnalysisCancelled } from './semantics/cancellation.js';
 export type {
   AnalysisOptions,
   BudgetResult,

@@ -4,7 +4,7 @@
 
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { TextDocuments, type Connection, type InitializeResult } from 'vscode-languageserver/node';
-import { AnalysisCache } from './analyses.js';
+import { AnalysisCache, type VersionSource } from './analyses.js';
 import { serverCapabilities } from './capabilities.js';
 import { clientFeatures, type ServerContext, type ServerLog } from './context.js';
 import { registerCodeActions } from './features/code-actions.js';
@@ -33,8 +33,11 @@ import { findAnalysisSection, SettingsStore } from './settings.js';
 export const SERVER_NAME = 'npas-language-server';
 export const SERVER_VERSION = '0.1.0';
 
-/** Registers every handler on `connection`; the caller calls `connection.listen()`. */
-export function startServer(connection: Connection): ServerContext {
+/**
+ * Registers every handler on `connection`; the caller calls `connection.listen()`. In the
+ * analysis worker, `versions` tells an analysis that the editor has moved on (worker-main.ts).
+ */
+export function startServer(connection: Connection, options: { readonly versions?: VersionSource } = {}): ServerContext {
   const log: ServerLog = {
     info: (m) => connection.console.info(m),
     warn: (m) => connection.console.warn(m),
@@ -45,7 +48,7 @@ export function startServer(connection: Connection): ServerContext {
   const ctx: ServerContext = {
     connection,
     documents,
-    analyses: new AnalysisCache(settings),
+    analyses: new AnalysisCache(settings, options.versions),
     settings,
     probes: new ProbeMeasurementStore(),
     log,

@@ -15,6 +15,7 @@ import type { ModelMember } from '../model/module-tree.js';
 import { parse } from '../syntax/parser.js';
 import type { Path, SourceFile, TextRange } from '../syntax/syntax-tree.js';
 import { EvalContext, type EvaluatedBinding } from '../semantics/evaluator.js';
+import { AnalysisCancelled } from '../semantics/cancellation.js';
 import { evaluateFile, type EvaluatedModel } from '../semantics/evaluate-model.js';
 import type { ResolvedSharing } from '../sharing/declarations.js';
 import { resolvePath, type ResolvedPath } from '../sharing/resolve-path.js';
@@ -106,6 +107,11 @@ export interface CompileOptions {
   readonly source?: SourceId;
   /** How imported files are read and cached; without it an import is reported, not followed. */
   readonly imports?: ImportHost;
+  /**
+   * Whether the caller has stopped wanting this compilation (an editor's newer version arrived).
+   * Asked about once per 1,024 evaluation steps or walked nodes; must be cheap.
+   */
+  readonly cancelled?: () => boolean;
 }
 
 export class Compilation {
@@ -125,6 +131,10 @@ export class Compilation {
   private readonly metricsMemo = new Map<string, ModelMetrics>();
   private readonly analysisMemo = new Map<string, AnalysisResult>();
 
+  /**
+   * `options.cancelled` is asked every few thousand steps; once it answers true the constructor
+   * throws `AnalysisCancelled` (semantics/cancellation.ts), the only exception it lets through.
+   */
   constructor(
     readonly text: string,
     readonly options: CompileOptions = {},
@@ -141,7 +151,7 @@ export class Compilation {
     this.imported = imports.files;
     this.sources = new SourceSet({ source: options.source, text, base: 0 });
     for (const f of imports.files) this.sources.add(f);
-    const ctx = new EvalContext(sink);
+    const ctx = new EvalContext(sink, options.cancelled);
     const models: CompiledModel[] = [];
     try {
       const evaluatedFile = evaluateFile(parsed.file, ctx, imports);
@@ -172,6 +182,7 @@ export class Compilation {
         this.byName.set(target.name, updated);
       }
     } catch (e) {
+      if (e instanceof AnalysisCancelled) throw e;
       // The engine must never take its host down; an internal error is a bug reported as such.
       internalError(sink, e);
     }
@@ -283,7 +294,10 @@ export class Compilation {
   }
 }
 
-/** Compiles a `.npas` source (a file with imports: pass its id and an import host). Never throws. */
+/**
+ * Compiles a `.npas` source (a file with imports: pass its id and an import host). Never throws,
+ * except `AnalysisCancelled` when `options.cancelled` answered true.
+ */
 export function compile(text: string, options: CompileOptions = {}): Compilation {
   return new Compilation(text, options);
 }
@@ -321,7 +335,7 @@ function tooLargeToReport(t: Totals): boolean {
 /** A model's compiled totals, or undefined when it is too large to report (refused, located at its name). */
 function compileModel(m: EvaluatedModel, ctx: EvalContext): CompiledModel | undefined {
   const sharing = resolveSharing(m.members, m.statements, ctx);
-  const walker = new ModelWalker(sharing);
+  const walker = new ModelWalker(sharing, ctx.cancellation);
   const results = m.members.map((member) => walker.walkMember(member));
   const encoders = classifyEncoders(results.map((r) => r.totals));
   const parallel = resolveParallel(m.statements, m.members, results.map((r) => r.totals), m.declaration.range, ctx);

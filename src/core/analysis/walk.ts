@@ -11,6 +11,7 @@ import { cachedLayers, extendedCaches, withExtendedCaches, type CachedLayer } fr
 import { layerTotals } from './layer-totals.js';
 import type { NodeReport } from './report-types.js';
 import { borrowKv, repeatTotals, sumTotals, type PoolUse, type Totals } from './totals.js';
+import { CancellationPoll } from '../semantics/cancellation.js';
 
 export interface WalkResult {
   readonly totals: Totals;
@@ -41,7 +42,11 @@ export class ModelWalker {
   /** Each instance node's cached self-attention layers by path (kv-reach.ts), per node id. */
   private readonly cachedLayerMemo = new Map<number, ReadonlyMap<string, CachedLayer>>();
 
-  constructor(private readonly sharing: ResolvedSharing) {
+  constructor(
+    private readonly sharing: ResolvedSharing,
+    /** Asked once per node walked, so a superseded compilation stops mid-walk (cancellation.ts). */
+    private readonly cancellation: CancellationPoll = new CancellationPoll(undefined),
+  ) {
     this.baseFrozen = sharing.hasAdapters;
     for (const key of sharing.stacks.keys()) {
       for (let i = 1; i <= key.length; i++) if (i === key.length || key[i] === '.' || key[i] === '[') this.strategyPrefixes.add(key.slice(0, i));
@@ -79,6 +84,7 @@ export class ModelWalker {
     const memoKey = pathFree ? `${node.id}|*|${activeKey}` : `${node.id}|${key}|${name}|${activeKey}|${pending.map((p) => `${p.mod.id}:${p.pos}`).join(',')}`;
     const hit = this.memo.get(memoKey);
     if (hit) return hit.report.name === name ? hit : { totals: hit.totals, report: { ...hit.report, name } };
+    this.cancellation.poll();
     let result: WalkResult;
     switch (node.kind) {
       case 'layer': {
@@ -136,6 +142,7 @@ export class ModelWalker {
     const pieceMemo = new Map<string, { totals: Totals; report: NodeReport }>();
     const perNode = new Map<number, { inst: Totals; count: number }>();
     for (const piece of pieces(node, isolated)) {
+      this.cancellation.poll();
       const count = piece.end - piece.start;
       const memoKey = `${piece.node.id}x${count}`;
       const known = uniform ? pieceMemo.get(memoKey) : undefined;

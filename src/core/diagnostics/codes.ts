@@ -76,6 +76,7 @@ export const DIAGNOSTIC_CODES = {
 
   // The engine itself.
   'npas-internal-error': 'An internal error of the engine (a bug): the analysis stopped early.',
+  'npas-analysis-crashed': "The language server's analysis worker died (out of memory, a crash) while analysing this version of the document; it was restarted and reports this instead of analysing the same version again.",
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

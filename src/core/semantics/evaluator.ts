@@ -27,6 +27,7 @@ import { BUILTIN_FUNCTIONS, ERROR_VALUE, describeValue, type BuiltinFunction, ty
 import { instantiateLayer } from './layer-call.js';
 import { instantiateBlock } from './block-instance.js';
 import { concatStacks, repeatModule, stackOf } from './stack-builder.js';
+import { CancellationPoll } from './cancellation.js';
 
 /** Upper bounds that keep evaluation finite and fast on any input. */
 export const LIMITS = {
@@ -89,7 +90,15 @@ export class EvalContext {
   exhausted = false;
   private nextId = 1;
 
-  constructor(private currentSink: DiagnosticSink) {}
+  /** Asks the host, every few thousand steps, whether the result is still wanted (cancellation.ts). */
+  readonly cancellation: CancellationPoll;
+
+  constructor(
+    private currentSink: DiagnosticSink,
+    cancelled?: () => boolean,
+  ) {
+    this.cancellation = new CancellationPoll(cancelled);
+  }
 
   /** Where diagnostics go: the compilation's list, or a scratch list while `quietly` runs. */
   get sink(): DiagnosticSink {
@@ -116,6 +125,7 @@ export class EvalContext {
    */
   spend(n: number, range: TextRange): boolean {
     if (this.exhausted) return false;
+    this.cancellation.poll();
     this.steps += n;
     if (this.steps <= LIMITS.steps) return true;
     this.exhausted = true;

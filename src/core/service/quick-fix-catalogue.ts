@@ -65,4 +65,5 @@ export const QUICK_FIX_CATALOGUE: Readonly<Record<DiagnosticCode, string | undef
   'npas-import-clash': undefined,
   'npas-import-name': undefined,
   'npas-internal-error': undefined,
+  'npas-analysis-crashed': undefined,
 };

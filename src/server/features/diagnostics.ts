@@ -4,7 +4,8 @@
 // messages already queued, so a burst of edits costs one analysis and no timer ever delays
 // the result.
 
-import type { DocumentDiagnosticReport } from 'vscode-languageserver/node';
+import { LSPErrorCodes, ResponseError, type DiagnosticServerCancellationData, type DocumentDiagnosticReport } from 'vscode-languageserver/node';
+import { AnalysisCancelled } from '../../core/index.js';
 import { toLspDiagnostic } from '../convert.js';
 import { openDocument, type ServerContext } from '../context.js';
 import { guard } from '../guard.js';
@@ -15,7 +16,14 @@ export function registerDiagnostics(ctx: ServerContext): { refresh(): void } {
 
   connection.languages.diagnostics.on(
     guard('textDocument/diagnostic', ctx.log.error, empty, (params): DocumentDiagnosticReport => {
-      const found = openDocument(ctx, params);
+      let found;
+      try {
+        found = openDocument(ctx, params);
+      } catch (e) {
+        // A newer version arrived mid-analysis: the client asks again for it.
+        if (e instanceof AnalysisCancelled) throw new ResponseError<DiagnosticServerCancellationData>(LSPErrorCodes.ServerCancelled, e.message, { retriggerRequest: true });
+        throw e;
+      }
       if (!found) return empty;
       const { doc, analyzed } = found;
       // The result id names the version and settings the diagnostics were computed at.
@@ -36,7 +44,14 @@ export function registerDiagnostics(ctx: ServerContext): { refresh(): void } {
     for (const uri of uris) {
       const doc = documents.get(uri);
       if (!doc) continue;
-      const analyzed = ctx.analyses.get(doc);
+      let analyzed;
+      try {
+        analyzed = ctx.analyses.get(doc);
+      } catch (e) {
+        // Superseded mid-analysis: the newer version's change (queued behind it) schedules its own push.
+        if (e instanceof AnalysisCancelled) continue;
+        throw e;
+      }
       void connection.sendDiagnostics({ uri, version: doc.version, diagnostics: analyzed.analysis.diagnostics.map((d) => toLspDiagnostic(doc, d)) });
     }
   });
