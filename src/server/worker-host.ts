@@ -42,6 +42,8 @@ export interface WorkerHostOptions {
 export interface WorkerHost {
   /** Workers started so far (1 + restarts). */
   readonly starts: number;
+  /** Stops the worker for good (a host that is not the process's whole life: the tests). */
+  dispose(): Promise<void>;
 }
 
 /** Heap of one analysis worker. A spec within the analysis limits needs well under 2 GiB. */
@@ -204,6 +206,15 @@ export function startWorkerHost(connection: Connection, options: WorkerHostOptio
   return {
     get starts() {
       return starts;
+    },
+    async dispose() {
+      shuttingDown = true;
+      const running = worker;
+      worker = undefined;
+      if (running) {
+        running.rpc.dispose();
+        await running.thread.terminate();
+      }
     },
   };
 }

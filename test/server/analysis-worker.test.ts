@@ -182,7 +182,9 @@ test('a worker that runs out of memory is replaced: the version it died on is re
   serverConnection.listen();
   const client = createMessageConnection(new StreamMessageReader(toClient), new StreamMessageWriter(toServer));
   const logs: string[] = [];
-  client.onNotification('window/logMessage', (p: { message: string }) => logs.push(p.message));
+  client.onNotification('window/logMessage', (p: { message: string }) => {
+    logs.push(p.message);
+  });
   client.onRequest(() => null);
   client.listen();
   try {
@@ -200,12 +202,13 @@ test('a worker that runs out of memory is replaced: the version it died on is re
       again.items.map((d) => d.code),
       ['npas-analysis-crashed'],
     );
-    assert.match(again.items[0]!.message, /out of memory|ERR_WORKER_OUT_OF_MEMORY/i);
+    assert.match(String(again.items[0]!.message), /out of memory|ERR_WORKER_OUT_OF_MEMORY/i);
     const hover = await client.sendRequest<Hover | null>('textDocument/hover', { textDocument: { uri: small }, position: { line: 0, character: 7 } });
     assert.match(JSON.stringify(hover?.contents), /Small/);
     assert.ok(logs.some((m) => /analysis worker stopped/.test(m)), logs.join('\n'));
   } finally {
     await client.sendRequest('shutdown').catch(() => undefined);
+    await host.dispose();
     client.dispose();
     serverConnection.dispose();
   }
