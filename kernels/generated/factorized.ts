@@ -1,14 +1,15 @@
 // Factorised weights (`factorize PATHS: fedpara | tensor_train | mpo`): the dense W [d_out, d_in]
 // built in-graph from exactly the stored factors the engine counts (src/core/sharing/
 // factorization.ts is the one source of their shapes and costs):
-// - FedPara: W = (X₁Y₁ᵀ) ⊙ (X₂Y₂ᵀ), two Gemms and a Mul;
+// - FedPara: W = (X₁Y₁ᵀ) ⊙ (X₂Y₂ᵀ), two Gemms and a Mul; a convolution kernel
+//   (T₁ ×₁ X₁ ×₂ Y₁) ⊙ (T₂ ×₁ X₂ ×₂ Y₂) by MatMuls in the order the engine counts;
 // - TT / MPO: the cores G_k [r_{k−1}, m_k, n_k, r_k] merged by MatMuls in the sweep the engine
 //   counts, the result [m₁, n₁, …, m_d, n_d] transposed to [m₁…m_d, n₁…n_d] and reshaped to W.
 // Each factor is one initializer keyed by the weight's store (so shared layers read one set); an
 // MPO's central tensor is keyed once per statement, weight name and shape (`central: layers`,
 // the engine's global key) or once per layer instance (`experts`: the copies of an MoE bank).
 
-import { factorLayout, type FactorLayout, type FactorMethod } from '../../src/core/index.js';
+import { factorLayout, factorShape, type FactorLayout, type FactorMethod } from '../../src/core/index.js';
 import { ExportError, type WeightSpec } from '../engine-bridge.js';
 import type { EmitContext } from '../layers/context.js';
 import { scaleOf } from '../layers/context.js';
@@ -34,8 +35,9 @@ function factorKey(f: FactorizeStatement, layout: FactorLayout, w: WeightSpec, k
 /** Emits the materialised W of store `key`; returns the [d_out, d_in] tensor. */
 export function factorizedWeight(ctx: EmitContext, where: string, w: WeightSpec, key: string, f: FactorizeStatement): string {
   const g = ctx.g;
-  if (!w.matmul) throw new ExportError(`${where}: factorize applies to matmul weights`);
-  const result = factorLayout(f.method, w.matmul.dOut, w.matmul.dIn);
+  const shape = factorShape(f.method, w);
+  if (!shape) throw new ExportError(`${where}: ${f.method.kind} does not factorise a ${w.role} weight`);
+  const result = factorLayout(f.method, shape.dOut, shape.dIn, shape.kernel);
   if (!result.ok) throw new ExportError(`${where}: ${result.message}`);
   const layout = result.layout;
   // Factors drawn so that W's entries keep about the dense weight's scale: each entry is a sum over
@@ -45,11 +47,23 @@ export function factorizedWeight(ctx: EmitContext, where: string, w: WeightSpec,
   const depth = f.method.kind === 'fedpara' ? 4 : layout.factors.length;
   const factor = (i: number): string => {
     const t = layout.factors[i]!;
-    const rank = f.method.kind === 'fedpara' ? f.method.rank : Math.max(t.shape[0]!, t.shape[3]!);
+    const rank = f.method.kind === 'fedpara' ? layout.ranks[0]! : Math.max(t.shape[0]!, t.shape[3]!);
     const scale = Math.pow(target, 1 / depth) / Math.sqrt(rank);
     return source(ctx, g.weight(factorKey(f, layout, w, key, i), t.shape, scale).name);
   };
   tally(ctx, layout.reconstructMacs);
+  if (f.method.kind === 'fedpara' && shape.kernel.length > 0) {
+    // Each half T ×₁ X ×₂ Y: Xᵀ [O, R] · T [R, R·K] → [O, R, K] → [O·K, R] · Y [R, I] → [O, K, I] → [O, I, K].
+    const [O, I, R] = [shape.dOut, shape.dIn, layout.ranks[0]!];
+    const K = shape.kernel.reduce((a, b) => a * b, 1);
+    const half = (t: number, x: number, y: number): string => {
+      const tx = g.op('MatMul', [g.op('Transpose', [factor(x)], { perm: { kind: 'ints', value: [1, 0] } }), g.op('Reshape', [factor(t), g.ints([R, R * K])])], undefined, { hint: `${w.name}_tx` });
+      const rows = g.op('Reshape', [g.op('Transpose', [g.op('Reshape', [tx, g.ints([O, R, K])])], { perm: { kind: 'ints', value: [0, 2, 1] } }), g.ints([O * K, R])]);
+      const full = g.op('MatMul', [rows, factor(y)], undefined, { hint: `${w.name}_txy` });
+      return g.op('Transpose', [g.op('Reshape', [full, g.ints([O, K, I])])], { perm: { kind: 'ints', value: [0, 2, 1] } });
+    };
+    return g.op('Reshape', [g.op('Mul', [half(0, 1, 2), half(3, 4, 5)]), g.ints(w.shape)], undefined, { hint: w.name });
+  }
   if (f.method.kind === 'fedpara') {
     const transB = { transB: { kind: 'int' as const, value: 1 } };
     const a = g.op('Gemm', [factor(0), factor(1)], transB, { hint: `${w.name}_fedpara1` });
@@ -83,5 +97,5 @@ export function factorizedWeight(ctx: EmitContext, where: string, w: WeightSpec,
   const interleaved = g.op('Reshape', [merged, g.ints(layout.modesOut.flatMap((m, k) => [m, layout.modesIn[k]!]))]);
   const perm = [...Array.from({ length: cores }, (_, k) => 2 * k), ...Array.from({ length: cores }, (_, k) => 2 * k + 1)];
   const grouped = g.op('Transpose', [interleaved], { perm: { kind: 'ints', value: perm } });
-  return g.op('Reshape', [grouped, g.ints([w.matmul.dOut, w.matmul.dIn])], undefined, { hint: w.name });
+  return g.op('Reshape', [grouped, g.ints([shape.dOut, shape.dIn])], undefined, { hint: w.name });
 }

@@ -3,7 +3,7 @@
 // (src/core/analysis/layer-totals.ts). A generated weight is built once per store key (a shared
 // layer reads one generated W) and read like an initializer.
 
-import type { Modifier } from '../../src/core/index.js';
+import { factorShape, type Modifier } from '../../src/core/index.js';
 import { ExportError, modifiersFor, pathText, type LoadedModel, type PathStep, type WeightSpec } from '../engine-bridge.js';
 import type { StoredWeight } from '../graph-builder.js';
 import type { EmitContext } from '../layers/context.js';
@@ -21,7 +21,7 @@ export function generatorsFor(model: LoadedModel, steps: readonly PathStep[], w:
     if (e.kind === 'hash') return matrix;
     if (e.kind === 'bank') return matrix || (e.fixed && (w.role === 'embedding' || w.role === 'position'));
     if (e.kind === 'dict') return w.role === 'matmul';
-    if (e.kind === 'factorize') return w.role === 'matmul' && w.matmul !== undefined;
+    if (e.kind === 'factorize') return factorShape(e.method, w) !== undefined;
     return false;
   });
 }

@@ -196,3 +196,49 @@ variant G of E { factorize body.moe: mpo(rank: 2, cores: 2, central: ${central})
     assert.ok(y.every(Number.isFinite));
   }
 });
+
+test('FedPara on convolution kernels: (T₁ ×₁ X₁ ×₂ Y₁) ⊙ (T₂ ×₁ X₂ ×₂ Y₂) built in-graph == the dense twin', async () => {
+  const text = (extra: string): string => `model C {
+  conv1 = Conv2d(3, 8, 3, padding: 1, size: 8)
+  act   = Activation(relu)
+  conv2 = Conv2d(8, 8, 3, padding: 1, size: 8)
+  pool  = GlobalPool(avg)
+  fc    = Linear(8, 5, bias: true)
+}
+variant G of C { ${extra} }
+`;
+  const R = 2;
+  const stored = new Map<string, Float32Array>();
+  const fill: WeightFill = (key, shape, dtype, scale, offset) => {
+    const raw = defaultFill(key, shape, dtype, scale, offset);
+    stored.set(key, new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)));
+    return raw;
+  };
+  const factorized = text(`factorize conv1, conv2: fedpara(rank: ${R})`);
+  const r = exportModel(factorized, 'G', { fill });
+  const engine = analyze(factorized).models.find((m) => m.name === 'G')!;
+  assert.equal(r.initializerElements, engine.params.stored);
+  assert.equal(6n * r.generation.macs, engine.flops.generationPerStep);
+  const run1 = async (e: ExportResult): Promise<Float32Array> => runSynthetic(e, 2, 1, VOCAB);
+  const y = await run1(r);
+  assertClose(y, await run1(exportModel(factorized, 'G', { generation: 'live' })), 1e-5, 'live == materialised');
+  // W[o, i, a, b] = (Σ_{x,y} T₁[x, y, a, b]·X₁[x, o]·Y₁[y, i]) · (the same with T₂, X₂, Y₂).
+  const rebuilt = new Map<string, Float32Array>();
+  for (const [key, O, I] of [['conv1.weight', 8, 3], ['conv2.weight', 8, 8]] as const) {
+    const p = key.slice(0, -'.weight'.length);
+    const half = (t: string, x: string, y: string, o: number, i: number, k: number): number => {
+      const [T, X, Y] = [stored.get(`${key}.${t}`)!, stored.get(`${key}.${x}`)!, stored.get(`${key}.${y}`)!];
+      let s = 0;
+      for (let a = 0; a < R; a++) for (let b = 0; b < R; b++) s += T[(a * R + b) * 9 + k]! * X[a * O + o]! * Y[b * I + i]!;
+      return s;
+    };
+    const W = new Float32Array(O * I * 9);
+    for (let o = 0; o < O; o++) for (let i = 0; i < I; i++) for (let k = 0; k < 9; k++) W[(o * I + i) * 9 + k] = half('t1', 'x1', 'y1', o, i, k) * half('t2', 'x2', 'y2', o, i, k);
+    rebuilt.set(`${p}.weight`, W);
+  }
+  const twinFill: WeightFill = (key, shape, dtype, scale, offset) => {
+    const v = rebuilt.get(key);
+    return v ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : defaultFill(key, shape, dtype, scale, offset);
+  };
+  assertClose(y, await run1(exportModel(text(''), 'G', { fill: twinFill })), 1e-4, 'the dense twin with the rebuilt kernels');
+});

@@ -7,7 +7,7 @@ import { mainWeight } from '../model/main-weight.js';
 import type { WeightSpec } from '../layers/layer-kind.js';
 import * as Q from '../numbers/rational.js';
 import type { AdapterMethod, Modifier } from '../sharing/declarations.js';
-import { factorLayout, factorStorage } from '../sharing/factorization.js';
+import { factorLayout, factorShape, factorStorage } from '../sharing/factorization.js';
 import type { NodeReport } from './report-types.js';
 import { routedSelection } from '../layers/weight-specs.js';
 import { attentionKey, bankKey, NO_STATE, type AttentionEntry, type BankUse, type Tail, type Totals } from './totals.js';
@@ -176,10 +176,11 @@ export function layerTotals(
     for (const m of all) {
       const e = m.effect;
       if (e.kind === 'tie-all' || (e.kind === 'tie-main' && w === main)) wStored = 0n;
-      else if (e.kind === 'factorize' && w.role === 'matmul' && w.matmul && !tied) {
+      else if (e.kind === 'factorize' && factorShape(e.method, w) && !tied) {
         // Stored as factors (an MPO's central tensor possibly once model-wide), materialised
         // from them every training step: effective and active stay the dense weight's.
-        const result = factorLayout(e.method, w.matmul.dOut, w.matmul.dIn);
+        const shape = factorShape(e.method, w)!;
+        const result = factorLayout(e.method, shape.dOut, shape.dIn, shape.kernel);
         if (result.ok) {
           const storage = factorStorage(e.method, result.layout, w.copies);
           wStored = storage.perInstance;

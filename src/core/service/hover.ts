@@ -189,8 +189,8 @@ export function factorizedMarkdown(rows: readonly FactorizedWeightRow[]): string
   for (const r of rows) {
     const copies = r.copies > 1 ? ` ×${r.copies}` : '';
     const central = r.centralShared && r.centralShared !== 'own' ? ` (central ${groupDigits(r.centralElements)} once per ${r.centralShared === 'layers' ? 'weight across layers' : 'layer across experts'})` : '';
-    const perToken = `${compactFlops(2n * r.denseMacsPerToken)} · ${compactFlops(2n * r.chainMacsPerToken)}${r.chainSetupMacs > 0n ? ` (+${compactFlops(2n * r.chainSetupMacs)}/step)` : ''}, ${r.cheaperPerToken === 'factors' ? 'factors cheaper' : 'dense cheaper'}`;
-    lines.push(`| \`${r.path}\` ${r.dOut}×${r.dIn}${copies} | ${r.method} | ${groupDigits(r.factorElements)} / ${groupDigits(r.denseElements)}${central} | ${compactFlops(2n * r.reconstructMacs)} | ${perToken} |`);
+    const perToken = r.chainMacsPerToken === undefined ? 'a convolution: dense' : `${compactFlops(2n * r.denseMacsPerToken)} · ${compactFlops(2n * r.chainMacsPerToken)}${r.chainSetupMacs > 0n ? ` (+${compactFlops(2n * r.chainSetupMacs)}/step)` : ''}, ${r.cheaperPerToken === 'factors' ? 'factors cheaper' : 'dense cheaper'}`;
+    lines.push(`| \`${r.path}\` ${[r.dOut, r.dIn, ...r.kernel].join('×')}${copies} | ${r.method} | ${groupDigits(r.factorElements)} / ${groupDigits(r.denseElements)}${central} | ${compactFlops(2n * r.reconstructMacs)} | ${perToken} |`);
   }
   lines.push('', 'The engine counts reconstruct-then-matmul: W materialised once per training step (6 × its MACs in training FLOPs), then the dense matmul; applying the factors per token is shown for comparison (FLOPs, a multiply-add = 2).');
   return lines.join('\n');

@@ -105,7 +105,7 @@ const TRAIN_ARGS: readonly MethodArg[] = [
 
 export const STATEMENT_METHODS: Readonly<Record<'hash' | 'bank' | 'dict' | 'route' | 'param' | 'factorize' | 'parallel', readonly StatementMethod[]>> = {
   factorize: [
-    { name: 'fedpara', call: true, args: [{ name: 'rank', required: true, doc: 'Rank R of each of the two Hadamard factors: 2R·(d_out + d_in) stored, rank up to R².' }], snippet: 'fedpara(rank: ${1:16})', doc: 'FedPara: W = (X₁Y₁ᵀ) ⊙ (X₂Y₂ᵀ), a low-rank Hadamard product.' },
+    { name: 'fedpara', call: true, args: [{ name: 'rank', required: false, doc: 'Rank R of each of the two Hadamard factors: 2R·(d_out + d_in) stored (a kernel: 2(k²R² + R(O + I))), rank up to R².' }, { name: 'ratio', required: false, doc: 'The paper\'s γ in (0, 1] instead of a rank: R = ⌈(1 − γ)·r_min + γ·r_max⌉ per weight.' }], snippet: 'fedpara(rank: ${1:16})', doc: 'FedPara: W = (X₁Y₁ᵀ) ⊙ (X₂Y₂ᵀ), a low-rank Hadamard product (matrices and convolution kernels).' },
     { name: 'tensor_train', call: true, args: TRAIN_ARGS, snippet: 'tensor_train(rank: ${1:8}, cores: ${2:4})', doc: 'Tensor-train matrix (Novikov et al.): cores G_k of r_{k−1}·m_k·n_k·r_k each.' },
     {
       name: 'mpo',

@@ -3,7 +3,10 @@
 // (layer-totals.ts), the hover and the exporter (kernels/generated/factorized.ts) agree.
 //
 // - FedPara (Hyeon-Woo, Ye-Bin & Oh, ICLR 2022), low-rank Hadamard product:
-//   W = (X₁Y₁ᵀ) ⊙ (X₂Y₂ᵀ), X_i ∈ ℝ^{m×R}, Y_i ∈ ℝ^{n×R}: 2R(m + n) stored, rank up to R².
+//   W = (X₁Y₁ᵀ) ⊙ (X₂Y₂ᵀ), X_i ∈ ℝ^{m×R}, Y_i ∈ ℝ^{n×R}: 2R(m + n) stored, rank up to R²
+//   (Proposition 1); a convolution kernel O×I×k_h×k_w as (T₁ ×₁ X₁ ×₂ Y₁) ⊙ (T₂ ×₁ X₂ ×₂ Y₂),
+//   T_i ∈ ℝ^{R×R×k_h×k_w}, X_i ∈ ℝ^{R×O}, Y_i ∈ ℝ^{R×I}: 2(R²·k_h·k_w + R(O + I)) (Proposition 3).
+//   The rank is given, or derived per weight from the paper's ratio γ.
 // - Tensor train / matrix product operator (Novikov et al., NeurIPS 2015; Gao et al., Phys. Rev.
 //   Research 2020): W reshaped to a 2d-way tensor with modes m₁…m_d (rows, ∏ m_k = d_out) and
 //   n₁…n_d (columns, ∏ n_k = d_in) is a chain of cores G_k ∈ ℝ^{r_{k−1}×m_k×n_k×r_k}, r₀ = r_d = 1.
@@ -11,6 +14,9 @@
 //   MPOBERT shares the central tensor across layers, MPOE across experts.
 //
 // Every count is exact (bigint), in multiply-adds (MACs; a multiply-add is 2 FLOPs).
+
+import * as Q from '../numbers/rational.js';
+import type { WeightSpec } from '../layers/layer-kind.js';
 
 /** Where an MPO's central tensor is stored once. */
 export type CentralSharing =
@@ -24,7 +30,8 @@ export type CentralSharing =
 export const CENTRAL_SHARINGS: readonly CentralSharing[] = ['layers', 'experts', 'own'];
 
 export type FactorMethod =
-  | { readonly kind: 'fedpara'; readonly rank: number }
+  /** `rank` for every weight, or `ratio` γ: R = ⌈(1 − γ)·r_min + γ·r_max⌉ per weight (`fedparaRank`). */
+  | { readonly kind: 'fedpara'; readonly rank: number | undefined; readonly ratio: Q.Rational | undefined }
   | {
       readonly kind: 'tensor_train' | 'mpo';
       /** Number of cores d (≥ 2). */
@@ -39,8 +46,10 @@ export type FactorMethod =
       readonly central: CentralSharing;
     };
 
-/** A distinct matmul weight a `factorize` path reaches (for the per-weight table; counts come from the walk). */
+/** A distinct weight a `factorize` path reaches (for the per-weight table; counts come from the walk). */
 export interface FactorTarget {
+  /** The kernel's spatial sides for a convolution (FedPara), [] for a matrix. */
+  readonly kernel: readonly number[];
   /** The module path under the statement's target (`body.attn`). */
   readonly path: string;
   readonly weight: string;
@@ -70,8 +79,8 @@ export interface FactorLayout {
   readonly reconstructMacs: bigint;
   /** For a TT/MPO: the sweep `reconstructMacs` counts (cores merged from the first or from the last); `left` for FedPara. */
   readonly reconstructOrder: 'left' | 'right';
-  /** MACs to apply the factors to one input vector without materialising W (factor chain). */
-  readonly chainMacsPerToken: bigint;
+  /** MACs to apply the factors to one input vector without materialising W (factor chain); undefined for a convolution kernel. */
+  readonly chainMacsPerToken: bigint | undefined;
   /** MACs the factor chain spends once per step before any token (FedPara's Khatri–Rao factors). */
   readonly chainSetupMacs: bigint;
   /** The TT/MPO modes actually used (after balancing), for hovers and the exporter. */
@@ -116,9 +125,56 @@ export function balancedModes(n: number, parts: number): number[] {
 /** What is wrong with a method for one weight, or its layout. */
 export type FactorResult = { readonly ok: true; readonly layout: FactorLayout } | { readonly ok: false; readonly message: string };
 
-/** The layout of a d_out × d_in weight under `method`. */
-export function factorLayout(method: FactorMethod, dOut: number, dIn: number): FactorResult {
-  if (method.kind === 'fedpara') return { ok: true, layout: fedparaLayout(method.rank, dOut, dIn) };
+/**
+ * The widths of a weight a method factorises: a matmul [d_out, d_in] (kernel []), or — FedPara
+ * only — a convolution kernel [O, I, k…] (d_out = O, d_in = I). Undefined: the method leaves it dense.
+ */
+export function factorShape(method: FactorMethod, w: WeightSpec): { readonly dOut: number; readonly dIn: number; readonly kernel: readonly number[] } | undefined {
+  if (w.role === 'matmul' && w.matmul) return { dOut: w.matmul.dOut, dIn: w.matmul.dIn, kernel: [] };
+  if (w.role === 'conv' && method.kind === 'fedpara' && w.shape.length >= 3) return { dOut: w.shape[0]!, dIn: w.shape[1]!, kernel: w.shape.slice(2) };
+  return undefined;
+}
+
+/** ⌈√n⌉ for a non-negative integer n. */
+function ceilSqrt(n: bigint): bigint {
+  let s = BigInt(Math.floor(Math.sqrt(Number(n))));
+  while (s * s < n) s++;
+  while (s > 0n && (s - 1n) * (s - 1n) >= n) s--;
+  return s;
+}
+
+/**
+ * FedPara's rank for one weight: the given one, or from the ratio γ as the reference code
+ * computes it (`_calc_from_ratio`): r_min = min(⌈√O⌉, ⌈√I⌉) (the least rank whose R² reaches
+ * full rank), r_max = the largest R whose factors hold at most the dense weight (a kernel:
+ * k²R² + (O + I)R ≤ O·I·k²/2, k² its taps; a matrix: 2R(O + I) ≤ O·I),
+ * R = ⌈(1 − γ)·r_min + γ·r_max⌉, at least 1. Exact: r_max by integer search, the mix a rational.
+ */
+export function fedparaRank(method: { readonly rank: number | undefined; readonly ratio: Q.Rational | undefined }, dOut: number, dIn: number, kernel: readonly number[]): number {
+  if (method.rank !== undefined) return method.rank;
+  const o = big(dOut);
+  const i = big(dIn);
+  const taps = product(kernel);
+  const rMin = ceilSqrt(o) < ceilSqrt(i) ? ceilSqrt(o) : ceilSqrt(i);
+  // The factors' size at rank r must not pass the dense weight's: 2r(O + I) ≤ O·I for a matrix
+  // (Proposition 1), 2(k²r² + r(O + I)) ≤ O·I·k² for a kernel (Proposition 3).
+  const fits = (r: bigint): boolean => (kernel.length === 0 ? 2n * r * (o + i) <= o * i : 2n * taps * r * r + 2n * (o + i) * r <= o * i * taps);
+  let rMax = kernel.length === 0 ? (o * i) / (2n * (o + i)) : BigInt(Math.max(0, Math.floor((-Number(o + i) + Math.sqrt(Number(o + i) ** 2 + 2 * Number(taps * o * i * taps))) / (2 * Number(taps)))));
+  while (rMax > 0n && !fits(rMax)) rMax--;
+  while (fits(rMax + 1n)) rMax++;
+  const g = method.ratio ?? Q.ZERO;
+  const mix = Q.add(Q.mul(Q.sub(Q.ONE, g), Q.fromBigInt(rMin)), Q.mul(g, Q.fromBigInt(rMax)));
+  const r = Q.ceil(mix);
+  return Number(r < 1n ? 1n : r);
+}
+
+/** The layout of a d_out × d_in weight (a convolution kernel with `kernel` taps, FedPara only) under `method`. */
+export function factorLayout(method: FactorMethod, dOut: number, dIn: number, kernel: readonly number[] = []): FactorResult {
+  if (method.kind === 'fedpara') {
+    const rank = fedparaRank(method, dOut, dIn, kernel);
+    return { ok: true, layout: kernel.length === 0 ? fedparaLayout(rank, dOut, dIn) : fedparaConvLayout(rank, dOut, dIn, kernel) };
+  }
+  if (kernel.length > 0) return { ok: false, message: `${method.kind} factorises matrices, not convolution kernels` };
   const d = method.cores;
   const modesOut = method.modesOut ?? balancedModes(dOut, d);
   const modesIn = method.modesIn ?? balancedModes(dIn, d);
@@ -156,6 +212,40 @@ function fedparaLayout(rank: number, dOut: number, dIn: number): FactorLayout {
     reconstructOrder: 'left',
     chainMacsPerToken: chain,
     chainSetupMacs: chain,
+    modesOut: [dOut],
+    modesIn: [dIn],
+    ranks: [rank],
+  };
+}
+
+/**
+ * FedPara for a convolution kernel O×I×k… (Proposition 3; the reference code's
+ * einsum("xyzw,xo,yi->oizw", T, X, Y)): each half T ×₁ X ×₂ Y costs R²·K·O MACs (T with X over
+ * its first index) then R·O·I·K (with Y), K = ∏ k; the Hadamard product O·I·K multiplies,
+ * counted one MAC each. No factor chain: a convolution is not applied per token here.
+ */
+function fedparaConvLayout(rank: number, dOut: number, dIn: number, kernel: readonly number[]): FactorLayout {
+  const r = big(rank);
+  const o = big(dOut);
+  const i = big(dIn);
+  const taps = product(kernel);
+  const half = r * r * taps * o + r * o * i * taps;
+  return {
+    factors: [
+      { name: 't1', shape: [rank, rank, ...kernel] },
+      { name: 'x1', shape: [rank, dOut] },
+      { name: 'y1', shape: [rank, dIn] },
+      { name: 't2', shape: [rank, rank, ...kernel] },
+      { name: 'x2', shape: [rank, dOut] },
+      { name: 'y2', shape: [rank, dIn] },
+    ],
+    centralIndex: undefined,
+    elements: 2n * (r * r * taps + r * (o + i)),
+    centralElements: 0n,
+    reconstructMacs: 2n * half + o * i * taps,
+    reconstructOrder: 'left',
+    chainMacsPerToken: undefined,
+    chainSetupMacs: 0n,
     modesOut: [dOut],
     modesIn: [dIn],
     ranks: [rank],
@@ -228,7 +318,7 @@ export function factorStorage(method: FactorMethod, layout: FactorLayout, copies
 
 /** A short label of a method, for drawings and hovers: `FedPara R=8`, `TT 4 cores r=[4, 4, 4]`, `MPO 5 cores r=8, central per layers`. */
 export function describeFactorMethod(method: FactorMethod): string {
-  if (method.kind === 'fedpara') return `FedPara R=${method.rank}`;
+  if (method.kind === 'fedpara') return method.rank !== undefined ? `FedPara R=${method.rank}` : `FedPara γ=${Q.toDecimalString(method.ratio ?? Q.ZERO)}`;
   const uniform = method.ranks.every((r) => r === method.ranks[0]);
   const ranks = uniform ? `r=${method.ranks[0]}` : `r=[${method.ranks.join(', ')}]`;
   if (method.kind === 'tensor_train') return `TT ${method.cores} cores ${ranks}`;

@@ -28,10 +28,12 @@ export interface FactorizedWeightRow {
   readonly centralShared: 'layers' | 'experts' | 'own' | undefined;
   /** Materialising W from its factors, per copy and step (counted in flops.train as 6 × this). */
   readonly reconstructMacs: bigint;
-  /** The dense matmul per token (what the engine counts: the materialised W applied). */
+  /** The convolution kernel's sides ([] for a matrix). */
+  readonly kernel: readonly number[];
+  /** The dense matmul per token (what the engine counts: the materialised W applied); for a kernel, per output position. */
   readonly denseMacsPerToken: bigint;
-  /** Applying the factors to one token without materialising W, and their once-per-step setup. */
-  readonly chainMacsPerToken: bigint;
+  /** Applying the factors to one token without materialising W, and their once-per-step setup (undefined for a convolution kernel). */
+  readonly chainMacsPerToken: bigint | undefined;
   readonly chainSetupMacs: bigint;
   /** Which execution costs fewer MACs per token (the engine's counts use `dense`; see docs/language.md). */
   readonly cheaperPerToken: 'dense' | 'factors';
@@ -43,10 +45,10 @@ export function factorizedWeights(sharing: ResolvedSharing): FactorizedWeightRow
     const e = m.effect;
     if (e.kind !== 'factorize') continue;
     for (const t of e.targets) {
-      const result = factorLayout(e.method, t.dOut, t.dIn);
+      const result = factorLayout(e.method, t.dOut, t.dIn, t.kernel);
       if (!result.ok) continue;
       const l = result.layout;
-      const dense = BigInt(t.dOut) * BigInt(t.dIn);
+      const dense = t.kernel.reduce((p, k) => p * BigInt(k), BigInt(t.dOut) * BigInt(t.dIn));
       rows.push({
         statement: m.range,
         path: t.path === '' ? t.weight : `${t.path}.${t.weight}`,
@@ -54,6 +56,7 @@ export function factorizedWeights(sharing: ResolvedSharing): FactorizedWeightRow
         dOut: t.dOut,
         dIn: t.dIn,
         copies: t.copies,
+        kernel: t.kernel,
         factors: l.factors.map((f) => f.shape),
         factorElements: l.elements,
         denseElements: dense,
@@ -63,7 +66,7 @@ export function factorizedWeights(sharing: ResolvedSharing): FactorizedWeightRow
         denseMacsPerToken: dense,
         chainMacsPerToken: l.chainMacsPerToken,
         chainSetupMacs: l.chainSetupMacs,
-        cheaperPerToken: l.chainMacsPerToken < dense ? 'factors' : 'dense',
+        cheaperPerToken: l.chainMacsPerToken !== undefined && l.chainMacsPerToken < dense ? 'factors' : 'dense',
       });
     }
   }

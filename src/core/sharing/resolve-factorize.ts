@@ -7,7 +7,8 @@ import type { ModuleNode } from '../model/module-tree.js';
 import type { EvalContext } from '../semantics/evaluator.js';
 import type { Scope } from '../semantics/scope.js';
 import type { Expression, TextRange } from '../syntax/syntax-tree.js';
-import { CENTRAL_SHARINGS, factorLayout, type CentralSharing, type FactorMethod, type FactorTarget } from './factorization.js';
+import * as Q from '../numbers/rational.js';
+import { CENTRAL_SHARINGS, factorLayout, factorShape, type CentralSharing, type FactorMethod, type FactorTarget } from './factorization.js';
 import type { ResolvedPath } from './resolve-path.js';
 import { asStatementCall, readStatementArgs, type StatementArgSpec } from './statement-args.js';
 
@@ -30,8 +31,19 @@ export function readFactorMethod(value: Expression, scope: Scope, ctx: EvalConte
     return undefined;
   }
   if (call.name === 'fedpara') {
-    const args = readStatementArgs(call, [{ name: 'rank', type: 'int', required: true, min: 1 }], 'npas-factorize', scope, ctx);
-    return args ? { kind: 'fedpara', rank: args.get('rank') as number } : undefined;
+    const args = readStatementArgs(call, [{ name: 'rank', type: 'int', required: false, min: 1 }, { name: 'ratio', type: 'ratio', required: false }], 'npas-factorize', scope, ctx);
+    if (!args) return undefined;
+    const rank = args.get('rank') as number | undefined;
+    const ratio = args.get('ratio') as Q.Rational | undefined;
+    if ((rank === undefined) === (ratio === undefined)) {
+      ctx.sink.error('npas-factorize', "fedpara(): give 'rank' (every weight's R) or 'ratio' (the paper's γ in (0, 1]: R per weight between r_min and r_max), not both or neither", call.argsRange);
+      return undefined;
+    }
+    if (ratio && Q.compare(ratio, Q.ONE) > 0) {
+      ctx.sink.error('npas-factorize', `fedpara(): 'ratio' is γ in (0, 1], got ${Q.toDecimalString(ratio)}`, call.argsRange);
+      return undefined;
+    }
+    return { kind: 'fedpara', rank, ratio };
   }
   const mpo = call.name === 'mpo';
   // `central` is a name (`layers`, `experts`, `own`), read syntactically before the numbers.
@@ -97,28 +109,29 @@ export function factorTargets(method: FactorMethod, r: ResolvedPath, range: Text
   const visit = (n: ModuleNode, path: string): void => {
     if (n.kind === 'layer') {
       for (const w of n.cost.weights) {
-        if (w.role !== 'matmul' || !w.matmul || (r.weight !== undefined && w.name !== r.weight)) continue;
+        const shape = factorShape(method, w);
+        if (!shape || (r.weight !== undefined && w.name !== r.weight)) continue;
         any = true;
-        const key = `${path}:${w.name}:${w.matmul.dOut}x${w.matmul.dIn}:${w.copies}`;
+        const key = `${path}:${w.name}:${w.shape.join('x')}:${w.copies}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        const dense = BigInt(w.matmul.dOut) * BigInt(w.matmul.dIn);
-        const what = `'${path === '' ? w.name : `${path}.${w.name}`}' (${w.matmul.dOut}×${w.matmul.dIn})`;
-        const result = factorLayout(method, w.matmul.dOut, w.matmul.dIn);
+        const dense = w.shape.reduce((p, x) => p * BigInt(x), 1n);
+        const what = `'${path === '' ? w.name : `${path}.${w.name}`}' (${w.shape.join('×')})`;
+        const result = factorLayout(method, shape.dOut, shape.dIn, shape.kernel);
         if (!result.ok) {
           ctx.sink.error('npas-factorize-shape', `${what}: ${result.message}`, range);
           ok = false;
           continue;
         }
         if (result.layout.elements >= dense) ctx.sink.warning('npas-factorize-larger', `${what}: the factors hold ${result.layout.elements} numbers, no fewer than the dense ${dense}`, range);
-        targets.push({ path, weight: w.name, dOut: w.matmul.dOut, dIn: w.matmul.dIn, copies: w.copies });
+        targets.push({ path, weight: w.name, dOut: shape.dOut, dIn: shape.dIn, kernel: shape.kernel, copies: w.copies });
       }
     } else if (n.kind === 'block') n.members.forEach((m) => visit(m.node, path === '' ? m.name : `${path}.${m.name}`));
     else n.runs.forEach((x) => visit(x.node, path));
   };
   r.nodes.forEach((n) => visit(n, r.key));
   if (!any) {
-    ctx.sink.error('npas-factorize-target', `'${r.key}' has no matrix${r.weight ? ` named ${r.weight}` : ''} to factorise (factorize applies to Linear-style matmul weights)`, range);
+    ctx.sink.error('npas-factorize-target', `'${r.key}' has no ${method.kind === 'fedpara' ? 'matrix or convolution kernel' : 'matrix'}${r.weight ? ` named ${r.weight}` : ''} to factorise (${method.kind === 'fedpara' ? 'fedpara factorises matmul and convolution weights' : `${method.kind} factorises matmul weights`})`, range);
     return undefined;
   }
   return ok ? targets : undefined;

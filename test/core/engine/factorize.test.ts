@@ -240,3 +240,40 @@ test('factorize: the per-weight table states both executions; the hover on the k
   assert.ok(h && /`lin.weight` 256×512/.test(h.markdown) && /FedPara R=8/.test(h.markdown) && !/tt\.weight/.test(h.markdown), h?.markdown);
   assert.match(h.markdown, /factors cheaper/);
 });
+
+test('FedPara on a convolution kernel (Proposition 3): 2(k²R² + R(O + I)) stored; generation per the einsum', () => {
+  // Conv2d(16 → 32, 3×3), R = 4: T₁, T₂ [4, 4, 3, 3] (144 each), X [4, 32], Y [4, 16]:
+  // 2·(16·9 + 4·48) = 672 (+ the bias 32). Each half: T with X, 4·4·9·32 = 4608 MACs, then with
+  // Y 4·32·16·9 = 18432; the Hadamard product 32·16·9 = 4608.
+  const m = model(`model C {
+  conv = Conv2d(16, 32, 3, padding: 1, size: 8)
+  factorize conv: fedpara(rank: 4)
+}
+`);
+  assert.equal(m.params.stored, 672n + 32n);
+  assert.equal(m.params.effective, 32n * 16n * 9n + 32n);
+  assert.equal(m.flops.generationPerStep, 6n * (2n * (4608n + 18432n) + 4608n));
+});
+
+test('FedPara ratio γ: the rank per weight between r_min and r_max', () => {
+  // A 64×64 matrix: r_min = min(⌈√64⌉, ⌈√64⌉) = 8; r_max = ⌊64·64 / (2·128)⌋ = 16 (2R(m + n) ≤ mn).
+  // γ = 1/2: R = ⌈4 + 8⌉ = 12 → 2·12·128 = 3072. A 64→128 3×3 kernel: r_min 8, r_max the largest
+  // R with 9R² + 192R ≤ 9·64·128/2 = 36864 → 54 (9·55² + 192·55 = 37785 > 36864; 54: 36612);
+  // γ = 1/2: ⌈4 + 27⌉ = 31 → 2·(9·961 + 31·192) = 29202.
+  const lin = model(`model L {
+  lin = Linear(64, 64)
+  factorize lin: fedpara(ratio: 0.5)
+}
+`);
+  assert.equal(lin.params.stored, 3072n);
+  const conv = model(`model K {
+  conv = Conv2d(64, 128, 3, size: 8, bias: false)
+  factorize conv: fedpara(ratio: 1/2)
+}
+`);
+  assert.equal(conv.params.stored, 29202n);
+  const base = (s: string): string => `model M {\n  conv = Conv2d(8, 8, 3, size: 8)\n  ${s}\n}\n`;
+  assert.ok(codes(base('factorize conv: fedpara(rank: 2, ratio: 0.1)')).includes('npas-factorize'), 'rank and ratio');
+  assert.ok(codes(base('factorize conv: fedpara(ratio: 1.5)')).includes('npas-factorize'), 'γ above 1');
+  assert.ok(codes(base('factorize conv: tensor_train(rank: 2, cores: 2)')).includes('npas-factorize-target'), 'a tensor train factorises matrices only');
+});

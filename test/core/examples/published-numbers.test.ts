@@ -747,6 +747,46 @@ const ttVggCase: Case = {
   },
 };
 
+// FedPara (Hyeon-Woo et al., ICLR 2022; the Flower baseline's models.py): VGG-16 with GroupNorm(2)
+// on CIFAR, every 3×3 convolution as (T₁ ×₁ X₁ ×₂ Y₁) ⊙ (T₂ ×₁ X₂ ×₂ Y₂): 2(9R² + R(O + I)) plus
+// its bias, R from the ratio γ as `_calc_from_ratio` computes it (exact integers here).
+const FEDPARA_CONVS: readonly (readonly [number, number])[] = [[3, 64], [64, 64], [64, 128], [128, 128], [128, 256], [256, 256], [256, 256], [256, 512], [512, 512], [512, 512], [512, 512], [512, 512], [512, 512]];
+const isqrtCeil = (n: number): number => {
+  let r = 0;
+  while (r * r < n) r++;
+  return r;
+};
+/** R for γ = num/den: ⌈(1 − γ)·r_min + γ·r_max⌉ with r_max the largest R, 9R² + (O + I)R ≤ 9·O·I/2. */
+function fedparaConvRank(i: number, o: number, num: number, den: number): number {
+  const rMin = Math.min(isqrtCeil(o), isqrtCeil(i));
+  let rMax = 0;
+  while (2 * 9 * (rMax + 1) ** 2 + 2 * (o + i) * (rMax + 1) <= 9 * o * i) rMax++;
+  return Math.ceil(((den - num) * rMin + num * rMax) / den);
+}
+const vggGn = (classes: number): bigint =>
+  FEDPARA_CONVS.reduce((s, [i, o]) => s + B(9 * i * o + o) + 2n * B(o), 0n) + linear(512, 512, true) * 2n + linear(512, classes, true);
+const vggGnFedPara = (classes: number, num: number, den: number): bigint =>
+  FEDPARA_CONVS.reduce((s, [i, o]) => {
+    const r = fedparaConvRank(i, o, num, den);
+    return s + 2n * B(9 * r * r + r * (o + i)) + B(o) + 2n * B(o);
+  }, 0n) + linear(512, 512, true) * 2n + linear(512, classes, true);
+const millions2 = (n: bigint): string => (Number(n) / 1e6).toFixed(2);
+assert.equal(millions2(vggGn(10)), '15.25');
+assert.equal(millions2(vggGn(100)), '15.30');
+assert.equal(millions2(vggGnFedPara(10, 1, 10)), '1.55');
+assert.equal(millions2(vggGnFedPara(100, 2, 5)), '4.53');
+
+const fedparaCase: Case = {
+  file: 'fedpara-vgg16.npas',
+  options: {},
+  models: {
+    VGG16GN: { stored: vggGn(10), effective: vggGn(10) },
+    VGG16GN_FedPara10: { stored: vggGnFedPara(10, 1, 10), effective: vggGn(10) },
+    VGG16GN_C100: { stored: vggGn(100) },
+    VGG16GN_C100_FedPara40: { stored: vggGnFedPara(100, 2, 5), effective: vggGn(100) },
+  },
+};
+
 const mutransferCase: Case = {
   file: 'mutransfer-gpt3.npas',
   options: {},
@@ -786,6 +826,7 @@ const CASES: readonly Case[] = [
   mutransferCase,
   lbdnCase,
   ttVggCase,
+  fedparaCase,
 ];
 
 for (const c of CASES) {
