@@ -10,7 +10,7 @@
 //   vblora     A and Bᵀ mixed from a vector bank (kernels/generated/vector-bank.ts).
 //   mos        A and Bᵀ concatenated from shard pools (kernels/generated/shards.ts).
 
-import { adapterModifiersFor, pathText, type PathStep } from '../engine-bridge.js';
+import { ExportError, adapterModifiersFor, pathText, type PathStep } from '../engine-bridge.js';
 import { generationState, source, tally } from '../generated/state.js';
 import { shardFactors } from '../generated/shards.js';
 import { vectorBankFactors } from '../generated/vector-bank.js';
@@ -28,9 +28,19 @@ export function withAdapters(ctx: EmitContext, steps: readonly PathStep[], name:
     const r = method.rank;
     const statement = `${method.kind}@${m.range.start}`;
     const key = `${where}.${method.kind === 'lora' ? 'lora' : method.kind}${i === 0 ? '' : i}`;
+    const tasks = m.effect.tasks;
+    if (tasks > 1 && method.kind !== 'lora') throw new ExportError(`${where}: per-task ${method.kind} adapters (tasks: ${tasks}) are not supported by the ONNX exporter; per-task lora is`);
     let delta: string;
     switch (method.kind) {
       case 'lora': {
+        if (tasks > 1) {
+          // Every task's A and B are stored ([tasks, r, d_in], [tasks, d_out, r]); the graph runs task 0's.
+          const a = g.weight(`${key}_a`, [tasks, r, dIn], Math.sqrt(3 / dIn));
+          const b = g.weight(`${key}_b`, [tasks, dOut, r], 0.01);
+          const first = (w: string, shape: readonly number[]): string => g.op('Reshape', [g.op('Gather', [w, g.ints([0])], { axis: { kind: 'int', value: 0 } }), g.ints(shape)], undefined, { hint: `${name}_task0` });
+          delta = g.op('Gemm', [g.op('Gemm', [x, first(a.name, [r, dIn])], T, { hint: `${name}_lora_a` }), first(b.name, [dOut, r])], T, { hint: `${name}_lora_b` });
+          break;
+        }
         const a = g.weight(`${key}_a`, [r, dIn], Math.sqrt(3 / dIn));
         const b = g.weight(`${key}_b`, [dOut, r], 0.01);
         delta = g.op('Gemm', [g.op('Gemm', [x, a.name], T, { hint: `${name}_lora_a` }), b.name], T, { hint: `${name}_lora_b` });

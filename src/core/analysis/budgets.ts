@@ -14,9 +14,12 @@ import { PRECISION_CLASSES } from './precision.js';
 import { groupDigits } from '../text/number-format.js';
 import type { ModelMetrics } from './model-metrics.js';
 import type { AnalysisOptions, BudgetResult, ParamCounts } from './report-types.js';
+import type { TaskSplit } from './tasks.js';
 
 export interface Measure {
   readonly params: ParamCounts;
+  /** Per-task adapters' split of stored (absent: no per-task adapter). */
+  readonly tasks?: TaskSplit;
   metricsAt(options: AnalysisOptions): ModelMetrics;
 }
 
@@ -43,6 +46,8 @@ export const BUDGET_METRICS: ReadonlyMap<string, MetricSpec> = new Map<string, M
   ['params.effective', { unit: 'count', args: [], doc: 'unrolled dense-equivalent parameters', value: (m) => Q.fromBigInt(m.params.effective) }],
   ['params.active', { unit: 'count', args: [], doc: 'parameters used per token', value: (m) => Q.fromBigInt(m.params.active) }],
   ['params.trainable', { unit: 'count', args: [], doc: 'parameters that receive gradients', value: (m) => Q.fromBigInt(m.params.trainable) }],
+  ['params.per_task', { unit: 'count', args: [], doc: 'stored parameters one task owns alone (its adapters with tasks: T); 0 without', value: (m) => Q.fromBigInt(m.tasks?.perTask ?? 0n) }],
+  ['params.task_shared', { unit: 'count', args: [], doc: 'stored parameters every task shares: params.stored − tasks × params.per_task', value: (m) => Q.fromBigInt(m.tasks?.shared ?? m.params.stored) }],
   ['flops.prefill', { unit: 'count', args: SETTINGS, doc: 'forward FLOPs per token of a prefill of seq tokens', value: (m, o) => m.metricsAt(o).prefillPerToken }],
   ['flops.prefill_total', { unit: 'count', args: SETTINGS, doc: 'forward FLOPs of a whole prefill of seq tokens', value: (m, o) => Q.fromBigInt(m.metricsAt(o).flops.prefill) }],
   ['flops.decode', { unit: 'count', args: SETTINGS, doc: 'FLOPs of one decode step at context seq', value: (m, o) => Q.fromBigInt(m.metricsAt(o).flops.decode) }],

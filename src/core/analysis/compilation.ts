@@ -28,6 +28,7 @@ import { DTYPE_NAMES, isDType } from './dtypes.js';
 import { DEVICE_NAMES, findDevice, type DeviceProfile } from './devices.js';
 import { PRECISION_CLASSES } from './precision.js';
 import { globalTotals } from './layer-totals.js';
+import { singleTask, taskCount, taskSplit, type TaskSplit } from './tasks.js';
 import { classifyEncoders, computeMetrics, type MemberTotals, type ModelMetrics } from './model-metrics.js';
 import type { AnalysisOptions, ModelReport, NodeReport, ParallelReport, Precision } from './report-types.js';
 import { sumTotals, type Totals } from './totals.js';
@@ -81,6 +82,8 @@ export interface CompiledModel {
   readonly whole: Totals;
   /** The per-node report (settings-independent). */
   readonly tree: NodeReport;
+  /** With per-task adapters (`tasks: T`): stored numbers per task and shared by all tasks. */
+  readonly tasks: TaskSplit | undefined;
   /** The `param` statement's rules per weight (absent when the model declares none). */
   readonly parameterization: Parameterization | undefined;
   /** The `parallel` statement: P streams over the same weights (absent when the model declares none). */
@@ -250,7 +253,7 @@ export class Compilation {
     if (limit !== undefined && !m.whole.perSample && options.seq > limit) {
       sink.warning('npas-seq-beyond-positions', `seq ${options.seq} exceeds the ${limit} positions of ${m.name}'s learned position table: it has no embedding for positions ${limit}..${options.seq - 1}`, m.range);
     }
-    const budgets = measureBudget(m.budget, { params: m.tree.params, metricsAt: (o) => this.metricsAt(m, o) }, options, sink);
+    const budgets = measureBudget(m.budget, { params: m.tree.params, tasks: m.tasks, metricsAt: (o) => this.metricsAt(m, o) }, options, sink);
     if (m.plans.length > 0) {
       // A plan reads the model at its own sequence length and dtype (batch 1: plans scale by their micro-batch).
       const stores = sharedStores(m.members, m.sharing, m.statements);
@@ -286,6 +289,7 @@ export class Compilation {
       routing: metrics.routing,
       ...(m.parallel ? { parallel: parallelReport(m.parallel) } : {}),
       pools: metrics.pools,
+      ...(m.tasks ? { tasks: m.tasks } : {}),
       budgets: [],
       tree: m.tree,
       ...(m.parameterization ? { parameterization: transferTable(m.parameterization) } : {}),
@@ -332,24 +336,38 @@ function tooLargeToReport(t: Totals): boolean {
   return t.effective > MAX_REPORTED_MAGNITUDE || t.stored > MAX_REPORTED_MAGNITUDE || t.generationMacs > MAX_REPORTED_MAGNITUDE || big(t.flops) || big(t.activation) || big(t.active);
 }
 
-/** A model's compiled totals, or undefined when it is too large to report (refused, located at its name). */
-function compileModel(m: EvaluatedModel, ctx: EvalContext): CompiledModel | undefined {
-  const sharing = resolveSharing(m.members, m.statements, ctx);
+/** Walks every member under `sharing`. */
+function walkMembers(members: readonly ModelMember[], sharing: ResolvedSharing, ctx: EvalContext): ReturnType<ModelWalker['walkMember']>[] {
   const walker = new ModelWalker(sharing, ctx.cancellation);
-  const results = m.members.map((member) => walker.walkMember(member));
-  const encoders = classifyEncoders(results.map((r) => r.totals));
-  const parallel = resolveParallel(m.statements, m.members, results.map((r) => r.totals), m.declaration.range, ctx);
-  const streamsOf = (i: number): number => (parallel && i < parallel.mergeIndex ? parallel.streams : 1);
-  const memberTotals: MemberTotals[] = results.map((r, i) => ({ totals: r.totals, encoder: encoders[i]!, streams: streamsOf(i) }));
-  let whole = sumTotals([...results.map((r) => r.totals), ...(parallel ? [parallel.own] : [])]);
+  return members.map((member) => walker.walkMember(member));
+}
+
+/** The model's totals: its parts with the global stores and the head-sharing savings. */
+function wholeOf(parts: readonly Totals[], sharing: ResolvedSharing): Totals {
+  const whole = sumTotals(parts);
   const globalStores = globalTotals(whole.globals);
   const headSavings = sharing.headShares.reduce((s, h) => s + h.savedParams, 0n);
-  whole = {
+  return {
     ...whole,
     stored: whole.stored + globalStores.stored - headSavings,
     // The saved head slices are base weights: adapters freeze them, so they were never trainable.
     trainable: whole.trainable + globalStores.trainable - (!sharing.hasAdapters && whole.trainable >= headSavings ? headSavings : 0n),
   };
+}
+
+/** A model's compiled totals, or undefined when it is too large to report (refused, located at its name). */
+function compileModel(m: EvaluatedModel, ctx: EvalContext): CompiledModel | undefined {
+  const sharing = resolveSharing(m.members, m.statements, ctx);
+  const results = walkMembers(m.members, sharing, ctx);
+  const encoders = classifyEncoders(results.map((r) => r.totals));
+  const parallel = resolveParallel(m.statements, m.members, results.map((r) => r.totals), m.declaration.range, ctx);
+  const streamsOf = (i: number): number => (parallel && i < parallel.mergeIndex ? parallel.streams : 1);
+  const memberTotals: MemberTotals[] = results.map((r, i) => ({ totals: r.totals, encoder: encoders[i]!, streams: streamsOf(i) }));
+  const extra = parallel ? [parallel.own] : [];
+  const whole = wholeOf([...results.map((r) => r.totals), ...extra], sharing);
+  // Per-task adapters: the same model with one task per adapter splits stored into shared and per task.
+  const tasks = taskCount(sharing);
+  const split = tasks > 1 ? taskSplit(tasks, whole.stored, wholeOf([...walkMembers(m.members, singleTask(sharing), ctx).map((r) => r.totals), ...extra], sharing).stored) : undefined;
   if (tooLargeToReport(whole)) {
     ctx.sink.error('npas-eval-too-large', `${m.name} is too large to analyse: its parameters, FLOPs per token or activations pass 10^30`, m.nameRange);
     return undefined;
@@ -377,6 +395,7 @@ function compileModel(m: EvaluatedModel, ctx: EvalContext): CompiledModel | unde
     ],
     whole,
     tree,
+    tasks: split,
     parameterization: resolveParameterization(m.statements, tree, m.declaration.range, ctx),
     precision: readModelPrecision(m.statements.map((s) => s.statement), ctx.sink),
     parallel,

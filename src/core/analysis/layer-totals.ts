@@ -231,21 +231,24 @@ export function layerTotals(
       const a = adapterCost(e.method, w.matmul.dIn, w.matmul.dOut, `${e.method.kind}@${m.range.start}`);
       const copies = BigInt(w.copies);
       const activeCopies = BigInt(w.activeCopies);
-      const own = a.stored * copies;
+      // Per-task adapters: every task's adapter is stored and trained; a token runs its task's
+      // one, so effective, active and FLOPs are one adapter's.
+      const tasks = BigInt(e.tasks);
+      const own = a.stored * copies * tasks;
       wStored += own;
-      wTrainable += a.trainable * copies;
+      wTrainable += a.trainable * copies * tasks;
       perInstanceStored += own;
-      perInstanceTrainable += a.trainable * copies;
+      perInstanceTrainable += a.trainable * copies * tasks;
       // Effective and active count the materialised adapter each instance applies, whatever
       // part of it lives in a shared bank (as hashed and generated weights count in full).
       wEffective += a.used * copies;
       wActive += a.used * activeCopies;
       flops += a.flops * activeCopies;
       adapterFlops += a.flops * activeCopies;
-      for (const [k, v] of a.globals) globals.set(k, v);
+      for (const [k, v] of a.globals) globals.set(k, v * tasks);
       if (isKv) {
         kvPerInstanceStored += own;
-        kvPerInstanceTrainable += a.trainable * copies;
+        kvPerInstanceTrainable += a.trainable * copies * tasks;
         kvAdapterFlops += a.flops * activeCopies;
       }
     }

@@ -238,6 +238,8 @@ export interface ModelReport {
   readonly parallel?: ParallelReport;
   /** Expert pools shared across layers (`share experts`) and what a decode step touches of them; empty without. */
   readonly pools: readonly ExpertPoolReport[];
+  /** With per-task adapters (`tasks: T`): stored = shared + tasks × perTask. */
+  readonly tasks?: { readonly tasks: number; readonly perTask: bigint; readonly shared: bigint };
   readonly budgets: readonly BudgetResult[];
   readonly tree: NodeReport;
   /** The `param` statement's table: each weight's init std, LR, multiplier, residual and decay factors. */

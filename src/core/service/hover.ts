@@ -116,6 +116,7 @@ export function modelMarkdown(m: ModelReport): string {
     title,
     '',
     paramsTable(m.params),
+    ...(m.tasks ? ['', `**Tasks**: ${groupDigits(m.tasks.tasks)} — each task owns ${groupDigits(m.tasks.perTask)} stored params (its adapters), all share ${groupDigits(m.tasks.shared)}: stored = shared + tasks × per task`] : []),
     '',
     `**FLOPs** (a multiply-add = 2 FLOPs) at seq ${groupDigits(o.seq)}:`,
     `- prefill: ${groupDigits(m.flops.prefillPerToken)} per ${per} (${compactFlops(m.flops.prefillPerToken)}/${per}; ${groupDigits(m.flops.prefill)} for ${o.batch > 1 ? `${groupDigits(o.batch)} × ` : ''}${groupDigits(o.seq)} tokens)`,

@@ -41,7 +41,11 @@ export type ModifierEffect =
   /** `tie a = b`: every weight of `a` (canonical key `targetKey`) is `b`'s store. */
   | { readonly kind: 'tie-all'; readonly targetKey: string; readonly source: TieSource }
   /** An adapter on every matmul weight (optionally only the named ones). `relax` adapters keep the base trainable. */
-  | { readonly kind: 'adapter'; readonly method: AdapterMethod; readonly weights: readonly string[] | undefined; readonly relax: boolean }
+  /**
+   * `tasks` > 1 (`lora(rank: 8, tasks: 8)`): one adapter per task, each stored and trained, of
+   * which a token (belonging to one task) applies one; 1: one adapter shared by every task.
+   */
+  | { readonly kind: 'adapter'; readonly method: AdapterMethod; readonly weights: readonly string[] | undefined; readonly relax: boolean; readonly tasks: number }
   /** ROAST (`roast`: tiles) / STABLE-RPS (`rps`: RANDOMFOLD): weights read a global memory of `memory` params. */
   | { readonly kind: 'hash'; readonly method: 'roast' | 'rps'; readonly memory: bigint; readonly scales: boolean }
   /**

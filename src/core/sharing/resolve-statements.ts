@@ -108,13 +108,14 @@ function resolveStatement(s: Statement, scope: Scope, b: Builder): void {
       return;
     }
     case 'adapt': {
-      const method = s.value ? readAdapter(s.value, scope, b) : undefined;
-      if (!method) return;
+      const adapter = s.value ? readAdapter(s.value, scope, b) : undefined;
+      if (!adapter) return;
+      const { method, tasks } = adapter;
       for (const t of s.targets) {
         const r = resolvePath(t, b.members, scope, ctx);
         if (!r) continue;
         if (!checkAdapterTargets(method, r, t.range, b, targetWeights(s.value))) continue;
-        b.modifiers.push({ id: b.nextId++, pattern: r.pattern, effect: { kind: 'adapter', method, weights: r.weight ? [r.weight] : targetWeights(s.value), relax: false }, range: s.range });
+        b.modifiers.push({ id: b.nextId++, pattern: r.pattern, effect: { kind: 'adapter', method, weights: r.weight ? [r.weight] : targetWeights(s.value), relax: false, tasks }, range: s.range });
       }
       return;
     }
@@ -326,7 +327,8 @@ function resolveWeightShare(s: Statement, scope: Scope, b: Builder, experts: boo
     ctx.sink.error('npas-share-experts', '`relax` is not available on an expert pool: adapt the experts with `adapt` instead', s.relax.range);
     return;
   }
-  const relax = s.relax ? readAdapter(s.relax, scope, b) : undefined;
+  const relaxed = s.relax ? readAdapter(s.relax, scope, b) : undefined;
+  const relax = relaxed?.method;
   if (s.relax && !relax) return;
   for (const t of s.targets) {
     const r = resolvePath(t, b.members, scope, ctx);
@@ -348,7 +350,7 @@ function resolveWeightShare(s: Statement, scope: Scope, b: Builder, experts: boo
     b.stacks.set(target.key, list);
     if (relax) {
       if (!checkAdapterTargets(relax, r, t.range, b, relaxWeights(s, scope))) continue;
-      b.modifiers.push({ id: b.nextId++, pattern: r.pattern, effect: { kind: 'adapter', method: relax, weights: relaxWeights(s, scope), relax: true }, range: s.relax!.range });
+      b.modifiers.push({ id: b.nextId++, pattern: r.pattern, effect: { kind: 'adapter', method: relax, weights: relaxWeights(s, scope), relax: true, tasks: relaxed!.tasks }, range: s.relax!.range });
     }
   }
 }
@@ -648,7 +650,28 @@ function perHeadParams(layer: LayerNode, qkvo: boolean): bigint {
   return total;
 }
 
-function readAdapter(expr: import('../syntax/syntax-tree.js').Expression, scope: Scope, b: Builder): AdapterMethod | undefined {
+/**
+ * An adapter method and its task count (`tasks: T`, one adapter per task; 1 by default). A model's
+ * per-task adapters must agree on T: tasks are one dimension of the model.
+ */
+function readAdapter(expr: import('../syntax/syntax-tree.js').Expression, scope: Scope, b: Builder): { method: AdapterMethod; tasks: number } | undefined {
+  const call = asStatementCall(expr);
+  const method = readAdapterMethod(expr, scope, b);
+  if (!method || !call) return undefined;
+  const tasksArg = call.args.find((a) => a.name?.text === 'tasks');
+  const tasks = tasksArg ? (readStatementArgs({ ...call, args: [tasksArg] }, [{ name: 'tasks', type: 'int', required: true, min: 1 }], 'npas-adapter', scope, b.ctx)?.get('tasks') as number | undefined) : 1;
+  if (tasks === undefined) return undefined;
+  if (tasks > 1) {
+    const other = b.modifiers.find((m) => m.effect.kind === 'adapter' && m.effect.tasks > 1 && m.effect.tasks !== tasks);
+    if (other && other.effect.kind === 'adapter') {
+      b.ctx.sink.error('npas-adapter', `tasks: ${tasks} differs from the ${other.effect.tasks} tasks of another adapter of this model: a model has one number of tasks`, tasksArg!.value.range);
+      return undefined;
+    }
+  }
+  return { method, tasks };
+}
+
+function readAdapterMethod(expr: import('../syntax/syntax-tree.js').Expression, scope: Scope, b: Builder): AdapterMethod | undefined {
   const { ctx } = b;
   const call = asStatementCall(expr);
   const methods = ['lora', 'tied_lora', 'aslora', 'vblora', 'mos'];
@@ -661,6 +684,7 @@ function readAdapter(expr: import('../syntax/syntax-tree.js').Expression, scope:
     { name: 'merged', type: 'bool' as const, required: false },
     { name: 'targets', type: 'name-list' as const, required: false },
     { name: 'alpha', type: 'ratio' as const, required: false },
+    { name: 'tasks', type: 'int' as const, required: false, min: 1 },
   ];
   const extra =
     call.name === 'aslora' ? [{ name: 'groups', type: 'int' as const, required: false, min: 1 }]

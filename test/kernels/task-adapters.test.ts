@@ -1,0 +1,40 @@
+// Per-task adapters exported to ONNX (kernels/layers/adapters.ts): every task's LoRA factors are
+// stored ([T, r, d_in], [T, d_out, r]), so initializer elements equal params.stored, and the graph
+// runs task 0's; with one task the graph computes what a plain LoRA does. Other per-task methods
+// are refused by name.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { exportModel } from '../../kernels/export.js';
+import { defaultFill, type WeightFill } from '../../kernels/graph-builder.js';
+import { assertClose, runSynthetic } from './helpers.js';
+
+const spec = (adapter: string) => `
+model M {
+  embed = Embedding(61, 16)
+  block B {
+    n = RMSNorm(16)
+    a = Attention(16, 2)
+  }
+  body = B * 2
+  head = Linear(16, 61)
+}
+variant V of M { adapt body.a: ${adapter} }
+`;
+
+test('per-task LoRA: every task stored, task 0 run; initializers = params.stored', async () => {
+  const tasks = exportModel(spec('lora(rank: 2, targets: [q, v], tasks: 4)'), 'V');
+  assert.equal(tasks.initializerElements, tasks.storedParams);
+  // Task 0's factors are the first rows of the stacked initializers: a fill that gives the plain
+  // LoRA's A and B those values makes the two graphs compute the same.
+  const first: WeightFill = (key, shape, dtype, scale, offset) => {
+    if (/\.lora_[ab]$/.test(key) && shape.length === 2) {
+      const stacked = new Float32Array(defaultFill(key, [4, ...shape], dtype, scale, offset).buffer);
+      return new Uint8Array(stacked.slice(0, shape[0]! * shape[1]!).buffer);
+    }
+    return defaultFill(key, shape, dtype, scale, offset);
+  };
+  const plain = exportModel(spec('lora(rank: 2, targets: [q, v])'), 'V', { fill: first });
+  assertClose(await runSynthetic(tasks, 2, 5), await runSynthetic(plain, 2, 5), 1e-5);
+  assert.throws(() => exportModel(spec('tied_lora(rank: 2, tasks: 4)'), 'V'), /per-task tied_lora adapters/);
+});
