@@ -7,7 +7,7 @@
 
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { AnalysisOptions, ModelReport } from '../src/core/index.js';
+import type { AnalysisOptions, Compilation, ModelReport } from '../src/core/index.js';
 import { DECODER_IDS, Exporter, isEncoderDecoder, type Item, type TokenInput } from './data-flow.js';
 import { ExportError, loadModel, type PathStep } from './engine-bridge.js';
 import { GraphBuilder, defaultFill, type WeightFill } from './graph-builder.js';
@@ -80,10 +80,10 @@ export interface ExportResult {
   readonly generation: GenerationTally;
 }
 
-/** Builds the ONNX model of `modelName` in `text` (throws ExportError with a readable message). */
-export function exportModel(text: string, modelName: string | undefined, options: ExportOptions = {}): ExportResult {
+/** Builds the ONNX model of `modelName` in `source` (a spec's text, or its compilation with imports followed); throws ExportError with a readable message. */
+export function exportModel(source: string | Compilation, modelName: string | undefined, options: ExportOptions = {}): ExportResult {
   const dtype = options.dtype ?? 'fp32';
-  const model = loadModel(text, modelName, { ...options.analysis, dtype: options.analysis?.dtype ?? (dtype === 'fp16' ? 'fp16' : 'fp32') });
+  const model = loadModel(source, modelName, { ...options.analysis, dtype: options.analysis?.dtype ?? (dtype === 'fp16' ? 'fp16' : 'fp32') });
   const g = new GraphBuilder(dtype, options.fill ?? defaultFill);
   // An encoder-decoder's decode step reads only the decoder's ids (the encoder does not run).
   const ids = options.decode && isEncoderDecoder(model.members.map((m) => m.node)) ? DECODER_IDS : 'input_ids';

@@ -3,7 +3,8 @@
 // a table, Markdown, CSV or JSON. Each file is compiled once and its compilation measures every
 // combination, so a grid costs one parse per file.
 
-import { compile, lineColumn, resolvePrecision, type Diagnostic, type ModelReport } from '../core/index.js';
+import { resolvePrecision, type Diagnostic, type ModelReport } from '../core/index.js';
+import { diagnosticLine, type SpecProgram } from './spec-program.js';
 import { ANALYSIS_FLAGS, readAnalysisFlags } from './analysis-flags.js';
 import { formatBytes, formatFlops, formatSeconds, groupDigits } from './format.js';
 import type { CliIO } from './io.js';
@@ -26,7 +27,7 @@ export interface BudgetRow {
  * a bad value in a list is refused as the single value would be.
  */
 export function budgetRows(
-  sources: readonly { readonly file: string; readonly text: string }[],
+  sources: readonly SpecProgram[],
   grid: readonly ReadonlyMap<string, string | true>[],
   model: string | undefined,
   io: CliIO,
@@ -34,11 +35,11 @@ export function budgetRows(
   const settings = grid.map((combination) => readAnalysisFlags(combination, io));
   const rows: BudgetRow[] = [];
   const errors = new Set<string>();
-  for (const { file, text } of sources) {
-    const compilation = compile(text);
+  for (const spec of sources) {
+    const file = spec.path;
     for (const options of settings) {
-      const analysis = compilation.analysis(options);
-      for (const line of specErrorLines(file, text, analysis.diagnostics)) errors.add(line);
+      const analysis = spec.compilation.analysis(options);
+      for (const line of specErrorLines(spec, analysis.diagnostics)) errors.add(line);
       for (const report of analysis.models) if (model === undefined || report.name === model) rows.push({ file, report });
     }
   }
@@ -46,13 +47,8 @@ export function budgetRows(
 }
 
 /** The errors that keep a spec from being measured (a violated budget is a result, not one of them), as `npas check` prints them. */
-export function specErrorLines(file: string, text: string, diagnostics: readonly Diagnostic[]): string[] {
-  return diagnostics
-    .filter((d) => d.severity === 'error' && d.code !== 'npas-budget-violated')
-    .map((d) => {
-      const { line, column } = lineColumn(text, d.range.start);
-      return `${file}:${line}:${column}: error ${d.code}: ${d.message}`;
-    });
+export function specErrorLines(spec: SpecProgram, diagnostics: readonly Diagnostic[]): string[] {
+  return diagnostics.filter((d) => d.severity === 'error' && d.code !== 'npas-budget-violated').map((d) => diagnosticLine(spec, d));
 }
 
 /** The grid as text (table, Markdown, CSV: people's units, CSV exact) or JSON (`{"rows": [...]}`, exact integers). */

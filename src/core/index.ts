@@ -2,7 +2,7 @@
 // webview, tests) imports from here only.
 
 export { analyze, DEFAULT_OPTIONS, type AnalysisResult } from './analysis/analyze.js';
-export { compile, Compilation, type CompiledModel, type CompileOptions } from './analysis/compilation.js';
+export { compile, Compilation, type CompiledModel, type CompileOptions, type ImportedDeclaration } from './analysis/compilation.js';
 export { ParsedSources, type ParsedSource } from './imports/parsed-sources.js';
 export { IMPORT_LIMITS, type ImportHost } from './imports/resolve-imports.js';
 export { resolveImportPath, type SourceId, type SourceRange } from './imports/source-id.js';

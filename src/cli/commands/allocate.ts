@@ -20,7 +20,7 @@ import { formatFlops, groupDigits } from '../format.js';
 import { CliError, type CliIO } from '../io.js';
 import { toJson } from '../json.js';
 import { readCheckpointSketches } from '../safetensors-file.js';
-import { readSpec } from './read-spec.js';
+import { readSpecProgram, type SpecProgram } from '../spec-program.js';
 
 export const ALLOCATE_COMMAND: CommandSpec = {
   name: 'allocate',
@@ -51,9 +51,10 @@ export function runAllocate(argv: readonly string[], io: CliIO): number {
     return typeof v === 'string' ? v : undefined;
   };
   const file = positionals[0]!;
-  const text = readSpec(file, io);
-  const modelName = str('model') ?? onlyModel(text, file);
-  const arch = readArchitecture(text, modelName);
+  const spec = readSpecProgram(file, io);
+  const text = spec.text;
+  const modelName = str('model') ?? onlyModel(spec, file);
+  const arch = readArchitecture(spec.compilation, modelName);
   if (!arch.ok) throw new CliError(`allocate: ${file}: ${arch.message}`);
   const input = arch.input;
   const method = parseMethod(str('method') ?? 'wavg');
@@ -82,9 +83,9 @@ export function runAllocate(argv: readonly string[], io: CliIO): number {
   return 0;
 }
 
-/** The single model or variant of a file, when --model is omitted. */
-function onlyModel(text: string, file: string): string {
-  const names = [...text.matchAll(/^\s*(?:model|variant)\s+([A-Za-z_][A-Za-z0-9_]*)/gm)].map((m) => m[1]!);
+/** The single model or variant of a file (its imported ones included), when --model is omitted. */
+function onlyModel(spec: SpecProgram, file: string): string {
+  const names = spec.compilation.models.map((m) => m.name);
   if (names.length === 1) return names[0]!;
   throw new CliError(`allocate: ${file} declares ${names.length === 0 ? 'no models' : `several models (${names.join(', ')})`}; name one with --model`);
 }

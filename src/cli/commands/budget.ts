@@ -3,7 +3,7 @@
 // comma list or range in a setting (`--seq 1024..8192 --batch 1,8`), make a grid: one row per
 // file × combination × model (`../budget-grid.ts`). Exit 1 when a budget is violated, 2 on spec errors.
 
-import { compile, resolvePrecision, type AnalysisOptions, type ModelReport, type NodeReport } from '../../core/index.js';
+import { resolvePrecision, type AnalysisOptions, type ModelReport, type NodeReport } from '../../core/index.js';
 import { parseCommand, positiveIntFlag, usageOf, type CommandSpec } from '../args.js';
 import { formatBytes, formatFlops, formatSeconds, groupDigits } from '../format.js';
 import { CliError, type CliIO } from '../io.js';
@@ -13,6 +13,7 @@ import { BUDGET_SWEEPABLE, budgetRows, renderBudgetGrid, specErrorLines } from '
 import { expandGrid, isSwept } from '../sweep.js';
 import { tableFormat } from '../table-format.js';
 import { readSpec } from './read-spec.js';
+import { readSpecProgram, specProgram } from '../spec-program.js';
 
 export const BUDGET_COMMAND: CommandSpec = {
   name: 'budget',
@@ -40,7 +41,7 @@ export function runBudget(argv: readonly string[], io: CliIO): number {
   const depth = depthFlag ? positiveIntFlag(depthFlag, 'depth') : 2;
 
   const text = readSpec(file, io);
-  const result = budgetAnalysis(file, text, options);
+  const result = budgetAnalysis(file, text, options, io.readFile);
   if (result.kind === 'errors') {
     for (const line of result.errors) io.stderr(`${line}\n`);
     return 2;
@@ -58,9 +59,11 @@ export function runBudget(argv: readonly string[], io: CliIO): number {
 /** The budget reports of a spec, or its errors as `FILE:LINE:COL: error CODE: message` lines (as `npas check` prints them). */
 export type BudgetAnalysis = { readonly kind: 'report'; readonly models: readonly ModelReport[] } | { readonly kind: 'errors'; readonly errors: readonly string[] };
 
-export function budgetAnalysis(file: string, text: string, options: Partial<AnalysisOptions>): BudgetAnalysis {
-  const result = compile(text).analysis(options);
-  const errors = specErrorLines(file, text, result.diagnostics);
+/** `readFile` reads the files the spec imports (from disk unless given). */
+export function budgetAnalysis(file: string, text: string, options: Partial<AnalysisOptions>, readFile?: (path: string) => string): BudgetAnalysis {
+  const spec = specProgram(file, text, readFile);
+  const result = spec.compilation.analysis(options);
+  const errors = specErrorLines(spec, result.diagnostics);
   return errors.length === 0 ? { kind: 'report', models: result.models } : { kind: 'errors', errors };
 }
 
@@ -68,7 +71,7 @@ export function budgetAnalysis(file: string, text: string, options: Partial<Anal
 function runBudgetGrid(files: readonly string[], flags: ReadonlyMap<string, string | true>, model: string | undefined, io: CliIO): number {
   const format = flags.has('json') ? 'json' : tableFormat(flags.get('format'), 'table');
   const grid = expandGrid(flags, BUDGET_SWEEPABLE);
-  const sources = files.map((file) => ({ file, text: readSpec(file, io) }));
+  const sources = files.map((file) => readSpecProgram(file, io));
   const { rows, errors } = budgetRows(sources, grid, model, io);
   if (errors.length > 0) {
     for (const line of errors) io.stderr(`${line}\n`);
@@ -89,6 +92,7 @@ function jsonModel(m: ModelReport, depth: number): object {
     name: m.name,
     kind: m.kind,
     base: m.base ?? null,
+    ...(m.source === undefined ? {} : { source: m.source }),
     options: { ...m.options, srcSeq: m.options.srcSeq ?? m.options.seq, precision: resolvePrecision(m.options) },
     params: m.params,
     flops: { ...m.flops, note: 'a multiply-add counts 2 FLOPs; prefill and decode at seq; prefillPerToken and trainPerToken are exact decimals, or 3 places and a trailing … where the quotient does not terminate' },
@@ -114,6 +118,8 @@ interface JsonNode {
   params: NodeReport['params'];
   flopsPerToken: bigint;
   range: NodeReport['range'];
+  /** The imported file the range lies in (absent: the spec itself). */
+  source?: string;
   /** Consecutive identical stack pieces this entry stands for (absent: one). */
   pieces?: number;
   children: JsonNode[];
@@ -137,6 +143,7 @@ function jsonNode(n: NodeReport, level: number, depth: number): JsonNode {
     params: n.params,
     flopsPerToken: n.flopsPerToken,
     range: n.range,
+    ...(n.source === undefined ? {} : { source: n.source }),
     children: [],
   };
   if (n.children.length === 0) return node;

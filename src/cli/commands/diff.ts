@@ -4,7 +4,7 @@
 // spec (models paired by name), two files' models, or two variants of one file
 // (`npas diff s.npas#Base s.npas#Shared`). Exit 2 on spec errors or an unknown model.
 
-import { compile, type AnalysisOptions, type ModelReport } from '../../core/index.js';
+import { type AnalysisOptions, type ModelReport } from '../../core/index.js';
 import { ANALYSIS_FLAGS, readAnalysisFlags } from '../analysis-flags.js';
 import { parseCommand, usageOf, type CommandSpec } from '../args.js';
 import { specErrorLines } from '../budget-grid.js';
@@ -12,7 +12,7 @@ import { formatBytes, formatFlops, formatSeconds, groupDigits } from '../format.
 import { CliError, type CliIO } from '../io.js';
 import { toJson } from '../json.js';
 import { renderTable, type Column } from '../table-format.js';
-import { readSpec } from './read-spec.js';
+import { readSpecProgram } from '../spec-program.js';
 
 export const DIFF_COMMAND: CommandSpec = {
   name: 'diff',
@@ -72,9 +72,9 @@ export function runDiff(argv: readonly string[], io: CliIO): number {
   const reports = new Map<string, readonly ModelReport[]>();
   const errors: string[] = [];
   for (const file of new Set([a.file, b.file])) {
-    const text = readSpec(file, io);
-    const analysis = compile(text).analysis(options);
-    errors.push(...specErrorLines(file, text, analysis.diagnostics));
+    const spec = readSpecProgram(file, io);
+    const analysis = spec.compilation.analysis(options);
+    errors.push(...specErrorLines(spec, analysis.diagnostics));
     reports.set(file, analysis.models);
   }
   if (errors.length > 0) {

@@ -7,11 +7,10 @@ import { ExportError, exportModel, writeOnnx } from '../../../kernels/export.js'
 import { writeFileSync } from 'node:fs';
 import { graphJson } from '../../../kernels/graph-json.js';
 import { availableMemory, exportMemoryEstimate, exportMemoryRefusal } from '../../../kernels/probe-memory.js';
-import { analyze } from '../../core/index.js';
 import { parseCommand, positiveIntFlag, usageOf, type CommandSpec } from '../args.js';
 import { formatBytes, groupDigits } from '../format.js';
 import { CliError, type CliIO } from '../io.js';
-import { readSpec } from './read-spec.js';
+import { readSpecProgram } from '../spec-program.js';
 import type { ExportOnnxJson } from '../../protocol/kernel-rpc.js';
 
 export const EXPORT_ONNX_COMMAND: CommandSpec = {
@@ -55,18 +54,18 @@ export function runExportOnnx(argv: readonly string[], io: CliIO): number {
   const batch = flags.get('batch');
   const decode = typeof past === 'string' ? { past: positiveIntFlag(past, 'decode-past'), batch: typeof batch === 'string' ? positiveIntFlag(batch, 'batch') : 1 } : undefined;
   if (!decode && batch !== undefined) throw new CliError('export-onnx: --batch applies to a decode graph (--decode-past S); a prefill graph takes any batch');
-  const text = readSpec(positionals[0]!, io);
+  const { compilation } = readSpecProgram(positionals[0]!, io);
   // A graph description without weights need not draw them (a 7B model's take seconds).
   const graphOnly = typeof out !== 'string' && !flags.has('with-weights');
   if (!graphOnly && !flags.has('ignore-memory')) {
-    const models = analyze(text, { dtype, ...(decode ? { seq: decode.past, batch: decode.batch } : {}) }).models;
+    const models = compilation.analysis({ dtype, ...(decode ? { seq: decode.past, batch: decode.batch } : {}) }).models;
     const report = typeof model === 'string' ? models.find((m) => m.name === model) : models.length === 1 ? models[0] : undefined;
     const refusal = report && exportMemoryRefusal(report.name, dtype, exportMemoryEstimate(report, decode !== undefined), availableMemory());
     if (refusal) throw new CliError(`export-onnx: ${refusal}`, 5);
   }
   let result;
   try {
-    result = exportModel(text, typeof model === 'string' ? model : undefined, { dtype, decode, ops, generation, ...(graphOnly ? { fill: () => new Uint8Array(0) } : {}) });
+    result = exportModel(compilation, typeof model === 'string' ? model : undefined, { dtype, decode, ops, generation, ...(graphOnly ? { fill: () => new Uint8Array(0) } : {}) });
   } catch (e) {
     if (e instanceof ExportError) throw new CliError(`export-onnx: ${e.message}`);
     throw e;

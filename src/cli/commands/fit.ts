@@ -3,13 +3,13 @@
 // batch at --seq, with prefill and decode tokens/s. Training: the smallest power-of-two number of
 // GPUs at which some parallel layout fits (searched as `npas plan --search`).
 
-import { DEFAULT_PLAN, formatBytes, lineColumn, planServing, planSource, smallestCluster, type ServingPlan, type TrainingPlan } from '../../core/index.js';
+import { DEFAULT_PLAN, formatBytes, planServing, planSource, smallestCluster, type ServingPlan, type TrainingPlan } from '../../core/index.js';
 import { parseCommand, positiveIntFlag, usageOf, type CommandSpec } from '../args.js';
 import { CliError, type CliIO } from '../io.js';
 import { toJson } from '../json.js';
 import { PLAN_FLAGS, readPlanFlags } from '../plan-flags.js';
 import { jsonPlan } from './plan.js';
-import { readSpec } from './read-spec.js';
+import { diagnosticLine, readSpecProgram } from '../spec-program.js';
 
 const FIT_FLAG_NAMES = new Set(['model', 'device', 'gpus', 'gpus-per-node', 'seq', 'dtype', 'optimizer', 'finetune', 'micro-batch', 'global-batch', 'grad-dtype', 'no-master', 'json']);
 export const FIT_COMMAND: CommandSpec = {
@@ -33,13 +33,10 @@ export function runFit(argv: readonly string[], io: CliIO): number {
   const trainFlags = new Map(flags);
   trainFlags.delete('gpus');
   const settings = readPlanFlags(trainFlags);
-  const text = readSpec(file, io);
-  const source = planSource(text, str('model'), settings.seq, settings.dtypes.weights);
+  const spec = readSpecProgram(file, io);
+  const source = planSource(spec.compilation, str('model'), settings.seq, settings.dtypes.weights);
   if (!source.ok) {
-    for (const d of source.diagnostics) {
-      const { line, column } = lineColumn(text, d.range.start);
-      io.stderr(`${file}:${line}:${column}: error ${d.code}: ${d.message}\n`);
-    }
+    for (const d of source.diagnostics) io.stderr(`${diagnosticLine(spec, d)}\n`);
     if (source.diagnostics.length > 0) return 2;
     throw new CliError(`${file}: ${source.message}`);
   }

@@ -5,11 +5,11 @@
 // values (in the statement or as flags), the target's. Exit 2 on spec errors or when the model
 // declares no parameterisation.
 
-import { compile, lineColumn, transferTable, type BaseOverrides, type Factor, type TransferTable } from '../../core/index.js';
+import { transferTable, type BaseOverrides, type Factor, type TransferTable } from '../../core/index.js';
 import { parseCommand, usageOf, type CommandSpec } from '../args.js';
 import { CliError, type CliIO } from '../io.js';
 import { toJson } from '../json.js';
-import { readSpec } from './read-spec.js';
+import { diagnosticLine, readSpecProgram } from '../spec-program.js';
 
 export const PARAM_COMMAND: CommandSpec = {
   name: 'param',
@@ -36,13 +36,12 @@ export function runParam(argv: readonly string[], io: CliIO): number {
     ...optionalPositive(str('init-std'), 'init-std', (initStd) => ({ initStd })),
     ...optionalPositive(str('weight-decay'), 'weight-decay', (weightDecay) => ({ weightDecay })),
   };
-  const text = readSpec(file, io);
-  const compilation = compile(text);
+  const spec = readSpecProgram(file, io);
+  const compilation = spec.compilation;
   const errors = compilation.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) {
     for (const d of errors) {
-      const { line, column } = lineColumn(text, d.range.start);
-      io.stderr(`${file}:${line}:${column}: error ${d.code}: ${d.message}\n`);
+      io.stderr(`${diagnosticLine(spec, d)}\n`);
     }
     return 2;
   }

@@ -5,14 +5,14 @@
 // table, Markdown, CSV or JSON (--format). Exit 1 when a plan (or every searched layout) does not
 // fit, 2 on spec or flag errors (in a sweep: when every combination is refused).
 
-import { evaluatePlan, formatBytes, formatSeconds, lineColumn, planSource, searchPlans, type PlanBytes, type PlanSource, type TrainingPlan } from '../../core/index.js';
+import { evaluatePlan, formatBytes, formatSeconds, planSource, searchPlans, type PlanBytes, type PlanSource, type TrainingPlan } from '../../core/index.js';
 import { parseCommand, positiveIntFlag, usageOf, type CommandSpec } from '../args.js';
 import { CliError, type CliIO } from '../io.js';
 import { toJson } from '../json.js';
 import { PLAN_FLAGS, readPlanFlags } from '../plan-flags.js';
 import { expandGrid, isSwept } from '../sweep.js';
 import { renderTable, tableFormat, type Column } from '../table-format.js';
-import { readSpec } from './read-spec.js';
+import { diagnosticLine, readSpecProgram, type SpecProgram } from '../spec-program.js';
 
 export const PLAN_COMMAND: CommandSpec = {
   name: 'plan',
@@ -62,13 +62,13 @@ export function runPlan(argv: readonly string[], io: CliIO): number {
   const grid = expandGrid(flags, PLAN_SWEEPABLE);
 
   const sources = new Map<string, PlanSource>();
-  const texts = new Map<string, string>();
+  const specs = new Map<string, SpecProgram>();
   const rows: Row[] = [];
   let evaluated = 0;
   let fitting = 0;
   for (const file of positionals) {
-    const text = texts.get(file) ?? readSpec(file, io);
-    texts.set(file, text);
+    const spec = specs.get(file) ?? readSpecProgram(file, io);
+    specs.set(file, spec);
     for (const combination of grid) {
       let settings: ReturnType<typeof readPlanFlags>;
       try {
@@ -83,14 +83,11 @@ export function runPlan(argv: readonly string[], io: CliIO): number {
       const key = `${file}\u0000${typeof model === 'string' ? model : ''}\u0000${settings.seq}\u0000${settings.dtypes.weights}`;
       let source = sources.get(key);
       if (!source) {
-        source = planSource(text, typeof model === 'string' ? model : undefined, settings.seq, settings.dtypes.weights);
+        source = planSource(spec.compilation, typeof model === 'string' ? model : undefined, settings.seq, settings.dtypes.weights);
         sources.set(key, source);
       }
       if (!source.ok) {
-        for (const d of source.diagnostics) {
-          const { line, column } = lineColumn(text, d.range.start);
-          io.stderr(`${file}:${line}:${column}: error ${d.code}: ${d.message}\n`);
-        }
+        for (const d of source.diagnostics) io.stderr(`${diagnosticLine(spec, d)}\n`);
         if (source.diagnostics.length > 0) return 2;
         throw new CliError(`${file}: ${source.message}`);
       }

@@ -8,12 +8,12 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { compile, dashboardData, lineColumn } from '../../core/index.js';
+import { dashboardData } from '../../core/index.js';
 import { reportHtml } from '../../../webview/html.js';
 import { parseCommand, usageOf, type CommandSpec } from '../args.js';
 import { CliError, type CliIO } from '../io.js';
 import { ANALYSIS_FLAGS, readAnalysisFlags } from '../analysis-flags.js';
-import { readSpec } from './read-spec.js';
+import { diagnosticLine, readSpecProgram } from '../spec-program.js';
 
 export const REPORT_COMMAND: CommandSpec = {
   name: 'report',
@@ -62,14 +62,13 @@ export function runReport(argv: readonly string[], io: CliIO, assetsRoot: string
   const theme = str('theme') ?? 'dark';
   if (theme !== 'dark' && theme !== 'light') throw new CliError(`--theme must be dark or light; got '${theme}'`);
 
-  const text = readSpec(file, io);
-  const compilation = compile(text);
+  const spec = readSpecProgram(file, io);
+  const compilation = spec.compilation;
   const data = dashboardData(compilation, o, { source: basename(file) });
   if (data.diagnostics.errors > 0) {
     // Same lines as `npas check`, then exit 2 without writing a report of a broken spec.
     for (const d of compilation.analysis(o).diagnostics.filter((x) => x.severity === 'error' && x.code !== 'npas-budget-violated')) {
-      const { line, column } = lineColumn(text, d.range.start);
-      io.stderr(`${file}:${line}:${column}: error ${d.code}: ${d.message}\n`);
+      io.stderr(`${diagnosticLine(spec, d)}\n`);
     }
     return 2;
   }

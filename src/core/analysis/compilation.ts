@@ -9,14 +9,15 @@
 import { DiagnosticSink, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { ParsedSource } from '../imports/parsed-sources.js';
 import { NO_IMPORTS, resolveImports, type ImportHost, type ResolvedImports } from '../imports/resolve-imports.js';
-import type { SourceId } from '../imports/source-id.js';
+import type { SourceId, SourceRange } from '../imports/source-id.js';
+import type { Value } from '../semantics/values.js';
 import { SourceSet } from '../imports/source-set.js';
 import type { ModelMember } from '../model/module-tree.js';
 import { parse } from '../syntax/parser.js';
-import type { Path, SourceFile, TextRange } from '../syntax/syntax-tree.js';
+import type { Binding, ImportDeclaration, Path, SourceFile, TextRange } from '../syntax/syntax-tree.js';
 import { EvalContext, type EvaluatedBinding } from '../semantics/evaluator.js';
 import { AnalysisCancelled } from '../semantics/cancellation.js';
-import { evaluateFile, type EvaluatedModel } from '../semantics/evaluate-model.js';
+import { evaluateFile, type EvaluatedFile, type EvaluatedModel } from '../semantics/evaluate-model.js';
 import type { ResolvedSharing } from '../sharing/declarations.js';
 import { resolvePath, type ResolvedPath } from '../sharing/resolve-path.js';
 import { resolveSharing } from '../sharing/resolve-statements.js';
@@ -104,6 +105,18 @@ const optionsKey = (o: AnalysisOptions): string =>
 /** A user device's identity: every number it contributes. */
 const deviceKey = (d: DeviceProfile): string => JSON.stringify([d.name, d.peakFlops, d.bandwidth, String(d.memoryBytes), d.links]);
 
+/** A top-level name declared in an imported file (`Compilation.importedDeclaration`). */
+export interface ImportedDeclaration {
+  readonly name: string;
+  readonly kind: 'constant' | 'block' | 'model' | 'variant';
+  readonly nameRange: SourceRange;
+  readonly range: SourceRange;
+  /** The text of the file that declares it. */
+  readonly text: string;
+  /** A constant's value, where the analysis evaluated it. */
+  readonly value?: Value;
+}
+
 /** Where a compilation's file lives, for imports (docs/language.md, "Imports"). */
 export interface CompileOptions {
   /** The compiled file's id (a path or URI): imports are resolved relative to it, diagnostics carry it. */
@@ -123,6 +136,8 @@ export class Compilation {
   readonly sources: SourceSet;
   /** The files the imports reached, the ones they import first. */
   readonly imported: readonly ParsedSource[];
+  /** The file each import of the compiled file names, where it was read. */
+  readonly importTargets: ReadonlyMap<ImportDeclaration, SourceId>;
   readonly models: readonly CompiledModel[];
   /** Every binding evaluated (see `AnalysisResult.evaluated`). */
   readonly evaluated: readonly EvaluatedBinding[];
@@ -131,6 +146,8 @@ export class Compilation {
   /** `diagnostics` with the ranges on the one line of offsets of all files (`imports/source-set.ts`). */
   private readonly rawDiagnostics: readonly Diagnostic[];
   private readonly byName = new Map<string, CompiledModel>();
+  /** The compiled file's top-level scope and models (imported names included), for `importedDeclaration`. */
+  private visible: EvaluatedFile | undefined;
   private readonly metricsMemo = new Map<string, ModelMetrics>();
   private readonly analysisMemo = new Map<string, AnalysisResult>();
 
@@ -152,17 +169,21 @@ export class Compilation {
     const imports = followImports(parsed.file, text.length, options, sink);
     for (const f of imports.files) sink.items.push(...f.diagnostics);
     this.imported = imports.files;
+    this.importTargets = new Map([...imports.targets].filter(([d]) => parsed.file.items.includes(d)).map(([d, f]) => [d, f.source]));
     this.sources = new SourceSet({ source: options.source, text, base: 0 });
     for (const f of imports.files) this.sources.add(f);
     const ctx = new EvalContext(sink, options.cancelled);
     const models: CompiledModel[] = [];
     try {
       const evaluatedFile = evaluateFile(parsed.file, ctx, imports);
+      this.visible = evaluatedFile;
       // A spec refused for its size (the work budget ran out) is not reported: its models are
       // partial, and walking them would spend the time the budget exists to save.
       for (const m of ctx.exhausted ? [] : evaluatedFile.models) {
-        const compiled = compileModel(m, ctx);
-        if (!compiled) continue;
+        const walked = compileModel(m, ctx);
+        if (!walked) continue;
+        // A model built from an imported file's declarations reports where each node is written.
+        const compiled = this.imported.length === 0 ? walked : { ...walked, tree: locatedTree(walked.tree, this.sources, new Map()) };
         models.push(compiled);
         this.byName.set(m.name, compiled);
       }
@@ -203,6 +224,31 @@ export class Compilation {
       const { source, range } = this.sources.locate(d.range);
       return source === undefined ? d : { ...d, range, source };
     });
+  }
+
+  /**
+   * Where a top-level name that this file imports is declared (undefined for a name the file
+   * declares itself, or does not see): its file, its name's range and the declaration's range,
+   * offsets local to that file. For go-to-definition and hover across files.
+   */
+  importedDeclaration(name: string): ImportedDeclaration | undefined {
+    const entry = this.visible?.fileScope.entries.get(name);
+    let found: { kind: ImportedDeclaration['kind']; name: TextRange; range: TextRange; binding?: Binding } | undefined;
+    if (entry?.kind === 'import') {
+      const t = entry.target;
+      if (t.kind === 'binding') found = { kind: 'constant', name: t.binding.name.range, range: t.binding.range, binding: t.binding };
+      else if (t.kind === 'block') found = { kind: 'block', name: t.decl.name.range, range: t.decl.range };
+    } else if (!entry) {
+      const decl = this.visible?.declarations.get(name);
+      if (decl) found = { kind: decl.kind === 'Model' ? 'model' : 'variant', name: decl.name.range, range: decl.range };
+    }
+    if (!found || this.sources.isMain(found.name)) return undefined;
+    const nameRange = this.sources.sourceRange(found.name);
+    const range = this.sources.sourceRange(found.range);
+    if (!nameRange || !range) return undefined;
+    const text = this.sources.entryOf(found.name).text;
+    const value = found.binding && this.evaluated.find((e) => e.binding === found.binding)?.value;
+    return { name, kind: found.kind, nameRange, range, text, ...(value ? { value } : {}) };
   }
 
   model(name: string): CompiledModel | undefined {
@@ -304,6 +350,21 @@ export class Compilation {
  */
 export function compile(text: string, options: CompileOptions = {}): Compilation {
   return new Compilation(text, options);
+}
+
+/** A report tree with every node in an imported file given that file and its own offsets (shared subtrees stay shared). */
+function locatedTree(node: NodeReport, sources: SourceSet, memo: Map<NodeReport, NodeReport>): NodeReport {
+  const hit = memo.get(node);
+  if (hit) return hit;
+  const children = node.children.map((c) => locatedTree(c, sources, memo));
+  const changedChild = children.some((c, i) => c !== node.children[i]);
+  let out = node;
+  if (!sources.isMain(node.range)) {
+    const located = sources.locate(node.range);
+    out = { ...node, range: located.range, ...(located.source === undefined ? {} : { source: located.source }), children };
+  } else if (changedChild) out = { ...node, children };
+  memo.set(node, out);
+  return out;
 }
 
 /** The imports of the compiled file, followed where a host can read files, reported where not. */

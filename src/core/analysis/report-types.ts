@@ -211,7 +211,10 @@ export interface NodeReport {
   readonly embeddingParams: bigint;
   /** For weight nodes: the tensor's role and shape (one copy), as the layer kind declares them. */
   readonly weight?: { readonly role: WeightRole; readonly shape: readonly number[] };
+  /** Where the node is written, in the file `source` names. */
   readonly range: TextRange;
+  /** The imported file the node is written in (absent: the compiled file). */
+  readonly source?: SourceId;
   readonly children: readonly NodeReport[];
 }
 

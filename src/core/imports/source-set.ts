@@ -21,6 +21,11 @@ export interface SourceEntry {
   readonly base: number;
 }
 
+/** Whether a range lies in the compiled file itself (not in a file it imports). */
+export function inCompiledFile(range: TextRange): boolean {
+  return range.start < SOURCE_SLOT_SIZE;
+}
+
 export class SourceSet {
   private readonly bySlot = new Map<number, SourceEntry>();
 
@@ -39,7 +44,7 @@ export class SourceSet {
 
   /** Whether a range lies in the compiled file itself. */
   isMain(range: TextRange): boolean {
-    return range.start < SOURCE_SLOT_SIZE;
+    return inCompiledFile(range);
   }
 
   /** A range as offsets into its own file, with that file's id (undefined for an unnamed compiled file). */

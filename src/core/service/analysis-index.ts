@@ -75,11 +75,14 @@ function indexTree(model: ModelReport, node: NodeReport, ancestors: readonly Nod
     const { node: n, ancestors: a } = stack.pop()!;
     if (n.kind === 'weight' || visited.has(n)) continue;
     visited.add(n);
-    const key = rangeKey(n.range);
-    const list = map.get(key);
-    const occurrence: NodeOccurrence = { model, node: n, ancestors: a };
-    if (list) list.push(occurrence);
-    else map.set(key, [occurrence]);
+    // A node written in an imported file has offsets into that file: never one of this file's ranges.
+    if (n.source === undefined) {
+      const key = rangeKey(n.range);
+      const list = map.get(key);
+      const occurrence: NodeOccurrence = { model, node: n, ancestors: a };
+      if (list) list.push(occurrence);
+      else map.set(key, [occurrence]);
+    }
     const next = [...a, n];
     for (let i = n.children.length - 1; i >= 0; i--) stack.push({ node: n.children[i]!, ancestors: next });
   }

@@ -3,6 +3,7 @@
 // as a literal count (`Decoder * L` shows `×18`). Values come from the analysis itself, in the
 // model or variant that declares the binding, so a hint is exactly what the engine used.
 
+import { inCompiledFile } from '../imports/source-set.js';
 import type { AnalysisResult } from '../analysis/analyze.js';
 import type { EvaluatedBinding } from '../semantics/evaluator.js';
 import type { Expression, TextRange } from '../syntax/syntax-tree.js';
@@ -25,7 +26,8 @@ export function inlayHints(_text: string, analysis: AnalysisResult, range?: Text
   const byBinding = new Map<string, EvaluatedBinding[]>();
   for (const e of analysis.evaluated) {
     const end = e.binding.value.range.end;
-    if (range && (end < range.start || end > range.end)) continue;
+    // Bindings of imported files are hinted in their own file.
+    if (!inCompiledFile(e.binding.value.range) || (range && (end < range.start || end > range.end))) continue;
     const key = `${e.binding.name.range.start}:${e.binding.name.range.end}`;
     const list = byBinding.get(key);
     if (list) list.push(e);
