@@ -32,7 +32,8 @@ export function createLanguageClient(context: vscode.ExtensionContext, log: vsco
     documentSelector: [{ language: 'npas' }],
     outputChannel: log,
     initializationOptions: { analysis: settings.analysis() },
-    synchronize: { configurationSection: 'npas.analysis' },
+    // File events for .npas files: a library saved by another program re-diagnoses its importers.
+    synchronize: { configurationSection: 'npas.analysis', fileEvents: vscode.workspace.createFileSystemWatcher('**/*.npas') },
     middleware: {
       workspace: {
         didChangeConfiguration: async () => {

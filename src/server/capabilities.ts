@@ -11,7 +11,7 @@ export function serverCapabilities(): ServerCapabilities {
   return {
     // Incremental sync: a keystroke in a 10,000-line spec sends the edit, not the file.
     textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
-    diagnosticProvider: { identifier: 'npas', interFileDependencies: false, workspaceDiagnostics: false },
+    diagnosticProvider: { identifier: 'npas', interFileDependencies: true, workspaceDiagnostics: false },
     hoverProvider: true,
     completionProvider: { triggerCharacters: TRIGGER_CHARACTERS, resolveProvider: false },
     definitionProvider: true,

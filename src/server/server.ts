@@ -48,7 +48,7 @@ export function startServer(connection: Connection, options: { readonly versions
   const ctx: ServerContext = {
     connection,
     documents,
-    analyses: new AnalysisCache(settings, options.versions),
+    analyses: new AnalysisCache(settings, options.versions, documents),
     settings,
     probes: new ProbeMeasurementStore(),
     log,

@@ -3,26 +3,17 @@
 // layers of multi-query attention (1 KV head of width 256) cache 18 · 2 · 256 = 9,216 elements
 // a token, 18,432 bytes at bf16; the relaxed recursive variant still has a KV cache per layer.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { DashboardData } from '../../src/core/index.js';
 import { DASHBOARD_DATA_METHOD, MODEL_REPORTS_METHOD, type DashboardDataParams } from '../../src/protocol/lsp-extensions.js';
-import { startSession, type TestSession } from './harness.js';
+import { GEMMA, GEMMA_URI, sharedSession, type TestSession } from './harness.js';
 
-const URI = 'file:///work/relaxed-recursive-gemma.npas';
-const GEMMA = readFileSync(join(__dirname, '..', '..', 'examples', 'relaxed-recursive-gemma.npas'), 'utf8');
+const URI = GEMMA_URI;
 const KV_BYTES_PER_TOKEN = 18n * 2n * 256n * 2n;
 
 let s: TestSession;
-before(async () => {
-  s = await startSession();
-  await s.open(URI, GEMMA);
-});
-after(async () => {
-  await s.close();
-});
+sharedSession([[URI, GEMMA]], (session) => (s = session));
 
 const request = (params: DashboardDataParams): Promise<DashboardData | null> => s.client.sendRequest<DashboardData | null>(DASHBOARD_DATA_METHOD, params);
 

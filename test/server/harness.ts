@@ -2,7 +2,10 @@
 // vscode-languageserver's connection) and a plain vscode-jsonrpc client talk real JSON-RPC
 // through two cross-wired streams, exactly as over stdio, with no process in between.
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { after, before } from 'node:test';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import {
   createConnection,
@@ -184,4 +187,32 @@ export function applyEdits(text: string, edits: readonly TextEdit[]): string {
   let out = text;
   for (const e of sorted) out = out.slice(0, offset(e.range.start)) + e.newText + out.slice(offset(e.range.end));
   return out;
+}
+
+/** The gallery's relaxed recursive Gemma: the spec most server tests run against, and its URI there. */
+export const GEMMA_URI = 'file:///work/relaxed-recursive-gemma.npas';
+export const GEMMA = readFileSync(join(__dirname, '..', '..', 'examples', 'relaxed-recursive-gemma.npas'), 'utf8');
+
+/**
+ * Registers the hooks of a test file that shares one session: before its tests, a session
+ * started with `documents` open (handed to `ready`); after them, the session closed.
+ */
+export function sharedSession(documents: readonly (readonly [uri: string, text: string])[], ready: (session: TestSession) => void): void {
+  let session: TestSession | undefined;
+  before(async () => {
+    session = await startSession();
+    for (const [uri, text] of documents) await session.open(uri, text);
+    ready(session);
+  });
+  after(async () => {
+    await session?.close();
+  });
+}
+
+/** The position `delta` characters into the `occurrence`-th (from 0) `needle` of `text`. */
+export function positionAt(text: string, needle: string, delta = 0, occurrence = 0): { line: number; character: number } {
+  let i = -1;
+  for (let k = 0; k <= occurrence; k++) i = text.indexOf(needle, i + 1);
+  if (i < 0) throw new Error(`'${needle}' not in text`);
+  return positionOf(text, i + delta);
 }

@@ -3,10 +3,8 @@
 // hints, formatting, code actions, npas/modelReports, re-analysis on change, and a malformed
 // request that must not take the server down.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type {
   CodeAction,
   CodeLens,
@@ -19,30 +17,17 @@ import type {
   TextEdit,
 } from 'vscode-languageserver/node';
 import { MODEL_REPORTS_METHOD, SHOW_DASHBOARD_COMMAND, type ModelReportsResult } from '../../src/protocol/lsp-extensions.js';
-import { applyEdits, cursor, positionOf, startSession, type TestSession } from './harness.js';
-
-const GEMMA_URI = 'file:///work/relaxed-recursive-gemma.npas';
-const GEMMA = readFileSync(join(__dirname, '..', '..', 'examples', 'relaxed-recursive-gemma.npas'), 'utf8');
+import { applyEdits, cursor, GEMMA, GEMMA_URI, positionAt, positionOf, sharedSession, type TestSession } from './harness.js';
 
 let s: TestSession;
-before(async () => {
-  s = await startSession();
-  await s.open(GEMMA_URI, GEMMA);
-});
-after(async () => {
-  await s.close();
-});
+sharedSession([[GEMMA_URI, GEMMA]], (session) => (s = session));
 
-const at = (text: string, needle: string, delta = 0): { line: number; character: number } => {
-  const i = text.indexOf(needle);
-  assert.ok(i >= 0, `'${needle}' not in text`);
-  return positionOf(text, i + delta);
-};
+const at = positionAt;
 
 test('initialize declares every feature, pull diagnostics and incremental sync', () => {
   const c = s.initialize.capabilities;
   assert.deepEqual(c.textDocumentSync, { openClose: true, change: 2 });
-  assert.deepEqual(c.diagnosticProvider, { identifier: 'npas', interFileDependencies: false, workspaceDiagnostics: false });
+  assert.deepEqual(c.diagnosticProvider, { identifier: 'npas', interFileDependencies: true, workspaceDiagnostics: false });
   assert.equal(c.hoverProvider, true);
   assert.deepEqual(c.completionProvider?.triggerCharacters, ['.', ':', '(', ',', '[']);
   assert.equal(c.definitionProvider, true);

@@ -3,10 +3,8 @@
 // signature help, semantic tokens (decoded against the declared legend), workspace symbols over
 // every open document, folding ranges and selection ranges.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type {
   CodeAction,
   DocumentHighlight,
@@ -19,27 +17,12 @@ import type {
   WorkspaceEdit,
 } from 'vscode-languageserver/node';
 import { analyze, groupDigits } from '../../src/core/index.js';
-import { applyEdits, positionOf, startSession, type TestSession } from './harness.js';
-
-const GEMMA_URI = 'file:///work/relaxed-recursive-gemma.npas';
-const GEMMA = readFileSync(join(__dirname, '..', '..', 'examples', 'relaxed-recursive-gemma.npas'), 'utf8');
+import { applyEdits, GEMMA, GEMMA_URI, positionAt, sharedSession, type TestSession } from './harness.js';
 
 let s: TestSession;
-before(async () => {
-  s = await startSession();
-  await s.open(GEMMA_URI, GEMMA);
-});
-after(async () => {
-  await s.close();
-});
+sharedSession([[GEMMA_URI, GEMMA]], (session) => (s = session));
 
-/** The position `delta` characters into the `occurrence`-th (from 0) `needle`. */
-const at = (text: string, needle: string, delta = 0, occurrence = 0): { line: number; character: number } => {
-  let i = -1;
-  for (let k = 0; k <= occurrence; k++) i = text.indexOf(needle, i + 1);
-  assert.ok(i >= 0, `'${needle}' not in text`);
-  return positionOf(text, i + delta);
-};
+const at = positionAt;
 const doc = { textDocument: { uri: GEMMA_URI } };
 const lineText = (text: string, line: number): string => text.split('\n')[line]!.trim();
 

@@ -6,6 +6,7 @@
 export { hoverAt, type HoverResult } from './hover.js';
 export { completionsAt, type CompletionEntry, type CompletionKind, type CompletionResult } from './completion.js';
 export { definitionAt, type DefinitionTarget } from './definition.js';
+export { importedDefinitionAt, importedHoverAt, type ImportedTarget } from './imported-names.js';
 export { documentSymbols, type OutlineKind, type OutlineSymbol } from './symbols.js';
 export { codeLenses, type CodeLensInfo } from './code-lens.js';
 export { inlayHints, type InlayHintInfo } from './inlay-hints.js';

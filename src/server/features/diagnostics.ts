@@ -26,8 +26,9 @@ export function registerDiagnostics(ctx: ServerContext): { refresh(): void } {
       }
       if (!found) return empty;
       const { doc, analyzed } = found;
-      // The result id names the version and settings the diagnostics were computed at.
-      const resultId = `${analyzed.version}:${ctx.settings.generation}`;
+      // The result id names the analysis the diagnostics come from: a new one for a new version,
+      // new settings or a changed import.
+      const resultId = `${analyzed.version}:${ctx.settings.generation}:${analyzed.serial}`;
       if (params.previousResultId === resultId) return { kind: 'unchanged', resultId };
       return { kind: 'full', resultId, items: analyzed.analysis.diagnostics.map((d) => toLspDiagnostic(doc, d)) };
     }),
@@ -79,10 +80,33 @@ export function registerDiagnostics(ctx: ServerContext): { refresh(): void } {
       setImmediate(() => hop(seen, 0, 0));
     }
   };
-  documents.onDidChangeContent((e) => schedule(e.document.uri));
+  /** A change to a file re-diagnoses the open documents that import it. */
+  const importersChanged = (uris: readonly string[]): void => {
+    if (uris.length === 0) return;
+    if (!ctx.client.pullDiagnostics) for (const uri of uris) schedule(uri);
+    else if (ctx.client.diagnosticRefresh) connection.languages.diagnostics.refresh().catch((e: unknown) => ctx.log.warn(`diagnostic refresh failed: ${String(e)}`));
+  };
+  documents.onDidChangeContent((e) => {
+    schedule(e.document.uri);
+    importersChanged(ctx.analyses.importersOf(e.document.uri));
+  });
+  documents.onDidOpen(() => {
+    // An opened document is read instead of its file on disk (and may be an import that was missing).
+    ctx.analyses.diskChanged();
+    importersChanged(ctx.analyses.withImports());
+  });
+  connection.onDidChangeWatchedFiles(
+    guard('workspace/didChangeWatchedFiles', ctx.log.error, undefined, (): void => {
+      ctx.analyses.diskChanged();
+      importersChanged(ctx.analyses.withImports());
+    }),
+  );
   documents.onDidClose(
     guard('didClose', ctx.log.error, undefined, (e: { document: { uri: string } }): void => {
       ctx.analyses.delete(e.document.uri);
+      // Its importers read the file on disk from now on.
+      ctx.analyses.diskChanged();
+      importersChanged(ctx.analyses.importersOf(e.document.uri));
       pending.delete(e.document.uri);
       if (!ctx.client.pullDiagnostics) void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
     }),

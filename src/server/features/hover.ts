@@ -1,9 +1,10 @@
 // Hover: the core's Markdown for the thing under the cursor (see core/service/hover.ts), and,
 // on a model or variant that a probe measured (its declaration line, a variant's base, a
-// budget's target), the measurement beside the roofline (probe-markdown.ts).
+// budget's target), the measurement beside the roofline (probe-markdown.ts). A name an import
+// brings in shows what the file that declares it says (core/service/imported-names.ts).
 
 import type { Hover } from 'vscode-languageserver/node';
-import { hoverAt, type SourceFile, type TextRange } from '../../core/index.js';
+import { hoverAt, importedHoverAt, type SourceFile, type TextRange } from '../../core/index.js';
 import { toRange } from '../convert.js';
 import { offsetOf, openDocument, type ServerContext } from '../context.js';
 import { guard } from '../guard.js';
@@ -16,7 +17,8 @@ export function registerHover(ctx: ServerContext): void {
       if (!found) return null;
       const { doc, analyzed } = found;
       const offset = offsetOf(doc, params.position);
-      const h = hoverAt(analyzed.text, analyzed.analysis, offset);
+      // A name an import brings in is described from the file that declares it.
+      const h = importedHoverAt(analyzed.compilation, offset) ?? hoverAt(analyzed.text, analyzed.analysis, offset);
       const named = ctx.probes.hasAny(doc.uri) ? modelNamedAt(analyzed.analysis.file, offset) : undefined;
       const shown = named && ctx.probes.get(doc.uri, named.name, doc.version, analyzed.text, analyzed.analysis.file);
       if (!h && !shown) return null;

@@ -1,0 +1,122 @@
+// Issue 18, part 4, in the language server over real JSON-RPC (in process): imports are read
+// from the open documents first, then from disk; a change to an imported file re-diagnoses its
+// importers (pulled and pushed); each file's diagnostics are published on that file; go to
+// definition and hover lead across files; an unchanged import is not parsed again per keystroke.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { DocumentDiagnosticReport, Hover, LocationLink } from 'vscode-languageserver/node';
+import { MINIMAL_CAPABILITIES, positionAt, startSession, until, type TestSession } from './harness.js';
+
+// Linear(64, 64, bias: false) = 4,096 params; the library's block holds two, Base four blocks.
+const LIB = ['d = 64', 'block Pair {', '  a = Linear(d, d, bias: false)', '  b = Linear(d, d, bias: false)', '}', 'model Base {', '  body = Pair * 4', '}', ''].join('\n');
+const EXP = ['import "lib/blocks.npas"', 'variant Shared of Base {', '  share body: all', '}', 'model Mine {', '  body = Pair * 2', '}', 'budget Shared {', '  params.stored <= 8192', '}', ''].join('\n');
+
+let dir: string;
+let libUri: string;
+let expUri: string;
+let s: TestSession;
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'npas-lsp-multi-'));
+  // The library exists on disk only; the experiments file is open.
+  const libPath = join(dir, 'lib', 'blocks.npas');
+  mkdirSync(join(dir, 'lib'));
+  writeFileSync(libPath, LIB);
+  libUri = pathToFileURL(libPath).href;
+  expUri = pathToFileURL(join(dir, 'exp.npas')).href;
+  s = await startSession();
+  await s.open(expUri, EXP);
+});
+after(async () => {
+  await s.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const at = positionAt;
+const pull = async (uri: string, previousResultId?: string): Promise<DocumentDiagnosticReport> =>
+  s.client.sendRequest<DocumentDiagnosticReport>('textDocument/diagnostic', { textDocument: { uri }, ...(previousResultId ? { previousResultId } : {}) });
+const items = (r: DocumentDiagnosticReport): { code: unknown; line: number; message: string }[] =>
+  r.kind === 'full' ? r.items.map((d) => ({ code: d.code, line: d.range.start.line, message: typeof d.message === 'string' ? d.message : d.message.value })) : [];
+
+test('an import read from disk: the importer is clean and meets its budget (one shared Pair: 2 × 4,096)', async () => {
+  assert.deepEqual(items(await pull(expUri)), []);
+});
+
+test('go to definition leads to the file that declares an imported block, model or path', async () => {
+  const links = await s.client.sendRequest<LocationLink[]>('textDocument/definition', { textDocument: { uri: expUri }, position: at(EXP, 'Pair * 2', 1) });
+  assert.equal(links.length, 1);
+  assert.equal(links[0]!.targetUri, libUri);
+  assert.deepEqual(links[0]!.targetSelectionRange, { start: at(LIB, 'Pair {'), end: at(LIB, 'Pair {', 4) });
+  assert.deepEqual(links[0]!.targetRange.start, at(LIB, 'block Pair'));
+  assert.deepEqual(links[0]!.originSelectionRange, { start: at(EXP, 'Pair * 2'), end: at(EXP, 'Pair * 2', 4) });
+  const base = await s.client.sendRequest<LocationLink[]>('textDocument/definition', { textDocument: { uri: expUri }, position: at(EXP, 'Base {', 2) });
+  assert.deepEqual([base[0]!.targetUri, base[0]!.targetSelectionRange.start], [libUri, at(LIB, 'Base {')]);
+  const path = await s.client.sendRequest<LocationLink[]>('textDocument/definition', { textDocument: { uri: expUri }, position: at(EXP, 'lib/blocks', 3) });
+  assert.deepEqual([path[0]!.targetUri, path[0]!.targetRange.start], [libUri, { line: 0, character: 0 }]);
+});
+
+test('hover on an imported name says what it is and which file declares it', async () => {
+  const h = await s.client.sendRequest<Hover>('textDocument/hover', { textDocument: { uri: expUri }, position: at(EXP, 'Pair * 2', 2) });
+  const value = (h.contents as { value: string }).value;
+  assert.match(value, /block \*\*Pair\*\* — imported from `blocks\.npas`/);
+  assert.match(value, /block Pair \{/);
+});
+
+test('an open imported document is read instead of the disk; editing it re-diagnoses the importer, its own errors stay on it', async () => {
+  const before = await pull(expUri);
+  assert.equal(before.kind, 'full');
+  // Opened with d = 128: one shared Pair is now 2 × 128² = 32,768, over the importer's budget.
+  const wider = LIB.replace('d = 64', 'd = 128');
+  await s.open(libUri, wider);
+  const after = await pull(expUri, before.kind === 'full' ? before.resultId : undefined);
+  assert.deepEqual(items(after).map((d) => [d.code, d.line]), [['npas-budget-violated', 8]]);
+  assert.match(items(after)[0]!.message, /32,768/);
+  // An error written in the library is published on the library, not on its importer.
+  const broken = wider.replace('model Base {', 'x = nothing\nmodel Base {');
+  await s.replace(libUri, broken, 2);
+  assert.deepEqual(items(await pull(libUri)).map((d) => [d.code, d.line]), [['npas-name-unknown', 5]]);
+  assert.ok(items(await pull(expUri)).every((d) => d.code !== 'npas-name-unknown'));
+  // Closed again: the importer reads the disk's d = 64 and meets its budget.
+  await s.client.sendNotification('textDocument/didClose', { textDocument: { uri: libUri } });
+  assert.deepEqual(items(await pull(expUri)), []);
+});
+
+test('a keystroke in the importer does not parse an unchanged import again', async () => {
+  const first = s.server.analyses.get(s.server.documents.get(expUri)!);
+  await s.replace(expUri, EXP + '# a comment\n', 5);
+  await until(() => s.server.documents.get(expUri)?.version === 5, 'the edit');
+  const second = s.server.analyses.get(s.server.documents.get(expUri)!);
+  assert.notEqual(second.compilation, first.compilation);
+  assert.equal(second.compilation.imported[0]!.file, first.compilation.imported[0]!.file, 'the same parsed tree of blocks.npas');
+});
+
+test('a missing import is a diagnostic at its path', async () => {
+  const uri = pathToFileURL(join(dir, 'missing.npas')).href;
+  const text = 'import "nope.npas"\nx = 1\n';
+  await s.open(uri, text);
+  assert.deepEqual(items(await pull(uri)).map((d) => [d.code, d.line]), [['npas-import-missing', 0]]);
+});
+
+test('pushed diagnostics: a change to an open library is pushed to its open importers', async () => {
+  const push = await startSession({ capabilities: MINIMAL_CAPABILITIES });
+  try {
+    const lib = 'file:///mem/lib.npas';
+    const exp = 'file:///mem/exp.npas';
+    const first = push.nextDiagnostics(exp);
+    await push.open(lib, LIB);
+    await push.open(exp, 'import "lib.npas"\nbudget Base {\n  params.stored <= 32768\n}\n');
+    assert.deepEqual((await first).diagnostics, []);
+    const changed = push.nextDiagnostics(exp, (p) => p.diagnostics.length > 0);
+    await push.replace(lib, LIB.replace('d = 64', 'd = 65'), 2);
+    const pushed = await changed;
+    assert.deepEqual(pushed.diagnostics.map((d) => [d.code, d.range.start.line]), [['npas-budget-violated', 2]]);
+    // Four Pairs of two 65×65 matrices.
+    assert.match(String(pushed.diagnostics[0]!.message), /33,800/);
+  } finally {
+    await push.close();
+  }
+});
