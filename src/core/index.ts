@@ -28,7 +28,7 @@ export { expectedDistinct } from './analysis/routing.js';
 export { DEVICES, DEVICE_NAMES, findDevice, peakFlopsFor, type DeviceProfile, type PeakTable } from './analysis/devices.js';
 export { parseDeviceProfiles, type ParsedDevices } from './analysis/device-profiles.js';
 export { isDType, DTYPE_NAMES, DTYPE_BITS } from './analysis/dtypes.js';
-export { resolvePrecision, PRECISION_CLASSES } from './analysis/precision.js';
+export { resolvePrecision, precisionFromSettings, PRECISION_CLASSES } from './analysis/precision.js';
 export { BUDGET_METRICS } from './analysis/budgets.js';
 export type { Diagnostic, Severity } from './diagnostics/diagnostic.js';
 export { DIAGNOSTIC_CODES, type DiagnosticCode } from './diagnostics/codes.js';

@@ -7,6 +7,7 @@
 
 import * as vscode from 'vscode';
 import { baseName, confirmReplace, sibling, writeText } from './output-files.js';
+import { PRECISION_SETTING_KEYS } from '../protocol/lsp-extensions.js';
 import type { AnalysisSettings } from './settings-schema.js';
 
 export type ExportOutcome =
@@ -70,7 +71,9 @@ type BudgetRun = { readonly kind: 'report'; readonly json: string } | { readonly
 /** `npas budget FILE --json`'s report of `text` at the given settings: the CLI's own functions, called directly. */
 async function budgetJson(file: string, text: string, analysis: AnalysisSettings): Promise<BudgetRun> {
   const { budgetAnalysis, budgetJsonText } = await import('../cli/commands/budget.js');
-  const result = budgetAnalysis(file, text, { seq: analysis.sequenceLength, batch: analysis.batchSize, dtype: analysis.dtype, device: analysis.device });
+  const { PRECISION_CLASSES, precisionFromSettings } = await import('../core/index.js');
+  const precision = precisionFromSettings(Object.fromEntries(PRECISION_CLASSES.map((c) => [c, analysis[PRECISION_SETTING_KEYS[c]]])));
+  const result = budgetAnalysis(file, text, { seq: analysis.sequenceLength, batch: analysis.batchSize, dtype: analysis.dtype, device: analysis.device, precision });
   // Violated budgets are still a report.
   return result.kind === 'errors' ? result : { kind: 'report', json: budgetJsonText(result.models) };
 }

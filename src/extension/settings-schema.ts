@@ -7,6 +7,11 @@ export const DEVICES = ['H100', 'H200', 'H20', 'B200', 'A100', 'A100-40GB', 'L40
 export const PROBE_PROVIDERS = ['cuda', 'cpu'] as const;
 
 export type DTypeName = (typeof DTYPES)[number];
+/** A per-class dtype setting: 'default' sets nothing (the spec's `precision`, then `dtype`). */
+export type ClassDTypeName = 'default' | DTypeName;
+export const CLASS_DTYPES: readonly ClassDTypeName[] = ['default', ...DTYPES];
+/** The master copy may also be absent. */
+export const MASTER_DTYPES: readonly (ClassDTypeName | 'none')[] = [...CLASS_DTYPES, 'none'];
 export type DeviceName = (typeof DEVICES)[number];
 export type ProbeProvider = (typeof PROBE_PROVIDERS)[number];
 
@@ -16,6 +21,14 @@ export interface AnalysisSettings {
   readonly batchSize: number;
   readonly dtype: DTypeName;
   readonly device: DeviceName;
+  readonly weightsDtype: ClassDTypeName;
+  readonly expertsDtype: ClassDTypeName;
+  readonly kvDtype: ClassDTypeName;
+  readonly activationsDtype: ClassDTypeName;
+  readonly computeDtype: ClassDTypeName;
+  readonly gradientsDtype: ClassDTypeName;
+  readonly masterDtype: ClassDTypeName | 'none';
+  readonly optimizerDtype: ClassDTypeName;
 }
 
 export interface ProbeSettings {
@@ -43,11 +56,23 @@ const oneOf =
     typeof v === 'string' && (values as readonly string[]).includes(v);
 const anyString = (v: unknown): v is string => typeof v === 'string';
 
+function classRule(key: string): SettingRule<ClassDTypeName> {
+  return { id: `npas.analysis.${key}`, check: oneOf(CLASS_DTYPES), fallback: 'default', expected: `one of ${CLASS_DTYPES.join(', ')}` };
+}
+
 export const ANALYSIS_RULES: { readonly [K in keyof AnalysisSettings]: SettingRule<AnalysisSettings[K]> } = {
   sequenceLength: { id: 'npas.analysis.sequenceLength', check: positiveInteger, fallback: 4096, expected: `an integer from 1 to ${MAX_COUNT_SETTING}` },
   batchSize: { id: 'npas.analysis.batchSize', check: positiveInteger, fallback: 1, expected: `an integer from 1 to ${MAX_COUNT_SETTING}` },
   dtype: { id: 'npas.analysis.dtype', check: oneOf(DTYPES), fallback: 'bf16', expected: `one of ${DTYPES.join(', ')}` },
   device: { id: 'npas.analysis.device', check: oneOf(DEVICES), fallback: 'H100', expected: `one of ${DEVICES.join(', ')}` },
+  weightsDtype: classRule('weightsDtype'),
+  expertsDtype: classRule('expertsDtype'),
+  kvDtype: classRule('kvDtype'),
+  activationsDtype: classRule('activationsDtype'),
+  computeDtype: classRule('computeDtype'),
+  gradientsDtype: classRule('gradientsDtype'),
+  masterDtype: { id: 'npas.analysis.masterDtype', check: oneOf(MASTER_DTYPES), fallback: 'default', expected: `one of ${MASTER_DTYPES.join(', ')}` },
+  optimizerDtype: classRule('optimizerDtype'),
 };
 
 export const PROBE_RULES: { readonly [K in keyof ProbeSettings]: SettingRule<ProbeSettings[K]> } = {

@@ -25,8 +25,8 @@ export class SettingsReader {
 
   analysis(): AnalysisSettings {
     const c = vscode.workspace.getConfiguration();
-    const r = ANALYSIS_RULES;
-    return { sequenceLength: this.read(c, r.sequenceLength), batchSize: this.read(c, r.batchSize), dtype: this.read(c, r.dtype), device: this.read(c, r.device) };
+    const read = <K extends keyof AnalysisSettings>(k: K): AnalysisSettings[K] => this.read(c, ANALYSIS_RULES[k] as SettingRule<AnalysisSettings[K]>);
+    return Object.fromEntries((Object.keys(ANALYSIS_RULES) as (keyof AnalysisSettings)[]).map((k) => [k, read(k)])) as unknown as AnalysisSettings;
   }
 
   probe(): ProbeSettings {

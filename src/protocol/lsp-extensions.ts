@@ -67,7 +67,31 @@ export interface AnalysisSettingsJson {
   readonly batchSize: number;
   readonly dtype: string;
   readonly device: string;
+  /** One dtype per tensor class (PRECISION_SETTING_KEYS); 'default' or absent: the model's `precision` statement, else `dtype` and the engine's rules. */
+  readonly weightsDtype?: string;
+  readonly expertsDtype?: string;
+  readonly kvDtype?: string;
+  readonly activationsDtype?: string;
+  readonly computeDtype?: string;
+  readonly gradientsDtype?: string;
+  readonly masterDtype?: string;
+  readonly optimizerDtype?: string;
 }
+
+/** The per-class dtype settings under `npas.analysis`, by the engine's precision class. */
+export const PRECISION_SETTING_KEYS = {
+  weights: 'weightsDtype',
+  experts: 'expertsDtype',
+  kv: 'kvDtype',
+  activations: 'activationsDtype',
+  compute: 'computeDtype',
+  gradients: 'gradientsDtype',
+  master: 'masterDtype',
+  optimizer: 'optimizerDtype',
+} as const;
+
+/** The value of a per-class dtype setting that sets nothing. */
+export const DEFAULT_PRECISION_SETTING = 'default';
 
 export interface ParamCountsJson {
   readonly stored: string;

@@ -3,8 +3,8 @@
 // otherwise, and from `initializationOptions` before either arrives. An invalid value is
 // ignored, its default used, and one warning logged for it (not one per re-read).
 
-import { DEFAULT_OPTIONS, DEVICE_NAMES, DTYPE_NAMES, findDevice, isDType, type AnalysisOptions, type DType } from '../core/index.js';
-import type { AnalysisSettingsJson } from '../protocol/lsp-extensions.js';
+import { DEFAULT_OPTIONS, DEVICE_NAMES, DTYPE_NAMES, PRECISION_CLASSES, findDevice, isDType, precisionFromSettings, type AnalysisOptions, type DType, type Precision } from '../core/index.js';
+import { DEFAULT_PRECISION_SETTING, PRECISION_SETTING_KEYS, type AnalysisSettingsJson } from '../protocol/lsp-extensions.js';
 
 export interface AnalysisSettings extends AnalysisSettingsJson {
   readonly dtype: DType;
@@ -19,8 +19,12 @@ export const DEFAULT_SETTINGS: AnalysisSettings = {
 
 /** The engine's options for these settings. */
 export function analysisOptions(s: AnalysisSettings): Partial<AnalysisOptions> {
-  return { seq: s.sequenceLength, batch: s.batchSize, dtype: s.dtype, device: s.device };
+  const precision = precisionFromSettings(Object.fromEntries(PRECISION_CLASSES.map((c) => [c, s[PRECISION_SETTING_KEYS[c]]])) as Partial<Record<keyof Precision, string>>);
+  return { seq: s.sequenceLength, batch: s.batchSize, dtype: s.dtype, device: s.device, ...(Object.keys(precision).length > 0 ? { precision } : {}) };
 }
+
+/** Every key of the `analysis` section: the four settings and one dtype per tensor class. */
+const SETTING_KEYS: readonly string[] = ['sequenceLength', 'batchSize', 'dtype', 'device', ...Object.values(PRECISION_SETTING_KEYS)];
 
 /** Largest sequence length or batch accepted (the engine's budget settings use the same bound). */
 const MAX_SETTING = 1 << 30;
@@ -32,7 +36,7 @@ const MAX_SETTING = 1 << 30;
 export function findAnalysisSection(raw: unknown): Record<string, unknown> | undefined {
   if (!isObject(raw)) return undefined;
   const flat: Record<string, unknown> = {};
-  for (const key of ['sequenceLength', 'batchSize', 'dtype', 'device']) {
+  for (const key of SETTING_KEYS) {
     const dotted = raw[`npas.analysis.${key}`];
     if (dotted !== undefined) flat[key] = dotted;
   }
@@ -40,7 +44,7 @@ export function findAnalysisSection(raw: unknown): Record<string, unknown> | und
   if (isObject(raw.settings)) return findAnalysisSection(raw.settings);
   if (isObject(raw.npas)) return findAnalysisSection(raw.npas);
   if (isObject(raw.analysis)) return raw.analysis;
-  if (['sequenceLength', 'batchSize', 'dtype', 'device'].some((k) => k in raw)) return raw;
+  if (SETTING_KEYS.some((k) => k in raw)) return raw;
   return undefined;
 }
 
@@ -70,6 +74,13 @@ export class SettingsStore {
       dtype: this.check('dtype', s.dtype, (v) => (typeof v === 'string' && isDType(v) ? v : undefined), DEFAULT_SETTINGS.dtype, `one of ${DTYPE_NAMES.join(', ')}`),
       device: this.check('device', s.device, (v) => (typeof v === 'string' ? findDevice(v)?.name : undefined), DEFAULT_SETTINGS.device, `one of ${DEVICE_NAMES.join(', ')}`),
     };
+    // One dtype per tensor class: 'default' (or absent) sets nothing.
+    for (const c of PRECISION_CLASSES) {
+      const key = PRECISION_SETTING_KEYS[c];
+      const allowed = [DEFAULT_PRECISION_SETTING, ...DTYPE_NAMES, ...(c === 'master' ? ['none'] : [])];
+      const v = this.check(key, s[key], (x) => (typeof x === 'string' && allowed.includes(x) ? x : undefined), DEFAULT_PRECISION_SETTING, `one of ${allowed.join(', ')}`);
+      if (v !== DEFAULT_PRECISION_SETTING) (next as { -readonly [K in keyof AnalysisSettings]?: AnalysisSettings[K] })[key] = v;
+    }
     const changed = JSON.stringify(next) !== JSON.stringify(this.value);
     if (changed) {
       this.value = next;

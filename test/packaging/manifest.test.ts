@@ -10,8 +10,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMMAND_IDS } from '../../src/extension/command-ids.js';
 import { ANALYSIS_RULES, DEVICES, DTYPES, MAX_COUNT_SETTING, PROBE_PROVIDERS, PROBE_RULES, checkSetting } from '../../src/extension/settings-schema.js';
-import { DEFAULT_OPTIONS, DEVICES as CORE_DEVICES, LAYER_KINDS, analyze, isDType } from '../../src/core/index.js';
+import { DEFAULT_OPTIONS, DEVICES as CORE_DEVICES, LAYER_KINDS, PRECISION_CLASSES, analyze, isDType, precisionFromSettings } from '../../src/core/index.js';
 import { KEYWORDS, WRITTEN_SUFFIXES } from '../../src/core/syntax/token.js';
+import { PRECISION_SETTING_KEYS } from '../../src/protocol/lsp-extensions.js';
 
 const root = join(__dirname, '..', '..');
 const json = <T>(path: string): T => JSON.parse(readFileSync(join(root, path), 'utf8')) as T;
@@ -244,4 +245,18 @@ test('snippets: each one, expanded with its defaults, is a spec the engine analy
     assert.deepEqual(errors, [], `${name}:\n${spec}`);
     assert.ok(result.models.length >= 1, name);
   }
+});
+
+test('settings: one dtype per tensor class, as the CLI and the engine name them', () => {
+  const props = manifest.contributes.configuration.properties;
+  for (const c of PRECISION_CLASSES) {
+    const id = `npas.analysis.${PRECISION_SETTING_KEYS[c]}`;
+    assert.equal(id, `npas.analysis.${c}Dtype`);
+    assert.equal(props[id]?.default, 'default', id);
+    assert.deepEqual(props[id]?.enum, ['default', ...DTYPES, ...(c === 'master' ? ['none'] : [])], id);
+  }
+  assert.deepEqual(checkSetting(ANALYSIS_RULES.expertsDtype, 'mxfp4'), { value: 'mxfp4' });
+  assert.equal(checkSetting(ANALYSIS_RULES.expertsDtype, 'none').value, 'default');
+  assert.deepEqual(checkSetting(ANALYSIS_RULES.masterDtype, 'none'), { value: 'none' });
+  assert.deepEqual(precisionFromSettings({ experts: 'mxfp4', kv: 'default', master: 'none' }), { experts: 'mxfp4', master: 'none' });
 });

@@ -155,3 +155,24 @@ test('a minimal client gets plain Locations, flat symbols, and snippets as plain
     await s.close();
   }
 });
+
+test('per-class dtype settings reach the analysis over the spec\'s precision statement; a bad one is warned about', async () => {
+  // The spec declares an fp8 cache; kvDtype: fp32 in the settings wins: 2 · 128 · 4,096 · 4 bytes = 4 MiB.
+  const spec = SPEC.replace('body = B * 2\n', 'body = B * 2\n  precision kv: fp8\n');
+  const s = await startSession({ capabilities: MINIMAL_CAPABILITIES, initializationOptions: { analysis: { kvDtype: 'fp32', masterDtype: 'fp64' } } });
+  try {
+    await s.open(URI, spec);
+    const r = await s.client.sendRequest<ModelReportsResult>(MODEL_REPORTS_METHOD, { uri: URI });
+    assert.equal(r.models[0]!.kvCacheBytes, String(2 * 128 * 4096 * 4));
+    assert.equal(r.settings.kvDtype, 'fp32');
+    assert.equal(r.settings.masterDtype, undefined, 'a bad value sets nothing');
+    assert.ok(s.logs.some((l) => l.type === 2 && /^npas\.analysis\.masterDtype: "fp64" is not one of default, fp32, .*, none; using the default default$/.test(l.message)));
+    // Without the setting the spec's fp8 cache applies: 2 · 128 · 4,096 · 1 byte.
+    await s.client.sendNotification('workspace/didChangeConfiguration', { settings: { npas: { analysis: { kvDtype: 'default' } } } });
+    await until(() => s.server.settings.current.kvDtype === undefined, 'the settings change');
+    const after = await s.client.sendRequest<ModelReportsResult>(MODEL_REPORTS_METHOD, { uri: URI });
+    assert.equal(after.models[0]!.kvCacheBytes, String(2 * 128 * 4096));
+  } finally {
+    await s.close();
+  }
+});

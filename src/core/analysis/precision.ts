@@ -8,7 +8,7 @@
 // - Adam's two moments are fp32;
 // - matmuls run in the activations' type (W4A16 computes in bf16, at the bf16 peak).
 
-import { isTrainingFloat, DTYPE_BITS } from './dtypes.js';
+import { isDType, isTrainingFloat, DTYPE_BITS } from './dtypes.js';
 import type { AnalysisOptions, Precision } from './report-types.js';
 
 export function resolvePrecision(options: Pick<AnalysisOptions, 'dtype' | 'precision'>): Precision {
@@ -41,3 +41,19 @@ export const PRECISION_CLASS_DOCS: Readonly<Record<keyof Precision, string>> = {
   master: 'The fp32 master copy of mixed-precision training, or none (default: fp32 unless the weights are 32-bit).',
   optimizer: 'Each of Adam\'s two moments (default: fp32).',
 };
+
+/**
+ * The classes a set of per-class settings sets (the editor's `npas.analysis.<class>Dtype`): a
+ * dtype name sets its class, `none` the master copy; anything else (`default`, absent, a bad
+ * value the caller already reported) sets nothing.
+ */
+export function precisionFromSettings(values: Partial<Record<keyof Precision, string | undefined>>): Partial<Precision> {
+  const out: { -readonly [K in keyof Precision]?: Precision[K] } = {};
+  for (const c of PRECISION_CLASSES) {
+    const v = values[c];
+    if (v === undefined) continue;
+    if (c === 'master' && v === 'none') out.master = 'none';
+    else if (isDType(v)) out[c] = v;
+  }
+  return out;
+}
