@@ -2,7 +2,7 @@
 // `--src-seq`, `--batch`, `--dtype`, one `--<class>-dtype` per precision class, `--loss`,
 // `--device` and `--devices FILE`), checked once, the same way.
 
-import { DEVICE_NAMES, DTYPE_NAMES, PRECISION_CLASSES, findDevice, isDType, parseDeviceProfiles, type AnalysisOptions, type DeviceProfile, type LossMode, type Precision } from '../core/index.js';
+import { DEFAULT_OPTIONS, DEVICE_NAMES, DTYPE_NAMES, PRECISION_CLASSES, findDevice, isDType, parseDeviceProfiles, type AnalysisOptions, type DeviceProfile, type LossMode, type Precision } from '../core/index.js';
 import { positiveIntFlag, type FlagSpec } from './args.js';
 import { CliError, type CliIO } from './io.js';
 import { readSpec } from './commands/read-spec.js';
@@ -17,6 +17,8 @@ export const ANALYSIS_FLAGS: readonly FlagSpec[] = [
   { name: 'dtype', takesValue: true, value: 'T' },
   ...PRECISION_CLASSES.map((c) => ({ name: precisionFlag(c), takesValue: true, value: c === 'master' ? 'T|none' : 'T' })),
   { name: 'loss', takesValue: true, value: 'full|fused|chunked:N' },
+  { name: 'shared-prefix', takesValue: true, value: 'N' },
+  { name: 'continuations', takesValue: true, value: 'K' },
   { name: 'device', takesValue: true, value: 'D' },
   { name: 'devices', takesValue: true, value: 'FILE.json' },
 ];
@@ -53,6 +55,16 @@ export function readAnalysisFlags(flags: ReadonlyMap<string, string | true>, io?
   if (Object.keys(precision).length > 0) o.precision = precision;
   const loss = str('loss');
   if (loss) o.loss = readLoss(loss);
+  // A prompt of N tokens shared by K continuations of seq − N tokens (docs/language.md, "Shared prompts").
+  const prefix = str('shared-prefix');
+  const continuations = str('continuations');
+  if (prefix !== undefined || continuations !== undefined) {
+    const tokens = prefix === undefined ? 0 : nonNegativeIntFlag(prefix, 'shared-prefix');
+    const k = continuations === undefined ? 2 : positiveIntFlag(continuations, 'continuations');
+    const seq = o.seq ?? DEFAULT_SEQ;
+    if (tokens >= seq) throw new CliError(`--shared-prefix ${tokens} must be below --seq ${seq}: each continuation needs a token of its own`);
+    o.sharedPrefix = { tokens, continuations: k };
+  }
   const devicesFile = str('devices');
   let devices: readonly DeviceProfile[] = [];
   if (devicesFile) {
@@ -66,6 +78,14 @@ export function readAnalysisFlags(flags: ReadonlyMap<string, string | true>, io?
     o.device = d.name;
   }
   return o;
+}
+
+/** The engine's default sequence length, for checking --shared-prefix against an absent --seq. */
+const DEFAULT_SEQ = DEFAULT_OPTIONS.seq;
+
+function nonNegativeIntFlag(text: string, flag: string): number {
+  if (text === '0') return 0;
+  return positiveIntFlag(text, flag);
 }
 
 /** `full`, `fused`, or `chunked:TOKENS` (e.g. `chunked:4Ki`). */

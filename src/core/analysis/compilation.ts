@@ -101,7 +101,7 @@ export interface CompiledModel {
 
 /** The options' identity, for memo keys. */
 const optionsKey = (o: AnalysisOptions): string =>
-  `${o.seq}|${o.srcSeq ?? ''}|${o.batch}|${o.dtype}|${o.device}|${JSON.stringify(o.precision ?? {})}|${JSON.stringify(o.loss ?? {})}|${(o.devices ?? []).map(deviceKey).join(',')}`;
+  `${o.seq}|${o.srcSeq ?? ''}|${o.sharedPrefix ? `${o.sharedPrefix.tokens}/${o.sharedPrefix.continuations}` : ''}|${o.batch}|${o.dtype}|${o.device}|${JSON.stringify(o.precision ?? {})}|${JSON.stringify(o.loss ?? {})}|${(o.devices ?? []).map(deviceKey).join(',')}`;
 /** A user device's identity: every number it contributes. */
 const deviceKey = (d: DeviceProfile): string => JSON.stringify([d.name, d.peakFlops, d.bandwidth, String(d.memoryBytes), d.links]);
 
@@ -522,6 +522,15 @@ function checkedOptions(o: AnalysisOptions, sink: DiagnosticSink): AnalysisOptio
     if (!valid) {
       sink.error('npas-eval-range', `the analysis setting loss must be full, fused or chunked with a positive chunk of tokens; using full`, { start: 0, end: 0 });
       out.loss = { kind: 'full' };
+    }
+  }
+  const share: unknown = o.sharedPrefix;
+  if (share !== undefined) {
+    const p = share as Partial<{ tokens: unknown; continuations: unknown }>;
+    const int = (v: unknown, min: number): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
+    if (!int(p.tokens, 0) || !int(p.continuations, 1) || (p.tokens as number) >= out.seq) {
+      sink.error('npas-eval-range', `the analysis setting sharedPrefix needs 0 ≤ tokens < seq (${out.seq}) and at least one continuation; analysing without a shared prompt`, { start: 0, end: 0 });
+      delete out.sharedPrefix;
     }
   }
   if (!findDevice(String(o.device), o.devices)) {

@@ -85,6 +85,44 @@ function cachedTokens(e: AttentionEntry, s: number): bigint {
   return big(reach === undefined ? s : Math.min(s, reach));
 }
 
+/**
+ * A shared prompt (`AnalysisOptions.sharedPrefix`): each sequence is P prompt tokens and k
+ * continuations of C = S − P tokens, every continuation attending to the prompt and to its own
+ * earlier tokens (the block-sparse mask of prefix sharing). With no shared prompt, P = 0 and k = 1.
+ */
+interface PromptSharing {
+  readonly prompt: number;
+  readonly continuations: number;
+  /** Tokens a sequence computes: P + k·C. */
+  readonly processed: number;
+  /** Keys attended over the prefill, from the unshared count f(s) of a prefix of s tokens: f(P) + k·(f(S) − f(P)). */
+  keys(f: (s: number) => bigint): bigint;
+  /** Positions cached of n = min(S, reach) per continuation: the prompt's share once, each continuation's own k times. */
+  cached(n: bigint): bigint;
+}
+
+function promptSharing(S: number, share: AnalysisOptions['sharedPrefix']): PromptSharing {
+  // A budget measured at a seq not above the prompt (`kv(seq: 256)` with a 512-token prompt)
+  // leaves no continuation: it is measured without sharing.
+  const valid = share !== undefined && share.tokens < S;
+  const P = valid ? share.tokens : 0;
+  const k = valid ? share.continuations : 1;
+  const C = S - P;
+  const K = big(k);
+  return {
+    prompt: P,
+    continuations: k,
+    processed: P + k * C,
+    keys: (f) => f(P) + K * (f(S) - f(P)),
+    cached: (n) => {
+      // The cache keeps the last n positions of each continuation: min(C, n) of its own, the
+      // rest from the shared prompt.
+      const own = n < big(C) ? n : big(C);
+      return n - own + K * own;
+    },
+  };
+}
+
 /** Marks top-level members that form an encoder: only bidirectional self-attention, in a model with cross-attention. */
 export function classifyEncoders(members: readonly Totals[]): boolean[] {
   const hasCross = members.some((t) => [...t.attention.values()].some((e) => e.info.cross));
@@ -123,9 +161,11 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
   let stateElements = 0n;
   let stateFixedBits = 0n;
   const prefix = parallel?.prefixTokens ?? 0;
+  const sharing = promptSharing(S, options.sharedPrefix);
+  const k = sharing.continuations;
   for (const m of members) {
     const t = m.totals;
-    const tokens = m.encoder ? src : S;
+    const tokens = m.encoder ? src : sharing.processed;
     const trainableShare = Q.isZero(t.flops) ? Q.ZERO : Q.div(t.trainableFlops, t.flops);
     // Per-stream members: P× in decode; P× in prefill, training and the cache unless the
     // workers share one cache (then the prompt and its cache exist once).
@@ -153,37 +193,37 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
       const crossKv = Q.mul(t.crossKvFlops, Q.fromInt(src));
       prefillWeights = Q.add(prefillWeights, crossKv);
       trainableWeights = Q.add(trainableWeights, Q.mul(crossKv, trainableShare));
-      if (!m.encoder) decode = Q.add(decode, t.flops);
+      if (!m.encoder) decode = Q.add(decode, Q.mul(t.flops, Q.fromInt(k)));
     }
     for (const e of t.attention.values()) {
       if (streams > 1 && prefix > 0 && e.info.causal && !e.info.cross) {
         // Each stream's m learned prefix tokens sit in front of its cache: every query attends
         // to them too, and the cache holds them (ParScale's ParscaleCache).
-        prefillAttention = Q.add(prefillAttention, Q.mul(keyFlops(e), Q.fromBigInt(big(S) * big(prefix))));
-        if (!m.encoder) decode = Q.add(decode, Q.mul(decodeKeyFlops(e), Q.fromInt(prefix)));
+        prefillAttention = Q.add(prefillAttention, Q.mul(keyFlops(e), Q.fromBigInt(big(sharing.processed) * big(prefix))));
+        if (!m.encoder) decode = Q.add(decode, Q.mul(decodeKeyFlops(e), Q.fromInt(prefix * k)));
         kvElements = Q.add(kvElements, Q.mul(e.producers, Q.fromBigInt(big(prefix) * big(e.info.kvElementsPerToken))));
       }
       const per = keyFlops(e);
       const decodePer = decodeKeyFlops(e);
       const w = e.info.window;
       if (e.info.cross) {
-        prefillAttention = Q.add(prefillAttention, Q.mul(per, Q.fromBigInt(big(S) * big(src))));
-        decode = Q.add(decode, Q.mul(decodePer, Q.fromInt(src)));
+        prefillAttention = Q.add(prefillAttention, Q.mul(per, Q.fromBigInt(big(sharing.processed) * big(src))));
+        decode = Q.add(decode, Q.mul(decodePer, Q.fromInt(src * k)));
         kvElements = Q.add(kvElements, Q.mul(e.producers, Q.fromBigInt(big(src) * big(e.info.kvElementsPerToken))));
       } else if (e.info.causal && e.info.chunk !== undefined) {
         // A chunked layer's cache and a decode step's keys are capped at one chunk, as a window's are.
         const c = e.info.chunk;
-        prefillAttention = Q.add(prefillAttention, Q.mul(per, Q.fromBigInt(chunkedKeys(S, c))));
-        if (!m.encoder) decode = Q.add(decode, Q.mul(decodePer, Q.fromInt(Math.min(S, c))));
-        kvElements = Q.add(kvElements, Q.mul(e.producers, Q.fromBigInt(cachedTokens(e, S) * big(e.info.kvElementsPerToken))));
+        prefillAttention = Q.add(prefillAttention, Q.mul(per, Q.fromBigInt(sharing.keys((s) => chunkedKeys(s, c)))));
+        if (!m.encoder) decode = Q.add(decode, Q.mul(decodePer, Q.fromInt(Math.min(S, c) * k)));
+        kvElements = Q.add(kvElements, Q.mul(e.producers, Q.fromBigInt(sharing.cached(cachedTokens(e, S)) * big(e.info.kvElementsPerToken))));
       } else if (e.info.causal) {
-        prefillAttention = Q.add(prefillAttention, Q.mul(per, Q.fromBigInt(causalKeys(S, w))));
-        if (!m.encoder) decode = Q.add(decode, Q.mul(decodePer, Q.fromInt(Math.min(S, w ?? S))));
-        kvElements = Q.add(kvElements, Q.mul(e.producers, Q.fromBigInt(cachedTokens(e, S) * big(e.info.kvElementsPerToken))));
+        prefillAttention = Q.add(prefillAttention, Q.mul(per, Q.fromBigInt(sharing.keys((s) => causalKeys(s, w)))));
+        if (!m.encoder) decode = Q.add(decode, Q.mul(decodePer, Q.fromInt(Math.min(S, w ?? S) * k)));
+        kvElements = Q.add(kvElements, Q.mul(e.producers, Q.fromBigInt(sharing.cached(cachedTokens(e, S)) * big(e.info.kvElementsPerToken))));
       } else {
         // Bidirectional self-attention: every token sees the whole (windowed) sequence; no cache.
         prefillAttention = Q.add(prefillAttention, Q.mul(per, Q.fromBigInt(big(tokens) * big(Math.min(tokens, w ?? tokens)))));
-        if (!m.encoder) decode = Q.add(decode, Q.mul(decodePer, Q.fromInt(Math.min(S, w ?? S))));
+        if (!m.encoder) decode = Q.add(decode, Q.mul(decodePer, Q.fromInt(Math.min(S, w ?? S) * k)));
       }
     }
     if (streams > 1) {
@@ -196,16 +236,19 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
     }
   }
   const prefill = Q.add(prefillWeights, prefillAttention);
-  const perSequence = perSample ? Q.ONE : Q.fromInt(S);
+  // Per token of the k continuations' sequences (k·S, the tokens an unshared batch would run):
+  // the shared prompt's cost is spread over them.
+  const perSequence = perSample ? Q.ONE : Q.fromInt(S * k);
   const prefillPerToken = Q.div(prefill, perSequence);
   // Generation (SSN templates, MASA atoms) runs once per step: forward 2 FLOPs per MAC, backward twice that.
   const generationPerStep = 6n * whole.generationMacs;
-  const tokensPerStep = perSample ? B : B * big(S);
+  // Tokens a step computes and saves activations for (the prompt once per sequence).
+  const tokensPerStep = perSample ? B : B * big(sharing.processed);
   // Training = forward + input gradients (the weight operations once more, attention twice)
   // + weight gradients of the trainable weights only: 3 × forward when everything trains,
   // about 2 × forward for a frozen base with adapters.
   const trainPerSequence = Q.add(Q.add(Q.mul(Q.fromInt(2), prefillWeights), Q.mul(Q.fromInt(3), prefillAttention)), trainableWeights);
-  const trainPerToken = Q.add(Q.div(trainPerSequence, perSequence), Q.div(Q.fromBigInt(generationPerStep), Q.fromBigInt(tokensPerStep)));
+  const trainPerToken = Q.add(Q.div(trainPerSequence, perSequence), Q.div(Q.fromBigInt(generationPerStep), Q.fromBigInt(perSample ? B : B * big(S * k))));
 
   const precision = resolvePrecision(options);
   const kvCacheBytes = bytesOf(Q.ceil(Q.mul(kvElements, Q.fromBigInt(B))), precision.kv);

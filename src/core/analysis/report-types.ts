@@ -58,6 +58,20 @@ export interface AnalysisOptions {
   readonly devices?: readonly DeviceProfile[];
   /** How the training loss keeps its logits (default full). */
   readonly loss?: LossMode;
+  /**
+   * A prompt shared by several continuations (prefix sharing for preference tuning, parallel
+   * sampling): each of the batch's sequences is `tokens` prompt tokens followed by
+   * `continuations` continuations of seq − tokens tokens each, the prompt computed and cached
+   * once (model-metrics.ts has the formulas). Absent: one continuation per sequence.
+   */
+  readonly sharedPrefix?: SharedPrefix;
+}
+
+export interface SharedPrefix {
+  /** P: prompt tokens, shared; below seq. */
+  readonly tokens: number;
+  /** k: continuations of the prompt, each seq − P tokens long. */
+  readonly continuations: number;
 }
 
 export interface ParamCounts {

@@ -1,0 +1,83 @@
+// Shared prompts (`AnalysisOptions.sharedPrefix`, CLI --shared-prefix/--continuations;
+// docs/language.md, "Shared prompts"): P prompt tokens computed and cached once for k
+// continuations of C = S − P tokens, each attending to the prompt and to its own earlier tokens.
+// Expected values derived by hand here.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { analyze } from '../../../src/core/index.js';
+import { readAnalysisFlags } from '../../../src/cli/analysis-flags.js';
+
+const MODEL = (window = ''): string => `model M {
+  d = 64
+  block B {
+    attn = Attention(d, heads: 4${window})
+    mlp = MLP(d, 256, bias: false)
+  }
+  embed = Embedding(1000, d)
+  body = B * 2
+  head = Linear(d, 1000)
+}
+`;
+const S = 100;
+const P = 60;
+const k = 2;
+const C = S - P;
+const L = 2n;
+const W = L * (2n * 4n * 64n * 64n + 2n * 2n * 64n * 256n) + 2n * 64n * 1000n; // weight FLOPs per token
+const perKey = 2n * 4n * (16n + 16n);
+const kvPerToken = L * 2n * 64n; // elements, all layers
+const tri = (n: number): bigint => (BigInt(n) * BigInt(n + 1)) / 2n;
+const at = (extra: object) => analyze(MODEL(), { seq: S, batch: 1, dtype: 'bf16', ...extra }).models[0]!;
+
+test('a prompt shared by k continuations: prompt FLOPs and KV once, block-sparse attention', () => {
+  const m = at({ sharedPrefix: { tokens: P, continuations: k } });
+  const keys = tri(P) + BigInt(k) * (tri(S) - tri(P)); // the prompt causally; each continuation over the prompt and itself
+  const prefill = W * BigInt(P + k * C) + L * perKey * keys;
+  assert.equal(m.flops.prefill, prefill);
+  assert.equal(m.kvCacheBytes, kvPerToken * BigInt(P + k * C) * 2n);
+  // A decode step runs one token per continuation, each over its S cached positions.
+  assert.equal(m.flops.decode, BigInt(k) * (W + L * perKey * BigInt(S)));
+  // Per token of the k·S tokens the continuations stand for.
+  const unshared = at({ batch: k });
+  assert.equal(unshared.flops.prefill, BigInt(k) * (W * BigInt(S) + L * perKey * tri(S)));
+  assert.ok(m.flops.prefill < unshared.flops.prefill);
+  assert.equal(m.flops.decode, unshared.flops.decode);
+  assert.equal(unshared.kvCacheBytes - m.kvCacheBytes, BigInt(k - 1) * kvPerToken * BigInt(P) * 2n);
+  // Training: forward + input gradients (weights ×2, attention ×3) + weight gradients, per k·S tokens.
+  const train = 3n * W * BigInt(P + k * C) + 3n * L * perKey * keys;
+  assert.equal(m.flops.trainPerToken, decimal(train, BigInt(k * S)));
+});
+
+test('shared prompts under a sliding window: keys and cache as seen from each continuation', () => {
+  const w = 50;
+  const m = analyze(MODEL(', window: 50'), { seq: S, batch: 1, dtype: 'bf16', sharedPrefix: { tokens: P, continuations: k } }).models[0]!;
+  const f = (s: number): bigint => (s <= w ? tri(s) : tri(w) + BigInt(s - w) * BigInt(w));
+  const keys = f(P) + BigInt(k) * (f(S) - f(P));
+  assert.equal(m.flops.prefill, W * BigInt(P + k * C) + L * perKey * keys);
+  // Each continuation keeps its last 50 positions: 40 of its own and 10 of the prompt (shared).
+  assert.equal(m.kvCacheBytes, kvPerToken * BigInt(10 + k * 40) * 2n);
+});
+
+test('bad shared-prompt settings are reported and measured without sharing; a budget at a shorter seq is unshared', () => {
+  const r = analyze(MODEL(), { seq: S, batch: 1, dtype: 'bf16', sharedPrefix: { tokens: S, continuations: 2 } });
+  assert.ok(r.diagnostics.some((x) => x.code === 'npas-eval-range' && /sharedPrefix/.test(x.message)));
+  assert.equal(r.models[0]!.kvCacheBytes, kvPerToken * BigInt(S) * 2n);
+  const budget = analyze(`${MODEL()}budget M {\n  kv(seq: 50) <= ${kvPerToken * 50n * 2n}bytes\n}\n`, { seq: S, batch: 1, dtype: 'bf16', sharedPrefix: { tokens: P, continuations: k } });
+  assert.deepEqual(budget.diagnostics.filter((x) => x.severity === 'error'), []);
+});
+
+test('the CLI flags: --shared-prefix N [--continuations K] (K defaults to 2: chosen and rejected)', () => {
+  assert.deepEqual(readAnalysisFlags(new Map([['seq', '1024'], ['shared-prefix', '512']])).sharedPrefix, { tokens: 512, continuations: 2 });
+  assert.deepEqual(readAnalysisFlags(new Map([['continuations', '8']])).sharedPrefix, { tokens: 0, continuations: 8 });
+  assert.throws(() => readAnalysisFlags(new Map([['seq', '512'], ['shared-prefix', '512']])), /below --seq/);
+});
+
+/** n / s written exactly (s divides n · 10^6 here): the report's exact decimal. */
+function decimal(n: bigint, s: bigint): string {
+  const scaled = n * 1_000_000n;
+  assert.equal(scaled % s, 0n);
+  const q = scaled / s;
+  const frac = String(q % 1_000_000n).padStart(6, '0').replace(/0+$/, '');
+  return frac ? `${q / 1_000_000n}.${frac}` : String(q / 1_000_000n);
+}
