@@ -10,6 +10,7 @@ import { KEYWORDS, STATEMENT_KEYWORDS } from '../../src/core/syntax/token.js';
 import { KEYWORD_DOCS, MEMBER_KEYWORDS } from '../../src/core/service/vocabulary.js';
 import { toIdentifier } from '../../src/core/hf/model-name.js';
 import { parse } from '../../src/core/index.js';
+import { SHARING_SCHEMES } from '../../src/core/schemes/registry.js';
 
 const LANGUAGE = readFileSync(join(__dirname, '..', '..', 'docs', 'language.md'), 'utf8');
 
@@ -25,5 +26,19 @@ test('every reserved word is avoided by imported model names, and begins no bind
   for (const k of KEYWORDS) {
     assert.notEqual(toIdentifier(k), k, `'${k}' would be used as a model name`);
     assert.ok(parse(`model M {\n  ${k} = Linear(8, 8)\n}\n`).diagnostics.length > 0, `'${k}' parsed as a binding name`);
+  }
+});
+
+test('docs/language.md shows every method of every sharing scheme and names each of its arguments', () => {
+  for (const scheme of SHARING_SCHEMES) {
+    // The parameterisations have their own page, docs/parameterization.md.
+    if (scheme.keyword === 'param') continue;
+    for (const m of scheme.methods) {
+      assert.match(LANGUAGE, new RegExp('`[^`\\n]*\\b' + m.name + '\\b[^`\\n]*`'), `docs/language.md never shows \`${m.name}\` (${scheme.keyword} ${scheme.modifier ?? ''})`);
+      for (const a of m.args) {
+        if (a.name === 'n' || a.name === 'map') continue; // written positionally: cycle(k), map([…])
+        assert.match(LANGUAGE, new RegExp('\\b' + a.name + '\\b'), `docs/language.md never names ${m.name}'s argument '${a.name}'`);
+      }
+    }
   }
 });

@@ -84,3 +84,14 @@ test('no module-level state in the core: no top-level let, and top-level maps an
   }
   assert.deepEqual(bad, []);
 });
+
+test('the sharing machinery names no scheme: sharing/ imports neither the schemes nor the allocator (they register in schemes/registry.ts)', () => {
+  const bad: string[] = [];
+  for (const file of sources('src/core/sharing')) {
+    for (const i of imports(file)) {
+      const t = target(file, i.from);
+      if (t && (t.startsWith('src/core/schemes/') || t.startsWith('src/core/allocation/'))) bad.push(`${file} → ${t}`);
+    }
+  }
+  assert.deepEqual(bad, []);
+});

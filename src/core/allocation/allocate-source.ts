@@ -4,12 +4,13 @@
 
 import { compile, type Compilation } from '../analysis/compilation.js';
 import { conflictingStatement } from './conflicts.js';
+import { SHARING_SCHEMES } from '../schemes/registry.js';
+import { findScheme } from '../sharing/scheme.js';
 import { lineColumn } from '../text/line-column.js';
 import { allocate } from './allocate.js';
 import { layerItems } from './layer-items.js';
 import type { AllocationInput, AllocationRequest, AllocationResult } from './types.js';
 
-export { conflictingStatement } from './conflicts.js';
 
 export function readArchitecture(source: string | Compilation, model: string): { ok: true; input: AllocationInput } | { ok: false; message: string } {
   const compilation = typeof source === 'string' ? compile(source) : source;
@@ -25,7 +26,7 @@ export function readArchitecture(source: string | Compilation, model: string): {
     const names = compilation.models.map((m) => m.name).join(', ');
     return { ok: false, message: `no model or variant named '${model}' (this file has: ${names || 'none'})` };
   }
-  const conflict = conflictingStatement(target.statements);
+  const conflict = conflictingStatement(target.statements, (s) => findScheme(SHARING_SCHEMES, s.keyword, s.modifier?.text));
   if (conflict) {
     const at = lineColumn(text, conflict.statement.range.start);
     return { ok: false, message: `${model} already declares sharing ('${conflict.statement.keyword}' at ${at.line}:${at.column}); allocate a model without share/tie/adapt/hash/bank/dict/route statements` };

@@ -1,13 +1,11 @@
-// Which statements an allocation may not stack on: the plan replaces sharing. Its own file so
-// the sharing resolver (which refuses an `allocate` beside sharing) needs nothing else of the
-// allocator.
+// Which statements an allocation may not stack on: the plan replaces sharing. A scheme says
+// whether it leaves the stored parameters as written (`SharingScheme.keepsStores`: freeze,
+// train, param), and only those may stand beside an allocation.
 
-import type { ScopedStatement } from '../sharing/resolve-statements.js';
-
-/** Statements that leave stored params alone and so may stay beside an allocation. */
-const COMPATIBLE: ReadonlySet<string> = new Set(['freeze', 'train', 'param', 'precision']);
+import type { SharingScheme } from '../sharing/scheme.js';
+import type { Statement } from '../syntax/syntax-tree.js';
 
 /** The first statement that conflicts with an allocation, if any. */
-export function conflictingStatement(statements: readonly ScopedStatement[]): ScopedStatement | undefined {
-  return statements.find((s) => !COMPATIBLE.has(s.statement.keyword) && s.statement.keyword !== 'allocate');
+export function conflictingStatement<S extends { readonly statement: Statement }>(statements: readonly S[], schemeOf: (s: Statement) => SharingScheme | undefined): S | undefined {
+  return statements.find((s) => s.statement.keyword !== 'allocate' && schemeOf(s.statement)?.keepsStores !== true);
 }

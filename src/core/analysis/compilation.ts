@@ -21,6 +21,7 @@ import { evaluateFile, type EvaluatedFile, type EvaluatedModel } from '../semant
 import type { ResolvedSharing } from '../sharing/declarations.js';
 import { resolvePath, type ResolvedPath } from '../sharing/resolve-path.js';
 import { resolveSharing } from '../sharing/resolve-statements.js';
+import { SHARING_SCHEMES } from '../schemes/registry.js';
 import { resolveParameterization, type Parameterization } from '../parameterization/resolve-parameterization.js';
 import { transferTable } from '../parameterization/transfer.js';
 import { factorizedWeights } from '../sharing/factorized-weights.js';
@@ -418,7 +419,7 @@ function wholeOf(parts: readonly Totals[], sharing: ResolvedSharing): Totals {
 
 /** A model's compiled totals, or undefined when it is too large to report (refused, located at its name). */
 function compileModel(m: EvaluatedModel, ctx: EvalContext): CompiledModel | undefined {
-  const sharing = resolveSharing(m.members, m.statements, ctx);
+  const sharing = resolveSharing(m.members, m.statements, ctx, SHARING_SCHEMES);
   const results = walkMembers(m.members, sharing, ctx);
   const encoders = classifyEncoders(results.map((r) => r.totals));
   const parallel = resolveParallel(m.statements, m.members, results.map((r) => r.totals), m.declaration.range, ctx);

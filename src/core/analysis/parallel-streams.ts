@@ -64,7 +64,7 @@ export const PARALLEL_METHODS: readonly { readonly name: string; readonly snippe
     name: 'streams',
     snippet: 'streams(${1:8}, prefix: ${2:48}, merge: ${3:lm_head})',
     doc: 'ParScale: P streams with separate KV caches, each with m learned KV prefix tokens per attention layer, merged by an MLP aggregator (P·w·w + w + w·P + P params) before the named member.',
-    args: [...STREAM_ARGS, { name: 'aggregate', type: 'name-list', required: false, doc: '`mlp` (ParScale\'s dynamic weighted sum, default) or `mean` (no parameters).' }],
+    args: [...STREAM_ARGS, { name: 'aggregate', type: 'name-list', required: false, values: ['mlp', 'mean'], doc: '`mlp` (ParScale\'s dynamic weighted sum, default) or `mean` (no parameters).' }],
   },
   {
     name: 'workers',

@@ -21,7 +21,7 @@ import { suggestions } from './edit-distance.js';
 import type { TextEdit } from './format.js';
 import { fileScopes, lookup, scopeAt, visibleNames } from './scopes.js';
 import { ancestorsAt, forEachNode, type TreeNode } from './syntax-walk.js';
-import { HEAD_STRATEGIES, KV_STRATEGIES, STACK_STRATEGIES } from './vocabulary.js';
+import { methodsAt } from './vocabulary.js';
 import { renameEdits } from './rename.js';
 import { syntaxFixes } from './syntax-fixes.js';
 
@@ -81,8 +81,7 @@ export function quickFixes(text: string, analysis: AnalysisResult, diagnostic: D
     case 'npas-share-strategy': {
       const statement = innermost<Statement>(chain, 'Statement');
       if (!statement || !/^[A-Za-z_]\w*$/.test(written)) return [];
-      const modifier = statement.modifier?.text;
-      const methods = modifier === 'kv' ? KV_STRATEGIES : modifier === 'heads' ? HEAD_STRATEGIES : STACK_STRATEGIES;
+      const methods = methodsAt({ keyword: statement.keyword, modifier: statement.modifier?.text });
       return replaceWith(methods.map((m) => m.name));
     }
     case 'npas-model-unknown':

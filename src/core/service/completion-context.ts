@@ -7,6 +7,7 @@
 import type { BudgetDeclaration, SourceFile, TextRange } from '../syntax/syntax-tree.js';
 import { isShareModifier, STATEMENT_KEYWORDS as STATEMENT_KEYWORD_LIST, type Token } from '../syntax/token.js';
 import { scopeAt, type OwnerDeclaration } from './scopes.js';
+import { methodsAt, type MethodSlot } from './vocabulary.js';
 import { inComment, sourceTokens, tokenIndexBefore } from './source-tokens.js';
 
 /** A call whose argument list holds the cursor. */
@@ -24,7 +25,6 @@ export interface CallSite {
   readonly statement: string | undefined;
 }
 
-export type StatementMethodSlot = 'share' | 'share kv' | 'share heads' | 'relax' | 'adapt' | 'hash' | 'bank' | 'dict' | 'route' | 'param' | 'factorize' | 'parallel';
 
 export type CompletionSite =
   | { readonly kind: 'none' }
@@ -39,7 +39,7 @@ export type CompletionSite =
   /** A path of a statement or `tied`: the segments before the one being typed. */
   | { readonly kind: 'path'; readonly owner: OwnerDeclaration | undefined; readonly prefix: readonly string[]; readonly modifiers: boolean }
   /** The strategy or method after `share X:`, `relax`, `adapt X:` … */
-  | { readonly kind: 'method'; readonly slot: StatementMethodSlot }
+  | { readonly kind: 'method'; readonly slot: MethodSlot }
   /** The start of an argument of a call. */
   | { readonly kind: 'argument'; readonly call: CallSite }
   /** The value of a named argument (`act: |`). */
@@ -162,19 +162,17 @@ export function completionContext(text: string, file: SourceFile, offset: number
     const relax = item.some((t) => t.kind === 'relax');
     const colon = item.some((t) => t.kind === ':');
     const equals = item.some((t) => t.kind === '=');
-    if (relax) return prev.kind === 'relax' ? at({ kind: 'method', slot: 'relax' }) : at({ kind: 'expression' });
+    if (relax) return prev.kind === 'relax' ? at({ kind: 'method', slot: { keyword, relax: true } }) : at({ kind: 'expression' });
     if (colon) {
       if (prev.kind !== ':') return at({ kind: 'expression' });
-      if (keyword === 'share') {
-        const modifier = item[1]?.kind === 'Identifier' && isShareModifier(item[1].value) && item[2]?.kind === 'Identifier' ? item[1].value : undefined;
-        // `share experts` pools with the stack strategies of a plain `share`.
-        return at({ kind: 'method', slot: modifier === 'kv' ? 'share kv' : modifier === 'heads' ? 'share heads' : 'share' });
-      }
-      if (keyword === 'adapt' || keyword === 'hash' || keyword === 'bank' || keyword === 'dict' || keyword === 'route' || keyword === 'factorize') return at({ kind: 'method', slot: keyword });
-      return at({ kind: 'expression' });
+      // A modifier is followed by a path (`share kv body: …`), as the parser reads it.
+      const modifier = keyword === 'share' && item[1]?.kind === 'Identifier' && isShareModifier(item[1].value) && item[2]?.kind === 'Identifier' ? item[1].value : undefined;
+      const slot: MethodSlot = { keyword, modifier };
+      return methodsAt(slot).length > 0 ? at({ kind: 'method', slot }) : at({ kind: 'expression' });
     }
     if (keyword === 'allocate') return at({ kind: 'expression' });
-    if (keyword === 'param' || keyword === 'parallel') return item.length === 1 ? at({ kind: 'method', slot: keyword }) : at({ kind: 'expression' });
+    // `param` and `parallel` take their method right after the keyword.
+    if (keyword === 'param' || keyword === 'parallel') return item.length === 1 ? at({ kind: 'method', slot: { keyword } }) : at({ kind: 'expression' });
     if (keyword === 'bank' && !equals) return none();
     return at({ kind: 'path', owner: owner?.kind === 'Budget' ? undefined : owner, prefix: pathPrefix(tokens, prevIndex), modifiers: keyword === 'share' && item.length === 1 });
   }

@@ -15,12 +15,12 @@ import { NUMBER_SUFFIXES } from '../numbers/units.js';
 import { BUILTIN_FUNCTIONS } from '../semantics/values.js';
 import type { TextRange } from '../syntax/syntax-tree.js';
 import { indexOf } from './analysis-index.js';
-import { completionContext, type CallSite, type StatementMethodSlot } from './completion-context.js';
+import { completionContext, type CallSite } from './completion-context.js';
 import { argumentLine, describeArgType, layerSignature, layerSnippet } from './layer-docs.js';
 import { blocksOf } from './references.js';
 import { fileScopes, lookup, scopeAt, visibleNames, type NameDefinition, type OwnerDeclaration } from './scopes.js';
 import { renderValue } from './render-value.js';
-import { ADAPTERS, HEAD_STRATEGIES, KV_STRATEGIES, MEMBER_KEYWORDS, STACK_STRATEGIES, STATEMENT_METHODS, TOP_LEVEL_KEYWORDS, type StatementMethod } from './vocabulary.js';
+import { MEMBER_KEYWORDS, TOP_LEVEL_KEYWORDS, findStatementMethod, methodsAt, type StatementMethod } from './vocabulary.js';
 
 export type CompletionKind =
   | 'layer' | 'argument' | 'constant' | 'module' | 'block' | 'parameter' | 'variable' | 'model'
@@ -82,7 +82,7 @@ export function completionsAt(text: string, analysis: AnalysisResult, offset: nu
       }
       break;
     case 'method':
-      for (const m of methodsFor(site.slot)) items.push(methodEntry(m, nextChar));
+      for (const m of methodsAt(site.slot)) items.push(methodEntry(m, nextChar));
       break;
     case 'argument':
       items.push(...argumentNames(site.call, analysis));
@@ -204,7 +204,7 @@ function argumentsOf(call: CallSite, analysis: AnalysisResult): ArgumentInfo[] {
     }));
   }
   if (call.statement) {
-    const m = [...STACK_STRATEGIES, ...KV_STRATEGIES, ...HEAD_STRATEGIES, ...ADAPTERS, ...Object.values(STATEMENT_METHODS).flat()].find((x) => x.name === call.callee);
+    const m = findStatementMethod(call.callee);
     return (m?.args ?? []).map((a, i) => ({ name: a.name, positional: m?.positional === true && i === 0, required: a.required, detail: a.required ? 'required' : 'optional', doc: a.doc, values: a.values ?? [] }));
   }
   const { scope } = scopeAt(analysis.file, call.calleeOffset);
@@ -299,22 +299,6 @@ function pathMembers(owner: OwnerDeclaration | undefined, prefix: readonly strin
     }
   }
   return out;
-}
-
-function methodsFor(slot: StatementMethodSlot): readonly StatementMethod[] {
-  switch (slot) {
-    case 'share':
-      return STACK_STRATEGIES;
-    case 'share kv':
-      return KV_STRATEGIES;
-    case 'share heads':
-      return HEAD_STRATEGIES;
-    case 'relax':
-    case 'adapt':
-      return ADAPTERS;
-    default:
-      return STATEMENT_METHODS[slot];
-  }
 }
 
 function methodEntry(m: StatementMethod, nextChar: string): CompletionEntry {

@@ -13,7 +13,7 @@ import { enclosingCall } from './completion-context.js';
 import { argumentLine, layerSignature } from './layer-docs.js';
 import { lookup, scopeAt } from './scopes.js';
 import { ancestorsAt } from './syntax-walk.js';
-import { ADAPTERS, HEAD_STRATEGIES, KV_STRATEGIES, STACK_STRATEGIES, STATEMENT_METHODS, type StatementMethod } from './vocabulary.js';
+import { methodsAt, type StatementMethod } from './vocabulary.js';
 
 export interface SignatureParameter {
   /** `[start, end)` of the parameter inside `SignatureInfo.label`. */
@@ -56,12 +56,7 @@ export function signatureHelpAt(text: string, analysis: AnalysisResult, offset: 
 /** The method a statement's call names, looked up in the vocabulary of its position (`map` of `share` is not `map` of `share kv`). */
 function statementMethod(statement: Statement, name: string, offset: number): StatementMethod | undefined {
   const inRelax = statement.relax !== undefined && offset >= statement.relax.range.start;
-  let methods: readonly StatementMethod[];
-  if (statement.keyword === 'share' && !inRelax) methods = statement.modifier?.text === 'kv' ? KV_STRATEGIES : statement.modifier?.text === 'heads' ? HEAD_STRATEGIES : STACK_STRATEGIES;
-  else if (statement.keyword === 'share' || statement.keyword === 'adapt') methods = ADAPTERS;
-  else if (statement.keyword === 'hash' || statement.keyword === 'bank' || statement.keyword === 'dict' || statement.keyword === 'route' || statement.keyword === 'factorize' || statement.keyword === 'parallel') methods = STATEMENT_METHODS[statement.keyword];
-  else return undefined;
-  return methods.find((m) => m.name === name);
+  return methodsAt({ keyword: statement.keyword, modifier: statement.modifier?.text, relax: inRelax }).find((m) => m.name === name);
 }
 
 function methodHelp(method: StatementMethod, argumentName: string | undefined, positional: number): SignatureHelpResult {

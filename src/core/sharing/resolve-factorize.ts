@@ -10,18 +10,28 @@ import type { Expression, TextRange } from '../syntax/syntax-tree.js';
 import * as Q from '../numbers/rational.js';
 import { CENTRAL_SHARINGS, factorLayout, factorShape, type CentralSharing, type FactorMethod, type FactorTarget } from './factorization.js';
 import type { ResolvedPath } from './resolve-path.js';
-import { asStatementCall, readStatementArgs, type StatementArgSpec } from './statement-args.js';
+import type { SchemeArg } from './scheme.js';
+import { asStatementCall, readStatementArgs } from './statement-args.js';
 
 export const FACTORIZE_METHODS = ['fedpara', 'tensor_train', 'mpo'] as const;
 
-/** The arguments of the TT/MPO methods; FedPara takes `rank` only. */
-const TRAIN_ARGS: readonly StatementArgSpec[] = [
-  { name: 'rank', type: 'int', required: false, min: 1 },
-  { name: 'ranks', type: 'int-list', required: false },
-  { name: 'cores', type: 'int', required: false, min: 2 },
-  { name: 'modes_out', type: 'int-list', required: false },
-  { name: 'modes_in', type: 'int-list', required: false },
+/** FedPara's arguments: a rank, or the paper's γ. */
+export const FEDPARA_ARGS: readonly SchemeArg[] = [
+  { name: 'rank', type: 'int', required: false, min: 1, doc: 'Rank R of each of the two Hadamard factors: 2R·(d_out + d_in) stored (a kernel: 2(k²R² + R(O + I))), rank up to R².' },
+  { name: 'ratio', type: 'ratio', required: false, doc: 'The paper\'s γ in (0, 1] instead of a rank: R = ⌈(1 − γ)·r_min + γ·r_max⌉ per weight.' },
 ];
+
+/** The arguments of the TT/MPO methods. */
+export const TRAIN_ARGS: readonly SchemeArg[] = [
+  { name: 'rank', type: 'int', required: false, min: 1, doc: 'Every inner rank (bond dimension) r₁ … r_{d−1}.' },
+  { name: 'ranks', type: 'int-list', required: false, doc: 'The d − 1 inner ranks, e.g. [4, 8, 4].' },
+  { name: 'cores', type: 'int', required: false, min: 2, doc: 'Number of cores d: each width is split into d balanced modes.' },
+  { name: 'modes_out', type: 'int-list', required: false, doc: 'Row modes m₁ … m_d, multiplying to d_out.' },
+  { name: 'modes_in', type: 'int-list', required: false, doc: 'Column modes n₁ … n_d, multiplying to d_in.' },
+];
+
+/** MPO's `central:`. */
+export const CENTRAL_ARG: SchemeArg = { name: 'central', type: 'name', required: false, doc: 'Where the central tensor is stored once: layers (default, MPOBERT), experts (MPOE) or own.', values: CENTRAL_SHARINGS };
 
 /** Reads the method call after `factorize PATHS:`; undefined (with a diagnostic) when malformed. */
 export function readFactorMethod(value: Expression, scope: Scope, ctx: EvalContext): FactorMethod | undefined {
@@ -31,7 +41,7 @@ export function readFactorMethod(value: Expression, scope: Scope, ctx: EvalConte
     return undefined;
   }
   if (call.name === 'fedpara') {
-    const args = readStatementArgs(call, [{ name: 'rank', type: 'int', required: false, min: 1 }, { name: 'ratio', type: 'ratio', required: false }], 'npas-factorize', scope, ctx);
+    const args = readStatementArgs(call, FEDPARA_ARGS, 'npas-factorize', scope, ctx);
     if (!args) return undefined;
     const rank = args.get('rank') as number | undefined;
     const ratio = args.get('ratio') as Q.Rational | undefined;
@@ -46,25 +56,14 @@ export function readFactorMethod(value: Expression, scope: Scope, ctx: EvalConte
     return { kind: 'fedpara', rank, ratio };
   }
   const mpo = call.name === 'mpo';
-  // `central` is a name (`layers`, `experts`, `own`), read syntactically before the numbers.
-  let central: CentralSharing = mpo ? 'layers' : 'own';
-  const numeric = call.args.filter((a) => a.name?.text !== 'central');
   const centralArg = call.args.find((a) => a.name?.text === 'central');
-  if (centralArg) {
-    const v = centralArg.value;
-    const name = v.kind === 'Name' ? v.name.text : undefined;
-    if (!mpo) {
-      ctx.sink.error('npas-factorize', "only mpo() has a central tensor to share ('central:')", centralArg.range);
-      return undefined;
-    }
-    if (!name || !(CENTRAL_SHARINGS as readonly string[]).includes(name)) {
-      ctx.sink.error('npas-factorize', `mpo(): 'central' is one of ${CENTRAL_SHARINGS.join(', ')}`, v.range);
-      return undefined;
-    }
-    central = name as CentralSharing;
+  if (centralArg && !mpo) {
+    ctx.sink.error('npas-factorize', "only mpo() has a central tensor to share ('central:')", centralArg.range);
+    return undefined;
   }
-  const args = readStatementArgs({ ...call, args: numeric }, TRAIN_ARGS, 'npas-factorize', scope, ctx);
+  const args = readStatementArgs(call, mpo ? [...TRAIN_ARGS, CENTRAL_ARG] : TRAIN_ARGS, 'npas-factorize', scope, ctx);
   if (!args) return undefined;
+  const central = (args.get('central') as CentralSharing | undefined) ?? (mpo ? 'layers' : 'own');
   const rank = args.get('rank') as number | undefined;
   const ranks = args.get('ranks') as readonly number[] | undefined;
   const coresArg = args.get('cores') as number | undefined;

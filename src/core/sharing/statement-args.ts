@@ -10,7 +10,8 @@ import type { Scope } from '../semantics/scope.js';
 import { describeValue } from '../semantics/values.js';
 import type { Argument, Expression, TextRange } from '../syntax/syntax-tree.js';
 
-export type StatementArgType = 'int' | 'bool' | 'int-list' | 'ratio-list' | 'name-list' | 'ratio';
+/** `name`: a bare name (`central: layers`), one of the spec's `values` when it lists them. */
+export type StatementArgType = 'int' | 'bool' | 'int-list' | 'ratio-list' | 'name-list' | 'ratio' | 'name';
 
 export interface StatementArgSpec {
   readonly name: string;
@@ -18,9 +19,11 @@ export interface StatementArgSpec {
   readonly required: boolean;
   /** Smallest allowed value for ints. */
   readonly min?: number;
+  /** The names a `name` argument may take (completion offers them). */
+  readonly values?: readonly string[];
 }
 
-export type StatementArgValue = number | boolean | readonly number[] | readonly Q.Rational[] | readonly string[] | Q.Rational;
+export type StatementArgValue = number | boolean | string | readonly number[] | readonly Q.Rational[] | readonly string[] | Q.Rational;
 
 /** A call-shaped strategy or method: its name and arguments (a bare name has none). */
 export interface StatementCall {
@@ -83,6 +86,13 @@ function readValue(expr: Expression, spec: StatementArgSpec, callee: string, cod
       names.push(e.name.text);
     }
     return names;
+  }
+  if (spec.type === 'name') {
+    if (expr.kind !== 'Name' || (spec.values && !spec.values.includes(expr.name.text))) {
+      ctx.sink.error(code, `${callee}(): '${spec.name}' is one of ${spec.values?.join(', ') ?? 'the documented names'}`, expr.range);
+      return undefined;
+    }
+    return expr.name.text;
   }
   const v = evaluate(expr, scope, ctx);
   if (v.kind === 'error') return undefined;

@@ -1,0 +1,155 @@
+// `adapt PATHS: lora(rank: r, …)` (and the adapter after `share …: … relax`): adapters over a
+// frozen base — LoRA, Tied-LoRA, AS-LoRA, VB-LoRA, Mixture of Shards. Resolves to an `adapter`
+// modifier; `analysis/layer-totals.ts` counts each method's parameters and FLOPs.
+
+import type { ModuleNode } from '../model/module-tree.js';
+import type { EvalContext } from '../semantics/evaluator.js';
+import type { Scope } from '../semantics/scope.js';
+import type { AdapterMethod } from '../sharing/declarations.js';
+import type { ResolvedPath } from '../sharing/resolve-path.js';
+import { eachTarget, readMethodCall, type SchemeArg, type SchemeContext, type SchemeMethod, type SharingScheme } from '../sharing/scheme.js';
+import { asStatementCall, type StatementArgValue, type StatementCall } from '../sharing/statement-args.js';
+import type { Expression, TextRange } from '../syntax/syntax-tree.js';
+
+const lora = (name: string, doc: string, extra: readonly SchemeArg[] = [], snippet = `${name}(rank: \${1:16})`): SchemeMethod => ({
+  name,
+  call: true,
+  args: [
+    { name: 'rank', type: 'int', required: true, min: 1, doc: 'Rank r of each adapter: r·(d_in + d_out) params per matrix.' },
+    { name: 'merged', type: 'bool', required: false, doc: 'Merged into the base weight at inference: no extra FLOPs.', values: ['true', 'false'] },
+    { name: 'targets', type: 'name-list', required: false, doc: 'Only the named weights, e.g. [q, v].' },
+    { name: 'alpha', type: 'ratio', required: false, doc: 'LoRA scaling α (does not change counts).' },
+    { name: 'tasks', type: 'int', required: false, min: 1, doc: 'Tasks T: one adapter per task on each target, each stored and trained; a token runs its task\'s (default 1: shared by every task).' },
+    ...extra,
+  ],
+  snippet,
+  doc,
+});
+
+/** The adapters, after `adapt PATHS:` and after `relax`. */
+export const ADAPTERS: readonly SchemeMethod[] = [
+  lora('lora', 'LoRA: a rank-r update B·A per matrix and instance.'),
+  lora('tied_lora', 'Tied-LoRA: A and B shared per weight shape, per-target vectors u and v.'),
+  lora('aslora', 'AS-LoRA: one A per input width, B merged into g groups.', [{ name: 'groups', type: 'int', required: false, min: 1, doc: 'Distinct B matrices per target shape (default 1).' }]),
+  lora('vblora', 'VB-LoRA: sub-vectors mixed from one shared vector bank.', [
+    { name: 'vectors', type: 'int', required: false, min: 1, doc: 'Vectors in the bank (default 256).' },
+    { name: 'length', type: 'int', required: false, min: 1, doc: 'Length of each vector (default 256).' },
+    { name: 'top_k', type: 'int', required: false, min: 1, doc: 'Vectors mixed per sub-vector (default 2).' },
+  ]),
+  lora('mos', 'Mixture of Shards: low-rank vectors built from a global shard pool.', [
+    { name: 'shards', type: 'int', required: true, min: 1, doc: 'Shards per low-rank vector.' },
+    { name: 'pool', type: 'int', required: true, min: 1, doc: 'Shards in the global pool per side and width.' },
+    { name: 'private', type: 'int', required: false, min: 0, doc: 'Private shards per target and side (default 0).' },
+  ], 'mos(rank: ${1:16}, shards: ${2:4}, pool: ${3:8})'),
+];
+
+export const adaptScheme: SharingScheme = {
+  keyword: 'adapt',
+  snippet: 'adapt ${1:body}: lora(rank: ${2:16})',
+  summary: 'Adds adapters on top of a frozen base.',
+  hover: '`adapt PATHS: lora(rank: r)`: adapters over a frozen base.',
+  methods: ADAPTERS,
+  order: 2,
+  keepsStores: false,
+  resolve(s, scope, model) {
+    const adapter = s.value ? readAdapter(s.value, scope, model) : undefined;
+    if (!adapter) return;
+    const { method, tasks } = adapter;
+    const targets = targetWeights(s.value);
+    eachTarget(s, scope, model, (r, range) => {
+      if (!checkAdapterTargets(method, r, range, model.ctx, targets)) return;
+      model.addModifier({ pattern: r.pattern, effect: { kind: 'adapter', method, weights: r.weight ? [r.weight] : targets, relax: false, tasks }, range: s.range });
+    });
+  },
+};
+
+/**
+ * The adapter an expression names and its task count (`tasks: T`, one adapter per task; 1 by
+ * default), its arguments checked; undefined after a located error. A model's per-task adapters
+ * must agree on T: tasks are one dimension of the model.
+ */
+export function readAdapter(expr: Expression, scope: Scope, model: SchemeContext): { readonly method: AdapterMethod; readonly tasks: number } | undefined {
+  const { ctx } = model;
+  const expected = `expected an adapter: ${ADAPTERS.map((m) => `${m.name}(rank: r, …)`).join(', ')}`;
+  const read = readMethodCall(expr, expr.range, ADAPTERS, 'npas-adapter', expected, scope, ctx);
+  if (!read) return undefined;
+  const { call, args } = read;
+  const tasks = (args.get('tasks') as number | undefined) ?? 1;
+  if (tasks > 1) {
+    const other = model.modifiers.find((m) => m.effect.kind === 'adapter' && m.effect.tasks > 1 && m.effect.tasks !== tasks);
+    if (other && other.effect.kind === 'adapter') {
+      const written = call.args.find((a) => a.name?.text === 'tasks');
+      ctx.sink.error('npas-adapter', `tasks: ${tasks} differs from the ${other.effect.tasks} tasks of another adapter of this model: a model has one number of tasks`, written?.value.range ?? call.argsRange);
+      return undefined;
+    }
+  }
+  const method = adapterMethod(call, args, ctx);
+  return method ? { method, tasks } : undefined;
+}
+
+/** The adapter method of a checked call. */
+function adapterMethod(call: StatementCall, args: Map<string, StatementArgValue>, ctx: EvalContext): AdapterMethod | undefined {
+  const rank = args.get('rank') as number;
+  const merged = (args.get('merged') as boolean | undefined) ?? false;
+  switch (call.name) {
+    case 'lora':
+      return { kind: 'lora', rank, merged };
+    case 'tied_lora':
+      return { kind: 'tied_lora', rank, merged };
+    case 'aslora':
+      return { kind: 'aslora', rank, groups: (args.get('groups') as number | undefined) ?? 1, merged };
+    case 'vblora': {
+      const topK = (args.get('top_k') as number | undefined) ?? 2;
+      const vectors = (args.get('vectors') as number | undefined) ?? 256;
+      if (topK > vectors) {
+        ctx.sink.error('npas-adapter', `vblora: top_k (${topK}) cannot exceed vectors (${vectors})`, call.argsRange);
+        return undefined;
+      }
+      return { kind: 'vblora', rank, vectors, length: (args.get('length') as number | undefined) ?? 256, topK, merged };
+    }
+    default:
+      return { kind: 'mos', rank, shards: args.get('shards') as number, pool: args.get('pool') as number, privateShards: (args.get('private') as number | undefined) ?? 0, merged };
+  }
+}
+
+/** The weight names of an adapter's `targets: [q, v]` argument; undefined when not given. */
+export function targetWeights(expr: Expression | undefined): readonly string[] | undefined {
+  const call = expr ? asStatementCall(expr) : undefined;
+  const targets = call?.args.find((a) => a.name?.text === 'targets');
+  if (!targets) return undefined;
+  const list = targets.value.kind === 'List' ? targets.value.elements : [targets.value];
+  return list.filter((e) => e.kind === 'Name').map((e) => (e.kind === 'Name' ? e.name.text : ''));
+}
+
+/** Adapters need matmul weights; VB-LoRA and MoS also need widths divisible by their unit. */
+export function checkAdapterTargets(method: AdapterMethod, r: ResolvedPath, range: TextRange, ctx: EvalContext, targets?: readonly string[]): boolean {
+  const widths: number[] = [];
+  const visit = (n: ModuleNode): void => {
+    if (n.kind === 'layer') {
+      for (const w of n.cost.weights) {
+        if (w.matmul && (r.weight === undefined ? targets === undefined || targets.includes(w.name) : w.name === r.weight)) widths.push(w.matmul.dIn, w.matmul.dOut);
+      }
+    } else if (n.kind === 'block') n.members.forEach((m) => visit(m.node));
+    else n.runs.forEach((x) => visit(x.node));
+  };
+  r.nodes.forEach(visit);
+  if (widths.length === 0) {
+    const named = targets && r.weight === undefined ? ` named ${targets.join(', ')}` : '';
+    ctx.sink.error('npas-adapter', `'${r.key}' has no matrices${named} to adapt`, range);
+    return false;
+  }
+  const unit = method.kind === 'mos' ? method.shards : undefined;
+  if (unit && widths.some((w) => w % unit !== 0)) {
+    ctx.sink.error('npas-adapter', `mos: every adapted width must be divisible by shards (${unit})`, range);
+    return false;
+  }
+  if (method.kind === 'vblora') {
+    // Sub-vectors have length b: r·d_in and r·d_out must split into whole sub-vectors.
+    const bad = widths.find((w) => (method.rank * w) % method.length !== 0 && w % method.length !== 0);
+    if (bad !== undefined) {
+      ctx.sink.error('npas-adapter', `vblora: width ${bad} is not divisible by the vector length ${method.length}`, range);
+      return false;
+    }
+  }
+  return true;
+}

@@ -1,0 +1,33 @@
+// `tie a = b`: every weight of module `a` is the store of the corresponding weight of `b`.
+// Resolves to a `tie-all` modifier that records its source.
+
+import { resolvePath } from '../sharing/resolve-path.js';
+import { tieSource } from '../sharing/resolve-statements.js';
+import type { SharingScheme } from '../sharing/scheme.js';
+
+export const tieScheme: SharingScheme = {
+  keyword: 'tie',
+  snippet: 'tie ${1:a} = ${2:b}',
+  summary: 'Makes every weight of one module the store of another\'s.',
+  hover: '`tie a = b`: every weight of `a` becomes the store of the corresponding weight of `b`.',
+  methods: [],
+  order: 2,
+  keepsStores: false,
+  resolve(s, scope, model) {
+    const { ctx } = model;
+    const [target] = s.targets;
+    if (!target || !s.source) return;
+    const a = resolvePath(target, model.members, scope, ctx);
+    const src = resolvePath(s.source, model.members, scope, ctx);
+    if (!a || !src) return;
+    if (a.fanOut || src.fanOut) {
+      ctx.sink.error('npas-share-target', '`tie` joins two single modules; to tie instances of a stack use `share STACK: strategy`', s.range);
+      return;
+    }
+    if (a.node.weightSignature !== src.node.weightSignature || a.weight !== src.weight) {
+      ctx.sink.error('npas-tie-shape', `'${a.key}' and '${src.key}' do not have the same weights`, s.range);
+      return;
+    }
+    model.addModifier({ pattern: a.pattern, effect: { kind: 'tie-all', targetKey: a.key, source: tieSource(src) }, range: s.range });
+  },
+};

@@ -1,0 +1,46 @@
+// The sharing schemes are one registry (src/core/schemes/registry.ts): every statement keyword
+// has exactly one plain form there, keyword and modifier pick one scheme, and the parser's share
+// modifiers are the registered ones.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { analyze } from '../../../src/core/index.js';
+import { SHARING_SCHEMES } from '../../../src/core/schemes/registry.js';
+import { SHARE_MODIFIERS, STATEMENT_KEYWORDS } from '../../../src/core/syntax/token.js';
+
+test('every statement keyword has one plain-form scheme; no keyword and modifier is registered twice', () => {
+  for (const k of STATEMENT_KEYWORDS) assert.equal(SHARING_SCHEMES.filter((s) => s.keyword === k && s.modifier === undefined).length, 1, k);
+  const names = SHARING_SCHEMES.map((s) => `${s.keyword} ${s.modifier ?? ''}`);
+  assert.equal(new Set(names).size, names.length);
+});
+
+const MODEL = (statement: string): string => `model M {
+  d = 64
+  block B {
+    attn = Attention(d, heads: 4)
+    mlp = GatedMLP(d, 256)
+  }
+  body = B * 4
+  ${statement}
+}
+`;
+
+test('the parser reads as share modifiers exactly the ones schemes register', () => {
+  const registered = SHARING_SCHEMES.filter((s) => s.modifier !== undefined);
+  assert.ok(registered.every((s) => s.keyword === 'share'), 'only share has modifiers');
+  assert.deepEqual(registered.map((s) => s.modifier).sort(), [...SHARE_MODIFIERS].sort());
+});
+
+test('a word before `:` is a stack, not a modifier: `share kv: all` shares the stack named kv', () => {
+  const text = `model M {\n  d = 64\n  kv = Linear(d, d, bias: false) * 4\n  share kv: all\n}\n`;
+  assert.deepEqual(analyze(text).diagnostics.filter((d) => d.severity === 'error'), []);
+  assert.equal(analyze(text).models[0]!.params.stored, 64n * 64n);
+});
+
+test('allocate may stand only beside schemes that keep stores as written (freeze, train, param, precision)', () => {
+  const keep = SHARING_SCHEMES.filter((s) => s.keepsStores).map((s) => s.keyword).sort();
+  assert.deepEqual(keep, ['freeze', 'param', 'precision', 'train']);
+  const beside = (statement: string): string[] => analyze(MODEL(`allocate params: 100K\n  ${statement}`)).diagnostics.filter((d) => d.code === 'npas-allocate').map((d) => d.message);
+  assert.deepEqual(beside('freeze body'), []);
+  assert.match(beside('hash body: roast(memory: 1M)')[0] ?? '', /cannot be combined with 'hash'/);
+});
