@@ -7,6 +7,7 @@ import { crossAttention } from './cross-attention.js';
 import { CONVS, batchNorm, featureMapLayer } from './conv.js';
 import { boolArg, positions, textArg, reshape, storeFor, toBatchSeq, type EmitContext, type Hidden, type TieTarget } from './context.js';
 import { features } from './features.js';
+import { mamba } from './mamba.js';
 import { mla } from './mla.js';
 import { moe } from './moe.js';
 import { norm } from './norm.js';
@@ -14,7 +15,7 @@ import { projection } from './projection.js';
 import { relativePositionLayer } from './relative-position.js';
 import { sandwichLinear } from './sandwich.js';
 
-export const SUPPORTED_LAYERS = ['Embedding', 'PositionEmbedding', 'Linear', 'LayerNorm', 'RMSNorm', 'Attention', 'MLA', 'RelativePositionBias', 'MLP', 'GatedMLP', 'MoE', 'Activation', 'Dropout', 'Identity', 'Conv1d', 'Conv2d', 'BatchNorm', 'Pool', 'GlobalPool', 'Flatten', 'SandwichLinear'] as const;
+export const SUPPORTED_LAYERS = ['Embedding', 'PositionEmbedding', 'Linear', 'LayerNorm', 'RMSNorm', 'Attention', 'MLA', 'RelativePositionBias', 'MLP', 'GatedMLP', 'MoE', 'Activation', 'Dropout', 'Identity', 'Conv1d', 'Conv2d', 'BatchNorm', 'Pool', 'GlobalPool', 'Flatten', 'SandwichLinear', 'Mamba'] as const;
 
 /** The width a layer reads, from its weights (undefined: any width). */
 export function inputWidth(node: LayerNode): number | undefined {
@@ -35,6 +36,8 @@ export function inputWidth(node: LayerNode): number | undefined {
       return w('gate')!.shape[1];
     case 'MoE':
       return w('router')!.shape[1];
+    case 'Mamba':
+      return w('in_proj')!.shape[1];
     case 'LayerNorm':
     case 'RMSNorm':
       return w('weight')?.shape[0];
@@ -112,6 +115,10 @@ export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly Pat
       if (boolArg(node, 'shared_expert_gate', false)) throw new ExportError(`${where}: the shared experts' sigmoid gate (shared_expert_gate: true) is not supported by the ONNX exporter yet`);
       if (node.cost.weights.some((w) => w.name === 'latent_in')) throw new ExportError(`${where}: experts in a latent width (latent: …) are not supported by the ONNX exporter yet`);
       return { x: moe(ctx, node, steps, h.x!), width: h.width };
+    case 'Mamba': {
+      const m = mamba(ctx, node, steps, h.x!);
+      return { x: m.y, width: m.width };
+    }
     case 'Activation':
       return { x: activation(ctx, h.x!, textArg(node, 'kind', 'relu')), width: h.width };
     case 'RelativePositionBias':

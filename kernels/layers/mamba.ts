@@ -1,0 +1,68 @@
+// Mamba-1's selective state-space mixer (Transformers' MambaMixer.slow_forward) for a prefill, on
+// standard ops: in_proj to x and the gate z; a depthwise causal Conv over x (left padding of
+// conv − 1) and silu; x_proj to the step rank, B and C; Δ = softplus(dt_proj(·)); A = −exp(A_log).
+// The scan h_t = exp(Δ_t·A)∘h_{t−1} + Δ_t·x_t·B_t, y_t = C_t·h_t + D∘x_t is written in its closed
+// form h_t = Σ_{s≤t} exp(L_t − L_s)∘(Δ_s·x_s·B_s) with L = cumsum(Δ·A) over the sequence (the
+// quadratic "dual" form: [B, S, S, inner, state] intermediates, so for probes of short prompts),
+// then y·silu(z) and out_proj. Its decode step (the recurrent state as an input) is not built.
+
+import { ExportError, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
+import { boolArg, reshape, storeFor, toBatchSeq, weightNamed, type EmitContext } from './context.js';
+import { projection } from './projection.js';
+
+/** x·sigmoid(x). */
+function silu(ctx: EmitContext, x: string): string {
+  return ctx.g.op('Mul', [x, ctx.g.op('Sigmoid', [x])], undefined, { hint: 'silu' });
+}
+
+/** Columns [from, to) of a [T, w] tensor. */
+function columns(ctx: EmitContext, x: string, from: number, to: number): string {
+  return ctx.g.op('Slice', [x, ctx.g.ints([from]), ctx.g.ints([to]), ctx.g.ints([1])]);
+}
+
+export function mamba(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string): { y: string; width: number } {
+  const where = pathText(steps);
+  if (ctx.decode) throw new ExportError(`${where}: a decode step of Mamba (its recurrent state as an input) is not supported by the ONNX exporter yet; export the prefill`);
+  if (boolArg(node, 'inner_norms', false)) throw new ExportError(`${where}: Mamba's inner norms (inner_norms: true, Jamba) are not supported by the ONNX exporter yet`);
+  const g = ctx.g;
+  const w = (name: string) => weightNamed(node, name)!;
+  const store = (name: string) => storeFor(ctx, node, steps, w(name), undefined).name;
+  const bias = (name: string) => (weightNamed(node, name) ? name : undefined);
+  const [I, N] = w('A_log').shape as [number, number];
+  const K = w('conv').shape[2]!;
+  const R = w('dt_proj').shape[1]!;
+  const d = w('out_proj').shape[0]!;
+  const perm = (t: string, p: number[]) => g.op('Transpose', [t], { perm: { kind: 'ints', value: p } });
+
+  const xz = projection(ctx, node, steps, x, 'in_proj', bias('in_proj_bias')).y; // [T, 2I]
+  // Depthwise causal convolution over the sequence: [B, I, S], conv − 1 zeros on the left.
+  const xs = perm(toBatchSeq(ctx, columns(ctx, xz, 0, I), [I]), [0, 2, 1]);
+  const convInputs = [xs, store('conv')];
+  if (weightNamed(node, 'conv_bias')) convInputs.push(store('conv_bias'));
+  const conv = g.op('Conv', convInputs, {
+    kernel_shape: { kind: 'ints', value: [K] },
+    pads: { kind: 'ints', value: [K - 1, 0] },
+    group: { kind: 'int', value: I },
+  }, { hint: 'conv' });
+  const u = silu(ctx, reshape(ctx, perm(conv, [0, 2, 1]), [-1, I])); // [T, I]
+  const proj = projection(ctx, node, steps, u, 'x_proj', undefined).y; // [T, R + 2N]
+  const delta = g.op('Softplus', [projection(ctx, node, steps, columns(ctx, proj, 0, R), 'dt_proj', 'dt_proj_bias').y], undefined, { hint: 'delta' }); // [T, I]
+  const Bm = toBatchSeq(ctx, columns(ctx, proj, R, R + N), [1, N]); // [B, S, 1, N]
+  const Cm = toBatchSeq(ctx, columns(ctx, proj, R + N, R + 2 * N), [1, N]);
+  const A = g.op('Neg', [g.op('Exp', [store('A_log')])], undefined, { hint: 'A' }); // [I, N]
+
+  const delta4 = toBatchSeq(ctx, delta, [I, 1]); // [B, S, I, 1]
+  const L = g.op('CumSum', [g.op('Mul', [delta4, A]), g.ints([1], true)], undefined, { hint: 'log_decay' }); // [B, S, I, N]
+  const drive = g.op('Mul', [g.op('Mul', [delta4, toBatchSeq(ctx, u, [I, 1])]), Bm], undefined, { hint: 'drive' }); // [B, S, I, N]
+  // exp(L_t − L_s) for s ≤ t, 0 above the diagonal: [B, S(t), S(s), I, N].
+  const diff = g.op('Sub', [g.op('Unsqueeze', [L, g.ints([2])]), g.op('Unsqueeze', [L, g.ints([1])])]);
+  const pos = g.op('Range', [g.ints([0], true), ctx.seqLen, g.ints([1], true)], undefined, { hint: 'pos' });
+  const later = g.op('Greater', [reshape(ctx, pos, [1, -1, 1, 1]), reshape(ctx, pos, [-1, 1, 1, 1])], undefined, { hint: 'future' }); // [S(t), S(s), 1, 1]: s > t
+  const decay = g.op('Exp', [g.op('Where', [later, g.float(-1e9), diff])], undefined, { hint: 'decay' });
+  const h = g.op('ReduceSum', [g.op('Mul', [decay, g.op('Unsqueeze', [drive, g.ints([1])])]), g.ints([2])], { keepdims: { kind: 'int', value: 0 } }, { hint: 'state' }); // [B, S, I, N]
+  const read = g.op('ReduceSum', [g.op('Mul', [h, Cm]), g.ints([3])], { keepdims: { kind: 'int', value: 0 } }, { hint: 'readout' }); // [B, S, I]
+  const y = g.op('Add', [reshape(ctx, read, [-1, I]), g.op('Mul', [u, store('D')])], undefined, { hint: 'scan' }); // [T, I]
+  const gated = g.op('Mul', [y, silu(ctx, columns(ctx, xz, I, 2 * I))], undefined, { hint: 'gated' });
+  const out = projection(ctx, node, steps, gated, 'out_proj', bias('out_proj_bias'));
+  return { y: out.y, width: d };
+}

@@ -1,0 +1,107 @@
+// Mamba-1 in the ONNX export (prefill): every stored element is an initializer, and the graph's
+// output equals an independent recurrence written here — MambaMixer's slow_forward token by token
+// on the exported weights (read back from the initializers): causal depthwise conv, softplus step,
+// h ← exp(Δ·A)∘h + Δ·x·B, y = C·h + D·x, gated by silu(z). The decode step is refused by name.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ExportError, exportModel, type ExportResult } from '../../kernels/export.js';
+import { assertClose, idRows, runChecked } from './helpers.js';
+
+const D = 16;
+const I = 32; // expand 2
+const N = 4;
+const K = 3;
+const R = 2;
+const V = 29;
+const SPEC = `
+model M {
+  embed = Embedding(${V}, ${D})
+  mixer = Mamba(${D}, state: ${N}, conv: ${K}, dt_rank: ${R})
+}
+`;
+
+/** An initializer's values by the end of its name. */
+function weights(r: ExportResult, suffix: string): Float32Array {
+  const t = r.spec.graph.initializers.find((i) => i.name.endsWith(suffix));
+  assert.ok(t, `no initializer ${suffix}`);
+  return new Float32Array(t.raw.buffer.slice(t.raw.byteOffset, t.raw.byteOffset + t.raw.byteLength));
+}
+
+const softplus = (v: number) => Math.log1p(Math.exp(v));
+const silu = (v: number) => v / (1 + Math.exp(-v));
+
+/** y = W·x for W [out, in] stored row-major. */
+function matvec(W: Float32Array, x: ArrayLike<number>, out: number, bias?: Float32Array): number[] {
+  const inn = x.length;
+  return Array.from({ length: out }, (_, o) => {
+    let s = bias ? bias[o]! : 0;
+    for (let i = 0; i < inn; i++) s += W[o * inn + i]! * x[i]!;
+    return s;
+  });
+}
+
+/** The last token's output of embed → Mamba, by the recurrence. */
+function reference(r: ExportResult, ids: readonly number[]): number[] {
+  const E = weights(r, 'embed.weight');
+  const inProj = weights(r, 'mixer.in_proj');
+  const conv = weights(r, 'mixer.conv');
+  const convBias = weights(r, 'mixer.conv_bias');
+  const xProj = weights(r, 'mixer.x_proj');
+  const dtProj = weights(r, 'mixer.dt_proj');
+  const dtBias = weights(r, 'mixer.dt_proj_bias');
+  const Alog = weights(r, 'mixer.A_log');
+  const Dskip = weights(r, 'mixer.D');
+  const outProj = weights(r, 'mixer.out_proj');
+  const xs: number[][] = [];
+  const zs: number[][] = [];
+  for (const id of ids) {
+    const e = Array.from(E.subarray(id * D, (id + 1) * D));
+    const xz = matvec(inProj, e, 2 * I);
+    xs.push(xz.slice(0, I));
+    zs.push(xz.slice(I));
+  }
+  const h = Array.from({ length: I }, () => new Array<number>(N).fill(0));
+  let last: number[] = [];
+  for (let t = 0; t < ids.length; t++) {
+    // Causal depthwise conv: taps k = 0..K−1 over x_{t−K+1+k}.
+    const u = Array.from({ length: I }, (_, c) => {
+      let s = convBias[c]!;
+      for (let k = 0; k < K; k++) {
+        const src = t - (K - 1) + k;
+        if (src >= 0) s += conv[c * K + k]! * xs[src]![c]!;
+      }
+      return silu(s);
+    });
+    const p = matvec(xProj, u, R + 2 * N);
+    const delta = matvec(dtProj, p.slice(0, R), I, dtBias).map(softplus);
+    const B = p.slice(R, R + N);
+    const C = p.slice(R + N);
+    const y = u.map((uc, c) => {
+      let s = 0;
+      for (let n = 0; n < N; n++) {
+        const A = -Math.exp(Alog[c * N + n]!);
+        h[c]![n] = Math.exp(delta[c]! * A) * h[c]![n]! + delta[c]! * uc * B[n]!;
+        s += C[n]! * h[c]![n]!;
+      }
+      return (s + Dskip[c]! * uc) * silu(zs[t]![c]!);
+    });
+    last = matvec(outProj, y, D);
+  }
+  return last;
+}
+
+test('Mamba prefill: initializers = params.stored, and the output equals the token-by-token recurrence', async () => {
+  const r = exportModel(SPEC, 'M', { ops: 'standard' });
+  assert.equal(r.initializerElements, r.storedParams);
+  for (const ids of [[3, 17, 8, 25, 1, 12, 9], [4], [20, 6]]) {
+    const out = await runChecked(r, { input_ids: idRows([ids]) });
+    assertClose(out, reference(r, ids), 1e-4, `ids ${ids.join(',')}`);
+  }
+});
+
+test('Mamba: the decode step and inner norms are refused by name', () => {
+  assert.throws(() => exportModel(SPEC, 'M', { decode: { batch: 1, past: 4 } }), (e: unknown) => e instanceof ExportError && /^mixer: a decode step of Mamba/.test(e.message));
+  const jamba = SPEC.replace(`dt_rank: ${R})`, `dt_rank: ${R}, inner_norms: true)`);
+  assert.throws(() => exportModel(jamba, 'M'), (e: unknown) => e instanceof ExportError && /^mixer: Mamba's inner norms/.test(e.message));
+});
