@@ -35,9 +35,25 @@ export function normedHeads(ctx: EmitContext, node: LayerNode, steps: readonly P
 
 /** Queries [B, S, H, hd]: the q projection (with q_bias where the layer stores one), then q_norm where it has one. */
 export function queries(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string): string {
+  return gatedQueries(ctx, node, steps, x).q;
+}
+
+/**
+ * The queries and, for an attention with an output gate (Qwen3-Next's `gate: true`), the gate:
+ * q projects 2·head_dim per head, the query first and then its gate (Qwen3NextAttention chunks a
+ * view of [H, 2·head_dim]); the gate comes back as [T, H·head_dim].
+ */
+export function gatedQueries(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string): { q: string; gate: string | undefined } {
   const { H, hd } = heads(node);
-  const y = projection(ctx, node, steps, x, 'q', weightNamed(node, 'q_bias') ? 'q_bias' : undefined).y;
-  return normedHeads(ctx, node, steps, y, H, hd, 'q_norm', (t) => toBatchSeq(ctx, t, [H, hd]));
+  let y = projection(ctx, node, steps, x, 'q', weightNamed(node, 'q_bias') ? 'q_bias' : undefined).y;
+  let gate: string | undefined;
+  if (weightNamed(node, 'q')!.shape[0] === 2 * H * hd) {
+    const perHead = reshape(ctx, y, [-1, H, 2 * hd]);
+    const part = (from: number) => reshape(ctx, ctx.g.op('Slice', [perHead, ctx.g.ints([from]), ctx.g.ints([from + hd]), ctx.g.ints([2])]), [-1, H * hd]);
+    y = part(0);
+    gate = part(hd);
+  }
+  return { q: normedHeads(ctx, node, steps, y, H, hd, 'q_norm', (t) => toBatchSeq(ctx, t, [H, hd])), gate };
 }
 
 /**

@@ -3,7 +3,7 @@
 
 import { ExportError, kvProducerPath, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
 import { positions, reshape, toBatchSeq, weightNamed, type EmitContext } from './context.js';
-import { heads, normedHeads, queries, softmaxWithSinks } from './attention-heads.js';
+import { gatedQueries, heads, normedHeads, softmaxWithSinks } from './attention-heads.js';
 import { fusedAttention, gqaRotary } from './fused-attention.js';
 import { projection } from './projection.js';
 import { hasRelativeBias, relativeScoreBias } from './relative-position.js';
@@ -63,7 +63,10 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   const g = ctx.g;
   const { H, KV, hd, G } = heads(node);
   const bias = (n: string) => (weightNamed(node, n) ? n : undefined);
-  let q = queries(ctx, node, steps, x); // [B, S, H, hd]
+  const asked = gatedQueries(ctx, node, steps, x);
+  let q = asked.q; // [B, S, H, hd]
+  // Qwen3-Next's output gate: the attention output times sigmoid(gate), before o.
+  const gated = (merged: string): string => (asked.gate === undefined ? merged : g.op('Mul', [merged, g.op('Sigmoid', [asked.gate])], undefined, { hint: 'output_gate' }));
   // Rotary (rotary.ts) after the q/k norms: GroupQueryAttention rotates inside itself where it
   // can (gqaRotary); otherwise q and k are rotated here, once per K for all its borrowers.
   const rope = info.rope;
@@ -105,10 +108,10 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   // GroupQueryAttention has a local window but no chunks: chunked layers keep the standard ops.
   if (ctx.ops === 'fused' && !hasRelativeBias(ctx, info) && !sinks && !chunked) {
     const merged = fusedAttention(ctx, node, `kv_cache.${pathText(producer ?? steps)}`, q, k, v4, gqaRope);
-    if (merged) return projection(ctx, node, steps, merged, 'o', bias('o_bias'));
+    if (merged) return projection(ctx, node, steps, gated(merged), 'o', bias('o_bias'));
   }
   const perm = (t: string, p: number[]) => g.op('Transpose', [t], { perm: { kind: 'ints', value: p } });
-  if (ctx.decode) return decodeAttention(ctx, node, steps, producer ?? steps, q, k, v4, perm);
+  if (ctx.decode) return decodeAttention(ctx, node, steps, producer ?? steps, q, k, v4, perm, gated);
   let qh = perm(q, [0, 2, 1, 3]); // [B, H, S, hd]
   qh = g.op('Mul', [qh, g.float(1 / Math.sqrt(hd))], undefined, { hint: 'qscaled' });
   const kT = perm(k, [0, 2, 3, 1]); // [B, KV, hd, S]
@@ -126,7 +129,7 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   let ctxv = g.op('MatMul', [probs, vh], undefined, { hint: 'ctx' }); // [B, KV, G·S, hd]
   if (G > 1) ctxv = reshape(ctx, ctxv, [0, H, -1, hd]);
   const merged = reshape(ctx, perm(ctxv, [0, 2, 1, 3]), [-1, H * hd]); // [T, H·hd]
-  return projection(ctx, node, steps, merged, 'o', bias('o_bias'));
+  return projection(ctx, node, steps, gated(merged), 'o', bias('o_bias'));
 }
 
 /**
@@ -134,7 +137,7 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
  * held in initializers, plus its own key and value. Past and new scores are computed apart and
  * joined ([…, L] + [… , 1]), so the cache is read once and never copied.
  */
-export function decodeAttention(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], cachePath: readonly PathStep[], q: string, k: string, v: string, perm: (t: string, p: number[]) => string): { y: string; width: number } {
+export function decodeAttention(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], cachePath: readonly PathStep[], q: string, k: string, v: string, perm: (t: string, p: number[]) => string, gated: (merged: string) => string = (m) => m): { y: string; width: number } {
   const g = ctx.g;
   const info = node.cost.attention!;
   if (!info.causal) throw new ExportError(`${pathText(steps)}: bidirectional attention has no decode step`);
@@ -157,6 +160,6 @@ export function decodeAttention(ctx: EmitContext, node: LayerNode, steps: readon
   const pPast = g.op('Slice', [probs, g.ints([0]), g.ints([L]), axis]);
   const pNew = g.op('Slice', [probs, g.ints([L]), g.ints([L + 1]), axis]);
   const out = g.op('Add', [g.op('MatMul', [pPast, vPast]), g.op('MatMul', [pNew, vNew])], undefined, { hint: 'ctx' }); // [B, KV, G, hd]
-  return projection(ctx, node, steps, reshape(ctx, out, [B, H * hd]), 'o', weightNamed(node, 'o_bias') ? 'o_bias' : undefined);
+  return projection(ctx, node, steps, gated(reshape(ctx, out, [B, H * hd])), 'o', weightNamed(node, 'o_bias') ? 'o_bias' : undefined);
 }
 

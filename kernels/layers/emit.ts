@@ -90,7 +90,6 @@ export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly Pat
     case 'RMSNorm':
       return { x: norm(ctx, node, steps, h.x!, h.width), width: h.width };
     case 'Attention': {
-      if (boolArg(node, 'gate', false)) throw new ExportError(`${where}: the attention output gate (gate: true) is not supported by the ONNX exporter yet`);
       const a = node.cost.attention?.cross ? crossAttention(ctx, node, steps, h.x!) : attention(ctx, node, steps, h.x!);
       return { x: a.y, width: a.width };
     }

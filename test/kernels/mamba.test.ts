@@ -1,5 +1,5 @@
-// Mamba-1 in the ONNX export (prefill): every stored element is an initializer, and the graph's
-// output equals an independent recurrence written here — MambaMixer's slow_forward token by token
+// Mamba-1 in the ONNX export (prefill): every stored element is an initializer, the mixer is a
+// residual branch like attention, and the graph's output equals an independent recurrence written here — MambaMixer's slow_forward token by token
 // on the exported weights (read back from the initializers): causal depthwise conv, softplus step,
 // h ← exp(Δ·A)∘h + Δ·x·B, y = C·h + D·x, gated by silu(z). The decode step is refused by name.
 
@@ -88,7 +88,9 @@ function reference(r: ExportResult, ids: readonly number[]): number[] {
     });
     last = matvec(outProj, y, D);
   }
-  return last;
+  // A bare mixer is a residual branch, x + mixer(x) (MambaBlock without its norm).
+  const x = E.subarray(ids[ids.length - 1]! * D);
+  return last.map((v, i) => v + x[i]!);
 }
 
 test('Mamba prefill: initializers = params.stored, and the output equals the token-by-token recurrence', async () => {
