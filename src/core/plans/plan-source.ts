@@ -6,10 +6,10 @@ import type { DType, ModelReport } from '../analysis/report-types.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { pipelineModel, type PipelineModel } from './pipeline-units.js';
 import { sharedStores } from './shared-stores.js';
-import type { KvAt } from './serving.js';
+import type { DecodeReadsAt, KvAt } from './serving.js';
 
 export type PlanSource =
-  | { readonly ok: true; readonly report: ModelReport; readonly model: PipelineModel; readonly kvAt: KvAt }
+  | { readonly ok: true; readonly report: ModelReport; readonly model: PipelineModel; readonly kvAt: KvAt; readonly decodeReadsAt: DecodeReadsAt }
   | { readonly ok: false; readonly diagnostics: readonly Diagnostic[]; readonly message: string };
 
 /** Analyses a spec (text, or its compilation) at (seq, batch 1, dtype) and returns model `name` (the first model when undefined). */
@@ -29,5 +29,10 @@ export function planSource(source: string | Compilation, name: string | undefine
     const at = compilation.metricsAt(compiled, { ...report.options, seq: s, batch: b });
     return at.kvCacheBytes + at.recurrentStateBytes;
   };
-  return { ok: true, report, model: pipelineModel(report, sharedStores(compiled.members, compiled.sharing, compiled.statements)), kvAt };
+  const decodeReadsAt: DecodeReadsAt = (b) => {
+    const at = compilation.metricsAt(compiled, { ...report.options, batch: b });
+    const reads = at.latency.decode.bytes - at.kvCacheBytes - at.recurrentStateBytes;
+    return reads > 0n ? reads : 0n;
+  };
+  return { ok: true, report, model: pipelineModel(report, sharedStores(compiled.members, compiled.sharing, compiled.statements)), kvAt, decodeReadsAt };
 }

@@ -42,6 +42,12 @@ export type ServingOutcome = { readonly ok: true; readonly plan: ServingPlan } |
  * recurrent state of recurrent layers (Mamba's conv and SSM states). */
 export type KvAt = (seq: number, batch: number) => bigint;
 
+/**
+ * Weight bytes one decode step of `batch` sequences reads, from the engine: a routed bank is read
+ * once per expert any of the batch's tokens chose, E·(1 − (1 − k/E)^B) in expectation (routing.ts).
+ */
+export type DecodeReadsAt = (batch: number) => bigint;
+
 /** The largest context tried by the maximum-context search. */
 export const MAX_CONTEXT_SEARCHED = 1 << 26;
 
@@ -49,7 +55,7 @@ export const MAX_CONTEXT_SEARCHED = 1 << 26;
  * `report` is the engine's analysis at (seq, batch 1, dtype); `kvAt` evaluates the KV cache at
  * other settings (it is piecewise linear in the context: sliding windows stop growing).
  */
-export function planServing(model: PipelineModel, report: ModelReport, kvAt: KvAt, s: ServingSettings): ServingOutcome {
+export function planServing(model: PipelineModel, report: ModelReport, kvAt: KvAt, s: ServingSettings, decodeReadsAt?: DecodeReadsAt): ServingOutcome {
   const problems: string[] = [];
   for (const [name, v] of [['tp', s.tp], ['pp', s.pp], ['ep', s.ep], ['batch', s.batch], ['seq', s.seq]] as const) {
     if (!Number.isSafeInteger(v) || v < 1) problems.push(`${name} must be a positive integer, got ${v}`);
@@ -89,7 +95,9 @@ export function planServing(model: PipelineModel, report: ModelReport, kvAt: KvA
     maxBatch = Math.min(maxBatch, b);
   });
   const maxContext = largestContext(fitsAt);
-  const { prefill, decode } = throughput(layout.ranks, report, s, device, weights, kvNow);
+  // Without the engine at the serving batch, the batch-1 reads (the top-k experts only).
+  const decodeWeightBytes = decodeReadsAt ? Number(decodeReadsAt(s.batch)) : Math.max(0, Number(report.latency.decode.bytes) - Number(report.kvCacheBytes) - Number(report.recurrentStateBytes));
+  const { prefill, decode } = throughput(layout.ranks, report, s, device, weights, kvNow, decodeWeightBytes);
   return {
     ok: true,
     plan: {
@@ -137,10 +145,11 @@ function throughput(
   device: DeviceProfile,
   weights: readonly bigint[],
   kvPerGpu: readonly bigint[],
+  /** Weight bytes a decode step of the whole batch reads (experts the batch touches included). */
+  decodeWeightBytes: number,
 ): { prefill: number; decode: number } {
   const peak = peakFlopsFor(device, s.dtype).flops;
   const total = ranks.reduce((acc, r) => acc + Q.toNumber(r.flopsPerToken), 0);
-  const decodeWeightBytes = Math.max(0, Number(report.latency.decode.bytes) - Number(report.kvCacheBytes) - Number(report.recurrentStateBytes));
   let prefillTime = 0;
   let decodeTime = 0;
   ranks.forEach((r, i) => {

@@ -67,7 +67,9 @@ export function stepTime(
   links: Links,
 ): StepTime {
   const { tp, pp, vpp, dp, cp, ep, zero } = s.parallel;
-  const peak = peakFlopsFor(device, s.dtypes.weights).flops;
+  // Matmuls run in the activations' type (precision.ts's compute rule): weights stored narrower
+  // (fp8, int4) are widened first, so the step runs at the activations' peak, not the weights'.
+  const peak = peakFlopsFor(device, s.dtypes.activations).flops;
   const m = microBatchesPerStep(s);
   const tokens = Q.toNumber(tokensPerMicroBatch(s, perSample));
   const actBytes = Q.toNumber(bytesPerElement(s.dtypes.activations));

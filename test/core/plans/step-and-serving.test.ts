@@ -26,6 +26,15 @@ test('one GPU: step = 3 × forward FLOPs / peak; full recomputation adds a forwa
   close(full.mfu, 3 / 4, 'mfu');
 });
 
+test('compute runs in the activations\' dtype: fp8 weights with bf16 activations step at the bf16 peak', () => {
+  const src = source(LLAMA2_7B, 4096);
+  const forward = Number(src.report.flops.prefill);
+  const fp8Weights = plan(src, settings({}, { seq: 4096, microBatch: 2, globalBatch: 8, dtypes: { weights: 'fp8', activations: 'bf16', gradients: 'bf16', master: 'fp32' } }));
+  close(fp8Weights.step.compute, (3 * forward * 8) / H100.peakFlops.bf16, 'W8A16 compute');
+  const fp8All = plan(src, settings({}, { seq: 4096, microBatch: 2, globalBatch: 8, dtypes: { weights: 'fp8', activations: 'fp8', gradients: 'bf16', master: 'fp32' } }));
+  close(fp8All.step.compute, (3 * forward * 8) / H100.peakFlops.fp8!, 'fp8 compute');
+});
+
 test('data parallelism: a ring all-reduce of the bf16 gradients, 2(d−1)/d of them, over the intra-node link', () => {
   const src = source(LLAMA2_7B, 4096);
   const p = plan(src, settings({ dp: 8 }, { seq: 4096 }));
