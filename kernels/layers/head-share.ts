@@ -43,11 +43,13 @@ function slotOf(model: LoadedModel, steps: readonly PathStep[]): Slot | undefine
  */
 export function headSharedWeight(g: GraphBuilder, model: LoadedModel, node: LayerNode, steps: readonly PathStep[], w: WeightSpec, key: string, scale: number, offset: number): StoredWeight | undefined {
   const slot = slotOf(model, steps);
-  if (!slot || slot.instance === 0 || !node.cost.attention) return undefined;
+  const heads = node.cost.attention?.headProjections;
+  if (!slot || slot.instance === 0 || !node.cost.attention || !heads) return undefined;
   const { plan, instance } = slot;
-  if (!(w.name === 'q' || w.name === 'k' || (plan.qkvo && (w.name === 'v' || w.name === 'o')))) return undefined;
+  // The layer kind names its head projections; W_o's heads are blocks of columns ([d, H·hd]).
+  if (!(w.name === heads.query || w.name === heads.key || (plan.qkvo && (w.name === heads.value || w.name === heads.output)))) return undefined;
   const H = node.cost.attention.queryHeads;
-  const columns = w.name === 'o'; // W_o [d, H·hd]: a head is a block of columns
+  const columns = w.name === heads.output;
   const perHead = (columns ? w.shape[1]! : w.shape[0]!) / H;
   const shared = Math.max(0, Math.min(H, plan.heads - (instance - 1) * H));
   if (shared === 0) return undefined;

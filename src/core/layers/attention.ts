@@ -184,6 +184,7 @@ export const ATTENTION: LayerKind = {
         causal: cross ? false : a.bool('causal'),
         cross,
         kvProducerWeights: [...k, ...v, ...kNorm].map((w) => w.name),
+        headProjections: { query: q[0]!.name, key: k[0]!.name, value: v[0]!.name, output: o[0]!.name },
         ...(rope ? { rope: { dim: ropeDim, theta: thetaArg === undefined ? DEFAULT_ROPE_THETA : thetaArg.num / thetaArg.den } } : {}),
       },
       activationElementsPerToken: activations,

@@ -106,6 +106,13 @@ export interface AttentionInfo {
    */
   readonly kvProducerWeights: readonly string[];
   /**
+   * The weights that hold the heads, by name, for head-wise sharing (`share heads`): `query` and
+   * `key` have `scoreDim` rows per query head, `value` has `valueDim` rows per head and `output`
+   * `valueDim` columns per head. Absent where heads are not separate slices of a projection
+   * (MLA's latent projections), which refuses head-wise sharing.
+   */
+  readonly headProjections?: { readonly query: string; readonly key: string; readonly value: string; readonly output: string };
+  /**
    * Rotary position embedding of queries and keys (Attention's `rope`), rotate-half over the
    * first `dim` dims of each head with inverse frequencies theta^(-2i/dim); absent without one.
    * Parameter-free and 0 FLOPs (elementwise). MLA's decoupled rope is part of its geometry.

@@ -2,8 +2,11 @@
 // slices (with `qkvo`, value rows and output columns too) reuse another layer's head. Resolves
 // to a `HeadShare` whose saved parameters are computed here, from the layer's own head geometry.
 
+import type { AttentionInfo } from '../layers/layer-kind.js';
 import type { LayerNode } from '../model/module-tree.js';
 import { eachTarget, readMethodCall, type SchemeMethod, type SharingScheme } from '../sharing/scheme.js';
+
+type HeadProjections = NonNullable<AttentionInfo['headProjections']>;
 
 const HEAD_STRATEGIES: readonly SchemeMethod[] = [
   {
@@ -36,7 +39,7 @@ export const shareHeadsScheme: SharingScheme = {
     eachTarget(s, scope, model, (r, range) => {
       const layer = r.node.kind === 'layer' ? r.node : undefined;
       const attention = layer?.cost.attention;
-      if (!layer || !attention || attention.variant !== 'mha') {
+      if (!layer || !attention?.headProjections) {
         ctx.sink.error('npas-share-target', `'${r.key}' is not an Attention layer`, range);
         return;
       }
@@ -46,19 +49,18 @@ export const shareHeadsScheme: SharingScheme = {
         ctx.sink.error('npas-share-strategy', `at most ${(instances - 1) * heads} heads can reuse another layer's head here (${instances} layers × ${heads} heads)`, read.call.argsRange);
         return;
       }
-      model.addHeadShare({ target: r, pairs, qkvo, savedParams: BigInt(pairs) * perHeadParams(layer, qkvo), range: s.range });
+      model.addHeadShare({ target: r, pairs, qkvo, savedParams: BigInt(pairs) * perHeadParams(layer, attention, attention.headProjections, qkvo), range: s.range });
     });
   },
 };
 
-/** Params of one head's slices: W_q and W_k rows (and W_v rows and W_o columns with qkvo). */
-function perHeadParams(layer: LayerNode, qkvo: boolean): bigint {
-  const att = layer.cost.attention!;
+/** Params of one head's slices: W_q and W_k rows (and W_v rows and W_o columns with qkvo), named by the layer kind. */
+function perHeadParams(layer: LayerNode, att: AttentionInfo, projections: HeadProjections, qkvo: boolean): bigint {
   const w = (name: string): readonly number[] | undefined => layer.cost.weights.find((x) => x.name === name)?.shape;
-  const q = w('q');
-  const k = w('k');
-  const v = w('v');
-  const o = w('o');
+  const q = w(projections.query);
+  const k = w(projections.key);
+  const v = w(projections.value);
+  const o = w(projections.output);
   let total = 0n;
   if (q) total += BigInt(att.scoreDim) * BigInt(q[1] ?? 0);
   if (k) total += BigInt(att.scoreDim) * BigInt(k[1] ?? 0);

@@ -44,3 +44,14 @@ test('allocate may stand only beside schemes that keep stores as written (freeze
   assert.deepEqual(beside('freeze body'), []);
   assert.match(beside('hash body: roast(memory: 1M)')[0] ?? '', /cannot be combined with 'hash'/);
 });
+
+test('share heads reads the head projections the layer kind names: Attention saves n·head_dim·(d_q + d_k) (+ d_v + d_o with qkvo); a kind naming none is refused', () => {
+  const stored = (statement: string): bigint => analyze(MODEL(statement)).models[0]!.params.stored;
+  const base = stored('');
+  // Attention(64, heads: 4): head_dim 16; a head is 16 rows of W_q [64, 64] and of W_k, 16 rows of W_v, 16 columns of W_o.
+  assert.equal(base - stored('share heads body.attn: pairs(2)'), 2n * 16n * (64n + 64n));
+  assert.equal(base - stored('share heads body.attn: pairs(2, qkvo: true)'), 2n * 16n * (64n + 64n + 64n + 64n));
+  const moa = `model M {\n  d = 64\n  body = MoA(d, 4, 2, head_dim: 16) * 2\n  share heads body: pairs(1)\n}\n`;
+  const errors = analyze(moa).diagnostics.filter((d) => d.severity === 'error');
+  assert.deepEqual(errors.map((d) => d.code), ['npas-share-target']);
+});

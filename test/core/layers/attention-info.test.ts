@@ -169,10 +169,13 @@ const CASES: readonly InfoCase[] = [
   },
 ];
 
+/** Attention's heads are row slices of q, k, v and column slices of o (head-wise sharing reads them); MLA has none. */
+const HEAD_PROJECTIONS = { query: 'q', key: 'k', value: 'v', output: 'o' };
+
 for (const c of CASES) {
   test(`${c.kind} attention info: ${c.name}`, () => {
     const cost = build(c.kind, c.args);
-    assert.deepEqual(cost.attention, c.info);
+    assert.deepEqual(cost.attention, c.kind === 'Attention' ? { ...c.info, headProjections: HEAD_PROJECTIONS } : c.info);
     assert.equal(cost.kvProjectionFlopsPerToken, c.kvProjectionFlops);
   });
 }
@@ -182,6 +185,21 @@ test('KV producer weights exist in the layer', () => {
     const cost = build(c.kind, c.args);
     const names = new Set(cost.weights.map((w) => w.name));
     for (const name of cost.attention?.kvProducerWeights ?? []) assert.ok(names.has(name), `${c.name}: ${name}`);
+  }
+});
+
+test('head projections are weights of the layer, with queryHeads slices of scoreDim/valueDim each', () => {
+  for (const c of CASES) {
+    const cost = build(c.kind, c.args);
+    const heads = cost.attention?.headProjections;
+    if (!heads || !cost.attention) continue;
+    const shape = (name: string): readonly number[] => cost.weights.find((w) => w.name === name)?.shape ?? [];
+    const { queryHeads: h, scoreDim, valueDim } = cost.attention;
+    // W_q [H·d_s, d]; W_k, W_v [H_kv·d, d_kv]; W_o [d, H·d_v].
+    assert.equal(shape(heads.query)[0], h * scoreDim, `${c.name}: q rows`);
+    assert.equal(shape(heads.key)[0], cost.attention.kvHeads * scoreDim, `${c.name}: k rows`);
+    assert.equal(shape(heads.value)[0], cost.attention.kvHeads * valueDim, `${c.name}: v rows`);
+    assert.equal(shape(heads.output)[1], h * valueDim, `${c.name}: o columns`);
   }
 });
 
