@@ -59,6 +59,9 @@ test('SUT: stored parameters from the configuration — one encoder step, one de
   assert.equal(model('SUT').params.stored, encoderStep + decoderStep + V * d);
   // Unrolled: six applications of each step; the tied tables count once per use (three).
   assert.equal(model('SUT').params.effective, T * (encoderStep + decoderStep) + 3n * V * d);
+  // Unrolled, each of the six applications stores its own weights; tying changes no compute.
+  assert.equal(model('SUT_Unrolled').params.stored, T * (encoderStep + decoderStep) + V * d);
+  assert.equal(model('SUT_Unrolled').flops.decode, model('SUT').flops.decode);
   // Halting adds one unit per stack to what is stored, nothing else.
   assert.equal(model('SUT_Halting').params.stored, model('SUT').params.stored + 2n * haltingUnit);
 });

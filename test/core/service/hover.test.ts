@@ -118,3 +118,21 @@ test('hover ranges cover the name under the cursor', () => {
   const h = hoverAt(text, analysis, offset)!;
   assert.equal(text.slice(h.range.start, h.range.end), 'lm_head');
 });
+
+test('hover on `parallel` states the streams, the merge and the stores they add', () => {
+  // Two streams, 3 prefix tokens in the one attention layer (2·kv_heads·head_dim = 2·2·4 = 16
+  // elements each): 2·3·16 = 96 prefix params; the aggregator 2·16² + 16 + 16·2 + 2 = 562.
+  const source = `model M {
+  embed = Embedding(50, 16)
+  attn = Attention(16, heads: 4, kv_heads: 2)
+  head = Linear(16, 50)
+  $0parallel streams(2, prefix: 3, merge: head)
+}
+`;
+  const { text, offset, analysis } = marked(source);
+  const h = hoverAt(text, analysis, offset);
+  assert.ok(h);
+  for (const e of ['2 streams, a KV cache each', 'merge before `head`', '96 prefix params', '562 aggregator params']) {
+    assert.ok(h.markdown.includes(e), `missing ${JSON.stringify(e)} in:\n${h.markdown}`);
+  }
+});
