@@ -229,7 +229,7 @@ function importChecked(jsonText: string, options: ImportOptions): ImportResult {
     constants: model.constants,
     blocks: model.blocks,
     modules: model.modules,
-    statements: model.statements,
+    statements: [...model.statements, ...(quantization?.statement === undefined ? [] : [quantization.statement])],
     ...(model.variants === undefined ? {} : { variants: model.variants }),
   });
   const warnings = [

@@ -12,6 +12,8 @@ export interface QuantizationNote {
   /** Header comment lines. */
   readonly lines: readonly string[];
   readonly warning: string;
+  /** A `precision` statement that stores the model as the checkpoint does, where one can (MXFP4 experts). */
+  readonly statement?: string;
 }
 
 function text(value: JsonValue | undefined): string | undefined {
@@ -57,10 +59,11 @@ export function describeQuantization(value: JsonValue | undefined, torchDtype?: 
     return {
       lines: [
         'Quantised checkpoint (quantization_config, quant_method "mxfp4"): the experts\' matrices are MXFP4, 4-bit E2M1 values',
-        `  with one E8M0 scale per 32 (4.25 bits per weight); the checkpoint's bytes: ${settings}`,
-        `  (memory.weights(weights_dtype: ${rest}, experts_dtype: mxfp4)); ${kept.length > 0 ? `kept unquantised: ${kept.join(', ')}` : 'no modules kept unquantised'}.`,
+        `  with one E8M0 scale per 32 (4.25 bits per weight), the rest ${rest}: the precision statement stores the model so`,
+        `  (as ${settings} would); ${kept.length > 0 ? `kept unquantised: ${kept.join(', ')}` : 'no modules kept unquantised'}.`,
       ],
-      warning: `quantization_config (mxfp4): the experts are stored in MXFP4 and ${kept.length > 0 ? kept.join(', ') : 'nothing'} unquantised; the counts are exact, and ${settings} gives the checkpoint's weight bytes`,
+      warning: `quantization_config (mxfp4): the experts are stored in MXFP4 and ${kept.length > 0 ? kept.join(', ') : 'nothing'} unquantised; the spec's precision statement (${rest} weights, mxfp4 experts) gives the checkpoint's weight bytes`,
+      statement: `precision weights: ${rest}, experts: mxfp4`,
     };
   }
   if (method === 'fp8') {

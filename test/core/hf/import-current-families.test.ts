@@ -208,13 +208,15 @@ test('GPT-OSS-20B: 20.91B stored, 3.61B active without the embedding (sinks, bia
   assert.match(spec, /# Quantised checkpoint \(quantization_config, quant_method "mxfp4"\): the experts' matrices are MXFP4/);
   assert.match(spec, /kept unquantised: model\.layers\.\*\.self_attn, model\.layers\.\*\.mlp\.router, model\.embed_tokens, lm_head\./);
   assert.doesNotMatch(spec, /Not used and not modelled[^\n]*quantization_config/);
-  assert.match(spec, /the checkpoint's bytes: --weights-dtype bf16 --experts-dtype mxfp4\n#   \(memory\.weights\(weights_dtype: bf16, experts_dtype: mxfp4\)\)/);
-  assert.ok(warnings.some((w) => w.startsWith('quantization_config (mxfp4)') && w.endsWith('--weights-dtype bf16 --experts-dtype mxfp4 gives the checkpoint\'s weight bytes')), warnings.join('\n'));
-  // Those settings give the checkpoint's bytes: the expert matrices at 4.25 bits, everything else
-  // (attention, router, biases, embedding, head, norms) at 2 bytes.
+  assert.match(spec, /^  precision weights: bf16, experts: mxfp4$/m);
+  assert.ok(warnings.some((w) => w.startsWith('quantization_config (mxfp4)') && w.endsWith('(bf16 weights, mxfp4 experts) gives the checkpoint\'s weight bytes')), warnings.join('\n'));
+  // The statement gives the checkpoint's bytes whatever the analysis dtype: the expert matrices
+  // at 4.25 bits, everything else (attention, router, biases, embedding, head, norms) at 2 bytes.
   const matrices = n(c, 'num_hidden_layers') * experts * 3n * d * ff;
-  const bytes = analyze(spec, { dtype: 'bf16', precision: { weights: 'bf16', experts: 'mxfp4' } }).models[0]!.memory.weightBytes;
-  assert.equal(bytes, (stored - matrices) * 2n + (matrices * 17n) / 32n);
+  for (const dtype of ['bf16', 'fp32'] as const) {
+    assert.equal(analyze(spec, { dtype }).models[0]!.memory.weightBytes, (stored - matrices) * 2n + (matrices * 17n) / 32n, dtype);
+  }
+  assert.equal((stored - matrices) * 2n + (matrices * 17n) / 32n, 13_761_264_768n);
 });
 
 /** DeepSeek-V3-style totals from a config: (main model, one prediction module, active). */
