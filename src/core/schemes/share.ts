@@ -32,7 +32,7 @@ export const shareScheme: SharingScheme = {
   keyword: 'share',
   snippet: 'share ${1:body}: ${2:cycle(2)}',
   summary: 'Ties the instances of a stack (or sub-paths) to fewer stores.',
-  hover: '`share STACK: strategy [relax adapter]` ties stack instances to stores; `share kv` shares KV producers; `share heads` shares head slices.',
+  hover: '`share STACK: strategy [relax adapter]` ties stack instances to stores; `share kv` shares KV producers; `share heads` shares head slices; `share experts` pools MoE experts across layers.',
   methods: STACK_STRATEGIES,
   order: 0,
   keepsStores: false,

@@ -21,7 +21,7 @@ import type { LayerKind } from '../layers/layer-kind.js';
 import * as Q from '../numbers/rational.js';
 import { NUMBER_SUFFIXES } from '../numbers/units.js';
 import type { Value } from '../semantics/values.js';
-import type { BlockDeclaration, Constraint, BudgetDeclaration, TextRange } from '../syntax/syntax-tree.js';
+import type { BlockDeclaration, Constraint, BudgetDeclaration, Statement, TextRange } from '../syntax/syntax-tree.js';
 import { indexOf, instanceTotals, instancesIn, valueKind, type NodeOccurrence } from './analysis-index.js';
 import { argumentMarkdown, layerMarkdown } from './layer-docs.js';
 import { referenceAt, type Reference, type WeightReference } from './references.js';
@@ -30,7 +30,8 @@ import type { NameDefinition } from './scopes.js';
 import { sourceTokens, tokenAt } from './source-tokens.js';
 import { sameRange } from './syntax-walk.js';
 import { compactCount, compactFlops, exactBytes, formatSeconds, groupDigits } from './text-format.js';
-import { KEYWORD_DOCS, findStatementMethod } from './vocabulary.js';
+import { KEYWORD_DOCS, SHARE_MODIFIER_DOCS, findStatementMethod } from './vocabulary.js';
+import { isShareModifier, type ShareModifier } from '../syntax/token.js';
 
 export interface HoverResult {
   /** The span the hover is about (a name, a constraint…). */
@@ -64,7 +65,25 @@ export function hoverAt(text: string, analysis: AnalysisResult, offset: number):
     if (report?.parallel) return { range: { start: token.start, end: token.end }, markdown: `\`parallel\` — ${KEYWORD_DOCS.parallel}\n\n${parallelMarkdown(report.parallel)}` };
   }
   if (token && KEYWORD_DOCS[token.kind]) return { range: { start: token.start, end: token.end }, markdown: `\`${token.kind}\` — ${KEYWORD_DOCS[token.kind]}` };
+  const modifier = token ? shareModifierAt(analysis, token) : undefined;
+  if (token && modifier) return { range: { start: token.start, end: token.end }, markdown: SHARE_MODIFIER_DOCS[modifier] };
   return undefined;
+}
+
+/** The `kv`/`heads`/`experts` a `share` statement's modifier is, when `token` is one. */
+function shareModifierAt(analysis: AnalysisResult, token: { readonly kind: string; readonly start: number; readonly end: number }): ShareModifier | undefined {
+  if (token.kind !== 'Identifier') return undefined;
+  let found: ShareModifier | undefined;
+  const visit = (members: readonly { readonly kind: string }[]): void => {
+    for (const m of members) {
+      if (m.kind === 'Statement') {
+        const s = m as Statement;
+        if (s.modifier && s.modifier.range.start === token.start && s.modifier.range.end === token.end && isShareModifier(s.modifier.text)) found = s.modifier.text;
+      } else if (m.kind === 'Block') visit((m as BlockDeclaration).members);
+    }
+  };
+  for (const item of analysis.file.items) if (item.kind === 'Model' || item.kind === 'Variant' || item.kind === 'Block') visit(item.members);
+  return found;
 }
 
 function hoverOf(ref: Reference, text: string, analysis: AnalysisResult): string | undefined {

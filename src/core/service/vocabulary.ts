@@ -5,6 +5,7 @@
 
 import { SHARING_SCHEMES } from '../schemes/registry.js';
 import { findScheme, type SchemeArg, type SchemeMethod } from '../sharing/scheme.js';
+import type { ShareModifier } from '../syntax/token.js';
 
 /** An argument of a statement method (`rank` of `lora(rank: 64)`). */
 export type MethodArg = SchemeArg;
@@ -50,6 +51,15 @@ export const TOP_LEVEL_KEYWORDS: readonly { readonly keyword: string; readonly s
   { keyword: 'variant', snippet: 'variant ${1:Name} of ${2:Base} {\n  $0\n}', doc: 'A model or variant with overrides and sharing statements.' },
   { keyword: 'budget', snippet: 'budget ${1:Model} {\n  params.stored <= ${2:1B}\n}', doc: 'Constraints a model or variant must meet.' },
 ];
+
+/** What each word after `share` (docs/language.md, "Sharing") shares: the hover of the modifier. */
+export const SHARE_MODIFIER_DOCS: Readonly<Record<ShareModifier, string>> = {
+  kv: '`share kv STACK: every(n) | map([…]) | tied` — layers that borrow another layer\'s KV keep their queries but drop their K and V projections and cache.',
+  heads: '`share heads PATH: pairs(n, qkvo)` — n query/key head slices of the attention layers reuse another layer\'s.',
+  experts:
+    '`share experts STACK.moe: strategy` — the routed experts of the MoE layers mapped to one store are one pool (Megrez2, ReXMoE); routers, norms and shared experts stay per layer. ' +
+    'A decode step of B tokens touches E·(1 − (1 − k/E)^(g·B)) experts of a pool g layers read, and the layers read g·E·(1 − (1 − k/E)^B).',
+};
 
 /** What each keyword does, for hovers (a statement keyword's text is its scheme's). */
 export const KEYWORD_DOCS: Readonly<Record<string, string>> = {

@@ -14,6 +14,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyze, type AnalysisOptions, type ModelReport } from '../../../src/core/index.js';
+import { hoverAt, modelMarkdown } from '../../../src/core/service/hover.js';
 
 function model(src: string, name: string | undefined, options: Partial<AnalysisOptions> = {}): ModelReport {
   const r = analyze(src, options);
@@ -194,4 +195,15 @@ model M {
   assert.deepEqual(codes(mixed), ['npas-share-experts']);
   // `experts` stays an ordinary name where no path follows it.
   assert.deepEqual(codes('model M {\n  experts = MoE(64, 32, experts: 8, top_k: 2) * 2\n  share experts: all\n}'), []);
+});
+
+test('the hover names the modifier and shows each pool with its touched and read experts', () => {
+  const text = POOLED;
+  const r = analyze(text, { batch: 4 });
+  const at = text.indexOf('experts body') + 2;
+  const modifier = hoverAt(text, r, at);
+  assert.ok(modifier?.markdown.startsWith('`share experts STACK.moe: strategy`'), modifier?.markdown);
+  const md = modelMarkdown(r.models.find((m) => m.name === 'Pooled')!);
+  // Two pools of 8 experts for 6 layers; at batch 4, 2·8·(1 − (6/8)^12) = 15.493… touched.
+  assert.match(md, /expert pools of `body`: 2 pools of 8 experts for 6 layers — stored 16 experts, active 12 per token; a decode step at batch 4 touches 15\.493/);
 });
