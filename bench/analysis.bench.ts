@@ -105,3 +105,20 @@ const growthRow = (label: string, make: (n: number) => string, sizes: readonly n
 console.log('\ndistinct instances and variant chains (median of 3):');
 growthRow('distinct-window comprehension', distinctWindows, [2_500, 5_000, 10_000, 20_000]);
 growthRow('variant chain (each of the last)', variantChain, [1_250, 2_500, 5_000, 10_000]);
+
+// Variant chains where each variant adds a sharing statement (issue 12's remaining case). Variant
+// k carries k statements, so resolving and walking each variant's own statements costs O(k): the
+// chain is Θ(N²) in statement resolutions by construction; the rows show the growth per
+// doubling (×4 is quadratic, ×2 linear). The work budget charges each statement per variant
+// carrying it, so such a chain is refused past ~1,400 variants (docs/diagnostics.md); a chain
+// isolating one more instance per variant (`freeze body[k]`, k growing) past ~280.
+const statementChain = (statement: (i: number) => string) => (n: number): string => {
+  let s = `${header}  body = Decoder * 8\n${footer}`;
+  for (let i = 0; i < n; i++) s += `variant V${i} of ${i === 0 ? 'M' : `V${i - 1}`} { ${statement(i)} }\n`;
+  return s;
+};
+console.log('\nvariant chains adding a statement per variant (median of 3; growth per doubling):');
+const chainSizes = [125, 250, 500, 1_000];
+growthRow('each variant freezes body again', statementChain(() => 'freeze body'), chainSizes);
+growthRow('alternating freeze / train norm', statementChain((i) => (i % 2 === 0 ? 'freeze norm' : 'train norm')), chainSizes);
+growthRow('freeze body[k mod 8]', statementChain((i) => `freeze body[${i % 8}]`), chainSizes);

@@ -15,7 +15,7 @@ import { SourceSet } from '../imports/source-set.js';
 import type { ModelMember } from '../model/module-tree.js';
 import { parse } from '../syntax/parser.js';
 import type { Binding, ImportDeclaration, Path, SourceFile, TextRange } from '../syntax/syntax-tree.js';
-import { EvalContext, type EvaluatedBinding } from '../semantics/evaluator.js';
+import { EvalContext, LIMITS, type EvaluatedBinding } from '../semantics/evaluator.js';
 import { AnalysisCancelled } from '../semantics/cancellation.js';
 import { evaluateFile, type EvaluatedFile, type EvaluatedModel } from '../semantics/evaluate-model.js';
 import type { ResolvedSharing } from '../sharing/declarations.js';
@@ -36,7 +36,7 @@ import type { AnalysisOptions, ModelReport, NodeReport, ParallelReport, Precisio
 import { sumTotals, type Totals } from './totals.js';
 import { mixedUnits } from './units.js';
 import { readModelPrecision, withModelPrecision } from './model-precision.js';
-import { ModelWalker, reportOf } from './walk.js';
+import { ModelWalker, reportOf, WalkBudgetSpent, type WalkResult } from './walk.js';
 import * as Q from '../numbers/rational.js';
 import { resolveParallel, type ParallelStreams } from './parallel-streams.js';
 import { measurePlan, preparePlan, type PreparedPlan } from '../plans/plan-declaration.js';
@@ -182,6 +182,12 @@ export class Compilation {
       // partial, and walking them would spend the time the budget exists to save.
       for (const m of ctx.exhausted ? [] : evaluatedFile.models) {
         const walked = compileModel(m, ctx);
+        // The walks spend from the same budget: once it is spent no later model is reported.
+        if (ctx.exhausted) {
+          models.length = 0;
+          this.byName.clear();
+          break;
+        }
         if (!walked) continue;
         // A model built from an imported file's declarations reports where each node is written.
         const compiled = this.imported.length === 0 ? walked : { ...walked, tree: locatedTree(walked.tree, this.sources, new Map()) };
@@ -398,9 +404,9 @@ function tooLargeToReport(t: Totals): boolean {
   return t.effective > MAX_REPORTED_MAGNITUDE || t.stored > MAX_REPORTED_MAGNITUDE || t.generationMacs > MAX_REPORTED_MAGNITUDE || big(t.flops) || big(t.activation) || big(t.active);
 }
 
-/** Walks every member under `sharing`. */
-function walkMembers(members: readonly ModelMember[], sharing: ResolvedSharing, ctx: EvalContext): ReturnType<ModelWalker['walkMember']>[] {
-  const walker = new ModelWalker(sharing, ctx.cancellation);
+/** Walks every member under `sharing`, spending from the work budget (refused at `at`: throws `WalkBudgetSpent`). */
+function walkMembers(members: readonly ModelMember[], sharing: ResolvedSharing, ctx: EvalContext, at: TextRange): WalkResult[] {
+  const walker = new ModelWalker(sharing, ctx.cancellation, (steps) => ctx.spend(steps, at));
   return members.map((member) => walker.walkMember(member));
 }
 
@@ -419,8 +425,20 @@ function wholeOf(parts: readonly Totals[], sharing: ResolvedSharing): Totals {
 
 /** A model's compiled totals, or undefined when it is too large to report (refused, located at its name). */
 function compileModel(m: EvaluatedModel, ctx: EvalContext): CompiledModel | undefined {
+  // Each statement is resolved and walked once per model or variant that carries it (a variant
+  // carries its base's): a long chain adding statements spends the budget quadratically.
+  if (!ctx.spend(m.statements.length * LIMITS.statementSteps, m.nameRange)) return undefined;
+  try {
+    return walkModel(m, ctx);
+  } catch (e) {
+    if (e instanceof WalkBudgetSpent) return undefined;
+    throw e;
+  }
+}
+
+function walkModel(m: EvaluatedModel, ctx: EvalContext): CompiledModel | undefined {
   const sharing = resolveSharing(m.members, m.statements, ctx, SHARING_SCHEMES);
-  const results = walkMembers(m.members, sharing, ctx);
+  const results = walkMembers(m.members, sharing, ctx, m.nameRange);
   const encoders = classifyEncoders(results.map((r) => r.totals));
   const parallel = resolveParallel(m.statements, m.members, results.map((r) => r.totals), m.declaration.range, ctx);
   const streamsOf = (i: number): number => (parallel && i < parallel.mergeIndex ? parallel.streams : 1);
@@ -429,7 +447,7 @@ function compileModel(m: EvaluatedModel, ctx: EvalContext): CompiledModel | unde
   const whole = wholeOf([...results.map((r) => r.totals), ...extra], sharing);
   // Per-task adapters: the same model with one task per adapter splits stored into shared and per task.
   const tasks = taskCount(sharing);
-  const split = tasks > 1 ? taskSplit(tasks, whole.stored, wholeOf([...walkMembers(m.members, singleTask(sharing), ctx).map((r) => r.totals), ...extra], sharing).stored) : undefined;
+  const split = tasks > 1 ? taskSplit(tasks, whole.stored, wholeOf([...walkMembers(m.members, singleTask(sharing), ctx, m.nameRange).map((r) => r.totals), ...extra], sharing).stored) : undefined;
   if (tooLargeToReport(whole)) {
     ctx.sink.error('npas-eval-too-large', `${m.name} is too large to analyse: its parameters, FLOPs per token or activations pass 10^30`, m.nameRange);
     return undefined;

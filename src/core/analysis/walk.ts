@@ -12,10 +12,19 @@ import { layerTotals } from './layer-totals.js';
 import type { NodeReport } from './report-types.js';
 import { borrowKv, repeatTotals, sumTotals, type PoolUse, type Totals } from './totals.js';
 import { CancellationPoll } from '../semantics/cancellation.js';
+import { LIMITS } from '../semantics/evaluator.js';
 
 export interface WalkResult {
   readonly totals: Totals;
   readonly report: NodeReport;
+}
+
+/** Thrown out of a walk whose work the budget refused (the refusal is reported by `spend`). */
+export class WalkBudgetSpent extends Error {
+  constructor() {
+    super('the work budget is spent');
+    this.name = 'WalkBudgetSpent';
+  }
 }
 
 interface Pending {
@@ -46,6 +55,11 @@ export class ModelWalker {
     private readonly sharing: ResolvedSharing,
     /** Asked once per node walked, so a superseded compilation stops mid-walk (cancellation.ts). */
     private readonly cancellation: CancellationPoll = new CancellationPoll(undefined),
+    /**
+     * Charges the analysis's work budget (`EvalContext.spend`); false once it is spent, and the
+     * walk then throws `WalkBudgetSpent`. Charged per stack instance a declaration isolates.
+     */
+    private readonly spend: (steps: number) => boolean = () => true,
   ) {
     this.baseFrozen = sharing.hasAdapters;
     for (const key of sharing.stacks.keys()) {
@@ -128,11 +142,27 @@ export class ModelWalker {
 
   private walkStack(node: StackNode, key: string, name: string, pending: readonly Pending[], active: readonly Modifier[]): WalkResult {
     const strategies = this.sharing.stacks.get(key) ?? [];
-    const isolated = new Set<number>();
-    for (const p of pending) {
+    // The declarations that reach every instance (a name step), and those naming one index, by
+    // index: each piece then takes its own in O(its own), so a stack with k isolated instances
+    // (a variant chain freezing body[0], body[1], …) costs O(k), not O(k²).
+    // Both keep the declarations' order (`order`: the position in `pending`), which later ones rely on.
+    const forEvery: { order: number; p: Pending }[] = [];
+    const byIndex = new Map<number, { order: number; p: Pending }[]>();
+    pending.forEach((p, order) => {
       const step = p.mod.pattern[p.pos];
-      if (step?.kind === 'index') isolated.add(step.index);
-    }
+      if (step?.kind === 'name') forEvery.push({ order, p });
+      else if (step?.kind === 'index') {
+        const entry = { order, p: { mod: p.mod, pos: p.pos + 1 } };
+        const own = byIndex.get(step.index);
+        if (own) own.push(entry);
+        else byIndex.set(step.index, [entry]);
+      }
+    });
+    const everyPending = forEvery.map((e) => e.p);
+    const isolated = new Set(byIndex.keys());
+    // Each isolated instance is walked on its own: a variant chain freezing body[0], body[1], …
+    // walks k instances in its k-th variant, Θ(N²) reports in all, so they spend from the budget.
+    if (!this.spend(isolated.size * LIMITS.isolatedInstanceSteps)) throw new WalkBudgetSpent();
     const parts: Totals[] = [];
     const children: NodeReport[] = [];
     // Without strategies or isolated indices, a piece's totals depend only on its node and
@@ -152,12 +182,8 @@ export class ModelWalker {
         pieceTotals = known.totals;
         instReport = known.report;
       } else {
-        const instPending: Pending[] = [];
-        for (const p of pending) {
-          const step = p.mod.pattern[p.pos];
-          if (step?.kind === 'name') instPending.push(p);
-          else if (step?.kind === 'index' && piece.isolated && step.index === piece.start) instPending.push({ mod: p.mod, pos: p.pos + 1 });
-        }
+        const own = piece.isolated ? byIndex.get(piece.start) : undefined;
+        const instPending: readonly Pending[] = own ? mergeByOrder(forEvery, own) : everyPending;
         const instKey = piece.isolated ? `${key}[${piece.start}]` : key;
         const instName = nodeLabel(piece.node);
         const inst = this.walk(piece.node, instKey, instName, instPending, active);
@@ -363,13 +389,30 @@ function nodeLabel(node: ModuleNode): string {
 }
 
 /** Splits a stack's runs into pieces, isolating the named instance indices. */
+/** Two lists of declarations, each in declaration order, merged in declaration order. */
+function mergeByOrder(a: readonly { order: number; p: Pending }[], b: readonly { order: number; p: Pending }[]): Pending[] {
+  const out: Pending[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i]!.order < b[j]!.order)) out.push(a[i++]!.p);
+    else out.push(b[j++]!.p);
+  }
+  return out;
+}
+
 function pieces(node: StackNode, isolated: ReadonlySet<number>): Piece[] {
   const out: Piece[] = [];
+  // The isolated indices sorted once and consumed run by run: O(runs + k log k), not O(runs · k).
+  const sorted = [...isolated].sort((a, b) => a - b);
+  let next = 0;
   let start = 0;
   for (const run of node.runs) {
     const end = start + run.count;
     let s = start;
-    const cuts = [...isolated].filter((i) => i >= start && i < end).sort((a, b) => a - b);
+    while (next < sorted.length && sorted[next]! < start) next++;
+    const cuts: number[] = [];
+    while (next < sorted.length && sorted[next]! < end) cuts.push(sorted[next++]!);
     for (const i of cuts) {
       if (i > s) out.push({ start: s, end: i, node: run.node, isolated: false });
       out.push({ start: i, end: i + 1, node: run.node, isolated: true });

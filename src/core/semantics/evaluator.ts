@@ -47,6 +47,18 @@ export const LIMITS = {
   steps: 4_000_000,
   /** Steps charged for creating one distinct layer or block instance (interning, checking, building). */
   instanceSteps: 25,
+  /**
+   * Steps charged, per model or variant walked, for each stack instance a declaration isolates
+   * (`freeze body[3]`): it is walked and reported on its own. A chain of N variants each
+   * isolating one more instance walks N²/2 of them, so this is what bounds such a chain.
+   */
+  isolatedInstanceSteps: 100,
+  /**
+   * Steps charged, per model or variant, for each sharing statement it carries: a variant
+   * resolves and walks its base's statements again with its own, so a chain of N variants each
+   * adding one resolves N²/2 statements (1–5 µs each). This bounds such a chain (~1,400 long).
+   */
+  statementSteps: 4,
   /** Largest repetition count `M * n`. */
   repeat: 1_000_000_000,
   /** Largest exponent in `a ** e`. */

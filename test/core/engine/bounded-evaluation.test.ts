@@ -167,3 +167,38 @@ test('a spec over 16 MiB is refused whole, at once (a 108 MB spec took minutes a
   assert.match(e.message, /specs over 16 MiB are not analysed/);
   assert.ok(ms < 2000, `took ${ms.toFixed(0)} ms`);
 });
+
+/** A stack of `n` two-Linear blocks (d = 64, no bias) and a chain of `variants` variants, the k-th freezing body[k] too. */
+function freezeChain(n: number, variants: number): string {
+  let t = `model M {\n  d = 64\n  block B {\n    a = Linear(d, d)\n    b = Linear(d, d)\n  }\n  body = B * ${n}\n}\n`;
+  let base = 'M';
+  for (let k = 0; k < variants; k++) {
+    t += `variant V${k} of ${base} { freeze body[${k}] }\n`;
+    base = `V${k}`;
+  }
+  return t;
+}
+
+test('a variant chain isolating one more stack instance per variant counts each variant exactly', () => {
+  const r = analyze(freezeChain(40, 40));
+  assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error'), []);
+  // One block: two 64 × 64 weights. V_k has frozen instances 0..k, so 40 − (k + 1) stay trainable.
+  const perBlock = 2n * 64n * 64n;
+  for (const k of [0, 1, 19, 38, 39]) {
+    const v = r.models.find((m) => m.name === `V${k}`)!;
+    assert.equal(v.params.stored, 40n * perBlock);
+    assert.equal(v.params.trainable, BigInt(40 - (k + 1)) * perBlock, `V${k}`);
+  }
+});
+
+test('a variant chain isolating one more instance per variant is refused past the budget, at a variant, in bounded time (it used to grow cubically: 1,000 variants took minutes)', () => {
+  const src = freezeChain(2000, 2000);
+  const cpu0 = process.cpuUsage();
+  const r = analyze(src);
+  const cpu = process.cpuUsage(cpu0);
+  const e = onlyError(r, 'npas-eval-too-large');
+  assert.match(src.slice(e.start, e.end), /^V\d+$/);
+  assert.match(e.message, /evaluation steps/);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  assert.ok(cpuMs < 10_000, `took ${cpuMs.toFixed(0)} ms of CPU`);
+});
