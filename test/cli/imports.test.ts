@@ -94,6 +94,7 @@ test('check prints each diagnostic at the file it lies in: the spec, or the impo
     assert.equal(r.code, 2);
     const lines = r.stdout.trim().split('\n').sort();
     assert.deepEqual(lines.map((l) => l.replace(/: error ([a-z-]+):.*$/, ' $1')).map((l) => relative(dir, l)), [
+      'exp.npas:1:8 npas-import-errors',
       'exp.npas:2:8 npas-import-missing',
       'lib.npas:3:5 npas-name-unknown',
     ]);

@@ -12,6 +12,7 @@ import { NO_IMPORTS, resolveImports, type ImportHost, type ResolvedImports } fro
 import type { SourceId, SourceRange } from '../imports/source-id.js';
 import type { Value } from '../semantics/values.js';
 import { SourceSet } from '../imports/source-set.js';
+import { importedErrorSummaries } from '../imports/imported-errors.js';
 import type { ModelMember } from '../model/module-tree.js';
 import { parse } from '../syntax/parser.js';
 import type { Binding, ImportDeclaration, Path, SourceFile, TextRange } from '../syntax/syntax-tree.js';
@@ -217,6 +218,8 @@ export class Compilation {
       // The engine must never take its host down; an internal error is a bug reported as such.
       internalError(sink, e);
     }
+    // The importer hears of its imports' errors at its own imports.
+    sink.items.push(...importedErrorSummaries(parsed.file, imports, this.sources, sink.items));
     this.file = parsed.file;
     this.models = models;
     this.evaluated = ctx.bindingValues;

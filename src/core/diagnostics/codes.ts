@@ -73,6 +73,7 @@ export const DIAGNOSTIC_CODES = {
   'npas-import-cycle': 'An import that leads back to a file importing it.',
   'npas-import-clash': 'A name that an import brings in is already defined or imported from another file.',
   'npas-import-name': 'A selective import names something the imported file does not define.',
+  'npas-import-errors': 'An imported file (or a file it imports) has errors; the first is named, all are reported in their files.',
 
   // The engine itself.
   'npas-internal-error': 'An internal error of the engine (a bug): the analysis stopped early.',

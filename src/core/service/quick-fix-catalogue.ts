@@ -64,6 +64,7 @@ export const QUICK_FIX_CATALOGUE: Readonly<Record<DiagnosticCode, string | undef
   'npas-import-cycle': undefined,
   'npas-import-clash': undefined,
   'npas-import-name': undefined,
+  'npas-import-errors': undefined,
   'npas-internal-error': undefined,
   'npas-analysis-crashed': undefined,
 };

@@ -70,10 +70,12 @@ test('a cycle is reported at the import that closes it, in the file that holds i
   const a = ['import "b.npas"', 'x = 1', ''].join('\n');
   const b = ['import "a.npas"', 'y = x + 1', ''].join('\n');
   const { c } = program({ '/w/a.npas': a, '/w/b.npas': b }, '/w/a.npas');
-  // The import that closes the cycle is not followed, so b.npas does not see x.
+  // The import that closes the cycle is not followed, so b.npas does not see x; a.npas hears of
+  // b.npas's errors at its own import.
   const e = errors(c).filter((d) => d.code !== 'npas-name-unknown');
-  assert.deepEqual(e.map((d) => [d.code, d.source, b.slice(d.range.start, d.range.end)]), [['npas-import-cycle', '/w/b.npas', '"a.npas"']]);
-  assert.match(e[0]!.message, /a\.npas → b\.npas → a\.npas/);
+  const text = (d: Diagnostic): string => (d.source === '/w/a.npas' ? a : b).slice(d.range.start, d.range.end);
+  assert.deepEqual(e.map((d) => [d.code, d.source, text(d)]), [['npas-import-errors', '/w/a.npas', '"b.npas"'], ['npas-import-cycle', '/w/b.npas', '"a.npas"']]);
+  assert.match(e[1]!.message, /a\.npas → b\.npas → a\.npas/);
   // A file importing itself.
   const self = program({ '/w/s.npas': 'import "./s.npas"\n' }, '/w/s.npas').c;
   assert.deepEqual(errors(self).map((d) => d.code), ['npas-import-cycle']);
@@ -108,10 +110,14 @@ test('a selective import of a name the file does not define is located at that n
 
 test('errors inside an imported file carry that file and its own offsets', () => {
   const lib = 'a = 1\nb = nothing\n';
-  const { c } = program({ '/w/lib.npas': lib, '/w/exp.npas': 'import "lib.npas"\nc = a\n' }, '/w/exp.npas');
-  const [e] = errors(c);
+  const exp = 'import "lib.npas"\nc = a\n';
+  const { c } = program({ '/w/lib.npas': lib, '/w/exp.npas': exp }, '/w/exp.npas');
+  const [summary, e] = errors(c);
   assert.equal(e!.source, '/w/lib.npas');
   assert.equal(lib.slice(e!.range.start, e!.range.end), 'nothing');
+  // The importer hears of it at its import, with the first error's place (line 2, column 5).
+  assert.deepEqual([summary!.code, summary!.source, exp.slice(summary!.range.start, summary!.range.end)], ['npas-import-errors', '/w/exp.npas', '"lib.npas"']);
+  assert.equal(summary!.message, "an error in the imported files (first: /w/lib.npas:2:5: npas-name-unknown: unknown name 'nothing')");
 });
 
 test('without a file (plain text) an import is reported, never followed', () => {
@@ -155,5 +161,6 @@ test('a long chain of imports is followed without recursion, and bounded', () =>
   for (let i = 0; i < n; i++) files[`/w/f${i}.npas`] = `import "f${i + 1}.npas"\nc${i} = ${i}\n`;
   files[`/w/f${n}.npas`] = 'last = 1\n';
   const { c } = program(files, '/w/f0.npas');
-  assert.deepEqual(errors(c).map((d) => d.code), ['npas-eval-too-large']);
+  // Reported where the limit was passed (a file deep in the chain), and at the first import.
+  assert.deepEqual(errors(c).map((d) => d.code), ['npas-import-errors', 'npas-eval-too-large']);
 });
