@@ -19,7 +19,7 @@ function alive(pid: number): boolean {
   }
 }
 
-test('a busy child whose parent is SIGKILLed removes its temp folder and exits within a second', async () => {
+test('a busy child whose parent is SIGKILLed removes its temp folder and exits within seconds, not after its 30 s step', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'npas-watchdog-'));
   try {
     const esbuild = require('esbuild') as typeof import('esbuild');
@@ -43,11 +43,14 @@ while (Date.now() < end) {}
     const pid = Number(parent.stdout.trim());
     assert.ok(pid > 0, parent.stdout + parent.stderr);
     const t0 = Date.now();
-    while (alive(pid) && Date.now() - t0 < 5_000) await new Promise((r) => setTimeout(r, 50));
+    // The watchdog polls every 100 ms and exits at once; the bound leaves room for a loaded
+    // machine (the suite runs files in parallel on 2 cores) while still telling dying with the
+    // parent from running out the child's 30 s step.
+    while (alive(pid) && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 50));
     const stillAlive = alive(pid);
     if (stillAlive) process.kill(pid, 'SIGKILL');
     assert.ok(!stillAlive, 'the child outlived its parent');
-    assert.ok(Date.now() - t0 < 2_000, `took ${Date.now() - t0} ms`);
+    assert.ok(Date.now() - t0 < 5_000, `took ${Date.now() - t0} ms`);
     assert.equal(existsSync(scratch), false, 'its temporary folder is removed');
   } finally {
     rmSync(dir, { recursive: true, force: true });
