@@ -8,6 +8,7 @@ import { CONVS, batchNorm, featureMapLayer } from './conv.js';
 import { boolArg, positions, textArg, reshape, storeFor, toBatchSeq, type EmitContext, type Hidden, type TieTarget } from './context.js';
 import { features } from './features.js';
 import { mamba } from './mamba.js';
+import { mamba2 } from './mamba2.js';
 import { mla } from './mla.js';
 import { moe } from './moe.js';
 import { norm } from './norm.js';
@@ -15,7 +16,7 @@ import { projection } from './projection.js';
 import { relativePositionLayer } from './relative-position.js';
 import { sandwichLinear } from './sandwich.js';
 
-export const SUPPORTED_LAYERS = ['Embedding', 'PositionEmbedding', 'Linear', 'LayerNorm', 'RMSNorm', 'Attention', 'MLA', 'RelativePositionBias', 'MLP', 'GatedMLP', 'MoE', 'Activation', 'Dropout', 'Identity', 'Conv1d', 'Conv2d', 'BatchNorm', 'Pool', 'GlobalPool', 'Flatten', 'SandwichLinear', 'Mamba'] as const;
+export const SUPPORTED_LAYERS = ['Embedding', 'PositionEmbedding', 'Linear', 'LayerNorm', 'RMSNorm', 'Attention', 'MLA', 'RelativePositionBias', 'MLP', 'GatedMLP', 'MoE', 'Activation', 'Dropout', 'Identity', 'Conv1d', 'Conv2d', 'BatchNorm', 'Pool', 'GlobalPool', 'Flatten', 'SandwichLinear', 'Mamba', 'Mamba2'] as const;
 
 /** The width a layer reads, from its weights (undefined: any width). */
 export function inputWidth(node: LayerNode): number | undefined {
@@ -37,6 +38,7 @@ export function inputWidth(node: LayerNode): number | undefined {
     case 'MoE':
       return w('router')!.shape[1];
     case 'Mamba':
+    case 'Mamba2':
       return w('in_proj')!.shape[1];
     case 'LayerNorm':
     case 'RMSNorm':
@@ -116,6 +118,10 @@ export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly Pat
       return { x: moe(ctx, node, steps, h.x!), width: h.width };
     case 'Mamba': {
       const m = mamba(ctx, node, steps, h.x!);
+      return { x: m.y, width: m.width };
+    }
+    case 'Mamba2': {
+      const m = mamba2(ctx, node, steps, h.x!);
       return { x: m.y, width: m.width };
     }
     case 'Activation':

@@ -11,13 +11,42 @@ import { boolArg, reshape, storeFor, toBatchSeq, weightNamed, type EmitContext }
 import { projection } from './projection.js';
 
 /** x·sigmoid(x). */
-function silu(ctx: EmitContext, x: string): string {
+export function silu(ctx: EmitContext, x: string): string {
   return ctx.g.op('Mul', [x, ctx.g.op('Sigmoid', [x])], undefined, { hint: 'silu' });
 }
 
 /** Columns [from, to) of a [T, w] tensor. */
-function columns(ctx: EmitContext, x: string, from: number, to: number): string {
+export function columns(ctx: EmitContext, x: string, from: number, to: number): string {
   return ctx.g.op('Slice', [x, ctx.g.ints([from]), ctx.g.ints([to]), ctx.g.ints([1])]);
+}
+
+/**
+ * The layer's depthwise causal convolution (weight `conv` [C, 1, K], optional `conv_bias`) over
+ * the sequence of a [T, C] tensor: K − 1 zeros on the left of each sequence, as Transformers'
+ * conv1d(padding = K − 1) cut to the sequence. Returns [T, C], before the activation.
+ */
+export function causalConv(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string): string {
+  const g = ctx.g;
+  const conv = weightNamed(node, 'conv')!;
+  const [C, , K] = conv.shape as [number, number, number];
+  const perm = (t: string, p: number[]) => g.op('Transpose', [t], { perm: { kind: 'ints', value: p } });
+  const inputs = [perm(toBatchSeq(ctx, x, [C]), [0, 2, 1]), storeFor(ctx, node, steps, conv, undefined).name]; // [B, C, S]
+  const bias = weightNamed(node, 'conv_bias');
+  if (bias) inputs.push(storeFor(ctx, node, steps, bias, undefined).name);
+  const y = g.op('Conv', inputs, {
+    kernel_shape: { kind: 'ints', value: [K] },
+    pads: { kind: 'ints', value: [K - 1, 0] },
+    group: { kind: 'int', value: C },
+  }, { hint: 'conv' });
+  return reshape(ctx, perm(y, [0, 2, 1]), [-1, C]);
+}
+
+/** True where s > t, as [S(t), S(s)] followed by `trailing` axes of 1: the keys a causal scan must not read. */
+export function futureMask(ctx: EmitContext, trailing: number): string {
+  const g = ctx.g;
+  const pos = g.op('Range', [g.ints([0], true), ctx.seqLen, g.ints([1], true)], undefined, { hint: 'pos' });
+  const ones = new Array<number>(trailing).fill(1);
+  return g.op('Greater', [reshape(ctx, pos, [1, -1, ...ones]), reshape(ctx, pos, [-1, 1, ...ones])], undefined, { hint: 'future' });
 }
 
 export function mamba(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string): { y: string; width: number } {
@@ -29,22 +58,11 @@ export function mamba(ctx: EmitContext, node: LayerNode, steps: readonly PathSte
   const store = (name: string) => storeFor(ctx, node, steps, w(name), undefined).name;
   const bias = (name: string) => (weightNamed(node, name) ? name : undefined);
   const [I, N] = w('A_log').shape as [number, number];
-  const K = w('conv').shape[2]!;
   const R = w('dt_proj').shape[1]!;
   const d = w('out_proj').shape[0]!;
-  const perm = (t: string, p: number[]) => g.op('Transpose', [t], { perm: { kind: 'ints', value: p } });
 
   const xz = projection(ctx, node, steps, x, 'in_proj', bias('in_proj_bias')).y; // [T, 2I]
-  // Depthwise causal convolution over the sequence: [B, I, S], conv − 1 zeros on the left.
-  const xs = perm(toBatchSeq(ctx, columns(ctx, xz, 0, I), [I]), [0, 2, 1]);
-  const convInputs = [xs, store('conv')];
-  if (weightNamed(node, 'conv_bias')) convInputs.push(store('conv_bias'));
-  const conv = g.op('Conv', convInputs, {
-    kernel_shape: { kind: 'ints', value: [K] },
-    pads: { kind: 'ints', value: [K - 1, 0] },
-    group: { kind: 'int', value: I },
-  }, { hint: 'conv' });
-  const u = silu(ctx, reshape(ctx, perm(conv, [0, 2, 1]), [-1, I])); // [T, I]
+  const u = silu(ctx, causalConv(ctx, node, steps, columns(ctx, xz, 0, I))); // [T, I]
   const proj = projection(ctx, node, steps, u, 'x_proj', undefined).y; // [T, R + 2N]
   const delta = g.op('Softplus', [projection(ctx, node, steps, columns(ctx, proj, 0, R), 'dt_proj', 'dt_proj_bias').y], undefined, { hint: 'delta' }); // [T, I]
   const Bm = toBatchSeq(ctx, columns(ctx, proj, R, R + N), [1, N]); // [B, S, 1, N]
@@ -56,9 +74,7 @@ export function mamba(ctx: EmitContext, node: LayerNode, steps: readonly PathSte
   const drive = g.op('Mul', [g.op('Mul', [delta4, toBatchSeq(ctx, u, [I, 1])]), Bm], undefined, { hint: 'drive' }); // [B, S, I, N]
   // exp(L_t − L_s) for s ≤ t, 0 above the diagonal: [B, S(t), S(s), I, N].
   const diff = g.op('Sub', [g.op('Unsqueeze', [L, g.ints([2])]), g.op('Unsqueeze', [L, g.ints([1])])]);
-  const pos = g.op('Range', [g.ints([0], true), ctx.seqLen, g.ints([1], true)], undefined, { hint: 'pos' });
-  const later = g.op('Greater', [reshape(ctx, pos, [1, -1, 1, 1]), reshape(ctx, pos, [-1, 1, 1, 1])], undefined, { hint: 'future' }); // [S(t), S(s), 1, 1]: s > t
-  const decay = g.op('Exp', [g.op('Where', [later, g.float(-1e9), diff])], undefined, { hint: 'decay' });
+  const decay = g.op('Exp', [g.op('Where', [futureMask(ctx, 2), g.float(-1e9), diff])], undefined, { hint: 'decay' });
   const h = g.op('ReduceSum', [g.op('Mul', [decay, g.op('Unsqueeze', [drive, g.ints([1])])]), g.ints([2])], { keepdims: { kind: 'int', value: 0 } }, { hint: 'state' }); // [B, S, I, N]
   const read = g.op('ReduceSum', [g.op('Mul', [h, Cm]), g.ints([3])], { keepdims: { kind: 'int', value: 0 } }, { hint: 'readout' }); // [B, S, I]
   const y = g.op('Add', [reshape(ctx, read, [-1, I]), g.op('Mul', [u, store('D')])], undefined, { hint: 'scan' }); // [T, I]

@@ -1,0 +1,150 @@
+// Mamba-2 in the ONNX export (prefill): every stored element is an initializer, the mixer is a
+// residual branch like attention, and the graph's output equals an independent recurrence written
+// here — Mamba2Mixer's torch_forward token by token on the exported weights (read back from the
+// initializers): in_proj split into z, x·B·C and Δ; causal depthwise conv and silu over x, B, C;
+// Δ = softplus(Δ + dt_bias), A = −exp(A_log) per head; head h reads group ⌊h / (heads/groups)⌋;
+// h ← exp(Δ·A)·h + Δ·x·Bᵀ, y = h·C + D·x; then rmsnorm(y·silu(z)) over groups of inner/groups
+// channels (mamba_ssm's RMSNormGated with norm_before_gate False) and out_proj. The decode step
+// is refused by name.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ExportError, exportModel, type ExportResult } from '../../kernels/export.js';
+import { assertClose, idRows, runChecked } from './helpers.js';
+
+const D = 16;
+const I = 32; // expand 2
+const P = 8; // head_dim: 4 heads
+const H = I / P;
+const N = 4;
+const K = 3;
+const V = 29;
+const EPS = 1e-6; // the exporter's RMSNorm ε (docs/probes.md)
+
+function spec(groups: number, extra = ''): string {
+  return `
+model M {
+  embed = Embedding(${V}, ${D})
+  mixer = Mamba2(${D}, head_dim: ${P}, state: ${N}, groups: ${groups}, conv: ${K}${extra})
+}
+`;
+}
+
+/** An initializer's values by its name, or undefined. */
+function maybe(r: ExportResult, name: string): Float32Array | undefined {
+  const t = r.spec.graph.initializers.find((i) => i.name === name);
+  return t ? new Float32Array(t.raw.buffer.slice(t.raw.byteOffset, t.raw.byteOffset + t.raw.byteLength)) : undefined;
+}
+
+function weights(r: ExportResult, name: string): Float32Array {
+  const w = maybe(r, name);
+  assert.ok(w, `no initializer ${name}`);
+  return w;
+}
+
+const softplus = (v: number) => Math.log1p(Math.exp(v));
+const silu = (v: number) => v / (1 + Math.exp(-v));
+
+/** y = W·x (+ b) for W [out, in] stored row-major. */
+function matvec(W: Float32Array, x: ArrayLike<number>, out: number, bias?: Float32Array): number[] {
+  const inn = x.length;
+  return Array.from({ length: out }, (_, o) => {
+    let s = bias ? bias[o]! : 0;
+    for (let i = 0; i < inn; i++) s += W[o * inn + i]! * x[i]!;
+    return s;
+  });
+}
+
+/** The last token's output of embed → Mamba2 for one sequence, by the recurrence. */
+function reference(r: ExportResult, ids: readonly number[], G: number): number[] {
+  const E = weights(r, 'embed.weight');
+  // With a norm before it, the mixer reads RMSNorm(x) (ε 1e-6) and adds to x: x + mixer(norm(x)).
+  const pre = maybe(r, 'norm.weight');
+  const input = (e: Float32Array): ArrayLike<number> => {
+    if (!pre) return e;
+    const rms = Math.sqrt(e.reduce((a, v) => a + v * v, 0) / D + EPS);
+    return Array.from(e, (v, i) => (v / rms) * pre[i]!);
+  };
+  const inProj = weights(r, 'mixer.in_proj');
+  const inBias = maybe(r, 'mixer.in_proj_bias');
+  const conv = weights(r, 'mixer.conv');
+  const convBias = maybe(r, 'mixer.conv_bias');
+  const dtBias = weights(r, 'mixer.dt_bias');
+  const Alog = weights(r, 'mixer.A_log');
+  const Dskip = weights(r, 'mixer.D');
+  const normW = maybe(r, 'mixer.norm');
+  const outProj = weights(r, 'mixer.out_proj');
+  const outBias = maybe(r, 'mixer.out_proj_bias');
+  const C = I + 2 * G * N;
+  const proj = ids.map((id) => matvec(inProj, input(E.subarray(id * D, (id + 1) * D)), 2 * I + 2 * G * N + H, inBias));
+  // The SSM state per head: [P, N].
+  const h = Array.from({ length: H }, () => Array.from({ length: P }, () => new Array<number>(N).fill(0)));
+  let last: number[] = [];
+  for (let t = 0; t < ids.length; t++) {
+    const z = proj[t]!.slice(0, I);
+    // Causal depthwise conv over x, B and C: taps k = 0..K−1 over the input at t − K + 1 + k.
+    const u = Array.from({ length: C }, (_, c) => {
+      let s = convBias ? convBias[c]! : 0;
+      for (let k = 0; k < K; k++) {
+        const src = t - (K - 1) + k;
+        if (src >= 0) s += conv[c * K + k]! * proj[src]![I + c]!;
+      }
+      return silu(s);
+    });
+    const x = u.slice(0, I);
+    const B = u.slice(I, I + G * N);
+    const Cr = u.slice(I + G * N);
+    const y = new Array<number>(I).fill(0);
+    for (let head = 0; head < H; head++) {
+      const dt = softplus(proj[t]![I + C + head]! + dtBias[head]!);
+      const decay = Math.exp(dt * -Math.exp(Alog[head]!));
+      const grp = Math.floor(head / (H / G));
+      for (let p = 0; p < P; p++) {
+        const xv = x[head * P + p]!;
+        let s = 0;
+        for (let n = 0; n < N; n++) {
+          h[head]![p]![n] = decay * h[head]![p]![n]! + dt * xv * B[grp * N + n]!;
+          s += h[head]![p]![n]! * Cr[grp * N + n]!;
+        }
+        y[head * P + p] = s + Dskip[head]! * xv;
+      }
+    }
+    const gated = y.map((v, c) => v * silu(z[c]!));
+    if (normW) {
+      const size = I / G;
+      for (let grp = 0; grp < G; grp++) {
+        const part = gated.slice(grp * size, (grp + 1) * size);
+        const rms = Math.sqrt(part.reduce((a, v) => a + v * v, 0) / size + EPS);
+        for (let c = 0; c < size; c++) gated[grp * size + c] = (part[c]! / rms) * normW[grp * size + c]!;
+      }
+    }
+    last = matvec(outProj, gated, D, outBias);
+  }
+  // The mixer is a residual branch: x + mixer(·) (Mamba2Block).
+  const e = E.subarray(ids[ids.length - 1]! * D);
+  return last.map((v, i) => v + e[i]!);
+}
+
+async function check(src: string, groups: number): Promise<void> {
+  const r = exportModel(src, 'M', { ops: 'standard' });
+  assert.equal(r.initializerElements, r.storedParams);
+  for (const rows of [[[3, 17, 8, 25, 1, 12, 9]], [[4]], [[20, 6, 2], [7, 7, 28]]]) {
+    const out = await runChecked(r, { input_ids: idRows(rows) });
+    const expected = rows.flatMap((ids) => reference(r, ids, groups));
+    assertClose(out, expected, 1e-4, `groups ${groups}, ids ${JSON.stringify(rows)}`);
+  }
+}
+
+test('Mamba2 prefill: initializers = params.stored, and the output equals the token-by-token recurrence (one group, two groups over four heads)', async () => {
+  await check(spec(1), 1);
+  await check(spec(2), 2);
+});
+
+test('Mamba2 prefill without the gated norm, with biases and without the conv bias', async () => {
+  await check(spec(2, ', norm: false, bias: true, conv_bias: false'), 2);
+});
+
+test('Mamba2: a norm before the mixer makes a pre-norm residual branch; the decode step is refused by name', async () => {
+  await check(spec(2).replace('  mixer =', `  norm = RMSNorm(${D})\n  mixer =`), 2);
+  assert.throws(() => exportModel(spec(1), 'M', { decode: { batch: 1, past: 4 } }), (e: unknown) => e instanceof ExportError && /^mixer: a decode step of Mamba2/.test(e.message));
+});
