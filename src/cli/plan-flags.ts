@@ -30,6 +30,9 @@ export const PLAN_FLAGS: readonly FlagSpec[] = [
   { name: 'no-master', takesValue: false },
   { name: 'intra-bw', takesValue: true, value: 'GB/s' },
   { name: 'inter-bw', takesValue: true, value: 'GB/s' },
+  { name: 'compute-efficiency', takesValue: true, value: 'F' },
+  { name: 'memory-efficiency', takesValue: true, value: 'F' },
+  { name: 'link-efficiency', takesValue: true, value: 'F' },
   { name: 'json', takesValue: false },
 ];
 
@@ -48,6 +51,14 @@ function bandwidthFlag(value: string, flag: string): number {
   const n = Number(value);
   if (!/^\d+(\.\d+)?$/.test(value) || !(n > 0)) throw new CliError(`--${flag} is a bandwidth in GB/s (e.g. 450), got '${value}'`);
   return n * 1e9;
+}
+
+/** A fraction of a peak, in (0, 1] (`--compute-efficiency 0.45`). */
+function efficiencyFlag(value: string | undefined, flag: string): number {
+  if (value === undefined) return 1;
+  const n = Number(value);
+  if (!/^(0(\.\d+)?|1(\.0+)?|\.\d+)$/.test(value) || !(n > 0)) throw new CliError(`--${flag} is the fraction of the peak reached, in (0, 1] (e.g. 0.45), got '${value}'`);
+  return n;
 }
 
 /**
@@ -109,5 +120,10 @@ export function readPlanFlags(flags: ReadonlyMap<string, string | true>): PlanSe
     masterWeights: !flags.has('no-master'),
     finetune: str('finetune') === undefined ? DEFAULT_PLAN.finetune : oneOf<FinetuneMode>(str('finetune')!, FINETUNE_MODES, 'finetune'),
     dtypes: { weights, activations: weights, gradients, master: 'fp32' },
+    efficiency: {
+      compute: efficiencyFlag(str('compute-efficiency'), 'compute-efficiency'),
+      memory: efficiencyFlag(str('memory-efficiency'), 'memory-efficiency'),
+      links: efficiencyFlag(str('link-efficiency'), 'link-efficiency'),
+    },
   };
 }

@@ -115,3 +115,26 @@ test('sweeps: several files and models at once; bad ranges are refused', () => {
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--seq: the range '4096\.\.1024' must go up/);
 });
+
+test('efficiency flags: a swept compute efficiency is a column, MFU follows it on one GPU; a bad fraction is exit 2', () => {
+  const r = run('plan', LLMS, '--model', 'Llama2_7B', '--compute-efficiency', '0.4,0.5', '--format', 'csv');
+  assert.equal(r.code, 1, r.stderr); // a 7B model with AdamW does not fit one H100
+  const [header, ...rows] = r.stdout.trim().split('\n').map((l) => l.split(','));
+  const col = (name: string): number => header!.indexOf(name);
+  assert.ok(col('compute-efficiency') > 0, header!.join(','));
+  assert.deepEqual(rows.map((row) => [row[col('compute-efficiency')], Number(row[col('MFU')]).toFixed(12)]), [['0.4', '0.400000000000'], ['0.5', '0.500000000000']]);
+  // Half the FLOPs reached takes 0.4/0.5 of the time at 0.4.
+  const step = rows.map((row) => Number(row[col('step')]));
+  assert.ok(Math.abs(step[1]! / step[0]! - 0.8) < 1e-12);
+  const j = run('plan', LLMS, '--model', 'Llama2_7B', '--link-efficiency', '0.8', '--json');
+  assert.deepEqual((JSON.parse(j.stdout) as { plans: { efficiency: unknown }[] }).plans[0]!.efficiency, { compute: 1, memory: 1, links: 0.8 });
+  for (const bad of ['0', '1.5', 'half', '-0.2']) {
+    const b = run('plan', LLMS, '--model', 'Llama2_7B', '--compute-efficiency', bad);
+    assert.equal(b.code, 2, bad);
+    assert.match(b.stderr, /--compute-efficiency is the fraction of the peak reached, in \(0, 1\]/);
+  }
+  const fit = run('fit', LLMS, '--model', 'Llama2_7B', '--memory-efficiency', '0.5', '--json');
+  const slow = (JSON.parse(fit.stdout) as { serving: { decodeTokensPerSecond: number } }).serving.decodeTokensPerSecond;
+  const fast = (JSON.parse(run('fit', LLMS, '--model', 'Llama2_7B', '--json').stdout) as { serving: { decodeTokensPerSecond: number } }).serving.decodeTokensPerSecond;
+  assert.ok(Math.abs(slow / fast - 0.5) < 1e-12, `${slow} / ${fast}`);
+});

@@ -11,7 +11,7 @@ import { PLAN_FLAGS, readPlanFlags } from '../plan-flags.js';
 import { jsonPlan } from './plan.js';
 import { diagnosticLine, readSpecProgram } from '../spec-program.js';
 
-const FIT_FLAG_NAMES = new Set(['model', 'device', 'gpus', 'gpus-per-node', 'seq', 'dtype', 'optimizer', 'finetune', 'micro-batch', 'global-batch', 'grad-dtype', 'no-master', 'json']);
+const FIT_FLAG_NAMES = new Set(['model', 'device', 'gpus', 'gpus-per-node', 'seq', 'dtype', 'optimizer', 'finetune', 'micro-batch', 'global-batch', 'grad-dtype', 'no-master', 'compute-efficiency', 'memory-efficiency', 'link-efficiency', 'json']);
 export const FIT_COMMAND: CommandSpec = {
   name: 'fit',
   operands: 'FILE',
@@ -42,7 +42,7 @@ export function runFit(argv: readonly string[], io: CliIO): number {
   }
   const tp = Math.min(gpus, settings.gpusPerNode);
   if (gpus % tp !== 0) throw new CliError(`--gpus ${gpus} must be a multiple of the GPUs per node (${settings.gpusPerNode}) beyond one node`);
-  const serving = planServing(source.model, source.report, source.kvAt, { device: settings.device, tp, pp: gpus / tp, ep: 1, batch, seq: settings.seq, dtype: settings.dtypes.weights }, source.decodeReadsAt);
+  const serving = planServing(source.model, source.report, source.kvAt, { device: settings.device, tp, pp: gpus / tp, ep: 1, batch, seq: settings.seq, dtype: settings.dtypes.weights, efficiency: settings.efficiency }, source.decodeReadsAt);
   if (!serving.ok) throw new CliError(`fit: ${serving.problems.join('; ')}`);
   const training = smallestCluster(source.model, { ...settings, globalBatch: str('global-batch') === undefined ? DEFAULT_PLAN.globalBatch : settings.globalBatch }, maxGpus);
   if (flags.has('json')) {

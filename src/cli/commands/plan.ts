@@ -5,7 +5,7 @@
 // table, Markdown, CSV or JSON (--format). Exit 1 when a plan (or every searched layout) does not
 // fit, 2 on spec or flag errors (in a sweep: when every combination is refused).
 
-import { evaluatePlan, formatBytes, formatSeconds, planSource, searchPlans, type PlanBytes, type PlanSource, type TrainingPlan } from '../../core/index.js';
+import { evaluatePlan, formatBytes, formatSeconds, planSource, searchPlans, type Efficiency, type PlanBytes, type PlanSource, type TrainingPlan } from '../../core/index.js';
 import { parseCommand, positiveIntFlag, usageOf, type CommandSpec } from '../args.js';
 import { CliError, type CliIO } from '../io.js';
 import { toJson } from '../json.js';
@@ -33,6 +33,9 @@ export const PLAN_SWEEPABLE: ReadonlySet<string> = new Set([
   'cp',
   'ep',
   'etp',
+  'compute-efficiency',
+  'memory-efficiency',
+  'link-efficiency',
   'zero',
   'recompute',
   'micro-batch',
@@ -114,7 +117,8 @@ export function runPlan(argv: readonly string[], io: CliIO): number {
     for (const p of plans) io.stdout(renderPlan(p));
   } else {
     if (flags.has('search') && format === 'table') io.stdout(`${fitting} of ${evaluated} layouts fit (fastest first${fitting > plans.length ? `, the first ${limit} of each search` : ''})\n`);
-    io.stdout(renderTable(rows, columns(positionals.length > 1), format));
+    const efficiencies = EFFICIENCY_FLAGS.filter(([flag]) => flags.has(flag));
+    io.stdout(renderTable(rows, columns(positionals.length > 1, efficiencies), format));
   }
   if (plans.length === 0 && refused.length > 0) return 2;
   return plans.length > 0 && plans.every((p) => p.fits) ? 0 : 1;
@@ -132,6 +136,7 @@ export function jsonPlan(p: TrainingPlan): object {
     optimizer: s.optimizer,
     finetune: s.finetune,
     dtypes: s.dtypes,
+    efficiency: s.efficiency,
     perGpuBytes: p.perGpuBytes,
     deviceBytes: p.deviceBytes,
     fits: p.fits,
@@ -159,7 +164,9 @@ function renderPlan(p: TrainingPlan): string {
   lines.push(
     `  step      ${formatSeconds(st.seconds)} (compute ${formatSeconds(st.compute)}, TP ${formatSeconds(st.tensorParallel)}, EP ${formatSeconds(st.expertParallel)}, CP ${formatSeconds(st.contextParallel)}, bubble ${formatSeconds(st.pipelineBubble)}, PP sends ${formatSeconds(st.pipelineSends)}, DP ${formatSeconds(st.dataParallel)}, shared stores ${formatSeconds(st.sharedStores)})`,
   );
-  lines.push(`            MFU ${percent(p.mfu)}   ${count(p.tokensPerSecond)} tokens/s`);
+  const e = s.efficiency;
+  const reached = e.compute === 1 && e.links === 1 ? 'on the roofline' : `at ${percent(e.compute)} of the FLOPs peak, ${percent(e.links)} of the links`;
+  lines.push(`            MFU ${percent(p.mfu)}   ${count(p.tokensPerSecond)} tokens/s (${reached})`);
   if (p.stages.length > 1) {
     lines.push('  stages');
     for (const g of p.stages) lines.push(`    ${String(g.rank).padStart(3)}  ${formatBytes(g.bytes.total).padStart(10)}  ${g.fits ? 'fits' : 'OOM '}  ${g.holds.join(', ')}`);
@@ -177,8 +184,15 @@ function layoutText(p: TrainingPlan): string {
 const percent = (x: number): string => `${(x * 100).toFixed(1)}%`;
 const count = (x: number): string => Math.round(x).toLocaleString('en-US');
 
+/** The efficiency flags and the fraction each sets; a grid shows a column for each one given. */
+const EFFICIENCY_FLAGS: readonly (readonly [string, keyof Efficiency])[] = [
+  ['compute-efficiency', 'compute'],
+  ['memory-efficiency', 'memory'],
+  ['link-efficiency', 'links'],
+];
+
 /** The grid's columns: the settings, then the per-GPU bytes, fit and speed (or why refused). */
-function columns(withFile: boolean): Column<Row>[] {
+function columns(withFile: boolean, efficiencies: readonly (readonly [string, keyof Efficiency])[]): Column<Row>[] {
   const setting = (header: string, get: (p: TrainingPlan) => string | number, flag: string, numeric = true): Column<Row> => ({
     header,
     text: (r) => (r.plan ? String(get(r.plan)) : String(r.flags.get(flag) ?? '')),
@@ -209,6 +223,7 @@ function columns(withFile: boolean): Column<Row>[] {
     setting('micro-batch', (p) => p.settings.microBatch, 'micro-batch'),
     setting('global-batch', (p) => p.settings.globalBatch, 'global-batch'),
     setting('seq', (p) => p.settings.seq, 'seq'),
+    ...efficiencies.map(([flag, name]) => setting(flag, (p) => p.settings.efficiency[name], flag)),
     bytes('weights'),
     bytes('gradients'),
     bytes('optimizer'),

@@ -87,6 +87,7 @@ export function evaluatePlan(model: PipelineModel, s: PlanSettings): PlanOutcome
   const worst = stages.reduce((a, b) => (b.bytes.total > a.bytes.total ? b : a), stages[0]!);
   const totalFlopsPerToken = layout.ranks.reduce((acc, r) => Q.add(acc, r.flopsPerToken), Q.ZERO);
   const step = stepTime(layout, model.units, model.perSample, model.kvBytesPerToken, totalFlopsPerToken, model.prefillFlops, s, device, linksOf(device, s));
+  // MFU is measured against the datasheet's peak, whatever efficiency the step assumed.
   const peak = peakFlopsFor(device, s.dtypes.weights).flops;
   const modelFlops = 3 * Number(model.prefillFlops) * s.globalBatch;
   return {

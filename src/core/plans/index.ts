@@ -1,7 +1,7 @@
 // Plans: will a model train on a cluster and serve on a device (docs/plans.md).
 
-export { DEFAULT_PARALLEL, DEFAULT_PLAN, FINETUNE_MODES, RECOMPUTE_MODES, checkPlanSettings, microBatchesPerStep } from './plan-settings.js';
-export type { FinetuneMode, ParallelSettings, PlanDtypes, PlanSettings, RecomputeMode, ZeroStage } from './plan-settings.js';
+export { DEFAULT_PARALLEL, DEFAULT_PLAN, EFFICIENCY_NAMES, FINETUNE_MODES, RECOMPUTE_MODES, ROOFLINE_EFFICIENCY, checkPlanSettings, efficiencyProblem, microBatchesPerStep } from './plan-settings.js';
+export type { Efficiency, FinetuneMode, ParallelSettings, PlanDtypes, PlanSettings, RecomputeMode, ZeroStage } from './plan-settings.js';
 export { OPTIMIZERS, OPTIMIZER_NAMES, findOptimizer, type OptimizerName, type OptimizerProfile } from './optimizers.js';
 export { NF4_DOUBLE_QUANT_BYTES } from './precision.js';
 export { pipelineModel, type PipelineModel } from './pipeline-units.js';

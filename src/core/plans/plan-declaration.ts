@@ -18,7 +18,7 @@ import type { Binding, Constraint, PlanDeclaration } from '../syntax/syntax-tree
 import { evaluatePlan, type PlanOutcome, type TrainingPlan } from './evaluate-plan.js';
 import { OPTIMIZER_NAMES } from './optimizers.js';
 import type { PipelineModel } from './pipeline-units.js';
-import { DEFAULT_PLAN, FINETUNE_MODES, RECOMPUTE_MODES, type PlanSettings, type ZeroStage } from './plan-settings.js';
+import { DEFAULT_PLAN, FINETUNE_MODES, RECOMPUTE_MODES, ROOFLINE_EFFICIENCY, efficiencyProblem, type Efficiency, type PlanSettings, type ZeroStage } from './plan-settings.js';
 
 interface PlanMetric {
   readonly unit: Unit;
@@ -53,8 +53,15 @@ const WORD_SETTINGS: ReadonlyMap<string, readonly string[]> = new Map([
   ['grad_dtype', ['fp32', 'tf32', 'bf16', 'fp16', 'fp8', 'int8', 'int4']],
 ]);
 
+/** The fractions of the peaks a plan may set (`compute_efficiency = 0.45`), by the efficiency each sets. */
+const EFFICIENCY_SETTINGS: ReadonlyMap<string, keyof Efficiency> = new Map([
+  ['compute_efficiency', 'compute'],
+  ['memory_efficiency', 'memory'],
+  ['link_efficiency', 'links'],
+]);
+
 /** Every setting name a plan accepts (for completion and the error message). */
-export const PLAN_SETTING_NAMES: readonly string[] = [...INT_SETTINGS, 'zero', ...WORD_SETTINGS.keys(), 'master'];
+export const PLAN_SETTING_NAMES: readonly string[] = [...INT_SETTINGS, 'zero', ...WORD_SETTINGS.keys(), 'master', ...EFFICIENCY_SETTINGS.keys()];
 
 /** A plan declaration with its settings and limits evaluated. */
 export interface PreparedPlan {
@@ -69,6 +76,7 @@ interface PlanDraft {
   readonly words: ReadonlyMap<string, string>;
   readonly zero: ZeroStage;
   readonly master: boolean;
+  readonly efficiency: Efficiency;
 }
 
 /** Evaluates a plan's settings and limits; undefined (with located errors) when a setting is invalid. */
@@ -118,6 +126,7 @@ function readSettings(bindings: readonly Binding[], scope: Scope, ctx: EvalConte
   const words = new Map<string, string>();
   let zero: ZeroStage = 0;
   let master = true;
+  const efficiency: { -readonly [K in keyof Efficiency]: number } = { ...ROOFLINE_EFFICIENCY };
   let ok = true;
   const seen = new Set<string>();
   for (const b of bindings) {
@@ -157,6 +166,21 @@ function readSettings(bindings: readonly Binding[], scope: Scope, ctx: EvalConte
       } else ints.set(name as IntSetting, n);
       continue;
     }
+    const fraction = EFFICIENCY_SETTINGS.get(name);
+    if (fraction) {
+      const v = evaluate(b.value, scope, ctx);
+      if (v.kind !== 'number' || v.unit !== 'count') {
+        if (v.kind !== 'error') sink.error('npas-eval-type', `${name} is a plain number, the fraction of the peak reached (e.g. 0.45)`, b.value.range);
+        ok = false;
+        continue;
+      }
+      const problem = efficiencyProblem(fraction, Q.toNumber(v.value));
+      if (problem) {
+        sink.error('npas-plan', problem, b.value.range);
+        ok = false;
+      } else efficiency[fraction] = Q.toNumber(v.value);
+      continue;
+    }
     if (name === 'master') {
       const v = evaluate(b.value, scope, ctx);
       if (v.kind !== 'bool') {
@@ -168,7 +192,7 @@ function readSettings(bindings: readonly Binding[], scope: Scope, ctx: EvalConte
     sink.error('npas-plan', `unknown plan setting '${name}' (known: ${PLAN_SETTING_NAMES.join(', ')})`, b.name.range);
     ok = false;
   }
-  return ok ? { ints, words, zero, master } : undefined;
+  return ok ? { ints, words, zero, master, efficiency } : undefined;
 }
 
 function completeSettings(draft: PlanDraft, base: AnalysisOptions): PlanSettings {
@@ -197,5 +221,6 @@ function completeSettings(draft: PlanDraft, base: AnalysisOptions): PlanSettings
     masterWeights: draft.master,
     finetune: (words.get('finetune') as PlanSettings['finetune'] | undefined) ?? DEFAULT_PLAN.finetune,
     dtypes: { weights, activations: weights, gradients, master: 'fp32' },
+    efficiency: draft.efficiency,
   };
 }

@@ -42,6 +42,27 @@ export interface PlanDtypes {
   readonly master: DType;
 }
 
+/**
+ * The fractions of the datasheet's peaks that a run reaches: matmul FLOPs, HBM bandwidth and
+ * link bandwidth. 1 is the roofline's bound (the default); large dense training runs reach
+ * 0.2–0.55 of the FLOPs peak as MFU (Chowdhery et al. 2022, Table 3; Narayanan et al. 2021,
+ * §5.1); NCCL's bus bandwidth is typically about 0.8 of a link's rate.
+ */
+export interface Efficiency {
+  readonly compute: number;
+  readonly memory: number;
+  readonly links: number;
+}
+
+export const ROOFLINE_EFFICIENCY: Efficiency = { compute: 1, memory: 1, links: 1 };
+
+export const EFFICIENCY_NAMES: readonly (keyof Efficiency)[] = ['compute', 'memory', 'links'];
+
+/** Why an efficiency is out of (0, 1], or undefined when it is a fraction of a peak. */
+export function efficiencyProblem(name: string, v: number): string | undefined {
+  return Number.isFinite(v) && v > 0 && v <= 1 ? undefined : `${name} efficiency must be a fraction of the peak in (0, 1], got ${v}`;
+}
+
 export interface PlanSettings {
   readonly device: string;
   readonly gpus: number;
@@ -59,6 +80,8 @@ export interface PlanSettings {
   readonly masterWeights: boolean;
   readonly finetune: FinetuneMode;
   readonly dtypes: PlanDtypes;
+  /** The fractions of the device's peaks the step reaches (1: the roofline). */
+  readonly efficiency: Efficiency;
 }
 
 export const DEFAULT_PARALLEL: ParallelSettings = { tp: 1, pp: 1, vpp: 1, dp: 1, cp: 1, ep: 1, etp: 1, zero: 0 };
@@ -76,6 +99,7 @@ export const DEFAULT_PLAN: PlanSettings = {
   masterWeights: true,
   finetune: 'full',
   dtypes: { weights: 'bf16', activations: 'bf16', gradients: 'bf16', master: 'fp32' },
+  efficiency: ROOFLINE_EFFICIENCY,
 };
 
 /** Micro-batches per step and per data-parallel rank: B / (b · dp). */
@@ -117,6 +141,10 @@ export function checkPlanSettings(s: PlanSettings, pipelineUnits: number, hasExp
     problems.push(`global batch ${s.globalBatch} is not a multiple of micro-batch × dp = ${s.microBatch} × ${p.dp} = ${s.microBatch * p.dp}`);
   } else if (p.vpp > 1 && microBatchesPerStep(s) % p.pp !== 0) {
     problems.push(`the interleaved schedule needs micro-batches per step (${microBatchesPerStep(s)}) to be a multiple of pp (${p.pp})`);
+  }
+  for (const name of EFFICIENCY_NAMES) {
+    const problem = efficiencyProblem(name, s.efficiency[name]);
+    if (problem) problems.push(problem);
   }
   if (s.seq % p.cp !== 0) problems.push(`seq ${s.seq} is not a multiple of cp ${p.cp}`);
   return problems;

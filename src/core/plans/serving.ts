@@ -1,13 +1,15 @@
 // Serving on a device: each GPU holds its pipeline rank's weights split by tp (experts by ep)
 // and its share of the KV cache; the largest batch at a context and the largest context at a
 // batch that fit; prefill and decode tokens per second on the roofline. The KV cache of a rank
-// is its share of the stack instances' KV (attention heads split over tp).
+// is its share of the stack instances' KV (attention heads split over tp). Peaks are scaled by
+// the settings' efficiency (absent: 1, the roofline).
 
 import { findDevice, peakFlopsFor, type DeviceProfile } from '../analysis/devices.js';
 import type { DType, ModelReport } from '../analysis/report-types.js';
 import * as Q from '../numbers/rational.js';
 import { layoutPipeline, type PipelineRank } from './pipeline-stages.js';
 import type { PipelineModel } from './pipeline-units.js';
+import { EFFICIENCY_NAMES, ROOFLINE_EFFICIENCY, efficiencyProblem, type Efficiency } from './plan-settings.js';
 import { bytesPerElement } from './precision.js';
 
 export interface ServingSettings {
@@ -19,6 +21,8 @@ export interface ServingSettings {
   readonly seq: number;
   /** Weights and KV cache dtype (the engine's analysis dtype). */
   readonly dtype: DType;
+  /** The fractions of the FLOPs peak and HBM bandwidth reached (absent: the roofline's 1). */
+  readonly efficiency?: Efficiency;
 }
 
 export interface ServingPlan {
@@ -59,6 +63,10 @@ export function planServing(model: PipelineModel, report: ModelReport, kvAt: KvA
   const problems: string[] = [];
   for (const [name, v] of [['tp', s.tp], ['pp', s.pp], ['ep', s.ep], ['batch', s.batch], ['seq', s.seq]] as const) {
     if (!Number.isSafeInteger(v) || v < 1) problems.push(`${name} must be a positive integer, got ${v}`);
+  }
+  for (const name of EFFICIENCY_NAMES) {
+    const problem = efficiencyProblem(name, (s.efficiency ?? ROOFLINE_EFFICIENCY)[name]);
+    if (problem) problems.push(problem);
   }
   const device = findDevice(s.device);
   if (!device) problems.push(`unknown device '${s.device}'`);
@@ -148,18 +156,20 @@ function throughput(
   /** Weight bytes a decode step of the whole batch reads (experts the batch touches included). */
   decodeWeightBytes: number,
 ): { prefill: number; decode: number } {
-  const peak = peakFlopsFor(device, s.dtype).flops;
+  const efficiency = s.efficiency ?? ROOFLINE_EFFICIENCY;
+  const peak = peakFlopsFor(device, s.dtype).flops * efficiency.compute;
+  const bandwidth = device.bandwidth * efficiency.memory;
   const total = ranks.reduce((acc, r) => acc + Q.toNumber(r.flopsPerToken), 0);
   let prefillTime = 0;
   let decodeTime = 0;
   ranks.forEach((r, i) => {
     const share = total > 0 ? Q.toNumber(r.flopsPerToken) / total : 1 / ranks.length;
     const prefillFlops = (Number(report.flops.prefill) * s.batch * share) / s.tp;
-    prefillTime += Math.max(prefillFlops / peak, Number(weights[i]!) / device.bandwidth);
+    prefillTime += Math.max(prefillFlops / peak, Number(weights[i]!) / bandwidth);
     const decodeFlops = (Number(report.flops.decode) * s.batch * share) / s.tp;
     // A decode step reads the weights its tokens use (not whole embedding tables) and the KV.
     const decodeBytes = (decodeWeightBytes * share) / s.tp + Number(kvPerGpu[i]!);
-    decodeTime += Math.max(decodeFlops / peak, decodeBytes / device.bandwidth);
+    decodeTime += Math.max(decodeFlops / peak, decodeBytes / bandwidth);
   });
   return { prefill: prefillTime > 0 ? (s.batch * s.seq) / prefillTime : 0, decode: decodeTime > 0 ? s.batch / decodeTime : 0 };
 }

@@ -1,6 +1,7 @@
 // One training step on the roofline: each pipeline rank's compute per micro-batch at the
 // device's peak, the collectives it waits for at the link bandwidths, the pipeline's fill and
-// drain, and the gradient synchronisation after the last micro-batch. Nothing overlaps (an
+// drain, and the gradient synchronisation after the last micro-batch, each at the fraction of
+// the peak the plan's efficiency says (1 by default: the roofline). Nothing overlaps (an
 // upper bound on a well-tuned run, which hides part of the DP and PP traffic behind compute).
 // Ring collectives move 2(n − 1)/n of the buffer per GPU for an all-reduce and (n − 1)/n for an
 // all-gather, a reduce-scatter or an all-to-all (Patarasuk & Yuan 2009; NCCL's bus bandwidth).
@@ -34,8 +35,10 @@ export interface Links {
   readonly interNode: number;
 }
 
+/** The link bandwidths a collective reaches: the device's (or the plan's override) times the link efficiency. */
 export function linksOf(device: DeviceProfile, s: PlanSettings): Links {
-  return { intraNode: s.intraNodeBandwidth ?? device.links.intraNode, interNode: s.interNodeBandwidth ?? device.links.interNode };
+  const e = s.efficiency.links;
+  return { intraNode: (s.intraNodeBandwidth ?? device.links.intraNode) * e, interNode: (s.interNodeBandwidth ?? device.links.interNode) * e };
 }
 
 const allReduce = (bytes: number, n: number, bw: number): number => (n <= 1 ? 0 : (2 * (n - 1) * bytes) / (n * bw));
@@ -69,7 +72,8 @@ export function stepTime(
   const { tp, pp, vpp, dp, cp, ep, zero } = s.parallel;
   // Matmuls run in the activations' type (precision.ts's compute rule): weights stored narrower
   // (fp8, int4) are widened first, so the step runs at the activations' peak, not the weights'.
-  const peak = peakFlopsFor(device, s.dtypes.activations).flops;
+  // The FLOPs a kernel reaches: the peak times the compute efficiency (1: the roofline).
+  const peak = peakFlopsFor(device, s.dtypes.activations).flops * s.efficiency.compute;
   const m = microBatchesPerStep(s);
   const tokens = Q.toNumber(tokensPerMicroBatch(s, perSample));
   const actBytes = Q.toNumber(bytesPerElement(s.dtypes.activations));

@@ -66,3 +66,18 @@ test("a plan's settings are evaluated in the model's scope", () => {
   const loss = 64n * 4096n * (2n + 4n);
   assert.equal(BigInt(r.models[0]!.budgets[0]!.value), states + activations + loss);
 });
+
+test('a plan may set the fractions of the peaks it reaches; out of (0, 1] is a located error', () => {
+  const src = `${LLAMA2_7B}plan Llama2_7B {\n  compute_efficiency = 0.5\n  link_efficiency = 4 / 5\n  mfu >= 0.5\n  mfu <= 0.5\n}\n`;
+  const r = analyze(src);
+  assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error'), []);
+  // One GPU, no recomputation: MFU is exactly the compute efficiency.
+  assert.deepEqual(r.models[0]!.budgets.map((b) => b.ok), [true, true]);
+  const located = (text: string): [string, string][] =>
+    analyze(text)
+      .diagnostics.filter((d) => d.severity === 'error')
+      .map((d) => [d.code, text.slice(d.range.start, d.range.end)]);
+  assert.deepEqual(located(`${LLAMA2_7B}plan Llama2_7B {\n  compute_efficiency = 1.2\n}\n`), [['npas-plan', '1.2']]);
+  assert.deepEqual(located(`${LLAMA2_7B}plan Llama2_7B {\n  memory_efficiency = 0\n}\n`), [['npas-plan', '0']]);
+  assert.deepEqual(located(`${LLAMA2_7B}plan Llama2_7B {\n  link_efficiency = 2GB\n}\n`), [['npas-eval-type', '2GB']]);
+});

@@ -128,3 +128,38 @@ test("serving a recurrent model: each sequence keeps its recurrent state beside 
   // The largest batch divides the room beside the weights by one sequence's KV and state.
   assert.equal(BigInt(o.plan.maxBatch), (24_000_000_000n - o.plan.perGpuBytes.weights) / (src.report.kvCacheBytes + state));
 });
+
+test('efficiency: compute at a fraction of the peak, collectives at a fraction of the links; MFU against the datasheet', () => {
+  const src = source(LLAMA2_7B, 4096);
+  const forward = Number(src.report.flops.prefill);
+  const e = { compute: 0.45, memory: 1, links: 0.8 };
+  // One GPU: the step is 3 × forward × B at 0.45 of the bf16 peak, so MFU is the 0.45 itself.
+  const one = plan(src, settings({}, { seq: 4096, microBatch: 2, globalBatch: 8, efficiency: e }));
+  close(one.step.seconds, (3 * forward * 8) / (0.45 * H100.peakFlops.bf16), 'step');
+  close(one.mfu, 0.45, 'mfu');
+  // Eight GPUs of data parallelism: the gradients' ring all-reduce at 0.8 × 450 GB/s.
+  const dp = plan(src, settings({ dp: 8 }, { seq: 4096, efficiency: e }));
+  close(dp.step.dataParallel, (2 * 7 * 2 * 6_738_415_616) / (8 * 0.8 * 450e9), 'dp');
+  // A plan's bandwidth override is scaled too: the efficiency is of whatever link is used.
+  const overridden = plan(src, settings({ dp: 8 }, { seq: 4096, efficiency: e, intraNodeBandwidth: 100e9 }));
+  close(overridden.step.dataParallel, (2 * 7 * 2 * 6_738_415_616) / (8 * 0.8 * 100e9), 'dp override');
+  // Out of (0, 1]: refused with the sentence, for training and serving alike.
+  const refused = evaluatePlan(src.model, settings({}, { seq: 4096, efficiency: { compute: 1.5, memory: 1, links: 0 } }));
+  assert.ok(!refused.ok);
+  assert.deepEqual(refused.problems, ['compute efficiency must be a fraction of the peak in (0, 1], got 1.5', 'links efficiency must be a fraction of the peak in (0, 1], got 0']);
+});
+
+test('serving efficiency: decode reads at a fraction of the HBM bandwidth, prefill at a fraction of the FLOPs peak', () => {
+  const src = source(LLAMA2_7B, 4096);
+  const at = (efficiency: { compute: number; memory: number; links: number }) =>
+    planServing(src.model, src.report, src.kvAt, { device: 'H100', tp: 1, pp: 1, ep: 1, batch: 1, seq: 4096, dtype: 'bf16', efficiency });
+  const o = at({ compute: 0.5, memory: 0.7, links: 1 });
+  assert.ok(o.ok);
+  // Batch 1 decode is memory-bound: the bytes a token reads at 0.7 of 3.35 TB/s.
+  close(o.plan.decodeTokensPerSecond, (0.7 * H100.bandwidth) / Number(src.report.latency.decode.bytes), 'decode');
+  // A 4,096-token prefill is compute-bound: its FLOPs at half the peak.
+  close(o.plan.prefillTokensPerSecond, 4096 / (Number(src.report.flops.prefill) / (0.5 * H100.peakFlops.bf16)), 'prefill');
+  const bad = at({ compute: 1, memory: -0.1, links: 1 });
+  assert.ok(!bad.ok);
+  assert.deepEqual(bad.problems, ['memory efficiency must be a fraction of the peak in (0, 1], got -0.1']);
+});
