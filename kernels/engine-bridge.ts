@@ -15,7 +15,15 @@ export type { BlockMember, ConvInfo, LayerNode, ModelMember, ModuleNode, WeightS
 /** A step of a concrete instance path: a member name, or an instance index of a stack (the core's store resolver's). */
 export type { PathStep } from '../src/core/index.js';
 
-export class ExportError extends Error {}
+/** What the exporter refuses, and whether the spec itself is at fault ('spec': errors, no such model) or the exporter cannot build it ('unsupported'). */
+export class ExportError extends Error {
+  constructor(
+    message: string,
+    readonly reason: 'spec' | 'unsupported' = 'unsupported',
+  ) {
+    super(message);
+  }
+}
 
 export interface LoadedModel {
   readonly name: string;
@@ -45,13 +53,13 @@ export function loadModel(source: string | Compilation, name: string | undefined
   const analysis = compilation.analysis(options);
   const errors = analysis.diagnostics.filter((d: Diagnostic) => d.severity === 'error' && !d.code.startsWith('npas-budget'));
   const chosen = name ?? (analysis.models.length === 1 ? analysis.models[0]!.name : undefined);
-  if (chosen === undefined) throw new ExportError(`the file defines ${analysis.models.length} models and variants (${analysis.models.map((m) => m.name).join(', ')}); name one with --model`);
+  if (chosen === undefined) throw new ExportError(`the file defines ${analysis.models.length} models and variants (${analysis.models.map((m) => m.name).join(', ')}); name one with --model`, 'spec');
   const report = analysis.models.find((m) => m.name === chosen);
-  if (!report) throw new ExportError(`no model or variant named '${chosen}' (this file has: ${analysis.models.map((m) => m.name).join(', ') || 'none'})`);
-  if (errors.length > 0) throw new ExportError(`the spec has errors (first: ${errors[0]!.code}: ${errors[0]!.message}); run npas check`);
+  if (!report) throw new ExportError(`no model or variant named '${chosen}' (this file has: ${analysis.models.map((m) => m.name).join(', ') || 'none'})`, 'spec');
+  if (errors.length > 0) throw new ExportError(`the spec has errors (first: ${errors[0]!.code}: ${errors[0]!.message}); run npas check`, 'spec');
 
   const model = compilation.model(chosen);
-  if (!model) throw new ExportError(`model '${chosen}' did not evaluate`);
+  if (!model) throw new ExportError(`model '${chosen}' did not evaluate`, 'spec');
   // The streams' prefixes and aggregator are stores the graph would have to build (the batch
   // tiled P times, prefix K/V concatenated in front of every cache): not built yet, so refused
   // rather than exported with fewer initializer elements than params.stored.

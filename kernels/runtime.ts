@@ -15,12 +15,16 @@ const PROVIDER_LIBS: Record<string, string[]> = {
   win32: ['onnxruntime_providers_shared.dll', 'onnxruntime_providers_cuda.dll'],
 };
 
+/**
+ * How to install the CUDA provider, in words for any front end: each adds its own way to probe on
+ * the CPU instead (the CLI's `--ep cpu`, the editor's `npas.probe.provider`).
+ */
 export const CUDA_INSTALL_HINT =
   'The CUDA execution provider of onnxruntime-node is not installed. On a machine with network access run ' +
   '`ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install` in the folder that holds node_modules ' +
   '(onnxruntime-node 1.29.0; the provider must match it exactly; npm 11 skips dependency install scripts, so `npm rebuild` does not run it), ' +
   'or set `npas.probe.providerPath` (CLI: --provider-path DIR) to a folder holding libonnxruntime_providers_shared.so and ' +
-  'libonnxruntime_providers_cuda.so built for ONNX Runtime 1.29.0. Use --ep cpu to probe on the CPU instead.';
+  'libonnxruntime_providers_cuda.so built for ONNX Runtime 1.29.0.';
 
 /** The onnxruntime-node package folder as Node resolves it from here (NODE_PATH included). */
 export function ortPackageDir(): string | undefined {

@@ -1,5 +1,7 @@
 // The CLI's view of the outside world, injected so commands are testable in-process.
 
+import type { CliFailureKind } from '../protocol/kernel-rpc.js';
+
 export interface CliIO {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
@@ -12,6 +14,10 @@ export class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode: number = 2,
+    /** The message without the command's name in front, for a typed answer (`--json`). */
+    readonly detail: string = message,
+    /** What kind of failure it is for a typed answer; by default read from the exit code (json-failure.ts). */
+    readonly kind?: CliFailureKind,
   ) {
     super(message);
   }

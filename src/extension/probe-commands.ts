@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { formatMilliseconds, groupDigits } from '../core/text/number-format.js';
-import type { ExportOnnxJson, ProbeDType, ProbeErrorKind, ProbeParams, ProbeResult } from '../protocol/kernel-rpc.js';
+import type { CliFailureKind, CliJsonFailure, ExportOnnxJson, ProbeDType, ProbeErrorKind, ProbeParams, ProbeResult } from '../protocol/kernel-rpc.js';
 import { modelsOf, openSpec, pickModel } from './allocate-command.js';
 import { ComparisonDocuments, showMarkdown } from './compare-variants.js';
 import { baseName, confirmReplace, sibling } from './output-files.js';
@@ -42,7 +42,7 @@ export interface ProbeCommandContext {
   readonly measurements?: ProbeMeasurementSender;
 }
 
-type Failure = { readonly status: 'failed'; readonly kind: ProbeErrorKind | 'export'; readonly message: string };
+type Failure = { readonly status: 'failed'; readonly kind: CliFailureKind; readonly message: string };
 type Simple = { readonly status: 'untrusted' | 'no-document' | 'no-models' | 'cancelled' };
 
 // ---------------------------------------------------------------------------------------------
@@ -145,12 +145,10 @@ export async function exportOnnxCommand(ctx: ProbeCommandContext, args: ExportOn
         if (run.kind === 'cancelled') return { status: 'cancelled' };
         if (run.kind === 'timeout') return fail(ctx, 'timeout', `the ONNX export of ${model} did not finish within ${timeoutMs / 1000} s; the export process was killed`);
         if (run.kind === 'crash') return fail(ctx, 'crash', `the ONNX export process ${run.how} before finishing${run.stderr ? `: ${lastLines(run.stderr)}` : ''}`);
-        if (run.code !== 0) {
-          const why = run.stderr.replace(/^npas: (export-onnx: )?/gm, '').trim() || `exit code ${run.code}`;
-          return fail(ctx, run.code === 2 ? 'spec' : 'export', `${model} cannot be exported to ONNX: ${why}`);
-        }
-        // `--json`: the CLI's typed answer (src/protocol/kernel-rpc.ts), never its human summary.
-        const written = JSON.parse(run.stdout) as ExportOnnxJson;
+        // `--json`: the CLI's typed answer (src/protocol/kernel-rpc.ts), success or failure; never its human summary or stderr.
+        const answer = jsonAnswer<ExportOnnxJson>(run);
+        if (!answer.ok) return fail(ctx, answer.kind, `${model} cannot be exported to ONNX: ${answer.message}`);
+        const written = answer.value;
         const outcome: ExportOnnxOutcome = {
           status: 'written',
           uri: target.toString(),
@@ -229,7 +227,28 @@ function either(a: vscode.CancellationToken, b: vscode.CancellationToken | undef
   return source.token;
 }
 
+/** The last lines of a child's output, shown as they are when it printed no typed answer (never read for meaning). */
 const lastLines = (s: string): string => s.trim().split('\n').slice(-5).join('\n');
+
+type JsonAnswer<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly kind: CliFailureKind; readonly message: string };
+
+/**
+ * A `--json` command's answer (export-onnx, probe): the typed result on exit 0, or its
+ * `CliJsonFailure`; a child that printed neither (killed mid-write, a crash in Node itself) is an
+ * internal failure shown with its last output.
+ */
+function jsonAnswer<T>(run: Extract<ChildRun, { kind: 'exited' }>): JsonAnswer<T> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(run.stdout);
+  } catch {
+    return { ok: false, kind: 'internal', message: `the command printed no answer (exit code ${run.code})${run.stderr.trim() ? `; its last output:\n${lastLines(run.stderr)}` : ''}` };
+  }
+  const failure = (parsed as Partial<CliJsonFailure>).error;
+  if (failure) return { ok: false, kind: failure.kind, message: failure.message };
+  if (run.code !== 0) return { ok: false, kind: 'internal', message: `the command exited with code ${run.code} without saying why${run.stderr.trim() ? `; its last output:\n${lastLines(run.stderr)}` : ''}` };
+  return { ok: true, value: parsed as T };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Run probe
@@ -420,23 +439,15 @@ function probeOutcome(run: ChildRun, timeoutS: number): ProbeOutcome {
   if (run.kind === 'cancelled') return { ok: false, kind: 'cancelled', message: 'cancelled' };
   if (run.kind === 'timeout') return { ok: false, kind: 'timeout', message: `the probe did not finish within ${timeoutS} s and was killed` };
   if (run.kind === 'crash') return { ok: false, kind: 'crash', message: `the probe process ${run.how}${run.stderr ? `; its last output:\n${lastLines(run.stderr)}` : ''}` };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(run.stdout);
-  } catch {
-    const why = run.stderr.replace(/^npas: /gm, '').trim();
-    return { ok: false, kind: run.code === 2 ? 'spec' : 'internal', message: why || `the probe printed no result (exit code ${run.code})` };
-  }
-  const error = (parsed as { error?: { kind?: ProbeErrorKind; message?: string } }).error;
-  if (error) return { ok: false, kind: error.kind ?? 'internal', message: error.message ?? 'unknown error' };
-  if (run.code !== 0) return { ok: false, kind: 'internal', message: `the probe exited with code ${run.code}: ${lastLines(run.stderr)}` };
-  return { ok: true, result: parsed as ProbeResult };
+  const answer = jsonAnswer<ProbeResult>(run);
+  if (!answer.ok) return { ok: false, kind: answer.kind === 'export' ? 'spec' : answer.kind, message: answer.message };
+  return { ok: true, result: answer.value };
 }
 
 function providerMissing(ctx: ProbeCommandContext, detail: string, providerPath: string): RunProbeOutcome {
   // The probe host's message says how to install the provider (and where it looked).
   const message =
-    `${detail.replace(/\s*Use --ep cpu to probe on the CPU instead\.?/, '').replace(/\(CLI: --provider-path DIR\) /, '').trim()}` +
+    detail +
     `${providerPath ? ` npas.probe.providerPath is now ${providerPath}.` : ''}` +
     ' To measure on the CPU instead, set `npas.probe.provider` to `cpu` (CPU numbers, stated as such).';
   ctx.log.error(`probe: ${message}`);
@@ -449,7 +460,7 @@ function providerMissing(ctx: ProbeCommandContext, detail: string, providerPath:
   return { status: 'provider-missing', message, setting: 'npas.probe.providerPath' };
 }
 
-function fail(ctx: ProbeCommandContext, kind: ProbeErrorKind | 'export', message: string): Failure {
+function fail(ctx: ProbeCommandContext, kind: CliFailureKind, message: string): Failure {
   ctx.log.error(message);
   void vscode.window.showErrorMessage(`NPAS: ${message}`);
   return { status: 'failed', kind, message };

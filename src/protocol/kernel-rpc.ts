@@ -142,6 +142,18 @@ export type ProbeErrorKind =
   | 'crash' // the child died (signal or exit code in the message)
   | 'internal';
 
+/**
+ * What `npas export-onnx --json` and `npas probe --json` print on stdout when they fail — every
+ * failure, usage and spec errors included — so a caller reads the kind and the message as fields
+ * instead of parsing stderr. `message` has no `npas:` or command prefix. `export`: the exporter
+ * cannot build the model (an unsupported layer or sharing) or cannot write the file.
+ */
+export interface CliJsonFailure {
+  readonly error: { readonly kind: CliFailureKind; readonly message: string };
+}
+
+export type CliFailureKind = ProbeErrorKind | 'export';
+
 export interface JsonRpcRequest {
   readonly jsonrpc: '2.0';
   readonly id?: number;
@@ -159,7 +171,8 @@ export interface JsonRpcResponse {
 /**
  * `npas export-onnx … --json`: what the export wrote, one JSON object on stdout (exact counts as
  * decimal strings), so a caller (the extension's Export to ONNX) reads typed fields instead of
- * the human summary. Failures are still the `npas: …` line on stderr with exit code 2 or 5.
+ * the human summary. A failure is a `CliJsonFailure` on stdout (beside the `npas: …` line on
+ * stderr, with the same exit code).
  */
 export interface ExportOnnxJson {
   readonly model: string;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ExportOnnxJson } from '../../src/protocol/kernel-rpc.js';
+import type { CliJsonFailure, ExportOnnxJson } from '../../src/protocol/kernel-rpc.js';
 
 const SPEC = `model M {
   embed = Embedding(100, 16)
@@ -43,4 +43,50 @@ test('export-onnx --json answers typed fields: initializers hold exactly params.
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+// Every failure under --json is a CliJsonFailure on stdout (the extension reads its kind and
+// message as fields; stderr keeps the `npas: export-onnx: …` line for people).
+test('export-onnx --json answers every failure as a typed CliJsonFailure: usage, spec, unsupported', async () => {
+  const { mainAsync } = await import('../../src/cli/main.js');
+  const dir = mkdtempSync(join(tmpdir(), 'npas-export-json-'));
+  try {
+    const run = async (text: string, argv: readonly string[]): Promise<{ code: number; failure: CliJsonFailure; stderr: string }> => {
+      const spec = join(dir, 'f.npas');
+      writeFileSync(spec, text);
+      let stdout = '';
+      let stderr = '';
+      const io = { stdout: (t: string) => void (stdout += t), stderr: (t: string) => void (stderr += t), readFile: () => text, writeFile: () => {} };
+      const code = await mainAsync(['export-onnx', spec, ...argv, '--json'], io);
+      return { code, failure: JSON.parse(stdout) as CliJsonFailure, stderr };
+    };
+    const usage = await run(SPEC, ['--model', 'M']);
+    assert.equal(usage.code, 2);
+    assert.deepEqual(usage.failure, { error: { kind: 'spec', message: '-o OUT.onnx is required' } });
+    assert.match(usage.stderr, /^npas: export-onnx: -o OUT\.onnx is required/);
+
+    const unknown = await run(SPEC, ['--model', 'Nope', '-o', join(dir, 'x.onnx')]);
+    assert.equal(unknown.code, 2);
+    assert.deepEqual(unknown.failure, { error: { kind: 'spec', message: "no model or variant named 'Nope' (this file has: M)" } });
+
+    const broken = await run('model M { l = Linear(16) }\n', ['-o', join(dir, 'x.onnx')]);
+    assert.equal(broken.code, 2);
+    assert.equal(broken.failure.error.kind, 'spec');
+    assert.match(broken.failure.error.message, /^the spec has errors \(first: npas-/);
+
+    const parallel = await run(`${SPEC}variant P of M { parallel 2 }\n`, ['--model', 'P', '-o', join(dir, 'x.onnx')]);
+    assert.equal(parallel.code, 2, parallel.stderr);
+    assert.equal(parallel.failure.error.kind, 'export');
+    assert.match(parallel.failure.error.message, /^'P' runs as 2 parallel streams/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('probe --json answers a usage failure as a CliJsonFailure before starting any host', async () => {
+  const { runProbeCommand } = await import('../../src/cli/commands/probe.js');
+  let stdout = '';
+  const io = { stdout: (t: string) => void (stdout += t), stderr: () => {}, readFile: () => SPEC, writeFile: () => {} };
+  await assert.rejects(runProbeCommand(['m.npas', '--ep', 'tpu', '--model', 'M', '--json'], io), /--ep must be cuda or cpu/);
+  assert.deepEqual(JSON.parse(stdout), { error: { kind: 'spec', message: "--ep must be cuda or cpu; got 'tpu'" } });
 });

@@ -10,8 +10,9 @@ import { availableMemory, exportMemoryEstimate, exportMemoryRefusal } from '../.
 import { parseCommand, positiveIntFlag, usageOf, type CommandSpec } from '../args.js';
 import { formatBytes, groupDigits } from '../format.js';
 import { CliError, type CliIO } from '../io.js';
+import { withJsonFailures } from '../json-failure.js';
 import { readSpecProgram } from '../spec-program.js';
-import type { ExportOnnxJson } from '../../protocol/kernel-rpc.js';
+import type { CliFailureKind, ExportOnnxJson } from '../../protocol/kernel-rpc.js';
 
 export const EXPORT_ONNX_COMMAND: CommandSpec = {
   name: 'export-onnx',
@@ -35,11 +36,18 @@ export const EXPORT_ONNX_COMMAND: CommandSpec = {
 const USAGE = usageOf(EXPORT_ONNX_COMMAND);
 
 export function runExportOnnx(argv: readonly string[], io: CliIO): number {
+  return withJsonFailures(argv, io, () => exportOnnx(argv, io));
+}
+
+/** A failure of the export itself, its detail free of the command's name (the `--json` answer). */
+const exportFailure = (detail: string, exitCode = 2, kind?: CliFailureKind): CliError => new CliError(`export-onnx: ${detail}`, exitCode, detail, kind);
+
+function exportOnnx(argv: readonly string[], io: CliIO): number {
   const { positionals, flags } = parseCommand(argv, EXPORT_ONNX_COMMAND);
   if (positionals.length !== 1) throw new CliError(USAGE);
   const out = flags.get('out');
   const jsonPath = flags.get('graph-json');
-  if (typeof out !== 'string' && typeof jsonPath !== 'string') throw new CliError(`export-onnx: -o OUT.onnx is required\n${USAGE}`);
+  if (typeof out !== 'string' && typeof jsonPath !== 'string') throw new CliError(`export-onnx: -o OUT.onnx is required\n${USAGE}`, 2, '-o OUT.onnx is required');
   const dtype = flags.get('dtype') ?? 'fp32';
   if (dtype !== 'fp32' && dtype !== 'fp16') throw new CliError(`--dtype must be fp16 or fp32; got '${String(dtype)}'`);
   const ops = flags.get('ops') ?? 'fused';
@@ -53,7 +61,7 @@ export function runExportOnnx(argv: readonly string[], io: CliIO): number {
   const past = flags.get('decode-past');
   const batch = flags.get('batch');
   const decode = typeof past === 'string' ? { past: positiveIntFlag(past, 'decode-past'), batch: typeof batch === 'string' ? positiveIntFlag(batch, 'batch') : 1 } : undefined;
-  if (!decode && batch !== undefined) throw new CliError('export-onnx: --batch applies to a decode graph (--decode-past S); a prefill graph takes any batch');
+  if (!decode && batch !== undefined) throw exportFailure('--batch applies to a decode graph (--decode-past S); a prefill graph takes any batch');
   const { compilation } = readSpecProgram(positionals[0]!, io);
   // A graph description without weights need not draw them (a 7B model's take seconds).
   const graphOnly = typeof out !== 'string' && !flags.has('with-weights');
@@ -61,13 +69,13 @@ export function runExportOnnx(argv: readonly string[], io: CliIO): number {
     const models = compilation.analysis({ dtype, ...(decode ? { seq: decode.past, batch: decode.batch } : {}) }).models;
     const report = typeof model === 'string' ? models.find((m) => m.name === model) : models.length === 1 ? models[0] : undefined;
     const refusal = report && exportMemoryRefusal(report.name, dtype, exportMemoryEstimate(report, decode !== undefined), availableMemory());
-    if (refusal) throw new CliError(`export-onnx: ${refusal}`, 5);
+    if (refusal) throw exportFailure(refusal, 5);
   }
   let result;
   try {
     result = exportModel(compilation, typeof model === 'string' ? model : undefined, { dtype, decode, ops, generation, ...(graphOnly ? { fill: () => new Uint8Array(0) } : {}) });
   } catch (e) {
-    if (e instanceof ExportError) throw new CliError(`export-onnx: ${e.message}`);
+    if (e instanceof ExportError) throw exportFailure(e.message, 2, e.reason === 'spec' ? 'spec' : 'export');
     throw e;
   }
   let written = { bytes: 0, externalPath: undefined as string | undefined, externalBytes: 0 };
@@ -75,14 +83,14 @@ export function runExportOnnx(argv: readonly string[], io: CliIO): number {
     try {
       written = writeOnnx(result, out, threshold !== undefined ? { externalThresholdBytes: threshold } : {});
     } catch (e) {
-      throw new CliError(`export-onnx: cannot write ${out}: ${(e as Error).message}`);
+      throw exportFailure(`cannot write ${out}: ${(e as Error).message}`, 2, 'export');
     }
   }
   if (typeof jsonPath === 'string') {
     try {
       writeFileSync(jsonPath, JSON.stringify(graphJson(result, flags.has('with-weights'))));
     } catch (e) {
-      throw new CliError(`export-onnx: cannot write ${jsonPath}: ${(e as Error).message}`);
+      throw exportFailure(`cannot write ${jsonPath}: ${(e as Error).message}`, 2, 'export');
     }
   }
   // An encoder-decoder's decode step does not read the encoder's stores nor the cross K/V projections (skippedParams).

@@ -11,6 +11,7 @@ import { runProbe } from '../../../kernels/probe-client.js';
 import { parseCommand, positiveIntFlag, usageOf, type CommandSpec } from '../args.js';
 import { groupDigits } from '../format.js';
 import { CliError, type CliIO } from '../io.js';
+import { printJsonFailure, withJsonFailures } from '../json-failure.js';
 import { readSpec } from './read-spec.js';
 
 export const PROBE_COMMAND: CommandSpec = {
@@ -45,7 +46,11 @@ export interface ProbeCommandHooks {
   readonly hostPath?: string;
 }
 
-export async function runProbeCommand(argv: readonly string[], io: CliIO, hooks: ProbeCommandHooks = {}): Promise<number> {
+export function runProbeCommand(argv: readonly string[], io: CliIO, hooks: ProbeCommandHooks = {}): Promise<number> {
+  return withJsonFailures(argv, io, () => probe(argv, io, hooks));
+}
+
+async function probe(argv: readonly string[], io: CliIO, hooks: ProbeCommandHooks): Promise<number> {
   const { positionals, flags } = parseCommand(argv, PROBE_COMMAND);
   if (positionals.length !== 1) throw new CliError(USAGE);
   const str = (k: string): string | undefined => {
@@ -84,7 +89,7 @@ export async function runProbeCommand(argv: readonly string[], io: CliIO, hooks:
     allowCpuFallback: flags.has('fallback'),
     ignoreMemory: flags.has('ignore-memory'),
   };
-  if (!model) throw new CliError(`probe: --model NAME is required\n${USAGE}`);
+  if (!model) throw new CliError(`probe: --model NAME is required\n${USAGE}`, 2, '--model NAME is required');
   const timeoutS = int('timeout', 600)!;
   const json = flags.has('json');
   const controller = new AbortController();
@@ -99,8 +104,10 @@ export async function runProbeCommand(argv: readonly string[], io: CliIO, hooks:
       onProgress: json ? undefined : (p) => io.stderr(`  … ${p.message}\n`),
     });
     if (!outcome.ok) {
-      if (json) io.stdout(`${JSON.stringify({ error: { kind: outcome.kind, message: outcome.message } }, null, 2)}\n`);
-      io.stderr(`npas: probe ${outcome.kind === 'provider-missing' ? 'cannot use CUDA' : 'failed'} (${outcome.kind}): ${outcome.message}\n`);
+      if (json) printJsonFailure(io, outcome.kind, outcome.message);
+      // The probe host's words hold for any front end; the CLI's own way to the CPU is said here.
+      const remedy = outcome.kind === 'provider-missing' ? ' Use --ep cpu to probe on the CPU instead.' : '';
+      io.stderr(`npas: probe ${outcome.kind === 'provider-missing' ? 'cannot use CUDA' : 'failed'} (${outcome.kind}): ${outcome.message}${remedy}\n`);
       return outcome.kind === 'spec' ? 2 : outcome.kind === 'provider-missing' ? 3 : outcome.kind === 'memory' ? 5 : outcome.kind === 'cancelled' ? 130 : 4;
     }
     const r = outcome.result;
