@@ -91,6 +91,14 @@ test('Qwen3-8B: 8,190,735,360 (per-head q/k norms) and Qwen3-30B-A3B: 30.5B stor
     assert.equal(only(dense).stored, derived);
   }
   const c = config('qwen3-30b-a3b.json');
+  const { stored, active } = qwen3Moe(c);
+  assert.equal(stored, 30_532_122_624n); // "30.5B"
+  assert.equal(active, 3_353_032_704n); // "3.3B activated"
+  assert.deepEqual(only(c), { stored, active });
+});
+
+/** Qwen3-MoE totals from a config: every layer routed, per-head q/k norms, untied head. */
+function qwen3Moe(c: Config): { stored: bigint; active: bigint } {
   const d = n(c, 'hidden_size');
   const hd = n(c, 'head_dim');
   const expert = 3n * d * n(c, 'moe_intermediate_size');
@@ -98,10 +106,8 @@ test('Qwen3-8B: 8,190,735,360 (per-head q/k norms) and Qwen3-30B-A3B: 30.5B stor
   const outside = 2n * n(c, 'vocab_size') * d + d;
   const stored = outside + n(c, 'num_hidden_layers') * (fixed + n(c, 'num_experts') * expert);
   const active = outside + n(c, 'num_hidden_layers') * (fixed + n(c, 'num_experts_per_tok') * expert);
-  assert.equal(stored, 30_532_122_624n); // "30.5B"
-  assert.equal(active, 3_353_032_704n); // "3.3B activated"
-  assert.deepEqual(only(c), { stored, active });
-});
+  return { stored, active };
+}
 
 test('OLMo-1B 1,176,764,416 (parameter-free LayerNorms), OLMo-2-7B 7,298,617,344 (full-width q/k norms), OLMoE-1B-7B 6.92B / 1.28B', () => {
   const olmo = config('olmo-1b-hf.json');
@@ -183,8 +189,8 @@ test('Falcon-7B 6,921,720,704 (multi-query, one parallel norm) and Falcon-40B (n
   assert.equal(only(c).stored, n(c, 'vocab_size') * d + n(c, 'num_hidden_layers') * layer + 2n * d);
 });
 
-test('GPT-OSS-20B: 20.91B stored, 3.61B active without the embedding (sinks, biased experts and router)', () => {
-  const c = config('gpt-oss-20b.json');
+/** GPT-OSS totals from a config: (stored, active, the embedding). */
+function gptOss(c: Config): { stored: bigint; active: bigint; embedding: bigint } {
   const d = n(c, 'hidden_size');
   const hd = n(c, 'head_dim');
   const heads = n(c, 'num_attention_heads');
@@ -198,6 +204,15 @@ test('GPT-OSS-20B: 20.91B stored, 3.61B active without the embedding (sinks, bia
   const embedding = n(c, 'vocab_size') * d;
   const stored = 2n * embedding + d + n(c, 'num_hidden_layers') * (fixed + experts * expert);
   const active = 2n * embedding + d + n(c, 'num_hidden_layers') * (fixed + n(c, 'num_experts_per_tok') * expert);
+  return { stored, active, embedding };
+}
+
+test('GPT-OSS-20B: 20.91B stored, 3.61B active without the embedding (sinks, biased experts and router)', () => {
+  const c = config('gpt-oss-20b.json');
+  const d = n(c, 'hidden_size');
+  const experts = n(c, 'num_local_experts');
+  const ff = n(c, 'intermediate_size');
+  const { stored, active, embedding } = gptOss(c);
   assert.equal(stored, 20_914_757_184n); // "21B parameters" (20.91B)
   assert.equal(active - embedding, 3_608_307_264n); // "3.6B active": OpenAI's count leaves out the embedding
   const { models, spec, warnings } = imported(c);
@@ -298,4 +313,56 @@ test('Llama-4-Scout (language model): 107,769,861,120 stored, 17.2B active; chun
   assert.equal(nope, 12n);
   const perToken = 2n * n(t, 'num_key_value_heads') * n(t, 'head_dim') * 2n;
   assert.equal(m.kvCacheBytes, ((layers - nope) * n(t, 'attention_chunk_size') + nope * BigInt(seq)) * perToken);
+});
+
+// Configs the fixtures do not hold: the larger siblings, written as the fixture with the keys in
+// which their official config.json differs (values from those files), so the families are held
+// to configs they were not written against.
+test('siblings: GPT-OSS-120B 116.83B / 5.13B, Qwen3-235B-A22B 235.1B / 22.2B, Qwen3-0.6B 596,049,920 (tied), Llama-4-Maverick 400.7B / 17.2B', () => {
+  // openai/gpt-oss-120b: 36 layers, 128 experts (the model card: 116.83B total, 5.13B active).
+  const oss = config('gpt-oss-20b.json');
+  const oss120 = { ...oss, num_hidden_layers: 36, num_local_experts: 128, layer_types: Array.from({ length: 36 }, (_, i) => (i % 2 === 0 ? 'sliding_attention' : 'full_attention')) };
+  const big = gptOss(oss120);
+  assert.equal(big.stored, 116_829_156_672n); // 116.83B
+  assert.equal(big.active - big.embedding, 5_132_849_472n); // 5.13B
+  assert.deepEqual(only(oss120), { stored: big.stored, active: big.active });
+  // Qwen/Qwen3-235B-A22B ("235B total, 22B activated").
+  const q = { ...config('qwen3-30b-a3b.json'), hidden_size: 4096, intermediate_size: 12_288, num_attention_heads: 64, num_key_value_heads: 4, num_hidden_layers: 94, num_experts: 128, num_experts_per_tok: 8, moe_intermediate_size: 1536, max_window_layers: 94 };
+  const qwen = qwen3Moe(q);
+  assert.equal(qwen.stored, 235_093_634_560n);
+  assert.equal(qwen.active, 22_190_763_520n);
+  assert.deepEqual(only(q), qwen);
+  // Qwen/Qwen3-0.6B ("0.6B, 0.44B non-embedding"): the head tied to the embedding.
+  const small = { ...config('qwen3-8b.json'), hidden_size: 1024, intermediate_size: 3072, num_attention_heads: 16, num_key_value_heads: 8, num_hidden_layers: 28, max_window_layers: 28, tie_word_embeddings: true };
+  {
+    const d = 1024n;
+    const layer = gqa(d, 16n, 8n, 128n) + 2n * 128n + 3n * d * 3072n + 2n * d;
+    const embedding = n(small, 'vocab_size') * d;
+    assert.equal(embedding + 28n * layer + d, 596_049_920n);
+    assert.equal(28n * layer + d, 440_467_456n); // "0.44B non-embedding"
+    assert.equal(only(small).stored, 596_049_920n);
+  }
+  // meta-llama/Llama-4-Maverick-17B-128E ("17B active, 400B total"): 128 routed experts on every
+  // other layer (interleave_moe_layer_step 2, moe_layers 1, 3, …, 47), dense layers of intermediate_size_mlp.
+  const scout = config('llama-4-scout-17b-16e.json');
+  const t = { ...(scout['text_config'] as Config), hidden_size: 5120, num_hidden_layers: 48, num_local_experts: 128, num_experts_per_tok: 1, interleave_moe_layer_step: 2, moe_layers: Array.from({ length: 24 }, (_, i) => 2 * i + 1), intermediate_size: 8192, intermediate_size_mlp: 16_384 };
+  const maverick = { ...scout, text_config: t };
+  {
+    const d = 5120n;
+    const attention = gqa(d, n(t, 'num_attention_heads'), n(t, 'num_key_value_heads'), n(t, 'head_dim')) + 2n * d;
+    const expert = 3n * d * 8192n;
+    const moeStored = attention + 128n * d + 128n * expert + expert; // router, experts, shared expert
+    const moeActive = attention + 128n * d + expert + expert;
+    const dense = attention + 3n * d * 16_384n;
+    const outside = 2n * n(t, 'vocab_size') * d + d;
+    const stored = outside + 24n * dense + 24n * moeStored;
+    const active = outside + 24n * dense + 24n * moeActive;
+    assert.equal(stored, 400_711_848_960n);
+    assert.equal(active, 17_184_691_200n);
+    assert.deepEqual(only(maverick), { stored, active });
+    // Without the list, Llama4TextConfig derives it from the step: the same layers.
+    const withoutList: Config = { ...t };
+    delete withoutList['moe_layers'];
+    assert.deepEqual(only({ ...scout, text_config: withoutList }), { stored, active });
+  }
 });
