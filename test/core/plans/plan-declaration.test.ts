@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { analyze, parse } from '../../../src/core/index.js';
+import { analyze, dashboardData, parse } from '../../../src/core/index.js';
 import { LLAMA2_7B, plan, settings, source } from './fixtures.js';
 
 const PLAN = `${LLAMA2_7B}
@@ -80,4 +80,9 @@ test('a plan may set the fractions of the peaks it reaches; out of (0, 1] is a l
   assert.deepEqual(located(`${LLAMA2_7B}plan Llama2_7B {\n  compute_efficiency = 1.2\n}\n`), [['npas-plan', '1.2']]);
   assert.deepEqual(located(`${LLAMA2_7B}plan Llama2_7B {\n  memory_efficiency = 0\n}\n`), [['npas-plan', '0']]);
   assert.deepEqual(located(`${LLAMA2_7B}plan Llama2_7B {\n  link_efficiency = 2GB\n}\n`), [['npas-eval-type', '2GB']]);
+  // The Plan pane says what the step assumed when it is not the roofline.
+  const pane = dashboardData(src, {}, { source: 'x' }).models[0]!.plans[0]!;
+  assert.match(pane.schedule, / · at 50% of peak FLOPs, 80% of link bandwidth$/);
+  assert.ok(Math.abs(pane.mfu - 0.5) < 1e-12);
+  assert.doesNotMatch(dashboardData(PLAN, {}, { source: 'x' }).models[0]!.plans[0]!.schedule, / at /);
 });
