@@ -1,5 +1,6 @@
 // The gallery's examples of the layer kinds issue 14 added (attention sinks, full-width q/k
-// norms, the multi-token-prediction module, Mamba and Mamba-2 with their recurrent state),
+// norms, the multi-token-prediction module, Mamba and Mamba-2 with their recurrent state, Gated
+// DeltaNet, chunked attention with NoPE layers),
 // against the model cards' numbers. Every expected value is derived here from the models'
 // configurations, independently of the engine; published literals check the derivations.
 
@@ -119,5 +120,36 @@ test('qwen3-next.npas: 79,674,391,296 stored, 3.87B active; KV on the 12 attenti
     assert.deepEqual([m.params.stored, m.params.active], [stored, active]);
     assert.equal(m.kvCacheBytes, 12n * BigInt(seq) * 2n * 2n * 256n * 2n);
     assert.equal(m.recurrentStateBytes, 36n * (8192n * 4n + 32n * 128n * 128n) * 2n);
+  }
+});
+
+test('llama4-chunked.npas: Scout 107.8B / 17.2B, Maverick 400.7B / 17.2B; chunked layers cache one chunk, NoPE layers the whole context', () => {
+  const d = 5120n;
+  const attention4 = attention(d, 40n, 8n, 128n) + 2n * d; // with its two RMSNorms
+  const expert = 3n * d * 8192n;
+  const routed = (experts: bigint, used: bigint) => attention4 + experts * d /* router */ + used * expert + expert /* shared */;
+  const dense = attention4 + 3n * d * 16_384n;
+  const outside = 2n * 202_048n * d + d;
+  const scout = outside + 48n * routed(16n, 16n);
+  const scoutActive = outside + 48n * routed(16n, 1n);
+  const maverick = outside + 24n * dense + 24n * routed(128n, 128n);
+  const maverickActive = outside + 24n * dense + 24n * routed(128n, 1n);
+  assert.equal(scout, 107_769_861_120n); // 109B with the vision encoder
+  assert.equal(scoutActive, 17_172_894_720n); // "17B active"
+  assert.equal(maverick, 400_711_848_960n); // "400B total"
+  assert.equal(maverickActive, 17_184_691_200n); // "17B active"
+  const perToken = 2n * 8n * 128n * 2n; // K and V of 8 heads of 128, bf16
+  for (const seq of [8192, 131_072, 1 << 20]) {
+    const all = models('llama4-chunked.npas', seq);
+    const s = all.get('Llama4Scout')!;
+    const m = all.get('Llama4Maverick')!;
+    assert.deepEqual([s.params.stored, s.params.active], [scout, scoutActive]);
+    assert.deepEqual([m.params.stored, m.params.active], [maverick, maverickActive]);
+    // 36 chunked layers hold min(S, 8,192) tokens, the 12 NoPE layers S.
+    const S = BigInt(seq);
+    const kv = (36n * (S < 8192n ? S : 8192n) + 12n * S) * perToken;
+    assert.equal(s.kvCacheBytes, kv);
+    assert.equal(m.kvCacheBytes, kv);
+    if (seq === 131_072) assert.deepEqual([kv, 48n * S * perToken], [7_650_410_496n, 25_769_803_776n]);
   }
 });
