@@ -2,7 +2,7 @@
 // keeps one for its whole session, the CLI one per command): on each keystroke in a file only
 // that file is parsed again, and a library it imports is parsed once per version of its text.
 // Each file keeps one slot (its offset base, `source-set.ts`) for the cache's lifetime, so its
-// parsed tree, shifted once to that base, is reused as is.
+// tree, parsed at that base, is reused as is.
 
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { parse } from '../syntax/parser.js';
@@ -34,8 +34,10 @@ export class ParsedSources {
       this.slots.set(source, slot);
     }
     const base = slot * SOURCE_SLOT_SIZE;
-    const result = parse(text);
-    const entry: ParsedSource = { source, text, base, file: shifted(result.file, base), diagnostics: shifted(result.diagnostics, base) };
+    // Parsed at its base, not shifted after: copying a 10,000-line library's tree cost more than
+    // parsing it (a library edit re-diagnosed its importer at twice a single file's latency).
+    const { file, diagnostics } = parse(text, base);
+    const entry: ParsedSource = { source, text, base, file, diagnostics };
     this.parsed.set(source, entry);
     return entry;
   }
@@ -44,29 +46,4 @@ export class ParsedSources {
   delete(source: SourceId): void {
     this.parsed.delete(source);
   }
-}
-
-/**
- * A copy of parsed data with every offset moved by `base`. The tree is plain data whose only
- * `start`/`end` numbers are offsets (TextRange), so a structural copy is exact; iterative, as
- * trees may be nested as deep as the parser allows.
- */
-function shifted<T>(root: T, base: number): T {
-  const copy = (value: unknown): unknown => (Array.isArray(value) ? new Array(value.length) : value !== null && typeof value === 'object' ? {} : value);
-  const out = copy(root);
-  const work: [unknown, Record<string, unknown>][] = [[root, out as Record<string, unknown>]];
-  while (work.length > 0) {
-    const [from, to] = work.pop()!;
-    if (to === from || typeof to !== 'object') continue;
-    for (const [key, value] of Object.entries(from as object)) {
-      if ((key === 'start' || key === 'end') && typeof value === 'number' && !Array.isArray(from)) {
-        to[key] = value + base;
-        continue;
-      }
-      const c = copy(value);
-      to[key] = c;
-      if (c !== value) work.push([value, c as Record<string, unknown>]);
-    }
-  }
-  return out as T;
 }

@@ -63,8 +63,13 @@ export abstract class ParserBase {
   private readonly reportedStarts = new Set<number>();
   private scanIndex = 0;
 
-  constructor(protected readonly text: string) {
-    this.scanner = new Scanner(text);
+  /** `base`: where the text's offsets start (0, or an imported file's slot: imports/source-set.ts). */
+  constructor(
+    protected readonly text: string,
+    protected readonly base = 0,
+  ) {
+    this.prevEnd = base;
+    this.scanner = new Scanner(text, base);
     this.current = this.scanner.nextToken();
     this.flushScanDiagnostics();
   }
@@ -174,7 +179,7 @@ export abstract class ParserBase {
   }
 
   protected describeCurrent(): string {
-    return describeToken(this.current, this.text);
+    return describeToken(this.current, this.text, this.base);
   }
 
   /**

@@ -31,9 +31,13 @@ export interface ParseResult {
   readonly diagnostics: readonly Diagnostic[];
 }
 
-/** Parses a whole `.npas` file. Never throws; the tree is complete even for malformed input. */
-export function parse(text: string): ParseResult {
-  const parser = new Parser(text);
+/**
+ * Parses a whole `.npas` file. Never throws; the tree is complete even for malformed input.
+ * `base` is added to every offset (an imported file's slot on its compilation's line of
+ * offsets, imports/source-set.ts); 0 for a file on its own.
+ */
+export function parse(text: string, base = 0): ParseResult {
+  const parser = new Parser(text, base);
   const file = parser.parseFile();
   return { file, diagnostics: parser.diagnostics };
 }
@@ -60,7 +64,7 @@ class Parser extends StatementParser {
         });
       }
     }
-    return { kind: 'SourceFile', items: this.items, range: { start: 0, end: this.text.length } };
+    return { kind: 'SourceFile', items: this.items, range: { start: this.base, end: this.base + this.text.length } };
   }
 
   private parseItems(): void {

@@ -85,7 +85,11 @@ export class Scanner {
   // The start of the file counts as a line start, so the first token begins a line like any other.
   private newline = true;
 
-  constructor(private readonly text: string) {}
+  /** `base`: added to every offset, for a file laid on a compilation's line of offsets after others (imports/source-set.ts). */
+  constructor(
+    private readonly text: string,
+    private readonly base = 0,
+  ) {}
 
   /** The next token; after the end of the text, EOF again and again. */
   nextToken(): Token {
@@ -126,11 +130,11 @@ export class Scanner {
     // EOF always "starts a line": the end of the file terminates whatever member is open.
     const newlineBefore = this.newline || kind === 'EOF';
     this.newline = false;
-    return { kind, start, end, newlineBefore, value, suffix };
+    return { kind, start: start + this.base, end: end + this.base, newlineBefore, value, suffix };
   }
 
   private error(code: DiagnosticCode, message: string, start: number, end: number): void {
-    this.diagnostics.push({ code, severity: 'error', message, range: { start, end } });
+    this.diagnostics.push({ code, severity: 'error', message, range: { start: start + this.base, end: end + this.base } });
   }
 
   // Identifier = [A-Za-z_] [A-Za-z0-9_]* ; a keyword when the spelling is reserved.

@@ -102,27 +102,29 @@ export function isTopLevelOnlyKeyword(kind: TokenKind): boolean {
 }
 
 /** A readable description of a token for messages: `'model'`, `'<='`, `number`, `end of file`. */
-export function describeToken(token: Token, text: string): string {
+export function describeToken(token: Token, text: string, base = 0): string {
   switch (token.kind) {
     case 'EOF':
       return 'end of file';
     case 'Identifier':
-      return `name '${quote(text, token)}'`;
+      return `name '${quote(text, token, base)}'`;
     case 'Number':
-      return `number '${quote(text, token)}'`;
+      return `number '${quote(text, token, base)}'`;
     case 'String':
       return 'string';
     case 'Unknown':
-      return `'${quote(text, token)}'`;
+      return `'${quote(text, token, base)}'`;
     default:
       return `'${token.kind}'`;
   }
 }
 
 /** The token's text for a message, shortened so that a huge token does not make a huge message. */
-function quote(text: string, token: Token): string {
-  const end = Math.min(token.end, token.start + 40);
+function quote(text: string, token: Token, base: number): string {
+  const start = token.start - base;
+  const stop = token.end - base;
+  const end = Math.min(stop, start + 40);
   // Never cut a surrogate pair in half.
-  const cut = end < token.end && (text.charCodeAt(end - 1) & 0xfc00) === 0xd800 ? end - 1 : end;
-  return text.slice(token.start, cut) + (cut < token.end ? '…' : '');
+  const cut = end < stop && (text.charCodeAt(end - 1) & 0xfc00) === 0xd800 ? end - 1 : end;
+  return text.slice(start, cut) + (cut < stop ? '…' : '');
 }
