@@ -36,7 +36,7 @@ export function inputWidth(node: LayerNode): number | undefined {
     case 'GatedMLP':
       return w('gate')!.shape[1];
     case 'MoE':
-      return w('router')!.shape[1];
+      return (w('router_in') ?? w('router'))!.shape[1];
     case 'Mamba':
     case 'Mamba2':
       return w('in_proj')!.shape[1];
@@ -115,6 +115,8 @@ export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly Pat
     case 'MoE':
       if (boolArg(node, 'shared_expert_gate', false)) throw new ExportError(`${where}: the shared experts' sigmoid gate (shared_expert_gate: true) is not supported by the ONNX exporter yet`);
       if (node.cost.weights.some((w) => w.name === 'latent_in')) throw new ExportError(`${where}: experts in a latent width (latent: …) are not supported by the ONNX exporter yet`);
+      // The router's state comes from the previous MoE layer's cell, a stream the data flow does not carry.
+      if (node.cost.weights.some((w) => w.name === 'router_in')) throw new ExportError(`${where}: a layer-wise recurrent router (router_rnn: …) is not supported by the ONNX exporter yet`);
       return { x: moe(ctx, node, steps, h.x!), width: h.width };
     case 'Mamba': {
       const m = mamba(ctx, node, steps, h.x!);

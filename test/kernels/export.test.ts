@@ -336,6 +336,11 @@ test('unsupported schemes and layers are refused by name, not exported wrong', (
   assert.throws(() => exportModel(sharedGate, 'S'), (e: unknown) => e instanceof ExportError && /^m: the shared experts' sigmoid gate/.test(e.message));
   const latent = `model L { e = Embedding(10, 16)\n m = MoE(16, 8, 4, 2, latent: 8) }`;
   assert.throws(() => exportModel(latent, 'L'), (e: unknown) => e instanceof ExportError && /^m: experts in a latent width/.test(e.message));
+  // RMoE's recurrent router: the state between layers' routers is not a stream the data flow carries.
+  const rmoe = `model R { e = Embedding(10, 16)\n m = MoE(16, 8, 4, 2, router_rnn: 4) }`;
+  assert.throws(() => exportModel(rmoe, 'R'), (e: unknown) => e instanceof ExportError && /^m: a layer-wise recurrent router \(router_rnn: …\) is not supported/.test(e.message));
+  const cell = `model C { e = Embedding(10, 16)\n c = RecurrentRouter(4) }`;
+  assert.throws(() => exportModel(cell, 'C'), (e: unknown) => e instanceof ExportError && /^c: layer kind RecurrentRouter is not supported by the ONNX exporter yet/.test(e.message));
   const deltaNet = `model D { e = Embedding(10, 16)\n l = GatedDeltaNet(16, k_heads: 1, v_heads: 2, k_head_dim: 4, v_head_dim: 4) }`;
   assert.throws(() => exportModel(deltaNet, 'D'), (e: unknown) => e instanceof ExportError && /^l: layer kind GatedDeltaNet is not supported by the ONNX exporter yet/.test(e.message));
   assert.throws(() => exportModel(LLAMA, 'Nope'), (e: unknown) => e instanceof ExportError && /no model or variant named 'Nope'/.test(e.message));

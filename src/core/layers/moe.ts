@@ -3,7 +3,10 @@
 // (DeepSeek-V2, Qwen2-MoE). Experts are banks of identical tensors: all copies are stored,
 // `top_k` are active per token. With `iterations: C` (Chain-of-Experts, Wang et al. 2025) the layer
 // runs C times in a chain over the same experts, x⁽ᵗ⁾ = MoE_t(x⁽ᵗ⁻¹⁾) + x⁽ᵗ⁻¹⁾, each iteration with
-// its own router: C routers stored, C·top_k experts applied per token.
+// its own router: C routers stored, C·top_k experts applied per token. With `router_rnn: p` the
+// router is RMoE's layer-wise recurrent router: router_in [p, d] projects the input, a
+// `RecurrentRouter(p)` cell (its own member, shared across the stack) mixes it with the previous
+// MoE layer's router state, and router [experts, p] scores the experts from the new state.
 
 import { ACTIVATIONS, BOOL, COUNT, DIM, oneOf, optional, positional, readArgs } from './arg-specs.js';
 import type { LayerKind, WeightSpec } from './layer-kind.js';
@@ -27,6 +30,7 @@ const ARGS = [
   optional('bias', BOOL, 'Biases on every expert projection.', { default: false }),
   optional('router_bias', BOOL, 'A bias of experts elements on the router.', { default: false }),
   optional('act', oneOf(ACTIVATIONS), 'Expert activation.', { default: 'silu' }),
+  optional('router_rnn', DIM, "A layer-wise recurrent router (RMoE) of this width: router_in [router_rnn, d], then a RecurrentRouter(router_rnn) cell declared beside the layer, then router [experts, router_rnn]."),
   optional('iterations', DIM, 'Chain-of-Experts iterations: the layer runs this many times over the same experts, each with its own router (and shared experts).', { default: 1 }),
 ];
 
@@ -70,11 +74,21 @@ export const MOE: LayerKind = {
       report('shared_expert_gate', 'shared_expert_gate is true but shared is 0, so there is no shared expert to gate');
       return undefined;
     }
+    const routerRnn = a.optionalNumber('router_rnn');
+    if (routerRnn !== undefined && iterations > 1) {
+      report('router_rnn', `a recurrent router (router_rnn) carries one state per layer, and Chain-of-Experts iterations (${iterations}) would need one per iteration: not modelled`);
+      return undefined;
+    }
     const sharedHidden = sharedHiddenArg ?? hidden;
     // One router per iteration, stored stacked as one [iterations·experts, d] matrix (rows
     // t·experts … (t+1)·experts − 1 score iteration t), so that the only banks are experts.
     const routerRows = experts * iterations;
-    const weights: WeightSpec[] = [matmulWeight('router', d, routerRows, undefined, 'router')];
+    // RMoE's weight1 [p, d] before the cell and weight2 [experts, p] after it.
+    const routerIn = routerRnn ?? d;
+    const weights: WeightSpec[] = [
+      ...(routerRnn === undefined ? [] : [matmulWeight('router_in', d, routerRnn, undefined, 'router')]),
+      matmulWeight('router', routerIn, routerRows, undefined, 'router'),
+    ];
     if (a.bool('router_bias')) weights.push(biasWeight('router_bias', routerRows));
     // NemotronHMoE: fc1_latent_proj = Linear(d, latent), the experts over latent, fc2_latent_proj = Linear(latent, d).
     const latent = a.optionalNumber('latent');
@@ -101,12 +115,15 @@ export const MOE: LayerKind = {
       C *
       (BigInt(d) +
         BigInt(experts) +
+        // With a recurrent router: its projected input, which the cell reads.
+        BigInt(routerRnn ?? 0) +
         BigInt(topK) * (matrices * BigInt(hidden)) +
         // With a latent: the projected input and the experts' latent output (fc2's input).
         (latent === undefined ? 0n : 2n * BigInt(latent)) +
         BigInt(shared) * (matrices * BigInt(sharedHidden)) +
         (sharedGate ? BigInt(shared) : 0n));
     const gateFlops = sharedGate ? matmulFlops(d, shared) : 0n;
-    return denseCost(weights, C * (matmulFlops(d, experts) + routed + alwaysOn + gateFlops), activations);
+    const routerFlops = routerRnn === undefined ? matmulFlops(d, experts) : matmulFlops(d, routerRnn) + matmulFlops(routerRnn, experts);
+    return denseCost(weights, C * (routerFlops + routed + alwaysOn + gateFlops), activations);
   },
 };

@@ -17,6 +17,7 @@ import { MOE } from './moe.js';
 import { BATCH_NORM, LAYER_NORM, RMS_NORM } from './norms.js';
 import { ACTIVATION, DROPOUT, FLATTEN, GLOBAL_POOL, IDENTITY, POOL } from './parameter-free.js';
 import { POSITION_EMBEDDING, RELATIVE_POSITION_BIAS } from './position.js';
+import { RECURRENT_ROUTER } from './recurrent-router.js';
 
 const ALL: readonly LayerKind[] = [
   EMBEDDING,
@@ -35,6 +36,7 @@ const ALL: readonly LayerKind[] = [
   MLP,
   GATED_MLP,
   MOE,
+  RECURRENT_ROUTER,
   MOA,
   MAMBA,
   MAMBA2,

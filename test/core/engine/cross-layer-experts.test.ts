@@ -207,3 +207,57 @@ test('the hover names the modifier and shows each pool with its touched and read
   // Two pools of 8 experts for 6 layers; at batch 4, 2·8·(1 − (6/8)^12) = 15.493… touched.
   assert.match(md, /expert pools of `body`: 2 pools of 8 experts for 6 layers — stored 16 experts, active 12 per token; a decode step at batch 4 touches 15\.493/);
 });
+
+// The layer-wise recurrent router (RMoE): MoE(…, router_rnn: p) has router_in [p, d] and router
+// [E, p]; RecurrentRouter(p) is the GRU cell, input [3p, p] + bias 3p, state [3p, p] + bias 3p,
+// declared in the block and shared across the stack. d = 64, p = 16, E = 8, k = 2: router_in
+// 1,024, router 128, cell 2·(768 + 48) = 1,632, experts 8·6,144, RMSNorm 64.
+const RMOE = `
+model M(L = 4) {
+  d = 64
+  block Dec {
+    norm = RMSNorm(d)
+    cell = RecurrentRouter(16)
+    moe  = MoE(d, 32, experts: 8, top_k: 2, router_rnn: 16)
+  }
+  body = Dec * L
+}
+variant R of M {
+  share body.cell: all
+}
+`;
+
+test('RMoE: the recurrent cell stored once, applied (effective, active, FLOPs, decode reads) by every layer', () => {
+  for (const B of [1n, 5n]) {
+    const arch = model(RMOE, 'M', { batch: Number(B) });
+    const r = model(RMOE, 'R', { batch: Number(B) });
+    const own = 64n + 1_024n + 128n; // norm, router_in, router
+    const cell = 1_632n;
+    assert.equal(arch.params.stored, 4n * (own + cell + 8n * 6_144n));
+    assert.equal(r.params.stored, 4n * (own + 8n * 6_144n) + cell);
+    assert.equal(r.params.effective, arch.params.stored);
+    assert.equal(r.params.active, 4n * (own + cell + 2n * 6_144n));
+    // Per token and layer: the cell's two products 2·(2·16·48) = 3,072, the router 2·64·16 +
+    // 2·16·8 = 2,304, two experts 2·3·2·64·32 = 24,576.
+    assert.equal(r.flops.decode, B * 4n * (3_072n + 2_304n + 24_576n));
+    assert.equal(r.flops.decode, arch.flops.decode, 'sharing the cell changes no FLOP');
+    // A decode step reads, per layer, the cell, the router, the norm and the experts its batch
+    // touches, 8·(1 − (6/8)^B) of them (bf16: 2 bytes a param).
+    const den = 8n ** B;
+    const read = 8n * (den - 6n ** B);
+    assert.equal(r.latency.decode.bytes, 2n * ceilDiv(4n * ((own + cell) * den + 6_144n * read), den), `B = ${B}`);
+  }
+  // The GRU's gates against a tanh RNN cell (one gate): 2·(256 + 16) = 544 params, 2·2·16·16 FLOPs.
+  const rnn = model('model C { c = RecurrentRouter(16, cell: rnn) }', 'C');
+  assert.equal(rnn.params.stored, 544n);
+  assert.equal(rnn.flops.decode, 1_024n);
+  assert.equal(rnn.kvCacheBytes, 0n, 'the state runs across layers, not tokens');
+});
+
+test('RMoE: router_rnn with Chain-of-Experts iterations is refused at the argument', () => {
+  const src = 'model M { x = MoE(64, 32, experts: 8, top_k: 2, router_rnn: 16, iterations: 2) }';
+  const d = analyze(src).diagnostics.filter((x) => x.severity === 'error');
+  assert.deepEqual(d.map((x) => x.code), ['npas-layer-shape']);
+  assert.equal(src.slice(d[0]!.range.start, d[0]!.range.end), 'router_rnn: 16');
+  assert.deepEqual(codes('model C { c = RecurrentRouter(16, cell: lstm) }').length, 1);
+});

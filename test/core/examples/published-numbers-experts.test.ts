@@ -114,3 +114,41 @@ test('Megrez2: a decode step touches the union of each pool\'s three routers\' s
     assert.equal(p.touchedParams, (touched * 8_650_752n + den - 1n) / den, `batch ${batch}`);
   }
 });
+
+// ---------------------------------------------------------------------------------------------
+// RMoE (qiuzh20/RMoE, LlamaMoeRNNConfig's defaults): d 4096, 32 MoE layers, 32 heads (MHA, no
+// bias), 8 SwiGLU experts of 11,008, top-2, vocabulary 32,000, untied head; the router is
+// weight1 [256, 4096], the model's one CustomGRUCell (weight_ir/hr/iz/hz/in/hn [256, 256] and
+// their six biases), weight2 [8, 256].
+
+test('RMoE: one GRU cell for the model, a projection in and a scorer out per layer (the code defaults)', () => {
+  const d = 4096n;
+  const p = 256n;
+  const E = 8n;
+  const L = 32n;
+  const attention = 4n * d * d;
+  const norms = 2n * d;
+  const expert = 3n * d * 11_008n;
+  const recurrentRouter = p * d + E * p; // weight1 + weight2
+  const cell = 6n * p * p + 6n * p; // three gates, each a matrix and a bias on the input and on the state
+  assert.equal(cell, 394_752n);
+  const tables = 2n * 32_000n * d;
+  const stored = tables + L * (attention + norms + E * expert + recurrentRouter) + d + cell;
+  assert.equal(stored, 37_072_082_432n);
+  const models = reports('rmoe.npas');
+  const rmoe = named(models, 'RMoE');
+  assert.equal(rmoe.params.stored, stored);
+  assert.equal(named(models, 'RMoEArch').params.stored, stored + (L - 1n) * cell, 'one cell per layer without the share');
+  // Each layer applies the cell: effective and active count it 32 times.
+  assert.equal(rmoe.params.effective, stored + (L - 1n) * cell);
+  assert.equal(rmoe.params.active, tables + L * (attention + norms + 2n * expert + recurrentRouter + cell) + d);
+  // Against Mixtral's linear router [8, 4096] with no cell: 32·(p·d + E·p − E·d) + cell more stored,
+  // and per token and layer 4·3·p² (the cell's two products) + 2·(p·d + p·E) − 2·E·d more FLOPs.
+  const plainText: [string, string][] = [['    cell      = RecurrentRouter(p)\n', ''], [', router_rnn: p)', ')'], ['  share body.cell: all\n', '']];
+  const plain = named(reports('rmoe.npas', {}, plainText), 'RMoEArch');
+  assert.equal(rmoe.params.stored - plain.params.stored, 32_966_144n);
+  assert.equal(rmoe.params.stored - plain.params.stored, L * (recurrentRouter - E * d) + cell);
+  assert.equal(rmoe.flops.decode - plain.flops.decode, L * (12n * p * p + 2n * (p * d + p * E) - 2n * E * d));
+  // The router changes which experts run, not how many: the same KV cache and expert reads.
+  assert.equal(rmoe.kvCacheBytes, plain.kvCacheBytes);
+});
