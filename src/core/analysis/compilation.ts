@@ -37,6 +37,7 @@ import type { AnalysisOptions, ModelReport, NodeReport, ParallelReport, Precisio
 import { sumTotals, type Totals } from './totals.js';
 import { mixedUnits } from './units.js';
 import { readModelPrecision, withModelPrecision } from './model-precision.js';
+import { readMaxContext } from './max-context.js';
 import { ModelWalker, reportOf, WalkBudgetSpent, type WalkResult } from './walk.js';
 import * as Q from '../numbers/rational.js';
 import { resolveParallel, type ParallelStreams } from './parallel-streams.js';
@@ -97,6 +98,8 @@ export interface CompiledModel {
   readonly plans: readonly PreparedPlan[];
   /** The tensor classes the model's `precision` statements set (model-precision.ts). */
   readonly precision: Partial<Precision>;
+  /** The longest context the model declares (`max_context`, max-context.ts); undefined without one. */
+  readonly maxContext: number | undefined;
   /** Resolves a path written in this model (its problems were reported when the model compiled). */
   resolve(path: Path): ResolvedPath | undefined;
 }
@@ -309,6 +312,10 @@ export class Compilation {
     if (limit !== undefined && !m.whole.perSample && options.seq > limit) {
       sink.warning('npas-seq-beyond-positions', `seq ${options.seq} exceeds the ${limit} positions of ${m.name}'s learned position table: it has no embedding for positions ${limit}..${options.seq - 1}`, m.range);
     }
+    // A declared maximum context (a rotary model's max_position_embeddings) likewise.
+    if (m.maxContext !== undefined && options.seq > m.maxContext) {
+      sink.warning('npas-seq-beyond-context', `seq ${options.seq} exceeds ${m.name}'s declared max_context of ${m.maxContext} tokens: the numbers describe a context the model was not made for`, m.range);
+    }
     const budgets = measureBudget(m.budget, { params: m.tree.params, tasks: m.tasks, metricsAt: (o) => this.metricsAt(m, o) }, options, sink);
     if (m.plans.length > 0) {
       // A plan reads the model at its own sequence length and dtype (batch 1: plans scale by their micro-batch).
@@ -481,6 +488,7 @@ function walkModel(m: EvaluatedModel, ctx: EvalContext): CompiledModel | undefin
     tasks: split,
     parameterization: resolveParameterization(m.statements, tree, m.declaration.range, ctx),
     precision: readModelPrecision(m.statements.map((s) => s.statement), ctx.sink),
+    maxContext: readMaxContext(m.statements, m.declaration.range, ctx),
     parallel,
     budget: [],
     plans: [],

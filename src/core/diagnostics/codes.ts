@@ -66,6 +66,8 @@ export const DIAGNOSTIC_CODES = {
   'npas-seq-beyond-positions': 'The analysis sequence length exceeds the positions a learned position table covers (a warning: the numbers are computed, the model cannot run there).',
   'npas-units-mixed': 'A token model (embeddings, attention, recurrent layers) with a layer that counts per sample (a convolution over a declared input size): its totals would mix units (a warning; a Conv1d without `length` counts per token).',
   'npas-precision': 'A `precision` statement with an unknown tensor class or dtype.',
+  'npas-max-context': 'A `max_context` statement that is not a whole number of tokens in 1..2^30, or a second one in the same model or variant.',
+  'npas-seq-beyond-context': 'The analysis sequence length exceeds the model\'s declared `max_context` (a warning: the numbers are computed, the model was not made to run there).',
   'npas-plan': 'A plan declaration with an unknown or invalid setting, or settings that do not fit together.',
 
   // Imports (docs/language.md, "Imports").

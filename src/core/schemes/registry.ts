@@ -6,6 +6,7 @@
 import { allocateScheme } from '../allocation/allocate-scheme.js';
 import { parallelScheme } from '../analysis/parallel-scheme.js';
 import { precisionScheme } from '../analysis/precision-scheme.js';
+import { maxContextScheme } from '../analysis/max-context-scheme.js';
 import { paramScheme } from '../parameterization/param-scheme.js';
 import type { SharingScheme } from '../sharing/scheme.js';
 import { adaptScheme } from './adapt.js';
@@ -38,5 +39,6 @@ export const SHARING_SCHEMES: readonly SharingScheme[] = [
   factorizeScheme,
   parallelScheme,
   precisionScheme,
+  maxContextScheme,
   paramScheme,
 ];

@@ -59,6 +59,8 @@ export const QUICK_FIX_CATALOGUE: Readonly<Record<DiagnosticCode, string | undef
   'npas-seq-beyond-positions': undefined,
   'npas-units-mixed': undefined,
   'npas-precision': undefined,
+  'npas-max-context': undefined,
+  'npas-seq-beyond-context': undefined,
   'npas-plan': undefined,
   'npas-import-missing': undefined,
   'npas-import-cycle': undefined,

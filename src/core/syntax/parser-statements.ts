@@ -193,6 +193,7 @@ export abstract class StatementParser extends ExpressionParser {
   //           | ( "allocate" | "precision" ) Arg { "," Arg } [ "," ]
   //           | "param" Expr
   //           | "parallel" Expr
+  //           | "max_context" Expr
   protected parseStatement(): Statement {
     const start = this.current.start;
     const keywordToken = this.next();
@@ -245,6 +246,7 @@ export abstract class StatementParser extends ExpressionParser {
         break;
       case 'param':
       case 'parallel':
+      case 'max_context':
         // `param mup(base_width: 256)`, `parallel streams(8, prefix: 48)`, `parallel 4`: the
         // value follows the keyword directly.
         value = this.parseExpression();

@@ -37,11 +37,12 @@ test('a word before `:` is a stack, not a modifier: `share kv: all` shares the s
   assert.equal(analyze(text).models[0]!.params.stored, 64n * 64n);
 });
 
-test('allocate may stand only beside schemes that keep stores as written (freeze, train, param, precision)', () => {
+test('allocate may stand only beside schemes that keep stores as written (freeze, train, param, precision, max_context)', () => {
   const keep = SHARING_SCHEMES.filter((s) => s.keepsStores).map((s) => s.keyword).sort();
-  assert.deepEqual(keep, ['freeze', 'param', 'precision', 'train']);
+  assert.deepEqual(keep, ['freeze', 'max_context', 'param', 'precision', 'train']);
   const beside = (statement: string): string[] => analyze(MODEL(`allocate params: 100K\n  ${statement}`)).diagnostics.filter((d) => d.code === 'npas-allocate').map((d) => d.message);
   assert.deepEqual(beside('freeze body'), []);
+  assert.deepEqual(beside('max_context 4Ki'), []);
   assert.match(beside('hash body: roast(memory: 1M)')[0] ?? '', /cannot be combined with 'hash'/);
 });
 
