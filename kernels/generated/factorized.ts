@@ -21,19 +21,22 @@ export interface FactorizeStatement {
   readonly label: string;
 }
 
-/** The initializer key of factor `index` of the weight read through store `key`. */
-function factorKey(f: FactorizeStatement, layout: FactorLayout, w: WeightSpec, key: string, index: number): string {
+/**
+ * The initializer key of factor `index` of the weight read through store `key`; `bank` is the
+ * expert bank's store key when the weight is one copy of a bank.
+ */
+function factorKey(f: FactorizeStatement, layout: FactorLayout, w: WeightSpec, key: string, index: number, bank: string | undefined): string {
   const name = layout.factors[index]!.name;
   if (f.method.kind !== 'fedpara' && index === layout.centralIndex) {
     if (f.method.central === 'layers') return `${f.label}:${w.name}:${w.shape.join('x')}`;
-    // `experts`: one per layer instance — the store key without its copy index.
-    if (f.method.central === 'experts') return `${key.replace(/\[\d+\]$/, '')}.${name}`;
+    // `experts`: one per layer instance, shared by the bank's copies.
+    if (f.method.central === 'experts') return `${bank ?? key}.${name}`;
   }
   return `${key}.${name}`;
 }
 
 /** Emits the materialised W of store `key`; returns the [d_out, d_in] tensor. */
-export function factorizedWeight(ctx: EmitContext, where: string, w: WeightSpec, key: string, f: FactorizeStatement): string {
+export function factorizedWeight(ctx: EmitContext, where: string, w: WeightSpec, key: string, f: FactorizeStatement, bank?: string): string {
   const g = ctx.g;
   const shape = factorShape(f.method, w);
   if (!shape) throw new ExportError(`${where}: ${f.method.kind} does not factorise a ${w.role} weight`);
@@ -49,7 +52,7 @@ export function factorizedWeight(ctx: EmitContext, where: string, w: WeightSpec,
     const t = layout.factors[i]!;
     const rank = f.method.kind === 'fedpara' ? layout.ranks[0]! : Math.max(t.shape[0]!, t.shape[3]!);
     const scale = Math.pow(target, 1 / depth) / Math.sqrt(rank);
-    return source(ctx, g.weight(factorKey(f, layout, w, key, i), t.shape, scale).name);
+    return source(ctx, g.weight(factorKey(f, layout, w, key, i, bank), t.shape, scale).name);
   };
   tally(ctx, layout.reconstructMacs);
   if (f.method.kind === 'fedpara' && shape.kernel.length > 0) {

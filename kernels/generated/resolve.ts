@@ -32,6 +32,24 @@ export function generatorsFor(model: LoadedModel, steps: readonly PathStep[], w:
  * reads another layer's store (a `tied` weight): a reader that is itself generated is refused.
  */
 export function generatedWeight(ctx: EmitContext, steps: readonly PathStep[], w: WeightSpec, key: string, reader?: { readonly steps: readonly PathStep[]; readonly w: WeightSpec }): StoredWeight | undefined {
+  return generate(ctx, steps, w, key, reader, undefined);
+}
+
+/** The key of copy `index` of an expert bank stored under `bank` (`<store>.expert_up[3]`). */
+export function copyKey(bank: string, index: number): string {
+  return `${bank}[${index}]`;
+}
+
+/**
+ * The generated tensor for copy `index` of the expert bank `w` stored under `bank` (its key is
+ * copyKey(bank, index)), or undefined when no generator covers it. The bank's key is passed
+ * as such: a factorisation whose central tensor is shared by the experts keys it by the bank.
+ */
+export function generatedCopy(ctx: EmitContext, steps: readonly PathStep[], w: WeightSpec, bank: string, index: number): StoredWeight | undefined {
+  return generate(ctx, steps, w, copyKey(bank, index), undefined, bank);
+}
+
+function generate(ctx: EmitContext, steps: readonly PathStep[], w: WeightSpec, key: string, reader: { readonly steps: readonly PathStep[]; readonly w: WeightSpec } | undefined, bank: string | undefined): StoredWeight | undefined {
   const where = `${pathText(steps)}.${w.name}`;
   if (reader && generatorsFor(ctx.model, reader.steps, reader.w).length > 0) {
     throw new ExportError(`${pathText(reader.steps)}.${reader.w.name}: a tied weight under hash/bank/dict/factorize is not supported by the ONNX exporter (the engine counts the tie and the generator on one weight)`);
@@ -58,7 +76,7 @@ export function generatedWeight(ctx: EmitContext, steps: readonly PathStep[], w:
       name = dictionaryWeight(ctx, w, key, { statement: m.range.start, atoms: e.atoms });
       break;
     case 'factorize':
-      name = factorizedWeight(ctx, where, w, key, { method: e.method, label: e.label });
+      name = factorizedWeight(ctx, where, w, key, { method: e.method, label: e.label }, bank);
       break;
     default:
       throw new Error(`not a generator: ${e.kind}`);

@@ -31,7 +31,7 @@
 // generated per copy exactly as in moe.ts and stacked (and interleaved) by Concat in the graph.
 
 import { ExportError, adapterModifiersFor, pathText, storePath, type LayerNode, type PathStep, type WeightSpec } from '../engine-bridge.js';
-import { generatedWeight, generatorsFor } from '../generated/resolve.js';
+import { copyKey, generatedCopy, generatorsFor } from '../generated/resolve.js';
 import type { AttributeValue } from '../onnx-writer.js';
 import { boolArg, numberArg, scaleOf, textArg, weightNamed, type EmitContext } from './context.js';
 
@@ -63,11 +63,11 @@ export function fusedMoe(ctx: EmitContext, node: LayerNode, steps: readonly Path
   const names = [...(gated ? ['expert_gate'] : []), 'expert_up', 'expert_down'];
   const ws = names.map((n) => weightNamed(node, n)!);
   if (generated(ctx, steps, ...ws)) {
-    for (let e = 0; e < ws[0]!.copies; e++) for (const w of ws) generatedWeight(ctx, steps, w, `${storePath(ctx.model, steps, w.name)}.${w.name}[${e}]`);
+    for (let e = 0; e < ws[0]!.copies; e++) for (const w of ws) generatedCopy(ctx, steps, w, `${storePath(ctx.model, steps, w.name)}.${w.name}`, e);
   }
-  const fc1 = gated ? gateUp(ctx, node, steps, 'expert_gate', 'expert_up') : bank(ctx, node, steps, 'expert_up');
+  const fc1 = gated ? gateUp(ctx, node, steps, 'expert_gate', 'expert_up', 'expert_gate_up') : bank(ctx, node, steps, 'expert_up');
   const down = bank(ctx, node, steps, 'expert_down');
-  const fc1Bias = !weightNamed(node, 'expert_up_bias') ? undefined : gated ? gateUp(ctx, node, steps, 'expert_gate_bias', 'expert_up_bias') : biasBank(ctx, node, steps, 'expert_up_bias');
+  const fc1Bias = !weightNamed(node, 'expert_up_bias') ? undefined : gated ? gateUp(ctx, node, steps, 'expert_gate_bias', 'expert_up_bias', 'expert_gate_up_bias') : biasBank(ctx, node, steps, 'expert_up_bias');
   const downBias = biasBank(ctx, node, steps, 'expert_down_bias');
   const attributes: Record<string, AttributeValue> = {
     k: { kind: 'int', value: topK },
@@ -113,7 +113,7 @@ const bytesOf = (ctx: EmitContext) => (ctx.g.dtype === 'fp16' ? 2 : 4);
  * exactly the two banks' elements, each copy drawn as moe.ts draws `<store>.expert_gate[e]` and
  * `<store>.expert_up[e]`; a generated pair is interleaved in the graph (Unsqueeze, Concat, Reshape).
  */
-function gateUp(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], gateName: string, upName: string): { name: string; shape: readonly number[] } {
+function gateUp(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], gateName: string, upName: string, fusedName: string): { name: string; shape: readonly number[] } {
   const g = ctx.g;
   const gw = weightNamed(node, gateName)!;
   const uw = weightNamed(node, upName)!;
@@ -127,8 +127,8 @@ function gateUp(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], g
     const compose = (fill: (key: string, shape: readonly number[]) => Uint8Array): Uint8Array => {
       let out = new Uint8Array(0);
       for (let e = 0; e < gw.copies; e++) {
-        const gate = fill(`${store}.${gw.name}[${e}]`, gw.shape);
-        const up = fill(`${store}.${uw.name}[${e}]`, uw.shape);
+        const gate = fill(copyKey(`${store}.${gw.name}`, e), gw.shape);
+        const up = fill(copyKey(`${store}.${uw.name}`, e), uw.shape);
         if (gate.length === 0) return out; // a fill that draws no values (an export without weights)
         if (e === 0) out = new Uint8Array(gw.copies * 2 * f * row);
         const base = e * 2 * f * row;
@@ -139,7 +139,7 @@ function gateUp(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], g
       }
       return out;
     };
-    const key = `${store}.${gw.name.replace('_gate', '_gate_up')}`;
+    const key = `${store}.${fusedName}`;
     return { name: g.weight(key, shape, scale, offset, { compose }).name, shape };
   }
   const a = bank(ctx, node, steps, gateName);
@@ -158,7 +158,7 @@ function generated(ctx: EmitContext, steps: readonly PathStep[], ...ws: readonly
 /** The copies of a bank, each drawn as moe.ts draws `<store>.<name>[e]`, one after another. */
 function stacked(key: string, w: WeightSpec): (fill: (key: string, shape: readonly number[]) => Uint8Array) => Uint8Array {
   return (fill) => {
-    const parts = Array.from({ length: w.copies }, (_, e) => fill(`${key}[${e}]`, w.shape));
+    const parts = Array.from({ length: w.copies }, (_, e) => fill(copyKey(key, e), w.shape));
     const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
     parts.forEach((p, e) => out.set(p, e * p.length));
     return out;
@@ -178,7 +178,7 @@ export function bank(ctx: EmitContext, node: LayerNode, steps: readonly PathStep
   if (!generated(ctx, steps, w)) return { name: g.weight(key, shape, scale, offset, { compose: stacked(key, w) }).name, shape };
   const copies: string[] = [];
   for (let e = 0; e < w.copies; e++) {
-    const copy = generatedWeight(ctx, steps, w, `${key}[${e}]`) ?? g.weight(`${key}[${e}]`, w.shape, scale, offset);
+    const copy = generatedCopy(ctx, steps, w, key, e) ?? g.weight(copyKey(key, e), w.shape, scale, offset);
     if (copy.shape.join() !== w.shape.join()) throw new ExportError(`${pathText(steps)}.${w.name}[${e}]: a generated expert of shape [${copy.shape.join(', ')}] where [${w.shape.join(', ')}] is stored`);
     copies.push(g.op('Unsqueeze', [copy.name, g.ints([0])]));
   }

@@ -2,7 +2,7 @@
 // fused ops the routed experts are one com.microsoft MoE node where it is exact (moe-fused.ts).
 
 import { ExportError, adapterModifiersFor, pathText, storePath, type LayerNode, type PathStep } from '../engine-bridge.js';
-import { generatedWeight } from '../generated/resolve.js';
+import { copyKey, generatedCopy } from '../generated/resolve.js';
 import { activation } from './activation.js';
 import { boolArg, numberArg, scaleOf, textArg, weightNamed, type EmitContext } from './context.js';
 import { fusedMoe, fusedMoeCovers } from './moe-fused.js';
@@ -18,13 +18,13 @@ export function expert(ctx: EmitContext, node: LayerNode, steps: readonly PathSt
   const proj = (part: string, input: string): string => {
     const w = weightNamed(node, `${prefix}_${part}`)!;
     const { scale, offset } = scaleOf(w);
-    const base = `${storePath(ctx.model, steps, w.name)}.${w.name}[${index}]`;
+    const bank = `${storePath(ctx.model, steps, w.name)}.${w.name}`;
     // A hashed, banked or dictionary expert is generated per copy (its store key names the copy).
-    const stored = generatedWeight(ctx, steps, w, base) ?? g.weight(base, w.shape, scale, offset);
+    const stored = generatedCopy(ctx, steps, w, bank, index) ?? g.weight(copyKey(bank, index), w.shape, scale, offset);
     if (adapterModifiersFor(ctx.model, steps, w.name).length > 0) throw new ExportError(`${pathText(steps)}.${w.name}: adapters on MoE experts are not supported by the ONNX exporter`);
     const inputs = [input, stored.name];
     const b = weightNamed(node, `${prefix}_${part}_bias`);
-    if (b) inputs.push(g.weight(`${storePath(ctx.model, steps, b.name)}.${b.name}[${index}]`, b.shape, 0.02).name);
+    if (b) inputs.push(g.weight(copyKey(`${storePath(ctx.model, steps, b.name)}.${b.name}`, index), b.shape, 0.02).name);
     return g.op('Gemm', inputs, { transB: { kind: 'int', value: 1 } }, { hint: `${prefix}${index}_${part}` });
   };
   const hidden = gated ? g.op('Mul', [activation(ctx, proj('gate', x), act), proj('up', x)]) : activation(ctx, proj('up', x), act);
