@@ -21,6 +21,7 @@ import { CliError, type CliIO } from '../io.js';
 import { toJson } from '../json.js';
 import { readCheckpointSketches } from '../safetensors-file.js';
 import { readSpecProgram, type SpecProgram } from '../spec-program.js';
+import { maxOf } from '../../core/collections/append-all.js';
 
 export const ALLOCATE_COMMAND: CommandSpec = {
   name: 'allocate',
@@ -164,7 +165,7 @@ function renderPlan(plan: AllocationPlan): string {
   }
   lines.push('  layers');
   const rows = plan.layers.slice(0, LAYER_ROWS);
-  const width = Math.max(...rows.map((l) => l.path.length), 4);
+  const width = maxOf(rows.map((l) => l.path.length), 4);
   for (const l of rows) {
     const g = l.generator;
     lines.push(`    ${l.path.padEnd(width)}  ${l.group.padEnd(5)} ${g.kind.padEnd(11)} K=${String(g.templates).padEnd(3)} coefficients ${String(g.coefficients).padStart(4)}  offset ${groupDigits(g.offset)}`);

@@ -13,6 +13,7 @@ import { CliError, type CliIO } from '../io.js';
 import { toJson } from '../json.js';
 import { renderTable, type Column } from '../table-format.js';
 import { readSpecProgram } from '../spec-program.js';
+import { appendAll } from '../../core/collections/append-all.js';
 
 export const DIFF_COMMAND: CommandSpec = {
   name: 'diff',
@@ -74,7 +75,7 @@ export function runDiff(argv: readonly string[], io: CliIO): number {
   for (const file of new Set([a.file, b.file])) {
     const spec = readSpecProgram(file, io);
     const analysis = spec.compilation.analysis(options);
-    errors.push(...specErrorLines(spec, analysis.diagnostics));
+    appendAll(errors, specErrorLines(spec, analysis.diagnostics));
     reports.set(file, analysis.models);
   }
   if (errors.length > 0) {

@@ -6,6 +6,7 @@
 // choose what to tie: by similarity of the trained weights.
 
 import type { AllocationItem } from './types.js';
+import { appendAll } from '../collections/append-all.js';
 
 export const SIMILARITY_THRESHOLD = 0.5;
 
@@ -49,7 +50,7 @@ export function checkpointGroups(items: readonly AllocationItem[], sketches: Rea
       residual.set(c.shape, list);
     }
   }
-  groups.push(...residual.values());
+  appendAll(groups, residual.values());
   // Depth order of first members keeps group ids stable and readable.
   return groups.map((g) => g.sort((a, b) => a - b)).sort((a, b) => a[0]! - b[0]!);
 }

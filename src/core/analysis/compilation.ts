@@ -44,6 +44,7 @@ import { resolveParallel, type ParallelStreams } from './parallel-streams.js';
 import { measurePlan, preparePlan, type PreparedPlan } from '../plans/plan-declaration.js';
 import { pipelineModel } from '../plans/pipeline-units.js';
 import { sharedStores } from '../plans/shared-stores.js';
+import { appendAll } from '../collections/append-all.js';
 
 export const DEFAULT_OPTIONS: AnalysisOptions = { seq: 4096, srcSeq: undefined, batch: 1, dtype: 'bf16', device: 'H100' };
 
@@ -170,9 +171,9 @@ export class Compilation {
     const parsed = parse(tooLarge ? '' : text);
     const sink = new DiagnosticSink();
     if (tooLarge) sink.error('npas-eval-too-large', `this spec is ${(text.length / (1024 * 1024)).toFixed(1)} MiB of text; specs over ${MAX_SPEC_CHARS / (1024 * 1024)} MiB are not analysed`, { start: 0, end: 0 });
-    sink.items.push(...parsed.diagnostics);
+    appendAll(sink.items, parsed.diagnostics);
     const imports = followImports(parsed.file, text.length, options, sink);
-    for (const f of imports.files) sink.items.push(...f.diagnostics);
+    for (const f of imports.files) appendAll(sink.items, f.diagnostics);
     this.imported = imports.files;
     this.importTargets = new Map([...imports.targets].filter(([d]) => parsed.file.items.includes(d)).map(([d, f]) => [d, f.source]));
     this.sources = new SourceSet({ source: options.source, text, base: 0 });
@@ -222,7 +223,7 @@ export class Compilation {
       internalError(sink, e);
     }
     // The importer hears of its imports' errors at its own imports.
-    sink.items.push(...importedErrorSummaries(parsed.file, imports, this.sources, sink.items));
+    appendAll(sink.items, importedErrorSummaries(parsed.file, imports, this.sources, sink.items));
     this.file = parsed.file;
     this.models = models;
     this.evaluated = ctx.bindingValues;
@@ -292,7 +293,7 @@ export class Compilation {
     const hit = this.analysisMemo.get(key);
     if (hit) return hit;
     const sink = new DiagnosticSink();
-    sink.items.push(...this.rawDiagnostics);
+    appendAll(sink.items, this.rawDiagnostics);
     const opts = this.settings(options, sink);
     const models: ModelReport[] = [];
     try {
@@ -321,7 +322,7 @@ export class Compilation {
       // A plan reads the model at its own sequence length and dtype (batch 1: plans scale by their micro-batch).
       const stores = sharedStores(m.members, m.sharing, m.statements);
       const modelAt = (seq: number, dtype: AnalysisOptions['dtype']) => pipelineModel(this.plainReport(m, { ...options, seq, batch: 1, dtype }), stores);
-      for (const plan of m.plans) budgets.push(...measurePlan(plan, options, modelAt, sink));
+      for (const plan of m.plans) appendAll(budgets, measurePlan(plan, options, modelAt, sink));
     }
     return { ...this.plainReport(m, options), budgets };
   }
@@ -388,7 +389,7 @@ function locatedTree(node: NodeReport, sources: SourceSet, memo: Map<NodeReport,
 function followImports(file: SourceFile, chars: number, options: CompileOptions, sink: DiagnosticSink): ResolvedImports {
   if (options.source !== undefined && options.imports) {
     const resolved = resolveImports(file, options.source, chars, options.imports);
-    sink.items.push(...resolved.diagnostics);
+    appendAll(sink.items, resolved.diagnostics);
     return resolved;
   }
   for (const item of file.items) {

@@ -9,6 +9,7 @@
 // apart and the packed blocks as the values they hold. Pure: the caller reads the files.
 
 import type { ModelReport, NodeReport } from '../analysis/report-types.js';
+import { appendAll } from '../collections/append-all.js';
 
 export interface CheckpointTensor {
   readonly name: string;
@@ -156,7 +157,7 @@ export function compareWithCheckpoint(models: readonly ModelReport[], tensors: r
   }
   if (model.params.stored !== checkpointParams) {
     differences.push(`the checkpoint holds ${fmt(checkpointParams)} parameters but ${model.name} stores ${fmt(model.params.stored)} (${checkpointParams > model.params.stored ? '+' : '−'}${fmt(checkpointParams > model.params.stored ? checkpointParams - model.params.stored : model.params.stored - checkpointParams)})`);
-    differences.push(...layerDifferences(model, params));
+    appendAll(differences, layerDifferences(model, params));
   }
   // One unquantised dtype throughout: the spec's stored count at that size must be the bytes.
   const dtypes = [...new Set(tensors.map((t) => t.dtype))];

@@ -6,6 +6,7 @@
 // turns it into a refusal.
 
 import { isJsonObject, type JsonObject, type JsonValue } from './json-text.js';
+import { appendAll } from '../collections/append-all.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -99,7 +100,7 @@ export class ConfigReader {
     const out: string[] = [];
     for (const key of Object.keys(this.rootValues)) {
       const nested = this.children.find((c) => c.prefix === `${this.prefix}${key}.`);
-      if (nested !== undefined) out.push(...nested.unusedKeys());
+      if (nested !== undefined) appendAll(out, nested.unusedKeys());
       else if (!this.readKeys.has(key)) out.push(this.prefix + key);
     }
     return out;

@@ -4,6 +4,7 @@
 // and build expressions with the small helpers here, so formatting rules live in one place.
 
 import { escapeControl } from '../text/escape-control.js';
+import { appendAll } from '../collections/append-all.js';
 
 /** One `name = expr` line, optionally with a trailing comment explaining where it comes from. */
 export interface Binding {
@@ -91,17 +92,17 @@ export function renderModel(model: ModelDef): string {
   // it holds, so no config value can add a line of code to the spec.
   for (const h of model.header) lines.push(h === '' ? '#' : `# ${escapeControl(h)}`);
   lines.push(`model ${model.name} {`);
-  lines.push(...renderGroup(model.constants, '  '));
+  appendAll(lines, renderGroup(model.constants, '  '));
   for (const block of model.blocks) {
     lines.push('');
     if (block.comment !== undefined) lines.push(`  # ${escapeControl(block.comment)}`);
     const params = block.params === undefined || block.params.length === 0 ? '' : `(${block.params.join(', ')})`;
     lines.push(`  block ${block.name}${params} {`);
-    lines.push(...renderGroup(block.members, '    '));
+    appendAll(lines, renderGroup(block.members, '    '));
     lines.push('  }');
   }
   lines.push('');
-  lines.push(...renderGroup(model.modules, '  '));
+  appendAll(lines, renderGroup(model.modules, '  '));
   if (model.statements.length > 0) {
     lines.push('');
     for (const s of model.statements) lines.push(`  ${escapeControl(s)}`);
@@ -109,7 +110,7 @@ export function renderModel(model: ModelDef): string {
   lines.push('}');
   for (const variant of model.variants ?? []) {
     lines.push('', `# ${escapeControl(variant.comment)}`, `variant ${model.name}${variant.suffix} of ${model.name} {`);
-    lines.push(...renderGroup(variant.members, '  '));
+    appendAll(lines, renderGroup(variant.members, '  '));
     lines.push('}');
   }
   return `${lines.join('\n')}\n`;

@@ -195,7 +195,7 @@ export function layoutArchitecture(model: Pick<ModelData, 'structure' | 'tree'>,
       links.push({ id: `l:${rid}>${id}`, kind: 'reads', source: rid, target: id, d: `M${r1(x1)},${r1(y1)} C${r1(mx)},${r1(y1)} ${r1(mx)},${r1(sy)} ${r1(storeX)},${r1(sy)}` });
     }
   }
-  nodes.push(...storeNodes.filter((n) => n !== undefined));
+  for (const n of storeNodes) if (n !== undefined) nodes.push(n);
   const width = (hasStores ? storeX + G.storeW : nodeX + G.nodeW) + G.pad;
   const height = Math.max(y, storeBottom) + G.pad - G.rowGap;
   return { width, height: r1(height), nodes, links };

@@ -7,6 +7,7 @@
 import * as Q from '../numbers/rational.js';
 import { NO_PARAMS, addBreakdown, scaleBreakdown, type ParamBreakdown } from './param-breakdown.js';
 import type { PipelineModel, StackInstance } from './pipeline-units.js';
+import { appendAll } from '../collections/append-all.js';
 
 /** A store held by several pipeline ranks: its params and the ranks. */
 export interface ReplicatedStore {
@@ -95,7 +96,7 @@ export function layoutPipeline(model: PipelineModel, pp: number, vpp: number): P
     const keyRanks = new Map<string, Set<number>>();
     for (const [r, list] of perRank) {
       const b = ranks[r]!;
-      b.instances.push(...list);
+      appendAll(b.instances, list);
       b.holds.push(holdsLabel(m.name, list, n));
       for (const inst of list) b.flops = Q.add(b.flops, inst.flopsPerToken);
       let stored: Q.Rational;

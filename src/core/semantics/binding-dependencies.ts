@@ -6,6 +6,7 @@
 
 import type { Binding, Expression } from '../syntax/syntax-tree.js';
 import type { Scope, ScopeEntry } from './scope.js';
+import { appendAll } from '../collections/append-all.js';
 
 type BindingEntry = Extract<ScopeEntry, { kind: 'binding' }>;
 
@@ -32,7 +33,8 @@ export function namesRead(binding: Binding): readonly string[] {
         work.push(e.condition, e.whenTrue, e.whenFalse);
         break;
       case 'Call':
-        work.push(e.callee, ...e.args.map((a) => a.value));
+        work.push(e.callee);
+        for (const a of e.args) work.push(a.value);
         break;
       case 'Member':
         work.push(e.object);
@@ -41,7 +43,7 @@ export function namesRead(binding: Binding): readonly string[] {
         work.push(e.object, e.index);
         break;
       case 'List':
-        work.push(...e.elements);
+        appendAll(work, e.elements);
         break;
       case 'Comprehension':
         work.push(e.body, e.to);

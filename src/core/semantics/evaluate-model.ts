@@ -13,7 +13,7 @@ import type {
   VariantDeclaration,
 } from '../syntax/syntax-tree.js';
 import type { ModelMember } from '../model/module-tree.js';
-import { asModule, evaluate, type EvalContext } from './evaluator.js';
+import { asModule, evaluate, LIMITS, type EvalContext } from './evaluator.js';
 import { declareMembers } from './declare-members.js';
 import { Scope } from './scope.js';
 import { NO_IMPORTS, type ResolvedImports } from '../imports/resolve-imports.js';
@@ -69,6 +69,9 @@ export function evaluateFile(file: SourceFile, ctx: EvalContext, imports: Resolv
   const models: EvaluatedModel[] = [];
   const chains = new VariantChains((decl, name) => homes.get(decl)?.models.get(name), ctx);
   for (const item of [...main.importedModels, ...main.ownModels]) {
+    // Each model or variant is evaluated, walked and reported on its own: a spec of 250,000
+    // one-line models took minutes and gigabytes, so each one spends from the work budget.
+    if (!ctx.spend(LIMITS.modelSteps, item.name.range)) break;
     ctx.currentModel = item.name.text;
     const m = evaluateDeclaration(item, chains, (d) => homes.get(d)!.scope, ctx);
     ctx.currentModel = undefined;

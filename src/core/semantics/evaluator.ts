@@ -59,6 +59,11 @@ export const LIMITS = {
    * adding one resolves N²/2 statements (1–5 µs each). This bounds such a chain (~1,400 long).
    */
   statementSteps: 4,
+  /**
+   * Steps charged for each model or variant declared: evaluating, walking and reporting even a
+   * one-layer model costs about 150 µs and 15 KB, so the budget admits about 20,000 of them.
+   */
+  modelSteps: 200,
   /** Largest repetition count `M * n`. */
   repeat: 1_000_000_000,
   /** Largest exponent in `a ** e`. */
@@ -143,7 +148,7 @@ export class EvalContext {
     this.exhausted = true;
     this.sink.error(
       'npas-eval-too-large',
-      `analysing this spec takes more than ${groupDigits(LIMITS.steps)} evaluation steps (the limit); it ran out here: reduce nested comprehensions, repetitions of mixed stacks or the number of distinct instances`,
+      `analysing this spec takes more than ${groupDigits(LIMITS.steps)} evaluation steps (the limit); it ran out here: reduce nested comprehensions, repetitions of mixed stacks, the number of distinct instances or of models and variants`,
       range,
     );
     return false;

@@ -21,6 +21,7 @@ import { blocksOf } from './references.js';
 import { fileScopes, lookup, scopeAt, visibleNames, type NameDefinition, type OwnerDeclaration } from './scopes.js';
 import { renderValue } from './render-value.js';
 import { MEMBER_KEYWORDS, TOP_LEVEL_KEYWORDS, findStatementMethod, methodsAt, type StatementMethod } from './vocabulary.js';
+import { appendAll } from '../collections/append-all.js';
 
 export type CompletionKind =
   | 'layer' | 'argument' | 'constant' | 'module' | 'block' | 'parameter' | 'variable' | 'model'
@@ -64,7 +65,7 @@ export function completionsAt(text: string, analysis: AnalysisResult, offset: nu
       for (const k of TOP_LEVEL_KEYWORDS) items.push(entry(k.keyword, 'keyword', '1', { insertText: k.snippet, snippet: true, documentation: k.doc }));
       break;
     case 'member':
-      items.push(...memberStart(site.owner, analysis));
+      appendAll(items, memberStart(site.owner, analysis));
       break;
     case 'metric':
       for (const [name, spec] of BUDGET_METRICS) {
@@ -74,7 +75,7 @@ export function completionsAt(text: string, analysis: AnalysisResult, offset: nu
       }
       break;
     case 'path':
-      items.push(...pathMembers(site.owner, site.prefix, analysis));
+      appendAll(items, pathMembers(site.owner, site.prefix, analysis));
       if (site.modifiers) {
         items.push(entry('kv', 'keyword', '0', { documentation: 'Share KV producers: `share kv STACK: every(n) | map([…]) | tied`.' }));
         items.push(entry('heads', 'keyword', '0', { documentation: 'Share head slices: `share heads PATH: pairs(n)`.' }));
@@ -85,12 +86,12 @@ export function completionsAt(text: string, analysis: AnalysisResult, offset: nu
       for (const m of methodsAt(site.slot)) items.push(methodEntry(m, nextChar));
       break;
     case 'argument':
-      items.push(...argumentNames(site.call, analysis));
+      appendAll(items, argumentNames(site.call, analysis));
       // Budget metric settings are always named; other calls also take positional values.
-      if (!site.call.metric) items.push(...expressionItems(text, analysis, offset, nextChar));
+      if (!site.call.metric) appendAll(items, expressionItems(text, analysis, offset, nextChar));
       break;
     case 'argument-value':
-      items.push(...argumentValues(text, site.call, site.argument, analysis, offset, nextChar));
+      appendAll(items, argumentValues(text, site.call, site.argument, analysis, offset, nextChar));
       break;
     case 'model-name':
       for (const [name, decl] of fileScopes(analysis.file).declarations) items.push(entry(name, 'model', '1', { detail: decl.kind === 'Model' ? 'model' : `variant of ${decl.base.text}` }));
@@ -103,7 +104,7 @@ export function completionsAt(text: string, analysis: AnalysisResult, offset: nu
       if (site.cls === 'master') items.push(entry('none', 'symbol', '0', { detail: 'no master copy' }));
       break;
     case 'expression':
-      items.push(...expressionItems(text, analysis, offset, nextChar));
+      appendAll(items, expressionItems(text, analysis, offset, nextChar));
       break;
   }
   return { replace, items: dedupe(items) };

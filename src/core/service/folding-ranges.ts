@@ -6,6 +6,7 @@
 import type { SourceFile, TextRange } from '../syntax/syntax-tree.js';
 import { sourceTokens } from './source-tokens.js';
 import { forEachNode } from './syntax-walk.js';
+import { appendAll } from '../collections/append-all.js';
 
 export interface FoldingRegion {
   /** From the opening line (its first character folded is after `start`)… */
@@ -39,7 +40,7 @@ export function foldingRegions(text: string, file: SourceFile): FoldingRegion[] 
         return;
     }
   });
-  out.push(...commentRuns(text));
+  appendAll(out, commentRuns(text));
   return out.sort((a, b) => a.start - b.start || b.end - a.end);
 }
 

@@ -11,6 +11,7 @@ import type {
   SyntaxNode,
   TextRange,
 } from '../syntax/syntax-tree.js';
+import { appendAll } from '../collections/append-all.js';
 
 /** A node of the tree, path segments included (they are not in `SyntaxNode`). */
 export type TreeNode = SyntaxNode | PathSegment;
@@ -39,11 +40,11 @@ export function childrenOf(node: TreeNode): TreeNode[] {
       const out: TreeNode[] = [];
       if (node.modifier) out.push(node.modifier);
       if (node.label) out.push(node.label);
-      out.push(...node.targets);
+      appendAll(out, node.targets);
       if (node.source) out.push(node.source);
       if (node.value) out.push(node.value);
       if (node.relax) out.push(node.relax);
-      out.push(...node.args);
+      appendAll(out, node.args);
       return out;
     }
     case 'Constraint':

@@ -202,3 +202,29 @@ test('a variant chain isolating one more instance per variant is refused past th
   const cpuMs = (cpu.user + cpu.system) / 1000;
   assert.ok(cpuMs < 10_000, `took ${cpuMs.toFixed(0)} ms of CPU`);
 });
+
+test('a spec of 25,000 one-line models is refused at the first model past the work budget (250,000 took minutes and gigabytes)', () => {
+  let src = '';
+  for (let i = 0; i < 25_000; i++) src += `model M${i} { l = Linear(64, 64) }\n`;
+  const cpu0 = process.cpuUsage();
+  const r = analyze(src);
+  const cpu = process.cpuUsage(cpu0);
+  const e = onlyError(r, 'npas-eval-too-large');
+  // 200 steps a model: the 4,000,000-step budget runs out at the 20,001st model at the latest.
+  const at = src.slice(e.start, e.end);
+  assert.match(at, /^M\d+$/);
+  assert.ok(Number(at.slice(1)) <= 20_000, at);
+  assert.match(e.message, /models and variants/);
+  assert.deepEqual(r.models, []);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  assert.ok(cpuMs < 10_000, `took ${cpuMs.toFixed(0)} ms of CPU`);
+});
+
+test('140,000 errors are reported, not an internal error (spreading them into push overflowed the stack)', () => {
+  const src = 'model M { l = Linear(4, 4) }\n' + 'budget M { parms <= 1 }\n'.repeat(140_000);
+  const r = analyze(src);
+  assert.ok(!r.diagnostics.some((d) => d.code === 'npas-internal-error'), r.diagnostics.find((d) => d.code === 'npas-internal-error')?.message);
+  assert.equal(r.diagnostics.filter((d) => d.code === 'npas-budget-metric').length, 140_000);
+  // Linear(4, 4) without bias: 16 parameters.
+  assert.equal(r.models[0]!.params.stored, 16n);
+});

@@ -22,6 +22,7 @@ import {
   windowedStack,
   type WindowPattern,
 } from './shared-parts.js';
+import { appendAll } from '../../collections/append-all.js';
 
 /** Mixture-of-experts keys and defaults of a family whose decoder layers route over experts. */
 export interface ExpertTraits {
@@ -334,7 +335,7 @@ function buildLlamaLike(cfg: ConfigReader, t: LlamaLikeTraits, head: HeadKind): 
     stack = '[if routed[i] then MoEDecoder else Dense for i in layers]';
   } else {
     const plan = windowedStack('Decoder', 'layers', windows);
-    constants.push(...plan.constants);
+    appendAll(constants, plan.constants);
     blocks = [
       {
         name: 'Decoder',

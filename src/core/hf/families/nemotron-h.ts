@@ -16,6 +16,7 @@ import type { Family, FamilyModel, HeadKind } from '../family.js';
 import { binding, call, type Binding } from '../spec-writer.js';
 import { attentionCall, attentionConstants, hasLmHead, headDescription, lmHead, readAttentionShape, readTie, standardAttentionKeys } from './shared-parts.js';
 import { mixerArgs } from './ssm-mixers.js';
+import { appendAll } from '../../collections/append-all.js';
 
 const BLOCK_OF: Readonly<Record<string, string>> = { M: 'MambaLayer', '*': 'AttentionLayer', '-': 'MlpLayer', E: 'MoeLayer' };
 
@@ -126,7 +127,7 @@ function buildNemotronH(cfg: ConfigReader, head: HeadKind): FamilyModel {
     blocks.push({ name: 'MambaLayer', members: [binding('norm', call('RMSNorm', ['d'])), binding('mixer', mixer)] });
   } else cfg.consume('use_bias', 'use_conv_bias');
   if (used.has('AttentionLayer')) {
-    constants.push(...attentionConstants(shape));
+    appendAll(constants, attentionConstants(shape));
     blocks.push({ name: 'AttentionLayer', members: [binding('norm', call('RMSNorm', ['d'])), binding('mixer', attentionCall(shape, { bias: attnBias ? true : undefined }), 'no rotary embedding')] });
   }
   if (used.has('MlpLayer')) {

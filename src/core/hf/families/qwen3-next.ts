@@ -15,6 +15,7 @@ import type { Family, FamilyModel, HeadKind } from '../family.js';
 import { binding, call, type Binding } from '../spec-writer.js';
 import { readSparseLayers } from './llama-like.js';
 import { attentionCall, attentionConstants, hasLmHead, headDescription, lmHead, readAttentionShape, readRope, readTie, standardAttentionKeys } from './shared-parts.js';
+import { appendAll } from '../../collections/append-all.js';
 
 const LAYER_TYPES = ['linear_attention', 'full_attention'] as const;
 
@@ -90,7 +91,7 @@ function buildQwen3Next(cfg: ConfigReader, head: HeadKind): FamilyModel {
       binding('linear_v_head_dim', vDim, 'linear_value_head_dim'),
     );
   }
-  constants.push(...linearFlags.constants);
+  appendAll(constants, linearFlags.constants);
   if (moeExpr !== 'true') constants.push(binding('ff', ff, 'intermediate_size: the dense MLP of the layers that do not route'));
   const actArg = act === 'silu' ? undefined : act;
   let moe = '';
