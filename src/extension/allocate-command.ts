@@ -295,19 +295,3 @@ export async function applyPlan(
   if (editor) editor.revealRange(new vscode.Range(startLine, 0, endLine, 0), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
   return { ok: true, inserted: { startLine, endLine } };
 }
-
-/** "Allocate N parameters to NAME…" on `model NAME` and `variant NAME` declaration lines. */
-export class AllocateCodeActions implements vscode.CodeActionProvider {
-  static readonly kinds = [vscode.CodeActionKind.RefactorRewrite];
-
-  provideCodeActions(document: vscode.TextDocument, range: vscode.Range | vscode.Selection, context: vscode.CodeActionContext): vscode.CodeAction[] {
-    if (context.only && !context.only.contains(vscode.CodeActionKind.RefactorRewrite)) return [];
-    const m = /^\s*(model|variant)\s+([A-Za-z_][A-Za-z0-9_]*)/.exec(document.lineAt(range.start.line).text);
-    if (!m) return [];
-    const name = m[2]!;
-    const kind = vscode.CodeActionKind.RefactorRewrite;
-    const action = new vscode.CodeAction(`Allocate N parameters to ${name}…`, kind);
-    action.command = { title: action.title, command: 'npas.allocate', arguments: [{ model: name, document: document.uri.toString() } satisfies AllocateArgs] };
-    return [action];
-  }
-}

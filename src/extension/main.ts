@@ -8,7 +8,6 @@ import { performance } from 'node:perf_hooks';
 import * as vscode from 'vscode';
 import { State, type LanguageClient } from 'vscode-languageclient/node';
 import { foldingRanges } from './brace-folding.js';
-import { AllocateCodeActions } from './allocate-command.js';
 import { registerCommands } from './commands.js';
 import { DashboardController, type DashboardSnapshot } from './dashboard-panel.js';
 import { SERVER_BUNDLE, createLanguageClient } from './language-client.js';
@@ -77,7 +76,6 @@ export function activate(context: vscode.ExtensionContext): NpasExtensionApi {
       }
     }),
     vscode.workspace.onDidCloseTextDocument((d) => probeMeasurements.forget(d.uri.toString())),
-    vscode.languages.registerCodeActionsProvider({ language: 'npas' }, new AllocateCodeActions(), { providedCodeActionKinds: AllocateCodeActions.kinds }),
     vscode.languages.registerFoldingRangeProvider(
       { language: 'npas' },
       {

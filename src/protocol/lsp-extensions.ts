@@ -187,6 +187,13 @@ export interface ModelSummaryJson {
  */
 export const SHOW_DASHBOARD_COMMAND = 'npas.showDashboard';
 
+/**
+ * The command the code action "Allocate N parameters to NAME…" runs (on a `model NAME` or
+ * `variant NAME` line); arguments `[{ model, document }]` (the extension's `AllocateArgs`). The
+ * client registers it; the server only names it.
+ */
+export const ALLOCATE_COMMAND = 'npas.allocate';
+
 /** The configuration section the server reads (`npas.analysis.*`). */
 export const SETTINGS_SECTION = 'npas';
 

@@ -173,6 +173,27 @@ test('code actions: "did you mean" for an unknown layer kind, a placeholder for 
   assert.deepEqual(await fixesAt('params.stored', 3), []);
 });
 
+test('code actions: "Allocate N parameters to NAME…" on a model or variant line runs the client\'s npas.allocate, read from the syntax tree', async () => {
+  const uri = 'file:///work/allocate-action.npas';
+  const text = 'model M {\n  x = Linear(8, 8)\n}\n  variant V of M {\n  x = Linear(8, 4)\n}\nbudget M {\n  params.stored <= 100\n}\n';
+  await s.open(uri, text);
+  const allocateAt = async (needle: string, delta: number, only?: string[]): Promise<CodeAction | undefined> => {
+    const p = at(text, needle, delta);
+    const actions = await s.client.sendRequest<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: { start: p, end: p }, context: { diagnostics: [], ...(only ? { only } : {}) } });
+    return actions.find((a) => a.title.startsWith('Allocate'));
+  };
+  const onModel = await allocateAt('model M', 0);
+  assert.equal(onModel?.title, 'Allocate N parameters to M…');
+  assert.equal(onModel?.kind, 'refactor.rewrite');
+  assert.deepEqual(onModel?.command, { title: 'Allocate N parameters to M…', command: 'npas.allocate', arguments: [{ model: 'M', document: uri }] });
+  // Anywhere on the header line up to the name's end, indentation included; not in the body, not on a budget.
+  assert.equal((await allocateAt('variant V', 8))?.title, 'Allocate N parameters to V…');
+  assert.equal((await allocateAt('  variant V', 0))?.title, 'Allocate N parameters to V…');
+  assert.equal(await allocateAt('x = Linear(8, 8)', 2), undefined);
+  assert.equal(await allocateAt('budget M', 7), undefined);
+  assert.equal(await allocateAt('model M', 6, ['quickfix']), undefined);
+});
+
 test('code actions: a missing parenthesis inserted, a repeated argument removed, a hidden layer kind renamed with its uses', async () => {
   const uri = 'file:///work/more-fixes.npas';
   const text = 'model M {\n  d = 8\n  MLP = MLP(d, 4 * d)\n  body = MLP * 2\n  a = Attention(d, heads: 2, heads: 4)\n  b = Linear(d, d\n}\n';

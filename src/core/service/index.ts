@@ -23,4 +23,5 @@ export { foldingRegions, type FoldingRegion } from './folding-ranges.js';
 export { selectionRanges } from './selection-ranges.js';
 export { matchingSymbols, matchesQuery, type NamedSymbol } from './workspace-symbols.js';
 export { QUICK_FIX_CATALOGUE } from './quick-fix-catalogue.js';
+export { declarationHeaderAt, type DeclarationHeader } from './declaration-header.js';
 export { refactorings, type Refactoring, type RefactoringKind, type RefactoringOptions } from './refactorings.js';

@@ -1,10 +1,12 @@
 // Code actions: quick fixes for the engine diagnostics in the requested range (each a
 // WorkspaceEdit on the diagnostic's range, attached to the client's copy of the diagnostic when
-// it sent one), then the refactorings the selection allows (each one WorkspaceEdit, so one undo).
+// it sent one), then the refactorings the selection allows (each one WorkspaceEdit, so one undo),
+// then, on a model's or variant's declaration line, the allocator (a command the client runs).
 // A request's `only` filters by kind prefix, as LSP's hierarchical kinds do.
 
 import { CodeActionKind, CodeActionTriggerKind, type CodeAction, type Diagnostic as LspDiagnostic } from 'vscode-languageserver/node';
-import { quickFixes, refactorings } from '../../core/index.js';
+import { declarationHeaderAt, quickFixes, refactorings } from '../../core/index.js';
+import { ALLOCATE_COMMAND } from '../../protocol/lsp-extensions.js';
 import { toLspDiagnostic, toTextEdit, toTextRange } from '../convert.js';
 import { openDocument, type ServerContext } from '../context.js';
 import { guard } from '../guard.js';
@@ -54,6 +56,12 @@ export function registerCodeActions(ctx: ServerContext): void {
           if (!admitted(only, r.kind)) continue;
           actions.push({ title: r.title, kind: r.kind, edit: { changes: { [doc.uri]: r.edits.map((e) => toTextEdit(doc, e)) } } });
         }
+      }
+      // On a model's or variant's declaration line: the allocator, run by the client's command.
+      const header = admitted(only, CodeActionKind.RefactorRewrite) ? declarationHeaderAt(analyzed.text, analyzed.analysis.file, requested.start) : undefined;
+      if (header) {
+        const title = `Allocate N parameters to ${header.name}…`;
+        actions.push({ title, kind: CodeActionKind.RefactorRewrite, command: { title, command: ALLOCATE_COMMAND, arguments: [{ model: header.name, document: doc.uri }] } });
       }
       return actions;
     }),
