@@ -14,8 +14,9 @@ import { setCrossSource, type CrossSource } from './layers/cross-attention.js';
 import { setRelativeBias } from './layers/relative-position.js';
 import { Router, checkRoutable, recursionRanges } from './layers/routing.js';
 
-// Mamba mixes tokens as attention does: MambaBlock (Mamba2Block) is x + mixer(norm(x)).
-const TRANSFORMS = new Set(['Attention', 'MLA', 'MLP', 'GatedMLP', 'MoE', 'Mamba', 'Mamba2']);
+// The recurrent mixers mix tokens as attention does: MambaBlock (Mamba2Block, Qwen3-Next's
+// linear-attention layer) is x + mixer(norm(x)).
+const TRANSFORMS = new Set(['Attention', 'MLA', 'MLP', 'GatedMLP', 'MoE', 'Mamba', 'Mamba2', 'GatedDeltaNet']);
 const NORMS = new Set(['LayerNorm', 'RMSNorm']);
 
 export interface Item {

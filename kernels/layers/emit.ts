@@ -9,6 +9,7 @@ import { boolArg, positions, textArg, reshape, storeFor, toBatchSeq, type EmitCo
 import { features } from './features.js';
 import { mamba } from './mamba.js';
 import { mamba2 } from './mamba2.js';
+import { gatedDeltaNet } from './gated-deltanet.js';
 import { mla } from './mla.js';
 import { moe } from './moe.js';
 import { norm } from './norm.js';
@@ -16,7 +17,7 @@ import { projection } from './projection.js';
 import { relativePositionLayer } from './relative-position.js';
 import { sandwichLinear } from './sandwich.js';
 
-export const SUPPORTED_LAYERS = ['Embedding', 'PositionEmbedding', 'Linear', 'LayerNorm', 'RMSNorm', 'Attention', 'MLA', 'RelativePositionBias', 'MLP', 'GatedMLP', 'MoE', 'Activation', 'Dropout', 'Identity', 'Conv1d', 'Conv2d', 'BatchNorm', 'Pool', 'GlobalPool', 'Flatten', 'SandwichLinear', 'Mamba', 'Mamba2'] as const;
+export const SUPPORTED_LAYERS = ['Embedding', 'PositionEmbedding', 'Linear', 'LayerNorm', 'RMSNorm', 'Attention', 'MLA', 'RelativePositionBias', 'MLP', 'GatedMLP', 'MoE', 'Activation', 'Dropout', 'Identity', 'Conv1d', 'Conv2d', 'BatchNorm', 'Pool', 'GlobalPool', 'Flatten', 'SandwichLinear', 'Mamba', 'Mamba2', 'GatedDeltaNet'] as const;
 
 /** The width a layer reads, from its weights (undefined: any width). */
 export function inputWidth(node: LayerNode): number | undefined {
@@ -40,6 +41,8 @@ export function inputWidth(node: LayerNode): number | undefined {
     case 'Mamba':
     case 'Mamba2':
       return w('in_proj')!.shape[1];
+    case 'GatedDeltaNet':
+      return w('in_proj_qkvz')!.shape[1];
     case 'LayerNorm':
     case 'RMSNorm':
       return w('weight')?.shape[0];
@@ -124,6 +127,10 @@ export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly Pat
     }
     case 'Mamba2': {
       const m = mamba2(ctx, node, steps, h.x!);
+      return { x: m.y, width: m.width };
+    }
+    case 'GatedDeltaNet': {
+      const m = gatedDeltaNet(ctx, node, steps, h.x!);
       return { x: m.y, width: m.width };
     }
     case 'Activation':

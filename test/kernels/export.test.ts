@@ -331,7 +331,7 @@ test('unsupported schemes and layers are refused by name, not exported wrong', (
   assert.throws(() => exportModel(route, 'R', { decode: { batch: 1, past: 4 } }), (e: unknown) => e instanceof ExportError && /body: a decode step of MoR expert-choice routing is not measurable/.test(e.message));
   const conv = `model M { e = Embedding(10, 64)\n c = Conv1d(64, 64, 3, length: 8) }`;
   assert.throws(() => exportModel(conv, 'M'), (e: unknown) => e instanceof ExportError && /c: Conv1d on a token stream is not supported/.test(e.message));
-  // Qwen3-Next's parts that have no builder yet (its gated attention has one: attention-gate.test.ts): refused on the layer, not exported as plain ones.
+  // Qwen3-Next's parts that have no builder yet (its gated attention and Gated DeltaNet have one): refused on the layer, not exported as plain ones.
   const sharedGate = `model S { e = Embedding(10, 16)\n m = MoE(16, 8, 4, 2, shared: 1, shared_expert_gate: true) }`;
   assert.throws(() => exportModel(sharedGate, 'S'), (e: unknown) => e instanceof ExportError && /^m: the shared experts' sigmoid gate/.test(e.message));
   const latent = `model L { e = Embedding(10, 16)\n m = MoE(16, 8, 4, 2, latent: 8) }`;
@@ -341,7 +341,8 @@ test('unsupported schemes and layers are refused by name, not exported wrong', (
   assert.throws(() => exportModel(rmoe, 'R'), (e: unknown) => e instanceof ExportError && /^m: a layer-wise recurrent router \(router_rnn: …\) is not supported/.test(e.message));
   const cell = `model C { e = Embedding(10, 16)\n c = RecurrentRouter(4) }`;
   assert.throws(() => exportModel(cell, 'C'), (e: unknown) => e instanceof ExportError && /^c: layer kind RecurrentRouter is not supported by the ONNX exporter yet/.test(e.message));
+  // GatedDeltaNet's prefill exports (test/kernels/gated-deltanet.test.ts); its decode step is refused.
   const deltaNet = `model D { e = Embedding(10, 16)\n l = GatedDeltaNet(16, k_heads: 1, v_heads: 2, k_head_dim: 4, v_head_dim: 4) }`;
-  assert.throws(() => exportModel(deltaNet, 'D'), (e: unknown) => e instanceof ExportError && /^l: layer kind GatedDeltaNet is not supported by the ONNX exporter yet/.test(e.message));
+  assert.throws(() => exportModel(deltaNet, 'D', { decode: { batch: 1, past: 4 } }), (e: unknown) => e instanceof ExportError && /^l: a decode step of GatedDeltaNet/.test(e.message));
   assert.throws(() => exportModel(LLAMA, 'Nope'), (e: unknown) => e instanceof ExportError && /no model or variant named 'Nope'/.test(e.message));
 });
