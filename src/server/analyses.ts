@@ -67,6 +67,8 @@ export class AnalysisCache {
   private readonly refusals = new Map<string, { readonly version: number; readonly reason: string }>();
   private readonly parsed = new ParsedSources();
   private readonly host: ImportHost;
+  /** Files that are not open, compiled as their own main file for references and rename across files (the latest text of each). */
+  private readonly closed = new Map<string, Compilation>();
   /** Bumped when files on disk may have changed (watched-file events, a document opened or closed). */
   private diskGeneration = 0;
   /** How many analyses ran (tests check one per version and settings). */
@@ -121,6 +123,19 @@ export class AnalysisCache {
     return entry;
   }
 
+  /**
+   * A file that is not open (an open document's import), compiled as its own main file with its
+   * imports followed as a document's are: references and rename ask what its names mean.
+   * Kept per file while its text and the files it imports are unchanged.
+   */
+  compileClosed(uri: string, text: string): Compilation {
+    const hit = this.closed.get(uri);
+    if (hit && hit.text === text && hit.imported.every((f) => this.host.read(f.source) === f.text)) return hit;
+    const compilation = compile(text, { source: uri, imports: this.host });
+    this.closed.set(uri, compilation);
+    return compilation;
+  }
+
   /** Whether the document's current version is analysed already. */
   has(doc: TextDocument): boolean {
     const cached = this.entries.get(doc.uri);
@@ -153,6 +168,7 @@ export class AnalysisCache {
 
   delete(uri: string): void {
     this.entries.delete(uri);
+    this.closed.delete(uri);
     this.refusals.delete(uri);
   }
 

@@ -9,8 +9,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { DocumentDiagnosticReport, Hover, LocationLink } from 'vscode-languageserver/node';
-import { MINIMAL_CAPABILITIES, positionAt, startSession, until, type TestSession } from './harness.js';
+import type { DocumentDiagnosticReport, DocumentHighlight, Hover, Location, LocationLink, WorkspaceEdit } from 'vscode-languageserver/node';
+import { applyEdits, MINIMAL_CAPABILITIES, positionAt, startSession, until, type TestSession } from './harness.js';
 
 // Linear(64, 64, bias: false) = 4,096 params; the library's block holds two, Base four blocks.
 const LIB = ['d = 64', 'block Pair {', '  a = Linear(d, d, bias: false)', '  b = Linear(d, d, bias: false)', '}', 'model Base {', '  body = Pair * 4', '}', ''].join('\n');
@@ -122,4 +122,34 @@ test('pushed diagnostics: a change to an open library is pushed to its open impo
   } finally {
     await push.close();
   }
+});
+
+test('references across files: a block imported from a closed library — its declaration and stack there, its use here', async () => {
+  const refs = await s.client.sendRequest<Location[]>('textDocument/references', { textDocument: { uri: expUri }, position: at(EXP, 'Pair * 2', 1), context: { includeDeclaration: true } });
+  const where = refs.map((r) => [r.uri === libUri ? 'lib' : r.uri === expUri ? 'exp' : r.uri, r.range.start.line, r.range.start.character, r.range.end.character]);
+  assert.deepEqual(where, [
+    ['lib', 1, 6, 10],
+    ['lib', 6, 9, 13],
+    ['exp', 5, 9, 13],
+  ]);
+  const uses = await s.client.sendRequest<Location[]>('textDocument/references', { textDocument: { uri: expUri }, position: at(EXP, 'Pair * 2', 1), context: { includeDeclaration: false } });
+  assert.equal(uses.length, 2);
+  // Highlights stay in the document: the imported name's one use here.
+  const highlights = await s.client.sendRequest<DocumentHighlight[]>('textDocument/documentHighlight', { textDocument: { uri: expUri }, position: at(EXP, 'of Base', 4) });
+  assert.deepEqual(highlights.map((h) => [h.range.start.line, h.kind]), [[1, 2]]);
+});
+
+test('rename across files: an imported block renamed from its use, in the library and here, as one WorkspaceEdit; a clash refused', async () => {
+  const prepared = await s.client.sendRequest<{ range: { start: unknown }; placeholder: string }>('textDocument/prepareRename', { textDocument: { uri: expUri }, position: at(EXP, 'Pair * 2', 2) });
+  assert.deepEqual([prepared.range.start, prepared.placeholder], [at(EXP, 'Pair * 2'), 'Pair']);
+  const edit = await s.client.sendRequest<WorkspaceEdit>('textDocument/rename', { textDocument: { uri: expUri }, position: at(EXP, 'Pair * 2', 2), newName: 'Duo' });
+  assert.deepEqual(Object.keys(edit.changes ?? {}).sort(), [expUri, libUri].sort());
+  assert.equal(applyEdits(LIB, edit.changes![libUri]!), LIB.replace('block Pair', 'block Duo').replace('Pair * 4', 'Duo * 4'));
+  assert.ok(applyEdits(EXP, edit.changes![expUri]!).includes('body = Duo * 2'));
+  // The model Base renamed to a name the importer declares: refused, saying where.
+  const clash = await s.client.sendRequest('textDocument/rename', { textDocument: { uri: expUri }, position: at(EXP, 'of Base', 4), newName: 'Mine' }).then(
+    () => undefined,
+    (e: { message: string }) => e.message,
+  );
+  assert.match(String(clash), /exp\.npas declares 'Mine' already, at line 5/);
 });

@@ -17,6 +17,7 @@ export { groupDigits } from './text-format.js';
 export { modelFingerprint } from './model-fingerprint.js';
 export { occurrencesAt, type Occurrence, type SymbolIdentity, type SymbolOccurrences } from './occurrences.js';
 export { prepareRename, renameEdits, type PrepareRenameResult, type RenameResult } from './rename.js';
+export { occurrencesInFile, programOccurrencesAt, programRenameEdits, programSymbolAt, type FileOccurrences, type ProgramFile, type ProgramRenameResult, type ProgramSymbol } from './program-occurrences.js';
 export { signatureHelpAt, type SignatureHelpResult, type SignatureInfo, type SignatureParameter } from './signature-help.js';
 export { semanticTokens, SEMANTIC_TOKEN_MODIFIERS, SEMANTIC_TOKEN_TYPES, type SemanticToken, type SemanticTokenModifier, type SemanticTokenType } from './semantic-tokens.js';
 export { foldingRegions, type FoldingRegion } from './folding-ranges.js';

@@ -39,17 +39,29 @@ export function prepareRename(_text: string, analysis: AnalysisResult, offset: n
  * once renamed); the check then applies to the edits actually made.
  */
 export function renameEdits(text: string, analysis: AnalysisResult, offset: number, newName: string, keep?: (occurrence: TextRange) => boolean): RenameResult {
-  const found = renameable(analysis.file, offset);
+  return renameInFile(text, analysis.file, offset, newName, keep);
+}
+
+/** `renameEdits` over a parsed file (a file another one imports has no analysis of its own). */
+export function renameInFile(text: string, file: SourceFile, offset: number, newName: string, keep?: (occurrence: TextRange) => boolean): RenameResult {
+  const found = renameable(file, offset);
   if (!found.ok) return found;
   const { symbol } = found;
-  if (!IDENTIFIER.test(newName)) return { ok: false, message: `'${newName}' is not a name: a name is a letter or '_' followed by letters, digits and '_'.` };
-  if (isKeyword(newName)) return { ok: false, message: `'${newName}' is a keyword of the language and cannot name anything.` };
+  const invalid = invalidNewName(newName);
+  if (invalid) return { ok: false, message: invalid };
   if (newName === symbol.name) return { ok: true, edits: [] };
-  const occurrences = occurrencesOf(analysis.file, symbol);
+  const occurrences = occurrencesOf(file, symbol);
   const kept = new Set(occurrences.filter((o) => keep?.(o.range)).map((o) => o.range.start));
   const edits: TextEdit[] = occurrences.filter((o) => !kept.has(o.range.start)).map((o) => ({ range: o.range, newText: newName }));
-  const clash = findClash(text, analysis.file, symbol, newName, edits, kept);
+  const clash = findClash(text, file, symbol, newName, edits, kept);
   return clash ? { ok: false, message: clash } : { ok: true, edits };
+}
+
+/** Why `newName` cannot name anything (not a name, a keyword), or undefined when it can. */
+export function invalidNewName(newName: string): string | undefined {
+  if (!IDENTIFIER.test(newName)) return `'${newName}' is not a name: a name is a letter or '_' followed by letters, digits and '_'.`;
+  if (isKeyword(newName)) return `'${newName}' is a keyword of the language and cannot name anything.`;
+  return undefined;
 }
 
 type Renameable = { readonly ok: true; readonly symbol: SymbolIdentity; readonly range: TextRange } | { readonly ok: false; readonly message: string };

@@ -1,11 +1,15 @@
 // Find references and document highlights: the core's occurrences of the symbol under the
-// cursor (declarations are writes, uses reads), within the requested document.
+// cursor (declarations are writes, uses reads). A top-level name — a constant, block, model or
+// variant — is followed across imports: its declaration in the file that declares it and its
+// uses in every file of the program that imports it (program-files.ts says which files those
+// are); highlights stay in the requested document.
 
 import { DocumentHighlightKind, type DocumentHighlight, type Location } from 'vscode-languageserver/node';
-import { occurrencesAt } from '../../core/index.js';
+import { occurrencesAt, occurrencesInFile, programSymbolAt, type Occurrence } from '../../core/index.js';
 import { toRange } from '../convert.js';
 import { offsetOf, openDocument, type ServerContext } from '../context.js';
 import { guard } from '../guard.js';
+import { documentOf, programFiles } from '../program-files.js';
 
 export function registerReferences(ctx: ServerContext): void {
   ctx.connection.onReferences(
@@ -13,10 +17,23 @@ export function registerReferences(ctx: ServerContext): void {
       const found = openDocument(ctx, params);
       if (!found) return [];
       const { doc, analyzed } = found;
-      const result = occurrencesAt(analyzed.analysis.file, offsetOf(doc, params.position));
-      if (!result || result.symbol.kind === 'builtin') return [];
+      const offset = offsetOf(doc, params.position);
       const includeDeclaration = params.context?.includeDeclaration !== false;
-      return result.occurrences.filter((o) => includeDeclaration || !o.declaring).map((o) => ({ uri: doc.uri, range: toRange(doc, o.range) }));
+      const keep = (o: Occurrence): boolean => includeDeclaration || !o.declaring;
+      const symbol = programSymbolAt({ source: doc.uri, compilation: analyzed.compilation }, offset);
+      if (symbol) {
+        // The declaring file first, then the importers.
+        const files = programFiles(ctx, symbol.name).sort((a, b) => Number(b.source === symbol.source) - Number(a.source === symbol.source));
+        return files.flatMap((file) => {
+          const target = documentOf(ctx, file);
+          return occurrencesInFile(file, symbol)
+            .filter(keep)
+            .map((o) => ({ uri: file.source, range: toRange(target, o.range) }));
+        });
+      }
+      const result = occurrencesAt(analyzed.analysis.file, offset);
+      if (!result || result.symbol.kind === 'builtin') return [];
+      return result.occurrences.filter(keep).map((o) => ({ uri: doc.uri, range: toRange(doc, o.range) }));
     }),
   );
   ctx.connection.onDocumentHighlight(
@@ -24,9 +41,12 @@ export function registerReferences(ctx: ServerContext): void {
       const found = openDocument(ctx, params);
       if (!found) return [];
       const { doc, analyzed } = found;
-      const result = occurrencesAt(analyzed.analysis.file, offsetOf(doc, params.position));
-      if (!result) return [];
-      return result.occurrences.map((o) => ({ range: toRange(doc, o.range), kind: o.declaring ? DocumentHighlightKind.Write : DocumentHighlightKind.Read }));
+      const offset = offsetOf(doc, params.position);
+      const file = { source: doc.uri, compilation: analyzed.compilation };
+      const symbol = programSymbolAt(file, offset);
+      // An imported name: its uses in this document (the declaration is in another file).
+      const occurrences = symbol && symbol.source !== doc.uri ? occurrencesInFile(file, symbol) : occurrencesAt(analyzed.analysis.file, offset)?.occurrences;
+      return (occurrences ?? []).map((o) => ({ range: toRange(doc, o.range), kind: o.declaring ? DocumentHighlightKind.Write : DocumentHighlightKind.Read }));
     }),
   );
 }

@@ -1,12 +1,15 @@
 // Rename: prepareRename answers the name's range and spelling, or an error whose message the
 // client shows (a builtin, a weight, nothing here); the rename itself is one WorkspaceEdit, or
-// the core's refusal (a clash, a keyword, not a name) as an error message.
+// the core's refusal (a clash, a keyword, not a name) as an error message. A top-level name
+// (constant, block, model, variant) is renamed in the file that declares it and in every file
+// of the program that imports it — from its declaration or from a use in an importer.
 
-import { ErrorCodes, ResponseError, type Range, type WorkspaceEdit } from 'vscode-languageserver/node';
-import { prepareRename, renameEdits } from '../../core/index.js';
+import { ErrorCodes, ResponseError, type Range, type TextEdit, type WorkspaceEdit } from 'vscode-languageserver/node';
+import { occurrencesInFile, prepareRename, programRenameEdits, programSymbolAt, renameEdits } from '../../core/index.js';
 import { toRange, toTextEdit } from '../convert.js';
 import { offsetOf, openDocument, type ServerContext } from '../context.js';
 import { guard } from '../guard.js';
+import { documentOf, programFiles } from '../program-files.js';
 
 export function registerRename(ctx: ServerContext): void {
   ctx.connection.onPrepareRename(
@@ -14,7 +17,15 @@ export function registerRename(ctx: ServerContext): void {
       const found = openDocument(ctx, params);
       if (!found) return null;
       const { doc, analyzed } = found;
-      const result = prepareRename(analyzed.text, analyzed.analysis, offsetOf(doc, params.position));
+      const offset = offsetOf(doc, params.position);
+      const file = { source: doc.uri, compilation: analyzed.compilation };
+      const symbol = programSymbolAt(file, offset);
+      if (symbol && symbol.source !== doc.uri) {
+        // An imported name: renamed where it is declared, and here.
+        const here = occurrencesInFile(file, symbol).find((o) => o.range.start <= offset && offset <= o.range.end);
+        if (here) return { range: toRange(doc, here.range), placeholder: symbol.name };
+      }
+      const result = prepareRename(analyzed.text, analyzed.analysis, offset);
       if (!result.ok) return new ResponseError(ErrorCodes.InvalidRequest, result.message);
       return { range: toRange(doc, result.range), placeholder: result.placeholder };
     }),
@@ -24,7 +35,21 @@ export function registerRename(ctx: ServerContext): void {
       const found = openDocument(ctx, params);
       if (!found) return null;
       const { doc, analyzed } = found;
-      const result = renameEdits(analyzed.text, analyzed.analysis, offsetOf(doc, params.position), String(params.newName));
+      const offset = offsetOf(doc, params.position);
+      const newName = String(params.newName);
+      const symbol = programSymbolAt({ source: doc.uri, compilation: analyzed.compilation }, offset);
+      if (symbol) {
+        const files = programFiles(ctx, symbol.name);
+        const result = programRenameEdits(files, symbol, newName);
+        if (!result.ok) return new ResponseError(ErrorCodes.InvalidRequest, result.message);
+        const changes: Record<string, TextEdit[]> = {};
+        for (const { source, edits } of result.edits) {
+          const target = documentOf(ctx, files.find((f) => f.source === source)!);
+          changes[source] = edits.map((e) => toTextEdit(target, e));
+        }
+        return { changes };
+      }
+      const result = renameEdits(analyzed.text, analyzed.analysis, offset, newName);
       if (!result.ok) return new ResponseError(ErrorCodes.InvalidRequest, result.message);
       return { changes: { [doc.uri]: result.edits.map((e) => toTextEdit(doc, e)) } };
     }),

@@ -1,0 +1,213 @@
+// References and rename across the files of a program (issue 18): a top-level constant, block,
+// model or variant declared in a library occurs in every file importing it, directly or through
+// another file, and in `from "…" import` lists; a name an importer declares itself is its own.
+// Table-driven: the cursor ($0) in one file, the occurrences expected in each file as the text
+// of their lines, or the rename's result as each file's changed lines (then re-analysed: no new
+// error, every model's stored count unchanged) or its refusal.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { applyEdits, compile, ParsedSources, programOccurrencesAt, programRenameEdits, programSymbolAt, type ProgramFile } from '../../../src/core/index.js';
+
+const LIB = `d = 64
+block Pair {
+  a = Linear(d, d, bias: false)
+  b = Linear(d, d, bias: false)
+}
+model Base {
+  body = Pair * 4
+}
+`;
+// Imports the library whole and uses its block, constant and model; declares its own Pair-free names.
+const EXP = `import "lib.npas"
+variant Shared of Base {
+  share body: all
+}
+model Mine {
+  body = Pair * 2
+  head = Linear(d, 10)
+}
+budget Base {
+  params.stored <= 1M
+}
+`;
+// Imports the library selectively; its own d shadows the library's.
+const SEL = `from "lib.npas" import Pair, Base
+d = 32
+model Small {
+  body = Pair * 1
+  proj = Linear(d, d)
+}
+`;
+// Reaches the library through the experiments file only.
+const FAR = `import "exp.npas"
+variant Far of Shared {
+}
+model Near {
+  x = Pair
+}
+`;
+// A block parameter named like a candidate new name, in a file using the library's Pair.
+const CAPTURE = `import "lib.npas"
+block Wrap(Twin = 2) {
+  inner = Pair * Twin
+}
+model W {
+  w = Wrap(Twin: 3)
+}
+`;
+
+type Files = Readonly<Record<string, string>>;
+const FILES: Files = { '/w/lib.npas': LIB, '/w/exp.npas': EXP, '/w/sel.npas': SEL, '/w/far.npas': FAR, '/w/capture.npas': CAPTURE };
+
+/** Each file compiled as its own main file, its imports read from `files`. */
+function program(files: Files): ProgramFile[] {
+  const cache = new ParsedSources();
+  const host = { read: (s: string) => files[s], cache };
+  return Object.entries(files).map(([source, text]) => ({ source, compilation: compile(text, { source, imports: host }) }));
+}
+
+/** `files` with the cursor put `delta` characters into the `occurrence`-th `needle` of `source`. */
+function cursorIn(files: ProgramFile[], source: string, needle: string, delta: number, occurrence = 0): { file: ProgramFile; offset: number } {
+  const file = files.find((f) => f.source === source)!;
+  let i = -1;
+  for (let k = 0; k <= occurrence; k++) i = file.compilation.text.indexOf(needle, i + 1);
+  assert.ok(i >= 0, needle);
+  return { file, offset: i + delta };
+}
+
+const lineOf = (text: string, offset: number): string => text.slice(text.lastIndexOf('\n', offset - 1) + 1, text.indexOf('\n', offset)).trim();
+
+const REFERENCES: readonly { name: string; at: [string, string, number, number?]; expected: Readonly<Record<string, readonly string[]>> | undefined }[] = [
+  {
+    name: 'a block, from its declaration: its stack in the library, uses in importers direct, selective and transitive',
+    at: ['/w/lib.npas', 'block Pair', 7],
+    expected: {
+      '/w/lib.npas': ['block Pair {', 'body = Pair * 4'],
+      '/w/exp.npas': ['body = Pair * 2'],
+      '/w/sel.npas': ['from "lib.npas" import Pair, Base', 'body = Pair * 1'],
+      '/w/far.npas': ['x = Pair'],
+      '/w/capture.npas': ['inner = Pair * Twin'],
+    },
+  },
+  {
+    name: 'the same block, from a use in an importer',
+    at: ['/w/far.npas', 'x = Pair', 5],
+    expected: {
+      '/w/lib.npas': ['block Pair {', 'body = Pair * 4'],
+      '/w/exp.npas': ['body = Pair * 2'],
+      '/w/sel.npas': ['from "lib.npas" import Pair, Base', 'body = Pair * 1'],
+      '/w/far.npas': ['x = Pair'],
+      '/w/capture.npas': ['inner = Pair * Twin'],
+    },
+  },
+  {
+    name: "a constant: the importer that declares its own d is left out",
+    at: ['/w/lib.npas', 'd = 64', 0],
+    expected: {
+      '/w/lib.npas': ['d = 64', 'a = Linear(d, d, bias: false)', 'a = Linear(d, d, bias: false)', 'b = Linear(d, d, bias: false)', 'b = Linear(d, d, bias: false)'],
+      '/w/exp.npas': ['head = Linear(d, 10)'],
+    },
+  },
+  {
+    name: 'a model: a variant of it and a budget of it in an importer, a selective import',
+    at: ['/w/exp.npas', 'of Base', 4],
+    expected: {
+      '/w/lib.npas': ['model Base {'],
+      '/w/exp.npas': ['variant Shared of Base {', 'budget Base {'],
+      '/w/sel.npas': ['from "lib.npas" import Pair, Base'],
+    },
+  },
+  {
+    name: 'a variant declared in an importer, used by a file importing that one',
+    at: ['/w/exp.npas', 'variant Shared', 9],
+    expected: { '/w/exp.npas': ['variant Shared of Base {'], '/w/far.npas': ['variant Far of Shared {'] },
+  },
+  { name: 'a member is not a top-level name: no answer across files', at: ['/w/lib.npas', 'body = Pair', 1], expected: undefined },
+  { name: "an importer's own constant shadowing the library's is its own", at: ['/w/sel.npas', 'Linear(d', 8], expected: { '/w/sel.npas': ['d = 32', 'proj = Linear(d, d)', 'proj = Linear(d, d)'] } },
+];
+
+for (const c of REFERENCES) {
+  test(`references across files: ${c.name}`, () => {
+    const files = program(FILES);
+    const { file, offset } = cursorIn(files, ...c.at);
+    const found = programOccurrencesAt(files, file, offset);
+    if (c.expected === undefined) {
+      // Not a top-level name: the file's own occurrences (occurrences.ts) answer it.
+      assert.equal(found, undefined);
+      return;
+    }
+    assert.ok(found);
+    const actual = Object.fromEntries(found.files.map((f) => [f.source, f.occurrences.map((o) => lineOf(FILES[f.source]!, o.range.start))]));
+    assert.deepEqual(actual, c.expected);
+    // Each range is exactly the name.
+    for (const f of found.files) for (const o of f.occurrences) assert.equal(FILES[f.source]!.slice(o.range.start, o.range.end), found.symbol.name);
+  });
+}
+
+/** Every model's stored parameters in every file, and the files' errors. */
+function measured(files: Files): { stored: Record<string, string>; errors: string[] } {
+  const stored: Record<string, string> = {};
+  const errors: string[] = [];
+  for (const f of program(files)) {
+    const a = f.compilation.analysis();
+    for (const m of a.models) stored[`${f.source}:${m.source ?? ''}:${m.name}`] = String(m.params.stored);
+    for (const d of a.diagnostics) if (d.severity === 'error') errors.push(`${f.source}: ${d.code} ${d.message}`);
+  }
+  return { stored, errors };
+}
+
+const RENAMES: readonly { name: string; at: [string, string, number, number?]; to: string; changed?: Readonly<Record<string, readonly string[]>>; refused?: RegExp }[] = [
+  {
+    name: 'a block across the library and every importer',
+    at: ['/w/exp.npas', 'Pair * 2', 1],
+    to: 'Duo',
+    changed: {
+      '/w/lib.npas': ['block Duo {', 'body = Duo * 4'],
+      '/w/exp.npas': ['body = Duo * 2'],
+      '/w/sel.npas': ['from "lib.npas" import Duo, Base', 'body = Duo * 1'],
+      '/w/far.npas': ['x = Duo'],
+      '/w/capture.npas': ['inner = Duo * Twin'],
+    },
+  },
+  {
+    name: 'a model: variants, budgets and selective imports follow',
+    at: ['/w/lib.npas', 'model Base', 6],
+    to: 'Core',
+    changed: { '/w/lib.npas': ['model Core {'], '/w/exp.npas': ['variant Shared of Core {', 'budget Core {'], '/w/sel.npas': ['from "lib.npas" import Pair, Core'] },
+  },
+  { name: 'refused: an importer declares the new name', at: ['/w/lib.npas', 'model Base', 6], to: 'Mine', refused: /exp\.npas declares 'Mine' already, at line 5/ },
+  { name: 'refused: a block parameter of an importer would capture a renamed use', at: ['/w/lib.npas', 'block Pair', 7], to: 'Twin', refused: /in capture\.npas at line 3, column 11 the new name would refer to a name of that file/ },
+  { name: 'refused: an importer sees another name spelt so', at: ['/w/sel.npas', 'Pair * 1', 1], to: 'Base', refused: /exp\.npas imports 'Base' from lib\.npas already/ },
+  { name: 'refused: the declaring file declares the new name (the single-file check)', at: ['/w/exp.npas', 'Linear(d', 7], to: 'Pair', refused: /the 'Pair' at line 7, column 10 would then refer to the renamed binding instead of the block it names now/ },
+  { name: 'refused: not a name', at: ['/w/lib.npas', 'block Pair', 7], to: '2x', refused: /is not a name/ },
+];
+
+for (const c of RENAMES) {
+  test(`rename across files: ${c.name}`, () => {
+    const files = program(FILES);
+    const { file, offset } = cursorIn(files, ...c.at);
+    const symbol = programSymbolAt(file, offset);
+    assert.ok(symbol);
+    const result = programRenameEdits(files, symbol, c.to);
+    if (c.refused) {
+      assert.equal(result.ok, false);
+      if (!result.ok) assert.match(result.message, c.refused);
+      return;
+    }
+    assert.ok(result.ok, result.ok ? '' : result.message);
+    const renamed: Record<string, string> = { ...FILES };
+    for (const e of result.edits) renamed[e.source] = applyEdits(FILES[e.source]!, e.edits);
+    const changed = Object.fromEntries(
+      Object.keys(FILES)
+        .map((source) => [source, renamed[source]!.split('\n').filter((line, i) => line !== FILES[source]!.split('\n')[i]).map((l) => l.trim())] as const)
+        .filter(([, lines]) => lines.length > 0),
+    );
+    assert.deepEqual(changed, c.changed);
+    // A rename changes no meaning: no new error anywhere, every model's stored count the same.
+    const before = measured(FILES);
+    const after = measured(renamed);
+    assert.deepEqual(after.errors, before.errors);
+    assert.deepEqual(Object.values(after.stored), Object.values(before.stored));
+  });
+}
