@@ -70,3 +70,17 @@ test('a config over 10 MiB is refused with its size, before it is parsed', () =>
   assert.match(r.ok ? '' : r.message, /11\.0 MiB of text; configs over 10 MiB are refused/);
   assert.ok(performance.now() - t0 < 1000);
 });
+
+test('a config with 100,000 unknown keys imports in linear time, every key listed once (a list lookup per key was quadratic: 400,000 keys ran past a minute)', () => {
+  const config = fixture('llama-2-7b-hf.json');
+  for (let i = 0; i < 100_000; i++) config[`extra_${i}`] = i;
+  const cpu0 = process.cpuUsage();
+  const spec = importOk(config);
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  assert.ok(cpuMs < 10_000, `took ${cpuMs.toFixed(0)} ms of CPU`);
+  for (const i of [0, 1, 49_999, 99_999]) assert.equal(spec.split(`extra_${i},`).length + spec.split(`extra_${i}.`).length - 2, 1, `extra_${i}`);
+  const r = analyze(spec);
+  assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error'), []);
+  assert.equal(r.models[0]!.params.stored, 6_738_415_616n);
+});
