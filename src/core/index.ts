@@ -48,6 +48,7 @@ export { allocate } from './allocation/allocate.js';
 export { allocateSource, readArchitecture } from './allocation/allocate-source.js';
 export { emitVariant, freeVariantName, planDeclarations, type BankDeclaration } from './allocation/plan-declarations.js';
 export { parseGrouping, parseMethod, GROUPING_HELP } from './allocation/request-spec.js';
+export { parseParameterCount, type ParameterCountText } from './numbers/count-text.js';
 export { checkpointNames } from './allocation/checkpoint-groups.js';
 export { readHeaderLength, parseHeader, checkDtype, TensorSketch, type TensorEntry } from './allocation/safetensors.js';
 export type {

@@ -7,34 +7,30 @@
 import type { AllocationPlan, GroupingSpec } from '../core/index.js';
 import type { AllocationData } from '../protocol/webview-messages.js';
 import { groupDigits as group } from '../core/text/number-format.js';
+import { parseParameterCount } from '../core/numbers/count-text.js';
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly message: string };
 
 
 /**
- * A budget as the CLI's `--params` reads it: a whole count with optional `_` separators and a
- * magnitude suffix (K M B G T, Ki Mi Gi), or a percentage of the model's stored parameters
- * (rounded down). `minimum` is the smallest count any grouping could accept (fixed params + 1);
- * a smaller one is refused with that minimum stated.
+ * A budget as the CLI's `--params` reads it (core's parseParameterCount): a whole count with
+ * optional `_` separators and a magnitude suffix (K M B G T, Ki Mi Gi), or a percentage of the
+ * model's stored parameters (rounded down). `minimum` is the smallest count any grouping could
+ * accept (fixed params + 1); a smaller one is refused with that minimum stated.
  */
 export function parseBudgetText(text: string, modelStored: number, minimum: number): Parsed<number> {
-  const t = text.replace(/[_,\s]/g, '');
-  if (t === '') return { ok: false, message: `Type a parameter budget: a count such as ${group(minimum)} or 3.65M, or a percentage of the model's ${group(modelStored)} such as 10%.` };
-  let n: bigint;
-  const pct = /^(\d+(?:\.\d+)?)%$/.exec(t);
-  if (pct) {
-    const [whole, frac = ''] = pct[1]!.split('.');
-    n = (BigInt(`${whole}${frac}`) * BigInt(modelStored)) / (100n * 10n ** BigInt(frac.length));
-  } else {
-    const m = /^(\d+)(?:\.(\d+))?(K|M|B|G|T|Ki|Mi|Gi)?$/.exec(t);
-    if (!m) return { ok: false, message: `'${text}' is not a parameter count: use a whole number (3651883 or 3_651_883), a suffix (3.65M, 7B, 4Mi) or a percentage (10%).` };
-    const scale: Record<string, bigint> = { K: 10n ** 3n, M: 10n ** 6n, B: 10n ** 9n, G: 10n ** 9n, T: 10n ** 12n, Ki: 1n << 10n, Mi: 1n << 20n, Gi: 1n << 30n };
-    const frac = m[2] ?? '';
-    const num = BigInt(`${m[1]}${frac}`) * (m[3] ? scale[m[3]]! : 1n);
-    const den = 10n ** BigInt(frac.length);
-    if (num % den !== 0n) return { ok: false, message: `${text} is not a whole number of parameters.` };
-    n = num / den;
+  const read = parseParameterCount(text, BigInt(modelStored));
+  if (!read.ok) {
+    switch (read.problem) {
+      case 'empty':
+        return { ok: false, message: `Type a parameter budget: a count such as ${group(minimum)} or 3.65M, or a percentage of the model's ${group(modelStored)} such as 10%.` };
+      case 'fraction':
+        return { ok: false, message: `${text} is not a whole number of parameters.` };
+      case 'format':
+        return { ok: false, message: `'${text}' is not a parameter count: use a whole number (3651883 or 3_651_883), a suffix (3.65M, 7B, 4Mi) or a percentage (10%).` };
+    }
   }
+  const n = read.count;
   if (n > BigInt(Number.MAX_SAFE_INTEGER)) return { ok: false, message: `${text} is too large (at most ${group(Number.MAX_SAFE_INTEGER)}).` };
   if (n < BigInt(minimum)) {
     return {

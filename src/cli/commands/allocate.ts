@@ -9,6 +9,7 @@ import {
   freeVariantName,
   parseGrouping,
   parseMethod,
+  parseParameterCount,
   readArchitecture,
   type AllocationInput,
   type AllocationPlan,
@@ -93,27 +94,16 @@ function onlyModel(spec: SpecProgram, file: string): string {
 
 const total = (input: AllocationInput): number => input.fixed + input.items.reduce((s, it) => s + it.numel * it.copies, 0);
 
-/** `3651883`, `3_651_883`, `3.65M`, `7B`, `4Ki`, or `10%` of the model's stored params (rounded down). */
+/** `3651883`, `3_651_883`, `3.65M`, `7B`, `4Ki`, or `10%` of the model's stored params (rounded down): core's parseParameterCount. */
 export function parseBudget(text: string, input: AllocationInput, flag: string): number {
-  const t = text.replace(/_/g, '').trim();
-  const pct = /^(\d+(?:\.\d+)?)%$/.exec(t);
-  if (pct) {
-    const [whole, frac = ''] = pct[1]!.split('.');
-    const num = BigInt(`${whole}${frac}`) * BigInt(total(input));
-    const n = Number(num / (100n * 10n ** BigInt(frac.length)));
-    if (n < 1) throw new CliError(`allocate: ${flag} ${text} is less than one parameter`);
-    return n;
+  const read = parseParameterCount(text, BigInt(total(input)));
+  if (!read.ok) {
+    if (read.problem === 'fraction') throw new CliError(`allocate: ${flag} ${text} is not a whole number of parameters`);
+    throw new CliError(`allocate: ${flag} must be a whole number of parameters (e.g. 3651883, 3.65M, 10%), got '${text}'`);
   }
-  const m = /^(\d+)(?:\.(\d+))?(K|M|B|G|T|Ki|Mi|Gi)?$/.exec(t);
-  if (!m) throw new CliError(`allocate: ${flag} must be a whole number of parameters (e.g. 3651883, 3.65M, 10%), got '${text}'`);
-  const scale: Record<string, bigint> = { K: 10n ** 3n, M: 10n ** 6n, B: 10n ** 9n, G: 10n ** 9n, T: 10n ** 12n, Ki: 1n << 10n, Mi: 1n << 20n, Gi: 1n << 30n };
-  const frac = m[2] ?? '';
-  const num = BigInt(`${m[1]}${frac}`) * (m[3] ? scale[m[3]]! : 1n);
-  const den = 10n ** BigInt(frac.length);
-  if (num % den !== 0n) throw new CliError(`allocate: ${flag} ${text} is not a whole number of parameters`);
-  const n = num / den;
-  if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new CliError(`allocate: ${flag} ${text} is too large`);
-  return Number(n);
+  if (read.percent && read.count < 1n) throw new CliError(`allocate: ${flag} ${text} is less than one parameter`);
+  if (read.count > BigInt(Number.MAX_SAFE_INTEGER)) throw new CliError(`allocate: ${flag} ${text} is too large`);
+  return Number(read.count);
 }
 
 function jsonPlan(plan: AllocationPlan): object {
