@@ -5,7 +5,7 @@ import { activation } from './activation.js';
 import { attention } from './attention.js';
 import { crossAttention } from './cross-attention.js';
 import { CONVS, batchNorm, featureMapLayer } from './conv.js';
-import { boolArg, positions, textArg, reshape, storeFor, toBatchSeq, type EmitContext, type Hidden, type TieTarget } from './context.js';
+import { positions, textArg, reshape, storeFor, toBatchSeq, type EmitContext, type Hidden, type TieTarget } from './context.js';
 import { features } from './features.js';
 import { mamba } from './mamba.js';
 import { mamba2 } from './mamba2.js';
@@ -116,7 +116,6 @@ export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly Pat
       return { x: down.y, width: down.width };
     }
     case 'MoE':
-      if (boolArg(node, 'shared_expert_gate', false)) throw new ExportError(`${where}: the shared experts' sigmoid gate (shared_expert_gate: true) is not supported by the ONNX exporter yet`);
       if (node.cost.weights.some((w) => w.name === 'latent_in')) throw new ExportError(`${where}: experts in a latent width (latent: …) are not supported by the ONNX exporter yet`);
       // The router's state comes from the previous MoE layer's cell, a stream the data flow does not carry.
       if (node.cost.weights.some((w) => w.name === 'router_in')) throw new ExportError(`${where}: a layer-wise recurrent router (router_rnn: …) is not supported by the ONNX exporter yet`);

@@ -85,11 +85,20 @@ function moeIteration(ctx: EmitContext, node: LayerNode, steps: readonly PathSte
   return withShared(ctx, node, steps, x, out, gated, act);
 }
 
-/** Adds the always-on shared experts (dense branches on every row) to the routed output. */
+/**
+ * Adds the always-on shared experts (dense branches on every row) to the routed output; with
+ * shared_expert_gate (Qwen2-MoE, Qwen3-Next) shared expert s is scaled by sigmoid(x·gate[s]ᵀ).
+ */
 function withShared(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string, routed: string, gated: boolean, act: string): string {
+  const g = ctx.g;
   let out = routed;
   const shared = node.cost.weights.find((w) => w.name === 'shared_up')?.copies ?? 0;
-  for (let s = 0; s < shared; s++) out = ctx.g.op('Add', [out, expert(ctx, node, steps, x, 'shared', s, gated, act)]);
+  const gateLogits = weightNamed(node, 'shared_expert_gate') ? projection(ctx, node, steps, x, 'shared_expert_gate', undefined).y : undefined; // [T, shared]
+  for (let s = 0; s < shared; s++) {
+    let y = expert(ctx, node, steps, x, 'shared', s, gated, act);
+    if (gateLogits) y = g.op('Mul', [y, g.op('Sigmoid', [g.op('Slice', [gateLogits, g.ints([s]), g.ints([s + 1]), g.ints([1])])])], undefined, { hint: `shared_gate${s}` });
+    out = g.op('Add', [out, y]);
+  }
   return out;
 }
 

@@ -145,3 +145,27 @@ test('GatedDeltaNet after a norm is a pre-norm residual branch; the decode step 
   await check(true);
   assert.throws(() => exportModel(SPEC(false), 'M', { decode: { batch: 1, past: 4 } }), (e: unknown) => e instanceof ExportError && /^mixer: a decode step of GatedDeltaNet/.test(e.message));
 });
+
+test('a small Qwen3-Next (Gated DeltaNet, gated attention, MoE with a gated shared expert) exports whole: initializers = params.stored, finite outputs', async () => {
+  const src = `
+model Qwen3NextTiny {
+  d = 16
+  block Layer(linear = true) {
+    attn_norm = RMSNorm(d)
+    mixer     = if linear then GatedDeltaNet(d, k_heads: 2, v_heads: 4, k_head_dim: 4, v_head_dim: 4) else Attention(d, 2, kv_heads: 1, head_dim: 8, qk_norm: rms, gate: true, rope: true, rope_dim: 4)
+    mlp_norm  = RMSNorm(d)
+    moe       = MoE(d, 8, 4, 2, shared: 1, shared_hidden: 12, shared_expert_gate: true)
+  }
+  embed   = Embedding(${V}, d)
+  body    = [Layer(linear: i % 4 != 3) for i in 4]
+  norm    = RMSNorm(d)
+  lm_head = Linear(d, ${V})
+}
+`;
+  for (const ops of ['standard', 'fused'] as const) {
+    const r = exportModel(src, 'Qwen3NextTiny', { ops });
+    assert.equal(r.initializerElements, r.storedParams);
+    const out = await runChecked(r, { input_ids: idRows([[1, 5, 9, 13, 17, 21], [2, 4, 6, 8, 10, 12]]) });
+    assert.equal(out.length, 2 * V);
+  }
+});
