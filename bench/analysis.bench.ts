@@ -2,7 +2,7 @@
 // growth ratios (timings vary by machine; ratios are what the targets are about).
 // Targets (product brief): ≤ 5 ms for a 100-layer spec; a symbolic `Decoder * 10000` costs
 // about what 22 layers cost; an index-dependent or written-out spec grows linearly.
-import { analyze } from '../src/core/index.js';
+import { analyze, analyzeSupernet, compile, enumerateSubnets, parseSubnetFilter } from '../src/core/index.js';
 import { runCheck } from '../src/cli/commands/check.js';
 import { runReport } from '../src/cli/commands/report.js';
 import type { CliIO } from '../src/cli/io.js';
@@ -122,3 +122,44 @@ const chainSizes = [125, 250, 500, 1_000];
 growthRow('each variant freezes body again', statementChain(() => 'freeze body'), chainSizes);
 growthRow('alternating freeze / train norm', statementChain((i) => (i % 2 === 0 ? 'freeze norm' : 'train norm')), chainSizes);
 growthRow('freeze body[k mod 8]', statementChain((i) => `freeze body[${i % 8}]`), chainSizes);
+
+// Supernets (issue 15's "a supernet of at least 10⁶ subnets enumerates its budget-feasible Pareto
+// front in seconds"): measuring the choices (3 compilations each) and walking every class of
+// subnets under a filter, with the front and the best 20 by FLOPs.
+const supernetSpec = (depths: string): string => `vocab = 32_000
+d = 1024
+block Decoder(expand = 4, heads = 16) {
+  n1 = RMSNorm(d)
+  attn = Attention(d, heads: heads, head_dim: 64)
+  n2 = RMSNorm(d)
+  mlp = GatedMLP(d, expand * d)
+}
+model Elastic {
+  embed = Embedding(vocab, d)
+  body = Decoder * 24
+  norm = RMSNorm(d)
+  head = Linear(d, vocab, bias: false)
+  elastic body: Decoder(expand: [2, 3, 4], heads: [8, 16]) * ${depths}
+}
+`;
+console.log('\nsupernets: measure the choices, then enumerate under a filter with the front and the best 20 by FLOPs (median of 3):');
+for (const [depths, where] of [
+  ['[6, 7, 8]', 'params.active <= 150M and latency.decode <= 2ms'],
+  ['[12, 18, 24]', 'params.active <= 400M and latency.decode <= 2ms'],
+] as const) {
+  const samples: number[] = [];
+  let line = '';
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    const c = compile(supernetSpec(depths));
+    const s = analyzeSupernet(c, 'Elastic', c.settings({ seq: 4096 }));
+    if ('error' in s) throw new Error(s.error);
+    const filter = parseSubnetFilter(where);
+    if ('error' in filter) throw new Error(filter.error);
+    const r = enumerateSubnets(s.supernet, { where: filter.constraints, by: 'flops.prefill', top: 20 });
+    if ('error' in r) throw new Error(r.error);
+    samples.push(performance.now() - t0);
+    line = `${s.supernet.subnets.toLocaleString('en-US')} subnets (${r.classes.toLocaleString('en-US')} classes), ${r.feasibleSubnets.toLocaleString('en-US')} feasible, front of ${r.front.length}`;
+  }
+  console.log(`  depths ${depths.padEnd(13)} where ${where}: ${line}: ${median(samples).toFixed(0)} ms`);
+}

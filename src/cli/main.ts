@@ -11,6 +11,7 @@ import { DIFF_COMMAND, runDiff } from './commands/diff.js';
 import { EXPORT_ONNX_COMMAND, runExportOnnx } from './commands/export-onnx.js';
 import { FIT_COMMAND, runFit } from './commands/fit.js';
 import { PARAM_COMMAND, runParam } from './commands/param.js';
+import { SUBNETS_COMMAND, runSubnets } from './commands/subnets.js';
 import { PLAN_COMMAND, runPlan } from './commands/plan.js';
 import { PROBE_COMMAND, runProbeCommand } from './commands/probe.js';
 import { IMPORT_HF_COMMAND, runImportHf } from './commands/import-hf.js';
@@ -47,6 +48,9 @@ commands:
   ${synopsis(PARAM_COMMAND)}
                                    the parameterisation (param mup(…), completep(…), u_mup(…)): each weight's init std,
                                    Adam LR, multiplier, residual scale and weight decay, transferred from the base's
+  ${synopsis(SUBNETS_COMMAND)}
+                                   a supernet (elastic STACK: …): its subnets under a filter, the best by a metric,
+                                   the Pareto front; --emit N prints one as a variant (exit 1 if none is feasible)
   help                             this text
 `;
 
@@ -61,6 +65,7 @@ const COMMANDS: Record<string, (argv: readonly string[], io: CliIO) => number> =
   plan: runPlan,
   fit: runFit,
   param: runParam,
+  subnets: runSubnets,
 };
 
 /** Commands that wait on a child process; run through mainAsync. */

@@ -77,3 +77,21 @@ export { PARAM_ARGS, type Parameterization } from './parameterization/resolve-pa
 export { balancedModes, describeFactorMethod, factorLayout, factorShape, factorStorage, fedparaRank, type CentralSharing, type FactorLayout, type FactorMethod, type FactorTarget, type FactorTensor } from './sharing/factorization.js';
 export type { FactorizedWeightRow } from './sharing/factorized-weights.js';
 export { transferTable, type BaseOverrides, type Factor, type TransferRow, type TransferTable } from './parameterization/transfer.js';
+export { analyzeSupernet, instanceChoices, MEASURED, type InstanceChoice, type MetricVector, type Supernet, type SupernetResult } from './supernet/supernet.js';
+export {
+  enumerateSubnets,
+  exactClass,
+  classMetric,
+  subnetClasses,
+  subnetVariant,
+  isSubnetMetric,
+  SUBNET_METRICS,
+  MAX_SUBNET_CLASSES,
+  type SubnetClass,
+  type SubnetConstraint,
+  type SubnetEnumeration,
+  type SubnetMetric,
+  type SubnetQuery,
+} from './supernet/enumerate.js';
+export { parseSubnetFilter } from './supernet/subnet-filter.js';
+export { readElasticSpace, type ElasticSpace, type ElasticArg } from './supernet/elastic-statement.js';

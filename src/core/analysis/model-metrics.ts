@@ -48,6 +48,29 @@ export interface ModelMetrics {
 
 const big = (n: number): bigint => BigInt(n);
 
+/** The device's roofline at the settings: its name and a step's time from its FLOPs and bytes. */
+export interface Roofline {
+  readonly device: string;
+  estimate(flops: number, bytes: number): { readonly seconds: number; readonly bound: 'compute' | 'memory' };
+}
+
+/**
+ * The roofline of the settings' device at the compute dtype's peak: max(FLOPs / peak, bytes /
+ * bandwidth). The metrics use it, and so do sums of members' FLOPs and bytes (supernet subnets).
+ */
+export function rooflineAt(options: AnalysisOptions): Roofline {
+  const device = findDevice(options.device, options.devices) ?? DEVICES[0]!;
+  const peak = peakFlopsFor(device, resolvePrecision(options).compute).flops;
+  return {
+    device: device.name,
+    estimate(flops, bytes) {
+      const compute = flops / peak;
+      const memoryTime = bytes / device.bandwidth;
+      return { seconds: Math.max(compute, memoryTime), bound: compute >= memoryTime ? 'compute' : 'memory' };
+    },
+  };
+}
+
 /** Σ_{t=1..s} min(t, w): keys attended over a causal prefill of s tokens with window w. */
 export function causalKeys(s: number, w: number | undefined): bigint {
   const S = big(s);
@@ -287,13 +310,8 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
     maskBytes,
   };
 
-  const device = findDevice(options.device, options.devices) ?? DEVICES[0]!;
-  const peak = peakFlopsFor(device, precision.compute).flops;
-  const estimate = (flops: bigint, bytes: bigint): LatencyEstimate => {
-    const compute = Number(flops) / peak;
-    const memoryTime = Number(bytes) / device.bandwidth;
-    return { seconds: Math.max(compute, memoryTime), bound: compute >= memoryTime ? 'compute' : 'memory', flops, bytes };
-  };
+  const roofline = rooflineAt(options);
+  const estimate = (flops: bigint, bytes: bigint): LatencyEstimate => ({ ...roofline.estimate(Number(flops), Number(bytes)), flops, bytes });
   const prefillFlops = Q.ceil(prefill) * B;
   const decodeFlops = Q.ceil(decode) * B;
   // A decode step reads every weight its layers apply (a tied block applied N times is read N
@@ -329,7 +347,7 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
     kvCacheBytes +
     recurrentStateBytes;
   const latency: LatencyReport = {
-    device: device.name,
+    device: roofline.device,
     prefill: estimate(prefillFlops, weightBytes + kvCacheBytes),
     decode: estimate(decodeFlops, decodeBytes),
   };

@@ -8,6 +8,7 @@ import { parallelScheme } from '../analysis/parallel-scheme.js';
 import { precisionScheme } from '../analysis/precision-scheme.js';
 import { maxContextScheme } from '../analysis/max-context-scheme.js';
 import { paramScheme } from '../parameterization/param-scheme.js';
+import { elasticScheme } from '../supernet/elastic-scheme.js';
 import type { SharingScheme } from '../sharing/scheme.js';
 import { adaptScheme } from './adapt.js';
 import { bankScheme } from './bank.js';
@@ -41,4 +42,5 @@ export const SHARING_SCHEMES: readonly SharingScheme[] = [
   precisionScheme,
   maxContextScheme,
   paramScheme,
+  elasticScheme,
 ];

@@ -47,6 +47,7 @@ export const QUICK_FIX_CATALOGUE: Readonly<Record<DiagnosticCode, string | undef
   'npas-route': undefined,
   'npas-allocate': undefined,
   'npas-param': undefined,
+  'npas-elastic': undefined,
   'npas-factorize': undefined,
   'npas-factorize-shape': undefined,
   'npas-factorize-target': undefined,

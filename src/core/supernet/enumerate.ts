@@ -1,0 +1,308 @@
+// Enumerates a supernet's subnets under a budget filter: the feasible count, the best N by a
+// metric, and the Pareto front (least of the metric for the most active parameters).
+//
+// A subnet's metrics are the rest of the model plus Σ its instances' (supernet.ts checked that
+// they add), so subnets whose instances make the same choices in another order measure alike:
+// the enumeration walks each depth's multisets of choices — C(d + K − 1, K − 1) classes instead
+// of Kᵈ subnets — and counts the subnets of a class exactly, d! / ∏ nₖ!. Sums run in doubles,
+// exact because every total is checked below 2⁵³ first; reported numbers are bigints.
+
+import * as Q from '../numbers/rational.js';
+import { MEASURED, type Supernet } from './supernet.js';
+
+/** The metrics a filter, `--by` and the listing read. */
+export const SUBNET_METRICS = [
+  'params.stored',
+  'params.effective',
+  'params.active',
+  'flops.prefill',
+  'flops.prefill_total',
+  'flops.decode',
+  'kv',
+  'state',
+  'memory.weights',
+  'memory.inference',
+  'latency.prefill',
+  'latency.decode',
+] as const;
+export type SubnetMetric = (typeof SUBNET_METRICS)[number];
+
+export function isSubnetMetric(name: string): name is SubnetMetric {
+  return (SUBNET_METRICS as readonly string[]).includes(name);
+}
+
+export type SubnetOp = '<=' | '<' | '>=' | '>' | '==';
+
+/** `metric op limit`, the limit in the metric's unit (count, bytes or seconds). */
+export interface SubnetConstraint {
+  readonly metric: SubnetMetric;
+  readonly op: SubnetOp;
+  readonly limit: Q.Rational;
+}
+
+export interface SubnetQuery {
+  readonly where: readonly SubnetConstraint[];
+  /** The metric the listing and the front minimise. */
+  readonly by: SubnetMetric;
+  /** How many of the best subnets to list. */
+  readonly top: number;
+}
+
+/** A subnet up to the order of its instances' choices. */
+export interface SubnetClass {
+  readonly depth: number;
+  /** Instances taking each choice (supernet.choices order); Σ = depth. */
+  readonly counts: readonly number[];
+  /** Subnets in the class: depth! / ∏ counts! orderings. */
+  readonly subnets: bigint;
+  readonly params: { readonly stored: bigint; readonly effective: bigint; readonly active: bigint };
+  /** `prefillPerToken` as an exact decimal (3 places and … where it does not terminate), `prefill` the whole prefill's. */
+  readonly flops: { readonly prefillPerToken: string; readonly prefill: bigint; readonly decode: bigint };
+  readonly kvBytes: bigint;
+  readonly stateBytes: bigint;
+  readonly weightBytes: bigint;
+  readonly inferenceBytes: bigint;
+  readonly latency: { readonly prefill: number; readonly decode: number };
+}
+
+export interface SubnetEnumeration {
+  /** Every subnet of the space. */
+  readonly subnets: bigint;
+  /** Classes walked (subnets up to order). */
+  readonly classes: number;
+  readonly feasibleSubnets: bigint;
+  readonly feasibleClasses: number;
+  /** The best `top` feasible classes by the query's metric (ties: more active parameters first). */
+  readonly top: readonly SubnetClass[];
+  /** The feasible classes no other feasible one beats on both the metric (less) and active parameters (more), by the metric ascending. */
+  readonly front: readonly SubnetClass[];
+}
+
+/** Classes beyond this are refused: their enumeration would not finish in seconds. */
+export const MAX_SUBNET_CLASSES = 20_000_000;
+
+const TWO_53 = 2n ** 53n;
+
+/** The classes a space has: Σ over depths of C(d + K − 1, K − 1). */
+export function subnetClasses(s: Supernet): bigint {
+  const K = BigInt(s.choices.length);
+  return s.space.depths.reduce((sum, d) => sum + binomial(BigInt(d) + K - 1n, K - 1n), 0n);
+}
+
+/** The query's answer, or an error naming why the space is not enumerated. */
+export function enumerateSubnets(s: Supernet, q: SubnetQuery): SubnetEnumeration | { readonly error: string } {
+  const classes = subnetClasses(s);
+  if (classes > BigInt(MAX_SUBNET_CLASSES)) {
+    return { error: `${s.model}'s supernet has ${classes} subnet classes (${s.subnets} subnets); at most ${MAX_SUBNET_CLASSES} are enumerated — list fewer depths or choices` };
+  }
+  const deepest = BigInt(s.space.depths[s.space.depths.length - 1]!);
+  const largest = s.rest.map((r, i) => r + deepest * s.perInstance.reduce((m, v) => (v[i]! > m ? v[i]! : m), 0n));
+  const inference = largest[MEASURED.indexOf('memory.weights')]! + largest[MEASURED.indexOf('kv')]! + largest[MEASURED.indexOf('state')]!;
+  const over = largest.findIndex((v) => v >= TWO_53);
+  if (over >= 0 || inference >= TWO_53) {
+    return { error: `${over >= 0 ? MEASURED[over] : 'memory.inference'} of ${s.model}'s largest subnet reaches 2⁵³; such supernets are not enumerated` };
+  }
+  const K = s.choices.length;
+  const M = MEASURED.length;
+  const per = s.perInstance.map((v) => v.map(Number));
+  const rest = s.rest.map(Number);
+  const prefillTokens = Q.toNumber(s.prefillTokens);
+  const checks = q.where.map((c) => compiled(c, s));
+  const byIndex = metricReader(q.by, s);
+  const counts = new Array<number>(K).fill(0);
+  // Running sums per option level: sums[k] holds the rest plus instances of choices < k.
+  const sums = Array.from({ length: K + 1 }, () => new Float64Array(M));
+  const values = new Float64Array(SUBNET_METRICS.length);
+  let walked = 0;
+
+  // Pass 1: the feasible classes' metric and active parameters, in walk order.
+  const feasibleBy: number[] = [];
+  const feasibleActive: number[] = [];
+  let feasibleSubnets = 0n;
+  const factorials = factorialsUpTo(Number(deepest));
+  const multinomial = (d: number): bigint => counts.reduce((acc, n) => acc / factorials[n]!, factorials[d]!);
+
+  const walk = (visit: (d: number) => void): void => {
+    for (const d of s.space.depths) {
+      sums[0]!.set(rest);
+      const step = (k: number, left: number): void => {
+        const from = sums[k]!;
+        if (k === K - 1) {
+          counts[k] = left;
+          const to = sums[K]!;
+          const v = per[k]!;
+          for (let i = 0; i < M; i++) to[i] = from[i]! + left * v[i]!;
+          visit(d);
+          return;
+        }
+        const to = sums[k + 1]!;
+        const v = per[k]!;
+        for (let n = 0; n <= left; n++) {
+          counts[k] = n;
+          for (let i = 0; i < M; i++) to[i] = from[i]! + n * v[i]!;
+          step(k + 1, left - n);
+        }
+      };
+      step(0, d);
+    }
+  };
+  const fill = (m: Float64Array): void => {
+    values[0] = m[0]!;
+    values[1] = m[1]!;
+    values[2] = m[2]!;
+    values[3] = m[3]! / prefillTokens;
+    values[4] = m[3]!;
+    values[5] = m[4]!;
+    values[6] = m[5]!;
+    values[7] = m[6]!;
+    values[8] = m[7]!;
+    values[9] = m[7]! + m[5]! + m[6]!;
+    values[10] = s.roofline.estimate(m[8]!, m[9]!).seconds;
+    values[11] = s.roofline.estimate(m[10]!, m[11]!).seconds;
+  };
+  const feasible = (m: Float64Array): boolean => checks.every((c) => c(m, values));
+
+  walk((d) => {
+    walked++;
+    const m = sums[K]!;
+    fill(m);
+    if (!feasible(m)) return;
+    feasibleBy.push(byIndex(m, values));
+    feasibleActive.push(m[2]!);
+    feasibleSubnets += multinomial(d);
+  });
+
+  // The best `top` and the front, as indices into the feasible classes.
+  const order = feasibleBy.map((_, i) => i).sort((a, b) => feasibleBy[a]! - feasibleBy[b]! || feasibleActive[b]! - feasibleActive[a]! || a - b);
+  const topIdx = order.slice(0, Math.max(0, q.top));
+  const frontIdx: number[] = [];
+  let best = -Infinity;
+  for (const i of order) {
+    if (feasibleActive[i]! > best) {
+      frontIdx.push(i);
+      best = feasibleActive[i]!;
+    }
+  }
+  const wanted = new Set([...topIdx, ...frontIdx]);
+  const found = new Map<number, SubnetClass>();
+  // Pass 2: materialise the wanted classes with exact numbers.
+  let index = 0;
+  if (wanted.size > 0) {
+    walk((d) => {
+      const m = sums[K]!;
+      fill(m);
+      if (!feasible(m)) return;
+      const i = index++;
+      if (wanted.has(i)) found.set(i, exactClass(s, d, [...counts], multinomial(d)));
+    });
+  }
+  return {
+    subnets: s.subnets,
+    classes: walked,
+    feasibleSubnets,
+    feasibleClasses: feasibleBy.length,
+    top: topIdx.map((i) => found.get(i)!),
+    front: frontIdx.map((i) => found.get(i)!),
+  };
+}
+
+/** A class's numbers from the measured bigints (never the doubles the walk summed). */
+export function exactClass(s: Supernet, depth: number, counts: readonly number[], subnets: bigint): SubnetClass {
+  const total: bigint[] = [...s.rest];
+  counts.forEach((n, k) => s.perInstance[k]!.forEach((v, i) => (total[i] = total[i]! + BigInt(n) * v)));
+  const at = (name: (typeof MEASURED)[number]): bigint => total[MEASURED.indexOf(name)]!;
+  return {
+    depth,
+    counts,
+    subnets,
+    params: { stored: at('params.stored'), effective: at('params.effective'), active: at('params.active') },
+    flops: { prefillPerToken: Q.toExactDecimalString(Q.div(Q.fromBigInt(at('flops.prefill_total')), s.prefillTokens), 3), prefill: at('flops.prefill_total'), decode: at('flops.decode') },
+    kvBytes: at('kv'),
+    stateBytes: at('state'),
+    weightBytes: at('memory.weights'),
+    inferenceBytes: at('memory.weights') + at('kv') + at('state'),
+    latency: {
+      prefill: s.roofline.estimate(Number(at('latency.prefill.flops')), Number(at('latency.prefill.bytes'))).seconds,
+      decode: s.roofline.estimate(Number(at('latency.decode.flops')), Number(at('latency.decode.bytes'))).seconds,
+    },
+  };
+}
+
+/** The variant text of one class: the stack written as runs of each choice. */
+export function subnetVariant(s: Supernet, c: SubnetClass, name: string): string {
+  const runs = c.counts.flatMap((n, k) => (n > 0 ? [`${s.choices[k]!.call} * ${n}`] : []));
+  return `variant ${name} of ${s.model} {\n  ${s.space.stack} = ${runs.join(' + ')}\n}\n`;
+}
+
+/** A metric of a class: counts and bytes exact, FLOPs per token an exact decimal, latencies in seconds. */
+export function classMetric(c: SubnetClass, metric: SubnetMetric): bigint | number | string {
+  switch (metric) {
+    case 'params.stored':
+      return c.params.stored;
+    case 'params.effective':
+      return c.params.effective;
+    case 'params.active':
+      return c.params.active;
+    case 'flops.prefill':
+      return c.flops.prefillPerToken;
+    case 'flops.prefill_total':
+      return c.flops.prefill;
+    case 'flops.decode':
+      return c.flops.decode;
+    case 'kv':
+      return c.kvBytes;
+    case 'state':
+      return c.stateBytes;
+    case 'memory.weights':
+      return c.weightBytes;
+    case 'memory.inference':
+      return c.inferenceBytes;
+    case 'latency.prefill':
+      return c.latency.prefill;
+    case 'latency.decode':
+      return c.latency.decode;
+  }
+}
+
+type Reader = (m: Float64Array, values: Float64Array) => number;
+
+function metricReader(metric: SubnetMetric, _s: Supernet): Reader {
+  const i = SUBNET_METRICS.indexOf(metric);
+  return (_m, values) => values[i]!;
+}
+
+/**
+ * A constraint as a test on the walk's doubles. Counts and bytes are integers below 2⁵³, so the
+ * test compares them with the limit rounded the right way (v ≤ L ⇔ v ≤ ⌊L⌋), exactly; flops.prefill
+ * is compared as its total against the limit × tokens; latencies are floating point anyway.
+ */
+function compiled(c: SubnetConstraint, s: Supernet): (m: Float64Array, values: Float64Array) => boolean {
+  const i = SUBNET_METRICS.indexOf(c.metric);
+  if (c.metric === 'latency.prefill' || c.metric === 'latency.decode') {
+    const limit = Q.toNumber(c.limit);
+    return (_m, v) => compareNumbers(v[i]!, c.op, limit);
+  }
+  const [index, limit] = c.metric === 'flops.prefill' ? [SUBNET_METRICS.indexOf('flops.prefill_total'), Q.mul(c.limit, s.prefillTokens)] : [i, c.limit];
+  const floor = Q.floor(limit);
+  const ceil = Q.ceil(limit);
+  const clamp = (b: bigint): number => (b > TWO_53 ? Infinity : b < -TWO_53 ? -Infinity : Number(b));
+  const [lo, hi] =
+    c.op === '<=' ? [-Infinity, clamp(floor)] : c.op === '<' ? [-Infinity, clamp(ceil - 1n)] : c.op === '>=' ? [clamp(ceil), Infinity] : c.op === '>' ? [clamp(floor + 1n), Infinity] : Q.isInteger(limit) ? [clamp(floor), clamp(floor)] : [Infinity, -Infinity];
+  return (_m, v) => v[index]! >= lo && v[index]! <= hi;
+}
+
+function compareNumbers(a: number, op: SubnetOp, b: number): boolean {
+  return op === '<=' ? a <= b : op === '<' ? a < b : op === '>=' ? a >= b : op === '>' ? a > b : a === b;
+}
+
+function binomial(n: bigint, k: bigint): bigint {
+  let r = 1n;
+  for (let i = 1n; i <= k; i++) r = (r * (n - k + i)) / i;
+  return r;
+}
+
+function factorialsUpTo(n: number): bigint[] {
+  const out = [1n];
+  for (let i = 1; i <= n; i++) out.push(out[i - 1]! * BigInt(i));
+  return out;
+}
