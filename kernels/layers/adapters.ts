@@ -9,6 +9,8 @@
 //              a width take the groups in turn (target i → group i mod g), in graph order.
 //   vblora     A and Bᵀ mixed from a vector bank (kernels/generated/vector-bank.ts).
 //   mos        A and Bᵀ concatenated from shard pools (kernels/generated/shards.ts).
+//   delta      ΔW [d_out, d_in] per target (TAPS), per task [tasks, d_out, d_in] with task 0's run.
+// Sparse masks (FISH) are refused: their positions are no parameter, and a graph would need them.
 
 import { ExportError, adapterModifiersFor, pathText, type PathStep } from '../engine-bridge.js';
 import { generationState, source, tally } from '../generated/state.js';
@@ -25,10 +27,21 @@ export function withAdapters(ctx: EmitContext, steps: readonly PathStep[], name:
   for (const [i, m] of adapterModifiersFor(ctx.model, steps, name).entries()) {
     if (m.effect.kind !== 'adapter') continue;
     const method = m.effect.method;
+    if (method.kind === 'sparse') throw new ExportError(`${where}: sparse masks (sparse(elements: …)) are not supported by the ONNX exporter yet`);
+    const tasks = m.effect.tasks;
+    if (method.kind === 'delta') {
+      // Merged or not, the graph adds x·ΔWᵀ to y: the same function, with ΔW as its own initializer.
+      const key = `${where}.delta${i === 0 ? '' : i}`;
+      const perTask = tasks > 1 ? g.weight(key, [tasks, dOut, dIn], 0.01) : undefined;
+      const dw = perTask
+        ? g.op('Reshape', [g.op('Gather', [perTask.name, g.ints([0])], { axis: { kind: 'int', value: 0 } }), g.ints([dOut, dIn])], undefined, { hint: `${name}_task0` })
+        : g.weight(key, [dOut, dIn], 0.01).name;
+      y = g.op('Add', [y, g.op('Gemm', [x, dw], T, { hint: `${name}_delta` })]);
+      continue;
+    }
     const r = method.rank;
     const statement = `${method.kind}@${m.range.start}`;
     const key = `${where}.${method.kind === 'lora' ? 'lora' : method.kind}${i === 0 ? '' : i}`;
-    const tasks = m.effect.tasks;
     if (tasks > 1 && method.kind !== 'lora') throw new ExportError(`${where}: per-task ${method.kind} adapters (tasks: ${tasks}) are not supported by the ONNX exporter; per-task lora is`);
     let delta: string;
     switch (method.kind) {

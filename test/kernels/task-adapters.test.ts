@@ -1,7 +1,7 @@
 // Per-task adapters exported to ONNX (kernels/layers/adapters.ts): every task's LoRA factors are
 // stored ([T, r, d_in], [T, d_out, r]), so initializer elements equal params.stored, and the graph
-// runs task 0's; with one task the graph computes what a plain LoRA does. Other per-task methods
-// are refused by name.
+// runs task 0's; with one task the graph computes what a plain LoRA does. Per-task full-rank
+// deltas (TAPS) likewise ([T, d_out, d_in]). Other per-task methods are refused by name.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -37,4 +37,21 @@ test('per-task LoRA: every task stored, task 0 run; initializers = params.stored
   const plain = exportModel(spec('lora(rank: 2, targets: [q, v])'), 'V', { fill: first });
   assertClose(await runSynthetic(tasks, 2, 5), await runSynthetic(plain, 2, 5), 1e-5);
   assert.throws(() => exportModel(spec('tied_lora(rank: 2, tasks: 4)'), 'V'), /per-task tied_lora adapters/);
+});
+
+test('per-task full-rank deltas (TAPS): every task\'s ΔW stored, task 0\'s added; initializers = params.stored', async () => {
+  const tasks = exportModel(spec('delta(targets: [q, o], tasks: 3, merged: true)'), 'V');
+  assert.equal(tasks.initializerElements, tasks.storedParams);
+  // params.stored: the base plus 3 tasks × 2 layers × 2 targets × 16·16.
+  assert.equal(tasks.storedParams - exportModel(spec('delta'), 'M').storedParams, 3n * 2n * 2n * 256n);
+  const first: WeightFill = (key, shape, dtype, scale, offset) => {
+    if (/\.delta$/.test(key) && shape.length === 2) {
+      const stacked = new Float32Array(defaultFill(key, [3, ...shape], dtype, scale, offset).buffer);
+      return new Uint8Array(stacked.slice(0, shape[0]! * shape[1]!).buffer);
+    }
+    return defaultFill(key, shape, dtype, scale, offset);
+  };
+  const single = exportModel(spec('delta(targets: [q, o])'), 'V', { fill: first });
+  assert.equal(single.initializerElements, single.storedParams);
+  assertClose(await runSynthetic(tasks, 2, 5), await runSynthetic(single, 2, 5), 1e-5);
 });

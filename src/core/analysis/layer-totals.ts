@@ -58,14 +58,38 @@ interface AdapterCost {
   used: bigint;
   trainable: bigint;
   flops: bigint;
+  /** Weight-gradient FLOPs per token and active copy when they differ from `flops` (a sparse mask's k entries). */
+  gradientFlops?: bigint;
   globals: [string, bigint][];
 }
 
 /** Params and FLOPs an adapter adds to one matmul weight (per copy; FLOPs per active copy). */
 function adapterCost(method: AdapterMethod, dIn: number, dOut: number, statementKey: string): AdapterCost {
-  const r = BigInt(method.rank);
   const din = BigInt(dIn);
   const dout = BigInt(dOut);
+  switch (method.kind) {
+    case 'delta': {
+      // TAPS: the target's own full-size ΔW, run beside W (2·d_in·d_out FLOPs) unless merged.
+      const full = din * dout;
+      return { stored: full, used: full, trainable: full, flops: method.merged ? 0n : 2n * full, globals: [] };
+    }
+    case 'sparse': {
+      // FISH: k new values of W's entries (their positions are a fixed mask, not parameters),
+      // merged into W: the model applies the same dense weight, so nothing more is used or run.
+      // Training computes the k entries' gradients, Σ over tokens of δ_i·x_j: 2·k per token.
+      const k = BigInt(method.elements);
+      return { stored: k, used: 0n, trainable: k, flops: 0n, gradientFlops: 2n * k, globals: [] };
+    }
+    default:
+      return lowRankCost(method, din, dout, statementKey);
+  }
+}
+
+/** The low-rank methods: each stores or generates factors A [r, d_in] and B [d_out, r]. */
+function lowRankCost(method: Extract<AdapterMethod, { readonly rank: number }>, din: bigint, dout: bigint, statementKey: string): AdapterCost {
+  const dIn = Number(din);
+  const dOut = Number(dout);
+  const r = BigInt(method.rank);
   const lowRank = r * (din + dout);
   const flops = method.merged ? 0n : 2n * lowRank;
   switch (method.kind) {
@@ -146,6 +170,7 @@ export function layerTotals(
   let kvEffective = 0n;
   let kvActive = 0n;
   let kvAdapterFlops = 0n;
+  let kvAdapterGradientFlops = 0n;
   // Weights that carry FLOPs (matmuls, convolutions, routers), as applied per token, and the
   // trainable part of them: the layer's weight FLOPs are proportional to these (2 per weight
   // per token for a matmul; per output position for a convolution), so the trainable share of
@@ -244,12 +269,14 @@ export function layerTotals(
       wEffective += a.used * copies;
       wActive += a.used * activeCopies;
       flops += a.flops * activeCopies;
-      adapterFlops += a.flops * activeCopies;
+      const gradientFlops = (a.gradientFlops ?? a.flops) * activeCopies;
+      adapterFlops += gradientFlops;
       for (const [k, v] of a.globals) globals.set(k, v * tasks);
       if (isKv) {
         kvPerInstanceStored += own;
         kvPerInstanceTrainable += a.trainable * copies * tasks;
         kvAdapterFlops += a.flops * activeCopies;
+        kvAdapterGradientFlops += gradientFlops;
       }
     }
     if (isKv) {
@@ -291,7 +318,7 @@ export function layerTotals(
   const share = (part: bigint, whole: bigint): Q.Rational => (whole === 0n ? Q.ZERO : Q.rational(part, whole));
   // Adapters always train (that is what they are for); a base weight's FLOPs train with it.
   const trainableFlops = Q.add(Q.mul(Q.fromBigInt(cost.flopsPerToken), share(trainableFlopWeights, flopWeights)), Q.fromBigInt(adapterFlops));
-  const kvTrainableFlops = Q.add(Q.mul(Q.fromBigInt(att && !att.cross ? cost.kvProjectionFlopsPerToken : 0n), share(kvTrainableFlopWeights, kvFlopWeights)), Q.fromBigInt(kvAdapterFlops));
+  const kvTrainableFlops = Q.add(Q.mul(Q.fromBigInt(att && !att.cross ? cost.kvProjectionFlopsPerToken : 0n), share(kvTrainableFlopWeights, kvFlopWeights)), Q.fromBigInt(kvAdapterGradientFlops));
   const totals: Totals = {
     stored,
     routedStored,

@@ -178,6 +178,10 @@ function adapterLabel(m: AdapterMethod): string {
       return `VB-LoRA r=${m.rank}`;
     case 'mos':
       return `MoS r=${m.rank}`;
+    case 'delta':
+      return 'full-rank delta';
+    case 'sparse':
+      return `sparse mask k=${m.elements}`;
   }
 }
 

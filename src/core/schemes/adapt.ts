@@ -1,5 +1,6 @@
 // `adapt PATHS: lora(rank: r, …)` (and the adapter after `share …: … relax`): adapters over a
-// frozen base — LoRA, Tied-LoRA, AS-LoRA, VB-LoRA, Mixture of Shards. Resolves to an `adapter`
+// frozen base — LoRA, Tied-LoRA, AS-LoRA, VB-LoRA, Mixture of Shards, full-rank deltas (TAPS) and
+// sparse masks (FISH). Resolves to an `adapter`
 // modifier; `analysis/layer-totals.ts` counts each method's parameters and FLOPs.
 
 import type { ModuleNode } from '../model/module-tree.js';
@@ -26,6 +27,9 @@ const lora = (name: string, doc: string, extra: readonly SchemeArg[] = [], snipp
   doc,
 });
 
+const TARGETS: SchemeArg = { name: 'targets', type: 'name-list', required: false, doc: 'Only the named weights, e.g. [q, v].' };
+const TASKS: SchemeArg = { name: 'tasks', type: 'int', required: false, min: 1, doc: 'Tasks T: one adapter per task on each target, each stored and trained; a token runs its task\'s (default 1: shared by every task).' };
+
 /** The adapters, after `adapt PATHS:` and after `relax`. */
 export const ADAPTERS: readonly SchemeMethod[] = [
   lora('lora', 'LoRA: a rank-r update B·A per matrix and instance.'),
@@ -41,6 +45,28 @@ export const ADAPTERS: readonly SchemeMethod[] = [
     { name: 'pool', type: 'int', required: true, min: 1, doc: 'Shards in the global pool per side and width.' },
     { name: 'private', type: 'int', required: false, min: 0, doc: 'Private shards per target and side (default 0).' },
   ], 'mos(rank: ${1:16}, shards: ${2:4}, pool: ${3:8})'),
+  {
+    name: 'delta',
+    call: true,
+    args: [
+      { name: 'merged', type: 'bool', required: false, doc: 'Merged into the base weight at inference: no extra FLOPs (TAPS serves W + ΔW).', values: ['true', 'false'] },
+      TARGETS,
+      TASKS,
+    ],
+    snippet: 'delta(tasks: ${1:5}, merged: true)',
+    doc: 'A full-rank residual ΔW of each target\'s shape, d_in·d_out params (TAPS: a task\'s own weights on the layers it adapts).',
+  },
+  {
+    name: 'sparse',
+    call: true,
+    args: [
+      { name: 'elements', type: 'int', required: true, min: 1, doc: 'Trainable elements of each target weight (FISH: the k of largest Fisher information), merged into it; at most d_in·d_out.' },
+      TARGETS,
+      TASKS,
+    ],
+    snippet: 'sparse(elements: ${1:64})',
+    doc: 'A sparse mask: k trainable elements of each target weight, the rest frozen (FISH masks); the new values are merged into the weight.',
+  },
 ];
 
 export const adaptScheme: SharingScheme = {
@@ -70,7 +96,7 @@ export const adaptScheme: SharingScheme = {
  */
 export function readAdapter(expr: Expression, scope: Scope, model: SchemeContext): { readonly method: AdapterMethod; readonly tasks: number } | undefined {
   const { ctx } = model;
-  const expected = `expected an adapter: ${ADAPTERS.map((m) => `${m.name}(rank: r, …)`).join(', ')}`;
+  const expected = `expected an adapter: ${ADAPTERS.map((m) => `${m.name}(${m.args.find((a) => a.required)?.name ?? ''}${m.args.some((a) => a.required) ? ': …, ' : ''}…)`).join(', ')}`;
   const read = readMethodCall(expr, expr.range, ADAPTERS, 'npas-adapter', expected, scope, ctx);
   if (!read) return undefined;
   const { call, args } = read;
@@ -92,6 +118,10 @@ function adapterMethod(call: StatementCall, args: Map<string, StatementArgValue>
   const rank = args.get('rank') as number;
   const merged = (args.get('merged') as boolean | undefined) ?? false;
   switch (call.name) {
+    case 'delta':
+      return { kind: 'delta', merged };
+    case 'sparse':
+      return { kind: 'sparse', elements: args.get('elements') as number };
     case 'lora':
       return { kind: 'lora', rank, merged };
     case 'tied_lora':
@@ -124,10 +154,15 @@ export function targetWeights(expr: Expression | undefined): readonly string[] |
 /** Adapters need matmul weights; VB-LoRA and MoS also need widths divisible by their unit. */
 export function checkAdapterTargets(method: AdapterMethod, r: ResolvedPath, range: TextRange, ctx: EvalContext, targets?: readonly string[]): boolean {
   const widths: number[] = [];
+  let smallest: { readonly name: string; readonly elements: number } | undefined;
   const visit = (n: ModuleNode): void => {
     if (n.kind === 'layer') {
       for (const w of n.cost.weights) {
-        if (w.matmul && (r.weight === undefined ? targets === undefined || targets.includes(w.name) : w.name === r.weight)) widths.push(w.matmul.dIn, w.matmul.dOut);
+        if (w.matmul && (r.weight === undefined ? targets === undefined || targets.includes(w.name) : w.name === r.weight)) {
+          widths.push(w.matmul.dIn, w.matmul.dOut);
+          const elements = w.matmul.dIn * w.matmul.dOut;
+          if (smallest === undefined || elements < smallest.elements) smallest = { name: w.name, elements };
+        }
       }
     } else if (n.kind === 'block') n.members.forEach((m) => visit(m.node));
     else n.runs.forEach((x) => visit(x.node));
@@ -136,6 +171,10 @@ export function checkAdapterTargets(method: AdapterMethod, r: ResolvedPath, rang
   if (widths.length === 0) {
     const named = targets && r.weight === undefined ? ` named ${targets.join(', ')}` : '';
     ctx.sink.error('npas-adapter', `'${r.key}' has no matrices${named} to adapt`, range);
+    return false;
+  }
+  if (method.kind === 'sparse' && smallest && method.elements > smallest.elements) {
+    ctx.sink.error('npas-adapter', `sparse: elements (${method.elements}) exceeds the ${smallest.elements} elements of target '${smallest.name}'`, range);
     return false;
   }
   const unit = method.kind === 'mos' ? method.shards : undefined;

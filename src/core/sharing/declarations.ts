@@ -19,7 +19,11 @@ export type AdapterMethod =
   | { readonly kind: 'tied_lora'; readonly rank: number; readonly merged: boolean }
   | { readonly kind: 'aslora'; readonly rank: number; readonly groups: number; readonly merged: boolean }
   | { readonly kind: 'vblora'; readonly rank: number; readonly vectors: number; readonly length: number; readonly topK: number; readonly merged: boolean }
-  | { readonly kind: 'mos'; readonly rank: number; readonly shards: number; readonly pool: number; readonly privateShards: number; readonly merged: boolean };
+  | { readonly kind: 'mos'; readonly rank: number; readonly shards: number; readonly pool: number; readonly privateShards: number; readonly merged: boolean }
+  /** A full-rank residual ΔW of the weight's shape (TAPS: a task's own delta on the layers it adapts). */
+  | { readonly kind: 'delta'; readonly merged: boolean }
+  /** `elements` trainable entries of each target weight, the rest frozen (FISH masks), merged into the weight. */
+  | { readonly kind: 'sparse'; readonly elements: number };
 
 /** What a tie reads: the source module (or one weight of it) as resolved. */
 export interface TieSource {

@@ -93,3 +93,66 @@ test('one number of tasks per model, a positive integer: npas-adapter otherwise'
   assert.deepEqual(codes('adapt body.attn.q: lora(rank: 2, tasks: 0)'), ['npas-adapter']);
   assert.deepEqual(codes('adapt body.attn.q: lora(rank: 2, tasks: 4)\nadapt body.attn.v: lora(rank: 2, tasks: 4)'), []);
 });
+
+// TAPS (Wallingford et al., "Task Adaptive Parameter Sharing for Multi-Task Learning", CVPR
+// 2022): a task keeps its own ΔW on the layers it adapts, W + ΔW; `delta` is that residual, of
+// the weight's shape. FISH masks (Sung et al., "Training Neural Networks with Fixed Sparse
+// Masks", NeurIPS 2021): k chosen entries of a weight train, the rest stay frozen; `sparse`
+// stores k new values per target (the mask's positions are fixed, not parameters).
+const MLP_BASE = `
+model M {
+  d = 32
+  block B {
+    norm = RMSNorm(d)
+    mlp  = MLP(d, 64, bias: false)
+  }
+  embed = Embedding(100, d)
+  body  = B * 4
+}
+`;
+// Per layer: norm 32, up [64, 32] 2,048, down [32, 64] 2,048; embedding 3,200.
+const MLP_PARAMS = 3_200n + 4n * (32n + 4_096n);
+
+test('TAPS: a full-rank delta per task on the layers each task adapts', () => {
+  const src = `${MLP_BASE}
+variant Taps of M { adapt body[1].mlp, body[3].mlp: delta(tasks: 5, merged: true) }
+variant Live of M { adapt body[1].mlp.up: delta }
+`;
+  const taps = model(src, 'Taps');
+  // Two layers × (2,048 + 2,048) per task, five tasks.
+  const perTask = 2n * 4_096n;
+  assert.equal(taps.params.stored, MLP_PARAMS + 5n * perTask);
+  assert.equal(taps.params.trainable, 5n * perTask, 'the base stays frozen');
+  assert.equal(taps.params.effective, MLP_PARAMS + perTask, 'a token applies its task\'s delta');
+  assert.deepEqual(taps.tasks, { tasks: 5, perTask, shared: MLP_PARAMS });
+  // Merged: W + ΔW is one matmul, decode FLOPs as the base's: per layer 2·(2,048 + 2,048).
+  assert.equal(taps.flops.decode, 4n * 2n * 4_096n);
+  // Unmerged, ΔW runs beside W: 2·2,048 more FLOPs per token.
+  assert.equal(model(src, 'Live').flops.decode, 4n * 2n * 4_096n + 2n * 2_048n);
+});
+
+test('FISH: k trainable entries per target weight, merged, their gradients 2·k per token', () => {
+  const src = `${MLP_BASE}
+variant Fish of M { adapt body.mlp: sparse(elements: 100, tasks: 3) }
+`;
+  const fish = model(src, 'Fish');
+  // 4 layers × 2 matrices × 100 entries per task, three tasks.
+  const perTask = 4n * 2n * 100n;
+  assert.equal(fish.params.stored, MLP_PARAMS + 3n * perTask);
+  assert.equal(fish.params.trainable, 3n * perTask);
+  assert.equal(fish.params.effective, MLP_PARAMS, 'merged into the weights: nothing more is applied');
+  assert.equal(fish.flops.decode, 4n * 2n * 4_096n);
+  assert.deepEqual(fish.tasks, { tasks: 3, perTask, shared: MLP_PARAMS });
+  // Training per token: the forward (4 × 8,192), input gradients (the same again: every weight
+  // operation once more) and the masked entries' gradients, 2·100 per target, not the frozen base's.
+  const forward = 4n * 8_192n;
+  assert.equal(fish.flops.trainPerToken, String(2n * forward + perTask * 2n));
+});
+
+test('a sparse mask larger than a target is refused at the statement', () => {
+  const r = analyze(`${MLP_BASE}\nvariant V of M { adapt body.mlp: sparse(elements: 2_049) }`);
+  const errors = r.diagnostics.filter((d) => d.severity === 'error');
+  assert.deepEqual(errors.map((d) => d.code), ['npas-adapter']);
+  assert.match(errors[0]!.message, /elements \(2049\) exceeds the 2048 elements of target 'up'/);
+  assert.deepEqual(analyze(`${MLP_BASE}\nvariant V of M { adapt body.mlp: sparse(elements: 2_048) }`).diagnostics.filter((d) => d.severity === 'error'), []);
+});
