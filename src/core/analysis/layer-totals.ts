@@ -287,7 +287,7 @@ export function layerTotals(
     const selection = routedSelection(w);
     if (selection) {
       // A routed bank: which copies a batch reads depends on the batch (model-metrics.ts).
-      const key = bankKey(w.copies, selection.topK, selection.draws);
+      const key = bankKey(w.copies, selection.topK, selection.draws, selection.load);
       const perCopy = Q.rational(wEffective, BigInt(w.copies));
       const matrixPerCopy = routedMatrix ? Q.fromBigInt(n) : Q.ZERO;
       const prev = banks.get(key);
@@ -295,6 +295,7 @@ export function layerTotals(
         copies: w.copies,
         active: selection.topK,
         draws: selection.draws,
+        ...(selection.load ? { load: selection.load } : {}),
         paramsPerCopy: prev ? Q.add(prev.paramsPerCopy, perCopy) : perCopy,
         matrixParamsPerCopy: prev ? Q.add(prev.matrixParamsPerCopy, matrixPerCopy) : matrixPerCopy,
       });

@@ -328,9 +328,16 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
   let bankReads = Q.ZERO;
   let expertReads = Q.ZERO;
   for (const bank of whole.banks.values()) {
-    const distinct = expectedDistinct(bank.copies, bank.active, B);
-    const touched = expectedDistinct(bank.copies, bank.active, B * big(bank.draws));
-    routing.push({ experts: bank.copies, topK: bank.active, draws: bank.draws, expectedDistinct: Q.toDecimalString(distinct, 3), touched: Q.toDecimalString(touched, 3) });
+    const distinct = expectedDistinct(bank.copies, bank.active, B, bank.load);
+    const touched = expectedDistinct(bank.copies, bank.active, B * big(bank.draws), bank.load);
+    routing.push({
+      experts: bank.copies,
+      topK: bank.active,
+      draws: bank.draws,
+      ...(bank.load ? { load: { hotExperts: bank.load.hot, hotShare: Q.toDecimalString(Q.rational(BigInt(bank.load.share.num), BigInt(bank.load.share.den)), 3) } } : {}),
+      expectedDistinct: Q.toDecimalString(distinct, 3),
+      touched: Q.toDecimalString(touched, 3),
+    });
     const draws = Q.fromInt(bank.draws);
     bankReads = Q.add(bankReads, Q.mul(Q.mul(draws, Q.sub(distinct, Q.fromInt(bank.active))), bank.paramsPerCopy));
     expertReads = Q.add(expertReads, Q.mul(Q.mul(draws, distinct), bank.matrixParamsPerCopy));
@@ -376,11 +383,11 @@ function poolReport(p: PoolUse, B: bigint): ExpertPoolReport {
   let pools = 0n;
   let layers = 0n;
   let touched = Q.ZERO;
-  const perLayer = expectedDistinct(p.copies, p.active, B);
+  const perLayer = expectedDistinct(p.copies, p.active, B, p.load);
   for (const [g, count] of p.uses) {
     pools += count;
     layers += count * big(g);
-    touched = Q.add(touched, Q.mul(Q.fromBigInt(count), expectedDistinct(p.copies, p.active, B * big(g) * big(p.draws))));
+    touched = Q.add(touched, Q.mul(Q.fromBigInt(count), expectedDistinct(p.copies, p.active, B * big(g) * big(p.draws), p.load)));
   }
   const read = Q.mul(Q.fromBigInt(layers * big(p.draws)), perLayer);
   return {

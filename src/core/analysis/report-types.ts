@@ -127,7 +127,9 @@ export interface RoutedBankReport {
   readonly topK: number;
   /** Selections of top_k per token and layer (Chain-of-Experts iterations; 1 for a plain MoE). */
   readonly draws: number;
-  /** One selection over the batch: E·(1 − (1 − k/E)^B) under uniform routing, as an exact decimal to 3 places. */
+  /** The router's skewed load when the layer declares one (`hot_experts`, `hot_share`); absent: uniform routing. */
+  readonly load?: { readonly hotExperts: number; readonly hotShare: string };
+  /** One selection over the batch: E·(1 − (1 − k/E)^B) under uniform routing (Σ_i 1 − (1 − p_i)^B under a load), as a decimal to 3 places. */
   readonly expectedDistinct: string;
   /** Distinct experts one layer's `draws` selections touch: E·(1 − (1 − k/E)^(draws·B)); equal to `expectedDistinct` at draws 1. */
   readonly touched: string;

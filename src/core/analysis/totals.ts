@@ -2,7 +2,7 @@
 // bigint; quantities a routing capacity can scale (active params, FLOPs, activations,
 // attention instances) are exact rationals, so Mixture-of-Recursions stays exact too.
 
-import type { AttentionInfo } from '../layers/layer-kind.js';
+import type { AttentionInfo, RouterLoad } from '../layers/layer-kind.js';
 import * as Q from '../numbers/rational.js';
 
 /** Attention layers of one geometry, aggregated: how many run and how many write a KV cache. */
@@ -53,6 +53,8 @@ export interface BankUse {
   readonly active: number;
   /** Independent selections per token and application (Chain-of-Experts iterations; 1 otherwise). */
   readonly draws: number;
+  /** A skewed router load (hot experts); undefined: uniform routing. */
+  readonly load?: RouterLoad;
   /** Σ over the bank's instances of one copy's weights (adapters included). */
   readonly paramsPerCopy: Q.Rational;
   /** The part of `paramsPerCopy` in the bank's weight matrices: stored in the `experts` dtype. */
@@ -70,6 +72,8 @@ export interface PoolUse {
   readonly copies: number;
   readonly active: number;
   readonly draws: number;
+  /** A skewed router load (hot experts); undefined: uniform routing. */
+  readonly load?: RouterLoad;
   /** One copy's params as one layer applies it (adapters included). */
   readonly paramsPerCopy: Q.Rational;
   readonly uses: readonly (readonly [number, bigint])[];
@@ -170,8 +174,8 @@ function withCache(e: AttentionEntry, cache: AttentionEntry['cache']): Attention
 }
 
 /** The key of a routed bank in `Totals.banks`: banks of one shape of routing are read alike. */
-export function bankKey(copies: number, topK: number, draws: number): string {
-  return `${copies}:${topK}:${draws}`;
+export function bankKey(copies: number, topK: number, draws: number, load?: RouterLoad): string {
+  return `${copies}:${topK}:${draws}${load ? `:${load.hot}:${load.share.num}/${load.share.den}` : ''}`;
 }
 
 export function attentionKey(info: AttentionInfo): string {

@@ -240,8 +240,8 @@ export class ModelWalker {
       const layer = this.descend(first.node, key, nodeLabel(first.node), instPending, active, share.sub).totals;
       let paramsPerCopy = Q.ZERO;
       for (const bank of layer.banks.values()) paramsPerCopy = Q.add(paramsPerCopy, bank.paramsPerCopy);
-      const { experts, topK, draws } = share.pool;
-      pools.push({ stack: key, copies: experts, active: topK, draws, paramsPerCopy, uses: share.slots.usesOf(stack.length).map(([layers, count]) => [layers, BigInt(count)] as const) });
+      const { experts, topK, draws, load } = share.pool;
+      pools.push({ stack: key, copies: experts, active: topK, draws, ...(load ? { load } : {}), paramsPerCopy, uses: share.slots.usesOf(stack.length).map(([layers, count]) => [layers, BigInt(count)] as const) });
     }
     return pools.length === 0 ? totals : { ...totals, pools: [...totals.pools, ...pools] };
   }

@@ -61,7 +61,23 @@ export interface WeightSpec {
    * = draws·topK copies are applied per token. Absent: a bank with `activeCopies` < `copies` is
    * one selection of `activeCopies`; otherwise the weight is not routed.
    */
-  readonly routing?: { readonly topK: number; readonly draws: number };
+  readonly routing?: RoutedSelection;
+}
+
+/**
+ * A skewed router load (`MoE(…, hot_experts: h, hot_share: f)`): the h most-used experts take the
+ * fraction f of all selections, the others share the rest evenly. Absent: uniform routing.
+ */
+export interface RouterLoad {
+  readonly hot: number;
+  readonly share: Ratio;
+}
+
+/** How tokens pick copies of a routed bank: `draws` selections of `topK` per token, under `load`. */
+export interface RoutedSelection {
+  readonly topK: number;
+  readonly draws: number;
+  readonly load?: RouterLoad;
 }
 
 /** Elements a recurrent layer keeps per sequence, and their bits when not the analysis dtype. */

@@ -8,7 +8,7 @@
 // `RecurrentRouter(p)` cell (its own member, shared across the stack) mixes it with the previous
 // MoE layer's router state, and router [experts, p] scores the experts from the new state.
 
-import { ACTIVATIONS, BOOL, COUNT, DIM, oneOf, optional, positional, readArgs } from './arg-specs.js';
+import { ACTIVATIONS, BOOL, COUNT, DIM, RATIO, oneOf, optional, positional, readArgs } from './arg-specs.js';
 import type { LayerKind, WeightSpec } from './layer-kind.js';
 import type { Bank } from './weight-specs.js';
 import { biasWeight, checkShapesExact, denseCost, matmulFlops, matmulWeight, projection } from './weight-specs.js';
@@ -32,6 +32,8 @@ const ARGS = [
   optional('act', oneOf(ACTIVATIONS), 'Expert activation.', { default: 'silu' }),
   optional('router_rnn', DIM, "A layer-wise recurrent router (RMoE) of this width: router_in [router_rnn, d], then a RecurrentRouter(router_rnn) cell declared beside the layer, then router [experts, router_rnn]."),
   optional('iterations', DIM, 'Chain-of-Experts iterations: the layer runs this many times over the same experts, each with its own router (and shared experts).', { default: 1 }),
+  optional('hot_experts', DIM, 'A skewed router load: this many experts take hot_share of all selections, the rest share the remainder evenly (default: uniform routing). Changes which experts a batch reads, not what a token computes.'),
+  optional('hot_share', RATIO, 'The fraction (below 1) of the selections the hot_experts take, e.g. 0.5 from a measured histogram.'),
 ];
 
 /** The projections of one expert bank, named `<prefix>_gate`, `<prefix>_up`, `<prefix>_down`. */
@@ -95,7 +97,21 @@ export const MOE: LayerKind = {
     const expertIn = latent ?? d;
     const perIteration = { copies: 1, active: iterations };
     if (latent !== undefined) weights.push(matmulWeight('latent_in', d, latent, perIteration), matmulWeight('latent_out', latent, d, perIteration));
-    const routing = { topK, draws: iterations };
+    const hot = a.optionalNumber('hot_experts');
+    const hotShare = a.optionalRatio('hot_share');
+    if ((hot === undefined) !== (hotShare === undefined)) {
+      report(hot === undefined ? 'hot_share' : 'hot_experts', 'a skewed load needs both hot_experts (how many experts are hot) and hot_share (the fraction of selections they take)');
+      return undefined;
+    }
+    if (hot !== undefined && hot >= experts) {
+      report('hot_experts', `hot_experts (${hot}) must be fewer than experts (${experts}): the others take the rest of the load`);
+      return undefined;
+    }
+    if (hotShare !== undefined && hotShare.num >= hotShare.den) {
+      report('hot_share', `hot_share (${hotShare.num}/${hotShare.den}) is a fraction of the selections and must be below 1`);
+      return undefined;
+    }
+    const routing = { topK, draws: iterations, ...(hot !== undefined && hotShare !== undefined ? { load: { hot, share: hotShare } } : {}) };
     weights.push(...expertBank('expert', expertIn, hidden, gated, bias, { copies: experts, active: topK * iterations, routing }));
     if (shared > 0) weights.push(...expertBank('shared', d, sharedHidden, gated, bias, { copies: shared, active: shared * iterations }));
     // Qwen2MoeSparseMoeBlock: shared_expert_gate = Linear(hidden_size, 1, bias=False), one row per shared expert.

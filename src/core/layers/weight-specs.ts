@@ -2,7 +2,7 @@
 // Shapes are numbers (each entry a safe integer); element counts and FLOPs are bigint because
 // products of shapes and copies can pass 2^53. A multiply-add counts as 2 FLOPs.
 
-import type { ArgProblemReporter, LayerCost, WeightSpec } from './layer-kind.js';
+import type { ArgProblemReporter, LayerCost, RoutedSelection, WeightSpec } from './layer-kind.js';
 
 /**
  * A bank of identical tensors: `copies` stored, `active` used per token (MoE top-k). A routed bank
@@ -12,14 +12,14 @@ import type { ArgProblemReporter, LayerCost, WeightSpec } from './layer-kind.js'
 export interface Bank {
   readonly copies: number;
   readonly active: number;
-  readonly routing?: { readonly topK: number; readonly draws: number };
+  readonly routing?: RoutedSelection;
 }
 
 /**
  * How tokens select copies of a weight: `draws` selections of `topK` of its copies per token, or
  * undefined when every copy it stores runs (not routed).
  */
-export function routedSelection(w: WeightSpec): { readonly topK: number; readonly draws: number } | undefined {
+export function routedSelection(w: WeightSpec): RoutedSelection | undefined {
   if (w.routing) return w.routing;
   return w.activeCopies < w.copies ? { topK: w.activeCopies, draws: 1 } : undefined;
 }

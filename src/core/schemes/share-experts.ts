@@ -31,7 +31,7 @@ const EXPERT_POOLS: SharedPart = {
 /**
  * The routed expert bank of the MoE layer every instance of `stack` has at `sub`: its weights and
  * routing. Reports `npas-share-experts` when the sub-path is not such a layer in every run, or
- * when the runs route differently (one pool needs one E, k and iteration count).
+ * when the runs route differently (one pool needs one E, k, iteration count and router load).
  */
 function expertPoolOf(stack: StackNode, sub: readonly string[], key: string, range: TextRange, model: SchemeContext): ExpertPool | undefined {
   const { ctx } = model;
@@ -48,14 +48,26 @@ function expertPoolOf(stack: StackNode, sub: readonly string[], key: string, ran
       ctx.sink.error('npas-share-experts', `'${key}' is not a layer with routed experts in every instance: \`share experts\` pools the experts of MoE layers`, range);
       return undefined;
     }
-    const here: ExpertPool = { weights: bank.map((w) => w.name), experts: bank[0]!.copies, topK: selection.topK, draws: selection.draws };
-    if (pool && (pool.experts !== here.experts || pool.topK !== here.topK || pool.draws !== here.draws || pool.weights.join() !== here.weights.join())) {
-      ctx.sink.error('npas-share-experts', `the instances of '${key}' route differently (${pool.experts} experts, top-${pool.topK} against ${here.experts}, top-${here.topK}): one pool needs one routing`, range);
+    const here: ExpertPool = { weights: bank.map((w) => w.name), experts: bank[0]!.copies, topK: selection.topK, draws: selection.draws, ...(selection.load ? { load: selection.load } : {}) };
+    if (pool && (pool.experts !== here.experts || pool.topK !== here.topK || pool.draws !== here.draws || !sameLoad(pool, here) || pool.weights.join() !== here.weights.join())) {
+      ctx.sink.error('npas-share-experts', `the instances of '${key}' route differently (${routingText(pool)} against ${routingText(here)}): one pool needs one routing`, range);
       return undefined;
     }
     pool = here;
   }
   return pool;
+}
+
+/** A bank's routing in words, for the message that two instances differ. */
+function routingText(p: ExpertPool): string {
+  const load = p.load ? `, ${p.load.hot} hot taking ${p.load.share.num}/${p.load.share.den}` : '';
+  return `${p.experts} experts, top-${p.topK}${p.draws > 1 ? ` × ${p.draws}` : ''}${load}`;
+}
+
+/** Whether two banks' routers load their experts alike (uniform, or the same hot experts and share). */
+function sameLoad(a: ExpertPool, b: ExpertPool): boolean {
+  if (!a.load || !b.load) return !a.load && !b.load;
+  return a.load.hot === b.load.hot && a.load.share.num * b.load.share.den === b.load.share.num * a.load.share.den;
 }
 
 /** Instances mapped to one pool must have identical expert weights (shapes, biases). */

@@ -149,8 +149,10 @@ export function modelMarkdown(m: ModelReport): string {
     `**Roofline on ${m.latency.device}** (compute ${p.compute}): prefill ${formatSeconds(m.latency.prefill.seconds)} (${m.latency.prefill.bound}-bound), decode step ${formatSeconds(m.latency.decode.seconds)} (${m.latency.decode.bound}-bound)`,
   ];
   for (const r of m.routing) {
-    if (r.draws === 1) lines.push(`- experts read per decode step at batch ${groupDigits(o.batch)}: ${r.expectedDistinct} of ${r.experts} (top-${r.topK}; E·(1 − (1 − k/E)^B), uniform routing)`);
-    else lines.push(`- experts read per decode step at batch ${groupDigits(o.batch)}: ${r.draws} × ${r.expectedDistinct} of ${r.experts} (${r.draws} iterations of top-${r.topK}; C·E·(1 − (1 − k/E)^B)), ${r.touched} distinct (E·(1 − (1 − k/E)^(C·B)), uniform routing)`);
+    // Under a skewed load each expert has its own probability p_i of being in a token's top-k.
+    const law = r.load ? `Σ_i 1 − (1 − p_i)^B, ${r.load.hotExperts} hot experts taking ${r.load.hotShare} of the selections` : 'E·(1 − (1 − k/E)^B), uniform routing';
+    if (r.draws === 1) lines.push(`- experts read per decode step at batch ${groupDigits(o.batch)}: ${r.expectedDistinct} of ${r.experts} (top-${r.topK}; ${law})`);
+    else lines.push(`- experts read per decode step at batch ${groupDigits(o.batch)}: ${r.draws} × ${r.expectedDistinct} of ${r.experts} (${r.draws} iterations of top-${r.topK}; ${law}), ${r.touched} distinct over the C·B selections`);
   }
   for (const pool of m.pools) {
     lines.push(

@@ -5,6 +5,7 @@
 // - stack strategies (share, share kv, route) that depend on the instance index and are
 //   applied where the walk reaches their stack.
 
+import type { RouterLoad } from '../layers/layer-kind.js';
 import type { Rational } from '../numbers/rational.js';
 import type { TextRange } from '../syntax/syntax-tree.js';
 import type { ResolvedPath } from './resolve-path.js';
@@ -100,6 +101,8 @@ export interface ExpertPool {
   readonly topK: number;
   /** Selections per token and layer (Chain-of-Experts iterations; 1 otherwise). */
   readonly draws: number;
+  /** A skewed router load (hot experts); undefined: uniform routing. */
+  readonly load?: RouterLoad;
 }
 
 export interface StackKvShare {
