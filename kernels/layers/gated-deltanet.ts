@@ -15,9 +15,10 @@
 import { ExportError, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
 import { numberArg, reshape, storeFor, toBatchSeq, weightNamed, type EmitContext } from './context.js';
 import { causalConv, columns, futureMask, silu } from './mamba.js';
+import { rmsNormLastAxis } from './norm.js';
 import { projection } from './projection.js';
 
-/** Qwen3-Next's ε, of its L2 norms and of its gated RMSNorm (rms_norm_eps). */
+/** Qwen3-Next's ε of its L2 norms (its gated RMSNorm's is rms_norm_eps, the exporter's RMSNorm ε). */
 const EPS = 1e-6;
 
 export function gatedDeltaNet(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string): { y: string; width: number } {
@@ -80,9 +81,7 @@ export function gatedDeltaNet(ctx: EmitContext, node: LayerNode, steps: readonly
 
   // Gated RMSNorm per value head: rmsnorm(o)·w·silu(z), then out_proj.
   const o = flat(perm(O, [0, 2, 1, 3]), dv); // [T·Hv, dv]
-  const ms = g.op('ReduceMean', [g.op('Pow', [o, g.float(2)])], { axes: { kind: 'ints', value: [-1] }, keepdims: { kind: 'int', value: 1 } });
-  const normed = op('Mul', [op('Div', [o, op('Sqrt', [op('Add', [ms, g.float(EPS)])])]), store('norm')], 'rms');
-  const gated = flat(op('Mul', [normed, silu(ctx, z)], 'gated'), Hv * dv); // [T, Hv·dv]
+  const gated = flat(op('Mul', [rmsNormLastAxis(ctx, o, store('norm')), silu(ctx, z)], 'gated'), Hv * dv); // [T, Hv·dv]
   const out = projection(ctx, node, steps, gated, 'out_proj', undefined);
   return { y: out.y, width: d };
 }

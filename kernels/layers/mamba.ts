@@ -4,10 +4,12 @@
 // The scan h_t = exp(Δ_t·A)∘h_{t−1} + Δ_t·x_t·B_t, y_t = C_t·h_t + D∘x_t is written in its closed
 // form h_t = Σ_{s≤t} exp(L_t − L_s)∘(Δ_s·x_s·B_s) with L = cumsum(Δ·A) over the sequence (the
 // quadratic "dual" form: [B, S, S, inner, state] intermediates, so for probes of short prompts),
-// then y·silu(z) and out_proj. Its decode step (the recurrent state as an input) is not built.
+// then y·silu(z) and out_proj. With inner_norms (Jamba) the step, B and C are RMS-normalised after
+// x_proj. Its decode step (the recurrent state as an input) is not built.
 
 import { ExportError, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
 import { boolArg, reshape, storeFor, toBatchSeq, weightNamed, type EmitContext } from './context.js';
+import { rmsNormLastAxis } from './norm.js';
 import { projection } from './projection.js';
 
 /** x·sigmoid(x). */
@@ -52,7 +54,6 @@ export function futureMask(ctx: EmitContext, trailing: number): string {
 export function mamba(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string): { y: string; width: number } {
   const where = pathText(steps);
   if (ctx.decode) throw new ExportError(`${where}: a decode step of Mamba (its recurrent state as an input) is not supported by the ONNX exporter yet; export the prefill`);
-  if (boolArg(node, 'inner_norms', false)) throw new ExportError(`${where}: Mamba's inner norms (inner_norms: true, Jamba) are not supported by the ONNX exporter yet`);
   const g = ctx.g;
   const w = (name: string) => weightNamed(node, name)!;
   const store = (name: string) => storeFor(ctx, node, steps, w(name), undefined).name;
@@ -64,9 +65,14 @@ export function mamba(ctx: EmitContext, node: LayerNode, steps: readonly PathSte
   const xz = projection(ctx, node, steps, x, 'in_proj', bias('in_proj_bias')).y; // [T, 2I]
   const u = silu(ctx, causalConv(ctx, node, steps, columns(ctx, xz, 0, I))); // [T, I]
   const proj = projection(ctx, node, steps, u, 'x_proj', undefined).y; // [T, R + 2N]
-  const delta = g.op('Softplus', [projection(ctx, node, steps, columns(ctx, proj, 0, R), 'dt_proj', 'dt_proj_bias').y], undefined, { hint: 'delta' }); // [T, I]
-  const Bm = toBatchSeq(ctx, columns(ctx, proj, R, R + N), [1, N]); // [B, S, 1, N]
-  const Cm = toBatchSeq(ctx, columns(ctx, proj, R + N, R + 2 * N), [1, N]);
+  // Jamba's dt_layernorm, b_layernorm and c_layernorm (inner_norms): RMSNorms of the step, B and C.
+  const part = (from: number, to: number, normName: string) => {
+    const t = columns(ctx, proj, from, to);
+    return boolArg(node, 'inner_norms', false) ? rmsNormLastAxis(ctx, t, store(normName)) : t;
+  };
+  const delta = g.op('Softplus', [projection(ctx, node, steps, part(0, R, 'dt_norm'), 'dt_proj', 'dt_proj_bias').y], undefined, { hint: 'delta' }); // [T, I]
+  const Bm = toBatchSeq(ctx, part(R, R + N, 'b_norm'), [1, N]); // [B, S, 1, N]
+  const Cm = toBatchSeq(ctx, part(R + N, R + 2 * N, 'c_norm'), [1, N]);
   const A = g.op('Neg', [g.op('Exp', [store('A_log')])], undefined, { hint: 'A' }); // [I, N]
 
   const delta4 = toBatchSeq(ctx, delta, [I, 1]); // [B, S, I, 1]

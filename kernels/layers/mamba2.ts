@@ -13,10 +13,8 @@
 import { ExportError, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
 import { numberArg, reshape, storeFor, toBatchSeq, weightNamed, type EmitContext } from './context.js';
 import { causalConv, columns, futureMask, silu } from './mamba.js';
+import { rmsNormLastAxis } from './norm.js';
 import { projection } from './projection.js';
-
-/** The gated norm's ε: the exporter's RMSNorm ε (docs/probes.md). */
-const RMS_EPS = 1e-6;
 
 export function mamba2(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string): { y: string; width: number } {
   const where = pathText(steps);
@@ -65,9 +63,7 @@ export function mamba2(ctx: EmitContext, node: LayerNode, steps: readonly PathSt
 
   let mixed = gated;
   if (weightNamed(node, 'norm')) {
-    const grouped = reshape(ctx, gated, [-1, G, I / G]);
-    const ms = g.op('ReduceMean', [g.op('Pow', [grouped, g.float(2)])], { axes: { kind: 'ints', value: [-1] }, keepdims: { kind: 'int', value: 1 } });
-    const normed = reshape(ctx, op('Div', [grouped, op('Sqrt', [op('Add', [ms, g.float(RMS_EPS)])])], 'rms'), [-1, I]);
+    const normed = reshape(ctx, rmsNormLastAxis(ctx, reshape(ctx, gated, [-1, G, I / G]), undefined), [-1, I]);
     mixed = op('Mul', [normed, store('norm')], 'rms');
   }
   const out = projection(ctx, node, steps, mixed, 'out_proj', bias('out_proj_bias'));

@@ -35,7 +35,17 @@ export function norm(ctx: EmitContext, node: LayerNode, steps: readonly PathStep
     return g.op('LayerNormalization', inputs, { axis: { kind: 'int', value: -1 }, epsilon: { kind: 'float', value: LN_EPS } }, { hint: 'ln' });
   }
   if (fused) return g.op('SimplifiedLayerNormalization', [x, scale ?? g.float(1, width)], { axis: { kind: 'int', value: -1 }, epsilon: { kind: 'float', value: RMS_EPS } }, { hint: 'rms' });
-  // Pow → ReduceMean → Add → Sqrt → Div → Mul: the pattern ORT fuses into SimplifiedLayerNormalization.
+  return rmsNormLastAxis(ctx, x, scale);
+}
+
+/**
+ * RMSNorm over the last axis on standard ops, times `scale` when given: Pow → ReduceMean → Add →
+ * Sqrt → Div → Mul, the pattern ORT fuses into SimplifiedLayerNormalization. Also the norms
+ * inside the recurrent mixers (Jamba's dt/B/C norms, Mamba-2's grouped gated norm, Gated
+ * DeltaNet's per-head norm), at the same ε.
+ */
+export function rmsNormLastAxis(ctx: EmitContext, x: string, scale: string | undefined): string {
+  const g = ctx.g;
   const ms = g.op('ReduceMean', [g.op('Pow', [x, g.float(2)])], { axes: { kind: 'ints', value: [-1] }, keepdims: { kind: 'int', value: 1 } });
   const y = g.op('Div', [x, g.op('Sqrt', [g.op('Add', [ms, g.float(RMS_EPS)])])], undefined, { hint: 'rms' });
   return scale ? g.op('Mul', [y, scale], undefined, { hint: 'rms' }) : y;

@@ -1,6 +1,7 @@
 // Mamba-1 in the ONNX export (prefill): every stored element is an initializer, the mixer is a
 // residual branch like attention, and the graph's output equals an independent recurrence written here — MambaMixer's slow_forward token by token
-// on the exported weights (read back from the initializers): causal depthwise conv, softplus step,
+// on the exported weights (read back from the initializers): causal depthwise conv, softplus step
+// (after Jamba's RMSNorms of the step, B and C when inner_norms is set),
 // h ← exp(Δ·A)∘h + Δ·x·B, y = C·h + D·x, gated by silu(z). The decode step is refused by name.
 
 import { test } from 'node:test';
@@ -21,11 +22,23 @@ model M {
 }
 `;
 
-/** An initializer's values by the end of its name. */
-function weights(r: ExportResult, suffix: string): Float32Array {
+/** An initializer's values by the end of its name, or undefined. */
+function maybe(r: ExportResult, suffix: string): Float32Array | undefined {
   const t = r.spec.graph.initializers.find((i) => i.name.endsWith(suffix));
-  assert.ok(t, `no initializer ${suffix}`);
-  return new Float32Array(t.raw.buffer.slice(t.raw.byteOffset, t.raw.byteOffset + t.raw.byteLength));
+  return t ? new Float32Array(t.raw.buffer.slice(t.raw.byteOffset, t.raw.byteOffset + t.raw.byteLength)) : undefined;
+}
+
+function weights(r: ExportResult, suffix: string): Float32Array {
+  const w = maybe(r, suffix);
+  assert.ok(w, `no initializer ${suffix}`);
+  return w;
+}
+
+/** Jamba's inner RMSNorms (ε 1e-6, the exporter's RMSNorm ε), or the values unchanged without them. */
+function innerNorm(x: number[], w: Float32Array | undefined): number[] {
+  if (!w) return x;
+  const rms = Math.sqrt(x.reduce((a, v) => a + v * v, 0) / x.length + 1e-6);
+  return x.map((v, i) => (v / rms) * w[i]!);
 }
 
 const softplus = (v: number) => Math.log1p(Math.exp(v));
@@ -53,6 +66,9 @@ function reference(r: ExportResult, ids: readonly number[]): number[] {
   const Alog = weights(r, 'mixer.A_log');
   const Dskip = weights(r, 'mixer.D');
   const outProj = weights(r, 'mixer.out_proj');
+  const dtNorm = maybe(r, 'mixer.dt_norm');
+  const bNorm = maybe(r, 'mixer.b_norm');
+  const cNorm = maybe(r, 'mixer.c_norm');
   const xs: number[][] = [];
   const zs: number[][] = [];
   for (const id of ids) {
@@ -74,9 +90,9 @@ function reference(r: ExportResult, ids: readonly number[]): number[] {
       return silu(s);
     });
     const p = matvec(xProj, u, R + 2 * N);
-    const delta = matvec(dtProj, p.slice(0, R), I, dtBias).map(softplus);
-    const B = p.slice(R, R + N);
-    const C = p.slice(R + N);
+    const delta = matvec(dtProj, innerNorm(p.slice(0, R), dtNorm), I, dtBias).map(softplus);
+    const B = innerNorm(p.slice(R, R + N), bNorm);
+    const C = innerNorm(p.slice(R + N), cNorm);
     const y = u.map((uc, c) => {
       let s = 0;
       for (let n = 0; n < N; n++) {
@@ -102,8 +118,16 @@ test('Mamba prefill: initializers = params.stored, and the output equals the tok
   }
 });
 
-test('Mamba: the decode step and inner norms are refused by name', () => {
+test("Mamba with Jamba's inner norms: RMSNorms of the step, B and C after x_proj", async () => {
+  const r = exportModel(SPEC.replace(`dt_rank: ${R})`, `dt_rank: ${R}, inner_norms: true)`), 'M', { ops: 'standard' });
+  assert.equal(r.initializerElements, r.storedParams);
+  assert.ok(maybe(r, 'mixer.dt_norm') && maybe(r, 'mixer.b_norm') && maybe(r, 'mixer.c_norm'));
+  for (const ids of [[3, 17, 8, 25, 1, 12, 9], [20, 6]]) {
+    const out = await runChecked(r, { input_ids: idRows([ids]) });
+    assertClose(out, reference(r, ids), 1e-4, `ids ${ids.join(',')}`);
+  }
+});
+
+test('Mamba: the decode step is refused by name', () => {
   assert.throws(() => exportModel(SPEC, 'M', { decode: { batch: 1, past: 4 } }), (e: unknown) => e instanceof ExportError && /^mixer: a decode step of Mamba/.test(e.message));
-  const jamba = SPEC.replace(`dt_rank: ${R})`, `dt_rank: ${R}, inner_norms: true)`);
-  assert.throws(() => exportModel(jamba, 'M'), (e: unknown) => e instanceof ExportError && /^mixer: Mamba's inner norms/.test(e.message));
 });
