@@ -1,6 +1,7 @@
 // Quick fixes, only where the fix is knowable from the source:
 // - a misspelt name, layer kind, argument, path member, metric, strategy, base model or
-//   override → "Change to 'X'" for the closest candidates (edit distance);
+//   override → "Change to 'X'" for the closest candidates (edit distance); a misspelt name in
+//   a selective import → the closest names the imported file defines;
 // - a missing required argument → insert a `name: ` placeholder for the value;
 // - a repeated argument, or a positional one past the last the callee takes → remove it;
 // - a binding that hides a builtin layer kind → rename it, with every use (through rename);
@@ -10,13 +11,15 @@
 // Every fix is a list of text edits; the server wraps them in a WorkspaceEdit.
 
 import type { AnalysisResult } from '../analysis/analyze.js';
+import type { Compilation } from '../analysis/compilation.js';
 import { BUDGET_METRICS } from '../analysis/budgets.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { LAYER_KINDS, findLayerKind } from '../layers/registry.js';
 import { knownSymbols } from '../semantics/symbols.js';
 import { BUILTIN_FUNCTIONS } from '../semantics/values.js';
-import type { CallExpression, Statement, TextRange } from '../syntax/syntax-tree.js';
+import type { CallExpression, ImportDeclaration, Statement, TextRange } from '../syntax/syntax-tree.js';
 import { pathCandidates } from './completion.js';
+import { importedNames } from './imported-names.js';
 import { suggestions } from './edit-distance.js';
 import type { TextEdit } from './format.js';
 import { fileScopes, lookup, scopeAt, visibleNames } from './scopes.js';
@@ -32,8 +35,11 @@ export interface QuickFix {
   readonly preferred: boolean;
 }
 
-/** The fixes for one engine diagnostic of this analysis. */
-export function quickFixes(text: string, analysis: AnalysisResult, diagnostic: Diagnostic): QuickFix[] {
+/**
+ * The fixes for one engine diagnostic of this analysis. With the compilation, names that
+ * imports bring in are candidates too (a misspelt imported block, a selective import's name).
+ */
+export function quickFixes(text: string, analysis: AnalysisResult, diagnostic: Diagnostic, compilation?: Compilation): QuickFix[] {
   const range = diagnostic.range;
   /** "Change to 'X'" for the candidates closest to the text at `target` (the diagnostic's range by default). */
   const replaceWith = (candidates: Iterable<string>, target: TextRange = range): QuickFix[] =>
@@ -44,7 +50,13 @@ export function quickFixes(text: string, analysis: AnalysisResult, diagnostic: D
   switch (diagnostic.code) {
     case 'npas-name-unknown': {
       const { scope } = scopeAt(file, range.start);
-      return replaceWith([...visibleNames(scope).map((d) => d.name), ...LAYER_KINDS.keys(), ...BUILTIN_FUNCTIONS, ...knownSymbols()]);
+      const imported = compilation ? importedNames(compilation) : [];
+      return replaceWith([...visibleNames(scope).map((d) => d.name), ...imported, ...LAYER_KINDS.keys(), ...BUILTIN_FUNCTIONS, ...knownSymbols()]);
+    }
+    case 'npas-import-name': {
+      // `from "lib.npas" import Decodr`: the names that file defines or imports.
+      const decl = innermost<ImportDeclaration>(chain, 'Import');
+      return decl && compilation ? replaceWith(importedNames(compilation, decl)) : [];
     }
     case 'npas-layer-unknown-arg': {
       const call = innermost<CallExpression>(chain, 'Call');

@@ -4,7 +4,7 @@
 // with offsets into that file's text; the server turns those into a location in another document.
 
 import type { Compilation, ImportedDeclaration } from '../analysis/compilation.js';
-import type { SourceId } from '../imports/source-id.js';
+import { resolveImportPath, type SourceId } from '../imports/source-id.js';
 import type { ImportDeclaration, TextRange } from '../syntax/syntax-tree.js';
 import { referenceInChain } from './references.js';
 import { renderValue } from './render-value.js';
@@ -58,6 +58,35 @@ export function importedHoverAt(compilation: Compilation, offset: number): { ran
   const firstLine = d.text.slice(d.range.start, d.range.end).split('\n')[0]!.trimEnd();
   const value = d.value ? ` · ${renderValue(d.value)}` : '';
   return { range: target.originRange, markdown: [`${d.kind} **${d.name}**${value} — imported from \`${file}\``, '```npas\n' + firstLine + '\n```'].join('\n\n') };
+}
+
+/**
+ * Without `decl`, the names the compiled file's imports bring in: a selective import's list, a
+ * whole-file import's every top-level name its file defines or itself imports (docs/language.md,
+ * "Imports"). With `decl`, every name its file offers, whatever the import lists. For quick
+ * fixes of misspelt imported names.
+ */
+export function importedNames(compilation: Compilation, decl?: ImportDeclaration): string[] {
+  const out = new Set<string>();
+  const files = new Map(compilation.imported.map((f) => [f.source, f.file]));
+  const seen = new Set<SourceId>();
+  const addFile = (source: SourceId | undefined): void => {
+    const file = source === undefined ? undefined : files.get(source);
+    if (!file || seen.has(source!)) return;
+    seen.add(source!);
+    for (const item of file.items) {
+      if (item.kind === 'Import') {
+        if (item.names) item.names.forEach((n) => out.add(n.text));
+        else addFile(resolveImportPath(source!, item.path.value));
+      } else if (item.kind !== 'Budget' && item.kind !== 'Plan' && item.name.text !== '') out.add(item.name.text);
+    }
+  };
+  for (const [d, source] of compilation.importTargets) {
+    if (decl && d !== decl) continue;
+    if (d.names && !decl) d.names.forEach((n) => out.add(n.text));
+    else addFile(source);
+  }
+  return [...out];
 }
 
 function baseName(source: SourceId): string {

@@ -66,7 +66,7 @@ export const QUICK_FIX_CATALOGUE: Readonly<Record<DiagnosticCode, string | undef
   'npas-import-missing': undefined,
   'npas-import-cycle': undefined,
   'npas-import-clash': undefined,
-  'npas-import-name': undefined,
+  'npas-import-name': 'Change to the closest names the imported file defines or imports.',
   'npas-import-errors': undefined,
   'npas-internal-error': undefined,
   'npas-analysis-crashed': undefined,

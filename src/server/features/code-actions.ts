@@ -33,7 +33,7 @@ export function registerCodeActions(ctx: ServerContext): void {
         for (const d of analyzed.analysis.diagnostics) {
           // Diagnostics that touch the requested range (a cursor inside or at either end).
           if (d.range.end < requested.start || d.range.start > requested.end) continue;
-          const fixes = quickFixes(analyzed.text, analyzed.analysis, d);
+          const fixes = quickFixes(analyzed.text, analyzed.analysis, d, analyzed.compilation);
           if (fixes.length === 0) continue;
           const lsp = toLspDiagnostic(doc, d);
           const theirs = sent.find((s) => s.code === d.code && s.range.start.line === lsp.range.start.line && s.range.start.character === lsp.range.start.character && s.range.end.line === lsp.range.end.line && s.range.end.character === lsp.range.end.character);

@@ -3,7 +3,15 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { analyze, DIAGNOSTIC_CODES, QUICK_FIX_CATALOGUE, quickFixes, type DiagnosticCode, type TextEdit } from '../../../src/core/index.js';
+import { compile, DIAGNOSTIC_CODES, ParsedSources, QUICK_FIX_CATALOGUE, quickFixes, type Compilation, type DiagnosticCode, type TextEdit } from '../../../src/core/index.js';
+
+/** The spec compiled as /w/main.npas, its imports read from `files` (absolute ids). */
+function compiled(text: string, files?: Readonly<Record<string, string>>): Compilation {
+  return files ? compile(text, { source: '/w/main.npas', imports: { read: (s) => files[s], cache: new ParsedSources() } }) : compile(text);
+}
+
+// A library for the cases of imported names.
+const LIBRARY = { '/w/lib.npas': 'width = 64\nblock Decoder {\n  attn = Attention(width, heads: 4)\n}\nmodel Base {\n  body = Decoder * 2\n}\n' };
 
 function apply(text: string, edits: readonly TextEdit[]): string {
   let out = text;
@@ -14,7 +22,7 @@ function apply(text: string, edits: readonly TextEdit[]): string {
 const BASE = 'model M {\n  d = 64\n  block B { attn = Attention(d, heads: 4); mlp = MLP(d, 256) }\n  body = B * 2\n  head = Linear(d, 10)\n  # FIX\n}\n';
 const withLine = (line: string): string => BASE.replace('# FIX', line);
 
-const CASES: readonly { name: string; text: string; code: DiagnosticCode; fixed: readonly string[]; widens?: true }[] = [
+const CASES: readonly { name: string; text: string; code: DiagnosticCode; fixed: readonly string[]; widens?: true; files?: Readonly<Record<string, string>> }[] = [
   { name: 'a misspelt layer kind', text: withLine('x = Atention(d, heads: 2)'), code: 'npas-name-unknown', fixed: [withLine('x = Attention(d, heads: 2)')] },
   { name: 'a misspelt constant', text: withLine('x = Linear(dd, 8)'), code: 'npas-name-unknown', fixed: [withLine('x = Linear(d, 8)')] },
   { name: 'a layer kind in the wrong case', text: withLine('x = rmsnorm(d)'), code: 'npas-name-unknown', fixed: [withLine('x = RMSNorm(d)')] },
@@ -48,16 +56,19 @@ const CASES: readonly { name: string; text: string; code: DiagnosticCode; fixed:
   { name: 'a trailing underscore in a number', text: withLine('x = Embedding(8_, d)'), code: 'npas-syntax-bad-number', fixed: [withLine('x = Embedding(8, d)')] },
   { name: 'a missing closing parenthesis', text: withLine('x = Linear(d, 8'), code: 'npas-syntax-expected', fixed: [withLine('x = Linear(d, 8)')] },
   { name: 'a missing closing bracket', text: withLine('x = [Linear(d, d) for i in 0..2'), code: 'npas-syntax-expected', fixed: [withLine('x = [Linear(d, d) for i in 0..2]')] },
+  { name: 'a misspelt name in a selective import: the names the file defines', text: 'from "lib.npas" import Decodr\n', code: 'npas-import-name', fixed: ['from "lib.npas" import Decoder\n'], files: LIBRARY },
+  { name: 'a misspelt imported block: the names the imports bring in', text: 'import "lib.npas"\nmodel M {\n  body = Decodr * 3\n}\n', code: 'npas-name-unknown', fixed: ['import "lib.npas"\nmodel M {\n  body = Decoder * 3\n}\n'], files: LIBRARY },
   { name: 'a violated budget has no fix', text: `${BASE}budget M {\n  params.stored <= 1\n}\n`, code: 'npas-budget-violated', fixed: [] },
   { name: 'a name nothing resembles has no fix', text: withLine('x = Linear(zzzzzz, 8)'), code: 'npas-name-unknown', fixed: [] },
 ];
 
 for (const c of CASES) {
   test(`quick fix: ${c.name}`, () => {
-    const analysis = analyze(c.text);
+    const compilation = compiled(c.text, c.files);
+    const analysis = compilation.analysis();
     const diagnostic = analysis.diagnostics.find((d) => d.code === c.code);
     assert.ok(diagnostic, `expected ${c.code}, got ${analysis.diagnostics.map((d) => d.code).join(', ')}`);
-    const fixes = quickFixes(c.text, analysis, diagnostic);
+    const fixes = quickFixes(c.text, analysis, diagnostic, compilation);
     assert.deepEqual(fixes.map((f) => apply(c.text, f.edits)), c.fixed);
     if (fixes.length > 0) {
       assert.equal(fixes[0]!.preferred, true);
@@ -65,7 +76,7 @@ for (const c of CASES) {
       // (A removal takes the comma before it; a rename edits every use.)
       if (!c.widens) for (const e of fixes[0]!.edits) assert.ok(e.range.start >= diagnostic.range.start && e.range.end <= diagnostic.range.end);
       // And it removes the problem.
-      assert.ok(!analyze(apply(c.text, fixes[0]!.edits)).diagnostics.some((d) => d.code === c.code && d.range.start === diagnostic.range.start) || c.code.endsWith('-arg'));
+      assert.ok(!compiled(apply(c.text, fixes[0]!.edits), c.files).analysis().diagnostics.some((d) => d.code === c.code && d.range.start === diagnostic.range.start) || c.code.endsWith('-arg'));
     }
   });
 }
