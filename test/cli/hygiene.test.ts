@@ -114,6 +114,25 @@ test('budget --json: a 4,000-instance comprehension is a compact tree; --depth a
   assert.ok(attn.children.length > 0 && attn.deeper === undefined);
 });
 
+test('budget lists at most 1,000 entries under a node, in the table and the JSON, and counts the rest (a written-out 10 MB spec printed 74 MB of table and 384 MB of JSON)', () => {
+  // 2,500 members l_i = Linear(8, 8 + i) without bias: 8·(8 + i) parameters each.
+  const spec = `model M {\n${Array.from({ length: 2_500 }, (_, i) => `  l${i} = Linear(8, ${8 + i})\n`).join('')}}\n`;
+  let total = 0;
+  for (let i = 0; i < 2_500; i++) total += 8 * (8 + i);
+  const json = inProcess({ 'm.npas': spec }, 'budget', 'm.npas', '--json');
+  assert.equal(json.code, 0, json.stderr);
+  const model = (JSON.parse(json.stdout) as { models: { params: { stored: number }; tree: { children: { name: string }[]; more?: number } }[] }).models[0]!;
+  assert.equal(model.params.stored, total);
+  assert.equal(model.tree.children.length, 1_000);
+  assert.equal(model.tree.children[999]!.name, 'l999');
+  assert.equal(model.tree.more, 1_500);
+  const table = inProcess({ 'm.npas': spec }, 'budget', 'm.npas');
+  assert.equal(table.code, 0, table.stderr);
+  assert.match(table.stdout, /^ {4}l999 /m);
+  assert.doesNotMatch(table.stdout, /^ {4}l1000 /m);
+  assert.match(table.stdout, /… 1,500 more \(members past the first 1,000; the totals above count them\)/);
+});
+
 test('usage texts are generated from each command\'s spec: npas help and the usage errors list every flag the parser accepts', async () => {
   const { BUDGET_COMMAND } = await import('../../src/cli/commands/budget.js');
   const { CHECK_COMMAND } = await import('../../src/cli/commands/check.js');

@@ -125,7 +125,16 @@ interface JsonNode {
   children: JsonNode[];
   /** Children left out below --depth (absent: none). */
   deeper?: number;
+  /** Entries left out past the first `TREE_WIDTH` of this node (absent: none); their totals are in this node's. */
+  more?: number;
 }
+
+/**
+ * Most entries listed under one node of the tree, in the table and in the JSON: a written-out
+ * 10 MB spec has 350,000 members, whose tree was 74 MB of table or 384 MB of JSON (minutes,
+ * 3.8 GB). The node's own totals still count every child; `more` says how many were left out.
+ */
+export const TREE_WIDTH = 1000;
 
 /**
  * The report tree to `depth` levels below the members (as the table), with consecutive stack
@@ -151,8 +160,16 @@ function jsonNode(n: NodeReport, level: number, depth: number): JsonNode {
     node.deeper = n.children.length;
     return node;
   }
-  node.children = n.kind === 'stack' ? mergeIdenticalPieces(n.children.map((c) => jsonNode(c, level + 1, depth))) : n.children.map((c) => jsonNode(c, level + 1, depth));
+  const children = n.kind === 'stack' ? mergeIdenticalPieces(n.children.map((c) => jsonNode(c, level + 1, depth))) : listedChildren(n.children).map((c) => jsonNode(c, level + 1, depth));
+  node.children = children.slice(0, TREE_WIDTH);
+  const more = n.kind === 'stack' ? children.length - node.children.length : n.children.length - node.children.length;
+  if (more > 0) node.more = more;
   return node;
+}
+
+/** The first `TREE_WIDTH` children of a node (the rest are counted, not built). */
+function listedChildren(children: readonly NodeReport[]): readonly NodeReport[] {
+  return children.length > TREE_WIDTH ? children.slice(0, TREE_WIDTH) : children;
 }
 
 function mergeIdenticalPieces(pieces: readonly JsonNode[]): JsonNode[] {
@@ -198,8 +215,14 @@ function renderModel(m: ModelReport, depth: number): string {
     if (level > depth) return;
     const label = `${'  '.repeat(level)}${n.name}${n.count > 1 && n.kind !== 'stack' ? ` ×${n.count}` : ''}`;
     lines.push(`    ${label.padEnd(nameWidth)} ${n.type.padEnd(18)} stored ${groupDigits(n.params.stored).padStart(15)}   effective ${groupDigits(n.params.effective).padStart(15)}`);
-    for (const c of n.children) walk(c, level + 1);
+    walkChildren(n, level + 1);
   };
-  for (const c of m.tree.children) walk(c, 0);
+  const walkChildren = (n: NodeReport, level: number): void => {
+    if (level > depth) return;
+    for (const c of listedChildren(n.children)) walk(c, level);
+    const more = n.children.length - TREE_WIDTH;
+    if (more > 0) lines.push(`    ${'  '.repeat(level)}… ${groupDigits(more)} more (${n === m.tree ? 'members' : 'entries'} past the first ${groupDigits(TREE_WIDTH)}; the totals above count them)`);
+  };
+  walkChildren(m.tree, 0);
   return `${lines.join('\n')}\n\n`;
 }
