@@ -7,7 +7,6 @@
 import { performance } from 'node:perf_hooks';
 import * as vscode from 'vscode';
 import { State, type LanguageClient } from 'vscode-languageclient/node';
-import { foldingRanges } from './brace-folding.js';
 import { registerCommands } from './commands.js';
 import { DashboardController, type DashboardSnapshot } from './dashboard-panel.js';
 import { SERVER_BUNDLE, createLanguageClient } from './language-client.js';
@@ -76,15 +75,6 @@ export function activate(context: vscode.ExtensionContext): NpasExtensionApi {
       }
     }),
     vscode.workspace.onDidCloseTextDocument((d) => probeMeasurements.forget(d.uri.toString())),
-    vscode.languages.registerFoldingRangeProvider(
-      { language: 'npas' },
-      {
-        provideFoldingRanges: (document) =>
-          foldingRanges(document.getText()).map(
-            (f) => new vscode.FoldingRange(f.start, f.end, f.kind === 'region' ? vscode.FoldingRangeKind.Region : f.kind === 'comment' ? vscode.FoldingRangeKind.Comment : undefined),
-          ),
-      },
-    ),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('npas.analysis')) settings.analysis();
       if (e.affectsConfiguration('npas.probe')) settings.probe();

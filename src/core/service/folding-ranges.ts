@@ -1,5 +1,7 @@
 // Folding ranges from the syntax tree: the bodies of models, variants, blocks and budgets, and
-// argument lists, lists and comprehensions written over several lines; runs of comment lines.
+// argument lists, lists and comprehensions written over several lines; runs of comment lines;
+// `# region` … `# endregion` pairs (comments whose first word is the marker, as VS Code's
+// languages mark regions).
 // A region ends at the last character before its closing bracket, so the bracket's line stays
 // visible when folded (`model M {…}` folds to its header and its `}`).
 
@@ -13,7 +15,8 @@ export interface FoldingRegion {
   readonly start: number;
   /** …to the last character folded. The two are on different lines. */
   readonly end: number;
-  readonly kind: 'region' | 'comment';
+  /** region: a bracketed construct; marker: a `# region` … `# endregion` pair; comment: a run of comment lines. */
+  readonly kind: 'region' | 'marker' | 'comment';
 }
 
 /** The foldable regions of a file, in source order of their start. */
@@ -40,7 +43,9 @@ export function foldingRegions(text: string, file: SourceFile): FoldingRegion[] 
         return;
     }
   });
-  appendAll(out, commentRuns(text));
+  const { comments } = sourceTokens(text);
+  appendAll(out, markerPairs(text, comments));
+  appendAll(out, commentRuns(text, comments.filter((c) => markerOf(text, c) === undefined)));
   return out.sort((a, b) => a.start - b.start || b.end - a.end);
 }
 
@@ -53,9 +58,38 @@ function contentEnd(text: string, range: TextRange): number {
   return end;
 }
 
+/** Whether a comment is a region marker: its first word (after `#` and blanks) is `region` or `endregion`. */
+function markerOf(text: string, comment: TextRange): 'region' | 'endregion' | undefined {
+  let i = comment.start + 1;
+  while (i < comment.end && (text[i] === ' ' || text[i] === '\t')) i++;
+  for (const word of ['region', 'endregion'] as const) {
+    const after = i + word.length;
+    if (after <= comment.end && text.startsWith(word, i) && (after === comment.end || !isWordChar(text.charCodeAt(after)))) return word;
+  }
+  return undefined;
+}
+
+function isWordChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
+
+/** `# region` … `# endregion` pairs, nested as brackets nest; an unpaired marker folds nothing. */
+function markerPairs(text: string, comments: readonly TextRange[]): FoldingRegion[] {
+  const out: FoldingRegion[] = [];
+  const open: TextRange[] = [];
+  for (const c of comments) {
+    const marker = markerOf(text, c);
+    if (marker === 'region') open.push(c);
+    else if (marker === 'endregion') {
+      const start = open.pop();
+      if (start && text.slice(start.start, c.end).includes('\n')) out.push({ start: start.start, end: c.end, kind: 'marker' });
+    }
+  }
+  return out;
+}
+
 /** Two or more comment lines in a row, each alone on its line or after code. */
-function commentRuns(text: string): FoldingRegion[] {
-  const { comments } = sourceTokens(text);
+function commentRuns(text: string, comments: readonly TextRange[]): FoldingRegion[] {
   const out: FoldingRegion[] = [];
   let i = 0;
   while (i < comments.length) {

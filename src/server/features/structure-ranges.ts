@@ -17,6 +17,7 @@ export function registerStructureRanges(ctx: ServerContext): void {
       return foldingRegions(analyzed.text, analyzed.analysis.file).map((r) => {
         const range: FoldingRange = { startLine: toPosition(doc, r.start).line, endLine: toPosition(doc, r.end).line };
         if (r.kind === 'comment') range.kind = FoldingRangeKind.Comment;
+        else if (r.kind === 'marker') range.kind = FoldingRangeKind.Region;
         return range;
       });
     }),

@@ -6,6 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyze, documentSymbols, foldingRegions, lineColumn, matchesQuery, matchingSymbols, parse, selectionRanges } from '../../../src/core/index.js';
 import { marked } from './cursor.js';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 
 const SPEC = `# A library of blocks.
 # Two lines of comment fold together.
@@ -73,4 +75,35 @@ test('workspace symbols: characters in order, any case; declarations and members
   assert.deepEqual(found('o'), ['Decoder', 'M.body', 'M.one']);
   assert.deepEqual(found('window'), []);
   assert.deepEqual(found('d'), ['d', 'Decoder', 'M.body']);
+});
+
+// Moved from the extension's own folding provider (src/extension/brace-folding.ts, deleted: the
+// language server's folding, read from the syntax tree, is the one provider).
+const linesOf = (text: string): string[] => foldingRegions(text, parse(text).file).map((r) => `${r.kind} ${lineColumn(text, r.start).line}-${lineColumn(text, r.end).line}`);
+
+test('folding: # region … # endregion pairs fold as markers, nested; they do not join comment runs', () => {
+  const text = ['# a spec', '# about things', '', '# region layers', 'd = 1', '#region inner', 'e = 2', '#  endregion', '# endregion', '# lone', '# regional is a word, not a marker'].join('\n');
+  assert.deepEqual(linesOf(text), ['comment 1-2', 'marker 4-9', 'marker 6-8', 'comment 10-11']);
+  // An unpaired marker folds nothing; neither does a pair on one line (not possible) or a marker word inside a comment.
+  assert.deepEqual(linesOf('# endregion\nd = 1\n# region open\n'), []);
+});
+
+test('folding: brackets in strings and comments are not brackets; one-line pairs do not fold; a half-written file never throws', () => {
+  assert.deepEqual(linesOf(['model M { # }', '  s = "}{\\"}"', '  x = Linear(64, 64)', '}'].join('\n')), ['region 1-3']);
+  assert.doesNotThrow(() => linesOf('}\n]\nmodel M {\n  x = f(\n'));
+});
+
+test('folding: every example spec folds each model, variant and budget', () => {
+  const dir = join(__dirname, '..', '..', '..', 'examples');
+  for (const name of readdirSync(dir).filter((f) => f.endsWith('.npas'))) {
+    const spec = readFileSync(join(dir, name), 'utf8');
+    const file = parse(spec).file;
+    const starts = new Set(foldingRegions(spec, file).filter((r) => r.kind === 'region').map((r) => lineColumn(spec, r.start).line));
+    for (const item of file.items) {
+      if (item.kind === 'Model' || item.kind === 'Variant' || item.kind === 'Budget') {
+        const line = lineColumn(spec, item.range.start).line;
+        if (spec.slice(item.range.start, item.range.end).includes('\n')) assert.ok(starts.has(line), `${name}:${line}`);
+      }
+    }
+  }
 });
