@@ -9,6 +9,7 @@ import { findDevice } from '../analysis/devices.js';
 import type { AnalysisOptions, ModelReport, NodeReport } from '../analysis/report-types.js';
 import { planData } from '../plans/plan-data.js';
 import { sharingStructure } from './structure.js';
+import { groupDigits } from '../text/number-format.js';
 import type { DashboardData, ModelData, PlanData, StructureData, SweepPoint, TreeData } from './types.js';
 
 /** Sequence lengths of the KV / memory chart (the analysed length is added). */
@@ -111,5 +112,32 @@ export const DASHBOARD_TREE_NODES = 20_000;
 
 function treeData(model: NodeReport): TreeData {
   const nodes = 1 + model.children.reduce((sum, member) => sum + 1 + member.children.length, 0);
-  return decimalTree(model, nodes <= DASHBOARD_TREE_NODES ? 2 : 1);
+  return decimalTree(withMembersCapped(model), nodes <= DASHBOARD_TREE_NODES ? 2 : 1);
+}
+
+/**
+ * The model's node with at most `DASHBOARD_TREE_NODES` members: the rest (a written-out 10 MB
+ * spec has 356,000, 46 MB of the report's JSON) become one node whose counts are their exact
+ * sums, so every total the treemap and the table draw still adds up.
+ */
+function withMembersCapped(model: NodeReport): NodeReport {
+  if (model.children.length <= DASHBOARD_TREE_NODES) return model;
+  const kept = model.children.slice(0, DASHBOARD_TREE_NODES - 1);
+  const rest = model.children.slice(DASHBOARD_TREE_NODES - 1);
+  const sum = (f: (n: NodeReport) => bigint): bigint => rest.reduce((s, n) => s + f(n), 0n);
+  const more: NodeReport = {
+    name: `… ${groupDigits(rest.length)} more members`,
+    kind: 'block',
+    type: 'more members',
+    count: 1,
+    firstIndex: 0,
+    params: { stored: sum((n) => n.params.stored), effective: sum((n) => n.params.effective), active: sum((n) => n.params.active), trainable: sum((n) => n.params.trainable) },
+    flopsPerToken: sum((n) => n.flopsPerToken),
+    kvCacheBytes: sum((n) => n.kvCacheBytes),
+    activationPerToken: sum((n) => n.activationPerToken),
+    embeddingParams: sum((n) => n.embeddingParams),
+    range: { start: rest[0]!.range.start, end: rest[rest.length - 1]!.range.end },
+    children: [],
+  };
+  return { ...model, children: [...kept, more] };
 }

@@ -13,6 +13,11 @@ import type { KvData, MemberData, MoeData, NoteData, ReadData, RunData, StoreDat
 
 /** Stacks longer than this are described per store rather than per instance. */
 export const STRUCTURE_INSTANCE_LIMIT = 20_000;
+/**
+ * Most members of a model the structure describes (the first ones): a written-out 10 MB spec
+ * has 356,000 members, whose structure was 67 MB of the report's JSON; `truncated` says so.
+ */
+export const STRUCTURE_MEMBER_LIMIT = 20_000;
 
 /** The sharing structure of every model and variant of a source or compilation, by name. */
 export function sharingStructure(source: string | Compilation): ReadonlyMap<string, StructureData> {
@@ -31,14 +36,14 @@ export function sharingStructure(source: string | Compilation): ReadonlyMap<stri
 function describe(m: CompiledModel, text: string): StructureData {
   const sharing = m.sharing;
   const facts = new NodeFacts();
-  const members = m.members.map((member) => memberData(member, facts));
+  const members = m.members.slice(0, STRUCTURE_MEMBER_LIMIT).map((member) => memberData(member, facts));
   const byName = new Map(members.map((x) => [x.name, x]));
   const stores: StoreData[] = [];
   const storeIds = new Set<string>();
   const reads: ReadData[] = [];
   const kv: KvData[] = [];
   const notes: NoteData[] = [];
-  let truncated = false;
+  let truncated = m.members.length > STRUCTURE_MEMBER_LIMIT;
   const addStore = (s: StoreData): void => {
     if (storeIds.has(s.id)) return;
     storeIds.add(s.id);
@@ -137,7 +142,10 @@ function describe(m: CompiledModel, text: string): StructureData {
     if (target) notes.push({ kind: 'heads', member: target.member, index: target.index, label: `head sharing saves ${groupDigits(h.savedParams)}`, range: h.range });
   }
   const classes = orderClasses(facts.kindsByClass.keys()).map((id) => ({ id, kinds: orderKinds(facts.kindsByClass.get(id) ?? []) }));
-  return { members, classes, stores, reads, kv, notes, truncated };
+  if (!truncated) return { members, classes, stores, reads, kv, notes, truncated };
+  // Past the member limit: what the left-out members read or carry is left out with them.
+  const described = (x: { member: string }): boolean => byName.has(x.member);
+  return { members, classes, stores, reads: reads.filter(described), kv: kv.filter(described), notes: notes.filter(described), truncated };
 }
 
 function memberOrder(key: string, members: readonly MemberData[]): number {

@@ -115,7 +115,7 @@ export interface StructureData {
   readonly reads: readonly ReadData[];
   readonly kv: readonly KvData[];
   readonly notes: readonly NoteData[];
-  /** Stacks longer than the structure limit are described per run only (no per-instance reads). */
+  /** Stacks longer than the structure limit are described per run only (no per-instance reads), or members past the member limit are left out. */
   readonly truncated: boolean;
 }
 

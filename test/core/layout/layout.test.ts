@@ -202,3 +202,30 @@ describe('architecture layout', () => {
     assert.ok(performance.now() - t0 < 2000, 'layout of 10,000 instances under 2 s');
   });
 });
+
+describe('dashboard data of a spec with more members than the dashboard lists', () => {
+  it('keeps 20,000 members, sums the rest exactly into one node and marks the structure truncated (a written-out 10 MB spec made a 159 MB report)', async () => {
+    const { checkDashboardData } = await import('../../../webview/protocol.js');
+    // 21,000 members l_i = Linear(4, 4 + i) without bias: 4·(4 + i) parameters each, FLOPs 2·4·(4 + i) per token.
+    const n = 21_000;
+    const text = `model M {\n${Array.from({ length: n }, (_, i) => `  l${i} = Linear(4, ${4 + i})\n`).join('')}}\n`;
+    const d = dashboardData(text, {}, { source: 'wide.npas', sweep: false });
+    const m = d.models[0]!;
+    const children = m.tree.children;
+    assert.equal(children.length, 20_000);
+    assert.equal(children[19_998]!.name, 'l19998');
+    const more = children[19_999]!;
+    assert.equal(more.name, '… 1,001 more members');
+    let stored = 0n;
+    for (let i = 19_999; i < n; i++) stored += 4n * BigInt(4 + i);
+    assert.equal(more.params.stored, String(stored));
+    assert.equal(more.flopsPerToken, String(2n * stored));
+    let total = 0n;
+    for (let i = 0; i < n; i++) total += 4n * BigInt(4 + i);
+    assert.equal(m.params.stored, String(total));
+    assert.equal(m.structure.members.length, 20_000);
+    assert.equal(m.structure.truncated, true);
+    const checked = checkDashboardData(JSON.parse(JSON.stringify(d)));
+    assert.ok(checked.ok, checked.ok ? '' : checked.error);
+  });
+});
