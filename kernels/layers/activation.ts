@@ -16,10 +16,20 @@ export function activation(ctx: EmitContext, x: string, kind: string): string {
     case 'gelu_tanh':
       return g.op('FastGelu', [x], undefined, { domain: 'com.microsoft' });
     case 'silu':
-      // QuickGelu(x) = x·sigmoid(alpha·x): with alpha 1 it is SiLU in one kernel (com.microsoft,
-      // CPU and CUDA; ORT's optimiser makes the same fusion from Mul(x, Sigmoid(x))).
-      if (ctx.ops === 'fused') return g.op('QuickGelu', [x], { alpha: { kind: 'float', value: 1 } }, { domain: 'com.microsoft', hint: 'silu' });
-      return g.op('Mul', [x, g.op('Sigmoid', [x])], undefined, { hint: 'silu' });
+    case 'swish':
+      return sigmoidGated(ctx, x, 1, 'silu');
+    case 'quick_gelu':
+      // CLIP's x·sigmoid(1.702·x).
+      return sigmoidGated(ctx, x, 1.702, 'quick_gelu');
+    case 'relu2': {
+      // Squared ReLU (Primer; Nemotron-H's relu2): relu(x)².
+      const r = g.op('Relu', [x]);
+      return g.op('Mul', [r, r], undefined, { hint: 'relu2' });
+    }
+    case 'tanh':
+      return g.op('Tanh', [x]);
+    case 'sigmoid':
+      return g.op('Sigmoid', [x]);
     case 'softmax':
       return g.op('Softmax', [x], { axis: { kind: 'int', value: -1 } });
     default:
@@ -27,3 +37,13 @@ export function activation(ctx: EmitContext, x: string, kind: string): string {
   }
 }
 
+/**
+ * x·sigmoid(alpha·x). Fused ops: com.microsoft QuickGelu, one kernel on CPU and CUDA (with alpha
+ * 1 it is SiLU; ORT's optimiser makes the same fusion from Mul(x, Sigmoid(x))).
+ */
+function sigmoidGated(ctx: EmitContext, x: string, alpha: number, hint: string): string {
+  const g = ctx.g;
+  if (ctx.ops === 'fused') return g.op('QuickGelu', [x], { alpha: { kind: 'float', value: alpha } }, { domain: 'com.microsoft', hint });
+  const scaled = alpha === 1 ? x : g.op('Mul', [x, g.float(alpha)]);
+  return g.op('Mul', [x, g.op('Sigmoid', [scaled])], undefined, { hint });
+}

@@ -9,7 +9,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ExportError, exportModel, type ExportResult } from '../../kernels/export.js';
+import { analyze, importHfConfig } from '../../src/core/index.js';
 import { assertClose, idRows, runChecked } from './helpers.js';
 
 const D = 16;
@@ -147,4 +150,21 @@ test('Mamba2 prefill without the gated norm, with biases and without the conv bi
 test('Mamba2: a norm before the mixer makes a pre-norm residual branch; the decode step is refused by name', async () => {
   await check(spec(2).replace('  mixer =', `  norm = RMSNorm(${D})\n  mixer =`), 2);
   assert.throws(() => exportModel(spec(1), 'M', { decode: { batch: 1, past: 4 } }), (e: unknown) => e instanceof ExportError && /^mixer: a decode step of Mamba2/.test(e.message));
+});
+
+test('a small Nemotron-H imported from its config (Mamba-2, attention and relu² MLP layers) exports whole: initializers = params.stored', async () => {
+  // nvidia/Nemotron-H-8B-Base-8K's config.json with every size shrunk and a 7-layer pattern.
+  const config = JSON.parse(readFileSync(join(process.cwd(), 'test', 'fixtures', 'hf', 'nemotron-h-8b-base-8k.json'), 'utf8')) as Record<string, unknown>;
+  const small = { ...config, hidden_size: 32, attention_head_dim: 8, num_attention_heads: 4, num_key_value_heads: 2, mamba_head_dim: 8, mamba_num_heads: 8, n_groups: 2, ssm_state_size: 4, intermediate_size: 48, vocab_size: 97, num_hidden_layers: 7, hybrid_override_pattern: 'M-M*-M-' };
+  const imported = importHfConfig(JSON.stringify(small));
+  if (!imported.ok) assert.fail(imported.message);
+  assert.match(imported.spec, /Mamba2\(/);
+  assert.match(imported.spec, /act: relu2/);
+  for (const ops of ['standard', 'fused'] as const) {
+    const r = exportModel(imported.spec, imported.modelName, { ops });
+    assert.equal(r.initializerElements, r.storedParams);
+    assert.equal(r.storedParams, analyze(imported.spec).models[0]!.params.stored);
+    const out = await runChecked(r, { input_ids: idRows([[1, 50, 9, 96, 3], [4, 4, 70, 2, 8]]) });
+    assert.equal(out.length, 2 * 97);
+  }
 });
