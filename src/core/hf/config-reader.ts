@@ -70,6 +70,11 @@ export class ConfigReader {
     return this.value(key);
   }
 
+  /** Whether a family has read, tested or consumed the key. */
+  wasRead(key: string): boolean {
+    return this.readKeys.has(key);
+  }
+
   /**
    * Marks keys as used without reading a size from them: the family looked at them and they do
    * not change the model it writes (Qwen2's sliding_window while use_sliding_window is false).

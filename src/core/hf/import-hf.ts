@@ -27,7 +27,8 @@ import { hasLmHead } from './families/shared-parts.js';
 import { T5 } from './families/t5.js';
 import { isJsonObject, parseJsonText, type JsonObject, type JsonValue } from './json-text.js';
 import { chooseModelName } from './model-name.js';
-import { renderModel } from './spec-writer.js';
+import { formatNumber, renderModel } from './spec-writer.js';
+import { MAX_DECLARED_CONTEXT } from '../analysis/max-context.js';
 import { describeQuantization } from './quantization.js';
 import { UNMODELLED_FAMILIES } from './unmodelled-families.js';
 import { classifyUnusedKeys, type UnusedKeyReport } from './unused-keys.js';
@@ -195,6 +196,7 @@ function importChecked(jsonText: string, options: ImportOptions): ImportResult {
   // A model without an LM head has nothing to tie.
   if (!hasLmHead(choice.head)) cfg.consume('tie_word_embeddings');
   const model = family.build(cfg, choice.head);
+  const context = declaredContext(cfg, root);
   // Every family: the checkpoint's storage, not its architecture.
   const quantization = describeQuantization(cfg.raw('quantization_config'), root['torch_dtype'] ?? root['dtype']);
   const unused = classifyUnusedKeys(cfg.unusedKeys(), (key) => valueAtPath(root, key));
@@ -231,7 +233,7 @@ function importChecked(jsonText: string, options: ImportOptions): ImportResult {
     constants: model.constants,
     blocks: model.blocks,
     modules: model.modules,
-    statements: [...model.statements, ...(quantization?.statement === undefined ? [] : [quantization.statement])],
+    statements: [...model.statements, ...(quantization?.statement === undefined ? [] : [quantization.statement]), ...(context === undefined ? [] : [context])],
     ...(model.variants === undefined ? {} : { variants: model.variants }),
   });
   const warnings = [
@@ -242,6 +244,21 @@ function importChecked(jsonText: string, options: ImportOptions): ImportResult {
     ),
   ];
   return { ok: true, spec, modelName, warnings };
+}
+
+/**
+ * `max_context N` from `max_position_embeddings` when no family sized a table with it (a rotary
+ * or NoPE model: nothing else in the spec says how long a context the model is made for), so
+ * `npas budget --seq` past it warns (npas-seq-beyond-context). A value that is not a whole
+ * number in the statement's range stays an unused key, listed as such.
+ */
+function declaredContext(cfg: ConfigReader, root: JsonObject): string | undefined {
+  const key = 'max_position_embeddings';
+  if (cfg.wasRead(key)) return undefined;
+  const value = root[key];
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > MAX_DECLARED_CONTEXT) return undefined;
+  cfg.consume(key);
+  return `max_context ${formatNumber(value)}`;
 }
 
 /**

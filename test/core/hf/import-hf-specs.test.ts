@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { importHfConfig } from '../../../src/core/hf/import-hf.js';
+import { analyze } from '../../../src/core/index.js';
 import { parseJsonText } from '../../../src/core/hf/json-text.js';
 
 // run-tests.mjs runs from the repository root.
@@ -68,7 +69,7 @@ test('Llama-2-7b-hf imports to the expected spec, verbatim', () => {
       '#   head_dim = 128 (hidden_size / num_attention_heads), attention_bias = false,',
       '#   rope_theta = 10000, mlp_bias = false.',
       '# Not used (no effect on the counts): bos_token_id, eos_token_id, initializer_range,',
-      '#   max_position_embeddings, pretraining_tp, rms_norm_eps, torch_dtype, use_cache.',
+      '#   pretraining_tp, rms_norm_eps, torch_dtype, use_cache.',
       'model Llama_2_7b_hf {',
       '  vocab  = 32_000',
       '  d      = 4096',
@@ -87,10 +88,28 @@ test('Llama-2-7b-hf imports to the expected spec, verbatim', () => {
       '  body    = Decoder * layers',
       '  norm    = RMSNorm(d)',
       '  lm_head = Linear(d, vocab)  # untied: its own vocab × d weight',
+      '',
+      '  max_context 4096',
       '}',
       '',
     ].join('\n'),
   );
+});
+
+test('max_position_embeddings becomes max_context where no table reads it: a longer seq is warned about', () => {
+  // Llama-2-7b's config: max_position_embeddings 4096, rotary (no position table).
+  const llama = importHfConfig(fixtureText('llama-2-7b-hf.json'));
+  assert.ok(llama.ok);
+  if (!llama.ok) return;
+  const beyond = (spec: string, seq: number) => analyze(spec, { seq }).diagnostics.filter((d) => d.code === 'npas-seq-beyond-context').map((d) => d.message);
+  assert.deepEqual(beyond(llama.spec, 4096), []);
+  assert.match(beyond(llama.spec, 8192)[0] ?? '', /seq 8192 exceeds Llama_2_7b_hf's declared max_context of 4096 tokens/);
+  // BERT sizes its position table with the key: the table says the limit, no statement repeats it.
+  const bert = importHfConfig(fixtureText('bert-base-uncased.json'));
+  assert.ok(bert.ok && !bert.spec.includes('max_context') && bert.spec.includes('PositionEmbedding(positions'));
+  // A value no context can have stays an unused key.
+  const odd = importHfConfig(fixtureText('llama-2-7b-hf.json').replace('"max_position_embeddings": 4096', '"max_position_embeddings": 0'));
+  assert.ok(odd.ok && !odd.spec.includes('max_context') && /max_position_embeddings/.test(odd.spec));
 });
 
 test('family-specific lines of every fixture', () => {
