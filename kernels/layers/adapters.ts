@@ -10,7 +10,7 @@
 //   vblora     A and Bᵀ mixed from a vector bank (kernels/generated/vector-bank.ts).
 //   mos        A and Bᵀ concatenated from shard pools (kernels/generated/shards.ts).
 //   delta      ΔW [d_out, d_in] per target (TAPS), per task [tasks, d_out, d_in] with task 0's run.
-// Sparse masks (FISH) are refused: their positions are no parameter, and a graph would need them.
+// Polytropon inventories and sparse masks (FISH) are refused: their positions are no parameter, and a graph would need them.
 
 import { ExportError, adapterModifiersFor, pathText, type PathStep } from '../engine-bridge.js';
 import { generationState, source, tally } from '../generated/state.js';
@@ -27,6 +27,7 @@ export function withAdapters(ctx: EmitContext, steps: readonly PathStep[], name:
   for (const [i, m] of adapterModifiersFor(ctx.model, steps, name).entries()) {
     if (m.effect.kind !== 'adapter') continue;
     const method = m.effect.method;
+    if (method.kind === 'poly') throw new ExportError(`${where}: Polytropon inventories (poly(…)) are not supported by the ONNX exporter yet`);
     if (method.kind === 'sparse') throw new ExportError(`${where}: sparse masks (sparse(elements: …)) are not supported by the ONNX exporter yet`);
     const tasks = m.effect.tasks;
     if (method.kind === 'delta') {

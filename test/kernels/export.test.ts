@@ -339,6 +339,7 @@ test('unsupported schemes and layers are refused by name, not exported wrong', (
   assert.throws(() => exportModel(rmoe, 'R'), (e: unknown) => e instanceof ExportError && /^m: a layer-wise recurrent router \(router_rnn: …\) is not supported/.test(e.message));
   // FISH masks: the positions of the k entries are not parameters, and no graph is built for them yet.
   const fish = `${LLAMA}\nvariant F of TinyLlama { adapt body.attn.q: sparse(elements: 4) }`;
+  assert.throws(() => exportModel(`${LLAMA}\nvariant P of TinyLlama { adapt body.attn.q: poly(rank: 2, skills: 2) }`, 'P'), (e: unknown) => e instanceof ExportError && /Polytropon inventories \(poly\(…\)\) are not supported/.test(e.message));
   assert.throws(() => exportModel(fish, 'F'), (e: unknown) => e instanceof ExportError && /sparse masks \(sparse\(elements: …\)\) are not supported/.test(e.message));
   const cell = `model C { e = Embedding(10, 16)\n c = RecurrentRouter(4) }`;
   assert.throws(() => exportModel(cell, 'C'), (e: unknown) => e instanceof ExportError && /^c: layer kind RecurrentRouter is not supported by the ONNX exporter yet/.test(e.message));

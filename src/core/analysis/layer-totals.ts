@@ -52,8 +52,10 @@ export function globalTotals(globals: ReadonlyMap<string, bigint>): { stored: bi
 }
 
 interface AdapterCost {
-  /** Numbers this target owns in the checkpoint (shared banks are globals, counted once). */
+  /** Numbers this target owns in the checkpoint per task (shared banks are globals, counted once). */
   stored: bigint;
+  /** Numbers this target owns that every task shares (a Polytropon inventory); stored and trained once. */
+  taskShared?: bigint;
   /** Numbers the adapted matmul uses once materialised: its A and B (and Tied-LoRA's u, v). */
   used: bigint;
   trainable: bigint;
@@ -116,6 +118,14 @@ function lowRankCost(method: Extract<AdapterMethod, { readonly rank: number }>, 
       const s = (lowRank + b - 1n) / b;
       const k = BigInt(method.topK);
       return { stored: s * (2n * k - 1n), used: lowRank, trainable: s * BigInt(method.vectors), flops, globals: [[`${statementKey}:bank`, BigInt(method.vectors) * b]] };
+    }
+    case 'poly': {
+      // PEFT's PolyLayer: poly_lora_A [h, m, d_in/h, r] and poly_lora_B [h, m, r, d_out/h], the m
+      // skills every task shares, and its router's module_logits [T, h·m], h·m numbers per task.
+      // A token runs the mixture Σ w_s·A_s, Σ w_s·B_s: one rank-r adapter.
+      const logits = BigInt(method.splits) * BigInt(method.skills);
+      const inventory = BigInt(method.skills) * lowRank;
+      return { stored: logits, taskShared: inventory, used: lowRank, trainable: logits, flops, globals: [] };
     }
     case 'mos': {
       // Shards of length d/l drawn from global pools per side and width; p private shards per target.
@@ -259,11 +269,13 @@ export function layerTotals(
       // Per-task adapters: every task's adapter is stored and trained; a token runs its task's
       // one, so effective, active and FLOPs are one adapter's.
       const tasks = BigInt(e.tasks);
-      const own = a.stored * copies * tasks;
+      const shared = (a.taskShared ?? 0n) * copies;
+      const own = a.stored * copies * tasks + shared;
+      const ownTrainable = a.trainable * copies * tasks + shared;
       wStored += own;
-      wTrainable += a.trainable * copies * tasks;
+      wTrainable += ownTrainable;
       perInstanceStored += own;
-      perInstanceTrainable += a.trainable * copies * tasks;
+      perInstanceTrainable += ownTrainable;
       // Effective and active count the materialised adapter each instance applies, whatever
       // part of it lives in a shared bank (as hashed and generated weights count in full).
       wEffective += a.used * copies;
@@ -274,7 +286,7 @@ export function layerTotals(
       for (const [k, v] of a.globals) globals.set(k, v * tasks);
       if (isKv) {
         kvPerInstanceStored += own;
-        kvPerInstanceTrainable += a.trainable * copies * tasks;
+        kvPerInstanceTrainable += ownTrainable;
         kvAdapterFlops += a.flops * activeCopies;
         kvAdapterGradientFlops += gradientFlops;
       }

@@ -186,6 +186,8 @@ function adapterLabel(m: AdapterMethod): string {
       return `VB-LoRA r=${m.rank}`;
     case 'mos':
       return `MoS r=${m.rank}`;
+    case 'poly':
+      return `Poly r=${m.rank} ×${m.skills} skills`;
     case 'delta':
       return 'full-rank delta';
     case 'sparse':

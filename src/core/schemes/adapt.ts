@@ -1,6 +1,6 @@
 // `adapt PATHS: lora(rank: r, …)` (and the adapter after `share …: … relax`): adapters over a
-// frozen base — LoRA, Tied-LoRA, AS-LoRA, VB-LoRA, Mixture of Shards, full-rank deltas (TAPS) and
-// sparse masks (FISH). Resolves to an `adapter`
+// frozen base — LoRA, Tied-LoRA, AS-LoRA, VB-LoRA, Mixture of Shards, adapter inventories routed
+// per task (Polytropon, Multi-Head Routing), full-rank deltas (TAPS) and sparse masks (FISH). Resolves to an `adapter`
 // modifier; `analysis/layer-totals.ts` counts each method's parameters and FLOPs.
 
 import type { ModuleNode } from '../model/module-tree.js';
@@ -45,6 +45,10 @@ export const ADAPTERS: readonly SchemeMethod[] = [
     { name: 'pool', type: 'int', required: true, min: 1, doc: 'Shards in the global pool per side and width.' },
     { name: 'private', type: 'int', required: false, min: 0, doc: 'Private shards per target and side (default 0).' },
   ], 'mos(rank: ${1:16}, shards: ${2:4}, pool: ${3:8})'),
+  lora('poly', 'Polytropon: an inventory of skills LoRA modules per target, mixed per task by learned logits (Multi-Head Routing with splits > 1).', [
+    { name: 'skills', type: 'int', required: true, min: 1, doc: 'LoRA modules in each target\'s inventory (PEFT n_skills).' },
+    { name: 'splits', type: 'int', required: false, min: 1, doc: 'Blocks of d_in and d_out each mixed by its own logits (Multi-Head Routing; PEFT n_splits, default 1).' },
+  ], 'poly(rank: ${1:8}, skills: ${2:4}, tasks: ${3:8})'),
   {
     name: 'delta',
     call: true,
@@ -118,6 +122,8 @@ function adapterMethod(call: StatementCall, args: Map<string, StatementArgValue>
   const rank = args.get('rank') as number;
   const merged = (args.get('merged') as boolean | undefined) ?? false;
   switch (call.name) {
+    case 'poly':
+      return { kind: 'poly', rank, skills: args.get('skills') as number, splits: (args.get('splits') as number | undefined) ?? 1, merged };
     case 'delta':
       return { kind: 'delta', merged };
     case 'sparse':
@@ -177,9 +183,9 @@ export function checkAdapterTargets(method: AdapterMethod, r: ResolvedPath, rang
     ctx.sink.error('npas-adapter', `sparse: elements (${method.elements}) exceeds the ${smallest.elements} elements of target '${smallest.name}'`, range);
     return false;
   }
-  const unit = method.kind === 'mos' ? method.shards : undefined;
+  const unit = method.kind === 'mos' ? method.shards : method.kind === 'poly' ? method.splits : undefined;
   if (unit && widths.some((w) => w % unit !== 0)) {
-    ctx.sink.error('npas-adapter', `mos: every adapted width must be divisible by shards (${unit})`, range);
+    ctx.sink.error('npas-adapter', `${method.kind}: every adapted width must be divisible by ${method.kind === 'mos' ? 'shards' : 'splits'} (${unit})`, range);
     return false;
   }
   if (method.kind === 'vblora') {

@@ -21,6 +21,8 @@ export type AdapterMethod =
   | { readonly kind: 'aslora'; readonly rank: number; readonly groups: number; readonly merged: boolean }
   | { readonly kind: 'vblora'; readonly rank: number; readonly vectors: number; readonly length: number; readonly topK: number; readonly merged: boolean }
   | { readonly kind: 'mos'; readonly rank: number; readonly shards: number; readonly pool: number; readonly privateShards: number; readonly merged: boolean }
+  /** An inventory of `skills` LoRA modules per target mixed per task by learned logits (Polytropon; `splits` > 1: Multi-Head Routing). */
+  | { readonly kind: 'poly'; readonly rank: number; readonly skills: number; readonly splits: number; readonly merged: boolean }
   /** A full-rank residual ΔW of the weight's shape (TAPS: a task's own delta on the layers it adapts). */
   | { readonly kind: 'delta'; readonly merged: boolean }
   /** `elements` trainable entries of each target weight, the rest frozen (FISH masks), merged into the weight. */

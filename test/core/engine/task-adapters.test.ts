@@ -156,3 +156,30 @@ test('a sparse mask larger than a target is refused at the statement', () => {
   assert.match(errors[0]!.message, /elements \(2049\) exceeds the 2048 elements of target 'up'/);
   assert.deepEqual(analyze(`${MLP_BASE}\nvariant V of M { adapt body.mlp: sparse(elements: 2_048) }`).diagnostics.filter((d) => d.severity === 'error'), []);
 });
+
+// Polytropon (Ponti et al., "Combining Parameter-efficient Modules for Task-level
+// Generalisation", EACL 2023) as PEFT's PolyLayer writes it: per target, m skills of LoRA A
+// [h, m, d_in/h, r] and B [h, m, r, d_out/h] (shared by every task) and a router of
+// module_logits [T, h·m]; a token mixes its task's skills into one rank-r adapter.
+test('Polytropon: the skill inventory is shared by every task, the routing logits are each task\'s', () => {
+  const src = `${MLP_BASE}
+variant Poly of M { adapt body.mlp: poly(rank: 2, skills: 4, splits: 2, tasks: 8) }
+variant Lora of M { adapt body.mlp: lora(rank: 2) }
+`;
+  const poly = model(src, 'Poly');
+  const lora = model(src, 'Lora');
+  // 8 targets (up [64, 32] and down [32, 64] in 4 layers), each r·(d_in + d_out) = 2·96 = 192.
+  const inventory = 8n * 4n * 192n; // m = 4 skills of A and B per target
+  const perTask = 8n * 2n * 4n; // h·m = 8 logits per target
+  assert.equal(poly.params.stored, MLP_PARAMS + inventory + 8n * perTask);
+  assert.equal(poly.params.trainable, inventory + 8n * perTask);
+  assert.deepEqual(poly.tasks, { tasks: 8, perTask, shared: MLP_PARAMS + inventory });
+  // A token applies one mixed rank-2 adapter per target: effective, active and FLOPs are LoRA's.
+  assert.equal(poly.params.effective, lora.params.effective);
+  assert.equal(poly.params.effective, MLP_PARAMS + 8n * 192n);
+  assert.equal(poly.flops.decode, lora.flops.decode);
+  // splits must divide every adapted width (PEFT reshapes d_in into h blocks).
+  const bad = analyze(`${MLP_BASE}\nvariant V of M { adapt body.mlp: poly(rank: 2, skills: 4, splits: 3) }`).diagnostics.filter((d) => d.severity === 'error');
+  assert.deepEqual(bad.map((d) => d.code), ['npas-adapter']);
+  assert.match(bad[0]!.message, /divisible by splits \(3\)/);
+});
