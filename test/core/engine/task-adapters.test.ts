@@ -183,3 +183,35 @@ variant Lora of M { adapt body.mlp: lora(rank: 2) }
   assert.deepEqual(bad.map((d) => d.code), ['npas-adapter']);
   assert.match(bad[0]!.message, /divisible by splits \(3\)/);
 });
+
+// PERFT-R (Liu et al., "PERFT: Parameter-Efficient Routed Fine-Tuning for Mixture-of-Expert
+// Model", 2024): beside a frozen MoE, N bottleneck PEFT experts (d → r → d) with their own router
+// [N, d], top-K per token — written as a second, ungated MoE layer that alone trains.
+test('PERFT-R: routed bottleneck experts beside a frozen MoE, counted as an MoE of their own', () => {
+  const src = `
+model M {
+  d = 64
+  block Dec {
+    norm  = RMSNorm(d)
+    moe   = MoE(d, 32, experts: 8, top_k: 2)
+    perft = MoE(d, 4, experts: 4, top_k: 2, gated: false)
+  }
+  embed = Embedding(100, d)
+  body  = Dec * 4
+}
+variant Perft of M {
+  freeze embed, body
+  train body.perft
+}
+`;
+  const perft = model(src, 'Perft');
+  // Per layer: router 4·64 = 256 and 4 experts of down [4, 64] and up [64, 4], 4·512 = 2,048.
+  const adapters = 4n * (256n + 4n * 512n);
+  assert.equal(perft.params.trainable, adapters);
+  // Per token and layer: the router 2·64·4 and two bottleneck experts 2·(2·64·4 + 2·4·64).
+  const base = model(src, 'M');
+  assert.equal(perft.params.stored, base.params.stored);
+  const frozen = 100n * 64n + 4n * (64n + 8n * 64n + 8n * 3n * 64n * 32n);
+  assert.equal(perft.params.stored, frozen + adapters);
+  assert.equal(perft.params.active - (100n * 64n + 4n * (64n + 8n * 64n + 2n * 3n * 64n * 32n)), 4n * (256n + 2n * 512n));
+});
