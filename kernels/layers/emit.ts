@@ -116,7 +116,6 @@ export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly Pat
       return { x: down.y, width: down.width };
     }
     case 'MoE':
-      if (node.cost.weights.some((w) => w.name === 'latent_in')) throw new ExportError(`${where}: experts in a latent width (latent: …) are not supported by the ONNX exporter yet`);
       // The router's state comes from the previous MoE layer's cell, a stream the data flow does not carry.
       if (node.cost.weights.some((w) => w.name === 'router_in')) throw new ExportError(`${where}: a layer-wise recurrent router (router_rnn: …) is not supported by the ONNX exporter yet`);
       return { x: moe(ctx, node, steps, h.x!), width: h.width };

@@ -65,9 +65,20 @@ function moeIteration(ctx: EmitContext, node: LayerNode, steps: readonly PathSte
   const scores = projection(ctx, node, steps, x, 'router', weightNamed(node, 'router_bias') ? 'router_bias' : undefined).y; // [T, C·E]
   const stacked = node.cost.weights.find((w) => w.name === 'router')!.shape[0]! > experts;
   const logits = stacked ? g.op('Slice', [scores, g.ints([t * experts]), g.ints([(t + 1) * experts]), g.ints([1])], undefined, { hint: `router${t}` }) : scores; // [T, E]
+  // Nemotron 3's latent experts (latent: …): the routed experts run in the latent width, between
+  // fc1_latent_proj and fc2_latent_proj; the router and the shared experts read x itself.
+  const latent = weightNamed(node, 'latent_in') !== undefined;
+  const xr = latent ? projection(ctx, node, steps, x, 'latent_in', undefined).y : x;
+  const routed = routedExperts(ctx, node, steps, xr, logits, experts, topK, gated, act);
+  return withShared(ctx, node, steps, x, latent ? projection(ctx, node, steps, routed, 'latent_out', undefined).y : routed, gated, act);
+}
+
+/** The routed experts over `x` (their input width) with the router's logits [T, E]. */
+function routedExperts(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string, logits: string, experts: number, topK: number, gated: boolean, act: string): string {
+  const g = ctx.g;
   // Fused ops: the routed bank is one com.microsoft MoE node where that op computes exactly this
   // layer (moe-fused.ts); elsewhere (gelu, gated non-SiLU experts, standard ops) the dispatch below.
-  if (ctx.ops === 'fused' && fusedMoeCovers(node) === undefined) return withShared(ctx, node, steps, x, fusedMoe(ctx, node, steps, x, logits), gated, act);
+  if (ctx.ops === 'fused' && fusedMoeCovers(node) === undefined) return fusedMoe(ctx, node, steps, x, logits);
   const top = g.op('TopK', [logits, g.ints([topK])], { axis: { kind: 'int', value: -1 } }, { outputs: 2, hint: 'topk' });
   const topIdx = g.nodes[g.nodes.length - 1]!.outputs[1]!;
   const gates = g.op('Softmax', [top], { axis: { kind: 'int', value: -1 } }, { hint: 'gates' }); // [T, k]
@@ -82,7 +93,7 @@ function moeIteration(ctx: EmitContext, node: LayerNode, steps: readonly PathSte
     const ge = g.op('Unsqueeze', [g.op('GatherND', [gate, rows]), g.ints([1])]); // [n, 1]
     out = g.op('ScatterND', [out, rows, g.op('Mul', [ye, ge])], { reduction: { kind: 'string', value: 'add' } }, { hint: `moe${e}` });
   }
-  return withShared(ctx, node, steps, x, out, gated, act);
+  return out;
 }
 
 /**

@@ -331,9 +331,7 @@ test('unsupported schemes and layers are refused by name, not exported wrong', (
   assert.throws(() => exportModel(route, 'R', { decode: { batch: 1, past: 4 } }), (e: unknown) => e instanceof ExportError && /body: a decode step of MoR expert-choice routing is not measurable/.test(e.message));
   const conv = `model M { e = Embedding(10, 64)\n c = Conv1d(64, 64, 3, length: 8) }`;
   assert.throws(() => exportModel(conv, 'M'), (e: unknown) => e instanceof ExportError && /c: Conv1d on a token stream is not supported/.test(e.message));
-  // Qwen3-Next's parts all export (attention-gate, gated-deltanet, shared-expert-gate tests); Nemotron 3's latent experts are refused on the layer, not exported as plain ones.
-  const latent = `model L { e = Embedding(10, 16)\n m = MoE(16, 8, 4, 2, latent: 8) }`;
-  assert.throws(() => exportModel(latent, 'L'), (e: unknown) => e instanceof ExportError && /^m: experts in a latent width/.test(e.message));
+  // Qwen3-Next's parts and Nemotron 3's latent experts export (attention-gate, gated-deltanet, shared-expert-gate, moe-latent tests).
   // RMoE's recurrent router: the state between layers' routers is not a stream the data flow carries.
   const rmoe = `model R { e = Embedding(10, 16)\n m = MoE(16, 8, 4, 2, router_rnn: 4) }`;
   assert.throws(() => exportModel(rmoe, 'R'), (e: unknown) => e instanceof ExportError && /^m: a layer-wise recurrent router \(router_rnn: …\) is not supported/.test(e.message));
