@@ -88,9 +88,7 @@ export function runSubnets(argv: readonly string[], io: CliIO): number {
     io.stdout(
       `${toJson({
         model: s.model,
-        stack: s.space.stack,
-        choices: s.choices.map((c) => c.call),
-        depths: s.space.depths,
+        stacks: s.stacks.map((st) => ({ stack: st.space.stack, choices: st.choices.map((c) => c.call), depths: st.space.depths, subnets: st.subnets, stored: st.stored })),
         settings: s.settings,
         subnets: s.subnets,
         classes: result.classes,
@@ -108,8 +106,7 @@ export function runSubnets(argv: readonly string[], io: CliIO): number {
 
 function classJson(s: Supernet, c: SubnetClass): unknown {
   return {
-    depth: c.depth,
-    counts: Object.fromEntries(c.counts.flatMap((n, k) => (n > 0 ? [[s.choices[k]!.call, n]] : []))),
+    stacks: c.stacks.map((st, j) => ({ stack: st.stack, depth: st.depth, counts: Object.fromEntries(st.counts.flatMap((n, k) => (n > 0 ? [[s.stacks[j]!.choices[k]!.call, n]] : []))) })),
     subnets: c.subnets,
     params: c.params,
     flops: c.flops,
@@ -121,10 +118,14 @@ function classJson(s: Supernet, c: SubnetClass): unknown {
   };
 }
 
-/** `depth 8: expand: 2, heads: 4 ×5 + expand: 4, heads: 4 ×3`. */
+/** `body depth 8: expand: 2, heads: 4 ×5 + expand: 4, heads: 4 ×3` per elastic stack. */
 function describeClass(s: Supernet, c: SubnetClass): string {
-  const parts = c.counts.flatMap((n, k) => (n > 0 ? [`${s.choices[k]!.label} ×${n}`] : []));
-  return `depth ${c.depth}: ${parts.join(' + ')}`;
+  return c.stacks
+    .map((st, j) => {
+      const parts = st.counts.flatMap((n, k) => (n > 0 ? [`${s.stacks[j]!.choices[k]!.label} ×${n}`] : []));
+      return `${st.stack} depth ${st.depth}: ${parts.join(' + ')}`;
+    })
+    .join('; ');
 }
 
 function value(c: SubnetClass, metric: SubnetMetric): string {
@@ -144,8 +145,11 @@ function render(
 ): string {
   const lines: string[] = [];
   const o = s.settings;
-  lines.push(`${s.model}: supernet over ${s.space.stack} — ${s.choices.length} choice${s.choices.length === 1 ? '' : 's'} per instance, depths ${s.space.depths.join(', ')}   (seq ${o.seq}, batch ${o.batch}, ${o.dtype}, ${s.roofline.device})`);
-  for (const c of s.choices) lines.push(`  choice    ${c.call}`);
+  lines.push(`${s.model}: supernet over ${s.stacks.map((st) => st.space.stack).join(', ')}   (seq ${o.seq}, batch ${o.batch}, ${o.dtype}, ${s.roofline.device})`);
+  for (const st of s.stacks) {
+    lines.push(`  ${st.space.stack.padEnd(9)} ${st.choices.length} choice${st.choices.length === 1 ? '' : 's'} per instance, depths ${st.space.depths.join(', ')}: ${groupDigits(st.subnets)} subnets`);
+    for (const c of st.choices) lines.push(`    ${c.call}`);
+  }
   lines.push(`  subnets   ${groupDigits(s.subnets)} (${groupDigits(BigInt(classes))} classes: subnets whose instances choose alike in another order measure alike)`);
   lines.push(`  stored    ${groupDigits(s.stored)} parameters (the largest subnet's weights, once; smaller choices slice them)`);
   lines.push(`  feasible  ${groupDigits(feasibleSubnets)} subnets in ${groupDigits(BigInt(feasibleClasses))} classes${where ? ` where ${where}` : ''}`);

@@ -48,12 +48,18 @@ export interface SubnetQuery {
   readonly top: number;
 }
 
+/** One elastic stack of a subnet: its depth and how many instances take each choice. */
+export interface SubnetStack {
+  readonly stack: string;
+  readonly depth: number;
+  /** Instances taking each choice (the stack's `choices` order); Σ = depth. */
+  readonly counts: readonly number[];
+}
+
 /** A subnet up to the order of its instances' choices. */
 export interface SubnetClass {
-  readonly depth: number;
-  /** Instances taking each choice (supernet.choices order); Σ = depth. */
-  readonly counts: readonly number[];
-  /** Subnets in the class: depth! / ∏ counts! orderings. */
+  readonly stacks: readonly SubnetStack[];
+  /** Subnets in the class: ∏ over the stacks of depth! / ∏ counts! orderings. */
   readonly subnets: bigint;
   readonly params: { readonly stored: bigint; readonly effective: bigint; readonly active: bigint };
   /** `prefillPerToken` as an exact decimal (3 places and … where it does not terminate), `prefill` the whole prefill's. */
@@ -83,10 +89,12 @@ export const MAX_SUBNET_CLASSES = 20_000_000;
 
 const TWO_53 = 2n ** 53n;
 
-/** The classes a space has: Σ over depths of C(d + K − 1, K − 1). */
+/** The classes a supernet has: ∏ over its stacks of Σ over depths of C(d + K − 1, K − 1). */
 export function subnetClasses(s: Supernet): bigint {
-  const K = BigInt(s.choices.length);
-  return s.space.depths.reduce((sum, d) => sum + binomial(BigInt(d) + K - 1n, K - 1n), 0n);
+  return s.stacks.reduce((product, st) => {
+    const K = BigInt(st.choices.length);
+    return product * st.space.depths.reduce((sum, d) => sum + binomial(BigInt(d) + K - 1n, K - 1n), 0n);
+  }, 1n);
 }
 
 /** The query's answer, or an error naming why the space is not enumerated. */
@@ -95,56 +103,70 @@ export function enumerateSubnets(s: Supernet, q: SubnetQuery): SubnetEnumeration
   if (classes > BigInt(MAX_SUBNET_CLASSES)) {
     return { error: `${s.model}'s supernet has ${classes} subnet classes (${s.subnets} subnets); at most ${MAX_SUBNET_CLASSES} are enumerated — list fewer depths or choices` };
   }
-  const deepest = BigInt(s.space.depths[s.space.depths.length - 1]!);
-  const largest = s.rest.map((r, i) => r + deepest * s.perInstance.reduce((m, v) => (v[i]! > m ? v[i]! : m), 0n));
+  const deepestOf = s.stacks.map((st) => BigInt(st.space.depths[st.space.depths.length - 1]!));
+  const largest = s.rest.map((r, i) => s.stacks.reduce((sum, st, j) => sum + deepestOf[j]! * st.perInstance.reduce((m, v) => (v[i]! > m ? v[i]! : m), 0n), r));
   const inference = largest[MEASURED.indexOf('memory.weights')]! + largest[MEASURED.indexOf('kv')]! + largest[MEASURED.indexOf('state')]!;
   const over = largest.findIndex((v) => v >= TWO_53);
   if (over >= 0 || inference >= TWO_53) {
     return { error: `${over >= 0 ? MEASURED[over] : 'memory.inference'} of ${s.model}'s largest subnet reaches 2⁵³; such supernets are not enumerated` };
   }
-  const K = s.choices.length;
   const M = MEASURED.length;
-  const per = s.perInstance.map((v) => v.map(Number));
+  // Choice k of stack j is level offsets[j] + k of the walk; sums[l] holds the rest plus the instances of the levels before l.
+  const offsets: number[] = [];
+  let levels = 0;
+  for (const st of s.stacks) {
+    offsets.push(levels);
+    levels += st.choices.length;
+  }
+  const per = s.stacks.flatMap((st) => st.perInstance.map((v) => v.map(Number)));
   const rest = s.rest.map(Number);
   const prefillTokens = Q.toNumber(s.prefillTokens);
   const checks = q.where.map((c) => compiled(c, s));
-  const byIndex = metricReader(q.by, s);
-  const counts = new Array<number>(K).fill(0);
-  // Running sums per option level: sums[k] holds the rest plus instances of choices < k.
-  const sums = Array.from({ length: K + 1 }, () => new Float64Array(M));
+  const byIndex = SUBNET_METRICS.indexOf(q.by);
+  const counts = new Array<number>(levels).fill(0);
+  const depths = new Array<number>(s.stacks.length).fill(0);
+  const sums = Array.from({ length: levels + 1 }, () => new Float64Array(M));
   const values = new Float64Array(SUBNET_METRICS.length);
   let walked = 0;
 
-  // Pass 1: the feasible classes' metric and active parameters, in walk order.
-  const feasibleBy: number[] = [];
-  const feasibleActive: number[] = [];
-  let feasibleSubnets = 0n;
-  const factorials = factorialsUpTo(Number(deepest));
-  const multinomial = (d: number): bigint => counts.reduce((acc, n) => acc / factorials[n]!, factorials[d]!);
+  const factorials = factorialsUpTo(Math.max(...deepestOf.map(Number)));
+  const multinomial = (): bigint =>
+    s.stacks.reduce((acc, st, j) => {
+      let m = factorials[depths[j]!]!;
+      for (let k = 0; k < st.choices.length; k++) m /= factorials[counts[offsets[j]! + k]!]!;
+      return acc * m;
+    }, 1n);
 
-  const walk = (visit: (d: number) => void): void => {
-    for (const d of s.space.depths) {
-      sums[0]!.set(rest);
-      const step = (k: number, left: number): void => {
-        const from = sums[k]!;
-        if (k === K - 1) {
-          counts[k] = left;
-          const to = sums[K]!;
-          const v = per[k]!;
-          for (let i = 0; i < M; i++) to[i] = from[i]! + left * v[i]!;
-          visit(d);
-          return;
-        }
-        const to = sums[k + 1]!;
-        const v = per[k]!;
-        for (let n = 0; n <= left; n++) {
-          counts[k] = n;
-          for (let i = 0; i < M; i++) to[i] = from[i]! + n * v[i]!;
-          step(k + 1, left - n);
-        }
-      };
-      step(0, d);
-    }
+  const walk = (visit: () => void): void => {
+    sums[0]!.set(rest);
+    const stackStep = (j: number): void => {
+      if (j === s.stacks.length) {
+        visit();
+        return;
+      }
+      for (const d of s.stacks[j]!.space.depths) {
+        depths[j] = d;
+        chooseStep(j, 0, d);
+      }
+    };
+    const chooseStep = (j: number, k: number, left: number): void => {
+      const level = offsets[j]! + k;
+      const from = sums[level]!;
+      const to = sums[level + 1]!;
+      const v = per[level]!;
+      if (k === s.stacks[j]!.choices.length - 1) {
+        counts[level] = left;
+        for (let i = 0; i < M; i++) to[i] = from[i]! + left * v[i]!;
+        stackStep(j + 1);
+        return;
+      }
+      for (let n = 0; n <= left; n++) {
+        counts[level] = n;
+        for (let i = 0; i < M; i++) to[i] = from[i]! + n * v[i]!;
+        chooseStep(j, k + 1, left - n);
+      }
+    };
+    stackStep(0);
   };
   const fill = (m: Float64Array): void => {
     values[0] = m[0]!;
@@ -160,16 +182,20 @@ export function enumerateSubnets(s: Supernet, q: SubnetQuery): SubnetEnumeration
     values[10] = s.roofline.estimate(m[8]!, m[9]!).seconds;
     values[11] = s.roofline.estimate(m[10]!, m[11]!).seconds;
   };
-  const feasible = (m: Float64Array): boolean => checks.every((c) => c(m, values));
+  const feasible = (): boolean => checks.every((c) => c(values));
 
-  walk((d) => {
+  // Pass 1: the feasible classes' metric and active parameters, in walk order.
+  const feasibleBy: number[] = [];
+  const feasibleActive: number[] = [];
+  let feasibleSubnets = 0n;
+  walk(() => {
     walked++;
-    const m = sums[K]!;
+    const m = sums[levels]!;
     fill(m);
-    if (!feasible(m)) return;
-    feasibleBy.push(byIndex(m, values));
+    if (!feasible()) return;
+    feasibleBy.push(values[byIndex]!);
     feasibleActive.push(m[2]!);
-    feasibleSubnets += multinomial(d);
+    feasibleSubnets += multinomial();
   });
 
   // The best `top` and the front, as indices into the feasible classes.
@@ -188,12 +214,13 @@ export function enumerateSubnets(s: Supernet, q: SubnetQuery): SubnetEnumeration
   // Pass 2: materialise the wanted classes with exact numbers.
   let index = 0;
   if (wanted.size > 0) {
-    walk((d) => {
-      const m = sums[K]!;
-      fill(m);
-      if (!feasible(m)) return;
+    walk(() => {
+      fill(sums[levels]!);
+      if (!feasible()) return;
       const i = index++;
-      if (wanted.has(i)) found.set(i, exactClass(s, d, [...counts], multinomial(d)));
+      if (!wanted.has(i)) return;
+      const stacks = s.stacks.map((st, j) => ({ stack: st.space.stack, depth: depths[j]!, counts: counts.slice(offsets[j]!, offsets[j]! + st.choices.length) }));
+      found.set(i, exactClass(s, stacks, multinomial()));
     });
   }
   return {
@@ -207,13 +234,12 @@ export function enumerateSubnets(s: Supernet, q: SubnetQuery): SubnetEnumeration
 }
 
 /** A class's numbers from the measured bigints (never the doubles the walk summed). */
-export function exactClass(s: Supernet, depth: number, counts: readonly number[], subnets: bigint): SubnetClass {
+export function exactClass(s: Supernet, stacks: readonly SubnetStack[], subnets: bigint): SubnetClass {
   const total: bigint[] = [...s.rest];
-  counts.forEach((n, k) => s.perInstance[k]!.forEach((v, i) => (total[i] = total[i]! + BigInt(n) * v)));
+  stacks.forEach((st, j) => st.counts.forEach((n, k) => s.stacks[j]!.perInstance[k]!.forEach((v, i) => (total[i] = total[i]! + BigInt(n) * v))));
   const at = (name: (typeof MEASURED)[number]): bigint => total[MEASURED.indexOf(name)]!;
   return {
-    depth,
-    counts,
+    stacks,
     subnets,
     params: { stored: at('params.stored'), effective: at('params.effective'), active: at('params.active') },
     flops: { prefillPerToken: Q.toExactDecimalString(Q.div(Q.fromBigInt(at('flops.prefill_total')), s.prefillTokens), 3), prefill: at('flops.prefill_total'), decode: at('flops.decode') },
@@ -228,10 +254,13 @@ export function exactClass(s: Supernet, depth: number, counts: readonly number[]
   };
 }
 
-/** The variant text of one class: the stack written as runs of each choice. */
+/** The variant text of one class: each elastic stack written as runs of each choice. */
 export function subnetVariant(s: Supernet, c: SubnetClass, name: string): string {
-  const runs = c.counts.flatMap((n, k) => (n > 0 ? [`${s.choices[k]!.call} * ${n}`] : []));
-  return `variant ${name} of ${s.model} {\n  ${s.space.stack} = ${runs.join(' + ')}\n}\n`;
+  const lines = c.stacks.map((st, j) => {
+    const runs = st.counts.flatMap((n, k) => (n > 0 ? [`${s.stacks[j]!.choices[k]!.call} * ${n}`] : []));
+    return `  ${st.stack} = ${runs.join(' + ')}\n`;
+  });
+  return `variant ${name} of ${s.model} {\n${lines.join('')}}\n`;
 }
 
 /** A metric of a class: counts and bytes exact, FLOPs per token an exact decimal, latencies in seconds. */
@@ -264,23 +293,16 @@ export function classMetric(c: SubnetClass, metric: SubnetMetric): bigint | numb
   }
 }
 
-type Reader = (m: Float64Array, values: Float64Array) => number;
-
-function metricReader(metric: SubnetMetric, _s: Supernet): Reader {
-  const i = SUBNET_METRICS.indexOf(metric);
-  return (_m, values) => values[i]!;
-}
-
 /**
  * A constraint as a test on the walk's doubles. Counts and bytes are integers below 2⁵³, so the
  * test compares them with the limit rounded the right way (v ≤ L ⇔ v ≤ ⌊L⌋), exactly; flops.prefill
  * is compared as its total against the limit × tokens; latencies are floating point anyway.
  */
-function compiled(c: SubnetConstraint, s: Supernet): (m: Float64Array, values: Float64Array) => boolean {
+function compiled(c: SubnetConstraint, s: Supernet): (values: Float64Array) => boolean {
   const i = SUBNET_METRICS.indexOf(c.metric);
   if (c.metric === 'latency.prefill' || c.metric === 'latency.decode') {
     const limit = Q.toNumber(c.limit);
-    return (_m, v) => compareNumbers(v[i]!, c.op, limit);
+    return (v) => compareNumbers(v[i]!, c.op, limit);
   }
   const [index, limit] = c.metric === 'flops.prefill' ? [SUBNET_METRICS.indexOf('flops.prefill_total'), Q.mul(c.limit, s.prefillTokens)] : [i, c.limit];
   const floor = Q.floor(limit);
@@ -288,7 +310,7 @@ function compiled(c: SubnetConstraint, s: Supernet): (m: Float64Array, values: F
   const clamp = (b: bigint): number => (b > TWO_53 ? Infinity : b < -TWO_53 ? -Infinity : Number(b));
   const [lo, hi] =
     c.op === '<=' ? [-Infinity, clamp(floor)] : c.op === '<' ? [-Infinity, clamp(ceil - 1n)] : c.op === '>=' ? [clamp(ceil), Infinity] : c.op === '>' ? [clamp(floor + 1n), Infinity] : Q.isInteger(limit) ? [clamp(floor), clamp(floor)] : [Infinity, -Infinity];
-  return (_m, v) => v[index]! >= lo && v[index]! <= hi;
+  return (v) => v[index]! >= lo && v[index]! <= hi;
 }
 
 function compareNumbers(a: number, op: SubnetOp, b: number): boolean {

@@ -52,16 +52,16 @@ test('supernet: the subnet space Σ_d Kᵈ and the entangled stored parameters (
   assert.equal(s.subnets, 6n ** 6n + 6n ** 7n + 6n ** 8n);
   assert.equal(s.subnets, 2_006_208n);
   assert.equal(s.stored, REST + 8n * instanceParams(4, 4));
-  assert.deepEqual(s.choices.map((c) => c.call), [2, 3, 4].flatMap((e) => [2, 4].map((h) => `Decoder(expand: ${e}, heads: ${h})`)));
+  assert.deepEqual(s.stacks[0]!.choices.map((c) => c.call), [2, 3, 4].flatMap((e) => [2, 4].map((h) => `Decoder(expand: ${e}, heads: ${h})`)));
   assert.equal(s.rest[0], REST);
-  s.choices.forEach((_, k) => assert.equal(s.perInstance[k]![0], instanceParams([2, 3, 4][Math.floor(k / 2)]!, [2, 4][k % 2]!)));
+  s.stacks[0]!.choices.forEach((_, k) => assert.equal(s.stacks[0]!.perInstance[k]![0], instanceParams([2, 3, 4][Math.floor(k / 2)]!, [2, 4][k % 2]!)));
 });
 
 test('supernet: without a depth list the stack keeps its own depth; a single-valued list is a fixed argument', () => {
   const s = supernet(spec('expand: [2, 3], heads: [4]', ''));
-  assert.deepEqual(s.space.depths, [8]);
+  assert.deepEqual(s.stacks[0]!.space.depths, [8]);
   assert.equal(s.subnets, 2n ** 8n);
-  assert.deepEqual(s.choices.map((c) => c.call), ['Decoder(expand: 2, heads: 4)', 'Decoder(expand: 3, heads: 4)']);
+  assert.deepEqual(s.stacks[0]!.choices.map((c) => c.call), ['Decoder(expand: 2, heads: 4)', 'Decoder(expand: 3, heads: 4)']);
 });
 
 /** Every ordered subnet of a small space, measured from the formulas above. */
@@ -172,4 +172,52 @@ test('elastic: every bad argument is a located npas-elastic error', () => {
     const at = text.indexOf(statement);
     assert.ok(diags[0]!.range.start >= at && diags[0]!.range.end <= at + statement.length, `${statement}: located in the statement`);
   }
+});
+
+test('supernet over two stacks: the space is the product, the stored the sum, and the enumeration equals a brute force over both', () => {
+  const text = `d = 32
+block A(w = 2) {
+  mlp = MLP(d, w * d)
+}
+block B(h = 1) {
+  attn = Attention(d, heads: h, head_dim: 8)
+}
+model Two {
+  embed = Embedding(100, d)
+  first = A * 3
+  second = B * 2
+  head = Linear(d, 100)
+  elastic first: A(w: [1, 2, 3]) * [1, 2]
+  elastic second: B(h: [1, 2]) * [2, 3]
+}
+`;
+  const c = compile(text);
+  assert.deepEqual(c.diagnostics.map((d) => d.message), []);
+  const r = analyzeSupernet(c, 'Two', c.settings({ seq: 64 }));
+  if ('error' in r) assert.fail(r.error);
+  const s = r.supernet;
+  // MLP(d, w·d): 2·w·d² + w·d + d (biases); Attention(d, h, head_dim 8): 4·8h·d; rest: embedding, head (Linear: no bias by default).
+  const mlp = (w: number): bigint => BigInt(2 * w * 32 * 32 + w * 32 + 32);
+  const attn = (h: number): bigint => BigInt(4 * 8 * h * 32);
+  const rest = BigInt(100 * 32 + 32 * 100);
+  assert.equal(s.subnets, (3n + 9n) * (4n + 8n));
+  assert.equal(s.stored, rest + 2n * mlp(3) + 3n * attn(2));
+  const all: bigint[] = [];
+  for (const d1 of [1, 2]) for (const d2 of [2, 3]) {
+    const firsts = d1 === 1 ? [1, 2, 3].map((w) => mlp(w)) : [1, 2, 3].flatMap((a) => [1, 2, 3].map((b) => mlp(a) + mlp(b)));
+    const seconds = d2 === 2 ? [1, 2].flatMap((a) => [1, 2].map((b) => attn(a) + attn(b))) : [1, 2].flatMap((a) => [1, 2].flatMap((b) => [1, 2].map((c2) => attn(a) + attn(b) + attn(c2))));
+    for (const f of firsts) for (const g of seconds) all.push(rest + f + g);
+  }
+  assert.equal(BigInt(all.length), s.subnets);
+  const limit = rest + mlp(2) + mlp(1) + 3n * attn(1);
+  const f = parseSubnetFilter(`params.stored <= ${limit}`);
+  if ('error' in f) assert.fail(f.error);
+  const e = enumerateSubnets(s, { where: f.constraints, by: 'params.stored', top: 100 });
+  if ('error' in e) assert.fail(e.error);
+  assert.equal(e.feasibleSubnets, BigInt(all.filter((x) => x <= limit).length));
+  assert.equal(e.top[0]!.params.stored, all.reduce((m, x) => (x < m ? x : m)));
+  const emitted = subnetVariant(s, e.top[e.top.length - 1]!, 'Pick');
+  const back = compile(text + emitted);
+  assert.deepEqual(back.diagnostics.map((d) => d.message), []);
+  assert.equal(back.analysis().models.find((m) => m.name === 'Pick')!.params.stored, e.top[e.top.length - 1]!.params.stored);
 });
