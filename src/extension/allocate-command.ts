@@ -10,10 +10,12 @@
 // flow for that model.
 
 import * as vscode from 'vscode';
+import type { LanguageClient } from 'vscode-languageclient/node';
 import type { AllocationInput, AllocationPlan } from '../core/index.js';
 import { GROUPING_CHOICES, METHOD_CHOICES, budgetArgument, groupingText, parseBudgetText, planDashboardData, planMarkdown } from './allocation-view.js';
 import { ComparisonDocuments, showMarkdown } from './compare-variants.js';
 import type { DashboardController } from './dashboard-panel.js';
+import { fetchModelReports } from './model-reports.js';
 import { baseName } from './output-files.js';
 import { groupDigits } from '../core/text/number-format.js';
 
@@ -91,10 +93,17 @@ interface ModelChoice {
   readonly stored: bigint;
 }
 
-/** The models and variants of a spec (file order), for quick picks. */
-export async function modelsOf(text: string): Promise<ModelChoice[]> {
+/**
+ * The models and variants of a spec (file order), for quick picks: the language server's
+ * `npas/modelReports` of the document as it is now, so the host runs no analysis; analysed here
+ * only when no server runs or it does not hold the document.
+ */
+export async function modelsOf(document: vscode.TextDocument, client: LanguageClient | undefined): Promise<ModelChoice[]> {
+  // A document the server does not hold (not an npas one) answers version null: listed here.
+  const reports = client ? await fetchModelReports(client, document) : undefined;
+  if (reports && reports.version !== null) return reports.models.map((m) => ({ name: m.name, kind: m.kind, base: m.base ?? undefined, stored: BigInt(m.params.stored) }));
   const { analyze } = await core();
-  return analyze(text, {}).models.map((m) => ({ name: m.name, kind: m.kind, base: m.base, stored: m.params.stored }));
+  return analyze(document.getText(), {}).models.map((m) => ({ name: m.name, kind: m.kind, base: m.base, stored: m.params.stored }));
 }
 
 /** A quick pick of the file's models; skipped when it has one. */
@@ -112,7 +121,7 @@ export async function pickModel(models: readonly ModelChoice[], title: string, p
 
 const total = (input: AllocationInput): number => input.fixed + input.items.reduce((s, it) => s + it.numel * it.copies, 0);
 
-export async function allocateCommand(documents: ComparisonDocuments, log: vscode.LogOutputChannel, args: AllocateArgs, dashboard?: DashboardController): Promise<AllocateOutcome> {
+export async function allocateCommand(documents: ComparisonDocuments, log: vscode.LogOutputChannel, args: AllocateArgs, dashboard?: DashboardController, client?: () => Promise<LanguageClient | undefined>): Promise<AllocateOutcome> {
   const document = await openSpec(args.document);
   if (!document) {
     void vscode.window.showInformationMessage('NPAS: open a .npas file to allocate a parameter budget to one of its models.');
@@ -125,7 +134,7 @@ export async function allocateCommand(documents: ComparisonDocuments, log: vscod
 
   let model = args.model;
   if (model === undefined) {
-    const models = await modelsOf(text);
+    const models = await modelsOf(document, await client?.());
     if (models.length === 0) {
       void vscode.window.showInformationMessage(`NPAS: ${file} declares no model to allocate (or has errors to fix first).`);
       return { status: 'no-models' };

@@ -28,7 +28,7 @@ export interface CommandContext {
 
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
   const comparisons = new ComparisonDocuments();
-  const probes = { extensionUri: ctx.extensionUri, log: ctx.log, settings: ctx.settings, documents: comparisons, dashboard: ctx.dashboard, measurements: ctx.probeMeasurements };
+  const probes = { extensionUri: ctx.extensionUri, log: ctx.log, settings: ctx.settings, documents: comparisons, dashboard: ctx.dashboard, measurements: ctx.probeMeasurements, client: ctx.client };
   const handlers: Record<CommandId, (...args: unknown[]) => unknown> = {
     // (model?: string, document?: Uri | string, view?: ViewId): the server's code lenses pass
     // (modelName, documentUri); a model opens the Architecture view on it.
@@ -39,7 +39,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
         view: asViewId(view),
       }),
     // ({model, budget, grouping, method, document, apply, preview, dashboard}) or (model, budget, grouping, method, document, apply)
-    'npas.allocate': (...args) => allocateCommand(comparisons, ctx.log, allocateArgs(args), ctx.dashboard),
+    'npas.allocate': (...args) => allocateCommand(comparisons, ctx.log, allocateArgs(args), ctx.dashboard, ctx.client),
     // ({model, ep, seq, batch, dtype, device, runs, warmup, threads, profile, fallback, timeoutSeconds, document, preview, dashboard}) or (model, ep, document)
     'npas.runProbe': (...args) => runProbeCommand(probes, runProbeArgs(args)),
     // ({model, target, dtype, document, timeoutSeconds}) or (model, target, dtype, document)

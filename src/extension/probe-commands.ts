@@ -20,6 +20,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import type { LanguageClient } from 'vscode-languageclient/node';
 import { formatMilliseconds, groupDigits } from '../core/text/number-format.js';
 import type { CliFailureKind, CliJsonFailure, ExportOnnxJson, ProbeDType, ProbeErrorKind, ProbeParams, ProbeResult } from '../protocol/kernel-rpc.js';
 import { modelsOf, openSpec, pickModel } from './allocate-command.js';
@@ -40,6 +41,8 @@ export interface ProbeCommandContext {
   readonly dashboard?: DashboardController;
   /** Where results go for hovers and code lenses (the language server); absent: not sent. */
   readonly measurements?: ProbeMeasurementSender;
+  /** The running language server, which lists a document's models; absent: listed here. */
+  readonly client?: () => Promise<LanguageClient | undefined>;
 }
 
 type Failure = { readonly status: 'failed'; readonly kind: CliFailureKind; readonly message: string };
@@ -100,7 +103,7 @@ export async function exportOnnxCommand(ctx: ProbeCommandContext, args: ExportOn
   }
   const text = document.getText();
   const file = baseName(document.uri);
-  const model = args.model ?? (await chooseModel(text, `NPAS: export ONNX (${file})`));
+  const model = args.model ?? (await chooseModel(ctx, document, `NPAS: export ONNX (${file})`));
   if (model === undefined) return { status: 'cancelled' };
   if (model === null) return { status: 'no-models' };
   let dtype = args.dtype;
@@ -322,7 +325,7 @@ export async function runProbeCommand(ctx: ProbeCommandContext, args: RunProbeAr
   // The version whose text is probed (the server falls back on it when no fingerprint is sent).
   const version = document.version;
   const file = baseName(document.uri);
-  const model = args.model ?? (await chooseModel(text, `NPAS: run a probe (${file})`));
+  const model = args.model ?? (await chooseModel(ctx, document, `NPAS: run a probe (${file})`));
   if (model === undefined) return { status: 'cancelled' };
   if (model === null) return { status: 'no-models' };
 
@@ -467,8 +470,8 @@ function fail(ctx: ProbeCommandContext, kind: CliFailureKind, message: string): 
 }
 
 /** A model from a quick pick (skipped for one model); undefined when cancelled, null when none. */
-async function chooseModel(text: string, title: string): Promise<string | undefined | null> {
-  const models = await modelsOf(text);
+async function chooseModel(ctx: ProbeCommandContext, document: vscode.TextDocument, title: string): Promise<string | undefined | null> {
+  const models = await modelsOf(document, await ctx.client?.());
   if (models.length === 0) {
     void vscode.window.showInformationMessage('NPAS: this file declares no model (or has errors to fix first).');
     return null;
