@@ -16,7 +16,7 @@ import { GROUPING_CHOICES, METHOD_CHOICES, budgetArgument, groupingText, parseBu
 import { ComparisonDocuments, showMarkdown } from './compare-variants.js';
 import type { DashboardController } from './dashboard-panel.js';
 import { fetchModelReports } from './model-reports.js';
-import { baseName } from './output-files.js';
+import { baseName, specStem } from './output-files.js';
 import { groupDigits } from '../core/text/number-format.js';
 
 /** `npas.allocate`'s arguments as one object (positional: model, budget, grouping, method, document, apply). */
@@ -218,7 +218,7 @@ export async function allocateCommand(documents: ComparisonDocuments, log: vscod
   const variantName = freeVariantName(text, `${plan.model}_npas`);
   const variantText = emitVariant(plan, variantName);
   const markdown = planMarkdown(plan, file, variantText);
-  if (args.preview !== false) await showMarkdown(documents.set(`${file.replace(/\.npas$/, '')} — ${plan.model} plan.md`, markdown));
+  if (args.preview !== false) await showMarkdown(documents.set(`${specStem(file)} — ${plan.model} plan.md`, markdown));
   let shown = 'skipped';
   if (dashboard && args.dashboard !== false) {
     try {

@@ -10,7 +10,7 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 import type { ModelReportsResult, ModelSummaryJson } from '../protocol/lsp-extensions.js';
 import { bytes, exactCount, flops } from './format-numbers.js';
 import { fetchModelReports } from './model-reports.js';
-import { baseName } from './output-files.js';
+import { baseName, specStem } from './output-files.js';
 
 export type CompareView = 'quickPick' | 'markdown' | 'none';
 
@@ -88,7 +88,7 @@ export async function compareVariants(
   const rows = result.models.map(toRow);
   const markdown = renderMarkdown(baseName(document.uri), result, rows);
   const showTable = async (): Promise<void> => {
-    const uri = documents.set(`${baseName(document.uri).replace(/\.npas$/, '')} — variants.md`, markdown);
+    const uri = documents.set(`${specStem(baseName(document.uri))} — variants.md`, markdown);
     await showMarkdown(uri);
   };
   if (view === 'markdown') await showTable();

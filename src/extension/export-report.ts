@@ -6,7 +6,7 @@
 // The CLI and core are loaded on first use, not at activation.
 
 import * as vscode from 'vscode';
-import { baseName, confirmReplace, sibling, writeText } from './output-files.js';
+import { baseName, confirmReplace, sibling, writeText, specStem } from './output-files.js';
 import { PRECISION_SETTING_KEYS } from '../protocol/lsp-extensions.js';
 import type { AnalysisSettings } from './settings-schema.js';
 
@@ -22,7 +22,7 @@ export async function exportReport(log: vscode.LogOutputChannel, analysis: Analy
     void vscode.window.showInformationMessage('NPAS: open a .npas file to export its budget report.');
     return { status: 'no-document' };
   }
-  const stem = baseName(document.uri).replace(/\.npas$/, '') || 'spec';
+  const stem = specStem(baseName(document.uri)) || 'spec';
   const destination =
     target ??
     (await vscode.window.showSaveDialog({

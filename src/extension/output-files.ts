@@ -47,3 +47,8 @@ export function sibling(uri: vscode.Uri, name: string): vscode.Uri {
 export function baseName(uri: vscode.Uri): string {
   return uri.path.slice(uri.path.lastIndexOf('/') + 1);
 }
+
+/** A spec's file name without its `.npas` extension (`llama.npas` → `llama`), for names of files and previews made from it. */
+export function specStem(fileName: string): string {
+  return fileName.endsWith('.npas') ? fileName.slice(0, -'.npas'.length) : fileName;
+}

@@ -25,7 +25,7 @@ import { formatMilliseconds, groupDigits } from '../core/text/number-format.js';
 import type { CliFailureKind, CliJsonFailure, ExportOnnxJson, ProbeDType, ProbeErrorKind, ProbeParams, ProbeResult } from '../protocol/kernel-rpc.js';
 import { modelsOf, openSpec, pickModel } from './allocate-command.js';
 import { ComparisonDocuments, showMarkdown } from './compare-variants.js';
-import { baseName, confirmReplace, sibling } from './output-files.js';
+import { baseName, confirmReplace, sibling, specStem } from './output-files.js';
 import type { DashboardController } from './dashboard-panel.js';
 import type { ProbeMeasurementSender } from './probe-measurements.js';
 import { probeDashboardData, probeLogLines, probeMarkdown, probeMeasuredParams, probeRows, type ProbeRow } from './probe-view.js';
@@ -408,7 +408,7 @@ export async function runProbeCommand(ctx: ProbeCommandContext, args: RunProbeAr
     void vscode.window.showWarningMessage(`NPAS: !!! ${r.fallback}`);
   }
   const markdown = probeMarkdown(r, file, providerNote);
-  if (args.preview !== false) await showMarkdown(ctx.documents.set(`${file.replace(/\.npas$/, '')} — ${model} probe.md`, markdown));
+  if (args.preview !== false) await showMarkdown(ctx.documents.set(`${specStem(file)} — ${model} probe.md`, markdown));
   let shown = 'skipped';
   if (ctx.dashboard && args.dashboard !== false) {
     try {

@@ -1,0 +1,57 @@
+// Issue 11's rule, checked over the source text: no regex or string split over display or
+// source text remains in kernels/, src/core/layout/ or src/extension/ to recover meaning — facts
+// travel as typed fields (the IR, the store resolver, `--json` answers, LSP requests). Every
+// regex, split or replace left there is listed below with why it reads no meaning back from text
+// our own code rendered; a new one fails this test until it is removed or listed with its reason.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+const DIRS = ['kernels', 'src/core/layout', 'src/extension'];
+
+/** Calls that take text apart: string splits and replaces, regex tests, execs and matches, RegExp construction. */
+const SCRAPING = /\.(split|match|matchAll|replace|replaceAll|search|test|exec)\(|new RegExp\b/g;
+
+/** Each remaining use, by file: how many, and why it recovers no meaning from our own rendering. */
+const ALLOWED: Readonly<Record<string, { readonly count: number; readonly why: string }>> = {
+  'kernels/probe-client.ts': { count: 1, why: "the probe host's last stderr lines, shown as they are when it crashed (never read for meaning)" },
+  'kernels/probe-host.ts': {
+    count: 8,
+    why: "output of tools with no typed channel: nvidia-smi's CSV (GPU memory), ONNX Runtime's profile event names and its session errors (placement fallback, a provider that failed to load)",
+  },
+  'src/core/layout/structure.ts': { count: 1, why: 'a sharing statement\'s own source, whitespace collapsed to one line for the dashboard to show beside its store (displayed, never parsed)' },
+  'src/extension/format-numbers.ts': { count: 1, why: 'counts cross the protocol as exact decimal strings (typed JSON numbers cannot hold them); a per-token average is cut to its integer part' },
+  'src/extension/probe-commands.ts': { count: 2, why: "a command argument told apart as a URI or a file path; a child's last output lines shown as they are when it printed no typed answer" },
+  'src/extension/commands.ts': { count: 1, why: 'a command argument told apart as a URI (it has a scheme) or not' },
+  'src/extension/output-files.ts': { count: 1, why: "vscode.WorkspaceEdit.replace (an editor edit, not a string operation)" },
+};
+
+function sources(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(join(ROOT, dir))) {
+    const path = `${dir}/${name}`;
+    if (statSync(join(ROOT, path)).isDirectory()) out.push(...sources(path));
+    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) out.push(path);
+  }
+  return out;
+}
+
+/** The text of a file with its comments blanked (a comment may mention `.split(`). */
+function code(file: string): string {
+  return readFileSync(join(ROOT, file), 'utf8').replace(/\/\*[\s\S]*?\*\/|(^|[^:'"`])\/\/[^\n]*/g, (m, lead: string | undefined) => (lead ?? '') + ' '.repeat(m.length - (lead ?? '').length));
+}
+
+test('no regex or string split over display or source text in kernels/, src/core/layout/, src/extension/ beyond the listed, explained uses', () => {
+  const found: Record<string, number> = {};
+  for (const dir of DIRS) {
+    for (const file of sources(dir)) {
+      const n = [...code(file).matchAll(SCRAPING)].length;
+      if (n > 0) found[file] = n;
+    }
+  }
+  const allowed = Object.fromEntries(Object.entries(ALLOWED).map(([f, a]) => [f, a.count]));
+  assert.deepEqual(found, allowed, 'a use was added (remove it, or list it with why it reads no meaning back) or removed (lower its count)');
+});
