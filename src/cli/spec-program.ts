@@ -5,7 +5,7 @@
 // imports relative to the same working folder, so every path printed is one the user can open.
 
 import { dirname, join, normalize } from 'node:path';
-import { compile, lineColumn, ParsedSources, type Compilation, type Diagnostic } from '../core/index.js';
+import { compile, LineIndex, ParsedSources, type Compilation, type Diagnostic } from '../core/index.js';
 import type { CliIO } from './io.js';
 import { readSpec } from './commands/read-spec.js';
 import { readTextFile } from './read-text-file.js';
@@ -42,8 +42,18 @@ export function specProgram(path: string, text: string, readFile: (path: string)
 /** Where a diagnostic lies, as `FILE:LINE:COL` (the spec's path as given, or an imported file's). */
 export function diagnosticLocation(spec: SpecProgram, d: Diagnostic): string {
   const imported = spec.compilation.imported.find((f) => f.source === d.source);
-  const { line, column } = lineColumn(imported?.text ?? spec.text, d.range.start);
+  const { line, column } = lineIndexOf(spec, imported?.source, imported?.text ?? spec.text).lineColumn(d.range.start);
   return `${imported?.source ?? spec.path}:${line}:${column}`;
+}
+
+/** Each file's line index, built once per program: a spec may have an error on every line. */
+const lineIndexes = new WeakMap<SpecProgram, Map<unknown, LineIndex>>();
+function lineIndexOf(spec: SpecProgram, source: unknown, text: string): LineIndex {
+  let byFile = lineIndexes.get(spec);
+  if (!byFile) lineIndexes.set(spec, (byFile = new Map()));
+  let index = byFile.get(source);
+  if (!index) byFile.set(source, (index = new LineIndex(text)));
+  return index;
 }
 
 /** A diagnostic as `npas check` prints it: `FILE:LINE:COL: error|warning CODE: message`. */
