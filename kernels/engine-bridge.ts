@@ -6,7 +6,9 @@
 //
 // It reads the core only through its public surface (src/core/index.ts).
 
-import { compile, mainWeight, nodeAt, type Compilation, type PathStep } from '../src/core/index.js';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { compile, mainWeight, nodeAt, ParsedSources, type Compilation, type PathStep } from '../src/core/index.js';
 import type { AnalysisOptions, ArchitectureModel, Diagnostic, ModelMember, ModelReport, PatternStep, ResolvedSharing } from '../src/core/index.js';
 
 export { mainWeight };
@@ -45,6 +47,22 @@ export interface HeadSharePlan {
   readonly layers: readonly (readonly PathStep[])[];
   readonly heads: number;
   readonly qkvo: boolean;
+}
+
+/**
+ * A spec's text compiled as the file at `path`, its imports read from disk relative to it
+ * (docs/language.md, "Imports"), as the CLI reads a spec; without a path, the text alone.
+ */
+export function compileSpec(text: string, path: string | undefined): Compilation {
+  if (path === undefined) return compile(text);
+  const read = (file: string): string | undefined => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  return compile(text, { source: path, imports: { read, resolve: (importer, imported) => join(dirname(importer), imported), cache: new ParsedSources() } });
 }
 
 /** Compiles `text` (or takes its compilation) and returns model `name` (or the only model); throws ExportError on errors. */

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { KERNEL_RPC, type HostInfo, type JsonRpcRequest, type JsonRpcResponse, type Measurement, type ProbeErrorKind, type ProbeParams, type ProbeProgress, type ProbeResult } from '../src/protocol/kernel-rpc.js';
 import { ExportError, exportModel, onnxBytes, writeOnnx, type ExportResult } from './export.js';
-import { loadModel } from './engine-bridge.js';
+import { compileSpec, loadModel } from './engine-bridge.js';
 import { availableMemory, memoryRefusal, probeMemoryEstimate } from './probe-memory.js';
 import { watchParent, type ParentWatchdog } from './parent-watchdog.js';
 import { defaultFill, type WeightFill } from './graph-builder.js';
@@ -199,6 +199,8 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
   const device = p.device ?? (p.ep === 'cuda' ? 'H100' : 'CPU');
   // One set of engine settings for the pre-check, both exports and the roofline beside the measurements.
   const analysis = { seq: p.seq, srcSeq: p.srcSeq, batch: p.batch, dtype: p.dtype, device };
+  // Compiled once, its imports followed from the spec's file (a multi-file spec probes as the CLI reads it).
+  const spec = compileSpec(p.specText, p.specPath);
   progress({ stage: 'export', message: `exporting ${p.model} (${p.dtype})` });
   const t0 = performance.now();
   let exported: ExportResult;
@@ -213,7 +215,7 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
   if (!p.ignoreMemory) {
     let refusal: string | undefined;
     try {
-      const report = loadModel(p.specText, p.model, analysis).report;
+      const report = loadModel(spec, p.model, analysis).report;
       refusal = memoryRefusal(p.model, p.dtype, probeMemoryEstimate(report), availableMemory());
     } catch (e) {
       if (e instanceof ExportError) throw new ProbeFailure('spec', e.message);
@@ -222,7 +224,7 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
     if (refusal) throw new ProbeFailure('memory', refusal);
   }
   try {
-    exported = exportModel(p.specText, p.model, { dtype: p.dtype, ops: p.ops ?? 'fused', generation: p.generation, fill, analysis });
+    exported = exportModel(spec, p.model, { dtype: p.dtype, ops: p.ops ?? 'fused', generation: p.generation, fill, analysis });
   } catch (e) {
     if (e instanceof ExportError) throw new ProbeFailure('spec', e.message);
     throw e;
@@ -329,7 +331,7 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
     let decodeUnavailable: string | undefined;
     let decodeCacheElements = 0n;
     try {
-      let dec = exportModel(p.specText, p.model, { dtype: p.dtype, generation: p.generation, ops: p.ops ?? 'fused', fill, decode: { batch: p.batch, past: p.seq }, analysis });
+      let dec = exportModel(spec, p.model, { dtype: p.dtype, generation: p.generation, ops: p.ops ?? 'fused', fill, decode: { batch: p.batch, past: p.seq }, analysis });
       if (dec.maxSeq !== undefined && p.seq + 1 > dec.maxSeq) throw new ExportError(`the position table has ${dec.maxSeq} positions; a decode step at context ${p.seq} needs ${p.seq + 1}`);
       decodeCacheElements = dec.kvCacheElements;
       progress({ stage: 'measure', message: `decode step: session with a KV cache of ${p.seq} positions` });

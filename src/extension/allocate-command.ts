@@ -17,6 +17,7 @@ import { ComparisonDocuments, showMarkdown } from './compare-variants.js';
 import type { DashboardController } from './dashboard-panel.js';
 import { fetchModelReports } from './model-reports.js';
 import { baseName, specStem } from './output-files.js';
+import { compileDocument } from './spec-compilation.js';
 import { groupDigits } from '../core/text/number-format.js';
 
 /** `npas.allocate`'s arguments as one object (positional: model, budget, grouping, method, document, apply). */
@@ -102,8 +103,8 @@ export async function modelsOf(document: vscode.TextDocument, client: LanguageCl
   // A document the server does not hold (not an npas one) answers version null: listed here.
   const reports = client ? await fetchModelReports(client, document) : undefined;
   if (reports && reports.version !== null) return reports.models.map((m) => ({ name: m.name, kind: m.kind, base: m.base ?? undefined, stored: BigInt(m.params.stored) }));
-  const { analyze } = await core();
-  return analyze(document.getText(), {}).models.map((m) => ({ name: m.name, kind: m.kind, base: m.base, stored: m.params.stored }));
+  // Its imports followed, as the server follows them: a file of variants lists a library's models too.
+  return (await compileDocument(document)).analysis({}).models.map((m) => ({ name: m.name, kind: m.kind, base: m.base, stored: m.params.stored }));
 }
 
 /** A quick pick of the file's models; skipped when it has one. */
@@ -131,6 +132,8 @@ export async function allocateCommand(documents: ComparisonDocuments, log: vscod
   const text = document.getText();
   const version = document.version;
   const file = baseName(document.uri);
+  // Its imports followed: a file of variants allocates a library's model as the CLI does.
+  const compilation = await compileDocument(document);
 
   let model = args.model;
   if (model === undefined) {
@@ -142,7 +145,7 @@ export async function allocateCommand(documents: ComparisonDocuments, log: vscod
     model = await pickModel(models, `NPAS: allocate parameters (${file})`);
     if (model === undefined) return { status: 'cancelled' };
   }
-  const arch = readArchitecture(text, model);
+  const arch = readArchitecture(compilation, model);
   if (!arch.ok) return refuse(log, arch.message);
   const input = arch.input;
   const stored = total(input);

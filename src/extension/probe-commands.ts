@@ -24,6 +24,7 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 import { formatMilliseconds, groupDigits } from '../core/text/number-format.js';
 import type { CliFailureKind, CliJsonFailure, ExportOnnxJson, ProbeDType, ProbeErrorKind, ProbeParams, ProbeResult } from '../protocol/kernel-rpc.js';
 import { modelsOf, openSpec, pickModel } from './allocate-command.js';
+import { savedSpecPath } from './spec-compilation.js';
 import { ComparisonDocuments, showMarkdown } from './compare-variants.js';
 import { baseName, confirmReplace, sibling, specStem } from './output-files.js';
 import type { DashboardController } from './dashboard-panel.js';
@@ -139,8 +140,9 @@ export async function exportOnnxCommand(ctx: ProbeCommandContext, args: ExportOn
     async (progress, token): Promise<ExportOnnxOutcome> => {
       progress.report({ message: 'building the graph in a child process…' });
       const scratch = mkdtempSync(join(tmpdir(), 'npas-export-'));
-      const spec = join(scratch, file.endsWith('.npas') ? file : `${file}.npas`);
-      writeFileSync(spec, text);
+      // The saved file itself, so its imports resolve; unsaved text goes through a scratch copy.
+      const spec = savedSpecPath(document) ?? join(scratch, file.endsWith('.npas') ? file : `${file}.npas`);
+      if (spec.startsWith(scratch)) writeFileSync(spec, text);
       const t0 = Date.now();
       try {
         const run = await runChild(cli, ['export-onnx', spec, '--model', model, '-o', target.fsPath, '--dtype', dtype, '--json'], timeoutMs, either(token, args.token));
@@ -369,8 +371,9 @@ export async function runProbeCommand(ctx: ProbeCommandContext, args: RunProbeAr
       const t0 = Date.now();
       const tick = setInterval(() => progress.report({ message: `export, session and timed runs in the probe host… ${Math.round((Date.now() - t0) / 1000)} s` }), 1000);
       const scratch = mkdtempSync(join(tmpdir(), 'npas-probe-'));
-      const spec = join(scratch, file.endsWith('.npas') ? file : `${file}.npas`);
-      writeFileSync(spec, text);
+      // The saved file itself, so its imports resolve; unsaved text goes through a scratch copy.
+      const spec = savedSpecPath(document) ?? join(scratch, file.endsWith('.npas') ? file : `${file}.npas`);
+      if (spec.startsWith(scratch)) writeFileSync(spec, text);
       argv[1] = spec;
       try {
         // The CLI's probe client enforces the deadline itself; this one is the backstop.

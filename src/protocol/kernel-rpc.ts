@@ -26,6 +26,8 @@ export type GenerationMode = 'materialised' | 'live';
 export interface ProbeParams {
   /** The `.npas` source and the model or variant to probe. */
   readonly specText: string;
+  /** The spec's file, when it has one: its imports are read from disk relative to it (absent: imports are reported, not followed). */
+  readonly specPath?: string;
   readonly model: string;
   readonly ep: ExecutionProviderName;
   /** With ep 'cuda': run on CPU when CUDA is unavailable (reported loudly) instead of failing. */

@@ -5,6 +5,7 @@
 // provider says how to install one. Exit 0 measured, 2 usage or spec error, 3 provider
 // missing, 4 the probe failed (session, run, timeout, crash), 130 cancelled (Ctrl-C).
 
+import { resolve } from 'node:path';
 import { findDevice, DEVICE_NAMES } from '../../core/index.js';
 import type { ProbeParams, ProbeResult } from '../../protocol/kernel-rpc.js';
 import { runProbe } from '../../../kernels/probe-client.js';
@@ -73,6 +74,8 @@ async function probe(argv: readonly string[], io: CliIO, hooks: ProbeCommandHook
   const text = readSpec(positionals[0]!, io);
   const params: ProbeParams = {
     specText: text,
+    // Its imports are read relative to the spec's file, as every command reads a spec.
+    specPath: resolve(positionals[0]!),
     model: model ?? '',
     ep,
     dtype,
