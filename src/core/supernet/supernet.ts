@@ -73,6 +73,9 @@ export interface Supernet {
 
 export type SupernetResult = { readonly supernet: Supernet } | { readonly error: string };
 
+/** Choices measured per supernet, over all its stacks: each is three variants of the model in one compilation. */
+export const MAX_MEASURED_CHOICES = 1024;
+
 /** Statements other than these change how a stack's instances relate; a supernet refuses them on its stacks. */
 const NEUTRAL_KEYWORDS: ReadonlySet<string> = new Set(['elastic', 'param', 'precision', 'freeze', 'train']);
 
@@ -104,6 +107,8 @@ export function analyzeSupernet(compilation: Compilation, modelName: string, set
     if (touched) return { error: `'${touched.stack}' is both elastic and under a \`${statement.keyword}${statement.modifier ? ` ${statement.modifier.text}` : ''}\` statement: a supernet's instances are its own (weight sharing inside the stack is not measured per subnet)` };
   }
   const choicesOf = spaces.map(instanceChoices);
+  const measuredChoices = choicesOf.reduce((n, c) => n + c.length, 0);
+  if (measuredChoices > MAX_MEASURED_CHOICES) return { error: `${modelName}'s elastic stacks have ${measuredChoices} choices in all; at most ${MAX_MEASURED_CHOICES} are measured (each takes three compilations of the model)` };
   const probes = spaces.flatMap((space, j) =>
     choicesOf[j]!.flatMap((c, k) => [1, 2, 3].map((n) => ({ name: `__npas_subnet_${j}_${k}_${n}`, text: `variant __npas_subnet_${j}_${k}_${n} of ${modelName} {\n  ${space.stack} = ${c.call} * ${n}\n}\n` }))),
   );

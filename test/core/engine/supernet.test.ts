@@ -221,3 +221,14 @@ model Two {
   assert.deepEqual(back.diagnostics.map((d) => d.message), []);
   assert.equal(back.analysis().models.find((m) => m.name === 'Pick')!.params.stored, e.top[e.top.length - 1]!.params.stored);
 });
+
+test('supernet: more than 1,024 choices over all elastic stacks are refused before any is compiled', () => {
+  const stacks = Array.from({ length: 5 }, (_, i) => `  s${i} = Decoder * 2\n  elastic s${i}: Decoder(expand: [${Array.from({ length: 16 }, (_, k) => k + 1).join(', ')}], heads: [${Array.from({ length: 16 }, (_, k) => k + 1).join(', ')}]) * [1, 2]\n`).join('');
+  const text = spec('expand: [2]', '[2]').replace('model Net {\n', `model Net {\n${stacks}`);
+  const c = compile(text);
+  assert.deepEqual(c.diagnostics.map((d) => d.message), []);
+  const t0 = performance.now();
+  const r = analyzeSupernet(c, 'Net', c.settings({}));
+  assert.ok('error' in r && /1281 choices in all; at most 1024/.test(r.error), 'error' in r ? r.error : 'analysed');
+  assert.ok(performance.now() - t0 < 2_000, 'refused without compiling the probes');
+});
