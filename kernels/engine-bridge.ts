@@ -82,6 +82,10 @@ export function loadModel(source: string | Compilation, name: string | undefined
   // tiled P times, prefix K/V concatenated in front of every cache): not built yet, so refused
   // rather than exported with fewer initializer elements than params.stored.
   if (model.parallel) throw new ExportError(`'${chosen}' runs as ${model.parallel.streams} parallel streams (\`parallel\`); the ONNX exporter does not build parallel streams yet — export its base model`);
+  // Token smashing changes how often members run, not what they compute: a graph of the members in
+  // sequence would run the smashed ones over every token (and a compositional embedder's key and
+  // value inputs are wider than the stream). Refused by name rather than probed at the wrong count.
+  if (model.smashed.length > 0) throw new ExportError(`'${chosen}' runs ${model.smashed.map((s) => s.member).join(', ')} over smashed positions (\`smash\`); the ONNX exporter does not build token smashing — export the model without the statement`);
   const sharing = model.sharing;
 
   const tieMain = new Map<string, { pattern: readonly PatternStep[]; weight: string | undefined }>();

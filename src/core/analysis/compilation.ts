@@ -41,6 +41,7 @@ import { readMaxContext } from './max-context.js';
 import { ModelWalker, reportOf, WalkBudgetSpent, type WalkResult } from './walk.js';
 import * as Q from '../numbers/rational.js';
 import { resolveParallel, type ParallelStreams } from './parallel-streams.js';
+import { resolveSmash, type SmashedMember } from './token-smashing.js';
 import { measurePlan, preparePlan, type PreparedPlan } from '../plans/plan-declaration.js';
 import { pipelineModel } from '../plans/pipeline-units.js';
 import { sharedStores } from '../plans/shared-stores.js';
@@ -93,6 +94,8 @@ export interface CompiledModel {
   readonly parameterization: Parameterization | undefined;
   /** The `parallel` statement: P streams over the same weights (absent when the model declares none). */
   readonly parallel: ParallelStreams | undefined;
+  /** The members a `smash` statement runs over smashed positions (token smashing), in statement order. */
+  readonly smashed: readonly SmashedMember[];
   /** The constraints of every `budget` block naming this model, in file order. */
   readonly budget: readonly PreparedConstraint[];
   /** Every `plan` declaration naming this model, in file order (docs/plans.md). */
@@ -352,6 +355,7 @@ export class Compilation {
       latency: metrics.latency,
       routing: metrics.routing,
       ...(m.parallel ? { parallel: parallelReport(m.parallel) } : {}),
+      ...(m.smashed.length > 0 ? { smashed: m.smashed.map((x) => ({ member: x.member, tokensPerEntry: Q.toDecimalString(x.tokensPerEntry) })) } : {}),
       pools: metrics.pools,
       ...(m.tasks ? { tasks: m.tasks } : {}),
       budgets: [],
@@ -453,7 +457,11 @@ function walkModel(m: EvaluatedModel, ctx: EvalContext): CompiledModel | undefin
   const encoders = classifyEncoders(results.map((r) => r.totals));
   const parallel = resolveParallel(m.statements, m.members, results.map((r) => r.totals), m.declaration.range, ctx);
   const streamsOf = (i: number): number => (parallel && i < parallel.mergeIndex ? parallel.streams : 1);
-  const memberTotals: MemberTotals[] = results.map((r, i) => ({ totals: r.totals, encoder: encoders[i]!, streams: streamsOf(i) }));
+  const smashed = resolveSmash(m.statements, m.members, results.map((r) => r.totals), encoders, m.declaration.range, ctx);
+  const memberTotals: MemberTotals[] = results.map((r, i) => {
+    const smash = smashed.get(i)?.tokensPerEntry;
+    return { totals: r.totals, encoder: encoders[i]!, streams: streamsOf(i), ...(smash ? { smash } : {}) };
+  });
   const extra = parallel ? [parallel.own] : [];
   const whole = wholeOf([...results.map((r) => r.totals), ...extra], sharing);
   // Per-task adapters: the same model with one task per adapter splits stored into shared and per task.
@@ -476,12 +484,7 @@ function walkModel(m: EvaluatedModel, ctx: EvalContext): CompiledModel | undefin
     statements: m.statements,
     memberTotals,
     memberTotalsByRole: [
-      ...[false, true].flatMap((encoder) =>
-        [...new Set(memberTotals.map((t) => t.streams ?? 1))].flatMap((streams) => {
-          const same = memberTotals.filter((t) => t.encoder === encoder && (t.streams ?? 1) === streams);
-          return same.length === 0 ? [] : [{ encoder, streams, totals: sumTotals(same.map((t) => t.totals)) }];
-        }),
-      ),
+      ...groupByRole(memberTotals),
       ...(parallel ? [{ encoder: false, streams: 1, totals: parallel.own }] : []),
     ],
     whole,
@@ -491,6 +494,7 @@ function walkModel(m: EvaluatedModel, ctx: EvalContext): CompiledModel | undefin
     precision: readModelPrecision(m.statements.map((s) => s.statement), ctx.sink),
     maxContext: readMaxContext(m.statements, m.declaration.range, ctx),
     parallel,
+    smashed: [...smashed.values()],
     budget: [],
     plans: [],
     resolve: (path) => ctx.quietly(() => resolvePath(path, m.members, m.scope, ctx)),
@@ -509,6 +513,26 @@ function warnMixedUnits(m: EvaluatedModel, ctx: EvalContext): void {
     `${mixed.perSample.layerKind} counts per sample (over its declared input size), but ${m.name} is a token model (it has ${mixed.token.layerKind}): its totals would add one sample's convolution to one token's projections, and they are reported per sample${lengthHint}`,
     at,
   );
+}
+
+/**
+ * Members summed per role: encoder or not, streams, and tokens per position (a smashed member's
+ * positions differ from the tokens). The metrics' terms depend on these alone.
+ */
+function groupByRole(members: readonly MemberTotals[]): MemberTotals[] {
+  const groups = new Map<string, MemberTotals[]>();
+  for (const t of members) {
+    const key = `${t.encoder}|${t.streams ?? 1}|${t.smash ? `${t.smash.num}/${t.smash.den}` : ''}`;
+    const same = groups.get(key);
+    if (same) same.push(t);
+    else groups.set(key, [t]);
+  }
+  // Decoder-side roles first, as the members are ordered; then encoders.
+  const roles = [...groups.values()].sort((a, b) => Number(a[0]!.encoder) - Number(b[0]!.encoder));
+  return roles.map((same) => {
+    const first = same[0]!;
+    return { encoder: first.encoder, streams: first.streams ?? 1, ...(first.smash ? { smash: first.smash } : {}), totals: sumTotals(same.map((t) => t.totals)) };
+  });
 }
 
 /** What the report says of a model's parallel streams. */

@@ -11,6 +11,7 @@ import { resolvePrecision } from './precision.js';
 import type { AnalysisOptions, ExpertPoolReport, FlopsReport, LatencyEstimate, LatencyReport, MemoryReport, RoutedBankReport } from './report-types.js';
 import { reachOf } from './kv-reach.js';
 import { expectedDistinct } from './routing.js';
+import { smashedPositions } from './token-smashing.js';
 import type { AttentionEntry, PoolUse, Totals } from './totals.js';
 
 /** Totals of one top-level member, and whether it is an encoder (runs over the source once). */
@@ -19,6 +20,11 @@ export interface MemberTotals {
   readonly encoder: boolean;
   /** Times the member runs per token: P before a `parallel` statement's merge, else 1 (default). */
   readonly streams?: number;
+  /**
+   * Average tokens per position of a smashed member (`smash`, token-smashing.ts): it runs over
+   * ⌈S / r⌉ positions and caches one KV entry per position; absent (1) when not smashed.
+   */
+  readonly smash?: Q.Rational;
 }
 
 /** What the metrics need of a `parallel` statement (analysis/parallel-streams.ts). */
@@ -184,10 +190,21 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
   let stateElements = 0n;
   let stateFixedBits = 0n;
   const prefix = parallel?.prefixTokens ?? 0;
-  const sharing = promptSharing(S, options.sharedPrefix);
-  const k = sharing.continuations;
+  const unsmashed = promptSharing(S, options.sharedPrefix);
+  const k = unsmashed.continuations;
+  // Decode-step weight reads a smashed member skips: it runs once per r generated tokens.
+  let smashedNotRead = Q.ZERO;
   for (const m of members) {
     const t = m.totals;
+    // A smashed member (token smashing) sees the S tokens, and the shared prompt, as ⌈· / r⌉
+    // positions: its weights run, its attention attends and its cache holds per position.
+    const r = m.smash;
+    const positions = r === undefined ? S : smashedPositions(S, r);
+    const sharing = r === undefined ? unsmashed : promptSharing(positions, options.sharedPrefix && { ...options.sharedPrefix, tokens: smashedPositions(options.sharedPrefix.tokens, r) });
+    const perGenerated = r === undefined ? Q.ONE : Q.div(Q.ONE, r);
+    if (r !== undefined && !m.encoder) smashedNotRead = Q.add(smashedNotRead, Q.mul(Q.sub(Q.ONE, perGenerated), Q.sub(t.active, Q.fromBigInt(t.embeddingParams))));
+    // Activations are saved per position: per token of the unsmashed sequence, positions/tokens of them.
+    const positionShare = r === undefined ? Q.ONE : Q.rational(BigInt(sharing.processed), BigInt(unsmashed.processed));
     const tokens = m.encoder ? src : sharing.processed;
     const trainableShare = Q.isZero(t.flops) ? Q.ZERO : Q.div(t.trainableFlops, t.flops);
     // Per-stream members: P× in decode; P× in prefill, training and the cache unless the
@@ -201,8 +218,8 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
     const decodeStart = decode;
     const attentionStart = prefillAttention;
     const kvStart = kvElements;
-    activation = Q.add(activation, Q.mul(t.activation, prefillCopies));
-    maskElements = Q.add(maskElements, Q.mul(t.maskElements, prefillCopies));
+    activation = Q.add(activation, Q.mul(Q.mul(t.activation, positionShare), prefillCopies));
+    maskElements = Q.add(maskElements, Q.mul(Q.mul(t.maskElements, positionShare), prefillCopies));
     stateElements += t.state.elements * BigInt(shared ? 1 : streams);
     stateFixedBits += t.state.fixedBits * BigInt(shared ? 1 : streams);
     if (perSample) {
@@ -237,18 +254,20 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
         // A chunked layer's cache and a decode step's keys are capped at one chunk, as a window's are.
         const c = e.info.chunk;
         prefillAttention = Q.add(prefillAttention, Q.mul(per, Q.fromBigInt(sharing.keys((s) => chunkedKeys(s, c)))));
-        if (!m.encoder) decode = Q.add(decode, Q.mul(decodePer, Q.fromInt(Math.min(S, c) * k)));
-        kvElements = Q.add(kvElements, Q.mul(e.producers, Q.fromBigInt(sharing.cached(cachedTokens(e, S)) * big(e.info.kvElementsPerToken))));
+        if (!m.encoder) decode = Q.add(decode, Q.mul(decodePer, Q.fromInt(Math.min(positions, c) * k)));
+        kvElements = Q.add(kvElements, Q.mul(e.producers, Q.fromBigInt(sharing.cached(cachedTokens(e, positions)) * big(e.info.kvElementsPerToken))));
       } else if (e.info.causal) {
         prefillAttention = Q.add(prefillAttention, Q.mul(per, Q.fromBigInt(sharing.keys((s) => causalKeys(s, w)))));
-        if (!m.encoder) decode = Q.add(decode, Q.mul(decodePer, Q.fromInt(Math.min(S, w ?? S) * k)));
-        kvElements = Q.add(kvElements, Q.mul(e.producers, Q.fromBigInt(sharing.cached(cachedTokens(e, S)) * big(e.info.kvElementsPerToken))));
+        if (!m.encoder) decode = Q.add(decode, Q.mul(decodePer, Q.fromInt(Math.min(positions, w ?? positions) * k)));
+        kvElements = Q.add(kvElements, Q.mul(e.producers, Q.fromBigInt(sharing.cached(cachedTokens(e, positions)) * big(e.info.kvElementsPerToken))));
       } else {
         // Bidirectional self-attention: every token sees the whole (windowed) sequence; no cache.
         prefillAttention = Q.add(prefillAttention, Q.mul(per, Q.fromBigInt(big(tokens) * big(Math.min(tokens, w ?? tokens)))));
-        if (!m.encoder) decode = Q.add(decode, Q.mul(decodePer, Q.fromInt(Math.min(S, w ?? S) * k)));
+        if (!m.encoder) decode = Q.add(decode, Q.mul(decodePer, Q.fromInt(Math.min(positions, w ?? positions) * k)));
       }
     }
+    // A decode step of a smashed member produces r tokens: per generated token, 1/r of it.
+    if (r !== undefined) decode = Q.add(decodeStart, Q.mul(Q.sub(decode, decodeStart), perGenerated));
     if (streams > 1) {
       const scaled = (start: Q.Rational, end: Q.Rational, copies: Q.Rational): Q.Rational => Q.add(start, Q.mul(Q.sub(end, start), copies));
       prefillWeights = scaled(prefillStart, prefillWeights, prefillCopies);
@@ -266,7 +285,7 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
   // Generation (SSN templates, MASA atoms) runs once per step: forward 2 FLOPs per MAC, backward twice that.
   const generationPerStep = 6n * whole.generationMacs;
   // Tokens a step computes and saves activations for (the prompt once per sequence).
-  const tokensPerStep = perSample ? B : B * big(sharing.processed);
+  const tokensPerStep = perSample ? B : B * big(unsmashed.processed);
   // Training = forward + input gradients (the weight operations once more, attention twice)
   // + weight gradients of the trainable weights only: 3 × forward when everything trains,
   // about 2 × forward for a frozen base with adapters.
@@ -318,7 +337,7 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
   // times) except embedding tables, of which it reads one row per token, plus the KV cache. In an
   // encoder-decoder it runs the decoder alone: the encoder ran once over the source and the
   // cross-attention K/V projections once per source token, both cached with the KV.
-  let notRead = whole.crossKvActive;
+  let notRead = Q.add(whole.crossKvActive, smashedNotRead);
   for (const m of members) if (m.encoder && !perSample) notRead = Q.add(notRead, Q.sub(m.totals.active, Q.fromBigInt(m.totals.embeddingParams)));
   // A routed bank (MoE experts) is read once per copy any token of the batch chose: at batch B,
   // E·(1 − (1 − k/E)^B) copies in expectation rather than the k one token uses (routing.ts).

@@ -255,6 +255,11 @@ export interface ModelReport {
   readonly routing: readonly RoutedBankReport[];
   /** The `parallel` statement's streams; absent without one. */
   readonly parallel?: ParallelReport;
+  /**
+   * Members run over smashed positions (`smash MEMBERS: tokens(r)`, token smashing): r tokens per
+   * position and KV entry on average, as a decimal; absent without a `smash` statement.
+   */
+  readonly smashed?: readonly { readonly member: string; readonly tokensPerEntry: string }[];
   /** Expert pools shared across layers (`share experts`) and what a decode step touches of them; empty without. */
   readonly pools: readonly ExpertPoolReport[];
   /** With per-task adapters (`tasks: T`): stored = shared + tasks × perTask. */

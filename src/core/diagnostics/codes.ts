@@ -57,6 +57,7 @@ export const DIAGNOSTIC_CODES = {
   'npas-factorize-shape': 'Tensor-train or MPO modes that do not multiply to a factorised weight\'s output or input width.',
   'npas-factorize-target': 'A `factorize` path with no matmul weight under it.',
   'npas-factorize-larger': 'A factorisation whose factors hold at least as many numbers as the dense weight (a warning: it is counted as written).',
+  'npas-smash': 'A malformed token-smashing declaration (`smash MEMBERS: tokens(r)`): r below 1, a path that is not a top-level member, a member counted per sample or on the encoder side, a member smashed twice in one declaration.',
   'npas-parallel': 'A malformed parallel-streams declaration (`parallel streams(P, …)`, `parallel workers(P)`): bad count or argument, an unknown merge member, a second declaration.',
   'npas-halt': 'A malformed halting declaration (`route STACK: halt(expected_depth: D)`): a depth outside [1, steps], more steps than the stack has instances, reach probabilities that increase or do not start at 1, a stack routed twice.',
 

@@ -6,6 +6,7 @@ import { compile, type Compilation, type CompiledModel } from '../analysis/compi
 import type { ModelMember, ModuleNode } from '../model/module-tree.js';
 import type { AdapterMethod, PatternStep } from '../sharing/declarations.js';
 import { describeFactorMethod } from '../sharing/factorization.js';
+import * as Q from '../numbers/rational.js';
 import { groupDigits } from '../text/number-format.js';
 import { LAYER_KINDS } from '../layers/registry.js';
 import { layerClassesOf, orderClasses, type LayerClass } from './layer-classes.js';
@@ -83,7 +84,9 @@ function describe(m: CompiledModel, text: string): StructureData {
         for (let i = 0; i < length; i++) producerOf.push(s.producers.producerOf(i));
         kv.push({ member: owner, label: s.producers.label, producerOf, range: s.range });
       } else {
-        notes.push({ kind: 'route', member: owner, index: null, label: `MoR: ${s.capacities.length} recursions`, range: s.range });
+        // Per-token halting is a route too (its capacities are the reach of each step).
+        const label = s.halting ? `halting: expected depth ${Q.toDecimalString(s.halting.expectedDepth, 3)} of ${s.capacities.length} steps` : `MoR: ${s.capacities.length} recursions`;
+        notes.push({ kind: s.halting ? 'halt' : 'route', member: owner, index: null, label, range: s.range });
       }
     }
   }
@@ -137,6 +140,15 @@ function describe(m: CompiledModel, text: string): StructureData {
         break;
     }
   }
+  // Statements read after the walk: parallel streams and token smashing, noted on the members they run.
+  const p = m.parallel;
+  if (p) {
+    const label = p.cache === 'shared' ? `×${p.streams} workers, one KV cache` : `×${p.streams} streams${p.prefixTokens > 0 ? `, ${p.prefixTokens} prefix tokens each` : ''}`;
+    m.members.slice(0, p.mergeIndex).forEach((member) => notes.push({ kind: 'parallel', member: member.name, index: null, label, range: p.range }));
+    const merge = m.members[p.mergeIndex];
+    if (merge) notes.push({ kind: 'parallel', member: merge.name, index: null, label: `${p.streams} streams merged (${p.aggregate})`, range: p.range });
+  }
+  for (const x of m.smashed) notes.push({ kind: 'smash', member: x.member, index: null, label: `smashed: ${Q.toDecimalString(x.tokensPerEntry, 3)} tokens per KV entry`, range: x.range });
   for (const h of sharing.headShares) {
     const target = readerOf(h.target.pattern);
     if (target) notes.push({ kind: 'heads', member: target.member, index: target.index, label: `head sharing saves ${groupDigits(h.savedParams)}`, range: h.range });

@@ -7,6 +7,7 @@ import { allocateScheme } from '../allocation/allocate-scheme.js';
 import { parallelScheme } from '../analysis/parallel-scheme.js';
 import { precisionScheme } from '../analysis/precision-scheme.js';
 import { maxContextScheme } from '../analysis/max-context-scheme.js';
+import { smashScheme } from '../analysis/smash-scheme.js';
 import { paramScheme } from '../parameterization/param-scheme.js';
 import { elasticScheme } from '../supernet/elastic-scheme.js';
 import type { SharingScheme } from '../sharing/scheme.js';
@@ -39,6 +40,7 @@ export const SHARING_SCHEMES: readonly SharingScheme[] = [
   allocateScheme,
   factorizeScheme,
   parallelScheme,
+  smashScheme,
   precisionScheme,
   maxContextScheme,
   paramScheme,

@@ -59,6 +59,11 @@ export function hoverAt(text: string, analysis: AnalysisResult, offset: number):
     const rows = decl && (decl.kind === 'Model' || decl.kind === 'Variant') ? indexOf(analysis).model(decl.name.text)?.factorized?.filter((r) => r.statement.start <= offset && offset < r.statement.end) : undefined;
     if (rows && rows.length > 0) return { range: { start: token.start, end: token.end }, markdown: `\`factorize\` — ${KEYWORD_DOCS.factorize}\n\n${factorizedMarkdown(rows)}` };
   }
+  if (token?.kind === 'smash') {
+    const decl = analysis.file.items.find((i) => (i.kind === 'Model' || i.kind === 'Variant') && i.range.start <= offset && offset < i.range.end);
+    const report = decl && (decl.kind === 'Model' || decl.kind === 'Variant') ? analysis.models.find((m) => m.name === decl.name.text) : undefined;
+    if (report?.smashed) return { range: { start: token.start, end: token.end }, markdown: `\`smash\` — ${KEYWORD_DOCS.smash}\n\n${smashedMarkdown(report.smashed)}` };
+  }
   if (token?.kind === 'parallel') {
     const decl = analysis.file.items.find((i) => (i.kind === 'Model' || i.kind === 'Variant') && i.range.start <= offset && offset < i.range.end);
     const report = decl && (decl.kind === 'Model' || decl.kind === 'Variant') ? analysis.models.find((m) => m.name === decl.name.text) : undefined;
@@ -165,6 +170,7 @@ export function modelMarkdown(m: ModelReport): string {
     for (const b of m.budgets) lines.push(`- ${b.ok ? '✅' : '❌'} \`${b.constraint}\` — measured ${budgetNumber(b.constraint, b.value)}`);
   }
   if (m.parallel) lines.push('', parallelMarkdown(m.parallel));
+  if (m.smashed) lines.push('', smashedMarkdown(m.smashed));
   if (m.parameterization) lines.push('', parameterizationMarkdown(m.parameterization));
   return lines.join('\n');
 }
@@ -177,6 +183,12 @@ export function parallelMarkdown(p: ParallelReport): string {
   if (p.prefixParams > 0n) stores.push(`${groupDigits(p.prefixParams)} prefix params (${p.prefixTokens} tokens per stream and attention layer)`);
   if (p.aggregatorParams > 0n) stores.push(`${groupDigits(p.aggregatorParams)} aggregator params`);
   return `**Parallel streams**: ${what}${merge}. FLOPs${p.cache === 'shared' ? ' of a decode step' : ', activations and KV'} ×${p.streams}; the weights are stored once and a decode step reads them once${stores.length > 0 ? `; stores ${stores.join(' and ')}` : ''}.`;
+}
+
+/** What `smash` statements make of the model (docs/language.md, "Token smashing"). */
+export function smashedMarkdown(smashed: NonNullable<ModelReport['smashed']>): string {
+  const members = smashed.map((s) => `\`${s.member}\` (${s.tokensPerEntry} tokens per KV entry)`).join(', ');
+  return `**Token smashing**: ${members} run over ⌈S / r⌉ positions — FLOPs, attention and the KV cache per position; a decode step runs them and reads their weights once per r tokens. Stored counts are unchanged.`;
 }
 
 /** The parameterisation per weight class (every weight of a class follows its rule; `npas param` lists each). */

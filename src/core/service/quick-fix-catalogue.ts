@@ -53,6 +53,7 @@ export const QUICK_FIX_CATALOGUE: Readonly<Record<DiagnosticCode, string | undef
   'npas-factorize-target': undefined,
   'npas-factorize-larger': undefined,
   'npas-parallel': undefined,
+  'npas-smash': undefined,
   'npas-halt': undefined,
   'npas-budget-metric': 'Change to the closest metric.',
   'npas-budget-violated': undefined,

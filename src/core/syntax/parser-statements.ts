@@ -186,7 +186,7 @@ export abstract class StatementParser extends ExpressionParser {
 
   // Statement = "share" [ "kv" | "heads" ] PathList ":" Expr [ "relax" Expr ]
   //           | "tie" Path "=" Path
-  //           | ( "adapt" | "hash" | "dict" ) PathList ":" Expr
+  //           | ( "adapt" | "hash" | "dict" | "factorize" | "smash" ) PathList ":" Expr
   //           | "bank" Name "=" PathList ":" Expr
   //           | "route" Path ":" Expr
   //           | ( "freeze" | "train" ) PathList
@@ -252,7 +252,7 @@ export abstract class StatementParser extends ExpressionParser {
         value = this.parseExpression();
         break;
       default:
-        // adapt, hash, dict
+        // adapt, hash, dict, factorize, smash
         targets = this.parsePathList(true);
         value = this.parseColonValue();
     }

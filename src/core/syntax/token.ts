@@ -9,7 +9,7 @@ import { NUMBER_SUFFIXES } from '../numbers/units.js';
  * one list. The parser's keyword sets, completion and the Hugging Face import's name check derive
  * from it, so a new statement keyword is one entry here.
  */
-export const STATEMENT_KEYWORDS = ['share', 'tie', 'adapt', 'hash', 'bank', 'dict', 'route', 'freeze', 'train', 'allocate', 'param', 'factorize', 'parallel', 'precision', 'max_context', 'elastic'] as const;
+export const STATEMENT_KEYWORDS = ['share', 'tie', 'adapt', 'hash', 'bank', 'dict', 'route', 'freeze', 'train', 'allocate', 'param', 'factorize', 'parallel', 'smash', 'precision', 'max_context', 'elastic'] as const;
 
 /**
  * The words that may follow `share` to say what is shared (`share kv body: every(2)`, `share heads

@@ -37,9 +37,9 @@ test('a word before `:` is a stack, not a modifier: `share kv: all` shares the s
   assert.equal(analyze(text).models[0]!.params.stored, 64n * 64n);
 });
 
-test('allocate may stand only beside schemes that keep stores as written (freeze, train, param, precision, max_context)', () => {
+test('allocate may stand only beside schemes that keep stores as written (freeze, train, param, precision, max_context, smash)', () => {
   const keep = SHARING_SCHEMES.filter((s) => s.keepsStores).map((s) => s.keyword).sort();
-  assert.deepEqual(keep, ['freeze', 'max_context', 'param', 'precision', 'train']);
+  assert.deepEqual(keep, ['freeze', 'max_context', 'param', 'precision', 'smash', 'train']);
   const beside = (statement: string): string[] => analyze(MODEL(`allocate params: 100K\n  ${statement}`)).diagnostics.filter((d) => d.code === 'npas-allocate').map((d) => d.message);
   assert.deepEqual(beside('freeze body'), []);
   assert.deepEqual(beside('max_context 4Ki'), []);

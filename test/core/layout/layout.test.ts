@@ -79,6 +79,25 @@ describe('sharing structure', () => {
     assert.ok(s.reads.filter((r) => r.store === bank.id).length >= 1);
   });
 
+  it('notes the statements read after the walk: parallel streams and workers, halting, token smashing', () => {
+    const notes = (file: string, model: string) => sharingStructure(example(file)).get(model)!.notes.filter((n) => n.kind === 'parallel' || n.kind === 'halt' || n.kind === 'smash').map((n) => [n.kind, n.member, n.label]);
+    // ParScale-P8 merges before lm_head: every member before it runs per stream.
+    assert.deepEqual(notes('parscale', 'ParScale1_8B_P8'), [
+      ['parallel', 'embed', '×8 streams, 48 prefix tokens each'],
+      ['parallel', 'body', '×8 streams, 48 prefix tokens each'],
+      ['parallel', 'norm', '×8 streams, 48 prefix tokens each'],
+      ['parallel', 'lm_head', '8 streams merged (mlp)'],
+    ]);
+    assert.ok(notes('parscale', 'Hogwild4').every(([, , label]) => label === '×4 workers, one KV cache'));
+    assert.deepEqual(notes('hamburger', 'HAMburger1B'), [
+      ['smash', 'merge_query', 'smashed: 2 tokens per KV entry'],
+      ['smash', 'body', 'smashed: 2 tokens per KV entry'],
+      ['smash', 'norm', 'smashed: 2 tokens per KV entry'],
+    ]);
+    const halted = sharingStructure('model U {\n  d = 64\n  block B { a = Attention(d, 4) }\n  body = B * 6\n  share body: all\n  route body: halt(expected_depth: 5/2)\n}\n').get('U')!;
+    assert.deepEqual(halted.notes.filter((n) => n.kind === 'halt').map((n) => n.label), ['halting: expected depth 2.5 of 6 steps']);
+  });
+
   it('never throws, and a broken spec gives no structure for what cannot be evaluated', () => {
     assert.doesNotThrow(() => sharingStructure('model M { x = Linear(1, }'));
     assert.doesNotThrow(() => sharingStructure('}}}{{{ share share'));

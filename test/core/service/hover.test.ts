@@ -136,3 +136,19 @@ test('hover on `parallel` states the streams, the merge and the stores they add'
     assert.ok(h.markdown.includes(e), `missing ${JSON.stringify(e)} in:\n${h.markdown}`);
   }
 });
+
+test('hover on `smash` names the smashed members and their tokens per KV entry', () => {
+  const source = `model M {
+  embed = Embedding(50, 16)
+  body = Attention(16, heads: 4) * 2
+  head = Linear(16, 50)
+  $0smash body: tokens(9/5)
+}
+`;
+  const { text, offset, analysis } = marked(source);
+  const h = hoverAt(text, analysis, offset);
+  assert.ok(h);
+  for (const e of ['Token smashing', '`body` (1.8 tokens per KV entry)', '⌈S / r⌉ positions']) {
+    assert.ok(h.markdown.includes(e), `missing ${JSON.stringify(e)} in:\n${h.markdown}`);
+  }
+});
