@@ -16,7 +16,7 @@ import { Router, checkRoutable, recursionRanges } from './layers/routing.js';
 
 // The recurrent mixers mix tokens as attention does: MambaBlock (Mamba2Block, Qwen3-Next's
 // linear-attention layer) is x + mixer(norm(x)).
-const TRANSFORMS = new Set(['Attention', 'MLA', 'MLP', 'GatedMLP', 'MoE', 'Mamba', 'Mamba2', 'GatedDeltaNet']);
+const TRANSFORMS = new Set(['Attention', 'MLA', 'MoA', 'MLP', 'GatedMLP', 'MoE', 'Mamba', 'Mamba2', 'GatedDeltaNet']);
 const NORMS = new Set(['LayerNorm', 'RMSNorm']);
 
 export interface Item {

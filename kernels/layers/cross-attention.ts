@@ -26,9 +26,14 @@ export function setCrossSource(ctx: EmitContext, source: CrossSource): void {
   sources.set(ctx, source);
 }
 
+/** What the cross-attention layers emitted with `ctx` read (undefined: no encoder before them). */
+export function crossSourceOf(ctx: EmitContext): CrossSource | undefined {
+  return sources.get(ctx);
+}
+
 export function crossAttention(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string): { y: string; width: number } {
   const where = pathText(steps);
-  const source = sources.get(ctx);
+  const source = crossSourceOf(ctx);
   if (!source) throw new ExportError(`${where}: cross-attention needs an encoder before it (a member with only bidirectional self-attention, as the engine classifies encoders)`);
   const g = ctx.g;
   const { H, KV, hd, G } = heads(node);

@@ -11,13 +11,14 @@ import { mamba } from './mamba.js';
 import { mamba2 } from './mamba2.js';
 import { gatedDeltaNet } from './gated-deltanet.js';
 import { mla } from './mla.js';
+import { moa } from './moa.js';
 import { moe } from './moe.js';
 import { norm } from './norm.js';
 import { projection } from './projection.js';
 import { relativePositionLayer } from './relative-position.js';
 import { sandwichLinear } from './sandwich.js';
 
-export const SUPPORTED_LAYERS = ['Embedding', 'PositionEmbedding', 'Linear', 'LayerNorm', 'RMSNorm', 'Attention', 'MLA', 'RelativePositionBias', 'MLP', 'GatedMLP', 'MoE', 'Activation', 'Dropout', 'Identity', 'Conv1d', 'Conv2d', 'BatchNorm', 'Pool', 'GlobalPool', 'Flatten', 'SandwichLinear', 'Mamba', 'Mamba2', 'GatedDeltaNet'] as const;
+export const SUPPORTED_LAYERS = ['Embedding', 'PositionEmbedding', 'Linear', 'LayerNorm', 'RMSNorm', 'Attention', 'MLA', 'MoA', 'RelativePositionBias', 'MLP', 'GatedMLP', 'MoE', 'Activation', 'Dropout', 'Identity', 'Conv1d', 'Conv2d', 'BatchNorm', 'Pool', 'GlobalPool', 'Flatten', 'SandwichLinear', 'Mamba', 'Mamba2', 'GatedDeltaNet'] as const;
 
 /** The width a layer reads, from its weights (undefined: any width). */
 export function inputWidth(node: LayerNode): number | undefined {
@@ -32,6 +33,8 @@ export function inputWidth(node: LayerNode): number | undefined {
       return w('q')!.shape[1];
     case 'MLA':
       return w('kv_a')!.shape[1];
+    case 'MoA':
+      return (w('router_hidden') ?? w('router'))!.shape[1];
     case 'MLP':
       return w('up')!.shape[1];
     case 'GatedMLP':
@@ -100,6 +103,10 @@ export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly Pat
     }
     case 'MLA': {
       const a = mla(ctx, node, steps, h.x!);
+      return { x: a.y, width: a.width };
+    }
+    case 'MoA': {
+      const a = moa(ctx, node, steps, h.x!);
       return { x: a.y, width: a.width };
     }
     case 'MLP': {

@@ -186,7 +186,7 @@ export function bank(ctx: EmitContext, node: LayerNode, steps: readonly PathStep
 }
 
 /** An expert bias bank [E, out] as one initializer (biases are never generated: moe.ts reads them as stored). */
-function biasBank(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], name: string): { name: string; shape: readonly number[] } | undefined {
+export function biasBank(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], name: string): { name: string; shape: readonly number[] } | undefined {
   const b = weightNamed(node, name);
   if (!b) return undefined;
   const key = `${storePath(ctx.model, steps, b.name)}.${b.name}`;

@@ -1,0 +1,213 @@
+// MoA (mixture of attention heads, the Sparse Universal Transformer's attention) in the ONNX
+// export (kernels/layers/moa.ts), on the CPU provider: initializer elements = params.stored,
+// the KV cache = the engine's, and the graph computes what a plain-JS reference of SUT's
+// moa_attention.py computes with the same weights — softmax router (linear or MLP), top-k gates
+// renormalised, per-expert W_q and W_o, shared K and V, causal or bidirectional, a window,
+// relative-position logits, biases — for a prefill and for a decode step over a cache.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ExportError, exportModel, type ExportResult } from '../../kernels/export.js';
+import { defaultFill, type WeightFill } from '../../kernels/graph-builder.js';
+import { assertClose, idRows, runChecked } from './helpers.js';
+
+const d = 8;
+const E = 4;
+const K = 2;
+const hd = 2;
+const ed = 4; // expert_dim: 2 heads per expert
+const He = ed / hd;
+const spec = (args: string): string => `model TinyMoA {
+  d = ${d}
+  block Layer {
+    ln   = LayerNorm(d)
+    attn = MoA(d, ${E}, ${K}, head_dim: ${hd}, expert_dim: ${ed}${args})
+  }
+  embed = Embedding(20, d)
+  body  = Layer * 1
+}
+`;
+const VARIANTS: Record<string, string> = {
+  linear: '',
+  mlp_router: ', router_hidden: 6',
+  biases: ', bias: true',
+  relative: ', rel_positions: 2, router_hidden: d',
+  bidirectional: ', causal: false, rel_positions: 1',
+  window: ', window: 2, bias: true',
+};
+
+const run = (r: ExportResult, rows: number[][]): Promise<Float32Array> => runChecked(r, { input_ids: idRows(rows) });
+
+type Weights = (name: string) => Float32Array | undefined;
+
+const weightsOf = (r: ExportResult): Weights => {
+  const W = new Map(r.spec.graph.initializers.map((t) => [t.name, new Float32Array(t.raw.buffer.slice(t.raw.byteOffset, t.raw.byteOffset + t.raw.byteLength))]));
+  return (n) => W.get(n);
+};
+const matvec = (m: Float32Array, rows: number, cols: number, x: number[], offset = 0): number[] => Array.from({ length: rows }, (_, o) => x.reduce((s, v, i) => s + m[offset + o * cols + i]! * v, 0));
+const plus = (a: number[], b: Float32Array | undefined, offset = 0) => (b ? a.map((v, i) => v + b[offset + i]!) : a);
+const layerNorm = (x: number[], g: Float32Array, b: Float32Array) => {
+  const mu = x.reduce((a, v) => a + v, 0) / x.length;
+  const va = x.reduce((a, v) => a + (v - mu) ** 2, 0) / x.length;
+  return x.map((v, i) => ((v - mu) / Math.sqrt(va + 1e-5)) * g[i]! + b[i]!);
+};
+
+/**
+ * SUT's MoA at `p` (an initializer prefix): the queries of `xq`, keys and values of `xkv`;
+ * `visible(i, j)` says whether query i sees key j; `P` the relative-position clamp (0: none).
+ */
+function moaRef(w: Weights, p: string, xq: number[][], xkv: number[][], visible: (i: number, j: number) => boolean, P: number): { out: number[][]; k: number[][]; v: number[][] } {
+  const must = (n: string) => w(n) ?? assert.fail(`no initializer ${n}`);
+  const router = (r0: number[]) => {
+    const hidden = w(`${p}.router_hidden`);
+    const h = hidden ? plus(matvec(hidden, hidden.length / d, d, r0), must(`${p}.router_hidden_bias`)).map(Math.tanh) : r0;
+    const logits = matvec(must(`${p}.router`), E, h.length, h);
+    const m = Math.max(...logits);
+    const e = logits.map((l) => Math.exp(l - m));
+    const z = e.reduce((a, b) => a + b, 0);
+    const top = e.map((v, i) => [v / z, i] as const).sort((a, b) => b[0] - a[0]).slice(0, K);
+    const sum = top.reduce((a, [v]) => a + v, 0);
+    return top.map(([v, i]) => [v / sum, i] as const);
+  };
+  const k = xkv.map((r0) => plus(matvec(must(`${p}.k`), ed, d, r0), w(`${p}.k_bias`)));
+  const v = xkv.map((r0) => plus(matvec(must(`${p}.v`), ed, d, r0), w(`${p}.v_bias`)));
+  const rel = w(`${p}.rel_pos`); // [H_e, hd, 2P + 1]
+  const out = xq.map((r0, i) => {
+    let y = new Array(d).fill(0) as number[];
+    for (const [gate, e] of router(r0)) {
+      const q = plus(matvec(must(`${p}.q`), ed, d, r0, e * ed * d), w(`${p}.q_bias`), e * ed).map((qv) => qv / Math.sqrt(hd));
+      const o: number[] = [];
+      for (let h = 0; h < He; h++) {
+        const qh = q.slice(h * hd, h * hd + hd);
+        const keys = k.map((_, j) => j).filter((j) => visible(i, j));
+        const scores = keys.map((j) => {
+          let s = qh.reduce((a, qv, c) => a + qv * k[j]![h * hd + c]!, 0);
+          if (rel) {
+            const off = Math.min(P, Math.max(-P, j - i)) + P;
+            s += qh.reduce((a, qv, c) => a + qv * rel[(h * hd + c) * (2 * P + 1) + off]!, 0);
+          }
+          return s;
+        });
+        const m = Math.max(...scores);
+        const ex = scores.map((s) => Math.exp(s - m));
+        const z = ex.reduce((a, b) => a + b, 0);
+        for (let c = 0; c < hd; c++) o.push(keys.reduce((a, j, n) => a + (ex[n]! / z) * v[j]![h * hd + c]!, 0));
+      }
+      const proj = plus(matvec(must(`${p}.o`), d, ed, o, e * d * ed), w(`${p}.o_bias`), e * d);
+      y = y.map((a, c) => a + gate * proj[c]!);
+    }
+    return y;
+  });
+  return { out, k, v };
+}
+
+/** The reference of TinyMoA: x + MoA(LayerNorm(x)) for every position of one sequence, from the export's initializers. */
+function reference(r: ExportResult, args: string, tokens: readonly number[]): { y: number[][]; k: number[][]; v: number[][] } {
+  const w = weightsOf(r);
+  const must = (n: string) => w(n) ?? assert.fail(`no initializer ${n}`);
+  const causal = !args.includes('causal: false');
+  const windowMatch = /window: (\d+)/.exec(args);
+  const window = windowMatch ? Number(windowMatch[1]) : Infinity;
+  const relMatch = /rel_positions: (\d+)/.exec(args);
+  const x = tokens.map((t) => Array.from(must('embed.weight').subarray(t * d, t * d + d)));
+  const xn = x.map((r0) => layerNorm(r0, must('body[0].ln.weight'), must('body[0].ln.bias')));
+  const { out, k, v } = moaRef(w, 'body[0].attn', xn, xn, (i, j) => (!causal || j <= i) && i - j < window, relMatch ? Number(relMatch[1]) : 0);
+  return { y: x.map((r0, i) => r0.map((a, c) => a + out[i]![c]!)), k, v };
+}
+
+test('MoA: initializers = params.stored, and the prefill computes what the reference computes', async () => {
+  const rows = [[7, 2, 13, 5, 11], [3, 3, 9, 0, 17]];
+  for (const [name, args] of Object.entries(VARIANTS)) {
+    const r = exportModel(spec(args), 'TinyMoA');
+    assert.equal(r.initializerElements, r.storedParams, name);
+    const got = await run(r, rows);
+    const expected = rows.flatMap((tokens) => reference(r, args, tokens).y.at(-1)!);
+    assertClose(got, expected, 1e-4, name);
+  }
+});
+
+test('MoA decode: one step over the shared K/V cache equals the reference at the last position; KV = the engine\'s', async () => {
+  const tokens = [7, 2, 13, 5, 11];
+  const S = tokens.length - 1;
+  for (const [name, args] of Object.entries(VARIANTS)) {
+    if (args.includes('causal: false')) continue;
+    const prefill = exportModel(spec(args), 'TinyMoA');
+    const { y, k, v } = reference(prefill, args, tokens);
+    const window = /window: (\d+)/.exec(args);
+    const L = Math.min(S, window ? Number(window[1]) : S);
+    // The engine's cache layout: k transposed [1, H_e, hd, L], v [1, H_e, L, hd], the last L positions.
+    const kT = new Float32Array(He * hd * L);
+    const vC = new Float32Array(He * L * hd);
+    for (let s = 0; s < L; s++) for (let h = 0; h < He; h++) for (let c = 0; c < hd; c++) {
+      kT[(h * hd + c) * L + s] = k[S - L + s]![h * hd + c]!;
+      vC[(h * L + s) * hd + c] = v[S - L + s]![h * hd + c]!;
+    }
+    const fill: WeightFill = (key, shape, dtype, scale, offset) =>
+      key === 'kv_cache.body[0].attn.k' ? new Uint8Array(kT.buffer) : key === 'kv_cache.body[0].attn.v' ? new Uint8Array(vC.buffer) : defaultFill(key, shape, dtype, scale, offset);
+    const decode = exportModel(spec(args), 'TinyMoA', { decode: { batch: 1, past: S }, fill, analysis: { seq: S, batch: 1, dtype: 'fp32' } });
+    assert.equal(decode.initializerElements, decode.storedParams, name);
+    assert.equal(decode.kvCacheElements * 4n, decode.report.kvCacheBytes, name);
+    assertClose(await run(decode, [[tokens[S]!]]), y[S]!, 1e-4, name);
+  }
+});
+
+const CROSS = `model XMoA {
+  d = ${d}
+  block Enc {
+    ln   = LayerNorm(d)
+    attn = MoA(d, ${E}, ${K}, head_dim: ${hd}, expert_dim: ${ed}, causal: false)
+  }
+  block Dec {
+    ln    = LayerNorm(d)
+    cross = MoA(d, ${E}, ${K}, head_dim: ${hd}, expert_dim: ${ed}, cross: true, bias: true)
+  }
+  embed   = Embedding(20, d)
+  encoder = Enc * 1
+  tgt     = Embedding(20, d) tied embed
+  decoder = Dec * 1
+}
+`;
+
+test('MoA cross-attention: the decoder\'s experts attend the encoder output, prefill and decode over the source cache', async () => {
+  const src = [4, 9, 1, 16, 2, 7];
+  const tgt = [3, 11, 5];
+  const r = exportModel(CROSS, 'XMoA');
+  assert.equal(r.initializerElements, r.storedParams);
+  const w = weightsOf(r);
+  const must = (n: string) => w(n) ?? assert.fail(`no initializer ${n}`);
+  const row = (t: number) => Array.from(must('embed.weight').subarray(t * d, t * d + d));
+  const xs = src.map(row);
+  const enc = moaRef(w, 'encoder[0].attn', xs.map((x) => layerNorm(x, must('encoder[0].ln.weight'), must('encoder[0].ln.bias'))), xs.map((x) => layerNorm(x, must('encoder[0].ln.weight'), must('encoder[0].ln.bias'))), () => true, 0);
+  const memory = xs.map((x, i) => x.map((a, c) => a + enc.out[i]![c]!));
+  const xt = tgt.map(row);
+  const xtn = xt.map((x) => layerNorm(x, must('decoder[0].ln.weight'), must('decoder[0].ln.bias')));
+  const cross = moaRef(w, 'decoder[0].cross', xtn, memory, () => true, 0);
+  const expected = xt.at(-1)!.map((a, c) => a + cross.out.at(-1)![c]!);
+  assertClose(await runChecked(r, { input_ids: idRows([src]), decoder_input_ids: idRows([tgt]) }), expected, 1e-4);
+  // A decode step: the source's K and V are the cache ([1, H_e, hd, S_src] transposed, [1, H_e, S_src, hd]).
+  const S = src.length;
+  const kT = new Float32Array(He * hd * S);
+  const vC = new Float32Array(He * S * hd);
+  for (let s = 0; s < S; s++) for (let h = 0; h < He; h++) for (let c = 0; c < hd; c++) {
+    kT[(h * hd + c) * S + s] = cross.k[s]![h * hd + c]!;
+    vC[(h * S + s) * hd + c] = cross.v[s]![h * hd + c]!;
+  }
+  const fill: WeightFill = (key, shape, dtype, scale, offset) =>
+    key === 'kv_cache.decoder[0].cross.k' ? new Uint8Array(kT.buffer) : key === 'kv_cache.decoder[0].cross.v' ? new Uint8Array(vC.buffer) : defaultFill(key, shape, dtype, scale, offset);
+  const decode = exportModel(CROSS, 'XMoA', { decode: { batch: 1, past: 2 }, fill, analysis: { seq: 2, srcSeq: S, batch: 1, dtype: 'fp32' } });
+  assert.equal(decode.initializerElements + decode.skippedParams, decode.storedParams);
+  assertClose(await runChecked(decode, { decoder_input_ids: idRows([[tgt.at(-1)!]]) }), expected, 1e-4);
+});
+
+test('the Sparse Universal Transformer examples export at their exact sizes; halting is refused by name', () => {
+  const text = readFileSync(join(__dirname, '..', '..', 'examples', 'sparse-universal-transformer.npas'), 'utf8');
+  const none: WeightFill = () => new Uint8Array(0);
+  for (const name of ['SUT_Unrolled', 'SUT']) {
+    const r = exportModel(text, name, { fill: none });
+    assert.equal(r.initializerElements, r.storedParams, name);
+  }
+  assert.equal(exportModel(text, 'SUT', { fill: none }).storedParams, 107_249_664n);
+  assert.throws(() => exportModel(text, 'SUT_Halting', { fill: none }), (e: unknown) => e instanceof ExportError && /per-token halting \(`halt`\) is not exported/.test(e.message));
+});
