@@ -4,7 +4,7 @@
 // pre-norm residual branch (x + f(norm(x))), Attention/MLP followed by a norm is post-norm
 // (norm(x + f(x))), a bare Attention/MLP is residual; everything else is applied in sequence.
 
-import { ExportError, pathText, routeOf, type BlockMember, type StackRoute, type LayerNode, type ModuleNode, type PathStep } from './engine-bridge.js';
+import { ExportError, pathText, routeOf, type BlockMember, type StackRoute, type LayerNode, type ModuleNode, type PathStep, type StreamsPlan } from './engine-bridge.js';
 import { GraphBuilder } from './graph-builder.js';
 import { convBlock } from './layers/conv-block.js';
 import { moeutLayer, switchHeadSpan } from './layers/switch-head.js';
@@ -13,6 +13,7 @@ import { residualAdd } from './layers/residual.js';
 import { setCrossSource, type CrossSource } from './layers/cross-attention.js';
 import { setRelativeBias } from './layers/relative-position.js';
 import { Router, checkRoutable, recursionRanges } from './layers/routing.js';
+import { mergeStreams, streamContext } from './layers/parallel-streams.js';
 
 // The recurrent mixers mix tokens as attention does: MambaBlock (Mamba2Block, Qwen3-Next's
 // linear-attention layer) is x + mixer(norm(x)).
@@ -55,6 +56,11 @@ export class Exporter {
   run(items: readonly Item[]): Hidden {
     const empty: Hidden = { x: undefined, width: 0 };
     const split = encoderSplit(items);
+    const streams = this.ctx.model.streams;
+    if (streams) {
+      if (split) throw new ExportError('parallel streams in an encoder-decoder are not supported by the ONNX exporter');
+      return this.parallel(items, streams);
+    }
     if (!split) {
       const h = this.stream(items, empty);
       this.inputs.push({ name: this.ctx.ids, vocab: this.inputVocab, length: 'seq' });
@@ -100,6 +106,23 @@ export class Exporter {
     let skipped = 0n;
     for (const t of scratch.initializers) if (!read.has(t.name)) skipped += BigInt(t.dims.reduce((a, b) => a * b, 1));
     return skipped;
+  }
+
+  /**
+   * ParScale (layers/parallel-streams.ts): the members before the merge on the ids tiled P times,
+   * the streams' hidden states merged, the rest once. A decode step's prefill (which reads the
+   * prefixes its cache already holds) is the reference for the stores it skips.
+   */
+  private parallel(items: readonly Item[], plan: StreamsPlan): Hidden {
+    const base = this.ctx;
+    if (base.decode) this.prefillItems = items;
+    this.ctx = streamContext(base, plan);
+    const before = this.stream(items.slice(0, plan.mergeIndex), { x: undefined, width: 0 });
+    this.ctx = base;
+    const merged = mergeStreams(base, plan, before);
+    const h = this.stream(items.slice(plan.mergeIndex), merged);
+    this.inputs.push({ name: base.ids, vocab: this.inputVocab, length: 'seq' });
+    return h;
   }
 
   /** One token stream: registers its relative position bias table (T5), then runs its members. */

@@ -36,6 +36,21 @@ export interface LoadedModel {
   readonly tieMain: ReadonlyMap<string, { readonly pattern: readonly PatternStep[]; readonly weight: string | undefined }>;
   /** `share heads PATH: pairs(n)`, one per target (layers/head-share.ts builds them). */
   readonly headShares: readonly HeadSharePlan[];
+  /** A `parallel streams(…)` statement (ParScale): the members before `mergeIndex` run per stream (layers/parallel-streams.ts). */
+  readonly streams: StreamsPlan | undefined;
+}
+
+/** What the graph builds of a `parallel` statement with separate caches. */
+export interface StreamsPlan {
+  /** P: the batch is tiled P times (stream-major rows) before the first member. */
+  readonly count: number;
+  /** m: learned prefix tokens per stream in front of every causal self-attention's keys and values before the merge. */
+  readonly prefixTokens: number;
+  readonly aggregate: 'mlp' | 'mean';
+  /** Width of the hidden state the aggregator reads. */
+  readonly width: number;
+  /** Members [0, mergeIndex) run per stream; the aggregate is taken before member mergeIndex (or after the last). */
+  readonly mergeIndex: number;
 }
 
 /**
@@ -78,10 +93,9 @@ export function loadModel(source: string | Compilation, name: string | undefined
 
   const model = compilation.model(chosen);
   if (!model) throw new ExportError(`model '${chosen}' did not evaluate`, 'spec');
-  // The streams' prefixes and aggregator are stores the graph would have to build (the batch
-  // tiled P times, prefix K/V concatenated in front of every cache): not built yet, so refused
-  // rather than exported with fewer initializer elements than params.stored.
-  if (model.parallel) throw new ExportError(`'${chosen}' runs as ${model.parallel.streams} parallel streams (\`parallel\`); the ONNX exporter does not build parallel streams yet — export its base model`);
+  // Hogwild! workers write one cache concurrently: a decode step of P tokens over a cache the
+  // graph would have to interleave; not built.
+  if (model.parallel?.cache === 'shared') throw new ExportError(`'${chosen}' runs ${model.parallel.streams} workers over one shared KV cache (\`parallel workers\`); the ONNX exporter builds separate streams (ParScale) only — export its base model`);
   // Token smashing changes how often members run, not what they compute: a graph of the members in
   // sequence would run the smashed ones over every token (and a compositional embedder's key and
   // value inputs are wider than the stream). Refused by name rather than probed at the wrong count.
@@ -95,7 +109,9 @@ export function loadModel(source: string | Compilation, name: string | undefined
     if (e.source.fansOut) throw new ExportError(`'${m.pattern[0].name}' is tied to '${e.source.key}', which fans out over a stack; index one instance`);
     tieMain.set(m.pattern[0].name, { pattern: e.source.pattern, weight: e.source.weight });
   }
-  return { name: chosen, members: model.members, sharing, report, tieMain, headShares: headSharePlans(model, sharing) };
+  const p = model.parallel;
+  const streams: StreamsPlan | undefined = p ? { count: p.streams, prefixTokens: p.prefixTokens, aggregate: p.aggregate, width: p.width, mergeIndex: p.mergeIndex } : undefined;
+  return { name: chosen, members: model.members, sharing, report, tieMain, headShares: headSharePlans(model, sharing), streams };
 }
 
 /**

@@ -5,6 +5,7 @@ import { ExportError, kvProducerPath, pathText, type LayerNode, type PathStep } 
 import { positions, reshape, toBatchSeq, weightNamed, type EmitContext } from './context.js';
 import { gatedQueries, heads, normedHeads, softmaxWithSinks } from './attention-heads.js';
 import { fusedAttention, gqaRotary } from './fused-attention.js';
+import { prefixedMask, prefixTokens, withPrefix } from './parallel-streams.js';
 import { projection } from './projection.js';
 import { hasRelativeBias, relativeScoreBias } from './relative-position.js';
 import { rotate, sameRope, type Rope } from './rotary.js';
@@ -73,7 +74,13 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   // GroupQueryAttention takes no sink logits: a layer with sinks runs on the standard ops.
   const sinks = weightNamed(node, 'sinks') !== undefined;
   const chunked = info.chunk !== undefined;
-  const inGqa = gqaRotary(ctx, info) && !hasRelativeBias(ctx, info) && !sinks && !chunked;
+  // ParScale's learned prefixes (parallel-streams.ts) run on the standard ops below: the fused
+  // kernels take no keys in front of the causal ones.
+  const prefixed = prefixTokens(ctx) > 0 && info.causal;
+  if (prefixed && (info.window !== undefined || chunked || sinks || hasRelativeBias(ctx, info) || kvProducerPath(ctx.model, steps))) {
+    throw new ExportError(`${pathText(steps)}: parallel streams' prefixes on a windowed, chunked, sink, relative-bias or KV-borrowing attention are not supported by the ONNX exporter`);
+  }
+  const inGqa = gqaRotary(ctx, info) && !hasRelativeBias(ctx, info) && !sinks && !chunked && !prefixed;
   // A borrower (CLA, MLKV, recursive KV sharing) reads the producer's K and V and has no K/V
   // projections of its own, so their stores are never read (and not stored) for it.
   const producer = kvProducerPath(ctx.model, steps);
@@ -106,7 +113,8 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   // A relative position bias (T5) is an additive score input the contrib ops here do not take:
   // such layers use the standard ops below (relative-position.ts).
   // GroupQueryAttention has a local window but no chunks: chunked layers keep the standard ops.
-  if (ctx.ops === 'fused' && !hasRelativeBias(ctx, info) && !sinks && !chunked) {
+  if (prefixed && !ctx.decode) ({ k, v: v4 } = withPrefix(ctx, steps, k, v4, KV, hd));
+  if (ctx.ops === 'fused' && !hasRelativeBias(ctx, info) && !sinks && !chunked && !prefixed) {
     const merged = fusedAttention(ctx, node, `kv_cache.${pathText(producer ?? steps)}`, q, k, v4, gqaRope);
     if (merged) return projection(ctx, node, steps, gated(merged), 'o', bias('o_bias'));
   }
@@ -120,7 +128,7 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   const qg = G > 1 ? reshape(ctx, qh, [0, KV, -1, hd]) : qh;
   let scores = g.op('MatMul', [qg, kT], undefined, { hint: 'scores' }); // [B, KV, G·S, S]
   if (G > 1) scores = reshape(ctx, scores, [0, H, -1, 0]); // [B, H, S, S]
-  if (info.causal) scores = g.op('Add', [scores, mask(ctx, info.window, info.chunk)]);
+  if (info.causal) scores = g.op('Add', [scores, prefixed ? prefixedMask(ctx, mask(ctx, info.window, info.chunk)) : mask(ctx, info.window, info.chunk)]);
   else if (info.window !== undefined) throw new ExportError(`${pathText(steps)}: a bidirectional sliding window is not supported by the ONNX exporter`);
   const rel = relativeScoreBias(ctx, steps, info); // T5's bias, [1, H, S, S] (relative-position.ts)
   if (rel) scores = g.op('Add', [scores, rel]);
@@ -143,7 +151,8 @@ export function decodeAttention(ctx: EmitContext, node: LayerNode, steps: readon
   if (!info.causal) throw new ExportError(`${pathText(steps)}: bidirectional attention has no decode step`);
   const { batch: B, past } = ctx.decode!;
   const { H, KV, hd, G } = heads(node);
-  const L = Math.min(past, info.window ?? past);
+  // Parallel streams: each stream's m learned prefix positions sit in front of its cache.
+  const L = Math.min(past, info.window ?? past) + prefixTokens(ctx);
   const cacheKey = `kv_cache.${pathText(cachePath)}`; // a borrower reads its producer's cache
   const kPast = g.cache(`${cacheKey}.k`, [B, KV, hd, L]); // keys stored transposed for q·kᵀ
   const vPast = g.cache(`${cacheKey}.v`, [B, KV, L, hd]);

@@ -34,6 +34,13 @@ export interface EmitContext {
    * 'standard' (or unset): ai.onnx ops only, as before the option existed.
    */
   readonly ops?: OpsMode;
+  /**
+   * Set on the context of the members a `parallel streams(…)` statement runs per stream: the
+   * batch rows are stream-major (row p·B + b is stream p of sequence b) and every causal
+   * self-attention keeps `prefixTokens` learned keys and values per stream in front of its own
+   * (layers/parallel-streams.ts).
+   */
+  readonly streams?: { readonly count: number; readonly prefixTokens: number };
 }
 
 export type OpsMode = 'fused' | 'standard';

@@ -14,6 +14,7 @@ import { mla } from './mla.js';
 import { moa } from './moa.js';
 import { moe } from './moe.js';
 import { norm } from './norm.js';
+import { prefixTokens } from './parallel-streams.js';
 import { projection } from './projection.js';
 import { relativePositionLayer } from './relative-position.js';
 import { sandwichLinear } from './sandwich.js';
@@ -68,6 +69,10 @@ export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   if (h.x !== undefined && input !== undefined && input !== h.width) {
     throw new ExportError(`${where}: ${node.layerKind} reads width ${input} but the layers before it produce ${h.width}; the exporter runs a block's members in sequence (docs/probes.md, "Data flow") and cannot wire this model`);
   }
+  // ParScale's prefixes are built for Attention only (parallel-streams.ts); another causal
+  // self-attention kind would miss its prefix stores.
+  const a = node.cost.attention;
+  if (a && a.causal && !a.cross && node.layerKind !== 'Attention' && prefixTokens(ctx) > 0) throw new ExportError(`${where}: parallel streams' prefixes on ${node.layerKind} are not supported by the ONNX exporter (Attention only)`);
   switch (node.layerKind) {
     case 'Embedding': {
       const w = node.cost.weights[0]!;

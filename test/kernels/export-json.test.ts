@@ -74,10 +74,10 @@ test('export-onnx --json answers every failure as a typed CliJsonFailure: usage,
     assert.equal(broken.failure.error.kind, 'spec');
     assert.match(broken.failure.error.message, /^the spec has errors \(first: npas-/);
 
-    const parallel = await run(`${SPEC}variant P of M { parallel 2 }\n`, ['--model', 'P', '-o', join(dir, 'x.onnx')]);
-    assert.equal(parallel.code, 2, parallel.stderr);
-    assert.equal(parallel.failure.error.kind, 'export');
-    assert.match(parallel.failure.error.message, /^'P' runs as 2 parallel streams/);
+    const workers = await run(`${SPEC}variant P of M { parallel workers(2) }\n`, ['--model', 'P', '-o', join(dir, 'x.onnx')]);
+    assert.equal(workers.code, 2, workers.stderr);
+    assert.equal(workers.failure.error.kind, 'export');
+    assert.match(workers.failure.error.message, /^'P' runs 2 workers over one shared KV cache/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
