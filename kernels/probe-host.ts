@@ -152,7 +152,7 @@ function opsNotes(nodes: readonly NodeSpec[]): string[] {
   return notes;
 }
 
-/** What an encoder-decoder's or a routed (MoR) model's graph runs, read from the export (kernels/data-flow.ts, layers/routing.ts). */
+/** What an encoder-decoder's, a routed (MoR) or a parallel-streams model's graph runs, read from the export (kernels/data-flow.ts, layers/routing.ts, layers/parallel-streams.ts). */
 function structureNotes(exported: ExportResult): string[] {
   const notes: string[] = [];
   if (exported.inputs.length > 1) {
@@ -167,6 +167,12 @@ function structureNotes(exported: ExportResult): string[] {
   if (recursions > 0) {
     notes.push(
       `MoR routing: each of the ${recursions} recursions runs on the round(capacity·S) tokens its router keeps per sequence (TopK of sigmoid scores, GatherND → layers → gated update written back with ScatterND), the capacity-scaled work the engine counts; attention inside a recursion is standard ops over the selected tokens. A decode step is not measurable (expert choice ranks the tokens of one pass).`,
+    );
+  }
+  const streams = exported.spec.graph.nodes.some((n) => n.outputs[0]!.startsWith('stream_ids'));
+  if (streams) {
+    notes.push(
+      'Parallel streams (ParScale): the P streams are the batch of one pass — the ids tiled P times, each stream\'s learned prefix keys and values in front of every attention (standard ops), the streams merged before the merge member. The weights are read once per step for all P streams while FLOPs and the caches are P×, as the engine counts them.',
     );
   }
   return notes;

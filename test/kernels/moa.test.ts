@@ -10,6 +10,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExportError, exportModel, type ExportResult } from '../../kernels/export.js';
+import { runProbe } from '../../kernels/probe-client.js';
+import { analyze } from '../../src/core/index.js';
 import { defaultFill, type WeightFill } from '../../kernels/graph-builder.js';
 import { assertClose, idRows, runChecked } from './helpers.js';
 
@@ -210,4 +212,16 @@ test('the Sparse Universal Transformer examples export at their exact sizes; hal
   }
   assert.equal(exportModel(text, 'SUT', { fill: none }).storedParams, 107_249_664n);
   assert.throws(() => exportModel(text, 'SUT_Halting', { fill: none }), (e: unknown) => e instanceof ExportError && /per-token halting \(`halt`\) is not exported/.test(e.message));
+});
+
+test('the CPU probe measures an MoA model, prefill and decode, its decode cache the engine\'s KV', async () => {
+  const text = spec(VARIANTS.relative!);
+  const out = await runProbe({ specText: text, model: 'TinyMoA', ep: 'cpu', batch: 2, seq: 6, dtype: 'fp32', runs: 2, warmup: 1 }, { hostPath: join(__dirname, '..', '..', 'kernels', 'probe-host.ts'), timeoutMs: 60_000 });
+  assert.ok(out.ok, out.ok ? '' : `${out.kind}: ${out.message}`);
+  const r = out.result;
+  assert.equal(r.initializerElements, r.storedParams);
+  assert.ok(!('unavailable' in r.decode), 'the decode step is measured');
+  const engine = analyze(text, { seq: 6, batch: 2, dtype: 'fp32' }).models[0]!;
+  assert.equal(String(engine.memory.kvCacheBytes / 4n), String(6 * 2 * ed * 2)); // 6 positions × 2·expert_dim × batch 2
+  if (!('unavailable' in r.decode)) assert.equal(r.decode.kvCacheElements, String(engine.memory.kvCacheBytes / 4n));
 });

@@ -11,6 +11,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { ExportError, exportModel, type ExportResult } from '../../kernels/export.js';
+import { runProbe } from '../../kernels/probe-client.js';
+import { analyze } from '../../src/core/index.js';
 import { defaultFill, type WeightFill } from '../../kernels/graph-builder.js';
 import { assertClose, idRows, runChecked } from './helpers.js';
 
@@ -175,4 +177,17 @@ test('the ParScale-1.8B examples export at their exact sizes (P = 2, 8: prefixes
     assert.equal(r.initializerElements, r.storedParams, name);
   }
   assert.equal(exportModel(text, 'ParScale1_8B_P8', { fill: none }).storedParams, 1_829_042_696n);
+});
+
+test('the CPU probe measures a ParScale variant, prefill and decode, its decode cache the engine\'s KV (prefixes included)', async () => {
+  const out = await runProbe({ specText: SPEC, model: 'Par', ep: 'cpu', batch: 2, seq: 6, dtype: 'fp32', runs: 2, warmup: 1 }, { hostPath: join(__dirname, '..', '..', 'kernels', 'probe-host.ts'), timeoutMs: 60_000 });
+  assert.ok(out.ok, out.ok ? '' : `${out.kind}: ${out.message}`);
+  const r = out.result;
+  assert.equal(r.initializerElements, r.storedParams);
+  assert.ok(!('unavailable' in r.decode), 'the decode step is measured');
+  const engine = analyze(SPEC, { seq: 6, batch: 2, dtype: 'fp32' }).models.find((m) => m.name === 'Par')!;
+  // 2 streams × 2 layers × (6 + 3 prefix) positions × 2·kv·hd × batch 2.
+  assert.equal(String(engine.memory.kvCacheBytes / 4n), String(2 * 2 * (6 + 3) * 8 * 2));
+  if (!('unavailable' in r.decode)) assert.equal(r.decode.kvCacheElements, String(engine.memory.kvCacheBytes / 4n));
+  assert.ok(r.notes.some((n) => n.startsWith('Parallel streams (ParScale)')));
 });
