@@ -95,3 +95,4 @@ export {
 } from './supernet/enumerate.js';
 export { parseSubnetFilter } from './supernet/subnet-filter.js';
 export { readElasticSpace, type ElasticSpace, type ElasticArg } from './supernet/elastic-statement.js';
+export { appendAll, maxOf } from './collections/append-all.js';

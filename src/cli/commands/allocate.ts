@@ -10,6 +10,7 @@ import {
   parseGrouping,
   parseMethod,
   parseParameterCount,
+  maxOf,
   readArchitecture,
   type AllocationInput,
   type AllocationPlan,
@@ -22,7 +23,6 @@ import { CliError, type CliIO } from '../io.js';
 import { toJson } from '../json.js';
 import { readCheckpointSketches } from '../safetensors-file.js';
 import { readSpecProgram, type SpecProgram } from '../spec-program.js';
-import { maxOf } from '../../core/collections/append-all.js';
 
 export const ALLOCATE_COMMAND: CommandSpec = {
   name: 'allocate',

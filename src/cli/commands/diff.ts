@@ -4,7 +4,7 @@
 // spec (models paired by name), two files' models, or two variants of one file
 // (`npas diff s.npas#Base s.npas#Shared`). Exit 2 on spec errors or an unknown model.
 
-import { type AnalysisOptions, type ModelReport } from '../../core/index.js';
+import { appendAll, type AnalysisOptions, type ModelReport } from '../../core/index.js';
 import { ANALYSIS_FLAGS, readAnalysisFlags } from '../analysis-flags.js';
 import { parseCommand, usageOf, type CommandSpec } from '../args.js';
 import { specErrorLines } from '../budget-grid.js';
@@ -13,7 +13,6 @@ import { CliError, type CliIO } from '../io.js';
 import { toJson } from '../json.js';
 import { renderTable, type Column } from '../table-format.js';
 import { readSpecProgram } from '../spec-program.js';
-import { appendAll } from '../../core/collections/append-all.js';
 
 export const DIFF_COMMAND: CommandSpec = {
   name: 'diff',
