@@ -6,6 +6,7 @@
 import {
   allocate,
   emitVariant,
+  maxOf,
   freeVariantName,
   parseGrouping,
   parseMethod,
