@@ -195,7 +195,7 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
   const active: Q.Rational[] = [], flops: Q.Rational[] = [], crossKvFlops: Q.Rational[] = [], crossKvActive: Q.Rational[] = [];
   const kvActive: Q.Rational[] = [], kvFlops: Q.Rational[] = [], activation: Q.Rational[] = [];
   const trainableFlops: Q.Rational[] = [], kvTrainableFlops: Q.Rational[] = [], maskElements: Q.Rational[] = [];
-  const banks = new Map<string, { copies: number; active: number; draws: number; paramsPerCopy: Q.Rational[]; matrixParamsPerCopy: Q.Rational[] }>();
+  const banks = new Map<string, { copies: number; active: number; draws: number; load: RouterLoad | undefined; paramsPerCopy: Q.Rational[]; matrixParamsPerCopy: Q.Rational[] }>();
   const pools: PoolUse[] = [];
   let tail: Tail = undefined;
   let positionLimit: number | undefined;
@@ -241,7 +241,7 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
       if (acc) {
         acc.paramsPerCopy.push(b.paramsPerCopy);
         acc.matrixParamsPerCopy.push(b.matrixParamsPerCopy);
-      } else banks.set(k, { copies: b.copies, active: b.active, draws: b.draws, paramsPerCopy: [b.paramsPerCopy], matrixParamsPerCopy: [b.matrixParamsPerCopy] });
+      } else banks.set(k, { copies: b.copies, active: b.active, draws: b.draws, load: b.load, paramsPerCopy: [b.paramsPerCopy], matrixParamsPerCopy: [b.matrixParamsPerCopy] });
     }
     for (const [k, e] of t.attention) {
       const acc = attention.get(k);
@@ -264,7 +264,7 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
   const mergedAttention = new Map<string, AttentionEntry>();
   for (const [k, e] of attention) mergedAttention.set(k, withCache({ info: e.info, instances: Q.sum(e.instances), producers: Q.sum(e.producers) }, e.cache));
   const mergedBanks = new Map<string, BankUse>();
-  for (const [k, b] of banks) mergedBanks.set(k, { copies: b.copies, active: b.active, draws: b.draws, paramsPerCopy: Q.sum(b.paramsPerCopy), matrixParamsPerCopy: Q.sum(b.matrixParamsPerCopy) });
+  for (const [k, b] of banks) mergedBanks.set(k, { copies: b.copies, active: b.active, draws: b.draws, ...(b.load ? { load: b.load } : {}), paramsPerCopy: Q.sum(b.paramsPerCopy), matrixParamsPerCopy: Q.sum(b.matrixParamsPerCopy) });
   return {
     stored,
     routedStored,

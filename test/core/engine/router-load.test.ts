@@ -112,3 +112,14 @@ model M {
   assert.deepEqual(mixed.map((d) => d.code), ['npas-share-experts']);
   assert.match(mixed[0]!.message, /2 hot taking 3\/4 against 8 experts, top-2, 2 hot taking 1\/2/);
 });
+
+test('the load survives summing layers: a stack of L loaded layers reads L times one layer\'s experts', () => {
+  // Per layer at batch 8: 2·(1 − (1/2)^8) + 14·(1 − (13/14)^8) experts of 6,144 params (router
+  // 1,024); three layers with a norm of 64 between them read 3× that, rounded up once.
+  const B = 8n;
+  const den = 2n ** B * 14n ** B;
+  const distinctNum = 2n * (2n ** B - 1n) * 14n ** B + 14n * (14n ** B - 13n ** B) * 2n ** B;
+  const stacked = model(`model M {\n  block L { n = RMSNorm(64); moe = MoE(64, 32, experts: 16, top_k: 2, hot_experts: 2, hot_share: 0.5) }\n  body = L * 3\n}`, { batch: 8 });
+  assert.equal(stacked.routing[0]!.expectedDistinct, '8.253…');
+  assert.equal(stacked.latency.decode.bytes, 2n * ceilDiv(3n * ((1_024n + 64n) * den + 6_144n * distinctNum), den));
+});
