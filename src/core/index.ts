@@ -38,7 +38,6 @@ export { LAYER_KINDS, findLayerKind } from './layers/registry.js';
 export { importHfConfig, type ImportResult } from './hf/import-hf.js';
 export { compareWithCheckpoint, type CheckpointComparison, type CheckpointTensor } from './hf/checkpoint-check.js';
 export { lineColumn, LineIndex } from './text/line-column.js';
-export { appendAll, maxOf } from './collections/append-all.js';
 export { escapeControl, escapeControlKeepLines } from './text/escape-control.js';
 export { formatBytes, formatFlops, formatRate, formatSeconds, groupDigits } from './text/number-format.js';
 export type { EvaluatedBinding } from './semantics/evaluator.js';

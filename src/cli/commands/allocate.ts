@@ -6,7 +6,6 @@
 import {
   allocate,
   emitVariant,
-  maxOf,
   freeVariantName,
   parseGrouping,
   parseMethod,
