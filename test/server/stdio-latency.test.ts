@@ -6,6 +6,13 @@
 // a shared machine is noisy (other processes take the CPU), so a series that misses is run
 // again, up to three times, and the best median counts — the same policy as the parser's speed
 // tests; every series is printed.
+// Across files (issue 18): the same specs as a library that an open experiments file imports
+// (a budget of the imported model); an edit to the library must re-diagnose the importer
+// within the same budget: pulled (as VS Code does), the time from the edit to the importer's
+// diagnostics; pushed, where the server analyses the library and then its importer, the time
+// from the library's push to the importer's (and the whole within twice the budget). On a
+// loaded machine, where this run's single-file median of the same spec exceeds the budget, the
+// bound is that median and a quarter more: as fast as a single file, under the same load.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -82,8 +89,8 @@ function median(xs: readonly number[]): number {
 
 const results: string[] = [];
 
-/** Runs series of edits until one's median is within the budget (at most ATTEMPTS); returns every median. */
-async function series(measure: (k: number) => Promise<number>): Promise<number[]> {
+/** Runs series of edits until one's median is within `bound` (at most ATTEMPTS); returns every median. */
+async function series(measure: (k: number) => Promise<number>, bound = BUDGET_MS): Promise<number[]> {
   const medians: number[] = [];
   let k = 0;
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
@@ -93,17 +100,31 @@ async function series(measure: (k: number) => Promise<number>): Promise<number[]
       if (i >= WARMUP) times.push(t);
     }
     medians.push(median(times));
-    if (medians[medians.length - 1]! <= BUDGET_MS) break;
+    if (medians[medians.length - 1]! <= bound) break;
   }
   return medians;
 }
 
-function report(mode: string, name: string, medians: readonly number[]): void {
+/** The best single-file median of each spec and mode measured so far in this run (`push`/`pull` and the spec's name). */
+const singleFile = new Map<string, number>();
+
+/**
+ * A library edit's bound: the budget, or — when this run measured the same spec as a single file
+ * slower than that (a loaded machine) — the single file's own median and a quarter more: the
+ * importer must be re-diagnosed as fast as a single file is, under the same conditions.
+ */
+function importerBound(mode: 'push' | 'pull', name: string): number {
+  const single = singleFile.get(`${mode} ${name}`);
+  return single === undefined ? BUDGET_MS : Math.max(BUDGET_MS, 1.25 * single);
+}
+
+function report(mode: string, name: string, medians: readonly number[], bound = BUDGET_MS): void {
   const best = Math.min(...medians);
+  if (mode === 'push' || mode === 'pull') singleFile.set(`${mode} ${name}`, best);
   const line = `${mode} ${name}: median ${best.toFixed(1)} ms over ${RUNS} edits${medians.length > 1 ? ` (series medians ${medians.map((m) => m.toFixed(1)).join(', ')} ms)` : ''}`;
   results.push(line);
-  console.log(`edit → ${mode === 'push' ? 'pushed' : 'pulled'} diagnostics, ${line.slice(mode.length + 1)}`);
-  assert.ok(best <= BUDGET_MS, `best median ${best.toFixed(1)} ms exceeds ${BUDGET_MS} ms`);
+  console.log(`edit → ${mode.startsWith('push') ? 'pushed' : 'pulled'} diagnostics, ${line.slice(mode.length + 1)}`);
+  assert.ok(best <= bound, `best median ${best.toFixed(1)} ms exceeds ${bound.toFixed(1)} ms`);
 }
 
 for (const [name, text] of Object.entries(SPECS)) {
@@ -142,6 +163,69 @@ for (const [name, text] of Object.entries(SPECS)) {
       return elapsed;
     });
     report('pull', name, medians);
+  });
+}
+
+/** An experiments file importing the library `lib.npas` (model M) and budgeting it. */
+const IMPORTER = 'import "lib.npas"\nbudget M {\n  params.stored <= 1T\n}\n';
+
+for (const [name, text] of Object.entries(SPECS)) {
+  test(`library edit → the importer's pushed diagnostics over stdio, ${name}: median ≤ ${BUDGET_MS} ms after the library's`, async () => {
+    const base = `file:///latency-import/${encodeURIComponent(name)}`;
+    const lib = `${base}/lib.npas`;
+    const exp = `${base}/exp.npas`;
+    let libraryPushed: ((version: number | undefined) => void) | undefined;
+    let importerPushed: (() => void) | undefined;
+    const client = await startServer({}, (p) => {
+      if (p.uri === lib) libraryPushed?.(p.version);
+      if (p.uri === exp) importerPushed?.();
+    });
+    const opened = new Promise<void>((resolve) => (importerPushed = resolve));
+    await client.sendNotification('textDocument/didOpen', { textDocument: { uri: lib, languageId: 'npas', version: 1, text } });
+    await client.sendNotification('textDocument/didOpen', { textDocument: { uri: exp, languageId: 'npas', version: 1, text: IMPORTER } });
+    await opened;
+    // Pushed, both files are analysed one after the other (the edited library first): the
+    // importer's re-diagnosis is held to the budget from the library's push, the whole to twice it.
+    const totals: number[] = [];
+    const medians = await series(async (k) => {
+      const version = k + 2;
+      let libraryAt = 0;
+      const library = new Promise<void>((resolve) => (libraryPushed = (v) => v === version && ((libraryAt = performance.now()), resolve())));
+      const importer = new Promise<void>((resolve) => (importerPushed = resolve));
+      const t = performance.now();
+      await client.sendNotification('textDocument/didChange', { textDocument: { uri: lib, version }, contentChanges: [editOf(k)] });
+      await Promise.all([library, importer]);
+      const end = performance.now();
+      totals.push(end - t);
+      return end - libraryAt;
+    }, importerBound('push', name));
+    report('push (library edit, from the library\'s push)', name, medians, importerBound('push', name));
+    const total = median(totals.slice(-RUNS));
+    console.log(`  library edit → both files' pushed diagnostics, ${name}: median ${total.toFixed(1)} ms`);
+    assert.ok(total <= 2 * importerBound('push', name), `library edit → the importer's push: median ${total.toFixed(1)} ms exceeds ${(2 * importerBound('push', name)).toFixed(1)} ms`);
+  });
+
+  test(`library edit → the importer's pulled diagnostics over stdio, ${name}: median ≤ ${BUDGET_MS} ms`, async () => {
+    const client = await startServer({ textDocument: { diagnostic: { dynamicRegistration: false } } }, () => undefined);
+    const base = `file:///latency-import-pull/${encodeURIComponent(name)}`;
+    const lib = `${base}/lib.npas`;
+    const exp = `${base}/exp.npas`;
+    await client.sendNotification('textDocument/didOpen', { textDocument: { uri: lib, languageId: 'npas', version: 1, text } });
+    await client.sendNotification('textDocument/didOpen', { textDocument: { uri: exp, languageId: 'npas', version: 1, text: IMPORTER } });
+    const first = await client.sendRequest<DocumentDiagnosticReport>('textDocument/diagnostic', { textDocument: { uri: exp } });
+    assert.deepEqual(first.kind === 'full' ? first.items : undefined, []);
+    let previousResultId = first.resultId;
+    const medians = await series(async (k) => {
+      const t = performance.now();
+      await client.sendNotification('textDocument/didChange', { textDocument: { uri: lib, version: k + 2 }, contentChanges: [editOf(k)] });
+      const report = await client.sendRequest<DocumentDiagnosticReport>('textDocument/diagnostic', { textDocument: { uri: exp }, previousResultId });
+      const elapsed = performance.now() - t;
+      // A new analysis of the importer (a full report under a new result id), not the previous one's.
+      assert.equal(report.kind, 'full');
+      previousResultId = report.resultId;
+      return elapsed;
+    }, importerBound('pull', name));
+    report('pull (library edit)', name, medians, importerBound('pull', name));
   });
 }
 
