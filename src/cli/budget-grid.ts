@@ -31,24 +31,36 @@ export function budgetRows(
   grid: readonly ReadonlyMap<string, string | true>[],
   model: string | undefined,
   io: CliIO,
-): { readonly rows: readonly BudgetRow[]; readonly errors: readonly string[] } {
+): { readonly rows: readonly BudgetRow[]; readonly errors: readonly string[]; readonly warnings: readonly string[] } {
   const settings = grid.map((combination) => readAnalysisFlags(combination, io));
   const rows: BudgetRow[] = [];
   const errors = new Set<string>();
+  // A warning repeated by several combinations (the same seq past the same context) is said once.
+  const warnings = new Set<string>();
   for (const spec of sources) {
     const file = spec.path;
     for (const options of settings) {
       const analysis = spec.compilation.analysis(options);
       for (const line of specErrorLines(spec, analysis.diagnostics)) errors.add(line);
+      for (const line of specWarningLines(spec, analysis.diagnostics)) warnings.add(line);
       for (const report of analysis.models) if (model === undefined || report.name === model) rows.push({ file, report });
     }
   }
-  return { rows, errors: [...errors] };
+  return { rows, errors: [...errors], warnings: [...warnings] };
 }
 
 /** The errors that keep a spec from being measured (a violated budget is a result, not one of them), as `npas check` prints them. */
 export function specErrorLines(spec: SpecProgram, diagnostics: readonly Diagnostic[]): string[] {
   return diagnostics.filter((d) => d.severity === 'error' && d.code !== 'npas-budget-violated').map((d) => diagnosticLine(spec, d));
+}
+
+/**
+ * The warnings of an analysis, as `npas check` prints them: the numbers are still computed, but
+ * may not mean what a reader assumes (a sequence past the model's context or position table, a
+ * factorisation larger than its dense weight), so the report says so on stderr.
+ */
+export function specWarningLines(spec: SpecProgram, diagnostics: readonly Diagnostic[]): string[] {
+  return diagnostics.filter((d) => d.severity === 'warning').map((d) => diagnosticLine(spec, d));
 }
 
 /** The grid as text (table, Markdown, CSV: people's units, CSV exact) or JSON (`{"rows": [...]}`, exact integers). */

@@ -98,3 +98,22 @@ test('budget: one file and no sweep keeps the per-model report; --format asks fo
   const table = run('budget', TINY, '--model', 'Att', '--format', 'table');
   assert.equal(table.stdout.trim().split('\n').length, 2, 'a header and one row');
 });
+
+test("budget: a spec's warnings go to stderr as `npas check` prints them; the numbers and the exit code stay", () => {
+  const CTX = 'test/fixtures/specs/context.npas';
+  const within = run('budget', CTX, '--seq', '4096', '--json');
+  assert.equal(within.code, 0, within.stderr);
+  assert.equal(within.stderr, '');
+  const past = run('budget', CTX, '--seq', '8192', '--json');
+  assert.equal(past.code, 0);
+  assert.match(past.stderr, /^test\/fixtures\/specs\/context\.npas:3:7: warning npas-seq-beyond-context: /);
+  assert.equal(past.stderr.trim().split('\n').length, 1);
+  // Every number is still computed: K and V of 8,192 positions of width 64 in bf16.
+  const kv = (JSON.parse(past.stdout) as { models: { kvCacheBytes: string | number }[] }).models[0]!.kvCacheBytes;
+  assert.equal(BigInt(kv), kvBytes(8192n, 1n));
+  // A grid says each warning once, however many combinations repeat it.
+  const grid = run('budget', CTX, '--seq', '8192,8192', '--batch', '1,2');
+  assert.equal(grid.code, 0);
+  assert.equal(grid.stderr.trim().split('\n').length, 1, grid.stderr);
+  assert.match(grid.stderr, /warning npas-seq-beyond-context/);
+});

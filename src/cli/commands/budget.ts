@@ -9,7 +9,7 @@ import { formatBytes, formatFlops, formatSeconds, groupDigits } from '../format.
 import { CliError, type CliIO } from '../io.js';
 import { ANALYSIS_FLAGS, readAnalysisFlags } from '../analysis-flags.js';
 import { toJson } from '../json.js';
-import { BUDGET_SWEEPABLE, budgetRows, renderBudgetGrid, specErrorLines } from '../budget-grid.js';
+import { BUDGET_SWEEPABLE, budgetRows, renderBudgetGrid, specErrorLines, specWarningLines } from '../budget-grid.js';
 import { expandGrid, isSwept } from '../sweep.js';
 import { tableFormat } from '../table-format.js';
 import { readSpec } from './read-spec.js';
@@ -51,20 +51,23 @@ export function runBudget(argv: readonly string[], io: CliIO): number {
   if (name && models.length === 0) {
     throw new CliError(`${file}: no model or variant named '${name}' (have: ${result.models.map((m) => m.name).join(', ') || 'none'})`);
   }
+  for (const line of result.warnings) io.stderr(`${line}\n`);
   if (flags.has('json')) io.stdout(budgetJsonText(models, depth));
   else for (const m of models) io.stdout(renderModel(m, depth));
   return models.some((m) => m.budgets.some((b) => !b.ok)) ? 1 : 0;
 }
 
 /** The budget reports of a spec, or its errors as `FILE:LINE:COL: error CODE: message` lines (as `npas check` prints them). */
-export type BudgetAnalysis = { readonly kind: 'report'; readonly models: readonly ModelReport[] } | { readonly kind: 'errors'; readonly errors: readonly string[] };
+export type BudgetAnalysis =
+  | { readonly kind: 'report'; readonly models: readonly ModelReport[]; readonly warnings: readonly string[] }
+  | { readonly kind: 'errors'; readonly errors: readonly string[] };
 
 /** `readFile` reads the files the spec imports (from disk unless given). */
 export function budgetAnalysis(file: string, text: string, options: Partial<AnalysisOptions>, readFile?: (path: string) => string): BudgetAnalysis {
   const spec = specProgram(file, text, readFile);
   const result = spec.compilation.analysis(options);
   const errors = specErrorLines(spec, result.diagnostics);
-  return errors.length === 0 ? { kind: 'report', models: result.models } : { kind: 'errors', errors };
+  return errors.length === 0 ? { kind: 'report', models: result.models, warnings: specWarningLines(spec, result.diagnostics) } : { kind: 'errors', errors };
 }
 
 /** Several files or swept settings: one row per file × combination × model (exit codes as for one report). */
@@ -72,12 +75,13 @@ function runBudgetGrid(files: readonly string[], flags: ReadonlyMap<string, stri
   const format = flags.has('json') ? 'json' : tableFormat(flags.get('format'), 'table');
   const grid = expandGrid(flags, BUDGET_SWEEPABLE);
   const sources = files.map((file) => readSpecProgram(file, io));
-  const { rows, errors } = budgetRows(sources, grid, model, io);
+  const { rows, errors, warnings } = budgetRows(sources, grid, model, io);
   if (errors.length > 0) {
     for (const line of errors) io.stderr(`${line}\n`);
     return 2;
   }
   if (model !== undefined && rows.length === 0) throw new CliError(`no model or variant named '${model}' in ${files.join(', ')}`);
+  for (const line of warnings) io.stderr(`${line}\n`);
   io.stdout(renderBudgetGrid(rows, format, files.length > 1));
   return rows.some((r) => r.report.budgets.some((b) => !b.ok)) ? 1 : 0;
 }
