@@ -1,9 +1,16 @@
 // The flags `npas plan` and `npas fit` share: the cluster, the parallel layout, the schedule,
 // recomputation, optimizer, fine-tuning and dtypes, read into the core's PlanSettings.
 
-import { DEFAULT_PLAN, FINETUNE_MODES, OPTIMIZER_NAMES, RECOMPUTE_MODES, findDevice, isDType, type DType, type FinetuneMode, type OptimizerName, type PlanSettings, type RecomputeMode, type ZeroStage, DTYPE_NAMES, DEVICE_NAMES } from '../core/index.js';
+import { DEFAULT_PLAN, FINETUNE_MODES, OPTIMIZER_NAMES, RECOMPUTE_MODES, findDevice, isDType, type DType, type FinetuneMode, type OptimizerName, type PlanSettings, type RecomputeMode, type ZeroStage, type Efficiency, DTYPE_NAMES, DEVICE_NAMES } from '../core/index.js';
 import { positiveIntFlag, type FlagSpec } from './args.js';
 import { CliError } from './io.js';
+
+/** The efficiency flags and the fraction of a peak each sets (one table: the flag specs, `plan`'s sweepable flags and grid columns, `fit`'s flags). */
+export const EFFICIENCY_FLAGS: readonly (readonly [string, keyof Efficiency])[] = [
+  ['compute-efficiency', 'compute'],
+  ['memory-efficiency', 'memory'],
+  ['link-efficiency', 'links'],
+];
 
 export const PLAN_FLAGS: readonly FlagSpec[] = [
   { name: 'model', takesValue: true, value: 'M' },
@@ -30,9 +37,7 @@ export const PLAN_FLAGS: readonly FlagSpec[] = [
   { name: 'no-master', takesValue: false },
   { name: 'intra-bw', takesValue: true, value: 'GB/s' },
   { name: 'inter-bw', takesValue: true, value: 'GB/s' },
-  { name: 'compute-efficiency', takesValue: true, value: 'F' },
-  { name: 'memory-efficiency', takesValue: true, value: 'F' },
-  { name: 'link-efficiency', takesValue: true, value: 'F' },
+  ...EFFICIENCY_FLAGS.map(([name]) => ({ name, takesValue: true, value: 'F' })),
   { name: 'json', takesValue: false },
 ];
 

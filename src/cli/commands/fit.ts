@@ -7,11 +7,11 @@ import { DEFAULT_PLAN, formatBytes, planServing, planSource, smallestCluster, ty
 import { parseCommand, positiveIntFlag, usageOf, type CommandSpec } from '../args.js';
 import { CliError, type CliIO } from '../io.js';
 import { toJson } from '../json.js';
-import { PLAN_FLAGS, readPlanFlags } from '../plan-flags.js';
+import { EFFICIENCY_FLAGS, PLAN_FLAGS, readPlanFlags } from '../plan-flags.js';
 import { jsonPlan } from './plan.js';
 import { diagnosticLine, readSpecProgram } from '../spec-program.js';
 
-const FIT_FLAG_NAMES = new Set(['model', 'device', 'gpus', 'gpus-per-node', 'seq', 'dtype', 'optimizer', 'finetune', 'micro-batch', 'global-batch', 'grad-dtype', 'no-master', 'compute-efficiency', 'memory-efficiency', 'link-efficiency', 'json']);
+const FIT_FLAG_NAMES = new Set(['model', 'device', 'gpus', 'gpus-per-node', 'seq', 'dtype', 'optimizer', 'finetune', 'micro-batch', 'global-batch', 'grad-dtype', 'no-master', ...EFFICIENCY_FLAGS.map(([flag]) => flag), 'json']);
 export const FIT_COMMAND: CommandSpec = {
   name: 'fit',
   operands: 'FILE',

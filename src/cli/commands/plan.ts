@@ -9,7 +9,7 @@ import { evaluatePlan, formatBytes, formatSeconds, planSource, searchPlans, type
 import { parseCommand, positiveIntFlag, usageOf, type CommandSpec } from '../args.js';
 import { CliError, type CliIO } from '../io.js';
 import { toJson } from '../json.js';
-import { PLAN_FLAGS, readPlanFlags } from '../plan-flags.js';
+import { EFFICIENCY_FLAGS, PLAN_FLAGS, readPlanFlags } from '../plan-flags.js';
 import { expandGrid, isSwept } from '../sweep.js';
 import { renderTable, tableFormat, type Column } from '../table-format.js';
 import { diagnosticLine, readSpecProgram, type SpecProgram } from '../spec-program.js';
@@ -33,9 +33,7 @@ export const PLAN_SWEEPABLE: ReadonlySet<string> = new Set([
   'cp',
   'ep',
   'etp',
-  'compute-efficiency',
-  'memory-efficiency',
-  'link-efficiency',
+  ...EFFICIENCY_FLAGS.map(([flag]) => flag),
   'zero',
   'recompute',
   'micro-batch',
@@ -183,13 +181,6 @@ function layoutText(p: TrainingPlan): string {
 
 const percent = (x: number): string => `${(x * 100).toFixed(1)}%`;
 const count = (x: number): string => Math.round(x).toLocaleString('en-US');
-
-/** The efficiency flags and the fraction each sets; a grid shows a column for each one given. */
-const EFFICIENCY_FLAGS: readonly (readonly [string, keyof Efficiency])[] = [
-  ['compute-efficiency', 'compute'],
-  ['memory-efficiency', 'memory'],
-  ['link-efficiency', 'links'],
-];
 
 /** The grid's columns: the settings, then the per-GPU bytes, fit and speed (or why refused). */
 function columns(withFile: boolean, efficiencies: readonly (readonly [string, keyof Efficiency])[]): Column<Row>[] {
