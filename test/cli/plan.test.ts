@@ -128,6 +128,9 @@ test('efficiency flags: a swept compute efficiency is a column, MFU follows it o
   assert.ok(Math.abs(step[1]! / step[0]! - 0.8) < 1e-12);
   const j = run('plan', LLMS, '--model', 'Llama2_7B', '--link-efficiency', '0.8', '--json');
   assert.deepEqual((JSON.parse(j.stdout) as { plans: { efficiency: unknown }[] }).plans[0]!.efficiency, { compute: 1, memory: 1, links: 0.8 });
+  // The human text names only the fractions below 1, in the Plan pane's words.
+  assert.match(run('plan', LLMS, '--model', 'Llama2_7B', '--link-efficiency', '0.8').stdout, /tokens\/s \(at 80% of link bandwidth\)/);
+  assert.match(run('plan', LLMS, '--model', 'Llama2_7B').stdout, /tokens\/s \(on the roofline\)/);
   for (const bad of ['0', '1.5', 'half', '-0.2']) {
     const b = run('plan', LLMS, '--model', 'Llama2_7B', '--compute-efficiency', bad);
     assert.equal(b.code, 2, bad);

@@ -5,7 +5,7 @@
 // table, Markdown, CSV or JSON (--format). Exit 1 when a plan (or every searched layout) does not
 // fit, 2 on spec or flag errors (in a sweep: when every combination is refused).
 
-import { evaluatePlan, formatBytes, formatSeconds, planSource, searchPlans, type Efficiency, type PlanBytes, type PlanSource, type TrainingPlan } from '../../core/index.js';
+import { efficiencyText, evaluatePlan, formatBytes, formatSeconds, planLayoutText, planSource, searchPlans, type Efficiency, type PlanBytes, type PlanSource, type TrainingPlan } from '../../core/index.js';
 import { parseCommand, positiveIntFlag, usageOf, type CommandSpec } from '../args.js';
 import { CliError, type CliIO } from '../io.js';
 import { toJson } from '../json.js';
@@ -154,7 +154,7 @@ function renderPlan(p: TrainingPlan): string {
   const s = p.settings;
   const q = p.parallel;
   const lines: string[] = [];
-  lines.push(`${p.model} on ${p.gpus} × ${p.device}: ${layoutText(p)}`);
+  lines.push(`${p.model} on ${p.gpus} × ${p.device}: ${planLayoutText(p)}`);
   lines.push(`  schedule  micro-batch ${s.microBatch} × ${p.microBatches} micro-batches × dp ${q.dp} = global batch ${s.globalBatch} at seq ${s.seq}; recompute ${s.recompute}; ${s.optimizer}; ${s.finetune}`);
   lines.push(`  per GPU   ${COMPONENTS.map((c) => `${c} ${formatBytes(p.perGpuBytes[c])}`).join('  ')}`);
   lines.push(`            total ${formatBytes(p.perGpuBytes.total)} of ${formatBytes(p.deviceBytes)}: ${p.fits ? 'fits' : 'DOES NOT FIT'}`);
@@ -162,8 +162,7 @@ function renderPlan(p: TrainingPlan): string {
   lines.push(
     `  step      ${formatSeconds(st.seconds)} (compute ${formatSeconds(st.compute)}, TP ${formatSeconds(st.tensorParallel)}, EP ${formatSeconds(st.expertParallel)}, CP ${formatSeconds(st.contextParallel)}, bubble ${formatSeconds(st.pipelineBubble)}, PP sends ${formatSeconds(st.pipelineSends)}, DP ${formatSeconds(st.dataParallel)}, shared stores ${formatSeconds(st.sharedStores)})`,
   );
-  const e = s.efficiency;
-  const reached = e.compute === 1 && e.links === 1 ? 'on the roofline' : `at ${percent(e.compute)} of the FLOPs peak, ${percent(e.links)} of the links`;
+  const reached = efficiencyText(s.efficiency) ?? 'on the roofline';
   lines.push(`            MFU ${percent(p.mfu)}   ${count(p.tokensPerSecond)} tokens/s (${reached})`);
   if (p.stages.length > 1) {
     lines.push('  stages');
@@ -174,10 +173,6 @@ function renderPlan(p: TrainingPlan): string {
   return `${lines.join('\n')}\n\n`;
 }
 
-function layoutText(p: TrainingPlan): string {
-  const q = p.parallel;
-  return `tp ${q.tp} · pp ${q.pp}${q.vpp > 1 ? ` (vpp ${q.vpp})` : ''} · dp ${q.dp}${q.cp > 1 ? ` · cp ${q.cp}` : ''}${q.ep > 1 ? ` · ep ${q.ep}` : ''} · ZeRO ${q.zero}`;
-}
 
 const percent = (x: number): string => `${(x * 100).toFixed(1)}%`;
 const count = (x: number): string => Math.round(x).toLocaleString('en-US');

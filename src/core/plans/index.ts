@@ -11,3 +11,4 @@ export type { StepTime } from './step-time.js';
 export { searchPlans, smallestCluster, type PlanSearch } from './search-plans.js';
 export { planServing, MAX_CONTEXT_SEARCHED, type KvAt, type ServingOutcome, type ServingPlan, type ServingSettings } from './serving.js';
 export { planSource, type PlanSource } from './plan-source.js';
+export { efficiencyText, planLayoutText } from './plan-text.js';

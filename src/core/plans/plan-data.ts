@@ -7,7 +7,7 @@ import type { Compilation, CompiledModel } from '../analysis/compilation.js';
 import type { PlanBytesData, PlanData } from '../layout/types.js';
 import type { PlanBytes, TrainingPlan } from './evaluate-plan.js';
 import { planOutcome } from './plan-declaration.js';
-import type { Efficiency } from './plan-settings.js';
+import { efficiencyText, planLayoutText } from './plan-text.js';
 import { pipelineModel } from './pipeline-units.js';
 import { sharedStores } from './shared-stores.js';
 
@@ -28,13 +28,13 @@ export function planData(compilation: Compilation, model: CompiledModel, options
 }
 
 function dataOf(p: TrainingPlan, range: PlanData['range']): PlanData {
-  const q = p.parallel;
   const s = p.settings;
   const st = p.step;
+  const reached = efficiencyText(s.efficiency);
   return {
     range,
-    layout: `${p.gpus} × ${p.device}: tp ${q.tp} · pp ${q.pp}${q.vpp > 1 ? ` (vpp ${q.vpp})` : ''} · dp ${q.dp}${q.cp > 1 ? ` · cp ${q.cp}` : ''}${q.ep > 1 ? ` · ep ${q.ep}` : ''} · ZeRO ${q.zero}`,
-    schedule: `micro-batch ${s.microBatch} × ${p.microBatches} · global batch ${s.globalBatch} · seq ${s.seq} · recompute ${s.recompute} · ${s.optimizer} · ${s.finetune}${reachedText(s.efficiency)}`,
+    layout: `${p.gpus} × ${p.device}: ${planLayoutText(p)}`,
+    schedule: `micro-batch ${s.microBatch} × ${p.microBatches} · global batch ${s.globalBatch} · seq ${s.seq} · recompute ${s.recompute} · ${s.optimizer} · ${s.finetune}${reached === undefined ? '' : ` · ${reached}`}`,
     problems: [],
     device: p.device,
     deviceBytes: String(p.deviceBytes),
@@ -56,12 +56,6 @@ function dataOf(p: TrainingPlan, range: PlanData['range']): PlanData {
     mfu: p.mfu,
     tokensPerSecond: p.tokensPerSecond,
   };
-}
-
-/** What the step assumes of the peaks, when it is not the roofline's 100%. */
-function reachedText(e: Efficiency): string {
-  const parts = [e.compute !== 1 ? `${Math.round(e.compute * 1000) / 10}% of peak FLOPs` : '', e.links !== 1 ? `${Math.round(e.links * 1000) / 10}% of link bandwidth` : ''].filter((t) => t !== '');
-  return parts.length > 0 ? ` · at ${parts.join(', ')}` : '';
 }
 
 function bytesData(b: PlanBytes): PlanBytesData {
