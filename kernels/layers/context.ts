@@ -131,6 +131,30 @@ export function weightNamed(node: LayerNode, name: string): WeightSpec | undefin
   return node.cost.weights.find((w) => w.name === name);
 }
 
+/** A builder's reads of its layer's weights by name (layerWeights). */
+export interface LayerWeights {
+  /** The weight's spec; a name the layer does not hold is an exporter bug, reported as such. */
+  spec(name: string): WeightSpec;
+  /** The initializer (or generated tensor) the weight's store resolves to (storeFor, untied). */
+  store(name: string): string;
+  /** The name back where the layer holds the weight (a bias or norm its arguments may switch off), else undefined. */
+  optional(name: string): string | undefined;
+}
+
+/** The weight accessors a mixer builder reads its own weights through, one copy for every builder. */
+export function layerWeights(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[]): LayerWeights {
+  const spec = (name: string): WeightSpec => {
+    const w = weightNamed(node, name);
+    if (!w) throw new ExportError(`${pathText(steps)}: ${node.layerKind} has no weight '${name}' here`);
+    return w;
+  };
+  return {
+    spec,
+    store: (name) => storeFor(ctx, node, steps, spec(name), undefined).name,
+    optional: (name) => (weightNamed(node, name) ? name : undefined),
+  };
+}
+
 export function reshape(ctx: EmitContext, x: string, shape: readonly number[]): string {
   return ctx.g.op('Reshape', [x, ctx.g.ints(shape)], undefined, { hint: 'r' });
 }

@@ -13,7 +13,7 @@
 // (Qwen3NextRMSNormGated), and out_proj. The decode step is not built.
 
 import { ExportError, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
-import { numberArg, reshape, storeFor, toBatchSeq, weightNamed, type EmitContext } from './context.js';
+import { layerWeights, numberArg, reshape, toBatchSeq, type EmitContext } from './context.js';
 import { causalConv, columns, futureMask, silu } from './mamba.js';
 import { rmsNormLastAxis } from './norm.js';
 import { projection } from './projection.js';
@@ -25,7 +25,7 @@ export function gatedDeltaNet(ctx: EmitContext, node: LayerNode, steps: readonly
   const where = pathText(steps);
   if (ctx.decode) throw new ExportError(`${where}: a decode step of GatedDeltaNet (its recurrent state as an input) is not supported by the ONNX exporter yet; export the prefill`);
   const g = ctx.g;
-  const store = (name: string) => storeFor(ctx, node, steps, weightNamed(node, name)!, undefined).name;
+  const { spec, store } = layerWeights(ctx, node, steps);
   const op = (type: string, inputs: string[], hint?: string) => g.op(type, inputs, undefined, hint ? { hint } : undefined);
   const perm = (t: string, p: number[]) => g.op('Transpose', [t], { perm: { kind: 'ints', value: p } });
   /** Entries [from, to) of the last axis. */
@@ -36,7 +36,7 @@ export function gatedDeltaNet(ctx: EmitContext, node: LayerNode, steps: readonly
   const dk = numberArg(node, 'k_head_dim');
   const dv = numberArg(node, 'v_head_dim');
   const r = Hv / Hk;
-  const d = weightNamed(node, 'out_proj')!.shape[0]!;
+  const d = spec('out_proj').shape[0]!;
 
   const qkvz = toBatchSeq(ctx, projection(ctx, node, steps, x, 'in_proj_qkvz', undefined).y, [Hk, 2 * dk + 2 * r * dv]);
   const ba = toBatchSeq(ctx, projection(ctx, node, steps, x, 'in_proj_ba', undefined).y, [Hk, 2 * r]);

@@ -8,7 +8,7 @@
 // x_proj. Its decode step (the recurrent state as an input) is not built.
 
 import { ExportError, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
-import { boolArg, reshape, storeFor, toBatchSeq, weightNamed, type EmitContext } from './context.js';
+import { boolArg, layerWeights, reshape, toBatchSeq, type EmitContext } from './context.js';
 import { rmsNormLastAxis } from './norm.js';
 import { projection } from './projection.js';
 
@@ -29,12 +29,11 @@ export function columns(ctx: EmitContext, x: string, from: number, to: number): 
  */
 export function causalConv(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string): string {
   const g = ctx.g;
-  const conv = weightNamed(node, 'conv')!;
-  const [C, , K] = conv.shape as [number, number, number];
+  const { spec, store, optional } = layerWeights(ctx, node, steps);
+  const [C, , K] = spec('conv').shape as [number, number, number];
   const perm = (t: string, p: number[]) => g.op('Transpose', [t], { perm: { kind: 'ints', value: p } });
-  const inputs = [perm(toBatchSeq(ctx, x, [C]), [0, 2, 1]), storeFor(ctx, node, steps, conv, undefined).name]; // [B, C, S]
-  const bias = weightNamed(node, 'conv_bias');
-  if (bias) inputs.push(storeFor(ctx, node, steps, bias, undefined).name);
+  const inputs = [perm(toBatchSeq(ctx, x, [C]), [0, 2, 1]), store('conv')]; // [B, C, S]
+  if (optional('conv_bias')) inputs.push(store('conv_bias'));
   const y = g.op('Conv', inputs, {
     kernel_shape: { kind: 'ints', value: [K] },
     pads: { kind: 'ints', value: [K - 1, 0] },
@@ -55,14 +54,12 @@ export function mamba(ctx: EmitContext, node: LayerNode, steps: readonly PathSte
   const where = pathText(steps);
   if (ctx.decode) throw new ExportError(`${where}: a decode step of Mamba (its recurrent state as an input) is not supported by the ONNX exporter yet; export the prefill`);
   const g = ctx.g;
-  const w = (name: string) => weightNamed(node, name)!;
-  const store = (name: string) => storeFor(ctx, node, steps, w(name), undefined).name;
-  const bias = (name: string) => (weightNamed(node, name) ? name : undefined);
+  const { spec: w, store, optional } = layerWeights(ctx, node, steps);
   const [I, N] = w('A_log').shape as [number, number];
   const R = w('dt_proj').shape[1]!;
   const d = w('out_proj').shape[0]!;
 
-  const xz = projection(ctx, node, steps, x, 'in_proj', bias('in_proj_bias')).y; // [T, 2I]
+  const xz = projection(ctx, node, steps, x, 'in_proj', optional('in_proj_bias')).y; // [T, 2I]
   const u = silu(ctx, causalConv(ctx, node, steps, columns(ctx, xz, 0, I))); // [T, I]
   const proj = projection(ctx, node, steps, u, 'x_proj', undefined).y; // [T, R + 2N]
   // Jamba's dt_layernorm, b_layernorm and c_layernorm (inner_norms): RMSNorms of the step, B and C.
@@ -85,6 +82,6 @@ export function mamba(ctx: EmitContext, node: LayerNode, steps: readonly PathSte
   const read = g.op('ReduceSum', [g.op('Mul', [h, Cm]), g.ints([3])], { keepdims: { kind: 'int', value: 0 } }, { hint: 'readout' }); // [B, S, I]
   const y = g.op('Add', [reshape(ctx, read, [-1, I]), g.op('Mul', [u, store('D')])], undefined, { hint: 'scan' }); // [T, I]
   const gated = g.op('Mul', [y, silu(ctx, columns(ctx, xz, I, 2 * I))], undefined, { hint: 'gated' });
-  const out = projection(ctx, node, steps, gated, 'out_proj', bias('out_proj_bias'));
+  const out = projection(ctx, node, steps, gated, 'out_proj', optional('out_proj_bias'));
   return { y: out.y, width: d };
 }

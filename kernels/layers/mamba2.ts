@@ -11,7 +11,7 @@
 // out_proj. The decode step (the recurrent state as an input) is not built.
 
 import { ExportError, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
-import { numberArg, reshape, storeFor, toBatchSeq, weightNamed, type EmitContext } from './context.js';
+import { layerWeights, numberArg, reshape, toBatchSeq, type EmitContext } from './context.js';
 import { causalConv, columns, futureMask, silu } from './mamba.js';
 import { rmsNormLastAxis } from './norm.js';
 import { projection } from './projection.js';
@@ -20,9 +20,7 @@ export function mamba2(ctx: EmitContext, node: LayerNode, steps: readonly PathSt
   const where = pathText(steps);
   if (ctx.decode) throw new ExportError(`${where}: a decode step of Mamba2 (its recurrent state as an input) is not supported by the ONNX exporter yet; export the prefill`);
   const g = ctx.g;
-  const w = (name: string) => weightNamed(node, name)!;
-  const store = (name: string) => storeFor(ctx, node, steps, w(name), undefined).name;
-  const bias = (name: string) => (weightNamed(node, name) ? name : undefined);
+  const { spec: w, store, optional } = layerWeights(ctx, node, steps);
   const op = (type: string, inputs: string[], hint?: string) => g.op(type, inputs, undefined, hint ? { hint } : undefined);
   const perm = (t: string, p: number[]) => g.op('Transpose', [t], { perm: { kind: 'ints', value: p } });
   const H = w('A_log').shape[0]!;
@@ -33,7 +31,7 @@ export function mamba2(ctx: EmitContext, node: LayerNode, steps: readonly PathSt
   const P = I / H;
   const r = H / G; // heads per group
 
-  const zxbcdt = projection(ctx, node, steps, x, 'in_proj', bias('in_proj_bias')).y; // [T, 2I + 2GN + H]
+  const zxbcdt = projection(ctx, node, steps, x, 'in_proj', optional('in_proj_bias')).y; // [T, 2I + 2GN + H]
   const z = columns(ctx, zxbcdt, 0, I);
   const u = silu(ctx, causalConv(ctx, node, steps, columns(ctx, zxbcdt, I, I + C))); // [T, C]
   const xs = columns(ctx, u, 0, I);
@@ -62,10 +60,10 @@ export function mamba2(ctx: EmitContext, node: LayerNode, steps: readonly PathSt
   const gated = op('Mul', [op('Add', [scan, skip]), silu(ctx, z)], 'gated'); // [T, I]
 
   let mixed = gated;
-  if (weightNamed(node, 'norm')) {
+  if (optional('norm')) {
     const normed = reshape(ctx, rmsNormLastAxis(ctx, reshape(ctx, gated, [-1, G, I / G]), undefined), [-1, I]);
     mixed = op('Mul', [normed, store('norm')], 'rms');
   }
-  const out = projection(ctx, node, steps, mixed, 'out_proj', bias('out_proj_bias'));
+  const out = projection(ctx, node, steps, mixed, 'out_proj', optional('out_proj_bias'));
   return { y: out.y, width: d };
 }

@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ExportError, exportModel, type ExportResult } from '../../kernels/export.js';
-import { assertClose, idRows, runChecked } from './helpers.js';
+import { assertMatchesRecurrence, idRows, initializer, matvec, maybeInitializer, runChecked, sigmoid, silu, softplus } from './helpers.js';
 
 const D = 16;
 const HK = 2;
@@ -29,30 +29,6 @@ ${prenorm ? `  norm = RMSNorm(${D})\n` : ''}  mixer = GatedDeltaNet(${D}, k_head
 }
 `;
 
-function maybe(r: ExportResult, name: string): Float32Array | undefined {
-  const t = r.spec.graph.initializers.find((i) => i.name === name);
-  return t ? new Float32Array(t.raw.buffer.slice(t.raw.byteOffset, t.raw.byteOffset + t.raw.byteLength)) : undefined;
-}
-
-function weights(r: ExportResult, name: string): Float32Array {
-  const w = maybe(r, name);
-  assert.ok(w, `no initializer ${name}`);
-  return w;
-}
-
-const softplus = (v: number) => Math.log1p(Math.exp(v));
-const silu = (v: number) => v / (1 + Math.exp(-v));
-const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
-
-function matvec(W: Float32Array, x: ArrayLike<number>, out: number): number[] {
-  const inn = x.length;
-  return Array.from({ length: out }, (_, o) => {
-    let s = 0;
-    for (let i = 0; i < inn; i++) s += W[o * inn + i]! * x[i]!;
-    return s;
-  });
-}
-
 function rmsScale(x: readonly number[], w?: Float32Array): number[] {
   const rms = Math.sqrt(x.reduce((a, v) => a + v * v, 0) / x.length + EPS);
   return x.map((v, i) => (v / rms) * (w ? w[i]! : 1));
@@ -65,15 +41,15 @@ function l2(x: readonly number[], scale: number): number[] {
 
 /** The last token's output of embed → (norm) → GatedDeltaNet for one sequence, by the recurrence. */
 function reference(r: ExportResult, ids: readonly number[]): number[] {
-  const E = weights(r, 'embed.weight');
-  const pre = maybe(r, 'norm.weight');
-  const qkvzW = weights(r, 'mixer.in_proj_qkvz');
-  const baW = weights(r, 'mixer.in_proj_ba');
-  const conv = weights(r, 'mixer.conv');
-  const dtBias = weights(r, 'mixer.dt_bias');
-  const Alog = weights(r, 'mixer.A_log');
-  const normW = weights(r, 'mixer.norm');
-  const outProj = weights(r, 'mixer.out_proj');
+  const E = initializer(r, 'embed.weight');
+  const pre = maybeInitializer(r, 'norm.weight');
+  const qkvzW = initializer(r, 'mixer.in_proj_qkvz');
+  const baW = initializer(r, 'mixer.in_proj_ba');
+  const conv = initializer(r, 'mixer.conv');
+  const dtBias = initializer(r, 'mixer.dt_bias');
+  const Alog = initializer(r, 'mixer.A_log');
+  const normW = initializer(r, 'mixer.norm');
+  const outProj = initializer(r, 'mixer.out_proj');
   const per = 2 * DK + 2 * R * DV; // one key head's slice of in_proj_qkvz
   // Per token: the conv input [q (HK·DK), k (HK·DK), v (HV·DV)], z per value head, b and a per value head.
   const rows = ids.map((id) => {
@@ -129,12 +105,7 @@ function reference(r: ExportResult, ids: readonly number[]): number[] {
 }
 
 async function check(prenorm: boolean): Promise<void> {
-  const r = exportModel(SPEC(prenorm), 'M', { ops: 'standard' });
-  assert.equal(r.initializerElements, r.storedParams);
-  for (const rows of [[[3, 17, 8, 25, 1, 12, 9, 14]], [[4]], [[20, 6, 2], [7, 7, 28]]]) {
-    const out = await runChecked(r, { input_ids: idRows(rows) });
-    assertClose(out, rows.flatMap((ids) => reference(r, ids)), 1e-4, `ids ${JSON.stringify(rows)}`);
-  }
+  await assertMatchesRecurrence(SPEC(prenorm), 'M', [[[3, 17, 8, 25, 1, 12, 9, 14]], [[4]], [[20, 6, 2], [7, 7, 28]]], reference);
 }
 
 test('GatedDeltaNet prefill: initializers = params.stored, and the output equals the token-by-token gated delta rule', async () => {

@@ -117,3 +117,55 @@ export async function fusedTwin(
   assertClose(await runSynthetic(std, b, s), await runSynthetic(fused, b, s), 1e-4, what);
   return opCounts(fused);
 }
+
+// What the recurrent mixers' tests (Mamba, Mamba-2, Gated DeltaNet) share: the exported weights
+// read back by initializer name, the scalar functions and the matrix-vector product their
+// token-by-token references are written with, and the export-and-compare run.
+
+/** An initializer's values by its full name, or undefined where the graph has none of that name. */
+export function maybeInitializer(r: ExportResult, name: string): Float32Array | undefined {
+  const t = r.spec.graph.initializers.find((i) => i.name === name);
+  return t ? new Float32Array(t.raw.buffer.slice(t.raw.byteOffset, t.raw.byteOffset + t.raw.byteLength)) : undefined;
+}
+
+/** An initializer's values by its full name; the test fails where the graph has none. */
+export function initializer(r: ExportResult, name: string): Float32Array {
+  const w = maybeInitializer(r, name);
+  assert.ok(w, `no initializer ${name}`);
+  return w;
+}
+
+export const softplus = (v: number): number => Math.log1p(Math.exp(v));
+export const silu = (v: number): number => v / (1 + Math.exp(-v));
+export const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
+
+/** y = W·x (+ bias) for W [out, in] stored row-major. */
+export function matvec(W: Float32Array, x: ArrayLike<number>, out: number, bias?: Float32Array): number[] {
+  const inn = x.length;
+  return Array.from({ length: out }, (_, o) => {
+    let s = bias ? bias[o]! : 0;
+    for (let i = 0; i < inn; i++) s += W[o * inn + i]! * x[i]!;
+    return s;
+  });
+}
+
+/**
+ * Exports `name` with standard ops, checks every stored element is an initializer, and for each
+ * batch of token-id rows runs the graph and compares its last-token outputs with `reference`
+ * (one sequence's last-token output, written independently in the test) within 1e-4.
+ */
+export async function assertMatchesRecurrence(
+  text: string,
+  name: string,
+  batches: readonly (readonly (readonly number[])[])[],
+  reference: (r: ExportResult, ids: readonly number[]) => number[],
+  what = '',
+): Promise<ExportResult> {
+  const r = exportModel(text, name, { ops: 'standard' });
+  assert.equal(r.initializerElements, r.storedParams, what);
+  for (const rows of batches) {
+    const out = await runChecked(r, { input_ids: idRows(rows) });
+    assertClose(out, rows.flatMap((ids) => reference(r, ids)), 1e-4, `${what ? `${what}, ` : ''}ids ${JSON.stringify(rows)}`);
+  }
+  return r;
+}

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ExportError, exportModel, type ExportResult } from '../../kernels/export.js';
-import { assertClose, idRows, runChecked } from './helpers.js';
+import { assertMatchesRecurrence, initializer, matvec, maybeInitializer, silu, softplus } from './helpers.js';
 
 const D = 16;
 const I = 32; // expand 2
@@ -22,18 +22,6 @@ model M {
 }
 `;
 
-/** An initializer's values by the end of its name, or undefined. */
-function maybe(r: ExportResult, suffix: string): Float32Array | undefined {
-  const t = r.spec.graph.initializers.find((i) => i.name.endsWith(suffix));
-  return t ? new Float32Array(t.raw.buffer.slice(t.raw.byteOffset, t.raw.byteOffset + t.raw.byteLength)) : undefined;
-}
-
-function weights(r: ExportResult, suffix: string): Float32Array {
-  const w = maybe(r, suffix);
-  assert.ok(w, `no initializer ${suffix}`);
-  return w;
-}
-
 /** Jamba's inner RMSNorms (ε 1e-6, the exporter's RMSNorm ε), or the values unchanged without them. */
 function innerNorm(x: number[], w: Float32Array | undefined): number[] {
   if (!w) return x;
@@ -41,34 +29,21 @@ function innerNorm(x: number[], w: Float32Array | undefined): number[] {
   return x.map((v, i) => (v / rms) * w[i]!);
 }
 
-const softplus = (v: number) => Math.log1p(Math.exp(v));
-const silu = (v: number) => v / (1 + Math.exp(-v));
-
-/** y = W·x for W [out, in] stored row-major. */
-function matvec(W: Float32Array, x: ArrayLike<number>, out: number, bias?: Float32Array): number[] {
-  const inn = x.length;
-  return Array.from({ length: out }, (_, o) => {
-    let s = bias ? bias[o]! : 0;
-    for (let i = 0; i < inn; i++) s += W[o * inn + i]! * x[i]!;
-    return s;
-  });
-}
-
 /** The last token's output of embed → Mamba, by the recurrence. */
 function reference(r: ExportResult, ids: readonly number[]): number[] {
-  const E = weights(r, 'embed.weight');
-  const inProj = weights(r, 'mixer.in_proj');
-  const conv = weights(r, 'mixer.conv');
-  const convBias = weights(r, 'mixer.conv_bias');
-  const xProj = weights(r, 'mixer.x_proj');
-  const dtProj = weights(r, 'mixer.dt_proj');
-  const dtBias = weights(r, 'mixer.dt_proj_bias');
-  const Alog = weights(r, 'mixer.A_log');
-  const Dskip = weights(r, 'mixer.D');
-  const outProj = weights(r, 'mixer.out_proj');
-  const dtNorm = maybe(r, 'mixer.dt_norm');
-  const bNorm = maybe(r, 'mixer.b_norm');
-  const cNorm = maybe(r, 'mixer.c_norm');
+  const E = initializer(r, 'embed.weight');
+  const inProj = initializer(r, 'mixer.in_proj');
+  const conv = initializer(r, 'mixer.conv');
+  const convBias = initializer(r, 'mixer.conv_bias');
+  const xProj = initializer(r, 'mixer.x_proj');
+  const dtProj = initializer(r, 'mixer.dt_proj');
+  const dtBias = initializer(r, 'mixer.dt_proj_bias');
+  const Alog = initializer(r, 'mixer.A_log');
+  const Dskip = initializer(r, 'mixer.D');
+  const outProj = initializer(r, 'mixer.out_proj');
+  const dtNorm = maybeInitializer(r, 'mixer.dt_norm');
+  const bNorm = maybeInitializer(r, 'mixer.b_norm');
+  const cNorm = maybeInitializer(r, 'mixer.c_norm');
   const xs: number[][] = [];
   const zs: number[][] = [];
   for (const id of ids) {
@@ -110,22 +85,12 @@ function reference(r: ExportResult, ids: readonly number[]): number[] {
 }
 
 test('Mamba prefill: initializers = params.stored, and the output equals the token-by-token recurrence', async () => {
-  const r = exportModel(SPEC, 'M', { ops: 'standard' });
-  assert.equal(r.initializerElements, r.storedParams);
-  for (const ids of [[3, 17, 8, 25, 1, 12, 9], [4], [20, 6]]) {
-    const out = await runChecked(r, { input_ids: idRows([ids]) });
-    assertClose(out, reference(r, ids), 1e-4, `ids ${ids.join(',')}`);
-  }
+  await assertMatchesRecurrence(SPEC, 'M', [[[3, 17, 8, 25, 1, 12, 9]], [[4]], [[20, 6]]], reference);
 });
 
 test("Mamba with Jamba's inner norms: RMSNorms of the step, B and C after x_proj", async () => {
-  const r = exportModel(SPEC.replace(`dt_rank: ${R})`, `dt_rank: ${R}, inner_norms: true)`), 'M', { ops: 'standard' });
-  assert.equal(r.initializerElements, r.storedParams);
-  assert.ok(maybe(r, 'mixer.dt_norm') && maybe(r, 'mixer.b_norm') && maybe(r, 'mixer.c_norm'));
-  for (const ids of [[3, 17, 8, 25, 1, 12, 9], [20, 6]]) {
-    const out = await runChecked(r, { input_ids: idRows([ids]) });
-    assertClose(out, reference(r, ids), 1e-4, `ids ${ids.join(',')}`);
-  }
+  const r = await assertMatchesRecurrence(SPEC.replace(`dt_rank: ${R})`, `dt_rank: ${R}, inner_norms: true)`), 'M', [[[3, 17, 8, 25, 1, 12, 9]], [[20, 6]]], reference);
+  assert.ok(maybeInitializer(r, 'mixer.dt_norm') && maybeInitializer(r, 'mixer.b_norm') && maybeInitializer(r, 'mixer.c_norm'));
 });
 
 test('Mamba: the decode step is refused by name', () => {

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExportError, exportModel, type ExportResult } from '../../kernels/export.js';
 import { analyze, importHfConfig } from '../../src/core/index.js';
-import { assertClose, idRows, runChecked } from './helpers.js';
+import { assertMatchesRecurrence, idRows, initializer, matvec, maybeInitializer, runChecked, silu, softplus } from './helpers.js';
 
 const D = 16;
 const I = 32; // expand 2
@@ -33,51 +33,26 @@ model M {
 `;
 }
 
-/** An initializer's values by its name, or undefined. */
-function maybe(r: ExportResult, name: string): Float32Array | undefined {
-  const t = r.spec.graph.initializers.find((i) => i.name === name);
-  return t ? new Float32Array(t.raw.buffer.slice(t.raw.byteOffset, t.raw.byteOffset + t.raw.byteLength)) : undefined;
-}
-
-function weights(r: ExportResult, name: string): Float32Array {
-  const w = maybe(r, name);
-  assert.ok(w, `no initializer ${name}`);
-  return w;
-}
-
-const softplus = (v: number) => Math.log1p(Math.exp(v));
-const silu = (v: number) => v / (1 + Math.exp(-v));
-
-/** y = W·x (+ b) for W [out, in] stored row-major. */
-function matvec(W: Float32Array, x: ArrayLike<number>, out: number, bias?: Float32Array): number[] {
-  const inn = x.length;
-  return Array.from({ length: out }, (_, o) => {
-    let s = bias ? bias[o]! : 0;
-    for (let i = 0; i < inn; i++) s += W[o * inn + i]! * x[i]!;
-    return s;
-  });
-}
-
 /** The last token's output of embed → Mamba2 for one sequence, by the recurrence. */
 function reference(r: ExportResult, ids: readonly number[], G: number): number[] {
-  const E = weights(r, 'embed.weight');
+  const E = initializer(r, 'embed.weight');
   // With a norm before it, the mixer reads RMSNorm(x) (ε 1e-6) and adds to x: x + mixer(norm(x)).
-  const pre = maybe(r, 'norm.weight');
+  const pre = maybeInitializer(r, 'norm.weight');
   const input = (e: Float32Array): ArrayLike<number> => {
     if (!pre) return e;
     const rms = Math.sqrt(e.reduce((a, v) => a + v * v, 0) / D + EPS);
     return Array.from(e, (v, i) => (v / rms) * pre[i]!);
   };
-  const inProj = weights(r, 'mixer.in_proj');
-  const inBias = maybe(r, 'mixer.in_proj_bias');
-  const conv = weights(r, 'mixer.conv');
-  const convBias = maybe(r, 'mixer.conv_bias');
-  const dtBias = weights(r, 'mixer.dt_bias');
-  const Alog = weights(r, 'mixer.A_log');
-  const Dskip = weights(r, 'mixer.D');
-  const normW = maybe(r, 'mixer.norm');
-  const outProj = weights(r, 'mixer.out_proj');
-  const outBias = maybe(r, 'mixer.out_proj_bias');
+  const inProj = initializer(r, 'mixer.in_proj');
+  const inBias = maybeInitializer(r, 'mixer.in_proj_bias');
+  const conv = initializer(r, 'mixer.conv');
+  const convBias = maybeInitializer(r, 'mixer.conv_bias');
+  const dtBias = initializer(r, 'mixer.dt_bias');
+  const Alog = initializer(r, 'mixer.A_log');
+  const Dskip = initializer(r, 'mixer.D');
+  const normW = maybeInitializer(r, 'mixer.norm');
+  const outProj = initializer(r, 'mixer.out_proj');
+  const outBias = maybeInitializer(r, 'mixer.out_proj_bias');
   const C = I + 2 * G * N;
   const proj = ids.map((id) => matvec(inProj, input(E.subarray(id * D, (id + 1) * D)), 2 * I + 2 * G * N + H, inBias));
   // The SSM state per head: [P, N].
@@ -129,13 +104,7 @@ function reference(r: ExportResult, ids: readonly number[], G: number): number[]
 }
 
 async function check(src: string, groups: number): Promise<void> {
-  const r = exportModel(src, 'M', { ops: 'standard' });
-  assert.equal(r.initializerElements, r.storedParams);
-  for (const rows of [[[3, 17, 8, 25, 1, 12, 9]], [[4]], [[20, 6, 2], [7, 7, 28]]]) {
-    const out = await runChecked(r, { input_ids: idRows(rows) });
-    const expected = rows.flatMap((ids) => reference(r, ids, groups));
-    assertClose(out, expected, 1e-4, `groups ${groups}, ids ${JSON.stringify(rows)}`);
-  }
+  await assertMatchesRecurrence(src, 'M', [[[3, 17, 8, 25, 1, 12, 9]], [[4]], [[20, 6, 2], [7, 7, 28]]], (r, ids) => reference(r, ids, groups), `groups ${groups}`);
 }
 
 test('Mamba2 prefill: initializers = params.stored, and the output equals the token-by-token recurrence (one group, two groups over four heads)', async () => {
