@@ -135,13 +135,14 @@ export function resolveParallel(
   }
   const P = BigInt(count);
   // Prefix tuning (ParScale's prefix_k, prefix_v): per stream and per KV-producing causal
-  // self-attention application, m cached tokens of 2·kv_heads·head_dim elements each.
+  // self-attention application, m cached tokens of 2·kv_heads·head_dim elements each (MLA: its
+  // latent, kv_rank + rope_dim, whichever way it decodes; MoA: its shared key and value).
   let prefixSlots = Q.ZERO;
   if (prefix > 0) {
     for (const t of memberTotals.slice(0, mergeIndex)) {
       for (const e of t.attention.values()) {
         if (e.info.cross || !e.info.causal) continue;
-        prefixSlots = Q.add(prefixSlots, Q.mul(e.producers, Q.fromInt(e.info.kvElementsPerToken)));
+        prefixSlots = Q.add(prefixSlots, Q.mul(e.producers, Q.fromInt(e.info.prefixElementsPerToken ?? e.info.kvElementsPerToken)));
       }
     }
     if (!Q.isInteger(prefixSlots)) return fail('streams(): learned prefixes on a routed stack (fractional KV producers) are not modelled; drop prefix or the routing', at);

@@ -105,6 +105,13 @@ export interface AttentionInfo {
   readonly decode?: { readonly scoreDim: number; readonly valueDim: number };
   /** Cached elements per token for this layer: 2·kvHeads·headDim, or MLA's d_c + d_R. */
   readonly kvElementsPerToken: number;
+  /**
+   * Elements one learned prefix token stores (ParScale's prefix tuning, `parallel streams(…,
+   * prefix: m)`) where that differs from what the cache holds per token: MLA learns its prefix
+   * as the latent (kv_rank + rope_dim) whichever way decode runs; an expanded cache holds it
+   * expanded. Absent: kvElementsPerToken (a prefix token is one cached key and value).
+   */
+  readonly prefixElementsPerToken?: number;
   /** Sliding window in tokens, or undefined for full attention. */
   readonly window: number | undefined;
   /**

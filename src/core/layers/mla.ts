@@ -91,6 +91,9 @@ export const MLA: LayerKind = {
         // Absorbed: the cache holds compressed_kv (kv_rank) and k_pe (rope_dim); expanded: the
         // per-head keys and values (Transformers' DeepseekV2Attention caches these).
         kvElementsPerToken: absorbed ? kvRank + ropeDim : heads * (qHeadDim + vDim),
+        // A learned prefix (parallel streams) is a latent token in either form: stored as
+        // kv_rank + rope_dim, expanded once into an expanded cache.
+        prefixElementsPerToken: kvRank + ropeDim,
         window: undefined,
         causal: true,
         cross: false,

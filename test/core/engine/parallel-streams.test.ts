@@ -113,3 +113,59 @@ test('bad parallel declarations are located npas-parallel errors, and the model 
   assert.deepEqual(width.diagnostics, []);
   assert.equal(width.models[0]!.params.stored, 2n * 8n * 16n + 16n + 8n + 2n * 8n * 8n + 8n + 8n * 2n + 2n);
 });
+
+// Prefixes on every causal self-attention the language has (docs/language.md, "Parallel
+// streams"): what a prefix token stores, what each stream's cache holds, and the keys a decode
+// step attends. Each row derives, by hand from the layer's configuration, the elements a prefix
+// token stores (e_p), those it caches (e_c, per cached token of the layer), the tokens a stream
+// caches per layer at S (c, before the prefix), and the decode FLOPs per attended key (f).
+// `aggregate: mean` stores no aggregator, so the streams add exactly the prefixes.
+const L = 3n;
+// Prefill FLOPs per attended key are the expanded form's (fp), which MLA's absorbed decode is not.
+const PREFIX_ROWS: { name: string; layer: string; ep: bigint; ec: bigint; cached: bigint; perKey: bigint; fp?: bigint }[] = [
+  // MLA absorbed: the latent kv_rank + rope_dim is stored and cached; a decode query scores
+  // kv_rank + rope_dim and weighs kv_rank per head (4 heads).
+  { name: 'MLA absorbed', layer: 'MLA(d, 4, 32, 8, 16, 16)', ep: 32n + 8n, ec: 32n + 8n, cached: S, perKey: 2n * 4n * (40n + 32n), fp: 2n * 4n * (24n + 16n) },
+  // MLA expanded: the prefix is still a stored latent, cached expanded: heads·(nope + rope + v).
+  { name: 'MLA expanded', layer: 'MLA(d, 4, 32, 8, 16, 16, decode: expanded)', ep: 32n + 8n, ec: 4n * (24n + 16n), cached: S, perKey: 2n * 4n * (24n + 16n) },
+  // MoA: 8 experts, 2 per token, expert_dim 32 = 2 heads of 16: one shared key and value of 32
+  // each; a token's 2 experts are 4 query heads.
+  { name: 'MoA', layer: 'MoA(d, 8, 2, 16, expert_dim: 32)', ep: 2n * 32n, ec: 2n * 32n, cached: S, perKey: 2n * 4n * (16n + 16n) },
+  // A sliding window of 32: the cache holds the window and the prefix (always in view, as sinks).
+  { name: 'windowed', layer: 'Attention(d, heads: 4, kv_heads: 2, window: 32)', ep: kvPerToken, ec: kvPerToken, cached: 32n, perKey },
+  // Chunked attention (chunk 48): the cache holds one chunk at most, and the prefix.
+  { name: 'chunked', layer: 'Attention(d, heads: 4, kv_heads: 2, chunk: 48)', ep: kvPerToken, ec: kvPerToken, cached: 48n, perKey },
+];
+
+for (const row of PREFIX_ROWS) {
+  test(`streams(P, prefix: m) on ${row.name} attention: prefixes stored, KV and decode keys per stream`, () => {
+    const P = 4n;
+    const m = 6n;
+    const spec = (statement: string) => `model M {
+  d = 64
+  block B {
+    norm = RMSNorm(d)
+    attn = ${row.layer}
+    mlp = MLP(d, 256)
+  }
+  embed = Embedding(1000, d)
+  body = B * 3
+  head = Linear(d, 1000)
+  ${statement}
+}
+`;
+    const { r: rp, m: plain } = one(spec(''));
+    const { r, m: x } = one(spec(`parallel streams(${P}, prefix: ${m}, aggregate: mean)`));
+    assert.deepEqual(rp.diagnostics, []);
+    assert.deepEqual(r.diagnostics, []);
+    assert.equal(x.params.stored - plain.params.stored, P * m * L * row.ep);
+    assert.equal(x.params.active, plain.params.active);
+    // bf16: 2 bytes per cached element; each stream caches its c tokens and its m prefix tokens.
+    assert.equal(plain.kvCacheBytes, L * row.cached * row.ec * 2n);
+    assert.equal(x.kvCacheBytes, P * L * (row.cached + m) * row.ec * 2n);
+    // Every member runs per stream (no merge); each stream's decode step also attends its m prefix keys.
+    assert.equal(x.flops.decode, P * (plain.flops.decode + L * m * row.perKey));
+    // Each stream prefills the S tokens, every one of them also attending the m prefix keys.
+    assert.equal(x.flops.prefill, P * (plain.flops.prefill + L * S * m * (row.fp ?? row.perKey)));
+  });
+}
