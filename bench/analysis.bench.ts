@@ -4,6 +4,7 @@
 // about what 22 layers cost; an index-dependent or written-out spec grows linearly.
 import { analyze, analyzeSupernet, compile, dashboardData, enumerateSubnets, parseSubnetFilter } from '../src/core/index.js';
 import { dashboardEdit } from './dashboard-edit.js';
+import { elasticDecoderSpec } from '../test/fixtures/supernet-spec.js';
 import { runCheck } from '../src/cli/commands/check.js';
 import { runReport } from '../src/cli/commands/report.js';
 import type { CliIO } from '../src/cli/io.js';
@@ -127,22 +128,8 @@ growthRow('freeze body[k mod 8]', statementChain((i) => `freeze body[${i % 8}]`)
 // Supernets (issue 15's "a supernet of at least 10⁶ subnets enumerates its budget-feasible Pareto
 // front in seconds"): measuring the choices (3 compilations each) and walking every class of
 // subnets under a filter, with the front and the best 20 by FLOPs.
-const supernetSpec = (depths: string): string => `vocab = 32_000
-d = 1024
-block Decoder(expand = 4, heads = 16) {
-  n1 = RMSNorm(d)
-  attn = Attention(d, heads: heads, head_dim: 64)
-  n2 = RMSNorm(d)
-  mlp = GatedMLP(d, expand * d)
-}
-model Elastic {
-  embed = Embedding(vocab, d)
-  body = Decoder * 24
-  norm = RMSNorm(d)
-  head = Linear(d, vocab, bias: false)
-  elastic body: Decoder(expand: [2, 3, 4], heads: [8, 16]) * ${depths}
-}
-`;
+const supernetSpec = (depths: string): string =>
+  elasticDecoderSpec({ vocab: 32_000, d: 1024, headDim: 64, depth: 24, model: 'Elastic', choices: 'expand: [2, 3, 4], heads: [8, 16]', depths });
 console.log('\nsupernets: measure the choices, then enumerate under a filter with the front and the best 20 by FLOPs (median of 3):');
 for (const [depths, where] of [
   ['[6, 7, 8]', 'params.active <= 150M and latency.decode <= 2ms'],

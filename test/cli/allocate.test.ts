@@ -8,9 +8,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.js';
-import type { CliIO } from '../../src/cli/io.js';
 import { analyze, readArchitecture } from '../../src/core/index.js';
+import { runInProcess, type CliRun } from './run-in-process.js';
 
 const TINY = `model Tiny {
   d = 16
@@ -28,31 +27,14 @@ model Other {
 }
 `;
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'npas-allocate-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 const specPath = join(dir, 'tiny.npas');
 writeFileSync(specPath, TINY);
 
-function run(...argv: string[]): Run {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIO = {
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    readFile: (p) => require('node:fs').readFileSync(p, 'utf8') as string,
-    writeFile: () => undefined,
-  };
-  const code = main(argv, io);
-  return { code, stdout, stderr };
-}
+const run = runInProcess;
 
-function refused(r: Run, pattern: RegExp): void {
+function refused(r: CliRun, pattern: RegExp): void {
   assert.equal(r.code, 2, r.stdout + r.stderr);
   assert.match(r.stderr, pattern);
   assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');

@@ -4,13 +4,12 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.js';
-import type { CliIO } from '../../src/cli/io.js';
 import { analyze } from '../../src/core/index.js';
 import { completionsAt, hoverAt } from '../../src/core/service/index.js';
+import { runInProcess } from './run-in-process.js';
 
 const SPEC = `model Wide(d = 1024, L = 8) {
   param completep(base_width: 256, base_depth: 2, lr: 8e-3)
@@ -32,13 +31,7 @@ process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 const specPath = join(dir, 'wide.npas');
 writeFileSync(specPath, SPEC);
 
-function run(...argv: string[]): { code: number; stdout: string; stderr: string } {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIO = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), readFile: (p) => readFileSync(p, 'utf8'), writeFile: () => undefined };
-  const code = main(argv, io);
-  return { code, stdout, stderr };
-}
+const run = runInProcess;
 
 test('npas param prints every weight with its factors and the transferred rate', () => {
   const r = run('param', specPath);

@@ -3,31 +3,23 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.js';
-import type { CliIO } from '../../src/cli/io.js';
 import { compile } from '../../src/core/index.js';
+import { runInProcess } from './run-in-process.js';
+import { elasticDecoderSpec } from '../fixtures/supernet-spec.js';
 
-const SPEC = `vocab = 1000
-d = 64
-block Decoder(expand = 4, heads = 4) {
-  n = RMSNorm(d)
-  attn = Attention(d, heads: heads, head_dim: 16)
-  mlp = GatedMLP(d, expand * d)
-}
-model Net {
-  embed = Embedding(vocab, d)
-  body = Decoder * 8
-  norm = RMSNorm(d)
-  head = Linear(d, vocab, bias: false)
-  elastic body: Decoder(expand: [2, 3, 4], heads: [2, 4]) * [6, 7, 8]
-}
-model Plain {
-  a = Linear(4, 4)
-}
-`;
+const SPEC = elasticDecoderSpec({
+  vocab: 1000,
+  d: 64,
+  headDim: 16,
+  depth: 8,
+  model: 'Net',
+  choices: 'expand: [2, 3, 4], heads: [2, 4]',
+  depths: '[6, 7, 8]',
+  after: 'model Plain {\n  a = Linear(4, 4)\n}\n',
+});
 
 // docs/layers.md: RMSNorm d + Attention 4·(16H)·d + GatedMLP 3·d·(e·d); the rest: embedding, final norm, head.
 const instance = (e: number, h: number): bigint => BigInt(64 + 4 * 16 * h * 64 + 3 * 64 * e * 64);
@@ -38,13 +30,7 @@ process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 const specPath = join(dir, 'net.npas');
 writeFileSync(specPath, SPEC);
 
-function run(...argv: string[]): { code: number; stdout: string; stderr: string } {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIO = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), readFile: (p) => readFileSync(p, 'utf8'), writeFile: () => undefined };
-  const code = main(argv, io);
-  return { code, stdout, stderr };
-}
+const run = runInProcess;
 
 test('npas subnets --json: the space, the supernet\'s stored parameters, the feasible count and the front', () => {
   const limit = REST + 6n * instance(2, 2) + 2n * instance(3, 2);

@@ -6,27 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyzeSupernet, compile, enumerateSubnets, parseSubnetFilter, subnetVariant, type Supernet } from '../../../src/core/index.js';
+import { elasticDecoderSpec } from '../../fixtures/supernet-spec.js';
 
 const D = 64;
 const VOCAB = 1000;
 const HEAD_DIM = 16;
 
 function spec(choices: string, depths: string, extra = ''): string {
-  return `vocab = ${VOCAB}
-d = ${D}
-block Decoder(expand = 4, heads = 4) {
-  n = RMSNorm(d)
-  attn = Attention(d, heads: heads, head_dim: ${HEAD_DIM})
-  mlp = GatedMLP(d, expand * d)
-}
-model Net {
-  embed = Embedding(vocab, d)
-  body = Decoder * 8
-  norm = RMSNorm(d)
-  head = Linear(d, vocab, bias: false)
-  elastic body: Decoder(${choices})${depths ? ` * ${depths}` : ''}
-${extra}}
-`;
+  return elasticDecoderSpec({ vocab: VOCAB, d: D, headDim: HEAD_DIM, depth: 8, model: 'Net', choices, depths, extraMembers: extra });
 }
 
 // docs/layers.md: RMSNorm d; Attention q, k, v [H·16, d] and o [d, H·16], no biases; GatedMLP 3·d·hidden.
