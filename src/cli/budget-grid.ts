@@ -42,7 +42,7 @@ export function budgetRows(
     for (const options of settings) {
       const analysis = spec.compilation.analysis(options);
       for (const line of specErrorLines(spec, analysis.diagnostics)) errors.add(line);
-      for (const line of specWarningLines(spec, analysis.diagnostics)) warnings.add(line);
+      for (const line of specWarningLines(spec, analysis.diagnostics, analysis.models, model)) warnings.add(line);
       for (const report of analysis.models) if (model === undefined || report.name === model) rows.push({ file, report });
     }
   }
@@ -59,8 +59,22 @@ export function specErrorLines(spec: SpecProgram, diagnostics: readonly Diagnost
  * may not mean what a reader assumes (a sequence past the model's context or position table, a
  * factorisation larger than its dense weight), so the report says so on stderr.
  */
-export function specWarningLines(spec: SpecProgram, diagnostics: readonly Diagnostic[]): string[] {
-  return diagnostics.filter((d) => d.severity === 'warning').map((d) => diagnosticLine(spec, d));
+export function specWarningLines(spec: SpecProgram, diagnostics: readonly Diagnostic[], reports: readonly ModelReport[] = [], model?: string): string[] {
+  return diagnostics.filter((d) => d.severity === 'warning' && !aboutAnotherModel(spec, d, reports, model)).map((d) => diagnosticLine(spec, d));
+}
+
+/**
+ * A warning the analysis places at a model's name (its sequence past that model's context or
+ * position table) is about that model alone: with `--model M` the other models' are not said.
+ * Warnings placed elsewhere (a declaration's own problem) are the spec's, said whatever is chosen.
+ */
+function aboutAnotherModel(spec: SpecProgram, d: Diagnostic, reports: readonly ModelReport[], model: string | undefined): boolean {
+  if (model === undefined) return false;
+  // A report leaves out the compiled file's id (its `source` names imported files only); a diagnostic carries it.
+  const main = spec.compilation.options.source;
+  const file = d.source === main ? undefined : d.source;
+  const owner = reports.find((r) => r.source === file && r.range.start === d.range.start && r.range.end === d.range.end);
+  return owner !== undefined && owner.name !== model;
 }
 
 /** The grid as text (table, Markdown, CSV: people's units, CSV exact) or JSON (`{"rows": [...]}`, exact integers). */

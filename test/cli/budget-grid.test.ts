@@ -117,3 +117,16 @@ test("budget: a spec's warnings go to stderr as `npas check` prints them; the nu
   assert.equal(grid.stderr.trim().split('\n').length, 1, grid.stderr);
   assert.match(grid.stderr, /warning npas-seq-beyond-context/);
 });
+
+test('budget --model M: a warning about another model (GPT-2 past its 1,024 positions) is not said; one about M is, alone or in a grid', () => {
+  const LLMS = 'examples/reference-llms.npas';
+  const gpt2Past = /reference-llms\.npas:\d+:\d+: warning npas-seq-beyond-positions: seq 8192 exceeds the 1024 positions of GPT2's/;
+  assert.match(run('budget', LLMS, '--seq', '8192', '--json').stderr, gpt2Past);
+  for (const argv of [['--seq', '8192', '--json'], ['--seq', '4096,8192']]) {
+    const other = run('budget', LLMS, '--model', 'Llama2_7B', ...argv);
+    assert.equal(other.code, 0, other.stderr);
+    assert.equal(other.stderr, '', argv.join(' '));
+  }
+  assert.match(run('budget', LLMS, '--seq', '8192', '--model', 'GPT2', '--json').stderr, gpt2Past);
+  assert.match(run('budget', LLMS, '--seq', '4096,8192', '--model', 'GPT2').stderr, gpt2Past);
+});

@@ -41,12 +41,12 @@ export function runBudget(argv: readonly string[], io: CliIO): number {
   const depth = depthFlag ? positiveIntFlag(depthFlag, 'depth') : 2;
 
   const text = readSpec(file, io);
-  const result = budgetAnalysis(file, text, options, io.readFile);
+  const name = str('model');
+  const result = budgetAnalysis(file, text, options, io.readFile, name);
   if (result.kind === 'errors') {
     for (const line of result.errors) io.stderr(`${line}\n`);
     return 2;
   }
-  const name = str('model');
   const models = name ? result.models.filter((m) => m.name === name) : result.models;
   if (name && models.length === 0) {
     throw new CliError(`${file}: no model or variant named '${name}' (have: ${result.models.map((m) => m.name).join(', ') || 'none'})`);
@@ -62,12 +62,12 @@ export type BudgetAnalysis =
   | { readonly kind: 'report'; readonly models: readonly ModelReport[]; readonly warnings: readonly string[] }
   | { readonly kind: 'errors'; readonly errors: readonly string[] };
 
-/** `readFile` reads the files the spec imports (from disk unless given). */
-export function budgetAnalysis(file: string, text: string, options: Partial<AnalysisOptions>, readFile?: (path: string) => string): BudgetAnalysis {
+/** `readFile` reads the files the spec imports (from disk unless given); with `model`, the other models' warnings are left out. */
+export function budgetAnalysis(file: string, text: string, options: Partial<AnalysisOptions>, readFile?: (path: string) => string, model?: string): BudgetAnalysis {
   const spec = specProgram(file, text, readFile);
   const result = spec.compilation.analysis(options);
   const errors = specErrorLines(spec, result.diagnostics);
-  return errors.length === 0 ? { kind: 'report', models: result.models, warnings: specWarningLines(spec, result.diagnostics) } : { kind: 'errors', errors };
+  return errors.length === 0 ? { kind: 'report', models: result.models, warnings: specWarningLines(spec, result.diagnostics, result.models, model) } : { kind: 'errors', errors };
 }
 
 /** Several files or swept settings: one row per file × combination × model (exit codes as for one report). */
