@@ -5,7 +5,7 @@
 
 import * as Q from '../numbers/rational.js';
 import type { ModelReport, NodeReport } from '../analysis/report-types.js';
-import { breakdownOf, type ParamBreakdown } from './param-breakdown.js';
+import { addBreakdown, breakdownOf, type ParamBreakdown } from './param-breakdown.js';
 import type { SharedStores } from './shared-stores.js';
 
 /** One stack instance: the unit a pipeline stage holds a whole number of. */
@@ -116,15 +116,7 @@ export function pipelineModel(report: ModelReport, stores: SharedStores): Pipeli
 }
 
 function addParams(a: ParamBreakdown | undefined, b: ParamBreakdown): ParamBreakdown {
-  if (!a) return b;
-  return {
-    stored: Q.add(a.stored, b.stored),
-    trainable: Q.add(a.trainable, b.trainable),
-    expert: Q.add(a.expert, b.expert),
-    quantisable: Q.add(a.quantisable, b.quantisable),
-    hiddenMatrix: Q.add(a.hiddenMatrix, b.hiddenMatrix),
-    factoredState: Q.add(a.factoredState, b.factoredState),
-  };
+  return a ? addBreakdown(a, b) : b;
 }
 
 function stackMember(node: NodeReport, params: ParamBreakdown, stores: SharedStores, notes: string[]): StackMember {
