@@ -17,13 +17,14 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import type { DashboardData } from '../core/layout/types.js';
-import { DASHBOARD_DATA_METHOD, type DashboardDataParams } from '../protocol/lsp-extensions.js';
+import { DASHBOARD_DATA_METHOD, IMPORTED_FILES_METHOD, type DashboardDataParams, type ImportedFilesParams, type ImportedFilesResult } from '../protocol/lsp-extensions.js';
 import type { HostToWebview, ViewId } from '../protocol/webview-messages.js';
 import { VIEW_IDS } from '../protocol/webview-messages.js';
 import { dashboardHtml } from '../../webview/html.js';
 import { checkHostMessage, checkWebviewMessage } from '../../webview/protocol.js';
 import { DashboardOutbox } from './dashboard-outbox.js';
 import { baseName } from './output-files.js';
+import { compileDocument } from './spec-compilation.js';
 import type { SettingsReader } from './settings.js';
 
 export const DASHBOARD_VIEW_TYPE = 'npas.dashboard';
@@ -43,6 +44,8 @@ export interface DashboardSnapshot {
   readonly droppedCount: number;
   /** The followed document's URI. */
   readonly document: string | undefined;
+  /** The files the followed document imports (directly or through other files) as of the last update: an edit to one updates the panel. */
+  readonly imports: readonly string[];
   /** The models of the last update, in file order. */
   readonly models: readonly string[];
   /** The last `show` message's view. */
@@ -89,12 +92,14 @@ export class DashboardController implements vscode.Disposable {
   private panelDisposables: vscode.Disposable[] = [];
   private readonly disposables: vscode.Disposable[] = [];
   private followed: vscode.Uri | undefined;
+  /** The URIs of the files the followed document's last update read through its imports. */
+  private followedImports: ReadonlySet<string> = new Set();
   /** Orders what reaches the page across reloads (`dashboard-outbox.ts` says why). */
   private readonly outbox = new DashboardOutbox<HostToWebview>((m) => this.deliver(m));
   private stale = false;
   private timer: NodeJS.Timeout | undefined;
   private createdAt = 0;
-  private state: Omit<DashboardSnapshot, 'open' | 'visible' | 'document'> = {
+  private state: Omit<DashboardSnapshot, 'open' | 'visible' | 'document' | 'imports'> = {
     readyCount: 0,
     updateCount: 0,
     droppedCount: 0,
@@ -130,7 +135,9 @@ export class DashboardController implements vscode.Disposable {
         },
       }),
       vscode.workspace.onDidChangeTextDocument((e) => {
-        if (this.panel && this.followed && e.document.uri.toString() === this.followed.toString() && e.contentChanges.length > 0) this.scheduleUpdate();
+        // The followed spec, or a library it imports: the importer's numbers change with it.
+        const uri = e.document.uri.toString();
+        if (this.panel && this.followed && e.contentChanges.length > 0 && (uri === this.followed.toString() || this.followedImports.has(uri))) this.scheduleUpdate();
       }),
       vscode.window.onDidChangeActiveTextEditor((editor) => {
         const doc = editor?.document;
@@ -145,7 +152,7 @@ export class DashboardController implements vscode.Disposable {
   }
 
   snapshot(): DashboardSnapshot {
-    return { ...this.state, open: this.panel !== undefined, visible: this.panel?.visible ?? false, document: this.followed?.toString() };
+    return { ...this.state, open: this.panel !== undefined, visible: this.panel?.visible ?? false, document: this.followed?.toString(), imports: [...this.followedImports] };
   }
 
   /** Opens the dashboard (or reveals it) on a document, optionally showing a view and model. */
@@ -338,7 +345,8 @@ export class DashboardController implements vscode.Disposable {
     this.stale = false;
     const t0 = Date.now();
     try {
-      const data = await this.dashboardData(document);
+      const { data, imports } = await this.dashboardData(document);
+      this.followedImports = new Set(imports);
       this.state = { ...this.state, lastAnalysisMs: Date.now() - t0 };
       if (this.panel) this.panel.title = `NPAS: ${baseName(document.uri)}`;
       this.post({ type: 'update', data });
@@ -353,17 +361,23 @@ export class DashboardController implements vscode.Disposable {
 
   /**
    * The language server's answer, from the compilation it keeps for this version (the host's
-   * thread does no engine work on an edit); computed here only when no server runs.
+   * thread does no engine work on an edit), and the files that compilation imported; computed
+   * here only when no server runs.
    */
-  private async dashboardData(document: vscode.TextDocument): Promise<DashboardData> {
+  private async dashboardData(document: vscode.TextDocument): Promise<{ data: DashboardData; imports: readonly string[] }> {
     const source = baseName(document.uri);
     const client = this.client();
     if (client) {
-      const params: DashboardDataParams = { uri: document.uri.toString(), source, settings: this.settings.analysis() };
+      const uri = document.uri.toString();
+      const params: DashboardDataParams = { uri, source, settings: this.settings.analysis() };
       const data = await client.sendRequest<DashboardData | null>(DASHBOARD_DATA_METHOD, params);
-      if (data) return data;
+      if (data) {
+        const imported = await client.sendRequest<ImportedFilesResult | null>(IMPORTED_FILES_METHOD, { uri } satisfies ImportedFilesParams);
+        // As VS Code spells the URIs it reports edits with.
+        return { data, imports: (imported?.files ?? []).map((f) => vscode.Uri.parse(f).toString()) };
+      }
     }
-    return loadDashboardData(document.getText(), this.settings, source);
+    return loadDashboardData(document, this.settings, source);
   }
 
   private scheduleUpdate(delay = UPDATE_DEBOUNCE_MS): void {
@@ -445,13 +459,16 @@ export class DashboardController implements vscode.Disposable {
 }
 
 /**
- * dashboardData at the validated analysis settings, on this thread: only when the language server
- * is not running (or does not have the document open). The engine is loaded on first use, not at activation.
+ * dashboardData at the validated analysis settings, on this thread, with the document's imports
+ * followed as the server follows them: only when the language server is not running (or does not
+ * have the document open). The engine is loaded on first use, not at activation.
  */
-async function loadDashboardData(text: string, settings: SettingsReader, source: string): Promise<DashboardData> {
+async function loadDashboardData(document: vscode.TextDocument, settings: SettingsReader, source: string): Promise<{ data: DashboardData; imports: readonly string[] }> {
   const { dashboardData } = await import('../core/index.js');
+  const compilation = await compileDocument(document);
   const a = settings.analysis();
-  return dashboardData(text, { seq: a.sequenceLength, batch: a.batchSize, dtype: a.dtype, device: a.device }, { source });
+  const data = dashboardData(compilation, { seq: a.sequenceLength, batch: a.batchSize, dtype: a.dtype, device: a.device }, { source });
+  return { data, imports: compilation.imported.map((f) => vscode.Uri.file(f.source).toString()) };
 }
 
 /** A view id from a command argument, if it is one. */

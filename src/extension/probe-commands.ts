@@ -1,8 +1,9 @@
 // NPAS: Export ONNX and NPAS: Run GPU Probe. Both execute code built from the workspace's specs
 // (ONNX Runtime and its execution providers, possibly from `npas.probe.providerPath`), so both
 // refuse in an untrusted workspace and say why. Neither runs in the extension host:
-//   - the export runs the bundled CLI (`dist/cli.js export-onnx`) in a child process on a
-//     temporary copy of the document's text (unsaved edits included);
+//   - the export runs the bundled CLI (`dist/cli.js export-onnx`) in a child process on the
+//     document's file, or, with unsaved edits in it or in a file its imports reach, on scratch
+//     copies of them laid out as on disk (spec-compilation.ts's specPathForChild);
 //   - the probe runs the bundled CLI (`dist/cli.js probe … --json`) in a child process; the CLI
 //     drives the probe host (`dist/probe-host.js`, ONNX Runtime) through kernels/probe-client.ts,
 //     which owns the deadline and reports timeouts, cancellation and crashes. So neither the probe
@@ -16,7 +17,7 @@
 // Every question can be answered by an argument, so tests and scripts run them without UI.
 
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
@@ -24,7 +25,7 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 import { formatMilliseconds, groupDigits } from '../core/text/number-format.js';
 import type { CliFailureKind, CliJsonFailure, ExportOnnxJson, ProbeDType, ProbeErrorKind, ProbeParams, ProbeResult } from '../protocol/kernel-rpc.js';
 import { modelsOf, openSpec, pickModel } from './allocate-command.js';
-import { savedSpecPath } from './spec-compilation.js';
+import { specPathForChild } from './spec-compilation.js';
 import { ComparisonDocuments, showMarkdown } from './compare-variants.js';
 import { baseName, confirmReplace, sibling, specStem } from './output-files.js';
 import type { DashboardController } from './dashboard-panel.js';
@@ -102,7 +103,6 @@ export async function exportOnnxCommand(ctx: ProbeCommandContext, args: ExportOn
     void vscode.window.showInformationMessage('NPAS: open a .npas file to export one of its models to ONNX.');
     return { status: 'no-document' };
   }
-  const text = document.getText();
   const file = baseName(document.uri);
   const model = args.model ?? (await chooseModel(ctx, document, `NPAS: export ONNX (${file})`));
   if (model === undefined) return { status: 'cancelled' };
@@ -140,9 +140,9 @@ export async function exportOnnxCommand(ctx: ProbeCommandContext, args: ExportOn
     async (progress, token): Promise<ExportOnnxOutcome> => {
       progress.report({ message: 'building the graph in a child process…' });
       const scratch = mkdtempSync(join(tmpdir(), 'npas-export-'));
-      // The saved file itself, so its imports resolve; unsaved text goes through a scratch copy.
-      const spec = savedSpecPath(document) ?? join(scratch, file.endsWith('.npas') ? file : `${file}.npas`);
-      if (spec.startsWith(scratch)) writeFileSync(spec, text);
+      // The saved file itself, so its imports resolve; unsaved text (the spec's or an open
+      // library's) goes through a scratch copy of the files, laid out as on disk.
+      const spec = await specPathForChild(document, scratch);
       const t0 = Date.now();
       try {
         const run = await runChild(cli, ['export-onnx', spec, '--model', model, '-o', target.fsPath, '--dtype', dtype, '--json'], timeoutMs, either(token, args.token));
@@ -371,9 +371,9 @@ export async function runProbeCommand(ctx: ProbeCommandContext, args: RunProbeAr
       const t0 = Date.now();
       const tick = setInterval(() => progress.report({ message: `export, session and timed runs in the probe host… ${Math.round((Date.now() - t0) / 1000)} s` }), 1000);
       const scratch = mkdtempSync(join(tmpdir(), 'npas-probe-'));
-      // The saved file itself, so its imports resolve; unsaved text goes through a scratch copy.
-      const spec = savedSpecPath(document) ?? join(scratch, file.endsWith('.npas') ? file : `${file}.npas`);
-      if (spec.startsWith(scratch)) writeFileSync(spec, text);
+      // The saved file itself, so its imports resolve; unsaved text (the spec's or an open
+      // library's) goes through a scratch copy of the files, laid out as on disk.
+      const spec = await specPathForChild(document, scratch);
       argv[1] = spec;
       try {
         // The CLI's probe client enforces the deadline itself; this one is the backstop.

@@ -2,12 +2,14 @@
 // the allocator's architecture), with its imports followed as the language server follows them
 // (docs/language.md, "Imports"): relative to the document's file, read from the open documents
 // first, then disk. An untitled document has no folder: its imports are reported, not followed.
-// And the file a child process (`npas export-onnx`, `npas probe`) should read the spec from.
+// And the file a child process (`npas export-onnx`, `npas probe`) should read the spec from, with
+// the imports it reaches as the editor has them (scratch-program.ts).
 
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { Compilation } from '../core/index.js';
+import { writeScratchProgram } from './scratch-program.js';
 
 const core = () => import('../core/index.js');
 
@@ -28,10 +30,22 @@ export async function compileDocument(document: vscode.TextDocument): Promise<Co
 }
 
 /**
- * The document's own file when a child process may read it as it is (saved, on disk), so its
- * imports resolve relative to it; undefined when the text must be written to a scratch copy
- * (unsaved edits, an untitled document), whose imports then cannot be followed.
+ * The file a child process (`npas export-onnx`, `npas probe`) should read the spec from, so it
+ * compiles what the editor shows: the document's own file when it and every open file its
+ * imports reach are saved; otherwise a copy under `scratch` beside copies of the files its
+ * imports reach, read as the editor reads them (open documents first, then disk), so the
+ * imports resolve relative to the document and unsaved edits of a library count. An untitled
+ * document has no folder: it is copied alone and its imports are reported, not followed.
  */
-export function savedSpecPath(document: vscode.TextDocument): string | undefined {
-  return document.uri.scheme === 'file' && !document.isDirty && !document.isUntitled ? document.uri.fsPath : undefined;
+export async function specPathForChild(document: vscode.TextDocument, scratch: string): Promise<string> {
+  const file = document.uri.path.slice(document.uri.path.lastIndexOf('/') + 1) || 'spec';
+  if (document.uri.scheme !== 'file' || document.isUntitled) return writeScratchProgram(scratch, { path: join(scratch, 'untitled', file.endsWith('.npas') ? file : `${file}.npas`), text: document.getText() }, []);
+  const compilation = await compileDocument(document);
+  const dirty = (path: string): boolean => vscode.workspace.textDocuments.some((d) => d.uri.scheme === 'file' && d.uri.fsPath === path && d.isDirty);
+  if (!document.isDirty && !compilation.imported.some((f) => dirty(f.source))) return document.uri.fsPath;
+  return writeScratchProgram(
+    scratch,
+    { path: document.uri.fsPath, text: compilation.text },
+    compilation.imported.map((f) => ({ path: f.source, text: f.text })),
+  );
 }

@@ -38,6 +38,25 @@ export interface DashboardDataParams {
   readonly settings?: AnalysisSettingsJson;
 }
 
+/**
+ * `npas/importedFiles`: the files an open document's current compilation read through its
+ * imports, directly or through other files (docs/language.md, "Imports"), as the URIs the server
+ * reads them by. The dashboard asks after each update, so an edit to one of them updates it.
+ */
+export const IMPORTED_FILES_METHOD = 'npas/importedFiles';
+
+export interface ImportedFilesParams {
+  /** The document's URI. */
+  readonly uri: string;
+}
+
+/** The answer; `files` is empty when the document is not open or imports nothing. */
+export interface ImportedFilesResult {
+  readonly uri: string;
+  /** The imported files, the ones they import first. */
+  readonly files: readonly string[];
+}
+
 /** `npas/modelReports`: the budget report of every model and variant of one open document. */
 export const MODEL_REPORTS_METHOD = 'npas/modelReports';
 

@@ -20,6 +20,7 @@ interface DashboardSnapshot {
   updateCount: number;
   droppedCount: number;
   document: string | undefined;
+  imports: string[];
   models: string[];
   view: string | undefined;
   error: string | undefined;
@@ -97,6 +98,33 @@ describe('dashboard panel', () => {
       await vscode.window.showTextDocument(doc, vscode.ViewColumn.One);
       await vscode.commands.executeCommand('workbench.action.files.revert');
     }
+  });
+
+  it('an edit of a library the followed spec imports updates the importer\'s dashboard', async function () {
+    this.timeout(40_000);
+    const exp = await vscode.workspace.openTextDocument(fixtureUri('multi/experiments.npas'));
+    const lib = await vscode.workspace.openTextDocument(fixtureUri('multi/blocks.npas'));
+    await vscode.window.showTextDocument(exp, vscode.ViewColumn.One);
+    const before = api().dashboard();
+    await vscode.commands.executeCommand('npas.showDashboard', undefined, exp.uri);
+    const shown = await dashboardUpdated(before, exp.uri, 'the dashboard of the experiments file', false);
+    assert.deepEqual(shown.imports, [lib.uri.toString()]);
+    // The whole-file import brings the library's models: one more there is one more here.
+    // Edited without showing it: an active library editor would be followed instead.
+    const end = lib.positionAt(lib.getText().length);
+    const added = '\nmodel Extra {\n  l = Linear(8, 8)\n}\n';
+    const edit = new vscode.WorkspaceEdit();
+    edit.insert(lib.uri, end, added);
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    const s = await waitForEvent(api().onDidChangeDashboard, () => api().dashboard().models.includes('Extra') && api().dashboard(), 15_000, 'an update of the importer after the library edit');
+    assert.equal(s.document, exp.uri.toString(), 'the panel still follows the importer');
+    assert.ok(s.updateCount > shown.updateCount);
+    // The edit undone is an edit too: the importer's dashboard drops the model again.
+    const back = new vscode.WorkspaceEdit();
+    back.delete(lib.uri, new vscode.Range(end, lib.positionAt(lib.offsetAt(end) + added.length)));
+    assert.ok(await vscode.workspace.applyEdit(back));
+    const t = await waitForEvent(api().onDidChangeDashboard, () => !api().dashboard().models.includes('Extra') && api().dashboard(), 15_000, 'an update after the library edit was undone');
+    assert.equal(t.document, exp.uri.toString());
   });
 
   it('hidden, edits send nothing; shown again, the webview reloads and gets the current data once', async function () {

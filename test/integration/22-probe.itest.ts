@@ -72,6 +72,35 @@ describe('npas.exportOnnx and npas.runProbe (CPU)', () => {
     assert.deepEqual(loaded, { inputs: ['input_ids'], outputs: ['last_token'] });
   });
 
+  it('exportOnnx of an unsaved importer follows its imports to the open, unsaved library', async function () {
+    this.timeout(60_000);
+    // On disk: a library with a 61-token vocabulary and an importer with no variant yet.
+    const lib = (vocab: number): string =>
+      `block Pre(d, heads) {\n  attn_norm = RMSNorm(d)\n  attn = Attention(d, heads, head_dim: 8)\n  mlp_norm = RMSNorm(d)\n  mlp = GatedMLP(d, 2 * d)\n}\nmodel Tiny(L = 2) {\n  embed = Embedding(${vocab}, 32)\n  body = Pre(d: 32, heads: 4) * L\n  norm = RMSNorm(32)\n  lm_head = Linear(32, ${vocab})\n}\n`;
+    fs.mkdirSync(path.join(scratch, 'lib'));
+    fs.writeFileSync(path.join(scratch, 'lib', 'tiny-lib.npas'), lib(61));
+    fs.writeFileSync(path.join(scratch, 'exp.npas'), 'import "lib/tiny-lib.npas"\n');
+    const libDoc = await vscode.workspace.openTextDocument(vscode.Uri.file(path.join(scratch, 'lib', 'tiny-lib.npas')));
+    const expDoc = await vscode.workspace.openTextDocument(vscode.Uri.file(path.join(scratch, 'exp.npas')));
+    // In the editor, unsaved: a 67-token vocabulary, and the variant to export.
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(libDoc.uri, new vscode.Range(libDoc.positionAt(0), libDoc.positionAt(libDoc.getText().length)), lib(67));
+    edit.insert(expDoc.uri, expDoc.positionAt(expDoc.getText().length), 'variant Shared of Tiny {\n  share body: all\n}\n');
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    assert.ok(libDoc.isDirty && expDoc.isDirty);
+    const target = path.join(scratch, 'shared.onnx');
+    const outcome = await withTimeout(vscode.commands.executeCommand<Outcome>('npas.exportOnnx', { model: 'Shared', target: vscode.Uri.file(target), dtype: 'fp32', document: expDoc.uri }), 50_000, 'npas.exportOnnx of the importer');
+    assert.equal(outcome.status, 'written', JSON.stringify(outcome));
+    // One shared Pre block: attention 4·(32·32) = 4,096, GatedMLP 3·32·64 = 6,144, two norms 64;
+    // embedding 67·32 = 2,144, final norm 32, head 32·67 = 2,144 (the library on disk gives 14,240).
+    assert.equal(String(outcome.storedParams), String(4_096 + 6_144 + 64 + 2_144 + 32 + 2_144));
+    assert.equal(outcome.initializerElements, outcome.storedParams);
+    for (const doc of [libDoc, expDoc]) {
+      await vscode.window.showTextDocument(doc);
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    }
+  });
+
   it('runProbe on the CPU returns measured prefill and decode latencies with the roofline beside them', async function () {
     this.timeout(120_000);
     const a = extension().exports as Api;

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { DocumentDiagnosticReport, DocumentHighlight, Hover, Location, LocationLink, WorkspaceEdit } from 'vscode-languageserver/node';
+import { IMPORTED_FILES_METHOD, type ImportedFilesResult } from '../../src/protocol/lsp-extensions.js';
 import { applyEdits, MINIMAL_CAPABILITIES, positionAt, startSession, until, type TestSession } from './harness.js';
 
 // Linear(64, 64, bias: false) = 4,096 params; the library's block holds two, Base four blocks.
@@ -64,6 +65,14 @@ test('hover on an imported name says what it is and which file declares it', asy
   const value = (h.contents as { value: string }).value;
   assert.match(value, /block \*\*Pair\*\* — imported from `blocks\.npas`/);
   assert.match(value, /block Pair \{/);
+});
+
+test('npas/importedFiles names the files an open document imports, for the dashboard to follow', async () => {
+  const files = await s.client.sendRequest<ImportedFilesResult>(IMPORTED_FILES_METHOD, { uri: expUri });
+  assert.deepEqual(files, { uri: expUri, files: [libUri] });
+  // A document that is not open imports nothing the server knows of.
+  const closed = await s.client.sendRequest<ImportedFilesResult>(IMPORTED_FILES_METHOD, { uri: libUri });
+  assert.deepEqual(closed, { uri: libUri, files: [] });
 });
 
 test('an open imported document is read instead of the disk; editing it re-diagnoses the importer, its own errors stay on it', async () => {
