@@ -162,4 +162,59 @@ describe('refactorings', () => {
       ["Share 'body' as all: 16,384 → 4,096 params stored", "Share 'body' as cycle(2): 16,384 → 8,192 params stored"],
     );
   });
+
+  /** Replaces the scratch document's text. */
+  const write = async (text: string): Promise<void> => {
+    const rewrite = new vscode.WorkspaceEdit();
+    rewrite.replace(scratch.doc.uri, new vscode.Range(0, 0, scratch.doc.lineCount, 0), text);
+    assert.ok(await vscode.workspace.applyEdit(rewrite));
+  };
+  /** Applies the code action titled `title` offered on `range` (kind `kind`), and checks one undo reverts it. */
+  const apply = async (range: vscode.Range, title: string, kind: vscode.CodeActionKind): Promise<string> => {
+    const actions = await eventually(
+      () =>
+        vscode.commands
+          .executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', scratch.doc.uri, range, vscode.CodeActionKind.Refactor.value)
+          .then((a) => (a.some((x) => x.title === title) ? a : undefined)),
+      15_000,
+      title,
+    );
+    const action = actions.find((x) => x.title === title)!;
+    assert.ok(action.kind && kind.contains(action.kind), `${action.kind?.value} is ${kind.value}`);
+    const before = scratch.doc.getText();
+    await vscode.window.showTextDocument(scratch.doc);
+    assert.ok(await vscode.workspace.applyEdit(action.edit!));
+    const after = scratch.doc.getText();
+    await vscode.commands.executeCommand('undo');
+    assert.equal(scratch.doc.getText(), before, 'one undo reverts it');
+    await write(after);
+    return after;
+  };
+  const SPEC = 'model M {\n  d = 64\n  norm = RMSNorm(d)\n  proj = Linear(d, d)\n  body = Linear(d, d) * 4\n}\n';
+
+  it('extract members into a block, and inline the block back', async () => {
+    await write(SPEC);
+    const selection = new vscode.Range(positionOf(scratch.doc, '  norm'), positionOf(scratch.doc, 'proj = Linear(d, d)', 'proj = Linear(d, d)'.length));
+    const extracted = await apply(selection, 'Extract 2 members into a block', vscode.CodeActionKind.RefactorExtract);
+    assert.equal(extracted, SPEC.replace('  norm = RMSNorm(d)\n  proj = Linear(d, d)\n', '  block Extracted {\n    norm = RMSNorm(d)\n    proj = Linear(d, d)\n  }\n  extracted = Extracted\n'));
+    const at = positionOf(scratch.doc, 'extracted = Extracted', 1);
+    assert.equal(await apply(new vscode.Range(at, at), "Inline block 'Extracted' into model 'M'", vscode.CodeActionKind.RefactorInline), SPEC);
+  });
+
+  it('a stack as a comprehension, and back', async () => {
+    await write(SPEC);
+    const at = positionOf(scratch.doc, 'body =', 1);
+    assert.equal(await apply(new vscode.Range(at, at), 'Write the stack as a comprehension', vscode.CodeActionKind.RefactorRewrite), SPEC.replace('Linear(d, d) * 4', '[Linear(d, d) for i in 0..4]'));
+    const on = positionOf(scratch.doc, '[Linear', 2);
+    assert.equal(await apply(new vscode.Range(on, on), 'Write the comprehension as a stack (X * N)', vscode.CodeActionKind.RefactorRewrite), SPEC);
+  });
+
+  it("a variant's sharing imported into a new variant of another model", async () => {
+    const text = 'model A {\n  body = Linear(64, 64) * 4\n}\nmodel B {\n  body = Linear(32, 32) * 6\n}\nvariant SharedA of A {\n  share body: all\n}\n';
+    await write(text);
+    const at = positionOf(scratch.doc, 'SharedA of', 2);
+    // B stores 6 · 32² = 6,144; sharing its stack in one layer keeps 1,024.
+    const title = "New variant of 'B' with the sharing of 'SharedA': 6,144 → 1,024 params stored";
+    assert.equal(await apply(new vscode.Range(at, at), title, vscode.CodeActionKind.Refactor), `${text}\nvariant SharedAOnB of B {\n  share body: all\n}\n`);
+  });
 });
