@@ -25,7 +25,8 @@ export interface ExportOptions {
   readonly fill?: WeightFill;
   /**
    * Build one decode step instead of a prefill: input ids [batch, 1], a KV cache of `past`
-   * positions per attention layer held in initializers (counted in kvCacheElements).
+   * positions per attention layer held in initializers (counted in kvCacheElements), and the
+   * recurrent layers' states as graph inputs and outputs (stateInputs, recurrentStateElements).
    */
   readonly decode?: { readonly batch: number; readonly past: number };
   /** Settings for the engine report that travels with the export (seq, batch, dtype, device). */
@@ -52,6 +53,16 @@ export interface ExportResult {
   readonly initializerElements: bigint;
   /** Σ elements of the KV-cache initializers (decode graphs; 0 for prefill). */
   readonly kvCacheElements: bigint;
+  /**
+   * Σ elements of the recurrent states a decode graph carries (Mamba, Mamba-2, Gated DeltaNet;
+   * layers/recurrent-step.ts); 0 for prefill.
+   */
+  readonly recurrentStateElements: bigint;
+  /**
+   * A decode graph's recurrent-state inputs `state.<path>.<part>`, float [batch, …] in the graph's
+   * dtype; the step's updates are the outputs `next_state.<path>.<part>` of the same shapes.
+   */
+  readonly stateInputs: readonly { readonly name: string; readonly dims: readonly number[] }[];
   /** The engine's params.stored. */
   readonly storedParams: bigint;
   /**
@@ -108,6 +119,8 @@ export function exportModel(source: string | Compilation, modelName: string | un
   g.nodes.push({ op: 'Cast', inputs: [last], outputs: ['last_token'], name: 'output_cast', attributes: { to: { kind: 'int', value: DataType.FLOAT } } });
   for (const input of exporter.inputs) g.inputs.push({ name: input.name, dataType: DataType.INT64, dims: options.decode ? [options.decode.batch, 1] : ['batch', input.length] });
   g.outputs.push({ name: 'last_token', dataType: DataType.FLOAT, dims: ['batch', h.width] });
+  g.inputs.push(...g.stateInputs);
+  g.outputs.push(...g.stateOutputs);
   const spec: ModelSpec = {
     graph: { name: model.name, nodes: g.nodes, initializers: g.initializers, inputs: g.inputs, outputs: g.outputs },
     opsets: new Map([
@@ -124,6 +137,8 @@ export function exportModel(source: string | Compilation, modelName: string | un
     dtype,
     initializerElements: g.initializerElements,
     kvCacheElements: g.cacheElements,
+    recurrentStateElements: g.stateElements,
+    stateInputs: g.stateInputs.map((i) => ({ name: i.name, dims: i.dims.map(Number) })),
     storedParams: model.report.params.stored,
     skippedParams: exporter.skippedParams(),
     initializers: g.initializers.length,

@@ -31,6 +31,14 @@ export class GraphBuilder {
   initializerElements = 0n;
   /** Elements of the KV-cache initializers of a decode graph (not parameters). */
   cacheElements = 0n;
+  /** Elements of the recurrent-state inputs of a decode graph (not parameters): layers/recurrent-step.ts. */
+  stateElements = 0n;
+  /**
+   * A decode graph's recurrent states: graph inputs (fed like past_key_values, so steps chain) and
+   * the step's new states as outputs. export.ts lists them after the token inputs and `last_token`.
+   */
+  readonly stateInputs: ValueInfo[] = [];
+  readonly stateOutputs: ValueInfo[] = [];
   readonly floatType: DataTypeCode;
 
   constructor(
@@ -90,6 +98,20 @@ export class GraphBuilder {
     this.cacheElements += BigInt(shape.reduce((x, y) => x * y, 1));
     this.stores.set(key, { name: key, shape });
     return key;
+  }
+
+  /** A recurrent-state input of a decode graph, `key` [shape], counted apart from the parameters in stateElements. */
+  state(key: string, shape: readonly number[]): string {
+    if (this.stateInputs.some((i) => i.name === key)) throw new Error(`state '${key}' is read twice`);
+    this.stateElements += BigInt(shape.reduce((x, y) => x * y, 1));
+    this.stateInputs.push({ name: key, dataType: this.floatType, dims: shape });
+    return key;
+  }
+
+  /** Makes `value` ([shape]) the graph output `name`: a decode step's new recurrent state. */
+  stateOutput(name: string, value: string, shape: readonly number[]): void {
+    this.nodes.push({ op: 'Identity', inputs: [value], outputs: [name], name: this.fresh('n_Identity') });
+    this.stateOutputs.push({ name, dataType: this.floatType, dims: shape });
   }
 
   /** An int64 constant (shapes, axes, indices). */

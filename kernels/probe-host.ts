@@ -21,6 +21,7 @@ import { availableMemory, memoryRefusal, probeMemoryEstimate } from './probe-mem
 import { watchParent, type ParentWatchdog } from './parent-watchdog.js';
 import { defaultFill, type WeightFill } from './graph-builder.js';
 import { DEFAULT_EXTERNAL_THRESHOLD, type NodeSpec } from './onnx-writer.js';
+import { synthetic } from './weights.js';
 import { CUDA_INSTALL_HINT, binDir, hasCudaProvider, ortPackageDir, shadowPackage } from './runtime.js';
 
 class ProbeFailure extends Error {
@@ -195,6 +196,19 @@ function tokenFeeds(o: typeof Ort, inputs: ExportResult['inputs'], batch: number
   return feeds;
 }
 
+/**
+ * A decode step's recurrent-state inputs (Mamba, Mamba-2, Gated DeltaNet: layers/recurrent-step.ts),
+ * filled with deterministic synthetic values (uniform ±0.5, drawn by name) in the graph's dtype.
+ */
+function stateFeeds(o: typeof Ort, r: ExportResult): Record<string, Ort.Tensor> {
+  const feeds: Record<string, Ort.Tensor> = {};
+  for (const input of r.stateInputs) {
+    const bytes = synthetic(input.name, input.dims.reduce((a, b) => a * b, 1), r.dtype, 0.5);
+    feeds[input.name] = r.dtype === 'fp16' ? new o.Tensor('float16', new Uint16Array(bytes.buffer), input.dims) : new o.Tensor('float32', new Float32Array(bytes.buffer), input.dims);
+  }
+  return feeds;
+}
+
 /** The export without its initializers' bytes (written to disk already): what the probe still reads of it is the graph and the counts. */
 function withoutWeights(r: ExportResult): ExportResult {
   return { ...r, spec: { ...r.spec, graph: { ...r.spec.graph, initializers: [] } } };
@@ -336,10 +350,12 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
     let decodeTimes: number[] | undefined;
     let decodeUnavailable: string | undefined;
     let decodeCacheElements = 0n;
+    let decodeStateElements = 0n;
     try {
       let dec = exportModel(spec, p.model, { dtype: p.dtype, generation: p.generation, ops: p.ops ?? 'fused', fill, decode: { batch: p.batch, past: p.seq }, analysis });
       if (dec.maxSeq !== undefined && p.seq + 1 > dec.maxSeq) throw new ExportError(`the position table has ${dec.maxSeq} positions; a decode step at context ${p.seq} needs ${p.seq + 1}`);
       decodeCacheElements = dec.kvCacheElements;
+      decodeStateElements = dec.recurrentStateElements;
       progress({ stage: 'measure', message: `decode step: session with a KV cache of ${p.seq} positions` });
       const decBytes = dec.spec.graph.initializers.reduce((s, t) => s + t.raw.length, 0);
       let decSource: string | Uint8Array;
@@ -350,7 +366,7 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
         dec = withoutWeights(dec);
       } else decSource = onnxBytes(dec);
       const ds = await createSession(o, decSource, options(strictPlacement, false));
-      const decFeeds = tokenFeeds(o, dec.inputs, p.batch, 1, 1, true);
+      const decFeeds = { ...tokenFeeds(o, dec.inputs, p.batch, 1, 1, true), ...stateFeeds(o, dec) };
       for (let i = 0; i < warmup; i++) await once(ds, decFeeds);
       decodeTimes = [];
       for (let i = 0; i < runs; i++) decodeTimes.push(await once(ds, decFeeds));
@@ -395,7 +411,10 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
         efficiency: est.seconds / (ms / 1e3),
       };
     };
-    if (decodeTimes) notes.push(`The decode step reads a synthetic KV cache of ${p.seq} positions held by the session (${decodeCacheElements} elements); its input is ${p.batch} token id(s).`);
+    if (decodeTimes) {
+      const states = decodeStateElements > 0n ? ` and the recurrent layers' states (${decodeStateElements} elements, synthetic, fed as inputs; their updates are outputs)` : '';
+      notes.push(`The decode step reads a synthetic KV cache of ${p.seq} positions held by the session (${decodeCacheElements} elements); its input is ${p.batch} token id(s)${states}.`);
+    }
     notes.push(...structureNotes(exported));
     notes.push(...opsNotes(exported.spec.graph.nodes), 'The LM head runs on every position (as the engine counts it); only the last position leaves the device.');
     if (provider === 'cpu' && device !== 'CPU') notes.push(`The roofline is for ${device}, not for this CPU.`);
@@ -428,7 +447,7 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
       sessionCreateMs,
       prefill: measurement(times, pre),
       decode: decodeTimes
-        ? { ...measurement(decodeTimes, dec), kvCacheElements: String(decodeCacheElements) }
+        ? { ...measurement(decodeTimes, dec), kvCacheElements: String(decodeCacheElements), ...(decodeStateElements > 0n ? { recurrentStateElements: String(decodeStateElements) } : {}) }
         : { unavailable: decodeUnavailable ?? 'not measured', roofline: { device: report.latency.device, seconds: dec.seconds, bound: dec.bound, flops: String(dec.flops), bytes: String(dec.bytes) } },
       memory,
       placement,

@@ -57,9 +57,8 @@ export function mask(ctx: EmitContext, window: number | undefined, chunk?: numbe
 export function attention(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string): { y: string; width: number } {
   const info = node.cost.attention!;
   if (info.cross) throw new ExportError(`${pathText(steps)}: cross-attention is not supported by the ONNX exporter yet`);
-  // Chunked attention runs on the standard ops with a chunk mask; its decode step (a cache of the
-  // current chunk's keys) and KV borrowing across it are not built.
-  if (info.chunk !== undefined && ctx.decode) throw new ExportError(`${pathText(steps)}: a decode step of chunked attention (chunk: ${info.chunk}) is not supported by the ONNX exporter yet; export the prefill`);
+  // Chunked attention runs on the standard ops with a chunk mask (in a decode step, over a cache
+  // of one chunk's positions: decodeAttention); KV borrowing across it is not built.
   if (info.chunk !== undefined && kvProducerPath(ctx.model, steps)) throw new ExportError(`${pathText(steps)}: chunked attention that borrows another layer's KV is not supported by the ONNX exporter`);
   const g = ctx.g;
   const { H, KV, hd, G } = heads(node);
@@ -141,9 +140,12 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
 }
 
 /**
- * One decode step: the new token's query against a KV cache of `past` positions (window-capped)
- * held in initializers, plus its own key and value. Past and new scores are computed apart and
- * joined ([…, L] + [… , 1]), so the cache is read once and never copied.
+ * One decode step: the new token's query against a KV cache of `past` positions (capped at the
+ * window or the chunk, as the engine's cache is) held in initializers, plus its own key and value.
+ * Past and new scores are computed apart and joined ([…, L] + [… , 1]), so the cache is read once
+ * and never copied. A chunked layer (Llama 4) caches the last min(past, chunk) positions but the
+ * token at position `past` sees only those of its own chunk, from past − past mod chunk: the
+ * older cached positions are masked.
  */
 export function decodeAttention(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], cachePath: readonly PathStep[], q: string, k: string, v: string, perm: (t: string, p: number[]) => string, gated: (merged: string) => string = (m) => m): { y: string; width: number } {
   const g = ctx.g;
@@ -152,7 +154,7 @@ export function decodeAttention(ctx: EmitContext, node: LayerNode, steps: readon
   const { batch: B, past } = ctx.decode!;
   const { H, KV, hd, G } = heads(node);
   // Parallel streams: each stream's m learned prefix positions sit in front of its cache.
-  const L = Math.min(past, info.window ?? past) + prefixTokens(ctx);
+  const L = Math.min(past, info.chunk ?? info.window ?? past) + prefixTokens(ctx);
   const cacheKey = `kv_cache.${pathText(cachePath)}`; // a borrower reads its producer's cache
   const kPast = g.cache(`${cacheKey}.k`, [B, KV, hd, L]); // keys stored transposed for q·kᵀ
   const vPast = g.cache(`${cacheKey}.v`, [B, KV, L, hd]);
@@ -160,7 +162,14 @@ export function decodeAttention(ctx: EmitContext, node: LayerNode, steps: readon
   const qg = g.op('Mul', [reshape(ctx, q, [B, KV, G, hd]), g.float(1 / Math.sqrt(hd))], undefined, { hint: 'qscaled' });
   const kNew = perm(k, [0, 2, 3, 1]);
   const vNew = perm(v, [0, 2, 1, 3]);
-  const sPast = g.op('MatMul', [qg, kPast], undefined, { hint: 'scores_past' }); // [B, KV, G, L]
+  let sPast = g.op('MatMul', [qg, kPast], undefined, { hint: 'scores_past' }); // [B, KV, G, L]
+  // Cached position j holds position past − L + j: of an earlier chunk below L − past mod chunk.
+  const earlier = info.chunk !== undefined ? L - (past % info.chunk) : 0;
+  if (earlier > 0) {
+    const cached = g.op('Range', [g.ints([0], true), g.ints([L], true), g.ints([1], true)], undefined, { hint: 'cached' });
+    const blocked = g.op('Less', [cached, g.ints([earlier], true)], undefined, { hint: 'earlier_chunk' });
+    sPast = g.op('Add', [sPast, g.op('Where', [blocked, g.float(g.dtype === 'fp16' ? -1e4 : -1e9), g.float(0)], undefined, { hint: 'mask' })]);
+  }
   const sNew = g.op('MatMul', [qg, kNew], undefined, { hint: 'scores_new' }); // [B, KV, G, 1]
   const joined = g.op('Concat', [sPast, sNew], { axis: { kind: 'int', value: -1 } });
   const rel = relativeScoreBias(ctx, steps, info); // T5's bias, [1, KV, G, L + 1] (relative-position.ts)

@@ -10,20 +10,21 @@
 // Γ[t, s] = exp(γ_t − γ_s) for s ≤ t, the writes solve (I + L)·Δ = diag(β)·V, L[t, s] =
 // β_t·(k_t·k_s)·Γ[t, s] for s < t, and O = (Q·Kᵀ ∘ Γ)·Δ — [B, v_heads, S, S] matrices, so for
 // probes of short prompts. Then the gated RMSNorm of v_head_dim, rmsnorm(o)·w·silu(z)
-// (Qwen3NextRMSNormGated), and out_proj. The decode step is not built.
+// (Qwen3NextRMSNormGated), and out_proj. The decode step (layers/recurrent-step.ts) carries the
+// conv state and the [v_heads, k_head_dim, v_head_dim] delta-rule state as graph inputs and
+// outputs, one token of Transformers' recurrent_gated_delta_rule.
 
-import { ExportError, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
+import { type LayerNode, type PathStep } from '../engine-bridge.js';
 import { layerWeights, numberArg, reshape, toBatchSeq, type EmitContext } from './context.js';
 import { causalConv, columns, futureMask, silu } from './mamba.js';
 import { rmsNormLastAxis } from './norm.js';
 import { projection } from './projection.js';
+import { convStep, deltaRuleStep } from './recurrent-step.js';
 
 /** Qwen3-Next's ε of its L2 norms (its gated RMSNorm's is rms_norm_eps, the exporter's RMSNorm ε). */
 const EPS = 1e-6;
 
 export function gatedDeltaNet(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string): { y: string; width: number } {
-  const where = pathText(steps);
-  if (ctx.decode) throw new ExportError(`${where}: a decode step of GatedDeltaNet (its recurrent state as an input) is not supported by the ONNX exporter yet; export the prefill`);
   const g = ctx.g;
   const { spec, store } = layerWeights(ctx, node, steps);
   const op = (type: string, inputs: string[], hint?: string) => g.op(type, inputs, undefined, hint ? { hint } : undefined);
@@ -47,7 +48,7 @@ export function gatedDeltaNet(ctx: EmitContext, node: LayerNode, steps: readonly
     flat(lastAxis(qkvz, 2 * dk, 2 * dk + r * dv), Hv * dv),
   ], { axis: { kind: 'int', value: 1 } });
   const z = flat(lastAxis(qkvz, 2 * dk + r * dv, 2 * dk + 2 * r * dv), dv); // [T·Hv, dv]
-  const u = silu(ctx, causalConv(ctx, node, steps, mixed)); // [T, 2·Hk·dk + Hv·dv]
+  const u = silu(ctx, ctx.decode ? convStep(ctx, node, steps, mixed) : causalConv(ctx, node, steps, mixed)); // [T, 2·Hk·dk + Hv·dv]
 
   /** [T, Hk·dk] → [B, Hv, S, dk]: each key head repeated to its r value heads, L2-normalised. */
   const keyHeads = (t: string, scale: number) => {
@@ -66,18 +67,21 @@ export function gatedDeltaNet(ctx: EmitContext, node: LayerNode, steps: readonly
   const A = g.op('Unsqueeze', [op('Neg', [op('Exp', [store('A_log')])]), g.ints([1])]); // [Hv, 1]
   const step = op('Softplus', [op('Add', [perValueHead(r), g.op('Unsqueeze', [store('dt_bias'), g.ints([1])])])]);
   const gamma = op('CumSum', [op('Mul', [A, step]), g.ints([2], true)], 'log_decay'); // [B, Hv, S]
-  // Γ[t, s] = exp(γ_t − γ_s) for s ≤ t, 0 above the diagonal: [B, Hv, S(t), S(s)].
-  const diff = op('Sub', [g.op('Unsqueeze', [gamma, g.ints([3])]), g.op('Unsqueeze', [gamma, g.ints([2])])]);
-  const Gamma = op('Exp', [g.op('Where', [futureMask(ctx, 0), g.float(-1e9), diff])], 'decay');
-  const Kt = perm(K, [0, 1, 3, 2]);
-  // L = β_t·(k_t·k_s)·Γ[t, s] strictly below the diagonal (Γ without its unit diagonal).
-  const pos = g.op('Range', [g.ints([0], true), ctx.seqLen, g.ints([1], true)], undefined, { hint: 'pos' });
-  const diagonal = op('Equal', [reshape(ctx, pos, [-1, 1]), reshape(ctx, pos, [1, -1])], 'diagonal'); // [S, S]
-  const L = op('Mul', [op('Mul', [op('MatMul', [K, Kt]), beta]), g.op('Where', [diagonal, g.float(0), Gamma])], 'wy');
-  const identity = g.op('Where', [diagonal, g.float(1), g.float(0)]);
-  const inv = g.op('Inverse', [op('Add', [identity, L])], undefined, { domain: 'com.microsoft', hint: 'wy_inv' });
-  const writes = op('MatMul', [inv, op('Mul', [V, beta])], 'delta'); // Δ: [B, Hv, S, dv]
-  const O = op('MatMul', [op('Mul', [op('MatMul', [Q, Kt]), Gamma]), writes], 'readout'); // [B, Hv, S, dv]
+  const chunk = (): string => {
+    // Γ[t, s] = exp(γ_t − γ_s) for s ≤ t, 0 above the diagonal: [B, Hv, S(t), S(s)].
+    const diff = op('Sub', [g.op('Unsqueeze', [gamma, g.ints([3])]), g.op('Unsqueeze', [gamma, g.ints([2])])]);
+    const Gamma = op('Exp', [g.op('Where', [futureMask(ctx, 0), g.float(-1e9), diff])], 'decay');
+    const Kt = perm(K, [0, 1, 3, 2]);
+    // L = β_t·(k_t·k_s)·Γ[t, s] strictly below the diagonal (Γ without its unit diagonal).
+    const pos = g.op('Range', [g.ints([0], true), ctx.seqLen, g.ints([1], true)], undefined, { hint: 'pos' });
+    const diagonal = op('Equal', [reshape(ctx, pos, [-1, 1]), reshape(ctx, pos, [1, -1])], 'diagonal'); // [S, S]
+    const L = op('Mul', [op('Mul', [op('MatMul', [K, Kt]), beta]), g.op('Where', [diagonal, g.float(0), Gamma])], 'wy');
+    const identity = g.op('Where', [diagonal, g.float(1), g.float(0)]);
+    const inv = g.op('Inverse', [op('Add', [identity, L])], undefined, { domain: 'com.microsoft', hint: 'wy_inv' });
+    const writes = op('MatMul', [inv, op('Mul', [V, beta])], 'delta'); // Δ: [B, Hv, S, dv]
+    return op('MatMul', [op('Mul', [op('MatMul', [Q, Kt]), Gamma]), writes], 'readout'); // [B, Hv, S, dv]
+  };
+  const O = ctx.decode ? deltaRuleStep(ctx, steps, Q, K, V, beta, gamma, { Hv, dk, dv }) : chunk(); // [B, Hv, S, dv]
 
   // Gated RMSNorm per value head: rmsnorm(o)·w·silu(z), then out_proj.
   const o = flat(perm(O, [0, 2, 1, 3]), dv); // [T·Hv, dv]

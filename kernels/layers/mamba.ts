@@ -5,12 +5,14 @@
 // form h_t = Σ_{s≤t} exp(L_t − L_s)∘(Δ_s·x_s·B_s) with L = cumsum(Δ·A) over the sequence (the
 // quadratic "dual" form: [B, S, S, inner, state] intermediates, so for probes of short prompts),
 // then y·silu(z) and out_proj. With inner_norms (Jamba) the step, B and C are RMS-normalised after
-// x_proj. Its decode step (the recurrent state as an input) is not built.
+// x_proj. Its decode step (layers/recurrent-step.ts) carries the conv and SSM states as graph
+// inputs and outputs: the conv over the conv state and the new x, h ← exp(Δ·A)∘h + Δ·x·B.
 
-import { ExportError, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
+import { type LayerNode, type PathStep } from '../engine-bridge.js';
 import { boolArg, layerWeights, reshape, toBatchSeq, type EmitContext } from './context.js';
 import { rmsNormLastAxis } from './norm.js';
 import { projection } from './projection.js';
+import { convStep, selectiveStep } from './recurrent-step.js';
 
 /** x·sigmoid(x). */
 export function silu(ctx: EmitContext, x: string): string {
@@ -51,8 +53,6 @@ export function futureMask(ctx: EmitContext, trailing: number): string {
 }
 
 export function mamba(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string): { y: string; width: number } {
-  const where = pathText(steps);
-  if (ctx.decode) throw new ExportError(`${where}: a decode step of Mamba (its recurrent state as an input) is not supported by the ONNX exporter yet; export the prefill`);
   const g = ctx.g;
   const { spec: w, store, optional } = layerWeights(ctx, node, steps);
   const [I, N] = w('A_log').shape as [number, number];
@@ -60,7 +60,8 @@ export function mamba(ctx: EmitContext, node: LayerNode, steps: readonly PathSte
   const d = w('out_proj').shape[0]!;
 
   const xz = projection(ctx, node, steps, x, 'in_proj', optional('in_proj_bias')).y; // [T, 2I]
-  const u = silu(ctx, causalConv(ctx, node, steps, columns(ctx, xz, 0, I))); // [T, I]
+  const xIn = columns(ctx, xz, 0, I);
+  const u = silu(ctx, ctx.decode ? convStep(ctx, node, steps, xIn) : causalConv(ctx, node, steps, xIn)); // [T, I]
   const proj = projection(ctx, node, steps, u, 'x_proj', undefined).y; // [T, R + 2N]
   // Jamba's dt_layernorm, b_layernorm and c_layernorm (inner_norms): RMSNorms of the step, B and C.
   const part = (from: number, to: number, normName: string) => {
@@ -73,12 +74,15 @@ export function mamba(ctx: EmitContext, node: LayerNode, steps: readonly PathSte
   const A = g.op('Neg', [g.op('Exp', [store('A_log')])], undefined, { hint: 'A' }); // [I, N]
 
   const delta4 = toBatchSeq(ctx, delta, [I, 1]); // [B, S, I, 1]
-  const L = g.op('CumSum', [g.op('Mul', [delta4, A]), g.ints([1], true)], undefined, { hint: 'log_decay' }); // [B, S, I, N]
   const drive = g.op('Mul', [g.op('Mul', [delta4, toBatchSeq(ctx, u, [I, 1])]), Bm], undefined, { hint: 'drive' }); // [B, S, I, N]
-  // exp(L_t − L_s) for s ≤ t, 0 above the diagonal: [B, S(t), S(s), I, N].
-  const diff = g.op('Sub', [g.op('Unsqueeze', [L, g.ints([2])]), g.op('Unsqueeze', [L, g.ints([1])])]);
-  const decay = g.op('Exp', [g.op('Where', [futureMask(ctx, 2), g.float(-1e9), diff])], undefined, { hint: 'decay' });
-  const h = g.op('ReduceSum', [g.op('Mul', [decay, g.op('Unsqueeze', [drive, g.ints([1])])]), g.ints([2])], { keepdims: { kind: 'int', value: 0 } }, { hint: 'state' }); // [B, S, I, N]
+  const closedForm = (): string => {
+    const L = g.op('CumSum', [g.op('Mul', [delta4, A]), g.ints([1], true)], undefined, { hint: 'log_decay' }); // [B, S, I, N]
+    // exp(L_t − L_s) for s ≤ t, 0 above the diagonal: [B, S(t), S(s), I, N].
+    const diff = g.op('Sub', [g.op('Unsqueeze', [L, g.ints([2])]), g.op('Unsqueeze', [L, g.ints([1])])]);
+    const decay = g.op('Exp', [g.op('Where', [futureMask(ctx, 2), g.float(-1e9), diff])], undefined, { hint: 'decay' });
+    return g.op('ReduceSum', [g.op('Mul', [decay, g.op('Unsqueeze', [drive, g.ints([1])])]), g.ints([2])], { keepdims: { kind: 'int', value: 0 } }, { hint: 'state' });
+  };
+  const h = ctx.decode ? selectiveStep(ctx, steps, delta4, A, drive, I, N) : closedForm(); // [B, S, I, N]
   const read = g.op('ReduceSum', [g.op('Mul', [h, Cm]), g.ints([3])], { keepdims: { kind: 'int', value: 0 } }, { hint: 'readout' }); // [B, S, I]
   const y = g.op('Add', [reshape(ctx, read, [-1, I]), g.op('Mul', [u, store('D')])], undefined, { hint: 'scan' }); // [T, I]
   const gated = g.op('Mul', [y, silu(ctx, columns(ctx, xz, I, 2 * I))], undefined, { hint: 'gated' });

@@ -105,7 +105,7 @@ export interface ProbeResult {
   readonly sessionCreateMs: number;
   readonly prefill: Measurement;
   /** One decode step with a KV cache of context `seq`, or why it was not measured (with the roofline alone). */
-  readonly decode: (Measurement & { readonly kvCacheElements: string }) | DecodeUnavailable;
+  readonly decode: (Measurement & { readonly kvCacheElements: string; /** Elements of the recurrent layers' states the step reads and writes (Mamba, Mamba-2, Gated DeltaNet). */ readonly recurrentStateElements?: string }) | DecodeUnavailable;
   /** Device memory held by this process (CUDA, from nvidia-smi), or host RSS growth (CPU). */
   readonly memory: { readonly kind: 'gpu' | 'host-rss-growth'; readonly bytes: number } | { readonly kind: 'unavailable'; readonly reason: string };
   /** Nodes per provider from an ORT profile (when requested), or how placement is known. */

@@ -1,11 +1,14 @@
 // Chunked attention (Llama 4's attention_chunk_size) in the ONNX export: a token attends only the
 // earlier tokens of its own chunk, so without positions (no rotary, no position table) a prompt's
 // last chunk computes exactly what the same model without chunks computes on that chunk alone;
-// a prompt within one chunk is unchanged; the decode step is refused by name.
+// a prompt within one chunk is unchanged. A decode step at position P caches the last min(P, chunk)
+// positions (the engine's KV) but reads only the P mod chunk of its own chunk: it computes what
+// the unchunked model's decode step computes over a cache of those P mod chunk positions.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ExportError, exportModel } from '../../kernels/export.js';
+import { exportModel } from '../../kernels/export.js';
+import { defaultFill, type WeightFill } from '../../kernels/graph-builder.js';
 import { assertClose, idRows, maxRelDiff, opCounts, runChecked } from './helpers.js';
 
 const SPECS = `
@@ -44,9 +47,48 @@ test('chunked attention: the last chunk of a prompt computes what the unchunked 
   assertClose(await run('Chunked', prompt, 'fused'), await run('Chunked', prompt), 1e-5, 'fused graph');
 });
 
-test('chunked attention: a decode step is refused by name', () => {
-  assert.throws(
-    () => exportModel(SPECS, 'Chunked', { decode: { batch: 1, past: 4 } }),
-    (e: unknown) => e instanceof ExportError && /^body\[0\]\.attn: a decode step of chunked attention \(chunk: 3\) is not supported/.test(e.message),
-  );
+/**
+ * Cached keys and values drawn by their distance from the newest cached position (keys stored
+ * [B, KV, hd, L], values [B, KV, L, hd]), so caches of different lengths agree on their newest
+ * entries; weights as by default.
+ */
+const byDistance: WeightFill = (key, shape, dtype, scale, offset) => {
+  if (!key.startsWith('kv_cache.')) return defaultFill(key, shape, dtype, scale, offset);
+  const keys = key.endsWith('.k');
+  const [B, KV, a, b] = shape as [number, number, number, number];
+  const [L, hd] = keys ? [b, a] : [a, b];
+  const out = new Float32Array(B * KV * L * hd);
+  for (let bb = 0; bb < B; bb++)
+    for (let kv = 0; kv < KV; kv++)
+      for (let j = 0; j < L; j++)
+        for (let d = 0; d < hd; d++) {
+          const at = keys ? ((bb * KV + kv) * hd + d) * L + j : ((bb * KV + kv) * L + j) * hd + d;
+          out[at] = Math.sin(1.3 * (bb + 1) + 0.7 * kv + 0.37 * d + 0.91 * (L - 1 - j) + (keys ? 0.5 : 0) + (key.includes('[1]') ? 0.2 : 0));
+        }
+  return new Uint8Array(out.buffer);
+};
+
+const decode = (name: string, past: number) => {
+  const r = exportModel(SPECS, name, { ops: 'standard', fill: byDistance, decode: { batch: 2, past }, analysis: { seq: past, batch: 2, dtype: 'fp32' } });
+  assert.equal(r.initializerElements, r.storedParams);
+  // The cache the graph holds is the engine's: min(past, chunk) positions per chunked layer.
+  assert.equal(r.kvCacheElements * 4n, r.report.kvCacheBytes, `${name} at ${past}`);
+  return { r, out: runChecked(r, { input_ids: idRows([[5], [40]]) }) };
+};
+
+test('chunked attention decode step: a cache of min(past, chunk) positions, of which the token reads its own chunk\'s', async () => {
+  // 2 layers · K and V · kv_heads 2 · head_dim 8 · batch 2 · min(past, 3) positions.
+  for (const past of [2, 5, 7, 8]) {
+    const chunked = decode('Chunked', past);
+    assert.equal(chunked.r.kvCacheElements, BigInt(2 * 2 * 2 * 8 * 2 * Math.min(past, 3)));
+    assertClose(await chunked.out, await decode('Full', past % 3).out, 1e-5, `past ${past}: the unchunked step over its chunk's ${past % 3} positions`);
+  }
+  // At a chunk's first position the token reads itself alone; past 2 chunks the masks matter.
+  const first = await decode('Chunked', 6).out;
+  assert.ok(maxRelDiff(first, await decode('Chunked', 7).out) > 1e-4);
+  assert.ok(maxRelDiff(await decode('Chunked', 7).out, await decode('Full', 3).out) > 1e-4, 'earlier chunks are masked');
+  // Fused ops keep the standard attention for chunked layers.
+  const fused = exportModel(SPECS, 'Chunked', { ops: 'fused', fill: byDistance, decode: { batch: 2, past: 7 } });
+  assert.equal(opCounts(fused).get('GroupQueryAttention'), undefined);
+  assertClose(await runChecked(fused, { input_ids: idRows([[5], [40]]) }), await decode('Chunked', 7).out, 1e-5, 'fused graph');
 });

@@ -341,8 +341,6 @@ test('unsupported schemes and layers are refused by name, not exported wrong', (
   assert.throws(() => exportModel(fish, 'F'), (e: unknown) => e instanceof ExportError && /sparse masks \(sparse\(elements: …\)\) are not supported/.test(e.message));
   const cell = `model C { e = Embedding(10, 16)\n c = RecurrentRouter(4) }`;
   assert.throws(() => exportModel(cell, 'C'), (e: unknown) => e instanceof ExportError && /^c: layer kind RecurrentRouter is not supported by the ONNX exporter yet/.test(e.message));
-  // GatedDeltaNet's prefill exports (test/kernels/gated-deltanet.test.ts); its decode step is refused.
-  const deltaNet = `model D { e = Embedding(10, 16)\n l = GatedDeltaNet(16, k_heads: 1, v_heads: 2, k_head_dim: 4, v_head_dim: 4) }`;
-  assert.throws(() => exportModel(deltaNet, 'D', { decode: { batch: 1, past: 4 } }), (e: unknown) => e instanceof ExportError && /^l: a decode step of GatedDeltaNet/.test(e.message));
+  // The recurrent mixers' decode steps export (mamba, mamba2, gated-deltanet, hybrid-decode tests).
   assert.throws(() => exportModel(LLAMA, 'Nope'), (e: unknown) => e instanceof ExportError && /no model or variant named 'Nope'/.test(e.message));
 });

@@ -6,11 +6,12 @@
 // causal depthwise conv and silu over q, k, v; q, k L2-normalised, q scaled by 1/√dk and both
 // repeated to the value heads; β = sigmoid(b), g = −exp(A_log)·softplus(a + dt_bias); per value
 // head S ← e^g·S, δ = β·(v − Sᵀk), S ← S + k·δᵀ, o = Sᵀq; rmsnorm(o)·w·silu(z) per head, out_proj.
+// The decode step, chained from zero states (fed back from its next_state outputs), follows it too.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ExportError, exportModel, type ExportResult } from '../../kernels/export.js';
-import { assertMatchesRecurrence, idRows, initializer, matvec, maybeInitializer, runChecked, sigmoid, silu, softplus } from './helpers.js';
+import { exportModel, type ExportResult } from '../../kernels/export.js';
+import { assertClose, assertMatchesRecurrence, chainDecode, idRows, initializer, matvec, maybeInitializer, runChecked, sigmoid, silu, softplus } from './helpers.js';
 
 const D = 16;
 const HK = 2;
@@ -112,9 +113,22 @@ test('GatedDeltaNet prefill: initializers = params.stored, and the output equals
   await check(false);
 });
 
-test('GatedDeltaNet after a norm is a pre-norm residual branch; the decode step is refused by name', async () => {
+test('GatedDeltaNet after a norm is a pre-norm residual branch', async () => {
   await check(true);
-  assert.throws(() => exportModel(SPEC(false), 'M', { decode: { batch: 1, past: 4 } }), (e: unknown) => e instanceof ExportError && /^mixer: a decode step of GatedDeltaNet/.test(e.message));
+});
+
+test('GatedDeltaNet decode step: conv and [B, v_heads, k_head_dim, v_head_dim] states in and out, the engine\'s state bytes, and chained steps follow the gated delta rule', async () => {
+  for (const prenorm of [false, true]) {
+    const rows = [[3, 17, 8, 25, 1, 12], [20, 6, 2, 14, 9, 27]];
+    const r = exportModel(SPEC(prenorm), 'M', { ops: 'standard', decode: { batch: 2, past: 6 }, analysis: { seq: 6, batch: 2, dtype: 'fp32' } });
+    assert.equal(r.initializerElements, r.storedParams);
+    const convWidth = 2 * HK * DK + HV * DV;
+    assert.deepEqual(r.stateInputs, [{ name: 'state.mixer.conv', dims: [2, convWidth, K] }, { name: 'state.mixer.recurrent', dims: [2, HV, DK, DV] }]);
+    assert.equal(r.recurrentStateElements, BigInt(2 * (convWidth * K + HV * DK * DV)));
+    assert.equal(r.recurrentStateElements * 4n, r.report.recurrentStateBytes);
+    const steps = await chainDecode(r, rows);
+    steps.forEach((out, t) => assertClose(out, rows.flatMap((ids) => reference(r, ids.slice(0, t + 1))), 1e-4, `prenorm ${prenorm}, step ${t}`));
+  }
 });
 
 test('a small Qwen3-Next (Gated DeltaNet, gated attention, MoE with a gated shared expert) exports whole: initializers = params.stored, finite outputs', async () => {

@@ -169,3 +169,30 @@ export async function assertMatchesRecurrence(
   }
   return r;
 }
+
+/**
+ * Runs a decode graph (exported with decode: { batch: rows.length, … }) one token per row and
+ * step over `rows`, its recurrent states starting at zero and each step's next_state.* fed back
+ * as the next step's state.*; returns every step's last_token. From zero states a recurrent
+ * layer's steps compute what its prefill computes over the same prefix (the conv's left padding
+ * is zeros), so each step's output can be checked against the token-by-token reference.
+ */
+export async function chainDecode(r: ExportResult, rows: readonly (readonly number[])[]): Promise<Float32Array[]> {
+  const session = await ort.InferenceSession.create(onnxBytes(r));
+  try {
+    let states: Record<string, ort.Tensor> = {};
+    for (const s of r.stateInputs) states[s.name] = new ort.Tensor('float32', new Float32Array(s.dims.reduce((a, b) => a * b, 1)), s.dims);
+    const outputs: Float32Array[] = [];
+    for (let t = 0; t < rows[0]!.length; t++) {
+      const out = await session.run({ input_ids: idRows(rows.map((row) => [row[t]!])), ...states });
+      const y = out.last_token!.data as Float32Array;
+      assert.ok(y.every(Number.isFinite), 'finite outputs');
+      outputs.push(y);
+      states = Object.fromEntries(r.stateInputs.map((s) => [s.name, out[`next_${s.name}`]!]));
+      for (const s of r.stateInputs) assert.deepEqual(states[s.name]!.dims, s.dims, `next_${s.name}`);
+    }
+    return outputs;
+  } finally {
+    await session.release();
+  }
+}

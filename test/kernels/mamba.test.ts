@@ -2,12 +2,13 @@
 // residual branch like attention, and the graph's output equals an independent recurrence written here — MambaMixer's slow_forward token by token
 // on the exported weights (read back from the initializers): causal depthwise conv, softplus step
 // (after Jamba's RMSNorms of the step, B and C when inner_norms is set),
-// h ← exp(Δ·A)∘h + Δ·x·B, y = C·h + D·x, gated by silu(z). The decode step is refused by name.
+// h ← exp(Δ·A)∘h + Δ·x·B, y = C·h + D·x, gated by silu(z). The decode step, chained from zero
+// states (conv and SSM states as graph inputs, fed back from its outputs), follows the same recurrence.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ExportError, exportModel, type ExportResult } from '../../kernels/export.js';
-import { assertMatchesRecurrence, initializer, matvec, maybeInitializer, silu, softplus } from './helpers.js';
+import { exportModel, type ExportResult } from '../../kernels/export.js';
+import { assertClose, assertMatchesRecurrence, chainDecode, initializer, matvec, maybeInitializer, silu, softplus } from './helpers.js';
 
 const D = 16;
 const I = 32; // expand 2
@@ -93,6 +94,17 @@ test("Mamba with Jamba's inner norms: RMSNorms of the step, B and C after x_proj
   assert.ok(maybeInitializer(r, 'mixer.dt_norm') && maybeInitializer(r, 'mixer.b_norm') && maybeInitializer(r, 'mixer.c_norm'));
 });
 
-test('Mamba: the decode step is refused by name', () => {
-  assert.throws(() => exportModel(SPEC, 'M', { decode: { batch: 1, past: 4 } }), (e: unknown) => e instanceof ExportError && /^mixer: a decode step of Mamba/.test(e.message));
+test('Mamba decode step: conv [B, I, K] and SSM [B, I, N] states in and out, the engine\'s state bytes, and chained steps follow the recurrence', async () => {
+  for (const src of [SPEC, SPEC.replace(`dt_rank: ${R})`, `dt_rank: ${R}, inner_norms: true)`)]) {
+    const rows = [[3, 17, 8, 25, 1], [20, 6, 2, 14, 9]];
+    const r = exportModel(src, 'M', { ops: 'standard', decode: { batch: 2, past: 5 }, analysis: { seq: 5, batch: 2, dtype: 'fp32' } });
+    assert.equal(r.initializerElements, r.storedParams);
+    assert.equal(r.kvCacheElements, 0n);
+    assert.deepEqual(r.stateInputs, [{ name: 'state.mixer.conv', dims: [2, I, K] }, { name: 'state.mixer.ssm', dims: [2, I, N] }]);
+    // Per sequence I·K + I·N elements (MambaCache's conv_states and ssm_states), fp32.
+    assert.equal(r.recurrentStateElements, BigInt(2 * (I * K + I * N)));
+    assert.equal(r.recurrentStateElements * 4n, r.report.recurrentStateBytes);
+    const steps = await chainDecode(r, rows);
+    steps.forEach((out, t) => assertClose(out, rows.flatMap((ids) => reference(r, ids.slice(0, t + 1))), 1e-4, `step ${t}`));
+  }
 });

@@ -4,16 +4,16 @@
 // initializers): in_proj split into z, x·B·C and Δ; causal depthwise conv and silu over x, B, C;
 // Δ = softplus(Δ + dt_bias), A = −exp(A_log) per head; head h reads group ⌊h / (heads/groups)⌋;
 // h ← exp(Δ·A)·h + Δ·x·Bᵀ, y = h·C + D·x; then rmsnorm(y·silu(z)) over groups of inner/groups
-// channels (mamba_ssm's RMSNormGated with norm_before_gate False) and out_proj. The decode step
-// is refused by name.
+// channels (mamba_ssm's RMSNormGated with norm_before_gate False) and out_proj. The decode step,
+// chained from zero states (fed back from its next_state outputs), follows the same recurrence.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ExportError, exportModel, type ExportResult } from '../../kernels/export.js';
+import { exportModel, type ExportResult } from '../../kernels/export.js';
 import { analyze, importHfConfig } from '../../src/core/index.js';
-import { assertMatchesRecurrence, idRows, initializer, matvec, maybeInitializer, runChecked, silu, softplus } from './helpers.js';
+import { assertClose, assertMatchesRecurrence, chainDecode, idRows, initializer, matvec, maybeInitializer, runChecked, silu, softplus } from './helpers.js';
 
 const D = 16;
 const I = 32; // expand 2
@@ -116,9 +116,22 @@ test('Mamba2 prefill without the gated norm, with biases and without the conv bi
   await check(spec(2, ', norm: false, bias: true, conv_bias: false'), 2);
 });
 
-test('Mamba2: a norm before the mixer makes a pre-norm residual branch; the decode step is refused by name', async () => {
+test('Mamba2: a norm before the mixer makes a pre-norm residual branch', async () => {
   await check(spec(2).replace('  mixer =', `  norm = RMSNorm(${D})\n  mixer =`), 2);
-  assert.throws(() => exportModel(spec(1), 'M', { decode: { batch: 1, past: 4 } }), (e: unknown) => e instanceof ExportError && /^mixer: a decode step of Mamba2/.test(e.message));
+});
+
+test('Mamba2 decode step: conv [B, I + 2GN, K] and SSM [B, heads, head_dim, N] states in and out, the engine\'s state bytes, and chained steps follow the recurrence', async () => {
+  for (const [src, groups] of [[spec(1), 1], [spec(2), 2], [spec(2, ', norm: false, bias: true, conv_bias: false'), 2]] as const) {
+    const rows = [[3, 17, 8, 25, 1], [20, 6, 2, 14, 9]];
+    const r = exportModel(src, 'M', { ops: 'standard', decode: { batch: 2, past: 5 }, analysis: { seq: 5, batch: 2, dtype: 'fp32' } });
+    assert.equal(r.initializerElements, r.storedParams);
+    const convWidth = I + 2 * groups * N;
+    assert.deepEqual(r.stateInputs, [{ name: 'state.mixer.conv', dims: [2, convWidth, K] }, { name: 'state.mixer.ssm', dims: [2, H, P, N] }]);
+    assert.equal(r.recurrentStateElements, BigInt(2 * (convWidth * K + H * P * N)));
+    assert.equal(r.recurrentStateElements * 4n, r.report.recurrentStateBytes);
+    const steps = await chainDecode(r, rows);
+    steps.forEach((out, t) => assertClose(out, rows.flatMap((ids) => reference(r, ids.slice(0, t + 1), groups)), 1e-4, `groups ${groups}, step ${t}`));
+  }
 });
 
 test('a small Nemotron-H imported from its config (Mamba-2, attention and relu² MLP layers) exports whole: initializers = params.stored', async () => {

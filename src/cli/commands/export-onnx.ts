@@ -123,6 +123,7 @@ function exportOnnx(argv: readonly string[], io: CliIO): number {
         ? `  generated: ${groupDigits(result.generation.tensors)} tensors built in the graph from the stored ones (${groupDigits(result.generation.macs)} multiply-adds); ${generation === 'live' ? 'live: rebuilt on every run' : 'materialised: ONNX Runtime folds them once at session creation'}\n`
         : '') +
       (decode ? `  decode step: KV cache of ${decode.past} positions × batch ${decode.batch} in initializers (${groupDigits(result.kvCacheElements)} elements)\n` : '') +
+      (decode && result.stateInputs.length > 0 ? `  recurrent state: ${result.stateInputs.length} inputs state.<layer>.<part> (${groupDigits(result.recurrentStateElements)} elements), updated as outputs next_state.<layer>.<part>\n` : '') +
       `  input${result.inputs.length > 1 ? 's' : ''}: ${inputs}; output: last_token float32 [batch, ${result.outputWidth}]\n`,
   );
   if (!match) {
