@@ -7,7 +7,7 @@ import { mainWeight } from '../model/main-weight.js';
 import type { WeightSpec } from '../layers/layer-kind.js';
 import * as Q from '../numbers/rational.js';
 import type { AdapterMethod, Modifier } from '../sharing/declarations.js';
-import { factorLayout, factorShape, factorStorage } from '../sharing/factorization.js';
+import { factorExecution, factorLayout, factorShape, factorStorage } from '../sharing/factorization.js';
 import type { NodeReport } from './report-types.js';
 import { routedSelection } from '../layers/weight-specs.js';
 import { attentionKey, bankKey, NO_STATE, type AttentionEntry, type BankUse, type Tail, type Totals } from './totals.js';
@@ -190,6 +190,13 @@ export function layerTotals(
   let kvFlopWeights = 0n;
   let kvTrainableFlopWeights = 0n;
   let adapterFlops = 0n;
+  // FLOPs per token the factor chains of factorised weights save over their dense matmuls (all,
+  // trainable, and of the self-attention K/V projections).
+  let chainSaved = 0n;
+  let trainableChainSaved = 0n;
+  let kvChainSaved = 0n;
+  let kvTrainableChainSaved = 0n;
+  let crossKvChainSaved = 0n;
   const banks = new Map<string, BankUse>();
 
   for (const w of cost.weights) {
@@ -220,7 +227,22 @@ export function layerTotals(
           const storage = factorStorage(e.method, result.layout, w.copies);
           wStored = storage.perInstance;
           if (storage.global > 0n) globals.set(`${baseKey}${e.label}:${w.name}:${w.shape.join('x')}`, storage.global);
-          generation += result.layout.reconstructMacs * BigInt(w.copies);
+          // The roofline counts the cheaper execution (factorization.ts, `factorExecution`): a
+          // layer that rebuilds its own weights (LBDN) applies what it builds, not W — dense.
+          const dense = BigInt(shape.dOut) * BigInt(shape.dIn);
+          if (cost.generationMacsPerStep === undefined && factorExecution(result.layout, dense) === 'factors') {
+            // Each of the copies a token reads applies the chain instead of the dense matmul
+            // (2 FLOPs per weight per token); the chain's setup replaces materialising W.
+            const saved = 2n * (dense - result.layout.chainMacsPerToken!) * BigInt(w.activeCopies);
+            chainSaved += saved;
+            if (trainableBase) trainableChainSaved += saved;
+            if (kvWeights.includes(w.name)) {
+              kvChainSaved += saved;
+              if (trainableBase) kvTrainableChainSaved += saved;
+            }
+            if (crossKvWeights.includes(w.name)) crossKvChainSaved += saved;
+            generation += result.layout.chainSetupMacs * BigInt(w.copies);
+          } else generation += result.layout.reconstructMacs * BigInt(w.copies);
         }
       }
       else if (e.kind === 'hash' && isMatrix) {
@@ -325,13 +347,14 @@ export function layerTotals(
   let selfKvFlops = 0n;
   if (att) {
     attention.set(attentionKey(att), { info: att, instances: Q.ONE, producers: att.cross || att.causal ? Q.ONE : Q.ZERO });
-    if (att.cross) crossKvFlops = cost.kvProjectionFlopsPerToken;
-    else selfKvFlops = cost.kvProjectionFlopsPerToken + kvAdapterFlops;
+    if (att.cross) crossKvFlops = cost.kvProjectionFlopsPerToken - crossKvChainSaved;
+    else selfKvFlops = cost.kvProjectionFlopsPerToken + kvAdapterFlops - kvChainSaved;
   }
+  flops -= chainSaved;
   const share = (part: bigint, whole: bigint): Q.Rational => (whole === 0n ? Q.ZERO : Q.rational(part, whole));
   // Adapters always train (that is what they are for); a base weight's FLOPs train with it.
-  const trainableFlops = Q.add(Q.mul(Q.fromBigInt(cost.flopsPerToken), share(trainableFlopWeights, flopWeights)), Q.fromBigInt(adapterFlops));
-  const kvTrainableFlops = Q.add(Q.mul(Q.fromBigInt(att && !att.cross ? cost.kvProjectionFlopsPerToken : 0n), share(kvTrainableFlopWeights, kvFlopWeights)), Q.fromBigInt(kvAdapterGradientFlops));
+  const trainableFlops = Q.sub(Q.add(Q.mul(Q.fromBigInt(cost.flopsPerToken), share(trainableFlopWeights, flopWeights)), Q.fromBigInt(adapterFlops)), Q.fromBigInt(trainableChainSaved));
+  const kvTrainableFlops = Q.sub(Q.add(Q.mul(Q.fromBigInt(att && !att.cross ? cost.kvProjectionFlopsPerToken : 0n), share(kvTrainableFlopWeights, kvFlopWeights)), Q.fromBigInt(kvAdapterGradientFlops)), Q.fromBigInt(kvTrainableChainSaved));
   const totals: Totals = {
     stored,
     routedStored,

@@ -6,6 +6,7 @@ import { compile, type Compilation, type CompiledModel } from '../analysis/compi
 import type { ModelMember, ModuleNode } from '../model/module-tree.js';
 import type { AdapterMethod, PatternStep } from '../sharing/declarations.js';
 import { describeFactorMethod } from '../sharing/factorization.js';
+import { statementExecution } from '../sharing/factorized-weights.js';
 import * as Q from '../numbers/rational.js';
 import { groupDigits } from '../text/number-format.js';
 import { LAYER_KINDS } from '../layers/registry.js';
@@ -123,7 +124,10 @@ function describe(m: CompiledModel, text: string): StructureData {
       case 'factorize': {
         // Every reader's weights are its own factors (a note); an MPO central tensor shared across
         // layers is one store that every instance under the statement reads.
-        notes.push({ kind: 'factorize', member: reader.member, index: reader.index, label: `${describeFactorMethod(e.method)}${reader.sub ? ` on ${reader.sub}` : ''}`, range: mod.range });
+        // The label says which execution the FLOPs count (factors per token, or W materialised).
+        const execution = statementExecution(e.method, e.targets);
+        const runs = execution === 'factors' ? ', factors applied' : execution === 'dense' ? ', W materialised' : execution === 'mixed' ? ', factors or W per weight' : '';
+        notes.push({ kind: 'factorize', member: reader.member, index: reader.index, label: `${describeFactorMethod(e.method)}${runs}${reader.sub ? ` on ${reader.sub}` : ''}`, range: mod.range });
         if (e.method.kind === 'mpo' && e.method.central === 'layers') {
           const id = `factor:${e.label}`;
           addStore({ id, kind: 'factor', label: 'MPO central tensors', declaration: slice(mod.range), range: mod.range });

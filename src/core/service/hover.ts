@@ -217,16 +217,17 @@ export function parameterizationMarkdown(t: TransferTable): string {
 /** The weights a `factorize` statement stores as factors, and what each execution costs (a multiply-add = 2 FLOPs). */
 export function factorizedMarkdown(rows: readonly FactorizedWeightRow[]): string {
   const lines = [
-    '| weight | method | stored / dense | materialise per step | per token: dense · factors |',
-    '|:--|:--|--:|--:|:--|',
+    '| weight | method | stored / dense | materialise per step | per token: dense · factors | counted |',
+    '|:--|:--|--:|--:|:--|:--|',
   ];
   for (const r of rows) {
     const copies = r.copies > 1 ? ` ×${r.copies}` : '';
     const central = r.centralShared && r.centralShared !== 'own' ? ` (central ${groupDigits(r.centralElements)} once per ${r.centralShared === 'layers' ? 'weight across layers' : 'layer across experts'})` : '';
     const perToken = r.chainMacsPerToken === undefined ? 'a convolution: dense' : `${compactFlops(2n * r.denseMacsPerToken)} · ${compactFlops(2n * r.chainMacsPerToken)}${r.chainSetupMacs > 0n ? ` (+${compactFlops(2n * r.chainSetupMacs)}/step)` : ''}, ${r.cheaperPerToken === 'factors' ? 'factors cheaper' : 'dense cheaper'}`;
-    lines.push(`| \`${r.path}\` ${[r.dOut, r.dIn, ...r.kernel].join('×')}${copies} | ${r.method} | ${groupDigits(r.factorElements)} / ${groupDigits(r.denseElements)}${central} | ${compactFlops(2n * r.reconstructMacs)} | ${perToken} |`);
+    const counted = r.execution === 'factors' ? 'factors applied per token' : `W materialised, dense matmul${r.factorsCheaperBelowTokens > 1n ? ` (factors would train cheaper below ${groupDigits(r.factorsCheaperBelowTokens)} tokens per step)` : ''}`;
+    lines.push(`| \`${r.path}\` ${[r.dOut, r.dIn, ...r.kernel].join('×')}${copies} | ${r.method} | ${groupDigits(r.factorElements)} / ${groupDigits(r.denseElements)}${central} | ${compactFlops(2n * r.reconstructMacs)} | ${perToken} | ${counted} |`);
   }
-  lines.push('', 'The engine counts reconstruct-then-matmul: W materialised once per training step (6 × its MACs in training FLOPs), then the dense matmul; applying the factors per token is shown for comparison (FLOPs, a multiply-add = 2).');
+  lines.push('', 'FLOPs and the roofline count, per weight, the execution that costs no more at any token count: the factors applied to each token (their setup once per step) when that is no dearer per token and per step, else W materialised from its factors (once per training step, 6 × its MACs in training FLOPs; once at inference) and the dense matmul. A multiply-add is 2 FLOPs.');
   return lines.join('\n');
 }
 

@@ -57,6 +57,8 @@ export interface FactorTarget {
   readonly dIn: number;
   /** Copies per layer instance (MoE experts). */
   readonly copies: number;
+  /** The layer rebuilds its own weights from W (LBDN's Cayley transform): it applies what it builds, so W is materialised (dense execution). */
+  readonly generatesOwn: boolean;
 }
 
 /** One stored factor of a weight: its name (as exported) and shape. */
@@ -323,4 +325,41 @@ export function describeFactorMethod(method: FactorMethod): string {
   const ranks = uniform ? `r=${method.ranks[0]}` : `r=[${method.ranks.join(', ')}]`;
   if (method.kind === 'tensor_train') return `TT ${method.cores} cores ${ranks}`;
   return `MPO ${method.cores} cores ${ranks}${method.central === 'own' ? '' : `, central shared across ${method.central}`}`;
+}
+
+/** How a factorised weight is executed: W materialised then the dense matmul, or the factors applied to each token. */
+export type FactorExecution = 'dense' | 'factors';
+
+/**
+ * The execution the roofline counts for one weight applied `dense` MACs per token when
+ * materialised. The factor chain is chosen when it dominates: per token no dearer than the dense
+ * matmul and per step no dearer than materialising W, one of them strictly cheaper — then it is
+ * the cheaper at every token count, at inference (W materialised once) and in training (W
+ * materialised every step) alike. FedPara and TT/MPO satisfy the step condition whenever the
+ * token condition holds (their setup, R²(m + n) or 0, is below m·n ≤ the materialisation), so
+ * the choice is the per-token comparison. A convolution kernel has no chain: dense.
+ */
+export function factorExecution(layout: FactorLayout, denseMacsPerToken: bigint): FactorExecution {
+  const chain = layout.chainMacsPerToken;
+  if (chain === undefined) return 'dense';
+  const perToken = chain <= denseMacsPerToken;
+  const perStep = layout.chainSetupMacs <= layout.reconstructMacs;
+  const strictly = chain < denseMacsPerToken || layout.chainSetupMacs < layout.reconstructMacs;
+  return perToken && perStep && strictly ? 'factors' : 'dense';
+}
+
+/**
+ * With the dense execution chosen, the training-step token count below which applying the
+ * factors would still cost less (materialising W once per step outweighs the chain's extra
+ * per-token cost): the least T with reconstruct + dense·T ≤ setup + chain·T, minus one; 0 when
+ * there is none (the chain is no dearer per step, or there is no chain).
+ */
+export function factorsCheaperBelowTokens(layout: FactorLayout, denseMacsPerToken: bigint): bigint {
+  const chain = layout.chainMacsPerToken;
+  if (chain === undefined || chain <= denseMacsPerToken) return 0n;
+  const saved = layout.reconstructMacs - layout.chainSetupMacs;
+  if (saved <= 0n) return 0n;
+  const extra = chain - denseMacsPerToken;
+  // Factors strictly cheaper while setup + chain·T < reconstruct + dense·T, i.e. T·extra < saved.
+  return (saved + extra - 1n) / extra;
 }

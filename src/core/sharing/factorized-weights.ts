@@ -1,11 +1,12 @@
 // The per-weight table of a model's factorised weights: for each distinct weight a `factorize`
 // statement reaches, what it stores and the two ways of executing it — materialising W once per
-// step and applying the dense matmul (what the engine counts), or applying the factors to each
-// token (shown beside it, with the cheaper per token named). Hover and `npas budget --json` read it.
+// step and applying the dense matmul, or applying the factors to each token — and which one the
+// engine's FLOPs and roofline count (`factorExecution`). Hover, `npas budget --json` and the
+// dashboard read it.
 
 import type { TextRange } from '../syntax/syntax-tree.js';
 import type { ResolvedSharing } from './declarations.js';
-import { describeFactorMethod, factorLayout } from './factorization.js';
+import { describeFactorMethod, factorExecution, factorLayout, factorsCheaperBelowTokens, type FactorExecution, type FactorLayout, type FactorMethod, type FactorTarget } from './factorization.js';
 
 export interface FactorizedWeightRow {
   /** The `factorize` statement that factorises it. */
@@ -35,8 +36,27 @@ export interface FactorizedWeightRow {
   /** Applying the factors to one token without materialising W, and their once-per-step setup (undefined for a convolution kernel). */
   readonly chainMacsPerToken: bigint | undefined;
   readonly chainSetupMacs: bigint;
-  /** Which execution costs fewer MACs per token (the engine's counts use `dense`; see docs/language.md). */
+  /** Which execution costs fewer MACs per token (kept for readers of the first table; `execution` is what is counted). */
   readonly cheaperPerToken: 'dense' | 'factors';
+  /** The execution the engine's FLOPs, generation and roofline count: the cheaper at every token count (`factorExecution`). */
+  readonly execution: FactorExecution;
+  /** With `dense` counted: training steps of fewer tokens than this would still cost less applying the factors (0: none). */
+  readonly factorsCheaperBelowTokens: bigint;
+}
+
+/** The execution counted for one target weight: a matrix in a layer applying it as it is may run its factors; a kernel, or W rebuilt by its layer, is dense. */
+export function targetExecution(t: FactorTarget, layout: FactorLayout): FactorExecution {
+  return t.kernel.length === 0 && !t.generatesOwn ? factorExecution(layout, BigInt(t.dOut) * BigInt(t.dIn)) : 'dense';
+}
+
+/** How a `factorize` statement's weights are executed, for a one-line label: all one way, or `mixed`. */
+export function statementExecution(method: FactorMethod, targets: readonly FactorTarget[]): FactorExecution | 'mixed' | undefined {
+  const seen = new Set<FactorExecution>();
+  for (const t of targets) {
+    const result = factorLayout(method, t.dOut, t.dIn, t.kernel);
+    if (result.ok) seen.add(targetExecution(t, result.layout));
+  }
+  return seen.size === 0 ? undefined : seen.size > 1 ? 'mixed' : [...seen][0];
 }
 
 export function factorizedWeights(sharing: ResolvedSharing): FactorizedWeightRow[] {
@@ -67,6 +87,8 @@ export function factorizedWeights(sharing: ResolvedSharing): FactorizedWeightRow
         chainMacsPerToken: l.chainMacsPerToken,
         chainSetupMacs: l.chainSetupMacs,
         cheaperPerToken: l.chainMacsPerToken !== undefined && l.chainMacsPerToken < dense ? 'factors' : 'dense',
+        execution: targetExecution(t, l),
+        factorsCheaperBelowTokens: t.kernel.length === 0 && !t.generatesOwn ? factorsCheaperBelowTokens(l, dense) : 0n,
       });
     }
   }

@@ -123,7 +123,7 @@ export function factorTargets(method: FactorMethod, r: ResolvedPath, range: Text
           continue;
         }
         if (result.layout.elements >= dense) ctx.sink.warning('npas-factorize-larger', `${what}: the factors hold ${result.layout.elements} numbers, no fewer than the dense ${dense}`, range);
-        targets.push({ path, weight: w.name, dOut: shape.dOut, dIn: shape.dIn, kernel: shape.kernel, copies: w.copies });
+        targets.push({ path, weight: w.name, dOut: shape.dOut, dIn: shape.dIn, kernel: shape.kernel, copies: w.copies, generatesOwn: n.cost.generationMacsPerStep !== undefined });
       }
     } else if (n.kind === 'block') n.members.forEach((m) => visit(m.node, path === '' ? m.name : `${path}.${m.name}`));
     else n.runs.forEach((x) => visit(x.node, path));

@@ -65,7 +65,8 @@ test('tensor train: generation MACs per step are the cheaper sweep of merging th
 `);
   assert.equal(m.params.stored, 64n + 256n + 64n);
   assert.equal(m.flops.generationPerStep, 6n * 20480n);
-  // Inference applies the materialised dense matrix: 2·64·64 FLOPs per token.
+  // Applying the cores costs 6144 MACs per token (below), more than the dense 64·64: inference
+  // applies the materialised dense matrix, 2·64·64 FLOPs per token.
   assert.equal(m.flops.prefillPerToken, String(2n * 64n * 64n));
 });
 
@@ -93,7 +94,12 @@ test('FedPara: 2R(m + n) stored per matrix, m·n·(2R + 1) MACs to materialise i
   assert.equal(m.params.stored, 12288n + 256n, 'the bias stays dense');
   assert.equal(m.params.effective, 512n * 256n + 256n);
   assert.equal(m.params.trainable, m.params.stored);
-  assert.equal(m.flops.generationPerStep, 6n * (2n * 256n * 512n * 8n + 256n * 512n));
+  assert.equal(m.factorized![0]!.reconstructMacs, 2n * 256n * 512n * 8n + 256n * 512n);
+  // Applying the factors, (X₁ • X₂)(Y₁ • Y₂)ᵀ, costs R²·(m + n) = 64·768 = 49 152 MACs per token
+  // (and as many once per step to form the face-splitting products): below the dense
+  // 256·512 = 131 072 per token and the 1 179 648 of materialising W, so that is what is counted.
+  assert.equal(m.factorized![0]!.execution, 'factors');
+  assert.equal(m.flops.generationPerStep, 6n * 49152n);
 });
 
 test('FedPara over a transformer block: every matmul weight factorised per instance, norms dense', () => {
@@ -276,4 +282,67 @@ test('FedPara ratio γ: the rank per weight between r_min and r_max', () => {
   assert.ok(codes(base('factorize conv: fedpara(rank: 2, ratio: 0.1)')).includes('npas-factorize'), 'rank and ratio');
   assert.ok(codes(base('factorize conv: fedpara(ratio: 1.5)')).includes('npas-factorize'), 'γ above 1');
   assert.ok(codes(base('factorize conv: tensor_train(rank: 2, cores: 2)')).includes('npas-factorize-target'), 'a tensor train factorises matrices only');
+});
+
+test('the roofline counts the cheaper execution: a two-core tensor train applied per token, its setup free', () => {
+  // 64×64 as [8, 8] × [8, 8] at rank 2: cores G₁ [1,8,8,2] and G₂ [2,8,8,1], 128 + 128 stored.
+  // Applied right to left: G₂ over the input's n₁ = 8 slices, 8·(2·8·8·1) = 1024 MACs, then G₁
+  // over m₂ = 8, 8·(1·8·8·2) = 1024: 2048 per token, half the dense 64·64 = 4096, and no setup.
+  // Materialising W (64 × 2 by 2 × 64) would cost 64·2·64 = 8192 MACs per step.
+  const text = (factor: string): string => `model T {
+  a = Linear(64, 64)
+  b = Linear(64, 64)
+  ${factor}
+}
+`;
+  const plain = model(text(''));
+  const m = model(text('factorize a: tensor_train(rank: 2, modes_out: [8, 8], modes_in: [8, 8])'));
+  assert.equal(m.params.stored, 256n + 4096n);
+  const row = m.factorized![0]!;
+  assert.equal(row.chainMacsPerToken, 2048n);
+  assert.equal(row.reconstructMacs, 8192n);
+  assert.equal(row.execution, 'factors');
+  assert.equal(row.factorsCheaperBelowTokens, 0n);
+  // Forward: a's 2·2048 FLOPs per token instead of 2·4096, b unchanged; nothing generated.
+  assert.equal(BigInt(m.flops.prefillPerToken), BigInt(plain.flops.prefillPerToken) - 2n * (4096n - 2048n));
+  assert.equal(m.flops.generationPerStep, 0n);
+  // Training: both weights train, forward + input gradients + weight gradients = 3 × forward.
+  assert.equal(BigInt(m.flops.trainPerToken), BigInt(plain.flops.trainPerToken) - 3n * 2n * (4096n - 2048n));
+  // Frozen, the factors' weight gradients are not computed: 2 × the forward saving.
+  const frozen = model(text('factorize a: tensor_train(rank: 2, modes_out: [8, 8], modes_in: [8, 8])\n  freeze a'));
+  const plainFrozen = model(text('freeze a'));
+  assert.equal(BigInt(frozen.flops.trainPerToken), BigInt(plainFrozen.flops.trainPerToken) - 2n * 2n * (4096n - 2048n));
+});
+
+test('dense counted: a tensor train dearer per token states the training steps its factors would still win', () => {
+  // 64×64 as 4·4·4 × 4·4·4 at rank 4: 6144 MACs per token applied, 4096 dense, 20 480 to
+  // materialise per step, no setup. A step of T tokens costs 20480 + 4096·T materialised and
+  // 6144·T applied: the factors are cheaper while 2048·T < 20480, i.e. below 10 tokens.
+  const r = analyze(`model T {
+  lin = Linear(64, 64)
+  factorize lin: tensor_train(rank: 4, cores: 3)
+}
+`);
+  const row = r.models[0]!.factorized![0]!;
+  assert.equal(row.execution, 'dense');
+  assert.equal(row.factorsCheaperBelowTokens, 10n);
+  const text = `model T {\n  lin = Linear(64, 64)\n  factorize lin: tensor_train(rank: 4, cores: 3)\n}\n`;
+  const h = hoverAt(text, analyze(text), text.indexOf('factorize') + 2);
+  assert.match(h!.markdown, /W materialised, dense matmul \(factors would train cheaper below 10 tokens per step\)/);
+});
+
+test('the execution choice is per weight: MoE experts apply their chain per routed copy', () => {
+  // Experts 64 → 64 → 64 (up and down 64×64 each, as [8, 8] × [8, 8] at rank 2: 2048 MACs per
+  // token instead of 4096), 4 experts, top-1: each token runs one expert's two matrices.
+  const text = (factor: string): string => `model E {
+  moe = MoE(64, 64, experts: 4, top_k: 1, act: relu, gated: false)
+  ${factor}
+}
+`;
+  const plain = model(text(''));
+  const m = model(text('factorize moe: tensor_train(rank: 2, modes_out: [8, 8], modes_in: [8, 8])'));
+  const experts = m.factorized!.filter((x) => x.copies === 4);
+  assert.equal(experts.length, 2);
+  assert.ok(experts.every((x) => x.execution === 'factors'));
+  assert.equal(BigInt(m.flops.prefillPerToken), BigInt(plain.flops.prefillPerToken) - 2n * 2n * (4096n - 2048n));
 });

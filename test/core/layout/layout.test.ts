@@ -36,9 +36,14 @@ describe('sharing structure', () => {
   factorize head: fedpara(rank: 2)
 }
 `).get('F')!;
+    // The label says which execution is counted. body: 64×64 as 4·4·4 × 4·4·4 at rank 4 applies
+    // its cores in 16·64 + 16·256 + 16·64 = 6144 MACs per token, more than the dense 64·64 = 4096:
+    // W is materialised. head: FedPara R = 2 on 10×64 applies (X₁ • X₂)(Y₁ • Y₂)ᵀ in
+    // R²·(10 + 64) = 296 MACs per token (and as many once per step), below the dense 640 and the
+    // 640·(2R + 1) = 3200 of materialising W: the factors are applied.
     assert.deepEqual(s.notes.filter((n) => n.kind === 'factorize').map((n) => [n.member, n.label]), [
-      ['body', 'MPO 3 cores r=4, central shared across layers'],
-      ['head', 'FedPara R=2'],
+      ['body', 'MPO 3 cores r=4, central shared across layers, W materialised'],
+      ['head', 'FedPara R=2, factors applied'],
     ]);
     const central = s.stores.filter((x) => x.kind === 'factor');
     assert.equal(central.length, 1);
