@@ -132,4 +132,4 @@ function headSharePlans(model: ArchitectureModel, sharing: ResolvedSharing): Hea
   });
 }
 
-export { adapterModifiersFor, kvProducerPath, modifiersFor, nodeAt, pathText, routeOf, storePath, type StackRoute } from '../src/core/index.js';
+export { adapterModifiersFor, keepsBorrowedKvWeights, kvProducerPath, modifiersFor, nodeAt, pathText, routeOf, storePath, type StackRoute } from '../src/core/index.js';

@@ -1,8 +1,8 @@
 // Self-attention (MHA/GQA/MQA, windows, borrowed K/V) for a prefill and for one decode step:
 // standard ops here; with fused ops, the contrib ops of fused-attention.ts where they apply.
 
-import { ExportError, kvProducerPath, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
-import { positions, reshape, toBatchSeq, weightNamed, type EmitContext } from './context.js';
+import { ExportError, keepsBorrowedKvWeights, kvProducerPath, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
+import { positions, reshape, storeFor, toBatchSeq, weightNamed, type EmitContext } from './context.js';
 import { gatedQueries, heads, normedHeads, softmaxWithSinks } from './attention-heads.js';
 import { fusedAttention, gqaRotary } from './fused-attention.js';
 import { prefixedMask, prefixTokens, withPrefix } from './parallel-streams.js';
@@ -92,6 +92,9 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
     if (borrowed.kvHeads !== KV || borrowed.headDim !== hd || borrowed.window !== info.window) throw new ExportError(`${pathText(steps)} borrows KV of another geometry from ${pathText(producer)}`);
     k = borrowed.k;
     v4 = borrowed.v;
+    // A checkpoint that ships the borrower's K/V projections unused (keep_weights): they are
+    // stored, so they are initializers, read by no node.
+    if (keepsBorrowedKvWeights(ctx.model, steps)) for (const name of info.kvProducerWeights) storeFor(ctx, node, steps, weightNamed(node, name)!, undefined);
     kState = keyStates(ctx).get(pathText(producer)) ?? { rope: undefined, rotated: false };
   } else {
     k = normedHeads(ctx, node, steps, projection(ctx, node, steps, x, 'k', bias('k_bias')).y, KV, hd, 'k_norm', (t) => toBatchSeq(ctx, t, [KV, hd]));

@@ -39,6 +39,7 @@ variant SharedMlpCycle of TinyLlama { share body.mlp: cycle(2) }
 variant TieLayers of TinyLlama { tie body[3] = body[0] }
 variant Cla2 of TinyLlama { share kv body: every(2) }
 variant ClaMap of TinyLlama { share kv body: map([0, 0, 2, 0]) }
+variant ClaMapKept of TinyLlama { share kv body: map([0, 0, 2, 0], keep_weights: true) }
 variant RelaxedCycle of TinyLlama { share body: cycle(2) relax lora(rank: 4) }
 variant LoraAttn of TinyLlama { adapt body.attn: lora(rank: 2) }
 variant LoraOneWeight of TinyLlama { adapt body[1].mlp.down: lora(rank: 3) }
@@ -84,7 +85,7 @@ test('a GPT-2-style model with a tied head exports, validates and runs; initiali
   await run(r);
 });
 
-for (const name of ['TinyLlama', 'Cycle2', 'All', 'Sequence2', 'CycleRev2', 'SharedAttn', 'SharedMlpCycle', 'TieLayers', 'Cla2', 'ClaMap', 'CycleCla', 'RelaxedCycle', 'RelaxedCycleCla', 'LoraAttn', 'LoraOneWeight']) {
+for (const name of ['TinyLlama', 'Cycle2', 'All', 'Sequence2', 'CycleRev2', 'SharedAttn', 'SharedMlpCycle', 'TieLayers', 'Cla2', 'ClaMap', 'ClaMapKept', 'CycleCla', 'RelaxedCycle', 'RelaxedCycleCla', 'LoraAttn', 'LoraOneWeight']) {
   test(`${name}: initializer elements equal params.stored and the graph runs`, async () => {
     const r = exportModel(LLAMA, name);
     assert.equal(r.initializerElements, r.storedParams, `${name}: ${r.initializerElements} initializer elements vs ${r.storedParams} stored`);
@@ -218,7 +219,7 @@ test('a decode step over a KV cache computes what the prefill computes for the l
 });
 
 test('cross-layer KV sharing: the decode graph holds the engine\'s KV cache, borrowers read their producer\'s', async () => {
-  for (const name of ['TinyLlama', 'Cla2', 'ClaMap', 'CycleCla', 'RelaxedCycle', 'LoraAttn', 'LoraOneWeight']) {
+  for (const name of ['TinyLlama', 'Cla2', 'ClaMap', 'ClaMapKept', 'CycleCla', 'RelaxedCycle', 'LoraAttn', 'LoraOneWeight']) {
     const r = exportModel(LLAMA, name, { decode: { batch: 2, past: 7 }, analysis: { seq: 7, batch: 2, dtype: 'fp32' } });
     assert.equal(r.initializerElements, r.storedParams, name);
     assert.equal(r.kvCacheElements * 4n, r.report.kvCacheBytes, name);

@@ -296,7 +296,7 @@ export class ModelWalker {
       trainable += (firsts - BigInt(count)) * (sub.trainable - sub.perInstanceTrainable);
       if (sub.selfKv.stored > 0n) sharedKv.push({ slots: share.slots, params: sub.selfKv.stored });
     }
-    if (kv) {
+    if (kv && kv.keepsWeights !== true) {
       const borrowers = BigInt(count - kv.producers.producersIn(piece.start, piece.end));
       // A borrower's own (unshared) K/V projections are not stored.
       let ownKv = inst.selfKv.stored;

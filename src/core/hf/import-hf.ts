@@ -12,6 +12,7 @@ import { DEEPSEEK_V2, DEEPSEEK_V3, KIMI_K2 } from './families/deepseek-v2.js';
 import { GPT2 } from './families/gpt2.js';
 import { GRANITE, GRANITE_MOE, PHI3, STARCODER2 } from './families/code-and-phi.js';
 import { GEMMA2, GEMMA3, GEMMA3_TEXT } from './families/gemma-sliding.js';
+import { GEMMA3N, GEMMA3N_TEXT } from './families/gemma3n.js';
 import { FALCON } from './families/falcon.js';
 import { GPT_OSS } from './families/gpt-oss.js';
 import { GEMMA, LLAMA, MISTRAL, MIXTRAL, QWEN2 } from './families/llama-like.js';
@@ -30,7 +31,6 @@ import { chooseModelName } from './model-name.js';
 import { formatNumber, renderModel } from './spec-writer.js';
 import { MAX_DECLARED_CONTEXT } from '../analysis/max-context.js';
 import { describeQuantization } from './quantization.js';
-import { UNMODELLED_FAMILIES } from './unmodelled-families.js';
 import { classifyUnusedKeys, type UnusedKeyReport } from './unused-keys.js';
 
 export type ImportResult =
@@ -69,6 +69,8 @@ const FAMILIES: readonly Family[] = [
   GEMMA2,
   GEMMA3_TEXT,
   GEMMA3,
+  GEMMA3N_TEXT,
+  GEMMA3N,
   PHI3,
   STARCODER2,
   GRANITE,
@@ -185,8 +187,6 @@ function importChecked(jsonText: string, options: ImportOptions): ImportResult {
   }
   if (typeof modelType !== 'string') return refuse('model_type', `model_type must be a string, got ${showJson(modelType)}`);
   const family = FAMILY_BY_TYPE.get(modelType);
-  const unmodelled = UNMODELLED_FAMILIES.get(modelType);
-  if (unmodelled !== undefined) return refuse('model_type', `model_type "${modelType}" is known but not imported: ${unmodelled}; supported: ${supported}`);
   if (family === undefined) return refuse('model_type', `model_type "${modelType}" is not supported; supported: ${supported}`);
 
   const cfg = new ConfigReader(root);

@@ -1,11 +1,13 @@
 // The builtin layer library: every layer kind a spec may call, by name. The evaluator resolves
 // calls through `findLayerKind`; hovers, completion and the docs list `LAYER_KINDS` in order.
 
+import { ALTUP, ALTUP_PROJECTIONS } from './altup.js';
 import { ATTENTION } from './attention.js';
 import { CONV1D, CONV2D } from './conv.js';
 import { EMBEDDING } from './embedding.js';
 import type { LayerKind } from './layer-kind.js';
 import { SANDWICH_CONV2D, SANDWICH_LINEAR } from './lbdn.js';
+import { LAUREL } from './laurel.js';
 import { LINEAR } from './linear.js';
 import { MAMBA } from './mamba.js';
 import { MAMBA2 } from './mamba2.js';
@@ -16,6 +18,7 @@ import { MOA } from './moa.js';
 import { MOE } from './moe.js';
 import { BATCH_NORM, LAYER_NORM, RMS_NORM } from './norms.js';
 import { ACTIVATION, DROPOUT, FLATTEN, GLOBAL_POOL, IDENTITY, POOL } from './parameter-free.js';
+import { PER_LAYER_EMBEDDING, PER_LAYER_INPUT } from './per-layer-embedding.js';
 import { POSITION_EMBEDDING, RELATIVE_POSITION_BIAS } from './position.js';
 import { RECURRENT_ROUTER } from './recurrent-router.js';
 
@@ -41,6 +44,11 @@ const ALL: readonly LayerKind[] = [
   MAMBA,
   MAMBA2,
   GATED_DELTANET,
+  ALTUP,
+  ALTUP_PROJECTIONS,
+  LAUREL,
+  PER_LAYER_EMBEDDING,
+  PER_LAYER_INPUT,
   ACTIVATION,
   DROPOUT,
   IDENTITY,

@@ -7,10 +7,22 @@ import { eachTarget } from '../sharing/scheme.js';
 import * as S from '../sharing/slot-map.js';
 import { asStatementCall, readIntList, readStatementArgs } from '../sharing/statement-args.js';
 
+/**
+ * A reader whose checkpoint still holds K/V projections it never applies (Gemma 3n stores
+ * k_proj, v_proj and k_norm on its KV-shared layers): they stay stored, and only stop counting
+ * as effective and active and costing FLOPs.
+ */
+const KEEP_WEIGHTS = {
+  name: 'keep_weights',
+  type: 'bool',
+  required: false,
+  doc: 'Readers keep their (unused) K/V projections stored, as a checkpoint that ships them (Gemma 3n); effective, active, FLOPs and KV still drop.',
+} as const;
+
 /** Which attention instances of a stack produce the KV cache. */
 export const KV_STRATEGIES: readonly SchemeMethod[] = [
-  { name: 'every', call: true, positional: true, args: [{ name: 'n', type: 'int', required: true, min: 1, doc: 'Group size: the first of n consecutive instances produces, the others read it.' }], snippet: 'every(${1:2})', doc: 'Cross-layer attention (CLA, MLKV): groups of n share one KV cache.' },
-  { name: 'map', call: true, positional: true, args: [{ name: 'map', type: 'int-list', required: true, doc: 'For each instance, the instance whose KV it reads (≤ its own index).' }], snippet: 'map([${1:0, 0, 2, 2}])', doc: 'An explicit KV source per instance (LCKV layer types).' },
+  { name: 'every', call: true, positional: true, args: [{ name: 'n', type: 'int', required: true, min: 1, doc: 'Group size: the first of n consecutive instances produces, the others read it.' }, KEEP_WEIGHTS], snippet: 'every(${1:2})', doc: 'Cross-layer attention (CLA, MLKV): groups of n share one KV cache.' },
+  { name: 'map', call: true, positional: true, args: [{ name: 'map', type: 'int-list', required: true, doc: 'For each instance, the instance whose KV it reads (≤ its own index).' }, KEEP_WEIGHTS], snippet: 'map([${1:0, 0, 2, 2}])', doc: 'An explicit KV source per instance (LCKV layer types, Gemma 3n\'s num_kv_shared_layers).' },
   { name: 'tied', call: false, args: [], snippet: 'tied', doc: 'Instances that share a store read the KV of its first instance (MoR recursive KV sharing).' },
 ];
 
@@ -32,6 +44,7 @@ export const shareKvScheme: SharingScheme = {
       }
       const stack = r.node;
       let producers: S.KvProducerMap | undefined;
+      let keepWeights = false;
       if (!call) {
         ctx.sink.error('npas-share-strategy', 'expected every(n), map([…]) or tied', s.value?.range ?? s.range);
         return 'stop';
@@ -41,8 +54,13 @@ export const shareKvScheme: SharingScheme = {
         const args = readStatementArgs(call, method.args, 'npas-share-strategy', scope, ctx);
         if (!args) return 'stop';
         producers = S.everyKv(args.get('n') as number);
+        keepWeights = args.get('keep_weights') === true;
       } else if (method?.name === 'map') {
         const listExpr = call.list ?? call.args[0]?.value;
+        // The list may be written bare (`[0, 0, 2]`); as a call, its arguments are checked as any method's.
+        const args = call.list ? undefined : readStatementArgs(call, method.args, 'npas-share-strategy', scope, ctx);
+        if (!call.list && !args) return 'stop';
+        keepWeights = args?.get('keep_weights') === true;
         const values = listExpr ? readIntList(listExpr, scope, ctx) : undefined;
         if (!values || !listExpr) return 'stop';
         if (values.length !== stack.length) {
@@ -70,7 +88,7 @@ export const shareKvScheme: SharingScheme = {
         ctx.sink.error('npas-share-overlap', `'${r.key}' already has a KV-sharing declaration`, range);
         return;
       }
-      model.addStrategy(r.key, { kind: 'kv', producers, range: s.range });
+      model.addStrategy(r.key, { kind: 'kv', producers, ...(keepWeights ? { keepsWeights: true } : {}), range: s.range });
       return undefined;
     });
   },

@@ -110,6 +110,8 @@ export interface ExpertPool {
 export interface StackKvShare {
   readonly kind: 'kv';
   readonly producers: KvProducerMap;
+  /** `keep_weights: true`: readers keep their K/V projections stored (unused); only effective, active and FLOPs drop. */
+  readonly keepsWeights?: boolean;
   readonly range: TextRange;
 }
 

@@ -116,6 +116,27 @@ export function kvProducerPath(model: StoreModel, steps: readonly PathStep[]): P
 }
 
 /**
+ * Whether the layer at `steps` borrows KV under a `share kv …(keep_weights: true)`: its own K/V
+ * projections are then stored (an unused initializer in an export) though never applied.
+ */
+export function keepsBorrowedKvWeights(model: StoreModel, steps: readonly PathStep[]): boolean {
+  let stackKey = '';
+  let indexedKey = '';
+  for (const step of steps) {
+    if (step.kind === 'name') {
+      stackKey = stackKey === '' ? step.name : `${stackKey}.${step.name}`;
+      indexedKey = indexedKey === '' ? step.name : `${indexedKey}.${step.name}`;
+      continue;
+    }
+    const strategies = model.sharing.stacks.get(indexedKey) ?? model.sharing.stacks.get(stackKey) ?? [];
+    indexedKey += `[${step.index}]`;
+    const kv = strategies.find((s) => s.kind === 'kv');
+    if (kv && kv.kind === 'kv' && kv.keepsWeights === true && kv.producers.producerOf(step.index) !== step.index) return true;
+  }
+  return false;
+}
+
+/**
  * The adapters (`adapt`, `share … relax`) on weight `weight` of the layer at `steps`, with their
  * statements (ids, ranges): the modifiers that reach it (modifiersFor) restricted to its targets.
  */

@@ -239,6 +239,11 @@ const KV_CASES: readonly [string, Want, string][] = [
   ['share kv body: every(4)', { stored: 196_608n - 4n * 8192n, kv: 2n * perLayerKv }, 'groups of 4, last group short'],
   ['share kv body: every(1)', { stored: 196_608n, kv: 6n * perLayerKv }, 'every layer produces'],
   ['share kv body: map([0, 0, 2, 2, 2, 5])', { stored: 196_608n - 3n * 8192n, kv: 3n * perLayerKv, decode: 546_816n - 3n * 16_384n }, 'producers 0, 2, 5'],
+  // keep_weights: the borrowers' k and v stay stored (a checkpoint that ships them unused, Gemma 3n);
+  // effective, FLOPs and KV drop as without it.
+  ['share kv body: map([0, 0, 2, 2, 2, 5], keep_weights: true)', { stored: 196_608n, effective: 196_608n - 3n * 8192n, kv: 3n * perLayerKv, decode: 546_816n - 3n * 16_384n, prefill: 47_078_400n - 3n * 16_384n * 100n }, 'readers keep their unused K/V weights stored'],
+  ['share kv body: every(2, keep_weights: true)', { stored: 196_608n, effective: 196_608n - 3n * 8192n, kv: 3n * perLayerKv }, 'every(n) keeps them too'],
+  ['share kv body: every(2, keep_weights: false)', { stored: 196_608n - 3n * 8192n, kv: 3n * perLayerKv }, 'keep_weights: false is the default'],
   // cycle(3): stores 0,1,2,0,1,2; tied → instances 3..5 read the KV of 0..2. Their stores are
   // also used by producers, so k and v stay stored: 3·32,768.
   ['share body: cycle(3)\n  share kv body: tied', { stored: 3n * 32_768n, effective: 196_608n - 3n * 8192n, kv: 3n * perLayerKv }, 'recursive KV sharing'],

@@ -1,6 +1,6 @@
 // The gallery's examples of the layer kinds issue 14 added (attention sinks, full-width q/k
 // norms, the multi-token-prediction module, Mamba and Mamba-2 with their recurrent state, Gated
-// DeltaNet, chunked attention with NoPE layers),
+// DeltaNet, chunked attention with NoPE layers, Gemma 3n's per-layer embeddings, AltUp and LAuReL),
 // against the model cards' numbers. Every expected value is derived here from the models'
 // configurations, independently of the engine; published literals check the derivations.
 
@@ -152,4 +152,26 @@ test('llama4-chunked.npas: Scout 107.8B / 17.2B, Maverick 400.7B / 17.2B; chunke
     assert.equal(m.kvCacheBytes, kv);
     if (seq === 131_072) assert.deepEqual([kv, 48n * S * perToken], [7_650_410_496n, 25_769_803_776n]);
   }
+});
+
+test('gemma3n-e2b.npas: E2B 4,456,156,768 stored ("4.46B" text-only), E4B 6,866,696,688; shared KV layers cache nothing', () => {
+  const d = 2048n;
+  // Per layer: attention (q, k, v, o; q_norm and k_norm of 256), AltUp (two d-vectors, router 4·d,
+  // coefficients 4·4 + 16·4), LAuReL (2·64·d + d), the per-layer gate (2·256·d + d), four norms.
+  const layer = (ff: bigint) => attention(d, 8n, 2n, 256n) + 2n * 256n + (2n * d + 4n * d + 16n + 64n) + (2n * 64n * d + d) + (2n * 256n * d + d) + 4n * d + 3n * d * ff;
+  const outside = (layers: bigint) => 262_400n * d + (262_144n * layers * 256n + d * layers * 256n + 256n) + 2n * 3n * d * d + d;
+  const e2b = outside(30n) + 30n * layer(8192n);
+  const e4b = outside(35n) + 35n * layer(16_384n);
+  assert.equal(e2b, 4_456_156_768n); // ollama's text-only E2B: "4.46B"
+  assert.equal(e2b - 262_400n * d - 262_144n * 30n * 256n, 1_905_495_648n);
+  assert.equal(e4b, 6_866_696_688n);
+  const all = models('gemma3n-e2b.npas');
+  assert.equal(all.get('Gemma3nE2B')!.params.stored, e2b);
+  assert.equal(all.get('Gemma3nE4B')!.params.stored, e4b);
+  // The shared layers' k, v and k_norm are stored but not applied.
+  assert.equal(all.get('Gemma3nE2B')!.params.effective, e2b + 262_400n * d - 10n * (2n * d * 512n + 256n));
+  // Producers are layers 0–19 in both: 16 sliding (512 tokens) and 4 full (8,192), 2·2·256 elements of 2 bytes.
+  const kv = (16n * 512n + 4n * 8192n) * 2n * 2n * 256n * 2n;
+  assert.equal(kv, 83_886_080n);
+  for (const name of ['Gemma3nE2B', 'Gemma3nE4B']) assert.equal(all.get(name)!.kvCacheBytes, kv, name);
 });

@@ -48,11 +48,7 @@ test('model_type: missing, mistyped or unknown', () => {
   refusedConfig({ model_type: null }, 'model_type', /no model_type/);
   refusedConfig({ model_type: 7 }, 'model_type', /model_type must be a string, got 7/);
   refusedConfig({ model_type: 'bloom' }, 'model_type', /"bloom" is not supported/, /deepseek_v2/);
-  // Gemma 3n is recognised and refused with what it needs that no layer models.
-  for (const modelType of ['gemma3n', 'gemma3n_text']) {
-    refusedConfig({ model_type: modelType, hidden_size: 2048 }, 'model_type', /known but not imported/, /per-layer embeddings/, /AltUp/, /LAuReL/, /num_kv_shared_layers/, /MatFormer/);
-  }
-  assert.deepEqual(SUPPORTED_MODEL_TYPES, ['gpt2', 'bert', 'albert', 't5', 'llama', 'mistral', 'mixtral', 'qwen2', 'gemma', 'phi', 'gpt_neox', 'deepseek_v2', 'qwen3', 'qwen3_moe', 'qwen3_next', 'gemma2', 'gemma3_text', 'gemma3', 'phi3', 'starcoder2', 'granite', 'granitemoe', 'falcon', 'olmo', 'olmo2', 'olmoe', 'gpt_oss', 'llama4_text', 'llama4', 'deepseek_v3', 'kimi_k2', 'mamba', 'mamba2', 'nemotron_h', 'jamba']);
+  assert.deepEqual(SUPPORTED_MODEL_TYPES, ['gpt2', 'bert', 'albert', 't5', 'llama', 'mistral', 'mixtral', 'qwen2', 'gemma', 'phi', 'gpt_neox', 'deepseek_v2', 'qwen3', 'qwen3_moe', 'qwen3_next', 'gemma2', 'gemma3_text', 'gemma3', 'gemma3n_text', 'gemma3n', 'phi3', 'starcoder2', 'granite', 'granitemoe', 'falcon', 'olmo', 'olmo2', 'olmoe', 'gpt_oss', 'llama4_text', 'llama4', 'deepseek_v3', 'kimi_k2', 'mamba', 'mamba2', 'nemotron_h', 'jamba']);
 });
 
 test('sizes of the wrong type or out of range name the key and show the value', () => {

@@ -178,6 +178,15 @@ test('family-specific lines of every fixture', () => {
     'gemma-2-2b.json': ['full_every = 2', 'attn = Attention(d, heads, kv_heads: kv_heads, head_dim: head_dim, window: attn_window, rope: true)', 'attn_post_norm = RMSNorm(d)', 'mlp_post_norm = RMSNorm(d)', 'body = [Decoder(attn_window: if i % full_every == full_every - 1 then none else window) for i in layers]'],
     'gemma-3-1b-pt.json': ['window = 512', 'full_every = 6', 'attn = Attention(d, heads, kv_heads: kv_heads, head_dim: head_dim, qk_norm: rms, window: attn_window, rope: true, rope_theta: rope_theta)'],
     'gemma-3-4b-it.json': ['d = 2560', 'window = 1024', 'full_every = 6', 'lm_head = Linear(d, vocab) tied embed'],
+    'gemma-3n-e2b.json': [
+      'altup = AltUp(d, altup_inputs)',
+      'laurel = Laurel(d, laurel_rank)',
+      'attn = Attention(d, heads, kv_heads: kv_heads, head_dim: head_dim, qk_norm: rms, window: attn_window, rope: true, rope_theta: rope_theta)',
+      'per_layer = PerLayerInput(d, ple_width)',
+      'ple = PerLayerEmbedding(ple_vocab, d, layers, ple_width)',
+      'kv_sources = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 18, 18, 18, 18, 19, 18, 18, 18, 18, 19]',
+      'share kv body: map(kv_sources, keep_weights: true)',
+    ],
     'mamba-130m-hf.json': ['mixer = Mamba(d)', 'body = Layer * layers', 'lm_head = Linear(d, vocab) tied embed'],
     'mamba-codestral-7b-v0-1.json': ['mixer = Mamba2(d, head_dim: head_dim, state: state, groups: groups)', 'lm_head = Linear(d, vocab)'],
     'nemotron-h-8b-base-8k.json': [

@@ -254,8 +254,10 @@ export function simplifyWindows(windows: readonly (number | undefined)[]): Windo
  * person would: no window; one window on every layer (Mistral); a threshold comprehension; or,
  * for irregular patterns, an explicit per-layer list indexed by the comprehension.
  */
-export function windowedStack(block: string, count: string, pattern: WindowPattern): StackPlan {
-  const plain = `${block} * ${count}`;
+export function windowedStack(block: string, count: string, pattern: WindowPattern, perLayer: readonly string[] = []): StackPlan {
+  // Other per-layer arguments (`ff: layer_ff[i]`, MatFormer's widths) follow the window's.
+  const more = perLayer.map((arg) => `, ${arg}`).join('');
+  const plain = perLayer.length === 0 ? `${block} * ${count}` : `[${block}(${perLayer.join(', ')}) for i in ${count}]`;
   const param = ['attn_window = none'];
   switch (pattern.kind) {
     case 'none':
@@ -275,7 +277,7 @@ export function windowedStack(block: string, count: string, pattern: WindowPatte
         ],
         blockParams: param,
         windowArg: 'attn_window',
-        stack: `[${block}(attn_window: if i >= full_layers then window else none) for i in ${count}]`,
+        stack: `[${block}(attn_window: if i >= full_layers then window else none${more}) for i in ${count}]`,
       };
     case 'periodic':
       return {
@@ -285,7 +287,7 @@ export function windowedStack(block: string, count: string, pattern: WindowPatte
         ],
         blockParams: param,
         windowArg: 'attn_window',
-        stack: `[${block}(attn_window: if i % full_every == full_every - 1 then none else window) for i in ${count}]`,
+        stack: `[${block}(attn_window: if i % full_every == full_every - 1 then none else window${more}) for i in ${count}]`,
       };
     case 'list': {
       const list = `[${pattern.windows.map((w) => (w === undefined ? 'none' : formatArg(w))).join(', ')}]`;
@@ -293,7 +295,7 @@ export function windowedStack(block: string, count: string, pattern: WindowPatte
         constants: [binding('layer_windows', list, 'per-layer sliding window (none = full attention)')],
         blockParams: param,
         windowArg: 'attn_window',
-        stack: `[${block}(attn_window: layer_windows[i]) for i in ${count}]`,
+        stack: `[${block}(attn_window: layer_windows[i]${more}) for i in ${count}]`,
       };
     }
   }
