@@ -1,6 +1,6 @@
 // The webview bundle's entry (esbuild: platform browser, iife → dist/webview.js). In VS Code
 // it talks to the extension through acquireVsCodeApi(): posts `ready`, then draws every
-// validated `update`. In the standalone report (`npas report`) it reads the data embedded in
+// validated `update` (decoding the language server's encoded answer first). In the standalone report (`npas report`) it reads the data embedded in
 // <script type="application/json" id="npas-data"> and keeps its state in memory.
 
 // Controls from @vscode-elements/elements (the maintained successor of the archived
@@ -9,6 +9,7 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import type { DashboardState } from '../src/protocol/webview-messages.js';
 import { PROTOCOL_VERSION, startDashboard } from './app.js';
+import { decodeHostMessage } from './protocol.js';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -24,7 +25,12 @@ function boot(): void {
   const api = typeof acquireVsCodeApi === 'function' ? acquireVsCodeApi() : undefined;
   if (api) {
     const app = startDashboard(root, { post: (m) => api.postMessage(m), getState: () => api.getState(), setState: (s) => api.setState(s), standalone: false });
-    window.addEventListener('message', (e: MessageEvent) => app.receive(e.data));
+    // One message after another: an encoded update decodes asynchronously, and what the host
+    // posts after it (a view to show, a result) must find its data in place.
+    let inbox: Promise<unknown> = Promise.resolve();
+    window.addEventListener('message', (e: MessageEvent) => {
+      inbox = inbox.then(() => decodeHostMessage(e.data)).then((m) => app.receive(m));
+    });
     api.postMessage({ type: 'ready', protocol: PROTOCOL_VERSION });
     return;
   }

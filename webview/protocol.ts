@@ -249,10 +249,31 @@ export function checkProbeData(x: unknown): Checked<ProbeData> {
   return { ok: true, value: x as unknown as ProbeData };
 }
 
+/**
+ * A host message as checkHostMessage takes it: an encoded update (the language server's
+ * `npas/dashboardData` answer, forwarded by the host undecoded: base64 of the gzipped UTF-8 JSON
+ * of the data) decoded into an `update`; any other message as it came. Asynchronous (the
+ * platform's DecompressionStream), so the page decodes its messages one after another, in order.
+ * Never rejects: what does not decode becomes an update that says why, which checkHostMessage drops.
+ */
+export async function decodeHostMessage(raw: unknown): Promise<unknown> {
+  if (!isObj(raw) || raw.type !== 'update' || typeof raw.encoded !== 'string') return raw;
+  try {
+    const binary = atob(raw.encoded);
+    const bytes = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    const json = await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).text();
+    return { type: 'update', data: JSON.parse(json) as unknown };
+  } catch (e) {
+    return { type: 'update', undecodable: `the encoded data does not decode (${e instanceof Error ? e.message.slice(0, 200) : 'not base64, gzip and JSON'})` };
+  }
+}
+
 export function checkHostMessage(x: unknown): Checked<HostToWebview> {
   if (!isObj(x)) return fail('message is not an object');
   switch (x.type) {
     case 'update': {
+      if (typeof x.undecodable === 'string') return fail(`update: ${x.undecodable}`);
       const d = checkDashboardData(x.data);
       return d.ok ? { ok: true, value: { type: 'update', data: d.value } } : fail(`update: ${d.error}`);
     }

@@ -17,8 +17,8 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import type { DashboardData } from '../core/layout/types.js';
-import { DASHBOARD_DATA_METHOD, IMPORTED_FILES_METHOD, type DashboardDataParams, type ImportedFilesParams, type ImportedFilesResult } from '../protocol/lsp-extensions.js';
-import type { HostToWebview, ViewId } from '../protocol/webview-messages.js';
+import { DASHBOARD_DATA_METHOD, IMPORTED_FILES_METHOD, type DashboardDataAnswer, type DashboardDataParams, type ImportedFilesParams, type ImportedFilesResult } from '../protocol/lsp-extensions.js';
+import type { HostToWebview, HostToWebviewPosted, ViewId } from '../protocol/webview-messages.js';
 import { VIEW_IDS } from '../protocol/webview-messages.js';
 import { dashboardHtml } from '../../webview/html.js';
 import { checkHostMessage, checkWebviewMessage } from '../../webview/protocol.js';
@@ -95,7 +95,7 @@ export class DashboardController implements vscode.Disposable {
   /** The URIs of the files the followed document's last update read through its imports. */
   private followedImports: ReadonlySet<string> = new Set();
   /** Orders what reaches the page across reloads (`dashboard-outbox.ts` says why). */
-  private readonly outbox = new DashboardOutbox<HostToWebview>((m) => this.deliver(m));
+  private readonly outbox = new DashboardOutbox<HostToWebviewPosted>((m) => this.deliver(m));
   private stale = false;
   private timer: NodeJS.Timeout | undefined;
   private createdAt = 0;
@@ -320,16 +320,15 @@ export class DashboardController implements vscode.Disposable {
     }
   }
 
-  private post(message: HostToWebview): void {
+  private post(message: HostToWebviewPosted): void {
     if (message.type === 'show') this.state = { ...this.state, view: message.view };
-    if (message.type === 'update') this.state = { ...this.state, models: message.data.models.map((x) => x.name) };
     if (!this.panel) return;
     this.outbox.send(message);
     this.fire();
   }
 
   /** Posts one message to the live page (the outbox decides when), counting what tests wait on. */
-  private deliver(message: HostToWebview): void {
+  private deliver(message: HostToWebviewPosted): void {
     if (!this.panel) return;
     if (message.type === 'error') this.state = { ...this.state, error: message.message };
     if (message.type === 'update') this.state = { ...this.state, error: undefined, updateCount: this.state.updateCount + 1 };
@@ -345,12 +344,12 @@ export class DashboardController implements vscode.Disposable {
     this.stale = false;
     const t0 = Date.now();
     try {
-      const { data, imports } = await this.dashboardData(document);
+      const { message, models, errors, imports } = await this.dashboardData(document);
       this.followedImports = new Set(imports);
-      this.state = { ...this.state, lastAnalysisMs: Date.now() - t0 };
+      this.state = { ...this.state, lastAnalysisMs: Date.now() - t0, models };
       if (this.panel) this.panel.title = `NPAS: ${baseName(document.uri)}`;
-      this.post({ type: 'update', data });
-      return { models: data.models.map((m) => m.name), errors: data.diagnostics.errors };
+      this.post(message);
+      return { models, errors };
     } catch (e) {
       const message = `The dashboard could not analyse ${baseName(document.uri)}: ${e instanceof Error ? e.message : String(e)}`;
       this.log.error(message);
@@ -360,24 +359,27 @@ export class DashboardController implements vscode.Disposable {
   }
 
   /**
-   * The language server's answer, from the compilation it keeps for this version (the host's
-   * thread does no engine work on an edit), and the files that compilation imported; computed
-   * here only when no server runs.
+   * The update to post, with the names and error count the host reports and the files the
+   * compilation imported: the language server's answer, from the compilation it keeps for this
+   * version, forwarded encoded as it came (the host's thread neither runs the engine nor decodes
+   * the data on an edit); computed here only when no server runs.
    */
-  private async dashboardData(document: vscode.TextDocument): Promise<{ data: DashboardData; imports: readonly string[] }> {
+  private async dashboardData(document: vscode.TextDocument): Promise<{ message: HostToWebviewPosted; models: string[]; errors: number; imports: readonly string[] }> {
     const source = baseName(document.uri);
     const client = this.client();
     if (client) {
       const uri = document.uri.toString();
       const params: DashboardDataParams = { uri, source, settings: this.settings.analysis() };
-      const data = await client.sendRequest<DashboardData | null>(DASHBOARD_DATA_METHOD, params);
-      if (data) {
+      const answer = await client.sendRequest<DashboardDataAnswer | null>(DASHBOARD_DATA_METHOD, params);
+      if (answer) {
         const imported = await client.sendRequest<ImportedFilesResult | null>(IMPORTED_FILES_METHOD, { uri } satisfies ImportedFilesParams);
         // As VS Code spells the URIs it reports edits with.
-        return { data, imports: (imported?.files ?? []).map((f) => vscode.Uri.parse(f).toString()) };
+        const imports = (imported?.files ?? []).map((f) => vscode.Uri.parse(f).toString());
+        return { message: { type: 'update', encoded: answer.encoded }, models: [...answer.models], errors: answer.errors, imports };
       }
     }
-    return loadDashboardData(document, this.settings, source);
+    const { data, imports } = await loadDashboardData(document, this.settings, source);
+    return { message: { type: 'update', data }, models: data.models.map((m) => m.name), errors: data.diagnostics.errors, imports };
   }
 
   private scheduleUpdate(delay = UPDATE_DEBOUNCE_MS): void {

@@ -164,7 +164,21 @@ export interface ErrorMessage {
   readonly message: string;
 }
 
+/**
+ * The language server's `npas/dashboardData` answer forwarded as it came (`encoded`: the data as
+ * base64 of its gzipped UTF-8 JSON, `DashboardDataAnswer`): the page decodes and validates it
+ * into an `update` (webview/protocol.ts, decodeHostMessage), so the host's thread never decodes the data.
+ */
+export interface EncodedUpdateMessage {
+  readonly type: 'update';
+  readonly encoded: string;
+}
+
+/** A host message as the page works with it, after validation (an encoded update decoded). */
 export type HostToWebview = UpdateMessage | ShowMessage | AllocationMessage | ProbeMessage | ErrorMessage;
+
+/** A host message as the host posts it. */
+export type HostToWebviewPosted = HostToWebview | EncodedUpdateMessage;
 
 // ---------------------------------------------------------------------------------------------
 // Webview → host

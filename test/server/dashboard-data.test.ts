@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DashboardData } from '../../src/core/index.js';
 import { DASHBOARD_DATA_METHOD, MODEL_REPORTS_METHOD, type DashboardDataParams } from '../../src/protocol/lsp-extensions.js';
-import { GEMMA, GEMMA_URI, sharedSession, type TestSession } from './harness.js';
+import { GEMMA, GEMMA_URI, requestDashboardData, sharedSession, type TestSession } from './harness.js';
 
 const URI = GEMMA_URI;
 const KV_BYTES_PER_TOKEN = 18n * 2n * 256n * 2n;
@@ -15,7 +15,7 @@ const KV_BYTES_PER_TOKEN = 18n * 2n * 256n * 2n;
 let s: TestSession;
 sharedSession([[URI, GEMMA]], (session) => (s = session));
 
-const request = (params: DashboardDataParams): Promise<DashboardData | null> => s.client.sendRequest<DashboardData | null>(DASHBOARD_DATA_METHOD, params);
+const request = (params: DashboardDataParams): Promise<DashboardData | null> => requestDashboardData(s.client, params);
 
 test('answers the dashboard data of an open document from its compilation, at the settings sent', async () => {
   await s.client.sendRequest(MODEL_REPORTS_METHOD, { uri: URI });

@@ -18,6 +18,9 @@ import {
   type TextEdit,
 } from 'vscode-languageserver/node';
 import { startServer } from '../../src/server/server.js';
+import type { DashboardData } from '../../src/core/index.js';
+import { DASHBOARD_DATA_METHOD, type DashboardDataAnswer, type DashboardDataParams } from '../../src/protocol/lsp-extensions.js';
+import { checkHostMessage, decodeHostMessage } from '../../webview/protocol.js';
 import type { ServerContext } from '../../src/server/context.js';
 
 /** What a client like VS Code declares: pull diagnostics, snippets, links, hierarchy, refreshes. */
@@ -215,4 +218,20 @@ export function positionAt(text: string, needle: string, delta = 0, occurrence =
   for (let k = 0; k <= occurrence; k++) i = text.indexOf(needle, i + 1);
   if (i < 0) throw new Error(`'${needle}' not in text`);
   return positionOf(text, i + delta);
+}
+
+/**
+ * Asks `npas/dashboardData` and decodes the answer as the dashboard page does (its own decoding
+ * and validation: base64, gzip, JSON, then the data checked), after checking the names and error
+ * count the host reports without decoding agree with the data; null when the server answers null.
+ */
+export async function requestDashboardData(client: MessageConnection, params: DashboardDataParams): Promise<DashboardData | null> {
+  const answer = await client.sendRequest<DashboardDataAnswer | null>(DASHBOARD_DATA_METHOD, params);
+  if (answer === null) return null;
+  const checked = checkHostMessage(await decodeHostMessage({ type: 'update', encoded: answer.encoded }));
+  if (!checked.ok || checked.value.type !== 'update') throw new Error(`the page would drop the answer: ${checked.ok ? checked.value.type : checked.error}`);
+  const data = checked.value.data;
+  const names = data.models.map((m) => m.name);
+  if (JSON.stringify(names) !== JSON.stringify(answer.models) || data.diagnostics.errors !== answer.errors) throw new Error(`the answer's names or errors (${answer.models.join(', ')}; ${answer.errors}) are not its data's (${names.join(', ')}; ${data.diagnostics.errors})`);
+  return data;
 }

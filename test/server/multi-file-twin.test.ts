@@ -11,9 +11,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { DashboardData } from '../../src/core/index.js';
-import { DASHBOARD_DATA_METHOD, MODEL_REPORTS_METHOD, type ModelReportsResult } from '../../src/protocol/lsp-extensions.js';
-import { sharedSession, type TestSession } from './harness.js';
+import { MODEL_REPORTS_METHOD, type ModelReportsResult } from '../../src/protocol/lsp-extensions.js';
+import { requestDashboardData, sharedSession, type TestSession } from './harness.js';
 
 const EXAMPLES = join(__dirname, '..', '..', 'examples');
 const TWO = join(EXAMPLES, 'multi-file', 'takase-kiyono-experiments.npas');
@@ -50,8 +49,8 @@ test('model reports: the two-file example equals its one-file twin, module trees
 });
 
 test('dashboard data: the two-file example equals its one-file twin at the same settings', async () => {
-  const two = await s.client.sendRequest<DashboardData | null>(DASHBOARD_DATA_METHOD, { uri: TWO_URI, source: 'twin', settings: SETTINGS });
-  const one = await s.client.sendRequest<DashboardData | null>(DASHBOARD_DATA_METHOD, { uri: ONE_URI, source: 'twin', settings: SETTINGS });
+  const two = await requestDashboardData(s.client, { uri: TWO_URI, source: 'twin', settings: SETTINGS });
+  const one = await requestDashboardData(s.client, { uri: ONE_URI, source: 'twin', settings: SETTINGS });
   assert.ok(two && one);
   assert.equal(two.diagnostics.errors, 0);
   assert.equal(two.models.length, 5);

@@ -3,7 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkDashboardData, checkHostMessage, checkWebviewMessage, initialState, reduce, restoreState } from '../../webview/protocol.js';
+import { gzipSync } from 'node:zlib';
+import { checkDashboardData, checkHostMessage, checkWebviewMessage, decodeHostMessage, initialState, reduce, restoreState } from '../../webview/protocol.js';
 import { exampleData } from './dom.js';
 
 const data = exampleData('relaxed-recursive-gemma');
@@ -16,6 +17,32 @@ describe('host → webview messages', () => {
     // lbdn-sandwich: a training cost per token whose decimal does not terminate ('787124.493…');
     // tt-vgg16: factorised weights (notes and per-step generation).
     for (const name of ['moeut', 'widenet', 'cla-mlkv', 'deepseek-v2', 'ssn-wrn-28-10', 'lbdn-sandwich', 'tt-vgg16']) assert.equal(checkDashboardData(clone(exampleData(name))).ok, true, name);
+  });
+
+  it('decodes an encoded update (the language server’s answer, forwarded by the host undecoded) into the same data', async () => {
+    // The wire form (DashboardDataAnswer.encoded): base64 of the gzipped UTF-8 JSON of the data;
+    // its labels hold non-ASCII characters (×, …), so a Latin-1 reading would not round-trip.
+    const json = JSON.stringify(data);
+    assert.ok(/[^\x00-\x7f]/.test(json));
+    const encode = (text: string | Buffer): string => gzipSync(text).toString('base64');
+    const r = checkHostMessage(await decodeHostMessage({ type: 'update', encoded: encode(json) }));
+    assert.ok(r.ok && r.value.type === 'update');
+    assert.deepEqual(r.value.data, clone(data));
+    // Any other message passes as it came.
+    const show = { type: 'show', view: 'budget' };
+    assert.equal(await decodeHostMessage(show), show);
+    // Not base64, not gzip, not JSON, not dashboard data: dropped, with the reason.
+    const bad: [string, RegExp][] = [
+      ['%%%', /does not decode/],
+      [Buffer.from(json).toString('base64'), /does not decode/],
+      [encode('{'), /does not decode/],
+      [encode(JSON.stringify({ ...data, version: 2 })), /version 1/],
+    ];
+    for (const [encoded, why] of bad) {
+      const checked = checkHostMessage(await decodeHostMessage({ type: 'update', encoded }));
+      assert.equal(checked.ok, false, encoded.slice(0, 20));
+      if (!checked.ok) assert.match(checked.error, why);
+    }
   });
 
   it('rejects malformed messages with a reason', () => {
