@@ -28,6 +28,7 @@ export function withAdapters(ctx: EmitContext, steps: readonly PathStep[], name:
     if (m.effect.kind !== 'adapter') continue;
     const method = m.effect.method;
     if (method.kind === 'poly') throw new ExportError(`${where}: Polytropon inventories (poly(…)) are not supported by the ONNX exporter yet`);
+    if (method.kind === 'hyper') throw new ExportError(`${where}: hypernetwork-generated adapters (hyper(…)) are not supported by the ONNX exporter yet`);
     if (method.kind === 'sparse') throw new ExportError(`${where}: sparse masks (sparse(elements: …)) are not supported by the ONNX exporter yet`);
     const tasks = m.effect.tasks;
     if (method.kind === 'delta') {

@@ -37,6 +37,7 @@ test('per-task LoRA: every task stored, task 0 run; initializers = params.stored
   const plain = exportModel(spec('lora(rank: 2, targets: [q, v])'), 'V', { fill: first });
   assertClose(await runSynthetic(tasks, 2, 5), await runSynthetic(plain, 2, 5), 1e-5);
   assert.throws(() => exportModel(spec('tied_lora(rank: 2, tasks: 4)'), 'V'), /per-task tied_lora adapters/);
+  assert.throws(() => exportModel(spec('hyper(bottleneck: 2, targets: [o], tasks: 4)'), 'V'), /hypernetwork-generated adapters \(hyper\(…\)\) are not supported/);
 });
 
 test('per-task full-rank deltas (TAPS): every task\'s ΔW stored, task 0\'s added; initializers = params.stored', async () => {

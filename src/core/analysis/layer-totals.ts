@@ -63,6 +63,10 @@ interface AdapterCost {
   /** Weight-gradient FLOPs per token and active copy when they differ from `flops` (a sparse mask's k entries). */
   gradientFlops?: bigint;
   globals: [string, bigint][];
+  /** Model-wide stores every task shares (a hypernetwork's generator): not multiplied by the tasks. */
+  sharedGlobals?: [string, bigint][];
+  /** MACs per training step to generate this target's weights (a hypernetwork's), per copy. */
+  generationMacs?: bigint;
 }
 
 /** Params and FLOPs an adapter adds to one matmul weight (per copy; FLOPs per active copy). */
@@ -82,9 +86,44 @@ function adapterCost(method: AdapterMethod, dIn: number, dOut: number, statement
       const k = BigInt(method.elements);
       return { stored: k, used: 0n, trainable: k, flops: 0n, gradientFlops: 2n * k, globals: [] };
     }
+    case 'hyper':
+      return hyperCost(method, dout, statementKey);
     default:
       return lowRankCost(method, din, dout, statementKey);
   }
+}
+
+/**
+ * HyperFormer++ (hyperformer/adapters/adapter_modeling.py, AdapterLayersOneHyperNetController):
+ * per target, an adapter d → r → d with biases (and a LayerNorm) generated from the task, layer
+ * and block embeddings, stored nowhere: the statement's generator holds the L layer and K block
+ * embeddings [·, t], the task MLP Linear(3t, h) · ReLU · Linear(h, p) and a LayerNorm(p), the
+ * weight generators Linear(p, d·r) twice, the bias generators Linear(p, r) and Linear(p, d), and
+ * with `norm` the LayerNorm generators Linear(p, d) twice, every Linear with a bias; the model
+ * holds one task embedding table [T, t]. A token runs the generated adapter: 2·d·r + 2·r·d
+ * FLOPs. Each step generates every target's weights once, for the step's task.
+ */
+function hyperCost(method: Extract<AdapterMethod, { readonly kind: 'hyper' }>, d: bigint, statementKey: string): AdapterCost {
+  const r = BigInt(method.bottleneck);
+  const t = BigInt(method.embedding);
+  const h = BigInt(method.hidden);
+  const p = BigInt(method.projected);
+  const norm = method.norm ? 2n * d : 0n;
+  const embeddings = BigInt(method.layers + method.blocks) * t;
+  const taskMlp = 3n * t * h + h + h * p + p + 2n * p;
+  const weightGenerators = 2n * (p * d * r + d * r);
+  const biasGenerators = p * r + r + p * d + d;
+  const normGenerators = method.norm ? 2n * (p * d + d) : 0n;
+  const generated = 2n * d * r + r + d + norm;
+  return {
+    stored: 0n,
+    used: generated,
+    trainable: 0n,
+    flops: 4n * d * r,
+    globals: [[`hyper:tasks:${method.embedding}`, t]],
+    sharedGlobals: [[`${statementKey}:generator`, embeddings + taskMlp + weightGenerators + biasGenerators + normGenerators]],
+    generationMacs: 3n * t * h + h * p + 2n * p * d * r + p * (r + d) + (method.norm ? 2n * p * d : 0n),
+  };
 }
 
 /** The low-rank methods: each stores or generates factors A [r, d_in] and B [d_out, r]. */
@@ -306,6 +345,8 @@ export function layerTotals(
       const gradientFlops = (a.gradientFlops ?? a.flops) * activeCopies;
       adapterFlops += gradientFlops;
       for (const [k, v] of a.globals) globals.set(k, v * tasks);
+      for (const [k, v] of a.sharedGlobals ?? []) globals.set(k, v);
+      generation += (a.generationMacs ?? 0n) * copies;
       if (isKv) {
         kvPerInstanceStored += own;
         kvPerInstanceTrainable += ownTrainable;

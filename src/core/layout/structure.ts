@@ -208,6 +208,8 @@ function adapterLabel(m: AdapterMethod): string {
       return 'full-rank delta';
     case 'sparse':
       return `sparse mask k=${m.elements}`;
+    case 'hyper':
+      return `hypernetwork-generated adapter r=${m.bottleneck}`;
   }
 }
 

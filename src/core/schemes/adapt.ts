@@ -1,6 +1,7 @@
 // `adapt PATHS: lora(rank: r, …)` (and the adapter after `share …: … relax`): adapters over a
 // frozen base — LoRA, Tied-LoRA, AS-LoRA, VB-LoRA, Mixture of Shards, adapter inventories routed
-// per task (Polytropon, Multi-Head Routing), full-rank deltas (TAPS) and sparse masks (FISH). Resolves to an `adapter`
+// per task (Polytropon, Multi-Head Routing), full-rank deltas (TAPS), sparse masks (FISH) and adapters a
+// hypernetwork generates per task and layer (HyperFormer). Resolves to an `adapter`
 // modifier; `analysis/layer-totals.ts` counts each method's parameters and FLOPs.
 
 import type { ModuleNode } from '../model/module-tree.js';
@@ -71,6 +72,23 @@ export const ADAPTERS: readonly SchemeMethod[] = [
     snippet: 'sparse(elements: ${1:64})',
     doc: 'A sparse mask: k trainable elements of each target weight, the rest frozen (FISH masks); the new values are merged into the weight.',
   },
+  {
+    name: 'hyper',
+    call: true,
+    args: [
+      { name: 'bottleneck', type: 'int', required: true, min: 1, doc: 'Width r of each generated adapter d_out → r → d_out (HyperFormer: d / reduction_factor, 768 / 32 = 24).' },
+      { name: 'embedding', type: 'int', required: false, min: 1, doc: 'Width t of the task, layer and block embeddings (HyperFormer++: 64, the default).' },
+      { name: 'hidden', type: 'int', required: false, min: 1, doc: 'Hidden width of the MLP that maps the three concatenated embeddings to the generator\'s input (task_hidden_dim, default 128).' },
+      { name: 'projected', type: 'int', required: false, min: 1, doc: 'Width p of the generator\'s input (projected_task_embedding_dim, default 64).' },
+      { name: 'norm', type: 'bool', required: false, doc: 'A generated LayerNorm (weight and bias) after each adapter (add_layer_norm_after_adapter, default true).', values: ['true', 'false'] },
+      TARGETS,
+      TASKS,
+    ],
+    snippet: 'hyper(bottleneck: ${1:24}, targets: [${2:o, down}], tasks: ${3:8})',
+    doc:
+      'HyperFormer++: one shared hypernetwork generates a bottleneck adapter d_out → r → d_out for every task, layer and target from task, layer and block embeddings; ' +
+      'the generator is stored once per statement and the task embeddings once per model, nothing per target.',
+  },
 ];
 
 export const adaptScheme: SharingScheme = {
@@ -86,12 +104,74 @@ export const adaptScheme: SharingScheme = {
     if (!adapter) return;
     const { method, tasks } = adapter;
     const targets = targetWeights(s.value);
+    const resolved: { readonly r: ResolvedPath; readonly range: TextRange }[] = [];
     eachTarget(s, scope, model, (r, range) => {
       if (!checkAdapterTargets(method, r, range, model.ctx, targets)) return;
-      model.addModifier({ pattern: r.pattern, effect: { kind: 'adapter', method, weights: r.weight ? [r.weight] : targets, relax: false, tasks }, range: s.range });
+      resolved.push({ r, range });
     });
+    const shaped = shapeAdapter(method, resolved, targets, model.ctx);
+    if (!shaped) return;
+    for (const { r } of resolved) {
+      model.addModifier({ pattern: r.pattern, effect: { kind: 'adapter', method: shaped, weights: r.weight ? [r.weight] : targets, relax: false, tasks }, range: s.range });
+    }
   },
 };
+
+/** The adapter a statement puts on its resolved targets: a hypernetwork sized to them (hyperShape), any other as read. */
+export function shapeAdapter(
+  method: AdapterMethod,
+  resolved: readonly { readonly r: ResolvedPath; readonly range: TextRange }[],
+  targets: readonly string[] | undefined,
+  ctx: EvalContext,
+): AdapterMethod | undefined {
+  return method.kind === 'hyper' ? hyperShape(method, resolved, targets, ctx) : method;
+}
+
+/**
+ * A hypernetwork's embeddings, read from what its statement adapts: L layer embeddings, one per
+ * instance of the longest stack a path fans out over (1 without one), and K block embeddings,
+ * one per weight an instance adapts (HyperFormer++ on T5: self-attention's and the FFN's output,
+ * K = 2, over 12 layers). One generator emits one shape, so every target has the same d_out.
+ */
+function hyperShape(
+  method: Extract<AdapterMethod, { readonly kind: 'hyper' }>,
+  resolved: readonly { readonly r: ResolvedPath; readonly range: TextRange }[],
+  targets: readonly string[] | undefined,
+  ctx: EvalContext,
+): AdapterMethod | undefined {
+  if (resolved.length === 0) return undefined;
+  let layers = 1;
+  let blocks = 0;
+  let width: { readonly dOut: number; readonly name: string } | undefined;
+  for (const { r, range } of resolved) {
+    layers = Math.max(layers, r.fanOut ? r.fanOut.stack.length : r.node.kind === 'stack' ? r.node.length : 1);
+    const adapted = matmulTargets(r.node, r.weight, targets);
+    blocks += adapted.length;
+    for (const w of adapted) {
+      width ??= w;
+      if (w.dOut !== width.dOut) {
+        ctx.sink.error('npas-adapter', `hyper: one generator emits one adapter shape, but '${w.name}' outputs ${w.dOut} and '${width.name}' ${width.dOut}; write one hyper statement per width`, range);
+        return undefined;
+      }
+    }
+  }
+  return { ...method, layers, blocks };
+}
+
+/** The matmul weights (name, d_out) an adapter statement adapts in one instance of a node. */
+function matmulTargets(node: ModuleNode, weight: string | undefined, targets: readonly string[] | undefined): { readonly name: string; readonly dOut: number }[] {
+  const found: { name: string; dOut: number }[] = [];
+  const visit = (n: ModuleNode): void => {
+    if (n.kind === 'layer') {
+      for (const w of n.cost.weights) {
+        if (w.matmul && (weight === undefined ? targets === undefined || targets.includes(w.name) : w.name === weight)) found.push({ name: w.name, dOut: w.matmul.dOut });
+      }
+    } else if (n.kind === 'block') n.members.forEach((m) => visit(m.node));
+    else visit(n.runs[0]!.node);
+  };
+  visit(node);
+  return found;
+}
 
 /**
  * The adapter an expression names and its task count (`tasks: T`, one adapter per task; 1 by
@@ -128,6 +208,18 @@ function adapterMethod(call: StatementCall, args: Map<string, StatementArgValue>
       return { kind: 'delta', merged };
     case 'sparse':
       return { kind: 'sparse', elements: args.get('elements') as number };
+    case 'hyper':
+      // layers and blocks are read from the statement's targets once they resolve (hyperShape).
+      return {
+        kind: 'hyper',
+        bottleneck: args.get('bottleneck') as number,
+        embedding: (args.get('embedding') as number | undefined) ?? 64,
+        hidden: (args.get('hidden') as number | undefined) ?? 128,
+        projected: (args.get('projected') as number | undefined) ?? 64,
+        norm: (args.get('norm') as boolean | undefined) ?? true,
+        layers: 1,
+        blocks: 1,
+      };
     case 'lora':
       return { kind: 'lora', rank, merged };
     case 'tied_lora':

@@ -12,7 +12,7 @@ import { eachTarget } from '../sharing/scheme.js';
 import * as S from '../sharing/slot-map.js';
 import { asStatementCall, readIntList, readStatementArgs, type StatementCall } from '../sharing/statement-args.js';
 import type { Statement, TextRange } from '../syntax/syntax-tree.js';
-import { checkAdapterTargets, readAdapter, targetWeights } from './adapt.js';
+import { checkAdapterTargets, readAdapter, shapeAdapter, targetWeights } from './adapt.js';
 
 const STRATEGIES = 'none, all, cycle(k), sequence(k), cycle_rev(k) or map([…])';
 
@@ -67,6 +67,7 @@ export function resolveStackShare(s: Statement, scope: Scope, model: SchemeConte
   const relax = relaxed?.method;
   if (s.relax && !relax) return;
   const relaxTargets = targetWeights(s.relax);
+  const relaxing: { readonly r: ResolvedPath; readonly range: TextRange }[] = [];
   eachTarget(s, scope, model, (r, range) => {
     const target = shareTarget(r, range, model);
     if (!target) return;
@@ -81,12 +82,15 @@ export function resolveStackShare(s: Statement, scope: Scope, model: SchemeConte
       return;
     }
     model.addStrategy(target.key, { kind: 'share', slots, sub: target.sub, ...(pool ? { pool } : {}), range: s.range });
-    if (relax) {
-      if (!checkAdapterTargets(relax, r, range, ctx, relaxTargets)) return;
-      model.addModifier({ pattern: r.pattern, effect: { kind: 'adapter', method: relax, weights: relaxTargets, relax: true, tasks: relaxed!.tasks }, range: s.relax!.range });
-    }
+    if (relax && checkAdapterTargets(relax, r, range, ctx, relaxTargets)) relaxing.push({ r, range });
     return undefined;
   });
+  // A hypernetwork is sized by every path it adapts (its layer and block embeddings), so the
+  // relaxing adapters are added once the paths have resolved.
+  const shaped = relax && relaxing.length > 0 ? shapeAdapter(relax, relaxing, relaxTargets, ctx) : undefined;
+  for (const { r } of shaped ? relaxing : []) {
+    model.addModifier({ pattern: r.pattern, effect: { kind: 'adapter', method: shaped!, weights: relaxTargets, relax: true, tasks: relaxed!.tasks }, range: s.relax!.range });
+  }
 }
 
 /** The stack a share statement applies to, and the member path inside each instance. */

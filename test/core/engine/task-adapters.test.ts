@@ -215,3 +215,42 @@ variant Perft of M {
   assert.equal(perft.params.stored, frozen + adapters);
   assert.equal(perft.params.active - (100n * 64n + 4n * (64n + 8n * 64n + 2n * 3n * 64n * 32n)), 4n * (256n + 2n * 512n));
 });
+
+// HyperFormer++ (hyperformer/adapters/adapter_modeling.py, AdapterLayersOneHyperNetController),
+// derived by hand on BASE: the adapted weights are attention's o [32, 32] and the MLP's down
+// [32, 64], both outputting d = 32, over 4 layers: L = 4 layer and K = 2 block embeddings.
+test('HyperFormer: one generator per statement, task embeddings per task, adapters generated per task, layer and target', () => {
+  const src = `${BASE}
+variant Hyper of M { adapt body.attn.o, body.mlp.down: hyper(bottleneck: 4, embedding: 8, hidden: 16, projected: 6, tasks: 3) }
+variant Plain of M { adapt body.attn, body.mlp: hyper(bottleneck: 4, embedding: 8, hidden: 16, projected: 6, norm: false, targets: [o, down]) }
+`;
+  const d = 32n, r = 4n, t = 8n, h = 16n, p = 6n, L = 4n, K = 2n, T = 3n;
+  const embeddings = (L + K) * t;
+  const taskMlp = 3n * t * h + h + h * p + p + 2n * p; // Linear(3t, h), Linear(h, p), LayerNorm(p)
+  const weightGenerators = 2n * (p * d * r + d * r); // Linear(p, d·r), twice
+  const biasGenerators = p * r + r + (p * d + d); // Linear(p, r), Linear(p, d)
+  const normGenerators = 2n * (p * d + d); // LayerNorm weight and bias: Linear(p, d), twice
+  const generator = embeddings + taskMlp + weightGenerators + biasGenerators + normGenerators;
+  const hyper = model(src, 'Hyper');
+  assert.equal(hyper.params.stored, BASE_PARAMS + generator + T * t);
+  assert.equal(hyper.params.trainable, generator + T * t, 'the base is frozen; the generator and task embeddings train');
+  assert.deepEqual(hyper.tasks, { tasks: 3, perTask: t, shared: BASE_PARAMS + generator });
+  // Each of the 8 adapted outputs applies a generated d → r → d adapter with biases and a norm.
+  const generated = 2n * d * r + r + d + 2n * d;
+  assert.equal(hyper.params.effective, BASE_PARAMS + L * K * generated);
+  const plain = model(src, 'Plain');
+  assert.equal(plain.params.stored, BASE_PARAMS + generator - normGenerators + t, 'one task without tasks:, no norm generators');
+  assert.equal(plain.params.effective, BASE_PARAMS + L * K * (2n * d * r + r + d));
+  // A decode step runs the 8 generated adapters: 2·d·r + 2·r·d FLOPs each, beside the base.
+  const base = model(src, 'M');
+  assert.equal(hyper.flops.decode - base.flops.decode, L * K * 4n * d * r);
+  // One generator emits one shape: o outputs 32, up 64.
+  const mixed = analyze(`${BASE}\nvariant Mixed of M { adapt body.attn.o, body.mlp.up: hyper(bottleneck: 4) }\n`).diagnostics.filter((x) => x.code === 'npas-adapter');
+  assert.equal(mixed.length, 1);
+  assert.match(mixed[0]!.message, /one generator emits one adapter shape/);
+  // After relax, one generator serves the shared stack's 4 instances (L = 4) and the two
+  // targets of each (K = 2): the same generator as above, one task, and two unique blocks.
+  const relaxed = model(`${BASE}\nvariant R of M { share body: cycle(2) relax hyper(bottleneck: 4, embedding: 8, hidden: 16, projected: 6, targets: [o, down]) }\n`, 'R');
+  assert.equal(relaxed.params.stored, 100n * 32n + 2n * (4n * 1_024n + 2n * 2_048n) + generator + t);
+  assert.equal(relaxed.params.effective, BASE_PARAMS + L * K * generated);
+});

@@ -50,7 +50,7 @@ const CASES: readonly Case[] = [
   { name: 'stack strategies after `share X:`', source: inModel('share body: $0'), exactly: ['none', 'all', 'cycle()', 'sequence()', 'cycle_rev()', 'map([])'] },
   { name: 'KV strategies after `share kv X:`', source: inModel('share kv body: $0'), exactly: ['every()', 'map([])', 'tied'] },
   { name: 'head strategies after `share heads X:`', source: inModel('share heads body.attn: $0'), exactly: ['pairs()'] },
-  { name: 'adapters after `relax`', source: inModel('share body: cycle(2) relax $0'), exactly: ['lora()', 'tied_lora()', 'aslora()', 'vblora()', 'mos()', 'poly()', 'delta()', 'sparse()'] },
+  { name: 'adapters after `relax`', source: inModel('share body: cycle(2) relax $0'), exactly: ['lora()', 'tied_lora()', 'aslora()', 'vblora()', 'mos()', 'poly()', 'delta()', 'sparse()', 'hyper()'] },
   { name: 'adapters after `adapt X:`', source: inModel('adapt body: $0'), has: ['lora():strategy'] },
   { name: 'factorisations after `factorize X:`', source: inModel('factorize body: $0'), exactly: ['fedpara()', 'tensor_train()', 'mpo()'] },
   { name: 'the arguments of a factorisation', source: inModel('factorize body: mpo(rank: 4, $0)'), has: ['cores:argument', 'modes_out:argument', 'central:argument'], lacks: ['rank:argument'] },
