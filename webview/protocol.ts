@@ -108,6 +108,29 @@ function plansError(x: unknown, where: string): string | undefined {
   return undefined;
 }
 
+const isMultiplier = (x: unknown): boolean => isObj(x) && isStr(x.formula, 200) && typeof x.value === 'number' && Number.isFinite(x.value) && (x.target === null || (typeof x.target === 'number' && Number.isFinite(x.target)));
+
+/** A model's `param` multipliers and factorised weights (optional: absent when it has neither). */
+function parameterisationError(x: unknown, where: string): string | undefined {
+  if (x === undefined) return undefined;
+  if (!isObj(x)) return `${where} is not an object`;
+  const t = x.multipliers;
+  if (t !== null) {
+    if (!isObj(t) || !isStr(t.scheme, 64) || !['width', 'baseWidth', 'depth', 'baseDepth'].every((k) => isDecimal(t[k])) || !Array.isArray(t.rows) || t.rows.length > 64) return `${where}.multipliers is malformed`;
+    for (const r of t.rows as unknown[]) {
+      if (!isObj(r) || !isStr(r.weightClass, 64) || !isStr(r.example, 1000) || !isMultiplier(r.lr) || !isMultiplier(r.output) || !isMultiplier(r.residual)) return `${where}.multipliers has a malformed row`;
+      if (!(r.initStd === null || isMultiplier(r.initStd)) || !(r.weightDecay === null || isMultiplier(r.weightDecay))) return `${where}.multipliers has a malformed row`;
+    }
+  }
+  if (!Array.isArray(x.factorized) || x.factorized.length > 10_000) return `${where}.factorized is not a list`;
+  for (const f of x.factorized as unknown[]) {
+    if (!isObj(f) || !isStr(f.path, 1000) || !isStr(f.method, 200) || !Array.isArray(f.shape) || !f.shape.every(isInt) || !isInt(f.copies)) return `${where}.factorized has a malformed weight`;
+    if (!isCount(f.factorElements) || !isCount(f.denseElements) || !isCount(f.denseFlopsPerToken) || !isCount(f.materialiseFlops) || !(f.chainFlopsPerToken === null || isCount(f.chainFlopsPerToken))) return `${where}.factorized has a malformed count`;
+    if (f.execution !== 'dense' && f.execution !== 'factors') return `${where}.factorized has an unknown execution`;
+  }
+  return undefined;
+}
+
 export function checkDashboardData(x: unknown): Checked<DashboardData> {
   if (!isObj(x)) return fail('data is not an object');
   if (x.format !== 'npas-dashboard' || x.version !== 1) return fail('data is not npas-dashboard version 1');
@@ -140,6 +163,7 @@ export function checkDashboardData(x: unknown): Checked<DashboardData> {
         : `${w}.budgets is malformed`) ??
       (Array.isArray(m.sweep) && m.sweep.every((p) => isObj(p) && isInt(p.seq) && isCount(p.kvCacheBytes) && isCount(p.recurrentStateBytes) && isCount(p.weightBytes) && isCount(p.inferenceBytes)) ? undefined : `${w}.sweep is malformed`) ??
       plansError(m.plans, `${w}.plans`) ??
+      parameterisationError(m.parameterisation, `${w}.parameterisation`) ??
       structureError(m.structure, `${w}.structure`) ??
       treeError(m.tree, `${w}.tree`, 0, budget);
     if (e) return fail(e);

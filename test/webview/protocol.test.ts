@@ -104,6 +104,25 @@ describe('host → webview messages', () => {
       /nested too deeply/,
     );
   });
+
+  it('checks the parameterisation of a model (factorised weights, param multipliers) field by field', () => {
+    const good = exampleData('mutransfer-gpt3');
+    assert.equal(checkDashboardData(clone(good)).ok, true);
+    const tt = exampleData('tt-vgg16');
+    const withRows = tt.models.findIndex((m) => (m.parameterisation?.factorized.length ?? 0) > 0);
+    assert.ok(withRows >= 0);
+    const mutate = (source: unknown, f: (d: any) => void): string => {
+      const d = clone(source) as any;
+      f(d);
+      const r = checkDashboardData(d);
+      assert.equal(r.ok, false);
+      return r.ok ? '' : r.error;
+    };
+    assert.match(mutate(tt, (d) => (d.models[withRows].parameterisation.factorized[0].execution = 'magic')), /unknown execution/);
+    assert.match(mutate(tt, (d) => (d.models[withRows].parameterisation.factorized[0].factorElements = 12)), /malformed count/);
+    assert.match(mutate(good, (d) => (d.models[0].parameterisation.multipliers.rows[0].lr = { formula: 'x', value: 'NaN', target: null })), /malformed row/);
+    assert.match(mutate(good, (d) => (d.models[0].parameterisation = [])), /not an object/);
+  });
 });
 
 describe('webview → host messages', () => {

@@ -200,6 +200,61 @@ describe('budget view', () => {
   });
 });
 
+describe('budget view: parameterisation', () => {
+  it('factorised weights: stored share against the dense W and both executions per token, the counted one marked', () => {
+    // a: 64×64 as [8, 8] × [8, 8] at rank 2 stores 1·8·8·2 + 2·8·8·1 = 256 of 4,096 (6.25%) and
+    // applies its cores in 2·(8·128 + 8·128) = 4,096 FLOPs per token against the dense 8,192:
+    // the factors are counted. conv: FedPara R = 2 on a 10×6×3×3 kernel has no chain: W is
+    // materialised, 2·(4·9 + 2·16) = 136 of 540 stored.
+    const data = dashboardData(
+      `model P {
+  a    = Linear(64, 64)
+  conv = Conv2d(6, 10, 3, size: 8, bias: false)
+  factorize a: tensor_train(rank: 2, modes_out: [8, 8], modes_in: [8, 8])
+  factorize conv: fedpara(rank: 2)
+}
+`,
+      {},
+      { source: 'p.npas' },
+    );
+    assert.ok(checkDashboardData(JSON.parse(JSON.stringify(data))).ok, 'the payload passes the webview validation');
+    const h = mount(renderBudget, data, 'P');
+    const rows = [...h.root.querySelectorAll('table.npas-factorized-table tbody tr')];
+    assert.deepEqual(rows.map((r) => r.getAttribute('data-path')), ['a.weight', 'conv.weight']);
+    const field = (r: Element, f: string): string => r.querySelector(`[data-field="${f}"]`)!.textContent!;
+    assert.deepEqual([field(rows[0]!, 'stored'), field(rows[0]!, 'dense'), field(rows[0]!, 'execution')], ['256', '4,096', 'factors applied per token']);
+    assert.deepEqual([field(rows[1]!, 'stored'), field(rows[1]!, 'dense'), field(rows[1]!, 'execution')], ['136', '540', 'W materialised, dense matmul']);
+    const drawn = h.root.querySelector('svg.npas-factorized g.npas-factor-row[data-path="a.weight"]')!;
+    assert.ok(drawn.classList.contains('npas-execution-factors'));
+    assert.equal(drawn.querySelector('rect.npas-chain')!.classList.contains('npas-counted'), true);
+    assert.equal(drawn.querySelector('rect.npas-dense')!.classList.contains('npas-not-counted'), true);
+    // The chain's bar is half the dense one's (4,096 against 8,192 FLOPs per token).
+    assert.equal(Number(drawn.querySelector('rect.npas-chain')!.getAttribute('width')) * 2, Number(drawn.querySelector('rect.npas-dense')!.getAttribute('width')));
+    assert.match(drawn.getAttribute('aria-label')!, /stores 256 of the dense 4,096; factors applied per token/);
+    assert.equal(h.root.querySelector('svg.npas-factorized g[data-path="conv.weight"] rect.npas-chain'), null, 'a kernel has no chain');
+    assert.equal(h.root.querySelector('table.npas-multipliers'), null, 'no param statement, no multipliers');
+    assertCleanDom(h.root);
+  });
+
+  it('μP multipliers per weight class (μTransfer GPT-3 6.7B from its width-256 proxy): m_N = 16', () => {
+    // Tensor Programs V, Table 3 (Adam): hidden weights' init std ∝ 1/√fan_in → ×16^-1/2 = 0.25,
+    // their LR ∝ 1/fan_in → ×1/16 = 0.0625; the output (readout) multiplier 1/m_N = 0.0625; input
+    // weights keep init and LR (×1). The proxy (width 256, the base) has every factor 1.
+    const data = exampleData('mutransfer-gpt3');
+    const h = mount(renderBudget, data, 'GPT3_6_7B');
+    const row = (c: string): Element => h.root.querySelector(`table.npas-multipliers tbody tr[data-class="${c}"]`)!;
+    const field = (c: string, f: string): string => row(c).querySelector(`[data-field="${f}"]`)!.textContent!;
+    assert.match(field('hidden', 'lr'), /= 0\.0625$/);
+    assert.match(field('hidden', 'initStd'), /= 0\.25$/);
+    assert.match(field('output', 'output'), /= 0\.0625$/);
+    assert.equal(field('input', 'lr'), '1');
+    const proxy = mount(renderBudget, data, 'Proxy40M');
+    const values = [...proxy.root.querySelectorAll('table.npas-multipliers tbody td[data-field="lr"]')].map((td) => td.textContent);
+    assert.ok(values.length >= 3 && values.every((v) => v === '1' || /= 1$/.test(v!)), values.join(' | '));
+    assertCleanDom(h.root);
+  });
+});
+
 describe('variants view', () => {
   it('scatter with the Pareto front and a sortable table of every model', () => {
     const data = exampleData('cla-mlkv');

@@ -1,11 +1,13 @@
 // Budget view: a treemap of stored parameters by component with stored / effective / active /
 // trainable beside it (and a table as the text alternative), and KV cache and memory against
-// sequence length with the budget limits as lines and the device memory as a ceiling.
+// sequence length with the budget limits as lines and the device memory as a ceiling; between
+// them, how the model is parameterised (factorised weights, `param` multipliers) when it is.
 
 import * as d3 from 'd3';
 import type { BudgetData, ModelData, TreeData } from '../../src/core/layout/types.js';
 import { formatBytes, formatSeq, groupDigits, shortCount } from '../format.js';
 import type { RenderedView, ViewContext } from './context.js';
+import { renderParameterisation } from './parameterisation.js';
 
 interface Leaf {
   readonly name: string;
@@ -139,6 +141,7 @@ export function renderBudget(root: HTMLElement, ctx: ViewContext): RenderedView 
     tr.append('td').attr('data-field', 'active').text(groupDigits(n.params.active));
   }
 
+  if (model.parameterisation) renderParameterisation(container.append('section').attr('class', 'npas-parameterisation-section').node()!, model.parameterisation, model.name);
   renderMemoryChart(container.append('section').attr('class', 'npas-memory-section').node()!, ctx);
   return { exportable: svg.node() };
 }

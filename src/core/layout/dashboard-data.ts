@@ -8,6 +8,7 @@ import { compile, DEFAULT_OPTIONS, type Compilation } from '../analysis/compilat
 import { findDevice } from '../analysis/devices.js';
 import type { AnalysisOptions, ModelReport, NodeReport } from '../analysis/report-types.js';
 import { planData } from '../plans/plan-data.js';
+import { parameterisationData } from './parameterisation-data.js';
 import { sharingStructure } from './structure.js';
 import { groupDigits } from '../text/number-format.js';
 import type { DashboardData, ModelData, PlanData, StructureData, SweepPoint, TreeData } from './types.js';
@@ -61,6 +62,7 @@ export function dashboardData(source: string | Compilation, options: Partial<Ana
 }
 
 export function modelData(m: ModelReport, structure: StructureData, sweep: readonly SweepPoint[], plans: readonly PlanData[] = []): ModelData {
+  const parameterisation = parameterisationData(m);
   return {
     name: m.name,
     kind: m.kind,
@@ -98,6 +100,7 @@ export function modelData(m: ModelReport, structure: StructureData, sweep: reado
     structure,
     sweep,
     plans,
+    ...(parameterisation ? { parameterisation } : {}),
   };
 }
 

@@ -169,6 +169,51 @@ export interface PlanData {
   readonly tokensPerSecond: number;
 }
 
+/** One factor of a `param` scheme's rule at the model's size: its formula and value (and the target's value given the base's). */
+export interface MultiplierData {
+  /** `m_N^-1·m_L^-1/2`, or `1`. */
+  readonly formula: string;
+  readonly value: number;
+  readonly target: number | null;
+}
+
+/** The dashboard's drawing of how a model is parameterised: `param` multipliers and `factorize` weights. */
+export interface ParameterisationData {
+  /** The `param` statement's rule per weight class at the model's width and depth (null without one). */
+  readonly multipliers: {
+    readonly scheme: string;
+    readonly width: string;
+    readonly baseWidth: string;
+    readonly depth: string;
+    readonly baseDepth: string;
+    /** One row per weight class, with the first weight of that class as an example. */
+    readonly rows: readonly {
+      readonly weightClass: string;
+      readonly example: string;
+      readonly initStd: MultiplierData | null;
+      readonly lr: MultiplierData;
+      readonly output: MultiplierData;
+      readonly residual: MultiplierData;
+      readonly weightDecay: MultiplierData | null;
+    }[];
+  } | null;
+  /** Each distinct factorised weight: what it stores against its dense W, and which execution the FLOPs count. */
+  readonly factorized: readonly {
+    readonly path: string;
+    readonly method: string;
+    /** [d_out, d_in, kernel…] */
+    readonly shape: readonly number[];
+    readonly copies: number;
+    readonly factorElements: Count;
+    readonly denseElements: Count;
+    readonly execution: 'dense' | 'factors';
+    /** FLOPs per token of the dense matmul and of the factor chain (null for a convolution kernel), and of materialising W once. */
+    readonly denseFlopsPerToken: Count;
+    readonly chainFlopsPerToken: Count | null;
+    readonly materialiseFlops: Count;
+  }[];
+}
+
 export interface ModelData {
   readonly name: string;
   readonly kind: 'model' | 'variant';
@@ -208,6 +253,8 @@ export interface ModelData {
   readonly sweep: readonly SweepPoint[];
   /** The model's `plan` declarations, evaluated (empty when it has none). */
   readonly plans: readonly PlanData[];
+  /** Its `param` multipliers and factorised weights (absent when it has neither). */
+  readonly parameterisation?: ParameterisationData;
 }
 
 export interface DashboardData {
