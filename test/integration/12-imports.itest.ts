@@ -1,8 +1,9 @@
 /// <reference types="mocha" />
 // Imports in the real VS Code (issue 18): an experiments file importing a block library that
 // is not open — clean diagnostics, go to definition and hover across files, references in both
-// files, an edit to the library re-diagnosing the importer, and a rename of an imported block
-// applied to both files as one WorkspaceEdit.
+// files, an edit to the library re-diagnosing the importer, a rename of an imported block
+// applied to both files as one WorkspaceEdit, and references and rename of the library model's
+// member that the importer's sharing path names.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { codeOf, eventually, fixtureUri, hoverText, languageServerReady, openFixture, positionOf, waitForDiagnostics } from './helpers';
@@ -73,5 +74,20 @@ describe('imports across files', () => {
     assert.ok(library.getText().includes('block Duo {') && library.getText().includes('body = Duo * 4'));
     assert.ok(exp.getText().includes('body = Duo * 2'));
     await waitForDiagnostics(exp.uri, (ds) => ds.length === 0, 15_000, 'the importer clean after the rename');
+  });
+
+  it("a member across files: the importer's sharing path names the library model's member — references and rename reach both", async () => {
+    const position = positionOf(exp, 'share body', 'share '.length + 1);
+    const refs = await vscode.commands.executeCommand<vscode.Location[]>('vscode.executeReferenceProvider', exp.uri, position);
+    // The importer's own `body` (in model Mine) is another member and is not listed.
+    assert.deepEqual(refs.map((r) => [file(r.uri), r.range.start.line]), [
+      ['blocks.npas', 8],
+      ['experiments.npas', 3],
+    ]);
+    const edit = await vscode.commands.executeCommand<vscode.WorkspaceEdit>('vscode.executeDocumentRenameProvider', exp.uri, position, 'layers');
+    assert.deepEqual(edit.entries().map(([uri, edits]) => [file(uri), edits.map((e) => [e.range.start.line, e.newText])]).sort(), [
+      ['blocks.npas', [[8, 'layers']]],
+      ['experiments.npas', [[3, 'layers']]],
+    ]);
   });
 });

@@ -162,3 +162,20 @@ test('rename across files: an imported block renamed from its use, in the librar
   );
   assert.match(String(clash), /exp\.npas declares 'Mine' already, at line 5/);
 });
+
+test("members across files: a sharing path in the importer's variant names the library model's member — references, prepareRename and rename reach both files; the importer's own body stays", async () => {
+  const path = at(EXP, 'share body', 'share '.length + 1);
+  const refs = await s.client.sendRequest<Location[]>('textDocument/references', { textDocument: { uri: expUri }, position: path, context: { includeDeclaration: true } });
+  assert.deepEqual(
+    refs.map((r) => [r.uri === libUri ? 'lib' : r.uri === expUri ? 'exp' : r.uri, r.range.start.line, r.range.start.character]),
+    [
+      ['lib', 6, 2],
+      ['exp', 2, 8],
+    ],
+  );
+  const prepared = await s.client.sendRequest<{ range: { start: unknown }; placeholder: string }>('textDocument/prepareRename', { textDocument: { uri: expUri }, position: path });
+  assert.deepEqual([prepared.range.start, prepared.placeholder], [at(EXP, 'share body', 'share '.length), 'body']);
+  const edit = await s.client.sendRequest<WorkspaceEdit>('textDocument/rename', { textDocument: { uri: expUri }, position: path, newName: 'layers' });
+  assert.equal(applyEdits(LIB, edit.changes![libUri]!), LIB.replace('body = Pair * 4', 'layers = Pair * 4'));
+  assert.equal(applyEdits(EXP, edit.changes![expUri]!), EXP.replace('share body: all', 'share layers: all'));
+});

@@ -257,8 +257,12 @@ function membersOfBlocks(blocks: readonly BlockDeclaration[], file: SourceFile):
   return out;
 }
 
-/** The blocks a binding's value instantiates (`Decoder * 18`, `Dense + MoE * 26`, `[Decoder(…) for …]`). */
-export function blocksOf(def: NameDefinition, file: SourceFile, depth: number): BlockDeclaration[] {
+/**
+ * The blocks a binding's value instantiates (`Decoder * 18`, `Dense + MoE * 26`, `[Decoder(…) for …]`).
+ * `unresolved` hears each name on the way that the file does not declare (an imported block,
+ * a member of an imported base model: program-members.ts follows those), with the binding whose value names it.
+ */
+export function blocksOf(def: NameDefinition, file: SourceFile, depth: number, unresolved?: (name: string, binding: NameDefinition) => void): BlockDeclaration[] {
   if (depth > 16) return [];
   if (def.kind === 'block') return [def.block];
   if (def.kind !== 'binding') return [];
@@ -268,7 +272,11 @@ export function blocksOf(def: NameDefinition, file: SourceFile, depth: number): 
     switch (e.kind) {
       case 'Name': {
         const d = lookup(scope, e.name.text);
-        if (d && d !== def) for (const b of blocksOf(d, file, depth + 1)) if (!out.includes(b)) out.push(b);
+        if (!d) {
+          unresolved?.(e.name.text, def);
+          return;
+        }
+        if (d !== def) for (const b of blocksOf(d, file, depth + 1, unresolved)) if (!out.includes(b)) out.push(b);
         return;
       }
       case 'Call':

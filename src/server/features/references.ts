@@ -2,14 +2,15 @@
 // cursor (declarations are writes, uses reads). A top-level name — a constant, block, model or
 // variant — is followed across imports: its declaration in the file that declares it and its
 // uses in every file of the program that imports it (program-files.ts says which files those
-// are); highlights stay in the requested document.
+// are); so is a member or parameter that other files name (a variant's override, a sharing
+// path, a named argument). Highlights stay in the requested document.
 
 import { DocumentHighlightKind, type DocumentHighlight, type Location } from 'vscode-languageserver/node';
 import { occurrencesAt, occurrencesInFile, programSymbolAt, type Occurrence } from '../../core/index.js';
 import { toRange } from '../convert.js';
 import { offsetOf, openDocument, type ServerContext } from '../context.js';
 import { guard } from '../guard.js';
-import { documentOf, programFiles } from '../program-files.js';
+import { documentOf, programFiles, programLookup } from '../program-files.js';
 
 export function registerReferences(ctx: ServerContext): void {
   ctx.connection.onReferences(
@@ -20,13 +21,14 @@ export function registerReferences(ctx: ServerContext): void {
       const offset = offsetOf(doc, params.position);
       const includeDeclaration = params.context?.includeDeclaration !== false;
       const keep = (o: Occurrence): boolean => includeDeclaration || !o.declaring;
-      const symbol = programSymbolAt({ source: doc.uri, compilation: analyzed.compilation }, offset);
+      const lookup = programLookup(ctx);
+      const symbol = programSymbolAt({ source: doc.uri, compilation: analyzed.compilation }, offset, lookup);
       if (symbol) {
         // The declaring file first, then the importers.
         const files = programFiles(ctx, symbol.name).sort((a, b) => Number(b.source === symbol.source) - Number(a.source === symbol.source));
         return files.flatMap((file) => {
           const target = documentOf(ctx, file);
-          return occurrencesInFile(file, symbol)
+          return occurrencesInFile(file, symbol, lookup)
             .filter(keep)
             .map((o) => ({ uri: file.source, range: toRange(target, o.range) }));
         });
@@ -43,9 +45,10 @@ export function registerReferences(ctx: ServerContext): void {
       const { doc, analyzed } = found;
       const offset = offsetOf(doc, params.position);
       const file = { source: doc.uri, compilation: analyzed.compilation };
-      const symbol = programSymbolAt(file, offset);
-      // An imported name: its uses in this document (the declaration is in another file).
-      const occurrences = symbol && symbol.source !== doc.uri ? occurrencesInFile(file, symbol) : occurrencesAt(analyzed.analysis.file, offset)?.occurrences;
+      const lookup = programLookup(ctx);
+      const symbol = programSymbolAt(file, offset, lookup);
+      // A name declared in another file: its uses in this document.
+      const occurrences = symbol && symbol.source !== doc.uri ? occurrencesInFile(file, symbol, lookup) : occurrencesAt(analyzed.analysis.file, offset)?.occurrences;
       return (occurrences ?? []).map((o) => ({ range: toRange(doc, o.range), kind: o.declaring ? DocumentHighlightKind.Write : DocumentHighlightKind.Read }));
     }),
   );

@@ -78,7 +78,7 @@ function cursorIn(files: ProgramFile[], source: string, needle: string, delta: n
 
 const lineOf = (text: string, offset: number): string => text.slice(text.lastIndexOf('\n', offset - 1) + 1, text.indexOf('\n', offset)).trim();
 
-const REFERENCES: readonly { name: string; at: [string, string, number, number?]; expected: Readonly<Record<string, readonly string[]>> | undefined }[] = [
+const REFERENCES: readonly { name: string; at: [string, string, number, number?]; expected: Readonly<Record<string, readonly string[]>> }[] = [
   {
     name: 'a block, from its declaration: its stack in the library, uses in importers direct, selective and transitive',
     at: ['/w/lib.npas', 'block Pair', 7],
@@ -123,7 +123,7 @@ const REFERENCES: readonly { name: string; at: [string, string, number, number?]
     at: ['/w/exp.npas', 'variant Shared', 9],
     expected: { '/w/exp.npas': ['variant Shared of Base {'], '/w/far.npas': ['variant Far of Shared {'] },
   },
-  { name: 'a member is not a top-level name: no answer across files', at: ['/w/lib.npas', 'body = Pair', 1], expected: undefined },
+  { name: "a model's member: a sharing path in an importer's variant of the model", at: ['/w/lib.npas', 'body = Pair', 1], expected: { '/w/lib.npas': ['body = Pair * 4'], '/w/exp.npas': ['share body: all'] } },
   { name: "an importer's own constant shadowing the library's is its own", at: ['/w/sel.npas', 'Linear(d', 8], expected: { '/w/sel.npas': ['d = 32', 'proj = Linear(d, d)', 'proj = Linear(d, d)'] } },
 ];
 
@@ -132,11 +132,6 @@ for (const c of REFERENCES) {
     const files = program(FILES);
     const { file, offset } = cursorIn(files, ...c.at);
     const found = programOccurrencesAt(files, file, offset);
-    if (c.expected === undefined) {
-      // Not a top-level name: the file's own occurrences (occurrences.ts) answer it.
-      assert.equal(found, undefined);
-      return;
-    }
     assert.ok(found);
     const actual = Object.fromEntries(found.files.map((f) => [f.source, f.occurrences.map((o) => lineOf(FILES[f.source]!, o.range.start))]));
     assert.deepEqual(actual, c.expected);
@@ -207,6 +202,163 @@ for (const c of RENAMES) {
     // A rename changes no meaning: no new error anywhere, every model's stored count the same.
     const before = measured(FILES);
     const after = measured(renamed);
+    assert.deepEqual(after.errors, before.errors);
+    assert.deepEqual(Object.values(after.stored), Object.values(before.stored));
+  });
+}
+
+// Members and parameters across files: a library's model with a parameter, a block with a
+// parameter and members, and a variant of the model in the library itself.
+const MLIB = `d = 64
+block Decoder(heads = 4) {
+  attn = Attention(d, heads)
+  mlp = MLP(d, 4 * d)
+}
+model Base(L = 4) {
+  body = Decoder * L
+  head = Linear(d, 10)
+}
+variant Deep of Base {
+  L = 8
+}
+`;
+// Variants of the library's model and variant (overrides, sharing paths into its members), a
+// model setting the block's parameter by name and sharing a path through the imported block.
+const MEXP = `import "lib.npas"
+layers = 6
+variant Wide of Base {
+  L = layers
+  share body.attn: all
+}
+model Mine {
+  body = Decoder(heads: 8) * 2
+  share body.mlp: all
+}
+variant Deeper of Deep {
+  L = 12
+  share body: cycle(2)
+}
+`;
+// A variant of the experiments file's variant: the library's parameter two files away.
+const MFAR = `import "exp.npas"
+variant Far of Wide {
+  L = 2
+}
+`;
+// Its own names spelt like the library's members: never occurrences of them.
+const MOWN = `import "lib.npas"
+model Own(L = 3) {
+  body = Decoder * L
+  attn = Linear(d, d)
+  share body: all
+}
+`;
+const MEMBER_FILES: Files = { '/m/lib.npas': MLIB, '/m/exp.npas': MEXP, '/m/far.npas': MFAR, '/m/own.npas': MOWN };
+
+const MEMBER_REFERENCES: readonly { name: string; at: [string, string, number, number?]; expected: Readonly<Record<string, readonly string[]>> }[] = [
+  {
+    name: "a model's parameter, from its declaration: the overrides of variants in the library, an importer and a file two imports away",
+    at: ['/m/lib.npas', 'L = 4', 0],
+    expected: { '/m/lib.npas': ['model Base(L = 4) {', 'body = Decoder * L', 'L = 8'], '/m/exp.npas': ['L = layers', 'L = 12'], '/m/far.npas': ['L = 2'] },
+  },
+  {
+    name: 'the same parameter, from an override two files away',
+    at: ['/m/far.npas', 'L = 2', 0],
+    expected: { '/m/lib.npas': ['model Base(L = 4) {', 'body = Decoder * L', 'L = 8'], '/m/exp.npas': ['L = layers', 'L = 12'], '/m/far.npas': ['L = 2'] },
+  },
+  {
+    name: "a block's member: a sharing path through the imported model's stack",
+    at: ['/m/lib.npas', 'attn =', 0],
+    expected: { '/m/lib.npas': ['attn = Attention(d, heads)'], '/m/exp.npas': ['share body.attn: all'] },
+  },
+  {
+    name: "a block's parameter, from the named argument that sets it in an importer",
+    at: ['/m/exp.npas', 'heads: 8', 1],
+    expected: { '/m/lib.npas': ['block Decoder(heads = 4) {', 'attn = Attention(d, heads)'], '/m/exp.npas': ['body = Decoder(heads: 8) * 2'] },
+  },
+  {
+    name: "a model's member, from a sharing path in a variant of a variant: the importer's own body is its own",
+    at: ['/m/exp.npas', 'share body: cycle', 'share '.length + 1],
+    expected: { '/m/lib.npas': ['body = Decoder * L'], '/m/exp.npas': ['share body.attn: all', 'share body: cycle(2)'] },
+  },
+  {
+    name: "a block's member through an importer's own stack of the imported block",
+    at: ['/m/exp.npas', 'body.mlp', 'body.'.length + 1],
+    expected: { '/m/lib.npas': ['mlp = MLP(d, 4 * d)'], '/m/exp.npas': ['share body.mlp: all'] },
+  },
+];
+
+for (const c of MEMBER_REFERENCES) {
+  test(`references across files: ${c.name}`, () => {
+    const files = program(MEMBER_FILES);
+    const { file, offset } = cursorIn(files, ...c.at);
+    const found = programOccurrencesAt(files, file, offset);
+    assert.ok(found);
+    assert.equal(found.symbol.scope, 'member');
+    const actual = Object.fromEntries(found.files.map((f) => [f.source, f.occurrences.map((o) => lineOf(MEMBER_FILES[f.source]!, o.range.start))]));
+    assert.deepEqual(actual, c.expected);
+    for (const f of found.files) for (const o of f.occurrences) assert.equal(MEMBER_FILES[f.source]!.slice(o.range.start, o.range.end), found.symbol.name);
+  });
+}
+
+test('references across files: a member without the program (no lookup) is not a program symbol', () => {
+  const files = program(MEMBER_FILES);
+  const { file, offset } = cursorIn(files, '/m/lib.npas', 'attn =', 0);
+  assert.equal(programSymbolAt(file, offset), undefined);
+});
+
+const MEMBER_RENAMES: readonly { name: string; at: [string, string, number, number?]; to: string; changed?: Readonly<Record<string, readonly string[]>>; refused?: RegExp }[] = [
+  {
+    name: "a model's parameter from an importer's override: the declaration, its use and every override in three files",
+    at: ['/m/exp.npas', 'L = layers', 0],
+    to: 'depth',
+    changed: { '/m/lib.npas': ['model Base(depth = 4) {', 'body = Decoder * depth', 'depth = 8'], '/m/exp.npas': ['depth = layers', 'depth = 12'], '/m/far.npas': ['depth = 2'] },
+  },
+  {
+    name: "a block's member and the importer's path through it",
+    at: ['/m/lib.npas', 'attn =', 0],
+    to: 'mixer',
+    changed: { '/m/lib.npas': ['mixer = Attention(d, heads)'], '/m/exp.npas': ['share body.mixer: all'] },
+  },
+  {
+    name: "a block's parameter from the importer's named argument",
+    at: ['/m/exp.npas', 'heads: 8', 0],
+    to: 'h',
+    changed: { '/m/lib.npas': ['block Decoder(h = 4) {', 'attn = Attention(d, h)'], '/m/exp.npas': ['body = Decoder(h: 8) * 2'] },
+  },
+  { name: 'refused: the declaring model has a member of the new name (the single-file check)', at: ['/m/lib.npas', 'body =', 0], to: 'head', refused: /declares 'head' already/ },
+  {
+    name: "refused: an importer's override would capture the importer's constant its value names",
+    at: ['/m/lib.npas', 'L = 4', 0],
+    to: 'layers',
+    refused: /in exp\.npas at line 4, column 7 the name would then refer to something else/,
+  },
+];
+
+for (const c of MEMBER_RENAMES) {
+  test(`rename across files: ${c.name}`, () => {
+    const files = program(MEMBER_FILES);
+    const { file, offset } = cursorIn(files, ...c.at);
+    const symbol = programSymbolAt(file, offset, (s) => files.find((f) => f.source === s));
+    assert.ok(symbol);
+    const result = programRenameEdits(files, symbol, c.to);
+    if (c.refused) {
+      assert.equal(result.ok, false);
+      if (!result.ok) assert.match(result.message, c.refused);
+      return;
+    }
+    assert.ok(result.ok, result.ok ? '' : result.message);
+    const renamed: Record<string, string> = { ...MEMBER_FILES };
+    for (const e of result.edits) renamed[e.source] = applyEdits(MEMBER_FILES[e.source]!, e.edits);
+    const changed = Object.fromEntries(
+      Object.keys(MEMBER_FILES)
+        .map((source) => [source, renamed[source]!.split('\n').filter((line, i) => line !== MEMBER_FILES[source]!.split('\n')[i]).map((l) => l.trim())] as const)
+        .filter(([, lines]) => lines.length > 0),
+    );
+    assert.deepEqual(changed, c.changed);
+    const before = measured(MEMBER_FILES);
+    const after = measured(renamed);
+    assert.deepEqual(after.errors, []);
     assert.deepEqual(after.errors, before.errors);
     assert.deepEqual(Object.values(after.stored), Object.values(before.stored));
   });
