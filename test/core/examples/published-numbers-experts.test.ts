@@ -152,3 +152,57 @@ test('RMoE: one GRU cell for the model, a projection in and a scorer out per lay
   // The router changes which experts run, not how many: the same KV cache and expert reads.
   assert.equal(rmoe.kvCacheBytes, plain.kvCacheBytes);
 });
+
+// ---------------------------------------------------------------------------------------------
+// Chain-of-Experts (examples/chain-of-experts.npas): the released CoE-DeepSeek-V2-Tiny config —
+// hidden 1024, 4 layers, MLA with 8 heads and no query compression (q [8·192, 1024], kv_a
+// [512 + 64, 1024], kv_a_norm 512, kv_b [8·(128 + 128), 512], o [1024, 8·128]), routed experts of
+// 704 (gate, up, down: 3·1024·704 each) and one shared of 704, one router [E, 1024] per iteration,
+// two RMSNorms per layer and a final one, vocabulary 102,400 untied. runs/run.sh counts the shared
+// expert in N and K (N_SHARED_EXPERTS=1): "64ept-8tpk" is 63 routed, 7 per token.
+
+function coe(routed: number, perToken: number, iterations: number): { stored: bigint; nonEmbedding: bigint; active: bigint } {
+  const d = 1024n;
+  const mla = d * (8n * 192n) + d * (512n + 64n) + 512n + 512n * (8n * 256n) + 8n * 128n * d;
+  const expert = 3n * d * 704n;
+  const routers = B(iterations) * B(routed) * d;
+  const layer = 2n * d + mla + routers + B(routed) * expert + expert;
+  const nonEmbedding = 4n * layer + d;
+  const tables = 2n * 102_400n * d;
+  // Active: every router, and per iteration K routed experts and the shared one.
+  const activeLayer = 2n * d + mla + routers + B(iterations) * (B(perToken) + 1n) * expert;
+  return { stored: nonEmbedding + tables, nonEmbedding, active: 4n * activeLayer + d + tables };
+}
+
+test('Chain-of-Experts: "544MB total parameters (excluding Embedding)" of the released configuration', () => {
+  const models = reports('chain-of-experts.npas');
+  const moe = named(models, 'MoE_8_64');
+  const expected = coe(63, 7, 1);
+  assert.equal(expected.nonEmbedding, 570_956_800n);
+  // The README's "MB" are 2^20 parameters: 570,956,800 / 2^20 = 544.5.
+  assert.equal(expected.nonEmbedding >> 20n, 544n);
+  assert.equal(moe.params.stored, expected.stored);
+  assert.equal(moe.params.active, expected.active);
+});
+
+test('Chain-of-Experts: CoE-2(4/64) and CoE-2(8/64) at MoE(8/64)\'s and MoE(16/64)\'s memory and compute; CoE-2(4/48) 17.7% smaller', () => {
+  const models = reports('chain-of-experts.npas');
+  for (const [name, routed, perToken, iterations] of [['CoE_2_4_64', 63, 3, 2], ['CoE_2_4_48', 47, 3, 2], ['CoE_2_8_64', 63, 7, 2], ['MoE_16_64', 63, 15, 1]] as const) {
+    const m = named(models, name);
+    const expected = coe(routed, perToken, iterations);
+    assert.equal(m.params.stored, expected.stored, name);
+    assert.equal(m.params.active, expected.active, name);
+  }
+  // "similar compute and memory budget": the same stored experts and 8 expert runs per token;
+  // the second router per layer is all CoE-2(4/64) adds.
+  const moe = named(models, 'MoE_8_64');
+  assert.equal(named(models, 'CoE_2_4_64').params.stored - moe.params.stored, 4n * 63n * 1024n);
+  assert.equal(named(models, 'CoE_2_4_64').params.active - moe.params.active, 4n * 63n * 1024n);
+  // "Memory and Compute requirements are consistent": 2·(7 + 1) = 15 + 1 expert runs.
+  assert.equal(named(models, 'CoE_2_8_64').params.active - named(models, 'MoE_16_64').params.active, 4n * 63n * 1024n);
+  // "memory requirements reduced by 18%" (README; the headline's 17.6% is measured GPU memory):
+  // the stored parameters fall by 17.7% (1,771 ten-thousandths, rounded down).
+  const small = named(models, 'CoE_2_4_48').params.stored;
+  const reduction = ((moe.params.stored - small) * 10_000n) / moe.params.stored;
+  assert.equal(reduction, 1_771n);
+});
