@@ -10,7 +10,18 @@
 //   vblora     A and Bᵀ mixed from a vector bank (kernels/generated/vector-bank.ts).
 //   mos        A and Bᵀ concatenated from shard pools (kernels/generated/shards.ts).
 //   delta      ΔW [d_out, d_in] per target (TAPS), per task [tasks, d_out, d_in] with task 0's run.
-// Polytropon inventories and sparse masks (FISH) are refused: their positions are no parameter, and a graph would need them.
+//   poly       Polytropon / Multi-Head Routing as PEFT's PolyLayer: the inventory poly_a
+//              [splits, skills, d_in/splits, r] and poly_b [splits, skills, r, d_out/splits] per
+//              target, the router's logits [tasks, splits·skills]; task 0's weights
+//              w = σ(logits) normalised over the skills (PolyRouter at inference, ε 1e-12) mix
+//              A = Σ w_s·A_s (splits stacked along d_in) and B = Σ w_s·B_s (along d_out), then
+//              y += (x·A)·B — one rank-r adapter per token, as the engine counts (lora_alpha/r
+//              scaling left out, as for every method here).
+// Sparse masks (FISH, sparse(elements: k)) are merged into the weight before its matmul
+// (sparseMerged): the k stored values replace k entries of W at fixed positions, which are no
+// parameter — entry j of k sits at flat index ⌊j·d_out·d_in / k⌋ of W [d_out, d_in] (spread over
+// the weight; the real mask is whatever Fisher information picked) — so the graph runs the same
+// dense matmul the engine counts, and ONNX Runtime folds the scatter once at session creation.
 
 import { ExportError, adapterModifiersFor, pathText, type PathStep } from '../engine-bridge.js';
 import { generationState, source, tally } from '../generated/state.js';
@@ -27,9 +38,8 @@ export function withAdapters(ctx: EmitContext, steps: readonly PathStep[], name:
   for (const [i, m] of adapterModifiersFor(ctx.model, steps, name).entries()) {
     if (m.effect.kind !== 'adapter') continue;
     const method = m.effect.method;
-    if (method.kind === 'poly') throw new ExportError(`${where}: Polytropon inventories (poly(…)) are not supported by the ONNX exporter yet`);
     if (method.kind === 'hyper') throw new ExportError(`${where}: hypernetwork-generated adapters (hyper(…)) are not supported by the ONNX exporter yet`);
-    if (method.kind === 'sparse') throw new ExportError(`${where}: sparse masks (sparse(elements: …)) are not supported by the ONNX exporter yet`);
+    if (method.kind === 'sparse') continue; // merged into the weight: sparseMerged
     const tasks = m.effect.tasks;
     if (method.kind === 'delta') {
       // Merged or not, the graph adds x·ΔWᵀ to y: the same function, with ΔW as its own initializer.
@@ -44,7 +54,7 @@ export function withAdapters(ctx: EmitContext, steps: readonly PathStep[], name:
     const r = method.rank;
     const statement = `${method.kind}@${m.range.start}`;
     const key = `${where}.${method.kind === 'lora' ? 'lora' : method.kind}${i === 0 ? '' : i}`;
-    if (tasks > 1 && method.kind !== 'lora') throw new ExportError(`${where}: per-task ${method.kind} adapters (tasks: ${tasks}) are not supported by the ONNX exporter; per-task lora is`);
+    if (tasks > 1 && method.kind !== 'lora' && method.kind !== 'poly') throw new ExportError(`${where}: per-task ${method.kind} adapters (tasks: ${tasks}) are not supported by the ONNX exporter; per-task lora and poly are`);
     let delta: string;
     switch (method.kind) {
       case 'lora': {
@@ -87,6 +97,11 @@ export function withAdapters(ctx: EmitContext, steps: readonly PathStep[], name:
         delta = g.op('MatMul', [g.op('Gemm', [x, f.a], T, { hint: `${name}_vb_a` }), f.bT], undefined, { hint: `${name}_vblora` });
         break;
       }
+      case 'poly': {
+        const f = polyFactors(ctx, key, { rank: r, skills: method.skills, splits: method.splits, tasks }, dIn, dOut);
+        delta = g.op('MatMul', [g.op('MatMul', [x, f.a], undefined, { hint: `${name}_poly_a` }), f.b], undefined, { hint: `${name}_poly` });
+        break;
+      }
       case 'mos': {
         const f = shardFactors(ctx, where, { statement: m.range.start, rank: r, shards: method.shards, pool: method.pool, privateShards: method.privateShards }, key, dIn, dOut);
         delta = g.op('MatMul', [g.op('Gemm', [x, f.a], T, { hint: `${name}_mos_a` }), f.bT], undefined, { hint: `${name}_mos` });
@@ -96,4 +111,60 @@ export function withAdapters(ctx: EmitContext, steps: readonly PathStep[], name:
     y = g.op('Add', [y, delta]);
   }
   return y;
+}
+
+/**
+ * Task 0's Polytropon adapter of one target: A [d_in, r] and B [r, d_out] mixed from the target's
+ * inventory by σ(logits) normalised over the skills (PEFT's PolyRouter at inference, PolyLayer's
+ * einsums and reshapes).
+ */
+function polyFactors(ctx: EmitContext, key: string, p: { rank: number; skills: number; splits: number; tasks: number }, dIn: number, dOut: number): { a: string; b: string } {
+  const g = ctx.g;
+  const { rank: r, skills: m, splits: h, tasks } = p;
+  if (dIn % h !== 0 || dOut % h !== 0) throw new ExportError(`${key}: poly splits ${h} must divide d_in ${dIn} and d_out ${dOut}`);
+  const invA = g.weight(`${key}_a`, [h, m, dIn / h, r], Math.sqrt(3 / dIn));
+  const invB = g.weight(`${key}_b`, [h, m, r, dOut / h], 0.01);
+  const logits = g.weight(`${key}_logits`, [tasks, h * m], 1);
+  const first = g.op('Gather', [source(ctx, logits.name), g.ints([0], true)], { axis: { kind: 'int', value: 0 } }, { hint: 'poly_task0' }); // [h·m]
+  const sig = g.op('Reshape', [g.op('Sigmoid', [first]), g.ints([h, 1, m])], undefined, { hint: 'poly_sigmoid' });
+  const total = g.op('Add', [g.op('ReduceSum', [sig, g.ints([-1])], { keepdims: { kind: 'int', value: 1 } }), g.float(1e-12)]);
+  const w = g.op('Div', [sig, total], undefined, { hint: 'poly_weights' }); // [h, 1, m]
+  const mix = (inv: string, width: number) => g.op('MatMul', [w, g.op('Reshape', [source(ctx, inv), g.ints([h, m, width])])]); // [h, 1, width]
+  // A: [h, (d_in/h)·r] → [d_in, r], the splits stacked along d_in.
+  const a = g.op('Reshape', [mix(invA.name, (dIn / h) * r), g.ints([dIn, r])], undefined, { hint: 'poly_A' });
+  // B: [h, r·(d_out/h)] → [h, r, d_out/h] → [r, h, d_out/h] → [r, d_out], the splits along d_out.
+  const bSplits = g.op('Reshape', [mix(invB.name, r * (dOut / h)), g.ints([h, r, dOut / h])]);
+  const b = g.op('Reshape', [g.op('Transpose', [bSplits], { perm: { kind: 'ints', value: [1, 0, 2] } }), g.ints([r, dOut])], undefined, { hint: 'poly_B' });
+  tally(ctx, BigInt(m) * BigInt(dIn) * BigInt(r));
+  tally(ctx, BigInt(m) * BigInt(dOut) * BigInt(r));
+  return { a, b };
+}
+
+/**
+ * The weight a projection multiplies by: `weight` (its store's tensor, [d_out, d_in], or
+ * [d_in, d_out] when `transposed`) with the entries of every sparse mask on it replaced by the
+ * mask's k stored values (task 0's of [tasks, k] per task) — FISH's masked fine-tuning, merged.
+ */
+export function sparseMerged(ctx: EmitContext, steps: readonly PathStep[], name: string, weight: string, dOut: number, dIn: number, transposed: boolean): string {
+  const g = ctx.g;
+  const where = `${pathText(steps)}.${name}`;
+  let w = weight;
+  for (const [i, m] of adapterModifiersFor(ctx.model, steps, name).entries()) {
+    if (m.effect.kind !== 'adapter' || m.effect.method.kind !== 'sparse') continue;
+    const k = m.effect.method.elements;
+    const tasks = m.effect.tasks;
+    const key = `${where}.sparse${i === 0 ? '' : i}`;
+    const values = tasks > 1 ? g.weight(key, [tasks, k], 0.02) : g.weight(key, [k], 0.02);
+    const taskValues = tasks > 1 ? g.op('Gather', [source(ctx, values.name), g.ints([0], true)], { axis: { kind: 'int', value: 0 } }, { hint: `${name}_sparse_task0` }) : source(ctx, values.name);
+    const positions: number[] = [];
+    for (let j = 0; j < k; j++) {
+      const flat = Math.floor((j * dOut * dIn) / k);
+      const [o, c] = [Math.floor(flat / dIn), flat % dIn];
+      positions.push(...(transposed ? [c, o] : [o, c]));
+    }
+    const indices = g.op('Reshape', [g.ints(positions), g.ints([k, 2])], undefined, { hint: `${name}_sparse_at` });
+    w = g.op('ScatterND', [w === weight ? source(ctx, w) : w, indices, taskValues], undefined, { hint: `${name}_sparse` });
+    tally(ctx, 0n);
+  }
+  return w;
 }

@@ -3,7 +3,7 @@
 // or a generated tensor (hash, bank, dict: kernels/generated), read the same way.
 
 import type { LayerNode, PathStep } from '../engine-bridge.js';
-import { withAdapters } from './adapters.js';
+import { sparseMerged, withAdapters } from './adapters.js';
 import { storeFor, weightNamed, type EmitContext, type TieTarget } from './context.js';
 
 /** y = x · Wᵀ (+ b) for a [d_out, d_in] weight (or its transposed tie). */
@@ -12,7 +12,8 @@ export function projection(ctx: EmitContext, node: LayerNode, steps: readonly Pa
   const [dOut, dIn] = w.shape as [number, number];
   const stored = storeFor(ctx, node, steps, w, tie);
   const transB = stored.shape[0] === dOut && stored.shape[1] === dIn ? 1 : 0;
-  const inputs = [x, stored.name];
+  // FISH's sparse masks are merged into the weight (adapters.ts, sparseMerged).
+  const inputs = [x, sparseMerged(ctx, steps, name, stored.name, dOut, dIn, transB === 0)];
   const b = biasName ? weightNamed(node, biasName) : undefined;
   if (b) inputs.push(storeFor(ctx, node, steps, b, undefined).name);
   const y = ctx.g.op('Gemm', inputs, { transB: { kind: 'int', value: transB } }, { hint: name });

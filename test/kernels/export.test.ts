@@ -336,10 +336,11 @@ test('unsupported schemes and layers are refused by name, not exported wrong', (
   // RMoE's recurrent router: the state between layers' routers is not a stream the data flow carries.
   const rmoe = `model R { e = Embedding(10, 16)\n m = MoE(16, 8, 4, 2, router_rnn: 4) }`;
   assert.throws(() => exportModel(rmoe, 'R'), (e: unknown) => e instanceof ExportError && /^m: a layer-wise recurrent router \(router_rnn: …\) is not supported/.test(e.message));
-  // FISH masks: the positions of the k entries are not parameters, and no graph is built for them yet.
-  const fish = `${LLAMA}\nvariant F of TinyLlama { adapt body.attn.q: sparse(elements: 4) }`;
-  assert.throws(() => exportModel(`${LLAMA}\nvariant P of TinyLlama { adapt body.attn.q: poly(rank: 2, skills: 2) }`, 'P'), (e: unknown) => e instanceof ExportError && /Polytropon inventories \(poly\(…\)\) are not supported/.test(e.message));
-  assert.throws(() => exportModel(fish, 'F'), (e: unknown) => e instanceof ExportError && /sparse masks \(sparse\(elements: …\)\) are not supported/.test(e.message));
+  // FISH masks and Polytropon inventories export (test/kernels/poly-sparse-adapters.test.ts).
+  for (const adapter of ['sparse(elements: 4)', 'poly(rank: 2, skills: 2)']) {
+    const r = exportModel(`${LLAMA}\nvariant F of TinyLlama { adapt body.attn.q: ${adapter} }`, 'F');
+    assert.equal(r.initializerElements, r.storedParams, adapter);
+  }
   const cell = `model C { e = Embedding(10, 16)\n c = RecurrentRouter(4) }`;
   assert.throws(() => exportModel(cell, 'C'), (e: unknown) => e instanceof ExportError && /^c: layer kind RecurrentRouter is not supported by the ONNX exporter yet/.test(e.message));
   // The recurrent mixers' decode steps export (mamba, mamba2, gated-deltanet, hybrid-decode tests).
