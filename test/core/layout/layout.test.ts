@@ -84,6 +84,14 @@ describe('sharing structure', () => {
     assert.ok(s.reads.filter((r) => r.store === bank.id).length >= 1);
   });
 
+  it('notes hypernetwork-generated adapters on the members they adapt (HyperFormer++)', () => {
+    const s = sharingStructure(example('hyperformer')).get('HyperFormerPP')!;
+    const adapters = s.notes.filter((n) => n.kind === 'adapter').map((n) => [n.member, n.label]);
+    assert.ok(adapters.length > 0);
+    assert.ok(adapters.every(([, label]) => /^hypernetwork-generated adapter r=24/.test(label!)), JSON.stringify(adapters));
+    assert.deepEqual([...new Set(adapters.map(([member]) => member))], ['encoder', 'decoder']);
+  });
+
   it('notes the statements read after the walk: parallel streams and workers, halting, token smashing', () => {
     const notes = (file: string, model: string) => sharingStructure(example(file)).get(model)!.notes.filter((n) => n.kind === 'parallel' || n.kind === 'halt' || n.kind === 'smash').map((n) => [n.kind, n.member, n.label]);
     // ParScale-P8 merges before lm_head: every member before it runs per stream.
