@@ -1,9 +1,10 @@
 // Which generator, if any, makes a weight: the `hash`, `bank`, `dict` and `factorize` modifiers that reach it,
-// matched as the engine's walk matches them, filtered by the roles the engine applies them to
-// (src/core/analysis/layer-totals.ts). A generated weight is built once per store key (a shared
-// layer reads one generated W) and read like an initializer.
+// matched as the engine's walk matches them, filtered by the core's rule of which weights each
+// generates (generatesWeight, the one the counting reads). A generated weight is built once per
+// store key (a shared layer reads one generated W) and read like an initializer. GENERATORS is
+// the exporter's table of generating modifier kinds: a new kind is one entry there and its builder.
 
-import { factorShape, type Modifier } from '../../src/core/index.js';
+import { generatesWeight, type GeneratingEffect, type Modifier } from '../../src/core/index.js';
 import { ExportError, modifiersFor, pathText, type LoadedModel, type PathStep, type WeightSpec } from '../engine-bridge.js';
 import type { StoredWeight } from '../graph-builder.js';
 import type { EmitContext } from '../layers/context.js';
@@ -15,16 +16,27 @@ import { templateWeight } from './template-bank.js';
 
 /** The generator modifiers that apply to `w` of the layer at `steps` (as the engine applies them). */
 export function generatorsFor(model: LoadedModel, steps: readonly PathStep[], w: WeightSpec): Modifier[] {
-  const matrix = w.role === 'matmul' || w.role === 'conv';
-  return modifiersFor(model, steps, w.name).filter((m) => {
-    const e = m.effect;
-    if (e.kind === 'hash') return matrix;
-    if (e.kind === 'bank') return matrix || (e.fixed && (w.role === 'embedding' || w.role === 'position'));
-    if (e.kind === 'dict') return w.role === 'matmul';
-    if (e.kind === 'factorize') return factorShape(e.method, w) !== undefined;
-    return false;
-  });
+  return modifiersFor(model, steps, w.name).filter((m) => generatesWeight(m.effect, w));
 }
+
+/** Where a generator builds: the weight (`where` names it in errors), the store key it is built under, the expert bank's key for a copy. */
+interface GeneratedSite {
+  readonly where: string;
+  readonly w: WeightSpec;
+  readonly key: string;
+  readonly bank: string | undefined;
+}
+
+/** A generator: builds the weight from the modifier's stored tensors and returns the tensor's name. */
+type Generator<E extends GeneratingEffect> = (ctx: EmitContext, modifier: Modifier, effect: E, site: GeneratedSite) => string;
+
+/** The builder of each generating modifier kind (a kind without one does not type-check). */
+const GENERATORS: { readonly [K in GeneratingEffect['kind']]: Generator<Extract<GeneratingEffect, { kind: K }>> } = {
+  hash: (ctx, m, e, s) => hashedWeight(ctx, s.where, s.w, s.key, { statement: m.range.start, memory: Number(e.memory), scales: e.scales, method: e.method }),
+  bank: (ctx, _m, e, s) => templateWeight(ctx, s.w, s.key, { label: e.label, params: Number(e.params), templates: e.templates, fixed: e.fixed }),
+  dict: (ctx, m, e, s) => dictionaryWeight(ctx, s.w, s.key, { statement: m.range.start, atoms: e.atoms }),
+  factorize: (ctx, _m, e, s) => factorizedWeight(ctx, s.where, s.w, s.key, { method: e.method, label: e.label }, s.bank),
+};
 
 /**
  * The generated tensor for weight `w` (of the layer at `steps`, the store's owner) read through
@@ -63,23 +75,8 @@ function generate(ctx: EmitContext, steps: readonly PathStep[], w: WeightSpec, k
   const hit = cached(ctx, key);
   if (hit) return hit;
   const m = gens[0]!;
-  const e = m.effect;
-  let name: string;
-  switch (e.kind) {
-    case 'hash':
-      name = hashedWeight(ctx, where, w, key, { statement: m.range.start, memory: Number(e.memory), scales: e.scales, method: e.method });
-      break;
-    case 'bank':
-      name = templateWeight(ctx, w, key, { label: e.label, params: Number(e.params), templates: e.templates, fixed: e.fixed });
-      break;
-    case 'dict':
-      name = dictionaryWeight(ctx, w, key, { statement: m.range.start, atoms: e.atoms });
-      break;
-    case 'factorize':
-      name = factorizedWeight(ctx, where, w, key, { method: e.method, label: e.label }, bank);
-      break;
-    default:
-      throw new Error(`not a generator: ${e.kind}`);
-  }
-  return remember(ctx, key, { name, shape: w.shape });
+  const e = m.effect as GeneratingEffect;
+  // The table's entry for e's kind takes e (each entry is typed by its kind).
+  const build = GENERATORS[e.kind] as Generator<GeneratingEffect>;
+  return remember(ctx, key, { name: build(ctx, m, e, { where, w, key, bank }), shape: w.shape });
 }

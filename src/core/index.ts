@@ -74,6 +74,7 @@ export { adapterModifiersFor, keepsBorrowedKvWeights, kvProducerPath, modifiersF
 export * from './plans/index.js';
 export { SCHEMES, WEIGHT_CLASSES, findScheme, formatScaling, type Scheme, type SchemeName, type WeightClass } from './parameterization/schemes.js';
 export { PARAM_ARGS, type Parameterization } from './parameterization/resolve-parameterization.js';
+export { generatesWeight, type GeneratingEffect } from './sharing/generated-weights.js';
 export { balancedModes, describeFactorMethod, factorExecution, factorsCheaperBelowTokens, factorLayout, factorShape, factorStorage, fedparaRank, type CentralSharing, type FactorExecution, type FactorLayout, type FactorMethod, type FactorTarget, type FactorTensor } from './sharing/factorization.js';
 export type { FactorizedWeightRow } from './sharing/factorized-weights.js';
 export { transferTable, type BaseOverrides, type Factor, type TransferRow, type TransferTable } from './parameterization/transfer.js';

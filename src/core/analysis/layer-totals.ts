@@ -8,6 +8,7 @@ import type { WeightSpec } from '../layers/layer-kind.js';
 import * as Q from '../numbers/rational.js';
 import type { AdapterMethod, Modifier } from '../sharing/declarations.js';
 import { factorExecution, factorLayout, factorShape, factorStorage } from '../sharing/factorization.js';
+import { generatesWeight } from '../sharing/generated-weights.js';
 import type { NodeReport } from './report-types.js';
 import { routedSelection } from '../layers/weight-specs.js';
 import { attentionKey, bankKey, NO_STATE, type AttentionEntry, type BankUse, type Tail, type Totals } from './totals.js';
@@ -257,7 +258,7 @@ export function layerTotals(
     for (const m of all) {
       const e = m.effect;
       if (e.kind === 'tie-all' || (e.kind === 'tie-main' && w === main)) wStored = 0n;
-      else if (e.kind === 'factorize' && factorShape(e.method, w) && !tied) {
+      else if (e.kind === 'factorize' && generatesWeight(e, w) && !tied) {
         // Stored as factors (an MPO's central tensor possibly once model-wide), materialised
         // from them every training step: effective and active stay the dense weight's.
         const shape = factorShape(e.method, w)!;
@@ -284,10 +285,10 @@ export function layerTotals(
           } else generation += result.layout.reconstructMacs * BigInt(w.copies);
         }
       }
-      else if (e.kind === 'hash' && isMatrix) {
+      else if (e.kind === 'hash' && generatesWeight(e, w)) {
         wStored = e.scales ? BigInt(w.copies) : 0n;
         globals.set(`${baseKey}hash@${m.range.start}`, e.memory);
-      } else if (e.kind === 'bank' && (isMatrix || (e.fixed && (w.role === 'embedding' || w.role === 'position')))) {
+      } else if (e.kind === 'bank' && generatesWeight(e, w)) {
         const p = e.params;
         let k = n === 0n ? 1n : p / n;
         if (k < 1n) k = 1n;
@@ -299,7 +300,7 @@ export function layerTotals(
         wStored = k >= 2n ? k * BigInt(w.copies) : 0n;
         generation += k * total;
         globals.set(`${baseKey}bank:${e.label}`, p);
-      } else if (e.kind === 'dict' && w.role === 'matmul') {
+      } else if (e.kind === 'dict' && generatesWeight(e, w)) {
         const s = BigInt(e.atoms);
         wStored = s * BigInt(w.copies);
         generation += s * total;

@@ -4,13 +4,13 @@
 
 import { compile, type Compilation, type CompiledModel } from '../analysis/compilation.js';
 import type { ModelMember, ModuleNode } from '../model/module-tree.js';
-import type { AdapterMethod, PatternStep } from '../sharing/declarations.js';
-import { describeFactorMethod } from '../sharing/factorization.js';
-import { statementExecution } from '../sharing/factorized-weights.js';
+import type { PatternStep } from '../sharing/declarations.js';
+import { SHARING_SCHEMES } from '../schemes/registry.js';
 import * as Q from '../numbers/rational.js';
 import { groupDigits } from '../text/number-format.js';
 import { LAYER_KINDS } from '../layers/registry.js';
 import { layerClassesOf, orderClasses, type LayerClass } from './layer-classes.js';
+import type { Reader, SchemeDrawing } from './scheme-drawing.js';
 import type { KvData, MemberData, MoeData, NoteData, ReadData, RunData, StoreData, StructureData } from './types.js';
 
 /** Stacks longer than this are described per store rather than per instance. */
@@ -92,57 +92,24 @@ function describe(m: CompiledModel, text: string): StructureData {
     }
   }
 
-  // Subtree modifiers: ties and generated stores become store nodes; the rest are notes.
+  // Subtree modifiers, each drawn by the scheme that records its kind (SharingScheme.drawing):
+  // ties and generated stores become store nodes, the rest notes.
+  const drawings = new Map<string, SchemeDrawing>();
+  for (const scheme of SHARING_SCHEMES) for (const kind of scheme.drawing?.effects ?? []) drawings.set(kind, scheme.drawing!);
   for (const mod of sharing.modifiers) {
     const reader = readerOf(mod.pattern);
-    if (!reader) continue;
-    const e = mod.effect;
-    switch (e.kind) {
-      case 'tie-main':
-      case 'tie-all': {
-        // The store is the tie's source, as resolved: one store node however many ties read it.
-        const source = e.source;
-        if (!source) break;
-        const target = source.key;
-        const id = `tie:${target}`;
-        addStore({ id, kind: 'tie', label: `${target} (tied)`, declaration: e.kind === 'tie-main' ? `tied ${target}` : slice(mod.range), range: mod.range });
-        const owner = readerOf(source.pattern);
-        if (owner && !reads.some((r) => r.store === id && r.member === owner.member && r.index === owner.index)) reads.push({ store: id, ...owner });
-        reads.push({ store: id, ...reader });
-        break;
-      }
-      case 'hash':
-      case 'bank':
-      case 'dict': {
-        const id = e.kind === 'bank' ? `bank:${e.label}` : `${e.kind}:${mod.range.start}`;
-        const label =
-          e.kind === 'bank' ? `bank ${e.label}: ${groupDigits(e.params)} params` : e.kind === 'hash' ? `hashed memory: ${groupDigits(e.memory)} params` : `dictionary: ${e.atoms} atoms`;
-        addStore({ id, kind: e.kind, label, declaration: slice(mod.range), range: mod.range });
-        reads.push({ store: id, ...reader });
-        break;
-      }
-      case 'factorize': {
-        // Every reader's weights are its own factors (a note); an MPO central tensor shared across
-        // layers is one store that every instance under the statement reads.
-        // The label says which execution the FLOPs count (factors per token, or W materialised).
-        const execution = statementExecution(e.method, e.targets);
-        const runs = execution === 'factors' ? ', factors applied' : execution === 'dense' ? ', W materialised' : execution === 'mixed' ? ', factors or W per weight' : '';
-        notes.push({ kind: 'factorize', member: reader.member, index: reader.index, label: `${describeFactorMethod(e.method)}${runs}${reader.sub ? ` on ${reader.sub}` : ''}`, range: mod.range });
-        if (e.method.kind === 'mpo' && e.method.central === 'layers') {
-          const id = `factor:${e.label}`;
-          addStore({ id, kind: 'factor', label: 'MPO central tensors', declaration: slice(mod.range), range: mod.range });
-          reads.push({ store: id, ...reader });
-        }
-        break;
-      }
-      case 'adapter':
-        notes.push({ kind: 'adapter', member: reader.member, index: reader.index, label: `${adapterLabel(e.method)}${e.relax ? ' (relax)' : ''}${reader.sub ? ` on ${reader.sub}` : ''}`, range: mod.range });
-        break;
-      case 'freeze':
-      case 'train':
-        notes.push({ kind: e.kind, member: reader.member, index: reader.index, label: e.kind === 'freeze' ? `frozen${reader.sub ? `: ${reader.sub}` : ''}` : `trained${reader.sub ? `: ${reader.sub}` : ''}`, range: mod.range });
-        break;
-    }
+    const drawing = drawings.get(mod.effect.kind);
+    if (!reader || !drawing) continue;
+    drawing.draw(mod, {
+      reader,
+      declaration: slice(mod.range),
+      readerOf,
+      addStore,
+      addRead: (read, once = false) => {
+        if (!once || !reads.some((r) => r.store === read.store && r.member === read.member && r.index === read.index)) reads.push(read);
+      },
+      addNote: (note) => notes.push(note),
+    });
   }
   // Statements read after the walk: parallel streams and token smashing, noted on the members they run.
   const p = m.parallel;
@@ -176,7 +143,7 @@ function headName(key: string): string {
   return key.slice(0, end);
 }
 
-function readerOf(pattern: readonly PatternStep[]): { member: string; index: number | null; sub: string } | undefined {
+function readerOf(pattern: readonly PatternStep[]): Reader | undefined {
   const [head, ...rest] = pattern;
   if (!head || head.kind !== 'name') return undefined;
   let index: number | null = null;
@@ -189,30 +156,6 @@ function readerOf(pattern: readonly PatternStep[]): { member: string; index: num
   }
   return { member: head.name, index, sub };
 }
-
-function adapterLabel(m: AdapterMethod): string {
-  switch (m.kind) {
-    case 'lora':
-      return `LoRA r=${m.rank}`;
-    case 'tied_lora':
-      return `tied LoRA r=${m.rank}`;
-    case 'aslora':
-      return `ASLoRA r=${m.rank}`;
-    case 'vblora':
-      return `VB-LoRA r=${m.rank}`;
-    case 'mos':
-      return `MoS r=${m.rank}`;
-    case 'poly':
-      return `Poly r=${m.rank} ×${m.skills} skills`;
-    case 'delta':
-      return 'full-rank delta';
-    case 'sparse':
-      return `sparse mask k=${m.elements}`;
-    case 'hyper':
-      return `hypernetwork-generated adapter r=${m.bottleneck}`;
-  }
-}
-
 
 function typeOf(node: ModuleNode): string {
   return node.kind === 'layer' ? node.layerKind : node.kind === 'block' ? node.blockName : `stack of ${node.length}`;

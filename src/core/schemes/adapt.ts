@@ -7,6 +7,7 @@
 import type { ModuleNode } from '../model/module-tree.js';
 import type { EvalContext } from '../semantics/evaluator.js';
 import type { Scope } from '../semantics/scope.js';
+import { onSub } from '../layout/scheme-drawing.js';
 import type { AdapterMethod } from '../sharing/declarations.js';
 import type { ResolvedPath } from '../sharing/resolve-path.js';
 import { eachTarget, readMethodCall, type SchemeArg, type SchemeContext, type SchemeMethod, type SharingScheme } from '../sharing/scheme.js';
@@ -115,6 +116,14 @@ export const adaptScheme: SharingScheme = {
       model.addModifier({ pattern: r.pattern, effect: { kind: 'adapter', method: shaped, weights: r.weight ? [r.weight] : targets, relax: false, tasks }, range: s.range });
     }
   },
+  // A note on the instance (adapters of `adapt` and of `share … relax` alike): the method and rank.
+  drawing: {
+    effects: ['adapter'],
+    draw(mod, { reader, addNote }) {
+      if (mod.effect.kind !== 'adapter') return;
+      addNote({ kind: 'adapter', member: reader.member, index: reader.index, label: onSub(`${adapterLabel(mod.effect.method)}${mod.effect.relax ? ' (relax)' : ''}`, reader), range: mod.range });
+    },
+  },
 };
 
 /** The adapter a statement puts on its resolved targets: a hypernetwork sized to them (hyperShape), any other as read. */
@@ -171,6 +180,30 @@ function matmulTargets(node: ModuleNode, weight: string | undefined, targets: re
   };
   visit(node);
   return found;
+}
+
+/** An adapter as the dashboard's note names it. */
+function adapterLabel(m: AdapterMethod): string {
+  switch (m.kind) {
+    case 'lora':
+      return `LoRA r=${m.rank}`;
+    case 'tied_lora':
+      return `tied LoRA r=${m.rank}`;
+    case 'aslora':
+      return `ASLoRA r=${m.rank}`;
+    case 'vblora':
+      return `VB-LoRA r=${m.rank}`;
+    case 'mos':
+      return `MoS r=${m.rank}`;
+    case 'poly':
+      return `Poly r=${m.rank} ×${m.skills} skills`;
+    case 'delta':
+      return 'full-rank delta';
+    case 'sparse':
+      return `sparse mask k=${m.elements}`;
+    case 'hyper':
+      return `hypernetwork-generated adapter r=${m.bottleneck}`;
+  }
 }
 
 /**

@@ -3,6 +3,7 @@
 // to a `bank` modifier; the bank is counted once as a global store.
 
 import * as Q from '../numbers/rational.js';
+import { groupDigits } from '../text/number-format.js';
 import { eachTarget, readMethodCall, type SchemeMethod, type SharingScheme } from '../sharing/scheme.js';
 
 const BANK_METHODS: readonly SchemeMethod[] = [
@@ -40,5 +41,15 @@ export const bankScheme: SharingScheme = {
     const templates = (read.args.get('templates') as number | undefined) ?? 8;
     const fixed = (read.args.get('fixed') as boolean | undefined) ?? false;
     eachTarget(s, scope, model, (r) => model.addModifier({ pattern: r.pattern, effect: { kind: 'bank', label, params: params.num, templates, fixed }, range: s.range }));
+  },
+  // One store node per bank (by its label), read by every instance under its statements.
+  drawing: {
+    effects: ['bank'],
+    draw(mod, ctx) {
+      if (mod.effect.kind !== 'bank') return;
+      const id = `bank:${mod.effect.label}`;
+      ctx.addStore({ id, kind: 'bank', label: `bank ${mod.effect.label}: ${groupDigits(mod.effect.params)} params`, declaration: ctx.declaration, range: mod.range });
+      ctx.addRead({ store: id, ...ctx.reader });
+    },
   },
 };

@@ -21,4 +21,14 @@ export const dictScheme: SharingScheme = {
     const atoms = read.args.get('atoms') as number;
     eachTarget(s, scope, model, (r) => model.addModifier({ pattern: r.pattern, effect: { kind: 'dict', atoms }, range: s.range }));
   },
+  // One store node per statement (its atoms), read by every instance under it.
+  drawing: {
+    effects: ['dict'],
+    draw(mod, ctx) {
+      if (mod.effect.kind !== 'dict') return;
+      const id = `dict:${mod.range.start}`;
+      ctx.addStore({ id, kind: 'dict', label: `dictionary: ${mod.effect.atoms} atoms`, declaration: ctx.declaration, range: mod.range });
+      ctx.addRead({ store: id, ...ctx.reader });
+    },
+  },
 };

@@ -4,6 +4,9 @@
 // argument and target checks in sharing/resolve-factorize.ts.
 
 import { CENTRAL_ARG, FEDPARA_ARGS, TRAIN_ARGS, factorTargets, readFactorMethod } from '../sharing/resolve-factorize.js';
+import { onSub } from '../layout/scheme-drawing.js';
+import { describeFactorMethod } from '../sharing/factorization.js';
+import { statementExecution } from '../sharing/factorized-weights.js';
 import { eachTarget, type SchemeMethod, type SharingScheme } from '../sharing/scheme.js';
 
 const FACTORIZE_METHODS: readonly SchemeMethod[] = [
@@ -29,5 +32,23 @@ export const factorizeScheme: SharingScheme = {
       const targets = factorTargets(method, r, range, ctx);
       if (targets) model.addModifier({ pattern: r.pattern, effect: { kind: 'factorize', method, label, targets }, range: s.range });
     });
+  },
+  // Every reader's weights are its own factors (a note, saying which execution the FLOPs count:
+  // factors per token, or W materialised); an MPO central tensor shared across layers is one
+  // store that every instance under the statement reads.
+  drawing: {
+    effects: ['factorize'],
+    draw(mod, ctx) {
+      const e = mod.effect;
+      if (e.kind !== 'factorize') return;
+      const execution = statementExecution(e.method, e.targets);
+      const runs = execution === 'factors' ? ', factors applied' : execution === 'dense' ? ', W materialised' : execution === 'mixed' ? ', factors or W per weight' : '';
+      ctx.addNote({ kind: 'factorize', member: ctx.reader.member, index: ctx.reader.index, label: onSub(`${describeFactorMethod(e.method)}${runs}`, ctx.reader), range: mod.range });
+      if (e.method.kind === 'mpo' && e.method.central === 'layers') {
+        const id = `factor:${e.label}`;
+        ctx.addStore({ id, kind: 'factor', label: 'MPO central tensors', declaration: ctx.declaration, range: mod.range });
+        ctx.addRead({ store: id, ...ctx.reader });
+      }
+    },
   },
 };

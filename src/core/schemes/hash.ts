@@ -3,6 +3,7 @@
 // `hash` modifier recording its method; the memory is counted once as a global store.
 
 import * as Q from '../numbers/rational.js';
+import { groupDigits } from '../text/number-format.js';
 import { eachTarget, readMethodCall, type SchemeMethod, type SharingScheme } from '../sharing/scheme.js';
 
 const memoryArgs = (doc: string): SchemeMethod['args'] => [
@@ -35,5 +36,15 @@ export const hashScheme: SharingScheme = {
     const method = read.method.name === 'roast' ? 'roast' : 'rps';
     const scales = (read.args.get('scales') as boolean | undefined) ?? false;
     eachTarget(s, scope, model, (r) => model.addModifier({ pattern: r.pattern, effect: { kind: 'hash', method, memory: memory.num, scales }, range: s.range }));
+  },
+  // One store node per statement (its memory), read by every instance under it.
+  drawing: {
+    effects: ['hash'],
+    draw(mod, ctx) {
+      if (mod.effect.kind !== 'hash') return;
+      const id = `hash:${mod.range.start}`;
+      ctx.addStore({ id, kind: 'hash', label: `hashed memory: ${groupDigits(mod.effect.memory)} params`, declaration: ctx.declaration, range: mod.range });
+      ctx.addRead({ store: id, ...ctx.reader });
+    },
   },
 };

@@ -3,7 +3,26 @@
 
 import { resolvePath } from '../sharing/resolve-path.js';
 import { tieSource } from '../sharing/resolve-statements.js';
+import type { SchemeDrawing } from '../layout/scheme-drawing.js';
 import type { SharingScheme } from '../sharing/scheme.js';
+
+/**
+ * A tie (`tie a = b`, and a layer's `tied x`) is drawn as its source's store, one node however
+ * many ties read it, read by the source and by each tied instance.
+ */
+const tieDrawing: SchemeDrawing = {
+  effects: ['tie-main', 'tie-all'],
+  draw(mod, ctx) {
+    const e = mod.effect;
+    if ((e.kind !== 'tie-main' && e.kind !== 'tie-all') || !e.source) return;
+    const target = e.source.key;
+    const id = `tie:${target}`;
+    ctx.addStore({ id, kind: 'tie', label: `${target} (tied)`, declaration: e.kind === 'tie-main' ? `tied ${target}` : ctx.declaration, range: mod.range });
+    const owner = ctx.readerOf(e.source.pattern);
+    if (owner) ctx.addRead({ store: id, ...owner }, true);
+    ctx.addRead({ store: id, ...ctx.reader });
+  },
+};
 
 export const tieScheme: SharingScheme = {
   keyword: 'tie',
@@ -30,4 +49,5 @@ export const tieScheme: SharingScheme = {
     }
     model.addModifier({ pattern: a.pattern, effect: { kind: 'tie-all', targetKey: a.key, source: tieSource(src) }, range: s.range });
   },
+  drawing: tieDrawing,
 };

@@ -10,6 +10,7 @@ import type { Scope } from '../semantics/scope.js';
 import type { DiagnosticCode } from '../diagnostics/codes.js';
 import type { Expression, Statement, TextRange } from '../syntax/syntax-tree.js';
 import type { StatementKeywordKind } from '../syntax/token.js';
+import type { SchemeDrawing } from '../layout/scheme-drawing.js';
 import type { HeadShare, Modifier, StackStrategy } from './declarations.js';
 import { resolvePath, type ResolvedPath } from './resolve-path.js';
 import { asStatementCall, readStatementArgs, type StatementArgSpec, type StatementArgValue, type StatementCall } from './statement-args.js';
@@ -72,6 +73,8 @@ export interface SharingScheme {
   readonly keepsStores: boolean;
   /** Checks the statement and records what it means; every problem is a located diagnostic. */
   resolve(statement: Statement, scope: Scope, model: SchemeContext): void;
+  /** How the dashboard draws the subtree modifiers it records (store nodes, reads, notes); none for a scheme whose modifiers it does not draw. */
+  readonly drawing?: SchemeDrawing;
 }
 
 /** The plain form of a keyword's schemes, or the one its modifier selects. */

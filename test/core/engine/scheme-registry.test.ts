@@ -7,11 +7,24 @@ import assert from 'node:assert/strict';
 import { analyze } from '../../../src/core/index.js';
 import { SHARING_SCHEMES } from '../../../src/core/schemes/registry.js';
 import { SHARE_MODIFIERS, STATEMENT_KEYWORDS } from '../../../src/core/syntax/token.js';
+import type { ModifierEffect } from '../../../src/core/sharing/declarations.js';
 
 test('every statement keyword has one plain-form scheme; no keyword and modifier is registered twice', () => {
   for (const k of STATEMENT_KEYWORDS) assert.equal(SHARING_SCHEMES.filter((s) => s.keyword === k && s.modifier === undefined).length, 1, k);
   const names = SHARING_SCHEMES.map((s) => `${s.keyword} ${s.modifier ?? ''}`);
   assert.equal(new Set(names).size, names.length);
+});
+
+// Every subtree modifier kind the resolved sharing can hold; a kind added to ModifierEffect
+// without an entry here does not type-check, and then needs a scheme that draws it.
+const MODIFIER_KINDS: Record<ModifierEffect['kind'], true> = { 'tie-main': true, 'tie-all': true, adapter: true, hash: true, bank: true, dict: true, factorize: true, freeze: true, train: true };
+
+test('each modifier kind is drawn by exactly one scheme (its registry entry\'s drawing hook; layout/structure.ts names none)', () => {
+  for (const kind of Object.keys(MODIFIER_KINDS)) {
+    assert.deepEqual(SHARING_SCHEMES.filter((s) => s.drawing?.effects.includes(kind as ModifierEffect['kind'])).length, 1, kind);
+  }
+  const drawn = SHARING_SCHEMES.flatMap((s) => s.drawing?.effects ?? []);
+  assert.deepEqual(new Set(drawn), new Set(Object.keys(MODIFIER_KINDS)));
 });
 
 const MODEL = (statement: string): string => `model M {
