@@ -243,8 +243,12 @@ export function startDashboard(root: HTMLElement, host: DashboardHost): Dashboar
     item('weights', 'weights', formatBytes(m.memory.weightBytes));
     item(m.flops.unit === 'sample' ? 'FLOPs/sample' : 'decode', 'decode', `${formatFlops(m.flops.unit === 'sample' ? m.flops.prefill : m.flops.decode)}`);
     item(`${m.latency.device} decode`, 'latency', formatSeconds(m.latency.decodeSeconds));
-    // A decode step of the batch reads every expert any of its tokens chose (expected, uniform routing).
-    for (const r of m.routing ?? []) item(`experts read per step (top-${r.topK} of ${r.experts})`, 'experts', r.expectedDistinct);
+    // A decode step of the batch, and a prefill of its B·S tokens, read every expert any of their
+    // tokens chose (expected: uniform routing or the layer's skewed load).
+    for (const r of m.routing ?? []) {
+      item(`experts read per step (top-${r.topK} of ${r.experts})`, 'experts', r.expectedDistinct);
+      item(`experts read per prefill (top-${r.topK} of ${r.experts})`, 'experts', r.prefillTouched);
+    }
     // Parallel streams: the weights are read once per step for all of them (docs/language.md).
     if (m.parallel) item(m.parallel.cache === 'shared' ? 'workers on one cache' : 'parallel streams', 'streams', `×${m.parallel.streams}`);
     const failed = m.budgets.filter((b) => !b.ok).length;

@@ -2,7 +2,7 @@
 // `--src-seq`, `--batch`, `--dtype`, one `--<class>-dtype` per precision class, `--loss`,
 // `--device` and `--devices FILE`), checked once, the same way.
 
-import { DEFAULT_OPTIONS, DEVICE_NAMES, DTYPE_NAMES, PRECISION_CLASSES, findDevice, isDType, parseDeviceProfiles, type AnalysisOptions, type DeviceProfile, type LossMode, type Precision } from '../core/index.js';
+import { DEFAULT_OPTIONS, DEVICE_NAMES, DTYPE_NAMES, PRECISION_CLASSES, findDevice, isDType, parseDeviceProfiles, parsePathText, type AnalysisOptions, type DeviceProfile, type LossMode, type Precision, type WeightDtypeSetting } from '../core/index.js';
 import { positiveIntFlag, type FlagSpec } from './args.js';
 import { CliError, type CliIO } from './io.js';
 import { readSpec } from './commands/read-spec.js';
@@ -15,7 +15,7 @@ export const ANALYSIS_FLAGS: readonly FlagSpec[] = [
   { name: 'src-seq', takesValue: true, value: 'N' },
   { name: 'batch', takesValue: true, value: 'N' },
   { name: 'dtype', takesValue: true, value: 'T' },
-  ...PRECISION_CLASSES.map((c) => ({ name: precisionFlag(c), takesValue: true, value: c === 'master' ? 'T|none' : 'T' })),
+  ...PRECISION_CLASSES.map((c) => ({ name: precisionFlag(c), takesValue: true, value: c === 'master' ? 'T|none' : c === 'weights' ? 'T[+PATH=T…]' : 'T' })),
   { name: 'loss', takesValue: true, value: 'full|fused|chunked:N' },
   { name: 'shared-prefix', takesValue: true, value: 'N' },
   { name: 'continuations', takesValue: true, value: 'K' },
@@ -46,8 +46,19 @@ export function readAnalysisFlags(flags: ReadonlyMap<string, string | true>, io?
   }
   const precision: { -readonly [K in keyof Precision]?: Precision[K] } = {};
   for (const c of PRECISION_CLASSES) {
-    const v = str(precisionFlag(c));
+    let v = str(precisionFlag(c));
     if (v === undefined) continue;
+    // `--weights-dtype bf16+embed=int8+body.attn=fp8`: the class and per-path overrides, as a
+    // spec's `precision weights: bf16` and `precision weights embed: int8` write them (`+` joins
+    // them: a comma lists a budget grid's values).
+    if (c === 'weights' && v.includes('=')) {
+      const items = v.split('+').map((x) => x.trim());
+      const classes = items.filter((x) => !x.includes('='));
+      if (classes.length > 1) throw new CliError(`--weights-dtype takes one dtype for the class and PATH=T overrides; got '${v}'`);
+      o.weightDtypes = items.filter((x) => x.includes('=')).map(readWeightDtype);
+      if (classes.length === 0) continue;
+      v = classes[0]!;
+    }
     if (c === 'master' && v === 'none') precision.master = 'none';
     else if (isDType(v)) precision[c] = v;
     else throw new CliError(`--${precisionFlag(c)} must be one of ${DTYPE_NAMES.join(', ')}${c === 'master' ? ', none' : ''}; got '${v}'`);
@@ -78,6 +89,16 @@ export function readAnalysisFlags(flags: ReadonlyMap<string, string | true>, io?
     o.device = d.name;
   }
   return o;
+}
+
+/** One `PATH=T` of --weights-dtype: a path as a statement writes it, and a dtype. */
+function readWeightDtype(item: string): WeightDtypeSetting {
+  const at = item.lastIndexOf('=');
+  const path = item.slice(0, at).trim();
+  const dtype = item.slice(at + 1).trim();
+  if (!parsePathText(path)) throw new CliError(`--weights-dtype: '${path}' is not a path (body.attn, body[3].mlp, lm_head)`);
+  if (!isDType(dtype)) throw new CliError(`--weights-dtype: ${path} must be one of ${DTYPE_NAMES.join(', ')}; got '${dtype}'`);
+  return { path, dtype };
 }
 
 /** The engine's default sequence length, for checking --shared-prefix against an absent --seq. */

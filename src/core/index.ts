@@ -23,7 +23,9 @@ export type {
   PrecisionClass,
   LossMode,
   RoutedBankReport,
+  WeightDtypeSetting,
 } from './analysis/report-types.js';
+export { parsePathText } from './analysis/weight-dtypes.js';
 export { expectedDistinct } from './analysis/routing.js';
 export { DEVICES, DEVICE_NAMES, findDevice, peakFlopsFor, type DeviceProfile, type PeakTable } from './analysis/devices.js';
 export { parseDeviceProfiles, type ParsedDevices } from './analysis/device-profiles.js';

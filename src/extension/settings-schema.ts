@@ -20,7 +20,8 @@ export interface AnalysisSettings {
   readonly sequenceLength: number;
   readonly batchSize: number;
   readonly dtype: DTypeName;
-  readonly device: DeviceName;
+  /** A builtin device (DEVICES) or one of the devices file's. */
+  readonly device: string;
   readonly weightsDtype: ClassDTypeName;
   readonly expertsDtype: ClassDTypeName;
   readonly kvDtype: ClassDTypeName;
@@ -29,6 +30,10 @@ export interface AnalysisSettings {
   readonly gradientsDtype: ClassDTypeName;
   readonly masterDtype: ClassDTypeName | 'none';
   readonly optimizerDtype: ClassDTypeName;
+  /** Weights in a dtype of their own, by path (`{ "embed": "int8" }`), after the spec's `precision weights` statements. */
+  readonly weightsDtypeByPath: Readonly<Record<string, DTypeName>>;
+  /** A devices JSON file (as `npas budget --devices`); relative paths are taken from the first workspace folder. */
+  readonly devicesFile: string;
 }
 
 export interface ProbeSettings {
@@ -55,6 +60,11 @@ const oneOf =
   (v: unknown): v is T =>
     typeof v === 'string' && (values as readonly string[]).includes(v);
 const anyString = (v: unknown): v is string => typeof v === 'string';
+/** A device's name as a devices file may spell it: printable, at most 64 characters. */
+const deviceName = (v: unknown): v is string => typeof v === 'string' && /^[\w .+()-]{1,64}$/.test(v);
+/** `{ "body.attn": "fp8" }`: path-like keys (the server reads them as paths), dtype values. */
+const dtypesByPath = (v: unknown): v is Readonly<Record<string, DTypeName>> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.entries(v).every(([k, d]) => /^[\w.[\]]+$/.test(k) && oneOf(DTYPES)(d));
 
 function classRule(key: string): SettingRule<ClassDTypeName> {
   return { id: `npas.analysis.${key}`, check: oneOf(CLASS_DTYPES), fallback: 'default', expected: `one of ${CLASS_DTYPES.join(', ')}` };
@@ -64,7 +74,8 @@ export const ANALYSIS_RULES: { readonly [K in keyof AnalysisSettings]: SettingRu
   sequenceLength: { id: 'npas.analysis.sequenceLength', check: positiveInteger, fallback: 4096, expected: `an integer from 1 to ${MAX_COUNT_SETTING}` },
   batchSize: { id: 'npas.analysis.batchSize', check: positiveInteger, fallback: 1, expected: `an integer from 1 to ${MAX_COUNT_SETTING}` },
   dtype: { id: 'npas.analysis.dtype', check: oneOf(DTYPES), fallback: 'bf16', expected: `one of ${DTYPES.join(', ')}` },
-  device: { id: 'npas.analysis.device', check: oneOf(DEVICES), fallback: 'H100', expected: `one of ${DEVICES.join(', ')}` },
+  // A builtin device, or one the devices file names (the language server checks it against the file).
+  device: { id: 'npas.analysis.device', check: deviceName, fallback: 'H100', expected: `one of ${DEVICES.join(', ')} or a device of npas.analysis.devicesFile` },
   weightsDtype: classRule('weightsDtype'),
   expertsDtype: classRule('expertsDtype'),
   kvDtype: classRule('kvDtype'),
@@ -73,6 +84,8 @@ export const ANALYSIS_RULES: { readonly [K in keyof AnalysisSettings]: SettingRu
   gradientsDtype: classRule('gradientsDtype'),
   masterDtype: { id: 'npas.analysis.masterDtype', check: oneOf(MASTER_DTYPES), fallback: 'default', expected: `one of ${MASTER_DTYPES.join(', ')}` },
   optimizerDtype: classRule('optimizerDtype'),
+  weightsDtypeByPath: { id: 'npas.analysis.weightsDtypeByPath', check: dtypesByPath, fallback: {}, expected: `an object of paths (body.attn, lm_head) each with one of ${DTYPES.join(', ')}` },
+  devicesFile: { id: 'npas.analysis.devicesFile', check: anyString, fallback: '', expected: 'a path to a devices JSON file (a string)' },
 };
 
 export const PROBE_RULES: { readonly [K in keyof ProbeSettings]: SettingRule<ProbeSettings[K]> } = {

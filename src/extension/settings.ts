@@ -4,6 +4,7 @@
 // output channel and one notification — and its default is used, so neither the language
 // server nor a command ever sees it.
 
+import { isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
 import { ANALYSIS_RULES, PROBE_RULES, checkSetting, type AnalysisSettings, type ProbeSettings, type SettingRule } from './settings-schema.js';
 
@@ -26,7 +27,12 @@ export class SettingsReader {
   analysis(): AnalysisSettings {
     const c = vscode.workspace.getConfiguration();
     const read = <K extends keyof AnalysisSettings>(k: K): AnalysisSettings[K] => this.read(c, ANALYSIS_RULES[k] as SettingRule<AnalysisSettings[K]>);
-    return Object.fromEntries((Object.keys(ANALYSIS_RULES) as (keyof AnalysisSettings)[]).map((k) => [k, read(k)])) as unknown as AnalysisSettings;
+    const settings = Object.fromEntries((Object.keys(ANALYSIS_RULES) as (keyof AnalysisSettings)[]).map((k) => [k, read(k)])) as unknown as AnalysisSettings;
+    // The language server reads the devices file: it gets an absolute path, a relative one taken
+    // from the first workspace folder (as `npas budget --devices` takes it from the working directory).
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const file = settings.devicesFile;
+    return file !== '' && !isAbsolute(file) && folder ? { ...settings, devicesFile: join(folder, file) } : settings;
   }
 
   probe(): ProbeSettings {

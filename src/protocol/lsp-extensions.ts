@@ -110,6 +110,10 @@ export interface AnalysisSettingsJson {
   readonly gradientsDtype?: string;
   readonly masterDtype?: string;
   readonly optimizerDtype?: string;
+  /** Weights stored in a dtype of their own, by path (`{ "embed": "int8", "body.attn": "fp8" }`), after the spec's `precision weights` statements. */
+  readonly weightsDtypeByPath?: Readonly<Record<string, string>>;
+  /** A devices JSON file (as `npas budget --devices`), an absolute path; '' or absent: none. */
+  readonly devicesFile?: string;
 }
 
 /** The per-class dtype settings under `npas.analysis`, by the engine's precision class. */

@@ -100,7 +100,7 @@ export class AnalysisCache {
     if (refusal?.version === version) {
       // Nothing of the text is analysed: an empty compilation carries the one diagnostic.
       compilation = compile('');
-      analysis = { ...compilation.analysis(analysisOptions(this.settings.current)), diagnostics: [crashDiagnostic(refusal.reason)] };
+      analysis = { ...compilation.analysis(analysisOptions(this.settings.current, this.settings.devices)), diagnostics: [crashDiagnostic(refusal.reason)] };
     } else {
       versions?.analysing(uri);
       try {
@@ -109,7 +109,7 @@ export class AnalysisCache {
           importsCurrent && cached.compilation.text === text
             ? cached.compilation
             : compile(text, { source: uri, imports: this.host, ...(versions ? { cancelled: () => versions.superseded(uri, version) } : {}) });
-        const full = compilation.analysis(analysisOptions(this.settings.current));
+        const full = compilation.analysis(analysisOptions(this.settings.current, this.settings.devices));
         analysis = compilation.imported.length === 0 ? full : { ...full, diagnostics: full.diagnostics.filter((d) => d.source === undefined || d.source === uri) };
       } finally {
         versions?.analysing(undefined);

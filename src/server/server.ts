@@ -29,7 +29,7 @@ import { registerSymbols } from './features/symbols.js';
 import { registerWorkspaceSymbols } from './features/workspace-symbols.js';
 import { guard } from './guard.js';
 import { ProbeMeasurementStore } from './probe-measurements.js';
-import { findAnalysisSection, SettingsStore } from './settings.js';
+import { findAnalysisSection, readText, SettingsStore } from './settings.js';
 
 export const SERVER_NAME = 'npas-language-server';
 export const SERVER_VERSION = '0.1.0';
@@ -44,7 +44,7 @@ export function startServer(connection: Connection, options: { readonly versions
     warn: (m) => connection.console.warn(m),
     error: (m) => connection.console.error(m),
   };
-  const settings = new SettingsStore(log.warn);
+  const settings = new SettingsStore(log.warn, readText);
   const documents = new TextDocuments(TextDocument);
   const ctx: ServerContext = {
     connection,

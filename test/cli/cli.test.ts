@@ -129,6 +129,28 @@ test('budget: a dtype per tensor class and a device from a JSON file', () => {
   assert.match(text.stdout, /dtypes {4}weights bf16 {3}KV fp8 {3}activations bf16/);
 });
 
+test('budget --weights-dtype T+PATH=T: weights under a path in a dtype of their own, the last path reaching a weight winning', () => {
+  // Att = Attention(64, heads: 4): q, k, v, o of 64·64 = 4,096 each. q in int4 (2,048 bytes), the
+  // others in fp8 (3 × 4,096); the class fp32 reaches none of them.
+  const r = run('budget', spec('tiny.npas'), '--model', 'Att', '--json', '--weights-dtype', 'fp32+att=fp8+att.q=int4');
+  assert.equal(r.code, 0, r.stderr);
+  const m = JSON.parse(r.stdout).models[0];
+  assert.equal(m.memory.weightBytes, 2_048 + 3 * 4_096);
+  assert.equal(m.options.precision.weights, 'fp32');
+  assert.deepEqual(m.options.weightDtypes, [{ path: 'att', dtype: 'fp8' }, { path: 'att.q', dtype: 'int4' }]);
+  assert.equal(r.stderr, '');
+  // A path no model has is said on stderr; the numbers are the class's (bf16: 2 bytes each).
+  const missing = run('budget', spec('tiny.npas'), '--model', 'Att', '--json', '--weights-dtype', 'mlp=fp8');
+  assert.equal(missing.code, 0, missing.stderr);
+  assert.equal(JSON.parse(missing.stdout).models[0].memory.weightBytes, 2 * 4 * 4_096);
+  assert.match(missing.stderr, /weightDtypes names 'mlp', which is no member or weight of any model/);
+  for (const [value, message] of [['att=fp7', "--weights-dtype: att must be one of fp32"], ['a b=fp8', "--weights-dtype: 'a b' is not a path"], ['fp8+bf16+att=fp8', 'takes one dtype for the class']] as const) {
+    const bad = run('budget', spec('tiny.npas'), '--weights-dtype', value);
+    assert.equal(bad.code, 2, value);
+    assert.match(bad.stderr, new RegExp(message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), value);
+  }
+});
+
 test('budget --json: numbers beyond 2^53 are written exactly, unquoted', () => {
   // 2^40 · 10,001 = 10,996,215,789,387,776 (see the fixture).
   const r = run('budget', spec('huge.npas'), '--json');

@@ -122,7 +122,13 @@ test('settings: a bad value gives the default and a message naming the setting; 
   assert.deepEqual(checkSetting(seq, undefined), { value: 4096 });
   assert.equal(checkSetting(ANALYSIS_RULES.dtype, 'bfloat16').value, 'bf16');
   assert.match(checkSetting(ANALYSIS_RULES.dtype, 'bfloat16').problem ?? '', /"bfloat16", which is not one of fp32, tf32, bf16, fp16, fp8, int8, int4, mxfp4, nvfp4/);
-  assert.equal(checkSetting(ANALYSIS_RULES.device, 'h100').value, 'H100');
+  // A device name goes to the language server, which knows the devices file's devices too (and any case).
+  assert.deepEqual(checkSetting(ANALYSIS_RULES.device, 'MyChip'), { value: 'MyChip' });
+  assert.equal(checkSetting(ANALYSIS_RULES.device, 42).value, 'H100');
+  assert.equal(checkSetting(ANALYSIS_RULES.device, '').value, 'H100');
+  assert.deepEqual(checkSetting(ANALYSIS_RULES.weightsDtypeByPath, { embed: 'int8', 'body[3].attn': 'fp8' }), { value: { embed: 'int8', 'body[3].attn': 'fp8' } });
+  assert.deepEqual(checkSetting(ANALYSIS_RULES.weightsDtypeByPath, { embed: 'int3' }).value, {});
+  assert.deepEqual(checkSetting(ANALYSIS_RULES.weightsDtypeByPath, ['embed']).value, {});
   assert.deepEqual(checkSetting(ANALYSIS_RULES.device, 'L4'), { value: 'L4' });
   assert.equal(checkSetting(PROBE_RULES.provider, 'rocm').value, 'cuda');
   assert.equal(checkSetting(PROBE_RULES.providerPath, 42).value, '');

@@ -3,6 +3,9 @@
 // re-analyses; an invalid value is ignored with one logged warning and its default used.
 
 import { test } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import type { CodeLens, CompletionList, DocumentSymbol, Hover, Location, SymbolInformation } from 'vscode-languageserver/node';
 import { MODEL_REPORTS_METHOD, type ModelReportsResult } from '../../src/protocol/lsp-extensions.js';
@@ -172,6 +175,54 @@ test('per-class dtype settings reach the analysis over the spec\'s precision sta
     await until(() => s.server.settings.current.kvDtype === undefined, 'the settings change');
     const after = await s.client.sendRequest<ModelReportsResult>(MODEL_REPORTS_METHOD, { uri: URI });
     assert.equal(after.models[0]!.kvCacheBytes, String(2 * 128 * 4096));
+  } finally {
+    await s.close();
+  }
+});
+
+test('a devices file and per-path weight dtypes from the settings: the file\'s device is usable, the path\'s weights in their dtype', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'npas-devices-'));
+  const file = join(dir, 'devices.json');
+  // A made-up accelerator: 100 TFLOP/s in bf16, 1 TB/s.
+  writeFileSync(file, JSON.stringify({ devices: [{ name: 'MyChip', description: 'test', source: 'test', peakFlops: { fp32: 25e12, bf16: 100e12, fp16: 100e12 }, bandwidth: 1e12, memoryBytes: 16e9 }] }));
+  const s = await startSession({
+    capabilities: MINIMAL_CAPABILITIES,
+    initializationOptions: { analysis: { devicesFile: file, device: 'MyChip', weightsDtypeByPath: { 'body.a': 'fp8' } } },
+  });
+  try {
+    const opened = s.nextDiagnostics(URI);
+    await s.open(URI, SPEC);
+    await opened;
+    const r = await s.client.sendRequest<ModelReportsResult>(MODEL_REPORTS_METHOD, { uri: URI });
+    const m = r.models[0]!;
+    assert.equal(m.latency.device, 'MyChip');
+    // Two Attention(64, 4) layers of 4·64·64 = 16,384 weights each, in fp8 (1 byte) by the setting.
+    assert.equal(m.memory.weightBytes, String(2 * 16_384));
+    // A decode step at seq 4,096 reads the 32,768 weight bytes and the 2 MiB cache: memory-bound
+    // on MyChip, (32,768 + 2,097,152) B / 1 TB/s.
+    assert.equal(m.latency.decode.seconds, (32_768 + 2_097_152) / 1e12);
+    assert.deepEqual(s.logs.filter((l) => l.type === 2).map((l) => l.message).filter((w) => /devicesFile|weightsDtypeByPath|device/.test(w)), []);
+  } finally {
+    await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a devices file that cannot be read, and a bad per-path dtype, are warned about once and ignored', async () => {
+  const s = await startSession({
+    capabilities: MINIMAL_CAPABILITIES,
+    initializationOptions: { analysis: { devicesFile: '/nonexistent/devices.json', device: 'MyChip', weightsDtypeByPath: { 'body.a': 'fp7' } } },
+  });
+  try {
+    const opened = s.nextDiagnostics(URI);
+    await s.open(URI, SPEC);
+    await opened;
+    const r = await s.client.sendRequest<ModelReportsResult>(MODEL_REPORTS_METHOD, { uri: URI });
+    assert.equal(r.models[0]!.latency.device, 'H100', 'an unknown device falls back to the default');
+    assert.equal(r.models[0]!.memory.weightBytes, String(2 * 16_384 * 2), 'bf16: the bad override is ignored');
+    assert.equal(s.logs.filter((l) => l.type === 2).map((l) => l.message).filter((w) => w.includes('/nonexistent/devices.json')).length, 1);
+    assert.equal(s.logs.filter((l) => l.type === 2).map((l) => l.message).filter((w) => w.includes('weightsDtypeByPath.body.a')).length, 1);
+    assert.equal(s.logs.filter((l) => l.type === 2).map((l) => l.message).filter((w) => w.startsWith('npas.analysis.device:')).length, 1);
   } finally {
     await s.close();
   }

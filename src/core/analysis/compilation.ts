@@ -32,9 +32,10 @@ import { DEVICE_NAMES, findDevice, type DeviceProfile } from './devices.js';
 import { PRECISION_CLASSES } from './precision.js';
 import { globalTotals } from './layer-totals.js';
 import { singleTask, taskCount, taskSplit, type TaskSplit } from './tasks.js';
-import { classifyEncoders, computeMetrics, type MemberTotals, type ModelMetrics } from './model-metrics.js';
-import type { AnalysisOptions, ModelReport, NodeReport, ParallelReport, Precision } from './report-types.js';
+import { classifyEncoders, computeMetrics, type DtypeView, type MemberTotals, type ModelMetrics } from './model-metrics.js';
+import type { AnalysisOptions, DType, WeightDtypeSetting, ModelReport, NodeReport, ParallelReport, Precision } from './report-types.js';
 import { sumTotals, type Totals } from './totals.js';
+import { overrideDtypes, parsePathText, settingsModifiers } from './weight-dtypes.js';
 import { mixedUnits } from './units.js';
 import { readModelPrecision, withModelPrecision } from './model-precision.js';
 import { readMaxContext } from './max-context.js';
@@ -84,6 +85,10 @@ export interface CompiledModel {
    * are one more entry, run once.
    */
   readonly memberTotalsByRole: readonly MemberTotals[];
+  /** The parts of the model `precision weights` overrides store in dtypes of their own, each walked alone (weight-dtypes.ts). */
+  readonly dtypeViews: readonly DtypeView[];
+  /** The views with the settings' path overrides after the spec's, and the paths the model lacks. */
+  dtypeViewsWith(settings: readonly WeightDtypeSetting[]): { readonly views: readonly DtypeView[]; readonly unresolved: readonly string[] };
   /** The model's totals, global stores and head-sharing savings included. */
   readonly whole: Totals;
   /** The per-node report (settings-independent). */
@@ -110,7 +115,7 @@ export interface CompiledModel {
 
 /** The options' identity, for memo keys. */
 const optionsKey = (o: AnalysisOptions): string =>
-  `${o.seq}|${o.srcSeq ?? ''}|${o.sharedPrefix ? `${o.sharedPrefix.tokens}/${o.sharedPrefix.continuations}` : ''}|${o.batch}|${o.dtype}|${o.device}|${JSON.stringify(o.precision ?? {})}|${JSON.stringify(o.loss ?? {})}|${(o.devices ?? []).map(deviceKey).join(',')}`;
+  `${o.seq}|${o.srcSeq ?? ''}|${o.sharedPrefix ? `${o.sharedPrefix.tokens}/${o.sharedPrefix.continuations}` : ''}|${o.batch}|${o.dtype}|${o.device}|${JSON.stringify(o.precision ?? {})}|${JSON.stringify(o.loss ?? {})}|${JSON.stringify(o.weightDtypes ?? [])}|${(o.devices ?? []).map(deviceKey).join(',')}`;
 /** A user device's identity: every number it contributes. */
 const deviceKey = (d: DeviceProfile): string => JSON.stringify([d.name, d.peakFlops, d.bandwidth, String(d.memoryBytes), d.links]);
 
@@ -278,7 +283,8 @@ export class Compilation {
     const key = `${model.name}|${optionsKey(options)}`;
     let m = this.metricsMemo.get(key);
     if (!m) {
-      m = computeMetrics(model.memberTotalsByRole, model.whole, options, model.parallel);
+      const views = options.weightDtypes && options.weightDtypes.length > 0 ? model.dtypeViewsWith(options.weightDtypes).views : model.dtypeViews;
+      m = computeMetrics(model.memberTotalsByRole, model.whole, options, model.parallel, views);
       this.metricsMemo.set(key, m);
     }
     return m;
@@ -301,6 +307,12 @@ export class Compilation {
     const models: ModelReport[] = [];
     try {
       for (const m of this.models) models.push(this.report(m, opts, sink));
+      // A settings path override that names nothing in any model is said once.
+      for (const path of new Set(opts.weightDtypes?.map((w) => w.path))) {
+        if (this.models.length > 0 && this.models.every((m) => m.dtypeViewsWith(opts.weightDtypes!).unresolved.includes(path))) {
+          sink.warning('npas-eval-range', `the analysis setting weightDtypes names '${path}', which is no member or weight of ${this.models.length === 1 ? this.models[0]!.name : 'any model'}; nothing is stored differently`, { start: 0, end: 0 });
+        }
+      }
     } catch (e) {
       internalError(sink, e);
     }
@@ -420,8 +432,8 @@ function tooLargeToReport(t: Totals): boolean {
 }
 
 /** Walks every member under `sharing`, spending from the work budget (refused at `at`: throws `WalkBudgetSpent`). */
-function walkMembers(members: readonly ModelMember[], sharing: ResolvedSharing, ctx: EvalContext, at: TextRange): WalkResult[] {
-  const walker = new ModelWalker(sharing, ctx.cancellation, (steps) => ctx.spend(steps, at));
+function walkMembers(members: readonly ModelMember[], sharing: ResolvedSharing, ctx: EvalContext, at: TextRange, view?: DType): WalkResult[] {
+  const walker = new ModelWalker(sharing, ctx.cancellation, (steps) => ctx.spend(steps, at), view);
   return members.map((member) => walker.walkMember(member));
 }
 
@@ -466,6 +478,33 @@ function walkModel(m: EvaluatedModel, ctx: EvalContext): CompiledModel | undefin
   const whole = wholeOf([...results.map((r) => r.totals), ...extra], sharing);
   // Per-task adapters: the same model with one task per adapter splits stored into shared and per task.
   const tasks = taskCount(sharing);
+  // Weights a `precision weights` override stores in a dtype of their own: each dtype's part walked alone (weight-dtypes.ts).
+  const viewsOf = (s: ResolvedSharing): DtypeView[] =>
+    overrideDtypes(s).map((dtype) => {
+      const parts = walkMembers(m.members, s, ctx, m.nameRange, dtype).map((r) => r.totals);
+      return { dtype, members: groupByRole(memberTotals.map((t, i) => ({ ...t, totals: parts[i]! }))), whole: sumTotals(parts) };
+    });
+  const dtypeViews = viewsOf(sharing);
+  const resolveQuietly = (path: Path): ResolvedPath | undefined => ctx.quietly(() => resolvePath(path, m.members, m.scope, ctx));
+  // The settings' path overrides (`--weights-dtype body.attn=fp8`) come after the spec's, so they win.
+  const firstSettingsId = sharing.modifiers.reduce((max, x) => Math.max(max, x.id), 0) + 1;
+  const viewsMemo = new Map<string, { views: readonly DtypeView[]; unresolved: readonly string[] }>();
+  const dtypeViewsWith = (settings: readonly WeightDtypeSetting[]): { views: readonly DtypeView[]; unresolved: readonly string[] } => {
+    const key = JSON.stringify(settings);
+    let hit = viewsMemo.get(key);
+    if (!hit) {
+      const extra = settingsModifiers(settings, resolveQuietly, firstSettingsId, m.nameRange);
+      let views: readonly DtypeView[] = dtypeViews;
+      try {
+        if (extra.modifiers.length > 0) views = ctx.quietly(() => viewsOf({ ...sharing, modifiers: [...sharing.modifiers, ...extra.modifiers] }));
+      } catch (e) {
+        if (!(e instanceof WalkBudgetSpent)) throw e;
+      }
+      hit = { views, unresolved: extra.unresolved };
+      viewsMemo.set(key, hit);
+    }
+    return hit;
+  };
   const split = tasks > 1 ? taskSplit(tasks, whole.stored, wholeOf([...walkMembers(m.members, singleTask(sharing), ctx, m.nameRange).map((r) => r.totals), ...extra], sharing).stored) : undefined;
   if (tooLargeToReport(whole)) {
     ctx.sink.error('npas-eval-too-large', `${m.name} is too large to analyse: its parameters, FLOPs per token or activations pass 10^30`, m.nameRange);
@@ -483,6 +522,8 @@ function walkModel(m: EvaluatedModel, ctx: EvalContext): CompiledModel | undefin
     sharing,
     statements: m.statements,
     memberTotals,
+    dtypeViews,
+    dtypeViewsWith,
     memberTotalsByRole: [
       ...groupByRole(memberTotals),
       ...(parallel ? [{ encoder: false, streams: 1, totals: parallel.own }] : []),
@@ -578,6 +619,18 @@ function checkedOptions(o: AnalysisOptions, sink: DiagnosticSink): AnalysisOptio
       sink.error('npas-eval-range', `the analysis setting loss must be full, fused or chunked with a positive chunk of tokens; using full`, { start: 0, end: 0 });
       out.loss = { kind: 'full' };
     }
+  }
+  const weightDtypes: unknown = o.weightDtypes;
+  if (weightDtypes !== undefined) {
+    const list = Array.isArray(weightDtypes) ? (weightDtypes as unknown[]) : [];
+    const good = list.filter((w): w is WeightDtypeSetting => {
+      const x = w as Partial<{ path: unknown; dtype: unknown }>;
+      return typeof x?.path === 'string' && parsePathText(x.path) !== undefined && isDType(String(x.dtype));
+    });
+    if (!Array.isArray(weightDtypes) || good.length < list.length) {
+      sink.error('npas-eval-range', `the analysis setting weightDtypes takes paths (body.attn, body[3].mlp, lm_head) each with one of ${DTYPE_NAMES.join(', ')}; ignoring the others`, { start: 0, end: 0 });
+    }
+    out.weightDtypes = good;
   }
   const share: unknown = o.sharedPrefix;
   if (share !== undefined) {

@@ -1,5 +1,5 @@
 // User-defined devices: a JSON file (`--devices FILE` of npas budget, report and diff; the
-// extension does not read one yet) lists accelerators the builtin table lacks, in the builtin
+// extension reads one too, `npas.analysis.devicesFile`) lists accelerators the builtin table lacks, in the builtin
 // table's own units, e.g.
 //   { "devices": [ { "name": "MyChip", "description": "…", "source": "vendor datasheet, p. 3",
 //       "peakFlops": { "fp32": 60e12, "bf16": 900e12, "fp16": 900e12, "fp8": 1.8e15 },

@@ -11,6 +11,8 @@ import { factorExecution, factorLayout, factorShape, factorStorage } from '../sh
 import { generatesWeight } from '../sharing/generated-weights.js';
 import type { NodeReport } from './report-types.js';
 import { routedSelection } from '../layers/weight-specs.js';
+import { weightDtypeOverride } from './weight-dtypes.js';
+import type { DType } from './report-types.js';
 import { attentionKey, bankKey, NO_STATE, type AttentionEntry, type BankUse, type Tail, type Totals } from './totals.js';
 
 const numel = (shape: readonly number[]): bigint => shape.reduce((p, d) => p * BigInt(d), 1n);
@@ -193,6 +195,7 @@ export function layerTotals(
   active: readonly Modifier[],
   weightMods: ReadonlyMap<string, readonly Modifier[]>,
   baseFrozen: boolean,
+  view?: DType,
 ): { totals: Totals; report: NodeReport } {
   const cost = node.cost;
   const main = mainWeight(node);
@@ -242,7 +245,14 @@ export function layerTotals(
   for (const w of cost.weights) {
     const mods = weightMods.get(w.name);
     const all = mods ? [...active, ...mods] : active;
-    const n = numel(w.shape);
+    // A dtype view (weight-dtypes.ts) counts only the weights a `precision weights` override puts
+    // in its dtype, and of them only their own numbers (adapters and model-wide stores stay in
+    // the weights' class): every other weight counts as if it held nothing.
+    const inView = view === undefined || weightDtypeOverride(all) === view;
+    const n = inView ? numel(w.shape) : 0n;
+    const setGlobal = (key: string, size: bigint): void => {
+      if (view === undefined) globals.set(key, size);
+    };
     const total = n * BigInt(w.copies);
     const used = n * BigInt(w.activeCopies);
     let wStored = total;
@@ -266,7 +276,7 @@ export function layerTotals(
         if (result.ok) {
           const storage = factorStorage(e.method, result.layout, w.copies);
           wStored = storage.perInstance;
-          if (storage.global > 0n) globals.set(`${baseKey}${e.label}:${w.name}:${w.shape.join('x')}`, storage.global);
+          if (storage.global > 0n) setGlobal(`${baseKey}${e.label}:${w.name}:${w.shape.join('x')}`, storage.global);
           // The roofline counts the cheaper execution (factorization.ts, `factorExecution`): a
           // layer that rebuilds its own weights (LBDN) applies what it builds, not W — dense.
           const dense = BigInt(shape.dOut) * BigInt(shape.dIn);
@@ -287,7 +297,7 @@ export function layerTotals(
       }
       else if (e.kind === 'hash' && generatesWeight(e, w)) {
         wStored = e.scales ? BigInt(w.copies) : 0n;
-        globals.set(`${baseKey}hash@${m.range.start}`, e.memory);
+        setGlobal(`${baseKey}hash@${m.range.start}`, e.memory);
       } else if (e.kind === 'bank' && generatesWeight(e, w)) {
         const p = e.params;
         let k = n === 0n ? 1n : p / n;
@@ -299,19 +309,23 @@ export function layerTotals(
         // SSN: layers with a single template own no coefficients.
         wStored = k >= 2n ? k * BigInt(w.copies) : 0n;
         generation += k * total;
-        globals.set(`${baseKey}bank:${e.label}`, p);
+        setGlobal(`${baseKey}bank:${e.label}`, p);
       } else if (e.kind === 'dict' && generatesWeight(e, w)) {
         const s = BigInt(e.atoms);
         wStored = s * BigInt(w.copies);
         generation += s * total;
-        globals.set(`${baseKey}dict@${m.range.start}:${w.name}:${w.shape.join('x')}`, s * n);
+        setGlobal(`${baseKey}dict@${m.range.start}:${w.name}:${w.shape.join('x')}`, s * n);
       }
     }
+    // Generated weights' own numbers (coefficients, scales, factors) belong to the weight's view alone.
+    if (!inView) wStored = 0n;
     if (trainableBase) wTrainable = wStored;
     // A routed bank's weight matrices (not their biases, not adapters on them) are stored in the
     // experts' dtype, as GPT-OSS ships MXFP4 expert matrices with bf16 biases.
     const routedMatrix = w.activeCopies < w.copies && isMatrix;
     if (routedMatrix) routedStored += wStored;
+    // Before adapters join it: the bank's own stored matrix (a prefill reads the chosen experts').
+    const routedMatrixStored = routedMatrix ? wStored : 0n;
     const isKv = kvWeights.includes(w.name);
     if (isMatrix || w.role === 'router') {
       flopWeights += used;
@@ -324,7 +338,7 @@ export function layerTotals(
     if (isKv) kvStored += wStored;
     for (const m of all) {
       const e = m.effect;
-      if (e.kind !== 'adapter' || !w.matmul || (e.weights && !e.weights.includes(w.name))) continue;
+      if (e.kind !== 'adapter' || !w.matmul || (e.weights && !e.weights.includes(w.name)) || view !== undefined) continue;
       const a = adapterCost(e.method, w.matmul.dIn, w.matmul.dOut, `${e.method.kind}@${m.range.start}`);
       const copies = BigInt(w.copies);
       const activeCopies = BigInt(w.activeCopies);
@@ -374,6 +388,7 @@ export function layerTotals(
         ...(selection.load ? { load: selection.load } : {}),
         paramsPerCopy: prev ? Q.add(prev.paramsPerCopy, perCopy) : perCopy,
         matrixParamsPerCopy: prev ? Q.add(prev.matrixParamsPerCopy, matrixPerCopy) : matrixPerCopy,
+        storedMatrix: (prev?.storedMatrix ?? 0n) + routedMatrixStored,
       });
     }
     if (w.role === 'embedding') embedding += total;

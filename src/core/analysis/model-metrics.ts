@@ -8,7 +8,7 @@ import * as Q from '../numbers/rational.js';
 import { findDevice, peakFlopsFor, DEVICES } from './devices.js';
 import { bytesOf, bytesOfParts, DTYPE_BITS } from './dtypes.js';
 import { resolvePrecision } from './precision.js';
-import type { AnalysisOptions, ExpertPoolReport, FlopsReport, LatencyEstimate, LatencyReport, MemoryReport, RoutedBankReport } from './report-types.js';
+import type { AnalysisOptions, DType, ExpertPoolReport, FlopsReport, LatencyEstimate, LatencyReport, MemoryReport, RoutedBankReport } from './report-types.js';
 import { reachOf } from './kv-reach.js';
 import { expectedDistinct } from './routing.js';
 import { smashedPositions } from './token-smashing.js';
@@ -34,6 +34,13 @@ export interface StreamSettings {
   readonly cache: 'separate' | 'shared';
   /** Learned prefix tokens per stream that every causal self-attention query also attends to. */
   readonly prefixTokens: number;
+}
+
+/** The part of a model a `precision weights` override stores in `dtype`, walked alone (weight-dtypes.ts). */
+export interface DtypeView {
+  readonly dtype: DType;
+  readonly members: readonly MemberTotals[];
+  readonly whole: Totals;
 }
 
 export interface ModelMetrics {
@@ -171,7 +178,7 @@ export function classifyEncoders(members: readonly Totals[]): boolean[] {
  * with a shared cache (Hogwild! workers) the prompt is prefilled once and the cache held once,
  * while each decode step runs P tokens.
  */
-export function computeMetrics(members: readonly MemberTotals[], whole: Totals, options: AnalysisOptions, parallel?: StreamSettings): ModelMetrics {
+export function computeMetrics(members: readonly MemberTotals[], whole: Totals, options: AnalysisOptions, parallel?: StreamSettings, views?: readonly DtypeView[]): ModelMetrics {
   const S = options.seq;
   const src = options.srcSeq ?? options.seq;
   const B = big(options.batch);
@@ -192,8 +199,6 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
   const prefix = parallel?.prefixTokens ?? 0;
   const unsmashed = promptSharing(S, options.sharedPrefix);
   const k = unsmashed.continuations;
-  // Decode-step weight reads a smashed member skips: it runs once per r generated tokens.
-  let smashedNotRead = Q.ZERO;
   for (const m of members) {
     const t = m.totals;
     // A smashed member (token smashing) sees the S tokens, and the shared prompt, as ⌈· / r⌉
@@ -202,7 +207,6 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
     const positions = r === undefined ? S : smashedPositions(S, r);
     const sharing = r === undefined ? unsmashed : promptSharing(positions, options.sharedPrefix && { ...options.sharedPrefix, tokens: smashedPositions(options.sharedPrefix.tokens, r) });
     const perGenerated = r === undefined ? Q.ONE : Q.div(Q.ONE, r);
-    if (r !== undefined && !m.encoder) smashedNotRead = Q.add(smashedNotRead, Q.mul(Q.sub(Q.ONE, perGenerated), Q.sub(t.active, Q.fromBigInt(t.embeddingParams))));
     // Activations are saved per position: per token of the unsmashed sequence, positions/tokens of them.
     const positionShare = r === undefined ? Q.ONE : Q.rational(BigInt(sharing.processed), BigInt(unsmashed.processed));
     const tokens = m.encoder ? src : sharing.processed;
@@ -297,12 +301,23 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
   // Recurrent state: elements in the cache's dtype (the KV class) plus states with their own dtype, per sequence.
   const stateQuarterBits = (stateElements * BigInt(Math.round(DTYPE_BITS[precision.kv] * 4)) + stateFixedBits * 4n) * B;
   const recurrentStateBytes = (stateQuarterBits + 31n) / 32n;
-  const stored = whole.stored;
-  // Routed experts in their own dtype (MXFP4 experts beside bf16 attention), the rest in the weights'.
-  const weightBytes = bytesOfParts([
-    { count: Q.fromBigInt(stored - whole.routedStored), dtype: precision.weights },
-    { count: Q.fromBigInt(whole.routedStored), dtype: precision.experts },
-  ]);
+  // Weights in their dtypes: the routed experts' matrices in the experts' (MXFP4 experts beside
+  // bf16 attention), the weights a `precision weights` override reaches in its own, the rest in
+  // the weights'. The override views count their parts with the walk's own rules (weight-dtypes.ts).
+  const traffic = weightTraffic(members, whole, B, tokensPerStep, perSample);
+  const viewTraffic = (views ?? []).map((v) => ({ dtype: v.dtype, t: weightTraffic(v.members, v.whole, B, tokensPerStep, perSample) }));
+  const inClasses = (pick: (t: WeightTraffic) => { readonly other: Q.Rational; readonly routed: Q.Rational }): bigint => {
+    let { other, routed } = pick(traffic);
+    const parts: { count: Q.Rational; dtype: DType }[] = [];
+    for (const v of viewTraffic) {
+      const part = pick(v.t);
+      other = Q.sub(other, part.other);
+      routed = Q.sub(routed, part.routed);
+      parts.push({ count: Q.add(part.other, part.routed), dtype: v.dtype });
+    }
+    return bytesOfParts([{ count: other, dtype: precision.weights }, { count: routed, dtype: precision.experts }, ...parts]);
+  };
+  const weightBytes = inClasses((t) => ({ other: Q.fromBigInt(t.stored - t.routedStored), routed: Q.fromBigInt(t.routedStored) }));
   const activationElements = Q.ceil(Q.mul(activation, Q.fromBigInt(tokensPerStep)));
   // The loss: a cross-entropy saves its fp32 log-softmax over the final projection's width for
   // every token of the step (a chunked loss only a chunk's worth at a time, a fused one none).
@@ -333,48 +348,16 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
   const estimate = (flops: bigint, bytes: bigint): LatencyEstimate => ({ ...roofline.estimate(Number(flops), Number(bytes)), flops, bytes });
   const prefillFlops = Q.ceil(prefill) * B;
   const decodeFlops = Q.ceil(decode) * B;
-  // A decode step reads every weight its layers apply (a tied block applied N times is read N
-  // times) except embedding tables, of which it reads one row per token, plus the KV cache. In an
-  // encoder-decoder it runs the decoder alone: the encoder ran once over the source and the
-  // cross-attention K/V projections once per source token, both cached with the KV.
-  let notRead = Q.add(whole.crossKvActive, smashedNotRead);
-  for (const m of members) if (m.encoder && !perSample) notRead = Q.add(notRead, Q.sub(m.totals.active, Q.fromBigInt(m.totals.embeddingParams)));
-  // A routed bank (MoE experts) is read once per copy any token of the batch chose: at batch B,
-  // E·(1 − (1 − k/E)^B) copies in expectation rather than the k one token uses (routing.ts).
-  // A Chain-of-Experts layer runs its `draws` selections one after the other, each a pass that
-  // reads its own selection's experts, as a tied block applied twice is read twice.
-  const routing: RoutedBankReport[] = [];
-  let bankReads = Q.ZERO;
-  let expertReads = Q.ZERO;
-  for (const bank of whole.banks.values()) {
-    const distinct = expectedDistinct(bank.copies, bank.active, B, bank.load);
-    const touched = expectedDistinct(bank.copies, bank.active, B * big(bank.draws), bank.load);
-    routing.push({
-      experts: bank.copies,
-      topK: bank.active,
-      draws: bank.draws,
-      ...(bank.load ? { load: { hotExperts: bank.load.hot, hotShare: Q.toDecimalString(Q.rational(BigInt(bank.load.share.num), BigInt(bank.load.share.den)), 3) } } : {}),
-      expectedDistinct: Q.toDecimalString(distinct, 3),
-      touched: Q.toDecimalString(touched, 3),
-    });
-    const draws = Q.fromInt(bank.draws);
-    bankReads = Q.add(bankReads, Q.mul(Q.mul(draws, Q.sub(distinct, Q.fromInt(bank.active))), bank.paramsPerCopy));
-    expertReads = Q.add(expertReads, Q.mul(Q.mul(draws, distinct), bank.matrixParamsPerCopy));
-  }
+  // A decode step reads every weight its layers apply, a prefill every stored weight once, each
+  // of a routed bank only the experts the step's tokens chose (weightTraffic); a step reads and
+  // rewrites the recurrent state, counted once, as the KV cache is.
+  const decodeBytes = inClasses((t) => ({ other: Q.sub(t.read, t.expertsRead), routed: t.expertsRead })) + kvCacheBytes + recurrentStateBytes;
+  const prefillWeightBytes = inClasses((t) => ({ other: Q.fromBigInt(t.stored - t.routedStored), routed: Q.sub(Q.fromBigInt(t.routedStored), t.prefillUnread) }));
+  const routing = traffic.routing;
   const pools = whole.pools.map((p) => poolReport(p, B));
-  const readParams = Q.sub(Q.add(Q.sub(whole.active, notRead), bankReads), Q.fromBigInt(whole.embeddingParams));
-  const expertsRead = Q.compare(expertReads, readParams) > 0 ? readParams : expertReads;
-  // A step reads and rewrites the recurrent state; counted once, as the KV cache is.
-  const decodeBytes =
-    bytesOfParts([
-      { count: Q.sub(readParams, expertsRead), dtype: precision.weights },
-      { count: expertsRead, dtype: precision.experts },
-    ]) +
-    kvCacheBytes +
-    recurrentStateBytes;
   const latency: LatencyReport = {
     device: roofline.device,
-    prefill: estimate(prefillFlops, weightBytes + kvCacheBytes),
+    prefill: estimate(prefillFlops, prefillWeightBytes + kvCacheBytes),
     decode: estimate(decodeFlops, decodeBytes),
   };
 
@@ -389,6 +372,69 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
     generationPerStep,
   };
   return { flops, kvCacheBytes, recurrentStateBytes, memory, latency, prefillPerToken, trainPerToken, routing, pools };
+}
+
+/** What a model's weights (or a dtype view's part of them) cost a decode step and a prefill to read. */
+interface WeightTraffic {
+  readonly stored: bigint;
+  /** The part of `stored` in routed banks' weight matrices (MoE experts). */
+  readonly routedStored: bigint;
+  /** Params a decode step of the batch reads. */
+  readonly read: Q.Rational;
+  /** The part of `read` in routed banks' weight matrices. */
+  readonly expertsRead: Q.Rational;
+  /** Stored routed matrices a prefill of the batch leaves unread (experts none of its tokens chose). */
+  readonly prefillUnread: Q.Rational;
+  /** Each routed bank and the copies a decode step and a prefill read. */
+  readonly routing: RoutedBankReport[];
+}
+
+/**
+ * A decode step reads every weight its layers apply (a tied block applied N times is read N
+ * times) except embedding tables, of which it reads one row per token. In an encoder-decoder it
+ * runs the decoder alone: the encoder ran once over the source and the cross-attention K/V
+ * projections once per source token, both cached with the KV. A smashed member runs once per r
+ * generated tokens. A routed bank (MoE experts) is read once per copy any token of the batch
+ * chose: at batch B, E·(1 − (1 − k/E)^B) copies in expectation rather than the k one token uses
+ * (routing.ts); a Chain-of-Experts layer runs its `draws` selections one after the other, each a
+ * pass that reads its own selection's experts, as a tied block applied twice is read twice.
+ * A prefill step runs the batch's B·S tokens through every layer at once: it reads each stored
+ * weight once, of a routed bank's stored matrices only the experts one of those tokens chose,
+ * E·(1 − (1 − k/E)^(draws·B·S)) of E per layer under uniform routing (Σ_i under a skewed load).
+ */
+function weightTraffic(members: readonly MemberTotals[], whole: Totals, B: bigint, prefillTokens: bigint, perSample: boolean): WeightTraffic {
+  let notRead = whole.crossKvActive;
+  for (const m of members) {
+    const t = m.totals;
+    if (m.encoder) {
+      if (!perSample) notRead = Q.add(notRead, Q.sub(t.active, Q.fromBigInt(t.embeddingParams)));
+    } else if (m.smash !== undefined) notRead = Q.add(notRead, Q.mul(Q.sub(Q.ONE, Q.div(Q.ONE, m.smash)), Q.sub(t.active, Q.fromBigInt(t.embeddingParams))));
+  }
+  const routing: RoutedBankReport[] = [];
+  let bankReads = Q.ZERO;
+  let expertReads = Q.ZERO;
+  let prefillUnread = Q.ZERO;
+  for (const bank of whole.banks.values()) {
+    const distinct = expectedDistinct(bank.copies, bank.active, B, bank.load);
+    const touched = expectedDistinct(bank.copies, bank.active, B * big(bank.draws), bank.load);
+    const prefillTouched = expectedDistinct(bank.copies, bank.active, prefillTokens * big(bank.draws), bank.load);
+    prefillUnread = Q.add(prefillUnread, Q.mul(Q.fromBigInt(bank.storedMatrix), Q.div(Q.sub(Q.fromInt(bank.copies), prefillTouched), Q.fromInt(bank.copies))));
+    routing.push({
+      experts: bank.copies,
+      topK: bank.active,
+      draws: bank.draws,
+      ...(bank.load ? { load: { hotExperts: bank.load.hot, hotShare: Q.toDecimalString(Q.rational(BigInt(bank.load.share.num), BigInt(bank.load.share.den)), 3) } } : {}),
+      expectedDistinct: Q.toDecimalString(distinct, 3),
+      touched: Q.toDecimalString(touched, 3),
+      prefillTouched: Q.toDecimalString(prefillTouched, 3),
+    });
+    const draws = Q.fromInt(bank.draws);
+    bankReads = Q.add(bankReads, Q.mul(Q.mul(draws, Q.sub(distinct, Q.fromInt(bank.active))), bank.paramsPerCopy));
+    expertReads = Q.add(expertReads, Q.mul(Q.mul(draws, distinct), bank.matrixParamsPerCopy));
+  }
+  const read = Q.sub(Q.add(Q.sub(whole.active, notRead), bankReads), Q.fromBigInt(whole.embeddingParams));
+  const expertsRead = Q.compare(expertReads, read) > 0 ? read : expertReads;
+  return { stored: whole.stored, routedStored: whole.routedStored, read, expertsRead, prefillUnread, routing };
 }
 
 /**

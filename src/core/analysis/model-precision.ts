@@ -21,7 +21,8 @@ export function readModelPrecision(statements: readonly Statement[], sink: Diagn
     if (!sink.items.some((d) => d.code === 'npas-precision' && d.range.start === range.start && d.range.end === range.end)) sink.error('npas-precision', message, range);
   };
   for (const s of statements) {
-    if (s.keyword !== 'precision') continue;
+    // `precision weights PATHS: dtype` is a per-path override (precision-scheme.ts), not a class setting.
+    if (s.keyword !== 'precision' || s.modifier) continue;
     if (s.args.length === 0) report(`precision needs at least one class: ${PRECISION_CLASSES.map((c) => `${c}: T`).join(', ')}`, s.keywordRange);
     for (const a of s.args) {
       const cls = a.name?.text;

@@ -42,6 +42,12 @@ export type PrecisionClass = keyof Precision;
  */
 export type LossMode = { readonly kind: 'full' } | { readonly kind: 'chunked'; readonly chunk: number } | { readonly kind: 'fused' };
 
+/** One path override of the settings: the weights under `path` (as a statement writes it) in `dtype`. */
+export interface WeightDtypeSetting {
+  readonly path: string;
+  readonly dtype: DType;
+}
+
 export interface AnalysisOptions {
   /** Sequence length S: prefill length and decode context. */
   readonly seq: number;
@@ -58,6 +64,12 @@ export interface AnalysisOptions {
   readonly devices?: readonly DeviceProfile[];
   /** How the training loss keeps its logits (default full). */
   readonly loss?: LossMode;
+  /**
+   * Weights stored in a dtype of their own, as a spec's `precision weights PATH: dtype` says,
+   * after the spec's own (`--weights-dtype embed=int8,body.attn=fp8`, the editor's
+   * `npas.analysis.weightsDtypeByPath`): each path in the language's syntax (weight-dtypes.ts).
+   */
+  readonly weightDtypes?: readonly WeightDtypeSetting[];
   /**
    * A prompt shared by several continuations (prefix sharing for preference tuning, parallel
    * sampling): each of the batch's sequences is `tokens` prompt tokens followed by
@@ -133,6 +145,12 @@ export interface RoutedBankReport {
   readonly expectedDistinct: string;
   /** Distinct experts one layer's `draws` selections touch: E·(1 − (1 − k/E)^(draws·B)); equal to `expectedDistinct` at draws 1. */
   readonly touched: string;
+  /**
+   * Distinct experts per layer a prefill step of the batch reads: its B·S tokens' `draws`
+   * selections, E·(1 − (1 − k/E)^(draws·B·S)) (Σ_i under a load), to 3 places; the prefill's
+   * roofline reads only these of each stored expert matrix.
+   */
+  readonly prefillTouched: string;
 }
 
 /**

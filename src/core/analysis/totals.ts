@@ -59,6 +59,11 @@ export interface BankUse {
   readonly paramsPerCopy: Q.Rational;
   /** The part of `paramsPerCopy` in the bank's weight matrices: stored in the `experts` dtype. */
   readonly matrixParamsPerCopy: Q.Rational;
+  /**
+   * Stored params of the bank's weight matrices, all copies, each shared store once (a part of
+   * `routedStored`): what a prefill reads of the experts its tokens chose (model-metrics.ts).
+   */
+  readonly storedMatrix: bigint;
 }
 
 /**
@@ -195,7 +200,7 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
   const active: Q.Rational[] = [], flops: Q.Rational[] = [], crossKvFlops: Q.Rational[] = [], crossKvActive: Q.Rational[] = [];
   const kvActive: Q.Rational[] = [], kvFlops: Q.Rational[] = [], activation: Q.Rational[] = [];
   const trainableFlops: Q.Rational[] = [], kvTrainableFlops: Q.Rational[] = [], maskElements: Q.Rational[] = [];
-  const banks = new Map<string, { copies: number; active: number; draws: number; load: RouterLoad | undefined; paramsPerCopy: Q.Rational[]; matrixParamsPerCopy: Q.Rational[] }>();
+  const banks = new Map<string, { copies: number; active: number; draws: number; load: RouterLoad | undefined; paramsPerCopy: Q.Rational[]; matrixParamsPerCopy: Q.Rational[]; storedMatrix: bigint }>();
   const pools: PoolUse[] = [];
   let tail: Tail = undefined;
   let positionLimit: number | undefined;
@@ -241,7 +246,8 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
       if (acc) {
         acc.paramsPerCopy.push(b.paramsPerCopy);
         acc.matrixParamsPerCopy.push(b.matrixParamsPerCopy);
-      } else banks.set(k, { copies: b.copies, active: b.active, draws: b.draws, load: b.load, paramsPerCopy: [b.paramsPerCopy], matrixParamsPerCopy: [b.matrixParamsPerCopy] });
+        acc.storedMatrix += b.storedMatrix;
+      } else banks.set(k, { copies: b.copies, active: b.active, draws: b.draws, load: b.load, paramsPerCopy: [b.paramsPerCopy], matrixParamsPerCopy: [b.matrixParamsPerCopy], storedMatrix: b.storedMatrix });
     }
     for (const [k, e] of t.attention) {
       const acc = attention.get(k);
@@ -264,7 +270,7 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
   const mergedAttention = new Map<string, AttentionEntry>();
   for (const [k, e] of attention) mergedAttention.set(k, withCache({ info: e.info, instances: Q.sum(e.instances), producers: Q.sum(e.producers) }, e.cache));
   const mergedBanks = new Map<string, BankUse>();
-  for (const [k, b] of banks) mergedBanks.set(k, { copies: b.copies, active: b.active, draws: b.draws, ...(b.load ? { load: b.load } : {}), paramsPerCopy: Q.sum(b.paramsPerCopy), matrixParamsPerCopy: Q.sum(b.matrixParamsPerCopy) });
+  for (const [k, b] of banks) mergedBanks.set(k, { copies: b.copies, active: b.active, draws: b.draws, ...(b.load ? { load: b.load } : {}), paramsPerCopy: Q.sum(b.paramsPerCopy), matrixParamsPerCopy: Q.sum(b.matrixParamsPerCopy), storedMatrix: b.storedMatrix });
   return {
     stored,
     routedStored,
@@ -301,10 +307,21 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
   };
 }
 
-function scaleBanks(banks: ReadonlyMap<string, BankUse>, by: Q.Rational): ReadonlyMap<string, BankUse> {
+function scaleBanks(banks: ReadonlyMap<string, BankUse>, by: Q.Rational, storedTimes: bigint): ReadonlyMap<string, BankUse> {
   if (banks.size === 0) return banks;
   const out = new Map<string, BankUse>();
-  for (const [k, e] of banks) out.set(k, { ...e, paramsPerCopy: Q.mul(e.paramsPerCopy, by), matrixParamsPerCopy: Q.mul(e.matrixParamsPerCopy, by) });
+  for (const [k, e] of banks) out.set(k, { ...e, paramsPerCopy: Q.mul(e.paramsPerCopy, by), matrixParamsPerCopy: Q.mul(e.matrixParamsPerCopy, by), storedMatrix: e.storedMatrix * storedTimes });
+  return out;
+}
+
+/**
+ * The banks with their stored matrices replaced: a stack's pieces count their stores apart from
+ * their per-token use (walk.ts), `stored` giving each bank key's stored matrix params.
+ */
+export function withBankStores(banks: ReadonlyMap<string, BankUse>, stored: ReadonlyMap<string, bigint>): ReadonlyMap<string, BankUse> {
+  if (banks.size === 0) return banks;
+  const out = new Map<string, BankUse>();
+  for (const [k, e] of banks) out.set(k, { ...e, storedMatrix: stored.get(k) ?? 0n });
   return out;
 }
 
@@ -331,7 +348,7 @@ export function repeatTotals(t: Totals, n: bigint, storedTimes: bigint, capacity
     active: Q.mul(t.active, nc),
     flops: Q.mul(t.flops, nc),
     trainableFlops: Q.mul(t.trainableFlops, nc),
-    banks: scaleBanks(t.banks, nc),
+    banks: scaleBanks(t.banks, nc, storedTimes),
     // n copies of a subtree holding pooled stacks hold n times as many pools.
     pools: n === 1n ? t.pools : n === 0n ? [] : t.pools.map((p) => ({ ...p, uses: p.uses.map(([layers, count]) => [layers, count * n] as const) })),
     maskElements: Q.mul(t.maskElements, nc),

@@ -10,9 +10,10 @@ import type { KvProducerMap, SlotMap as StackShareSlots } from '../sharing/slot-
 import { cachedLayers, extendedCaches, withExtendedCaches, type CachedLayer } from './kv-reach.js';
 import { layerTotals } from './layer-totals.js';
 import type { NodeReport } from './report-types.js';
-import { borrowKv, repeatTotals, sumTotals, type PoolUse, type Totals } from './totals.js';
+import { borrowKv, repeatTotals, sumTotals, withBankStores, type PoolUse, type Totals } from './totals.js';
 import { CancellationPoll } from '../semantics/cancellation.js';
 import { LIMITS } from '../semantics/evaluator.js';
+import type { DType } from './report-types.js';
 
 export interface WalkResult {
   readonly totals: Totals;
@@ -60,6 +61,8 @@ export class ModelWalker {
      * walk then throws `WalkBudgetSpent`. Charged per stack instance a declaration isolates.
      */
     private readonly spend: (steps: number) => boolean = () => true,
+    /** Count only the weights a `precision weights` override stores in this dtype (weight-dtypes.ts). */
+    private readonly view?: DType,
   ) {
     this.baseFrozen = sharing.hasAdapters;
     for (const key of sharing.stacks.keys()) {
@@ -111,7 +114,7 @@ export class ModelWalker {
             weightMods.set(step.name, list);
           }
         }
-        result = layerTotals(node, name, active, weightMods, this.baseFrozen);
+        result = layerTotals(node, name, active, weightMods, this.baseFrozen, this.view);
         break;
       }
       case 'block': {
@@ -206,7 +209,9 @@ export class ModelWalker {
         parts.push({ ...repeatTotals(inst, n, n), perInstanceStored: inst.perInstanceStored * n, perInstanceTrainable: inst.perInstanceTrainable * n });
       }
     }
-    const routed = addRouters(this.reachOfSharedCaches(node, sumTotals(parts), strategies), strategies);
+    const caches = this.reachOfSharedCaches(node, sumTotals(parts), strategies);
+    // Recursion routers and halting units are the model's own weights, in the weights' class: no dtype view holds them.
+    const routed = this.view === undefined ? addRouters(caches, strategies) : caches;
     const totals = this.addPools(routed, node, key, pending, active, strategies);
     return { totals, report: reportOf(name, 'stack', `stack of ${node.length}`, node.length, 0, totals, node.range, children) };
   }
@@ -278,21 +283,31 @@ export class ModelWalker {
     let trainable = inst.trainable * BigInt(count);
     let perInstanceStored = inst.perInstanceStored * BigInt(count);
     let perInstanceTrainable = inst.perInstanceTrainable * BigInt(count);
+    // The routed banks' stored matrices, per bank key, under the same attribution as `stored`.
+    const bankStores = new Map<string, bigint>();
+    const addBankStores = (banks: Totals['banks'], times: bigint): void => {
+      for (const [k, b] of banks) bankStores.set(k, (bankStores.get(k) ?? 0n) + b.storedMatrix * times);
+    };
+    addBankStores(inst.banks, BigInt(count));
     /** K/V projection params inside each shared sub-path (the whole instance for `share STACK`). */
     const sharedKv: { slots: StackShareSlots; params: bigint }[] = [];
     for (const share of shares) {
       const firsts = BigInt(share.slots.firstsIn(piece.start, piece.end));
       if (share.pool) {
         // An expert pool: only the routed bank's weights are one store per pool.
-        const layer = this.descend(piece.node, instKey, instName, instPending, active, share.sub).report;
-        const pooled = weightParams(layer, share.pool.weights);
+        const layer = this.descend(piece.node, instKey, instName, instPending, active, share.sub);
+        const pooled = weightParams(layer.report, share.pool.weights);
         stored += (firsts - BigInt(count)) * pooled.stored;
         trainable += (firsts - BigInt(count)) * pooled.trainable;
+        // Its matrices are the routed part, in the experts' dtype: one store per pool too.
+        routedStored += (firsts - BigInt(count)) * layer.totals.routedStored;
+        addBankStores(layer.totals.banks, firsts - BigInt(count));
         continue;
       }
       const sub = share.sub.length === 0 ? inst : this.descend(piece.node, instKey, instName, instPending, active, share.sub).totals;
       stored += (firsts - BigInt(count)) * (sub.stored - sub.perInstanceStored);
       routedStored += (firsts - BigInt(count)) * sub.routedStored;
+      addBankStores(sub.banks, firsts - BigInt(count));
       trainable += (firsts - BigInt(count)) * (sub.trainable - sub.perInstanceTrainable);
       if (sub.selfKv.stored > 0n) sharedKv.push({ slots: share.slots, params: sub.selfKv.stored });
     }
@@ -321,7 +336,7 @@ export class ModelWalker {
         }
       }
     }
-    return { ...totals, stored, routedStored, trainable, perInstanceStored, perInstanceTrainable };
+    return { ...totals, stored, routedStored, trainable, perInstanceStored, perInstanceTrainable, banks: withBankStores(totals.banks, bankStores) };
   }
 
   /**

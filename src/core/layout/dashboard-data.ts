@@ -86,7 +86,7 @@ export function modelData(m: ModelReport, structure: StructureData, sweep: reado
       decodeSeconds: m.latency.decode.seconds,
       decodeBound: m.latency.decode.bound,
     },
-    routing: m.routing.map((r) => ({ experts: r.experts, topK: r.topK, expectedDistinct: r.expectedDistinct })),
+    routing: m.routing.map((r) => ({ experts: r.experts, topK: r.topK, expectedDistinct: r.expectedDistinct, prefillTouched: r.prefillTouched })),
     ...(m.parallel ? { parallel: { streams: m.parallel.streams, cache: m.parallel.cache } } : {}),
     budgets: m.budgets.map((b) => ({
       constraint: b.constraint,

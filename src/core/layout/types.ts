@@ -94,7 +94,7 @@ export interface KvData {
 
 /** Adapters (LoRA and relatives), routing and other annotations that are not stores. */
 export interface NoteData {
-  readonly kind: 'adapter' | 'route' | 'halt' | 'parallel' | 'smash' | 'freeze' | 'train' | 'heads' | 'factorize';
+  readonly kind: 'adapter' | 'route' | 'halt' | 'parallel' | 'smash' | 'freeze' | 'train' | 'heads' | 'factorize' | 'dtype';
   readonly member: string;
   readonly index: number | null;
   readonly label: string;
@@ -243,8 +243,11 @@ export interface ModelData {
     readonly decodeSeconds: number;
     readonly decodeBound: 'compute' | 'memory';
   };
-  /** Routed expert banks and the experts one decode step of the batch reads (expected, uniform routing). */
-  readonly routing: readonly { readonly experts: number; readonly topK: number; readonly expectedDistinct: string }[];
+  /**
+   * Routed expert banks and the experts per layer a decode step of the batch reads, and a prefill
+   * step of its B·S tokens (expected: uniform routing, or the layer's skewed load).
+   */
+  readonly routing: readonly { readonly experts: number; readonly topK: number; readonly expectedDistinct: string; readonly prefillTouched: string }[];
   /** A `parallel` statement: P streams (a KV cache each) or workers (one shared cache) over the same weights. */
   readonly parallel?: { readonly streams: number; readonly cache: 'separate' | 'shared' };
   readonly budgets: readonly BudgetData[];

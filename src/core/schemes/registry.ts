@@ -5,7 +5,7 @@
 
 import { allocateScheme } from '../allocation/allocate-scheme.js';
 import { parallelScheme } from '../analysis/parallel-scheme.js';
-import { precisionScheme } from '../analysis/precision-scheme.js';
+import { precisionScheme, precisionWeightsScheme } from '../analysis/precision-scheme.js';
 import { maxContextScheme } from '../analysis/max-context-scheme.js';
 import { smashScheme } from '../analysis/smash-scheme.js';
 import { paramScheme } from '../parameterization/param-scheme.js';
@@ -42,6 +42,7 @@ export const SHARING_SCHEMES: readonly SharingScheme[] = [
   parallelScheme,
   smashScheme,
   precisionScheme,
+  precisionWeightsScheme,
   maxContextScheme,
   paramScheme,
   elasticScheme,

@@ -158,6 +158,8 @@ export function modelMarkdown(m: ModelReport): string {
     const law = r.load ? `Σ_i 1 − (1 − p_i)^B, ${r.load.hotExperts} hot experts taking ${r.load.hotShare} of the selections` : 'E·(1 − (1 − k/E)^B), uniform routing';
     if (r.draws === 1) lines.push(`- experts read per decode step at batch ${groupDigits(o.batch)}: ${r.expectedDistinct} of ${r.experts} (top-${r.topK}; ${law})`);
     else lines.push(`- experts read per decode step at batch ${groupDigits(o.batch)}: ${r.draws} × ${r.expectedDistinct} of ${r.experts} (${r.draws} iterations of top-${r.topK}; ${law}), ${r.touched} distinct over the C·B selections`);
+    // A prefill step's B·S tokens choose alike: the roofline's prefill reads only these of the stored experts.
+    lines.push(`- experts read per prefill at batch ${groupDigits(o.batch)} × ${groupDigits(o.seq)} tokens: ${r.prefillTouched} of ${r.experts} per layer (the same law over ${r.draws > 1 ? 'C·' : ''}B·S selections)`);
   }
   for (const pool of m.pools) {
     lines.push(

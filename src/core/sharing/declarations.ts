@@ -5,6 +5,7 @@
 // - stack strategies (share, share kv, route) that depend on the instance index and are
 //   applied where the walk reaches their stack.
 
+import type { DType } from '../analysis/report-types.js';
 import type { RouterLoad } from '../layers/layer-kind.js';
 import type { Rational } from '../numbers/rational.js';
 import type { TextRange } from '../syntax/syntax-tree.js';
@@ -90,7 +91,9 @@ export type ModifierEffect =
    */
   | { readonly kind: 'factorize'; readonly method: FactorMethod; readonly label: string; readonly targets: readonly FactorTarget[] }
   | { readonly kind: 'freeze' }
-  | { readonly kind: 'train' };
+  | { readonly kind: 'train' }
+  /** `precision weights PATHS: dtype`: the weights under the paths are stored in `dtype` (the last such statement wins). */
+  | { readonly kind: 'dtype'; readonly dtype: DType };
 
 export interface Modifier {
   /** Unique within the model; also orders freeze/train (a later one wins). */

@@ -15,7 +15,7 @@ import type {
   Statement,
   StatementKeyword,
 } from './syntax-tree.js';
-import { isKeyword, isShareModifier, isStatementKeyword, isTopLevelOnlyKeyword, type TokenKind } from './token.js';
+import { PRECISION_MODIFIERS, isKeyword, isShareModifier, isStatementKeyword, isTopLevelOnlyKeyword, type TokenKind } from './token.js';
 import { ExpressionParser } from './parser-expressions.js';
 
 const CONSTRAINT_OPS: ReadonlySet<TokenKind> = new Set<TokenKind>(['<=', '<', '>=', '>', '==']);
@@ -191,6 +191,7 @@ export abstract class StatementParser extends ExpressionParser {
   //           | "route" Path ":" Expr
   //           | ( "freeze" | "train" ) PathList
   //           | ( "allocate" | "precision" ) Arg { "," Arg } [ "," ]
+  //           | "precision" "weights" PathList ":" Expr
   //           | "param" Expr
   //           | "parallel" Expr
   //           | "max_context" Expr
@@ -240,8 +241,19 @@ export abstract class StatementParser extends ExpressionParser {
       case 'train':
         targets = this.parsePathList(false);
         break;
+      case 'precision': {
+        // `precision weights PATHS: dtype` when a path follows `weights` on the line; else the
+        // per-class form `precision weights: bf16, experts: mxfp4`.
+        const t = this.current;
+        const after = this.peek();
+        if (t.kind === 'Identifier' && (PRECISION_MODIFIERS as readonly string[]).includes(t.value) && !this.atLineBreak() && after.kind === 'Identifier' && !after.newlineBefore) {
+          modifier = this.identifierOf(this.next());
+          targets = this.parsePathList(true);
+          value = this.parseColonValue();
+        } else args = this.parseBareArguments();
+        break;
+      }
       case 'allocate':
-      case 'precision':
         args = this.parseBareArguments();
         break;
       case 'param':

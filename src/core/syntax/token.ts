@@ -17,6 +17,8 @@ export const STATEMENT_KEYWORDS = ['share', 'tie', 'adapt', 'hash', 'bank', 'dic
  * only when a path follows it on the same line, so `share kv: all` still shares a member `kv`.
  */
 export const SHARE_MODIFIERS = ['kv', 'heads', 'experts'] as const;
+/** The word after `precision` that makes the path form (`precision weights embed: int8`) when a path follows it. */
+export const PRECISION_MODIFIERS = ['weights'] as const;
 
 export type ShareModifier = (typeof SHARE_MODIFIERS)[number];
 

@@ -8,7 +8,7 @@ import { dashboardData, type DashboardData } from '../../core/index.js';
 import { DASHBOARD_DATA_METHOD, type DashboardDataAnswer, type DashboardDataParams } from '../../protocol/lsp-extensions.js';
 import type { ServerContext } from '../context.js';
 import { guard } from '../guard.js';
-import { analysisOptions, SettingsStore } from '../settings.js';
+import { analysisOptions, readText, SettingsStore } from '../settings.js';
 
 export function registerDashboardData(ctx: ServerContext): void {
   ctx.connection.onRequest(
@@ -18,13 +18,15 @@ export function registerDashboardData(ctx: ServerContext): void {
       const doc = ctx.documents.get(params.uri);
       if (!doc) return null;
       let settings = ctx.settings.current;
+      let devices = ctx.settings.devices;
       if (params.settings !== undefined) {
         // Validated as the server validates its own (a bad value is logged and replaced).
-        const given = new SettingsStore((m) => ctx.log.warn(m));
+        const given = new SettingsStore((m) => ctx.log.warn(m), readText);
         given.update(params.settings as unknown as Record<string, unknown>);
         settings = given.current;
+        devices = given.devices;
       }
-      return encodeDashboardData(dashboardData(ctx.analyses.get(doc).compilation, analysisOptions(settings), { source: params.source }));
+      return encodeDashboardData(dashboardData(ctx.analyses.get(doc).compilation, analysisOptions(settings, devices), { source: params.source }));
     }),
   );
 }

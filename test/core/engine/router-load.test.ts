@@ -123,3 +123,40 @@ test('the load survives summing layers: a stack of L loaded layers reads L times
   assert.equal(stacked.routing[0]!.expectedDistinct, '8.253…');
   assert.equal(stacked.latency.decode.bytes, 2n * ceilDiv(3n * ((1_024n + 64n) * den + 6_144n * distinctNum), den));
 });
+
+test('a prefill reads the experts its B·S tokens chose: Σ_i 1 − (1 − p_i)^(B·S) per layer, under a skewed load too', () => {
+  // The decode test's bank, prefilled: the B·S tokens of a prefill step choose like B·S decode
+  // tokens, and the step reads the router and, of each stored expert matrix, only the chosen ones.
+  // p_hot = 1/2, p_cold = 1/14 as above; no attention, so no KV bytes join the weights.
+  for (const [batch, seq] of [[1, 1], [1, 3], [2, 3], [4, 4]] as const) {
+    const T = BigInt(batch * seq);
+    const r = model(moe(', hot_experts: 2, hot_share: 0.5'), { batch, seq });
+    const den = 2n ** T * 14n ** T;
+    const distinctNum = 2n * (2n ** T - 1n) * 14n ** T + 14n * (14n ** T - 13n ** T) * 2n ** T;
+    assert.equal(r.latency.prefill.bytes, 2n * ceilDiv(1_024n * den + 6_144n * distinctNum, den), `B = ${batch}, S = ${seq}`);
+    // Uniform routing: p = 2/16 for every expert, 16·(1 − (7/8)^T) read.
+    const u = model(moe(''), { batch, seq });
+    assert.equal(u.latency.prefill.bytes, 2n * ceilDiv(1_024n * 8n ** T + 6_144n * 16n * (8n ** T - 7n ** T), 8n ** T), `uniform, B = ${batch}, S = ${seq}`);
+  }
+  // One token reads its top-2; the JSON's routing says so, and the hover.
+  const one = model(moe(', hot_experts: 2, hot_share: 0.5'), { batch: 1, seq: 1 });
+  assert.equal(one.routing[0]!.prefillTouched, '2');
+  // B·S = 8 tokens read what a decode step of batch 8 reads: 8.253… experts.
+  const eight = model(moe(', hot_experts: 2, hot_share: 0.5'), { batch: 2, seq: 4 });
+  assert.equal(eight.routing[0]!.prefillTouched, '8.253…');
+  assert.match(modelMarkdown(eight), /experts read per prefill at batch 2 × 4 tokens: 8\.253… of 16 per layer/);
+  // A long prompt reads every expert: the whole stored bank, 2 × (1,024 + 16·6,144) bytes.
+  assert.equal(model(moe(', hot_experts: 2, hot_share: 0.5'), { batch: 1, seq: 4096 }).latency.prefill.bytes, 2n * (1_024n + 16n * 6_144n));
+});
+
+test('prefill expert reads are in the experts\' dtype, and an expert pool\'s matrices are stored once in it', () => {
+  // Experts in fp8 (1 byte), the router in bf16: B·S = 3 tokens, uniform: 16·(1 − (7/8)^3) experts.
+  const r = model(moe(''), { batch: 1, seq: 3, precision: { experts: 'fp8' } });
+  assert.equal(r.latency.prefill.bytes, 2n * 1_024n + ceilDiv(6_144n * 16n * (8n ** 3n - 7n ** 3n), 8n ** 3n));
+  // Four MoE layers pooled into one (`share experts body.moe: all`): stored = 4 routers
+  // (4 · 64·16) + one pool of 16 experts (16 · 6,144). With fp8 experts the weights are
+  // 2 · 4,096 + 98,304 bytes, the pool's matrices counted once in the experts' dtype.
+  const pooled = model(`model M {\n  block L { moe = MoE(64, 32, experts: 16, top_k: 2) }\n  body = L * 4\n  share experts body.moe: all\n}`, { precision: { experts: 'fp8' } });
+  assert.equal(pooled.params.stored, 4n * 1_024n + 16n * 6_144n);
+  assert.equal(pooled.memory.weightBytes, 2n * 4n * 1_024n + 16n * 6_144n);
+});

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyze } from '../../../src/core/index.js';
 import { SHARING_SCHEMES } from '../../../src/core/schemes/registry.js';
-import { SHARE_MODIFIERS, STATEMENT_KEYWORDS } from '../../../src/core/syntax/token.js';
+import { PRECISION_MODIFIERS, SHARE_MODIFIERS, STATEMENT_KEYWORDS } from '../../../src/core/syntax/token.js';
 import type { ModifierEffect } from '../../../src/core/sharing/declarations.js';
 
 test('every statement keyword has one plain-form scheme; no keyword and modifier is registered twice', () => {
@@ -17,7 +17,7 @@ test('every statement keyword has one plain-form scheme; no keyword and modifier
 
 // Every subtree modifier kind the resolved sharing can hold; a kind added to ModifierEffect
 // without an entry here does not type-check, and then needs a scheme that draws it.
-const MODIFIER_KINDS: Record<ModifierEffect['kind'], true> = { 'tie-main': true, 'tie-all': true, adapter: true, hash: true, bank: true, dict: true, factorize: true, freeze: true, train: true };
+const MODIFIER_KINDS: Record<ModifierEffect['kind'], true> = { 'tie-main': true, 'tie-all': true, adapter: true, hash: true, bank: true, dict: true, factorize: true, freeze: true, train: true, dtype: true };
 
 test('each modifier kind is drawn by exactly one scheme (its registry entry\'s drawing hook; layout/structure.ts names none)', () => {
   for (const kind of Object.keys(MODIFIER_KINDS)) {
@@ -38,10 +38,11 @@ const MODEL = (statement: string): string => `model M {
 }
 `;
 
-test('the parser reads as share modifiers exactly the ones schemes register', () => {
+test('the parser reads as share and precision modifiers exactly the ones schemes register', () => {
   const registered = SHARING_SCHEMES.filter((s) => s.modifier !== undefined);
-  assert.ok(registered.every((s) => s.keyword === 'share'), 'only share has modifiers');
-  assert.deepEqual(registered.map((s) => s.modifier).sort(), [...SHARE_MODIFIERS].sort());
+  assert.ok(registered.every((s) => s.keyword === 'share' || s.keyword === 'precision'), 'only share and precision have modifiers');
+  assert.deepEqual(registered.filter((s) => s.keyword === 'share').map((s) => s.modifier).sort(), [...SHARE_MODIFIERS].sort());
+  assert.deepEqual(registered.filter((s) => s.keyword === 'precision').map((s) => s.modifier).sort(), [...PRECISION_MODIFIERS].sort());
 });
 
 test('a word before `:` is a stack, not a modifier: `share kv: all` shares the stack named kv', () => {
@@ -52,7 +53,7 @@ test('a word before `:` is a stack, not a modifier: `share kv: all` shares the s
 
 test('allocate may stand only beside schemes that keep stores as written (freeze, train, param, precision, max_context, smash)', () => {
   const keep = SHARING_SCHEMES.filter((s) => s.keepsStores).map((s) => s.keyword).sort();
-  assert.deepEqual(keep, ['freeze', 'max_context', 'param', 'precision', 'smash', 'train']);
+  assert.deepEqual(keep, ['freeze', 'max_context', 'param', 'precision', 'precision', 'smash', 'train']);
   const beside = (statement: string): string[] => analyze(MODEL(`allocate params: 100K\n  ${statement}`)).diagnostics.filter((d) => d.code === 'npas-allocate').map((d) => d.message);
   assert.deepEqual(beside('freeze body'), []);
   assert.deepEqual(beside('max_context 4Ki'), []);
