@@ -2,7 +2,7 @@
 // plain PyTorch modules written from the papers (not generated from the engine, not the probe
 // twin), counts their parameters, their matrix-product FLOPs with a __torch_dispatch__ counter
 // and the KV cache a decode step keeps; the same architectures are written below as `.npas`
-// specs and `npas budget --json` must agree exactly: GPT-2 (learned positions, biases, a tied
+// specs and `npas budget --json` (the CLI, run in process) must agree exactly: GPT-2 (learned positions, biases, a tied
 // head), a Llama-style GQA decoder with rotary embeddings, a sliding-window decoder, a
 // Mixtral-style MoE, DeepSeek-V2's MLA (decode in the absorbed form) and a token mixer made of a
 // depthwise causal Conv1d over the sequence (per-token FLOPs, its last inputs as decode state).
@@ -15,6 +15,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyze } from '../../src/core/index.js';
+import { main } from '../../src/cli/main.js';
+import type { CliIO } from '../../src/cli/io.js';
 
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = join(__dirname, 'independent_check.py');
@@ -98,17 +100,28 @@ function torchCounts(): Record<string, TorchCounts> {
   return JSON.parse(r.stdout) as Record<string, TorchCounts>;
 }
 
-test('npas agrees exactly with plain PyTorch modules: params, prefill and decode FLOPs, KV bytes', () => {
+/** `npas budget --json --seq 16` of the specs above, run in process as the CLI runs it. */
+function npasBudgetJson(): { models: { name: string; params: { stored: number }; flops: { prefill: number; decode: number }; kvCacheBytes: number; recurrentStateBytes: number }[] } {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIO = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), readFile: () => SPECS, writeFile: () => {} };
+  const code = main(['budget', 'torch-check.npas', '--json', '--seq', String(SEQ)], io);
+  assert.equal(code, 0, stderr);
+  return JSON.parse(stdout);
+}
+
+test('npas budget --json agrees exactly with plain PyTorch modules: params, prefill and decode FLOPs, KV bytes', () => {
   const counts = torchCounts();
   const result = analyze(SPECS, { seq: SEQ });
   assert.deepEqual(result.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), []);
-  assert.deepEqual(Object.keys(counts).sort(), result.models.map((m) => m.name).sort());
-  for (const m of result.models) {
+  const budget = npasBudgetJson();
+  assert.deepEqual(Object.keys(counts).sort(), budget.models.map((m) => m.name).sort());
+  for (const m of budget.models) {
     const t = counts[m.name]!;
     assert.deepEqual(
       // The cache a decode step keeps: attention's KV, or a sequence convolution's last inputs.
       { params: m.params.stored, prefill: m.flops.prefill, decode: m.flops.decode, kvBytes: m.kvCacheBytes + m.recurrentStateBytes },
-      { params: BigInt(t.params), prefill: BigInt(t.prefill), decode: BigInt(t.decode), kvBytes: BigInt(t.kvBytes) },
+      { params: t.params, prefill: t.prefill, decode: t.decode, kvBytes: t.kvBytes },
       m.name,
     );
   }
