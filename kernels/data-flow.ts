@@ -10,6 +10,7 @@ import { convBlock } from './layers/conv-block.js';
 import { moeutLayer, switchHeadSpan } from './layers/switch-head.js';
 import { emitLayer, type EmitContext, type Hidden, type TieTarget } from './layers/emit.js';
 import { residualAdd } from './layers/residual.js';
+import { declareRouterCell } from './layers/recurrent-router.js';
 import { setCrossSource, type CrossSource } from './layers/cross-attention.js';
 import { setRelativeBias } from './layers/relative-position.js';
 import { Router, checkRoutable, recursionRanges } from './layers/routing.js';
@@ -158,7 +159,18 @@ export class Exporter {
     return { x, width: h.width };
   }
 
-  sequence(items: readonly Item[], parent: readonly PathStep[], h: Hidden): Hidden {
+  sequence(all: readonly Item[], parent: readonly PathStep[], h: Hidden): Hidden {
+    // RMoE's RecurrentRouter cell is no step of the hidden stream: it is recorded for the MoE
+    // layers after it (layers/recurrent-router.ts), and the block is wired without it, so its
+    // norm and MoE stay one pre-norm residual branch.
+    const items = all.filter((it, k) => {
+      if (it.node.kind !== 'layer' || it.node.layerKind !== 'RecurrentRouter') return true;
+      const steps = [...parent, { kind: 'name' as const, name: it.name }];
+      // A cell no router reads would be stored but never in the graph.
+      if (!all.slice(k + 1).some((m) => m.node.kind === 'layer' && m.node.cost.weights.some((w) => w.name === 'router_in'))) throw new ExportError(`${pathText(steps)}: a RecurrentRouter cell is read by the MoE(…, router_rnn) layers after it in its block, and none follows it`);
+      declareRouterCell(this.ctx, it.node, steps);
+      return false;
+    });
     let i = 0;
     let prevWasNorm = false;
     while (i < items.length) {

@@ -128,8 +128,6 @@ export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly Pat
       return { x: down.y, width: down.width };
     }
     case 'MoE':
-      // The router's state comes from the previous MoE layer's cell, a stream the data flow does not carry.
-      if (node.cost.weights.some((w) => w.name === 'router_in')) throw new ExportError(`${where}: a layer-wise recurrent router (router_rnn: …) is not supported by the ONNX exporter yet`);
       return { x: moe(ctx, node, steps, h.x!), width: h.width };
     case 'Mamba': {
       const m = mamba(ctx, node, steps, h.x!);

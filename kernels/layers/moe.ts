@@ -6,6 +6,7 @@ import { copyKey, generatedCopy } from '../generated/resolve.js';
 import { activation } from './activation.js';
 import { boolArg, numberArg, scaleOf, textArg, weightNamed, type EmitContext } from './context.js';
 import { fusedMoe, fusedMoeCovers } from './moe-fused.js';
+import { recurrentRouterLogits } from './recurrent-router.js';
 import { projection } from './projection.js';
 
 /**
@@ -62,7 +63,8 @@ function moeIteration(ctx: EmitContext, node: LayerNode, steps: readonly PathSte
   const topK = numberArg(node, 'top_k');
   const gated = boolArg(node, 'gated', true);
   const act = textArg(node, 'act', 'silu');
-  const scores = projection(ctx, node, steps, x, 'router', weightNamed(node, 'router_bias') ? 'router_bias' : undefined).y; // [T, C·E]
+  // RMoE (router_rnn): the logits come from the router state the layers carry (recurrent-router.ts).
+  const scores = weightNamed(node, 'router_in') ? recurrentRouterLogits(ctx, node, steps, x) : projection(ctx, node, steps, x, 'router', weightNamed(node, 'router_bias') ? 'router_bias' : undefined).y; // [T, C·E]
   const stacked = node.cost.weights.find((w) => w.name === 'router')!.shape[0]! > experts;
   const logits = stacked ? g.op('Slice', [scores, g.ints([t * experts]), g.ints([(t + 1) * experts]), g.ints([1])], undefined, { hint: `router${t}` }) : scores; // [T, E]
   // Nemotron 3's latent experts (latent: …): the routed experts run in the latent width, between
