@@ -131,6 +131,19 @@ function parameterisationError(x: unknown, where: string): string | undefined {
   return undefined;
 }
 
+/** A model's supernet: its space's size and front (optional: absent without an `elastic` statement). */
+function supernetError(x: unknown, where: string): string | undefined {
+  if (x === undefined) return undefined;
+  if (!isObj(x)) return `${where} is not an object`;
+  if (!['subnets', 'classes', 'stored'].every((k) => x[k] === null || isCount(x[k]))) return `${where} has a malformed count`;
+  if (!(x.error === null || isStr(x.error, 2000)) || !isInt(x.frontSize)) return `${where} is malformed`;
+  if (!Array.isArray(x.front) || x.front.length > 10_000) return `${where}.front is not a list`;
+  for (const p of x.front as unknown[]) {
+    if (!isObj(p) || !isStr(p.label, 10_000) || !['subnets', 'active', 'stored', 'decodeFlops'].every((k) => isCount(p[k]))) return `${where}.front has a malformed point`;
+  }
+  return undefined;
+}
+
 export function checkDashboardData(x: unknown): Checked<DashboardData> {
   if (!isObj(x)) return fail('data is not an object');
   if (x.format !== 'npas-dashboard' || x.version !== 1) return fail('data is not npas-dashboard version 1');
@@ -164,6 +177,7 @@ export function checkDashboardData(x: unknown): Checked<DashboardData> {
       (Array.isArray(m.sweep) && m.sweep.every((p) => isObj(p) && isInt(p.seq) && isCount(p.kvCacheBytes) && isCount(p.recurrentStateBytes) && isCount(p.weightBytes) && isCount(p.inferenceBytes)) ? undefined : `${w}.sweep is malformed`) ??
       plansError(m.plans, `${w}.plans`) ??
       parameterisationError(m.parameterisation, `${w}.parameterisation`) ??
+      supernetError(m.supernet, `${w}.supernet`) ??
       structureError(m.structure, `${w}.structure`) ??
       treeError(m.tree, `${w}.tree`, 0, budget);
     if (e) return fail(e);

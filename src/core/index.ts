@@ -87,6 +87,7 @@ export {
   classMetric,
   subnetClasses,
   subnetVariant,
+  describeSubnetClass,
   isSubnetMetric,
   SUBNET_METRICS,
   MAX_SUBNET_CLASSES,

@@ -17,6 +17,7 @@ import { renderPlan } from '../../webview/views/plan.js';
 import { renderProbe } from '../../webview/views/probe.js';
 import { paretoFront, renderVariants } from '../../webview/views/variants.js';
 import { exampleData, matchSnapshot, normaliseSvg, page } from './dom.js';
+import { elasticDecoderSpec } from '../fixtures/supernet-spec.js';
 
 interface Harness {
   root: HTMLElement;
@@ -252,6 +253,45 @@ describe('budget view: parameterisation', () => {
     const values = [...proxy.root.querySelectorAll('table.npas-multipliers tbody td[data-field="lr"]')].map((td) => td.textContent);
     assert.ok(values.length >= 3 && values.every((v) => v === '1' || /= 1$/.test(v!)), values.join(' | '));
     assertCleanDom(h.root);
+  });
+});
+
+describe('variants view: supernet', () => {
+  // Decoder(expand, heads: 4) over d = 64, head_dim 16 (docs/layers.md): RMSNorm 64, attention
+  // q, k, v, o 4·(4·16)·64 = 16,384, gated MLP 3·64·(64·expand): 41,024 at expand 2, 65,600 at 4.
+  // The rest: embedding and untied head 2·1,000·64 and the final norm 64 = 128,064.
+  const instance = (expand: number): bigint => 64n + 16384n + 3n * 64n * BigInt(64 * expand);
+  const REST = 2n * 1000n * 64n + 64n;
+  const spec = (choices: string, depths: string): string => elasticDecoderSpec({ vocab: 1000, d: 64, headDim: 16, depth: 2, model: 'Net', choices, depths });
+
+  it('draws the Pareto front of active parameters against decode FLOPs, with the size of the space', () => {
+    // expand in [2, 4] at depth 1 or 2: 2 + 2² = 6 subnets in 2 + 3 = 5 classes. More active
+    // parameters always cost more decode FLOPs here, so every class is on the front; by decode
+    // FLOPs: depth 1 expand 2, depth 1 expand 4, depth 2 (2, 2), (2, 4), (4, 4).
+    const data = dashboardData(spec('expand: [2, 4], heads: [4]', '[1, 2]'), {}, { source: 'net.npas' });
+    assert.ok(checkDashboardData(JSON.parse(JSON.stringify(data))).ok, 'the payload passes the webview validation');
+    const h = mount(renderVariants, data, 'Net');
+    assert.match(h.root.querySelector('.npas-supernet-size')!.textContent!, /^6 subnets in 5 classes; the supernet stores 259,264 parameters$/);
+    assert.equal(REST + 2n * instance(4), 259264n);
+    const active = [...h.root.querySelectorAll('table.npas-supernet-table tbody td[data-field="active"]')].map((td) => BigInt(td.textContent!.replace(/,/g, '')));
+    assert.deepEqual(active, [REST + instance(2), REST + instance(4), REST + 2n * instance(2), REST + instance(2) + instance(4), REST + 2n * instance(4)]);
+    assert.equal(h.root.querySelectorAll('svg.npas-supernet-front circle.npas-pareto').length, 5);
+    assert.ok(h.root.querySelector('svg.npas-supernet-front path.npas-front'));
+    assert.match(h.root.querySelector('table.npas-supernet-table tbody tr td[data-field="choices"]')!.textContent!, /^body depth 1: expand: 2 ×1$/);
+    assertCleanDom(h.root);
+  });
+
+  it('says why no front is drawn when the space has more classes than the dashboard walks per update', () => {
+    // expand in 1…6 at depth 40: C(40 + 5, 5) = 1,221,759 classes, above the 200,000 per update.
+    const data = dashboardData(spec('expand: [1, 2, 3, 4, 5, 6], heads: [4]', '[40]'), {}, { source: 'net.npas' });
+    const h = mount(renderVariants, data, 'Net');
+    assert.match(h.root.querySelector('.npas-supernet-error')!.textContent!, /^1,221,759 subnet classes: more than the dashboard walks/);
+    // Sized without measuring: 6⁴⁰ subnets.
+    assert.equal(h.root.querySelector('.npas-supernet-size')!.textContent, `${(6n ** 40n).toLocaleString('en-US')} subnets in 1,221,759 classes`);
+    assert.equal(h.root.querySelector('svg.npas-supernet-front'), null);
+    // A model without a supernet draws no supernet section.
+    const plain = mount(renderVariants, exampleData('cla-mlkv'), exampleData('cla-mlkv').models[0]!.name);
+    assert.equal(plain.root.querySelector('.npas-supernet-section'), null);
   });
 });
 

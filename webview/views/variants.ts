@@ -1,11 +1,13 @@
 // Variants view: every model and variant of the spec side by side — a scatter of stored
 // parameters against KV cache bytes or decode FLOPs with the Pareto front (lower is better on
-// both) marked, and a sortable table of the same numbers.
+// both) marked, and a sortable table of the same numbers; below, the selected model's supernet
+// (`elastic …`) and its Pareto front when it has one (supernet.ts).
 
 import * as d3 from 'd3';
 import type { ModelData } from '../../src/core/layout/types.js';
 import { formatBytes, formatFlops, groupDigits, shortCount } from '../format.js';
 import type { RenderedView, ViewContext } from './context.js';
+import { renderSupernet } from './supernet.js';
 
 type Axis = 'kv' | 'flops';
 
@@ -142,5 +144,6 @@ export function renderVariants(root: HTMLElement, ctx: ViewContext): RenderedVie
     const tr = tb.append('tr').attr('data-name', d.name).attr('class', d.name === ctx.model.name ? 'npas-selected' : null);
     for (const c of COLUMNS) tr.append('td').attr('data-field', c.key).text(c.show(d));
   }
+  if (ctx.model.supernet) renderSupernet(container.append('section').attr('class', 'npas-supernet-section').node()!, ctx.model.supernet, ctx.model.name, ctx.data.options.seq);
   return { exportable: svg.node() };
 }

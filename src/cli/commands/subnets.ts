@@ -8,6 +8,7 @@
 import {
   analyzeSupernet,
   classMetric,
+  describeSubnetClass,
   enumerateSubnets,
   isSubnetMetric,
   parseSubnetFilter,
@@ -80,7 +81,7 @@ export function runSubnets(argv: readonly string[], io: CliIO): number {
   if (emit !== undefined) {
     const chosen = result.top[emit - 1];
     if (!chosen) throw new CliError(`--emit ${emit}: the listing has ${result.top.length} subnet${result.top.length === 1 ? '' : 's'} (raise --top or loosen --where)`);
-    io.stdout(`# ${describeClass(s, chosen)}\n${subnetVariant(s, chosen, `${s.model}Subnet${emit}`)}`);
+    io.stdout(`# ${describeSubnetClass(s, chosen)}\n${subnetVariant(s, chosen, `${s.model}Subnet${emit}`)}`);
     return 0;
   }
   const where = str('where')?.trim() ?? '';
@@ -118,16 +119,6 @@ function classJson(s: Supernet, c: SubnetClass): unknown {
   };
 }
 
-/** `body depth 8: expand: 2, heads: 4 ×5 + expand: 4, heads: 4 ×3` per elastic stack. */
-function describeClass(s: Supernet, c: SubnetClass): string {
-  return c.stacks
-    .map((st, j) => {
-      const parts = st.counts.flatMap((n, k) => (n > 0 ? [`${s.stacks[j]!.choices[k]!.label} ×${n}`] : []));
-      return `${st.stack} depth ${st.depth}: ${parts.join(' + ')}`;
-    })
-    .join('; ');
-}
-
 function value(c: SubnetClass, metric: SubnetMetric): string {
   const v = classMetric(c, metric);
   return typeof v === 'number' ? formatSeconds(v) : typeof v === 'bigint' ? groupDigits(v) : v;
@@ -161,7 +152,7 @@ function render(
       return;
     }
     const header = ['#', ...metrics, 'subnets', 'choices'];
-    const cells = rows.map((c, i) => [String(i + 1), ...metrics.map((m) => value(c, m)), groupDigits(c.subnets), describeClass(s, c)]);
+    const cells = rows.map((c, i) => [String(i + 1), ...metrics.map((m) => value(c, m)), groupDigits(c.subnets), describeSubnetClass(s, c)]);
     const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
     const line = (r: readonly string[]): string => `    ${r.map((c, i) => (i === r.length - 1 ? c : i === 0 || i > metrics.length ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}`.trimEnd();
     lines.push(line(header));

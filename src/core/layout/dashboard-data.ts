@@ -10,6 +10,7 @@ import type { AnalysisOptions, ModelReport, NodeReport } from '../analysis/repor
 import { planData } from '../plans/plan-data.js';
 import { parameterisationData } from './parameterisation-data.js';
 import { sharingStructure } from './structure.js';
+import { supernetData } from './supernet-data.js';
 import { groupDigits } from '../text/number-format.js';
 import type { DashboardData, ModelData, PlanData, StructureData, SweepPoint, TreeData } from './types.js';
 
@@ -55,7 +56,9 @@ export function dashboardData(source: string | Compilation, options: Partial<Ana
     device: { name: device.name, memoryBytes: String(device.memoryBytes) },
     models: result.models.map((m) => {
       const compiled = compilation.model(m.name);
-      return modelData(m, structures.get(m.name) ?? EMPTY_STRUCTURE, sweeps.get(m.name) ?? [], compiled ? planData(compilation, compiled, opts) : []);
+      const data = modelData(m, structures.get(m.name) ?? EMPTY_STRUCTURE, sweeps.get(m.name) ?? [], compiled ? planData(compilation, compiled, opts) : []);
+      const supernet = supernetData(compilation, m.name, opts);
+      return supernet ? { ...data, supernet } : data;
     }),
     diagnostics: { errors: errors.length, warnings: warnings.length, messages: [...errors, ...warnings].slice(0, 5).map((d) => `${d.code}: ${d.message}`) },
   };

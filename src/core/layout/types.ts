@@ -214,6 +214,19 @@ export interface ParameterisationData {
   }[];
 }
 
+/** A supernet's subnet space and its Pareto front (active parameters up, decode FLOPs down), for the Variants pane. */
+export interface SupernetData {
+  /** Every subnet, the classes they form (subnets up to the order of their choices), the supernet's stored parameters; null when it could not be measured. */
+  readonly subnets: Count | null;
+  readonly classes: Count | null;
+  readonly stored: Count | null;
+  /** The front's classes by decode FLOPs ascending (at most DASHBOARD_FRONT_POINTS of `frontSize`). */
+  readonly front: readonly { readonly label: string; readonly subnets: Count; readonly active: Count; readonly stored: Count; readonly decodeFlops: Count }[];
+  readonly frontSize: number;
+  /** Why no front is drawn (the supernet refused, or too many classes to walk per update). */
+  readonly error: string | null;
+}
+
 export interface ModelData {
   readonly name: string;
   readonly kind: 'model' | 'variant';
@@ -258,6 +271,8 @@ export interface ModelData {
   readonly plans: readonly PlanData[];
   /** Its `param` multipliers and factorised weights (absent when it has neither). */
   readonly parameterisation?: ParameterisationData;
+  /** Its supernet (`elastic …`; absent without one). */
+  readonly supernet?: SupernetData;
 }
 
 export interface DashboardData {

@@ -91,9 +91,14 @@ const TWO_53 = 2n ** 53n;
 
 /** The classes a supernet has: ∏ over its stacks of Σ over depths of C(d + K − 1, K − 1). */
 export function subnetClasses(s: Supernet): bigint {
-  return s.stacks.reduce((product, st) => {
-    const K = BigInt(st.choices.length);
-    return product * st.space.depths.reduce((sum, d) => sum + binomial(BigInt(d) + K - 1n, K - 1n), 0n);
+  return spaceClasses(s.stacks.map((st) => ({ choices: st.choices.length, depths: st.space.depths })));
+}
+
+/** The same from each stack's choice count K and depths, before anything is measured. */
+export function spaceClasses(stacks: readonly { readonly choices: number; readonly depths: readonly number[] }[]): bigint {
+  return stacks.reduce((product, st) => {
+    const K = BigInt(st.choices);
+    return product * st.depths.reduce((sum, d) => sum + binomial(BigInt(d) + K - 1n, K - 1n), 0n);
   }, 1n);
 }
 
@@ -252,6 +257,16 @@ export function exactClass(s: Supernet, stacks: readonly SubnetStack[], subnets:
       decode: s.roofline.estimate(Number(at('latency.decode.flops')), Number(at('latency.decode.bytes'))).seconds,
     },
   };
+}
+
+/** `body depth 8: expand: 2, heads: 4 ×5 + expand: 4, heads: 4 ×3` per elastic stack (`; ` between stacks). */
+export function describeSubnetClass(s: Supernet, c: SubnetClass): string {
+  return c.stacks
+    .map((st, j) => {
+      const parts = st.counts.flatMap((n, k) => (n > 0 ? [`${s.stacks[j]!.choices[k]!.label} ×${n}`] : []));
+      return `${st.stack} depth ${st.depth}: ${parts.join(' + ')}`;
+    })
+    .join('; ');
 }
 
 /** The variant text of one class: each elastic stack written as runs of each choice. */

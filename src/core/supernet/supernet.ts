@@ -79,8 +79,11 @@ export const MAX_MEASURED_CHOICES = 1024;
 /** Statements other than these change how a stack's instances relate; a supernet refuses them on its stacks. */
 const NEUTRAL_KEYWORDS: ReadonlySet<string> = new Set(['elastic', 'param', 'precision', 'freeze', 'train']);
 
-/** The `elastic` statements of `modelName` measured at `settings` (compiled by `compilation`). */
-export function analyzeSupernet(compilation: Compilation, modelName: string, settings: AnalysisOptions): SupernetResult {
+/**
+ * The spaces of `modelName`'s `elastic` statements, the last per stack (a variant's replaces its
+ * base's), read without measuring anything: enough to size the space before measuring it.
+ */
+export function supernetSpaces(compilation: Compilation, modelName: string): { readonly spaces: readonly ElasticSpace[] } | { readonly error: string } {
   const model = compilation.model(modelName);
   if (!model) return { error: `no model or variant '${modelName}'` };
   const sink = new DiagnosticSink();
@@ -96,6 +99,16 @@ export function analyzeSupernet(compilation: Compilation, modelName: string, set
   }
   const spaces = [...byStack.values()];
   if (spaces.length === 0) return { error: `${modelName} declares no supernet (\`elastic STACK: Block(arg: [a, b]) * [d1, d2]\`)` };
+  return { spaces };
+}
+
+/** The `elastic` statements of `modelName` measured at `settings` (compiled by `compilation`). */
+export function analyzeSupernet(compilation: Compilation, modelName: string, settings: AnalysisOptions): SupernetResult {
+  const model = compilation.model(modelName);
+  if (!model) return { error: `no model or variant '${modelName}'` };
+  const read = supernetSpaces(compilation, modelName);
+  if ('error' in read) return read;
+  const spaces = read.spaces;
   for (const { statement } of model.statements) {
     if (NEUTRAL_KEYWORDS.has(statement.keyword)) continue;
     const touched = spaces.find((space) =>
