@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { extension, languageServerReady, positionOf, screenshot, waitForEvent, withTimeout } from './helpers';
+import { extension, fixtureUri, languageServerReady, positionOf, screenshot, waitForEvent, withTimeout } from './helpers';
 
 type Outcome = { status: string; [key: string]: unknown };
 interface ResultSnapshot {
@@ -72,6 +72,17 @@ describe('npas.allocate', () => {
     assert.match(String(outcome.variantText), /^variant WRN28_10_npas of WRN28_10 \{$/m);
     assert.match(String(outcome.markdown), /Layers × groups/);
     assert.equal((await vscode.workspace.openTextDocument(uri)).getText(), original, 'nothing applied with apply: false');
+  });
+
+  it("a model an experiments file imports from its library is allocated as the file sees it", async function () {
+    this.timeout(30_000);
+    // multi/blocks.npas: Base stacks 4 blocks of two Linear(64, 64, bias: false), 8 × 4,096 = 32,768 stored; half is 16,384.
+    const experiments = fixtureUri('multi/experiments.npas');
+    const outcome = await withTimeout(vscode.commands.executeCommand<Outcome>('npas.allocate', 'Base', '50%', 'shape', undefined, experiments, false), 20_000, 'npas.allocate on an imported model');
+    assert.equal(outcome.status, 'planned', JSON.stringify(outcome));
+    assert.equal(outcome.target, 16_384);
+    assert.equal(outcome.stored, 16_384);
+    assert.match(String(outcome.variantText), /^variant Base_npas of Base \{$/m);
   });
 
   it('a percentage budget: 10% of the stored parameters, rounded down', async () => {

@@ -2,7 +2,8 @@
 // applies its one WorkspaceEdit and re-analysed: extract members into a block and inline it back
 // (a round trip to the original text), `X * N` into a comprehension and back, and importing a
 // variant's sharing into a new variant of another model, whose title previews stored params
-// derived here by hand. (Sharing a stack and identical layers → a stack: lsp-navigation.test.ts.)
+// derived here by hand, and identical written-out layers turned into a stack. (Sharing a stack,
+// with its previews: lsp-navigation.test.ts.)
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -70,4 +71,14 @@ test("a variant's sharing imported into a new variant of another model, its stor
   const out = applied(text, actions, title, 'refactor');
   assert.equal(out, `${text}\nvariant SharedAOnB of B {\n  share body: all\n}\n`);
   assert.deepEqual(stored(out), [16_384n, 6_144n, 4_096n, 1_024n]);
+});
+
+test('identical written-out layers become one stack, every count kept', async () => {
+  const text = ['model S {', '  d = 64', '  l0 = Linear(d, d)', '  l1 = Linear(d, d)', '  l2 = Linear(d, d)', '  out = RMSNorm(d)', '}', ''].join('\n');
+  const p = positionAt(text, 'l1 =', 1);
+  const out = applied(text, await offered(text, { start: p, end: p }, 'refactor.rewrite'), "Turn 3 identical layers into a stack 'l = … * 3'", 'refactor.rewrite');
+  assert.equal(out, text.replace('  l0 = Linear(d, d)\n  l1 = Linear(d, d)\n  l2 = Linear(d, d)\n', '  l = Linear(d, d) * 3\n'));
+  // 3 · 4,096 + 64 = 12,352 before and after.
+  assert.deepEqual(stored(text), [12_352n]);
+  assert.deepEqual(stored(out), [12_352n]);
 });
