@@ -6,7 +6,7 @@
 // member that the importer's sharing path names.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { codeOf, eventually, fixtureUri, hoverText, languageServerReady, openFixture, positionOf, waitForDiagnostics } from './helpers';
+import { codeOf, eventually, fixtureUri, hoverText, labelOf, languageServerReady, openFixture, positionOf, waitForDiagnostics } from './helpers';
 
 describe('imports across files', () => {
   let exp: vscode.TextDocument;
@@ -61,6 +61,13 @@ describe('imports across files', () => {
     narrow.replace(library.uri, new vscode.Range(at, at.translate(0, 3)), '64');
     assert.ok(await vscode.workspace.applyEdit(narrow));
     await waitForDiagnostics(exp.uri, (ds) => ds.length === 0, 15_000, 'the importer clean again');
+  });
+
+  it('completion offers the names the import brings in, saying which file', async () => {
+    const list = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', exp.uri, positionOf(exp, 'Pair * 2', 1));
+    const detail = (label: string): string | undefined => list.items.find((i) => labelOf(i) === label)?.detail;
+    assert.equal(detail('Pair'), 'block from blocks.npas');
+    assert.equal(detail('d'), '64 — from blocks.npas');
   });
 
   it('renaming the imported block renames it in the library and here, in one edit', async () => {

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { DocumentDiagnosticReport, DocumentHighlight, Hover, Location, LocationLink, WorkspaceEdit } from 'vscode-languageserver/node';
+import type { CompletionItem, CompletionList, DocumentDiagnosticReport, DocumentHighlight, Hover, Location, LocationLink, SignatureHelp, WorkspaceEdit } from 'vscode-languageserver/node';
 import { IMPORTED_FILES_METHOD, type ImportedFilesResult } from '../../src/protocol/lsp-extensions.js';
 import { applyEdits, MINIMAL_CAPABILITIES, positionAt, startSession, until, type TestSession } from './harness.js';
 
@@ -178,4 +178,25 @@ test("members across files: a sharing path in the importer's variant names the l
   const edit = await s.client.sendRequest<WorkspaceEdit>('textDocument/rename', { textDocument: { uri: expUri }, position: path, newName: 'layers' });
   assert.equal(applyEdits(LIB, edit.changes![libUri]!), LIB.replace('body = Pair * 4', 'layers = Pair * 4'));
   assert.equal(applyEdits(EXP, edit.changes![expUri]!), EXP.replace('share body: all', 'share layers: all'));
+});
+
+test('completion offers what the imports bring in, and signature help reads an imported block from its file', async () => {
+  const libPath = join(dir, 'lib', 'dec.npas');
+  writeFileSync(libPath, 'k = 8\nblock Dec(width = 64, heads) {\n  a = Attention(width, heads)\n}\nmodel Lib {\n  x = Linear(k, k)\n}\n');
+  const uri = pathToFileURL(join(dir, 'sig.npas')).href;
+  const text = 'import "lib/dec.npas"\nmodel S {\n  y = Dec(heads: 4, \n}\nvariant V of \n';
+  await s.open(uri, text);
+  const help = await s.client.sendRequest<SignatureHelp>('textDocument/signatureHelp', { textDocument: { uri }, position: at(text, 'heads: 4', 'heads: '.length) });
+  assert.equal(help.signatures[0]!.label, 'Dec(width = 64, heads)');
+  const [start, end] = help.signatures[0]!.parameters![help.activeParameter!]!.label as [number, number];
+  assert.equal(help.signatures[0]!.label.slice(start, end), 'heads');
+  const items = async (needle: string, delta: number): Promise<CompletionItem[]> =>
+    (await s.client.sendRequest<CompletionList>('textDocument/completion', { textDocument: { uri }, position: at(text, needle, delta) })).items;
+  const inCall = await items('heads: 4, ', 'heads: 4, '.length);
+  assert.deepEqual(inCall.filter((i) => i.label === 'k' || i.label === 'Dec').map((i) => [i.label, i.detail]), [
+    ['Dec', 'block from dec.npas'],
+    ['k', '8 — from dec.npas'],
+  ]);
+  const bases = await items('variant V of ', 'variant V of '.length);
+  assert.ok(bases.some((i) => i.label === 'Lib' && i.detail === 'model from dec.npas'), JSON.stringify(bases.map((i) => i.label)));
 });

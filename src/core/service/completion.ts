@@ -5,6 +5,7 @@
 // adapters after `relax`; module members in paths; budget metrics in a budget body.
 
 import type { AnalysisResult } from '../analysis/analyze.js';
+import type { Compilation, ImportedDeclaration } from '../analysis/compilation.js';
 import { BUDGET_METRICS } from '../analysis/budgets.js';
 import { DEVICE_NAMES } from '../analysis/devices.js';
 import { DTYPE_BITS, DTYPE_NAMES } from '../analysis/dtypes.js';
@@ -19,6 +20,7 @@ import { completionContext, type CallSite } from './completion-context.js';
 import { argumentLine, describeArgType, layerSignature, layerSnippet } from './layer-docs.js';
 import { blocksOf } from './references.js';
 import { fileScopes, lookup, scopeAt, visibleNames, type NameDefinition, type OwnerDeclaration } from './scopes.js';
+import { importedNames } from './imported-names.js';
 import { renderValue } from './render-value.js';
 import { MEMBER_KEYWORDS, TOP_LEVEL_KEYWORDS, findStatementMethod, methodsAt, type StatementMethod } from './vocabulary.js';
 import { appendAll } from '../collections/append-all.js';
@@ -47,8 +49,12 @@ export interface CompletionResult {
   readonly items: readonly CompletionEntry[];
 }
 
-/** Completion entries at `offset`. */
-export function completionsAt(text: string, analysis: AnalysisResult, offset: number): CompletionResult {
+/**
+ * Completion entries at `offset`. With the document's `compilation`, the names its imports bring
+ * in are offered too (docs/language.md, "Imports"): constants and blocks in expressions, models
+ * and variants after `variant X of` and `budget`.
+ */
+export function completionsAt(text: string, analysis: AnalysisResult, offset: number, compilation?: Compilation): CompletionResult {
   const { site, replace } = completionContext(text, analysis.file, offset);
   const nextChar = text.charAt(replace.end);
   const items: CompletionEntry[] = [];
@@ -88,13 +94,14 @@ export function completionsAt(text: string, analysis: AnalysisResult, offset: nu
     case 'argument':
       appendAll(items, argumentNames(site.call, analysis));
       // Budget metric settings are always named; other calls also take positional values.
-      if (!site.call.metric) appendAll(items, expressionItems(text, analysis, offset, nextChar));
+      if (!site.call.metric) appendAll(items, expressionItems(text, analysis, offset, nextChar, compilation));
       break;
     case 'argument-value':
-      appendAll(items, argumentValues(text, site.call, site.argument, analysis, offset, nextChar));
+      appendAll(items, argumentValues(text, site.call, site.argument, analysis, offset, nextChar, compilation));
       break;
     case 'model-name':
       for (const [name, decl] of fileScopes(analysis.file).declarations) items.push(entry(name, 'model', '1', { detail: decl.kind === 'Model' ? 'model' : `variant of ${decl.base.text}` }));
+      for (const d of importedEntries(compilation, analysis, ['model', 'variant'])) items.push(entry(d.name, 'model', '1', { detail: `${d.kind} from ${fileName(d.nameRange.source)}` }));
       break;
     case 'precision-class':
       for (const c of PRECISION_CLASSES) items.push(entry(c, 'keyword', '0', { insertText: `${c}: `, detail: 'tensor class', documentation: PRECISION_CLASS_DOCS[c] }));
@@ -104,7 +111,7 @@ export function completionsAt(text: string, analysis: AnalysisResult, offset: nu
       if (site.cls === 'master') items.push(entry('none', 'symbol', '0', { detail: 'no master copy' }));
       break;
     case 'expression':
-      appendAll(items, expressionItems(text, analysis, offset, nextChar));
+      appendAll(items, expressionItems(text, analysis, offset, nextChar, compilation));
       break;
   }
   return { replace, items: dedupe(items) };
@@ -140,14 +147,22 @@ function unitDetail(suffix: string, unit: string): string {
 // Expressions and names
 // ---------------------------------------------------------------------------------------------
 
-function expressionItems(text: string, analysis: AnalysisResult, offset: number, nextChar: string): CompletionEntry[] {
+function expressionItems(text: string, analysis: AnalysisResult, offset: number, nextChar: string, compilation: Compilation | undefined): CompletionEntry[] {
   const out: CompletionEntry[] = [];
   const { scope } = scopeAt(analysis.file, offset);
-  for (const def of visibleNames(scope)) {
+  const visible = visibleNames(scope);
+  for (const def of visible) {
     // The binding being written cannot refer to itself (its range may stop before the cursor
     // when the value is still missing: `x = |`).
     if (def.kind === 'binding' && def.range.start <= offset && (offset <= def.range.end || /^[ \t]*$/.test(text.slice(def.range.end, offset)))) continue;
     out.push(nameEntry(def, analysis));
+  }
+  // What the imports bring in, unless a name of this file's shadows it.
+  const shadowed = new Set(visible.map((d) => d.name));
+  for (const d of importedEntries(compilation, analysis, ['constant', 'block'])) {
+    if (shadowed.has(d.name)) continue;
+    const from = `from ${fileName(d.nameRange.source)}`;
+    out.push(entry(d.name, d.kind === 'block' ? 'block' : 'constant', '2', { detail: d.value ? `${renderValue(d.value, true)} — ${from}` : `${d.kind} ${from}` }));
   }
   const call = nextChar === '(';
   for (const kind of LAYER_KINDS.values()) {
@@ -242,11 +257,11 @@ function argumentNames(call: CallSite, analysis: AnalysisResult): CompletionEntr
     .map((a, i) => entry(a.name, 'argument', `0${String(i).padStart(3, '0')}${a.required ? 'a' : 'b'}`, { detail: a.detail, documentation: a.doc, insertText: `${a.name}: ` }));
 }
 
-function argumentValues(text: string, call: CallSite, argument: string, analysis: AnalysisResult, offset: number, nextChar: string): CompletionEntry[] {
+function argumentValues(text: string, call: CallSite, argument: string, analysis: AnalysisResult, offset: number, nextChar: string, compilation: Compilation | undefined): CompletionEntry[] {
   const info = argumentsOf(call, analysis).find((a) => a.name === argument);
   const values = info?.values ?? [];
   // Enumerations and booleans take only their values; anything else is an expression.
-  if (values.length === 0) return expressionItems(text, analysis, offset, nextChar);
+  if (values.length === 0) return expressionItems(text, analysis, offset, nextChar, compilation);
   return values.map((v) => entry(v, v === 'true' || v === 'false' || v === 'none' ? 'keyword' : 'symbol', '0', { detail: `${call.callee} ${argument}` }));
 }
 
@@ -311,4 +326,17 @@ function methodEntry(m: StatementMethod, nextChar: string): CompletionEntry {
 /** The names a path segment may take after `prefix`: module members, or a layer's weights. */
 export function pathCandidates(owner: OwnerDeclaration, prefix: readonly string[], analysis: AnalysisResult): string[] {
   return pathMembers(owner, prefix, analysis).map((e) => e.label);
+}
+
+/** The declarations of the given kinds that the compilation's imports bring in, each once, in name order. */
+function importedEntries(compilation: Compilation | undefined, analysis: AnalysisResult, kinds: readonly ImportedDeclaration['kind'][]): ImportedDeclaration[] {
+  if (!compilation || compilation.file !== analysis.file) return [];
+  return importedNames(compilation)
+    .sort()
+    .map((name) => compilation.importedDeclaration(name))
+    .filter((d): d is ImportedDeclaration => d !== undefined && kinds.includes(d.kind));
+}
+
+function fileName(source: string): string {
+  return source.slice(source.lastIndexOf('/') + 1);
 }

@@ -8,7 +8,8 @@
 import type { AnalysisResult } from '../analysis/analyze.js';
 import { findLayerKind } from '../layers/registry.js';
 import type { LayerKind } from '../layers/layer-kind.js';
-import type { BlockDeclaration, Statement } from '../syntax/syntax-tree.js';
+import type { Compilation } from '../analysis/compilation.js';
+import type { BlockDeclaration, Statement, TextRange } from '../syntax/syntax-tree.js';
 import { enclosingCall } from './completion-context.js';
 import { argumentLine, layerSignature } from './layer-docs.js';
 import { lookup, scopeAt } from './scopes.js';
@@ -36,14 +37,19 @@ export interface SignatureHelpResult {
   readonly activeParameter: number | undefined;
 }
 
-/** The signature of the layer or block call around `offset`, if any. */
-export function signatureHelpAt(text: string, analysis: AnalysisResult, offset: number): SignatureHelpResult | undefined {
+/**
+ * The signature of the layer or block call around `offset`, if any. With the document's
+ * `compilation`, a block its imports bring in is read from the file that declares it.
+ */
+export function signatureHelpAt(text: string, analysis: AnalysisResult, offset: number, compilation?: Compilation): SignatureHelpResult | undefined {
   const site = enclosingCall(text, offset);
   if (!site || site.call.callee.includes('.')) return undefined;
   const { scope } = scopeAt(analysis.file, site.call.calleeOffset);
   const def = lookup(scope, site.call.callee);
-  if (def?.kind === 'block') return blockHelp(def.block, text, site.argumentName, site.call.positional);
+  if (def?.kind === 'block') return blockHelp(def.block, (r) => text.slice(r.start, r.end), site.argumentName, site.call.positional);
   if (def) return undefined;
+  const imported = compilation?.file === analysis.file ? importedBlock(compilation, site.call.callee) : undefined;
+  if (imported) return blockHelp(imported.block, imported.source, site.argumentName, site.call.positional);
   const statement = ancestorsAt(analysis.file, site.call.calleeOffset).find((n): n is Statement => n.kind === 'Statement');
   if (statement) {
     const method = statementMethod(statement, site.call.callee, site.call.calleeOffset);
@@ -88,8 +94,18 @@ function layerHelp(kind: LayerKind, argumentName: string | undefined, positional
   return { signature: { label, documentation: kind.doc, parameters }, activeParameter: active >= 0 ? active : undefined };
 }
 
-function blockHelp(block: BlockDeclaration, text: string, argumentName: string | undefined, positional: number): SignatureHelpResult {
-  const parts = block.parameters.map((p) => (p.defaultValue ? `${p.name.text} = ${text.slice(p.defaultValue.range.start, p.defaultValue.range.end)}` : p.name.text));
+/** A block an import brings in under `name`: its declaration as parsed in its file, and that file's text by the tree's ranges. */
+function importedBlock(compilation: Compilation, name: string): { block: BlockDeclaration; source: (r: TextRange) => string } | undefined {
+  const d = compilation.importedDeclaration(name);
+  const file = d?.kind === 'block' ? compilation.imported.find((f) => f.source === d.nameRange.source) : undefined;
+  if (!d || !file) return undefined;
+  // An imported file is parsed at its offset base (imports/parsed-sources.ts).
+  const block = file.file.items.find((i): i is BlockDeclaration => i.kind === 'Block' && i.name.range.start - file.base === d.nameRange.start);
+  return block && { block, source: (r) => file.text.slice(r.start - file.base, r.end - file.base) };
+}
+
+function blockHelp(block: BlockDeclaration, source: (range: TextRange) => string, argumentName: string | undefined, positional: number): SignatureHelpResult {
+  const parts = block.parameters.map((p) => (p.defaultValue ? `${p.name.text} = ${source(p.defaultValue.range)}` : p.name.text));
   const label = `${block.name.text}(${parts.join(', ')})`;
   const parameters: SignatureParameter[] = [];
   let at = block.name.text.length + 1;
@@ -97,7 +113,7 @@ function blockHelp(block: BlockDeclaration, text: string, argumentName: string |
     const p = block.parameters[i]!;
     parameters.push({
       label: [at, at + parts[i]!.length],
-      documentation: p.defaultValue ? `\`${p.name.text}\` (optional, default \`${text.slice(p.defaultValue.range.start, p.defaultValue.range.end)}\`) — a parameter of block ${block.name.text}.` : `\`${p.name.text}\` (required) — a parameter of block ${block.name.text}.`,
+      documentation: p.defaultValue ? `\`${p.name.text}\` (optional, default \`${source(p.defaultValue.range)}\`) — a parameter of block ${block.name.text}.` : `\`${p.name.text}\` (required) — a parameter of block ${block.name.text}.`,
     });
     at += parts[i]!.length + 2;
   }

@@ -34,7 +34,7 @@ export function registerCompletion(ctx: ServerContext): void {
       const found = openDocument(ctx, params);
       if (!found) return empty;
       const { doc, analyzed } = found;
-      const result = completionsAt(analyzed.text, analyzed.analysis, offsetOf(doc, params.position));
+      const result = completionsAt(analyzed.text, analyzed.analysis, offsetOf(doc, params.position), analyzed.compilation);
       const range = toRange(doc, result.replace);
       const items = result.items.map((e): CompletionItem => {
         const snippet = e.snippet && ctx.client.snippets;

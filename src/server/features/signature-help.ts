@@ -16,7 +16,7 @@ export function registerSignatureHelp(ctx: ServerContext): void {
       const found = openDocument(ctx, params);
       if (!found) return null;
       const { doc, analyzed } = found;
-      const help = signatureHelpAt(analyzed.text, analyzed.analysis, offsetOf(doc, params.position));
+      const help = signatureHelpAt(analyzed.text, analyzed.analysis, offsetOf(doc, params.position), analyzed.compilation);
       if (!help) return null;
       const markup = (value: string): { kind: 'markdown' | 'plaintext'; value: string } => ({ kind: ctx.client.markdown ? 'markdown' : 'plaintext', value });
       const { signature } = help;

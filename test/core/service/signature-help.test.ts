@@ -20,7 +20,7 @@ const CASES: readonly { name: string; source: string; label: RegExp | undefined;
   { name: 'a block, named', source: `${BLOCK}model M {\n  b = Decoder(64, window: $0)\n}\n`, label: /^Decoder\(/, active: 'window' },
   { name: 'after the closing parenthesis: nothing', source: 'model M {\n  a = Linear(64, 64)$0\n}\n', label: undefined },
   { name: 'a stack strategy: its positional count', source: 'model M {\n  a = Linear(64, 64) * 4\n  share a: cycle($0)\n}\n', label: /^cycle\(n\)$/, active: 'n' },
-  { name: 'a KV strategy is looked up among KV strategies', source: 'model M {\n  a = Attention(64, heads: 4) * 4\n  share kv a: map($0)\n}\n', label: /^map\(map\)$/, active: 'map' },
+  { name: 'a KV strategy is looked up among KV strategies', source: 'model M {\n  a = Attention(64, heads: 4) * 4\n  share kv a: map($0)\n}\n', label: /^map\(map, keep_weights\?: …\)$/, active: 'map' },
   { name: 'an adapter after relax, a named argument', source: 'model M {\n  a = Linear(64, 64) * 4\n  share a: cycle(2) relax lora(rank: 8, $0)\n}\n', label: /^lora\(rank: …, merged\?: …/, active: undefined },
   { name: 'an adapter argument being written', source: 'model M {\n  a = Linear(64, 64) * 4\n  adapt a: lora(rank: 8, merged: $0)\n}\n', label: /^lora\(/, active: 'merged' },
   { name: 'a name the file binds is not callable', source: 'model M {\n  d = 4\n  a = d($0)\n}\n', label: undefined },
