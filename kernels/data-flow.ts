@@ -6,6 +6,7 @@
 
 import { ExportError, pathText, routeOf, type BlockMember, type StackRoute, type LayerNode, type ModuleNode, type PathStep, type StreamsPlan } from './engine-bridge.js';
 import { GraphBuilder } from './graph-builder.js';
+import { altupDecoder } from './layers/altup.js';
 import { convBlock } from './layers/conv-block.js';
 import { moeutLayer, switchHeadSpan } from './layers/switch-head.js';
 import { emitLayer, type EmitContext, type Hidden, type TieTarget } from './layers/emit.js';
@@ -231,7 +232,9 @@ export class Exporter {
         // A block on a feature map (ResNet/WRN): residual and projection shortcuts read from the
         // shapes (layers/conv-block.ts); undefined when that convention does not apply.
         const wired = convBlock(this.ctx, items, steps, h, (it, at, x) => this.module(it as Item, at, x));
-        return wired ?? this.sequence(items, steps, h);
+        // Gemma 3n's decoder layer: AltUp's copies around the layer (layers/altup.ts).
+        const altup = wired ?? altupDecoder(this.ctx, items, steps, h, (j, x) => this.module(items[j]!, [...steps, { kind: 'name', name: items[j]!.name }], x));
+        return altup ?? this.sequence(items, steps, h);
       }
       case 'stack': {
         const route = routeOf(this.ctx.model, steps);

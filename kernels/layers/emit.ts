@@ -2,6 +2,9 @@
 
 import { ExportError, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
 import { activation } from './activation.js';
+import { altupProjections } from './altup.js';
+import { laurel } from './laurel.js';
+import { perLayerEmbedding } from './per-layer-embedding.js';
 import { attention } from './attention.js';
 import { crossAttention } from './cross-attention.js';
 import { CONVS, batchNorm, featureMapLayer } from './conv.js';
@@ -19,7 +22,7 @@ import { projection } from './projection.js';
 import { relativePositionLayer } from './relative-position.js';
 import { sandwichLinear } from './sandwich.js';
 
-export const SUPPORTED_LAYERS = ['Embedding', 'PositionEmbedding', 'Linear', 'LayerNorm', 'RMSNorm', 'Attention', 'MLA', 'MoA', 'RelativePositionBias', 'MLP', 'GatedMLP', 'MoE', 'Activation', 'Dropout', 'Identity', 'Conv1d', 'Conv2d', 'BatchNorm', 'Pool', 'GlobalPool', 'Flatten', 'SandwichLinear', 'Mamba', 'Mamba2', 'GatedDeltaNet'] as const;
+export const SUPPORTED_LAYERS = ['Embedding', 'PositionEmbedding', 'Linear', 'LayerNorm', 'RMSNorm', 'Attention', 'MLA', 'MoA', 'RelativePositionBias', 'MLP', 'GatedMLP', 'MoE', 'Activation', 'Dropout', 'Identity', 'Conv1d', 'Conv2d', 'BatchNorm', 'Pool', 'GlobalPool', 'Flatten', 'SandwichLinear', 'Mamba', 'Mamba2', 'GatedDeltaNet', 'AltUp', 'AltUpProjections', 'Laurel', 'PerLayerEmbedding', 'PerLayerInput'] as const;
 
 /** The width a layer reads, from its weights (undefined: any width). */
 export function inputWidth(node: LayerNode): number | undefined {
@@ -50,6 +53,8 @@ export function inputWidth(node: LayerNode): number | undefined {
     case 'LayerNorm':
     case 'RMSNorm':
       return w('weight')?.shape[0];
+    case 'Laurel':
+      return w('left')!.shape[1];
     case 'PositionEmbedding':
       return w('weight')!.shape[1];
     default:
@@ -141,6 +146,16 @@ export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly Pat
       const m = gatedDeltaNet(ctx, node, steps, h.x!);
       return { x: m.y, width: m.width };
     }
+    case 'AltUpProjections':
+      return altupProjections(ctx, node, steps, h);
+    case 'PerLayerEmbedding':
+      return perLayerEmbedding(ctx, node, steps, h);
+    case 'Laurel':
+      return { x: laurel(ctx, node, steps, h.x!), width: h.width };
+    case 'AltUp':
+    case 'PerLayerInput':
+      // They act on the AltUp copies and the per-layer inputs of Gemma 3n's decoder layer (altup.ts).
+      throw new ExportError(`${where}: ${node.layerKind} exports only inside a block laid out as Gemma 3n's decoder layer (AltUp first, PerLayerInput last; docs/layers.md, "AltUp")`);
     case 'Activation':
       return { x: activation(ctx, h.x!, textArg(node, 'kind', 'relu')), width: h.width };
     case 'RelativePositionBias':
