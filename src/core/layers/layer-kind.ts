@@ -179,6 +179,12 @@ export interface LayerCost {
    * ones (LBDN's Cayley transform), counted like SSN or MASA generation: 6 FLOPs per MAC per step.
    */
   readonly generationMacsPerStep?: bigint;
+  /**
+   * How the layer's parameters enter its neighbours' weights when the network is read as a plain
+   * feedforward one (LBDN's sandwich layers: layer k's A and Ψ meet layer k+1's B in the weight
+   * 2·B_{k+1}·A_kᵀ between them). The dashboard notes it on the member; nothing is counted twice.
+   */
+  readonly neighbourSharing?: string;
 }
 
 /** A convolution's geometry (square kernel), as torch.nn.Conv1d/Conv2d take it. */

@@ -58,10 +58,15 @@ export const SANDWICH_LINEAR: LayerKind = {
     const flops = 2n * n * m + (last ? 0n : 2n * n * n);
     // Backward keeps the input (for B's gradient), and the pre-activation and Ψz (for Aᵀ's).
     const saved = last ? m : m + 2n * n;
-    const cost: LayerCost = { ...denseCost(weights, flops, saved), generationMacsPerStep: cayleyMacs(n, m) };
+    const cost: LayerCost = { ...denseCost(weights, flops, saved), generationMacsPerStep: cayleyMacs(n, m), neighbourSharing: last ? SANDWICH_LAST_SHARING : SANDWICH_SHARING };
     return cost;
   },
 };
+
+/** Neighbour sharing of a sandwich layer (paper, eq. 9): its A and Ψ enter the next layer's weight 2·B_{k+1}·A_kᵀ. */
+const SANDWICH_SHARING = 'sandwich: A, Ψ shared with the next layer (2·B_{k+1}·A_kᵀ)';
+/** The last layer (B h + b) has no A or Ψ of its own: its B meets the previous layer's A. */
+const SANDWICH_LAST_SHARING = 'sandwich: B meets the previous layer’s A';
 
 const CONV_ARGS = [
   positional('c_in', DIM, 'Input channels.'),
@@ -108,6 +113,7 @@ export const SANDWICH_CONV2D: LayerKind = {
       activationElementsPerToken: (m + 2n * n) * positions,
       perSample: true,
       generationMacsPerStep: 4n * frequencies * cayleyMacs(n, m),
+      neighbourSharing: SANDWICH_SHARING,
     };
   },
 };

@@ -119,6 +119,10 @@ function describe(m: CompiledModel, text: string): StructureData {
     const merge = m.members[p.mergeIndex];
     if (merge) notes.push({ kind: 'parallel', member: merge.name, index: null, label: `${p.streams} streams merged (${p.aggregate})`, range: p.range });
   }
+  // Layers whose parameters enter their neighbours' weights (LBDN sandwiches), noted per member.
+  m.members.slice(0, STRUCTURE_MEMBER_LIMIT).forEach((member) => {
+    for (const [label, count] of facts.neighbourSharing(member.node)) notes.push({ kind: 'neighbours', member: member.name, index: null, label: count > 1n ? `${label}, ×${groupDigits(count)} layers` : label, range: member.range });
+  });
   for (const x of m.smashed) notes.push({ kind: 'smash', member: x.member, index: null, label: `smashed: ${Q.toDecimalString(x.tokensPerEntry, 3)} tokens per KV entry`, range: x.range });
   for (const h of sharing.headShares) {
     const target = readerOf(h.target.pattern);
@@ -211,6 +215,23 @@ class NodeFacts {
         for (const r of node.runs) for (const c of this.classes(r.node)) found.add(c);
       }
       this.classed.set(node.id, (v = orderClasses(found)));
+    }
+    return v;
+  }
+
+  private readonly sharingNeighbours = new Map<number, ReadonlyMap<string, bigint>>();
+
+  /** The layers under `node` that share parameters with their neighbours, by what they share, and how many. */
+  neighbourSharing(node: ModuleNode): ReadonlyMap<string, bigint> {
+    let v = this.sharingNeighbours.get(node.id);
+    if (v === undefined) {
+      const out = new Map<string, bigint>();
+      const add = (from: ReadonlyMap<string, bigint>, times: bigint): void => from.forEach((n, label) => out.set(label, (out.get(label) ?? 0n) + n * times));
+      if (node.kind === 'layer') {
+        if (node.cost.neighbourSharing !== undefined) out.set(node.cost.neighbourSharing, 1n);
+      } else if (node.kind === 'block') node.members.forEach((m) => add(this.neighbourSharing(m.node), 1n));
+      else node.runs.forEach((r) => add(this.neighbourSharing(r.node), BigInt(r.count)));
+      this.sharingNeighbours.set(node.id, (v = out));
     }
     return v;
   }

@@ -94,7 +94,7 @@ export interface KvData {
 
 /** Adapters (LoRA and relatives), routing and other annotations that are not stores. */
 export interface NoteData {
-  readonly kind: 'adapter' | 'route' | 'halt' | 'parallel' | 'smash' | 'freeze' | 'train' | 'heads' | 'factorize' | 'dtype';
+  readonly kind: 'adapter' | 'route' | 'halt' | 'parallel' | 'smash' | 'freeze' | 'train' | 'heads' | 'factorize' | 'dtype' | 'neighbours';
   readonly member: string;
   readonly index: number | null;
   readonly label: string;

@@ -27,6 +27,20 @@ describe('sharing structure', () => {
     assert.equal(base.stores.filter((x) => x.kind === 'slot').length, 0);
   });
 
+  it('LBDN sandwich layers: each member notes that its layers share A and Ψ with the next (the paper\'s 2·B_{k+1}·A_kᵀ)', () => {
+    const s = sharingStructure(example('lbdn-sandwich'));
+    const notes = (model: string): string[][] => s.get(model)!.notes.filter((n) => n.kind === 'neighbours').map((n) => [n.member, n.label]);
+    // ToySandwich: first, 8 body layers, and the last layer (B h + b, no A or Ψ of its own).
+    assert.deepEqual(notes('ToySandwich'), [
+      ['first', 'sandwich: A, Ψ shared with the next layer (2·B_{k+1}·A_kᵀ)'],
+      ['body', 'sandwich: A, Ψ shared with the next layer (2·B_{k+1}·A_kᵀ), ×8 layers'],
+      ['out', 'sandwich: B meets the previous layer’s A'],
+    ]);
+    // Convolutional sandwiches too; the Flatten between them shares nothing; plain layers note nothing.
+    assert.deepEqual(notes('KWLSmallSandwich').map(([m]) => m), ['conv1', 'conv2', 'conv3', 'conv4', 'fc1', 'fc2', 'out']);
+    assert.deepEqual(notes('ToyPlain'), []);
+  });
+
   it('factorize: a note on each factorised member; an MPO central tensor shared across layers is one store every instance reads', () => {
     const s = sharingStructure(`model F {
   block L { lin = Linear(64, 64) }
