@@ -6,10 +6,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ROOT, sources } from './source-files.js';
 
-const ROOT = join(__dirname, '..', '..');
 const DIRS = ['kernels', 'src/core/layout', 'src/extension'];
 
 /** Calls that take text apart: string splits and replaces, regex tests, execs and matches, RegExp construction. */
@@ -27,17 +27,9 @@ const ALLOWED: Readonly<Record<string, { readonly count: number; readonly why: s
   'src/extension/probe-commands.ts': { count: 2, why: "a command argument told apart as a URI or a file path; a child's last output lines shown as they are when it printed no typed answer" },
   'src/extension/commands.ts': { count: 1, why: 'a command argument told apart as a URI (it has a scheme) or not' },
   'src/extension/output-files.ts': { count: 1, why: "vscode.WorkspaceEdit.replace (an editor edit, not a string operation)" },
+  'src/extension/settings-schema.ts': { count: 2, why: "a hand-edited setting's value checked for its shape before use (a device name, a weight path's characters): validation of user input, nothing read back from text our code rendered" },
 };
 
-function sources(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(join(ROOT, dir))) {
-    const path = `${dir}/${name}`;
-    if (statSync(join(ROOT, path)).isDirectory()) out.push(...sources(path));
-    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) out.push(path);
-  }
-  return out;
-}
 
 /** The text of a file with its comments blanked (a comment may mention `.split(`). */
 function code(file: string): string {

@@ -91,28 +91,42 @@ export function routeOf(model: StoreModel, steps: readonly PathStep[]): StackRou
  * path of the same layer in the producing instance; undefined when the layer produces its own.
  */
 export function kvProducerPath(model: StoreModel, steps: readonly PathStep[]): PathStep[] | undefined {
+  let out: PathStep[] | undefined;
+  for (const { at, index, strategies } of instanceSteps(model, steps)) {
+    const kv = kvShareOf(strategies);
+    if (!kv) continue;
+    // `tied` reads the KV of the first instance using the same store; the map says which.
+    const producer = kv.producers.producerOf(index);
+    if (producer !== index) {
+      out = [...(out ?? steps)];
+      out[at] = { kind: 'index', index: producer };
+    }
+  }
+  return out;
+}
+
+/**
+ * Each instance index along `steps` (its position `at`) with the strategies declared on its
+ * stack, looked up as the walk does: by the indexed key (`body[2].layers`), then the name key.
+ */
+function* instanceSteps(model: StoreModel, steps: readonly PathStep[]): Generator<{ readonly at: number; readonly index: number; readonly strategies: readonly StackStrategy[] }> {
   let stackKey = '';
   let indexedKey = '';
-  let out: PathStep[] | undefined;
-  for (let i = 0; i < steps.length; i++) {
-    const step = steps[i]!;
+  for (let at = 0; at < steps.length; at++) {
+    const step = steps[at]!;
     if (step.kind === 'name') {
       stackKey = stackKey === '' ? step.name : `${stackKey}.${step.name}`;
       indexedKey = indexedKey === '' ? step.name : `${indexedKey}.${step.name}`;
       continue;
     }
-    const strategies = model.sharing.stacks.get(indexedKey) ?? model.sharing.stacks.get(stackKey) ?? [];
+    yield { at, index: step.index, strategies: model.sharing.stacks.get(indexedKey) ?? model.sharing.stacks.get(stackKey) ?? [] };
     indexedKey += `[${step.index}]`;
-    const kv = strategies.find((s) => s.kind === 'kv');
-    if (!kv || kv.kind !== 'kv') continue;
-    // `tied` reads the KV of the first instance using the same store; the map says which.
-    const producer = kv.producers.producerOf(step.index);
-    if (producer !== step.index) {
-      out = [...(out ?? steps)];
-      out[i] = { kind: 'index', index: producer };
-    }
   }
-  return out;
+}
+
+/** The `share kv` strategy among a stack's, if any. */
+function kvShareOf(strategies: readonly StackStrategy[]): Extract<StackStrategy, { kind: 'kv' }> | undefined {
+  return strategies.find((s): s is Extract<StackStrategy, { kind: 'kv' }> => s.kind === 'kv');
 }
 
 /**
@@ -120,18 +134,9 @@ export function kvProducerPath(model: StoreModel, steps: readonly PathStep[]): P
  * projections are then stored (an unused initializer in an export) though never applied.
  */
 export function keepsBorrowedKvWeights(model: StoreModel, steps: readonly PathStep[]): boolean {
-  let stackKey = '';
-  let indexedKey = '';
-  for (const step of steps) {
-    if (step.kind === 'name') {
-      stackKey = stackKey === '' ? step.name : `${stackKey}.${step.name}`;
-      indexedKey = indexedKey === '' ? step.name : `${indexedKey}.${step.name}`;
-      continue;
-    }
-    const strategies = model.sharing.stacks.get(indexedKey) ?? model.sharing.stacks.get(stackKey) ?? [];
-    indexedKey += `[${step.index}]`;
-    const kv = strategies.find((s) => s.kind === 'kv');
-    if (kv && kv.kind === 'kv' && kv.keepsWeights === true && kv.producers.producerOf(step.index) !== step.index) return true;
+  for (const { index, strategies } of instanceSteps(model, steps)) {
+    const kv = kvShareOf(strategies);
+    if (kv?.keepsWeights === true && kv.producers.producerOf(index) !== index) return true;
   }
   return false;
 }
