@@ -121,6 +121,8 @@ const CASES: readonly InfoCase[] = [
       // Absorbed decode: scores over the 512 latent + 64 rope elements, values over the latent.
       decode: { scoreDim: 576, valueDim: 512 },
       kvElementsPerToken: 576,
+      // A learned prefix token (parallel streams) is a latent: 512 + 64.
+      prefixElementsPerToken: 576,
       window: undefined,
       causal: true,
       cross: false,
@@ -141,6 +143,8 @@ const CASES: readonly InfoCase[] = [
       scoreDim: 192,
       valueDim: 128,
       kvElementsPerToken: 5120,
+      // Still stored as the latent, 512 + 64, whichever way decode runs.
+      prefixElementsPerToken: 576,
       window: undefined,
       causal: true,
       cross: false,
@@ -160,6 +164,7 @@ const CASES: readonly InfoCase[] = [
       valueDim: 6,
       decode: { scoreDim: 20, valueDim: 16 },
       kvElementsPerToken: 20,
+      prefixElementsPerToken: 16 + 4,
       window: undefined,
       causal: true,
       cross: false,
