@@ -35,6 +35,11 @@ export function sharingStructure(source: string | Compilation): ReadonlyMap<stri
   return out;
 }
 
+/** Identity of one read: the store and the reading member instance (not the path inside it). */
+function readKey(r: ReadData): string {
+  return `${r.store}\u0000${r.member}\u0000${r.index === null ? '*' : r.index}`;
+}
+
 function describe(m: CompiledModel, text: string): StructureData {
   const sharing = m.sharing;
   const facts = new NodeFacts();
@@ -43,6 +48,13 @@ function describe(m: CompiledModel, text: string): StructureData {
   const stores: StoreData[] = [];
   const storeIds = new Set<string>();
   const reads: ReadData[] = [];
+  // Every read's identity, so "read once" (a tie's source, listed once however many ties read
+  // it) is a set lookup: scanning `reads` was quadratic in the ties (16,000 took minutes).
+  const readKeys = new Set<string>();
+  const pushRead = (read: ReadData): void => {
+    reads.push(read);
+    readKeys.add(readKey(read));
+  };
   const kv: KvData[] = [];
   const notes: NoteData[] = [];
   let truncated = m.members.length > STRUCTURE_MEMBER_LIMIT;
@@ -75,9 +87,9 @@ function describe(m: CompiledModel, text: string): StructureData {
           addStore({ id: `slot:${base}:${k}`, kind: 'slot', label, declaration: slice(s.range), range: s.range });
         }
         if (perInstance) {
-          for (let i = 0; i < length; i++) reads.push({ store: `slot:${base}:${s.slots.slotOf(i)}`, member: owner, index: i, sub });
+          for (let i = 0; i < length; i++) pushRead({ store: `slot:${base}:${s.slots.slotOf(i)}`, member: owner, index: i, sub });
         } else {
-          for (let k = 0; k < shown; k++) reads.push({ store: `slot:${base}:${k}`, member: owner, index: null, sub });
+          for (let k = 0; k < shown; k++) pushRead({ store: `slot:${base}:${k}`, member: owner, index: null, sub });
         }
       } else if (s.kind === 'kv') {
         if (!perInstance) continue;
@@ -106,7 +118,7 @@ function describe(m: CompiledModel, text: string): StructureData {
       readerOf,
       addStore,
       addRead: (read, once = false) => {
-        if (!once || !reads.some((r) => r.store === read.store && r.member === read.member && r.index === read.index)) reads.push(read);
+        if (!once || !readKeys.has(readKey(read))) pushRead(read);
       },
       addNote: (note) => notes.push(note),
     });

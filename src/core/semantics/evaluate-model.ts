@@ -282,12 +282,15 @@ function evaluateDeclaration(decl: ModelDeclaration | VariantDeclaration, chains
   }
 
   const members: ModelMember[] = [];
+  /** A member whose value was refused (an error already reported): the model is not known to be empty. */
+  let refusedMember = false;
   for (const m of model.members) {
     if (m.kind !== 'Binding') continue;
     const binding = bindings.get(m.name.text) ?? m;
     const value = evaluate({ kind: 'Name', name: binding.name, range: binding.name.range }, scope, ctx);
     const node = value.kind === 'module' || value.kind === 'block' ? asModule(value, binding.value.range, ctx) : undefined;
     if (!node) {
+      if (value.kind === 'error' || value.kind === 'module' || value.kind === 'block') refusedMember = true;
       if (binding.tiedTo) ctx.sink.error('npas-module-expected', `only a layer can be tied, '${binding.name.text}' is not one`, binding.tiedTo.range);
       continue;
     }
@@ -302,7 +305,8 @@ function evaluateDeclaration(decl: ModelDeclaration | VariantDeclaration, chains
       }
     }
   }
-  if (members.length === 0 && decl === model) ctx.sink.warning('npas-model-empty', `model ${model.name.text} has no layers`, model.name.range);
+  // A cascade otherwise: a refused stack would be followed by "has no layers" beside its error.
+  if (members.length === 0 && !refusedMember && decl === model) ctx.sink.warning('npas-model-empty', `model ${model.name.text} has no layers`, model.name.range);
   return {
     name: decl.name.text,
     kind: decl.kind === 'Model' ? 'model' : 'variant',

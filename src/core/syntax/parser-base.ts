@@ -6,6 +6,7 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { DiagnosticCode } from '../diagnostics/codes.js';
 import { Scanner } from './scanner.js';
+import { groupDigits } from '../text/number-format.js';
 import type { Identifier, MissingExpression, TextRange } from './syntax-tree.js';
 import { STATEMENT_KEYWORDS, describeToken, isTopLevelOnlyKeyword, type Token, type TokenKind } from './token.js';
 
@@ -34,6 +35,8 @@ export abstract class ParserBase {
   protected bracketDepth = 0;
   /** Current nesting of the tree being built, guarded by MAX_DEPTH. */
   protected depth = 0;
+  /** The part of `depth` that chained binary operators make (`a + b + c` is two levels), for tooDeep's message. */
+  protected chainedOperators = 0;
   /**
    * How many errors were raised so far, including those suppressed as duplicates or over the
    * cap. Recovery compares snapshots of it to avoid reporting a consequence of an earlier error.
@@ -352,9 +355,14 @@ export abstract class ParserBase {
    */
   protected tooDeep(): MissingExpression {
     const start = this.current.start;
+    // The limit counts levels of the tree: brackets, calls, indexing, prefix operators and each
+    // chained binary operator. Say which one ran out, so a long flat sum is not called "nested".
+    const chained = this.chainedOperators * 2 > this.depth;
     this.error(
       'npas-syntax-too-deep',
-      `Expression nested more than ${MAX_DEPTH} levels deep; split it into named parts`,
+      chained
+        ? `Expression chains more than ${groupDigits(MAX_DEPTH)} operators (each operator of \`a + b + …\` is one level of the tree, at most ${groupDigits(MAX_DEPTH)} levels); split it into named parts, such as sums of fewer terms`
+        : `Expression nested more than ${groupDigits(MAX_DEPTH)} levels deep (brackets, calls, indexing and operators each add a level); split it into named parts`,
       this.expectedRange(),
     );
     let nest = 0;

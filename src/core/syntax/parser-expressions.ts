@@ -118,6 +118,7 @@ export abstract class ExpressionParser extends ParserBase {
   private parseBinary(minPower: number): Expression {
     if (this.depth >= MAX_DEPTH) return this.tooDeep();
     const savedDepth = this.depth;
+    const savedChained = this.chainedOperators;
     this.depth++;
     const start = this.current.start;
     let left = this.parsePrefix();
@@ -136,6 +137,7 @@ export abstract class ExpressionParser extends ParserBase {
       }
       // Each chained operator deepens the tree (left-leaning), so it counts towards MAX_DEPTH.
       this.depth++;
+      this.chainedOperators++;
       // `**` is right associative: its right operand may itself contain `**`.
       const right = this.parseBinary(power === POWER_BP ? POWER_BP - 1 : power);
       left = {
@@ -148,6 +150,7 @@ export abstract class ExpressionParser extends ParserBase {
       };
     }
     this.depth = savedDepth;
+    this.chainedOperators = savedChained;
     return left;
   }
 

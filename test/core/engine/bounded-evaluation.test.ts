@@ -228,3 +228,11 @@ test('140,000 errors are reported, not an internal error (spreading them into pu
   // Linear(4, 4) without bias: 16 parameters.
   assert.equal(r.models[0]!.params.stored, 16n);
 });
+
+test('a model whose only stack is refused gets the refusal alone, not a follow-on "has no layers"', () => {
+  const refused = analyze('model M { body = [Linear(2, 2) for i in 0..10**7] }\n');
+  assert.deepEqual(refused.diagnostics.map((d) => d.code), ['npas-eval-too-large']);
+  // A model that is empty as written is still told so.
+  const empty = analyze('model E { d = 4 }\n');
+  assert.deepEqual(empty.diagnostics.map((d) => d.code), ['npas-model-empty']);
+});

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { analyze, dashboardData, layoutArchitecture, sharingStructure, defaultCollapsed, EXPAND_LIMIT } from '../../../src/core/index.js';
+import { analyze, compile, dashboardData, layoutArchitecture, sharingStructure, defaultCollapsed, EXPAND_LIMIT } from '../../../src/core/index.js';
 
 const example = (name: string): string => readFileSync(new URL(`../../../examples/${name}.npas`, `file://${__filename}`), 'utf8');
 
@@ -39,6 +39,30 @@ describe('sharing structure', () => {
     // Convolutional sandwiches too; the Flatten between them shares nothing; plain layers note nothing.
     assert.deepEqual(notes('KWLSmallSandwich').map(([m]) => m), ['conv1', 'conv2', 'conv3', 'conv4', 'fc1', 'fc2', 'out']);
     assert.deepEqual(notes('ToyPlain'), []);
+  });
+
+  it('many ties to distinct sources: each store read by its source once and by its tie, in time linear in the ties', () => {
+    // Issue 12: the check "is the source already listed as a reader of this store?" scanned every
+    // read so far, so 2,000 ties to distinct sources took 0.4 s and 16,000 over two minutes.
+    const spec = (n: number): string => {
+      let s = 'model M {\n';
+      for (let i = 0; i < n; i++) s += `  a${i} = Linear(4, 4)\n  b${i} = Linear(4, 4) tied a${i}\n`;
+      return `${s}}\n`;
+    };
+    const timedStructure = (n: number): { ms: number; s: ReturnType<typeof sharingStructure> } => {
+      const compilation = compile(spec(n));
+      const t0 = performance.now();
+      const s = sharingStructure(compilation);
+      return { ms: performance.now() - t0, s };
+    };
+    const small = timedStructure(1_000);
+    const large = timedStructure(8_000);
+    const m = large.s.get('M')!;
+    assert.equal(m.stores.filter((x) => x.kind === 'tie').length, 8_000);
+    assert.deepEqual(m.reads.filter((x) => x.store === 'tie:a7').map((x) => x.member), ['a7', 'b7']);
+    assert.equal(m.reads.length, 16_000);
+    // 8× the ties: linear is about ×8, quadratic ×64.
+    assert.ok(large.ms < 24 * Math.max(small.ms, 5), `${small.ms.toFixed(0)} ms → ${large.ms.toFixed(0)} ms for 8× the ties`);
   });
 
   it('factorize: a note on each factorised member; an MPO central tensor shared across layers is one store every instance reads', () => {

@@ -392,6 +392,21 @@ test('nesting is capped instead of overflowing the stack', () => {
   assert.equal(ok.diagnostics.length, 0);
 });
 
+test('the depth message says what the limit counts: a long flat sum is a chain of operators, not nesting', () => {
+  // Issue 12: a flat 2,500,000-term sum was refused as "nested more than 1000 levels deep".
+  const sum = parse(`x = ${Array(2_000).fill('1').join(' + ')}\ny = 2`).diagnostics.filter((d) => d.code === 'npas-syntax-too-deep');
+  assert.equal(sum.length, 1);
+  assert.match(sum[0]!.message, /chains more than 1,000 operators/);
+  assert.doesNotMatch(sum[0]!.message, /nested/);
+  const parens = parse(`x = ${'('.repeat(2_000)}1${')'.repeat(2_000)}`).diagnostics.filter((d) => d.code === 'npas-syntax-too-deep');
+  assert.equal(parens.length, 1);
+  assert.match(parens[0]!.message, /nested more than 1,000 levels deep/);
+  // A sum inside deep brackets is still nesting: brackets make most of the depth.
+  const mixed = parse(`x = ${'('.repeat(990)}${Array(20).fill('1').join(' + ')}${')'.repeat(990)}`).diagnostics.filter((d) => d.code === 'npas-syntax-too-deep');
+  assert.equal(mixed.length, 1);
+  assert.match(mixed[0]!.message, /nested more than/);
+});
+
 test('messages quote at most a short piece of a huge token', () => {
   for (const junk of ['$'.repeat(100_000), '9'.repeat(100_000) + 'x', 'a'.repeat(100_000)]) {
     const { diagnostics } = parse(`x = 1 ${junk}`);
