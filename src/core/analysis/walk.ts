@@ -42,6 +42,19 @@ interface Piece {
   readonly isolated: boolean;
 }
 
+/** Each declaration as pending at its second step, grouped by the member name its path starts with. */
+function modifiersByFirstName(modifiers: readonly Modifier[]): ReadonlyMap<string, readonly Pending[]> {
+  const out = new Map<string, Pending[]>();
+  for (const mod of modifiers) {
+    const first = mod.pattern[0];
+    if (!first || first.kind !== 'name') continue;
+    const list = out.get(first.name);
+    if (list) list.push({ mod, pos: 1 });
+    else out.set(first.name, [{ mod, pos: 1 }]);
+  }
+  return out;
+}
+
 export class ModelWalker {
   private readonly memo = new Map<string, WalkResult>();
   private readonly baseFrozen: boolean;
@@ -51,6 +64,11 @@ export class ModelWalker {
   private readonly tieMains = new Map<string, Modifier>();
   /** Each instance node's cached self-attention layers by path (kv-reach.ts), per node id. */
   private readonly cachedLayerMemo = new Map<number, ReadonlyMap<string, CachedLayer>>();
+  /**
+   * The declarations reaching each top-level member, in declaration order, built on first use:
+   * scanning every declaration for every member was quadratic (8,000 ties took minutes).
+   */
+  private modifiersByMember: ReadonlyMap<string, readonly Pending[]> | undefined;
 
   constructor(
     private readonly sharing: ResolvedSharing,
@@ -81,11 +99,7 @@ export class ModelWalker {
   }
 
   walkMember(member: ModelMember): WalkResult {
-    const pending: Pending[] = [];
-    for (const mod of this.sharing.modifiers) {
-      const first = mod.pattern[0];
-      if (first && first.kind === 'name' && first.name === member.name) pending.push({ mod, pos: 1 });
-    }
+    const pending = (this.modifiersByMember ??= modifiersByFirstName(this.sharing.modifiers)).get(member.name) ?? [];
     return this.walk(member.node, member.name, member.name, pending, []);
   }
 

@@ -32,6 +32,20 @@ export function instanceAt(stack: StackNode, index: number): ModuleNode | undefi
   return undefined;
 }
 
+/** Each member list's first member of each name, built once per list (a model resolves one path per declaration). */
+const membersByName = new WeakMap<readonly ModelMember[], ReadonlyMap<string, ModelMember>>();
+
+/** The first member named `name`: a lookup, not a scan, so 100,000 ties to distinct members stay linear. */
+function memberNamed(members: readonly ModelMember[], name: string): ModelMember | undefined {
+  let byName = membersByName.get(members);
+  if (!byName) {
+    const map = new Map<string, ModelMember>();
+    for (const m of members) if (!map.has(m.name)) map.set(m.name, m);
+    membersByName.set(members, (byName = map));
+  }
+  return byName.get(name);
+}
+
 /** Resolves a path; on failure reports `npas-share-target` at the offending segment and returns undefined. */
 export function resolvePath(path: Path, members: readonly ModelMember[], scope: Scope, ctx: EvalContext): ResolvedPath | undefined {
   const [head, ...rest] = path.segments;
@@ -39,7 +53,7 @@ export function resolvePath(path: Path, members: readonly ModelMember[], scope: 
     ctx.sink.error('npas-share-target', 'a path starts with a member name', path.range);
     return undefined;
   }
-  const member = members.find((m) => m.name === head.name.text);
+  const member = memberNamed(members, head.name.text);
   if (!member) {
     const names = members.map((m) => m.name).join(', ');
     ctx.sink.error('npas-share-target', `'${head.name.text}' is not a module of this model (modules: ${names || 'none'})`, head.range);
