@@ -84,9 +84,11 @@ export function readAnalysisFlags(flags: ReadonlyMap<string, string | true>, io?
     o.devices = devices;
   }
   if (device) {
+    // A name neither builtin nor in --devices may be a device the spec declares (`Chip =
+    // Device(…)`): the compilation knows those, and reports a name it does not know either.
     const d = findDevice(device, devices);
-    if (!d) throw new CliError(`--device must be one of ${[...DEVICE_NAMES, ...devices.map((x) => x.name)].join(', ')}; got '${device}'`);
-    o.device = d.name;
+    if (!d && !/^[A-Za-z][A-Za-z0-9_]*$/.test(device)) throw new CliError(`--device must be one of ${[...DEVICE_NAMES, ...devices.map((x) => x.name)].join(', ')} or a device the spec declares; got '${device}'`);
+    o.device = d ? d.name : device;
   }
   return o;
 }

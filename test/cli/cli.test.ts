@@ -151,6 +151,20 @@ test('budget --weights-dtype T+PATH=T: weights under a path in a dtype of their 
   }
 });
 
+test('budget --device names a device the spec declares (Chip = Device(…)); a name no spec declares exits 2 naming the choices', () => {
+  // Att at seq 1,000: weights 4·64·64 = 16,384 bf16 (32,768 bytes), KV 2·64·1,000 bf16 (256,000
+  // bytes); a decode step on MyChip (1 TB/s) is memory-bound: 288,768 / 1e12 s.
+  const r = run('budget', spec('spec-device.npas'), '--json', '--seq', '1000', '--device', 'MyChip');
+  assert.equal(r.code, 0, r.stderr);
+  const m = JSON.parse(r.stdout).models[0];
+  assert.equal(m.latency.device, 'MyChip');
+  assert.ok(Math.abs(m.latency.decode.seconds - 288_768 / 1e12) < 1e-18);
+  assert.equal(m.budgets[0].ok, true);
+  const unknown = run('budget', spec('tiny.npas'), '--device', 'TPU');
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /the analysis setting device must be one of H100, .*, CPU, got TPU/);
+});
+
 test('budget --json: numbers beyond 2^53 are written exactly, unquoted', () => {
   // 2^40 · 10,001 = 10,996,215,789,387,776 (see the fixture).
   const r = run('budget', spec('huge.npas'), '--json');
@@ -235,7 +249,7 @@ const BAD_FLAGS: readonly [readonly string[], string][] = [
   [['--src-seq', '9999999999'], '--src-seq must be an integer from 1'],
   [['--depth', 'deep'], '--depth must be an integer from 1'],
   [['--dtype', 'fp7'], "--dtype must be one of fp32, tf32, bf16, fp16, fp8, int8, int4, mxfp4, nvfp4; got 'fp7'"],
-  [['--device', 'TPU'], "--device must be one of H100, H200, H20, B200, A100, A100-40GB, L40S, L4, RTX4090, MI300X, M2Ultra, M4Max, CPU; got 'TPU'"],
+  [['--device', 'TP/U'], "--device must be one of H100, H200, H20, B200, A100, A100-40GB, L40S, L4, RTX4090, MI300X, M2Ultra, M4Max, CPU or a device the spec declares; got 'TP/U'"],
   [['--kv-dtype', 'fp5'], "--kv-dtype must be one of fp32, tf32, bf16, fp16, fp8, int8, int4, mxfp4, nvfp4; got 'fp5'"],
   [['--master-dtype', 'nope'], "--master-dtype must be one of fp32, tf32, bf16, fp16, fp8, int8, int4, mxfp4, nvfp4, none; got 'nope'"],
   [['--loss', 'sometimes'], "--loss must be full, fused or chunked:TOKENS"],

@@ -159,6 +159,8 @@ export class Compilation {
   readonly diagnostics: readonly Diagnostic[];
   /** `diagnostics` with the ranges on the one line of offsets of all files (`imports/source-set.ts`). */
   private readonly rawDiagnostics: readonly Diagnostic[];
+  /** The devices the file declares (`Chip = Device(…)`): every analysis setting may name them. */
+  readonly devices: readonly DeviceProfile[];
   private readonly byName = new Map<string, CompiledModel>();
   /** The compiled file's top-level scope and models (imported names included), for `importedDeclaration`. */
   private visible: EvaluatedFile | undefined;
@@ -235,6 +237,7 @@ export class Compilation {
     this.file = parsed.file;
     this.models = models;
     this.evaluated = ctx.bindingValues;
+    this.devices = specDevices(ctx.bindingValues, sink);
     this.rawDiagnostics = sink.items;
     this.diagnostics = this.located(sink.items);
   }
@@ -292,7 +295,10 @@ export class Compilation {
 
   /** The settings completed with the defaults and checked; a bad value is reported and replaced. */
   settings(options: Partial<AnalysisOptions> = {}, sink: DiagnosticSink = new DiagnosticSink()): AnalysisOptions {
-    return checkedOptions({ ...DEFAULT_OPTIONS, ...stripUndefined(options) }, sink);
+    const given = { ...DEFAULT_OPTIONS, ...stripUndefined(options) };
+    // The spec's own devices join the settings' (a devices file), which come first.
+    const devices = this.devices.length > 0 ? { devices: [...(given.devices ?? []), ...this.devices] } : {};
+    return checkedOptions({ ...given, ...devices }, sink);
   }
 
   /** Every model's report and every diagnostic at given settings (memoised per settings). */
@@ -583,6 +589,22 @@ function parallelReport(p: ParallelStreams): ParallelReport {
 
 function internalError(sink: DiagnosticSink, e: unknown): void {
   sink.error('npas-internal-error', `internal error while analysing (please report): ${e instanceof Error ? e.message : String(e)}`, { start: 0, end: 0 });
+}
+
+/**
+ * The devices a file declares as constants (`Chip = Device(…)`, semantics/device-value.ts), named
+ * after them; a builtin device's name (or alias) is refused, located at the constant.
+ */
+function specDevices(bindings: readonly EvaluatedBinding[], sink: DiagnosticSink): DeviceProfile[] {
+  const out: DeviceProfile[] = [];
+  for (const b of bindings) {
+    if (b.model !== undefined || b.value.kind !== 'device') continue;
+    const name = b.binding.name.text;
+    const builtin = findDevice(name);
+    if (builtin) sink.error('npas-device', `${name} is the builtin device ${builtin.name}: name a declared device otherwise`, b.binding.name.range);
+    else if (!out.some((d) => d.name === name)) out.push({ ...b.value.profile, name });
+  }
+  return out;
 }
 
 /** Settings outside their domain (a host's bad configuration) fall back to the defaults, reported. */

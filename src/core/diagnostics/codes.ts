@@ -71,6 +71,7 @@ export const DIAGNOSTIC_CODES = {
   'npas-max-context': 'A `max_context` statement that is not a whole number of tokens in 1..2^30, or a second one in the same model or variant.',
   'npas-seq-beyond-context': 'The analysis sequence length exceeds the model\'s declared `max_context` (a warning: the numbers are computed, the model was not made to run there).',
   'npas-plan': 'A plan declaration with an unknown or invalid setting, or settings that do not fit together.',
+  'npas-device': 'A device declared in the spec (`Chip = Device(…)`) with a missing, unknown or invalid field, or a name a builtin device already has.',
 
   // Imports (docs/language.md, "Imports").
   'npas-import-missing': 'An imported file that does not exist or cannot be read.',

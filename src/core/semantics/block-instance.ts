@@ -42,6 +42,8 @@ export function valueKey(v: Value, ctx: EvalContext): string | undefined {
       return `k${v.layer.name}`;
     case 'builtin':
       return `f${v.name}`;
+    case 'device':
+      return `d${JSON.stringify([v.profile.peakFlops, v.profile.bandwidth, String(v.profile.memoryBytes), v.profile.source])}`;
     case 'error':
       return undefined;
   }

@@ -23,6 +23,7 @@ import { Interner } from './interner.js';
 import { Scope, type ScopeEntry } from './scope.js';
 import { evaluateDependenciesFirst } from './binding-dependencies.js';
 import { isKnownSymbol } from './symbols.js';
+import { deviceValue } from './device-value.js';
 import { BUILTIN_FUNCTIONS, ERROR_VALUE, describeValue, type BuiltinFunction, type Value } from './values.js';
 import { instantiateLayer } from './layer-call.js';
 import { instantiateBlock } from './block-instance.js';
@@ -591,6 +592,7 @@ function evaluateCall(expr: CallExpression, scope: Scope, ctx: EvalContext): Val
 }
 
 function callBuiltin(name: BuiltinFunction, expr: CallExpression, scope: Scope, ctx: EvalContext): Value {
+  if (name === 'Device') return deviceValue(expr, (e) => evaluate(e, scope, ctx), ctx.sink);
   const named = expr.args.find((a) => a.name);
   if (named?.name) {
     ctx.sink.error('npas-layer-unknown-arg', `${name}() takes no named arguments`, named.name.range);

@@ -1,6 +1,7 @@
 // Runtime values of constant evaluation. Modules (layers, blocks, stacks) are values too, so
 // `Decoder * 18` and `Dense + MoE * 26` are ordinary arithmetic on module values.
 
+import type { DeviceProfile } from '../analysis/devices.js';
 import type { LayerKind } from '../layers/layer-kind.js';
 import type { ModuleNode } from '../model/module-tree.js';
 import type { Rational } from '../numbers/rational.js';
@@ -21,12 +22,14 @@ export type Value =
   | { readonly kind: 'block'; readonly decl: BlockDeclaration; readonly scope: Scope }
   | { readonly kind: 'layerKind'; readonly layer: LayerKind }
   | { readonly kind: 'builtin'; readonly name: BuiltinFunction }
+  /** A device declared in the spec (`Chip = Device(bf16: 989T, …)`, device-value.ts); its name is the constant's. */
+  | { readonly kind: 'device'; readonly profile: DeviceProfile }
   /** Poison: an error was already reported for this value; consumers stay silent. */
   | { readonly kind: 'error' };
 
-export type BuiltinFunction = 'min' | 'max' | 'ceil' | 'floor' | 'round' | 'abs';
+export type BuiltinFunction = 'min' | 'max' | 'ceil' | 'floor' | 'round' | 'abs' | 'Device';
 
-export const BUILTIN_FUNCTIONS: readonly BuiltinFunction[] = ['min', 'max', 'ceil', 'floor', 'round', 'abs'];
+export const BUILTIN_FUNCTIONS: readonly BuiltinFunction[] = ['min', 'max', 'ceil', 'floor', 'round', 'abs', 'Device'];
 
 export const ERROR_VALUE: Value = { kind: 'error' };
 
@@ -53,6 +56,8 @@ export function describeValue(v: Value): string {
       return `the layer kind ${v.layer.name}`;
     case 'builtin':
       return `the function ${v.name}`;
+    case 'device':
+      return 'a device';
     case 'error':
       return 'an invalid value';
   }

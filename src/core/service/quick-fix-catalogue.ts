@@ -64,6 +64,7 @@ export const QUICK_FIX_CATALOGUE: Readonly<Record<DiagnosticCode, string | undef
   'npas-max-context': undefined,
   'npas-seq-beyond-context': undefined,
   'npas-plan': undefined,
+  'npas-device': undefined,
   'npas-import-missing': undefined,
   'npas-import-cycle': undefined,
   'npas-import-clash': undefined,

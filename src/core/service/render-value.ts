@@ -32,6 +32,8 @@ export function renderValue(v: Value, short = false): string {
       return `layer kind ${v.layer.name}`;
     case 'builtin':
       return `function ${v.name}`;
+    case 'device':
+      return `device: ${v.profile.description} (${v.profile.source})`;
     case 'error':
       return '(invalid)';
   }
