@@ -83,8 +83,10 @@ describe('imports across files', () => {
     await waitForDiagnostics(exp.uri, (ds) => ds.length === 0, 15_000, 'the importer clean after the rename');
   });
 
-  it("a member across files: the importer's sharing path names the library model's member — references and rename reach both", async () => {
+  it("a member across files: the importer's sharing path names the library model's member — definition, references and rename reach both", async () => {
     const position = positionOf(exp, 'share body', 'share '.length + 1);
+    const targets = await vscode.commands.executeCommand<(vscode.Location | vscode.LocationLink)[]>('vscode.executeDefinitionProvider', exp.uri, position);
+    assert.deepEqual(targets.map((t) => ('targetUri' in t ? [file(t.targetUri), t.targetRange.start.line] : [file(t.uri), t.range.start.line])), [['blocks.npas', 8]]);
     const refs = await vscode.commands.executeCommand<vscode.Location[]>('vscode.executeReferenceProvider', exp.uri, position);
     // The importer's own `body` (in model Mine) is another member and is not listed.
     assert.deepEqual(refs.map((r) => [file(r.uri), r.range.start.line]), [

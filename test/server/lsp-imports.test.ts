@@ -163,7 +163,7 @@ test('rename across files: an imported block renamed from its use, in the librar
   assert.match(String(clash), /exp\.npas declares 'Mine' already, at line 5/);
 });
 
-test("members across files: a sharing path in the importer's variant names the library model's member — references, prepareRename and rename reach both files; the importer's own body stays", async () => {
+test("members across files: a sharing path in the importer's variant names the library model's member — definition, references, prepareRename and rename reach both files; the importer's own body stays", async () => {
   const path = at(EXP, 'share body', 'share '.length + 1);
   const refs = await s.client.sendRequest<Location[]>('textDocument/references', { textDocument: { uri: expUri }, position: path, context: { includeDeclaration: true } });
   assert.deepEqual(
@@ -172,6 +172,11 @@ test("members across files: a sharing path in the importer's variant names the l
       ['lib', 6, 2],
       ['exp', 2, 8],
     ],
+  );
+  const links = await s.client.sendRequest<LocationLink[]>('textDocument/definition', { textDocument: { uri: expUri }, position: path });
+  assert.deepEqual(
+    links.map((l) => [l.targetUri === libUri, l.targetSelectionRange.start, l.originSelectionRange?.start]),
+    [[true, at(LIB, 'body = Pair'), at(EXP, 'share body', 'share '.length)]],
   );
   const prepared = await s.client.sendRequest<{ range: { start: unknown }; placeholder: string }>('textDocument/prepareRename', { textDocument: { uri: expUri }, position: path });
   assert.deepEqual([prepared.range.start, prepared.placeholder], [at(EXP, 'share body', 'share '.length), 'body']);
