@@ -205,3 +205,14 @@ test('completion offers what the imports bring in, and signature help reads an i
   const bases = await items('variant V of ', 'variant V of '.length);
   assert.ok(bases.some((i) => i.label === 'Lib' && i.detail === 'model from dec.npas'), JSON.stringify(bases.map((i) => i.label)));
 });
+
+test('an import cycle is reported at the import that closes it, and at the open importer that reaches it', async () => {
+  // b.npas (on disk only) imports a.npas back: the import in b closes the cycle; a hears of it at its own import.
+  writeFileSync(join(dir, 'b.npas'), 'import "a.npas"\nk = 2\n');
+  const aUri = pathToFileURL(join(dir, 'a.npas')).href;
+  const text = 'import "b.npas"\nmodel A {\n  l = Linear(k, k)\n}\n';
+  await s.open(aUri, text);
+  const diagnostics = items(await pull(aUri));
+  assert.deepEqual(diagnostics.map((d) => [d.code, d.line]), [['npas-import-errors', 0]]);
+  assert.match(diagnostics[0]!.message, /b\.npas:1:8: npas-import-cycle: this import closes a cycle: a\.npas → b\.npas → a\.npas/);
+});
