@@ -28,8 +28,22 @@ export function expert(ctx: EmitContext, node: LayerNode, steps: readonly PathSt
     if (b) inputs.push(g.weight(copyKey(`${storePath(ctx.model, steps, b.name)}.${b.name}`, index), b.shape, 0.02).name);
     return g.op('Gemm', inputs, { transB: { kind: 'int', value: 1 } }, { hint: `${prefix}${index}_${part}` });
   };
-  const hidden = gated ? g.op('Mul', [activation(ctx, proj('gate', x), act), proj('up', x)]) : activation(ctx, proj('up', x), act);
+  const hidden = gated ? gatedProduct(ctx, node, proj('gate', x), proj('up', x), act) : activation(ctx, proj('up', x), act);
   return proj('down', hidden);
+}
+
+/**
+ * act(gate)·up, or with `glu_limit` L GPT-OSS's clamped form (GptOssExperts):
+ * (clip(up, −L, L) + 1)·act(min(gate, L)).
+ */
+function gatedProduct(ctx: EmitContext, node: LayerNode, gate: string, up: string, act: string): string {
+  const g = ctx.g;
+  const limit = node.args.get('glu_limit');
+  if (limit === undefined || typeof limit !== 'object') return g.op('Mul', [activation(ctx, gate, act), up]);
+  const L = limit.num / limit.den;
+  const clamped = g.op('Min', [gate, g.float(L)], undefined, { hint: 'gate_clamp' });
+  const upClamped = g.op('Add', [g.op('Max', [g.op('Min', [up, g.float(L)]), g.float(-L)]), g.float(1)], undefined, { hint: 'up_clamp' });
+  return g.op('Mul', [activation(ctx, clamped, act), upClamped], undefined, { hint: 'glu' });
 }
 
 /**

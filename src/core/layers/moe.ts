@@ -30,6 +30,7 @@ const ARGS = [
   optional('bias', BOOL, 'Biases on every expert projection.', { default: false }),
   optional('router_bias', BOOL, 'A bias of experts elements on the router.', { default: false }),
   optional('act', oneOf(ACTIVATIONS), 'Expert activation.', { default: 'silu' }),
+  optional('glu_limit', RATIO, "GPT-OSS's clamped expert GLU: the gate clamped to at most glu_limit, up to ±glu_limit, and (up + 1)·act(gate) (with act: quick_gelu, gate·σ(1.702·gate)); no parameters, no counted FLOPs."),
   optional('router_rnn', DIM, "A layer-wise recurrent router (RMoE) of this width: router_in [router_rnn, d], then a RecurrentRouter(router_rnn) cell declared beside the layer, then router [experts, router_rnn]."),
   optional('iterations', DIM, 'Chain-of-Experts iterations: the layer runs this many times over the same experts, each with its own router (and shared experts).', { default: 1 }),
   optional('hot_experts', DIM, 'A skewed router load: this many experts take hot_share of all selections, the rest share the remainder evenly (default: uniform routing). Changes which experts a batch reads, not what a token computes.'),
@@ -61,6 +62,10 @@ export const MOE: LayerKind = {
     const shared = a.number('shared');
     const sharedHiddenArg = a.optionalNumber('shared_hidden');
     const gated = a.bool('gated');
+    if (a.optionalRatio('glu_limit') !== undefined && !gated) {
+      report('glu_limit', 'glu_limit clamps the gate and up projections of gated experts; with gated: false there is no gate');
+      return undefined;
+    }
     const bias = a.bool('bias');
     const iterations = a.number('iterations');
     if (topK > experts) {

@@ -217,7 +217,7 @@ test('family-specific lines of every fixture', () => {
       'ffn = if moe then MoE(d, ff, experts, top_k) else GatedMLP(d, ff)',
       'body = [Layer(attn: i % attn_every == attn_at, moe: i % moe_every == moe_at) for i in layers]',
     ],
-    'gpt-oss-20b.json': ['window = 128', 'attn = Attention(d, heads, kv_heads: kv_heads, head_dim: head_dim, bias: true, sinks: true, window: attn_window, rope: true, rope_theta: rope_theta)', 'moe = MoE(d, ff, experts, top_k, act: quick_gelu, bias: true, router_bias: true)'],
+    'gpt-oss-20b.json': ['window = 128', 'attn = Attention(d, heads, kv_heads: kv_heads, head_dim: head_dim, bias: true, sinks: true, window: attn_window, rope: true, rope_theta: rope_theta)', 'moe = MoE(d, ff, experts, top_k, act: quick_gelu, glu_limit: 7, bias: true, router_bias: true)'],
     'granite-3-0-1b-a400m-base.json': ['moe = MoE(d, ff, experts, top_k)', 'lm_head = Linear(d, vocab) tied embed'],
     'granite-3-0-2b-base.json': ['mlp = GatedMLP(d, ff)', 'lm_head = Linear(d, vocab) tied embed'],
     'olmo-1b-hf.json': ['attn_norm = LayerNorm(d, affine: false)', 'norm = LayerNorm(d, affine: false)', 'lm_head = Linear(d, vocab) tied embed'],

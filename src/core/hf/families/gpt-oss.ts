@@ -2,9 +2,10 @@
 // attention per layer_types, biased q/k/v/o projections, attention sinks (one learned logit per
 // head), and a MoE of num_local_experts experts with biased fused gate_up and down projections
 // and a biased router, num_experts_per_tok per token. The experts compute
-// (up + 1) · gate · σ(1.702 · gate) with values clamped at swiglu_limit: the same matrices and
-// FLOPs as a gated MLP with quick_gelu; the +1 and the clamp have no parameters. hidden_act is
-// in the config but the experts do not read it.
+// (up + 1) · gate · σ(1.702 · gate) with the gate clamped to at most swiglu_limit and up to
+// ±swiglu_limit: a gated MLP with quick_gelu and `glu_limit` (the same matrices and FLOPs; the
+// +1 and the clamp have no parameters, and the ONNX export applies them). hidden_act is in the
+// config but the experts do not read it.
 
 import type { Family } from '../family.js';
 import { DECODER_BASE, llamaLike } from './llama-like.js';
@@ -28,6 +29,6 @@ export const GPT_OSS: Family = llamaLike({
   windowPeriod: { period: 2 },
   ropeTheta: 150_000,
   sinks: true,
-  experts: { countKey: 'num_local_experts', count: 128, topK: 4, biases: true, act: 'quick_gelu' },
-  inert: ['swiglu_limit', 'experts_per_token', 'hidden_act', 'initial_context_length'],
+  experts: { countKey: 'num_local_experts', count: 128, topK: 4, biases: true, act: 'quick_gelu', gluLimit: { key: 'swiglu_limit', value: 7 } },
+  inert: ['experts_per_token', 'hidden_act', 'initial_context_length'],
 });

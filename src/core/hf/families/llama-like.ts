@@ -39,6 +39,8 @@ export interface ExpertTraits {
   readonly sparseLayers?: boolean;
   /** The expert activation when it is not the family's hidden_act (GPT-OSS's gate·σ(1.702·gate)). */
   readonly act?: string;
+  /** A clamp on the experts' gate and up projections read from this key, with its class default (GPT-OSS's swiglu_limit, 7.0). */
+  readonly gluLimit?: { readonly key: string; readonly value: number };
 }
 
 export interface LlamaLikeTraits {
@@ -311,6 +313,7 @@ function buildLlamaLike(cfg: ConfigReader, t: LlamaLikeTraits, head: HeadKind): 
       'moe',
       call('MoE', ['d', ffName, 'experts', 'top_k'], {
         act: actArg(expertAct, 'silu'),
+        glu_limit: e.gluLimit === undefined ? undefined : formatLimit(cfg.positiveNumber(e.gluLimit.key, e.gluLimit.value)),
         bias: e.biases === true ? true : undefined,
         router_bias: e.biases === true ? true : undefined,
       }),
@@ -359,6 +362,11 @@ function buildLlamaLike(cfg: ConfigReader, t: LlamaLikeTraits, head: HeadKind): 
     modules,
     statements: [],
   };
+}
+
+/** A clamp limit as an exact decimal the language reads (7.0 → 7; 6.5 stays 6.5). */
+function formatLimit(limit: number): string {
+  return String(limit);
 }
 
 export function llamaLike(t: LlamaLikeTraits): Family {
