@@ -84,8 +84,14 @@ export class EvalContext {
   readonly blockMemo = new Map<string, ModuleNode | undefined>();
   readonly declIds = new WeakMap<object, number>();
   readonly scopeIds = new WeakMap<Scope, number>();
-  /** Number literals already evaluated (their value never depends on the scope). */
-  readonly literals = new WeakMap<Expression, Value>();
+  /**
+   * Number literals already evaluated, by their text (digits and suffix): the value never depends
+   * on the scope or the place. Keyed by text rather than by node, a written-out 10 MB spec's
+   * 750,000 literals are a few entries, not a WeakMap of 750,000 nodes for the collector to trace.
+   */
+  readonly literalValues = new Map<string, Value>();
+  /** Literals refused as too large, by node: reported once at their own place, even inside a loop. */
+  readonly refusedLiterals = new WeakSet<Expression>();
   /** Block declarations being instantiated, innermost last (cycle detection). */
   readonly instantiating: BlockDeclaration[] = [];
   /**
@@ -190,11 +196,13 @@ export function evaluate(expr: Expression, scope: Scope, ctx: EvalContext): Valu
   switch (expr.kind) {
     case 'Number': {
       // A literal inside a loop body is read once per iteration: parse it once.
-      let v = ctx.literals.get(expr);
-      if (!v) {
-        v = evaluateNumber(expr.digits, expr.suffix, expr.range, ctx);
-        ctx.literals.set(expr, v);
-      }
+      const text = `${expr.digits}|${expr.suffix}`;
+      const known = ctx.literalValues.get(text);
+      if (known) return known;
+      if (ctx.refusedLiterals.has(expr)) return ERROR_VALUE;
+      const v = evaluateNumber(expr.digits, expr.suffix, expr.range, ctx);
+      if (v.kind === 'error') ctx.refusedLiterals.add(expr);
+      else ctx.literalValues.set(text, v);
       return v;
     }
     case 'String':
