@@ -2,17 +2,22 @@
 // Node tests can hold it against package.json's `contributes.configuration` and the core's own
 // lists (dtypes, devices), and check the validation itself.
 
-export const DTYPES = ['fp32', 'tf32', 'bf16', 'fp16', 'fp8', 'int8', 'int4', 'mxfp4', 'nvfp4'] as const;
-export const DEVICES = ['H100', 'H200', 'H20', 'B200', 'A100', 'A100-40GB', 'L40S', 'L4', 'RTX4090', 'MI300X', 'M2Ultra', 'M4Max', 'CPU'] as const;
+import { DTYPE_NAMES } from '../core/analysis/dtype-bits.js';
+import { DEVICES as ENGINE_DEVICES } from '../core/analysis/devices.js';
+import type { DType } from '../core/analysis/report-types.js';
+
+/** The engine's dtypes and built-in devices, read from its tables (two leaves: no engine loads with them). */
+export const DTYPES: readonly DType[] = DTYPE_NAMES;
+export const DEVICES: readonly string[] = ENGINE_DEVICES.map((d) => d.name);
 export const PROBE_PROVIDERS = ['cuda', 'cpu'] as const;
 
-export type DTypeName = (typeof DTYPES)[number];
+export type DTypeName = DType;
 /** A per-class dtype setting: 'default' sets nothing (the spec's `precision`, then `dtype`). */
 export type ClassDTypeName = 'default' | DTypeName;
 export const CLASS_DTYPES: readonly ClassDTypeName[] = ['default', ...DTYPES];
 /** The master copy may also be absent. */
 export const MASTER_DTYPES: readonly (ClassDTypeName | 'none')[] = [...CLASS_DTYPES, 'none'];
-export type DeviceName = (typeof DEVICES)[number];
+export type DeviceName = string;
 export type ProbeProvider = (typeof PROBE_PROVIDERS)[number];
 
 /** The analysis settings, named as the language server's protocol names them. */

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMMAND_IDS } from '../../src/extension/command-ids.js';
 import { ANALYSIS_RULES, DEVICES, DTYPES, MAX_COUNT_SETTING, PROBE_PROVIDERS, PROBE_RULES, checkSetting } from '../../src/extension/settings-schema.js';
-import { DEFAULT_OPTIONS, DEVICES as CORE_DEVICES, LAYER_KINDS, PRECISION_CLASSES, analyze, isDType, precisionFromSettings } from '../../src/core/index.js';
+import { DEFAULT_OPTIONS, DEVICES as CORE_DEVICES, LAYER_KINDS, PRECISION_CLASSES, analyze, DTYPE_NAMES, precisionFromSettings } from '../../src/core/index.js';
 import { KEYWORDS, WRITTEN_SUFFIXES } from '../../src/core/syntax/token.js';
 import { PRECISION_SETTING_KEYS } from '../../src/protocol/lsp-extensions.js';
 
@@ -101,8 +101,8 @@ test('settings: the manifest, the validator and the core agree on names, default
   assert.equal(props['npas.analysis.batchSize']?.maximum, MAX_COUNT_SETTING);
   assert.equal(props['npas.probe.providerPath']?.scope, 'machine-overridable');
   assert.equal(props['npas.probe.provider']?.scope, 'machine-overridable');
-  // The core's lists and defaults (what `npas budget` uses).
-  for (const d of DTYPES) assert.ok(isDType(d), d);
+  // The core's lists and defaults (what `npas budget` uses): the lists are the core's own tables.
+  assert.deepEqual([...DTYPES], DTYPE_NAMES);
   assert.deepEqual([...DEVICES], CORE_DEVICES.map((d) => d.name));
   assert.equal(ANALYSIS_RULES.sequenceLength.fallback, DEFAULT_OPTIONS.seq);
   assert.equal(ANALYSIS_RULES.batchSize.fallback, DEFAULT_OPTIONS.batch);

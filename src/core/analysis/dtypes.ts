@@ -1,31 +1,16 @@
-// Element types and their storage sizes. int4 is half a byte and the microscaled 4-bit formats
-// carry a shared scale per block (MXFP4: one 8-bit E8M0 scale per 32 elements, 4.25 bits per
-// element; NVFP4: one 8-bit E4M3 scale per 16, 4.5 bits), so sizes are kept in quarter bits
-// and byte totals are rounded up only once, at the end of a sum.
+// Element types and their storage sizes (the table is dtype-bits.ts, a leaf). Sizes are kept in
+// quarter bits (int4, MXFP4, NVFP4) and byte totals are rounded up only once, at the end of a sum.
 
 import * as Q from '../numbers/rational.js';
 import type { DType } from './report-types.js';
+import { DTYPE_BITS, DTYPE_NAMES } from './dtype-bits.js';
 
-/** Bits per element of each dtype (block scales of the microscaled formats included). */
-export const DTYPE_BITS: Readonly<Record<DType, number>> = {
-  fp32: 32,
-  tf32: 32,
-  bf16: 16,
-  fp16: 16,
-  fp8: 8,
-  int8: 8,
-  int4: 4,
-  mxfp4: 4.25,
-  nvfp4: 4.5,
-};
+export { DTYPE_BITS, DTYPE_NAMES };
 
 /** Bytes per element (int4 → 0.5) for display and roofline estimates. */
 export const DTYPE_BYTES: Readonly<Record<DType, number>> = Object.fromEntries(
   Object.entries(DTYPE_BITS).map(([k, bits]) => [k, bits / 8]),
 ) as Record<DType, number>;
-
-/** Every dtype name, in table order (for messages and completions: never a hand-written list). */
-export const DTYPE_NAMES: readonly DType[] = Object.keys(DTYPE_BITS) as DType[];
 
 export function isDType(name: string): name is DType {
   return Object.prototype.hasOwnProperty.call(DTYPE_BITS, name);
