@@ -174,4 +174,8 @@ test('gemma3n-e2b.npas: E2B 4,456,156,768 stored ("4.46B" text-only), E4B 6,866,
   const kv = (16n * 512n + 4n * 8192n) * 2n * 2n * 256n * 2n;
   assert.equal(kv, 83_886_080n);
   for (const name of ['Gemma3nE2B', 'Gemma3nE4B']) assert.equal(all.get(name)!.kvCacheBytes, kv, name);
+  // Before the sharing (every layer its own cache: 24 sliding, 6 full), the same stored count.
+  const own = all.get('Gemma3nE2BOwnKV')!;
+  assert.deepEqual([own.params.stored, own.kvCacheBytes], [e2b, (24n * 512n + 6n * 8192n) * 2n * 2n * 256n * 2n]);
+  assert.equal(own.kvCacheBytes, 125_829_120n);
 });
