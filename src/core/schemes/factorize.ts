@@ -1,5 +1,6 @@
 // `factorize PATHS: fedpara(rank: R) | tensor_train(…) | mpo(…)`: every matmul weight under the
-// paths is stored as factors and materialised from them each training step. Resolves to a
+// paths is stored as factors, and either applied as factors to each token or materialised from
+// them (the cheaper; sharing/factorization.ts, `factorExecution`). Resolves to a
 // `factorize` modifier per target; the layouts and costs live in sharing/factorization.ts, the
 // argument and target checks in sharing/resolve-factorize.ts.
 
@@ -18,8 +19,8 @@ const FACTORIZE_METHODS: readonly SchemeMethod[] = [
 export const factorizeScheme: SharingScheme = {
   keyword: 'factorize',
   snippet: 'factorize ${1:body}: fedpara(rank: ${2:16})',
-  summary: 'Stores matmul weights as factors (FedPara, tensor train, MPO) materialised each step.',
-  hover: '`factorize PATHS: fedpara(rank: R)` / `tensor_train(rank: r, cores: d)` / `mpo(rank: r, cores: d, central: layers)`: every matmul weight under the paths is stored as factors and materialised from them each training step — stored counts the factors, effective the dense weights.',
+  summary: 'Stores matmul weights as factors (FedPara, tensor train, MPO), applied per token or materialised, whichever is cheaper.',
+  hover: '`factorize PATHS: fedpara(rank: R)` / `tensor_train(rank: r, cores: d)` / `mpo(rank: r, cores: d, central: layers)`: every matmul weight under the paths is stored as factors — stored counts the factors, effective the dense weights — and FLOPs count the cheaper execution per weight: the factors applied to each token, or W materialised from them (each training step) and the dense matmul.',
   methods: FACTORIZE_METHODS,
   order: 2,
   keepsStores: false,
