@@ -1,7 +1,7 @@
 // A device declared in the spec: `MyChip = Device(fp32: 60T, bf16: 400T, fp16: 400T,
 // bandwidth: 2T, memory: 96GB, source: "vendor datasheet, p. 3")`, the same fields a devices
 // JSON file gives (device-profiles.ts), read by the same checks so the two can never disagree.
-// The constant's name is the device's: `--device MyChip`, `npas.analysis.device`, or a budget's
+// The constant's name is the device's: `--device MyChip` or a budget's
 // `latency.decode(device: MyChip)` pick it (compilation.ts gathers the file's devices).
 
 import type { DiagnosticSink } from '../diagnostics/diagnostic.js';
