@@ -12,6 +12,7 @@ import { moeutLayer, switchHeadSpan } from './layers/switch-head.js';
 import { emitLayer, type EmitContext, type Hidden, type TieTarget } from './layers/emit.js';
 import { residualAdd } from './layers/residual.js';
 import { declareRouterCell } from './layers/recurrent-router.js';
+import { workersContext } from './layers/parallel-streams.js';
 import { setCrossSource, type CrossSource } from './layers/cross-attention.js';
 import { setRelativeBias } from './layers/relative-position.js';
 import { Router, checkRoutable, recursionRanges } from './layers/routing.js';
@@ -117,6 +118,14 @@ export class Exporter {
    */
   private parallel(items: readonly Item[], plan: StreamsPlan): Hidden {
     const base = this.ctx;
+    if (plan.sharedCache) {
+      // Hogwild! workers: the prompt runs once (a plain prefill); a decode step runs every member
+      // on the P workers' tokens over the one cache, and the output is every worker's.
+      if (base.decode) this.ctx = workersContext(base, plan.count);
+      const h = this.stream(items, { x: undefined, width: 0 });
+      this.inputs.push({ name: base.ids, vocab: this.inputVocab, length: 'seq', ...(base.decode ? { decodeTokens: plan.count } : {}) });
+      return h;
+    }
     if (base.decode) this.prefillItems = items;
     this.ctx = streamContext(base, plan);
     const before = this.stream(items.slice(0, plan.mergeIndex), { x: undefined, width: 0 });
@@ -259,6 +268,8 @@ export interface TokenInput {
   readonly vocab: number;
   /** 'seq': the target sequence; 'src_seq': an encoder-decoder's source (the engine's src_seq, default seq). */
   readonly length: 'seq' | 'src_seq';
+  /** Tokens per sequence of a decode step's input when not 1: Hogwild! workers' P (one each). */
+  readonly decodeTokens?: number;
 }
 
 /** The decoder's input of an encoder-decoder (the encoder reads `input_ids`). */

@@ -40,7 +40,7 @@ export interface LoadedModel {
   readonly streams: StreamsPlan | undefined;
 }
 
-/** What the graph builds of a `parallel` statement with separate caches. */
+/** What the graph builds of a `parallel` statement (streams, or Hogwild! workers over one cache). */
 export interface StreamsPlan {
   /** P: the batch is tiled P times (stream-major rows) before the first member. */
   readonly count: number;
@@ -51,6 +51,11 @@ export interface StreamsPlan {
   readonly width: number;
   /** Members [0, mergeIndex) run per stream; the aggregate is taken before member mergeIndex (or after the last). */
   readonly mergeIndex: number;
+  /**
+   * Hogwild! workers (`parallel workers(P)`): one prompt and one KV cache; a decode step runs the P
+   * workers' tokens over the shared cache (layers/parallel-streams.ts, workersContext).
+   */
+  readonly sharedCache: boolean;
 }
 
 /**
@@ -93,9 +98,6 @@ export function loadModel(source: string | Compilation, name: string | undefined
 
   const model = compilation.model(chosen);
   if (!model) throw new ExportError(`model '${chosen}' did not evaluate`, 'spec');
-  // Hogwild! workers write one cache concurrently: a decode step of P tokens over a cache the
-  // graph would have to interleave; not built.
-  if (model.parallel?.cache === 'shared') throw new ExportError(`'${chosen}' runs ${model.parallel.streams} workers over one shared KV cache (\`parallel workers\`); the ONNX exporter builds separate streams (ParScale) only — export its base model`);
   // Token smashing changes how often members run, not what they compute: a graph of the members in
   // sequence would run the smashed ones over every token (and a compositional embedder's key and
   // value inputs are wider than the stream). Refused by name rather than probed at the wrong count.
@@ -110,7 +112,7 @@ export function loadModel(source: string | Compilation, name: string | undefined
     tieMain.set(m.pattern[0].name, { pattern: e.source.pattern, weight: e.source.weight });
   }
   const p = model.parallel;
-  const streams: StreamsPlan | undefined = p ? { count: p.streams, prefixTokens: p.prefixTokens, aggregate: p.aggregate, width: p.width, mergeIndex: p.mergeIndex } : undefined;
+  const streams: StreamsPlan | undefined = p ? { count: p.streams, prefixTokens: p.prefixTokens, aggregate: p.aggregate, width: p.width, mergeIndex: p.mergeIndex, sharedCache: p.cache === 'shared' } : undefined;
   return { name: chosen, members: model.members, sharing, report, tieMain, headShares: headSharePlans(model, sharing), streams };
 }
 

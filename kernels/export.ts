@@ -117,7 +117,7 @@ export function exportModel(source: string | Compilation, modelName: string | un
     ? h.x
     : g.op('Gather', [g.op('Reshape', [h.x, g.op('Concat', [out.idsShape, g.ints([h.width])], { axis: { kind: 'int', value: 0 } })]), g.op('Sub', [out.seqLen, g.ints([1], true)])], { axis: { kind: 'int', value: 1 } }, { hint: 'last' });
   g.nodes.push({ op: 'Cast', inputs: [last], outputs: ['last_token'], name: 'output_cast', attributes: { to: { kind: 'int', value: DataType.FLOAT } } });
-  for (const input of exporter.inputs) g.inputs.push({ name: input.name, dataType: DataType.INT64, dims: options.decode ? [options.decode.batch, 1] : ['batch', input.length] });
+  for (const input of exporter.inputs) g.inputs.push({ name: input.name, dataType: DataType.INT64, dims: options.decode ? [options.decode.batch, input.decodeTokens ?? 1] : ['batch', input.length] });
   g.outputs.push({ name: 'last_token', dataType: DataType.FLOAT, dims: ['batch', h.width] });
   g.inputs.push(...g.stateInputs);
   g.outputs.push(...g.stateOutputs);

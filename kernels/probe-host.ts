@@ -188,7 +188,7 @@ function structureNotes(exported: ExportResult): string[] {
 function tokenFeeds(o: typeof Ort, inputs: ExportResult['inputs'], batch: number, seq: number, srcSeq: number, decode: boolean): Record<string, Ort.Tensor> {
   const feeds: Record<string, Ort.Tensor> = {};
   for (const input of inputs) {
-    const length = input.length === 'src_seq' ? srcSeq : seq;
+    const length = decode ? (input.decodeTokens ?? 1) : input.length === 'src_seq' ? srcSeq : seq;
     const data = new BigInt64Array(batch * length);
     for (let i = 0; i < data.length; i++) data[i] = BigInt(((decode ? i * 7919 + 1 : i * 2654435761) % input.vocab));
     feeds[input.name] = new o.Tensor('int64', data, [batch, length]);

@@ -5,7 +5,7 @@ import { ExportError, keepsBorrowedKvWeights, kvProducerPath, pathText, type Lay
 import { positions, reshape, storeFor, toBatchSeq, weightNamed, type EmitContext } from './context.js';
 import { gatedQueries, heads, normedHeads, softmaxWithSinks } from './attention-heads.js';
 import { fusedAttention, gqaRotary } from './fused-attention.js';
-import { prefixedMask, prefixTokens, withPrefix } from './parallel-streams.js';
+import { cacheSharers, prefixedMask, prefixTokens, withPrefix } from './parallel-streams.js';
 import { projection } from './projection.js';
 import { hasRelativeBias, relativeScoreBias } from './relative-position.js';
 import { rotate, sameRope, type Rope } from './rotary.js';
@@ -79,7 +79,9 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   if (prefixed && (info.window !== undefined || chunked || sinks || hasRelativeBias(ctx, info) || kvProducerPath(ctx.model, steps))) {
     throw new ExportError(`${pathText(steps)}: parallel streams' prefixes on a windowed, chunked, sink, relative-bias or KV-borrowing attention are not supported by the ONNX exporter`);
   }
-  const inGqa = gqaRotary(ctx, info) && !hasRelativeBias(ctx, info) && !sinks && !chunked && !prefixed;
+  // Hogwild! workers read one cache per sequence for their B·P rows: the standard decode below.
+  const workers = cacheSharers(ctx) > 1 && ctx.decode !== undefined;
+  const inGqa = gqaRotary(ctx, info) && !hasRelativeBias(ctx, info) && !sinks && !chunked && !prefixed && !workers;
   // A borrower (CLA, MLKV, recursive KV sharing) reads the producer's K and V and has no K/V
   // projections of its own, so their stores are never read (and not stored) for it.
   const producer = kvProducerPath(ctx.model, steps);
@@ -116,7 +118,7 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   // such layers use the standard ops below (relative-position.ts).
   // GroupQueryAttention has a local window but no chunks: chunked layers keep the standard ops.
   if (prefixed && !ctx.decode) ({ k, v: v4 } = withPrefix(ctx, steps, k, v4, KV, hd));
-  if (ctx.ops === 'fused' && !hasRelativeBias(ctx, info) && !sinks && !chunked && !prefixed) {
+  if (ctx.ops === 'fused' && !hasRelativeBias(ctx, info) && !sinks && !chunked && !prefixed && !workers) {
     const merged = fusedAttention(ctx, node, `kv_cache.${pathText(producer ?? steps)}`, q, k, v4, gqaRope);
     if (merged) return projection(ctx, node, steps, gated(merged), 'o', bias('o_bias'));
   }
@@ -154,7 +156,10 @@ export function decodeAttention(ctx: EmitContext, node: LayerNode, steps: readon
   const g = ctx.g;
   const info = node.cost.attention!;
   if (!info.causal) throw new ExportError(`${pathText(steps)}: bidirectional attention has no decode step`);
-  const { batch: B, past } = ctx.decode!;
+  const { batch: rows, past } = ctx.decode!;
+  // Hogwild! workers: W rows per sequence (row b·W + w) over the sequence's one cache.
+  const W = cacheSharers(ctx);
+  const B = rows / W;
   const { H, KV, hd, G } = heads(node);
   // Parallel streams: each stream's m learned prefix positions sit in front of its cache.
   const L = Math.min(past, info.chunk ?? info.window ?? past) + prefixTokens(ctx);
@@ -162,10 +167,13 @@ export function decodeAttention(ctx: EmitContext, node: LayerNode, steps: readon
   const kPast = g.cache(`${cacheKey}.k`, [B, KV, hd, L]); // keys stored transposed for q·kᵀ
   const vPast = g.cache(`${cacheKey}.v`, [B, KV, L, hd]);
   // q [B, 1, H, hd] → [B, KV, G, hd]; k, v [B, 1, KV, hd] → kᵀ [B, KV, hd, 1], v [B, KV, 1, hd].
-  const qg = g.op('Mul', [reshape(ctx, q, [B, KV, G, hd]), g.float(1 / Math.sqrt(hd))], undefined, { hint: 'qscaled' });
+  const qg = g.op('Mul', [reshape(ctx, q, [rows, KV, G, hd]), g.float(1 / Math.sqrt(hd))], undefined, { hint: 'qscaled' });
+  /** [rows, KV, G, n] × the cache's [B, KV, n, m] → [rows, KV, G, m], the cache broadcast over each sequence's workers. */
+  const withCache = (a: string, cache: string, m: number, hint: string) =>
+    W === 1 ? g.op('MatMul', [a, cache], undefined, { hint }) : reshape(ctx, g.op('MatMul', [reshape(ctx, a, [B, W, KV, G, -1]), g.op('Unsqueeze', [cache, g.ints([1])])], undefined, { hint }), [rows, KV, G, m]);
   const kNew = perm(k, [0, 2, 3, 1]);
   const vNew = perm(v, [0, 2, 1, 3]);
-  let sPast = g.op('MatMul', [qg, kPast], undefined, { hint: 'scores_past' }); // [B, KV, G, L]
+  let sPast = withCache(qg, kPast, L, 'scores_past'); // [rows, KV, G, L]
   // Cached position j holds position past − L + j: of an earlier chunk below L − past mod chunk.
   const earlier = info.chunk !== undefined ? L - (past % info.chunk) : 0;
   if (earlier > 0) {
@@ -180,7 +188,7 @@ export function decodeAttention(ctx: EmitContext, node: LayerNode, steps: readon
   const axis = g.ints([3]);
   const pPast = g.op('Slice', [probs, g.ints([0]), g.ints([L]), axis]);
   const pNew = g.op('Slice', [probs, g.ints([L]), g.ints([L + 1]), axis]);
-  const out = g.op('Add', [g.op('MatMul', [pPast, vPast]), g.op('MatMul', [pNew, vNew])], undefined, { hint: 'ctx' }); // [B, KV, G, hd]
-  return projection(ctx, node, steps, gated(reshape(ctx, out, [B, H * hd])), 'o', weightNamed(node, 'o_bias') ? 'o_bias' : undefined);
+  const out = g.op('Add', [withCache(pPast, vPast, hd, 'ctx_past'), g.op('MatMul', [pNew, vNew])], undefined, { hint: 'ctx' }); // [rows, KV, G, hd]
+  return projection(ctx, node, steps, gated(reshape(ctx, out, [rows, H * hd])), 'o', weightNamed(node, 'o_bias') ? 'o_bias' : undefined);
 }
 

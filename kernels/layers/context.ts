@@ -40,7 +40,7 @@ export interface EmitContext {
    * self-attention keeps `prefixTokens` learned keys and values per stream in front of its own
    * (layers/parallel-streams.ts).
    */
-  readonly streams?: { readonly count: number; readonly prefixTokens: number };
+  readonly streams?: { readonly count: number; readonly prefixTokens: number; /** Hogwild! workers over one cache (workersContext). */ readonly sharedCache?: boolean };
 }
 
 export type OpsMode = 'fused' | 'standard';

@@ -17,7 +17,7 @@ import { mla } from './mla.js';
 import { moa } from './moa.js';
 import { moe } from './moe.js';
 import { norm } from './norm.js';
-import { prefixTokens } from './parallel-streams.js';
+import { cacheSharers, prefixTokens } from './parallel-streams.js';
 import { projection } from './projection.js';
 import { relativePositionLayer } from './relative-position.js';
 import { sandwichLinear } from './sandwich.js';
@@ -78,6 +78,9 @@ export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   // self-attention kind would miss its prefix stores.
   const a = node.cost.attention;
   if (a && a.causal && !a.cross && node.layerKind !== 'Attention' && prefixTokens(ctx) > 0) throw new ExportError(`${where}: parallel streams' prefixes on ${node.layerKind} are not supported by the ONNX exporter (Attention only)`);
+  // Hogwild! workers' decode step shares each sequence's cache among its workers in Attention's
+  // standard decode; another cache or a recurrent state would be per worker, not the engine's one.
+  if (ctx.decode && cacheSharers(ctx) > 1 && ((a && a.causal && !a.cross && node.layerKind !== 'Attention') || node.cost.recurrentState !== undefined)) throw new ExportError(`${where}: a decode step of Hogwild! workers (\`parallel workers\`) over ${node.layerKind} is not supported by the ONNX exporter (Attention only)`);
   switch (node.layerKind) {
     case 'Embedding': {
       const w = node.cost.weights[0]!;

@@ -32,6 +32,33 @@ export function streamContext(ctx: EmitContext, plan: StreamsPlan): EmitContext 
   };
 }
 
+/**
+ * The context of a Hogwild! decode step (`parallel workers(P)`): the input ids [B, P] are the P
+ * workers' new tokens of each sequence, run as B·P rows (row b·P + p is worker p of sequence b)
+ * over the sequence's one KV cache, [B, …] (attention.ts's decodeAttention broadcasts it over the
+ * workers): FLOPs ×P, the cache ×1, as the engine counts them.
+ */
+export function workersContext(ctx: EmitContext, workers: number): EmitContext {
+  const g = ctx.g;
+  const ids = g.op('Reshape', [ctx.ids, g.ints([-1, 1])], undefined, { hint: 'worker_ids' });
+  const idsShape = g.op('Shape', [ids], undefined, { hint: 'ids_shape' });
+  return {
+    ...ctx,
+    ids,
+    idsShape,
+    seqLen: g.op('Gather', [idsShape, g.ints([1], true)], { axis: { kind: 'int', value: 0 } }, { hint: 'seq' }),
+    masks: new Map(),
+    positions: undefined,
+    decode: { batch: ctx.decode!.batch * workers, past: ctx.decode!.past },
+    streams: { count: workers, prefixTokens: 0, sharedCache: true },
+  };
+}
+
+/** The workers sharing each sequence's KV cache in a Hogwild! decode step, or 1. */
+export function cacheSharers(ctx: EmitContext): number {
+  return ctx.streams?.sharedCache ? ctx.streams.count : 1;
+}
+
 /** The streams' hidden states [P·T, w] (stream-major) made one [T, w] by the plan's aggregate. */
 export function mergeStreams(ctx: EmitContext, plan: StreamsPlan, h: Hidden): Hidden {
   const g = ctx.g;

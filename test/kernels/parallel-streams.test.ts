@@ -10,7 +10,8 @@ import { test } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { ExportError, exportModel, type ExportResult } from '../../kernels/export.js';
+import * as ort from 'onnxruntime-node';
+import { ExportError, exportModel, onnxBytes, type ExportResult } from '../../kernels/export.js';
 import { runProbe } from '../../kernels/probe-client.js';
 import { analyze } from '../../src/core/index.js';
 import { defaultFill, type WeightFill } from '../../kernels/graph-builder.js';
@@ -165,8 +166,42 @@ test('ParScale decode: a step over each stream\'s cache of prefix and past equal
   }
 });
 
-test('Hogwild! workers (one shared cache) are refused by name', () => {
-  assert.throws(() => exportModel(SPEC, 'Workers'), (e: unknown) => e instanceof ExportError && /workers over one shared KV cache/.test(e.message));
+test('Hogwild! workers: the prompt prefilled once, and a decode step runs the P workers\' tokens [B, P] over each sequence\'s one cache', async () => {
+  const S = 4;
+  // The prompt is prefilled once: the Workers graph computes what the plain model computes.
+  const prefill = exportModel(SPEC, 'Workers', { ops: 'standard' });
+  assert.equal(prefill.initializerElements, prefill.storedParams);
+  const prompt = { input_ids: idRows([[1, 5, 9, 13]]) };
+  assertClose(await runChecked(prefill, prompt), await runChecked(exportModel(SPEC, 'TinyPar', { ops: 'standard' }), prompt), 1e-6, 'prefill');
+  const ids = [[5, 9], [11, 3]]; // [B = 2 sequences, P = 2 workers]
+  for (const ops of ['standard', 'fused'] as const) {
+    const dec = exportModel(SPEC, 'Workers', { ops, decode: { batch: 2, past: S }, analysis: { seq: S, batch: 2, dtype: 'fp32' } });
+    assert.equal(dec.initializerElements, dec.storedParams, ops);
+    // One cache per sequence, not per worker: L layers · K and V · kv_heads · head_dim · S · B, the engine's.
+    assert.equal(dec.kvCacheElements, BigInt(L * 2 * KV * hd * S * 2), ops);
+    assert.equal(dec.kvCacheElements * 4n, dec.report.kvCacheBytes, ops);
+    assert.deepEqual(dec.inputs.map((i) => i.decodeTokens), [2]);
+    const session = await ort.InferenceSession.create(onnxBytes(dec));
+    const out = (await session.run({ input_ids: idRows(ids) })).last_token!;
+    await session.release();
+    assert.deepEqual(out.dims, [4, V]);
+    // Worker p of sequence b (row b·P + p) computes the plain model's decode step on its own token
+    // over the same cache (same store keys and shapes: the same synthetic keys and values).
+    const plain = exportModel(SPEC, 'TinyPar', { ops: 'standard', decode: { batch: 2, past: S } });
+    for (let p = 0; p < 2; p++) {
+      const single = await runChecked(plain, { input_ids: idRows(ids.map((row) => [row[p]!])) });
+      for (let b = 0; b < 2; b++) assertClose((out.data as Float32Array).subarray((b * 2 + p) * V, (b * 2 + p + 1) * V), single.subarray(b * V, (b + 1) * V), 1e-5, `${ops}: worker ${p} of sequence ${b}`);
+    }
+  }
+  // The engine's decode FLOPs are P times the plain model's; the cache stays one.
+  const base = analyze(SPEC, { seq: S, batch: 2 }).models;
+  const workers = base.find((m) => m.name === 'Workers')!;
+  const plainReport = base.find((m) => m.name === 'TinyPar')!;
+  assert.equal(workers.flops.decode, 2n * plainReport.flops.decode);
+  assert.equal(workers.kvCacheBytes, plainReport.kvCacheBytes);
+  // Another cache or a recurrent state under workers would be per worker: refused by name.
+  const mamba = `model M { e = Embedding(${V}, ${d})\n m = Mamba(${d}, state: 2, conv: 2) }\nvariant W of M { parallel workers(2) }`;
+  assert.throws(() => exportModel(mamba, 'W', { decode: { batch: 1, past: 2 } }), (e: unknown) => e instanceof ExportError && /^m: a decode step of Hogwild! workers/.test(e.message));
 });
 
 test('the ParScale-1.8B examples export at their exact sizes (P = 2, 8: prefixes and aggregator as initializers)', () => {

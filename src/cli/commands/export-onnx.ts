@@ -96,7 +96,7 @@ function exportOnnx(argv: readonly string[], io: CliIO): number {
   // An encoder-decoder's decode step does not read the encoder's stores nor the cross K/V projections (skippedParams).
   const match = result.initializerElements + result.skippedParams === result.storedParams;
   const skipped = result.skippedParams > 0n ? ` + ${groupDigits(result.skippedParams)} not read by a decode step (the encoder, cross-attention K/V projections)` : '';
-  const inputs = result.inputs.map((i) => `${i.name} int64 [${decode ? `${decode.batch}, 1` : `batch, ${i.length}`}]`).join(', ');
+  const inputs = result.inputs.map((i) => `${i.name} int64 [${decode ? `${decode.batch}, ${i.decodeTokens ?? 1}` : `batch, ${i.length}`}]`).join(', ');
   if (flags.has('json')) {
     const json: ExportOnnxJson = {
       model: result.modelName,
