@@ -74,10 +74,11 @@ test('export-onnx --json answers every failure as a typed CliJsonFailure: usage,
     assert.equal(broken.failure.error.kind, 'spec');
     assert.match(broken.failure.error.message, /^the spec has errors \(first: npas-/);
 
-    const workers = await run(`${SPEC}variant P of M { parallel workers(2) }\n`, ['--model', 'P', '-o', join(dir, 'x.onnx')]);
-    assert.equal(workers.code, 2, workers.stderr);
-    assert.equal(workers.failure.error.kind, 'export');
-    assert.match(workers.failure.error.message, /^'P' runs 2 workers over one shared KV cache/);
+    // Token smashing is not exported (Hogwild! workers, this test's earlier example, now are).
+    const smashed = await run(`${SPEC}variant P of M { smash mix: tokens(2) }\n`, ['--model', 'P', '-o', join(dir, 'x.onnx')]);
+    assert.equal(smashed.code, 2, smashed.stderr);
+    assert.equal(smashed.failure.error.kind, 'export');
+    assert.match(smashed.failure.error.message, /^'P' runs mix over smashed positions \(`smash`\)/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
