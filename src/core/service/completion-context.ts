@@ -157,6 +157,12 @@ export function completionContext(text: string, file: SourceFile, offset: number
         const cls = tokens[prevIndex - 1];
         return at({ kind: 'precision-dtype', cls: cls?.kind === 'Identifier' ? cls.value : '' });
       }
+      // `precision weights PATHS: T` — before its colon, `weights` is followed by the paths of
+      // the model's weights (a colon right after it makes it the class: `precision weights: bf16`).
+      const weightsPaths = item[1]?.kind === 'Identifier' && item[1].value === 'weights' && !item.some((t) => t.kind === ':');
+      if (weightsPaths && (prev === item[1] || prev.kind === ',' || prev.kind === '.')) {
+        return at({ kind: 'path', owner: owner?.kind === 'Budget' ? undefined : owner, prefix: pathPrefix(tokens, prevIndex), modifiers: false });
+      }
       return prev.kind === 'precision' || prev.kind === ',' ? at({ kind: 'precision-class' }) : none();
     }
     const relax = item.some((t) => t.kind === 'relax');
