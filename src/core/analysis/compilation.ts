@@ -544,7 +544,7 @@ function walkModel(m: EvaluatedModel, ctx: EvalContext): CompiledModel | undefin
     smashed: [...smashed.values()],
     budget: [],
     plans: [],
-    resolve: (path) => ctx.quietly(() => resolvePath(path, m.members, m.scope, ctx)),
+    resolve: resolveQuietly,
   };
 }
 

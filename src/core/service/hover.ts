@@ -49,30 +49,36 @@ export function hoverAt(text: string, analysis: AnalysisResult, offset: number):
   const token = tokenAt(sourceTokens(text).tokens, offset);
   if (token?.kind === 'param') {
     // The statement's keyword shows what it yields for the model (or variant) it is written in.
-    const decl = analysis.file.items.find((i) => (i.kind === 'Model' || i.kind === 'Variant') && i.range.start <= offset && offset < i.range.end);
-    const table = decl && (decl.kind === 'Model' || decl.kind === 'Variant') ? indexOf(analysis).model(decl.name.text)?.parameterization : undefined;
+    const model = enclosingModel(analysis, offset);
+    const table = model === undefined ? undefined : indexOf(analysis).model(model)?.parameterization;
     if (table) return { range: { start: token.start, end: token.end }, markdown: `\`param\` — ${KEYWORD_DOCS.param}\n\n${parameterizationMarkdown(table)}` };
   }
   if (token?.kind === 'factorize') {
     // The statement's keyword shows the weights it factorises and both executions' costs.
-    const decl = analysis.file.items.find((i) => (i.kind === 'Model' || i.kind === 'Variant') && i.range.start <= offset && offset < i.range.end);
-    const rows = decl && (decl.kind === 'Model' || decl.kind === 'Variant') ? indexOf(analysis).model(decl.name.text)?.factorized?.filter((r) => r.statement.start <= offset && offset < r.statement.end) : undefined;
+    const model = enclosingModel(analysis, offset);
+    const rows = model === undefined ? undefined : indexOf(analysis).model(model)?.factorized?.filter((r) => r.statement.start <= offset && offset < r.statement.end);
     if (rows && rows.length > 0) return { range: { start: token.start, end: token.end }, markdown: `\`factorize\` — ${KEYWORD_DOCS.factorize}\n\n${factorizedMarkdown(rows)}` };
   }
   if (token?.kind === 'smash') {
-    const decl = analysis.file.items.find((i) => (i.kind === 'Model' || i.kind === 'Variant') && i.range.start <= offset && offset < i.range.end);
-    const report = decl && (decl.kind === 'Model' || decl.kind === 'Variant') ? analysis.models.find((m) => m.name === decl.name.text) : undefined;
+    const model = enclosingModel(analysis, offset);
+    const report = model === undefined ? undefined : analysis.models.find((m) => m.name === model);
     if (report?.smashed) return { range: { start: token.start, end: token.end }, markdown: `\`smash\` — ${KEYWORD_DOCS.smash}\n\n${smashedMarkdown(report.smashed)}` };
   }
   if (token?.kind === 'parallel') {
-    const decl = analysis.file.items.find((i) => (i.kind === 'Model' || i.kind === 'Variant') && i.range.start <= offset && offset < i.range.end);
-    const report = decl && (decl.kind === 'Model' || decl.kind === 'Variant') ? analysis.models.find((m) => m.name === decl.name.text) : undefined;
+    const model = enclosingModel(analysis, offset);
+    const report = model === undefined ? undefined : analysis.models.find((m) => m.name === model);
     if (report?.parallel) return { range: { start: token.start, end: token.end }, markdown: `\`parallel\` — ${KEYWORD_DOCS.parallel}\n\n${parallelMarkdown(report.parallel)}` };
   }
   if (token && KEYWORD_DOCS[token.kind]) return { range: { start: token.start, end: token.end }, markdown: `\`${token.kind}\` — ${KEYWORD_DOCS[token.kind]}` };
   const modifier = token ? shareModifierAt(analysis, token) : undefined;
   if (token && modifier) return { range: { start: token.start, end: token.end }, markdown: SHARE_MODIFIER_DOCS[modifier] };
   return undefined;
+}
+
+/** The model or variant whose declaration holds `offset` (a statement keyword's hover reports on it). */
+function enclosingModel(analysis: AnalysisResult, offset: number): string | undefined {
+  const decl = analysis.file.items.find((i) => (i.kind === 'Model' || i.kind === 'Variant') && i.range.start <= offset && offset < i.range.end);
+  return decl && (decl.kind === 'Model' || decl.kind === 'Variant') ? decl.name.text : undefined;
 }
 
 /** The `kv`/`heads`/`experts` a `share` statement's modifier is, when `token` is one. */

@@ -44,9 +44,14 @@ export interface FactorizedWeightRow {
   readonly factorsCheaperBelowTokens: bigint;
 }
 
+/** Whether a target's layer applies the weight as it is (a matrix, not a kernel, and not rebuilt by its layer): only then may its factors run instead of W. */
+function appliesAsIs(t: FactorTarget): boolean {
+  return t.kernel.length === 0 && !t.generatesOwn;
+}
+
 /** The execution counted for one target weight: a matrix in a layer applying it as it is may run its factors; a kernel, or W rebuilt by its layer, is dense. */
 export function targetExecution(t: FactorTarget, layout: FactorLayout): FactorExecution {
-  return t.kernel.length === 0 && !t.generatesOwn ? factorExecution(layout, BigInt(t.dOut) * BigInt(t.dIn)) : 'dense';
+  return appliesAsIs(t) ? factorExecution(layout, BigInt(t.dOut) * BigInt(t.dIn)) : 'dense';
 }
 
 /** How a `factorize` statement's weights are executed, for a one-line label: all one way, or `mixed`. */
@@ -88,7 +93,7 @@ export function factorizedWeights(sharing: ResolvedSharing): FactorizedWeightRow
         chainSetupMacs: l.chainSetupMacs,
         cheaperPerToken: l.chainMacsPerToken !== undefined && l.chainMacsPerToken < dense ? 'factors' : 'dense',
         execution: targetExecution(t, l),
-        factorsCheaperBelowTokens: t.kernel.length === 0 && !t.generatesOwn ? factorsCheaperBelowTokens(l, dense) : 0n,
+        factorsCheaperBelowTokens: appliesAsIs(t) ? factorsCheaperBelowTokens(l, dense) : 0n,
       });
     }
   }
