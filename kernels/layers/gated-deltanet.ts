@@ -19,7 +19,7 @@ import { layerWeights, numberArg, reshape, toBatchSeq, type EmitContext } from '
 import { causalConv, columns, futureMask, silu } from './mamba.js';
 import { rmsNormLastAxis } from './norm.js';
 import { projection } from './projection.js';
-import { convStep, deltaRuleStep } from './recurrent-step.js';
+import { deltaRuleStep } from './recurrent-step.js';
 
 /** Qwen3-Next's ε of its L2 norms (its gated RMSNorm's is rms_norm_eps, the exporter's RMSNorm ε). */
 const EPS = 1e-6;
@@ -48,7 +48,7 @@ export function gatedDeltaNet(ctx: EmitContext, node: LayerNode, steps: readonly
     flat(lastAxis(qkvz, 2 * dk, 2 * dk + r * dv), Hv * dv),
   ], { axis: { kind: 'int', value: 1 } });
   const z = flat(lastAxis(qkvz, 2 * dk + r * dv, 2 * dk + 2 * r * dv), dv); // [T·Hv, dv]
-  const u = silu(ctx, ctx.decode ? convStep(ctx, node, steps, mixed) : causalConv(ctx, node, steps, mixed)); // [T, 2·Hk·dk + Hv·dv]
+  const u = silu(ctx, causalConv(ctx, node, steps, mixed)); // [T, 2·Hk·dk + Hv·dv]
 
   /** [T, Hk·dk] → [B, Hv, S, dk]: each key head repeated to its r value heads, L2-normalised. */
   const keyHeads = (t: string, scale: number) => {

@@ -27,9 +27,11 @@ export function columns(ctx: EmitContext, x: string, from: number, to: number): 
 /**
  * The layer's depthwise causal convolution (weight `conv` [C, 1, K], optional `conv_bias`) over
  * the sequence of a [T, C] tensor: K − 1 zeros on the left of each sequence, as Transformers'
- * conv1d(padding = K − 1) cut to the sequence. Returns [T, C], before the activation.
+ * conv1d(padding = K − 1) cut to the sequence. Returns [T, C], before the activation. In a
+ * decode step the convolution runs over the carried conv state instead (`convStep`).
  */
 export function causalConv(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string): string {
+  if (ctx.decode) return convStep(ctx, node, steps, x);
   const g = ctx.g;
   const { spec, store, optional } = layerWeights(ctx, node, steps);
   const [C, , K] = spec('conv').shape as [number, number, number];
@@ -61,7 +63,7 @@ export function mamba(ctx: EmitContext, node: LayerNode, steps: readonly PathSte
 
   const xz = projection(ctx, node, steps, x, 'in_proj', optional('in_proj_bias')).y; // [T, 2I]
   const xIn = columns(ctx, xz, 0, I);
-  const u = silu(ctx, ctx.decode ? convStep(ctx, node, steps, xIn) : causalConv(ctx, node, steps, xIn)); // [T, I]
+  const u = silu(ctx, causalConv(ctx, node, steps, xIn)); // [T, I]
   const proj = projection(ctx, node, steps, u, 'x_proj', undefined).y; // [T, R + 2N]
   // Jamba's dt_layernorm, b_layernorm and c_layernorm (inner_norms): RMSNorms of the step, B and C.
   const part = (from: number, to: number, normName: string) => {

@@ -16,7 +16,7 @@ import { layerWeights, numberArg, reshape, toBatchSeq, type EmitContext } from '
 import { causalConv, columns, futureMask, silu } from './mamba.js';
 import { rmsNormLastAxis } from './norm.js';
 import { projection } from './projection.js';
-import { convStep, ssdStep } from './recurrent-step.js';
+import { ssdStep } from './recurrent-step.js';
 
 export function mamba2(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string): { y: string; width: number } {
   const g = ctx.g;
@@ -34,7 +34,7 @@ export function mamba2(ctx: EmitContext, node: LayerNode, steps: readonly PathSt
   const zxbcdt = projection(ctx, node, steps, x, 'in_proj', optional('in_proj_bias')).y; // [T, 2I + 2GN + H]
   const z = columns(ctx, zxbcdt, 0, I);
   const xBC = columns(ctx, zxbcdt, I, I + C);
-  const u = silu(ctx, ctx.decode ? convStep(ctx, node, steps, xBC) : causalConv(ctx, node, steps, xBC)); // [T, C]
+  const u = silu(ctx, causalConv(ctx, node, steps, xBC)); // [T, C]
   const xs = columns(ctx, u, 0, I);
   const Bm = columns(ctx, u, I, I + G * N);
   const Cm = columns(ctx, u, I + G * N, C);
