@@ -11,7 +11,7 @@
 
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import type { AllocationInput, AllocationPlan } from '../core/index.js';
+import type { AllocationInput, AllocationPlan, Compilation } from '../core/index.js';
 import { GROUPING_CHOICES, METHOD_CHOICES, budgetArgument, groupingText, parseBudgetText, planDashboardData, planMarkdown } from './allocation-view.js';
 import { ComparisonDocuments, showMarkdown } from './compare-variants.js';
 import type { DashboardController } from './dashboard-panel.js';
@@ -99,12 +99,13 @@ interface ModelChoice {
  * `npas/modelReports` of the document as it is now, so the host runs no analysis; analysed here
  * only when no server runs or it does not hold the document.
  */
-export async function modelsOf(document: vscode.TextDocument, client: LanguageClient | undefined): Promise<ModelChoice[]> {
+/** `compilation`: the document's, when the caller has compiled it already (without a server it is not compiled again). */
+export async function modelsOf(document: vscode.TextDocument, client: LanguageClient | undefined, compilation?: Compilation): Promise<ModelChoice[]> {
   // A document the server does not hold (not an npas one) answers version null: listed here.
   const reports = client ? await fetchModelReports(client, document) : undefined;
   if (reports && reports.version !== null) return reports.models.map((m) => ({ name: m.name, kind: m.kind, base: m.base ?? undefined, stored: BigInt(m.params.stored) }));
   // Its imports followed, as the server follows them: a file of variants lists a library's models too.
-  return (await compileDocument(document)).analysis({}).models.map((m) => ({ name: m.name, kind: m.kind, base: m.base, stored: m.params.stored }));
+  return (compilation ?? (await compileDocument(document))).analysis({}).models.map((m) => ({ name: m.name, kind: m.kind, base: m.base, stored: m.params.stored }));
 }
 
 /** A quick pick of the file's models; skipped when it has one. */
@@ -137,7 +138,7 @@ export async function allocateCommand(documents: ComparisonDocuments, log: vscod
 
   let model = args.model;
   if (model === undefined) {
-    const models = await modelsOf(document, await client?.());
+    const models = await modelsOf(document, await client?.(), compilation);
     if (models.length === 0) {
       void vscode.window.showInformationMessage(`NPAS: ${file} declares no model to allocate (or has errors to fix first).`);
       return { status: 'no-models' };

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { Compilation } from '../core/index.js';
+import { baseName } from './output-files.js';
 import { writeScratchProgram } from './scratch-program.js';
 
 const core = () => import('../core/index.js');
@@ -38,7 +39,7 @@ export async function compileDocument(document: vscode.TextDocument): Promise<Co
  * document has no folder: it is copied alone and its imports are reported, not followed.
  */
 export async function specPathForChild(document: vscode.TextDocument, scratch: string): Promise<string> {
-  const file = document.uri.path.slice(document.uri.path.lastIndexOf('/') + 1) || 'spec';
+  const file = baseName(document.uri) || 'spec';
   if (document.uri.scheme !== 'file' || document.isUntitled) return writeScratchProgram(scratch, { path: join(scratch, 'untitled', file.endsWith('.npas') ? file : `${file}.npas`), text: document.getText() }, []);
   const compilation = await compileDocument(document);
   const dirty = (path: string): boolean => vscode.workspace.textDocuments.some((d) => d.uri.scheme === 'file' && d.uri.fsPath === path && d.isDirty);

@@ -11,6 +11,18 @@ import { guard } from '../guard.js';
 import { analysisOptions, readText, SettingsStore } from '../settings.js';
 
 export function registerDashboardData(ctx: ServerContext): void {
+  // The settings a dashboard sends, validated once per distinct value: as the server's own store,
+  // a devices file is read (and its problems logged) when the settings change, not on every edit.
+  let given: { readonly key: string; readonly store: SettingsStore } | undefined;
+  const storeFor = (raw: unknown): SettingsStore => {
+    const key = JSON.stringify(raw);
+    if (given?.key !== key) {
+      const store = new SettingsStore((m) => ctx.log.warn(m), readText);
+      store.update(raw as Record<string, unknown>);
+      given = { key, store };
+    }
+    return given.store;
+  };
   ctx.connection.onRequest(
     DASHBOARD_DATA_METHOD,
     guard(DASHBOARD_DATA_METHOD, ctx.log.error, null, (params: DashboardDataParams): DashboardDataAnswer | null => {
@@ -21,10 +33,9 @@ export function registerDashboardData(ctx: ServerContext): void {
       let devices = ctx.settings.devices;
       if (params.settings !== undefined) {
         // Validated as the server validates its own (a bad value is logged and replaced).
-        const given = new SettingsStore((m) => ctx.log.warn(m), readText);
-        given.update(params.settings as unknown as Record<string, unknown>);
-        settings = given.current;
-        devices = given.devices;
+        const store = storeFor(params.settings);
+        settings = store.current;
+        devices = store.devices;
       }
       return encodeDashboardData(dashboardData(ctx.analyses.get(doc).compilation, analysisOptions(settings, devices), { source: params.source }));
     }),
