@@ -1,8 +1,8 @@
 // The extension host's share of an edit with the dashboard open, measured as the host sees it:
 // `node dist/server.js --stdio` in a child process (the language server, analysing in its
 // worker thread), and this process in the extension host's place — it sends the edit and the
-// dashboard's `npas/dashboardData` request (as dashboard-panel.ts does after its debounce) and
-// its `npas/importedFiles`, receives the answer and serialises the `update` message it forwards to the page (what VS
+// dashboard's `npas/dashboardData` request (as dashboard-panel.ts does after its debounce; the
+// answer also names the imported files the dashboard follows), receives the answer and serialises the `update` message it forwards to the page (what VS
 // Code's webview.postMessage does with it: JSON.stringify). The answer carries the data encoded
 // (DashboardDataAnswer), so the host neither decodes nor re-encodes it. The CPU this process
 // spends per edit is the host thread's whole share: no engine call runs here. Beside it, what the
@@ -14,7 +14,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
-import { DASHBOARD_DATA_METHOD, IMPORTED_FILES_METHOD, type DashboardDataAnswer, type DashboardDataParams, type ImportedFilesParams } from '../src/protocol/lsp-extensions.js';
+import { DASHBOARD_DATA_METHOD, type DashboardDataAnswer, type DashboardDataParams } from '../src/protocol/lsp-extensions.js';
 import type { DashboardData } from '../src/core/index.js';
 import type { HostToWebviewPosted } from '../src/protocol/webview-messages.js';
 
@@ -62,7 +62,6 @@ export async function dashboardEdit(text: string, edit: { line: number; from: nu
       });
       const answer = await client.sendRequest<DashboardDataAnswer | null>(DASHBOARD_DATA_METHOD, params);
       if (!answer || answer.errors > 0) throw new Error('the server answered no dashboard data, or data with errors');
-      await client.sendRequest(IMPORTED_FILES_METHOD, { uri } satisfies ImportedFilesParams); // the files to follow, as the host asks after each update
       const forwarded: HostToWebviewPosted = { type: 'update', encoded: answer.encoded };
       const posted = JSON.stringify(forwarded);
       const c = process.cpuUsage(c0);

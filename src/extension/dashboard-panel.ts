@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import type { DashboardData } from '../core/layout/types.js';
-import { DASHBOARD_DATA_METHOD, IMPORTED_FILES_METHOD, type DashboardDataAnswer, type DashboardDataParams, type ImportedFilesParams, type ImportedFilesResult } from '../protocol/lsp-extensions.js';
+import { DASHBOARD_DATA_METHOD, type DashboardDataAnswer, type DashboardDataParams } from '../protocol/lsp-extensions.js';
 import type { HostToWebview, HostToWebviewPosted, ViewId } from '../protocol/webview-messages.js';
 import { VIEW_IDS } from '../protocol/webview-messages.js';
 import { dashboardHtml } from '../../webview/html.js';
@@ -372,9 +372,8 @@ export class DashboardController implements vscode.Disposable {
       const params: DashboardDataParams = { uri, source, settings: this.settings.analysis() };
       const answer = await client.sendRequest<DashboardDataAnswer | null>(DASHBOARD_DATA_METHOD, params);
       if (answer) {
-        const imported = await client.sendRequest<ImportedFilesResult | null>(IMPORTED_FILES_METHOD, { uri } satisfies ImportedFilesParams);
         // As VS Code spells the URIs it reports edits with.
-        const imports = (imported?.files ?? []).map((f) => vscode.Uri.parse(f).toString());
+        const imports = answer.imports.map((f) => vscode.Uri.parse(f).toString());
         return { message: { type: 'update', encoded: answer.encoded }, models: [...answer.models], errors: answer.errors, imports };
       }
     }

@@ -39,25 +39,6 @@ export interface DashboardDataParams {
 }
 
 /**
- * `npas/importedFiles`: the files an open document's current compilation read through its
- * imports, directly or through other files (docs/language.md, "Imports"), as the URIs the server
- * reads them by. The dashboard asks after each update, so an edit to one of them updates it.
- */
-export const IMPORTED_FILES_METHOD = 'npas/importedFiles';
-
-export interface ImportedFilesParams {
-  /** The document's URI. */
-  readonly uri: string;
-}
-
-/** The answer; `files` is empty when the document is not open or imports nothing. */
-export interface ImportedFilesResult {
-  readonly uri: string;
-  /** The imported files, the ones they import first. */
-  readonly files: readonly string[];
-}
-
-/**
  * `npas/dashboardData`'s answer: what the host reports of the data (names, errors) beside the
  * data itself, encoded once by the server so the host forwards it to the page untouched: it
  * never decodes the data on its thread, and a 10,000-layer spec's 4.6 MB of JSON crosses it as
@@ -68,6 +49,12 @@ export interface DashboardDataAnswer {
   readonly models: readonly string[];
   /** The spec's error count. */
   readonly errors: number;
+  /**
+   * The files the compilation read through the document's imports, directly or through other
+   * files (docs/language.md, "Imports"), the ones they import first, as the URIs the server reads
+   * them by: the dashboard follows them, so an edit to a library updates its importer's dashboard.
+   */
+  readonly imports: readonly string[];
   /** The `DashboardData` (src/core/layout/types.ts) as base64 of its gzipped UTF-8 JSON; the page decodes and validates it. */
   readonly encoded: string;
 }

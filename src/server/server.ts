@@ -16,7 +16,6 @@ import { registerDefinition } from './features/definition.js';
 import { registerDiagnostics } from './features/diagnostics.js';
 import { registerFormatting } from './features/formatting.js';
 import { registerHover } from './features/hover.js';
-import { registerImportedFiles } from './features/imported-files.js';
 import { registerInlayHints } from './features/inlay-hints.js';
 import { registerModelReports } from './features/model-reports.js';
 import { registerProbeMeasured } from './features/probe-measured.js';
@@ -60,7 +59,6 @@ export function startServer(connection: Connection, options: { readonly versions
   const hints = registerInlayHints(ctx);
   registerHover(ctx);
   registerDashboardData(ctx);
-  registerImportedFiles(ctx);
   registerCompletion(ctx);
   registerDefinition(ctx);
   registerSymbols(ctx);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CompletionItem, CompletionList, DocumentDiagnosticReport, DocumentHighlight, Hover, Location, LocationLink, SignatureHelp, WorkspaceEdit } from 'vscode-languageserver/node';
-import { IMPORTED_FILES_METHOD, type ImportedFilesResult } from '../../src/protocol/lsp-extensions.js';
+import { DASHBOARD_DATA_METHOD, type DashboardDataAnswer, type DashboardDataParams } from '../../src/protocol/lsp-extensions.js';
 import { applyEdits, MINIMAL_CAPABILITIES, positionAt, startSession, until, type TestSession } from './harness.js';
 
 // Linear(64, 64, bias: false) = 4,096 params; the library's block holds two, Base four blocks.
@@ -67,12 +67,13 @@ test('hover on an imported name says what it is and which file declares it', asy
   assert.match(value, /block Pair \{/);
 });
 
-test('npas/importedFiles names the files an open document imports, for the dashboard to follow', async () => {
-  const files = await s.client.sendRequest<ImportedFilesResult>(IMPORTED_FILES_METHOD, { uri: expUri });
-  assert.deepEqual(files, { uri: expUri, files: [libUri] });
-  // A document that is not open imports nothing the server knows of.
-  const closed = await s.client.sendRequest<ImportedFilesResult>(IMPORTED_FILES_METHOD, { uri: libUri });
-  assert.deepEqual(closed, { uri: libUri, files: [] });
+test("npas/dashboardData's answer names the files an open document imports, for the dashboard to follow", async () => {
+  const ask = (uri: string): Promise<DashboardDataAnswer | null> => s.client.sendRequest<DashboardDataAnswer | null>(DASHBOARD_DATA_METHOD, { uri, source: 'exp.npas' } satisfies DashboardDataParams);
+  const answer = await ask(expUri);
+  // One request per update: the names, the error count and the imports beside the encoded data.
+  assert.deepEqual([answer?.models, answer?.errors, answer?.imports], [['Base', 'Shared', 'Mine'], 0, [libUri]]);
+  // A document that is not open has no dashboard data (and so no imports to follow).
+  assert.equal(await ask(libUri), null);
 });
 
 test('an open imported document is read instead of the disk; editing it re-diagnoses the importer, its own errors stay on it', async () => {

@@ -1,7 +1,8 @@
 // `npas/dashboardData`: the dashboard's data for an open document, from the compilation the
 // server keeps for its current version (hovers, diagnostics and the dashboard ask the same one),
 // at the server's settings, encoded here once (DashboardDataAnswer) so the extension host
-// forwards it to the page without decoding it. The answer is null when the document is not open.
+// forwards it to the page without decoding it, with the files the compilation imported (the
+// dashboard follows them: one request per update). The answer is null when the document is not open.
 
 import { gzipSync } from 'node:zlib';
 import { dashboardData, type DashboardData } from '../../core/index.js';
@@ -37,17 +38,19 @@ export function registerDashboardData(ctx: ServerContext): void {
         settings = store.current;
         devices = store.devices;
       }
-      return encodeDashboardData(dashboardData(ctx.analyses.get(doc).compilation, analysisOptions(settings, devices), { source: params.source }));
+      const { compilation } = ctx.analyses.get(doc);
+      const data = dashboardData(compilation, analysisOptions(settings, devices), { source: params.source });
+      return encodeDashboardData(data, compilation.imported.map((f) => f.source));
     }),
   );
 }
 
 /**
- * The answer for `data`: its names and error count, and the data as base64 of its gzipped UTF-8
- * JSON. Level 1: a 10,000-layer spec's 4.6 MB of JSON (members alike but for names and offsets)
+ * The answer for `data`: its names and error count, the files its compilation imported, and the
+ * data as base64 of its gzipped UTF-8 JSON. Level 1: a 10,000-layer spec's 4.6 MB of JSON (members alike but for names and offsets)
  * becomes about 290 KB on the wire, so the host's thread receives and forwards almost nothing.
  */
-export function encodeDashboardData(data: DashboardData): DashboardDataAnswer {
+export function encodeDashboardData(data: DashboardData, imports: readonly string[]): DashboardDataAnswer {
   const encoded = gzipSync(Buffer.from(JSON.stringify(data), 'utf8'), { level: 1 }).toString('base64');
-  return { models: data.models.map((m) => m.name), errors: data.diagnostics.errors, encoded };
+  return { models: data.models.map((m) => m.name), errors: data.diagnostics.errors, imports, encoded };
 }
