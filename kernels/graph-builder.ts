@@ -4,7 +4,7 @@
 // initializer elements are exactly the model's stored parameters.
 
 import { DataType, type DataTypeCode, type NodeSpec, type TensorData, type ValueInfo, type AttributeValue } from './onnx-writer.js';
-import { onnxType, synthetic, type WeightDType } from './weights.js';
+import { onnxType, synthetic, toHalf, type WeightDType } from './weights.js';
 
 /** Fills a store's bytes; the default draws deterministic synthetic values from its key. */
 export type WeightFill = (storeKey: string, shape: readonly number[], dtype: WeightDType, scale: number, offset: number) => Uint8Array;
@@ -133,6 +133,24 @@ export class GraphBuilder {
     const n = length ?? 1;
     const raw = this.dtype === 'fp16' ? halfBytes(value, n) : new Uint8Array(new Float32Array(n).fill(value).buffer);
     const name = this.constNode({ name: 'c', dataType: this.floatType, dims: length === undefined ? [] : [length], raw });
+    this.constants.set(k, name);
+    return name;
+  }
+
+  /**
+   * A float constant tensor of the model's dtype, element i = value(i) in row-major order over
+   * `dims`; `key` names the table (equal keys are one Constant node, so give each table its own).
+   */
+  floats(key: string, dims: readonly number[], value: (i: number) => number): string {
+    const k = `ft:${key}:${dims.join('x')}`;
+    const hit = this.constants.get(k);
+    if (hit) return hit;
+    const n = dims.reduce((a, b) => a * b, 1);
+    const raw =
+      this.dtype === 'fp16'
+        ? new Uint8Array(Uint16Array.from({ length: n }, (_, i) => toHalf(value(i))).buffer)
+        : new Uint8Array(Float32Array.from({ length: n }, (_, i) => value(i)).buffer);
+    const name = this.constNode({ name: 'c', dataType: this.floatType, dims, raw });
     this.constants.set(k, name);
     return name;
   }

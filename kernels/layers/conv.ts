@@ -12,8 +12,11 @@ import { image } from './image.js';
 import { norm } from './norm.js';
 import { flatten, globalPool, pool } from './pool.js';
 import { projection } from './projection.js';
+import { sandwichConv2d } from './sandwich-conv.js';
 
 export const CONVS = new Set(['Conv1d', 'Conv2d']);
+/** The layers that may begin a model on the image made from the ids: the convolutions and LBDN's. */
+export const IMAGE_READERS = new Set([...CONVS, 'SandwichConv2d']);
 
 /** The engine's geometry of a convolution (the one its FLOPs are counted at). */
 export function convGeometry(node: LayerNode, steps: readonly PathStep[]): ConvInfo {
@@ -84,6 +87,8 @@ export function featureMapLayer(ctx: EmitContext, node: LayerNode, steps: readon
     case 'Conv1d':
     case 'Conv2d':
       return conv(ctx, node, steps, h);
+    case 'SandwichConv2d':
+      return sandwichConv2d(ctx, node, steps, h);
     case 'BatchNorm':
       return batchNorm(ctx, node, steps, h);
     case 'Activation':

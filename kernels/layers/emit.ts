@@ -7,7 +7,7 @@ import { laurel } from './laurel.js';
 import { perLayerEmbedding } from './per-layer-embedding.js';
 import { attention } from './attention.js';
 import { crossAttention } from './cross-attention.js';
-import { CONVS, batchNorm, featureMapLayer } from './conv.js';
+import { IMAGE_READERS, batchNorm, featureMapLayer } from './conv.js';
 import { positions, textArg, reshape, storeFor, toBatchSeq, type EmitContext, type Hidden, type TieTarget } from './context.js';
 import { features } from './features.js';
 import { mamba } from './mamba.js';
@@ -22,7 +22,7 @@ import { projection } from './projection.js';
 import { relativePositionLayer } from './relative-position.js';
 import { sandwichLinear } from './sandwich.js';
 
-export const SUPPORTED_LAYERS = ['Embedding', 'PositionEmbedding', 'Linear', 'LayerNorm', 'RMSNorm', 'Attention', 'MLA', 'MoA', 'RelativePositionBias', 'MLP', 'GatedMLP', 'MoE', 'Activation', 'Dropout', 'Identity', 'Conv1d', 'Conv2d', 'BatchNorm', 'Pool', 'GlobalPool', 'Flatten', 'SandwichLinear', 'Mamba', 'Mamba2', 'GatedDeltaNet', 'AltUp', 'AltUpProjections', 'Laurel', 'PerLayerEmbedding', 'PerLayerInput'] as const;
+export const SUPPORTED_LAYERS = ['Embedding', 'PositionEmbedding', 'Linear', 'LayerNorm', 'RMSNorm', 'Attention', 'MLA', 'MoA', 'RelativePositionBias', 'MLP', 'GatedMLP', 'MoE', 'Activation', 'Dropout', 'Identity', 'Conv1d', 'Conv2d', 'BatchNorm', 'Pool', 'GlobalPool', 'Flatten', 'SandwichLinear', 'SandwichConv2d', 'Mamba', 'Mamba2', 'GatedDeltaNet', 'AltUp', 'AltUpProjections', 'Laurel', 'PerLayerEmbedding', 'PerLayerInput'] as const;
 
 /** The width a layer reads, from its weights (undefined: any width). */
 export function inputWidth(node: LayerNode): number | undefined {
@@ -67,7 +67,7 @@ export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   const g = ctx.g;
   const where = pathText(steps);
   // Convolutional models: feature maps and per-sample rows have their own layers (conv.ts).
-  if (h.spatial !== undefined || h.samples || (h.x === undefined && CONVS.has(node.layerKind))) return featureMapLayer(ctx, node, steps, h, tie);
+  if (h.spatial !== undefined || h.samples || (h.x === undefined && IMAGE_READERS.has(node.layerKind))) return featureMapLayer(ctx, node, steps, h, tie);
   if (h.x === undefined && (node.layerKind === 'Linear' || node.layerKind === 'SandwichLinear')) h = { x: features(ctx, inputWidth(node)!), width: inputWidth(node)! };
   if (h.x === undefined && node.layerKind !== 'Embedding') throw new ExportError(`${where}: the exported graph reads token ids, so the first layer must be an Embedding or a Linear (found ${node.layerKind})`);
   const input = inputWidth(node);
@@ -170,6 +170,7 @@ export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly Pat
       return batchNorm(ctx, node, steps, h);
     case 'Conv1d':
     case 'Conv2d':
+    case 'SandwichConv2d':
     case 'Pool':
     case 'GlobalPool':
     case 'Flatten':

@@ -7,7 +7,7 @@
 //   h ↦ √2 · (Ψ·relu(√2·Ψ⁻¹·(h Q_B) + b)) Q_Aᵀ,  Ψ = exp(ψ)   (`last: true`: h ↦ h Q_B + b).
 // The inverse is com.microsoft's `Inverse`. The generation costs what the engine counts,
 // 2·n²·(m + n) multiply-adds (lbdn.ts `cayleyMacs`), tallied with the other generated weights.
-// SandwichConv2d (the same per spatial frequency, in the Fourier domain) is not exported.
+// SandwichConv2d (the same per spatial frequency, in the Fourier domain) is sandwich-conv.ts.
 
 import { cayleyMacs } from '../../src/core/index.js';
 import type { LayerNode, PathStep } from '../engine-bridge.js';

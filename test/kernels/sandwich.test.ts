@@ -4,6 +4,8 @@
 // the recorded stored values by the paper's formulas (Wang & Manchester 2023, acfr/LBDN `cayley`,
 // `SandwichFc`, `SandwichLin`) — with the Cayley factor's orthogonality, which makes each layer
 // 1-Lipschitz, checked on the way. The generation MACs are the engine's; live == materialised.
+// SandwichConv2d likewise, per spatial frequency, against acfr/LBDN's `SandwichConv` written out
+// with complex numbers.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -108,6 +110,172 @@ test('SandwichLinear: the Cayley transform built in-graph from the stored tensor
   assertClose(y, expected, 1e-4, 'the network from the paper');
 });
 
-test('SandwichConv2d is refused by name by the exporter', () => {
-  assert.throws(() => exportModel('model C {\n  c = SandwichConv2d(3, 8, 3, size: 8)\n}\n', 'C'), /SandwichConv2d/);
+// SandwichConv2d: acfr/LBDN's `SandwichConv.forward`, written out here with complex numbers and
+// naive transforms (rfft2 by its definition, irfft2 by completing the Hermitian spectrum), not the
+// exporter's separable tables or real embedding.
+type C = readonly [number, number];
+type CMatrix = C[][];
+const cadd = (a: C, b: C): C => [a[0] + b[0], a[1] + b[1]];
+const csub = (a: C, b: C): C => [a[0] - b[0], a[1] - b[1]];
+const cmul = (a: C, b: C): C => [a[0] * b[0] - a[1] * b[1], a[0] * b[1] + a[1] * b[0]];
+const cdiv = (a: C, b: C): C => {
+  const d = b[0] * b[0] + b[1] * b[1];
+  return [(a[0] * b[0] + a[1] * b[1]) / d, (a[1] * b[0] - a[0] * b[1]) / d];
+};
+const conj = (a: C): C => [a[0], -a[1]];
+const cexp = (angle: number): C => [Math.cos(angle), Math.sin(angle)];
+const cscale = (a: C, s: number): C => [a[0] * s, a[1] * s];
+const cmm = (a: CMatrix, b: CMatrix): CMatrix => a.map((row) => b[0]!.map((_, j) => row.reduce<C>((s, v, k) => cadd(s, cmul(v, b[k]![j]!)), [0, 0])));
+const ctr = (a: CMatrix): CMatrix => a[0]!.map((_, j) => a.map((row) => row[j]!));
+const cH = (a: CMatrix): CMatrix => ctr(a).map((row) => row.map(conj));
+const ceye = (n: number): CMatrix => Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j): C => [i === j ? 1 : 0, 0]));
+
+function cinverse(a: CMatrix): CMatrix {
+  const n = a.length;
+  const m = a.map((row, i) => [...row, ...ceye(n)[i]!]);
+  const abs = (v: C): number => Math.hypot(v[0], v[1]);
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (abs(m[r]![c]!) > abs(m[p]![c]!)) p = r;
+    [m[c], m[p]] = [m[p]!, m[c]!];
+    const d = m[c]![c]!;
+    m[c] = m[c]!.map((v) => cdiv(v, d));
+    for (let r = 0; r < n; r++) if (r !== c) {
+      const f = m[r]![c]!;
+      m[r] = m[r]!.map((v, j) => csub(v, cmul(f, m[c]![j]!)));
+    }
+  }
+  return m.map((row) => row.slice(n));
+}
+
+/** torch.fft.rfft2 of a real n×n map (zero-padded to n×n): X[u][v], v ≤ ⌊n/2⌋. */
+function rfft2(x: number[][], n: number): CMatrix {
+  const h = Math.floor(n / 2) + 1;
+  return Array.from({ length: n }, (_, u) => Array.from({ length: h }, (_, v) => {
+    let s: C = [0, 0];
+    x.forEach((row, p) => row.forEach((val, q) => (s = cadd(s, cscale(cexp((-2 * Math.PI * (u * p + v * q)) / n), val)))));
+    return s;
+  }));
+}
+
+/** torch.fft.irfft2: the full spectrum by Hermitian symmetry, its inverse transform's real part. */
+function irfft2(y: CMatrix, n: number): number[][] {
+  const h = Math.floor(n / 2) + 1;
+  const full = (u: number, v: number): C => (v < h ? y[u]![v]! : conj(y[(n - u) % n]![n - v]!));
+  return Array.from({ length: n }, (_, p) => Array.from({ length: n }, (_, q) => {
+    let s = 0;
+    for (let u = 0; u < n; u++) for (let v = 0; v < n; v++) s += cmul(full(u, v), cexp((2 * Math.PI * (u * p + v * q)) / n))[0];
+    return s / (n * n);
+  }));
+}
+
+interface ConvLayer { readonly key: string; readonly cIn: number; readonly cOut: number; readonly k: number; readonly bias: boolean }
+
+/** acfr/LBDN `SandwichConv.forward` on one sample [c_in][n][n] with the stored tensors. */
+function sandwichConvReference(stored: ReadonlyMap<string, Float32Array>, l: ConvLayer, x: number[][][], n: number): number[][][] {
+  const h = Math.floor(n / 2) + 1;
+  const chn = l.cIn + l.cOut;
+  const w = stored.get(`${l.key}.weight`)!;
+  const alpha = stored.get(`${l.key}.alpha`)![0]!;
+  const psi = stored.get(`${l.key}.psi`)!;
+  const bias = l.bias ? stored.get(`${l.key}.bias`)! : new Float32Array(l.cOut);
+  // wfft = conj(shift · rfft2(weight, (n, n))), shift = fft_shift_matrix(n, −s), s = (k − 1) // 2.
+  const s = Math.floor((l.k - 1) / 2);
+  const kernelSpectra = Array.from({ length: l.cOut }, (_, o) => Array.from({ length: chn }, (_, c) => {
+    const padded = Array.from({ length: n }, (_, p) => Array.from({ length: n }, (_, q) => (p < l.k && q < l.k ? w[((o * chn + c) * l.k + p) * l.k + q]! : 0)));
+    return rfft2(padded, n);
+  }));
+  const wfft = (u: number, v: number): CMatrix => kernelSpectra.map((row) => row.map((spec) => conj(cmul(cexp((2 * Math.PI * -s * (u + v)) / n), spec[u]![v]!))));
+  let norm2 = 0;
+  for (let u = 0; u < n; u++) for (let v = 0; v < h; v++) for (const row of wfft(u, v)) for (const e of row) norm2 += e[0] * e[0] + e[1] * e[1];
+  // cayley(α·wfft/‖wfft‖) per frequency: c_in + c_out > c_out, so through the transpose.
+  const q = new Map<string, CMatrix>();
+  for (let u = 0; u < n; u++) for (let v = 0; v < h; v++) {
+    const wt = ctr(wfft(u, v).map((row) => row.map((e) => cscale(e, alpha / Math.sqrt(norm2)))));
+    const U = wt.slice(0, l.cOut);
+    const V = wt.slice(l.cOut);
+    const vhv = cmm(cH(V), V);
+    const A = U.map((row, i) => row.map((e, j) => cadd(csub(e, conj(U[j]![i]!)), vhv[i]![j]!)));
+    const I = ceye(l.cOut);
+    const inv = cinverse(A.map((row, i) => row.map((e, j) => cadd(I[i]![j]!, e))));
+    const qt = [...cmm(inv, A.map((row, i) => row.map((e, j) => csub(I[i]![j]!, e)))), ...cmm(V, inv).map((row) => row.map((e) => cscale(e, -2)))];
+    const Q = ctr(qt); // [c_out][c_in + c_out]
+    // Q·Qᴴ = I: [A B] has orthonormal rows at every frequency (the layer is 1-Lipschitz).
+    cmm(Q, cH(Q)).forEach((row, i) => row.forEach((e, j) => assert.ok(Math.hypot(e[0] - (i === j ? 1 : 0), e[1]) < 1e-4, `${l.key}: Cayley factor unitary at (${u}, ${v})`)));
+    q.set(`${u},${v}`, Q);
+  }
+  const spectra = (maps: number[][][]): CMatrix[] => maps.map((m) => rfft2(m, n));
+  const perFrequency = (xs: CMatrix[], f: (Q: CMatrix, col: CMatrix) => CMatrix, channels: number): number[][][] => {
+    const out: CMatrix[] = Array.from({ length: channels }, () => Array.from({ length: n }, () => new Array<C>(h)));
+    for (let u = 0; u < n; u++) for (let v = 0; v < h; v++) {
+      const y = f(q.get(`${u},${v}`)!, xs.map((spec) => [spec[u]![v]!]));
+      y.forEach(([e], o) => (out[o]![u]![v] = e!));
+    }
+    return out.map((spec) => irfft2(spec, n));
+  };
+  // √2·diag(e^{−ψ})·Q_B·x̂, back to space, + b.
+  const mid = perFrequency(spectra(x), (Q, col) => cmm(Q.map((row) => row.slice(l.cOut)), col).map((r, o) => [cscale(r[0]!, Math.SQRT2 * Math.exp(-psi[o]!))]), l.cOut)
+    .map((m, o) => m.map((row) => row.map((e) => Math.max(0, e + bias[o]!))));
+  // √2·Q_Aᴴ·diag(e^ψ)·relu(·)^.
+  return perFrequency(spectra(mid), (Q, col) => cmm(cH(Q.map((row) => row.slice(0, l.cOut))), col.map((r, o) => [cscale(r[0]!, Math.exp(psi[o]!))])).map((r) => [cscale(r[0]!, Math.SQRT2)]), l.cOut);
+}
+
+const CONV_TEXT = `model C {
+  c1   = SandwichConv2d(3, 4, 3, size: 6)
+  c2   = SandwichConv2d(4, 4, 2, size: 6, bias: false)
+  flat = Flatten()
+}
+model D {
+  c    = SandwichConv2d(2, 3, 4, size: 5)
+  flat = Flatten()
+}
+`;
+
+test('SandwichConv2d: the Fourier-domain Cayley transform built in-graph from the stored kernel == acfr/LBDN SandwichConv computed from the paper; 1-Lipschitz end to end', async () => {
+  const cases = [
+    // c1: 4·(3 + 4)·3·3 + ψ 4 + α + bias 4 = 261; c2: 4·8·2·2 + ψ 4 + α = 133.
+    { model: 'C', n: 6, stored: 261n + 133n, layers: [{ key: 'c1', cIn: 3, cOut: 4, k: 3, bias: true }, { key: 'c2', cIn: 4, cOut: 4, k: 2, bias: false }] },
+    // An odd side (no Nyquist bin) and an even kernel: 3·5·4·4 + 3 + 1 + 3 = 247.
+    { model: 'D', n: 5, stored: 247n, layers: [{ key: 'c', cIn: 2, cOut: 3, k: 4, bias: true }] },
+  ];
+  for (const c of cases) {
+    const stored = new Map<string, Float32Array>();
+    const fill: WeightFill = (key, shape, dtype, scale, offset) => {
+      const raw = defaultFill(key, shape, dtype, scale, offset);
+      stored.set(key, new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)));
+      return raw;
+    };
+    const r = exportModel(CONV_TEXT, c.model, { fill });
+    const engine = analyze(CONV_TEXT).models.find((m) => m.name === c.model)!;
+    assert.equal(engine.params.stored, c.stored);
+    assert.equal(r.initializerElements, engine.params.stored, `${c.model}: initializer elements == params.stored`);
+    // Generation per step: 4 real multiply-adds per complex one, F = n·(⌊n/2⌋ + 1) frequencies,
+    // one Cayley transform of 2·c_out²·(c_in + c_out) complex multiply-adds each; 6 FLOPs per MAC
+    // (forward and backward) as the engine reports generation.
+    const F = BigInt(c.n * (Math.floor(c.n / 2) + 1));
+    const macs = c.layers.reduce((sum, l) => sum + 4n * F * 2n * BigInt(l.cOut * l.cOut * (l.cIn + l.cOut)), 0n);
+    assert.equal(r.generation.macs, macs);
+    assert.equal(6n * macs, engine.flops.generationPerStep, `${c.model}: the graph generates what the engine counts`);
+    const y = await runSynthetic(r, 2, 5, VOCAB);
+    assertClose(y, await runSynthetic(exportModel(CONV_TEXT, c.model, { generation: 'live' }), 2, 5, VOCAB), 1e-5, 'live == materialised');
+
+    // The exporter's image (kernels/layers/image.ts): sin(0.37·t + j/N) at flat index j of the
+    // N = c_in·n² elements, t the sequence's first id ((b·5)·7 + 3) mod 61.
+    const n = c.n;
+    const cIn = c.layers[0]!.cIn;
+    const images = [0, 1].map((b) => {
+      const t = (b * 5 * 7 + 3) % VOCAB;
+      return Array.from({ length: cIn }, (_, ch) => Array.from({ length: n }, (_, p) => Array.from({ length: n }, (_, q) => Math.sin(0.37 * t + (ch * n * n + p * n + q) / (cIn * n * n)))));
+    });
+    const outputs = images.map((img) => c.layers.reduce((x, l) => sandwichConvReference(stored, l, x, n), img));
+    assertClose(y, outputs.flatMap((o) => o.flat(2)), 1e-4, `${c.model}: the network from the paper`);
+    // Every layer is 1-Lipschitz, so is the network: the two samples' outputs lie no further apart than their images.
+    const dist = (a: number[], b: number[]): number => Math.hypot(...a.map((v, i) => v - b[i]!));
+    const width = y.length / 2;
+    assert.ok(dist([...y.slice(0, width)], [...y.slice(width)]) <= dist(images[0]!.flat(2), images[1]!.flat(2)) + 1e-5, `${c.model}: 1-Lipschitz`);
+  }
+});
+
+test('SandwichConv2d on a map of another size than it declares is refused by name', () => {
+  assert.throws(() => exportModel('model C {\n  a = SandwichConv2d(3, 4, 3, size: 8)\n  b = SandwichConv2d(4, 4, 3, size: 6)\n}\n', 'C'), /b: SandwichConv2d declares an input of 6×6 but the layers before it produce 8×8/);
 });

@@ -21,6 +21,19 @@ export function cayleyMacs(n: bigint, m: bigint): bigint {
   return 2n * n * n * (m + n);
 }
 
+/** Spatial frequencies of a real n×n map's one-sided 2-D Fourier transform (rfft2): n·(⌊n/2⌋ + 1). */
+export function sandwichConvFrequencies(size: number): bigint {
+  return BigInt(size) * BigInt(Math.floor(size / 2) + 1);
+}
+
+/**
+ * Real multiply-adds of a SandwichConv2d's generation per step: one complex Cayley transform per
+ * spatial frequency, a complex multiply-add being 4 real ones (the kernel's FFT is not counted).
+ */
+export function sandwichConvGenerationMacs(cOut: number, cIn: number, size: number): bigint {
+  return 4n * sandwichConvFrequencies(size) * cayleyMacs(BigInt(cOut), BigInt(cIn));
+}
+
 /** ψ (Ψ = exp ψ, one per output) and the weight-normalisation gain α (a scalar). */
 function scaleWeights(dOut: number): WeightSpec[] {
   return [normWeight('psi', dOut), normWeight('alpha', 1)];
@@ -100,7 +113,7 @@ export const SANDWICH_CONV2D: LayerKind = {
       ...(a.bool('bias') ? [biasWeight('bias', cOut)] : []),
     ];
     if (!checkShapesExact(weights, report)) return undefined;
-    const frequencies = BigInt(size) * BigInt(Math.floor(size / 2) + 1);
+    const frequencies = sandwichConvFrequencies(size);
     const n = BigInt(cOut);
     const m = BigInt(cIn);
     const positions = BigInt(size) * BigInt(size);
@@ -112,7 +125,7 @@ export const SANDWICH_CONV2D: LayerKind = {
       attention: undefined,
       activationElementsPerToken: (m + 2n * n) * positions,
       perSample: true,
-      generationMacsPerStep: 4n * frequencies * cayleyMacs(n, m),
+      generationMacsPerStep: sandwichConvGenerationMacs(cOut, cIn, size),
       neighbourSharing: SANDWICH_SHARING,
     };
   },
