@@ -12,7 +12,7 @@ import { compile, mainWeight, nodeAt, ParsedSources, type Compilation, type Path
 import type { AnalysisOptions, ArchitectureModel, Diagnostic, ModelMember, ModelReport, PatternStep, ResolvedSharing } from '../src/core/index.js';
 
 export { mainWeight };
-export type { BlockMember, ConvInfo, LayerNode, ModelMember, ModuleNode, WeightSpec } from '../src/core/index.js';
+export type { BlockMember, ConvInfo, LayerNode, ModelMember, Modifier, ModuleNode, WeightSpec } from '../src/core/index.js';
 
 /** A step of a concrete instance path: a member name, or an instance index of a stack (the core's store resolver's). */
 export type { PathStep } from '../src/core/index.js';

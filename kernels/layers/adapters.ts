@@ -10,6 +10,8 @@
 //   vblora     A and Bᵀ mixed from a vector bank (kernels/generated/vector-bank.ts).
 //   mos        A and Bᵀ concatenated from shard pools (kernels/generated/shards.ts).
 //   delta      ΔW [d_out, d_in] per target (TAPS), per task [tasks, d_out, d_in] with task 0's run.
+//   hyper      HyperFormer++: an adapter on the output, generated for task 0 per layer and block
+//              by the statement's generator (kernels/generated/hypernetwork.ts).
 //   poly       Polytropon / Multi-Head Routing as PEFT's PolyLayer: the inventory poly_a
 //              [splits, skills, d_in/splits, r] and poly_b [splits, skills, r, d_out/splits] per
 //              target, the router's logits [tasks, splits·skills]; task 0's weights
@@ -27,6 +29,7 @@ import { ExportError, adapterModifiersFor, pathText, type PathStep } from '../en
 import { generationState, source, tally } from '../generated/state.js';
 import { shardFactors } from '../generated/shards.js';
 import { vectorBankFactors } from '../generated/vector-bank.js';
+import { hyperAdapter } from '../generated/hypernetwork.js';
 import type { EmitContext } from './context.js';
 
 const T = { transB: { kind: 'int' as const, value: 1 } };
@@ -38,7 +41,11 @@ export function withAdapters(ctx: EmitContext, steps: readonly PathStep[], name:
   for (const [i, m] of adapterModifiersFor(ctx.model, steps, name).entries()) {
     if (m.effect.kind !== 'adapter') continue;
     const method = m.effect.method;
-    if (method.kind === 'hyper') throw new ExportError(`${where}: hypernetwork-generated adapters (hyper(…)) are not supported by the ONNX exporter yet`);
+    if (method.kind === 'hyper') {
+      // Generated per task, layer and block by the statement's generator, on the output (kernels/generated/hypernetwork.ts).
+      y = hyperAdapter(ctx, m, ctx.model.sharing.modifiers, steps, name, y, dOut);
+      continue;
+    }
     if (method.kind === 'sparse') continue; // merged into the weight: sparseMerged
     const tasks = m.effect.tasks;
     if (method.kind === 'delta') {

@@ -1,6 +1,7 @@
 // The probe (kernels/probe-host.ts) on CPU for the constructs issue 16 exports besides their
 // kernel tests: RMoE's recurrent router (recurrent-router.test.ts), Polytropon/MHR `poly` and
-// FISH `sparse` adapters (poly-sparse-adapters.test.ts), Hogwild! workers (parallel-streams.test.ts)
+// FISH `sparse` adapters (poly-sparse-adapters.test.ts), HyperFormer's generated `hyper` adapters
+// (hyper-adapters.test.ts), Hogwild! workers (parallel-streams.test.ts)
 // — prefill and decode measured, every stored element an initializer.
 
 import { test } from 'node:test';
@@ -23,13 +24,14 @@ model R {
 variant Shared of R { share body.cell: all }
 `;
 
-test('the probe measures RMoE, poly, sparse-mask and Hogwild! workers models on CPU, prefill and decode, with initializers = params.stored', async () => {
+test('the probe measures RMoE, poly, sparse-mask, hyper and Hogwild! workers models on CPU, prefill and decode, with initializers = params.stored', async () => {
   const host = join(process.cwd(), 'kernels', 'probe-host.ts');
   const adapted = (adapter: string) => `model A {\n  embed = Embedding(${V}, ${D})\n  block B {\n    n = RMSNorm(${D})\n    mlp = GatedMLP(${D}, 16)\n  }\n  body = B * 2\n  head = Linear(${D}, ${V})\n}\nvariant T of A { adapt body.mlp: ${adapter} }\n`;
   for (const [specText, model] of [
     [RMOE, 'Shared'],
     [adapted('poly(rank: 2, skills: 3, splits: 2, tasks: 4)'), 'T'],
     [adapted('sparse(elements: 12, tasks: 2)'), 'T'],
+    [adapted('hyper(bottleneck: 2, embedding: 4, hidden: 6, projected: 5, targets: [down], tasks: 3)'), 'T'],
     [`${RMOE}\nvariant H of R { parallel workers(3) }`, 'H'],
   ] as const) {
     const out = await runProbe({ specText, model, ep: 'cpu', batch: 2, seq: 8, dtype: 'fp32', runs: 2, warmup: 1 }, { hostPath: host, timeoutMs: 60_000 });

@@ -1,7 +1,8 @@
 // Per-task adapters exported to ONNX (kernels/layers/adapters.ts): every task's LoRA factors are
 // stored ([T, r, d_in], [T, d_out, r]), so initializer elements equal params.stored, and the graph
 // runs task 0's; with one task the graph computes what a plain LoRA does. Per-task full-rank
-// deltas (TAPS) likewise ([T, d_out, d_in]). Other per-task methods are refused by name.
+// deltas (TAPS) likewise ([T, d_out, d_in]); hyper adapters store their generator once. Other per-task
+// methods are refused by name.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -37,7 +38,9 @@ test('per-task LoRA: every task stored, task 0 run; initializers = params.stored
   const plain = exportModel(spec('lora(rank: 2, targets: [q, v])'), 'V', { fill: first });
   assertClose(await runSynthetic(tasks, 2, 5), await runSynthetic(plain, 2, 5), 1e-5);
   assert.throws(() => exportModel(spec('tied_lora(rank: 2, tasks: 4)'), 'V'), /per-task tied_lora adapters/);
-  assert.throws(() => exportModel(spec('hyper(bottleneck: 2, targets: [o], tasks: 4)'), 'V'), /hypernetwork-generated adapters \(hyper\(…\)\) are not supported/);
+  // Per-task hyper adapters export (their generator once, the task table [T, t]): hyper-adapters.test.ts.
+  const hyper = exportModel(spec('hyper(bottleneck: 2, targets: [o], tasks: 4)'), 'V');
+  assert.equal(hyper.initializerElements, hyper.storedParams);
 });
 
 test('per-task full-rank deltas (TAPS): every task\'s ΔW stored, task 0\'s added; initializers = params.stored', async () => {
