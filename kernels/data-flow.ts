@@ -16,6 +16,7 @@ import { workersContext } from './layers/parallel-streams.js';
 import { setCrossSource, type CrossSource } from './layers/cross-attention.js';
 import { setRelativeBias } from './layers/relative-position.js';
 import { Router, checkRoutable, recursionRanges } from './layers/routing.js';
+import { haltingScorer } from './layers/halting.js';
 import { mergeStreams, streamContext } from './layers/parallel-streams.js';
 
 // The recurrent mixers mix tokens as attention does: MambaBlock (Mamba2Block, Qwen3-Next's
@@ -143,23 +144,39 @@ export class Exporter {
     return this.sequence(items, [], h);
   }
 
-  /** A stack under `route` (MoR): recursion r runs its instances on the tokens its router keeps (layers/routing.ts). */
+  /**
+   * A stack under `route`: MoR's recursion r runs its instances on the tokens its router keeps
+   * (layers/routing.ts); per-token halting's step r on the tokens its halting unit lets continue,
+   * every token through step 0 and no step nobody reaches (layers/halting.ts).
+   */
   private routed(node: ModuleNode & { kind: 'stack' }, steps: readonly PathStep[], h: Hidden, route: StackRoute): Hidden {
-    if (route.halting) throw new ExportError(`${pathText(steps)}: per-token halting (\`halt\`) is not exported; the graph would run every step for every token — export the model without the route`);
     if (h.x === undefined) throw new ExportError(`${pathText(steps)}: a routed stack needs a hidden state before it`);
-    if (route.routerWidth !== h.width) throw new ExportError(`${pathText(steps)}: the routers read width ${route.routerWidth} but the stream carries ${h.width}`);
+    if (route.routerWidth !== h.width) throw new ExportError(`${pathText(steps)}: the ${route.halting ? 'halting unit reads' : 'routers read'} width ${route.routerWidth} but the stream carries ${h.width}`);
     checkRoutable(node, steps);
     const nodes: ModuleNode[] = [];
     for (const run of node.runs) for (let c = 0; c < run.count; c++) nodes.push(run.node);
-    const router = new Router(this.ctx, steps, h.width);
+    const router = new Router(this.ctx, steps, h.width, route.halting ? haltingScorer(this.ctx, steps, route.halting) : undefined);
     let x = h.x;
     const outer = this.ctx;
     recursionRanges(nodes.length, route.capacities.length).forEach(([start, end], r) => {
+      const instance = (i: number): [Item, PathStep[]] => [{ name: '', node: nodes[i]!, tie: undefined }, [...steps, { kind: 'index', index: i }]];
+      if (route.halting && r === 0) {
+        // Every token runs the first step; the unit first scores before the second.
+        let y: Hidden = { x, width: h.width };
+        for (let i = start; i < end; i++) y = this.module(...instance(i), y);
+        if (y.width !== h.width) throw new ExportError(`${pathText(steps)}: a halting step must keep the width (${h.width} → ${y.width})`);
+        x = y.x!;
+        return;
+      }
+      if (route.halting && route.capacities[r]!.num === 0n) {
+        for (let i = start; i < end; i++) this.storesOnly(...instance(i), h.width);
+        return;
+      }
       const sel = router.select(r, route.capacities[r]!, x);
       let y: Hidden = { x: sel.x, width: h.width };
       this.ctx = sel.ctx;
       try {
-        for (let i = start; i < end; i++) y = this.module({ name: '', node: nodes[i]!, tie: undefined }, [...steps, { kind: 'index', index: i }], y);
+        for (let i = start; i < end; i++) y = this.module(...instance(i), y);
       } finally {
         this.ctx = outer;
       }
@@ -167,6 +184,21 @@ export class Exporter {
       x = router.merge(sel, x, y.x!);
     });
     return { x, width: h.width };
+  }
+
+  /**
+   * The stores of a module no token runs (a halting step nobody reaches) as initializers no node
+   * reads, so initializer elements stay params.stored: the module is emitted into a scratch graph
+   * whose weights are never drawn, and each store it read that this graph lacks is added.
+   */
+  private storesOnly(item: Item, steps: readonly PathStep[], width: number): void {
+    const g = this.ctx.g;
+    const scratch = new GraphBuilder(g.dtype, () => new Uint8Array(0));
+    new Exporter({ ...this.ctx, g: scratch, kv: new Map(), masks: new Map(), positions: undefined }).module(item, steps, { x: 'unreached', width });
+    for (const t of scratch.initializers) {
+      const drawn = scratch.distributions.get(t.name)!;
+      g.weight(t.name, t.dims.map(Number), drawn.scale, drawn.offset);
+    }
   }
 
   sequence(all: readonly Item[], parent: readonly PathStep[], h: Hidden): Hidden {

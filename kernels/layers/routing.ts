@@ -132,6 +132,9 @@ export function checkRoutable(node: ModuleNode, steps: readonly PathStep[]): voi
       if (a?.cross) throw new ExportError(`${where}: cross-attention inside a routed recursion is not supported by the ONNX exporter`);
       if (a?.window !== undefined) throw new ExportError(`${where}: a sliding window inside a routed recursion would count selected tokens, not positions; not supported by the ONNX exporter`);
       if (['PositionEmbedding', 'RelativePositionBias', 'MLA'].includes(node.layerKind)) throw new ExportError(`${where}: ${node.layerKind} inside a routed recursion is not supported by the ONNX exporter`);
+      // SUT's relative-position logits read offsets of the context's positions, which inside a
+      // recursion number the selected tokens, not their places in the sequence.
+      if (node.layerKind === 'MoA' && node.cost.weights.some((w) => w.name === 'rel_pos')) throw new ExportError(`${where}: MoA's relative positions (rel_positions) inside a routed recursion are not supported by the ONNX exporter`);
       return;
     }
     case 'block':
@@ -164,14 +167,21 @@ export class Router {
   private selection: Selection | undefined;
   private scored: string | undefined;
 
+  /**
+   * `scorer`: the probabilities [B·n, 1] the still-active rows [B·n, width] are ranked and gated
+   * by — per-token halting's continue probability (halting.ts); without it, MoR's router of the
+   * recursion, σ(x·w_r).
+   */
   constructor(
     private readonly ctx: EmitContext,
     private readonly stackSteps: readonly PathStep[],
     private readonly width: number,
+    private readonly scorer?: (active: string) => string,
   ) {
     if (ctx.decode) {
+      const what = scorer ? 'per-token halting (`halt`) is' : 'MoR expert-choice routing is';
       throw new ExportError(
-        `${pathText(stackSteps)}: a decode step of MoR expert-choice routing is not measurable: the router ranks the tokens of one forward pass, and a decode step has one token per sequence (the engine counts each recursion's capacity share of a token's work, an expectation)`,
+        `${pathText(stackSteps)}: a decode step of ${what} not measurable: the selection ranks the tokens of one forward pass, and a decode step has one token per sequence (the engine counts each step's share of a token's work, an expectation)`,
       );
     }
   }
@@ -180,7 +190,6 @@ export class Router {
   select(r: number, capacity: Rational, h: string): Routed {
     const g = this.ctx.g;
     const ctx = this.ctx;
-    const router = g.weight(`${storePath(ctx.model, this.stackSteps)}.router[${r}]`, [this.width, 1], Math.sqrt(3 / this.width));
     const batch1 = g.op('Gather', [ctx.idsShape, g.ints([0])], { axis: { kind: 'int', value: 0 } }, { hint: 'batch' }); // [1]
     const seq1 = g.op('Gather', [ctx.idsShape, g.ints([1])], { axis: { kind: 'int', value: 0 } }, { hint: 'seq' }); // [1]
     // k = max(1, round(c·S)) = max(1, ⌊(2·num·S + den) / (2·den)⌋), on the shape's integers.
@@ -189,8 +198,8 @@ export class Router {
     const k = g.op('Max', [g.op('Div', [g.op('Add', [g.op('Mul', [seq1, g.ints([2 * num])]), g.ints([den])]), g.ints([2 * den])]), g.ints([1])], undefined, { hint: `capacity${r}` }); // [1]
     // Scores of the still-active tokens, [B, n]: all of them at r = 0.
     const active = this.scored ?? h;
-    const logits = g.op('MatMul', [active, router.name], undefined, { hint: `router${r}` }); // [B·n, 1]
-    const scores = g.op('Sigmoid', [g.op('Reshape', [logits, g.op('Concat', [batch1, g.ints([-1])], { axis: { kind: 'int', value: 0 } })])], undefined, { hint: `route${r}` });
+    const probs = this.scorer ? this.scorer(active) : g.op('Sigmoid', [g.op('MatMul', [active, this.routerWeight(r)], undefined, { hint: `router${r}` })]); // [B·n, 1]
+    const scores = g.op('Reshape', [probs, g.op('Concat', [batch1, g.ints([-1])], { axis: { kind: 'int', value: 0 } })], undefined, { hint: `route${r}` });
     const top = g.op('TopK', [scores, k], { axis: { kind: 'int', value: -1 } }, { outputs: 2, hint: `top${r}` });
     const topIdx = g.nodes[g.nodes.length - 1]!.outputs[1]!;
     const picked = this.selection?.positions ? g.op('GatherElements', [this.selection.positions, topIdx], { axis: { kind: 'int', value: 1 } }, { hint: 'picked' }) : topIdx;
@@ -219,6 +228,11 @@ export class Router {
     this.selection = selection;
     routedContexts.set(inner, positions);
     return { x, ctx: inner, rows, gates };
+  }
+
+  /** MoR's router of recursion r, [width, 1] (the engine stores width·R router parameters). */
+  private routerWeight(r: number): string {
+    return this.ctx.g.weight(`${storePath(this.ctx.model, this.stackSteps)}.router[${r}]`, [this.width, 1], Math.sqrt(3 / this.width)).name;
   }
 
   /** x + g·(y − x) on the selected rows; the rest unchanged. Returns the new hidden state [T, width]. */

@@ -203,7 +203,7 @@ test('MoA cross-attention: the decoder\'s experts attend the encoder output, pre
   assertClose(await runChecked(decode, { decoder_input_ids: idRows([[tgt.at(-1)!]]) }), expected, 1e-4);
 });
 
-test('the Sparse Universal Transformer examples export at their exact sizes; halting is refused by name', () => {
+test('the Sparse Universal Transformer examples export at their exact sizes; the relative positions of SUT_Halting in a halting step are refused by name', () => {
   const text = readFileSync(join(__dirname, '..', '..', 'examples', 'sparse-universal-transformer.npas'), 'utf8');
   const none: WeightFill = () => new Uint8Array(0);
   for (const name of ['SUT_Unrolled', 'SUT']) {
@@ -211,7 +211,8 @@ test('the Sparse Universal Transformer examples export at their exact sizes; hal
     assert.equal(r.initializerElements, r.storedParams, name);
   }
   assert.equal(exportModel(text, 'SUT', { fill: none }).storedParams, 107_249_664n);
-  assert.throws(() => exportModel(text, 'SUT_Halting', { fill: none }), (e: unknown) => e instanceof ExportError && /per-token halting \(`halt`\) is not exported/.test(e.message));
+  // Halting exports (halting.test.ts), but not SUT's steps: relative positions among the selected tokens.
+  assert.throws(() => exportModel(text, 'SUT_Halting', { fill: none }), (e: unknown) => e instanceof ExportError && /relative positions \(rel_positions\) inside a routed recursion/.test(e.message));
 });
 
 test('the CPU probe measures an MoA model, prefill and decode, its decode cache the engine\'s KV', async () => {

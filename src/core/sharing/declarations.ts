@@ -160,6 +160,12 @@ export interface HaltingUnit {
   /** The weights applied as multiply-adds (2 FLOPs each per application). */
   readonly matmulParams: bigint;
   readonly width: number;
+  /** Hidden width of an MLP unit (Linear(width, hidden) + bias, an activation, then the outputs); undefined: one Linear. */
+  readonly hidden: number | undefined;
+  /** Its output logits: 1 (ACT's sigmoid halting probability) or 2 (SUT's stick-breaking softmax). */
+  readonly outputs: number;
+  /** Whether the output Linear has biases. */
+  readonly outBias: boolean;
   /** Σ of the steps' reach probabilities: the expected steps per token. */
   readonly expectedDepth: Rational;
 }

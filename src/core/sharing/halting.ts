@@ -65,5 +65,5 @@ export function haltingUnit(args: ReadonlyMap<string, StatementArgValue>, width:
   const outputs = (args.get('outputs') as number | undefined) ?? 1;
   const outBias = (args.get('out_bias') as boolean | undefined) ?? true;
   const size = haltingUnitSize(width, hidden, outputs, outBias);
-  return { ...size, width, expectedDepth: reach.reduce((s, c) => Q.add(s, c), Q.ZERO) };
+  return { ...size, width, hidden, outputs, outBias, expectedDepth: reach.reduce((s, c) => Q.add(s, c), Q.ZERO) };
 }

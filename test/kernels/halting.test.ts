@@ -1,0 +1,146 @@
+// Per-token halting (`route STACK: halt(…)`, kernels/layers/halting.ts) on ONNX Runtime's CPU
+// provider: initializers = params.stored (the halting unit included, and the stores of a step
+// nobody reaches), and the graph computes what the reference written here computes — every token
+// through step 0; before step r ≥ 1 the unit's continue probability p of the tokens that ran step
+// r − 1 (1 − σ(l) for ACT's one logit, softmax(l)[1] for stick-breaking's two), the top
+// round(c_r·S) of them per sequence through step r, updated to x + p·(f(x) − x); steps with
+// c_r = 0 not run. The decode step is refused by name, and the probe measures the prefill.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { runProbe } from '../../kernels/probe-client.js';
+import { ExportError, exportModel, type ExportResult } from '../../kernels/export.js';
+import { assertClose, idRows, initializer, matvec, maybeInitializer, runChecked, sigmoid } from './helpers.js';
+
+const D = 8;
+const F = 16;
+const N = 4;
+const SPEC = `
+model Rec {
+  block B {
+    f = MLP(${D}, ${F}, act: relu)
+  }
+  embed = Embedding(20, ${D})
+  mid   = B * ${N}
+}
+variant Act of Rec {
+  share mid: all
+  route mid: halt(expected_depth: 5/2)
+}
+variant StickBreaking of Rec {
+  route mid: halt(reach: [1, 3/4, 1/2, 1/4], hidden: 6, outputs: 2, out_bias: false)
+}
+variant Shallow of Rec {
+  route mid: halt(expected_depth: 2)
+}
+variant TwoSteps of Rec {
+  route mid: halt(steps: 2, expected_depth: 3/2)
+}
+`;
+
+const IDS = [
+  [3, 17, 8, 11, 2, 19],
+  [5, 6, 0, 14, 9, 12],
+];
+
+interface Case {
+  readonly name: string;
+  /** Reach of each step as [num, den]. */
+  readonly reach: readonly [number, number][];
+  readonly steps: number;
+  readonly slot: (i: number) => number;
+  readonly unit: 'act' | 'stick';
+  /** The unit's stored parameters, derived by hand. */
+  readonly unitParams: number;
+}
+
+const CASES: readonly Case[] = [
+  // D = 5/2 over 4 steps: reach [1, 1, 1/2, 0]; ACT's unit Linear(8, 1) + bias.
+  { name: 'Act', reach: [[1, 1], [1, 1], [1, 2], [0, 1]], steps: 4, slot: () => 0, unit: 'act', unitParams: D + 1 },
+  // Stick-breaking: Linear(8, 6) + bias, GELU, Linear(6, 2) without bias.
+  { name: 'StickBreaking', reach: [[1, 1], [3, 4], [1, 2], [1, 4]], steps: 4, slot: (i) => i, unit: 'stick', unitParams: D * 6 + 6 + 6 * 2 },
+  // D = 2: the last two instances are never run, but stored.
+  { name: 'Shallow', reach: [[1, 1], [1, 1], [0, 1], [0, 1]], steps: 4, slot: (i) => i, unit: 'act', unitParams: D + 1 },
+  // Two steps of two instances each; D = 3/2: half the tokens run the second.
+  { name: 'TwoSteps', reach: [[1, 1], [1, 2]], steps: 2, slot: (i) => i, unit: 'act', unitParams: D + 1 },
+];
+
+const erf = (x: number): number => {
+  // Abramowitz–Stegun 7.1.26 is too coarse for 1e-5; integrate the series instead.
+  let sum = 0;
+  let term = x;
+  for (let n = 0; n < 60; n++) {
+    sum += term / (2 * n + 1);
+    term *= (-x * x) / (n + 1);
+  }
+  return (2 / Math.sqrt(Math.PI)) * sum;
+};
+const gelu = (v: number): number => 0.5 * v * (1 + erf(v / Math.SQRT2));
+
+/** The last token's state of each sequence, as the halting semantics above say. */
+function reference(r: ExportResult, c: Case): number[] {
+  const embed = initializer(r, 'embed.weight');
+  const mlp = (i: number, x: number[]): number[] => {
+    const s = `mid[${c.slot(i)}].f`;
+    const up = matvec(initializer(r, `${s}.up`), x, F, maybeInitializer(r, `${s}.up_bias`)).map((v) => Math.max(0, v));
+    const down = matvec(initializer(r, `${s}.down`), up, D, maybeInitializer(r, `${s}.down_bias`));
+    return x.map((v, j) => v + down[j]!); // the block's residual MLP
+  };
+  const cont = (x: number[]): number => {
+    if (c.unit === 'act') return 1 - sigmoid(matvec(initializer(r, 'mid.halt.weight'), x, 1, initializer(r, 'mid.halt.bias'))[0]!);
+    const hidden = matvec(initializer(r, 'mid.halt.hidden.weight'), x, 6, initializer(r, 'mid.halt.hidden.bias')).map(gelu);
+    const [halt, go] = matvec(initializer(r, 'mid.halt.out.weight'), hidden, 2) as [number, number];
+    return Math.exp(go) / (Math.exp(halt) + Math.exp(go));
+  };
+  const ranges = Array.from({ length: c.steps }, (_, k) => [Math.ceil((k * N) / c.steps), Math.ceil(((k + 1) * N) / c.steps)] as const);
+  return IDS.flatMap((ids) => {
+    const S = ids.length;
+    const h = ids.map((t) => Array.from(embed.subarray(t * D, (t + 1) * D)));
+    let active = ids.map((_, p) => p);
+    ranges.forEach(([start, end], step) => {
+      const [num, den] = c.reach[step]!;
+      if (step === 0) {
+        for (const p of active) for (let i = start; i < end; i++) h[p] = mlp(i, h[p]!);
+        return;
+      }
+      if (num === 0) return;
+      const k = Math.max(1, Math.floor((2 * num * S + den) / (2 * den)));
+      const scored = active.map((p) => ({ p, g: cont(h[p]!) })).sort((a, b) => b.g - a.g).slice(0, k);
+      for (const { p, g } of scored) {
+        let y = h[p]!;
+        for (let i = start; i < end; i++) y = mlp(i, y);
+        h[p] = h[p]!.map((v, j) => v + g * (y[j]! - v));
+      }
+      active = scored.map((s) => s.p).sort((a, b) => a - b);
+    });
+    return h[S - 1]!;
+  });
+}
+
+test('halting: initializers = params.stored (the unit, unreached steps); the graph equals the reference of the expected-depth selection', async () => {
+  for (const c of CASES) {
+    for (const ops of ['standard', 'fused'] as const) {
+      const r = exportModel(SPEC, c.name, { ops });
+      assert.equal(r.initializerElements, r.storedParams, `${c.name} ${ops}`);
+      assertClose(await runChecked(r, { input_ids: idRows(IDS) }), reference(r, c), 1e-5, `${c.name} ${ops}`);
+    }
+    // Stored: the model without the route (its sharing kept) plus the unit.
+    const base = exportModel(SPEC.replace(/route mid: halt\([^)]*\)/g, ''), c.name).storedParams;
+    assert.equal(exportModel(SPEC, c.name).storedParams - base, BigInt(c.unitParams), c.name);
+  }
+  // The unreached instances of Shallow are initializers no node reads.
+  const shallow = exportModel(SPEC, 'Shallow', { ops: 'standard' });
+  const read = new Set(shallow.spec.graph.nodes.flatMap((n) => n.inputs));
+  assert.ok(!read.has('mid[2].f.up') && !read.has('mid[3].f.down'));
+  assert.ok(read.has('mid[1].f.up'));
+});
+
+test('halting: a decode step is refused by name; the probe measures the prefill on CPU', async () => {
+  assert.throws(() => exportModel(SPEC, 'Act', { decode: { batch: 1, past: 4 } }), (e: unknown) => e instanceof ExportError && /decode step of per-token halting/.test(e.message));
+  const out = await runProbe({ specText: SPEC, model: 'StickBreaking', ep: 'cpu', batch: 2, seq: 8, dtype: 'fp32', runs: 2, warmup: 1 }, { hostPath: join(process.cwd(), 'kernels', 'probe-host.ts'), timeoutMs: 60_000 });
+  assert.ok(out.ok, out.ok ? '' : `${out.kind}: ${out.message}`);
+  assert.equal(out.result.initializerElements, out.result.storedParams);
+  assert.ok(out.result.prefill.medianMs > 0);
+  assert.ok('unavailable' in out.result.decode && /per-token halting/.test(out.result.decode.unavailable));
+});
