@@ -6,6 +6,7 @@ import { copyKey, generatedCopy } from '../generated/resolve.js';
 import { activation } from './activation.js';
 import { boolArg, numberArg, scaleOf, textArg, weightNamed, type EmitContext } from './context.js';
 import { fusedMoe, fusedMoeCovers } from './moe-fused.js';
+import { fusedRouterProbs, isSoftmaxTopK, routeTokens } from './moe-routing.js';
 import { recurrentRouterLogits } from './recurrent-router.js';
 import { projection } from './projection.js';
 
@@ -85,19 +86,25 @@ function moeIteration(ctx: EmitContext, node: LayerNode, steps: readonly PathSte
   // fc1_latent_proj and fc2_latent_proj; the router and the shared experts read x itself.
   const latent = weightNamed(node, 'latent_in') !== undefined;
   const xr = latent ? projection(ctx, node, steps, x, 'latent_in', undefined).y : x;
-  const routed = routedExperts(ctx, node, steps, xr, logits, experts, topK, gated, act);
+  const routed = routedExperts(ctx, node, steps, xr, logits, experts, topK, gated, act, t);
   return withShared(ctx, node, steps, x, latent ? projection(ctx, node, steps, routed, 'latent_out', undefined).y : routed, gated, act);
 }
 
-/** The routed experts over `x` (their input width) with the router's logits [T, E]. */
-function routedExperts(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string, logits: string, experts: number, topK: number, gated: boolean, act: string): string {
+/** The routed experts over `x` (their input width) with iteration `t`'s router logits [T, E]. */
+function routedExperts(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string, logits: string, experts: number, topK: number, gated: boolean, act: string, t: number): string {
   const g = ctx.g;
   // Fused ops: the routed bank is one com.microsoft MoE node where that op computes exactly this
   // layer (moe-fused.ts); elsewhere (gelu, gated non-SiLU experts, standard ops) the dispatch below.
-  if (ctx.ops === 'fused' && fusedMoeCovers(node) === undefined) return fusedMoe(ctx, node, steps, x, logits);
-  const top = g.op('TopK', [logits, g.ints([topK])], { axis: { kind: 'int', value: -1 } }, { outputs: 2, hint: 'topk' });
-  const topIdx = g.nodes[g.nodes.length - 1]!.outputs[1]!;
-  const gates = g.op('Softmax', [top], { axis: { kind: 'int', value: -1 } }, { hint: 'gates' }); // [T, k]
+  const fused = ctx.ops === 'fused' && fusedMoeCovers(node) === undefined;
+  // The op's own routing is Mixtral's; any other routing function hands it the chosen experts'
+  // weights as log-probabilities and rescales its output (moe-routing.ts).
+  if (fused && isSoftmaxTopK(node)) return fusedMoe(ctx, node, steps, x, logits);
+  const choice = routeTokens(ctx, node, steps, logits, experts, topK, t);
+  if (fused) {
+    const { probs, weightSum } = fusedRouterProbs(ctx, logits, choice);
+    return g.op('Mul', [fusedMoe(ctx, node, steps, x, probs, false), weightSum], undefined, { hint: 'moe_routed' });
+  }
+  const { indices: topIdx, weights: gates } = choice; // [T, k]
   let out = g.op('Mul', [x, g.float(0)], undefined, { hint: 'moe_zero' }); // zeros [T, d] without a shape computation
   for (let e = 0; e < experts; e++) {
     const chose = g.op('Equal', [topIdx, g.ints([e], true)], undefined, { hint: `chose${e}` }); // [T, k]

@@ -249,6 +249,8 @@ function decodeHeads(ctx: EmitContext, steps: readonly PathStep[], q: string, k:
 export function sigmaMoe(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string, xn: string): string {
   const g = ctx.g;
   if (node.cost.weights.some((w) => w.name.endsWith('bias')) || (layerArg(node, 'shared') ?? 0) !== 0) throw new ExportError(`${pathText(steps)}: a σ-MoE (MoEUT) with biases or shared experts is not supported by the ONNX exporter`);
+  // The σ-MoE's routing is its own (σ gates, not renormalised): a group limit or a scale would be dropped.
+  if (numberArg(node, 'groups') > 1 || layerArg(node, 'route_scale') !== undefined) throw new ExportError(`${pathText(steps)}: a σ-MoE (MoEUT) with group-limited routing or a route_scale is not supported by the ONNX exporter`);
   const experts = weightNamed(node, 'expert_up')!.copies;
   const logits = projection(ctx, node, steps, xn, 'router', undefined).y;
   // Fused ops: the bank in ORT's MoE op, its softmax turned into σ gates (moe-fused.ts). SwitchHead's

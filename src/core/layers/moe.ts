@@ -7,9 +7,12 @@
 // router is RMoE's layer-wise recurrent router: router_in [p, d] projects the input, a
 // `RecurrentRouter(p)` cell (its own member, shared across the stack) mixes it with the previous
 // MoE layer's router state, and router [experts, p] scores the experts from the new state.
+// How the router's scores choose and weight the experts (Mixtral's softmax by default; DeepSeek-V3's
+// sigmoid, correction bias, groups and scale) is moe-routing.ts.
 
 import { ACTIVATIONS, BOOL, COUNT, DIM, RATIO, oneOf, optional, positional, readArgs } from './arg-specs.js';
 import type { LayerKind, WeightSpec } from './layer-kind.js';
+import { ROUTING_ARGS, readRouting } from './moe-routing.js';
 import type { Bank } from './weight-specs.js';
 import { biasWeight, checkShapesExact, denseCost, matmulFlops, matmulWeight, projection } from './weight-specs.js';
 
@@ -28,7 +31,8 @@ const ARGS = [
   }),
   optional('latent', DIM, "Routed experts work in a latent width: a projection d → latent before them and latent → d after (Nemotron-3 Super's moe_latent_size); router and shared experts stay at d."),
   optional('bias', BOOL, 'Biases on every expert projection.', { default: false }),
-  optional('router_bias', BOOL, 'A bias of experts elements on the router.', { default: false }),
+  optional('router_bias', BOOL, "A bias of experts elements on the router's logits (GPT-OSS).", { default: false }),
+  ...ROUTING_ARGS,
   optional('act', oneOf(ACTIVATIONS), 'Expert activation.', { default: 'silu' }),
   optional('glu_limit', RATIO, "GPT-OSS's clamped expert GLU: the gate clamped to at most glu_limit, up to ±glu_limit, and (up + 1)·act(gate) (with act: quick_gelu, gate·σ(1.702·gate)); no parameters, no counted FLOPs."),
   optional('router_rnn', DIM, "A layer-wise recurrent router (RMoE) of this width: router_in [router_rnn, d], then a RecurrentRouter(router_rnn) cell declared beside the layer, then router [experts, router_rnn]."),
@@ -81,6 +85,8 @@ export const MOE: LayerKind = {
       report('shared_expert_gate', 'shared_expert_gate is true but shared is 0, so there is no shared expert to gate');
       return undefined;
     }
+    const routing = readRouting(a, experts, topK, report);
+    if (routing === undefined) return undefined;
     const routerRnn = a.optionalNumber('router_rnn');
     if (routerRnn !== undefined && iterations > 1) {
       report('router_rnn', `a recurrent router (router_rnn) carries one state per layer, and Chain-of-Experts iterations (${iterations}) would need one per iteration: not modelled`);
@@ -97,6 +103,8 @@ export const MOE: LayerKind = {
       matmulWeight('router', routerIn, routerRows, undefined, 'router'),
     ];
     if (a.bool('router_bias')) weights.push(biasWeight('router_bias', routerRows));
+    // DeepSeek-V3's e_score_correction_bias: one per router, read to choose experts (moe-routing.ts).
+    if (routing.selectionBias) weights.push(biasWeight('selection_bias', routerRows));
     // NemotronHMoE: fc1_latent_proj = Linear(d, latent), the experts over latent, fc2_latent_proj = Linear(latent, d).
     const latent = a.optionalNumber('latent');
     const expertIn = latent ?? d;
@@ -116,8 +124,8 @@ export const MOE: LayerKind = {
       report('hot_share', `hot_share (${hotShare.num}/${hotShare.den}) is a fraction of the selections and must be below 1`);
       return undefined;
     }
-    const routing = { topK, draws: iterations, ...(hot !== undefined && hotShare !== undefined ? { load: { hot, share: hotShare } } : {}) };
-    weights.push(...expertBank('expert', expertIn, hidden, gated, bias, { copies: experts, active: topK * iterations, routing }));
+    const load = { topK, draws: iterations, ...(hot !== undefined && hotShare !== undefined ? { load: { hot, share: hotShare } } : {}) };
+    weights.push(...expertBank('expert', expertIn, hidden, gated, bias, { copies: experts, active: topK * iterations, routing: load }));
     if (shared > 0) weights.push(...expertBank('shared', d, sharedHidden, gated, bias, { copies: shared, active: shared * iterations }));
     // Qwen2MoeSparseMoeBlock: shared_expert_gate = Linear(hidden_size, 1, bias=False), one row per shared expert.
     if (sharedGate) weights.push(matmulWeight('shared_expert_gate', d, shared, perIteration));

@@ -167,12 +167,12 @@ test('family-specific lines of every fixture', () => {
     'pythia-160m.json': ['rope_dim = 16', 'attn = Attention(d, heads, bias: true, rope: true, rope_dim: rope_dim)', 'mlp = MLP(d, ff)', 'lm_head = Linear(d, vocab)'],
     'deepseek-v2-lite.json': [
       'attn = MLA(d, heads, kv_rank, rope_dim, nope_dim, v_dim)',
-      'moe = MoE(d, expert_ff, experts, top_k, shared: shared)',
+      'moe = MoE(d, expert_ff, experts, top_k, shared: shared, normalize: false)',
       'body = Dense * dense_layers + MoEDecoder * (layers - dense_layers)',
       'lm_head = Linear(d, vocab)',
     ],
-    'deepseek-v3.json': ['moe = MoE(d, expert_ff, experts, top_k, shared: shared, router_bias: true)', 'body = Dense * dense_layers + MoEDecoder * (layers - dense_layers)', 'mtp_layers = 0', 'mtp = [MTP for i in mtp_layers]', 'eh_proj = Linear(2 * d, d)', 'layer = MoEDecoder'],
-    'kimi-k2-instruct.json': ['experts = 384', 'moe = MoE(d, expert_ff, experts, top_k, shared: shared, router_bias: true)', 'body = Dense * dense_layers + MoEDecoder * (layers - dense_layers)'],
+    'deepseek-v3.json': ['moe = MoE(d, expert_ff, experts, top_k, shared: shared, scoring: sigmoid, selection_bias: true, groups: 8, top_groups: 4, route_scale: route_scale)', 'route_scale = 2.5', 'body = Dense * dense_layers + MoEDecoder * (layers - dense_layers)', 'mtp_layers = 0', 'mtp = [MTP for i in mtp_layers]', 'eh_proj = Linear(2 * d, d)', 'layer = MoEDecoder'],
+    'kimi-k2-instruct.json': ['experts = 384', 'moe = MoE(d, expert_ff, experts, top_k, shared: shared, scoring: sigmoid, selection_bias: true, route_scale: route_scale)', 'route_scale = 2.827', 'body = Dense * dense_layers + MoEDecoder * (layers - dense_layers)'],
     'falcon-7b.json': ['kv_heads = 1', 'norm = LayerNorm(d)', 'attn = Attention(d, heads, kv_heads: kv_heads, rope: true)', 'mlp = MLP(d, ff, bias: false)', 'lm_head = Linear(d, vocab) tied embed'],
     'falcon-40b.json': ['kv_heads = 8', 'attn_norm = LayerNorm(d)', 'mlp_norm = LayerNorm(d)', 'attn = Attention(d, heads, kv_heads: kv_heads, rope: true)'],
     'gemma-2-2b.json': ['full_every = 2', 'attn = Attention(d, heads, kv_heads: kv_heads, head_dim: head_dim, window: attn_window, rope: true)', 'attn_post_norm = RMSNorm(d)', 'mlp_post_norm = RMSNorm(d)', 'body = [Decoder(attn_window: if i % full_every == full_every - 1 then none else window) for i in layers]'],
@@ -198,7 +198,7 @@ test('family-specific lines of every fixture', () => {
     'nemotron-3-nano-30b-a3b.json': [
       'mamba_inner = 4096',
       'mixer = Mamba2(d, head_dim: mamba_head_dim, state: state, groups: groups, inner: mamba_inner)',
-      'mixer = MoE(d, expert_ff, experts, top_k, shared: 1, shared_hidden: shared_ff, gated: false, router_bias: true, act: relu2)',
+      'mixer = MoE(d, expert_ff, experts, top_k, shared: 1, shared_hidden: shared_ff, gated: false, act: relu2, scoring: sigmoid, selection_bias: true, route_scale: route_scale)', 'route_scale = 2.5',
       'body = (MambaLayer + MoeLayer + MambaLayer + MoeLayer + MambaLayer + AttentionLayer + MoeLayer) * 5 + (MambaLayer + MoeLayer) * 3 + MambaLayer + AttentionLayer + (MoeLayer + MambaLayer) * 4 + MoeLayer',
     ],
     'llama-4-scout-17b-16e.json': [
@@ -348,7 +348,7 @@ test('DeepSeek-V2: q_lora_rank, moe_layer_freq, all-MoE and dense configs', () =
   const dense = specOf({ ...lite, n_routed_experts: null });
   assertHasLines(dense, ['body = Dense * layers']);
   assertLacksLine(dense, /MoE/);
-  assertHasLines(specOf({ ...lite, n_shared_experts: null }), ['moe = MoE(d, expert_ff, experts, top_k)']);
+  assertHasLines(specOf({ ...lite, n_shared_experts: null }), ['moe = MoE(d, expert_ff, experts, top_k, normalize: false)']);
 });
 
 test('model names: option, _name_or_path, then model_type; always a valid identifier', () => {
@@ -404,4 +404,40 @@ test('readability: every fixture is one model of named constants, one block per 
     for (const l of calls) assert.doesNotMatch(l.replace(/^\w+ = /, ''), /\b\d{2,}\b/, `${name}: literal size in "${l}"`);
     assert.ok(spec.endsWith('}\n'));
   }
+});
+
+test("DeepSeek routers: V3's sigmoid, correction bias, groups and scale; V2's group_limited_greedy; refusals on the routing keys", () => {
+  const v3 = fixtureConfig('deepseek-v3.json');
+  // Groups of one write neither groups nor top_groups; norm_topk_prob false writes normalize: false.
+  assertHasLines(specOf({ ...v3, n_group: 1, topk_group: 1, norm_topk_prob: false, routed_scaling_factor: 1 }), ['moe = MoE(d, expert_ff, experts, top_k, shared: shared, scoring: sigmoid, selection_bias: true, normalize: false)']);
+  // Absent keys take DeepseekV3Config's defaults: 8 groups, 4 kept, normalised, 2.5.
+  const { n_group: _g, topk_group: _t, norm_topk_prob: _n, routed_scaling_factor: _s, ...bare } = v3;
+  assertHasLines(specOf(bare), ['moe = MoE(d, expert_ff, experts, top_k, shared: shared, scoring: sigmoid, selection_bias: true, groups: 8, top_groups: 4, route_scale: route_scale)', 'route_scale = 2.5']);
+  const lite = fixtureConfig('deepseek-v2-lite.json');
+  // DeepSeek-V2 (236B)'s router: 8 groups of 20 experts, 3 kept, ×16, never renormalised.
+  const v2 = { ...lite, n_routed_experts: 160, topk_method: 'group_limited_greedy', n_group: 8, topk_group: 3, routed_scaling_factor: 16.0, norm_topk_prob: true };
+  const spec = specOf(v2);
+  assertHasLines(spec, ['moe = MoE(d, expert_ff, experts, top_k, shared: shared, groups: 8, top_groups: 3, group_score: max, normalize: false, route_scale: route_scale)', 'route_scale = 16']);
+  // The routing changes no count: the same stored total as with greedy routing.
+  const stored = (text: string) => analyze(text).models[0]!.params.stored;
+  assert.equal(stored(spec), stored(specOf({ ...v2, topk_method: 'greedy' })));
+  // V3's correction bias is n_routed_experts per MoE layer, counted: exactly that over a V3 without it.
+  const v3Spec = specOfFixture('deepseek-v3.json');
+  const moeLayers = BigInt((v3['num_hidden_layers'] as number) - (v3['first_k_dense_replace'] as number));
+  assert.equal(stored(v3Spec) - stored(v3Spec.replace('selection_bias: true, ', '')), moeLayers * BigInt(v3['n_routed_experts'] as number));
+  const refused = (config: Record<string, unknown>, key: string, pattern: RegExp) => {
+    const r = importHfConfig(JSON.stringify(config));
+    assert.equal(r.ok, false, key);
+    if (r.ok) return;
+    assert.equal(r.key, key, r.message);
+    assert.match(r.message, pattern);
+  };
+  refused({ ...v3, scoring_func: 'softmax' }, 'scoring_func', /scoring_func 'softmax' is not a routing DeepseekV3's model implements \(sigmoid\)/);
+  refused({ ...v3, topk_method: 'greedy' }, 'topk_method', /noaux_tc/);
+  refused({ ...v3, n_group: 7 }, 'n_group', /n_group \(7\) must divide n_routed_experts \(256\)/);
+  refused({ ...v3, topk_group: 9 }, 'topk_group', /must not exceed n_group \(8\)/);
+  refused({ ...v3, topk_group: 1, n_group: 128 }, 'topk_group', /hold 2 experts, fewer than num_experts_per_tok \(8\)/);
+  refused({ ...v3, n_group: 256, topk_group: 256 }, 'n_group', /two best experts, and n_group \(256\) leaves 1 per group/);
+  refused({ ...lite, topk_method: 'group_limited_greedy', n_group: null }, 'n_group', /needs n_group and topk_group/);
+  refused({ ...lite, scoring_func: 'sigmoid' }, 'scoring_func', /softmax/);
 });

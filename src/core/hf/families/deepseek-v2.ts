@@ -5,8 +5,14 @@
 // parameters as n_shared experts of moe_intermediate_size each). DeepSeek's released modeling code
 // also reads moe_layer_freq (layer i is MoE when i ≥ first_k_dense_replace and i % freq == 0) and
 // treats n_routed_experts = null as a dense model; both are honoured. The LM head is untied.
-// V3 adds to its sigmoid router a stored e_score_correction_bias of n_routed_experts (the
-// router_bias of MoE), and its checkpoints carry num_nextn_predict_layers multi-token-prediction
+// The routers differ (src/core/layers/moe-routing.ts). V2 (Transformers' DeepseekV2MoEGate):
+// softmax scores, topk_method greedy or group_limited_greedy (n_group groups scored by their best
+// expert, the topk_group best kept), the chosen scores times routed_scaling_factor and never
+// renormalised (the class reads norm_topk_prob and ignores it). V3 (DeepseekV3TopkRouter, always
+// noaux_tc): sigmoid scores, a stored e_score_correction_bias of n_routed_experts added to choose
+// the experts only (MoE's selection_bias, counted: the checkpoint stores it), n_group groups
+// scored by the sum of their two best biased scores, the topk_group best kept, the chosen scores
+// divided by their sum when norm_topk_prob, times routed_scaling_factor. V3's checkpoints carry num_nextn_predict_layers multi-token-prediction
 // modules that Transformers' DeepseekV3ForCausalLM does not load: each is two RMSNorms (the
 // hidden state and the next token's embedding), eh_proj [d, 2d], one MoE decoder layer, a final
 // RMSNorm, and its own copies of the embedding and the output head. The spec states them as a
@@ -17,9 +23,11 @@ import { activationFor } from '../activations.js';
 import { ConfigError, type ConfigReader } from '../config-reader.js';
 import type { Family, FamilyModel, HeadKind } from '../family.js';
 import { binding, call, type Binding, type BlockDef, type VariantDef } from '../spec-writer.js';
+import { V3_ROUTING_DEFAULTS, readV2Routing, readV3Routing, routingArgs, routingConstants, type RoutingPlan } from './deepseek-routing.js';
 import { hasLmHead, headDescription, lmHead, readTie } from './shared-parts.js';
 
 interface MoePlan {
+  readonly routing: RoutingPlan;
   readonly experts: number;
   readonly topK: number;
   readonly shared: number;
@@ -44,8 +52,8 @@ interface DeepseekTraits {
   readonly firstDense: number;
   /** DeepseekV3Config's default num_experts_per_tok (V2 has none). */
   readonly topK?: number;
-  /** V3's e_score_correction_bias on the router. */
-  readonly routerBias: boolean;
+  /** Whose router: V2's softmax (greedy or group-limited by max) or V3's sigmoid with its correction bias. */
+  readonly router: 'v2' | 'v3';
   /** Whether num_nextn_predict_layers (multi-token prediction) is read. */
   readonly mtp: boolean;
 }
@@ -74,7 +82,8 @@ function readMoe(cfg: ConfigReader, t: DeepseekTraits, layers: number): MoePlan 
   // null (and 0) mean no shared experts in DeepSeek's code; absent is DeepseekV2Config's 2.
   const shared = cfg.raw('n_shared_experts') === 0 ? 0 : (cfg.optionalPositiveInt('n_shared_experts', t.shared, undefined, 0) ?? 0);
   const expertFf = cfg.positiveInt('moe_intermediate_size', t.expertFf);
-  return { experts, topK, shared, expertFf, firstDense, every };
+  const routing = t.router === 'v3' ? readV3Routing(cfg, experts, topK, V3_ROUTING_DEFAULTS) : readV2Routing(cfg, experts, topK);
+  return { routing, experts, topK, shared, expertFf, firstDense, every };
 }
 
 /** The layer sequence: Dense and MoEDecoder instances in DeepSeek's order. */
@@ -144,10 +153,11 @@ function buildDeepseek(cfg: ConfigReader, t: DeepseekTraits, head: HeadKind): Fa
     );
     if (moe.firstDense > 0 || moe.every > 1) constants.push(binding('dense_layers', moe.firstDense, 'first_k_dense_replace'));
     if (moe.every > 1) constants.push(binding('moe_every', moe.every, 'moe_layer_freq'));
+    constants.push(...routingConstants(moe.routing));
     const moeCall = call('MoE', ['d', 'expert_ff', 'experts', 'top_k'], {
       shared: moe.shared > 0 ? 'shared' : undefined,
       act: actArg,
-      router_bias: t.routerBias ? true : undefined,
+      ...routingArgs(moe.routing),
     });
     blocks.push(layer('MoEDecoder', binding('moe', moeCall)));
   }
@@ -214,7 +224,7 @@ export const DEEPSEEK_V2: Family = deepseek({
   experts: 64,
   shared: 2,
   firstDense: 0,
-  routerBias: false,
+  router: 'v2',
   mtp: false,
 });
 
@@ -232,7 +242,7 @@ const DEEPSEEK_V3_TRAITS: DeepseekTraits = {
   shared: 1,
   firstDense: 3,
   topK: 8,
-  routerBias: true,
+  router: 'v3',
   mtp: true,
 };
 

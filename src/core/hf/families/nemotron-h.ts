@@ -2,8 +2,8 @@
 // in newer configs, the list layers_block_type) gives each layer one mixer behind an RMSNorm —
 // `M` a Mamba-2 mixer (mamba_num_heads × mamba_head_dim inner width, ssm_state_size, n_groups, a
 // grouped gated RMSNorm), `*` self-attention without rotary embeddings, `-` a two-matrix MLP
-// (relu2 by default), `E` NemotronHMoE (DeepSeek-V3's router with its e_score_correction_bias
-// over n_routed_experts two-matrix experts of moe_intermediate_size, optionally in the latent
+// (relu2 by default), `E` NemotronHMoE (DeepSeek-V3's router: sigmoid scores, its e_score_correction_bias,
+// n_group/topk_group, norm_topk_prob, routed_scaling_factor; over n_routed_experts two-matrix experts of moe_intermediate_size, optionally in the latent
 // width moe_latent_size, and one shared MLP of moe_shared_expert_intermediate_size). The pattern
 // becomes a chain of the blocks with repeated units folded, `(MambaLayer + MlpLayer) * 4 + …`,
 // so the KV cache is charged to the attention layers alone and the recurrent state to the Mamba
@@ -16,6 +16,7 @@ import type { Family, FamilyModel, HeadKind } from '../family.js';
 import { binding, call, type Binding } from '../spec-writer.js';
 import { attentionCall, attentionConstants, hasLmHead, headDescription, lmHead, readAttentionShape, readTie, standardAttentionKeys } from './shared-parts.js';
 import { mixerArgs } from './ssm-mixers.js';
+import { readV3Routing, routingArgs, routingConstants, type V3RoutingDefaults } from './deepseek-routing.js';
 import { appendAll } from '../../collections/append-all.js';
 
 const BLOCK_OF: Readonly<Record<string, string>> = { M: 'MambaLayer', '*': 'AttentionLayer', '-': 'MlpLayer', E: 'MoeLayer' };
@@ -24,6 +25,9 @@ const BLOCK_OF: Readonly<Record<string, string>> = { M: 'MambaLayer', '*': 'Atte
 const LETTER_OF: Readonly<Record<string, string>> = { linear_attention: 'M', mamba: 'M', full_attention: '*', attention: '*', mlp: '-', moe: 'E' };
 
 /** Keys of NemotronHConfig that set kernels, initialisation or numerics: no count changes. */
+/** NemotronHConfig's router defaults (its NemotronHTopkRouter is DeepseekV3TopkRouter). */
+const NEMOTRON_H_ROUTING: V3RoutingDefaults = { configClass: 'NemotronH', groups: 1, topGroups: 1, normalize: true, scale: 1 };
+
 const INERT = ['residual_in_fp32', 'rescale_prenorm_residual', 'use_mamba_kernels', 'num_logits_to_keep', 'chunk_size', 'time_step_min', 'time_step_max', 'time_step_floor', 'time_step_limit', 'mamba_hidden_act'];
 
 /** The layer pattern as letters: hybrid_override_pattern, or layers_block_type (which wins, as in NemotronHConfig). */
@@ -142,8 +146,10 @@ function buildNemotronH(cfg: ConfigReader, head: HeadKind): FamilyModel {
     const topK = cfg.positiveInt('num_experts_per_tok', 2);
     cfg.require(topK <= experts, 'num_experts_per_tok', `num_experts_per_tok (${topK}) must not exceed n_routed_experts (${experts})`);
     const latent = cfg.optionalPositiveInt('moe_latent_size', undefined);
-    // DeepSeek-V3's group-limited routing and n_shared_experts change no count: NemotronHMoE builds one shared MLP.
-    cfg.consume('n_group', 'topk_group', 'n_shared_experts', 'moe_shared_expert_overlap');
+    // n_shared_experts changes no count: NemotronHMoE builds one shared MLP.
+    cfg.consume('n_shared_experts', 'moe_shared_expert_overlap');
+    // NemotronHTopkRouter is DeepSeek-V3's router (sigmoid, e_score_correction_bias, groups).
+    const routing = readV3Routing(cfg, experts, topK, NEMOTRON_H_ROUTING);
     constants.push(
       binding('expert_ff', cfg.positiveInt('moe_intermediate_size', 7688), 'moe_intermediate_size: the width of each expert'),
       binding('shared_ff', cfg.positiveInt('moe_shared_expert_intermediate_size', 7688), 'moe_shared_expert_intermediate_size: the shared MLP'),
@@ -151,8 +157,9 @@ function buildNemotronH(cfg: ConfigReader, head: HeadKind): FamilyModel {
       binding('top_k', topK, 'num_experts_per_tok: experts routed per token'),
     );
     if (latent !== undefined) constants.push(binding('latent', latent, 'moe_latent_size: the experts\' width in and out'));
-    const moe = call('MoE', ['d', 'expert_ff', 'experts', 'top_k'], { shared: 1, shared_hidden: 'shared_ff', gated: false, router_bias: true, act: act === 'silu' ? undefined : act, latent: latent === undefined ? undefined : 'latent' });
-    blocks.push({ name: 'MoeLayer', members: [binding('norm', call('RMSNorm', ['d'])), binding('mixer', moe, 'e_score_correction_bias as the router bias')] });
+    constants.push(...routingConstants(routing));
+    const moe = call('MoE', ['d', 'expert_ff', 'experts', 'top_k'], { shared: 1, shared_hidden: 'shared_ff', gated: false, act: act === 'silu' ? undefined : act, latent: latent === undefined ? undefined : 'latent', ...routingArgs(routing) });
+    blocks.push({ name: 'MoeLayer', members: [binding('norm', call('RMSNorm', ['d'])), binding('mixer', moe)] });
   }
 
   const modules: Binding[] = [binding('embed', call('Embedding', ['vocab', 'd'])), binding('body', foldPattern(names)), binding('norm', call('RMSNorm', ['d']), 'norm_f')];
