@@ -4,12 +4,12 @@
 // store key (a shared layer reads one generated W) and read like an initializer. GENERATORS is
 // the exporter's table of generating modifier kinds: a new kind is one entry there and its builder.
 
-import { generatesWeight, type GeneratingEffect, type Modifier } from '../../src/core/index.js';
-import { ExportError, modifiersFor, pathText, type LoadedModel, type PathStep, type WeightSpec } from '../engine-bridge.js';
+import { factorLayout, factorShape, generatesWeight, targetExecution, type GeneratingEffect, type Modifier } from '../../src/core/index.js';
+import { ExportError, modifiersFor, pathText, type LayerNode, type LoadedModel, type PathStep, type WeightSpec } from '../engine-bridge.js';
 import type { StoredWeight } from '../graph-builder.js';
 import type { EmitContext } from '../layers/context.js';
 import { dictionaryWeight } from './dictionary.js';
-import { factorizedWeight } from './factorized.js';
+import { factorChain, factorizedWeight } from './factorized.js';
 import { hashedWeight } from './hash.js';
 import { cached, remember } from './state.js';
 import { templateWeight } from './template-bank.js';
@@ -61,7 +61,26 @@ export function generatedCopy(ctx: EmitContext, steps: readonly PathStep[], w: W
   return generate(ctx, steps, w, copyKey(bank, index), undefined, bank);
 }
 
-function generate(ctx: EmitContext, steps: readonly PathStep[], w: WeightSpec, key: string, reader: { readonly steps: readonly PathStep[]; readonly w: WeightSpec } | undefined, bank: string | undefined): StoredWeight | undefined {
+/**
+ * y = x·Wᵀ [T, d_out] applied through the factors when a `factorize` generates `w` (read through
+ * store `key` by the layer `node` at `steps`) and the engine counts that execution
+ * (`targetExecution`: a matrix its layer applies as it is, whose factor chain is the cheaper);
+ * undefined otherwise — W is then read as a tensor (materialised by its generator, if any).
+ */
+export function factorChainFor(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], w: WeightSpec, key: string, x: string): string | undefined {
+  const m = generatorOf(ctx, steps, w, undefined);
+  if (m?.effect.kind !== 'factorize') return undefined;
+  const e = m.effect;
+  const shape = factorShape(e.method, w);
+  const result = shape ? factorLayout(e.method, shape.dOut, shape.dIn, shape.kernel) : undefined;
+  if (!shape || !result?.ok) return undefined; // factorizedWeight reports it when W is read
+  const target = { kernel: shape.kernel, generatesOwn: node.cost.generationMacsPerStep !== undefined, dOut: shape.dOut, dIn: shape.dIn };
+  if (targetExecution(target, result.layout) !== 'factors') return undefined;
+  return factorChain(ctx, `${pathText(steps)}.${w.name}`, w, key, { method: e.method, label: e.label }, x);
+}
+
+/** The one generator modifier of `w`, undefined when none; combinations the exporter cannot build are refused by name. */
+function generatorOf(ctx: EmitContext, steps: readonly PathStep[], w: WeightSpec, reader: { readonly steps: readonly PathStep[]; readonly w: WeightSpec } | undefined): Modifier | undefined {
   const where = `${pathText(steps)}.${w.name}`;
   if (reader && generatorsFor(ctx.model, reader.steps, reader.w).length > 0) {
     throw new ExportError(`${pathText(reader.steps)}.${reader.w.name}: a tied weight under hash/bank/dict/factorize is not supported by the ONNX exporter (the engine counts the tie and the generator on one weight)`);
@@ -72,9 +91,15 @@ function generate(ctx: EmitContext, steps: readonly PathStep[], w: WeightSpec, k
     throw new ExportError(`${where}: a weight both tied (tie a = b) and generated (hash/bank/dict/factorize) is not supported by the ONNX exporter`);
   }
   if (gens.length > 1) throw new ExportError(`${where}: ${gens.map((m) => m.effect.kind).join(' and ')} both generate this weight; the ONNX exporter builds one generator per weight`);
+  return gens[0];
+}
+
+function generate(ctx: EmitContext, steps: readonly PathStep[], w: WeightSpec, key: string, reader: { readonly steps: readonly PathStep[]; readonly w: WeightSpec } | undefined, bank: string | undefined): StoredWeight | undefined {
+  const where = `${pathText(steps)}.${w.name}`;
+  const m = generatorOf(ctx, steps, w, reader);
+  if (!m) return undefined;
   const hit = cached(ctx, key);
   if (hit) return hit;
-  const m = gens[0]!;
   const e = m.effect as GeneratingEffect;
   // The table's entry for e's kind takes e (each entry is typed by its kind).
   const build = GENERATORS[e.kind] as Generator<GeneratingEffect>;

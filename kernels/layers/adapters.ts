@@ -152,6 +152,11 @@ function polyFactors(ctx: EmitContext, key: string, p: { rank: number; skills: n
  * [d_in, d_out] when `transposed`) with the entries of every sparse mask on it replaced by the
  * mask's k stored values (task 0's of [tasks, k] per task) — FISH's masked fine-tuning, merged.
  */
+/** Whether a sparse mask (FISH) is merged into weight `name`: then W itself is read, never its factors alone. */
+export function hasSparseMask(ctx: EmitContext, steps: readonly PathStep[], name: string): boolean {
+  return adapterModifiersFor(ctx.model, steps, name).some((m) => m.effect.kind === 'adapter' && m.effect.method.kind === 'sparse');
+}
+
 export function sparseMerged(ctx: EmitContext, steps: readonly PathStep[], name: string, weight: string, dOut: number, dIn: number, transposed: boolean): string {
   const g = ctx.g;
   const where = `${pathText(steps)}.${name}`;

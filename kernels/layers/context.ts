@@ -112,9 +112,14 @@ export function scaleOf(w: WeightSpec): { scale: number; offset: number } {
  * (shared, tied or its own), or the tensor a generator builds from stored ones (hash, bank,
  * dict: kernels/generated), keyed by the same store.
  */
+/** The key of the store weight `w` of the layer at `steps` reads, untied (sharing resolved by the core's storePath). */
+export function storeKey(ctx: EmitContext, steps: readonly PathStep[], w: WeightSpec): string {
+  return `${storePath(ctx.model, steps, w.name)}.${w.name}`;
+}
+
 export function storeFor(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], w: WeightSpec, tie: TieTarget | undefined): StoredWeight {
   const { scale, offset } = scaleOf(w);
-  let key = `${storePath(ctx.model, steps, w.name)}.${w.name}`;
+  let key = storeKey(ctx, steps, w);
   if (tie && mainWeight(node)?.name === w.name) {
     const targetNode = nodeAt(ctx.model, tie.steps);
     const targetWeight = tie.weight ?? (targetNode?.kind === 'layer' ? mainWeight(targetNode)?.name : undefined);

@@ -3,18 +3,27 @@
 // or a generated tensor (hash, bank, dict: kernels/generated), read the same way.
 
 import type { LayerNode, PathStep } from '../engine-bridge.js';
-import { sparseMerged, withAdapters } from './adapters.js';
-import { storeFor, weightNamed, type EmitContext, type TieTarget } from './context.js';
+import { factorChainFor } from '../generated/resolve.js';
+import { hasSparseMask, sparseMerged, withAdapters } from './adapters.js';
+import { storeFor, storeKey, weightNamed, type EmitContext, type TieTarget } from './context.js';
 
-/** y = x · Wᵀ (+ b) for a [d_out, d_in] weight (or its transposed tie). */
+/**
+ * y = x · Wᵀ (+ b) for a [d_out, d_in] weight (or its transposed tie); a factorised W whose
+ * factors the engine counts applied is applied through them, never formed (factorChainFor).
+ */
 export function projection(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string, name: string, biasName: string | undefined, tie?: TieTarget): { y: string; width: number } {
   const w = weightNamed(node, name)!;
   const [dOut, dIn] = w.shape as [number, number];
+  const b = biasName ? weightNamed(node, biasName) : undefined;
+  const chained = tie || hasSparseMask(ctx, steps, name) ? undefined : factorChainFor(ctx, node, steps, w, storeKey(ctx, steps, w), x);
+  if (chained) {
+    const y = b ? ctx.g.op('Add', [chained, storeFor(ctx, node, steps, b, undefined).name], undefined, { hint: name }) : chained;
+    return { y: withAdapters(ctx, steps, name, x, y, dIn, dOut), width: dOut };
+  }
   const stored = storeFor(ctx, node, steps, w, tie);
   const transB = stored.shape[0] === dOut && stored.shape[1] === dIn ? 1 : 0;
   // FISH's sparse masks are merged into the weight (adapters.ts, sparseMerged).
   const inputs = [x, sparseMerged(ctx, steps, name, stored.name, dOut, dIn, transB === 0)];
-  const b = biasName ? weightNamed(node, biasName) : undefined;
   if (b) inputs.push(storeFor(ctx, node, steps, b, undefined).name);
   const y = ctx.g.op('Gemm', inputs, { transB: { kind: 'int', value: transB } }, { hint: name });
   return { y: withAdapters(ctx, steps, name, x, y, dIn, dOut), width: dOut };

@@ -53,19 +53,26 @@ function exportRecorded(text: string, options: { generation?: 'live' } = {}): { 
 
 const run = (r: ExportResult): Promise<Float32Array> => runSynthetic(r, 2, 5, VOCAB);
 
-async function check(extra: string, rebuild: (stored: Map<string, Float32Array>) => Map<string, Float32Array>): Promise<void> {
+async function check(extra: string, rebuild: (stored: Map<string, Float32Array>) => Map<string, Float32Array>, expectApplied: number): Promise<void> {
   const text = base(extra);
   const { r, stored } = exportRecorded(text);
   assert.equal(r.initializerElements, r.storedParams, `${extra}: initializer elements == params.stored`);
   const engine = analyze(text).models.find((m) => m.name === 'G')!;
   assert.equal(r.storedParams, engine.params.stored);
-  // The graph materialises every W from its factors, whichever execution the engine's FLOPs
-  // count (docs/language.md, "Factorised weights"): its generation MACs are each matrix's
-  // materialisation, and equal the engine's generation wherever the engine counts it too.
+  // The graph executes each W as the engine's FLOPs count it (docs/language.md, "Factorised
+  // weights"): materialised from its factors, or applied through them (`execution: factors`,
+  // W never formed: a tensor train one MatMul per core, FedPara one through Y₁ • Y₂), so its
+  // generation MACs are each matrix's materialisation or the chain's setup, and 6 × them is the
+  // engine's generation per step.
   const rows = engine.factorized!;
-  const materialise = (shape: [number, number]): bigint => rows.find((x) => x.dOut === shape[0] && x.dIn === shape[1])!.reconstructMacs;
-  assert.equal(r.generation.macs, MATRICES.reduce((sum, m) => sum + materialise(m.shape), 0n), 'the graph materialises every factorised W');
-  if (rows.every((x) => x.execution === 'dense')) assert.equal(6n * r.generation.macs, engine.flops.generationPerStep, 'the graph generates what the engine counts');
+  const row = (shape: [number, number]) => rows.find((x) => x.dOut === shape[0] && x.dIn === shape[1])!;
+  const generated = (shape: [number, number]): bigint => (row(shape).execution === 'factors' ? row(shape).chainSetupMacs : row(shape).reconstructMacs);
+  assert.equal(r.generation.macs, MATRICES.reduce((sum, m) => sum + generated(m.shape), 0n), 'the graph generates each W as the engine executes it');
+  assert.equal(6n * r.generation.macs, engine.flops.generationPerStep, 'the graph generates what the engine counts');
+  const applied = MATRICES.filter((m) => row(m.shape).execution === 'factors');
+  const chainNodes = r.spec.graph.nodes.filter((n) => n.op === 'MatMul' && /_(tt_apply|fedpara_in)_\d+$/.test(n.outputs[0]!)).length;
+  assert.equal(chainNodes, applied.reduce((sum, m) => sum + (extra.includes('fedpara') ? 1 : row(m.shape).factors.length), 0), 'one chain per weight applied through its factors');
+  assert.equal(applied.length, expectApplied, `${extra}: weights applied through their factors`);
   const live = exportModel(text, 'G', { generation: 'live' });
   assert.equal(live.initializerElements, r.storedParams);
   const y = await run(r);
@@ -151,11 +158,18 @@ function tensorTrain(modesOut: number[], modesIn: number[], ranks: number[], cor
 // ---- tests ---------------------------------------------------------------------------------
 
 test('FedPara: W = (X₁Y₁ᵀ) ⊙ (X₂Y₂ᵀ) built in-graph == the dense twin', async () => {
-  await check('factorize body: fedpara(rank: 3)', (s) => fedpara(s, 3));
+  // Applied through the factors, all 12: R²·(m + n) = 9·64 = 576 < 32·32 per token, 9·96 = 864 < 64·32,
+  // and the setup 576 (864) below materialising, m·n·(2R + 1) = 7168 (14336).
+  await check('factorize body: fedpara(rank: 3)', (s) => fedpara(s, 3), 12);
 });
 
-test('tensor train: the cores merged in-graph == the dense twin (32 = 4·8, 64 = 8·8)', async () => {
+test('tensor train: the cores merged in-graph, or applied to the input one by one, == the dense twin (32 = 4·8, 64 = 8·8)', async () => {
   // 32×32 (q, k, v, o) as [8, 4] × [8, 4]; 64×32 (up) as [8, 8] × [8, 4]; 32×64 (down) as [8, 4] × [8, 8].
+  // Applying the cores per token, left to right core k costs (∏_{l<k} m_l)(∏_{l>k} n_l)·r_{k−1}m_k n_k r_k,
+  // right to left (∏_{l<k} n_l)(∏_{l>k} m_l)·(the same):
+  //   q, k, v, o: 4·192 + 8·48 = 1152 either way > 32·32 = 1024: W materialised;
+  //   up: left 4·192 + 8·96 = 1536 < 2048 (right 2304): applied left to right;
+  //   down: right 8·96 + 4·192 = 1536 < 2048 (left 2304): applied right to left — both sweeps, in 2 layers: 4.
   await check('factorize body: tensor_train(rank: 3, cores: 2)', (s) => {
     const all = new Map<string, Float32Array>();
     const core = (key: string, k: number): Float32Array => s.get(`${key}.core${k + 1}`)!;
@@ -163,11 +177,13 @@ test('tensor train: the cores merged in-graph == the dense twin (32 = 4·8, 64 =
       for (const [k, v] of tensorTrain([...mo], [...mi], [1, 3, 1], core)) all.set(k, v);
     }
     return all;
-  });
+  }, 4);
 });
 
 test('MPO: three cores, the central one shared across layers, the auxiliary ones per layer == the dense twin', async () => {
   // 32 = 4·4·2 and 64 = 4·4·4, ranks [1, 2, 3, 1]: central core 2 keyed per statement, weight name and shape.
+  // Per token, 32×32 left to right: 1·8·(1·4·4·2) + 4·2·(2·4·4·3) + 16·1·(3·2·2·1) = 256 + 768 + 192 = 1216 > 1024
+  // (right to left the same): materialised; up (64×32) and down (32×64) apply their cores (1408 < 2048): 4.
   await check('factorize body: mpo(ranks: [2, 3], cores: 3)', (s) => {
     const all = new Map<string, Float32Array>();
     const centralOf = (key: string, shape: [number, number]): Float32Array => {
@@ -183,7 +199,7 @@ test('MPO: three cores, the central one shared across layers, the auxiliary ones
     // Both layers read the same central tensors.
     assert.equal([...s.keys()].filter((k) => k.startsWith('factorize@')).length, 6);
     return all;
-  });
+  }, 4);
 });
 
 test('MPO over MoE experts: the central tensor once per layer (experts) or per model (layers); initializer elements == params.stored', async () => {

@@ -85,6 +85,8 @@ export interface FactorLayout {
   readonly chainMacsPerToken: bigint | undefined;
   /** MACs the factor chain spends once per step before any token (FedPara's Khatri–Rao factors). */
   readonly chainSetupMacs: bigint;
+  /** For a TT/MPO: the sweep `chainMacsPerToken` counts (the input contracted with the first core first, or the last); `left` for FedPara. */
+  readonly chainOrder: 'left' | 'right';
   /** The TT/MPO modes actually used (after balancing), for hovers and the exporter. */
   readonly modesOut: readonly number[];
   readonly modesIn: readonly number[];
@@ -214,6 +216,7 @@ function fedparaLayout(rank: number, dOut: number, dIn: number): FactorLayout {
     reconstructOrder: 'left',
     chainMacsPerToken: chain,
     chainSetupMacs: chain,
+    chainOrder: 'left',
     modesOut: [dOut],
     modesIn: [dIn],
     ranks: [rank],
@@ -248,6 +251,7 @@ function fedparaConvLayout(rank: number, dOut: number, dIn: number, kernel: read
     reconstructOrder: 'left',
     chainMacsPerToken: undefined,
     chainSetupMacs: 0n,
+    chainOrder: 'left',
     modesOut: [dOut],
     modesIn: [dIn],
     ranks: [rank],
@@ -303,6 +307,7 @@ function trainLayout(modesOut: readonly number[], modesIn: readonly number[], ra
     reconstructOrder: left <= right ? 'left' : 'right',
     chainMacsPerToken: chainLeft < chainRight ? chainLeft : chainRight,
     chainSetupMacs: 0n,
+    chainOrder: chainLeft < chainRight ? 'left' : 'right',
     modesOut,
     modesIn,
     ranks,

@@ -45,12 +45,12 @@ export interface FactorizedWeightRow {
 }
 
 /** Whether a target's layer applies the weight as it is (a matrix, not a kernel, and not rebuilt by its layer): only then may its factors run instead of W. */
-function appliesAsIs(t: FactorTarget): boolean {
+function appliesAsIs(t: Pick<FactorTarget, 'kernel' | 'generatesOwn'>): boolean {
   return t.kernel.length === 0 && !t.generatesOwn;
 }
 
 /** The execution counted for one target weight: a matrix in a layer applying it as it is may run its factors; a kernel, or W rebuilt by its layer, is dense. */
-export function targetExecution(t: FactorTarget, layout: FactorLayout): FactorExecution {
+export function targetExecution(t: Pick<FactorTarget, 'kernel' | 'generatesOwn' | 'dOut' | 'dIn'>, layout: FactorLayout): FactorExecution {
   return appliesAsIs(t) ? factorExecution(layout, BigInt(t.dOut) * BigInt(t.dIn)) : 'dense';
 }
 
