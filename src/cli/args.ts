@@ -16,6 +16,11 @@ export interface FlagSpec {
   readonly value?: string;
   /** Shown without brackets in the usage text (the command checks it). */
   readonly required?: boolean;
+  /**
+   * For a command that takes a typed request (request-fields.ts): the request field this flag
+   * sets, when it is not the flag's name in camel case; null for a flag that sets none (`--json`).
+   */
+  readonly field?: string | null;
 }
 
 /** A command's operands and flags: what its parser accepts and its usage text says. */
@@ -82,13 +87,20 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[], c
 /** Largest value of a size flag (`--seq`, `--batch`, …): 2³⁰, the settings' own maximum. */
 export const MAX_INT_FLAG = 2 ** 30;
 
-/** A positive integer flag up to 2³⁰; accepts magnitude suffixes such as 8K (8000), 8Ki (8192) and 1Gi (2³⁰). */
-export function positiveIntFlag(value: string, flag: string): number {
+/** A size as the flags take it (`4096`, `8_192`, `8K` = 8000, `8Ki` = 8192, `1Gi` = 2³⁰) if it is one from 1 to 2³⁰. */
+export function sizeValue(value: string): number | undefined {
   const m = /^(\d+)(K|Ki|M|Mi|G|Gi)?$/.exec(value.replace(/_/g, ''));
   const scale = { K: 1e3, Ki: 1024, M: 1e6, Mi: 1024 ** 2, G: 1e9, Gi: 1024 ** 3 } as const;
   const n = m ? Number(m[1]) * (m[2] ? scale[m[2] as keyof typeof scale] : 1) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_INT_FLAG) {
-    throw new CliError(`--${flag} must be an integer from 1 to ${groupDigits(MAX_INT_FLAG)} (2^30 = 1Gi), e.g. 4096 or 8Ki; got '${value}'`);
-  }
+  return Number.isSafeInteger(n) && n >= 1 && n <= MAX_INT_FLAG ? n : undefined;
+}
+
+/** What a size must be, for the refusal of one that is not. */
+export const SIZE_EXPECTED = `an integer from 1 to ${groupDigits(MAX_INT_FLAG)} (2^30 = 1Gi), e.g. 4096 or 8Ki`;
+
+/** A positive integer flag up to 2³⁰; accepts magnitude suffixes such as 8K (8000), 8Ki (8192) and 1Gi (2³⁰). */
+export function positiveIntFlag(value: string, flag: string): number {
+  const n = sizeValue(value);
+  if (n === undefined) throw new CliError(`--${flag} must be ${SIZE_EXPECTED}; got '${value}'`);
   return n;
 }

@@ -28,13 +28,16 @@ export function printJsonFailure(io: CliIO, kind: CliFailureKind, message: strin
   io.stdout(`${JSON.stringify(failure)}\n`);
 }
 
+/** Whether `argv` asks for answers as data: `--json`, or `--request FILE` (a program wrote it). */
+const answersInJson = (argv: readonly string[]): boolean => argv.some((a) => a === '--json' || a === '--request' || a.startsWith('--request='));
+
 /**
- * Runs a command; when `argv` asks for `--json` and it fails with a `CliError`, its failure is
- * printed as data too, then rethrown (stderr and the exit code unchanged).
+ * Runs a command; when `argv` asks for `--json` (or gives a `--request`) and it fails with a
+ * `CliError`, its failure is printed as data too, then rethrown (stderr and the exit code unchanged).
  */
 export function withJsonFailures<T>(argv: readonly string[], io: CliIO, run: () => T): T {
   const fail = (e: unknown): never => {
-    if (e instanceof CliError && argv.includes('--json')) printJsonFailure(io, e.kind ?? failureKind(e.exitCode), e.detail);
+    if (e instanceof CliError && answersInJson(argv)) printJsonFailure(io, e.kind ?? failureKind(e.exitCode), e.detail);
     throw e;
   };
   try {

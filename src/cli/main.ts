@@ -33,10 +33,11 @@ commands:
   ${synopsis(ALLOCATE_COMMAND)}
                                    an NPAS plan storing exactly N params (exit 2 when refused)
   ${synopsis(EXPORT_ONNX_COMMAND)}
-                                   the model as ONNX with synthetic weights (one initializer per stored tensor; exit 5 if it cannot fit memory)
+                                   the model as ONNX with synthetic weights (one initializer per stored tensor; exit 5 if it cannot fit memory);
+                                   --request: every parameter as one typed JSON object instead of FILE and flags, answered in JSON
   ${synopsis(PROBE_COMMAND)}
                                    measure it with onnxruntime-node beside the roofline (docs/probes.md);
-                                   --ops standard: ai.onnx ops only instead of ORT's fused contrib ops
+                                   --ops standard: ai.onnx ops only instead of ORT's fused contrib ops; --request as export-onnx's
   ${synopsis(REPORT_COMMAND)}
                                    the dashboard as one self-contained HTML file, beside the spec unless -o (exit 1 if a budget is violated)
   ${synopsis(PLAN_COMMAND)}

@@ -1,15 +1,17 @@
 // NPAS: Export ONNX and NPAS: Run GPU Probe. Both execute code built from the workspace's specs
 // (ONNX Runtime and its execution providers, possibly from `npas.probe.providerPath`), so both
 // refuse in an untrusted workspace and say why. Neither runs in the extension host:
-//   - the export runs the bundled CLI (`dist/cli.js export-onnx`) in a child process on the
+//   - the export runs the bundled CLI (`dist/cli.js export-onnx --request FILE`) in a child process on the
 //     document's file, or, with unsaved edits in it or in a file its imports reach, on scratch
 //     copies of them laid out as on disk (spec-compilation.ts's specPathForChild);
-//   - the probe runs the bundled CLI (`dist/cli.js probe … --json`) in a child process; the CLI
+//   - the probe runs the bundled CLI (`dist/cli.js probe --request FILE`) in a child process; the CLI
 //     drives the probe host (`dist/probe-host.js`, ONNX Runtime) through kernels/probe-client.ts,
 //     which owns the deadline and reports timeouts, cancellation and crashes. So neither the probe
 //     client nor ONNX Runtime is ever loaded into the extension host (the extension bundle holds
 //     no onnx code at all; test/packaging checks it), and cancelling sends the CLI SIGINT, which
 //     kills the probe host, then SIGKILL after a grace period.
+// Both hand the CLI their parameters as one typed JSON request (ExportOnnxRequest, ProbeRequest in
+// src/protocol/kernel-rpc.ts) in the scratch folder and read its typed JSON answer from stdout.
 // Both show cancellable progress, and a timeout, a crash or a cancellation is reported as such.
 // Probe results (measured beside the engine's roofline) go to the output channel, a Markdown
 // preview, the dashboard's Probe pane (the panel opens if it is not) and the language server
@@ -17,13 +19,13 @@
 // Every question can be answered by an argument, so tests and scripts run them without UI.
 
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { formatMilliseconds, groupDigits } from '../core/text/number-format.js';
-import type { CliFailureKind, CliJsonFailure, ExportOnnxJson, ProbeDType, ProbeErrorKind, ProbeParams, ProbeResult } from '../protocol/kernel-rpc.js';
+import type { CliFailureKind, CliJsonFailure, ExportOnnxJson, ExportOnnxRequest, ProbeDType, ProbeErrorKind, ProbeRequest, ProbeResult } from '../protocol/kernel-rpc.js';
 import { modelsOf, openSpec, pickModel } from './allocate-command.js';
 import { specPathForChild } from './spec-compilation.js';
 import { ComparisonDocuments, showMarkdown } from './compare-variants.js';
@@ -145,7 +147,8 @@ export async function exportOnnxCommand(ctx: ProbeCommandContext, args: ExportOn
       const spec = await specPathForChild(document, scratch);
       const t0 = Date.now();
       try {
-        const run = await runChild(cli, ['export-onnx', spec, '--model', model, '-o', target.fsPath, '--dtype', dtype, '--json'], timeoutMs, either(token, args.token));
+        const request: ExportOnnxRequest = { specPath: spec, model, out: target.fsPath, dtype };
+        const run = await runChild(cli, ['export-onnx', '--request', writeRequest(scratch, request)], timeoutMs, either(token, args.token));
         const elapsed = Date.now() - t0;
         if (run.kind === 'cancelled') return { status: 'cancelled' };
         if (run.kind === 'timeout') return fail(ctx, 'timeout', `the ONNX export of ${model} did not finish within ${timeoutMs / 1000} s; the export process was killed`);
@@ -220,6 +223,17 @@ function runChild(script: string, argv: readonly string[], timeoutMs: number, to
       else finish({ kind: 'exited', code, stdout, stderr }, false);
     });
   });
+}
+
+/**
+ * Writes a command's typed request (src/protocol/kernel-rpc.ts) into the scratch folder and
+ * returns its path, for `--request`: the CLI reads the parameters as typed JSON, never as flags
+ * flattened here and parsed back there.
+ */
+function writeRequest(scratch: string, request: ExportOnnxRequest | ProbeRequest): string {
+  const path = join(scratch, 'request.json');
+  writeFileSync(path, JSON.stringify(request));
+  return path;
 }
 
 /** A token cancelled when either is (the progress notification's, or one a caller passed). */
@@ -341,28 +355,23 @@ export async function runProbeCommand(ctx: ProbeCommandContext, args: RunProbeAr
         : 'CPU provider because the setting `npas.probe.provider` is `cpu`: these are CPU numbers, not GPU numbers; the roofline is the engine\'s generic CPU profile.'
       : undefined;
   if (ep === 'cpu') ctx.log.warn(`probe: ${providerNote}`);
-  const params: ProbeParams = {
-    specText: text,
+  const timeoutS = positive(args.timeoutSeconds, 600);
+  // Everything the probe needs but the spec's path (known once its scratch folder exists), typed.
+  const params: Omit<ProbeRequest, 'specPath'> = {
     model,
     ep,
     allowCpuFallback: args.fallback === true,
     batch: positive(args.batch, 1),
     seq: positive(args.seq, 128),
     dtype: args.dtype ?? (ep === 'cuda' ? 'fp16' : 'fp32'),
-    device: args.device,
+    ...(args.device !== undefined ? { device: args.device } : {}),
     runs: positive(args.runs, 10),
-    warmup: typeof args.warmup === 'number' && args.warmup >= 0 ? args.warmup : 2,
-    threads: args.threads,
+    warmup: typeof args.warmup === 'number' && Number.isSafeInteger(args.warmup) && args.warmup >= 0 ? args.warmup : 2,
+    ...(args.threads !== undefined ? { threads: args.threads } : {}),
     profile: args.profile === true,
+    ...(probeSettings.providerPath ? { providerPath: probeSettings.providerPath } : {}),
+    timeoutSeconds: timeoutS,
   };
-  const timeoutS = positive(args.timeoutSeconds, 600);
-  const argv = ['probe', '', '--model', model, '--ep', params.ep, '--dtype', params.dtype, '--batch', String(params.batch), '--seq', String(params.seq)];
-  argv.push('--runs', String(params.runs), '--warmup', String(params.warmup), '--timeout', String(timeoutS), '--json');
-  if (params.device) argv.push('--device', params.device);
-  if (params.threads !== undefined) argv.push('--threads', String(params.threads));
-  if (params.profile) argv.push('--profile');
-  if (params.allowCpuFallback) argv.push('--fallback');
-  if (probeSettings.providerPath) argv.push('--provider-path', probeSettings.providerPath);
   const cli = vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'cli.js').fsPath;
   const outcome = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `NPAS: probing ${model} on ${ep === 'cuda' ? 'CUDA' : 'the CPU'}`, cancellable: true },
@@ -373,11 +382,10 @@ export async function runProbeCommand(ctx: ProbeCommandContext, args: RunProbeAr
       const scratch = mkdtempSync(join(tmpdir(), 'npas-probe-'));
       // The saved file itself, so its imports resolve; unsaved text (the spec's or an open
       // library's) goes through a scratch copy of the files, laid out as on disk.
-      const spec = await specPathForChild(document, scratch);
-      argv[1] = spec;
+      const request: ProbeRequest = { ...params, specPath: await specPathForChild(document, scratch) };
       try {
         // The CLI's probe client enforces the deadline itself; this one is the backstop.
-        const run = await runChild(cli, argv, timeoutS * 1000 + 30_000, either(token, args.token), 'SIGINT');
+        const run = await runChild(cli, ['probe', '--request', writeRequest(scratch, request)], timeoutS * 1000 + 30_000, either(token, args.token), 'SIGINT');
         ctx.log.info(`probe: ${model} (${params.ep}) finished in ${Date.now() - t0} ms`);
         return probeOutcome(run, timeoutS);
       } finally {

@@ -60,6 +60,46 @@ export interface ProbeParams {
   readonly ignoreMemory?: boolean;
 }
 
+/**
+ * `npas probe --request FILE`: a probe's parameters as one typed JSON object — what the
+ * extension's Run GPU Probe writes, instead of flattening them into flags the CLI would parse
+ * back. The spec is read from `specPath` (its imports relative to it). The answer is `--json`'s:
+ * a `ProbeResult`, or a `CliJsonFailure`, on stdout. A count may also be written as the flags
+ * take it (`"seq": "8Ki"`); a field not named here is refused.
+ */
+export interface ProbeRequest extends Omit<ProbeParams, 'specText' | 'specPath'> {
+  readonly specPath: string;
+  /** Seconds before the probe host is killed and the probe reported as timed out (default 600). */
+  readonly timeoutSeconds?: number;
+}
+
+/**
+ * `npas export-onnx --request FILE`: an export's parameters as one typed JSON object (what the
+ * extension's Export ONNX writes). The answer is `--json`'s: an `ExportOnnxJson`, or a
+ * `CliJsonFailure`, on stdout.
+ */
+export interface ExportOnnxRequest {
+  readonly specPath: string;
+  /** The model or variant; may be absent when the spec declares one. */
+  readonly model?: string;
+  /** The .onnx file to write; may be absent when `graphJson` is given (a graph description only). */
+  readonly out?: string;
+  readonly dtype?: ProbeDType;
+  readonly ops?: ProbeOps;
+  readonly generation?: GenerationMode;
+  /** A decode step over a KV cache of this many positions (absent: the prefill graph). */
+  readonly decodePast?: number;
+  /** The decode step's batch (default 1; a prefill graph takes any batch). */
+  readonly batch?: number;
+  /** A JSON description of the graph to write (`--graph-json`), without weights unless `withWeights`. */
+  readonly graphJson?: string;
+  readonly withWeights?: boolean;
+  /** Tensors past this many bytes in all go to external data (default: the protobuf limit). */
+  readonly externalThresholdBytes?: number;
+  /** Skip the host-memory pre-check. */
+  readonly ignoreMemory?: boolean;
+}
+
 export interface ProbeProgress {
   readonly stage: 'export' | 'session' | 'warmup' | 'measure' | 'profile';
   readonly message: string;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CliJsonFailure, ExportOnnxJson } from '../../src/protocol/kernel-rpc.js';
+import type { CliJsonFailure, ExportOnnxJson, ExportOnnxRequest } from '../../src/protocol/kernel-rpc.js';
 
 const SPEC = `model M {
   embed = Embedding(100, 16)
@@ -90,4 +90,39 @@ test('probe --json answers a usage failure as a CliJsonFailure before starting a
   const io = { stdout: (t: string) => void (stdout += t), stderr: () => {}, readFile: () => SPEC, writeFile: () => {} };
   await assert.rejects(runProbeCommand(['m.npas', '--ep', 'tpu', '--model', 'M', '--json'], io), /--ep must be cuda or cpu/);
   assert.deepEqual(JSON.parse(stdout), { error: { kind: 'spec', message: "--ep must be cuda or cpu; got 'tpu'" } });
+});
+
+// What the extension's Export ONNX runs: the parameters as one typed ExportOnnxRequest in a file
+// (`--request`), the answer as JSON without asking (a program wrote the request).
+test('export-onnx --request FILE reads a typed ExportOnnxRequest and answers in JSON, failures included', async () => {
+  const { mainAsync } = await import('../../src/cli/main.js');
+  const dir = mkdtempSync(join(tmpdir(), 'npas-export-request-'));
+  try {
+    const spec = join(dir, 'm.npas');
+    const out = join(dir, 'm.onnx');
+    writeFileSync(spec, SPEC);
+    const run = async (request: unknown): Promise<{ code: number; answer: unknown; stderr: string }> => {
+      const file = join(dir, 'request.json');
+      writeFileSync(file, JSON.stringify(request));
+      let stdout = '';
+      let stderr = '';
+      const io = { stdout: (t: string) => void (stdout += t), stderr: (t: string) => void (stderr += t), readFile: (p: string) => (p === file ? JSON.stringify(request) : SPEC), writeFile: () => {} };
+      const code = await mainAsync(['export-onnx', '--request', file], io);
+      return { code, answer: JSON.parse(stdout), stderr };
+    };
+    const request: ExportOnnxRequest = { specPath: spec, model: 'M', out, dtype: 'fp16' };
+    const written = await run(request);
+    assert.equal(written.code, 0, written.stderr);
+    const json = written.answer as ExportOnnxJson;
+    // 1,888 stored, counted by hand in this file's header.
+    assert.deepEqual([json.model, json.output, json.dtype, json.storedParams, json.initializerElements, json.matchesStored, json.bytes], ['M', out, 'fp16', '1888', '1888', true, statSync(out).size]);
+    const wrong = await run({ ...request, dtype: 'bf16' });
+    assert.equal(wrong.code, 2);
+    assert.deepEqual(wrong.answer, { error: { kind: 'spec', message: `${join(dir, 'request.json')}: "dtype" must be fp16 or fp32; got 'bf16'` } });
+    const unknown = await run({ ...request, output: out });
+    assert.equal(unknown.code, 2);
+    assert.match((unknown.answer as CliJsonFailure).error.message, /unknown field "output" \(fields: specPath, model, out, /);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

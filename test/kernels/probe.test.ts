@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { runProbe, hostInfo } from '../../kernels/probe-client.js';
 import { mainAsync } from '../../src/cli/main.js';
-import type { ProbeParams } from '../../src/protocol/kernel-rpc.js';
+import type { ProbeParams, ProbeRequest, ProbeResult } from '../../src/protocol/kernel-rpc.js';
 
 const root = join(__dirname, '..', '..');
 const host = join(root, 'kernels', 'probe-host.ts');
@@ -158,6 +158,16 @@ test('npas export-onnx and npas probe from the command line', async () => {
     assert.equal(await runProbeCommand([spec, '--model', 'Looped', '--ep', 'cpu', '--seq', '8', '--runs', '2', '--json'], io, { hostPath: host }), 0, stderr);
     const result = JSON.parse(stdout) as { provider: string; prefill: { medianMs: number } };
     assert.equal(result.provider, 'cpu');
+    // What the extension's Run GPU Probe runs: a typed ProbeRequest in a file, answered in JSON.
+    const requestFile = join(dir, 'request.json');
+    const request: ProbeRequest = { specPath: spec, model: 'Looped', ep: 'cpu', batch: 1, seq: 8, dtype: 'fp32', runs: 2, timeoutSeconds: 120 };
+    writeFileSync(requestFile, JSON.stringify(request));
+    const fileIo = { ...io, readFile: (p: string) => (p === requestFile ? JSON.stringify(request) : io.readFile(p)) };
+    stdout = '';
+    assert.equal(await runProbeCommand(['--request', requestFile], fileIo, { hostPath: host }), 0, stderr);
+    const fromRequest = JSON.parse(stdout) as ProbeResult;
+    assert.deepEqual([fromRequest.model, fromRequest.provider, fromRequest.seq, fromRequest.prefill.runs], ['Looped', 'cpu', 8, 2]);
+    assert.equal(fromRequest.storedParams, fromRequest.initializerElements);
     stdout = '';
     assert.equal(await runProbeCommand([spec, '--model', 'Looped', '--ep', 'cpu', '--seq', '8', '--runs', '2'], io, { hostPath: host }), 0, stderr);
     assert.match(stdout, /prefill .* median.*roofline \(CPU\)/);

@@ -1,4 +1,6 @@
-// `npas probe FILE --model NAME [--ep cuda|cpu] [--batch B] [--seq S] [--json]`: exports the
+// `npas probe FILE --model NAME [--ep cuda|cpu] [--batch B] [--seq S] [--json]`, or
+// `npas probe --request REQUEST.json` (every parameter as one typed ProbeRequest, answered in
+// JSON: what the extension writes; src/protocol/kernel-rpc.ts): exports the
 // model, runs it in a probe host child process with onnxruntime-node and prints the measured
 // session creation and prefill latency, achieved FLOP/s and bytes/s from the engine's counts,
 // and the engine's roofline beside each. A CPU fallback is printed loudly; a missing CUDA
@@ -7,12 +9,13 @@
 
 import { resolve } from 'node:path';
 import { findDevice, DEVICE_NAMES } from '../../core/index.js';
-import type { ProbeParams, ProbeResult } from '../../protocol/kernel-rpc.js';
+import type { ProbeParams, ProbeRequest, ProbeResult } from '../../protocol/kernel-rpc.js';
 import { runProbe } from '../../../kernels/probe-client.js';
-import { parseCommand, positiveIntFlag, usageOf, type CommandSpec } from '../args.js';
+import { parseCommand, usageOf, type CommandSpec } from '../args.js';
 import { groupDigits } from '../format.js';
 import { CliError, type CliIO } from '../io.js';
 import { printJsonFailure, withJsonFailures } from '../json-failure.js';
+import { commandRequest, RequestFields, type RequestSource } from '../request-fields.js';
 import { readSpec } from './read-spec.js';
 
 export const PROBE_COMMAND: CommandSpec = {
@@ -32,11 +35,12 @@ export const PROBE_COMMAND: CommandSpec = {
     { name: 'warmup', takesValue: true, value: 'N' },
     { name: 'threads', takesValue: true, value: 'N' },
     { name: 'profile', takesValue: false },
-    { name: 'fallback', takesValue: false },
+    { name: 'fallback', takesValue: false, field: 'allowCpuFallback' },
     { name: 'provider-path', takesValue: true, value: 'DIR' },
-    { name: 'timeout', takesValue: true, value: 'SECONDS' },
+    { name: 'timeout', takesValue: true, value: 'SECONDS', field: 'timeoutSeconds' },
     { name: 'ignore-memory', takesValue: false },
-    { name: 'json', takesValue: false },
+    { name: 'json', takesValue: false, field: null },
+    { name: 'request', takesValue: true, value: 'REQUEST.json', field: null },
   ],
 };
 
@@ -51,58 +55,62 @@ export function runProbeCommand(argv: readonly string[], io: CliIO, hooks: Probe
   return withJsonFailures(argv, io, () => probe(argv, io, hooks));
 }
 
-async function probe(argv: readonly string[], io: CliIO, hooks: ProbeCommandHooks): Promise<number> {
-  const { positionals, flags } = parseCommand(argv, PROBE_COMMAND);
-  if (positionals.length !== 1) throw new CliError(USAGE);
-  const str = (k: string): string | undefined => {
-    const v = flags.get(k);
-    return typeof v === 'string' ? v : undefined;
-  };
-  const ep = str('ep') ?? 'cuda';
-  if (ep !== 'cuda' && ep !== 'cpu') throw new CliError(`--ep must be cuda or cpu; got '${ep}'`);
-  const dtype = str('dtype') ?? (ep === 'cuda' ? 'fp16' : 'fp32');
-  if (dtype !== 'fp16' && dtype !== 'fp32') throw new CliError(`--dtype must be fp16 or fp32; got '${dtype}'`);
-  const ops = str('ops') ?? 'fused';
-  if (ops !== 'fused' && ops !== 'standard') throw new CliError(`--ops must be fused or standard; got '${ops}'\n${USAGE}`);
-  const generation = str('generation') ?? 'materialised';
-  if (generation !== 'materialised' && generation !== 'live') throw new CliError(`--generation must be materialised or live; got '${generation}'\n${USAGE}`);
-  const deviceFlag = str('device');
-  const device = deviceFlag ? findDevice(deviceFlag)?.name : undefined;
-  if (deviceFlag && !device) throw new CliError(`--device must be one of ${DEVICE_NAMES.join(', ')}; got '${deviceFlag}'`);
-  const int = (k: string, d: number | undefined): number | undefined => (str(k) ? positiveIntFlag(str(k)!, k) : d);
-  const model = str('model');
-  const text = readSpec(positionals[0]!, io);
-  const params: ProbeParams = {
-    specText: text,
-    // Its imports are read relative to the spec's file, as every command reads a spec.
-    specPath: resolve(positionals[0]!),
-    model: model ?? '',
-    ep,
-    dtype,
-    ops,
-    generation,
-    batch: int('batch', 1)!,
-    seq: int('seq', 128)!,
-    srcSeq: int('src-seq', undefined),
-    runs: int('runs', 10),
-    warmup: str('warmup') === '0' ? 0 : int('warmup', 2),
-    threads: int('threads', undefined),
-    device,
-    profile: flags.has('profile'),
-    allowCpuFallback: flags.has('fallback'),
-    ignoreMemory: flags.has('ignore-memory'),
-  };
+/**
+ * The probe's typed request, from `--request FILE` or from FILE and the flags: one reading of
+ * both (request-fields.ts), so a request and the flags accept the same values.
+ */
+export function probeRequest(source: RequestSource): ProbeRequest {
+  const f = new RequestFields(source);
+  const ep = f.choice('ep', ['cuda', 'cpu'] as const) ?? 'cuda';
+  const model = f.text('model');
   if (!model) throw new CliError(`probe: --model NAME is required\n${USAGE}`, 2, '--model NAME is required');
-  const timeoutS = int('timeout', 600)!;
-  const json = flags.has('json');
+  const deviceName = f.text('device');
+  const device = deviceName === undefined ? undefined : findDevice(deviceName)?.name;
+  if (deviceName !== undefined && !device) throw new CliError(`${source.spelling('device')} must be one of ${DEVICE_NAMES.join(', ')}; got '${deviceName}'`);
+  const srcSeq = f.size('srcSeq');
+  const threads = f.size('threads');
+  const providerPath = f.text('providerPath');
+  return {
+    specPath: f.text('specPath') ?? '',
+    model,
+    ep,
+    dtype: f.choice('dtype', ['fp16', 'fp32'] as const) ?? (ep === 'cuda' ? 'fp16' : 'fp32'),
+    ops: f.choice('ops', ['fused', 'standard'] as const) ?? 'fused',
+    generation: f.choice('generation', ['materialised', 'live'] as const) ?? 'materialised',
+    batch: f.size('batch') ?? 1,
+    seq: f.size('seq') ?? 128,
+    ...(srcSeq !== undefined ? { srcSeq } : {}),
+    runs: f.size('runs') ?? 10,
+    warmup: f.size('warmup', 'zero allowed') ?? 2,
+    ...(threads !== undefined ? { threads } : {}),
+    ...(device !== undefined ? { device } : {}),
+    ...(providerPath !== undefined ? { providerPath } : {}),
+    profile: f.flag('profile'),
+    allowCpuFallback: f.flag('allowCpuFallback'),
+    ignoreMemory: f.flag('ignoreMemory'),
+    timeoutSeconds: f.size('timeoutSeconds') ?? 600,
+  };
+}
+
+async function probe(argv: readonly string[], io: CliIO, hooks: ProbeCommandHooks): Promise<number> {
+  const parsed = parseCommand(argv, PROBE_COMMAND);
+  const { timeoutSeconds = 600, providerPath, ...request } = probeRequest(commandRequest(PROBE_COMMAND, parsed, io));
+  // A request file always answers in JSON: its writer is a program.
+  const json = parsed.flags.has('json') || parsed.flags.has('request');
+  const params: ProbeParams = {
+    ...request,
+    specText: readSpec(request.specPath, io),
+    // Its imports are read relative to the spec's file, as every command reads a spec.
+    specPath: resolve(request.specPath),
+  };
   const controller = new AbortController();
   const onSigint = (): void => controller.abort();
   process.once('SIGINT', onSigint);
   try {
     const outcome = await runProbe(params, {
-      timeoutMs: timeoutS * 1000,
+      timeoutMs: timeoutSeconds * 1000,
       signal: controller.signal,
-      providerPath: str('provider-path'),
+      providerPath,
       hostPath: hooks.hostPath,
       onProgress: json ? undefined : (p) => io.stderr(`  … ${p.message}\n`),
     });
