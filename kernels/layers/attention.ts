@@ -5,6 +5,7 @@ import { ExportError, keepsBorrowedKvWeights, kvProducerPath, pathText, type Lay
 import { positions, reshape, storeFor, toBatchSeq, weightNamed, type EmitContext } from './context.js';
 import { gatedQueries, heads, normedHeads, softmaxWithSinks } from './attention-heads.js';
 import { fusedAttention, gqaRotary } from './fused-attention.js';
+import { cachedPositions, cacheGroup, visiblePast } from './kv-cache-reach.js';
 import { cacheSharers, prefixedMask, prefixTokens, withPrefix } from './parallel-streams.js';
 import { projection } from './projection.js';
 import { hasRelativeBias, relativeScoreBias } from './relative-position.js';
@@ -57,9 +58,8 @@ export function mask(ctx: EmitContext, window: number | undefined, chunk?: numbe
 export function attention(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string): { y: string; width: number } {
   const info = node.cost.attention!;
   if (info.cross) throw new ExportError(`${pathText(steps)}: cross-attention is not supported by the ONNX exporter yet`);
-  // Chunked attention runs on the standard ops with a chunk mask (in a decode step, over a cache
-  // of one chunk's positions: decodeAttention); KV borrowing across it is not built.
-  if (info.chunk !== undefined && kvProducerPath(ctx.model, steps)) throw new ExportError(`${pathText(steps)}: chunked attention that borrows another layer's KV is not supported by the ONNX exporter`);
+  // Chunked attention runs on the standard ops with a chunk mask (in a decode step, over the
+  // cache its group holds: decodeAttention), whether it writes its K/V or borrows another layer's.
   const g = ctx.g;
   const { H, KV, hd, G } = heads(node);
   const bias = (n: string) => (weightNamed(node, n) ? n : undefined);
@@ -81,17 +81,23 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   }
   // Hogwild! workers read one cache per sequence for their B·P rows: the standard decode below.
   const workers = cacheSharers(ctx) > 1 && ctx.decode !== undefined;
-  const inGqa = gqaRotary(ctx, info) && !hasRelativeBias(ctx, info) && !sinks && !chunked && !prefixed && !workers;
   // A borrower (CLA, MLKV, recursive KV sharing) reads the producer's K and V and has no K/V
   // projections of its own, so their stores are never read (and not stored) for it.
   const producer = kvProducerPath(ctx.model, steps);
+  // A decode step whose cache serves layers of other reaches (a chunked or windowed layer beside
+  // a full one), or a chunked layer, runs its group on the standard ops: GroupQueryAttention
+  // attends the whole cache it is given, and chunked layers lay their cache out for the standard ops.
+  const group = ctx.decode && info.causal ? cacheGroup(ctx, producer ?? steps) : undefined;
+  const plainCache = !group || (group.uniform && !group.chunked);
+  const inGqa = gqaRotary(ctx, info) && !hasRelativeBias(ctx, info) && !sinks && !chunked && !prefixed && !workers && plainCache;
   let k: string;
   let v4: string;
   let kState: { readonly rope: Rope | undefined; readonly rotated: boolean };
   if (producer) {
     const borrowed = ctx.kv.get(pathText(producer));
     if (!borrowed) throw new ExportError(`${pathText(steps)} borrows the KV of ${pathText(producer)}, which has none`);
-    if (borrowed.kvHeads !== KV || borrowed.headDim !== hd || borrowed.window !== info.window) throw new ExportError(`${pathText(steps)} borrows KV of another geometry from ${pathText(producer)}`);
+    // Each reader masks the producer's keys with its own window or chunk: only the heads must agree.
+    if (borrowed.kvHeads !== KV || borrowed.headDim !== hd) throw new ExportError(`${pathText(steps)} borrows KV of another geometry from ${pathText(producer)}`);
     k = borrowed.k;
     v4 = borrowed.v;
     // A checkpoint that ships the borrower's K/V projections unused (keep_weights): they are
@@ -104,7 +110,7 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
     if (rope && !inGqa) k = rotate(ctx, k, rope, KV, hd);
     kState = { rope, rotated: rope !== undefined && !inGqa };
     keyStates(ctx).set(pathText(steps), kState);
-    ctx.kv.set(pathText(steps), { k, v: v4, kvHeads: KV, headDim: hd, window: info.window });
+    ctx.kv.set(pathText(steps), { k, v: v4, kvHeads: KV, headDim: hd });
   }
   // GroupQueryAttention rotates q and k with one rope: only where K is still unrotated and was
   // the producer's under the same rope. Otherwise K takes its producer's rotation here and q
@@ -118,7 +124,7 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   // such layers use the standard ops below (relative-position.ts).
   // GroupQueryAttention has a local window but no chunks: chunked layers keep the standard ops.
   if (prefixed && !ctx.decode) ({ k, v: v4 } = withPrefix(ctx, steps, k, v4, KV, hd));
-  if (ctx.ops === 'fused' && !hasRelativeBias(ctx, info) && !sinks && !chunked && !prefixed && !workers) {
+  if (ctx.ops === 'fused' && !hasRelativeBias(ctx, info) && !sinks && !chunked && !prefixed && !workers && plainCache) {
     const merged = fusedAttention(ctx, node, `kv_cache.${pathText(producer ?? steps)}`, q, k, v4, gqaRope);
     if (merged) return projection(ctx, node, steps, gated(merged), 'o', bias('o_bias'));
   }
@@ -161,8 +167,11 @@ export function decodeAttention(ctx: EmitContext, node: LayerNode, steps: readon
   const W = cacheSharers(ctx);
   const B = rows / W;
   const { H, KV, hd, G } = heads(node);
-  // Parallel streams: each stream's m learned prefix positions sit in front of its cache.
-  const L = Math.min(past, info.chunk ?? info.window ?? past) + prefixTokens(ctx);
+  // The cache holds the last min(past, reach) positions, the reach being the furthest among the
+  // layers reading it (kv-cache-reach.ts); parallel streams put each stream's m learned prefix
+  // positions in front of it.
+  const cached = cachedPositions(cacheGroup(ctx, cachePath), past);
+  const L = cached + prefixTokens(ctx);
   const cacheKey = `kv_cache.${pathText(cachePath)}`; // a borrower reads its producer's cache
   const kPast = g.cache(`${cacheKey}.k`, [B, KV, hd, L]); // keys stored transposed for q·kᵀ
   const vPast = g.cache(`${cacheKey}.v`, [B, KV, L, hd]);
@@ -174,11 +183,13 @@ export function decodeAttention(ctx: EmitContext, node: LayerNode, steps: readon
   const kNew = perm(k, [0, 2, 3, 1]);
   const vNew = perm(v, [0, 2, 1, 3]);
   let sPast = withCache(qg, kPast, L, 'scores_past'); // [rows, KV, G, L]
-  // Cached position j holds position past − L + j: of an earlier chunk below L − past mod chunk.
-  const earlier = info.chunk !== undefined ? L - (past % info.chunk) : 0;
-  if (earlier > 0) {
-    const cached = g.op('Range', [g.ints([0], true), g.ints([L], true), g.ints([1], true)], undefined, { hint: 'cached' });
-    const blocked = g.op('Less', [cached, g.ints([earlier], true)], undefined, { hint: 'earlier_chunk' });
+  // Cached position j holds position past − cached + j: this layer sees the last visiblePast of
+  // them (its chunk's, its window's, or all) and the older ones are masked. (Parallel streams'
+  // prefixes, in front of the cache, come only on full attention that borrows nothing: never masked.)
+  const unseen = cached - visiblePast(info, past);
+  if (unseen > 0) {
+    const slots = g.op('Range', [g.ints([0], true), g.ints([L], true), g.ints([1], true)], undefined, { hint: 'cached' });
+    const blocked = g.op('Less', [slots, g.ints([unseen], true)], undefined, { hint: 'unseen' });
     sPast = g.op('Add', [sPast, g.op('Where', [blocked, g.float(g.dtype === 'fp16' ? -1e4 : -1e9), g.float(0)], undefined, { hint: 'mask' })]);
   }
   const sNew = g.op('MatMul', [qg, kNew], undefined, { hint: 'scores_new' }); // [B, KV, G, 1]

@@ -23,7 +23,7 @@ export interface EmitContext {
   /** Positions 0..S-1, int64 [S], made on first use. */
   positions?: string;
   /** K and V of every attention layer emitted so far, by path, for layers that borrow them. */
-  readonly kv: Map<string, { readonly k: string; readonly v: string; readonly kvHeads: number; readonly headDim: number; readonly window: number | undefined }>;
+  readonly kv: Map<string, { readonly k: string; readonly v: string; readonly kvHeads: number; readonly headDim: number }>;
   /** Set for a decode-step graph: one new token per sequence after `past` cached positions. */
   readonly decode?: { readonly batch: number; readonly past: number };
   /** Generated weights (hash, bank, dict, generated adapters): folded once ('materialised', default) or rebuilt every forward ('live'). */

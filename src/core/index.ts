@@ -27,6 +27,7 @@ export type {
 } from './analysis/report-types.js';
 export { parsePathText } from './analysis/weight-dtypes.js';
 export { expectedDistinct } from './analysis/routing.js';
+export { further, reachOf, type Reach } from './analysis/kv-reach.js';
 export { DEVICES, DEVICE_NAMES, findDevice, peakFlopsFor, type DeviceProfile, type PeakTable } from './analysis/devices.js';
 export { parseDeviceProfiles, type ParsedDevices } from './analysis/device-profiles.js';
 export { isDType, DTYPE_NAMES, DTYPE_BITS } from './analysis/dtypes.js';

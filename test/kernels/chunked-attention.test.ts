@@ -92,3 +92,82 @@ test('chunked attention decode step: a cache of min(past, chunk) positions, of w
   assert.equal(opCounts(fused).get('GroupQueryAttention'), undefined);
   assertClose(await runChecked(fused, { input_ids: idRows([[5], [40]]) }), await decode('Chunked', 7).out, 1e-5, 'fused graph');
 });
+
+// Chunked attention under `share kv` (Llama 4-style chunked layers whose K/V another layer
+// reads): every reader masks the producer's keys with its own chunk or window, and the producer
+// caches the furthest reach among itself and its readers (docs/language.md, "Sharing across
+// windows"), so the cache a decode step holds is still the engine's KV.
+const SHARED = `
+block Layer(chunk_size = none) {
+  attn_norm = RMSNorm(32)
+  attn      = Attention(32, 4, kv_heads: 2, head_dim: 8, chunk: chunk_size)
+  mlp_norm  = RMSNorm(32)
+  mlp       = GatedMLP(32, 48)
+}
+model SharedChunked {
+  embed   = Embedding(61, 32)
+  body    = Layer(chunk_size: 3) * 4
+  norm    = RMSNorm(32)
+  lm_head = Linear(32, 61)
+  share kv body: every(2)
+}
+variant SharedFull of SharedChunked { body = Layer * 4 }
+model ChunkedReadByFull {
+  chunks  = [3, none, 3, none]
+  embed   = Embedding(61, 32)
+  body    = [Layer(chunk_size: chunks[i]) for i in 4]
+  norm    = RMSNorm(32)
+  lm_head = Linear(32, 61)
+  share kv body: every(2)
+}
+variant FullReadByChunked of ChunkedReadByFull { chunks = [none, 3, none, 3] }
+`;
+
+const sharedDecode = (name: string, past: number, ops: 'standard' | 'fused' = 'standard') => {
+  const r = exportModel(SHARED, name, { ops, fill: byDistance, decode: { batch: 2, past }, analysis: { seq: past, batch: 2, dtype: 'fp32' } });
+  assert.equal(r.initializerElements, r.storedParams, `${name} at ${past}`);
+  assert.equal(r.kvCacheElements * 4n, r.report.kvCacheBytes, `${name} at ${past}: the engine's KV cache`);
+  return r;
+};
+
+test('chunked attention that borrows KV: prefill — the last chunk computes what the unchunked sharing model computes on it alone', async () => {
+  const prompt = [[5, 17, 29, 41, 53, 8, 20, 32]];
+  for (const ops of ['standard', 'fused'] as const) {
+    const run = async (name: string, rows: number[][]) => {
+      const r = exportModel(SHARED, name, { ops });
+      assert.equal(r.initializerElements, r.storedParams);
+      return runChecked(r, { input_ids: idRows(rows) });
+    };
+    assertClose(await run('SharedChunked', prompt), await run('SharedFull', [[20, 32]]), 1e-5, `${ops}: last chunk alone`);
+    assert.ok(maxRelDiff(await run('SharedChunked', prompt), await run('SharedFull', prompt)) > 1e-4, `${ops}: earlier chunks are masked for the readers too`);
+  }
+});
+
+test('chunked attention that borrows KV: decode — two producers cache min(past, chunk) positions, the readers read their chunk of them', async () => {
+  for (const past of [2, 5, 7, 8]) {
+    const chunked = sharedDecode('SharedChunked', past);
+    // 2 producers (instances 0 and 2) · K and V · kv_heads 2 · head_dim 8 · batch 2 · min(past, 3).
+    assert.equal(chunked.kvCacheElements, BigInt(2 * 2 * 2 * 8 * 2 * Math.min(past, 3)), `past ${past}`);
+    const full = sharedDecode('SharedFull', past % 3);
+    assert.equal(full.kvCacheElements, BigInt(2 * 2 * 2 * 8 * 2 * (past % 3)));
+    const ids = { input_ids: idRows([[5], [40]]) };
+    assertClose(await runChecked(chunked, ids), await runChecked(full, ids), 1e-5, `past ${past}: the unchunked sharing step over its chunk's ${past % 3} positions`);
+    // Fused ops run the chunked group on the standard ops: same graph, same answer.
+    const fused = sharedDecode('SharedChunked', past, 'fused');
+    assert.equal(opCounts(fused).get('GroupQueryAttention'), undefined);
+    assertClose(await runChecked(fused, ids), await runChecked(chunked, ids), 1e-5, `past ${past}: fused`);
+  }
+});
+
+test('a chunked producer read by a full-attention layer caches the whole context; each layer masks its own', async () => {
+  const past = 7;
+  for (const name of ['ChunkedReadByFull', 'FullReadByChunked']) {
+    const r = sharedDecode(name, past);
+    // 2 producers · 2 · 2 · 8 · batch 2 · past: the full reader (or producer) reaches every position.
+    assert.equal(r.kvCacheElements, BigInt(2 * 2 * 2 * 8 * 2 * past), name);
+    const std = await runChecked(r, { input_ids: idRows([[5], [40]]) });
+    const fused = sharedDecode(name, past, 'fused');
+    assert.equal(fused.kvCacheElements, r.kvCacheElements);
+    assertClose(await runChecked(fused, { input_ids: idRows([[5], [40]]) }), std, 1e-5, `${name}: fused`);
+  }
+});

@@ -25,7 +25,7 @@ export function reachOf(info: AttentionInfo): Reach {
 }
 
 /** Whether reach a covers strictly more keys than reach b at long enough contexts. */
-function further(a: Reach, b: Reach): boolean {
+export function further(a: Reach, b: Reach): boolean {
   if (a === undefined) return b !== undefined;
   return b !== undefined && a > b;
 }
