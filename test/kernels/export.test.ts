@@ -93,6 +93,40 @@ for (const name of ['TinyLlama', 'Cycle2', 'All', 'Sequence2', 'CycleRev2', 'Sha
   });
 }
 
+// Stacks inside the instances of a stack: the exporter's stores (the core's store resolver) and the
+// engine's count (the walk) follow one rule for which strategies an instance follows. Per Inner:
+// RMSNorm 32 + MLP(32, 64) 32·64 + 64 + 64·32 + 32 = 4,224; embedding and head 97·32 each.
+const NESTED = `model M {
+  d = 32
+  block Inner {
+    norm = RMSNorm(d)
+    mlp = MLP(d, 64)
+  }
+  block Outer { layers = Inner * 2 }
+  embed = Embedding(97, d)
+  body = Outer * 3
+  head = Linear(d, 97)
+}
+variant OneInstance of M { share body[1].layers: all }
+variant Every of M { share body.layers: all }
+variant Frozen of Every { freeze body[2] }
+variant Adapted of Every { adapt body[1].layers.mlp: lora(rank: 2) }
+`;
+
+test('nested stacks: a strategy through one instance, and instances a declaration isolates, export the stores the engine counts', async () => {
+  const inner = 32n + (32n * 64n + 64n + 64n * 32n + 32n);
+  const ends = 2n * 97n * 32n;
+  // LoRA rank 2 on MLP's up (32→64) and down (64→32): 2·(32 + 64) each, on body[1]'s two Inner instances.
+  const lora = 2n * 2n * (2n * (32n + 64n));
+  const expected: Record<string, bigint> = { M: 6n * inner + ends, OneInstance: 5n * inner + ends, Every: 3n * inner + ends, Frozen: 3n * inner + ends, Adapted: 3n * inner + ends + lora };
+  for (const [name, stored] of Object.entries(expected)) {
+    const r = exportModel(NESTED, name);
+    assert.equal(r.storedParams, stored, name);
+    assert.equal(r.initializerElements, stored, name);
+  }
+  await run(exportModel(NESTED, 'OneInstance'), 1, 4, 97);
+});
+
 test('an ALBERT-style encoder (post-norm, bidirectional, factorised embedding) shared across depth', async () => {
   for (const name of ['TinyAlbert', 'TinyAlbertShared']) {
     const r = exportModel(ENCODER, name);

@@ -5,8 +5,9 @@
 
 import type { ModelMember, ModuleNode, StackNode } from '../model/module-tree.js';
 import * as Q from '../numbers/rational.js';
-import type { HaltingUnit, Modifier, ResolvedSharing, StackStrategy } from '../sharing/declarations.js';
+import type { HaltingUnit, Modifier, ResolvedSharing, StackShare, StackStrategy } from '../sharing/declarations.js';
 import type { KvProducerMap, SlotMap as StackShareSlots } from '../sharing/slot-map.js';
+import { instancesNamedByStrategies, matchStep, shareCovers, strategiesAt } from '../sharing/store-resolver.js';
 import { cachedLayers, extendedCaches, withExtendedCaches, type CachedLayer } from './kv-reach.js';
 import { layerTotals } from './layer-totals.js';
 import type { NodeReport } from './report-types.js';
@@ -60,6 +61,8 @@ export class ModelWalker {
   private readonly baseFrozen: boolean;
   /** Every path prefix of a stack strategy's key: below other paths, results do not depend on the path. */
   private readonly strategyPrefixes = new Set<string>();
+  /** The instances strategies' own paths name, by stack key (`share body[2].layers`: 2 of `body`), each walked on its own. */
+  private readonly strategyInstances: ReadonlyMap<string, ReadonlySet<number>>;
   /** The synthetic modifier of each `tied` member name inside a block (per walker: memo keys use its id). */
   private readonly tieMains = new Map<string, Modifier>();
   /** Each instance node's cached self-attention layers by path (kv-reach.ts), per node id. */
@@ -83,6 +86,7 @@ export class ModelWalker {
     private readonly view?: DType,
   ) {
     this.baseFrozen = sharing.hasAdapters;
+    this.strategyInstances = instancesNamedByStrategies(sharing);
     for (const key of sharing.stacks.keys()) {
       for (let i = 1; i <= key.length; i++) if (i === key.length || key[i] === '.' || key[i] === '[') this.strategyPrefixes.add(key.slice(0, i));
     }
@@ -100,17 +104,22 @@ export class ModelWalker {
 
   walkMember(member: ModelMember): WalkResult {
     const pending = (this.modifiersByMember ??= modifiersByFirstName(this.sharing.modifiers)).get(member.name) ?? [];
-    return this.walk(member.node, member.name, member.name, pending, []);
+    return this.walk(member.node, member.name, member.name, member.name, pending, []);
   }
 
-  private walk(node: ModuleNode, key: string, name: string, pendingIn: readonly Pending[], activeIn: readonly Modifier[]): WalkResult {
+  /**
+   * `key` is the path with the indices of the instances walked on their own (`body[2].layers`),
+   * `nameKey` the same path without indices (`body.layers`): a stack's strategies are looked up
+   * by both (`strategiesAt`), as the store resolver looks them up for one instance.
+   */
+  private walk(node: ModuleNode, key: string, nameKey: string, name: string, pendingIn: readonly Pending[], activeIn: readonly Modifier[]): WalkResult {
     const active = [...activeIn];
     const pending: Pending[] = [];
     for (const p of pendingIn) (p.pos >= p.mod.pattern.length ? active.push(p.mod) : pending.push(p));
     // Subtrees that no pending declaration or stack strategy reaches do not depend on where
     // they sit: memoise them by structure alone, so a written-out 10,000-layer spec walks each
     // distinct block once.
-    const pathFree = pending.length === 0 && !this.strategyPrefixes.has(key);
+    const pathFree = pending.length === 0 && !this.strategyPrefixes.has(key) && !this.strategyPrefixes.has(nameKey);
     const activeKey = active.map((m) => m.id).join(',');
     const memoKey = pathFree ? `${node.id}|*|${activeKey}` : `${node.id}|${key}|${name}|${activeKey}|${pending.map((p) => `${p.mod.id}:${p.pos}`).join(',')}`;
     const hit = this.memo.get(memoKey);
@@ -135,13 +144,11 @@ export class ModelWalker {
         const parts: Totals[] = [];
         const children: NodeReport[] = [];
         for (const m of node.members) {
+          const step = { kind: 'name', name: m.name } as const;
           const childPending: Pending[] = [];
-          for (const p of pending) {
-            const step = p.mod.pattern[p.pos];
-            if (step?.kind === 'name' && step.name === m.name) childPending.push({ mod: p.mod, pos: p.pos + 1 });
-          }
+          for (const p of pending) if (matchStep(p.mod.pattern[p.pos], step) === 'advance') childPending.push({ mod: p.mod, pos: p.pos + 1 });
           const childActive = m.tiedTo ? [...active, this.tieMain(m.name)] : active;
-          const child = this.walk(m.node, `${key}.${m.name}`, m.name, childPending, childActive);
+          const child = this.walk(m.node, `${key}.${m.name}`, `${nameKey}.${m.name}`, m.name, childPending, childActive);
           parts.push(child.totals);
           children.push({ ...child.report, range: m.range });
         }
@@ -150,18 +157,19 @@ export class ModelWalker {
         break;
       }
       case 'stack':
-        result = this.walkStack(node, key, name, pending, active);
+        result = this.walkStack(node, key, nameKey, name, pending, active);
         break;
     }
     this.memo.set(memoKey, result);
     return result;
   }
 
-  private walkStack(node: StackNode, key: string, name: string, pending: readonly Pending[], active: readonly Modifier[]): WalkResult {
-    const strategies = this.sharing.stacks.get(key) ?? [];
-    // The declarations that reach every instance (a name step), and those naming one index, by
-    // index: each piece then takes its own in O(its own), so a stack with k isolated instances
-    // (a variant chain freezing body[0], body[1], …) costs O(k), not O(k²).
+  private walkStack(node: StackNode, key: string, nameKey: string, name: string, pending: readonly Pending[], active: readonly Modifier[]): WalkResult {
+    const strategies = strategiesAt(this.sharing, key, nameKey);
+    // The declarations that reach every instance (a name step: `matchStep` says `every` for any
+    // index), and those naming one index, by index: each piece then takes its own in O(its own),
+    // so a stack with k isolated instances (a variant chain freezing body[0], body[1], …) costs
+    // O(k), not O(k²).
     // Both keep the declarations' order (`order`: the position in `pending`), which later ones rely on.
     const forEvery: { order: number; p: Pending }[] = [];
     const byIndex = new Map<number, { order: number; p: Pending }[]>();
@@ -176,7 +184,9 @@ export class ModelWalker {
       }
     });
     const everyPending = forEvery.map((e) => e.p);
+    // Instances a declaration or a strategy's own path names are walked on their own.
     const isolated = new Set(byIndex.keys());
+    for (const i of this.strategyInstances.get(key) ?? []) isolated.add(i);
     // Each isolated instance is walked on its own: a variant chain freezing body[0], body[1], …
     // walks k instances in its k-th variant, Θ(N²) reports in all, so they spend from the budget.
     if (!this.spend(isolated.size * LIMITS.isolatedInstanceSteps)) throw new WalkBudgetSpent();
@@ -203,8 +213,8 @@ export class ModelWalker {
         const instPending: readonly Pending[] = own ? mergeByOrder(forEvery, own) : everyPending;
         const instKey = piece.isolated ? `${key}[${piece.start}]` : key;
         const instName = nodeLabel(piece.node);
-        const inst = this.walk(piece.node, instKey, instName, instPending, active);
-        pieceTotals = this.applyStrategies(node, piece, inst.totals, strategies, instKey, instName, instPending, active);
+        const inst = this.walk(piece.node, instKey, nameKey, instName, instPending, active);
+        pieceTotals = this.applyStrategies(node, piece, inst.totals, strategies, instKey, nameKey, instName, instPending, active);
         instReport = reportOf(instName, inst.report.kind, inst.report.type, count, 0, pieceTotals, piece.node.range, inst.report.children);
         if (uniform) pieceMemo.set(memoKey, { totals: pieceTotals, report: instReport });
         if (uniform) {
@@ -226,7 +236,7 @@ export class ModelWalker {
     const caches = this.reachOfSharedCaches(node, sumTotals(parts), strategies);
     // Recursion routers and halting units are the model's own weights, in the weights' class: no dtype view holds them.
     const routed = this.view === undefined ? addRouters(caches, strategies) : caches;
-    const totals = this.addPools(routed, node, key, pending, active, strategies);
+    const totals = this.addPools(routed, node, key, nameKey, pending, active, strategies);
     return { totals, report: reportOf(name, 'stack', `stack of ${node.length}`, node.length, 0, totals, node.range, children) };
   }
 
@@ -249,14 +259,14 @@ export class ModelWalker {
    * one copy's params, for the batch's distinct experts read per pool (model-metrics.ts). The
    * per-layer reads stay in `banks`; a pool adds the union across the layers that share it.
    */
-  private addPools(totals: Totals, stack: StackNode, key: string, pending: readonly Pending[], active: readonly Modifier[], strategies: readonly StackStrategy[]): Totals {
+  private addPools(totals: Totals, stack: StackNode, key: string, nameKey: string, pending: readonly Pending[], active: readonly Modifier[], strategies: readonly StackStrategy[]): Totals {
     const pools: PoolUse[] = [];
     for (const share of strategies) {
       if (share.kind !== 'share' || !share.pool) continue;
       const first = stack.runs[0];
       if (!first) continue;
       const instPending = pending.filter((p) => p.mod.pattern[p.pos]?.kind === 'name');
-      const layer = this.descend(first.node, key, nodeLabel(first.node), instPending, active, share.sub).totals;
+      const layer = this.descend(first.node, key, nameKey, nodeLabel(first.node), instPending, active, share.sub).totals;
       let paramsPerCopy = Q.ZERO;
       for (const bank of layer.banks.values()) paramsPerCopy = Q.add(paramsPerCopy, bank.paramsPerCopy);
       const { experts, topK, draws, load } = share.pool;
@@ -272,6 +282,7 @@ export class ModelWalker {
     inst: Totals,
     strategies: readonly StackStrategy[],
     instKey: string,
+    nameKey: string,
     instName: string,
     instPending: readonly Pending[],
     active: readonly Modifier[],
@@ -309,8 +320,8 @@ export class ModelWalker {
       const firsts = BigInt(share.slots.firstsIn(piece.start, piece.end));
       if (share.pool) {
         // An expert pool: only the routed bank's weights are one store per pool.
-        const layer = this.descend(piece.node, instKey, instName, instPending, active, share.sub);
-        const pooled = weightParams(layer.report, share.pool.weights);
+        const layer = this.descend(piece.node, instKey, nameKey, instName, instPending, active, share.sub);
+        const pooled = pooledParams(layer.report, share);
         stored += (firsts - BigInt(count)) * pooled.stored;
         trainable += (firsts - BigInt(count)) * pooled.trainable;
         // Its matrices are the routed part, in the experts' dtype: one store per pool too.
@@ -318,7 +329,7 @@ export class ModelWalker {
         addBankStores(layer.totals.banks, firsts - BigInt(count));
         continue;
       }
-      const sub = share.sub.length === 0 ? inst : this.descend(piece.node, instKey, instName, instPending, active, share.sub).totals;
+      const sub = share.sub.length === 0 ? inst : this.descend(piece.node, instKey, nameKey, instName, instPending, active, share.sub).totals;
       stored += (firsts - BigInt(count)) * (sub.stored - sub.perInstanceStored);
       routedStored += (firsts - BigInt(count)) * sub.routedStored;
       addBankStores(sub.banks, firsts - BigInt(count));
@@ -367,9 +378,10 @@ export class ModelWalker {
   }
 
   /** Walks down member names from an instance, with the same pending/active logic as `walk`. */
-  private descend(node: ModuleNode, key: string, name: string, pending: readonly Pending[], active: readonly Modifier[], path: readonly string[]): WalkResult {
+  private descend(node: ModuleNode, key: string, nameKey: string, name: string, pending: readonly Pending[], active: readonly Modifier[], path: readonly string[]): WalkResult {
     let cur = node;
     let curKey = key;
+    let curNameKey = nameKey;
     let curName = name;
     let curPending = [...pending];
     let curActive = [...active];
@@ -380,26 +392,25 @@ export class ModelWalker {
       const m = cur.members.find((x) => x.name === step);
       if (!m) break;
       const next: Pending[] = [];
-      for (const p of curPending) {
-        const s = p.mod.pattern[p.pos];
-        if (s?.kind === 'name' && s.name === step) next.push({ mod: p.mod, pos: p.pos + 1 });
-      }
+      const at = { kind: 'name', name: step } as const;
+      for (const p of curPending) if (matchStep(p.mod.pattern[p.pos], at) === 'advance') next.push({ mod: p.mod, pos: p.pos + 1 });
       curActive = m.tiedTo ? [...curActive, this.tieMain(m.name)] : curActive;
       curPending = next;
       cur = m.node;
       curKey = `${curKey}.${step}`;
+      curNameKey = `${curNameKey}.${step}`;
       curName = step;
     }
-    return this.walk(cur, curKey, curName, curPending, curActive);
+    return this.walk(cur, curKey, curNameKey, curName, curPending, curActive);
   }
 }
 
-/** Stored and trainable params of the named weights of a layer's report (one instance). */
-function weightParams(layer: NodeReport, names: readonly string[]): { stored: bigint; trainable: bigint } {
+/** Stored and trainable params of the weights of a layer's report (one instance) that an expert pool makes one store (`shareCovers`). */
+function pooledParams(layer: NodeReport, pool: StackShare): { stored: bigint; trainable: bigint } {
   let stored = 0n;
   let trainable = 0n;
   for (const w of layer.children) {
-    if (w.kind !== 'weight' || !names.includes(w.name)) continue;
+    if (w.kind !== 'weight' || !shareCovers(pool, w.name)) continue;
     stored += w.params.stored;
     trainable += w.params.trainable;
   }

@@ -78,7 +78,7 @@ export const routeScheme: SharingScheme = {
         ctx.sink.error('npas-route', `cannot infer the router width of '${r.key}'; give router_width`, range);
         return;
       }
-      model.addStrategy(r.key, { kind: 'route', capacities, routerWidth: width, range: s.range });
+      model.addStrategy(r, { kind: 'route', capacities, routerWidth: width, range: s.range });
     });
   },
 };
@@ -110,7 +110,7 @@ function resolveHalt(s: Statement, call: StatementCall, args: Map<string, Statem
       ctx.sink.error('npas-halt', `'${r.key}' is already routed; a stack takes one route statement`, range);
       return;
     }
-    model.addStrategy(r.key, { kind: 'route', capacities: reach, routerWidth: width, halting: haltingUnit(args, width, reach), range: s.range });
+    model.addStrategy(r, { kind: 'route', capacities: reach, routerWidth: width, halting: haltingUnit(args, width, reach), range: s.range });
     return undefined;
   });
 }

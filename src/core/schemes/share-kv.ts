@@ -88,7 +88,7 @@ export const shareKvScheme: SharingScheme = {
         ctx.sink.error('npas-share-overlap', `'${r.key}' already has a KV-sharing declaration`, range);
         return;
       }
-      model.addStrategy(r.key, { kind: 'kv', producers, ...(keepWeights ? { keepsWeights: true } : {}), range: s.range });
+      model.addStrategy(r, { kind: 'kv', producers, ...(keepWeights ? { keepsWeights: true } : {}), range: s.range });
       return undefined;
     });
   },

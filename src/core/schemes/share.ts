@@ -5,7 +5,7 @@
 
 import type { ModuleNode, StackNode } from '../model/module-tree.js';
 import type { Scope } from '../semantics/scope.js';
-import type { ExpertPool } from '../sharing/declarations.js';
+import type { ExpertPool, PatternStep } from '../sharing/declarations.js';
 import type { ResolvedPath } from '../sharing/resolve-path.js';
 import type { SchemeContext, SchemeMethod, SharingScheme } from '../sharing/scheme.js';
 import { eachTarget } from '../sharing/scheme.js';
@@ -81,7 +81,7 @@ export function resolveStackShare(s: Statement, scope: Scope, model: SchemeConte
       ctx.sink.error('npas-share-overlap', `'${r.key}' is already shared by another declaration`, range);
       return;
     }
-    model.addStrategy(target.key, { kind: 'share', slots, sub: target.sub, ...(pool ? { pool } : {}), range: s.range });
+    model.addStrategy(target, { kind: 'share', slots, sub: target.sub, ...(pool ? { pool } : {}), range: s.range });
     if (relax && checkAdapterTargets(relax, r, range, ctx, relaxTargets)) relaxing.push({ r, range });
     return undefined;
   });
@@ -94,17 +94,17 @@ export function resolveStackShare(s: Statement, scope: Scope, model: SchemeConte
 }
 
 /** The stack a share statement applies to, and the member path inside each instance. */
-function shareTarget(r: ResolvedPath, range: TextRange, model: SchemeContext): { stack: StackNode; key: string; sub: string[] } | undefined {
+function shareTarget(r: ResolvedPath, range: TextRange, model: SchemeContext): { stack: StackNode; key: string; pattern: readonly PatternStep[]; sub: string[] } | undefined {
   const { ctx } = model;
   if (r.node.kind === 'stack' && (!r.fanOut || r.fanOut.sub.length === 0 || r.key !== r.fanOut.key)) {
-    if (!r.fanOut || r.fanOut.stack !== r.node) return { stack: r.node, key: r.key, sub: [] };
+    if (!r.fanOut || r.fanOut.stack !== r.node) return { stack: r.node, key: r.key, pattern: r.pattern, sub: [] };
   }
   if (r.fanOut && r.weight === undefined) {
     if (r.fanOut.sub.some((p) => p.startsWith('['))) {
       ctx.sink.error('npas-share-target', 'a shared sub-path cannot index a nested stack', range);
       return undefined;
     }
-    return { stack: r.fanOut.stack, key: r.fanOut.key, sub: [...r.fanOut.sub] };
+    return { stack: r.fanOut.stack, key: r.fanOut.key, pattern: r.fanOut.stackPattern, sub: [...r.fanOut.sub] };
   }
   if (r.weight !== undefined) {
     ctx.sink.error('npas-share-target', 'share a module (a layer or block member), not a single weight', range);

@@ -188,6 +188,8 @@ export interface ResolvedSharing {
   readonly modifiers: readonly Modifier[];
   /** Stack strategies keyed by the canonical path of their stack (`body`, `encoder.layers`). */
   readonly stacks: ReadonlyMap<string, readonly StackStrategy[]>;
+  /** The path of each key of `stacks`, typed (`body[2].layers` names instance 2 of `body`). */
+  readonly stackPatterns: ReadonlyMap<string, readonly PatternStep[]>;
   readonly headShares: readonly HeadShare[];
   /** Whether the model has adapters, which freeze the base by default. */
   readonly hasAdapters: boolean;

@@ -9,7 +9,7 @@ import type { ModelMember } from '../model/module-tree.js';
 import type { EvalContext } from '../semantics/evaluator.js';
 import type { Scope } from '../semantics/scope.js';
 import type { Statement } from '../syntax/syntax-tree.js';
-import type { HeadShare, Modifier, ResolvedSharing, StackStrategy, TieSource } from './declarations.js';
+import type { HeadShare, Modifier, PatternStep, ResolvedSharing, StackStrategy, TieSource } from './declarations.js';
 import { resolvePath, type ResolvedPath } from './resolve-path.js';
 import { findScheme, type SchemeContext, type SharingScheme } from './scheme.js';
 
@@ -22,6 +22,7 @@ export interface ScopedStatement {
 export function resolveSharing(members: readonly ModelMember[], statements: readonly ScopedStatement[], ctx: EvalContext, schemes: readonly SharingScheme[]): ResolvedSharing {
   const modifiers: Modifier[] = [];
   const stacks = new Map<string, StackStrategy[]>();
+  const stackPatterns = new Map<string, readonly PatternStep[]>();
   const headShares: HeadShare[] = [];
   let nextId = 1;
   const model: SchemeContext = {
@@ -32,7 +33,10 @@ export function resolveSharing(members: readonly ModelMember[], statements: read
     schemeOf: (s) => findScheme(schemes, s.keyword, s.modifier?.text),
     addModifier: (m) => void modifiers.push({ ...m, id: nextId++ }),
     strategiesOf: (key) => stacks.get(key) ?? [],
-    addStrategy: (key, strategy) => void stacks.set(key, [...(stacks.get(key) ?? []), strategy]),
+    addStrategy: ({ key, pattern }, strategy) => {
+      stacks.set(key, [...(stacks.get(key) ?? []), strategy]);
+      stackPatterns.set(key, pattern);
+    },
     addHeadShare: (share) => void headShares.push(share),
     nextNumber: () => nextId,
   };
@@ -46,7 +50,7 @@ export function resolveSharing(members: readonly ModelMember[], statements: read
     else reportUnknownModifier(statement, schemes, ctx);
   }
   const hasAdapters = modifiers.some((m) => m.effect.kind === 'adapter' && !m.effect.relax);
-  return { modifiers, stacks, headShares, hasAdapters };
+  return { modifiers, stacks, stackPatterns, headShares, hasAdapters };
 }
 
 /** Top-level `name = Layer(…) tied PATH` bindings: the main weight is another module's store. */

@@ -11,7 +11,7 @@ import type { DiagnosticCode } from '../diagnostics/codes.js';
 import type { Expression, Statement, TextRange } from '../syntax/syntax-tree.js';
 import type { StatementKeywordKind } from '../syntax/token.js';
 import type { SchemeDrawing } from '../layout/scheme-drawing.js';
-import type { HeadShare, Modifier, StackStrategy } from './declarations.js';
+import type { HeadShare, Modifier, PatternStep, StackStrategy } from './declarations.js';
 import { resolvePath, type ResolvedPath } from './resolve-path.js';
 import { asStatementCall, readStatementArgs, type StatementArgSpec, type StatementArgValue, type StatementCall } from './statement-args.js';
 
@@ -37,6 +37,12 @@ export interface SchemeMethod {
 }
 
 /** The model being resolved, and where a scheme puts what it resolves. */
+/** The stack a strategy applies to: its canonical key and its path, typed. */
+export interface StackTarget {
+  readonly key: string;
+  readonly pattern: readonly PatternStep[];
+}
+
 export interface SchemeContext {
   readonly members: readonly ModelMember[];
   readonly ctx: EvalContext;
@@ -50,7 +56,8 @@ export interface SchemeContext {
   addModifier(modifier: Omit<Modifier, 'id'>): void;
   /** The strategies declared so far on the stack with this canonical key. */
   strategiesOf(stackKey: string): readonly StackStrategy[];
-  addStrategy(stackKey: string, strategy: StackStrategy): void;
+  /** A strategy on the stack at `stack` (its canonical key and typed path, as a `ResolvedPath` has them). */
+  addStrategy(stack: StackTarget, strategy: StackStrategy): void;
   addHeadShare(share: HeadShare): void;
   /** A fresh number, for default labels (`bank3`). */
   nextNumber(): number;

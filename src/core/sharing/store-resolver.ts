@@ -1,9 +1,13 @@
 // The one answer, per concrete layer instance, to "which store does this weight read?": a path of
 // member names and instance indices in, the store's key (equal keys ⇔ one stored tensor), the
 // modifiers on the weight (adapters, hashing, banks, dictionaries, ties, freeze/train), its KV
-// producer and its MoR route out — matched as the counting walk matches them (`walk.ts` answers
-// the same questions in closed form per run of instances). The exporter's initializers ask here;
-// so may anything that needs one instance's stores.
+// producer and its MoR route out. It also holds the rules those answers rest on, which the
+// counting walk (`analysis/walk.ts`) applies in closed form per run of instances: how a
+// declaration's path pattern meets an instance path (`matchStep`), which strategies a stack's
+// instance follows (`strategiesAt`), which instances a strategy's own path names
+// (`instancesNamedByStrategies`), and which weights a `share` covers (`shareCovers`). The
+// exporter's initializers, the walk, the dashboard's store links (`layout/structure.ts`), the
+// plans' shared stores and the allocator ask here: none keeps its own copy of these rules.
 
 import type { ModelMember, ModuleNode } from '../model/module-tree.js';
 import type { Modifier, PatternStep, ResolvedSharing, StackShare, StackStrategy } from './declarations.js';
@@ -23,6 +27,57 @@ export function pathText(steps: readonly PathStep[]): string {
   let s = '';
   for (const step of steps) s += step.kind === 'name' ? (s === '' ? step.name : `.${step.name}`) : `[${step.index}]`;
   return s;
+}
+
+/**
+ * The strategies the instances of a stack follow: those declared on its indexed key
+ * (`body[2].layers`, a path through one instance of `body`), else those of its name key
+ * (`body.layers`, every instance's). One rule for the walk and every per-instance question.
+ */
+export function strategiesAt(sharing: ResolvedSharing, indexedKey: string, nameKey: string): readonly StackStrategy[] {
+  return sharing.stacks.get(indexedKey) ?? sharing.stacks.get(nameKey) ?? [];
+}
+
+/**
+ * The instance indices that strategies' own paths name, by the key of the stack they index (as
+ * the walk keys it: `body` for `share body[2].layers: all`, `body[2].layers` for a path through
+ * `body[2].layers[1]`). The walk takes each such instance on its own, as it does an instance a
+ * declaration's path names, so its key reaches the strategies declared under it.
+ */
+export function instancesNamedByStrategies(sharing: ResolvedSharing): ReadonlyMap<string, ReadonlySet<number>> {
+  const out = new Map<string, Set<number>>();
+  for (const pattern of sharing.stackPatterns.values()) {
+    pattern.forEach((step, at) => {
+      if (step.kind !== 'index') return;
+      const stack = pathText(pattern.slice(0, at));
+      const named = out.get(stack);
+      if (named) named.add(step.index);
+      else out.set(stack, new Set([step.index]));
+    });
+  }
+  return out;
+}
+
+/**
+ * How a declaration's next pattern step (`want`; undefined once the pattern is matched) meets the
+ * next step of an instance path: `advance` (it matches: the pattern moves on), `every` (an
+ * instance index the pattern does not name: a name after a stack reaches every instance, so the
+ * pattern stays where it is), or `miss` (the declaration does not reach this path). A matched
+ * pattern reaches everything below it.
+ */
+export function matchStep(want: PatternStep | undefined, step: PathStep): 'advance' | 'every' | 'miss' {
+  if (want === undefined) return 'every';
+  if (step.kind === 'index') return want.kind === 'index' ? (want.index === step.index ? 'advance' : 'miss') : 'every';
+  return want.kind === 'name' && want.name === step.name ? 'advance' : 'miss';
+}
+
+/**
+ * Whether a `share` strategy makes `weight` one store across the instances it ties: every weight
+ * under its sub-path, except that an expert pool (`share experts`) covers only its bank's weights
+ * (never the layer's router, norms or shared experts; nor the layer as a whole, `weight` undefined).
+ */
+export function shareCovers(share: StackShare, weight: string | undefined): boolean {
+  return !share.pool || (weight !== undefined && share.pool.weights.includes(weight));
 }
 
 /**
@@ -48,10 +103,10 @@ export function storePath(model: StoreModel, steps: readonly PathStep[], weight?
     indexedKey += `[${step.index}]`;
     const rest: string[] = [];
     for (let j = i + 1; j < steps.length && steps[j]!.kind === 'name'; j++) rest.push((steps[j] as { name: string }).name);
-    const shares = (model.sharing.stacks.get(here) ?? model.sharing.stacks.get(stackKey) ?? []).filter((s): s is StackShare => s.kind === 'share');
+    const shares = strategiesAt(model.sharing, here, stackKey).filter((s): s is StackShare => s.kind === 'share');
     let best: StackShare | undefined;
     for (const s of shares) {
-      if (s.pool && (weight === undefined || !s.pool.weights.includes(weight))) continue;
+      if (!shareCovers(s, weight)) continue;
       if (s.sub.length <= rest.length && s.sub.every((n, k) => rest[k] === n) && (!best || s.sub.length > best.sub.length)) best = s;
     }
     out.push({ kind: 'index', index: best ? best.slots.slotOf(step.index) : step.index });
@@ -82,8 +137,7 @@ export function routeOf(model: StoreModel, steps: readonly PathStep[]): StackRou
       indexedKey = indexedKey === '' ? step.name : `${indexedKey}.${step.name}`;
     } else indexedKey += `[${step.index}]`;
   }
-  const strategies = model.sharing.stacks.get(indexedKey) ?? model.sharing.stacks.get(stackKey) ?? [];
-  return strategies.find((s): s is StackRoute => s.kind === 'route');
+  return strategiesAt(model.sharing, indexedKey, stackKey).find((s): s is StackRoute => s.kind === 'route');
 }
 
 /**
@@ -119,7 +173,7 @@ function* instanceSteps(model: StoreModel, steps: readonly PathStep[]): Generato
       indexedKey = indexedKey === '' ? step.name : `${indexedKey}.${step.name}`;
       continue;
     }
-    yield { at, index: step.index, strategies: model.sharing.stacks.get(indexedKey) ?? model.sharing.stacks.get(stackKey) ?? [] };
+    yield { at, index: step.index, strategies: strategiesAt(model.sharing, indexedKey, stackKey) };
     indexedKey += `[${step.index}]`;
   }
 }
@@ -151,28 +205,102 @@ export function adapterModifiersFor(model: StoreModel, steps: readonly PathStep[
 
 /**
  * Every modifier (adapters, hash, bank, dict, ties, freeze/train) whose path pattern reaches
- * weight `weight` of the layer at `steps`, matched as the engine's walk matches it.
+ * weight `weight` of the layer at `steps`: its pattern met step by step (`matchStep`, as the walk meets it).
  */
 export function modifiersFor(model: StoreModel, steps: readonly PathStep[], weight: string): Modifier[] {
   const out: Modifier[] = [];
+  const path: readonly PathStep[] = [...steps, { kind: 'name', name: weight }];
   for (const m of model.sharing.modifiers) {
     const p = m.pattern;
     let pos = 0;
-    let ok = true;
-    for (const step of steps) {
-      const want = p[pos];
-      if (pos >= p.length || !want) break;
-      if (step.kind === 'index') {
-        if (want.kind === 'index') {
-          if (want.index !== step.index) ok = false;
-          else pos++;
-        }
-      } else if (want.kind === 'name' && want.name === step.name) pos++;
-      else ok = false;
-      if (!ok) break;
+    let reaches = true;
+    for (const step of path) {
+      const met = matchStep(p[pos], step);
+      if (met === 'miss') reaches = false;
+      else if (met === 'advance') pos++;
+      if (!reaches || pos >= p.length) break;
     }
-    const rest = p.slice(pos);
-    if (ok && (rest.length === 0 || (rest.length === 1 && rest[0]!.kind === 'name' && rest[0]!.name === weight))) out.push(m);
+    if (reaches && pos >= p.length) out.push(m);
+  }
+  return out;
+}
+
+/** A `share` strategy that makes stores several instances of a stack read (`none` makes none). */
+export interface SharedStack {
+  /** The stack's canonical key (`body`, `enc.layers`) and its path, typed. */
+  readonly key: string;
+  readonly pattern: readonly PatternStep[];
+  /** The top-level member the stack lies in, and whether the stack is that member itself. */
+  readonly member: string;
+  readonly topLevel: boolean;
+  readonly share: StackShare;
+  /** The sub-path below each instance that is stored once per store (`attn.q`; empty: the whole instance). */
+  readonly sub: string;
+  /**
+   * Store `slot`'s id (`slot:body.attn:1`; an expert pool's `slot:body.moe.experts:0`, the routed
+   * experts alone): equal ids ⇔ one set of stored tensors. Instance i reads `storeId(share.slots.slotOf(i))`.
+   */
+  storeId(slot: number): string;
+}
+
+/**
+ * Every `share` strategy of a model that makes shared stores, in declaration order per stack:
+ * what the dashboard draws as store nodes and the plans hold once per store. A strategy on a
+ * top-level stack with as many stores as instances (`none`) shares nothing and is left out.
+ */
+export function sharedStacks(model: StoreModel): SharedStack[] {
+  const out: SharedStack[] = [];
+  for (const [key, strategies] of model.sharing.stacks) {
+    const pattern = model.sharing.stackPatterns.get(key);
+    const head = pattern?.[0];
+    if (!pattern || head?.kind !== 'name') continue;
+    const topLevel = pattern.length === 1;
+    const node = topLevel ? model.members.find((m) => m.name === head.name)?.node : undefined;
+    const length = node === undefined ? undefined : node.kind === 'stack' ? node.length : 1;
+    for (const share of strategies) {
+      if (share.kind !== 'share') continue;
+      if (length !== undefined && share.slots.slots >= length) continue; // `none`: every instance owns its store
+      const sub = share.sub.join('.');
+      const base = `${sub ? `${key}.${sub}` : key}${share.pool ? '.experts' : ''}`;
+      out.push({ key, pattern, member: head.name, topLevel, share, sub, storeId: (slot) => `slot:${base}:${slot}` });
+    }
+  }
+  return out;
+}
+
+/** The top-level member a stack strategy's stack lies in (`body` for `body[2].layers`), from its typed path. */
+export function stackOwner(sharing: ResolvedSharing, key: string): string | undefined {
+  const head = sharing.stackPatterns.get(key)?.[0];
+  return head?.kind === 'name' ? head.name : undefined;
+}
+
+/**
+ * For each top-level member a tie makes (part of) read another top-level member's store, that
+ * member: `x = Linear(…) tied y` and `tie x = y` (or `tie x.proj = y.proj`) make x read y's store;
+ * the last such tie wins. A member tied only to a path inside itself is left out.
+ */
+export function tiedOwners(model: StoreModel): ReadonlyMap<string, string> {
+  const owners = new Map<string, string>();
+  for (const m of model.sharing.modifiers) {
+    const e = m.effect;
+    const target = m.pattern[0];
+    if ((e.kind !== 'tie-main' && e.kind !== 'tie-all') || !e.source || target?.kind !== 'name') continue;
+    const source = e.source.pattern[0];
+    if (source?.kind === 'name' && source.name !== target.name) owners.set(target.name, source.name);
+  }
+  return owners;
+}
+
+/**
+ * The top-level members whose main weight reads another module's store (`x = Linear(…) tied y`,
+ * as resolved: a tie that failed to resolve ties nothing). Their main weight is not stored on its
+ * own. (A block member tied to a sibling is the block's structure: `BlockMember.tiedTo`.)
+ */
+export function tiedMainMembers(modifiers: readonly Modifier[]): ReadonlySet<string> {
+  const out = new Set<string>();
+  for (const m of modifiers) {
+    const head = m.pattern[0];
+    if (m.effect.kind === 'tie-main' && m.pattern.length === 1 && head?.kind === 'name') out.add(head.name);
   }
   return out;
 }

@@ -56,3 +56,55 @@ test('modifiers: the adapter reaches every instance’s MLP weights and nothing 
     assert.equal(adapters(at('body', i, 'attn'), 'q'), 0);
   }
 });
+
+// The walk counts in closed form what the resolver answers per instance; both read one rule for
+// which strategies an instance follows (`strategiesAt`: its indexed key, else its name key) and
+// which instances a path names. Two cases that once diverged: a strategy declared through one
+// instance (`share body[2].layers`) was not counted at all, and an instance a declaration
+// isolates (`freeze body[2]`, `adapt body[1]…`) lost the strategies of its name key.
+const NESTED = `model M {
+  d = 64
+  block Inner { ff = Linear(d, d) }
+  block Outer { layers = Inner * 4 }
+  body = Outer * 3
+}
+variant OneInstance of M { share body[2].layers: all }
+variant Every of M { share body.layers: all }
+variant Frozen of Every { freeze body[2] }
+variant Adapted of Every { adapt body[1].layers.ff: lora(rank: 2) }
+`;
+
+test('nested stacks: counts follow the per-instance stores — a strategy through one instance, and instances a declaration isolates', () => {
+  const c = compile(NESTED);
+  assert.deepEqual(c.diagnostics.filter((d) => d.severity === 'error'), []);
+  const ff = 64 * 64; // Linear(d, d) without bias: d·d weights per layer
+  const report = c.analysis({});
+  const stored = (name: string): bigint => report.models.find((m) => m.name === name)!.params.stored;
+  const trainable = (name: string): bigint => report.models.find((m) => m.name === name)!.params.trainable;
+  // M: 3 × 4 layers, each its own store.
+  assert.equal(stored('M'), BigInt(12 * ff));
+  // body[2]'s four layers read one store; the other eight keep theirs: 9 stores.
+  assert.equal(stored('OneInstance'), BigInt(9 * ff));
+  // Each outer instance's four layers read one store: 3 stores. Freezing body[2] stores nothing
+  // more; it freezes one of the three.
+  assert.equal(stored('Every'), BigInt(3 * ff));
+  assert.equal(stored('Frozen'), BigInt(3 * ff));
+  assert.equal(trainable('Frozen'), BigInt(2 * ff));
+  // LoRA rank 2 on a 64×64 weight: 2·(64 + 64) = 256 params, one adapter per layer instance of
+  // body[1] (4); adapters freeze the base, so only they train.
+  assert.equal(stored('Adapted'), BigInt(3 * ff + 4 * 256));
+  assert.equal(trainable('Adapted'), BigInt(4 * 256));
+
+  // The resolver's distinct store keys are the walk's stores.
+  for (const name of ['M', 'OneInstance', 'Every', 'Frozen', 'Adapted']) {
+    const m = c.model(name)!;
+    const keys = new Set<string>();
+    for (let i = 0; i < 3; i++) for (let k = 0; k < 4; k++) keys.add(storePath(m, [...at('body', i, 'layers'), { kind: 'index', index: k }, { kind: 'name', name: 'ff' }], 'weight'));
+    const ownStored = name === 'Adapted' ? stored(name) - BigInt(4 * 256) : stored(name);
+    assert.equal(BigInt(keys.size * ff), ownStored, name);
+  }
+  const one = c.model('OneInstance')!;
+  const key = (i: number, k: number): string => storePath(one, [...at('body', i, 'layers'), { kind: 'index', index: k }, { kind: 'name', name: 'ff' }], 'weight');
+  assert.deepEqual([0, 1, 2, 3].map((k) => key(2, k)), ['body[2].layers[0].ff', 'body[2].layers[0].ff', 'body[2].layers[0].ff', 'body[2].layers[0].ff']);
+  assert.deepEqual([0, 3].map((k) => key(1, k)), ['body[1].layers[0].ff', 'body[1].layers[3].ff']);
+});
