@@ -27,7 +27,7 @@ export const allocateScheme: SharingScheme = {
       ctx.sink.error('npas-allocate', `allocate plans the whole architecture and cannot be combined with '${conflict}' statements; allocate the model without them`, s.keywordRange);
       return;
     }
-    const banks = resolveAllocation(s, scope, model.members, 'this model', ctx);
+    const banks = resolveAllocation(s, scope, model.members, model.modifiers, 'this model', ctx);
     if (!banks) return;
     for (const bank of banks) {
       for (const pattern of bank.patterns) {

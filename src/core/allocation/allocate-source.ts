@@ -32,7 +32,7 @@ export function readArchitecture(source: string | Compilation, model: string): {
     return { ok: false, message: `${model} already declares sharing ('${conflict.statement.keyword}' at ${at.line}:${at.column}); allocate a model without share/tie/adapt/hash/bank/dict/route statements` };
   }
   if (target.statements.some((s) => s.statement.keyword === 'allocate')) return { ok: false, message: `${model} already has an allocation request; allocate its base model` };
-  const input = layerItems(model, target.members);
+  const input = layerItems(model, target.members, target.sharing.modifiers);
   return typeof input === 'string' ? { ok: false, message: input } : { ok: true, input };
 }
 

@@ -3,6 +3,7 @@
 // so the variant is analysed like any other sharing and reports exactly N stored parameters.
 
 import type { ModelMember } from '../model/module-tree.js';
+import type { Modifier } from '../sharing/declarations.js';
 import * as Q from '../numbers/rational.js';
 import { evaluate, type EvalContext } from '../semantics/evaluator.js';
 import type { Scope } from '../semantics/scope.js';
@@ -15,8 +16,12 @@ import { parseGrouping, parseMethod } from './request-spec.js';
 const LANGUAGE_GROUPINGS = 'auto | all | shape | role | depth(K) | cluster(K)';
 import type { AllocationRequest } from './types.js';
 
-/** The bank declarations of the plan, or undefined after reporting an `npas-allocate` error. */
-export function resolveAllocation(s: Statement, scope: Scope, members: readonly ModelMember[], model: string, ctx: EvalContext): BankDeclaration[] | undefined {
+/**
+ * The bank declarations of the plan, or undefined after reporting an `npas-allocate` error.
+ * `modifiers`: those resolved before the request (the model's `tied` bindings), which say which
+ * weights are not stored on their own.
+ */
+export function resolveAllocation(s: Statement, scope: Scope, members: readonly ModelMember[], modifiers: readonly Modifier[], model: string, ctx: EvalContext): BankDeclaration[] | undefined {
   let target: number | undefined;
   let groupsText = 'auto';
   let methodText = 'wavg';
@@ -57,7 +62,7 @@ export function resolveAllocation(s: Statement, scope: Scope, members: readonly 
     ctx.sink.error('npas-allocate', method, argRange(s, 'generate'));
     return undefined;
   }
-  const input = layerItems(model, members);
+  const input = layerItems(model, members, modifiers);
   if (typeof input === 'string') {
     ctx.sink.error('npas-allocate', input, s.range);
     return undefined;

@@ -1,11 +1,13 @@
 // Lists the weights the allocator generates: every matmul, convolution, embedding and position
 // table of every layer instance, in forward (depth) order, with its path. Norms, biases and
 // routers are counted as fixed stored params. A weight tied to another (`tied x`) is not
-// stored on its own, so it is neither generated nor counted.
+// stored on its own, so it is neither generated nor counted: which top-level members are tied is
+// the store resolver's answer (`tiedMainMembers`), the paths its `pathText`.
 
 import { mainWeight } from '../model/main-weight.js';
 import type { ModelMember, ModuleNode } from '../model/module-tree.js';
-import type { PatternStep } from '../sharing/declarations.js';
+import type { Modifier, PatternStep } from '../sharing/declarations.js';
+import { pathText, tiedMainMembers } from '../sharing/store-resolver.js';
 import { GENERATED_ROLES, type AllocationInput, type AllocationItem } from './types.js';
 
 /** Above this many generated weight instances the per-instance plan is refused (memory, output size). */
@@ -20,8 +22,9 @@ interface Relative {
   readonly copies: number;
 }
 
-/** Items and fixed params of a model's members, or a refusal message. */
-export function layerItems(model: string, members: readonly ModelMember[]): AllocationInput | string {
+/** Items and fixed params of a model's members under its resolved modifiers (its ties), or a refusal message. */
+export function layerItems(model: string, members: readonly ModelMember[], modifiers: readonly Modifier[]): AllocationInput | string {
+  const tied = tiedMainMembers(modifiers);
   const memo = new Map<string, { items: Relative[]; fixed: number }>();
   const items: AllocationItem[] = [];
   let fixed = 0;
@@ -41,7 +44,7 @@ export function layerItems(model: string, members: readonly ModelMember[]): Allo
         }
       }
     } else {
-      const rel = relativeItems(m.node, m.tiedTo !== undefined, memo);
+      const rel = relativeItems(m.node, tied.has(m.name), memo);
       fixed += rel.fixed;
       for (const r of rel.items) items.push(makeItem([head, ...r.steps], r, unit, -1, 0));
       unit++;
@@ -65,13 +68,6 @@ function makeItem(steps: readonly PatternStep[], r: Relative, unit: number, fanI
     fl = 0;
   }
   return { path, steps, fanPath: fi >= 0 ? fanPath : undefined, fanIndex: fi, fanLength: fl, role: r.role, weightRole: r.weightRole, shape: r.shape, numel: r.numel, copies: r.copies, unit };
-}
-
-/** `body[3].attn.q` from pattern steps. */
-export function pathText(steps: readonly PatternStep[]): string {
-  let out = '';
-  for (const s of steps) out += s.kind === 'index' ? `[${s.index}]` : out === '' ? s.name : `.${s.name}`;
-  return out;
 }
 
 /** The generated weights under a node, relative to it; memoised by structure and tie. */

@@ -4,7 +4,7 @@
 // instance of a top-level stack are written once without the index (`body.attn.q`).
 
 import type { PatternStep } from '../sharing/declarations.js';
-import { pathText } from './layer-items.js';
+import { pathText } from '../sharing/store-resolver.js';
 import type { AllocationPlan } from './types.js';
 
 export interface BankDeclaration {

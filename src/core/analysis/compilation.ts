@@ -341,7 +341,7 @@ export class Compilation {
     const budgets = measureBudget(m.budget, { params: m.tree.params, tasks: m.tasks, metricsAt: (o) => this.metricsAt(m, o) }, options, sink);
     if (m.plans.length > 0) {
       // A plan reads the model at its own sequence length and dtype (batch 1: plans scale by their micro-batch).
-      const stores = sharedStores(m.members, m.sharing, m.statements);
+      const stores = sharedStores(m);
       const modelAt = (seq: number, dtype: AnalysisOptions['dtype']) => pipelineModel(this.plainReport(m, { ...options, seq, batch: 1, dtype }), stores);
       for (const plan of m.plans) appendAll(budgets, measurePlan(plan, options, modelAt, sink));
     }

@@ -4,7 +4,8 @@
 
 import { compile, type Compilation, type CompiledModel } from '../analysis/compilation.js';
 import type { ModelMember, ModuleNode } from '../model/module-tree.js';
-import type { PatternStep } from '../sharing/declarations.js';
+import type { PatternStep, StackStrategy } from '../sharing/declarations.js';
+import { sharedStacks, stackOwner, type SharedStack } from '../sharing/store-resolver.js';
 import { SHARING_SCHEMES } from '../schemes/registry.js';
 import * as Q from '../numbers/rational.js';
 import { groupDigits } from '../text/number-format.js';
@@ -65,31 +66,36 @@ function describe(m: CompiledModel, text: string): StructureData {
   };
   const slice = (r: { start: number; end: number }): string => text.slice(r.start, r.end).replace(/\s+/g, ' ').trim();
 
-  // Stack strategies, in member order, then by key.
-  const keys = [...sharing.stacks.keys()].sort((a, b) => memberOrder(a, members) - memberOrder(b, members) || (a < b ? -1 : a > b ? 1 : 0));
+  // Stack strategies, in member order, then by key. The stores `share` makes, and which store
+  // each instance reads, are the store resolver's (sharedStacks), as the exporter's and the plans' are.
+  const sharedBy = new Map<StackStrategy, SharedStack>();
+  for (const shared of sharedStacks(m)) sharedBy.set(shared.share, shared);
+  const ownerOf = (key: string): string => stackOwner(sharing, key) ?? key;
+  const keys = [...sharing.stacks.keys()].sort((a, b) => memberOrder(ownerOf(a), members) - memberOrder(ownerOf(b), members) || (a < b ? -1 : a > b ? 1 : 0));
   for (const key of keys) {
     const strategies = sharing.stacks.get(key) ?? [];
     const top = byName.get(key);
-    const owner = top?.name ?? headName(key);
+    const owner = ownerOf(key);
     const length = top?.length ?? 0;
     const perInstance = top !== undefined && length <= STRUCTURE_INSTANCE_LIMIT;
     if (top && !perInstance) truncated = true;
     for (const s of strategies) {
       if (s.kind === 'share') {
-        if (top && s.slots.slots >= length) continue; // `none`: every instance owns its store
-        const sub = s.sub.join('.');
-        // An expert pool (`share experts`) is a store of the routed experts alone: each reader
-        // keeps its own router, so the store says which part it holds.
-        const base = `${sub ? `${key}.${sub}` : key}${s.pool ? '.experts' : ''}`;
+        const shared = sharedBy.get(s);
+        if (!shared) continue; // `none`: every instance owns its store
+        const { sub, storeId } = shared;
         const shown = perInstance ? s.slots.slots : Math.min(s.slots.slots, 64);
         for (let k = 0; k < shown; k++) {
-          const label = s.pool ? `${base} pool #${k}: ${groupDigits(s.pool.experts)} experts, routers per layer` : `${base} #${k}`;
-          addStore({ id: `slot:${base}:${k}`, kind: 'slot', label, declaration: slice(s.range), range: s.range });
+          // An expert pool (`share experts`) is a store of the routed experts alone: each reader
+          // keeps its own router, so the store says which part it holds.
+          const base = sub ? `${key}.${sub}` : key;
+          const label = s.pool ? `${base}.experts pool #${k}: ${groupDigits(s.pool.experts)} experts, routers per layer` : `${base} #${k}`;
+          addStore({ id: storeId(k), kind: 'slot', label, declaration: slice(s.range), range: s.range });
         }
         if (perInstance) {
-          for (let i = 0; i < length; i++) pushRead({ store: `slot:${base}:${s.slots.slotOf(i)}`, member: owner, index: i, sub });
+          for (let i = 0; i < length; i++) pushRead({ store: storeId(s.slots.slotOf(i)), member: owner, index: i, sub });
         } else {
-          for (let k = 0; k < shown; k++) pushRead({ store: `slot:${base}:${k}`, member: owner, index: null, sub });
+          for (let k = 0; k < shown; k++) pushRead({ store: storeId(k), member: owner, index: null, sub });
         }
       } else if (s.kind === 'kv') {
         if (!perInstance) continue;
@@ -147,16 +153,9 @@ function describe(m: CompiledModel, text: string): StructureData {
   return { members, classes, stores, reads: reads.filter(described), kv: kv.filter(described), notes: notes.filter(described), truncated };
 }
 
-function memberOrder(key: string, members: readonly MemberData[]): number {
-  const i = members.findIndex((m) => m.name === headName(key));
+function memberOrder(member: string, members: readonly MemberData[]): number {
+  const i = members.findIndex((m) => m.name === member);
   return i < 0 ? members.length : i;
-}
-
-/** The member a stack strategy's canonical key starts with (`body` of `body[2].layers`). */
-function headName(key: string): string {
-  let end = 0;
-  while (end < key.length && key[end] !== '.' && key[end] !== '[') end++;
-  return key.slice(0, end);
 }
 
 function readerOf(pattern: readonly PatternStep[]): Reader | undefined {

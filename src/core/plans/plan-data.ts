@@ -13,7 +13,7 @@ import { sharedStores } from './shared-stores.js';
 
 export function planData(compilation: Compilation, model: CompiledModel, options: AnalysisOptions): PlanData[] {
   if (model.plans.length === 0) return [];
-  const stores = sharedStores(model.members, model.sharing, model.statements);
+  const stores = sharedStores(model);
   return model.plans.map((prepared) => {
     const range = { start: prepared.declaration.target.range.start, end: prepared.declaration.target.range.end };
     const outcome = planOutcome(prepared, options, (seq, dtype) => {

@@ -34,5 +34,5 @@ export function planSource(source: string | Compilation, name: string | undefine
     const reads = at.latency.decode.bytes - at.kvCacheBytes - at.recurrentStateBytes;
     return reads > 0n ? reads : 0n;
   };
-  return { ok: true, report, model: pipelineModel(report, sharedStores(compiled.members, compiled.sharing, compiled.statements)), kvAt, decodeReadsAt };
+  return { ok: true, report, model: pipelineModel(report, sharedStores(compiled)), kvAt, decodeReadsAt };
 }
