@@ -60,6 +60,31 @@ test('Gemma-2-2B: 2,614,341,888 (four RMSNorms per layer, tied head)', () => {
   assert.equal(only(c).stored, derived);
 });
 
+test('KV at 8Ki from imported configs: Gemma-2-2B sliding/full (13 layers capped at the window) and DeepSeek-V3 MLA (one latent and rope key per layer)', () => {
+  const seq = 8192n;
+  const at8Ki = (c: Config) => {
+    const result = importHfConfig(JSON.stringify(c));
+    if (!result.ok) assert.fail(result.message);
+    return analyze(result.spec, { seq: Number(seq), batch: 1, dtype: 'bf16' }).models[0]!;
+  };
+  // Gemma2DecoderLayer: layer i slides unless (i + 1) % 2 == 0; a sliding layer keeps at most
+  // sliding_window positions, a global one the whole context. K and V of kv_heads · head_dim, bf16.
+  const g = config('gemma-2-2b.json');
+  const layers = Number(n(g, 'num_hidden_layers'));
+  const sliding = BigInt(Array.from({ length: layers }, (_, i) => (i + 1) % 2 !== 0).filter(Boolean).length);
+  const window = n(g, 'sliding_window');
+  const perPosition = 2n * n(g, 'num_key_value_heads') * n(g, 'head_dim') * 2n;
+  const gemma = (sliding * (window < seq ? window : seq) + (BigInt(layers) - sliding) * seq) * perPosition;
+  assert.equal(gemma, 13n * 4096n * 4096n + 13n * 8192n * 4096n); // 654,311,424 B
+  assert.equal(at8Ki(g).kvCacheBytes, gemma);
+  // DeepSeek-V3's MLA caches the compressed latent (kv_lora_rank) and the shared rope key
+  // (qk_rope_head_dim) per position and layer, whatever the 128 heads.
+  const v3 = config('deepseek-v3.json');
+  const mla = n(v3, 'num_hidden_layers') * seq * (n(v3, 'kv_lora_rank') + n(v3, 'qk_rope_head_dim')) * 2n;
+  assert.equal(mla, 61n * 8192n * 576n * 2n); // 575,668,224 B
+  assert.equal(at8Ki(v3).kvCacheBytes, mla);
+});
+
 test('Gemma-3-1B: 999,885,952 (per-head q/k norms of head_dim)', () => {
   const c = config('gemma-3-1b-pt.json');
   const d = n(c, 'hidden_size');
@@ -301,7 +326,8 @@ test('Llama-4-Scout (language model): 107,769,861,120 stored, 17.2B active; chun
   const layers = n(t, 'num_hidden_layers');
   const stored = outside + layers * (fixed + experts * expert);
   const active = outside + layers * (fixed + n(t, 'num_experts_per_tok') * expert);
-  assert.equal(active, 17_172_894_720n); // "17B active parameters"; the 109B total includes the vision encoder
+  assert.equal(stored, 107_769_861_120n); // the language model; the 109B total includes the vision encoder
+  assert.equal(active, 17_172_894_720n); // "17B active parameters"
   const result = importHfConfig(JSON.stringify(c));
   if (!result.ok) assert.fail(result.message);
   assert.ok(result.warnings.some((w) => w.startsWith('vision_config is not modelled')));

@@ -214,7 +214,7 @@ test('family-specific lines of every fixture', () => {
     ],
     'jamba-v0-1.json': [
       'mixer = if attn then Attention(d, heads, kv_heads: kv_heads) else Mamba(d, state: state, dt_rank: dt_rank, inner_norms: true)',
-      'ffn = if moe then MoE(d, ff, experts, top_k) else GatedMLP(d, ff)',
+      'ffn = if moe then MoE(d, ff, experts, top_k, normalize: false) else GatedMLP(d, ff)',
       'body = [Layer(attn: i % attn_every == attn_at, moe: i % moe_every == moe_at) for i in layers]',
     ],
     'gpt-oss-20b.json': ['window = 128', 'attn = Attention(d, heads, kv_heads: kv_heads, head_dim: head_dim, bias: true, sinks: true, window: attn_window, rope: true, rope_theta: rope_theta)', 'moe = MoE(d, ff, experts, top_k, act: quick_gelu, glu_limit: 7, bias: true, router_bias: true)'],
@@ -222,7 +222,7 @@ test('family-specific lines of every fixture', () => {
     'granite-3-0-2b-base.json': ['mlp = GatedMLP(d, ff)', 'lm_head = Linear(d, vocab) tied embed'],
     'olmo-1b-hf.json': ['attn_norm = LayerNorm(d, affine: false)', 'norm = LayerNorm(d, affine: false)', 'lm_head = Linear(d, vocab) tied embed'],
     'olmo-2-1124-7b.json': ['attn = Attention(d, heads, qk_norm: rms, qk_norm_width: full, rope: true, rope_theta: rope_theta)', 'attn_post_norm = RMSNorm(d)', 'mlp_post_norm = RMSNorm(d)'],
-    'olmoe-1b-7b-0924.json': ['attn = Attention(d, heads, qk_norm: rms, qk_norm_width: full, rope: true)', 'moe = MoE(d, ff, experts, top_k)'],
+    'olmoe-1b-7b-0924.json': ['attn = Attention(d, heads, qk_norm: rms, qk_norm_width: full, rope: true)', 'moe = MoE(d, ff, experts, top_k, normalize: false)'],
     'phi-3-mini-4k-instruct.json': ['window = 2047', 'attn = Attention(d, heads, window: window, rope: true)', 'mlp = GatedMLP(d, ff)', 'lm_head = Linear(d, vocab)'],
     'qwen3-30b-a3b.json': ['expert_ff = 768', 'attn = Attention(d, heads, kv_heads: kv_heads, head_dim: head_dim, qk_norm: rms, rope: true, rope_theta: rope_theta)', 'moe = MoE(d, expert_ff, experts, top_k)'],
     'qwen3-8b.json': ['attn = Attention(d, heads, kv_heads: kv_heads, head_dim: head_dim, qk_norm: rms, rope: true, rope_theta: rope_theta)', 'mlp = GatedMLP(d, ff)'],
@@ -440,4 +440,21 @@ test("DeepSeek routers: V3's sigmoid, correction bias, groups and scale; V2's gr
   refused({ ...v3, n_group: 256, topk_group: 256 }, 'n_group', /two best experts, and n_group \(256\) leaves 1 per group/);
   refused({ ...lite, topk_method: 'group_limited_greedy', n_group: null }, 'n_group', /needs n_group and topk_group/);
   refused({ ...lite, scoring_func: 'sigmoid' }, 'scoring_func', /softmax/);
+});
+
+test('norm_topk_prob: Qwen3-MoE, OLMoE and Qwen3-Next renormalise the chosen probabilities only when it is true (their class defaults false, false, true); Mixtral always does', () => {
+  const line = (spec: string) => codeLines(spec).find((l) => /^(moe|ffn) = /.test(l)) ?? '';
+  const qwen = fixtureConfig('qwen3-30b-a3b.json');
+  assert.equal(line(specOf(qwen)), 'moe = MoE(d, expert_ff, experts, top_k)');
+  assert.equal(line(specOf({ ...qwen, norm_topk_prob: false })), 'moe = MoE(d, expert_ff, experts, top_k, normalize: false)');
+  const { norm_topk_prob: _q, ...qwenBare } = qwen;
+  assert.match(line(specOf(qwenBare)), /normalize: false/);
+  const olmoe = fixtureConfig('olmoe-1b-7b-0924.json');
+  assert.equal(line(specOf({ ...olmoe, norm_topk_prob: true })), 'moe = MoE(d, ff, experts, top_k)');
+  const next = fixtureConfig('qwen3-next-80b-a3b-instruct.json');
+  assert.match(specOf({ ...next, norm_topk_prob: false }), /shared_expert_gate: true, normalize: false\)/);
+  const { norm_topk_prob: _n, ...nextBare } = next;
+  assert.doesNotMatch(specOf(nextBare), /normalize/);
+  // MixtralSparseMoeBlock always divides by the sum: the key changes nothing there.
+  assert.doesNotMatch(specOf({ ...fixtureConfig('mixtral-8x7b-v0-1.json'), norm_topk_prob: false }), /normalize/);
 });

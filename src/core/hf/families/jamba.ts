@@ -67,7 +67,8 @@ function buildJamba(cfg: ConfigReader, head: HeadKind): FamilyModel {
     binding('norm', call('RMSNorm', ['d']), 'input_layernorm'),
     binding('mixer', `if attn then ${attentionCall(shape)} else ${mamba}`),
     binding('ff_norm', call('RMSNorm', ['d']), 'pre_ff_layernorm'),
-    binding('ffn', `if moe then ${call('MoE', ['d', 'ff', 'experts', 'top_k'], { act: actArg })} else ${call('GatedMLP', ['d', 'ff'], { act: actArg })}`),
+    // JambaSparseMoeBlock weights the chosen experts by their softmax probabilities, never renormalised.
+    binding('ffn', `if moe then ${call('MoE', ['d', 'ff', 'experts', 'top_k'], { act: actArg, normalize: false })} else ${call('GatedMLP', ['d', 'ff'], { act: actArg })}`),
   ];
   const modules: Binding[] = [
     binding('embed', call('Embedding', ['vocab', 'd'])),

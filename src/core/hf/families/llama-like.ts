@@ -41,6 +41,12 @@ export interface ExpertTraits {
   readonly act?: string;
   /** A clamp on the experts' gate and up projections read from this key, with its class default (GPT-OSS's swiglu_limit, 7.0). */
   readonly gluLimit?: { readonly key: string; readonly value: number };
+  /**
+   * The class's norm_topk_prob default, for a class whose chosen softmax probabilities are
+   * divided by their sum only when norm_topk_prob is true (Qwen3-MoE, OLMoE: false). Absent:
+   * the class always divides them (Mixtral, GraniteMoE, GPT-OSS: a softmax over the top-k logits).
+   */
+  readonly normTopKDefault?: boolean;
 }
 
 export interface LlamaLikeTraits {
@@ -316,6 +322,7 @@ function buildLlamaLike(cfg: ConfigReader, t: LlamaLikeTraits, head: HeadKind): 
         glu_limit: e.gluLimit === undefined ? undefined : formatLimit(cfg.positiveNumber(e.gluLimit.key, e.gluLimit.value)),
         bias: e.biases === true ? true : undefined,
         router_bias: e.biases === true ? true : undefined,
+        normalize: e.normTopKDefault === undefined || cfg.bool('norm_topk_prob', e.normTopKDefault) ? undefined : false,
       }),
     );
   }

@@ -47,5 +47,5 @@ export const OLMOE: Family = llamaLike({
   layers: 16,
   heads: 16,
   qkNorm: 'full',
-  experts: { countKey: 'num_experts', count: 64, topK: 8 },
+  experts: { countKey: 'num_experts', count: 64, topK: 8, normTopKDefault: false },
 });

@@ -104,7 +104,9 @@ function buildQwen3Next(cfg: ConfigReader, head: HeadKind): FamilyModel {
       binding('experts', experts, 'num_experts'),
       binding('top_k', topK, 'num_experts_per_tok: experts routed per token'),
     );
-    moe = call('MoE', ['d', 'expert_ff', 'experts', 'top_k'], { shared: 1, shared_hidden: 'shared_ff', shared_expert_gate: true, act: actArg });
+    // Qwen3NextSparseMoeBlock divides the chosen probabilities by their sum only with norm_topk_prob (class default true).
+    const normalize = cfg.bool('norm_topk_prob', true);
+    moe = call('MoE', ['d', 'expert_ff', 'experts', 'top_k'], { shared: 1, shared_hidden: 'shared_ff', shared_expert_gate: true, act: actArg, normalize: normalize ? undefined : false });
   }
   if (moeExpr === 'routed[i]') constants.push(binding('routed', `[${routedFlags.map((r) => (r ? 'true' : 'false')).join(', ')}]`, 'per layer: MoE (true) or dense MLP (false)'));
 

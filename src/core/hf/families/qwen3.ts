@@ -38,5 +38,5 @@ export const QWEN3_MOE: Family = llamaLike({
   ff: 6144,
   layers: 24,
   kvHeads: 4,
-  experts: { countKey: 'num_experts', count: 128, topK: 8, ffKey: 'moe_intermediate_size', ffDefault: 768, sparseLayers: true },
+  experts: { countKey: 'num_experts', count: 128, topK: 8, ffKey: 'moe_intermediate_size', ffDefault: 768, sparseLayers: true, normTopKDefault: false },
 });
