@@ -125,9 +125,9 @@ export function factorizedWeight(ctx: EmitContext, where: string, w: WeightSpec,
  * - TT / MPO: x reshaped to its modes n₁…n_d and contracted with one core at a time in the sweep
  *   the engine counts (`chainOrder`), each core one MatMul of exactly the MACs it states.
  */
-export function factorChain(ctx: EmitContext, where: string, w: WeightSpec, key: string, f: FactorizeStatement, x: string): string {
+export function factorChain(ctx: EmitContext, where: string, w: WeightSpec, key: string, f: FactorizeStatement, x: string, bank?: string): string {
   const g = ctx.g;
-  const { shape, layout, factor } = factorsOf(ctx, where, w, key, f, undefined);
+  const { shape, layout, factor } = factorsOf(ctx, where, w, key, f, bank);
   if (shape.kernel.length > 0 || layout.chainMacsPerToken === undefined) throw new ExportError(`${where}: a convolution kernel's factors are not applied per token`);
   const { dOut, dIn } = shape;
   if (f.method.kind === 'fedpara') {

@@ -9,7 +9,7 @@ import { ExportError, modifiersFor, pathText, type LayerNode, type LoadedModel, 
 import type { StoredWeight } from '../graph-builder.js';
 import type { EmitContext } from '../layers/context.js';
 import { dictionaryWeight } from './dictionary.js';
-import { factorChain, factorizedWeight } from './factorized.js';
+import { factorChain, factorizedWeight, type FactorizeStatement } from './factorized.js';
 import { hashedWeight } from './hash.js';
 import { cached, remember } from './state.js';
 import { templateWeight } from './template-bank.js';
@@ -62,12 +62,12 @@ export function generatedCopy(ctx: EmitContext, steps: readonly PathStep[], w: W
 }
 
 /**
- * y = x·Wᵀ [T, d_out] applied through the factors when a `factorize` generates `w` (read through
- * store `key` by the layer `node` at `steps`) and the engine counts that execution
- * (`targetExecution`: a matrix its layer applies as it is, whose factor chain is the cheaper);
- * undefined otherwise — W is then read as a tensor (materialised by its generator, if any).
+ * The `factorize` statement that generates `w` (of the layer `node` at `steps`) when the engine
+ * counts its factors applied (`targetExecution`: a matrix its layer applies as it is, whose factor
+ * chain is the cheaper); undefined otherwise — W is then read as a tensor (materialised by its
+ * generator, if any).
  */
-export function factorChainFor(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], w: WeightSpec, key: string, x: string): string | undefined {
+export function countedFactorChain(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], w: WeightSpec): FactorizeStatement | undefined {
   const m = generatorOf(ctx, steps, w, undefined);
   if (m?.effect.kind !== 'factorize') return undefined;
   const e = m.effect;
@@ -75,8 +75,17 @@ export function factorChainFor(ctx: EmitContext, node: LayerNode, steps: readonl
   const result = shape ? factorLayout(e.method, shape.dOut, shape.dIn, shape.kernel) : undefined;
   if (!shape || !result?.ok) return undefined; // factorizedWeight reports it when W is read
   const target = { kernel: shape.kernel, generatesOwn: node.cost.generationMacsPerStep !== undefined, dOut: shape.dOut, dIn: shape.dIn };
-  if (targetExecution(target, result.layout) !== 'factors') return undefined;
-  return factorChain(ctx, `${pathText(steps)}.${w.name}`, w, key, { method: e.method, label: e.label }, x);
+  return targetExecution(target, result.layout) === 'factors' ? { method: e.method, label: e.label } : undefined;
+}
+
+/**
+ * y = x·Wᵀ [T, d_out] through the factors of `w` read through store `key` when the engine counts
+ * that execution (countedFactorChain), else undefined. `bank`: the expert bank's store key when
+ * `key` is one copy of it (copyKey), as for generatedCopy.
+ */
+export function factorChainFor(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], w: WeightSpec, key: string, x: string, bank?: string): string | undefined {
+  const f = countedFactorChain(ctx, node, steps, w);
+  return f ? factorChain(ctx, `${pathText(steps)}.${w.name}`, w, key, f, x, bank) : undefined;
 }
 
 /** The one generator modifier of `w`, undefined when none; combinations the exporter cannot build are refused by name. */

@@ -2,7 +2,7 @@
 // fused ops the routed experts are one com.microsoft MoE node where it is exact (moe-fused.ts).
 
 import { ExportError, adapterModifiersFor, pathText, storePath, type LayerNode, type PathStep } from '../engine-bridge.js';
-import { copyKey, generatedCopy } from '../generated/resolve.js';
+import { copyKey, countedFactorChain, factorChainFor, generatedCopy } from '../generated/resolve.js';
 import { activation } from './activation.js';
 import { boolArg, numberArg, scaleOf, textArg, weightNamed, type EmitContext } from './context.js';
 import { fusedMoe, fusedMoeCovers } from './moe-fused.js';
@@ -21,12 +21,15 @@ export function expert(ctx: EmitContext, node: LayerNode, steps: readonly PathSt
     const w = weightNamed(node, `${prefix}_${part}`)!;
     const { scale, offset } = scaleOf(w);
     const bank = `${storePath(ctx.model, steps, w.name)}.${w.name}`;
-    // A hashed, banked or dictionary expert is generated per copy (its store key names the copy).
-    const stored = generatedCopy(ctx, steps, w, bank, index) ?? g.weight(copyKey(bank, index), w.shape, scale, offset);
     if (adapterModifiersFor(ctx.model, steps, w.name).length > 0) throw new ExportError(`${pathText(steps)}.${w.name}: adapters on MoE experts are not supported by the ONNX exporter`);
-    const inputs = [input, stored.name];
     const b = weightNamed(node, `${prefix}_${part}_bias`);
-    if (b) inputs.push(g.weight(copyKey(`${storePath(ctx.model, steps, b.name)}.${b.name}`, index), b.shape, 0.02).name);
+    const bias = b ? g.weight(copyKey(`${storePath(ctx.model, steps, b.name)}.${b.name}`, index), b.shape, 0.02).name : undefined;
+    // A factorised copy whose factors the engine counts applied runs through them (W never formed).
+    const chained = factorChainFor(ctx, node, steps, w, copyKey(bank, index), input, bank);
+    if (chained) return bias ? g.op('Add', [chained, bias], undefined, { hint: `${prefix}${index}_${part}` }) : chained;
+    // A hashed, banked, dictionary or factorised expert is generated per copy (its store key names the copy).
+    const stored = generatedCopy(ctx, steps, w, bank, index) ?? g.weight(copyKey(bank, index), w.shape, scale, offset);
+    const inputs = [input, stored.name, ...(bias ? [bias] : [])];
     return g.op('Gemm', inputs, { transB: { kind: 'int', value: 1 } }, { hint: `${prefix}${index}_${part}` });
   };
   const hidden = gated ? gatedProduct(ctx, node, proj('gate', x), proj('up', x), act) : activation(ctx, proj('up', x), act);
@@ -95,7 +98,9 @@ function routedExperts(ctx: EmitContext, node: LayerNode, steps: readonly PathSt
   const g = ctx.g;
   // Fused ops: the routed bank is one com.microsoft MoE node where that op computes exactly this
   // layer (moe-fused.ts); elsewhere (gelu, gated non-SiLU experts, standard ops) the dispatch below.
-  const fused = ctx.ops === 'fused' && fusedMoeCovers(node) === undefined;
+  // Experts whose factors the engine counts applied keep the dispatch: the fused op reads dense banks.
+  const factored = node.cost.weights.some((w) => w.name.startsWith('expert_') && countedFactorChain(ctx, node, steps, w) !== undefined);
+  const fused = ctx.ops === 'fused' && fusedMoeCovers(node) === undefined && !factored;
   // The op's own routing is Mixtral's; any other routing function hands it the chosen experts'
   // weights as log-probabilities and rescales its output (moe-routing.ts).
   if (fused && isSoftmaxTopK(node)) return fusedMoe(ctx, node, steps, x, logits);

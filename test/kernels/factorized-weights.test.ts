@@ -120,7 +120,7 @@ function fedpara(stored: Map<string, Float32Array>, R: number): Map<string, Floa
  * A tensor train: W[(i₁…i_d), (j₁…j_d)] = G₁[0, i₁, j₁, :] · G₂[:, i₂, j₂, :] ⋯ G_d[:, i_d, j_d, 0],
  * rows and columns row-major in their modes; `coreOf(key, k)` is core k's stored values.
  */
-function tensorTrain(modesOut: number[], modesIn: number[], ranks: number[], coreOf: (key: string, k: number) => Float32Array): Map<string, Float32Array> {
+function tensorTrain(modesOut: number[], modesIn: number[], ranks: number[], coreOf: (key: string, k: number) => Float32Array, matrices = MATRICES): Map<string, Float32Array> {
   const out = new Map<string, Float32Array>();
   const d = modesOut.length;
   const digits = (x: number, modes: number[]): number[] => {
@@ -131,7 +131,7 @@ function tensorTrain(modesOut: number[], modesIn: number[], ranks: number[], cor
     }
     return ds;
   };
-  for (const { key, shape: [m, n] } of MATRICES) {
+  for (const { key, shape: [m, n] } of matrices) {
     if (m !== modesOut.reduce((a, b) => a * b) || n !== modesIn.reduce((a, b) => a * b)) continue;
     const cores = Array.from({ length: d }, (_, k) => coreOf(key, k));
     const W = new Float32Array(m * n);
@@ -218,6 +218,48 @@ variant G of E { factorize body.moe: mpo(rank: 2, cores: 2, central: ${central})
     const y = await runSynthetic(r, 2, 5, VOCAB);
     assert.ok(y.every(Number.isFinite));
   }
+});
+
+test('MPO over MoE experts, applied through the cores per expert (sparse dispatch) == the dense twin with every expert rebuilt', async () => {
+  // expert_up [64, 32] as [8, 8] × [8, 4], expert_down [32, 64] as [8, 4] × [8, 8], ranks [1, 2, 1]; core 2 is
+  // the central tensor, one per layer shared by its 4 experts. Per token: up left to right 4·128 + 8·64 = 1024,
+  // down right to left 4·128 + 8·64 = 1024, each below the dense 2048 (and no setup): applied, W never formed.
+  const text = `model E {
+  block Layer { n = RMSNorm(32); moe = MoE(32, 64, 4, 2, gated: false) }
+  embed = Embedding(${VOCAB}, 32)
+  body = Layer * 2
+  head = Linear(32, ${VOCAB})
+}
+variant G of E { factorize body.moe: mpo(rank: 2, cores: 2, central: experts) }
+`;
+  const { r, stored } = (() => {
+    const rec = new Map<string, Float32Array>();
+    const fill: WeightFill = (key, shape, dtype, scale, offset) => {
+      const raw = defaultFill(key, shape, dtype, scale, offset);
+      rec.set(key, new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)));
+      return raw;
+    };
+    return { r: exportModel(text, 'G', { fill }), stored: rec };
+  })();
+  const engine = analyze(text).models.find((m) => m.name === 'G')!;
+  assert.equal(r.initializerElements, engine.params.stored);
+  assert.ok(engine.factorized!.every((row) => row.execution === 'factors'));
+  assert.equal(r.generation.macs, 0n, 'nothing materialised');
+  assert.equal(engine.flops.generationPerStep, 0n);
+  // 2 layers × 4 experts × 2 weights × 2 cores.
+  assert.equal(r.spec.graph.nodes.filter((n) => n.op === 'MatMul' && /_tt_apply_\d+$/.test(n.outputs[0]!)).length, 32);
+  const experts: { key: string; shape: [number, number] }[] = [];
+  for (let l = 0; l < 2; l++) for (let e = 0; e < 4; e++) experts.push({ key: `body[${l}].moe.expert_up[${e}]`, shape: [64, 32] }, { key: `body[${l}].moe.expert_down[${e}]`, shape: [32, 64] });
+  const core = (key: string, k: number): Float32Array => (k === 1 ? stored.get(`${key.slice(0, key.lastIndexOf('['))}.core2`)! : stored.get(`${key}.core1`)!);
+  const w = new Map([...tensorTrain([8, 8], [8, 4], [1, 2, 1], core, experts), ...tensorTrain([8, 4], [8, 8], [1, 2, 1], core, experts)]);
+  assert.equal(w.size, 16);
+  const twinFill: WeightFill = (key, shape, dtype, scale, offset) => {
+    const v = w.get(key);
+    return v ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : defaultFill(key, shape, dtype, scale, offset);
+  };
+  const y = await runSynthetic(r, 2, 5, VOCAB);
+  assertClose(y, await runSynthetic(exportModel(text, 'G', { generation: 'live' }), 2, 5, VOCAB), 1e-5, 'live == materialised');
+  assertClose(y, await runSynthetic(exportModel(text, 'E', { fill: twinFill }), 2, 5, VOCAB), 1e-4, 'the dense twin with the rebuilt experts');
 });
 
 test('FedPara on convolution kernels: (T₁ ×₁ X₁ ×₂ Y₁) ⊙ (T₂ ×₁ X₂ ×₂ Y₂) built in-graph == the dense twin', async () => {
