@@ -17,6 +17,7 @@ import { setCrossSource, type CrossSource } from './layers/cross-attention.js';
 import { setRelativeBias } from './layers/relative-position.js';
 import { Router, checkRoutable, recursionRanges } from './layers/routing.js';
 import { haltingScorer } from './layers/halting.js';
+import { sameR, smashStates, smashedStream, unsmashStates, type SmashedStream } from './layers/token-smashing.js';
 import { mergeStreams, streamContext } from './layers/parallel-streams.js';
 
 // The recurrent mixers mix tokens as attention does: MambaBlock (Mamba2Block, Qwen3-Next's
@@ -36,6 +37,8 @@ export class Exporter {
 
   /** The graph's token-id inputs, in the order they were read (an encoder-decoder has two). */
   readonly inputs: TokenInput[] = [];
+  /** The smashed stream the top-level members run in now (token smashing), if any. */
+  private smashed: SmashedStream | undefined;
   /** An encoder-decoder decode step's members, whose prefill reads stores the step does not. */
   private prefillItems: readonly Item[] | undefined;
 
@@ -61,6 +64,12 @@ export class Exporter {
     const empty: Hidden = { x: undefined, width: 0 };
     const split = encoderSplit(items);
     const streams = this.ctx.model.streams;
+    const smashed = [...this.ctx.model.smashed.keys()];
+    if (smashed.length > 0) {
+      const what = `${smashed.join(', ')} over smashed positions (\`smash\`)`;
+      if (this.ctx.decode) throw new ExportError(`a decode step that runs ${what} is not built by the ONNX exporter: the engine counts the smashed members once per r generated tokens, an average over a macro step's micro steps (the prefill exports; docs/probes.md, "Token smashing")`);
+      if (streams || split) throw new ExportError(`${streams ? 'parallel streams' : 'an encoder-decoder'} that runs ${what} is not supported by the ONNX exporter`);
+    }
     if (streams) {
       if (split) throw new ExportError('parallel streams in an encoder-decoder are not supported by the ONNX exporter');
       return this.parallel(items, streams);
@@ -187,6 +196,31 @@ export class Exporter {
   }
 
   /**
+   * Before top-level member `it`: moves the stream to the positions its `smash` factor gives (the
+   * groups' means), back to the tokens (each token its group's position), or leaves it, and sets
+   * the context the member runs in (layers/token-smashing.ts).
+   */
+  private smashBoundary(it: Item, h: Hidden): Hidden {
+    const want = this.ctx.model.smashed.get(it.name);
+    const current = this.smashed;
+    if (sameR(want, current?.r)) return h;
+    if (h.x === undefined || h.spatial !== undefined || h.samples) throw new ExportError(`'${it.name}': a smashed member (\`smash\`) needs the token states before it (an unsmashed embedding), and ${h.x === undefined ? 'none precede it' : 'a feature map or per-sample rows precede it'}`);
+    let x = h.x;
+    if (current) {
+      x = unsmashStates(current, x, h.width);
+      this.ctx = current.tokens;
+      this.smashed = undefined;
+    }
+    if (want) {
+      const s = smashedStream(this.ctx, want);
+      x = smashStates(s, x, h.width);
+      this.ctx = s.ctx;
+      this.smashed = s;
+    }
+    return { x, width: h.width };
+  }
+
+  /**
    * The stores of a module no token runs (a halting step nobody reaches) as initializers no node
    * reads, so initializer elements stay params.stored: the module is emitted into a scratch graph
    * whose weights are never drawn, and each store it read that this graph lacks is added.
@@ -215,10 +249,14 @@ export class Exporter {
     });
     let i = 0;
     let prevWasNorm = false;
+    // Token smashing acts on top-level members (layers/token-smashing.ts).
+    const smashing = parent.length === 0 && this.ctx.model.smashed.size > 0;
     while (i < items.length) {
       const it = items[i]!;
       const next = items[i + 1];
       const steps = [...parent, { kind: 'name' as const, name: it.name }];
+      if (smashing) h = this.smashBoundary(it, h);
+      const pairable = (x: Item | undefined) => !smashing || x === undefined || sameR(this.ctx.model.smashed.get(x.name), this.smashed?.r);
       const isNorm = (x: Item | undefined) => x?.node.kind === 'layer' && NORMS.has(x.node.layerKind);
       const isTransform = (x: Item | undefined) => x?.node.kind === 'layer' && TRANSFORMS.has(x.node.layerKind);
       // MoEUT's SwitchHead (+ σ-MoE), composed of generic layers: a narrow rule (layers/switch-head.ts).
@@ -229,7 +267,7 @@ export class Exporter {
         prevWasNorm = false;
         continue;
       }
-      if (h.x !== undefined && isNorm(it) && isTransform(next)) {
+      if (h.x !== undefined && isNorm(it) && isTransform(next) && pairable(next)) {
         const normed = this.module(it, steps, h);
         const f = this.module(next!, [...parent, { kind: 'name', name: next!.name }], normed);
         h = f.width === h.width ? { x: residualAdd(this.ctx, h.x, f.x!), width: h.width } : f;
@@ -237,7 +275,7 @@ export class Exporter {
         prevWasNorm = false;
         continue;
       }
-      if (h.x !== undefined && isTransform(it) && isNorm(next) && !prevWasNorm) {
+      if (h.x !== undefined && isTransform(it) && isNorm(next) && !prevWasNorm && pairable(next)) {
         const f = this.module(it, steps, h);
         const sum = f.width === h.width ? { x: residualAdd(this.ctx, h.x, f.x!), width: h.width } : f;
         h = this.module(next!, [...parent, { kind: 'name', name: next!.name }], sum);

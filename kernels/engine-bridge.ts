@@ -38,6 +38,8 @@ export interface LoadedModel {
   readonly headShares: readonly HeadSharePlan[];
   /** A `parallel streams(…)` statement (ParScale): the members before `mergeIndex` run per stream (layers/parallel-streams.ts). */
   readonly streams: StreamsPlan | undefined;
+  /** `smash MEMBERS: tokens(r)`: top-level member name → r (num/den), the tokens one of its positions stands for. */
+  readonly smashed: ReadonlyMap<string, { readonly num: bigint; readonly den: bigint }>;
 }
 
 /** What the graph builds of a `parallel` statement (streams, or Hogwild! workers over one cache). */
@@ -98,10 +100,6 @@ export function loadModel(source: string | Compilation, name: string | undefined
 
   const model = compilation.model(chosen);
   if (!model) throw new ExportError(`model '${chosen}' did not evaluate`, 'spec');
-  // Token smashing changes how often members run, not what they compute: a graph of the members in
-  // sequence would run the smashed ones over every token (and a compositional embedder's key and
-  // value inputs are wider than the stream). Refused by name rather than probed at the wrong count.
-  if (model.smashed.length > 0) throw new ExportError(`'${chosen}' runs ${model.smashed.map((s) => s.member).join(', ')} over smashed positions (\`smash\`); the ONNX exporter does not build token smashing — export the model without the statement`);
   const sharing = model.sharing;
 
   const tieMain = new Map<string, { pattern: readonly PatternStep[]; weight: string | undefined }>();
@@ -113,7 +111,9 @@ export function loadModel(source: string | Compilation, name: string | undefined
   }
   const p = model.parallel;
   const streams: StreamsPlan | undefined = p ? { count: p.streams, prefixTokens: p.prefixTokens, aggregate: p.aggregate, width: p.width, mergeIndex: p.mergeIndex, sharedCache: p.cache === 'shared' } : undefined;
-  return { name: chosen, members: model.members, sharing, report, tieMain, headShares: headSharePlans(model, sharing), streams };
+  // Token smashing: the members that run over ⌈S / r⌉ positions (layers/token-smashing.ts).
+  const smashed = new Map(model.smashed.map((m) => [m.member, { num: m.tokensPerEntry.num, den: m.tokensPerEntry.den }] as const));
+  return { name: chosen, members: model.members, sharing, report, tieMain, headShares: headSharePlans(model, sharing), streams, smashed };
 }
 
 /**

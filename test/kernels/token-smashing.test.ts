@@ -1,28 +1,140 @@
-// Token smashing (`smash MEMBERS: tokens(r)`) in the ONNX export: refused by name. The statement
-// changes how often members run, not what they compute, so a graph of the members in sequence
-// would run the smashed ones over every token; the same spec without it still exports with
-// initializer elements = params.stored.
+// Token smashing (`smash MEMBERS: tokens(r)`, HAMburger) in the ONNX prefill
+// (kernels/layers/token-smashing.ts): initializer elements = params.stored, and the graph's output
+// on CPU equals a reference written here — the unsmashed members per token; token t in group
+// ⌊t·n / S⌋ of n = ⌈S / r⌉; each position the mean of its group; the smashed members over the n
+// positions (attention causal among them); each token back to its group's position. The engine's
+// KV cache of the smashed stack (n entries per layer) is derived by hand. A decode step is refused
+// by name; the probe measures the prefill.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ExportError, exportModel } from '../../kernels/export.js';
+import { join } from 'node:path';
+import { runProbe } from '../../kernels/probe-client.js';
+import { ExportError, exportModel, type ExportResult } from '../../kernels/export.js';
+import { assertClose, idRows, initializer, matvec, maybeInitializer, runChecked } from './helpers.js';
 
+const D = 8;
+const HEADS = 2;
+const HD = D / HEADS;
+const F = 16;
+const OUT = 12;
 const TEXT = `model Tiny {
-  d = 8
+  d = ${D}
   block Layer {
-    ln   = LayerNorm(d)
-    attn = Attention(d, 2)
+    attn = Attention(d, ${HEADS})
+    mlp  = MLP(d, ${F}, act: relu)
   }
   embed = Embedding(20, d)
+  pre   = MLP(d, ${F}, act: relu)
   body  = Layer * 2
+  head  = Linear(d, ${OUT})
 }
-variant Smashed of Tiny {
+variant Two of Tiny {
   smash body: tokens(2)
+}
+variant Frac of Tiny {
+  smash body: tokens(5/3)
+}
+variant Tail of Tiny {
+  smash body, head: tokens(3)
+}
+variant Mixed of Tiny {
+  smash pre: tokens(2)
+  smash body: tokens(3)
 }
 `;
 
-test('a smashed model is refused by name; its base exports at params.stored', () => {
-  assert.throws(() => exportModel(TEXT, 'Smashed'), (e: unknown) => e instanceof ExportError && /'Smashed' runs body over smashed positions \(`smash`\)/.test(e.message));
-  const base = exportModel(TEXT, 'Tiny');
-  assert.equal(base.initializerElements, base.storedParams);
+const IDS = [
+  [3, 17, 8, 11, 2, 19, 4],
+  [5, 6, 0, 14, 9, 12, 1],
+];
+
+type Vec = number[];
+
+/** The reference: per sequence, the last token's output; r of pre and body (1: not smashed). */
+function reference(r: ExportResult, rPre: number, rBody: number): number[] {
+  const w = (name: string) => initializer(r, name);
+  const mlp = (s: string, x: Vec): Vec => {
+    const up = matvec(w(`${s}.up`), x, F, maybeInitializer(r, `${s}.up_bias`)).map((v) => Math.max(0, v));
+    const down = matvec(w(`${s}.down`), up, D, maybeInitializer(r, `${s}.down_bias`));
+    return x.map((v, j) => v + down[j]!);
+  };
+  const attention = (s: string, xs: Vec[]): Vec[] => {
+    const q = xs.map((x) => matvec(w(`${s}.q`), x, D));
+    const k = xs.map((x) => matvec(w(`${s}.k`), x, D));
+    const v = xs.map((x) => matvec(w(`${s}.v`), x, D));
+    return xs.map((x, i) => {
+      const ctx = new Array<number>(D).fill(0);
+      for (let h = 0; h < HEADS; h++) {
+        const logits = Array.from({ length: i + 1 }, (_, j) => {
+          let dot = 0;
+          for (let e = 0; e < HD; e++) dot += q[i]![h * HD + e]! * k[j]![h * HD + e]!;
+          return dot / Math.sqrt(HD);
+        });
+        const top = Math.max(...logits);
+        const ex = logits.map((l) => Math.exp(l - top));
+        const total = ex.reduce((a, b) => a + b, 0);
+        for (let j = 0; j <= i; j++) for (let e = 0; e < HD; e++) ctx[h * HD + e]! += (ex[j]! / total) * v[j]![h * HD + e]!;
+      }
+      const o = matvec(w(`${s}.o`), ctx, D);
+      return x.map((val, e) => val + o[e]!);
+    });
+  };
+  /** Runs f over the states smashed at r (groups ⌊t·n/S⌋, means), then back to the tokens. */
+  const smashed = (xs: Vec[], rr: number, f: (ps: Vec[]) => Vec[]): Vec[] => {
+    if (rr === 1) return f(xs);
+    const S = xs.length;
+    const n = Math.ceil(S / rr - 1e-12);
+    const group = xs.map((_, t) => Math.floor((t * n) / S));
+    const means = Array.from({ length: n }, (_, j) => {
+      const members = xs.filter((_, t) => group[t] === j);
+      return Array.from({ length: D }, (_, e) => members.reduce((s, m) => s + m[e]!, 0) / members.length);
+    });
+    const ys = f(means);
+    return xs.map((_, t) => ys[group[t]!]!);
+  };
+  return IDS.flatMap((ids) => {
+    let xs = ids.map((t) => Array.from(w('embed.weight').subarray(t * D, (t + 1) * D)));
+    xs = smashed(xs, rPre, (ps) => ps.map((x) => mlp('pre', x)));
+    xs = smashed(xs, rBody, (ps) => {
+      for (let l = 0; l < 2; l++) ps = attention(`body[${l}].attn`, ps).map((x) => mlp(`body[${l}].mlp`, x));
+      return ps;
+    });
+    return matvec(w('head.weight'), xs[xs.length - 1]!, OUT, maybeInitializer(r, 'head.bias'));
+  });
+}
+
+test('token smashing: the smashed members run over ⌈S / r⌉ positions; initializers = params.stored; the graph equals the reference', async () => {
+  const plain = exportModel(TEXT, 'Tiny', { ops: 'standard' });
+  for (const [name, rPre, rBody] of [
+    ['Two', 1, 2],
+    ['Frac', 1, 5 / 3],
+    ['Tail', 1, 3],
+    ['Mixed', 2, 3],
+  ] as const) {
+    for (const ops of ['standard', 'fused'] as const) {
+      const r = exportModel(TEXT, name, { ops });
+      assert.equal(r.initializerElements, r.storedParams, `${name} ${ops}`);
+      assert.equal(r.storedParams, plain.storedParams, `${name}: smashing stores nothing`);
+      assertClose(await runChecked(r, { input_ids: idRows(IDS) }), reference(r, rPre, rBody), 1e-5, `${name} ${ops}`);
+    }
+  }
+  // Without the statement the same reference at r = 1 holds (the reference is not fitted to smashing).
+  assertClose(await runChecked(plain, { input_ids: idRows(IDS) }), reference(plain, 1, 1), 1e-5, 'Tiny');
+  // The engine's KV cache at S = 7 (fp32): 2 layers × n × 2·d × 4 B, n = ⌈7 / r⌉ — 4 at r = 2, 5 at r = 5/3, 3 at r = 3.
+  const kv = (name: string) => exportModel(TEXT, name, { analysis: { seq: 7, batch: 1, dtype: 'fp32' } }).report.kvCacheBytes;
+  assert.equal(kv('Tiny'), 2n * 7n * 2n * 8n * 4n);
+  assert.equal(kv('Two'), 2n * 4n * 2n * 8n * 4n);
+  assert.equal(kv('Frac'), 2n * 5n * 2n * 8n * 4n);
+  assert.equal(kv('Tail'), 2n * 3n * 2n * 8n * 4n);
+});
+
+test('token smashing: a decode step and a smashed embedding are refused by name; the probe measures the prefill on CPU', async () => {
+  assert.throws(() => exportModel(TEXT, 'Two', { decode: { batch: 1, past: 4 } }), (e: unknown) => e instanceof ExportError && /decode step that runs body over smashed positions/.test(e.message));
+  assert.throws(() => exportModel(`${TEXT}\nvariant Embedded of Tiny { smash embed, pre, body: tokens(2) }\n`, 'Embedded'), (e: unknown) => e instanceof ExportError && /'embed': a smashed member/.test(e.message));
+  const out = await runProbe({ specText: TEXT, model: 'Frac', ep: 'cpu', batch: 2, seq: 9, dtype: 'fp32', runs: 2, warmup: 1 }, { hostPath: join(process.cwd(), 'kernels', 'probe-host.ts'), timeoutMs: 60_000 });
+  assert.ok(out.ok, out.ok ? '' : `${out.kind}: ${out.message}`);
+  assert.equal(out.result.initializerElements, out.result.storedParams);
+  assert.ok(out.result.prefill.medianMs > 0);
+  assert.ok('unavailable' in out.result.decode && /smashed positions/.test(out.result.decode.unavailable));
 });

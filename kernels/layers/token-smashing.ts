@@ -1,0 +1,85 @@
+// Token smashing (`smash MEMBERS: tokens(r)`, HAMburger) in the ONNX prefill: the smashed
+// top-level members run over n = ⌈S / r⌉ positions, as the engine counts them
+// (src/core/analysis/token-smashing.ts) — their matmuls on n rows, their attention causal over
+// the n positions (rotary and position tables by position), their K/V n entries per layer.
+//
+// What crosses a boundary (the data movement between the members, which the engine does not count
+// and the spec's own members — HAMburger's compositional embedder, its micro-step decoder — would
+// do with weights): token t belongs to group ⌊t·n / S⌋, so the groups are consecutive, each of
+// ⌊r⌋ or ⌈r⌉ tokens (exactly r for an r that divides S, a partial group last); entering smashed
+// members, position j is the mean of its group's states (a CumSum over the tokens, differenced at
+// the group bounds b_j = ⌈j·S / n⌉: O(S·width), no quadratic pooling matrix); leaving them, token
+// t reads its group's position. Members smashed at another r leave through the tokens. The
+// smashed members run on the standard ops (the fused attention's sequence lengths are made once
+// per graph, for the tokens).
+//
+// A decode step is not built: one macro step of HAMburger produces up to r tokens from one
+// position (its micro-step decoder's loop), which the engine counts as an average over tokens
+// (the smashed members' FLOPs and weight reads × 1/r per token), not as a graph of one step.
+
+import { DataType } from '../onnx-writer.js';
+import type { EmitContext } from './context.js';
+
+/** r = num / den tokens per position (the engine's exact rational). */
+export interface TokensPerPosition {
+  readonly num: bigint;
+  readonly den: bigint;
+}
+
+/** A smashed stream: its context (positions as its sequence) and the token context it came from. */
+export interface SmashedStream {
+  readonly r: TokensPerPosition;
+  readonly ctx: EmitContext;
+  readonly tokens: EmitContext;
+  /** Each token's position, ⌊t·n / S⌋, int64 [S]. */
+  readonly group: string;
+  /** The group bounds b_0 … b_n, ⌈j·S / n⌉, int64 [n + 1]. */
+  readonly bounds: string;
+}
+
+export const sameR = (a: TokensPerPosition | undefined, b: TokensPerPosition | undefined): boolean => (a === undefined ? b === undefined : b !== undefined && a.num * b.den === b.num * a.den);
+
+/** The context of the positions a token context smashes at r, with the groups that map one onto the other. */
+export function smashedStream(tokens: EmitContext, r: TokensPerPosition): SmashedStream {
+  const g = tokens.g;
+  const num = Number(r.num);
+  const den = Number(r.den);
+  const S = tokens.seqLen;
+  // n = ⌈S / r⌉ = ⌊(S·den + num − 1) / num⌋ on the shape's integers.
+  const n = g.op('Div', [g.op('Add', [g.op('Mul', [S, g.ints([den], true)]), g.ints([num - 1], true)]), g.ints([num], true)], undefined, { hint: 'smashed_n' });
+  const t = g.op('Range', [g.ints([0], true), S, g.ints([1], true)], undefined, { hint: 'token' });
+  const group = g.op('Div', [g.op('Mul', [t, n]), S], undefined, { hint: 'smash_group' });
+  const j = g.op('Range', [g.ints([0], true), g.op('Add', [n, g.ints([1], true)]), g.ints([1], true)]);
+  const bounds = g.op('Div', [g.op('Add', [g.op('Mul', [j, S]), g.op('Sub', [n, g.ints([1], true)])]), n], undefined, { hint: 'smash_bounds' });
+  const batch = g.op('Gather', [tokens.idsShape, g.ints([0])], { axis: { kind: 'int', value: 0 } });
+  const idsShape = g.op('Concat', [batch, g.op('Unsqueeze', [n, g.ints([0])])], { axis: { kind: 'int', value: 0 } }, { hint: 'smashed_shape' });
+  const ctx: EmitContext = { ...tokens, idsShape, seqLen: n, masks: new Map(), positions: undefined, ops: 'standard' };
+  return { r, ctx, tokens, group, bounds };
+}
+
+/** [B·S, w] token states → [B·n, w]: each position the mean of its group. */
+export function smashStates(s: SmashedStream, x: string, width: number): string {
+  const g = s.tokens.g;
+  const fp16 = g.floatType !== DataType.FLOAT;
+  const shape = g.op('Concat', [s.tokens.idsShape, g.ints([width])], { axis: { kind: 'int', value: 0 } });
+  let x3 = g.op('Reshape', [x, shape]); // [B, S, w]
+  // ORT's CPU CumSum has no float16 kernel: sum in float32.
+  if (fp16) x3 = g.op('Cast', [x3], { to: { kind: 'int', value: DataType.FLOAT } });
+  const sums = g.op('Pad', [g.op('CumSum', [x3, g.ints([1], true)], undefined, { hint: 'smash_cumsum' }), g.ints([0, 1, 0, 0, 0, 0])], undefined, { hint: 'smash_prefix' }); // [B, S + 1, w], row 0 zero
+  const at = (from: number, to: number) => g.op('Slice', [s.bounds, g.ints([from]), g.ints([to])]);
+  const upper = at(1, 2 ** 31 - 1);
+  const lower = at(0, -1);
+  const groupSums = g.op('Sub', [g.op('Gather', [sums, upper], { axis: { kind: 'int', value: 1 } }), g.op('Gather', [sums, lower], { axis: { kind: 'int', value: 1 } })]); // [B, n, w]
+  const counts = g.op('Cast', [g.op('Unsqueeze', [g.op('Sub', [upper, lower]), g.ints([1])])], { to: { kind: 'int', value: DataType.FLOAT } }, { hint: 'smash_counts' }); // [n, 1]
+  let mean = g.op('Div', [groupSums, counts], undefined, { hint: 'smashed' });
+  if (fp16) mean = g.op('Cast', [mean], { to: { kind: 'int', value: g.floatType } });
+  return g.op('Reshape', [mean, g.ints([-1, width])]);
+}
+
+/** [B·n, w] position states → [B·S, w]: each token its group's position. */
+export function unsmashStates(s: SmashedStream, y: string, width: number): string {
+  const g = s.tokens.g;
+  const shape = g.op('Concat', [s.ctx.idsShape, g.ints([width])], { axis: { kind: 'int', value: 0 } });
+  const perToken = g.op('Gather', [g.op('Reshape', [y, shape]), s.group], { axis: { kind: 'int', value: 1 } }, { hint: 'unsmashed' }); // [B, S, w]
+  return g.op('Reshape', [perToken, g.ints([-1, width])]);
+}
