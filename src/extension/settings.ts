@@ -1,12 +1,14 @@
 // Reads the extension's settings through VS Code, validated. VS Code does not enforce a
 // setting's JSON schema when a value is read (a hand-edited settings.json can hold anything), so
-// every value goes through settings-schema.ts: a bad one is reported once — a warning in the
-// output channel and one notification — and its default is used, so neither the language
-// server nor a command ever sees it.
+// every value goes through the check the language server runs too (core/analysis/
+// analysis-settings.ts; the probe's settings through settings-schema.ts): a bad one is reported
+// once — a warning in the output channel and one notification — and its default is used, so
+// neither the language server nor a command ever sees it.
 
 import { isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
-import { ANALYSIS_RULES, PROBE_RULES, checkSetting, type AnalysisSettings, type ProbeSettings, type SettingRule } from './settings-schema.js';
+import { ANALYSIS_SETTING_KEYS, checkAnalysisSettings } from '../core/analysis/analysis-settings.js';
+import { PROBE_RULES, checkSetting, type AnalysisSettings, type ProbeSettings, type SettingRule } from './settings-schema.js';
 
 /** Where a bad value is reported: the log line and the notification. */
 export interface SettingsReporter {
@@ -26,8 +28,11 @@ export class SettingsReader {
 
   analysis(): AnalysisSettings {
     const c = vscode.workspace.getConfiguration();
-    const read = <K extends keyof AnalysisSettings>(k: K): AnalysisSettings[K] => this.read(c, ANALYSIS_RULES[k] as SettingRule<AnalysisSettings[K]>);
-    const settings = Object.fromEntries((Object.keys(ANALYSIS_RULES) as (keyof AnalysisSettings)[]).map((k) => [k, read(k)])) as unknown as AnalysisSettings;
+    // `get` yields the contributed default when the setting is unset. The devices file is the
+    // language server's to read: a device it may hold is checked there.
+    const raw = Object.fromEntries(ANALYSIS_SETTING_KEYS.map((k) => [k, c.get<unknown>(`npas.analysis.${k}`)]));
+    const { values: settings, problems } = checkAnalysisSettings(raw, { fileDevices: 'not read' });
+    for (const p of problems) this.report(p.message, p.id);
     // The language server reads the devices file: it gets an absolute path, a relative one taken
     // from the first workspace folder (as `npas budget --devices` takes it from the working directory).
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
@@ -42,17 +47,17 @@ export class SettingsReader {
 
   private read<T>(config: vscode.WorkspaceConfiguration, rule: SettingRule<T>): T {
     // `get` yields the contributed default when the setting is unset.
-    const raw: unknown = config.get<unknown>(rule.id);
-    const { value, problem } = checkSetting(rule, raw);
-    if (problem) {
-      const fingerprint = `${rule.id}=${JSON.stringify(raw)}`;
-      if (!this.reported.has(fingerprint)) {
-        this.reported.add(fingerprint);
-        this.reporter.warn(problem);
-        this.reporter.notify(problem, rule.id);
-      }
-    }
+    const { value, problem } = checkSetting(rule, config.get<unknown>(rule.id));
+    if (problem) this.report(problem, rule.id);
     return value;
+  }
+
+  /** Reports a bad value the first time its words are seen (they name the setting and the value). */
+  private report(message: string, settingId: string): void {
+    if (this.reported.has(message)) return;
+    this.reported.add(message);
+    this.reporter.warn(message);
+    this.reporter.notify(message, settingId);
   }
 }
 

@@ -1,10 +1,12 @@
 // The analysis settings the server works at (`npas.analysis.*`): read from
 // `workspace/configuration` when the client offers it, from `didChangeConfiguration`'s payload
-// otherwise, and from `initializationOptions` before either arrives. An invalid value is
-// ignored, its default used, and one warning logged for it (not one per re-read).
+// otherwise, and from `initializationOptions` before either arrives. Each value is checked by the
+// check the extension runs too (core/analysis/analysis-settings.ts), with the devices file read
+// here: an invalid value is ignored, its default used, and one warning logged for it (not one
+// per re-read), in the words the extension uses.
 
 import { readFileSync } from 'node:fs';
-import { DEFAULT_OPTIONS, DEVICE_NAMES, DTYPE_NAMES, PRECISION_CLASSES, findDevice, isDType, parseDeviceProfiles, parsePathText, precisionFromSettings, type AnalysisOptions, type DeviceProfile, type DType, type Precision } from '../core/index.js';
+import { ANALYSIS_SETTING_KEYS, DEFAULT_OPTIONS, PRECISION_CLASSES, checkAnalysisSettings, devicesFileSetting, isDType, parseDeviceProfiles, precisionFromSettings, type AnalysisOptions, type DeviceProfile, type DType, type Precision } from '../core/index.js';
 import { DEFAULT_PRECISION_SETTING, PRECISION_SETTING_KEYS, type AnalysisSettingsJson } from '../protocol/lsp-extensions.js';
 
 export interface AnalysisSettings extends AnalysisSettingsJson {
@@ -34,16 +36,13 @@ export function analysisOptions(s: AnalysisSettings, devices: readonly DevicePro
 }
 
 /** Every key of the `analysis` section: the four settings, one dtype per tensor class, the per-path dtypes and the devices file. */
-const SETTING_KEYS: readonly string[] = ['sequenceLength', 'batchSize', 'dtype', 'device', ...Object.values(PRECISION_SETTING_KEYS), 'weightsDtypeByPath', 'devicesFile'];
+const SETTING_KEYS: readonly string[] = ANALYSIS_SETTING_KEYS;
 
 /** Reads a devices file's text; throws when it cannot (the store reports it). */
 export type ReadText = (path: string) => string;
 
 /** The server's reader of devices files: the file system (the extension sends an absolute path). */
 export const readText: ReadText = (path) => readFileSync(path, 'utf8');
-
-/** Largest sequence length or batch accepted (the engine's budget settings use the same bound). */
-const MAX_SETTING = 1 << 30;
 
 /**
  * Finds the `analysis` object in what a client sent: `{ analysis }`, `{ npas: { analysis } }`,
@@ -94,30 +93,20 @@ export class SettingsStore {
   /** Applies a raw section (see findAnalysisSection); returns whether the settings changed. */
   update(section: Record<string, unknown> | undefined): boolean {
     const s = section ?? {};
-    const devicesFile = this.check('devicesFile', s.devicesFile, (v) => (typeof v === 'string' ? v : undefined), '', 'a path to a devices JSON file');
-    const devices = devicesFile === '' ? [] : this.readDevices(devicesFile);
+    const file = devicesFileSetting(s.devicesFile);
+    const devices = file === '' ? [] : this.readDevices(file);
+    const { values, problems } = checkAnalysisSettings(s, { fileDevices: devices });
+    for (const p of problems) this.warnOnce(p.message);
+    // The protocol's form: what is at its default (a class's 'default', no paths, no file) is left out.
     const next: AnalysisSettings = {
-      sequenceLength: this.check('sequenceLength', s.sequenceLength, positiveInteger, DEFAULT_SETTINGS.sequenceLength, `an integer from 1 to ${MAX_SETTING}`),
-      batchSize: this.check('batchSize', s.batchSize, positiveInteger, DEFAULT_SETTINGS.batchSize, `an integer from 1 to ${MAX_SETTING}`),
-      dtype: this.check('dtype', s.dtype, (v) => (typeof v === 'string' && isDType(v) ? v : undefined), DEFAULT_SETTINGS.dtype, `one of ${DTYPE_NAMES.join(', ')}`),
-      device: this.check('device', s.device, (v) => (typeof v === 'string' ? findDevice(v, devices)?.name : undefined), DEFAULT_SETTINGS.device, `one of ${[...DEVICE_NAMES, ...devices.map((d) => d.name)].join(', ')}`),
-      ...(devicesFile !== '' ? { devicesFile } : {}),
+      sequenceLength: values.sequenceLength,
+      batchSize: values.batchSize,
+      dtype: values.dtype,
+      device: values.device,
+      ...(values.devicesFile !== '' ? { devicesFile: values.devicesFile } : {}),
+      ...(Object.keys(values.weightsDtypeByPath).length > 0 ? { weightsDtypeByPath: values.weightsDtypeByPath } : {}),
+      ...Object.fromEntries(PRECISION_CLASSES.map((c) => PRECISION_SETTING_KEYS[c]).filter((k) => values[k] !== DEFAULT_PRECISION_SETTING).map((k) => [k, values[k]])),
     };
-    // Per-path weight dtypes: each path as a statement writes it, each value a dtype.
-    const byPath = this.check('weightsDtypeByPath', s.weightsDtypeByPath, (v) => (isObject(v) ? v : undefined), {}, 'an object of paths and dtypes');
-    const weightsDtypeByPath: Record<string, string> = {};
-    for (const [path, dtype] of Object.entries(byPath)) {
-      const ok = this.check(`weightsDtypeByPath.${path}`, dtype, (x) => (typeof x === 'string' && isDType(x) && parsePathText(path) ? x : undefined), '', `one of ${DTYPE_NAMES.join(', ')} under a path (body.attn, body[3].mlp, lm_head)`);
-      if (ok !== '') weightsDtypeByPath[path] = ok;
-    }
-    if (Object.keys(weightsDtypeByPath).length > 0) (next as { weightsDtypeByPath?: Record<string, string> }).weightsDtypeByPath = weightsDtypeByPath;
-    // One dtype per tensor class: 'default' (or absent) sets nothing.
-    for (const c of PRECISION_CLASSES) {
-      const key = PRECISION_SETTING_KEYS[c];
-      const allowed = [DEFAULT_PRECISION_SETTING, ...DTYPE_NAMES, ...(c === 'master' ? ['none'] : [])];
-      const v = this.check(key, s[key], (x) => (typeof x === 'string' && allowed.includes(x) ? x : undefined), DEFAULT_PRECISION_SETTING, `one of ${allowed.join(', ')}`);
-      if (v !== DEFAULT_PRECISION_SETTING) (next as { -readonly [K in keyof AnalysisSettings]?: AnalysisSettings[K] })[key] = v;
-    }
     const changed = JSON.stringify(next) !== JSON.stringify(this.value) || devicesKey(devices) !== devicesKey(this.devicesValue);
     if (changed) {
       this.value = next;
@@ -148,29 +137,6 @@ export class SettingsStore {
     this.warn(message);
   }
 
-  private check<T>(key: string, raw: unknown, parse: (v: unknown) => T | undefined, fallback: T, expected: string): T {
-    // Absent means "use the default"; only a present, wrong value deserves a warning.
-    if (raw === undefined || raw === null) return fallback;
-    const v = parse(raw);
-    if (v !== undefined) return v;
-    const id = `npas.analysis.${key}=${safeJson(raw)}`;
-    if (!this.warned.has(id)) {
-      this.warned.add(id);
-      this.warn(`npas.analysis.${key}: ${safeJson(raw)} is not ${expected}; using the default ${String(fallback)}`);
-    }
-    return fallback;
-  }
-}
-
-/** A positive integer, also written as a string with a magnitude (`8192`, `8Ki`, `8K`). */
-function positiveInteger(v: unknown): number | undefined {
-  let n: number | undefined;
-  if (typeof v === 'number') n = v;
-  else if (typeof v === 'string') {
-    const m = /^\s*(\d+)\s*(K|Ki|M|Mi)?\s*$/.exec(v);
-    if (m) n = Number(m[1]) * ({ K: 1e3, Ki: 1024, M: 1e6, Mi: 1024 * 1024 }[m[2] ?? ''] ?? 1);
-  }
-  return n !== undefined && Number.isSafeInteger(n) && n >= 1 && n <= MAX_SETTING ? n : undefined;
 }
 
 /** A devices list's identity: every number it contributes. */
@@ -180,12 +146,4 @@ function devicesKey(devices: readonly DeviceProfile[]): string {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function safeJson(v: unknown): string {
-  try {
-    return JSON.stringify(v) ?? String(v);
-  } catch {
-    return String(v);
-  }
 }

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMMAND_IDS } from '../../src/extension/command-ids.js';
-import { ANALYSIS_RULES, DEVICES, DTYPES, MAX_COUNT_SETTING, PROBE_PROVIDERS, PROBE_RULES, checkSetting } from '../../src/extension/settings-schema.js';
+import { DEFAULT_ANALYSIS_SETTINGS, DEVICES, DTYPES, MAX_COUNT_SETTING, PROBE_PROVIDERS, PROBE_RULES, checkSetting } from '../../src/extension/settings-schema.js';
+import { checkAnalysisSettings, type SettingsContext } from '../../src/core/analysis/analysis-settings.js';
 import { DEFAULT_OPTIONS, DEVICES as CORE_DEVICES, LAYER_KINDS, PRECISION_CLASSES, analyze, DTYPE_NAMES, precisionFromSettings } from '../../src/core/index.js';
 import { KEYWORDS, WRITTEN_SUFFIXES } from '../../src/core/syntax/token.js';
 import { PRECISION_SETTING_KEYS } from '../../src/protocol/lsp-extensions.js';
@@ -88,9 +89,12 @@ test('manifest: the npas language, its grammar, configuration and snippets', () 
 
 test('settings: the manifest, the validator and the core agree on names, defaults and values', () => {
   const props = manifest.contributes.configuration.properties;
-  const rules = [...Object.values(ANALYSIS_RULES), ...Object.values(PROBE_RULES)];
-  assert.deepEqual(Object.keys(props).sort(), rules.map((r) => r.id).sort());
-  for (const rule of rules) assert.deepEqual(props[rule.id]?.default, rule.fallback, rule.id);
+  const defaults: Record<string, unknown> = {
+    ...Object.fromEntries(Object.entries(DEFAULT_ANALYSIS_SETTINGS).map(([k, v]) => [`npas.analysis.${k}`, v])),
+    ...Object.fromEntries(Object.values(PROBE_RULES).map((r) => [r.id, r.fallback])),
+  };
+  assert.deepEqual(Object.keys(props).sort(), Object.keys(defaults).sort());
+  for (const [id, fallback] of Object.entries(defaults)) assert.deepEqual(props[id]?.default, fallback, id);
   assert.deepEqual(props['npas.analysis.dtype']?.enum, [...DTYPES]);
   assert.deepEqual(props['npas.analysis.device']?.enum, [...DEVICES]);
   assert.deepEqual(props['npas.probe.provider']?.enum, [...PROBE_PROVIDERS]);
@@ -104,33 +108,60 @@ test('settings: the manifest, the validator and the core agree on names, default
   // The core's lists and defaults (what `npas budget` uses): the lists are the core's own tables.
   assert.deepEqual([...DTYPES], DTYPE_NAMES);
   assert.deepEqual([...DEVICES], CORE_DEVICES.map((d) => d.name));
-  assert.equal(ANALYSIS_RULES.sequenceLength.fallback, DEFAULT_OPTIONS.seq);
-  assert.equal(ANALYSIS_RULES.batchSize.fallback, DEFAULT_OPTIONS.batch);
-  assert.equal(ANALYSIS_RULES.dtype.fallback, DEFAULT_OPTIONS.dtype);
-  assert.equal(ANALYSIS_RULES.device.fallback, DEFAULT_OPTIONS.device);
+  assert.deepEqual(
+    [DEFAULT_ANALYSIS_SETTINGS.sequenceLength, DEFAULT_ANALYSIS_SETTINGS.batchSize, DEFAULT_ANALYSIS_SETTINGS.dtype, DEFAULT_ANALYSIS_SETTINGS.device],
+    [DEFAULT_OPTIONS.seq, DEFAULT_OPTIONS.batch, DEFAULT_OPTIONS.dtype, DEFAULT_OPTIONS.device],
+  );
 });
 
+// The one check the extension and the language server both run (core/analysis/analysis-settings.ts);
+// the extension has not read the devices file, the server has (test/server/push-and-settings.test.ts).
+const EXTENSION: SettingsContext = { fileDevices: 'not read' };
+const one = (key: string, value: unknown, context = EXTENSION): { value: unknown; problems: string[] } => {
+  const r = checkAnalysisSettings({ [key]: value }, context);
+  return { value: (r.values as unknown as Record<string, unknown>)[key], problems: r.problems.map((p) => p.message) };
+};
+
 test('settings: a bad value gives the default and a message naming the setting; a good or unset one passes quietly', () => {
-  const seq = ANALYSIS_RULES.sequenceLength;
-  for (const bad of [0, -1, 1.5, '4096', null, Number.NaN, 2 ** 30 + 1, 2 ** 60, [4096]]) {
-    const r = checkSetting(seq, bad);
+  for (const bad of [0, -1, 1.5, '1.5', '10%', 'lots', Number.NaN, 2 ** 30 + 1, 2 ** 60, [4096]]) {
+    const r = one('sequenceLength', bad);
     assert.equal(r.value, 4096, String(bad));
-    assert.match(r.problem ?? '', /^Setting npas\.analysis\.sequenceLength is .+, which is not an integer from 1 to 1073741824; using the default 4096\.$/);
+    assert.equal(r.problems.length, 1, String(bad));
+    assert.match(r.problems[0]!, /^npas\.analysis\.sequenceLength: .+ is not an integer from 1 to 1073741824; using the default 4096$/);
   }
-  assert.deepEqual(checkSetting(seq, 8192), { value: 8192 });
-  assert.deepEqual(checkSetting(seq, 2 ** 30), { value: 2 ** 30 });
-  assert.deepEqual(checkSetting(seq, undefined), { value: 4096 });
-  assert.equal(checkSetting(ANALYSIS_RULES.dtype, 'bfloat16').value, 'bf16');
-  assert.match(checkSetting(ANALYSIS_RULES.dtype, 'bfloat16').problem ?? '', /"bfloat16", which is not one of fp32, tf32, bf16, fp16, fp8, int8, int4, mxfp4, nvfp4/);
-  // A device name goes to the language server, which knows the devices file's devices too (and any case).
-  assert.deepEqual(checkSetting(ANALYSIS_RULES.device, 'MyChip'), { value: 'MyChip' });
-  assert.equal(checkSetting(ANALYSIS_RULES.device, 42).value, 'H100');
-  assert.equal(checkSetting(ANALYSIS_RULES.device, '').value, 'H100');
-  assert.deepEqual(checkSetting(ANALYSIS_RULES.weightsDtypeByPath, { embed: 'int8', 'body[3].attn': 'fp8' }), { value: { embed: 'int8', 'body[3].attn': 'fp8' } });
-  assert.deepEqual(checkSetting(ANALYSIS_RULES.weightsDtypeByPath, { embed: 'int3' }).value, {});
-  assert.deepEqual(checkSetting(ANALYSIS_RULES.weightsDtypeByPath, ['embed']).value, {});
-  assert.deepEqual(checkSetting(ANALYSIS_RULES.device, 'L4'), { value: 'L4' });
-  assert.equal(checkSetting(PROBE_RULES.provider, 'rocm').value, 'cuda');
+  // A size may be written with a magnitude (8Ki = 8 × 1024, 8K = 8 × 1000), as in specs and flags.
+  assert.deepEqual(one('sequenceLength', 8192), { value: 8192, problems: [] });
+  assert.deepEqual(one('sequenceLength', '8Ki'), { value: 8192, problems: [] });
+  assert.deepEqual(one('batchSize', '8K'), { value: 8000, problems: [] });
+  assert.deepEqual(one('sequenceLength', 2 ** 30), { value: 2 ** 30, problems: [] });
+  // Unset (undefined, or null from a client) is the default, quietly.
+  assert.deepEqual(one('sequenceLength', undefined), { value: 4096, problems: [] });
+  assert.deepEqual(one('sequenceLength', null), { value: 4096, problems: [] });
+  assert.deepEqual(one('dtype', 'bfloat16'), { value: 'bf16', problems: ['npas.analysis.dtype: "bfloat16" is not one of fp32, tf32, bf16, fp16, fp8, int8, int4, mxfp4, nvfp4; using the default bf16'] });
+  // A builtin device in any case, named as the table names it; without a devices file nothing else.
+  assert.deepEqual(one('device', 'l4'), { value: 'L4', problems: [] });
+  assert.deepEqual(one('device', 'MyChip'), { value: 'H100', problems: ['npas.analysis.device: "MyChip" is not one of H100, H200, H20, B200, A100, A100-40GB, L40S, L4, RTX4090, MI300X, M2Ultra, M4Max, CPU; using the default H100'] });
+  // With a devices file the extension has not read, a device name of its shape goes to the server, which checks it.
+  const withFile = (device: unknown): unknown => checkAnalysisSettings({ device, devicesFile: '/d.json' }, EXTENSION);
+  assert.deepEqual(withFile('MyChip'), { values: { ...DEFAULT_ANALYSIS_SETTINGS, device: 'MyChip', devicesFile: '/d.json' }, problems: [] });
+  assert.deepEqual((withFile(42) as { problems: { message: string }[] }).problems.map((p) => p.message), [
+    'npas.analysis.device: 42 is not one of H100, H200, H20, B200, A100, A100-40GB, L40S, L4, RTX4090, MI300X, M2Ultra, M4Max, CPU or a device of npas.analysis.devicesFile; using the default H100',
+  ]);
+  assert.equal(one('device', '').value, 'H100');
+  // Per-path dtypes: each bad entry dropped and reported on its own, the others kept.
+  assert.deepEqual(one('weightsDtypeByPath', { embed: 'int8', 'body[3].attn': 'fp8' }), { value: { embed: 'int8', 'body[3].attn': 'fp8' }, problems: [] });
+  assert.deepEqual(one('weightsDtypeByPath', { embed: 'int3', lm_head: 'fp8', 'a b': 'fp8' }), {
+    value: { lm_head: 'fp8' },
+    problems: [
+      'npas.analysis.weightsDtypeByPath.embed: "int3" is not one of fp32, tf32, bf16, fp16, fp8, int8, int4, mxfp4, nvfp4 under a path (body.attn, body[3].mlp, lm_head); the entry is ignored',
+      'npas.analysis.weightsDtypeByPath.a b: "fp8" is not one of fp32, tf32, bf16, fp16, fp8, int8, int4, mxfp4, nvfp4 under a path (body.attn, body[3].mlp, lm_head); the entry is ignored',
+    ],
+  });
+  assert.deepEqual(one('weightsDtypeByPath', ['embed']).value, {});
+  assert.deepEqual(one('masterDtype', 'none'), { value: 'none', problems: [] });
+  assert.deepEqual(one('kvDtype', 'none').problems, ['npas.analysis.kvDtype: "none" is not one of default, fp32, tf32, bf16, fp16, fp8, int8, int4, mxfp4, nvfp4; using the default default']);
+  // The probe's settings, in the same words.
+  assert.deepEqual(checkSetting(PROBE_RULES.provider, 'rocm'), { value: 'cuda', problem: 'npas.probe.provider: "rocm" is not one of cuda, cpu; using the default cuda' });
   assert.equal(checkSetting(PROBE_RULES.providerPath, 42).value, '');
   assert.deepEqual(checkSetting(PROBE_RULES.providerPath, '/opt/ort'), { value: '/opt/ort' });
 });
@@ -261,8 +292,8 @@ test('settings: one dtype per tensor class, as the CLI and the engine name them'
     assert.equal(props[id]?.default, 'default', id);
     assert.deepEqual(props[id]?.enum, ['default', ...DTYPES, ...(c === 'master' ? ['none'] : [])], id);
   }
-  assert.deepEqual(checkSetting(ANALYSIS_RULES.expertsDtype, 'mxfp4'), { value: 'mxfp4' });
-  assert.equal(checkSetting(ANALYSIS_RULES.expertsDtype, 'none').value, 'default');
-  assert.deepEqual(checkSetting(ANALYSIS_RULES.masterDtype, 'none'), { value: 'none' });
+  assert.deepEqual(one('expertsDtype', 'mxfp4'), { value: 'mxfp4', problems: [] });
+  assert.equal(one('expertsDtype', 'none').value, 'default');
+  assert.deepEqual(one('masterDtype', 'none'), { value: 'none', problems: [] });
   assert.deepEqual(precisionFromSettings({ experts: 'mxfp4', kv: 'default', master: 'none' }), { experts: 'mxfp4', master: 'none' });
 });

@@ -27,7 +27,6 @@ const ALLOWED: Readonly<Record<string, { readonly count: number; readonly why: s
   'src/extension/probe-commands.ts': { count: 2, why: "a command argument told apart as a URI or a file path; a child's last output lines shown as they are when it printed no typed answer" },
   'src/extension/commands.ts': { count: 1, why: 'a command argument told apart as a URI (it has a scheme) or not' },
   'src/extension/output-files.ts': { count: 1, why: "vscode.WorkspaceEdit.replace (an editor edit, not a string operation)" },
-  'src/extension/settings-schema.ts': { count: 2, why: "a hand-edited setting's value checked for its shape before use (a device name, a weight path's characters): validation of user input, nothing read back from text our code rendered" },
 };
 
 
