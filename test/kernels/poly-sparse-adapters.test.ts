@@ -102,3 +102,24 @@ test('sparse(elements: k) (FISH): k values per target (per task), merged into W 
   assert.equal(r.spec.graph.nodes.filter((n) => n.op === 'Gemm' || n.op === 'MatMul').length, 1);
   assert.equal(r.report.flops.decode, exportModel(spec('sparse(elements: 5)'), 'M').report.flops.decode);
 });
+
+// FISH's pooled mask (`train PATHS: sparse(elements: k)`): the k elements are the base weights'
+// own, trained in place, so the export is the base graph: initializers = params.stored (nothing
+// added), trainable = k, and the step computes exactly the plain model's outputs.
+test('train PATHS: sparse(elements: k) (FISH, pooled): the base graph, initializers = params.stored, outputs as the plain model', async () => {
+  const text = `
+model M {
+  embed = Embedding(${V}, ${D})
+  proj  = Linear(${D}, ${OUT})
+}
+variant F of M { train embed, proj: sparse(elements: 40) }
+`;
+  const pooled = exportModel(text, 'F', { ops: 'standard' });
+  const plain = exportModel(text, 'M', { ops: 'standard' });
+  // Embedding V·D = 232, Linear D·OUT = 96 (no bias by default): 328 stored either way.
+  assert.equal(pooled.storedParams, BigInt(V * D + D * OUT));
+  assert.equal(plain.storedParams, pooled.storedParams);
+  assert.equal(pooled.initializerElements, pooled.storedParams);
+  assert.equal(pooled.report.params.trainable, 40n);
+  assertClose(await runChecked(pooled, { input_ids: idRows(IDS) }), Array.from(await runChecked(plain, { input_ids: idRows(IDS) })), 1e-12, 'the same graph');
+});

@@ -32,6 +32,7 @@ import { DEVICE_NAMES, findDevice, type DeviceProfile } from './devices.js';
 import { PRECISION_CLASSES } from './precision.js';
 import { globalTotals } from './layer-totals.js';
 import { singleTask, taskCount, taskSplit, type TaskSplit } from './tasks.js';
+import { pooledMasks, pooledMaskTotals, withoutPooledMasks } from './pooled-masks.js';
 import { classifyEncoders, computeMetrics, type DtypeView, type MemberTotals, type ModelMetrics } from './model-metrics.js';
 import type { AnalysisOptions, DType, WeightDtypeSetting, ModelReport, NodeReport, ParallelReport, Precision } from './report-types.js';
 import { sumTotals, type Totals } from './totals.js';
@@ -480,7 +481,8 @@ function walkModel(m: EvaluatedModel, ctx: EvalContext): CompiledModel | undefin
     const smash = smashed.get(i)?.tokensPerEntry;
     return { totals: r.totals, encoder: encoders[i]!, streams: streamsOf(i), ...(smash ? { smash } : {}) };
   });
-  const extra = parallel ? [parallel.own] : [];
+  const masks = pooledMaskPart(m, sharing, results, parallel ? [parallel.own] : [], ctx);
+  const extra = [...(parallel ? [parallel.own] : []), ...masks];
   const whole = wholeOf([...results.map((r) => r.totals), ...extra], sharing);
   // Per-task adapters: the same model with one task per adapter splits stored into shared and per task.
   const tasks = taskCount(sharing);
@@ -533,6 +535,7 @@ function walkModel(m: EvaluatedModel, ctx: EvalContext): CompiledModel | undefin
     memberTotalsByRole: [
       ...groupByRole(memberTotals),
       ...(parallel ? [{ encoder: false, streams: 1, totals: parallel.own }] : []),
+      ...masks.map((totals) => ({ encoder: false, streams: 1, totals })),
     ],
     whole,
     tree,
@@ -546,6 +549,24 @@ function walkModel(m: EvaluatedModel, ctx: EvalContext): CompiledModel | undefin
     plans: [],
     resolve: resolveQuietly,
   };
+}
+
+/**
+ * The k elements a model's pooled sparse masks train (pooled-masks.ts), as one extra part; none
+ * without masks. The pool is what the masks froze, from one more walk without them; Σ k past it
+ * is a located `npas-train-sparse` (the counts still show k as written).
+ */
+function pooledMaskPart(m: EvaluatedModel, sharing: ResolvedSharing, results: readonly WalkResult[], extra: readonly Totals[], ctx: EvalContext): Totals[] {
+  const masks = pooledMasks(sharing);
+  if (!masks) return [];
+  const unmasked = withoutPooledMasks(sharing);
+  const withMasks = wholeOf([...results.map((r) => r.totals), ...extra], sharing).trainable;
+  const without = wholeOf([...walkMembers(m.members, unmasked, ctx, m.nameRange).map((r) => r.totals), ...extra], unmasked).trainable;
+  const pool = without - withMasks;
+  if (masks.elements > pool) {
+    ctx.sink.error('npas-train-sparse', `sparse: ${masks.elements} elements exceed the ${pool} trainable elements of the weights under the paths (the pool the mask chooses from)`, masks.range);
+  }
+  return [pooledMaskTotals(masks.elements)];
 }
 
 /** A token model with a per-sample convolution (units.ts): once per layer, however many variants share it. */

@@ -17,12 +17,16 @@ import { attentionKey, bankKey, NO_STATE, type AttentionEntry, type BankUse, typ
 
 const numel = (shape: readonly number[]): bigint => shape.reduce((p, d) => p * BigInt(d), 1n);
 
-/** Whether weights under these modifiers are trainable: the last freeze/train wins. */
+/**
+ * Whether weights under these modifiers are trainable: the last freeze/train wins. A pooled
+ * sparse mask (`train PATHS: sparse(elements: k)`) freezes its weights here; its k trained
+ * elements are counted once per model, after the walk (compilation.ts).
+ */
 export function isTrainable(mods: readonly Modifier[], baseFrozen: boolean): boolean {
   let trainable = !baseFrozen;
   let last = -1;
   for (const m of mods) {
-    if ((m.effect.kind === 'freeze' || m.effect.kind === 'train') && m.id > last) {
+    if ((m.effect.kind === 'freeze' || m.effect.kind === 'train' || m.effect.kind === 'train-sparse') && m.id > last) {
       last = m.id;
       trainable = m.effect.kind === 'train';
     }

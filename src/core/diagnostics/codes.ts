@@ -47,6 +47,7 @@ export const DIAGNOSTIC_CODES = {
   'npas-tie-shape': 'Tied weights with different shapes.',
   'npas-kv-source': 'A KV-sharing map whose source is not an earlier attention layer.',
   'npas-adapter': 'A malformed adapter declaration or a target without matrices.',
+  'npas-train-sparse': 'A malformed pooled sparse mask (`train PATHS: sparse(elements: k)`, FISH): a method other than sparse, k below 1, or k past the trainable elements of the weights under the paths.',
   'npas-hash': 'A malformed hashed-memory declaration.',
   'npas-bank': 'A malformed SSN template bank.',
   'npas-route': 'A malformed recursion routing declaration.',

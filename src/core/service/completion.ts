@@ -220,7 +220,7 @@ function argumentsOf(call: CallSite, analysis: AnalysisResult): ArgumentInfo[] {
     }));
   }
   if (call.statement) {
-    const m = findStatementMethod(call.callee);
+    const m = findStatementMethod(call.callee, call.statement);
     return (m?.args ?? []).map((a, i) => ({ name: a.name, positional: m?.positional === true && i === 0, required: a.required, detail: a.required ? 'required' : 'optional', doc: a.doc, values: a.values ?? [] }));
   }
   const { scope } = scopeAt(analysis.file, call.calleeOffset);

@@ -120,7 +120,7 @@ function hoverOf(ref: Reference, text: string, analysis: AnalysisResult): string
       if (ref.target) return definitionMarkdown(ref.target, text, analysis, undefined);
       return ref.weight ? weightMarkdown(ref.weight, analysis) : undefined;
     case 'method': {
-      const m = findStatementMethod(ref.name);
+      const m = findStatementMethod(ref.name, ref.statement.keyword, ref.statement.modifier?.text);
       if (!m) return undefined;
       const args = m.args.length > 0 ? ['', ...m.args.map((a) => `- \`${a.name}\`${a.required ? ' (required)' : ''} — ${a.doc}`)] : [];
       return [`\`${m.call ? `${m.name}(${m.args.map((a) => a.name).join(', ')})` : m.name}\` — ${m.doc}`, ...args].join('\n');

@@ -42,6 +42,7 @@ export const QUICK_FIX_CATALOGUE: Readonly<Record<DiagnosticCode, string | undef
   'npas-tie-shape': undefined,
   'npas-kv-source': undefined,
   'npas-adapter': undefined,
+  'npas-train-sparse': undefined,
   'npas-hash': undefined,
   'npas-bank': undefined,
   'npas-route': undefined,

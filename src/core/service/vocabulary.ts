@@ -29,8 +29,14 @@ export function methodsAt(slot: MethodSlot): readonly StatementMethod[] {
   return scheme?.methods ?? [];
 }
 
-/** Every method name that may appear in a statement, with its description (for hovers). */
-export function findStatementMethod(name: string): StatementMethod | undefined {
+/**
+ * A method of a statement by name, with its description (for hovers and argument completion):
+ * the statement's own scheme's first (`sparse` after `train …:` is the pooled mask, after
+ * `adapt …:` the per-target adapter), else the first scheme that has one (an adapter after `relax`).
+ */
+export function findStatementMethod(name: string, keyword?: string, modifier?: string): StatementMethod | undefined {
+  const own = keyword === undefined ? undefined : methodsAt({ keyword, modifier }).find((m) => m.name === name);
+  if (own) return own;
   for (const scheme of SHARING_SCHEMES) {
     const m = scheme.methods.find((x) => x.name === name);
     if (m) return m;

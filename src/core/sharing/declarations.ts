@@ -92,6 +92,12 @@ export type ModifierEffect =
   | { readonly kind: 'factorize'; readonly method: FactorMethod; readonly label: string; readonly targets: readonly FactorTarget[] }
   | { readonly kind: 'freeze' }
   | { readonly kind: 'train' }
+  /**
+   * `train PATHS: sparse(elements: k)` (FISH, Sung et al. 2021): the weights under the paths are
+   * frozen but for k elements chosen by Fisher information over all of them together, trained
+   * in place; `elements` is the statement's whole pool, counted once per model (compilation.ts).
+   */
+  | { readonly kind: 'train-sparse'; readonly elements: number }
   /** `precision weights PATHS: dtype`: the weights under the paths are stored in `dtype` (the last such statement wins). */
   | { readonly kind: 'dtype'; readonly dtype: DType };
 

@@ -238,8 +238,12 @@ export abstract class StatementParser extends ExpressionParser {
         value = this.parseColonValue();
         break;
       case 'freeze':
-      case 'train':
         targets = this.parsePathList(false);
+        break;
+      case 'train':
+        // `train PATHS` or `train PATHS: sparse(elements: k)` (a pooled sparse mask, FISH).
+        targets = this.parsePathList(false);
+        if (this.at(':') && !this.atLineBreak()) value = this.parseColonValue();
         break;
       case 'precision': {
         // `precision weights PATHS: dtype` when a path follows `weights` on the line; else the

@@ -17,7 +17,7 @@ test('every statement keyword has one plain-form scheme; no keyword and modifier
 
 // Every subtree modifier kind the resolved sharing can hold; a kind added to ModifierEffect
 // without an entry here does not type-check, and then needs a scheme that draws it.
-const MODIFIER_KINDS: Record<ModifierEffect['kind'], true> = { 'tie-main': true, 'tie-all': true, adapter: true, hash: true, bank: true, dict: true, factorize: true, freeze: true, train: true, dtype: true };
+const MODIFIER_KINDS: Record<ModifierEffect['kind'], true> = { 'tie-main': true, 'tie-all': true, adapter: true, hash: true, bank: true, dict: true, factorize: true, freeze: true, train: true, 'train-sparse': true, dtype: true };
 
 test('each modifier kind is drawn by exactly one scheme (its registry entry\'s drawing hook; layout/structure.ts names none)', () => {
   for (const kind of Object.keys(MODIFIER_KINDS)) {

@@ -52,6 +52,10 @@ const CASES: readonly Case[] = [
   { name: 'head strategies after `share heads X:`', source: inModel('share heads body.attn: $0'), exactly: ['pairs()'] },
   { name: 'adapters after `relax`', source: inModel('share body: cycle(2) relax $0'), exactly: ['lora()', 'tied_lora()', 'aslora()', 'vblora()', 'mos()', 'poly()', 'delta()', 'sparse()', 'hyper()'] },
   { name: 'adapters after `adapt X:`', source: inModel('adapt body: $0'), has: ['lora():strategy'] },
+  // `train PATHS:` takes FISH's pooled mask; its `sparse` is not the per-target adapter's (no targets, no tasks).
+  { name: 'the pooled mask after `train X:`', source: inModel('train body: $0'), exactly: ['sparse()'] },
+  { name: 'the arguments of the pooled mask', source: inModel('train body: sparse($0)'), has: ['elements:argument'], lacks: ['targets:argument', 'tasks:argument'] },
+  { name: 'the arguments of the per-target sparse adapter', source: inModel('adapt body: sparse($0)'), has: ['elements:argument', 'targets:argument', 'tasks:argument'] },
   { name: 'factorisations after `factorize X:`', source: inModel('factorize body: $0'), exactly: ['fedpara()', 'tensor_train()', 'mpo()'] },
   { name: 'the arguments of a factorisation', source: inModel('factorize body: mpo(rank: 4, $0)'), has: ['cores:argument', 'modes_out:argument', 'central:argument'], lacks: ['rank:argument'] },
   { name: 'where an MPO keeps its central tensor', source: inModel('factorize body: mpo(rank: 4, cores: 3, central: $0)'), exactly: ['layers', 'experts', 'own'] },

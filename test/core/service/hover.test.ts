@@ -54,6 +54,9 @@ const CASES: readonly { name: string; source: string; expect: readonly (RegExp |
     expect: ['**model M**', '| stored | 1,000,000 |', '| effective | 1,000,000 |', '| trainable | 1,000,000 |', 'a multiply-add = 2 FLOPs', 'prefill: 2,000,000 per token', 'decode: 2,000,000 per step attending to 4,096 cached positions', 'KV cache** at seq 4,096, batch 1, bf16: 0 bytes', 'weights 2,000,000 bytes (1.91 MiB)', /Roofline on H100\*\* \(compute bf16\): prefill [\d.]+ \S+ \((compute|memory)-bound\)/],
   },
   { name: 'a variant name', source: at(SMALL, 'V of', 0), expect: ['**variant V** of M', '| stored | 1,000,000 |'] },
+  // The same method name in two statements: each statement's own (FISH pooled vs per target).
+  { name: 'sparse after train: the pooled mask', source: at(`${SMALL}variant F of M { train x: sparse(elements: 10) }\n`, 'sparse(elements: 10)', 1), expect: ['`sparse(elements)` — FISH: a fixed sparse mask pooled over all the weights under the paths'] },
+  { name: 'sparse after adapt: the per-target adapter', source: at(`${SMALL}variant F of M { adapt x: sparse(elements: 10) }\n`, 'sparse(elements: 10)', 1), expect: ['`sparse(elements, targets, tasks)` — A sparse mask: k trainable elements of each target weight'] },
   { name: 'a variant base names the model', source: at(SMALL, 'of M', 3), expect: ['**model M**'] },
   { name: 'a constant at its definition', source: at(SMALL, 'ff =', 1), expect: ['**ff** · number', '```npas\nff = 4 * d\n```', 'Values:', '- **8,192** in M', '- **2,048** in V'] },
   // A use names M's own binding of d; the variant's d is another binding (its own hover).

@@ -29,7 +29,7 @@ const MODEL = (statement: string): string => `model M {
 }
 `;
 
-const STATEMENT_CODES = new Set(['npas-share-strategy', 'npas-adapter', 'npas-hash', 'npas-bank', 'npas-route', 'npas-param', 'npas-factorize', 'npas-factorize-shape', 'npas-factorize-target', 'npas-parallel', 'npas-smash', 'npas-halt', 'npas-kv-source', 'npas-share-target', 'npas-share-experts', 'npas-syntax-expected', 'npas-syntax-unexpected-token']);
+const STATEMENT_CODES = new Set(['npas-share-strategy', 'npas-adapter', 'npas-hash', 'npas-bank', 'npas-route', 'npas-param', 'npas-factorize', 'npas-factorize-shape', 'npas-factorize-target', 'npas-parallel', 'npas-smash', 'npas-halt', 'npas-train-sparse', 'npas-kv-source', 'npas-share-target', 'npas-share-experts', 'npas-syntax-expected', 'npas-syntax-unexpected-token']);
 
 /**
  * Where each scheme's method is written in MODEL (the stack has 4 instances, as many as the map
@@ -49,6 +49,7 @@ const WRITTEN: Readonly<Record<string, (method: string, name: string) => string>
   parallel: (m) => `parallel ${m}`,
   smash: (m) => `smash body: ${m}`,
   factorize: (m) => `factorize body: ${m}`,
+  train: (m) => `train embed, body: ${m}`,
 };
 
 const slotName = (s: { keyword: string; modifier?: string }): string => (s.modifier ? `${s.keyword} ${s.modifier}` : s.keyword);
