@@ -282,6 +282,11 @@ export function checkProbeData(x: unknown): Checked<ProbeData> {
       if (!isNonNegative(p.achievedFlopsPerSecond) || !isNonNegative(p.achievedBytesPerSecond)) return fail(`${w} achieved rates are malformed`);
       if (p.unavailable !== null) return fail(`${w} is measured and unavailable at once`);
     }
+    if (p.stepState !== undefined) {
+      const st = p.stepState;
+      if (p.phase !== 'decode' || p.measuredMs === null) return fail(`${w}.stepState belongs to a measured decode step`);
+      if (!isObj(st) || !isCount(st.kvCacheElements) || !isCount(st.recurrentStateElements)) return fail(`${w}.stepState is not two exact counts`);
+    }
   }
   if (!seen.has('prefill') || (x.phases[0] as Obj).phase !== 'prefill' || (x.phases[0] as Obj).measuredMs === null) return fail('probe has no measured prefill');
   return { ok: true, value: x as unknown as ProbeData };

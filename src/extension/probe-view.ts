@@ -126,7 +126,7 @@ export function probeDashboardData(r: ProbeResult, source: string, providerNote:
       achievedBytesPerSecond: null,
       unavailable: d.unavailable,
     });
-  } else phases.push(phase('decode', `decode step (KV context ${r.seq})`, r.decode));
+  } else phases.push({ ...phase('decode', `decode step (KV context ${r.seq})`, r.decode), stepState: { kvCacheElements: r.decode.kvCacheElements, recurrentStateElements: r.decode.recurrentStateElements ?? '0' } });
   const placement = Object.entries(r.placement.nodesByProvider)
     .map(([p, n]) => `${p} ${n}`)
     .join(', ');

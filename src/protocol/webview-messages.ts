@@ -101,6 +101,13 @@ export interface ProbePhaseData {
   readonly achievedBytesPerSecond: number | null;
   /** Why the phase was not measured (a bidirectional model has no decode step). */
   readonly unavailable: string | null;
+  /**
+   * A measured decode step: the elements it reads besides the weights — the KV cache of its
+   * context, and the recurrent layers' states (Mamba, Mamba-2, Gated DeltaNet) it reads and
+   * writes — exact decimal strings. Absent for the prefill and an unmeasured step (and from
+   * results saved before it existed).
+   */
+  readonly stepState?: { readonly kvCacheElements: string; readonly recurrentStateElements: string };
 }
 
 /** A probe result as the Probe pane draws it: measured against the roofline. */

@@ -268,6 +268,33 @@ describe('probe pane', () => {
     assert.match(h2.root.querySelector('[role="alert"]')!.textContent!, /^!!! CPU FALLBACK: the CUDA provider is not installed, so this probe ran on the CPU provider\. — requested CUDA/);
   });
 
+  it('a measured decode step states its KV cache and recurrent-state elements from the probe result; validation checks them', () => {
+    // A hybrid model's step (Mamba layers beside attention): both counts as the probe host reported them.
+    const hybrid = probeDashboardData(probeResult({ decode: { ...measurement(3, 0.0004), kvCacheElements: '65536', recurrentStateElements: '1572864' } }), 'x.npas', CPU_NOTE);
+    assert.deepEqual(hybrid.phases[1]!.stepState, { kvCacheElements: '65536', recurrentStateElements: '1572864' });
+    assert.equal(hybrid.phases[0]!.stepState, undefined, 'the prefill carries no step state');
+    assert.ok(checkProbeData(clone(hybrid)).ok);
+    const h = mount(renderProbe, { probe: hybrid });
+    assert.equal(h.root.querySelector('[data-field="probe-decode"]')!.textContent, 'the step reads a KV cache of 65,536 elements; recurrent state 1,572,864 elements (Mamba, Mamba-2, Gated DeltaNet states, read and written each step)');
+    // A model without recurrent layers (the host omits the field): said, not left out.
+    const plain = mount(renderProbe, { probe: probeDashboardData(probeResult(), 'x.npas', CPU_NOTE) });
+    assert.equal(plain.root.querySelector('[data-field="probe-decode"]')!.textContent, 'the step reads a KV cache of 65,536 elements; no recurrent state');
+    // An unmeasured step has none; a result saved before the field existed still validates and draws.
+    const unmeasured = probeDashboardData(probeResult({ decode: { unavailable: 'no decode step', roofline: { device: 'CPU', seconds: 0.001, bound: 'memory', flops: '100', bytes: '200' } } }), 'x.npas', CPU_NOTE);
+    assert.equal(unmeasured.phases[1]!.stepState, undefined);
+    assert.equal(mount(renderProbe, { probe: unmeasured }).root.querySelector('[data-field="probe-decode"]'), null);
+    const old = clone(hybrid) as unknown as { phases: { stepState?: unknown }[] };
+    delete old.phases[1]!.stepState;
+    assert.ok(checkProbeData(old).ok);
+    // Malformed counts, or a state on the prefill, are refused.
+    const bad = clone(hybrid) as unknown as { phases: { stepState?: unknown }[] };
+    bad.phases[1]!.stepState = { kvCacheElements: '65536', recurrentStateElements: 1572864 };
+    assert.equal(checkProbeData(bad).ok, false);
+    const misplaced = clone(hybrid) as unknown as { phases: { stepState?: unknown }[] };
+    misplaced.phases[0]!.stepState = { kvCacheElements: '1', recurrentStateElements: '0' };
+    assert.equal(checkProbeData(misplaced).ok, false);
+  });
+
   it('a decode step that was not measured keeps its roofline and says why', () => {
     const r = probeResult({ decode: { unavailable: 'a bidirectional model has no decode step', roofline: { device: 'CPU', seconds: 0.001, bound: 'memory', flops: '100', bytes: '200' } } });
     const d = probeDashboardData(r, 'x.npas', CPU_NOTE);

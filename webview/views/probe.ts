@@ -30,6 +30,14 @@ function phaseWords(p: ProbePhaseData): string {
 
 const efficiency = (p: ProbePhaseData): string => (p.measuredMs === null || p.measuredMs <= 0 ? '—' : `${((100 * p.rooflineMs) / p.measuredMs).toFixed(1)}%`);
 
+/** What the measured decode step reads besides the weights: its KV cache and the recurrent layers' states. */
+function stepStateFact(r: ProbeData): [string, string][] {
+  const st = r.phases.find((p) => p.phase === 'decode')?.stepState;
+  if (!st) return [];
+  const state = st.recurrentStateElements === '0' ? 'no recurrent state' : `recurrent state ${groupDigits(st.recurrentStateElements)} elements (Mamba, Mamba-2, Gated DeltaNet states, read and written each step)`;
+  return [['decode', `the step reads a KV cache of ${groupDigits(st.kvCacheElements)} elements; ${state}`]];
+}
+
 export function renderProbe(root: HTMLElement, ctx: ViewContext): RenderedView {
   root.replaceChildren();
   const r: ProbeData | null = ctx.state.probe;
@@ -152,6 +160,7 @@ export function renderProbe(root: HTMLElement, ctx: ViewContext): RenderedView {
     ['work', `${r.dtype}, batch ${r.batch}, sequence ${r.seq}; roofline on the ${r.device} profile`],
     ['session', `${formatMs(r.sessionCreateMs)} to create`],
     ['weights', `${groupDigits(r.initializerElements)} initializer elements ${r.initializerElements === r.storedParams ? '= params.stored' : `≠ params.stored ${groupDigits(r.storedParams)}`}`],
+    ...stepStateFact(r),
     ['memory', r.memory],
     ['placement', r.placement],
   ];
