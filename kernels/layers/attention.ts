@@ -108,6 +108,13 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
     k = normedHeads(ctx, node, steps, projection(ctx, node, steps, x, 'k', bias('k_bias')).y, KV, hd, 'k_norm', (t) => toBatchSeq(ctx, t, [KV, hd]));
     v4 = toBatchSeq(ctx, projection(ctx, node, steps, x, 'v', bias('v_bias')).y, [KV, hd]);
     if (rope && !inGqa) k = rotate(ctx, k, rope, KV, hd);
+    // A prefill names what a decode step's cache of this layer holds, `cache.<path>.k|v`
+    // ([B, S, kv_heads, head_dim]; the keys rotated when the graph rotates them, as on the
+    // standard ops), so a decode step can be fed the prefill's own cache (test/kernels).
+    if (!ctx.decode && info.causal) {
+      k = g.op('Identity', [k], undefined, { hint: `cache.${pathText(steps)}.k` });
+      v4 = g.op('Identity', [v4], undefined, { hint: `cache.${pathText(steps)}.v` });
+    }
     kState = { rope, rotated: rope !== undefined && !inGqa };
     keyStates(ctx).set(pathText(steps), kState);
     ctx.kv.set(pathText(steps), { k, v: v4, kvHeads: KV, headDim: hd });

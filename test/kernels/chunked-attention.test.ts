@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { exportModel } from '../../kernels/export.js';
 import { defaultFill, type WeightFill } from '../../kernels/graph-builder.js';
-import { assertClose, idRows, maxRelDiff, opCounts, runChecked } from './helpers.js';
+import { assertClose, idRows, maxRelDiff, opCounts, prefillCacheFill, runChecked } from './helpers.js';
 
 const SPECS = `
 block Layer(chunk_size = none) {
@@ -169,5 +169,22 @@ test('a chunked producer read by a full-attention layer caches the whole context
     const fused = sharedDecode(name, past, 'fused');
     assert.equal(fused.kvCacheElements, r.kvCacheElements);
     assertClose(await runChecked(fused, { input_ids: idRows([[5], [40]]) }), std, 1e-5, `${name}: fused`);
+  }
+});
+
+test('decode steps of chunked layers under share kv over the prefill\'s own cache equal the prefill\'s last position', async () => {
+  // Positions 0..8: the step at position 8 is in chunk [6, 8], so the chunked layers see 6 and 7
+  // of the cache and the full ones all 8; the prefill masks the same keys.
+  const tokens = [[5, 17, 29, 41, 53, 8, 20, 32, 11], [40, 2, 33, 9, 14, 60, 21, 3, 7]];
+  const past = tokens[0]!.length - 1;
+  const next = { input_ids: idRows(tokens.map((t) => [t[past]!])) };
+  for (const name of ['SharedChunked', 'ChunkedReadByFull', 'FullReadByChunked', 'Chunked']) {
+    const text = name === 'Chunked' ? SPECS : SHARED;
+    const full = await runChecked(exportModel(text, name, { ops: 'standard' }), { input_ids: idRows(tokens) });
+    const { fill, caches } = await prefillCacheFill(text, name, tokens.map((t) => t.slice(0, past)));
+    assert.equal(caches, 2, `${name}: the K/V of the two layers that keep a cache named in the prefill`);
+    const step = exportModel(text, name, { ops: 'standard', decode: { batch: 2, past }, fill, analysis: { seq: past, batch: 2, dtype: 'fp32' } });
+    assert.equal(step.kvCacheElements * 4n, step.report.kvCacheBytes, name);
+    assertClose(await runChecked(step, next), full, 1e-4, `${name}: decode = prefill`);
   }
 });

@@ -196,3 +196,52 @@ export async function chainDecode(r: ExportResult, rows: readonly (readonly numb
     await session.release();
   }
 }
+
+/**
+ * The prefill's own cache for a decode step: runs the standard-ops prefill of `model` over
+ * `rows` (the prefix, S tokens per row) with every attention's named K and V
+ * (`cache.<path>.k|v`, [B, S, kv_heads, head_dim]) as extra outputs, and returns a fill that
+ * gives each decode cache initializer `kv_cache.<path>.k` [B, kv_heads, head_dim, L] and `.v`
+ * [B, kv_heads, L, head_dim] the prefix's last L positions, whatever L the decode graph holds
+ * (its cache reach); other weights are drawn as by default. Also returns how many caches it read.
+ */
+export async function prefillCacheFill(text: string, model: string, rows: readonly (readonly number[])[]): Promise<{ fill: WeightFill; caches: number }> {
+  const prefill = exportModel(text, model, { ops: 'standard' });
+  const taps = new Map<string, string>(); // `<path>.k|v` → tensor name
+  for (const n of prefill.spec.graph.nodes) {
+    const m = n.op === 'Identity' ? /^cache\.(.+\.[kv])_\d+$/.exec(n.outputs[0]!) : null;
+    if (m) taps.set(m[1]!, n.outputs[0]!);
+  }
+  const names = [...taps.values()];
+  const spec = { ...prefill.spec, graph: { ...prefill.spec.graph, outputs: [...prefill.spec.graph.outputs, ...names.map((name) => ({ name, dataType: 1 as const, dims: ['b', 's', 'h', 'd'] }))] } };
+  const session = await ort.InferenceSession.create(onnxBytes({ ...prefill, spec }));
+  let out: Record<string, ort.Tensor>;
+  try {
+    out = await session.run({ input_ids: idRows(rows) }, names);
+  } finally {
+    await session.release();
+  }
+  const S = rows[0]!.length;
+  const fill: WeightFill = (key, shape, dtype, scale, offset) => {
+    const m = /^kv_cache\.(.+)\.([kv])$/.exec(key);
+    const tap = m ? taps.get(`${m[1]}.${m[2]}`) : undefined;
+    if (!m || !tap) return defaultFill(key, shape, dtype, scale, offset);
+    const t = out[tap]!;
+    const [B, S2, KV, hd] = t.dims as number[];
+    assert.equal(S2, S);
+    const keys = m[2] === 'k';
+    const L = keys ? shape[3]! : shape[2]!;
+    assert.deepEqual(shape, keys ? [B, KV, hd, L] : [B, KV, L, hd], key);
+    const src = t.data as Float32Array;
+    const dst = new Float32Array(B! * KV! * hd! * L);
+    for (let b = 0; b < B!; b++)
+      for (let h = 0; h < KV!; h++)
+        for (let j = 0; j < L; j++)
+          for (let d = 0; d < hd!; d++) {
+            const v = src[((b * S + (S - L + j)) * KV! + h) * hd! + d]!;
+            dst[keys ? ((b * KV! + h) * hd! + d) * L + j : ((b * KV! + h) * L + j) * hd! + d] = v;
+          }
+    return new Uint8Array(dst.buffer);
+  };
+  return { fill, caches: taps.size / 2 };
+}

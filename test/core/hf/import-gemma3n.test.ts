@@ -1,8 +1,11 @@
-// Gemma 3n (issue 14): the official google/gemma-3n-E2B config.json (test/fixtures/hf, sources in
-// SOURCES.md) imported and analysed, its language model's totals compared with a derivation from
-// the config's own numbers written out below from Transformers' modeling_gemma3n.py (every
-// nn.Parameter the text model builds, so every tensor its checkpoint stores), never from the
-// engine; the KV cache at 8Ki derived from Gemma3nTextAttention's sharing rule, independently.
+// Gemma 3n (issue 14): google/gemma-3n-E2B's config.json (test/fixtures/hf) imported and analysed.
+// The fixture is not a byte-for-byte copy of the Hub file (unreachable when it was written, and
+// not found in any vendored copy since): its text_config was rebuilt from the E2B values
+// Transformers' Gemma3nTextConfig documents (SOURCES.md says how). The language model's totals
+// are compared with a derivation from the config's own numbers written out below from
+// Transformers' modeling_gemma3n.py (every nn.Parameter the text model builds, so every tensor
+// its checkpoint stores), never from the engine, and with the 4.46B the text-only GGUF publishes;
+// the KV cache at 8Ki is derived from Gemma3nTextAttention's sharing rule, independently.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -75,6 +78,8 @@ function importAndAnalyse(c: Config, seq = 8192) {
 test('gemma-3n-E2B: the language model stores 4,456,156,768 parameters, as its checkpoint does', () => {
   const expected = derived(TEXT);
   assert.equal(expected.stored, 4_456_156_768n);
+  // The text-only GGUF's published size, 4.46B, to its two decimals (SOURCES.md).
+  assert.equal((expected.stored + 5_000_000n) / 10_000_000n, 446n);
   const { spec, warnings, model } = importAndAnalyse(E2B);
   assert.equal(model.params.stored, expected.stored);
   // Effective: the tied LM head applied once more, the 10 KV-shared layers' unused K/V projections not.
