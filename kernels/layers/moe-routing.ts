@@ -10,6 +10,8 @@
 //             indices), the other groups' experts set to −∞, so they are never chosen
 //   chosen  = TopK(choice, k).indices
 //   weights = scores gathered at chosen, / their sum (normalize), · route_scale
+// With weight_input (Llama-4) the caller scales each chosen expert's input by its weight instead
+// of its output.
 // DeepSeek's reference (inference/model.py) masks the dropped groups with −∞, as here;
 // Transformers' DeepseekV3TopkRouter fills them with 0, which only differs when fewer than k
 // experts of the kept groups have a non-negative biased score.
@@ -31,7 +33,7 @@ function routeScale(node: LayerNode): number {
 
 /** Whether the layer routes as Mixtral does: softmax over the top-k logits, weights summing to 1. */
 export function isSoftmaxTopK(node: LayerNode): boolean {
-  return textArg(node, 'scoring', 'softmax') === 'softmax' && !weightNamed(node, 'selection_bias') && numberArg(node, 'groups') === 1 && boolArg(node, 'normalize', true) && routeScale(node) === 1;
+  return textArg(node, 'scoring', 'softmax') === 'softmax' && !weightNamed(node, 'selection_bias') && numberArg(node, 'groups') === 1 && boolArg(node, 'normalize', true) && routeScale(node) === 1 && !boolArg(node, 'weight_input', false);
 }
 
 /**

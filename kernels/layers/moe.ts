@@ -110,6 +110,7 @@ function routedExperts(ctx: EmitContext, node: LayerNode, steps: readonly PathSt
     return g.op('Mul', [fusedMoe(ctx, node, steps, x, probs, false), weightSum], undefined, { hint: 'moe_routed' });
   }
   const { indices: topIdx, weights: gates } = choice; // [T, k]
+  const onInput = boolArg(node, 'weight_input', false);
   let out = g.op('Mul', [x, g.float(0)], undefined, { hint: 'moe_zero' }); // zeros [T, d] without a shape computation
   for (let e = 0; e < experts; e++) {
     const chose = g.op('Equal', [topIdx, g.ints([e], true)], undefined, { hint: `chose${e}` }); // [T, k]
@@ -117,9 +118,10 @@ function routedExperts(ctx: EmitContext, node: LayerNode, steps: readonly PathSt
     const any = g.op('ReduceMax', [g.op('Cast', [chose], { to: { kind: 'int', value: 6 } })], { axes: { kind: 'ints', value: [1] }, keepdims: { kind: 'int', value: 0 } });
     const rows = g.op('Transpose', [g.op('NonZero', [any])], { perm: { kind: 'ints', value: [1, 0] } }, { hint: `rows${e}` }); // [n, 1]
     const xe = g.op('GatherND', [x, rows], undefined, { hint: `x${e}` }); // [n, d]
-    const ye = expert(ctx, node, steps, xe, 'expert', e, gated, act);
     const ge = g.op('Unsqueeze', [g.op('GatherND', [gate, rows]), g.ints([1])]); // [n, 1]
-    out = g.op('ScatterND', [out, rows, g.op('Mul', [ye, ge])], { reduction: { kind: 'string', value: 'add' } }, { hint: `moe${e}` });
+    // Llama-4 (weight_input): the expert runs on its weight times the input, its output unscaled.
+    const ye = expert(ctx, node, steps, onInput ? g.op('Mul', [xe, ge], undefined, { hint: `x${e}_weighted` }) : xe, 'expert', e, gated, act);
+    out = g.op('ScatterND', [out, rows, onInput ? ye : g.op('Mul', [ye, ge])], { reduction: { kind: 'string', value: 'add' } }, { hint: `moe${e}` });
   }
   return out;
 }

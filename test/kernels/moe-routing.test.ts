@@ -6,7 +6,9 @@
 //    the top_k experts among those; the chosen unbiased scores divided by their sum
 //    (norm_topk_prob) and multiplied by routed_scaling_factor;
 //  - DeepSeek-V2's group_limited_greedy (softmax scores, a group scored by its best expert, no
-//    renormalisation, a scale) and Qwen2-MoE's softmax without renormalisation.
+//    renormalisation, a scale) and Qwen2-MoE's softmax without renormalisation;
+//  - Llama-4's Llama4TextMoe: σ of the top-k logits multiplying each chosen expert's input
+//    (y = x + Σ expert_e(σ(l_e)·x)), which a gated expert does not commute with.
 // The layer is a residual branch: y = x + Σ_chosen w_e·down(silu(gate·x)·(up·x)). Standard ops
 // (the dispatch) and fused ops (com.microsoft MoE fed log-weights, rescaled) both; initializer
 // elements = params.stored, with the selection bias counted once per layer.
@@ -15,7 +17,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { exportModel, type ExportResult } from '../../kernels/export.js';
 import { defaultFill, type WeightFill } from '../../kernels/graph-builder.js';
-import { assertClose, idRows, initializer, matvec, runChecked, sigmoid, silu } from './helpers.js';
+import { assertClose, idRows, initializer, matvec, maxRelDiff, runChecked, sigmoid, silu } from './helpers.js';
 
 const V = 41;
 const D = 16;
@@ -31,6 +33,8 @@ interface Routing {
   readonly normalize: boolean;
   readonly scale: number;
   readonly topK: number;
+  /** Llama-4: the weight scales the expert's input, not its output. */
+  readonly onInput?: boolean;
 }
 
 /** Indices of `values` from largest to smallest (stable: the lower index first on a tie). */
@@ -64,9 +68,10 @@ function reference(ex: ExportResult, id: number, r: Routing): { y: number[]; cho
   const y = [...x];
   chosen.forEach((e, j) => {
     const w = (part: string) => initializer(ex, `moe.expert_${part}[${e}]`);
-    const up = matvec(w('up'), x, F);
-    const h = matvec(w('gate'), x, F).map((v, i) => silu(v) * up[i]!);
-    matvec(w('down'), h, D).forEach((v, i) => (y[i]! += weights[j]! * v));
+    const input = r.onInput ? x.map((v) => weights[j]! * v) : x;
+    const up = matvec(w('up'), input, F);
+    const h = matvec(w('gate'), input, F).map((v, i) => silu(v) * up[i]!);
+    matvec(w('down'), h, D).forEach((v, i) => (y[i]! += (r.onInput ? 1 : weights[j]!) * v));
   });
   return { y, chosen };
 }
@@ -88,6 +93,11 @@ const CASES: readonly { readonly name: string; readonly call: string; readonly r
     name: 'DeepSeek-V2 group_limited_greedy (softmax, group max, 2 groups keep 1, top-2, ×16, not normalised)',
     call: 'top_k: 2, groups: 2, top_groups: 1, group_score: max, normalize: false, route_scale: 16',
     routing: { scoring: 'softmax', bias: false, groups: 2, topGroups: 1, groupScore: 'max', normalize: false, scale: 16, topK: 2 },
+  },
+  {
+    name: "Llama-4 (σ of the top-2 logits scaling each chosen expert's input)",
+    call: 'top_k: 2, scoring: sigmoid, normalize: false, weight_input: true',
+    routing: { scoring: 'sigmoid', bias: false, groups: 1, topGroups: 1, groupScore: 'top2_sum', normalize: false, scale: 1, topK: 2, onInput: true },
   },
   {
     name: 'Qwen2-MoE (softmax over all experts, top-2 not normalised)',
@@ -130,4 +140,12 @@ test('the DeepSeek-V3 routing differs from plain top-k: the bias and the group l
   }
   assert.ok(biasChanged > 0, 'the correction bias changes some token’s experts');
   assert.ok(groupsChanged > 0, 'the group limit changes some token’s experts');
+});
+
+test("weight_input differs from weighting the output: Llama-4's routing is not the output-weighted one", async () => {
+  const llama = CASES.find((c) => c.routing.onInput)!;
+  const ex = exportModel(specOf(llama.call), 'M', { ops: 'standard' });
+  const onOutput = TOKENS.flatMap(([id]) => reference(ex, id!, { ...llama.routing, onInput: false }).y);
+  const measured = await runChecked(ex, { input_ids: idRows(TOKENS) });
+  assert.ok(maxRelDiff(measured, onOutput) > 1e-3, 'the input-weighted graph is not the output-weighted rule');
 });

@@ -12,7 +12,9 @@
 //    group_limited_greedy), the best top_groups groups kept, and the top_k experts chosen among
 //    the kept groups' experts only;
 //  - normalize — the chosen weights divided by their sum (norm_topk_prob);
-//  - route_scale — the weights multiplied by it (routed_scaling_factor).
+//  - route_scale — the weights multiplied by it (routed_scaling_factor);
+//  - weight_input — each chosen expert runs on its weight times the input, rather than its output
+//    being weighted (Llama-4's Llama4TextMoe: σ of the top-k logits times the hidden state).
 // None of it changes a count except selection_bias's stored vector (experts elements per
 // iteration, always active); the scoring's elementwise work is not counted as FLOPs, as a
 // softmax is not.
@@ -28,6 +30,7 @@ export const ROUTING_ARGS = [
   optional('group_score', oneOf(['top2_sum', 'max']), "How a group is scored: the sum of its two best (biased) scores (DeepSeek-V3's noaux_tc) or its best score (DeepSeek-V2's group_limited_greedy).", { default: 'top2_sum' }),
   optional('normalize', BOOL, "The chosen experts' weights are divided by their sum (norm_topk_prob).", { default: true }),
   optional('route_scale', RATIO, "The chosen experts' weights are multiplied by this factor (routed_scaling_factor). Default: 1."),
+  optional('weight_input', BOOL, "Each chosen expert runs on its weight times the input instead of having its output weighted (Llama-4's Llama4TextMoe).", { default: false }),
 ];
 
 /** The routing function of one MoE layer, as its arguments give it. */
@@ -39,6 +42,7 @@ export interface MoeRouting {
   readonly groupScore: 'top2_sum' | 'max';
   readonly normalize: boolean;
   readonly routeScale: Ratio | undefined;
+  readonly weightInput: boolean;
 }
 
 /**
@@ -76,5 +80,6 @@ export function readRouting(a: LayerArgs, experts: number, topK: number, report:
     groupScore,
     normalize: a.bool('normalize'),
     routeScale: a.optionalRatio('route_scale'),
+    weightInput: a.bool('weight_input'),
   };
 }

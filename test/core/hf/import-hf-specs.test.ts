@@ -203,7 +203,7 @@ test('family-specific lines of every fixture', () => {
     ],
     'llama-4-scout-17b-16e.json': [
       'attn = Attention(d, heads, kv_heads: kv_heads, head_dim: head_dim, chunk: if nope then none else chunk, rope: not nope, rope_theta: if nope then none else rope_theta)',
-      'moe = MoE(d, ff, experts, top_k, shared: 1)',
+      'moe = MoE(d, ff, experts, top_k, shared: 1, scoring: sigmoid, normalize: false, weight_input: true)',
       'body = [MoEDecoder(nope: i % nope_every == nope_every - 1) for i in layers]',
     ],
     'qwen3-next-80b-a3b-instruct.json': [

@@ -109,7 +109,8 @@ function buildLlama4Text(cfg: ConfigReader, head: HeadKind): FamilyModel {
     params: ['nope = false'],
     members: [binding('attn_norm', call('RMSNorm', ['d'])), binding('attn', attn), binding('mlp_norm', call('RMSNorm', ['d'])), ffn],
   });
-  const moe = binding('moe', call('MoE', ['d', 'ff', 'experts', 'top_k'], { shared: 1, act: actArg }), 'routed experts and one shared expert');
+  // Llama4TextMoe's router: σ of the top-k logits, never renormalised, scaling each chosen expert's input.
+  const moe = binding('moe', call('MoE', ['d', 'ff', 'experts', 'top_k'], { shared: 1, act: actArg, scoring: 'sigmoid', normalize: false, weight_input: true }), 'routed experts and one shared expert');
   const dense = binding('mlp', call('GatedMLP', ['d', 'ff_mlp'], { act: actArg }));
   const blocks: BlockDef[] = [];
   if (routed.some((r) => !r)) blocks.push(layer('Dense', dense));
