@@ -7,5 +7,9 @@ import type { Statement } from '../syntax/syntax-tree.js';
 
 /** The first statement that conflicts with an allocation, if any. */
 export function conflictingStatement<S extends { readonly statement: Statement }>(statements: readonly S[], schemeOf: (s: Statement) => SharingScheme | undefined): S | undefined {
-  return statements.find((s) => s.statement.keyword !== 'allocate' && schemeOf(s.statement)?.keepsStores !== true);
+  return statements.find((s) => {
+    if (s.statement.keyword === 'allocate') return false;
+    const keeps = schemeOf(s.statement)?.keepsStores;
+    return !(typeof keeps === 'function' ? keeps(s.statement) : keeps === true);
+  });
 }

@@ -33,7 +33,9 @@ const trainability = (keyword: 'freeze' | 'train', snippet: string, summary: str
   hover,
   methods,
   order: 2,
-  keepsStores: true,
+  // A pooled mask chooses its k elements among the stored ones: an allocation, which replaces
+  // them, cannot stand beside it (plain freeze/train can).
+  keepsStores: (s) => s.value === undefined,
   resolve(s, scope, model) {
     if (keyword === 'train' && s.value) {
       const expected = "expected 'sparse(elements: k)' after 'train PATHS:'";

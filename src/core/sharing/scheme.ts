@@ -76,8 +76,11 @@ export interface SharingScheme {
   readonly methods: readonly SchemeMethod[];
   /** Resolution order: weight sharing (0) before the strategies that read it (`share kv X: tied`, 1), then the rest (2). */
   readonly order: number;
-  /** Whether the statement leaves the stored parameters as written (freeze, train, param), so an allocation may stand beside it. */
-  readonly keepsStores: boolean;
+  /**
+   * Whether the statement leaves the stored parameters as written (freeze, train, param), so an
+   * allocation may stand beside it; a function when it depends on the statement's method.
+   */
+  readonly keepsStores: boolean | ((statement: Statement) => boolean);
   /** Checks the statement and records what it means; every problem is a located diagnostic. */
   resolve(statement: Statement, scope: Scope, model: SchemeContext): void;
   /** How the dashboard draws the subtree modifiers it records (store nodes, reads, notes); none for a scheme whose modifiers it does not draw. */

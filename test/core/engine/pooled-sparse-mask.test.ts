@@ -92,3 +92,12 @@ variant V of M {
   const zero = analyze(`${BASE}\nvariant W of M { train body: sparse(elements: 0) }`);
   assert.deepEqual(zero.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code), ['npas-train-sparse']);
 });
+
+test('an allocation cannot stand beside a pooled mask (it replaces the stores the mask chooses from); beside plain train it can', () => {
+  const masked = analyze(`${BASE}\nvariant V of M {\n  train body: sparse(elements: 10)\n  allocate params: 10_000\n}`);
+  const errors = masked.diagnostics.filter((d) => d.severity === 'error');
+  assert.deepEqual(errors.map((d) => d.code), ['npas-allocate']);
+  assert.match(errors[0]!.message, /cannot be combined with 'train' statements/);
+  const plain = analyze(`${BASE}\nvariant V of M {\n  train body\n  allocate params: 10_000\n}`);
+  assert.deepEqual(plain.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code), []);
+});

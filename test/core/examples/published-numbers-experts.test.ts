@@ -206,3 +206,45 @@ test('Chain-of-Experts: CoE-2(4/64) and CoE-2(8/64) at MoE(8/64)\'s and MoE(16/6
   const reduction = ((moe.params.stored - small) * 10_000n) / moe.params.stored;
   assert.equal(reduction, 1_771n);
 });
+
+// ---------------------------------------------------------------------------------------------
+// FISH Mask (Sung, Nair and Raffel, NeurIPS 2021, arXiv:2111.09839): BERT-large on GLUE "while
+// updating only 0.5% of the model's parameters per task". The released code
+// (varunnair18/FISH, run_glue_sparse_update.py, create_mask_gradient; keep_ratio 0.005 in
+// scripts/run_table_1.sh) keeps int(all_params_size · keep_ratio) − classifier_size of the
+// non-classifier parameters by one top-k over their concatenated Fisher scores, and trains the
+// classifier in full: int(0.005 · N) parameters in all. BertForSequenceClassification (2 labels):
+// embeddings V·H + 512·H + 2·H + LayerNorm 2·H; per layer Q, K, V, O with biases, two
+// LayerNorms, the FFN H → 4H → H with biases; the pooler H·H + H; the classifier H·2 + 2.
+
+function bertLargeGlue(): { encoder: bigint; classifier: bigint; total: bigint } {
+  const h = 1_024n;
+  const embeddings = 30_522n * h + 512n * h + 2n * h + 2n * h;
+  const layer = 4n * (h * h + h) + 2n * (2n * h) + (h * 4n * h + 4n * h) + (4n * h * h + h);
+  const encoder = embeddings + 24n * layer + (h * h + h);
+  const classifier = h * 2n + 2n;
+  return { encoder, classifier, total: encoder + classifier };
+}
+
+test('FISH: BERT-large trains int(0.5% · N) parameters, one mask over every weight, stored unchanged', () => {
+  const models = reports('fish-mask.npas');
+  const bert = bertLargeGlue();
+  assert.equal(bert.encoder, 335_141_888n); // bert-large-uncased BertModel (Hugging Face's count)
+  const base = named(models, 'BertLargeGlue');
+  const fish = named(models, 'FishMask');
+  assert.equal(base.params.stored, bert.total);
+  // int(all_params_size · 0.005), as the released code computes it (N is below 2^53: exact in a double).
+  const keep = BigInt(Math.trunc(Number(bert.total) * 0.005));
+  assert.equal(keep, bert.total / 200n);
+  assert.equal(fish.params.trainable, keep, 'the mask\'s keep_num plus the classifier trained in full');
+  assert.equal(keep - bert.classifier, 1_673_669n, 'the elements the example\'s mask names');
+  // "0.5% of the model's parameters": 1,675,719 / 335,143,938 = 0.49999…%, 0.50% to two places.
+  assert.equal((fish.params.trainable * 10_000n + bert.total / 2n) / bert.total, 50n);
+  // In place: stored, effective and inference FLOPs are BERT-large's.
+  assert.equal(fish.params.stored, base.params.stored);
+  assert.equal(fish.params.effective, base.params.effective);
+  assert.equal(fish.flops.decode, base.flops.decode);
+  // The pool is the encoder's 335,141,888 elements: one element more than it holds is refused.
+  const over = analyze(readFileSync(join(EXAMPLES, 'fish-mask.npas'), 'utf8').replace('sparse(elements: 1_673_669)', `sparse(elements: ${bert.encoder + 1n})`));
+  assert.deepEqual(over.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code), ['npas-train-sparse']);
+});

@@ -122,6 +122,15 @@ describe('sharing structure', () => {
     assert.ok(s.reads.filter((r) => r.store === bank.id).length >= 1);
   });
 
+  it('notes FISH\'s pooled mask on every member it covers, and none on the classifier it leaves trainable', () => {
+    const s = sharingStructure(example('fish-mask')).get('FishMask')!;
+    const notes = s.notes.filter((n) => n.kind === 'train').map((n) => [n.member, n.label]);
+    const label = 'sparse mask: 1673669 elements of the pool trained';
+    assert.deepEqual(notes.filter(([member]) => member !== 'body'), ['word', 'position', 'segment', 'emb_norm', 'pooler'].map((m) => [m, label]));
+    assert.ok(notes.some(([member, l]) => member === 'body' && l === label));
+    assert.ok(!notes.some(([member]) => member === 'classifier'));
+  });
+
   it('notes hypernetwork-generated adapters on the members they adapt (HyperFormer++)', () => {
     const s = sharingStructure(example('hyperformer')).get('HyperFormerPP')!;
     const adapters = s.notes.filter((n) => n.kind === 'adapter').map((n) => [n.member, n.label]);
