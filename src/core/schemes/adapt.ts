@@ -116,12 +116,14 @@ export const adaptScheme: SharingScheme = {
       model.addModifier({ pattern: r.pattern, effect: { kind: 'adapter', method: shaped, weights: r.weight ? [r.weight] : targets, relax: false, tasks }, range: s.range });
     }
   },
-  // A note on the instance (adapters of `adapt` and of `share … relax` alike): the method and rank.
+  // A note on the instance (adapters of `adapt` and of `share … relax` alike): the method and rank,
+  // and the tasks when each task has its own (a model's tasks are one of its dimensions).
   drawing: {
     effects: ['adapter'],
     draw(mod, { reader, addNote }) {
       if (mod.effect.kind !== 'adapter') return;
-      addNote({ kind: 'adapter', member: reader.member, index: reader.index, label: onSub(`${adapterLabel(mod.effect.method)}${mod.effect.relax ? ' (relax)' : ''}`, reader), range: mod.range });
+      const tasks = mod.effect.tasks > 1 ? `, per task ×${mod.effect.tasks}` : '';
+      addNote({ kind: 'adapter', member: reader.member, index: reader.index, label: onSub(`${adapterLabel(mod.effect.method)}${tasks}${mod.effect.relax ? ' (relax)' : ''}`, reader), range: mod.range });
     },
   },
 };

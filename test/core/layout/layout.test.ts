@@ -139,6 +139,27 @@ describe('sharing structure', () => {
     assert.deepEqual([...new Set(adapters.map(([member]) => member))], ['encoder', 'decoder']);
   });
 
+  it('expert pools across layers (Megrez2): each pool one store of the routed experts, read by its layers, routers per layer', () => {
+    const s = sharingStructure('model P {\n  block B {\n    n = RMSNorm(16)\n    moe = MoE(16, 24, experts: 6, top_k: 2)\n  }\n  embed = Embedding(61, 16)\n  body = B * 4\n  share experts body.moe: sequence(2)\n}\n').get('P')!;
+    assert.deepEqual(s.stores.map((x) => x.label), ['body.moe.experts pool #0: 6 experts, routers per layer', 'body.moe.experts pool #1: 6 experts, routers per layer']);
+    // sequence(2) over 4 layers: layers 0, 1 read pool 0 and layers 2, 3 pool 1.
+    assert.deepEqual(
+      s.reads.filter((r) => r.member === 'body').map((r) => [r.index, r.store, r.sub]),
+      [0, 1, 2, 3].map((i) => [i, s.stores[i < 2 ? 0 : 1]!.id, 'moe']),
+    );
+  });
+
+  it('notes each task-aware adapter with its method and, per task, the tasks (poly, sparse masks, TAPS deltas)', () => {
+    const labels = (adapt: string) =>
+      sharingStructure(`model M {\n  block B { a = Attention(16, 2) }\n  embed = Embedding(61, 16)\n  body = B * 2\n  ${adapt}\n}\n`)
+        .get('M')!
+        .notes.filter((n) => n.kind === 'adapter')
+        .map((n) => n.label);
+    assert.deepEqual(labels('adapt body.a: poly(rank: 2, skills: 4, tasks: 3, targets: [q])'), ['Poly r=2 ×4 skills, per task ×3 on a']);
+    assert.deepEqual(labels('adapt body.a: sparse(elements: 10, targets: [q])'), ['sparse mask k=10 on a']);
+    assert.deepEqual(labels('adapt body[1].a: delta(tasks: 5, merged: true)'), ['full-rank delta, per task ×5 on a']);
+  });
+
   it('notes the statements read after the walk: parallel streams and workers, halting, token smashing', () => {
     const notes = (file: string, model: string) => sharingStructure(example(file)).get(model)!.notes.filter((n) => n.kind === 'parallel' || n.kind === 'halt' || n.kind === 'smash').map((n) => [n.kind, n.member, n.label]);
     // ParScale-P8 merges before lm_head: every member before it runs per stream.
