@@ -13,6 +13,7 @@ import { norm } from './norm.js';
 import { flatten, globalPool, pool } from './pool.js';
 import { projection } from './projection.js';
 import { sandwichConv2d } from './sandwich-conv.js';
+import { sandwichLinear } from './sandwich.js';
 
 export const CONVS = new Set(['Conv1d', 'Conv2d']);
 /** The layers that may begin a model on the image made from the ids: the convolutions and LBDN's. */
@@ -119,6 +120,13 @@ export function featureMapLayer(ctx: EmitContext, node: LayerNode, steps: readon
     case 'LayerNorm':
     case 'RMSNorm':
       return { ...h, x: norm(ctx, node, steps, h.x!, h.width) };
+    case 'SandwichLinear': {
+      const w = weightNamed(node, 'weight')!;
+      const dIn = w.shape[1]! - w.shape[0]!;
+      if (dIn !== h.width) throw new ExportError(`${where}: SandwichLinear reads width ${dIn} but the layers before it produce ${h.width}`);
+      const s = sandwichLinear(ctx, node, steps, h.x!);
+      return { x: s.y, width: s.width, samples: true };
+    }
   }
   throw new ExportError(`${where}: ${kind} after GlobalPool/Flatten (one row per sample, no sequence) is not supported by the ONNX exporter`);
 }

@@ -119,8 +119,17 @@ export function sandwichConv2d(ctx: EmitContext, node: LayerNode, steps: readonl
     h = image(ctx, cIn, [n, n]);
   }
   if (h.spatial === undefined) throw new ExportError(`${where}: SandwichConv2d on a token stream is not supported by the ONNX exporter (it runs on a feature map, from an image made when the model begins with a convolution)`);
+  // acfr/LBDN's stride 2 (StridedConv): the 2×2 space-to-depth map, `b c (w k1) (h k2) -> b (c k1 k2) w h`,
+  // read by a layer of 4·c channels at half the side (docs/layers.md, "SandwichConv2d"). A permutation: still 1-Lipschitz.
+  let sides = h.spatial;
+  if (h.width * 4 === cIn && sides.length === 2 && sides[0] === 2 * n && sides[1] === 2 * n) {
+    const split = g.op('Reshape', [h.x!, g.ints([-1, h.width, n, 2, n, 2])]);
+    const x = g.op('Reshape', [g.op('Transpose', [split], { perm: { kind: 'ints', value: [0, 1, 3, 5, 2, 4] } }), g.ints([-1, cIn, n, n])], undefined, { hint: 'space_to_depth' });
+    sides = [n, n];
+    h = { x, width: cIn, spatial: sides };
+  }
   if (h.width !== cIn) throw new ExportError(`${where}: SandwichConv2d reads ${cIn} channels but the layers before it produce ${h.width}`);
-  if (h.spatial.length !== 2 || h.spatial[0] !== n || h.spatial[1] !== n) throw new ExportError(`${where}: SandwichConv2d declares an input of ${n}×${n} but the layers before it produce ${h.spatial.join('×')}; the graph runs every convolution at the size the engine counts it at`);
+  if (sides.length !== 2 || sides[0] !== n || sides[1] !== n) throw new ExportError(`${where}: SandwichConv2d declares an input of ${n}×${n} but the layers before it produce ${sides.join('×')}; the graph runs every convolution at the size the engine counts it at`);
   const read = (name: string): string | undefined => {
     const w = weightNamed(node, name);
     return w ? source(ctx, storeFor(ctx, node, steps, w, undefined).name) : undefined;

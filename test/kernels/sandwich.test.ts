@@ -68,6 +68,22 @@ function cayley(w: Float32Array, alpha: number, n: number, m: number): { qa: Mat
   return { qa, qb };
 }
 
+interface LinearLayer { readonly key: string; readonly m: number; readonly n: number; readonly bias: boolean; readonly last: boolean }
+
+/** acfr/LBDN `SandwichFc` (or `SandwichLin` with `last`) on one row with the stored tensors. */
+function sandwichLinearReference(stored: ReadonlyMap<string, Float32Array>, l: LinearLayer, h: number[]): number[] {
+  const { qa, qb } = cayley(stored.get(`${l.key}.weight`)!, stored.get(`${l.key}.alpha`)![0]!, l.n, l.m);
+  // [Q_A; Q_B] has orthonormal columns: Q_AᵀQ_A + Q_BᵀQ_B = I (what makes the layer 1-Lipschitz).
+  const gram = mul(tr(qa), qa).map((row, i) => row.map((v, j) => v + mul(tr(qb), qb)[i]![j]!));
+  gram.forEach((row, i) => row.forEach((v, j) => assert.ok(Math.abs(v - (i === j ? 1 : 0)) < 1e-4, `${l.key}: Cayley factor orthogonal`)));
+  const bias = l.bias ? stored.get(`${l.key}.bias`)! : new Float32Array(l.n);
+  const bh = mul([h], qb)[0]!; // B·h
+  if (l.last) return bh.map((v, i) => v + bias[i]!);
+  const psi = stored.get(`${l.key}.psi`)!;
+  const z = bh.map((v, i) => Math.max(0, Math.SQRT2 * Math.exp(-psi[i]!) * v + bias[i]!) * Math.exp(psi[i]!));
+  return mul([z], tr(qa))[0]!.map((v) => Math.SQRT2 * v); // √2 Aᵀ Ψ z
+}
+
 test('SandwichLinear: the Cayley transform built in-graph from the stored tensors == the LBDN network computed from the paper', async () => {
   const stored = new Map<string, Float32Array>();
   const fill: WeightFill = (key, shape, dtype, scale, offset) => {
@@ -90,21 +106,7 @@ test('SandwichLinear: the Cayley transform built in-graph from the stored tensor
   for (let b = 0; b < 2; b++) {
     const id = ((b * 5 + 4) * 7 + 3) % VOCAB;
     let h = Array.from({ length: 4 }, (_, j) => Math.sin(0.37 * id + j / 4));
-    for (const l of LAYERS) {
-      const { qa, qb } = cayley(stored.get(`${l.key}.weight`)!, stored.get(`${l.key}.alpha`)![0]!, l.n, l.m);
-      // [Q_A; Q_B] has orthonormal columns: Q_AᵀQ_A + Q_BᵀQ_B = I (what makes the layer 1-Lipschitz).
-      const gram = mul(tr(qa), qa).map((row, i) => row.map((v, j) => v + mul(tr(qb), qb)[i]![j]!));
-      gram.forEach((row, i) => row.forEach((v, j) => assert.ok(Math.abs(v - (i === j ? 1 : 0)) < 1e-4, `${l.key}: Cayley factor orthogonal`)));
-      const bias = l.bias ? stored.get(`${l.key}.bias`)! : new Float32Array(l.n);
-      const bh = mul([h], qb)[0]!; // B·h
-      if (l.last) {
-        h = bh.map((v, i) => v + bias[i]!);
-        continue;
-      }
-      const psi = stored.get(`${l.key}.psi`)!;
-      const z = bh.map((v, i) => Math.max(0, Math.SQRT2 * Math.exp(-psi[i]!) * v + bias[i]!) * Math.exp(psi[i]!));
-      h = mul([z], tr(qa))[0]!.map((v) => Math.SQRT2 * v); // √2 Aᵀ Ψ z
-    }
+    for (const l of LAYERS) h = sandwichLinearReference(stored, l, h);
     expected.push(...h);
   }
   assertClose(y, expected, 1e-4, 'the network from the paper');
@@ -229,6 +231,13 @@ model D {
   c    = SandwichConv2d(2, 3, 4, size: 5)
   flat = Flatten()
 }
+model F {
+  c1   = SandwichConv2d(2, 3, 3, size: 8)
+  c2   = SandwichConv2d(12, 3, 1, size: 4)
+  flat = Flatten()
+  fc   = SandwichLinear(48, 5)
+  out  = SandwichLinear(5, 2, last: true)
+}
 `;
 
 test('SandwichConv2d: the Fourier-domain Cayley transform built in-graph from the stored kernel == acfr/LBDN SandwichConv computed from the paper; 1-Lipschitz end to end', async () => {
@@ -237,7 +246,15 @@ test('SandwichConv2d: the Fourier-domain Cayley transform built in-graph from th
     { model: 'C', n: 6, stored: 261n + 133n, layers: [{ key: 'c1', cIn: 3, cOut: 4, k: 3, bias: true }, { key: 'c2', cIn: 4, cOut: 4, k: 2, bias: false }] },
     // An odd side (no Nyquist bin) and an even kernel: 3·5·4·4 + 3 + 1 + 3 = 247.
     { model: 'D', n: 5, stored: 247n, layers: [{ key: 'c', cIn: 2, cOut: 3, k: 4, bias: true }] },
-  ];
+    // acfr/LBDN's stride 2: c2 reads c1's 3×8×8 map as its 2×2 space-to-depth 12×4×4, then a flattened
+    // SandwichFc and SandwichLin head. c1: 3·5·9 + 3 + 1 + 3 = 142; c2: 3·15 + 3 + 1 + 3 = 52;
+    // fc: 5·(48 + 5) + 5 + 5 + 1 = 276; out: 2·(5 + 2) + 1 + 2 = 17.
+    {
+      model: 'F', n: 8, stored: 142n + 52n + 276n + 17n,
+      layers: [{ key: 'c1', cIn: 2, cOut: 3, k: 3, bias: true }, { key: 'c2', cIn: 12, cOut: 3, k: 1, bias: true, n: 4 }],
+      head: [{ key: 'fc', m: 48, n: 5, bias: true, last: false }, { key: 'out', m: 5, n: 2, bias: true, last: true }],
+    },
+  ] as { model: string; n: number; stored: bigint; layers: (ConvLayer & { n?: number })[]; head?: LinearLayer[] }[];
   for (const c of cases) {
     const stored = new Map<string, Float32Array>();
     const fill: WeightFill = (key, shape, dtype, scale, offset) => {
@@ -252,8 +269,10 @@ test('SandwichConv2d: the Fourier-domain Cayley transform built in-graph from th
     // Generation per step: 4 real multiply-adds per complex one, F = n·(⌊n/2⌋ + 1) frequencies,
     // one Cayley transform of 2·c_out²·(c_in + c_out) complex multiply-adds each; 6 FLOPs per MAC
     // (forward and backward) as the engine reports generation.
-    const F = BigInt(c.n * (Math.floor(c.n / 2) + 1));
-    const macs = c.layers.reduce((sum, l) => sum + 4n * F * 2n * BigInt(l.cOut * l.cOut * (l.cIn + l.cOut)), 0n);
+    const frequencies = (n: number): bigint => BigInt(n * (Math.floor(n / 2) + 1));
+    const macs =
+      c.layers.reduce((sum, l) => sum + 4n * frequencies(l.n ?? c.n) * 2n * BigInt(l.cOut * l.cOut * (l.cIn + l.cOut)), 0n) +
+      (c.head ?? []).reduce((sum, l) => sum + 2n * BigInt(l.n * l.n * (l.m + l.n)), 0n);
     assert.equal(r.generation.macs, macs);
     assert.equal(6n * macs, engine.flops.generationPerStep, `${c.model}: the graph generates what the engine counts`);
     const y = await runSynthetic(r, 2, 5, VOCAB);
@@ -267,8 +286,14 @@ test('SandwichConv2d: the Fourier-domain Cayley transform built in-graph from th
       const t = (b * 5 * 7 + 3) % VOCAB;
       return Array.from({ length: cIn }, (_, ch) => Array.from({ length: n }, (_, p) => Array.from({ length: n }, (_, q) => Math.sin(0.37 * t + (ch * n * n + p * n + q) / (cIn * n * n)))));
     });
-    const outputs = images.map((img) => c.layers.reduce((x, l) => sandwichConvReference(stored, l, x, n), img));
-    assertClose(y, outputs.flatMap((o) => o.flat(2)), 1e-4, `${c.model}: the network from the paper`);
+    // einops `b c (w k1) (h k2) -> b (c k1 k2) w h` where a layer reads 4× the channels at half the side.
+    const spaceToDepth = (x: number[][][]): number[][][] =>
+      x.flatMap((map) => [0, 1].flatMap((k1) => [0, 1].map((k2) => Array.from({ length: map.length / 2 }, (_, w) => Array.from({ length: map.length / 2 }, (_, hh) => map[2 * w + k1]![2 * hh + k2]!)))));
+    const outputs = images.map((img) => {
+      const maps = c.layers.reduce((x, l) => sandwichConvReference(stored, l, x.length * 4 === l.cIn ? spaceToDepth(x) : x, l.n ?? n), img);
+      return (c.head ?? []).reduce((row, l) => sandwichLinearReference(stored, l, row), maps.flat(2));
+    });
+    assertClose(y, outputs.flat(), 1e-4, `${c.model}: the network from the paper`);
     // Every layer is 1-Lipschitz, so is the network: the two samples' outputs lie no further apart than their images.
     const dist = (a: number[], b: number[]): number => Math.hypot(...a.map((v, i) => v - b[i]!));
     const width = y.length / 2;
