@@ -395,7 +395,8 @@ function findLayer(items: readonly Item[], parent: readonly PathStep[], kind: st
     for (const run of node.runs) {
       const hit = inNode(run.node, [...steps, { kind: 'index', index }]);
       if (hit) return hit;
-      index += run.count;
+      // An exported model's instances are built one by one, far below 2⁵³: the index is exact.
+      index += Number(run.count);
     }
     return undefined;
   };

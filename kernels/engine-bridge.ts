@@ -127,7 +127,8 @@ function headSharePlans(model: ArchitectureModel, sharing: ResolvedSharing): Hea
     if (!info) throw new ExportError(`share heads ${r.key}: not an attention layer`);
     if (info.kvHeads !== info.queryHeads) throw new ExportError(`share heads ${r.key}: head-wise sharing of grouped-query attention (kv_heads ${info.kvHeads} < heads ${info.queryHeads}) is not built by the ONNX exporter`);
     const { stack, sub, stackPattern } = r.fanOut;
-    const layers = Array.from({ length: stack.length }, (_, k): PathStep[] => [...stackPattern, { kind: 'index', index: k }, ...sub.map((name) => ({ kind: 'name' as const, name }))]);
+    // `share heads` resolved only on a stack of at most 2⁵³ − 1 instances (indexable-stack.ts).
+    const layers = Array.from({ length: Number(stack.length) }, (_, k): PathStep[] => [...stackPattern, { kind: 'index', index: k }, ...sub.map((name) => ({ kind: 'name' as const, name }))]);
     // A path that fans out over nested stacks would leave an outer index out: refuse it.
     if (layers.some((l) => nodeAt(model, l)?.kind !== 'layer')) throw new ExportError(`share heads ${r.key}: the ONNX exporter shares heads across the instances of one stack, not nested stacks`);
     return { layers, heads: pairs, qkvo };

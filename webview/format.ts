@@ -17,6 +17,6 @@ export function formatSeq(n: number): string {
 }
 
 /** Exact integer division of decimal strings (per-instance share of a run's count). */
-export function divideCount(n: string, by: number): string {
-  return by <= 1 ? n : (BigInt(n) / BigInt(by)).toString();
+export function divideCount(n: string, by: number | string): string {
+  return BigInt(by) <= 1n ? n : (BigInt(n) / BigInt(by)).toString();
 }

@@ -43,7 +43,7 @@ function treeError(x: unknown, where: string, depth: number, budget: { nodes: nu
   if (!isObj(x)) return `${where} is not an object`;
   if (!isStr(x.name, 1000) || !isStr(x.type, 1000)) return `${where} has no name or type`;
   if (!['model', 'stack', 'block', 'layer', 'weight'].includes(x.kind as string)) return `${where}.kind is unknown`;
-  if (!isInt(x.count) || !isInt(x.firstIndex)) return `${where}.count or firstIndex is not an integer`;
+  if (!isCount(x.count) || !isCount(x.firstIndex)) return `${where}.count or firstIndex is not an exact count`;
   const c = countsError(x.params, `${where}.params`);
   if (c) return c;
   if (!isCount(x.flopsPerToken) || !isCount(x.kvCacheBytes)) return `${where} has no exact FLOPs or KV bytes`;
@@ -66,9 +66,9 @@ function structureError(x: unknown, where: string): string | undefined {
   if (!isObj(x)) return `${where} is not an object`;
   for (const k of ['members', 'stores', 'reads', 'kv', 'notes']) if (!Array.isArray(x[k])) return `${where}.${k} is not a list`;
   for (const m of x.members as unknown[]) {
-    if (!isObj(m) || !isStr(m.name, 1000) || !isInt(m.length) || !Array.isArray(m.runs) || !isRange(m.range)) return `${where}.members has a malformed member`;
+    if (!isObj(m) || !isStr(m.name, 1000) || !isCount(m.length) || !Array.isArray(m.runs) || !isRange(m.range)) return `${where}.members has a malformed member`;
     if (!['layer', 'block', 'stack'].includes(m.kind as string)) return `${where}.members has an unknown kind`;
-    for (const r of m.runs as unknown[]) if (!isObj(r) || !isInt(r.count) || !isInt(r.firstIndex) || !isStr(r.type, 1000) || !Array.isArray(r.moe) || typeof r.kv !== 'boolean' || !isClassList(r.classes)) return `${where}.members has a malformed run`;
+    for (const r of m.runs as unknown[]) if (!isObj(r) || !isCount(r.count) || !isCount(r.firstIndex) || !isStr(r.type, 1000) || !Array.isArray(r.moe) || typeof r.kv !== 'boolean' || !isClassList(r.classes)) return `${where}.members has a malformed run`;
   }
   if (!Array.isArray(x.classes) || !x.classes.every((c: unknown) => isObj(c) && isClassList([c.id]) && Array.isArray(c.kinds) && c.kinds.every((k: unknown) => isStr(k, 100)))) return `${where}.classes is malformed`;
   const ids = new Set<string>();

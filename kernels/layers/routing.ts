@@ -144,7 +144,8 @@ export function checkRoutable(node: ModuleNode, steps: readonly PathStep[]): voi
       let index = 0;
       for (const run of node.runs) {
         checkRoutable(run.node, [...steps, { kind: 'index', index }]);
-        index += run.count;
+        // An exported model's instances are built one by one, far below 2⁵³: the index is exact.
+        index += Number(run.count);
       }
     }
   }

@@ -178,9 +178,10 @@ export interface ModelTreeNodeJson {
   readonly kind: 'model' | 'stack' | 'block' | 'layer' | 'weight';
   /** Layer kind or block name. */
   readonly type: string;
-  /** For stack runs: how many consecutive identical instances this node stands for. */
-  readonly count: number;
-  readonly firstIndex: number;
+  /** For stack runs: how many consecutive identical instances this node stands for, and the
+   * first one's index: decimal strings, exact beyond 2^53. */
+  readonly count: string;
+  readonly firstIndex: string;
   readonly params: ParamCountsJson;
   /** Forward FLOPs per token of this subtree, excluding attention's context term. */
   readonly flopsPerToken: string;

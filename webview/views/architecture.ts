@@ -225,7 +225,7 @@ function buildNodes(g: d3.Selection<SVGGElement, LayoutNode, SVGGElement, unknow
     .attr('x', (n) => (n.kind === 'group' ? n.x + groupLabelWidth(n) : n.x + n.w - 6))
     .attr('y', (n) => n.y + n.h / 2 + 4)
     .attr('text-anchor', (n) => (n.kind === 'group' ? 'start' : 'end'))
-    .text((n) => clip(n.kind === 'store' ? `${n.count} reader${n.count === 1 ? '' : 's'}` : n.kind === 'group' ? n.detail : [...n.moe.map(shortMoe), n.detail].join(' · '), n.kind === 'group' ? Math.max(8, Math.floor((n.w - groupLabelWidth(n)) / 6.2)) : 26));
+    .text((n) => clip(n.kind === 'store' ? `${n.count} reader${n.count === '1' ? '' : 's'}` : n.kind === 'group' ? n.detail : [...n.moe.map(shortMoe), n.detail].join(' · '), n.kind === 'group' ? Math.max(8, Math.floor((n.w - groupLabelWidth(n)) / 6.2)) : 26));
   g.filter((n) => n.kv !== 'none' && (n.kind === 'instance' || n.kind === 'run'))
     .append('circle')
     .attr('class', (n) => `npas-kvmark npas-${n.kv}`)
@@ -276,7 +276,9 @@ function ariaLabel(n: LayoutNode): string {
 export function treeNodeOf(model: ModelData, n: LayoutNode): TreeData | undefined {
   const member = model.tree.children.find((c) => c.name === n.member);
   if (!member || n.kind === 'group' || member.kind !== 'stack') return member;
-  return member.children.find((c) => c.firstIndex <= n.index && n.index < c.firstIndex + c.count);
+  // Indices and counts are decimal strings (a run may hold 2⁶⁰ instances): compared as bigints.
+  const at = BigInt(n.index);
+  return member.children.find((c) => BigInt(c.firstIndex) <= at && at < BigInt(c.firstIndex) + BigInt(c.count));
 }
 
 export function hoverText(n: LayoutNode, model: ModelData): string {
@@ -287,9 +289,9 @@ export function hoverText(n: LayoutNode, model: ModelData): string {
   const t = treeNodeOf(model, n);
   const lines = [n.kind === 'group' ? `${n.label}: ${n.count} instances` : `${n.label} (${n.detail})`];
   if (t) {
-    const per = n.kind === 'instance' && t.count > 1 ? t.count : 1;
-    const scope = per > 1 ? ` per instance (run ${t.name} ×${t.count})` : '';
-    lines.push(`stored ${groupDigits(t.params.stored)}${per > 1 ? ` (whole run)` : ''}`);
+    const per = n.kind === 'instance' && BigInt(t.count) > 1n ? t.count : '1';
+    const scope = per !== '1' ? ` per instance (run ${t.name} ×${t.count})` : '';
+    lines.push(`stored ${groupDigits(t.params.stored)}${per !== '1' ? ` (whole run)` : ''}`);
     lines.push(`effective ${groupDigits(divideCount(t.params.effective, per))}${scope}`);
     lines.push(`active ${groupDigits(divideCount(t.params.active, per))}${scope}`);
     lines.push(`FLOPs/${model.flops.unit} ${formatFlops(divideCount(t.flopsPerToken, per))}`);

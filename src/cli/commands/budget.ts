@@ -117,8 +117,9 @@ interface JsonNode {
   name: string;
   kind: NodeReport['kind'];
   type: string;
-  count: number;
-  firstIndex: number;
+  /** Exact at any size (a bigint, written as a JSON integer as every count here is). */
+  count: bigint;
+  firstIndex: bigint;
   params: NodeReport['params'];
   flopsPerToken: bigint;
   range: NodeReport['range'];
@@ -177,7 +178,7 @@ function listedChildren(children: readonly NodeReport[]): readonly NodeReport[] 
 }
 
 function mergeIdenticalPieces(pieces: readonly JsonNode[]): JsonNode[] {
-  const shape = (p: JsonNode): string => toJson({ ...p, name: '', firstIndex: 0, range: null, pieces: 0 });
+  const shape = (p: JsonNode): string => toJson({ ...p, name: '', firstIndex: 0n, range: null, pieces: 0 });
   const out: JsonNode[] = [];
   let runShape = '';
   for (const p of pieces) {
@@ -186,7 +187,7 @@ function mergeIdenticalPieces(pieces: readonly JsonNode[]): JsonNode[] {
     if (last && s === runShape && last.firstIndex + last.count === p.firstIndex) {
       const params = { ...last.params };
       for (const k of Object.keys(params) as (keyof typeof params)[]) params[k] = last.params[k] + p.params[k];
-      out[out.length - 1] = { ...last, name: `${p.type}[${last.firstIndex}..${p.firstIndex + p.count - 1}]`, count: last.count + p.count, params, flopsPerToken: last.flopsPerToken + p.flopsPerToken, pieces: (last.pieces ?? 1) + 1 };
+      out[out.length - 1] = { ...last, name: `${p.type}[${last.firstIndex}..${p.firstIndex + p.count - 1n}]`, count: last.count + p.count, params, flopsPerToken: last.flopsPerToken + p.flopsPerToken, pieces: (last.pieces ?? 1) + 1 };
     } else {
       out.push(p);
       runShape = s;

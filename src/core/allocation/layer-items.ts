@@ -7,6 +7,7 @@
 import { mainWeight } from '../model/main-weight.js';
 import type { ModelMember, ModuleNode } from '../model/module-tree.js';
 import type { Modifier, PatternStep } from '../sharing/declarations.js';
+import { isIndexable } from '../sharing/indexable-stack.js';
 import { pathText, tiedMainMembers } from '../sharing/store-resolver.js';
 import { GENERATED_ROLES, type AllocationInput, type AllocationItem } from './types.js';
 
@@ -32,14 +33,24 @@ export function layerItems(model: string, members: readonly ModelMember[], modif
   for (const m of members) {
     const head: PatternStep = { kind: 'name', name: m.name };
     if (m.node.kind === 'stack') {
+      if (!isIndexable(m.node)) return `the allocator plans per instance and ${model}'s ${m.name} holds ${m.node.length} instances, more than 2^53 − 1`;
+      const length = Number(m.node.length);
       let index = 0;
       for (const run of m.node.runs) {
         const rel = relativeItems(run.node, false, memo);
-        for (let k = 0; k < run.count; k++, index++, unit++) {
+        const count = Number(run.count);
+        if (rel.items.length === 0) {
+          // Nothing to plan per instance: the run's fixed params at once, not one loop step each.
+          fixed += rel.fixed * count;
+          index += count;
+          unit += count;
+          continue;
+        }
+        for (let k = 0; k < count; k++, index++, unit++) {
           fixed += rel.fixed;
           for (const r of rel.items) {
             if (items.length >= MAX_ITEMS) return `the allocator plans per weight instance and ${model} has more than ${MAX_ITEMS} generated weights`;
-            items.push(makeItem([head, { kind: 'index', index }, ...r.steps], r, unit, index, m.node.length));
+            items.push(makeItem([head, { kind: 'index', index }, ...r.steps], r, unit, index, length));
           }
         }
       }
@@ -98,7 +109,14 @@ function relativeItems(node: ModuleNode, tiedMain: boolean, memo: Map<string, { 
     let index = 0;
     for (const run of node.runs) {
       const rel = relativeItems(run.node, false, memo);
-      for (let k = 0; k < run.count; k++, index++) {
+      if (rel.items.length === 0) {
+        // Nothing to plan per instance (and a run may pass 2⁵³ instances): its fixed params at once.
+        fixed += rel.fixed * Number(run.count);
+        index += Number(run.count);
+        continue;
+      }
+      // More items than the allocator plans is refused by the caller; stop building them there.
+      for (let k = 0; k < run.count && items.length <= MAX_ITEMS; k++, index++) {
         fixed += rel.fixed;
         for (const r of rel.items) items.push({ ...r, steps: [{ kind: 'index', index }, ...r.steps] });
       }

@@ -518,7 +518,7 @@ function walkModel(m: EvaluatedModel, ctx: EvalContext): CompiledModel | undefin
     ctx.sink.error('npas-eval-too-large', `${m.name} is too large to analyse: its parameters, FLOPs per token or activations pass 10^30`, m.nameRange);
     return undefined;
   }
-  const tree = reportOf(m.name, 'model', m.kind, 1, 0, whole, m.declaration.range, results.map((r, i) => ({ ...r.report, range: m.members[i]!.range })));
+  const tree = reportOf(m.name, 'model', m.kind, 1n, 0n, whole, m.declaration.range, results.map((r, i) => ({ ...r.report, range: m.members[i]!.range })));
   warnMixedUnits(m, ctx);
   return {
     name: m.name,

@@ -16,8 +16,9 @@ export interface DecimalTree {
   readonly name: string;
   readonly kind: NodeReport['kind'];
   readonly type: string;
-  readonly count: number;
-  readonly firstIndex: number;
+  /** Instances this node stands for and the first one's index, exact decimal strings (they pass 2⁵³). */
+  readonly count: string;
+  readonly firstIndex: string;
   readonly params: DecimalCounts;
   readonly flopsPerToken: string;
   readonly kvCacheBytes: string;
@@ -35,8 +36,8 @@ export function decimalTree(n: NodeReport, depth = Infinity): DecimalTree {
     name: n.name,
     kind: n.kind,
     type: n.type,
-    count: n.count,
-    firstIndex: n.firstIndex,
+    count: n.count.toString(),
+    firstIndex: n.firstIndex.toString(),
     params: decimalCounts(n.params),
     flopsPerToken: n.flopsPerToken.toString(),
     kvCacheBytes: n.kvCacheBytes.toString(),

@@ -33,8 +33,8 @@ export function further(a: Reach, b: Reach): boolean {
 /** One cached self-attention layer of an instance, by its path inside the instance. */
 export interface CachedLayer {
   readonly info: AttentionInfo;
-  /** Layers at this path per instance (a nested stack's run of identical layers). */
-  readonly count: number;
+  /** Layers at this path per instance (a nested stack's run of identical layers; exact at any size). */
+  readonly count: bigint;
 }
 
 /**
@@ -44,21 +44,21 @@ export interface CachedLayer {
  */
 export function cachedLayers(node: ModuleNode): ReadonlyMap<string, CachedLayer> {
   const out = new Map<string, CachedLayer>();
-  const visit = (n: ModuleNode, path: string, count: number): void => {
+  const visit = (n: ModuleNode, path: string, count: bigint): void => {
     if (n.kind === 'layer') {
       const a = n.cost.attention;
       if (a && a.causal && !a.cross) out.set(path, { info: a, count });
     } else if (n.kind === 'block') {
       for (const m of n.members) visit(m.node, `${path}.${m.name}`, count);
     } else {
-      let start = 0;
+      let start = 0n;
       for (const run of n.runs) {
         visit(run.node, `${path}[${start}+${run.count}]`, count * run.count);
         start += run.count;
       }
     }
   };
-  visit(node, '', 1);
+  visit(node, '', 1n);
   return out;
 }
 
@@ -72,11 +72,13 @@ export function extendedCaches(stack: StackNode, producers: KvProducerMap, layer
   // need a longer reach. `foreignProducers` finds those in closed form for every(g) (O(runs))
   // and a periodic tie (O(runs · period)); an explicit map is scanned (O(N), as it is stored).
   if (stack.runs.length < 2) return [];
+  // A stack `share kv` addresses holds at most 2⁵³ − 1 instances (indexable-stack.ts): its
+  // instance indices are exact numbers.
   const runStarts: number[] = [];
   let start = 0;
   for (const run of stack.runs) {
     runStarts.push(start);
-    start += run.count;
+    start += Number(run.count);
   }
   const nodeAt = (i: number): ModuleNode => {
     let lo = 0;
@@ -93,7 +95,7 @@ export function extendedCaches(stack: StackNode, producers: KvProducerMap, layer
   stack.runs.forEach((run, r) => {
     const readers = layersOf(run.node);
     if (readers.size === 0) return;
-    for (const p of producers.foreignProducers(runStarts[r]!, runStarts[r]! + run.count)) {
+    for (const p of producers.foreignProducers(runStarts[r]!, runStarts[r]! + Number(run.count))) {
       const own = layersOf(nodeAt(p));
       for (const [path, layer] of readers) {
         const mine = own.get(path);
@@ -112,7 +114,7 @@ export function extendedCaches(stack: StackNode, producers: KvProducerMap, layer
     for (const [path, reach] of byPath) {
       const layer = own.get(path)!;
       const key = `${attentionKey(layer.info)}|cache:${reach ?? 'all'}`;
-      const copies = Q.mul(capacityOf(p), Q.fromInt(layer.count));
+      const copies = Q.mul(capacityOf(p), Q.fromBigInt(layer.count));
       const prev = out.get(key);
       out.set(key, { info: layer.info, instances: Q.ZERO, producers: prev ? Q.add(prev.producers, copies) : copies, cache: { reach } });
     }

@@ -229,10 +229,10 @@ export interface NodeReport {
   readonly kind: 'model' | 'stack' | 'block' | 'layer' | 'weight';
   /** Layer kind or block name. */
   readonly type: string;
-  /** For stack runs: how many consecutive identical instances this node stands for. */
-  readonly count: number;
+  /** For stack runs: how many consecutive identical instances this node stands for (exact at any size). */
+  readonly count: bigint;
   /** Index of the first instance this node stands for, within its stack. */
-  readonly firstIndex: number;
+  readonly firstIndex: bigint;
   readonly params: ParamCounts;
   /** Forward FLOPs per token of this subtree, excluding the attention context term. */
   readonly flopsPerToken: bigint;

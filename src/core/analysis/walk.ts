@@ -35,9 +35,14 @@ interface Pending {
   readonly pos: number;
 }
 
+/**
+ * Instances [start, end) of a stack. Bigints: a plain stack is walked per run at any length; a
+ * stack a strategy indexes holds at most 2⁵³ − 1 instances (sharing/indexable-stack.ts), so
+ * `applyStrategies` may read its pieces' bounds as numbers.
+ */
 interface Piece {
-  readonly start: number;
-  readonly end: number;
+  readonly start: bigint;
+  readonly end: bigint;
   readonly node: ModuleNode;
   /** Set when this piece is one instance isolated because a declaration names its index. */
   readonly isolated: boolean;
@@ -153,7 +158,7 @@ export class ModelWalker {
           children.push({ ...child.report, range: m.range });
         }
         const totals = sumTotals(parts);
-        result = { totals, report: reportOf(name, 'block', node.blockName, 1, 0, totals, node.range, children) };
+        result = { totals, report: reportOf(name, 'block', node.blockName, 1n, 0n, totals, node.range, children) };
         break;
       }
       case 'stack':
@@ -185,8 +190,8 @@ export class ModelWalker {
     });
     const everyPending = forEvery.map((e) => e.p);
     // Instances a declaration or a strategy's own path names are walked on their own.
-    const isolated = new Set(byIndex.keys());
-    for (const i of this.strategyInstances.get(key) ?? []) isolated.add(i);
+    const isolated = new Set<bigint>([...byIndex.keys()].map(BigInt));
+    for (const i of this.strategyInstances.get(key) ?? []) isolated.add(BigInt(i));
     // Each isolated instance is walked on its own: a variant chain freezing body[0], body[1], …
     // walks k instances in its k-th variant, Θ(N²) reports in all, so they spend from the budget.
     if (!this.spend(isolated.size * LIMITS.isolatedInstanceSteps)) throw new WalkBudgetSpent();
@@ -197,7 +202,7 @@ export class ModelWalker {
     // so an index-dependent stack of 10,000 alternating instances costs two walks, not 10,000.
     const uniform = strategies.length === 0 && isolated.size === 0;
     const pieceMemo = new Map<string, { totals: Totals; report: NodeReport }>();
-    const perNode = new Map<number, { inst: Totals; count: number }>();
+    const perNode = new Map<number, { inst: Totals; count: bigint }>();
     for (const piece of pieces(node, isolated)) {
       this.cancellation.poll();
       const count = piece.end - piece.start;
@@ -209,27 +214,26 @@ export class ModelWalker {
         pieceTotals = known.totals;
         instReport = known.report;
       } else {
-        const own = piece.isolated ? byIndex.get(piece.start) : undefined;
+        const own = piece.isolated ? byIndex.get(Number(piece.start)) : undefined;
         const instPending: readonly Pending[] = own ? mergeByOrder(forEvery, own) : everyPending;
         const instKey = piece.isolated ? `${key}[${piece.start}]` : key;
         const instName = nodeLabel(piece.node);
         const inst = this.walk(piece.node, instKey, nameKey, instName, instPending, active);
         pieceTotals = this.applyStrategies(node, piece, inst.totals, strategies, instKey, nameKey, instName, instPending, active);
-        instReport = reportOf(instName, inst.report.kind, inst.report.type, count, 0, pieceTotals, piece.node.range, inst.report.children);
+        instReport = reportOf(instName, inst.report.kind, inst.report.type, count, 0n, pieceTotals, piece.node.range, inst.report.children);
         if (uniform) pieceMemo.set(memoKey, { totals: pieceTotals, report: instReport });
         if (uniform) {
           const prev = perNode.get(piece.node.id);
-          if (!prev) perNode.set(piece.node.id, { inst: inst.totals, count: 0 });
+          if (!prev) perNode.set(piece.node.id, { inst: inst.totals, count: 0n });
         }
       }
       if (uniform) perNode.get(piece.node.id)!.count += count;
       else parts.push(pieceTotals);
-      const label = count === 1 ? `${nodeLabel(piece.node)}[${piece.start}]` : `${nodeLabel(piece.node)}[${piece.start}..${piece.end - 1}]`;
+      const label = count === 1n ? `${nodeLabel(piece.node)}[${piece.start}]` : `${nodeLabel(piece.node)}[${piece.start}..${piece.end - 1n}]`;
       children.push({ ...instReport, name: label, firstIndex: piece.start });
     }
     if (uniform) {
-      for (const { inst, count } of perNode.values()) {
-        const n = BigInt(count);
+      for (const { inst, count: n } of perNode.values()) {
         parts.push({ ...repeatTotals(inst, n, n), perInstanceStored: inst.perInstanceStored * n, perInstanceTrainable: inst.perInstanceTrainable * n });
       }
     }
@@ -237,7 +241,7 @@ export class ModelWalker {
     // Recursion routers and halting units are the model's own weights, in the weights' class: no dtype view holds them.
     const routed = this.view === undefined ? addRouters(caches, strategies) : caches;
     const totals = this.addPools(routed, node, key, nameKey, pending, active, strategies);
-    return { totals, report: reportOf(name, 'stack', `stack of ${node.length}`, node.length, 0, totals, node.range, children) };
+    return { totals, report: reportOf(name, 'stack', `stack of ${node.length}`, node.length, 0n, totals, node.range, children) };
   }
 
   /** A producer whose KV a further-reaching layer borrows caches that reach (kv-reach.ts). */
@@ -250,7 +254,7 @@ export class ModelWalker {
       if (!known) this.cachedLayerMemo.set(n.id, (known = cachedLayers(n)));
       return known;
     };
-    const capacityOf = (i: number): Q.Rational => recursionRanges(i, i + 1, stack.length, route)[0]?.[2] ?? Q.ONE;
+    const capacityOf = (i: number): Q.Rational => recursionRanges(BigInt(i), BigInt(i + 1), stack.length, route)[0]?.[2] ?? Q.ONE;
     return withExtendedCaches(totals, extendedCaches(stack, kv.producers, layersOf, capacityOf));
   }
 
@@ -270,7 +274,7 @@ export class ModelWalker {
       let paramsPerCopy = Q.ZERO;
       for (const bank of layer.banks.values()) paramsPerCopy = Q.add(paramsPerCopy, bank.paramsPerCopy);
       const { experts, topK, draws, load } = share.pool;
-      pools.push({ stack: key, copies: experts, active: topK, draws, ...(load ? { load } : {}), paramsPerCopy, uses: share.slots.usesOf(stack.length).map(([layers, count]) => [layers, BigInt(count)] as const) });
+      pools.push({ stack: key, copies: experts, active: topK, draws, ...(load ? { load } : {}), paramsPerCopy, uses: share.slots.usesOf(Number(stack.length)).map(([layers, count]) => [layers, BigInt(count)] as const) });
     }
     return pools.length === 0 ? totals : { ...totals, pools: [...totals.pools, ...pools] };
   }
@@ -288,6 +292,8 @@ export class ModelWalker {
     active: readonly Modifier[],
   ): Totals {
     const count = piece.end - piece.start;
+    // Strategies index instances as numbers: they only exist on stacks below 2⁵³ (indexable-stack.ts).
+    const [start, end] = [Number(piece.start), Number(piece.end)];
     const kv = strategies.find((s) => s.kind === 'kv');
     const route = strategies.find((s) => s.kind === 'route');
     const shares = strategies.filter((s) => s.kind === 'share');
@@ -295,49 +301,49 @@ export class ModelWalker {
     // Per-token quantities: split by recursion (capacity) and by KV producers vs borrowers.
     const parts: Totals[] = [];
     for (const [s, e, capacity] of recursionRanges(piece.start, piece.end, stack.length, route)) {
-      const producers = kv ? kv.producers.producersIn(s, e) : e - s;
+      const producers = kv ? BigInt(kv.producers.producersIn(Number(s), Number(e))) : e - s;
       const borrowers = e - s - producers;
-      if (producers > 0) parts.push(repeatTotals(inst, BigInt(producers), 0n, capacity));
-      if (borrowers > 0) parts.push(repeatTotals(borrowKv(inst), BigInt(borrowers), 0n, capacity));
+      if (producers > 0n) parts.push(repeatTotals(inst, producers, 0n, capacity));
+      if (borrowers > 0n) parts.push(repeatTotals(borrowKv(inst), borrowers, 0n, capacity));
     }
     const totals = sumTotals(parts);
 
     // Stored: shared sub-paths are counted by their first users, the rest per instance.
-    let stored = inst.stored * BigInt(count);
-    let routedStored = inst.routedStored * BigInt(count);
-    let trainable = inst.trainable * BigInt(count);
-    let perInstanceStored = inst.perInstanceStored * BigInt(count);
-    let perInstanceTrainable = inst.perInstanceTrainable * BigInt(count);
+    let stored = inst.stored * count;
+    let routedStored = inst.routedStored * count;
+    let trainable = inst.trainable * count;
+    let perInstanceStored = inst.perInstanceStored * count;
+    let perInstanceTrainable = inst.perInstanceTrainable * count;
     // The routed banks' stored matrices, per bank key, under the same attribution as `stored`.
     const bankStores = new Map<string, bigint>();
     const addBankStores = (banks: Totals['banks'], times: bigint): void => {
       for (const [k, b] of banks) bankStores.set(k, (bankStores.get(k) ?? 0n) + b.storedMatrix * times);
     };
-    addBankStores(inst.banks, BigInt(count));
+    addBankStores(inst.banks, count);
     /** K/V projection params inside each shared sub-path (the whole instance for `share STACK`). */
     const sharedKv: { slots: StackShareSlots; params: bigint }[] = [];
     for (const share of shares) {
-      const firsts = BigInt(share.slots.firstsIn(piece.start, piece.end));
+      const firsts = BigInt(share.slots.firstsIn(start, end));
       if (share.pool) {
         // An expert pool: only the routed bank's weights are one store per pool.
         const layer = this.descend(piece.node, instKey, nameKey, instName, instPending, active, share.sub);
         const pooled = pooledParams(layer.report, share);
-        stored += (firsts - BigInt(count)) * pooled.stored;
-        trainable += (firsts - BigInt(count)) * pooled.trainable;
+        stored += (firsts - count) * pooled.stored;
+        trainable += (firsts - count) * pooled.trainable;
         // Its matrices are the routed part, in the experts' dtype: one store per pool too.
-        routedStored += (firsts - BigInt(count)) * layer.totals.routedStored;
-        addBankStores(layer.totals.banks, firsts - BigInt(count));
+        routedStored += (firsts - count) * layer.totals.routedStored;
+        addBankStores(layer.totals.banks, firsts - count);
         continue;
       }
       const sub = share.sub.length === 0 ? inst : this.descend(piece.node, instKey, nameKey, instName, instPending, active, share.sub).totals;
-      stored += (firsts - BigInt(count)) * (sub.stored - sub.perInstanceStored);
-      routedStored += (firsts - BigInt(count)) * sub.routedStored;
-      addBankStores(sub.banks, firsts - BigInt(count));
-      trainable += (firsts - BigInt(count)) * (sub.trainable - sub.perInstanceTrainable);
+      stored += (firsts - count) * (sub.stored - sub.perInstanceStored);
+      routedStored += (firsts - count) * sub.routedStored;
+      addBankStores(sub.banks, firsts - count);
+      trainable += (firsts - count) * (sub.trainable - sub.perInstanceTrainable);
       if (sub.selfKv.stored > 0n) sharedKv.push({ slots: share.slots, params: sub.selfKv.stored });
     }
     if (kv && kv.keepsWeights !== true) {
-      const borrowers = BigInt(count - kv.producers.producersIn(piece.start, piece.end));
+      const borrowers = count - BigInt(kv.producers.producersIn(start, end));
       // A borrower's own (unshared) K/V projections are not stored.
       let ownKv = inst.selfKv.stored;
       for (const s of sharedKv) ownKv -= s.params;
@@ -353,7 +359,7 @@ export class ModelWalker {
       // K/V projections in a shared store stay stored while any producing instance uses the
       // store (tied recursion, or a shared sub-path such as `share body.attn: all`); only stores
       // that no producer uses drop them. Attributed to the first piece, so counted once.
-      if (kv.producers.label !== 'tied' && piece.start === 0) {
+      if (kv.producers.label !== 'tied' && start === 0) {
         for (const s of sharedKv) {
           const unused = BigInt(this.slotsWithoutProducer(stack, s.slots, kv.producers));
           stored -= unused * s.params;
@@ -372,7 +378,7 @@ export class ModelWalker {
   private slotsWithoutProducer(stack: StackNode, slots: StackShareSlots, producers: KvProducerMap): number {
     const produced = new Set<number>();
     const period = slots.period !== undefined && producers.period !== undefined ? lcm(slots.period, producers.period) : Infinity;
-    const scan = Math.min(stack.length, period);
+    const scan = Math.min(Number(stack.length), period);
     for (let i = 0; i < scan && produced.size < slots.slots; i++) if (producers.producerOf(i) === i) produced.add(slots.slotOf(i));
     return slots.slots - produced.size;
   }
@@ -441,22 +447,22 @@ function mergeByOrder(a: readonly { order: number; p: Pending }[], b: readonly {
   return out;
 }
 
-function pieces(node: StackNode, isolated: ReadonlySet<number>): Piece[] {
+function pieces(node: StackNode, isolated: ReadonlySet<bigint>): Piece[] {
   const out: Piece[] = [];
   // The isolated indices sorted once and consumed run by run: O(runs + k log k), not O(runs · k).
-  const sorted = [...isolated].sort((a, b) => a - b);
+  const sorted = [...isolated].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   let next = 0;
-  let start = 0;
+  let start = 0n;
   for (const run of node.runs) {
     const end = start + run.count;
     let s = start;
     while (next < sorted.length && sorted[next]! < start) next++;
-    const cuts: number[] = [];
+    const cuts: bigint[] = [];
     while (next < sorted.length && sorted[next]! < end) cuts.push(sorted[next++]!);
     for (const i of cuts) {
       if (i > s) out.push({ start: s, end: i, node: run.node, isolated: false });
-      out.push({ start: i, end: i + 1, node: run.node, isolated: true });
-      s = i + 1;
+      out.push({ start: i, end: i + 1n, node: run.node, isolated: true });
+      s = i + 1n;
     }
     if (s < end) out.push({ start: s, end, node: run.node, isolated: false });
     start = end;
@@ -464,11 +470,15 @@ function pieces(node: StackNode, isolated: ReadonlySet<number>): Piece[] {
   return out;
 }
 
-/** [start, end, capacity] sub-ranges of a piece by MoR recursion (the whole piece without routing). */
-function recursionRanges(start: number, end: number, n: number, route: StackStrategy | undefined): [number, number, Q.Rational][] {
-  if (!route || route.kind !== 'route') return [[start, end, Q.ONE]];
+/**
+ * [start, end, capacity] sub-ranges of a piece by MoR recursion (the whole piece without routing).
+ * A routed stack holds at most 2⁵³ − 1 instances (`route` checks it), so its arithmetic is in numbers.
+ */
+function recursionRanges(pieceStart: bigint, pieceEnd: bigint, length: bigint, route: StackStrategy | undefined): [bigint, bigint, Q.Rational][] {
+  if (!route || route.kind !== 'route') return [[pieceStart, pieceEnd, Q.ONE]];
+  const [start, end, n] = [Number(pieceStart), Number(pieceEnd), Number(length)];
   const r = route.capacities.length;
-  const out: [number, number, Q.Rational][] = [];
+  const out: [bigint, bigint, Q.Rational][] = [];
   // Instance i is in recursion ⌊i·R/N⌋; recursion k starts at ⌈k·N/R⌉. Only the recursions
   // the piece overlaps are visited, so a stack's pieces cost O(pieces + R) together.
   const first = Math.floor((start * r) / n);
@@ -478,7 +488,7 @@ function recursionRanges(start: number, end: number, n: number, route: StackStra
     const ke = Math.ceil(((k + 1) * n) / r);
     const s = Math.max(start, ks);
     const e = Math.min(end, ke);
-    if (s < e) out.push([s, e, route.capacities[k]!]);
+    if (s < e) out.push([BigInt(s), BigInt(e), route.capacities[k]!]);
   }
   return out;
 }
@@ -534,8 +544,8 @@ export function reportOf(
   name: string,
   kind: NodeReport['kind'],
   type: string,
-  count: number,
-  firstIndex: number,
+  count: bigint,
+  firstIndex: bigint,
   t: Totals,
   range: { start: number; end: number },
   children: readonly NodeReport[],

@@ -10,6 +10,7 @@
 
 import type { ModelReport, NodeReport } from '../analysis/report-types.js';
 import { appendAll } from '../collections/append-all.js';
+import { groupDigits } from '../text/number-format.js';
 
 export interface CheckpointTensor {
   readonly name: string;
@@ -72,13 +73,28 @@ function groupByLayer(tensors: readonly CheckpointTensor[]): { layered: Map<stri
   return { layered, rest };
 }
 
-/** Stored parameters per instance index of a stack node, from its runs of identical instances. */
-function perInstance(stack: NodeReport): bigint[] {
-  const out: bigint[] = [];
-  for (const run of stack.children) {
-    for (let i = 0; i < run.count; i++) out[run.firstIndex + i] = run.params.stored / BigInt(run.count);
-  }
-  return out;
+/** Most spec instances without checkpoint tensors named one by one. */
+const MAX_MISSING_LISTED = 1000;
+
+/**
+ * Stored parameters of each instance of a stack node, by index (undefined past its end), from
+ * its runs of identical instances: a binary search over the runs, so a stack of 2⁶⁰ instances
+ * costs what its runs cost.
+ */
+function perInstance(stack: NodeReport): (index: number) => bigint | undefined {
+  const runs = stack.children;
+  return (index) => {
+    const at = BigInt(index);
+    let lo = 0;
+    let hi = runs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (runs[mid]!.firstIndex <= at) lo = mid;
+      else hi = mid - 1;
+    }
+    const run = runs[lo];
+    return run && at >= run.firstIndex && at < run.firstIndex + run.count ? run.params.stored / run.count : undefined;
+  };
 }
 
 function sum(tensors: readonly CheckpointTensor[]): bigint {
@@ -118,18 +134,23 @@ function layerDifferences(model: ModelReport, params: readonly CheckpointTensor[
   const layers = layered.get(prefix)!;
   const out: string[] = [];
   const strip = (name: string) => name.replace(/^.*?\.\d+\./, '');
-  const matching = (expected: bigint) => [...layers.entries()].find(([i, t]) => spec[i] === expected && sum(t) === expected)?.[1];
+  const matching = (expected: bigint) => [...layers.entries()].find(([i, t]) => spec(i) === expected && sum(t) === expected)?.[1];
   for (const [index, tensors] of [...layers.entries()].sort((a, b) => a[0] - b[0])) {
-    const expected = spec[index];
+    const expected = spec(index);
     const have = sum(tensors);
-    if (expected === undefined) out.push(`${prefix}.${index} has no counterpart in the spec (${stack.name} has ${spec.length} layers): ${fmt(have)} parameters in ${named(tensors)}`);
+    if (expected === undefined) out.push(`${prefix}.${index} has no counterpart in the spec (${stack.name} has ${stack.count} layers): ${fmt(have)} parameters in ${named(tensors)}`);
     else if (expected !== have) {
       out.push(`${prefix}.${index} holds ${fmt(have)} parameters but the spec's ${stack.name}[${index}] stores ${fmt(expected)}: ${named(differingTensors(tensors, matching(expected), strip))}`);
     }
   }
-  for (let i = 0; i < spec.length; i++) {
-    if (!layers.has(i)) out.push(`the spec's ${stack.name}[${i}] (${fmt(spec[i]!)} parameters) has no tensors ${prefix}.${i}.* in the checkpoint`);
+  // Each spec instance without tensors is named, up to a bound: a stack may hold 2⁶⁰ of them.
+  const listed = stack.count < BigInt(MAX_MISSING_LISTED) ? Number(stack.count) : MAX_MISSING_LISTED;
+  for (let i = 0; i < listed; i++) {
+    if (!layers.has(i)) out.push(`the spec's ${stack.name}[${i}] (${fmt(spec(i)!)} parameters) has no tensors ${prefix}.${i}.* in the checkpoint`);
   }
+  const present = [...layers.keys()].filter((i) => i >= listed && BigInt(i) < stack.count).length;
+  const unlisted = stack.count - BigInt(listed) - BigInt(present);
+  if (unlisted > 0n) out.push(`and ${groupDigits(unlisted)} more of the spec's ${stack.name} instances past [${listed - 1}] have no tensors ${prefix}.* in the checkpoint`);
   const outside = model.params.stored - stack.params.stored;
   const restParams = sum(rest);
   if (outside !== restParams) out.push(`outside the layers the checkpoint holds ${fmt(restParams)} parameters but the spec stores ${fmt(outside)}: ${named(rest)}`);

@@ -5,7 +5,7 @@
 // only on structure (names, instance counts, stores), never on parameter values.
 
 import type { LayerClass } from './layer-classes.js';
-import type { ArchitectureLayout, KvRole, LayoutLink, LayoutNode, MemberData, ModelData, ReadData, TreeData } from './types.js';
+import type { ArchitectureLayout, Count, KvRole, LayoutLink, LayoutNode, MemberData, ModelData, ReadData, TreeData } from './types.js';
 
 /** Stacks longer than this start collapsed. */
 export const EXPAND_LIMIT = 128;
@@ -29,8 +29,19 @@ export interface LayoutOptions {
   readonly collapsed?: readonly string[];
 }
 
+/**
+ * Most instances a stack is drawn with one row each: past it a stack is always drawn as its
+ * runs, whatever `collapsed` says (a stack may hold 2⁶⁰ instances; its counts are decimal strings).
+ */
+export const EXPANDABLE_LIMIT = 10_000;
+
 export function defaultCollapsed(model: Pick<ModelData, 'structure'>): string[] {
-  return model.structure.members.filter((m) => m.kind === 'stack' && m.length > EXPAND_LIMIT).map((m) => m.name);
+  return model.structure.members.filter((m) => m.kind === 'stack' && BigInt(m.length) > EXPAND_LIMIT).map((m) => m.name);
+}
+
+/** Whether a stack of `length` instances may be drawn one row per instance. */
+function expandable(length: Count): boolean {
+  return BigInt(length) <= EXPANDABLE_LIMIT;
 }
 
 const r1 = (v: number): number => Math.round(v * 10) / 10;
@@ -69,17 +80,18 @@ export function layoutArchitecture(model: Pick<ModelData, 'structure' | 'tree'>,
       const id = `m:${m.name}`;
       const own = reads.map((r) => r.store);
       const colour = colourOf(own, storeIndex);
-      nodes.push(base(id, 'instance', m.name, m.type, nodeX, y, G.nodeW, G.rowH, colour, m, 0, 1, m.runs[0]?.kv ? 'producer' : 'none', moeLabels(m.runs[0]?.moe ?? []), notes.map((n) => n.label), m.range, m.runs[0]?.classes));
+      nodes.push(base(id, 'instance', m.name, m.type, nodeX, y, G.nodeW, G.rowH, colour, m, '0', '1', m.runs[0]?.kv ? 'producer' : 'none', moeLabels(m.runs[0]?.moe ?? []), notes.map((n) => n.label), m.range, m.runs[0]?.classes));
       for (const st of own) addRead(st, id);
       centreY.set(id, y + G.rowH / 2);
       y += G.rowH + G.rowGap;
       continue;
     }
-    const isCollapsed = collapsed.has(m.name) && m.length > 1;
+    const many = BigInt(m.length) > 1n;
+    const isCollapsed = (collapsed.has(m.name) && many) || !expandable(m.length);
     const groupId = `g:${m.name}`;
     const declared = [...new Set(s.stores.filter((st) => reads.some((r) => r.store === st.id)).map((st) => st.declaration))];
     const detail = [m.type, ...declared, ...(kv ? [`share kv: ${kv.label}`] : [])].join(' · ');
-    nodes.push({ ...base(groupId, 'group', m.name, detail, nodeX, y, G.nodeW, G.groupH, -1, m, 0, m.length, 'none', [], notes.filter((n) => n.index === null).map((n) => n.label), m.range), collapsible: m.length > 1, collapsed: isCollapsed });
+    nodes.push({ ...base(groupId, 'group', m.name, detail, nodeX, y, G.nodeW, G.groupH, -1, m, '0', m.length, 'none', [], notes.filter((n) => n.index === null).map((n) => n.label), m.range), collapsible: many && expandable(m.length), collapsed: isCollapsed });
     centreY.set(groupId, y + G.groupH / 2);
     y += G.groupH + G.rowGap;
     const x = nodeX + G.indent;
@@ -104,11 +116,13 @@ export function layoutArchitecture(model: Pick<ModelData, 'structure' | 'tree'>,
       const instY: number[] = [];
       for (const run of m.runs) {
         const produces = run.kv;
-        for (let i = run.firstIndex; i < run.firstIndex + run.count; i++) {
+        // An expanded stack holds at most EXPANDABLE_LIMIT instances: its indices are small numbers.
+        const [first, count] = [Number(run.firstIndex), Number(run.count)];
+        for (let i = first; i < first + count; i++) {
           const id = `i:${m.name}:${i}`;
           const own = byIndex.get(i) ?? [];
           const instNotes = notes.filter((n) => n.index === i).map((n) => n.label);
-          nodes.push(base(id, 'instance', `${m.name}[${i}]`, run.type, x, y, w, G.rowH, colourOf([...own, ...groupStores], storeIndex), m, i, 1, roleOf(i, produces), moeLabels(run.moe), instNotes, m.range, run.classes));
+          nodes.push(base(id, 'instance', `${m.name}[${i}]`, run.type, x, y, w, G.rowH, colourOf([...own, ...groupStores], storeIndex), m, String(i), '1', roleOf(i, produces), moeLabels(run.moe), instNotes, m.range, run.classes));
           for (const st of own) addRead(st, id);
           centreY.set(id, y + G.rowH / 2);
           instY[i] = y + G.rowH / 2;
@@ -126,19 +140,26 @@ export function layoutArchitecture(model: Pick<ModelData, 'structure' | 'tree'>,
         }
       }
     } else {
+      // Runs are visited by what they hold, never instance by instance (a run may hold 2⁶⁰):
+      // the indexed reads in ascending order, consumed run by run, and the KV roles from the
+      // producer map, which exists only for a stack `share kv` indexes (at most 2⁵³ instances).
+      const indexed = [...byIndex.keys()].sort((a, b) => a - b);
+      let nextRead = 0;
       for (const run of m.runs) {
-        const last = run.firstIndex + run.count - 1;
-        const id = `r:${m.name}:${run.firstIndex}-${last}`;
+        const first = BigInt(run.firstIndex);
+        const last = first + BigInt(run.count) - 1n;
+        const id = `r:${m.name}:${first}-${last}`;
         const own: string[] = [];
-        const roles = new Set<KvRole>();
-        const produces = run.kv;
-        for (let i = run.firstIndex; i <= last; i++) {
-          for (const st of byIndex.get(i) ?? []) if (!own.includes(st)) own.push(st);
-          roles.add(roleOf(i, produces));
+        while (nextRead < indexed.length && BigInt(indexed[nextRead]!) < first) nextRead++;
+        for (; nextRead < indexed.length && BigInt(indexed[nextRead]!) <= last; nextRead++) {
+          for (const st of byIndex.get(indexed[nextRead]!)!) if (!own.includes(st)) own.push(st);
         }
+        const roles = new Set<KvRole>();
+        if (run.kv && kv) for (let i = Number(first); i <= Number(last); i++) roles.add(roleOf(i, true));
+        else roles.add(roleOf(0, run.kv));
         const role: KvRole = roles.size > 1 ? 'mixed' : ([...roles][0] ?? 'none');
-        const label = run.count > 1 ? `${m.name}[${run.firstIndex}..${last}] ×${run.count}` : `${m.name}[${run.firstIndex}]`;
-        const runNotes = notes.filter((n) => n.index !== null && n.index >= run.firstIndex && n.index <= last).map((n) => `${n.label} [${n.index}]`);
+        const label = run.count !== '1' ? `${m.name}[${first}..${last}] ×${run.count}` : `${m.name}[${first}]`;
+        const runNotes = notes.filter((n) => n.index !== null && BigInt(n.index) >= first && BigInt(n.index) <= last).map((n) => `${n.label} [${n.index}]`);
         nodes.push(base(id, 'run', label, run.type, x, y, w, G.rowH, colourOf([...own, ...groupStores], storeIndex), m, run.firstIndex, run.count, role, moeLabels(run.moe), runNotes, m.range, run.classes));
         for (const st of own) addRead(st, id);
         centreY.set(id, y + G.rowH / 2);
@@ -174,8 +195,8 @@ export function layoutArchitecture(model: Pick<ModelData, 'structure' | 'tree'>,
       h: G.storeH,
       colour: p.i % G.palette,
       member: '',
-      index: 0,
-      count: p.ids.length,
+      index: '0',
+      count: String(p.ids.length),
       kv: 'none',
       moe: [],
       classes: [],
@@ -212,8 +233,8 @@ function base(
   h: number,
   colour: number,
   m: MemberData,
-  index: number,
-  count: number,
+  index: Count,
+  count: Count,
   kv: KvRole,
   moe: readonly string[],
   notes: readonly string[],
@@ -242,8 +263,8 @@ function fallbackMembers(tree: TreeData): MemberData[] {
     name: c.name,
     kind: c.kind === 'stack' ? 'stack' : c.kind === 'block' ? 'block' : 'layer',
     type: c.type,
-    length: c.kind === 'stack' ? c.count : 1,
-    runs: c.kind === 'stack' ? c.children.map((r) => ({ type: r.type, count: r.count, firstIndex: r.firstIndex, moe: [], kv: false, classes: [] })) : [{ type: c.type, count: 1, firstIndex: 0, moe: [], kv: false, classes: [] }],
+    length: c.kind === 'stack' ? c.count : '1',
+    runs: c.kind === 'stack' ? c.children.map((r) => ({ type: r.type, count: r.count, firstIndex: r.firstIndex, moe: [], kv: false, classes: [] })) : [{ type: c.type, count: '1', firstIndex: '0', moe: [], kv: false, classes: [] }],
     range: c.range,
   }));
 }

@@ -76,7 +76,8 @@ function describe(m: CompiledModel, text: string): StructureData {
     const strategies = sharing.stacks.get(key) ?? [];
     const top = byName.get(key);
     const owner = ownerOf(key);
-    const length = top?.length ?? 0;
+    // A stack a strategy indexes holds at most 2⁵³ − 1 instances (indexable-stack.ts): exact as a number.
+    const length = top ? Number(top.length) : 0;
     const perInstance = top !== undefined && length <= STRUCTURE_INSTANCE_LIMIT;
     if (top && !perInstance) truncated = true;
     for (const s of strategies) {
@@ -180,21 +181,21 @@ function memberData(member: ModelMember, facts: NodeFacts): MemberData {
   const node = member.node;
   const range = { start: member.range.start, end: member.range.end };
   if (node.kind !== 'stack') {
-    return { name: member.name, kind: node.kind, type: typeOf(node), length: 1, runs: [{ type: typeOf(node), count: 1, firstIndex: 0, moe: facts.moe(node, member.name), kv: facts.cachesKv(node), classes: facts.classes(node) }], range };
+    return { name: member.name, kind: node.kind, type: typeOf(node), length: '1', runs: [{ type: typeOf(node), count: '1', firstIndex: '0', moe: facts.moe(node, member.name), kv: facts.cachesKv(node), classes: facts.classes(node) }], range };
   }
   const runs: RunData[] = [];
-  let first = 0;
+  let first = 0n;
   for (const run of node.runs) {
     const prev = runs[runs.length - 1];
     const type = typeOf(run.node);
     const moe = facts.moe(run.node, '');
     const kv = facts.cachesKv(run.node);
     // Adjacent runs of equal type, MoE shape and KV role read as one run in the picture.
-    if (prev && prev.type === type && prev.kv === kv && JSON.stringify(prev.moe) === JSON.stringify(moe)) runs[runs.length - 1] = { ...prev, count: prev.count + run.count };
-    else runs.push({ type, count: run.count, firstIndex: first, moe, kv, classes: facts.classes(run.node) });
+    if (prev && prev.type === type && prev.kv === kv && JSON.stringify(prev.moe) === JSON.stringify(moe)) runs[runs.length - 1] = { ...prev, count: (BigInt(prev.count) + run.count).toString() };
+    else runs.push({ type, count: run.count.toString(), firstIndex: first.toString(), moe, kv, classes: facts.classes(run.node) });
     first += run.count;
   }
-  return { name: member.name, kind: 'stack', type: runs.length === 1 ? `${runs[0]!.type} ×${node.length}` : `stack of ${node.length}`, length: node.length, runs, range };
+  return { name: member.name, kind: 'stack', type: runs.length === 1 ? `${runs[0]!.type} ×${node.length}` : `stack of ${node.length}`, length: node.length.toString(), runs, range };
 }
 
 /**

@@ -24,8 +24,9 @@ export interface TreeData {
   readonly name: string;
   readonly kind: 'model' | 'stack' | 'block' | 'layer' | 'weight';
   readonly type: string;
-  readonly count: number;
-  readonly firstIndex: number;
+  /** Instances this node stands for, and the first one's index (they pass 2^53: exact). */
+  readonly count: Count;
+  readonly firstIndex: Count;
   readonly params: CountsData;
   readonly flopsPerToken: Count;
   readonly kvCacheBytes: Count;
@@ -44,8 +45,8 @@ export interface MoeData {
 /** A run of identical instances of a top-level stack (or the single instance of a layer/block). */
 export interface RunData {
   readonly type: string;
-  readonly count: number;
-  readonly firstIndex: number;
+  readonly count: Count;
+  readonly firstIndex: Count;
   readonly moe: readonly MoeData[];
   /** Whether an instance holds a layer that keeps a KV cache (causal self- or cross-attention). */
   readonly kv: boolean;
@@ -58,7 +59,7 @@ export interface MemberData {
   readonly kind: 'layer' | 'block' | 'stack';
   readonly type: string;
   /** Instances (1 for a layer or block). */
-  readonly length: number;
+  readonly length: Count;
   readonly runs: readonly RunData[];
   readonly range: Range;
 }
@@ -312,9 +313,9 @@ export interface LayoutNode {
   /** Palette index (0–5) of the store it reads first, or -1 when it owns its weights. */
   readonly colour: number;
   readonly member: string;
-  /** First instance index and instance count (groups and runs cover several). */
-  readonly index: number;
-  readonly count: number;
+  /** First instance index and instance count (groups and runs cover several; a store: its readers). */
+  readonly index: Count;
+  readonly count: Count;
   readonly kv: KvRole;
   /** `2/8 experts` badges of MoE layers in the instance. */
   readonly moe: readonly string[];

@@ -47,17 +47,21 @@ export interface BlockNode extends NodeBase {
   readonly declarationRange: TextRange;
 }
 
-/** `count` consecutive identical instances. */
+/**
+ * `count` consecutive identical instances. A bigint: nested repeats multiply past 2⁵³
+ * (`(RMSNorm(1) * 999999999) * 999999999`), and a plain stack is counted exactly at any length;
+ * only the declarations that address instances by index need them below 2⁵³ (`indexable-stack.ts`).
+ */
 export interface StackRun {
   readonly node: ModuleNode;
-  readonly count: number;
+  readonly count: bigint;
 }
 
 export interface StackNode extends NodeBase {
   readonly kind: 'stack';
   readonly runs: readonly StackRun[];
   /** Number of instances (Σ run counts), after flattening nested stacks. */
-  readonly length: number;
+  readonly length: bigint;
 }
 
 export type ModuleNode = LayerNode | BlockNode | StackNode;

@@ -126,6 +126,6 @@ function inferWidth(tree: NodeReport): Q.Rational | undefined {
 
 /** Residual blocks: the instances of the top-level stacks (1 for a model without stacks). */
 function inferDepth(tree: NodeReport): Q.Rational {
-  const blocks = tree.children.reduce((sum, m) => sum + (m.kind === 'stack' ? m.count : 0), 0);
-  return Q.fromInt(Math.max(1, blocks));
+  const blocks = tree.children.reduce((sum, m) => sum + (m.kind === 'stack' ? m.count : 0n), 0n);
+  return Q.fromBigInt(blocks > 1n ? blocks : 1n);
 }

@@ -21,7 +21,8 @@ export interface TransferRow {
   readonly weightClass: WeightClass;
   readonly role: WeightRole;
   readonly shape: readonly number[];
-  readonly instances: number;
+  /** A decimal string, as the widths and depths here: instance counts are exact at any size. */
+  readonly instances: string;
   /** Undefined for norm scales and biases (they start at 1 and 0). */
   readonly initStd: Factor | undefined;
   readonly lr: Factor;
@@ -82,7 +83,7 @@ export function transferTable(p: Parameterization, overrides: BaseOverrides = {}
       weightClass: r.weightClass,
       role: r.role,
       shape: r.shape,
-      instances: r.instances,
+      instances: r.instances.toString(),
       initStd: r.rule.initStd ? factor(r.rule.initStd, base.initStd) : undefined,
       lr: factor(r.rule.lr, base.lr),
       output: factor(r.rule.output),

@@ -13,8 +13,8 @@ export interface WeightRow {
   readonly path: string;
   readonly role: WeightRole;
   readonly shape: readonly number[];
-  /** How many instances of the weight the model applies (stack length × runs). */
-  readonly instances: number;
+  /** How many instances of the weight the model applies (stack length × runs; exact at any size). */
+  readonly instances: bigint;
   readonly weightClass: WeightClass;
   /** Whether the weight sits in a residual block of a stack (its branch gets the residual scale). */
   readonly inBranch: boolean;
@@ -27,7 +27,7 @@ export function weightRows(tree: NodeReport): WeightRow[] {
   const firstStack = stackIndices[0];
   const lastStack = stackIndices[stackIndices.length - 1];
   const topMatmuls = members.flatMap((m, i) => (m.kind !== 'stack' && hasMatrix(m) ? [i] : []));
-  const rows = new Map<string, { row: WeightRow; instances: number }>();
+  const rows = new Map<string, { row: WeightRow; instances: bigint }>();
   members.forEach((member, i) => {
     const inStack = member.kind === 'stack';
     // Top level: before the stacks is the input side, after them the readout side. A model
@@ -37,7 +37,7 @@ export function weightRows(tree: NodeReport): WeightRow[] {
       : firstStack === undefined
         ? i === topMatmuls[0] ? 'input' : i === topMatmuls[topMatmuls.length - 1] ? 'output' : 'hidden'
         : i < firstStack ? 'input' : i > lastStack! ? 'output' : 'hidden';
-    visit(member, [member.name], 1, (path, weight, instances) => {
+    visit(member, [member.name], 1n, (path, weight, instances) => {
       const key = path.join('.');
       const existing = rows.get(key);
       if (existing) {
@@ -45,15 +45,15 @@ export function weightRows(tree: NodeReport): WeightRow[] {
         return;
       }
       const weightClass = classify(weight.role, side, inStack);
-      rows.set(key, { row: { path: key, role: weight.role, shape: weight.shape, instances: 0, weightClass, inBranch: inStack }, instances });
+      rows.set(key, { row: { path: key, role: weight.role, shape: weight.shape, instances: 0n, weightClass, inBranch: inStack }, instances });
     });
   });
   return [...rows.values()].map(({ row, instances }) => ({ ...row, instances }));
 }
 
-type Visitor = (path: readonly string[], weight: NonNullable<NodeReport['weight']>, instances: number) => void;
+type Visitor = (path: readonly string[], weight: NonNullable<NodeReport['weight']>, instances: bigint) => void;
 
-function visit(node: NodeReport, path: readonly string[], instances: number, f: Visitor): void {
+function visit(node: NodeReport, path: readonly string[], instances: bigint, f: Visitor): void {
   if (node.kind === 'weight') {
     if (node.weight) f(path, node.weight, instances);
     return;
@@ -61,7 +61,7 @@ function visit(node: NodeReport, path: readonly string[], instances: number, f: 
   for (const child of node.children) {
     // A stack's children are runs of instances (`B[0..2]`): the stack's name stands for them.
     const runOfStack = node.kind === 'stack';
-    visit(child, runOfStack ? path : [...path, child.name], instances * (runOfStack ? child.count : 1), f);
+    visit(child, runOfStack ? path : [...path, child.name], instances * (runOfStack ? child.count : 1n), f);
   }
 }
 

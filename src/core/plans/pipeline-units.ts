@@ -122,10 +122,13 @@ function addParams(a: ParamBreakdown | undefined, b: ParamBreakdown): ParamBreak
 function stackMember(node: NodeReport, params: ParamBreakdown, stores: SharedStores, notes: string[]): StackMember {
   const instances: StackInstance[] = [];
   for (const run of node.children) {
-    const c = Q.fromInt(Math.max(1, run.count));
+    const c = Q.fromBigInt(run.count > 1n ? run.count : 1n);
     const input = firstLayerActivation(run);
-    for (let k = 0; k < run.count; k++) {
-      const index = run.firstIndex + k;
+    // A plan places each instance on a stage: its indices are numbers (a stack past 2⁵³
+    // instances would never finish listing them anyway).
+    const [first, count] = [Number(run.firstIndex), Number(run.count)];
+    for (let k = 0; k < count; k++) {
+      const index = first + k;
       instances.push({
         index,
         sharedKeys: [...stores.readsOf(node.name, index)].sort(),
@@ -197,7 +200,7 @@ function resolveStores(node: NodeReport, instances: readonly StackInstance[], no
 /** The saved elements per token of the first layer that saves any: its input for norms and linear layers. */
 function firstLayerActivation(node: NodeReport): bigint {
   // A run of identical layers reports the run's total: one instance's is its share.
-  if (node.kind === 'layer') return node.activationPerToken / BigInt(Math.max(1, node.count));
+  if (node.kind === 'layer') return node.activationPerToken / (node.count > 1n ? node.count : 1n);
   for (const c of node.children) {
     const a = firstLayerActivation(c);
     if (a > 0n) return a;
@@ -232,7 +235,7 @@ function largestLayer(tree: NodeReport): bigint {
   const visit = (n: NodeReport): void => {
     if (n.kind === 'layer') {
       // Layers inside a run's block are one instance's; a run of bare layers reports `count` of them.
-      const per = n.params.effective / BigInt(Math.max(1, n.count));
+      const per = n.params.effective / (n.count > 1n ? n.count : 1n);
       if (per > best) best = per;
       return;
     }

@@ -10,6 +10,7 @@ import type { Scope } from '../semantics/scope.js';
 import { onSub } from '../layout/scheme-drawing.js';
 import type { AdapterMethod } from '../sharing/declarations.js';
 import type { ResolvedPath } from '../sharing/resolve-path.js';
+import { indexableLength } from '../sharing/indexable-stack.js';
 import { eachTarget, readMethodCall, type SchemeArg, type SchemeContext, type SchemeMethod, type SharingScheme } from '../sharing/scheme.js';
 import { asStatementCall, type StatementArgValue, type StatementCall } from '../sharing/statement-args.js';
 import type { Expression, TextRange } from '../syntax/syntax-tree.js';
@@ -155,7 +156,11 @@ function hyperShape(
   let blocks = 0;
   let width: { readonly dOut: number; readonly name: string } | undefined;
   for (const { r, range } of resolved) {
-    layers = Math.max(layers, r.fanOut ? r.fanOut.stack.length : r.node.kind === 'stack' ? r.node.length : 1);
+    // One layer embedding per instance: the instances are addressed one by one.
+    const stack = r.fanOut ? r.fanOut.stack : r.node.kind === 'stack' ? r.node : undefined;
+    const instances = stack ? indexableLength(stack, range, ctx) : 1;
+    if (instances === undefined) return undefined;
+    layers = Math.max(layers, instances);
     const adapted = matmulTargets(r.node, r.weight, targets);
     blocks += adapted.length;
     for (const w of adapted) {

@@ -7,6 +7,7 @@ import type { ModuleNode } from '../model/module-tree.js';
 import * as Q from '../numbers/rational.js';
 import type { Scope } from '../semantics/scope.js';
 import { HALT_ARGS, haltingUnit, haltReach } from '../sharing/halting.js';
+import { indexableLength } from '../sharing/indexable-stack.js';
 import { eachTarget, readMethodCall, type SchemeContext, type SchemeMethod, type SharingScheme } from '../sharing/scheme.js';
 import { asStatementCall, type StatementArgValue, type StatementCall } from '../sharing/statement-args.js';
 import type { Statement } from '../syntax/syntax-tree.js';
@@ -69,8 +70,10 @@ export const routeScheme: SharingScheme = {
         ctx.sink.error('npas-share-not-stack', `'${r.key}' is not a stack; routing applies to the recursions of a stack`, range);
         return;
       }
-      if (r.node.length < recursions) {
-        ctx.sink.error('npas-route', `${recursions} recursions need at least ${recursions} instances, '${r.key}' has ${r.node.length}`, range);
+      const length = indexableLength(r.node, range, ctx);
+      if (length === undefined) return;
+      if (length < recursions) {
+        ctx.sink.error('npas-route', `${recursions} recursions need at least ${recursions} instances, '${r.key}' has ${length}`, range);
         return;
       }
       const width = (args.get('router_width') as number | undefined) ?? firstMatmulInput(r.node);
@@ -91,9 +94,11 @@ function resolveHalt(s: Statement, call: StatementCall, args: Map<string, Statem
       ctx.sink.error('npas-share-not-stack', `'${r.key}' is not a stack; halting applies to the steps of a stack`, range);
       return;
     }
-    const steps = (args.get('steps') as number | undefined) ?? r.node.length;
-    if (steps > r.node.length || steps > MAX_RECURSIONS) {
-      ctx.sink.error('npas-halt', steps > r.node.length ? `${steps} steps need at least ${steps} instances, '${r.key}' has ${r.node.length}` : `halt(): at most ${groupDigits(MAX_RECURSIONS)} steps can be analysed`, range);
+    const length = indexableLength(r.node, range, ctx);
+    if (length === undefined) return;
+    const steps = (args.get('steps') as number | undefined) ?? length;
+    if (steps > length || steps > MAX_RECURSIONS) {
+      ctx.sink.error('npas-halt', steps > length ? `${steps} steps need at least ${steps} instances, '${r.key}' has ${length}` : `halt(): at most ${groupDigits(MAX_RECURSIONS)} steps can be analysed`, range);
       return;
     }
     const reach = haltReach(args, steps);

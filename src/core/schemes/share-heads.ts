@@ -4,6 +4,7 @@
 
 import type { AttentionInfo } from '../layers/layer-kind.js';
 import type { LayerNode } from '../model/module-tree.js';
+import { indexableLength } from '../sharing/indexable-stack.js';
 import { eachTarget, readMethodCall, type SchemeMethod, type SharingScheme } from '../sharing/scheme.js';
 
 type HeadProjections = NonNullable<AttentionInfo['headProjections']>;
@@ -43,7 +44,8 @@ export const shareHeadsScheme: SharingScheme = {
         ctx.sink.error('npas-share-target', `'${r.key}' is not an Attention layer`, range);
         return;
       }
-      const instances = r.fanOut ? r.fanOut.stack.length : 1;
+      const instances = r.fanOut ? indexableLength(r.fanOut.stack, range, ctx) : 1;
+      if (instances === undefined) return;
       const heads = attention.queryHeads;
       if (pairs > (instances - 1) * heads) {
         ctx.sink.error('npas-share-strategy', `at most ${(instances - 1) * heads} heads can reuse another layer's head here (${instances} layers × ${heads} heads)`, read.call.argsRange);

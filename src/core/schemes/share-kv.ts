@@ -4,6 +4,7 @@
 
 import type { SchemeMethod, SharingScheme } from '../sharing/scheme.js';
 import { eachTarget } from '../sharing/scheme.js';
+import { indexableLength } from '../sharing/indexable-stack.js';
 import * as S from '../sharing/slot-map.js';
 import { asStatementCall, readIntList, readStatementArgs } from '../sharing/statement-args.js';
 
@@ -43,6 +44,8 @@ export const shareKvScheme: SharingScheme = {
         return;
       }
       const stack = r.node;
+      const length = indexableLength(stack, range, ctx);
+      if (length === undefined) return;
       let producers: S.KvProducerMap | undefined;
       let keepWeights = false;
       if (!call) {
@@ -63,7 +66,7 @@ export const shareKvScheme: SharingScheme = {
         keepWeights = args?.get('keep_weights') === true;
         const values = listExpr ? readIntList(listExpr, scope, ctx) : undefined;
         if (!values || !listExpr) return 'stop';
-        if (values.length !== stack.length) {
+        if (values.length !== length) {
           ctx.sink.error('npas-kv-source', `the KV map must give one source per instance: ${stack.length} expected, ${values.length} given`, listExpr.range);
           return 'stop';
         }

@@ -9,6 +9,7 @@ import type { ExpertPool, PatternStep } from '../sharing/declarations.js';
 import type { ResolvedPath } from '../sharing/resolve-path.js';
 import type { SchemeContext, SchemeMethod, SharingScheme } from '../sharing/scheme.js';
 import { eachTarget } from '../sharing/scheme.js';
+import { indexableLength } from '../sharing/indexable-stack.js';
 import * as S from '../sharing/slot-map.js';
 import { asStatementCall, readIntList, readStatementArgs, type StatementCall } from '../sharing/statement-args.js';
 import type { Statement, TextRange } from '../syntax/syntax-tree.js';
@@ -73,7 +74,9 @@ export function resolveStackShare(s: Statement, scope: Scope, model: SchemeConte
     if (!target) return;
     const pool = part?.poolOf(target.stack, target.sub, r.key, range, model);
     if (part && !pool) return;
-    const slots = readSlotMap(call, target.stack.length, scope, model);
+    const length = indexableLength(target.stack, range, ctx);
+    if (length === undefined) return;
+    const slots = readSlotMap(call, length, scope, model);
     if (!slots) return 'stop';
     if (part && pool ? !part.sameShapes(target.stack, target.sub, pool, slots, range, model) : !checkTiedShapes(target.stack, target.sub, slots, range, model)) return;
     const clash = model.strategiesOf(target.key).find((x) => x.kind === 'share' && (isPrefix(x.sub, target.sub) || isPrefix(target.sub, x.sub)));

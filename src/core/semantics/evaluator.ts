@@ -65,8 +65,6 @@ export const LIMITS = {
    * one-layer model costs about 150 µs and 15 KB, so the budget admits about 20,000 of them.
    */
   modelSteps: 200,
-  /** Largest repetition count `M * n`. */
-  repeat: 1_000_000_000,
   /** Largest exponent in `a ** e`. */
   exponent: 1024,
   /** Largest magnitude (bits) of any evaluated number. */
@@ -478,22 +476,21 @@ function moduleValue(node: ModuleNode | undefined): Value {
 }
 
 function repeatValue(m: ModuleNode, n: Value, nRange: TextRange, range: TextRange, ctx: EvalContext): Value {
-  const times = toSmallInteger(n, nRange, ctx, 'a repetition count');
+  const times = toCountInteger(n, nRange, ctx, 'a repetition count');
   if (times === undefined) return ERROR_VALUE;
-  if (times < 1) {
+  if (times < 1n) {
     ctx.sink.error('npas-eval-range', `a module must be repeated at least once, got ${times}`, nRange);
     return ERROR_VALUE;
   }
-  if (times > LIMITS.repeat) {
-    ctx.sink.error('npas-eval-too-large', `repetition ${times} exceeds the limit of ${LIMITS.repeat}`, nRange);
-    return ERROR_VALUE;
-  }
+  // No bound of its own: a repeat is one run counted as a bigint (`Decoder * 2^60` costs what
+  // `Decoder` costs); a repeated multi-module stack is bounded by its runs, and the model's
+  // totals by 10^30 (compilation.ts).
   const node = repeatModule(m, times, range, ctx);
   return node ? { kind: 'module', node } : ERROR_VALUE;
 }
 
-/** A safe JS integer from a count value, or undefined (reported). */
-export function toSmallInteger(v: Value, range: TextRange, ctx: EvalContext, what: string): number | undefined {
+/** An exact integer from a count value, at any size numbers take (256 bits), or undefined (reported). */
+function toCountInteger(v: Value, range: TextRange, ctx: EvalContext, what: string): bigint | undefined {
   if (v.kind === 'error') return undefined;
   if (v.kind !== 'number' || v.unit !== 'count') {
     ctx.sink.error('npas-eval-type', `${what} must be a plain number, got ${describeValue(v)}`, range);
@@ -503,7 +500,13 @@ export function toSmallInteger(v: Value, range: TextRange, ctx: EvalContext, wha
     ctx.sink.error('npas-eval-not-integer', `${what} must be an integer, got ${Q.toDecimalString(v.value)}`, range);
     return undefined;
   }
-  const n = v.value.num;
+  return v.value.num;
+}
+
+/** A safe JS integer from a count value, or undefined (reported). */
+export function toSmallInteger(v: Value, range: TextRange, ctx: EvalContext, what: string): number | undefined {
+  const n = toCountInteger(v, range, ctx, what);
+  if (n === undefined) return undefined;
   if (n > BigInt(Number.MAX_SAFE_INTEGER) || n < -BigInt(Number.MAX_SAFE_INTEGER)) {
     ctx.sink.error('npas-eval-too-large', `${what} is too large`, range);
     return undefined;

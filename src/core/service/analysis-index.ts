@@ -106,11 +106,11 @@ export function valueKind(v: Value): string {
  * How many instances of a block run in one model, from its run nodes; undefined when a run sits
  * inside a repeated parent (shared reports are indexed once, so the product is not visible).
  */
-export function instancesIn(occurrences: readonly NodeOccurrence[], model: ModelReport): number | undefined {
-  let total = 0;
+export function instancesIn(occurrences: readonly NodeOccurrence[], model: ModelReport): bigint | undefined {
+  let total = 0n;
   for (const o of occurrences) {
     if (o.model !== model) continue;
-    if (o.ancestors.slice(1, -1).some((a) => a.count !== 1)) return undefined;
+    if (o.ancestors.slice(1, -1).some((a) => a.count !== 1n)) return undefined;
     total += o.node.count;
   }
   return total;
@@ -118,8 +118,8 @@ export function instancesIn(occurrences: readonly NodeOccurrence[], model: Model
 
 /** What one instance of a block applies: the sum of its members' effective params and FLOPs. */
 export function instanceTotals(node: NodeReport): { params: bigint; flops: bigint } {
-  if (node.children.length === 0 && node.count > 0) {
-    return { params: node.params.effective / BigInt(node.count), flops: node.flopsPerToken / BigInt(node.count) };
+  if (node.children.length === 0 && node.count > 0n) {
+    return { params: node.params.effective / node.count, flops: node.flopsPerToken / node.count };
   }
   let params = 0n;
   let flops = 0n;

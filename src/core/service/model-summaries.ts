@@ -26,8 +26,9 @@ export interface TreeSummary {
   readonly name: string;
   readonly kind: NodeReport['kind'];
   readonly type: string;
-  readonly count: number;
-  readonly firstIndex: number;
+  /** Decimal strings: instance counts are exact at any size. */
+  readonly count: string;
+  readonly firstIndex: string;
   readonly params: ParamCountsSummary;
   readonly flopsPerToken: string;
   readonly range: TextRange;

@@ -5,6 +5,7 @@
 
 import type { AnalysisResult } from '../analysis/analyze.js';
 import type { Binding, ModelDeclaration, Statement, TextRange, VariantDeclaration } from '../syntax/syntax-tree.js';
+import { isIndexable } from '../sharing/indexable-stack.js';
 import { indexOf } from './analysis-index.js';
 import { applyEdits } from './format.js';
 import { referenceAt } from './references.js';
@@ -26,7 +27,8 @@ export function applySharingScheme(text: string, analysis: AnalysisResult, range
     .valuesOf(binding.name.range)
     .map((v) => (v.value.kind === 'module' && v.value.node.kind === 'stack' ? v.value.node : undefined))
     .find((n) => n !== undefined);
-  if (!stack || stack.length < 2) return [];
+  // `share` addresses instances by index: a stack past 2⁵³ instances cannot take it.
+  if (!stack || stack.length < 2n || !isIndexable(stack)) return [];
   const name = binding.name.text;
   // A stack some statement of its declaration shares already is left alone.
   const shared = owner.members.some((m): m is Statement => m.kind === 'Statement' && m.targets.some((t) => t.segments[0]?.kind === 'PathName' && t.segments[0].name.text === name));
@@ -34,8 +36,7 @@ export function applySharingScheme(text: string, analysis: AnalysisResult, range
   const model = owner.name.text;
   const before = analysis.models.find((m) => m.name === model)?.params.stored;
   if (before === undefined) return [];
-  const divisors: number[] = [];
-  for (let k = Math.floor(stack.length / 2); k >= 2 && divisors.length < MAX_OFFERS - 1; k--) if (stack.length % k === 0) divisors.push(k);
+  const divisors = largestProperDivisors(Number(stack.length), MAX_OFFERS - 1);
   const schemes = ['all', ...divisors.map((k) => `cycle(${k})`)];
   const at = lineEnd(text, binding.range.end);
   const out: Refactoring[] = [];
@@ -73,4 +74,20 @@ export function importVariantSharing(text: string, analysis: AnalysisResult, ran
     out.push({ title: `New variant of '${target.name.text}' with the sharing of '${variant.name.text}': ${groupDigits(before)} → ${groupDigits(after)} params stored`, kind: 'refactor', edits: [edit] });
   }
   return out;
+}
+
+/**
+ * The `count` largest divisors of n in [2, n/2], largest first. The largest are n/d for the
+ * smallest divisors d, so the scan stops at √n (a stack of 10⁹ + 7 instances looks at 31,623
+ * candidates, not 5·10⁸).
+ */
+function largestProperDivisors(n: number, count: number): number[] {
+  const large: number[] = [];
+  const small: number[] = [];
+  for (let d = 2; d * d <= n && large.length < count; d++) {
+    if (n % d !== 0) continue;
+    large.push(n / d);
+    if (d * d !== n) small.unshift(d);
+  }
+  return [...large, ...small].slice(0, count);
 }

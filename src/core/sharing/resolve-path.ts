@@ -23,10 +23,11 @@ export interface ResolvedPath {
   readonly nodes: readonly ModuleNode[];
 }
 
-export function instanceAt(stack: StackNode, index: number): ModuleNode | undefined {
-  let start = 0;
+export function instanceAt(stack: StackNode, index: number | bigint): ModuleNode | undefined {
+  const at = BigInt(index);
+  let start = 0n;
   for (const run of stack.runs) {
-    if (index < start + run.count) return run.node;
+    if (at < start + run.count) return run.node;
     start += run.count;
   }
   return undefined;

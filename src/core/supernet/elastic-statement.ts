@@ -102,7 +102,11 @@ function readDepths(
   ctx: EvalContext,
   fail: (message: string, range: TextRange) => undefined,
 ): number[] | undefined {
-  if (!e) return [member.node.kind === 'stack' ? member.node.length : 1];
+  if (!e) {
+    const written = member.node.kind === 'stack' ? member.node.length : 1n;
+    if (written > BigInt(MAX_ELASTIC_DEPTH)) return fail(`the stack as written holds ${written} instances; a supernet's depths are from 1 to ${MAX_ELASTIC_DEPTH}: list them (\`* [6, 8, 12]\`)`, member.range);
+    return [Number(written)];
+  }
   const items = e.kind === 'List' ? e.elements : [e];
   if (items.length === 0) return fail('the depths are a non-empty list: `* [6, 8, 12]`', e.range);
   const out: number[] = [];

@@ -133,18 +133,6 @@ test('variant chains: 4,000 variants each deriving from the last cost at most 8�
   assert.ok(ratio < 8, `×${ratio.toFixed(1)} for 4× the variants (quadratic: ×16)`);
 });
 
-test('a stack beyond 2^53 − 1 instances is refused instead of counted in floating point', () => {
-  // 999,999,999² = 999,999,998,000,000,001 instances: a float made it …000,000,000.
-  const src = 'model M { body = (RMSNorm(1) * 999999999) * 999999999 }\n';
-  const e = onlyError(timed(src).r, 'npas-eval-too-large');
-  assert.match(e.message, /9,007,199,254,740,991 instances/);
-  // Just below the bound the count is exact: 94,906,265² = 9,007,199,136,250,225 < 2⁵³.
-  const r = analyze('model M { body = (RMSNorm(1) * 94906265) * 94906265 }\n');
-  assert.deepEqual(r.diagnostics, []);
-  assert.equal(r.models[0]!.params.stored, 9_007_199_136_250_225n);
-  assert.equal(r.models[0]!.tree.children[0]!.count, 9_007_199_136_250_225);
-});
-
 test('35 levels of billion-fold nesting are refused at the model, never reported as Infinity', () => {
   let src = 'model M {\n  block B0 { l = Linear(4, 4) }\n';
   for (let i = 1; i <= 35; i++) src += `  block B${i} { inner = B${i - 1} * 1000000000 }\n`;

@@ -208,10 +208,10 @@ test('index-dependent comprehension: [Blk(w: if i % 2 == 0 then 4 else none) for
   assert.equal(m.params.effective, 288n);
   assert.equal(m.flops.decode, 576n);
   const stack = m.tree.children[0]!;
-  assert.equal(stack.count, 6);
+  assert.equal(stack.count, 6n);
   // Instances alternate, so no two neighbours merge: six runs of one.
   assert.deepEqual(stack.children.map((c) => [c.firstIndex, c.count, c.params.stored]), [
-    [0, 1, 32n], [1, 1, 64n], [2, 1, 32n], [3, 1, 64n], [4, 1, 32n], [5, 1, 64n],
+    [0n, 1n, 32n], [1n, 1n, 64n], [2n, 1n, 32n], [3n, 1n, 64n], [4n, 1n, 32n], [5n, 1n, 64n],
   ]);
 });
 
@@ -228,7 +228,7 @@ test('comprehension forms: `for i in n` is 0..n, a..b excludes b, nested stacks 
   const [a, b, c] = r.models[0]!.tree.children;
   assert.equal(a!.params.stored, 24n);
   assert.equal(b!.params.stored, 24n);
-  assert.equal(c!.count, 5);
+  assert.equal(c!.count, 5n);
   // 3·(2·2) + 2·(2·3) = 12 + 12 = 24.
   assert.equal(c!.params.stored, 24n);
 });

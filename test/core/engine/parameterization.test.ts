@@ -148,7 +148,7 @@ test('parameterisation: width and depth are inferred (embedding width, stack ins
   assert.equal(t.depth, '6');
   assert.equal(t.baseWidth, '512');
   close(row(t, 'body.attn.q').lr.value, 1, 'no transfer: factor 1');
-  assert.equal(row(t, 'body.attn.q').instances, 6);
+  assert.equal(row(t, 'body.attn.q').instances, '6');
   // Written values win over the inferred ones.
   const w = table(spec(512, 6, 'param mup(width: 1024, base_width: 256)'));
   close(row(w, 'body.attn.q').lr.value, 1 / 4, 'width as written');

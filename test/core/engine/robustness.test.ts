@@ -80,7 +80,9 @@ const PATHOLOGICAL: readonly [string, string, string | undefined][] = [
   ['huge power of a big base', 'x = (10 ** 200) ** 1000\n', 'npas-eval-too-large'],
   ['huge literal', `x = 1${'0'.repeat(100_000)}\n`, 'npas-eval-too-large'],
   ['1e999', 'x = 1e999\n', undefined],
-  ['repetition beyond the limit', 'block B { l = Linear(4, 4) }\nmodel M { body = B * 10**12 }\n', 'npas-eval-too-large'],
+  // A repeat is one run, counted as a bigint: 10¹² layers are exact; only the model's totals are bounded (10³⁰).
+  ['a trillion layers are counted exactly', 'block B { l = Linear(4, 4) }\nmodel M { body = B * 10**12 }\n', undefined],
+  ['repetition past 10^30 parameters', 'block B { l = Linear(4, 4) }\nmodel M { body = B * 10**29 }\n', 'npas-eval-too-large'],
   ['a billion layers is still symbolic', 'block B { l = Linear(4, 4) }\nmodel M { body = B * 10**9 }\n', undefined],
   ['repeating a mixed stack a billion times', 'model M { body = (Linear(2, 2) + Linear(2, 3)) * 10**9 }\n', 'npas-eval-too-large'],
   ['self-instantiating block', 'model M {\n  block S { s = S() }\n  x = S\n}\n', 'npas-name-cycle'],

@@ -37,7 +37,7 @@ test('Decoder * 10000: exact counts under every closed-form strategy', () => {
   const stored = (name: string): bigint => by.get(name)!.params.stored;
   assert.equal(stored('M'), EMBED + N * BLOCK); // 10,491,136,000
   assert.equal(by.get('M')!.params.effective, 2n * EMBED + N * BLOCK);
-  assert.equal(by.get('M')!.tree.children[1]!.count, 10_000);
+  assert.equal(by.get('M')!.tree.children[1]!.count, 10_000n);
   // 2 stores + one LoRA per instance.
   assert.equal(stored('Relaxed'), EMBED + 2n * BLOCK + N * 23_552n); // 237,874,176
   // every(2): 5,000 borrowers drop k and v.

@@ -100,7 +100,7 @@ describe('sharing structure', () => {
     const s = sharingStructure(example('moeut')).get('MoEUT244M')!;
     assert.deepEqual(s.stores.map((x) => x.id), ['slot:body:0', 'slot:body:1']);
     const body = s.members.find((m) => m.name === 'body')!;
-    assert.equal(body.length, 18);
+    assert.equal(body.length, '18');
     assert.deepEqual(body.runs[0]!.moe, [
       { path: 'vo_experts', experts: 36, active: 4 },
       { path: 'ffn', experts: 387, active: 16 },
@@ -263,7 +263,7 @@ describe('architecture layout', () => {
     const l = layoutArchitecture(rrg, { collapsed: ['body'] });
     const runs = l.nodes.filter((n) => n.kind === 'run');
     assert.equal(runs.length, 1);
-    assert.equal(runs[0]!.count, 18);
+    assert.equal(runs[0]!.count, '18');
     assert.equal(l.links.filter((k) => k.source === runs[0]!.id).length, 9);
     assert.ok(l.nodes.find((n) => n.id === 'g:body')!.collapsed);
   });
