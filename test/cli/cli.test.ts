@@ -176,6 +176,20 @@ test('budget --json: numbers beyond 2^53 are written exactly, unquoted', () => {
   assert.equal(JSON.parse(r.stdout).models[0].params.stored, 10996215789387776);
 });
 
+test('budget: instance counts beyond 2^53 are exact in the text and in --json (count and params unquoted)', () => {
+  // 999,999,999² instances of a one-parameter RMSNorm (see the fixture).
+  const exact = 999_999_999n * 999_999_999n;
+  const json = run('budget', spec('exact-instances.npas'), '--json');
+  assert.equal(json.code, 0);
+  assert.match(json.stdout, new RegExp(`"stored": ${exact},`));
+  assert.match(json.stdout, new RegExp(`"name": "body",\\s*"kind": "stack",\\s*"type": "stack of ${exact}",\\s*"count": ${exact},`));
+  // No float overflowed on the way: no Infinity, NaN or null (a model without a base says so with null).
+  assert.doesNotMatch(json.stdout.replace('"base": null', ''), /null|Infinity|NaN/);
+  const text = run('budget', spec('exact-instances.npas'));
+  assert.equal(text.code, 0);
+  assert.match(text.stdout, new RegExp(`stored ${exact.toLocaleString('en-US')}`));
+});
+
 test('budget --model selects one model or variant; an unknown name exits 2 naming it', () => {
   const one = run('budget', spec('tiny.npas'), '--json', '--model', 'Att');
   assert.equal(one.code, 0);

@@ -27,6 +27,11 @@ const HOSTILE: readonly [string, string, string | undefined][] = [
   ['10^8 Mixture-of-Recursions recursions', 'model Probe { block B { l = Linear(64, 64) }\n  body = B * 1000000000\n}\nvariant R of Probe { route body: mor(recursions: 100000000) }\n', 'npas-eval-too-large'],
   ['35 levels of billion-fold nesting', `model Big {\n  block B0 { l = Linear(4, 4) }\n${Array.from({ length: 35 }, (_, i) => `  block B${i + 1} { inner = B${i} * 1000000000 }`).join('\n')}\n  top = B35\n}\nmodel Probe { l = Linear(4, 4) }\n`, 'npas-eval-too-large'],
   ['a 20,000-constant forward chain', forwardChain(), undefined],
+  // Instance counts are bigints: counted exactly, not refused (exact-instance-counts.test.ts has the numbers).
+  ['999,999,999² instances', 'model Probe { body = (RMSNorm(1) * 999999999) * 999999999 }\n', undefined],
+  ['nested 2**40 stacks of attention blocks', 'model Probe {\n  block B {\n    attn = Attention(64, heads: 4)\n    mlp = MLP(64, 256)\n  }\n  body = (B * 2**40) * 2**40\n}\n', undefined],
+  ['a stack strategy over 2**60 instances', 'model Big { body = Linear(4, 4) * 2**60 }\nvariant Cycled of Big { share body: cycle(2) }\nmodel Probe { l = Linear(4, 4) }\n', 'npas-eval-too-large'],
+  ['an instance index past 2**53', 'model Big { body = Linear(4, 4) * 2**60 }\nvariant Far of Big { freeze body[2**60] }\nmodel Probe { l = Linear(4, 4) }\n', 'npas-eval-too-large'],
 ];
 
 let version = 0;
@@ -50,3 +55,14 @@ for (const [label, text, code] of HOSTILE) {
     assert.match(JSON.stringify(hover.contents), /Probe/);
   });
 }
+
+test('server: the hover of a 999,999,999²-instance stack says its exact count and params', async () => {
+  const uri = `file:///hostile-${++version}.npas`;
+  const text = 'model M { body = (RMSNorm(1) * 999999999) * 999999999 }\n';
+  await s.open(uri, text);
+  const hover = await s.client.sendRequest<Hover | null>('textDocument/hover', { textDocument: { uri }, position: { line: 0, character: text.indexOf('body') + 1 } });
+  assert.ok(hover, 'a hover');
+  // 999,999,999² = 999,999,998,000,000,001 instances of one parameter each (a float said …000).
+  const exact = (999_999_999n * 999_999_999n).toLocaleString('en-US');
+  assert.match(JSON.stringify(hover.contents), new RegExp(`\\| M \\(×${exact}\\) \\| ${exact} \\|`));
+});
