@@ -5,7 +5,7 @@
 // stack such a declaration addresses must hold at most 2⁵³ − 1 instances, so every index it
 // computes is an exact integer; a longer one is refused at the declaration.
 
-import type { StackNode, StackRun } from '../model/module-tree.js';
+import type { StackNode } from '../model/module-tree.js';
 import type { TextRange } from '../syntax/syntax-tree.js';
 import type { EvalContext } from '../semantics/evaluator.js';
 import { groupDigits } from '../text/number-format.js';
@@ -31,10 +31,3 @@ export function indexableLength(stack: StackNode, range: TextRange, ctx: EvalCon
   return undefined;
 }
 
-/**
- * A run's count as a number, for code that only sees stacks an indexing declaration has
- * checked (`indexableLength`), or runs inside such a stack.
- */
-export function runCount(run: StackRun): number {
-  return Number(run.count);
-}
