@@ -62,15 +62,6 @@ export function toHalf(value: number): number {
   return sign | h;
 }
 
-export function fromHalf(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const e = (h >>> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return sign * m * 2 ** -24;
-  if (e === 31) return m ? NaN : sign * Infinity;
-  return sign * (1 + m / 1024) * 2 ** (e - 15);
-}
-
 export type WeightDType = 'fp32' | 'fp16';
 
 export function onnxType(dtype: WeightDType): DataTypeCode {

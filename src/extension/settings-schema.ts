@@ -6,28 +6,15 @@
 
 import { DTYPE_NAMES } from '../core/analysis/dtype-bits.js';
 import { DEVICE_NAMES } from '../core/analysis/devices.js';
-import {
-  CLASS_DTYPE_SETTINGS,
-  DEFAULT_ANALYSIS_SETTINGS,
-  MASTER_DTYPE_SETTINGS,
-  MAX_COUNT_SETTING,
-  settingProblem,
-  type AnalysisSettingValues,
-  type ClassDTypeSetting,
-} from '../core/analysis/analysis-settings.js';
+import { DEFAULT_ANALYSIS_SETTINGS, MAX_COUNT_SETTING, settingProblem, type AnalysisSettingValues } from '../core/analysis/analysis-settings.js';
 import type { DType } from '../core/analysis/report-types.js';
 
 /** The engine's dtypes and built-in devices, read from its tables (leaves: no engine loads with them). */
 export const DTYPES: readonly DType[] = DTYPE_NAMES;
 export const DEVICES: readonly string[] = DEVICE_NAMES;
-export const CLASS_DTYPES = CLASS_DTYPE_SETTINGS;
-export const MASTER_DTYPES = MASTER_DTYPE_SETTINGS;
 export { DEFAULT_ANALYSIS_SETTINGS, MAX_COUNT_SETTING };
 export const PROBE_PROVIDERS = ['cuda', 'cpu'] as const;
 
-export type DTypeName = DType;
-export type ClassDTypeName = ClassDTypeSetting;
-export type DeviceName = string;
 export type ProbeProvider = (typeof PROBE_PROVIDERS)[number];
 
 /** The analysis settings, named as the language server's protocol names them. */

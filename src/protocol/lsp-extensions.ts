@@ -220,17 +220,6 @@ export const SHOW_DASHBOARD_COMMAND = 'npas.showDashboard';
  */
 export const ALLOCATE_COMMAND = 'npas.allocate';
 
-/** The configuration section the server reads (`npas.analysis.*`). */
-export const SETTINGS_SECTION = 'npas';
-
-/** The settings keys under `npas.analysis`, as the client contributes them. */
-export const ANALYSIS_SETTING_KEYS = {
-  sequenceLength: 'npas.analysis.sequenceLength',
-  batchSize: 'npas.analysis.batchSize',
-  dtype: 'npas.analysis.dtype',
-  device: 'npas.analysis.device',
-} as const;
-
 /**
  * `npas/probeMeasured` (client → server notification): a probe of one model of an open document
  * succeeded (NPAS: Run GPU Probe runs in the extension, not in the server). The server keeps the

@@ -325,10 +325,6 @@ export function withBankStores(banks: ReadonlyMap<string, BankUse>, stored: Read
   return out;
 }
 
-export function addTotals(a: Totals, b: Totals): Totals {
-  return sumTotals([a, b]);
-}
-
 /**
  * `n` instances of a subtree whose stored part is attributed separately (`storedTimes`, the
  * number of instances that own their store) and whose per-token quantities scale by

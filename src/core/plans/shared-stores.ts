@@ -11,8 +11,6 @@ export interface SharedStores {
   tiedOwner(member: string): string | undefined;
 }
 
-export const NO_SHARED_STORES: SharedStores = { readsOf: () => [], tiedOwner: () => undefined };
-
 /** The shared stores of a compiled model's members under its resolved sharing, as the store resolver answers them. */
 export function sharedStores(model: StoreModel): SharedStores {
   // Only top-level stacks: the instances of a stack nested in a block are not pipeline units.

@@ -104,15 +104,6 @@ export function occurrencesOf(file: SourceFile, symbol: SymbolIdentity): Occurre
   return out;
 }
 
-/**
- * What the identifier at `id` refers to: `referenceAt` its start, when the answer is about that
- * identifier (a path segment's reference spans its dot too; a constraint's spans the constraint).
- */
-export function referenceOfIdentifier(file: SourceFile, id: TextRange): Reference | undefined {
-  const ref = referenceAt(file, id.start);
-  return ref && ref.range.start <= id.start && id.end <= ref.range.end ? ref : undefined;
-}
-
 /** An identifier and what it refers to. */
 export interface ResolvedIdentifier {
   readonly range: TextRange;

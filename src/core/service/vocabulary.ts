@@ -4,11 +4,8 @@
 // what the engine accepts; the structural keywords (model, block, variant, …) are listed here.
 
 import { SHARING_SCHEMES } from '../schemes/registry.js';
-import { findScheme, type SchemeArg, type SchemeMethod } from '../sharing/scheme.js';
+import { findScheme, type SchemeMethod } from '../sharing/scheme.js';
 import type { ShareModifier } from '../syntax/token.js';
-
-/** An argument of a statement method (`rank` of `lora(rank: 64)`). */
-export type MethodArg = SchemeArg;
 
 /** A strategy or method written after `:` (or after `relax`) in a statement. */
 export type StatementMethod = SchemeMethod;

@@ -92,11 +92,6 @@ export function findScheme(schemes: readonly SharingScheme[], keyword: string, m
   return schemes.find((s) => s.keyword === keyword && s.modifier === modifier);
 }
 
-/** A method of a scheme by name. */
-export function findMethod(scheme: SharingScheme | undefined, name: string): SchemeMethod | undefined {
-  return scheme?.methods.find((m) => m.name === name);
-}
-
 /**
  * The method a statement's value calls, with its arguments read against the method's specs.
  * Undefined after a located error: `expected` when the value is not one of `methods`.
