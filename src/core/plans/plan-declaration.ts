@@ -7,7 +7,7 @@
 
 import { evaluateLimit, seconds, verdict } from '../analysis/budgets.js';
 import { DEVICE_NAMES, findDevice } from '../analysis/devices.js';
-import { isDType } from '../analysis/dtypes.js';
+import { DTYPE_NAMES, isDType } from '../analysis/dtypes.js';
 import type { AnalysisOptions, BudgetResult, DType } from '../analysis/report-types.js';
 import type { DiagnosticSink } from '../diagnostics/diagnostic.js';
 import * as Q from '../numbers/rational.js';
@@ -49,8 +49,9 @@ const WORD_SETTINGS: ReadonlyMap<string, readonly string[]> = new Map([
   ['recompute', RECOMPUTE_MODES],
   ['optimizer', OPTIMIZER_NAMES],
   ['finetune', FINETUNE_MODES],
-  ['dtype', ['fp32', 'tf32', 'bf16', 'fp16', 'fp8', 'int8', 'int4']],
-  ['grad_dtype', ['fp32', 'tf32', 'bf16', 'fp16', 'fp8', 'int8', 'int4']],
+  // The engine's dtype table, as `npas plan --dtype` reads it (a hand-written copy here lacked mxfp4 and nvfp4).
+  ['dtype', DTYPE_NAMES],
+  ['grad_dtype', DTYPE_NAMES],
 ]);
 
 /** The fractions of the peaks a plan may set (`compute_efficiency = 0.45`), by the efficiency each sets. */

@@ -86,3 +86,19 @@ test('a plan may set the fractions of the peaks it reaches; out of (0, 1] is a l
   assert.ok(Math.abs(pane.mfu - 0.5) < 1e-12);
   assert.doesNotMatch(dashboardData(PLAN, {}, { source: 'x' }).models[0]!.plans[0]!.schedule, / at /);
 });
+
+test("a plan's dtype is any of the engine's dtypes, as `npas plan --dtype` takes it (the microscaled formats were refused)", () => {
+  const weights = (dtype: string): bigint => {
+    const r = analyze(`model M {\n  a = Linear(64, 64, bias: false)\n}\nplan M {\n  dtype = ${dtype}\n  memory.weights <= 1GB\n}\n`);
+    assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error'), [], dtype);
+    return BigInt(r.models[0]!.budgets[0]!.value);
+  };
+  // 64 · 64 = 4,096 weights on one GPU: 2 bytes each in bf16; MXFP4 4.25 bits (4 + an 8-bit scale per 32), NVFP4 4.5 bits (4 + 8 per 16).
+  assert.equal(weights('bf16'), 4096n * 2n);
+  assert.equal(weights('mxfp4'), (4096n * 425n) / 800n);
+  assert.equal(weights('nvfp4'), (4096n * 45n) / 80n);
+  const bad = `model M {\n  a = Linear(64, 64)\n}\nplan M {\n  grad_dtype = fp64\n}\n`;
+  const error = analyze(bad).diagnostics.find((d) => d.severity === 'error')!;
+  assert.deepEqual([error.code, bad.slice(error.range.start, error.range.end)], ['npas-plan', 'fp64']);
+  assert.match(error.message, /fp32, tf32, bf16, fp16, fp8, int8, int4, mxfp4, nvfp4/);
+});
