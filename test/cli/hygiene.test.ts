@@ -156,8 +156,17 @@ test('usage texts are generated from each command\'s spec: npas help and the usa
   const { EXPORT_ONNX_COMMAND } = await import('../../src/cli/commands/export-onnx.js');
   const { ALLOCATE_COMMAND } = await import('../../src/cli/commands/allocate.js');
   const { PROBE_COMMAND } = await import('../../src/cli/commands/probe.js');
+  const { DIFF_COMMAND } = await import('../../src/cli/commands/diff.js');
+  const { PLAN_COMMAND } = await import('../../src/cli/commands/plan.js');
+  const { FIT_COMMAND } = await import('../../src/cli/commands/fit.js');
+  const { PARAM_COMMAND } = await import('../../src/cli/commands/param.js');
+  const { SUBNETS_COMMAND } = await import('../../src/cli/commands/subnets.js');
   const help = inProcess({}, 'help').stdout;
-  for (const spec of [CHECK_COMMAND, BUDGET_COMMAND, IMPORT_HF_COMMAND, REPORT_COMMAND, EXPORT_ONNX_COMMAND, ALLOCATE_COMMAND]) {
+  // Every command npas help lists (each line `  NAME OPERANDS …`), and no other.
+  const listed = [...help.matchAll(/^ {2}([a-z][a-z-]*) /gm)].map((m) => m[1]!).filter((n) => n !== 'help');
+  const specs = [CHECK_COMMAND, BUDGET_COMMAND, DIFF_COMMAND, IMPORT_HF_COMMAND, ALLOCATE_COMMAND, EXPORT_ONNX_COMMAND, PROBE_COMMAND, REPORT_COMMAND, PLAN_COMMAND, FIT_COMMAND, PARAM_COMMAND, SUBNETS_COMMAND];
+  assert.deepEqual(listed, specs.map((s) => s.name));
+  for (const spec of specs.filter((s) => s !== PROBE_COMMAND)) {
     const usage = inProcess({}, spec.name).stderr;
     for (const f of spec.flags) {
       assert.ok(usage.includes(`--${f.name}`), `${spec.name}'s usage error lists --${f.name}`);
