@@ -22,7 +22,7 @@ export function cayleyMacs(n: bigint, m: bigint): bigint {
 }
 
 /** Spatial frequencies of a real n×n map's one-sided 2-D Fourier transform (rfft2): n·(⌊n/2⌋ + 1). */
-export function sandwichConvFrequencies(size: number): bigint {
+function sandwichConvFrequencies(size: number): bigint {
   return BigInt(size) * BigInt(Math.floor(size / 2) + 1);
 }
 
