@@ -224,6 +224,18 @@ describe('dashboard data', () => {
 });
 
 describe('architecture layout', () => {
+  it('a stack of 999,999,999² instances is drawn as one run with its exact count, never row by row, even when asked to expand', () => {
+    const src = 'model M { body = (RMSNorm(1) * 999999999) * 999999999 }\n';
+    const model = dashboardData(src, {}, { source: 'exact', sweep: false }).models[0]!;
+    const n = 999_999_999n * 999_999_999n;
+    assert.equal(model.tree.children[0]!.count, n.toString());
+    const l = layoutArchitecture(model, { collapsed: [] });
+    const group = l.nodes.find((x) => x.id === 'g:body')!;
+    assert.deepEqual([group.count, group.collapsible, group.collapsed], [n.toString(), false, true]);
+    const runs = l.nodes.filter((x) => x.kind === 'run');
+    assert.deepEqual(runs.map((r) => [r.label, r.index, r.count]), [[`body[0..${n - 1n}] ×${n}`, '0', n.toString()]]);
+  });
+
   const gemma = dashboardData(example('relaxed-recursive-gemma'), {}, { source: 'g', sweep: false });
   const rrg = gemma.models.find((m) => m.name === 'RecursiveGemma')!;
 
