@@ -155,3 +155,26 @@ test('hover on `smash` names the smashed members and their tokens per KV entry',
     assert.ok(h.markdown.includes(e), `missing ${JSON.stringify(e)} in:\n${h.markdown}`);
   }
 });
+
+test('hover on a halting `route` and on `halt` say per-token halting at the expected depth', () => {
+  for (const [cursor, expect] of [
+    ['$0route body: halt(expected_depth: 5/2)', ['halt(expected_depth: D)', 'per-token halting']],
+    ['route body: $0halt(expected_depth: 5/2)', ['expected depth']],
+  ] as const) {
+    const source = `model M {\n  embed = Embedding(50, 16)\n  block B { a = Attention(16, heads: 4) }\n  body = B * 4\n  share body: all\n  ${cursor}\n}\n`;
+    const { text, offset, analysis } = marked(source);
+    assert.deepEqual(analysis.diagnostics.filter((d) => d.severity === 'error'), []);
+    const h = hoverAt(text, analysis, offset);
+    assert.ok(h, cursor);
+    for (const e of expect) assert.ok(h.markdown.toLowerCase().includes(e.toLowerCase()), `missing ${JSON.stringify(e)} in:\n${h.markdown}`);
+  }
+});
+
+test('hover on an MoA layer (attention experts) gives its parameters from the schema', () => {
+  const source = `model M {\n  embed = Embedding(50, 16)\n  attn = $0MoA(16, 6, 2, head_dim: 4, expert_dim: 8)\n}\n`;
+  const { text, offset, analysis } = marked(source);
+  const h = hoverAt(text, analysis, offset);
+  assert.ok(h);
+  assert.match(h.markdown, /MoA/);
+  assert.match(h.markdown, /top_k|experts/);
+});
