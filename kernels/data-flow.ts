@@ -362,7 +362,8 @@ export function isEncoderDecoder(nodes: readonly ModuleNode[]): boolean {
 /**
  * Splits an encoder-decoder's top-level members: the encoder is every member up to the last one
  * with only bidirectional self-attention (the engine's encoder classification), plus the members
- * after it that hold no attention up to the decoder's embedding or first attention (a final norm).
+ * after it that hold no attention up to the decoder's embedding, relative position bias or first
+ * attention (a final norm).
  */
 function encoderSplit(items: readonly Item[]): { encoder: Item[]; decoder: Item[] } | undefined {
   if (!isEncoderDecoder(items.map((i) => i.node))) return undefined;
@@ -374,7 +375,9 @@ function encoderSplit(items: readonly Item[]): { encoder: Item[]; decoder: Item[
   items.forEach((it, i) => isEncoder(it) && (last = i));
   if (last < 0) throw new ExportError('the model has cross-attention but no encoder (a member with only bidirectional self-attention) for it to read');
   let end = last + 1;
-  while (end < items.length && attentionInfos(items[end]!.node).length === 0 && !(items[end]!.node.kind === 'layer' && (items[end]!.node as LayerNode).layerKind === 'Embedding')) end++;
+  // A relative position bias table there belongs to the decoder (T5 written with one table per stack: `dec_bias` before `decoder`).
+  const startsDecoder = (n: ModuleNode) => n.kind === 'layer' && (n.layerKind === 'Embedding' || n.layerKind === 'RelativePositionBias');
+  while (end < items.length && attentionInfos(items[end]!.node).length === 0 && !startsDecoder(items[end]!.node)) end++;
   const encoder = items.slice(0, end);
   for (const it of encoder) if (attentionInfos(it.node).some((a) => a.cross)) throw new ExportError(`'${it.name}' has cross-attention but runs before the encoder's last layer`);
   return { encoder, decoder: items.slice(end) };

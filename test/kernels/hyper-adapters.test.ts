@@ -6,7 +6,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { exportModel, type ExportResult } from '../../kernels/export.js';
+import type { WeightFill } from '../../kernels/graph-builder.js';
 import { assertClose, idRows, initializer, matvec, maybeInitializer, runChecked } from './helpers.js';
 
 const V = 23;
@@ -140,4 +143,15 @@ test('hyper: two statements of one embedding width read one task table; a relaxe
   assert.equal(relaxed.storedParams, base - BigInt((LAYERS - 1) * layerParams) + BigInt(generatorParams(c, LAYERS, 2, D) + 4 * 4));
   const [gen] = generators(relaxed);
   assertClose(await runChecked(relaxed, { input_ids: idRows(IDS) }), reference(relaxed, (l, w, y) => adapted(relaxed, gen!, c, l, w === 'a' ? 0 : 1, y)), 1e-4, 'relaxed');
+});
+
+test('HyperFormer++ on T5-base (examples/hyperformer.npas) exports with its two generators: initializers = params.stored = 228,066,992', () => {
+  const text = readFileSync(join(__dirname, '..', '..', 'examples', 'hyperformer.npas'), 'utf8');
+  const none: WeightFill = () => new Uint8Array(0);
+  const base = exportModel(text, 'T5Base', { fill: none });
+  const hyper = exportModel(text, 'HyperFormerPP', { fill: none });
+  for (const r of [base, hyper]) assert.equal(r.initializerElements, r.storedParams, r.modelName);
+  // T5-base's 222,903,552 plus two generators of 2,581,464 and the 8 × 64 task table (the example's derivation).
+  assert.equal(hyper.storedParams, 222_903_552n + 2n * 2_581_464n + 8n * 64n);
+  assert.equal(generators(hyper).length, 2);
 });
