@@ -8,7 +8,7 @@
 
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { compile, mainWeight, nodeAt, ParsedSources, type Compilation, type PathStep } from '../src/core/index.js';
+import { compile, mainWeight, nodeAt, ParsedSources, tiedMains, type Compilation, type PathStep } from '../src/core/index.js';
 import type { AnalysisOptions, ArchitectureModel, Diagnostic, ModelMember, ModelReport, PatternStep, ResolvedSharing } from '../src/core/index.js';
 
 export { mainWeight };
@@ -103,11 +103,9 @@ export function loadModel(source: string | Compilation, name: string | undefined
   const sharing = model.sharing;
 
   const tieMain = new Map<string, { pattern: readonly PatternStep[]; weight: string | undefined }>();
-  for (const m of sharing.modifiers) {
-    const e = m.effect;
-    if (e.kind !== 'tie-main' || !e.source || m.pattern[0]?.kind !== 'name') continue;
-    if (e.source.fansOut) throw new ExportError(`'${m.pattern[0].name}' is tied to '${e.source.key}', which fans out over a stack; index one instance`);
-    tieMain.set(m.pattern[0].name, { pattern: e.source.pattern, weight: e.source.weight });
+  for (const [member, source] of tiedMains(sharing.modifiers)) {
+    if (source.fansOut) throw new ExportError(`'${member}' is tied to '${source.key}', which fans out over a stack; index one instance`);
+    tieMain.set(member, { pattern: source.pattern, weight: source.weight });
   }
   const p = model.parallel;
   const streams: StreamsPlan | undefined = p ? { count: p.streams, prefixTokens: p.prefixTokens, aggregate: p.aggregate, width: p.width, mergeIndex: p.mergeIndex, sharedCache: p.cache === 'shared' } : undefined;

@@ -2,13 +2,13 @@
 // table of every layer instance, in forward (depth) order, with its path. Norms, biases and
 // routers are counted as fixed stored params. A weight tied to another (`tied x`) is not
 // stored on its own, so it is neither generated nor counted: which top-level members are tied is
-// the store resolver's answer (`tiedMainMembers`), the paths its `pathText`.
+// the store resolver's answer (`tiedMains`), the paths its `pathText`.
 
 import { mainWeight } from '../model/main-weight.js';
 import type { ModelMember, ModuleNode } from '../model/module-tree.js';
 import type { Modifier, PatternStep } from '../sharing/declarations.js';
 import { isIndexable } from '../sharing/indexable-stack.js';
-import { pathText, tiedMainMembers } from '../sharing/store-resolver.js';
+import { pathText, tiedMains } from '../sharing/store-resolver.js';
 import { GENERATED_ROLES, type AllocationInput, type AllocationItem } from './types.js';
 
 /** Above this many generated weight instances the per-instance plan is refused (memory, output size). */
@@ -25,7 +25,7 @@ interface Relative {
 
 /** Items and fixed params of a model's members under its resolved modifiers (its ties), or a refusal message. */
 export function layerItems(model: string, members: readonly ModelMember[], modifiers: readonly Modifier[]): AllocationInput | string {
-  const tied = tiedMainMembers(modifiers);
+  const tied = tiedMains(modifiers);
   const memo = new Map<string, { items: Relative[]; fixed: number }>();
   const items: AllocationItem[] = [];
   let fixed = 0;

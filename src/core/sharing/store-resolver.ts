@@ -10,7 +10,7 @@
 // plans' shared stores and the allocator ask here: none keeps its own copy of these rules.
 
 import type { ModelMember, ModuleNode } from '../model/module-tree.js';
-import type { Modifier, PatternStep, ResolvedSharing, StackShare, StackStrategy } from './declarations.js';
+import type { Modifier, PatternStep, ResolvedSharing, StackShare, StackStrategy, TieSource } from './declarations.js';
 import { instanceAt } from './resolve-path.js';
 
 /** A step of a concrete instance path: a member name, or an instance index of a stack. */
@@ -292,15 +292,15 @@ export function tiedOwners(model: StoreModel): ReadonlyMap<string, string> {
 }
 
 /**
- * The top-level members whose main weight reads another module's store (`x = Linear(…) tied y`,
- * as resolved: a tie that failed to resolve ties nothing). Their main weight is not stored on its
- * own. (A block member tied to a sibling is the block's structure: `BlockMember.tiedTo`.)
+ * What the main weight of each top-level member tied to another module reads (`x = Linear(…)
+ * tied y`), as resolved: a tie that failed to resolve ties nothing. Such a main weight is not
+ * stored on its own. (A block member tied to a sibling is the block's structure: `BlockMember.tiedTo`.)
  */
-export function tiedMainMembers(modifiers: readonly Modifier[]): ReadonlySet<string> {
-  const out = new Set<string>();
+export function tiedMains(modifiers: readonly Modifier[]): ReadonlyMap<string, TieSource> {
+  const out = new Map<string, TieSource>();
   for (const m of modifiers) {
     const head = m.pattern[0];
-    if (m.effect.kind === 'tie-main' && m.pattern.length === 1 && head?.kind === 'name') out.add(head.name);
+    if (m.effect.kind === 'tie-main' && m.effect.source && m.pattern.length === 1 && head?.kind === 'name') out.set(head.name, m.effect.source);
   }
   return out;
 }
