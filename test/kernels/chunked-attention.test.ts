@@ -98,9 +98,9 @@ test('chunked attention decode step: a cache of min(past, chunk) positions, of w
 // caches the furthest reach among itself and its readers (docs/language.md, "Sharing across
 // windows"), so the cache a decode step holds is still the engine's KV.
 const SHARED = `
-block Layer(chunk_size = none) {
+block Layer(chunk_size = none, win = none) {
   attn_norm = RMSNorm(32)
-  attn      = Attention(32, 4, kv_heads: 2, head_dim: 8, chunk: chunk_size)
+  attn      = Attention(32, 4, kv_heads: 2, head_dim: 8, chunk: chunk_size, window: win)
   mlp_norm  = RMSNorm(32)
   mlp       = GatedMLP(32, 48)
 }
@@ -121,6 +121,15 @@ model ChunkedReadByFull {
   share kv body: every(2)
 }
 variant FullReadByChunked of ChunkedReadByFull { chunks = [none, 3, none, 3] }
+model WindowReadByFull {
+  wins    = [3, none, 3, none]
+  embed   = Embedding(61, 32)
+  body    = [Layer(win: wins[i]) for i in 4]
+  norm    = RMSNorm(32)
+  lm_head = Linear(32, 61)
+  share kv body: every(2)
+}
+variant Window4ReadByFull of WindowReadByFull { wins = [4, none, 4, none] }
 `;
 
 const sharedDecode = (name: string, past: number, ops: 'standard' | 'fused' = 'standard') => {
@@ -187,4 +196,19 @@ test('decode steps of chunked layers under share kv over the prefill\'s own cach
     assert.equal(step.kvCacheElements * 4n, step.report.kvCacheBytes, name);
     assertClose(await runChecked(step, next), full, 1e-4, `${name}: decode = prefill`);
   }
+});
+
+test('a sliding producer read by a full-attention layer (Gemma-2 with every(2)): the cache holds every position, the producer reads its window of it', async () => {
+  const tokens = [[5, 17, 29, 41, 53, 8, 20, 32], [40, 2, 33, 9, 14, 60, 21, 3]];
+  const past = tokens[0]!.length - 1;
+  const step = sharedDecode('WindowReadByFull', past);
+  // 2 producers · K and V · kv_heads 2 · head_dim 8 · batch 2 · past: the full readers reach every position.
+  assert.equal(step.kvCacheElements, BigInt(2 * 2 * 2 * 8 * 2 * past));
+  // A decode step of a window-W layer reads the last min(past, W) cached positions and itself
+  // (the engine's W cached keys), W + 1 keys, which a prefill gives a window of W + 1: so the step
+  // over that prefill's cache equals that prefill's last position.
+  const { fill } = await prefillCacheFill(SHARED, 'Window4ReadByFull', tokens.map((t) => t.slice(0, past)));
+  const full = await runChecked(exportModel(SHARED, 'Window4ReadByFull', { ops: 'standard' }), { input_ids: idRows(tokens) });
+  const fed = exportModel(SHARED, 'WindowReadByFull', { ops: 'standard', decode: { batch: 2, past }, fill });
+  assertClose(await runChecked(fed, { input_ids: idRows(tokens.map((t) => [t[past]!])) }), full, 1e-4, 'decode = prefill');
 });
