@@ -31,11 +31,18 @@ export function pathText(steps: readonly PathStep[]): string {
 
 /**
  * The strategies the instances of a stack follow: those declared on its indexed key
- * (`body[2].layers`, a path through one instance of `body`), else those of its name key
- * (`body.layers`, every instance's). One rule for the walk and every per-instance question.
+ * (`body[2].layers`, a path through one instance of `body`), and those of its name key
+ * (`body.layers`, every instance's) of the kinds the indexed key does not declare. A more specific
+ * strategy replaces only its own kind: `share kv body[2].layers: every(2)` beside
+ * `share body.layers: all` keeps the weight sharing on `body[2]`. One rule for the walk and every
+ * per-instance question.
  */
 export function strategiesAt(sharing: ResolvedSharing, indexedKey: string, nameKey: string): readonly StackStrategy[] {
-  return sharing.stacks.get(indexedKey) ?? sharing.stacks.get(nameKey) ?? [];
+  const own = indexedKey === nameKey ? undefined : sharing.stacks.get(indexedKey);
+  const every = sharing.stacks.get(nameKey) ?? [];
+  if (own === undefined) return every;
+  const replaced = new Set(own.map((s) => s.kind));
+  return every.some((s) => !replaced.has(s.kind)) ? [...every.filter((s) => !replaced.has(s.kind)), ...own] : own;
 }
 
 /**

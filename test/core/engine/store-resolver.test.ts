@@ -108,3 +108,31 @@ test('nested stacks: counts follow the per-instance stores — a strategy throug
   assert.deepEqual([0, 1, 2, 3].map((k) => key(2, k)), ['body[2].layers[0].ff', 'body[2].layers[0].ff', 'body[2].layers[0].ff', 'body[2].layers[0].ff']);
   assert.deepEqual([0, 3].map((k) => key(1, k)), ['body[1].layers[0].ff', 'body[1].layers[3].ff']);
 });
+
+// An instance's own strategy replaces only its own kind: KV sharing declared through body[2]
+// keeps the weight sharing written for every instance (it once dropped it, storing body[2]'s
+// layers apart again).
+test('nested stacks: a KV strategy through one instance keeps the weight sharing of every instance', () => {
+  const c = compile(`model M {
+  d = 64
+  block Inner { attn = Attention(d, heads: 4) }
+  block Outer { layers = Inner * 4 }
+  body = Outer * 3
+}
+variant Every of M { share body.layers: all }
+variant Mixed of Every { share kv body[2].layers: every(2) }
+`);
+  assert.deepEqual(c.diagnostics.filter((d) => d.severity === 'error'), []);
+  const report = c.analysis({ seq: 16, batch: 1, dtype: 'bf16' });
+  const model = (name: string) => report.models.find((m) => m.name === name)!;
+  const attn = 4 * 64 * 64; // q, k, v, o: d·d each, no biases
+  // One store per outer instance (its four layers share it), KV sharing or not: the store keeps K
+  // and V because body[2]'s producers use them.
+  assert.equal(model('Every').params.stored, BigInt(3 * attn));
+  assert.equal(model('Mixed').params.stored, BigInt(3 * attn));
+  // KV: each caching layer keeps K and V, 2·d elements per token in bf16 (2 bytes) over 16 tokens:
+  // the 8 layers of body[0] and body[1], and body[2]'s 2 producers of every(2).
+  const perLayer = 2 * 64 * 16 * 2;
+  assert.equal(model('Every').kvCacheBytes, BigInt(12 * perLayer));
+  assert.equal(model('Mixed').kvCacheBytes, BigInt(10 * perLayer));
+});
