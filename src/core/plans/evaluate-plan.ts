@@ -62,6 +62,7 @@ export interface TrainingPlan {
 export type PlanOutcome = { readonly ok: true; readonly plan: TrainingPlan } | { readonly ok: false; readonly problems: readonly string[] };
 
 export function evaluatePlan(model: PipelineModel, s: PlanSettings): PlanOutcome {
+  if (model.refusal !== undefined) return { ok: false, problems: [model.refusal] };
   const problems = checkPlanSettings(s, model.units, !Q.isZero(model.params.expert));
   const device = findDevice(s.device);
   if (!device) problems.push(`unknown device '${s.device}'`);

@@ -70,13 +70,29 @@ export interface PipelineModel {
   readonly logitsPerToken: bigint;
   /** Notes on rules that fell back to an approximation for this model. */
   readonly notes: readonly string[];
+  /** Why no plan can be made of this model (its stacks are too long to list instance by
+   * instance); its members are then left unlisted and every plan of it is refused with this. */
+  readonly refusal?: string;
 }
+
+/**
+ * Stack instances a plan lists one by one at most. Stages are cut from listed instances, and no
+ * pipeline has anywhere near this many stages; past it a plan is refused with a message rather
+ * than listing 10⁹ instances (which would never finish: the count itself is exact, as a bigint).
+ */
+export const MAX_PIPELINE_UNITS = 1_000_000;
 
 export function pipelineModel(report: ModelReport, stores: SharedStores): PipelineModel {
   const notes: string[] = [];
   const children = report.tree.children;
   const members: PipelineMember[] = [];
+  const units = children.reduce((n, c) => (c.kind === 'stack' ? c.children.reduce((k, run) => k + run.count, n) : n), 0n);
+  const refusal =
+    units > BigInt(MAX_PIPELINE_UNITS)
+      ? `the model's stacks have ${units.toLocaleString('en-US')} instances; a plan places at most ${MAX_PIPELINE_UNITS.toLocaleString('en-US')} on pipeline stages`
+      : undefined;
   children.forEach((node, i) => {
+    if (refusal) return;
     const outputHead = i === children.length - 1;
     const params = breakdownOf(node, outputHead);
     if (node.kind === 'stack') members.push(stackMember(node, params, stores, notes));
@@ -104,6 +120,7 @@ export function pipelineModel(report: ModelReport, stores: SharedStores): Pipeli
     members,
     globalStores,
     units: members.reduce((n, m) => n + (m.kind === 'stack' ? m.instances.length : 0), 0),
+    ...(refusal === undefined ? {} : { refusal }),
     params: { ...params, stored: Q.fromBigInt(report.params.stored), trainable: Q.fromBigInt(report.params.trainable) },
     prefillFlops: report.flops.prefill,
     kvBytesPerToken: Q.div(Q.fromBigInt(report.kvCacheBytes), Q.fromInt(report.options.seq * report.options.batch)),

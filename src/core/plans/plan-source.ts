@@ -34,5 +34,7 @@ export function planSource(source: string | Compilation, name: string | undefine
     const reads = at.latency.decode.bytes - at.kvCacheBytes - at.recurrentStateBytes;
     return reads > 0n ? reads : 0n;
   };
-  return { ok: true, report, model: pipelineModel(report, sharedStores(compiled)), kvAt, decodeReadsAt };
+  const model = pipelineModel(report, sharedStores(compiled));
+  if (model.refusal !== undefined) return { ok: false, diagnostics: [], message: model.refusal };
+  return { ok: true, report, model, kvAt, decodeReadsAt };
 }

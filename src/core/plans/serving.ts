@@ -60,6 +60,7 @@ export const MAX_CONTEXT_SEARCHED = 1 << 26;
  * other settings (it is piecewise linear in the context: sliding windows stop growing).
  */
 export function planServing(model: PipelineModel, report: ModelReport, kvAt: KvAt, s: ServingSettings, decodeReadsAt?: DecodeReadsAt): ServingOutcome {
+  if (model.refusal !== undefined) return { ok: false, problems: [model.refusal] };
   const problems: string[] = [];
   for (const [name, v] of [['tp', s.tp], ['pp', s.pp], ['ep', s.ep], ['batch', s.batch], ['seq', s.seq]] as const) {
     if (!Number.isSafeInteger(v) || v < 1) problems.push(`${name} must be a positive integer, got ${v}`);

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { analyze, dashboardData, parse } from '../../../src/core/index.js';
+import { analyze, dashboardData, parse, planSource } from '../../../src/core/index.js';
 import { LLAMA2_7B, plan, settings, source } from './fixtures.js';
 
 const PLAN = `${LLAMA2_7B}
@@ -101,4 +101,36 @@ test("a plan's dtype is any of the engine's dtypes, as `npas plan --dtype` takes
   const error = analyze(bad).diagnostics.find((d) => d.severity === 'error')!;
   assert.deepEqual([error.code, bad.slice(error.range.start, error.range.end)], ['npas-plan', 'fp64']);
   assert.match(error.message, /fp32, tf32, bf16, fp16, fp8, int8, int4, mxfp4, nvfp4/);
+});
+
+// Issue 12: a plan lists stack instances one by one to cut stages; a 10⁹-instance stack (exact as
+// a bigint everywhere else) would never finish listing. The plan is refused, in well under a second.
+test('a plan of a model with 10⁹ stack instances is refused with a located error, not listed', () => {
+  const text = `model Big {
+  block Decoder {
+    norm = RMSNorm(64)
+    mlp = MLP(64, 256)
+  }
+  body = Decoder * 1000000000
+}
+plan Big {
+  gpus = 8
+  pp = 2
+}
+`;
+  const t0 = Date.now();
+  const result = analyze(text);
+  const refusal = result.diagnostics.find((d) => d.code === 'npas-plan');
+  assert.ok(refusal, 'the plan is refused');
+  assert.match(refusal.message, /1,000,000,000 instances; a plan places at most 1,000,000/);
+  // Located at the plan's target, `Big` after `plan`.
+  assert.equal(refusal.range.start, text.indexOf('plan Big') + 'plan '.length);
+  assert.equal(text.slice(refusal.range.start, refusal.range.end), 'Big');
+  assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
+  // The model itself is still counted exactly: 10⁹ × (64 + 2·64·256 + 256 + 64) params.
+  assert.equal(result.models[0]!.params.stored, 1_000_000_000n * BigInt(64 + 64 * 256 + 256 + 256 * 64 + 64));
+  // `npas plan` and `npas fit` take the model without a declared plan: refused the same way.
+  const source = planSource(text.slice(0, text.indexOf('plan Big')), 'Big', 4096, 'bf16');
+  assert.equal(source.ok, false);
+  assert.match(source.ok ? '' : source.message, /a plan places at most/);
 });
