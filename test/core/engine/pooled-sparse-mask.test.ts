@@ -7,13 +7,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { analyze, type ModelReport } from '../../../src/core/index.js';
+import { analyze } from '../../../src/core/index.js';
+import { modelReport } from '../../fixtures/model-report.js';
 
-function model(src: string, name: string): ModelReport {
-  const r = analyze(src);
-  assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code}: ${d.message}`), []);
-  return r.models.find((m) => m.name === name)!;
-}
 
 // Per layer: RMSNorm 32, MLP up [64, 32] 2,048 and down [32, 64] 2,048 (no biases); the
 // embedding table [100, 32] 3,200; four layers.
@@ -35,8 +31,8 @@ test('a model-wide pooled mask: trainable is k exactly, stored and inference as 
   const src = `${BASE}
 variant Fish of M { train embed, body: sparse(elements: 1_000) }
 `;
-  const base = model(src, 'M');
-  const fish = model(src, 'Fish');
+  const base = modelReport(src, 'M');
+  const fish = modelReport(src, 'Fish');
   assert.equal(fish.params.stored, PARAMS, 'the trained elements are the weights\' own: nothing new is stored');
   assert.equal(fish.params.trainable, 1_000n, 'k elements over the whole model, not k per weight');
   assert.equal(fish.params.effective, PARAMS);
@@ -53,7 +49,7 @@ test('a pool over some paths: the weights outside stay trainable, the pool is wh
   const src = `${BASE}
 variant V of M { train body.mlp: sparse(elements: 16_384) }
 `;
-  const v = model(src, 'V');
+  const v = modelReport(src, 'V');
   assert.equal(v.params.trainable, 3_328n + 16_384n);
   assert.equal(v.params.stored, PARAMS);
   // 16,385 > 4 · 4,096 = 16,384 elements in the four MLPs: refused at the statement.
@@ -70,7 +66,7 @@ test('a shared store is one pool entry: the pool counts stored elements, not ins
 variant Shared of M { share body: all
   train embed, body: sparse(elements: 7_328) }
 `;
-  const shared = model(src, 'Shared');
+  const shared = modelReport(src, 'Shared');
   assert.equal(shared.params.stored, 3_200n + LAYER);
   assert.equal(shared.params.trainable, 7_328n);
   const over = `${BASE}\nvariant Over of M { share body: all\n  train embed, body: sparse(elements: 7_329) }`;
@@ -85,7 +81,7 @@ variant V of M {
 }
 `;
   // The embedding trains in full after the mask: 3,200 + 10 (the pool is then the body's 16,512).
-  assert.equal(model(src, 'V').params.trainable, 3_210n);
+  assert.equal(modelReport(src, 'V').params.trainable, 3_210n);
   const bad = analyze(`${BASE}\nvariant W of M { train body: dense(elements: 3) }`);
   const errors = bad.diagnostics.filter((d) => d.severity === 'error');
   assert.deepEqual(errors.map((d) => d.code), ['npas-train-sparse']);

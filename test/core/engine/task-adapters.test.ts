@@ -5,14 +5,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { analyze, type ModelReport } from '../../../src/core/index.js';
+import { analyze } from '../../../src/core/index.js';
+import { modelReport } from '../../fixtures/model-report.js';
 import { modelMarkdown } from '../../../src/core/service/hover.js';
 
-function model(src: string, name: string): ModelReport {
-  const r = analyze(src);
-  assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code}: ${d.message}`), []);
-  return r.models.find((m) => m.name === name)!;
-}
 
 // d = 32: q and v are [32, 32] (1,024 each), the MLP up [64, 32] and down [32, 64]; 4 layers.
 const BASE = `
@@ -33,8 +29,8 @@ test('tasks: T LoRA adapters are stored and trained T times, run once per token'
 variant One of M { adapt body.attn: lora(rank: 2, targets: [q, v]) }
 variant Eight of M { adapt body.attn: lora(rank: 2, targets: [q, v], tasks: 8) }
 `;
-  const one = model(src, 'One');
-  const eight = model(src, 'Eight');
+  const one = modelReport(src, 'One');
+  const eight = modelReport(src, 'Eight');
   // One adapter: 4 layers × 2 targets × 2·(32 + 32) = 1,024.
   const adapter = 4n * 2n * 2n * (32n + 32n);
   assert.equal(one.params.stored, BASE_PARAMS + adapter);
@@ -77,12 +73,12 @@ budget Multi {
 test('per-task adapters on shared banks (tied LoRA) and on relaxed shared stacks', () => {
   // Tied-LoRA: A and B shared per shape (one [32,32] shape: 2·(32 + 32) = 128), u (2) and v (32)
   // per target: 8 targets × 34 = 272. Per task: 128 + 272 = 400.
-  const tied = model(`${BASE}\nvariant T of M { adapt body.attn: tied_lora(rank: 2, targets: [q, v], tasks: 5) }`, 'T');
+  const tied = modelReport(`${BASE}\nvariant T of M { adapt body.attn: tied_lora(rank: 2, targets: [q, v], tasks: 5) }`, 'T');
   assert.deepEqual(tied.tasks, { tasks: 5, perTask: 400n, shared: BASE_PARAMS });
   assert.equal(tied.params.stored, BASE_PARAMS + 5n * 400n);
   // share body: all relax lora(rank: 1, tasks: 2): one stored block, a relaxation per instance and
   // task on every matrix: 4 instances × (4·(32 + 32) + (32 + 64) + (64 + 32)) = 1,792 per task.
-  const relaxed = model(`${BASE}\nvariant R of M { share body: all relax lora(rank: 1, tasks: 2) }`, 'R');
+  const relaxed = modelReport(`${BASE}\nvariant R of M { share body: all relax lora(rank: 1, tasks: 2) }`, 'R');
   const block = 4n * 1_024n + 2n * 2_048n;
   assert.deepEqual(relaxed.tasks, { tasks: 2, perTask: 1_792n, shared: 100n * 32n + block });
 });
@@ -118,7 +114,7 @@ test('TAPS: a full-rank delta per task on the layers each task adapts', () => {
 variant Taps of M { adapt body[1].mlp, body[3].mlp: delta(tasks: 5, merged: true) }
 variant Live of M { adapt body[1].mlp.up: delta }
 `;
-  const taps = model(src, 'Taps');
+  const taps = modelReport(src, 'Taps');
   // Two layers × (2,048 + 2,048) per task, five tasks.
   const perTask = 2n * 4_096n;
   assert.equal(taps.params.stored, MLP_PARAMS + 5n * perTask);
@@ -128,14 +124,14 @@ variant Live of M { adapt body[1].mlp.up: delta }
   // Merged: W + ΔW is one matmul, decode FLOPs as the base's: per layer 2·(2,048 + 2,048).
   assert.equal(taps.flops.decode, 4n * 2n * 4_096n);
   // Unmerged, ΔW runs beside W: 2·2,048 more FLOPs per token.
-  assert.equal(model(src, 'Live').flops.decode, 4n * 2n * 4_096n + 2n * 2_048n);
+  assert.equal(modelReport(src, 'Live').flops.decode, 4n * 2n * 4_096n + 2n * 2_048n);
 });
 
 test('FISH: k trainable entries per target weight, merged, their gradients 2·k per token', () => {
   const src = `${MLP_BASE}
 variant Fish of M { adapt body.mlp: sparse(elements: 100, tasks: 3) }
 `;
-  const fish = model(src, 'Fish');
+  const fish = modelReport(src, 'Fish');
   // 4 layers × 2 matrices × 100 entries per task, three tasks.
   const perTask = 4n * 2n * 100n;
   assert.equal(fish.params.stored, MLP_PARAMS + 3n * perTask);
@@ -166,8 +162,8 @@ test('Polytropon: the skill inventory is shared by every task, the routing logit
 variant Poly of M { adapt body.mlp: poly(rank: 2, skills: 4, splits: 2, tasks: 8) }
 variant Lora of M { adapt body.mlp: lora(rank: 2) }
 `;
-  const poly = model(src, 'Poly');
-  const lora = model(src, 'Lora');
+  const poly = modelReport(src, 'Poly');
+  const lora = modelReport(src, 'Lora');
   // 8 targets (up [64, 32] and down [32, 64] in 4 layers), each r·(d_in + d_out) = 2·96 = 192.
   const inventory = 8n * 4n * 192n; // m = 4 skills of A and B per target
   const perTask = 8n * 2n * 4n; // h·m = 8 logits per target
@@ -204,12 +200,12 @@ variant Perft of M {
   train body.perft
 }
 `;
-  const perft = model(src, 'Perft');
+  const perft = modelReport(src, 'Perft');
   // Per layer: router 4·64 = 256 and 4 experts of down [4, 64] and up [64, 4], 4·512 = 2,048.
   const adapters = 4n * (256n + 4n * 512n);
   assert.equal(perft.params.trainable, adapters);
   // Per token and layer: the router 2·64·4 and two bottleneck experts 2·(2·64·4 + 2·4·64).
-  const base = model(src, 'M');
+  const base = modelReport(src, 'M');
   assert.equal(perft.params.stored, base.params.stored);
   const frozen = 100n * 64n + 4n * (64n + 8n * 64n + 8n * 3n * 64n * 32n);
   assert.equal(perft.params.stored, frozen + adapters);
@@ -231,18 +227,18 @@ variant Plain of M { adapt body.attn, body.mlp: hyper(bottleneck: 4, embedding: 
   const biasGenerators = p * r + r + (p * d + d); // Linear(p, r), Linear(p, d)
   const normGenerators = 2n * (p * d + d); // LayerNorm weight and bias: Linear(p, d), twice
   const generator = embeddings + taskMlp + weightGenerators + biasGenerators + normGenerators;
-  const hyper = model(src, 'Hyper');
+  const hyper = modelReport(src, 'Hyper');
   assert.equal(hyper.params.stored, BASE_PARAMS + generator + T * t);
   assert.equal(hyper.params.trainable, generator + T * t, 'the base is frozen; the generator and task embeddings train');
   assert.deepEqual(hyper.tasks, { tasks: 3, perTask: t, shared: BASE_PARAMS + generator });
   // Each of the 8 adapted outputs applies a generated d → r → d adapter with biases and a norm.
   const generated = 2n * d * r + r + d + 2n * d;
   assert.equal(hyper.params.effective, BASE_PARAMS + L * K * generated);
-  const plain = model(src, 'Plain');
+  const plain = modelReport(src, 'Plain');
   assert.equal(plain.params.stored, BASE_PARAMS + generator - normGenerators + t, 'one task without tasks:, no norm generators');
   assert.equal(plain.params.effective, BASE_PARAMS + L * K * (2n * d * r + r + d));
   // A decode step runs the 8 generated adapters: 2·d·r + 2·r·d FLOPs each, beside the base.
-  const base = model(src, 'M');
+  const base = modelReport(src, 'M');
   assert.equal(hyper.flops.decode - base.flops.decode, L * K * 4n * d * r);
   // One generator emits one shape: o outputs 32, up 64.
   const mixed = analyze(`${BASE}\nvariant Mixed of M { adapt body.attn.o, body.mlp.up: hyper(bottleneck: 4) }\n`).diagnostics.filter((x) => x.code === 'npas-adapter');
@@ -250,7 +246,7 @@ variant Plain of M { adapt body.attn, body.mlp: hyper(bottleneck: 4, embedding: 
   assert.match(mixed[0]!.message, /one generator emits one adapter shape/);
   // After relax, one generator serves the shared stack's 4 instances (L = 4) and the two
   // targets of each (K = 2): the same generator as above, one task, and two unique blocks.
-  const relaxed = model(`${BASE}\nvariant R of M { share body: cycle(2) relax hyper(bottleneck: 4, embedding: 8, hidden: 16, projected: 6, targets: [o, down]) }\n`, 'R');
+  const relaxed = modelReport(`${BASE}\nvariant R of M { share body: cycle(2) relax hyper(bottleneck: 4, embedding: 8, hidden: 16, projected: 6, targets: [o, down]) }\n`, 'R');
   assert.equal(relaxed.params.stored, 100n * 32n + 2n * (4n * 1_024n + 2n * 2_048n) + generator + t);
   assert.equal(relaxed.params.effective, BASE_PARAMS + L * K * generated);
 });
