@@ -35,8 +35,6 @@ export function analysisOptions(s: AnalysisSettings, devices: readonly DevicePro
   };
 }
 
-/** Every key of the `analysis` section: the four settings, one dtype per tensor class, the per-path dtypes and the devices file. */
-const SETTING_KEYS: readonly string[] = ANALYSIS_SETTING_KEYS;
 
 /** Reads a devices file's text; throws when it cannot (the store reports it). */
 export type ReadText = (path: string) => string;
@@ -51,7 +49,7 @@ export const readText: ReadText = (path) => readFileSync(path, 'utf8');
 export function findAnalysisSection(raw: unknown): Record<string, unknown> | undefined {
   if (!isObject(raw)) return undefined;
   const flat: Record<string, unknown> = {};
-  for (const key of SETTING_KEYS) {
+  for (const key of ANALYSIS_SETTING_KEYS) {
     const dotted = raw[`npas.analysis.${key}`];
     if (dotted !== undefined) flat[key] = dotted;
   }
@@ -59,7 +57,7 @@ export function findAnalysisSection(raw: unknown): Record<string, unknown> | und
   if (isObject(raw.settings)) return findAnalysisSection(raw.settings);
   if (isObject(raw.npas)) return findAnalysisSection(raw.npas);
   if (isObject(raw.analysis)) return raw.analysis;
-  if (SETTING_KEYS.some((k) => k in raw)) return raw;
+  if (ANALYSIS_SETTING_KEYS.some((k) => k in raw)) return raw;
   return undefined;
 }
 

@@ -481,8 +481,9 @@ function walkModel(m: EvaluatedModel, ctx: EvalContext): CompiledModel | undefin
     const smash = smashed.get(i)?.tokensPerEntry;
     return { totals: r.totals, encoder: encoders[i]!, streams: streamsOf(i), ...(smash ? { smash } : {}) };
   });
-  const masks = pooledMaskPart(m, sharing, results, parallel ? [parallel.own] : [], ctx);
-  const extra = [...(parallel ? [parallel.own] : []), ...masks];
+  const streamsPart = parallel ? [parallel.own] : [];
+  const masks = pooledMaskPart(m, sharing, results, streamsPart, ctx);
+  const extra = [...streamsPart, ...masks];
   const whole = wholeOf([...results.map((r) => r.totals), ...extra], sharing);
   // Per-task adapters: the same model with one task per adapter splits stored into shared and per task.
   const tasks = taskCount(sharing);
