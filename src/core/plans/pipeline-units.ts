@@ -119,7 +119,8 @@ export function pipelineModel(report: ModelReport, stores: SharedStores): Pipeli
     name: report.name,
     members,
     globalStores,
-    units: members.reduce((n, m) => n + (m.kind === 'stack' ? m.instances.length : 0), 0),
+    // The instances the stacks list: none when refused.
+    units: refusal === undefined ? Number(units) : 0,
     ...(refusal === undefined ? {} : { refusal }),
     params: { ...params, stored: Q.fromBigInt(report.params.stored), trainable: Q.fromBigInt(report.params.trainable) },
     prefillFlops: report.flops.prefill,
