@@ -3,12 +3,11 @@
 // a table, Markdown, CSV or JSON. Each file is compiled once and its compilation measures every
 // combination, so a grid costs one parse per file.
 
-import { resolvePrecision, type Diagnostic, type ModelReport } from '../core/index.js';
+import { resolvePrecision, type Diagnostic, type ModelReport, toJson } from '../core/index.js';
 import { diagnosticLine, type SpecProgram } from './spec-program.js';
 import { ANALYSIS_FLAGS, readAnalysisFlags } from './analysis-flags.js';
 import { formatBytes, formatFlops, formatSeconds, groupDigits } from './format.js';
 import type { CliIO } from './io.js';
-import { toJson } from './json.js';
 import { renderTable, type Column, type TableFormat } from './table-format.js';
 
 /** The analysis flags a budget grid sweeps: every setting (`--devices FILE` names a file, not a setting). */

@@ -34,6 +34,7 @@ export { parseDeviceProfiles, type ParsedDevices } from './analysis/device-profi
 export { isDType, DTYPE_NAMES, DTYPE_BITS } from './analysis/dtypes.js';
 export { resolvePrecision, precisionFromSettings, PRECISION_CLASSES } from './analysis/precision.js';
 export { BUDGET_METRICS } from './analysis/budgets.js';
+export { budgetJsonText, listedChildren, TREE_WIDTH, type BudgetJsonOptions } from './analysis/budget-json.js';
 export type { Diagnostic, Severity } from './diagnostics/diagnostic.js';
 export { DIAGNOSTIC_CODES, type DiagnosticCode } from './diagnostics/codes.js';
 export { parse, type ParseResult } from './syntax/parser.js';
@@ -42,6 +43,7 @@ export { LAYER_KINDS, findLayerKind } from './layers/registry.js';
 export { importHfConfig, type ImportResult } from './hf/import-hf.js';
 export { compareWithCheckpoint, type CheckpointComparison, type CheckpointTensor } from './hf/checkpoint-check.js';
 export { lineColumn, LineIndex } from './text/line-column.js';
+export { toJson } from './text/exact-json.js';
 export { escapeControl, escapeControlKeepLines } from './text/escape-control.js';
 export { formatBytes, formatFlops, formatRate, formatSeconds, groupDigits } from './text/number-format.js';
 export type { EvaluatedBinding } from './semantics/evaluator.js';

@@ -49,7 +49,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     // (view?: 'quickPick' | 'markdown' | 'none', document?: Uri)
     'npas.compareVariants': async (view, document) => compareVariants(await ctx.client(), comparisons, asView(view), asUri(document), (d) => ctx.dashboard.show({ document: d, view: 'variants' })),
     // (document?: Uri, target?: Uri): arguments skip the dialog.
-    'npas.exportReport': (document, target) => exportReport(ctx.log, ctx.settings.analysis(), asUri(document), asUri(target)),
+    'npas.exportReport': (document, target) => exportReport(ctx.log, ctx.client, asUri(document), asUri(target)),
   };
   return [
     comparisons,

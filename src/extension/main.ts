@@ -1,6 +1,6 @@
 // The extension's entry point: composes the output channel, settings, language client, status
 // bar, dashboard panel (and its serializer), commands, the allocate code action and bracket folding. Activation stays light: this bundle inlines
-// vscode-languageclient and loads the engine (core, CLI report writer) only when a command needs
+// vscode-languageclient and loads the engine (core) only when a command needs
 // it; d3 and onnxruntime-node are never imported here. activate() returns without waiting for
 // the server, and the time from its entry to the client running is measured and logged.
 

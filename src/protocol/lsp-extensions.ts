@@ -82,6 +82,43 @@ export interface ModelReportsResult {
   readonly errorCount: number;
 }
 
+/**
+ * `npas/budgetReport`: the budget report of one open document, exactly as `npas budget FILE
+ * --json` writes it (one writer, core/analysis/budget-json.ts), from the server's compilation of
+ * the document's current version at the server's settings (the ones its diagnostics and hovers
+ * use: per-class and per-path dtypes, the devices file). Export Budget Report writes it to a file.
+ */
+export const BUDGET_REPORT_METHOD = 'npas/budgetReport';
+
+export interface BudgetReportParams {
+  /** The document's URI; the server answers from its open copy (unsaved edits included). */
+  readonly uri: string;
+}
+
+/**
+ * The answer; null when the document is not open. A spec with errors (a violated budget is a
+ * result, not an error) has no report: its errors are listed instead, as its diagnostics say them.
+ */
+export type BudgetReportAnswer =
+  | {
+      readonly kind: 'report';
+      /** The report's JSON text, exact integers as JSON integers: byte for byte what the CLI prints for the same text and settings. */
+      readonly json: string;
+      /** How many models and variants it reports, and how many of their budget constraints are violated. */
+      readonly models: number;
+      readonly violated: number;
+      /** The settings it was measured at. */
+      readonly settings: AnalysisSettingsJson;
+    }
+  | { readonly kind: 'errors'; readonly errors: readonly BudgetReportErrorJson[] };
+
+/** One error that keeps a spec from being reported, located in the requested document. */
+export interface BudgetReportErrorJson {
+  readonly code: string;
+  readonly message: string;
+  readonly range: ProtocolRange;
+}
+
 /** The analysis settings (`npas.analysis.*`) after validation. */
 export interface AnalysisSettingsJson {
   readonly sequenceLength: number;

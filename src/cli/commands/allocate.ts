@@ -16,11 +16,11 @@ import {
   type AllocationPlan,
   type AllocationRequest,
   type GroupingSpec,
+  toJson,
 } from '../../core/index.js';
 import { parseCommand, usageOf, type CommandSpec } from '../args.js';
 import { formatFlops, groupDigits } from '../format.js';
 import { CliError, type CliIO } from '../io.js';
-import { toJson } from '../json.js';
 import { readCheckpointSketches } from '../safetensors-file.js';
 import { readSpecProgram, type SpecProgram } from '../spec-program.js';
 

@@ -3,12 +3,11 @@
 // comma list or range in a setting (`--seq 1024..8192 --batch 1,8`), make a grid: one row per
 // file × combination × model (`../budget-grid.ts`). Exit 1 when a budget is violated, 2 on spec errors.
 
-import { resolvePrecision, type AnalysisOptions, type ModelReport, type NodeReport } from '../../core/index.js';
+import { budgetJsonText, listedChildren, resolvePrecision, TREE_WIDTH, type AnalysisOptions, type ModelReport, type NodeReport } from '../../core/index.js';
 import { parseCommand, positiveIntFlag, usageOf, type CommandSpec } from '../args.js';
 import { formatBytes, formatFlops, formatSeconds, groupDigits } from '../format.js';
 import { CliError, type CliIO } from '../io.js';
 import { ANALYSIS_FLAGS, readAnalysisFlags } from '../analysis-flags.js';
-import { toJson } from '../json.js';
 import { BUDGET_SWEEPABLE, budgetRows, renderBudgetGrid, specErrorLines, specWarningLines } from '../budget-grid.js';
 import { expandGrid, isSwept } from '../sweep.js';
 import { tableFormat } from '../table-format.js';
@@ -52,18 +51,18 @@ export function runBudget(argv: readonly string[], io: CliIO): number {
     throw new CliError(`${file}: no model or variant named '${name}' (have: ${result.models.map((m) => m.name).join(', ') || 'none'})`);
   }
   for (const line of result.warnings) io.stderr(`${line}\n`);
-  if (flags.has('json')) io.stdout(budgetJsonText(models, depth));
+  if (flags.has('json')) io.stdout(budgetJsonText(models, { depth }));
   else for (const m of models) io.stdout(renderModel(m, depth));
   return models.some((m) => m.budgets.some((b) => !b.ok)) ? 1 : 0;
 }
 
 /** The budget reports of a spec, or its errors as `FILE:LINE:COL: error CODE: message` lines (as `npas check` prints them). */
-export type BudgetAnalysis =
+type BudgetAnalysis =
   | { readonly kind: 'report'; readonly models: readonly ModelReport[]; readonly warnings: readonly string[] }
   | { readonly kind: 'errors'; readonly errors: readonly string[] };
 
 /** `readFile` reads the files the spec imports (from disk unless given); with `model`, the other models' warnings are left out. */
-export function budgetAnalysis(file: string, text: string, options: Partial<AnalysisOptions>, readFile?: (path: string) => string, model?: string): BudgetAnalysis {
+function budgetAnalysis(file: string, text: string, options: Partial<AnalysisOptions>, readFile?: (path: string) => string, model?: string): BudgetAnalysis {
   const spec = specProgram(file, text, readFile);
   const result = spec.compilation.analysis(options);
   const errors = specErrorLines(spec, result.diagnostics);
@@ -84,116 +83,6 @@ function runBudgetGrid(files: readonly string[], flags: ReadonlyMap<string, stri
   for (const line of warnings) io.stderr(`${line}\n`);
   io.stdout(renderBudgetGrid(rows, format, files.length > 1));
   return rows.some((r) => r.report.budgets.some((b) => !b.ok)) ? 1 : 0;
-}
-
-/** `npas budget --json`'s text: the one budget-JSON writer, for the CLI and the extension's Export Report. */
-export function budgetJsonText(models: readonly ModelReport[], depth = 2): string {
-  return `${toJson({ models: models.map((m) => jsonModel(m, depth)) })}\n`;
-}
-
-function jsonModel(m: ModelReport, depth: number): object {
-  return {
-    name: m.name,
-    kind: m.kind,
-    base: m.base ?? null,
-    ...(m.source === undefined ? {} : { source: m.source }),
-    options: { ...m.options, srcSeq: m.options.srcSeq ?? m.options.seq, precision: resolvePrecision(m.options) },
-    params: m.params,
-    flops: { ...m.flops, note: 'a multiply-add counts 2 FLOPs; prefill and decode at seq; prefillPerToken and trainPerToken are exact decimals, or 3 places and a trailing … where the quotient does not terminate' },
-    kvCacheBytes: m.kvCacheBytes,
-    recurrentStateBytes: m.recurrentStateBytes,
-    memory: m.memory,
-    latency: m.latency,
-    routing: m.routing,
-    pools: m.pools,
-    budgets: m.budgets.map((b) => ({ constraint: b.constraint, limit: b.limit, value: b.value, ok: b.ok })),
-    tree: { ...jsonNode(m.tree, -1, depth) },
-    ...(m.parameterization ? { parameterization: m.parameterization } : {}),
-    ...(m.factorized ? { factorized: m.factorized } : {}),
-  };
-}
-
-interface JsonNode {
-  name: string;
-  kind: NodeReport['kind'];
-  type: string;
-  /** Exact at any size (a bigint, written as a JSON integer as every count here is). */
-  count: bigint;
-  firstIndex: bigint;
-  params: NodeReport['params'];
-  flopsPerToken: bigint;
-  range: NodeReport['range'];
-  /** The imported file the range lies in (absent: the spec itself). */
-  source?: string;
-  /** Consecutive identical stack pieces this entry stands for (absent: one). */
-  pieces?: number;
-  children: JsonNode[];
-  /** Children left out below --depth (absent: none). */
-  deeper?: number;
-  /** Entries left out past the first `TREE_WIDTH` of this node (absent: none); their totals are in this node's. */
-  more?: number;
-}
-
-/**
- * Most entries listed under one node of the tree, in the table and in the JSON: a written-out
- * 10 MB spec has 350,000 members, whose tree was 74 MB of table or 384 MB of JSON (minutes,
- * 3.8 GB). The node's own totals still count every child; `more` says how many were left out.
- */
-export const TREE_WIDTH = 1000;
-
-/**
- * The report tree to `depth` levels below the members (as the table), with consecutive stack
- * pieces whose subtrees are identical merged into one entry: counts, params and FLOPs summed,
- * `pieces` saying how many, and the children of one piece. A 10,000-instance comprehension is a
- * few entries instead of 194 MB; `--depth` asks for more levels.
- */
-function jsonNode(n: NodeReport, level: number, depth: number): JsonNode {
-  const node: JsonNode = {
-    name: n.name,
-    kind: n.kind,
-    type: n.type,
-    count: n.count,
-    firstIndex: n.firstIndex,
-    params: n.params,
-    flopsPerToken: n.flopsPerToken,
-    range: n.range,
-    ...(n.source === undefined ? {} : { source: n.source }),
-    children: [],
-  };
-  if (n.children.length === 0) return node;
-  if (level >= depth) {
-    node.deeper = n.children.length;
-    return node;
-  }
-  const children = n.kind === 'stack' ? mergeIdenticalPieces(n.children.map((c) => jsonNode(c, level + 1, depth))) : listedChildren(n.children).map((c) => jsonNode(c, level + 1, depth));
-  node.children = children.slice(0, TREE_WIDTH);
-  const more = n.kind === 'stack' ? children.length - node.children.length : n.children.length - node.children.length;
-  if (more > 0) node.more = more;
-  return node;
-}
-
-/** The first `TREE_WIDTH` children of a node (the rest are counted, not built). */
-function listedChildren(children: readonly NodeReport[]): readonly NodeReport[] {
-  return children.length > TREE_WIDTH ? children.slice(0, TREE_WIDTH) : children;
-}
-
-function mergeIdenticalPieces(pieces: readonly JsonNode[]): JsonNode[] {
-  const shape = (p: JsonNode): string => toJson({ ...p, name: '', firstIndex: 0n, range: null, pieces: 0 });
-  const out: JsonNode[] = [];
-  let runShape = '';
-  for (const p of pieces) {
-    const last = out[out.length - 1];
-    const s = shape(p);
-    if (last && s === runShape && last.firstIndex + last.count === p.firstIndex) {
-      const params = { ...last.params };
-      for (const k of Object.keys(params) as (keyof typeof params)[]) params[k] = last.params[k] + p.params[k];
-      out[out.length - 1] = { ...last, name: `${p.type}[${last.firstIndex}..${p.firstIndex + p.count - 1n}]`, count: last.count + p.count, params, flopsPerToken: last.flopsPerToken + p.flopsPerToken, pieces: (last.pieces ?? 1) + 1 };
-    } else {
-      out.push(p);
-      runShape = s;
-    }
-  }
-  return out;
 }
 
 function renderModel(m: ModelReport, depth: number): string {

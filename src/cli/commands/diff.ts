@@ -4,13 +4,12 @@
 // spec (models paired by name), two files' models, or two variants of one file
 // (`npas diff s.npas#Base s.npas#Shared`). Exit 2 on spec errors or an unknown model.
 
-import { appendAll, type AnalysisOptions, type ModelReport } from '../../core/index.js';
+import { appendAll, type AnalysisOptions, type ModelReport, toJson } from '../../core/index.js';
 import { ANALYSIS_FLAGS, readAnalysisFlags } from '../analysis-flags.js';
 import { parseCommand, usageOf, type CommandSpec } from '../args.js';
 import { specErrorLines } from '../budget-grid.js';
 import { formatBytes, formatFlops, formatSeconds, groupDigits } from '../format.js';
 import { CliError, type CliIO } from '../io.js';
-import { toJson } from '../json.js';
 import { renderTable, type Column } from '../table-format.js';
 import { readSpecProgram } from '../spec-program.js';
 

@@ -3,10 +3,9 @@
 // batch at --seq, with prefill and decode tokens/s. Training: the smallest power-of-two number of
 // GPUs at which some parallel layout fits (searched as `npas plan --search`).
 
-import { DEFAULT_PLAN, formatBytes, planServing, planSource, smallestCluster, type ServingPlan, type TrainingPlan } from '../../core/index.js';
+import { DEFAULT_PLAN, formatBytes, planServing, planSource, smallestCluster, type ServingPlan, type TrainingPlan, toJson } from '../../core/index.js';
 import { parseCommand, positiveIntFlag, usageOf, type CommandSpec } from '../args.js';
 import { CliError, type CliIO } from '../io.js';
-import { toJson } from '../json.js';
 import { EFFICIENCY_FLAGS, PLAN_FLAGS, readPlanFlags } from '../plan-flags.js';
 import { jsonPlan } from './plan.js';
 import { diagnosticLine, readSpecProgram } from '../spec-program.js';

@@ -5,10 +5,9 @@
 // values (in the statement or as flags), the target's. Exit 2 on spec errors or when the model
 // declares no parameterisation.
 
-import { transferTable, type BaseOverrides, type Factor, type TransferTable } from '../../core/index.js';
+import { transferTable, type BaseOverrides, type Factor, type TransferTable, toJson } from '../../core/index.js';
 import { parseCommand, usageOf, type CommandSpec } from '../args.js';
 import { CliError, type CliIO } from '../io.js';
-import { toJson } from '../json.js';
 import { diagnosticLine, readSpecProgram } from '../spec-program.js';
 
 export const PARAM_COMMAND: CommandSpec = {

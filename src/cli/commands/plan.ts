@@ -5,10 +5,9 @@
 // table, Markdown, CSV or JSON (--format). Exit 1 when a plan (or every searched layout) does not
 // fit, 2 on spec or flag errors (in a sweep: when every combination is refused).
 
-import { efficiencyText, evaluatePlan, formatBytes, formatSeconds, planLayoutText, planSource, searchPlans, type Efficiency, type PlanBytes, type PlanSource, type TrainingPlan } from '../../core/index.js';
+import { efficiencyText, evaluatePlan, formatBytes, formatSeconds, planLayoutText, planSource, searchPlans, type Efficiency, type PlanBytes, type PlanSource, type TrainingPlan, toJson } from '../../core/index.js';
 import { parseCommand, positiveIntFlag, usageOf, type CommandSpec } from '../args.js';
 import { CliError, type CliIO } from '../io.js';
-import { toJson } from '../json.js';
 import { EFFICIENCY_FLAGS, PLAN_FLAGS, readPlanFlags } from '../plan-flags.js';
 import { expandGrid, isSwept } from '../sweep.js';
 import { renderTable, tableFormat, type Column } from '../table-format.js';

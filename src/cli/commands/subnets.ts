@@ -17,12 +17,12 @@ import {
   type SubnetClass,
   type SubnetMetric,
   type Supernet,
+  toJson,
 } from '../../core/index.js';
 import { parseCommand, positiveIntFlag, usageOf, type CommandSpec } from '../args.js';
 import { ANALYSIS_FLAGS, readAnalysisFlags } from '../analysis-flags.js';
 import { formatSeconds, groupDigits } from '../format.js';
 import { CliError, type CliIO } from '../io.js';
-import { toJson } from '../json.js';
 import { diagnosticLine, readSpecProgram } from '../spec-program.js';
 
 export const SUBNETS_COMMAND: CommandSpec = {

@@ -1,6 +1,6 @@
 // `npas/modelReports`: the JSON-safe summaries of every model and variant of an open document
 // (exact counts as decimal strings), at the server's settings, for the client's status bar,
-// Compare Variants and Export Report. A document that is not open answers an empty list.
+// Compare Variants and the model pickers. A document that is not open answers an empty list.
 
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { summarizeModels, type TreeSummary } from '../../core/index.js';

@@ -1,5 +1,6 @@
 // JSON output with exact integers: bigint values are written as plain JSON integers (no
-// quotes, no rounding), which JSON allows at any size.
+// quotes, no rounding), which JSON allows at any size. The CLI's `--json` outputs and the budget
+// report the language server answers (analysis/budget-json.ts) are written with it.
 
 const MARK = '\u0000bigint:';
 
