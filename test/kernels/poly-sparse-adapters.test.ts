@@ -6,7 +6,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { exportModel, type ExportResult } from '../../kernels/export.js';
+import type { WeightFill } from '../../kernels/graph-builder.js';
 import { assertClose, idRows, initializer, runChecked, sigmoid } from './helpers.js';
 
 const V = 29;
@@ -122,4 +125,15 @@ variant F of M { train embed, proj: sparse(elements: 40) }
   assert.equal(pooled.initializerElements, pooled.storedParams);
   assert.equal(pooled.report.params.trainable, 40n);
   assertClose(await runChecked(pooled, { input_ids: idRows(IDS) }), Array.from(await runChecked(plain, { input_ids: idRows(IDS) })), 1e-12, 'the same graph');
+});
+
+test('the Polytropon gallery example (Flan-T5-XL, PEFT\'s notebook) exports at its exact size: initializers = params.stored', () => {
+  const text = readFileSync(join(__dirname, '..', '..', 'examples', 'polytropon.npas'), 'utf8');
+  const none: WeightFill = () => new Uint8Array(0);
+  // Flan-T5-XL's 2,849,757,184 plus 144 targets × (2 skills × 8 × 4,096 + 4 tasks × h × 2 skills).
+  for (const [name, splits] of [['MultiHeadRouting', 4n], ['Polytropon', 1n]] as const) {
+    const r = exportModel(text, name, { fill: none });
+    assert.equal(r.storedParams, 2_849_757_184n + 144n * (2n * 8n * 4_096n + 4n * splits * 2n), name);
+    assert.equal(r.initializerElements, r.storedParams, name);
+  }
 });

@@ -203,7 +203,8 @@ function adapterLabel(m: AdapterMethod): string {
     case 'mos':
       return `MoS r=${m.rank}`;
     case 'poly':
-      return `Poly r=${m.rank} ×${m.skills} skills`;
+      // Multi-Head Routing's heads are what set it apart from Polytropon: name them when there are several.
+      return `Poly r=${m.rank} ×${m.skills} skills${m.splits > 1 ? ` ×${m.splits} heads` : ''}`;
     case 'delta':
       return 'full-rank delta';
     case 'sparse':

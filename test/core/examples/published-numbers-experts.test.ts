@@ -248,3 +248,55 @@ test('FISH: BERT-large trains int(0.5% · N) parameters, one mask over every wei
   const over = analyze(readFileSync(join(EXAMPLES, 'fish-mask.npas'), 'utf8').replace('sparse(elements: 1_673_669)', `sparse(elements: ${bert.encoder + 1n})`));
   assert.deepEqual(over.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code), ['npas-train-sparse']);
 });
+
+// ---------------------------------------------------------------------------------------------
+// Polytropon and Multi-Head Routing (Ponti et al., arXiv:2202.13914; Caccia et al.,
+// arXiv:2211.03831) as PEFT implements and demonstrates them: huggingface/peft's
+// examples/poly/peft_poly_seq2seq_with_generate.ipynb trains google/flan-t5-xl with
+// PolyConfig(r=8, n_tasks=4, n_skills=2, n_splits=4) on the default T5 targets q and v, and prints
+// "trainable params: 9,441,792 || all params: 2,859,198,976". Flan-T5-XL (T5 v1.1 XL): d_model
+// 2048, d_ff 5120 gated (wi_0, wi_1, wo), 32 heads of 64 (inner 2048), 24 + 24 blocks, 32 relative
+// buckets in the first block of each stack, T5LayerNorm a weight only, vocabulary 32,128, untied
+// lm_head. Each Poly target (src/peft/tuners/poly/layer.py, router.py): poly_lora_A
+// [h, m, d_in/h, r] and poly_lora_B [h, m, r, d_out/h], m·r·(d_in + d_out) in all, and its own
+// router's module_logits [n_tasks, h·m].
+
+function flanT5Xl(): bigint {
+  const d = 2_048n, ff = 5_120n, vocab = 32_128n, heads = 32n;
+  const attention = 4n * d * d; // q, k, v, o without biases, inner = 32 · 64 = d
+  const gated = 3n * d * ff;
+  const encoderBlock = attention + gated + 2n * d;
+  const decoderBlock = 2n * attention + gated + 3n * d;
+  return 2n * vocab * d + 24n * encoderBlock + 24n * decoderBlock + 2n * (32n * heads) + 2n * d;
+}
+
+test('Multi-Head Routing on Flan-T5-XL: PEFT\'s notebook counts, 9,441,792 trainable of 2,859,198,976; Polytropon with one head', () => {
+  const models = reports('polytropon.npas');
+  const base = flanT5Xl();
+  assert.equal(base, 2_849_757_184n);
+  // The targets: q and v of the encoder's self-attention (2 per block), and of the decoder's
+  // self- and cross-attention (4 per block): 6 · 24 = 144 matrices of 2048 × 2048.
+  const targets = 6n * 24n, dIn = 2_048n, dOut = 2_048n;
+  const r = 8n, skills = 2n, tasks = 4n;
+  const inventory = skills * r * (dIn + dOut); // A and B over the h heads: 65,536 per target
+  const poly = (splits: bigint): bigint => targets * (inventory + tasks * splits * skills);
+  assert.equal(named(models, 'FlanT5XL').params.stored, base);
+  const mhr = named(models, 'MultiHeadRouting');
+  assert.equal(poly(4n), 9_441_792n); // the notebook's "trainable params: 9,441,792"
+  assert.equal(mhr.params.trainable, poly(4n));
+  assert.equal(mhr.params.stored, base + poly(4n));
+  assert.equal(mhr.params.stored, 2_859_198_976n); // the notebook's "all params: 2,859,198,976"
+  // "trainable%: 0.3302": 9,441,792 / 2,859,198,976, to four decimals of a percent.
+  assert.equal((mhr.params.trainable * 1_000_000n + mhr.params.stored / 2n) / mhr.params.stored, 3_302n);
+  // A token runs one rank-8 adapter mixed from its task's skills: effective and active add one
+  // LoRA per target, r · (d_in + d_out).
+  assert.equal(mhr.params.effective, base + targets * r * (dIn + dOut));
+  assert.equal(mhr.params.active, mhr.params.effective);
+  // Each task owns its routing logits alone (h · m per target); the inventory serves every task.
+  assert.deepEqual(mhr.tasks, { tasks: 4, perTask: targets * 4n * skills, shared: base + targets * inventory });
+  // Polytropon: one routing vector per task over whole skills (n_splits = 1).
+  const polytropon = named(models, 'Polytropon');
+  assert.equal(polytropon.params.trainable, poly(1n));
+  assert.equal(polytropon.params.trainable, 9_438_336n);
+  assert.equal(polytropon.params.stored, base + poly(1n));
+});

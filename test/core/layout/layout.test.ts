@@ -160,6 +160,18 @@ describe('sharing structure', () => {
     assert.deepEqual(labels('adapt body[1].a: delta(tasks: 5, merged: true)'), ['full-rank delta, per task ×5 on a']);
   });
 
+  it('notes the Polytropon example\'s inventories on both stacks, Multi-Head Routing with its heads', () => {
+    const adapters = (model: string) => sharingStructure(example('polytropon')).get(model)!.notes.filter((n) => n.kind === 'adapter').map((n) => [n.member, n.label]);
+    const on = (label: string) => [
+      ['encoder', `${label} on attn.q`], ['encoder', `${label} on attn.v`],
+      ['decoder', `${label} on self.q`], ['decoder', `${label} on self.v`],
+      ['decoder', `${label} on cross.q`], ['decoder', `${label} on cross.v`],
+    ];
+    assert.deepEqual(adapters('MultiHeadRouting'), on('Poly r=8 ×2 skills ×4 heads, per task ×4'));
+    assert.deepEqual(adapters('Polytropon'), on('Poly r=8 ×2 skills, per task ×4'));
+    assert.deepEqual(adapters('FlanT5XL'), []);
+  });
+
   it('notes the statements read after the walk: parallel streams and workers, halting, token smashing', () => {
     const notes = (file: string, model: string) => sharingStructure(example(file)).get(model)!.notes.filter((n) => n.kind === 'parallel' || n.kind === 'halt' || n.kind === 'smash').map((n) => [n.kind, n.member, n.label]);
     // ParScale-P8 merges before lm_head: every member before it runs per stream.
