@@ -4,7 +4,7 @@
 // store key (a shared layer reads one generated W) and read like an initializer. GENERATORS is
 // the exporter's table of generating modifier kinds: a new kind is one entry there and its builder.
 
-import { factorLayout, factorShape, generatesWeight, targetExecution, type GeneratingEffect, type Modifier } from '../../src/core/index.js';
+import { factorLayout, factorShape, generatesWeight, sparseMasked, targetExecution, type GeneratingEffect, type Modifier } from '../../src/core/index.js';
 import { ExportError, modifiersFor, pathText, type LayerNode, type LoadedModel, type PathStep, type WeightSpec } from '../engine-bridge.js';
 import type { StoredWeight } from '../graph-builder.js';
 import type { EmitContext } from '../layers/context.js';
@@ -63,8 +63,8 @@ export function generatedCopy(ctx: EmitContext, steps: readonly PathStep[], w: W
 
 /**
  * The `factorize` statement that generates `w` (of the layer `node` at `steps`) when the engine
- * counts its factors applied (`targetExecution`: a matrix its layer applies as it is, whose factor
- * chain is the cheaper); undefined otherwise — W is then read as a tensor (materialised by its
+ * counts its factors applied (`targetExecution`: a matrix its layer applies as it is, under no
+ * sparse mask, whose factor chain is the cheaper); undefined otherwise — W is then read as a tensor (materialised by its
  * generator, if any).
  */
 export function countedFactorChain(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], w: WeightSpec): FactorizeStatement | undefined {
@@ -75,7 +75,8 @@ export function countedFactorChain(ctx: EmitContext, node: LayerNode, steps: rea
   const result = shape ? factorLayout(e.method, shape.dOut, shape.dIn, shape.kernel) : undefined;
   if (!shape || !result?.ok) return undefined; // factorizedWeight reports it when W is read
   const target = { kernel: shape.kernel, generatesOwn: node.cost.generationMacsPerStep !== undefined, dOut: shape.dOut, dIn: shape.dIn };
-  return targetExecution(target, result.layout) === 'factors' ? { method: e.method, label: e.label } : undefined;
+  const masked = sparseMasked(modifiersFor(ctx.model, steps, w.name), w.name);
+  return targetExecution(target, result.layout, masked) === 'factors' ? { method: e.method, label: e.label } : undefined;
 }
 
 /**

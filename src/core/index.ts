@@ -82,7 +82,7 @@ export { SCHEMES, WEIGHT_CLASSES, findScheme, formatScaling, type Scheme, type S
 export { PARAM_ARGS, type Parameterization } from './parameterization/resolve-parameterization.js';
 export { generatesWeight, type GeneratingEffect } from './sharing/generated-weights.js';
 export { balancedModes, describeFactorMethod, factorExecution, factorsCheaperBelowTokens, factorLayout, factorShape, factorStorage, fedparaRank, type CentralSharing, type FactorExecution, type FactorLayout, type FactorMethod, type FactorTarget, type FactorTensor } from './sharing/factorization.js';
-export { targetExecution, type FactorizedWeightRow } from './sharing/factorized-weights.js';
+export { sparseMasked, targetExecution, type FactorizedWeightRow, type MaterialisedBecause } from './sharing/factorized-weights.js';
 export { transferTable, type BaseOverrides, type Factor, type TransferRow, type TransferTable } from './parameterization/transfer.js';
 export { analyzeSupernet, instanceChoices, MEASURED, type InstanceChoice, type MetricVector, type Supernet, type SupernetResult } from './supernet/supernet.js';
 export {

@@ -307,3 +307,24 @@ variant G of C { ${extra} }
   };
   assertClose(y, await run1(exportModel(text(''), 'G', { fill: twinFill })), 1e-4, 'the dense twin with the rebuilt kernels');
 });
+
+test('FedPara under a sparse mask (FISH): the masked W is materialised (the mask writes entries of W), the others apply their factors; initializer elements == params.stored', async () => {
+  // R = 3. Applied through the factors: q, k, v, o (32×32) with the Khatri–Rao setup R²(m + n) =
+  // 9·64 = 576 MACs each, down (32×64) 9·96 = 864; up (64×32) carries the mask, so it is built:
+  // m·n·(2R + 1) = 2048·7 = 14336 MACs. Per layer 4·576 + 864 + 14336 = 17504; two layers 35008.
+  const text = base('factorize body: fedpara(rank: 3)\n  adapt body.mlp.up: sparse(elements: 40)');
+  const { r } = exportRecorded(text);
+  const engine = analyze(text).models.find((m) => m.name === 'G')!;
+  assert.equal(r.initializerElements, r.storedParams);
+  assert.equal(r.storedParams, engine.params.stored);
+  assert.equal(r.generation.macs, 2n * (4n * 576n + 864n + 14336n));
+  assert.equal(6n * r.generation.macs, engine.flops.generationPerStep);
+  const up = engine.factorized!.find((x) => x.path === 'body.mlp.up')!;
+  assert.equal(up.execution, 'dense');
+  assert.equal(up.materialisedBecause, 'sparse mask');
+  const chains = r.spec.graph.nodes.filter((n) => n.op === 'MatMul' && /_fedpara_in_\d+$/.test(n.outputs[0]!)).length;
+  assert.equal(chains, 2 * 5, 'q, k, v, o and down applied through their factors in both layers');
+  assert.ok(r.spec.graph.nodes.some((n) => n.op === 'ScatterND'), 'the mask writes its entries into the materialised W');
+  const live = exportModel(text, 'G', { generation: 'live' });
+  assertClose(await run(r), await run(live), 1e-5, 'live == materialised');
+});

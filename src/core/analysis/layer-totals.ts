@@ -9,6 +9,7 @@ import * as Q from '../numbers/rational.js';
 import type { AdapterMethod, Modifier } from '../sharing/declarations.js';
 import { factorExecution, factorLayout, factorShape, factorStorage } from '../sharing/factorization.js';
 import { generatesWeight } from '../sharing/generated-weights.js';
+import { sparseMasked } from '../sharing/factorized-weights.js';
 import type { NodeReport } from './report-types.js';
 import { routedSelection } from '../layers/weight-specs.js';
 import { weightDtypeOverride } from './weight-dtypes.js';
@@ -282,9 +283,10 @@ export function layerTotals(
           wStored = storage.perInstance;
           if (storage.global > 0n) setGlobal(`${baseKey}${e.label}:${w.name}:${w.shape.join('x')}`, storage.global);
           // The roofline counts the cheaper execution (factorization.ts, `factorExecution`): a
-          // layer that rebuilds its own weights (LBDN) applies what it builds, not W — dense.
+          // layer that rebuilds its own weights (LBDN) applies what it builds, not W, and a
+          // sparse mask (FISH) replaces entries of W — both need W formed: dense.
           const dense = BigInt(shape.dOut) * BigInt(shape.dIn);
-          if (cost.generationMacsPerStep === undefined && factorExecution(result.layout, dense) === 'factors') {
+          if (cost.generationMacsPerStep === undefined && !sparseMasked(all, w.name) && factorExecution(result.layout, dense) === 'factors') {
             // Each of the copies a token reads applies the chain instead of the dense matmul
             // (2 FLOPs per weight per token); the chain's setup replaces materialising W.
             const saved = 2n * (dense - result.layout.chainMacsPerToken!) * BigInt(w.activeCopies);

@@ -5,7 +5,8 @@
 // dashboard read it.
 
 import type { TextRange } from '../syntax/syntax-tree.js';
-import type { ResolvedSharing } from './declarations.js';
+import type { Modifier, ResolvedSharing } from './declarations.js';
+import { modifiersFor, type PathStep } from './store-resolver.js';
 import { describeFactorMethod, factorExecution, factorLayout, factorsCheaperBelowTokens, type FactorExecution, type FactorLayout, type FactorMethod, type FactorTarget } from './factorization.js';
 
 export interface FactorizedWeightRow {
@@ -38,20 +39,53 @@ export interface FactorizedWeightRow {
   readonly chainSetupMacs: bigint;
   /** Which execution costs fewer MACs per token (kept for readers of the first table; `execution` is what is counted). */
   readonly cheaperPerToken: 'dense' | 'factors';
-  /** The execution the engine's FLOPs, generation and roofline count: the cheaper at every token count (`factorExecution`). */
+  /** The execution the engine's FLOPs, generation and roofline count: the cheaper at every token count (`factorExecution`), unless W must exist. */
   readonly execution: FactorExecution;
+  /** Why W is materialised whatever the costs (`materialisedBy`); undefined when the costs chose. */
+  readonly materialisedBecause: MaterialisedBecause | undefined;
   /** With `dense` counted: training steps of fewer tokens than this would still cost less applying the factors (0: none). */
   readonly factorsCheaperBelowTokens: bigint;
 }
 
-/** Whether a target's layer applies the weight as it is (a matrix, not a kernel, and not rebuilt by its layer): only then may its factors run instead of W. */
-function appliesAsIs(t: Pick<FactorTarget, 'kernel' | 'generatesOwn'>): boolean {
-  return t.kernel.length === 0 && !t.generatesOwn;
+/**
+ * Why a factorised W must exist as a dense tensor, whatever applying its factors would cost:
+ * - `sparse mask`: a FISH mask (`adapt PATHS: sparse(elements: k)`) replaces k entries of W by
+ *   its own values; the factors alone compute the unmasked W·x, so the masked W is formed (W
+ *   materialised, then the k entries written) and applied;
+ * - `kernel`: a convolution kernel has no factor chain here;
+ * - `rebuilt by its layer`: the layer applies what it builds from W (LBDN's Cayley transform).
+ */
+export type MaterialisedBecause = 'sparse mask' | 'kernel' | 'rebuilt by its layer';
+
+/**
+ * Whether a sparse mask (FISH, `adapt … sparse(elements: k)`) replaces entries of weight `weight`:
+ * one of `modifiers` (those reaching the weight) is a `sparse` adapter naming it or every matmul.
+ * A pooled mask (`train PATHS: sparse(elements: k)`) is not one: it trains k of the stored
+ * elements in place — a factorised weight's factors — and leaves the execution as it is.
+ */
+export function sparseMasked(modifiers: readonly Modifier[], weight: string): boolean {
+  return modifiers.some((m) => m.effect.kind === 'adapter' && m.effect.method.kind === 'sparse' && (!m.effect.weights || m.effect.weights.includes(weight)));
 }
 
-/** The execution counted for one target weight: a matrix in a layer applying it as it is may run its factors; a kernel, or W rebuilt by its layer, is dense. */
-export function targetExecution(t: Pick<FactorTarget, 'kernel' | 'generatesOwn' | 'dOut' | 'dIn'>, layout: FactorLayout): FactorExecution {
-  return appliesAsIs(t) ? factorExecution(layout, BigInt(t.dOut) * BigInt(t.dIn)) : 'dense';
+/** Why the target's W must be materialised whatever the costs, or undefined when the costs decide. */
+export function materialisedBy(t: Pick<FactorTarget, 'kernel' | 'generatesOwn'>, masked: boolean): MaterialisedBecause | undefined {
+  if (t.kernel.length > 0) return 'kernel';
+  if (t.generatesOwn) return 'rebuilt by its layer';
+  return masked ? 'sparse mask' : undefined;
+}
+
+/**
+ * The execution counted for one target weight: a matrix in a layer applying it as it is may run
+ * its factors (when they dominate, `factorExecution`); a kernel, W rebuilt by its layer, or W
+ * under a sparse mask is materialised (`masked`: `sparseMasked` of the modifiers reaching it).
+ */
+export function targetExecution(t: Pick<FactorTarget, 'kernel' | 'generatesOwn' | 'dOut' | 'dIn'>, layout: FactorLayout, masked = false): FactorExecution {
+  return materialisedBy(t, masked) === undefined ? factorExecution(layout, BigInt(t.dOut) * BigInt(t.dIn)) : 'dense';
+}
+
+/** `body.attn` as name steps (a target's path drops stack indices: the row speaks for every instance). */
+function nameSteps(path: string): PathStep[] {
+  return path === '' ? [] : path.split('.').map((name) => ({ kind: 'name', name }));
 }
 
 /** How a `factorize` statement's weights are executed, for a one-line label: all one way, or `mixed`. */
@@ -73,6 +107,10 @@ export function factorizedWeights(sharing: ResolvedSharing): FactorizedWeightRow
       const result = factorLayout(e.method, t.dOut, t.dIn, t.kernel);
       if (!result.ok) continue;
       const l = result.layout;
+      // A mask written for every instance of the target's path (one on a single instance is
+      // counted on that instance by the walk; the row speaks for the path).
+      const masked = sparseMasked(modifiersFor({ members: [], sharing }, nameSteps(t.path), t.weight), t.weight);
+      const because = materialisedBy(t, masked);
       const dense = t.kernel.reduce((p, k) => p * BigInt(k), BigInt(t.dOut) * BigInt(t.dIn));
       rows.push({
         statement: m.range,
@@ -92,8 +130,9 @@ export function factorizedWeights(sharing: ResolvedSharing): FactorizedWeightRow
         chainMacsPerToken: l.chainMacsPerToken,
         chainSetupMacs: l.chainSetupMacs,
         cheaperPerToken: l.chainMacsPerToken !== undefined && l.chainMacsPerToken < dense ? 'factors' : 'dense',
-        execution: targetExecution(t, l),
-        factorsCheaperBelowTokens: appliesAsIs(t) ? factorsCheaperBelowTokens(l, dense) : 0n,
+        execution: targetExecution(t, l, masked),
+        materialisedBecause: because,
+        factorsCheaperBelowTokens: because === undefined ? factorsCheaperBelowTokens(l, dense) : 0n,
       });
     }
   }

@@ -346,3 +346,59 @@ test('the execution choice is per weight: MoE experts apply their chain per rout
   assert.ok(experts.every((x) => x.execution === 'factors'));
   assert.equal(BigInt(m.flops.prefillPerToken), BigInt(plain.flops.prefillPerToken) - 2n * 2n * (4096n - 2048n));
 });
+
+test('a sparse mask (FISH) on a factorised weight needs W formed: materialised whatever the chain saves, and the choice says why', () => {
+  // The two-core train above: applied, 2048 MACs per token against the dense 4096; materialising
+  // W costs 64·2·64 = 8192 MACs (left to right, the 64 × 2 by 2 × 64 product). The mask replaces
+  // 100 entries of W by its own values, so the factors alone cannot give the masked W·x: W is
+  // built once per step (6 × 8192 FLOPs in training: forward and twice that backward) and the
+  // dense matmul runs, 2·4096 FLOPs per token, as without the factorisation.
+  const text = (extra: string): string => `model T {
+  a = Linear(64, 64)
+  b = Linear(64, 64)
+  adapt a: sparse(elements: 100)
+  ${extra}
+}
+`;
+  const plain = model(text(''));
+  const m = model(text('factorize a: tensor_train(rank: 2, modes_out: [8, 8], modes_in: [8, 8])'));
+  // Stored: the cores 128 + 128, b's 4096 and the mask's 100 values.
+  assert.equal(m.params.stored, 256n + 4096n + 100n);
+  const row = m.factorized![0]!;
+  assert.equal(row.chainMacsPerToken, 2048n);
+  assert.equal(row.execution, 'dense');
+  assert.equal(row.materialisedBecause, 'sparse mask');
+  assert.equal(row.factorsCheaperBelowTokens, 0n);
+  assert.equal(m.flops.prefillPerToken, plain.flops.prefillPerToken);
+  assert.equal(m.flops.generationPerStep, 6n * 8192n);
+  // Training per token: the same matmuls, plus the step's materialisation spread over its
+  // batch × seq tokens.
+  const stepTokens = BigInt(m.options.batch) * BigInt(m.options.seq);
+  assert.equal(stepTokens * BigInt(m.flops.trainPerToken), stepTokens * BigInt(plain.flops.trainPerToken) + 6n * 8192n);
+  // Without the mask the chain is applied: 2·(4096 − 2048) FLOPs per token fewer, nothing generated.
+  const unmasked = model(text('factorize a: tensor_train(rank: 2, modes_out: [8, 8], modes_in: [8, 8])').replace('adapt a: sparse(elements: 100)', 'adapt b: sparse(elements: 100)'));
+  assert.equal(unmasked.factorized![0]!.execution, 'factors');
+  assert.equal(unmasked.factorized![0]!.materialisedBecause, undefined);
+  assert.equal(unmasked.flops.generationPerStep, 0n);
+  assert.equal(BigInt(unmasked.flops.prefillPerToken), BigInt(plain.flops.prefillPerToken) - 2n * (4096n - 2048n));
+  // A mask on b alone leaves a's chain; one on a names its reason in the hover.
+  const t = text('factorize a: tensor_train(rank: 2, modes_out: [8, 8], modes_in: [8, 8])');
+  const h = hoverAt(t, analyze(t), t.indexOf('factorize') + 2);
+  assert.match(h!.markdown, /W materialised \(its sparse mask replaces entries of W: W must exist\), dense matmul/);
+});
+
+test('a pooled sparse mask (train PATHS: sparse) trains stored elements in place: a factorised weight keeps its chain', () => {
+  // The pool of `train a: sparse(elements: 50)` is a's trainable stored elements — its 256 core
+  // entries — and the trained ones stay where they are: the factors are still what is applied.
+  const m = model(`model T {
+  a = Linear(64, 64)
+  factorize a: tensor_train(rank: 2, modes_out: [8, 8], modes_in: [8, 8])
+  train a: sparse(elements: 50)
+}
+`);
+  assert.equal(m.params.stored, 256n);
+  assert.equal(m.params.trainable, 50n);
+  assert.equal(m.factorized![0]!.execution, 'factors');
+  assert.equal(m.flops.generationPerStep, 0n);
+  assert.equal(m.flops.prefillPerToken, String(2n * 2048n));
+});
