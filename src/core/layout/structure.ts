@@ -45,7 +45,9 @@ function describe(m: CompiledModel, text: string): StructureData {
   const sharing = m.sharing;
   const facts = new NodeFacts();
   const members = m.members.slice(0, STRUCTURE_MEMBER_LIMIT).map((member) => memberData(member, facts));
-  const byName = new Map(members.map((x) => [x.name, x]));
+  // Built on first use (a stack strategy, or members left out): most specs need no lookup by name.
+  let byNameMap: Map<string, MemberData> | undefined;
+  const byName = (): Map<string, MemberData> => (byNameMap ??= new Map(members.map((x) => [x.name, x])));
   const stores: StoreData[] = [];
   const storeIds = new Set<string>();
   const reads: ReadData[] = [];
@@ -71,10 +73,15 @@ function describe(m: CompiledModel, text: string): StructureData {
   const sharedBy = new Map<StackStrategy, SharedStack>();
   for (const shared of sharedStacks(m)) sharedBy.set(shared.share, shared);
   const ownerOf = (key: string): string => stackOwner(sharing, key) ?? key;
-  const keys = [...sharing.stacks.keys()].sort((a, b) => memberOrder(ownerOf(a), members) - memberOrder(ownerOf(b), members) || (a < b ? -1 : a > b ? 1 : 0));
+  // A member's place by a map lookup: searching the members per comparison was quadratic in them.
+  // Built only for a model with stack strategies: hashing 10,000 member names costs what the members' data does.
+  const place = new Map<string, number>();
+  if (sharing.stacks.size > 0) members.forEach((x, i) => place.has(x.name) || place.set(x.name, i));
+  const memberOrder = (member: string): number => place.get(member) ?? members.length;
+  const keys = [...sharing.stacks.keys()].sort((a, b) => memberOrder(ownerOf(a)) - memberOrder(ownerOf(b)) || (a < b ? -1 : a > b ? 1 : 0));
   for (const key of keys) {
     const strategies = sharing.stacks.get(key) ?? [];
-    const top = byName.get(key);
+    const top = byName().get(key);
     const owner = ownerOf(key);
     // A stack a strategy indexes holds at most 2⁵³ − 1 instances (indexable-stack.ts): exact as a number.
     const length = top ? Number(top.length) : 0;
@@ -150,13 +157,8 @@ function describe(m: CompiledModel, text: string): StructureData {
   const classes = orderClasses(facts.kindsByClass.keys()).map((id) => ({ id, kinds: orderKinds(facts.kindsByClass.get(id) ?? []) }));
   if (!truncated) return { members, classes, stores, reads, kv, notes, truncated };
   // Past the member limit: what the left-out members read or carry is left out with them.
-  const described = (x: { member: string }): boolean => byName.has(x.member);
+  const described = (x: { member: string }): boolean => byName().has(x.member);
   return { members, classes, stores, reads: reads.filter(described), kv: kv.filter(described), notes: notes.filter(described), truncated };
-}
-
-function memberOrder(member: string, members: readonly MemberData[]): number {
-  const i = members.findIndex((m) => m.name === member);
-  return i < 0 ? members.length : i;
 }
 
 function readerOf(pattern: readonly PatternStep[]): Reader | undefined {
@@ -180,8 +182,21 @@ function typeOf(node: ModuleNode): string {
 function memberData(member: ModelMember, facts: NodeFacts): MemberData {
   const node = member.node;
   const range = { start: member.range.start, end: member.range.end };
+  const shape = facts.shape(node, member.name);
+  return { name: member.name, kind: shape.kind, type: shape.type, length: shape.length, runs: shape.runs, range };
+}
+
+/** What a member's entry says of its node: the same for every member whose node (and MoE paths) are the same. */
+interface MemberShape {
+  readonly kind: MemberData['kind'];
+  readonly type: string;
+  readonly length: string;
+  readonly runs: readonly RunData[];
+}
+
+function memberShape(node: ModuleNode, moe: readonly MoeData[], facts: NodeFacts): MemberShape {
   if (node.kind !== 'stack') {
-    return { name: member.name, kind: node.kind, type: typeOf(node), length: '1', runs: [{ type: typeOf(node), count: '1', firstIndex: '0', moe: facts.moe(node, member.name), kv: facts.cachesKv(node), classes: facts.classes(node) }], range };
+    return { kind: node.kind, type: typeOf(node), length: '1', runs: [{ type: typeOf(node), count: '1', firstIndex: '0', moe, kv: facts.cachesKv(node), classes: facts.classes(node) }] };
   }
   const runs: RunData[] = [];
   let first = 0n;
@@ -195,7 +210,7 @@ function memberData(member: ModelMember, facts: NodeFacts): MemberData {
     else runs.push({ type, count: run.count.toString(), firstIndex: first.toString(), moe, kv, classes: facts.classes(run.node) });
     first += run.count;
   }
-  return { name: member.name, kind: 'stack', type: runs.length === 1 ? `${runs[0]!.type} ×${node.length}` : `stack of ${node.length}`, length: node.length.toString(), runs, range };
+  return { kind: 'stack', type: runs.length === 1 ? `${runs[0]!.type} ×${node.length}` : `stack of ${node.length}`, length: node.length.toString(), runs };
 }
 
 /**
@@ -204,7 +219,6 @@ function memberData(member: ModelMember, facts: NodeFacts): MemberData {
  */
 class NodeFacts {
   private readonly kv = new Map<number, boolean>();
-  private readonly moes = new Map<string, MoeData[]>();
 
   private readonly classed = new Map<number, LayerClass[]>();
   /** Layer kinds met per class, for the legend. */
@@ -254,12 +268,37 @@ class NodeFacts {
     return v;
   }
 
-  moe(node: ModuleNode, path: string): MoeData[] {
-    const key = `${node.id}|${path}`;
-    let v = this.moes.get(key);
-    if (v === undefined) this.moes.set(key, (v = moeOf(node, path)));
+  private readonly relativeMoes = new Map<number, readonly RelativeMoe[]>();
+
+  /** The MoE layers inside `node`, their paths under `path` (a member's name, or '' for a stack's instances). */
+  moe(node: ModuleNode, path: string): readonly MoeData[] {
+    let relative = this.relativeMoes.get(node.id);
+    if (relative === undefined) this.relativeMoes.set(node.id, (relative = moeOf(node)));
+    return relative.map((x) => ({ path: path && x.sub ? `${path}.${x.sub}` : path || x.sub || x.layerKind, experts: x.experts, active: x.active }));
+  }
+
+  private readonly shapes = new Map<number, MemberShape>();
+
+  /**
+   * A member's kind, type, length and runs, built once per node: the 10,000 members of a
+   * written-out spec share a handful of nodes (only a member holding MoE layers names its own
+   * paths, so its runs are its own).
+   */
+  shape(node: ModuleNode, member: string): MemberShape {
+    const moe = node.kind === 'stack' ? [] : this.moe(node, member);
+    if (moe.length > 0) return memberShape(node, moe, this);
+    let v = this.shapes.get(node.id);
+    if (v === undefined) this.shapes.set(node.id, (v = memberShape(node, moe, this)));
     return v;
   }
+}
+
+/** An MoE layer under a node: its path below it ('' for the node itself), its kind (the path of a layer at a stack's top), its experts. */
+interface RelativeMoe {
+  readonly sub: string;
+  readonly layerKind: string;
+  readonly experts: number;
+  readonly active: number;
 }
 
 function cachesKv(node: ModuleNode): boolean {
@@ -268,13 +307,13 @@ function cachesKv(node: ModuleNode): boolean {
   return node.runs.some((r) => cachesKv(r.node));
 }
 
-function moeOf(node: ModuleNode, path: string): MoeData[] {
-  const out: MoeData[] = [];
+function moeOf(node: ModuleNode): RelativeMoe[] {
+  const out: RelativeMoe[] = [];
   const visit = (n: ModuleNode, p: string): void => {
     if (out.length >= 8) return;
     if (n.kind === 'layer') {
       const bank = n.cost.weights.find((w) => w.copies > 1);
-      if (bank) out.push({ path: p || n.layerKind, experts: bank.copies, active: bank.activeCopies });
+      if (bank) out.push({ sub: p, layerKind: n.layerKind, experts: bank.copies, active: bank.activeCopies });
     } else if (n.kind === 'block') {
       for (const m of n.members) visit(m.node, p ? `${p}.${m.name}` : m.name);
     } else {
@@ -286,7 +325,7 @@ function moeOf(node: ModuleNode, path: string): MoeData[] {
       }
     }
   };
-  visit(node, path);
+  visit(node, '');
   return out;
 }
 

@@ -107,6 +107,21 @@ describe('sharing structure', () => {
     ]);
   });
 
+  it('members written out one per line: each names its own MoE paths, and members of the same node read alike', () => {
+    // A layer member's MoE path is the member's name; a block member's is the member, then the path inside it.
+    const s = sharingStructure('model W {\n  block B {\n    n = RMSNorm(16)\n    ffn = MoE(16, 24, experts: 6, top_k: 2)\n  }\n  embed = Embedding(61, 16)\n  a = B\n  b = B\n  m1 = MoE(16, 24, experts: 4, top_k: 1)\n  m2 = MoE(16, 24, experts: 4, top_k: 1)\n  n1 = RMSNorm(16)\n  n2 = RMSNorm(16)\n  s = B * 3\n}\n').get('W')!;
+    const member = (name: string) => s.members.find((m) => m.name === name)!;
+    assert.deepEqual(member('a').runs[0]!.moe, [{ path: 'a.ffn', experts: 6, active: 2 }]);
+    assert.deepEqual(member('b').runs[0]!.moe, [{ path: 'b.ffn', experts: 6, active: 2 }]);
+    assert.deepEqual(member('m1').runs[0]!.moe, [{ path: 'm1', experts: 4, active: 1 }]);
+    assert.deepEqual(member('m2').runs[0]!.moe, [{ path: 'm2', experts: 4, active: 1 }]);
+    // A stack's instances: the path inside one instance.
+    assert.deepEqual(member('s').runs, [{ type: 'B', count: '3', firstIndex: '0', moe: [{ path: 'ffn', experts: 6, active: 2 }], kv: false, classes: ['experts'] }]);
+    assert.deepEqual(member('n1'), { name: 'n1', kind: 'layer', type: 'RMSNorm', length: '1', runs: [{ type: 'RMSNorm', count: '1', firstIndex: '0', moe: [], kv: false, classes: [] }], range: member('n1').range });
+    assert.deepEqual(member('n2').runs, member('n1').runs);
+    assert.deepEqual(member('a').type, 'B');
+  });
+
   it('WideNet: attention and experts shared across layers as sub-path stores, norms per layer', () => {
     const s = sharingStructure(example('widenet')).get('WideNetB')!;
     assert.deepEqual(s.stores.map((x) => x.label).sort(), ['body.attn #0', 'body.moe #0']);
