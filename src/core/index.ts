@@ -29,7 +29,7 @@ export { parsePathText } from './analysis/weight-dtypes.js';
 export { expectedDistinct } from './analysis/routing.js';
 export { further, reachOf, type Reach } from './analysis/kv-reach.js';
 export { DEVICES, DEVICE_NAMES, findDevice, peakFlopsFor, type DeviceProfile, type PeakTable } from './analysis/devices.js';
-export { ANALYSIS_SETTING_KEYS, DEFAULT_ANALYSIS_SETTINGS, checkAnalysisSettings, devicesFileSetting, type AnalysisSettingValues, type SettingProblem, type SettingsContext } from './analysis/analysis-settings.js';
+export { ANALYSIS_SETTING_KEYS, DEFAULT_ANALYSIS_SETTINGS, checkAnalysisSettings, devicesFileSetting, sharedPrefixOf, type AnalysisSettingValues, type SettingProblem, type SettingsContext } from './analysis/analysis-settings.js';
 export { parseDeviceProfiles, type ParsedDevices } from './analysis/device-profiles.js';
 export { isDType, DTYPE_NAMES, DTYPE_BITS } from './analysis/dtypes.js';
 export { resolvePrecision, precisionFromSettings, PRECISION_CLASSES } from './analysis/precision.js';

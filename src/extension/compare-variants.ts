@@ -117,7 +117,7 @@ export function renderMarkdown(file: string, result: ModelReportsResult, rows: r
   const lines = [
     `# Models and variants of ${file}`,
     '',
-    `At sequence length ${s.sequenceLength}, batch ${s.batchSize}, ${s.dtype}, ${s.device}. A multiply-add counts 2 FLOPs.`,
+    `At sequence length ${s.sequenceLength}, batch ${s.batchSize}, ${s.dtype}, ${s.device}${s.sharedPrefixTokens ? `, a ${s.sharedPrefixTokens}-token prompt shared by ${s.continuations ?? 1} continuations` : ''}. A multiply-add counts 2 FLOPs.`,
     ...(result.errorCount > 0 ? ['', `**${result.errorCount} error${result.errorCount === 1 ? '' : 's'} in the file: some numbers may be partial.**`] : []),
     '',
     '| model | kind | stored params | effective params | active params | prefill FLOPs / token | decode FLOPs / token | KV cache | budgets |',

@@ -465,10 +465,10 @@ export class DashboardController implements vscode.Disposable {
  * have the document open). The engine is loaded on first use, not at activation.
  */
 async function loadDashboardData(document: vscode.TextDocument, settings: SettingsReader, source: string): Promise<{ data: DashboardData; imports: readonly string[] }> {
-  const { dashboardData } = await import('../core/index.js');
+  const { dashboardData, sharedPrefixOf } = await import('../core/index.js');
   const compilation = await compileDocument(document);
   const a = settings.analysis();
-  const data = dashboardData(compilation, { seq: a.sequenceLength, batch: a.batchSize, dtype: a.dtype, device: a.device }, { source });
+  const data = dashboardData(compilation, { seq: a.sequenceLength, batch: a.batchSize, dtype: a.dtype, device: a.device, sharedPrefix: sharedPrefixOf(a) }, { source });
   return { data, imports: compilation.imported.map((f) => vscode.Uri.file(f.source).toString()) };
 }
 

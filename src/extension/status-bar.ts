@@ -123,6 +123,7 @@ export class ModelStatusBar implements vscode.Disposable {
       `active ${exactCount(model.params.active)}`,
       `trainable ${exactCount(model.params.trainable)}`,
       `at seq ${s.sequenceLength}, batch ${s.batchSize}, ${s.dtype}, ${s.device}`,
+      ...(s.sharedPrefixTokens ? [`a ${s.sharedPrefixTokens}-token prompt shared by ${s.continuations ?? 1} continuations`] : []),
       ...(failed > 0 ? [`${failed} budget constraint${failed === 1 ? '' : 's'} violated`] : []),
       ...(result.errorCount > 0 ? [`${result.errorCount} error${result.errorCount === 1 ? '' : 's'} in the file: the numbers may be partial`] : []),
       'Click to compare all models and variants.',

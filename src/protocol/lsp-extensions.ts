@@ -138,6 +138,10 @@ export interface AnalysisSettingsJson {
   readonly weightsDtypeByPath?: Readonly<Record<string, string>>;
   /** A devices JSON file (as `npas budget --devices`), an absolute path; '' or absent: none. */
   readonly devicesFile?: string;
+  /** A prompt of this many tokens shared by `continuations` continuations (`npas budget --shared-prefix`); absent: none. */
+  readonly sharedPrefixTokens?: number;
+  /** Continuations of the shared prompt; present with `sharedPrefixTokens`. */
+  readonly continuations?: number;
 }
 
 /** The per-class dtype settings under `npas.analysis`, by the engine's precision class. */

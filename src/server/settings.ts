@@ -6,7 +6,7 @@
 // per re-read), in the words the extension uses.
 
 import { readFileSync } from 'node:fs';
-import { ANALYSIS_SETTING_KEYS, DEFAULT_OPTIONS, PRECISION_CLASSES, checkAnalysisSettings, devicesFileSetting, isDType, parseDeviceProfiles, precisionFromSettings, type AnalysisOptions, type DeviceProfile, type DType, type Precision } from '../core/index.js';
+import { ANALYSIS_SETTING_KEYS, DEFAULT_ANALYSIS_SETTINGS, DEFAULT_OPTIONS, PRECISION_CLASSES, checkAnalysisSettings, devicesFileSetting, isDType, sharedPrefixOf, parseDeviceProfiles, precisionFromSettings, type AnalysisOptions, type DeviceProfile, type DType, type Precision } from '../core/index.js';
 import { DEFAULT_PRECISION_SETTING, PRECISION_SETTING_KEYS, type AnalysisSettingsJson } from '../protocol/lsp-extensions.js';
 
 export interface AnalysisSettings extends AnalysisSettingsJson {
@@ -32,9 +32,15 @@ export function analysisOptions(s: AnalysisSettings, devices: readonly DevicePro
     ...(Object.keys(precision).length > 0 ? { precision } : {}),
     ...(weightDtypes.length > 0 ? { weightDtypes } : {}),
     ...(devices.length > 0 ? { devices } : {}),
+    ...sharedPrefixOption(s),
   };
 }
 
+/** The engine's `sharedPrefix` of the protocol's settings (left out when there is no shared prompt). */
+function sharedPrefixOption(s: AnalysisSettings): Pick<AnalysisOptions, 'sharedPrefix'> {
+  const sharedPrefix = sharedPrefixOf({ sharedPrefixTokens: s.sharedPrefixTokens ?? 0, continuations: s.continuations ?? DEFAULT_ANALYSIS_SETTINGS.continuations });
+  return sharedPrefix ? { sharedPrefix } : {};
+}
 
 /** Reads a devices file's text; throws when it cannot (the store reports it). */
 export type ReadText = (path: string) => string;
@@ -102,6 +108,7 @@ export class SettingsStore {
       dtype: values.dtype,
       device: values.device,
       ...(values.devicesFile !== '' ? { devicesFile: values.devicesFile } : {}),
+      ...(values.sharedPrefixTokens > 0 ? { sharedPrefixTokens: values.sharedPrefixTokens, continuations: values.continuations } : {}),
       ...(Object.keys(values.weightsDtypeByPath).length > 0 ? { weightsDtypeByPath: values.weightsDtypeByPath } : {}),
       ...Object.fromEntries(PRECISION_CLASSES.map((c) => PRECISION_SETTING_KEYS[c]).filter((k) => values[k] !== DEFAULT_PRECISION_SETTING).map((k) => [k, values[k]])),
     };

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMMAND_IDS } from '../../src/extension/command-ids.js';
 import { DEFAULT_ANALYSIS_SETTINGS, DEVICES, DTYPES, MAX_COUNT_SETTING, PROBE_PROVIDERS, PROBE_RULES, checkSetting } from '../../src/extension/settings-schema.js';
-import { checkAnalysisSettings, type SettingsContext } from '../../src/core/analysis/analysis-settings.js';
+import { checkAnalysisSettings, sharedPrefixOf, type SettingsContext } from '../../src/core/analysis/analysis-settings.js';
 import { DEFAULT_OPTIONS, DEVICES as CORE_DEVICES, LAYER_KINDS, PRECISION_CLASSES, analyze, DTYPE_NAMES, precisionFromSettings } from '../../src/core/index.js';
 import { KEYWORDS, WRITTEN_SUFFIXES } from '../../src/core/syntax/token.js';
 import { PRECISION_SETTING_KEYS } from '../../src/protocol/lsp-extensions.js';
@@ -103,6 +103,8 @@ test('settings: the manifest, the validator and the core agree on names, default
   assert.equal(props['npas.analysis.batchSize']?.minimum, 1);
   assert.equal(props['npas.analysis.sequenceLength']?.maximum, MAX_COUNT_SETTING);
   assert.equal(props['npas.analysis.batchSize']?.maximum, MAX_COUNT_SETTING);
+  assert.deepEqual([props['npas.analysis.sharedPrefixTokens']?.minimum, props['npas.analysis.sharedPrefixTokens']?.maximum], [0, MAX_COUNT_SETTING]);
+  assert.deepEqual([props['npas.analysis.continuations']?.minimum, props['npas.analysis.continuations']?.maximum], [1, MAX_COUNT_SETTING]);
   assert.equal(props['npas.probe.providerPath']?.scope, 'machine-overridable');
   assert.equal(props['npas.probe.provider']?.scope, 'machine-overridable');
   // The core's lists and defaults (what `npas budget` uses): the lists are the core's own tables.
@@ -160,6 +162,20 @@ test('settings: a bad value gives the default and a message naming the setting; 
   assert.deepEqual(one('weightsDtypeByPath', ['embed']).value, {});
   assert.deepEqual(one('masterDtype', 'none'), { value: 'none', problems: [] });
   assert.deepEqual(one('kvDtype', 'none').problems, ['npas.analysis.kvDtype: "none" is not one of default, fp32, tf32, bf16, fp16, fp8, int8, int4, mxfp4, nvfp4; using the default default']);
+  // A shared prompt: 0 is none; its tokens must leave each continuation one (checked against the
+  // sequence length), and there is at least one continuation.
+  assert.deepEqual(one('sharedPrefixTokens', '1Ki'), { value: 1024, problems: [] });
+  assert.deepEqual(one('continuations', 0), { value: 2, problems: ['npas.analysis.continuations: 0 is not an integer from 1 to 1073741824; using the default 2'] });
+  assert.deepEqual(one('continuations', 2.5).problems, ['npas.analysis.continuations: 2.5 is not an integer from 1 to 1073741824; using the default 2']);
+  assert.deepEqual(one('sharedPrefixTokens', -1).problems, ['npas.analysis.sharedPrefixTokens: -1 is not an integer from 0 (no shared prompt) to 1073741824; using the default 0']);
+  assert.deepEqual(one('sharedPrefixTokens', 4096), {
+    value: 0,
+    problems: ['npas.analysis.sharedPrefixTokens: 4096 is not below npas.analysis.sequenceLength (4096): each continuation needs a token of its own; using the default 0 (no shared prompt)'],
+  });
+  const shared = checkAnalysisSettings({ sequenceLength: 1000, sharedPrefixTokens: 999, continuations: 4 }, EXTENSION);
+  assert.deepEqual([shared.values.sharedPrefixTokens, shared.values.continuations, shared.problems], [999, 4, []]);
+  assert.deepEqual(sharedPrefixOf(shared.values), { tokens: 999, continuations: 4 });
+  assert.equal(sharedPrefixOf(DEFAULT_ANALYSIS_SETTINGS), undefined);
   // The probe's settings, in the same words.
   assert.deepEqual(checkSetting(PROBE_RULES.provider, 'rocm'), { value: 'cuda', problem: 'npas.probe.provider: "rocm" is not one of cuda, cpu; using the default cuda' });
   assert.equal(checkSetting(PROBE_RULES.providerPath, 42).value, '');

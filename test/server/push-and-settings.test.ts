@@ -227,3 +227,25 @@ test('a devices file that cannot be read, and a bad per-path dtype, are warned a
     await s.close();
   }
 });
+
+test('a shared prompt from the settings: its KV cache held once, and a prompt not below the sequence is warned about and ignored', async () => {
+  // seq 1,000, a prompt of 600 shared by 3 continuations of 400: each layer caches the prompt's
+  // 600 positions once and 3 × 400 of the continuations' = 1,800 positions (not 3 × 1,000 = 3,000),
+  // 2·64 elements each in bf16 (2 bytes), 2 layers.
+  const s = await startSession({ capabilities: MINIMAL_CAPABILITIES, initializationOptions: { analysis: { sequenceLength: 1000, sharedPrefixTokens: 600, continuations: 3 } } });
+  try {
+    await s.open(URI, SPEC);
+    const r = await s.client.sendRequest<ModelReportsResult>(MODEL_REPORTS_METHOD, { uri: URI });
+    assert.equal(r.models[0]!.kvCacheBytes, String((600 + 3 * 400) * 2 * 64 * 2 * 2));
+    assert.equal(r.settings.sharedPrefixTokens, 600);
+    assert.equal(r.settings.continuations, 3);
+    // A prompt of the whole sequence leaves a continuation no token: reported, and no sharing.
+    await s.client.sendNotification('workspace/didChangeConfiguration', { settings: { npas: { analysis: { sequenceLength: 1000, sharedPrefixTokens: 1000, continuations: 3 } } } });
+    await until(() => s.server.settings.current.sharedPrefixTokens === undefined, 'the settings change');
+    const after = await s.client.sendRequest<ModelReportsResult>(MODEL_REPORTS_METHOD, { uri: URI });
+    assert.equal(after.models[0]!.kvCacheBytes, String(1000 * 2 * 64 * 2 * 2));
+    assert.ok(s.logs.some((l) => l.type === 2 && l.message.startsWith('npas.analysis.sharedPrefixTokens: 1000 is not below npas.analysis.sequenceLength (1000)')));
+  } finally {
+    await s.close();
+  }
+});

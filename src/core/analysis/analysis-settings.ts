@@ -5,7 +5,7 @@
 // Pure, and a leaf that imports only leaves (the engine's dtype and device tables, the count
 // reader), so the extension reads it without loading the engine.
 
-import type { DType } from './report-types.js';
+import type { DType, SharedPrefix } from './report-types.js';
 import type { DeviceProfile } from './devices.js';
 import { DTYPE_NAMES } from './dtype-bits.js';
 import { DEVICE_NAMES, findDevice } from './devices.js';
@@ -36,6 +36,10 @@ export interface AnalysisSettingValues {
   readonly weightsDtypeByPath: Readonly<Record<string, DType>>;
   /** A devices JSON file (as `npas budget --devices`); '' for none. */
   readonly devicesFile: string;
+  /** P: prompt tokens shared by `continuations` continuations (`--shared-prefix`); 0 for none. Below `sequenceLength`. */
+  readonly sharedPrefixTokens: number;
+  /** k: continuations of a shared prompt (`--continuations`), read only when `sharedPrefixTokens` > 0. */
+  readonly continuations: number;
 }
 
 export type AnalysisSettingKey = keyof AnalysisSettingValues;
@@ -59,6 +63,8 @@ export const DEFAULT_ANALYSIS_SETTINGS: AnalysisSettingValues = {
   optimizerDtype: 'default',
   weightsDtypeByPath: {},
   devicesFile: '',
+  sharedPrefixTokens: 0,
+  continuations: 2,
 };
 
 export const ANALYSIS_SETTING_KEYS = Object.keys(DEFAULT_ANALYSIS_SETTINGS) as readonly AnalysisSettingKey[];
@@ -91,6 +97,11 @@ type Reader<T> = (value: unknown, context: SettingsContext, devicesFile: string)
 const size: Reader<number> = (v) => {
   const read = typeof v === 'number' ? (Number.isSafeInteger(v) ? v : undefined) : typeof v === 'string' ? wholeCount(v) : undefined;
   return read !== undefined && read >= 1 && read <= MAX_COUNT_SETTING ? read : undefined;
+};
+/** A count that may be 0 (a shared prompt's tokens: 0 is none), written as a size is. */
+const countOrZero: Reader<number> = (v) => {
+  const read = typeof v === 'number' ? (Number.isSafeInteger(v) ? v : undefined) : typeof v === 'string' ? wholeCount(v) : undefined;
+  return read !== undefined && read >= 0 && read <= MAX_COUNT_SETTING ? read : undefined;
 };
 function wholeCount(text: string): number | undefined {
   const r = parseParameterCount(text, 0n);
@@ -145,6 +156,8 @@ const RULES: { readonly [K in Exclude<AnalysisSettingKey, 'weightsDtypeByPath'>]
   masterDtype: { read: oneOf(MASTER_DTYPE_SETTINGS), expected: () => `one of ${MASTER_DTYPE_SETTINGS.join(', ')}` },
   optimizerDtype: classRule,
   devicesFile: { read: (v) => (typeof v === 'string' ? devicesFileSetting(v) : undefined), expected: () => 'a path to a devices JSON file (a string)' },
+  sharedPrefixTokens: { read: countOrZero, expected: () => `an integer from 0 (no shared prompt) to ${MAX_COUNT_SETTING}` },
+  continuations: { read: size, expected: () => COUNT_EXPECTED },
 };
 
 const shown = (v: unknown): string => {
@@ -171,8 +184,24 @@ export const devicesFileSetting = (value: unknown): string => (typeof value === 
 export function checkAnalysisSettings(raw: Readonly<Record<string, unknown>>, context: SettingsContext): CheckedSettings {
   const problems: SettingProblem[] = [];
   const devicesFile = checkOne('devicesFile', raw.devicesFile, context, '', problems);
-  const values = Object.fromEntries(ANALYSIS_SETTING_KEYS.map((k) => [k, k === 'weightsDtypeByPath' ? dtypesByPath(raw[k], problems) : k === 'devicesFile' ? devicesFile : checkOne(k, raw[k], context, devicesFile, problems)]));
-  return { values: values as unknown as AnalysisSettingValues, problems };
+  const values = Object.fromEntries(ANALYSIS_SETTING_KEYS.map((k) => [k, k === 'weightsDtypeByPath' ? dtypesByPath(raw[k], problems) : k === 'devicesFile' ? devicesFile : checkOne(k, raw[k], context, devicesFile, problems)])) as unknown as AnalysisSettingValues;
+  // Each continuation needs a token of its own: a prompt of seq tokens or more is no shared prompt.
+  if (values.sharedPrefixTokens >= values.sequenceLength) {
+    problems.push({
+      id: 'npas.analysis.sharedPrefixTokens',
+      message: `npas.analysis.sharedPrefixTokens: ${values.sharedPrefixTokens} is not below npas.analysis.sequenceLength (${values.sequenceLength}): each continuation needs a token of its own; using the default 0 (no shared prompt)`,
+    });
+    return { values: { ...values, sharedPrefixTokens: 0 }, problems };
+  }
+  return { values, problems };
+}
+
+/**
+ * The engine's `sharedPrefix` option of checked settings: a prompt of `sharedPrefixTokens` tokens
+ * shared by `continuations` continuations, or none when the prompt is 0 tokens.
+ */
+export function sharedPrefixOf(values: Pick<AnalysisSettingValues, 'sharedPrefixTokens' | 'continuations'>): SharedPrefix | undefined {
+  return values.sharedPrefixTokens > 0 ? { tokens: values.sharedPrefixTokens, continuations: values.continuations } : undefined;
 }
 
 function checkOne<K extends Exclude<AnalysisSettingKey, 'weightsDtypeByPath'>>(key: K, value: unknown, context: SettingsContext, devicesFile: string, problems: SettingProblem[]): AnalysisSettingValues[K] {
