@@ -13,7 +13,7 @@ import { emitLayer, type EmitContext, type Hidden, type TieTarget } from './laye
 import { residualAdd } from './layers/residual.js';
 import { declareRouterCell } from './layers/recurrent-router.js';
 import { workersContext } from './layers/parallel-streams.js';
-import { setCrossSource, type CrossSource } from './layers/cross-attention.js';
+import { crossSourceOf, setCrossSource, type CrossSource } from './layers/cross-attention.js';
 import { setRelativeBias } from './layers/relative-position.js';
 import { Router, checkRoutable, recursionRanges } from './layers/routing.js';
 import { haltingScorer } from './layers/halting.js';
@@ -228,7 +228,10 @@ export class Exporter {
   private storesOnly(item: Item, steps: readonly PathStep[], width: number): void {
     const g = this.ctx.g;
     const scratch = new GraphBuilder(g.dtype, () => new Uint8Array(0));
-    new Exporter({ ...this.ctx, g: scratch, kv: new Map(), masks: new Map(), positions: undefined }).module(item, steps, { x: 'unreached', width });
+    const ctx: EmitContext = { ...this.ctx, g: scratch, kv: new Map(), masks: new Map(), positions: undefined };
+    const source = crossSourceOf(this.ctx);
+    if (source) setCrossSource(ctx, source); // an unreached decoder step's cross-attention K/V stores
+    new Exporter(ctx).module(item, steps, { x: 'unreached', width });
     for (const t of scratch.initializers) {
       const drawn = scratch.distributions.get(t.name)!;
       g.weight(t.name, t.dims.map(Number), drawn.scale, drawn.offset);

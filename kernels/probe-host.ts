@@ -165,7 +165,12 @@ function structureNotes(exported: ExportResult): string[] {
     );
   }
   const recursions = exported.spec.graph.nodes.filter((n) => n.outputs[0]!.startsWith('x_rec')).length;
-  if (recursions > 0) {
+  const halting = exported.spec.graph.nodes.some((n) => n.outputs[0]!.startsWith('halt_continue'));
+  if (recursions > 0 && halting) {
+    notes.push(
+      `Per-token halting: after every token runs a halting stack's first step, each of the ${recursions} later steps any token reaches runs on the round(c_r·S) tokens per sequence its halting unit most lets continue (c_r the reach of the step at the expected depth), their update weighed by the continue probability; a step nobody reaches does not run — the expected-depth work the engine counts (docs/probes.md, "Per-token halting").`,
+    );
+  } else if (recursions > 0) {
     notes.push(
       `MoR routing: each of the ${recursions} recursions runs on the round(capacity·S) tokens its router keeps per sequence (TopK of sigmoid scores, GatherND → layers → gated update written back with ScatterND), the capacity-scaled work the engine counts; attention inside a recursion is standard ops over the selected tokens. A decode step is not measurable (expert choice ranks the tokens of one pass).`,
     );

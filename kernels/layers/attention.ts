@@ -2,7 +2,7 @@
 // standard ops here; with fused ops, the contrib ops of fused-attention.ts where they apply.
 
 import { ExportError, keepsBorrowedKvWeights, kvProducerPath, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
-import { positions, reshape, storeFor, toBatchSeq, weightNamed, type EmitContext } from './context.js';
+import { fusedAttentionOps, positions, reshape, storeFor, toBatchSeq, weightNamed, type EmitContext } from './context.js';
 import { gatedQueries, heads, normedHeads, softmaxWithSinks } from './attention-heads.js';
 import { fusedAttention, gqaRotary } from './fused-attention.js';
 import { cachedPositions, cacheGroup, visiblePast } from './kv-cache-reach.js';
@@ -131,7 +131,7 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   // such layers use the standard ops below (relative-position.ts).
   // GroupQueryAttention has a local window but no chunks: chunked layers keep the standard ops.
   if (prefixed && !ctx.decode) ({ k, v: v4 } = withPrefix(ctx, steps, k, v4, KV, hd));
-  if (ctx.ops === 'fused' && !hasRelativeBias(ctx, info) && !sinks && !chunked && !prefixed && !workers && plainCache) {
+  if (fusedAttentionOps(ctx) && !hasRelativeBias(ctx, info) && !sinks && !chunked && !prefixed && !workers && plainCache) {
     const merged = fusedAttention(ctx, node, `kv_cache.${pathText(producer ?? steps)}`, q, k, v4, gqaRope);
     if (merged) return projection(ctx, node, steps, gated(merged), 'o', bias('o_bias'));
   }

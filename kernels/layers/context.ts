@@ -35,6 +35,15 @@ export interface EmitContext {
    */
   readonly ops?: OpsMode;
   /**
+   * Set on a context whose tokens are not the graph's sequence — a routed step's selection
+   * (routing.ts), smashed positions (token-smashing.ts): the fused attention ops read sequence
+   * lengths and positions made once per graph, so attention there runs on the standard ops
+   * (`fusedAttentionOps`). Every other fused op works per row and keeps the graph's mode, so a
+   * store read inside and outside such a context (an expert bank of a shared halting step) is
+   * one initializer in one layout.
+   */
+  readonly subsequence?: boolean;
+  /**
    * Set on the context of the members a `parallel streams(…)` statement runs per stream: the
    * batch rows are stream-major (row p·B + b is stream p of sequence b) and every causal
    * self-attention keeps `prefixTokens` learned keys and values per stream in front of its own
@@ -44,6 +53,9 @@ export interface EmitContext {
 }
 
 export type OpsMode = 'fused' | 'standard';
+
+/** Whether attention emitted with `ctx` may use the fused contrib ops (see `subsequence`). */
+export const fusedAttentionOps = (ctx: EmitContext): boolean => ctx.ops === 'fused' && !ctx.subsequence;
 
 /** The hidden state: a [T, width] tensor, or undefined before the first embedding. */
 export interface Hidden {

@@ -27,13 +27,13 @@
 import type { LayerNode } from '../engine-bridge.js';
 import type { AttentionInfo } from '../../src/core/layers/layer-kind.js';
 import { DataType } from '../onnx-writer.js';
-import { positions, reshape, type EmitContext } from './context.js';
+import { fusedAttentionOps, positions, reshape, type EmitContext } from './context.js';
 import { ropeTables, type Rope } from './rotary.js';
 
 /** Whether this layer's GroupQueryAttention can rotate q and k itself (do_rotary). */
 export function gqaRotary(ctx: EmitContext, info: AttentionInfo): boolean {
   const rope = info.rope;
-  return ctx.ops === 'fused' && rope !== undefined && info.causal && info.scoreDim % 16 === 0 && rope.dim % 16 === 0;
+  return fusedAttentionOps(ctx) && rope !== undefined && info.causal && info.scoreDim % 16 === 0 && rope.dim % 16 === 0;
 }
 
 /** GroupQueryAttention's cos_cache/sin_cache inputs and do_rotary attributes for `rope`. */

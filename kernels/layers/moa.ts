@@ -23,6 +23,7 @@ import { layerArg, numberArg, positions, reshape, storeFor, toBatchSeq, weightNa
 import { crossSourceOf, type CrossSource } from './cross-attention.js';
 import { bank, biasBank } from './moe-fused.js';
 import { projection } from './projection.js';
+import { routedPositions } from './routing.js';
 
 /** MoA on the hidden state x [T, d]: returns [T, d]. */
 export function moa(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string): { y: string; width: number } {
@@ -144,12 +145,20 @@ function crossDecode(ctx: EmitContext, where: string, q: string, L: number, He: 
 
 /**
  * SUT's relative-position logits of a prefill: `qr` [B, k, H_e, S, 2P + 1] holds each query's
- * dot product with every offset's row; the logit of query i and key j is qr[…, i, clamp(j − i, −P, P) + P].
+ * dot product with every offset's row; the logit of query i and key j is qr[…, i, clamp(j − i, −P, P) + P],
+ * i and j the tokens' places in their sequence. Inside a routed step (per-token halting, MoR) the
+ * context's S tokens are a selection, numbered 0…S − 1 for the causal mask but sitting at the
+ * positions routing.ts records per sequence ([B, S]): the offsets are those positions' differences,
+ * so a selected token sees its neighbours at their true distances, as it would in the full sequence.
  */
 function relativeLogits(ctx: EmitContext, qr: string, scores: string, P: number): string {
   const g = ctx.g;
-  const pos = positions(ctx);
-  const offset = g.op('Sub', [g.op('Unsqueeze', [pos, g.ints([0])]), g.op('Unsqueeze', [pos, g.ints([1])])]); // [S, S]: j − i
+  const routed = routedPositions(ctx);
+  const pos = routed ?? positions(ctx);
+  // [S, S], or [B, S, S] over a routed selection: key position minus query position.
+  const offset = routed
+    ? g.op('Unsqueeze', [g.op('Sub', [g.op('Unsqueeze', [pos, g.ints([1])]), g.op('Unsqueeze', [pos, g.ints([2])])]), g.ints([1, 2])], undefined, { hint: 'rel_offset' }) // [B, 1, 1, S, S]
+    : g.op('Sub', [g.op('Unsqueeze', [pos, g.ints([0])]), g.op('Unsqueeze', [pos, g.ints([1])])]);
   const clamped = g.op('Add', [g.op('Min', [g.op('Max', [offset, g.ints([-P], true)]), g.ints([P], true)]), g.ints([P], true)]);
   const index = g.op('Expand', [clamped, g.op('Shape', [scores])], undefined, { hint: 'rel_index' });
   return g.op('GatherElements', [qr, index], { axis: { kind: 'int', value: 4 } }, { hint: 'rel_logits' });

@@ -49,6 +49,11 @@ export function relativePositionLayer(ctx: EmitContext, node: LayerNode, steps: 
   return h;
 }
 
+/** True when a table was registered for the token stream of `ctx` (whatever the attention). */
+export function streamHasRelativeBias(ctx: EmitContext): boolean {
+  return tables.has(ctx);
+}
+
 /** True when self-attention emitted with `ctx` adds a relative position bias to its scores. */
 export function hasRelativeBias(ctx: EmitContext, info: AttentionInfo): boolean {
   return !info.cross && tables.has(ctx);

@@ -17,7 +17,7 @@
 
 import type { AttentionInfo } from '../../src/core/layers/layer-kind.js';
 import { DataType } from '../onnx-writer.js';
-import { positions, reshape, type EmitContext } from './context.js';
+import { fusedAttentionOps, positions, reshape, type EmitContext } from './context.js';
 import { routedPositions } from './routing.js';
 
 export type Rope = NonNullable<AttentionInfo['rope']>;
@@ -79,7 +79,7 @@ function tokenTables(ctx: EmitContext, rope: Rope): { cos: string; sin: string; 
  */
 export function rotate(ctx: EmitContext, x: string, rope: Rope, heads: number, headDim: number): string {
   const g = ctx.g;
-  if (ctx.ops === 'fused' && !routedPositions(ctx)) {
+  if (fusedAttentionOps(ctx)) {
     const { cos, sin } = ropeTables(ctx, rope, positions(ctx), ctx.decode ? `at ${ctx.decode.past}` : 'prefill');
     // RotaryEmbedding reads [B, S, N·head_dim]; position_ids as one offset (0: the tables' row
     // s is the token s of this graph), cos/sin [S, dim/2]; rotary_embedding_dim < head_dim

@@ -25,6 +25,8 @@
 import { ExportError, pathText, storePath, type ModuleNode, type PathStep, type StackRoute } from '../engine-bridge.js';
 import { DataType } from '../onnx-writer.js';
 import { reshape, type EmitContext } from './context.js';
+import { crossSourceOf, setCrossSource } from './cross-attention.js';
+import { streamHasRelativeBias } from './relative-position.js';
 
 type Rational = StackRoute['capacities'][number];
 type KvEntry = EmitContext['kv'] extends Map<string, infer E> ? E : never;
@@ -129,12 +131,8 @@ export function checkRoutable(node: ModuleNode, steps: readonly PathStep[]): voi
   switch (node.kind) {
     case 'layer': {
       const a = node.cost.attention;
-      if (a?.cross) throw new ExportError(`${where}: cross-attention inside a routed recursion is not supported by the ONNX exporter`);
       if (a?.window !== undefined) throw new ExportError(`${where}: a sliding window inside a routed recursion would count selected tokens, not positions; not supported by the ONNX exporter`);
       if (['PositionEmbedding', 'RelativePositionBias', 'MLA'].includes(node.layerKind)) throw new ExportError(`${where}: ${node.layerKind} inside a routed recursion is not supported by the ONNX exporter`);
-      // SUT's relative-position logits read offsets of the context's positions, which inside a
-      // recursion number the selected tokens, not their places in the sequence.
-      if (node.layerKind === 'MoA' && node.cost.weights.some((w) => w.name === 'rel_pos')) throw new ExportError(`${where}: MoA's relative positions (rel_positions) inside a routed recursion are not supported by the ONNX exporter`);
       return;
     }
     case 'block':
@@ -179,6 +177,9 @@ export class Router {
     private readonly width: number,
     private readonly scorer?: (active: string) => string,
   ) {
+    // T5's table is registered on the stream's context and read by position 0…S − 1; a routed
+    // step numbers its selection, so its self-attention would silently lose the bias.
+    if (streamHasRelativeBias(ctx)) throw new ExportError(`${pathText(stackSteps)}: a relative position bias table (T5) over a routed stack is not supported by the ONNX exporter`);
     if (ctx.decode) {
       const what = scorer ? 'per-token halting (`halt`) is' : 'MoR expert-choice routing is';
       throw new ExportError(
@@ -215,8 +216,8 @@ export class Router {
     const shape = g.op('Concat', [batch1, k], { axis: { kind: 'int', value: 0 } }, { hint: 'routed_shape' });
     const selection: Selection = { positions, shape };
     // Its own tokens: [B, k], masks over them, positions 0..k-1 (order is preserved, so the
-    // causal mask among the selected tokens is the lower triangle). Standard ops: the fused
-    // attention's sequence lengths are made once per graph for the full sequence.
+    // causal mask among the selected tokens is the lower triangle). A subsequence: attention on
+    // the standard ops (the fused attention's sequence lengths are made once per graph).
     const inner: EmitContext = {
       ...ctx,
       idsShape: shape,
@@ -224,8 +225,12 @@ export class Router {
       masks: new Map(),
       positions: undefined,
       kv: new RoutedKv(ctx, ctx.kv, selection),
-      ops: 'standard',
+      subsequence: true,
     };
+    // Cross-attention inside the step (SUT's decoder): the selected tokens' queries attend the
+    // whole source, which the selection does not change.
+    const source = crossSourceOf(ctx);
+    if (source) setCrossSource(inner, source);
     this.selection = selection;
     routedContexts.set(inner, positions);
     return { x, ctx: inner, rows, gates };

@@ -10,8 +10,8 @@
 // members, position j is the mean of its group's states (a CumSum over the tokens, differenced at
 // the group bounds b_j = ⌈j·S / n⌉: O(S·width), no quadratic pooling matrix); leaving them, token
 // t reads its group's position. Members smashed at another r leave through the tokens. The
-// smashed members run on the standard ops (the fused attention's sequence lengths are made once
-// per graph, for the tokens).
+// smashed members' attention runs on the standard ops (the fused attention's sequence lengths
+// are made once per graph, for the tokens; context.ts's `subsequence`).
 //
 // A decode step is not built: one macro step of HAMburger produces up to r tokens from one
 // position (its micro-step decoder's loop), which the engine counts as an average over tokens
@@ -53,7 +53,7 @@ export function smashedStream(tokens: EmitContext, r: TokensPerPosition): Smashe
   const bounds = g.op('Div', [g.op('Add', [g.op('Mul', [j, S]), g.op('Sub', [n, g.ints([1], true)])]), n], undefined, { hint: 'smash_bounds' });
   const batch = g.op('Gather', [tokens.idsShape, g.ints([0])], { axis: { kind: 'int', value: 0 } });
   const idsShape = g.op('Concat', [batch, g.op('Unsqueeze', [n, g.ints([0])])], { axis: { kind: 'int', value: 0 } }, { hint: 'smashed_shape' });
-  const ctx: EmitContext = { ...tokens, idsShape, seqLen: n, masks: new Map(), positions: undefined, ops: 'standard' };
+  const ctx: EmitContext = { ...tokens, idsShape, seqLen: n, masks: new Map(), positions: undefined, subsequence: true };
   return { r, ctx, tokens, group, bounds };
 }
 

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { runProbe } from '../../kernels/probe-client.js';
 import { ExportError, exportModel, type ExportResult } from '../../kernels/export.js';
-import { assertClose, idRows, initializer, matvec, maybeInitializer, runChecked, sigmoid } from './helpers.js';
+import { assertClose, gelu, idRows, initializer, matvec, maybeInitializer, runChecked, sigmoid } from './helpers.js';
 
 const D = 8;
 const F = 16;
@@ -65,18 +65,6 @@ const CASES: readonly Case[] = [
   // Two steps of two instances each; D = 3/2: half the tokens run the second.
   { name: 'TwoSteps', reach: [[1, 1], [1, 2]], steps: 2, slot: (i) => i, unit: 'act', unitParams: D + 1 },
 ];
-
-const erf = (x: number): number => {
-  // Abramowitz–Stegun 7.1.26 is too coarse for 1e-5; integrate the series instead.
-  let sum = 0;
-  let term = x;
-  for (let n = 0; n < 60; n++) {
-    sum += term / (2 * n + 1);
-    term *= (-x * x) / (n + 1);
-  }
-  return (2 / Math.sqrt(Math.PI)) * sum;
-};
-const gelu = (v: number): number => 0.5 * v * (1 + erf(v / Math.SQRT2));
 
 /** The last token's state of each sequence, as the halting semantics above say. */
 function reference(r: ExportResult, c: Case): number[] {

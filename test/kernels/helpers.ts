@@ -138,6 +138,17 @@ export function initializer(r: ExportResult, name: string): Float32Array {
 export const softplus = (v: number): number => Math.log1p(Math.exp(v));
 export const silu = (v: number): number => v / (1 + Math.exp(-v));
 export const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
+/** Exact GELU, x·Φ(x), with erf summed from its series (Abramowitz–Stegun 7.1.26 is too coarse for 1e-5). */
+export const gelu = (v: number): number => 0.5 * v * (1 + erf(v / Math.SQRT2));
+function erf(x: number): number {
+  let sum = 0;
+  let term = x;
+  for (let n = 0; n < 60; n++) {
+    sum += term / (2 * n + 1);
+    term *= (-x * x) / (n + 1);
+  }
+  return (2 / Math.sqrt(Math.PI)) * sum;
+}
 
 /** y = W·x (+ bias) for W [out, in] stored row-major. */
 export function matvec(W: Float32Array, x: ArrayLike<number>, out: number, bias?: Float32Array): number[] {

@@ -9,11 +9,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ExportError, exportModel, type ExportResult } from '../../kernels/export.js';
+import { exportModel, type ExportResult } from '../../kernels/export.js';
 import { runProbe } from '../../kernels/probe-client.js';
 import { analyze } from '../../src/core/index.js';
 import { defaultFill, type WeightFill } from '../../kernels/graph-builder.js';
-import { assertClose, idRows, runChecked } from './helpers.js';
+import { assertClose, gelu, idRows, runChecked } from './helpers.js';
 
 const d = 8;
 const E = 4;
@@ -58,9 +58,10 @@ const layerNorm = (x: number[], g: Float32Array, b: Float32Array) => {
 
 /**
  * SUT's MoA at `p` (an initializer prefix): the queries of `xq`, keys and values of `xkv`;
- * `visible(i, j)` says whether query i sees key j; `P` the relative-position clamp (0: none).
+ * `visible(i, j)` says whether query i sees key j; `P` the relative-position clamp (0: none);
+ * `pos` the rows' places in their sequence for the relative offsets (default: the row indices).
  */
-function moaRef(w: Weights, p: string, xq: number[][], xkv: number[][], visible: (i: number, j: number) => boolean, P: number): { out: number[][]; k: number[][]; v: number[][] } {
+function moaRef(w: Weights, p: string, xq: number[][], xkv: number[][], visible: (i: number, j: number) => boolean, P: number, pos: (i: number) => number = (i) => i): { out: number[][]; k: number[][]; v: number[][] } {
   const must = (n: string) => w(n) ?? assert.fail(`no initializer ${n}`);
   const router = (r0: number[]) => {
     const hidden = w(`${p}.router_hidden`);
@@ -87,7 +88,7 @@ function moaRef(w: Weights, p: string, xq: number[][], xkv: number[][], visible:
         const scores = keys.map((j) => {
           let s = qh.reduce((a, qv, c) => a + qv * k[j]![h * hd + c]!, 0);
           if (rel) {
-            const off = Math.min(P, Math.max(-P, j - i)) + P;
+            const off = Math.min(P, Math.max(-P, pos(j) - pos(i))) + P;
             s += qh.reduce((a, qv, c) => a + qv * rel[(h * hd + c) * (2 * P + 1) + off]!, 0);
           }
           return s;
@@ -203,16 +204,98 @@ test('MoA cross-attention: the decoder\'s experts attend the encoder output, pre
   assertClose(await runChecked(decode, { decoder_input_ids: idRows([[tgt.at(-1)!]]) }), expected, 1e-4);
 });
 
-test('the Sparse Universal Transformer examples export at their exact sizes; the relative positions of SUT_Halting in a halting step are refused by name', () => {
+test('the Sparse Universal Transformer examples export at their exact sizes, SUT_Halting included (relative positions and cross-attention inside halting steps)', () => {
   const text = readFileSync(join(__dirname, '..', '..', 'examples', 'sparse-universal-transformer.npas'), 'utf8');
   const none: WeightFill = () => new Uint8Array(0);
-  for (const name of ['SUT_Unrolled', 'SUT']) {
+  for (const name of ['SUT_Unrolled', 'SUT', 'SUT_Halting']) {
     const r = exportModel(text, name, { fill: none });
     assert.equal(r.initializerElements, r.storedParams, name);
   }
   assert.equal(exportModel(text, 'SUT', { fill: none }).storedParams, 107_249_664n);
-  // Halting exports (halting.test.ts), but not SUT's steps: relative positions among the selected tokens.
-  assert.throws(() => exportModel(text, 'SUT_Halting', { fill: none }), (e: unknown) => e instanceof ExportError && /relative positions \(rel_positions\) inside a routed recursion/.test(e.message));
+  // The two halting units, ACTWrapper's Linear(512, 512) + bias, GELU, Linear(512, 2) without bias.
+  assert.equal(exportModel(text, 'SUT_Halting', { fill: none }).storedParams, 107_249_664n + 2n * (512n * 512n + 512n + 512n * 2n));
+});
+
+// A Sparse Universal Transformer in miniature: MoA with relative positions in both stacks and
+// cross-attention in the decoder, each stack one shared step under stick-breaking halting whose
+// reach leaves real selections (3/4 and 1/4 of the source, 1/2 of the target, a step nobody reaches).
+const TINY_SUT = `model TinySUT {
+  d = ${d}
+  block Enc {
+    ln   = LayerNorm(d)
+    attn = MoA(d, ${E}, ${K}, head_dim: ${hd}, expert_dim: ${ed}, router_hidden: d, rel_positions: 2, causal: false)
+  }
+  block Dec {
+    ln    = LayerNorm(d)
+    self  = MoA(d, ${E}, ${K}, head_dim: ${hd}, expert_dim: ${ed}, router_hidden: d, rel_positions: 2)
+    xln   = LayerNorm(d)
+    cross = MoA(d, ${E}, ${K}, head_dim: ${hd}, expert_dim: ${ed}, router_hidden: d, cross: true)
+  }
+  embed   = Embedding(20, d)
+  encoder = Enc * 3
+  tgt     = Embedding(20, d) tied embed
+  decoder = Dec * 3
+}
+variant Halting of TinySUT {
+  share encoder: all
+  share decoder: all
+  route encoder: halt(reach: [1, 3/4, 1/4], hidden: d, outputs: 2, out_bias: false)
+  route decoder: halt(reach: [1, 1/2, 0], hidden: d, outputs: 2, out_bias: false)
+}
+`;
+
+/**
+ * TinySUT's halting, written from SUT's semantics as the export defines them (docs/probes.md,
+ * "Per-token halting"): every token runs step 0; before step r the unit (Linear·GELU·Linear,
+ * softmax[1] = continue) scores the tokens that ran step r − 1, the round(c_r·S) most likely to
+ * continue run the step — attending one another only, at their true sequence distances — and
+ * become x + p·(f(x) − x). Returns each target sequence's last state.
+ */
+function tinySutReference(r: ExportResult, src: readonly number[], tgt: readonly number[]): number[] {
+  const w = weightsOf(r);
+  const must = (n: string) => w(n) ?? assert.fail(`no initializer ${n}`);
+  const row = (t: number) => Array.from(must('embed.weight').subarray(t * d, t * d + d));
+  const ln = (x: number[], p: string) => layerNorm(x, must(`${p}.weight`), must(`${p}.bias`));
+  const halting = (stack: string, reach: readonly number[], h: number[][], step: (x: number[][], pos: readonly number[]) => number[][]): number[][] => {
+    const cont = (x: number[]) => {
+      const hidden = plus(matvec(must(`${stack}.halt.hidden.weight`), d, d, x), must(`${stack}.halt.hidden.bias`)).map(gelu);
+      const [halt, go] = matvec(must(`${stack}.halt.out.weight`), 2, d, hidden) as [number, number];
+      return 1 / (1 + Math.exp(halt - go));
+    };
+    let active = h.map((_, p) => p);
+    reach.forEach((c, s) => {
+      if (s > 0 && c === 0) return;
+      const picked = s === 0 ? active.map((p) => ({ p, g: 1 })) : active.map((p) => ({ p, g: cont(h[p]!) })).sort((a, b) => b.g - a.g).slice(0, Math.max(1, Math.round(c * h.length)));
+      picked.sort((a, b) => a.p - b.p);
+      const pos = picked.map((t) => t.p);
+      const y = step(pos.map((p) => h[p]!), pos);
+      picked.forEach(({ p, g }, i) => (h[p] = h[p]!.map((v, j) => v + g * (y[i]![j]! - v))));
+      active = pos;
+    });
+    return h;
+  };
+  const residual = (x: number[][], f: number[][]) => x.map((r0, i) => r0.map((v, j) => v + f[i]![j]!));
+  const memory = halting('encoder', [1, 3 / 4, 1 / 4], src.map(row), (x, pos) => {
+    const xn = x.map((r0) => ln(r0, 'encoder[0].ln'));
+    return residual(x, moaRef(w, 'encoder[0].attn', xn, xn, () => true, 2, (i) => pos[i]!).out);
+  });
+  const out = halting('decoder', [1, 1 / 2, 0], tgt.map(row), (x, pos) => {
+    const xn = x.map((r0) => ln(r0, 'decoder[0].ln'));
+    const x1 = residual(x, moaRef(w, 'decoder[0].self', xn, xn, (i, j) => j <= i, 2, (i) => pos[i]!).out);
+    return residual(x1, moaRef(w, 'decoder[0].cross', x1.map((r0) => ln(r0, 'decoder[0].xln')), memory, () => true, 0).out);
+  });
+  return out.at(-1)!;
+}
+
+test('SUT halting: MoA\'s relative positions at the selected tokens\' true distances and cross-attention over the whole source, against the reference', async () => {
+  const src = [[4, 9, 1, 16, 2, 7, 12, 5], [8, 3, 19, 0, 6, 14, 10, 11]];
+  const tgt = [[3, 11, 5, 17, 9, 2], [15, 1, 7, 4, 13, 6]];
+  for (const ops of ['standard', 'fused'] as const) {
+    const r = exportModel(TINY_SUT, 'Halting', { ops });
+    assert.equal(r.initializerElements, r.storedParams, ops);
+    const expected = src.flatMap((s, b) => tinySutReference(r, s, tgt[b]!));
+    assertClose(await runChecked(r, { input_ids: idRows(src), decoder_input_ids: idRows(tgt) }), expected, 1e-4, ops);
+  }
 });
 
 test('the CPU probe measures an MoA model, prefill and decode, its decode cache the engine\'s KV', async () => {
