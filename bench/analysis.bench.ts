@@ -128,18 +128,20 @@ growthRow('freeze body[k mod 8]', statementChain((i) => `freeze body[${i % 8}]`)
 // Supernets (issue 15's "a supernet of at least 10⁶ subnets enumerates its budget-feasible Pareto
 // front in seconds"): measuring the choices (3 compilations each) and walking every class of
 // subnets under a filter, with the front and the best 20 by FLOPs.
-const supernetSpec = (depths: string): string =>
-  elasticDecoderSpec({ vocab: 32_000, d: 1024, headDim: 64, depth: 24, model: 'Elastic', choices: 'expand: [2, 3, 4], heads: [8, 16]', depths });
+// The last case adds a model-wide width (`elastic d: [768, 1024]`): every class is walked once per width.
+const supernetSpec = (depths: string, widths: string | undefined): string =>
+  elasticDecoderSpec({ vocab: 32_000, d: 1024, headDim: 64, depth: 24, model: 'Elastic', choices: 'expand: [2, 3, 4], heads: [8, 16]', depths, ...(widths ? { widths } : {}) });
 console.log('\nsupernets: measure the choices, then enumerate under a filter with the front and the best 20 by FLOPs (median of 3):');
-for (const [depths, where] of [
-  ['[6, 7, 8]', 'params.active <= 150M and latency.decode <= 2ms'],
-  ['[12, 18, 24]', 'params.active <= 400M and latency.decode <= 2ms'],
+for (const [depths, widths, where] of [
+  ['[6, 7, 8]', undefined, 'params.active <= 150M and latency.decode <= 2ms'],
+  ['[12, 18, 24]', undefined, 'params.active <= 400M and latency.decode <= 2ms'],
+  ['[12, 18, 24]', '[768, 1024]', 'params.active <= 400M and latency.decode <= 2ms'],
 ] as const) {
   const samples: number[] = [];
   let line = '';
   for (let i = 0; i < 3; i++) {
     const t0 = performance.now();
-    const c = compile(supernetSpec(depths));
+    const c = compile(supernetSpec(depths, widths));
     const s = analyzeSupernet(c, 'Elastic', c.settings({ seq: 4096 }));
     if ('error' in s) throw new Error(s.error);
     const filter = parseSubnetFilter(where);
@@ -149,7 +151,7 @@ for (const [depths, where] of [
     samples.push(performance.now() - t0);
     line = `${s.supernet.subnets.toLocaleString('en-US')} subnets (${r.classes.toLocaleString('en-US')} classes), ${r.feasibleSubnets.toLocaleString('en-US')} feasible, front of ${r.front.length}`;
   }
-  console.log(`  depths ${depths.padEnd(13)} where ${where}: ${line}: ${median(samples).toFixed(0)} ms`);
+  console.log(`  depths ${depths.padEnd(13)}${widths ? ` widths ${widths}` : ''} where ${where}: ${line}: ${median(samples).toFixed(0)} ms`);
 }
 
 // With the dashboard open, an edit to the 10,000-layer written-out spec on the extension host's

@@ -84,7 +84,7 @@ export { generatesWeight, type GeneratingEffect } from './sharing/generated-weig
 export { balancedModes, describeFactorMethod, factorExecution, factorsCheaperBelowTokens, factorLayout, factorShape, factorStorage, fedparaRank, type CentralSharing, type FactorExecution, type FactorLayout, type FactorMethod, type FactorTarget, type FactorTensor } from './sharing/factorization.js';
 export { sparseMasked, targetExecution, type FactorizedWeightRow, type MaterialisedBecause } from './sharing/factorized-weights.js';
 export { transferTable, type BaseOverrides, type Factor, type TransferRow, type TransferTable } from './parameterization/transfer.js';
-export { analyzeSupernet, instanceChoices, MEASURED, type InstanceChoice, type MetricVector, type Supernet, type SupernetResult } from './supernet/supernet.js';
+export { analyzeSupernet, globalLabel, instanceChoices, MEASURED, type InstanceChoice, type MetricVector, type Supernet, type SupernetPoint, type SupernetResult } from './supernet/supernet.js';
 export {
   enumerateSubnets,
   exactClass,
@@ -102,5 +102,5 @@ export {
   type SubnetQuery,
 } from './supernet/enumerate.js';
 export { parseSubnetFilter } from './supernet/subnet-filter.js';
-export { readElasticSpace, type ElasticSpace, type ElasticArg } from './supernet/elastic-statement.js';
+export { readElasticStatement, type ElasticSpace, type ElasticArg, type ElasticDeclaration, type GlobalElasticChoice } from './supernet/elastic-statement.js';
 export { appendAll, maxOf } from './collections/append-all.js';

@@ -79,3 +79,48 @@ test('npas subnets refuses bad flags and models without a supernet (exit 2)', ()
   assert.match(run('subnets', specPath, '--model', 'Nope').stderr, /no model or variant named 'Nope'/);
   assert.match(run('subnets', specPath, '--top', '1', '--emit', '3').stderr, /--emit 3: the listing has 1 subnet/);
 });
+
+test('npas subnets with a model-wide width: the table and JSON name the global value, --emit writes it as an override', () => {
+  // A 2-layer model, width d in [64, 128] for every layer (embedding and head included), expand in [2, 4] per layer.
+  const text = `model Wide(d = 128) {
+  block Decoder(expand = 4) {
+    mlp = MLP(d, expand * d, bias: false)
+  }
+  embed = Embedding(1000, d)
+  body = Decoder * 2
+  head = Linear(d, 1000)
+  elastic d: [64, 128]
+  elastic body: Decoder(expand: [2, 4])
+}
+`;
+  const path = join(dir, 'wide.npas');
+  writeFileSync(path, text);
+  // MLP(d, e·d) without biases: 2·e·d²; embedding and head (no bias) 1000·d each.
+  const params = (d: number, e0: number, e1: number): bigint => BigInt(2000 * d + 2 * e0 * d * d + 2 * e1 * d * d);
+  // 2 widths × 2² per-layer choices = 8 subnets; at most 400,000 parameters: the 4 at d = 64 (128,000 + at most 65,536)
+  // and (2, 2) at d = 128 (256,000 + 131,072 = 387,072), not (2, 4) at d = 128 (256,000 + 65,536 + 131,072 = 452,608).
+  const r = run('subnets', path, '--where', 'params.stored <= 400K', '--by', 'params.stored', '--top', '10', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.equal(j.subnets, 8);
+  assert.deepEqual(j.globals, [{ name: 'd', values: ['64', '128'] }]);
+  assert.equal(BigInt(j.stored), params(128, 4, 4));
+  assert.equal(j.feasible.subnets, 5);
+  assert.deepEqual(j.top.map((c: { globals: { d: string }; params: { stored: number } }) => [c.globals.d, BigInt(c.params.stored)]), [
+    ['64', params(64, 2, 2)],
+    ['64', params(64, 2, 4)],
+    ['64', params(64, 4, 4)],
+    ['128', params(128, 2, 2)],
+  ]);
+  const table = run('subnets', path, '--by', 'params.stored');
+  assert.equal(table.code, 0, table.stderr);
+  assert.match(table.stdout, /d {9}2 model-wide values: 64, 128 \(every layer using d follows\)/);
+  assert.match(table.stdout, /subnets {3}8 \(2 combinations of model-wide values; 6 classes/);
+  assert.match(table.stdout, /d: 64; body depth 2: expand: 2 ×2/);
+  const emitted = run('subnets', path, '--by', 'params.stored', '--emit', '2');
+  assert.equal(emitted.code, 0, emitted.stderr);
+  assert.match(emitted.stdout, /^# d: 64; body depth 2: expand: 2 ×1 \+ expand: 4 ×1\nvariant WideSubnet2 of Wide \{\n  d = 64\n  body = Decoder\(expand: 2\) \* 1 \+ Decoder\(expand: 4\) \* 1\n\}\n$/);
+  const back = compile(text + emitted.stdout);
+  assert.deepEqual(back.diagnostics.map((d) => d.message), []);
+  assert.equal(back.analysis().models.find((m) => m.name === 'WideSubnet2')!.params.stored, params(64, 2, 4));
+});

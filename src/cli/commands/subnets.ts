@@ -1,6 +1,6 @@
 // `npas subnets FILE [--model NAME] [--where 'params.active <= 1B and latency.decode <= 5ms']
 // [--by METRIC] [--top N] [--emit N] [--json] [settings]`: a weight-sharing supernet (`elastic
-// STACK: Block(arg: [a, b]) * [d1, d2]`) — the size of its subnet space, the stored parameters
+// STACK: Block(arg: [a, b]) * [d1, d2]` and model-wide `elastic d: [v1, v2]`) — the size of its subnet space, the stored parameters
 // of its entangled weights, how many subnets meet the filter, the best N by a metric and the
 // Pareto front (least of the metric for the most active parameters); `--emit N` prints the N-th
 // listed subnet as a variant. Exit 1 when no subnet meets the filter, 2 on spec or usage errors.
@@ -10,6 +10,7 @@ import {
   classMetric,
   describeSubnetClass,
   enumerateSubnets,
+  globalLabel,
   isSubnetMetric,
   parseSubnetFilter,
   subnetVariant,
@@ -89,6 +90,8 @@ export function runSubnets(argv: readonly string[], io: CliIO): number {
     io.stdout(
       `${toJson({
         model: s.model,
+        globals: s.globals.map((g) => ({ name: g.name, values: g.values.map((v) => v.text) })),
+        points: s.points.map((pt) => ({ globals: globalsJson(s, pt.values), subnets: pt.subnets, stored: pt.stored })),
         stacks: s.stacks.map((st) => ({ stack: st.space.stack, choices: st.choices.map((c) => c.call), depths: st.space.depths, subnets: st.subnets, stored: st.stored })),
         settings: s.settings,
         subnets: s.subnets,
@@ -105,9 +108,16 @@ export function runSubnets(argv: readonly string[], io: CliIO): number {
   return result.feasibleClasses > 0 ? 0 : 1;
 }
 
+/** `{ d: '64' }`: a point's global values by name. */
+function globalsJson(s: Supernet, values: readonly string[]): Record<string, string> {
+  return Object.fromEntries(s.globals.map((g, i) => [g.name, values[i]!]));
+}
+
 function classJson(s: Supernet, c: SubnetClass): unknown {
+  const pt = s.points[c.point]!;
   return {
-    stacks: c.stacks.map((st, j) => ({ stack: st.stack, depth: st.depth, counts: Object.fromEntries(st.counts.flatMap((n, k) => (n > 0 ? [[s.stacks[j]!.choices[k]!.call, n]] : []))) })),
+    globals: globalsJson(s, c.globals),
+    stacks: c.stacks.map((st, j) => ({ stack: st.stack, depth: st.depth, counts: Object.fromEntries(st.counts.flatMap((n, k) => (n > 0 ? [[pt.stacks[j]!.choices[k]!.call, n]] : []))) })),
     subnets: c.subnets,
     params: c.params,
     flops: c.flops,
@@ -136,13 +146,17 @@ function render(
 ): string {
   const lines: string[] = [];
   const o = s.settings;
-  lines.push(`${s.model}: supernet over ${s.stacks.map((st) => st.space.stack).join(', ')}   (seq ${o.seq}, batch ${o.batch}, ${o.dtype}, ${s.roofline.device})`);
+  const over = [...s.globals.map((g) => g.name), ...s.stacks.map((st) => st.space.stack)];
+  lines.push(`${s.model}: supernet over ${over.join(', ')}   (seq ${o.seq}, batch ${o.batch}, ${o.dtype}, ${s.roofline.device})`);
+  for (const g of s.globals) lines.push(`  ${g.name.padEnd(9)} ${g.values.length} model-wide value${g.values.length === 1 ? '' : 's'}: ${g.values.map((v) => v.text).join(', ')} (every layer using ${g.name} follows)`);
+  if (s.globals.length > 0 && s.stacks.length > 0) lines.push(`  elastic stacks at ${globalLabel(s.globals, s.points[s.largest]!.values)} (the largest subnet's values):`);
   for (const st of s.stacks) {
     lines.push(`  ${st.space.stack.padEnd(9)} ${st.choices.length} choice${st.choices.length === 1 ? '' : 's'} per instance, depths ${st.space.depths.join(', ')}: ${groupDigits(st.subnets)} subnets`);
     for (const c of st.choices) lines.push(`    ${c.call}`);
   }
-  lines.push(`  subnets   ${groupDigits(s.subnets)} (${groupDigits(BigInt(classes))} classes: subnets whose instances choose alike in another order measure alike)`);
-  lines.push(`  stored    ${groupDigits(s.stored)} parameters (the largest subnet's weights, once; smaller choices slice them)`);
+  const points = s.globals.length > 0 ? `${groupDigits(BigInt(s.points.length))} combinations of model-wide values; ` : '';
+  lines.push(`  subnets   ${groupDigits(s.subnets)} (${points}${groupDigits(BigInt(classes))} classes: subnets whose instances choose alike in another order measure alike)`);
+  lines.push(`  stored    ${groupDigits(s.stored)} parameters (the largest subnet's weights, once; smaller choices${s.globals.length > 0 ? ' and values' : ''} slice them)`);
   lines.push(`  feasible  ${groupDigits(feasibleSubnets)} subnets in ${groupDigits(BigInt(feasibleClasses))} classes${where ? ` where ${where}` : ''}`);
   const metrics: SubnetMetric[] = ['params.stored', 'params.active', ...(by === 'params.stored' || by === 'params.active' ? [] : [by]), ...(by === 'latency.decode' ? [] : ['latency.decode' as const])];
   const table = (title: string, rows: readonly SubnetClass[]): void => {

@@ -53,7 +53,7 @@ export const DIAGNOSTIC_CODES = {
   'npas-route': 'A malformed recursion routing declaration.',
   'npas-allocate': 'An allocation request that cannot be planned (bad arguments, impossible budget).',
   'npas-param': 'A malformed parameterisation (`param mup(…)`): unknown scheme, bad argument, a width or depth that cannot be inferred.',
-  'npas-elastic': 'A malformed supernet (`elastic body: Decoder(expand: [2, 3, 4]) * [6, 8]`): not a top-level stack, not a block call, an unknown block parameter, an empty or repeated choice, a depth out of range.',
+  'npas-elastic': 'A malformed supernet (`elastic body: Decoder(expand: [2, 3, 4]) * [6, 8]`, `elastic d: [512, 768]`): not a top-level stack or a constant of the model, not a block call, an unknown block parameter, an empty or repeated choice, a depth out of range.',
   'npas-factorize': 'A malformed factorised-weight declaration (`factorize PATHS: fedpara(rank: R)`, `tensor_train(…)`, `mpo(…)`): unknown method, missing or contradictory ranks, cores or modes.',
   'npas-factorize-shape': 'Tensor-train or MPO modes that do not multiply to a factorised weight\'s output or input width.',
   'npas-factorize-target': 'A `factorize` path with no matmul weight under it.',

@@ -6,8 +6,8 @@
 
 import type { Compilation } from '../analysis/compilation.js';
 import type { AnalysisOptions } from '../analysis/report-types.js';
-import { describeSubnetClass, enumerateSubnets, spaceClasses } from '../supernet/enumerate.js';
-import { analyzeSupernet, instanceChoices, supernetSpaces } from '../supernet/supernet.js';
+import { describeSubnetClass, enumerateSubnets, spaceClasses, spaceSubnets } from '../supernet/enumerate.js';
+import { analyzeSupernet, instanceChoices, supernetPoints } from '../supernet/supernet.js';
 import { groupDigits } from '../text/number-format.js';
 import type { SupernetData } from './types.js';
 
@@ -21,13 +21,13 @@ export function supernetData(compilation: Compilation, modelName: string, settin
   const model = compilation.model(modelName);
   if (!model || !model.statements.some((s) => s.statement.keyword === 'elastic')) return undefined;
   const failed = (error: string): SupernetData => ({ subnets: null, classes: null, stored: null, front: [], frontSize: 0, error });
-  // Sized before it is measured: measuring compiles three probe variants per choice.
-  const read = supernetSpaces(compilation, modelName);
+  // Sized before it is measured: measuring compiles three probe variants per choice (at each point of the global choices).
+  const read = supernetPoints(compilation, modelName);
   if ('error' in read) return failed(read.error);
-  const stacks = read.spaces.map((space) => ({ choices: instanceChoices(space).length, depths: space.depths }));
-  const classes = spaceClasses(stacks);
+  const stacksAt = read.points.map((pt) => pt.spaces.map((space) => ({ choices: instanceChoices(space).length, depths: space.depths })));
+  const classes = stacksAt.reduce((sum, stacks) => sum + spaceClasses(stacks), 0n);
   if (classes > BigInt(DASHBOARD_SUBNET_CLASSES)) {
-    const subnets = stacks.reduce((product, st) => product * st.depths.reduce((sum, d) => sum + BigInt(st.choices) ** BigInt(d), 0n), 1n);
+    const subnets = stacksAt.reduce((sum, stacks) => sum + spaceSubnets(stacks), 0n);
     return { subnets: String(subnets), classes: String(classes), stored: null, front: [], frontSize: 0, error: `${groupDigits(classes)} subnet classes: more than the dashboard walks on each update (${groupDigits(DASHBOARD_SUBNET_CLASSES)}); npas subnets enumerates them` };
   }
   const analysed = analyzeSupernet(compilation, modelName, settings);

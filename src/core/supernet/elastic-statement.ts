@@ -1,10 +1,14 @@
-// Reads `elastic STACK: Block(arg: [v1, v2], …) * [d1, d2, …]` — a weight-sharing supernet's
-// space over one top-level stack: the stack holds d instances of Block for each depth d listed,
-// and every instance picks its own value of each argument written as a list (per-layer elastic
-// choices, once-for-all style); arguments written as single values are fixed. The statement is
-// read syntactically (a list is a choice, not a value), each value evaluated in the statement's
-// scope; every problem is a located `npas-elastic` error. Nothing here changes a count: the model
-// is analysed as written, and `supernet.ts` measures the subnets on demand.
+// Reads an `elastic` statement, one of two forms:
+// - `elastic STACK: Block(arg: [v1, v2], …) * [d1, d2, …]` — a weight-sharing supernet's space
+//   over one top-level stack: the stack holds d instances of Block for each depth d listed, and
+//   every instance picks its own value of each argument written as a list (per-layer elastic
+//   choices, once-for-all style); arguments written as single values are fixed.
+// - `elastic NAME: [v1, v2, …]` — a model-wide (global) choice: one value of the model's constant
+//   or parameter NAME for the whole subnet (once-for-all's elastic width, HAT's embedding dim),
+//   which every layer using NAME follows, as a variant overriding `NAME = v` would.
+// The statement is read syntactically (a list is a choice, not a value), each value evaluated in
+// the statement's scope; every problem is a located `npas-elastic` error. Nothing here changes a
+// count: the model is analysed as written, and `supernet.ts` measures the subnets on demand.
 
 import * as Q from '../numbers/rational.js';
 import { evaluate, type EvalContext } from '../semantics/evaluator.js';
@@ -37,6 +41,17 @@ export interface ElasticSpace {
   readonly range: TextRange;
 }
 
+/** `elastic NAME: [v1, v2]`: one value of the model's constant or parameter NAME per subnet. */
+export interface GlobalElasticChoice {
+  readonly name: string;
+  /** Distinct, in the order written. */
+  readonly values: readonly ElasticValue[];
+  readonly range: TextRange;
+}
+
+/** What one `elastic` statement declares. */
+export type ElasticDeclaration = { readonly kind: 'stack'; readonly space: ElasticSpace } | { readonly kind: 'global'; readonly choice: GlobalElasticChoice };
+
 /** At most this many instances per subnet and values per choice (the enumeration's bounds). */
 export const MAX_ELASTIC_DEPTH = 10_000;
 export const MAX_ELASTIC_CHOICES = 64;
@@ -44,20 +59,29 @@ export const MAX_ELASTIC_CHOICES = 64;
 export const MAX_INSTANCE_CHOICES = 256;
 
 /**
- * The statement's space, or undefined after a located error. `members` are the model's
- * top-level members: the target must name one of them, holding a stack or block.
+ * The statement's space or global choice, or undefined after a located error. `members` are the
+ * model's top-level members: a stack form's target must name one of them, holding a stack or
+ * block; a global form's (its value a list) a constant or parameter of the model itself, which
+ * `scope` (the model's scope) holds.
  */
-export function readElasticSpace(s: Statement, scope: Scope, members: readonly ModelMember[], ctx: EvalContext): ElasticSpace | undefined {
+export function readElasticStatement(s: Statement, scope: Scope, members: readonly ModelMember[], ctx: EvalContext): ElasticDeclaration | undefined {
   const fail = (message: string, range: TextRange): undefined => {
     ctx.sink.error('npas-elastic', message, range);
     return undefined;
   };
   const target = s.targets[0];
-  if (!target || s.targets.length !== 1) return fail('`elastic` takes one top-level stack: `elastic body: Decoder(expand: [2, 3, 4]) * [6, 8]`', s.targets[1]?.range ?? s.keywordRange);
+  if (!target || s.targets.length !== 1) return fail('`elastic` takes one top-level stack (`elastic body: Decoder(expand: [2, 3, 4]) * [6, 8]`) or one constant of the model (`elastic d: [512, 768]`)', s.targets[1]?.range ?? s.keywordRange);
   const first = target.segments[0];
-  if (target.segments.length !== 1 || !first || first.kind !== 'PathName') return fail('`elastic` names a top-level member of the model (a stack), not a path into it', target.range);
+  if (target.segments.length !== 1 || !first || first.kind !== 'PathName') return fail('`elastic` names a top-level member of the model (a stack) or one of its constants, not a path into it', target.range);
+  if (s.value?.kind === 'List') {
+    const choice = readGlobalChoice(first.name.text, s.value, target.range, s.range, scope, members, ctx, fail);
+    return choice && { kind: 'global', choice };
+  }
   const member = members.find((m) => m.name === first.name.text);
-  if (!member) return fail(`the model has no member '${first.name.text}'`, target.range);
+  if (!member) {
+    const constant = scope.entries.get(first.name.text)?.kind === 'binding';
+    return fail(constant ? `'${first.name.text}' is a constant: a model-wide choice lists its values, \`elastic ${first.name.text}: [v1, v2]\`` : `the model has no member '${first.name.text}'`, target.range);
+  }
   if (member.node.kind === 'layer') return fail(`'${member.name}' is a layer; \`elastic\` chooses the depth and block arguments of a stack`, target.range);
   if (!s.value) return fail('write the space after `:`: `Block(arg: [v1, v2]) * [d1, d2]`', s.range);
   const { call, depth } = splitDepth(s.value);
@@ -86,7 +110,39 @@ export function readElasticSpace(s: Statement, scope: Scope, members: readonly M
   if (combinations > MAX_INSTANCE_CHOICES) return fail(`the choices make ${combinations} combinations per instance; at most ${MAX_INSTANCE_CHOICES} are measured`, call.range);
   const depths = readDepths(depth, member, scope, ctx, fail);
   if (!depths) return undefined;
-  return { stack: member.name, block: callee.name.text, args, depths, range: s.range };
+  return { kind: 'stack', space: { stack: member.name, block: callee.name.text, args, depths, range: s.range } };
+}
+
+/**
+ * `elastic NAME: [v1, v2]`. NAME must be what a variant may override — a constant or parameter
+ * the model declares (not a file-level constant: a block declared beside it would not follow it,
+ * and no variant can override it), and not a module.
+ */
+function readGlobalChoice(
+  name: string,
+  list: Expression & { kind: 'List' },
+  targetRange: TextRange,
+  range: TextRange,
+  scope: Scope,
+  members: readonly ModelMember[],
+  ctx: EvalContext,
+  fail: (message: string, range: TextRange) => undefined,
+): GlobalElasticChoice | undefined {
+  if (members.some((m) => m.name === name)) return fail(`'${name}' is a module; a model-wide choice chooses a constant's value (\`elastic d: [512, 768]\`), a stack's space is a block call (\`elastic ${name}: Block(arg: [a, b]) * [d1, d2]\`)`, targetRange);
+  const own = scope.entries.get(name);
+  if (!own) {
+    const outer = scope.lookup(name);
+    return fail(
+      outer
+        ? `'${name}' is declared outside the model: a model-wide choice overrides a constant or parameter of the model, as a variant does — declare it there (\`model M(${name} = …)\`)`
+        : `the model has no constant or parameter '${name}'`,
+      targetRange,
+    );
+  }
+  if (own.kind !== 'binding') return fail(`'${name}' is a block; a model-wide choice chooses a constant's value`, targetRange);
+  const values = readList(list, `'${name}'`, scope, ctx, fail);
+  if (!values) return undefined;
+  return { name, values, range };
 }
 
 /** `Call * depth` → its parts; without `* depth`, the depth is the stack's own. */

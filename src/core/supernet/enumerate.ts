@@ -6,9 +6,11 @@
 // the enumeration walks each depth's multisets of choices — C(d + K − 1, K − 1) classes instead
 // of Kᵈ subnets — and counts the subnets of a class exactly, d! / ∏ nₖ!. Sums run in doubles,
 // exact because every total is checked below 2⁵³ first; reported numbers are bigints.
+// Model-wide choices (`elastic d: [64, 128]`) split the space into points, one per combination of
+// their values, each with its own measured rest and instances: the walk runs once per point.
 
 import * as Q from '../numbers/rational.js';
-import { MEASURED, type Supernet } from './supernet.js';
+import { globalLabel, MEASURED, type Supernet, type SupernetPoint } from './supernet.js';
 
 /** The metrics a filter, `--by` and the listing read. */
 export const SUBNET_METRICS = [
@@ -58,6 +60,10 @@ export interface SubnetStack {
 
 /** A subnet up to the order of its instances' choices. */
 export interface SubnetClass {
+  /** The point of the global choices (`Supernet.points` index). */
+  readonly point: number;
+  /** Each global choice's value (`Supernet.globals` order; empty without global choices). */
+  readonly globals: readonly string[];
   readonly stacks: readonly SubnetStack[];
   /** Subnets in the class: ∏ over the stacks of depth! / ∏ counts! orderings. */
   readonly subnets: bigint;
@@ -89,12 +95,12 @@ export const MAX_SUBNET_CLASSES = 20_000_000;
 
 const TWO_53 = 2n ** 53n;
 
-/** The classes a supernet has: ∏ over its stacks of Σ over depths of C(d + K − 1, K − 1). */
+/** The classes a supernet has: Σ over its points of ∏ over their stacks of Σ over depths of C(d + K − 1, K − 1). */
 export function subnetClasses(s: Supernet): bigint {
-  return spaceClasses(s.stacks.map((st) => ({ choices: st.choices.length, depths: st.space.depths })));
+  return s.points.reduce((sum, pt) => sum + spaceClasses(pt.stacks.map((st) => ({ choices: st.choices.length, depths: st.space.depths }))), 0n);
 }
 
-/** The same from each stack's choice count K and depths, before anything is measured. */
+/** The same from each stack's choice count K and depths, before anything is measured (one point). */
 export function spaceClasses(stacks: readonly { readonly choices: number; readonly depths: readonly number[] }[]): bigint {
   return stacks.reduce((product, st) => {
     const K = BigInt(st.choices);
@@ -102,54 +108,44 @@ export function spaceClasses(stacks: readonly { readonly choices: number; readon
   }, 1n);
 }
 
-/** The query's answer, or an error naming why the space is not enumerated. */
-export function enumerateSubnets(s: Supernet, q: SubnetQuery): SubnetEnumeration | { readonly error: string } {
-  const classes = subnetClasses(s);
-  if (classes > BigInt(MAX_SUBNET_CLASSES)) {
-    return { error: `${s.model}'s supernet has ${classes} subnet classes (${s.subnets} subnets); at most ${MAX_SUBNET_CLASSES} are enumerated — list fewer depths or choices` };
-  }
-  const deepestOf = s.stacks.map((st) => BigInt(st.space.depths[st.space.depths.length - 1]!));
-  const largest = s.rest.map((r, i) => s.stacks.reduce((sum, st, j) => sum + deepestOf[j]! * st.perInstance.reduce((m, v) => (v[i]! > m ? v[i]! : m), 0n), r));
-  const inference = largest[MEASURED.indexOf('memory.weights')]! + largest[MEASURED.indexOf('kv')]! + largest[MEASURED.indexOf('state')]!;
-  const over = largest.findIndex((v) => v >= TWO_53);
-  if (over >= 0 || inference >= TWO_53) {
-    return { error: `${over >= 0 ? MEASURED[over] : 'memory.inference'} of ${s.model}'s largest subnet reaches 2⁵³; such supernets are not enumerated` };
-  }
+/** The subnets of one point from each stack's choice count K and depths: ∏ over the stacks of Σ_d Kᵈ. */
+export function spaceSubnets(stacks: readonly { readonly choices: number; readonly depths: readonly number[] }[]): bigint {
+  return stacks.reduce((product, st) => product * st.depths.reduce((sum, d) => sum + BigInt(st.choices) ** BigInt(d), 0n), 1n);
+}
+
+/** Walks one point's classes, keeping the running sums, the depths and the choice counts of the class visited. */
+interface PointWalker {
+  walk(visit: () => void): void;
+  /** The visited class's totals (MEASURED order). */
+  total(): Float64Array;
+  /** The visited class's subnets: ∏ over the stacks of d! / ∏ n_k!. */
+  multinomial(): bigint;
+  /** The visited class's stacks. */
+  stacks(): SubnetStack[];
+}
+
+function pointWalker(pt: SupernetPoint, factorials: readonly bigint[]): PointWalker {
   const M = MEASURED.length;
   // Choice k of stack j is level offsets[j] + k of the walk; sums[l] holds the rest plus the instances of the levels before l.
   const offsets: number[] = [];
   let levels = 0;
-  for (const st of s.stacks) {
+  for (const st of pt.stacks) {
     offsets.push(levels);
     levels += st.choices.length;
   }
-  const per = s.stacks.flatMap((st) => st.perInstance.map((v) => v.map(Number)));
-  const rest = s.rest.map(Number);
-  const prefillTokens = Q.toNumber(s.prefillTokens);
-  const checks = q.where.map((c) => compiled(c, s));
-  const byIndex = SUBNET_METRICS.indexOf(q.by);
+  const per = pt.stacks.flatMap((st) => st.perInstance.map((v) => v.map(Number)));
+  const rest = pt.rest.map(Number);
   const counts = new Array<number>(levels).fill(0);
-  const depths = new Array<number>(s.stacks.length).fill(0);
+  const depths = new Array<number>(pt.stacks.length).fill(0);
   const sums = Array.from({ length: levels + 1 }, () => new Float64Array(M));
-  const values = new Float64Array(SUBNET_METRICS.length);
-  let walked = 0;
-
-  const factorials = factorialsUpTo(Math.max(...deepestOf.map(Number)));
-  const multinomial = (): bigint =>
-    s.stacks.reduce((acc, st, j) => {
-      let m = factorials[depths[j]!]!;
-      for (let k = 0; k < st.choices.length; k++) m /= factorials[counts[offsets[j]! + k]!]!;
-      return acc * m;
-    }, 1n);
-
   const walk = (visit: () => void): void => {
     sums[0]!.set(rest);
     const stackStep = (j: number): void => {
-      if (j === s.stacks.length) {
+      if (j === pt.stacks.length) {
         visit();
         return;
       }
-      for (const d of s.stacks[j]!.space.depths) {
+      for (const d of pt.stacks[j]!.space.depths) {
         depths[j] = d;
         chooseStep(j, 0, d);
       }
@@ -159,7 +155,7 @@ export function enumerateSubnets(s: Supernet, q: SubnetQuery): SubnetEnumeration
       const from = sums[level]!;
       const to = sums[level + 1]!;
       const v = per[level]!;
-      if (k === s.stacks[j]!.choices.length - 1) {
+      if (k === pt.stacks[j]!.choices.length - 1) {
         counts[level] = left;
         for (let i = 0; i < M; i++) to[i] = from[i]! + left * v[i]!;
         stackStep(j + 1);
@@ -173,6 +169,42 @@ export function enumerateSubnets(s: Supernet, q: SubnetQuery): SubnetEnumeration
     };
     stackStep(0);
   };
+  return {
+    walk,
+    total: () => sums[levels]!,
+    multinomial: () =>
+      pt.stacks.reduce((acc, st, j) => {
+        let m = factorials[depths[j]!]!;
+        for (let k = 0; k < st.choices.length; k++) m /= factorials[counts[offsets[j]! + k]!]!;
+        return acc * m;
+      }, 1n),
+    stacks: () => pt.stacks.map((st, j) => ({ stack: st.space.stack, depth: depths[j]!, counts: counts.slice(offsets[j]!, offsets[j]! + st.choices.length) })),
+  };
+}
+
+/** The query's answer, or an error naming why the space is not enumerated. */
+export function enumerateSubnets(s: Supernet, q: SubnetQuery): SubnetEnumeration | { readonly error: string } {
+  const classes = subnetClasses(s);
+  if (classes > BigInt(MAX_SUBNET_CLASSES)) {
+    return { error: `${s.model}'s supernet has ${classes} subnet classes (${s.subnets} subnets); at most ${MAX_SUBNET_CLASSES} are enumerated — list fewer depths, choices or global values` };
+  }
+  for (const pt of s.points) {
+    const largest = pt.rest.map((r, i) => pt.stacks.reduce((sum, st) => sum + BigInt(st.space.depths[st.space.depths.length - 1]!) * st.perInstance.reduce((m, v) => (v[i]! > m ? v[i]! : m), 0n), r));
+    const inference = largest[MEASURED.indexOf('memory.weights')]! + largest[MEASURED.indexOf('kv')]! + largest[MEASURED.indexOf('state')]!;
+    const over = largest.findIndex((v) => v >= TWO_53);
+    if (over >= 0 || inference >= TWO_53) {
+      return { error: `${over >= 0 ? MEASURED[over] : 'memory.inference'} of ${s.model}'s largest subnet reaches 2⁵³; such supernets are not enumerated` };
+    }
+  }
+  const prefillTokens = Q.toNumber(s.prefillTokens);
+  const checks = q.where.map((c) => compiled(c, s));
+  const byIndex = SUBNET_METRICS.indexOf(q.by);
+  const values = new Float64Array(SUBNET_METRICS.length);
+  const deepest = Math.max(0, ...s.points.flatMap((pt) => pt.stacks.map((st) => st.space.depths[st.space.depths.length - 1]!)));
+  const factorials = factorialsUpTo(deepest);
+  const walkers = s.points.map((pt) => pointWalker(pt, factorials));
+  let walked = 0;
+
   const fill = (m: Float64Array): void => {
     values[0] = m[0]!;
     values[1] = m[1]!;
@@ -189,19 +221,21 @@ export function enumerateSubnets(s: Supernet, q: SubnetQuery): SubnetEnumeration
   };
   const feasible = (): boolean => checks.every((c) => c(values));
 
-  // Pass 1: the feasible classes' metric and active parameters, in walk order.
+  // Pass 1: the feasible classes' metric and active parameters, in walk order (point by point).
   const feasibleBy: number[] = [];
   const feasibleActive: number[] = [];
   let feasibleSubnets = 0n;
-  walk(() => {
-    walked++;
-    const m = sums[levels]!;
-    fill(m);
-    if (!feasible()) return;
-    feasibleBy.push(values[byIndex]!);
-    feasibleActive.push(m[2]!);
-    feasibleSubnets += multinomial();
-  });
+  for (const w of walkers) {
+    w.walk(() => {
+      walked++;
+      const m = w.total();
+      fill(m);
+      if (!feasible()) return;
+      feasibleBy.push(values[byIndex]!);
+      feasibleActive.push(m[2]!);
+      feasibleSubnets += w.multinomial();
+    });
+  }
 
   // The best `top` and the front, as indices into the feasible classes.
   const order = feasibleBy.map((_, i) => i).sort((a, b) => feasibleBy[a]! - feasibleBy[b]! || feasibleActive[b]! - feasibleActive[a]! || a - b);
@@ -219,14 +253,14 @@ export function enumerateSubnets(s: Supernet, q: SubnetQuery): SubnetEnumeration
   // Pass 2: materialise the wanted classes with exact numbers.
   let index = 0;
   if (wanted.size > 0) {
-    walk(() => {
-      fill(sums[levels]!);
-      if (!feasible()) return;
-      const i = index++;
-      if (!wanted.has(i)) return;
-      const stacks = s.stacks.map((st, j) => ({ stack: st.space.stack, depth: depths[j]!, counts: counts.slice(offsets[j]!, offsets[j]! + st.choices.length) }));
-      found.set(i, exactClass(s, stacks, multinomial()));
-    });
+    walkers.forEach((w, p) =>
+      w.walk(() => {
+        fill(w.total());
+        if (!feasible()) return;
+        const i = index++;
+        if (wanted.has(i)) found.set(i, exactClass(s, p, w.stacks(), w.multinomial()));
+      }),
+    );
   }
   return {
     subnets: s.subnets,
@@ -238,12 +272,15 @@ export function enumerateSubnets(s: Supernet, q: SubnetQuery): SubnetEnumeration
   };
 }
 
-/** A class's numbers from the measured bigints (never the doubles the walk summed). */
-export function exactClass(s: Supernet, stacks: readonly SubnetStack[], subnets: bigint): SubnetClass {
-  const total: bigint[] = [...s.rest];
-  stacks.forEach((st, j) => st.counts.forEach((n, k) => s.stacks[j]!.perInstance[k]!.forEach((v, i) => (total[i] = total[i]! + BigInt(n) * v))));
+/** A class's numbers from the measured bigints (never the doubles the walk summed); `point` indexes `s.points`. */
+export function exactClass(s: Supernet, point: number, stacks: readonly SubnetStack[], subnets: bigint): SubnetClass {
+  const pt = s.points[point]!;
+  const total: bigint[] = [...pt.rest];
+  stacks.forEach((st, j) => st.counts.forEach((n, k) => pt.stacks[j]!.perInstance[k]!.forEach((v, i) => (total[i] = total[i]! + BigInt(n) * v))));
   const at = (name: (typeof MEASURED)[number]): bigint => total[MEASURED.indexOf(name)]!;
   return {
+    point,
+    globals: pt.values,
     stacks,
     subnets,
     params: { stored: at('params.stored'), effective: at('params.effective'), active: at('params.active') },
@@ -259,23 +296,25 @@ export function exactClass(s: Supernet, stacks: readonly SubnetStack[], subnets:
   };
 }
 
-/** `body depth 8: expand: 2, heads: 4 ×5 + expand: 4, heads: 4 ×3` per elastic stack (`; ` between stacks). */
+/** `d: 64; body depth 8: expand: 2, heads: 4 ×5 + expand: 4, heads: 4 ×3`: the global values, then each elastic stack (`; ` between). */
 export function describeSubnetClass(s: Supernet, c: SubnetClass): string {
-  return c.stacks
-    .map((st, j) => {
-      const parts = st.counts.flatMap((n, k) => (n > 0 ? [`${s.stacks[j]!.choices[k]!.label} ×${n}`] : []));
-      return `${st.stack} depth ${st.depth}: ${parts.join(' + ')}`;
-    })
-    .join('; ');
+  const pt = s.points[c.point]!;
+  const stacks = c.stacks.map((st, j) => {
+    const parts = st.counts.flatMap((n, k) => (n > 0 ? [`${pt.stacks[j]!.choices[k]!.label} ×${n}`] : []));
+    return `${st.stack} depth ${st.depth}: ${parts.join(' + ')}`;
+  });
+  return [...(s.globals.length > 0 ? [globalLabel(s.globals, c.globals)] : []), ...stacks].join('; ');
 }
 
-/** The variant text of one class: each elastic stack written as runs of each choice. */
+/** The variant text of one class: each global choice overridden (`d = 64`), each elastic stack written as runs of each choice. */
 export function subnetVariant(s: Supernet, c: SubnetClass, name: string): string {
+  const pt = s.points[c.point]!;
+  const globals = s.globals.map((g, i) => `  ${g.name} = ${c.globals[i]!}\n`);
   const lines = c.stacks.map((st, j) => {
-    const runs = st.counts.flatMap((n, k) => (n > 0 ? [`${s.stacks[j]!.choices[k]!.call} * ${n}`] : []));
+    const runs = st.counts.flatMap((n, k) => (n > 0 ? [`${pt.stacks[j]!.choices[k]!.call} * ${n}`] : []));
     return `  ${st.stack} = ${runs.join(' + ')}\n`;
   });
-  return `variant ${name} of ${s.model} {\n${lines.join('')}}\n`;
+  return `variant ${name} of ${s.model} {\n${globals.join('')}${lines.join('')}}\n`;
 }
 
 /** A metric of a class: counts and bytes exact, FLOPs per token an exact decimal, latencies in seconds. */
