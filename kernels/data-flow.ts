@@ -16,7 +16,7 @@ import { workersContext } from './layers/parallel-streams.js';
 import { crossSourceOf, setCrossSource, type CrossSource } from './layers/cross-attention.js';
 import { setRelativeBias } from './layers/relative-position.js';
 import { Router, checkRoutable, recursionRanges } from './layers/routing.js';
-import { haltingScorer } from './layers/halting.js';
+import { haltingScorer, refuseBorrowedKvInHaltingDecode } from './layers/halting.js';
 import { sameR, smashStates, smashedStream, unsmashStates, type SmashedStream } from './layers/token-smashing.js';
 import { mergeStreams, streamContext } from './layers/parallel-streams.js';
 
@@ -162,6 +162,7 @@ export class Exporter {
     if (h.x === undefined) throw new ExportError(`${pathText(steps)}: a routed stack needs a hidden state before it`);
     if (route.routerWidth !== h.width) throw new ExportError(`${pathText(steps)}: the ${route.halting ? 'halting unit reads' : 'routers read'} width ${route.routerWidth} but the stream carries ${h.width}`);
     checkRoutable(node, steps);
+    if (this.ctx.decode && route.halting) refuseBorrowedKvInHaltingDecode(this.ctx, node, steps);
     const nodes: ModuleNode[] = [];
     for (const run of node.runs) for (let c = 0; c < run.count; c++) nodes.push(run.node);
     const router = new Router(this.ctx, steps, h.width, route.halting ? haltingScorer(this.ctx, steps, route.halting) : undefined);
@@ -233,6 +234,7 @@ export class Exporter {
     if (source) setCrossSource(ctx, source); // an unreached decoder step's cross-attention K/V stores
     new Exporter(ctx).module(item, steps, { x: 'unreached', width });
     for (const t of scratch.initializers) {
+      if (scratch.isCache(t.name)) continue; // a decode step's cache of the unreached step: nobody caches there
       const drawn = scratch.distributions.get(t.name)!;
       g.weight(t.name, t.dims.map(Number), drawn.scale, drawn.offset);
     }

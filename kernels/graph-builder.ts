@@ -26,6 +26,8 @@ export class GraphBuilder {
   /** How each initializer's synthetic values were drawn (uniform ±scale around offset). */
   readonly distributions = new Map<string, { readonly scale: number; readonly offset: number }>();
   private readonly constants = new Map<string, string>();
+  /** The KV-cache initializers' names (cache()), apart from the weights. */
+  private readonly cacheKeys = new Set<string>();
   private counter = 0;
   /** Elements of all weight initializers (the exported stored parameter count). */
   initializerElements = 0n;
@@ -97,7 +99,13 @@ export class GraphBuilder {
     this.distributions.set(key, { scale: 1, offset: 0 });
     this.cacheElements += BigInt(shape.reduce((x, y) => x * y, 1));
     this.stores.set(key, { name: key, shape });
+    this.cacheKeys.add(key);
     return key;
+  }
+
+  /** Whether initializer `name` is a KV cache (cache()), not a weight. */
+  isCache(name: string): boolean {
+    return this.cacheKeys.has(name);
   }
 
   /** A recurrent-state input of a decode graph, `key` [shape], counted apart from the parameters in stateElements. */

@@ -168,7 +168,7 @@ function structureNotes(exported: ExportResult): string[] {
   const halting = exported.spec.graph.nodes.some((n) => n.outputs[0]!.startsWith('halt_continue'));
   if (recursions > 0 && halting) {
     notes.push(
-      `Per-token halting: after every token runs a halting stack's first step, each of the ${recursions} later steps any token reaches runs on the round(c_r·S) tokens per sequence its halting unit most lets continue (c_r the reach of the step at the expected depth), their update weighed by the continue probability; a step nobody reaches does not run — the expected-depth work the engine counts (docs/probes.md, "Per-token halting").`,
+      `Per-token halting: after every token runs a halting stack's first step, each of the ${recursions} later steps any token reaches runs on the round(c_r·S) tokens per sequence its halting unit most lets continue (c_r the reach of the step at the expected depth), their update weighed by the continue probability; a step nobody reaches does not run — the expected-depth work the engine counts. The decode step runs the new token through every step some token reaches, over the round(c_r·S) positions each step's cache holds: the engine's KV, and its decode FLOPs where every reach is 0 or 1 (⌈D⌉ steps where the engine counts a fractional expected depth D; docs/probes.md, "Per-token halting").`,
     );
   } else if (recursions > 0) {
     notes.push(

@@ -20,15 +20,46 @@
 // unit on the tokens that reached the step before (Σ_{r ≥ 1, c_r > 0} c_{r−1} applications per
 // token; the engine also counts the unit before the first step nobody reaches, c_{r−1} more,
 // whose answer halts everyone and so has nothing to compute here). Rounding k_r to whole tokens
-// is the other difference. A decode step is refused as MoR's is (routing.ts).
+// is the other difference.
+//
+// A decode step (routing.ts's haltingDecode) is that rule for a sequence of one token: the new
+// token runs every step some token reaches (k = max(1, round(c_r·1)) = 1 wherever c_r > 0), its
+// update weighed by the unit's continue probability, and step r's layers attend the cache a
+// prefill of the `past` tokens left them, max(1, round(c_r·past)) positions. So the decode graph's
+// KV cache is the engine's (Σ_r c_r·past positions per layer, up to rounding), while its compute is
+// the steps any token reaches in full: the engine's expected-depth decode Σ_r c_r·F_r when every
+// reach is 0 or 1 (an integer expected depth, SUT_Halting's D = 3 of 6), ⌈D⌉ steps where the engine
+// counts D otherwise. docs/probes.md, "Per-token halting".
 //
 // The unit (initializers `<stack>.halt.*`, the engine's stored halting unit): Linear(w, o) (+ o
 // biases with `out_bias`), or Linear(w, h) + bias, GELU (SUT's ACTWrapper), Linear(h, o). With one
 // output the continue probability is 1 − σ(logit) (ACT's halting probability σ(logit)); with two,
 // softmax(logits)[1] (SUT's stick-breaking: [halt, continue]).
 
-import { ExportError, pathText, storePath, type PathStep, type StackRoute } from '../engine-bridge.js';
+import { ExportError, kvProducerPath, pathText, storePath, type ModuleNode, type PathStep, type StackRoute } from '../engine-bridge.js';
 import type { EmitContext } from './context.js';
+
+/**
+ * A halting decode step's layers read caches of their own step's length (routing.ts's
+ * haltingDecode); a layer borrowing another layer's K/V (`share kv`) would read a cache of another
+ * step's length, so it is refused by name.
+ */
+export function refuseBorrowedKvInHaltingDecode(ctx: EmitContext, node: ModuleNode, steps: readonly PathStep[]): void {
+  switch (node.kind) {
+    case 'layer':
+      if (node.cost.attention && !node.cost.attention.cross && kvProducerPath(ctx.model, steps)) throw new ExportError(`${pathText(steps)}: a decode step of per-token halting with a layer reading another layer's K/V (\`share kv\`) is not built by the ONNX exporter (its cache would hold another step's tokens)`);
+      return;
+    case 'block':
+      for (const m of node.members) refuseBorrowedKvInHaltingDecode(ctx, m.node, [...steps, { kind: 'name', name: m.name }]);
+      return;
+    case 'stack': {
+      let index = 0;
+      for (const run of node.runs) {
+        for (let c = 0n; c < run.count; c++) refuseBorrowedKvInHaltingDecode(ctx, run.node, [...steps, { kind: 'index', index: index++ }]);
+      }
+    }
+  }
+}
 
 type Unit = NonNullable<StackRoute['halting']>;
 

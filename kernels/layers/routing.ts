@@ -18,9 +18,10 @@
 // producer's rows of the tokens this recursion selected: the borrowing context's K/V map gathers
 // them (the producer ran on a superset of tokens, since selections only shrink).
 //
-// A decode step is refused: expert choice ranks the tokens of one forward pass against each
-// other, and a decode step has one token per sequence, so the engine's capacity-scaled decode
-// (c_r of a token's work) is an expectation no single step performs.
+// A decode step of MoR is refused: expert choice ranks the tokens of one forward pass against
+// each other, and a decode step has one token per sequence, so the engine's capacity-scaled
+// decode (c_r of a token's work) is an expectation no single step performs. Per-token halting
+// decides per token: its decode step is the prefill's rule for one token (Router.haltingDecode).
 
 import { ExportError, pathText, storePath, type ModuleNode, type PathStep, type StackRoute } from '../engine-bridge.js';
 import { DataType } from '../onnx-writer.js';
@@ -155,8 +156,8 @@ export interface Routed {
   readonly x: string;
   /** The context for the recursion's layers: [B, k] tokens, its own masks and K/V view. */
   readonly ctx: EmitContext;
-  /** Flat row indices [B·k, 1] into the [T, width] hidden state. */
-  readonly rows: string;
+  /** Flat row indices [B·k, 1] into the [T, width] hidden state; undefined: every row (a halting decode step). */
+  readonly rows: string | undefined;
   /** Gates [B·k, 1]. */
   readonly gates: string;
 }
@@ -180,16 +181,40 @@ export class Router {
     // T5's table is registered on the stream's context and read by position 0…S − 1; a routed
     // step numbers its selection, so its self-attention would silently lose the bias.
     if (streamHasRelativeBias(ctx)) throw new ExportError(`${pathText(stackSteps)}: a relative position bias table (T5) over a routed stack is not supported by the ONNX exporter`);
-    if (ctx.decode) {
-      const what = scorer ? 'per-token halting (`halt`) is' : 'MoR expert-choice routing is';
+    // Per-token halting decides per token, so its decode step is the prefill's rule for one token
+    // (haltingDecode below); MoR's expert choice ranks the tokens of one pass against each other.
+    if (ctx.decode && !scorer) {
       throw new ExportError(
-        `${pathText(stackSteps)}: a decode step of ${what} not measurable: the selection ranks the tokens of one forward pass, and a decode step has one token per sequence (the engine counts each step's share of a token's work, an expectation)`,
+        `${pathText(stackSteps)}: a decode step of MoR expert-choice routing is not measurable: the selection ranks the tokens of one forward pass, and a decode step has one token per sequence (the engine counts each step's share of a token's work, an expectation)`,
       );
     }
   }
 
+  /**
+   * A decode step of per-token halting, step r ≥ 1 reached with probability c > 0: the prefill's
+   * selection for a sequence of one token — k = max(1, round(c·1)) = 1, the new token runs the
+   * step, its update weighed by the unit's continue probability p, x + p·(f(x) − x). The step's
+   * layers read the cache a prefill of the `past` tokens left them: the k = max(1, round(c·past))
+   * tokens that reached the step, taken to be the most recent ones (the cache's contents are
+   * synthetic; which tokens they were is the data's), so the new token at position `past` sees them
+   * at positions past − k … past − 1 (relative offsets) and rotates at `past` itself.
+   */
+  private haltingDecode(capacity: Rational, h: string): Routed {
+    const g = this.ctx.g;
+    const ctx = this.ctx;
+    const { batch, past } = ctx.decode!;
+    const cached = Math.max(1, Math.floor((2 * Number(capacity.num) * past + Number(capacity.den)) / (2 * Number(capacity.den))));
+    const gates = this.scorer!(h); // [B, 1]
+    const inner: EmitContext = { ...ctx, decode: { batch, past: cached }, masks: new Map(), positions: undefined, subsequence: true };
+    const source = crossSourceOf(ctx);
+    if (source) setCrossSource(inner, source);
+    routedContexts.set(inner, reshape(ctx, g.ints(new Array<number>(batch).fill(past)), [batch, 1])); // [B, 1]: the new token's place
+    return { x: h, ctx: inner, rows: undefined, gates };
+  }
+
   /** Selects recursion r's tokens from the hidden state h [T, width]: capacity c of the sequence. */
   select(r: number, capacity: Rational, h: string): Routed {
+    if (this.ctx.decode) return this.haltingDecode(capacity, h);
     const g = this.ctx.g;
     const ctx = this.ctx;
     const batch1 = g.op('Gather', [ctx.idsShape, g.ints([0])], { axis: { kind: 'int', value: 0 } }, { hint: 'batch' }); // [1]
@@ -245,6 +270,7 @@ export class Router {
   merge(routed: Routed, h: string, y: string): string {
     const g = this.ctx.g;
     const updated = g.op('Add', [routed.x, g.op('Mul', [g.op('Sub', [y, routed.x]), routed.gates])], undefined, { hint: 'routed_rows' });
+    if (routed.rows === undefined) return updated;
     // The selected rows are distinct, so writing them (no reduction) is exact, and ScatterND
     // without a reduction runs in fp16 on the CPU provider too (its 'add' does not).
     const out = g.op('ScatterND', [h, routed.rows, updated], undefined, { hint: 'routed' });
