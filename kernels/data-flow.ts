@@ -70,6 +70,9 @@ export class Exporter {
       if (this.ctx.decode) throw new ExportError(`a decode step that runs ${what} is not built by the ONNX exporter: the engine counts the smashed members once per r generated tokens, an average over a macro step's micro steps (the prefill exports; docs/probes.md, "Token smashing")`);
       if (streams || split) throw new ExportError(`${streams ? 'parallel streams' : 'an encoder-decoder'} that runs ${what} is not supported by the ONNX exporter`);
     }
+    if (this.ctx.sharedPrefix && (streams || split || smashed.length > 0)) {
+      throw new ExportError(`a prompt shared by continuations (--shared-prefix) in ${streams ? 'parallel streams' : split ? 'an encoder-decoder' : 'a model with `smash`'} is not supported by the ONNX exporter`);
+    }
     if (streams) {
       if (split) throw new ExportError('parallel streams in an encoder-decoder are not supported by the ONNX exporter');
       return this.parallel(items, streams);
@@ -160,6 +163,7 @@ export class Exporter {
    */
   private routed(node: ModuleNode & { kind: 'stack' }, steps: readonly PathStep[], h: Hidden, route: StackRoute): Hidden {
     if (h.x === undefined) throw new ExportError(`${pathText(steps)}: a routed stack needs a hidden state before it`);
+    if (this.ctx.sharedPrefix) throw new ExportError(`${pathText(steps)}: a routed stack (\`route\`) with a prompt shared by continuations (--shared-prefix) is not supported by the ONNX exporter: its routers pick tokens over the whole packed sequence`);
     if (route.routerWidth !== h.width) throw new ExportError(`${pathText(steps)}: the ${route.halting ? 'halting unit reads' : 'routers read'} width ${route.routerWidth} but the stream carries ${h.width}`);
     checkRoutable(node, steps);
     if (this.ctx.decode && route.halting) refuseBorrowedKvInHaltingDecode(this.ctx, node, steps);

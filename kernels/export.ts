@@ -7,12 +7,13 @@
 
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { AnalysisOptions, Compilation, ModelReport } from '../src/core/index.js';
+import type { AnalysisOptions, Compilation, ModelReport, SharedPrefix } from '../src/core/index.js';
 import { DECODER_IDS, Exporter, isEncoderDecoder, type Item, type TokenInput } from './data-flow.js';
 import { ExportError, loadModel, type PathStep } from './engine-bridge.js';
 import { GraphBuilder, defaultFill, type WeightFill } from './graph-builder.js';
 import type { EmitContext } from './layers/emit.js';
 import type { OpsMode } from './layers/context.js';
+import { checkedSharedPrefix, continuationEnds } from './layers/shared-prefix.js';
 import { generationTally, type GenerationMode, type GenerationTally } from './generated/state.js';
 import { DataType, concat, encodeModel, type EncodeOptions, type ModelSpec } from './onnx-writer.js';
 import type { WeightDType } from './weights.js';
@@ -29,7 +30,13 @@ export interface ExportOptions {
    * recurrent layers' states as graph inputs and outputs (stateInputs, recurrentStateElements).
    */
   readonly decode?: { readonly batch: number; readonly past: number };
-  /** Settings for the engine report that travels with the export (seq, batch, dtype, device). */
+  /**
+   * Settings for the engine report that travels with the export (seq, batch, dtype, device). Its
+   * `sharedPrefix` also shapes a prefill graph: each row of `input_ids` is the prompt and the k
+   * continuations end to end, positions restart per continuation, each attends to the prompt and
+   * itself only, and `last_token` is each continuation's last, [batch, k, width]
+   * (layers/shared-prefix.ts).
+   */
   readonly analysis?: Partial<AnalysisOptions>;
   /**
    * Generated weights (hash, bank, dict, VB-LoRA, MoS, AS-LoRA's group pick): 'materialised'
@@ -76,6 +83,8 @@ export interface ExportResult {
   readonly nodes: number;
   /** Width of the output (vocabulary for an LM head). */
   readonly outputWidth: number;
+  /** The prompt shared by continuations the prefill graph packs (ExportOptions.analysis.sharedPrefix), if any. */
+  readonly sharedPrefix: SharedPrefix | undefined;
   /** Rows of the token embedding: token ids must stay below it. */
   readonly inputVocab: number;
   /**
@@ -94,13 +103,15 @@ export interface ExportResult {
 /** Builds the ONNX model of `modelName` in `source` (a spec's text, or its compilation with imports followed); throws ExportError with a readable message. */
 export function exportModel(source: string | Compilation, modelName: string | undefined, options: ExportOptions = {}): ExportResult {
   const dtype = options.dtype ?? 'fp32';
+  const share = options.analysis?.sharedPrefix && checkedSharedPrefix(options.analysis.sharedPrefix);
   const model = loadModel(source, modelName, { ...options.analysis, dtype: options.analysis?.dtype ?? (dtype === 'fp16' ? 'fp16' : 'fp32') });
   const g = new GraphBuilder(dtype, options.fill ?? defaultFill);
   // An encoder-decoder's decode step reads only the decoder's ids (the encoder does not run).
   const ids = options.decode && isEncoderDecoder(model.members.map((m) => m.node)) ? DECODER_IDS : 'input_ids';
   const idsShape = g.op('Shape', [ids], undefined, { hint: 'ids_shape' });
   const seqLen = g.op('Gather', [idsShape, g.ints([1], true)], { axis: { kind: 'int', value: 0 } }, { hint: 'seq' });
-  const ctx: EmitContext = { g, model, ids, idsShape, seqLen, masks: new Map(), kv: new Map(), decode: options.decode, generation: options.generation ?? 'materialised', ops: options.ops ?? 'fused' };
+  if (share && options.decode) throw new ExportError('a decode step with a prompt shared by continuations (--shared-prefix) is not built by the ONNX exporter: the prefill packs the prompt and its continuations (docs/probes.md, "Shared prompts")');
+  const ctx: EmitContext = { g, model, ids, idsShape, seqLen, masks: new Map(), kv: new Map(), decode: options.decode, generation: options.generation ?? 'materialised', ops: options.ops ?? 'fused', ...(share ? { sharedPrefix: share } : {}) };
   const exporter = new Exporter(ctx, options.decode ? (options.analysis?.srcSeq ?? options.decode.past) : undefined);
   const items: Item[] = model.members.map((m) => {
     const t = model.tieMain.get(m.name);
@@ -112,13 +123,14 @@ export function exportModel(source: string | Compilation, modelName: string | un
   if (h.x === undefined) throw new Error('the model produced no output');
   // A convolutional model's output is one row per sample ([B, w] after GlobalPool/Flatten, layers/conv.ts).
   if (h.spatial !== undefined) throw new ExportError(`the model ends on a feature map [batch, ${h.width}, ${h.spatial.join(', ')}]; a GlobalPool or Flatten (and a head) after it gives the small output the probe reads`);
-  // Last token of every sequence: [T, w] → [B, S, w] → index S-1 on axis 1 → [B, w], float32.
+  // Last token of every sequence: [T, w] → [B, S, w] → index S-1 on axis 1 → [B, w], float32;
+  // with a shared prompt, the last token of each continuation: [B, k, w].
   const last = h.samples
     ? h.x
-    : g.op('Gather', [g.op('Reshape', [h.x, g.op('Concat', [out.idsShape, g.ints([h.width])], { axis: { kind: 'int', value: 0 } })]), g.op('Sub', [out.seqLen, g.ints([1], true)])], { axis: { kind: 'int', value: 1 } }, { hint: 'last' });
+    : g.op('Gather', [g.op('Reshape', [h.x, g.op('Concat', [out.idsShape, g.ints([h.width])], { axis: { kind: 'int', value: 0 } })]), share ? continuationEnds(ctx, share) : g.op('Sub', [out.seqLen, g.ints([1], true)])], { axis: { kind: 'int', value: 1 } }, { hint: 'last' });
   g.nodes.push({ op: 'Cast', inputs: [last], outputs: ['last_token'], name: 'output_cast', attributes: { to: { kind: 'int', value: DataType.FLOAT } } });
   for (const input of exporter.inputs) g.inputs.push({ name: input.name, dataType: DataType.INT64, dims: options.decode ? [options.decode.batch, input.decodeTokens ?? 1] : ['batch', input.length] });
-  g.outputs.push({ name: 'last_token', dataType: DataType.FLOAT, dims: ['batch', h.width] });
+  g.outputs.push({ name: 'last_token', dataType: DataType.FLOAT, dims: share ? ['batch', share.continuations, h.width] : ['batch', h.width] });
   g.inputs.push(...g.stateInputs);
   g.outputs.push(...g.stateOutputs);
   const spec: ModelSpec = {
@@ -147,6 +159,7 @@ export function exportModel(source: string | Compilation, modelName: string | un
     outputWidth: h.width,
     maxSeq: exporter.maxSeq,
     inputVocab: exporter.inputVocab,
+    sharedPrefix: share,
     inputs: exporter.inputs,
     report: model.report,
     generation: generationTally(ctx),

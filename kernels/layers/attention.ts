@@ -8,6 +8,7 @@ import { fusedAttention, gqaRotary } from './fused-attention.js';
 import { cachedPositions, cacheGroup, visiblePast } from './kv-cache-reach.js';
 import { cacheSharers, prefixedMask, prefixTokens, withPrefix } from './parallel-streams.js';
 import { projection } from './projection.js';
+import { otherContinuations } from './shared-prefix.js';
 import { hasRelativeBias, relativeScoreBias } from './relative-position.js';
 import { rotate, sameRope, type Rope } from './rotary.js';
 
@@ -49,6 +50,8 @@ export function mask(ctx: EmitContext, window: number | undefined, chunk?: numbe
     const start = (p: string) => g.op('Sub', [p, g.op('Mod', [p, size])]);
     blocked = g.op('Or', [blocked, g.op('Greater', [start(rows), start(cols)], undefined, { hint: 'earlier_chunk' })]);
   }
+  // A shared prompt's continuations (shared-prefix.ts): each sees the prompt and itself only.
+  if (ctx.sharedPrefix) blocked = g.op('Or', [blocked, otherContinuations(ctx, ctx.sharedPrefix)]);
   const m = g.op('Where', [blocked, g.float(g.dtype === 'fp16' ? -1e4 : -1e9), g.float(0)], undefined, { hint: 'mask' });
   ctx.masks.set(key, m);
   return m;
@@ -89,7 +92,9 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   // attends the whole cache it is given, and chunked layers lay their cache out for the standard ops.
   const group = ctx.decode && info.causal ? cacheGroup(ctx, producer ?? steps) : undefined;
   const plainCache = !group || (group.uniform && !group.chunked);
-  const inGqa = gqaRotary(ctx, info) && !hasRelativeBias(ctx, info) && !sinks && !chunked && !prefixed && !workers && plainCache;
+  // A shared prompt's block-sparse mask is the standard ops' (shared-prefix.ts): the fused kernels mask causally only.
+  const packed = ctx.sharedPrefix !== undefined;
+  const inGqa = gqaRotary(ctx, info) && !hasRelativeBias(ctx, info) && !sinks && !chunked && !prefixed && !workers && !packed && plainCache;
   let k: string;
   let v4: string;
   let kState: { readonly rope: Rope | undefined; readonly rotated: boolean };
@@ -131,7 +136,7 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   // such layers use the standard ops below (relative-position.ts).
   // GroupQueryAttention has a local window but no chunks: chunked layers keep the standard ops.
   if (prefixed && !ctx.decode) ({ k, v: v4 } = withPrefix(ctx, steps, k, v4, KV, hd));
-  if (fusedAttentionOps(ctx) && !hasRelativeBias(ctx, info) && !sinks && !chunked && !prefixed && !workers && plainCache) {
+  if (fusedAttentionOps(ctx) && !hasRelativeBias(ctx, info) && !sinks && !chunked && !prefixed && !workers && !packed && plainCache) {
     const merged = fusedAttention(ctx, node, `kv_cache.${pathText(producer ?? steps)}`, q, k, v4, gqaRope);
     if (merged) return projection(ctx, node, steps, gated(merged), 'o', bias('o_bias'));
   }

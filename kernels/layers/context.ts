@@ -2,12 +2,13 @@
 // shape, caches of masks and K/V), the hidden-state type, and how a layer's weight resolves to
 // the one initializer of its store (tied, shared or its own), with its synthetic scale.
 
-import type { ArgValue } from '../../src/core/index.js';
+import type { ArgValue, SharedPrefix } from '../../src/core/index.js';
 import { ExportError, mainWeight, nodeAt, pathText, storePath, type LayerNode, type LoadedModel, type PathStep, type WeightSpec } from '../engine-bridge.js';
 import type { GraphBuilder, StoredWeight } from '../graph-builder.js';
 import { headSharedWeight } from './head-share.js';
 import { generatedWeight } from '../generated/resolve.js';
 import type { GenerationMode } from '../generated/state.js';
+import { sharedPrefixPositions } from './shared-prefix.js';
 
 export interface EmitContext {
   readonly g: GraphBuilder;
@@ -50,6 +51,11 @@ export interface EmitContext {
    * (layers/parallel-streams.ts).
    */
   readonly streams?: { readonly count: number; readonly prefixTokens: number; /** Hogwild! workers over one cache (workersContext). */ readonly sharedCache?: boolean };
+  /**
+   * Set on a prefill whose rows are a prompt shared by continuations (shared-prefix.ts): the
+   * positions restart per continuation and attention masks the other continuations.
+   */
+  readonly sharedPrefix?: SharedPrefix;
 }
 
 export type OpsMode = 'fused' | 'standard';
@@ -184,6 +190,7 @@ export function toBatchSeq(ctx: EmitContext, x: string, rest: readonly number[])
 
 export function positions(ctx: EmitContext): string {
   if (ctx.decode) return ctx.g.ints([ctx.decode.past]);
+  if (!ctx.positions && ctx.sharedPrefix) ctx.positions = sharedPrefixPositions(ctx, ctx.sharedPrefix);
   if (!ctx.positions) ctx.positions = ctx.g.op('Range', [ctx.g.ints([0], true), ctx.seqLen, ctx.g.ints([1], true)], undefined, { hint: 'pos' });
   return ctx.positions;
 }

@@ -81,6 +81,12 @@ export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   // Hogwild! workers' decode step shares each sequence's cache among its workers in Attention's
   // standard decode; another cache or a recurrent state would be per worker, not the engine's one.
   if (ctx.decode && cacheSharers(ctx) > 1 && ((a && a.causal && !a.cross && node.layerKind !== 'Attention') || node.cost.recurrentState !== undefined)) throw new ExportError(`${where}: a decode step of Hogwild! workers (\`parallel workers\`) over ${node.layerKind} is not supported by the ONNX exporter (Attention only)`);
+  // A shared prompt's continuations are kept apart by Attention's mask (shared-prefix.ts); any
+  // other layer mixing tokens (another attention kind, a bidirectional or cross one, a recurrent
+  // scan) would let one continuation read another's tokens.
+  if (ctx.sharedPrefix && ((a && (node.layerKind !== 'Attention' || a.cross || !a.causal)) || node.cost.recurrentState !== undefined)) {
+    throw new ExportError(`${where}: a prompt shared by continuations (--shared-prefix) is exported over causal self-Attention only; ${node.layerKind}${a?.cross ? ' (cross)' : a && !a.causal ? ' (bidirectional)' : ''} would mix the continuations`);
+  }
   switch (node.layerKind) {
     case 'Embedding': {
       const w = node.cost.weights[0]!;

@@ -23,6 +23,7 @@ export type {
   PrecisionClass,
   LossMode,
   RoutedBankReport,
+  SharedPrefix,
   WeightDtypeSetting,
 } from './analysis/report-types.js';
 export { parsePathText } from './analysis/weight-dtypes.js';

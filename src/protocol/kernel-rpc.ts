@@ -91,6 +91,13 @@ export interface ExportOnnxRequest {
   readonly decodePast?: number;
   /** The decode step's batch (default 1; a prefill graph takes any batch). */
   readonly batch?: number;
+  /**
+   * A prefill packing a prompt of this many tokens with `continuations` continuations per row of
+   * input_ids (docs/probes.md, "Shared prompts"); absent: one sequence per row.
+   */
+  readonly sharedPrefix?: number;
+  /** Continuations of the shared prompt (default 2); only with `sharedPrefix`. */
+  readonly continuations?: number;
   /** A JSON description of the graph to write (`--graph-json`), without weights unless `withWeights`. */
   readonly graphJson?: string;
   readonly withWeights?: boolean;

@@ -28,6 +28,8 @@ export const EXPORT_ONNX_COMMAND: CommandSpec = {
     { name: 'generation', takesValue: true, value: 'materialised|live' },
     { name: 'decode-past', takesValue: true, value: 'S' },
     { name: 'batch', takesValue: true, value: 'B' },
+    { name: 'shared-prefix', takesValue: true, value: 'P' },
+    { name: 'continuations', takesValue: true, value: 'K' },
     { name: 'graph-json', takesValue: true, value: 'OUT.json' },
     { name: 'with-weights', takesValue: false },
     { name: 'external-threshold', takesValue: true, value: 'BYTES', field: 'externalThresholdBytes' },
@@ -58,6 +60,10 @@ export function exportOnnxRequest(source: RequestSource): ExportOnnxRequest {
   const decodePast = f.size('decodePast');
   const batch = f.size('batch');
   if (decodePast === undefined && batch !== undefined) throw exportFailure(`${source.spelling('batch')} applies to a decode graph (${source.spelling('decodePast')} S); a prefill graph takes any batch`);
+  const sharedPrefix = f.size('sharedPrefix');
+  const continuations = f.size('continuations');
+  if (sharedPrefix === undefined && continuations !== undefined) throw exportFailure(`${source.spelling('continuations')} applies to a shared prompt (${source.spelling('sharedPrefix')} P)`);
+  if (sharedPrefix !== undefined && decodePast !== undefined) throw exportFailure(`${source.spelling('sharedPrefix')} builds a prefill; a decode step (${source.spelling('decodePast')}) with a shared prompt is not exported`);
   const model = f.text('model');
   const threshold = f.bytes('externalThresholdBytes');
   return {
@@ -69,6 +75,7 @@ export function exportOnnxRequest(source: RequestSource): ExportOnnxRequest {
     ops: f.choice('ops', ['fused', 'standard'] as const) ?? 'fused',
     generation: f.choice('generation', ['materialised', 'live'] as const) ?? 'materialised',
     ...(decodePast !== undefined ? { decodePast, batch: batch ?? 1 } : {}),
+    ...(sharedPrefix !== undefined ? { sharedPrefix, continuations: continuations ?? 2 } : {}),
     ...(threshold !== undefined ? { externalThresholdBytes: threshold } : {}),
     withWeights: f.flag('withWeights'),
     ignoreMemory: f.flag('ignoreMemory'),
@@ -82,6 +89,7 @@ function exportOnnx(argv: readonly string[], io: CliIO): number {
   const json = parsed.flags.has('json') || parsed.flags.has('request');
   const { model, out, graphJson: jsonPath, dtype = 'fp32', ops = 'fused', generation = 'materialised', externalThresholdBytes: threshold } = request;
   const decode = request.decodePast !== undefined ? { past: request.decodePast, batch: request.batch ?? 1 } : undefined;
+  const share = request.sharedPrefix !== undefined ? { tokens: request.sharedPrefix, continuations: request.continuations ?? 2 } : undefined;
   const { compilation } = readSpecProgram(request.specPath, io);
   // A graph description without weights need not draw them (a 7B model's take seconds).
   const graphOnly = out === undefined && !request.withWeights;
@@ -93,7 +101,7 @@ function exportOnnx(argv: readonly string[], io: CliIO): number {
   }
   let result;
   try {
-    result = exportModel(compilation, model, { dtype, decode, ops, generation, ...(graphOnly ? { fill: () => new Uint8Array(0) } : {}) });
+    result = exportModel(compilation, model, { dtype, decode, ops, generation, ...(share ? { analysis: { sharedPrefix: share } } : {}), ...(graphOnly ? { fill: () => new Uint8Array(0) } : {}) });
   } catch (e) {
     if (e instanceof ExportError) throw exportFailure(e.message, 2, e.reason === 'spec' ? 'spec' : 'export');
     throw e;
@@ -116,7 +124,7 @@ function exportOnnx(argv: readonly string[], io: CliIO): number {
   // An encoder-decoder's decode step does not read the encoder's stores nor the cross K/V projections (skippedParams).
   const match = result.initializerElements + result.skippedParams === result.storedParams;
   const skipped = result.skippedParams > 0n ? ` + ${groupDigits(result.skippedParams)} not read by a decode step (the encoder, cross-attention K/V projections)` : '';
-  const inputs = result.inputs.map((i) => `${i.name} int64 [${decode ? `${decode.batch}, ${i.decodeTokens ?? 1}` : `batch, ${i.length}`}]`).join(', ');
+  const inputs = result.inputs.map((i) => `${i.name} int64 [${decode ? `${decode.batch}, ${i.decodeTokens ?? 1}` : share ? `batch, ${share.tokens} + ${share.continuations}·C` : `batch, ${i.length}`}]`).join(', ');
   if (json) {
     const answer: ExportOnnxJson = {
       model: result.modelName,
@@ -144,7 +152,8 @@ function exportOnnx(argv: readonly string[], io: CliIO): number {
         : '') +
       (decode ? `  decode step: KV cache of ${decode.past} positions × batch ${decode.batch} in initializers (${groupDigits(result.kvCacheElements)} elements)\n` : '') +
       (decode && result.stateInputs.length > 0 ? `  recurrent state: ${result.stateInputs.length} inputs state.<layer>.<part> (${groupDigits(result.recurrentStateElements)} elements), updated as outputs next_state.<layer>.<part>\n` : '') +
-      `  input${result.inputs.length > 1 ? 's' : ''}: ${inputs}; output: last_token float32 [batch, ${result.outputWidth}]\n`,
+      (share ? `  shared prompt: ${share.tokens} tokens then ${share.continuations} continuations of C tokens per row; positions restart at ${share.tokens} per continuation, each attends to the prompt and itself only\n` : '') +
+      `  input${result.inputs.length > 1 ? 's' : ''}: ${inputs}; output: last_token float32 [batch, ${share ? `${share.continuations}, ` : ''}${result.outputWidth}]\n`,
   );
   if (!match) {
     io.stderr(`npas: export-onnx: the initializers hold ${result.initializerElements} elements${skipped} but the engine counts ${result.storedParams} stored parameters (please report)\n`);
