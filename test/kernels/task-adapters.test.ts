@@ -2,12 +2,15 @@
 // stored ([T, r, d_in], [T, d_out, r]), so initializer elements equal params.stored, and the graph
 // runs task 0's; with one task the graph computes what a plain LoRA does. Per-task full-rank
 // deltas (TAPS) likewise ([T, d_out, d_in]); hyper adapters store their generator once. Other per-task
-// methods are refused by name.
+// methods are refused by name. A model with both kinds is probed on CPU.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { exportModel } from '../../kernels/export.js';
 import { defaultFill, type WeightFill } from '../../kernels/graph-builder.js';
+import { join } from 'node:path';
+import { runProbe } from '../../kernels/probe-client.js';
+import { modelReport } from '../fixtures/model-report.js';
 import { assertClose, runSynthetic } from './helpers.js';
 
 const spec = (adapter: string) => `
@@ -58,4 +61,44 @@ test('per-task full-rank deltas (TAPS): every task\'s ΔW stored, task 0\'s adde
   const single = exportModel(spec('delta(targets: [q, o])'), 'V', { fill: first });
   assert.equal(single.initializerElements, single.storedParams);
   assertClose(await runSynthetic(tasks, 2, 5), await runSynthetic(single, 2, 5), 1e-5);
+});
+
+// A model serving four tasks with both per-task adapter kinds: LoRA on the attention's q and v,
+// a full-rank delta (TAPS) on the MLP's up projection.
+const TWO_KINDS = `
+model M {
+  embed = Embedding(61, 16)
+  block B {
+    n = RMSNorm(16)
+    a = Attention(16, 2)
+    m = RMSNorm(16)
+    f = MLP(16, 32)
+  }
+  body = B * 2
+  head = Linear(16, 61)
+}
+variant Tasks of M {
+  adapt body.a: lora(rank: 2, targets: [q, v], tasks: 4)
+  adapt body.f: delta(targets: [up], tasks: 4)
+}
+`;
+
+test('per-task LoRA and delta adapters: exported and probed on CPU with initializer elements = params.stored; per-task and shared counts derived by hand', async () => {
+  // Each task owns, per layer: LoRA on q and v, rank 2 — 2 · 2·(16 + 16) = 128; the delta on up
+  // [32, 16] — 512. Two layers: 1,280 per task; the base is what every task shares.
+  const perTask = 2n * (2n * 2n * (16n + 16n) + 32n * 16n);
+  assert.equal(perTask, 1_280n);
+  const base = modelReport(TWO_KINDS, 'M').params.stored;
+  const tasks = modelReport(TWO_KINDS, 'Tasks');
+  assert.equal(tasks.params.stored, base + 4n * perTask);
+  assert.deepEqual(tasks.tasks, { tasks: 4, perTask, shared: base });
+  const out = await runProbe({ specText: TWO_KINDS, model: 'Tasks', ep: 'cpu', batch: 2, seq: 8, dtype: 'fp32', runs: 2, warmup: 1 }, { hostPath: join(process.cwd(), 'kernels', 'probe-host.ts'), timeoutMs: 60_000 });
+  assert.ok(out.ok, out.ok ? '' : `${out.kind}: ${out.message}`);
+  const r = out.result;
+  assert.equal(r.storedParams, String(base + 4n * perTask));
+  assert.equal(r.initializerElements, r.storedParams);
+  assert.ok(r.prefill.medianMs > 0);
+  assert.ok(!('unavailable' in r.decode), 'the decode step is measured');
+  // The decode step's cache is the base model's: 2 layers × 8 positions × 2·16 per sequence, batch 2.
+  if (!('unavailable' in r.decode)) assert.equal(r.decode.kvCacheElements, String(2 * 2 * 8 * 2 * 16));
 });
