@@ -137,6 +137,10 @@ function supernetError(x: unknown, where: string): string | undefined {
   if (!isObj(x)) return `${where} is not an object`;
   if (!['subnets', 'classes', 'stored'].every((k) => x[k] === null || isCount(x[k]))) return `${where} has a malformed count`;
   if (!(x.error === null || isStr(x.error, 2000)) || !isInt(x.frontSize)) return `${where} is malformed`;
+  if (!Array.isArray(x.globals) || x.globals.length > 1000) return `${where}.globals is not a list`;
+  for (const g of x.globals as unknown[]) {
+    if (!isObj(g) || !isStr(g.name, 200) || !Array.isArray(g.values) || g.values.length > 1000 || !g.values.every((v) => isStr(v, 200))) return `${where}.globals has a malformed choice`;
+  }
   if (!Array.isArray(x.front) || x.front.length > 10_000) return `${where}.front is not a list`;
   for (const p of x.front as unknown[]) {
     if (!isObj(p) || !isStr(p.label, 10_000) || !['subnets', 'active', 'stored', 'decodeFlops'].every((k) => isCount(p[k]))) return `${where}.front has a malformed point`;

@@ -281,6 +281,23 @@ describe('variants view: supernet', () => {
     assertCleanDom(h.root);
   });
 
+  it('names a model-wide width and draws each width\'s subnets on one front', () => {
+    // Width d in [32, 64] for the whole model (d a parameter, Decoder declared inside the model),
+    // expand in [2, 4] for the 1 layer: 2 × 2 = 4 subnets in 4 classes. Per docs/layers.md at width w:
+    // RMSNorm w, attention 4·(4·16)·w, gated MLP 3·w·(e·w); rest 2·1,000·w + w.
+    const at = (w: number, e: number): bigint => BigInt(2 * 1000 * w + w) + BigInt(w + 4 * 64 * w + 3 * w * e * w);
+    const data = dashboardData(elasticDecoderSpec({ vocab: 1000, d: 64, headDim: 16, depth: 1, model: 'Net', choices: 'expand: [2, 4], heads: [4]', depths: '', widths: '[32, 64]' }), {}, { source: 'net.npas' });
+    assert.ok(checkDashboardData(JSON.parse(JSON.stringify(data))).ok, 'the payload passes the webview validation');
+    const h = mount(renderVariants, data, 'Net');
+    assert.equal(h.root.querySelector('.npas-supernet-size')!.textContent, `4 subnets in 4 classes; the supernet stores ${at(64, 4).toLocaleString('en-US')} parameters`);
+    assert.equal(h.root.querySelector('.npas-supernet-global')!.textContent, 'd: 32, 64 — one value for the whole model (every layer using d follows)');
+    const active = [...h.root.querySelectorAll('table.npas-supernet-table tbody td[data-field="active"]')].map((td) => BigInt(td.textContent!.replace(/,/g, '')));
+    assert.deepEqual(active, [at(32, 2), at(32, 4), at(64, 2), at(64, 4)]);
+    const choices = [...h.root.querySelectorAll('table.npas-supernet-table tbody td[data-field="choices"]')].map((td) => td.textContent);
+    assert.deepEqual(choices, ['d: 32; body depth 1: expand: 2 ×1', 'd: 32; body depth 1: expand: 4 ×1', 'd: 64; body depth 1: expand: 2 ×1', 'd: 64; body depth 1: expand: 4 ×1']);
+    assertCleanDom(h.root);
+  });
+
   it('says why no front is drawn when the space has more classes than the dashboard walks per update', () => {
     // expand in 1…6 at depth 40: C(40 + 5, 5) = 1,221,759 classes, above the 200,000 per update.
     const data = dashboardData(spec('expand: [1, 2, 3, 4, 5, 6], heads: [4]', '[40]'), {}, { source: 'net.npas' });

@@ -1,5 +1,5 @@
 // A supernet's Pareto front in the Variants pane: for the selected model's `elastic` statement,
-// the size of its subnet space and the subnets (classes: the same choices in any order) that no
+// the size of its subnet space, its model-wide choices (`elastic d: [512, 768]`) and the subnets (classes: the same choices in any order) that no
 // other beats on both active parameters (more) and decode FLOPs (fewer), as a step line of
 // points and a table of the same numbers — what `npas subnets --by flops.decode` lists as the front.
 
@@ -18,6 +18,7 @@ export function renderSupernet(section: HTMLElement, s: SupernetData, modelName:
     s.stored === null ? '' : `; the supernet stores ${groupDigits(s.stored)} parameters`,
   ].join('');
   c.append('p').attr('class', 'npas-muted npas-supernet-size').text(size);
+  for (const g of s.globals) c.append('p').attr('class', 'npas-muted npas-supernet-global').text(`${g.name}: ${g.values.join(', ')} — one value for the whole model (every layer using ${g.name} follows)`);
   if (s.error !== null) {
     c.append('p').attr('class', 'npas-supernet-error').text(s.error);
     return;

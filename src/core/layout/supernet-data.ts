@@ -1,4 +1,5 @@
-// The dashboard's drawing of a supernet (`elastic …`): the size of its subnet space and its Pareto
+// The dashboard's drawing of a supernet (`elastic …`): the size of its subnet space, its model-wide
+// choices and its Pareto
 // front of active parameters (more is better) against decode FLOPs (fewer is better), enumerated
 // as `npas subnets --by flops.decode` does, with no filter. Measuring a supernet compiles its
 // probe variants once and walks its subnet classes; a space of more classes than the dashboard
@@ -20,20 +21,21 @@ export const DASHBOARD_FRONT_POINTS = 500;
 export function supernetData(compilation: Compilation, modelName: string, settings: AnalysisOptions): SupernetData | undefined {
   const model = compilation.model(modelName);
   if (!model || !model.statements.some((s) => s.statement.keyword === 'elastic')) return undefined;
-  const failed = (error: string): SupernetData => ({ subnets: null, classes: null, stored: null, front: [], frontSize: 0, error });
+  const failed = (error: string): SupernetData => ({ subnets: null, classes: null, stored: null, globals: [], front: [], frontSize: 0, error });
   // Sized before it is measured: measuring compiles three probe variants per choice (at each point of the global choices).
   const read = supernetPoints(compilation, modelName);
   if ('error' in read) return failed(read.error);
+  const globals = read.globals.map((g) => ({ name: g.name, values: g.values.map((v) => v.text) }));
   const stacksAt = read.points.map((pt) => pt.spaces.map((space) => ({ choices: instanceChoices(space).length, depths: space.depths })));
   const classes = stacksAt.reduce((sum, stacks) => sum + spaceClasses(stacks), 0n);
   if (classes > BigInt(DASHBOARD_SUBNET_CLASSES)) {
     const subnets = stacksAt.reduce((sum, stacks) => sum + spaceSubnets(stacks), 0n);
-    return { subnets: String(subnets), classes: String(classes), stored: null, front: [], frontSize: 0, error: `${groupDigits(classes)} subnet classes: more than the dashboard walks on each update (${groupDigits(DASHBOARD_SUBNET_CLASSES)}); npas subnets enumerates them` };
+    return { subnets: String(subnets), classes: String(classes), stored: null, globals, front: [], frontSize: 0, error: `${groupDigits(classes)} subnet classes: more than the dashboard walks on each update (${groupDigits(DASHBOARD_SUBNET_CLASSES)}); npas subnets enumerates them` };
   }
   const analysed = analyzeSupernet(compilation, modelName, settings);
-  if ('error' in analysed) return failed(analysed.error);
+  if ('error' in analysed) return { ...failed(analysed.error), globals };
   const s = analysed.supernet;
-  const base = { subnets: String(s.subnets), classes: String(classes), stored: String(s.stored) };
+  const base = { subnets: String(s.subnets), classes: String(classes), stored: String(s.stored), globals };
   const result = enumerateSubnets(s, { where: [], by: 'flops.decode', top: 0 });
   if ('error' in result) return { ...base, front: [], frontSize: 0, error: result.error };
   return {

@@ -221,6 +221,8 @@ export interface SupernetData {
   readonly subnets: Count | null;
   readonly classes: Count | null;
   readonly stored: Count | null;
+  /** The model-wide choices (`elastic d: [512, 768]`), each name with its values as written; empty without any or when the statement could not be read. */
+  readonly globals: readonly { readonly name: string; readonly values: readonly string[] }[];
   /** The front's classes by decode FLOPs ascending (at most DASHBOARD_FRONT_POINTS of `frontSize`). */
   readonly front: readonly { readonly label: string; readonly subnets: Count; readonly active: Count; readonly stored: Count; readonly decodeFlops: Count }[];
   readonly frontSize: number;

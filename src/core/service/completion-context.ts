@@ -37,7 +37,14 @@ export type CompletionSite =
   /** A budget metric (`params.st|`); `prefix` is the part before the name being typed (`params.`). */
   | { readonly kind: 'metric'; readonly prefix: string }
   /** A path of a statement or `tied`: the segments before the one being typed. */
-  | { readonly kind: 'path'; readonly owner: OwnerDeclaration | undefined; readonly prefix: readonly string[]; readonly modifiers: boolean }
+  | {
+      readonly kind: 'path';
+      readonly owner: OwnerDeclaration | undefined;
+      readonly prefix: readonly string[];
+      readonly modifiers: boolean;
+      /** The model's own constants and parameters too (`elastic d: [512, 768]` chooses one model-wide). */
+      readonly constants?: boolean;
+    }
   /** The strategy or method after `share X:`, `relax`, `adapt X:` … */
   | { readonly kind: 'method'; readonly slot: MethodSlot }
   /** The start of an argument of a call. */
@@ -180,7 +187,7 @@ export function completionContext(text: string, file: SourceFile, offset: number
     // `param` and `parallel` take their method right after the keyword.
     if (keyword === 'param' || keyword === 'parallel') return item.length === 1 ? at({ kind: 'method', slot: { keyword } }) : at({ kind: 'expression' });
     if (keyword === 'bank' && !equals) return none();
-    return at({ kind: 'path', owner: owner?.kind === 'Budget' ? undefined : owner, prefix: pathPrefix(tokens, prevIndex), modifiers: keyword === 'share' && item.length === 1 });
+    return at({ kind: 'path', owner: owner?.kind === 'Budget' ? undefined : owner, prefix: pathPrefix(tokens, prevIndex), modifiers: keyword === 'share' && item.length === 1, constants: keyword === 'elastic' && item.length === 1 });
   }
 
   // `name = value tied path`

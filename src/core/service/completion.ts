@@ -82,6 +82,7 @@ export function completionsAt(text: string, analysis: AnalysisResult, offset: nu
       break;
     case 'path':
       appendAll(items, pathMembers(site.owner, site.prefix, analysis));
+      if (site.constants) appendAll(items, modelConstants(site.owner, analysis));
       if (site.modifiers) {
         items.push(entry('kv', 'keyword', '0', { documentation: 'Share KV producers: `share kv STACK: every(n) | map([…]) | tied`.' }));
         items.push(entry('heads', 'keyword', '0', { documentation: 'Share head slices: `share heads PATH: pairs(n)`.' }));
@@ -313,6 +314,22 @@ function pathMembers(owner: OwnerDeclaration | undefined, prefix: readonly strin
     if (value?.kind === 'module' && value.node.kind === 'layer') {
       for (const w of value.node.cost.weights) out.push(entry(w.name, 'weight', '1', { detail: `${w.role} ${w.shape.join('×')}` }));
     }
+  }
+  return out;
+}
+
+/** The owner model's own constants and parameters (not the file's, which no variant overrides), for `elastic NAME: [v1, v2]`. */
+function modelConstants(owner: OwnerDeclaration | undefined, analysis: AnalysisResult): CompletionEntry[] {
+  if (!owner || (owner.kind !== 'Model' && owner.kind !== 'Variant')) return [];
+  const index = indexOf(analysis);
+  const out: CompletionEntry[] = [];
+  for (const def of fileScopes(analysis.file).scopeOf(owner).names.values()) {
+    // A variant's scope holds its base model's names too (their owner is that model).
+    if (def.kind !== 'binding' && def.kind !== 'parameter') continue;
+    if (def.owner?.kind !== 'Model' && def.owner?.kind !== 'Variant') continue;
+    const value = index.valuesOf(def.nameRange)[0]?.value;
+    if (def.kind === 'binding' && (!value || value.kind === 'module' || value.kind === 'block')) continue;
+    out.push(entry(def.name, def.kind === 'parameter' ? 'parameter' : 'constant', '1', { detail: 'a model-wide choice: `elastic ' + def.name + ': [v1, v2]`' }));
   }
   return out;
 }

@@ -48,6 +48,7 @@ const CASES: readonly Case[] = [
   { name: 'top-level keywords', source: 'model M { x = Linear(2, 2) }\n$0', exactly: ['model', 'block', 'variant', 'budget'] },
   { name: 'modules (not constants) after `share`, with the kv and heads modifiers', source: inModel('share $0'), has: ['body:module', 'embed:module', 'kv:keyword', 'heads:keyword'], lacks: ['d:module', 'd:constant'] },
   { name: 'stack strategies after `share X:`', source: inModel('share body: $0'), exactly: ['none', 'all', 'cycle()', 'sequence()', 'cycle_rev()', 'map([])'] },
+  { name: 'modules and the model\'s own constants and parameters after `elastic` (a model-wide choice)', source: inModel('elastic $0'), has: ['body:module', 'd:constant', 'L:parameter'], lacks: ['Decoder:block', 'embed:constant'] },
   { name: 'KV strategies after `share kv X:`', source: inModel('share kv body: $0'), exactly: ['every()', 'map([])', 'tied'] },
   { name: 'head strategies after `share heads X:`', source: inModel('share heads body.attn: $0'), exactly: ['pairs()'] },
   { name: 'adapters after `relax`', source: inModel('share body: cycle(2) relax $0'), exactly: ['lora()', 'tied_lora()', 'aslora()', 'vblora()', 'mos()', 'poly()', 'delta()', 'sparse()', 'hyper()'] },
