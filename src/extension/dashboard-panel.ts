@@ -2,8 +2,9 @@
 // WebviewPanel of type `npas.dashboard`, as docs/dashboard.md "Hosting it in the VS Code panel"
 // prescribes: scripts enabled, resources only from dist/ and media/, a fresh nonce from
 // crypto.randomBytes per page load, every incoming message validated by checkWebviewMessage
-// (a malformed one is logged and dropped), `ready` answered with `update` (dashboardData of the
-// followed document at the validated npas.analysis settings), `reveal` selecting the range in
+// (a malformed one is logged and dropped), `ready` answered with `update` (the language
+// server's `npas/dashboardData` of the followed document at the validated npas.analysis
+// settings; the host runs no engine work, and without a server the page says so), `reveal` selecting the range in
 // the spec's editor, `export` saved through a save dialog. Edits of the followed document
 // update it, debounced, while the panel is visible, and once when it becomes visible again; no
 // retainContextWhenHidden (the webview persists its own state and redraws from it). A panel
@@ -16,7 +17,6 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import type { DashboardData } from '../core/layout/types.js';
 import { DASHBOARD_DATA_METHOD, type DashboardDataAnswer, type DashboardDataParams } from '../protocol/lsp-extensions.js';
 import type { HostToWebview, HostToWebviewPosted, ViewId } from '../protocol/webview-messages.js';
 import { VIEW_IDS } from '../protocol/webview-messages.js';
@@ -24,7 +24,6 @@ import { dashboardHtml } from '../../webview/html.js';
 import { checkHostMessage, checkWebviewMessage } from '../../webview/protocol.js';
 import { DashboardOutbox } from './dashboard-outbox.js';
 import { baseName } from './output-files.js';
-import { compileDocument } from './spec-compilation.js';
 import type { SettingsReader } from './settings.js';
 
 export const DASHBOARD_VIEW_TYPE = 'npas.dashboard';
@@ -120,8 +119,11 @@ export class DashboardController implements vscode.Disposable {
     private readonly context: vscode.ExtensionContext,
     private readonly log: vscode.LogOutputChannel,
     private readonly settings: SettingsReader,
-    /** The running language server, which answers `npas/dashboardData` from its compilation. */
-    private readonly client: () => LanguageClient | undefined = () => undefined,
+    /**
+     * The language server once it started (undefined: it failed to), which answers
+     * `npas/dashboardData` from its compilation: the dashboard's only source of numbers.
+     */
+    private readonly client: () => Promise<LanguageClient | undefined> = async () => undefined,
   ) {
     const stored = context.workspaceState.get<string>(FOLLOWED_KEY);
     if (stored) this.followed = vscode.Uri.parse(stored);
@@ -361,24 +363,21 @@ export class DashboardController implements vscode.Disposable {
   /**
    * The update to post, with the names and error count the host reports and the files the
    * compilation imported: the language server's answer, from the compilation it keeps for this
-   * version, forwarded encoded as it came (the host's thread neither runs the engine nor decodes
-   * the data on an edit); computed here only when no server runs.
+   * version, forwarded encoded as it came. The host's thread neither runs the engine nor decodes
+   * the data, on an edit or ever: while the server starts the update waits for it, and without
+   * one the dashboard says so (its numbers at the server's settings — per-path dtypes, the
+   * devices file — come from the server alone).
    */
   private async dashboardData(document: vscode.TextDocument): Promise<{ message: HostToWebviewPosted; models: string[]; errors: number; imports: readonly string[] }> {
     const source = baseName(document.uri);
-    const client = this.client();
-    if (client) {
-      const uri = document.uri.toString();
-      const params: DashboardDataParams = { uri, source, settings: this.settings.analysis() };
-      const answer = await client.sendRequest<DashboardDataAnswer | null>(DASHBOARD_DATA_METHOD, params);
-      if (answer) {
-        // As VS Code spells the URIs it reports edits with.
-        const imports = answer.imports.map((f) => vscode.Uri.parse(f).toString());
-        return { message: { type: 'update', encoded: answer.encoded }, models: [...answer.models], errors: answer.errors, imports };
-      }
-    }
-    const { data, imports } = await loadDashboardData(document, this.settings, source);
-    return { message: { type: 'update', data }, models: data.models.map((m) => m.name), errors: data.diagnostics.errors, imports };
+    const client = await this.client();
+    if (!client?.isRunning()) throw new Error('the NPAS language server is not running (see the NPAS Studio output); the dashboard shows what it computes');
+    const params: DashboardDataParams = { uri: document.uri.toString(), source, settings: this.settings.analysis() };
+    const answer = await client.sendRequest<DashboardDataAnswer | null>(DASHBOARD_DATA_METHOD, params);
+    if (!answer) throw new Error(`the language server has no open copy of ${source}`);
+    // As VS Code spells the URIs it reports edits with.
+    const imports = answer.imports.map((f) => vscode.Uri.parse(f).toString());
+    return { message: { type: 'update', encoded: answer.encoded }, models: [...answer.models], errors: answer.errors, imports };
   }
 
   private scheduleUpdate(delay = UPDATE_DEBOUNCE_MS): void {
@@ -457,19 +456,6 @@ export class DashboardController implements vscode.Disposable {
   private fire(): void {
     this.changed.fire(this.snapshot());
   }
-}
-
-/**
- * dashboardData at the validated analysis settings, on this thread, with the document's imports
- * followed as the server follows them: only when the language server is not running (or does not
- * have the document open). The engine is loaded on first use, not at activation.
- */
-async function loadDashboardData(document: vscode.TextDocument, settings: SettingsReader, source: string): Promise<{ data: DashboardData; imports: readonly string[] }> {
-  const { dashboardData, sharedPrefixOf } = await import('../core/index.js');
-  const compilation = await compileDocument(document);
-  const a = settings.analysis();
-  const data = dashboardData(compilation, { seq: a.sequenceLength, batch: a.batchSize, dtype: a.dtype, device: a.device, sharedPrefix: sharedPrefixOf(a) }, { source });
-  return { data, imports: compilation.imported.map((f) => vscode.Uri.file(f.source).toString()) };
 }
 
 /** A view id from a command argument, if it is one. */

@@ -54,7 +54,7 @@ export function activate(context: vscode.ExtensionContext): NpasExtensionApi {
   const running = async (): Promise<LanguageClient | undefined> => ((await clientReady) === undefined ? undefined : languageClient);
 
   const statusBar = new ModelStatusBar(() => (languageClient.isRunning() ? languageClient : undefined), log);
-  const dashboard = new DashboardController(context, log, settings, () => (languageClient.isRunning() ? languageClient : undefined));
+  const dashboard = new DashboardController(context, log, settings, running);
   // Probe results for the server's hovers and code lenses, kept in the workspace state (reading
   // it is cheap); sent again when the server (re)starts and when a document opens.
   const probeMeasurements = new ProbeMeasurementSender(() => (languageClient.isRunning() ? languageClient : undefined), (m) => log.warn(m), context.workspaceState);
