@@ -51,7 +51,7 @@ export type { EvaluatedBinding } from './semantics/evaluator.js';
 export type { Value } from './semantics/values.js';
 export * from './service/index.js';
 export * from './layout/index.js';
-export { allocate } from './allocation/allocate.js';
+export { allocate, storedParamsOf } from './allocation/allocate.js';
 export { allocateSource, readArchitecture } from './allocation/allocate-source.js';
 export { emitVariant, freeVariantName, planDeclarations, type BankDeclaration } from './allocation/plan-declarations.js';
 export { parseGrouping, parseMethod, GROUPING_HELP } from './allocation/request-spec.js';

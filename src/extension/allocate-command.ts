@@ -1,7 +1,9 @@
 // NPAS: Allocate Parameters… — the NPAS allocator (src/core/allocation) from the editor. Asks
 // for the model (a quick pick of the file's models and variants), the budget (an input box that
 // takes 3.65M, 10% or an exact count and states the minimum when it refuses one), the grouping
-// and the method (quick picks); runs the allocator under a cancellable progress notification;
+// and the method (quick picks); the language server runs the allocator on its compilation of the
+// document (`npas/allocationInput`, `npas/allocate`) under a cancellable progress notification,
+// so the extension host runs no engine work (without a running server the command says so);
 // draws the plan in the dashboard's Allocation pane (layers × groups; the panel opens if it is
 // not) and shows it — summary, groups, layers × groups — as a Markdown preview; and offers Apply, which
 // appends `emitVariant(plan, freeVariantName(text, base))` to the document as ONE WorkspaceEdit
@@ -10,8 +12,9 @@
 // flow for that model.
 
 import * as vscode from 'vscode';
-import type { LanguageClient } from 'vscode-languageclient/node';
-import type { AllocationInput, AllocationPlan, Compilation } from '../core/index.js';
+import { RequestType, type LanguageClient } from 'vscode-languageclient/node';
+import type { AllocationPlan } from '../core/index.js';
+import { ALLOCATE_METHOD, ALLOCATION_INPUT_METHOD, type AllocateAnswer, type AllocateParams, type AllocationInputAnswer, type AllocationInputParams } from '../protocol/lsp-extensions.js';
 import { GROUPING_CHOICES, METHOD_CHOICES, budgetArgument, groupingText, parseBudgetText, planDashboardData, planMarkdown } from './allocation-view.js';
 import { ComparisonDocuments, showMarkdown } from './compare-variants.js';
 import type { DashboardController } from './dashboard-panel.js';
@@ -63,7 +66,10 @@ export type AllocateOutcome =
       readonly dashboard: string;
     }
   | { readonly status: 'refused'; readonly message: string; readonly minimum?: number }
-  | { readonly status: 'no-document' | 'no-models' | 'cancelled' | 'apply-failed'; readonly message?: string };
+  | { readonly status: 'no-document' | 'no-models' | 'cancelled' | 'apply-failed' | 'server-unavailable'; readonly message?: string };
+
+const AllocationInputRequest = new RequestType<AllocationInputParams, AllocationInputAnswer | null, void>(ALLOCATION_INPUT_METHOD);
+const AllocateRequest = new RequestType<AllocateParams, AllocateAnswer<AllocationPlan> | null, void>(ALLOCATE_METHOD);
 
 export function allocateArgs(args: readonly unknown[]): AllocateArgs {
   const [first] = args;
@@ -78,8 +84,6 @@ export function allocateArgs(args: readonly unknown[]): AllocateArgs {
     apply: typeof apply === 'boolean' ? apply : undefined,
   };
 }
-
-const core = () => import('../core/index.js');
 
 export async function openSpec(document: vscode.Uri | string | undefined): Promise<vscode.TextDocument | undefined> {
   if (document !== undefined) return vscode.workspace.openTextDocument(typeof document === 'string' ? vscode.Uri.parse(document) : document);
@@ -99,13 +103,12 @@ interface ModelChoice {
  * `npas/modelReports` of the document as it is now, so the host runs no analysis; analysed here
  * only when no server runs or it does not hold the document.
  */
-/** `compilation`: the document's, when the caller has compiled it already (without a server it is not compiled again). */
-export async function modelsOf(document: vscode.TextDocument, client: LanguageClient | undefined, compilation?: Compilation): Promise<ModelChoice[]> {
+export async function modelsOf(document: vscode.TextDocument, client: LanguageClient | undefined): Promise<ModelChoice[]> {
   // A document the server does not hold (not an npas one) answers version null: listed here.
   const reports = client ? await fetchModelReports(client, document) : undefined;
   if (reports && reports.version !== null) return reports.models.map((m) => ({ name: m.name, kind: m.kind, base: m.base ?? undefined, stored: BigInt(m.params.stored) }));
   // Its imports followed, as the server follows them: a file of variants lists a library's models too.
-  return (compilation ?? (await compileDocument(document))).analysis({}).models.map((m) => ({ name: m.name, kind: m.kind, base: m.base, stored: m.params.stored }));
+  return (await compileDocument(document)).analysis({}).models.map((m) => ({ name: m.name, kind: m.kind, base: m.base, stored: m.params.stored }));
 }
 
 /** A quick pick of the file's models; skipped when it has one. */
@@ -121,24 +124,27 @@ export async function pickModel(models: readonly ModelChoice[], title: string, p
   return chosen?.label;
 }
 
-const total = (input: AllocationInput): number => input.fixed + input.items.reduce((s, it) => s + it.numel * it.copies, 0);
-
 export async function allocateCommand(documents: ComparisonDocuments, log: vscode.LogOutputChannel, args: AllocateArgs, dashboard?: DashboardController, client?: () => Promise<LanguageClient | undefined>): Promise<AllocateOutcome> {
   const document = await openSpec(args.document);
   if (!document) {
     void vscode.window.showInformationMessage('NPAS: open a .npas file to allocate a parameter budget to one of its models.');
     return { status: 'no-document' };
   }
-  const { readArchitecture, allocate, parseGrouping, parseMethod, emitVariant, freeVariantName } = await core();
-  const text = document.getText();
   const version = document.version;
   const file = baseName(document.uri);
-  // Its imports followed: a file of variants allocates a library's model as the CLI does.
-  const compilation = await compileDocument(document);
+  const server = await client?.();
+  if (!server?.isRunning()) {
+    const message = 'the NPAS language server is not running (see the NPAS Studio output), and it runs the allocator; `npas allocate FILE --model M --params N --emit` runs it from a terminal.';
+    log.error(`allocate: ${message}`);
+    void vscode.window.showErrorMessage(`NPAS: ${message}`);
+    return { status: 'server-unavailable', message };
+  }
+  const uri = server.code2ProtocolConverter.asUri(document.uri);
+  const noCopy = `the language server has no open copy of ${file}`;
 
   let model = args.model;
   if (model === undefined) {
-    const models = await modelsOf(document, await client?.(), compilation);
+    const models = await modelsOf(document, server);
     if (models.length === 0) {
       void vscode.window.showInformationMessage(`NPAS: ${file} declares no model to allocate (or has errors to fix first).`);
       return { status: 'no-models' };
@@ -146,11 +152,11 @@ export async function allocateCommand(documents: ComparisonDocuments, log: vscod
     model = await pickModel(models, `NPAS: allocate parameters (${file})`);
     if (model === undefined) return { status: 'cancelled' };
   }
-  const arch = readArchitecture(compilation, model);
+  // Its imports followed by the server: a file of variants allocates a library's model as the CLI does.
+  const arch = await server.sendRequest(AllocationInputRequest, { uri, model });
+  if (!arch) return refuse(log, noCopy);
   if (!arch.ok) return refuse(log, arch.message);
-  const input = arch.input;
-  const stored = total(input);
-  const minimum = input.fixed + 1;
+  const { stored, minimum } = arch;
 
   let target: number;
   const given = budgetArgument(args.budget, stored, minimum);
@@ -183,9 +189,6 @@ export async function allocateCommand(documents: ComparisonDocuments, log: vscod
     if (!chosen) return { status: 'cancelled' };
     groupingArg = chosen.value;
   }
-  const grouping = parseGrouping(groupingArg);
-  if (typeof grouping === 'string') return refuse(log, grouping);
-  if (grouping.kind === 'checkpoint') return refuse(log, 'checkpoint grouping reads a .safetensors file: use `npas allocate --groups checkpoint:PATH --emit` on the command line and paste the variant');
 
   let methodArg = args.method;
   if (methodArg === undefined) {
@@ -199,28 +202,25 @@ export async function allocateCommand(documents: ComparisonDocuments, log: vscod
       methodArg = chosen.value;
     }
   }
-  const method = parseMethod(methodArg);
-  if (typeof method === 'string') return refuse(log, method);
 
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `NPAS: allocating ${target.toLocaleString('en-US')} parameters to ${model}`, cancellable: true },
     async (progress, token) => {
       progress.report({ message: `${groupingArg}, ${methodArg}…` });
-      // Let a cancellation that arrives with the notification be seen; the allocator itself is
-      // synchronous and fast (a 1,000-layer model in well under 100 ms).
-      await new Promise((r) => setImmediate(r));
-      if (token.isCancellationRequested) return undefined;
       const t0 = Date.now();
-      const r = allocate(input, { target, grouping, method: method.method, maxTemplates: method.maxTemplates });
-      log.info(`allocate: ${model} at ${target} (${groupingArg}, ${methodArg}) in ${Date.now() - t0} ms: ${r.ok ? `stored ${r.plan.stored}, ${r.plan.groups.length} groups` : r.message}`);
-      return token.isCancellationRequested ? undefined : r;
+      // A request cancelled with the notification may be answered by an error: that is a cancellation.
+      const r = await server.sendRequest(AllocateRequest, { uri, model, target, grouping: groupingArg, method: methodArg }, token).catch((e: unknown) => {
+        if (token.isCancellationRequested) return null;
+        throw e;
+      });
+      if (token.isCancellationRequested) return undefined;
+      if (r) log.info(`allocate: ${model} at ${target} (${groupingArg}, ${methodArg}) in ${Date.now() - t0} ms: ${r.ok ? `stored ${r.plan.stored}, ${r.plan.groups.length} groups` : r.message}`);
+      return r ?? { ok: false as const, message: noCopy };
     },
   );
   if (!result) return { status: 'cancelled' };
   if (!result.ok) return refuse(log, result.message, result.minimum);
-  const plan = result.plan;
-  const variantName = freeVariantName(text, `${plan.model}_npas`);
-  const variantText = emitVariant(plan, variantName);
+  const { plan, variantName, variantText } = result;
   const markdown = planMarkdown(plan, file, variantText);
   if (args.preview !== false) await showMarkdown(documents.set(`${specStem(file)} — ${plan.model} plan.md`, markdown));
   let shown = 'skipped';

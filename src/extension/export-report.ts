@@ -46,7 +46,11 @@ export async function exportReport(log: vscode.LogOutputChannel, running: () => 
     { location: vscode.ProgressLocation.Notification, title: `NPAS: exporting the budget report of ${baseName(document.uri)}`, cancellable: true },
     async (progress, token): Promise<ExportOutcome> => {
       progress.report({ message: 'analysing…' });
-      const answer = await client.sendRequest(BudgetReportRequest, { uri: client.code2ProtocolConverter.asUri(document.uri) }, token);
+      // A request cancelled with the notification may be answered by an error: that is a cancellation.
+      const answer = await client.sendRequest(BudgetReportRequest, { uri: client.code2ProtocolConverter.asUri(document.uri) }, token).catch((e: unknown) => {
+        if (token.isCancellationRequested) return null;
+        throw e;
+      });
       if (token.isCancellationRequested) return { status: 'cancelled' };
       if (answer === null) return serverUnavailable(log, `the language server has no open copy of ${baseName(document.uri)}; nothing was written.`);
       if (answer.kind === 'errors') {

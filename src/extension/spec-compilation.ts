@@ -1,7 +1,6 @@
 // A document compiled on the extension host — one of the few places the host runs the engine
 // (test/tidy/host-engine.test.ts lists them with their reasons; nothing that runs on an edit
-// reaches this file): the models a quick pick offers where no language server runs, the
-// allocator's architecture, and the files a child process (`npas export-onnx`, `npas probe`)
+// reaches this file): the models a quick pick offers where no language server runs, and the files a child process (`npas export-onnx`, `npas probe`)
 // should read the spec from, with the imports it reaches as the editor has them
 // (scratch-program.ts). Imports are followed as the language server follows them
 // (docs/language.md, "Imports"): relative to the document's file, read from the open documents

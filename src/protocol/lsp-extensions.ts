@@ -119,6 +119,58 @@ export interface BudgetReportErrorJson {
   readonly range: ProtocolRange;
 }
 
+/**
+ * `npas/allocationInput`: what the allocator (src/core/allocation) reads of one model of an open
+ * document, summed, for Allocate Parameters' budget prompt: from the server's compilation of the
+ * document's current version. Counts are plain numbers: the allocator refuses models past 2^53.
+ */
+export const ALLOCATION_INPUT_METHOD = 'npas/allocationInput';
+
+export interface AllocationInputParams {
+  readonly uri: string;
+  readonly model: string;
+}
+
+/** The answer; null when the document is not open. */
+export type AllocationInputAnswer =
+  | {
+      readonly ok: true;
+      /** The model's stored parameters as the allocator counts them (its weights and what it keeps fixed). */
+      readonly stored: number;
+      /** The smallest budget the allocator can take: the fixed parameters and one more. */
+      readonly minimum: number;
+    }
+  | { readonly ok: false; readonly message: string };
+
+/**
+ * `npas/allocate`: an NPAS allocation plan for one model of an open document at an exact
+ * parameter budget, and the variant that writes it, from the server's compilation of the
+ * document's current version (as `npas allocate FILE --model M --params N --groups G --method K --emit`).
+ */
+export const ALLOCATE_METHOD = 'npas/allocate';
+
+export interface AllocateParams {
+  readonly uri: string;
+  readonly model: string;
+  /** Exact stored parameters the plan must reach. */
+  readonly target: number;
+  /** As `npas allocate --groups`: `auto`, `all`, `shape`, `role`, `depth:K`, `cluster:K` (a checkpoint grouping reads a file: the CLI's alone). */
+  readonly grouping: string;
+  /** As `npas allocate --method`: `wavg`, `wavg(K)`, `repeat`, `hash`. */
+  readonly method: string;
+}
+
+/** The answer; null when the document is not open. The plan is the core's `AllocationPlan` (src/core/allocation/types.ts), JSON as it is. */
+export type AllocateAnswer<Plan = unknown> =
+  | {
+      readonly ok: true;
+      readonly plan: Plan;
+      /** A variant name the document does not use yet, and the variant declaring the plan under it. */
+      readonly variantName: string;
+      readonly variantText: string;
+    }
+  | { readonly ok: false; readonly message: string; readonly minimum?: number };
+
 /** The analysis settings (`npas.analysis.*`) after validation. */
 export interface AnalysisSettingsJson {
   readonly sequenceLength: number;

@@ -7,6 +7,7 @@ import { TextDocuments, type Connection, type InitializeResult } from 'vscode-la
 import { AnalysisCache, type VersionSource } from './analyses.js';
 import { serverCapabilities } from './capabilities.js';
 import { clientFeatures, type ServerContext, type ServerLog } from './context.js';
+import { registerAllocation } from './features/allocation.js';
 import { registerBudgetReport } from './features/budget-report.js';
 import { registerCodeActions } from './features/code-actions.js';
 import { registerCodeLens } from './features/code-lens.js';
@@ -74,6 +75,7 @@ export function startServer(connection: Connection, options: { readonly versions
   registerStructureRanges(ctx);
   registerModelReports(ctx);
   registerBudgetReport(ctx);
+  registerAllocation(ctx);
   registerProbeMeasured(ctx);
   let dynamicConfiguration = false;
   const configuration = registerConfiguration(ctx, () => {

@@ -1,7 +1,7 @@
 // Issue 11's "typed process boundaries", held over the source text: the extension host runs the
 // engine in a few named places, each for a stated reason, and nothing that runs on an edit or a
-// settings change reaches the engine at all — the dashboard, status bar, hovers and Export
-// Budget Report are the language server's answers. "Reaches" follows every value import, static
+// settings change reaches the engine at all — the dashboard, status bar, hovers, Export Budget
+// Report and the allocator are the language server's answers. "Reaches" follows every value import, static
 // or dynamic (`await import('../core/index.js')`), through the extension's own modules and the
 // modules they import, to a file of the core that is not one of its documented leaves
 // (architecture-rules.test.ts: formatters, tables and the settings check load no engine).
@@ -32,7 +32,6 @@ const HOST_ENGINE: ReadonlyMap<string, string> = new Map([
     'src/extension/spec-compilation.ts',
     "compiles a document only (a) where no language server runs, to list its models for a quick pick (names and stored counts, which no setting changes), and (b) to find the files a child process (export, probe) must read when the document or a library it imports has unsaved edits",
   ],
-  ['src/extension/allocate-command.ts', 'the allocator runs here, once per Allocate Parameters command (never on an edit); the language server has no allocation request yet'],
   ['src/extension/probe-commands.ts', "after a probe, parses the probed text for the model's fingerprint (no analysis): the server may already hold a later version"],
   ['src/extension/import-hf-config.ts', 'turns a Hugging Face config.json into spec text: no spec is compiled'],
 ]);

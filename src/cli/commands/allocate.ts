@@ -12,6 +12,7 @@ import {
   parseParameterCount,
   maxOf,
   readArchitecture,
+  storedParamsOf,
   type AllocationInput,
   type AllocationPlan,
   type AllocationRequest,
@@ -74,7 +75,7 @@ export function runAllocate(argv: readonly string[], io: CliIO): number {
     return runSweep(input, sweep, groupings, request, flags.has('json'), io);
   }
   const paramsText = str('params');
-  if (paramsText === undefined) throw new CliError(`allocate: --params N is required (a count such as 3.65M, or a percentage of the model's ${groupDigits(total(input))} stored params such as 10%)`);
+  if (paramsText === undefined) throw new CliError(`allocate: --params N is required (a count such as 3.65M, or a percentage of the model's ${groupDigits(storedParamsOf(input))} stored params such as 10%)`);
   const target = parseBudget(paramsText, input, '--params');
   const result = allocate(input, request(target, grouping));
   if (!result.ok) throw new CliError(`allocate: ${result.message}`);
@@ -92,11 +93,10 @@ function onlyModel(spec: SpecProgram, file: string): string {
   throw new CliError(`allocate: ${file} declares ${names.length === 0 ? 'no models' : `several models (${names.join(', ')})`}; name one with --model`);
 }
 
-const total = (input: AllocationInput): number => input.fixed + input.items.reduce((s, it) => s + it.numel * it.copies, 0);
 
 /** `3651883`, `3_651_883`, `3.65M`, `7B`, `4Ki`, or `10%` of the model's stored params (rounded down): core's parseParameterCount. */
 export function parseBudget(text: string, input: AllocationInput, flag: string): number {
-  const read = parseParameterCount(text, BigInt(total(input)));
+  const read = parseParameterCount(text, BigInt(storedParamsOf(input)));
   if (!read.ok) {
     if (read.problem === 'fraction') throw new CliError(`allocate: ${flag} ${text} is not a whole number of parameters`);
     throw new CliError(`allocate: ${flag} must be a whole number of parameters (e.g. 3651883, 3.65M, 10%), got '${text}'`);

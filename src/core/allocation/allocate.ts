@@ -16,6 +16,11 @@ interface Group {
   readonly direct: boolean;
 }
 
+/** The parameters a model stores as the allocator reads it: each weight as often as it is read, and the fixed ones (the 100% a budget's percentage is of). */
+export function storedParamsOf(input: AllocationInput): number {
+  return input.fixed + input.items.reduce((s, it) => s + it.numel * it.copies, 0);
+}
+
 export function allocate(input: AllocationInput, request: AllocationRequest): AllocationResult {
   const B = request.target;
   if (!Number.isSafeInteger(B) || B <= 0) return { ok: false, message: `the budget must be a positive whole number of parameters, got ${B}` };
