@@ -5,7 +5,7 @@
 import type { LayerNode, PathStep } from '../engine-bridge.js';
 import { factorChainFor } from '../generated/resolve.js';
 import { hasSparseMask, sparseMerged, withAdapters } from './adapters.js';
-import { storeFor, storeKey, weightNamed, type EmitContext, type TieTarget } from './context.js';
+import { appliesTiedChain, storeFor, storeKey, tiedOwner, weightNamed, type EmitContext, type TieTarget } from './context.js';
 
 /**
  * y = x · Wᵀ (+ b) for a [d_out, d_in] weight (or its transposed tie); a factorised W whose
@@ -15,7 +15,10 @@ export function projection(ctx: EmitContext, node: LayerNode, steps: readonly Pa
   const w = weightNamed(node, name)!;
   const [dOut, dIn] = w.shape as [number, number];
   const b = biasName ? weightNamed(node, biasName) : undefined;
-  const chained = tie || hasSparseMask(ctx, steps, name) ? undefined : factorChainFor(ctx, node, steps, w, storeKey(ctx, steps, w), x);
+  // A tied weight runs as its factorised store runs (the core's tied-factors.ts): its owner's
+  // chain when the owner applies its factors and this is the same projection; else W is read.
+  const owner = tiedOwner(ctx, node, steps, w, tie);
+  const chained = hasSparseMask(ctx, steps, name) ? undefined : owner ? (appliesTiedChain(ctx, node, steps, w, owner) ? factorChainFor(ctx, owner.node, owner.steps, owner.w, owner.key, x) : undefined) : factorChainFor(ctx, node, steps, w, storeKey(ctx, steps, w), x);
   if (chained) {
     const y = b ? ctx.g.op('Add', [chained, storeFor(ctx, node, steps, b, undefined).name], undefined, { hint: name }) : chained;
     return { y: withAdapters(ctx, steps, name, x, y, dIn, dOut), width: dOut };

@@ -328,3 +328,68 @@ test('FedPara under a sparse mask (FISH): the masked W is materialised (the mask
   const live = exportModel(text, 'G', { generation: 'live' });
   assertClose(await run(r), await run(live), 1e-5, 'live == materialised');
 });
+
+// ---- tied factorised stores -----------------------------------------------------------------
+
+const TIES = (statements: string, tie: 'main' | 'all' | 'sibling' | 'embed'): string => `
+block Pair(d) {
+  p = Linear(d, d)
+  q = Linear(d, d)${tie === 'sibling' ? ' tied p' : ''}
+}
+model T {
+  embed = Embedding(${tie === 'embed' ? D : VOCAB}, ${D})${tie === 'embed' ? ' tied head' : ''}
+  a     = Pair(${D})
+  b     = Pair(${D})
+  ${tie === 'main' ? `c     = Linear(${D}, ${D}) tied a.p` : ''}
+  head  = Linear(${D}, ${tie === 'embed' ? D : VOCAB})
+  ${tie === 'all' ? 'tie b = a' : ''}
+}
+variant G of T { ${statements} }
+`;
+
+/** Exports G and its dense twin T (W rebuilt from G's stored cores, by the formula, for `keys`); both run, and agree. */
+async function checkTied(tie: 'main' | 'all' | 'sibling' | 'embed', statements: string, keys: string[], expect: { chains: number; generation: bigint }): Promise<void> {
+  const text = TIES(statements, tie);
+  const { r, stored } = exportRecorded(text);
+  const engine = analyze(text).models.find((m) => m.name === 'G')!;
+  assert.equal(r.initializerElements, r.storedParams, `${tie}: initializer elements == params.stored`);
+  assert.equal(r.storedParams, engine.params.stored);
+  assert.equal(r.generation.macs, expect.generation, `${tie}: generation MACs in the graph`);
+  assert.equal(6n * r.generation.macs, engine.flops.generationPerStep, `${tie}: the graph generates what the engine counts`);
+  const chains = r.spec.graph.nodes.filter((n) => n.op === 'MatMul' && /_tt_apply_\d+$/.test(n.outputs[0]!)).length;
+  assert.equal(chains, expect.chains, `${tie}: MatMuls applying cores`);
+  // 32 = 8·4 both ways at rank 2: W rebuilt here from the two stored cores.
+  const w = tensorTrain([8, 4], [8, 4], [1, 2, 1], (key, k) => stored.get(`${key}.core${k + 1}`)!, keys.map((key) => ({ key, shape: [D, D] as [number, number] })));
+  assert.equal(w.size, keys.length);
+  const twinFill: WeightFill = (key, shape, dtype, scale, offset) => {
+    const v = w.get(key);
+    return v ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : defaultFill(key, shape, dtype, scale, offset);
+  };
+  const twin = exportModel(text, 'T', { fill: twinFill });
+  const y = await runSynthetic(r, 2, 5, tie === 'embed' ? D : VOCAB);
+  assertClose(y, await runSynthetic(twin, 2, 5, tie === 'embed' ? D : VOCAB), 1e-4, `${tie}: the dense twin with the rebuilt W`);
+}
+
+const TT32 = 'tensor_train(rank: 2, modes_out: [8, 4], modes_in: [8, 4])';
+
+test('tied to a factorised weight: the reader applies the owner\'s cores (x = … tied y, block siblings, tie a = b); nothing is materialised', async () => {
+  // 32×32 as [8, 4] × [8, 4] at rank 2: left to right 4·(1·8·8·2) + 8·(2·4·4·1) = 512 + 256 = 768
+  // MACs per token (right to left 8·(2·4·4) + 4·(8·8·2)·… the same sum), below the dense 1024:
+  // applied, two MatMuls per application, no setup.
+  await checkTied('main', `factorize a.p: ${TT32}`, ['a.p.weight'], { chains: 2 * 2, generation: 0n });
+  await checkTied('sibling', `factorize a.p: ${TT32}`, ['a.p.weight'], { chains: 2 * 2, generation: 0n });
+  await checkTied('all', `factorize a: ${TT32}`, ['a.p.weight', 'a.q.weight'], { chains: 4 * 2, generation: 0n });
+});
+
+test('an embedding tied to a factorised head reads W: materialised once per step (the head still applies its cores)', async () => {
+  // The head applies its cores (2 MatMuls); the embedding gathers rows of W, which the chain never
+  // forms: W is built, 32·2·32 = 2048 MACs (the 32 × 2 by 2 × 32 product of the merged cores).
+  const text = TIES(`factorize head: ${TT32}`, 'embed');
+  const { r } = exportRecorded(text);
+  const engine = analyze(text).models.find((m) => m.name === 'G')!;
+  assert.equal(r.initializerElements, r.storedParams);
+  assert.equal(r.storedParams, engine.params.stored);
+  assert.equal(r.generation.macs, 2048n);
+  assert.equal(6n * r.generation.macs, engine.flops.generationPerStep);
+  await runSynthetic(r, 2, 5, D);
+});

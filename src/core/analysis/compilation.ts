@@ -440,7 +440,7 @@ function tooLargeToReport(t: Totals): boolean {
 
 /** Walks every member under `sharing`, spending from the work budget (refused at `at`: throws `WalkBudgetSpent`). */
 function walkMembers(members: readonly ModelMember[], sharing: ResolvedSharing, ctx: EvalContext, at: TextRange, view?: DType): WalkResult[] {
-  const walker = new ModelWalker(sharing, ctx.cancellation, (steps) => ctx.spend(steps, at), view);
+  const walker = new ModelWalker(sharing, ctx.cancellation, (steps) => ctx.spend(steps, at), view, members);
   return members.map((member) => walker.walkMember(member));
 }
 

@@ -10,6 +10,7 @@ import type { AdapterMethod, Modifier } from '../sharing/declarations.js';
 import { factorExecution, factorLayout, factorShape, factorStorage } from '../sharing/factorization.js';
 import { generatesWeight } from '../sharing/generated-weights.js';
 import { sparseMasked } from '../sharing/factorized-weights.js';
+import { tiedExecution, type TiedFactorStore } from '../sharing/tied-factors.js';
 import type { NodeReport } from './report-types.js';
 import { routedSelection } from '../layers/weight-specs.js';
 import { weightDtypeOverride } from './weight-dtypes.js';
@@ -201,6 +202,8 @@ export function layerTotals(
   weightMods: ReadonlyMap<string, readonly Modifier[]>,
   baseFrozen: boolean,
   view?: DType,
+  /** The factorised store a tied weight reads, if any (walk.ts asks tied-factors.ts). */
+  tiedStore?: (w: WeightSpec, modifiers: readonly Modifier[]) => TiedFactorStore | undefined,
 ): { totals: Totals; report: NodeReport } {
   const cost = node.cost;
   const main = mainWeight(node);
@@ -246,6 +249,20 @@ export function layerTotals(
   let kvTrainableChainSaved = 0n;
   let crossKvChainSaved = 0n;
   const banks = new Map<string, BankUse>();
+  /**
+   * Weight `w`'s active copies apply a factor chain of `chain` MACs per token instead of the
+   * dense matmul of `dense`: the FLOPs they save (all, trainable, and the K/V projections').
+   */
+  const applyChain = (w: WeightSpec, dense: bigint, chain: bigint, trainableBase: boolean): void => {
+    const saved = 2n * (dense - chain) * BigInt(w.activeCopies);
+    chainSaved += saved;
+    if (trainableBase) trainableChainSaved += saved;
+    if (kvWeights.includes(w.name)) {
+      kvChainSaved += saved;
+      if (trainableBase) kvTrainableChainSaved += saved;
+    }
+    if (crossKvWeights.includes(w.name)) crossKvChainSaved += saved;
+  };
 
   for (const w of cost.weights) {
     const mods = weightMods.get(w.name);
@@ -270,6 +287,15 @@ export function layerTotals(
     const baseKey = trainableBase ? '' : FROZEN_GLOBAL;
     // A tied weight reads another module's store, whatever would have generated its own.
     const tied = all.some((m) => m.effect.kind === 'tie-all' || (m.effect.kind === 'tie-main' && w === main));
+    // A tied weight reading a factorised store runs as the store runs (tied-factors.ts): its
+    // chain, or the W its owner materialises (generated there, once per step), or — when the
+    // owner applies the factors and this user needs W itself — W materialised here.
+    const store = tied && inView ? tiedStore?.(w, all) : undefined;
+    if (store) {
+      const how = tiedExecution(store, w, cost.generationMacsPerStep !== undefined, sparseMasked(all, w.name));
+      if (how === 'factors') applyChain(w, BigInt(store.owner.matmul!.dOut) * BigInt(store.owner.matmul!.dIn), store.layout.chainMacsPerToken!, isTrainable(all, baseFrozen));
+      else if (how === 'materialise') generation += store.layout.reconstructMacs * BigInt(w.copies);
+    }
     for (const m of all) {
       const e = m.effect;
       if (e.kind === 'tie-all' || (e.kind === 'tie-main' && w === main)) wStored = 0n;
@@ -289,14 +315,7 @@ export function layerTotals(
           if (cost.generationMacsPerStep === undefined && !sparseMasked(all, w.name) && factorExecution(result.layout, dense) === 'factors') {
             // Each of the copies a token reads applies the chain instead of the dense matmul
             // (2 FLOPs per weight per token); the chain's setup replaces materialising W.
-            const saved = 2n * (dense - result.layout.chainMacsPerToken!) * BigInt(w.activeCopies);
-            chainSaved += saved;
-            if (trainableBase) trainableChainSaved += saved;
-            if (kvWeights.includes(w.name)) {
-              kvChainSaved += saved;
-              if (trainableBase) kvTrainableChainSaved += saved;
-            }
-            if (crossKvWeights.includes(w.name)) crossKvChainSaved += saved;
+            applyChain(w, dense, result.layout.chainMacsPerToken!, trainableBase);
             generation += result.layout.chainSetupMacs * BigInt(w.copies);
           } else generation += result.layout.reconstructMacs * BigInt(w.copies);
         }

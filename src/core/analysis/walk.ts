@@ -7,7 +7,10 @@ import type { ModelMember, ModuleNode, StackNode } from '../model/module-tree.js
 import * as Q from '../numbers/rational.js';
 import type { HaltingUnit, Modifier, ResolvedSharing, StackShare, StackStrategy } from '../sharing/declarations.js';
 import type { KvProducerMap, SlotMap as StackShareSlots } from '../sharing/slot-map.js';
-import { instancesNamedByStrategies, matchStep, shareCovers, strategiesAt } from '../sharing/store-resolver.js';
+import { instancesNamedByStrategies, matchStep, pathSteps, shareCovers, strategiesAt, type PathStep } from '../sharing/store-resolver.js';
+import { factorStoreAt, tieAllOwnerSteps, type TiedFactorStore } from '../sharing/tied-factors.js';
+import { mainWeight } from '../model/main-weight.js';
+import type { WeightSpec } from '../layers/layer-kind.js';
 import { cachedLayers, extendedCaches, withExtendedCaches, type CachedLayer } from './kv-reach.js';
 import { layerTotals } from './layer-totals.js';
 import type { NodeReport } from './report-types.js';
@@ -68,8 +71,12 @@ export class ModelWalker {
   private readonly strategyPrefixes = new Set<string>();
   /** The instances strategies' own paths name, by stack key (`share body[2].layers`: 2 of `body`), each walked on its own. */
   private readonly strategyInstances: ReadonlyMap<string, ReadonlySet<number>>;
-  /** The synthetic modifier of each `tied` member name inside a block (per walker: memo keys use its id). */
+  /** The synthetic modifier of each `tied` member inside a block, by member and sibling (per walker: memo keys use its id). */
   private readonly tieMains = new Map<string, Modifier>();
+  /** The sibling each synthetic tie modifier reads, by modifier id. */
+  private readonly tieSiblings = new Map<number, string>();
+  /** Whether any `factorize` statement exists: only then does a tied weight's store decide how it runs (tied-factors.ts). */
+  private readonly factorized: boolean;
   /** Each instance node's cached self-attention layers by path (kv-reach.ts), per node id. */
   private readonly cachedLayerMemo = new Map<number, ReadonlyMap<string, CachedLayer>>();
   /**
@@ -89,7 +96,10 @@ export class ModelWalker {
     private readonly spend: (steps: number) => boolean = () => true,
     /** Count only the weights a `precision weights` override stores in this dtype (weight-dtypes.ts). */
     private readonly view?: DType,
+    /** The model's members, to find the owner of a tied weight's factorised store. */
+    private readonly members: readonly ModelMember[] = [],
   ) {
+    this.factorized = sharing.modifiers.some((m) => m.effect.kind === 'factorize');
     this.baseFrozen = sharing.hasAdapters;
     this.strategyInstances = instancesNamedByStrategies(sharing);
     for (const key of sharing.stacks.keys()) {
@@ -97,14 +107,39 @@ export class ModelWalker {
     }
   }
 
-  /** A synthetic modifier for a `tied` member inside a block (ids above any real one). */
-  private tieMain(member: string): Modifier {
-    let m = this.tieMains.get(member);
+  /** A synthetic modifier for a `tied` member inside a block, reading sibling `sibling` (ids above any real one). */
+  private tieMain(member: string, sibling: string): Modifier {
+    const key = `${member}\u0000${sibling}`;
+    let m = this.tieMains.get(key);
     if (!m) {
       m = { id: 1_000_000 + this.tieMains.size, pattern: [], effect: { kind: 'tie-main', source: undefined }, range: { start: 0, end: 0 } };
-      this.tieMains.set(member, m);
+      this.tieMains.set(key, m);
+      this.tieSiblings.set(m.id, sibling);
     }
     return m;
+  }
+
+  /**
+   * The factorised store a tied weight `w` of the layer at `key` reads (tied-factors.ts), found
+   * through the tie reaching it: a top-level `tied` names its owner, `tie a = b` maps the path
+   * below a into b, a block member's `tied` names a sibling in the same block instance.
+   */
+  private tiedStore(key: string, node: ModuleNode, all: readonly Modifier[], w: WeightSpec): TiedFactorStore | undefined {
+    const steps: readonly PathStep[] = pathSteps(key);
+    const model = { members: this.members, sharing: this.sharing };
+    for (const m of all) {
+      const e = m.effect;
+      if (e.kind === 'tie-all') {
+        const owner = tieAllOwnerSteps(m, steps);
+        return owner ? factorStoreAt(model, owner, w.name) : undefined;
+      }
+      if (e.kind === 'tie-main' && node.kind === 'layer' && w === mainWeight(node)) {
+        if (e.source) return e.source.fansOut ? undefined : factorStoreAt(model, e.source.pattern, e.source.weight);
+        const sibling = this.tieSiblings.get(m.id);
+        return sibling === undefined ? undefined : factorStoreAt(model, [...steps.slice(0, -1), { kind: 'name', name: sibling }], undefined);
+      }
+    }
+    return undefined;
   }
 
   walkMember(member: ModelMember): WalkResult {
@@ -124,7 +159,10 @@ export class ModelWalker {
     // Subtrees that no pending declaration or stack strategy reaches do not depend on where
     // they sit: memoise them by structure alone, so a written-out 10,000-layer spec walks each
     // distinct block once.
-    const pathFree = pending.length === 0 && !this.strategyPrefixes.has(key) && !this.strategyPrefixes.has(nameKey);
+    // A tied weight's factorised store depends on where the reader is (its owner's path), so a
+    // subtree under a tie is memoised by its path when factorisations exist.
+    const tiedHere = this.factorized && active.some((m) => m.effect.kind === 'tie-all' || m.effect.kind === 'tie-main');
+    const pathFree = pending.length === 0 && !tiedHere && !this.strategyPrefixes.has(key) && !this.strategyPrefixes.has(nameKey);
     const activeKey = active.map((m) => m.id).join(',');
     const memoKey = pathFree ? `${node.id}|*|${activeKey}` : `${node.id}|${key}|${name}|${activeKey}|${pending.map((p) => `${p.mod.id}:${p.pos}`).join(',')}`;
     const hit = this.memo.get(memoKey);
@@ -142,7 +180,8 @@ export class ModelWalker {
             weightMods.set(step.name, list);
           }
         }
-        result = layerTotals(node, name, active, weightMods, this.baseFrozen, this.view);
+        const tied = tiedHere ? (w: WeightSpec, all: readonly Modifier[]) => this.tiedStore(key, node, all, w) : undefined;
+        result = layerTotals(node, name, active, weightMods, this.baseFrozen, this.view, tied);
         break;
       }
       case 'block': {
@@ -152,7 +191,7 @@ export class ModelWalker {
           const step = { kind: 'name', name: m.name } as const;
           const childPending: Pending[] = [];
           for (const p of pending) if (matchStep(p.mod.pattern[p.pos], step) === 'advance') childPending.push({ mod: p.mod, pos: p.pos + 1 });
-          const childActive = m.tiedTo ? [...active, this.tieMain(m.name)] : active;
+          const childActive = m.tiedTo ? [...active, this.tieMain(m.name, m.tiedTo)] : active;
           const child = this.walk(m.node, `${key}.${m.name}`, `${nameKey}.${m.name}`, m.name, childPending, childActive);
           parts.push(child.totals);
           children.push({ ...child.report, range: m.range });
@@ -400,7 +439,7 @@ export class ModelWalker {
       const next: Pending[] = [];
       const at = { kind: 'name', name: step } as const;
       for (const p of curPending) if (matchStep(p.mod.pattern[p.pos], at) === 'advance') next.push({ mod: p.mod, pos: p.pos + 1 });
-      curActive = m.tiedTo ? [...curActive, this.tieMain(m.name)] : curActive;
+      curActive = m.tiedTo ? [...curActive, this.tieMain(m.name, m.tiedTo)] : curActive;
       curPending = next;
       cur = m.node;
       curKey = `${curKey}.${step}`;

@@ -402,3 +402,109 @@ test('a pooled sparse mask (train PATHS: sparse) trains stored elements in place
   assert.equal(m.flops.generationPerStep, 0n);
   assert.equal(m.flops.prefillPerToken, String(2n * 2048n));
 });
+
+// ---- tied factorised stores: one W, several users ------------------------------------------
+
+const TT2 = 'tensor_train(rank: 2, modes_out: [8, 8], modes_in: [8, 8])';
+
+test('a weight tied to a factorised one runs as its store runs: both apply the chain, nothing is generated', () => {
+  // The two-core train of 64×64 at rank 2: 2048 MACs per token applied, 4096 dense, 8192 to
+  // materialise. Owner and reader each apply the chain to their tokens; the per-step comparison
+  // (no setup against 8192) is made once for the one store, so it is the owner's: factors.
+  const text = (extra: string): string => `model T {
+  a = Linear(64, 64)
+  b = Linear(64, 64) tied a
+  ${extra}
+}
+`;
+  const plain = model(text(''));
+  const m = model(text(`factorize a: ${TT2}`));
+  assert.equal(m.params.stored, 256n, "a's cores; b reads them");
+  assert.equal(BigInt(m.flops.prefillPerToken), BigInt(plain.flops.prefillPerToken) - 2n * 2n * (4096n - 2048n));
+  assert.equal(m.flops.generationPerStep, 0n);
+});
+
+test('a tied FedPara store forms its Khatri–Rao factors once per step, read by both users', () => {
+  // R = 3 on 64×64: applied, R²(m + n) = 9·128 = 1152 MACs per token (against 4096 dense) after a
+  // setup of 1152 multiplies per step (X₁ • X₂ and Y₁ • Y₂), below materialising 4096·7 = 28672.
+  // Two users: 2 × 2·(4096 − 1152) FLOPs fewer per token, one setup: 6 × 1152 per step.
+  const text = (extra: string): string => `model T {
+  a = Linear(64, 64)
+  b = Linear(64, 64) tied a
+  ${extra}
+}
+`;
+  const plain = model(text(''));
+  const m = model(text('factorize a: fedpara(rank: 3)'));
+  assert.equal(m.params.stored, 2n * 3n * 128n);
+  assert.equal(BigInt(m.flops.prefillPerToken), BigInt(plain.flops.prefillPerToken) - 2n * 2n * (4096n - 1152n));
+  assert.equal(m.flops.generationPerStep, 6n * 1152n);
+});
+
+test('a tied store the owner materialises is generated once per step, not once per user', () => {
+  // 64×64 as 4·4·4 × 4·4·4 at rank 4: applying costs 6144 MACs per token against 4096, so W is
+  // materialised, 20480 MACs per step (the cheaper merge sweep), once for the store; both users
+  // run the dense matmul, as without the factorisation.
+  const text = (extra: string): string => `model T {
+  a = Linear(64, 64)
+  b = Linear(64, 64) tied a
+  ${extra}
+}
+`;
+  const plain = model(text(''));
+  const m = model(text('factorize a: tensor_train(rank: 4, cores: 3)'));
+  assert.equal(m.flops.prefillPerToken, plain.flops.prefillPerToken);
+  assert.equal(m.flops.generationPerStep, 6n * 20480n);
+});
+
+test('a tied user that needs W itself (an embedding table) materialises it when the owner applies the factors', () => {
+  // The head applies the rank-2 train (2048 MACs per token for 4096); the embedding reads rows of
+  // the same 64×64 W, which the chain never forms: W is built for it, 64·2·64 = 8192 MACs per step.
+  const text = (extra: string): string => `model T {
+  embed = Embedding(64, 64) tied head
+  head  = Linear(64, 64)
+  ${extra}
+}
+`;
+  const plain = model(text(''));
+  const m = model(text(`factorize head: ${TT2}`));
+  assert.equal(m.params.stored, 256n);
+  assert.equal(BigInt(m.flops.prefillPerToken), BigInt(plain.flops.prefillPerToken) - 2n * (4096n - 2048n));
+  assert.equal(m.flops.generationPerStep, 6n * 8192n);
+});
+
+test('`tie a = b` and a block member tied to a sibling read the factorised store the same way', () => {
+  // tie b = a over two-Linear blocks: b.p and b.q apply a.p's and a.q's chains (4 chains of 2048
+  // MACs in place of 4 dense 4096). A block member tied to its factorised sibling: 2 chains.
+  const all = (extra: string): string => `block B(d) {
+  p = Linear(d, d)
+  q = Linear(d, d)
+}
+model T {
+  a = B(64)
+  b = B(64)
+  tie b = a
+  ${extra}
+}
+`;
+  const plainAll = model(all(''));
+  const mAll = model(all(`factorize a: ${TT2}`));
+  assert.equal(mAll.params.stored, 2n * 256n);
+  assert.equal(BigInt(mAll.flops.prefillPerToken), BigInt(plainAll.flops.prefillPerToken) - 4n * 2n * (4096n - 2048n));
+  assert.equal(mAll.flops.generationPerStep, 0n);
+  const sibling = (extra: string): string => `block B(d) {
+  p = Linear(d, d)
+  q = Linear(d, d) tied p
+}
+model T {
+  a = B(64)
+  c = B(64)
+  ${extra}
+}
+`;
+  const plainSib = model(sibling(''));
+  // Only a's p is factorised: a.q follows it; c (the same block, unfactorised) stays dense.
+  const mSib = model(sibling(`factorize a.p: ${TT2}`));
+  assert.equal(mSib.params.stored, 256n + 4096n);
+  assert.equal(BigInt(mSib.flops.prefillPerToken), BigInt(plainSib.flops.prefillPerToken) - 2n * 2n * (4096n - 2048n));
+});

@@ -1,0 +1,123 @@
+// A tied weight whose store is factorised (`x = Linear(…) tied y`, `tie a = b`, a block member
+// `tied` to a sibling, with `factorize` on the owner): one stored W, several users. The rule, from
+// the costs: every user applying W as the same projection (x·Wᵀ, W's own shape) runs the same
+// execution — a user's tokens each cost the dense matmul or the chain, and the step pays once per
+// store for materialising W or for the chain's setup, so the comparison that picks the owner's
+// execution (`factorExecution`: per token and per step) is the one for all of them together. W is
+// generated once per step, at its owner, and read by every user; the chain's setup (FedPara's
+// Khatri–Rao factors) likewise. A user that needs W itself — reading it as a table (an embedding),
+// transposed, under its own sparse mask (which writes entries of its copy of W), or rebuilding
+// from it — materialises W when the owner applies the factors (the owner never forms it), and
+// reads the owner's W when the owner materialises it anyway. The counting (analysis/walk.ts,
+// layer-totals.ts) and the exporter (kernels/layers) both ask here.
+
+import type { WeightSpec } from '../layers/layer-kind.js';
+import { mainWeight } from '../model/main-weight.js';
+import type { ModuleNode } from '../model/module-tree.js';
+import type { Modifier, ModifierEffect } from './declarations.js';
+import { factorLayout, factorShape, type FactorExecution, type FactorLayout } from './factorization.js';
+import { sparseMasked, targetExecution } from './factorized-weights.js';
+import { generatesWeight } from './generated-weights.js';
+import { modifiersFor, type PathStep, type StoreModel } from './store-resolver.js';
+
+/** The factorised store a tied weight reads: its owner's weight, the `factorize` effect, the layout and the owner's execution. */
+export interface TiedFactorStore {
+  readonly owner: WeightSpec;
+  readonly effect: Extract<ModifierEffect, { readonly kind: 'factorize' }>;
+  readonly layout: FactorLayout;
+  readonly execution: FactorExecution;
+}
+
+/**
+ * How a tied user applies a factorised store: `factors` (the chain, as the owner), `dense` (the
+ * owner's materialised W, generated once at the owner) or `materialise` (the owner applies the
+ * factors but this user needs W: it forms W, one reconstruction per step).
+ */
+export type TiedExecution = 'factors' | 'dense' | 'materialise';
+
+/**
+ * The factorised store of weight `weight` (its main weight when undefined) of the layer `node`,
+ * given the modifiers reaching that weight; undefined when no `factorize` generates it, or when
+ * the owner is itself tied (it reads yet another store, its own factors unused).
+ */
+export function factorStoreOf(node: ModuleNode | undefined, weight: string | undefined, modifiers: readonly Modifier[]): TiedFactorStore | undefined {
+  if (node?.kind !== 'layer') return undefined;
+  const owner = weight === undefined ? mainWeight(node) : node.cost.weights.find((w) => w.name === weight);
+  if (!owner) return undefined;
+  if (modifiers.some((m) => m.effect.kind === 'tie-all' || (m.effect.kind === 'tie-main' && owner === mainWeight(node)))) return undefined;
+  const m = modifiers.find((x) => x.effect.kind === 'factorize' && generatesWeight(x.effect, owner));
+  if (m?.effect.kind !== 'factorize') return undefined;
+  const shape = factorShape(m.effect.method, owner);
+  const result = shape ? factorLayout(m.effect.method, shape.dOut, shape.dIn, shape.kernel) : undefined;
+  if (!shape || !result?.ok) return undefined;
+  const target = { kernel: shape.kernel, generatesOwn: node.cost.generationMacsPerStep !== undefined, dOut: shape.dOut, dIn: shape.dIn };
+  return { owner, effect: m.effect, layout: result.layout, execution: targetExecution(target, result.layout, sparseMasked(modifiers, owner.name)) };
+}
+
+/**
+ * The layer at `steps` (an index picks a stack instance; a name step on a stack looks inside its
+ * first instance: the walk's steps name an instance only when it is walked on its own).
+ */
+export function layerAlong(model: StoreModel, steps: readonly PathStep[]): ModuleNode | undefined {
+  const [head, ...rest] = steps;
+  if (!head || head.kind !== 'name') return undefined;
+  let node: ModuleNode | undefined = model.members.find((m) => m.name === head.name)?.node;
+  for (const step of rest) {
+    while (node?.kind === 'stack' && step.kind === 'name') node = node.runs[0]?.node;
+    if (!node) return undefined;
+    if (step.kind === 'index') {
+      if (node.kind !== 'stack') return undefined;
+      let start = 0n;
+      let found: ModuleNode | undefined;
+      for (const run of node.runs) {
+        if (BigInt(step.index) < start + run.count) {
+          found = run.node;
+          break;
+        }
+        start += run.count;
+      }
+      node = found;
+    } else node = node.kind === 'block' ? node.members.find((m) => m.name === step.name)?.node : undefined;
+  }
+  return node;
+}
+
+/** The factorised store at the owner path `steps` (weight `weight`, or the layer's main weight), or undefined. */
+export function factorStoreAt(model: StoreModel, steps: readonly PathStep[], weight: string | undefined): TiedFactorStore | undefined {
+  const node = layerAlong(model, steps);
+  if (node?.kind !== 'layer') return undefined;
+  const name = weight ?? mainWeight(node)?.name;
+  return name === undefined ? undefined : factorStoreOf(node, name, modifiersFor(model, steps, name));
+}
+
+/**
+ * The owner path a `tie a = b` reader at `steps` reads: b's path followed by the reader's steps
+ * below a (`tie`: the tie-all modifier reaching the reader). The steps below a are those after
+ * the pattern of a is met (`a` over a stack meets an instance index it does not name).
+ */
+export function tieAllOwnerSteps(tie: Modifier, steps: readonly PathStep[]): PathStep[] | undefined {
+  if (tie.effect.kind !== 'tie-all') return undefined;
+  const pattern = tie.pattern;
+  let pos = 0;
+  let i = 0;
+  for (; i < steps.length && pos < pattern.length; i++) {
+    const want = pattern[pos]!;
+    const step = steps[i]!;
+    if (step.kind === 'index' && want.kind !== 'index') continue;
+    if (want.kind !== step.kind || (want.kind === 'name' && step.kind === 'name' && want.name !== step.name) || (want.kind === 'index' && step.kind === 'index' && want.index !== step.index)) return undefined;
+    pos++;
+  }
+  return pos < pattern.length ? undefined : [...tie.effect.source.pattern, ...steps.slice(i)];
+}
+
+/**
+ * How a tied user weight `reader` (of a layer that rebuilds its weights when `readerRebuilds`,
+ * under its own sparse mask when `readerMasked`) applies the factorised store: the owner's
+ * execution when it applies W as the same projection, else `dense` when the owner materialises W
+ * anyway and `materialise` when only this user needs it.
+ */
+export function tiedExecution(store: TiedFactorStore, reader: WeightSpec, readerRebuilds: boolean, readerMasked: boolean): TiedExecution {
+  if (store.execution === 'dense') return 'dense';
+  const sameProjection = reader.role === 'matmul' && reader.matmul !== undefined && store.owner.matmul !== undefined && reader.matmul.dOut === store.owner.matmul.dOut && reader.matmul.dIn === store.owner.matmul.dIn;
+  return sameProjection && !readerRebuilds && !readerMasked ? 'factors' : 'materialise';
+}
