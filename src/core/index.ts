@@ -84,7 +84,7 @@ export { PARAM_ARGS, type Parameterization } from './parameterization/resolve-pa
 export { generatesWeight, type GeneratingEffect } from './sharing/generated-weights.js';
 export { balancedModes, describeFactorMethod, factorExecution, factorsCheaperBelowTokens, factorLayout, factorShape, factorStorage, fedparaRank, type CentralSharing, type FactorExecution, type FactorLayout, type FactorMethod, type FactorTarget, type FactorTensor } from './sharing/factorization.js';
 export { sparseMasked, targetExecution, type FactorizedWeightRow, type MaterialisedBecause } from './sharing/factorized-weights.js';
-export { factorStoreAt, tieAllOwnerSteps, tiedExecution, type TiedExecution, type TiedFactorStore } from './sharing/tied-factors.js';
+export { factorStoreAt, tieAllOwnerSteps, tiedExecution } from './sharing/tied-factors.js';
 export { transferTable, type BaseOverrides, type Factor, type TransferRow, type TransferTable } from './parameterization/transfer.js';
 export { analyzeSupernet, globalLabel, instanceChoices, MEASURED, type InstanceChoice, type MetricVector, type Supernet, type SupernetPoint, type SupernetResult } from './supernet/supernet.js';
 export {

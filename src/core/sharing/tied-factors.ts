@@ -40,7 +40,7 @@ export type TiedExecution = 'factors' | 'dense' | 'materialise';
  * given the modifiers reaching that weight; undefined when no `factorize` generates it, or when
  * the owner is itself tied (it reads yet another store, its own factors unused).
  */
-export function factorStoreOf(node: ModuleNode | undefined, weight: string | undefined, modifiers: readonly Modifier[]): TiedFactorStore | undefined {
+function factorStoreOf(node: ModuleNode | undefined, weight: string | undefined, modifiers: readonly Modifier[]): TiedFactorStore | undefined {
   if (node?.kind !== 'layer') return undefined;
   const owner = weight === undefined ? mainWeight(node) : node.cost.weights.find((w) => w.name === weight);
   if (!owner) return undefined;
@@ -58,7 +58,7 @@ export function factorStoreOf(node: ModuleNode | undefined, weight: string | und
  * The layer at `steps` (an index picks a stack instance; a name step on a stack looks inside its
  * first instance: the walk's steps name an instance only when it is walked on its own).
  */
-export function layerAlong(model: StoreModel, steps: readonly PathStep[]): ModuleNode | undefined {
+function layerAlong(model: StoreModel, steps: readonly PathStep[]): ModuleNode | undefined {
   const [head, ...rest] = steps;
   if (!head || head.kind !== 'name') return undefined;
   let node: ModuleNode | undefined = model.members.find((m) => m.name === head.name)?.node;
