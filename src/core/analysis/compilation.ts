@@ -34,7 +34,7 @@ import { globalTotals } from './layer-totals.js';
 import { singleTask, taskCount, taskSplit, type TaskSplit } from './tasks.js';
 import { pooledMasks, pooledMaskTotals, withoutPooledMasks } from './pooled-masks.js';
 import { classifyEncoders, computeMetrics, type DtypeView, type MemberTotals, type ModelMetrics } from './model-metrics.js';
-import type { AnalysisOptions, DType, WeightDtypeSetting, ModelReport, NodeReport, ParallelReport, Precision } from './report-types.js';
+import type { AnalysisOptions, DType, WeightDtypeSetting, ModelReport, NodeReport, ParallelReport, Precision, SharedPrefixReport } from './report-types.js';
 import { sumTotals, type Totals } from './totals.js';
 import { overrideDtypes, parsePathText, settingsModifiers } from './weight-dtypes.js';
 import { mixedUnits } from './units.js';
@@ -356,6 +356,30 @@ export class Compilation {
     return located.source === undefined ? { range } : { range: located.range, source: located.source };
   }
 
+  /**
+   * What the settings' shared prompt saves: the report's prefill and KV beside the k continuations
+   * run apart, k·batch sequences of seq tokens without sharing (measured, not scaled, so the
+   * rounding of sub-byte caches stays the engine's).
+   */
+  private sharedPrefixReport(m: CompiledModel, options: AnalysisOptions, metrics: ModelMetrics): { sharedPrefix?: SharedPrefixReport } {
+    const share = options.sharedPrefix;
+    if (!share || share.tokens >= options.seq) return {};
+    const k = share.continuations;
+    const apart = this.metricsAt(m, { ...options, batch: options.batch * k, sharedPrefix: undefined });
+    return {
+      sharedPrefix: {
+        tokens: share.tokens,
+        continuations: k,
+        computedTokens: share.tokens + k * (options.seq - share.tokens),
+        unsharedTokens: k * options.seq,
+        prefillFlops: metrics.flops.prefill,
+        unsharedPrefillFlops: apart.flops.prefill,
+        kvCacheBytes: metrics.kvCacheBytes,
+        unsharedKvCacheBytes: apart.kvCacheBytes,
+      },
+    };
+  }
+
   /** A model's report at given settings without its budgets and plans. */
   private plainReport(m: CompiledModel, options: AnalysisOptions): ModelReport {
     const metrics = this.metricsAt(m, options);
@@ -374,6 +398,7 @@ export class Compilation {
       latency: metrics.latency,
       routing: metrics.routing,
       ...(m.parallel ? { parallel: parallelReport(m.parallel) } : {}),
+      ...this.sharedPrefixReport(m, options, metrics),
       ...(m.smashed.length > 0 ? { smashed: m.smashed.map((x) => ({ member: x.member, tokensPerEntry: Q.toDecimalString(x.tokensPerEntry) })) } : {}),
       pools: metrics.pools,
       ...(m.tasks ? { tasks: m.tasks } : {}),

@@ -79,6 +79,24 @@ export interface AnalysisOptions {
   readonly sharedPrefix?: SharedPrefix;
 }
 
+/**
+ * What a shared prompt saves (ModelReport.sharedPrefix): the batch's prefill and KV cache with the
+ * prompt computed and cached once, beside the same k continuations run as k·batch separate
+ * sequences of seq tokens (the prompt repeated in each).
+ */
+export interface SharedPrefixReport {
+  readonly tokens: number;
+  readonly continuations: number;
+  /** Tokens each sequence computes, P + k·C, against the k·seq of the continuations run apart. */
+  readonly computedTokens: number;
+  readonly unsharedTokens: number;
+  /** Forward prefill FLOPs of the batch, shared and apart. */
+  readonly prefillFlops: bigint;
+  readonly unsharedPrefillFlops: bigint;
+  readonly kvCacheBytes: bigint;
+  readonly unsharedKvCacheBytes: bigint;
+}
+
 export interface SharedPrefix {
   /** P: prompt tokens, shared; below seq. */
   readonly tokens: number;
@@ -273,6 +291,8 @@ export interface ModelReport {
   readonly routing: readonly RoutedBankReport[];
   /** The `parallel` statement's streams; absent without one. */
   readonly parallel?: ParallelReport;
+  /** The settings' shared prompt and what it saves; absent without one (or where seq leaves no continuation). */
+  readonly sharedPrefix?: SharedPrefixReport;
   /**
    * Members run over smashed positions (`smash MEMBERS: tokens(r)`, token smashing): r tokens per
    * position and KV entry on average, as a decimal; absent without a `smash` statement.

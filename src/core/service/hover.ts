@@ -13,7 +13,7 @@ import { BUDGET_METRICS } from '../analysis/budgets.js';
 import { findDevice } from '../analysis/devices.js';
 import { resolvePrecision } from '../analysis/precision.js';
 import { DTYPE_BITS, isDType } from '../analysis/dtypes.js';
-import type { BudgetResult, ModelReport, NodeReport, ParallelReport, ParamCounts } from '../analysis/report-types.js';
+import type { BudgetResult, ModelReport, NodeReport, ParallelReport, ParamCounts, SharedPrefixReport } from '../analysis/report-types.js';
 import type { Factor, TransferTable } from '../parameterization/transfer.js';
 import type { FactorizedWeightRow } from '../sharing/factorized-weights.js';
 import { ACTIVATIONS } from '../layers/arg-specs.js';
@@ -178,6 +178,7 @@ export function modelMarkdown(m: ModelReport): string {
     for (const b of m.budgets) lines.push(`- ${b.ok ? '✅' : '❌'} \`${b.constraint}\` — measured ${budgetNumber(b.constraint, b.value)}`);
   }
   if (m.parallel) lines.push('', parallelMarkdown(m.parallel));
+  if (m.sharedPrefix) lines.push('', sharedPrefixMarkdown(m.sharedPrefix));
   if (m.smashed) lines.push('', smashedMarkdown(m.smashed));
   if (m.parameterization) lines.push('', parameterizationMarkdown(m.parameterization));
   return lines.join('\n');
@@ -191,6 +192,24 @@ export function parallelMarkdown(p: ParallelReport): string {
   if (p.prefixParams > 0n) stores.push(`${groupDigits(p.prefixParams)} prefix params (${p.prefixTokens} tokens per stream and attention layer)`);
   if (p.aggregatorParams > 0n) stores.push(`${groupDigits(p.aggregatorParams)} aggregator params`);
   return `**Parallel streams**: ${what}${merge}. FLOPs${p.cache === 'shared' ? ' of a decode step' : ', activations and KV'} ×${p.streams}; the weights are stored once and a decode step reads them once${stores.length > 0 ? `; stores ${stores.join(' and ')}` : ''}.`;
+}
+
+/** What the settings' shared prompt saves (docs/language.md, "Shared prompts"). */
+export function sharedPrefixMarkdown(s: SharedPrefixReport): string {
+  const C = (s.computedTokens - s.tokens) / s.continuations;
+  const saved = (shared: bigint, apart: bigint): string => (shared > 0n && apart > shared ? ` (${ratio(apart, shared)}× less)` : '');
+  return [
+    `**Shared prompt**: ${groupDigits(s.tokens)} tokens shared by ${groupDigits(s.continuations)} continuations of ${groupDigits(C)} tokens; each continuation attends to the prompt and to itself only (block-sparse mask).`,
+    `- tokens computed per sequence: ${groupDigits(s.computedTokens)} instead of ${groupDigits(s.unsharedTokens)}`,
+    `- prefill FLOPs: ${groupDigits(s.prefillFlops)} instead of ${groupDigits(s.unsharedPrefillFlops)}${saved(s.prefillFlops, s.unsharedPrefillFlops)}`,
+    `- KV cache: ${exactBytes(s.kvCacheBytes)} instead of ${exactBytes(s.unsharedKvCacheBytes)}${saved(s.kvCacheBytes, s.unsharedKvCacheBytes)}`,
+  ].join('\n');
+}
+
+/** apart / shared to two decimals (a display of two exact counts). */
+function ratio(apart: bigint, shared: bigint): string {
+  const hundredths = (apart * 100n + shared / 2n) / shared;
+  return `${hundredths / 100n}.${String(hundredths % 100n).padStart(2, '0')}`;
 }
 
 /** What `smash` statements make of the model (docs/language.md, "Token smashing"). */

@@ -81,3 +81,31 @@ function decimal(n: bigint, s: bigint): string {
   const frac = String(q % 1_000_000n).padStart(6, '0').replace(/0+$/, '');
   return frac ? `${q / 1_000_000n}.${frac}` : String(q / 1_000_000n);
 }
+
+test('the report says what the shared prompt saves, beside the continuations run apart; the model hover shows it', async () => {
+  const { hoverAt } = await import('../../../src/core/index.js');
+  const text = MODEL();
+  const result = analyze(text, { seq: S, batch: 3, dtype: 'bf16', sharedPrefix: { tokens: P, continuations: k } });
+  const s = result.models[0]!.sharedPrefix!;
+  const keys = tri(P) + BigInt(k) * (tri(S) - tri(P));
+  // Batch 3: three prompts, each with k continuations; apart: 3·k sequences of S tokens.
+  assert.deepEqual(s, {
+    tokens: P,
+    continuations: k,
+    computedTokens: P + k * C,
+    unsharedTokens: k * S,
+    prefillFlops: 3n * (W * BigInt(P + k * C) + L * perKey * keys),
+    unsharedPrefillFlops: 3n * BigInt(k) * (W * BigInt(S) + L * perKey * tri(S)),
+    kvCacheBytes: 3n * kvPerToken * BigInt(P + k * C) * 2n,
+    unsharedKvCacheBytes: 3n * BigInt(k) * kvPerToken * BigInt(S) * 2n,
+  });
+  // Without a shared prompt (or one the seq leaves no continuation), no such section.
+  assert.equal(analyze(text, { seq: S }).models[0]!.sharedPrefix, undefined);
+  const hover = hoverAt(text, result, text.indexOf('M {'));
+  assert.ok(hover, 'a hover on the model');
+  const md = hover!.markdown;
+  assert.match(md, /\*\*Shared prompt\*\*: 60 tokens shared by 2 continuations of 40 tokens/);
+  assert.match(md, /tokens computed per sequence: 140 instead of 200/);
+  // KV: 140 of 200 positions → 200/140 = 1.43× less.
+  assert.match(md, /KV cache: .* instead of .*\(1\.43× less\)/);
+});
