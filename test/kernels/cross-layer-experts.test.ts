@@ -2,12 +2,13 @@
 // experts`) is one initializer per pooled bank copy read by every layer of its pool, while each
 // layer keeps its router and shared experts, so the initializers hold exactly params.stored; a
 // Chain-of-Experts layer (`iterations: C`) runs C passes over one set of experts with the stacked
-// router's row blocks; standard and fused graphs agree.
+// router's row blocks; standard and fused graphs agree. An expert pool's graph is also checked
+// against a plain-JS computation from its initializers, with the layer → pool map written out here.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { exportModel } from '../../kernels/export.js';
-import { assertClose, maxRelDiff, opCounts, runSynthetic } from './helpers.js';
+import { assertClose, idRows, initializer, matvec, maxRelDiff, opCounts, runChecked, runSynthetic, silu } from './helpers.js';
 
 const model = (ffn: string, share: string) => `
 model M {
@@ -57,4 +58,57 @@ test('Chain-of-Experts exports C passes over one expert bank; initializers = par
   const one = await runSynthetic(exportModel(model('MoE(16, 24, experts: 4, top_k: 2)', ''), 'M'), 2, 5);
   const two = await runSynthetic(exportModel(model('MoE(16, 24, experts: 4, top_k: 2, iterations: 2)', ''), 'M'), 2, 5);
   assert.ok(maxRelDiff(one, two) > 1e-4);
+});
+
+// Token-wise (no attention), so each token's output is its own: embed → 4 × (x + MoE(RMSNorm(x))).
+const POOLED = (share: string) => `
+model P {
+  embed = Embedding(61, 16)
+  block B {
+    n = RMSNorm(16)
+    f = MoE(16, 24, experts: 4, top_k: 2, shared: 1)
+  }
+  body = B * 4
+  ${share}
+}`;
+
+test('an expert pool computes what its layers compute with the pool\'s experts and their own routers, norms and shared experts (plain-JS reference)', async () => {
+  // Which pool each layer reads: sequence(2) groups layers 0–1 and 2–3; map names each layer's pool.
+  for (const [share, pools] of [
+    ['share experts body.f: sequence(2)', [0, 0, 1, 1]],
+    ['share experts body.f: map([0, 1, 0, 2])', [0, 1, 0, 2]],
+  ] as const) {
+    const r = exportModel(POOLED(share), 'P', { ops: 'standard' });
+    assert.equal(r.initializerElements, r.storedParams, share);
+    // One bank per pool, named by the pool's index; a router, norm and shared expert per layer.
+    const w = (name: string) => initializer(r, name);
+    // SwiGLU copy `e` of a bank: down(silu(gate·x) ⊙ up·x).
+    const swiglu = (prefix: string, bank: string, e: number, x: number[]) => {
+      const up = matvec(w(`${prefix}.${bank}_up[${e}]`), x, 24);
+      const h = matvec(w(`${prefix}.${bank}_gate[${e}]`), x, 24).map((v, i) => silu(v) * up[i]!);
+      return matvec(w(`${prefix}.${bank}_down[${e}]`), h, 16);
+    };
+    const reference = (id: number): number[] => {
+      let x = Array.from(w('embed.weight').subarray(id * 16, (id + 1) * 16));
+      pools.forEach((pool, layer) => {
+        const own = `body[${layer}]`;
+        const g = w(`${own}.n.weight`);
+        const rms = Math.sqrt(x.reduce((a, v) => a + v * v, 0) / 16 + 1e-6);
+        const xn = x.map((v, i) => (v / rms) * g[i]!);
+        // The layer's own router: softmax over its top 2 logits (Mixtral's routing).
+        const logits = matvec(w(`${own}.f.router`), xn, 4);
+        const chosen = [...logits.keys()].sort((a, b) => logits[b]! - logits[a]!).slice(0, 2);
+        const z = chosen.reduce((a, e) => a + Math.exp(logits[e]! - logits[chosen[0]!]!), 0);
+        const y = swiglu(own + '.f', 'shared', 0, xn);
+        for (const e of chosen) {
+          const weight = Math.exp(logits[e]! - logits[chosen[0]!]!) / z;
+          swiglu(`body[${pool}].f`, 'expert', e, xn).forEach((v, i) => (y[i]! += weight * v));
+        }
+        x = x.map((v, i) => v + y[i]!);
+      });
+      return x;
+    };
+    const rows = [[5, 17, 40, 2, 33], [9, 9, 60, 1, 12]];
+    assertClose(await runChecked(r, { input_ids: idRows(rows) }), rows.flatMap((row) => reference(row.at(-1)!)), 1e-5, share);
+  }
 });
