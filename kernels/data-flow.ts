@@ -67,7 +67,6 @@ export class Exporter {
     const smashed = [...this.ctx.model.smashed.keys()];
     if (smashed.length > 0) {
       const what = `${smashed.join(', ')} over smashed positions (\`smash\`)`;
-      if (this.ctx.decode) throw new ExportError(`a decode step that runs ${what} is not built by the ONNX exporter: the engine counts the smashed members once per r generated tokens, an average over a macro step's micro steps (the prefill exports; docs/probes.md, "Token smashing")`);
       if (streams || split) throw new ExportError(`${streams ? 'parallel streams' : 'an encoder-decoder'} that runs ${what} is not supported by the ONNX exporter`);
     }
     if (this.ctx.sharedPrefix && (streams || split || smashed.length > 0)) {
@@ -212,13 +211,13 @@ export class Exporter {
     if (h.x === undefined || h.spatial !== undefined || h.samples) throw new ExportError(`'${it.name}': a smashed member (\`smash\`) needs the token states before it (an unsmashed embedding), and ${h.x === undefined ? 'none precede it' : 'a feature map or per-sample rows precede it'}`);
     let x = h.x;
     if (current) {
-      x = unsmashStates(current, x, h.width);
+      if (!this.ctx.decode) x = unsmashStates(current, x, h.width);
       this.ctx = current.tokens;
       this.smashed = undefined;
     }
     if (want) {
       const s = smashedStream(this.ctx, want);
-      x = smashStates(s, x, h.width);
+      if (!this.ctx.decode) x = smashStates(s, x, h.width);
       this.ctx = s.ctx;
       this.smashed = s;
     }

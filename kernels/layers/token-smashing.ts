@@ -13,9 +13,16 @@
 // smashed members' attention runs on the standard ops (the fused attention's sequence lengths
 // are made once per graph, for the tokens; context.ts's `subsequence`).
 //
-// A decode step is not built: one macro step of HAMburger produces up to r tokens from one
-// position (its micro-step decoder's loop), which the engine counts as an average over tokens
-// (the smashed members' FLOPs and weight reads × 1/r per token), not as a graph of one step.
+// A decode step is HAMburger's macro step, the one that writes a KV entry: after S tokens the
+// smashed members' caches hold n = ⌈S / r⌉ entries (the engine's KV), and the next entry, n, is
+// written by the step whose new token opens a group (⌈(S' + 1) / r⌉ > ⌈S' / r⌉ for S' tokens
+// before it: once per r tokens, streaming). That step runs the smashed members once, on one new
+// position holding the new token's state (its group so far: itself), at position n, attending the
+// n cached entries and itself; the token reads that position back. The decode graph at past S is
+// the macro step writing entry n = ⌈S / r⌉ (the next one a generation from S tokens performs). Its
+// compute is the unsmashed members' U plus the smashed members' M, where the engine counts U + M/r
+// per generated token: the r − 1 micro steps between two macro steps run the unsmashed members on
+// the group's macro output (not built: it is an input of the step, not a function of the cache).
 
 import { DataType } from '../onnx-writer.js';
 import type { EmitContext } from './context.js';
@@ -31,17 +38,25 @@ export interface SmashedStream {
   readonly r: TokensPerPosition;
   readonly ctx: EmitContext;
   readonly tokens: EmitContext;
-  /** Each token's position, ⌊t·n / S⌋, int64 [S]. */
+  /** Each token's position, ⌊t·n / S⌋, int64 [S] (a prefill's; empty in a decode step, which moves no data). */
   readonly group: string;
-  /** The group bounds b_0 … b_n, ⌈j·S / n⌉, int64 [n + 1]. */
+  /** The group bounds b_0 … b_n, ⌈j·S / n⌉, int64 [n + 1] (a prefill's; empty in a decode step). */
   readonly bounds: string;
 }
 
 export const sameR = (a: TokensPerPosition | undefined, b: TokensPerPosition | undefined): boolean => (a === undefined ? b === undefined : b !== undefined && a.num * b.den === b.num * a.den);
 
-/** The context of the positions a token context smashes at r, with the groups that map one onto the other. */
+/**
+ * The context of the positions a token context smashes at r, with the groups that map one onto
+ * the other. In a decode step (the macro step above) the new token is the new position: the
+ * context caches ⌈past / r⌉ entries, and no data moves between tokens and positions.
+ */
 export function smashedStream(tokens: EmitContext, r: TokensPerPosition): SmashedStream {
   const g = tokens.g;
+  if (tokens.decode) {
+    const entries = Number((BigInt(tokens.decode.past) * r.den + r.num - 1n) / r.num); // ⌈past / r⌉
+    return { r, ctx: { ...tokens, decode: { batch: tokens.decode.batch, past: entries }, masks: new Map(), positions: undefined, subsequence: true }, tokens, group: '', bounds: '' };
+  }
   const num = Number(r.num);
   const den = Number(r.den);
   const S = tokens.seqLen;

@@ -3,15 +3,16 @@
 // on CPU equals a reference written here — the unsmashed members per token; token t in group
 // ⌊t·n / S⌋ of n = ⌈S / r⌉; each position the mean of its group; the smashed members over the n
 // positions (attention causal among them); each token back to its group's position. The engine's
-// KV cache of the smashed stack (n entries per layer) is derived by hand. A decode step is refused
-// by name; the probe measures the prefill.
+// KV cache of the smashed stack (n entries per layer) is derived by hand. The decode step is the
+// macro step writing entry ⌈S / r⌉ (checked against the prefill where the new token is alone in its
+// group); the probe measures both.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { runProbe } from '../../kernels/probe-client.js';
 import { ExportError, exportModel, type ExportResult } from '../../kernels/export.js';
-import { assertClose, idRows, initializer, matvec, maybeInitializer, runChecked } from './helpers.js';
+import { assertClose, idRows, initializer, matvec, maybeInitializer, prefillCacheFill, runChecked } from './helpers.js';
 
 const D = 8;
 const HEADS = 2;
@@ -129,12 +130,36 @@ test('token smashing: the smashed members run over ⌈S / r⌉ positions; initia
   assert.equal(kv('Tail'), 2n * 3n * 2n * 8n * 4n);
 });
 
-test('token smashing: a decode step and a smashed embedding are refused by name; the probe measures the prefill on CPU', async () => {
-  assert.throws(() => exportModel(TEXT, 'Two', { decode: { batch: 1, past: 4 } }), (e: unknown) => e instanceof ExportError && /decode step that runs body over smashed positions/.test(e.message));
+test('token smashing decode: the macro step writing entry ⌈S / r⌉ — the smashed members once on the new token, over the cached entries; = the prefill\'s last position when that token is alone in its group', async () => {
+  // r = 2: a prefill of 5 tokens groups {0, 1}, {2, 3}, {4}; its prefix of 4 caches 2 entries per
+  // smashed layer, and the step of token 4 writes the third, as the prefill's last position does.
+  const rows = IDS.map((row) => row.slice(0, 5));
+  const expected = await runChecked(exportModel(TEXT, 'Two', { ops: 'standard' }), { input_ids: idRows(rows) });
+  const { fill, caches } = await prefillCacheFill(TEXT, 'Two', rows.map((row) => row.slice(0, 4)));
+  assert.equal(caches, 2);
+  const decode = exportModel(TEXT, 'Two', { ops: 'standard', fill, decode: { batch: 2, past: 4 }, analysis: { seq: 4, batch: 2, dtype: 'fp32' } });
+  assert.equal(decode.initializerElements, decode.storedParams);
+  assertClose(await runChecked(decode, { input_ids: idRows(rows.map((row) => [row[4]!])) }), expected, 1e-5);
+  // The caches of the smashed layers hold ⌈S / r⌉ entries, the engine's KV, derived by hand:
+  // 2 layers × ⌈7 / r⌉ entries × 2·d per sequence, batch 2.
+  for (const [model, entries] of [['Two', 4], ['Frac', 5], ['Tail', 3], ['Mixed', 3]] as const) {
+    for (const ops of ['standard', 'fused'] as const) {
+      const step = exportModel(TEXT, model, { ops, decode: { batch: 2, past: 7 }, analysis: { seq: 7, batch: 2, dtype: 'fp32' } });
+      assert.equal(step.initializerElements, step.storedParams, `${model} ${ops}`);
+      assert.equal(step.kvCacheElements, BigInt(2 * entries * 2 * D * 2), `${model} ${ops}`);
+      assert.equal(step.kvCacheElements * 4n, step.report.kvCacheBytes, `${model} ${ops}`);
+      assert.equal((await runChecked(step, { input_ids: idRows([[4], [9]]) })).length, 2 * OUT, `${model} ${ops}`);
+    }
+  }
+});
+
+test('token smashing: a smashed embedding is refused by name; the probe measures the prefill and the decode step on CPU', async () => {
   assert.throws(() => exportModel(`${TEXT}\nvariant Embedded of Tiny { smash embed, pre, body: tokens(2) }\n`, 'Embedded'), (e: unknown) => e instanceof ExportError && /'embed': a smashed member/.test(e.message));
   const out = await runProbe({ specText: TEXT, model: 'Frac', ep: 'cpu', batch: 2, seq: 9, dtype: 'fp32', runs: 2, warmup: 1 }, { hostPath: join(process.cwd(), 'kernels', 'probe-host.ts'), timeoutMs: 60_000 });
   assert.ok(out.ok, out.ok ? '' : `${out.kind}: ${out.message}`);
   assert.equal(out.result.initializerElements, out.result.storedParams);
   assert.ok(out.result.prefill.medianMs > 0);
-  assert.ok('unavailable' in out.result.decode && /smashed positions/.test(out.result.decode.unavailable));
+  assert.ok(!('unavailable' in out.result.decode), 'the decode step is measured');
+  // ⌈9 / (5/3)⌉ = 6 entries per smashed layer: 2 layers × 6 × 2·d, batch 2.
+  if (!('unavailable' in out.result.decode)) assert.equal(out.result.decode.kvCacheElements, String(2 * 6 * 2 * D * 2));
 });
