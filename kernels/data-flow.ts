@@ -9,7 +9,7 @@ import { GraphBuilder } from './graph-builder.js';
 import { altupDecoder } from './layers/altup.js';
 import { convBlock } from './layers/conv-block.js';
 import { moeutLayer, switchHeadSpan } from './layers/switch-head.js';
-import { emitLayer, type EmitContext, type Hidden, type TieTarget } from './layers/emit.js';
+import { emitLayer, type EmitContext, type Hidden } from './layers/emit.js';
 import { residualAdd } from './layers/residual.js';
 import { declareRouterCell } from './layers/recurrent-router.js';
 import { workersContext } from './layers/parallel-streams.js';
@@ -28,7 +28,6 @@ const NORMS = new Set(['LayerNorm', 'RMSNorm']);
 export interface Item {
   readonly name: string;
   readonly node: ModuleNode;
-  readonly tie: TieTarget | undefined;
 }
 
 export class Exporter {
@@ -172,7 +171,7 @@ export class Exporter {
     let x = h.x;
     const outer = this.ctx;
     recursionRanges(nodes.length, route.capacities.length).forEach(([start, end], r) => {
-      const instance = (i: number): [Item, PathStep[]] => [{ name: '', node: nodes[i]!, tie: undefined }, [...steps, { kind: 'index', index: i }]];
+      const instance = (i: number): [Item, PathStep[]] => [{ name: '', node: nodes[i]! }, [...steps, { kind: 'index', index: i }]];
       if (route.halting && r === 0) {
         // Every token runs the first step; the unit first scores before the second.
         let y: Hidden = { x, width: h.width };
@@ -313,9 +312,9 @@ export class Exporter {
         }
         if (node.layerKind === 'Embedding' && h.x === undefined) this.inputVocab = node.cost.weights[0]!.shape[0]!;
         if ((node.layerKind === 'Linear' || node.layerKind === 'Conv1d' || node.layerKind === 'Conv2d') && h.x === undefined) this.inputVocab = 1024; // ids only seed the input features or image
-        return emitLayer(this.ctx, node, steps, h, item.tie);
+        return emitLayer(this.ctx, node, steps, h);
       case 'block': {
-        const items = node.members.map((m: BlockMember) => ({ name: m.name, node: m.node, tie: m.tiedTo ? { steps: [...steps, { kind: 'name' as const, name: m.tiedTo }], weight: undefined } : undefined }));
+        const items = node.members.map((m: BlockMember) => ({ name: m.name, node: m.node }));
         // A block on a feature map (ResNet/WRN): residual and projection shortcuts read from the
         // shapes (layers/conv-block.ts); undefined when that convention does not apply.
         const wired = convBlock(this.ctx, items, steps, h, (it, at, x) => this.module(it as Item, at, x));
@@ -330,7 +329,7 @@ export class Exporter {
         for (const run of node.runs) {
           for (let c = 0; c < run.count; c++, index++) {
             const inst = [...steps, { kind: 'index' as const, index }];
-            h = this.module({ name: '', node: run.node, tie: undefined }, inst, h);
+            h = this.module({ name: '', node: run.node }, inst, h);
           }
         }
         return h;

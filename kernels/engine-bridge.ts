@@ -8,10 +8,9 @@
 
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { compile, mainWeight, nodeAt, ParsedSources, tiedMains, type Compilation, type PathStep } from '../src/core/index.js';
-import type { AnalysisOptions, ArchitectureModel, Diagnostic, ModelMember, ModelReport, PatternStep, ResolvedSharing } from '../src/core/index.js';
+import { compile, nodeAt, ParsedSources, type Compilation, type PathStep } from '../src/core/index.js';
+import type { AnalysisOptions, ArchitectureModel, Diagnostic, ModelMember, ModelReport, ResolvedSharing } from '../src/core/index.js';
 
-export { mainWeight };
 export type { BlockMember, ConvInfo, LayerNode, ModelMember, Modifier, ModuleNode, WeightSpec } from '../src/core/index.js';
 
 /** A step of a concrete instance path: a member name, or an instance index of a stack (the core's store resolver's). */
@@ -32,8 +31,6 @@ export interface LoadedModel {
   readonly members: readonly ModelMember[];
   readonly sharing: ResolvedSharing;
   readonly report: ModelReport;
-  /** Top-level `x = … tied y`: member name → target pattern and weight. */
-  readonly tieMain: ReadonlyMap<string, { readonly pattern: readonly PatternStep[]; readonly weight: string | undefined }>;
   /** `share heads PATH: pairs(n)`, one per target (layers/head-share.ts builds them). */
   readonly headShares: readonly HeadSharePlan[];
   /** A `parallel streams(…)` statement (ParScale): the members before `mergeIndex` run per stream (layers/parallel-streams.ts). */
@@ -102,16 +99,11 @@ export function loadModel(source: string | Compilation, name: string | undefined
   if (!model) throw new ExportError(`model '${chosen}' did not evaluate`, 'spec');
   const sharing = model.sharing;
 
-  const tieMain = new Map<string, { pattern: readonly PatternStep[]; weight: string | undefined }>();
-  for (const [member, source] of tiedMains(sharing.modifiers)) {
-    if (source.fansOut) throw new ExportError(`'${member}' is tied to '${source.key}', which fans out over a stack; index one instance`);
-    tieMain.set(member, { pattern: source.pattern, weight: source.weight });
-  }
   const p = model.parallel;
   const streams: StreamsPlan | undefined = p ? { count: p.streams, prefixTokens: p.prefixTokens, aggregate: p.aggregate, width: p.width, mergeIndex: p.mergeIndex, sharedCache: p.cache === 'shared' } : undefined;
   // Token smashing: the members that run over ⌈S / r⌉ positions (layers/token-smashing.ts).
   const smashed = new Map(model.smashed.map((m) => [m.member, { num: m.tokensPerEntry.num, den: m.tokensPerEntry.den }] as const));
-  return { name: chosen, members: model.members, sharing, report, tieMain, headShares: headSharePlans(model, sharing), streams, smashed };
+  return { name: chosen, members: model.members, sharing, report, headShares: headSharePlans(model, sharing), streams, smashed };
 }
 
 /**
@@ -133,4 +125,4 @@ function headSharePlans(model: ArchitectureModel, sharing: ResolvedSharing): Hea
   });
 }
 
-export { adapterModifiersFor, keepsBorrowedKvWeights, kvProducerPath, modifiersFor, nodeAt, pathText, routeOf, storePath, type StackRoute } from '../src/core/index.js';
+export { adapterModifiersFor, keepsBorrowedKvWeights, kvProducerPath, modifiersFor, nodeAt, pathText, routeOf, storePath, tiedWeight, weightStoreKey, type StackRoute } from '../src/core/index.js';

@@ -9,7 +9,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { AnalysisOptions, Compilation, ModelReport, SharedPrefix } from '../src/core/index.js';
 import { DECODER_IDS, Exporter, isEncoderDecoder, type Item, type TokenInput } from './data-flow.js';
-import { ExportError, loadModel, type PathStep } from './engine-bridge.js';
+import { ExportError, loadModel } from './engine-bridge.js';
 import { GraphBuilder, defaultFill, type WeightFill } from './graph-builder.js';
 import type { EmitContext } from './layers/emit.js';
 import type { OpsMode } from './layers/context.js';
@@ -113,11 +113,7 @@ export function exportModel(source: string | Compilation, modelName: string | un
   if (share && options.decode) throw new ExportError('a decode step with a prompt shared by continuations (--shared-prefix) is not built by the ONNX exporter: the prefill packs the prompt and its continuations (docs/probes.md, "Shared prompts")');
   const ctx: EmitContext = { g, model, ids, idsShape, seqLen, masks: new Map(), kv: new Map(), decode: options.decode, generation: options.generation ?? 'materialised', ops: options.ops ?? 'fused', ...(share ? { sharedPrefix: share } : {}) };
   const exporter = new Exporter(ctx, options.decode ? (options.analysis?.srcSeq ?? options.decode.past) : undefined);
-  const items: Item[] = model.members.map((m) => {
-    const t = model.tieMain.get(m.name);
-    const tie = t ? { steps: (t.weight !== undefined ? t.pattern.slice(0, -1) : t.pattern) as PathStep[], weight: t.weight } : undefined;
-    return { name: m.name, node: m.node, tie };
-  });
+  const items: Item[] = model.members.map((m) => ({ name: m.name, node: m.node }));
   const h = exporter.run(items);
   const out = exporter.ctx; // the token stream the output is read from (an encoder-decoder's decoder)
   if (h.x === undefined) throw new Error('the model produced no output');

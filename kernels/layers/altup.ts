@@ -65,7 +65,7 @@ export function altupProjections(ctx: EmitContext, node: LayerNode, steps: reado
 /** tanh(modality_router(router_norm(x) / d)): the per-token coefficients' input, [T, n]. */
 function modalities(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string, d: number): string {
   const g = ctx.g;
-  const normed = rmsNormLastAxis(ctx, x, storeFor(ctx, node, steps, weightNamed(node, 'router_norm')!, undefined).name);
+  const normed = rmsNormLastAxis(ctx, x, storeFor(ctx, node, steps, weightNamed(node, 'router_norm')!).name);
   return g.op('Tanh', [projection(ctx, node, steps, g.op('Mul', [normed, g.float(1 / d)]), 'modality_router', undefined).y]);
 }
 
@@ -116,7 +116,7 @@ export function altupDecoder(ctx: EmitContext, members: readonly Member[], steps
   const corrected3 = g.op('Add', [predicted3, g.op('Mul', [g.op('Unsqueeze', [innovation, g.ints([1])]), g.op('Unsqueeze', [coefs, g.ints([2])])])], undefined, { hint: 'altup_correct' });
   const corrected = reshape(ctx, corrected3, [-1, n * d]);
   // The per-layer input, from the scaled corrected active copy, added to copies 1…n − 1.
-  const scaled = g.op('Mul', [copyOf(ctx, corrected, d, 0), storeFor(ctx, altup, at(0), weightNamed(altup, 'correct_output_scale')!, undefined).name]);
+  const scaled = g.op('Mul', [copyOf(ctx, corrected, d, 0), storeFor(ctx, altup, at(0), weightNamed(altup, 'correct_output_scale')!).name]);
   const perLayer = perLayerInput(ctx, members[8]!.node as LayerNode, at(8), scaled, layerIndex(steps), (y) => activation(ctx, y, textArg(members[6]!.node as LayerNode, 'act', 'gelu_tanh')));
   const addend = g.op('Concat', [g.op('Mul', [scaled, g.float(0)]), ...Array.from({ length: n - 1 }, () => perLayer)], { axis: { kind: 'int', value: 1 } });
   return { x: g.op('Add', [corrected, addend], undefined, { hint: 'altup_out' }), width: n * d };

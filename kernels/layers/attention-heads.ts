@@ -68,7 +68,7 @@ export function softmaxWithSinks(ctx: EmitContext, node: LayerNode, steps: reado
   const last = { axis: { kind: 'int' as const, value: -1 } };
   const w = weightNamed(node, 'sinks');
   if (w === undefined) return g.op('Softmax', [scores], last);
-  const sinks = reshape(ctx, storeFor(ctx, node, steps, w, undefined).name, sinkShape);
+  const sinks = reshape(ctx, storeFor(ctx, node, steps, w).name, sinkShape);
   const rows = g.op('Slice', [g.op('Shape', [scores]), g.ints([0]), g.ints([3])], undefined, { hint: 'rows' });
   const column = g.op('Expand', [sinks, g.op('Concat', [rows, g.ints([1])], { axis: { kind: 'int', value: 0 } })], undefined, { hint: 'sinks' });
   const probs = g.op('Softmax', [g.op('Concat', [scores, column], last)], last);

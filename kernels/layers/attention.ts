@@ -107,7 +107,7 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
     v4 = borrowed.v;
     // A checkpoint that ships the borrower's K/V projections unused (keep_weights): they are
     // stored, so they are initializers, read by no node.
-    if (keepsBorrowedKvWeights(ctx.model, steps)) for (const name of info.kvProducerWeights) storeFor(ctx, node, steps, weightNamed(node, name)!, undefined);
+    if (keepsBorrowedKvWeights(ctx.model, steps)) for (const name of info.kvProducerWeights) storeFor(ctx, node, steps, weightNamed(node, name)!);
     kState = keyStates(ctx).get(pathText(producer)) ?? { rope: undefined, rotated: false };
   } else {
     k = normedHeads(ctx, node, steps, projection(ctx, node, steps, x, 'k', bias('k_bias')).y, KV, hd, 'k_norm', (t) => toBatchSeq(ctx, t, [KV, hd]));

@@ -4,7 +4,7 @@
 
 import type { ArgValue, SharedPrefix } from '../../src/core/index.js';
 import { factorStoreAt, sparseMasked, tieAllOwnerSteps, tiedExecution } from '../../src/core/index.js';
-import { ExportError, mainWeight, modifiersFor, nodeAt, pathText, storePath, type LayerNode, type LoadedModel, type PathStep, type WeightSpec } from '../engine-bridge.js';
+import { ExportError, modifiersFor, nodeAt, pathText, tiedWeight, weightStoreKey, type LayerNode, type LoadedModel, type PathStep, type WeightSpec } from '../engine-bridge.js';
 import type { GraphBuilder, StoredWeight } from '../graph-builder.js';
 import { headSharedWeight } from './head-share.js';
 import { generatedWeight } from '../generated/resolve.js';
@@ -77,12 +77,6 @@ export interface Hidden {
   readonly samples?: boolean;
 }
 
-/** Where a layer's main weight is tied to another store: the concrete path of the tied module. */
-export interface TieTarget {
-  readonly steps: readonly PathStep[];
-  readonly weight: string | undefined;
-}
-
 /** A layer's argument as the engine built the layer (written, or the kind's default); undefined for `none`. */
 export function layerArg(node: LayerNode, name: string): ArgValue {
   return node.args.get(name);
@@ -127,15 +121,11 @@ export function scaleOf(w: WeightSpec): { scale: number; offset: number } {
 }
 
 /**
- * The one resolver of what a weight of the layer at `steps` reads: its store's initializer
- * (shared, tied or its own), or the tensor a generator builds from stored ones (hash, bank,
- * dict: kernels/generated), keyed by the same store.
+ * What weight `w` of the layer `node` at `steps` reads: its store's initializer (shared, tied or
+ * its own), or the tensor a generator builds from stored ones (hash, bank, dict:
+ * kernels/generated), keyed by the same store. Which store, tie included, is the core's store
+ * resolver's answer (`weightStoreKey`, `tiedWeight`): the walk counts the same ties.
  */
-/** The key of the store weight `w` of the layer at `steps` reads, untied (sharing resolved by the core's storePath). */
-export function storeKey(ctx: EmitContext, steps: readonly PathStep[], w: WeightSpec): string {
-  return `${storePath(ctx.model, steps, w.name)}.${w.name}`;
-}
-
 /** The layer and weight a tied weight reads (`x = … tied y`, a block member tied to a sibling, `tie a = b`) and its store key. */
 export interface TiedOwner {
   readonly steps: readonly PathStep[];
@@ -145,31 +135,28 @@ export interface TiedOwner {
 }
 
 /**
- * The owner of the store weight `w` of the layer at `steps` reads through a tie: `tie` (its main
- * weight's `tied` target), else a `tie a = b` reaching it (b's path below, the core's
- * tieAllOwnerSteps); undefined for an untied weight.
+ * The owner of the store weight `w` of the layer at `steps` reads through a tie: a `tied` main
+ * weight's source (the core's store resolver: `tiedWeight`), else a `tie a = b` reaching it (b's
+ * path below, the core's tieAllOwnerSteps); undefined for an untied weight. Its key is the
+ * resolver's `weightStoreKey`.
  */
-export function tiedOwner(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], w: WeightSpec, tie: TieTarget | undefined): TiedOwner | undefined {
+export function tiedOwner(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], w: WeightSpec): TiedOwner | undefined {
   let ownerSteps: readonly PathStep[] | undefined;
-  let weight: string | undefined;
-  // `tie a = b`: the store key is the reader's own (storePath maps a's prefix to b's).
-  let key: string | undefined;
-  if (tie && mainWeight(node)?.name === w.name) {
-    ownerSteps = tie.steps;
-    weight = tie.weight;
+  let weight = w.name;
+  const main = tiedWeight(ctx.model, steps, node, w);
+  if (main) {
+    if (main.fansOut) throw new ExportError(`'${pathText(steps)}' is tied to '${main.sourceKey}', which fans out over a stack; index one instance`);
+    ownerSteps = main.steps;
+    weight = main.weight;
   } else {
     const all = modifiersFor(ctx.model, steps, w.name).find((m) => m.effect.kind === 'tie-all');
     ownerSteps = all ? tieAllOwnerSteps(all, steps) : undefined;
-    weight = w.name;
-    key = storeKey(ctx, steps, w);
   }
   if (!ownerSteps) return undefined;
   const targetNode = nodeAt(ctx.model, ownerSteps);
-  const targetWeight = weight ?? (targetNode?.kind === 'layer' ? mainWeight(targetNode)?.name : undefined);
-  if (!targetWeight) throw new ExportError(`cannot find the weight '${pathText(steps)}' is tied to`);
-  const owner = targetNode?.kind === 'layer' ? weightNamed(targetNode, targetWeight) : undefined;
+  const owner = targetNode?.kind === 'layer' ? weightNamed(targetNode, weight) : undefined;
   if (!owner || targetNode?.kind !== 'layer') return undefined;
-  return { steps: ownerSteps, node: targetNode, w: owner, key: key ?? `${storePath(ctx.model, ownerSteps, targetWeight)}.${targetWeight}` };
+  return { steps: ownerSteps, node: targetNode, w: owner, key: weightStoreKey(ctx.model, steps, node, w) };
 }
 
 /**
@@ -183,10 +170,10 @@ export function appliesTiedChain(ctx: EmitContext, node: LayerNode, steps: reado
   return tiedExecution(store, w, node.cost.generationMacsPerStep !== undefined, sparseMasked(modifiersFor(ctx.model, steps, w.name), w.name)) === 'factors';
 }
 
-export function storeFor(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], w: WeightSpec, tie: TieTarget | undefined): StoredWeight {
+export function storeFor(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], w: WeightSpec): StoredWeight {
   const { scale, offset } = scaleOf(w);
-  const key = storeKey(ctx, steps, w);
-  const owner = tiedOwner(ctx, node, steps, w, tie);
+  const key = weightStoreKey(ctx.model, steps, node, w);
+  const owner = tiedOwner(ctx, node, steps, w);
   if (owner) {
     // The owner's store (generated by the owner's generator, once per key), whichever side of the tie asks first.
     const generated = generatedWeight(ctx, owner.steps, owner.w, owner.key, { steps, w });
@@ -203,7 +190,7 @@ export function weightNamed(node: LayerNode, name: string): WeightSpec | undefin
 export interface LayerWeights {
   /** The weight's spec; a name the layer does not hold is an exporter bug, reported as such. */
   spec(name: string): WeightSpec;
-  /** The initializer (or generated tensor) the weight's store resolves to (storeFor, untied). */
+  /** The initializer (or generated tensor) the weight's store resolves to (storeFor). */
   store(name: string): string;
   /** The name back where the layer holds the weight (a bias or norm its arguments may switch off), else undefined. */
   optional(name: string): string | undefined;
@@ -218,7 +205,7 @@ export function layerWeights(ctx: EmitContext, node: LayerNode, steps: readonly 
   };
   return {
     spec,
-    store: (name) => storeFor(ctx, node, steps, spec(name), undefined).name,
+    store: (name) => storeFor(ctx, node, steps, spec(name)).name,
     optional: (name) => (weightNamed(node, name) ? name : undefined),
   };
 }

@@ -7,7 +7,7 @@
 
 import { ExportError, pathText, type ConvInfo, type LayerNode, type PathStep } from '../engine-bridge.js';
 import { activation } from './activation.js';
-import { numberArg, storeFor, textArg, weightNamed, type EmitContext, type Hidden, type TieTarget } from './context.js';
+import { numberArg, storeFor, textArg, weightNamed, type EmitContext, type Hidden } from './context.js';
 import { image } from './image.js';
 import { norm } from './norm.js';
 import { flatten, globalPool, pool } from './pool.js';
@@ -41,9 +41,9 @@ export function conv(ctx: EmitContext, node: LayerNode, steps: readonly PathStep
   if (h.spatial === undefined) throw new ExportError(`${where}: ${node.layerKind} on a token stream is not supported by the ONNX exporter (convolutions run on a feature map, from an image made when the model begins with a convolution)`);
   if (h.width !== c.cIn) throw new ExportError(`${where}: ${node.layerKind} reads ${c.cIn} channels but the layers before it produce ${h.width}`);
   if (!same(h.spatial, c.inputSides)) throw new ExportError(`${where}: ${node.layerKind} declares an input of ${c.inputSides.join('×')} but the layers before it produce ${h.spatial.join('×')}; the graph runs every convolution at the size the engine counts it at`);
-  const inputs = [h.x!, storeFor(ctx, node, steps, weightNamed(node, 'weight')!, undefined).name];
+  const inputs = [h.x!, storeFor(ctx, node, steps, weightNamed(node, 'weight')!).name];
   const b = weightNamed(node, 'bias');
-  if (b) inputs.push(storeFor(ctx, node, steps, b, undefined).name);
+  if (b) inputs.push(storeFor(ctx, node, steps, b).name);
   const n = c.inputSides.length;
   const y = g.op('Conv', inputs, {
     kernel_shape: { kind: 'ints', value: Array(n).fill(c.kernel) },
@@ -68,8 +68,8 @@ export function batchNorm(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   const bias = weightNamed(node, 'bias');
   const inputs = [
     h.x!,
-    scale ? storeFor(ctx, node, steps, scale, undefined).name : g.float(1, d),
-    bias ? storeFor(ctx, node, steps, bias, undefined).name : g.float(0, d),
+    scale ? storeFor(ctx, node, steps, scale).name : g.float(1, d),
+    bias ? storeFor(ctx, node, steps, bias).name : g.float(0, d),
     g.float(0, d),
     g.float(1, d),
   ];
@@ -80,7 +80,7 @@ export function batchNorm(ctx: EmitContext, node: LayerNode, steps: readonly Pat
  * A layer on a feature map, or on the per-sample rows after GlobalPool/Flatten (and the first
  * convolution of a model). Layers that need a token sequence are refused by name.
  */
-export function featureMapLayer(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], h: Hidden, tie: TieTarget | undefined): Hidden {
+export function featureMapLayer(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], h: Hidden): Hidden {
   const where = pathText(steps);
   const kind = node.layerKind;
   const onMap = h.spatial !== undefined || h.x === undefined;
@@ -114,7 +114,7 @@ export function featureMapLayer(ctx: EmitContext, node: LayerNode, steps: readon
     case 'Linear': {
       const w = weightNamed(node, 'weight')!;
       if (w.shape[1] !== h.width) throw new ExportError(`${where}: Linear reads width ${w.shape[1]} but the layers before it produce ${h.width}`);
-      const p = projection(ctx, node, steps, h.x!, 'weight', 'bias', tie);
+      const p = projection(ctx, node, steps, h.x!, 'weight', 'bias');
       return { x: p.y, width: p.width, samples: true };
     }
     case 'LayerNorm':

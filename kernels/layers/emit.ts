@@ -8,7 +8,7 @@ import { perLayerEmbedding } from './per-layer-embedding.js';
 import { attention } from './attention.js';
 import { crossAttention } from './cross-attention.js';
 import { IMAGE_READERS, batchNorm, featureMapLayer } from './conv.js';
-import { positions, textArg, reshape, storeFor, toBatchSeq, type EmitContext, type Hidden, type TieTarget } from './context.js';
+import { positions, textArg, reshape, storeFor, toBatchSeq, type EmitContext, type Hidden } from './context.js';
 import { features } from './features.js';
 import { mamba } from './mamba.js';
 import { mamba2 } from './mamba2.js';
@@ -63,11 +63,11 @@ export function inputWidth(node: LayerNode): number | undefined {
 }
 
 /** Emits one layer on the hidden state; returns the new hidden state. */
-export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], h: Hidden, tie: TieTarget | undefined): Hidden {
+export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], h: Hidden): Hidden {
   const g = ctx.g;
   const where = pathText(steps);
   // Convolutional models: feature maps and per-sample rows have their own layers (conv.ts).
-  if (h.spatial !== undefined || h.samples || (h.x === undefined && IMAGE_READERS.has(node.layerKind))) return featureMapLayer(ctx, node, steps, h, tie);
+  if (h.spatial !== undefined || h.samples || (h.x === undefined && IMAGE_READERS.has(node.layerKind))) return featureMapLayer(ctx, node, steps, h);
   if (h.x === undefined && (node.layerKind === 'Linear' || node.layerKind === 'SandwichLinear')) h = { x: features(ctx, inputWidth(node)!), width: inputWidth(node)! };
   if (h.x === undefined && node.layerKind !== 'Embedding') throw new ExportError(`${where}: the exported graph reads token ids, so the first layer must be an Embedding or a Linear (found ${node.layerKind})`);
   const input = inputWidth(node);
@@ -91,7 +91,7 @@ export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly Pat
     case 'Embedding': {
       const w = node.cost.weights[0]!;
       const [rows, width] = w.shape as [number, number];
-      const table = storeFor(ctx, node, steps, w, tie);
+      const table = storeFor(ctx, node, steps, w);
       if (table.shape[1] !== width) throw new ExportError(`${where}: an embedding tied to a transposed table is not supported`);
       const ids = h.x === undefined ? ctx.ids : g.op('Mod', [ctx.ids, g.ints([rows], true)], undefined, { hint: 'ids' });
       const e = reshape(ctx, g.op('Gather', [table.name, ids], { axis: { kind: 'int', value: 0 } }, { hint: 'emb' }), [-1, width]);
@@ -100,13 +100,13 @@ export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly Pat
     case 'PositionEmbedding': {
       const w = node.cost.weights[0]!;
       const width = w.shape[1]!;
-      const table = storeFor(ctx, node, steps, w, tie);
+      const table = storeFor(ctx, node, steps, w);
       const pe = g.op('Gather', [table.name, positions(ctx)], { axis: { kind: 'int', value: 0 } }, { hint: 'pos_emb' });
       const sum = g.op('Add', [toBatchSeq(ctx, h.x!, [width]), pe]);
       return { x: reshape(ctx, sum, [-1, width]), width };
     }
     case 'Linear': {
-      const p = projection(ctx, node, steps, h.x!, 'weight', 'bias', tie);
+      const p = projection(ctx, node, steps, h.x!, 'weight', 'bias');
       return { x: p.y, width: p.width };
     }
     case 'SandwichLinear': {
@@ -185,4 +185,4 @@ export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly Pat
       throw new ExportError(`${where}: layer kind ${node.layerKind} is not supported by the ONNX exporter yet (supported: ${SUPPORTED_LAYERS.join(', ')})`);
   }
 }
-export type { EmitContext, Hidden, TieTarget } from './context.js';
+export type { EmitContext, Hidden } from './context.js';

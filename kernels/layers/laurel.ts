@@ -7,6 +7,6 @@ import { projection } from './projection.js';
 
 export function laurel(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string): string {
   const low = projection(ctx, node, steps, projection(ctx, node, steps, x, 'left', undefined).y, 'right', undefined).y;
-  const normed = rmsNormLastAxis(ctx, low, storeFor(ctx, node, steps, weightNamed(node, 'norm')!, undefined).name);
+  const normed = rmsNormLastAxis(ctx, low, storeFor(ctx, node, steps, weightNamed(node, 'norm')!).name);
   return ctx.g.op('Add', [x, normed], undefined, { hint: 'laurel' });
 }

@@ -90,7 +90,7 @@ function decodeMla(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[]
   const qh = g.op('Mul', [reshape(ctx, q, [B, H, nope + rope]), scale], undefined, { hint: 'qscaled' }); // [B, H, qhd]
   // kv_b [H·(nope + v), kv_rank] → [H, nope + v, kv_rank]: W_UK = rows 0..nope of each head, W_UV the rest.
   const kvB = weightNamed(node, 'kv_b')!;
-  const w = reshape(ctx, storeFor(ctx, node, steps, kvB, undefined).name, [H, nope + vDim, kvRank]);
+  const w = reshape(ctx, storeFor(ctx, node, steps, kvB).name, [H, nope + vDim, kvRank]);
   const wUK = slice(w, 1, 0, nope); // [H, nope, kv_rank]
   const wUVT = perm(slice(w, 1, nope, nope + vDim), [0, 2, 1]); // [H, kv_rank, v]
   const qLat = perm(g.op('MatMul', [perm(slice(qh, 2, 0, nope), [1, 0, 2]), wUK], undefined, { hint: 'q_latent' }), [1, 0, 2]); // [B, H, kv_rank]

@@ -66,7 +66,7 @@ export function moa(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[
   const kProj = projection(ctx, node, steps, x, 'k', has('k_bias') ? 'k_bias' : undefined).y; // [T, expert_dim]
   const vProj = projection(ctx, node, steps, x, 'v', has('v_bias') ? 'v_bias' : undefined).y;
   const rel = weightNamed(node, 'rel_pos');
-  const relTable = rel ? storeFor(ctx, node, steps, rel, undefined).name : undefined; // [H_e, hd, 2P + 1]
+  const relTable = rel ? storeFor(ctx, node, steps, rel).name : undefined; // [H_e, hd, 2P + 1]
   const P = rel ? (rel.shape[2]! - 1) / 2 : 0;
 
   let heads: string; // [T, k, expert_dim]: each chosen expert's attention output, heads concatenated

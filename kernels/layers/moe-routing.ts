@@ -52,7 +52,7 @@ export function routeTokens(ctx: EmitContext, node: LayerNode, steps: readonly P
   let choice = scores;
   const bias = weightNamed(node, 'selection_bias');
   if (bias) {
-    const stored = storeFor(ctx, node, steps, bias, undefined).name;
+    const stored = storeFor(ctx, node, steps, bias).name;
     const rows = bias.shape[0]! > experts ? g.op('Slice', [stored, g.ints([t * experts]), g.ints([(t + 1) * experts]), g.ints([0])], undefined, { hint: `selection_bias${t}` }) : stored;
     choice = g.op('Add', [scores, rows], undefined, { hint: 'choice' });
   }

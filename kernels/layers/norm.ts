@@ -18,8 +18,8 @@ export function norm(ctx: EmitContext, node: LayerNode, steps: readonly PathStep
   const g = ctx.g;
   const scaleW = weightNamed(node, scaleName);
   const biasW = weightNamed(node, biasName);
-  const scale = scaleW ? storeFor(ctx, node, steps, scaleW, undefined).name : undefined;
-  const bias = biasW ? storeFor(ctx, node, steps, biasW, undefined).name : undefined;
+  const scale = scaleW ? storeFor(ctx, node, steps, scaleW).name : undefined;
+  const bias = biasW ? storeFor(ctx, node, steps, biasW).name : undefined;
   // MLA's q_a_norm and kv_a_norm are RMSNorms (DeepseekV2RMSNorm).
   const rms = node.layerKind === 'RMSNorm' || node.layerKind === 'MLA' || (node.layerKind === 'Attention' && !bias);
   const fused = ctx.ops === 'fused';

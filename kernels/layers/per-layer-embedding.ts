@@ -20,7 +20,7 @@ const inputs = new WeakMap<EmitContext, PerLayerInputs>();
 
 export function perLayerEmbedding(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], h: Hidden): Hidden {
   const g = ctx.g;
-  const table = storeFor(ctx, node, steps, weightNamed(node, 'table')!, undefined);
+  const table = storeFor(ctx, node, steps, weightNamed(node, 'table')!);
   const [rows, all] = weightNamed(node, 'table')!.shape as [number, number];
   const d = weightNamed(node, 'projection')!.shape[1]!;
   const width = weightNamed(node, 'norm')!.shape[0]!;
@@ -30,7 +30,7 @@ export function perLayerEmbedding(ctx: EmitContext, node: LayerNode, steps: read
   const ids = g.op('Mod', [ctx.ids, g.ints([rows], true)], undefined, { hint: 'ple_ids' });
   const looked = g.op('Mul', [reshape(ctx, g.op('Gather', [table.name, ids], { axis: { kind: 'int', value: 0 } }, { hint: 'ple' }), [-1, layers, width]), g.float(Math.sqrt(width))]);
   const projected = reshape(ctx, g.op('Mul', [projection(ctx, node, steps, h.x, 'projection', undefined).y, g.float(1 / Math.sqrt(d))]), [-1, layers, width]);
-  const normed = rmsNormLastAxis(ctx, projected, storeFor(ctx, node, steps, weightNamed(node, 'norm')!, undefined).name);
+  const normed = rmsNormLastAxis(ctx, projected, storeFor(ctx, node, steps, weightNamed(node, 'norm')!).name);
   inputs.set(ctx, { x: g.op('Mul', [g.op('Add', [normed, looked]), g.float(Math.SQRT1_2)], undefined, { hint: 'per_layer_inputs' }), layers, width });
   return h;
 }
@@ -48,5 +48,5 @@ export function perLayerInput(ctx: EmitContext, node: LayerNode, steps: readonly
   if (width !== all.width) throw new ExportError(`${pathText(steps)}: PerLayerInput of width ${width} reads per-layer embeddings of width ${all.width}`);
   const mine = g.op('Gather', [all.x, g.ints([layer], true)], { axis: { kind: 'int', value: 1 } }, { hint: `ple${layer}` }); // [T, w]
   const gated = g.op('Mul', [act(projection(ctx, node, steps, x, 'gate', undefined).y), mine]);
-  return rmsNormLastAxis(ctx, projection(ctx, node, steps, gated, 'projection', undefined).y, storeFor(ctx, node, steps, weightNamed(node, 'norm')!, undefined).name);
+  return rmsNormLastAxis(ctx, projection(ctx, node, steps, gated, 'projection', undefined).y, storeFor(ctx, node, steps, weightNamed(node, 'norm')!).name);
 }

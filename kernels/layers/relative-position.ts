@@ -35,14 +35,14 @@ const built = new WeakMap<EmitContext, Map<string, string>>();
 export function setRelativeBias(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[]): void {
   const w = node.cost.weights[0]!;
   const [buckets, heads] = w.shape as [number, number];
-  const store = storeFor(ctx, node, steps, w, undefined).name;
+  const store = storeFor(ctx, node, steps, w).name;
   tables.set(ctx, { path: pathText(steps), store, buckets, heads });
 }
 
 /** The layer in the member sequence: its table was registered for the stream; it does not change the hidden state. */
 export function relativePositionLayer(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], h: Hidden): Hidden {
   const t = tables.get(ctx);
-  const store = storeFor(ctx, node, steps, node.cost.weights[0]!, undefined).name;
+  const store = storeFor(ctx, node, steps, node.cost.weights[0]!).name;
   if (!t || t.store !== store) {
     throw new ExportError(`${pathText(steps)}: a second relative position bias table in one token stream (the exporter adds the stream's first table${t ? `, ${t.path},` : ''} to every self-attention, as T5 does)`);
   }

@@ -132,7 +132,7 @@ export function sandwichConv2d(ctx: EmitContext, node: LayerNode, steps: readonl
   if (sides.length !== 2 || sides[0] !== n || sides[1] !== n) throw new ExportError(`${where}: SandwichConv2d declares an input of ${n}×${n} but the layers before it produce ${sides.join('×')}; the graph runs every convolution at the size the engine counts it at`);
   const read = (name: string): string | undefined => {
     const w = weightNamed(node, name);
-    return w ? source(ctx, storeFor(ctx, node, steps, w, undefined).name) : undefined;
+    return w ? source(ctx, storeFor(ctx, node, steps, w).name) : undefined;
   };
   const chn = cIn + cOut;
   const t = tables(g, n);

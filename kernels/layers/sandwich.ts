@@ -18,7 +18,7 @@ export function sandwichLinear(ctx: EmitContext, node: LayerNode, steps: readonl
   const g = ctx.g;
   const read = (name: string): string | undefined => {
     const w = weightNamed(node, name);
-    return w ? source(ctx, storeFor(ctx, node, steps, w, undefined).name) : undefined;
+    return w ? source(ctx, storeFor(ctx, node, steps, w).name) : undefined;
   };
   const weight = weightNamed(node, 'weight')!;
   const [n, total] = weight.shape as [number, number];

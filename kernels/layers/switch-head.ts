@@ -134,8 +134,8 @@ export function switchHead(ctx: EmitContext, span: SwitchHeadSpan, items: readon
   const selOf3 = (which: number) => reshape(ctx, slice(sel4, 1, which, which + 1), [-1, H, nA]); // [T, H, N_A]
   const selOf = (which: number, h: number) => reshape(ctx, slice(slice(sel4, 1, which, which + 1), 2, h, h + 1), [-1, nA]); // [T, N_A]
   // Expert j of head h: attn's head slice for j = 0, else MoE expert h·(N_A−1) + j − 1 (own initializers).
-  const vW = storeFor(ctx, attn, aSteps, weightNamed(attn, 'v')!, undefined).name; // [H·hd, d]
-  const oW = storeFor(ctx, attn, aSteps, weightNamed(attn, 'o')!, undefined).name; // [d, H·hd]
+  const vW = storeFor(ctx, attn, aSteps, weightNamed(attn, 'v')!).name; // [H·hd, d]
+  const oW = storeFor(ctx, attn, aSteps, weightNamed(attn, 'o')!).name; // [d, H·hd]
   const bank = (name: string, e: number) => {
     const w = weightNamed(moe, name)!;
     const { scale, offset } = scaleOf(w);

@@ -2,13 +2,14 @@
 // table of every layer instance, in forward (depth) order, with its path. Norms, biases and
 // routers are counted as fixed stored params. A weight tied to another (`tied x`) is not
 // stored on its own, so it is neither generated nor counted: which top-level members are tied is
-// the store resolver's answer (`tiedMains`), the paths its `pathText`.
+// the store resolver's answer (`tiedMains`; a block member's tie to a sibling, `memberTie`), the
+// paths its `pathText`.
 
 import { mainWeight } from '../model/main-weight.js';
 import type { ModelMember, ModuleNode } from '../model/module-tree.js';
 import type { Modifier, PatternStep } from '../sharing/declarations.js';
 import { isIndexable } from '../sharing/indexable-stack.js';
-import { pathText, tiedMains } from '../sharing/store-resolver.js';
+import { memberTie, pathText, tiedMains } from '../sharing/store-resolver.js';
 import { GENERATED_ROLES, type AllocationInput, type AllocationItem } from './types.js';
 
 /** Above this many generated weight instances the per-instance plan is refused (memory, output size). */
@@ -101,7 +102,7 @@ function relativeItems(node: ModuleNode, tiedMain: boolean, memo: Map<string, { 
     }
   } else if (node.kind === 'block') {
     for (const m of node.members) {
-      const rel = relativeItems(m.node, m.tiedTo !== undefined, memo);
+      const rel = relativeItems(m.node, memberTie(m) !== undefined, memo);
       fixed += rel.fixed;
       for (const r of rel.items) items.push({ ...r, steps: [{ kind: 'name', name: m.name }, ...r.steps] });
     }

@@ -11,6 +11,7 @@ import { factorExecution, factorLayout, factorShape, factorStorage } from '../sh
 import { generatesWeight } from '../sharing/generated-weights.js';
 import { sparseMasked } from '../sharing/factorized-weights.js';
 import { tiedExecution, type TiedFactorStore } from '../sharing/tied-factors.js';
+import { tiesWeight } from '../sharing/store-resolver.js';
 import type { NodeReport } from './report-types.js';
 import { routedSelection } from '../layers/weight-specs.js';
 import { weightDtypeOverride } from './weight-dtypes.js';
@@ -286,7 +287,7 @@ export function layerTotals(
     // A hashed memory, bank or dictionary holds base weights: frozen with them.
     const baseKey = trainableBase ? '' : FROZEN_GLOBAL;
     // A tied weight reads another module's store, whatever would have generated its own.
-    const tied = all.some((m) => m.effect.kind === 'tie-all' || (m.effect.kind === 'tie-main' && w === main));
+    const tied = all.some((m) => tiesWeight(m.effect, w, main));
     // A tied weight reading a factorised store runs as the store runs (tied-factors.ts): its
     // chain, or the W its owner materialises (generated there, once per step), or — when the
     // owner applies the factors and this user needs W itself — W materialised here.
@@ -298,7 +299,7 @@ export function layerTotals(
     }
     for (const m of all) {
       const e = m.effect;
-      if (e.kind === 'tie-all' || (e.kind === 'tie-main' && w === main)) wStored = 0n;
+      if (tiesWeight(e, w, main)) wStored = 0n;
       else if (e.kind === 'factorize' && generatesWeight(e, w) && !tied) {
         // Stored as factors (an MPO's central tensor possibly once model-wide), materialised
         // from them every training step: effective and active stay the dense weight's.

@@ -7,9 +7,8 @@ import type { ModelMember, ModuleNode, StackNode } from '../model/module-tree.js
 import * as Q from '../numbers/rational.js';
 import type { HaltingUnit, Modifier, ResolvedSharing, StackShare, StackStrategy } from '../sharing/declarations.js';
 import type { KvProducerMap, SlotMap as StackShareSlots } from '../sharing/slot-map.js';
-import { instancesNamedByStrategies, matchStep, pathSteps, shareCovers, strategiesAt, type PathStep } from '../sharing/store-resolver.js';
+import { instancesNamedByStrategies, matchStep, memberTie, pathSteps, shareCovers, strategiesAt, tiedWeight, type PathStep } from '../sharing/store-resolver.js';
 import { factorStoreAt, tieAllOwnerSteps, type TiedFactorStore } from '../sharing/tied-factors.js';
-import { mainWeight } from '../model/main-weight.js';
 import type { WeightSpec } from '../layers/layer-kind.js';
 import { cachedLayers, extendedCaches, withExtendedCaches, type CachedLayer } from './kv-reach.js';
 import { layerTotals } from './layer-totals.js';
@@ -71,10 +70,6 @@ export class ModelWalker {
   private readonly strategyPrefixes = new Set<string>();
   /** The instances strategies' own paths name, by stack key (`share body[2].layers`: 2 of `body`), each walked on its own. */
   private readonly strategyInstances: ReadonlyMap<string, ReadonlySet<number>>;
-  /** The synthetic modifier of each `tied` member inside a block, by member and sibling (per walker: memo keys use its id). */
-  private readonly tieMains = new Map<string, Modifier>();
-  /** The sibling each synthetic tie modifier reads, by modifier id. */
-  private readonly tieSiblings = new Map<number, string>();
   /** Whether any `factorize` statement exists: only then does a tied weight's store decide how it runs (tied-factors.ts). */
   private readonly factorized: boolean;
   /** Each instance node's cached self-attention layers by path (kv-reach.ts), per node id. */
@@ -107,22 +102,11 @@ export class ModelWalker {
     }
   }
 
-  /** A synthetic modifier for a `tied` member inside a block, reading sibling `sibling` (ids above any real one). */
-  private tieMain(member: string, sibling: string): Modifier {
-    const key = `${member}\u0000${sibling}`;
-    let m = this.tieMains.get(key);
-    if (!m) {
-      m = { id: 1_000_000 + this.tieMains.size, pattern: [], effect: { kind: 'tie-main', source: undefined }, range: { start: 0, end: 0 } };
-      this.tieMains.set(key, m);
-      this.tieSiblings.set(m.id, sibling);
-    }
-    return m;
-  }
-
   /**
    * The factorised store a tied weight `w` of the layer at `key` reads (tied-factors.ts), found
-   * through the tie reaching it: a top-level `tied` names its owner, `tie a = b` maps the path
-   * below a into b, a block member's `tied` names a sibling in the same block instance.
+   * through the tie reaching it: `tie a = b` maps the path below a into b; a `tied` main weight
+   * (a top-level member's, or a block member's tied to a sibling) reads what the store
+   * resolver's `tiedWeight` answers.
    */
   private tiedStore(key: string, node: ModuleNode, all: readonly Modifier[], w: WeightSpec): TiedFactorStore | undefined {
     const steps: readonly PathStep[] = pathSteps(key);
@@ -133,10 +117,9 @@ export class ModelWalker {
         const owner = tieAllOwnerSteps(m, steps);
         return owner ? factorStoreAt(model, owner, w.name) : undefined;
       }
-      if (e.kind === 'tie-main' && node.kind === 'layer' && w === mainWeight(node)) {
-        if (e.source) return e.source.fansOut ? undefined : factorStoreAt(model, e.source.pattern, e.source.weight);
-        const sibling = this.tieSiblings.get(m.id);
-        return sibling === undefined ? undefined : factorStoreAt(model, [...steps.slice(0, -1), { kind: 'name', name: sibling }], undefined);
+      if (e.kind === 'tie-main' && node.kind === 'layer') {
+        const read = tiedWeight(model, steps, node, w);
+        if (read) return read.fansOut ? undefined : factorStoreAt(model, read.steps, read.weight);
       }
     }
     return undefined;
@@ -191,7 +174,9 @@ export class ModelWalker {
           const step = { kind: 'name', name: m.name } as const;
           const childPending: Pending[] = [];
           for (const p of pending) if (matchStep(p.mod.pattern[p.pos], step) === 'advance') childPending.push({ mod: p.mod, pos: p.pos + 1 });
-          const childActive = m.tiedTo ? [...active, this.tieMain(m.name, m.tiedTo)] : active;
+          // A member tied to a sibling holds the resolver's tie over it, as a statement's modifier.
+          const tie = memberTie(m);
+          const childActive = tie ? [...active, tie] : active;
           const child = this.walk(m.node, `${key}.${m.name}`, `${nameKey}.${m.name}`, m.name, childPending, childActive);
           parts.push(child.totals);
           children.push({ ...child.report, range: m.range });
@@ -439,7 +424,8 @@ export class ModelWalker {
       const next: Pending[] = [];
       const at = { kind: 'name', name: step } as const;
       for (const p of curPending) if (matchStep(p.mod.pattern[p.pos], at) === 'advance') next.push({ mod: p.mod, pos: p.pos + 1 });
-      curActive = m.tiedTo ? [...curActive, this.tieMain(m.name, m.tiedTo)] : curActive;
+      const tie = memberTie(m);
+      if (tie) curActive = [...curActive, tie];
       curPending = next;
       cur = m.node;
       curKey = `${curKey}.${step}`;

@@ -63,7 +63,8 @@ export interface TieSource {
 export type ModifierEffect =
   /**
    * `tied x`: the main weight is another module's store. `source` is the resolved `x` of a
-   * top-level member; undefined for a block member tied to a sibling (the walk's own marker).
+   * top-level member; undefined for a block member tied to a sibling (the store resolver's
+   * `memberTie`, which finds the sibling from the instance path: `tiedWeight`).
    */
   | { readonly kind: 'tie-main'; readonly source: TieSource | undefined }
   /** `tie a = b`: every weight of `a` (canonical key `targetKey`) is `b`'s store. */

@@ -5,12 +5,15 @@
 // counting walk (`analysis/walk.ts`) applies in closed form per run of instances: how a
 // declaration's path pattern meets an instance path (`matchStep`), which strategies a stack's
 // instance follows (`strategiesAt`), which instances a strategy's own path names
-// (`instancesNamedByStrategies`), and which weights a `share` covers (`shareCovers`). The
+// (`instancesNamedByStrategies`), which weights a `share` covers (`shareCovers`), and which
+// weights a tie makes another's store (`tiesWeight`, `memberTie`, `tiedWeight`). The
 // exporter's initializers, the walk, the dashboard's store links (`layout/structure.ts`), the
 // plans' shared stores and the allocator ask here: none keeps its own copy of these rules.
 
-import type { ModelMember, ModuleNode } from '../model/module-tree.js';
-import type { Modifier, PatternStep, ResolvedSharing, StackShare, StackStrategy, TieSource } from './declarations.js';
+import type { WeightSpec } from '../layers/layer-kind.js';
+import { mainWeight } from '../model/main-weight.js';
+import type { BlockMember, LayerNode, ModelMember, ModuleNode } from '../model/module-tree.js';
+import type { Modifier, ModifierEffect, PatternStep, ResolvedSharing, StackShare, StackStrategy, TieSource } from './declarations.js';
 import { instanceAt } from './resolve-path.js';
 
 /** A step of a concrete instance path: a member name, or an instance index of a stack. */
@@ -323,6 +326,20 @@ export function tiedMains(modifiers: readonly Modifier[]): ReadonlyMap<string, T
   return out;
 }
 
+/**
+ * A pattern with every stack it passes through indexed at its first instance: the node a path
+ * fanning out over a stack (`body.attn`) resolves to is each instance's, so the first one's.
+ */
+function firstInstances(model: StoreModel, pattern: readonly PatternStep[]): PatternStep[] {
+  const out: PatternStep[] = [];
+  for (const step of pattern) {
+    const node = nodeAt(model, out);
+    if (step.kind === 'name' && node?.kind === 'stack') out.push({ kind: 'index', index: 0 });
+    out.push(step);
+  }
+  return out;
+}
+
 /** The module at a pattern (indices pick instances), for tied targets. */
 export function nodeAt(model: StoreModel, pattern: readonly PatternStep[]): ModuleNode | undefined {
   const [head, ...rest] = pattern;
@@ -337,4 +354,99 @@ export function nodeAt(model: StoreModel, pattern: readonly PatternStep[]): Modu
     }
   }
   return node;
+}
+
+/**
+ * Whether tie `effect` makes weight `w` read another store (so it is not stored on its own), for a
+ * layer whose main weight is `main` (`mainWeight`): `tie a = b` every weight under a, `tied` (a
+ * member's `x = Linear(…) tied y`, a block member's `tied SIBLING`) the main weight alone. The one
+ * rule for the walk's counts (`analysis/layer-totals.ts`), the allocator's items and the
+ * exporter's reads (`tiedWeight`, `weightStoreKey`).
+ */
+export function tiesWeight(effect: ModifierEffect, w: WeightSpec, main: WeightSpec | undefined): boolean {
+  return effect.kind === 'tie-all' || (effect.kind === 'tie-main' && w === main);
+}
+
+/**
+ * The tie of a block member tied to a sibling (`block B { up = Linear(8, 16); down = Linear(16, 8)
+ * tied up }`). It is the block's structure (`BlockMember.tiedTo`), written once for every place the
+ * block is used, so it has no statement, pattern or source: `tiedWeight` finds the sibling from
+ * the instance path. A constant (frozen, below every statement's id), so memo keys of modifier ids
+ * stay equal wherever the walk meets it.
+ */
+const SIBLING_TIE: Modifier = Object.freeze({ id: -1, pattern: Object.freeze([]), effect: Object.freeze({ kind: 'tie-main', source: undefined }), range: Object.freeze({ start: 0, end: 0 }) });
+
+/** The tie a block member's `tied SIBLING` puts on it, held over the member as a statement's modifier is (the walk, the allocator); undefined when it has none. */
+export function memberTie(member: BlockMember): Modifier | undefined {
+  return member.tiedTo === undefined ? undefined : SIBLING_TIE;
+}
+
+/** The weight a `tied` main weight reads: the concrete path of its layer and the weight's name. */
+export interface TiedWeight {
+  readonly steps: readonly PathStep[];
+  readonly weight: string;
+  /** The source path as written resolves to every instance of a stack (`tied body.attn`): no one weight to read. */
+  readonly fansOut: boolean;
+  /** The source's canonical key, for messages (`wte`, `body[3].attn`, `embed.table`). */
+  readonly sourceKey: string;
+}
+
+/**
+ * The weight that weight `w` of the layer `layer` at `steps` reads because `tied` makes it another
+ * module's main weight: a top-level member's `x = Linear(…) tied y` (the weight y names, else
+ * y's main weight) or a block member's `tied SIBLING` (the sibling's main weight); undefined when
+ * no `tied` reaches `w`. The same tie the walk counts (`tiesWeight`). A `tie a = b` needs no such
+ * answer: `storePath` maps a's whole subtree onto b's keys, weight for weight.
+ */
+export function tiedWeight(model: StoreModel, steps: readonly PathStep[], layer: LayerNode, w: WeightSpec): TiedWeight | undefined {
+  const main = mainWeight(layer);
+  if (w !== main) return undefined;
+  const last = steps[steps.length - 1];
+  if (steps.length === 1 && last?.kind === 'name') {
+    for (const m of model.sharing.modifiers) {
+      const e = m.effect;
+      const head = m.pattern[0];
+      if (e.kind !== 'tie-main' || !e.source || m.pattern.length !== 1 || head?.kind !== 'name' || head.name !== last.name || !tiesWeight(e, w, main)) continue;
+      const source = e.source;
+      const at = source.weight !== undefined ? source.pattern.slice(0, -1) : source.pattern;
+      const node = nodeAt(model, source.fansOut ? firstInstances(model, at) : at);
+      const weight = source.weight ?? (node?.kind === 'layer' ? mainWeight(node)?.name : undefined);
+      return weight === undefined ? undefined : { steps: at, weight, fansOut: source.fansOut, sourceKey: source.key };
+    }
+    return undefined;
+  }
+  if (last?.kind !== 'name') return undefined;
+  const parentSteps = steps.slice(0, -1);
+  const parent = nodeAt(model, parentSteps);
+  const member = parent?.kind === 'block' ? parent.members.find((m) => m.name === last.name) : undefined;
+  const tie = member ? memberTie(member) : undefined;
+  if (!member?.tiedTo || !tie || !tiesWeight(tie.effect, w, main)) return undefined;
+  const at: PathStep[] = [...parentSteps, { kind: 'name', name: member.tiedTo }];
+  const sibling = nodeAt(model, at);
+  const weight = sibling?.kind === 'layer' ? mainWeight(sibling)?.name : undefined;
+  return weight === undefined ? undefined : { steps: at, weight, fansOut: false, sourceKey: pathText(at) };
+}
+
+/**
+ * The key of the store weight `w` of the layer `layer` at `steps` reads (equal keys ⇔ one stored
+ * tensor): a `tied` main weight's source's key, followed through a chain of ties (`a tied b`, `b
+ * tied c`: a reads c's store, as the walk stores neither a's nor b's), else its own path's store
+ * (`storePath`: shared stacks and `tie a = b` resolved) and the weight's name.
+ */
+export function weightStoreKey(model: StoreModel, steps: readonly PathStep[], layer: LayerNode, w: WeightSpec): string {
+  let at = steps;
+  let node = layer;
+  let weight = w;
+  // A chain of ties is at most as long as the model has tied layers; 64 bounds a cycle's.
+  for (let hops = 0; hops < 64; hops++) {
+    const tied = tiedWeight(model, at, node, weight);
+    // A source fanning out over a stack has no one store (the exporter refuses it): the weight's own key stands.
+    const next = tied && !tied.fansOut ? nodeAt(model, tied.steps) : undefined;
+    const spec = next?.kind === 'layer' ? next.cost.weights.find((x) => x.name === tied!.weight) : undefined;
+    if (!tied || !spec || next?.kind !== 'layer') break;
+    at = tied.steps;
+    node = next;
+    weight = spec;
+  }
+  return `${storePath(model, at, weight.name)}.${weight.name}`;
 }
