@@ -112,13 +112,13 @@ export function loadModel(source: string | Compilation, name: string | undefined
  */
 function headSharePlans(model: ArchitectureModel, sharing: ResolvedSharing): HeadSharePlan[] {
   return sharing.headShares.map(({ target: r, pairs, qkvo }) => {
-    if (!r.fanOut || r.fanOut.sub.some((s) => s.startsWith('['))) throw new ExportError(`share heads ${r.key}: the ONNX exporter shares heads across the instances of one stack (a path such as body.attn)`);
+    if (!r.fanOut || r.fanOut.sub.some((s) => s.kind === 'index')) throw new ExportError(`share heads ${r.key}: the ONNX exporter shares heads across the instances of one stack (a path such as body.attn)`);
     const info = r.node.kind === 'layer' ? r.node.cost.attention : undefined;
     if (!info) throw new ExportError(`share heads ${r.key}: not an attention layer`);
     if (info.kvHeads !== info.queryHeads) throw new ExportError(`share heads ${r.key}: head-wise sharing of grouped-query attention (kv_heads ${info.kvHeads} < heads ${info.queryHeads}) is not built by the ONNX exporter`);
     const { stack, sub, stackPattern } = r.fanOut;
     // `share heads` resolved only on a stack of at most 2⁵³ − 1 instances (indexable-stack.ts).
-    const layers = Array.from({ length: Number(stack.length) }, (_, k): PathStep[] => [...stackPattern, { kind: 'index', index: k }, ...sub.map((name) => ({ kind: 'name' as const, name }))]);
+    const layers = Array.from({ length: Number(stack.length) }, (_, k): PathStep[] => [...stackPattern, { kind: 'index', index: k }, ...sub]);
     // A path that fans out over nested stacks would leave an outer index out: refuse it.
     if (layers.some((l) => nodeAt(model, l)?.kind !== 'layer')) throw new ExportError(`share heads ${r.key}: the ONNX exporter shares heads across the instances of one stack, not nested stacks`);
     return { layers, heads: pairs, qkvo };

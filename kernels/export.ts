@@ -10,7 +10,7 @@ import { basename } from 'node:path';
 import type { AnalysisOptions, Compilation, ModelReport, SharedPrefix } from '../src/core/index.js';
 import { DECODER_IDS, Exporter, isEncoderDecoder, type Item, type TokenInput } from './data-flow.js';
 import { ExportError, loadModel } from './engine-bridge.js';
-import { GraphBuilder, defaultFill, type WeightFill } from './graph-builder.js';
+import { GraphBuilder, defaultFill, type GraphParts, type WeightFill } from './graph-builder.js';
 import type { EmitContext } from './layers/emit.js';
 import type { OpsMode } from './layers/context.js';
 import { checkedSharedPrefix, continuationEnds } from './layers/shared-prefix.js';
@@ -96,6 +96,8 @@ export interface ExportResult {
   /** Largest sequence a learned position table allows, if the model has one. */
   readonly maxSeq: number | undefined;
   readonly report: ModelReport;
+  /** What the graph is built from, by kind (attention on standard ops, fused cross-attention, recursions, parallel streams). */
+  readonly parts: Readonly<GraphParts>;
   /** What the graph generates from stored tensors, and whether it runs per forward. */
   readonly generation: GenerationTally;
 }
@@ -159,6 +161,7 @@ export function exportModel(source: string | Compilation, modelName: string | un
     inputs: exporter.inputs,
     report: model.report,
     generation: generationTally(ctx),
+    parts: { ...g.parts },
   };
 }
 

@@ -17,8 +17,27 @@ export interface StoredWeight {
   readonly shape: readonly number[];
 }
 
+/**
+ * What a graph is built from, tallied by the layer builders as they emit it: the probe's notes
+ * (probe-host.ts) read these counts, never node names.
+ */
+export interface GraphParts {
+  /** Attention layers on standard ops: one q·kᵀ MatMul each (attention.ts, MoA's, MoEUT's SwitchHead). */
+  standardAttention: number;
+  /** Cross-attention layers on com.microsoft MultiHeadAttention (cross-attention.ts). */
+  fusedCrossAttention: number;
+  /** MoR recursions (and halting steps past the first), each on the tokens its router keeps (routing.ts). */
+  recursions: number;
+  /** Whether a halting unit weighs the steps' updates by its continue probability (halting.ts): per-token halting. */
+  halting: boolean;
+  /** Whether the batch is ParScale's parallel streams, the ids tiled P times (parallel-streams.ts). */
+  parallelStreams: boolean;
+}
+
 export class GraphBuilder {
   readonly nodes: NodeSpec[] = [];
+  /** What the builders emitted, by kind (GraphParts). */
+  readonly parts: GraphParts = { standardAttention: 0, fusedCrossAttention: 0, recursions: 0, halting: false, parallelStreams: false };
   readonly initializers: TensorData[] = [];
   readonly inputs: ValueInfo[] = [];
   readonly outputs: ValueInfo[] = [];

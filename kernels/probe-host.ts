@@ -20,7 +20,7 @@ import { compileSpec, loadModel } from './engine-bridge.js';
 import { availableMemory, memoryRefusal, probeMemoryEstimate } from './probe-memory.js';
 import { watchParent, type ParentWatchdog } from './parent-watchdog.js';
 import { defaultFill, type WeightFill } from './graph-builder.js';
-import { DEFAULT_EXTERNAL_THRESHOLD, type NodeSpec } from './onnx-writer.js';
+import { DEFAULT_EXTERNAL_THRESHOLD } from './onnx-writer.js';
 import { synthetic } from './weights.js';
 import { CUDA_INSTALL_HINT, binDir, hasCudaProvider, ortPackageDir, shadowPackage } from './runtime.js';
 
@@ -126,12 +126,14 @@ function nodesByProvider(file: string): Record<string, number> {
 const externalThreshold = (): number => Number(process.env.NPAS_PROBE_EXTERNAL_THRESHOLD) || DEFAULT_EXTERNAL_THRESHOLD;
 
 /** What the prefill graph's attention and norms are built from, read from the graph itself (a fused export falls back to standard ops per layer). */
-function opsNotes(nodes: readonly NodeSpec[]): string[] {
+function opsNotes(exported: ExportResult): string[] {
+  const nodes = exported.spec.graph.nodes;
   const count = (op: string) => nodes.filter((n) => n.op === op).length;
-  // The standard attention's q·kᵀ MatMul is named by its hint (kernels/layers/attention.ts).
-  const standard = nodes.filter((n) => n.op === 'MatMul' && n.outputs[0]!.startsWith('scores_')).length;
+  // The builders tally what they emit (GraphParts): attention layers on standard ops, and the
+  // fused cross-attention, which structureNotes describes.
+  const standard = exported.parts.standardAttention;
   const gqa = count('GroupQueryAttention');
-  const mha = nodes.filter((n) => n.op === 'MultiHeadAttention' && !n.outputs[0]!.startsWith('xmha')).length; // cross-attention's are counted in structureNotes
+  const mha = count('MultiHeadAttention') - exported.parts.fusedCrossAttention;
   const notes: string[] = [];
   if (gqa > 0) notes.push(`Causal attention is ORT's fused com.microsoft GroupQueryAttention (${gqa} layers): no S×S mask or score tensor in the graph; on CUDA it is flash attention, which skips the masked half, and is implemented for fp16/bf16 only (in fp32 ORT places it on the CPU). Achieved FLOP/s uses the engine's count.`);
   if (mha > 0) notes.push(`Bidirectional attention is com.microsoft MultiHeadAttention (${mha} layers): the full S×S scores, as the engine counts them.`);
@@ -157,16 +159,15 @@ function opsNotes(nodes: readonly NodeSpec[]): string[] {
 function structureNotes(exported: ExportResult): string[] {
   const notes: string[] = [];
   if (exported.inputs.length > 1) {
-    const fused = exported.spec.graph.nodes.filter((n) => n.op === 'MultiHeadAttention' && n.outputs[0]!.startsWith('xmha')).length;
+    const fused = exported.parts.fusedCrossAttention;
     const cross = fused > 0 ? `${fused} layer(s) on com.microsoft MultiHeadAttention, the rest standard ops` : 'standard ops';
     notes.push(
       `Encoder-decoder: the prefill runs the encoder over input_ids [batch, src_seq] and the decoder over decoder_input_ids [batch, seq] (src_seq is --src-seq, seq by default, as the engine's); cross-attention (${cross}) attends every source token from every target token, as the engine counts it. ` +
         'The decode step runs the decoder only, over self-attention caches of seq positions and cross-attention caches of the source; the engine\'s decode bytes likewise count the decoder\'s weights without the cross K/V projections, plus the caches.',
     );
   }
-  const recursions = exported.spec.graph.nodes.filter((n) => n.outputs[0]!.startsWith('x_rec')).length;
-  const halting = exported.spec.graph.nodes.some((n) => n.outputs[0]!.startsWith('halt_continue'));
-  if (recursions > 0 && halting) {
+  const recursions = exported.parts.recursions;
+  if (recursions > 0 && exported.parts.halting) {
     notes.push(
       `Per-token halting: after every token runs a halting stack's first step, each of the ${recursions} later steps any token reaches runs on the round(c_r·S) tokens per sequence its halting unit most lets continue (c_r the reach of the step at the expected depth), their update weighed by the continue probability; a step nobody reaches does not run — the expected-depth work the engine counts. The decode step runs the new token through every step some token reaches, over the round(c_r·S) positions each step's cache holds: the engine's KV, and its decode FLOPs where every reach is 0 or 1 (⌈D⌉ steps where the engine counts a fractional expected depth D; docs/probes.md, "Per-token halting").`,
     );
@@ -175,8 +176,7 @@ function structureNotes(exported: ExportResult): string[] {
       `MoR routing: each of the ${recursions} recursions runs on the round(capacity·S) tokens its router keeps per sequence (TopK of sigmoid scores, GatherND → layers → gated update written back with ScatterND), the capacity-scaled work the engine counts; attention inside a recursion is standard ops over the selected tokens. A decode step is not measurable (expert choice ranks the tokens of one pass).`,
     );
   }
-  const streams = exported.spec.graph.nodes.some((n) => n.outputs[0]!.startsWith('stream_ids'));
-  if (streams) {
+  if (exported.parts.parallelStreams) {
     notes.push(
       'Parallel streams (ParScale): the P streams are the batch of one pass — the ids tiled P times, each stream\'s learned prefix keys and values in front of every attention (standard ops), the streams merged before the merge member. The weights are read once per step for all P streams while FLOPs and the caches are P×, as the engine counts them.',
     );
@@ -421,7 +421,7 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
       notes.push(`The decode step reads a synthetic KV cache of ${p.seq} positions held by the session (${decodeCacheElements} elements); its input is ${p.batch} token id(s)${states}.`);
     }
     notes.push(...structureNotes(exported));
-    notes.push(...opsNotes(exported.spec.graph.nodes), 'The LM head runs on every position (as the engine counts it); only the last position leaves the device.');
+    notes.push(...opsNotes(exported), 'The LM head runs on every position (as the engine counts it); only the last position leaves the device.');
     if (provider === 'cpu' && device !== 'CPU') notes.push(`The roofline is for ${device}, not for this CPU.`);
     if (device === 'CPU') notes.push('The CPU roofline is the engine\'s generic 16-core AVX-512 profile, not this machine.');
     const gen = exported.generation;

@@ -149,6 +149,7 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   // Heads h = kv·G + g: [B, H, S, hd] → [B, KV, G·S, hd] groups each KV head's queries.
   const qg = G > 1 ? reshape(ctx, qh, [0, KV, -1, hd]) : qh;
   let scores = g.op('MatMul', [qg, kT], undefined, { hint: 'scores' }); // [B, KV, G·S, S]
+  g.parts.standardAttention++;
   if (G > 1) scores = reshape(ctx, scores, [0, H, -1, 0]); // [B, H, S, S]
   if (info.causal) scores = g.op('Add', [scores, prefixed ? prefixedMask(ctx, mask(ctx, info.window, info.chunk)) : mask(ctx, info.window, info.chunk)]);
   else if (info.window !== undefined) throw new ExportError(`${pathText(steps)}: a bidirectional sliding window is not supported by the ONNX exporter`);

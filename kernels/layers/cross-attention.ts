@@ -63,6 +63,7 @@ export function crossAttention(ctx: EmitContext, node: LayerNode, steps: readonl
     // query's: the fused kernel (CPU and CUDA) for a prefill's cross-attention. GQA has no
     // unmasked contrib op, so kv_heads < heads stays on the standard ops below.
     const y = g.op('MultiHeadAttention', [reshape(ctx, q, [0, 0, H * hd]), reshape(ctx, k, [0, 0, KV * hd]), reshape(ctx, v, [0, 0, KV * hd])], { num_heads: { kind: 'int', value: H }, scale: { kind: 'float', value: 1 / Math.sqrt(hd) } }, { domain: 'com.microsoft', hint: 'xmha' });
+    g.parts.fusedCrossAttention++;
     return projection(ctx, node, steps, reshape(ctx, y, [-1, H * hd]), 'o', bias('o_bias'));
   }
   const qh = g.op('Mul', [perm(q, [0, 2, 1, 3]), g.float(1 / Math.sqrt(hd))], undefined, { hint: 'xqscaled' }); // [B, H, S, hd]

@@ -76,6 +76,7 @@ export function haltingScorer(ctx: EmitContext, stackSteps: readonly PathStep[],
   const outWeight = g.weight(unit.hidden === undefined ? `${key}.weight` : `${key}.out.weight`, [o, inWidth], Math.sqrt(3 / inWidth)).name;
   const outBias = unit.outBias ? g.weight(unit.hidden === undefined ? `${key}.bias` : `${key}.out.bias`, [o], 0.1).name : undefined;
   return (active) => {
+    g.parts.halting = true;
     const x = hidden ? g.op('Gelu', [g.op('Gemm', [active, hidden.weight, hidden.bias], T, { hint: 'halt_hidden' })], undefined, { domain: 'com.microsoft' }) : active;
     const logits = g.op('Gemm', outBias ? [x, outWeight, outBias] : [x, outWeight], T, { hint: 'halt_logits' }); // [B·n, o]
     if (o === 1) return g.op('Sigmoid', [g.op('Neg', [logits])], undefined, { hint: 'halt_continue' });

@@ -99,6 +99,7 @@ export function moa(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[
     const kT = g.op('Unsqueeze', [perm(toBatchSeq(ctx, kProj, [He, hd]), [0, 2, 3, 1]), g.ints([1])]); // [B, 1, H_e, hd, S]
     const vh = g.op('Unsqueeze', [perm(toBatchSeq(ctx, vProj, [He, hd]), [0, 2, 1, 3]), g.ints([1])]); // [B, 1, H_e, S, hd]
     let scores = g.op('MatMul', [qh, kT], undefined, { hint: 'scores' }); // [B, k, H_e, S, S]
+    g.parts.standardAttention++;
     if (relTable) scores = g.op('Add', [scores, relativeLogits(ctx, g.op('MatMul', [qh, relTable]), scores, P)]);
     if (info.causal) scores = g.op('Add', [scores, mask(ctx, info.window)]);
     const ctxv = g.op('MatMul', [g.op('Softmax', [scores], axis(-1)), vh], undefined, { hint: 'ctx' }); // [B, k, H_e, S, hd]

@@ -1,6 +1,7 @@
 // Mixture of experts: top-k routing with sparse dispatch, every expert its own initializer; in
 // fused ops the routed experts are one com.microsoft MoE node where it is exact (moe-fused.ts).
 
+import { routedSelection } from '../../src/core/index.js';
 import { ExportError, adapterModifiersFor, pathText, storePath, type LayerNode, type PathStep } from '../engine-bridge.js';
 import { copyKey, countedFactorChain, factorChainFor, generatedCopy } from '../generated/resolve.js';
 import { activation } from './activation.js';
@@ -99,7 +100,7 @@ function routedExperts(ctx: EmitContext, node: LayerNode, steps: readonly PathSt
   // Fused ops: the routed bank is one com.microsoft MoE node where that op computes exactly this
   // layer (moe-fused.ts); elsewhere (gelu, gated non-SiLU experts, standard ops) the dispatch below.
   // Experts whose factors the engine counts applied keep the dispatch: the fused op reads dense banks.
-  const factored = node.cost.weights.some((w) => w.name.startsWith('expert_') && countedFactorChain(ctx, node, steps, w) !== undefined);
+  const factored = node.cost.weights.some((w) => routedSelection(w) !== undefined && countedFactorChain(ctx, node, steps, w) !== undefined);
   const fused = ctx.ops === 'fused' && fusedMoeCovers(node) === undefined && !factored;
   // The op's own routing is Mixtral's; any other routing function hands it the chosen experts'
   // weights as log-probabilities and rescales its output (moe-routing.ts).

@@ -20,6 +20,7 @@ import { reshape, type EmitContext, type Hidden } from './context.js';
 export function streamContext(ctx: EmitContext, plan: StreamsPlan): EmitContext {
   const g = ctx.g;
   const ids = g.op('Tile', [ctx.ids, g.ints([plan.count, 1])], undefined, { hint: 'stream_ids' });
+  g.parts.parallelStreams = true;
   const idsShape = g.op('Shape', [ids], undefined, { hint: 'ids_shape' });
   return {
     ...ctx,

@@ -238,6 +238,7 @@ export class Router {
     const seqScalar = g.op('Gather', [ctx.idsShape, g.ints([1], true)], { axis: { kind: 'int', value: 0 } });
     const rows = flatRows(ctx, positions, seqScalar);
     const x = g.op('GatherND', [h, rows], undefined, { hint: `x_rec${r}` }); // [B·k, width]
+    g.parts.recursions++;
     const shape = g.op('Concat', [batch1, k], { axis: { kind: 'int', value: 0 } }, { hint: 'routed_shape' });
     const selection: Selection = { positions, shape };
     // Its own tokens: [B, k], masks over them, positions 0..k-1 (order is preserved, so the

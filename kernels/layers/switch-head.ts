@@ -125,7 +125,7 @@ export function switchHead(ctx: EmitContext, span: SwitchHeadSpan, items: readon
   const mSteps = at(span.experts);
   if (kvProducerPath(ctx.model, aSteps)) throw new ExportError(`${pathText(aSteps)}: SwitchHead (MoEUT) reading another layer's KV (share kv) is not supported by the ONNX exporter`);
   for (const [n, s] of [[attn, aSteps], [moe, mSteps], [sel, at(span.selections)]] as const) {
-    if (n.cost.weights.some((w) => w.name.endsWith('bias'))) throw new ExportError(`${pathText(s)}: SwitchHead (MoEUT) with biases is not supported by the ONNX exporter`);
+    if (n.cost.weights.some((w) => w.role === 'bias')) throw new ExportError(`${pathText(s)}: SwitchHead (MoEUT) with biases or attention sinks is not supported by the ONNX exporter`);
   }
   const slice = (t: string, axis: number, start: number, end: number) => g.op('Slice', [t, g.ints([start]), g.ints([end]), g.ints([axis])]);
   // Selection scores [T, 2·H·N_A]: the MoE router's E columns, then the selections Linear's.
@@ -226,6 +226,7 @@ function prefillHeads(ctx: EmitContext, q: string, k: string, v: string, H: numb
   const kT = perm(toBatchSeq(ctx, k, [H, hd]), [0, 2, 3, 1]); // [B, H, hd, S]
   const vh = perm(toBatchSeq(ctx, v, [H, hd]), [0, 2, 1, 3]); // [B, H, S, hd]
   const probs = g.op('Softmax', [g.op('Add', [g.op('MatMul', [qh, kT], undefined, { hint: 'scores' }), mask(ctx, undefined)])], { axis: { kind: 'int', value: -1 } });
+  g.parts.standardAttention++;
   return reshape(ctx, perm(g.op('MatMul', [probs, vh], undefined, { hint: 'ctx' }), [0, 2, 1, 3]), [-1, H, hd]);
 }
 
@@ -248,7 +249,7 @@ function decodeHeads(ctx: EmitContext, steps: readonly PathStep[], q: string, k:
 /** σ-MoE: sigmoid top-k gates from x̂ = norm(x), experts on the un-normalised x; returns [T, d]. */
 export function sigmaMoe(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string, xn: string): string {
   const g = ctx.g;
-  if (node.cost.weights.some((w) => w.name.endsWith('bias')) || (layerArg(node, 'shared') ?? 0) !== 0) throw new ExportError(`${pathText(steps)}: a σ-MoE (MoEUT) with biases or shared experts is not supported by the ONNX exporter`);
+  if (node.cost.weights.some((w) => w.role === 'bias') || (layerArg(node, 'shared') ?? 0) !== 0) throw new ExportError(`${pathText(steps)}: a σ-MoE (MoEUT) with biases or shared experts is not supported by the ONNX exporter`);
   // The σ-MoE's routing is its own (σ gates, not renormalised): a group limit or a scale would be dropped.
   if (numberArg(node, 'groups') > 1 || layerArg(node, 'route_scale') !== undefined) throw new ExportError(`${pathText(steps)}: a σ-MoE (MoEUT) with group-limited routing or a route_scale is not supported by the ONNX exporter`);
   const experts = weightNamed(node, 'expert_up')!.copies;

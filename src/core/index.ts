@@ -77,6 +77,7 @@ export type { WeightSpec, LayerCost, AttentionInfo, ConvInfo, ArgValue } from '.
 export type { AdapterMethod, HeadShare, Modifier, PatternStep, ResolvedSharing, StackShare, StackStrategy, TieSource } from './sharing/declarations.js';
 export { instanceAt, type ResolvedPath } from './sharing/resolve-path.js';
 export { cayleyMacs, sandwichConvGenerationMacs } from './layers/lbdn.js';
+export { routedSelection } from './layers/weight-specs.js';
 export { adapterModifiersFor, keepsBorrowedKvWeights, kvProducerPath, modifiersFor, nodeAt, pathText, routeOf, storePath, tiedMains, tiedWeight, weightStoreKey, type PathStep, type StackRoute, type StoreModel, type TiedWeight } from './sharing/store-resolver.js';
 export * from './plans/index.js';
 export { SCHEMES, WEIGHT_CLASSES, findScheme, formatScaling, type Scheme, type SchemeName, type WeightClass } from './parameterization/schemes.js';

@@ -103,11 +103,15 @@ function shareTarget(r: ResolvedPath, range: TextRange, model: SchemeContext): {
     if (!r.fanOut || r.fanOut.stack !== r.node) return { stack: r.node, key: r.key, pattern: r.pattern, sub: [] };
   }
   if (r.fanOut && r.weight === undefined) {
-    if (r.fanOut.sub.some((p) => p.startsWith('['))) {
-      ctx.sink.error('npas-share-target', 'a shared sub-path cannot index a nested stack', range);
-      return undefined;
+    const names: string[] = [];
+    for (const step of r.fanOut.sub) {
+      if (step.kind === 'index') {
+        ctx.sink.error('npas-share-target', 'a shared sub-path cannot index a nested stack', range);
+        return undefined;
+      }
+      names.push(step.name);
     }
-    return { stack: r.fanOut.stack, key: r.fanOut.key, pattern: r.fanOut.stackPattern, sub: [...r.fanOut.sub] };
+    return { stack: r.fanOut.stack, key: r.fanOut.key, pattern: r.fanOut.stackPattern, sub: names };
   }
   if (r.weight !== undefined) {
     ctx.sink.error('npas-share-target', 'share a module (a layer or block member), not a single weight', range);

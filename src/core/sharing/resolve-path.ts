@@ -18,7 +18,7 @@ export interface ResolvedPath {
   /** Canonical key of the node (`body`, `body[3].attn`, `encoder.layers`). */
   readonly key: string;
   /** The last stack the path fans out over, with its key and pattern, and the member path after it. */
-  readonly fanOut: { readonly stack: StackNode; readonly key: string; readonly stackPattern: readonly PatternStep[]; readonly sub: readonly string[] } | undefined;
+  readonly fanOut: { readonly stack: StackNode; readonly key: string; readonly stackPattern: readonly PatternStep[]; readonly sub: readonly PatternStep[] } | undefined;
   /** Every node the path reaches (fan-out gives one per distinct instance structure). */
   readonly nodes: readonly ModuleNode[];
 }
@@ -64,7 +64,7 @@ export function resolvePath(path: Path, members: readonly ModelMember[], scope: 
   let nodes: ModuleNode[] = [member.node];
   let key = head.name.text;
   let weight: string | undefined;
-  let fanOut: { stack: StackNode; key: string; stackPattern: readonly PatternStep[]; sub: string[] } | undefined;
+  let fanOut: { stack: StackNode; key: string; stackPattern: readonly PatternStep[]; sub: PatternStep[] } | undefined;
 
   for (let s = 0; s < rest.length; s++) {
     const seg = rest[s]!;
@@ -92,7 +92,7 @@ export function resolvePath(path: Path, members: readonly ModelMember[], scope: 
       nodes = dedupe(next);
       pattern.push({ kind: 'index', index });
       key += `[${index}]`;
-      if (fanOut) fanOut.sub.push(`[${index}]`);
+      if (fanOut) fanOut.sub.push({ kind: 'index', index });
       continue;
     }
     const name = seg.name.text;
@@ -129,7 +129,7 @@ export function resolvePath(path: Path, members: readonly ModelMember[], scope: 
     nodes = dedupe(next);
     pattern.push({ kind: 'name', name });
     key += `.${name}`;
-    if (fanOut) fanOut.sub.push(name);
+    if (fanOut) fanOut.sub.push({ kind: 'name', name });
   }
   const node = nodes[0]!;
   return { pattern, node, weight, key, fanOut, nodes };
