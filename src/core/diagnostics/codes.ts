@@ -45,6 +45,7 @@ export const DIAGNOSTIC_CODES = {
   'npas-share-overlap': 'Two sharing declarations cover the same weights.',
   'npas-share-experts': '`share experts` on something that is not an MoE layer with routed experts in every instance, or on layers that route differently.',
   'npas-tie-shape': 'Tied weights with different shapes.',
+  'npas-tie-cycle': 'A chain of `tied` that comes back to where it started (`a tied b`, `b tied a`; `a tied a`): no module of it holds the store.',
   'npas-kv-source': 'A KV-sharing map whose source is not an earlier attention layer.',
   'npas-adapter': 'A malformed adapter declaration or a target without matrices.',
   'npas-train-sparse': 'A malformed pooled sparse mask (`train PATHS: sparse(elements: k)`, FISH): a method other than sparse, k below 1, or k past the trainable elements of the weights under the paths.',

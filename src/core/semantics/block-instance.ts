@@ -156,6 +156,7 @@ function buildBlock(decl: BlockDeclaration, scope: Scope, ctx: EvalContext): Blo
     }
     members[i] = { ...members[i]!, tiedTo: first.name.text };
   }
+  untieCycles(decl, members, ctx);
   const idParts = members.map((m) => `${m.name}=${m.node.id}${m.tiedTo ? `~${m.tiedTo}` : ''}`);
   const sigParts = members.map((m) => `${m.name}=${m.node.weightSignature}${m.tiedTo ? `~${m.tiedTo}` : ''}`);
   return {
@@ -171,4 +172,24 @@ function buildBlock(decl: BlockDeclaration, scope: Scope, ctx: EvalContext): Blo
 
 function evaluateEntry(name: string, scope: Scope, ctx: EvalContext): Value {
   return evaluate({ kind: 'Name', name: { kind: 'Identifier', text: name, range: { start: 0, end: 0 } }, range: { start: 0, end: 0 } }, scope, ctx);
+}
+
+/**
+ * A chain of sibling ties that comes back to where it started (`a tied b`, `b tied a`; `a tied
+ * a`) leaves no member holding the store: each member on it is reported (`npas-tie-cycle`) and
+ * untied, so the counts stay those of a spec that stores its weights.
+ */
+function untieCycles(decl: BlockDeclaration, members: BlockMember[], ctx: EvalContext): void {
+  const tiedTo = new Map(members.map((m) => [m.name, m.tiedTo]));
+  const onCycle = members.filter((m) => {
+    let at = m.tiedTo;
+    for (let hops = 0; at !== undefined && at !== m.name && hops < members.length; hops++) at = tiedTo.get(at);
+    return at === m.name;
+  });
+  for (const m of onCycle) {
+    const binding = decl.members.find((b) => b.kind === 'Binding' && b.name.text === m.name);
+    const range = binding?.kind === 'Binding' && binding.tiedTo ? binding.tiedTo.range : m.range;
+    ctx.sink.error('npas-tie-cycle', `'${m.name}' is tied to '${m.tiedTo}', and the chain of \`tied\` comes back to '${m.name}': no member of it holds the store`, range);
+    members[members.indexOf(m)] = { ...m, tiedTo: undefined };
+  }
 }

@@ -40,6 +40,7 @@ export const QUICK_FIX_CATALOGUE: Readonly<Record<DiagnosticCode, string | undef
   'npas-share-overlap': undefined,
   'npas-share-experts': undefined,
   'npas-tie-shape': undefined,
+  'npas-tie-cycle': undefined,
   'npas-kv-source': undefined,
   'npas-adapter': undefined,
   'npas-train-sparse': undefined,

@@ -53,9 +53,15 @@ export function resolveSharing(members: readonly ModelMember[], statements: read
   return { modifiers, stacks, stackPatterns, headShares, hasAdapters };
 }
 
-/** Top-level `name = Layer(…) tied PATH` bindings: the main weight is another module's store. */
+/**
+ * Top-level `name = Layer(…) tied PATH` bindings: the main weight is another module's store. A tie
+ * that would close a chain of ties back on itself (`a tied b`, `b tied a`; `a tied a`) leaves no
+ * module holding the store: it is reported (`npas-tie-cycle`) and not made.
+ */
 function resolveTiedBindings(model: SchemeContext, statements: readonly ScopedStatement[]): void {
   const { members, ctx } = model;
+  // Each member whose main weight is tied to another top-level member's main weight: that member.
+  const tiedToMember = new Map<string, string>();
   for (const m of members) {
     if (!m.tiedTo) continue;
     // Paths in `tied` only contain literal indices; any scope evaluates them.
@@ -66,6 +72,18 @@ function resolveTiedBindings(model: SchemeContext, statements: readonly ScopedSt
     if (!a || !t || !tieCompatible(a.shape, t.shape)) {
       ctx.sink.error('npas-tie-shape', `cannot tie '${m.name}' (${a ? a.shape.join('×') : 'no weight'}) to '${target.key}' (${t ? t.shape.join('×') : 'no weight'})`, m.tiedTo.range);
       continue;
+    }
+    const head = target.pattern[0];
+    const owner = head?.kind === 'name' ? members.find((x) => x.name === head.name) : undefined;
+    const ownersMain = owner && (target.pattern.length === 1 || (target.pattern.length === 2 && target.weight !== undefined && target.weight === mainWeight(owner.node)?.name)) ? owner.name : undefined;
+    if (ownersMain !== undefined) {
+      let at: string | undefined = ownersMain;
+      for (let hops = 0; at !== undefined && at !== m.name && hops <= members.length; hops++) at = tiedToMember.get(at);
+      if (at === m.name) {
+        ctx.sink.error('npas-tie-cycle', `'${m.name}' is tied to '${target.key}', and the chain of \`tied\` comes back to '${m.name}': no module of it holds the store`, m.tiedTo.range);
+        continue;
+      }
+      tiedToMember.set(m.name, ownersMain);
     }
     model.addModifier({ pattern: [{ kind: 'name', name: m.name }], effect: { kind: 'tie-main', source: tieSource(target) }, range: m.tiedTo.range });
   }

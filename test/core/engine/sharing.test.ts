@@ -498,6 +498,25 @@ for (const [stmt, code] of SHARE_ERRORS) {
   test(`sharing error ${code}: ${stmt.replace(/\n/g, ' ⏎ ')}`, () => assertCovered(`${ERR_BASE}variant V of P {\n  ${stmt}\n}\n`, code));
 }
 
+// A chain of `tied` back to itself holds no store (it once counted every weight on it as another's
+// and the export stored them all): reported where the chain closes, and that tie not made.
+test('sharing errors: a chain of `tied` that comes back to where it started, at the top level and in a block', () => {
+  const N = 'model N { l = Linear(1, 1) }';
+  assertCovered(`model M {\n  embed = Embedding(10, 8)\n  a = Linear(8, 8) tied b\n  b = Linear(8, 8) tied ⟦a⟧\n}\n${N}`, 'npas-tie-cycle');
+  assertCovered(`model M {\n  embed = Embedding(10, 8)\n  a = Linear(8, 8) tied ⟦a.weight⟧\n}\n${N}`, 'npas-tie-cycle');
+  assertCovered(`model M {\n  embed = Embedding(10, 8)\n  block B {\n    x = Linear(8, 8) tied ⟦y⟧\n    y = Linear(8, 8) tied x\n  }\n  body = B * 2\n}\n${N}`, 'npas-tie-cycle');
+  // Stored: the table 10·8 = 80; at the top level a's tie stands (a reads b) and b's, which closes
+  // the chain, is not made: b stores 8·8 = 64. In the block both ties are dropped, z still reads
+  // x: 2 instances × (x, y) × 64.
+  const stored = (text: string): bigint => analyze(text).models[0]!.params.stored;
+  assert.equal(stored('model M {\n  embed = Embedding(10, 8)\n  a = Linear(8, 8) tied b\n  b = Linear(8, 8) tied a\n}'), 80n + 64n);
+  assert.equal(stored('model M {\n  embed = Embedding(10, 8)\n  block B {\n    x = Linear(8, 8) tied y\n    y = Linear(8, 8) tied x\n    z = Linear(8, 8) tied x\n  }\n  body = B * 2\n}'), 80n + 2n * 2n * 64n);
+  // A chain that ends is no cycle: c reads b, which reads a; one store.
+  const chain = analyze('model M {\n  embed = Embedding(10, 8)\n  a = Linear(8, 8)\n  b = Linear(8, 8) tied a\n  c = Linear(8, 8) tied b\n}');
+  assert.deepEqual(chain.diagnostics.filter((d) => d.severity === 'error'), []);
+  assert.equal(chain.models[0]!.params.stored, 80n + 64n);
+});
+
 test('sharing errors: tying different shapes with `tied`, and stores of different shapes', () => {
   assertCovered('model M {\n  embed = Embedding(10, 8)\n  head = Linear(8, 11) tied ⟦embed⟧\n}\nmodel N { l = Linear(1, 1) }', 'npas-tie-shape');
   // A·2 + B·2 with cycle(2): instance 2 (B) would share store 0 with instance 0 (A).
