@@ -30,7 +30,7 @@ const CORE_LEAVES = new Set([
 const HOST_ENGINE: ReadonlyMap<string, string> = new Map([
   [
     'src/extension/spec-compilation.ts',
-    "compiles a document only (a) where no language server runs, to list its models for a quick pick (names and stored counts, which no setting changes), and (b) to find the files a child process (export, probe) must read when the document or a library it imports has unsaved edits",
+    "compiles a document only (a) where no language server runs (or it does not hold the document), to list its models for a quick pick (names and stored counts, which no setting changes), and (b) to find the files a child process (export, probe) must read when the document or a library it imports has unsaved edits",
   ],
   ['src/extension/probe-commands.ts', "after a probe, parses the probed text for the model's fingerprint (no analysis): the server may already hold a later version"],
   ['src/extension/import-hf-config.ts', 'turns a Hugging Face config.json into spec text: no spec is compiled'],
