@@ -238,6 +238,11 @@ export function startDashboard(root: HTMLElement, host: DashboardHost): Dashboar
     item('effective', 'effective', groupDigits(m.params.effective));
     item('active', 'active', groupDigits(m.params.active));
     item('trainable', 'trainable', groupDigits(m.params.trainable));
+    // Beside stored and active: the dense size Clark et al.'s fit equates this routed model with.
+    if (m.routedEffective) {
+      item('routed effective', 'routed-effective', m.routedEffective.summary);
+      summary.lastElementChild?.setAttribute('title', m.routedEffective.basis);
+    }
     item('KV cache', 'kv', formatBytes(m.kvCacheBytes));
     if (BigInt(m.recurrentStateBytes) > 0n) item('recurrent state', 'state', formatBytes(m.recurrentStateBytes));
     item('weights', 'weights', formatBytes(m.memory.weightBytes));

@@ -28,6 +28,7 @@ export type {
 } from './analysis/report-types.js';
 export { parsePathText } from './analysis/weight-dtypes.js';
 export { expectedDistinct } from './analysis/routing.js';
+export { ROUTING_FITS, routedEffectiveParams, saturatedExperts, routedEffectiveSummary, routedEffectiveBasis, type RoutedEffectiveReport, type RoutingFit } from './analysis/routed-effective-params.js';
 export { further, reachOf, type Reach } from './analysis/kv-reach.js';
 export { DEVICES, DEVICE_NAMES, findDevice, peakFlopsFor, type DeviceProfile, type PeakTable } from './analysis/devices.js';
 export { ANALYSIS_SETTING_KEYS, DEFAULT_ANALYSIS_SETTINGS, checkAnalysisSettings, devicesFileSetting, sharedPrefixOf, type AnalysisSettingValues, type SettingProblem, type SettingsContext } from './analysis/analysis-settings.js';

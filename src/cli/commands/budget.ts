@@ -3,7 +3,7 @@
 // comma list or range in a setting (`--seq 1024..8192 --batch 1,8`), make a grid: one row per
 // file × combination × model (`../budget-grid.ts`). Exit 1 when a budget is violated, 2 on spec errors.
 
-import { budgetJsonText, listedChildren, resolvePrecision, TREE_WIDTH, type AnalysisOptions, type ModelReport, type NodeReport } from '../../core/index.js';
+import { budgetJsonText, listedChildren, resolvePrecision, routedEffectiveBasis, routedEffectiveSummary, TREE_WIDTH, type AnalysisOptions, type ModelReport, type NodeReport } from '../../core/index.js';
 import { parseCommand, positiveIntFlag, usageOf, type CommandSpec } from '../args.js';
 import { formatBytes, formatFlops, formatSeconds, groupDigits } from '../format.js';
 import { CliError, type CliIO } from '../io.js';
@@ -90,6 +90,7 @@ function renderModel(m: ModelReport, depth: number): string {
   const lines: string[] = [];
   lines.push(`${m.name} (${m.kind}${m.base ? ` of ${m.base}` : ''})`);
   lines.push(`  params    stored ${groupDigits(m.params.stored)}   effective ${groupDigits(m.params.effective)}   active ${groupDigits(m.params.active)}   trainable ${groupDigits(m.params.trainable)}`);
+  if (m.routedEffective) lines.push(`  routed    effective ${routedEffectiveSummary(m.routedEffective)}   (${routedEffectiveBasis(m.routedEffective)})`);
   const unit = m.flops.unit;
   if (unit === 'sample') lines.push(`  FLOPs     forward ${formatFlops(m.flops.prefill)} per sample (a multiply-add = 2 FLOPs)`);
   else {

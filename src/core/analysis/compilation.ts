@@ -7,6 +7,7 @@
 // compilation is dropped with its document version. Never throws.
 
 import { DiagnosticSink, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { routedEffective, type RoutedEffectiveReport } from './routed-effective-params.js';
 import type { ParsedSource } from '../imports/parsed-sources.js';
 import { NO_IMPORTS, resolveImports, type ImportHost, type ResolvedImports } from '../imports/resolve-imports.js';
 import type { SourceId, SourceRange } from '../imports/source-id.js';
@@ -401,6 +402,7 @@ export class Compilation {
       ...this.sharedPrefixReport(m, options, metrics),
       ...(m.smashed.length > 0 ? { smashed: m.smashed.map((x) => ({ member: x.member, tokensPerEntry: Q.toDecimalString(x.tokensPerEntry) })) } : {}),
       pools: metrics.pools,
+      ...optionalRoutedEffective(m.tree.params.active, metrics.routing),
       ...(m.tasks ? { tasks: m.tasks } : {}),
       budgets: [],
       tree: m.tree,
@@ -734,4 +736,10 @@ function finalize(items: readonly Diagnostic[]): Diagnostic[] {
     out.push(d);
   }
   return out.sort((a, b) => a.range.start - b.range.start || a.range.end - b.range.end);
+}
+
+/** The report's `routedEffective` entry, spread in only where the model has one. */
+function optionalRoutedEffective(active: bigint, routing: ModelReport['routing']): { routedEffective?: RoutedEffectiveReport } {
+  const r = routedEffective(active, routing);
+  return r ? { routedEffective: r } : {};
 }

@@ -2,6 +2,7 @@
 // Counts are bigint (exact, never rounded); latencies are estimates and are numbers.
 
 import type { SourceId } from '../imports/source-id.js';
+import type { RoutedEffectiveReport } from './routed-effective-params.js';
 import type { WeightRole } from '../layers/layer-kind.js';
 import type { TextRange } from '../syntax/syntax-tree.js';
 import type { TransferTable } from '../parameterization/transfer.js';
@@ -300,6 +301,11 @@ export interface ModelReport {
   readonly smashed?: readonly { readonly member: string; readonly tokensPerEntry: string }[];
   /** Expert pools shared across layers (`share experts`) and what a decode step touches of them; empty without. */
   readonly pools: readonly ExpertPoolReport[];
+  /**
+   * The routed-model effective parameter count of Clark et al. 2022 (a scaling-law fit, per routing
+   * method: routed-effective-params.ts); absent without routed experts or with layers of different E.
+   */
+  readonly routedEffective?: RoutedEffectiveReport;
   /** With per-task adapters (`tasks: T`): stored = shared + tasks × perTask. */
   readonly tasks?: { readonly tasks: number; readonly perTask: bigint; readonly shared: bigint };
   readonly budgets: readonly BudgetResult[];

@@ -4,6 +4,7 @@
 // sweep asks that compilation for metrics at each length and never analyses again.
 
 import { decimalCounts, decimalTree } from '../analysis/decimal-report.js';
+import { routedEffectiveBasis, routedEffectiveSummary } from '../analysis/routed-effective-params.js';
 import { compile, DEFAULT_OPTIONS, type Compilation } from '../analysis/compilation.js';
 import { findDevice } from '../analysis/devices.js';
 import type { AnalysisOptions, ModelReport, NodeReport } from '../analysis/report-types.js';
@@ -90,6 +91,7 @@ export function modelData(m: ModelReport, structure: StructureData, sweep: reado
       decodeBound: m.latency.decode.bound,
     },
     routing: m.routing.map((r) => ({ experts: r.experts, topK: r.topK, expectedDistinct: r.expectedDistinct, prefillTouched: r.prefillTouched })),
+    ...(m.routedEffective ? { routedEffective: { summary: routedEffectiveSummary(m.routedEffective), basis: routedEffectiveBasis(m.routedEffective) } } : {}),
     ...(m.parallel ? { parallel: { streams: m.parallel.streams, cache: m.parallel.cache } } : {}),
     budgets: m.budgets.map((b) => ({
       constraint: b.constraint,

@@ -264,6 +264,8 @@ export interface ModelData {
    * step of its B·S tokens (expected: uniform routing, or the layer's skewed load).
    */
   readonly routing: readonly { readonly experts: number; readonly topK: number; readonly expectedDistinct: string; readonly prefillTouched: string }[];
+  /** Clark et al.'s routed effective parameter count, as the report's summary and basis lines (absent without one). */
+  readonly routedEffective?: { readonly summary: string; readonly basis: string };
   /** A `parallel` statement: P streams (a KV cache each) or workers (one shared cache) over the same weights. */
   readonly parallel?: { readonly streams: number; readonly cache: 'separate' | 'shared' };
   readonly budgets: readonly BudgetData[];

@@ -12,6 +12,7 @@ import type { AnalysisResult } from '../analysis/analyze.js';
 import { BUDGET_METRICS } from '../analysis/budgets.js';
 import { findDevice } from '../analysis/devices.js';
 import { resolvePrecision } from '../analysis/precision.js';
+import { routedEffectiveBasis, routedEffectiveSummary } from '../analysis/routed-effective-params.js';
 import { DTYPE_BITS, isDType } from '../analysis/dtypes.js';
 import type { BudgetResult, ModelReport, NodeReport, ParallelReport, ParamCounts, SharedPrefixReport } from '../analysis/report-types.js';
 import type { Factor, TransferTable } from '../parameterization/transfer.js';
@@ -146,6 +147,7 @@ export function modelMarkdown(m: ModelReport): string {
     title,
     '',
     paramsTable(m.params),
+    ...(m.routedEffective ? ['', `**Routed effective params**: ${routedEffectiveSummary(m.routedEffective)} (${routedEffectiveBasis(m.routedEffective)})`] : []),
     ...(m.tasks ? ['', `**Tasks**: ${groupDigits(m.tasks.tasks)} — each task owns ${groupDigits(m.tasks.perTask)} stored params (its adapters), all share ${groupDigits(m.tasks.shared)}: stored = shared + tasks × per task`] : []),
     '',
     `**FLOPs** (a multiply-add = 2 FLOPs) at seq ${groupDigits(o.seq)}:`,
