@@ -6,6 +6,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { analyze, budgetJsonText } from '../../../src/core/index.js';
 import { dashboardData } from '../../../src/core/layout/index.js';
 import { modelMarkdown } from '../../../src/core/service/hover.js';
@@ -117,4 +119,16 @@ test('no N̄ without routed experts, or when routed layers have different expert
   const dense = analyze('model D {\n  embed = Embedding(100, 64)\n  head = Linear(64, 100)\n}\n').models[0]!;
   assert.equal(dense.routedEffective, undefined);
   assert.doesNotMatch(modelMarkdown(dense), /Routed effective/);
+});
+
+test('Mixtral-8x7B (examples/reference-llms.npas) reads as docs/language.md says', () => {
+  const text = readFileSync(join(__dirname, '..', '..', '..', 'examples', 'reference-llms.npas'), 'utf8');
+  const mixtral = analyze(text).models.find((m) => m.name === 'Mixtral8x7B')!;
+  const re = mixtral.routedEffective!;
+  assert.deepEqual([re.base, re.experts, re.topK], [12_879_925_248n, 8, 2]);
+  const documented = { 'S-BASE': '17900000000', 'RL-R': '14090000000', HASH: '15390000000' } as Record<string, string>;
+  for (const f of re.fits) {
+    assert.equal(f.effective, significantDecimal(solvedEffective(f.method, 12_879_925_248, 8), 4), f.method);
+    assert.equal(f.effective, documented[f.method], f.method);
+  }
 });
