@@ -256,6 +256,8 @@ export function startDashboard(root: HTMLElement, host: DashboardHost): Dashboar
     }
     // Parallel streams: the weights are read once per step for all of them (docs/language.md).
     if (m.parallel) item(m.parallel.cache === 'shared' ? 'workers on one cache' : 'parallel streams', 'streams', `×${m.parallel.streams}`);
+    // A prompt shared by continuations: what each packed sequence computes (the Budget pane draws its mask).
+    if (m.sharedPrefix) item('shared prompt', 'shared-prompt', `${groupDigits(m.sharedPrefix.tokens)} + ${m.sharedPrefix.continuations} × ${groupDigits((m.sharedPrefix.computedTokens - m.sharedPrefix.tokens) / m.sharedPrefix.continuations)} tokens`);
     const failed = m.budgets.filter((b) => !b.ok).length;
     if (m.budgets.length) item('budgets', 'budgets', failed ? `${failed} of ${m.budgets.length} violated` : `${m.budgets.length} met`);
     const o = state.data!.options;

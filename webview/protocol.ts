@@ -110,6 +110,15 @@ function plansError(x: unknown, where: string): string | undefined {
 
 const isMultiplier = (x: unknown): boolean => isObj(x) && isStr(x.formula, 200) && typeof x.value === 'number' && Number.isFinite(x.value) && (x.target === null || (typeof x.target === 'number' && Number.isFinite(x.target)));
 
+/** A prompt shared by continuations (optional: absent without the setting); the pane divides by its counts. */
+function sharedPrefixError(x: unknown, where: string): string | undefined {
+  if (x === undefined) return undefined;
+  if (!isObj(x)) return `${where} is not an object`;
+  if (![x.tokens, x.continuations, x.computedTokens, x.unsharedTokens].every((n) => isInt(n) && (n as number) >= 1)) return `${where} has a malformed token count`;
+  if (!['prefillFlops', 'unsharedPrefillFlops', 'kvCacheBytes', 'unsharedKvCacheBytes'].every((k) => isCount(x[k]))) return `${where} has a count that is not exact`;
+  return undefined;
+}
+
 /** A model's `param` multipliers and factorised weights (optional: absent when it has neither). */
 function parameterisationError(x: unknown, where: string): string | undefined {
   if (x === undefined) return undefined;
@@ -181,6 +190,7 @@ export function checkDashboardData(x: unknown): Checked<DashboardData> {
       (Array.isArray(m.sweep) && m.sweep.every((p) => isObj(p) && isInt(p.seq) && isCount(p.kvCacheBytes) && isCount(p.recurrentStateBytes) && isCount(p.weightBytes) && isCount(p.inferenceBytes)) ? undefined : `${w}.sweep is malformed`) ??
       plansError(m.plans, `${w}.plans`) ??
       parameterisationError(m.parameterisation, `${w}.parameterisation`) ??
+      sharedPrefixError(m.sharedPrefix, `${w}.sharedPrefix`) ??
       supernetError(m.supernet, `${w}.supernet`) ??
       structureError(m.structure, `${w}.structure`) ??
       treeError(m.tree, `${w}.tree`, 0, budget);

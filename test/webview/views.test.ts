@@ -410,3 +410,45 @@ plan Llama2_7B {
     assert.equal(checkDashboardData(bad).ok, false);
   });
 });
+
+describe('budget view: shared prompt', () => {
+  it('draws the block-sparse mask of a prompt shared by two continuations and its savings (hand-derived KV)', () => {
+    // seq 100, a 60-token prompt and k = 2 continuations of 40: a packed sequence computes
+    // 60 + 2·40 = 140 tokens against 2·100 = 200 apart. Two attention layers of width 64 (4 heads
+    // of 16, no GQA) cache K and V, 2·64 bf16 elements = 256 B per token and layer: 140·2·256 =
+    // 71,680 B shared against 200·2·256 = 102,400 B apart.
+    const spec = `model S {
+  body = Attention(64, heads: 4) * 2
+}
+`;
+    const data = dashboardData(spec, { seq: 100, batch: 1, dtype: 'bf16', sharedPrefix: { tokens: 60, continuations: 2 } }, { source: 's.npas' });
+    assert.ok(checkDashboardData(JSON.parse(JSON.stringify(data))).ok, 'the payload passes the webview validation');
+    const sp = data.models[0]!.sharedPrefix!;
+    assert.deepEqual([sp.computedTokens, sp.unsharedTokens, sp.kvCacheBytes, sp.unsharedKvCacheBytes], [140, 200, '71680', '102400']);
+    assert.ok(BigInt(sp.prefillFlops) < BigInt(sp.unsharedPrefillFlops));
+    const h = mount(renderBudget, data, 'S');
+    const field = (row: string, f: string): string => h.root.querySelector(`table.npas-shared-prompt-table tr[data-row="${row}"] [data-field="${f}"]`)!.textContent!;
+    assert.deepEqual([field('tokens', 'shared'), field('tokens', 'apart'), field('tokens', 'fewer')], ['140', '200', '×1.43']);
+    assert.equal(field('kv', 'fewer'), '×1.43');
+    // The mask to scale (220 px for 140 tokens): the prompt's triangle, and per continuation a
+    // full block over the prompt's 60 columns and a triangle over its own 40.
+    const svg = h.root.querySelector('svg.npas-shared-prompt')!;
+    assert.equal(svg.querySelectorAll('path.npas-mask-prompt').length, 1);
+    const blocks = [...svg.querySelectorAll('rect.npas-mask-continuation')];
+    assert.equal(blocks.length, 2);
+    const px = (t: number): number => (t * 220) / 140;
+    assert.ok(Math.abs(Number(blocks[1]!.getAttribute('y')) - px(100)) < 1e-9 && Math.abs(Number(blocks[1]!.getAttribute('width')) - px(60)) < 1e-9);
+    assert.equal(svg.querySelectorAll('path.npas-mask-continuation').length, 2);
+    assertCleanDom(h.root);
+    // Without the setting nothing is drawn.
+    const plain = mount(renderBudget, dashboardData(spec, { seq: 100 }, { source: 's.npas' }), 'S');
+    assert.equal(plain.root.querySelector('svg.npas-shared-prompt'), null);
+  });
+
+  it('the webview rejects a shared prompt whose counts are not exact', () => {
+    const data = JSON.parse(JSON.stringify(dashboardData('model S {\n  a = Attention(64, heads: 4)\n}\n', { seq: 100, sharedPrefix: { tokens: 60, continuations: 2 } }, { source: 's.npas' }))) as { models: { sharedPrefix: Record<string, unknown> }[] };
+    data.models[0]!.sharedPrefix.kvCacheBytes = 1.5;
+    const checked = checkDashboardData(data);
+    assert.ok(!checked.ok && /sharedPrefix has a count that is not exact/.test(checked.error));
+  });
+});

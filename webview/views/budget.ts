@@ -1,13 +1,15 @@
 // Budget view: a treemap of stored parameters by component with stored / effective / active /
 // trainable beside it (and a table as the text alternative), and KV cache and memory against
 // sequence length with the budget limits as lines and the device memory as a ceiling; between
-// them, how the model is parameterised (factorised weights, `param` multipliers) when it is.
+// them, how the model is parameterised (factorised weights, `param` multipliers) when it is, and
+// the attention mask and savings of a prompt shared by continuations when the setting is on.
 
 import * as d3 from 'd3';
 import type { BudgetData, ModelData, TreeData } from '../../src/core/layout/types.js';
 import { formatBytes, formatSeq, groupDigits, shortCount } from '../format.js';
 import type { RenderedView, ViewContext } from './context.js';
 import { renderParameterisation } from './parameterisation.js';
+import { renderSharedPrompt } from './shared-prompt.js';
 
 interface Leaf {
   readonly name: string;
@@ -142,6 +144,7 @@ export function renderBudget(root: HTMLElement, ctx: ViewContext): RenderedView 
   }
 
   if (model.parameterisation) renderParameterisation(container.append('section').attr('class', 'npas-parameterisation-section').node()!, model.parameterisation, model.name);
+  if (model.sharedPrefix) renderSharedPrompt(container.append('section').attr('class', 'npas-shared-prompt-section').node()!, model.sharedPrefix, model.name);
   renderMemoryChart(container.append('section').attr('class', 'npas-memory-section').node()!, ctx);
   return { exportable: svg.node() };
 }

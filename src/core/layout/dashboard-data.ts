@@ -7,13 +7,13 @@ import { decimalCounts, decimalTree } from '../analysis/decimal-report.js';
 import { routedEffectiveBasis, routedEffectiveSummary } from '../analysis/routed-effective-params.js';
 import { compile, DEFAULT_OPTIONS, type Compilation } from '../analysis/compilation.js';
 import { findDevice } from '../analysis/devices.js';
-import type { AnalysisOptions, ModelReport, NodeReport } from '../analysis/report-types.js';
+import type { AnalysisOptions, ModelReport, NodeReport, SharedPrefixReport } from '../analysis/report-types.js';
 import { planData } from '../plans/plan-data.js';
 import { parameterisationData } from './parameterisation-data.js';
 import { sharingStructure } from './structure.js';
 import { supernetData } from './supernet-data.js';
 import { groupDigits } from '../text/number-format.js';
-import type { DashboardData, ModelData, PlanData, StructureData, SweepPoint, TreeData } from './types.js';
+import type { DashboardData, ModelData, PlanData, SharedPrefixData, StructureData, SweepPoint, TreeData } from './types.js';
 
 /** Sequence lengths of the KV / memory chart (the analysed length is added). */
 export const SWEEP_SEQ = [512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072] as const;
@@ -93,6 +93,7 @@ export function modelData(m: ModelReport, structure: StructureData, sweep: reado
     routing: m.routing.map((r) => ({ experts: r.experts, topK: r.topK, expectedDistinct: r.expectedDistinct, prefillTouched: r.prefillTouched })),
     ...(m.routedEffective ? { routedEffective: { summary: routedEffectiveSummary(m.routedEffective), basis: routedEffectiveBasis(m.routedEffective) } } : {}),
     ...(m.parallel ? { parallel: { streams: m.parallel.streams, cache: m.parallel.cache } } : {}),
+    ...(m.sharedPrefix ? { sharedPrefix: sharedPrefixData(m.sharedPrefix) } : {}),
     budgets: m.budgets.map((b) => ({
       constraint: b.constraint,
       metric: b.metric,
@@ -110,6 +111,19 @@ export function modelData(m: ModelReport, structure: StructureData, sweep: reado
 }
 
 const counts = decimalCounts;
+
+function sharedPrefixData(p: SharedPrefixReport): SharedPrefixData {
+  return {
+    tokens: p.tokens,
+    continuations: p.continuations,
+    computedTokens: p.computedTokens,
+    unsharedTokens: p.unsharedTokens,
+    prefillFlops: String(p.prefillFlops),
+    unsharedPrefillFlops: String(p.unsharedPrefillFlops),
+    kvCacheBytes: String(p.kvCacheBytes),
+    unsharedKvCacheBytes: String(p.unsharedKvCacheBytes),
+  };
+}
 /**
  * The dashboard's copy of the report tree: the model, its members, and their runs or layers —
  * all that the treemap, the table and the architecture hovers read — while that fits

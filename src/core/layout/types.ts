@@ -268,6 +268,12 @@ export interface ModelData {
   readonly routedEffective?: { readonly summary: string; readonly basis: string };
   /** A `parallel` statement: P streams (a KV cache each) or workers (one shared cache) over the same weights. */
   readonly parallel?: { readonly streams: number; readonly cache: 'separate' | 'shared' };
+  /**
+   * A prompt shared by continuations (the `sharedPrefix` setting): the report's
+   * SharedPrefixReport with its counts as decimal strings — the Budget pane draws the
+   * block-sparse mask and the shared-against-apart figures from it (absent without one).
+   */
+  readonly sharedPrefix?: SharedPrefixData;
   readonly budgets: readonly BudgetData[];
   readonly tree: TreeData;
   readonly structure: StructureData;
@@ -278,6 +284,18 @@ export interface ModelData {
   readonly parameterisation?: ParameterisationData;
   /** Its supernet (`elastic …`; absent without one). */
   readonly supernet?: SupernetData;
+}
+
+/** ModelReport.sharedPrefix as the dashboard carries it (counts as exact decimal strings). */
+export interface SharedPrefixData {
+  readonly tokens: number;
+  readonly continuations: number;
+  readonly computedTokens: number;
+  readonly unsharedTokens: number;
+  readonly prefillFlops: string;
+  readonly unsharedPrefillFlops: string;
+  readonly kvCacheBytes: string;
+  readonly unsharedKvCacheBytes: string;
 }
 
 export interface DashboardData {
