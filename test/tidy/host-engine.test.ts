@@ -10,18 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { ROOT, sources } from './source-files.js';
-
-/** The core files that load no engine (ARCHITECTURE.md, "Decisions worth knowing"). */
-const CORE_LEAVES = new Set([
-  'src/core/text/number-format.ts',
-  'src/core/layout/layout.ts',
-  'src/core/layout/layer-classes.ts',
-  'src/core/numbers/count-text.ts',
-  'src/core/analysis/dtype-bits.ts',
-  'src/core/analysis/devices.ts',
-  'src/core/analysis/analysis-settings.ts',
-]);
+import { CORE_LEAVES, ROOT, sources } from './source-files.js';
 
 /**
  * The extension files that load the engine on the extension host, and why it is there. None runs

@@ -16,3 +16,17 @@ export function sources(dir: string): string[] {
   }
   return out;
 }
+
+/**
+ * The core files that load no engine (ARCHITECTURE.md, "Decisions worth knowing"): outside code
+ * may import them by value, and the extension host may load them without running engine work.
+ */
+export const CORE_LEAVES: ReadonlySet<string> = new Set([
+  'src/core/text/number-format.ts',
+  'src/core/layout/layout.ts',
+  'src/core/layout/layer-classes.ts',
+  'src/core/numbers/count-text.ts',
+  'src/core/analysis/dtype-bits.ts',
+  'src/core/analysis/devices.ts',
+  'src/core/analysis/analysis-settings.ts',
+]);
