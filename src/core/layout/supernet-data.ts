@@ -2,7 +2,8 @@
 // choices and its Pareto
 // front of active parameters (more is better) against decode FLOPs (fewer is better), enumerated
 // as `npas subnets --by flops.decode` does, with no filter. Measuring a supernet compiles its
-// probe variants once and walks its subnet classes; a space of more classes than the dashboard
+// global choices' variants once (they size the space and are then measured) and its probe
+// variants once, and walks its subnet classes; a space of more classes than the dashboard
 // walks on every update says so, and `npas subnets` enumerates it.
 
 import type { Compilation } from '../analysis/compilation.js';
@@ -32,7 +33,7 @@ export function supernetData(compilation: Compilation, modelName: string, settin
     const subnets = stacksAt.reduce((sum, stacks) => sum + spaceSubnets(stacks), 0n);
     return { subnets: String(subnets), classes: String(classes), stored: null, globals, front: [], frontSize: 0, error: `${groupDigits(classes)} subnet classes: more than the dashboard walks on each update (${groupDigits(DASHBOARD_SUBNET_CLASSES)}); npas subnets enumerates them` };
   }
-  const analysed = analyzeSupernet(compilation, modelName, settings);
+  const analysed = analyzeSupernet(compilation, modelName, settings, read);
   if ('error' in analysed) return { ...failed(analysed.error), globals };
   const s = analysed.supernet;
   const base = { subnets: String(s.subnets), classes: String(classes), stored: String(s.stored), globals };

@@ -188,8 +188,12 @@ export function globalLabel(globals: readonly GlobalElasticChoice[], values: rea
   return globals.map((g, i) => `${g.name}: ${values[i]}`).join(', ');
 }
 
-/** The `elastic` statements of `modelName` measured at `settings` (compiled by `compilation`). */
-export function analyzeSupernet(compilation: Compilation, modelName: string, settings: AnalysisOptions): SupernetResult {
+/**
+ * The `elastic` statements of `modelName` measured at `settings` (compiled by `compilation`).
+ * `sized`: what `supernetPoints(compilation, modelName)` answered, when the caller has it already
+ * (the dashboard sizes the space first), so the global choices' variants are not compiled again.
+ */
+export function analyzeSupernet(compilation: Compilation, modelName: string, settings: AnalysisOptions, sized?: SupernetPoints): SupernetResult {
   const model = compilation.model(modelName);
   if (!model) return { error: `no model or variant '${modelName}'` };
   const read = supernetSpaces(compilation, modelName);
@@ -206,7 +210,7 @@ export function analyzeSupernet(compilation: Compilation, modelName: string, set
   }
   const measuredChoices = read.spaces.reduce((n, space) => n + instanceChoices(space).length, 0);
   if (measuredChoices > MAX_MEASURED_CHOICES) return { error: `${modelName}'s elastic stacks have ${measuredChoices} choices in all; at most ${MAX_MEASURED_CHOICES} are measured (each takes three compilations of the model)` };
-  const located = supernetPoints(compilation, modelName);
+  const located = sized ?? supernetPoints(compilation, modelName);
   if ('error' in located) return located;
   const { globals, points } = located;
   const choicesAt = points.map((pt) => pt.spaces.map(instanceChoices));
