@@ -3,7 +3,7 @@
 // a table, Markdown, CSV or JSON. Each file is compiled once and its compilation measures every
 // combination, so a grid costs one parse per file.
 
-import { resolvePrecision, type Diagnostic, type ModelReport, toJson } from '../core/index.js';
+import { blocksMeasurement, resolvePrecision, type Diagnostic, type ModelReport, toJson } from '../core/index.js';
 import { diagnosticLine, type SpecProgram } from './spec-program.js';
 import { ANALYSIS_FLAGS, readAnalysisFlags } from './analysis-flags.js';
 import { formatBytes, formatFlops, formatSeconds, groupDigits } from './format.js';
@@ -50,7 +50,7 @@ export function budgetRows(
 
 /** The errors that keep a spec from being measured (a violated budget is a result, not one of them), as `npas check` prints them. */
 export function specErrorLines(spec: SpecProgram, diagnostics: readonly Diagnostic[]): string[] {
-  return diagnostics.filter((d) => d.severity === 'error' && d.code !== 'npas-budget-violated').map((d) => diagnosticLine(spec, d));
+  return diagnostics.filter(blocksMeasurement).map((d) => diagnosticLine(spec, d));
 }
 
 /**

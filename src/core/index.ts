@@ -38,6 +38,7 @@ export { resolvePrecision, precisionFromSettings, PRECISION_CLASSES } from './an
 export { BUDGET_METRICS } from './analysis/budgets.js';
 export { budgetJsonText, listedChildren, TREE_WIDTH, type BudgetJsonOptions } from './analysis/budget-json.js';
 export type { Diagnostic, Severity } from './diagnostics/diagnostic.js';
+export { blocksMeasurement } from './diagnostics/diagnostic.js';
 export { DIAGNOSTIC_CODES, type DiagnosticCode } from './diagnostics/codes.js';
 export { parse, type ParseResult } from './syntax/parser.js';
 export type { SourceFile, TextRange } from './syntax/syntax-tree.js';

@@ -13,7 +13,8 @@ import { reportHtml } from '../../../webview/html.js';
 import { parseCommand, usageOf, type CommandSpec } from '../args.js';
 import { CliError, type CliIO } from '../io.js';
 import { ANALYSIS_FLAGS, readAnalysisFlags } from '../analysis-flags.js';
-import { diagnosticLine, readSpecProgram } from '../spec-program.js';
+import { readSpecProgram } from '../spec-program.js';
+import { specErrorLines } from '../budget-grid.js';
 
 export const REPORT_COMMAND: CommandSpec = {
   name: 'report',
@@ -67,9 +68,7 @@ export function runReport(argv: readonly string[], io: CliIO, assetsRoot: string
   const data = dashboardData(compilation, o, { source: basename(file) });
   if (data.diagnostics.errors > 0) {
     // Same lines as `npas check`, then exit 2 without writing a report of a broken spec.
-    for (const d of compilation.analysis(o).diagnostics.filter((x) => x.severity === 'error' && x.code !== 'npas-budget-violated')) {
-      io.stderr(`${diagnosticLine(spec, d)}\n`);
-    }
+    for (const line of specErrorLines(spec, compilation.analysis(o).diagnostics)) io.stderr(`${line}\n`);
     return 2;
   }
   const name = str('model');

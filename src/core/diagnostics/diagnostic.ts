@@ -21,6 +21,14 @@ export interface Diagnostic {
   readonly source?: SourceId;
 }
 
+/**
+ * Whether `d` keeps a spec from being measured: every error but a violated budget, which is a
+ * result (the report says which constraint the model misses), not a broken spec.
+ */
+export function blocksMeasurement(d: Diagnostic): boolean {
+  return d.severity === 'error' && d.code !== 'npas-budget-violated';
+}
+
 /** Collects diagnostics for one analysis pass; stages append, nobody removes. */
 export class DiagnosticSink {
   readonly items: Diagnostic[] = [];

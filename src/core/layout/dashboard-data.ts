@@ -8,6 +8,7 @@ import { routedEffectiveBasis, routedEffectiveSummary } from '../analysis/routed
 import { compile, DEFAULT_OPTIONS, type Compilation } from '../analysis/compilation.js';
 import { findDevice } from '../analysis/devices.js';
 import type { AnalysisOptions, ModelReport, NodeReport, SharedPrefixReport } from '../analysis/report-types.js';
+import { blocksMeasurement } from '../diagnostics/diagnostic.js';
 import { planData } from '../plans/plan-data.js';
 import { parameterisationData } from './parameterisation-data.js';
 import { sharingStructure } from './structure.js';
@@ -31,7 +32,7 @@ export interface DashboardDataOptions {
 export function dashboardData(source: string | Compilation, options: Partial<AnalysisOptions>, how: DashboardDataOptions): DashboardData {
   const compilation = typeof source === 'string' ? compile(source) : source;
   const result = compilation.analysis(options);
-  const errors = result.diagnostics.filter((d) => d.severity === 'error' && d.code !== 'npas-budget-violated');
+  const errors = result.diagnostics.filter(blocksMeasurement);
   const warnings = result.diagnostics.filter((d) => d.severity === 'warning');
   const structures = sharingStructure(compilation);
   const opts = compilation.settings(options);

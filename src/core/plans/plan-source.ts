@@ -3,7 +3,7 @@
 
 import { compile, type Compilation } from '../analysis/compilation.js';
 import type { DType, ModelReport } from '../analysis/report-types.js';
-import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { blocksMeasurement, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { pipelineModel, type PipelineModel } from './pipeline-units.js';
 import { sharedStores } from './shared-stores.js';
 import type { DecodeReadsAt, KvAt } from './serving.js';
@@ -16,7 +16,7 @@ export type PlanSource =
 export function planSource(source: string | Compilation, name: string | undefined, seq: number, dtype: DType): PlanSource {
   const compilation = typeof source === 'string' ? compile(source) : source;
   const result = compilation.analysis({ seq, batch: 1, dtype });
-  const errors = result.diagnostics.filter((d) => d.severity === 'error' && d.code !== 'npas-budget-violated');
+  const errors = result.diagnostics.filter(blocksMeasurement);
   if (errors.length > 0) return { ok: false, diagnostics: errors, message: `the spec has ${errors.length} error(s)` };
   const report = name === undefined ? result.models[0] : result.models.find((m) => m.name === name);
   if (!report) {

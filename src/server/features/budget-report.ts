@@ -6,7 +6,7 @@
 // files are named by path, as the CLI names them, not by the URIs the server reads them by.
 
 import { fileURLToPath } from 'node:url';
-import { budgetJsonText } from '../../core/index.js';
+import { blocksMeasurement, budgetJsonText } from '../../core/index.js';
 import { BUDGET_REPORT_METHOD, type BudgetReportAnswer, type BudgetReportParams } from '../../protocol/lsp-extensions.js';
 import { toRange } from '../convert.js';
 import type { ServerContext } from '../context.js';
@@ -22,7 +22,7 @@ export function registerBudgetReport(ctx: ServerContext): void {
       const { analysis } = ctx.analyses.get(doc);
       // As the CLI: a violated budget is a result; any other error (an imported file's included,
       // reported at its import) leaves no report.
-      const errors = analysis.diagnostics.filter((d) => d.severity === 'error' && d.code !== 'npas-budget-violated');
+      const errors = analysis.diagnostics.filter(blocksMeasurement);
       if (errors.length > 0) return { kind: 'errors', errors: errors.map((d) => ({ code: d.code, message: d.message, range: toRange(doc, d.range) })) };
       const violated = analysis.models.reduce((n, m) => n + m.budgets.filter((b) => !b.ok).length, 0);
       return { kind: 'report', json: budgetJsonText(analysis.models, { sourceName: pathOf }), models: analysis.models.length, violated, settings: ctx.settings.current };
