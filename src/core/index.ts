@@ -89,7 +89,7 @@ export { balancedModes, describeFactorMethod, factorExecution, factorsCheaperBel
 export { sparseMasked, targetExecution, type FactorizedWeightRow, type MaterialisedBecause } from './sharing/factorized-weights.js';
 export { factorStoreAt, tieAllOwnerSteps, tiedExecution } from './sharing/tied-factors.js';
 export { transferTable, type BaseOverrides, type Factor, type TransferRow, type TransferTable } from './parameterization/transfer.js';
-export { analyzeSupernet, globalLabel, instanceChoices, MEASURED, type InstanceChoice, type MetricVector, type Supernet, type SupernetPoint, type SupernetResult } from './supernet/supernet.js';
+export { analyzeSupernet, globalLabel, instanceChoices, MEASURED, type ElasticStack, type InstanceChoice, type MetricVector, type Supernet, type SupernetPoint, type SupernetResult } from './supernet/supernet.js';
 export {
   enumerateSubnets,
   exactClass,

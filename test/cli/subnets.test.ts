@@ -124,3 +124,43 @@ test('npas subnets with a model-wide width: the table and JSON name the global v
   assert.deepEqual(back.diagnostics.map((d) => d.message), []);
   assert.equal(back.analysis().models.find((m) => m.name === 'WideSubnet2')!.params.stored, params(64, 2, 4));
 });
+
+test('npas subnets: per-layer choices and depths written with a model-wide value are listed at each value, in the table and in JSON', () => {
+  // The block's width, its expand choices and the depths all follow d: at d = 64 the instances are
+  // Decoder(64, expand: 1 or 2) and the stack holds 1 or 2 of them; at d = 128, Decoder(128, expand: 2 or 4) × 2 or 4.
+  const text = `model Follow(d = 128) {
+  block Decoder(c, expand = 1) {
+    mlp = MLP(c, expand * c, bias: false)
+  }
+  embed = Embedding(10, d)
+  body = Decoder(d) * 2
+  elastic d: [64, 128]
+  elastic body: Decoder(d, expand: [d / 64, d / 32]) * [d / 64, d / 32]
+}
+`;
+  const path = join(dir, 'follow.npas');
+  writeFileSync(path, text);
+  // MLP(c, e·c) without biases: 2·e·c²; Embedding(10, d): 10·d.
+  const inst = (c: number, e: number): bigint => BigInt(2 * e * c * c);
+  // Subnets: at d = 64, 2¹ + 2² = 6; at d = 128, 2² + 2⁴ = 20. Stored at each value: the deepest stack of the largest choice.
+  const r = run('subnets', path, '--by', 'params.stored', '--top', '30', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.equal(j.subnets, 26);
+  const stacksAt = (p: number) => j.points[p].stacks.map((st: { stack: string; choices: string[]; depths: number[]; subnets: number; stored: number }) => [st.stack, st.choices, st.depths, BigInt(st.subnets), BigInt(st.stored)]);
+  assert.deepEqual(stacksAt(0), [['body', ['Decoder(64, expand: 1)', 'Decoder(64, expand: 2)'], [1, 2], 6n, 2n * inst(64, 2)]]);
+  assert.deepEqual(stacksAt(1), [['body', ['Decoder(128, expand: 2)', 'Decoder(128, expand: 4)'], [2, 4], 20n, 4n * inst(128, 4)]]);
+  assert.deepEqual(j.points.map((p: { stored: number }) => BigInt(p.stored)), [640n + 2n * inst(64, 2), 1280n + 4n * inst(128, 4)]);
+  // Every listed subnet's choices are among its own value's, never another value's.
+  assert.equal(j.top.length, 2 + 3 + 3 + 5);
+  for (const c of j.top) {
+    const own = j.points.find((p: { globals: { d: string } }) => p.globals.d === c.globals.d).stacks[0].choices;
+    for (const call of Object.keys(c.stacks[0].counts)) assert.ok(own.includes(call), `${call} at d = ${c.globals.d}`);
+  }
+  const table = run('subnets', path, '--by', 'params.stored', '--top', '30');
+  assert.equal(table.code, 0, table.stderr);
+  assert.match(table.stdout, /elastic stacks at d: 128 \(the largest subnet's values\):\n {2}body {6}2 choices per instance, depths 2, 4: 20 subnets\n {4}Decoder\(128, expand: 2\)\n {4}Decoder\(128, expand: 4\)\n/);
+  assert.match(table.stdout, /elastic stacks at d: 64:\n {2}body {6}2 choices per instance, depths 1, 2: 6 subnets\n {4}Decoder\(64, expand: 1\)\n {4}Decoder\(64, expand: 2\)\n/);
+  // d = 64, one instance of each choice: 640 + 8,192 + 16,384 = 25,216.
+  assert.match(table.stdout, /25,216 +25,216 .*d: 64; body depth 2: expand: 1 ×1 \+ expand: 2 ×1/);
+});

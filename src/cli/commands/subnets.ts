@@ -17,7 +17,9 @@ import {
   SUBNET_METRICS,
   type SubnetClass,
   type SubnetMetric,
+  type ElasticStack,
   type Supernet,
+  type SupernetPoint,
   toJson,
 } from '../../core/index.js';
 import { parseCommand, positiveIntFlag, usageOf, type CommandSpec } from '../args.js';
@@ -91,8 +93,8 @@ export function runSubnets(argv: readonly string[], io: CliIO): number {
       `${toJson({
         model: s.model,
         globals: s.globals.map((g) => ({ name: g.name, values: g.values.map((v) => v.text) })),
-        points: s.points.map((pt) => ({ globals: globalsJson(s, pt.values), subnets: pt.subnets, stored: pt.stored })),
-        stacks: s.stacks.map((st) => ({ stack: st.space.stack, choices: st.choices.map((c) => c.call), depths: st.space.depths, subnets: st.subnets, stored: st.stored })),
+        points: s.points.map((pt) => ({ globals: globalsJson(s, pt.values), subnets: pt.subnets, stored: pt.stored, stacks: pt.stacks.map(stackJson) })),
+        stacks: s.stacks.map(stackJson),
         settings: s.settings,
         subnets: s.subnets,
         classes: result.classes,
@@ -111,6 +113,11 @@ export function runSubnets(argv: readonly string[], io: CliIO): number {
 /** `{ d: '64' }`: a point's global values by name. */
 function globalsJson(s: Supernet, values: readonly string[]): Record<string, string> {
   return Object.fromEntries(s.globals.map((g, i) => [g.name, values[i]!]));
+}
+
+/** One elastic stack at one point: its choices as block calls, which may read the point's values (`Decoder(64, expand: 1)`). */
+function stackJson(st: ElasticStack): unknown {
+  return { stack: st.space.stack, choices: st.choices.map((c) => c.call), depths: st.space.depths, subnets: st.subnets, stored: st.stored };
 }
 
 function classJson(s: Supernet, c: SubnetClass): unknown {
@@ -149,10 +156,24 @@ function render(
   const over = [...s.globals.map((g) => g.name), ...s.stacks.map((st) => st.space.stack)];
   lines.push(`${s.model}: supernet over ${over.join(', ')}   (seq ${o.seq}, batch ${o.batch}, ${o.dtype}, ${s.roofline.device})`);
   for (const g of s.globals) lines.push(`  ${g.name.padEnd(9)} ${g.values.length} model-wide value${g.values.length === 1 ? '' : 's'}: ${g.values.map((v) => v.text).join(', ')} (every layer using ${g.name} follows)`);
-  if (s.globals.length > 0 && s.stacks.length > 0) lines.push(`  elastic stacks at ${globalLabel(s.globals, s.points[s.largest]!.values)} (the largest subnet's values):`);
-  for (const st of s.stacks) {
-    lines.push(`  ${st.space.stack.padEnd(9)} ${st.choices.length} choice${st.choices.length === 1 ? '' : 's'} per instance, depths ${st.space.depths.join(', ')}: ${groupDigits(st.subnets)} subnets`);
-    for (const c of st.choices) lines.push(`    ${c.call}`);
+  const stackLines = (pt: SupernetPoint): void => {
+    for (const st of pt.stacks) {
+      lines.push(`  ${st.space.stack.padEnd(9)} ${st.choices.length} choice${st.choices.length === 1 ? '' : 's'} per instance, depths ${st.space.depths.join(', ')}: ${groupDigits(st.subnets)} subnets`);
+      for (const c of st.choices) lines.push(`    ${c.call}`);
+    }
+  };
+  if (s.globals.length === 0) stackLines(s.points[s.largest]!);
+  else if (s.stacks.length > 0) {
+    // The stacks at the largest subnet's values, then at each other set of values whose choices
+    // or depths differ (a list written with a model-wide name: `expand: [d / 64, d / 32]`); values
+    // that differ only in arguments fixed per subnet (`Decoder(d, …)`) choose alike and are not repeated.
+    const groups = pointGroups(s);
+    groups.forEach((group, g) => {
+      const named = group.slice(0, 3).map((p) => globalLabel(s.globals, s.points[p]!.values));
+      const more = group.length > 3 ? ` and ${group.length - 3} other combinations` : '';
+      lines.push(g === 0 ? `  elastic stacks at ${named[0]} (the largest subnet's values${group.length > 1 ? `; alike at ${group.length - 1} other combination${group.length === 2 ? '' : 's'}` : ''}):` : `  elastic stacks at ${named.join('; ')}${more}:`);
+      stackLines(s.points[group[0]!]!);
+    });
   }
   const points = s.globals.length > 0 ? `${groupDigits(BigInt(s.points.length))} combinations of model-wide values; ` : '';
   lines.push(`  subnets   ${groupDigits(s.subnets)} (${points}${groupDigits(BigInt(classes))} classes: subnets whose instances choose alike in another order measure alike)`);
@@ -175,4 +196,21 @@ function render(
   table(`best ${top.length} by ${by} (ties: more active parameters first; --emit N prints the N-th as a variant)`, top);
   table(`Pareto front: least ${by} for the most params.active (${front.length})`, front);
   return `${lines.join('\n')}\n\n`;
+}
+
+/**
+ * The points grouped by what their stacks choose among (each stack's depths and its choices'
+ * labels), the largest point's group first, each group's points in order (the largest first in its own).
+ */
+function pointGroups(s: Supernet): number[][] {
+  const key = (pt: SupernetPoint): string => JSON.stringify(pt.stacks.map((st) => [st.space.depths, st.choices.map((c) => c.label)]));
+  const groups = new Map<string, number[]>();
+  const order = [s.largest, ...s.points.map((_, p) => p).filter((p) => p !== s.largest)];
+  for (const p of order) {
+    const k = key(s.points[p]!);
+    const group = groups.get(k);
+    if (group) group.push(p);
+    else groups.set(k, [p]);
+  }
+  return [...groups.values()];
 }

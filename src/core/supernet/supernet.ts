@@ -172,14 +172,17 @@ export function supernetPoints(compilation: Compilation, modelName: string): Sup
   const names = combos.map((_, p) => `__npas_point_${p}`);
   const text = combos.map((values, p) => `variant ${names[p]} of ${modelName} {\n${globals.map((g, i) => `  ${g.name} = ${values[i]}\n`).join('')}}\n`).join('');
   const atPoints = compile(withTrailingNewline(compilation.text) + text, compilation.options);
-  const broken = newError(compilation, atPoints);
-  if (broken) return { error: `a subnet does not compile: ${broken.message}` };
+  // Each point's statements read first: a list valid as written may repeat a value at another
+  // point (`expand: [d / 64, 1]` at d = 64), an error in the shared statement that only the
+  // point's reading can name.
   const points: PointModel[] = [];
   for (let p = 0; p < combos.length; p++) {
     const at = supernetSpaces(atPoints, names[p]!);
     if ('error' in at) return { error: `at ${globalLabel(globals, combos[p]!)}: ${at.error}` };
     points.push({ values: combos[p]!, name: names[p]!, spaces: at.spaces });
   }
+  const broken = newError(compilation, atPoints);
+  if (broken) return { error: `a subnet does not compile: ${broken.message}` };
   return { globals, points, compilation: atPoints };
 }
 

@@ -227,3 +227,21 @@ test('global choices: a value the model cannot be built with, or too many measur
   assert.ok('error' in r2 && /1600 combinations of global values × 1 choice per combination make 1600 measurements; at most 1024/.test(r2.error), 'error' in r2 ? r2.error : 'analysed');
   assert.ok(performance.now() - t0 < 2_000, 'refused without compiling the points');
 });
+
+test('global width: a choice list that repeats a value at another width is refused naming that width', () => {
+  // Valid as written (d = 128: expand [2, 1]); at d = 64, `d / 64` is 1 again and the list repeats it.
+  const text = `model Net(d = 128) {
+  block Decoder(expand = 1) {
+    mlp = MLP(d, expand * d, bias: false)
+  }
+  body = Decoder * 2
+  elastic d: [64, 128]
+  elastic body: Decoder(expand: [d / 64, 1])
+}
+`;
+  const c = compile(text);
+  assert.deepEqual(c.diagnostics.map((d) => d.message), []);
+  const r = analyzeSupernet(c, 'Net', c.settings({}));
+  assert.ok('error' in r, 'refused');
+  assert.match(r.error, /^at d: 64: 'expand' lists 1 twice/);
+});
