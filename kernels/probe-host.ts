@@ -173,7 +173,7 @@ function structureNotes(exported: ExportResult): string[] {
     );
   } else if (recursions > 0) {
     notes.push(
-      `MoR routing: each of the ${recursions} recursions runs on the round(capacity·S) tokens its router keeps per sequence (TopK of sigmoid scores, GatherND → layers → gated update written back with ScatterND), the capacity-scaled work the engine counts; attention inside a recursion is standard ops over the selected tokens. A decode step is not measurable (expert choice ranks the tokens of one pass).`,
+      `MoR routing: each of the ${recursions} recursions runs on the round(capacity·S) tokens its router keeps per sequence (TopK of sigmoid scores, GatherND → layers → gated update written back with ScatterND), the capacity-scaled work the engine counts; attention inside a recursion is standard ops over the selected tokens. The decode step runs the new token through every recursion (the reference code's top_k = max(1, int(c·1)) = 1 for a step of one token), gated, over the round(c_r·S) positions each recursion's cache holds: the engine's KV, and the full depth where the engine's decode FLOPs count c_r of each recursion (docs/probes.md, "MoR routing").`,
     );
   }
   if (exported.parts.parallelStreams) {

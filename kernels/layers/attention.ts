@@ -163,6 +163,18 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   return projection(ctx, node, steps, gated(merged), 'o', bias('o_bias'));
 }
 
+const pastByGraph = new WeakMap<object, Map<string, number>>();
+
+/** The `past` a decode step's cache `key` was made at: its producer's (the first to read it), else this context's. */
+function cachePast(ctx: EmitContext, key: string): number {
+  let known = pastByGraph.get(ctx.g);
+  if (!known) pastByGraph.set(ctx.g, (known = new Map()));
+  const hit = known.get(key);
+  if (hit !== undefined) return hit;
+  known.set(key, ctx.decode!.past);
+  return ctx.decode!.past;
+}
+
 /**
  * One decode step: the new token's query against a KV cache of `past` positions (capped at the
  * window or the chunk, as the engine's cache is) held in initializers, plus its own key and value.
@@ -175,7 +187,12 @@ export function decodeAttention(ctx: EmitContext, node: LayerNode, steps: readon
   const g = ctx.g;
   const info = node.cost.attention!;
   if (!info.causal) throw new ExportError(`${pathText(steps)}: bidirectional attention has no decode step`);
-  const { batch: rows, past } = ctx.decode!;
+  const { batch: rows } = ctx.decode!;
+  // A borrower reads its producer's cache as the producer wrote it: in a routed decode step
+  // (routing.ts) each recursion's context counts its own cached tokens as `past`, and a layer of a
+  // later recursion borrowing an earlier one's K/V (MoR's recursive KV sharing) sees every token
+  // the producer cached, so the producer's count is the one that sizes and masks the cache.
+  const past = cachePast(ctx, `kv_cache.${pathText(cachePath)}`);
   // Hogwild! workers: W rows per sequence (row b·W + w) over the sequence's one cache.
   const W = cacheSharers(ctx);
   const B = rows / W;

@@ -18,10 +18,16 @@
 // producer's rows of the tokens this recursion selected: the borrowing context's K/V map gathers
 // them (the producer ran on a superset of tokens, since selections only shrink).
 //
-// A decode step of MoR is refused: expert choice ranks the tokens of one forward pass against
-// each other, and a decode step has one token per sequence, so the engine's capacity-scaled
-// decode (c_r of a token's work) is an expectation no single step performs. Per-token halting
-// decides per token: its decode step is the prefill's rule for one token (Router.haltingDecode).
+// A decode step runs as the reference code runs one (raymin0223/mixture_of_recursions@82c97f2,
+// model/mor_model/expert_choice_router.py): each recursion keeps top_k = max(1, int(c_r·seq_len))
+// tokens of the forward pass, which for a step of one token is that token, so the new token runs
+// every recursion, its update gated by its router's weight; recursion r's layers attend the cache a
+// prefill left them, the max(1, round(c_r·past)) tokens it selected (recursion-wise caching), or,
+// under `share kv`, the producer's cache (recursive KV sharing: the first recursion's KV, every
+// token that reached it). So the step's KV is the engine's (Σ_r c_r·past positions per layer of
+// recursion r, up to rounding) and its compute is every recursion in full, where the engine counts
+// the expectation Σ_r c_r·F_r (docs/probes.md, "Mixture-of-Recursions"). Per-token halting's
+// decode step is the same rule with the halting unit's continue probability as the gate.
 
 import { ExportError, pathText, storePath, type ModuleNode, type PathStep, type StackRoute } from '../engine-bridge.js';
 import { DataType } from '../onnx-writer.js';
@@ -181,30 +187,24 @@ export class Router {
     // T5's table is registered on the stream's context and read by position 0…S − 1; a routed
     // step numbers its selection, so its self-attention would silently lose the bias.
     if (streamHasRelativeBias(ctx)) throw new ExportError(`${pathText(stackSteps)}: a relative position bias table (T5) over a routed stack is not supported by the ONNX exporter`);
-    // Per-token halting decides per token, so its decode step is the prefill's rule for one token
-    // (haltingDecode below); MoR's expert choice ranks the tokens of one pass against each other.
-    if (ctx.decode && !scorer) {
-      throw new ExportError(
-        `${pathText(stackSteps)}: a decode step of MoR expert-choice routing is not measurable: the selection ranks the tokens of one forward pass, and a decode step has one token per sequence (the engine counts each step's share of a token's work, an expectation)`,
-      );
-    }
   }
 
   /**
-   * A decode step of per-token halting, step r ≥ 1 reached with probability c > 0: the prefill's
-   * selection for a sequence of one token — k = max(1, round(c·1)) = 1, the new token runs the
-   * step, its update weighed by the unit's continue probability p, x + p·(f(x) − x). The step's
+   * A decode step of recursion (or halting step) r, reached by a share c > 0 of the tokens: the
+   * prefill's selection for a sequence of one token — k = max(1, round(c·1)) = 1, the new token runs
+   * the step, its update weighed by its gate p (MoR's router σ(x·w_r), halting's continue
+   * probability), x + p·(f(x) − x). The step's
    * layers read the cache a prefill of the `past` tokens left them: the k = max(1, round(c·past))
    * tokens that reached the step, taken to be the most recent ones (the cache's contents are
    * synthetic; which tokens they were is the data's), so the new token at position `past` sees them
    * at positions past − k … past − 1 (relative offsets) and rotates at `past` itself.
    */
-  private haltingDecode(capacity: Rational, h: string): Routed {
+  private decodeStep(r: number, capacity: Rational, h: string): Routed {
     const g = this.ctx.g;
     const ctx = this.ctx;
     const { batch, past } = ctx.decode!;
     const cached = Math.max(1, Math.floor((2 * Number(capacity.num) * past + Number(capacity.den)) / (2 * Number(capacity.den))));
-    const gates = this.scorer!(h); // [B, 1]
+    const gates = this.score(r, h); // [B, 1]
     const inner: EmitContext = { ...ctx, decode: { batch, past: cached }, masks: new Map(), positions: undefined, subsequence: true };
     const source = crossSourceOf(ctx);
     if (source) setCrossSource(inner, source);
@@ -214,7 +214,7 @@ export class Router {
 
   /** Selects recursion r's tokens from the hidden state h [T, width]: capacity c of the sequence. */
   select(r: number, capacity: Rational, h: string): Routed {
-    if (this.ctx.decode) return this.haltingDecode(capacity, h);
+    if (this.ctx.decode) return this.decodeStep(r, capacity, h);
     const g = this.ctx.g;
     const ctx = this.ctx;
     const batch1 = g.op('Gather', [ctx.idsShape, g.ints([0])], { axis: { kind: 'int', value: 0 } }, { hint: 'batch' }); // [1]
@@ -225,7 +225,7 @@ export class Router {
     const k = g.op('Max', [g.op('Div', [g.op('Add', [g.op('Mul', [seq1, g.ints([2 * num])]), g.ints([den])]), g.ints([2 * den])]), g.ints([1])], undefined, { hint: `capacity${r}` }); // [1]
     // Scores of the still-active tokens, [B, n]: all of them at r = 0.
     const active = this.scored ?? h;
-    const probs = this.scorer ? this.scorer(active) : g.op('Sigmoid', [g.op('MatMul', [active, this.routerWeight(r)], undefined, { hint: `router${r}` })]); // [B·n, 1]
+    const probs = this.score(r, active); // [B·n, 1]
     const scores = g.op('Reshape', [probs, g.op('Concat', [batch1, g.ints([-1])], { axis: { kind: 'int', value: 0 } })], undefined, { hint: `route${r}` });
     const top = g.op('TopK', [scores, k], { axis: { kind: 'int', value: -1 } }, { outputs: 2, hint: `top${r}` });
     const topIdx = g.nodes[g.nodes.length - 1]!.outputs[1]!;
@@ -260,6 +260,13 @@ export class Router {
     this.selection = selection;
     routedContexts.set(inner, positions);
     return { x, ctx: inner, rows, gates };
+  }
+
+  /** The gates [B·n, 1] of rows [B·n, width] before recursion r: the scorer's, or MoR's router σ(x·w_r). */
+  private score(r: number, rows: string): string {
+    if (this.scorer) return this.scorer(rows);
+    const g = this.ctx.g;
+    return g.op('Sigmoid', [g.op('MatMul', [rows, this.routerWeight(r)], undefined, { hint: `router${r}` })]);
   }
 
   /** MoR's router of recursion r, [width, 1] (the engine stores width·R router parameters). */

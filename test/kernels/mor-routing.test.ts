@@ -4,8 +4,11 @@
 // still-active tokens, the top round(c·S) of them per sequence, the recursion's layers on those
 // tokens only (attention among them, causal in sequence order; borrowed K/V are the producer's
 // rows of those tokens), and the gated update x + g·(f(x) − x) — with capacities 1 (every token,
-// so the routed model is the plain recursive model with its gate) and below 1; the decode step
-// and what a routed recursion cannot run are refused by name.
+// so the routed model is the plain recursive model with its gate) and below 1. The decode step is
+// the reference code's (raymin0223/mixture_of_recursions@82c97f2, expert_choice_router.py: top_k =
+// max(1, int(c·seq_len)) keeps the one token of a step): the new token through every recursion,
+// gated, over the caches the prefill left each recursion; what a routed recursion cannot run is
+// refused by name.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +16,7 @@ import { join } from 'node:path';
 import { analyze } from '../../src/core/index.js';
 import { runProbe } from '../../kernels/probe-client.js';
 import { ExportError, exportModel, type ExportResult } from '../../kernels/export.js';
-import { idRows, runChecked } from './helpers.js';
+import { assertClose, idRows, prefillCacheFill, runChecked } from './helpers.js';
 
 const SPEC = `
 model Rec {
@@ -34,6 +37,11 @@ variant Half of Rec {
 }
 variant Thirds of Rec {
   route mid: mor(recursions: 4, capacity: [1, 2/3, 1/2, 1/3])
+}
+variant FullKv of Rec {
+  share mid: cycle(2)
+  route mid: mor(recursions: 2, capacity: [1, 1])
+  share kv mid: tied
 }
 variant HalfKv of Rec {
   share mid: cycle(2)
@@ -76,27 +84,33 @@ interface Spec {
   readonly producer: (i: number) => number;
 }
 
-/** The reference: one sequence of token ids → the last token's hidden state. */
-function reference(w: Map<string, Float64Array>, tokens: readonly number[], spec: Spec): Vec {
+/**
+ * The reference: one sequence of token ids → the last token's hidden state. `decodeLast`: the last
+ * token is a decode step's — the recursions select among the others as a prefill of them does,
+ * and keep the last token too (a step's top_k of its one token).
+ */
+function reference(w: Map<string, Float64Array>, tokens: readonly number[], spec: Spec, decodeLast = false): Vec {
   const get = (k: string) => {
     const v = w.get(k);
     assert.ok(v, `initializer ${k}`);
     return v;
   };
-  const S = tokens.length;
+  const S = tokens.length - (decodeLast ? 1 : 0);
   const E = get('embed.weight');
   const h: Vec[] = tokens.map((t) => E.slice(t * D, t * D + D));
   const R = spec.capacities.length;
   let active = Array.from({ length: S }, (_, i) => i);
+  const gateOf = (router: Float64Array, p: number) => 1 / (1 + Math.exp(-h[p]!.reduce((s, x, i) => s + x * router[i]!, 0)));
   /** K/V per producing instance, by sequence position. */
   const kvOf = new Map<number, Map<number, { k: Vec; v: Vec }>>();
   for (let r = 0; r < R; r++) {
     const router = get(`mid.router[${r}]`);
-    const scores = active.map((p) => 1 / (1 + Math.exp(-h[p]!.reduce((s, x, i) => s + x * router[i]!, 0))));
+    const scores = active.map((p) => gateOf(router, p));
     const [num, den] = spec.capacities[r]!;
     const k = Math.max(1, Math.floor((2 * num * S + den) / (2 * den)));
     const top = scores.map((s, j) => [s, j] as const).sort((a, b) => b[0] - a[0]).slice(0, k);
     const chosen = top.map(([s, j]) => ({ pos: active[j]!, gate: s })).sort((a, b) => a.pos - b.pos);
+    if (decodeLast) chosen.push({ pos: S, gate: gateOf(router, S) });
     const x = chosen.map((c) => h[c.pos]!);
     let y = x.map((v) => v.slice());
     const start = Math.ceil((r * spec.n) / R);
@@ -107,6 +121,8 @@ function reference(w: Map<string, Float64Array>, tokens: readonly number[], spec
       const q = y.map((v) => linear(get(`${s}.a.q`), v, D));
       const prod = spec.producer(i);
       let kv: { k: Vec; v: Vec }[];
+      /** What the decode step's token (the last row) attends: the same rows, or a borrowed cache whole. */
+      let lastKv: { k: Vec; v: Vec }[] | undefined;
       if (prod === i) {
         kv = y.map((v) => ({ k: linear(get(`${s}.a.k`), v, D), v: linear(get(`${s}.a.v`), v, D) }));
         const byPos = new Map<number, { k: Vec; v: Vec }>();
@@ -119,20 +135,25 @@ function reference(w: Map<string, Float64Array>, tokens: readonly number[], spec
           assert.ok(e, `producer ${prod} saw position ${c.pos}`);
           return e;
         });
+        // A decode step's borrower reads the producer's whole cache (recursive KV sharing).
+        if (decodeLast) lastKv = [...byPos.keys()].sort((a, b) => a - b).map((pos) => byPos.get(pos)!);
       }
       const att = y.map((_, t) => {
         const o = new Float64Array(D);
+        const seen = lastKv && t === y.length - 1 ? lastKv : kv.slice(0, t + 1);
         for (let hh = 0; hh < HEADS; hh++) {
           const logits: number[] = [];
-          for (let u = 0; u <= t; u++) {
+          for (const e of seen) {
             let dot = 0;
-            for (let e = 0; e < HD; e++) dot += q[t]![hh * HD + e]! * kv[u]!.k[hh * HD + e]!;
+            for (let c = 0; c < HD; c++) dot += q[t]![hh * HD + c]! * e.k[hh * HD + c]!;
             logits.push(dot / Math.sqrt(HD));
           }
           const m = Math.max(...logits);
           const p = logits.map((l) => Math.exp(l - m));
           const z = p.reduce((a, b) => a + b, 0);
-          for (let u = 0; u <= t; u++) for (let e = 0; e < HD; e++) o[hh * HD + e]! += (p[u]! / z) * kv[u]!.v[hh * HD + e]!;
+          seen.forEach((e, u) => {
+            for (let c = 0; c < HD; c++) o[hh * HD + c]! += (p[u]! / z) * e.v[hh * HD + c]!;
+          });
         }
         return linear(get(`${s}.a.o`), o, D);
       });
@@ -147,9 +168,9 @@ function reference(w: Map<string, Float64Array>, tokens: readonly number[], spec
     chosen.forEach((c, j) => {
       h[c.pos] = x[j]!.map((a, e) => a + c.gate * (y[j]![e]! - a));
     });
-    active = chosen.map((c) => c.pos);
+    active = chosen.map((c) => c.pos).filter((p) => p < S);
   }
-  return h[S - 1]!;
+  return h[tokens.length - 1]!;
 }
 
 const runOrt = (r: ExportResult, batch: number[][]): Promise<Float32Array> => runChecked(r, { input_ids: idRows(batch) });
@@ -236,11 +257,41 @@ variant MoR3KVShare of SmolTiny {
   }
 });
 
-test('MoR: the decode step and what a routed recursion cannot run are refused by name', () => {
-  assert.throws(
-    () => exportModel(SPEC, 'Half', { decode: { batch: 1, past: 8 } }),
-    (e: unknown) => e instanceof ExportError && /^mid: a decode step of MoR expert-choice routing is not measurable/.test(e.message),
-  );
+test('MoR decode: the new token through every recursion, gated, over the caches the prefill left each recursion (recursion-wise caching, recursive KV sharing); KV = the engine\'s, initializers = params.stored', async () => {
+  const past = BATCH[0]!.length - 1;
+  const prefix = BATCH.map((r) => r.slice(0, past));
+  for (const name of ['Full', 'FullKv', 'Half', 'Thirds', 'HalfKv']) {
+    const spec = CASES[name] ?? { ...cycle2, capacities: [[1, 1], [1, 1]], producer: (i: number) => i % 2 };
+    const { fill } = await prefillCacheFill(SPEC, name, prefix);
+    // KV by hand: each producing instance i of recursion r caches max(1, round(c_r·past)) positions,
+    // K and V of 2 heads × 4 per position, per sequence; a borrower caches none.
+    let kv = 0n;
+    const R = spec.capacities.length;
+    for (let i = 0; i < spec.n; i++) {
+      if (spec.producer(i) !== i) continue;
+      const [num, den] = spec.capacities[Math.floor((i * R) / spec.n)]!;
+      kv += BigInt(Math.max(1, Math.floor((2 * num * past + den) / (2 * den)))) * 2n * BigInt(D) * BigInt(BATCH.length);
+    }
+    for (const ops of ['standard', 'fused'] as const) {
+      const what = `${name} (${ops})`;
+      const r = exportModel(SPEC, name, { ops, fill, decode: { batch: BATCH.length, past }, analysis: { seq: past, batch: BATCH.length, dtype: 'fp32' } });
+      assert.equal(r.initializerElements, r.storedParams, what);
+      assert.equal(r.kvCacheElements, kv, what);
+      assert.equal(r.kvCacheElements * 4n, r.report.kvCacheBytes, what);
+      const y = await runOrt(r, BATCH.map((row) => [row[past]!]));
+      const w = weights(r);
+      BATCH.forEach((seq, b) => {
+        const ref = reference(w, seq, spec, true);
+        for (let e = 0; e < D; e++) assert.ok(Math.abs(y[b * D + e]! - ref[e]!) <= 1e-4 * (1 + Math.abs(ref[e]!)), `${what} batch ${b} element ${e}: ONNX ${y[b * D + e]}, reference ${ref[e]}`);
+      });
+      // Capacity 1 everywhere: every token ran every recursion in the prefill too, so the step is
+      // the prefill's last position.
+      if (name === 'Full' || name === 'FullKv') assertClose(y, await runOrt(exportModel(SPEC, name, { ops: 'standard' }), BATCH), 1e-4, what);
+    }
+  }
+});
+
+test('MoR: what a routed recursion cannot run is refused by name', () => {
   const windowed = `model W {
   block B { a = Attention(8, 2, window: 4) }
   embed = Embedding(20, 8)
@@ -250,12 +301,12 @@ variant R of W { route mid: mor(recursions: 2) }`;
   assert.throws(() => exportModel(windowed, 'R'), (e: unknown) => e instanceof ExportError && /^mid\[0\]\.a: a sliding window inside a routed recursion/.test(e.message));
 });
 
-test('the probe measures a routed model\'s prefill and reports its decode step as not measurable, with the reason', async () => {
+test('the probe measures a routed model\'s prefill and its decode step on CPU', async () => {
   const out = await runProbe({ specText: SPEC, model: 'HalfKv', ep: 'cpu', batch: 1, seq: 12, dtype: 'fp32', runs: 2, warmup: 1 }, { hostPath: join(__dirname, '..', '..', 'kernels', 'probe-host.ts'), timeoutMs: 60_000 });
   assert.ok(out.ok, out.ok ? '' : `${out.kind}: ${out.message}`);
   const r = out.result;
   assert.equal(r.initializerElements, r.storedParams);
   assert.ok(r.prefill.medianMs > 0 && r.prefill.roofline.seconds > 0);
-  assert.ok('unavailable' in r.decode && /^not measured: mid: a decode step of MoR expert-choice routing is not measurable/.test(r.decode.unavailable));
+  assert.ok(!('unavailable' in r.decode), 'the decode step is measured');
   assert.ok(r.notes.some((n) => n.startsWith('MoR routing: each of the 2 recursions')));
 });
