@@ -7,7 +7,7 @@ import type { ModelMember, ModuleNode, StackNode } from '../model/module-tree.js
 import * as Q from '../numbers/rational.js';
 import type { HaltingUnit, Modifier, ResolvedSharing, StackShare, StackStrategy } from '../sharing/declarations.js';
 import type { KvProducerMap, SlotMap as StackShareSlots } from '../sharing/slot-map.js';
-import { instancesNamedByStrategies, matchStep, memberTie, pathSteps, shareCovers, strategiesAt, tiedWeight, type PathStep } from '../sharing/store-resolver.js';
+import { instancesNamedByStrategies, matchStep, memberTie, shareCovers, strategiesAt, tiedWeight, type PathStep } from '../sharing/store-resolver.js';
 import { factorStoreAt, tieAllOwnerSteps, type TiedFactorStore } from '../sharing/tied-factors.js';
 import type { WeightSpec } from '../layers/layer-kind.js';
 import { cachedLayers, extendedCaches, withExtendedCaches, type CachedLayer } from './kv-reach.js';
@@ -103,13 +103,12 @@ export class ModelWalker {
   }
 
   /**
-   * The factorised store a tied weight `w` of the layer at `key` reads (tied-factors.ts), found
+   * The factorised store a tied weight `w` of the layer at `steps` reads (tied-factors.ts), found
    * through the tie reaching it: `tie a = b` maps the path below a into b; a `tied` main weight
    * (a top-level member's, or a block member's tied to a sibling) reads what the store
    * resolver's `tiedWeight` answers.
    */
-  private tiedStore(key: string, node: ModuleNode, all: readonly Modifier[], w: WeightSpec): TiedFactorStore | undefined {
-    const steps: readonly PathStep[] = pathSteps(key);
+  private tiedStore(steps: readonly PathStep[], node: ModuleNode, all: readonly Modifier[], w: WeightSpec): TiedFactorStore | undefined {
     const model = { members: this.members, sharing: this.sharing };
     for (const m of all) {
       const e = m.effect;
@@ -127,15 +126,16 @@ export class ModelWalker {
 
   walkMember(member: ModelMember): WalkResult {
     const pending = (this.modifiersByMember ??= modifiersByFirstName(this.sharing.modifiers)).get(member.name) ?? [];
-    return this.walk(member.node, member.name, member.name, member.name, pending, []);
+    return this.walk(member.node, member.name, [{ kind: 'name', name: member.name }], member.name, member.name, pending, []);
   }
 
   /**
    * `key` is the path with the indices of the instances walked on their own (`body[2].layers`),
-   * `nameKey` the same path without indices (`body.layers`): a stack's strategies are looked up
-   * by both (`strategiesAt`), as the store resolver looks them up for one instance.
+   * `steps` the same path as the store resolver's steps (carried down, never read back from
+   * `key`), `nameKey` the path without indices (`body.layers`): a stack's strategies are looked
+   * up by both keys (`strategiesAt`), as the store resolver looks them up for one instance.
    */
-  private walk(node: ModuleNode, key: string, nameKey: string, name: string, pendingIn: readonly Pending[], activeIn: readonly Modifier[]): WalkResult {
+  private walk(node: ModuleNode, key: string, steps: readonly PathStep[], nameKey: string, name: string, pendingIn: readonly Pending[], activeIn: readonly Modifier[]): WalkResult {
     const active = [...activeIn];
     const pending: Pending[] = [];
     for (const p of pendingIn) (p.pos >= p.mod.pattern.length ? active.push(p.mod) : pending.push(p));
@@ -163,7 +163,7 @@ export class ModelWalker {
             weightMods.set(step.name, list);
           }
         }
-        const tied = tiedHere ? (w: WeightSpec, all: readonly Modifier[]) => this.tiedStore(key, node, all, w) : undefined;
+        const tied = tiedHere ? (w: WeightSpec, all: readonly Modifier[]) => this.tiedStore(steps, node, all, w) : undefined;
         result = layerTotals(node, name, active, weightMods, this.baseFrozen, this.view, tied);
         break;
       }
@@ -177,7 +177,7 @@ export class ModelWalker {
           // A member tied to a sibling holds the resolver's tie over it, as a statement's modifier.
           const tie = memberTie(m);
           const childActive = tie ? [...active, tie] : active;
-          const child = this.walk(m.node, `${key}.${m.name}`, `${nameKey}.${m.name}`, m.name, childPending, childActive);
+          const child = this.walk(m.node, `${key}.${m.name}`, [...steps, step], `${nameKey}.${m.name}`, m.name, childPending, childActive);
           parts.push(child.totals);
           children.push({ ...child.report, range: m.range });
         }
@@ -186,14 +186,14 @@ export class ModelWalker {
         break;
       }
       case 'stack':
-        result = this.walkStack(node, key, nameKey, name, pending, active);
+        result = this.walkStack(node, key, steps, nameKey, name, pending, active);
         break;
     }
     this.memo.set(memoKey, result);
     return result;
   }
 
-  private walkStack(node: StackNode, key: string, nameKey: string, name: string, pending: readonly Pending[], active: readonly Modifier[]): WalkResult {
+  private walkStack(node: StackNode, key: string, steps: readonly PathStep[], nameKey: string, name: string, pending: readonly Pending[], active: readonly Modifier[]): WalkResult {
     const strategies = strategiesAt(this.sharing, key, nameKey);
     // The declarations that reach every instance (a name step: `matchStep` says `every` for any
     // index), and those naming one index, by index: each piece then takes its own in O(its own),
@@ -241,9 +241,10 @@ export class ModelWalker {
         const own = piece.isolated ? byIndex.get(Number(piece.start)) : undefined;
         const instPending: readonly Pending[] = own ? mergeByOrder(forEvery, own) : everyPending;
         const instKey = piece.isolated ? `${key}[${piece.start}]` : key;
+        const instSteps: readonly PathStep[] = piece.isolated ? [...steps, { kind: 'index', index: Number(piece.start) }] : steps;
         const instName = nodeLabel(piece.node);
-        const inst = this.walk(piece.node, instKey, nameKey, instName, instPending, active);
-        pieceTotals = this.applyStrategies(node, piece, inst.totals, strategies, instKey, nameKey, instName, instPending, active);
+        const inst = this.walk(piece.node, instKey, instSteps, nameKey, instName, instPending, active);
+        pieceTotals = this.applyStrategies(node, piece, inst.totals, strategies, instKey, instSteps, nameKey, instName, instPending, active);
         instReport = reportOf(instName, inst.report.kind, inst.report.type, count, 0n, pieceTotals, piece.node.range, inst.report.children);
         if (uniform) pieceMemo.set(memoKey, { totals: pieceTotals, report: instReport });
         if (uniform) {
@@ -264,7 +265,7 @@ export class ModelWalker {
     const caches = this.reachOfSharedCaches(node, sumTotals(parts), strategies);
     // Recursion routers and halting units are the model's own weights, in the weights' class: no dtype view holds them.
     const routed = this.view === undefined ? addRouters(caches, strategies) : caches;
-    const totals = this.addPools(routed, node, key, nameKey, pending, active, strategies);
+    const totals = this.addPools(routed, node, key, steps, nameKey, pending, active, strategies);
     return { totals, report: reportOf(name, 'stack', `stack of ${node.length}`, node.length, 0n, totals, node.range, children) };
   }
 
@@ -287,14 +288,14 @@ export class ModelWalker {
    * one copy's params, for the batch's distinct experts read per pool (model-metrics.ts). The
    * per-layer reads stay in `banks`; a pool adds the union across the layers that share it.
    */
-  private addPools(totals: Totals, stack: StackNode, key: string, nameKey: string, pending: readonly Pending[], active: readonly Modifier[], strategies: readonly StackStrategy[]): Totals {
+  private addPools(totals: Totals, stack: StackNode, key: string, steps: readonly PathStep[], nameKey: string, pending: readonly Pending[], active: readonly Modifier[], strategies: readonly StackStrategy[]): Totals {
     const pools: PoolUse[] = [];
     for (const share of strategies) {
       if (share.kind !== 'share' || !share.pool) continue;
       const first = stack.runs[0];
       if (!first) continue;
       const instPending = pending.filter((p) => p.mod.pattern[p.pos]?.kind === 'name');
-      const layer = this.descend(first.node, key, nameKey, nodeLabel(first.node), instPending, active, share.sub).totals;
+      const layer = this.descend(first.node, key, steps, nameKey, nodeLabel(first.node), instPending, active, share.sub).totals;
       let paramsPerCopy = Q.ZERO;
       for (const bank of layer.banks.values()) paramsPerCopy = Q.add(paramsPerCopy, bank.paramsPerCopy);
       const { experts, topK, draws, load } = share.pool;
@@ -310,6 +311,7 @@ export class ModelWalker {
     inst: Totals,
     strategies: readonly StackStrategy[],
     instKey: string,
+    instSteps: readonly PathStep[],
     nameKey: string,
     instName: string,
     instPending: readonly Pending[],
@@ -350,7 +352,7 @@ export class ModelWalker {
       const firsts = BigInt(share.slots.firstsIn(start, end));
       if (share.pool) {
         // An expert pool: only the routed bank's weights are one store per pool.
-        const layer = this.descend(piece.node, instKey, nameKey, instName, instPending, active, share.sub);
+        const layer = this.descend(piece.node, instKey, instSteps, nameKey, instName, instPending, active, share.sub);
         const pooled = pooledParams(layer.report, share);
         stored += (firsts - count) * pooled.stored;
         trainable += (firsts - count) * pooled.trainable;
@@ -359,7 +361,7 @@ export class ModelWalker {
         addBankStores(layer.totals.banks, firsts - count);
         continue;
       }
-      const sub = share.sub.length === 0 ? inst : this.descend(piece.node, instKey, nameKey, instName, instPending, active, share.sub).totals;
+      const sub = share.sub.length === 0 ? inst : this.descend(piece.node, instKey, instSteps, nameKey, instName, instPending, active, share.sub).totals;
       stored += (firsts - count) * (sub.stored - sub.perInstanceStored);
       routedStored += (firsts - count) * sub.routedStored;
       addBankStores(sub.banks, firsts - count);
@@ -408,9 +410,10 @@ export class ModelWalker {
   }
 
   /** Walks down member names from an instance, with the same pending/active logic as `walk`. */
-  private descend(node: ModuleNode, key: string, nameKey: string, name: string, pending: readonly Pending[], active: readonly Modifier[], path: readonly string[]): WalkResult {
+  private descend(node: ModuleNode, key: string, steps: readonly PathStep[], nameKey: string, name: string, pending: readonly Pending[], active: readonly Modifier[], path: readonly string[]): WalkResult {
     let cur = node;
     let curKey = key;
+    let curSteps = steps;
     let curNameKey = nameKey;
     let curName = name;
     let curPending = [...pending];
@@ -429,10 +432,11 @@ export class ModelWalker {
       curPending = next;
       cur = m.node;
       curKey = `${curKey}.${step}`;
+      curSteps = [...curSteps, at];
       curNameKey = `${curNameKey}.${step}`;
       curName = step;
     }
-    return this.walk(cur, curKey, curNameKey, curName, curPending, curActive);
+    return this.walk(cur, curKey, curSteps, curNameKey, curName, curPending, curActive);
   }
 }
 

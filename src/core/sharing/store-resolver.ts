@@ -32,17 +32,6 @@ export function pathText(steps: readonly PathStep[]): string {
   return s;
 }
 
-/** The steps of a path `pathText` wrote (`body[3].attn`): the walk keys its positions so. */
-export function pathSteps(text: string): PathStep[] {
-  const steps: PathStep[] = [];
-  for (const part of text.split('.')) {
-    const open = part.indexOf('[');
-    steps.push({ kind: 'name', name: open < 0 ? part : part.slice(0, open) });
-    if (open >= 0) for (const index of part.slice(open + 1, -1).split('][')) steps.push({ kind: 'index', index: Number(index) });
-  }
-  return steps;
-}
-
 /**
  * The strategies the instances of a stack follow: those declared on its indexed key
  * (`body[2].layers`, a path through one instance of `body`), and those of its name key
