@@ -8,7 +8,7 @@ import type { EvalContext } from '../semantics/evaluator.js';
 import type { Scope } from '../semantics/scope.js';
 import type { Expression, TextRange } from '../syntax/syntax-tree.js';
 import * as Q from '../numbers/rational.js';
-import { CENTRAL_SHARINGS, factorLayout, factorShape, type CentralSharing, type FactorMethod, type FactorTarget } from './factorization.js';
+import { CENTRAL_SHARINGS, factorLayout, factorShape, type CentralSharing, type FactorLayout, type FactorMethod, type FactorTarget } from './factorization.js';
 import type { ResolvedPath } from './resolve-path.js';
 import type { SchemeArg } from './scheme.js';
 import { asStatementCall, readStatementArgs } from './statement-args.js';
@@ -122,16 +122,39 @@ export function factorTargets(method: FactorMethod, r: ResolvedPath, range: Text
           ok = false;
           continue;
         }
-        if (result.layout.elements >= dense) ctx.sink.warning('npas-factorize-larger', `${what}: the factors hold ${result.layout.elements} numbers, no fewer than the dense ${dense}`, range);
+        const larger = factorsNoSmaller(method, result.layout, dense, w.copies);
+        if (larger) ctx.sink.warning('npas-factorize-larger', `${what}: ${larger}`, range);
         targets.push({ path, weight: w.name, dOut: shape.dOut, dIn: shape.dIn, kernel: shape.kernel, copies: w.copies, generatesOwn: n.cost.generationMacsPerStep !== undefined });
       }
     } else if (n.kind === 'block') n.members.forEach((m) => visit(m.node, path === '' ? m.name : `${path}.${m.name}`));
     else n.runs.forEach((x) => visit(x.node, path));
   };
-  r.nodes.forEach((n) => visit(n, r.key));
+  r.nodes.forEach((n) => visit(n, r.moduleKey));
   if (!any) {
     ctx.sink.error('npas-factorize-target', `'${r.key}' has no ${method.kind === 'fedpara' ? 'matrix or convolution kernel' : 'matrix'}${r.weight ? ` named ${r.weight}` : ''} to factorise (${method.kind === 'fedpara' ? 'fedpara factorises matmul and convolution weights' : `${method.kind} factorises matmul weights`})`, range);
     return undefined;
   }
   return ok ? targets : undefined;
+}
+
+/**
+ * Why a layout stores no fewer numbers than the dense weights it replaces, or undefined. A
+ * layout of its own (FedPara, a tensor train, `central: own`) is compared with one dense W. An
+ * MPO central tensor shared by the experts of a layer is compared per layer: its `copies`
+ * auxiliary tensor sets and one central tensor against `copies` dense W. One shared across the
+ * instances under the statement (`layers`) is stored once for all of them, so each instance is
+ * compared by what it adds, its auxiliary tensors: below W, the sharing pays once the instances
+ * outnumber central / (W − auxiliary).
+ */
+function factorsNoSmaller(method: FactorMethod, layout: FactorLayout, dense: bigint, copies: number): string | undefined {
+  if (method.kind === 'fedpara' || method.central === 'own') {
+    return layout.elements >= dense ? `the factors hold ${layout.elements} numbers, no fewer than the dense ${dense}` : undefined;
+  }
+  const aux = layout.elements - layout.centralElements;
+  if (method.central === 'experts') {
+    const c = BigInt(copies);
+    const stored = aux * c + layout.centralElements;
+    return stored >= dense * c ? `the ${copies} copies' auxiliary tensors and their shared central tensor hold ${stored} numbers, no fewer than the ${copies} dense copies' ${dense * c}` : undefined;
+  }
+  return aux >= dense ? `each instance's auxiliary tensors hold ${aux} numbers, no fewer than the dense ${dense}, however many instances share the central tensor` : undefined;
 }

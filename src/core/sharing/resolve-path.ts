@@ -17,6 +17,8 @@ export interface ResolvedPath {
   readonly weight: string | undefined;
   /** Canonical key of the node (`body`, `body[3].attn`, `encoder.layers`). */
   readonly key: string;
+  /** `key` without a final weight name: the key of the module that holds the weight (`body.mlp` for `body.mlp.up`). */
+  readonly moduleKey: string;
   /** The last stack the path fans out over, with its key and pattern, and the member path after it. */
   readonly fanOut: { readonly stack: StackNode; readonly key: string; readonly stackPattern: readonly PatternStep[]; readonly sub: readonly PatternStep[] } | undefined;
   /** Every node the path reaches (fan-out gives one per distinct instance structure). */
@@ -63,6 +65,7 @@ export function resolvePath(path: Path, members: readonly ModelMember[], scope: 
   const pattern: PatternStep[] = [{ kind: 'name', name: head.name.text }];
   let nodes: ModuleNode[] = [member.node];
   let key = head.name.text;
+  let moduleKey = key;
   let weight: string | undefined;
   let fanOut: { stack: StackNode; key: string; stackPattern: readonly PatternStep[]; sub: PatternStep[] } | undefined;
 
@@ -92,6 +95,7 @@ export function resolvePath(path: Path, members: readonly ModelMember[], scope: 
       nodes = dedupe(next);
       pattern.push({ kind: 'index', index });
       key += `[${index}]`;
+      moduleKey = key;
       if (fanOut) fanOut.sub.push({ kind: 'index', index });
       continue;
     }
@@ -128,11 +132,12 @@ export function resolvePath(path: Path, members: readonly ModelMember[], scope: 
     }
     nodes = dedupe(next);
     pattern.push({ kind: 'name', name });
+    if (weight === undefined) moduleKey = `${key}.${name}`;
     key += `.${name}`;
     if (fanOut) fanOut.sub.push({ kind: 'name', name });
   }
   const node = nodes[0]!;
-  return { pattern, node, weight, key, fanOut, nodes };
+  return { pattern, node, weight, key, moduleKey, fanOut, nodes };
 }
 
 function dedupe(nodes: ModuleNode[]): ModuleNode[] {

@@ -508,3 +508,34 @@ model T {
   assert.equal(mSib.params.stored, 256n + 4096n);
   assert.equal(BigInt(mSib.flops.prefillPerToken), BigInt(plainSib.flops.prefillPerToken) - 2n * 2n * (4096n - 2048n));
 });
+
+test('npas-factorize-larger with a shared MPO central tensor compares what the sharing stores', () => {
+  // 64×64 as [4, 4, 4] × [4, 4, 4] at full rank [16, 16]: 256 + 4096 (central) + 256 = 4608 ≥ 4096.
+  const warned = (text: string): boolean => analyze(text).diagnostics.some((x) => x.code === 'npas-factorize-larger');
+  const stack = (central: string): string => `model M {
+  block L { lin = Linear(64, 64) }
+  body = L * 4
+  factorize body.lin: mpo(modes_out: [4, 4, 4], modes_in: [4, 4, 4], ranks: [16, 16], central: ${central})
+}
+`;
+  assert.equal(warned(stack('own')), true, 'each copy stores 4608 ≥ 4096');
+  assert.equal(warned(stack('layers')), false, 'each further instance adds 512 auxiliary numbers');
+  // Four experts: 4·512 + one central 4096 = 6144 against 4·4096 dense.
+  const experts = (central: string): string => `model E {
+  block L { moe = MoE(64, 64, 4, 1, gated: false) }
+  body = L * 2
+  factorize body.moe.expert_up: mpo(modes_out: [4, 4, 4], modes_in: [4, 4, 4], ranks: [16, 16], central: ${central})
+}
+`;
+  assert.equal(warned(experts('experts')), false);
+  assert.equal(warned(experts('own')), true);
+  // 16×16 as [4, 4] × [4, 4] at rank 16: the auxiliary tensor alone (256) is the dense W: sharing never pays.
+  const small = analyze(`model S {
+  block L { lin = Linear(16, 16) }
+  body = L * 3
+  factorize body.lin: mpo(rank: 16, cores: 2, central: layers)
+}
+`).diagnostics.find((x) => x.code === 'npas-factorize-larger');
+  assert.ok(small);
+  assert.match(small.message, /^'body\.lin\.weight' \(16×16\): each instance's auxiliary tensors hold 256 numbers/);
+});
