@@ -12,6 +12,7 @@
 //   delta      ΔW [d_out, d_in] per target (TAPS), per task [tasks, d_out, d_in] with task 0's run.
 //   hyper      HyperFormer++: an adapter on the output, generated for task 0 per layer and block
 //              by the statement's generator (kernels/generated/hypernetwork.ts).
+//   scalearn   ScaLearn: frozen source adapters on the output scaled by task 0's ω (./scalearn.ts).
 //   poly       Polytropon / Multi-Head Routing as PEFT's PolyLayer: the inventory poly_a
 //              [splits, skills, d_in/splits, r] and poly_b [splits, skills, r, d_out/splits] per
 //              target, the router's logits [tasks, splits·skills]; task 0's weights
@@ -30,6 +31,7 @@ import { generationState, source, tally } from '../generated/state.js';
 import { shardFactors } from '../generated/shards.js';
 import { vectorBankFactors } from '../generated/vector-bank.js';
 import { hyperAdapter } from '../generated/hypernetwork.js';
+import { scalearnAdapter } from './scalearn.js';
 import type { EmitContext } from './context.js';
 
 const T = { transB: { kind: 'int' as const, value: 1 } };
@@ -44,6 +46,11 @@ export function withAdapters(ctx: EmitContext, steps: readonly PathStep[], name:
     if (method.kind === 'hyper') {
       // Generated per task, layer and block by the statement's generator, on the output (kernels/generated/hypernetwork.ts).
       y = hyperAdapter(ctx, m, ctx.model.sharing.modifiers, steps, name, y, dOut);
+      continue;
+    }
+    if (method.kind === 'scalearn') {
+      // Frozen source adapters on the output, scaled by task 0's learned ω (kernels/layers/scalearn.ts).
+      y = scalearnAdapter(ctx, m, `${where}.scalearn${i === 0 ? '' : i}`, name, y, dOut);
       continue;
     }
     if (method.kind === 'sparse') continue; // merged into the weight: sparseMerged

@@ -66,6 +66,8 @@ interface AdapterCost {
   stored: bigint;
   /** Numbers this target owns that every task shares (a Polytropon inventory); stored and trained once. */
   taskShared?: bigint;
+  /** Numbers this target owns that every task shares and none trains (ScaLearn's frozen source adapters); stored once. */
+  frozenShared?: bigint;
   /** Numbers the adapted matmul uses once materialised: its A and B (and Tied-LoRA's u, v). */
   used: bigint;
   trainable: bigint;
@@ -98,6 +100,8 @@ function adapterCost(method: AdapterMethod, dIn: number, dOut: number, statement
     }
     case 'hyper':
       return hyperCost(method, dout, statementKey);
+    case 'scalearn':
+      return scalearnCost(method, dout, statementKey);
     default:
       return lowRankCost(method, din, dout, statementKey);
   }
@@ -133,6 +137,33 @@ function hyperCost(method: Extract<AdapterMethod, { readonly kind: 'hyper' }>, d
     globals: [[`hyper:tasks:${method.embedding}`, t]],
     sharedGlobals: [[`${statementKey}:generator`, embeddings + taskMlp + weightGenerators + biasGenerators + normGenerators]],
     generationMacs: 3n * t * h + h * p + 2n * p * d * r + p * (r + d) + (method.norm ? 2n * p * d : 0n),
+  };
+}
+
+/**
+ * ScaLearn (CPJKU/ScaLearn, adapter-transformers/src/transformers/adapters/modeling.py: ScaLearn,
+ * ScaLearnPlusPlus, init_shared_parameters_scalearn; layer.py: scalearn): on a target's output
+ * (width d), N frozen source adapters, each Linear(d, r) · ReLU · Linear(r, d) with biases
+ * (2·d·r + r + d), every task reads the same ones; a target task learns ω [N, d] (vector) or
+ * [N, 1] (scalar, the Uniform variants) and the output is Σ_n ω_n ⊙ up_n + the residual. Without
+ * `shared` ω sits at every target (ScaLearn: per layer); with it one ω per statement and width
+ * serves every layer (ScaLearn++: the model's shared_parameters). Per token: the N adapters,
+ * 4·N·d·r FLOPs, and the scaled sum, 2·N·d; ω's gradient is 2·N·d per token.
+ */
+function scalearnCost(method: Extract<AdapterMethod, { readonly kind: 'scalearn' }>, d: bigint, statementKey: string): AdapterCost {
+  const n = BigInt(method.sources);
+  const r = BigInt(method.bottleneck);
+  const omega = n * (method.scaling === 'vector' ? d : 1n);
+  const sources = n * (2n * d * r + r + d);
+  const own = method.shared ? 0n : omega;
+  return {
+    stored: own,
+    frozenShared: sources,
+    used: sources + omega,
+    trainable: own,
+    flops: 4n * n * d * r + 2n * n * d,
+    gradientFlops: 2n * n * d,
+    globals: method.shared ? [[`${statementKey}:omega:${d}`, omega]] : [],
   };
 }
 
@@ -372,7 +403,7 @@ export function layerTotals(
       // one, so effective, active and FLOPs are one adapter's.
       const tasks = BigInt(e.tasks);
       const shared = (a.taskShared ?? 0n) * copies;
-      const own = a.stored * copies * tasks + shared;
+      const own = a.stored * copies * tasks + shared + (a.frozenShared ?? 0n) * copies;
       const ownTrainable = a.trainable * copies * tasks + shared;
       wStored += own;
       wTrainable += ownTrainable;

@@ -1,7 +1,8 @@
 // `adapt PATHS: lora(rank: r, …)` (and the adapter after `share …: … relax`): adapters over a
 // frozen base — LoRA, Tied-LoRA, AS-LoRA, VB-LoRA, Mixture of Shards, adapter inventories routed
-// per task (Polytropon, Multi-Head Routing), full-rank deltas (TAPS), sparse masks (FISH) and adapters a
-// hypernetwork generates per task and layer (HyperFormer). Resolves to an `adapter`
+// per task (Polytropon, Multi-Head Routing), full-rank deltas (TAPS), sparse masks (FISH), adapters a
+// hypernetwork generates per task and layer (HyperFormer) and learned scales over frozen source
+// adapters (ScaLearn). Resolves to an `adapter`
 // modifier; `analysis/layer-totals.ts` counts each method's parameters and FLOPs.
 
 import type { ModuleNode } from '../model/module-tree.js';
@@ -90,6 +91,22 @@ export const ADAPTERS: readonly SchemeMethod[] = [
     doc:
       'HyperFormer++: one shared hypernetwork generates a bottleneck adapter d_out → r → d_out for every task, layer and target from task, layer and block embeddings; ' +
       'the generator is stored once per statement and the task embeddings once per model, nothing per target.',
+  },
+  {
+    name: 'scalearn',
+    call: true,
+    args: [
+      { name: 'bottleneck', type: 'int', required: true, min: 1, doc: 'Width r of each frozen source adapter d_out → r → d_out (a Pfeiffer adapter: d / reduction_factor, 768 / 16 = 48).' },
+      { name: 'sources', type: 'int', required: false, min: 1, doc: 'Source adapters N combined at each target, one per source task (default: the tasks T, every declared task a source).' },
+      { name: 'scaling', type: 'name', required: false, doc: 'vector: ω [N, d_out], a scale per source and channel (ScaLearn, the default); scalar: ω [N, 1] (ScaLearnUniform).', values: ['vector', 'scalar'] },
+      { name: 'shared', type: 'bool', required: false, doc: 'One ω per statement read by every layer (ScaLearn++, ScaLearnUniform++) instead of one per target (default false).', values: ['true', 'false'] },
+      TARGETS,
+      TASKS,
+    ],
+    snippet: 'scalearn(bottleneck: ${1:48}, sources: ${2:8}, tasks: ${3:8})',
+    doc:
+      'ScaLearn: N frozen source-task bottleneck adapters d_out → r → d_out on each target\'s output, combined by learned scales ω per target task (Σ ω_n ⊙ adapter_n(y)); ' +
+      'the adapters are stored once and never trained, ω ([N, d_out] or [N, 1], per layer or shared) is all a task trains.',
   },
 ];
 
@@ -211,6 +228,9 @@ function adapterLabel(m: AdapterMethod): string {
       return `sparse mask k=${m.elements}`;
     case 'hyper':
       return `hypernetwork-generated adapter r=${m.bottleneck}`;
+    case 'scalearn':
+      // The four variants of the paper: vector or scalar scales, per layer or shared (++).
+      return `ScaLearn${m.scaling === 'scalar' ? 'Uniform' : ''}${m.shared ? '++' : ''} ×${m.sources} sources r=${m.bottleneck}`;
   }
 }
 
@@ -234,15 +254,31 @@ export function readAdapter(expr: Expression, scope: Scope, model: SchemeContext
       return undefined;
     }
   }
-  const method = adapterMethod(call, args, ctx);
+  const method = adapterMethod(call, args, ctx, tasks);
   return method ? { method, tasks } : undefined;
 }
 
 /** The adapter method of a checked call. */
-function adapterMethod(call: StatementCall, args: Map<string, StatementArgValue>, ctx: EvalContext): AdapterMethod | undefined {
+function adapterMethod(call: StatementCall, args: Map<string, StatementArgValue>, ctx: EvalContext, tasks: number): AdapterMethod | undefined {
   const rank = args.get('rank') as number;
   const merged = (args.get('merged') as boolean | undefined) ?? false;
   switch (call.name) {
+    case 'scalearn': {
+      // The sources are fixed here, not read from the tasks later: a model counted with one task
+      // (tasks.ts, the per-task split) still combines the same N source adapters.
+      const sources = (args.get('sources') as number | undefined) ?? tasks;
+      if (sources < 2) {
+        ctx.sink.error('npas-adapter', 'scalearn: combining source adapters needs at least 2 of them; write sources: N or tasks: T', call.argsRange);
+        return undefined;
+      }
+      return {
+        kind: 'scalearn',
+        bottleneck: args.get('bottleneck') as number,
+        sources,
+        scaling: (args.get('scaling') as string | undefined) === 'scalar' ? 'scalar' : 'vector',
+        shared: (args.get('shared') as boolean | undefined) ?? false,
+      };
+    }
     case 'poly':
       return { kind: 'poly', rank, skills: args.get('skills') as number, splits: (args.get('splits') as number | undefined) ?? 1, merged };
     case 'delta':

@@ -26,6 +26,14 @@ export type AdapterMethod =
   | { readonly kind: 'poly'; readonly rank: number; readonly skills: number; readonly splits: number; readonly merged: boolean }
   /** A full-rank residual ΔW of the weight's shape (TAPS: a task's own delta on the layers it adapts). */
   | { readonly kind: 'delta'; readonly merged: boolean }
+  /**
+   * ScaLearn (Frohmann et al. 2023): `sources` frozen bottleneck adapters d_out → r → d_out (with
+   * biases, ReLU; Pfeiffer adapters trained one per source task) on the output of each target,
+   * their outputs combined by learned scales ω [sources, d_out] (`scaling: vector`) or
+   * [sources, 1] (`scalar`, ScaLearnUniform) per target and task, or, with `shared`, one ω per
+   * statement and width read by every layer (ScaLearn++ / ScaLearnUniform++). Only ω trains.
+   */
+  | { readonly kind: 'scalearn'; readonly bottleneck: number; readonly sources: number; readonly scaling: 'vector' | 'scalar'; readonly shared: boolean }
   /** `elements` trainable entries of each target weight, the rest frozen (FISH masks), merged into the weight. */
   | { readonly kind: 'sparse'; readonly elements: number }
   /**

@@ -164,7 +164,7 @@ describe('sharing structure', () => {
     );
   });
 
-  it('notes each task-aware adapter with its method and, per task, the tasks (poly, sparse masks, TAPS deltas)', () => {
+  it('notes each task-aware adapter with its method and, per task, the tasks (poly, sparse masks, TAPS deltas, ScaLearn)', () => {
     const labels = (adapt: string) =>
       sharingStructure(`model M {\n  block B { a = Attention(16, 2) }\n  embed = Embedding(61, 16)\n  body = B * 2\n  ${adapt}\n}\n`)
         .get('M')!
@@ -173,6 +173,8 @@ describe('sharing structure', () => {
     assert.deepEqual(labels('adapt body.a: poly(rank: 2, skills: 4, tasks: 3, targets: [q])'), ['Poly r=2 ×4 skills, per task ×3 on a']);
     assert.deepEqual(labels('adapt body.a: sparse(elements: 10, targets: [q])'), ['sparse mask k=10 on a']);
     assert.deepEqual(labels('adapt body[1].a: delta(tasks: 5, merged: true)'), ['full-rank delta, per task ×5 on a']);
+    assert.deepEqual(labels('adapt body.a: scalearn(bottleneck: 4, tasks: 3, targets: [o])'), ['ScaLearn ×3 sources r=4, per task ×3 on a']);
+    assert.deepEqual(labels('adapt body.a: scalearn(bottleneck: 4, sources: 5, scaling: scalar, shared: true, targets: [o])'), ['ScaLearnUniform++ ×5 sources r=4 on a']);
   });
 
   it('notes the Polytropon example\'s inventories on both stacks, Multi-Head Routing with its heads', () => {
