@@ -13,6 +13,7 @@ import { emitLayer, type EmitContext, type Hidden } from './layers/emit.js';
 import { residualAdd } from './layers/residual.js';
 import { declareRouterCell } from './layers/recurrent-router.js';
 import { workersContext } from './layers/parallel-streams.js';
+import { continuationsContext } from './layers/shared-prefix.js';
 import { crossSourceOf, setCrossSource, type CrossSource } from './layers/cross-attention.js';
 import { setRelativeBias } from './layers/relative-position.js';
 import { Router, checkRoutable, recursionRanges } from './layers/routing.js';
@@ -76,8 +77,13 @@ export class Exporter {
       return this.parallel(items, streams);
     }
     if (!split) {
+      // A shared prompt's decode step runs the k continuations' new tokens, [B, k], as B·k rows
+      // over the prompt's cache and each continuation's own (layers/shared-prefix.ts).
+      const base = this.ctx;
+      const share = base.decode ? base.sharedPrefix : undefined;
+      if (share) this.ctx = continuationsContext(base, share);
       const h = this.stream(items, empty);
-      this.inputs.push({ name: this.ctx.ids, vocab: this.inputVocab, length: 'seq' });
+      this.inputs.push({ name: base.ids, vocab: this.inputVocab, length: 'seq', ...(share ? { decodeTokens: share.continuations } : {}) });
       return h;
     }
     const { encoder, decoder } = split;
@@ -345,7 +351,7 @@ export interface TokenInput {
   readonly vocab: number;
   /** 'seq': the target sequence; 'src_seq': an encoder-decoder's source (the engine's src_seq, default seq). */
   readonly length: 'seq' | 'src_seq';
-  /** Tokens per sequence of a decode step's input when not 1: Hogwild! workers' P (one each). */
+  /** Tokens per sequence of a decode step's input when not 1: Hogwild! workers' P, a shared prompt's k continuations (one each). */
   readonly decodeTokens?: number;
 }
 

@@ -32,10 +32,11 @@ export interface ExportOptions {
   readonly decode?: { readonly batch: number; readonly past: number };
   /**
    * Settings for the engine report that travels with the export (seq, batch, dtype, device). Its
-   * `sharedPrefix` also shapes a prefill graph: each row of `input_ids` is the prompt and the k
+   * `sharedPrefix` also shapes the graph: a prefill's rows of `input_ids` are the prompt and the k
    * continuations end to end, positions restart per continuation, each attends to the prompt and
-   * itself only, and `last_token` is each continuation's last, [batch, k, width]
-   * (layers/shared-prefix.ts).
+   * itself only, and `last_token` is each continuation's last, [batch, k, width]; a decode step's
+   * `input_ids` [batch, k] are the continuations' new tokens, each attending the prompt's cache
+   * (held once) and its own (layers/shared-prefix.ts).
    */
   readonly analysis?: Partial<AnalysisOptions>;
   /**
@@ -112,7 +113,8 @@ export function exportModel(source: string | Compilation, modelName: string | un
   const ids = options.decode && isEncoderDecoder(model.members.map((m) => m.node)) ? DECODER_IDS : 'input_ids';
   const idsShape = g.op('Shape', [ids], undefined, { hint: 'ids_shape' });
   const seqLen = g.op('Gather', [idsShape, g.ints([1], true)], { axis: { kind: 'int', value: 0 } }, { hint: 'seq' });
-  if (share && options.decode) throw new ExportError('a decode step with a prompt shared by continuations (--shared-prefix) is not built by the ONNX exporter: the prefill packs the prompt and its continuations (docs/probes.md, "Shared prompts")');
+  // A shared prompt's decode step at context past = P + C: each continuation needs a token of its own (C ≥ 1), as the engine's P < seq.
+  if (share && options.decode && share.tokens >= options.decode.past) throw new ExportError(`a decode step with a prompt of ${share.tokens} tokens shared by continuations needs a context (--decode-past) above the prompt, each continuation having a token of its own; got ${options.decode.past}`);
   const ctx: EmitContext = { g, model, ids, idsShape, seqLen, masks: new Map(), kv: new Map(), decode: options.decode, generation: options.generation ?? 'materialised', ops: options.ops ?? 'fused', ...(share ? { sharedPrefix: share } : {}) };
   const exporter = new Exporter(ctx, options.decode ? (options.analysis?.srcSeq ?? options.decode.past) : undefined);
   const items: Item[] = model.members.map((m) => ({ name: m.name, node: m.node }));
@@ -122,10 +124,12 @@ export function exportModel(source: string | Compilation, modelName: string | un
   // A convolutional model's output is one row per sample ([B, w] after GlobalPool/Flatten, layers/conv.ts).
   if (h.spatial !== undefined) throw new ExportError(`the model ends on a feature map [batch, ${h.width}, ${h.spatial.join(', ')}]; a GlobalPool or Flatten (and a head) after it gives the small output the probe reads`);
   // Last token of every sequence: [T, w] → [B, S, w] → index S-1 on axis 1 → [B, w], float32;
-  // with a shared prompt, the last token of each continuation: [B, k, w].
-  const last = h.samples
+  // with a shared prompt, the last token of each continuation: [B, k, w] (a decode step's B·k
+  // rows, one per continuation, laid out the same).
+  const gathered = h.samples
     ? h.x
-    : g.op('Gather', [g.op('Reshape', [h.x, g.op('Concat', [out.idsShape, g.ints([h.width])], { axis: { kind: 'int', value: 0 } })]), share ? continuationEnds(ctx, share) : g.op('Sub', [out.seqLen, g.ints([1], true)])], { axis: { kind: 'int', value: 1 } }, { hint: 'last' });
+    : g.op('Gather', [g.op('Reshape', [h.x, g.op('Concat', [out.idsShape, g.ints([h.width])], { axis: { kind: 'int', value: 0 } })]), share && !options.decode ? continuationEnds(ctx, share) : g.op('Sub', [out.seqLen, g.ints([1], true)])], { axis: { kind: 'int', value: 1 } }, { hint: 'last' });
+  const last = share && options.decode ? g.op('Reshape', [gathered, g.ints([-1, share.continuations, h.width])], undefined, { hint: 'last' }) : gathered;
   g.nodes.push({ op: 'Cast', inputs: [last], outputs: ['last_token'], name: 'output_cast', attributes: { to: { kind: 'int', value: DataType.FLOAT } } });
   for (const input of exporter.inputs) g.inputs.push({ name: input.name, dataType: DataType.INT64, dims: options.decode ? [options.decode.batch, input.decodeTokens ?? 1] : ['batch', input.length] });
   g.outputs.push({ name: 'last_token', dataType: DataType.FLOAT, dims: share ? ['batch', share.continuations, h.width] : ['batch', h.width] });

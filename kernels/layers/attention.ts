@@ -8,7 +8,7 @@ import { fusedAttention, gqaRotary } from './fused-attention.js';
 import { cachedPositions, cacheGroup, visiblePast } from './kv-cache-reach.js';
 import { cacheSharers, prefixedMask, prefixTokens, withPrefix } from './parallel-streams.js';
 import { projection } from './projection.js';
-import { otherContinuations } from './shared-prefix.js';
+import { continuationCache, otherContinuations } from './shared-prefix.js';
 import { hasRelativeBias, relativeScoreBias } from './relative-position.js';
 import { rotate, sameRope, type Rope } from './rotary.js';
 
@@ -181,7 +181,9 @@ function cachePast(ctx: EmitContext, key: string): number {
  * Past and new scores are computed apart and joined ([…, L] + [… , 1]), so the cache is read once
  * and never copied. A chunked layer (Llama 4) caches the last min(past, chunk) positions but the
  * token at position `past` sees only those of its own chunk, from past − past mod chunk: the
- * older cached positions are masked.
+ * older cached positions are masked. The cache is one or two segments (decodeCache): a
+ * sequence's one cache, broadcast over its Hogwild! workers, or a shared prompt's positions held
+ * once per sequence, broadcast over its k continuations, then each continuation's own.
  */
 export function decodeAttention(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], cachePath: readonly PathStep[], q: string, k: string, v: string, perm: (t: string, p: number[]) => string, gated: (merged: string) => string = (m) => m): { y: string; width: number } {
   const g = ctx.g;
@@ -193,26 +195,23 @@ export function decodeAttention(ctx: EmitContext, node: LayerNode, steps: readon
   // later recursion borrowing an earlier one's K/V (MoR's recursive KV sharing) sees every token
   // the producer cached, so the producer's count is the one that sizes and masks the cache.
   const past = cachePast(ctx, `kv_cache.${pathText(cachePath)}`);
-  // Hogwild! workers: W rows per sequence (row b·W + w) over the sequence's one cache.
-  const W = cacheSharers(ctx);
-  const B = rows / W;
   const { H, KV, hd, G } = heads(node);
   // The cache holds the last min(past, reach) positions, the reach being the furthest among the
   // layers reading it (kv-cache-reach.ts); parallel streams put each stream's m learned prefix
   // positions in front of it.
   const cached = cachedPositions(cacheGroup(ctx, cachePath), past);
-  const L = cached + prefixTokens(ctx);
   const cacheKey = `kv_cache.${pathText(cachePath)}`; // a borrower reads its producer's cache
-  const kPast = g.cache(`${cacheKey}.k`, [B, KV, hd, L]); // keys stored transposed for q·kᵀ
-  const vPast = g.cache(`${cacheKey}.v`, [B, KV, L, hd]);
-  // q [B, 1, H, hd] → [B, KV, G, hd]; k, v [B, 1, KV, hd] → kᵀ [B, KV, hd, 1], v [B, KV, 1, hd].
+  const segments = decodeCache(ctx, cacheKey, rows, past, cached, KV, hd);
+  const L = segments.reduce((n, s) => n + s.length, 0);
+  // q [rows, 1, H, hd] → [rows, KV, G, hd]; k, v [rows, 1, KV, hd] → kᵀ [rows, KV, hd, 1], v [rows, KV, 1, hd].
   const qg = g.op('Mul', [reshape(ctx, q, [rows, KV, G, hd]), g.float(1 / Math.sqrt(hd))], undefined, { hint: 'qscaled' });
-  /** [rows, KV, G, n] × the cache's [B, KV, n, m] → [rows, KV, G, m], the cache broadcast over each sequence's workers. */
-  const withCache = (a: string, cache: string, m: number, hint: string) =>
-    W === 1 ? g.op('MatMul', [a, cache], undefined, { hint }) : reshape(ctx, g.op('MatMul', [reshape(ctx, a, [B, W, KV, G, -1]), g.op('Unsqueeze', [cache, g.ints([1])])], undefined, { hint }), [rows, KV, G, m]);
+  /** [rows, KV, G, n] × a segment's [rows / sharers, KV, n, m] → [rows, KV, G, m], the segment broadcast over the rows sharing it. */
+  const withCache = (a: string, cache: string, sharers: number, m: number, hint: string) =>
+    sharers === 1 ? g.op('MatMul', [a, cache], undefined, { hint }) : reshape(ctx, g.op('MatMul', [reshape(ctx, a, [rows / sharers, sharers, KV, G, -1]), g.op('Unsqueeze', [cache, g.ints([1])])], undefined, { hint }), [rows, KV, G, m]);
   const kNew = perm(k, [0, 2, 3, 1]);
   const vNew = perm(v, [0, 2, 1, 3]);
-  let sPast = withCache(qg, kPast, L, 'scores_past'); // [rows, KV, G, L]
+  const pastScores = segments.map((s) => withCache(qg, s.k, s.sharers, s.length, 'scores_past'));
+  let sPast = pastScores.length === 1 ? pastScores[0]! : g.op('Concat', pastScores, { axis: { kind: 'int', value: -1 } }); // [rows, KV, G, L]
   // Cached position j holds position past − cached + j: this layer sees the last visiblePast of
   // them (its chunk's, its window's, or all) and the older ones are masked. (Parallel streams'
   // prefixes, in front of the cache, come only on full attention that borrows nothing: never masked.)
@@ -222,14 +221,51 @@ export function decodeAttention(ctx: EmitContext, node: LayerNode, steps: readon
     const blocked = g.op('Less', [slots, g.ints([unseen], true)], undefined, { hint: 'unseen' });
     sPast = g.op('Add', [sPast, g.op('Where', [blocked, g.float(g.dtype === 'fp16' ? -1e4 : -1e9), g.float(0)], undefined, { hint: 'mask' })]);
   }
-  const sNew = g.op('MatMul', [qg, kNew], undefined, { hint: 'scores_new' }); // [B, KV, G, 1]
+  const sNew = g.op('MatMul', [qg, kNew], undefined, { hint: 'scores_new' }); // [rows, KV, G, 1]
   const joined = g.op('Concat', [sPast, sNew], { axis: { kind: 'int', value: -1 } });
   const rel = relativeScoreBias(ctx, steps, info); // T5's bias, [1, KV, G, L + 1] (relative-position.ts)
   const probs = softmaxWithSinks(ctx, node, steps, rel ? g.op('Add', [joined, rel]) : joined, [1, KV, G, 1]);
   const axis = g.ints([3]);
-  const pPast = g.op('Slice', [probs, g.ints([0]), g.ints([L]), axis]);
+  let start = 0;
+  const pastValues = segments.map((s) => {
+    const p = g.op('Slice', [probs, g.ints([start]), g.ints([(start += s.length)]), axis]);
+    return withCache(p, s.v, s.sharers, hd, 'ctx_past');
+  });
   const pNew = g.op('Slice', [probs, g.ints([L]), g.ints([L + 1]), axis]);
-  const out = g.op('Add', [withCache(pPast, vPast, hd, 'ctx_past'), g.op('MatMul', [pNew, vNew])], undefined, { hint: 'ctx' }); // [rows, KV, G, hd]
+  const out = g.op('Add', [pastValues.reduce((a, b) => g.op('Add', [a, b])), g.op('MatMul', [pNew, vNew])], undefined, { hint: 'ctx' }); // [rows, KV, G, hd]
   return projection(ctx, node, steps, gated(reshape(ctx, out, [rows, H * hd])), 'o', weightNamed(node, 'o_bias') ? 'o_bias' : undefined);
 }
 
+/** One part of a decode step's cache: keys [rows / sharers, KV, hd, length] (stored transposed for q·kᵀ) and values [rows / sharers, KV, length, hd]. */
+interface CacheSegment {
+  readonly k: string;
+  readonly v: string;
+  readonly length: number;
+  /** Rows of the step reading the same segment (consecutive rows: row r reads entry ⌊r / sharers⌋). */
+  readonly sharers: number;
+}
+
+/**
+ * The cache initializers a decode step of `rows` rows at context `past` reads for `cached` positions, in position
+ * order. Hogwild! workers (W rows per sequence) read their sequence's one cache; parallel streams
+ * hold their m prefix positions in front of it; a shared prompt's continuations (k rows per
+ * sequence, shared-prefix.ts) read the prompt's positions, `<cache>.prompt_k|v` held once per
+ * sequence, then their own, `<cache>.k|v` one per continuation.
+ */
+function decodeCache(ctx: EmitContext, cacheKey: string, rows: number, past: number, cached: number, KV: number, hd: number): CacheSegment[] {
+  const g = ctx.g;
+  const segment = (name: string, entries: number, length: number): CacheSegment => ({
+    k: g.cache(`${cacheKey}.${name}k`, [entries, KV, hd, length]),
+    v: g.cache(`${cacheKey}.${name}v`, [entries, KV, length, hd]),
+    length,
+    sharers: rows / entries,
+  });
+  if (ctx.sharedPrefix) {
+    const split = continuationCache(ctx.sharedPrefix, past, cached);
+    const k = ctx.sharedPrefix.continuations;
+    const own = segment('', rows, split.own);
+    return split.prompt > 0 ? [segment('prompt_', rows / k, split.prompt), own] : [own];
+  }
+  const W = cacheSharers(ctx);
+  return [segment('', rows / W, cached + prefixTokens(ctx))];
+}

@@ -12,6 +12,15 @@
 //   - the output: each continuation's last token, [B, k, width].
 // So every continuation computes what the prompt followed by it alone computes, while the prompt's
 // tokens are computed once: the engine's P + k·C tokens and f(P) + k·(f(S) − f(P)) keys.
+//
+// A decode step (`decode: { past: S }`, S the engine's seq = P + C) runs the k continuations'
+// new tokens, input ids [B, k], as B·k rows (row b·k + c is continuation c of sequence b) at
+// position S. Each attention reads the cache a prefill left, as the engine counts it
+// (model-metrics.ts, `promptSharing`): of the n = min(S, reach) positions a continuation keeps,
+// its own min(C, n), one cache per continuation, and the prompt's last n − min(C, n), held once
+// per sequence and broadcast over its continuations (attention.ts's decodeCache), so the step's
+// cache holds n − own + k·own positions per sequence and layer — the engine's KV — and its
+// weights run on k tokens per sequence, the engine's decode.
 
 import type { SharedPrefix } from '../../src/core/index.js';
 import { ExportError } from '../engine-bridge.js';
@@ -76,4 +85,33 @@ export function continuationEnds(ctx: EmitContext, share: SharedPrefix): string 
   const p = packing(ctx, share);
   const ordinals = g.ints(Array.from({ length: share.continuations }, (_, c) => c + 1));
   return g.op('Add', [g.ints([share.tokens - 1], true), g.op('Mul', [p.length, ordinals])], undefined, { hint: 'continuation_ends' });
+}
+
+/**
+ * The context of a shared prompt's decode step: the input ids [B, k] are the k continuations' new
+ * tokens of each sequence, run as B·k rows, each one position (past) long.
+ */
+export function continuationsContext(ctx: EmitContext, share: SharedPrefix): EmitContext {
+  const g = ctx.g;
+  const ids = g.op('Reshape', [ctx.ids, g.ints([-1, 1])], undefined, { hint: 'continuation_ids' });
+  const idsShape = g.op('Shape', [ids], undefined, { hint: 'ids_shape' });
+  return {
+    ...ctx,
+    ids,
+    idsShape,
+    seqLen: g.op('Gather', [idsShape, g.ints([1], true)], { axis: { kind: 'int', value: 0 } }, { hint: 'seq' }),
+    masks: new Map(),
+    positions: undefined,
+    decode: { batch: ctx.decode!.batch * share.continuations, past: ctx.decode!.past },
+  };
+}
+
+/**
+ * How a continuation's `cached` positions at context `past` (= P + C) split between the prompt's
+ * (held once per sequence) and its own (C of them at most): its last `cached` positions, the
+ * engine's n − min(C, n) and min(C, n).
+ */
+export function continuationCache(share: SharedPrefix, past: number, cached: number): { readonly prompt: number; readonly own: number } {
+  const own = Math.min(past - share.tokens, cached);
+  return { prompt: cached - own, own };
 }

@@ -257,3 +257,56 @@ export async function prefillCacheFill(text: string, model: string, rows: readon
   };
   return { fill, caches: taps.size / 2 };
 }
+
+/**
+ * The multiply-adds a graph's MatMul and Gemm nodes do on `feeds`, split by whether the node reads
+ * a weight (an initializer `isWeight` accepts) or only activations and caches (attention's scores
+ * and values). Shapes are measured, not inferred by hand: a `Shape` of every operand is fetched
+ * from one unoptimised run. MatMul [..., M, K] × [..., K, N] does (broadcast batch) · M·K·N.
+ */
+export async function matmulMacs(r: ExportResult, feeds: Record<string, ort.Tensor>, isWeight: (initializer: string) => boolean): Promise<{ weights: bigint; other: bigint }> {
+  const graph = r.spec.graph;
+  const initializers = new Map(graph.initializers.map((t) => [t.name, t.dims]));
+  const products = graph.nodes.filter((n) => n.op === 'MatMul' || n.op === 'Gemm');
+  const operands = [...new Set(products.flatMap((n) => n.inputs.slice(0, 2)))].filter((name) => !initializers.has(name));
+  const shapeOf = new Map(operands.map((name, i) => [name, `macs_shape_${i}`]));
+  const spec = {
+    ...r.spec,
+    graph: {
+      ...graph,
+      nodes: [...graph.nodes, ...operands.map((name) => ({ op: 'Shape', inputs: [name], outputs: [shapeOf.get(name)!], name: `n_${shapeOf.get(name)!}` }))],
+      outputs: [...graph.outputs, ...operands.map((name) => ({ name: shapeOf.get(name)!, dataType: 7 as const, dims: [undefined] }))],
+    },
+  };
+  const session = await ort.InferenceSession.create(onnxBytes({ ...r, spec }), { graphOptimizationLevel: 'disabled' });
+  let out: Record<string, ort.Tensor>;
+  try {
+    out = await session.run(feeds, [...shapeOf.values()]);
+  } finally {
+    await session.release();
+  }
+  const dims = (name: string): number[] => initializers.get(name)?.map(Number) ?? Array.from(out[shapeOf.get(name)!]!.data as BigInt64Array, Number);
+  let weights = 0n;
+  let other = 0n;
+  for (const n of products) {
+    const a = dims(n.inputs[0]!);
+    const b = dims(n.inputs[1]!);
+    let macs: bigint;
+    if (n.op === 'Gemm') {
+      const attr = (name: string) => (n.attributes?.[name]?.kind === 'int' ? Number(n.attributes[name].value) : 0);
+      const [M, K] = attr('transA') ? [a[1]!, a[0]!] : [a[0]!, a[1]!];
+      macs = BigInt(M * K * (attr('transB') ? b[0]! : b[1]!));
+    } else {
+      assert.ok(a.length >= 2 && b.length >= 2, `${n.name}: a MatMul of vectors`);
+      const batchA = a.slice(0, -2);
+      const batchB = b.slice(0, -2);
+      const rank = Math.max(batchA.length, batchB.length);
+      let batch = 1;
+      for (let i = 0; i < rank; i++) batch *= Math.max(batchA[batchA.length - rank + i] ?? 1, batchB[batchB.length - rank + i] ?? 1);
+      macs = BigInt(batch * a[a.length - 2]! * a[a.length - 1]! * b[b.length - 1]!);
+    }
+    if (n.inputs.slice(0, 2).some((name) => initializers.has(name) && isWeight(name))) weights += macs;
+    else other += macs;
+  }
+  return { weights, other };
+}

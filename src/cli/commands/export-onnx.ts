@@ -63,7 +63,8 @@ export function exportOnnxRequest(source: RequestSource): ExportOnnxRequest {
   const sharedPrefix = f.size('sharedPrefix');
   const continuations = f.size('continuations');
   if (sharedPrefix === undefined && continuations !== undefined) throw exportFailure(`${source.spelling('continuations')} applies to a shared prompt (${source.spelling('sharedPrefix')} P)`);
-  if (sharedPrefix !== undefined && decodePast !== undefined) throw exportFailure(`${source.spelling('sharedPrefix')} builds a prefill; a decode step (${source.spelling('decodePast')}) with a shared prompt is not exported`);
+  // A shared prompt's decode step runs at context S = P + C: each continuation needs a token of its own.
+  if (sharedPrefix !== undefined && decodePast !== undefined && sharedPrefix >= decodePast) throw exportFailure(`${source.spelling('sharedPrefix')} ${sharedPrefix} must be below ${source.spelling('decodePast')} ${decodePast}: a decode step at context S runs each continuation after the prompt and S − P tokens of its own`);
   const model = f.text('model');
   const threshold = f.bytes('externalThresholdBytes');
   return {
@@ -101,7 +102,7 @@ function exportOnnx(argv: readonly string[], io: CliIO): number {
   }
   let result;
   try {
-    result = exportModel(compilation, model, { dtype, decode, ops, generation, ...(share ? { analysis: { sharedPrefix: share } } : {}), ...(graphOnly ? { fill: () => new Uint8Array(0) } : {}) });
+    result = exportModel(compilation, model, { dtype, decode, ops, generation, ...(share ? { analysis: { sharedPrefix: share, ...(decode ? { seq: decode.past, batch: decode.batch } : {}) } } : {}), ...(graphOnly ? { fill: () => new Uint8Array(0) } : {}) });
   } catch (e) {
     if (e instanceof ExportError) throw exportFailure(e.message, 2, e.reason === 'spec' ? 'spec' : 'export');
     throw e;
@@ -150,9 +151,10 @@ function exportOnnx(argv: readonly string[], io: CliIO): number {
       (result.generation.tensors > 0
         ? `  generated: ${groupDigits(result.generation.tensors)} tensors built in the graph from the stored ones (${groupDigits(result.generation.macs)} multiply-adds); ${generation === 'live' ? 'live: rebuilt on every run' : 'materialised: ONNX Runtime folds them once at session creation'}\n`
         : '') +
-      (decode ? `  decode step: KV cache of ${decode.past} positions × batch ${decode.batch} in initializers (${groupDigits(result.kvCacheElements)} elements)\n` : '') +
+      (decode ? `  decode step: KV cache of ${share ? `context ${decode.past} (the prompt's positions once, each continuation's own)` : `${decode.past} positions`} × batch ${decode.batch} in initializers (${groupDigits(result.kvCacheElements)} elements)\n` : '') +
       (decode && result.stateInputs.length > 0 ? `  recurrent state: ${result.stateInputs.length} inputs state.<layer>.<part> (${groupDigits(result.recurrentStateElements)} elements), updated as outputs next_state.<layer>.<part>\n` : '') +
-      (share ? `  shared prompt: ${share.tokens} tokens then ${share.continuations} continuations of C tokens per row; positions restart at ${share.tokens} per continuation, each attends to the prompt and itself only\n` : '') +
+      (share && !decode ? `  shared prompt: ${share.tokens} tokens then ${share.continuations} continuations of C tokens per row; positions restart at ${share.tokens} per continuation, each attends to the prompt and itself only\n` : '') +
+      (share && decode ? `  shared prompt: the ${share.continuations} continuations of each sequence decode a token each at position ${decode.past}, over the prompt's cache (${share.tokens} positions, held once per sequence) and their own (${decode.past - share.tokens} each)\n` : '') +
       `  input${result.inputs.length > 1 ? 's' : ''}: ${inputs}; output: last_token float32 [batch, ${share ? `${share.continuations}, ` : ''}${result.outputWidth}]\n`,
   );
   if (!match) {
