@@ -393,3 +393,47 @@ test('an embedding tied to a factorised head reads W: materialised once per step
   assert.equal(6n * r.generation.macs, engine.flops.generationPerStep);
   await runSynthetic(r, 2, 5, D);
 });
+
+test('several users needing W from an owner that applies its factors: the graph builds W once, as the engine counts', async () => {
+  // The head applies its cores; two embeddings gather rows of W: one W, built once per step,
+  // 32·2·32 = 2048 MACs, read by both tables.
+  const text = `
+model T {
+  e1   = Embedding(${D}, ${D}) tied head
+  e2   = Embedding(${D}, ${D}) tied head
+  head = Linear(${D}, ${D})
+}
+variant G of T { factorize head: ${TT32} }
+`;
+  const { r } = exportRecorded(text);
+  const engine = analyze(text).models.find((m) => m.name === 'G')!;
+  assert.equal(r.initializerElements, r.storedParams);
+  assert.equal(r.storedParams, engine.params.stored);
+  assert.equal(r.generation.macs, 2048n);
+  assert.equal(6n * r.generation.macs, engine.flops.generationPerStep);
+});
+
+test('a transposed sibling tie in a stack: each instance builds its own W for the reader, as the engine counts', async () => {
+  // p = Linear(32, 64) as [8, 8] × [8, 4] at rank 2 applies its cores; q reads Wᵀ, built per
+  // instance: (64 × 2) by (2 × 32) = 4096 MACs each, 2 instances.
+  const text = `
+block B(d) {
+  p = Linear(d, 64)
+  q = Linear(64, d) tied p
+}
+model T {
+  e    = Embedding(${VOCAB}, ${D})
+  body = B(${D}) * 2
+  head = Linear(${D}, ${VOCAB})
+}
+variant G of T { factorize body.p: tensor_train(rank: 2, modes_out: [8, 8], modes_in: [8, 4]) }
+`;
+  const { r } = exportRecorded(text);
+  const engine = analyze(text).models.find((m) => m.name === 'G')!;
+  assert.equal(r.initializerElements, r.storedParams);
+  assert.equal(r.storedParams, engine.params.stored);
+  assert.equal(r.generation.macs, 2n * 4096n);
+  assert.equal(6n * r.generation.macs, engine.flops.generationPerStep);
+  assert.equal(r.spec.graph.nodes.filter((n) => n.op === 'MatMul' && /_tt_apply_\d+$/.test(n.outputs[0]!)).length, 2 * 2, 'p applies its two cores in each instance');
+  await run(r);
+});

@@ -36,7 +36,7 @@ import { singleTask, taskCount, taskSplit, type TaskSplit } from './tasks.js';
 import { pooledMasks, pooledMaskTotals, withoutPooledMasks } from './pooled-masks.js';
 import { classifyEncoders, computeMetrics, type DtypeView, type MemberTotals, type ModelMetrics } from './model-metrics.js';
 import type { AnalysisOptions, DType, WeightDtypeSetting, ModelReport, NodeReport, ParallelReport, Precision, SharedPrefixReport } from './report-types.js';
-import { sumTotals, type Totals } from './totals.js';
+import { sumTotals, withBuilds, type Totals } from './totals.js';
 import { overrideDtypes, parsePathText, settingsModifiers } from './weight-dtypes.js';
 import { mixedUnits } from './units.js';
 import { readModelPrecision, withModelPrecision } from './model-precision.js';
@@ -473,7 +473,8 @@ function walkMembers(members: readonly ModelMember[], sharing: ResolvedSharing, 
 
 /** The model's totals: its parts with the global stores and the head-sharing savings. */
 function wholeOf(parts: readonly Totals[], sharing: ResolvedSharing): Totals {
-  const whole = sumTotals(parts);
+  // A W tied readers need built is built once per step, however many of them report it.
+  const whole = withBuilds(sumTotals(parts));
   const globalStores = globalTotals(whole.globals);
   const headSavings = sharing.headShares.reduce((s, h) => s + h.savedParams, 0n);
   return {

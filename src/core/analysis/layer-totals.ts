@@ -16,7 +16,7 @@ import type { NodeReport } from './report-types.js';
 import { routedSelection } from '../layers/weight-specs.js';
 import { weightDtypeOverride } from './weight-dtypes.js';
 import type { DType } from './report-types.js';
-import { attentionKey, bankKey, NO_STATE, type AttentionEntry, type BankUse, type Tail, type Totals } from './totals.js';
+import { attentionKey, bankKey, EMPTY_TOTALS, NO_STATE, type AttentionEntry, type BankUse, type Tail, type Totals, type WeightBuild } from './totals.js';
 
 const numel = (shape: readonly number[]): bigint => shape.reduce((p, d) => p * BigInt(d), 1n);
 
@@ -251,6 +251,7 @@ export function layerTotals(
   let perInstanceStored = 0n;
   let perInstanceTrainable = 0n;
   const globals = new Map<string, bigint>();
+  let builds: Map<string, WeightBuild> | undefined;
   const children: NodeReport[] = [];
   // The self-attention K/V projections and their adapters: what a KV borrower does not compute.
   const att = cost.attention;
@@ -321,12 +322,15 @@ export function layerTotals(
     const tied = all.some((m) => tiesWeight(m.effect, w, main));
     // A tied weight reading a factorised store runs as the store runs (tied-factors.ts): its
     // chain, or the W its owner materialises (generated there, once per step), or — when the
-    // owner applies the factors and this user needs W itself — W materialised here.
+    // owner applies the factors and this user needs W itself — W built for the readers that need
+    // it: once per step per store, however many readers (the walk folds one W per instance where
+    // the owner is inside each instance of a run). A reader's own sparse mask scatters its entries
+    // into the built W, no MACs.
     const store = tied && inView ? tiedStore?.(w, all) : undefined;
     if (store) {
       const how = tiedExecution(store, w, cost.generationMacsPerStep !== undefined, sparseMasked(all, w.name));
       if (how === 'factors') applyChain(w, BigInt(store.owner.matmul!.dOut) * BigInt(store.owner.matmul!.dIn), store.layout.chainMacsPerToken!, isTrainable(all, baseFrozen));
-      else if (how === 'materialise') generation += store.layout.reconstructMacs * BigInt(w.copies);
+      else if (how === 'materialise') (builds ??= new Map()).set(store.key, { macs: store.layout.reconstructMacs * BigInt(store.owner.copies), owner: store.steps });
     }
     for (const m of all) {
       const e = m.effect;
@@ -498,6 +502,7 @@ export function layerTotals(
     activation: Q.fromBigInt(cost.activationElementsPerToken),
     embeddingParams: embedding,
     generationMacs: generation,
+    builds: builds ?? EMPTY_TOTALS.builds,
     perSample: cost.perSample,
     attention,
     state: cost.recurrentState === undefined ? NO_STATE : cost.recurrentState.bits === undefined ? { elements: cost.recurrentState.elements, fixedBits: 0n } : { elements: 0n, fixedBits: cost.recurrentState.elements * BigInt(cost.recurrentState.bits) },

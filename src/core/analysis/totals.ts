@@ -4,6 +4,18 @@
 
 import type { AttentionInfo, RouterLoad } from '../layers/layer-kind.js';
 import * as Q from '../numbers/rational.js';
+import type { PathStep } from '../sharing/store-resolver.js';
+
+/**
+ * A W that readers of a tied factorised store need formed while its owner applies the factors
+ * (tied-factors.ts, `materialise`): built once per step for all of them, `macs` per build. `owner`
+ * is the owner's path as the walk looked it up: while it holds the step standing for a run of
+ * stack instances, every instance of the run has its own W (the walk counts it per instance there).
+ */
+export interface WeightBuild {
+  readonly macs: bigint;
+  readonly owner: readonly PathStep[];
+}
 
 /** Attention layers of one geometry, aggregated: how many run and how many write a KV cache. */
 export interface AttentionEntry {
@@ -126,6 +138,12 @@ export interface Totals {
   readonly embeddingParams: bigint;
   /** Weight-generation MACs per training step (SSN templates, MASA atoms). */
   readonly generationMacs: bigint;
+  /**
+   * Ws built once per step for the tied readers that need them, by store key (`WeightBuild`):
+   * counted once however many readers report them, and added to `generationMacs` by the model's
+   * whole (`withBuilds`).
+   */
+  readonly builds: ReadonlyMap<string, WeightBuild>;
   /** Bytes of integer indices stored beside the weights (VB-LoRA top-k indices), as params. */
   readonly perSample: boolean;
   /** Attention entries keyed by their geometry. */
@@ -167,6 +185,7 @@ export const EMPTY_TOTALS: Totals = {
   activation: Q.ZERO,
   embeddingParams: 0n,
   generationMacs: 0n,
+  builds: new Map(),
   perSample: false,
   attention: new Map(),
   state: NO_STATE,
@@ -207,6 +226,8 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
   const attention = new Map<string, { info: AttentionEntry['info']; cache: AttentionEntry['cache']; instances: Q.Rational[]; producers: Q.Rational[] }>();
   let globals: Map<string, bigint> | undefined;
   let onlyGlobals: ReadonlyMap<string, bigint> = EMPTY_TOTALS.globals;
+  let builds: Map<string, WeightBuild> | undefined;
+  let onlyBuilds: ReadonlyMap<string, WeightBuild> = EMPTY_TOTALS.builds;
   let count = 0;
   let only: Totals = EMPTY_TOTALS;
   for (const t of parts) {
@@ -264,6 +285,14 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
         for (const [k, v] of t.globals) globals.set(k, v);
       }
     }
+    // Builds too: one W per store key, however many readers report it.
+    if (t.builds.size > 0) {
+      if (!builds && onlyBuilds.size === 0) onlyBuilds = t.builds;
+      else {
+        builds ??= new Map(onlyBuilds);
+        for (const [k, v] of t.builds) builds.set(k, v);
+      }
+    }
   }
   if (count === 0) return EMPTY_TOTALS;
   if (count === 1) return only;
@@ -300,6 +329,7 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
     activation: Q.sum(activation),
     embeddingParams,
     generationMacs,
+    builds: builds ?? onlyBuilds,
     perSample,
     attention: mergedAttention,
     state: { elements: stateElements, fixedBits: stateBits },
@@ -364,6 +394,8 @@ export function repeatTotals(t: Totals, n: bigint, storedTimes: bigint, capacity
     activation: Q.mul(t.activation, nc),
     embeddingParams: t.embeddingParams * n,
     generationMacs: t.generationMacs * n,
+    // n instances reading a W from outside them read one W (the walk folds a per-instance one first).
+    builds: t.builds,
     perSample: t.perSample,
     attention,
     // Every instance keeps its own state per sequence, however few tokens a router sends it.
@@ -385,4 +417,29 @@ export function borrowKv(t: Totals): Totals {
     selfKv: NO_SELF_KV,
     attention,
   };
+}
+
+/**
+ * The builds whose owner path holds `step` (the walk's step standing for a run of stack instances)
+ * moved into `generationMacs`: each instance of the run has its own such W, so from here on they
+ * multiply with the instances (`repeatTotals`) instead of being one W.
+ */
+export function foldBuilds(t: Totals, step: PathStep): Totals {
+  let folded = 0n;
+  let kept: Map<string, WeightBuild> | undefined;
+  for (const [k, b] of t.builds) {
+    if (!b.owner.includes(step)) continue;
+    kept ??= new Map(t.builds);
+    kept.delete(k);
+    folded += b.macs;
+  }
+  return kept ? { ...t, generationMacs: t.generationMacs + folded, builds: kept } : t;
+}
+
+/** A model's whole with its shared builds counted, once each, into `generationMacs`. */
+export function withBuilds(t: Totals): Totals {
+  if (t.builds.size === 0) return t;
+  let macs = 0n;
+  for (const b of t.builds.values()) macs += b.macs;
+  return { ...t, generationMacs: t.generationMacs + macs, builds: EMPTY_TOTALS.builds };
 }

@@ -7,13 +7,13 @@ import type { ModelMember, ModuleNode, StackNode } from '../model/module-tree.js
 import * as Q from '../numbers/rational.js';
 import type { HaltingUnit, Modifier, ResolvedSharing, StackShare, StackStrategy } from '../sharing/declarations.js';
 import type { KvProducerMap, SlotMap as StackShareSlots } from '../sharing/slot-map.js';
-import { instancesNamedByStrategies, matchStep, memberTie, shareCovers, strategiesAt, tiedWeight, type PathStep } from '../sharing/store-resolver.js';
+import { instancesNamedByStrategies, matchStep, memberTie, pathText, shareCovers, strategiesAt, tiedWeight, type PathStep } from '../sharing/store-resolver.js';
 import { factorStoreAt, tieAllOwnerSteps, type TiedFactorStore } from '../sharing/tied-factors.js';
 import type { WeightSpec } from '../layers/layer-kind.js';
 import { cachedLayers, extendedCaches, withExtendedCaches, type CachedLayer } from './kv-reach.js';
 import { layerTotals } from './layer-totals.js';
 import type { NodeReport } from './report-types.js';
-import { borrowKv, repeatTotals, sumTotals, withBankStores, type PoolUse, type Totals } from './totals.js';
+import { borrowKv, foldBuilds, repeatTotals, sumTotals, withBankStores, type PoolUse, type Totals } from './totals.js';
 import { CancellationPoll } from '../semantics/cancellation.js';
 import { LIMITS } from '../semantics/evaluator.js';
 import type { DType } from './report-types.js';
@@ -75,6 +75,12 @@ export class ModelWalker {
   /** Each instance node's cached self-attention layers by path (kv-reach.ts), per node id. */
   private readonly cachedLayerMemo = new Map<number, ReadonlyMap<string, CachedLayer>>();
   /**
+   * The step standing for each run of stack instances walked once (`${stack key}|${first index}`):
+   * the run's first instance, one object per run, so that a W built per instance of the run is
+   * recognised by it (`foldBuilds`) however often the run is walked.
+   */
+  private readonly runSteps = new Map<string, PathStep>();
+  /**
    * The declarations reaching each top-level member, in declaration order, built on first use:
    * scanning every declaration for every member was quadratic (8,000 ties took minutes).
    */
@@ -124,6 +130,17 @@ export class ModelWalker {
     return undefined;
   }
 
+  /** The step standing for the run of instances of the stack at `key` that starts at `start` (`runSteps`). */
+  private runStep(key: string, start: bigint): PathStep {
+    const id = `${key}|${start}`;
+    let step = this.runSteps.get(id);
+    if (!step) {
+      step = { kind: 'index', index: Number(start) };
+      this.runSteps.set(id, step);
+    }
+    return step;
+  }
+
   walkMember(member: ModelMember): WalkResult {
     const pending = (this.modifiersByMember ??= modifiersByFirstName(this.sharing.modifiers)).get(member.name) ?? [];
     return this.walk(member.node, member.name, [{ kind: 'name', name: member.name }], member.name, member.name, pending, []);
@@ -147,7 +164,10 @@ export class ModelWalker {
     const tiedHere = this.factorized && active.some((m) => m.effect.kind === 'tie-all' || m.effect.kind === 'tie-main');
     const pathFree = pending.length === 0 && !tiedHere && !this.strategyPrefixes.has(key) && !this.strategyPrefixes.has(nameKey);
     const activeKey = active.map((m) => m.id).join(',');
-    const memoKey = pathFree ? `${node.id}|*|${activeKey}` : `${node.id}|${key}|${name}|${activeKey}|${pending.map((p) => `${p.mod.id}:${p.pos}`).join(',')}`;
+    // With factorisations, the steps (which run of instances a position stands for) decide the
+    // store a tied weight below reads, and which run a W built for it belongs to.
+    const at = this.factorized && !pathFree ? pathText(steps) : key;
+    const memoKey = pathFree ? `${node.id}|*|${activeKey}` : `${node.id}|${at}|${name}|${activeKey}|${pending.map((p) => `${p.mod.id}:${p.pos}`).join(',')}`;
     const hit = this.memo.get(memoKey);
     if (hit) return hit.report.name === name ? hit : { totals: hit.totals, report: { ...hit.report, name } };
     this.cancellation.poll();
@@ -241,9 +261,13 @@ export class ModelWalker {
         const own = piece.isolated ? byIndex.get(Number(piece.start)) : undefined;
         const instPending: readonly Pending[] = own ? mergeByOrder(forEvery, own) : everyPending;
         const instKey = piece.isolated ? `${key}[${piece.start}]` : key;
-        const instSteps: readonly PathStep[] = piece.isolated ? [...steps, { kind: 'index', index: Number(piece.start) }] : steps;
+        // A run of identical instances is walked once, through its first instance: its steps name
+        // that instance (a tie's store is looked up there), with a step of its own for the run.
+        const instSteps: readonly PathStep[] = [...steps, piece.isolated ? { kind: 'index', index: Number(piece.start) } : this.runStep(key, piece.start)];
         const instName = nodeLabel(piece.node);
-        const inst = this.walk(piece.node, instKey, instSteps, nameKey, instName, instPending, active);
+        const walked = this.walk(piece.node, instKey, instSteps, nameKey, instName, instPending, active);
+        // A W built for readers of an owner inside the instance is one per instance of the run.
+        const inst = piece.isolated ? walked : { ...walked, totals: foldBuilds(walked.totals, instSteps[instSteps.length - 1]!) };
         pieceTotals = this.applyStrategies(node, piece, inst.totals, strategies, instKey, instSteps, nameKey, instName, instPending, active);
         instReport = reportOf(instName, inst.report.kind, inst.report.type, count, 0n, pieceTotals, piece.node.range, inst.report.children);
         if (uniform) pieceMemo.set(memoKey, { totals: pieceTotals, report: instReport });

@@ -7,8 +7,9 @@
 // generated once per step, at its owner, and read by every user; the chain's setup (FedPara's
 // Khatri–Rao factors) likewise. A user that needs W itself — reading it as a table (an embedding),
 // transposed, under its own sparse mask (which writes entries of its copy of W), or rebuilding
-// from it — materialises W when the owner applies the factors (the owner never forms it), and
-// reads the owner's W when the owner materialises it anyway. The counting (analysis/walk.ts,
+// from it — needs W built when the owner applies the factors (the owner never forms it): once per
+// step per store, for every such reader (the store's `key`), and reads the owner's W when the
+// owner materialises it anyway. The counting (analysis/walk.ts,
 // layer-totals.ts) and the exporter (kernels/layers) both ask here.
 
 import type { WeightSpec } from '../layers/layer-kind.js';
@@ -18,11 +19,18 @@ import type { Modifier, ModifierEffect } from './declarations.js';
 import { factorLayout, factorShape, type FactorExecution, type FactorLayout } from './factorization.js';
 import { sparseMasked, targetExecution } from './factorized-weights.js';
 import { generatesWeight } from './generated-weights.js';
-import { modifiersFor, type PathStep, type StoreModel } from './store-resolver.js';
+import { modifiersFor, storePath, type PathStep, type StoreModel } from './store-resolver.js';
 
-/** The factorised store a tied weight reads: its owner's weight, the `factorize` effect, the layout and the owner's execution. */
+/**
+ * The factorised store a tied weight reads: its owner's weight, the `factorize` effect, the layout
+ * and the owner's execution, the owner's path and the store's key.
+ */
 export interface TiedFactorStore {
   readonly owner: WeightSpec;
+  /** The owner's layer path, as looked up (an instance the walk stands for keeps its step). */
+  readonly steps: readonly PathStep[];
+  /** The store's key (`storePath` and the weight's name): equal keys ⇔ one W, built once per step for all its readers. */
+  readonly key: string;
   readonly effect: Extract<ModifierEffect, { readonly kind: 'factorize' }>;
   readonly layout: FactorLayout;
   readonly execution: FactorExecution;
@@ -40,7 +48,7 @@ export type TiedExecution = 'factors' | 'dense' | 'materialise';
  * given the modifiers reaching that weight; undefined when no `factorize` generates it, or when
  * the owner is itself tied (it reads yet another store, its own factors unused).
  */
-function factorStoreOf(node: ModuleNode | undefined, weight: string | undefined, modifiers: readonly Modifier[]): TiedFactorStore | undefined {
+function factorStoreOf(node: ModuleNode | undefined, weight: string | undefined, modifiers: readonly Modifier[]): Omit<TiedFactorStore, 'steps' | 'key'> | undefined {
   if (node?.kind !== 'layer') return undefined;
   const owner = weight === undefined ? mainWeight(node) : node.cost.weights.find((w) => w.name === weight);
   if (!owner) return undefined;
@@ -56,7 +64,7 @@ function factorStoreOf(node: ModuleNode | undefined, weight: string | undefined,
 
 /**
  * The layer at `steps` (an index picks a stack instance; a name step on a stack looks inside its
- * first instance: the walk's steps name an instance only when it is walked on its own).
+ * first instance, for a path that names none, as a `tie a = b` source over a stack may).
  */
 function layerAlong(model: StoreModel, steps: readonly PathStep[]): ModuleNode | undefined {
   const [head, ...rest] = steps;
@@ -87,7 +95,8 @@ export function factorStoreAt(model: StoreModel, steps: readonly PathStep[], wei
   const node = layerAlong(model, steps);
   if (node?.kind !== 'layer') return undefined;
   const name = weight ?? mainWeight(node)?.name;
-  return name === undefined ? undefined : factorStoreOf(node, name, modifiersFor(model, steps, name));
+  const store = name === undefined ? undefined : factorStoreOf(node, name, modifiersFor(model, steps, name));
+  return store && name !== undefined ? { ...store, steps, key: `${storePath(model, steps, name)}.${name}` } : undefined;
 }
 
 /**

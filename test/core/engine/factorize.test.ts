@@ -539,3 +539,70 @@ test('npas-factorize-larger with a shared MPO central tensor compares what the s
   assert.ok(small);
   assert.match(small.message, /^'body\.lin\.weight' \(16×16\): each instance's auxiliary tensors hold 256 numbers/);
 });
+
+test('several users needing W from an owner that applies its factors share one build per step', () => {
+  // The head applies the rank-2 train of 64×64 (2048 MACs per token for 4096); two embeddings
+  // gather rows of the same W, which the chain never forms. W is one tensor: built once per
+  // step, 64·2·64 = 8192 MACs (the 64 × 2 by 2 × 64 product of the two cores), and read by both
+  // tables — as the export builds it once under its store's key — not once per table.
+  const text = (extra: string): string => `model T {
+  e1   = Embedding(64, 64) tied head
+  e2   = Embedding(64, 64) tied head
+  head = Linear(64, 64)
+  ${extra}
+}
+`;
+  const plain = model(text(''));
+  const m = model(text(`factorize head: ${TT2}`));
+  assert.equal(m.params.stored, 256n);
+  assert.equal(BigInt(m.flops.prefillPerToken), BigInt(plain.flops.prefillPerToken) - 2n * (4096n - 2048n));
+  assert.equal(m.flops.generationPerStep, 6n * 8192n);
+});
+
+test('a transposed sibling tie inside a stack builds its own instance\'s W, once per instance', () => {
+  // p = Linear(32, 64): W [64, 32] as a rank-2 train, cores G₁ [1, 8, 8, 2] and G₂ [2, 8, 4, 1].
+  // p applies it: contracting x [8, 4] with G₁ first, 8·2·4·8 = 512 MACs, then with G₂,
+  // 8·8·2·4 = 512: 1024 per token against the dense 64·32 = 2048. q reads Wᵀ (a transposed tie):
+  // it needs W itself, built from the cores, (64 × 2) by (2 × 32) = 4096 MACs per step. Each of
+  // the two instances holds its own cores, so its own W: 2 builds; both q's run the dense matmul.
+  const text = (extra: string, n: number): string => `block B(d) {
+  p = Linear(d, 64)
+  q = Linear(64, d) tied p
+}
+model T {
+  e    = Embedding(40, 32)
+  body = B(32) * ${n}
+  head = Linear(32, 40)
+  ${extra}
+}
+`;
+  for (const n of [1, 2, 3]) {
+    const plain = model(text('', n));
+    const m = model(text('factorize body.p: tensor_train(rank: 2, modes_out: [8, 8], modes_in: [8, 4])', n));
+    const N = BigInt(n);
+    assert.equal(m.params.stored, plain.params.stored - N * (2048n - (1n * 8n * 8n * 2n + 2n * 8n * 4n * 1n)), `${n}: each instance's cores`);
+    assert.equal(BigInt(m.flops.prefillPerToken), BigInt(plain.flops.prefillPerToken) - N * 2n * (2048n - 1024n), `${n}: p applies its chain`);
+    assert.equal(m.flops.generationPerStep, 6n * N * 4096n, `${n}: one W per instance`);
+  }
+});
+
+test('a block member tied to its factorised sibling inside a stack applies the chain in every instance', () => {
+  // The rank-2 train of 64×64: 2048 MACs per token against 4096. Each of the 3 instances holds
+  // p's cores; p and q (tied to p, the same projection) both apply them: 3·2 chains in place of
+  // 3·2 dense matmuls, nothing generated. (The walk once looked q's owner up through the stack
+  // without naming an instance, found none, and counted q dense while the export chained it.)
+  const text = (extra: string): string => `block B(d) {
+  p = Linear(d, d)
+  q = Linear(d, d) tied p
+}
+model T {
+  body = B(64) * 3
+  ${extra}
+}
+`;
+  const plain = model(text(''));
+  const m = model(text(`factorize body.p: ${TT2}`));
+  assert.equal(m.params.stored, 3n * 256n);
+  assert.equal(BigInt(m.flops.prefillPerToken), BigInt(plain.flops.prefillPerToken) - 3n * 2n * 2n * (4096n - 2048n));
+  assert.equal(m.flops.generationPerStep, 0n);
+});
