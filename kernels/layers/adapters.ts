@@ -54,6 +54,7 @@ export function withAdapters(ctx: EmitContext, steps: readonly PathStep[], name:
       continue;
     }
     if (method.kind === 'sparse') continue; // merged into the weight: sparseMerged
+    if (method.kind === 'loretta_rep' || method.kind === 'loretta_adp') throw new ExportError(`${where}: ${method.kind} adapters are not exported yet`);
     const tasks = m.effect.tasks;
     if (method.kind === 'delta') {
       // Merged or not, the graph adds x·ΔWᵀ to y: the same function, with ΔW as its own initializer.

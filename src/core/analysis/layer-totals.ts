@@ -11,6 +11,7 @@ import { factorExecution, factorLayout, factorShape, factorStorage } from '../sh
 import { generatesWeight } from '../sharing/generated-weights.js';
 import { sparseMasked } from '../sharing/factorized-weights.js';
 import { tiedExecution, type TiedFactorStore } from '../sharing/tied-factors.js';
+import { lorettaCost } from '../sharing/tt-adapter.js';
 import { tiesWeight } from '../sharing/store-resolver.js';
 import type { NodeReport } from './report-types.js';
 import { routedSelection } from '../layers/weight-specs.js';
@@ -102,6 +103,15 @@ function adapterCost(method: AdapterMethod, dIn: number, dOut: number, statement
       return hyperCost(method, dout, statementKey);
     case 'scalearn':
       return scalearnCost(method, dout, statementKey);
+    case 'loretta_rep':
+    case 'loretta_adp': {
+      // Tensor-train factors (sharing/tt-adapter.ts): the cores (and the bottleneck's biases)
+      // stored and trained; each train applied as split factors or materialised once per step,
+      // whichever `factorExecution` picks. The statement check refused modes that do not fit.
+      const c = lorettaCost(method, dIn, dOut);
+      if (!c) return { stored: 0n, used: 0n, trainable: 0n, flops: 0n, globals: [] };
+      return { stored: c.stored, used: c.used, trainable: c.stored, flops: c.flops, globals: [], generationMacs: c.generationMacs };
+    }
     default:
       return lowRankCost(method, din, dout, statementKey);
   }
@@ -168,7 +178,7 @@ function scalearnCost(method: Extract<AdapterMethod, { readonly kind: 'scalearn'
 }
 
 /** The low-rank methods: each stores or generates factors A [r, d_in] and B [d_out, r]. */
-function lowRankCost(method: Extract<AdapterMethod, { readonly rank: number }>, din: bigint, dout: bigint, statementKey: string): AdapterCost {
+function lowRankCost(method: Exclude<Extract<AdapterMethod, { readonly rank: number }>, { readonly kind: 'loretta_rep' }>, din: bigint, dout: bigint, statementKey: string): AdapterCost {
   const dIn = Number(din);
   const dOut = Number(dout);
   const r = BigInt(method.rank);

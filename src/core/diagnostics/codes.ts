@@ -48,6 +48,7 @@ export const DIAGNOSTIC_CODES = {
   'npas-tie-cycle': 'A chain of `tied` that comes back to where it started (`a tied b`, `b tied a`; `a tied a`): no module of it holds the store.',
   'npas-kv-source': 'A KV-sharing map whose source is not an earlier attention layer.',
   'npas-adapter': 'A malformed adapter declaration or a target without matrices.',
+  'npas-adapter-modes': 'Tensor-train adapter modes (`loretta_rep`, `loretta_adp`) that do not multiply to the adapted factor\'s elements, a mode below 1 or fewer than two, or a width the reference code has no default shape for.',
   'npas-train-sparse': 'A malformed pooled sparse mask (`train PATHS: sparse(elements: k)`, FISH): a method other than sparse, k below 1, or k past the trainable elements of the weights under the paths.',
   'npas-hash': 'A malformed hashed-memory declaration.',
   'npas-bank': 'A malformed SSN template bank.',

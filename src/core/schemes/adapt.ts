@@ -1,8 +1,9 @@
 // `adapt PATHS: lora(rank: r, …)` (and the adapter after `share …: … relax`): adapters over a
 // frozen base — LoRA, Tied-LoRA, AS-LoRA, VB-LoRA, Mixture of Shards, adapter inventories routed
 // per task (Polytropon, Multi-Head Routing), full-rank deltas (TAPS), sparse masks (FISH), adapters a
-// hypernetwork generates per task and layer (HyperFormer) and learned scales over frozen source
-// adapters (ScaLearn). Resolves to an `adapter`
+// hypernetwork generates per task and layer (HyperFormer), learned scales over frozen source
+// adapters (ScaLearn) and tensor-train adapters (LoRETTA_rep and LoRETTA_adp,
+// sharing/tt-adapter.ts). Resolves to an `adapter`
 // modifier; `analysis/layer-totals.ts` counts each method's parameters and FLOPs.
 
 import type { ModuleNode } from '../model/module-tree.js';
@@ -12,6 +13,7 @@ import { onSub } from '../layout/scheme-drawing.js';
 import type { AdapterMethod } from '../sharing/declarations.js';
 import type { ResolvedPath } from '../sharing/resolve-path.js';
 import { indexableLength } from '../sharing/indexable-stack.js';
+import { lorettaExecution, lorettaMatrices } from '../sharing/tt-adapter.js';
 import { eachTarget, readMethodCall, type SchemeArg, type SchemeContext, type SchemeMethod, type SharingScheme } from '../sharing/scheme.js';
 import { asStatementCall, type StatementArgValue, type StatementCall } from '../sharing/statement-args.js';
 import type { Expression, TextRange } from '../syntax/syntax-tree.js';
@@ -108,6 +110,41 @@ export const ADAPTERS: readonly SchemeMethod[] = [
       'ScaLearn: N frozen source-task bottleneck adapters d_out → r → d_out on each target\'s output, combined by learned scales ω per target task (Σ ω_n ⊙ adapter_n(y)); ' +
       'the adapters are stored once and never trained, ω ([N, d_out] or [N, 1], per layer or shared) is all a task trains.',
   },
+  {
+    name: 'loretta_rep',
+    call: true,
+    args: [
+      { name: 'rank', type: 'int', required: true, min: 1, doc: 'LoRA rank r: A is d_in × r, B is r × d_out (the reference\'s r, default 8).' },
+      { name: 'tt_rank', type: 'int', required: true, min: 1, doc: 'TT rank of every inner bond of both trains (the reference\'s tensor_rank: 5 in its README, 8 in its LLaMA runs).' },
+      { name: 'modes_a', type: 'int-list', required: false, doc: 'Modes n₁…n_d of A\'s train, ∏ n_k = d_in·r (default: the reference\'s TRANSFORMERS_HIDDEN_SIZE_TO_TENSOR_SHAPE[r][d_in]).' },
+      { name: 'modes_b', type: 'int-list', required: false, doc: 'Modes of B\'s train, ∏ n_k = r·d_out (default: the reference\'s table at [r][d_out]).' },
+      { name: 'merged', type: 'bool', required: false, doc: 'B·A merged into the base weight at inference: no extra FLOPs.', values: ['true', 'false'] },
+      TARGETS,
+      { name: 'alpha', type: 'ratio', required: false, doc: 'LoRA scaling α (does not change counts).' },
+      TASKS,
+    ],
+    snippet: 'loretta_rep(rank: ${1:8}, tt_rank: ${2:5}, targets: [${3:q, v}])',
+    doc:
+      'LoRETTA_rep: a LoRA update ΔW = B·A whose A and B are each a tensor train over their elements, cores [r_{k−1}, n_k, r_k] with one TT rank, no bias: ' +
+      'Σ_k r_{k−1}·n_k·r_k params per train. Each train is applied as split factors or materialised once per step, whichever is cheaper.',
+  },
+  {
+    name: 'loretta_adp',
+    call: true,
+    args: [
+      { name: 'bottleneck', type: 'int', required: true, min: 1, doc: 'Width b of the bottleneck d → b → d (the reference\'s bottleneck_size: 64 for LLaMA).' },
+      { name: 'tt_rank', type: 'int', required: true, min: 1, doc: 'TT rank of every inner bond of the down and up trains (the reference\'s tensor_rank).' },
+      { name: 'side', type: 'name', required: false, values: ['output', 'input'], doc: 'Where the adapter sits: on the weight\'s output, d = d_out (the reference\'s output_adapter, default), or on its input before the matmul, d = d_in (mh_adapter: LLaMA\'s gate_proj and up_proj).' },
+      { name: 'modes_down', type: 'int-list', required: false, doc: 'Modes of the down train, ∏ n_k = d·b (default: the reference\'s TRANSFORMERS_HIDDEN_SIZE_TO_TENSOR_SHAPE[b][d]).' },
+      { name: 'modes_up', type: 'int-list', required: false, doc: 'Modes of the up train, ∏ n_k = b·d (default: the reference\'s table at [b][d]).' },
+      TARGETS,
+      TASKS,
+    ],
+    snippet: 'loretta_adp(bottleneck: ${1:64}, tt_rank: ${2:5}, targets: [${3:down}])',
+    doc:
+      'LoRETTA_adp: a bottleneck adapter x + up(σ(down(x))) whose down (d → b) and up (b → d) matrices are tensor trains, cores [r_{k−1}, n_k, r_k], each with its bias: ' +
+      'the cores plus b + d params per target. Not mergeable (the nonlinearity).',
+  },
 ];
 
 export const adaptScheme: SharingScheme = {
@@ -153,7 +190,14 @@ export function shapeAdapter(
   targets: readonly string[] | undefined,
   ctx: EvalContext,
 ): AdapterMethod | undefined {
-  return method.kind === 'hyper' ? hyperShape(method, resolved, targets, ctx) : method;
+  if (method.kind === 'hyper') return hyperShape(method, resolved, targets, ctx);
+  if (method.kind === 'loretta_rep' || method.kind === 'loretta_adp') {
+    // How the statement's trains run over every weight it adapts, for the drawing's note.
+    const shapes = resolved.flatMap(({ r }) => matmulTargets(r.node, r.weight, targets));
+    const runs = lorettaExecution(method, shapes);
+    return runs ? { ...method, runs } : method;
+  }
+  return method;
 }
 
 /**
@@ -191,13 +235,13 @@ function hyperShape(
   return { ...method, layers, blocks };
 }
 
-/** The matmul weights (name, d_out) an adapter statement adapts in one instance of a node. */
-function matmulTargets(node: ModuleNode, weight: string | undefined, targets: readonly string[] | undefined): { readonly name: string; readonly dOut: number }[] {
-  const found: { name: string; dOut: number }[] = [];
+/** The matmul weights (name, d_in, d_out) an adapter statement adapts in one instance of a node. */
+function matmulTargets(node: ModuleNode, weight: string | undefined, targets: readonly string[] | undefined): { readonly name: string; readonly dIn: number; readonly dOut: number }[] {
+  const found: { name: string; dIn: number; dOut: number }[] = [];
   const visit = (n: ModuleNode): void => {
     if (n.kind === 'layer') {
       for (const w of n.cost.weights) {
-        if (w.matmul && (weight === undefined ? targets === undefined || targets.includes(w.name) : w.name === weight)) found.push({ name: w.name, dOut: w.matmul.dOut });
+        if (w.matmul && (weight === undefined ? targets === undefined || targets.includes(w.name) : w.name === weight)) found.push({ name: w.name, dIn: w.matmul.dIn, dOut: w.matmul.dOut });
       }
     } else if (n.kind === 'block') n.members.forEach((m) => visit(m.node));
     else visit(n.runs[0]!.node);
@@ -231,7 +275,16 @@ function adapterLabel(m: AdapterMethod): string {
     case 'scalearn':
       // The four variants of the paper: vector or scalar scales, per layer or shared (++).
       return `ScaLearn${m.scaling === 'scalar' ? 'Uniform' : ''}${m.shared ? '++' : ''} ×${m.sources} sources r=${m.bottleneck}`;
+    case 'loretta_rep':
+      return `LoRETTA_rep r=${m.rank}, TT rank ${m.ttRank}${ttRuns(m.runs)}`;
+    case 'loretta_adp':
+      return `LoRETTA_adp b=${m.bottleneck}, TT rank ${m.ttRank}, on the ${m.side}${ttRuns(m.runs)}`;
   }
+}
+
+/** Which execution a LoRETTA statement's FLOPs count (sharing/tt-adapter.ts, `factorExecution`). */
+function ttRuns(runs: 'factors' | 'dense' | 'mixed' | undefined): string {
+  return runs === 'factors' ? ': TT factors applied' : runs === 'dense' ? ': matrices materialised per step' : runs === 'mixed' ? ': factors or matrices per weight' : '';
 }
 
 /**
@@ -299,6 +352,9 @@ function adapterMethod(call: StatementCall, args: Map<string, StatementArgValue>
       };
     case 'lora':
       return { kind: 'lora', rank, merged };
+    case 'loretta_rep':
+    case 'loretta_adp':
+      return lorettaMethod(call, args, ctx);
     case 'tied_lora':
       return { kind: 'tied_lora', rank, merged };
     case 'aslora':
@@ -315,6 +371,30 @@ function adapterMethod(call: StatementCall, args: Map<string, StatementArgValue>
     default:
       return { kind: 'mos', rank, shards: args.get('shards') as number, pool: args.get('pool') as number, privateShards: (args.get('private') as number | undefined) ?? 0, merged };
   }
+}
+
+/**
+ * A LoRETTA method of a checked call: every written mode at least 1 and at least two of them (a
+ * train of one core is the dense matrix), reported as `npas-adapter-modes`; whether the modes
+ * multiply to each target's size is checked per target (checkAdapterTargets).
+ */
+function lorettaMethod(call: StatementCall, args: Map<string, StatementArgValue>, ctx: EvalContext): AdapterMethod | undefined {
+  const names = call.name === 'loretta_rep' ? ['modes_a', 'modes_b'] : ['modes_down', 'modes_up'];
+  const modes: (readonly number[] | undefined)[] = [];
+  for (const name of names) {
+    const list = args.get(name) as readonly number[] | undefined;
+    const written = call.args.find((a) => a.name?.text === name);
+    if (list && (list.length < 2 || list.some((n) => n < 1))) {
+      ctx.sink.error('npas-adapter-modes', `${call.name}(): '${name}' lists at least two modes, each at least 1 (a train of one core is the dense matrix), got [${list.join(', ')}]`, written?.value.range ?? call.argsRange);
+      return undefined;
+    }
+    modes.push(list);
+  }
+  const ttRank = args.get('tt_rank') as number;
+  if (call.name === 'loretta_rep') {
+    return { kind: 'loretta_rep', rank: args.get('rank') as number, ttRank, modesA: modes[0], modesB: modes[1], merged: (args.get('merged') as boolean | undefined) ?? false };
+  }
+  return { kind: 'loretta_adp', bottleneck: args.get('bottleneck') as number, ttRank, side: (args.get('side') as 'input' | 'output' | undefined) ?? 'output', modesDown: modes[0], modesUp: modes[1] };
 }
 
 /** The weight names of an adapter's `targets: [q, v]` argument; undefined when not given. */
@@ -356,6 +436,16 @@ export function checkAdapterTargets(method: AdapterMethod, r: ResolvedPath, rang
   if (unit && widths.some((w) => w % unit !== 0)) {
     ctx.sink.error('npas-adapter', `${method.kind}: every adapted width must be divisible by ${method.kind === 'mos' ? 'shards' : 'splits'} (${unit})`, range);
     return false;
+  }
+  if (method.kind === 'loretta_rep' || method.kind === 'loretta_adp') {
+    // Every adapted weight's trains must hold its factors' elements exactly.
+    for (let i = 0; i + 1 < widths.length; i += 2) {
+      const result = lorettaMatrices(method, widths[i]!, widths[i + 1]!);
+      if (!result.ok) {
+        ctx.sink.error('npas-adapter-modes', result.message, range);
+        return false;
+      }
+    }
   }
   if (method.kind === 'vblora') {
     // Sub-vectors have length b: r·d_in and r·d_out must split into whole sub-vectors.

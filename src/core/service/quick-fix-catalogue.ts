@@ -43,6 +43,7 @@ export const QUICK_FIX_CATALOGUE: Readonly<Record<DiagnosticCode, string | undef
   'npas-tie-cycle': undefined,
   'npas-kv-source': undefined,
   'npas-adapter': undefined,
+  'npas-adapter-modes': undefined,
   'npas-train-sparse': undefined,
   'npas-hash': undefined,
   'npas-bank': undefined,

@@ -259,6 +259,29 @@ function fedparaConvLayout(rank: number, dOut: number, dIn: number, kernel: read
 }
 
 /**
+ * MACs to merge a train of cores [r_k, s_k, r_{k+1}] (s_k the core's mode sizes multiplied; the
+ * end ranks need not be 1) into one tensor [r_0, ∏ s_k, r_d]: left to right, merging core k+1
+ * into the product of cores 0…k (a (r_0·∏_{l≤k} s_l) × r_{k+1} matrix) costs
+ * r_0·(∏_{l≤k} s_l)·r_{k+1}·s_{k+1}·r_{k+2}; right to left mirrors it. Both sweeps are returned.
+ */
+export function mergeSweeps(sizes: readonly bigint[], ranks: readonly bigint[]): { readonly left: bigint; readonly right: bigint } {
+  const d = sizes.length;
+  let left = 0n;
+  let prefix = ranks[0]!;
+  for (let k = 0; k < d - 1; k++) {
+    prefix *= sizes[k]!;
+    left += prefix * ranks[k + 1]! * sizes[k + 1]! * ranks[k + 2]!;
+  }
+  let right = 0n;
+  let suffix = ranks[d]!;
+  for (let k = d - 1; k > 0; k--) {
+    suffix *= sizes[k]!;
+    right += suffix * ranks[k]! * sizes[k - 1]! * ranks[k - 1]!;
+  }
+  return { left, right };
+}
+
+/**
  * A tensor train of cores G_k ∈ ℝ^{r_{k−1}×m_k×n_k×r_k}.
  * - Reconstruct: merge the cores one by one; left to right, merging G_{k+1} into the product of
  *   G₁…G_k (a (∏_{l≤k} m_l n_l) × r_k matrix) costs (∏_{l≤k} m_l n_l)·r_k·m_{k+1}n_{k+1}r_{k+1}
@@ -277,18 +300,7 @@ function trainLayout(modesOut: readonly number[], modesIn: readonly number[], ra
     factors.push({ name: `core${k + 1}`, shape: [ranks[k]!, modesOut[k]!, modesIn[k]!, ranks[k + 1]!] });
     elements += r(k) * mn(k) * r(k + 1);
   }
-  let left = 0n;
-  let prefix = 1n;
-  for (let k = 0; k < d - 1; k++) {
-    prefix *= mn(k);
-    left += prefix * r(k + 1) * mn(k + 1) * r(k + 2);
-  }
-  let right = 0n;
-  let suffix = 1n;
-  for (let k = d - 1; k > 0; k--) {
-    suffix *= mn(k);
-    right += suffix * r(k) * mn(k - 1) * r(k - 1);
-  }
+  const { left, right } = mergeSweeps(modesOut.map((m, k) => big(m) * big(modesIn[k]!)), ranks.map(big));
   let chainRight = 0n;
   let chainLeft = 0n;
   for (let k = 0; k < d; k++) {
@@ -344,7 +356,7 @@ export type FactorExecution = 'dense' | 'factors';
  * token condition holds (their setup, R²(m + n) or 0, is below m·n ≤ the materialisation), so
  * the choice is the per-token comparison. A convolution kernel has no chain: dense.
  */
-export function factorExecution(layout: FactorLayout, denseMacsPerToken: bigint): FactorExecution {
+export function factorExecution(layout: Pick<FactorLayout, 'chainMacsPerToken' | 'chainSetupMacs' | 'reconstructMacs'>, denseMacsPerToken: bigint): FactorExecution {
   const chain = layout.chainMacsPerToken;
   if (chain === undefined) return 'dense';
   const perToken = chain <= denseMacsPerToken;

@@ -57,6 +57,8 @@ const CASES: readonly { name: string; source: string; expect: readonly (RegExp |
   // The same method name in two statements: each statement's own (FISH pooled vs per target).
   { name: 'sparse after train: the pooled mask', source: at(`${SMALL}variant F of M { train x: sparse(elements: 10) }\n`, 'sparse(elements: 10)', 1), expect: ['`sparse(elements)` — FISH: a fixed sparse mask pooled over all the weights under the paths'] },
   { name: 'sparse after adapt: the per-target adapter', source: at(`${SMALL}variant F of M { adapt x: sparse(elements: 10) }\n`, 'sparse(elements: 10)', 1), expect: ['`sparse(elements, targets, tasks)` — A sparse mask: k trainable elements of each target weight'] },
+  { name: 'loretta_rep: its arguments and its layout', source: at(`${SMALL}variant F of M { adapt x: loretta_rep(rank: 8, tt_rank: 5) }\n`, 'loretta_rep(', 1), expect: ['`loretta_rep(rank, tt_rank, modes_a, modes_b, merged, targets, alpha, tasks)` — LoRETTA_rep: a LoRA update ΔW = B·A whose A and B are each a tensor train', '`tt_rank` (required)'] },
+  { name: 'loretta_adp: where it sits', source: at(`${SMALL}variant F of M { adapt x: loretta_adp(bottleneck: 64, tt_rank: 5) }\n`, 'loretta_adp(', 1), expect: ['LoRETTA_adp: a bottleneck adapter x + up(σ(down(x)))', '`side` — Where the adapter sits'] },
   { name: 'a variant base names the model', source: at(SMALL, 'of M', 3), expect: ['**model M**'] },
   { name: 'a constant at its definition', source: at(SMALL, 'ff =', 1), expect: ['**ff** · number', '```npas\nff = 4 * d\n```', 'Values:', '- **8,192** in M', '- **2,048** in V'] },
   // A use names M's own binding of d; the variant's d is another binding (its own hover).
