@@ -17,7 +17,7 @@ import { continuationsContext } from './layers/shared-prefix.js';
 import { crossSourceOf, setCrossSource, type CrossSource } from './layers/cross-attention.js';
 import { setRelativeBias } from './layers/relative-position.js';
 import { Router, checkRoutable, recursionRanges } from './layers/routing.js';
-import { haltingScorer, refuseBorrowedKvInHaltingDecode } from './layers/halting.js';
+import { haltingScorer } from './layers/halting.js';
 import { sameR, smashStates, smashedStream, unsmashStates, type SmashedStream } from './layers/token-smashing.js';
 import { mergeStreams, streamContext } from './layers/parallel-streams.js';
 
@@ -170,7 +170,6 @@ export class Exporter {
     if (this.ctx.sharedPrefix) throw new ExportError(`${pathText(steps)}: a routed stack (\`route\`) with a prompt shared by continuations (--shared-prefix) is not supported by the ONNX exporter: its routers pick tokens over the whole packed sequence`);
     if (route.routerWidth !== h.width) throw new ExportError(`${pathText(steps)}: the ${route.halting ? 'halting unit reads' : 'routers read'} width ${route.routerWidth} but the stream carries ${h.width}`);
     checkRoutable(node, steps);
-    if (this.ctx.decode && route.halting) refuseBorrowedKvInHaltingDecode(this.ctx, node, steps);
     const nodes: ModuleNode[] = [];
     for (const run of node.runs) for (let c = 0; c < run.count; c++) nodes.push(run.node);
     const router = new Router(this.ctx, steps, h.width, route.halting ? haltingScorer(this.ctx, steps, route.halting) : undefined);

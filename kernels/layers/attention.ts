@@ -11,6 +11,8 @@ import { projection } from './projection.js';
 import { continuationCache, otherContinuations } from './shared-prefix.js';
 import { hasRelativeBias, relativeScoreBias } from './relative-position.js';
 import { rotate, sameRope, type Rope } from './rotary.js';
+import { routedPositions } from './routing.js';
+import type { AttentionInfo } from '../../src/core/index.js';
 
 /**
  * How each producer's K (ctx.kv, by the producer's path) stands with respect to rotary: its
@@ -57,6 +59,20 @@ export function mask(ctx: EmitContext, window: number | undefined, chunk?: numbe
   return m;
 }
 
+/**
+ * The causal mask [B, 1, k, n] of a routed recursion's queries over another selection's keys: a
+ * key is seen when its sequence position is not after the query's (routing.ts's RoutedKv).
+ */
+function maskByPosition(ctx: EmitContext, steps: readonly PathStep[], info: AttentionInfo, keyPositions: string): string {
+  const g = ctx.g;
+  const queries = routedPositions(ctx);
+  if (!queries || !info.causal || info.window !== undefined || info.chunk !== undefined) throw new ExportError(`${pathText(steps)}: only full causal attention reads another recursion's K/V by position`);
+  const rows = g.op('Unsqueeze', [queries, g.ints([2])]); // [B, k, 1]
+  const cols = g.op('Unsqueeze', [keyPositions, g.ints([-2])]); // [B, 1, n] or [1, n]
+  const blocked = g.op('Greater', [cols, rows], undefined, { hint: 'future_keys' }); // [B, k, n]
+  return g.op('Unsqueeze', [g.op('Where', [blocked, g.float(g.dtype === 'fp16' ? -1e4 : -1e9), g.float(0)], undefined, { hint: 'mask' }), g.ints([1])]);
+}
+
 /** Self-attention with GQA by grouping queries (keys and values are never repeated). */
 export function attention(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string): { y: string; width: number } {
   const info = node.cost.attention!;
@@ -98,6 +114,8 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   let k: string;
   let v4: string;
   let kState: { readonly rope: Rope | undefined; readonly rotated: boolean };
+  // A routed recursion reading another selection's K/V (routing.ts): the keys' sequence positions.
+  let keyPositions: string | undefined;
   if (producer) {
     const borrowed = ctx.kv.get(pathText(producer));
     if (!borrowed) throw new ExportError(`${pathText(steps)} borrows the KV of ${pathText(producer)}, which has none`);
@@ -105,6 +123,7 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
     if (borrowed.kvHeads !== KV || borrowed.headDim !== hd) throw new ExportError(`${pathText(steps)} borrows KV of another geometry from ${pathText(producer)}`);
     k = borrowed.k;
     v4 = borrowed.v;
+    keyPositions = borrowed.keyPositions;
     // A checkpoint that ships the borrower's K/V projections unused (keep_weights): they are
     // stored, so they are initializers, read by no node.
     if (keepsBorrowedKvWeights(ctx.model, steps)) for (const name of info.kvProducerWeights) storeFor(ctx, node, steps, weightNamed(node, name)!);
@@ -151,7 +170,8 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   let scores = g.op('MatMul', [qg, kT], undefined, { hint: 'scores' }); // [B, KV, G·S, S]
   g.parts.standardAttention++;
   if (G > 1) scores = reshape(ctx, scores, [0, H, -1, 0]); // [B, H, S, S]
-  if (info.causal) scores = g.op('Add', [scores, prefixed ? prefixedMask(ctx, mask(ctx, info.window, info.chunk)) : mask(ctx, info.window, info.chunk)]);
+  if (keyPositions !== undefined) scores = g.op('Add', [scores, maskByPosition(ctx, steps, info, keyPositions)]);
+  else if (info.causal) scores = g.op('Add', [scores, prefixed ? prefixedMask(ctx, mask(ctx, info.window, info.chunk)) : mask(ctx, info.window, info.chunk)]);
   else if (info.window !== undefined) throw new ExportError(`${pathText(steps)}: a bidirectional sliding window is not supported by the ONNX exporter`);
   const rel = relativeScoreBias(ctx, steps, info); // T5's bias, [1, H, S, S] (relative-position.ts)
   if (rel) scores = g.op('Add', [scores, rel]);

@@ -24,8 +24,12 @@ export interface EmitContext {
   readonly masks: Map<string, string>;
   /** Positions 0..S-1, int64 [S], made on first use. */
   positions?: string;
-  /** K and V of every attention layer emitted so far, by path, for layers that borrow them. */
-  readonly kv: Map<string, { readonly k: string; readonly v: string; readonly kvHeads: number; readonly headDim: number }>;
+  /**
+   * K and V of every attention layer emitted so far, by path, for layers that borrow them.
+   * `keyPositions`: set when a routed recursion reads the K/V of another selection (routing.ts):
+   * the sequence positions of its rows, int64 [B, n] or [n], for a mask by true position.
+   */
+  readonly kv: Map<string, { readonly k: string; readonly v: string; readonly kvHeads: number; readonly headDim: number; readonly keyPositions?: string }>;
   /** Set for a decode-step graph: one new token per sequence after `past` cached positions. */
   readonly decode?: { readonly batch: number; readonly past: number };
   /** Generated weights (hash, bank, dict, generated adapters): folded once ('materialised', default) or rebuilt every forward ('live'). */

@@ -22,7 +22,7 @@
 // whose answer halts everyone and so has nothing to compute here). Rounding k_r to whole tokens
 // is the other difference.
 //
-// A decode step (routing.ts's haltingDecode) is that rule for a sequence of one token: the new
+// A decode step (routing.ts's decodeStep) is that rule for a sequence of one token: the new
 // token runs every step some token reaches (k = max(1, round(c_r·1)) = 1 wherever c_r > 0), its
 // update weighed by the unit's continue probability, and step r's layers attend the cache a
 // prefill of the `past` tokens left them, max(1, round(c_r·past)) positions. So the decode graph's
@@ -36,30 +36,8 @@
 // output the continue probability is 1 − σ(logit) (ACT's halting probability σ(logit)); with two,
 // softmax(logits)[1] (SUT's stick-breaking: [halt, continue]).
 
-import { ExportError, kvProducerPath, pathText, storePath, type ModuleNode, type PathStep, type StackRoute } from '../engine-bridge.js';
+import { ExportError, pathText, storePath, type PathStep, type StackRoute } from '../engine-bridge.js';
 import type { EmitContext } from './context.js';
-
-/**
- * A halting decode step's layers read caches of their own step's length (routing.ts's
- * haltingDecode); a layer borrowing another layer's K/V (`share kv`) would read a cache of another
- * step's length, so it is refused by name.
- */
-export function refuseBorrowedKvInHaltingDecode(ctx: EmitContext, node: ModuleNode, steps: readonly PathStep[]): void {
-  switch (node.kind) {
-    case 'layer':
-      if (node.cost.attention && !node.cost.attention.cross && kvProducerPath(ctx.model, steps)) throw new ExportError(`${pathText(steps)}: a decode step of per-token halting with a layer reading another layer's K/V (\`share kv\`) is not built by the ONNX exporter (its cache would hold another step's tokens)`);
-      return;
-    case 'block':
-      for (const m of node.members) refuseBorrowedKvInHaltingDecode(ctx, m.node, [...steps, { kind: 'name', name: m.name }]);
-      return;
-    case 'stack': {
-      let index = 0;
-      for (const run of node.runs) {
-        for (let c = 0n; c < run.count; c++) refuseBorrowedKvInHaltingDecode(ctx, run.node, [...steps, { kind: 'index', index: index++ }]);
-      }
-    }
-  }
-}
 
 type Unit = NonNullable<StackRoute['halting']>;
 

@@ -14,10 +14,15 @@
 // (the KV the engine counts: c_r·S positions per layer). Rounding k_r to whole tokens is the only
 // difference from the engine's exact c_r·S.
 //
-// K/V borrowed across recursions (`share kv STACK: tied`, MoR's recursive KV sharing) are the
-// producer's rows of the tokens this recursion selected: the borrowing context's K/V map gathers
-// them (the producer ran on a superset of tokens, since selections only shrink).
-//
+// K/V borrowed across recursions (`share kv STACK: tied`: MoR's recursive KV sharing, a halting
+// stack's shared cache) are the producer's K/V of every token it cached, the tokens that reached
+// its recursion, masked causally by their true positions: a token that left (halted, or was not
+// kept) after the producer's recursion stays a key with the K/V it wrote there — the last state
+// copied forward, as ACT and SUT carry a halted token's state, at the cache the stack shares — and
+// nothing is recomputed for it. This is the reference's recursive KV sharing: with kv_sharing
+// every recursion's attention reads the first recursion's cache of all tokens
+// (raymin0223/mixture_of_recursions@82c97f2, expert_choice_router.py, "kv_sharing" branch).
+
 // A decode step runs as the reference code runs one (raymin0223/mixture_of_recursions@82c97f2,
 // model/mor_model/expert_choice_router.py): each recursion keeps top_k = max(1, int(c_r·seq_len))
 // tokens of the forward pass, which for a step of one token is that token, so the new token runs
@@ -31,7 +36,7 @@
 
 import { ExportError, pathText, storePath, type ModuleNode, type PathStep, type StackRoute } from '../engine-bridge.js';
 import { DataType } from '../onnx-writer.js';
-import { reshape, type EmitContext } from './context.js';
+import { positions, reshape, type EmitContext } from './context.js';
 import { crossSourceOf, setCrossSource } from './cross-attention.js';
 import { streamHasRelativeBias } from './relative-position.js';
 
@@ -62,9 +67,9 @@ export function routedPositions(ctx: EmitContext): string | undefined {
 }
 
 /**
- * The K/V map of a routed recursion: entries it sets belong to its selection; an entry of
- * another selection (an earlier recursion's, or the unrouted stream's) is read as its rows for
- * this selection's tokens.
+ * The K/V map of a routed recursion: entries it sets belong to its selection; an entry of another
+ * selection (an earlier recursion's, or the unrouted stream's) is read whole, with its rows'
+ * sequence positions (`keyPositions`) for the causal mask by true position (attention.ts).
  */
 class RoutedKv extends Map<string, KvEntry> {
   private readonly cache = new Map<KvEntry, KvEntry>();
@@ -84,9 +89,8 @@ class RoutedKv extends Map<string, KvEntry> {
     if (from === this.sel) return e;
     let hit = this.cache.get(e);
     if (!hit) {
-      const rows = this.rowsIn(from);
-      hit = { ...e, k: this.pick(e.k, rows, e.kvHeads, e.headDim), v: this.pick(e.v, rows, e.kvHeads, e.headDim) };
-      selectionOf.set(hit, this.sel);
+      // The producer's rows: its selection's sorted positions, or the whole sequence in order.
+      hit = { ...e, keyPositions: from?.positions ?? positions(this.ctx) };
       this.cache.set(e, hit);
     }
     return hit;
@@ -96,26 +100,6 @@ class RoutedKv extends Map<string, KvEntry> {
     selectionOf.set(e, this.sel);
     this.base.set(key, e);
     return this;
-  }
-
-  /** [B, k]: the index of each selected token among the tokens of `from`. */
-  private rowsIn(from: Selection | undefined): string {
-    const g = this.ctx.g;
-    const mine = this.sel.positions!;
-    if (!from?.positions) return mine; // the producer saw the whole sequence, in order
-    // Both are sorted and mine ⊆ from: the rank of p in `from` is #{q ∈ from : q < p}.
-    const below = g.op('Greater', [g.op('Unsqueeze', [mine, g.ints([2])]), g.op('Unsqueeze', [from.positions, g.ints([1])])], undefined, { hint: 'below' }); // [B, k, n]
-    const count = g.op('ReduceSum', [g.op('Cast', [below], { to: { kind: 'int', value: DataType.FLOAT } }), g.ints([2])], { keepdims: { kind: 'int', value: 0 } });
-    return g.op('Cast', [count], { to: { kind: 'int', value: DataType.INT64 } }, { hint: 'rank' });
-  }
-
-  /** Rows `rows` [B, k] of t [B, n, kvHeads, headDim] → [B, k, kvHeads, headDim]. */
-  private pick(t: string, rows: string, kvHeads: number, headDim: number): string {
-    const g = this.ctx.g;
-    const n = g.op('Gather', [g.op('Shape', [t]), g.ints([1], true)], { axis: { kind: 'int', value: 0 } });
-    const flat = flatRows(this.ctx, rows, n);
-    const picked = g.op('GatherND', [reshape(this.ctx, t, [-1, kvHeads, headDim]), flat], undefined, { hint: 'kv_routed' });
-    return g.op('Reshape', [picked, g.op('Concat', [this.sel.shape, g.ints([kvHeads, headDim])], { axis: { kind: 'int', value: 0 } })]);
   }
 }
 

@@ -5,13 +5,15 @@
 // r − 1 (1 − σ(l) for ACT's one logit, softmax(l)[1] for stick-breaking's two), the top
 // round(c_r·S) of them per sequence through step r, updated to x + p·(f(x) − x); steps with
 // c_r = 0 not run. The decode step is that rule for one token over the caches a prefill left each
-// step (equal to the prefill's last position where every reach is 0 or 1), and the probe measures both.
+// step (equal to the prefill's last position where every reach is 0 or 1); under `share kv` a
+// borrowing step reads the producer's K/V of every token, a halted token's last K/V copied forward;
+// the probe measures both.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { runProbe } from '../../kernels/probe-client.js';
-import { ExportError, exportModel, type ExportResult } from '../../kernels/export.js';
+import { exportModel, type ExportResult } from '../../kernels/export.js';
 import { assertClose, gelu, idRows, initializer, matvec, maybeInitializer, prefillCacheFill, runChecked, sigmoid } from './helpers.js';
 
 const D = 8;
@@ -171,9 +173,101 @@ test('halting decode: one token through every step some token reaches, over the 
     const y = await runChecked(half, { input_ids: idRows([[4], [7]]) });
     assert.equal(y.length, 2 * D, ops);
   }
-  // A layer borrowing another step's K/V would read a cache of another step's length.
-  const borrowed = ATTN.replace('route mid: halt(expected_depth: 5/2)', 'share kv mid: tied\n  route mid: halt(expected_depth: 5/2)');
-  assert.throws(() => exportModel(borrowed, 'Half', { decode: { batch: 1, past: 4 } }), (e: unknown) => e instanceof ExportError && /decode step of per-token halting with a layer reading another layer's K\/V/.test(e.message));
+});
+
+// A halting stack whose later steps read the first step's K/V (`share kv mid: tied` after
+// `share mid: all`): reach [1, 1, 1/2]. A token that halted after step 0 has no K/V of its own at
+// a deeper step; a borrowing layer reads the producer's cache of every token, so a halted token
+// stays a key with the K/V it wrote at step 0 — its last state copied forward, as ACT and SUT carry
+// a halted token's state, at the cache the stack shares.
+const SHARED_KV = `
+model RecKv {
+  block B {
+    a = Attention(${D}, 2, head_dim: 4)
+    f = MLP(${D}, ${F}, act: relu)
+  }
+  embed = Embedding(20, ${D})
+  mid   = B * 3
+}
+variant HaltKv of RecKv {
+  share mid: all
+  share kv mid: tied
+  route mid: halt(expected_depth: 5/2)
+}
+`;
+
+/**
+ * The last token's state under SHARED_KV's semantics, per sequence: step 0 on every token (its
+ * K/V cached), then at step r the round(c_r·S) tokens with the highest continue probability run
+ * the block, attending the step-0 K/V of every token at or before them, updated x + p·(f(x) − x).
+ * `decodeLast`: the last token is a decode step's — it runs every step, the others are selected
+ * among the first S − 1 as a prefill of them selects them.
+ */
+function sharedKvReference(r: ExportResult, rows: readonly (readonly number[])[], decodeLast: boolean): number[] {
+  const embed = initializer(r, 'embed.weight');
+  const w = (n: string) => initializer(r, `mid[0].${n}`);
+  const reach: [number, number][] = [[1, 1], [1, 1], [1, 2]];
+  return rows.flatMap((ids) => {
+    const n = ids.length;
+    const S = decodeLast ? n - 1 : n;
+    const h = ids.map((t) => Array.from(embed.subarray(t * D, (t + 1) * D)));
+    const keys: { k: number[]; v: number[] }[] = [];
+    const block = (p: number, x: number[], produce: boolean): number[] => {
+      if (produce) keys[p] = { k: matvec(w('a.k'), x, D), v: matvec(w('a.v'), x, D) };
+      const q = matvec(w('a.q'), x, D);
+      const o = new Array<number>(D).fill(0);
+      for (let hh = 0; hh < 2; hh++) {
+        const logits = keys.slice(0, p + 1).map((e) => e.k.slice(hh * 4, hh * 4 + 4).reduce((a, kk, c) => a + kk * q[hh * 4 + c]!, 0) / 2);
+        const m = Math.max(...logits);
+        const e = logits.map((l) => Math.exp(l - m));
+        const z = e.reduce((a, b) => a + b, 0);
+        keys.slice(0, p + 1).forEach((kv, u) => {
+          for (let c = 0; c < 4; c++) o[hh * 4 + c]! += (e[u]! / z) * kv.v[hh * 4 + c]!;
+        });
+      }
+      const y = x.map((v, j) => v + matvec(w('a.o'), o, D)[j]!);
+      const up = matvec(w('f.up'), y, F, initializer(r, 'mid[0].f.up_bias')).map((v) => Math.max(0, v));
+      const down = matvec(w('f.down'), up, D, initializer(r, 'mid[0].f.down_bias'));
+      return y.map((v, j) => v + down[j]!);
+    };
+    // Step 0: every token, in order (each produces its K/V before the later ones attend it).
+    for (let p = 0; p < n; p++) h[p] = block(p, h[p]!, true);
+    let active = Array.from({ length: S }, (_, p) => p);
+    for (let step = 1; step < 3; step++) {
+      const [num, den] = reach[step]!;
+      const k = Math.max(1, Math.floor((2 * num * S + den) / (2 * den)));
+      const cont = (p: number) => 1 - sigmoid(matvec(initializer(r, 'mid.halt.weight'), h[p]!, 1, initializer(r, 'mid.halt.bias'))[0]!);
+      const chosen = active.map((p) => ({ p, g: cont(p) })).sort((a, b) => b.g - a.g).slice(0, k);
+      if (decodeLast) chosen.push({ p: S, g: cont(S) });
+      const next = chosen.map(({ p, g }) => {
+        const y = block(p, h[p]!, false);
+        return { p, x: h[p]!.map((v, j) => v + g * (y[j]! - v)) };
+      });
+      for (const { p, x } of next) h[p] = x;
+      active = chosen.map((c) => c.p).filter((p) => p < S).sort((a, b) => a - b);
+    }
+    return h[n - 1]!;
+  });
+}
+
+test('halting with `share kv`: a borrowing step reads the producer\'s K/V of every token (a halted token\'s last K/V copied forward), prefill and decode over the prefill\'s cache; KV = the engine\'s', async () => {
+  const rows = [[3, 17, 8, 11, 2, 19, 7], [5, 6, 0, 14, 9, 12, 1]];
+  const S = rows[0]!.length - 1;
+  for (const ops of ['standard', 'fused'] as const) {
+    const prefill = exportModel(SHARED_KV, 'HaltKv', { ops });
+    assert.equal(prefill.initializerElements, prefill.storedParams, ops);
+    assertClose(await runChecked(prefill, { input_ids: idRows(rows) }), sharedKvReference(prefill, rows, false), 1e-4, `prefill ${ops}`);
+  }
+  const { fill, caches } = await prefillCacheFill(SHARED_KV, 'HaltKv', rows.map((r) => r.slice(0, S)));
+  assert.equal(caches, 1); // the producer's; the two later steps borrow it
+  for (const ops of ['standard', 'fused'] as const) {
+    const decode = exportModel(SHARED_KV, 'HaltKv', { ops, fill, decode: { batch: 2, past: S }, analysis: { seq: S, batch: 2, dtype: 'fp32' } });
+    assert.equal(decode.initializerElements, decode.storedParams, ops);
+    // One cache, the producer's: S positions × K and V of 2 heads × 4, per sequence.
+    assert.equal(decode.kvCacheElements, BigInt(2 * S * 2 * D), ops);
+    assert.equal(decode.kvCacheElements * 4n, decode.report.kvCacheBytes, ops);
+    assertClose(await runChecked(decode, { input_ids: idRows(rows.map((r) => [r[S]!])) }), sharedKvReference(decode, rows, true), 1e-4, `decode ${ops}`);
+  }
 });
 
 test('halting: the probe measures the prefill and the decode step on CPU', async () => {

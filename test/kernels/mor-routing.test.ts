@@ -2,8 +2,8 @@
 // Runtime's CPU provider: initializers = params.stored (the routers included); the graph computes
 // what an independent reference computes — per recursion, the router's sigmoid scores of the
 // still-active tokens, the top round(c·S) of them per sequence, the recursion's layers on those
-// tokens only (attention among them, causal in sequence order; borrowed K/V are the producer's
-// rows of those tokens), and the gated update x + g·(f(x) − x) — with capacities 1 (every token,
+// tokens only (attention among them, causal in sequence order; a borrower reads every token its
+// producer cached, causal by position), and the gated update x + g·(f(x) − x) — with capacities 1 (every token,
 // so the routed model is the plain recursive model with its gate) and below 1. The decode step is
 // the reference code's (raymin0223/mixture_of_recursions@82c97f2, expert_choice_router.py: top_k =
 // max(1, int(c·seq_len)) keeps the one token of a step): the new token through every recursion,
@@ -102,7 +102,7 @@ function reference(w: Map<string, Float64Array>, tokens: readonly number[], spec
   let active = Array.from({ length: S }, (_, i) => i);
   const gateOf = (router: Float64Array, p: number) => 1 / (1 + Math.exp(-h[p]!.reduce((s, x, i) => s + x * router[i]!, 0)));
   /** K/V per producing instance, by sequence position. */
-  const kvOf = new Map<number, Map<number, { k: Vec; v: Vec }>>();
+  const kvOf = new Map<number, Map<number, { pos: number; k: Vec; v: Vec }>>();
   for (let r = 0; r < R; r++) {
     const router = get(`mid.router[${r}]`);
     const scores = active.map((p) => gateOf(router, p));
@@ -120,27 +120,19 @@ function reference(w: Map<string, Float64Array>, tokens: readonly number[], spec
       // Attention (2 heads of 4, causal among the selected tokens), residual.
       const q = y.map((v) => linear(get(`${s}.a.q`), v, D));
       const prod = spec.producer(i);
-      let kv: { k: Vec; v: Vec }[];
-      /** What the decode step's token (the last row) attends: the same rows, or a borrowed cache whole. */
-      let lastKv: { k: Vec; v: Vec }[] | undefined;
+      /** Keys of the selected tokens: their own (a producer), or the producer's cache whole, by position. */
+      let kv: { pos: number; k: Vec; v: Vec }[];
       if (prod === i) {
-        kv = y.map((v) => ({ k: linear(get(`${s}.a.k`), v, D), v: linear(get(`${s}.a.v`), v, D) }));
-        const byPos = new Map<number, { k: Vec; v: Vec }>();
-        chosen.forEach((c, j) => byPos.set(c.pos, kv[j]!));
-        kvOf.set(i, byPos);
+        kv = y.map((v, j) => ({ pos: chosen[j]!.pos, k: linear(get(`${s}.a.k`), v, D), v: linear(get(`${s}.a.v`), v, D) }));
+        kvOf.set(i, new Map(kv.map((e) => [e.pos, e])));
       } else {
-        const byPos = kvOf.get(prod)!;
-        kv = chosen.map((c) => {
-          const e = byPos.get(c.pos);
-          assert.ok(e, `producer ${prod} saw position ${c.pos}`);
-          return e;
-        });
-        // A decode step's borrower reads the producer's whole cache (recursive KV sharing).
-        if (decodeLast) lastKv = [...byPos.keys()].sort((a, b) => a - b).map((pos) => byPos.get(pos)!);
+        // A borrower reads every token its producer cached (recursive KV sharing): one that left
+        // after the producer's recursion keeps the K/V it wrote there.
+        kv = [...kvOf.get(prod)!.values()].sort((a, b) => a.pos - b.pos);
       }
       const att = y.map((_, t) => {
         const o = new Float64Array(D);
-        const seen = lastKv && t === y.length - 1 ? lastKv : kv.slice(0, t + 1);
+        const seen = kv.filter((e) => e.pos <= chosen[t]!.pos); // causal by true position
         for (let hh = 0; hh < HEADS; hh++) {
           const logits: number[] = [];
           for (const e of seen) {
