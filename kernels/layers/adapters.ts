@@ -10,6 +10,7 @@
 //   vblora     A and Bᵀ mixed from a vector bank (kernels/generated/vector-bank.ts).
 //   mos        A and Bᵀ concatenated from shard pools (kernels/generated/shards.ts).
 //   delta      ΔW [d_out, d_in] per target (TAPS), per task [tasks, d_out, d_in] with task 0's run.
+//   arrow      a LoRA library routed per token by stored prototypes (arrow-library.ts).
 //   hyper      HyperFormer++: an adapter on the output, generated for task 0 per layer and block
 //              by the statement's generator (kernels/generated/hypernetwork.ts).
 //   scalearn   ScaLearn: frozen source adapters on the output scaled by task 0's ω (./scalearn.ts).
@@ -26,7 +27,8 @@
 // the weight; the real mask is whatever Fisher information picked) — so the graph runs the same
 // dense matmul the engine counts, and ONNX Runtime folds the scatter once at session creation.
 
-import { ExportError, adapterModifiersFor, pathText, type PathStep } from '../engine-bridge.js';
+import { ExportError, adapterModifiersFor, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
+import { arrowDelta } from './arrow-library.js';
 import { generationState, source, tally } from '../generated/state.js';
 import { shardFactors } from '../generated/shards.js';
 import { vectorBankFactors } from '../generated/vector-bank.js';
@@ -37,7 +39,7 @@ import type { EmitContext } from './context.js';
 const T = { transB: { kind: 'int' as const, value: 1 } };
 
 /** y plus the adapters the spec puts on weight `name` of the layer at `steps` (x: its input [T, d_in]). */
-export function withAdapters(ctx: EmitContext, steps: readonly PathStep[], name: string, x: string, y: string, dIn: number, dOut: number): string {
+export function withAdapters(ctx: EmitContext, steps: readonly PathStep[], name: string, x: string, y: string, dIn: number, dOut: number, node?: LayerNode): string {
   const g = ctx.g;
   const where = `${pathText(steps)}.${name}`;
   for (const [i, m] of adapterModifiersFor(ctx.model, steps, name).entries()) {
@@ -55,6 +57,12 @@ export function withAdapters(ctx: EmitContext, steps: readonly PathStep[], name:
     }
     if (method.kind === 'sparse') continue; // merged into the weight: sparseMerged
     if (method.kind === 'loretta_rep' || method.kind === 'loretta_adp') throw new ExportError(`${where}: ${method.kind} adapters are not exported yet`);
+    if (method.kind === 'arrow') {
+      // A LoRA library routed per token by its stored prototypes (arrow-library.ts).
+      const widths = (t: string): number => (t === name ? dOut : (node?.cost.weights.find((w) => w.name === t)?.shape[0] ?? dOut));
+      y = g.op('Add', [y, arrowDelta(ctx, steps, name, { ...method, statement: m.range.start }, x, dIn, dOut, widths)]);
+      continue;
+    }
     const tasks = m.effect.tasks;
     if (method.kind === 'delta') {
       // Merged or not, the graph adds x·ΔWᵀ to y: the same function, with ΔW as its own initializer.

@@ -21,7 +21,7 @@ export function projection(ctx: EmitContext, node: LayerNode, steps: readonly Pa
   const chained = hasSparseMask(ctx, steps, name) ? undefined : owner ? (appliesTiedChain(ctx, node, steps, w, owner) ? factorChainFor(ctx, owner.node, owner.steps, owner.w, owner.key, x) : undefined) : factorChainFor(ctx, node, steps, w, weightStoreKey(ctx.model, steps, node, w), x);
   if (chained) {
     const y = b ? ctx.g.op('Add', [chained, storeFor(ctx, node, steps, b).name], undefined, { hint: name }) : chained;
-    return { y: withAdapters(ctx, steps, name, x, y, dIn, dOut), width: dOut };
+    return { y: withAdapters(ctx, steps, name, x, y, dIn, dOut, node), width: dOut };
   }
   const stored = storeFor(ctx, node, steps, w);
   const transB = stored.shape[0] === dOut && stored.shape[1] === dIn ? 1 : 0;
@@ -29,5 +29,5 @@ export function projection(ctx: EmitContext, node: LayerNode, steps: readonly Pa
   const inputs = [x, sparseMerged(ctx, steps, name, stored.name, dOut, dIn, transB === 0)];
   if (b) inputs.push(storeFor(ctx, node, steps, b).name);
   const y = ctx.g.op('Gemm', inputs, { transB: { kind: 'int', value: transB } }, { hint: name });
-  return { y: withAdapters(ctx, steps, name, x, y, dIn, dOut), width: dOut };
+  return { y: withAdapters(ctx, steps, name, x, y, dIn, dOut, node), width: dOut };
 }

@@ -95,6 +95,7 @@ function renderModel(m: ModelReport, depth: number): string {
   if (unit === 'sample') lines.push(`  FLOPs     forward ${formatFlops(m.flops.prefill)} per sample (a multiply-add = 2 FLOPs)`);
   else {
     lines.push(`  FLOPs     prefill ${formatFlops(Number(m.flops.prefillPerToken))}/token at seq ${o.seq} (total ${formatFlops(m.flops.prefill)}${o.batch > 1 ? ` for ${o.batch} sequences` : ''})   decode ${formatFlops(m.flops.decode)}/step at context ${o.seq}${o.batch > 1 ? ` (${o.batch} tokens)` : ''}   (a multiply-add = 2 FLOPs)`);
+  if (m.flops.setup !== undefined) lines.push(`  setup     ${formatFlops(m.flops.setup)} once before serving (${groupDigits(m.flops.setup)} FLOPs: Arrow's prototypes)`);
   }
   const p = resolvePrecision(o);
   lines.push(`  KV cache  ${formatBytes(m.kvCacheBytes)}  (seq ${o.seq}, batch ${o.batch}, ${p.kv})`);

@@ -80,10 +80,17 @@ interface AdapterCost {
   sharedGlobals?: [string, bigint][];
   /** MACs per training step to generate this target's weights (a hypernetwork's), per copy. */
   generationMacs?: bigint;
+  /** Active numbers per token when fewer than `used` (a routed library's top_k LoRAs and its prototypes). */
+  active?: bigint;
+  /** MACs computed once, before the model serves (Arrow's prototypes), per copy. */
+  setupMacs?: bigint;
 }
 
+/** Power iterations per prototype: PEFT's `top_right_singular_vec_from_BA` (src/peft/tuners/lora/arrow.py, iters=15). */
+export const ARROW_POWER_ITERATIONS = 15n;
+
 /** Params and FLOPs an adapter adds to one matmul weight (per copy; FLOPs per active copy). */
-function adapterCost(method: AdapterMethod, dIn: number, dOut: number, statementKey: string): AdapterCost {
+function adapterCost(method: AdapterMethod, weight: string, dIn: number, dOut: number, statementKey: string): AdapterCost {
   const din = BigInt(dIn);
   const dout = BigInt(dOut);
   switch (method.kind) {
@@ -112,6 +119,8 @@ function adapterCost(method: AdapterMethod, dIn: number, dOut: number, statement
       if (!c) return { stored: 0n, used: 0n, trainable: 0n, flops: 0n, globals: [] };
       return { stored: c.stored, used: c.used, trainable: c.stored, flops: c.flops, globals: [], generationMacs: c.generationMacs };
     }
+    case 'arrow':
+      return arrowCost(method, weight, din, dout);
     default:
       return lowRankCost(method, din, dout, statementKey);
   }
@@ -177,8 +186,39 @@ function scalearnCost(method: Extract<AdapterMethod, { readonly kind: 'scalearn'
   };
 }
 
+/**
+ * Arrow (Ostapenko et al. 2024; mttl ArrowTransform, PEFT ArrowLoraLinearLayer): E frozen LoRAs
+ * A_e [r, d_in], B_e [d_out, r] per target and a prototype p_e [d_in] per expert, the top right
+ * singular vector of B_e·A_e, stored beside the library (mttl persists them as library
+ * artifacts). A target holds E·r·d_out of B; the target that holds A (an untied one, or the
+ * first of `tie`) also holds E·r·d_in of A and E·d_in of prototypes, and scores the token
+ * against every prototype (2·E·d_in FLOPs). The token runs the k chosen LoRAs: 2·k·r·d_in for
+ * x·A once, 2·k·r·d_out per target for B; |·|, top-k, the softmax over k and the mix's
+ * k multiplications are elementwise and not counted (as no adapter's scaling is). Nothing trains.
+ * Setup, once: per expert BᵀB (r²·d_out MACs per target) and, at the A holder, 15 power
+ * iterations v ← Aᵀ(BᵀB)(A·v) / ‖·‖ of 2·r·d_in + r² + d_in MACs each.
+ */
+function arrowCost(method: Extract<AdapterMethod, { readonly kind: 'arrow' }>, weight: string, din: bigint, dout: bigint): AdapterCost {
+  const e = BigInt(method.experts);
+  const k = BigInt(method.topK);
+  const r = BigInt(method.rank);
+  const holdsA = !method.tie.includes(weight) || method.tie[0] === weight;
+  const aPart = holdsA ? e * r * din + e * din : 0n;
+  const stored = aPart + e * r * dout;
+  return {
+    stored,
+    used: stored,
+    active: (holdsA ? k * r * din + e * din : 0n) + k * r * dout,
+    trainable: 0n,
+    flops: (holdsA ? 2n * e * din + 2n * k * r * din : 0n) + 2n * k * r * dout,
+    gradientFlops: 0n,
+    globals: [],
+    setupMacs: e * (r * r * dout + (holdsA ? ARROW_POWER_ITERATIONS * (2n * r * din + r * r + din) : 0n)),
+  };
+}
+
 /** The low-rank methods: each stores or generates factors A [r, d_in] and B [d_out, r]. */
-function lowRankCost(method: Exclude<Extract<AdapterMethod, { readonly rank: number }>, { readonly kind: 'loretta_rep' }>, din: bigint, dout: bigint, statementKey: string): AdapterCost {
+function lowRankCost(method: Exclude<Extract<AdapterMethod, { readonly rank: number }>, { readonly kind: 'loretta_rep' } | { readonly kind: 'arrow' }>, din: bigint, dout: bigint, statementKey: string): AdapterCost {
   const dIn = Number(din);
   const dOut = Number(dout);
   const r = BigInt(method.rank);
@@ -257,6 +297,8 @@ export function layerTotals(
   let flops = cost.flopsPerToken;
   // A layer that rebuilds its weights every step (LBDN's Cayley transform) says how much it costs.
   let generation = cost.generationMacsPerStep ?? 0n;
+  // MACs computed once before serving (Arrow's prototypes).
+  let setup = 0n;
   let embedding = 0n;
   let perInstanceStored = 0n;
   let perInstanceTrainable = 0n;
@@ -410,7 +452,7 @@ export function layerTotals(
     for (const m of all) {
       const e = m.effect;
       if (e.kind !== 'adapter' || !w.matmul || (e.weights && !e.weights.includes(w.name)) || view !== undefined) continue;
-      const a = adapterCost(e.method, w.matmul.dIn, w.matmul.dOut, `${e.method.kind}@${m.range.start}`);
+      const a = adapterCost(e.method, w.name, w.matmul.dIn, w.matmul.dOut, `${e.method.kind}@${m.range.start}`);
       const copies = BigInt(w.copies);
       const activeCopies = BigInt(w.activeCopies);
       // Per-task adapters: every task's adapter is stored and trained; a token runs its task's
@@ -426,13 +468,14 @@ export function layerTotals(
       // Effective and active count the materialised adapter each instance applies, whatever
       // part of it lives in a shared bank (as hashed and generated weights count in full).
       wEffective += a.used * copies;
-      wActive += a.used * activeCopies;
+      wActive += (a.active ?? a.used) * activeCopies;
       flops += a.flops * activeCopies;
       const gradientFlops = (a.gradientFlops ?? a.flops) * activeCopies;
       adapterFlops += gradientFlops;
       for (const [k, v] of a.globals) globals.set(k, v * tasks);
       for (const [k, v] of a.sharedGlobals ?? []) globals.set(k, v);
       generation += (a.generationMacs ?? 0n) * copies;
+      setup += (a.setupMacs ?? 0n) * copies;
       if (isKv) {
         kvPerInstanceStored += own;
         kvPerInstanceTrainable += ownTrainable;
@@ -513,6 +556,7 @@ export function layerTotals(
     embeddingParams: embedding,
     generationMacs: generation,
     builds: builds ?? EMPTY_TOTALS.builds,
+    setupMacs: setup,
     perSample: cost.perSample,
     attention,
     state: cost.recurrentState === undefined ? NO_STATE : cost.recurrentState.bits === undefined ? { elements: cost.recurrentState.elements, fixedBits: 0n } : { elements: 0n, fixedBits: cost.recurrentState.elements * BigInt(cost.recurrentState.bits) },

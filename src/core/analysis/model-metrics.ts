@@ -370,6 +370,8 @@ export function computeMetrics(members: readonly MemberTotals[], whole: Totals, 
     // and JSON readers take it as an exact decimal.
     trainPerToken: Q.toExactDecimalString(trainPerToken, 3),
     generationPerStep,
+    // Computed once, not per token or step (Arrow's prototypes): shown only where a model has any.
+    ...(whole.setupMacs > 0n ? { setup: 2n * whole.setupMacs } : {}),
   };
   return { flops, kvCacheBytes, recurrentStateBytes, memory, latency, prefillPerToken, trainPerToken, routing, pools };
 }

@@ -130,6 +130,8 @@ export interface FlopsReport {
   readonly trainPerToken: string;
   /** FLOPs per training step spent generating weights (SSN templates, MASA atoms): 2 per MAC forward plus twice that backward, so 6 × MACs; independent of batch and tokens. */
   readonly generationPerStep: bigint;
+  /** FLOPs computed once before the model serves, 2 per MAC (Arrow's prototypes: docs/language.md, "Adapters"); absent when none. */
+  readonly setup?: bigint;
 }
 
 export interface MemoryReport {

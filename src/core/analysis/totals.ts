@@ -144,6 +144,8 @@ export interface Totals {
    * whole (`withBuilds`).
    */
   readonly builds: ReadonlyMap<string, WeightBuild>;
+  /** MACs computed once before the model serves, independent of tokens (Arrow's prototypes). */
+  readonly setupMacs: bigint;
   /** Bytes of integer indices stored beside the weights (VB-LoRA top-k indices), as params. */
   readonly perSample: boolean;
   /** Attention entries keyed by their geometry. */
@@ -186,6 +188,7 @@ export const EMPTY_TOTALS: Totals = {
   embeddingParams: 0n,
   generationMacs: 0n,
   builds: new Map(),
+  setupMacs: 0n,
   perSample: false,
   attention: new Map(),
   state: NO_STATE,
@@ -214,7 +217,7 @@ export function attentionKey(info: AttentionInfo): string {
 export function sumTotals(parts: Iterable<Totals>): Totals {
   let stored = 0n, routedStored = 0n, effective = 0n, trainable = 0n, perInstanceStored = 0n, perInstanceTrainable = 0n;
   let kvStored = 0n, kvPerInstanceStored = 0n, kvPerInstanceTrainable = 0n, kvEffective = 0n;
-  let embeddingParams = 0n, generationMacs = 0n, stateElements = 0n, stateBits = 0n;
+  let embeddingParams = 0n, generationMacs = 0n, setupMacs = 0n, stateElements = 0n, stateBits = 0n;
   let perSample = false;
   const active: Q.Rational[] = [], flops: Q.Rational[] = [], crossKvFlops: Q.Rational[] = [], crossKvActive: Q.Rational[] = [];
   const kvActive: Q.Rational[] = [], kvFlops: Q.Rational[] = [], activation: Q.Rational[] = [];
@@ -245,6 +248,7 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
     kvEffective += t.selfKv.effective;
     embeddingParams += t.embeddingParams;
     generationMacs += t.generationMacs;
+    setupMacs += t.setupMacs;
     stateElements += t.state.elements;
     stateBits += t.state.fixedBits;
     perSample ||= t.perSample;
@@ -330,6 +334,7 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
     embeddingParams,
     generationMacs,
     builds: builds ?? onlyBuilds,
+    setupMacs,
     perSample,
     attention: mergedAttention,
     state: { elements: stateElements, fixedBits: stateBits },
@@ -396,6 +401,7 @@ export function repeatTotals(t: Totals, n: bigint, storedTimes: bigint, capacity
     generationMacs: t.generationMacs * n,
     // n instances reading a W from outside them read one W (the walk folds a per-instance one first).
     builds: t.builds,
+    setupMacs: t.setupMacs * n,
     perSample: t.perSample,
     attention,
     // Every instance keeps its own state per sequence, however few tokens a router sends it.

@@ -1,9 +1,9 @@
 // `adapt PATHS: lora(rank: r, …)` (and the adapter after `share …: … relax`): adapters over a
 // frozen base — LoRA, Tied-LoRA, AS-LoRA, VB-LoRA, Mixture of Shards, adapter inventories routed
-// per task (Polytropon, Multi-Head Routing), full-rank deltas (TAPS), sparse masks (FISH), adapters a
-// hypernetwork generates per task and layer (HyperFormer), learned scales over frozen source
-// adapters (ScaLearn) and tensor-train adapters (LoRETTA_rep and LoRETTA_adp,
-// sharing/tt-adapter.ts). Resolves to an `adapter`
+// per task (Polytropon, Multi-Head Routing), LoRA libraries routed per token (Arrow), full-rank
+// deltas (TAPS), sparse masks (FISH), adapters a hypernetwork generates per task and layer
+// (HyperFormer), learned scales over frozen source adapters (ScaLearn) and tensor-train adapters
+// (LoRETTA_rep and LoRETTA_adp, sharing/tt-adapter.ts). Resolves to an `adapter`
 // modifier; `analysis/layer-totals.ts` counts each method's parameters and FLOPs.
 
 import type { ModuleNode } from '../model/module-tree.js';
@@ -55,6 +55,21 @@ export const ADAPTERS: readonly SchemeMethod[] = [
     { name: 'skills', type: 'int', required: true, min: 1, doc: 'LoRA modules in each target\'s inventory (PEFT n_skills).' },
     { name: 'splits', type: 'int', required: false, min: 1, doc: 'Blocks of d_in and d_out each mixed by its own logits (Multi-Head Routing; PEFT n_splits, default 1).' },
   ], 'poly(rank: ${1:8}, skills: ${2:4}, tasks: ${3:8})'),
+  {
+    name: 'arrow',
+    call: true,
+    args: [
+      { name: 'rank', type: 'int', required: true, min: 1, doc: 'Rank r of every LoRA in the library.' },
+      { name: 'experts', type: 'int', required: true, min: 1, doc: 'LoRAs E in the library per target (one per training task in a private library: 256 FLAN tasks in the paper).' },
+      { name: 'top_k', type: 'int', required: true, min: 1, doc: 'Experts k each token runs per target, by |prototype·x| (mttl: topk=4 in its Arrow example); at most experts.' },
+      { name: 'shared_a', type: 'name-list', required: false, doc: 'Targets of one layer that read the same input and share one A and one prototype per expert, e.g. [q, k, v] (mttl tie_params; Phi-2\'s fused Wqkv).' },
+      TARGETS,
+    ],
+    snippet: 'arrow(rank: ${1:4}, experts: ${2:256}, top_k: ${3:4})',
+    doc:
+      'A LoRA library routed per token with no trained router (Arrow, Ostapenko et al. 2024): E frozen rank-r LoRAs per target and their prototypes (top right singular vector of each B·A, E·d_in, stored beside the library); ' +
+      'a token scores every prototype by |prototype·x|, runs the top_k LoRAs and mixes them by a softmax over those scores. Nothing trains.',
+  },
   {
     name: 'delta',
     call: true,
@@ -270,6 +285,8 @@ function adapterLabel(m: AdapterMethod): string {
       return 'full-rank delta';
     case 'sparse':
       return `sparse mask k=${m.elements}`;
+    case 'arrow':
+      return `Arrow library r=${m.rank} ×${m.experts} LoRAs, top-${m.topK}${m.tie.length > 1 ? `, shared A ${m.tie.join('/')}` : ''}`;
     case 'hyper':
       return `hypernetwork-generated adapter r=${m.bottleneck}`;
     case 'scalearn':
@@ -338,6 +355,15 @@ function adapterMethod(call: StatementCall, args: Map<string, StatementArgValue>
       return { kind: 'delta', merged };
     case 'sparse':
       return { kind: 'sparse', elements: args.get('elements') as number };
+    case 'arrow': {
+      const experts = args.get('experts') as number;
+      const topK = args.get('top_k') as number;
+      if (topK > experts) {
+        ctx.sink.error('npas-adapter', `arrow: top_k (${topK}) cannot exceed experts (${experts})`, call.argsRange);
+        return undefined;
+      }
+      return { kind: 'arrow', rank, experts, topK, tie: targetWeights(call, 'shared_a') ?? [] };
+    }
     case 'hyper':
       // layers and blocks are read from the statement's targets once they resolve (hyperShape).
       return {
@@ -397,10 +423,10 @@ function lorettaMethod(call: StatementCall, args: Map<string, StatementArgValue>
   return { kind: 'loretta_adp', bottleneck: args.get('bottleneck') as number, ttRank, side: (args.get('side') as 'input' | 'output' | undefined) ?? 'output', modesDown: modes[0], modesUp: modes[1] };
 }
 
-/** The weight names of an adapter's `targets: [q, v]` argument; undefined when not given. */
-export function targetWeights(expr: Expression | undefined): readonly string[] | undefined {
-  const call = expr ? asStatementCall(expr) : undefined;
-  const targets = call?.args.find((a) => a.name?.text === 'targets');
+/** The weight names of an adapter's `targets: [q, v]` argument (or another name-list argument); undefined when not given. */
+export function targetWeights(expr: Expression | StatementCall | undefined, arg = 'targets'): readonly string[] | undefined {
+  const call = expr === undefined ? undefined : 'kind' in expr ? asStatementCall(expr) : expr;
+  const targets = call?.args.find((a) => a.name?.text === arg);
   if (!targets) return undefined;
   const list = targets.value.kind === 'List' ? targets.value.elements : [targets.value];
   return list.filter((e) => e.kind === 'Name').map((e) => (e.kind === 'Name' ? e.name.text : ''));
@@ -432,6 +458,7 @@ export function checkAdapterTargets(method: AdapterMethod, r: ResolvedPath, rang
     ctx.sink.error('npas-adapter', `sparse: elements (${method.elements}) exceeds the ${smallest.elements} elements of target '${smallest.name}'`, range);
     return false;
   }
+  if (method.kind === 'arrow' && method.tie.length > 0 && !checkArrowTie(method.tie, r, range, ctx, targets)) return false;
   const unit = method.kind === 'mos' ? method.shards : method.kind === 'poly' ? method.splits : undefined;
   if (unit && widths.some((w) => w % unit !== 0)) {
     ctx.sink.error('npas-adapter', `${method.kind}: every adapted width must be divisible by ${method.kind === 'mos' ? 'shards' : 'splits'} (${unit})`, range);
@@ -456,4 +483,33 @@ export function checkAdapterTargets(method: AdapterMethod, r: ResolvedPath, rang
     }
   }
   return true;
+}
+
+/**
+ * Arrow's `shared_a: [q, k, v]`: in every layer the statement adapts, each tied name is an adapted
+ * matmul and all read one input width (they share one A [r, d_in] and one prototype per expert;
+ * the first name holds them, the counting and the exporter both say so).
+ */
+function checkArrowTie(tie: readonly string[], r: ResolvedPath, range: TextRange, ctx: EvalContext, targets: readonly string[] | undefined): boolean {
+  const outside = tie.find((n) => (r.weight !== undefined ? n !== r.weight : targets !== undefined && !targets.includes(n)));
+  if (outside !== undefined) {
+    ctx.sink.error('npas-adapter', `arrow: shared_a weight '${outside}' is not one of the weights this statement adapts`, range);
+    return false;
+  }
+  let bad: string | undefined;
+  const visit = (n: ModuleNode): void => {
+    if (bad !== undefined) return;
+    if (n.kind === 'layer') {
+      const adapted = n.cost.weights.filter((w) => w.matmul && (targets === undefined || targets.includes(w.name)));
+      if (adapted.length === 0) return;
+      const tied = tie.map((name) => adapted.find((w) => w.name === name));
+      const missing = tie.find((_, i) => tied[i] === undefined);
+      if (missing !== undefined) bad = `arrow: shared_a weight '${missing}' is not a matrix of the adapted ${n.layerKind}`;
+      else if (tied.some((w) => w!.matmul!.dIn !== tied[0]!.matmul!.dIn)) bad = `arrow: shared_a weights share one A, so they must read one input width; ${tie.map((name, i) => `'${name}' reads ${tied[i]!.matmul!.dIn}`).join(', ')}`;
+    } else if (n.kind === 'block') n.members.forEach((m) => visit(m.node));
+    else n.runs.forEach((x) => visit(x.node));
+  };
+  r.nodes.forEach(visit);
+  if (bad !== undefined) ctx.sink.error('npas-adapter', bad, range);
+  return bad === undefined;
 }

@@ -154,6 +154,7 @@ export function modelMarkdown(m: ModelReport): string {
     `- prefill: ${groupDigits(m.flops.prefillPerToken)} per ${per} (${compactFlops(m.flops.prefillPerToken)}/${per}; ${groupDigits(m.flops.prefill)} for ${o.batch > 1 ? `${groupDigits(o.batch)} × ` : ''}${groupDigits(o.seq)} tokens)`,
     `- decode: ${groupDigits(m.flops.decode)} per step attending to ${groupDigits(o.seq)} cached positions${o.batch > 1 ? ` (${groupDigits(o.batch)} sequences)` : ''}`,
     `- training: ${groupDigits(m.flops.trainPerToken)} per ${per}`,
+    ...(m.flops.setup !== undefined ? [`- setup, once before serving: ${groupDigits(m.flops.setup)} (${compactFlops(m.flops.setup)}; Arrow's prototypes)`] : []),
     '',
     `**KV cache** at seq ${groupDigits(o.seq)}, batch ${groupDigits(o.batch)}, ${p.kv}: ${exactBytes(m.kvCacheBytes)}`,
     '',

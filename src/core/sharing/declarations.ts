@@ -34,6 +34,14 @@ export type AdapterMethod =
    * statement and width read by every layer (ScaLearn++ / ScaLearnUniform++). Only ω trains.
    */
   | { readonly kind: 'scalearn'; readonly bottleneck: number; readonly sources: number; readonly scaling: 'vector' | 'scalar'; readonly shared: boolean }
+  /**
+   * A library of `experts` rank-r LoRAs per target routed per token with no trained router (Arrow,
+   * Ostapenko et al. 2024): each expert's prototype, the top right singular vector of its B·A,
+   * is stored beside the library; a token takes the top_k experts by |prototype·x| and mixes
+   * them by a softmax over those scores. Targets named in `shared_a` (q, k, v: one input; `tie` here) share one
+   * A and one prototype per expert, as mttl's tie_params for Phi-2's fused Wqkv.
+   */
+  | { readonly kind: 'arrow'; readonly rank: number; readonly experts: number; readonly topK: number; readonly tie: readonly string[] }
   /** `elements` trainable entries of each target weight, the rest frozen (FISH masks), merged into the weight. */
   | { readonly kind: 'sparse'; readonly elements: number }
   /**

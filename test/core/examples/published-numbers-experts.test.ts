@@ -300,3 +300,36 @@ test('Multi-Head Routing on Flan-T5-XL: PEFT\'s notebook counts, 9,441,792 train
   assert.equal(polytropon.params.trainable, 9_438_336n);
   assert.equal(polytropon.params.stored, base + poly(1n));
 });
+
+// Arrow (Ostapenko et al., arXiv:2405.11157) on Phi-2, configured as the paper's code trains its
+// private library (microsoft/mttl projects/modular_llm: train_private_library.sh with
+// configs/models/phi-2_hf.json — rank 4 on q, k, v and the attention output, q/k/v sharing one A
+// by tie_params; 256 FLAN tasks in task_sets/flan_tasks.json; topk=4 in the README's Arrow run).
+// Derived here from the shapes, not from the engine: Phi-2's 2,779,683,840 (microsoft/phi-2,
+// test/fixtures/hf/SOURCES.md); per layer and expert two A's [4, 2560] (q/k/v's and o's), four
+// B's [2560, 4] and, stored beside the library, two prototypes [2560].
+test('Arrow library on Phi-2 (mttl\'s private library: 256 rank-4 experts, top-4): stored, active, FLOPs and setup derived by hand', () => {
+  const models = reports('arrow-library.npas');
+  const d = 2_560n, layers = 32n, e = 256n, r = 4n, k = 4n, iterations = 15n;
+  const base = named(models, 'Phi2');
+  assert.equal(base.params.stored, 2_779_683_840n);
+  const arrow = named(models, 'Phi2ArrowLibrary');
+  const loras = layers * e * (2n * r * d + 4n * r * d);
+  const prototypes = layers * 2n * e * d;
+  assert.equal(loras, 503_316_480n); // 1,966,080 per expert
+  assert.equal(arrow.params.stored, base.params.stored + loras + prototypes);
+  assert.equal(arrow.params.stored, 3_324_943_360n);
+  assert.equal(arrow.params.trainable, 0n); // the library is frozen and the routing has no parameters
+  // A token reads every prototype and the 4 chosen experts' A's and B's.
+  assert.equal(arrow.params.active, base.params.active + layers * (2n * e * d + 2n * k * r * d + 4n * k * r * d));
+  // Per token: |x·Pᵀ| for each of the two prototype groups (2·E·d), x·A for the k chosen once per
+  // group (2·k·r·d), and each target's k B's (2·k·r·d).
+  const perToken = layers * (2n * 2n * e * d + 2n * 2n * k * r * d + 4n * 2n * k * r * d);
+  assert.equal(arrow.flops.decode - base.flops.decode, perToken);
+  // Setup, once: per expert BᵀB for each of the 4 B's (r²·d MACs) and 15 power iterations per
+  // prototype group, each 2·r·d + r² + d MACs; 2 FLOPs per MAC.
+  const setupMacs = layers * e * (4n * r * r * d + 2n * iterations * (2n * r * d + r * r + d));
+  assert.equal(arrow.flops.setup, 2n * setupMacs);
+  assert.equal(arrow.flops.setup, 14_016_839_680n);
+  assert.equal(base.flops.setup, undefined);
+});
