@@ -14,7 +14,8 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
-import { KERNEL_RPC, type HostInfo, type JsonRpcRequest, type JsonRpcResponse, type Measurement, type ProbeErrorKind, type ProbeParams, type ProbeProgress, type ProbeResult } from '../src/protocol/kernel-rpc.js';
+import { KERNEL_RPC, type HostInfo, type JsonRpcRequest, type JsonRpcResponse, type Measurement, type ProbeErrorKind, type ProbeParams, type ProbeProgress, type ProbeResult, type SharedPrefixMeasured } from '../src/protocol/kernel-rpc.js';
+import type { SharedPrefix } from '../src/core/index.js';
 import { ExportError, exportModel, onnxBytes, writeOnnx, type ExportResult } from './export.js';
 import { compileSpec, loadModel } from './engine-bridge.js';
 import { availableMemory, memoryRefusal, probeMemoryEstimate } from './probe-memory.js';
@@ -222,8 +223,16 @@ function withoutWeights(r: ExportResult): ExportResult {
 async function probe(p: ProbeParams): Promise<ProbeResult> {
   const notes: string[] = [];
   const device = p.device ?? (p.ep === 'cuda' ? 'H100' : 'CPU');
+  // A prompt shared by k continuations (docs/probes.md, "Shared prompts"): the prefill's rows pack
+  // the prompt and the continuations, P + k·(seq − P) tokens, and the decode step runs the k
+  // continuations' tokens over the prompt's cache held once.
+  const share = p.sharedPrefix !== undefined ? { tokens: p.sharedPrefix, continuations: p.continuations ?? 2 } : undefined;
+  if (share && !(Number.isSafeInteger(share.tokens) && share.tokens >= 1 && share.tokens < p.seq && Number.isSafeInteger(share.continuations) && share.continuations >= 1)) {
+    throw new ProbeFailure('spec', `a shared prompt needs 1 ≤ tokens < seq (${p.seq}) and at least one continuation; got ${share.tokens} tokens, ${share.continuations} continuations`);
+  }
+  const rowTokens = share ? share.tokens + share.continuations * (p.seq - share.tokens) : p.seq;
   // One set of engine settings for the pre-check, both exports and the roofline beside the measurements.
-  const analysis = { seq: p.seq, srcSeq: p.srcSeq, batch: p.batch, dtype: p.dtype, device };
+  const analysis = { seq: p.seq, srcSeq: p.srcSeq, batch: p.batch, dtype: p.dtype, device, ...(share ? { sharedPrefix: share } : {}) };
   // Compiled once, its imports followed from the spec's file (a multi-file spec probes as the CLI reads it).
   const spec = compileSpec(p.specText, p.specPath);
   progress({ stage: 'export', message: `exporting ${p.model} (${p.dtype})` });
@@ -319,8 +328,9 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
     }
     const sessionCreateMs = performance.now() - tc;
 
-    // Inputs: token ids [batch, seq] per graph input (an encoder-decoder's source and target), kept small; outputs: last-token values [batch, width].
-    const feeds = tokenFeeds(o, exported.inputs, p.batch, p.seq, p.srcSeq ?? p.seq, false);
+    // Inputs: token ids [batch, seq] per graph input (an encoder-decoder's source and target; a
+    // shared prompt's packed rows, [batch, P + k·C]), kept small; outputs: last-token values [batch, width].
+    const feeds = tokenFeeds(o, exported.inputs, p.batch, rowTokens, p.srcSeq ?? p.seq, false);
     const once = async (s: Ort.InferenceSession = session, f: Record<string, Ort.Tensor> = feeds): Promise<number> => {
       const t = process.hrtime.bigint();
       try {
@@ -333,7 +343,7 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
     };
     const warmup = p.warmup ?? 2;
     const runs = Math.max(1, p.runs ?? 10);
-    progress({ stage: 'warmup', message: `${warmup} warm-up runs at batch ${p.batch}, seq ${p.seq}` });
+    progress({ stage: 'warmup', message: `${warmup} warm-up runs at batch ${p.batch}, seq ${p.seq}${share ? ` (rows of ${rowTokens} tokens: a prompt of ${share.tokens} and ${share.continuations} continuations)` : ''}` });
     for (let i = 0; i < warmup; i++) await once();
     progress({ stage: 'measure', message: `${runs} timed runs` });
     const times: number[] = [];
@@ -416,10 +426,12 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
         efficiency: est.seconds / (ms / 1e3),
       };
     };
-    if (decodeTimes) {
+    if (decodeTimes && !share) {
       const states = decodeStateElements > 0n ? ` and the recurrent layers' states (${decodeStateElements} elements, synthetic, fed as inputs; their updates are outputs)` : '';
       notes.push(`The decode step reads a synthetic KV cache of ${p.seq} positions held by the session (${decodeCacheElements} elements); its input is ${p.batch} token id(s)${states}.`);
     }
+    const sharedPrefix = share ? sharedPrefixMeasured(exported, share, rowTokens, decodeTimes ? decodeCacheElements : undefined) : undefined;
+    if (sharedPrefix) notes.push(sharedPrefixNote(sharedPrefix, p.batch, p.seq));
     notes.push(...structureNotes(exported));
     notes.push(...opsNotes(exported), 'The LM head runs on every position (as the engine counts it); only the last position leaves the device.');
     if (provider === 'cpu' && device !== 'CPU') notes.push(`The roofline is for ${device}, not for this CPU.`);
@@ -457,12 +469,40 @@ async function probe(p: ProbeParams): Promise<ProbeResult> {
       memory,
       placement,
       ...(gen.tensors > 0 ? { generation: { mode: gen.mode, tensors: gen.tensors, macs: String(genMacs), inMeasuredTime: gen.mode === 'live' } } : {}),
+      ...(sharedPrefix ? { sharedPrefix } : {}),
       notes,
     };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
     watchdog?.untrack(tmp);
   }
+}
+
+/** A shared prompt's probe: what the graphs ran beside the engine's shared and unshared figures (the report the export carries, at the probe's settings). */
+function sharedPrefixMeasured(exported: ExportResult, share: SharedPrefix, packedTokens: number, decodeCacheElements: bigint | undefined): SharedPrefixMeasured {
+  const engine = exported.report.sharedPrefix;
+  if (!engine) throw new ProbeFailure('internal', 'the engine report carries no shared prompt');
+  const bytesPerElement = exported.dtype === 'fp16' ? 2n : 4n;
+  return {
+    tokens: share.tokens,
+    continuations: share.continuations,
+    packedTokens,
+    unsharedTokens: engine.unsharedTokens,
+    prefillFlops: String(engine.prefillFlops),
+    unsharedPrefillFlops: String(engine.unsharedPrefillFlops),
+    kvCacheBytes: String(engine.kvCacheBytes),
+    unsharedKvCacheBytes: String(engine.unsharedKvCacheBytes),
+    ...(decodeCacheElements !== undefined ? { decodeKvCacheElements: String(decodeCacheElements), decodeKvCacheBytes: String(decodeCacheElements * bytesPerElement) } : {}),
+  };
+}
+
+function sharedPrefixNote(m: SharedPrefixMeasured, batch: number, seq: number): string {
+  const k = m.continuations;
+  const cache =
+    m.decodeKvCacheBytes === undefined
+      ? 'The decode step was not measured.'
+      : `The decode step runs the ${k} continuations' new tokens per sequence (input ids [${batch}, ${k}]) at position ${seq}, over the prompt's cache held once per sequence and each continuation's own: ${m.decodeKvCacheElements} elements, ${m.decodeKvCacheBytes} B ${m.decodeKvCacheBytes === m.kvCacheBytes ? '= the engine\'s KV' : `≠ the engine's KV ${m.kvCacheBytes} B`} (apart: ${m.unsharedKvCacheBytes} B).`;
+  return `Shared prompt: each row of the prefill packs the prompt's ${m.tokens} tokens and ${k} continuations of ${seq - m.tokens}, ${m.packedTokens} tokens against ${m.unsharedTokens} run apart; each continuation attends to the prompt and itself (block-sparse mask, standard ops); the engine counts ${m.prefillFlops} prefill FLOPs (apart: ${m.unsharedPrefillFlops}). ${cache}`;
 }
 
 async function createSession(o: typeof Ort, source: string | Uint8Array, options: Ort.InferenceSession.SessionOptions): Promise<Ort.InferenceSession> {

@@ -58,6 +58,15 @@ export interface ProbeParams {
   readonly generation?: GenerationMode;
   /** Skip the host-memory pre-check (kernels/probe-memory.ts) and try anyway. */
   readonly ignoreMemory?: boolean;
+  /**
+   * A prompt of this many tokens (below `seq`) shared by `continuations` continuations of
+   * seq − sharedPrefix tokens (docs/language.md, "Shared prompts"): the prefill packs each row as
+   * the prompt and the continuations end to end, the decode step runs the k continuations' tokens
+   * over the prompt's cache held once (docs/probes.md, "Shared prompts"); absent: none.
+   */
+  readonly sharedPrefix?: number;
+  /** Continuations of the shared prompt (default 2); only with `sharedPrefix`. */
+  readonly continuations?: number;
 }
 
 /**
@@ -93,7 +102,8 @@ export interface ExportOnnxRequest {
   readonly batch?: number;
   /**
    * A prefill packing a prompt of this many tokens with `continuations` continuations per row of
-   * input_ids (docs/probes.md, "Shared prompts"); absent: one sequence per row.
+   * input_ids, or with `decodePast` their decode step (docs/probes.md, "Shared prompts"); absent:
+   * one sequence per row.
    */
   readonly sharedPrefix?: number;
   /** Continuations of the shared prompt (default 2); only with `sharedPrefix`. */
@@ -163,7 +173,31 @@ export interface ProbeResult {
    * and decode include generation ('live') or not ('materialised').
    */
   readonly generation?: { readonly mode: GenerationMode; readonly tensors: number; readonly macs: string; readonly inMeasuredTime: boolean };
+  /** Set when a prompt was shared (ProbeParams.sharedPrefix): what the graphs ran beside the engine's figures. */
+  readonly sharedPrefix?: SharedPrefixMeasured;
   readonly notes: readonly string[];
+}
+
+/**
+ * A shared prompt's probe: the packed prefill's row length and the decode step's cache, beside the
+ * engine's shared and unshared figures at the probe's settings (exact decimal strings).
+ */
+export interface SharedPrefixMeasured {
+  readonly tokens: number;
+  readonly continuations: number;
+  /** Tokens per row of the packed prefill's input_ids, P + k·C: the engine's computed tokens per sequence. */
+  readonly packedTokens: number;
+  /** The same k continuations run apart: k·seq tokens per sequence. */
+  readonly unsharedTokens: number;
+  /** The engine's forward prefill FLOPs of the batch, shared and apart (the prefill measurement's `flops` is the shared one). */
+  readonly prefillFlops: string;
+  readonly unsharedPrefillFlops: string;
+  /** The engine's KV cache bytes, shared and apart. */
+  readonly kvCacheBytes: string;
+  readonly unsharedKvCacheBytes: string;
+  /** The decode step's cache in the graph: elements and bytes in the graph's dtype (absent when the step was not measured). */
+  readonly decodeKvCacheElements?: string;
+  readonly decodeKvCacheBytes?: string;
 }
 
 export interface DecodeUnavailable {

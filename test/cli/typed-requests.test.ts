@@ -68,7 +68,17 @@ test('a probe request file and the same flags read to the same ProbeRequest', ()
     timeoutSeconds: 90,
   });
   // The schema's fields are the flags' (each through its spec), and the spec's path.
-  assert.deepEqual(requestFieldNames(PROBE_COMMAND).sort(), ['allowCpuFallback', 'batch', 'device', 'dtype', 'ep', 'generation', 'ignoreMemory', 'model', 'ops', 'profile', 'providerPath', 'runs', 'seq', 'specPath', 'srcSeq', 'threads', 'timeoutSeconds', 'warmup']);
+  assert.deepEqual(requestFieldNames(PROBE_COMMAND).sort(), ['allowCpuFallback', 'batch', 'continuations', 'device', 'dtype', 'ep', 'generation', 'ignoreMemory', 'model', 'ops', 'profile', 'providerPath', 'runs', 'seq', 'sharedPrefix', 'specPath', 'srcSeq', 'threads', 'timeoutSeconds', 'warmup']);
+});
+
+test('a shared prompt reads the same from the probe flags and a request file; k defaults to 2', () => {
+  const flags = read(PROBE_COMMAND, probeRequest, ['m.npas', '--model', 'M', '--ep', 'cpu', '--seq', '2Ki', '--shared-prefix', '1Ki', '--continuations', '4']);
+  const file = read(PROBE_COMMAND, probeRequest, ['--request', 'req.json'], { specPath: 'm.npas', model: 'M', ep: 'cpu', seq: 2048, sharedPrefix: '1Ki', continuations: 4 });
+  assert.deepEqual(file, flags);
+  assert.deepEqual([flags.sharedPrefix, flags.continuations], [1024, 4]);
+  const pair = read(PROBE_COMMAND, probeRequest, ['m.npas', '--model', 'M', '--ep', 'cpu', '--seq', '64', '--shared-prefix', '16']);
+  assert.deepEqual([pair.sharedPrefix, pair.continuations], [16, 2]);
+  assert.equal(read(PROBE_COMMAND, probeRequest, ['m.npas', '--model', 'M', '--ep', 'cpu']).sharedPrefix, undefined);
 });
 
 test('an export request file and the same flags read to the same ExportOnnxRequest', () => {

@@ -1,4 +1,4 @@
-// `npas probe FILE --model NAME [--ep cuda|cpu] [--batch B] [--seq S] [--json]`, or
+// `npas probe FILE --model NAME [--ep cuda|cpu] [--batch B] [--seq S] [--shared-prefix N [--continuations K]] [--json]`, or
 // `npas probe --request REQUEST.json` (every parameter as one typed ProbeRequest, answered in
 // JSON: what the extension writes; src/protocol/kernel-rpc.ts): exports the
 // model, runs it in a probe host child process with onnxruntime-node and prints the measured
@@ -39,6 +39,8 @@ export const PROBE_COMMAND: CommandSpec = {
     { name: 'provider-path', takesValue: true, value: 'DIR' },
     { name: 'timeout', takesValue: true, value: 'SECONDS', field: 'timeoutSeconds' },
     { name: 'ignore-memory', takesValue: false },
+    { name: 'shared-prefix', takesValue: true, value: 'N' },
+    { name: 'continuations', takesValue: true, value: 'K' },
     { name: 'json', takesValue: false, field: null },
     { name: 'request', takesValue: true, value: 'REQUEST.json', field: null },
   ],
@@ -70,6 +72,14 @@ export function probeRequest(source: RequestSource): ProbeRequest {
   const srcSeq = f.size('srcSeq');
   const threads = f.size('threads');
   const providerPath = f.text('providerPath');
+  const seq = f.size('seq') ?? 128;
+  // A prompt of N tokens shared by K continuations of seq − N tokens (docs/probes.md, "Shared prompts").
+  const sharedPrefix = f.size('sharedPrefix');
+  const continuations = f.size('continuations');
+  const refuse = (detail: string): CliError => new CliError(`probe: ${detail}`, 2, detail);
+  if (sharedPrefix === undefined && continuations !== undefined) throw refuse(`${source.spelling('continuations')} applies to a shared prompt (${source.spelling('sharedPrefix')} N)`);
+  if (sharedPrefix !== undefined && sharedPrefix >= seq) throw refuse(`${source.spelling('sharedPrefix')} ${sharedPrefix} must be below ${source.spelling('seq')} ${seq}: each continuation needs a token of its own`);
+  if (sharedPrefix !== undefined && srcSeq !== undefined) throw refuse(`${source.spelling('sharedPrefix')} shares a decoder's prompt; ${source.spelling('srcSeq')} is an encoder-decoder's source length, and an encoder-decoder is not exported with a shared prompt`);
   return {
     specPath: f.text('specPath') ?? '',
     model,
@@ -78,8 +88,9 @@ export function probeRequest(source: RequestSource): ProbeRequest {
     ops: f.choice('ops', ['fused', 'standard'] as const) ?? 'fused',
     generation: f.choice('generation', ['materialised', 'live'] as const) ?? 'materialised',
     batch: f.size('batch') ?? 1,
-    seq: f.size('seq') ?? 128,
+    seq,
     ...(srcSeq !== undefined ? { srcSeq } : {}),
+    ...(sharedPrefix !== undefined ? { sharedPrefix, continuations: continuations ?? 2 } : {}),
     runs: f.size('runs') ?? 10,
     warmup: f.size('warmup', 'zero allowed') ?? 2,
     ...(threads !== undefined ? { threads } : {}),
@@ -146,6 +157,7 @@ function formatResult(r: ProbeResult): string {
     `  prefill           ${ms(p.medianMs)} median, ${ms(p.minMs)} min over ${p.runs} runs   roofline (${p.roofline.device}) ${ms(p.roofline.seconds * 1000)}, ${p.roofline.bound}-bound → ${(p.efficiency * 100).toFixed(1)}% of roofline`,
     `                    achieved ${si(p.achievedFlopsPerSecond, 'FLOP/s')} (engine count ${si(Number(p.flops), 'FLOP')}), ${si(p.achievedBytesPerSecond, 'B/s')} (engine count ${si(Number(p.bytes), 'B')})`,
     ...decodeLines(r.decode),
+    ...sharedPrefixLines(r.sharedPrefix),
     `  memory            ${memoryText(r.memory)}`,
     `  placement         ${Object.entries(r.placement.nodesByProvider).map(([k, v]) => `${k} ${v} nodes`).join(', ') || '—'} (${r.placement.note})`,
     ...r.notes.map((n) => `  note: ${n}`),
@@ -158,6 +170,15 @@ function decodeLines(d: ProbeResult['decode']): string[] {
   return [
     `  decode step       ${ms(d.medianMs)} median, ${ms(d.minMs)} min over ${d.runs} runs   roofline (${d.roofline.device}) ${ms(d.roofline.seconds * 1000)}, ${d.roofline.bound}-bound → ${(d.efficiency * 100).toFixed(1)}% of roofline`,
     `                    achieved ${si(d.achievedFlopsPerSecond, 'FLOP/s')} (engine count ${si(Number(d.flops), 'FLOP')}), ${si(d.achievedBytesPerSecond, 'B/s')} (engine count ${si(Number(d.bytes), 'B')}: weights read + KV cache)`,
+  ];
+}
+
+/** A shared prompt's graphs against the engine's figures, shared and apart (docs/probes.md, "Shared prompts"). */
+function sharedPrefixLines(m: ProbeResult['sharedPrefix']): string[] {
+  if (!m) return [];
+  const cache = m.decodeKvCacheBytes === undefined ? 'decode step not measured' : `decode step's cache ${groupDigits(BigInt(m.decodeKvCacheBytes))} B ${m.decodeKvCacheBytes === m.kvCacheBytes ? '= engine KV' : `≠ engine KV ${groupDigits(BigInt(m.kvCacheBytes))} B`}`;
+  return [
+    `  shared prompt     ${m.tokens} tokens + ${m.continuations} continuations: rows of ${groupDigits(m.packedTokens)} tokens (apart ${groupDigits(m.unsharedTokens)}); engine prefill ${si(Number(m.prefillFlops), 'FLOP')} (apart ${si(Number(m.unsharedPrefillFlops), 'FLOP')}), KV ${groupDigits(BigInt(m.kvCacheBytes))} B (apart ${groupDigits(BigInt(m.unsharedKvCacheBytes))} B); ${cache}`,
   ];
 }
 
