@@ -13,6 +13,9 @@
 //   arrow      a LoRA library routed per token by stored prototypes (arrow-library.ts).
 //   hyper      HyperFormer++: an adapter on the output, generated for task 0 per layer and block
 //              by the statement's generator (kernels/generated/hypernetwork.ts).
+//   loretta_rep / loretta_adp  LoRETTA: tensor-train A and B added as x·A·B, or a TT bottleneck
+//              adapter on the output (or, `side: input`, on the input: inputAdapters)
+//              (kernels/generated/tt-adapter.ts).
 //   scalearn   ScaLearn: frozen source adapters on the output scaled by task 0's ω (./scalearn.ts).
 //   poly       Polytropon / Multi-Head Routing as PEFT's PolyLayer: the inventory poly_a
 //              [splits, skills, d_in/splits, r] and poly_b [splits, skills, r, d_out/splits] per
@@ -33,6 +36,7 @@ import { generationState, source, tally } from '../generated/state.js';
 import { shardFactors } from '../generated/shards.js';
 import { vectorBankFactors } from '../generated/vector-bank.js';
 import { hyperAdapter } from '../generated/hypernetwork.js';
+import { lorettaAdapter, lorettaRepDelta } from '../generated/tt-adapter.js';
 import { scalearnAdapter } from './scalearn.js';
 import type { EmitContext } from './context.js';
 
@@ -56,7 +60,15 @@ export function withAdapters(ctx: EmitContext, steps: readonly PathStep[], name:
       continue;
     }
     if (method.kind === 'sparse') continue; // merged into the weight: sparseMerged
-    if (method.kind === 'loretta_rep' || method.kind === 'loretta_adp') throw new ExportError(`${where}: ${method.kind} adapters are not exported yet`);
+    if (method.kind === 'loretta_rep' || method.kind === 'loretta_adp') {
+      // Tensor-train adapters (kernels/generated/tt-adapter.ts): _rep adds x·A·B, _adp wraps the
+      // output (an input-side _adp ran before the matmul: inputAdapters).
+      if (m.effect.tasks > 1) throw new ExportError(`${where}: per-task ${method.kind} adapters (tasks: ${m.effect.tasks}) are not supported by the ONNX exporter; per-task lora and poly are`);
+      const key = `${where}.${method.kind}${i === 0 ? '' : i}`;
+      if (method.kind === 'loretta_rep') y = g.op('Add', [y, lorettaRepDelta(ctx, where, key, method, x, dIn, dOut)]);
+      else if (method.side === 'output') y = lorettaAdapter(ctx, where, key, method, y, dIn, dOut);
+      continue;
+    }
     if (method.kind === 'arrow') {
       // A LoRA library routed per token by its stored prototypes (arrow-library.ts).
       const widths = (t: string): number => (t === name ? dOut : (node?.cost.weights.find((w) => w.name === t)?.shape[0] ?? dOut));
@@ -134,6 +146,20 @@ export function withAdapters(ctx: EmitContext, steps: readonly PathStep[], name:
     y = g.op('Add', [y, delta]);
   }
   return y;
+}
+
+/**
+ * The projection's input with the adapters that sit before its matmul: LoRETTA_adp with
+ * `side: input` (the reference's mh_adapter, x + up(σ(down(x))) fed to W), in statement order.
+ */
+export function inputAdapters(ctx: EmitContext, steps: readonly PathStep[], name: string, x: string, dIn: number, dOut: number): string {
+  const where = `${pathText(steps)}.${name}`;
+  for (const [i, m] of adapterModifiersFor(ctx.model, steps, name).entries()) {
+    if (m.effect.kind !== 'adapter' || m.effect.method.kind !== 'loretta_adp' || m.effect.method.side !== 'input') continue;
+    if (m.effect.tasks > 1) throw new ExportError(`${where}: per-task loretta_adp adapters (tasks: ${m.effect.tasks}) are not supported by the ONNX exporter; per-task lora and poly are`);
+    x = lorettaAdapter(ctx, where, `${where}.loretta_adp${i === 0 ? '' : i}`, m.effect.method, x, dIn, dOut);
+  }
+  return x;
 }
 
 /**

@@ -4,16 +4,18 @@
 
 import { weightStoreKey, type LayerNode, type PathStep } from '../engine-bridge.js';
 import { factorChainFor } from '../generated/resolve.js';
-import { hasSparseMask, sparseMerged, withAdapters } from './adapters.js';
+import { hasSparseMask, inputAdapters, sparseMerged, withAdapters } from './adapters.js';
 import { appliesTiedChain, storeFor, tiedOwner, weightNamed, type EmitContext } from './context.js';
 
 /**
  * y = x · Wᵀ (+ b) for a [d_out, d_in] weight (or its transposed tie); a factorised W whose
  * factors the engine counts applied is applied through them, never formed (factorChainFor).
  */
-export function projection(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string, name: string, biasName: string | undefined): { y: string; width: number } {
+export function projection(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], input: string, name: string, biasName: string | undefined): { y: string; width: number } {
   const w = weightNamed(node, name)!;
   const [dOut, dIn] = w.shape as [number, number];
+  // Adapters that sit before the matmul (LoRETTA_adp on the input) change what W multiplies.
+  const x = inputAdapters(ctx, steps, name, input, dIn, dOut);
   const b = biasName ? weightNamed(node, biasName) : undefined;
   // A tied weight runs as its factorised store runs (the core's tied-factors.ts): its owner's
   // chain when the owner applies its factors and this is the same projection; else W is read.

@@ -86,6 +86,7 @@ export { SCHEMES, WEIGHT_CLASSES, findScheme, formatScaling, type Scheme, type S
 export { PARAM_ARGS, type Parameterization } from './parameterization/resolve-parameterization.js';
 export { generatesWeight, type GeneratingEffect } from './sharing/generated-weights.js';
 export { balancedModes, describeFactorMethod, factorExecution, factorsCheaperBelowTokens, factorLayout, factorShape, factorStorage, fedparaRank, type CentralSharing, type FactorExecution, type FactorLayout, type FactorMethod, type FactorTarget, type FactorTensor } from './sharing/factorization.js';
+export { lorettaCost, lorettaMatrices, REFERENCE_TT_SHAPES, ttMatrix, type LorettaMethod, type TtMatrix } from './sharing/tt-adapter.js';
 export { sparseMasked, targetExecution, type FactorizedWeightRow, type MaterialisedBecause } from './sharing/factorized-weights.js';
 export { factorStoreAt, tieAllOwnerSteps, tiedExecution } from './sharing/tied-factors.js';
 export { transferTable, type BaseOverrides, type Factor, type TransferRow, type TransferTable } from './parameterization/transfer.js';
