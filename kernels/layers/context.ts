@@ -154,7 +154,7 @@ export function tiedOwner(ctx: EmitContext, node: LayerNode, steps: readonly Pat
     weight = main.weight;
   } else {
     const all = modifiersFor(ctx.model, steps, w.name).find((m) => m.effect.kind === 'tie-all');
-    ownerSteps = all ? tieAllOwnerSteps(all, steps) : undefined;
+    ownerSteps = all ? tieAllOwnerSteps(ctx.model, all, steps) : undefined;
   }
   if (!ownerSteps) return undefined;
   const targetNode = nodeAt(ctx.model, ownerSteps);

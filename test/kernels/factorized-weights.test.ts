@@ -437,3 +437,37 @@ variant G of T { factorize body.p: tensor_train(rank: 2, modes_out: [8, 8], mode
   assert.equal(r.spec.graph.nodes.filter((n) => n.op === 'MatMul' && /_tt_apply_\d+$/.test(n.outputs[0]!)).length, 2 * 2, 'p applies its two cores in each instance');
   await run(r);
 });
+
+test('a chain of ties (tie c = b, tie b = a) over a factorize naming one instance (a[1].up): one store, applied by a[1], b[1] and c[1]', async () => {
+  // up = Linear(32, 64) under FedPara R = 4: stored 2R(m + n) = 8·96 = 768 (for 2048); applied
+  // through Y₁ • Y₂ (one MatMul per application) by the three instances reading it; the setup,
+  // R²(m + n) = 1536 multiplies, once for the store. c[1] once got a dense initializer of its
+  // own (2048 elements more than stored) and c's count ran it dense.
+  const text = `
+block L(d) {
+  up   = Linear(d, 64)
+  down = Linear(64, d)
+}
+model T {
+  e    = Embedding(${VOCAB}, ${D})
+  a    = L(${D}) * 3
+  b    = L(${D}) * 3
+  c    = L(${D}) * 3
+  head = Linear(${D}, ${VOCAB})
+  tie b = a
+  tie c = b
+}
+variant G of T { factorize a[1].up: fedpara(rank: 4) }
+`;
+  const { r } = exportRecorded(text);
+  const engine = analyze(text).models.find((m) => m.name === 'G')!;
+  const plain = analyze(text).models.find((m) => m.name === 'T')!;
+  assert.equal(r.initializerElements, r.storedParams);
+  assert.equal(r.storedParams, engine.params.stored);
+  assert.equal(engine.params.stored, plain.params.stored - (2048n - 768n));
+  assert.equal(r.generation.macs, 1536n);
+  assert.equal(6n * r.generation.macs, engine.flops.generationPerStep);
+  assert.equal(r.spec.graph.nodes.filter((n) => n.op === 'MatMul' && /_fedpara_in_\d+$/.test(n.outputs[0]!)).length, 3, 'a[1], b[1] and c[1] apply the factors');
+  assert.equal(BigInt(engine.flops.prefillPerToken), BigInt(plain.flops.prefillPerToken) - 3n * 2n * (2048n - 1536n), 'and the engine counts those three');
+  await run(r);
+});

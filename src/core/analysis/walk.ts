@@ -8,7 +8,7 @@ import * as Q from '../numbers/rational.js';
 import type { HaltingUnit, Modifier, ResolvedSharing, StackShare, StackStrategy } from '../sharing/declarations.js';
 import type { KvProducerMap, SlotMap as StackShareSlots } from '../sharing/slot-map.js';
 import { instancesNamedByStrategies, matchStep, memberTie, pathText, shareCovers, strategiesAt, tiedWeight, type PathStep } from '../sharing/store-resolver.js';
-import { factorStoreAt, tieAllOwnerSteps, type TiedFactorStore } from '../sharing/tied-factors.js';
+import { factorStoreAt, instancesNamedThroughTies, tieAllOwnerSteps, type TiedFactorStore } from '../sharing/tied-factors.js';
 import type { WeightSpec } from '../layers/layer-kind.js';
 import { cachedLayers, extendedCaches, withExtendedCaches, type CachedLayer } from './kv-reach.js';
 import { layerTotals } from './layer-totals.js';
@@ -70,6 +70,8 @@ export class ModelWalker {
   private readonly strategyPrefixes = new Set<string>();
   /** The instances strategies' own paths name, by stack key (`share body[2].layers`: 2 of `body`), each walked on its own. */
   private readonly strategyInstances: ReadonlyMap<string, ReadonlySet<number>>;
+  /** With factorisations, the instances of `tie a = b` readers whose owner instance a declaration names (tied-factors.ts), each walked on its own. */
+  private readonly tiedInstances: ReadonlyMap<string, ReadonlySet<number>>;
   /** Whether any `factorize` statement exists: only then does a tied weight's store decide how it runs (tied-factors.ts). */
   private readonly factorized: boolean;
   /** Each instance node's cached self-attention layers by path (kv-reach.ts), per node id. */
@@ -103,6 +105,7 @@ export class ModelWalker {
     this.factorized = sharing.modifiers.some((m) => m.effect.kind === 'factorize');
     this.baseFrozen = sharing.hasAdapters;
     this.strategyInstances = instancesNamedByStrategies(sharing);
+    this.tiedInstances = this.factorized ? instancesNamedThroughTies(sharing) : new Map();
     for (const key of sharing.stacks.keys()) {
       for (let i = 1; i <= key.length; i++) if (i === key.length || key[i] === '.' || key[i] === '[') this.strategyPrefixes.add(key.slice(0, i));
     }
@@ -119,7 +122,7 @@ export class ModelWalker {
     for (const m of all) {
       const e = m.effect;
       if (e.kind === 'tie-all') {
-        const owner = tieAllOwnerSteps(m, steps);
+        const owner = tieAllOwnerSteps(model, m, steps);
         return owner ? factorStoreAt(model, owner, w.name) : undefined;
       }
       if (e.kind === 'tie-main' && node.kind === 'layer') {
@@ -236,6 +239,7 @@ export class ModelWalker {
     // Instances a declaration or a strategy's own path names are walked on their own.
     const isolated = new Set<bigint>([...byIndex.keys()].map(BigInt));
     for (const i of this.strategyInstances.get(key) ?? []) isolated.add(BigInt(i));
+    for (const i of this.tiedInstances.get(key) ?? []) if (BigInt(i) < node.length) isolated.add(BigInt(i));
     // Each isolated instance is walked on its own: a variant chain freezing body[0], body[1], …
     // walks k instances in its k-th variant, Θ(N²) reports in all, so they spend from the budget.
     if (!this.spend(isolated.size * LIMITS.isolatedInstanceSteps)) throw new WalkBudgetSpent();

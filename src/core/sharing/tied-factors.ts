@@ -15,11 +15,11 @@
 import type { WeightSpec } from '../layers/layer-kind.js';
 import { mainWeight } from '../model/main-weight.js';
 import type { ModuleNode } from '../model/module-tree.js';
-import type { Modifier, ModifierEffect } from './declarations.js';
+import type { Modifier, ModifierEffect, PatternStep, ResolvedSharing } from './declarations.js';
 import { factorLayout, factorShape, type FactorExecution, type FactorLayout } from './factorization.js';
 import { sparseMasked, targetExecution } from './factorized-weights.js';
 import { generatesWeight } from './generated-weights.js';
-import { modifiersFor, storePath, type PathStep, type StoreModel } from './store-resolver.js';
+import { modifiersFor, pathText, storePath, type PathStep, type StoreModel } from './store-resolver.js';
 
 /**
  * The factorised store a tied weight reads: its owner's weight, the `factorize` effect, the layout
@@ -100,11 +100,26 @@ export function factorStoreAt(model: StoreModel, steps: readonly PathStep[], wei
 }
 
 /**
- * The owner path a `tie a = b` reader at `steps` reads: b's path followed by the reader's steps
- * below a (`tie`: the tie-all modifier reaching the reader). The steps below a are those after
- * the pattern of a is met (`a` over a stack meets an instance index it does not name).
+ * The owner path a `tie a = b` reader at `steps` reads (`tie`: the tie-all modifier reaching the
+ * reader): b's path followed by the reader's steps below a, and on through a chain of ties (`tie
+ * c = b` with `tie b = a`: c reads a's store, as `storePath` keys it), at most one hop per tie
+ * (a cycle is an `npas-tie-cycle` error).
  */
-export function tieAllOwnerSteps(tie: Modifier, steps: readonly PathStep[]): PathStep[] | undefined {
+export function tieAllOwnerSteps(model: StoreModel, tie: Modifier, steps: readonly PathStep[]): PathStep[] | undefined {
+  let owner = tieAllHop(tie, steps);
+  if (!owner) return undefined;
+  const ties = model.sharing.modifiers.filter((m) => m.effect.kind === 'tie-all');
+  for (let hop = 0; hop < ties.length; hop++) {
+    let next: PathStep[] | undefined;
+    for (const t of ties) if ((next = tieAllHop(t, owner))) break;
+    if (!next) break;
+    owner = next;
+  }
+  return owner;
+}
+
+/** One hop of a `tie a = b`: b's path followed by the steps below a (those after the pattern of a is met: `a` over a stack meets an instance index it does not name). */
+function tieAllHop(tie: Modifier, steps: readonly PathStep[]): PathStep[] | undefined {
   if (tie.effect.kind !== 'tie-all') return undefined;
   const pattern = tie.pattern;
   let pos = 0;
@@ -129,4 +144,44 @@ export function tiedExecution(store: TiedFactorStore, reader: WeightSpec, reader
   if (store.execution === 'dense') return 'dense';
   const sameProjection = reader.role === 'matmul' && reader.matmul !== undefined && store.owner.matmul !== undefined && reader.matmul.dOut === store.owner.matmul.dOut && reader.matmul.dIn === store.owner.matmul.dIn;
   return sameProjection && !readerRebuilds && !readerMasked ? 'factors' : 'materialise';
+}
+
+/**
+ * The stack instances a `tie a = b` reader must be walked on its own, by the walk's stack key (as
+ * `instancesNamedByStrategies` gives them): those whose owner instance a declaration names. A
+ * declaration under b naming an instance (`factorize b[1].up: …`, `adapt b[1].up: sparse(…)`)
+ * changes how that one instance's store runs, so a[1] — which reads it — is not like a[0] and
+ * a[2]: walked with them as one run, it would read a[0]'s store. Followed through a chain of ties
+ * (`tie c = a` reads b through a), at most as many rounds as there are ties.
+ */
+export function instancesNamedThroughTies(sharing: ResolvedSharing): ReadonlyMap<string, ReadonlySet<number>> {
+  const out = new Map<string, Set<number>>();
+  const ties = sharing.modifiers.filter((m) => m.effect.kind === 'tie-all');
+  if (ties.length === 0) return out;
+  const indexed = (p: readonly PatternStep[]): boolean => p.some((step) => step.kind === 'index');
+  const same = (x: PatternStep, y: PatternStep): boolean => (x.kind === 'name' ? y.kind === 'name' && x.name === y.name : y.kind === 'index' && x.index === y.index);
+  let patterns = sharing.modifiers.filter((m) => m.effect.kind !== 'tie-all' && indexed(m.pattern)).map((m) => m.pattern);
+  for (let round = 0; round < ties.length && patterns.length > 0; round++) {
+    const next: PatternStep[][] = [];
+    for (const p of patterns) {
+      for (const tie of ties) {
+        if (tie.effect.kind !== 'tie-all') continue;
+        const source = tie.effect.source.pattern;
+        if (p.length <= source.length || !source.every((step, i) => same(step, p[i]!))) continue;
+        const below = p.slice(source.length);
+        if (!indexed(below)) continue;
+        const mapped = [...tie.pattern, ...below];
+        next.push(mapped);
+        mapped.forEach((step, at) => {
+          if (step.kind !== 'index') return;
+          const stack = pathText(mapped.slice(0, at));
+          const named = out.get(stack);
+          if (named) named.add(step.index);
+          else out.set(stack, new Set([step.index]));
+        });
+      }
+    }
+    patterns = next;
+  }
+  return out;
 }

@@ -606,3 +606,34 @@ model T {
   assert.equal(BigInt(m.flops.prefillPerToken), BigInt(plain.flops.prefillPerToken) - 3n * 2n * 2n * (4096n - 2048n));
   assert.equal(m.flops.generationPerStep, 0n);
 });
+
+test('`tie b = a` with a factorize naming one instance of a (a[1].up): b[1] reads a[1]\'s factors, the other instances stay dense', () => {
+  // up = Linear(32, 64): W [64, 32], m = 64, n = 32. FedPara R = 4 stores 2R(m + n) = 768 for
+  // 2048 and applies W through R²(m + n) = 1536 MACs per token (dense 2048), after a setup of
+  // R²(m + n) = 1536 multiplies per step: applied. a[1].up and b[1].up (which reads it) each save
+  // 2·(2048 − 1536) FLOPs per token; the setup is paid once, for the one store.
+  const text = (extra: string): string => `block L(d) {
+  up   = Linear(d, 64)
+  down = Linear(64, d)
+}
+model T {
+  e    = Embedding(40, 32)
+  a    = L(32) * 3
+  b    = L(32) * 3
+  head = Linear(32, 40)
+  tie b = a
+  ${extra}
+}
+`;
+  const plain = model(text(''));
+  const m = model(text('factorize a[1].up: fedpara(rank: 4)'));
+  assert.equal(m.params.stored, plain.params.stored - (2048n - 2n * 4n * 96n));
+  assert.equal(BigInt(m.flops.prefillPerToken), BigInt(plain.flops.prefillPerToken) - 2n * 2n * (2048n - 16n * 96n));
+  assert.equal(m.flops.generationPerStep, 6n * 16n * 96n);
+  // The same through a chain of ties (tie c = b, tie b = a): c[1] reads a[1]'s factors too.
+  const chain = (extra: string): string => text(`c = L(32) * 3\n  tie c = b\n  ${extra}`).replace('model T {', 'model T {');
+  const plainChain = model(chain(''));
+  const mChain = model(chain('factorize a[1].up: fedpara(rank: 4)'));
+  assert.equal(BigInt(mChain.flops.prefillPerToken), BigInt(plainChain.flops.prefillPerToken) - 3n * 2n * (2048n - 16n * 96n));
+  assert.equal(mChain.flops.generationPerStep, 6n * 16n * 96n);
+});
