@@ -59,6 +59,8 @@ export function withAdapters(ctx: EmitContext, steps: readonly PathStep[], name:
       y = scalearnAdapter(ctx, m, `${where}.scalearn${i === 0 ? '' : i}`, name, y, dOut);
       continue;
     }
+    // PSRP reads the block's input, not the target's: the adapter builders see only the target's own input and output.
+    if (method.kind === 'psrp') throw new ExportError(`${where}: PSRP (psrp(…)) is not supported by the ONNX exporter: it reads the block's input, which an adapter on a projection does not see`);
     if (method.kind === 'sparse') continue; // merged into the weight: sparseMerged
     if (method.kind === 'loretta_rep' || method.kind === 'loretta_adp') {
       // Tensor-train adapters (kernels/generated/tt-adapter.ts): _rep adds x·A·B, _adp wraps the

@@ -14,6 +14,7 @@ import { mamba } from './mamba.js';
 import { mamba2 } from './mamba2.js';
 import { gatedDeltaNet } from './gated-deltanet.js';
 import { mla } from './mla.js';
+import { momentProbe } from './moment-probe.js';
 import { moa } from './moa.js';
 import { moe } from './moe.js';
 import { norm } from './norm.js';
@@ -22,7 +23,7 @@ import { projection } from './projection.js';
 import { relativePositionLayer } from './relative-position.js';
 import { sandwichLinear } from './sandwich.js';
 
-export const SUPPORTED_LAYERS = ['Embedding', 'PositionEmbedding', 'Linear', 'LayerNorm', 'RMSNorm', 'Attention', 'MLA', 'MoA', 'RelativePositionBias', 'MLP', 'GatedMLP', 'MoE', 'Activation', 'Dropout', 'Identity', 'Conv1d', 'Conv2d', 'BatchNorm', 'Pool', 'GlobalPool', 'Flatten', 'SandwichLinear', 'SandwichConv2d', 'Mamba', 'Mamba2', 'GatedDeltaNet', 'AltUp', 'AltUpProjections', 'Laurel', 'PerLayerEmbedding', 'PerLayerInput'] as const;
+export const SUPPORTED_LAYERS = ['Embedding', 'PositionEmbedding', 'Linear', 'LayerNorm', 'RMSNorm', 'Attention', 'MLA', 'MoA', 'RelativePositionBias', 'MLP', 'GatedMLP', 'MoE', 'Activation', 'Dropout', 'Identity', 'Conv1d', 'Conv2d', 'BatchNorm', 'Pool', 'GlobalPool', 'Flatten', 'SandwichLinear', 'SandwichConv2d', 'Mamba', 'Mamba2', 'GatedDeltaNet', 'AltUp', 'AltUpProjections', 'Laurel', 'PerLayerEmbedding', 'PerLayerInput', 'MomentProbe'] as const;
 
 /** The width a layer reads, from its weights (undefined: any width). */
 export function inputWidth(node: LayerNode): number | undefined {
@@ -55,6 +56,8 @@ export function inputWidth(node: LayerNode): number | undefined {
       return w('weight')?.shape[0];
     case 'Laurel':
       return w('left')!.shape[1];
+    case 'MomentProbe':
+      return w('proj')!.shape[1];
     case 'PositionEmbedding':
       return w('weight')!.shape[1];
     default:
@@ -161,6 +164,8 @@ export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly Pat
       return perLayerEmbedding(ctx, node, steps, h);
     case 'Laurel':
       return { x: laurel(ctx, node, steps, h.x!), width: h.width };
+    case 'MomentProbe':
+      return momentProbe(ctx, node, steps, h);
     case 'AltUp':
     case 'PerLayerInput':
       // They act on the AltUp copies and the per-layer inputs of Gemma 3n's decoder layer (altup.ts).

@@ -121,6 +121,13 @@ function adapterCost(method: AdapterMethod, weight: string, dIn: number, dOut: n
     }
     case 'arrow':
       return arrowCost(method, weight, din, dout);
+    case 'psrp': {
+      // mingzeG/Moment-Probing models/representation/PSRP.py: down Linear(d, r), up_weight and
+      // up_bias Linear(r, d), all bias-free; PSRP.forward computes relu(down(x)) twice, once per
+      // up projection, so a token runs 2·(2·d·r) + 2·(2·r·d) FLOPs.
+      const p = 3n * BigInt(method.rank) * dout;
+      return { stored: p, used: p, trainable: p, flops: 8n * BigInt(method.rank) * dout, globals: [] };
+    }
     default:
       return lowRankCost(method, din, dout, statementKey);
   }
@@ -218,7 +225,7 @@ function arrowCost(method: Extract<AdapterMethod, { readonly kind: 'arrow' }>, w
 }
 
 /** The low-rank methods: each stores or generates factors A [r, d_in] and B [d_out, r]. */
-function lowRankCost(method: Exclude<Extract<AdapterMethod, { readonly rank: number }>, { readonly kind: 'loretta_rep' } | { readonly kind: 'arrow' }>, din: bigint, dout: bigint, statementKey: string): AdapterCost {
+function lowRankCost(method: Exclude<Extract<AdapterMethod, { readonly rank: number }>, { readonly kind: 'loretta_rep' } | { readonly kind: 'arrow' } | { readonly kind: 'psrp' }>, din: bigint, dout: bigint, statementKey: string): AdapterCost {
   const dIn = Number(din);
   const dOut = Number(dout);
   const r = BigInt(method.rank);

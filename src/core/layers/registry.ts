@@ -15,6 +15,7 @@ import { MLA } from './mla.js';
 import { GATED_DELTANET } from './gated-deltanet.js';
 import { GATED_MLP, MLP } from './mlp.js';
 import { MOA } from './moa.js';
+import { MOMENT_PROBE } from './moment-probe.js';
 import { MOE } from './moe.js';
 import { BATCH_NORM, LAYER_NORM, RMS_NORM } from './norms.js';
 import { ACTIVATION, DROPOUT, FLATTEN, GLOBAL_POOL, IDENTITY, POOL } from './parameter-free.js';
@@ -47,6 +48,7 @@ const ALL: readonly LayerKind[] = [
   ALTUP,
   ALTUP_PROJECTIONS,
   LAUREL,
+  MOMENT_PROBE,
   PER_LAYER_EMBEDDING,
   PER_LAYER_INPUT,
   ACTIVATION,

@@ -110,6 +110,19 @@ export const ADAPTERS: readonly SchemeMethod[] = [
       'the generator is stored once per statement and the task embeddings once per model, nothing per target.',
   },
   {
+    name: 'psrp',
+    call: true,
+    args: [
+      { name: 'rank', type: 'int', required: true, min: 1, doc: 'Width r of the shared down projection (PSRP reduction, 16 in Moment Probing\'s MP+).' },
+      TARGETS,
+      TASKS,
+    ],
+    snippet: 'psrp(rank: ${1:16})',
+    doc:
+      'PSRP (Moment Probing\'s MP+): a scale and a shift of each target\'s output y (width d = d_out) recomputed per token from the block\'s input x, y ↦ up_bias(h) + (1 + up_weight(h)) ⊙ y with h = relu(down(x)); ' +
+      'down [r, d], up_weight and up_bias [d, r], no biases: 3·d·r params per target, 8·d·r FLOPs per token (the reference runs down twice).',
+  },
+  {
     name: 'scalearn',
     call: true,
     args: [
@@ -289,6 +302,8 @@ function adapterLabel(m: AdapterMethod): string {
       return `Arrow library r=${m.rank} ×${m.experts} LoRAs, top-${m.topK}${m.tie.length > 1 ? `, shared A ${m.tie.join('/')}` : ''}`;
     case 'hyper':
       return `hypernetwork-generated adapter r=${m.bottleneck}`;
+    case 'psrp':
+      return `PSRP r=${m.rank}`;
     case 'scalearn':
       // The four variants of the paper: vector or scalar scales, per layer or shared (++).
       return `ScaLearn${m.scaling === 'scalar' ? 'Uniform' : ''}${m.shared ? '++' : ''} ×${m.sources} sources r=${m.bottleneck}`;
@@ -333,6 +348,8 @@ function adapterMethod(call: StatementCall, args: Map<string, StatementArgValue>
   const rank = args.get('rank') as number;
   const merged = (args.get('merged') as boolean | undefined) ?? false;
   switch (call.name) {
+    case 'psrp':
+      return { kind: 'psrp', rank };
     case 'scalearn': {
       // The sources are fixed here, not read from the tasks later: a model counted with one task
       // (tasks.ts, the per-task split) still combines the same N source adapters.

@@ -42,6 +42,12 @@ export type AdapterMethod =
    * A and one prototype per expert, as mttl's tie_params for Phi-2's fused Wqkv.
    */
   | { readonly kind: 'arrow'; readonly rank: number; readonly experts: number; readonly topK: number; readonly tie: readonly string[] }
+  /**
+   * PSRP (Moment Probing's MP+, Gao et al. 2023): a scale and shift of a target's output made from
+   * the block's input x by down [r, d], ReLU, up_weight and up_bias [d, r] (no biases):
+   * y ↦ up_bias(h) + (1 + up_weight(h)) ⊙ y, h = relu(down(x)).
+   */
+  | { readonly kind: 'psrp'; readonly rank: number }
   /** `elements` trainable entries of each target weight, the rest frozen (FISH masks), merged into the weight. */
   | { readonly kind: 'sparse'; readonly elements: number }
   /**

@@ -35,6 +35,7 @@ const SIGNATURES: Record<string, string> = {
   AltUp: 'd, inputs?=4',
   AltUpProjections: 'd, inputs?=4',
   Laurel: 'd, rank',
+  MomentProbe: 'd, classes, hidden: 512, heads: 4, pairs: near',
   PerLayerEmbedding: 'rows, d, layers, width',
   PerLayerInput: 'd, width',
   Activation: 'kind',

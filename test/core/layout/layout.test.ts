@@ -164,7 +164,7 @@ describe('sharing structure', () => {
     );
   });
 
-  it('notes each task-aware adapter with its method and, per task, the tasks (poly, sparse masks, TAPS deltas, ScaLearn)', () => {
+  it('notes each task-aware adapter with its method and, per task, the tasks (poly, sparse masks, TAPS deltas, ScaLearn, PSRP)', () => {
     const labels = (adapt: string) =>
       sharingStructure(`model M {\n  block B { a = Attention(16, 2) }\n  embed = Embedding(61, 16)\n  body = B * 2\n  ${adapt}\n}\n`)
         .get('M')!
@@ -173,6 +173,7 @@ describe('sharing structure', () => {
     assert.deepEqual(labels('adapt body.a: poly(rank: 2, skills: 4, tasks: 3, targets: [q])'), ['Poly r=2 ×4 skills, per task ×3 on a']);
     assert.deepEqual(labels('adapt body.a: sparse(elements: 10, targets: [q])'), ['sparse mask k=10 on a']);
     assert.deepEqual(labels('adapt body[1].a: delta(tasks: 5, merged: true)'), ['full-rank delta, per task ×5 on a']);
+    assert.deepEqual(labels('adapt body.a: psrp(rank: 4, targets: [o])'), ['PSRP r=4 on a']);
     assert.deepEqual(labels('adapt body.a: scalearn(bottleneck: 4, tasks: 3, targets: [o])'), ['ScaLearn ×3 sources r=4, per task ×3 on a']);
     assert.deepEqual(labels('adapt body.a: scalearn(bottleneck: 4, sources: 5, scaling: scalar, shared: true, targets: [o])'), ['ScaLearnUniform++ ×5 sources r=4 on a']);
     assert.deepEqual(labels('adapt body.a: arrow(rank: 4, experts: 256, top_k: 4, targets: [q, k, v], shared_a: [q, k, v])'), ['Arrow library r=4 ×256 LoRAs, top-4, shared A q/k/v on a']);
