@@ -9,7 +9,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { exportModel, type ExportResult } from '../../kernels/export.js';
+import type { WeightFill } from '../../kernels/graph-builder.js';
 import { assertClose, idRows, initializer, matvec, runChecked } from './helpers.js';
 
 const V = 29;
@@ -108,4 +111,15 @@ test('loretta_adp: on the output (both trains split) and on the input (down spli
   // The adapter changes the output: the plain model's differs.
   const plain = await runChecked(exportModel(spec(64, 32, 'lora(rank: 1)'), 'M', { ops: 'standard' }), { input_ids: idRows(IDS) });
   assert.ok(plain.some((v, i) => Math.abs(v - got[i]!) > 1e-4));
+});
+
+test('the LoRETTA gallery example (Llama-2-7B) exports at its exact size: initializers = params.stored', () => {
+  const text = readFileSync(join(__dirname, '..', '..', 'examples', 'loretta-llama2.npas'), 'utf8');
+  const none: WeightFill = () => new Uint8Array(0);
+  // Llama-2-7B's 6,738,415,616 plus 64 rep targets × 3,904, or 96 adapters × 9,600.
+  for (const [name, added] of [['Llama2LorettaRep', 64n * 3_904n], ['Llama2LorettaAdp', 96n * 9_600n]] as const) {
+    const r = exportModel(text, name, { fill: none });
+    assert.equal(r.storedParams, 6_738_415_616n + added, name);
+    assert.equal(r.initializerElements, r.storedParams, name);
+  }
 });
