@@ -202,6 +202,28 @@ test('MPO: three cores, the central one shared across layers, the auxiliary ones
   }, 4);
 });
 
+test('MPO with a truncation number: each weight\'s full-rank bonds capped at max_rank, built in-graph == the dense twin', async () => {
+  // cores: 3 balances 32 into [4, 4, 2] and 64 into [4, 4, 4]. Bond k is min(6, ∏_{l≤k} m_l·n_l, ∏_{l>k} m_l·n_l):
+  //   32×32 (pairs 16, 16, 4): min(6, 16, 64) = 6, min(6, 256, 4) = 4 → [1, 6, 4, 1];
+  //   64×32 and 32×64 (pairs 16, 16, 8): [1, 6, 6, 1].
+  // Per token every chain costs more than its dense matmul (32×32: 768 + 3072 + 256 = 4096 > 1024 either way;
+  // 64×32: 768 + 4608 + … > 2048), so all are materialised: 0 applied.
+  await check('factorize body: mpo(max_rank: 6, cores: 3)', (s) => {
+    const all = new Map<string, Float32Array>();
+    const centralOf = (key: string, shape: [number, number]): Float32Array => {
+      const name = key.slice(key.lastIndexOf('.') + 1);
+      const keys = [...s.keys()].filter((k) => k.startsWith('factorize@') && k.endsWith(`:${name}:${shape.join('x')}`));
+      assert.equal(keys.length, 1, `one central tensor for ${name} ${shape.join('x')}`);
+      return s.get(keys[0]!)!;
+    };
+    for (const [mo, mi, shape, ranks] of [[[4, 4, 2], [4, 4, 2], [D, D], [1, 6, 4, 1]], [[4, 4, 4], [4, 4, 2], [FFN, D], [1, 6, 6, 1]], [[4, 4, 2], [4, 4, 4], [D, FFN], [1, 6, 6, 1]]] as const) {
+      const core = (key: string, k: number): Float32Array => (k === 1 ? centralOf(key, [...shape]) : s.get(`${key}.core${k + 1}`)!);
+      for (const [k, v] of tensorTrain([...mo], [...mi], [...ranks], core)) all.set(k, v);
+    }
+    return all;
+  }, 0);
+});
+
 test('MPO over MoE experts: the central tensor once per layer (experts) or per model (layers); initializer elements == params.stored', async () => {
   for (const central of ['experts', 'layers', 'own']) {
     const text = `model E {

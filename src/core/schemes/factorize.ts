@@ -20,7 +20,7 @@ export const factorizeScheme: SharingScheme = {
   keyword: 'factorize',
   snippet: 'factorize ${1:body}: fedpara(rank: ${2:16})',
   summary: 'Stores matmul weights as factors (FedPara, tensor train, MPO), applied per token or materialised, whichever is cheaper.',
-  hover: '`factorize PATHS: fedpara(rank: R)` / `tensor_train(rank: r, cores: d)` / `mpo(rank: r, cores: d, central: layers)`: every matmul weight under the paths is stored as factors — stored counts the factors, effective the dense weights — and FLOPs count the cheaper execution per weight: the factors applied to each token, or W materialised from them (each training step) and the dense matmul.',
+  hover: '`factorize PATHS: fedpara(rank: R)` / `tensor_train(rank: r, cores: d)` / `mpo(rank: r, cores: d, central: layers)` (or `max_rank: D`: each weight\'s full-rank bonds min(∏ left mₗnₗ, ∏ right mₗnₗ) capped at D): every matmul weight under the paths is stored as factors — stored counts the factors, effective the dense weights — and FLOPs count the cheaper execution per weight: the factors applied to each token, or W materialised from them (each training step) and the dense matmul.',
   methods: FACTORIZE_METHODS,
   order: 2,
   keepsStores: false,

@@ -40,8 +40,13 @@ export type FactorMethod =
       readonly modesOut: readonly number[] | undefined;
       /** Column modes n₁…n_d (∏ = d_in); undefined: d balanced factors of each weight's d_in. */
       readonly modesIn: readonly number[] | undefined;
-      /** The d − 1 inner ranks r₁…r_{d−1} (bond dimensions). */
-      readonly ranks: readonly number[];
+      /** The d − 1 inner ranks r₁…r_{d−1} (bond dimensions); undefined with `maxRank`. */
+      readonly ranks: readonly number[] | undefined;
+      /**
+       * A truncation number D instead of `ranks`: each weight's bonds are its full-rank bonds
+       * capped at D (`truncatedBonds`), as the MPO papers' reference code sets them.
+       */
+      readonly maxRank: number | undefined;
       /** MPO only: where the central tensor lives; `own` for a tensor train. */
       readonly central: CentralSharing;
     };
@@ -184,8 +189,32 @@ export function factorLayout(method: FactorMethod, dOut: number, dIn: number, ke
   const modesIn = method.modesIn ?? balancedModes(dIn, d);
   if (product(modesOut) !== big(dOut)) return { ok: false, message: `modes_out [${modesOut.join(', ')}] multiply to ${product(modesOut)}, not the weight's d_out ${dOut}` };
   if (product(modesIn) !== big(dIn)) return { ok: false, message: `modes_in [${modesIn.join(', ')}] multiply to ${product(modesIn)}, not the weight's d_in ${dIn}` };
-  const ranks = [1, ...method.ranks, 1];
+  const ranks = [1, ...(method.ranks ?? truncatedBonds(modesOut, modesIn, method.maxRank ?? 1)), 1];
   return { ok: true, layout: trainLayout(modesOut, modesIn, ranks, method.kind === 'mpo') };
+}
+
+/**
+ * The inner bonds r₁…r_{d−1} of a tensor train or MPO over the modes (m_k, n_k) truncated at D:
+ * r_k = min(D, ∏_{l≤k} m_l·n_l, ∏_{l>k} m_l·n_l). The two products are the ranks of W's k-th
+ * unfolding, so without truncation the decomposition is exact (successive SVDs reach no larger
+ * bond); D below them is the MPO papers' truncation ("dimension squeezing"; the reference code's
+ * `MPO.compute_rank_position` with `truncate_num`, lpyhdzx/MPOBERT-code Matrix2MPO_beta.py).
+ */
+export function truncatedBonds(modesOut: readonly number[], modesIn: readonly number[], maxRank: number): number[] {
+  const d = modesOut.length;
+  const cap = big(maxRank);
+  const out: number[] = [];
+  for (let k = 1; k < d; k++) {
+    let left = 1n;
+    let right = 1n;
+    for (let l = 0; l < k; l++) left *= big(modesOut[l]!) * big(modesIn[l]!);
+    for (let l = k; l < d; l++) right *= big(modesOut[l]!) * big(modesIn[l]!);
+    let r = cap;
+    if (left < r) r = left;
+    if (right < r) r = right;
+    out.push(Number(r));
+  }
+  return out;
 }
 
 /**
@@ -335,11 +364,11 @@ export function factorStorage(method: FactorMethod, layout: FactorLayout, copies
   return { perInstance: aux * c, global: layout.centralElements };
 }
 
-/** A short label of a method, for drawings and hovers: `FedPara R=8`, `TT 4 cores r=[4, 4, 4]`, `MPO 5 cores r=8, central per layers`. */
+/** A short label of a method, for drawings and hovers: `FedPara R=8`, `TT 4 cores r=[4, 4, 4]`, `MPO 5 cores r=8, central per layers`, `MPO 5 cores r≤100000` (a truncation number). */
 export function describeFactorMethod(method: FactorMethod): string {
   if (method.kind === 'fedpara') return method.rank !== undefined ? `FedPara R=${method.rank}` : `FedPara γ=${Q.toDecimalString(method.ratio ?? Q.ZERO)}`;
-  const uniform = method.ranks.every((r) => r === method.ranks[0]);
-  const ranks = uniform ? `r=${method.ranks[0]}` : `r=[${method.ranks.join(', ')}]`;
+  const given = method.ranks;
+  const ranks = given === undefined ? `r≤${method.maxRank}` : given.every((r) => r === given[0]) ? `r=${given[0]}` : `r=[${given.join(', ')}]`;
   if (method.kind === 'tensor_train') return `TT ${method.cores} cores ${ranks}`;
   return `MPO ${method.cores} cores ${ranks}${method.central === 'own' ? '' : `, central shared across ${method.central}`}`;
 }

@@ -25,6 +25,7 @@ export const FEDPARA_ARGS: readonly SchemeArg[] = [
 export const TRAIN_ARGS: readonly SchemeArg[] = [
   { name: 'rank', type: 'int', required: false, min: 1, doc: 'Every inner rank (bond dimension) r₁ … r_{d−1}.' },
   { name: 'ranks', type: 'int-list', required: false, doc: 'The d − 1 inner ranks, e.g. [4, 8, 4].' },
+  { name: 'max_rank', type: 'int', required: false, min: 1, doc: 'A truncation number D instead of ranks: each weight\'s bond r_k = min(D, ∏_{l≤k} m_l·n_l, ∏_{l>k} m_l·n_l), its full-rank bond capped at D (the MPO papers\' truncation; a large D is the exact, untruncated decomposition).' },
   { name: 'cores', type: 'int', required: false, min: 2, doc: 'Number of cores d: each width is split into d balanced modes.' },
   { name: 'modes_out', type: 'int-list', required: false, doc: 'Row modes m₁ … m_d, multiplying to d_out.' },
   { name: 'modes_in', type: 'int-list', required: false, doc: 'Column modes n₁ … n_d, multiplying to d_in.' },
@@ -82,7 +83,8 @@ export function readFactorMethod(value: Expression, scope: Scope, ctx: EvalConte
     if (coresArg !== undefined && coresArg !== modesOut.length) return fail(`cores: ${coresArg} but the modes lists have ${modesOut.length} entries`);
     if ([...modesOut, ...modesIn].some((m) => m < 1)) return fail('every mode must be at least 1');
   }
-  if ((rank === undefined) === (ranks === undefined)) return fail("give 'rank' (every inner rank) or 'ranks' (the d − 1 inner ranks), not both or neither");
+  const maxRank = args.get('max_rank') as number | undefined;
+  if ([rank, ranks, maxRank].filter((x) => x !== undefined).length !== 1) return fail("give one of 'rank' (every inner rank), 'ranks' (the d − 1 inner ranks) or 'max_rank' (each weight's full-rank bonds capped at it)");
   if (ranks && ranks.length !== cores - 1) return fail(`ranks lists ${ranks.length} inner ranks; ${cores} cores have ${cores - 1}`);
   if (ranks && ranks.some((r) => r < 1)) return fail('every rank must be at least 1');
   return {
@@ -90,7 +92,8 @@ export function readFactorMethod(value: Expression, scope: Scope, ctx: EvalConte
     cores,
     modesOut,
     modesIn,
-    ranks: ranks ?? new Array<number>(cores - 1).fill(rank!),
+    ranks: ranks ?? (rank !== undefined ? new Array<number>(cores - 1).fill(rank) : undefined),
+    maxRank,
     central,
   };
 }

@@ -7,7 +7,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { analyze, hoverAt, type Diagnostic, type ModelReport } from '../../../src/core/index.js';
+import { analyze, completionsAt, hoverAt, type Diagnostic, type ModelReport } from '../../../src/core/index.js';
 
 function model(text: string, name?: string): ModelReport {
   const r = analyze(text);
@@ -636,4 +636,41 @@ model T {
   const mChain = model(chain('factorize a[1].up: fedpara(rank: 4)'));
   assert.equal(BigInt(mChain.flops.prefillPerToken), BigInt(plainChain.flops.prefillPerToken) - 3n * 2n * (2048n - 16n * 96n));
   assert.equal(mChain.flops.generationPerStep, 6n * 16n * 96n);
+});
+
+test('max_rank: each weight\'s full-rank bonds capped at the truncation number (the MPO papers\' reference code)', () => {
+  // 768×768 as [4, 4, 4, 4, 3]² (pairs 16, 16, 16, 16, 9): full-rank bonds min(∏ left, ∏ right) = [16, 256, 144, 9];
+  // 3072×768 as [4, 4, 8, 6, 4] × [4, 4, 4, 4, 3] (pairs 16, 16, 32, 24, 12): [16, 256, 288, 12].
+  const text = (arg: string): string => `model M {
+  lin = Linear(768, 768)
+  up = Linear(768, 3072)
+  factorize lin: mpo(modes_out: [4, 4, 4, 4, 3], modes_in: [4, 4, 4, 4, 3], ${arg}, central: own)
+  factorize up: mpo(modes_out: [4, 4, 8, 6, 4], modes_in: [4, 4, 4, 4, 3], ${arg}, central: own)
+}
+`;
+  const cores = (shapes: number[][]): bigint => shapes.reduce((t, s) => t + s.reduce((p, x) => p * BigInt(x), 1n), 0n);
+  const full = cores([[1, 4, 4, 16], [16, 4, 4, 256], [256, 4, 4, 144], [144, 4, 4, 9], [9, 3, 3, 1]]) + cores([[1, 4, 4, 16], [16, 4, 4, 256], [256, 8, 4, 288], [288, 6, 4, 12], [12, 4, 3, 1]]);
+  assert.equal(model(text('max_rank: 100000')).params.stored, full);
+  const explicit = `model M {
+  lin = Linear(768, 768)
+  up = Linear(768, 3072)
+  factorize lin: mpo(modes_out: [4, 4, 4, 4, 3], modes_in: [4, 4, 4, 4, 3], ranks: [16, 256, 144, 9], central: own)
+  factorize up: mpo(modes_out: [4, 4, 8, 6, 4], modes_in: [4, 4, 4, 4, 3], ranks: [16, 256, 288, 12], central: own)
+}
+`;
+  assert.equal(model(explicit).params.stored, full);
+  // Truncated at 32: [16, 32, 32, 9] and [16, 32, 32, 12].
+  const cut = cores([[1, 4, 4, 16], [16, 4, 4, 32], [32, 4, 4, 32], [32, 4, 4, 9], [9, 3, 3, 1]]) + cores([[1, 4, 4, 16], [16, 4, 4, 32], [32, 8, 4, 32], [32, 6, 4, 12], [12, 4, 3, 1]]);
+  assert.equal(model(text('max_rank: 32')).params.stored, cut);
+  // The per-weight table shows the bonds each weight got; the label names the truncation.
+  const rows = model(text('max_rank: 32')).factorized!;
+  assert.deepEqual(rows.map((r) => r.factors.map((f) => f[3])), [[16, 32, 32, 9, 1], [16, 32, 32, 12, 1]]);
+  assert.match(rows[0]!.method, /r≤32/);
+  // Completion offers it with its formula.
+  const partial = 'model M {\n  lin = Linear(64, 64)\n  factorize lin: mpo(cores: 3, \n}\n';
+  const offered = completionsAt(partial, analyze(partial), partial.indexOf('cores: 3, ') + 10).items.find((i) => i.label === 'max_rank');
+  assert.match(String(offered?.documentation), /min\(D, ∏_\{l≤k\} m_l·n_l, ∏_\{l>k\} m_l·n_l\)/);
+  // One of rank, ranks, max_rank.
+  assert.ok(codes(text('max_rank: 32, rank: 4')).includes('npas-factorize'));
+  assert.ok(codes(text('max_rank: 0')).includes('npas-factorize'));
 });

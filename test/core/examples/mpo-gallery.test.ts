@@ -176,4 +176,8 @@ test('the MPO examples draw: the shared central tensors as a store every layer r
   const expertRows = moe.parameterisation!.factorized;
   assert.ok(expertRows.length > 0 && expertRows.every((row) => row.copies === 8));
   assert.deepEqual([...new Set(expertRows.map((row) => row.factorElements))], [WI.total.toString()]);
+  // `max_rank: 30000` gave each matrix the reference code's bonds: its local tensors are the shapes derived here.
+  const report = model('mpoe.npas', 'MPOE8').factorized!;
+  assert.deepEqual(report.find((row) => row.path === 'encoder.ff.expert_up')!.factors, localShapes([4, 4, 8, 6, 4], [3, 4, 4, 4, 4], 30_000));
+  assert.deepEqual(report.find((row) => row.path === 'encoder.ff.expert_down')!.factors, localShapes([3, 4, 4, 4, 4], [4, 4, 8, 6, 4], 30_000));
 });
