@@ -11,6 +11,7 @@
 //   mos        A and Bᵀ concatenated from shard pools (kernels/generated/shards.ts).
 //   delta      ΔW [d_out, d_in] per target (TAPS), per task [tasks, d_out, d_in] with task 0's run.
 //   arrow      a LoRA library routed per token by stored prototypes (arrow-library.ts).
+//   hyper_lang Hyper-Adapters: generated per language pair and layer (kernels/generated/language-hypernetwork.ts).
 //   hyper      HyperFormer++: an adapter on the output, generated for task 0 per layer and block
 //              by the statement's generator (kernels/generated/hypernetwork.ts).
 //   loretta_rep / loretta_adp  LoRETTA: tensor-train A and B added as x·A·B, or a TT bottleneck
@@ -37,6 +38,7 @@ import { shardFactors } from '../generated/shards.js';
 import { vectorBankFactors } from '../generated/vector-bank.js';
 import { hyperAdapter } from '../generated/hypernetwork.js';
 import { lorettaAdapter, lorettaRepDelta } from '../generated/tt-adapter.js';
+import { languageHyperAdapter } from '../generated/language-hypernetwork.js';
 import { scalearnAdapter } from './scalearn.js';
 import type { EmitContext } from './context.js';
 
@@ -61,6 +63,11 @@ export function withAdapters(ctx: EmitContext, steps: readonly PathStep[], name:
     }
     // PSRP reads the block's input, not the target's: the adapter builders see only the target's own input and output.
     if (method.kind === 'psrp') throw new ExportError(`${where}: PSRP (psrp(…)) is not supported by the ONNX exporter: it reads the block's input, which an adapter on a projection does not see`);
+    if (method.kind === 'hyper_lang') {
+      // Generated per language pair and layer by the statement's hypernetwork (kernels/generated/language-hypernetwork.ts).
+      y = languageHyperAdapter(ctx, m, steps, name, y, dOut);
+      continue;
+    }
     if (method.kind === 'sparse') continue; // merged into the weight: sparseMerged
     if (method.kind === 'loretta_rep' || method.kind === 'loretta_adp') {
       // Tensor-train adapters (kernels/generated/tt-adapter.ts): _rep adds x·A·B, _adp wraps the

@@ -108,6 +108,8 @@ function adapterCost(method: AdapterMethod, weight: string, dIn: number, dOut: n
     }
     case 'hyper':
       return hyperCost(method, dout, statementKey);
+    case 'hyper_lang':
+      return languageHyperCost(method, dout, statementKey);
     case 'scalearn':
       return scalearnCost(method, dout, statementKey);
     case 'loretta_rep':
@@ -163,6 +165,37 @@ function hyperCost(method: Extract<AdapterMethod, { readonly kind: 'hyper' }>, d
     globals: [[`hyper:tasks:${method.embedding}`, t]],
     sharedGlobals: [[`${statementKey}:generator`, embeddings + taskMlp + weightGenerators + biasGenerators + normGenerators]],
     generationMacs: 3n * t * h + h * p + 2n * p * d * r + p * (r + d) + (method.norm ? 2n * p * d : 0n),
+  };
+}
+
+/**
+ * Hyper-Adapters (Baziotis et al. 2022; fairseq/modules/hyper_adapter.py, HyperNetwork, as in
+ * facebookresearch/fairseq@1ecbb803654fd6641dac8a52de0fb55cf4ede0ba, "added hyperadapters"): per
+ * target an adapter LayerNorm · Linear(d, r) · act · Linear(r, d) + residual, generated from the
+ * source-language, target-language and layer embeddings, stored nowhere. The statement's
+ * hypernetwork holds the language tables [N, e] (one when tied), the layer embeddings [L, e],
+ * the encoder — an optional LayerNorm(3e), fc_input Linear(3e, h), n residual blocks of
+ * LayerNorm(h), Linear(h, h) and Linear(h, h), an optional LayerNorm(h) — and the heads
+ * Linear(h, d·r) twice (down and up weights), Linear(h, r), Linear(h, d) (their biases) and with
+ * `norm` Linear(h, d) twice (the adapter's LayerNorm γ and β), every Linear with a bias. A token
+ * runs the generated adapter, 4·d·r FLOPs; each step generates every target's adapter once.
+ */
+function languageHyperCost(method: Extract<AdapterMethod, { readonly kind: 'hyper_lang' }>, d: bigint, statementKey: string): AdapterCost {
+  const r = BigInt(method.bottleneck);
+  const e = BigInt(method.embedding);
+  const h = BigInt(method.hidden);
+  const n = BigInt(method.encoderLayers);
+  const tables = (method.tied ? 1n : 2n) * BigInt(method.languages) * e + BigInt(method.layers) * e;
+  const encoder = (method.inputNorm ? 2n * 3n * e : 0n) + 3n * e * h + h + n * (2n * h + 2n * (h * h + h)) + (method.outputNorm ? 2n * h : 0n);
+  const heads = 2n * (h * d * r + d * r) + h * r + r + h * d + d + (method.norm ? 2n * (h * d + d) : 0n);
+  return {
+    stored: 0n,
+    used: 2n * d * r + r + d + (method.norm ? 2n * d : 0n),
+    trainable: 0n,
+    flops: 4n * d * r,
+    globals: [],
+    sharedGlobals: [[`${statementKey}:hypernetwork`, tables + encoder + heads]],
+    generationMacs: 3n * e * h + n * 2n * h * h + 2n * h * d * r + h * (r + d) + (method.norm ? 2n * h * d : 0n),
   };
 }
 

@@ -2,7 +2,7 @@
 // frozen base — LoRA, Tied-LoRA, AS-LoRA, VB-LoRA, Mixture of Shards, adapter inventories routed
 // per task (Polytropon, Multi-Head Routing), LoRA libraries routed per token (Arrow), full-rank
 // deltas (TAPS), sparse masks (FISH), adapters a hypernetwork generates per task and layer
-// (HyperFormer), learned scales over frozen source adapters (ScaLearn) and tensor-train adapters
+// (HyperFormer) or per language pair and layer (Hyper-Adapters), learned scales over frozen source adapters (ScaLearn) and tensor-train adapters
 // (LoRETTA_rep and LoRETTA_adp, sharing/tt-adapter.ts). Resolves to an `adapter`
 // modifier; `analysis/layer-totals.ts` counts each method's parameters and FLOPs.
 
@@ -123,6 +123,26 @@ export const ADAPTERS: readonly SchemeMethod[] = [
       'down [r, d], up_weight and up_bias [d, r], no biases: 3·d·r params per target, 8·d·r FLOPs per token (the reference runs down twice).',
   },
   {
+    name: 'hyper_lang',
+    call: true,
+    args: [
+      { name: 'bottleneck', type: 'int', required: true, min: 1, doc: 'Width r of each generated adapter d → r → d (hyperadapter_bottleneck_dim).' },
+      { name: 'languages', type: 'int', required: true, min: 1, doc: 'Languages N: rows of the source and of the target language tables (len(hyperadapter_langs)).' },
+      { name: 'embedding', type: 'int', required: true, min: 1, doc: 'Width e of the language and layer embeddings (the reference sizes its input 3·e, so both are e).' },
+      { name: 'hidden', type: 'int', required: true, min: 1, doc: 'Width h of the hypernetwork encoder (hyperadapter_hidden_dim).' },
+      { name: 'encoder_layers', type: 'int', required: true, min: 0, doc: 'Residual blocks of the encoder, each LayerNorm(h) and two Linear(h, h) (hyperadapter_num_hidden_layers).' },
+      { name: 'norm', type: 'bool', required: false, doc: 'Generate the adapter\'s LayerNorm γ and β, two heads Linear(h, d) (hyperadapter_generate_layernorm, default false: a LayerNorm without parameters).', values: ['true', 'false'] },
+      { name: 'tied_languages', type: 'bool', required: false, doc: 'One language table for source and target (hyperadapter_language_embedding_tied, default false).', values: ['true', 'false'] },
+      { name: 'input_norm', type: 'bool', required: false, doc: 'A LayerNorm(3e) on the encoder\'s input (pre-norm; default false).', values: ['true', 'false'] },
+      { name: 'output_norm', type: 'bool', required: false, doc: 'A LayerNorm(h) on the encoder\'s output (post-norm; default false).', values: ['true', 'false'] },
+      TARGETS,
+    ],
+    snippet: 'hyper_lang(bottleneck: ${1:128}, languages: ${2:8}, embedding: ${3:50}, hidden: ${4:512}, encoder_layers: ${5:2}, targets: [${6:down}])',
+    doc:
+      'Hyper-Adapters: one hypernetwork generates a bottleneck adapter d → r → d for every language pair and layer from source-language, target-language and layer embeddings; ' +
+      'stored once per statement (the language tables, the layer embeddings of every stack its paths reach, the encoder and the heads), nothing per target.',
+  },
+  {
     name: 'scalearn',
     call: true,
     args: [
@@ -195,8 +215,12 @@ export const adaptScheme: SharingScheme = {
     });
     const shaped = shapeAdapter(method, resolved, targets, model.ctx);
     if (!shaped) return;
-    for (const { r } of resolved) {
-      model.addModifier({ pattern: r.pattern, effect: { kind: 'adapter', method: shaped, weights: r.weight ? [r.weight] : targets, relax: false, tasks }, range: s.range });
+    // Hyper-Adapters number the layers of every stack the statement reaches in turn: each path's
+    // modifier says where its stack's layer embeddings start.
+    const offsets = shaped.kind === 'hyper_lang' ? stackOffsets(resolved) : undefined;
+    for (const [i, { r }] of resolved.entries()) {
+      const perPath = shaped.kind === 'hyper_lang' ? { ...shaped, offset: offsets![i]! } : shaped;
+      model.addModifier({ pattern: r.pattern, effect: { kind: 'adapter', method: perPath, weights: r.weight ? [r.weight] : targets, relax: false, tasks }, range: s.range });
     }
   },
   // A note on the instance (adapters of `adapt` and of `share … relax` alike): the method and rank,
@@ -219,6 +243,7 @@ export function shapeAdapter(
   ctx: EvalContext,
 ): AdapterMethod | undefined {
   if (method.kind === 'hyper') return hyperShape(method, resolved, targets, ctx);
+  if (method.kind === 'hyper_lang') return languageHyperShape(method, resolved, targets, ctx);
   if (method.kind === 'loretta_rep' || method.kind === 'loretta_adp') {
     // How the statement's trains run over every weight it adapts, for the drawing's note.
     const shapes = resolved.flatMap(({ r }) => matmulTargets(r.node, r.weight, targets));
@@ -263,6 +288,64 @@ function hyperShape(
   return { ...method, layers, blocks };
 }
 
+/** The stack a resolved path fans out over or names, and its instances (1 and no stack for a single instance). */
+function pathStack(r: ResolvedPath, range: TextRange, ctx: EvalContext): { readonly stack: ModuleNode | undefined; readonly instances: number } | undefined {
+  const stack = r.fanOut ? r.fanOut.stack : r.node.kind === 'stack' ? r.node : undefined;
+  const instances = stack ? indexableLength(stack, range, ctx) : 1;
+  return instances === undefined ? undefined : { stack, instances };
+}
+
+/**
+ * Hyper-Adapters' embeddings, read from what the statement adapts: one layer embedding per
+ * instance of every distinct stack its paths reach (the reference's enc-i and dec-i ids, encoder
+ * and decoder layers in one table), and one adapter width d for every target.
+ */
+function languageHyperShape(
+  method: Extract<AdapterMethod, { readonly kind: 'hyper_lang' }>,
+  resolved: readonly { readonly r: ResolvedPath; readonly range: TextRange }[],
+  targets: readonly string[] | undefined,
+  ctx: EvalContext,
+): AdapterMethod | undefined {
+  if (resolved.length === 0) return undefined;
+  const seen = new Set<ModuleNode>();
+  let layers = 0;
+  let width: { readonly dOut: number; readonly name: string } | undefined;
+  for (const { r, range } of resolved) {
+    const at = pathStack(r, range, ctx);
+    if (!at) return undefined;
+    if (!at.stack) layers += 1;
+    else if (!seen.has(at.stack)) {
+      seen.add(at.stack);
+      layers += at.instances;
+    }
+    for (const w of matmulTargets(r.node, r.weight, targets)) {
+      width ??= w;
+      if (w.dOut !== width.dOut) {
+        ctx.sink.error('npas-adapter', `hyper_lang: one hypernetwork emits one adapter shape, but '${w.name}' outputs ${w.dOut} and '${width.name}' ${width.dOut}; write one hyper_lang statement per width`, range);
+        return undefined;
+      }
+    }
+  }
+  return { ...method, layers };
+}
+
+/** Where each resolved path's stack starts among the statement's layer embeddings (as languageHyperShape counts them). */
+function stackOffsets(resolved: readonly { readonly r: ResolvedPath; readonly range: TextRange }[]): number[] {
+  const starts = new Map<ModuleNode, number>();
+  let next = 0;
+  return resolved.map(({ r }) => {
+    const stack = r.fanOut ? r.fanOut.stack : r.node.kind === 'stack' ? r.node : undefined;
+    if (!stack) return next++;
+    let start = starts.get(stack);
+    if (start === undefined) {
+      start = next;
+      starts.set(stack, start);
+      next += stack.kind === 'stack' ? Number(stack.length) : 1;
+    }
+    return start;
+  });
+}
+
 /** The matmul weights (name, d_in, d_out) an adapter statement adapts in one instance of a node. */
 function matmulTargets(node: ModuleNode, weight: string | undefined, targets: readonly string[] | undefined): { readonly name: string; readonly dIn: number; readonly dOut: number }[] {
   const found: { name: string; dIn: number; dOut: number }[] = [];
@@ -304,6 +387,8 @@ function adapterLabel(m: AdapterMethod): string {
       return `hypernetwork-generated adapter r=${m.bottleneck}`;
     case 'psrp':
       return `PSRP r=${m.rank}`;
+    case 'hyper_lang':
+      return `Hyper-Adapter r=${m.bottleneck}, ${m.languages} languages, layer ${m.offset}+`;
     case 'scalearn':
       // The four variants of the paper: vector or scalar scales, per layer or shared (++).
       return `ScaLearn${m.scaling === 'scalar' ? 'Uniform' : ''}${m.shared ? '++' : ''} ×${m.sources} sources r=${m.bottleneck}`;
@@ -381,6 +466,22 @@ function adapterMethod(call: StatementCall, args: Map<string, StatementArgValue>
       }
       return { kind: 'arrow', rank, experts, topK, tie: targetWeights(call, 'shared_a') ?? [] };
     }
+    case 'hyper_lang':
+      // layers and each path's offset are read from the statement's targets once they resolve (languageHyperShape).
+      return {
+        kind: 'hyper_lang',
+        bottleneck: args.get('bottleneck') as number,
+        languages: args.get('languages') as number,
+        embedding: args.get('embedding') as number,
+        hidden: args.get('hidden') as number,
+        encoderLayers: args.get('encoder_layers') as number,
+        norm: (args.get('norm') as boolean | undefined) ?? false,
+        tied: (args.get('tied_languages') as boolean | undefined) ?? false,
+        inputNorm: (args.get('input_norm') as boolean | undefined) ?? false,
+        outputNorm: (args.get('output_norm') as boolean | undefined) ?? false,
+        layers: 1,
+        offset: 0,
+      };
     case 'hyper':
       // layers and blocks are read from the statement's targets once they resolve (hyperShape).
       return {

@@ -48,6 +48,30 @@ export type AdapterMethod =
    * y ↦ up_bias(h) + (1 + up_weight(h)) ⊙ y, h = relu(down(x)).
    */
   | { readonly kind: 'psrp'; readonly rank: number }
+  /**
+   * Hyper-Adapters (Baziotis et al. 2022): one hypernetwork generates a bottleneck adapter
+   * d → r → d per language pair and layer from the concatenated source-language, target-language
+   * and layer embeddings (width `embedding` each), through an encoder Linear(3e, h)·act and
+   * `encoderLayers` residual blocks (LayerNorm(h), two Linear(h, h)), optional LayerNorms on its
+   * input and output, and heads Linear(h, ·) for the down and up weights and biases (and, with
+   * `norm`, the adapter's LayerNorm). `languages` sizes both language tables (one with `tied`);
+   * `layers` is the layer embeddings, one per instance of every distinct stack the statement's
+   * paths reach (encoder and decoder layers together), `offset` the first of this path's stack.
+   */
+  | {
+      readonly kind: 'hyper_lang';
+      readonly bottleneck: number;
+      readonly languages: number;
+      readonly embedding: number;
+      readonly hidden: number;
+      readonly encoderLayers: number;
+      readonly norm: boolean;
+      readonly tied: boolean;
+      readonly inputNorm: boolean;
+      readonly outputNorm: boolean;
+      readonly layers: number;
+      readonly offset: number;
+    }
   /** `elements` trainable entries of each target weight, the rest frozen (FISH masks), merged into the weight. */
   | { readonly kind: 'sparse'; readonly elements: number }
   /**

@@ -62,6 +62,7 @@ const CASES: readonly { name: string; source: string; expect: readonly (RegExp |
   // Arrow: the method's own doc, and the model hover's setup line (x = Linear(1000, 1000): 2·3·(4·1000 + 15·(2·2·1000 + 4 + 1000)) = 474,360 FLOPs).
   { name: 'arrow after adapt: the LoRA library', source: at(`${SMALL}variant F of M { adapt x: arrow(rank: 2, experts: 3, top_k: 1) }\n`, 'arrow(rank', 1), expect: ['`arrow(rank, experts, top_k, shared_a, targets)` — A LoRA library routed per token with no trained router'] },
   { name: 'a model with an Arrow library: setup FLOPs once', source: at(`${SMALL}variant F of M { adapt x: arrow(rank: 2, experts: 3, top_k: 1) }\n`, 'F of', 0), expect: ['- setup, once before serving: 474,360 (', "Arrow's prototypes)"] },
+  { name: 'hyper_lang after adapt: Hyper-Adapters', source: at(`${SMALL}variant F of M { adapt x: hyper_lang(bottleneck: 4, languages: 3, embedding: 2, hidden: 4, encoder_layers: 1) }\n`, 'hyper_lang(', 1), expect: ['Hyper-Adapters: one hypernetwork generates a bottleneck adapter d → r → d for every language pair and layer'] },
   { name: 'a variant base names the model', source: at(SMALL, 'of M', 3), expect: ['**model M**'] },
   { name: 'a constant at its definition', source: at(SMALL, 'ff =', 1), expect: ['**ff** · number', '```npas\nff = 4 * d\n```', 'Values:', '- **8,192** in M', '- **2,048** in V'] },
   // A use names M's own binding of d; the variant's d is another binding (its own hover).
