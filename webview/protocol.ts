@@ -3,7 +3,7 @@
 // reason and must be dropped by the caller; nothing here throws on any input.
 
 import { LAYER_CLASSES } from '../src/core/layout/layer-classes.js';
-import type { DashboardData } from '../src/core/layout/types.js';
+import type { DashboardData, MaterialisedBecause } from '../src/core/layout/types.js';
 import {
   ALLOCATION_GENERATOR_KINDS,
   VIEW_IDS,
@@ -19,6 +19,8 @@ import {
 export type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
 
 type Obj = Record<string, unknown>;
+/** The reasons a factorised W is materialised whatever the costs (the report's `materialisedBecause`). */
+const MATERIALISED_BECAUSE: Readonly<Record<MaterialisedBecause, true>> = { 'sparse mask': true, kernel: true, 'rebuilt by its layer': true };
 const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
 const isCount = (x: unknown): x is string => typeof x === 'string' && /^\d{1,400}$/.test(x);
 // A per-token figure is an exact decimal, or a quotient whose decimal does not terminate (a sequence of
@@ -136,6 +138,7 @@ function parameterisationError(x: unknown, where: string): string | undefined {
     if (!isObj(f) || !isStr(f.path, 1000) || !isStr(f.method, 200) || !Array.isArray(f.shape) || !f.shape.every(isInt) || !isInt(f.copies)) return `${where}.factorized has a malformed weight`;
     if (!isCount(f.factorElements) || !isCount(f.denseElements) || !isCount(f.denseFlopsPerToken) || !isCount(f.materialiseFlops) || !(f.chainFlopsPerToken === null || isCount(f.chainFlopsPerToken))) return `${where}.factorized has a malformed count`;
     if (f.execution !== 'dense' && f.execution !== 'factors') return `${where}.factorized has an unknown execution`;
+    if (!(f.materialisedBecause === null || (typeof f.materialisedBecause === 'string' && Object.hasOwn(MATERIALISED_BECAUSE, f.materialisedBecause)))) return `${where}.factorized has an unknown reason for materialising W`;
   }
   return undefined;
 }

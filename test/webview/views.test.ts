@@ -224,7 +224,7 @@ describe('budget view: parameterisation', () => {
     assert.deepEqual(rows.map((r) => r.getAttribute('data-path')), ['a.weight', 'conv.weight']);
     const field = (r: Element, f: string): string => r.querySelector(`[data-field="${f}"]`)!.textContent!;
     assert.deepEqual([field(rows[0]!, 'stored'), field(rows[0]!, 'dense'), field(rows[0]!, 'execution')], ['256', '4,096', 'factors applied per token']);
-    assert.deepEqual([field(rows[1]!, 'stored'), field(rows[1]!, 'dense'), field(rows[1]!, 'execution')], ['136', '540', 'W materialised, dense matmul']);
+    assert.deepEqual([field(rows[1]!, 'stored'), field(rows[1]!, 'dense'), field(rows[1]!, 'execution')], ['136', '540', 'W materialised (a kernel: no chain), dense matmul']);
     const drawn = h.root.querySelector('svg.npas-factorized g.npas-factor-row[data-path="a.weight"]')!;
     assert.ok(drawn.classList.contains('npas-execution-factors'));
     assert.equal(drawn.querySelector('rect.npas-chain')!.classList.contains('npas-counted'), true);
@@ -234,6 +234,38 @@ describe('budget view: parameterisation', () => {
     assert.match(drawn.getAttribute('aria-label')!, /stores 256 of the dense 4,096; factors applied per token/);
     assert.equal(h.root.querySelector('svg.npas-factorized g[data-path="conv.weight"] rect.npas-chain'), null, 'a kernel has no chain');
     assert.equal(h.root.querySelector('table.npas-multipliers'), null, 'no param statement, no multipliers');
+    assertCleanDom(h.root);
+  });
+
+  it('factorised weights under a sparse mask: the row and the drawing say W is materialised because of the mask', () => {
+    // FedPara R = 2 on 64×64 applies its factors in R²(m + n) = 512 MACs per token (1,024 FLOPs)
+    // against the dense 8,192 FLOPs — but b's FISH mask writes entries of W: W must exist, so the
+    // dense matmul is counted, and the rows say why (the report's materialisedBecause).
+    const data = dashboardData(
+      `model P {
+  a = Linear(64, 64)
+  b = Linear(64, 64)
+  factorize a: fedpara(rank: 2)
+  factorize b: fedpara(rank: 2)
+  adapt b: sparse(elements: 16)
+}
+`,
+      {},
+      { source: 'p.npas' },
+    );
+    const json = JSON.parse(JSON.stringify(data));
+    assert.ok(checkDashboardData(json).ok, 'the payload passes the webview validation');
+    const m = json.models.find((x: { name: string }) => x.name === 'P');
+    assert.deepEqual(m.parameterisation.factorized.map((f: { path: string; materialisedBecause: string | null }) => [f.path, f.materialisedBecause]), [['a.weight', null], ['b.weight', 'sparse mask']]);
+    m.parameterisation.factorized[1].materialisedBecause = 'a hunch';
+    assert.equal(checkDashboardData(json).ok, false, 'an unknown reason is rejected');
+    const h = mount(renderBudget, data, 'P');
+    const rows = [...h.root.querySelectorAll('table.npas-factorized-table tbody tr')];
+    const field = (r: Element, f: string): string => r.querySelector(`[data-field="${f}"]`)!.textContent!;
+    assert.deepEqual(rows.map((r) => field(r, 'execution')), ['factors applied per token', 'W materialised (sparse mask: W must exist), dense matmul']);
+    const drawn = h.root.querySelector('svg.npas-factorized g.npas-factor-row[data-path="b.weight"]')!;
+    assert.ok(drawn.classList.contains('npas-execution-dense'));
+    assert.match(drawn.getAttribute('aria-label')!, /W materialised \(sparse mask: W must exist\), dense matmul/);
     assertCleanDom(h.root);
   });
 

@@ -8,7 +8,7 @@
 // Nothing is drawn for a model with neither.
 
 import * as d3 from 'd3';
-import type { MultiplierData, ParameterisationData } from '../../src/core/layout/types.js';
+import type { MaterialisedBecause, MultiplierData, ParameterisationData } from '../../src/core/layout/types.js';
 import { formatFlops, groupDigits } from '../format.js';
 
 type Factorized = ParameterisationData['factorized'][number];
@@ -19,9 +19,17 @@ export function storedShare(f: Factorized): number {
   return dense === 0 ? 0 : Number(f.factorElements) / dense;
 }
 
+/** Why W must exist whatever the costs, in words. */
+const BECAUSE: Readonly<Record<MaterialisedBecause, string>> = {
+  'sparse mask': 'sparse mask: W must exist',
+  kernel: 'a kernel: no chain',
+  'rebuilt by its layer': 'its layer rebuilds W',
+};
+
 /** What the engine counts for one weight, in words (the same fact as the JSON's `execution`). */
 export function executionText(f: Factorized): string {
-  return f.execution === 'factors' ? 'factors applied per token' : 'W materialised, dense matmul';
+  if (f.execution === 'factors') return 'factors applied per token';
+  return f.materialisedBecause === null ? 'W materialised, dense matmul' : `W materialised (${BECAUSE[f.materialisedBecause]}), dense matmul`;
 }
 
 export function renderParameterisation(section: HTMLElement, p: ParameterisationData, modelName: string): void {

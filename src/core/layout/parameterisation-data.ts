@@ -47,6 +47,7 @@ export function parameterisationData(m: ModelReport): ParameterisationData | und
       factorElements: String(r.factorElements),
       denseElements: String(r.denseElements),
       execution: r.execution,
+      materialisedBecause: r.materialisedBecause ?? null,
       denseFlopsPerToken: String(2n * r.denseMacsPerToken),
       chainFlopsPerToken: r.chainMacsPerToken === undefined ? null : String(2n * r.chainMacsPerToken),
       materialiseFlops: String(2n * r.reconstructMacs),

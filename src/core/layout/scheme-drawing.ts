@@ -3,7 +3,7 @@
 // (structure.ts) collects store nodes, reads and notes in. The scheme's own file says how it is
 // drawn; structure.ts names no scheme and switches on no modifier kind.
 
-import type { Modifier, ModifierEffect, PatternStep } from '../sharing/declarations.js';
+import type { Modifier, ModifierEffect, PatternStep, ResolvedSharing } from '../sharing/declarations.js';
 import type { NoteData, ReadData, StoreData } from './types.js';
 
 /** The instance a path reaches: its top-level member, the instance index (null: the member, or every instance), the path below. */
@@ -19,6 +19,8 @@ export interface DrawingContext {
   readonly reader: Reader;
   /** The statement as written, white space collapsed: a store node's hover. */
   readonly declaration: string;
+  /** The model's resolved sharing: the typed facts a label states (which modifiers reach a weight). */
+  readonly sharing: ResolvedSharing;
   /** The instance another path reaches (a tie's source), or undefined outside the members. */
   readerOf(pattern: readonly PatternStep[]): Reader | undefined;
   /** A store node, kept once per id however many modifiers draw it. */

@@ -129,6 +129,7 @@ function describe(m: CompiledModel, text: string): StructureData {
     drawing.draw(mod, {
       reader,
       declaration: slice(mod.range),
+      sharing,
       readerOf,
       addStore,
       addRead: (read, once = false) => {

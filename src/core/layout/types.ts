@@ -1,4 +1,7 @@
 import type { LayerClass } from './layer-classes.js';
+import type { MaterialisedBecause } from '../sharing/factorized-weights.js';
+
+export type { MaterialisedBecause };
 
 // Plain, JSON-safe data for the dashboard: what the host sends to the webview and what the
 // standalone report embeds. Exact counts travel as decimal strings (`Count`) so that no number
@@ -208,6 +211,8 @@ export interface ParameterisationData {
     readonly factorElements: Count;
     readonly denseElements: Count;
     readonly execution: 'dense' | 'factors';
+    /** Why W is materialised whatever the costs (the report's `materialisedBecause`); null when the costs chose. */
+    readonly materialisedBecause: MaterialisedBecause | null;
     /** FLOPs per token of the dense matmul and of the factor chain (null for a convolution kernel), and of materialising W once. */
     readonly denseFlopsPerToken: Count;
     readonly chainFlopsPerToken: Count | null;

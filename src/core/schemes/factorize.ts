@@ -42,8 +42,9 @@ export const factorizeScheme: SharingScheme = {
     draw(mod, ctx) {
       const e = mod.effect;
       if (e.kind !== 'factorize') return;
-      const execution = statementExecution(e.method, e.targets);
-      const runs = execution === 'factors' ? ', factors applied' : execution === 'dense' ? ', W materialised' : execution === 'mixed' ? ', factors or W per weight' : '';
+      // Why W is materialised whatever the costs (a sparse mask, a kernel), from the typed rows.
+      const { execution, because } = statementExecution(mod, ctx.sharing);
+      const runs = execution === 'factors' ? ', factors applied' : execution === 'dense' ? `, W materialised${because ? ` (${because})` : ''}` : execution === 'mixed' ? ', factors or W per weight' : '';
       ctx.addNote({ kind: 'factorize', member: ctx.reader.member, index: ctx.reader.index, label: onSub(`${describeFactorMethod(e.method)}${runs}`, ctx.reader), range: mod.range });
       if (e.method.kind === 'mpo' && e.method.central === 'layers') {
         const id = `factor:${e.label}`;

@@ -7,7 +7,7 @@
 import type { TextRange } from '../syntax/syntax-tree.js';
 import type { Modifier, ResolvedSharing } from './declarations.js';
 import { modifiersFor, type PathStep } from './store-resolver.js';
-import { describeFactorMethod, factorExecution, factorLayout, factorsCheaperBelowTokens, type FactorExecution, type FactorLayout, type FactorMethod, type FactorTarget } from './factorization.js';
+import { describeFactorMethod, factorExecution, factorLayout, factorsCheaperBelowTokens, type FactorExecution, type FactorLayout, type FactorTarget } from './factorization.js';
 
 export interface FactorizedWeightRow {
   /** The `factorize` statement that factorises it. */
@@ -88,53 +88,61 @@ function nameSteps(path: string): PathStep[] {
   return path === '' ? [] : path.split('.').map((name) => ({ kind: 'name', name }));
 }
 
-/** How a `factorize` statement's weights are executed, for a one-line label: all one way, or `mixed`. */
-export function statementExecution(method: FactorMethod, targets: readonly FactorTarget[]): FactorExecution | 'mixed' | undefined {
-  const seen = new Set<FactorExecution>();
-  for (const t of targets) {
-    const result = factorLayout(method, t.dOut, t.dIn, t.kernel);
-    if (result.ok) seen.add(targetExecution(t, result.layout));
-  }
-  return seen.size === 0 ? undefined : seen.size > 1 ? 'mixed' : [...seen][0];
+/**
+ * How a `factorize` statement's weights are executed, for a one-line label: all one way, or
+ * `mixed`; with `because` when every weight is materialised for the same reason whatever the costs
+ * (`materialisedBecause` of its rows: a sparse mask, a kernel, a layer rebuilding W).
+ */
+export function statementExecution(m: Modifier, sharing: ResolvedSharing): { readonly execution: FactorExecution | 'mixed' | undefined; readonly because: MaterialisedBecause | undefined } {
+  const rows = statementRows(m, sharing);
+  const executions = new Set(rows.map((r) => r.execution));
+  const reasons = new Set(rows.map((r) => r.materialisedBecause));
+  const execution = executions.size === 0 ? undefined : executions.size > 1 ? 'mixed' : [...executions][0];
+  return { execution, because: execution === 'dense' && reasons.size === 1 ? [...reasons][0] : undefined };
 }
 
 export function factorizedWeights(sharing: ResolvedSharing): FactorizedWeightRow[] {
   const rows: FactorizedWeightRow[] = [];
-  for (const m of sharing.modifiers) {
-    const e = m.effect;
-    if (e.kind !== 'factorize') continue;
-    for (const t of e.targets) {
-      const result = factorLayout(e.method, t.dOut, t.dIn, t.kernel);
-      if (!result.ok) continue;
-      const l = result.layout;
-      // A mask written for every instance of the target's path (one on a single instance is
-      // counted on that instance by the walk; the row speaks for the path).
-      const masked = sparseMasked(modifiersFor({ members: [], sharing }, nameSteps(t.path), t.weight), t.weight);
-      const because = materialisedBy(t, masked);
-      const dense = t.kernel.reduce((p, k) => p * BigInt(k), BigInt(t.dOut) * BigInt(t.dIn));
-      rows.push({
-        statement: m.range,
-        path: t.path === '' ? t.weight : `${t.path}.${t.weight}`,
-        method: describeFactorMethod(e.method),
-        dOut: t.dOut,
-        dIn: t.dIn,
-        copies: t.copies,
-        kernel: t.kernel,
-        factors: l.factors.map((f) => f.shape),
-        factorElements: l.elements,
-        denseElements: dense,
-        centralElements: l.centralElements,
-        centralShared: e.method.kind === 'mpo' ? e.method.central : undefined,
-        reconstructMacs: l.reconstructMacs,
-        denseMacsPerToken: dense,
-        chainMacsPerToken: l.chainMacsPerToken,
-        chainSetupMacs: l.chainSetupMacs,
-        cheaperPerToken: l.chainMacsPerToken !== undefined && l.chainMacsPerToken < dense ? 'factors' : 'dense',
-        execution: targetExecution(t, l, masked),
-        materialisedBecause: because,
-        factorsCheaperBelowTokens: because === undefined ? factorsCheaperBelowTokens(l, dense) : 0n,
-      });
-    }
+  for (const m of sharing.modifiers) rows.push(...statementRows(m, sharing));
+  return rows;
+}
+
+/** The rows of one `factorize` modifier's targets (none for another modifier). */
+function statementRows(m: Modifier, sharing: ResolvedSharing): FactorizedWeightRow[] {
+  const rows: FactorizedWeightRow[] = [];
+  const e = m.effect;
+  if (e.kind !== 'factorize') return rows;
+  for (const t of e.targets) {
+    const result = factorLayout(e.method, t.dOut, t.dIn, t.kernel);
+    if (!result.ok) continue;
+    const l = result.layout;
+    // A mask written for every instance of the target's path (one on a single instance is
+    // counted on that instance by the walk; the row speaks for the path).
+    const masked = sparseMasked(modifiersFor({ members: [], sharing }, nameSteps(t.path), t.weight), t.weight);
+    const because = materialisedBy(t, masked);
+    const dense = t.kernel.reduce((p, k) => p * BigInt(k), BigInt(t.dOut) * BigInt(t.dIn));
+    rows.push({
+      statement: m.range,
+      path: t.path === '' ? t.weight : `${t.path}.${t.weight}`,
+      method: describeFactorMethod(e.method),
+      dOut: t.dOut,
+      dIn: t.dIn,
+      copies: t.copies,
+      kernel: t.kernel,
+      factors: l.factors.map((f) => f.shape),
+      factorElements: l.elements,
+      denseElements: dense,
+      centralElements: l.centralElements,
+      centralShared: e.method.kind === 'mpo' ? e.method.central : undefined,
+      reconstructMacs: l.reconstructMacs,
+      denseMacsPerToken: dense,
+      chainMacsPerToken: l.chainMacsPerToken,
+      chainSetupMacs: l.chainSetupMacs,
+      cheaperPerToken: l.chainMacsPerToken !== undefined && l.chainMacsPerToken < dense ? 'factors' : 'dense',
+      execution: targetExecution(t, l, masked),
+      materialisedBecause: because,
+      factorsCheaperBelowTokens: because === undefined ? factorsCheaperBelowTokens(l, dense) : 0n,
+    });
   }
   return rows;
 }

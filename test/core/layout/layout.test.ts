@@ -88,6 +88,23 @@ describe('sharing structure', () => {
     assert.deepEqual(s.reads.filter((r) => r.store === central[0]!.id).map((r) => r.member), ['body']);
   });
 
+  it('factorize under a sparse mask: the note says W is materialised because of the mask (the typed materialisedBecause)', () => {
+    const s = sharingStructure(`model F {
+  a    = Linear(64, 64)
+  b    = Linear(64, 64)
+  factorize a: fedpara(rank: 2)
+  factorize b: fedpara(rank: 2)
+  adapt b: sparse(elements: 16)
+}
+`).get('F')!;
+    // FedPara R = 2 on 64×64: R²(m + n) = 512 MACs per token against 4096, so a applies its
+    // factors; b's FISH mask writes entries of W, so W must exist: materialised whatever the costs.
+    assert.deepEqual(s.notes.filter((n) => n.kind === 'factorize').map((n) => [n.member, n.label]), [
+      ['a', 'FedPara R=2, factors applied'],
+      ['b', 'FedPara R=2, W materialised (sparse mask)'],
+    ]);
+  });
+
   it('CLA: share kv every(2) makes even instances produce and odd ones read the previous cache', () => {
     const s = sharingStructure(example('cla-mlkv')).get('Llama3_8B_CLA2')!;
     assert.equal(s.kv.length, 1);
