@@ -3,7 +3,8 @@
 // refuse in an untrusted workspace and say why. Neither runs in the extension host:
 //   - the export runs the bundled CLI (`dist/cli.js export-onnx --request FILE`) in a child process on the
 //     document's file, or, with unsaved edits in it or in a file its imports reach, on scratch
-//     copies of them laid out as on disk (spec-compilation.ts's specPathForChild);
+//     copies of them laid out as on disk, their texts the language server's (child-program.ts:
+//     the host compiles nothing for it);
 //   - the probe runs the bundled CLI (`dist/cli.js probe --request FILE`) in a child process; the CLI
 //     drives the probe host (`dist/probe-host.js`, ONNX Runtime) through kernels/probe-client.ts,
 //     which owns the deadline and reports timeouts, cancellation and crashes. So neither the probe
@@ -27,7 +28,7 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 import { formatMilliseconds, groupDigits } from '../core/text/number-format.js';
 import type { CliFailureKind, CliJsonFailure, ExportOnnxJson, ExportOnnxRequest, ProbeDType, ProbeErrorKind, ProbeRequest, ProbeResult } from '../protocol/kernel-rpc.js';
 import { modelsOf, openSpec, pickModel } from './allocate-command.js';
-import { specPathForChild } from './spec-compilation.js';
+import { childSpec } from './child-program.js';
 import { ComparisonDocuments, showMarkdown } from './compare-variants.js';
 import { baseName, confirmReplace, sibling, specStem } from './output-files.js';
 import type { DashboardController } from './dashboard-panel.js';
@@ -142,12 +143,13 @@ export async function exportOnnxCommand(ctx: ProbeCommandContext, args: ExportOn
     async (progress, token): Promise<ExportOnnxOutcome> => {
       progress.report({ message: 'building the graph in a child process…' });
       const scratch = mkdtempSync(join(tmpdir(), 'npas-export-'));
-      // The saved file itself, so its imports resolve; unsaved text (the spec's or an open
-      // library's) goes through a scratch copy of the files, laid out as on disk.
-      const spec = await specPathForChild(document, scratch);
       const t0 = Date.now();
       try {
-        const request: ExportOnnxRequest = { specPath: spec, model, out: target.fsPath, dtype };
+        // The saved file itself, so its imports resolve; unsaved text (the spec's or an open
+        // library's) goes through a scratch copy of the files, laid out as on disk.
+        const spec = await childSpec(document, scratch, await ctx.client?.());
+        if (!spec.ok) return fail(ctx, 'export', `${model} cannot be exported to ONNX: ${spec.message}`);
+        const request: ExportOnnxRequest = { specPath: spec.specPath, model, out: target.fsPath, dtype };
         const run = await runChild(cli, ['export-onnx', '--request', writeRequest(scratch, request)], timeoutMs, either(token, args.token));
         const elapsed = Date.now() - t0;
         if (run.kind === 'cancelled') return { status: 'cancelled' };
@@ -337,7 +339,6 @@ export async function runProbeCommand(ctx: ProbeCommandContext, args: RunProbeAr
     void vscode.window.showInformationMessage('NPAS: open a .npas file to probe one of its models.');
     return { status: 'no-document' };
   }
-  const text = document.getText();
   // The version whose text is probed (the server falls back on it when no fingerprint is sent).
   const version = document.version;
   const file = baseName(document.uri);
@@ -373,6 +374,8 @@ export async function runProbeCommand(ctx: ProbeCommandContext, args: RunProbeAr
     timeoutSeconds: timeoutS,
   };
   const cli = vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'cli.js').fsPath;
+  // The fingerprint of the probed model's text, from the language server's answer for the text the probe reads.
+  let fingerprint: string | undefined;
   const outcome = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `NPAS: probing ${model} on ${ep === 'cuda' ? 'CUDA' : 'the CPU'}`, cancellable: true },
     async (progress, token): Promise<ProbeOutcome> => {
@@ -380,10 +383,13 @@ export async function runProbeCommand(ctx: ProbeCommandContext, args: RunProbeAr
       const t0 = Date.now();
       const tick = setInterval(() => progress.report({ message: `export, session and timed runs in the probe host… ${Math.round((Date.now() - t0) / 1000)} s` }), 1000);
       const scratch = mkdtempSync(join(tmpdir(), 'npas-probe-'));
-      // The saved file itself, so its imports resolve; unsaved text (the spec's or an open
-      // library's) goes through a scratch copy of the files, laid out as on disk.
-      const request: ProbeRequest = { ...params, specPath: await specPathForChild(document, scratch) };
       try {
+        // The saved file itself, so its imports resolve; unsaved text (the spec's or an open
+        // library's) goes through a scratch copy of the files, laid out as on disk.
+        const spec = await childSpec(document, scratch, await ctx.client?.(), model);
+        if (!spec.ok) return { ok: false, kind: 'spec', message: spec.message };
+        fingerprint = spec.fingerprint;
+        const request: ProbeRequest = { ...params, specPath: spec.specPath };
         // The CLI's probe client enforces the deadline itself; this one is the backstop.
         const run = await runChild(cli, ['probe', '--request', writeRequest(scratch, request)], timeoutS * 1000 + 30_000, either(token, args.token), 'SIGINT');
         ctx.log.info(`probe: ${model} (${params.ep}) finished in ${Date.now() - t0} ms`);
@@ -429,21 +435,12 @@ export async function runProbeCommand(ctx: ProbeCommandContext, args: RunProbeAr
       ctx.log.warn(`probe: the result could not be drawn in the dashboard: ${shown}`);
     }
   }
-  const server = ctx.measurements ? await ctx.measurements.send(probeMeasuredParams(document.uri.toString(), version, r, new Date(), await probedFingerprint(text, model))) : 'skipped';
+  const server = ctx.measurements ? await ctx.measurements.send(probeMeasuredParams(document.uri.toString(), version, r, new Date(), fingerprint)) : 'skipped';
   const prefill = probeRows(r)[0]!;
   void vscode.window.showInformationMessage(
     `NPAS: ${model} on ${r.provider === 'cuda' ? 'CUDA' : 'CPU'}${r.fallback ? ' (CPU FALLBACK)' : ''}: prefill ${formatMilliseconds(prefill.measuredMs ?? 0)} measured, ${formatMilliseconds(prefill.rooflineMs)} roofline.`,
   );
   return { status: 'measured', model, requestedProvider: r.requestedProvider, provider: r.provider, fallback: r.fallback, rows: probeRows(r), result: r, markdown, dashboard: shown, server };
-}
-
-/**
- * The identity of the probed text the server judges staleness by, also after a window reload
- * (model-fingerprint.ts); the core is loaded here, after a probe, never at activation.
- */
-async function probedFingerprint(text: string, model: string): Promise<string | undefined> {
-  const { parse, modelFingerprint } = await import('../core/index.js');
-  return modelFingerprint(text, parse(text).file, model);
 }
 
 type ProbeOutcome = { readonly ok: true; readonly result: ProbeResult } | { readonly ok: false; readonly kind: ProbeErrorKind; readonly message: string };

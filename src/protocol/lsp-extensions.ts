@@ -120,6 +120,34 @@ export interface BudgetReportErrorJson {
 }
 
 /**
+ * `npas/childProgram`: the texts a child process (`npas export-onnx`, `npas probe`) must read to
+ * compile what the editor shows, from the server's compilation of the document's current version:
+ * the document's text and every file its imports reach, each as the server read it (open
+ * documents first, then disk), so Export ONNX and Run GPU Probe write scratch copies of unsaved
+ * edits without the extension host compiling anything; and, for a probe, the fingerprint of the
+ * probed model's text (core/service/model-fingerprint.ts), by which the server later judges a
+ * measurement current.
+ */
+export const CHILD_PROGRAM_METHOD = 'npas/childProgram';
+
+export interface ChildProgramParams {
+  readonly uri: string;
+  /** The model or variant a probe measures: its fingerprint is answered too. */
+  readonly model?: string;
+}
+
+/** The answer; null when the document is not open. */
+export interface ChildProgramAnswer {
+  /** The document version the texts are of. */
+  readonly version: number;
+  readonly text: string;
+  /** The files the document's imports reach, by the server's source id (the document URI an import resolves to), with their texts. */
+  readonly imported: readonly { readonly uri: string; readonly text: string }[];
+  /** `model`'s fingerprint in `text`; absent without `model` or when the text declares no such model. */
+  readonly fingerprint?: string;
+}
+
+/**
  * `npas/allocationInput`: what the allocator (src/core/allocation) reads of one model of an open
  * document, summed, for Allocate Parameters' budget prompt: from the server's compilation of the
  * document's current version. Counts are plain numbers: the allocator refuses models past 2^53.

@@ -8,6 +8,7 @@ import { AnalysisCache, type VersionSource } from './analyses.js';
 import { serverCapabilities } from './capabilities.js';
 import { clientFeatures, type ServerContext, type ServerLog } from './context.js';
 import { registerAllocation } from './features/allocation.js';
+import { registerChildProgram } from './features/child-program.js';
 import { registerBudgetReport } from './features/budget-report.js';
 import { registerCodeActions } from './features/code-actions.js';
 import { registerCodeLens } from './features/code-lens.js';
@@ -76,6 +77,7 @@ export function startServer(connection: Connection, options: { readonly versions
   registerModelReports(ctx);
   registerBudgetReport(ctx);
   registerAllocation(ctx);
+  registerChildProgram(ctx);
   registerProbeMeasured(ctx);
   let dynamicConfiguration = false;
   const configuration = registerConfiguration(ctx, () => {

@@ -19,11 +19,17 @@ import { CORE_LEAVES, ROOT, sources } from './source-files.js';
 const HOST_ENGINE: ReadonlyMap<string, string> = new Map([
   [
     'src/extension/spec-compilation.ts',
-    "compiles a document only (a) where no language server runs (or it does not hold the document), to list its models for a quick pick (names and stored counts, which no setting changes), and (b) to find the files a child process (export, probe) must read when the document or a library it imports has unsaved edits",
+    'compiles a document only where no language server runs (or it does not hold the document), to list its models for a quick pick (names and stored counts, which no setting changes)',
   ],
-  ['src/extension/probe-commands.ts', "after a probe, parses the probed text for the model's fingerprint (no analysis): the server may already hold a later version"],
   ['src/extension/import-hf-config.ts', 'turns a Hugging Face config.json into spec text: no spec is compiled'],
 ]);
+
+/**
+ * What Export ONNX and Run GPU Probe run on the host to hand their child process its spec: the
+ * files it reads and the probed model's fingerprint are the language server's answer
+ * (`npas/childProgram`), so none of it may reach the engine.
+ */
+const CHILD_SPEC = ['src/extension/child-program.ts', 'src/extension/scratch-program.ts'];
 
 /** What runs on an edit or a settings change: none of it may reach the engine. */
 const ON_EDIT = ['src/extension/dashboard-panel.ts', 'src/extension/status-bar.ts', 'src/extension/language-client.ts', 'src/extension/settings.ts', 'src/extension/probe-measurements.ts'];
@@ -80,4 +86,16 @@ test('what runs on an edit or a settings change (dashboard, status bar, client, 
     return chain ? [chain.join(' → ')] : [];
   });
   assert.deepEqual(reached, []);
+});
+
+test('what hands Export ONNX and Run GPU Probe their spec (the files a child reads, the probed fingerprint) reaches no engine code: the server answers it', () => {
+  const reached = CHILD_SPEC.flatMap((file) => {
+    const chain = reachesEngine(file);
+    return chain ? [chain.join(' → ')] : [];
+  });
+  assert.deepEqual(reached, []);
+  // And the probe commands no longer import the engine themselves (their model quick pick goes
+  // through allocate-command.ts → spec-compilation.ts, listed above, only where no server runs).
+  const probeCommands = readFileSync(join(ROOT, 'src/extension/probe-commands.ts'), 'utf8');
+  assert.deepEqual(valueImports(probeCommands).filter((from) => target('src/extension/probe-commands.ts', from)?.startsWith('src/core/') && isEngine(target('src/extension/probe-commands.ts', from)!)), []);
 });

@@ -35,7 +35,7 @@ const ALLOWED: Readonly<Record<string, { readonly count: number; readonly why: s
   'src/extension/language-client.ts': { count: 1, why: "a configuration section the client is asked for (VS Code's own setting key, `npas.analysis.…`)" },
   'src/extension/output-files.ts': { count: 2, why: "vscode.WorkspaceEdit.replace (an editor edit, not a string operation); a file name's .npas extension" },
   'src/extension/scratch-program.ts': { count: 1, why: 'a relative file-system path that climbs out of the scratch folder (`..` + separator)' },
-  'src/extension/spec-compilation.ts': { count: 1, why: "a file name's .npas extension" },
+  'src/extension/child-program.ts': { count: 1, why: "a file name's .npas extension" },
 };
 
 
