@@ -6,6 +6,7 @@
 
 import { ExportError, pathText, routeOf, type BlockMember, type StackRoute, type LayerNode, type ModuleNode, type PathStep, type StreamsPlan } from './engine-bridge.js';
 import { GraphBuilder } from './graph-builder.js';
+import type { ValueInfo } from './onnx-writer.js';
 import { altupDecoder } from './layers/altup.js';
 import { convBlock } from './layers/conv-block.js';
 import { moeutLayer, switchHeadSpan } from './layers/switch-head.js';
@@ -39,6 +40,12 @@ export class Exporter {
   readonly inputs: TokenInput[] = [];
   /** The smashed stream the top-level members run in now (token smashing), if any. */
   private smashed: SmashedStream | undefined;
+  /**
+   * Token smashing's decode graphs (layers/token-smashing.ts): the macro step's output
+   * `smashed_state` and the micro step's input of that name and output `token_state`.
+   */
+  readonly smashInputs: ValueInfo[] = [];
+  readonly smashOutputs: ValueInfo[] = [];
   /** An encoder-decoder decode step's members, whose prefill reads stores the step does not. */
   private prefillItems: readonly Item[] | undefined;
 
@@ -215,7 +222,8 @@ export class Exporter {
     if (h.x === undefined || h.spatial !== undefined || h.samples) throw new ExportError(`'${it.name}': a smashed member (\`smash\`) needs the token states before it (an unsmashed embedding), and ${h.x === undefined ? 'none precede it' : 'a feature map or per-sample rows precede it'}`);
     let x = h.x;
     if (current) {
-      if (!this.ctx.decode) x = unsmashStates(current, x, h.width);
+      if (this.ctx.decode) this.macroOutput(h);
+      else x = unsmashStates(current, x, h.width);
       this.ctx = current.tokens;
       this.smashed = undefined;
     }
@@ -233,18 +241,19 @@ export class Exporter {
    * reads, so initializer elements stay params.stored: the module is emitted into a scratch graph
    * whose weights are never drawn, and each store it read that this graph lacks is added.
    */
-  private storesOnly(item: Item, steps: readonly PathStep[], width: number): void {
+  private storesOnly(item: Item, steps: readonly PathStep[], width: number): number {
     const g = this.ctx.g;
     const scratch = new GraphBuilder(g.dtype, () => new Uint8Array(0));
     const ctx: EmitContext = { ...this.ctx, g: scratch, kv: new Map(), masks: new Map(), positions: undefined };
     const source = crossSourceOf(this.ctx);
     if (source) setCrossSource(ctx, source); // an unreached decoder step's cross-attention K/V stores
-    new Exporter(ctx).module(item, steps, { x: 'unreached', width });
+    const out = new Exporter(ctx).module(item, steps, { x: 'unreached', width });
     for (const t of scratch.initializers) {
       if (scratch.isCache(t.name)) continue; // a decode step's cache of the unreached step: nobody caches there
       const drawn = scratch.distributions.get(t.name)!;
       g.weight(t.name, t.dims.map(Number), drawn.scale, drawn.offset);
     }
+    return out.width;
   }
 
   sequence(all: readonly Item[], parent: readonly PathStep[], h: Hidden): Hidden {
@@ -267,6 +276,14 @@ export class Exporter {
       const it = items[i]!;
       const next = items[i + 1];
       const steps = [...parent, { kind: 'name' as const, name: it.name }];
+      if (smashing && this.ctx.decode?.micro) {
+        const skipped = this.microStep(items, i, steps, h);
+        if (skipped) {
+          h = skipped;
+          i++;
+          continue;
+        }
+      }
       if (smashing) h = this.smashBoundary(it, h);
       const pairable = (x: Item | undefined) => !smashing || x === undefined || sameR(this.ctx.model.smashed.get(x.name), this.smashed?.r);
       const isNorm = (x: Item | undefined) => x?.node.kind === 'layer' && NORMS.has(x.node.layerKind);
@@ -304,7 +321,44 @@ export class Exporter {
       prevWasNorm = isNorm(it);
       i++;
     }
+    // Smashed members up to the end: the macro step's state leaving them is its output.
+    if (smashing && this.smashed && this.ctx.decode && !this.ctx.decode.micro && h.x !== undefined) this.macroOutput(h);
     return h;
+  }
+
+  /**
+   * A micro step (layers/token-smashing.ts) at top-level member `items[i]`: a smashed member does
+   * not run (its stores are initializers no node reads) and the token reads its group's state,
+   * the graph input `smashed_state` [B, width] a macro step output; the state the token brings is
+   * the output `token_state`. Returns the hidden state after a smashed member; undefined for an
+   * unsmashed one, which runs on the token as in any decode step.
+   */
+  private microStep(items: readonly Item[], i: number, steps: readonly PathStep[], h: Hidden): Hidden | undefined {
+    const it = items[i]!;
+    const factors = new Set([...this.ctx.model.smashed.values()].map((r) => `${r.num}/${r.den}`));
+    if (factors.size > 1) throw new ExportError(`a micro step of members smashed at ${factors.size} factors is not built by the ONNX exporter (one smashed group of members: HAMburger's base model)`);
+    if (!this.ctx.model.smashed.has(it.name)) return undefined;
+    const smashedAt = items.map((x) => this.ctx.model.smashed.has(x.name));
+    const first = smashedAt.indexOf(true);
+    if (smashedAt.lastIndexOf(true) - first + 1 !== this.ctx.model.smashed.size) throw new ExportError(`a micro step of smashed members that are not consecutive is not built by the ONNX exporter`);
+    const g = this.ctx.g;
+    if (i === first) {
+      if (h.x === undefined || h.spatial !== undefined || h.samples) throw new ExportError(`'${it.name}': a smashed member (\`smash\`) needs the token states before it (an unsmashed embedding)`);
+      g.nodes.push({ op: 'Identity', inputs: [h.x], outputs: ['token_state'], name: 'token_state' });
+      this.smashOutputs.push({ name: 'token_state', dataType: g.floatType, dims: [this.ctx.decode!.batch, h.width] });
+    }
+    const width = this.storesOnly(it, steps, h.width);
+    if (i < smashedAt.lastIndexOf(true)) return { x: 'unreached', width };
+    this.smashInputs.push({ name: 'smashed_state', dataType: g.floatType, dims: [this.ctx.decode!.batch, width] });
+    return { x: 'smashed_state', width };
+  }
+
+  /** The macro step's state leaving the smashed members, the output `smashed_state` [B, width] its micro steps read. */
+  private macroOutput(h: Hidden): void {
+    const g = this.ctx.g;
+    if (this.smashOutputs.length > 0 || new Set([...this.ctx.model.smashed.values()].map((r) => `${r.num}/${r.den}`)).size > 1) return;
+    g.nodes.push({ op: 'Identity', inputs: [h.x!], outputs: ['smashed_state'], name: 'smashed_state' });
+    this.smashOutputs.push({ name: 'smashed_state', dataType: g.floatType, dims: [this.ctx.decode!.batch, h.width] });
   }
 
   module(item: Item, steps: readonly PathStep[], h: Hidden): Hidden {

@@ -29,7 +29,16 @@ export interface ExportOptions {
    * positions per attention layer held in initializers (counted in kvCacheElements), and the
    * recurrent layers' states as graph inputs and outputs (stateInputs, recurrentStateElements).
    */
-  readonly decode?: { readonly batch: number; readonly past: number };
+  readonly decode?: {
+    readonly batch: number;
+    readonly past: number;
+    /**
+     * Token smashing: build a micro step (the token joins the group a macro step opened) instead
+     * of the macro step; it reads the macro step's `smashed_state` as an input
+     * (layers/token-smashing.ts).
+     */
+    readonly micro?: boolean;
+  };
   /**
    * Settings for the engine report that travels with the export (seq, batch, dtype, device). Its
    * `sharedPrefix` also shapes the graph: a prefill's rows of `input_ids` are the prompt and the k
@@ -133,8 +142,8 @@ export function exportModel(source: string | Compilation, modelName: string | un
   g.nodes.push({ op: 'Cast', inputs: [last], outputs: ['last_token'], name: 'output_cast', attributes: { to: { kind: 'int', value: DataType.FLOAT } } });
   for (const input of exporter.inputs) g.inputs.push({ name: input.name, dataType: DataType.INT64, dims: options.decode ? [options.decode.batch, input.decodeTokens ?? 1] : ['batch', input.length] });
   g.outputs.push({ name: 'last_token', dataType: DataType.FLOAT, dims: share ? ['batch', share.continuations, h.width] : ['batch', h.width] });
-  g.inputs.push(...g.stateInputs);
-  g.outputs.push(...g.stateOutputs);
+  g.inputs.push(...g.stateInputs, ...exporter.smashInputs);
+  g.outputs.push(...g.stateOutputs, ...exporter.smashOutputs);
   const spec: ModelSpec = {
     graph: { name: model.name, nodes: g.nodes, initializers: g.initializers, inputs: g.inputs, outputs: g.outputs },
     opsets: new Map([

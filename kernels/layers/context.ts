@@ -30,8 +30,11 @@ export interface EmitContext {
    * the sequence positions of its rows, int64 [B, n] or [n], for a mask by true position.
    */
   readonly kv: Map<string, { readonly k: string; readonly v: string; readonly kvHeads: number; readonly headDim: number; readonly keyPositions?: string }>;
-  /** Set for a decode-step graph: one new token per sequence after `past` cached positions. */
-  readonly decode?: { readonly batch: number; readonly past: number };
+  /**
+   * Set for a decode-step graph: one new token per sequence after `past` cached positions.
+   * `micro`: a token smashing micro step (layers/token-smashing.ts): the smashed members do not run.
+   */
+  readonly decode?: { readonly batch: number; readonly past: number; readonly micro?: boolean };
   /** Generated weights (hash, bank, dict, generated adapters): folded once ('materialised', default) or rebuilt every forward ('live'). */
   readonly generation?: GenerationMode;
   /**

@@ -19,10 +19,17 @@
 // before it: once per r tokens, streaming). That step runs the smashed members once, on one new
 // position holding the new token's state (its group so far: itself), at position n, attending the
 // n cached entries and itself; the token reads that position back. The decode graph at past S is
-// the macro step writing entry n = ⌈S / r⌉ (the next one a generation from S tokens performs). Its
-// compute is the unsmashed members' U plus the smashed members' M, where the engine counts U + M/r
-// per generated token: the r − 1 micro steps between two macro steps run the unsmashed members on
-// the group's macro output (not built: it is an input of the step, not a function of the cache).
+// the macro step writing entry n = ⌈S / r⌉ (the next one a generation from S tokens performs), and
+// it outputs `smashed_state` [B, width], the state leaving the smashed members at that position.
+// A micro step (`decode.micro`: a token joining the group a macro step opened) runs the unsmashed
+// members only: before the smashed ones on the new token (their output is `token_state`, the state
+// the token brings to its group), then, as in the prefill where a token reads its group's position,
+// the members after the smashed ones on the graph input `smashed_state` — the macro step's output —
+// over their per-token caches. The smashed members' stores are initializers no node of a micro
+// step reads, and it reads no smashed cache. So a decode sequence of one macro step and r − 1 micro
+// steps computes r·U + M (U the unsmashed members, M the smashed ones), the engine's U + M/r per
+// generated token, and writes one smashed KV entry per r tokens. data-flow.ts's microStep and
+// macroOutput; a micro step needs the smashed members consecutive and at one r.
 
 import { DataType } from '../onnx-writer.js';
 import type { EmitContext } from './context.js';

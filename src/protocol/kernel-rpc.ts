@@ -101,6 +101,12 @@ export interface ExportOnnxRequest {
   /** The decode step's batch (default 1; a prefill graph takes any batch). */
   readonly batch?: number;
   /**
+   * Token smashing: the decode step is a micro step (the token joins the group a macro step
+   * opened; it reads the macro step's `smashed_state`) instead of the macro step; only with
+   * `decodePast` (docs/probes.md, "Token smashing").
+   */
+  readonly microStep?: boolean;
+  /**
    * A prefill packing a prompt of this many tokens with `continuations` continuations per row of
    * input_ids, or with `decodePast` their decode step (docs/probes.md, "Shared prompts"); absent:
    * one sequence per row.

@@ -223,8 +223,9 @@ export async function prefillCacheFill(text: string, model: string, rows: readon
     const m = n.op === 'Identity' ? /^cache\.(.+\.[kv])_\d+$/.exec(n.outputs[0]!) : null;
     if (m) taps.set(m[1]!, n.outputs[0]!);
   }
+  // Each tap its own length name: layers may cache different lengths (smashed positions, routed tokens).
   const names = [...taps.values()];
-  const spec = { ...prefill.spec, graph: { ...prefill.spec.graph, outputs: [...prefill.spec.graph.outputs, ...names.map((name) => ({ name, dataType: 1 as const, dims: ['b', 's', 'h', 'd'] }))] } };
+  const spec = { ...prefill.spec, graph: { ...prefill.spec.graph, outputs: [...prefill.spec.graph.outputs, ...names.map((name, i) => ({ name, dataType: 1 as const, dims: ['b', `s${i}`, 'h', 'd'] }))] } };
   const session = await ort.InferenceSession.create(onnxBytes({ ...prefill, spec }));
   let out: Record<string, ort.Tensor>;
   try {

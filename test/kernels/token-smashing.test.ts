@@ -9,9 +9,12 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runProbe } from '../../kernels/probe-client.js';
-import { ExportError, exportModel, type ExportResult } from '../../kernels/export.js';
+import { ExportError, exportModel, onnxBytes, type ExportResult } from '../../kernels/export.js';
+import * as ort from 'onnxruntime-node';
 import { assertClose, idRows, initializer, matvec, maybeInitializer, prefillCacheFill, runChecked } from './helpers.js';
 
 const D = 8;
@@ -150,6 +153,95 @@ test('token smashing decode: the macro step writing entry ⌈S / r⌉ — the sm
       assert.equal(step.kvCacheElements * 4n, step.report.kvCacheBytes, `${model} ${ops}`);
       assert.equal((await runChecked(step, { input_ids: idRows([[4], [9]]) })).length, 2 * OUT, `${model} ${ops}`);
     }
+  }
+});
+
+// A model whose smashed stack is followed by an unsmashed layer with attention (HAMburger's
+// micro-step decoder runs per token, with a cache of its own): the micro steps read that cache.
+const TAIL = `model TinyTail {
+  d = ${D}
+  block Layer {
+    attn = Attention(d, ${HEADS})
+    mlp  = MLP(d, ${F}, act: relu)
+  }
+  embed = Embedding(20, d)
+  pre   = MLP(d, ${F}, act: relu)
+  body  = Layer * 2
+  post  = Layer
+  head  = Linear(d, ${OUT})
+}
+variant TwoTail of TinyTail {
+  smash body: tokens(2)
+}
+`;
+
+/** All outputs of one run, by name. */
+async function runAll(r: ExportResult, feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
+  const session = await ort.InferenceSession.create(onnxBytes(r));
+  try {
+    return await session.run(feeds);
+  } finally {
+    await session.release();
+  }
+}
+
+test('token smashing decode: a macro step then a micro step — the smashed members once per group, the token after reads the group\'s state (the macro step\'s output) — equal the prefill where the group\'s tokens bring one state; smashed KV per token 1/r', async () => {
+  // r = 2: tokens 4 and 5 form group 2. The macro step of token 4 runs the smashed stack once and
+  // writes its entry 2; the micro step of token 5 runs only the unsmashed members (pre, post and
+  // head, post over its per-token cache), the smashed stack's state read from the macro step. A
+  // prefill's group position is the mean of its tokens' states, so with token 5 = token 4 (one
+  // state) the micro step is the 6-token prefill's last position.
+  const rows = IDS.map((row) => [...row.slice(0, 5), row[4]!]);
+  const prefill = (n: number) => runChecked(exportModel(TAIL, 'TwoTail', { ops: 'standard' }), { input_ids: idRows(rows.map((row) => row.slice(0, n))) });
+  const at = (past: number) => ({ seq: past, batch: 2, dtype: 'fp32' as const });
+  for (const ops of ['standard', 'fused'] as const) {
+    const macro = exportModel(TAIL, 'TwoTail', { ops, fill: (await prefillCacheFill(TAIL, 'TwoTail', rows.map((row) => row.slice(0, 4)))).fill, decode: { batch: 2, past: 4 }, analysis: at(4) });
+    const micro = exportModel(TAIL, 'TwoTail', { ops, fill: (await prefillCacheFill(TAIL, 'TwoTail', rows.map((row) => row.slice(0, 5)))).fill, decode: { batch: 2, past: 5, micro: true }, analysis: at(5) });
+    for (const r of [macro, micro]) assert.equal(r.initializerElements, r.storedParams, ops); // the micro step's unread smashed stores included
+    const m = await runAll(macro, { input_ids: idRows(rows.map((row) => [row[4]!])) });
+    assertClose(m.last_token!.data as Float32Array, await prefill(5), 1e-5, `macro ${ops}`);
+    const y = await runAll(micro, { input_ids: idRows(rows.map((row) => [row[5]!])), smashed_state: m.smashed_state! });
+    assertClose(y.last_token!.data as Float32Array, await prefill(6), 1e-5, `micro ${ops}`);
+    // The micro step's token_state is the state it brings to its group: token 5's = token 4's here.
+    assert.deepEqual(y.token_state!.dims, [2, D]);
+    // The micro step runs no smashed layer: its nodes read none of the body's stores.
+    const read = new Set(micro.spec.graph.nodes.flatMap((n) => n.inputs));
+    assert.ok(!read.has('body[0].attn.q') && !read.has('body[1].mlp.up') && read.has('post.attn.q'), ops);
+    // KV, by hand (2·d per entry, batch 2): the macro step reads the body's ⌈4 / 2⌉ = 2 entries per
+    // layer and post's 4 positions; the micro step only post's 5 (no smashed cache is read).
+    assert.equal(macro.kvCacheElements, BigInt((2 * 2 + 4) * 2 * D * 2), ops);
+    assert.equal(macro.kvCacheElements * 4n, macro.report.kvCacheBytes, ops);
+    assert.equal(micro.kvCacheElements, BigInt(5 * 2 * D * 2), ops);
+    // The two steps write 2 smashed entries (one per body layer) and 2 of post for 2 tokens: the
+    // engine's KV from 4 to 6 tokens grows by exactly that, 1/r entry per token in the smashed layers.
+    const kvAt = (seq: number) => exportModel(TAIL, 'TwoTail', { analysis: { seq, batch: 2, dtype: 'fp32' } }).report.kvCacheBytes;
+    assert.equal(kvAt(6) - kvAt(4), BigInt((2 * 1 + 1 * 2) * 2 * D * 2 * 4));
+  }
+  // Members smashed at two factors have no one group state to read.
+  assert.throws(() => exportModel(TEXT, 'Mixed', { decode: { batch: 1, past: 5, micro: true } }), (e: unknown) => e instanceof ExportError && /micro step of members smashed at 2 factors/.test(e.message));
+});
+
+test('npas export-onnx --decode-past S --micro-step writes the micro step; without --decode-past it is a usage error', async () => {
+  const { mainAsync } = await import('../../src/cli/main.js');
+  const dir = mkdtempSync(join(tmpdir(), 'npas-micro-step-'));
+  try {
+    const spec = join(dir, 'm.npas');
+    const out = join(dir, 'm.onnx');
+    writeFileSync(spec, TAIL);
+    let stderr = '';
+    const io = { stdout: () => {}, stderr: (t: string) => void (stderr += t), readFile: () => TAIL, writeFile: () => {} };
+    assert.equal(await mainAsync(['export-onnx', spec, '--model', 'TwoTail', '-o', out, '--decode-past', '5', '--batch', '2', '--micro-step'], io), 0, stderr);
+    const session = await ort.InferenceSession.create(out);
+    try {
+      assert.deepEqual([...session.inputNames].sort(), ['input_ids', 'smashed_state']);
+      assert.deepEqual([...session.outputNames].sort(), ['last_token', 'token_state']);
+    } finally {
+      await session.release();
+    }
+    assert.equal(await mainAsync(['export-onnx', spec, '--model', 'TwoTail', '-o', out, '--micro-step'], io), 2);
+    assert.match(stderr, /--micro-step applies to a decode graph \(--decode-past S\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -28,6 +28,7 @@ export const EXPORT_ONNX_COMMAND: CommandSpec = {
     { name: 'generation', takesValue: true, value: 'materialised|live' },
     { name: 'decode-past', takesValue: true, value: 'S' },
     { name: 'batch', takesValue: true, value: 'B' },
+    { name: 'micro-step', takesValue: false },
     { name: 'shared-prefix', takesValue: true, value: 'P' },
     { name: 'continuations', takesValue: true, value: 'K' },
     { name: 'graph-json', takesValue: true, value: 'OUT.json' },
@@ -60,6 +61,8 @@ export function exportOnnxRequest(source: RequestSource): ExportOnnxRequest {
   const decodePast = f.size('decodePast');
   const batch = f.size('batch');
   if (decodePast === undefined && batch !== undefined) throw exportFailure(`${source.spelling('batch')} applies to a decode graph (${source.spelling('decodePast')} S); a prefill graph takes any batch`);
+  const microStep = f.flag('microStep');
+  if (decodePast === undefined && microStep) throw exportFailure(`${source.spelling('microStep')} applies to a decode graph (${source.spelling('decodePast')} S): the token smashing step after a macro step`);
   const sharedPrefix = f.size('sharedPrefix');
   const continuations = f.size('continuations');
   if (sharedPrefix === undefined && continuations !== undefined) throw exportFailure(`${source.spelling('continuations')} applies to a shared prompt (${source.spelling('sharedPrefix')} P)`);
@@ -76,6 +79,7 @@ export function exportOnnxRequest(source: RequestSource): ExportOnnxRequest {
     ops: f.choice('ops', ['fused', 'standard'] as const) ?? 'fused',
     generation: f.choice('generation', ['materialised', 'live'] as const) ?? 'materialised',
     ...(decodePast !== undefined ? { decodePast, batch: batch ?? 1 } : {}),
+    ...(microStep ? { microStep } : {}),
     ...(sharedPrefix !== undefined ? { sharedPrefix, continuations: continuations ?? 2 } : {}),
     ...(threshold !== undefined ? { externalThresholdBytes: threshold } : {}),
     withWeights: f.flag('withWeights'),
@@ -89,7 +93,7 @@ function exportOnnx(argv: readonly string[], io: CliIO): number {
   // A request file always answers in JSON: its writer is a program.
   const json = parsed.flags.has('json') || parsed.flags.has('request');
   const { model, out, graphJson: jsonPath, dtype = 'fp32', ops = 'fused', generation = 'materialised', externalThresholdBytes: threshold } = request;
-  const decode = request.decodePast !== undefined ? { past: request.decodePast, batch: request.batch ?? 1 } : undefined;
+  const decode = request.decodePast !== undefined ? { past: request.decodePast, batch: request.batch ?? 1, ...(request.microStep ? { micro: true } : {}) } : undefined;
   const share = request.sharedPrefix !== undefined ? { tokens: request.sharedPrefix, continuations: request.continuations ?? 2 } : undefined;
   const { compilation } = readSpecProgram(request.specPath, io);
   // A graph description without weights need not draw them (a 7B model's take seconds).
