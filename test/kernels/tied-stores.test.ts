@@ -149,3 +149,21 @@ test('gallery models with ties: each tied weight reads the resolver’s store in
   assert.ok(checked >= 8, `${checked} tied gallery models exported`);
   assert.ok(tiedSeen.size >= checked);
 });
+
+// Chains longer than the resolver's old hop limits (64 `tied` links; 8 `tie a = b` links) exported a
+// store per cut-off link: 448 and 256 initializer elements against 64 stored.
+test('long chains of ties: 70 `tied` links and 12 `tie a = b` links each read one store', () => {
+  let tied = 'model Chain {\n  d = 8\n  l0 = Linear(d, d, bias: false)\n';
+  for (let i = 1; i <= 70; i++) tied += `  l${i} = Linear(d, d, bias: false) tied l${i - 1}\n`;
+  let all = 'model TieChain {\n  d = 8\n  block B {\n    up = Linear(d, d, bias: false)\n  }\n';
+  for (let i = 0; i < 12; i++) all += `  m${i} = B\n`;
+  for (let i = 1; i < 12; i++) all += `  tie m${i} = m${i - 1}\n`;
+  for (const [text, name] of [[`${tied}}\n`, 'Chain'], [`${all}}\n`, 'TieChain']] as const) {
+    const c = compile(text);
+    assert.deepEqual(c.diagnostics.filter((d) => d.severity === 'error'), []);
+    // One 8×8 store, by hand.
+    assert.equal(c.analysis({}).models.find((m) => m.name === name)!.params.stored, 64n);
+    const exported = exportModel(text, name, { fill: noValues });
+    assert.equal(exported.initializerElements, 64n, name);
+  }
+});

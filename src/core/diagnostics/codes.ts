@@ -45,7 +45,7 @@ export const DIAGNOSTIC_CODES = {
   'npas-share-overlap': 'Two sharing declarations cover the same weights.',
   'npas-share-experts': '`share experts` on something that is not an MoE layer with routed experts in every instance, or on layers that route differently.',
   'npas-tie-shape': 'Tied weights with different shapes.',
-  'npas-tie-cycle': 'A chain of `tied` that comes back to where it started (`a tied b`, `b tied a`; `a tied a`): no module of it holds the store.',
+  'npas-tie-cycle': 'A chain of `tied`, or of `tie a = b`, that comes back to where it started (`a tied b`, `b tied a`; `a tied a`; `tie a = b`, `tie b = a`): no module of it holds the store.',
   'npas-kv-source': 'A KV-sharing map whose source is not an earlier attention layer.',
   'npas-adapter': 'A malformed adapter declaration or a target without matrices.',
   'npas-adapter-modes': 'Tensor-train adapter modes (`loretta_rep`, `loretta_adp`) that do not multiply to the adapted factor\'s elements, a mode below 1 or fewer than two, or a width the reference code has no default shape for.',

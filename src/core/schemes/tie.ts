@@ -3,6 +3,7 @@
 
 import { resolvePath } from '../sharing/resolve-path.js';
 import { tieSource } from '../sharing/resolve-statements.js';
+import { closesTieCycle } from '../sharing/tie-all-cycle.js';
 import type { SchemeDrawing } from '../layout/scheme-drawing.js';
 import type { SharingScheme } from '../sharing/scheme.js';
 
@@ -45,6 +46,10 @@ export const tieScheme: SharingScheme = {
     }
     if (a.node.weightSignature !== src.node.weightSignature || a.weight !== src.weight) {
       ctx.sink.error('npas-tie-shape', `'${a.key}' and '${src.key}' do not have the same weights`, s.range);
+      return;
+    }
+    if (closesTieCycle(model.modifiers, a.key, src.key)) {
+      ctx.sink.error('npas-tie-cycle', `tying '${a.key}' to '${src.key}' comes back to '${a.key}' through the ties before it: no module of the chain holds the store`, s.range);
       return;
     }
     model.addModifier({ pattern: a.pattern, effect: { kind: 'tie-all', targetKey: a.key, source: tieSource(src) }, range: s.range });

@@ -122,7 +122,9 @@ export function storePath(model: StoreModel, steps: readonly PathStep[], weight?
     out.push({ kind: 'index', index: best ? best.slots.slotOf(step.index) : step.index });
   }
   let key = pathText(out);
-  if (depth < 8) {
+  // `tie a = b` chains are acyclic (a closing one is refused, `closesTieCycle`), so a chain takes at
+  // most one hop per modifier; the bound only guards the recursion.
+  if (depth <= model.sharing.modifiers.length) {
     for (const m of model.sharing.modifiers) {
       if (m.effect.kind !== 'tie-all') continue;
       const target = m.effect.targetKey;
@@ -426,8 +428,13 @@ export function weightStoreKey(model: StoreModel, steps: readonly PathStep[], la
   let at = steps;
   let node = layer;
   let weight = w;
-  // A chain of ties is at most as long as the model has tied layers; 64 bounds a cycle's.
-  for (let hops = 0; hops < 64; hops++) {
+  // A chain of ties is as long as it is (cycles are `npas-tie-cycle` errors and made no tie);
+  // the positions seen stop a cycle regardless.
+  const seen = new Set<string>();
+  for (;;) {
+    const here = `${pathText(at)}.${weight.name}`;
+    if (seen.has(here)) break;
+    seen.add(here);
     const tied = tiedWeight(model, at, node, weight);
     // A source fanning out over a stack has no one store (the exporter refuses it): the weight's own key stands.
     const next = tied && !tied.fansOut ? nodeAt(model, tied.steps) : undefined;

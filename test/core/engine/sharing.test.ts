@@ -618,3 +618,21 @@ variant V of M {
     assert.deepEqual([v.params.stored, v.params.effective, v.kvCacheBytes], [stored, perInstance, kvBytes], label);
   }
 });
+
+// `tie a = b` closing a chain used to have no error: the walk stored none of the chain's weights
+// (stored 0) while the export stored them all (128 elements).
+test('sharing errors: a chain of `tie a = b` that comes back, whole modules and through a member', () => {
+  const blocks = 'model M {\n  d = 8\n  block B {\n    up = Linear(d, d, bias: false)\n    down = Linear(d, d, bias: false)\n  }\n  a = B\n  b = B\n  c = B\n';
+  assertCovered(`${blocks}  tie a = b\n  ⟦tie b = a⟧\n}\nmodel N { l = Linear(1, 1) }\n`, 'npas-tie-cycle');
+  assertCovered(`${blocks}  ⟦tie a = a⟧\n}\nmodel N { l = Linear(1, 1) }\n`, 'npas-tie-cycle');
+  assertCovered(`${blocks}  tie a = b\n  tie b = c\n  ⟦tie c = a⟧\n}\nmodel N { l = Linear(1, 1) }\n`, 'npas-tie-cycle');
+  // a.up reads b.up; tying b to a would make b.up read a.up: a cycle through a member.
+  assertCovered(`${blocks}  tie a.up = b.up\n  ⟦tie b = a⟧\n}\nmodel N { l = Linear(1, 1) }\n`, 'npas-tie-cycle');
+  // b to a after a.up to c.up is no cycle: b's up is c's, b's down a's.
+  const crossed = analyze(`${blocks}  tie a.up = c.up\n  tie b = a\n}\n`);
+  assert.deepEqual(crossed.diagnostics.filter((x) => x.severity === 'error'), []);
+  // Stores: c.up, c.down, a.down (a.up is c's; b is a's): 3 × 8·8.
+  assert.equal(crossed.models[0]!.params.stored, 3n * 64n);
+  // The refused tie is not made: a reads b, and b and c keep their own stores: 2 blocks × 2 × 8·8.
+  assert.equal(analyze(`${blocks}  tie a = b\n  tie b = a\n}\n`).models[0]!.params.stored, 2n * 2n * 64n);
+});
