@@ -217,6 +217,26 @@ export function layerWeights(ctx: EmitContext, node: LayerNode, steps: readonly 
   };
 }
 
+/**
+ * The context of a decode step whose input ids [B, R] hold R new tokens per sequence (a shared
+ * prompt's continuations, Hogwild!'s workers), run as B·R rows of one position each (row b·R + r
+ * is token r of sequence b): each row's cache is its sequence's, so the decode batch is B·R.
+ */
+export function tokenRowsContext(ctx: EmitContext, rowsPerSequence: number, hint: string): EmitContext {
+  const g = ctx.g;
+  const ids = g.op('Reshape', [ctx.ids, g.ints([-1, 1])], undefined, { hint });
+  const idsShape = g.op('Shape', [ids], undefined, { hint: 'ids_shape' });
+  return {
+    ...ctx,
+    ids,
+    idsShape,
+    seqLen: g.op('Gather', [idsShape, g.ints([1], true)], { axis: { kind: 'int', value: 0 } }, { hint: 'seq' }),
+    masks: new Map(),
+    positions: undefined,
+    decode: { batch: ctx.decode!.batch * rowsPerSequence, past: ctx.decode!.past },
+  };
+}
+
 export function reshape(ctx: EmitContext, x: string, shape: readonly number[]): string {
   return ctx.g.op('Reshape', [x, ctx.g.ints(shape)], undefined, { hint: 'r' });
 }

@@ -14,7 +14,7 @@
 // KV-producing application and P·w² + w + w·P + P for the aggregator.
 
 import { ExportError, pathText, type PathStep, type StreamsPlan } from '../engine-bridge.js';
-import { reshape, type EmitContext, type Hidden } from './context.js';
+import { reshape, tokenRowsContext, type EmitContext, type Hidden } from './context.js';
 
 /** The context of the members run per stream: ids tiled P times, the decode batch P·B. */
 export function streamContext(ctx: EmitContext, plan: StreamsPlan): EmitContext {
@@ -40,19 +40,7 @@ export function streamContext(ctx: EmitContext, plan: StreamsPlan): EmitContext 
  * workers): FLOPs ×P, the cache ×1, as the engine counts them.
  */
 export function workersContext(ctx: EmitContext, workers: number): EmitContext {
-  const g = ctx.g;
-  const ids = g.op('Reshape', [ctx.ids, g.ints([-1, 1])], undefined, { hint: 'worker_ids' });
-  const idsShape = g.op('Shape', [ids], undefined, { hint: 'ids_shape' });
-  return {
-    ...ctx,
-    ids,
-    idsShape,
-    seqLen: g.op('Gather', [idsShape, g.ints([1], true)], { axis: { kind: 'int', value: 0 } }, { hint: 'seq' }),
-    masks: new Map(),
-    positions: undefined,
-    decode: { batch: ctx.decode!.batch * workers, past: ctx.decode!.past },
-    streams: { count: workers, prefixTokens: 0, sharedCache: true },
-  };
+  return { ...tokenRowsContext(ctx, workers, 'worker_ids'), streams: { count: workers, prefixTokens: 0, sharedCache: true } };
 }
 
 /** The workers sharing each sequence's KV cache in a Hogwild! decode step, or 1. */

@@ -24,7 +24,7 @@
 
 import type { SharedPrefix } from '../../src/core/index.js';
 import { ExportError } from '../engine-bridge.js';
-import type { EmitContext } from './context.js';
+import { tokenRowsContext, type EmitContext } from './context.js';
 
 /** The shared prompt's settings, checked: P ≥ 0 tokens and k ≥ 1 continuations, both integers. */
 export function checkedSharedPrefix(share: SharedPrefix): SharedPrefix {
@@ -92,18 +92,7 @@ export function continuationEnds(ctx: EmitContext, share: SharedPrefix): string 
  * tokens of each sequence, run as B·k rows, each one position (past) long.
  */
 export function continuationsContext(ctx: EmitContext, share: SharedPrefix): EmitContext {
-  const g = ctx.g;
-  const ids = g.op('Reshape', [ctx.ids, g.ints([-1, 1])], undefined, { hint: 'continuation_ids' });
-  const idsShape = g.op('Shape', [ids], undefined, { hint: 'ids_shape' });
-  return {
-    ...ctx,
-    ids,
-    idsShape,
-    seqLen: g.op('Gather', [idsShape, g.ints([1], true)], { axis: { kind: 'int', value: 0 } }, { hint: 'seq' }),
-    masks: new Map(),
-    positions: undefined,
-    decode: { batch: ctx.decode!.batch * share.continuations, past: ctx.decode!.past },
-  };
+  return tokenRowsContext(ctx, share.continuations, 'continuation_ids');
 }
 
 /**
