@@ -493,3 +493,31 @@ variant G of T { factorize a[1].up: fedpara(rank: 4) }
   assert.equal(BigInt(engine.flops.prefillPerToken), BigInt(plain.flops.prefillPerToken) - 3n * 2n * (2048n - 1536n), 'and the engine counts those three');
   await run(r);
 });
+
+// Instances reading one factorised store under `share` form its W once per step, as the graph
+// does: the engine counted one materialisation per instance (4 × 32,768 MACs for `share all`,
+// against the graph's one).
+test('a factorised weight in a shared stack is formed once per store: share all, cycle(2), none', () => {
+  const spec = (share: string): string => `model S {
+  d = 64
+  block B {
+    up = Linear(d, d, bias: false)
+  }
+  body = B * 4
+  ${share}
+  factorize body.up: tensor_train(rank: 8, cores: 2)
+}
+`;
+  // Modes 8·8 each side, rank 8: cores [1, 8, 8, 8] and [8, 8, 8, 1], 512 numbers each; W is
+  // formed with 64·64·8 = 32,768 MACs (the chain, 2 × 64·64·8 per token, costs more than the
+  // dense 64·64: materialised).
+  for (const [share, stores] of [['share body: all', 1n], ['share body: cycle(2)', 2n], ['', 4n]] as const) {
+    const text = spec(share);
+    const engine = analyze(text).models.find((m) => m.name === 'S')!;
+    assert.equal(engine.params.stored, stores * 1024n, share);
+    assert.equal(engine.flops.generationPerStep, 6n * stores * 32_768n, `${share}: one W per store`);
+    const r = exportModel(text, 'S', { fill: () => new Uint8Array(0) });
+    assert.equal(r.initializerElements, engine.params.stored);
+    assert.equal(6n * r.generation.macs, engine.flops.generationPerStep, `${share}: the graph forms what the engine counts`);
+  }
+});

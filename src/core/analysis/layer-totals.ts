@@ -337,6 +337,8 @@ export function layerTotals(
   let flops = cost.flopsPerToken;
   // A layer that rebuilds its weights every step (LBDN's Cayley transform) says how much it costs.
   let generation = cost.generationMacsPerStep ?? 0n;
+  // Forming a factorised store's W (or its chain's setup): per store, not per instance (Totals).
+  let storeGeneration = 0n;
   // MACs computed once before serving (Arrow's prototypes).
   let setup = 0n;
   let embedding = 0n;
@@ -444,8 +446,8 @@ export function layerTotals(
             // Each of the copies a token reads applies the chain instead of the dense matmul
             // (2 FLOPs per weight per token); the chain's setup replaces materialising W.
             applyChain(w, dense, result.layout.chainMacsPerToken!, trainableBase);
-            generation += result.layout.chainSetupMacs * BigInt(w.copies);
-          } else generation += result.layout.reconstructMacs * BigInt(w.copies);
+            storeGeneration += result.layout.chainSetupMacs * BigInt(w.copies);
+          } else storeGeneration += result.layout.reconstructMacs * BigInt(w.copies);
         }
       }
       else if (e.kind === 'hash' && generatesWeight(e, w)) {
@@ -594,7 +596,8 @@ export function layerTotals(
     },
     activation: Q.fromBigInt(cost.activationElementsPerToken),
     embeddingParams: embedding,
-    generationMacs: generation,
+    generationMacs: generation + storeGeneration,
+    storeGenerationMacs: storeGeneration,
     builds: builds ?? EMPTY_TOTALS.builds,
     setupMacs: setup,
     perSample: cost.perSample,

@@ -144,6 +144,12 @@ export interface Totals {
    * whole (`withBuilds`).
    */
   readonly builds: ReadonlyMap<string, WeightBuild>;
+  /**
+   * The part of `generationMacs` that forms a store's W from its factors (`factorize`): instances
+   * reading one store under `share` form it once per step, so the walk counts it per store, as
+   * `stored` (a template bank's or dictionary's W differs per instance: not in here).
+   */
+  readonly storeGenerationMacs: bigint;
   /** MACs computed once before the model serves, independent of tokens (Arrow's prototypes). */
   readonly setupMacs: bigint;
   /** Bytes of integer indices stored beside the weights (VB-LoRA top-k indices), as params. */
@@ -187,6 +193,7 @@ export const EMPTY_TOTALS: Totals = {
   activation: Q.ZERO,
   embeddingParams: 0n,
   generationMacs: 0n,
+  storeGenerationMacs: 0n,
   builds: new Map(),
   setupMacs: 0n,
   perSample: false,
@@ -217,7 +224,7 @@ export function attentionKey(info: AttentionInfo): string {
 export function sumTotals(parts: Iterable<Totals>): Totals {
   let stored = 0n, routedStored = 0n, effective = 0n, trainable = 0n, perInstanceStored = 0n, perInstanceTrainable = 0n;
   let kvStored = 0n, kvPerInstanceStored = 0n, kvPerInstanceTrainable = 0n, kvEffective = 0n;
-  let embeddingParams = 0n, generationMacs = 0n, setupMacs = 0n, stateElements = 0n, stateBits = 0n;
+  let embeddingParams = 0n, generationMacs = 0n, storeGenerationMacs = 0n, setupMacs = 0n, stateElements = 0n, stateBits = 0n;
   let perSample = false;
   const active: Q.Rational[] = [], flops: Q.Rational[] = [], crossKvFlops: Q.Rational[] = [], crossKvActive: Q.Rational[] = [];
   const kvActive: Q.Rational[] = [], kvFlops: Q.Rational[] = [], activation: Q.Rational[] = [];
@@ -248,6 +255,7 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
     kvEffective += t.selfKv.effective;
     embeddingParams += t.embeddingParams;
     generationMacs += t.generationMacs;
+    storeGenerationMacs += t.storeGenerationMacs;
     setupMacs += t.setupMacs;
     stateElements += t.state.elements;
     stateBits += t.state.fixedBits;
@@ -333,6 +341,7 @@ export function sumTotals(parts: Iterable<Totals>): Totals {
     activation: Q.sum(activation),
     embeddingParams,
     generationMacs,
+    storeGenerationMacs,
     builds: builds ?? onlyBuilds,
     setupMacs,
     perSample,
@@ -399,6 +408,7 @@ export function repeatTotals(t: Totals, n: bigint, storedTimes: bigint, capacity
     activation: Q.mul(t.activation, nc),
     embeddingParams: t.embeddingParams * n,
     generationMacs: t.generationMacs * n,
+    storeGenerationMacs: t.storeGenerationMacs * n,
     // n instances reading a W from outside them read one W (the walk folds a per-instance one first).
     builds: t.builds,
     setupMacs: t.setupMacs * n,

@@ -368,6 +368,7 @@ export class ModelWalker {
     let trainable = inst.trainable * count;
     let perInstanceStored = inst.perInstanceStored * count;
     let perInstanceTrainable = inst.perInstanceTrainable * count;
+    let storeGeneration = 0n;
     // The routed banks' stored matrices, per bank key, under the same attribution as `stored`.
     const bankStores = new Map<string, bigint>();
     const addBankStores = (banks: Totals['banks'], times: bigint): void => {
@@ -391,6 +392,8 @@ export class ModelWalker {
       }
       const sub = share.sub.length === 0 ? inst : this.descend(piece.node, instKey, instSteps, nameKey, instName, instPending, active, share.sub).totals;
       stored += (firsts - count) * (sub.stored - sub.perInstanceStored);
+      // A factorised store's W is formed once per step for all the instances reading it.
+      storeGeneration += (firsts - count) * sub.storeGenerationMacs;
       routedStored += (firsts - count) * sub.routedStored;
       addBankStores(sub.banks, firsts - count);
       trainable += (firsts - count) * (sub.trainable - sub.perInstanceTrainable);
@@ -421,7 +424,17 @@ export class ModelWalker {
         }
       }
     }
-    return { ...totals, stored, routedStored, trainable, perInstanceStored, perInstanceTrainable, banks: withBankStores(totals.banks, bankStores) };
+    return {
+      ...totals,
+      stored,
+      routedStored,
+      trainable,
+      perInstanceStored,
+      perInstanceTrainable,
+      generationMacs: totals.generationMacs + storeGeneration,
+      storeGenerationMacs: totals.storeGenerationMacs + storeGeneration,
+      banks: withBankStores(totals.banks, bankStores),
+    };
   }
 
   /**
