@@ -58,7 +58,7 @@ export const DIAGNOSTIC_CODES = {
   'npas-elastic': 'A malformed supernet (`elastic body: Decoder(expand: [2, 3, 4]) * [6, 8]`, `elastic d: [512, 768]`): not a top-level stack or a constant of the model, not a block call, an unknown block parameter, an empty or repeated choice, a depth out of range.',
   'npas-factorize': 'A malformed factorised-weight declaration (`factorize PATHS: fedpara(rank: R)`, `tensor_train(…)`, `mpo(…)`): unknown method, missing or contradictory ranks, cores or modes.',
   'npas-factorize-shape': 'Tensor-train or MPO modes that do not multiply to a factorised weight\'s output or input width.',
-  'npas-factorize-target': 'A `factorize` path with no matmul weight under it.',
+  'npas-factorize-target': 'A `factorize` path with no matmul weight under it, or under a `tie a = b` reader (its weights are the stores of its owner: factorise the owner instead), in either order.',
   'npas-factorize-larger': 'A factorisation whose factors hold at least as many numbers as the dense weight (a warning: it is counted as written).',
   'npas-smash': 'A malformed token-smashing declaration (`smash MEMBERS: tokens(r)`): r below 1, a path that is not a top-level member, a member counted per sample or on the encoder side, a member smashed twice in one declaration.',
   'npas-parallel': 'A malformed parallel-streams declaration (`parallel streams(P, …)`, `parallel workers(P)`): bad count or argument, an unknown merge member, a second declaration.',

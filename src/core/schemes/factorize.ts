@@ -4,6 +4,7 @@
 // `factorize` modifier per target; the layouts and costs live in sharing/factorization.ts, the
 // argument and target checks in sharing/resolve-factorize.ts.
 
+import { tieReading } from '../sharing/tie-all-cycle.js';
 import { CENTRAL_ARG, FEDPARA_ARGS, TRAIN_ARGS, factorTargets, readFactorMethod } from '../sharing/resolve-factorize.js';
 import { onSub } from '../layout/scheme-drawing.js';
 import { describeFactorMethod } from '../sharing/factorization.js';
@@ -30,6 +31,13 @@ export const factorizeScheme: SharingScheme = {
     if (!method) return;
     const label = `factorize@${s.range.start}`;
     eachTarget(s, scope, model, (r, range) => {
+      // A tie reader's weights are its owner's stores: factorising them would change the owner's
+      // (the count ignored it, the export refused it).
+      const tie = tieReading(model.modifiers, r.key);
+      if (tie) {
+        ctx.sink.error('npas-factorize-target', `'${r.key}' reads the stores of '${tie.source}' through \`tie ${tie.target} = ${tie.source}\`: factorize the owner's weights instead`, range);
+        return;
+      }
       const targets = factorTargets(method, r, range, ctx);
       if (targets) model.addModifier({ pattern: r.pattern, effect: { kind: 'factorize', method, label, targets }, range: s.range });
     });

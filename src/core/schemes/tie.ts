@@ -3,7 +3,7 @@
 
 import { resolvePath } from '../sharing/resolve-path.js';
 import { tieSource } from '../sharing/resolve-statements.js';
-import { closesTieCycle } from '../sharing/tie-all-cycle.js';
+import { closesTieCycle, within } from '../sharing/tie-all-cycle.js';
 import type { SchemeDrawing } from '../layout/scheme-drawing.js';
 import type { SharingScheme } from '../sharing/scheme.js';
 
@@ -46,6 +46,11 @@ export const tieScheme: SharingScheme = {
     }
     if (a.node.weightSignature !== src.node.weightSignature || a.weight !== src.weight) {
       ctx.sink.error('npas-tie-shape', `'${a.key}' and '${src.key}' do not have the same weights`, s.range);
+      return;
+    }
+    const factorized = model.modifiers.find((m) => m.effect.kind === 'factorize' && m.effect.targets.some((t) => within(t.path, a.key)));
+    if (factorized) {
+      ctx.sink.error('npas-factorize-target', `'${a.key}' has weights declared factorised above (\`factorize\`), and a tie would make them read '${src.key}'s stores: factorize '${src.key}' instead`, s.range);
       return;
     }
     if (closesTieCycle(model.modifiers, a.key, src.key)) {

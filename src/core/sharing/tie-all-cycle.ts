@@ -5,7 +5,7 @@
 import type { Modifier } from './declarations.js';
 
 /** `key` is `prefix` or a module or weight under it. */
-function within(key: string, prefix: string): boolean {
+export function within(key: string, prefix: string): boolean {
   return key === prefix || key.startsWith(`${prefix}.`) || key.startsWith(`${prefix}[`);
 }
 
@@ -34,4 +34,10 @@ export function closesTieCycle(modifiers: readonly Modifier[], target: string, s
     }
   }
   return false;
+}
+
+/** The `tie a = b` declared so far that makes the module at `key` (or one above it) read another's stores. */
+export function tieReading(modifiers: readonly Modifier[], key: string): { readonly target: string; readonly source: string } | undefined {
+  for (const m of modifiers) if (m.effect.kind === 'tie-all' && within(key, m.effect.targetKey)) return { target: m.effect.targetKey, source: m.effect.source.key };
+  return undefined;
 }

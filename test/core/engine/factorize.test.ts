@@ -674,3 +674,19 @@ test('max_rank: each weight\'s full-rank bonds capped at the truncation number (
   assert.ok(codes(text('max_rank: 32, rank: 4')).includes('npas-factorize'));
   assert.ok(codes(text('max_rank: 0')).includes('npas-factorize'));
 });
+
+// A tie reader's weights are its owner's stores. Factorising them was ignored by the count (stored
+// 8,192, the dense a) and refused by the export; now it is a located error in either order, and
+// factorising the owner stands.
+test('factorize on a `tie a = b` reader is npas-factorize-target, in either order; on the owner it stands', () => {
+  const spec = (statements: string): string => `model TF {\n  d = 64\n  block B {\n    up = Linear(d, d, bias: false)\n  }\n  a = B * 2\n  b = B * 2\n${statements}}\n`;
+  const errors = (text: string): { code: string; text: string }[] =>
+    analyze(text).diagnostics.filter((x: Diagnostic) => x.severity === 'error').map((x: Diagnostic) => ({ code: x.code, text: text.slice(x.range.start, x.range.end) }));
+  assert.deepEqual(errors(spec('  tie b = a\n  factorize b[1].up: fedpara(rank: 4)\n')), [{ code: 'npas-factorize-target', text: 'b[1].up' }]);
+  assert.deepEqual(errors(spec('  tie b = a\n  factorize b.up: fedpara(rank: 4)\n')), [{ code: 'npas-factorize-target', text: 'b.up' }]);
+  assert.deepEqual(errors(spec('  factorize b[1].up: fedpara(rank: 4)\n  tie b = a\n')), [{ code: 'npas-factorize-target', text: 'tie b = a' }]);
+  const owner = analyze(spec('  tie b = a\n  factorize a[1].up: fedpara(rank: 4)\n'));
+  assert.deepEqual(owner.diagnostics.filter((x: Diagnostic) => x.severity === 'error'), []);
+  // a[0].up dense 4,096, a[1].up FedPara rank 4: 2·4·(64 + 64) = 1,024; b reads both.
+  assert.equal(owner.models[0]!.params.stored, 4096n + 1024n);
+});
