@@ -4,7 +4,7 @@
 // `factorize` modifier per target; the layouts and costs live in sharing/factorization.ts, the
 // argument and target checks in sharing/resolve-factorize.ts.
 
-import { tieReading } from '../sharing/tie-all-cycle.js';
+import { tieReading } from '../sharing/store-resolver.js';
 import { CENTRAL_ARG, FEDPARA_ARGS, TRAIN_ARGS, factorTargets, readFactorMethod } from '../sharing/resolve-factorize.js';
 import { onSub } from '../layout/scheme-drawing.js';
 import { describeFactorMethod } from '../sharing/factorization.js';
@@ -35,7 +35,7 @@ export const factorizeScheme: SharingScheme = {
       // (the count ignored it, the export refused it).
       const tie = tieReading(model.modifiers, r.key);
       if (tie) {
-        ctx.sink.error('npas-factorize-target', `'${r.key}' reads the stores of '${tie.source}' through \`tie ${tie.target} = ${tie.source}\`: factorize the owner's weights instead`, range);
+        ctx.sink.error('npas-factorize-target', `'${r.key}' reads the stores of '${tie.source.key}' through \`tie ${tie.targetKey} = ${tie.source.key}\`: factorize the owner's weights instead`, range);
         return;
       }
       const targets = factorTargets(method, r, range, ctx);

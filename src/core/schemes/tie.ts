@@ -1,9 +1,9 @@
 // `tie a = b`: every weight of module `a` is the store of the corresponding weight of `b`.
 // Resolves to a `tie-all` modifier that records its source.
 
-import { resolvePath } from '../sharing/resolve-path.js';
 import { tieSource } from '../sharing/resolve-statements.js';
-import { closesTieCycle, within } from '../sharing/tie-all-cycle.js';
+import { closesTieCycle } from '../sharing/tie-all-cycle.js';
+import { keyWithin, resolvePath } from '../sharing/resolve-path.js';
 import type { SchemeDrawing } from '../layout/scheme-drawing.js';
 import type { SharingScheme } from '../sharing/scheme.js';
 
@@ -48,7 +48,7 @@ export const tieScheme: SharingScheme = {
       ctx.sink.error('npas-tie-shape', `'${a.key}' and '${src.key}' do not have the same weights`, s.range);
       return;
     }
-    const factorized = model.modifiers.find((m) => m.effect.kind === 'factorize' && m.effect.targets.some((t) => within(t.path, a.key)));
+    const factorized = model.modifiers.find((m) => m.effect.kind === 'factorize' && m.effect.targets.some((t) => keyWithin(t.path, a.key)));
     if (factorized) {
       ctx.sink.error('npas-factorize-target', `'${a.key}' has weights declared factorised above (\`factorize\`), and a tie would make them read '${src.key}'s stores: factorize '${src.key}' instead`, s.range);
       return;

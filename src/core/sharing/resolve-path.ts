@@ -25,6 +25,11 @@ export interface ResolvedPath {
   readonly nodes: readonly ModuleNode[];
 }
 
+/** Canonical `key` is `prefix` or a module or weight under it (`body[2].attn` is within `body[2]` and `body`, not within `bod`). */
+export function keyWithin(key: string, prefix: string): boolean {
+  return key === prefix || key.startsWith(`${prefix}.`) || key.startsWith(`${prefix}[`);
+}
+
 export function instanceAt(stack: StackNode, index: number | bigint): ModuleNode | undefined {
   const at = BigInt(index);
   let start = 0n;

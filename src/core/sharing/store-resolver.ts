@@ -14,7 +14,7 @@ import type { WeightSpec } from '../layers/layer-kind.js';
 import { mainWeight } from '../model/main-weight.js';
 import type { BlockMember, LayerNode, ModelMember, ModuleNode } from '../model/module-tree.js';
 import type { Modifier, ModifierEffect, PatternStep, ResolvedSharing, StackShare, StackStrategy, TieSource } from './declarations.js';
-import { instanceAt } from './resolve-path.js';
+import { instanceAt, keyWithin } from './resolve-path.js';
 
 /** A step of a concrete instance path: a member name, or an instance index of a stack. */
 export type PathStep = PatternStep;
@@ -125,16 +125,18 @@ export function storePath(model: StoreModel, steps: readonly PathStep[], weight?
   // `tie a = b` chains are acyclic (a closing one is refused, `closesTieCycle`), so a chain takes at
   // most one hop per modifier; the bound only guards the recursion.
   if (depth <= model.sharing.modifiers.length) {
-    for (const m of model.sharing.modifiers) {
-      if (m.effect.kind !== 'tie-all') continue;
-      const target = m.effect.targetKey;
-      if (key === target || key.startsWith(`${target}.`) || key.startsWith(`${target}[`)) {
-        key = storePath(model, m.effect.source.pattern, weight, depth + 1) + key.slice(target.length);
-        break;
-      }
-    }
+    const tie = tieReading(model.sharing.modifiers, key);
+    if (tie) key = storePath(model, tie.source.pattern, weight, depth + 1) + key.slice(tie.targetKey.length);
   }
   return key;
+}
+
+type TieAll = Extract<ModifierEffect, { kind: 'tie-all' }>;
+
+/** The `tie a = b` among `modifiers` that makes the module at `key` (or one above it) read another's stores: the first, as storePath follows it. */
+export function tieReading(modifiers: readonly Modifier[], key: string): TieAll | undefined {
+  for (const m of modifiers) if (m.effect.kind === 'tie-all' && keyWithin(key, m.effect.targetKey)) return m.effect;
+  return undefined;
 }
 
 export type StackRoute = Extract<StackStrategy, { kind: 'route' }>;

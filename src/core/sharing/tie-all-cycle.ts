@@ -3,11 +3,7 @@
 // the walk would count the chain's weights nowhere (stored 0) while the export stored them all.
 
 import type { Modifier } from './declarations.js';
-
-/** `key` is `prefix` or a module or weight under it. */
-export function within(key: string, prefix: string): boolean {
-  return key === prefix || key.startsWith(`${prefix}.`) || key.startsWith(`${prefix}[`);
-}
+import { keyWithin } from './resolve-path.js';
 
 /**
  * Whether tying `target` to `source` closes a cycle with the `tie-all` modifiers declared so far.
@@ -24,20 +20,15 @@ export function closesTieCycle(modifiers: readonly Modifier[], target: string, s
   const queue: { readonly at: string; readonly rel: string }[] = [{ at: source, rel: '' }];
   while (queue.length > 0) {
     const { at, rel } = queue.pop()!;
-    if (within(at, target + rel)) return true;
+    if (keyWithin(at, target + rel)) return true;
     const id = `${at}\u0000${rel}`;
     if (visited.has(id)) continue;
     visited.add(id);
     for (const t of ties) {
-      if (within(at, t.target)) queue.push({ at: t.source + at.slice(t.target.length), rel });
-      else if (within(t.target, at)) queue.push({ at: t.source, rel: rel + t.target.slice(at.length) });
+      if (keyWithin(at, t.target)) queue.push({ at: t.source + at.slice(t.target.length), rel });
+      else if (keyWithin(t.target, at)) queue.push({ at: t.source, rel: rel + t.target.slice(at.length) });
     }
   }
   return false;
 }
 
-/** The `tie a = b` declared so far that makes the module at `key` (or one above it) read another's stores. */
-export function tieReading(modifiers: readonly Modifier[], key: string): { readonly target: string; readonly source: string } | undefined {
-  for (const m of modifiers) if (m.effect.kind === 'tie-all' && within(key, m.effect.targetKey)) return { target: m.effect.targetKey, source: m.effect.source.key };
-  return undefined;
-}
