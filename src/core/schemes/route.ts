@@ -81,6 +81,11 @@ export const routeScheme: SharingScheme = {
         ctx.sink.error('npas-route', `cannot infer the router width of '${r.key}'; give router_width`, range);
         return;
       }
+      // As for halt(): the walk reads one route strategy per stack, so a second one would be dropped.
+      if (model.strategiesOf(r.key).some((x) => x.kind === 'route')) {
+        ctx.sink.error('npas-route', `'${r.key}' is already routed; a stack takes one route statement`, range);
+        return;
+      }
       model.addStrategy(r, { kind: 'route', capacities, routerWidth: width, range: s.range });
     });
   },

@@ -478,6 +478,9 @@ const SHARE_ERRORS: readonly [string, string][] = [
   ['route ⟦one⟧: mor(recursions: 2)', 'npas-share-not-stack'],
   ['route ⟦body⟧: mor(recursions: 5)', 'npas-route'],
   ['route body: mor⟦(recursions: 2, capacity: [1/2, 1])⟧', 'npas-route'],
+  // The walk reads one route per stack: a second one (mor after mor or after halt) was dropped silently.
+  ['route body: mor(recursions: 2)\n  route ⟦body⟧: mor(recursions: 4)', 'npas-route'],
+  ['route body: halt(expected_depth: 2)\n  route ⟦body⟧: mor(recursions: 2)', 'npas-route'],
   ['share heads ⟦body.n⟧: pairs(1)', 'npas-share-target'],
   ['share heads body.att: pairs⟦(9)⟧', 'npas-share-strategy'],
 ];
