@@ -21,6 +21,7 @@ import { Router, checkRoutable, recursionRanges } from './layers/routing.js';
 import { haltingScorer } from './layers/halting.js';
 import { sameR, smashStates, smashedStream, unsmashStates, type SmashedStream } from './layers/token-smashing.js';
 import { mergeStreams, streamContext } from './layers/parallel-streams.js';
+import { attr } from './onnx-writer.js';
 
 // The recurrent mixers mix tokens as attention does: MambaBlock (Mamba2Block, Qwen3-Next's
 // linear-attention layer) is x + mixer(norm(x)).
@@ -480,6 +481,6 @@ function findLayer(items: readonly Item[], parent: readonly PathStep[], kind: st
 export function tokenStream(ctx: EmitContext, ids: string): EmitContext {
   const g = ctx.g;
   const idsShape = g.op('Shape', [ids], undefined, { hint: 'ids_shape' });
-  const seqLen = g.op('Gather', [idsShape, g.ints([1], true)], { axis: { kind: 'int', value: 0 } }, { hint: 'seq' });
+  const seqLen = g.op('Gather', [idsShape, g.ints([1], true)], { axis: attr.int(0) }, { hint: 'seq' });
   return { ...ctx, ids, idsShape, seqLen, masks: new Map(), positions: undefined };
 }

@@ -15,7 +15,7 @@ import type { EmitContext } from './layers/emit.js';
 import type { OpsMode } from './layers/context.js';
 import { checkedSharedPrefix, continuationEnds } from './layers/shared-prefix.js';
 import { generationTally, type GenerationMode, type GenerationTally } from './generated/state.js';
-import { DataType, concat, encodeModel, type EncodeOptions, type ModelSpec } from './onnx-writer.js';
+import { attr, DataType, concat, encodeModel, type EncodeOptions, type ModelSpec } from './onnx-writer.js';
 import type { WeightDType } from './weights.js';
 
 export { ExportError } from './engine-bridge.js';
@@ -121,7 +121,7 @@ export function exportModel(source: string | Compilation, modelName: string | un
   // An encoder-decoder's decode step reads only the decoder's ids (the encoder does not run).
   const ids = options.decode && isEncoderDecoder(model.members.map((m) => m.node)) ? DECODER_IDS : 'input_ids';
   const idsShape = g.op('Shape', [ids], undefined, { hint: 'ids_shape' });
-  const seqLen = g.op('Gather', [idsShape, g.ints([1], true)], { axis: { kind: 'int', value: 0 } }, { hint: 'seq' });
+  const seqLen = g.op('Gather', [idsShape, g.ints([1], true)], { axis: attr.int(0) }, { hint: 'seq' });
   // A shared prompt's decode step at context past = P + C: each continuation needs a token of its own (C ≥ 1), as the engine's P < seq.
   if (share && options.decode && share.tokens >= options.decode.past) throw new ExportError(`a decode step with a prompt of ${share.tokens} tokens shared by continuations needs a context (--decode-past) above the prompt, each continuation having a token of its own; got ${options.decode.past}`);
   const ctx: EmitContext = { g, model, ids, idsShape, seqLen, masks: new Map(), kv: new Map(), decode: options.decode, generation: options.generation ?? 'materialised', ops: options.ops ?? 'fused', ...(share ? { sharedPrefix: share } : {}) };
@@ -137,9 +137,9 @@ export function exportModel(source: string | Compilation, modelName: string | un
   // rows, one per continuation, laid out the same).
   const gathered = h.samples
     ? h.x
-    : g.op('Gather', [g.op('Reshape', [h.x, g.op('Concat', [out.idsShape, g.ints([h.width])], { axis: { kind: 'int', value: 0 } })]), share && !options.decode ? continuationEnds(ctx, share) : g.op('Sub', [out.seqLen, g.ints([1], true)])], { axis: { kind: 'int', value: 1 } }, { hint: 'last' });
+    : g.op('Gather', [g.op('Reshape', [h.x, g.op('Concat', [out.idsShape, g.ints([h.width])], { axis: attr.int(0) })]), share && !options.decode ? continuationEnds(ctx, share) : g.op('Sub', [out.seqLen, g.ints([1], true)])], { axis: attr.int(1) }, { hint: 'last' });
   const last = share && options.decode ? g.op('Reshape', [gathered, g.ints([-1, share.continuations, h.width])], undefined, { hint: 'last' }) : gathered;
-  g.nodes.push({ op: 'Cast', inputs: [last], outputs: ['last_token'], name: 'output_cast', attributes: { to: { kind: 'int', value: DataType.FLOAT } } });
+  g.nodes.push({ op: 'Cast', inputs: [last], outputs: ['last_token'], name: 'output_cast', attributes: { to: attr.int(DataType.FLOAT) } });
   for (const input of exporter.inputs) g.inputs.push({ name: input.name, dataType: DataType.INT64, dims: options.decode ? [options.decode.batch, input.decodeTokens ?? 1] : ['batch', input.length] });
   g.outputs.push({ name: 'last_token', dataType: DataType.FLOAT, dims: share ? ['batch', share.continuations, h.width] : ['batch', h.width] });
   g.inputs.push(...g.stateInputs, ...exporter.smashInputs);

@@ -145,6 +145,14 @@ export type AttributeValue =
   | { readonly kind: 'ints'; readonly value: readonly (number | bigint)[] }
   | { readonly kind: 'tensor'; readonly value: TensorData };
 
+/** One spelling for a node's attributes, so a builder writes `{ axis: attr.int(0) }`, not the tagged union. */
+export const attr = {
+  int: (value: number | bigint): AttributeValue => ({ kind: 'int', value }),
+  ints: (value: readonly (number | bigint)[]): AttributeValue => ({ kind: 'ints', value }),
+  float: (value: number): AttributeValue => ({ kind: 'float', value }),
+  string: (value: string): AttributeValue => ({ kind: 'string', value }),
+} as const;
+
 export interface NodeSpec {
   readonly op: string;
   readonly inputs: readonly string[];

@@ -14,6 +14,7 @@ import { ExportError, type WeightSpec } from '../engine-bridge.js';
 import type { EmitContext } from '../layers/context.js';
 import { scaleOf } from '../layers/context.js';
 import { cached, remember, source, tally } from './state.js';
+import { attr } from '../onnx-writer.js';
 
 export interface FactorizeStatement {
   readonly method: FactorMethod;
@@ -73,15 +74,15 @@ export function factorizedWeight(ctx: EmitContext, where: string, w: WeightSpec,
     const [O, I, R] = [shape.dOut, shape.dIn, layout.ranks[0]!];
     const K = shape.kernel.reduce((a, b) => a * b, 1);
     const half = (t: number, x: number, y: number): string => {
-      const tx = g.op('MatMul', [g.op('Transpose', [factor(x)], { perm: { kind: 'ints', value: [1, 0] } }), g.op('Reshape', [factor(t), g.ints([R, R * K])])], undefined, { hint: `${w.name}_tx` });
-      const rows = g.op('Reshape', [g.op('Transpose', [g.op('Reshape', [tx, g.ints([O, R, K])])], { perm: { kind: 'ints', value: [0, 2, 1] } }), g.ints([O * K, R])]);
+      const tx = g.op('MatMul', [g.op('Transpose', [factor(x)], { perm: attr.ints([1, 0]) }), g.op('Reshape', [factor(t), g.ints([R, R * K])])], undefined, { hint: `${w.name}_tx` });
+      const rows = g.op('Reshape', [g.op('Transpose', [g.op('Reshape', [tx, g.ints([O, R, K])])], { perm: attr.ints([0, 2, 1]) }), g.ints([O * K, R])]);
       const full = g.op('MatMul', [rows, factor(y)], undefined, { hint: `${w.name}_txy` });
-      return g.op('Transpose', [g.op('Reshape', [full, g.ints([O, K, I])])], { perm: { kind: 'ints', value: [0, 2, 1] } });
+      return g.op('Transpose', [g.op('Reshape', [full, g.ints([O, K, I])])], { perm: attr.ints([0, 2, 1]) });
     };
     return g.op('Reshape', [g.op('Mul', [half(0, 1, 2), half(3, 4, 5)]), g.ints(w.shape)], undefined, { hint: w.name });
   }
   if (f.method.kind === 'fedpara') {
-    const transB = { transB: { kind: 'int' as const, value: 1 } };
+    const transB = { transB: attr.int(1) };
     const a = g.op('Gemm', [factor(0), factor(1)], transB, { hint: `${w.name}_fedpara1` });
     const b = g.op('Gemm', [factor(2), factor(3)], transB, { hint: `${w.name}_fedpara2` });
     return g.op('Mul', [a, b], undefined, { hint: w.name });
@@ -112,7 +113,7 @@ export function factorizedWeight(ctx: EmitContext, where: string, w: WeightSpec,
   // (i₁, j₁, …, i_d, j_d) → (i₁…i_d, j₁…j_d) → [d_out, d_in].
   const interleaved = g.op('Reshape', [merged, g.ints(layout.modesOut.flatMap((m, k) => [m, layout.modesIn[k]!]))]);
   const perm = [...Array.from({ length: cores }, (_, k) => 2 * k), ...Array.from({ length: cores }, (_, k) => 2 * k + 1)];
-  const grouped = g.op('Transpose', [interleaved], { perm: { kind: 'ints', value: perm } });
+  const grouped = g.op('Transpose', [interleaved], { perm: attr.ints(perm) });
   return g.op('Reshape', [grouped, g.ints([shape.dOut, shape.dIn])], undefined, { hint: w.name });
 }
 
@@ -144,7 +145,7 @@ export function factorChain(ctx: EmitContext, where: string, w: WeightSpec, key:
     const ky = khatriRao(1, 3, dIn, 'kr_y'); // Y₁ • Y₂ [d_in, R²]
     const kx = khatriRao(0, 2, dOut, 'kr_x'); // X₁ • X₂ [d_out, R²]
     const inner = g.op('MatMul', [x, ky], undefined, { hint: `${w.name}_fedpara_in` });
-    return g.op('Gemm', [inner, kx], { transB: { kind: 'int', value: 1 } }, { hint: `${w.name}_fedpara_out` });
+    return g.op('Gemm', [inner, kx], { transB: attr.int(1) }, { hint: `${w.name}_fedpara_out` });
   }
   const d = layout.factors.length;
   const mo = layout.modesOut;
@@ -158,13 +159,13 @@ export function factorChain(ctx: EmitContext, where: string, w: WeightSpec, key:
       const P = prod(mo, 0, k);
       const Q = prod(mi, k + 1, d);
       // G_k [r_{k−1}, m_k, n_k, r_k] → [r_{k−1}·n_k, m_k·r_k].
-      const core = g.op('Reshape', [g.op('Transpose', [factor(k)], { perm: { kind: 'ints', value: [0, 2, 1, 3] } }), g.ints([r[k]! * mi[k]!, mo[k]! * r[k + 1]!])]);
-      const rows = g.op('Reshape', [g.op('Transpose', [state], { perm: { kind: 'ints', value: [0, 1, 3, 4, 2] } }), g.ints([-1, P, Q, r[k]! * mi[k]!])]);
+      const core = g.op('Reshape', [g.op('Transpose', [factor(k)], { perm: attr.ints([0, 2, 1, 3]) }), g.ints([r[k]! * mi[k]!, mo[k]! * r[k + 1]!])]);
+      const rows = g.op('Reshape', [g.op('Transpose', [state], { perm: attr.ints([0, 1, 3, 4, 2]) }), g.ints([-1, P, Q, r[k]! * mi[k]!])]);
       const z = g.op('MatMul', [rows, core], undefined, { hint: `${w.name}_tt_apply` }); // [T, P, Q, m_k·r_k]
       if (k === d - 1) return g.op('Reshape', [z, g.ints([-1, dOut])], undefined, { hint: w.name });
       // [T, P, n_{k+1}, Q_{k+1}, m_k, r_k] → [T, P·m_k, n_{k+1}, Q_{k+1}, r_k].
       const split = g.op('Reshape', [z, g.ints([-1, P, mi[k + 1]!, prod(mi, k + 2, d), mo[k]!, r[k + 1]!])]);
-      state = g.op('Reshape', [g.op('Transpose', [split], { perm: { kind: 'ints', value: [0, 1, 4, 2, 3, 5] } }), g.ints([-1, P * mo[k]!, mi[k + 1]!, prod(mi, k + 2, d), r[k + 1]!])]);
+      state = g.op('Reshape', [g.op('Transpose', [split], { perm: attr.ints([0, 1, 4, 2, 3, 5]) }), g.ints([-1, P * mo[k]!, mi[k + 1]!, prod(mi, k + 2, d), r[k + 1]!])]);
     }
   }
   // Right to left. State [T, A_k, B_k, n_k, r_k]: A_k = ∏_{l<k} n_l inputs left, B_k = ∏_{l>k} m_l outputs made.
@@ -173,15 +174,15 @@ export function factorChain(ctx: EmitContext, where: string, w: WeightSpec, key:
     const A = prod(mi, 0, k);
     const B = prod(mo, k + 1, d);
     // G_k [r_{k−1}, m_k, n_k, r_k] → [n_k·r_k, r_{k−1}·m_k].
-    const core = g.op('Reshape', [g.op('Transpose', [factor(k)], { perm: { kind: 'ints', value: [2, 3, 0, 1] } }), g.ints([mi[k]! * r[k + 1]!, r[k]! * mo[k]!])]);
+    const core = g.op('Reshape', [g.op('Transpose', [factor(k)], { perm: attr.ints([2, 3, 0, 1]) }), g.ints([mi[k]! * r[k + 1]!, r[k]! * mo[k]!])]);
     const z = g.op('MatMul', [g.op('Reshape', [state, g.ints([-1, A, B, mi[k]! * r[k + 1]!])]), core], undefined, { hint: `${w.name}_tt_apply` }); // [T, A, B, r_{k−1}·m_k]
     if (k === 0) {
       // r₀ = 1: [T, B₁, m₁] → [T, m₁, B₁], rows (i₁, …, i_d).
-      return g.op('Reshape', [g.op('Transpose', [g.op('Reshape', [z, g.ints([-1, B, mo[0]!])])], { perm: { kind: 'ints', value: [0, 2, 1] } }), g.ints([-1, dOut])], undefined, { hint: w.name });
+      return g.op('Reshape', [g.op('Transpose', [g.op('Reshape', [z, g.ints([-1, B, mo[0]!])])], { perm: attr.ints([0, 2, 1]) }), g.ints([-1, dOut])], undefined, { hint: w.name });
     }
     // [T, A_{k−1}, n_{k−1}, B, r_{k−1}, m_k] → [T, A_{k−1}, m_k·B, n_{k−1}, r_{k−1}].
     const split = g.op('Reshape', [z, g.ints([-1, prod(mi, 0, k - 1), mi[k - 1]!, B, r[k]!, mo[k]!])]);
-    state = g.op('Reshape', [g.op('Transpose', [split], { perm: { kind: 'ints', value: [0, 1, 5, 3, 2, 4] } }), g.ints([-1, prod(mi, 0, k - 1), mo[k]! * B, mi[k - 1]!, r[k]!])]);
+    state = g.op('Reshape', [g.op('Transpose', [split], { perm: attr.ints([0, 1, 5, 3, 2, 4]) }), g.ints([-1, prod(mi, 0, k - 1), mo[k]! * B, mi[k - 1]!, r[k]!])]);
   }
   throw new ExportError(`${where}: a tensor train without cores`);
 }

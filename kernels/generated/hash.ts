@@ -21,6 +21,7 @@ import type { EmitContext } from '../layers/context.js';
 import { scaleOf } from '../layers/context.js';
 import { seedOf } from '../weights.js';
 import { advance, cached, iota, remember, source, tally } from './state.js';
+import { attr } from '../onnx-writer.js';
 
 /** The hash constants (a Mersenne prime and multipliers below it: every product fits int64). */
 export const HASH = { P: 2147483647, A: 1103515245, B: 12345, A2: 69069, B2: 1013904223, A3: 48271, B3: 11, tile: 32 } as const;
@@ -55,7 +56,7 @@ function hashedSign(ctx: EmitContext, ids: string, salt: number, a: number, b: n
   const g = ctx.g;
   const h = g.op('Mod', [g.op('Add', [g.op('Mul', [g.op('Add', [ids, g.ints([salt], true)]), g.ints([a], true)]), g.ints([b], true)]), g.ints([HASH.P], true)]);
   const bit = g.op('Mod', [h, g.ints([2], true)]);
-  return g.op('Cast', [g.op('Sub', [g.ints([1], true), g.op('Mul', [bit, g.ints([2], true)])])], { to: { kind: 'int', value: g.floatType } }, { hint: 'sign' });
+  return g.op('Cast', [g.op('Sub', [g.ints([1], true), g.op('Mul', [bit, g.ints([2], true)])])], { to: attr.int(g.floatType) }, { hint: 'sign' });
 }
 
 /** Emits the hashed weight of store `key`; returns the [shape] tensor. */
@@ -83,10 +84,10 @@ export function hashedWeight(ctx: EmitContext, where: string, w: WeightSpec, key
     const off = iota(ctx, 0, chunk); // r·bn + c inside a tile
     // The one full-size index is int32 where the memory allows (half the bytes to fold or rebuild);
     // it is built directly in the [TR, bk, TC, bn] layout the gather and the signs broadcast over.
-    const narrow = (x: string): string => (m <= 2 ** 31 ? g.op('Cast', [x], { to: { kind: 'int', value: 6 } }) : x);
+    const narrow = (x: string): string => (m <= 2 ** 31 ? g.op('Cast', [x], { to: attr.int(6) }) : x);
     const start = g.op('Reshape', [narrow(g.op('Mod', [hashed, g.ints([m - chunk + 1], true)])), g.ints([TR, 1, TC, 1])], undefined, { hint: 'chunk' });
     const idx = g.op('Add', [start, g.op('Reshape', [narrow(off), g.ints([1, bk, 1, bn])])], undefined, { hint: 'roast_idx' }); // [TR, bk, TC, bn]
-    W = g.op('Gather', [M, idx], { axis: { kind: 'int', value: 0 } }, { hint: `${w.name}_hashed` });
+    W = g.op('Gather', [M, idx], { axis: attr.int(0) }, { hint: `${w.name}_hashed` });
     // Sign of entry (t, o): g₁(t)·g₂(o), hashed ±1 of the tile and of the in-tile offset.
     W = g.op('Mul', [W, g.op('Reshape', [hashedSign(ctx, t, salt, HASH.A2, HASH.B2), g.ints([TR, 1, TC, 1])])], undefined, { hint: `${w.name}_tile_signed` });
     W = g.op('Mul', [W, g.op('Reshape', [hashedSign(ctx, off, salt, HASH.A3, HASH.B3), g.ints([1, bk, 1, bn])])], undefined, { hint: `${w.name}_signed` });
@@ -101,16 +102,16 @@ export function hashedWeight(ctx: EmitContext, where: string, w: WeightSpec, key
     const q1 = Math.floor((base + n - 1) / m);
     const Q = q1 - q0 + 1;
     const doubled = `rps2:${h.statement}`;
-    const MM = cached(ctx, doubled)?.name ?? remember(ctx, doubled, { name: g.op('Concat', [M, M], { axis: { kind: 'int', value: 0 } }, { hint: 'rps_mm' }), shape: [2 * m] }).name;
+    const MM = cached(ctx, doubled)?.name ?? remember(ctx, doubled, { name: g.op('Concat', [M, M], { axis: attr.int(0) }, { hint: 'rps_mm' }), shape: [2 * m] }).name;
     const fold = g.op('Mod', [g.op('Mul', [iota(ctx, q0, q1 + 1), g.ints([m], true)]), g.ints([HASH.P], true)], undefined, { hint: 'rps_part' }); // q·m mod P
     const rot = g.op('Mod', [g.op('Mod', [g.op('Add', [g.op('Mul', [fold, g.ints([HASH.A], true)]), g.ints([HASH.B], true)]), g.ints([HASH.P], true)]), g.ints([m], true)]);
     let flat: string;
     if (Q * m <= 3 * n) {
       // The [Q, m] grid of slots, int32 where the memory allows (built from the small rot and iota).
-      const narrow = (x: string): string => (m <= 2 ** 30 ? g.op('Cast', [x], { to: { kind: 'int', value: 6 } }) : x);
+      const narrow = (x: string): string => (m <= 2 ** 30 ? g.op('Cast', [x], { to: attr.int(6) }) : x);
       const grid = g.op('Add', [g.op('Reshape', [narrow(rot), g.ints([Q, 1])]), g.op('Reshape', [narrow(iota(ctx, 0, m)), g.ints([1, m])])], undefined, { hint: 'rps_idx' }); // [Q, m]
       const from = base - q0 * m;
-      flat = g.op('Slice', [g.op('Reshape', [g.op('Gather', [MM, grid], { axis: { kind: 'int', value: 0 } }, { hint: `${w.name}_hashed` }), g.ints([Q * m])]), g.ints([from]), g.ints([from + n]), g.ints([0])]);
+      flat = g.op('Slice', [g.op('Reshape', [g.op('Gather', [MM, grid], { axis: attr.int(0) }, { hint: `${w.name}_hashed` }), g.ints([Q * m])]), g.ints([from]), g.ints([from + n]), g.ints([0])]);
     } else {
       // A weight smaller than the memory spans one or two partitions: one Range of offsets each.
       const parts: string[] = [];
@@ -119,9 +120,9 @@ export function hashedWeight(ctx: EmitContext, where: string, w: WeightSpec, key
         const a = Math.max(base, q * m) - q * m;
         const b = Math.min(base + n, (q + 1) * m) - q * m;
         const shift = g.op('Slice', [rot, g.ints([i]), g.ints([i + 1]), g.ints([0])]);
-        parts.push(g.op('Gather', [MM, g.op('Add', [iota(ctx, a, b), shift], undefined, { hint: 'rps_idx' })], { axis: { kind: 'int', value: 0 } }, { hint: `${w.name}_hashed` }));
+        parts.push(g.op('Gather', [MM, g.op('Add', [iota(ctx, a, b), shift], undefined, { hint: 'rps_idx' })], { axis: attr.int(0) }, { hint: `${w.name}_hashed` }));
       }
-      flat = parts.length === 1 ? parts[0]! : g.op('Concat', parts, { axis: { kind: 'int', value: 0 } });
+      flat = parts.length === 1 ? parts[0]! : g.op('Concat', parts, { axis: attr.int(0) });
     }
     W = g.op('Reshape', [flat, g.ints([R, C])]);
   }

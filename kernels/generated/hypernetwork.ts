@@ -29,6 +29,7 @@ import type { GraphBuilder } from '../graph-builder.js';
 import type { EmitContext } from '../layers/context.js';
 import { activation } from '../layers/activation.js';
 import { source, tally } from './state.js';
+import { attr } from '../onnx-writer.js';
 
 type Hyper = { readonly kind: 'hyper'; readonly bottleneck: number; readonly embedding: number; readonly hidden: number; readonly projected: number; readonly norm: boolean; readonly layers: number; readonly blocks: number };
 
@@ -87,10 +88,10 @@ export function hyperAdapter(ctx: EmitContext, m: Modifier, modifiers: readonly 
   const block = blockIndex(g, statement, m, modifiers, steps, name);
   if (layer >= h.layers || block >= h.blocks) throw new Error(`${where}: hyper layer ${layer} / block ${block} outside the generator's ${h.layers} layer and ${h.blocks} block embeddings`);
   const weights = generatedAdapter(ctx, statement, h, m.effect.tasks, layer, block, d);
-  const T = { transB: { kind: 'int' as const, value: 1 } };
+  const T = { transB: attr.int(1) };
   const down = g.op('Gemm', [y, weights.downW, weights.downB], T, { hint: `${name}_hyper_down` }); // [T, r]
   const up = g.op('Gemm', [activation(ctx, down, 'gelu_tanh'), weights.upW, weights.upB], T, { hint: `${name}_hyper_up` }); // [T, d]
-  const out = weights.gamma && weights.beta ? g.op('LayerNormalization', [up, weights.gamma, weights.beta], { axis: { kind: 'int', value: -1 }, epsilon: { kind: 'float', value: ADAPTER_EPS } }, { hint: `${name}_hyper_norm` }) : up;
+  const out = weights.gamma && weights.beta ? g.op('LayerNormalization', [up, weights.gamma, weights.beta], { axis: attr.int(-1), epsilon: attr.float(ADAPTER_EPS) }, { hint: `${name}_hyper_norm` }) : up;
   return g.op('Add', [y, out], undefined, { hint: `${name}_hyper` });
 }
 
@@ -115,22 +116,22 @@ function generatedAdapter(ctx: EmitContext, statement: string, h: Hyper, tasks: 
   if (hit) return hit;
   const { bottleneck: r, embedding: t, hidden: hid, projected: p } = h;
   const gen = `${statement}:generator`;
-  const row = (table: string, index: number, width: number) => g.op('Reshape', [g.op('Gather', [source(ctx, table), g.ints([index], true)], { axis: { kind: 'int', value: 0 } }), g.ints([1, width])]);
+  const row = (table: string, index: number, width: number) => g.op('Reshape', [g.op('Gather', [source(ctx, table), g.ints([index], true)], { axis: attr.int(0) }), g.ints([1, width])]);
   // The task table is the model's (one per width t, every statement of that width reads it).
   const taskTable = g.weight(`hyper:tasks:${t}`, [tasks, t], 1).name;
   const layers = g.weight(`${gen}.layers`, [h.layers, t], 1).name;
   const blocks = g.weight(`${gen}.blocks`, [h.blocks, t], 1).name;
-  const e = g.op('Concat', [row(taskTable, 0, t), row(layers, layer, t), row(blocks, block, t)], { axis: { kind: 'int', value: 1 } }, { hint: 'hyper_embeddings' }); // [1, 3t]
+  const e = g.op('Concat', [row(taskTable, 0, t), row(layers, layer, t), row(blocks, block, t)], { axis: attr.int(1) }, { hint: 'hyper_embeddings' }); // [1, 3t]
   const linear = (x: string, part: string, out: number, inWidth: number, scale: number, biasOffset = 0): string => {
     const w = g.weight(`${gen}.${part}.weight`, [out, inWidth], scale).name;
     const b = g.weight(`${gen}.${part}.bias`, [out], scale, biasOffset).name;
-    return g.op('Gemm', [x, source(ctx, w), source(ctx, b)], { transB: { kind: 'int', value: 1 } }, { hint: `hyper_${part}` }); // [1, out]
+    return g.op('Gemm', [x, source(ctx, w), source(ctx, b)], { transB: attr.int(1) }, { hint: `hyper_${part}` }); // [1, out]
   };
   const hidden = g.op('Relu', [linear(e, 'task_mlp.0', hid, 3 * t, Math.sqrt(3 / (3 * t)))]);
   const projected = linear(hidden, 'task_mlp.2', p, hid, Math.sqrt(3 / hid));
   const lnW = g.weight(`${gen}.task_norm.weight`, [p], 0.1, 1).name;
   const lnB = g.weight(`${gen}.task_norm.bias`, [p], 0.1).name;
-  const z = g.op('LayerNormalization', [projected, source(ctx, lnW), source(ctx, lnB)], { axis: { kind: 'int', value: -1 }, epsilon: { kind: 'float', value: GENERATOR_EPS } }, { hint: 'hyper_z' }); // [1, p]
+  const z = g.op('LayerNormalization', [projected, source(ctx, lnW), source(ctx, lnB)], { axis: attr.int(-1), epsilon: attr.float(GENERATOR_EPS) }, { hint: 'hyper_z' }); // [1, p]
   tally(ctx, BigInt(3 * t * hid + hid * p));
   // Generated weights of entries ~ 1/√(fan-in) of the adapter (z has unit variance per entry).
   const vec = (x: string, width: number) => g.op('Reshape', [x, g.ints([width])]);

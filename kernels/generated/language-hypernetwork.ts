@@ -21,6 +21,7 @@ import { pathText, type Modifier, type PathStep } from '../engine-bridge.js';
 import type { EmitContext } from '../layers/context.js';
 import { hyperLayerIndex } from './hypernetwork.js';
 import { source, tally } from './state.js';
+import { attr } from '../onnx-writer.js';
 
 type LanguageHyper = Extract<Extract<Modifier['effect'], { readonly kind: 'adapter' }>['method'], { readonly kind: 'hyper_lang' }>;
 
@@ -35,14 +36,14 @@ export function languageHyperAdapter(ctx: EmitContext, m: Modifier, steps: reado
   if (layer >= c.layers) throw new Error(`${pathText(steps)}.${name}: hyper_lang layer ${layer} outside the hypernetwork's ${c.layers} layer embeddings`);
   const { bottleneck: r, embedding: e, hidden: h } = c;
   const net = `hyper_lang@${m.range.start}:hypernetwork`;
-  const T = { transB: { kind: 'int' as const, value: 1 } };
-  const row = (table: string, index: number) => g.op('Reshape', [g.op('Gather', [source(ctx, table), g.ints([index], true)], { axis: { kind: 'int', value: 0 } }), g.ints([1, e])]);
+  const T = { transB: attr.int(1) };
+  const row = (table: string, index: number) => g.op('Reshape', [g.op('Gather', [source(ctx, table), g.ints([index], true)], { axis: attr.int(0) }), g.ints([1, e])]);
   const tgt = g.weight(`${net}.tgt_lang_emb`, [c.languages, e], 1).name;
   const src = c.tied ? tgt : g.weight(`${net}.src_lang_emb`, [c.languages, e], 1).name;
   const layers = g.weight(`${net}.layer_emb`, [c.layers, e], 1).name;
-  let x = g.op('Concat', [row(src, 0), row(tgt, Math.min(1, c.languages - 1)), row(layers, layer)], { axis: { kind: 'int', value: 1 } }, { hint: 'hyper_lang_embeddings' }); // [1, 3e]
+  let x = g.op('Concat', [row(src, 0), row(tgt, Math.min(1, c.languages - 1)), row(layers, layer)], { axis: attr.int(1) }, { hint: 'hyper_lang_embeddings' }); // [1, 3e]
   const norm = (v: string, part: string, width: number) =>
-    g.op('LayerNormalization', [v, source(ctx, g.weight(`${net}.${part}.weight`, [width], 0.1, 1).name), source(ctx, g.weight(`${net}.${part}.bias`, [width], 0.1).name)], { axis: { kind: 'int', value: -1 }, epsilon: { kind: 'float', value: EPS } });
+    g.op('LayerNormalization', [v, source(ctx, g.weight(`${net}.${part}.weight`, [width], 0.1, 1).name), source(ctx, g.weight(`${net}.${part}.bias`, [width], 0.1).name)], { axis: attr.int(-1), epsilon: attr.float(EPS) });
   const linear = (v: string, part: string, out: number, inWidth: number, scale: number) =>
     g.op('Gemm', [v, source(ctx, g.weight(`${net}.${part}.weight`, [out, inWidth], scale).name), source(ctx, g.weight(`${net}.${part}.bias`, [out], scale).name)], T, { hint: `hyper_lang_${part}` });
   if (c.inputNorm) x = norm(x, 'encoder.norm_input', 3 * e);
@@ -68,7 +69,7 @@ export function languageHyperAdapter(ctx: EmitContext, m: Modifier, steps: reado
     beta = g.op('Reshape', [head('head_layer_norm_beta', d, 0.1), g.ints([d])]);
     tally(ctx, BigInt(2 * h * d));
   }
-  const normed = g.op('LayerNormalization', [y, gamma, beta], { axis: { kind: 'int', value: -1 }, epsilon: { kind: 'float', value: EPS } }, { hint: `${name}_hyper_lang_norm` });
+  const normed = g.op('LayerNormalization', [y, gamma, beta], { axis: attr.int(-1), epsilon: attr.float(EPS) }, { hint: `${name}_hyper_lang_norm` });
   const down = g.op('Relu', [g.op('Gemm', [normed, downW, downB], T, { hint: `${name}_hyper_lang_down` })]);
   const up = g.op('Gemm', [down, upW, upB], T, { hint: `${name}_hyper_lang_up` });
   return g.op('Add', [y, up], undefined, { hint: `${name}_hyper_lang` });

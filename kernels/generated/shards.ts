@@ -11,6 +11,7 @@ import { ExportError } from '../engine-bridge.js';
 import type { EmitContext } from '../layers/context.js';
 import { seedOf } from '../weights.js';
 import { source, tally } from './state.js';
+import { attr } from '../onnx-writer.js';
 
 export interface MoS {
   readonly statement: number;
@@ -42,10 +43,10 @@ function side(ctx: EmitContext, where: string, m: MoS, key: string, s: 'A' | 'B'
   if (width % l !== 0) throw new ExportError(`${where}: MoS cuts vectors of length ${width} into ${l} shards, which does not divide it`);
   const len = width / l;
   let pool = source(ctx, g.weight(poolKey(m, s, width), [n, len], scale).name);
-  if (p > 0) pool = g.op('Concat', [pool, source(ctx, g.weight(`${key}_${s.toLowerCase()}`, [p, len], scale).name)], { axis: { kind: 'int', value: 0 } }, { hint: 'mos_shards' });
+  if (p > 0) pool = g.op('Concat', [pool, source(ctx, g.weight(`${key}_${s.toLowerCase()}`, [p, len], scale).name)], { axis: attr.int(0) }, { hint: 'mos_shards' });
   if (r * l < p) throw new ExportError(`${where}: MoS has ${p} private shards but only ${r * l} places per side`);
   const idx = g.ints(shardIndices(`${key}:${s}`, r, l, n, p));
-  const picked = g.op('Gather', [pool, idx], { axis: { kind: 'int', value: 0 } }, { hint: `mos_${s}` }); // [r·l, len]
+  const picked = g.op('Gather', [pool, idx], { axis: attr.int(0) }, { hint: `mos_${s}` }); // [r·l, len]
   return g.op('Reshape', [picked, g.ints([r, width])]);
 }
 

@@ -5,6 +5,7 @@
 
 import type { GraphBuilder, StoredWeight } from '../graph-builder.js';
 import type { EmitContext } from '../layers/context.js';
+import { attr } from '../onnx-writer.js';
 
 /**
  * 'materialised' (default): a generated weight depends only on initializers and constants, so
@@ -75,10 +76,10 @@ function runtimeScalars(ctx: EmitContext): { one: string; zero: string } {
   const s = generationState(ctx.g);
   if (!s.one || !s.zero) {
     const g = ctx.g;
-    const min = g.op('ReduceMin', [ctx.ids], { keepdims: { kind: 'int', value: 0 } }, { hint: 'live_min_id' });
+    const min = g.op('ReduceMin', [ctx.ids], { keepdims: attr.int(0) }, { hint: 'live_min_id' });
     const valid = g.op('GreaterOrEqual', [min, g.ints([0], true)], undefined, { hint: 'live_valid' });
-    s.one = g.op('Cast', [valid], { to: { kind: 'int', value: g.floatType } }, { hint: 'live_one' });
-    s.zero = g.op('Cast', [g.op('Less', [min, g.ints([0], true)], undefined, { hint: 'live_invalid' })], { to: { kind: 'int', value: 7 } }, { hint: 'live_zero' });
+    s.one = g.op('Cast', [valid], { to: attr.int(g.floatType) }, { hint: 'live_one' });
+    s.zero = g.op('Cast', [g.op('Less', [min, g.ints([0], true)], undefined, { hint: 'live_invalid' })], { to: attr.int(7) }, { hint: 'live_zero' });
   }
   return { one: s.one, zero: s.zero };
 }

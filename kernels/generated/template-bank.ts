@@ -13,6 +13,7 @@ import type { WeightSpec } from '../engine-bridge.js';
 import type { EmitContext } from '../layers/context.js';
 import { scaleOf } from '../layers/context.js';
 import { generationState, iota, source, tally } from './state.js';
+import { attr } from '../onnx-writer.js';
 
 export interface BankStatement {
   readonly label: string;
@@ -54,7 +55,7 @@ export function templateWeight(ctx: EmitContext, w: WeightSpec, key: string, b: 
   const o = place(ctx, b, K * n);
   let idx = iota(ctx, o, o + K * n);
   if (o + K * n > b.params) idx = g.op('Mod', [idx, g.ints([b.params], true)], undefined, { hint: 'bank_wrap' });
-  const templates = g.op('Gather', [theta, idx], { axis: { kind: 'int', value: 0 } }, { hint: `${w.name}_templates` }); // [K·|W|]
+  const templates = g.op('Gather', [theta, idx], { axis: attr.int(0) }, { hint: `${w.name}_templates` }); // [K·|W|]
   let W: string;
   if (K >= 2) {
     const alpha = g.weight(`${key}.templates`, [K], 0.5 / K, 1 / Math.sqrt(K));

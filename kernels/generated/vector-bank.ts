@@ -9,6 +9,7 @@
 
 import type { EmitContext } from '../layers/context.js';
 import { source, tally } from './state.js';
+import { attr } from '../onnx-writer.js';
 
 export interface VbLora {
   readonly statement: number;
@@ -34,16 +35,16 @@ export function vectorBankFactors(ctx: EmitContext, v: VbLora, key: string, dIn:
   const s = subVectors(v, dIn, dOut);
   const bank = source(ctx, g.weight(vbBankKey(v), [h, b], Math.sqrt(3 / dIn)).name);
   const stored = g.weight(`${key}_idx`, [s, k], h / 2, h / 2); // uniform in [0, h)
-  const idx = g.op('Mod', [g.op('Cast', [stored.name], { to: { kind: 'int', value: 7 } }), g.ints([h], true)], undefined, { hint: 'vb_idx' }); // [s, k]
-  const rows = g.op('Gather', [bank, idx], { axis: { kind: 'int', value: 0 } }, { hint: 'vb_rows' }); // [s, k, b]
+  const idx = g.op('Mod', [g.op('Cast', [stored.name], { to: attr.int(7) }), g.ints([h], true)], undefined, { hint: 'vb_idx' }); // [s, k]
+  const rows = g.op('Gather', [bank, idx], { axis: attr.int(0) }, { hint: 'vb_rows' }); // [s, k, b]
   let sub: string;
   if (k === 1) {
     sub = g.op('Reshape', [rows, g.ints([s, b])]);
   } else {
     const w = source(ctx, g.weight(`${key}_w`, [s, k - 1], 0.5 / k, 1 / k).name); // [s, k−1]
-    const last = g.op('Sub', [g.float(1), g.op('ReduceSum', [w, g.ints([1])], { keepdims: { kind: 'int', value: 1 } })], undefined, { hint: 'vb_last' });
-    const weights = g.op('Unsqueeze', [g.op('Concat', [w, last], { axis: { kind: 'int', value: 1 } }), g.ints([2])]); // [s, k, 1]
-    sub = g.op('ReduceSum', [g.op('Mul', [rows, weights]), g.ints([1])], { keepdims: { kind: 'int', value: 0 } }, { hint: 'vb_sub' }); // [s, b]
+    const last = g.op('Sub', [g.float(1), g.op('ReduceSum', [w, g.ints([1])], { keepdims: attr.int(1) })], undefined, { hint: 'vb_last' });
+    const weights = g.op('Unsqueeze', [g.op('Concat', [w, last], { axis: attr.int(1) }), g.ints([2])]); // [s, k, 1]
+    sub = g.op('ReduceSum', [g.op('Mul', [rows, weights]), g.ints([1])], { keepdims: attr.int(0) }, { hint: 'vb_sub' }); // [s, b]
   }
   const flat = g.op('Reshape', [sub, g.ints([s * b])]);
   const a = g.op('Reshape', [g.op('Slice', [flat, g.ints([0]), g.ints([r * dIn]), g.ints([0])]), g.ints([r, dIn])], undefined, { hint: 'vb_a' });

@@ -5,6 +5,7 @@
 
 import { ExportError } from '../engine-bridge.js';
 import type { EmitContext } from './context.js';
+import { attr } from '../onnx-writer.js';
 
 export function activation(ctx: EmitContext, x: string, kind: string): string {
   const g = ctx.g;
@@ -31,7 +32,7 @@ export function activation(ctx: EmitContext, x: string, kind: string): string {
     case 'sigmoid':
       return g.op('Sigmoid', [x]);
     case 'softmax':
-      return g.op('Softmax', [x], { axis: { kind: 'int', value: -1 } });
+      return g.op('Softmax', [x], { axis: attr.int(-1) });
     default:
       throw new ExportError(`activation '${kind}' is not supported by the ONNX exporter`);
   }
@@ -43,7 +44,7 @@ export function activation(ctx: EmitContext, x: string, kind: string): string {
  */
 function sigmoidGated(ctx: EmitContext, x: string, alpha: number, hint: string): string {
   const g = ctx.g;
-  if (ctx.ops === 'fused') return g.op('QuickGelu', [x], { alpha: { kind: 'float', value: alpha } }, { domain: 'com.microsoft', hint });
+  if (ctx.ops === 'fused') return g.op('QuickGelu', [x], { alpha: attr.float(alpha) }, { domain: 'com.microsoft', hint });
   const scaled = alpha === 1 ? x : g.op('Mul', [x, g.float(alpha)]);
   return g.op('Mul', [x, g.op('Sigmoid', [scaled])], undefined, { hint });
 }

@@ -41,8 +41,9 @@ import { lorettaAdapter, lorettaRepDelta } from '../generated/tt-adapter.js';
 import { languageHyperAdapter } from '../generated/language-hypernetwork.js';
 import { scalearnAdapter } from './scalearn.js';
 import type { EmitContext } from './context.js';
+import { attr } from '../onnx-writer.js';
 
-const T = { transB: { kind: 'int' as const, value: 1 } };
+const T = { transB: attr.int(1) };
 
 /** y plus the adapters the spec puts on weight `name` of the layer at `steps` (x: its input [T, d_in]). */
 export function withAdapters(ctx: EmitContext, steps: readonly PathStep[], name: string, x: string, y: string, dIn: number, dOut: number, node?: LayerNode): string {
@@ -90,7 +91,7 @@ export function withAdapters(ctx: EmitContext, steps: readonly PathStep[], name:
       const key = `${where}.delta${i === 0 ? '' : i}`;
       const perTask = tasks > 1 ? g.weight(key, [tasks, dOut, dIn], 0.01) : undefined;
       const dw = perTask
-        ? g.op('Reshape', [g.op('Gather', [perTask.name, g.ints([0])], { axis: { kind: 'int', value: 0 } }), g.ints([dOut, dIn])], undefined, { hint: `${name}_task0` })
+        ? g.op('Reshape', [g.op('Gather', [perTask.name, g.ints([0])], { axis: attr.int(0) }), g.ints([dOut, dIn])], undefined, { hint: `${name}_task0` })
         : g.weight(key, [dOut, dIn], 0.01).name;
       y = g.op('Add', [y, g.op('Gemm', [x, dw], T, { hint: `${name}_delta` })]);
       continue;
@@ -106,7 +107,7 @@ export function withAdapters(ctx: EmitContext, steps: readonly PathStep[], name:
           // Every task's A and B are stored ([tasks, r, d_in], [tasks, d_out, r]); the graph runs task 0's.
           const a = g.weight(`${key}_a`, [tasks, r, dIn], Math.sqrt(3 / dIn));
           const b = g.weight(`${key}_b`, [tasks, dOut, r], 0.01);
-          const first = (w: string, shape: readonly number[]): string => g.op('Reshape', [g.op('Gather', [w, g.ints([0])], { axis: { kind: 'int', value: 0 } }), g.ints(shape)], undefined, { hint: `${name}_task0` });
+          const first = (w: string, shape: readonly number[]): string => g.op('Reshape', [g.op('Gather', [w, g.ints([0])], { axis: attr.int(0) }), g.ints(shape)], undefined, { hint: `${name}_task0` });
           delta = g.op('Gemm', [g.op('Gemm', [x, first(a.name, [r, dIn])], T, { hint: `${name}_lora_a` }), first(b.name, [dOut, r])], T, { hint: `${name}_lora_b` });
           break;
         }
@@ -131,7 +132,7 @@ export function withAdapters(ctx: EmitContext, steps: readonly PathStep[], name:
         const turn = cursors.get(bank.name) ?? 0;
         cursors.set(bank.name, turn + 1);
         // Selecting the group's B is a generation step (a gather ORT folds when materialised).
-        const b = g.op('Gather', [source(ctx, bank.name), g.ints([turn % method.groups], true)], { axis: { kind: 'int', value: 0 } }, { hint: `${name}_aslora_b` }); // [d_out, r]
+        const b = g.op('Gather', [source(ctx, bank.name), g.ints([turn % method.groups], true)], { axis: attr.int(0) }, { hint: `${name}_aslora_b` }); // [d_out, r]
         tally(ctx, 0n);
         delta = g.op('Gemm', [g.op('Gemm', [x, a.name], T, { hint: `${name}_aslora_a` }), b], T, { hint: `${name}_aslora` });
         break;
@@ -183,16 +184,16 @@ function polyFactors(ctx: EmitContext, key: string, p: { rank: number; skills: n
   const invA = g.weight(`${key}_a`, [h, m, dIn / h, r], Math.sqrt(3 / dIn));
   const invB = g.weight(`${key}_b`, [h, m, r, dOut / h], 0.01);
   const logits = g.weight(`${key}_logits`, [tasks, h * m], 1);
-  const first = g.op('Gather', [source(ctx, logits.name), g.ints([0], true)], { axis: { kind: 'int', value: 0 } }, { hint: 'poly_task0' }); // [h·m]
+  const first = g.op('Gather', [source(ctx, logits.name), g.ints([0], true)], { axis: attr.int(0) }, { hint: 'poly_task0' }); // [h·m]
   const sig = g.op('Reshape', [g.op('Sigmoid', [first]), g.ints([h, 1, m])], undefined, { hint: 'poly_sigmoid' });
-  const total = g.op('Add', [g.op('ReduceSum', [sig, g.ints([-1])], { keepdims: { kind: 'int', value: 1 } }), g.float(1e-12)]);
+  const total = g.op('Add', [g.op('ReduceSum', [sig, g.ints([-1])], { keepdims: attr.int(1) }), g.float(1e-12)]);
   const w = g.op('Div', [sig, total], undefined, { hint: 'poly_weights' }); // [h, 1, m]
   const mix = (inv: string, width: number) => g.op('MatMul', [w, g.op('Reshape', [source(ctx, inv), g.ints([h, m, width])])]); // [h, 1, width]
   // A: [h, (d_in/h)·r] → [d_in, r], the splits stacked along d_in.
   const a = g.op('Reshape', [mix(invA.name, (dIn / h) * r), g.ints([dIn, r])], undefined, { hint: 'poly_A' });
   // B: [h, r·(d_out/h)] → [h, r, d_out/h] → [r, h, d_out/h] → [r, d_out], the splits along d_out.
   const bSplits = g.op('Reshape', [mix(invB.name, r * (dOut / h)), g.ints([h, r, dOut / h])]);
-  const b = g.op('Reshape', [g.op('Transpose', [bSplits], { perm: { kind: 'ints', value: [1, 0, 2] } }), g.ints([r, dOut])], undefined, { hint: 'poly_B' });
+  const b = g.op('Reshape', [g.op('Transpose', [bSplits], { perm: attr.ints([1, 0, 2]) }), g.ints([r, dOut])], undefined, { hint: 'poly_B' });
   tally(ctx, BigInt(m) * BigInt(dIn) * BigInt(r));
   tally(ctx, BigInt(m) * BigInt(dOut) * BigInt(r));
   return { a, b };
@@ -218,7 +219,7 @@ export function sparseMerged(ctx: EmitContext, steps: readonly PathStep[], name:
     const tasks = m.effect.tasks;
     const key = `${where}.sparse${i === 0 ? '' : i}`;
     const values = tasks > 1 ? g.weight(key, [tasks, k], 0.02) : g.weight(key, [k], 0.02);
-    const taskValues = tasks > 1 ? g.op('Gather', [source(ctx, values.name), g.ints([0], true)], { axis: { kind: 'int', value: 0 } }, { hint: `${name}_sparse_task0` }) : source(ctx, values.name);
+    const taskValues = tasks > 1 ? g.op('Gather', [source(ctx, values.name), g.ints([0], true)], { axis: attr.int(0) }, { hint: `${name}_sparse_task0` }) : source(ctx, values.name);
     const positions: number[] = [];
     for (let j = 0; j < k; j++) {
       const flat = Math.floor((j * dOut * dIn) / k);

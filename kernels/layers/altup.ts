@@ -13,6 +13,7 @@ import { laurel } from './laurel.js';
 import { projection } from './projection.js';
 import { perLayerInput } from './per-layer-embedding.js';
 import { rmsNormLastAxis } from './norm.js';
+import { attr } from '../onnx-writer.js';
 
 /** Transformers' floor on a copy's mean square before rescaling it to the active copy's RMS. */
 const MAGNITUDE_EPS = 1e-5;
@@ -25,7 +26,7 @@ function copyOf(ctx: EmitContext, x: string, d: number, i: number): string {
 /** √mean(x²) over the last axis, [T, 1]. */
 function rms(ctx: EmitContext, x: string, floor?: number): string {
   const g = ctx.g;
-  const ms = g.op('ReduceMean', [g.op('Mul', [x, x])], { axes: { kind: 'ints', value: [-1] }, keepdims: { kind: 'int', value: 1 } });
+  const ms = g.op('ReduceMean', [g.op('Mul', [x, x])], { axes: attr.ints([-1]), keepdims: attr.int(1) });
   return g.op('Sqrt', [floor === undefined ? ms : g.op('Max', [ms, g.float(floor)])]);
 }
 
@@ -35,7 +36,7 @@ function projectedCopy(ctx: EmitContext, node: LayerNode, steps: readonly PathSt
   const w = node.cost.weights[0]!;
   const { scale, offset } = scaleOf(w);
   const stored = g.weight(copyKey(`${storePath(ctx.model, steps, w.name)}.${w.name}`, i), w.shape, scale, offset);
-  const p = g.op('Gemm', [x, stored.name], { transB: { kind: 'int', value: 1 } }, { hint: `altup_proj${i}` });
+  const p = g.op('Gemm', [x, stored.name], { transB: attr.int(1) }, { hint: `altup_proj${i}` });
   return g.op('Mul', [p, g.op('Div', [target, rms(ctx, p, MAGNITUDE_EPS)])]);
 }
 
@@ -52,7 +53,7 @@ export function altupProjections(ctx: EmitContext, node: LayerNode, steps: reado
   if (h.width === d) {
     const target = rms(ctx, h.x!);
     const copies = [h.x!, ...Array.from({ length: n - 1 }, (_, i) => projectedCopy(ctx, node, steps, h.x!, i, target))];
-    return { x: g.op('Concat', copies, { axis: { kind: 'int', value: 1 } }, { hint: 'altup_copies' }), width: n * d };
+    return { x: g.op('Concat', copies, { axis: attr.int(1) }, { hint: 'altup_copies' }), width: n * d };
   }
   if (h.width !== n * d) throw new ExportError(`${pathText(steps)}: AltUpProjections(${d}, ${n}) reads width ${d} (to make ${n} copies) or ${n * d} (to fold them), but the stream carries ${h.width}`);
   const first = copyOf(ctx, h.x!, d, 0);
@@ -118,7 +119,7 @@ export function altupDecoder(ctx: EmitContext, members: readonly Member[], steps
   // The per-layer input, from the scaled corrected active copy, added to copies 1…n − 1.
   const scaled = g.op('Mul', [copyOf(ctx, corrected, d, 0), storeFor(ctx, altup, at(0), weightNamed(altup, 'correct_output_scale')!).name]);
   const perLayer = perLayerInput(ctx, members[8]!.node as LayerNode, at(8), scaled, layerIndex(steps), (y) => activation(ctx, y, textArg(members[6]!.node as LayerNode, 'act', 'gelu_tanh')));
-  const addend = g.op('Concat', [g.op('Mul', [scaled, g.float(0)]), ...Array.from({ length: n - 1 }, () => perLayer)], { axis: { kind: 'int', value: 1 } });
+  const addend = g.op('Concat', [g.op('Mul', [scaled, g.float(0)]), ...Array.from({ length: n - 1 }, () => perLayer)], { axis: attr.int(1) });
   return { x: g.op('Add', [corrected, addend], undefined, { hint: 'altup_out' }), width: n * d };
 }
 

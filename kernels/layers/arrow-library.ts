@@ -16,6 +16,7 @@
 import { pathText, type PathStep } from '../engine-bridge.js';
 import { toHalf as toHalfBits } from '../weights.js';
 import type { EmitContext } from './context.js';
+import { attr } from '../onnx-writer.js';
 
 /** Power-iteration steps per prototype (PEFT, src/peft/tuners/lora/arrow.py: iters=15); the engine counts the same. */
 export const ARROW_ITERATIONS = 15;
@@ -47,8 +48,8 @@ export function arrowDelta(ctx: EmitContext, steps: readonly PathStep[], name: s
   const P = g.weight(keys.protos, [e, dIn], 1, 0, {
     compose: (fill) => prototypes(fill(keys.a, [e, r, dIn]), group.map((t) => ({ raw: fill(keys.b(t), [e, widths(t), r]), dOut: widths(t) })), e, r, dIn, g.dtype === 'fp16'),
   });
-  const axis = (value: number) => ({ axis: { kind: 'int' as const, value } });
-  const scores = g.op('Abs', [g.op('Gemm', [x, P.name], { transB: { kind: 'int', value: 1 } }, { hint: `${name}_arrow_scores` })]);
+  const axis = (value: number) => ({ axis: attr.int(value) });
+  const scores = g.op('Abs', [g.op('Gemm', [x, P.name], { transB: attr.int(1) }, { hint: `${name}_arrow_scores` })]);
   const top = g.op('TopK', [scores, g.ints([k])], axis(-1), { outputs: 2, hint: `${name}_arrow_topk` });
   const chosen = g.nodes[g.nodes.length - 1]!.outputs[1]!; // [T, k]
   const coeff = g.op('Softmax', [top], axis(-1), { hint: `${name}_arrow_coeff` }); // [T, k]
@@ -57,7 +58,7 @@ export function arrowDelta(ctx: EmitContext, steps: readonly PathStep[], name: s
   const mixed = g.op('Mul', [low, g.op('Unsqueeze', [coeff, g.ints([2, 3])])], undefined, { hint: `${name}_arrow_mix` });
   const bs = g.op('Gather', [B.name, chosen], axis(0), { hint: `${name}_arrow_b` }); // [T, k, d_out, r]
   const out = g.op('MatMul', [bs, mixed], undefined, { hint: `${name}_arrow_out` }); // [T, k, d_out, 1]
-  return g.op('ReduceSum', [out, g.ints([1, 3])], { keepdims: { kind: 'int', value: 0 } }, { hint: `${name}_arrow` });
+  return g.op('ReduceSum', [out, g.ints([1, 3])], { keepdims: attr.int(0) }, { hint: `${name}_arrow` });
 }
 
 /**

@@ -7,6 +7,7 @@ import type { LayerNode, PathStep } from '../engine-bridge.js';
 import { reshape, storeFor, toBatchSeq, weightNamed, type EmitContext } from './context.js';
 import { norm } from './norm.js';
 import { projection } from './projection.js';
+import { attr } from '../onnx-writer.js';
 
 /** H query heads, KV key/value heads, hd dims per head in the scores, G = H / KV queries per KV head. */
 export interface Heads {
@@ -65,12 +66,12 @@ export function gatedQueries(ctx: EmitContext, node: LayerNode, steps: readonly 
  */
 export function softmaxWithSinks(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], scores: string, sinkShape: readonly number[]): string {
   const g = ctx.g;
-  const last = { axis: { kind: 'int' as const, value: -1 } };
+  const last = { axis: attr.int(-1) };
   const w = weightNamed(node, 'sinks');
   if (w === undefined) return g.op('Softmax', [scores], last);
   const sinks = reshape(ctx, storeFor(ctx, node, steps, w).name, sinkShape);
   const rows = g.op('Slice', [g.op('Shape', [scores]), g.ints([0]), g.ints([3])], undefined, { hint: 'rows' });
-  const column = g.op('Expand', [sinks, g.op('Concat', [rows, g.ints([1])], { axis: { kind: 'int', value: 0 } })], undefined, { hint: 'sinks' });
+  const column = g.op('Expand', [sinks, g.op('Concat', [rows, g.ints([1])], { axis: attr.int(0) })], undefined, { hint: 'sinks' });
   const probs = g.op('Softmax', [g.op('Concat', [scores, column], last)], last);
   return g.op('Slice', [probs, g.ints([0]), g.ints([-1]), g.ints([-1])], undefined, { hint: 'probs' });
 }

@@ -13,6 +13,7 @@ import { hasRelativeBias, relativeScoreBias } from './relative-position.js';
 import { rotate, sameRope, type Rope } from './rotary.js';
 import { routedPositions } from './routing.js';
 import type { AttentionInfo } from '../../src/core/index.js';
+import { attr } from '../onnx-writer.js';
 
 /**
  * How each producer's K (ctx.kv, by the producer's path) stands with respect to rotary: its
@@ -159,7 +160,7 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
     const merged = fusedAttention(ctx, node, `kv_cache.${pathText(producer ?? steps)}`, q, k, v4, gqaRope);
     if (merged) return projection(ctx, node, steps, gated(merged), 'o', bias('o_bias'));
   }
-  const perm = (t: string, p: number[]) => g.op('Transpose', [t], { perm: { kind: 'ints', value: p } });
+  const perm = (t: string, p: number[]) => g.op('Transpose', [t], { perm: attr.ints(p) });
   if (ctx.decode) return decodeAttention(ctx, node, steps, producer ?? steps, q, k, v4, perm, gated);
   let qh = perm(q, [0, 2, 1, 3]); // [B, H, S, hd]
   qh = g.op('Mul', [qh, g.float(1 / Math.sqrt(hd))], undefined, { hint: 'qscaled' });
@@ -231,7 +232,7 @@ export function decodeAttention(ctx: EmitContext, node: LayerNode, steps: readon
   const kNew = perm(k, [0, 2, 3, 1]);
   const vNew = perm(v, [0, 2, 1, 3]);
   const pastScores = segments.map((s) => withCache(qg, s.k, s.sharers, s.length, 'scores_past'));
-  let sPast = pastScores.length === 1 ? pastScores[0]! : g.op('Concat', pastScores, { axis: { kind: 'int', value: -1 } }); // [rows, KV, G, L]
+  let sPast = pastScores.length === 1 ? pastScores[0]! : g.op('Concat', pastScores, { axis: attr.int(-1) }); // [rows, KV, G, L]
   // Cached position j holds position past − cached + j: this layer sees the last visiblePast of
   // them (its chunk's, its window's, or all) and the older ones are masked. (Parallel streams'
   // prefixes, in front of the cache, come only on full attention that borrows nothing: never masked.)
@@ -242,7 +243,7 @@ export function decodeAttention(ctx: EmitContext, node: LayerNode, steps: readon
     sPast = g.op('Add', [sPast, g.op('Where', [blocked, g.float(g.dtype === 'fp16' ? -1e4 : -1e9), g.float(0)], undefined, { hint: 'mask' })]);
   }
   const sNew = g.op('MatMul', [qg, kNew], undefined, { hint: 'scores_new' }); // [rows, KV, G, 1]
-  const joined = g.op('Concat', [sPast, sNew], { axis: { kind: 'int', value: -1 } });
+  const joined = g.op('Concat', [sPast, sNew], { axis: attr.int(-1) });
   const rel = relativeScoreBias(ctx, steps, info); // T5's bias, [1, KV, G, L + 1] (relative-position.ts)
   const probs = softmaxWithSinks(ctx, node, steps, rel ? g.op('Add', [joined, rel]) : joined, [1, KV, G, 1]);
   const axis = g.ints([3]);

@@ -10,6 +10,7 @@ import { headSharedWeight } from './head-share.js';
 import { generatedWeight } from '../generated/resolve.js';
 import type { GenerationMode } from '../generated/state.js';
 import { sharedPrefixPositions } from './shared-prefix.js';
+import { attr } from '../onnx-writer.js';
 
 export interface EmitContext {
   readonly g: GraphBuilder;
@@ -230,7 +231,7 @@ export function tokenRowsContext(ctx: EmitContext, rowsPerSequence: number, hint
     ...ctx,
     ids,
     idsShape,
-    seqLen: g.op('Gather', [idsShape, g.ints([1], true)], { axis: { kind: 'int', value: 0 } }, { hint: 'seq' }),
+    seqLen: g.op('Gather', [idsShape, g.ints([1], true)], { axis: attr.int(0) }, { hint: 'seq' }),
     masks: new Map(),
     positions: undefined,
     decode: { batch: ctx.decode!.batch * rowsPerSequence, past: ctx.decode!.past },
@@ -243,7 +244,7 @@ export function reshape(ctx: EmitContext, x: string, shape: readonly number[]): 
 
 /** [T, w] → [B, S, ...rest] using the runtime batch and sequence. */
 export function toBatchSeq(ctx: EmitContext, x: string, rest: readonly number[]): string {
-  const shape = ctx.g.op('Concat', [ctx.idsShape, ctx.g.ints(rest)], { axis: { kind: 'int', value: 0 } }, { hint: 'shape' });
+  const shape = ctx.g.op('Concat', [ctx.idsShape, ctx.g.ints(rest)], { axis: attr.int(0) }, { hint: 'shape' });
   return ctx.g.op('Reshape', [x, shape], undefined, { hint: 'r' });
 }
 

@@ -14,6 +14,7 @@ import { flatten, globalPool, pool } from './pool.js';
 import { projection } from './projection.js';
 import { sandwichConv2d } from './sandwich-conv.js';
 import { sandwichLinear } from './sandwich.js';
+import { attr } from '../onnx-writer.js';
 
 export const CONVS = new Set(['Conv1d', 'Conv2d']);
 /** The layers that may begin a model on the image made from the ids: the convolutions and LBDN's. */
@@ -46,11 +47,11 @@ export function conv(ctx: EmitContext, node: LayerNode, steps: readonly PathStep
   if (b) inputs.push(storeFor(ctx, node, steps, b).name);
   const n = c.inputSides.length;
   const y = g.op('Conv', inputs, {
-    kernel_shape: { kind: 'ints', value: Array(n).fill(c.kernel) },
-    strides: { kind: 'ints', value: Array(n).fill(c.stride) },
-    pads: { kind: 'ints', value: Array(2 * n).fill(c.padding) },
-    dilations: { kind: 'ints', value: Array(n).fill(c.dilation) },
-    group: { kind: 'int', value: c.groups },
+    kernel_shape: attr.ints(Array(n).fill(c.kernel)),
+    strides: attr.ints(Array(n).fill(c.stride)),
+    pads: attr.ints(Array(2 * n).fill(c.padding)),
+    dilations: attr.ints(Array(n).fill(c.dilation)),
+    group: attr.int(c.groups),
   }, { hint: 'conv' });
   return { x: y, width: c.cOut, spatial: [...c.outputSides] };
 }
@@ -73,7 +74,7 @@ export function batchNorm(ctx: EmitContext, node: LayerNode, steps: readonly Pat
     g.float(0, d),
     g.float(1, d),
   ];
-  return { ...h, x: g.op('BatchNormalization', inputs, { epsilon: { kind: 'float', value: 1e-5 } }, { hint: 'bn' }) };
+  return { ...h, x: g.op('BatchNormalization', inputs, { epsilon: attr.float(1e-5) }, { hint: 'bn' }) };
 }
 
 /**

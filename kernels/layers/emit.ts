@@ -22,6 +22,7 @@ import { cacheSharers, prefixTokens } from './parallel-streams.js';
 import { projection } from './projection.js';
 import { relativePositionLayer } from './relative-position.js';
 import { sandwichLinear } from './sandwich.js';
+import { attr } from '../onnx-writer.js';
 
 export const SUPPORTED_LAYERS = ['Embedding', 'PositionEmbedding', 'Linear', 'LayerNorm', 'RMSNorm', 'Attention', 'MLA', 'MoA', 'RelativePositionBias', 'MLP', 'GatedMLP', 'MoE', 'Activation', 'Dropout', 'Identity', 'Conv1d', 'Conv2d', 'BatchNorm', 'Pool', 'GlobalPool', 'Flatten', 'SandwichLinear', 'SandwichConv2d', 'Mamba', 'Mamba2', 'GatedDeltaNet', 'AltUp', 'AltUpProjections', 'Laurel', 'PerLayerEmbedding', 'PerLayerInput', 'MomentProbe'] as const;
 
@@ -97,14 +98,14 @@ export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly Pat
       const table = storeFor(ctx, node, steps, w);
       if (table.shape[1] !== width) throw new ExportError(`${where}: an embedding tied to a transposed table is not supported`);
       const ids = h.x === undefined ? ctx.ids : g.op('Mod', [ctx.ids, g.ints([rows], true)], undefined, { hint: 'ids' });
-      const e = reshape(ctx, g.op('Gather', [table.name, ids], { axis: { kind: 'int', value: 0 } }, { hint: 'emb' }), [-1, width]);
+      const e = reshape(ctx, g.op('Gather', [table.name, ids], { axis: attr.int(0) }, { hint: 'emb' }), [-1, width]);
       return { x: h.x === undefined ? e : g.op('Add', [h.x, e]), width };
     }
     case 'PositionEmbedding': {
       const w = node.cost.weights[0]!;
       const width = w.shape[1]!;
       const table = storeFor(ctx, node, steps, w);
-      const pe = g.op('Gather', [table.name, positions(ctx)], { axis: { kind: 'int', value: 0 } }, { hint: 'pos_emb' });
+      const pe = g.op('Gather', [table.name, positions(ctx)], { axis: attr.int(0) }, { hint: 'pos_emb' });
       const sum = g.op('Add', [toBatchSeq(ctx, h.x!, [width]), pe]);
       return { x: reshape(ctx, sum, [-1, width]), width };
     }

@@ -2,6 +2,7 @@
 
 import { toHalf } from '../weights.js';
 import { reshape, type EmitContext } from './context.js';
+import { attr } from '../onnx-writer.js';
 
 /**
  * Input features for a model whose first layer is a Linear (ViT patches, feature vectors): made
@@ -10,7 +11,7 @@ import { reshape, type EmitContext } from './context.js';
  */
 export function features(ctx: EmitContext, width: number): string {
   const g = ctx.g;
-  const ids = g.op('Cast', [reshape(ctx, ctx.ids, [-1, 1])], { to: { kind: 'int', value: g.floatType } }, { hint: 'idsf' });
+  const ids = g.op('Cast', [reshape(ctx, ctx.ids, [-1, 1])], { to: attr.int(g.floatType) }, { hint: 'idsf' });
   const cols = new Float32Array(width).map((_, j) => j / width);
   const colsName = g.op('Constant', [], { value: { kind: 'tensor', value: { name: 'c', dataType: g.floatType, dims: [width], raw: g.dtype === 'fp16' ? halfBytes(cols) : new Uint8Array(cols.buffer) } } }, { hint: 'cols' });
   return g.op('Sin', [g.op('Add', [g.op('Mul', [ids, g.float(0.37)]), colsName])], undefined, { hint: 'features' });

@@ -26,7 +26,7 @@
 
 import type { LayerNode } from '../engine-bridge.js';
 import type { AttentionInfo } from '../../src/core/layers/layer-kind.js';
-import { DataType } from '../onnx-writer.js';
+import { attr, DataType, type AttributeValue } from '../onnx-writer.js';
 import { fusedAttentionOps, positions, reshape, type EmitContext } from './context.js';
 import { ropeTables, type Rope } from './rotary.js';
 
@@ -37,7 +37,7 @@ export function gqaRotary(ctx: EmitContext, info: AttentionInfo): boolean {
 }
 
 /** GroupQueryAttention's cos_cache/sin_cache inputs and do_rotary attributes for `rope`. */
-function rotaryInputs(ctx: EmitContext, rope: Rope | undefined, cached: number): { inputs: string[]; attrs: Record<string, { kind: 'int'; value: number }> } {
+function rotaryInputs(ctx: EmitContext, rope: Rope | undefined, cached: number): { inputs: string[]; attrs: Record<string, AttributeValue> } {
   if (!rope) return { inputs: [], attrs: {} };
   const g = ctx.g;
   let tables: { cos: string; sin: string };
@@ -46,7 +46,7 @@ function rotaryInputs(ctx: EmitContext, rope: Rope | undefined, cached: number):
     const pos = g.op('Range', [g.ints([first], true), g.ints([ctx.decode.past + 1], true), g.ints([1], true)], undefined, { hint: 'pos' });
     tables = ropeTables(ctx, rope, pos, `from ${first} to ${ctx.decode.past}`);
   } else tables = ropeTables(ctx, rope, positions(ctx), 'prefill');
-  return { inputs: [tables.cos, tables.sin], attrs: { do_rotary: { kind: 'int', value: 1 }, rotary_interleaved: { kind: 'int', value: 0 } } };
+  return { inputs: [tables.cos, tables.sin], attrs: { do_rotary: attr.int(1), rotary_interleaved: attr.int(0) } };
 }
 
 /**
@@ -61,7 +61,7 @@ function lengths(ctx: EmitContext, cached: number): { seqlensK: string; total: s
   const hit = byCached.get(cached);
   if (hit) return hit;
   const g = ctx.g;
-  const int32 = (x: string, hint: string) => g.op('Cast', [x], { to: { kind: 'int', value: DataType.INT32 } }, { hint });
+  const int32 = (x: string, hint: string) => g.op('Cast', [x], { to: attr.int(DataType.INT32) }, { hint });
   let out: { seqlensK: string; total: string };
   if (ctx.decode) {
     // Every sequence has `cached` positions plus the new token. int32 Constants, not Casts of
@@ -71,7 +71,7 @@ function lengths(ctx: EmitContext, cached: number): { seqlensK: string; total: s
     out = { seqlensK: c32(new Array<number>(ctx.decode.batch).fill(cached), [ctx.decode.batch]), total: c32([cached + 1], []) };
   } else {
     // A prefill of S tokens per sequence, no padding: S − 1 for each of the B sequences.
-    const batch = g.op('Gather', [ctx.idsShape, g.ints([0])], { axis: { kind: 'int', value: 0 } }, { hint: 'batch' });
+    const batch = g.op('Gather', [ctx.idsShape, g.ints([0])], { axis: attr.int(0) }, { hint: 'batch' });
     const last = g.op('Sub', [ctx.seqLen, g.ints([1], true)]);
     out = { seqlensK: int32(g.op('Expand', [last, batch]), 'seqlens_k'), total: int32(ctx.seqLen, 'total_len') };
   }
@@ -91,8 +91,8 @@ export function fusedAttention(ctx: EmitContext, node: LayerNode, cacheKey: stri
   const H = info.queryHeads;
   const KV = info.kvHeads;
   const hd = info.scoreDim;
-  const scale = { kind: 'float' as const, value: 1 / Math.sqrt(hd) };
-  const heads = { kind: 'int' as const, value: H };
+  const scale = attr.float(1 / Math.sqrt(hd));
+  const heads = attr.int(H);
   const q3 = reshape(ctx, q, [0, 0, H * hd]);
   const k3 = reshape(ctx, k, [0, 0, KV * hd]);
   const v3 = reshape(ctx, v, [0, 0, KV * hd]);
@@ -115,7 +115,7 @@ export function fusedAttention(ctx: EmitContext, node: LayerNode, cacheKey: stri
     // as the standard decode graph does.
     const { seqlensK, total } = lengths(ctx, L);
     const rot = rotaryInputs(ctx, rotary, L);
-    const y = g.op('GroupQueryAttention', [q3, k3, v3, past[0], past[1], seqlensK, total, ...rot.inputs], { num_heads: heads, kv_num_heads: { kind: 'int', value: KV }, scale, local_window_size: { kind: 'int', value: window }, ...rot.attrs }, { domain: 'com.microsoft', outputs: 3, hint: 'gqa' });
+    const y = g.op('GroupQueryAttention', [q3, k3, v3, past[0], past[1], seqlensK, total, ...rot.inputs], { num_heads: heads, kv_num_heads: attr.int(KV), scale, local_window_size: attr.int(window), ...rot.attrs }, { domain: 'com.microsoft', outputs: 3, hint: 'gqa' });
     return reshape(ctx, y, [-1, H * hd]);
   }
   // The standard mask lets a query see `window` positions, itself included, as does GQA's
@@ -124,6 +124,6 @@ export function fusedAttention(ctx: EmitContext, node: LayerNode, cacheKey: stri
   if (info.window !== undefined) window = info.window;
   const { seqlensK, total } = lengths(ctx, 0);
   const rot = rotaryInputs(ctx, rotary, 0);
-  const y = g.op('GroupQueryAttention', [q3, k3, v3, past[0], past[1], seqlensK, total, ...rot.inputs], { num_heads: heads, kv_num_heads: { kind: 'int', value: KV }, scale, local_window_size: { kind: 'int', value: window }, ...rot.attrs }, { domain: 'com.microsoft', outputs: 3, hint: 'gqa' });
+  const y = g.op('GroupQueryAttention', [q3, k3, v3, past[0], past[1], seqlensK, total, ...rot.inputs], { num_heads: heads, kv_num_heads: attr.int(KV), scale, local_window_size: attr.int(window), ...rot.attrs }, { domain: 'com.microsoft', outputs: 3, hint: 'gqa' });
   return reshape(ctx, y, [-1, H * hd]);
 }

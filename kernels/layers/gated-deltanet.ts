@@ -20,6 +20,7 @@ import { causalConv, columns, futureMask, silu } from './mamba.js';
 import { rmsNormLastAxis } from './norm.js';
 import { projection } from './projection.js';
 import { deltaRuleStep } from './recurrent-step.js';
+import { attr } from '../onnx-writer.js';
 
 /** Qwen3-Next's ε of its L2 norms (its gated RMSNorm's is rms_norm_eps, the exporter's RMSNorm ε). */
 const EPS = 1e-6;
@@ -28,10 +29,10 @@ export function gatedDeltaNet(ctx: EmitContext, node: LayerNode, steps: readonly
   const g = ctx.g;
   const { spec, store } = layerWeights(ctx, node, steps);
   const op = (type: string, inputs: string[], hint?: string) => g.op(type, inputs, undefined, hint ? { hint } : undefined);
-  const perm = (t: string, p: number[]) => g.op('Transpose', [t], { perm: { kind: 'ints', value: p } });
+  const perm = (t: string, p: number[]) => g.op('Transpose', [t], { perm: attr.ints(p) });
   /** Entries [from, to) of the last axis. */
   const lastAxis = (t: string, from: number, to: number) => g.op('Slice', [t, g.ints([from]), g.ints([to]), g.ints([-1])]);
-  const sumLast = (t: string) => g.op('ReduceSum', [t, g.ints([-1])], { keepdims: { kind: 'int', value: 1 } });
+  const sumLast = (t: string) => g.op('ReduceSum', [t, g.ints([-1])], { keepdims: attr.int(1) });
   const Hk = numberArg(node, 'k_heads');
   const Hv = numberArg(node, 'v_heads');
   const dk = numberArg(node, 'k_head_dim');
@@ -46,7 +47,7 @@ export function gatedDeltaNet(ctx: EmitContext, node: LayerNode, steps: readonly
     flat(lastAxis(qkvz, 0, dk), Hk * dk),
     flat(lastAxis(qkvz, dk, 2 * dk), Hk * dk),
     flat(lastAxis(qkvz, 2 * dk, 2 * dk + r * dv), Hv * dv),
-  ], { axis: { kind: 'int', value: 1 } });
+  ], { axis: attr.int(1) });
   const z = flat(lastAxis(qkvz, 2 * dk + r * dv, 2 * dk + 2 * r * dv), dv); // [T·Hv, dv]
   const u = silu(ctx, causalConv(ctx, node, steps, mixed)); // [T, 2·Hk·dk + Hv·dv]
 

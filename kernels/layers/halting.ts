@@ -38,6 +38,7 @@
 
 import { ExportError, pathText, storePath, type PathStep, type StackRoute } from '../engine-bridge.js';
 import type { EmitContext } from './context.js';
+import { attr } from '../onnx-writer.js';
 
 type Unit = NonNullable<StackRoute['halting']>;
 
@@ -48,7 +49,7 @@ export function haltingScorer(ctx: EmitContext, stackSteps: readonly PathStep[],
   const w = unit.width;
   const o = unit.outputs;
   if (o !== 1 && o !== 2) throw new ExportError(`${pathText(stackSteps)}: a halting unit of ${o} outputs is not exported (1: ACT's sigmoid, 2: stick-breaking)`);
-  const T = { transB: { kind: 'int' as const, value: 1 } };
+  const T = { transB: attr.int(1) };
   const hidden = unit.hidden === undefined ? undefined : { weight: g.weight(`${key}.hidden.weight`, [unit.hidden, w], Math.sqrt(3 / w)).name, bias: g.weight(`${key}.hidden.bias`, [unit.hidden], 0.1).name };
   const inWidth = unit.hidden ?? w;
   const outWeight = g.weight(unit.hidden === undefined ? `${key}.weight` : `${key}.out.weight`, [o, inWidth], Math.sqrt(3 / inWidth)).name;
@@ -58,7 +59,7 @@ export function haltingScorer(ctx: EmitContext, stackSteps: readonly PathStep[],
     const x = hidden ? g.op('Gelu', [g.op('Gemm', [active, hidden.weight, hidden.bias], T, { hint: 'halt_hidden' })], undefined, { domain: 'com.microsoft' }) : active;
     const logits = g.op('Gemm', outBias ? [x, outWeight, outBias] : [x, outWeight], T, { hint: 'halt_logits' }); // [B·n, o]
     if (o === 1) return g.op('Sigmoid', [g.op('Neg', [logits])], undefined, { hint: 'halt_continue' });
-    const probs = g.op('Softmax', [logits], { axis: { kind: 'int', value: -1 } });
+    const probs = g.op('Softmax', [logits], { axis: attr.int(-1) });
     return g.op('Slice', [probs, g.ints([1]), g.ints([2]), g.ints([1])], undefined, { hint: 'halt_continue' });
   };
 }

@@ -10,6 +10,7 @@
 
 import { ExportError, pathText, storePath, type HeadSharePlan, type LayerNode, type LoadedModel, type PathStep, type WeightSpec } from '../engine-bridge.js';
 import type { GraphBuilder, StoredWeight } from '../graph-builder.js';
+import { attr } from '../onnx-writer.js';
 
 interface Slot {
   readonly plan: HeadSharePlan;
@@ -59,5 +60,5 @@ export function headSharedWeight(g: GraphBuilder, model: LoadedModel, node: Laye
   const ownShape = columns ? [w.shape[0]!, (H - shared) * perHead] : [(H - shared) * perHead, w.shape[1]!];
   const own = g.weight(`${key}.heads[${shared}:${H}]`, ownShape, scale, offset);
   const borrowed = g.op('Slice', [source.name, g.ints([0]), g.ints([shared * perHead]), g.ints([axis])], undefined, { hint: `${w.name}_shared_heads` });
-  return { name: g.op('Concat', [borrowed, own.name], { axis: { kind: 'int', value: axis } }, { hint: `${w.name}_heads` }), shape: w.shape };
+  return { name: g.op('Concat', [borrowed, own.name], { axis: attr.int(axis) }, { hint: `${w.name}_heads` }), shape: w.shape };
 }

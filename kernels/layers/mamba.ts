@@ -13,6 +13,7 @@ import { boolArg, layerWeights, reshape, toBatchSeq, type EmitContext } from './
 import { rmsNormLastAxis } from './norm.js';
 import { projection } from './projection.js';
 import { convStep, selectiveStep } from './recurrent-step.js';
+import { attr } from '../onnx-writer.js';
 
 /** x·sigmoid(x). */
 export function silu(ctx: EmitContext, x: string): string {
@@ -35,13 +36,13 @@ export function causalConv(ctx: EmitContext, node: LayerNode, steps: readonly Pa
   const g = ctx.g;
   const { spec, store, optional } = layerWeights(ctx, node, steps);
   const [C, , K] = spec('conv').shape as [number, number, number];
-  const perm = (t: string, p: number[]) => g.op('Transpose', [t], { perm: { kind: 'ints', value: p } });
+  const perm = (t: string, p: number[]) => g.op('Transpose', [t], { perm: attr.ints(p) });
   const inputs = [perm(toBatchSeq(ctx, x, [C]), [0, 2, 1]), store('conv')]; // [B, C, S]
   if (optional('conv_bias')) inputs.push(store('conv_bias'));
   const y = g.op('Conv', inputs, {
-    kernel_shape: { kind: 'ints', value: [K] },
-    pads: { kind: 'ints', value: [K - 1, 0] },
-    group: { kind: 'int', value: C },
+    kernel_shape: attr.ints([K]),
+    pads: attr.ints([K - 1, 0]),
+    group: attr.int(C),
   }, { hint: 'conv' });
   return reshape(ctx, perm(y, [0, 2, 1]), [-1, C]);
 }
@@ -82,10 +83,10 @@ export function mamba(ctx: EmitContext, node: LayerNode, steps: readonly PathSte
     // exp(L_t − L_s) for s ≤ t, 0 above the diagonal: [B, S(t), S(s), I, N].
     const diff = g.op('Sub', [g.op('Unsqueeze', [L, g.ints([2])]), g.op('Unsqueeze', [L, g.ints([1])])]);
     const decay = g.op('Exp', [g.op('Where', [futureMask(ctx, 2), g.float(-1e9), diff])], undefined, { hint: 'decay' });
-    return g.op('ReduceSum', [g.op('Mul', [decay, g.op('Unsqueeze', [drive, g.ints([1])])]), g.ints([2])], { keepdims: { kind: 'int', value: 0 } }, { hint: 'state' });
+    return g.op('ReduceSum', [g.op('Mul', [decay, g.op('Unsqueeze', [drive, g.ints([1])])]), g.ints([2])], { keepdims: attr.int(0) }, { hint: 'state' });
   };
   const h = ctx.decode ? selectiveStep(ctx, steps, delta4, A, drive, I, N) : closedForm(); // [B, S, I, N]
-  const read = g.op('ReduceSum', [g.op('Mul', [h, Cm]), g.ints([3])], { keepdims: { kind: 'int', value: 0 } }, { hint: 'readout' }); // [B, S, I]
+  const read = g.op('ReduceSum', [g.op('Mul', [h, Cm]), g.ints([3])], { keepdims: attr.int(0) }, { hint: 'readout' }); // [B, S, I]
   const y = g.op('Add', [reshape(ctx, read, [-1, I]), g.op('Mul', [u, store('D')])], undefined, { hint: 'scan' }); // [T, I]
   const gated = g.op('Mul', [y, silu(ctx, columns(ctx, xz, I, 2 * I))], undefined, { hint: 'gated' });
   const out = projection(ctx, node, steps, gated, 'out_proj', optional('out_proj_bias'));

@@ -17,12 +17,13 @@ import { causalConv, columns, futureMask, silu } from './mamba.js';
 import { rmsNormLastAxis } from './norm.js';
 import { projection } from './projection.js';
 import { ssdStep } from './recurrent-step.js';
+import { attr } from '../onnx-writer.js';
 
 export function mamba2(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string): { y: string; width: number } {
   const g = ctx.g;
   const { spec: w, store, optional } = layerWeights(ctx, node, steps);
   const op = (type: string, inputs: string[], hint?: string) => g.op(type, inputs, undefined, hint ? { hint } : undefined);
-  const perm = (t: string, p: number[]) => g.op('Transpose', [t], { perm: { kind: 'ints', value: p } });
+  const perm = (t: string, p: number[]) => g.op('Transpose', [t], { perm: attr.ints(p) });
   const H = w('A_log').shape[0]!;
   const [d, I] = w('out_proj').shape as [number, number];
   const C = w('conv').shape[0]!; // I + 2·G·N

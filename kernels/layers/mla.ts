@@ -10,6 +10,7 @@ import { mask } from './attention.js';
 import { reshape, storeFor, toBatchSeq, weightNamed, type EmitContext } from './context.js';
 import { norm } from './norm.js';
 import { projection } from './projection.js';
+import { attr } from '../onnx-writer.js';
 
 interface Geometry {
   readonly H: number;
@@ -38,7 +39,7 @@ export function mla(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[
   const qhd = nope + rope;
   const bias = (n: string) => (weightNamed(node, n) ? n : undefined);
   const slice = (t: string, axis: number, start: number, end: number) => g.op('Slice', [t, g.ints([start]), g.ints([end]), g.ints([axis])]);
-  const perm = (t: string, p: number[]) => g.op('Transpose', [t], { perm: { kind: 'ints', value: p } });
+  const perm = (t: string, p: number[]) => g.op('Transpose', [t], { perm: attr.ints(p) });
 
   // Queries: direct, or the low-rank q_a → RMSNorm → q_b path.
   let q: string;
@@ -63,7 +64,7 @@ export function mla(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[
   const sNope = g.op('MatMul', [slice(qh, 3, 0, nope), kNopeT], undefined, { hint: 'scores_nope' });
   const sRope = g.op('MatMul', [slice(qh, 3, nope, qhd), kpeT], undefined, { hint: 'scores_rope' });
   const scores = g.op('Add', [g.op('Add', [sNope, sRope], undefined, { hint: 'scores' }), mask(ctx, undefined)]); // [B, H, S, S]
-  const probs = g.op('Softmax', [scores], { axis: { kind: 'int', value: -1 } });
+  const probs = g.op('Softmax', [scores], { axis: attr.int(-1) });
   const out = g.op('MatMul', [probs, v], undefined, { hint: 'ctx' }); // [B, H, S, v]
   return projection(ctx, node, steps, reshape(ctx, perm(out, [0, 2, 1, 3]), [-1, H * vDim]), 'o', bias('o_bias'));
 }
@@ -82,7 +83,7 @@ function decodeMla(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[]
   const { H, kvRank, rope, nope, vDim } = geometry(node);
   const { batch: B, past: L } = ctx.decode!;
   const slice = (t: string, axis: number, start: number, end: number) => g.op('Slice', [t, g.ints([start]), g.ints([end]), g.ints([axis])]);
-  const perm = (t: string, p: number[]) => g.op('Transpose', [t], { perm: { kind: 'ints', value: p } });
+  const perm = (t: string, p: number[]) => g.op('Transpose', [t], { perm: attr.ints(p) });
   const key = `kv_cache.${where}`;
   const cLatent = g.cache(`${key}.latent`, [B, L, kvRank]);
   const cKpeT = g.cache(`${key}.k_pe`, [B, rope, L]);
@@ -98,7 +99,7 @@ function decodeMla(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[]
   const latNew = g.op('Unsqueeze', [latent, g.ints([1])]); // [B, 1, kv_rank]
   const sPast = g.op('Add', [g.op('MatMul', [qLat, perm(cLatent, [0, 2, 1])]), g.op('MatMul', [qPe, cKpeT])], undefined, { hint: 'scores_past' }); // [B, H, L]
   const sNew = g.op('Add', [g.op('MatMul', [qLat, perm(latNew, [0, 2, 1])]), g.op('MatMul', [qPe, g.op('Unsqueeze', [kpe, g.ints([2])])])], undefined, { hint: 'scores_new' }); // [B, H, 1]
-  const probs = g.op('Softmax', [g.op('Concat', [sPast, sNew], { axis: { kind: 'int', value: -1 } })], { axis: { kind: 'int', value: -1 } });
+  const probs = g.op('Softmax', [g.op('Concat', [sPast, sNew], { axis: attr.int(-1) })], { axis: attr.int(-1) });
   const ctxLat = g.op('Add', [g.op('MatMul', [slice(probs, 2, 0, L), cLatent]), g.op('MatMul', [slice(probs, 2, L, L + 1), latNew])], undefined, { hint: 'ctx_latent' }); // [B, H, kv_rank]
   const out = perm(g.op('MatMul', [perm(ctxLat, [1, 0, 2]), wUVT], undefined, { hint: 'ctx' }), [1, 0, 2]); // [B, H, v]
   return projection(ctx, node, steps, reshape(ctx, out, [B, H * vDim]), 'o', weightNamed(node, 'o_bias') ? 'o_bias' : undefined);

@@ -24,6 +24,7 @@ import { crossSourceOf, type CrossSource } from './cross-attention.js';
 import { bank, biasBank } from './moe-fused.js';
 import { projection } from './projection.js';
 import { routedPositions } from './routing.js';
+import { attr } from '../onnx-writer.js';
 
 /** MoA on the hidden state x [T, d]: returns [T, d]. */
 export function moa(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string): { y: string; width: number } {
@@ -39,8 +40,8 @@ export function moa(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[
   const hd = info.scoreDim;
   const He = info.kvHeads; // heads per expert, sharing the expert-independent K and V heads
   const k = numberArg(node, 'top_k');
-  const axis = (value: number) => ({ axis: { kind: 'int' as const, value } });
-  const perm = (t: string, p: number[]) => g.op('Transpose', [t], { perm: { kind: 'ints', value: p } });
+  const axis = (value: number) => ({ axis: attr.int(value) });
+  const perm = (t: string, p: number[]) => g.op('Transpose', [t], { perm: attr.ints(p) });
   const has = (name: string) => weightNamed(node, name) !== undefined;
 
   // Routing: softmax over the experts, the top k, renormalised (SUT's top_k_gating without noise).
@@ -48,7 +49,7 @@ export function moa(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[
   const probs = g.op('Softmax', [projection(ctx, node, steps, hidden, 'router', undefined).y], axis(-1), { hint: 'moa_probs' }); // [T, E]
   const top = g.op('TopK', [probs, g.ints([k])], axis(-1), { outputs: 2, hint: 'moa_topk' });
   const idx = g.nodes[g.nodes.length - 1]!.outputs[1]!; // [T, k]
-  const gates = g.op('Div', [top, g.op('ReduceSum', [top, g.ints([1])], { keepdims: { kind: 'int', value: 1 } })], undefined, { hint: 'moa_gates' });
+  const gates = g.op('Div', [top, g.op('ReduceSum', [top, g.ints([1])], { keepdims: attr.int(1) })], undefined, { hint: 'moa_gates' });
 
   // The chosen experts' queries: W_q gathered per token [T, k, expert_dim, d] · x [T, 1, d, 1].
   const chosen = (name: string): string => g.op('Gather', [bank(ctx, node, steps, name).name, idx], axis(0), { hint: `moa_${name}` });
@@ -111,10 +112,10 @@ export function moa(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[
 /** The chosen experts' outputs: W_o gathered [T, k, d, expert_dim] · o [T, k, expert_dim, 1] (+ bias), gated, summed over k. */
 function gatedOutputs(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], heads: string, idx: string, gates: string, k: number, d: number): string {
   const g = ctx.g;
-  let out = reshape(ctx, g.op('MatMul', [g.op('Gather', [bank(ctx, node, steps, 'o').name, idx], { axis: { kind: 'int', value: 0 } }, { hint: 'moa_o' }), g.op('Unsqueeze', [heads, g.ints([3])])]), [-1, k, d]); // [T, k, d]
+  let out = reshape(ctx, g.op('MatMul', [g.op('Gather', [bank(ctx, node, steps, 'o').name, idx], { axis: attr.int(0) }, { hint: 'moa_o' }), g.op('Unsqueeze', [heads, g.ints([3])])]), [-1, k, d]); // [T, k, d]
   const b = biasBank(ctx, node, steps, 'o_bias');
-  if (b) out = g.op('Add', [out, g.op('Gather', [b.name, idx], { axis: { kind: 'int', value: 0 } })]);
-  return g.op('ReduceSum', [g.op('Mul', [out, g.op('Unsqueeze', [gates, g.ints([2])])]), g.ints([1])], { keepdims: { kind: 'int', value: 0 } }, { hint: 'moa' });
+  if (b) out = g.op('Add', [out, g.op('Gather', [b.name, idx], { axis: attr.int(0) })]);
+  return g.op('ReduceSum', [g.op('Mul', [out, g.op('Unsqueeze', [gates, g.ints([2])])]), g.ints([1])], { keepdims: attr.int(0) }, { hint: 'moa' });
 }
 
 /** Cross-attention prefill: K and V from the encoder output [B·S_src, kv_dim]; every query attends every source position. */
@@ -122,14 +123,14 @@ function crossPrefill(ctx: EmitContext, node: LayerNode, steps: readonly PathSte
   const g = ctx.g;
   const kvIn = weightNamed(node, 'k')!.shape[1]!;
   if (kvIn !== source.width) throw new ExportError(`${pathText(steps)}: MoA cross-attention reads keys and values of width ${kvIn} but the encoder produces ${source.width}`);
-  const perm = (t: string, p: number[]) => g.op('Transpose', [t], { perm: { kind: 'ints', value: p } });
+  const perm = (t: string, p: number[]) => g.op('Transpose', [t], { perm: attr.ints(p) });
   const bias = (n: string) => (weightNamed(node, n) ? n : undefined);
-  const srcShape = g.op('Concat', [source.idsShape, g.ints([He, hd])], { axis: { kind: 'int', value: 0 } }, { hint: 'src_shape' });
+  const srcShape = g.op('Concat', [source.idsShape, g.ints([He, hd])], { axis: attr.int(0) }, { hint: 'src_shape' });
   const fromSource = (name: string) => g.op('Reshape', [projection(ctx, node, steps, source.x, name, bias(`${name}_bias`)).y, srcShape]); // [B, S_src, H_e, hd]
   const kT = g.op('Unsqueeze', [perm(fromSource('k'), [0, 2, 3, 1]), g.ints([1])]); // [B, 1, H_e, hd, S_src]
   const vh = g.op('Unsqueeze', [perm(fromSource('v'), [0, 2, 1, 3]), g.ints([1])]); // [B, 1, H_e, S_src, hd]
   const qh = g.op('Mul', [perm(toBatchSeq(ctx, q, [k, He, hd]), [0, 2, 3, 1, 4]), scale], undefined, { hint: 'xqscaled' }); // [B, k, H_e, S, hd]
-  const probs = g.op('Softmax', [g.op('MatMul', [qh, kT], undefined, { hint: 'xscores' })], { axis: { kind: 'int', value: -1 } });
+  const probs = g.op('Softmax', [g.op('MatMul', [qh, kT], undefined, { hint: 'xscores' })], { axis: attr.int(-1) });
   return merge(g.op('MatMul', [probs, vh], undefined, { hint: 'xctx' }));
 }
 
@@ -140,7 +141,7 @@ function crossDecode(ctx: EmitContext, where: string, q: string, L: number, He: 
   const kPast = g.op('Unsqueeze', [g.cache(`kv_cache.${where}.k`, [B, He, hd, L]), g.ints([1])]); // [B, 1, H_e, hd, L]
   const vPast = g.op('Unsqueeze', [g.cache(`kv_cache.${where}.v`, [B, He, L, hd]), g.ints([1])]);
   const qh = g.op('Mul', [reshape(ctx, q, [B, k, He, 1, hd]), scale], undefined, { hint: 'xqscaled' });
-  const probs = g.op('Softmax', [g.op('MatMul', [qh, kPast], undefined, { hint: 'xscores' })], { axis: { kind: 'int', value: -1 } });
+  const probs = g.op('Softmax', [g.op('MatMul', [qh, kPast], undefined, { hint: 'xscores' })], { axis: attr.int(-1) });
   return reshape(ctx, g.op('MatMul', [probs, vPast], undefined, { hint: 'xctx' }), [B, k, expertDim]);
 }
 
@@ -162,5 +163,5 @@ function relativeLogits(ctx: EmitContext, qr: string, scores: string, P: number)
     : g.op('Sub', [g.op('Unsqueeze', [pos, g.ints([0])]), g.op('Unsqueeze', [pos, g.ints([1])])]);
   const clamped = g.op('Add', [g.op('Min', [g.op('Max', [offset, g.ints([-P], true)]), g.ints([P], true)]), g.ints([P], true)]);
   const index = g.op('Expand', [clamped, g.op('Shape', [scores])], undefined, { hint: 'rel_index' });
-  return g.op('GatherElements', [qr, index], { axis: { kind: 'int', value: 4 } }, { hint: 'rel_logits' });
+  return g.op('GatherElements', [qr, index], { axis: attr.int(4) }, { hint: 'rel_logits' });
 }

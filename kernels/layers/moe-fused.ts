@@ -34,6 +34,7 @@ import { ExportError, adapterModifiersFor, pathText, storePath, type LayerNode, 
 import { copyKey, generatedCopy, generatorsFor } from '../generated/resolve.js';
 import type { AttributeValue } from '../onnx-writer.js';
 import { boolArg, numberArg, scaleOf, textArg, weightNamed, type EmitContext } from './context.js';
+import { attr } from '../onnx-writer.js';
 
 /** ORT's MoE activation for an ungated expert act, or undefined when the op has no exact twin of it. */
 const UNGATED: Readonly<Record<string, string>> = { relu: 'relu', silu: 'silu' };
@@ -73,15 +74,15 @@ export function fusedMoe(ctx: EmitContext, node: LayerNode, steps: readonly Path
   const fc1Bias = !weightNamed(node, 'expert_up_bias') ? undefined : gated ? gateUp(ctx, node, steps, 'expert_gate_bias', 'expert_up_bias', 'expert_gate_up_bias') : biasBank(ctx, node, steps, 'expert_up_bias');
   const downBias = biasBank(ctx, node, steps, 'expert_down_bias');
   const attributes: Record<string, AttributeValue> = {
-    k: { kind: 'int', value: topK },
-    activation_type: { kind: 'string', value: gated ? 'swiglu' : UNGATED[act]! },
-    normalize_routing_weights: { kind: 'int', value: normalize ? 1 : 0 },
+    k: attr.int(topK),
+    activation_type: attr.string(gated ? 'swiglu' : UNGATED[act]!),
+    normalize_routing_weights: attr.int(normalize ? 1 : 0),
     ...(gated
       ? {
-          swiglu_fusion: { kind: 'int', value: 1 },
-          activation_alpha: { kind: 'float', value: 1 },
-          activation_beta: { kind: 'float', value: 0 },
-          swiglu_limit: { kind: 'float', value: FLT_MAX },
+          swiglu_fusion: attr.int(1),
+          activation_alpha: attr.float(1),
+          activation_beta: attr.float(0),
+          swiglu_limit: attr.float(FLT_MAX),
         }
       : {}),
   };
@@ -103,7 +104,7 @@ export function fusedSigmaMoe(ctx: EmitContext, node: LayerNode, steps: readonly
   const g = ctx.g;
   const sig = g.op('Sigmoid', [logits], undefined, { hint: 'sigma_gates' });
   const routed = fusedMoe(ctx, node, steps, x, g.op('Log', [sig], undefined, { hint: 'log_sigma' }), false);
-  const total = g.op('ReduceSum', [sig, g.ints([1])], { keepdims: { kind: 'int', value: 1 } }, { hint: 'sigma_sum' }); // [T, 1]
+  const total = g.op('ReduceSum', [sig, g.ints([1])], { keepdims: attr.int(1) }, { hint: 'sigma_sum' }); // [T, 1]
   return g.op('Mul', [routed, total], undefined, { hint: 'sigma_moe' });
 }
 
@@ -147,7 +148,7 @@ function gateUp(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], g
   }
   const a = bank(ctx, node, steps, gateName);
   const b = bank(ctx, node, steps, upName);
-  const two = g.op('Concat', [g.op('Unsqueeze', [a.name, g.ints([2])]), g.op('Unsqueeze', [b.name, g.ints([2])])], { axis: { kind: 'int', value: 2 } });
+  const two = g.op('Concat', [g.op('Unsqueeze', [a.name, g.ints([2])]), g.op('Unsqueeze', [b.name, g.ints([2])])], { axis: attr.int(2) });
   const shape = [a.shape[0]!, 2 * a.shape[1]!, ...a.shape.slice(2)];
   return { name: g.op('Reshape', [two, g.ints(shape)], undefined, { hint: 'fc1' }), shape };
 }
@@ -185,7 +186,7 @@ export function bank(ctx: EmitContext, node: LayerNode, steps: readonly PathStep
     if (copy.shape.join() !== w.shape.join()) throw new ExportError(`${pathText(steps)}.${w.name}[${e}]: a generated expert of shape [${copy.shape.join(', ')}] where [${w.shape.join(', ')}] is stored`);
     copies.push(g.op('Unsqueeze', [copy.name, g.ints([0])]));
   }
-  return { name: g.op('Concat', copies, { axis: { kind: 'int', value: 0 } }, { hint: `${name}_bank` }), shape };
+  return { name: g.op('Concat', copies, { axis: attr.int(0) }, { hint: `${name}_bank` }), shape };
 }
 
 /** An expert bias bank [E, out] as one initializer (biases are never generated: moe.ts reads them as stored). */

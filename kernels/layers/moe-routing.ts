@@ -18,6 +18,7 @@
 
 import type { LayerNode, PathStep } from '../engine-bridge.js';
 import { boolArg, layerArg, numberArg, storeFor, textArg, weightNamed, type EmitContext } from './context.js';
+import { attr } from '../onnx-writer.js';
 
 /** The experts each token runs ([T, k] int64) and their weights ([T, k]). */
 export interface RoutedChoice {
@@ -42,7 +43,7 @@ export function isSoftmaxTopK(node: LayerNode): boolean {
  */
 export function routeTokens(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], logits: string, experts: number, topK: number, t: number): RoutedChoice {
   const g = ctx.g;
-  const axis = { axis: { kind: 'int' as const, value: -1 } };
+  const axis = { axis: attr.int(-1) };
   if (isSoftmaxTopK(node)) {
     const top = g.op('TopK', [logits, g.ints([topK])], axis, { outputs: 2, hint: 'topk' });
     const indices = g.nodes[g.nodes.length - 1]!.outputs[1]!;
@@ -60,8 +61,8 @@ export function routeTokens(ctx: EmitContext, node: LayerNode, steps: readonly P
   if (groups > 1) choice = keepBestGroups(ctx, node, choice, experts, groups);
   g.op('TopK', [choice, g.ints([topK])], axis, { outputs: 2, hint: 'chosen' });
   const indices = g.nodes[g.nodes.length - 1]!.outputs[1]!;
-  let weights = g.op('GatherElements', [scores, indices], { axis: { kind: 'int', value: 1 } }, { hint: 'gates' });
-  if (boolArg(node, 'normalize', true)) weights = g.op('Div', [weights, g.op('ReduceSum', [weights, g.ints([1])], { keepdims: { kind: 'int', value: 1 } })], undefined, { hint: 'gates_normalized' });
+  let weights = g.op('GatherElements', [scores, indices], { axis: attr.int(1) }, { hint: 'gates' });
+  if (boolArg(node, 'normalize', true)) weights = g.op('Div', [weights, g.op('ReduceSum', [weights, g.ints([1])], { keepdims: attr.int(1) })], undefined, { hint: 'gates_normalized' });
   const scale = routeScale(node);
   if (scale !== 1) weights = g.op('Mul', [weights, g.float(scale)], undefined, { hint: 'gates_scaled' });
   return { indices, weights };
@@ -73,16 +74,16 @@ function keepBestGroups(ctx: EmitContext, node: LayerNode, choice: string, exper
   const perGroup = experts / groups;
   const topGroups = typeof layerArg(node, 'top_groups') === 'number' ? numberArg(node, 'top_groups') : groups;
   const grouped = g.op('Reshape', [choice, g.ints([-1, groups, perGroup])], undefined, { hint: 'grouped' }); // [T, G, E/G]
-  const axis = { axis: { kind: 'int' as const, value: -1 } };
+  const axis = { axis: attr.int(-1) };
   const groupScores =
     textArg(node, 'group_score', 'top2_sum') === 'max'
-      ? g.op('ReduceMax', [grouped], { axes: { kind: 'ints', value: [2] }, keepdims: { kind: 'int', value: 0 } }, { hint: 'group_scores' })
-      : g.op('ReduceSum', [g.op('TopK', [grouped, g.ints([2])], axis, { outputs: 2, hint: 'group_top2' }), g.ints([2])], { keepdims: { kind: 'int', value: 0 } }, { hint: 'group_scores' }); // [T, G]
+      ? g.op('ReduceMax', [grouped], { axes: attr.ints([2]), keepdims: attr.int(0) }, { hint: 'group_scores' })
+      : g.op('ReduceSum', [g.op('TopK', [grouped, g.ints([2])], axis, { outputs: 2, hint: 'group_top2' }), g.ints([2])], { keepdims: attr.int(0) }, { hint: 'group_scores' }); // [T, G]
   const bestValues = g.op('TopK', [groupScores, g.ints([topGroups])], axis, { outputs: 2, hint: 'best_groups' });
   const best = g.nodes[g.nodes.length - 1]!.outputs[1]!; // [T, top_groups]
   const ones = g.op('Add', [g.op('Mul', [bestValues, g.float(0)]), g.float(1)]);
-  const kept = g.op('ScatterElements', [g.op('Mul', [groupScores, g.float(0)]), best, ones], { axis: { kind: 'int', value: 1 } }, { hint: 'kept_groups' }); // [T, G], 1 where kept
-  const keep = g.op('Cast', [g.op('Unsqueeze', [kept, g.ints([2])])], { to: { kind: 'int', value: 9 } }); // [T, G, 1] bool
+  const kept = g.op('ScatterElements', [g.op('Mul', [groupScores, g.float(0)]), best, ones], { axis: attr.int(1) }, { hint: 'kept_groups' }); // [T, G], 1 where kept
+  const keep = g.op('Cast', [g.op('Unsqueeze', [kept, g.ints([2])])], { to: attr.int(9) }); // [T, G, 1] bool
   const masked = g.op('Where', [keep, grouped, g.float(-Infinity)], undefined, { hint: 'group_limited' });
   return g.op('Reshape', [masked, g.ints([-1, experts])], undefined, { hint: 'choice_limited' });
 }
@@ -95,7 +96,7 @@ function keepBestGroups(ctx: EmitContext, node: LayerNode, choice: string, exper
 export function fusedRouterProbs(ctx: EmitContext, logits: string, choice: RoutedChoice): { probs: string; weightSum: string } {
   const g = ctx.g;
   const none = g.op('Add', [g.op('Mul', [logits, g.float(0)]), g.float(-Infinity)], undefined, { hint: 'unchosen' });
-  const probs = g.op('ScatterElements', [none, choice.indices, g.op('Log', [choice.weights])], { axis: { kind: 'int', value: 1 } }, { hint: 'router_probs' });
-  const weightSum = g.op('ReduceSum', [choice.weights, g.ints([1])], { keepdims: { kind: 'int', value: 1 } }, { hint: 'gate_sum' });
+  const probs = g.op('ScatterElements', [none, choice.indices, g.op('Log', [choice.weights])], { axis: attr.int(1) }, { hint: 'router_probs' });
+  const weightSum = g.op('ReduceSum', [choice.weights, g.ints([1])], { keepdims: attr.int(1) }, { hint: 'gate_sum' });
   return { probs, weightSum };
 }

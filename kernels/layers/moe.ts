@@ -10,6 +10,7 @@ import { fusedMoe, fusedMoeCovers } from './moe-fused.js';
 import { fusedRouterProbs, isSoftmaxTopK, routeTokens } from './moe-routing.js';
 import { recurrentRouterLogits } from './recurrent-router.js';
 import { projection } from './projection.js';
+import { attr } from '../onnx-writer.js';
 
 /**
  * One expert of a bank: each copy of a bank is its own initializer (`<store>.expert_up[3]`), so
@@ -31,7 +32,7 @@ export function expert(ctx: EmitContext, node: LayerNode, steps: readonly PathSt
     // A hashed, banked, dictionary or factorised expert is generated per copy (its store key names the copy).
     const stored = generatedCopy(ctx, steps, w, bank, index) ?? g.weight(copyKey(bank, index), w.shape, scale, offset);
     const inputs = [input, stored.name, ...(bias ? [bias] : [])];
-    return g.op('Gemm', inputs, { transB: { kind: 'int', value: 1 } }, { hint: `${prefix}${index}_${part}` });
+    return g.op('Gemm', inputs, { transB: attr.int(1) }, { hint: `${prefix}${index}_${part}` });
   };
   const hidden = gated ? gatedProduct(ctx, node, proj('gate', x), proj('up', x), act) : activation(ctx, proj('up', x), act);
   return proj('down', hidden);
@@ -115,14 +116,14 @@ function routedExperts(ctx: EmitContext, node: LayerNode, steps: readonly PathSt
   let out = g.op('Mul', [x, g.float(0)], undefined, { hint: 'moe_zero' }); // zeros [T, d] without a shape computation
   for (let e = 0; e < experts; e++) {
     const chose = g.op('Equal', [topIdx, g.ints([e], true)], undefined, { hint: `chose${e}` }); // [T, k]
-    const gate = g.op('ReduceSum', [g.op('Where', [chose, gates, g.float(0)]), g.ints([1])], { keepdims: { kind: 'int', value: 0 } }, { hint: `gate${e}` }); // [T]
-    const any = g.op('ReduceMax', [g.op('Cast', [chose], { to: { kind: 'int', value: 6 } })], { axes: { kind: 'ints', value: [1] }, keepdims: { kind: 'int', value: 0 } });
-    const rows = g.op('Transpose', [g.op('NonZero', [any])], { perm: { kind: 'ints', value: [1, 0] } }, { hint: `rows${e}` }); // [n, 1]
+    const gate = g.op('ReduceSum', [g.op('Where', [chose, gates, g.float(0)]), g.ints([1])], { keepdims: attr.int(0) }, { hint: `gate${e}` }); // [T]
+    const any = g.op('ReduceMax', [g.op('Cast', [chose], { to: attr.int(6) })], { axes: attr.ints([1]), keepdims: attr.int(0) });
+    const rows = g.op('Transpose', [g.op('NonZero', [any])], { perm: attr.ints([1, 0]) }, { hint: `rows${e}` }); // [n, 1]
     const xe = g.op('GatherND', [x, rows], undefined, { hint: `x${e}` }); // [n, d]
     const ge = g.op('Unsqueeze', [g.op('GatherND', [gate, rows]), g.ints([1])]); // [n, 1]
     // Llama-4 (weight_input): the expert runs on its weight times the input, its output unscaled.
     const ye = expert(ctx, node, steps, onInput ? g.op('Mul', [xe, ge], undefined, { hint: `x${e}_weighted` }) : xe, 'expert', e, gated, act);
-    out = g.op('ScatterND', [out, rows, onInput ? ye : g.op('Mul', [ye, ge])], { reduction: { kind: 'string', value: 'add' } }, { hint: `moe${e}` });
+    out = g.op('ScatterND', [out, rows, onInput ? ye : g.op('Mul', [ye, ge])], { reduction: attr.string('add') }, { hint: `moe${e}` });
   }
   return out;
 }

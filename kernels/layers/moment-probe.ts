@@ -14,9 +14,7 @@
 import { ExportError, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
 import { activation } from './activation.js';
 import { layerWeights, numberArg, textArg, toBatchSeq, type EmitContext, type Hidden } from './context.js';
-
-const INT = (value: number) => ({ kind: 'int' as const, value });
-const INTS = (value: number[]) => ({ kind: 'ints' as const, value });
+import { attr } from '../onnx-writer.js';
 
 /** The group pairs each covariance crosses, in the reference's order. */
 function pairList(pairs: string, heads: number): [number, number][] {
@@ -38,27 +36,27 @@ export function momentProbe(ctx: EmitContext, node: LayerNode, steps: readonly P
   const pairs = textArg(node, 'pairs', 'near');
   const k = hidden / heads;
   const x = toBatchSeq(ctx, h.x!, [d]); // [B, S, d]
-  const gemmT = (a: string, weight: string, bias: string, hint: string) => g.op('Add', [g.op('MatMul', [a, g.op('Transpose', [w.store(weight)], { perm: INTS([1, 0]) })]), w.store(bias)], undefined, { hint });
-  const cls = g.op('Gather', [x, g.ints([0], true)], { axis: INT(1) }, { hint: 'mp_cls' }); // [B, d]
+  const gemmT = (a: string, weight: string, bias: string, hint: string) => g.op('Add', [g.op('MatMul', [a, g.op('Transpose', [w.store(weight)], { perm: attr.ints([1, 0]) })]), w.store(bias)], undefined, { hint });
+  const cls = g.op('Gather', [x, g.ints([0], true)], { axis: attr.int(1) }, { hint: 'mp_cls' }); // [B, d]
   const mean = gemmT(cls, 'classifier_mean', 'classifier_mean_bias', 'mp_mean');
   const tokens = g.op('Slice', [x, g.ints([1]), g.ints([2 ** 31 - 1]), g.ints([1])], undefined, { hint: 'mp_tokens' }); // [B, N, d]
   const z = gemmT(tokens, 'proj', 'proj_bias', 'mp_proj'); // [B, N, hidden]
   const groups = g.op('Reshape', [z, g.ints([0, -1, heads, k])], undefined, { hint: 'mp_groups' }); // [B, N, heads, k]
-  const normed = g.op('LayerNormalization', [groups, w.store('norm'), w.store('norm_bias')], { axis: INT(-1), epsilon: { kind: 'float', value: 1e-5 } }, { hint: 'mp_ln' });
-  const n = g.op('Cast', [g.op('Sub', [g.op('Gather', [ctx.idsShape, g.ints([1], true)], { axis: INT(0) }), g.ints([1], true)])], { to: INT(g.floatType) }, { hint: 'mp_n' }); // N as float
+  const normed = g.op('LayerNormalization', [groups, w.store('norm'), w.store('norm_bias')], { axis: attr.int(-1), epsilon: attr.float(1e-5) }, { hint: 'mp_ln' });
+  const n = g.op('Cast', [g.op('Sub', [g.op('Gather', [ctx.idsShape, g.ints([1], true)], { axis: attr.int(0) }), g.ints([1], true)])], { to: attr.int(g.floatType) }, { hint: 'mp_n' }); // N as float
   const centred = (i: number): string => {
-    const gi = g.op('Gather', [normed, g.ints([i], true)], { axis: INT(2) }); // [B, N, k]
-    return g.op('Sub', [gi, g.op('ReduceMean', [gi], { axes: INTS([1, 2]), keepdims: INT(1) })], undefined, { hint: `mp_centred${i}` });
+    const gi = g.op('Gather', [normed, g.ints([i], true)], { axis: attr.int(2) }); // [B, N, k]
+    return g.op('Sub', [gi, g.op('ReduceMean', [gi], { axes: attr.ints([1, 2]), keepdims: attr.int(1) })], undefined, { hint: `mp_centred${i}` });
   };
   const covs = pairList(pairs, heads).map(([i, j]) => {
-    const cov = g.op('Div', [g.op('MatMul', [g.op('Transpose', [centred(i)], { perm: INTS([0, 2, 1]) }), centred(j)]), n], undefined, { hint: `mp_cov${i}${j}` }); // [B, k, k]
+    const cov = g.op('Div', [g.op('MatMul', [g.op('Transpose', [centred(i)], { perm: attr.ints([0, 2, 1]) }), centred(j)]), n], undefined, { hint: `mp_cov${i}${j}` }); // [B, k, k]
     const c = g.op('Unsqueeze', [cov, g.ints([1])]); // [B, 1, k, k]
     if (pairs === 'all') return c;
-    const norm = g.op('Max', [g.op('ReduceL2', [c], { axes: INTS([2]), keepdims: INT(1) }), g.float(1e-12)]);
+    const norm = g.op('Max', [g.op('ReduceL2', [c], { axes: attr.ints([2]), keepdims: attr.int(1) }), g.float(1e-12)]);
     return g.op('Div', [c, norm], undefined, { hint: 'mp_l2' });
   });
-  const stacked = covs.length === 1 ? covs[0]! : g.op('Concat', covs, { axis: INT(1) }, { hint: 'mp_covs' }); // [B, P, k, k]
-  const conv = (input: string, kernel: string) => g.op('Conv', [input, w.store(kernel)], { kernel_shape: INTS([3, 3]), strides: INTS([2, 2]) }, { hint: `mp_${kernel}` });
+  const stacked = covs.length === 1 ? covs[0]! : g.op('Concat', covs, { axis: attr.int(1) }, { hint: 'mp_covs' }); // [B, P, k, k]
+  const conv = (input: string, kernel: string) => g.op('Conv', [input, w.store(kernel)], { kernel_shape: attr.ints([3, 3]), strides: attr.ints([2, 2]) }, { hint: `mp_${kernel}` });
   const down = conv(activation(ctx, conv(stacked, 'down1'), 'gelu'), 'down2');
   const features = w.spec('classifier_cov').shape[1]!;
   const cov = gemmT(g.op('Reshape', [down, g.ints([0, features])]), 'classifier_cov', 'classifier_cov_bias', 'mp_cov_logits');

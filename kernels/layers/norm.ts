@@ -9,6 +9,7 @@
 import type { LayerNode, PathStep } from '../engine-bridge.js';
 import { storeFor, weightNamed, type EmitContext } from './context.js';
 import { fuseIntoSkip } from './residual.js';
+import { attr } from '../onnx-writer.js';
 
 const LN_EPS = 1e-5;
 const RMS_EPS = 1e-6;
@@ -32,9 +33,9 @@ export function norm(ctx: EmitContext, node: LayerNode, steps: readonly PathStep
   if (!rms) {
     const inputs = [x, scale ?? g.float(1, width)];
     if (bias) inputs.push(bias);
-    return g.op('LayerNormalization', inputs, { axis: { kind: 'int', value: -1 }, epsilon: { kind: 'float', value: LN_EPS } }, { hint: 'ln' });
+    return g.op('LayerNormalization', inputs, { axis: attr.int(-1), epsilon: attr.float(LN_EPS) }, { hint: 'ln' });
   }
-  if (fused) return g.op('SimplifiedLayerNormalization', [x, scale ?? g.float(1, width)], { axis: { kind: 'int', value: -1 }, epsilon: { kind: 'float', value: RMS_EPS } }, { hint: 'rms' });
+  if (fused) return g.op('SimplifiedLayerNormalization', [x, scale ?? g.float(1, width)], { axis: attr.int(-1), epsilon: attr.float(RMS_EPS) }, { hint: 'rms' });
   return rmsNormLastAxis(ctx, x, scale);
 }
 
@@ -46,7 +47,7 @@ export function norm(ctx: EmitContext, node: LayerNode, steps: readonly PathStep
  */
 export function rmsNormLastAxis(ctx: EmitContext, x: string, scale: string | undefined): string {
   const g = ctx.g;
-  const ms = g.op('ReduceMean', [g.op('Pow', [x, g.float(2)])], { axes: { kind: 'ints', value: [-1] }, keepdims: { kind: 'int', value: 1 } });
+  const ms = g.op('ReduceMean', [g.op('Pow', [x, g.float(2)])], { axes: attr.ints([-1]), keepdims: attr.int(1) });
   const y = g.op('Div', [x, g.op('Sqrt', [g.op('Add', [ms, g.float(RMS_EPS)])])], undefined, { hint: 'rms' });
   return scale ? g.op('Mul', [y, scale], undefined, { hint: 'rms' }) : y;
 }

@@ -15,6 +15,7 @@
 
 import { ExportError, pathText, type PathStep, type StreamsPlan } from '../engine-bridge.js';
 import { reshape, tokenRowsContext, type EmitContext, type Hidden } from './context.js';
+import { attr } from '../onnx-writer.js';
 
 /** The context of the members run per stream: ids tiled P times, the decode batch P·B. */
 export function streamContext(ctx: EmitContext, plan: StreamsPlan): EmitContext {
@@ -55,19 +56,19 @@ export function mergeStreams(ctx: EmitContext, plan: StreamsPlan, h: Hidden): Hi
   if (h.x === undefined || h.spatial !== undefined || h.samples) throw new ExportError('parallel streams: the streams must merge on a token stream');
   if (P === 1) return h;
   const w = h.width;
-  const perToken = g.op('Transpose', [reshape(ctx, h.x, [P, -1, w])], { perm: { kind: 'ints', value: [1, 0, 2] } }, { hint: 'streams' }); // [T, P, w]
-  if (plan.aggregate === 'mean') return { x: g.op('ReduceMean', [perToken], { axes: { kind: 'ints', value: [1] }, keepdims: { kind: 'int', value: 0 } }, { hint: 'stream_mean' }), width: w };
+  const perToken = g.op('Transpose', [reshape(ctx, h.x, [P, -1, w])], { perm: attr.ints([1, 0, 2]) }, { hint: 'streams' }); // [T, P, w]
+  if (plan.aggregate === 'mean') return { x: g.op('ReduceMean', [perToken], { axes: attr.ints([1]), keepdims: attr.int(0) }, { hint: 'stream_mean' }), width: w };
   if (w !== plan.width) throw new ExportError(`parallel streams: the aggregator reads width ${plan.width} but the streams carry ${w} before the merge`);
   const scale = (fanIn: number) => Math.sqrt(3 / fanIn);
   const w1 = g.weight('parallel.aggregate.w1', [w, P * w], scale(P * w)).name;
   const b1 = g.weight('parallel.aggregate.b1', [w], 0.02).name;
   const w2 = g.weight('parallel.aggregate.w2', [P, w], scale(w)).name;
   const b2 = g.weight('parallel.aggregate.b2', [P], 0.02).name;
-  const gemm = (x: string, weight: string, bias: string) => g.op('Gemm', [x, weight, bias], { transB: { kind: 'int', value: 1 } });
+  const gemm = (x: string, weight: string, bias: string) => g.op('Gemm', [x, weight, bias], { transB: attr.int(1) });
   const hidden = gemm(reshape(ctx, perToken, [-1, P * w]), w1, b1);
   const silu = g.op('Mul', [hidden, g.op('Sigmoid', [hidden])], undefined, { hint: 'silu' });
-  const weights = g.op('Softmax', [gemm(silu, w2, b2)], { axis: { kind: 'int', value: -1 } }, { hint: 'stream_weights' }); // [T, P]
-  const merged = g.op('ReduceSum', [g.op('Mul', [perToken, g.op('Unsqueeze', [weights, g.ints([2])])]), g.ints([1])], { keepdims: { kind: 'int', value: 0 } }, { hint: 'stream_merge' });
+  const weights = g.op('Softmax', [gemm(silu, w2, b2)], { axis: attr.int(-1) }, { hint: 'stream_weights' }); // [T, P]
+  const merged = g.op('ReduceSum', [g.op('Mul', [perToken, g.op('Unsqueeze', [weights, g.ints([2])])]), g.ints([1])], { keepdims: attr.int(0) }, { hint: 'stream_merge' });
   return { x: merged, width: w };
 }
 
@@ -85,12 +86,12 @@ export function withPrefix(ctx: EmitContext, steps: readonly PathStep[], k: stri
   const { count: P, prefixTokens: m } = ctx.streams!;
   // B: the tiled batch over P, as a 1-element shape piece.
   const batch = g.op('Div', [g.op('Slice', [ctx.idsShape, g.ints([0]), g.ints([1])]), g.ints([P])], undefined, { hint: 'batch' });
-  const shape = g.op('Concat', [g.ints([P]), batch, g.ints([m, kvHeads, hd])], { axis: { kind: 'int', value: 0 } }, { hint: 'prefix_shape' });
+  const shape = g.op('Concat', [g.ints([P]), batch, g.ints([m, kvHeads, hd])], { axis: attr.int(0) }, { hint: 'prefix_shape' });
   const rows = (name: string) => {
     const table = g.weight(`parallel.${pathText(steps)}.${name}`, [P, m, kvHeads, hd], 1).name;
     return reshape(ctx, g.op('Expand', [g.op('Unsqueeze', [table, g.ints([1])]), shape], undefined, { hint: name }), [-1, m, kvHeads, hd]); // [P·B, m, KV, hd]
   };
-  const axis1 = { axis: { kind: 'int' as const, value: 1 } };
+  const axis1 = { axis: attr.int(1) };
   return { k: g.op('Concat', [rows('prefix_k'), k], axis1, { hint: 'k_prefixed' }), v: g.op('Concat', [rows('prefix_v'), v], axis1, { hint: 'v_prefixed' }) };
 }
 
@@ -102,8 +103,8 @@ export function prefixedMask(ctx: EmitContext, causal: string): string {
   const hit = ctx.masks.get(key);
   if (hit) return hit;
   const seq = g.op('Unsqueeze', [ctx.seqLen, g.ints([0])]);
-  const open = g.op('Expand', [g.float(0), g.op('Concat', [seq, g.ints([m])], { axis: { kind: 'int', value: 0 } })], undefined, { hint: 'prefix_open' });
-  const mask = g.op('Concat', [open, causal], { axis: { kind: 'int', value: 1 } }, { hint: 'prefix_mask' });
+  const open = g.op('Expand', [g.float(0), g.op('Concat', [seq, g.ints([m])], { axis: attr.int(0) })], undefined, { hint: 'prefix_open' });
+  const mask = g.op('Concat', [open, causal], { axis: attr.int(1) }, { hint: 'prefix_mask' });
   ctx.masks.set(key, mask);
   return mask;
 }

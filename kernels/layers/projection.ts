@@ -6,6 +6,7 @@ import { weightStoreKey, type LayerNode, type PathStep } from '../engine-bridge.
 import { factorChainFor } from '../generated/resolve.js';
 import { hasSparseMask, inputAdapters, sparseMerged, withAdapters } from './adapters.js';
 import { appliesTiedChain, storeFor, tiedOwner, weightNamed, type EmitContext } from './context.js';
+import { attr } from '../onnx-writer.js';
 
 /**
  * y = x · Wᵀ (+ b) for a [d_out, d_in] weight (or its transposed tie); a factorised W whose
@@ -30,6 +31,6 @@ export function projection(ctx: EmitContext, node: LayerNode, steps: readonly Pa
   // FISH's sparse masks are merged into the weight (adapters.ts, sparseMerged).
   const inputs = [x, sparseMerged(ctx, steps, name, stored.name, dOut, dIn, transB === 0)];
   if (b) inputs.push(storeFor(ctx, node, steps, b).name);
-  const y = ctx.g.op('Gemm', inputs, { transB: { kind: 'int', value: transB } }, { hint: name });
+  const y = ctx.g.op('Gemm', inputs, { transB: attr.int(transB) }, { hint: name });
   return { y: withAdapters(ctx, steps, name, x, y, dIn, dOut, node), width: dOut };
 }

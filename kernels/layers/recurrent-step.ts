@@ -14,6 +14,7 @@
 
 import { pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
 import { layerWeights, reshape, type EmitContext } from './context.js';
+import { attr } from '../onnx-writer.js';
 
 /** The state `part` of the layer at `steps` as it was before this token: [batch, ...shape]. */
 export function pastState(ctx: EmitContext, steps: readonly PathStep[], part: string, shape: readonly number[]): string {
@@ -37,10 +38,10 @@ export function convStep(ctx: EmitContext, node: LayerNode, steps: readonly Path
   const [C, , K] = spec('conv').shape as [number, number, number];
   const past = pastState(ctx, steps, 'conv', [C, K]);
   const kept = g.op('Slice', [past, g.ints([1]), g.ints([K]), g.ints([2])], undefined, { hint: 'conv_kept' }); // [B, C, K − 1]
-  const window = g.op('Concat', [kept, g.op('Unsqueeze', [x, g.ints([2])])], { axis: { kind: 'int', value: 2 } }, { hint: 'conv_window' }); // [B, C, K]
+  const window = g.op('Concat', [kept, g.op('Unsqueeze', [x, g.ints([2])])], { axis: attr.int(2) }, { hint: 'conv_window' }); // [B, C, K]
   nextState(ctx, steps, 'conv', window, [C, K]);
   const taps = reshape(ctx, store('conv'), [C, K]);
-  let y = g.op('ReduceSum', [g.op('Mul', [window, taps]), g.ints([2])], { keepdims: { kind: 'int', value: 0 } }, { hint: 'conv_step' }); // [B, C]
+  let y = g.op('ReduceSum', [g.op('Mul', [window, taps]), g.ints([2])], { keepdims: attr.int(0) }, { hint: 'conv_step' }); // [B, C]
   const bias = optional('conv_bias');
   if (bias) y = g.op('Add', [y, store(bias)]);
   return y;
@@ -92,7 +93,7 @@ export function deltaRuleStep(ctx: EmitContext, steps: readonly PathStep[], Q: s
   const decayed = g.op('Mul', [pastState(ctx, steps, 'recurrent', [Hv, dk, dv]), decay], undefined, { hint: 'decayed' }); // [B, Hv, dk, dv]
   const recalled = g.op('MatMul', [K, decayed], undefined, { hint: 'recalled' }); // kᵀS: [B, Hv, 1, dv]
   const write = g.op('Mul', [g.op('Sub', [V, recalled]), beta], undefined, { hint: 'delta' });
-  const Kt = g.op('Transpose', [K], { perm: { kind: 'ints', value: [0, 1, 3, 2] } }); // [B, Hv, dk, 1]
+  const Kt = g.op('Transpose', [K], { perm: attr.ints([0, 1, 3, 2]) }); // [B, Hv, dk, 1]
   const S = g.op('Add', [decayed, g.op('MatMul', [Kt, write])], undefined, { hint: 'state' });
   nextState(ctx, steps, 'recurrent', S, [Hv, dk, dv]);
   return g.op('MatMul', [Q, S], undefined, { hint: 'readout' });

@@ -16,7 +16,7 @@
 
 import type { AttentionInfo } from '../../src/core/index.js';
 import { ExportError, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
-import { DataType } from '../onnx-writer.js';
+import { attr, DataType } from '../onnx-writer.js';
 import { positions, reshape, storeFor, type EmitContext, type Hidden } from './context.js';
 
 const MAX_DISTANCE = 128;
@@ -75,7 +75,7 @@ export function relativeScoreBias(ctx: EmitContext, steps: readonly PathStep[], 
   const hit = memo.get(key);
   if (hit) return hit;
   const g = ctx.g;
-  const int64 = (x: string) => g.op('Cast', [x], { to: { kind: 'int', value: DataType.INT64 } });
+  const int64 = (x: string) => g.op('Cast', [x], { to: attr.int(DataType.INT64) });
   const f32 = (v: number) => g.op('Constant', [], { value: { kind: 'tensor', value: { name: 'c', dataType: DataType.FLOAT, dims: [], raw: new Uint8Array(new Float32Array([v]).buffer) } } }, { hint: 'const' });
   const query = positions(ctx);
   const keys = ctx.decode ? g.op('Range', [g.ints([ctx.decode.past - L], true), g.ints([ctx.decode.past + 1], true), g.ints([1], true)], undefined, { hint: 'kpos' }) : query;
@@ -95,13 +95,13 @@ export function relativeScoreBias(ctx: EmitContext, steps: readonly PathStep[], 
   const small = g.op('Greater', [g.ints([exact], true), n], undefined, { hint: 'relsmall' });
   // ⌊ln(n/exact) / ln(max/exact) · (nb − exact)⌋ = ⌊a·ln n + b⌋; n ≥ 1 keeps the log finite (small n take the exact branch).
   const a = (nb - exact) / Math.log(MAX_DISTANCE / exact);
-  const logn = g.op('Log', [g.op('Cast', [g.op('Max', [n, g.ints([1], true)])], { to: { kind: 'int', value: DataType.FLOAT } })]);
+  const logn = g.op('Log', [g.op('Cast', [g.op('Max', [n, g.ints([1], true)])], { to: attr.int(DataType.FLOAT) })]);
   const scaled = g.op('Add', [g.op('Mul', [logn, f32(a)]), f32(-Math.log(exact) * a)]);
   const large = g.op('Min', [g.op('Add', [int64(scaled), g.ints([exact], true)]), g.ints([nb - 1], true)], undefined, { hint: 'rellarge' });
   let bucket = g.op('Where', [small, n, large], undefined, { hint: 'bucket' });
   if (offset) bucket = g.op('Add', [bucket, offset]);
-  const rows = g.op('Gather', [t.store, bucket], { axis: { kind: 'int', value: 0 } }, { hint: 'relbias' }); // [S_q, S_k, H]
-  let bias = g.op('Unsqueeze', [g.op('Transpose', [rows], { perm: { kind: 'ints', value: [2, 0, 1] } }), g.ints([0])], undefined, { hint: 'relbias' }); // [1, H, S_q, S_k]
+  const rows = g.op('Gather', [t.store, bucket], { axis: attr.int(0) }, { hint: 'relbias' }); // [S_q, S_k, H]
+  let bias = g.op('Unsqueeze', [g.op('Transpose', [rows], { perm: attr.ints([2, 0, 1]) }), g.ints([0])], undefined, { hint: 'relbias' }); // [1, H, S_q, S_k]
   if (ctx.decode) bias = reshape(ctx, bias, [1, info.kvHeads, info.queryHeads / info.kvHeads, L + 1]);
   memo.set(key, bias);
   return bias;

@@ -12,6 +12,7 @@
 
 import type { NodeSpec } from '../onnx-writer.js';
 import type { EmitContext } from './context.js';
+import { attr } from '../onnx-writer.js';
 
 /** Residual Adds not yet fused, by the name of their sum, per graph. */
 const pending = new WeakMap<object, Map<string, NodeSpec>>();
@@ -47,7 +48,7 @@ export function fuseIntoSkip(ctx: EmitContext, sum: string, op: 'SkipLayerNormal
     inputs: [add.inputs[0]!, add.inputs[1]!, ...params],
     outputs: [normed, '', '', sum],
     name: ctx.g.fresh(`n_${op}`),
-    attributes: { epsilon: { kind: 'float', value: epsilon } },
+    attributes: { epsilon: attr.float(epsilon) },
   };
   return normed;
 }

@@ -16,7 +16,7 @@
 // Transformers caches them.
 
 import type { AttentionInfo } from '../../src/core/layers/layer-kind.js';
-import { DataType } from '../onnx-writer.js';
+import { attr, DataType } from '../onnx-writer.js';
 import { fusedAttentionOps, positions, reshape, type EmitContext } from './context.js';
 import { routedPositions } from './routing.js';
 
@@ -48,9 +48,9 @@ export function ropeTables(ctx: EmitContext, rope: Rope, pos: string, key: strin
   const hit = byKey.get(id);
   if (hit) return hit;
   const g = ctx.g;
-  const p = g.op('Unsqueeze', [g.op('Cast', [pos], { to: { kind: 'int', value: DataType.FLOAT } }, { hint: 'pos_f' }), g.ints([-1])]); // [..., 1]
+  const p = g.op('Unsqueeze', [g.op('Cast', [pos], { to: attr.int(DataType.FLOAT) }, { hint: 'pos_f' }), g.ints([-1])]); // [..., 1]
   const angles = g.op('Mul', [p, inverseFrequencies(ctx, rope)], undefined, { hint: 'angles' }); // [..., dim/2], float32
-  const model = (x: string) => (g.dtype === 'fp16' ? g.op('Cast', [x], { to: { kind: 'int', value: DataType.FLOAT16 } }) : x);
+  const model = (x: string) => (g.dtype === 'fp16' ? g.op('Cast', [x], { to: attr.int(DataType.FLOAT16) }) : x);
   const out = { cos: model(g.op('Cos', [angles], undefined, { hint: 'cos' })), sin: model(g.op('Sin', [angles], undefined, { hint: 'sin' })) };
   byKey.set(id, out);
   return out;
@@ -86,9 +86,9 @@ export function rotate(ctx: EmitContext, x: string, rope: Rope, heads: number, h
     // passes the other dims through (num_heads is required with it).
     const flat = reshape(ctx, x, [0, 0, heads * headDim]);
     const y = g.op('RotaryEmbedding', [flat, g.ints([0]), cos, sin], {
-      interleaved: { kind: 'int', value: 0 },
-      num_heads: { kind: 'int', value: heads },
-      rotary_embedding_dim: { kind: 'int', value: rope.dim },
+      interleaved: attr.int(0),
+      num_heads: attr.int(heads),
+      rotary_embedding_dim: attr.int(rope.dim),
     }, { domain: 'com.microsoft', hint: 'rope' });
     return reshape(ctx, y, [0, 0, heads, headDim]);
   }
@@ -106,5 +106,5 @@ export function rotate(ctx: EmitContext, x: string, rope: Rope, heads: number, h
   const y1 = g.op('Sub', [g.op('Mul', [x1, c]), g.op('Mul', [x2, s])], undefined, { hint: 'rot1' });
   const y2 = g.op('Add', [g.op('Mul', [x2, c]), g.op('Mul', [x1, s])], undefined, { hint: 'rot2' });
   const parts = rope.dim < headDim ? [y1, y2, part(rope.dim, headDim)] : [y1, y2];
-  return g.op('Concat', parts, { axis: { kind: 'int', value: 3 } }, { hint: 'roped' });
+  return g.op('Concat', parts, { axis: attr.int(3) }, { hint: 'roped' });
 }

@@ -35,7 +35,7 @@
 // decode step is the same rule with the halting unit's continue probability as the gate.
 
 import { ExportError, pathText, storePath, type ModuleNode, type PathStep, type StackRoute } from '../engine-bridge.js';
-import { DataType } from '../onnx-writer.js';
+import { attr, DataType } from '../onnx-writer.js';
 import { positions, reshape, type EmitContext } from './context.js';
 import { crossSourceOf, setCrossSource } from './cross-attention.js';
 import { streamHasRelativeBias } from './relative-position.js';
@@ -106,7 +106,7 @@ class RoutedKv extends Map<string, KvEntry> {
 /** Per-sequence rows [B, k] of a [B·n, …] tensor → flat row indices [B·k, 1] for GatherND/ScatterND. */
 function flatRows(ctx: EmitContext, rows: string, n: string): string {
   const g = ctx.g;
-  const batch = g.op('Gather', [ctx.idsShape, g.ints([0], true)], { axis: { kind: 'int', value: 0 } });
+  const batch = g.op('Gather', [ctx.idsShape, g.ints([0], true)], { axis: attr.int(0) });
   const offsets = g.op('Unsqueeze', [g.op('Range', [g.ints([0], true), g.op('Mul', [batch, n]), n]), g.ints([1])], undefined, { hint: 'row_offsets' }); // [B, 1]
   return reshape(ctx, g.op('Add', [rows, offsets]), [-1, 1]);
 }
@@ -201,8 +201,8 @@ export class Router {
     if (this.ctx.decode) return this.decodeStep(r, capacity, h);
     const g = this.ctx.g;
     const ctx = this.ctx;
-    const batch1 = g.op('Gather', [ctx.idsShape, g.ints([0])], { axis: { kind: 'int', value: 0 } }, { hint: 'batch' }); // [1]
-    const seq1 = g.op('Gather', [ctx.idsShape, g.ints([1])], { axis: { kind: 'int', value: 0 } }, { hint: 'seq' }); // [1]
+    const batch1 = g.op('Gather', [ctx.idsShape, g.ints([0])], { axis: attr.int(0) }, { hint: 'batch' }); // [1]
+    const seq1 = g.op('Gather', [ctx.idsShape, g.ints([1])], { axis: attr.int(0) }, { hint: 'seq' }); // [1]
     // k = max(1, round(c·S)) = max(1, ⌊(2·num·S + den) / (2·den)⌋), on the shape's integers.
     const num = Number(capacity.num);
     const den = Number(capacity.den);
@@ -210,20 +210,20 @@ export class Router {
     // Scores of the still-active tokens, [B, n]: all of them at r = 0.
     const active = this.scored ?? h;
     const probs = this.score(r, active); // [B·n, 1]
-    const scores = g.op('Reshape', [probs, g.op('Concat', [batch1, g.ints([-1])], { axis: { kind: 'int', value: 0 } })], undefined, { hint: `route${r}` });
-    const top = g.op('TopK', [scores, k], { axis: { kind: 'int', value: -1 } }, { outputs: 2, hint: `top${r}` });
+    const scores = g.op('Reshape', [probs, g.op('Concat', [batch1, g.ints([-1])], { axis: attr.int(0) })], undefined, { hint: `route${r}` });
+    const top = g.op('TopK', [scores, k], { axis: attr.int(-1) }, { outputs: 2, hint: `top${r}` });
     const topIdx = g.nodes[g.nodes.length - 1]!.outputs[1]!;
-    const picked = this.selection?.positions ? g.op('GatherElements', [this.selection.positions, topIdx], { axis: { kind: 'int', value: 1 } }, { hint: 'picked' }) : topIdx;
+    const picked = this.selection?.positions ? g.op('GatherElements', [this.selection.positions, topIdx], { axis: attr.int(1) }, { hint: 'picked' }) : topIdx;
     // Back into sequence order (positions are below 2^24, exact in float32).
-    g.op('TopK', [g.op('Cast', [picked], { to: { kind: 'int', value: DataType.FLOAT } }), k], { axis: { kind: 'int', value: -1 }, largest: { kind: 'int', value: 0 } }, { outputs: 2, hint: 'order' });
+    g.op('TopK', [g.op('Cast', [picked], { to: attr.int(DataType.FLOAT) }), k], { axis: attr.int(-1), largest: attr.int(0) }, { outputs: 2, hint: 'order' });
     const order = g.nodes[g.nodes.length - 1]!.outputs[1]!;
-    const positions = g.op('GatherElements', [picked, order], { axis: { kind: 'int', value: 1 } }, { hint: `sel${r}` }); // [B, k]
-    const gates = reshape(ctx, g.op('GatherElements', [top, order], { axis: { kind: 'int', value: 1 } }), [-1, 1]); // [B·k, 1]
-    const seqScalar = g.op('Gather', [ctx.idsShape, g.ints([1], true)], { axis: { kind: 'int', value: 0 } });
+    const positions = g.op('GatherElements', [picked, order], { axis: attr.int(1) }, { hint: `sel${r}` }); // [B, k]
+    const gates = reshape(ctx, g.op('GatherElements', [top, order], { axis: attr.int(1) }), [-1, 1]); // [B·k, 1]
+    const seqScalar = g.op('Gather', [ctx.idsShape, g.ints([1], true)], { axis: attr.int(0) });
     const rows = flatRows(ctx, positions, seqScalar);
     const x = g.op('GatherND', [h, rows], undefined, { hint: `x_rec${r}` }); // [B·k, width]
     g.parts.recursions++;
-    const shape = g.op('Concat', [batch1, k], { axis: { kind: 'int', value: 0 } }, { hint: 'routed_shape' });
+    const shape = g.op('Concat', [batch1, k], { axis: attr.int(0) }, { hint: 'routed_shape' });
     const selection: Selection = { positions, shape };
     // Its own tokens: [B, k], masks over them, positions 0..k-1 (order is preserved, so the
     // causal mask among the selected tokens is the lower triangle). A subsequence: attention on
@@ -231,7 +231,7 @@ export class Router {
     const inner: EmitContext = {
       ...ctx,
       idsShape: shape,
-      seqLen: g.op('Gather', [shape, g.ints([1], true)], { axis: { kind: 'int', value: 0 } }, { hint: 'routed_seq' }),
+      seqLen: g.op('Gather', [shape, g.ints([1], true)], { axis: attr.int(0) }, { hint: 'routed_seq' }),
       masks: new Map(),
       positions: undefined,
       kv: new RoutedKv(ctx, ctx.kv, selection),

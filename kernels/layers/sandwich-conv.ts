@@ -21,6 +21,7 @@ import { source, tally } from '../generated/state.js';
 import type { GraphBuilder } from '../graph-builder.js';
 import { image } from './image.js';
 import { numberArg, storeFor, weightNamed, type EmitContext, type Hidden } from './context.js';
+import { attr } from '../onnx-writer.js';
 
 /** A complex tensor as its real and imaginary parts (same shape). */
 interface Complex {
@@ -28,7 +29,7 @@ interface Complex {
   readonly im: string;
 }
 
-const TRANSPOSE_LAST = { perm: { kind: 'ints' as const, value: [0, 2, 1] } };
+const TRANSPOSE_LAST = { perm: attr.ints([0, 2, 1]) };
 
 /** (a + ib)(c + id) by MatMul: the batch dimensions broadcast as MatMul's do. */
 function complexMatMul(g: GraphBuilder, a: Complex, b: Complex, hint: string): Complex {
@@ -84,19 +85,19 @@ function irfft2(g: GraphBuilder, y: Complex, n: number): string {
 
 /** [B, C, n, h] → [F, B, C]: one matrix of rows per frequency. */
 function byFrequency(g: GraphBuilder, a: Complex, channels: number, frequencies: number): Complex {
-  const to = (x: string): string => g.op('Reshape', [g.op('Transpose', [x], { perm: { kind: 'ints', value: [2, 3, 0, 1] } }), g.ints([frequencies, -1, channels])]);
+  const to = (x: string): string => g.op('Reshape', [g.op('Transpose', [x], { perm: attr.ints([2, 3, 0, 1]) }), g.ints([frequencies, -1, channels])]);
   return { re: to(a.re), im: to(a.im) };
 }
 
 /** [F, B, C] → [B, C, n, h]. */
 function bySample(g: GraphBuilder, a: Complex, channels: number, n: number, h: number): Complex {
-  const to = (x: string): string => g.op('Transpose', [g.op('Reshape', [x, g.ints([n, h, -1, channels])])], { perm: { kind: 'ints', value: [2, 3, 0, 1] } });
+  const to = (x: string): string => g.op('Transpose', [g.op('Reshape', [x, g.ints([n, h, -1, channels])])], { perm: attr.ints([2, 3, 0, 1]) });
   return { re: to(a.re), im: to(a.im) };
 }
 
 /** The real embedding [[re, −im], [im, re]] of a batch of complex matrices [F, r, c] → [F, 2r, 2c]. */
 function embed(g: GraphBuilder, a: Complex): string {
-  const cat = (xs: string[], axis: number): string => g.op('Concat', xs, { axis: { kind: 'int', value: axis } });
+  const cat = (xs: string[], axis: number): string => g.op('Concat', xs, { axis: attr.int(axis) });
   return cat([cat([a.re, g.op('Neg', [a.im])], 2), cat([a.im, a.re], 2)], 1);
 }
 
@@ -124,7 +125,7 @@ export function sandwichConv2d(ctx: EmitContext, node: LayerNode, steps: readonl
   let sides = h.spatial;
   if (h.width * 4 === cIn && sides.length === 2 && sides[0] === 2 * n && sides[1] === 2 * n) {
     const split = g.op('Reshape', [h.x!, g.ints([-1, h.width, n, 2, n, 2])]);
-    const x = g.op('Reshape', [g.op('Transpose', [split], { perm: { kind: 'ints', value: [0, 1, 3, 5, 2, 4] } }), g.ints([-1, cIn, n, n])], undefined, { hint: 'space_to_depth' });
+    const x = g.op('Reshape', [g.op('Transpose', [split], { perm: attr.ints([0, 1, 3, 5, 2, 4]) }), g.ints([-1, cIn, n, n])], undefined, { hint: 'space_to_depth' });
     sides = [n, n];
     h = { x, width: cIn, spatial: sides };
   }
@@ -148,10 +149,10 @@ export function sandwichConv2d(ctx: EmitContext, node: LayerNode, steps: readonl
   const W = read('weight')!;
   const kernelRows: Complex = { re: g.op('MatMul', [W, cosKq], undefined, { hint: 'lbdn_wfft' }), im: g.op('MatMul', [W, sinKq], undefined, { hint: 'lbdn_wfft' }) };
   const spectrum = complexMatMul(g, { re: cosKp, im: sinKp }, kernelRows, 'lbdn_wfft');
-  const perFrequency = (x: string): string => g.op('Reshape', [g.op('Transpose', [x], { perm: { kind: 'ints', value: [2, 3, 0, 1] } }), g.ints([F, cOut, chn])]);
+  const perFrequency = (x: string): string => g.op('Reshape', [g.op('Transpose', [x], { perm: attr.ints([2, 3, 0, 1]) }), g.ints([F, cOut, chn])]);
   let wfft: Complex = { re: perFrequency(spectrum.re), im: perFrequency(spectrum.im) };
   // α·Ŵ/‖Ŵ‖_F, the norm over every frequency's real and imaginary parts.
-  const sumSq = (x: string): string => g.op('ReduceSumSquare', [x], { keepdims: { kind: 'int', value: 0 } });
+  const sumSq = (x: string): string => g.op('ReduceSumSquare', [x], { keepdims: attr.int(0) });
   const norm = g.op('Sqrt', [g.op('Add', [sumSq(wfft.re), sumSq(wfft.im)])], undefined, { hint: 'wfft_norm' });
   wfft = scaleComplex(g, wfft, g.op('Div', [read('alpha')!, norm]));
 

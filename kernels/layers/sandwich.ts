@@ -13,6 +13,7 @@ import { cayleyMacs } from '../../src/core/index.js';
 import type { LayerNode, PathStep } from '../engine-bridge.js';
 import { source, tally } from '../generated/state.js';
 import { boolArg, storeFor, weightNamed, type EmitContext } from './context.js';
+import { attr } from '../onnx-writer.js';
 
 export function sandwichLinear(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], x: string): { y: string; width: number } {
   const g = ctx.g;
@@ -28,13 +29,13 @@ export function sandwichLinear(ctx: EmitContext, node: LayerNode, steps: readonl
   const psi = read('psi');
   const bias = read('bias');
   // W̃ = α·W/‖W‖_F.
-  const norm = g.op('ReduceL2', [W], { keepdims: { kind: 'int', value: 0 } }, { hint: 'w_norm' });
+  const norm = g.op('ReduceL2', [W], { keepdims: attr.int(0) }, { hint: 'w_norm' });
   const scaled = g.op('Mul', [W, g.op('Div', [alpha, norm])], undefined, { hint: 'w_tilde' });
   const wa = g.op('Slice', [scaled, g.ints([0]), g.ints([n]), g.ints([1])], undefined, { hint: 'w_u' }); // Uᵀ [n, n]
   const wb = g.op('Slice', [scaled, g.ints([n]), g.ints([n + m]), g.ints([1])], undefined, { hint: 'w_v' }); // Vᵀ [n, m]
   // Â = U − Uᵀ + VᵀV = Waᵀ − Wa + Wb·Wbᵀ.
-  const transpose = (t: string): string => g.op('Transpose', [t], { perm: { kind: 'ints', value: [1, 0] } });
-  const vtv = g.op('Gemm', [wb, wb], { transB: { kind: 'int', value: 1 } }, { hint: 'vtv' });
+  const transpose = (t: string): string => g.op('Transpose', [t], { perm: attr.ints([1, 0]) });
+  const vtv = g.op('Gemm', [wb, wb], { transB: attr.int(1) }, { hint: 'vtv' });
   const a = g.op('Add', [g.op('Sub', [transpose(wa), wa]), vtv], undefined, { hint: 'cayley_a' });
   const eye = g.op('EyeLike', [a], undefined, { hint: 'eye' });
   const inv = g.op('Inverse', [g.op('Add', [eye, a])], undefined, { domain: 'com.microsoft', hint: 'inv_ipa' });
@@ -48,6 +49,6 @@ export function sandwichLinear(ctx: EmitContext, node: LayerNode, steps: readonl
   y = g.op('Mul', [y, g.op('Mul', [g.op('Reciprocal', [expPsi]), g.float(Math.SQRT2)])], undefined, { hint: 'psi_inv' });
   if (bias) y = g.op('Add', [y, bias]);
   y = g.op('Mul', [g.op('Relu', [y]), expPsi], undefined, { hint: 'psi_z' });
-  y = g.op('Gemm', [y, qa], { transB: { kind: 'int', value: 1 }, alpha: { kind: 'float', value: Math.SQRT2 } }, { hint: 'sandwich_a' });
+  y = g.op('Gemm', [y, qa], { transB: attr.int(1), alpha: attr.float(Math.SQRT2) }, { hint: 'sandwich_a' });
   return { y, width: n };
 }

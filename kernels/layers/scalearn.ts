@@ -11,8 +11,7 @@
 
 import type { Modifier } from '../engine-bridge.js';
 import type { EmitContext } from './context.js';
-
-const INT = (value: number) => ({ kind: 'int' as const, value });
+import { attr } from '../onnx-writer.js';
 
 /** y plus the ScaLearn combination modifier `m` puts on the target stored under `key`. */
 export function scalearnAdapter(ctx: EmitContext, m: Modifier, key: string, name: string, y: string, d: number): string {
@@ -28,12 +27,12 @@ export function scalearnAdapter(ctx: EmitContext, m: Modifier, key: string, name
   // ω around 1/N as the reference initialises it (omega_init_type avg: scale / N, std 0.001).
   const omega = g.weight(shared ? `scalearn@${m.range.start}:omega:${d}` : `${key}_omega`, [tasks, n, width], 0.001, 1 / n).name;
   // Every source's down projection at once: [T, d] · [N·r, d]ᵀ → [T, N·r].
-  const down = g.op('Gemm', [y, g.op('Reshape', [downW, g.ints([n * r, d])]), g.op('Reshape', [downB, g.ints([n * r])])], { transB: INT(1) }, { hint: `${name}_scalearn_down` });
+  const down = g.op('Gemm', [y, g.op('Reshape', [downW, g.ints([n * r, d])]), g.op('Reshape', [downB, g.ints([n * r])])], { transB: attr.int(1) }, { hint: `${name}_scalearn_down` });
   // [T, N·r] → [N, T, r], then each source's up projection: [N, T, r] · [N, r, d] → [N, T, d].
-  const hidden = g.op('Transpose', [g.op('Reshape', [g.op('Relu', [down]), g.ints([0, n, r])])], { perm: { kind: 'ints', value: [1, 0, 2] } });
-  const up = g.op('Add', [g.op('MatMul', [hidden, g.op('Transpose', [upW], { perm: { kind: 'ints', value: [0, 2, 1] } })]), g.op('Reshape', [upB, g.ints([n, 1, d])])], undefined, { hint: `${name}_scalearn_up` });
+  const hidden = g.op('Transpose', [g.op('Reshape', [g.op('Relu', [down]), g.ints([0, n, r])])], { perm: attr.ints([1, 0, 2]) });
+  const up = g.op('Add', [g.op('MatMul', [hidden, g.op('Transpose', [upW], { perm: attr.ints([0, 2, 1]) })]), g.op('Reshape', [upB, g.ints([n, 1, d])])], undefined, { hint: `${name}_scalearn_up` });
   // Task 0's ω [N, 1, width], broadcast over the tokens (and over d when scalar).
-  const scales = g.op('Reshape', [g.op('Gather', [omega, g.ints([0])], { axis: INT(0) }), g.ints([n, 1, width])], undefined, { hint: `${name}_scalearn_task0` });
-  const mixed = g.op('ReduceSum', [g.op('Mul', [up, scales]), g.ints([0])], { keepdims: INT(0) }, { hint: `${name}_scalearn_sum` });
+  const scales = g.op('Reshape', [g.op('Gather', [omega, g.ints([0])], { axis: attr.int(0) }), g.ints([n, 1, width])], undefined, { hint: `${name}_scalearn_task0` });
+  const mixed = g.op('ReduceSum', [g.op('Mul', [up, scales]), g.ints([0])], { keepdims: attr.int(0) }, { hint: `${name}_scalearn_sum` });
   return g.op('Add', [y, mixed], undefined, { hint: `${name}_scalearn` });
 }

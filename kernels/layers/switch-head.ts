@@ -32,6 +32,7 @@ import { expert } from './moe.js';
 import { bank as stackedBank, fusedMoeCovers, fusedSigmaMoe } from './moe-fused.js';
 import { projection } from './projection.js';
 import { rotate } from './rotary.js';
+import { attr } from '../onnx-writer.js';
 
 const NORMS = new Set(['LayerNorm', 'RMSNorm']);
 
@@ -94,18 +95,18 @@ export function switchHeadSpan(items: readonly Member[], i: number): SwitchHeadS
  */
 function dispatch(ctx: EmitContext, scores: string, k: number, count: number, input: string, zeros: string, run: (x: string, j: number) => string, hint: string): string {
   const g = ctx.g;
-  const top = g.op('TopK', [scores, g.ints([k])], { axis: { kind: 'int', value: -1 } }, { outputs: 2, hint: `${hint}_topk` });
+  const top = g.op('TopK', [scores, g.ints([k])], { axis: attr.int(-1) }, { outputs: 2, hint: `${hint}_topk` });
   const idx = g.nodes[g.nodes.length - 1]!.outputs[1]!;
   const gates = g.op('Sigmoid', [top], undefined, { hint: `${hint}_gates` }); // [T, k], not renormalised
   let out = zeros;
   for (let j = 0; j < count; j++) {
     const chose = g.op('Equal', [idx, g.ints([j], true)]);
-    const gate = g.op('ReduceSum', [g.op('Where', [chose, gates, g.float(0)]), g.ints([1])], { keepdims: { kind: 'int', value: 0 } });
-    const any = g.op('ReduceMax', [g.op('Cast', [chose], { to: { kind: 'int', value: 6 } })], { axes: { kind: 'ints', value: [1] }, keepdims: { kind: 'int', value: 0 } });
-    const rows = g.op('Transpose', [g.op('NonZero', [any])], { perm: { kind: 'ints', value: [1, 0] } }, { hint: `${hint}_rows${j}` });
+    const gate = g.op('ReduceSum', [g.op('Where', [chose, gates, g.float(0)]), g.ints([1])], { keepdims: attr.int(0) });
+    const any = g.op('ReduceMax', [g.op('Cast', [chose], { to: attr.int(6) })], { axes: attr.ints([1]), keepdims: attr.int(0) });
+    const rows = g.op('Transpose', [g.op('NonZero', [any])], { perm: attr.ints([1, 0]) }, { hint: `${hint}_rows${j}` });
     const y = run(g.op('GatherND', [input, rows]), j);
     const ge = g.op('Unsqueeze', [g.op('GatherND', [gate, rows]), g.ints([1])]);
-    out = g.op('ScatterND', [out, rows, g.op('Mul', [y, ge])], { reduction: { kind: 'string', value: 'add' } }, { hint: `${hint}${j}` });
+    out = g.op('ScatterND', [out, rows, g.op('Mul', [y, ge])], { reduction: attr.string('add') }, { hint: `${hint}${j}` });
   }
   return out;
 }
@@ -129,7 +130,7 @@ export function switchHead(ctx: EmitContext, span: SwitchHeadSpan, items: readon
   }
   const slice = (t: string, axis: number, start: number, end: number) => g.op('Slice', [t, g.ints([start]), g.ints([end]), g.ints([axis])]);
   // Selection scores [T, 2·H·N_A]: the MoE router's E columns, then the selections Linear's.
-  const scores = g.op('Concat', [projection(ctx, moe, mSteps, xn, 'router', undefined).y, projection(ctx, sel, at(span.selections), xn, 'weight', undefined).y], { axis: { kind: 'int', value: 1 } }, { hint: 'sel' });
+  const scores = g.op('Concat', [projection(ctx, moe, mSteps, xn, 'router', undefined).y, projection(ctx, sel, at(span.selections), xn, 'weight', undefined).y], { axis: attr.int(1) }, { hint: 'sel' });
   const sel4 = reshape(ctx, scores, [-1, 2, H, nA]);
   const selOf3 = (which: number) => reshape(ctx, slice(sel4, 1, which, which + 1), [-1, H, nA]); // [T, H, N_A]
   const selOf = (which: number, h: number) => reshape(ctx, slice(slice(sel4, 1, which, which + 1), 2, h, h + 1), [-1, nA]); // [T, N_A]
@@ -143,13 +144,13 @@ export function switchHead(ctx: EmitContext, span: SwitchHeadSpan, items: readon
   };
   const vExpert = (h: number, j: number) => (j === 0 ? slice(vW, 0, h * hd, (h + 1) * hd) : bank('expert_up', h * (nA - 1) + j - 1)); // [hd, d]
   const oExpert = (h: number, j: number) => (j === 0 ? slice(oW, 1, h * hd, (h + 1) * hd) : bank('expert_down', h * (nA - 1) + j - 1)); // [d, hd]
-  const gemm = (a: string, w: string) => g.op('Gemm', [a, w], { transB: { kind: 'int', value: 1 } });
+  const gemm = (a: string, w: string) => g.op('Gemm', [a, w], { transB: attr.int(1) });
   const zeros = (t: string) => g.op('Mul', [t, g.float(0)], undefined, { hint: 'zeros' }); // the dispatch's accumulators
   const fused = ctx.ops === 'fused' ? gatheredBanks(ctx, moe, mSteps, vW, oW, H, hd, nA) : undefined;
   // Values per head from the un-normalised x: [T, H, hd].
   const v = fused
     ? gathered(ctx, selOf3(0), kA, nA, H, fused.v, reshape(ctx, x, [-1, 1, 1, d, 1]), [2, 4], 'v')
-    : g.op('Concat', Array.from({ length: H }, (_, h) => g.op('Unsqueeze', [dispatch(ctx, selOf(0, h), kA, nA, x, zeros(slice(xn, 1, 0, hd)), (r, j) => gemm(r, vExpert(h, j)), `v${h}_`), g.ints([1])])), { axis: { kind: 'int', value: 1 } }, { hint: 'v' });
+    : g.op('Concat', Array.from({ length: H }, (_, h) => g.op('Unsqueeze', [dispatch(ctx, selOf(0, h), kA, nA, x, zeros(slice(xn, 1, 0, hd)), (r, j) => gemm(r, vExpert(h, j)), `v${h}_`), g.ints([1])])), { axis: attr.int(1) }, { hint: 'v' });
   // Rotary (the spec's rope; moeut.py's SwitchHeadRope rotates the first rotate_fraction of each
   // head): q and k rotate before the heads attend, the cache holds rotated keys (rotary.ts).
   const rope = attn.cost.attention?.rope;
@@ -183,11 +184,11 @@ function gatheredBanks(ctx: EmitContext, moe: LayerNode, steps: readonly PathSte
   const hit = memo.get(key);
   if (hit) return hit;
   const d = weightNamed(moe, 'expert_up')!.shape[1]!;
-  const axis1 = { axis: { kind: 'int' as const, value: 1 } };
+  const axis1 = { axis: attr.int(1) };
   const up = reshape(ctx, stackedBank(ctx, moe, steps, 'expert_up').name, [H, nA - 1, hd, d]);
   const down = reshape(ctx, stackedBank(ctx, moe, steps, 'expert_down').name, [H, nA - 1, d, hd]);
   const v0 = reshape(ctx, vW, [H, 1, hd, d]); // rows h·hd … of v [H·hd, d]
-  const o0 = g.op('Unsqueeze', [g.op('Transpose', [reshape(ctx, oW, [d, H, hd])], { perm: { kind: 'ints', value: [1, 0, 2] } }), g.ints([1])]); // [H, 1, d, hd]
+  const o0 = g.op('Unsqueeze', [g.op('Transpose', [reshape(ctx, oW, [d, H, hd])], { perm: attr.ints([1, 0, 2]) }), g.ints([1])]); // [H, 1, d, hd]
   const banks = {
     v: reshape(ctx, g.op('Concat', [v0, up], axis1, { hint: 'bank_v' }), [H * nA, hd, d]),
     o: reshape(ctx, g.op('Concat', [o0, down], axis1, { hint: 'bank_o' }), [H * nA, d, hd]),
@@ -209,23 +210,23 @@ const BANKS = new WeakMap<EmitContext['g'], Map<string, { v: string; o: string }
  */
 function gathered(ctx: EmitContext, scores: string, kA: number, nA: number, H: number, bankRows: string, input: string, axes: number[], hint: string): string {
   const g = ctx.g;
-  const top = g.op('TopK', [scores, g.ints([kA])], { axis: { kind: 'int', value: -1 } }, { outputs: 2, hint: `${hint}_topk` });
+  const top = g.op('TopK', [scores, g.ints([kA])], { axis: attr.int(-1) }, { outputs: 2, hint: `${hint}_topk` });
   const idx = g.nodes[g.nodes.length - 1]!.outputs[1]!; // [T, H, k_A] in 0 … N_A − 1
   // Row of expert j of head h: h·N_A + j. The offsets come from Range (made on the device, no
   // host constant to copy in the torch twin's captured forward).
   const offsets = g.op('Unsqueeze', [g.op('Range', [g.ints([0], true), g.ints([H * nA], true), g.ints([nA], true)]), g.ints([1])]); // [H, 1]
-  const w = g.op('Gather', [bankRows, g.op('Add', [idx, offsets])], { axis: { kind: 'int', value: 0 } }, { hint: `${hint}_experts` }); // [T, H, k_A, out, in]
+  const w = g.op('Gather', [bankRows, g.op('Add', [idx, offsets])], { axis: attr.int(0) }, { hint: `${hint}_experts` }); // [T, H, k_A, out, in]
   const gates = g.op('Unsqueeze', [g.op('Sigmoid', [top], undefined, { hint: `${hint}_gates` }), g.ints([3, 4])]); // [T, H, k_A, 1, 1]
-  return g.op('ReduceSum', [g.op('Mul', [g.op('MatMul', [w, input]), gates]), g.ints(axes)], { keepdims: { kind: 'int', value: 0 } }, { hint });
+  return g.op('ReduceSum', [g.op('Mul', [g.op('MatMul', [w, input]), gates]), g.ints(axes)], { keepdims: attr.int(0) }, { hint });
 }
 
 function prefillHeads(ctx: EmitContext, q: string, k: string, v: string, H: number, hd: number): string {
   const g = ctx.g;
-  const perm = (t: string, p: number[]) => g.op('Transpose', [t], { perm: { kind: 'ints', value: p } });
+  const perm = (t: string, p: number[]) => g.op('Transpose', [t], { perm: attr.ints(p) });
   const qh = g.op('Mul', [perm(toBatchSeq(ctx, q, [H, hd]), [0, 2, 1, 3]), g.float(1 / Math.sqrt(hd))]); // [B, H, S, hd]
   const kT = perm(toBatchSeq(ctx, k, [H, hd]), [0, 2, 3, 1]); // [B, H, hd, S]
   const vh = perm(toBatchSeq(ctx, v, [H, hd]), [0, 2, 1, 3]); // [B, H, S, hd]
-  const probs = g.op('Softmax', [g.op('Add', [g.op('MatMul', [qh, kT], undefined, { hint: 'scores' }), mask(ctx, undefined)])], { axis: { kind: 'int', value: -1 } });
+  const probs = g.op('Softmax', [g.op('Add', [g.op('MatMul', [qh, kT], undefined, { hint: 'scores' }), mask(ctx, undefined)])], { axis: attr.int(-1) });
   g.parts.standardAttention++;
   return reshape(ctx, perm(g.op('MatMul', [probs, vh], undefined, { hint: 'ctx' }), [0, 2, 1, 3]), [-1, H, hd]);
 }
@@ -240,7 +241,7 @@ function decodeHeads(ctx: EmitContext, steps: readonly PathStep[], q: string, k:
   const qh = g.op('Mul', [reshape(ctx, q, [B, H, 1, hd]), g.float(1 / Math.sqrt(hd))]);
   const kNew = reshape(ctx, k, [B, H, hd, 1]);
   const vNew = reshape(ctx, v, [B, H, 1, hd]);
-  const probs = g.op('Softmax', [g.op('Concat', [g.op('MatMul', [qh, kPast]), g.op('MatMul', [qh, kNew])], { axis: { kind: 'int', value: -1 } })], { axis: { kind: 'int', value: -1 } }); // [B, H, 1, L + 1]
+  const probs = g.op('Softmax', [g.op('Concat', [g.op('MatMul', [qh, kPast]), g.op('MatMul', [qh, kNew])], { axis: attr.int(-1) })], { axis: attr.int(-1) }); // [B, H, 1, L + 1]
   const axis = g.ints([3]);
   const out = g.op('Add', [g.op('MatMul', [g.op('Slice', [probs, g.ints([0]), g.ints([L]), axis]), vPast]), g.op('MatMul', [g.op('Slice', [probs, g.ints([L]), g.ints([L + 1]), axis]), vNew])]); // [B, H, 1, hd]
   return reshape(ctx, out, [B, H, hd]);

@@ -31,7 +31,7 @@
 // generated token, and writes one smashed KV entry per r tokens. data-flow.ts's microStep and
 // macroOutput; a micro step needs the smashed members consecutive and at one r.
 
-import { DataType } from '../onnx-writer.js';
+import { attr, DataType } from '../onnx-writer.js';
 import type { EmitContext } from './context.js';
 
 /** r = num / den tokens per position (the engine's exact rational). */
@@ -73,8 +73,8 @@ export function smashedStream(tokens: EmitContext, r: TokensPerPosition): Smashe
   const group = g.op('Div', [g.op('Mul', [t, n]), S], undefined, { hint: 'smash_group' });
   const j = g.op('Range', [g.ints([0], true), g.op('Add', [n, g.ints([1], true)]), g.ints([1], true)]);
   const bounds = g.op('Div', [g.op('Add', [g.op('Mul', [j, S]), g.op('Sub', [n, g.ints([1], true)])]), n], undefined, { hint: 'smash_bounds' });
-  const batch = g.op('Gather', [tokens.idsShape, g.ints([0])], { axis: { kind: 'int', value: 0 } });
-  const idsShape = g.op('Concat', [batch, g.op('Unsqueeze', [n, g.ints([0])])], { axis: { kind: 'int', value: 0 } }, { hint: 'smashed_shape' });
+  const batch = g.op('Gather', [tokens.idsShape, g.ints([0])], { axis: attr.int(0) });
+  const idsShape = g.op('Concat', [batch, g.op('Unsqueeze', [n, g.ints([0])])], { axis: attr.int(0) }, { hint: 'smashed_shape' });
   const ctx: EmitContext = { ...tokens, idsShape, seqLen: n, masks: new Map(), positions: undefined, subsequence: true };
   return { r, ctx, tokens, group, bounds };
 }
@@ -83,25 +83,25 @@ export function smashedStream(tokens: EmitContext, r: TokensPerPosition): Smashe
 export function smashStates(s: SmashedStream, x: string, width: number): string {
   const g = s.tokens.g;
   const fp16 = g.floatType !== DataType.FLOAT;
-  const shape = g.op('Concat', [s.tokens.idsShape, g.ints([width])], { axis: { kind: 'int', value: 0 } });
+  const shape = g.op('Concat', [s.tokens.idsShape, g.ints([width])], { axis: attr.int(0) });
   let x3 = g.op('Reshape', [x, shape]); // [B, S, w]
   // ORT's CPU CumSum has no float16 kernel: sum in float32.
-  if (fp16) x3 = g.op('Cast', [x3], { to: { kind: 'int', value: DataType.FLOAT } });
+  if (fp16) x3 = g.op('Cast', [x3], { to: attr.int(DataType.FLOAT) });
   const sums = g.op('Pad', [g.op('CumSum', [x3, g.ints([1], true)], undefined, { hint: 'smash_cumsum' }), g.ints([0, 1, 0, 0, 0, 0])], undefined, { hint: 'smash_prefix' }); // [B, S + 1, w], row 0 zero
   const at = (from: number, to: number) => g.op('Slice', [s.bounds, g.ints([from]), g.ints([to])]);
   const upper = at(1, 2 ** 31 - 1);
   const lower = at(0, -1);
-  const groupSums = g.op('Sub', [g.op('Gather', [sums, upper], { axis: { kind: 'int', value: 1 } }), g.op('Gather', [sums, lower], { axis: { kind: 'int', value: 1 } })]); // [B, n, w]
-  const counts = g.op('Cast', [g.op('Unsqueeze', [g.op('Sub', [upper, lower]), g.ints([1])])], { to: { kind: 'int', value: DataType.FLOAT } }, { hint: 'smash_counts' }); // [n, 1]
+  const groupSums = g.op('Sub', [g.op('Gather', [sums, upper], { axis: attr.int(1) }), g.op('Gather', [sums, lower], { axis: attr.int(1) })]); // [B, n, w]
+  const counts = g.op('Cast', [g.op('Unsqueeze', [g.op('Sub', [upper, lower]), g.ints([1])])], { to: attr.int(DataType.FLOAT) }, { hint: 'smash_counts' }); // [n, 1]
   let mean = g.op('Div', [groupSums, counts], undefined, { hint: 'smashed' });
-  if (fp16) mean = g.op('Cast', [mean], { to: { kind: 'int', value: g.floatType } });
+  if (fp16) mean = g.op('Cast', [mean], { to: attr.int(g.floatType) });
   return g.op('Reshape', [mean, g.ints([-1, width])]);
 }
 
 /** [B·n, w] position states → [B·S, w]: each token its group's position. */
 export function unsmashStates(s: SmashedStream, y: string, width: number): string {
   const g = s.tokens.g;
-  const shape = g.op('Concat', [s.ctx.idsShape, g.ints([width])], { axis: { kind: 'int', value: 0 } });
-  const perToken = g.op('Gather', [g.op('Reshape', [y, shape]), s.group], { axis: { kind: 'int', value: 1 } }, { hint: 'unsmashed' }); // [B, S, w]
+  const shape = g.op('Concat', [s.ctx.idsShape, g.ints([width])], { axis: attr.int(0) });
+  const perToken = g.op('Gather', [g.op('Reshape', [y, shape]), s.group], { axis: attr.int(1) }, { hint: 'unsmashed' }); // [B, S, w]
   return g.op('Reshape', [perToken, g.ints([-1, width])]);
 }
