@@ -219,6 +219,9 @@ describe('sharing structure', () => {
       ['parallel', 'lm_head', '8 streams merged (mlp)'],
     ]);
     assert.ok(notes('parscale', 'Hogwild4').every(([, , label]) => label === '×4 workers, one KV cache'));
+    // The Hogwild! example: every member runs per worker over the one cache.
+    assert.deepEqual(notes('hogwild', 'HogwildQwQ32B_2'), ['embed', 'body', 'norm', 'lm_head'].map((m) => ['parallel', m, '×2 workers, one KV cache']));
+    assert.deepEqual(notes('hogwild', 'QwQ32B'), []);
     assert.deepEqual(notes('hamburger', 'HAMburger1B'), [
       ['smash', 'merge_query', 'smashed: 2 tokens per KV entry'],
       ['smash', 'body', 'smashed: 2 tokens per KV entry'],
