@@ -16,7 +16,7 @@ describe('host → webview messages', () => {
     assert.equal(r.ok, true);
     // lbdn-sandwich: a training cost per token whose decimal does not terminate ('787124.493…');
     // tt-vgg16: factorised weights (notes and per-step generation).
-    for (const name of ['moeut', 'widenet', 'cla-mlkv', 'deepseek-v2', 'ssn-wrn-28-10', 'lbdn-sandwich', 'tt-vgg16']) assert.equal(checkDashboardData(clone(exampleData(name))).ok, true, name);
+    for (const name of ['moeut', 'widenet', 'cla-mlkv', 'deepseek-v2', 'ssn-wrn-28-10', 'lbdn-sandwich', 'tt-vgg16', 'conformer-shared-experts']) assert.equal(checkDashboardData(clone(exampleData(name))).ok, true, name);
   });
 
   it('decodes an encoded update (the language server’s answer, forwarded by the host undecoded) into the same data', async () => {

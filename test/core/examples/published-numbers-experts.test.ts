@@ -333,3 +333,79 @@ test('Arrow library on Phi-2 (mttl\'s private library: 256 rank-4 experts, top-4
   assert.equal(arrow.flops.setup, 14_016_839_680n);
   assert.equal(base.flops.setup, undefined);
 });
+
+// ---------------------------------------------------------------------------------------------
+// Parameter-efficient Conformers (Bai et al., Interspeech 2022; arXiv:2209.08326): only the
+// abstract was readable — blocks in groups share their parameters, routers and norms stay per
+// block, "1/3 of the parameters of the encoder, compared with the full-parameter model". The
+// Conformer is WeNet v2.0.0's AISHELL-1 encoder (d 256, 4 heads, FFN 2048, 12 blocks, kernel 15,
+// macaron, rel_pos, conv2d subsampling of 80 mel bins), the experts WeNet's MoEFFNLayer defaults
+// (8 experts with biases, top-2, bias-free gate) on both feed-forwards; groups of 3 blocks.
+
+function conformer(s: { experts: number; topK: number; groups: number }) {
+  const d = 256n;
+  const hidden = 2048n;
+  const ffn = d * hidden + hidden + hidden * d + d; // w_1, w_2 with biases
+  const attention = 4n * (d * d + d) + d * d + 2n * d; // q, k, v, out with biases; linear_pos; pos_bias_u, v
+  const conv = (d * 2n * d + 2n * d) + (d * 15n + d) + (d * d + d); // pointwise_conv1, depthwise, pointwise_conv2
+  const norms = 5n * 2n * d + 2n * d; // five LayerNorms and the BatchNorm's weight and bias
+  const frontEnd = (d * 9n + d) + (d * d * 9n + d) + (d * d * 19n + d); // 19 = ((80 − 1)//2 − 1)//2
+  const outside = frontEnd + 2n * d; // after_norm
+  const L = 12n;
+  const E = B(s.experts);
+  const router = E * d;
+  const dense = outside + L * (2n * ffn + attention + conv + norms);
+  const sharedPart = attention + conv + 2n * E * ffn; // one group's store
+  const ownPart = norms + 2n * router; // per block
+  const unshared = outside + L * (sharedPart + ownPart);
+  const stored = outside + B(s.groups) * sharedPart + L * ownPart;
+  const active = outside + L * (attention + conv + norms + 2n * router + 2n * B(s.topK) * ffn);
+  return { dense, unshared, stored, active, ffn, router };
+}
+
+test('Parameter-efficient Conformer: experts and blocks shared by groups of 3, routers and norms per block, 1/3 of the unshared encoder', () => {
+  const models = reports('conformer-shared-experts.npas', { seq: 1, batch: 1 });
+  const x = conformer({ experts: 8, topK: 2, groups: 4 });
+  assert.equal(x.ffn, 1_050_880n);
+  assert.equal(named(models, 'Conformer').params.stored, x.dense); // 33,464,832
+  const moe = named(models, 'ConformerMoE');
+  assert.equal(moe.params.stored, x.unshared); // 210,061,824
+  const shared = named(models, 'ConformerSharedMoE');
+  assert.equal(shared.params.stored, x.stored); // 71,303,680
+  assert.equal(shared.params.effective, x.unshared, 'every block still applies its group\'s store');
+  assert.equal(shared.params.active, x.active);
+  assert.equal(moe.params.active, x.active);
+  // The abstract's 1/3: the shared encoder against the full-parameter (unshared) one, to 2 places.
+  assert.equal((shared.params.stored * 100n + x.unshared / 2n) / x.unshared, 34n);
+  // Sharing keeps per block what the paper keeps individual: 24 routers [8, 256], 5 LayerNorms and
+  // a BatchNorm; against sharing whole blocks (routers and norms too) that is 8 more copies of them.
+  const wholeBlocks = named(reports('conformer-shared-experts.npas', {}, [
+    ['  share experts body.ff1: sequence(4)\n  share experts body.ff2: sequence(4)\n', ''],
+    ['body.conv_in, body.conv_dw, body.conv_out: sequence(4)', 'body: sequence(4)'],
+    ['share body.attn, body.attn_pos, body.pos_bias_u, body.pos_bias_v, ', 'share '],
+  ]), 'ConformerSharedMoE');
+  assert.equal(x.stored - wholeBlocks.params.stored, 8n * (512n * 5n + 512n + 2n * x.router));
+  // Top-1: each frame runs one expert per feed-forward, the dense Conformer's weights plus the routers.
+  const top1 = named(models, 'ConformerSharedMoETop1');
+  assert.equal(top1.params.active, x.dense + 24n * x.router);
+  assert.equal(top1.params.active, conformer({ experts: 8, topK: 1, groups: 4 }).active);
+  for (const b of shared.budgets) assert.ok(b.ok, `${b.constraint} (value ${b.value})`);
+});
+
+test('Parameter-efficient Conformer: a decode step touches the union of each group\'s three routers\' selections', () => {
+  const E = 8n;
+  const k = 2n;
+  for (const batch of [1n, 4n]) {
+    const pools = named(reports('conformer-shared-experts.npas', { seq: 1, batch: Number(batch) }), 'ConformerSharedMoE').pools;
+    assert.equal(pools.length, 2); // ff1's pools and ff2's
+    for (const p of pools) {
+      assert.deepEqual([p.stack, p.experts, p.topK, p.pools, p.layers], ['body', 8, 2, 4, 12]);
+      assert.equal(p.storedExperts, 32n);
+      assert.equal(p.activeExperts, 24n);
+      // 4 pools × 8·(1 − (6/8)^(3B)) experts of 1,050,880 params, rounded up.
+      const den = E ** (3n * batch);
+      const touched = 4n * E * (den - (E - k) ** (3n * batch));
+      assert.equal(p.touchedParams, (touched * 1_050_880n + den - 1n) / den, `batch ${batch}`);
+    }
+  }
+});

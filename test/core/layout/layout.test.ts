@@ -181,6 +181,23 @@ describe('sharing structure', () => {
     );
   });
 
+  it('parameter-efficient Conformer: 4 group stores of attention and convolutions, 4 expert pools per feed-forward, routers and norms per block', () => {
+    const s = sharingStructure(example('conformer-shared-experts')).get('ConformerSharedMoE')!;
+    const pools = (ff: string) => [0, 1, 2, 3].map((g) => `body.${ff}.experts pool #${g}: 8 experts, routers per layer`);
+    const groupStores = ['attn', 'attn_pos', 'pos_bias_u', 'pos_bias_v', 'conv_in', 'conv_dw', 'conv_out'].flatMap((m) => [0, 1, 2, 3].map((g) => `body.${m} #${g}`));
+    assert.deepEqual(s.stores.map((x) => x.label).sort(), [...groupStores, ...pools('ff1'), ...pools('ff2')].sort());
+    // sequence(4) over 12 blocks: block i reads group ⌊i/3⌋, for its experts as for its attention.
+    for (const sub of ['attn', 'ff2']) {
+      const reads = s.reads.filter((r) => r.member === 'body' && r.sub === sub);
+      assert.deepEqual(reads.map((r) => r.index), [...Array(12).keys()], sub);
+      for (const r of reads) assert.equal(s.stores.find((x) => x.id === r.store)!.label.includes(`#${Math.floor(r.index! / 3)}`), true, `${sub}[${r.index}]`);
+    }
+    // No store for a norm or a router: they stay with each block (the pools say so).
+    assert.ok(!s.stores.some((x) => /^body\.(\w*norm|conv_bn|ff\d\.router)/.test(x.label)));
+    const plain = sharingStructure(example('conformer-shared-experts')).get('ConformerMoE')!;
+    assert.equal(plain.stores.length, 0);
+  });
+
   it('notes each task-aware adapter with its method and, per task, the tasks (poly, sparse masks, TAPS deltas, ScaLearn, PSRP)', () => {
     const labels = (adapt: string) =>
       sharingStructure(`model M {\n  block B { a = Attention(16, 2) }\n  embed = Embedding(61, 16)\n  body = B * 2\n  ${adapt}\n}\n`)
