@@ -12,6 +12,7 @@ import { convBlock } from './layers/conv-block.js';
 import { moeutLayer, switchHeadSpan } from './layers/switch-head.js';
 import { emitLayer, type EmitContext, type Hidden } from './layers/emit.js';
 import { residualAdd } from './layers/residual.js';
+import { inBranch } from './layers/branch-input.js';
 import { declareRouterCell } from './layers/recurrent-router.js';
 import { workersContext } from './layers/parallel-streams.js';
 import { continuationsContext } from './layers/shared-prefix.js';
@@ -299,14 +300,14 @@ export class Exporter {
       }
       if (h.x !== undefined && isNorm(it) && isTransform(next) && pairable(next)) {
         const normed = this.module(it, steps, h);
-        const f = this.module(next!, [...parent, { kind: 'name', name: next!.name }], normed);
+        const f = this.branch(next!, [...parent, { kind: 'name', name: next!.name }], h, normed);
         h = f.width === h.width ? { x: residualAdd(this.ctx, h.x, f.x!), width: h.width } : f;
         i += 2;
         prevWasNorm = false;
         continue;
       }
       if (h.x !== undefined && isTransform(it) && isNorm(next) && !prevWasNorm && pairable(next)) {
-        const f = this.module(it, steps, h);
+        const f = this.branch(it, steps, h, h);
         const sum = f.width === h.width ? { x: residualAdd(this.ctx, h.x, f.x!), width: h.width } : f;
         h = this.module(next!, [...parent, { kind: 'name', name: next!.name }], sum);
         i += 2;
@@ -314,7 +315,7 @@ export class Exporter {
         continue;
       }
       if (h.x !== undefined && isTransform(it)) {
-        const f = this.module(it, steps, h);
+        const f = this.branch(it, steps, h, h);
         h = f.width === h.width ? { x: residualAdd(this.ctx, h.x, f.x!), width: h.width } : f;
       } else {
         h = this.module(it, steps, h);
@@ -360,6 +361,14 @@ export class Exporter {
     if (this.smashOutputs.length > 0 || new Set([...this.ctx.model.smashed.values()].map((r) => `${r.num}/${r.den}`)).size > 1) return;
     g.nodes.push({ op: 'Identity', inputs: [h.x!], outputs: ['smashed_state'], name: 'smashed_state' });
     this.smashOutputs.push({ name: 'smashed_state', dataType: g.floatType, dims: [this.ctx.decode!.batch, h.width] });
+  }
+
+  /**
+   * The f of a residual branch on the stream `stream`, run on `input` (norm(x) pre-norm, else x):
+   * what f runs may read the stream beside its input (layers/branch-input.ts).
+   */
+  private branch(item: Item, steps: readonly PathStep[], stream: Hidden, input: Hidden): Hidden {
+    return inBranch(this.ctx, { x: stream.x!, width: stream.width, layer: steps }, () => this.module(item, steps, input));
   }
 
   module(item: Item, steps: readonly PathStep[], h: Hidden): Hidden {

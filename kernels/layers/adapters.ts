@@ -18,6 +18,8 @@
 //              adapter on the output (or, `side: input`, on the input: inputAdapters)
 //              (kernels/generated/tt-adapter.ts).
 //   scalearn   ScaLearn: frozen source adapters on the output scaled by task 0's ω (./scalearn.ts).
+//   psrp       Moment Probing's MP+: the output rescaled and shifted per token from the residual
+//              stream of the target's branch (./psrp.ts, ./branch-input.ts).
 //   poly       Polytropon / Multi-Head Routing as PEFT's PolyLayer: the inventory poly_a
 //              [splits, skills, d_in/splits, r] and poly_b [splits, skills, r, d_out/splits] per
 //              target, the router's logits [tasks, splits·skills]; task 0's weights
@@ -40,6 +42,8 @@ import { hyperAdapter } from '../generated/hypernetwork.js';
 import { lorettaAdapter, lorettaRepDelta } from '../generated/tt-adapter.js';
 import { languageHyperAdapter } from '../generated/language-hypernetwork.js';
 import { scalearnAdapter } from './scalearn.js';
+import { psrpAdapter } from './psrp.js';
+import { branchInputOf } from './branch-input.js';
 import type { EmitContext } from './context.js';
 import { attr } from '../onnx-writer.js';
 
@@ -62,8 +66,11 @@ export function withAdapters(ctx: EmitContext, steps: readonly PathStep[], name:
       y = scalearnAdapter(ctx, m, `${where}.scalearn${i === 0 ? '' : i}`, name, y, dOut);
       continue;
     }
-    // PSRP reads the block's input, not the target's: the adapter builders see only the target's own input and output.
-    if (method.kind === 'psrp') throw new ExportError(`${where}: PSRP (psrp(…)) is not supported by the ONNX exporter: it reads the block's input, which an adapter on a projection does not see`);
+    if (method.kind === 'psrp') {
+      // Moment Probing's MP+: a per-token scale and shift of the output from the residual stream of the target's branch (./psrp.ts).
+      y = psrpAdapter(ctx, m, where, `${where}.psrp${i === 0 ? '' : i}`, name, branchInputOf(ctx, steps), y, dOut);
+      continue;
+    }
     if (method.kind === 'hyper_lang') {
       // Generated per language pair and layer by the statement's hypernetwork (kernels/generated/language-hypernetwork.ts).
       y = languageHyperAdapter(ctx, m, steps, name, y, dOut);

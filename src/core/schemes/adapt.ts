@@ -119,7 +119,7 @@ export const ADAPTERS: readonly SchemeMethod[] = [
     ],
     snippet: 'psrp(rank: ${1:16})',
     doc:
-      'PSRP (Moment Probing\'s MP+): a scale and a shift of each target\'s output y (width d = d_out) recomputed per token from the block\'s input x, y ↦ up_bias(h) + (1 + up_weight(h)) ⊙ y with h = relu(down(x)); ' +
+      'PSRP (Moment Probing\'s MP+): a scale and a shift of each target\'s output y (width d = d_out) recomputed per token from the residual stream x its sub-layer adds to (the block\'s stream before norm2 for MP+\'s mlp.down), y ↦ up_bias(h) + (1 + up_weight(h)) ⊙ y with h = relu(down(x)); ' +
       'down [r, d], up_weight and up_bias [d, r], no biases: 3·d·r params per target, 8·d·r FLOPs per token (the reference runs down twice).',
   },
   {

@@ -44,7 +44,8 @@ export type AdapterMethod =
   | { readonly kind: 'arrow'; readonly rank: number; readonly experts: number; readonly topK: number; readonly tie: readonly string[] }
   /**
    * PSRP (Moment Probing's MP+, Gao et al. 2023): a scale and shift of a target's output made from
-   * the block's input x by down [r, d], ReLU, up_weight and up_bias [d, r] (no biases):
+   * the residual stream x its sub-layer adds to (the reference's Block.forward: the stream after
+   * the attention's residual add, before norm2) by down [r, d], ReLU, up_weight and up_bias [d, r] (no biases):
    * y ↦ up_bias(h) + (1 + up_weight(h)) ⊙ y, h = relu(down(x)).
    */
   | { readonly kind: 'psrp'; readonly rank: number }
