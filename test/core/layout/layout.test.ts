@@ -362,6 +362,22 @@ describe('architecture layout', () => {
     assert.equal(collapsed.nodes.find((n) => n.kind === 'run')!.kv, 'mixed');
   });
 
+  it('ReXMoE (examples/rexmoe.npas, R4): 8 pool stores of 256 experts, each drawn beside and linked to its 4 layers, each layer 8/256 experts', () => {
+    const d = dashboardData(example('rexmoe'), {}, { source: 'rexmoe', sweep: false });
+    const m = d.models.find((x) => x.name === 'Rex_2_3B_R4')!;
+    const l = layoutArchitecture(m, { collapsed: [] });
+    const stores = l.nodes.filter((n) => n.kind === 'store');
+    assert.deepEqual(stores.map((n) => n.label), Array.from({ length: 8 }, (_, k) => `body.moe.experts pool #${k}: 256 experts, routers per layer`));
+    // Layers 4k … 4k + 3 read pool k (sequence(8) over 32 layers: the paper's groups of r = 4).
+    for (let k = 0; k < 8; k++) {
+      const readers = l.links.filter((x) => x.kind === 'reads' && x.target === stores[k]!.id).map((x) => x.source);
+      assert.deepEqual(readers, [0, 1, 2, 3].map((j) => `i:body:${4 * k + j}`), `pool ${k}`);
+    }
+    assert.deepEqual(l.nodes.find((n) => n.id === 'i:body:5')!.moe, ['moe: 8/256 experts']);
+    // The base model has no pool to draw.
+    assert.equal(layoutArchitecture(d.models.find((x) => x.name === 'MoE_2_3B')!, { collapsed: [] }).nodes.filter((n) => n.kind === 'store').length, 0);
+  });
+
   it('labels MoE instances with active/total experts', () => {
     const d = dashboardData(example('moeut'), {}, { source: 'm', sweep: false });
     const l = layoutArchitecture(d.models[0]!);
