@@ -27,6 +27,9 @@ export function activation(ctx: EmitContext, x: string, kind: string): string {
       const r = g.op('Relu', [x]);
       return g.op('Mul', [r, r], undefined, { hint: 'relu2' });
     }
+    case 'identity':
+      // A LoRA-type bottleneck's missing nonlinearity: the input itself, no node.
+      return x;
     case 'tanh':
       return g.op('Tanh', [x]);
     case 'sigmoid':

@@ -47,6 +47,8 @@ export function fusedMoeCovers(node: LayerNode): string | undefined {
   if (node.args.get('glu_limit') !== undefined) return 'clamped gated experts (glu_limit) are left on the dispatch';
   // The op weights the experts' outputs; Llama-4 weights their input, which a nonlinear expert does not commute with.
   if (boolArg(node, 'weight_input', false)) return "weights on the experts' input (weight_input) are left on the dispatch";
+  // PERFT-E's adapters run beside each chosen expert: the op has no second branch per expert.
+  if (node.args.get('expert_adapter') !== undefined) return 'adapters beside the experts (expert_adapter) are left on the dispatch';
   if (!gated && UNGATED[act] === undefined) return `ungated experts with ${act} (${act === 'gelu' || act === 'gelu_tanh' ? "the op's gelu is not the exact erf form, and its form on CUDA is unchecked" : "the op's activations are relu, gelu, silu, identity"})`;
   return undefined;
 }

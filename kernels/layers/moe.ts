@@ -35,7 +35,11 @@ export function expert(ctx: EmitContext, node: LayerNode, steps: readonly PathSt
     return g.op('Gemm', inputs, { transB: attr.int(1) }, { hint: `${prefix}${index}_${part}` });
   };
   const hidden = gated ? gatedProduct(ctx, node, proj('gate', x), proj('up', x), act) : activation(ctx, proj('up', x), act);
-  return proj('down', hidden);
+  const y = proj('down', hidden);
+  // PERFT-E (expert_adapter): the expert's adapter up·(down·x) beside it, added before the router's
+  // weight scales the sum (the reference's OlmoeMLP: down_proj(…) + embedded_routing_adapter(x)).
+  if (prefix !== 'expert' || !weightNamed(node, 'expert_adapter_down')) return y;
+  return g.op('Add', [y, proj('adapter_up', proj('adapter_down', x))], undefined, { hint: `${prefix}${index}_adapter` });
 }
 
 /**

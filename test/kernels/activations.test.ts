@@ -1,7 +1,7 @@
 // Every activation the language names exports, in both ops modes, as its formula: the graph
 // Embedding → Activation(kind) outputs act(row) of the last token's embedding row, computed here
 // from the initializer (relu, the erf gelu, the tanh gelu, silu = swish = x·σ(x), tanh, σ,
-// quick_gelu = x·σ(1.702·x), relu2 = relu(x)², softmax over the row).
+// quick_gelu = x·σ(1.702·x), relu2 = relu(x)², identity = x, softmax over the row).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -26,6 +26,7 @@ const FORMULAS: Record<string, (v: number) => number> = {
   sigmoid,
   quick_gelu: (v) => v * sigmoid(1.702 * v),
   relu2: (v) => Math.max(0, v) ** 2,
+  identity: (v) => v,
 };
 
 test('every activation the language names exports as its formula, standard and fused ops', async () => {

@@ -24,6 +24,8 @@ export const ACTIVATIONS: readonly string[] = [
   'sigmoid',
   'quick_gelu',
   'relu2',
+  // No nonlinearity: a LoRA-type bottleneck (PERFT's LoRA experts, lora_B·lora_A) written as an MLP or MoE.
+  'identity',
 ];
 
 /** A required argument that may also be given positionally, in declaration order. */

@@ -7,6 +7,12 @@
 // router is RMoE's layer-wise recurrent router: router_in [p, d] projects the input, a
 // `RecurrentRouter(p)` cell (its own member, shared across the stack) mixes it with the previous
 // MoE layer's router state, and router [experts, p] scores the experts from the new state.
+// With `expert_adapter: r` every routed expert carries a bottleneck adapter beside it (PERFT-E,
+// Liu et al. 2024, arXiv:2411.08212: the reference's embedded_routing_adapter, a LoRA-type
+// unit lora_B·lora_A inside OlmoeMLP / MixtralBlockSparseTop2MLP): down [r, d_e] and up [d_e, r]
+// per expert, no bias, run on the expert's input and added to its output before the router's
+// weight scales it — so the frozen MoE's own router routes the adapters, and a token runs the
+// adapters of its top_k experts only.
 // How the router's scores choose and weight the experts (Mixtral's softmax by default; DeepSeek-V3's
 // sigmoid, correction bias, groups and scale) is moe-routing.ts.
 
@@ -37,6 +43,7 @@ const ARGS = [
   optional('glu_limit', RATIO, "GPT-OSS's clamped expert GLU: the gate clamped to at most glu_limit, up to ±glu_limit, and (up + 1)·act(gate) (with act: quick_gelu, gate·σ(1.702·gate)); no parameters, no counted FLOPs."),
   optional('router_rnn', DIM, "A layer-wise recurrent router (RMoE) of this width: router_in [router_rnn, d], then a RecurrentRouter(router_rnn) cell declared beside the layer, then router [experts, router_rnn]."),
   optional('iterations', DIM, 'Chain-of-Experts iterations: the layer runs this many times over the same experts, each with its own router (and shared experts).', { default: 1 }),
+  optional('expert_adapter', DIM, "PERFT-E: a bottleneck adapter of this width beside every routed expert (down [r, d], up [d, r], no bias, no activation), on the expert's input, added to its output and weighted with it by the MoE's own router; stored per expert, run for the top_k chosen."),
   optional('hot_experts', DIM, 'A skewed router load: this many experts take hot_share of all selections, the rest share the remainder evenly (default: uniform routing). Changes which experts a batch reads, not what a token computes.'),
   optional('hot_share', RATIO, 'The fraction (below 1) of the selections the hot_experts take, e.g. 0.5 from a measured histogram.'),
 ];
@@ -125,7 +132,11 @@ export const MOE: LayerKind = {
       return undefined;
     }
     const load = { topK, draws: iterations, ...(hot !== undefined && hotShare !== undefined ? { load: { hot, share: hotShare } } : {}) };
-    weights.push(...expertBank('expert', expertIn, hidden, gated, bias, { copies: experts, active: topK * iterations, routing: load }));
+    const routedBank = { copies: experts, active: topK * iterations, routing: load };
+    weights.push(...expertBank('expert', expertIn, hidden, gated, bias, routedBank));
+    // PERFT-E: the adapters are banks of the routed experts' shape, chosen with them.
+    const adapterWidth = a.optionalNumber('expert_adapter');
+    if (adapterWidth !== undefined) weights.push(matmulWeight('expert_adapter_down', expertIn, adapterWidth, routedBank), matmulWeight('expert_adapter_up', adapterWidth, expertIn, routedBank));
     if (shared > 0) weights.push(...expertBank('shared', d, sharedHidden, gated, bias, { copies: shared, active: shared * iterations }));
     // Qwen2MoeSparseMoeBlock: shared_expert_gate = Linear(hidden_size, 1, bias=False), one row per shared expert.
     if (sharedGate) weights.push(matmulWeight('shared_expert_gate', d, shared, perIteration));
@@ -136,7 +147,9 @@ export const MOE: LayerKind = {
     const matrices = gated ? 3n : 2n;
     const C = BigInt(iterations);
     const latentFlops = latent === undefined ? 0n : 2n * matmulFlops(d, latent);
-    const routed = BigInt(topK) * matrices * matmulFlops(expertIn, hidden) + latentFlops;
+    // A chosen expert's adapter runs with it: down and up, 2·(2·d·r) FLOPs.
+    const adapterFlops = adapterWidth === undefined ? 0n : 2n * matmulFlops(expertIn, adapterWidth);
+    const routed = BigInt(topK) * (matrices * matmulFlops(expertIn, hidden) + adapterFlops) + latentFlops;
     const alwaysOn = BigInt(shared) * matrices * matmulFlops(d, sharedHidden);
     // Saved per iteration: its input, its router logits, and per running expert its hidden
     // tensors (as in MLP and GatedMLP, without a second copy of the input).
@@ -146,7 +159,7 @@ export const MOE: LayerKind = {
         BigInt(experts) +
         // With a recurrent router: its projected input, which the cell reads.
         BigInt(routerRnn ?? 0) +
-        BigInt(topK) * (matrices * BigInt(hidden)) +
+        BigInt(topK) * (matrices * BigInt(hidden) + BigInt(adapterWidth ?? 0)) +
         // With a latent: the projected input and the experts' latent output (fc2's input).
         (latent === undefined ? 0n : 2n * BigInt(latent)) +
         BigInt(shared) * (matrices * BigInt(sharedHidden)) +

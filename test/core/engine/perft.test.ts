@@ -14,6 +14,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { modelReport } from '../../fixtures/model-report.js';
+import { analyze } from '../../../src/core/index.js';
 
 const d = 2048n;
 const L = 16n;
@@ -72,3 +73,52 @@ for (const [N, K, r] of [
     assert.equal(base.params.trainable, base.params.stored);
   });
 }
+
+// PERFT-E (embedded_routing_adapter in the reference's OlmoeMLP): one LoRA-type unit d → r → d
+// inside every routed expert, added to the expert's output, so the frozen router picks the units
+// with their experts — `MoE(…, expert_adapter: r)`.
+const embedded = (r: number | 'none') => `
+model OLMoE {
+  d = 2048
+  block Decoder {
+    attn_norm = RMSNorm(d)
+    attn      = Attention(d, 16, qk_norm: rms, qk_norm_width: full, rope: true)
+    mlp_norm  = RMSNorm(d)
+    moe       = MoE(d, 1024, 64, 8, normalize: false, expert_adapter: ${r})
+  }
+  embed   = Embedding(50_304, d)
+  body    = Decoder * 16
+  norm    = RMSNorm(d)
+  lm_head = Linear(d, 50_304)
+}
+variant PERFT_E of OLMoE {
+  freeze embed, body, norm, lm_head
+  train body.moe.expert_adapter_down, body.moe.expert_adapter_up
+}
+`;
+
+for (const r of [4, 16, 64]) {
+  test(`PERFT-E with rank-${r} units inside each of OLMoE's 64 experts: stored, active, trainable and decode FLOPs by hand`, () => {
+    const m = modelReport(embedded(r), 'PERFT_E');
+    const unit = 2n * d * BigInt(r); // lora_A [r, d], lora_B [d, r]
+    assert.equal(m.params.trainable, L * 64n * unit);
+    assert.equal(m.params.stored, baseStored + L * 64n * unit);
+    // A token runs the units of its 8 chosen experts.
+    assert.equal(m.params.active, baseActive + L * 8n * unit);
+    // Each chosen unit is two matmuls d → r → d: 2·unit FLOPs per token, beside the base's.
+    // `none`: the argument not given (and no variant training the units that are not there).
+    const plain = modelReport(embedded('none').replace(/variant[\s\S]*$/, ''), 'OLMoE');
+    assert.equal(plain.params.stored, baseStored);
+    assert.equal(m.flops.decode - plain.flops.decode, L * 8n * 2n * unit);
+  });
+}
+
+test('expert_adapter takes a positive integer width: located range, integer and type diagnostics', () => {
+  const codes = (value: string) => {
+    const src = `model M {\n  embed = Embedding(100, 64)\n  moe = MoE(64, 32, experts: 8, top_k: 2, expert_adapter: ${value})\n}\n`;
+    return analyze(src).diagnostics.map((x) => [x.code, src.slice(x.range.start, x.range.end)]);
+  };
+  assert.deepEqual(codes('0'), [['npas-eval-range', '0']]);
+  assert.deepEqual(codes('2.5'), [['npas-eval-not-integer', '2.5']]);
+  assert.deepEqual(codes('true'), [['npas-eval-type', 'true']]);
+});
