@@ -253,8 +253,8 @@ function colourOf(stores: readonly string[], storeIndex: ReadonlyMap<string, num
   return best < 0 ? -1 : best % GEOMETRY.palette;
 }
 
-function moeLabels(moe: readonly { path: string; experts: number; active: number }[]): string[] {
-  return moe.map((x) => `${x.path}: ${x.active}/${x.experts} experts`);
+function moeLabels(moe: readonly { path: string; experts: number; active: number; adapter?: number }[]): string[] {
+  return moe.map((x) => `${x.path}: ${x.active}/${x.experts} experts${x.adapter === undefined ? '' : `, a rank-${x.adapter} unit in each`}`);
 }
 
 /** Without a structure (a spec the sharing stage could not resolve), draw the report's members. */

@@ -43,6 +43,8 @@ export interface MoeData {
   readonly path: string;
   readonly experts: number;
   readonly active: number;
+  /** PERFT-E (`expert_adapter: r`): the width r of the unit each expert carries; absent without. */
+  readonly adapter?: number;
 }
 
 /** A run of identical instances of a top-level stack (or the single instance of a layer/block). */

@@ -305,6 +305,23 @@ describe('architecture layout', () => {
     assert.deepEqual(runs.map((r) => [r.label, r.index, r.count]), [[`body[0..${n - 1n}] ×${n}`, '0', n.toString()]]);
   });
 
+  it('PERFT (examples/perft.npas): the routed units beside the frozen MoE, a unit inside each expert, what is frozen and what trains', () => {
+    const d = dashboardData(example('perft'), {}, { source: 'perft', sweep: false });
+    const draw = (name: string) => layoutArchitecture(d.models.find((m) => m.name === name)!).nodes;
+    const layer = (name: string) => draw(name).find((n) => n.id === 'i:body:0')!.moe;
+    const body = (name: string) => draw(name).find((n) => n.id === 'g:body')!.notes;
+    // PERFT-R: OLMoE's 8 of 64 experts and the 2 of 4 routed units, each MoE on its own line.
+    assert.deepEqual(layer('PERFT_R'), ['moe: 8/64 experts', 'perft: 2/4 experts']);
+    assert.deepEqual(body('PERFT_R'), ['frozen', 'trained: perft']);
+    // PERFT-E: the units ride with the experts, drawn on the frozen MoE's line.
+    assert.deepEqual(layer('PERFT_E'), ['moe: 8/64 experts, a rank-16 unit in each']);
+    assert.deepEqual(body('PERFT_E'), ['frozen', 'trained: moe.expert_adapter_down', 'trained: moe.expert_adapter_up']);
+    // PERFT-D: always-on units, no routing of their own.
+    assert.deepEqual(layer('PERFT_D'), ['moe: 8/64 experts']);
+    assert.deepEqual(body('PERFT_D'), ['frozen', 'trained: perft']);
+    assert.deepEqual(draw('PERFT_E').find((n) => n.id === 'm:embed')!.notes, ['frozen']);
+  });
+
   const gemma = dashboardData(example('relaxed-recursive-gemma'), {}, { source: 'g', sweep: false });
   const rrg = gemma.models.find((m) => m.name === 'RecursiveGemma')!;
 
