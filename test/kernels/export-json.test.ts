@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CliJsonFailure, ExportOnnxJson, ExportOnnxRequest } from '../../src/protocol/kernel-rpc.js';
+import { CapturedIo } from '../cli/captured-io.js';
 
 const SPEC = `model M {
   embed = Embedding(100, 16)
@@ -25,11 +26,9 @@ test('export-onnx --json answers typed fields: initializers hold exactly params.
     const spec = join(dir, 'm.npas');
     const out = join(dir, 'm.onnx');
     writeFileSync(spec, SPEC);
-    let stdout = '';
-    let stderr = '';
-    const io = { stdout: (t: string) => void (stdout += t), stderr: (t: string) => void (stderr += t), readFile: () => SPEC, writeFile: () => {} };
-    assert.equal(await mainAsync(['export-onnx', spec, '--model', 'M', '-o', out, '--json'], io), 0, stderr);
-    const json = JSON.parse(stdout) as ExportOnnxJson;
+    const io = new CapturedIo(() => SPEC);
+    assert.equal(await mainAsync(['export-onnx', spec, '--model', 'M', '-o', out, '--json'], io), 0, io.err);
+    const json = JSON.parse(io.out) as ExportOnnxJson;
     assert.equal(json.model, 'M');
     assert.equal(json.output, out);
     assert.equal(json.storedParams, '1888');
@@ -54,11 +53,9 @@ test('export-onnx --json answers every failure as a typed CliJsonFailure: usage,
     const run = async (text: string, argv: readonly string[]): Promise<{ code: number; failure: CliJsonFailure; stderr: string }> => {
       const spec = join(dir, 'f.npas');
       writeFileSync(spec, text);
-      let stdout = '';
-      let stderr = '';
-      const io = { stdout: (t: string) => void (stdout += t), stderr: (t: string) => void (stderr += t), readFile: () => text, writeFile: () => {} };
+      const io = new CapturedIo(() => text);
       const code = await mainAsync(['export-onnx', spec, ...argv, '--json'], io);
-      return { code, failure: JSON.parse(stdout) as CliJsonFailure, stderr };
+      return { code, failure: JSON.parse(io.out) as CliJsonFailure, stderr: io.err };
     };
     const usage = await run(SPEC, ['--model', 'M']);
     assert.equal(usage.code, 2);
@@ -87,10 +84,9 @@ test('export-onnx --json answers every failure as a typed CliJsonFailure: usage,
 
 test('probe --json answers a usage failure as a CliJsonFailure before starting any host', async () => {
   const { runProbeCommand } = await import('../../src/cli/commands/probe.js');
-  let stdout = '';
-  const io = { stdout: (t: string) => void (stdout += t), stderr: () => {}, readFile: () => SPEC, writeFile: () => {} };
+  const io = new CapturedIo(() => SPEC);
   await assert.rejects(runProbeCommand(['m.npas', '--ep', 'tpu', '--model', 'M', '--json'], io), /--ep must be cuda or cpu/);
-  assert.deepEqual(JSON.parse(stdout), { error: { kind: 'spec', message: "--ep must be cuda or cpu; got 'tpu'" } });
+  assert.deepEqual(JSON.parse(io.out), { error: { kind: 'spec', message: "--ep must be cuda or cpu; got 'tpu'" } });
 });
 
 // What the extension's Export ONNX runs: the parameters as one typed ExportOnnxRequest in a file
@@ -105,11 +101,9 @@ test('export-onnx --request FILE reads a typed ExportOnnxRequest and answers in 
     const run = async (request: unknown): Promise<{ code: number; answer: unknown; stderr: string }> => {
       const file = join(dir, 'request.json');
       writeFileSync(file, JSON.stringify(request));
-      let stdout = '';
-      let stderr = '';
-      const io = { stdout: (t: string) => void (stdout += t), stderr: (t: string) => void (stderr += t), readFile: (p: string) => (p === file ? JSON.stringify(request) : SPEC), writeFile: () => {} };
+      const io = new CapturedIo((p: string) => (p === file ? JSON.stringify(request) : SPEC));
       const code = await mainAsync(['export-onnx', '--request', file], io);
-      return { code, answer: JSON.parse(stdout), stderr };
+      return { code, answer: JSON.parse(io.out), stderr: io.err };
     };
     const request: ExportOnnxRequest = { specPath: spec, model: 'M', out, dtype: 'fp16' };
     const written = await run(request);

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportModel, type ExportResult } from '../../kernels/export.js';
 import { assertClose, fusedTwin as twin, opCounts, runSynthetic } from './helpers.js';
+import { CapturedIo } from '../cli/captured-io.js';
 
 const GPT = readFileSync(join(__dirname, '..', 'fixtures', 'specs', 'tiny-gpt.npas'), 'utf8');
 
@@ -214,36 +215,34 @@ test('--ops on npas export-onnx and npas probe: fused by default, standard on re
   try {
     const spec = join(dir, 'llama.npas');
     writeFileSync(spec, SPECS);
-    let stdout = '';
-    let stderr = '';
-    const io = { stdout: (t: string) => void (stdout += t), stderr: (t: string) => void (stderr += t), readFile: (p: string) => (p === spec ? SPECS : ''), writeFile: () => {} };
+    const io = new CapturedIo((p: string) => (p === spec ? SPECS : ''));
     const ops = async (args: string[]): Promise<Map<string, number>> => {
       const json = join(dir, 'g.json');
-      stdout = '';
-      assert.equal(await mainAsync(['export-onnx', spec, '--model', 'Llama', '--graph-json', json, ...args], io), 0, stderr);
+      io.out = '';
+      assert.equal(await mainAsync(['export-onnx', spec, '--model', 'Llama', '--graph-json', json, ...args], io), 0, io.err);
       const nodes = (JSON.parse(readFileSync(json, 'utf8')) as { nodes: { op: string }[] }).nodes;
       const m = new Map<string, number>();
       for (const n of nodes) m.set(n.op, (m.get(n.op) ?? 0) + 1);
       return m;
     };
     assert.equal((await ops([])).get('GroupQueryAttention'), 3);
-    assert.match(stdout, /fused ops/);
+    assert.match(io.out, /fused ops/);
     assert.equal((await ops(['--ops', 'standard'])).get('GroupQueryAttention'), undefined);
-    assert.match(stdout, /standard ops/);
-    stderr = '';
+    assert.match(io.out, /standard ops/);
+    io.err = '';
     assert.equal(await mainAsync(['export-onnx', spec, '--model', 'Llama', '-o', join(dir, 'x.onnx'), '--ops', 'flash'], io), 2);
-    assert.match(stderr, /--ops must be fused or standard; got 'flash'/);
-    stderr = '';
+    assert.match(io.err, /--ops must be fused or standard; got 'flash'/);
+    io.err = '';
     assert.equal(await mainAsync(['probe', spec, '--model', 'Llama', '--ep', 'cpu', '--ops', 'fast'], io), 2);
-    assert.match(stderr, /--ops must be fused or standard; got 'fast'/);
+    assert.match(io.err, /--ops must be fused or standard; got 'fast'/);
 
     // The probe carries the choice to the host, which says what the graph's attention is.
     for (const mode of ['fused', 'standard'] as const) {
-      stdout = '';
-      stderr = '';
+      io.out = '';
+      io.err = '';
       const args = [spec, '--model', 'Mixed', '--ep', 'cpu', '--seq', '8', '--runs', '1', '--warmup', '0', '--json', ...(mode === 'standard' ? ['--ops', 'standard'] : [])];
-      assert.equal(await runProbeCommand(args, io, { hostPath: host }), 0, stderr);
-      const r = JSON.parse(stdout) as { ops: string; notes: string[]; decode: { medianMs?: number } };
+      assert.equal(await runProbeCommand(args, io, { hostPath: host }), 0, io.err);
+      const r = JSON.parse(io.out) as { ops: string; notes: string[]; decode: { medianMs?: number } };
       assert.equal(r.ops, mode);
       assert.ok(r.decode.medianMs !== undefined, mode);
       const notes = r.notes.join('\n');

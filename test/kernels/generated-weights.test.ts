@@ -16,6 +16,7 @@ import { ExportError, exportModel, onnxBytes, type ExportOptions, type ExportRes
 import { defaultFill, type WeightFill } from '../../kernels/graph-builder.js';
 import { seedOf } from '../../kernels/weights.js';
 import { assertClose, runSynthetic } from './helpers.js';
+import { CapturedIo } from '../cli/captured-io.js';
 
 const D = 32;
 const FFN = 64;
@@ -412,22 +413,20 @@ test('--generation on npas export-onnx and npas probe: materialised by default, 
     const text = base('bank g = body: ssn(params: 9000, templates: 4)');
     const spec = join(dir, 'bank.npas');
     writeFileSync(spec, text);
-    let stdout = '';
-    let stderr = '';
-    const io = { stdout: (t: string) => void (stdout += t), stderr: (t: string) => void (stderr += t), readFile: (p: string) => (p === spec ? text : ''), writeFile: () => {} };
-    assert.equal(await mainAsync(['export-onnx', spec, '--model', 'G', '-o', join(dir, 'g.onnx')], io), 0, stderr);
-    assert.match(stdout, /generated: 12 tensors built in the graph from the stored ones \(65,536 multiply-adds\); materialised/);
-    stdout = '';
-    assert.equal(await mainAsync(['export-onnx', spec, '--model', 'G', '-o', join(dir, 'g.onnx'), '--generation', 'live'], io), 0, stderr);
-    assert.match(stdout, /live: rebuilt on every run/);
+    const io = new CapturedIo((p: string) => (p === spec ? text : ''));
+    assert.equal(await mainAsync(['export-onnx', spec, '--model', 'G', '-o', join(dir, 'g.onnx')], io), 0, io.err);
+    assert.match(io.out, /generated: 12 tensors built in the graph from the stored ones \(65,536 multiply-adds\); materialised/);
+    io.out = '';
+    assert.equal(await mainAsync(['export-onnx', spec, '--model', 'G', '-o', join(dir, 'g.onnx'), '--generation', 'live'], io), 0, io.err);
+    assert.match(io.out, /live: rebuilt on every run/);
     assert.equal(await mainAsync(['export-onnx', spec, '--model', 'G', '-o', join(dir, 'g.onnx'), '--generation', 'cached'], io), 2);
-    assert.match(stderr, /--generation must be materialised or live; got 'cached'/);
+    assert.match(io.err, /--generation must be materialised or live; got 'cached'/);
     for (const mode of ['materialised', 'live'] as const) {
-      stdout = '';
-      stderr = '';
+      io.out = '';
+      io.err = '';
       const args = [spec, '--model', 'G', '--ep', 'cpu', '--seq', '8', '--runs', '1', '--warmup', '0', '--json', ...(mode === 'live' ? ['--generation', 'live'] : [])];
-      assert.equal(await runProbeCommand(args, io, { hostPath: host }), 0, stderr);
-      const r = JSON.parse(stdout) as { generation?: { mode: string; tensors: number; macs: string; inMeasuredTime: boolean }; notes: string[]; initializerElements: string; storedParams: string };
+      assert.equal(await runProbeCommand(args, io, { hostPath: host }), 0, io.err);
+      const r = JSON.parse(io.out) as { generation?: { mode: string; tensors: number; macs: string; inMeasuredTime: boolean }; notes: string[]; initializerElements: string; storedParams: string };
       assert.deepEqual(r.generation, { mode, tensors: 12, macs: '65536', inMeasuredTime: mode === 'live' });
       assert.equal(r.initializerElements, r.storedParams);
       assert.match(r.notes.join('\n'), mode === 'live' ? /Generation is in every measured run: 12 generated tensors .*the engine counts 65536 generation multiply-adds/ : /Generation is not in the measured time: 12 generated tensors/);

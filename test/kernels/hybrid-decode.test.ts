@@ -16,6 +16,7 @@ import { exportModel } from '../../kernels/export.js';
 import { runProbe } from '../../kernels/probe-client.js';
 import { importHfConfig } from '../../src/core/index.js';
 import { chainDecode } from './helpers.js';
+import { CapturedIo } from '../cli/captured-io.js';
 
 const fixture = (name: string) => JSON.parse(readFileSync(join(process.cwd(), 'test', 'fixtures', 'hf', name), 'utf8')) as Record<string, unknown>;
 const BATCH = 2;
@@ -108,12 +109,10 @@ test('npas export-onnx --decode-past writes a hybrid decode step whose inputs ar
     const file = join(dir, 'jamba.npas');
     const out = join(dir, 'jamba.onnx');
     writeFileSync(file, spec);
-    let stdout = '';
-    let stderr = '';
-    const io = { stdout: (t: string) => void (stdout += t), stderr: (t: string) => void (stderr += t), readFile: () => spec, writeFile: () => {} };
-    assert.equal(await mainAsync(['export-onnx', file, '--model', model, '--decode-past', String(PAST), '--batch', String(BATCH), '-o', out], io), 0, stderr);
+    const io = new CapturedIo(() => spec);
+    assert.equal(await mainAsync(['export-onnx', file, '--model', model, '--decode-past', String(PAST), '--batch', String(BATCH), '-o', out], io), 0, io.err);
     // Three Mamba layers, a conv and an SSM state each.
-    assert.match(stdout, new RegExp(`recurrent state: 6 inputs state\\.<layer>\\.<part> \\(${(BATCH * jamba.state).toLocaleString('en-US')} elements\\)`));
+    assert.match(io.out, new RegExp(`recurrent state: 6 inputs state\\.<layer>\\.<part> \\(${(BATCH * jamba.state).toLocaleString('en-US')} elements\\)`));
     const session = await ort.InferenceSession.create(out);
     try {
       assert.equal(session.inputNames[0], 'input_ids');

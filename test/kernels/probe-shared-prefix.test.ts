@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runProbe } from '../../kernels/probe-client.js';
 import type { ProbeParams, ProbeResult } from '../../src/protocol/kernel-rpc.js';
+import { CapturedIo } from '../cli/captured-io.js';
 
 const host = join(__dirname, '..', '..', 'kernels', 'probe-host.ts');
 
@@ -106,22 +107,20 @@ test('npas probe --shared-prefix N --continuations K prints the shared prompt li
   try {
     const spec = join(dir, 'llama.npas');
     writeFileSync(spec, SPEC);
-    let stdout = '';
-    let stderr = '';
-    const io = { stdout: (t: string) => void (stdout += t), stderr: (t: string) => void (stderr += t), readFile: (p: string) => (p === spec ? SPEC : ''), writeFile: () => {} };
+    const io = new CapturedIo((p: string) => (p === spec ? SPEC : ''));
     const { runProbeCommand } = await import('../../src/cli/commands/probe.js');
     const base = [spec, '--model', 'Llama', '--ep', 'cpu', '--seq', String(S), '--batch', String(B), '--runs', '1', '--warmup', '0'];
-    assert.equal(await runProbeCommand([...base, '--shared-prefix', String(P), '--continuations', String(K)], io, { hostPath: host }), 0, stderr);
-    assert.match(stdout, /shared prompt +5 tokens \+ 3 continuations: rows of 17 tokens \(apart 27\); .* KV 8,704 B \(apart 13,824 B\); decode step's cache 8,704 B = engine KV/);
-    stdout = '';
-    assert.equal(await runProbeCommand([...base, '--shared-prefix', String(P), '--continuations', String(K), '--json'], io, { hostPath: host }), 0, stderr);
-    assert.equal((JSON.parse(stdout) as ProbeResult).sharedPrefix?.packedTokens, PACKED);
+    assert.equal(await runProbeCommand([...base, '--shared-prefix', String(P), '--continuations', String(K)], io, { hostPath: host }), 0, io.err);
+    assert.match(io.out, /shared prompt +5 tokens \+ 3 continuations: rows of 17 tokens \(apart 27\); .* KV 8,704 B \(apart 13,824 B\); decode step's cache 8,704 B = engine KV/);
+    io.out = '';
+    assert.equal(await runProbeCommand([...base, '--shared-prefix', String(P), '--continuations', String(K), '--json'], io, { hostPath: host }), 0, io.err);
+    assert.equal((JSON.parse(io.out) as ProbeResult).sharedPrefix?.packedTokens, PACKED);
     // Refused while reading the flags, before any host starts: through the CLI's entry point.
     const { mainAsync } = await import('../../src/cli/main.js');
     const refusal = async (args: string[], pattern: RegExp) => {
-      stderr = '';
+      io.err = '';
       assert.equal(await mainAsync(['probe', ...args], io), 2);
-      assert.match(stderr, pattern);
+      assert.match(io.err, pattern);
     };
     await refusal([...base, '--shared-prefix', String(S)], /^npas: probe: --shared-prefix 9 must be below --seq 9: each continuation needs a token of its own/);
     await refusal([...base, '--continuations', '3'], /^npas: probe: --continuations applies to a shared prompt \(--shared-prefix N\)/);
@@ -131,19 +130,19 @@ test('npas probe --shared-prefix N --continuations K prints the shared prompt li
     const requestFile = join(dir, 'request.json');
     const request = { specPath: spec, model: 'Llama', ep: 'cpu', seq: S, sharedPrefix: 12 };
     const fileIo = { ...io, readFile: (p: string) => (p === requestFile ? JSON.stringify(request) : io.readFile(p)) };
-    stdout = '';
+    io.out = '';
     assert.equal(await mainAsync(['probe', '--request', requestFile], fileIo), 2);
-    const failure = JSON.parse(stdout) as { error: { kind: string; message: string } };
+    const failure = JSON.parse(io.out) as { error: { kind: string; message: string } };
     assert.equal(failure.error.kind, 'spec');
     assert.match(failure.error.message, /request\.json: "sharedPrefix" 12 must be below .*request\.json: "seq" 9/);
     // A model the packed prefill cannot keep apart comes back as a spec error, named.
     const ssm = join(dir, 'ssm.npas');
     const ssmText = `model Ssm {\n  embed = Embedding(${VOCAB}, 16)\n  mix   = Mamba(16)\n}\n`;
     writeFileSync(ssm, ssmText);
-    stderr = '';
+    io.err = '';
     const ssmIo = { ...io, readFile: (p: string) => (p === ssm ? ssmText : '') };
     assert.equal(await runProbeCommand([ssm, '--model', 'Ssm', '--ep', 'cpu', '--seq', String(S), '--shared-prefix', String(P), '--runs', '1'], ssmIo, { hostPath: host }), 2);
-    assert.match(stderr, /mix: a prompt shared by continuations .* causal self-Attention only; Mamba would mix the continuations/);
+    assert.match(io.err, /mix: a prompt shared by continuations .* causal self-Attention only; Mamba would mix the continuations/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -12,6 +12,7 @@ import * as ort from 'onnxruntime-node';
 import { runProbe, hostInfo } from '../../kernels/probe-client.js';
 import { mainAsync } from '../../src/cli/main.js';
 import type { ProbeParams, ProbeRequest, ProbeResult } from '../../src/protocol/kernel-rpc.js';
+import { CapturedIo } from '../cli/captured-io.js';
 
 const root = join(__dirname, '..', '..');
 const host = join(root, 'kernels', 'probe-host.ts');
@@ -139,43 +140,41 @@ test('npas export-onnx and npas probe from the command line', async () => {
   try {
     const spec = join(dir, 'tiny.npas');
     writeFileSync(spec, SPEC);
-    let stdout = '';
-    let stderr = '';
-    const io = { stdout: (t: string) => void (stdout += t), stderr: (t: string) => void (stderr += t), readFile: (p: string) => (p === spec ? SPEC : ''), writeFile: () => {} };
+    const io = new CapturedIo((p: string) => (p === spec ? SPEC : ''));
     const out = join(dir, 'looped.onnx');
-    assert.equal(await mainAsync(['export-onnx', spec, '--model', 'Looped', '-o', out, '--dtype', 'fp16'], io), 0, stderr);
-    assert.match(stdout, /= params\.stored/);
+    assert.equal(await mainAsync(['export-onnx', spec, '--model', 'Looped', '-o', out, '--dtype', 'fp16'], io), 0, io.err);
+    assert.match(io.out, /= params\.stored/);
     const session = await ort.InferenceSession.create(out);
     await session.release();
-    stdout = '';
+    io.out = '';
     assert.equal(await mainAsync(['export-onnx', spec, '--model', 'Looped'], io), 2);
-    assert.match(stderr, /-o OUT\.onnx is required/);
+    assert.match(io.err, /-o OUT\.onnx is required/);
 
     // probe through the command, with the source host (the CLI forks it like dist/probe-host.js)
     const { runProbeCommand } = await import('../../src/cli/commands/probe.js');
-    stdout = '';
-    stderr = '';
-    assert.equal(await runProbeCommand([spec, '--model', 'Looped', '--ep', 'cpu', '--seq', '8', '--runs', '2', '--json'], io, { hostPath: host }), 0, stderr);
-    const result = JSON.parse(stdout) as { provider: string; prefill: { medianMs: number } };
+    io.out = '';
+    io.err = '';
+    assert.equal(await runProbeCommand([spec, '--model', 'Looped', '--ep', 'cpu', '--seq', '8', '--runs', '2', '--json'], io, { hostPath: host }), 0, io.err);
+    const result = JSON.parse(io.out) as { provider: string; prefill: { medianMs: number } };
     assert.equal(result.provider, 'cpu');
     // What the extension's Run GPU Probe runs: a typed ProbeRequest in a file, answered in JSON.
     const requestFile = join(dir, 'request.json');
     const request: ProbeRequest = { specPath: spec, model: 'Looped', ep: 'cpu', batch: 1, seq: 8, dtype: 'fp32', runs: 2, timeoutSeconds: 120 };
     writeFileSync(requestFile, JSON.stringify(request));
     const fileIo = { ...io, readFile: (p: string) => (p === requestFile ? JSON.stringify(request) : io.readFile(p)) };
-    stdout = '';
-    assert.equal(await runProbeCommand(['--request', requestFile], fileIo, { hostPath: host }), 0, stderr);
-    const fromRequest = JSON.parse(stdout) as ProbeResult;
+    io.out = '';
+    assert.equal(await runProbeCommand(['--request', requestFile], fileIo, { hostPath: host }), 0, io.err);
+    const fromRequest = JSON.parse(io.out) as ProbeResult;
     assert.deepEqual([fromRequest.model, fromRequest.provider, fromRequest.seq, fromRequest.prefill.runs], ['Looped', 'cpu', 8, 2]);
     assert.equal(fromRequest.storedParams, fromRequest.initializerElements);
-    stdout = '';
-    assert.equal(await runProbeCommand([spec, '--model', 'Looped', '--ep', 'cpu', '--seq', '8', '--runs', '2'], io, { hostPath: host }), 0, stderr);
-    assert.match(stdout, /prefill .* median.*roofline \(CPU\)/);
-    assert.match(stdout, /decode step +[\d.]+ ms median/);
-    stderr = '';
+    io.out = '';
+    assert.equal(await runProbeCommand([spec, '--model', 'Looped', '--ep', 'cpu', '--seq', '8', '--runs', '2'], io, { hostPath: host }), 0, io.err);
+    assert.match(io.out, /prefill .* median.*roofline \(CPU\)/);
+    assert.match(io.out, /decode step +[\d.]+ ms median/);
+    io.err = '';
     const empty = mkdtempSync(join(dir, 'providers-'));
     assert.equal(await runProbeCommand([spec, '--model', 'Looped', '--ep', 'cuda', '--provider-path', empty], io, { hostPath: host }), 3);
-    assert.match(stderr, /ONNXRUNTIME_NODE_INSTALL=cuda12/);
+    assert.match(io.err, /ONNXRUNTIME_NODE_INSTALL=cuda12/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

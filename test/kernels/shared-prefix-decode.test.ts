@@ -22,6 +22,7 @@ import * as ort from 'onnxruntime-node';
 import { ExportError, exportModel, onnxBytes, type ExportResult } from '../../kernels/export.js';
 import { defaultFill, type WeightFill } from '../../kernels/graph-builder.js';
 import { assertClose, idRows, matmulMacs, maxRelDiff } from './helpers.js';
+import { CapturedIo } from '../cli/captured-io.js';
 
 const D = 32;
 const H = 4;
@@ -214,14 +215,12 @@ test('npas export-onnx --shared-prefix P --continuations k --decode-past S write
     const spec = join(dir, 'm.npas');
     const out = join(dir, 'm.onnx');
     writeFileSync(spec, TEXT);
-    let stdout = '';
-    let stderr = '';
-    const io = { stdout: (t: string) => void (stdout += t), stderr: (t: string) => void (stderr += t), readFile: () => TEXT, writeFile: () => {} };
+    const io = new CapturedIo(() => TEXT);
     const args = ['export-onnx', spec, '--model', 'Llama', '-o', out, '--shared-prefix', String(P), '--continuations', String(K), '--decode-past', String(S), '--batch', String(B), '--ops', 'standard'];
-    assert.equal(await mainAsync(args, io), 0, stderr);
-    assert.match(stdout, /= params\.stored/);
-    assert.match(stdout, new RegExp(`input_ids int64 \\[${B}, ${K}\\]`));
-    assert.match(stdout, /the prompt's cache \(5 positions, held once per sequence\) and their own \(4 each\)/);
+    assert.equal(await mainAsync(args, io), 0, io.err);
+    assert.match(io.out, /= params\.stored/);
+    assert.match(io.out, new RegExp(`input_ids int64 \\[${B}, ${K}\\]`));
+    assert.match(io.out, /the prompt's cache \(5 positions, held once per sequence\) and their own \(4 each\)/);
     const session = await ort.InferenceSession.create(out);
     try {
       const y = (await session.run({ input_ids: idRows(IDS) })).last_token!;
@@ -229,9 +228,9 @@ test('npas export-onnx --shared-prefix P --continuations k --decode-past S write
     } finally {
       await session.release();
     }
-    stderr = '';
+    io.err = '';
     assert.equal(await mainAsync(['export-onnx', spec, '--model', 'Llama', '-o', out, '--shared-prefix', String(S), '--decode-past', String(S)], io), 2);
-    assert.match(stderr, /--shared-prefix 9 must be below --decode-past 9/);
+    assert.match(io.err, /--shared-prefix 9 must be below --decode-past 9/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ExportError, exportModel, onnxBytes, type ExportResult } from '../../kernels/export.js';
 import { assertClose, idRows, maxRelDiff } from './helpers.js';
+import { CapturedIo } from '../cli/captured-io.js';
 
 const D = 32;
 /** A two-layer Llama-style decoder whose attention takes `extra` arguments. */
@@ -158,12 +159,10 @@ test('npas export-onnx --shared-prefix P --continuations k writes the packed gra
     const spec = join(dir, 'm.npas');
     const out = join(dir, 'm.onnx');
     writeFileSync(spec, TEXT);
-    let stdout = '';
-    let stderr = '';
-    const io = { stdout: (t: string) => void (stdout += t), stderr: (t: string) => void (stderr += t), readFile: () => TEXT, writeFile: () => {} };
-    assert.equal(await mainAsync(['export-onnx', spec, '--model', 'Llama', '-o', out, '--shared-prefix', String(P), '--continuations', String(K)], io), 0, stderr);
-    assert.match(stdout, /= params\.stored/);
-    assert.match(stdout, new RegExp(`shared prompt: ${P} tokens then ${K} continuations`));
+    const io = new CapturedIo(() => TEXT);
+    assert.equal(await mainAsync(['export-onnx', spec, '--model', 'Llama', '-o', out, '--shared-prefix', String(P), '--continuations', String(K)], io), 0, io.err);
+    assert.match(io.out, /= params\.stored/);
+    assert.match(io.out, new RegExp(`shared prompt: ${P} tokens then ${K} continuations`));
     const session = await ort.InferenceSession.create(out);
     try {
       const y = (await session.run({ input_ids: idRows(packed()) })).last_token!;

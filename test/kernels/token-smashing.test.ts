@@ -16,6 +16,7 @@ import { runProbe } from '../../kernels/probe-client.js';
 import { ExportError, exportModel, onnxBytes, type ExportResult } from '../../kernels/export.js';
 import * as ort from 'onnxruntime-node';
 import { assertClose, idRows, initializer, matvec, maybeInitializer, prefillCacheFill, runChecked } from './helpers.js';
+import { CapturedIo } from '../cli/captured-io.js';
 
 const D = 8;
 const HEADS = 2;
@@ -228,9 +229,8 @@ test('npas export-onnx --decode-past S --micro-step writes the micro step; witho
     const spec = join(dir, 'm.npas');
     const out = join(dir, 'm.onnx');
     writeFileSync(spec, TAIL);
-    let stderr = '';
-    const io = { stdout: () => {}, stderr: (t: string) => void (stderr += t), readFile: () => TAIL, writeFile: () => {} };
-    assert.equal(await mainAsync(['export-onnx', spec, '--model', 'TwoTail', '-o', out, '--decode-past', '5', '--batch', '2', '--micro-step'], io), 0, stderr);
+    const io = new CapturedIo(() => TAIL);
+    assert.equal(await mainAsync(['export-onnx', spec, '--model', 'TwoTail', '-o', out, '--decode-past', '5', '--batch', '2', '--micro-step'], io), 0, io.err);
     const session = await ort.InferenceSession.create(out);
     try {
       assert.deepEqual([...session.inputNames].sort(), ['input_ids', 'smashed_state']);
@@ -239,7 +239,7 @@ test('npas export-onnx --decode-past S --micro-step writes the micro step; witho
       await session.release();
     }
     assert.equal(await mainAsync(['export-onnx', spec, '--model', 'TwoTail', '-o', out, '--micro-step'], io), 2);
-    assert.match(stderr, /--micro-step applies to a decode graph \(--decode-past S\)/);
+    assert.match(io.err, /--micro-step applies to a decode graph \(--decode-past S\)/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
