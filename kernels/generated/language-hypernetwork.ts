@@ -2,16 +2,22 @@
 // statement builds each target's adapter for the language pair (source 0, target min(1, N−1))
 // from the concatenated language and layer embeddings, exactly the stores the engine counts
 // (src/core/analysis/layer-totals.ts, languageHyperCost) and the computation of
-// fairseq/modules/hyper_adapter.py (HyperNetwork, pre-norm: normalize_before; as in
+// fairseq/modules/hyper_adapter.py (HyperNetwork; as in
 // facebookresearch/fairseq@1ecbb803654fd6641dac8a52de0fb55cf4ede0ba, "added hyperadapters"):
 //   e   = [src[0] ‖ tgt[t] ‖ layers[offset + l]]                         [3e]
 //   x   = LayerNorm(e) with input_norm; x = ReLU(W_in·x + b_in)          [h]
-//   x  += W_2·ReLU(W_1·LayerNorm(x) + b_1) + b_2, per residual block
+//   x  += W_2·ReLU(W_1·LayerNorm(x) + b_1) + b_2, per residual block     (pre-norm: normalize_before)
+//   x   = LayerNorm(x + W_2·ReLU(W_1·x + b_1) + b_2)                     (post_norm: ResidualBlock with normalize_before false)
 //   x   = LayerNorm(x) with output_norm
 //   W_d = view(H_dw·x / √h, [r, d]), b_d = H_db·x / √h                   (the rescaling fix)
 //   W_u = view(H_uw·x / √h, [d, r]), b_u = H_ub·x / √h
 //   γ = 1 + H_γ·x / √h, β = H_β·x / √h with norm (else a LayerNorm without parameters)
-//   y  += W_u·ReLU(W_d·LayerNorm_γ,β(y) + b_d) + b_u                     on the target's output y [T, d]
+//   y  += W_u·ReLU(W_d·LayerNorm_γ,β(y) + b_d) + b_u                     on the target's output y [T, d] (pre-norm)
+//   y   = LayerNorm_γ,β(y + W_u·ReLU(W_d·y + b_d) + b_u)                 (post_norm: HyperNetwork.forward with normalize_before false)
+// The reference ties its encoder's one LayerNorm to the same flag (LayerNorm(3e) on the input when
+// pre-norm, LayerNorm(h) on the output when post-norm — written `nn.LayerNorm(output_dim)`, a name
+// HyperNetworkEncoder.__init__ never binds, so its post-norm encoder cannot be built as committed);
+// here `input_norm` and `output_norm` choose those norms on their own, `post_norm` the order.
 // The reference applies it to a layer's output after that layer's residual add; here it sits on
 // the named target's output (`targets: [down]` for the FFN), which costs the same parameters and
 // FLOPs. ReLU is the hyper-adapters arguments' default activation. Stores:
@@ -49,8 +55,10 @@ export function languageHyperAdapter(ctx: EmitContext, m: Modifier, steps: reado
   if (c.inputNorm) x = norm(x, 'encoder.norm_input', 3 * e);
   x = g.op('Relu', [linear(x, 'encoder.fc_input', h, 3 * e, Math.sqrt(3 / (3 * e)))]);
   for (let b = 0; b < c.encoderLayers; b++) {
-    const inner = g.op('Relu', [linear(norm(x, `encoder.layers.${b}.norm`, h), `encoder.layers.${b}.fc1`, h, h, Math.sqrt(3 / h))]);
-    x = g.op('Add', [x, linear(inner, `encoder.layers.${b}.fc2`, h, h, Math.sqrt(3 / h))]);
+    const part = `encoder.layers.${b}`;
+    const inner = g.op('Relu', [linear(c.postNorm ? x : norm(x, `${part}.norm`, h), `${part}.fc1`, h, h, Math.sqrt(3 / h))]);
+    x = g.op('Add', [x, linear(inner, `${part}.fc2`, h, h, Math.sqrt(3 / h))]);
+    if (c.postNorm) x = norm(x, `${part}.norm`, h);
   }
   if (c.outputNorm) x = norm(x, 'encoder.norm_output', h);
   tally(ctx, BigInt(3 * e * h + c.encoderLayers * 2 * h * h));
@@ -69,8 +77,9 @@ export function languageHyperAdapter(ctx: EmitContext, m: Modifier, steps: reado
     beta = g.op('Reshape', [head('head_layer_norm_beta', d, 0.1), g.ints([d])]);
     tally(ctx, BigInt(2 * h * d));
   }
-  const normed = g.op('LayerNormalization', [y, gamma, beta], { axis: attr.int(-1), epsilon: attr.float(EPS) }, { hint: `${name}_hyper_lang_norm` });
-  const down = g.op('Relu', [g.op('Gemm', [normed, downW, downB], T, { hint: `${name}_hyper_lang_down` })]);
+  const adapterNorm = (v: string) => g.op('LayerNormalization', [v, gamma, beta], { axis: attr.int(-1), epsilon: attr.float(EPS) }, { hint: `${name}_hyper_lang_norm` });
+  const down = g.op('Relu', [g.op('Gemm', [c.postNorm ? y : adapterNorm(y), downW, downB], T, { hint: `${name}_hyper_lang_down` })]);
   const up = g.op('Gemm', [down, upW, upB], T, { hint: `${name}_hyper_lang_up` });
-  return g.op('Add', [y, up], undefined, { hint: `${name}_hyper_lang` });
+  const sum = g.op('Add', [y, up], undefined, { hint: `${name}_hyper_lang` });
+  return c.postNorm ? adapterNorm(sum) : sum;
 }

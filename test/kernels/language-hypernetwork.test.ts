@@ -1,8 +1,10 @@
 // Hyper-Adapters (`adapt PATHS: hyper_lang(…)`) in the ONNX export
 // (kernels/generated/language-hypernetwork.ts): initializer elements equal params.stored — one
 // hypernetwork per statement, its layer embeddings numbering the encoder's layers and then the
-// decoder's — and the graph's output on CPU equals fairseq's HyperNetwork (pre-norm) written out
-// here on the graph's own initializers, for the language pair (0, 1).
+// decoder's — and the graph's output on CPU equals fairseq's HyperNetwork written out here on the
+// graph's own initializers, for the language pair (0, 1): pre-norm (normalize_before) and, with
+// `post_norm: true`, post-norm (ResidualBlock.forward and HyperNetwork.forward normalising after
+// the residual add, fairseq/modules/hyper_adapter.py at facebookresearch/fairseq@1ecbb80).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -38,9 +40,10 @@ interface Config {
   readonly tied: boolean;
   readonly inputNorm: boolean;
   readonly outputNorm: boolean;
+  readonly postNorm?: boolean;
 }
 
-const args = (c: Config) => `hyper_lang(bottleneck: ${c.r}, languages: ${c.n}, embedding: ${c.e}, hidden: ${c.h}, encoder_layers: ${c.blocks}, norm: ${c.norm}, tied_languages: ${c.tied}, input_norm: ${c.inputNorm}, output_norm: ${c.outputNorm})`;
+const args = (c: Config) => `hyper_lang(bottleneck: ${c.r}, languages: ${c.n}, embedding: ${c.e}, hidden: ${c.h}, encoder_layers: ${c.blocks}, norm: ${c.norm}, tied_languages: ${c.tied}, input_norm: ${c.inputNorm}, output_norm: ${c.outputNorm}${c.postNorm ? ', post_norm: true' : ''})`;
 
 /** The hypernetwork's parameters, module by module (fairseq/modules/hyper_adapter.py), for L layer embeddings and adapters of width d. */
 function hypernetworkParams(c: Config, layers: number, d: number): number {
@@ -59,7 +62,7 @@ const layerNorm = (x: readonly number[], w: ArrayLike<number> | undefined, b: Ar
 const relu = (v: number) => Math.max(0, v);
 const row = (table: Float32Array, i: number, width: number): number[] => Array.from(table.subarray(i * width, (i + 1) * width));
 
-/** HyperNetwork.forward for (src 0, tgt 1, layer), pre-norm, applied to y. */
+/** HyperNetwork.forward for (src 0, tgt 1, layer), applied to y: pre-norm, or post-norm with c.postNorm. */
 function adapted(r: ExportResult, net: string, c: Config, layer: number, y: number[]): number[] {
   const w = (part: string) => initializer(r, `${net}.${part}.weight`);
   const b = (part: string) => initializer(r, `${net}.${part}.bias`);
@@ -70,8 +73,11 @@ function adapted(r: ExportResult, net: string, c: Config, layer: number, y: numb
   if (c.inputNorm) x = layerNorm(x, w('encoder.norm_input'), b('encoder.norm_input'));
   x = linear(x, 'encoder.fc_input', c.h).map(relu);
   for (let k = 0; k < c.blocks; k++) {
-    const inner = linear(layerNorm(x, w(`encoder.layers.${k}.norm`), b(`encoder.layers.${k}.norm`)), `encoder.layers.${k}.fc1`, c.h).map(relu);
-    x = linear(inner, `encoder.layers.${k}.fc2`, c.h).map((v, i) => v + x[i]!);
+    // ResidualBlock.forward: LayerNorm before fc1 (pre-norm) or after the residual add (post-norm).
+    const norm = (v: readonly number[]) => layerNorm(v, w(`encoder.layers.${k}.norm`), b(`encoder.layers.${k}.norm`));
+    const inner = linear(c.postNorm ? x : norm(x), `encoder.layers.${k}.fc1`, c.h).map(relu);
+    const sum = linear(inner, `encoder.layers.${k}.fc2`, c.h).map((v, i) => v + x[i]!);
+    x = c.postNorm ? norm(sum) : sum;
   }
   if (c.outputNorm) x = layerNorm(x, w('encoder.norm_output'), b('encoder.norm_output'));
   const root = Math.sqrt(c.h);
@@ -82,9 +88,11 @@ function adapted(r: ExportResult, net: string, c: Config, layer: number, y: numb
   const upB = Float32Array.from(head('head_up_bias', D));
   const gamma = c.norm ? head('head_layer_norm_gamma', D).map((v) => v + 1) : undefined;
   const beta = c.norm ? head('head_layer_norm_beta', D) : undefined;
-  const middle = matvec(downW, layerNorm(y, gamma, beta), c.r, downB).map(relu);
+  // HyperNetwork.forward: F.layer_norm(x, (d,), ln_g, ln_b) before the down projection, or after `x += residual`.
+  const middle = matvec(downW, c.postNorm ? y : layerNorm(y, gamma, beta), c.r, downB).map(relu);
   const out = matvec(upW, middle, D, upB);
-  return y.map((v, i) => v + out[i]!);
+  const sum = y.map((v, i) => v + out[i]!);
+  return c.postNorm ? layerNorm(sum, gamma, beta) : sum;
 }
 
 /** The last token through the encoder's then the decoder's layers, each Linear then its adapter (layer ids 0..ENC−1, then ENC..). */
@@ -107,6 +115,10 @@ test('hyper_lang (Hyper-Adapters): one hypernetwork over the encoder and decoder
     { r: 2, n: 3, e: 4, h: 6, blocks: 2, norm: false, tied: false, inputNorm: false, outputNorm: false },
     { r: 3, n: 4, e: 3, h: 5, blocks: 1, norm: true, tied: true, inputNorm: true, outputNorm: true },
     { r: 2, n: 2, e: 2, h: 4, blocks: 0, norm: false, tied: false, inputNorm: true, outputNorm: false },
+    // Post-norm, as the reference runs on fairseq's default (post-norm) Transformer: its encoder's
+    // norm on the output; with and without generated LayerNorm parameters.
+    { r: 2, n: 3, e: 4, h: 6, blocks: 2, norm: true, tied: false, inputNorm: false, outputNorm: true, postNorm: true },
+    { r: 3, n: 4, e: 3, h: 5, blocks: 1, norm: false, tied: true, inputNorm: true, outputNorm: false, postNorm: true },
   ]) {
     const r = exportModel(spec(`adapt encoder.a, decoder.a: ${args(c)}`), 'H', { ops: 'standard' });
     assert.equal(r.initializerElements, r.storedParams, args(c));

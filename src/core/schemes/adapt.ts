@@ -135,6 +135,7 @@ export const ADAPTERS: readonly SchemeMethod[] = [
       { name: 'tied_languages', type: 'bool', required: false, doc: 'One language table for source and target (hyperadapter_language_embedding_tied, default false).', values: ['true', 'false'] },
       { name: 'input_norm', type: 'bool', required: false, doc: 'A LayerNorm(3e) on the encoder\'s input (pre-norm; default false).', values: ['true', 'false'] },
       { name: 'output_norm', type: 'bool', required: false, doc: 'A LayerNorm(h) on the encoder\'s output (post-norm; default false).', values: ['true', 'false'] },
+      { name: 'post_norm', type: 'bool', required: false, doc: 'Normalise after each residual add instead of before the branch — the encoder\'s residual blocks LayerNorm(x + fc2(ReLU(fc1(x)))) and the generated adapter LayerNorm(y + up(ReLU(down(y)))) — as the reference does with normalize_before false (fairseq\'s default Transformer); the same parameters (default false: pre-norm).', values: ['true', 'false'] },
       TARGETS,
     ],
     snippet: 'hyper_lang(bottleneck: ${1:128}, languages: ${2:8}, embedding: ${3:50}, hidden: ${4:512}, encoder_layers: ${5:2}, targets: [${6:down}])',
@@ -388,7 +389,7 @@ function adapterLabel(m: AdapterMethod): string {
     case 'psrp':
       return `PSRP r=${m.rank}`;
     case 'hyper_lang':
-      return `Hyper-Adapter r=${m.bottleneck}, ${m.languages} languages, layer ${m.offset}+`;
+      return `Hyper-Adapter r=${m.bottleneck}, ${m.languages} languages, layer ${m.offset}+${m.postNorm ? ', post-norm' : ''}`;
     case 'scalearn':
       // The four variants of the paper: vector or scalar scales, per layer or shared (++).
       return `ScaLearn${m.scaling === 'scalar' ? 'Uniform' : ''}${m.shared ? '++' : ''} ×${m.sources} sources r=${m.bottleneck}`;
@@ -479,6 +480,7 @@ function adapterMethod(call: StatementCall, args: Map<string, StatementArgValue>
         tied: (args.get('tied_languages') as boolean | undefined) ?? false,
         inputNorm: (args.get('input_norm') as boolean | undefined) ?? false,
         outputNorm: (args.get('output_norm') as boolean | undefined) ?? false,
+        postNorm: (args.get('post_norm') as boolean | undefined) ?? false,
         layers: 1,
         offset: 0,
       };

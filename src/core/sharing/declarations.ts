@@ -70,6 +70,8 @@ export type AdapterMethod =
       readonly tied: boolean;
       readonly inputNorm: boolean;
       readonly outputNorm: boolean;
+      /** The reference's normalize_before false: residual blocks and the adapter normalise after their residual add (same parameters). */
+      readonly postNorm: boolean;
       readonly layers: number;
       readonly offset: number;
     }

@@ -26,6 +26,7 @@ model M {
 }
 variant H of M { adapt encoder.ff, decoder.ff: hyper_lang(bottleneck: 4, languages: 5, embedding: 6, hidden: 8, encoder_layers: 2, targets: [down]) }
 variant N of M { adapt encoder.ff, decoder.ff: hyper_lang(bottleneck: 4, languages: 5, embedding: 6, hidden: 8, encoder_layers: 2, norm: true, tied_languages: true, input_norm: true, output_norm: true, targets: [down]) }
+variant P of M { adapt encoder.ff, decoder.ff: hyper_lang(bottleneck: 4, languages: 5, embedding: 6, hidden: 8, encoder_layers: 2, post_norm: true, targets: [down]) }
 `;
 
 test('hyper_lang: one hypernetwork for the encoder and decoder layers, by hand', () => {
@@ -48,6 +49,12 @@ test('hyper_lang: one hypernetwork for the encoder and decoder layers, by hand',
   // Tied language tables count once; the LayerNorm heads add 2·(h·d + d); the encoder's norms 2·3e and 2h.
   const withNorms = modelReport(text, 'N');
   assert.equal(withNorms.params.stored - hyper.params.stored, -n * e + 2n * (h * d + d) + 2n * 3n * e + 2n * h);
+  // Post-norm (the reference's normalize_before false) moves each LayerNorm after its residual
+  // add: the same modules, so the same counts.
+  const post = modelReport(text, 'P');
+  for (const k of ['stored', 'trainable', 'effective', 'active'] as const) assert.equal(post.params[k], hyper.params[k], k);
+  assert.equal(post.flops.decode, hyper.flops.decode);
+  assert.equal(post.flops.generationPerStep, hyper.flops.generationPerStep);
 });
 
 test('hyper_lang: targets of two widths are a located npas-adapter error', () => {

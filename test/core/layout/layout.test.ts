@@ -212,6 +212,7 @@ describe('sharing structure', () => {
     assert.deepEqual(labels('adapt body.a: scalearn(bottleneck: 4, sources: 5, scaling: scalar, shared: true, targets: [o])'), ['ScaLearnUniform++ ×5 sources r=4 on a']);
     assert.deepEqual(labels('adapt body.a: arrow(rank: 4, experts: 256, top_k: 4, targets: [q, k, v], shared_a: [q, k, v])'), ['Arrow library r=4 ×256 LoRAs, top-4, shared A q/k/v on a']);
     assert.deepEqual(labels('adapt body.a: hyper_lang(bottleneck: 4, languages: 3, embedding: 2, hidden: 4, encoder_layers: 1, targets: [o])'), ['Hyper-Adapter r=4, 3 languages, layer 0+ on a']);
+    assert.deepEqual(labels('adapt body.a: hyper_lang(bottleneck: 4, languages: 3, embedding: 2, hidden: 4, encoder_layers: 1, post_norm: true, targets: [o])'), ['Hyper-Adapter r=4, 3 languages, layer 0+, post-norm on a']);
   });
 
   it('notes the Polytropon example\'s inventories on both stacks, Multi-Head Routing with its heads', () => {
