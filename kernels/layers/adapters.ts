@@ -10,6 +10,9 @@
 //   vblora     A and Bᵀ mixed from a vector bank (kernels/generated/vector-bank.ts).
 //   mos        A and Bᵀ concatenated from shard pools (kernels/generated/shards.ts).
 //   delta      ΔW [d_out, d_in] per target (TAPS), per task [tasks, d_out, d_in] with task 0's run.
+// Per-task subsets (`for_tasks: [i, …]`, TAPS's per-task layers) store one row per owning task
+// ([|owners|, …], in task order); the graph runs task 0's, so where task 0 owns none the rows are
+// stored (initializer elements still equal params.stored) and the target runs its base weight.
 //   arrow      a LoRA library routed per token by stored prototypes (arrow-library.ts).
 //   hyper_lang Hyper-Adapters: generated per language pair and layer (kernels/generated/language-hypernetwork.ts).
 //   hyper      HyperFormer++: an adapter on the output, generated for task 0 per layer and block
@@ -92,11 +95,13 @@ export function withAdapters(ctx: EmitContext, steps: readonly PathStep[], name:
       y = g.op('Add', [y, arrowDelta(ctx, steps, name, { ...method, statement: m.range.start }, x, dIn, dOut, widths)]);
       continue;
     }
-    const tasks = m.effect.tasks;
+    const tasks = m.effect.owners?.length ?? m.effect.tasks;
+    const stacked = m.effect.tasks > 1;
     if (method.kind === 'delta') {
       // Merged or not, the graph adds x·ΔWᵀ to y: the same function, with ΔW as its own initializer.
       const key = `${where}.delta${i === 0 ? '' : i}`;
-      const perTask = tasks > 1 ? g.weight(key, [tasks, dOut, dIn], 0.01) : undefined;
+      const perTask = stacked ? g.weight(key, [tasks, dOut, dIn], 0.01) : undefined;
+      if (!runsTaskZero(m.effect)) continue;
       const dw = perTask
         ? g.op('Reshape', [g.op('Gather', [perTask.name, g.ints([0])], { axis: attr.int(0) }), g.ints([dOut, dIn])], undefined, { hint: `${name}_task0` })
         : g.weight(key, [dOut, dIn], 0.01).name;
@@ -106,14 +111,15 @@ export function withAdapters(ctx: EmitContext, steps: readonly PathStep[], name:
     const r = method.rank;
     const statement = `${method.kind}@${m.range.start}`;
     const key = `${where}.${method.kind === 'lora' ? 'lora' : method.kind}${i === 0 ? '' : i}`;
-    if (tasks > 1 && method.kind !== 'lora' && method.kind !== 'poly') throw new ExportError(`${where}: per-task ${method.kind} adapters (tasks: ${tasks}) are not supported by the ONNX exporter; per-task lora and poly are`);
+    if (stacked && method.kind !== 'lora' && method.kind !== 'poly') throw new ExportError(`${where}: per-task ${method.kind} adapters (tasks: ${tasks}) are not supported by the ONNX exporter; per-task lora and poly are`);
     let delta: string;
     switch (method.kind) {
       case 'lora': {
-        if (tasks > 1) {
+        if (stacked) {
           // Every task's A and B are stored ([tasks, r, d_in], [tasks, d_out, r]); the graph runs task 0's.
           const a = g.weight(`${key}_a`, [tasks, r, dIn], Math.sqrt(3 / dIn));
           const b = g.weight(`${key}_b`, [tasks, dOut, r], 0.01);
+          if (!runsTaskZero(m.effect)) continue;
           const first = (w: string, shape: readonly number[]): string => g.op('Reshape', [g.op('Gather', [w, g.ints([0])], { axis: attr.int(0) }), g.ints(shape)], undefined, { hint: `${name}_task0` });
           delta = g.op('Gemm', [g.op('Gemm', [x, first(a.name, [r, dIn])], T, { hint: `${name}_lora_a` }), first(b.name, [dOut, r])], T, { hint: `${name}_lora_b` });
           break;
@@ -211,6 +217,11 @@ function polyFactors(ctx: EmitContext, key: string, p: { rank: number; skills: n
  * [d_in, d_out] when `transposed`) with the entries of every sparse mask on it replaced by the
  * mask's k stored values (task 0's of [tasks, k] per task) — FISH's masked fine-tuning, merged.
  */
+/** Whether the graph's task, task 0, owns this adapter: every task does unless `for_tasks` leaves it out (its row is then the first). */
+function runsTaskZero(effect: { readonly owners?: readonly number[] }): boolean {
+  return effect.owners === undefined || effect.owners[0] === 0;
+}
+
 /** Whether a sparse mask (FISH) is merged into weight `name`: then W itself is read, never its factors alone. */
 export function hasSparseMask(ctx: EmitContext, steps: readonly PathStep[], name: string): boolean {
   return adapterModifiersFor(ctx.model, steps, name).some((m) => m.effect.kind === 'adapter' && m.effect.method.kind === 'sparse');
@@ -223,10 +234,11 @@ export function sparseMerged(ctx: EmitContext, steps: readonly PathStep[], name:
   for (const [i, m] of adapterModifiersFor(ctx.model, steps, name).entries()) {
     if (m.effect.kind !== 'adapter' || m.effect.method.kind !== 'sparse') continue;
     const k = m.effect.method.elements;
-    const tasks = m.effect.tasks;
+    const tasks = m.effect.owners?.length ?? m.effect.tasks;
     const key = `${where}.sparse${i === 0 ? '' : i}`;
-    const values = tasks > 1 ? g.weight(key, [tasks, k], 0.02) : g.weight(key, [k], 0.02);
-    const taskValues = tasks > 1 ? g.op('Gather', [source(ctx, values.name), g.ints([0], true)], { axis: attr.int(0) }, { hint: `${name}_sparse_task0` }) : source(ctx, values.name);
+    const values = m.effect.tasks > 1 ? g.weight(key, [tasks, k], 0.02) : g.weight(key, [k], 0.02);
+    if (!runsTaskZero(m.effect)) continue;
+    const taskValues = m.effect.tasks > 1 ? g.op('Gather', [source(ctx, values.name), g.ints([0], true)], { axis: attr.int(0) }, { hint: `${name}_sparse_task0` }) : source(ctx, values.name);
     const positions: number[] = [];
     for (let j = 0; j < k; j++) {
       const flat = Math.floor((j * dOut * dIn) / k);

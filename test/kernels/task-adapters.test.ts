@@ -102,3 +102,36 @@ test('per-task LoRA and delta adapters: exported and probed on CPU with initiali
   // The decode step's cache is the base model's: 2 layers × 8 positions × 2·16 per sequence, batch 2.
   if (!('unavailable' in r.decode)) assert.equal(r.decode.kvCacheElements, String(2 * 2 * 8 * 2 * 16));
 });
+
+// TAPS's per-task layer subsets (`for_tasks`): each statement stores one ΔW per owning task,
+// [|owners|, d_out, d_in] (the first row the lowest task's), and the graph runs task 0's — its
+// delta where task 0 owns one, the base weight where it does not.
+test('per-task subsets (TAPS for_tasks): only the owning tasks\' deltas stored; task 0 runs its own or the base; initializers = params.stored', async () => {
+  const subsets = `${spec('delta(targets: [q], tasks: 3, for_tasks: [0, 2], merged: true)')}
+variant W of M {
+  adapt body[0].a: delta(targets: [q], tasks: 3, for_tasks: [0, 2], merged: true)
+  adapt body[1].a: delta(targets: [o], tasks: 3, for_tasks: [1], merged: true)
+}
+variant Z of M { adapt body.a: delta(targets: [q], tasks: 3, for_tasks: [1, 2]) }
+`;
+  const base = exportModel(subsets, 'M');
+  const owned = exportModel(subsets, 'W');
+  assert.equal(owned.initializerElements, owned.storedParams);
+  // Layer 0's q: tasks 0 and 2 (2 × 16·16); layer 1's o: task 1 (16·16).
+  assert.equal(owned.storedParams - base.storedParams, 2n * 256n + 256n);
+  // Task 0 owns layer 0's q alone: the graph equals a single delta there whose ΔW is the first row.
+  const first: WeightFill = (key, shape, dtype, scale, offset) => {
+    if (/\.delta$/.test(key) && shape.length === 2) {
+      const stacked = new Float32Array(defaultFill(key, [2, ...shape], dtype, scale, offset).buffer);
+      return new Uint8Array(stacked.slice(0, shape[0]! * shape[1]!).buffer);
+    }
+    return defaultFill(key, shape, dtype, scale, offset);
+  };
+  const single = exportModel(`${spec('delta')}\nvariant S of M { adapt body[0].a: delta(targets: [q]) }\n`, 'S', { fill: first });
+  assertClose(await runSynthetic(owned, 2, 5), await runSynthetic(single, 2, 5), 1e-5);
+  // Task 0 owns nothing in Z: 2 layers × 2 tasks × 256 stored, and the graph is the base model's.
+  const none = exportModel(subsets, 'Z');
+  assert.equal(none.initializerElements, none.storedParams);
+  assert.equal(none.storedParams - base.storedParams, 2n * 2n * 256n);
+  assertClose(await runSynthetic(none, 2, 5), await runSynthetic(base, 2, 5), 1e-6);
+});

@@ -90,6 +90,7 @@ function renderModel(m: ModelReport, depth: number): string {
   const lines: string[] = [];
   lines.push(`${m.name} (${m.kind}${m.base ? ` of ${m.base}` : ''})`);
   lines.push(`  params    stored ${groupDigits(m.params.stored)}   effective ${groupDigits(m.params.effective)}   active ${groupDigits(m.params.active)}   trainable ${groupDigits(m.params.trainable)}`);
+  if (m.tasks) lines.push(`  tasks     ${m.tasks.tasks}: shared ${groupDigits(m.tasks.shared)}   ${m.tasks.byTask ? `own ${m.tasks.byTask.map((own, i) => `task ${i} ${groupDigits(own)}`).join(', ')}` : `own ${groupDigits(m.tasks.perTask)} each`}   (stored = shared + what each task owns)`);
   if (m.routedEffective) lines.push(`  routed    effective ${routedEffectiveSummary(m.routedEffective)}   (${routedEffectiveBasis(m.routedEffective)})`);
   const unit = m.flops.unit;
   if (unit === 'sample') lines.push(`  FLOPs     forward ${formatFlops(m.flops.prefill)} per sample (a multiply-add = 2 FLOPs)`);

@@ -35,6 +35,7 @@ function jsonModel(m: ModelReport, depth: number, sourceName: (source: string) =
     options: { ...m.options, srcSeq: m.options.srcSeq ?? m.options.seq, precision: resolvePrecision(m.options) },
     params: m.params,
     ...(m.routedEffective ? { routedEffective: { ...m.routedEffective, note: 'Clark et al. 2022 (arXiv:2202.01169) effective parameter count, a scaling-law fit per routing method: N = base (the active parameters), E = experts per routed layer; each value to 4 significant digits' } } : {}),
+    ...(m.tasks ? { tasks: { ...m.tasks, note: 'stored = shared + tasks × perTask; with for_tasks (tasks owning different adapters) stored = shared + Σ byTask, perTask the largest' } } : {}),
     flops: { ...m.flops, note: 'a multiply-add counts 2 FLOPs; prefill and decode at seq; prefillPerToken and trainPerToken are exact decimals, or 3 places and a trailing … where the quotient does not terminate' },
     kvCacheBytes: m.kvCacheBytes,
     recurrentStateBytes: m.recurrentStateBytes,

@@ -32,7 +32,7 @@ import { DTYPE_NAMES, isDType } from './dtypes.js';
 import { DEVICE_NAMES, findDevice, type DeviceProfile } from './devices.js';
 import { PRECISION_CLASSES } from './precision.js';
 import { globalTotals } from './layer-totals.js';
-import { singleTask, taskCount, taskSplit, type TaskSplit } from './tasks.js';
+import { hasTaskSubsets, singleTask, subsetSplit, taskCount, taskSplit, withoutTask, type TaskSplit } from './tasks.js';
 import { pooledMasks, pooledMaskTotals, withoutPooledMasks } from './pooled-masks.js';
 import { classifyEncoders, computeMetrics, type DtypeView, type MemberTotals, type ModelMetrics } from './model-metrics.js';
 import type { AnalysisOptions, DType, WeightDtypeSetting, ModelReport, NodeReport, ParallelReport, Precision, SharedPrefixReport } from './report-types.js';
@@ -542,7 +542,8 @@ function walkModel(m: EvaluatedModel, ctx: EvalContext): CompiledModel | undefin
     }
     return hit;
   };
-  const split = tasks > 1 ? taskSplit(tasks, whole.stored, wholeOf([...walkMembers(m.members, singleTask(sharing), ctx, m.nameRange).map((r) => r.totals), ...extra], sharing).stored) : undefined;
+  const storedWith = (s: ResolvedSharing): bigint => wholeOf([...walkMembers(m.members, s, ctx, m.nameRange).map((r) => r.totals), ...extra], sharing).stored;
+  const split = tasks < 2 ? undefined : hasTaskSubsets(sharing) ? subsetSplit(tasks, whole.stored, (t) => storedWith(withoutTask(sharing, t))) : taskSplit(tasks, whole.stored, storedWith(singleTask(sharing)));
   if (tooLargeToReport(whole)) {
     ctx.sink.error('npas-eval-too-large', `${m.name} is too large to analyse: its parameters, FLOPs per token or activations pass 10^30`, m.nameRange);
     return undefined;

@@ -498,8 +498,9 @@ export function layerTotals(
       const copies = BigInt(w.copies);
       const activeCopies = BigInt(w.activeCopies);
       // Per-task adapters: every task's adapter is stored and trained; a token runs its task's
-      // one, so effective, active and FLOPs are one adapter's.
-      const tasks = BigInt(e.tasks);
+      // one, so effective, active and FLOPs are one adapter's. With `for_tasks` only the named
+      // tasks own one here (TAPS: the others run the base weight).
+      const tasks = BigInt(e.owners?.length ?? e.tasks);
       const shared = (a.taskShared ?? 0n) * copies;
       const own = a.stored * copies * tasks + shared + (a.frozenShared ?? 0n) * copies;
       const ownTrainable = a.trainable * copies * tasks + shared;

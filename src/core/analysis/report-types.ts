@@ -308,8 +308,8 @@ export interface ModelReport {
    * method: routed-effective-params.ts); absent without routed experts or with layers of different E.
    */
   readonly routedEffective?: RoutedEffectiveReport;
-  /** With per-task adapters (`tasks: T`): stored = shared + tasks × perTask. */
-  readonly tasks?: { readonly tasks: number; readonly perTask: bigint; readonly shared: bigint };
+  /** With per-task adapters (`tasks: T`): stored = shared + tasks × perTask; with `for_tasks`, shared + Σ byTask (perTask the largest). */
+  readonly tasks?: { readonly tasks: number; readonly perTask: bigint; readonly shared: bigint; readonly byTask?: readonly bigint[] };
   readonly budgets: readonly BudgetResult[];
   readonly tree: NodeReport;
   /** The `param` statement's table: each weight's init std, LR, multiplier, residual and decay factors. */

@@ -27,6 +27,7 @@ const lora = (name: string, doc: string, extra: readonly SchemeArg[] = [], snipp
     { name: 'targets', type: 'name-list', required: false, doc: 'Only the named weights, e.g. [q, v].' },
     { name: 'alpha', type: 'ratio', required: false, doc: 'LoRA scaling α (does not change counts).' },
     { name: 'tasks', type: 'int', required: false, min: 1, doc: 'Tasks T: one adapter per task on each target, each stored and trained; a token runs its task\'s (default 1: shared by every task).' },
+    ...(name === 'lora' ? [FOR_TASKS] : []),
     ...extra,
   ],
   snippet,
@@ -35,6 +36,19 @@ const lora = (name: string, doc: string, extra: readonly SchemeArg[] = [], snipp
 
 const TARGETS: SchemeArg = { name: 'targets', type: 'name-list', required: false, doc: 'Only the named weights, e.g. [q, v].' };
 const TASKS: SchemeArg = { name: 'tasks', type: 'int', required: false, min: 1, doc: 'Tasks T: one adapter per task on each target, each stored and trained; a token runs its task\'s (default 1: shared by every task).' };
+/**
+ * `for_tasks: [0, 3]`: only these tasks (numbered 0 … T − 1) own an adapter on the statement's
+ * targets — TAPS's per-task layer subsets, each task adapting its own layers, written as one
+ * statement per group of layers. The methods whose per-task part is one plain copy per task.
+ */
+const FOR_TASKS: SchemeArg = {
+  name: 'for_tasks',
+  type: 'int-list',
+  required: false,
+  doc: 'Only these tasks (0 … T − 1, with tasks: T) own an adapter here, |for_tasks| stored per target; the other tasks run the base weight (TAPS: each task adapts its own layers). Default: every task.',
+};
+/** The adapters that take `for_tasks`. */
+const SUBSET_METHODS: readonly string[] = ['lora', 'delta', 'sparse'];
 
 /** The adapters, after `adapt PATHS:` and after `relax`. */
 export const ADAPTERS: readonly SchemeMethod[] = [
@@ -77,6 +91,7 @@ export const ADAPTERS: readonly SchemeMethod[] = [
       { name: 'merged', type: 'bool', required: false, doc: 'Merged into the base weight at inference: no extra FLOPs (TAPS serves W + ΔW).', values: ['true', 'false'] },
       TARGETS,
       TASKS,
+      FOR_TASKS,
     ],
     snippet: 'delta(tasks: ${1:5}, merged: true)',
     doc: 'A full-rank residual ΔW of each target\'s shape, d_in·d_out params (TAPS: a task\'s own weights on the layers it adapts).',
@@ -88,6 +103,7 @@ export const ADAPTERS: readonly SchemeMethod[] = [
       { name: 'elements', type: 'int', required: true, min: 1, doc: 'Trainable elements of each target weight (FISH: the k of largest Fisher information), merged into it; at most d_in·d_out.' },
       TARGETS,
       TASKS,
+      FOR_TASKS,
     ],
     snippet: 'sparse(elements: ${1:64})',
     doc: 'A sparse mask: k trainable elements of each target weight, the rest frozen (FISH masks); the new values are merged into the weight.',
@@ -207,7 +223,7 @@ export const adaptScheme: SharingScheme = {
   resolve(s, scope, model) {
     const adapter = s.value ? readAdapter(s.value, scope, model) : undefined;
     if (!adapter) return;
-    const { method, tasks } = adapter;
+    const { method, tasks, owners } = adapter;
     const targets = targetWeights(s.value);
     const resolved: { readonly r: ResolvedPath; readonly range: TextRange }[] = [];
     eachTarget(s, scope, model, (r, range) => {
@@ -221,16 +237,18 @@ export const adaptScheme: SharingScheme = {
     const offsets = shaped.kind === 'hyper_lang' ? stackOffsets(resolved) : undefined;
     for (const [i, { r }] of resolved.entries()) {
       const perPath = shaped.kind === 'hyper_lang' ? { ...shaped, offset: offsets![i]! } : shaped;
-      model.addModifier({ pattern: r.pattern, effect: { kind: 'adapter', method: perPath, weights: r.weight ? [r.weight] : targets, relax: false, tasks }, range: s.range });
+      model.addModifier({ pattern: r.pattern, effect: { kind: 'adapter', method: perPath, weights: r.weight ? [r.weight] : targets, relax: false, tasks, ...(owners ? { owners } : {}) }, range: s.range });
     }
   },
   // A note on the instance (adapters of `adapt` and of `share … relax` alike): the method and rank,
-  // and the tasks when each task has its own (a model's tasks are one of its dimensions).
+  // and the tasks when each task has its own (a model's tasks are one of its dimensions), or
+  // which of them own it (`for_tasks`: TAPS's per-task layers).
   drawing: {
     effects: ['adapter'],
     draw(mod, { reader, addNote }) {
       if (mod.effect.kind !== 'adapter') return;
-      const tasks = mod.effect.tasks > 1 ? `, per task ×${mod.effect.tasks}` : '';
+      const { owners } = mod.effect;
+      const tasks = owners ? `, task${owners.length > 1 ? 's' : ''} ${owners.join(', ')} of ${mod.effect.tasks}` : mod.effect.tasks > 1 ? `, per task ×${mod.effect.tasks}` : '';
       addNote({ kind: 'adapter', member: reader.member, index: reader.index, label: onSub(`${adapterLabel(mod.effect.method)}${tasks}${mod.effect.relax ? ' (relax)' : ''}`, reader), range: mod.range });
     },
   },
@@ -410,7 +428,7 @@ function ttRuns(runs: 'factors' | 'dense' | 'mixed' | undefined): string {
  * default), its arguments checked; undefined after a located error. A model's per-task adapters
  * must agree on T: tasks are one dimension of the model.
  */
-export function readAdapter(expr: Expression, scope: Scope, model: SchemeContext): { readonly method: AdapterMethod; readonly tasks: number } | undefined {
+export function readAdapter(expr: Expression, scope: Scope, model: SchemeContext): { readonly method: AdapterMethod; readonly tasks: number; readonly owners?: readonly number[] } | undefined {
   const { ctx } = model;
   const expected = `expected an adapter: ${ADAPTERS.map((m) => `${m.name}(${m.args.find((a) => a.required)?.name ?? ''}${m.args.some((a) => a.required) ? ': …, ' : ''}…)`).join(', ')}`;
   const read = readMethodCall(expr, expr.range, ADAPTERS, 'npas-adapter', expected, scope, ctx);
@@ -425,8 +443,45 @@ export function readAdapter(expr: Expression, scope: Scope, model: SchemeContext
       return undefined;
     }
   }
+  const owners = readOwners(call, args, tasks, ctx);
+  if (owners === null) return undefined;
   const method = adapterMethod(call, args, ctx, tasks);
-  return method ? { method, tasks } : undefined;
+  return method ? { method, tasks, ...(owners ? { owners } : {}) } : undefined;
+}
+
+/**
+ * The tasks `for_tasks: [i, …]` names, ascending: each within 0 … T − 1 of a model with tasks: T,
+ * none twice, not empty. Undefined when not written; null after a located error.
+ */
+function readOwners(call: StatementCall, args: Map<string, StatementArgValue>, tasks: number, ctx: EvalContext): readonly number[] | undefined | null {
+  const list = args.get('for_tasks') as number[] | undefined;
+  if (list === undefined) return undefined;
+  const written = call.args.find((a) => a.name?.text === 'for_tasks')?.value.range ?? call.argsRange;
+  if (!SUBSET_METHODS.includes(call.name)) {
+    ctx.sink.error('npas-adapter', `${call.name}: for_tasks applies to ${SUBSET_METHODS.join(', ')}, whose per-task part is one copy per task`, written);
+    return null;
+  }
+  if (tasks < 2) {
+    ctx.sink.error('npas-adapter', `for_tasks names which of the model's tasks own this adapter: write tasks: T (at least 2) beside it`, written);
+    return null;
+  }
+  if (list.length === 0) {
+    ctx.sink.error('npas-adapter', 'for_tasks is empty: name at least one task (leave the statement out for none)', written);
+    return null;
+  }
+  const seen = new Set<number>();
+  for (const t of list) {
+    if (t < 0 || t >= tasks) {
+      ctx.sink.error('npas-adapter', `for_tasks: task ${t} is not one of the ${tasks} tasks (numbered 0 … ${tasks - 1})`, written);
+      return null;
+    }
+    if (seen.has(t)) {
+      ctx.sink.error('npas-adapter', `for_tasks: task ${t} is named twice`, written);
+      return null;
+    }
+    seen.add(t);
+  }
+  return [...seen].sort((a, b) => a - b);
 }
 
 /** The adapter method of a checked call. */

@@ -92,7 +92,7 @@ export function resolveStackShare(s: Statement, scope: Scope, model: SchemeConte
   // relaxing adapters are added once the paths have resolved.
   const shaped = relax && relaxing.length > 0 ? shapeAdapter(relax, relaxing, relaxTargets, ctx) : undefined;
   for (const { r } of shaped ? relaxing : []) {
-    model.addModifier({ pattern: r.pattern, effect: { kind: 'adapter', method: shaped!, weights: relaxTargets, relax: true, tasks: relaxed!.tasks }, range: s.relax!.range });
+    model.addModifier({ pattern: r.pattern, effect: { kind: 'adapter', method: shaped!, weights: relaxTargets, relax: true, tasks: relaxed!.tasks, ...(relaxed!.owners ? { owners: relaxed!.owners } : {}) }, range: s.relax!.range });
   }
 }
 

@@ -148,7 +148,7 @@ export function modelMarkdown(m: ModelReport): string {
     '',
     paramsTable(m.params),
     ...(m.routedEffective ? ['', `**Routed effective params**: ${routedEffectiveSummary(m.routedEffective)} (${routedEffectiveBasis(m.routedEffective)})`] : []),
-    ...(m.tasks ? ['', `**Tasks**: ${groupDigits(m.tasks.tasks)} — each task owns ${groupDigits(m.tasks.perTask)} stored params (its adapters), all share ${groupDigits(m.tasks.shared)}: stored = shared + tasks × per task`] : []),
+    ...(m.tasks ? ['', tasksLine(m.tasks)] : []),
     '',
     `**FLOPs** (a multiply-add = 2 FLOPs) at seq ${groupDigits(o.seq)}:`,
     `- prefill: ${groupDigits(m.flops.prefillPerToken)} per ${per} (${compactFlops(m.flops.prefillPerToken)}/${per}; ${groupDigits(m.flops.prefill)} for ${o.batch > 1 ? `${groupDigits(o.batch)} × ` : ''}${groupDigits(o.seq)} tokens)`,
@@ -429,4 +429,11 @@ function numberMarkdown(digits: string, suffix: string): string | undefined {
 
 function codeBlock(source: string): string {
   return ['```npas', source.length > 400 ? `${source.slice(0, 400)}…` : source, '```'].join('\n');
+}
+
+/** The model hover's tasks line: what each task owns alone and what all share (per-task subsets listed task by task). */
+function tasksLine(t: NonNullable<ModelReport['tasks']>): string {
+  if (!t.byTask) return `**Tasks**: ${groupDigits(t.tasks)} — each task owns ${groupDigits(t.perTask)} stored params (its adapters), all share ${groupDigits(t.shared)}: stored = shared + tasks × per task`;
+  const each = t.byTask.map((own, i) => `task ${i} ${groupDigits(own)}`).join(', ');
+  return `**Tasks**: ${groupDigits(t.tasks)}, each owning its own adapters (for_tasks) — ${each}; all share ${groupDigits(t.shared)}: stored = shared + Σ per task`;
 }

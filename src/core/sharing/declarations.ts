@@ -135,8 +135,10 @@ export type ModifierEffect =
   /**
    * `tasks` > 1 (`lora(rank: 8, tasks: 8)`): one adapter per task, each stored and trained, of
    * which a token (belonging to one task) applies one; 1: one adapter shared by every task.
+   * `owners` (`delta(tasks: 5, for_tasks: [0, 3])`, TAPS's per-task layer subsets): only these
+   * tasks, ascending, own an adapter here, so |owners| are stored; absent: every task does.
    */
-  | { readonly kind: 'adapter'; readonly method: AdapterMethod; readonly weights: readonly string[] | undefined; readonly relax: boolean; readonly tasks: number }
+  | { readonly kind: 'adapter'; readonly method: AdapterMethod; readonly weights: readonly string[] | undefined; readonly relax: boolean; readonly tasks: number; readonly owners?: readonly number[] }
   /** ROAST (`roast`: tiles) / STABLE-RPS (`rps`: RANDOMFOLD): weights read a global memory of `memory` params. */
   | { readonly kind: 'hash'; readonly method: 'roast' | 'rps'; readonly memory: bigint; readonly scales: boolean }
   /**

@@ -127,6 +127,62 @@ variant Live of M { adapt body[1].mlp.up: delta }
   assert.equal(modelReport(src, 'Live').flops.decode, 4n * 2n * 4_096n + 2n * 2_048n);
 });
 
+test('TAPS per-task layer subsets: for_tasks names which tasks own a delta; each task its own layers', () => {
+  // Three tasks over the 4-layer MLP model (up [64, 32] and down [32, 64]: 4,096 per layer's MLP).
+  // Task 0 adapts layers 1 and 3, task 1 layer 3 alone, task 2 layers 0 and 3's up only, and every
+  // task the down projection of layer 2 (no for_tasks: all three own one).
+  const src = `${MLP_BASE}
+variant Taps of M {
+  adapt body[1].mlp, body[3].mlp: delta(tasks: 3, for_tasks: [0], merged: true)
+  adapt body[3].mlp: delta(tasks: 3, for_tasks: [2, 1], merged: true)
+  adapt body[0].mlp.up: delta(tasks: 3, for_tasks: [2], merged: true)
+  adapt body[2].mlp.down: delta(tasks: 3, merged: true)
+}
+budget Taps {
+  params.per_task <= 10240
+  params.per_task < 10240
+}
+`;
+  const r = analyze(src);
+  assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code), ['npas-budget-violated']);
+  const taps = r.models.find((x) => x.name === 'Taps')!;
+  const mlp = 2n * 2_048n;
+  const own = [2n * mlp + 2_048n, mlp + 2_048n, 2_048n + mlp + 2_048n]; // 10,240, 6,144, 8,192
+  const shared = MLP_PARAMS;
+  assert.equal(taps.params.stored, shared + own[0]! + own[1]! + own[2]!);
+  assert.equal(taps.params.trainable, own[0]! + own[1]! + own[2]!, 'each owned delta trains; the base stays frozen');
+  assert.deepEqual(taps.tasks, { tasks: 3, perTask: 10_240n, shared, byTask: own });
+  // A token runs its task's deltas: effective counts one of each statement's, as for any per-task adapter.
+  assert.equal(taps.params.effective, MLP_PARAMS + 2n * mlp + mlp + 2_048n + 2_048n);
+  assert.deepEqual(taps.budgets.map((b) => [b.ok, b.value]), [[true, '10240'], [false, '10240']]);
+  assert.match(modelMarkdown(taps), /task 0 10,240, task 1 6,144, task 2 8,192; all share /);
+  // The same subsets written as every task: the uniform split, each task owning all of them.
+  const all = modelReport(`${MLP_BASE}
+variant Every of M { adapt body[1].mlp: delta(tasks: 3, for_tasks: [0, 1, 2], merged: true) }
+`, 'Every');
+  assert.deepEqual(all.tasks, { tasks: 3, perTask: mlp, shared: MLP_PARAMS, byTask: [mlp, mlp, mlp] });
+  // LoRA and sparse masks take for_tasks too: task 1 alone owns a rank-2 LoRA on layer 0's up.
+  const lora = modelReport(`${MLP_BASE}
+variant L of M {
+  adapt body[0].mlp.up: lora(rank: 2, tasks: 2, for_tasks: [1])
+  adapt body[1].mlp.up: sparse(elements: 10, tasks: 2, for_tasks: [0])
+}
+`, 'L');
+  assert.deepEqual(lora.tasks, { tasks: 2, perTask: 2n * (32n + 64n), shared: MLP_PARAMS, byTask: [10n, 2n * (32n + 64n)] });
+});
+
+test('for_tasks: located npas-adapter errors for a task out of range, twice, an empty list, no tasks, another method', () => {
+  const errors = (adapt: string) =>
+    analyze(`${MLP_BASE}\nvariant V of M { ${adapt} }\n`).diagnostics.filter((d) => d.severity === 'error').map((d) => [d.code, d.message]);
+  assert.deepEqual(errors('adapt body[0].mlp: delta(tasks: 3, for_tasks: [3])'), [['npas-adapter', 'for_tasks: task 3 is not one of the 3 tasks (numbered 0 … 2)']]);
+  assert.deepEqual(errors('adapt body[0].mlp: delta(tasks: 3, for_tasks: [1, 1])'), [['npas-adapter', 'for_tasks: task 1 is named twice']]);
+  assert.deepEqual(errors('adapt body[0].mlp: delta(tasks: 3, for_tasks: [])'), [['npas-adapter', 'for_tasks is empty: name at least one task (leave the statement out for none)']]);
+  assert.deepEqual(errors('adapt body[0].mlp: delta(for_tasks: [0])').map(([c]) => c), ['npas-adapter']);
+  assert.deepEqual(errors('adapt body[0].mlp: tied_lora(rank: 2, tasks: 3, for_tasks: [0])').map(([c]) => c), ['npas-layer-unknown-arg']);
+  const at = analyze(`${MLP_BASE}\nvariant V of M { adapt body[0].mlp: delta(tasks: 3, for_tasks: [0, 7]) }\n`).diagnostics.find((d) => d.code === 'npas-adapter')!;
+  assert.equal(at.range.end - at.range.start, '[0, 7]'.length, 'located at the list');
+});
+
 test('FISH: k trainable entries per target weight, merged, their gradients 2·k per token', () => {
   const src = `${MLP_BASE}
 variant Fish of M { adapt body.mlp: sparse(elements: 100, tasks: 3) }

@@ -207,6 +207,8 @@ describe('sharing structure', () => {
     assert.deepEqual(labels('adapt body.a: poly(rank: 2, skills: 4, tasks: 3, targets: [q])'), ['Poly r=2 ×4 skills, per task ×3 on a']);
     assert.deepEqual(labels('adapt body.a: sparse(elements: 10, targets: [q])'), ['sparse mask k=10 on a']);
     assert.deepEqual(labels('adapt body[1].a: delta(tasks: 5, merged: true)'), ['full-rank delta, per task ×5 on a']);
+    assert.deepEqual(labels('adapt body[1].a: delta(tasks: 5, for_tasks: [3, 0], merged: true)'), ['full-rank delta, tasks 0, 3 of 5 on a']);
+    assert.deepEqual(labels('adapt body[1].a: delta(tasks: 5, for_tasks: [2], merged: true)'), ['full-rank delta, task 2 of 5 on a']);
     assert.deepEqual(labels('adapt body.a: psrp(rank: 4, targets: [o])'), ['PSRP r=4 on a']);
     assert.deepEqual(labels('adapt body.a: scalearn(bottleneck: 4, tasks: 3, targets: [o])'), ['ScaLearn ×3 sources r=4, per task ×3 on a']);
     assert.deepEqual(labels('adapt body.a: scalearn(bottleneck: 4, sources: 5, scaling: scalar, shared: true, targets: [o])'), ['ScaLearnUniform++ ×5 sources r=4 on a']);
