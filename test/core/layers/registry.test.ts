@@ -115,7 +115,7 @@ test('activation enums list the same functions everywhere', () => {
     assert.ok(type?.kind === 'enum');
     return type.values;
   };
-  const acts = ['relu', 'gelu', 'gelu_tanh', 'silu', 'swish', 'tanh', 'sigmoid', 'quick_gelu', 'relu2'];
+  const acts = ['relu', 'gelu', 'gelu_tanh', 'silu', 'swish', 'tanh', 'sigmoid', 'quick_gelu', 'relu2', 'identity'];
   assert.deepEqual(values('MLP', 'act'), acts);
   assert.deepEqual(values('GatedMLP', 'act'), acts);
   assert.deepEqual(values('MoE', 'act'), acts);

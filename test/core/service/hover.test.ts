@@ -71,6 +71,7 @@ const CASES: readonly { name: string; source: string; expect: readonly (RegExp |
   { name: 'a size in bytes', source: at(SMALL, 'm =', 0), expect: ['**m** · size', '= **134,217,728 bytes (128.00 MiB)**'] },
   { name: 'a variant override names what it overrides', source: at(SMALL, 'd = 512', 0), expect: ['= **512**', 'Overrides `d = 2048`.'] },
   { name: 'a layer kind', source: at(GEMMA, 'Attention(', 2), expect: ['Attention(d, heads, kv_heads?, head_dim?', '`kv_heads` (optional, positional) — positive integer.'] },
+  { name: "an MoE's expert_adapter (PERFT-E)", source: at(`model E {\n  x = MoE(64, 32, 8, 2, expert_adapter: 4)\n}\n`, 'expert_adapter:', 1), expect: ['**MoE** argument', '`expert_adapter` (optional) — positive integer. PERFT-E: a bottleneck adapter of this width beside every routed expert'] },
   { name: 'an argument name', source: at(GEMMA, 'kv_heads:', 1), expect: ['**Attention** argument', '`kv_heads` (optional, positional) — positive integer. Key/value heads (GQA; 1 is MQA); must divide heads. Default: heads.'] },
   {
     name: 'a block member: its numbers per model, per instance',
