@@ -4,7 +4,7 @@
 // gave it, normalised, with imports joined onto its folder: a relative spec path keeps its
 // imports relative to the same working folder, so every path printed is one the user can open.
 
-import { dirname, join, normalize } from 'node:path';
+import { dirname, isAbsolute, join, normalize } from 'node:path';
 import { compile, LineIndex, ParsedSources, type Compilation, type Diagnostic } from '../core/index.js';
 import type { CliIO } from './io.js';
 import { readSpec } from './commands/read-spec.js';
@@ -33,7 +33,8 @@ export function specProgram(path: string, text: string, readFile: (path: string)
         return undefined;
       }
     },
-    resolve: (importer: string, imported: string): string => join(dirname(importer), imported),
+    // An absolute import path names its file as written; a relative one is read from the importer's folder.
+    resolve: (importer: string, imported: string): string => (isAbsolute(imported) ? normalize(imported) : join(dirname(importer), imported)),
     cache: new ParsedSources(),
   };
   return { path, text, compilation: compile(text, { source: normalize(path), imports: host }) };

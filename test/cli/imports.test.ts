@@ -102,3 +102,17 @@ test('the bundled CLI follows imports with a relative spec path', () => {
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /stored 38,846,464/);
 });
+
+test('an absolute import path is read as written, not joined onto the spec\'s folder', () => {
+  const lib = ['model Base {', '  d = 32', '  embed = Embedding(100, d)', '  out = Linear(d, 100, bias: false)', '}', ''].join('\n');
+  withFiles({ 'lib/base.npas': lib }, (dir) => {
+    const spec = join(dir, 'exp', 'run.npas');
+    mkdirSync(join(dir, 'exp'), { recursive: true });
+    writeFileSync(spec, `import "${join(dir, 'lib', 'base.npas').split('\\').join('/')}"\nvariant Wide of Base {\n  d = 64\n}\n`);
+    const r = run('budget', spec, '--model', 'Wide', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    // Embedding 100×64 and Linear 64→100 without bias: 2 · 6,400.
+    const { models } = JSON.parse(r.stdout) as { models: { name: string; params: { stored: number } }[] };
+    assert.deepEqual(models.find((m) => m.name === 'Wide')?.params.stored, 12_800);
+  });
+});
