@@ -26,7 +26,7 @@ const SIGNATURES: Record<string, string> = {
   MLA: 'd, heads, kv_rank, rope_dim, nope_dim, v_dim, q_rank: ?, bias: false, decode: absorbed',
   MLP: 'd, hidden, act: gelu, bias: true, d_out: ?',
   GatedMLP: 'd, hidden, act: silu, bias: false',
-  MoE: 'd, hidden, experts, top_k, shared: 0, shared_hidden: ?, shared_expert_gate: false, gated: true, latent: ?, bias: false, router_bias: false, scoring: softmax, selection_bias: false, groups: 1, top_groups: ?, group_score: top2_sum, normalize: true, route_scale: ?, weight_input: false, act: silu, glu_limit: ?, router_rnn: ?, iterations: 1, hot_experts: ?, hot_share: ?',
+  MoE: 'd, hidden, experts, top_k, shared: 0, shared_hidden: ?, shared_expert_gate: false, gated: true, latent: ?, bias: false, router_bias: false, scoring: softmax, selection_bias: false, groups: 1, top_groups: ?, group_score: top2_sum, normalize: true, route_scale: ?, weight_input: false, act: silu, glu_limit: ?, router_rnn: ?, iterations: 1, expert_adapter: ?, hot_experts: ?, hot_share: ?',
   RecurrentRouter: 'dim, cell: gru',
   MoA: 'd, experts, top_k, head_dim?=64, expert_dim: ?, bias: false, router_hidden: ?, rel_positions: ?, causal: true, cross: false, kv_dim: ?, window: ?',
   Mamba: 'd, state: 16, expand: 2, conv: 4, dt_rank: ?, bias: false, conv_bias: true, inner_norms: false, state_dtype: ?',
