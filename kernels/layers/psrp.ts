@@ -14,10 +14,11 @@
 // or whose output is not as wide as the stream (the engine counts down as [r, d_out]), is refused.
 
 import { ExportError, type Modifier } from '../engine-bridge.js';
+import { attr } from '../onnx-writer.js';
 import type { BranchInput } from './branch-input.js';
 import type { EmitContext } from './context.js';
 
-const T = { transB: { kind: 'int' as const, value: 1 } };
+const T = { transB: attr.int(1) };
 
 /** y with the PSRP recalibration modifier `m` puts on the target `where` (stores under `key`), reading the branch's stream. */
 export function psrpAdapter(ctx: EmitContext, m: Modifier, where: string, key: string, name: string, stream: BranchInput | undefined, y: string, dOut: number): string {
@@ -32,7 +33,7 @@ export function psrpAdapter(ctx: EmitContext, m: Modifier, where: string, key: s
   const factor = (suffix: string, shape: readonly [number, number], scale: number): string => {
     if (tasks === 1) return g.weight(`${key}_${suffix}`, shape, scale).name;
     const all = g.weight(`${key}_${suffix}`, [tasks, ...shape], scale).name;
-    return g.op('Reshape', [g.op('Gather', [all, g.ints([0])], { axis: { kind: 'int', value: 0 } }), g.ints(shape)], undefined, { hint: `${name}_psrp_task0` });
+    return g.op('Reshape', [g.op('Gather', [all, g.ints([0])], { axis: attr.int(0) }), g.ints(shape)], undefined, { hint: `${name}_psrp_task0` });
   };
   const down = factor('down', [r, d], Math.sqrt(3 / d));
   const upWeight = factor('up_weight', [d, r], 0.01);
