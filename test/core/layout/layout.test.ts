@@ -171,6 +171,24 @@ describe('sharing structure', () => {
     assert.deepEqual([...new Set(adapters.map(([member]) => member))], ['encoder', 'decoder']);
   });
 
+  it('draws the Hyper-Adapters example: the one hyper-network noted on the encoder\'s and the decoder\'s FFNs, each stack from its first layer embedding', () => {
+    const text = example('hyper-adapters');
+    const notes = (model: string) => sharingStructure(text).get(model)!.notes.filter((n) => n.kind === 'adapter').map((n) => [n.member, n.label]);
+    assert.deepEqual(notes('HyperAdapters'), [
+      ['encoder', 'Hyper-Adapter r=128, 52 languages, layer 0+ on ff'],
+      ['decoder', 'Hyper-Adapter r=128, 52 languages, layer 6+ on ff'],
+    ]);
+    assert.deepEqual(notes('HyperAdaptersPostNorm').map(([, label]) => label), [
+      'Hyper-Adapter r=128, 52 languages, layer 0+, post-norm on ff',
+      'Hyper-Adapter r=128, 52 languages, layer 6+, post-norm on ff',
+    ]);
+    assert.deepEqual(notes('MultilingualTransformer'), []);
+    // The dashboard's payload and layout hold every model of the file.
+    const d = dashboardData(text, {}, { source: 'hyper-adapters.npas', sweep: false });
+    assert.deepEqual(d.models.map((m) => m.name), ['MultilingualTransformer', 'HyperAdapters', 'HyperAdaptersPostNorm']);
+    for (const m of d.models) assert.ok(layoutArchitecture(m, { collapsed: [] }).nodes.length > 0, m.name);
+  });
+
   it('expert pools across layers (Megrez2): each pool one store of the routed experts, read by its layers, routers per layer', () => {
     const s = sharingStructure('model P {\n  block B {\n    n = RMSNorm(16)\n    moe = MoE(16, 24, experts: 6, top_k: 2)\n  }\n  embed = Embedding(61, 16)\n  body = B * 4\n  share experts body.moe: sequence(2)\n}\n').get('P')!;
     assert.deepEqual(s.stores.map((x) => x.label), ['body.moe.experts pool #0: 6 experts, routers per layer', 'body.moe.experts pool #1: 6 experts, routers per layer']);
