@@ -21,7 +21,7 @@ export const HALT_ARGS: readonly SchemeArg[] = [
   { name: 'reach', type: 'ratio-list', required: false, doc: 'Probability of reaching each step, [1, c₁, …]: non-increasing, starting at 1 (instead of expected_depth).' },
   { name: 'steps', type: 'int', required: false, min: 1, doc: 'Steps T the stack\'s instances form (instance i is in step ⌊i·T/N⌋). Default: one per instance.' },
   { name: 'hidden', type: 'int', required: false, min: 1, doc: 'Hidden width of an MLP halting unit (Linear(w, hidden) with bias, an activation, then the outputs; SUT: d). Default: a linear unit.' },
-  { name: 'outputs', type: 'int', required: false, min: 1, doc: 'Logits of the halting unit: 1 (ACT\'s sigmoid, default) or 2 (SUT\'s stick-breaking softmax).' },
+  { name: 'outputs', type: 'int', required: false, min: 1, max: 2, doc: 'Logits of the halting unit: 1 (ACT\'s sigmoid, default) or 2 (SUT\'s stick-breaking softmax).' },
   { name: 'out_bias', type: 'bool', required: false, values: ['true', 'false'], doc: 'A bias on the unit\'s output logits (default true; SUT: false).' },
   { name: 'width', type: 'int', required: false, min: 1, doc: 'Input width of the halting unit (default: the stack\'s first matrix input width).' },
 ];

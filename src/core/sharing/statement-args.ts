@@ -19,6 +19,8 @@ export interface StatementArgSpec {
   readonly required: boolean;
   /** Smallest allowed value for ints. */
   readonly min?: number;
+  /** Largest allowed value for ints (a count with a fixed set of meanings: a halting unit's 1 or 2 outputs). */
+  readonly max?: number;
   /** The names a `name` argument may take (completion offers them). */
   readonly values?: readonly string[];
 }
@@ -108,6 +110,10 @@ function readValue(expr: Expression, spec: StatementArgSpec, callee: string, cod
       if (n === undefined) return undefined;
       if (n < (spec.min ?? 0)) {
         ctx.sink.error(code, `${callee}(): '${spec.name}' must be at least ${spec.min ?? 0}, got ${n}`, expr.range);
+        return undefined;
+      }
+      if (spec.max !== undefined && n > spec.max) {
+        ctx.sink.error(code, `${callee}(): '${spec.name}' must be at most ${spec.max}, got ${n}`, expr.range);
         return undefined;
       }
       return n;

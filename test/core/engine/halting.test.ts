@@ -57,6 +57,8 @@ test('bad halting declarations are located npas-halt errors', () => {
     ['route body: halt(steps: 8, expected_depth: 2)', /8 steps need at least 8 instances/],
     ['route body: halt()', /one of them/],
     ['route body: halt(expected_depth: 2)\n  route body: halt(expected_depth: 3)', /already routed/],
+    // ACT's sigmoid or SUT's stick-breaking pair: a third logit has no meaning (the export refuses it), and was counted.
+    ['route body: halt(expected_depth: 2, outputs: 3)', /'outputs' must be at most 2, got 3/],
   ];
   for (const [statement, message] of cases) {
     const r = analyze(MODEL(statement), opts);
