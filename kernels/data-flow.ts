@@ -263,10 +263,10 @@ export class Exporter {
     // layers after it (layers/recurrent-router.ts), and the block is wired without it, so its
     // norm and MoE stay one pre-norm residual branch.
     const items = all.filter((it, k) => {
-      if (it.node.kind !== 'layer' || it.node.layerKind !== 'RecurrentRouter') return true;
+      if (it.node.kind !== 'layer' || it.node.cost.routerState?.role !== 'cell') return true;
       const steps = [...parent, { kind: 'name' as const, name: it.name }];
-      // A cell no router reads would be stored but never in the graph.
-      if (!all.slice(k + 1).some((m) => m.node.kind === 'layer' && m.node.cost.weights.some((w) => w.name === 'router_in'))) throw new ExportError(`${pathText(steps)}: a RecurrentRouter cell is read by the MoE(…, router_rnn) layers after it in its block, and none follows it`);
+      // A cell no router reads would be stored but never in the graph (the spec's check refuses it first: npas-router-cell).
+      if (!all.slice(k + 1).some((m) => m.node.kind === 'layer' && m.node.cost.routerState?.role === 'reader')) throw new ExportError(`${pathText(steps)}: a RecurrentRouter cell is read by the MoE(…, router_rnn) layers after it in its block, and none follows it`);
       declareRouterCell(this.ctx, it.node, steps);
       return false;
     });

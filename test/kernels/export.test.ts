@@ -368,16 +368,17 @@ test('unsupported schemes and layers are refused by name, not exported wrong', (
   const conv = `model M { e = Embedding(10, 64)\n c = Conv1d(64, 64, 3, length: 8) }`;
   assert.throws(() => exportModel(conv, 'M'), (e: unknown) => e instanceof ExportError && /c: Conv1d on a token stream is not supported/.test(e.message));
   // Qwen3-Next's parts and Nemotron 3's latent experts export (attention-gate, gated-deltanet, shared-expert-gate, moe-latent tests).
-  // RMoE's recurrent router exports (test/kernels/recurrent-router.test.ts); it needs its cell before it.
+  // RMoE's recurrent router exports (test/kernels/recurrent-router.test.ts); it needs its cell
+  // before it, which the spec's check says (npas-router-cell) before the exporter is reached.
   const rmoe = `model R { e = Embedding(10, 16)\n m = MoE(16, 8, 4, 2, router_rnn: 4) }`;
-  assert.throws(() => exportModel(rmoe, 'R'), (e: unknown) => e instanceof ExportError && /^m: router_rnn reads a RecurrentRouter cell, and none is declared before this layer/.test(e.message));
+  assert.throws(() => exportModel(rmoe, 'R'), (e: unknown) => e instanceof Error && /npas-router-cell: 'm' \(router_rnn: 4\) reads a recurrent router state/.test(e.message));
   // FISH masks and Polytropon inventories export (test/kernels/poly-sparse-adapters.test.ts).
   for (const adapter of ['sparse(elements: 4)', 'poly(rank: 2, skills: 2)']) {
     const r = exportModel(`${LLAMA}\nvariant F of TinyLlama { adapt body.attn.q: ${adapter} }`, 'F');
     assert.equal(r.initializerElements, r.storedParams, adapter);
   }
   const cell = `model C { e = Embedding(10, 16)\n c = RecurrentRouter(4) }`;
-  assert.throws(() => exportModel(cell, 'C'), (e: unknown) => e instanceof ExportError && /^c: a RecurrentRouter cell is read by the MoE\(…, router_rnn\) layers after it in its block, and none follows it/.test(e.message));
+  assert.throws(() => exportModel(cell, 'C'), (e: unknown) => e instanceof Error && /npas-router-cell: the RecurrentRouter cell 'c' has no MoE/.test(e.message));
   // The recurrent mixers' decode steps export (mamba, mamba2, gated-deltanet, hybrid-decode tests).
   assert.throws(() => exportModel(LLAMA, 'Nope'), (e: unknown) => e instanceof ExportError && /no model or variant named 'Nope'/.test(e.message));
 });

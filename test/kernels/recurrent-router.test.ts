@@ -8,7 +8,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ExportError, exportModel, type ExportResult } from '../../kernels/export.js';
+import { exportModel, type ExportResult } from '../../kernels/export.js';
 import { assertClose, idRows, initializer, matvec, runChecked, sigmoid, silu } from './helpers.js';
 
 const D = 8;
@@ -92,9 +92,9 @@ test('RMoE recurrent router (GRU and RNN cells, shared or per layer): initialize
   assertClose(await runChecked(dec, { input_ids: idRows([[8], [11]]) }), [8, 11].flatMap((id) => reference(dec, id, true, true)), 1e-5, 'decode');
 });
 
-test('a router that reads a cell declared after it, or a cell no router reads, is refused by name', () => {
+test('a router that reads a cell declared after it, or a cell of another width, is refused by the spec check before the export', () => {
   const after = `model R { e = Embedding(10, 8)\n m = MoE(8, 6, 4, 2, router_rnn: 4)\n c = RecurrentRouter(4) }`;
-  assert.throws(() => exportModel(after, 'R'), (e: unknown) => e instanceof ExportError && /^c: a RecurrentRouter cell is read by the MoE\(…, router_rnn\) layers after it in its block, and none follows it/.test(e.message));
+  assert.throws(() => exportModel(after, 'R'), (e: unknown) => e instanceof Error && /npas-router-cell: 'm' \(router_rnn: 4\) reads a recurrent router state, and no RecurrentRouter\(4\) cell is declared before it/.test(e.message));
   const other = `model R { e = Embedding(10, 8)\n c = RecurrentRouter(2)\n m = MoE(8, 6, 4, 2, router_rnn: 4) }`;
-  assert.throws(() => exportModel(other, 'R'), (e: unknown) => e instanceof ExportError && /router_rnn 4 does not match the width 2 of the cell c/.test(e.message));
+  assert.throws(() => exportModel(other, 'R'), (e: unknown) => e instanceof Error && /npas-router-cell: 'm' \(router_rnn: 4\) reads the cell 'c' of width 2/.test(e.message));
 });

@@ -63,6 +63,7 @@ export const DIAGNOSTIC_CODES = {
   'npas-smash': 'A malformed token-smashing declaration (`smash MEMBERS: tokens(r)`): r below 1, a path that is not a top-level member, a member counted per sample or on the encoder side, a member smashed twice in one declaration.',
   'npas-parallel': 'A malformed parallel-streams declaration (`parallel streams(P, …)`, `parallel workers(P)`): bad count or argument, an unknown merge member, a second declaration.',
   'npas-halt': 'A malformed halting declaration (`route STACK: halt(expected_depth: D)`): a depth outside [1, steps], more steps than the stack has instances, reach probabilities that increase or do not start at 1, a stack routed twice.',
+  'npas-router-cell': 'A layer-wise recurrent router (RMoE) out of place: an `MoE(…, router_rnn: p)` with no `RecurrentRouter(p)` cell before it among its siblings, a cell of another width, or a cell no such MoE after it reads.',
 
   // Budgets.
   'npas-budget-metric': 'An unknown budget metric or metric argument.',

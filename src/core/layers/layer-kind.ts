@@ -185,6 +185,13 @@ export interface LayerCost {
    * 2·B_{k+1}·A_kᵀ between them). The dashboard notes it on the member; nothing is counted twice.
    */
   readonly neighbourSharing?: string;
+  /**
+   * A layer-wise recurrent router's state (RMoE): a `cell` (RecurrentRouter) advances a state of
+   * `width` that the `reader`s after it (MoE(…, router_rnn: width)) score their experts from.
+   * The evaluator checks that every reader has a cell of its width before it among its siblings
+   * and that every cell has a reader after it (semantics/router-cells.ts), as the exporter needs.
+   */
+  readonly routerState?: { readonly role: 'cell' | 'reader'; readonly width: number };
 }
 
 /** A convolution's geometry (square kernel), as torch.nn.Conv1d/Conv2d take it. */

@@ -166,6 +166,7 @@ export const MOE: LayerKind = {
         (sharedGate ? BigInt(shared) : 0n));
     const gateFlops = sharedGate ? matmulFlops(d, shared) : 0n;
     const routerFlops = routerRnn === undefined ? matmulFlops(d, experts) : matmulFlops(d, routerRnn) + matmulFlops(routerRnn, experts);
-    return denseCost(weights, C * (routerFlops + routed + alwaysOn + gateFlops), activations);
+    const cost = denseCost(weights, C * (routerFlops + routed + alwaysOn + gateFlops), activations);
+    return routerRnn === undefined ? cost : { ...cost, routerState: { role: 'reader', width: routerRnn } };
   },
 };

@@ -43,6 +43,6 @@ export const RECURRENT_ROUTER: LayerKind = {
     if (!checkShapesExact(weights, report)) return undefined;
     // Both matmuls run once per token and layer (the first layer's zero state included, as the
     // code computes it); saved: the input, the previous state and each gate's pre-activation.
-    return denseCost(weights, 2n * matmulFlops(p, gates * p), BigInt(2 + gates) * BigInt(p));
+    return { ...denseCost(weights, 2n * matmulFlops(p, gates * p), BigInt(2 + gates) * BigInt(p)), routerState: { role: 'cell', width: p } };
   },
 };

@@ -9,6 +9,7 @@ import { mainWeight, tieCompatible } from '../model/main-weight.js';
 import { LIMITS, asModule, evaluate, type EvalContext } from './evaluator.js';
 import { bindArguments } from './layer-call.js';
 import { declareMembers } from './declare-members.js';
+import { checkRouterCells } from './router-cells.js';
 import { Scope } from './scope.js';
 import type { Value } from './values.js';
 
@@ -157,6 +158,7 @@ function buildBlock(decl: BlockDeclaration, scope: Scope, ctx: EvalContext): Blo
     members[i] = { ...members[i]!, tiedTo: first.name.text };
   }
   untieCycles(decl, members, ctx);
+  checkRouterCells(members, ctx);
   const idParts = members.map((m) => `${m.name}=${m.node.id}${m.tiedTo ? `~${m.tiedTo}` : ''}`);
   const sigParts = members.map((m) => `${m.name}=${m.node.weightSignature}${m.tiedTo ? `~${m.tiedTo}` : ''}`);
   return {

@@ -15,6 +15,7 @@ import type {
 import type { ModelMember } from '../model/module-tree.js';
 import { asModule, evaluate, LIMITS, type EvalContext } from './evaluator.js';
 import { declareMembers } from './declare-members.js';
+import { checkRouterCells } from './router-cells.js';
 import { Scope } from './scope.js';
 import { NO_IMPORTS, type ResolvedImports } from '../imports/resolve-imports.js';
 
@@ -296,6 +297,8 @@ function evaluateDeclaration(decl: ModelDeclaration | VariantDeclaration, chains
     }
     members.push({ name: binding.name.text, node, range: binding.range, tiedTo: binding.tiedTo ?? m.tiedTo });
   }
+  // A variant re-evaluates its base's members: the model's own evaluation reports them once.
+  if (decl === model) checkRouterCells(members, ctx);
   // Parameters without defaults that no variant set.
   for (const p of model.parameters) {
     if (!p.defaultValue) {

@@ -58,6 +58,7 @@ export const QUICK_FIX_CATALOGUE: Readonly<Record<DiagnosticCode, string | undef
   'npas-parallel': undefined,
   'npas-smash': undefined,
   'npas-halt': undefined,
+  'npas-router-cell': undefined,
   'npas-budget-metric': 'Change to the closest metric.',
   'npas-budget-violated': undefined,
   'npas-budget-target': 'Change to the closest model or variant.',

@@ -247,11 +247,34 @@ test('RMoE: the recurrent cell stored once, applied (effective, active, FLOPs, d
     const read = 8n * (den - 6n ** B);
     assert.equal(r.latency.decode.bytes, 2n * ceilDiv(4n * ((own + cell) * den + 6_144n * read), den), `B = ${B}`);
   }
-  // The GRU's gates against a tanh RNN cell (one gate): 2·(256 + 16) = 544 params, 2·2·16·16 FLOPs.
-  const rnn = model('model C { c = RecurrentRouter(16, cell: rnn) }', 'C');
-  assert.equal(rnn.params.stored, 544n);
-  assert.equal(rnn.flops.decode, 1_024n);
+  // The GRU's gates against a tanh RNN cell (one gate): 2·(256 + 16) = 544 params, 2·2·16·16 =
+  // 1,024 FLOPs, beside one MoE reading it (router_in, router and experts as above).
+  const rnn = model('model C {\n  c = RecurrentRouter(16, cell: rnn)\n  m = MoE(64, 32, experts: 8, top_k: 2, router_rnn: 16)\n}', 'C');
+  assert.equal(rnn.params.stored, 544n + 1_024n + 128n + 8n * 6_144n);
+  assert.equal(rnn.flops.decode, 1_024n + 2_304n + 24_576n);
   assert.equal(rnn.kvCacheBytes, 0n, 'the state runs across layers, not tokens');
+});
+
+// The cell and its readers are siblings, the cell first (docs/layers.md, "RecurrentRouter"): a
+// reader without its cell was counted without the GRU, a cell of another width at a width no
+// reader uses, a lone cell stored and never run — each is npas-router-cell at the member.
+test('RMoE: a router_rnn MoE without its cell before it, of another width, or a cell nobody reads, is npas-router-cell at the member', () => {
+  const cases: [string, string][] = [
+    ['block B {\n    m = MoE(64, 32, experts: 8, top_k: 2, router_rnn: 16)\n  }', 'm = MoE(64, 32, experts: 8, top_k: 2, router_rnn: 16)'],
+    ['block B {\n    c = RecurrentRouter(8)\n    m = MoE(64, 32, experts: 8, top_k: 2, router_rnn: 16)\n  }', 'm = MoE(64, 32, experts: 8, top_k: 2, router_rnn: 16)'],
+    ['block B {\n    c = RecurrentRouter(16)\n    n = RMSNorm(64)\n  }', 'c = RecurrentRouter(16)'],
+  ];
+  for (const [block, at] of cases) {
+    const src = `model M {\n  ${block}\n  body = B * 2\n}\n`;
+    const errors = analyze(src).diagnostics.filter((x) => x.severity === 'error');
+    assert.deepEqual(errors.map((x) => [x.code, src.slice(x.range.start, x.range.end)]), [['npas-router-cell', at]], block);
+  }
+  // The cell after its reader: the reader has no cell, and the cell no reader.
+  const after = 'model M {\n  e = Embedding(10, 64)\n  m = MoE(64, 32, experts: 8, top_k: 2, router_rnn: 16)\n  c = RecurrentRouter(16)\n}\n';
+  const errors = analyze(after).diagnostics.filter((x) => x.severity === 'error');
+  assert.deepEqual(errors.map((x) => [x.code, after.slice(x.range.start, x.range.end)]), [['npas-router-cell', 'm = MoE(64, 32, experts: 8, top_k: 2, router_rnn: 16)'], ['npas-router-cell', 'c = RecurrentRouter(16)']]);
+  // A variant re-evaluates its base's members; the error is reported once.
+  assert.equal(codes(`${after}variant V of M { share body: all }`).filter((c) => c === 'npas-router-cell').length, 2);
 });
 
 test('RMoE: router_rnn with Chain-of-Experts iterations is refused at the argument', () => {
