@@ -217,6 +217,31 @@ function polyFactors(ctx: EmitContext, key: string, p: { rank: number; skills: n
  * [d_in, d_out] when `transposed`) with the entries of every sparse mask on it replaced by the
  * mask's k stored values (task 0's of [tasks, k] per task) — FISH's masked fine-tuning, merged.
  */
+/**
+ * A convolution kernel [c_out, c_in/groups, k, …] with its merged full-rank deltas added (TAPS on
+ * ResNet, `delta(merged: true)` on a Conv2d): each statement's ΔW is an initializer of the kernel's
+ * shape (per task [tasks, c_out, c_in/groups, k, …], or one row per owning task with `for_tasks`),
+ * and the graph convolves with W + ΔW of task 0 — one Conv, as the engine counts (no delta FLOPs).
+ */
+export function kernelWithDeltas(ctx: EmitContext, steps: readonly PathStep[], name: string, kernel: string, shape: readonly number[]): string {
+  const g = ctx.g;
+  const where = `${pathText(steps)}.${name}`;
+  let w = kernel;
+  for (const [i, m] of adapterModifiersFor(ctx.model, steps, name).entries()) {
+    if (m.effect.kind !== 'adapter') continue;
+    const method = m.effect.method;
+    if (method.kind !== 'delta' || !method.merged) throw new ExportError(`${where}: only a merged full-rank delta adapts a convolution kernel (the engine refuses the rest)`);
+    const rows = m.effect.owners?.length ?? m.effect.tasks;
+    const key = `${where}.delta${i === 0 ? '' : i}`;
+    const stacked = m.effect.tasks > 1;
+    const dw = g.weight(key, stacked ? [rows, ...shape] : [...shape], 0.01).name;
+    if (!runsTaskZero(m.effect)) continue;
+    const own = stacked ? g.op('Reshape', [g.op('Gather', [dw, g.ints([0])], { axis: attr.int(0) }), g.ints(shape)], undefined, { hint: `${name}_task0` }) : dw;
+    w = g.op('Add', [w, own], undefined, { hint: `${name}_plus_delta` });
+  }
+  return w;
+}
+
 /** Whether the graph's task, task 0, owns this adapter: every task does unless `for_tasks` leaves it out (its row is then the first). */
 function runsTaskZero(effect: { readonly owners?: readonly number[] }): boolean {
   return effect.owners === undefined || effect.owners[0] === 0;

@@ -7,6 +7,7 @@
 
 import { ExportError, pathText, type ConvInfo, type LayerNode, type PathStep } from '../engine-bridge.js';
 import { activation } from './activation.js';
+import { kernelWithDeltas } from './adapters.js';
 import { numberArg, storeFor, textArg, weightNamed, type EmitContext, type Hidden } from './context.js';
 import { image } from './image.js';
 import { norm } from './norm.js';
@@ -42,7 +43,9 @@ export function conv(ctx: EmitContext, node: LayerNode, steps: readonly PathStep
   if (h.spatial === undefined) throw new ExportError(`${where}: ${node.layerKind} on a token stream is not supported by the ONNX exporter (convolutions run on a feature map, from an image made when the model begins with a convolution)`);
   if (h.width !== c.cIn) throw new ExportError(`${where}: ${node.layerKind} reads ${c.cIn} channels but the layers before it produce ${h.width}`);
   if (!same(h.spatial, c.inputSides)) throw new ExportError(`${where}: ${node.layerKind} declares an input of ${c.inputSides.join('×')} but the layers before it produce ${h.spatial.join('×')}; the graph runs every convolution at the size the engine counts it at`);
-  const inputs = [h.x!, storeFor(ctx, node, steps, weightNamed(node, 'weight')!).name];
+  const kernel = weightNamed(node, 'weight')!;
+  // A merged delta (TAPS) adds its ΔW to the kernel: still one convolution.
+  const inputs = [h.x!, kernelWithDeltas(ctx, steps, 'weight', storeFor(ctx, node, steps, kernel).name, kernel.shape)];
   const b = weightNamed(node, 'bias');
   if (b) inputs.push(storeFor(ctx, node, steps, b).name);
   const n = c.inputSides.length;

@@ -2,6 +2,7 @@
 // memory, SSN banks, MASA dictionaries, freeze/train. This is the only place that turns a
 // layer's weights into stored / effective / active / trainable counts.
 
+import { adaptedMatrix } from '../sharing/adapted-matrix.js';
 import type { LayerNode } from '../model/module-tree.js';
 import { mainWeight } from '../model/main-weight.js';
 import type { WeightSpec } from '../layers/layer-kind.js';
@@ -493,8 +494,11 @@ export function layerTotals(
     if (isKv) kvStored += wStored;
     for (const m of all) {
       const e = m.effect;
-      if (e.kind !== 'adapter' || !w.matmul || (e.weights && !e.weights.includes(w.name)) || view !== undefined) continue;
-      const a = adapterCost(e.method, w.name, w.matmul.dIn, w.matmul.dOut, `${e.method.kind}@${m.range.start}`);
+      if (e.kind !== 'adapter' || (e.weights && !e.weights.includes(w.name)) || view !== undefined) continue;
+      // A projection's matrix, or a convolution kernel under a merged delta (TAPS on ResNet).
+      const matrix = adaptedMatrix(w, e.method);
+      if (!matrix) continue;
+      const a = adapterCost(e.method, w.name, matrix.dIn, matrix.dOut, `${e.method.kind}@${m.range.start}`);
       const copies = BigInt(w.copies);
       const activeCopies = BigInt(w.activeCopies);
       // Per-task adapters: every task's adapter is stored and trained; a token runs its task's

@@ -9,6 +9,7 @@
 import type { ModuleNode } from '../model/module-tree.js';
 import type { EvalContext } from '../semantics/evaluator.js';
 import type { Scope } from '../semantics/scope.js';
+import { adaptedMatrix, isKernel } from '../sharing/adapted-matrix.js';
 import { onSub } from '../layout/scheme-drawing.js';
 import type { AdapterMethod } from '../sharing/declarations.js';
 import type { ResolvedPath } from '../sharing/resolve-path.js';
@@ -610,20 +611,27 @@ export function targetWeights(expr: Expression | StatementCall | undefined, arg 
 /** Adapters need matmul weights; VB-LoRA and MoS also need widths divisible by their unit. */
 export function checkAdapterTargets(method: AdapterMethod, r: ResolvedPath, range: TextRange, ctx: EvalContext, targets?: readonly string[]): boolean {
   const widths: number[] = [];
+  const kernels: string[] = [];
   let smallest: { readonly name: string; readonly elements: number } | undefined;
   const visit = (n: ModuleNode): void => {
     if (n.kind === 'layer') {
       for (const w of n.cost.weights) {
-        if (w.matmul && (r.weight === undefined ? targets === undefined || targets.includes(w.name) : w.name === r.weight)) {
-          widths.push(w.matmul.dIn, w.matmul.dOut);
-          const elements = w.matmul.dIn * w.matmul.dOut;
+        if (!(r.weight === undefined ? targets === undefined || targets.includes(w.name) : w.name === r.weight)) continue;
+        const matrix = adaptedMatrix(w, method);
+        if (matrix) {
+          widths.push(matrix.dIn, matrix.dOut);
+          const elements = matrix.dIn * matrix.dOut;
           if (smallest === undefined || elements < smallest.elements) smallest = { name: w.name, elements };
-        }
+        } else if (isKernel(w)) kernels.push(w.name);
       }
     } else if (n.kind === 'block') n.members.forEach((m) => visit(m.node));
     else n.runs.forEach((x) => visit(x.node));
   };
   r.nodes.forEach(visit);
+  if (widths.length === 0 && kernels.length > 0) {
+    ctx.sink.error('npas-adapter', `'${r.key}' holds convolution kernels, which only a merged full-rank delta adapts (delta(merged: true): W + ΔW, one kernel, as TAPS serves ResNets)`, range);
+    return false;
+  }
   if (widths.length === 0) {
     const named = targets && r.weight === undefined ? ` named ${targets.join(', ')}` : '';
     ctx.sink.error('npas-adapter', `'${r.key}' has no matrices${named} to adapt`, range);
