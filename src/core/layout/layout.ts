@@ -253,8 +253,9 @@ function colourOf(stores: readonly string[], storeIndex: ReadonlyMap<string, num
   return best < 0 ? -1 : best % GEOMETRY.palette;
 }
 
-function moeLabels(moe: readonly { path: string; experts: number; active: number; adapter?: number }[]): string[] {
-  return moe.map((x) => `${x.path}: ${x.active}/${x.experts} experts${x.adapter === undefined ? '' : `, a rank-${x.adapter} unit in each`}`);
+function moeLabels(moe: readonly { path: string; experts: number; active: number; adapter?: number; iterations?: number }[]): string[] {
+  // A Chain-of-Experts layer's C·k applied experts come from C selections of k: said, so that it does not read as one top-C·k.
+  return moe.map((x) => `${x.path}: ${x.active}/${x.experts} experts${x.iterations === undefined ? '' : ` in ${x.iterations} iterations`}${x.adapter === undefined ? '' : `, a rank-${x.adapter} unit in each`}`);
 }
 
 /** Without a structure (a spec the sharing stage could not resolve), draw the report's members. */

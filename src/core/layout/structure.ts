@@ -275,7 +275,7 @@ class NodeFacts {
   moe(node: ModuleNode, path: string): readonly MoeData[] {
     let relative = this.relativeMoes.get(node.id);
     if (relative === undefined) this.relativeMoes.set(node.id, (relative = moeOf(node)));
-    return relative.map((x) => ({ path: path && x.sub ? `${path}.${x.sub}` : path || x.sub || x.layerKind, experts: x.experts, active: x.active, ...(x.adapter === undefined ? {} : { adapter: x.adapter }) }));
+    return relative.map((x) => ({ path: path && x.sub ? `${path}.${x.sub}` : path || x.sub || x.layerKind, experts: x.experts, active: x.active, ...(x.adapter === undefined ? {} : { adapter: x.adapter }), ...(x.iterations === undefined ? {} : { iterations: x.iterations }) }));
   }
 
   private readonly shapes = new Map<number, MemberShape>();
@@ -301,6 +301,7 @@ interface RelativeMoe {
   readonly experts: number;
   readonly active: number;
   readonly adapter?: number;
+  readonly iterations?: number;
 }
 
 function cachesKv(node: ModuleNode): boolean {
@@ -317,7 +318,9 @@ function moeOf(node: ModuleNode): RelativeMoe[] {
       const bank = n.cost.weights.find((w) => w.copies > 1);
       // PERFT-E's units ride in the expert bank (`expert_adapter_down` [r, d]): drawn on the layer's line.
       const unit = n.cost.weights.find((w) => w.name === 'expert_adapter_down');
-      if (bank) out.push({ sub: p, layerKind: n.layerKind, experts: bank.copies, active: bank.activeCopies, ...(unit ? { adapter: unit.shape[0]! } : {}) });
+      // Chain-of-Experts: the bank's typed routing says how many selections a token makes.
+      const draws = bank?.routing?.draws ?? 1;
+      if (bank) out.push({ sub: p, layerKind: n.layerKind, experts: bank.copies, active: bank.activeCopies, ...(unit ? { adapter: unit.shape[0]! } : {}), ...(draws > 1 ? { iterations: draws } : {}) });
     } else if (n.kind === 'block') {
       for (const m of n.members) visit(m.node, p ? `${p}.${m.name}` : m.name);
     } else {

@@ -45,6 +45,8 @@ export interface MoeData {
   readonly active: number;
   /** PERFT-E (`expert_adapter: r`): the width r of the unit each expert carries; absent without. */
   readonly adapter?: number;
+  /** Chain-of-Experts (`iterations: C` > 1): the selections per token, `active` = C·top_k; absent for one. */
+  readonly iterations?: number;
 }
 
 /** A run of identical instances of a top-level stack (or the single instance of a layer/block). */

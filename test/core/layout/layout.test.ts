@@ -416,6 +416,14 @@ describe('architecture layout', () => {
     assert.equal(layoutArchitecture(d.models.find((x) => x.name === 'MoE_2_3B')!, { collapsed: [] }).nodes.filter((n) => n.kind === 'store').length, 0);
   });
 
+  it('Chain-of-Experts (examples/chain-of-experts.npas): a layer of C iterations of top-K says so, not one top-C·K', () => {
+    const d = dashboardData(example('chain-of-experts'), {}, { source: 'coe', sweep: false });
+    const moe = (name: string): readonly string[] => layoutArchitecture(d.models.find((x) => x.name === name)!, { collapsed: [] }).nodes.find((n) => n.id === 'i:body:0')!.moe;
+    // MoE_8_64: E = 63 routed experts, K = 7, C = 1; CoE_2_4_64: K = 3, C = 2, so 6 applied per token.
+    assert.deepEqual(moe('MoE_8_64'), ['moe: 7/63 experts']);
+    assert.deepEqual(moe('CoE_2_4_64'), ['moe: 6/63 experts in 2 iterations']);
+  });
+
   it('labels MoE instances with active/total experts', () => {
     const d = dashboardData(example('moeut'), {}, { source: 'm', sweep: false });
     const l = layoutArchitecture(d.models[0]!);
