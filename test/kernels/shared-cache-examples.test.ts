@@ -1,8 +1,9 @@
 // The gallery's shared-cache examples in the ONNX export, on the CPU provider:
-// examples/hogwild.npas (Hogwild! workers over one KV cache) exported at full size without
-// weight data (initializer elements = params.stored, the decode step's cache the one cache),
-// then a scaled-down QwQ-32B — the example's model with its constants overridden — probed on
-// CPU: the prompt prefilled once, a decode step of the workers' tokens over one cache. Every
+// examples/hogwild.npas (Hogwild! workers over one KV cache) and examples/dpo-prefix-sharing.npas
+// (a DPO pair's prompt shared by its two responses), each exported at full size without weight
+// data (initializer elements = params.stored; the one cache, the packed prompt), then the
+// example's model scaled down — its constants overridden in a variant — probed on CPU: the
+// workers' decode step over one cache, the pair's packed prefill and shared decode step. Every
 // figure is derived here from the configuration, not read back from the engine.
 
 import { test } from 'node:test';
@@ -54,4 +55,42 @@ test('a scaled-down QwQ-32B with Hogwild! workers probes on CPU: prefill once, P
   // (2·heads·(8 + 8) FLOPs per key per layer), then lm_head.
   const macs = 2 * (2 * 32 * 32 + 2 * 32 * 16 + 3 * 32 * 48) + 32 * 61;
   assert.equal(r.decode.flops, String(B * 3 * (2 * macs + 2 * 2 * 4 * 16 * S)));
+});
+
+test('examples/dpo-prefix-sharing.npas exports at its exact size: Capybara\'s pair packed as one row, the prompt once', () => {
+  const text = example('dpo-prefix-sharing.npas');
+  // mistralai/Mistral-7B-Instruct-v0.1: 32 layers, 8 KV heads of 128, hidden 4096, intermediate 14336, vocabulary 32,000, untied.
+  const stored = BigInt(2 * 32_000 * 4096 + 32 * (2 * 4096 * 4096 + 2 * 4096 * 1024 + 3 * 4096 * 14_336 + 2 * 4096) + 4096);
+  assert.equal(stored, 7_241_732_096n);
+  const share = { tokens: 712, continuations: 2 };
+  const r = exportModel(text, 'Mistral7B', { fill: none, analysis: { seq: 1160, batch: 1, dtype: 'bf16', sharedPrefix: share } });
+  assert.equal(r.initializerElements, stored);
+  assert.deepEqual(r.sharedPrefix, share);
+  // The prompt's 712 positions once and each response's 448: 32 layers · K and V · 8 · 128 · bf16.
+  assert.equal(r.report.kvCacheBytes, BigInt(32 * 2 * 8 * 128 * (712 + 2 * 448) * 2));
+});
+
+test('a scaled-down Mistral-7B probes a DPO pair on CPU: the packed prefill and the shared decode step', async () => {
+  const tiny = `${example('dpo-prefix-sharing.npas')}\nvariant Tiny of Mistral7B {\n  vocab = 61\n  d = 32\n  layers = 2\n  heads = 4\n  kv_heads = 2\n  ff = 48\n}\n`;
+  const B = 2;
+  const S = 9;
+  const P = 5;
+  const C = S - P;
+  const out = await runProbe({ specText: tiny, model: 'Tiny', ep: 'cpu', batch: B, seq: S, dtype: 'fp32', runs: 2, warmup: 1, sharedPrefix: P, continuations: 2 }, { hostPath: host, timeoutMs: 120_000 });
+  assert.ok(out.ok, out.ok ? '' : `${out.kind}: ${out.message}`);
+  const r = out.result;
+  // Stored: embed and lm_head 61·32 each; per layer q, o 32·32, k, v 32·16, GatedMLP 3·32·48, two RMSNorms; the final norm.
+  assert.equal(r.storedParams, String(2 * 61 * 32 + 2 * (2 * 32 * 32 + 2 * 32 * 16 + 3 * 32 * 48 + 2 * 32) + 32));
+  assert.equal(r.initializerElements, r.storedParams);
+  // Weight MACs per token and attention FLOPs per query and key in a layer (4 heads · (8 + 8)).
+  const macs = 2 * (2 * 32 * 32 + 2 * 32 * 16 + 3 * 32 * 48) + 32 * 61;
+  const perKey = 2 * 4 * 16;
+  const causal = (s: number) => (s * (s + 1)) / 2;
+  // The packed row: P + 2C tokens; the prompt causally, each response over the prompt and itself.
+  assert.equal(r.prefill.flops, String(B * (2 * macs * (P + 2 * C) + 2 * perKey * (causal(P) + 2 * (causal(S) - causal(P))))));
+  assert.ok(!('unavailable' in r.decode), 'the decode step is measured');
+  if ('unavailable' in r.decode) return;
+  // Each response's next token over the prompt's cache (held once) and its own: B·2 tokens, S keys each.
+  assert.equal(r.decode.flops, String(B * 2 * (2 * macs + 2 * perKey * S)));
+  assert.equal(r.decode.kvCacheElements, String(2 * 2 * 2 * 8 * B * (P + 2 * C)));
 });

@@ -7,7 +7,7 @@ import * as Q from '../numbers/rational.js';
 import type { Unit } from '../numbers/units.js';
 import { evaluate, toSmallInteger, type EvalContext } from '../semantics/evaluator.js';
 import type { Scope } from '../semantics/scope.js';
-import type { Constraint } from '../syntax/syntax-tree.js';
+import type { Constraint, TextRange } from '../syntax/syntax-tree.js';
 import { findDevice, DEVICE_NAMES } from './devices.js';
 import { DTYPE_NAMES, isDType } from './dtypes.js';
 import { PRECISION_CLASSES } from './precision.js';
@@ -25,7 +25,7 @@ export interface Measure {
 
 /** `weights_dtype`, `kv_dtype`, …: one precision class (see analysis/precision.ts). */
 type PrecisionArg = `${(typeof PRECISION_CLASSES)[number]}_dtype`;
-type MetricArg = 'seq' | 'src_seq' | 'batch' | 'dtype' | 'device' | PrecisionArg;
+type MetricArg = 'seq' | 'src_seq' | 'batch' | 'shared_prefix' | 'continuations' | 'dtype' | 'device' | PrecisionArg;
 
 const PRECISION_ARGS: readonly PrecisionArg[] = PRECISION_CLASSES.map((c) => `${c}_dtype` as const);
 
@@ -36,7 +36,7 @@ export interface MetricSpec {
   value(m: Measure, options: AnalysisOptions): Q.Rational;
 }
 
-const SETTINGS: readonly MetricArg[] = ['seq', 'src_seq', 'batch', 'dtype', ...PRECISION_ARGS];
+const SETTINGS: readonly MetricArg[] = ['seq', 'src_seq', 'batch', 'shared_prefix', 'continuations', 'dtype', ...PRECISION_ARGS];
 /** A roofline time (or any float) as an exact rational of its 13 significant digits. */
 export const seconds = (x: number): Q.Rational => Q.parseDecimal(x.toExponential(12).replace(/e\+?/, 'e')) ?? Q.ZERO;
 
@@ -76,6 +76,8 @@ function formatCount(v: Q.Rational): string {
 /** Reads the settings a constraint writes (over the analysis settings); undefined when invalid (reported). */
 function settingsOf(c: Constraint, spec: MetricSpec, scope: Scope, ctx: EvalContext): Partial<AnalysisOptions> | undefined {
   let o: Partial<AnalysisOptions> = {};
+  let prompt: { readonly tokens: number; readonly at: TextRange } | undefined;
+  let continuations: { readonly k: number; readonly at: TextRange } | undefined;
   for (const a of c.args) {
     const name = a.name?.text;
     if (!name || !(spec.args as readonly string[]).includes(name)) {
@@ -105,11 +107,28 @@ function settingsOf(c: Constraint, spec: MetricSpec, scope: Scope, ctx: EvalCont
     }
     const n = toSmallInteger(evaluate(a.value, scope, ctx), a.value.range, ctx, name);
     if (n === undefined) return undefined;
-    if (n < 1 || n > 1 << 30) {
-      ctx.sink.error('npas-eval-range', `${name} must be between 1 and ${1 << 30}, got ${n}`, a.value.range);
+    // A shared prompt of 0 tokens is none (it overrides the analysis settings' prompt).
+    const least = name === 'shared_prefix' ? 0 : 1;
+    if (n < least || n > 1 << 30) {
+      ctx.sink.error('npas-eval-range', `${name} must be between ${least} and ${1 << 30}, got ${n}`, a.value.range);
       return undefined;
     }
-    o = name === 'seq' ? { ...o, seq: n } : name === 'src_seq' ? { ...o, srcSeq: n } : { ...o, batch: n };
+    if (name === 'shared_prefix') prompt = { tokens: n, at: a.value.range };
+    else if (name === 'continuations') continuations = { k: n, at: a.range };
+    else o = name === 'seq' ? { ...o, seq: n } : name === 'src_seq' ? { ...o, srcSeq: n } : { ...o, batch: n };
+  }
+  // `shared_prefix: P, continuations: k` (docs/language.md, "Shared prompts"): k defaults to 2, a
+  // DPO pair's chosen and rejected responses, as the CLI's --continuations does.
+  if (continuations && !prompt) {
+    ctx.sink.error('npas-budget-metric', 'continuations applies to a shared prompt: write shared_prefix: P beside it', continuations.at);
+    return undefined;
+  }
+  if (prompt) {
+    if (o.seq !== undefined && prompt.tokens >= o.seq) {
+      ctx.sink.error('npas-eval-range', `shared_prefix ${prompt.tokens} must be below seq ${o.seq}: each continuation needs a token of its own`, prompt.at);
+      return undefined;
+    }
+    o = { ...o, sharedPrefix: prompt.tokens > 0 ? { tokens: prompt.tokens, continuations: continuations?.k ?? 2 } : undefined };
   }
   return o;
 }

@@ -213,9 +213,9 @@ function argumentsOf(call: CallSite, analysis: AnalysisResult): ArgumentInfo[] {
       name,
       positional: false,
       required: false,
-      detail: name.endsWith('dtype') ? 'element type' : name === 'device' ? 'device profile' : 'positive integer',
+      detail: name.endsWith('dtype') ? 'element type' : name === 'device' ? 'device profile' : name === 'shared_prefix' ? 'integer ≥ 0' : 'positive integer',
       doc:
-        ({ seq: 'Sequence length S.', src_seq: 'Source (encoder) length.', batch: 'Batch size.', dtype: 'Element type of weights, activations and KV cache.', device: 'Device profile for the roofline.' } as Record<string, string>)[name] ??
+        ({ seq: 'Sequence length S.', src_seq: 'Source (encoder) length.', batch: 'Batch size.', shared_prefix: 'Prompt tokens P shared by the continuations, computed and cached once (prefix sharing; 0 for none).', continuations: 'Continuations k of the shared prompt, each seq − P tokens (default 2: chosen and rejected).', dtype: 'Element type of weights, activations and KV cache.', device: 'Device profile for the roofline.' } as Record<string, string>)[name] ??
         (name.endsWith('_dtype') ? `Element type of the ${name.slice(0, -'_dtype'.length)} class alone.` : ''),
       values: name.endsWith('dtype') ? [...Object.keys(DTYPE_BITS), ...(name === 'master_dtype' ? ['none'] : [])] : name === 'device' ? DEVICE_NAMES : [],
     }));

@@ -67,6 +67,29 @@ test('bad shared-prompt settings are reported and measured without sharing; a bu
   assert.deepEqual(budget.diagnostics.filter((x) => x.severity === 'error'), []);
 });
 
+test('a budget constraint sets its own shared prompt: shared_prefix: P, continuations: k (default 2), 0 for none', () => {
+  const budget = (lines: string, extra: object = {}) => analyze(`${MODEL()}budget M {\n${lines}\n}\n`, { seq: S, batch: 1, dtype: 'bf16', ...extra });
+  const values = (r: ReturnType<typeof budget>) => r.models[0]!.budgets.map((b) => b.value);
+  const keys = (kk: number) => tri(P) + BigInt(kk) * (tri(S) - tri(P));
+  const prefill = (kk: number) => W * BigInt(P + kk * C) + L * perKey * keys(kk);
+  const r = budget(`  flops.prefill_total(shared_prefix: ${P}) >= 1\n  kv(shared_prefix: ${P}, continuations: 3) >= 1bytes\n  flops.train(seq: ${S}, shared_prefix: ${P}) >= 1`);
+  assert.deepEqual(r.diagnostics, []);
+  assert.deepEqual(values(r), [
+    String(prefill(2)),
+    String(kvPerToken * BigInt(P + 3 * C) * 2n),
+    decimal(3n * W * BigInt(P + 2 * C) + 3n * L * perKey * keys(2), BigInt(2 * S)),
+  ]);
+  // shared_prefix: 0 measures without the settings' shared prompt; a constraint without it keeps it.
+  const settings = { sharedPrefix: { tokens: P, continuations: k } };
+  assert.deepEqual(values(budget('  kv(shared_prefix: 0) >= 1bytes\n  kv >= 1bytes', settings)), [String(kvPerToken * BigInt(S) * 2n), String(kvPerToken * BigInt(P + k * C) * 2n)]);
+  // Continuations without a prompt, a prompt not below the constraint's seq, a negative prompt: located errors.
+  const errors = (lines: string) => budget(lines).diagnostics.map((x) => `${x.code}: ${x.message}`);
+  assert.deepEqual(errors('  kv(continuations: 3) >= 1bytes'), ['npas-budget-metric: continuations applies to a shared prompt: write shared_prefix: P beside it']);
+  assert.deepEqual(errors('  kv(seq: 50, shared_prefix: 50) >= 1bytes'), ['npas-eval-range: shared_prefix 50 must be below seq 50: each continuation needs a token of its own']);
+  assert.deepEqual(errors('  kv(shared_prefix: -1) >= 1bytes'), ['npas-eval-range: shared_prefix must be between 0 and 1073741824, got -1']);
+  assert.deepEqual(errors('  params.stored(shared_prefix: 4) >= 1'), ['npas-budget-metric: params.stored takes no arguments']);
+});
+
 test('the CLI flags: --shared-prefix N [--continuations K] (K defaults to 2: chosen and rejected)', () => {
   assert.deepEqual(readAnalysisFlags(new Map([['seq', '1024'], ['shared-prefix', '512']])).sharedPrefix, { tokens: 512, continuations: 2 });
   assert.deepEqual(readAnalysisFlags(new Map([['continuations', '8']])).sharedPrefix, { tokens: 0, continuations: 8 });

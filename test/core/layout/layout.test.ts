@@ -293,6 +293,19 @@ describe('dashboard data', () => {
     assert.doesNotThrow(() => JSON.stringify(d));
   });
 
+  it('carries the shared-cache examples: Hogwild! workers, and the DPO pair\'s shared prompt with its budgets', () => {
+    const hog = dashboardData(example('hogwild'), { seq: 8192 }, { source: 'hogwild.npas', sweep: false }).models.find((m) => m.name === 'HogwildQwQ32B_2')!;
+    assert.deepEqual(hog.parallel, { streams: 2, cache: 'shared' });
+    // Capybara's pair: a 712-token prompt and two responses of 1160 − 712 = 448 tokens.
+    const dpo = dashboardData(example('dpo-prefix-sharing'), { seq: 1160, sharedPrefix: { tokens: 712, continuations: 2 } }, { source: 'dpo-prefix-sharing.npas', sweep: false }).models[0]!;
+    assert.equal(dpo.sharedPrefix?.computedTokens, 712 + 2 * 448);
+    assert.equal(dpo.sharedPrefix?.unsharedTokens, 2 * 1160);
+    // Every constraint keeps its own shared_prefix: 13 results (stored, then each dataset shared and apart), all met.
+    assert.equal(dpo.budgets.length, 13);
+    assert.ok(dpo.budgets.every((b) => b.ok));
+    assert.deepEqual(dpo.budgets.slice(1, 3).map((b) => b.constraint), ['flops.train(seq: 1160, shared_prefix: round(1160 * 1.59 / 2.59)) <= 31G', 'flops.train(seq: 1160, shared_prefix: 0) <= 45G']);
+  });
+
   it('sweeps KV and memory over sequence length; the analysed length matches the report', () => {
     const text = example('cla-mlkv');
     const d = dashboardData(text, { seq: 3000 }, { source: 'x' });

@@ -79,7 +79,7 @@ const CASES: readonly Case[] = [
   { name: 'models after `variant V of`', source: 'model M { x = Linear(2, 2) }\nvariant V of $0', has: ['M:model'] },
   { name: 'budget metrics', source: 'model M { x = Linear(2, 2) }\nbudget M {\n  $0\n}\n', has: ['params.stored:metric', 'kv:metric', 'latency.decode:metric'] },
   { name: 'budget metrics after a dot', source: 'model M { x = Linear(2, 2) }\nbudget M {\n  params.$0\n}\n', exactly: ['stored', 'effective', 'active', 'trainable', 'per_task', 'task_shared'] },
-  { name: 'metric settings', source: 'model M { x = Linear(2, 2) }\nbudget M {\n  kv($0) <= 1MiB\n}\n', exactly: ['seq', 'src_seq', 'batch', 'dtype', 'weights_dtype', 'experts_dtype', 'kv_dtype', 'activations_dtype', 'compute_dtype', 'gradients_dtype', 'master_dtype', 'optimizer_dtype'] },
+  { name: 'metric settings', source: 'model M { x = Linear(2, 2) }\nbudget M {\n  kv($0) <= 1MiB\n}\n', exactly: ['seq', 'src_seq', 'batch', 'shared_prefix', 'continuations', 'dtype', 'weights_dtype', 'experts_dtype', 'kv_dtype', 'activations_dtype', 'compute_dtype', 'gradients_dtype', 'master_dtype', 'optimizer_dtype'] },
   { name: 'dtypes for a metric setting', source: 'model M { x = Linear(2, 2) }\nbudget M {\n  kv(dtype: $0) <= 1MiB\n}\n', exactly: ['fp32', 'tf32', 'bf16', 'fp16', 'fp8', 'int8', 'int4', 'mxfp4', 'nvfp4'] },
   { name: 'devices for a latency metric', source: 'model M { x = Linear(2, 2) }\nbudget M {\n  latency.decode(device: $0) <= 1ms\n}\n', exactly: ['H100', 'H200', 'H20', 'B200', 'A100', 'A100-40GB', 'L40S', 'L4', 'RTX4090', 'MI300X', 'M2Ultra', 'M4Max', 'CPU'] },
   { name: 'nothing in a comment', source: inModel('# share $0'), exactly: [] },
