@@ -60,6 +60,8 @@ const CASES: readonly Case[] = [
   // `train PATHS:` takes FISH's pooled mask; its `sparse` is not the per-target adapter's (no targets, no tasks).
   { name: 'the pooled mask after `train X:`', source: inModel('train body: $0'), exactly: ['sparse()'] },
   { name: 'the arguments of the pooled mask', source: inModel('train body: sparse($0)'), has: ['elements:argument'], lacks: ['targets:argument', 'tasks:argument'] },
+  { name: 'the tasks that own a TAPS delta (per-task layer subsets)', source: inModel('adapt body: delta(tasks: 5, $0)'), has: ['for_tasks:argument', 'merged:argument'], lacks: ['tasks:argument'] },
+  { name: 'for_tasks only where the per-task part is one copy per task', source: inModel('adapt body: tied_lora(rank: 2, $0)'), lacks: ['for_tasks:argument'] },
   { name: 'the arguments of the per-target sparse adapter', source: inModel('adapt body: sparse($0)'), has: ['elements:argument', 'targets:argument', 'tasks:argument'] },
   { name: 'factorisations after `factorize X:`', source: inModel('factorize body: $0'), exactly: ['fedpara()', 'tensor_train()', 'mpo()'] },
   { name: 'the arguments of a factorisation', source: inModel('factorize body: mpo(rank: 4, $0)'), has: ['cores:argument', 'modes_out:argument', 'central:argument'], lacks: ['rank:argument'] },
