@@ -4,7 +4,7 @@
 // GatedMLP stays Mul(act(gate), up).
 
 import { ExportError } from '../engine-bridge.js';
-import type { EmitContext } from './context.js';
+import type { EmitContext, Hidden } from './context.js';
 import { attr } from '../onnx-writer.js';
 
 export function activation(ctx: EmitContext, x: string, kind: string): string {
@@ -50,4 +50,17 @@ function sigmoidGated(ctx: EmitContext, x: string, alpha: number, hint: string):
   if (ctx.ops === 'fused') return g.op('QuickGelu', [x], { alpha: attr.float(alpha) }, { domain: 'com.microsoft', hint });
   const scaled = alpha === 1 ? x : g.op('Mul', [x, g.float(alpha)]);
   return g.op('Mul', [x, g.op('Sigmoid', [scaled])], undefined, { hint });
+}
+
+/**
+ * GLU over the last axis (`Activation(glu)`, torch.nn.functional.glu): the first half of the
+ * width times the sigmoid of the second, so the width halves (a Conformer's pointwise_conv1 of 2d
+ * channels gives d).
+ */
+export function glu(ctx: EmitContext, h: Hidden, where: string): Hidden {
+  const g = ctx.g;
+  if (h.width % 2 !== 0) throw new ExportError(`${where}: GLU halves the width, and ${h.width} is odd`);
+  const half = h.width / 2;
+  const cols = (from: number, to: number) => g.op('Slice', [h.x!, g.ints([from]), g.ints([to]), g.ints([-1])]);
+  return { ...h, x: g.op('Mul', [cols(0, half), g.op('Sigmoid', [cols(half, h.width)])], undefined, { hint: 'glu' }), width: half };
 }

@@ -10,6 +10,7 @@ import { cacheSharers, prefixedMask, prefixTokens, withPrefix } from './parallel
 import { projection } from './projection.js';
 import { continuationCache, otherContinuations } from './shared-prefix.js';
 import { hasRelativeBias, relativeScoreBias } from './relative-position.js';
+import { hasRelativePosition, relativePositionTerms } from './rel-position-attention.js';
 import { rotate, sameRope, type Rope } from './rotary.js';
 import { routedPositions } from './routing.js';
 import type { AttentionInfo } from '../../src/core/index.js';
@@ -111,7 +112,10 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   const plainCache = !group || (group.uniform && !group.chunked);
   // A shared prompt's block-sparse mask is the standard ops' (shared-prefix.ts): the fused kernels mask causally only.
   const packed = ctx.sharedPrefix !== undefined;
-  const inGqa = gqaRotary(ctx, info) && !hasRelativeBias(ctx, info) && !sinks && !chunked && !prefixed && !workers && !packed && plainCache;
+  // Relative-position attention (rel_pos) adds a position term to the scores: the standard ops.
+  const relPos = hasRelativePosition(node);
+  if (relPos && (rope || producer || prefixed)) throw new ExportError(`${pathText(steps)}: relative-position attention (rel_pos) with rotary embeddings, a borrowed KV cache or parallel streams' prefixes is not supported by the ONNX exporter`);
+  const inGqa = !relPos && gqaRotary(ctx, info) && !hasRelativeBias(ctx, info) && !sinks && !chunked && !prefixed && !workers && !packed && plainCache;
   let k: string;
   let v4: string;
   let kState: { readonly rope: Rope | undefined; readonly rotated: boolean };
@@ -156,10 +160,13 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   // such layers use the standard ops below (relative-position.ts).
   // GroupQueryAttention has a local window but no chunks: chunked layers keep the standard ops.
   if (prefixed && !ctx.decode) ({ k, v: v4 } = withPrefix(ctx, steps, k, v4, KV, hd));
-  if (fusedAttentionOps(ctx) && !hasRelativeBias(ctx, info) && !sinks && !chunked && !prefixed && !workers && !packed && plainCache) {
+  if (fusedAttentionOps(ctx) && !relPos && !hasRelativeBias(ctx, info) && !sinks && !chunked && !prefixed && !workers && !packed && plainCache) {
     const merged = fusedAttention(ctx, node, `kv_cache.${pathText(producer ?? steps)}`, q, k, v4, gqaRope);
     if (merged) return projection(ctx, node, steps, gated(merged), 'o', bias('o_bias'));
   }
+  // rel_pos: the content term reads q + u; the position term (q + v)·p_j is added to the scores below.
+  let positionScores: string | undefined;
+  if (relPos) ({ qContent: q, positionScores } = relativePositionTerms(ctx, node, steps, q, H, hd));
   const perm = (t: string, p: number[]) => g.op('Transpose', [t], { perm: attr.ints(p) });
   if (ctx.decode) return decodeAttention(ctx, node, steps, producer ?? steps, q, k, v4, perm, gated);
   let qh = perm(q, [0, 2, 1, 3]); // [B, H, S, hd]
@@ -171,6 +178,7 @@ export function attention(ctx: EmitContext, node: LayerNode, steps: readonly Pat
   let scores = g.op('MatMul', [qg, kT], undefined, { hint: 'scores' }); // [B, KV, G·S, S]
   g.parts.standardAttention++;
   if (G > 1) scores = reshape(ctx, scores, [0, H, -1, 0]); // [B, H, S, S]
+  if (positionScores) scores = g.op('Add', [scores, positionScores]);
   if (keyPositions !== undefined) scores = g.op('Add', [scores, maskByPosition(ctx, steps, info, keyPositions)]);
   else if (info.causal) scores = g.op('Add', [scores, prefixed ? prefixedMask(ctx, mask(ctx, info.window, info.chunk)) : mask(ctx, info.window, info.chunk)]);
   else if (info.window !== undefined) throw new ExportError(`${pathText(steps)}: a bidirectional sliding window is not supported by the ONNX exporter`);

@@ -1,7 +1,7 @@
 // One layer on the hidden state: checks the width it reads and dispatches to its builder.
 
 import { ExportError, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
-import { activation } from './activation.js';
+import { activation, glu } from './activation.js';
 import { altupProjections } from './altup.js';
 import { laurel } from './laurel.js';
 import { perLayerEmbedding } from './per-layer-embedding.js';
@@ -22,6 +22,7 @@ import { cacheSharers, prefixTokens } from './parallel-streams.js';
 import { projection } from './projection.js';
 import { relativePositionLayer } from './relative-position.js';
 import { sandwichLinear } from './sandwich.js';
+import { tokenConv1d } from './token-conv.js';
 import { attr } from '../onnx-writer.js';
 
 export const SUPPORTED_LAYERS = ['Embedding', 'PositionEmbedding', 'Linear', 'LayerNorm', 'RMSNorm', 'Attention', 'MLA', 'MoA', 'RelativePositionBias', 'MLP', 'GatedMLP', 'MoE', 'Activation', 'Dropout', 'Identity', 'Conv1d', 'Conv2d', 'BatchNorm', 'Pool', 'GlobalPool', 'Flatten', 'SandwichLinear', 'SandwichConv2d', 'Mamba', 'Mamba2', 'GatedDeltaNet', 'AltUp', 'AltUpProjections', 'Laurel', 'PerLayerEmbedding', 'PerLayerInput', 'MomentProbe'] as const;
@@ -172,6 +173,7 @@ export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly Pat
       // They act on the AltUp copies and the per-layer inputs of Gemma 3n's decoder layer (altup.ts).
       throw new ExportError(`${where}: ${node.layerKind} exports only inside a block laid out as Gemma 3n's decoder layer (AltUp first, PerLayerInput last; docs/layers.md, "AltUp")`);
     case 'Activation':
+      if (textArg(node, 'kind', 'relu') === 'glu') return glu(ctx, h, where);
       return { x: activation(ctx, h.x!, textArg(node, 'kind', 'relu')), width: h.width };
     case 'RelativePositionBias':
       return relativePositionLayer(ctx, node, steps, h);
@@ -186,6 +188,8 @@ export function emitLayer(ctx: EmitContext, node: LayerNode, steps: readonly Pat
     case 'Pool':
     case 'GlobalPool':
     case 'Flatten':
+      // A Conv1d without `length` runs over the token sequence: causal, one output per token (token-conv.ts).
+      if (node.layerKind === 'Conv1d' && node.cost.conv === undefined) return tokenConv1d(ctx, node, steps, h);
       throw new ExportError(`${where}: ${node.layerKind} on a token stream is not supported by the ONNX exporter (convolutions and pooling run on a feature map, made from the ids when the model begins with a convolution)`);
     default:
       throw new ExportError(`${where}: layer kind ${node.layerKind} is not supported by the ONNX exporter yet (supported: ${SUPPORTED_LAYERS.join(', ')})`);

@@ -213,7 +213,7 @@ export function bankKey(copies: number, topK: number, draws: number, load?: Rout
 }
 
 export function attentionKey(info: AttentionInfo): string {
-  return `${info.variant}|${info.queryHeads}|${info.kvHeads}|${info.scoreDim}|${info.valueDim}|${info.kvElementsPerToken}|${info.prefixElementsPerToken ?? '-'}|${info.decode ? `${info.decode.scoreDim}+${info.decode.valueDim}` : '-'}|${info.window ?? '-'}|${info.chunk ?? '-'}|${info.causal ? 'c' : 'b'}|${info.cross ? 'x' : 's'}`;
+  return `${info.variant}|${info.queryHeads}|${info.kvHeads}|${info.scoreDim}|${info.valueDim}|${info.positionScoreDim ?? '-'}|${info.kvElementsPerToken}|${info.prefixElementsPerToken ?? '-'}|${info.decode ? `${info.decode.scoreDim}+${info.decode.valueDim}` : '-'}|${info.window ?? '-'}|${info.chunk ?? '-'}|${info.causal ? 'c' : 'b'}|${info.cross ? 'x' : 's'}`;
 }
 
 /**

@@ -1,6 +1,6 @@
 // Multi-head attention with grouped-query (GQA) and multi-query (MQA) heads, optional q/k norms
 // per head (Qwen 3, Gemma 3) or over the full width (OLMo-2, OLMoE), attention sinks (GPT-OSS), rotary position embeddings on q and k (Llama, GPT-NeoX; no
-// parameters), sliding windows and cross-attention. Projections follow
+// parameters), relative-position attention (Conformer's rel_selfattn), sliding windows and cross-attention. Projections follow
 // Transformers' LlamaAttention: q [heads·head_dim, d], k and v [kv_heads·head_dim, kv_dim],
 // o [d, heads·head_dim]. The score and value terms are left to the engine, from AttentionInfo.
 
@@ -45,6 +45,12 @@ const ARGS = [
   }),
   optional('rope_dim', DIM, 'Rotated dims per head, the first ones (partial rotary: Phi, GPT-NeoX rotary_pct); even. Default: head_dim.'),
   optional('rope_theta', RATIO, 'Rotary base: inverse frequencies theta^(-2i/rope_dim). Default: 10000.'),
+  optional(
+    'rel_pos',
+    BOOL,
+    'Relative-position self-attention (Conformer; WeNet/ESPnet rel_selfattn): linear_pos `pos` [heads·head_dim, d] on the sinusoidal position encoding and learned query biases pos_bias_u, pos_bias_v of heads·head_dim; scores ((q+u)·k + (q+v)·p_j)/√head_dim.',
+    { default: false },
+  ),
 ];
 
 /** HF's default rope_theta (LlamaConfig, GPTNeoXConfig rotary_emb_base). */
@@ -151,7 +157,16 @@ export const ATTENTION: LayerKind = {
       report('sinks', 'sinks apply to self-attention; cross-attention attends the whole source');
       return undefined;
     }
-    const weights = [...q, ...k, ...v, ...o, ...qNorm, ...kNorm, ...sinks];
+    // WeNet's RelPositionMultiHeadedAttention (Transformer-XL's u and v): linear_pos
+    // Linear(d, heads·head_dim, bias=False) on the sinusoidal encoding of each key's position, and
+    // pos_bias_u, pos_bias_v [heads, head_dim] added to the queries of the content and position terms.
+    const relPos = a.bool('rel_pos');
+    if (relPos && cross) {
+      report('rel_pos', 'rel_pos applies to self-attention only: cross-attention keys are source positions');
+      return undefined;
+    }
+    const relPosWeights = relPos ? [...projection('pos', d, qWidth, false), biasWeight('pos_bias_u', qWidth), biasWeight('pos_bias_v', qWidth)] : [];
+    const weights = [...q, ...k, ...v, ...o, ...qNorm, ...kNorm, ...sinks, ...relPosWeights];
     if (!checkShapesExact(weights, report)) return undefined;
 
     const kvFlops = 2n * matmulFlops(kvIn, kvWidth);
@@ -164,12 +179,14 @@ export const ATTENTION: LayerKind = {
     const perTokenKv = cross ? 0 : 2 * kvWidth;
     const normed = qkNorm === 'none' ? 0 : qWidth + (cross ? 0 : kvWidth);
     // An output gate saves its pre-sigmoid half of q as well.
-    const activations = BigInt(d) + 2n * BigInt(qWidth) + BigInt(heads) + BigInt(perTokenKv) + BigInt(normed) + (gate ? BigInt(qWidth) : 0n);
+    // rel_pos saves its position projection p (one row per key position, as many as tokens).
+    const activations = BigInt(d) + 2n * BigInt(qWidth) + BigInt(heads) + BigInt(perTokenKv) + BigInt(normed) + (gate ? BigInt(qWidth) : 0n) + (relPos ? BigInt(qWidth) : 0n);
     return {
       weights,
       // Cross-attention computes k and v once per source token, not per target token: the
       // engine charges kvProjectionFlopsPerToken per source token for it.
-      flopsPerToken: cross ? queryFlops : queryFlops + kvFlops,
+      // rel_pos projects one position encoding per token (a prefill's S positions for S tokens).
+      flopsPerToken: (cross ? queryFlops : queryFlops + kvFlops) + (relPos ? matmulFlops(d, qWidth) : 0n),
       kvProjectionFlopsPerToken: kvFlops,
       attention: {
         variant: 'mha',
@@ -177,6 +194,7 @@ export const ATTENTION: LayerKind = {
         kvHeads,
         scoreDim: headDim,
         valueDim: headDim,
+        ...(relPos ? { positionScoreDim: headDim } : {}),
         kvElementsPerToken: 2 * kvWidth,
         window,
         ...(chunk === undefined ? {} : { chunk }),

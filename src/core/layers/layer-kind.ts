@@ -99,6 +99,12 @@ export interface AttentionInfo {
   /** Per-head dimension of values. */
   readonly valueDim: number;
   /**
+   * Per-head width of a second score term per attended key, beside q·k: relative-position
+   * attention's (q + v)·p_j (`Attention(…, rel_pos: true)`, WeNet's RelPositionMultiHeadedAttention).
+   * Absent: none.
+   */
+  readonly positionScoreDim?: number;
+  /**
    * Where a decode step attends differently from prefill (MLA's absorbed form: queries absorbed
    * into W_UK score the cached latent directly), its per-head score and value widths per key.
    */

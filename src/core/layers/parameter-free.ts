@@ -13,7 +13,7 @@ function parameterFree(name: string, doc: string, args: readonly ArgSpec[]): Lay
 }
 
 export const ACTIVATION = parameterFree('Activation', 'An activation function applied elementwise; no parameters.', [
-  positional('kind', oneOf([...ACTIVATIONS, 'softmax']), 'The function.'),
+  positional('kind', oneOf([...ACTIVATIONS, 'softmax', 'glu']), 'The function; glu (torch.nn.functional.glu over the last axis) multiplies the first half of the width by the sigmoid of the second, halving it (a Conformer\'s convolution module).'),
 ]);
 
 const DROPOUT_ARGS = [

@@ -230,3 +230,24 @@ test('layers without attention report no attention and no KV projection FLOPs', 
     assert.equal(cost.kvProjectionFlopsPerToken, 0n, kind);
   }
 });
+
+test('rel_pos (WeNet\'s RelPositionMultiHeadedAttention): linear_pos and u, v; one position projection per token; the position term per attended key', () => {
+  // A Conformer's d 256, 4 heads of 64 with biases (wenet/transformer/attention.py: linear_pos
+  // Linear(256, 256, bias=False), pos_bias_u and pos_bias_v [4, 64]).
+  const plain = build('Attention', { d: 256, heads: 4, bias: true, causal: false });
+  const rel = build('Attention', { d: 256, heads: 4, bias: true, causal: false, rel_pos: true });
+  const params = (c: typeof rel) => c.weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
+  assert.equal(params(plain), 4 * (256 * 256 + 256));
+  assert.equal(params(rel) - params(plain), 256 * 256 + 2 * 4 * 64);
+  assert.deepEqual(rel.weights.filter((w) => !plain.weights.some((p) => p.name === w.name)).map((w) => [w.name, w.shape, w.role]), [
+    ['pos', [256, 256], 'matmul'],
+    ['pos_bias_u', [256], 'bias'],
+    ['pos_bias_v', [256], 'bias'],
+  ]);
+  assert.equal(rel.flopsPerToken - plain.flopsPerToken, 2n * 256n * 256n);
+  assert.equal(rel.attention?.positionScoreDim, 64);
+  assert.equal(plain.attention?.positionScoreDim, undefined);
+  // Neither K nor V changes: the cache and its producers are the plain layer's.
+  assert.equal(rel.attention?.kvElementsPerToken, plain.attention?.kvElementsPerToken);
+  assert.deepEqual(rel.attention?.kvProducerWeights, plain.attention?.kvProducerWeights);
+});

@@ -40,6 +40,7 @@ const CASES: readonly ErrorCase[] = [
   { kind: 'MoE', args: { d: 64, hidden: 128, experts: 4, top_k: 5 }, arg: 'top_k', mentions: ['top_k (5)', 'experts (4)'] },
   { kind: 'MoE', args: { d: 64, hidden: 128, experts: 4, top_k: 2, shared_expert_gate: true }, arg: 'shared_expert_gate', mentions: ['shared is 0'] },
   { kind: 'Attention', args: { d: 768, heads: 12, cross: true, gate: true }, arg: 'gate', mentions: ['self-attention'] },
+  { kind: 'Attention', args: { d: 768, heads: 12, cross: true, rel_pos: true }, arg: 'rel_pos', mentions: ['self-attention'] },
   { kind: 'Mamba2', args: { d: 2688, inner: 4096, expand: 3 }, arg: 'inner', mentions: ['inner (4096)', 'expand (3)'] },
   { kind: 'GatedDeltaNet', args: { d: 2048, k_heads: 12, v_heads: 32 }, arg: 'k_heads', mentions: ['k_heads (12)', 'v_heads (32)'] },
   { kind: 'MoE', args: { d: 64, hidden: 128, experts: 4, top_k: 2, shared_hidden: 256 }, arg: 'shared_hidden', mentions: ['shared_hidden (256)', 'shared is 0'] },

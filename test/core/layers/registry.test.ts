@@ -22,7 +22,7 @@ const SIGNATURES: Record<string, string> = {
   BatchNorm: 'd, affine: true',
   Attention:
     'd, heads, kv_heads?, head_dim?, bias: false, q_bias: ?, k_bias: ?, v_bias: ?, o_bias: ?, qk_norm: none, ' +
-    'qk_norm_width: head, sinks: false, gate: false, window: ?, chunk: ?, causal: true, cross: false, kv_dim: ?, rope: false, rope_dim: ?, rope_theta: ?',
+    'qk_norm_width: head, sinks: false, gate: false, window: ?, chunk: ?, causal: true, cross: false, kv_dim: ?, rope: false, rope_dim: ?, rope_theta: ?, rel_pos: false',
   MLA: 'd, heads, kv_rank, rope_dim, nope_dim, v_dim, q_rank: ?, bias: false, decode: absorbed',
   MLP: 'd, hidden, act: gelu, bias: true, d_out: ?',
   GatedMLP: 'd, hidden, act: silu, bias: false',
@@ -119,7 +119,7 @@ test('activation enums list the same functions everywhere', () => {
   assert.deepEqual(values('MLP', 'act'), acts);
   assert.deepEqual(values('GatedMLP', 'act'), acts);
   assert.deepEqual(values('MoE', 'act'), acts);
-  assert.deepEqual(values('Activation', 'kind'), [...acts, 'softmax']);
+  assert.deepEqual(values('Activation', 'kind'), [...acts, 'softmax', 'glu']);
   assert.deepEqual(values('Attention', 'qk_norm'), ['none', 'rms', 'layer']);
 });
 

@@ -202,7 +202,7 @@ describe('sharing structure', () => {
   it('parameter-efficient Conformer: 4 group stores of attention and convolutions, 4 expert pools per feed-forward, routers and norms per block', () => {
     const s = sharingStructure(example('conformer-shared-experts')).get('ConformerSharedMoE')!;
     const pools = (ff: string) => [0, 1, 2, 3].map((g) => `body.${ff}.experts pool #${g}: 8 experts, routers per layer`);
-    const groupStores = ['attn', 'attn_pos', 'pos_bias_u', 'pos_bias_v', 'conv_in', 'conv_dw', 'conv_out'].flatMap((m) => [0, 1, 2, 3].map((g) => `body.${m} #${g}`));
+    const groupStores = ['attn', 'conv_in', 'conv_dw', 'conv_out'].flatMap((m) => [0, 1, 2, 3].map((g) => `body.${m} #${g}`));
     assert.deepEqual(s.stores.map((x) => x.label).sort(), [...groupStores, ...pools('ff1'), ...pools('ff2')].sort());
     // sequence(4) over 12 blocks: block i reads group ⌊i/3⌋, for its experts as for its attention.
     for (const sub of ['attn', 'ff2']) {
