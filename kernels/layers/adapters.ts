@@ -15,6 +15,7 @@
 // stored (initializer elements still equal params.stored) and the target runs its base weight.
 //   arrow      a LoRA library routed per token by stored prototypes (arrow-library.ts).
 //   hyper_lang Hyper-Adapters: generated per language pair and layer (kernels/generated/language-hypernetwork.ts).
+//   bottleneck_adapter  a regular adapter LayerNorm·Linear·ReLU·Linear + residual on the output, per task (./bottleneck-adapter.ts).
 //   hyper      HyperFormer++: an adapter on the output, generated for task 0 per layer and block
 //              by the statement's generator (kernels/generated/hypernetwork.ts).
 //   loretta_rep / loretta_adp  LoRETTA: tensor-train A and B added as x·A·B, or a TT bottleneck
@@ -46,6 +47,7 @@ import { lorettaAdapter, lorettaRepDelta } from '../generated/tt-adapter.js';
 import { languageHyperAdapter } from '../generated/language-hypernetwork.js';
 import { scalearnAdapter } from './scalearn.js';
 import { psrpAdapter } from './psrp.js';
+import { bottleneckAdapter } from './bottleneck-adapter.js';
 import { branchInputOf } from './branch-input.js';
 import type { EmitContext } from './context.js';
 import { attr } from '../onnx-writer.js';
@@ -77,6 +79,11 @@ export function withAdapters(ctx: EmitContext, steps: readonly PathStep[], name:
     if (method.kind === 'hyper_lang') {
       // Generated per language pair and layer by the statement's hypernetwork (kernels/generated/language-hypernetwork.ts).
       y = languageHyperAdapter(ctx, m, steps, name, y, dOut);
+      continue;
+    }
+    if (method.kind === 'bottleneck_adapter') {
+      // A regular adapter on the output, one per task (fairseq's BottleneckAdapter; ./bottleneck-adapter.ts).
+      y = bottleneckAdapter(ctx, m, `${where}.adapter${i === 0 ? '' : i}`, name, y, dOut);
       continue;
     }
     if (method.kind === 'sparse') continue; // merged into the weight: sparseMerged

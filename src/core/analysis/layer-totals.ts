@@ -124,6 +124,13 @@ function adapterCost(method: AdapterMethod, weight: string, dIn: number, dOut: n
     }
     case 'arrow':
       return arrowCost(method, weight, din, dout);
+    case 'bottleneck_adapter': {
+      // fairseq/modules/bottleneck_adapter_block.py's BottleneckAdapter: layer_norm (nn.LayerNorm(d),
+      // with `norm`), fc1 Linear(d, r), fc2 Linear(r, d); a token runs fc1 and fc2, 4·d·r FLOPs.
+      const r = BigInt(method.bottleneck);
+      const p = 2n * dout * r + r + dout + (method.norm ? 2n * dout : 0n);
+      return { stored: p, used: p, trainable: p, flops: 4n * dout * r, globals: [] };
+    }
     case 'psrp': {
       // mingzeG/Moment-Probing models/representation/PSRP.py: down Linear(d, r), up_weight and
       // up_bias Linear(r, d), all bias-free; PSRP.forward computes relu(down(x)) twice, once per

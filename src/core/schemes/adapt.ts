@@ -140,6 +140,21 @@ export const ADAPTERS: readonly SchemeMethod[] = [
       'down [r, d], up_weight and up_bias [d, r], no biases: 3·d·r params per target, 8·d·r FLOPs per token (the reference runs down twice).',
   },
   {
+    name: 'bottleneck_adapter',
+    call: true,
+    args: [
+      { name: 'bottleneck', type: 'int', required: true, min: 1, doc: 'Width r of the adapter d → r → d (adapter_bottleneck_dim).' },
+      { name: 'norm', type: 'bool', required: false, doc: 'The adapter\'s own LayerNorm(d), weight and bias (default true, as nn.LayerNorm; false: no norm).', values: ['true', 'false'] },
+      { name: 'post_norm', type: 'bool', required: false, doc: 'Normalise after the residual add, LayerNorm(y + up(ReLU(down(y)))), as the reference does with normalize_before false; the same parameters (default false: LayerNorm before down).', values: ['true', 'false'] },
+      TARGETS,
+      TASKS,
+    ],
+    snippet: 'bottleneck_adapter(bottleneck: ${1:128}, tasks: ${2:52}, targets: [${3:down}])',
+    doc:
+      'A regular bottleneck adapter on each target\'s output (width d = d_out): LayerNorm(d), Linear(d, r), ReLU, Linear(r, d), residual — fairseq\'s BottleneckAdapter, one per language with `tasks: N` (BottleneckAdapterBlock): ' +
+      '2·d·r + r + d (+ 2·d with the norm) per target and task, stored and trained; 4·d·r FLOPs per token and target.',
+  },
+  {
     name: 'hyper_lang',
     call: true,
     args: [
@@ -407,6 +422,8 @@ function adapterLabel(m: AdapterMethod): string {
       return `hypernetwork-generated adapter r=${m.bottleneck}`;
     case 'psrp':
       return `PSRP r=${m.rank}`;
+    case 'bottleneck_adapter':
+      return `bottleneck adapter r=${m.bottleneck}${m.postNorm ? ', post-norm' : ''}`;
     case 'hyper_lang':
       return `Hyper-Adapter r=${m.bottleneck}, ${m.languages} languages, layer ${m.offset}+${m.postNorm ? ', post-norm' : ''}`;
     case 'scalearn':
@@ -492,6 +509,8 @@ function adapterMethod(call: StatementCall, args: Map<string, StatementArgValue>
   switch (call.name) {
     case 'psrp':
       return { kind: 'psrp', rank };
+    case 'bottleneck_adapter':
+      return { kind: 'bottleneck_adapter', bottleneck: args.get('bottleneck') as number, norm: (args.get('norm') as boolean | undefined) ?? true, postNorm: (args.get('post_norm') as boolean | undefined) ?? false };
     case 'scalearn': {
       // The sources are fixed here, not read from the tasks later: a model counted with one task
       // (tasks.ts, the per-task split) still combines the same N source adapters.

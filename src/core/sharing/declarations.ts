@@ -50,6 +50,13 @@ export type AdapterMethod =
    */
   | { readonly kind: 'psrp'; readonly rank: number }
   /**
+   * A regular bottleneck adapter on a target's output y (width d): LayerNorm(d) (with `norm`),
+   * Linear(d, r), ReLU, Linear(r, d) with biases and the residual — fairseq's BottleneckAdapter;
+   * one per language with `tasks` (its BottleneckAdapterBlock). `postNorm`: the norm after the
+   * residual add (normalize_before false).
+   */
+  | { readonly kind: 'bottleneck_adapter'; readonly bottleneck: number; readonly norm: boolean; readonly postNorm: boolean }
+  /**
    * Hyper-Adapters (Baziotis et al. 2022): one hypernetwork generates a bottleneck adapter
    * d → r → d per language pair and layer from the concatenated source-language, target-language
    * and layer embeddings (width `embedding` each), through an encoder Linear(3e, h)·act and

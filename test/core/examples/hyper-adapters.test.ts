@@ -82,7 +82,18 @@ test('Hyper-Adapters: one hyper-network over both stacks, all of it trained, not
 test('against regular language adapters of the same bottleneck: 9.64× fewer; the abstract\'s 12× where h ≤ 51', () => {
   const regular = L * N * regularAdapter(pre.r);
   assert.equal(regular, 82_827_264n);
+  // The engine's LanguageAdapters (bottleneck_adapter with tasks: 52): every language's adapters
+  // stored and trained, one language's run, so the same FLOPs as the hyper-adapters'.
+  const r0 = analyze(text);
+  const base = r0.models.find((m) => m.name === 'MultilingualTransformer')!;
+  const langs = r0.models.find((m) => m.name === 'LanguageAdapters')!;
+  const hyper = r0.models.find((m) => m.name === 'HyperAdapters')!;
+  assert.equal(langs.params.stored - base.params.stored, regular);
+  assert.equal(langs.params.trainable, regular);
+  assert.deepEqual(langs.tasks, { tasks: 52, perTask: L * regularAdapter(pre.r), shared: BASE });
+  assert.equal(langs.flops.decode, hyper.flops.decode);
   const net = hyperNetwork(pre);
+  assert.equal(hyper.params.stored - base.params.stored, net);
   // 9.64× (hundredths, rounded), and 4.82× against the port's two hyper-networks (one built in
   // the encoder, one in the decoder, each with all 12 layer embeddings).
   assert.equal((regular * 100n + net / 2n) / net, 964n);

@@ -182,10 +182,14 @@ describe('sharing structure', () => {
       'Hyper-Adapter r=128, 52 languages, layer 0+, post-norm on ff',
       'Hyper-Adapter r=128, 52 languages, layer 6+, post-norm on ff',
     ]);
+    assert.deepEqual(notes('LanguageAdapters'), [
+      ['encoder', 'bottleneck adapter r=128, per task ×52 on ff'],
+      ['decoder', 'bottleneck adapter r=128, per task ×52 on ff'],
+    ]);
     assert.deepEqual(notes('MultilingualTransformer'), []);
     // The dashboard's payload and layout hold every model of the file.
     const d = dashboardData(text, {}, { source: 'hyper-adapters.npas', sweep: false });
-    assert.deepEqual(d.models.map((m) => m.name), ['MultilingualTransformer', 'HyperAdapters', 'HyperAdaptersPostNorm']);
+    assert.deepEqual(d.models.map((m) => m.name), ['MultilingualTransformer', 'HyperAdapters', 'LanguageAdapters', 'HyperAdaptersPostNorm']);
     for (const m of d.models) assert.ok(layoutArchitecture(m, { collapsed: [] }).nodes.length > 0, m.name);
   });
 

@@ -52,7 +52,7 @@ const CASES: readonly Case[] = [
   { name: 'modules and the model\'s own constants and parameters after `elastic` (a model-wide choice)', source: inModel('elastic $0'), has: ['body:module', 'd:constant', 'L:parameter'], lacks: ['Decoder:block', 'embed:constant'] },
   { name: 'KV strategies after `share kv X:`', source: inModel('share kv body: $0'), exactly: ['every()', 'map([])', 'tied'] },
   { name: 'head strategies after `share heads X:`', source: inModel('share heads body.attn: $0'), exactly: ['pairs()'] },
-  { name: 'adapters after `relax`', source: inModel('share body: cycle(2) relax $0'), exactly: ['lora()', 'tied_lora()', 'aslora()', 'vblora()', 'mos()', 'poly()', 'arrow()', 'delta()', 'sparse()', 'hyper()', 'psrp()', 'hyper_lang()', 'scalearn()', 'loretta_rep()', 'loretta_adp()'] },
+  { name: 'adapters after `relax`', source: inModel('share body: cycle(2) relax $0'), exactly: ['lora()', 'tied_lora()', 'aslora()', 'vblora()', 'mos()', 'poly()', 'arrow()', 'delta()', 'sparse()', 'hyper()', 'psrp()', 'bottleneck_adapter()', 'hyper_lang()', 'scalearn()', 'loretta_rep()', 'loretta_adp()'] },
   { name: 'the arguments of a tensor-train adapter', source: inModel('adapt body: loretta_adp(bottleneck: 64, $0)'), has: ['tt_rank:argument', 'side:argument', 'modes_down:argument', 'modes_up:argument'], lacks: ['bottleneck:argument', 'rank:argument'] },
   { name: 'where a LoRETTA_adp adapter sits', source: inModel('adapt body: loretta_adp(bottleneck: 64, tt_rank: 5, side: $0)'), exactly: ['output', 'input'] },
   { name: 'the arguments of an Arrow library', source: inModel('adapt body: arrow($0)'), has: ['rank:argument', 'experts:argument', 'top_k:argument', 'shared_a:argument', 'targets:argument'], lacks: ['tasks:argument', 'merged:argument'] },

@@ -1,0 +1,45 @@
+// A regular bottleneck adapter (`adapt PATHS: bottleneck_adapter(bottleneck: r, norm, post_norm,
+// tasks: T)`) on a target's output y [T, d]: fairseq's BottleneckAdapter
+// (facebookresearch/fairseq@1ecbb80, fairseq/modules/bottleneck_adapter_block.py), whose forward is
+//   pre-norm:  y + fc2(ReLU(fc1(LayerNorm(y))))
+//   post-norm: LayerNorm(y + fc2(ReLU(fc1(y))))            (normalize_before false)
+// with fc1 Linear(d, r), fc2 Linear(r, d) and layer_norm nn.LayerNorm(d) (without `norm`, no norm
+// at all). BottleneckAdapterBlock holds one per language and runs the one its batch names: with
+// `tasks: T` every task's is stored ([T, …]) and the graph runs task 0's, as for per-task LoRA.
+// Stores, exactly what the engine counts (src/core/analysis/layer-totals.ts, bottleneck_adapter):
+// `<key>.fc1.weight` [r, d], `.fc1.bias` [r], `.fc2.weight` [d, r], `.fc2.bias` [d] and with `norm`
+// `.layer_norm.weight|bias` [d], each with a leading [T] when per task.
+
+import type { Modifier } from '../engine-bridge.js';
+import { attr } from '../onnx-writer.js';
+import type { EmitContext } from './context.js';
+
+const T = { transB: attr.int(1) };
+const EPS = 1e-5;
+
+/** y with the bottleneck adapter modifier `m` puts on its target (stores under `key`). */
+export function bottleneckAdapter(ctx: EmitContext, m: Modifier, key: string, name: string, y: string, d: number): string {
+  if (m.effect.kind !== 'adapter' || m.effect.method.kind !== 'bottleneck_adapter') throw new Error('bottleneckAdapter: not a bottleneck_adapter modifier');
+  const g = ctx.g;
+  const { bottleneck: r, norm, postNorm } = m.effect.method;
+  const tasks = m.effect.owners?.length ?? m.effect.tasks;
+  const stacked = m.effect.tasks > 1;
+  // One store, or with tasks [tasks, …] and task 0's row taken.
+  const store = (part: string, shape: readonly number[], scale: number, offset = 0): string => {
+    if (!stacked) return g.weight(`${key}.${part}`, shape, scale, offset).name;
+    const all = g.weight(`${key}.${part}`, [tasks, ...shape], scale, offset).name;
+    return g.op('Reshape', [g.op('Gather', [all, g.ints([0])], { axis: attr.int(0) }), g.ints(shape)], undefined, { hint: `${name}_adapter_task0` });
+  };
+  const fc1w = store('fc1.weight', [r, d], Math.sqrt(3 / d));
+  const fc1b = store('fc1.bias', [r], 0.1);
+  const fc2w = store('fc2.weight', [d, r], 0.01);
+  const fc2b = store('fc2.bias', [d], 0.01);
+  const gamma = norm ? store('layer_norm.weight', [d], 0.1, 1) : undefined;
+  const beta = norm ? store('layer_norm.bias', [d], 0.1) : undefined;
+  // A task the per-task statement leaves out (`for_tasks`) keeps its stores and runs nothing here.
+  if (m.effect.owners !== undefined && m.effect.owners[0] !== 0) return y;
+  const layerNorm = (v: string) => (gamma && beta ? g.op('LayerNormalization', [v, gamma, beta], { axis: attr.int(-1), epsilon: attr.float(EPS) }, { hint: `${name}_adapter_norm` }) : v);
+  const down = g.op('Relu', [g.op('Gemm', [postNorm ? y : layerNorm(y), fc1w, fc1b], T, { hint: `${name}_adapter_fc1` })]);
+  const sum = g.op('Add', [y, g.op('Gemm', [down, fc2w, fc2b], T, { hint: `${name}_adapter_fc2` })], undefined, { hint: `${name}_adapter` });
+  return postNorm ? layerNorm(sum) : sum;
+}
