@@ -52,6 +52,7 @@ export const BUDGET_METRICS: ReadonlyMap<string, MetricSpec> = new Map<string, M
   ['flops.prefill_total', { unit: 'count', args: SETTINGS, doc: 'forward FLOPs of a whole prefill of seq tokens', value: (m, o) => Q.fromBigInt(m.metricsAt(o).flops.prefill) }],
   ['flops.decode', { unit: 'count', args: SETTINGS, doc: 'FLOPs of one decode step at context seq', value: (m, o) => Q.fromBigInt(m.metricsAt(o).flops.decode) }],
   ['flops.train', { unit: 'count', args: SETTINGS, doc: 'training FLOPs per token', value: (m, o) => m.metricsAt(o).trainPerToken }],
+  ['flops.setup', { unit: 'count', args: [], doc: 'FLOPs computed once before the model serves (Arrow\'s prototypes), independent of the settings; 0 without', value: (m, o) => Q.fromBigInt(m.metricsAt(o).flops.setup ?? 0n) }],
   ['kv', { unit: 'bytes', args: SETTINGS, doc: 'KV cache bytes', value: (m, o) => Q.fromBigInt(m.metricsAt(o).kvCacheBytes) }],
   ['state', { unit: 'bytes', args: SETTINGS, doc: 'recurrent state bytes (Mamba, linear attention): constant in seq', value: (m, o) => Q.fromBigInt(m.metricsAt(o).recurrentStateBytes) }],
   ['memory.weights', { unit: 'bytes', args: ['dtype', 'weights_dtype', 'experts_dtype'], doc: 'weight bytes', value: (m, o) => Q.fromBigInt(m.metricsAt(o).memory.weightBytes) }],

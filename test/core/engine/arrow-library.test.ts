@@ -49,6 +49,16 @@ variant U of M { adapt body.attn: arrow(rank: 2, experts: 5, top_k: 2, targets: 
   assert.equal(u.flops.setup, 2n * layers * 2n * holder.setup);
 });
 
+test('arrow: flops.setup is a budget metric — the setup FLOPs above, 0 without a library', () => {
+  const budgets = (limit: string): string[] => analyze(`${base}
+variant A of M { adapt body.attn: arrow(rank: 2, experts: 5, top_k: 2, targets: [q, k, v, o], shared_a: [q, k, v]) }
+budget A { flops.setup ${limit} }
+budget M { flops.setup == 0 }`).diagnostics.filter((x) => x.severity === 'error').map((x) => `${x.code}: ${x.message}`);
+  // 55,520 FLOPs derived in the test above.
+  assert.deepEqual(budgets('== 55_520'), []);
+  assert.deepEqual(budgets('<= 55_519'), ['npas-budget-violated: budget violated: flops.setup is 55,520, the limit is <= 55,519']);
+});
+
 test('arrow: bad arguments are located npas-adapter errors', () => {
   const cases: readonly [string, string, string][] = [
     ['arrow(rank: 2, experts: 5, top_k: 6)', 'npas-adapter', 'top_k (6) cannot exceed experts (5)'],
