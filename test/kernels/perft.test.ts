@@ -40,62 +40,44 @@ const row = (ex: ExportResult, id: number) => Array.from(initializer(ex, 'embed.
 /** B·(A·x) for A [r, d] and B [d, r] (torch.nn.Linear layouts). */
 const unit = (A: Float32Array, B: Float32Array, x: readonly number[], r: number) => matvec(B, matvec(A, x, r), D);
 
+/** x plus the frozen MoE's output (top-2, weights renormalised): every chosen expert with its PERFT-E unit when `units`. */
+function moeResidual(ex: ExportResult, x: readonly number[], units = false): number[] {
+  const { chosen, weights } = topK(matvec(initializer(ex, 'moe.router'), x, E), 2, true);
+  const y = [...x];
+  chosen.forEach((e, j) => {
+    const w = (part: string) => initializer(ex, `moe.expert_${part}[${e}]`);
+    const up = matvec(w('up'), x, F);
+    const expert = matvec(w('down'), matvec(w('gate'), x, F).map((v, i) => silu(v) * up[i]!), D);
+    const adapter = units ? unit(w('adapter_down'), w('adapter_up'), x, R) : undefined;
+    expert.forEach((v, i) => (y[i]! += weights[j]! * (v + (adapter?.[i] ?? 0))));
+  });
+  return y;
+}
+
 test('PERFT-E: every chosen expert runs with its own unit, weighted together by the frozen router; standard and fused ops', async () => {
   const spec = `model M {\n  embed = Embedding(${V}, ${D})\n  moe = MoE(${D}, ${F}, experts: ${E}, top_k: 2, expert_adapter: ${R})\n}\n`;
   const std = exportModel(spec, 'M', { ops: 'standard' });
   // Stored: the table, the router [E, D], E SwiGLU experts and E units of 2·D·R.
   assert.equal(std.storedParams, BigInt(V * D + E * D + E * 3 * D * F + E * 2 * D * R));
-  const want = TOKENS.flatMap(([id]) => {
-    const x = row(std, id!);
-    const { chosen, weights } = topK(matvec(initializer(std, 'moe.router'), x, E), 2, true);
-    const y = [...x];
-    chosen.forEach((e, j) => {
-      const w = (part: string) => initializer(std, `moe.expert_${part}[${e}]`);
-      const up = matvec(w('up'), x, F);
-      const expert = matvec(w('down'), matvec(w('gate'), x, F).map((v, i) => silu(v) * up[i]!), D);
-      const adapter = unit(w('adapter_down'), w('adapter_up'), x, R);
-      expert.forEach((v, i) => (y[i]! += weights[j]! * (v + adapter[i]!)));
-    });
-    return y;
-  });
+  const want = TOKENS.flatMap(([id]) => moeResidual(std, row(std, id!), true));
   for (const ops of ['standard', 'fused'] as const) {
     const ex = ops === 'standard' ? std : exportModel(spec, 'M', { ops });
     assert.equal(ex.initializerElements, ex.storedParams, ops);
     assertClose(await runChecked(ex, { input_ids: idRows(TOKENS) }), want, 1e-5, `PERFT-E, ${ops}`);
   }
   // The units change the output: the same weights without them do not give it.
-  const without = TOKENS.flatMap(([id]) => {
-    const x = row(std, id!);
-    const { chosen, weights } = topK(matvec(initializer(std, 'moe.router'), x, E), 2, true);
-    const y = [...x];
-    chosen.forEach((e, j) => {
-      const w = (part: string) => initializer(std, `moe.expert_${part}[${e}]`);
-      const up = matvec(w('up'), x, F);
-      matvec(w('down'), matvec(w('gate'), x, F).map((v, i) => silu(v) * up[i]!), D).forEach((v, i) => (y[i]! += weights[j]! * v));
-    });
-    return y;
-  });
+  const without = TOKENS.flatMap(([id]) => moeResidual(std, row(std, id!)));
   assert.ok(maxRelDiff(want, without) > 1e-4, 'the units contribute');
 });
 
 test('PERFT-R and PERFT-D: LoRA-type units (act: identity) routed by their own router, or always on, beside a frozen MoE', async () => {
   const spec = (perft: string) => `model M {\n  embed = Embedding(${V}, ${D})\n  moe = MoE(${D}, ${F}, experts: ${E}, top_k: 2)\n  perft = ${perft}\n}\n`;
-  const frozen = (ex: ExportResult, x: readonly number[]) => {
-    const { chosen, weights } = topK(matvec(initializer(ex, 'moe.router'), x, E), 2, true);
-    const y = [...x];
-    chosen.forEach((e, j) => {
-      const w = (part: string) => initializer(ex, `moe.expert_${part}[${e}]`);
-      const up = matvec(w('up'), x, F);
-      matvec(w('down'), matvec(w('gate'), x, F).map((v, i) => silu(v) * up[i]!), D).forEach((v, i) => (y[i]! += weights[j]! * v));
-    });
-    return y;
-  };
   // PERFT-R: 4 units of rank R and their router [4, D], top-2, weights not renormalised (OLMoE's norm_topk_prob false).
   const routed = spec(`MoE(${D}, ${R}, experts: 4, top_k: 2, gated: false, act: identity, normalize: false)`);
   const r = exportModel(routed, 'M', { ops: 'standard' });
   assert.equal(r.storedParams, BigInt(V * D + E * D + E * 3 * D * F + 4 * D + 4 * 2 * D * R));
   const wantR = TOKENS.flatMap(([id]) => {
-    const h = frozen(r, row(r, id!));
+    const h = moeResidual(r, row(r, id!));
     const { chosen, weights } = topK(matvec(initializer(r, 'perft.router'), h, 4), 2, false);
     const y = [...h];
     chosen.forEach((n, j) => unit(initializer(r, `perft.expert_up[${n}]`), initializer(r, `perft.expert_down[${n}]`), h, R).forEach((v, i) => (y[i]! += weights[j]! * v)));
@@ -106,7 +88,7 @@ test('PERFT-R and PERFT-D: LoRA-type units (act: identity) routed by their own r
   const dd = exportModel(dense, 'M', { ops: 'standard' });
   assert.equal(dd.storedParams, BigInt(V * D + E * D + E * 3 * D * F + 3 * 2 * D * R));
   const wantD = TOKENS.flatMap(([id]) => {
-    const h = frozen(dd, row(dd, id!));
+    const h = moeResidual(dd, row(dd, id!));
     return unit(initializer(dd, 'perft.up'), initializer(dd, 'perft.down'), h, 3 * R).map((v, i) => h[i]! + v);
   });
   for (const [name, text, std, want] of [['PERFT-R', routed, r, wantR], ['PERFT-D', dense, dd, wantD]] as const) {
