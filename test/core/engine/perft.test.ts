@@ -20,26 +20,29 @@ const d = 2048n;
 const L = 16n;
 const vocab = 50_304n;
 
-const spec = (N: number, K: number, r: number) => `
+/** OLMoE-1B-7B with `moe` as written and the given member after it, and a variant training `trains`. */
+const olmoe = (moe: string, extra: string, variant: string, trains: string) => `
 model OLMoE {
   d = 2048
   block Decoder {
     attn_norm = RMSNorm(d)
     attn      = Attention(d, 16, qk_norm: rms, qk_norm_width: full, rope: true)
     mlp_norm  = RMSNorm(d)
-    moe       = MoE(d, 1024, 64, 8, normalize: false)
-    perft     = MoE(d, ${r}, experts: ${N}, top_k: ${K}, gated: false)
+    moe       = ${moe}${extra}
   }
   embed   = Embedding(50_304, d)
   body    = Decoder * 16
   norm    = RMSNorm(d)
   lm_head = Linear(d, 50_304)
 }
-variant PERFT_R of OLMoE {
+variant ${variant} of OLMoE {
   freeze embed, body, norm, lm_head
-  train body.perft
+  train ${trains}
 }
 `;
+
+const spec = (N: number, K: number, r: number) =>
+  olmoe('MoE(d, 1024, 64, 8, normalize: false)', `\n    perft     = MoE(d, ${r}, experts: ${N}, top_k: ${K}, gated: false)`, 'PERFT_R', 'body.perft');
 
 // OLMoE-1B-7B by hand, per layer: two RMSNorms, q/k/v/o, full-width q and k norms, the router
 // [64, d] and 64 SwiGLU experts (gate, up, down) of width 1024, of which 8 run per token.
@@ -77,25 +80,7 @@ for (const [N, K, r] of [
 // PERFT-E (embedded_routing_adapter in the reference's OlmoeMLP): one LoRA-type unit d → r → d
 // inside every routed expert, added to the expert's output, so the frozen router picks the units
 // with their experts — `MoE(…, expert_adapter: r)`.
-const embedded = (r: number | 'none') => `
-model OLMoE {
-  d = 2048
-  block Decoder {
-    attn_norm = RMSNorm(d)
-    attn      = Attention(d, 16, qk_norm: rms, qk_norm_width: full, rope: true)
-    mlp_norm  = RMSNorm(d)
-    moe       = MoE(d, 1024, 64, 8, normalize: false, expert_adapter: ${r})
-  }
-  embed   = Embedding(50_304, d)
-  body    = Decoder * 16
-  norm    = RMSNorm(d)
-  lm_head = Linear(d, 50_304)
-}
-variant PERFT_E of OLMoE {
-  freeze embed, body, norm, lm_head
-  train body.moe.expert_adapter_down, body.moe.expert_adapter_up
-}
-`;
+const embedded = (r: number | 'none') => olmoe(`MoE(d, 1024, 64, 8, normalize: false, expert_adapter: ${r})`, '', 'PERFT_E', 'body.moe.expert_adapter_down, body.moe.expert_adapter_up');
 
 for (const r of [4, 16, 64]) {
   test(`PERFT-E with rank-${r} units inside each of OLMoE's 64 experts: stored, active, trainable and decode FLOPs by hand`, () => {
