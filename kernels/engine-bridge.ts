@@ -125,4 +125,4 @@ function headSharePlans(model: ArchitectureModel, sharing: ResolvedSharing): Hea
   });
 }
 
-export { adapterModifiersFor, keepsBorrowedKvWeights, kvProducerPath, modifiersFor, nodeAt, pathText, routeOf, storePath, tiedWeight, weightStoreKey, type StackRoute } from '../src/core/index.js';
+export { adapterModifiersFor, adapterTaskRows, taskZeroOwns, keepsBorrowedKvWeights, kvProducerPath, modifiersFor, nodeAt, pathText, routeOf, storePath, tiedWeight, weightStoreKey, type StackRoute } from '../src/core/index.js';

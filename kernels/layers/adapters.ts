@@ -37,7 +37,7 @@
 // the weight; the real mask is whatever Fisher information picked) — so the graph runs the same
 // dense matmul the engine counts, and ONNX Runtime folds the scatter once at session creation.
 
-import { ExportError, adapterModifiersFor, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
+import { ExportError, adapterModifiersFor, adapterTaskRows, taskZeroOwns, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
 import { arrowDelta } from './arrow-library.js';
 import { generationState, source, tally } from '../generated/state.js';
 import { shardFactors } from '../generated/shards.js';
@@ -50,6 +50,7 @@ import { psrpAdapter } from './psrp.js';
 import { bottleneckAdapter } from './bottleneck-adapter.js';
 import { branchInputOf } from './branch-input.js';
 import type { EmitContext } from './context.js';
+import { declareTaskStore, taskZeroOf, taskZeroRow } from './task-rows.js';
 import { attr } from '../onnx-writer.js';
 
 const T = { transB: attr.int(1) };
@@ -102,16 +103,14 @@ export function withAdapters(ctx: EmitContext, steps: readonly PathStep[], name:
       y = g.op('Add', [y, arrowDelta(ctx, steps, name, { ...method, statement: m.range.start }, x, dIn, dOut, widths)]);
       continue;
     }
-    const tasks = m.effect.owners?.length ?? m.effect.tasks;
+    const tasks = adapterTaskRows(m.effect);
     const stacked = m.effect.tasks > 1;
     if (method.kind === 'delta') {
       // Merged or not, the graph adds x·ΔWᵀ to y: the same function, with ΔW as its own initializer.
       const key = `${where}.delta${i === 0 ? '' : i}`;
-      const perTask = stacked ? g.weight(key, [tasks, dOut, dIn], 0.01) : undefined;
-      if (!runsTaskZero(m.effect)) continue;
-      const dw = perTask
-        ? g.op('Reshape', [g.op('Gather', [perTask.name, g.ints([0])], { axis: attr.int(0) }), g.ints([dOut, dIn])], undefined, { hint: `${name}_task0` })
-        : g.weight(key, [dOut, dIn], 0.01).name;
+      const stored = declareTaskStore(g, m.effect, key, [dOut, dIn], 0.01);
+      if (!taskZeroOwns(m.effect)) continue;
+      const dw = taskZeroOf(g, m.effect, stored, [dOut, dIn], `${name}_task0`);
       y = g.op('Add', [y, g.op('Gemm', [x, dw], T, { hint: `${name}_delta` })]);
       continue;
     }
@@ -126,8 +125,8 @@ export function withAdapters(ctx: EmitContext, steps: readonly PathStep[], name:
           // Every task's A and B are stored ([tasks, r, d_in], [tasks, d_out, r]); the graph runs task 0's.
           const a = g.weight(`${key}_a`, [tasks, r, dIn], Math.sqrt(3 / dIn));
           const b = g.weight(`${key}_b`, [tasks, dOut, r], 0.01);
-          if (!runsTaskZero(m.effect)) continue;
-          const first = (w: string, shape: readonly number[]): string => g.op('Reshape', [g.op('Gather', [w, g.ints([0])], { axis: attr.int(0) }), g.ints(shape)], undefined, { hint: `${name}_task0` });
+          if (!taskZeroOwns(m.effect)) continue;
+          const first = (w: string, shape: readonly number[]): string => taskZeroRow(g, w, shape, `${name}_task0`);
           delta = g.op('Gemm', [g.op('Gemm', [x, first(a.name, [r, dIn])], T, { hint: `${name}_lora_a` }), first(b.name, [dOut, r])], T, { hint: `${name}_lora_b` });
           break;
         }
@@ -222,8 +221,6 @@ function polyFactors(ctx: EmitContext, key: string, p: { rank: number; skills: n
 /**
  * The weight a projection multiplies by: `weight` (its store's tensor, [d_out, d_in], or
  * [d_in, d_out] when `transposed`) with the entries of every sparse mask on it replaced by the
- * mask's k stored values (task 0's of [tasks, k] per task) — FISH's masked fine-tuning, merged.
- */
 /**
  * A convolution kernel [c_out, c_in/groups, k, …] with its merged full-rank deltas added (TAPS on
  * ResNet, `delta(merged: true)` on a Conv2d): each statement's ΔW is an initializer of the kernel's
@@ -238,20 +235,12 @@ export function kernelWithDeltas(ctx: EmitContext, steps: readonly PathStep[], n
     if (m.effect.kind !== 'adapter') continue;
     const method = m.effect.method;
     if (method.kind !== 'delta' || !method.merged) throw new ExportError(`${where}: only a merged full-rank delta adapts a convolution kernel (the engine refuses the rest)`);
-    const rows = m.effect.owners?.length ?? m.effect.tasks;
-    const key = `${where}.delta${i === 0 ? '' : i}`;
-    const stacked = m.effect.tasks > 1;
-    const dw = g.weight(key, stacked ? [rows, ...shape] : [...shape], 0.01).name;
-    if (!runsTaskZero(m.effect)) continue;
-    const own = stacked ? g.op('Reshape', [g.op('Gather', [dw, g.ints([0])], { axis: attr.int(0) }), g.ints(shape)], undefined, { hint: `${name}_task0` }) : dw;
+    const dw = declareTaskStore(g, m.effect, `${where}.delta${i === 0 ? '' : i}`, shape, 0.01);
+    if (!taskZeroOwns(m.effect)) continue;
+    const own = taskZeroOf(g, m.effect, dw, shape, `${name}_task0`);
     w = g.op('Add', [w, own], undefined, { hint: `${name}_plus_delta` });
   }
   return w;
-}
-
-/** Whether the graph's task, task 0, owns this adapter: every task does unless `for_tasks` leaves it out (its row is then the first). */
-function runsTaskZero(effect: { readonly owners?: readonly number[] }): boolean {
-  return effect.owners === undefined || effect.owners[0] === 0;
 }
 
 /** Whether a sparse mask (FISH) is merged into weight `name`: then W itself is read, never its factors alone. */
@@ -259,6 +248,11 @@ export function hasSparseMask(ctx: EmitContext, steps: readonly PathStep[], name
   return adapterModifiersFor(ctx.model, steps, name).some((m) => m.effect.kind === 'adapter' && m.effect.method.kind === 'sparse');
 }
 
+/**
+ * The weight a projection multiplies by: `weight` (its store's tensor, [d_out, d_in], or
+ * [d_in, d_out] when `transposed`) with the entries of every sparse mask on it replaced by the
+ * mask's k stored values (task 0's of [tasks, k] per task) — FISH's masked fine-tuning, merged.
+ */
 export function sparseMerged(ctx: EmitContext, steps: readonly PathStep[], name: string, weight: string, dOut: number, dIn: number, transposed: boolean): string {
   const g = ctx.g;
   const where = `${pathText(steps)}.${name}`;
@@ -266,10 +260,10 @@ export function sparseMerged(ctx: EmitContext, steps: readonly PathStep[], name:
   for (const [i, m] of adapterModifiersFor(ctx.model, steps, name).entries()) {
     if (m.effect.kind !== 'adapter' || m.effect.method.kind !== 'sparse') continue;
     const k = m.effect.method.elements;
-    const tasks = m.effect.owners?.length ?? m.effect.tasks;
+    const tasks = adapterTaskRows(m.effect);
     const key = `${where}.sparse${i === 0 ? '' : i}`;
     const values = m.effect.tasks > 1 ? g.weight(key, [tasks, k], 0.02) : g.weight(key, [k], 0.02);
-    if (!runsTaskZero(m.effect)) continue;
+    if (!taskZeroOwns(m.effect)) continue;
     const taskValues = m.effect.tasks > 1 ? g.op('Gather', [source(ctx, values.name), g.ints([0], true)], { axis: attr.int(0) }, { hint: `${name}_sparse_task0` }) : source(ctx, values.name);
     const positions: number[] = [];
     for (let j = 0; j < k; j++) {

@@ -10,9 +10,10 @@
 // `<key>.fc1.weight` [r, d], `.fc1.bias` [r], `.fc2.weight` [d, r], `.fc2.bias` [d] and with `norm`
 // `.layer_norm.weight|bias` [d], each with a leading [T] when per task.
 
-import type { Modifier } from '../engine-bridge.js';
+import { taskZeroOwns, type Modifier } from '../engine-bridge.js';
 import { attr } from '../onnx-writer.js';
 import type { EmitContext } from './context.js';
+import { taskStore } from './task-rows.js';
 
 const T = { transB: attr.int(1) };
 const EPS = 1e-5;
@@ -22,14 +23,9 @@ export function bottleneckAdapter(ctx: EmitContext, m: Modifier, key: string, na
   if (m.effect.kind !== 'adapter' || m.effect.method.kind !== 'bottleneck_adapter') throw new Error('bottleneckAdapter: not a bottleneck_adapter modifier');
   const g = ctx.g;
   const { bottleneck: r, norm, postNorm } = m.effect.method;
-  const tasks = m.effect.owners?.length ?? m.effect.tasks;
-  const stacked = m.effect.tasks > 1;
   // One store, or with tasks [tasks, …] and task 0's row taken.
-  const store = (part: string, shape: readonly number[], scale: number, offset = 0): string => {
-    if (!stacked) return g.weight(`${key}.${part}`, shape, scale, offset).name;
-    const all = g.weight(`${key}.${part}`, [tasks, ...shape], scale, offset).name;
-    return g.op('Reshape', [g.op('Gather', [all, g.ints([0])], { axis: attr.int(0) }), g.ints(shape)], undefined, { hint: `${name}_adapter_task0` });
-  };
+  const effect = m.effect;
+  const store = (part: string, shape: readonly number[], scale: number, offset = 0): string => taskStore(g, effect, `${key}.${part}`, shape, scale, `${name}_adapter_task0`, offset);
   const fc1w = store('fc1.weight', [r, d], Math.sqrt(3 / d));
   const fc1b = store('fc1.bias', [r], 0.1);
   const fc2w = store('fc2.weight', [d, r], 0.01);
@@ -37,7 +33,7 @@ export function bottleneckAdapter(ctx: EmitContext, m: Modifier, key: string, na
   const gamma = norm ? store('layer_norm.weight', [d], 0.1, 1) : undefined;
   const beta = norm ? store('layer_norm.bias', [d], 0.1) : undefined;
   // A task the per-task statement leaves out (`for_tasks`) keeps its stores and runs nothing here.
-  if (m.effect.owners !== undefined && m.effect.owners[0] !== 0) return y;
+  if (!taskZeroOwns(effect)) return y;
   const layerNorm = (v: string) => (gamma && beta ? g.op('LayerNormalization', [v, gamma, beta], { axis: attr.int(-1), epsilon: attr.float(EPS) }, { hint: `${name}_adapter_norm` }) : v);
   const down = g.op('Relu', [g.op('Gemm', [postNorm ? y : layerNorm(y), fc1w, fc1b], T, { hint: `${name}_adapter_fc1` })]);
   const sum = g.op('Add', [y, g.op('Gemm', [down, fc2w, fc2b], T, { hint: `${name}_adapter_fc2` })], undefined, { hint: `${name}_adapter` });

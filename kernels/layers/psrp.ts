@@ -17,6 +17,7 @@ import { ExportError, type Modifier } from '../engine-bridge.js';
 import { attr } from '../onnx-writer.js';
 import type { BranchInput } from './branch-input.js';
 import type { EmitContext } from './context.js';
+import { taskStore } from './task-rows.js';
 
 const T = { transB: attr.int(1) };
 
@@ -28,13 +29,9 @@ export function psrpAdapter(ctx: EmitContext, m: Modifier, where: string, key: s
   const g = ctx.g;
   const r = m.effect.method.rank;
   const d = dOut;
-  const tasks = m.effect.tasks;
   // One [r, d] or [d, r] factor; with tasks, stored [tasks, …] and task 0's taken.
-  const factor = (suffix: string, shape: readonly [number, number], scale: number): string => {
-    if (tasks === 1) return g.weight(`${key}_${suffix}`, shape, scale).name;
-    const all = g.weight(`${key}_${suffix}`, [tasks, ...shape], scale).name;
-    return g.op('Reshape', [g.op('Gather', [all, g.ints([0])], { axis: attr.int(0) }), g.ints(shape)], undefined, { hint: `${name}_psrp_task0` });
-  };
+  const effect = m.effect;
+  const factor = (suffix: string, shape: readonly [number, number], scale: number): string => taskStore(g, effect, `${key}_${suffix}`, shape, scale, `${name}_psrp_task0`);
   const down = factor('down', [r, d], Math.sqrt(3 / d));
   const upWeight = factor('up_weight', [d, r], 0.01);
   const upBias = factor('up_bias', [d, r], 0.01);

@@ -11,6 +11,7 @@
 
 import type { Modifier } from '../engine-bridge.js';
 import type { EmitContext } from './context.js';
+import { taskZeroRow } from './task-rows.js';
 import { attr } from '../onnx-writer.js';
 
 /** y plus the ScaLearn combination modifier `m` puts on the target stored under `key`. */
@@ -32,7 +33,7 @@ export function scalearnAdapter(ctx: EmitContext, m: Modifier, key: string, name
   const hidden = g.op('Transpose', [g.op('Reshape', [g.op('Relu', [down]), g.ints([0, n, r])])], { perm: attr.ints([1, 0, 2]) });
   const up = g.op('Add', [g.op('MatMul', [hidden, g.op('Transpose', [upW], { perm: attr.ints([0, 2, 1]) })]), g.op('Reshape', [upB, g.ints([n, 1, d])])], undefined, { hint: `${name}_scalearn_up` });
   // Task 0's ω [N, 1, width], broadcast over the tokens (and over d when scalar).
-  const scales = g.op('Reshape', [g.op('Gather', [omega, g.ints([0])], { axis: attr.int(0) }), g.ints([n, 1, width])], undefined, { hint: `${name}_scalearn_task0` });
+  const scales = taskZeroRow(g, omega, [n, 1, width], `${name}_scalearn_task0`);
   const mixed = g.op('ReduceSum', [g.op('Mul', [up, scales]), g.ints([0])], { keepdims: attr.int(0) }, { hint: `${name}_scalearn_sum` });
   return g.op('Add', [y, mixed], undefined, { hint: `${name}_scalearn` });
 }

@@ -78,6 +78,7 @@ export { mainWeight } from './model/main-weight.js';
 export type { WeightSpec, LayerCost, AttentionInfo, ConvInfo, ArgValue } from './layers/layer-kind.js';
 export type { AdapterMethod, HeadShare, Modifier, PatternStep, ResolvedSharing, StackShare, StackStrategy, TieSource } from './sharing/declarations.js';
 export { instanceAt, type ResolvedPath } from './sharing/resolve-path.js';
+export { adapterTaskRows, taskZeroOwns } from './analysis/tasks.js';
 export { cayleyMacs, sandwichConvGenerationMacs } from './layers/lbdn.js';
 export { routedSelection } from './layers/weight-specs.js';
 export { adapterModifiersFor, keepsBorrowedKvWeights, kvProducerPath, modifiersFor, nodeAt, pathText, routeOf, storePath, tiedMains, tiedWeight, weightStoreKey, type PathStep, type StackRoute, type StoreModel, type TiedWeight } from './sharing/store-resolver.js';

@@ -3,6 +3,7 @@
 // layer's weights into stored / effective / active / trainable counts.
 
 import { adaptedMatrix } from '../sharing/adapted-matrix.js';
+import { adapterTaskRows } from './tasks.js';
 import type { LayerNode } from '../model/module-tree.js';
 import { mainWeight } from '../model/main-weight.js';
 import type { WeightSpec } from '../layers/layer-kind.js';
@@ -511,7 +512,7 @@ export function layerTotals(
       // Per-task adapters: every task's adapter is stored and trained; a token runs its task's
       // one, so effective, active and FLOPs are one adapter's. With `for_tasks` only the named
       // tasks own one here (TAPS: the others run the base weight).
-      const tasks = BigInt(e.owners?.length ?? e.tasks);
+      const tasks = BigInt(adapterTaskRows(e));
       const shared = (a.taskShared ?? 0n) * copies;
       const own = a.stored * copies * tasks + shared + (a.frozenShared ?? 0n) * copies;
       const ownTrainable = a.trainable * copies * tasks + shared;

@@ -21,6 +21,16 @@ export interface TaskSplit {
   readonly byTask?: readonly bigint[];
 }
 
+/** The copies of a per-task adapter stored on each of its targets: one per owning task (`for_tasks`), else one per task. */
+export function adapterTaskRows(effect: { readonly tasks: number; readonly owners?: readonly number[] }): number {
+  return effect.owners?.length ?? effect.tasks;
+}
+
+/** Whether task 0 owns the adapter: every task does unless `for_tasks` leaves it out (its row is then the first). */
+export function taskZeroOwns(effect: { readonly owners?: readonly number[] }): boolean {
+  return effect.owners === undefined || effect.owners[0] === 0;
+}
+
 /** The number of tasks of a model's adapters (one number per model, checked when resolved); 1 without. */
 export function taskCount(sharing: ResolvedSharing): number {
   let tasks = 1;
