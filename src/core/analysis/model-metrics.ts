@@ -101,16 +101,21 @@ export function chunkedKeys(s: number, c: number): bigint {
 }
 
 function keyFlops(e: AttentionEntry): Q.Rational {
-  // Per query token per attended key: q·k (scoreDim MACs) and p·v (valueDim MACs) per head, and
-  // relative-position attention's position term (positionScoreDim MACs).
-  return Q.mul(e.instances, Q.fromBigInt(2n * big(e.info.queryHeads) * big(e.info.scoreDim + e.info.valueDim + (e.info.positionScoreDim ?? 0))));
+  return perKeyFlops(e, e.info.scoreDim, e.info.valueDim);
 }
 
 /** Per decode step per cached key: the layer's decode form (MLA absorbed) may differ from prefill's. */
 function decodeKeyFlops(e: AttentionEntry): Q.Rational {
-  const d = e.info.decode;
-  if (!d) return keyFlops(e);
-  return Q.mul(e.instances, Q.fromBigInt(2n * big(e.info.queryHeads) * big(d.scoreDim + d.valueDim + (e.info.positionScoreDim ?? 0))));
+  const d = e.info.decode ?? e.info;
+  return perKeyFlops(e, d.scoreDim, d.valueDim);
+}
+
+/**
+ * Per query token per attended key: q·k (scoreDim MACs) and p·v (valueDim MACs) per head, and
+ * relative-position attention's position term (positionScoreDim MACs).
+ */
+function perKeyFlops(e: AttentionEntry, scoreDim: number, valueDim: number): Q.Rational {
+  return Q.mul(e.instances, Q.fromBigInt(2n * big(e.info.queryHeads) * big(scoreDim + valueDim + (e.info.positionScoreDim ?? 0))));
 }
 
 /**
