@@ -40,7 +40,8 @@ const TASKS: SchemeArg = { name: 'tasks', type: 'int', required: false, min: 1, 
 /**
  * `for_tasks: [0, 3]`: only these tasks (numbered 0 … T − 1) own an adapter on the statement's
  * targets — TAPS's per-task layer subsets, each task adapting its own layers, written as one
- * statement per group of layers. The methods whose per-task part is one plain copy per task.
+ * statement per group of layers. Only the methods whose per-task part is one plain copy per task
+ * (lora, delta, sparse) list it among their arguments; the others refuse it as an unknown argument.
  */
 const FOR_TASKS: SchemeArg = {
   name: 'for_tasks',
@@ -48,8 +49,6 @@ const FOR_TASKS: SchemeArg = {
   required: false,
   doc: 'Only these tasks (0 … T − 1, with tasks: T) own an adapter here, |for_tasks| stored per target; the other tasks run the base weight (TAPS: each task adapts its own layers). Default: every task.',
 };
-/** The adapters that take `for_tasks`. */
-const SUBSET_METHODS: readonly string[] = ['lora', 'delta', 'sparse'];
 
 /** The adapters, after `adapt PATHS:` and after `relax`. */
 export const ADAPTERS: readonly SchemeMethod[] = [
@@ -475,10 +474,6 @@ function readOwners(call: StatementCall, args: Map<string, StatementArgValue>, t
   const list = args.get('for_tasks') as number[] | undefined;
   if (list === undefined) return undefined;
   const written = call.args.find((a) => a.name?.text === 'for_tasks')?.value.range ?? call.argsRange;
-  if (!SUBSET_METHODS.includes(call.name)) {
-    ctx.sink.error('npas-adapter', `${call.name}: for_tasks applies to ${SUBSET_METHODS.join(', ')}, whose per-task part is one copy per task`, written);
-    return null;
-  }
   if (tasks < 2) {
     ctx.sink.error('npas-adapter', `for_tasks names which of the model's tasks own this adapter: write tasks: T (at least 2) beside it`, written);
     return null;

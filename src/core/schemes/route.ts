@@ -10,7 +10,7 @@ import { HALT_ARGS, haltingUnit, haltReach } from '../sharing/halting.js';
 import { indexableLength } from '../sharing/indexable-stack.js';
 import { eachTarget, readMethodCall, type SchemeContext, type SchemeMethod, type SharingScheme } from '../sharing/scheme.js';
 import { asStatementCall, type StatementArgValue, type StatementCall } from '../sharing/statement-args.js';
-import type { Statement } from '../syntax/syntax-tree.js';
+import type { Statement, TextRange } from '../syntax/syntax-tree.js';
 import { groupDigits } from '../text/number-format.js';
 
 /** Most Mixture-of-Recursions recursions a `route` statement may declare (papers use 2 to 4). */
@@ -81,11 +81,7 @@ export const routeScheme: SharingScheme = {
         ctx.sink.error('npas-route', `cannot infer the router width of '${r.key}'; give router_width`, range);
         return;
       }
-      // As for halt(): the walk reads one route strategy per stack, so a second one would be dropped.
-      if (model.strategiesOf(r.key).some((x) => x.kind === 'route')) {
-        ctx.sink.error('npas-route', `'${r.key}' is already routed; a stack takes one route statement`, range);
-        return;
-      }
+      if (alreadyRouted(r.key, range, model, 'npas-route')) return;
       model.addStrategy(r, { kind: 'route', capacities, routerWidth: width, range: s.range });
     });
   },
@@ -116,13 +112,20 @@ function resolveHalt(s: Statement, call: StatementCall, args: Map<string, Statem
       ctx.sink.error('npas-halt', `cannot infer the halting unit's input width of '${r.key}'; give width`, range);
       return;
     }
-    if (model.strategiesOf(r.key).some((x) => x.kind === 'route')) {
-      ctx.sink.error('npas-halt', `'${r.key}' is already routed; a stack takes one route statement`, range);
-      return;
-    }
+    if (alreadyRouted(r.key, range, model, 'npas-halt')) return;
     model.addStrategy(r, { kind: 'route', capacities: reach, routerWidth: width, halting: haltingUnit(args, width, reach), range: s.range });
     return undefined;
   });
+}
+
+/**
+ * Whether the stack at `key` already has a route statement, reported under `code` at `range`: the
+ * walk reads one route strategy per stack, so a second (mor or halt) would be dropped silently.
+ */
+function alreadyRouted(key: string, range: TextRange, model: SchemeContext, code: 'npas-route' | 'npas-halt'): boolean {
+  if (!model.strategiesOf(key).some((x) => x.kind === 'route')) return false;
+  model.ctx.sink.error(code, `'${key}' is already routed; a stack takes one route statement`, range);
+  return true;
 }
 
 function firstMatmulInput(node: ModuleNode): number | undefined {
