@@ -12,29 +12,11 @@ import { join } from 'node:path';
 import { runProbe } from '../../kernels/probe-client.js';
 import type { ProbeParams, ProbeResult } from '../../src/protocol/kernel-rpc.js';
 import { CapturedIo } from '../cli/captured-io.js';
+import { D, H, HD, KV, LAYERS, VOCAB, tinyLlama } from './tiny-llama.js';
 
 const host = join(__dirname, '..', '..', 'kernels', 'probe-host.ts');
 
-const D = 32;
-const H = 4;
-const KV = 2;
-const HD = 8;
-const LAYERS = 2;
-const VOCAB = 61;
-const SPEC = `model Llama {
-  d = ${D}
-  block Decoder {
-    attn_norm = RMSNorm(d)
-    attn      = Attention(d, ${H}, kv_heads: ${KV}, head_dim: ${HD}, rope: true)
-    mlp_norm  = RMSNorm(d)
-    mlp       = GatedMLP(d, 64)
-  }
-  embed   = Embedding(${VOCAB}, d)
-  body    = Decoder * ${LAYERS}
-  norm    = RMSNorm(d)
-  lm_head = Linear(d, ${VOCAB})
-}
-`;
+const SPEC = tinyLlama('Llama');
 
 const P = 5;
 const K = 3;

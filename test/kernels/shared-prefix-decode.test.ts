@@ -23,29 +23,9 @@ import { ExportError, exportModel, onnxBytes, type ExportResult } from '../../ke
 import { defaultFill, type WeightFill } from '../../kernels/graph-builder.js';
 import { assertClose, idRows, matmulMacs, maxRelDiff } from './helpers.js';
 import { CapturedIo } from '../cli/captured-io.js';
+import { D, H, HD, KV, LAYERS, VOCAB, tinyLlama } from './tiny-llama.js';
 
-const D = 32;
-const H = 4;
-const KV = 2;
-const HD = 8;
-const LAYERS = 2;
-const VOCAB = 61;
-/** A two-layer Llama-style decoder whose attention takes `extra` arguments. */
-const llama = (name: string, extra: string) => `model ${name} {
-  d = ${D}
-  block Decoder {
-    attn_norm = RMSNorm(d)
-    attn      = Attention(d, ${H}, kv_heads: ${KV}, head_dim: ${HD}, rope: true${extra})
-    mlp_norm  = RMSNorm(d)
-    mlp       = GatedMLP(d, 64)
-  }
-  embed   = Embedding(${VOCAB}, d)
-  body    = Decoder * ${LAYERS}
-  norm    = RMSNorm(d)
-  lm_head = Linear(d, ${VOCAB})
-}
-`;
-const TEXT = `${llama('Llama', '')}${llama('Window6', ', window: 6')}${llama('Window3', ', window: 3')}${llama('Chunk4', ', chunk: 4')}
+const TEXT = `${tinyLlama('Llama')}${tinyLlama('Window6', ', window: 6')}${tinyLlama('Window3', ', window: 3')}${tinyLlama('Chunk4', ', chunk: 4')}
 model Gpt {
   d = ${D}
   block Layer {

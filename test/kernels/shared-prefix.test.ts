@@ -18,24 +18,9 @@ import * as ort from 'onnxruntime-node';
 import { ExportError, exportModel, onnxBytes, type ExportResult } from '../../kernels/export.js';
 import { assertClose, idRows, maxRelDiff } from './helpers.js';
 import { CapturedIo } from '../cli/captured-io.js';
+import { D, tinyLlama } from './tiny-llama.js';
 
-const D = 32;
-/** A two-layer Llama-style decoder whose attention takes `extra` arguments. */
-const llama = (name: string, extra: string) => `model ${name} {
-  d = ${D}
-  block Decoder {
-    attn_norm = RMSNorm(d)
-    attn      = Attention(d, 4, kv_heads: 2, head_dim: 8, rope: true${extra})
-    mlp_norm  = RMSNorm(d)
-    mlp       = GatedMLP(d, 64)
-  }
-  embed   = Embedding(61, d)
-  body    = Decoder * 2
-  norm    = RMSNorm(d)
-  lm_head = Linear(d, 61)
-}
-`;
-const TEXT = `${llama('Llama', '')}${llama('Windowed', ', window: 3')}${llama('Chunked', ', chunk: 4')}
+const TEXT = `${tinyLlama('Llama')}${tinyLlama('Windowed', ', window: 3')}${tinyLlama('Chunked', ', chunk: 4')}
 model Gpt {
   d = ${D}
   block Layer {

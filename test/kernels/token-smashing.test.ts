@@ -23,7 +23,8 @@ const HEADS = 2;
 const HD = D / HEADS;
 const F = 16;
 const OUT = 12;
-const TEXT = `model Tiny {
+/** The tiny model: a pre MLP, two attention layers, `after` (members after the stack) and a head. */
+const tiny = (name: string, after = '') => `model ${name} {
   d = ${D}
   block Layer {
     attn = Attention(d, ${HEADS})
@@ -31,10 +32,11 @@ const TEXT = `model Tiny {
   }
   embed = Embedding(20, d)
   pre   = MLP(d, ${F}, act: relu)
-  body  = Layer * 2
+  body  = Layer * 2${after}
   head  = Linear(d, ${OUT})
 }
-variant Two of Tiny {
+`;
+const TEXT = `${tiny('Tiny')}variant Two of Tiny {
   smash body: tokens(2)
 }
 variant Frac of Tiny {
@@ -159,19 +161,7 @@ test('token smashing decode: the macro step writing entry ⌈S / r⌉ — the sm
 
 // A model whose smashed stack is followed by an unsmashed layer with attention (HAMburger's
 // micro-step decoder runs per token, with a cache of its own): the micro steps read that cache.
-const TAIL = `model TinyTail {
-  d = ${D}
-  block Layer {
-    attn = Attention(d, ${HEADS})
-    mlp  = MLP(d, ${F}, act: relu)
-  }
-  embed = Embedding(20, d)
-  pre   = MLP(d, ${F}, act: relu)
-  body  = Layer * 2
-  post  = Layer
-  head  = Linear(d, ${OUT})
-}
-variant TwoTail of TinyTail {
+const TAIL = `${tiny('TinyTail', '\n  post  = Layer')}variant TwoTail of TinyTail {
   smash body: tokens(2)
 }
 `;
