@@ -27,6 +27,7 @@ import { pathText, type Modifier, type PathStep } from '../engine-bridge.js';
 import type { EmitContext } from '../layers/context.js';
 import { hyperLayerIndex } from './hypernetwork.js';
 import { source, tally } from './state.js';
+import { adapterForward } from '../layers/bottleneck-adapter.js';
 import { attr } from '../onnx-writer.js';
 
 type LanguageHyper = Extract<Extract<Modifier['effect'], { readonly kind: 'adapter' }>['method'], { readonly kind: 'hyper_lang' }>;
@@ -77,9 +78,6 @@ export function languageHyperAdapter(ctx: EmitContext, m: Modifier, steps: reado
     beta = g.op('Reshape', [head('head_layer_norm_beta', d, 0.1), g.ints([d])]);
     tally(ctx, BigInt(2 * h * d));
   }
-  const adapterNorm = (v: string) => g.op('LayerNormalization', [v, gamma, beta], { axis: attr.int(-1), epsilon: attr.float(EPS) }, { hint: `${name}_hyper_lang_norm` });
-  const down = g.op('Relu', [g.op('Gemm', [c.postNorm ? y : adapterNorm(y), downW, downB], T, { hint: `${name}_hyper_lang_down` })]);
-  const up = g.op('Gemm', [down, upW, upB], T, { hint: `${name}_hyper_lang_up` });
-  const sum = g.op('Add', [y, up], undefined, { hint: `${name}_hyper_lang` });
-  return c.postNorm ? adapterNorm(sum) : sum;
+  // The generated adapter runs as fairseq's stored one (BottleneckAdapter's forward).
+  return adapterForward(g, y, { down: downW, downBias: downB, up: upW, upBias: upB, gamma, beta }, c.postNorm, { sum: `${name}_hyper_lang`, down: `${name}_hyper_lang_down`, up: `${name}_hyper_lang_up`, norm: `${name}_hyper_lang_norm` });
 }

@@ -13,6 +13,7 @@
 import { taskZeroOwns, type Modifier } from '../engine-bridge.js';
 import { attr } from '../onnx-writer.js';
 import type { EmitContext } from './context.js';
+import type { GraphBuilder } from '../graph-builder.js';
 import { taskStore } from './task-rows.js';
 
 const T = { transB: attr.int(1) };
@@ -34,8 +35,27 @@ export function bottleneckAdapter(ctx: EmitContext, m: Modifier, key: string, na
   const beta = norm ? store('layer_norm.bias', [d], 0.1) : undefined;
   // A task the per-task statement leaves out (`for_tasks`) keeps its stores and runs nothing here.
   if (!taskZeroOwns(effect)) return y;
-  const layerNorm = (v: string) => (gamma && beta ? g.op('LayerNormalization', [v, gamma, beta], { axis: attr.int(-1), epsilon: attr.float(EPS) }, { hint: `${name}_adapter_norm` }) : v);
-  const down = g.op('Relu', [g.op('Gemm', [postNorm ? y : layerNorm(y), fc1w, fc1b], T, { hint: `${name}_adapter_fc1` })]);
-  const sum = g.op('Add', [y, g.op('Gemm', [down, fc2w, fc2b], T, { hint: `${name}_adapter_fc2` })], undefined, { hint: `${name}_adapter` });
+  return adapterForward(g, y, { down: fc1w, downBias: fc1b, up: fc2w, upBias: fc2b, ...(gamma && beta ? { gamma, beta } : {}) }, postNorm, { sum: `${name}_adapter`, down: `${name}_adapter_fc1`, up: `${name}_adapter_fc2`, norm: `${name}_adapter_norm` });
+}
+
+/** The tensors of one adapter d → r → d: down [r, d] and up [d, r] with biases, and its LayerNorm's γ, β (none without). */
+export interface AdapterTensors {
+  readonly down: string;
+  readonly downBias: string;
+  readonly up: string;
+  readonly upBias: string;
+  readonly gamma?: string;
+  readonly beta?: string;
+}
+
+/**
+ * fairseq's adapter forward on y [T, d], stored (BottleneckAdapter) or generated (Hyper-Adapters'
+ * HyperNetwork.forward): y + up(ReLU(down(LayerNorm(y)))) pre-norm, LayerNorm(y + up(ReLU(down(y))))
+ * post-norm (normalize_before false); without γ and β no LayerNorm at all. `hints` name the nodes.
+ */
+export function adapterForward(g: GraphBuilder, y: string, w: AdapterTensors, postNorm: boolean, hints: { readonly sum: string; readonly down: string; readonly up: string; readonly norm: string }): string {
+  const layerNorm = (v: string) => (w.gamma && w.beta ? g.op('LayerNormalization', [v, w.gamma, w.beta], { axis: attr.int(-1), epsilon: attr.float(EPS) }, { hint: hints.norm }) : v);
+  const down = g.op('Relu', [g.op('Gemm', [postNorm ? y : layerNorm(y), w.down, w.downBias], T, { hint: hints.down })]);
+  const sum = g.op('Add', [y, g.op('Gemm', [down, w.up, w.upBias], T, { hint: hints.up })], undefined, { hint: hints.sum });
   return postNorm ? layerNorm(sum) : sum;
 }
