@@ -28,6 +28,19 @@ export function nextState(ctx: EmitContext, steps: readonly PathStep[], part: st
 }
 
 /**
+ * The conv state's window for one new input x [B, C]: the carried last `span` inputs per channel
+ * with the oldest dropped and x appended ([B, C, span]), published as the state after this token.
+ */
+export function convWindow(ctx: EmitContext, steps: readonly PathStep[], x: string, channels: number, span: number): string {
+  const g = ctx.g;
+  const past = pastState(ctx, steps, 'conv', [channels, span]);
+  const kept = g.op('Slice', [past, g.ints([1]), g.ints([span]), g.ints([2])], undefined, { hint: 'conv_kept' }); // [B, C, span − 1]
+  const window = g.op('Concat', [kept, g.op('Unsqueeze', [x, g.ints([2])])], { axis: attr.int(2) }, { hint: 'conv_window' }); // [B, C, span]
+  nextState(ctx, steps, 'conv', window, [channels, span]);
+  return window;
+}
+
+/**
  * The depthwise causal convolution (weight `conv` [C, 1, K], optional `conv_bias`) for one new
  * input x [B, C]: the conv state's K columns shifted left by one with x appended, weighted and
  * summed per channel. Returns [B, C], before the activation.
@@ -36,10 +49,7 @@ export function convStep(ctx: EmitContext, node: LayerNode, steps: readonly Path
   const g = ctx.g;
   const { spec, store, optional } = layerWeights(ctx, node, steps);
   const [C, , K] = spec('conv').shape as [number, number, number];
-  const past = pastState(ctx, steps, 'conv', [C, K]);
-  const kept = g.op('Slice', [past, g.ints([1]), g.ints([K]), g.ints([2])], undefined, { hint: 'conv_kept' }); // [B, C, K − 1]
-  const window = g.op('Concat', [kept, g.op('Unsqueeze', [x, g.ints([2])])], { axis: attr.int(2) }, { hint: 'conv_window' }); // [B, C, K]
-  nextState(ctx, steps, 'conv', window, [C, K]);
+  const window = convWindow(ctx, steps, x, C, K); // [B, C, K]
   const taps = reshape(ctx, store('conv'), [C, K]);
   let y = g.op('ReduceSum', [g.op('Mul', [window, taps]), g.ints([2])], { keepdims: attr.int(0) }, { hint: 'conv_step' }); // [B, C]
   const bias = optional('conv_bias');

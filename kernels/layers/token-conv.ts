@@ -8,7 +8,7 @@
 
 import { ExportError, pathText, type LayerNode, type PathStep } from '../engine-bridge.js';
 import { numberArg, reshape, storeFor, toBatchSeq, weightNamed, type EmitContext, type Hidden } from './context.js';
-import { nextState, pastState } from './recurrent-step.js';
+import { convWindow } from './recurrent-step.js';
 import { attr } from '../onnx-writer.js';
 
 export function tokenConv1d(ctx: EmitContext, node: LayerNode, steps: readonly PathStep[], h: Hidden): Hidden {
@@ -33,11 +33,7 @@ export function tokenConv1d(ctx: EmitContext, node: LayerNode, steps: readonly P
     }, { hint: 'token_conv' });
   if (ctx.decode) {
     // [B, c_in, span]: the oldest column dropped, the new input appended, convolved unpadded to one output.
-    const past = pastState(ctx, steps, 'conv', [cIn, span]);
-    const kept = g.op('Slice', [past, g.ints([1]), g.ints([span]), g.ints([2])], undefined, { hint: 'conv_kept' });
-    const window = g.op('Concat', [kept, g.op('Unsqueeze', [h.x!, g.ints([2])])], { axis: attr.int(2) }, { hint: 'conv_window' });
-    nextState(ctx, steps, 'conv', window, [cIn, span]);
-    return { x: reshape(ctx, conv(window, 0), [-1, cOut]), width: cOut };
+    return { x: reshape(ctx, conv(convWindow(ctx, steps, h.x!, cIn, span), 0), [-1, cOut]), width: cOut };
   }
   const y = conv(perm(toBatchSeq(ctx, h.x!, [cIn]), [0, 2, 1]), span - 1); // [B, c_out, S]
   return { x: reshape(ctx, perm(y, [0, 2, 1]), [-1, cOut]), width: cOut };
